@@ -1,0 +1,3 @@
+module github.com/phoenixvc/phoenix
+
+go 1.26.8
