@@ -1,0 +1,4 @@
+package store
+
+// SplitStatementsForTest exposes splitStatements to the external tests.
+var SplitStatementsForTest = splitStatements

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Migrations is one domain's ordered schema changes, embedded in the binary.
+// Files in FS are named NNN_description.sql (NNN a positive number, strictly
+// increasing); each file runs once, in its own transaction, in order.
+type Migrations struct {
+	Domain string // owner of the tables, e.g. "deploy"
+	FS     fs.FS  // holds the .sql files at its root
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+var migrationName = regexp.MustCompile(`^(\d+)_([a-z0-9_]+)\.sql$`)
+
+func (m Migrations) load() ([]migration, error) {
+	entries, err := fs.ReadDir(m.FS, ".")
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations of %s: %w", m.Domain, err)
+	}
+	var out []migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
+			continue
+		}
+		g := migrationName.FindStringSubmatch(e.Name())
+		if g == nil {
+			return nil, fmt.Errorf("store: migration %s/%s: name must be NNN_description.sql", m.Domain, e.Name())
+		}
+		v, _ := strconv.Atoi(g[1])
+		if prev, ok := seen[v]; ok || v == 0 {
+			return nil, fmt.Errorf("store: migration %s/%s: version %d is zero or also used by %s", m.Domain, e.Name(), v, prev)
+		}
+		seen[v] = e.Name()
+		b, err := fs.ReadFile(m.FS, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	domain     TEXT NOT NULL,
+	version    INTEGER NOT NULL,
+	name       TEXT NOT NULL,
+	applied_at TEXT NOT NULL,
+	PRIMARY KEY (domain, version)
+)`
+
+// Migrate applies every migration not applied yet, domain by domain in the
+// order given. It refuses to run against a database that has a migration
+// this binary does not know (a newer Phoenix wrote it).
+func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
+	if _, err := db.ExecContext(ctx, migrationsTable); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	for _, set := range sets {
+		if err := db.migrateOne(ctx, set); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateOne(ctx context.Context, set Migrations) error {
+	ms, err := set.load()
+	if err != nil {
+		return err
+	}
+	current, err := db.SchemaVersion(ctx, set.Domain)
+	if err != nil {
+		return err
+	}
+	if n := len(ms); current > 0 && (n == 0 || current > ms[n-1].version) {
+		return fmt.Errorf("store: the database has %s schema version %d, newer than this binary knows; upgrade phoenix", set.Domain, current)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, stmt := range splitStatements(m.sql) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("store: migration %s/%s: %w", set.Domain, m.name, err)
+				}
+			}
+			_, err := tx.ExecContext(ctx,
+				`INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES ($1, $2, $3, $4)`,
+				set.Domain, m.version, m.name, time.Now().UTC().Format(time.RFC3339Nano))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration of domain, 0 if none.
+func (db *DB) SchemaVersion(ctx context.Context, domain string) (int, error) {
+	var v sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations WHERE domain = $1`, domain).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: schema version of %s: %w", domain, err)
+	}
+	return int(v.Int64), nil
+}
+
+// splitStatements splits a migration file on semicolons that end a line.
+// Migrations keep to plain DDL/DML (no triggers with inner semicolons).
+func splitStatements(s string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		if strings.HasSuffix(trimmed, ";") {
+			if stmt := strings.TrimSpace(cur.String()); stmt != ";" {
+				out = append(out, stmt)
+			}
+			cur.Reset()
+		}
+	}
+	if stmt := strings.TrimSpace(cur.String()); stmt != "" {
+		out = append(out, stmt)
+	}
+	return out
+}
