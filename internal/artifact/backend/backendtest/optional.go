@@ -1,0 +1,91 @@
+package backendtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+)
+
+func testPather(t *testing.T, b backend.Backend) {
+	p, ok := b.(backend.Pather)
+	if !ok {
+		t.Skip("backend does not implement backend.Pather")
+	}
+	x := newBlob("served by sendfile")
+	put(t, b, x)
+	path, err := p.Path(x.d)
+	if err != nil {
+		t.Fatalf("Path: %v", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, x.data) {
+		t.Fatalf("file at Path = %q, %v; want %q", got, err, x.data)
+	}
+	_, err = p.Path(newBlob("absent").d)
+	wantErr(t, err, backend.ErrNotFound)
+	_, err = p.Path("sha256:nope")
+	wantErr(t, err, backend.ErrInvalidDigest)
+}
+
+func batcher(t *testing.T, b backend.Backend) backend.Batch {
+	bb, ok := b.(backend.Batcher)
+	if !ok {
+		t.Skip("backend does not implement backend.Batcher")
+	}
+	return bb.Batch()
+}
+
+func batchPut(t *testing.T, bt backend.Batch, x blob) {
+	t.Helper()
+	if err := bt.Put(context.Background(), x.d, bytes.NewReader(x.data), int64(len(x.data))); err != nil {
+		t.Fatalf("batch Put: %v", err)
+	}
+}
+
+func testBatchCommit(t *testing.T, b backend.Backend) {
+	bt := batcher(t, b)
+	x, y, old := newBlob("batch one"), newBlob("batch two"), newBlob("stored before")
+	put(t, b, old)
+	batchPut(t, bt, x)
+	batchPut(t, bt, y)
+	batchPut(t, bt, x)
+	batchPut(t, bt, old)
+	wantAbsent(t, b, x.d)
+	if err := bt.Commit(context.Background()); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	assertList(t, b, []backend.Digest{x.d, y.d, old.d})
+	if got := mustGet(t, b, y.d); !bytes.Equal(got, y.data) {
+		t.Fatalf("Get after commit = %q", got)
+	}
+	if err := bt.Commit(context.Background()); err == nil {
+		t.Fatal("second Commit succeeded, want an error")
+	}
+}
+
+func testBatchAbort(t *testing.T, b backend.Backend) {
+	bt := batcher(t, b)
+	batchPut(t, bt, newBlob("aborted"))
+	if err := bt.Abort(); err != nil {
+		t.Fatalf("Abort: %v", err)
+	}
+	assertList(t, b, nil)
+}
+
+func testBatchBad(t *testing.T, b backend.Backend) {
+	bt := batcher(t, b)
+	x := newBlob("claimed")
+	err := bt.Put(context.Background(), x.d, bytes.NewReader([]byte("other")), 5)
+	if !errors.Is(err, backend.ErrDigestMismatch) {
+		t.Fatalf("batch Put of wrong bytes = %v, want ErrDigestMismatch", err)
+	}
+	wantErr(t, bt.Put(context.Background(), "sha256:x", bytes.NewReader(nil), 0), backend.ErrInvalidDigest)
+	if err := bt.Commit(context.Background()); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	assertList(t, b, nil)
+}

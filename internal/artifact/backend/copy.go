@@ -1,0 +1,44 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// CopyVerified copies r to w while hashing, and checks the result against d
+// and, if size >= 0, against size. It reads at most size+1 bytes when size is
+// known, so an oversized stream is rejected without reading it all. Backends
+// use it to implement Put; the error wraps ErrDigestMismatch, ErrSizeMismatch
+// or ctx.Err().
+func CopyVerified(ctx context.Context, w io.Writer, r io.Reader, d Digest, size int64) (int64, error) {
+	h := NewHash()
+	src := r
+	if size >= 0 {
+		src = io.LimitReader(r, size+1)
+	}
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), ctxReader{ctx, src}, make([]byte, 256<<10))
+	if err != nil {
+		return n, fmt.Errorf("put %s: %w", d, err)
+	}
+	if size >= 0 && n != size {
+		return n, fmt.Errorf("put %s: %w: read %d bytes, declared %d", d, ErrSizeMismatch, n, size)
+	}
+	if got := FromHash(h.Sum(nil)); got != d {
+		return n, fmt.Errorf("put %s: %w: content hashes to %s", d, ErrDigestMismatch, got)
+	}
+	return n, nil
+}
+
+// ctxReader stops a copy once its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
