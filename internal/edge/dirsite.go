@@ -1,0 +1,246 @@
+package edge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge/swa"
+)
+
+// ConfigFileName is the routing config a release carries at its root. The
+// edge never serves it.
+const ConfigFileName = "staticwebapp.config.json"
+
+// variantSuffixes maps a precompressed sibling's suffix to its encoding
+// (nginx gzip_static style: x.js.gz is the gzip variant of x.js).
+var variantSuffixes = [...]struct{ suffix, encoding string }{
+	{".br", "br"}, {".zst", "zstd"}, {".gz", "gzip"},
+}
+
+// DirSite is a Site backed by a plain folder, indexed once by NewDirSite.
+type DirSite struct {
+	id    string
+	root  *os.Root
+	cfg   *swa.Config
+	files map[string]*File
+}
+
+var _ Site = (*DirSite)(nil)
+
+// NewDirSite indexes dir once: every regular file becomes a path of the
+// release, with a strong ETag from its SHA-256; x.gz, x.br and x.zst siblings
+// of an existing x become its precompressed variants (and are also served
+// under their own names). Symlinks are skipped, so no byte from outside dir is
+// ever served. dir/staticwebapp.config.json, when present, is loaded and never
+// served. The release id is "dir:" plus a digest of the index.
+func NewDirSite(ctx context.Context, dir string) (*DirSite, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("edge: open site folder: %w", err)
+	}
+	s := &DirSite{root: root, files: make(map[string]*File)}
+	ok := false
+	defer func() {
+		if !ok {
+			root.Close()
+		}
+	}()
+	cfg, err := loadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg = cfg
+	if err := s.index(ctx, dir); err != nil {
+		return nil, err
+	}
+	s.attachVariants()
+	s.id = s.digest()
+	ok = true
+	return s, nil
+}
+
+// ID implements Site.
+func (s *DirSite) ID() string { return s.id }
+
+// Config implements Site.
+func (s *DirSite) Config() *swa.Config { return s.cfg }
+
+// Lookup implements Site.
+func (s *DirSite) Lookup(p string) *File { return s.files[p] }
+
+// Open implements Site; blob is the file's path relative to the folder.
+func (s *DirSite) Open(blob string) (*os.File, error) {
+	f, err := s.root.Open(blob)
+	if err != nil {
+		return nil, fmt.Errorf("edge: open %s: %w", blob, err)
+	}
+	return f, nil
+}
+
+// Len reports how many paths the site serves.
+func (s *DirSite) Len() int { return len(s.files) }
+
+// Close releases the folder handle. Call it after the site is no longer served.
+func (s *DirSite) Close() error { return s.root.Close() }
+
+type indexed struct {
+	rel  string
+	info fs.FileInfo
+}
+
+func (s *DirSite) index(ctx context.Context, dir string) error {
+	var todo []indexed
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("edge: index %s: %w", p, err)
+		}
+		if !d.Type().IsRegular() {
+			return nil // directories, symlinks, devices
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return fmt.Errorf("edge: index %s: %w", p, err)
+		}
+		rel = filepath.ToSlash(rel)
+		if rel == ConfigFileName {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("edge: index %s: %w", p, err)
+		}
+		todo = append(todo, indexed{rel, info})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.hashAll(ctx, todo)
+}
+
+// hashAll fills s.files, hashing with two goroutines (the hash, not the
+// walk, is the cost).
+func (s *DirSite) hashAll(ctx context.Context, todo []indexed) error {
+	files := make([]*File, len(todo))
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(todo); i += 2 {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				f, err := s.describe(todo[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				files[i] = f
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, f := range files {
+		s.files[f.Path] = f
+	}
+	return nil
+}
+
+func (s *DirSite) describe(it indexed) (*File, error) {
+	etag, err := s.hashFile(it.rel)
+	if err != nil {
+		return nil, err
+	}
+	return &File{
+		Path:        "/" + it.rel,
+		ContentType: ContentTypeOf(it.rel),
+		ModTime:     it.info.ModTime().UTC().Truncate(time.Second),
+		Identity:    Representation{Blob: it.rel, Size: it.info.Size(), ETag: etag},
+	}, nil
+}
+
+func (s *DirSite) hashFile(rel string) (string, error) {
+	f, err := s.root.Open(rel)
+	if err != nil {
+		return "", fmt.Errorf("edge: index %s: %w", rel, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("edge: hash %s: %w", rel, err)
+	}
+	return `"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`, nil
+}
+
+// attachVariants links x.gz / x.br / x.zst to x when both exist.
+func (s *DirSite) attachVariants() {
+	for p, f := range s.files {
+		for _, v := range variantSuffixes {
+			base, ok := strings.CutSuffix(p, v.suffix)
+			if !ok {
+				continue
+			}
+			orig := s.files[base]
+			if orig == nil {
+				continue
+			}
+			r := &f.Identity
+			orig.Encoded = append(orig.Encoded, Representation{
+				Encoding: v.encoding, Blob: r.Blob, Size: r.Size, ETag: r.ETag,
+			})
+		}
+	}
+}
+
+// digest names the release by its paths and ETags, so the same tree always
+// gets the same id.
+func (s *DirSite) digest() string {
+	paths := make([]string, 0, len(s.files))
+	for p := range s.files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s %s\n", p, s.files[p].Identity.ETag)
+	}
+	return "dir:" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// loadConfig reads dir's staticwebapp.config.json, or returns the default
+// rules when there is none.
+func loadConfig(dir string) (*swa.Config, error) {
+	p := filepath.Join(dir, ConfigFileName)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return &swa.Config{}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("edge: %s: %w", p, err)
+	}
+	return &swa.Config{}, nil
+}
+
+// ContentTypeOf returns the Content-Type the edge sends for a file name.
+func ContentTypeOf(name string) string {
+	if ct, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
+		return ct
+	}
+	return "application/octet-stream"
+}

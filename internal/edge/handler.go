@@ -1,0 +1,217 @@
+package edge
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge/swa"
+)
+
+// Handler is the edge's http.Handler: it picks the environment by Host,
+// resolves that environment's release once per request, applies the
+// release's routing rules and serves the Decision.
+//
+// Reserved paths on every site host: /.auth/login/<provider>, /.auth/logout,
+// /.auth/me. The reserved host Options.AdminHost answers /health and
+// /metrics. Unknown hosts get 404 "unknown host".
+type Handler struct {
+	hosts    *Hosts
+	opts     Options
+	rules    []compiledRule
+	sessions sessionSigner
+	limiter  *ipLimiter // nil: no rate limit
+	unknown  telemetry  // requests for hosts no environment claims
+	started  time.Time
+}
+
+// NewHandler returns a Handler serving hosts with opts.
+func NewHandler(hosts *Hosts, opts Options) (*Handler, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rules, err := compileRules(o.Headers)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{hosts: hosts, opts: o, rules: rules, started: o.Now()}
+	h.sessions = sessionSigner{key: o.SessionKey, ttl: o.SessionTTL}
+	if o.RateLimit > 0 {
+		h.limiter = newIPLimiter(o.RateLimit, o.RateBurst)
+	}
+	return h, nil
+}
+
+// Hosts returns the table the handler serves.
+func (h *Handler) Hosts() *Hosts { return h.hosts }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if h.opts.AdminHost != "-" && normalizeHost(r.Host) == h.opts.AdminHost {
+		h.serveAdmin(w, r)
+		return
+	}
+	env := h.hosts.lookup(r.Host)
+	if env == nil {
+		status := plain(w, http.StatusNotFound, "unknown host")
+		h.unknown.observe(status, 0, time.Since(start))
+		return
+	}
+	rel := env.cur.Load() // the one release this request sees
+	status, n := h.serveEnv(w, r, env, rel)
+	env.tel.observe(status, n, time.Since(start))
+}
+
+// serveEnv answers one request for env from rel; it returns the status and
+// the body bytes sent.
+func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release) (int, int64) {
+	if rel == nil {
+		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0
+	}
+	ip := clientIP(r)
+	if !env.allowed(ip) {
+		env.tel.denied.Add(1)
+		return plain(w, http.StatusForbidden, "forbidden"), 0
+	}
+	if h.limiter != nil {
+		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
+			env.tel.limited.Add(1)
+			w.Header()["Retry-After"] = []string{strconv.Itoa(int(wait.Seconds()))}
+			return plain(w, http.StatusTooManyRequests, "too many requests"), 0
+		}
+	}
+	if r.ContentLength > h.opts.MaxBodyBytes {
+		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0
+	}
+	p, err := CleanPath(r.URL.Path)
+	if err != nil {
+		return plain(w, http.StatusBadRequest, "bad request path: "+err.Error()), 0
+	}
+	if strings.HasPrefix(p, "/.auth/") {
+		return h.serveAuth(w, r, env, p), 0
+	}
+	req := swa.Request{
+		Method: r.Method, Path: p, RawQuery: r.URL.RawQuery, Header: r.Header,
+		Roles: rolesOf(h.principal(r, env)), ClientIP: ip,
+	}
+	d := rel.site.Config().Decide(&req, rel)
+	return h.serveDecision(w, r, rel, p, &d)
+}
+
+// clientIP is the peer address. Proxies are not trusted: put the edge
+// first, or terminate at a proxy that enforces its own limits.
+func clientIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// serveDecision turns the rules' Decision into a response.
+func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *release, p string, d *swa.Decision) (int, int64) {
+	status := d.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if status >= 300 && status < 400 && d.Location != "" {
+		h.applyRules(w.Header(), p)
+		applyDecisionHeaders(w.Header(), d.Header)
+		return redirect(w, d.Location, status), 0
+	}
+	if d.File != "" {
+		f := rel.site.Lookup(d.File)
+		if f == nil {
+			h.opts.Logger.Warn("edge: rules chose a missing file", "release", rel.site.ID(), "file", d.File)
+			return h.serveError(w, r, rel, http.StatusNotFound, d)
+		}
+		if status >= 200 && status < 300 && !bodyMethod(r.Method) {
+			return h.notAllowed(w, r)
+		}
+		return h.serveFile(w, r, rel, f, status, d)
+	}
+	return h.serveError(w, r, rel, status, d)
+}
+
+func bodyMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// notAllowed answers a method other than GET/HEAD aimed at a static file:
+// OPTIONS gets 204 with Allow, everything else 405.
+func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request) (int, int64) {
+	w.Header()["Allow"] = allowStatic
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, 0
+	}
+	return plain(w, http.StatusMethodNotAllowed, "method not allowed"), 0
+}
+
+var allowStatic = []string{"GET, HEAD, OPTIONS"}
+
+// serveError answers an error status without a page chosen by the rules:
+// Options.NotFoundPage for 404 when the release has it, else plain text.
+func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, status int, d *swa.Decision) (int, int64) {
+	if status == http.StatusNotFound && h.opts.NotFoundPage != "" {
+		if f := rel.site.Lookup(h.opts.NotFoundPage); f != nil {
+			return h.serveFile(w, r, rel, f, status, &swa.Decision{Header: d.Header})
+		}
+	}
+	applyDecisionHeaders(w.Header(), d.Header)
+	return plain(w, status, http.StatusText(status)), 0
+}
+
+// applyRules sets the configured header rules matching p.
+func (h *Handler) applyRules(hd http.Header, p string) {
+	for i := range h.rules {
+		c := &h.rules[i]
+		if !strings.HasPrefix(p, c.prefix) {
+			continue
+		}
+		for j, k := range c.keys {
+			if c.vals[j] == nil {
+				delete(hd, k)
+			} else {
+				hd[k] = c.vals[j]
+			}
+		}
+	}
+}
+
+// applyDecisionHeaders sets the rules' headers; an empty value removes one.
+func applyDecisionHeaders(hd, set http.Header) {
+	for k, v := range set {
+		if len(v) == 0 || v[0] == "" {
+			delete(hd, http.CanonicalHeaderKey(k))
+			continue
+		}
+		hd[http.CanonicalHeaderKey(k)] = v
+	}
+}
+
+// plain writes a short text/plain answer and returns status.
+func plain(w http.ResponseWriter, status int, msg string) int {
+	hd := w.Header()
+	hd["Content-Type"] = textPlain
+	hd["X-Content-Type-Options"] = nosniff
+	hd["Cache-Control"] = noStore
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+	return status
+}
+
+// redirect answers status with a Location header.
+func redirect(w http.ResponseWriter, location string, status int) int {
+	w.Header()["Location"] = []string{location}
+	w.WriteHeader(status)
+	return status
+}
+
+var (
+	textPlain = []string{"text/plain; charset=utf-8"}
+	nosniff   = []string{"nosniff"}
+	noStore   = []string{"no-store"}
+)

@@ -1,0 +1,130 @@
+package edge
+
+import (
+	"strings"
+)
+
+// contentTypes is the edge's own extension table, so a release is served the
+// same on every machine whatever its /etc/mime.types says. swa mimeTypes
+// (Decision.ContentType) override it.
+var contentTypes = map[string]string{
+	".html":        "text/html; charset=utf-8",
+	".htm":         "text/html; charset=utf-8",
+	".css":         "text/css; charset=utf-8",
+	".js":          "text/javascript; charset=utf-8",
+	".mjs":         "text/javascript; charset=utf-8",
+	".cjs":         "text/javascript; charset=utf-8",
+	".json":        "application/json",
+	".map":         "application/json",
+	".webmanifest": "application/manifest+json",
+	".xml":         "application/xml",
+	".txt":         "text/plain; charset=utf-8",
+	".md":          "text/markdown; charset=utf-8",
+	".csv":         "text/csv; charset=utf-8",
+	".svg":         "image/svg+xml",
+	".png":         "image/png",
+	".jpg":         "image/jpeg",
+	".jpeg":        "image/jpeg",
+	".gif":         "image/gif",
+	".webp":        "image/webp",
+	".avif":        "image/avif",
+	".ico":         "image/x-icon",
+	".bmp":         "image/bmp",
+	".woff":        "font/woff",
+	".woff2":       "font/woff2",
+	".ttf":         "font/ttf",
+	".otf":         "font/otf",
+	".eot":         "application/vnd.ms-fontobject",
+	".wasm":        "application/wasm",
+	".pdf":         "application/pdf",
+	".zip":         "application/zip",
+	".gz":          "application/gzip",
+	".br":          "application/x-brotli",
+	".zst":         "application/zstd",
+	".tar":         "application/x-tar",
+	".mp4":         "video/mp4",
+	".webm":        "video/webm",
+	".mp3":         "audio/mpeg",
+	".ogg":         "audio/ogg",
+	".wav":         "audio/wav",
+	".bin":         "application/octet-stream",
+}
+
+// Cache-Control values the edge sends by default (Decision headers and
+// header rules may override them).
+const (
+	CacheImmutable  = "public, max-age=31536000, immutable"
+	CacheRevalidate = "no-cache"
+)
+
+// CacheControlFor returns the default Cache-Control of a release path:
+// immutable for fingerprinted assets (a content hash in the file name, as
+// Vite's assets/index-BxQ3a9Xy.js or app.3f9a1c2e.js), "no-cache" (always
+// revalidate, which the strong ETag makes cheap) for everything else,
+// HTML included.
+func CacheControlFor(p string) string {
+	if Fingerprinted(p) {
+		return CacheImmutable
+	}
+	return CacheRevalidate
+}
+
+// Fingerprinted reports whether the file name of p carries a content hash:
+// a token of at least 8 characters of [A-Za-z0-9_] mixing letters and digits,
+// set off by "-" or "." from the base name and followed by the extension
+// (app.3f9a1c2e.js, index-BxQ3a9Xy.js, chunk.3f9a1c2e.min.js). Rollup's
+// base64url hashes may contain "-": such a token must be exactly 8
+// characters (index-D-4xQ_aB.js). Under an /assets/ folder 6 characters
+// suffice. HTML files are never fingerprinted.
+func Fingerprinted(p string) bool {
+	name := p[strings.LastIndexByte(p, '/')+1:]
+	if strings.HasSuffix(name, ".html") || strings.HasSuffix(name, ".htm") {
+		return false
+	}
+	minLen := 8
+	if strings.Contains(p, "/assets/") {
+		minLen = 6
+	}
+	dot := strings.LastIndexByte(name, '.')
+	if dot <= 0 {
+		return false
+	}
+	stem := name[:dot] // without the extension
+	for i := 0; i < len(stem); i++ {
+		if stem[i] != '.' && stem[i] != '-' {
+			continue
+		}
+		tok := stem[i+1:]
+		if j := strings.IndexByte(tok, '.'); j >= 0 {
+			tok = tok[:j] // app.HASH.min
+		}
+		if hashLike(tok, minLen) {
+			return true
+		}
+	}
+	return false
+}
+
+func hashLike(tok string, minLen int) bool {
+	if len(tok) < minLen || len(tok) > 64 {
+		return false
+	}
+	digit, letter, dash := false, false, false
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+			letter = true
+		case c == '-':
+			dash = true
+		default:
+			return false
+		}
+	}
+	if dash && len(tok) != 8 {
+		return false
+	}
+	return digit && letter
+}

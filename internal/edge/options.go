@@ -1,0 +1,138 @@
+package edge
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Options configure a Handler. The zero value is usable: no auth providers,
+// no rate limit, no extra headers, a random session key.
+type Options struct {
+	// SessionKey signs session cookies with HMAC-SHA256; at least 32 bytes.
+	// Empty: a random key per Handler (sessions end with the process).
+	SessionKey []byte
+	// SessionTTL is how long a login lasts; default 8h.
+	SessionTTL time.Duration
+	// Authenticator handles /.auth/login/<provider>; nil answers 404 there.
+	Authenticator Authenticator
+	// TrustedPrincipalHeader, when set (e.g. "X-MS-Client-Principal"),
+	// takes the user from that request header (base64 JSON with userRoles,
+	// as SWA sends to APIs). Only enable it behind a proxy that sets the
+	// header itself and strips it from clients. Off by default.
+	TrustedPrincipalHeader string
+	// RateLimit is the sustained requests per second allowed per client IP
+	// (IPv6 per /64); 0 disables limiting. RateBurst defaults to 2x RateLimit.
+	RateLimit float64
+	RateBurst int
+	// MaxBodyBytes bounds request bodies the edge reads (login forms) and
+	// rejects larger declared bodies with 413; default 1 MiB.
+	MaxBodyBytes int64
+	// Headers are added to every site response before the file's own headers
+	// and the routing rules' headers (which win). See SecurityHeaders.
+	Headers []HeaderRule
+	// NotFoundPage, when set (e.g. "/404.html"), is served with status 404
+	// when the rules answer 404 without a page of their own and the release
+	// has that file (what nginx's error_page and the SWA CLI do).
+	NotFoundPage string
+	// AdminHost is the reserved host name that answers /health and /metrics
+	// instead of a site; default "edge.phoenix.localhost". "-" disables it.
+	AdminHost string
+	// Logger receives operational errors (never secrets); default slog.Default.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// DefaultAdminHost is where /health and /metrics answer unless
+// Options.AdminHost says otherwise.
+const DefaultAdminHost = "edge.phoenix.localhost"
+
+// HeaderRule sets headers on responses whose path starts with PathPrefix
+// ("" or "/" for all). An empty value removes the header.
+type HeaderRule struct {
+	PathPrefix string
+	Header     map[string]string
+}
+
+// SecurityHeaders returns header rules a production site usually wants:
+// nosniff, a strict Referrer-Policy, and with hstsMaxAge > 0 a
+// Strict-Transport-Security header (only meaningful over HTTPS).
+func SecurityHeaders(hstsMaxAge time.Duration) []HeaderRule {
+	h := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "strict-origin-when-cross-origin",
+	}
+	if hstsMaxAge > 0 {
+		h["Strict-Transport-Security"] = fmt.Sprintf("max-age=%d; includeSubDomains", int64(hstsMaxAge.Seconds()))
+	}
+	return []HeaderRule{{PathPrefix: "/", Header: h}}
+}
+
+// compiledRule is a HeaderRule with canonical keys and shared value slices.
+type compiledRule struct {
+	prefix string
+	keys   []string
+	vals   [][]string // nil entry: delete
+}
+
+func compileRules(rules []HeaderRule) ([]compiledRule, error) {
+	out := make([]compiledRule, 0, len(rules))
+	for i, r := range rules {
+		c := compiledRule{prefix: r.PathPrefix}
+		for k, v := range r.Header {
+			if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(v, "\r\n") {
+				return nil, fmt.Errorf("edge: header rule %d: invalid header %q (names are tokens, values one line)", i, k)
+			}
+			c.keys = append(c.keys, http.CanonicalHeaderKey(k))
+			if v == "" {
+				c.vals = append(c.vals, nil)
+			} else {
+				c.vals = append(c.vals, []string{v})
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (o *Options) withDefaults() (Options, error) {
+	c := *o
+	if len(c.SessionKey) == 0 {
+		c.SessionKey = make([]byte, 32)
+		if _, err := rand.Read(c.SessionKey); err != nil {
+			return c, fmt.Errorf("edge: session key: %w", err)
+		}
+	}
+	if len(c.SessionKey) < 32 {
+		return c, fmt.Errorf("edge: Options.SessionKey has %d bytes; use at least 32 random bytes", len(c.SessionKey))
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 8 * time.Hour
+	}
+	if c.RateLimit < 0 {
+		return c, fmt.Errorf("edge: Options.RateLimit %v is negative; use 0 to disable", c.RateLimit)
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.AdminHost == "" {
+		c.AdminHost = DefaultAdminHost
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.NotFoundPage != "" && !strings.HasPrefix(c.NotFoundPage, "/") {
+		return c, fmt.Errorf("edge: Options.NotFoundPage %q must start with /", c.NotFoundPage)
+	}
+	return c, nil
+}

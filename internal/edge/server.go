@@ -1,0 +1,137 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Server runs a Handler on a listener with timeouts that hold against slow
+// clients, optional TLS (with HTTP/2), and graceful shutdown when the
+// context ends. Zero durations take the defaults shown.
+type Server struct {
+	Handler           http.Handler
+	TLSCertFile       string        // PEM certificate chain; with TLSKeyFile enables HTTPS and HTTP/2
+	TLSKeyFile        string        // PEM private key
+	ReadHeaderTimeout time.Duration // 10s: a client must send its headers within this
+	ReadTimeout       time.Duration // 30s: whole request, body included
+	WriteTimeout      time.Duration // 5m: a response must be written within this
+	IdleTimeout       time.Duration // 2m: keep-alive connections idle longer are closed
+	MaxHeaderBytes    int           // 64 KiB: larger request headers get 431
+	ShutdownTimeout   time.Duration // 10s: in-flight requests may finish within this
+	Logger            *slog.Logger  // default slog.Default
+}
+
+func (s *Server) httpServer() *http.Server {
+	d := orDefault[time.Duration]
+	logger := s.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: d(s.ReadHeaderTimeout, 10*time.Second),
+		ReadTimeout:       d(s.ReadTimeout, 30*time.Second),
+		WriteTimeout:      d(s.WriteTimeout, 5*time.Minute),
+		IdleTimeout:       d(s.IdleTimeout, 2*time.Minute),
+		MaxHeaderBytes:    orDefault(s.MaxHeaderBytes, 64<<10),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// orDefault returns v when positive, else def.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Serve answers on ln until ctx ends, then stops accepting, lets in-flight
+// requests finish (up to ShutdownTimeout) and returns nil. It closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.Handler == nil {
+		return errors.New("edge: Server.Handler is nil")
+	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		return errors.New("edge: set both Server.TLSCertFile and Server.TLSKeyFile, or neither")
+	}
+	hs := s.httpServer()
+	errc := make(chan error, 1)
+	go func() {
+		if s.TLSCertFile != "" {
+			errc <- hs.ServeTLS(ln, s.TLSCertFile, s.TLSKeyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("edge: serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(s.ShutdownTimeout, 10*time.Second))
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("edge: shutdown: %w", err)
+	}
+	<-errc // http.ErrServerClosed
+	return nil
+}
+
+// ListenAndServe listens on addr (host:port) and calls Serve.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("edge: listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// ServeOptions configure ServeDir.
+type ServeOptions struct {
+	Handler     Options // NotFoundPage defaults to "/404.html" here
+	TLSCertFile string
+	TLSKeyFile  string
+	// Ready, when set, is called with the bound address once the site is
+	// indexed and the listener is open (useful with port 0).
+	Ready func(addr net.Addr)
+}
+
+// ServeDir serves the folder dir on addr with staticwebapp.config.json
+// semantics until ctx ends (`phoenix serve DIR`). The site answers on every
+// host name; the admin host still answers /health and /metrics.
+func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
+	site, err := NewDirSite(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	hosts := NewHosts()
+	hosts.SetSite("local", site)
+	hosts.SetFallback("local")
+	ho := opts.Handler
+	if ho.NotFoundPage == "" {
+		ho.NotFoundPage = "/404.html"
+	}
+	h, err := NewHandler(hosts, ho)
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("edge: listen on %s: %w", addr, err)
+	}
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
+	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger}
+	return srv.Serve(ctx, ln)
+}
