@@ -1,0 +1,155 @@
+// Package app is Phoenix's composition root: it opens the data dir and the
+// store, builds the domains, and runs the API and edge servers. Start and
+// Stop are the only lifecycle; Stop runs cleanups in reverse order and is
+// safe to call more than once.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// Options configures an App.
+type Options struct {
+	DataDir    string       // required; created 0700 if missing
+	Listen     string       // API address, e.g. 127.0.0.1:7070
+	EdgeListen string       // edge address, e.g. 127.0.0.1:8080
+	Logger     *slog.Logger // defaults to a discarding logger
+}
+
+// App is a running Phoenix server.
+type App struct {
+	opts     Options
+	log      *slog.Logger
+	DB       *store.DB
+	apiAddr  net.Addr
+	edgeAddr net.Addr
+
+	mu       sync.Mutex
+	cleanups []func(context.Context) error
+	stopped  bool
+	errc     chan error
+}
+
+// New validates opts and returns an App that has not started.
+func New(opts Options) (*App, error) {
+	if opts.DataDir == "" {
+		return nil, usererr.New(usererr.Usage, "no data dir").WithHint("pass --data DIR or set PHOENIX_DATA")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &App{opts: opts, log: opts.Logger, errc: make(chan error, 2)}, nil
+}
+
+// Start opens the data dir and store and starts serving. On error,
+// everything started so far is stopped again.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			a.Stop(context.Background())
+		}
+	}()
+	if err := os.MkdirAll(a.opts.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	lock, err := lockDataDir(a.opts.DataDir)
+	if err != nil {
+		return err
+	}
+	a.onStop(func(context.Context) error { return lock.release() })
+	if err := a.openStore(ctx); err != nil {
+		return err
+	}
+	return a.startServers()
+}
+
+func (a *App) openStore(ctx context.Context) error {
+	db, err := store.OpenSQLite(ctx, filepath.Join(a.opts.DataDir, "state.db"))
+	if err != nil {
+		return err
+	}
+	a.onStop(func(context.Context) error { return db.Close() })
+	a.DB = db
+	return db.Migrate(ctx, migrations()...)
+}
+
+func (a *App) startServers() error {
+	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now()})
+	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
+	if err != nil {
+		return err
+	}
+	a.apiAddr = addr
+	a.log.Info("api listening", "url", a.APIURL())
+	return nil
+}
+
+// serve listens on addr and serves h until Stop.
+func (a *App) serve(name, addr string, h http.Handler) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: cannot listen on %s: %v", name, addr, err)).
+			WithHint("pick another address with --listen / --edge-listen")
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.errc <- fmt.Errorf("%s server: %w", name, err)
+		}
+	}()
+	a.onStop(func(ctx context.Context) error { return srv.Shutdown(ctx) })
+	return ln.Addr(), nil
+}
+
+// Err reports a server that stopped on its own.
+func (a *App) Err() <-chan error { return a.errc }
+
+// APIURL is the base URL of the API.
+func (a *App) APIURL() string { return "http://" + a.apiAddr.String() }
+
+// EdgeAddr is the edge's listening address, or nil.
+func (a *App) EdgeAddr() net.Addr { return a.edgeAddr }
+
+func (a *App) onStop(fn func(context.Context) error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cleanups = append(a.cleanups, fn)
+}
+
+// Stop shuts everything down in reverse start order. It is idempotent.
+func (a *App) Stop(ctx context.Context) error {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return nil
+	}
+	a.stopped = true
+	fns := a.cleanups
+	a.cleanups = nil
+	a.mu.Unlock()
+	var errs []error
+	for i := len(fns) - 1; i >= 0; i-- {
+		errs = append(errs, fns[i](ctx))
+	}
+	return errors.Join(errs...)
+}

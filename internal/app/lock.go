@@ -1,0 +1,47 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// dataLock is an exclusive flock on <data>/phoenix.lock, so two servers
+// never share one data dir. The kernel drops it when the process dies, so a
+// crash never leaves a stale lock behind.
+type dataLock struct{ f *os.File }
+
+func lockDataDir(dir string) (*dataLock, error) {
+	path := filepath.Join(dir, "phoenix.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, usererr.New(usererr.Conflict, "data dir %s is in use by another phoenix server (pid %s)",
+				dir, strings.TrimSpace(string(holder))).
+				WithHint("stop that server, or give this one its own --data DIR")
+		}
+		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return &dataLock{f: f}, nil
+}
+
+func (l *dataLock) release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	return errors.Join(err, l.f.Close())
+}

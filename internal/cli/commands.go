@@ -1,0 +1,12 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// commands is the registry of top-level commands, in help order.
+func commands(g *Globals) []*cobra.Command {
+	return []*cobra.Command{
+		newDemoCmd(g),
+		newServerCmd(g),
+		newVersionCmd(g),
+	}
+}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table writes aligned columns with an upper-case header.
+type table struct {
+	tw *tabwriter.Writer
+}
+
+func newTable(w io.Writer, headers ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	fmt.Fprintln(t.tw, strings.ToUpper(strings.Join(headers, "\t")))
+	return t
+}
+
+func (t *table) row(cells ...any) {
+	s := make([]string, len(cells))
+	for i, c := range cells {
+		s[i] = fmt.Sprint(c)
+	}
+	fmt.Fprintln(t.tw, strings.Join(s, "\t"))
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+// emit prints v as JSON when --output json, else calls tableFn.
+func (g *Globals) emit(v any, tableFn func(w io.Writer) error) error {
+	if g.Output == "json" {
+		return printJSON(g.Stdout, v)
+	}
+	return tableFn(g.Stdout)
+}
