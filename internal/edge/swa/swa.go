@@ -1,10 +1,13 @@
 // Package swa implements the routing semantics of Azure Static Web Apps'
 // staticwebapp.config.json: routes, rewrites, redirects, roles, headers,
-// navigation fallback, response overrides, MIME types and networking rules.
+// navigation fallback, response overrides, MIME types, trailing slashes and
+// networking rules, as the Azure cloud applies them (see docs/swa.md).
 //
 // The package is pure: it parses and validates a config, and given a request
 // and a view of the release's files it returns a Decision. It does no I/O of
-// its own; the edge turns a Decision into an HTTP response.
+// its own (except Load/LoadDir, which read the config file); the edge turns a
+// Decision into an HTTP response. Everything is compiled at Parse time, so
+// Decide does no regexp work and allocates little or nothing.
 package swa
 
 import (
@@ -25,31 +28,52 @@ type Request struct {
 // FileSystem is the release as the rules see it.
 type FileSystem interface {
 	// Exists reports whether p (a normalized path starting with "/") names a
-	// file in the release.
+	// file in the release. Lookups are case-sensitive, as in the cloud.
+	// Decide may call it several times per request; it must be safe for
+	// concurrent use.
 	Exists(p string) bool
 }
 
 // Decision is the outcome of applying the rules to one request.
+//
+// How the edge answers:
+//   - AuthPath != "": the edge answers its own /.auth/* endpoint AuthPath
+//     (login, logout, me, purge). Status is 200 and File is empty.
+//   - APIPath != "": the request goes to the site's API backend at APIPath
+//     (which may carry "?query" from a rewrite); with no API, answer 404.
+//   - 3xx: redirect to Location, no body.
+//   - File != "": send that release file with Status (HEAD: headers only).
+//   - otherwise: no file; for Status >= 400 the edge sends its built-in
+//     page for Status (the cloud shows the Azure error page); 204 has no body.
+//
+// Header is shared between requests and must be treated as read-only: copy
+// it before changing it. A header with an empty value must be removed from
+// the response (an SWA config removes a header by setting it to "").
 type Decision struct {
 	Status      int         // HTTP status to answer with
 	File        string      // release path whose content is the body; "" for none
 	Location    string      // redirect target, for 3xx
 	Header      http.Header // headers to set; an empty value removes the header
 	ContentType string      // from mimeTypes, when one matched
+
+	AuthPath string // /.auth/* endpoint the edge answers itself; see above
+	APIPath  string // path (and query) to forward to the API backend
+	Route    int    // index into routes[] of the rule that applied, or -1
+	Reason   string // short machine-readable cause, for logs (see reasons below)
 }
 
-// Config is a parsed, validated staticwebapp.config.json.
-type Config struct{}
-
-// Decide applies the rules to r. This placeholder serves existing files and
-// answers 404 otherwise; the full semantics replace it.
-func (c *Config) Decide(r *Request, fs FileSystem) Decision {
-	p := r.Path
-	if len(p) > 0 && p[len(p)-1] == '/' {
-		p += "index.html"
-	}
-	if fs.Exists(p) {
-		return Decision{Status: http.StatusOK, File: p}
-	}
-	return Decision{Status: http.StatusNotFound}
-}
+// Reasons reported in Decision.Reason.
+const (
+	ReasonFile          = "file"           // an existing file (after rewrites)
+	ReasonFallback      = "fallback"       // navigationFallback target
+	ReasonRedirect      = "redirect"       // a route's redirect
+	ReasonTrailingSlash = "trailing-slash" // canonical URL redirect (trailingSlash)
+	ReasonNotFound      = "not-found"      // no file and no fallback
+	ReasonRouteStatus   = "route-status"   // a route's statusCode 400/401/403/404
+	ReasonRoles         = "roles"          // allowedRoles refused the user
+	ReasonMethod        = "method"         // 405: static content takes GET/HEAD/OPTIONS
+	ReasonNetwork       = "network"        // networking/forwardingGateway gate
+	ReasonAuth          = "auth"           // forwarded to the /.auth endpoints
+	ReasonAPI           = "api"            // forwarded to the API backend
+	ReasonOptions       = "options"        // OPTIONS answered with Allow
+)

@@ -1,0 +1,110 @@
+package swa
+
+import (
+	"net/http"
+	"strings"
+)
+
+// defaultHeaders are the platform defaults on successful static responses.
+// The cloud sends "Cache-Control: must-revalidate, max-age=30" by default;
+// its per-deployment ETag is the edge's business.
+var defaultHeaders = []headerPair{{"Cache-Control", "must-revalidate, max-age=30"}}
+
+var allowHeader = []headerPair{{"Allow", "GET, HEAD, OPTIONS"}}
+
+// finish precomputes the header sets of every rule: defaults, then
+// globalHeaders, then the route's headers, each layer replacing a header of
+// the same (case-insensitive) name.
+func (c *Config) finish(global []headerPair, routeHeaders [][]headerPair) {
+	c.noRoute = makeSet(global, nil)
+	for i := range c.routes {
+		c.routes[i].hdr = makeSet(global, routeHeaders[i])
+	}
+	if c.fallback != nil {
+		c.fallback.file = c.fallback.rewrite
+		if strings.HasSuffix(c.fallback.file, "/") {
+			c.fallback.file += "index.html"
+		}
+	}
+}
+
+func makeSet(global, route []headerPair) headerSet {
+	return headerSet{
+		ok:      merge(defaultHeaders, global, route),
+		other:   merge(global, route),
+		options: merge(defaultHeaders, global, route, allowHeader),
+		api:     merge(route),
+	}
+}
+
+func merge(layers ...[]headerPair) http.Header {
+	h := http.Header{}
+	for _, l := range layers {
+		for _, p := range l {
+			h[p.name] = []string{p.value}
+		}
+	}
+	if len(h) == 0 {
+		return nil
+	}
+	return h
+}
+
+// builtinTypes is the MIME table used when mimeTypes has no entry.
+var builtinTypes = map[string]string{
+	".html": "text/html", ".htm": "text/html", ".css": "text/css",
+	".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json",
+	".map": "application/json", ".webmanifest": "application/manifest+json",
+	".txt": "text/plain", ".md": "text/markdown", ".xml": "application/xml",
+	".csv": "text/csv", ".svg": "image/svg+xml", ".png": "image/png",
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+	".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon",
+	".bmp": "image/bmp", ".woff": "font/woff", ".woff2": "font/woff2",
+	".ttf": "font/ttf", ".otf": "font/otf", ".eot": "application/vnd.ms-fontobject",
+	".pdf": "application/pdf", ".wasm": "application/wasm", ".zip": "application/zip",
+	".mp4": "video/mp4", ".webm": "video/webm", ".mp3": "audio/mpeg",
+	".wav": "audio/wav", ".ogg": "audio/ogg",
+}
+
+// ext returns the extension (with '.') of the last segment of p, or "".
+func ext(p string) string {
+	for i := len(p) - 1; i >= 0 && p[i] != '/'; i-- {
+		if p[i] == '.' {
+			return p[i:]
+		}
+	}
+	return ""
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// mimeFor returns the mimeTypes entry for file's extension, or "".
+func (c *Config) mimeFor(file string) string {
+	if len(c.mime) == 0 {
+		return ""
+	}
+	e := ext(file)
+	if e == "" {
+		return ""
+	}
+	return c.mime[lowerASCII(e)]
+}
+
+// ContentTypeFor returns the Content-Type to serve file with: the config's
+// mimeTypes entry, else a built-in table, else application/octet-stream.
+func (c *Config) ContentTypeFor(file string) string {
+	if t := c.mimeFor(file); t != "" {
+		return t
+	}
+	if t, ok := builtinTypes[lowerASCII(ext(file))]; ok {
+		return t
+	}
+	return "application/octet-stream"
+}

@@ -1,0 +1,172 @@
+package swa
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseValid(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		warn string // substring expected in one warning; "" for none
+	}{
+		{"empty object", `{}`, ""},
+		{"schema key", `{"$schema":"https://json.schemastore.org/staticwebapp.config.json"}`, ""},
+		{"bom", "\xef\xbb\xbf{}", ""},
+		{"full", `{
+  "routes": [
+    {"route": "/login", "rewrite": "/.auth/login/github"},
+    {"route": "/old", "redirect": "/new", "statusCode": 301},
+    {"route": "/admin*", "allowedRoles": ["admin"], "methods": ["GET", "HEAD"]},
+    {"route": "/images/*.{png,jpg}", "headers": {"cache-control": "max-age=60"}},
+    {"route": "/teapot", "rewrite": "/a.html", "statusCode": 418}
+  ],
+  "navigationFallback": {"rewrite": "index.html", "exclude": ["/assets/*", "*.{css,js}", "assets/*"]},
+  "responseOverrides": {"401": {"redirect": "/.auth/login/github?post_login_redirect_uri=.referrer", "statusCode": 302},
+                        "404": {"rewrite": "/404.html"}},
+  "globalHeaders": {"X-Frame-Options": "DENY"},
+  "mimeTypes": {".md": "text/markdown"},
+  "networking": {"allowedIpRanges": ["10.0.0.0/8", "192.168.1.7"]},
+  "forwardingGateway": {"allowedForwardedHosts": ["example.org"], "requiredHeaders": {"X-Azure-FDID": "abc"}},
+  "auth": {"rolesSource": "/api/roles", "identityProviders": {"github": {"registration": {"clientIdSettingName": "ID", "clientSecretSettingName": "SECRET"}}}},
+  "platform": {"apiRuntime": "node:20"},
+  "trailingSlash": "auto"
+}`, ""},
+		{"redirect 308 warns", `{"routes":[{"route":"/a","redirect":"/b","statusCode":308}]}`, "only 301 and 302"},
+		{"service tag warns", `{"networking":{"allowedIpRanges":["AzureFrontDoor.Backend"]}}`, "service tag"},
+		{"duplicate exact route warns", `{"routes":[{"route":"/a"},{"route":"/A"}]}`, "repeats an earlier route"},
+		{"redirect loop warns", `{"routes":[{"route":"/News","redirect":"/news"}]}`, "loop"},
+		{"override unknown key warns", `{"responseOverrides":{"404":{"rewrite":"/x.html","serve":"/y"}}}`, "unknown key"},
+		{"duplicate key warns", `{"trailingSlash":"auto","trailingSlash":"never"}`, "duplicate key"},
+		{"methods restrict coverage", `{"routes":[{"route":"/*","methods":["POST"]},{"route":"/a"}]}`, ""},
+		{"route without slash warns", `{"routes":[{"route":"about"}]}`, "does not start with '/'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.json), "cfg.json")
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			ws := c.Warnings()
+			if tt.warn == "" && len(ws) > 0 {
+				t.Fatalf("unexpected warnings: %v", ws)
+			}
+			if tt.warn != "" && !strings.Contains(Problems(ws).Error(), tt.warn) {
+				t.Fatalf("warnings %q lack %q", Problems(ws).Error(), tt.warn)
+			}
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want []string // each must appear in the error text, in order of problems
+	}{
+		{"syntax", "{\n  \"routes\": [\n    {\"route\": \"/a\",}\n  ]\n}", []string{"cfg.json:3:20: invalid JSON"}},
+		{"truncated", `{"routes": [`, []string{"invalid JSON"}},
+		{"trailing data", `{} {}`, []string{"cfg.json:1:4: invalid JSON: unexpected data"}},
+		{"not an object", `[]`, []string{"must be an object, not an array"}},
+		{"unknown top key", "{\n \"route\": []\n}", []string{`cfg.json:2:2: route: unknown key "route"`}},
+		{"case typo key", `{"Routes": []}`, []string{`did you mean "routes"?`}},
+		{"wildcard middle", `{"routes":[{"route":"/a/*/b"}]}`, []string{"routes[0].route: a wildcard"}},
+		{"two wildcards", `{"routes":[{"route":"/a*/*"}]}`, []string{"routes[0].route: a wildcard"}},
+		{"bad ext", `{"routes":[{"route":"/a/*.{png"}]}`, []string{"extension list"}},
+		{"host in route", `{"routes":[{"route":"https://x.com/*"}]}`, []string{"not a URL"}},
+		{"missing route", `{"routes":[{"rewrite":"/x"}]}`, []string{`routes[0]: missing required key "route"`}},
+		{"rewrite and redirect", `{"routes":[{"route":"/a","rewrite":"/b","redirect":"/c"}]}`, []string{"cannot be combined"}},
+		{"string status", `{"routes":[{"route":"/a","statusCode":"404"}]}`, []string{"routes[0].statusCode: must be a number, not a string (write 404 without quotes)"}},
+		{"bad redirect status", `{"routes":[{"route":"/a","redirect":"/b","statusCode":200}]}`, []string{"needs statusCode 301 or 302"}},
+		{"3xx without redirect", `{"routes":[{"route":"/a","statusCode":301}]}`, []string{"needs a \"redirect\""}},
+		{"status out of range", `{"routes":[{"route":"/a","statusCode":999}]}`, []string{"not an HTTP status"}},
+		{"covered by wildcard", "{\"routes\":[\n{\"route\":\"/*\",\"allowedRoles\":[\"authenticated\"]},\n{\"route\":\"/images/*\"}]}",
+			[]string{`cfg.json:3:1: routes[1].route: a route is covered up by a wildcard route`, `wildcard "/*" (line 2)`}},
+		{"covered case-insensitive", `{"routes":[{"route":"/appA/*"},{"route":"/AppA/*"}]}`, []string{"covered up"}},
+		{"covered auth", `{"routes":[{"route":"/*","rewrite":"/index.html"},{"route":"/.auth/login/aad","statusCode":404}]}`, []string{"covered up"}},
+		{"covered ext", `{"routes":[{"route":"/img/*.{png,jpg}"},{"route":"/img/a/*.png"}]}`, []string{"covered up"}},
+		{"bad method", `{"routes":[{"route":"/a","methods":["get"]}]}`, []string{`unknown method "get"`, "upper case"}},
+		{"bad role", `{"routes":[{"route":"/a","allowedRoles":["a-b"]}]}`, []string{"role names"}},
+		{"unknown route key", `{"routes":[{"route":"/a","serve":"/b"}]}`, []string{`routes[0].serve: unknown key "serve"`}},
+		{"override code", `{"responseOverrides":{"500":{"rewrite":"/e.html"}}}`, []string{"cannot be overridden"}},
+		{"override key", `{"responseOverrides":{"abc":{}}}`, []string{"status codes"}},
+		{"mime key", `{"mimeTypes":{"md":"text/markdown"}}`, []string{"leading dot"}},
+		{"mime value", `{"mimeTypes":{".md":"markdown"}}`, []string{"not a media type"}},
+		{"trailing slash", `{"trailingSlash":"sometimes"}`, []string{`must be "auto"`}},
+		{"ip range", `{"networking":{"allowedIpRanges":["10.0.0.0/33"]}}`, []string{"neither an IPv4 range"}},
+		{"fallback needs rewrite", `{"navigationFallback":{"exclude":["/a/*"]}}`, []string{`missing required key "rewrite"`}},
+		{"fallback exclude", `{"navigationFallback":{"rewrite":"/i.html","exclude":["/a/*/b"]}}`, []string{"navigationFallback.exclude[0]"}},
+		{"header value type", `{"globalHeaders":{"X-A":1}}`, []string{`globalHeaders["X-A"]: must be a string`}},
+		{"header name", `{"globalHeaders":{"X A":"1"}}`, []string{"not a valid header name"}},
+		{"auth required", `{"auth":{"rolesSource":"/api/r"}}`, []string{`missing required key "identityProviders"`}},
+		{"auth unknown provider key", `{"auth":{"identityProviders":{"github":{"registration":{"clientSecretSettingName":"S","secret":"x"}}}}}`, []string{`auth.identityProviders.github.registration.secret: unknown key`}},
+		{"platform", `{"platform":{"apiRuntime":"node:8"}}`, []string{"unknown apiRuntime"}},
+		{"all at once", `{"trailingSlash":1,"routes":[{"route":"/a/*/b"},{"route":"/c","statusCode":"x"}],"bogus":true}`,
+			[]string{"trailingSlash: must be a string", "routes[0].route", "bogus: unknown key", "routes[1].statusCode"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.json), "cfg.json")
+			if err == nil {
+				t.Fatalf("Parse accepted it: %+v", c)
+			}
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("error %T is not Problems: %v", err, err)
+			}
+			text := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("error lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+}
+
+func TestParseTooLarge(t *testing.T) {
+	big := `{"globalHeaders":{"X-Pad":"` + strings.Repeat("a", MaxConfigSize) + `"}}`
+	_, err := Parse([]byte(big), "big.json")
+	if err == nil || !strings.Contains(err.Error(), "at most 20480") {
+		t.Fatalf("want size error, got %v", err)
+	}
+}
+
+func TestParseTooManyRoles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"routes":[{"route":"/a","allowedRoles":[`)
+	for i := 0; i <= MaxRoles; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"r` + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `"`)
+	}
+	b.WriteString(`]}]}`)
+	_, err := Parse([]byte(b.String()), "roles.json")
+	if err == nil || !strings.Contains(err.Error(), "distinct roles") {
+		t.Fatalf("want roles error, got %v", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	c, err := LoadDir(dir)
+	if err != nil || c == nil {
+		t.Fatalf("LoadDir without config: %v", err)
+	}
+	p := filepath.Join(dir, FileName)
+	if err := os.WriteFile(p, []byte(`{"routes":[{"route":"/a/*/b"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadDir(dir)
+	if err == nil || !strings.Contains(err.Error(), p+":1:21: routes[0].route") {
+		t.Fatalf("want positioned error naming %s, got %v", p, err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("want ErrNotExist, got %v", err)
+	}
+}
