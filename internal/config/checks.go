@@ -1,0 +1,173 @@
+package config
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// Checks are the release gates run in parallel with the build.
+type Checks struct {
+	Audit      AuditCheck   `yaml:"audit" doc:"Dependency vulnerability audit against the lockfile."`
+	Licenses   LicenseCheck `yaml:"licenses" doc:"Licence policy for dependencies."`
+	Secrets    SecretCheck  `yaml:"secrets" doc:"Scan the source and build output for committed secrets."`
+	SBOM       SBOMCheck    `yaml:"sbom" doc:"Software bill of materials stored with each release."`
+	Exceptions []Exception  `yaml:"exceptions" doc:"Accepted findings, each with a reason and an expiry date."`
+}
+
+func (c *Checks) setDefaults() {
+	c.Audit = AuditCheck{Enabled: true, Severity: "high"}
+	c.Licenses = LicenseCheck{Enabled: true, Unknown: "review",
+		Deny: []string{"AGPL-3.0-only", "AGPL-3.0-or-later", "SSPL-1.0"}}
+	c.Secrets = SecretCheck{Enabled: true}
+	c.SBOM = SBOMCheck{Enabled: true, Format: "cyclonedx"}
+}
+
+// AuditCheck gates on known vulnerabilities.
+type AuditCheck struct {
+	Enabled  bool   `yaml:"enabled" doc:"Run the audit (default true)."`
+	Severity string `yaml:"severity" enum:"low,moderate,high,critical" doc:"Fail on findings of this severity or worse (default high)."`
+	Dev      bool   `yaml:"dev" doc:"Also gate on devDependencies (default false)."`
+}
+
+// LicenseCheck is the licence policy; entries are SPDX identifiers.
+type LicenseCheck struct {
+	Enabled bool     `yaml:"enabled" doc:"Run the licence check (default true)."`
+	Allow   []string `yaml:"allow" doc:"Licences accepted without review; empty accepts anything not denied."`
+	Deny    []string `yaml:"deny" doc:"Licences that fail the release."`
+	Review  []string `yaml:"review" doc:"Licences that need an approval before release."`
+	Unknown string   `yaml:"unknown" enum:"allow,review,deny" doc:"What to do with a package whose licence is not known (default review)."`
+}
+
+// SecretCheck scans for committed secrets.
+type SecretCheck struct {
+	Enabled   bool             `yaml:"enabled" doc:"Run the scan (default true)."`
+	Exclude   []string         `yaml:"exclude" doc:"Path globs not scanned, e.g. test/fixtures/**."`
+	Allowlist []SecretAllowing `yaml:"allowlist" doc:"Known false positives."`
+}
+
+// SecretAllowing allows one known false positive.
+type SecretAllowing struct {
+	Path        string `yaml:"path" doc:"Path glob the finding is in."`
+	Rule        string `yaml:"rule" doc:"Detector rule id, e.g. generic-api-key."`
+	Fingerprint string `yaml:"fingerprint" doc:"Fingerprint of the finding as printed by phoenix check secrets."`
+	Reason      string `yaml:"reason" required:"true" doc:"Why it is not a secret."`
+}
+
+// SBOMCheck configures the bill of materials.
+type SBOMCheck struct {
+	Enabled bool   `yaml:"enabled" doc:"Generate an SBOM for each release (default true)."`
+	Format  string `yaml:"format" enum:"cyclonedx,spdx" doc:"SBOM format (default cyclonedx)."`
+}
+
+// Exception accepts one finding until it expires.
+type Exception struct {
+	ID       string `yaml:"id" doc:"Advisory id (GHSA-…, CVE-…) the exception covers."`
+	Package  string `yaml:"package" doc:"Package name, e.g. lodash or @scope/name."`
+	Versions string `yaml:"versions" doc:"Semver constraint on the package version, e.g. <4.17.21."`
+	License  string `yaml:"license" doc:"Licence (SPDX id) accepted for this package."`
+	Reason   string `yaml:"reason" required:"true" doc:"Why the finding is accepted."`
+	Expires  Date   `yaml:"expires" required:"true" pattern:"date" doc:"Date (YYYY-MM-DD) after which the exception no longer applies."`
+}
+
+var (
+	spdxRx     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+-]*$`)
+	advisoryRx = regexp.MustCompile(`^(GHSA(-[23456789cfghjmpqrvwx]{4}){3}|CVE-[0-9]{4}-[0-9]{4,}|[A-Z][A-Z0-9]*-[A-Za-z0-9._:-]+)$`)
+	npmNameRx  = regexp.MustCompile(`^(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9._~-][a-z0-9._~-]*$`)
+)
+
+func (c *Checks) validate(v *validator) {
+	c.Licenses.validate(v)
+	for i, a := range c.Secrets.Allowlist {
+		p := indexPath("checks.secrets.allowlist", i)
+		if a.Reason == "" {
+			v.errorf(p+".reason", "say why this finding is not a secret", "is required")
+		}
+		if a.Path == "" && a.Rule == "" && a.Fingerprint == "" {
+			v.errorf(p, "set path, rule or fingerprint", "matches nothing")
+		}
+	}
+	for i := range c.Exceptions {
+		c.Exceptions[i].validate(v, indexPath("checks.exceptions", i))
+	}
+}
+
+func (l *LicenseCheck) validate(v *validator) {
+	where := map[string]string{}
+	for _, list := range []struct {
+		name string
+		ids  []string
+	}{{"allow", l.Allow}, {"deny", l.Deny}, {"review", l.Review}} {
+		for i, id := range list.ids {
+			p := indexPath("checks.licenses."+list.name, i)
+			if !spdxRx.MatchString(id) {
+				v.errorf(p, "use an SPDX identifier such as MIT or Apache-2.0", "%q is not a licence identifier", clip(id))
+			}
+			if prev, ok := where[id]; ok && prev != list.name {
+				v.errorf(p, "keep each licence in one list", "%s is also in checks.licenses.%s", id, prev)
+			}
+			where[id] = list.name
+		}
+	}
+}
+
+func (e *Exception) validate(v *validator, p string) {
+	if e.ID == "" && e.Package == "" {
+		v.errorf(p, "set id (an advisory) or package", "an exception needs an id or a package")
+	}
+	if e.ID != "" && !advisoryRx.MatchString(e.ID) {
+		v.errorf(p+".id", "use an advisory id such as GHSA-xxxx-xxxx-xxxx or CVE-2024-12345", "%q is not an advisory id", clip(e.ID))
+	}
+	if e.Package != "" && !npmNameRx.MatchString(e.Package) {
+		v.errorf(p+".package", "use the package name as in package.json", "%q is not a package name", clip(e.Package))
+	}
+	if e.Versions != "" {
+		if _, err := semver.NewConstraint(e.Versions); err != nil {
+			v.errorf(p+".versions", "write a semver constraint such as <4.17.21 or >=1.0.0 <1.2.3", "%q is not a valid semver constraint", clip(e.Versions))
+		}
+	}
+	if e.License != "" && !spdxRx.MatchString(e.License) {
+		v.errorf(p+".license", "use an SPDX identifier", "%q is not a licence identifier", clip(e.License))
+	}
+	if e.Reason == "" {
+		v.errorf(p+".reason", "say why the finding is accepted", "is required")
+	}
+	e.validateExpiry(v, p)
+}
+
+func (e *Exception) validateExpiry(v *validator, p string) {
+	if e.Expires == "" {
+		v.errorf(p+".expires", "exceptions must end: add expires: YYYY-MM-DD", "is required")
+		return
+	}
+	t, err := time.Parse(time.DateOnly, string(e.Expires))
+	if err != nil {
+		if matches("date", string(e.Expires)) { // the pattern check reports other shapes
+			v.errorf(p+".expires", "write a real date as YYYY-MM-DD", "%q is not a date", clip(string(e.Expires)))
+		}
+		return
+	}
+	if t.Before(time.Now().Truncate(24 * time.Hour)) {
+		v.warnf(p+".expires", "renew it or fix the finding", "exception expired on %s and no longer applies", e.Expires)
+	}
+}
+
+// ExpiresAt returns the end of the exception's last day (UTC), or false if
+// the date is not valid.
+func (e *Exception) ExpiresAt() (time.Time, bool) {
+	t, err := time.Parse(time.DateOnly, string(e.Expires))
+	return t.Add(24 * time.Hour), err == nil
+}
+
+// Date is a calendar date written YYYY-MM-DD, quoted or not.
+type Date string
+
+func (dt *Date) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!timestamp") {
+		d.typeErr(n, path, "a date", "write YYYY-MM-DD")
+		return
+	}
+	*dt = Date(n.Value)
+}

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"net/netip"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Environment is one deployment target, e.g. staging or production.
+type Environment struct {
+	Domains      []string          `yaml:"domains" doc:"Custom host names served for this environment, e.g. www.example.com."`
+	Protection   Protection        `yaml:"protection" doc:"Guards against accidental changes."`
+	IPAllow      []string          `yaml:"ip_allow" doc:"Client address ranges (CIDR or single IPs) allowed in; empty allows everyone."`
+	Auth         Auth              `yaml:"auth" doc:"Who may sign in to the environment and with which roles."`
+	HealthChecks []Endpoint        `yaml:"health_checks" doc:"Probes run after each deployment; a failure rolls back. URLs may be paths like /health."`
+	Preview      Preview           `yaml:"preview" doc:"Short-lived preview environments derived from this one (true, or settings)."`
+	PromoteFrom  string            `yaml:"promote_from" pattern:"slug" doc:"Only artifacts already deployed to this environment may be deployed here."`
+	Rollback     RollbackPolicy    `yaml:"rollback" doc:"What happens when verification fails."`
+	Env          EnvMap            `yaml:"env" doc:"Environment variables for pipeline steps targeting this environment."`
+	Tags         map[string]string `yaml:"tags" doc:"Free-form labels, e.g. criticality: high."`
+}
+
+func (e *Environment) setDefaults() {
+	e.Rollback = RollbackPolicy{Auto: true, Keep: 10}
+}
+
+// Protection guards an environment.
+type Protection struct {
+	Lock      bool     `yaml:"lock" doc:"The environment cannot be deleted or emptied (like a CanNotDelete lock)."`
+	Approvals int      `yaml:"approvals" min:"0" max:"10" doc:"Approvals needed before a deployment starts."`
+	Approvers []string `yaml:"approvers" doc:"Roles or user names allowed to approve, e.g. admin."`
+}
+
+// Auth restricts who may use an environment.
+type Auth struct {
+	Provider string   `yaml:"provider" enum:"none,oidc,token" doc:"Sign-in provider for the site (default none: public)."`
+	Roles    []string `yaml:"roles" doc:"Roles known to the site's routes, e.g. admin, contributor."`
+}
+
+// RollbackPolicy says what happens when a deployment fails verification.
+type RollbackPolicy struct {
+	Auto bool `yaml:"auto" doc:"Re-activate the previous release automatically (default true)."`
+	Keep int  `yaml:"keep" min:"1" max:"1000" doc:"Releases kept ready for instant rollback (default 10)."`
+}
+
+// Preview configures preview environments; "preview: true" turns them on
+// with defaults.
+type Preview struct {
+	Enabled bool     `yaml:"enabled" doc:"Create a preview environment per branch or pull request."`
+	TTL     Duration `yaml:"ttl" doc:"Delete a preview after this long without deploys (default 7d)."`
+	Max     int      `yaml:"max" min:"0" max:"1000" doc:"Most previews kept at once; 0 means no limit."`
+}
+
+func (p *Preview) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if b, ok := parseBool(n); ok {
+		*p = Preview{Enabled: b, TTL: Duration(7 * 24 * time.Hour)}
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.typeErr(n, path, "true, false or a mapping", "")
+		return
+	}
+	type plain Preview
+	x := plain{Enabled: true, TTL: Duration(7 * 24 * time.Hour)}
+	d.decodeStruct(n, reflect.ValueOf(&x).Elem(), path)
+	*p = Preview(x)
+}
+
+func (Preview) jsonSchema(g *schemaGen) map[string]any {
+	type plain Preview
+	return map[string]any{"oneOf": []any{map[string]any{"type": "boolean"}, g.structSchema(reflect.TypeFor[plain]())}}
+}
+
+// hostRx matches a DNS host name (labels of letters, digits and '-').
+var hostRx = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+func validHost(h string) bool { return len(h) <= 253 && hostRx.MatchString(h) }
+
+func (c *Config) validateEnvironments(v *validator) {
+	owner := map[string]string{}
+	for _, name := range c.EnvironmentNames() {
+		e, p := c.Environments[name], joinPath("environments", name)
+		if e == nil {
+			continue
+		}
+		for i, d := range e.Domains {
+			dp := indexPath(p+".domains", i)
+			if !validHost(d) {
+				v.errorf(dp, "write a bare host name such as www.example.com, without scheme or path",
+					"%q is not a valid host name", clip(d))
+			} else if prev, dup := owner[strings.ToLower(d)]; dup {
+				v.errorf(dp, "each domain belongs to one environment", "%s is also a domain of %s", d, prev)
+			}
+			owner[strings.ToLower(d)] = name
+		}
+		for i, r := range e.IPAllow {
+			if !validRange(r) {
+				v.errorf(indexPath(p+".ip_allow", i), "write a CIDR range such as 203.0.113.0/24 or a single address",
+					"%q is not an IP address or range", clip(r))
+			}
+		}
+		c.validateEnvRefs(v, p, name, e)
+		validateEndpoints(v, p+".health_checks", e.HealthChecks, true)
+	}
+}
+
+func (c *Config) validateEnvRefs(v *validator, p, name string, e *Environment) {
+	if e.PromoteFrom == name {
+		v.errorf(p+".promote_from", "promote from another environment, e.g. staging", "an environment cannot promote from itself")
+	} else {
+		v.envRef(p+".promote_from", e.PromoteFrom)
+	}
+	if e.Protection.Approvals > 0 && len(e.Protection.Approvers) == 0 {
+		v.warnf(p+".protection.approvers", "list roles such as admin", "approvals are required but no approvers are listed; any admin may approve")
+	}
+	if e.Preview.TTL < 0 {
+		v.errorf(p+".preview.ttl", "", "must not be negative")
+	}
+}
+
+func validRange(s string) bool {
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil && !strings.Contains(s, "%")
+}

@@ -1,0 +1,137 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize is the largest phoenix.yaml accepted.
+const MaxFileSize = 1 << 20
+
+// Load reads and parses the phoenix.yaml at path; see Parse.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes and validates a phoenix.yaml. filename is used in problems
+// ("phoenix.yaml" when empty). Defaults are applied first; decoding is strict.
+// On any error it returns nil and a Problems value holding every problem
+// (warnings included); otherwise warnings are in Config.Warnings.
+func Parse(data []byte, filename string) (*Config, error) {
+	if filename == "" {
+		filename = "phoenix.yaml"
+	}
+	root, probs := parseDocument(data, filename)
+	if probs != nil {
+		return nil, probs
+	}
+	c := Default()
+	c.file = filename
+	d := newDecoder(filename)
+	d.pos[""] = Pos{root.Line, root.Column}
+	if root.Kind != yaml.MappingNode {
+		d.typeErr(root, "", "a mapping of sections such as project:, build:", "start from the output of phoenix init")
+		return nil, d.probs
+	}
+	d.decode(root, reflect.ValueOf(c).Elem(), "")
+	c.pos = d.pos
+	all := d.probs
+	var vp Problems
+	if err := c.Validate(); err != nil {
+		vp = err.(Problems)
+	}
+	for _, p := range vp {
+		if !coveredBy(p.Field, d.probs) {
+			all = append(all, p)
+		}
+	}
+	all = all.sorted()
+	if len(all.Errors()) > 0 {
+		return nil, all
+	}
+	c.Warnings = all
+	return c, nil
+}
+
+// coveredBy reports whether a decode problem already concerns field or one
+// of its ancestors, so validation of a half-decoded value is not reported.
+func coveredBy(field string, decodeProbs Problems) bool {
+	for _, p := range decodeProbs {
+		if field == p.Field || strings.HasPrefix(field, p.Field+".") || strings.HasPrefix(field, p.Field+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDocument parses data into its single document's root node.
+func parseDocument(data []byte, file string) (root *yaml.Node, probs Problems) {
+	at := func(line, col int, msg, hint string) Problems {
+		return Problems{{File: file, Line: max(line, 1), Col: max(col, 1), Message: msg, Hint: hint}}
+	}
+	if len(data) > MaxFileSize {
+		return nil, at(1, 1, fmt.Sprintf("file is larger than %d bytes", MaxFileSize), "")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, at(1, 1, "file is empty", "run phoenix init to write one")
+	}
+	defer func() {
+		if r := recover(); r != nil { // the YAML parser must not take the caller down
+			root, probs = nil, at(1, 1, "the YAML parser failed on this file", "check the file's syntax")
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		line, col, msg := yamlErrorPos(err)
+		return nil, at(line, col, msg, "")
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		line := next.Line
+		if err != nil {
+			line, _, _ = yamlErrorPos(err)
+		}
+		return nil, at(line, 1, "only one YAML document is allowed", "remove the --- separator and what follows")
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, at(1, 1, "file has no content", "run phoenix init to write one")
+	}
+	if doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].ShortTag() == "!!null" {
+		return nil, at(1, 1, "file has no content", "run phoenix init to write one")
+	}
+	return doc.Content[0], nil
+}
+
+var yamlLineRx = regexp.MustCompile(`^(?:yaml: )?(?:line (\d+): )?(?:column (\d+): )?`)
+
+// yamlErrorPos extracts the position from a yaml.v3 syntax error.
+func yamlErrorPos(err error) (line, col int, msg string) {
+	s := err.Error()
+	m := yamlLineRx.FindStringSubmatch(s)
+	line, _ = strconv.Atoi(m[1])
+	col, _ = strconv.Atoi(m[2])
+	msg = strings.TrimSpace(s[len(m[0]):])
+	if msg == "" {
+		msg = s
+	}
+	return max(line, 1), max(col, 1), "invalid YAML: " + msg
+}

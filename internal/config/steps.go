@@ -1,0 +1,161 @@
+package config
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Pipeline replaces the built-in release pipeline with custom stages.
+type Pipeline struct {
+	Stages []Stage `yaml:"stages" doc:"Stages; a stage starts when the stages it needs have succeeded."`
+}
+
+// Stage is a group of steps with shared settings.
+type Stage struct {
+	Name        string   `yaml:"name" required:"true" pattern:"name" doc:"Stage name, unique; referenced by needs."`
+	Needs       []string `yaml:"needs" doc:"Stages that must succeed first; stages without needs start at once."`
+	If          string   `yaml:"if" doc:"Condition to run, e.g. success(), failure(), always()."`
+	Environment string   `yaml:"environment" pattern:"slug" doc:"Environment the stage deploys to; its protection rules apply."`
+	Timeout     Duration `yaml:"timeout" doc:"Time limit for the stage; 0 means the sum of its steps' limits."`
+	Env         EnvMap   `yaml:"env" doc:"Environment variables for every step."`
+	Secrets     []string `yaml:"secrets" pattern:"envvar" doc:"Vault secrets exposed to every step."`
+	Steps       []Step   `yaml:"steps" required:"true" doc:"Steps of the stage."`
+}
+
+func (p *Pipeline) validate(v *validator) {
+	v.uniqueNames("pipeline.stages", len(p.Stages), func(i int) string { return p.Stages[i].Name })
+	nodes := make([]dagNode, len(p.Stages))
+	for i, s := range p.Stages {
+		sp := indexPath("pipeline.stages", i)
+		if s.Name == "" {
+			v.errorf(sp+".name", "name the stage, e.g. build", "is required")
+		}
+		if len(s.Steps) == 0 {
+			v.errorf(sp+".steps", "add at least one step", "a stage needs steps")
+		}
+		v.envRef(sp+".environment", s.Environment)
+		validateSteps(v, sp+".steps", s.Steps)
+		nodes[i] = dagNode{name: s.Name, needs: s.Needs}
+	}
+	checkDAG(v, "pipeline.stages", nodes, "stage")
+}
+
+var actionRx = regexp.MustCompile(`^[a-z][a-z0-9-]*([./][a-z0-9-]+)*$`)
+
+// validateSteps checks a list of steps and their needs graph.
+func validateSteps(v *validator, p string, steps []Step) {
+	v.uniqueNames(p, len(steps), func(i int) string { return steps[i].Name })
+	nodes := make([]dagNode, len(steps))
+	for i := range steps {
+		s, sp := &steps[i], indexPath(p, i)
+		if s.Name == "" {
+			v.errorf(sp+".name", "name the step", "is required")
+		}
+		switch {
+		case s.Run == "" && s.Uses == "":
+			v.errorf(sp, "add run: <command> or uses: <action>", "a step needs run or uses")
+		case s.Run != "" && s.Uses != "":
+			v.errorf(sp, "split it into two steps", "a step has either run or uses, not both")
+		case s.Uses != "" && !actionRx.MatchString(s.Uses):
+			v.errorf(sp+".uses", "action names are lowercase, e.g. notify or check/audit", "%q is not an action name", clip(s.Uses))
+		}
+		if len(s.With) > 0 && s.Uses == "" {
+			v.errorf(sp+".with", "with gives inputs to a uses action", "with needs uses")
+		}
+		if s.Uses == "notify" {
+			validateNotifyInputs(v, sp+".with", s.With)
+		}
+		if s.Timeout < 0 {
+			v.errorf(sp+".timeout", "", "must not be negative")
+		}
+		nodes[i] = dagNode{name: s.Name, needs: s.Needs}
+	}
+	checkDAG(v, p, nodes, "step")
+}
+
+// validateNotifyInputs checks that a notify step names existing channels.
+func validateNotifyInputs(v *validator, p string, with map[string]any) {
+	ch, ok := with["channel"].(string)
+	if !ok {
+		v.errorf(p+".channel", "name a channel from notifications.channels", "the notify action needs a channel")
+		return
+	}
+	v.channelRef(p+".channel", ch)
+}
+
+// dagNode is one named item with dependencies.
+type dagNode struct {
+	name  string
+	needs []string
+}
+
+// checkDAG reports unknown and self references and dependency cycles.
+func checkDAG(v *validator, p string, nodes []dagNode, what string) {
+	index := map[string]int{}
+	var names []string
+	for i, n := range nodes {
+		if _, dup := index[n.name]; !dup && n.name != "" {
+			index[n.name] = i
+			names = append(names, n.name)
+		}
+	}
+	for i, n := range nodes {
+		for j, need := range n.needs {
+			np := indexPath(indexPath(p, i)+".needs", j)
+			if _, ok := index[need]; !ok {
+				v.errorf(np, orHint(didYouMean(need, names), "needs names a "+what+" in the same list"),
+					"unknown %s %q", what, clip(need))
+			} else if need == n.name {
+				v.errorf(np, "remove it", "a %s cannot need itself", what)
+			}
+		}
+	}
+	if cycle := findCycle(nodes, index); cycle != nil {
+		v.errorf(indexPath(p, index[cycle[0]])+".needs", "remove one of these needs",
+			"%s dependencies form a cycle: %s", what, strings.Join(cycle, " -> "))
+	}
+}
+
+// findCycle returns the names on one dependency cycle (first name repeated
+// at the end), or nil. Self-references are reported elsewhere.
+func findCycle(nodes []dagNode, index map[string]int) []string {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := make([]int, len(nodes))
+	var stack []string
+	var visit func(i int) []string
+	visit = func(i int) []string {
+		state[i] = active
+		stack = append(stack, nodes[i].name)
+		for _, need := range nodes[i].needs {
+			j, ok := index[need]
+			if !ok || j == i {
+				continue
+			}
+			if state[j] == active {
+				start := slices.Index(stack, need)
+				return append(slices.Clone(stack[start:]), need)
+			}
+			if state[j] == unseen {
+				if c := visit(j); c != nil {
+					return c
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[i] = done
+		return nil
+	}
+	for i := range nodes {
+		if state[i] == unseen {
+			if c := visit(i); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
+}
