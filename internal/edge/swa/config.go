@@ -19,7 +19,8 @@ const MaxConfigSize = 20 * 1024
 const MaxRoles = 50
 
 // Config is a parsed, validated staticwebapp.config.json, compiled for
-// matching. It is immutable after Parse and safe for concurrent use.
+// matching. It is immutable after Parse and safe for concurrent use. The
+// zero Config behaves like Default().
 type Config struct {
 	routes    []route
 	fallback  *fallback
@@ -33,6 +34,7 @@ type Config struct {
 	reqHeader []headerPair
 
 	noRoute  headerSet // headers when no rule matched
+	ready    bool      // finish ran; a zero Config is treated as Default()
 	warnings []Problem
 }
 

@@ -23,11 +23,14 @@ type decider struct {
 // responseOverrides for 400/401/403/404.
 func (c *Config) Decide(r *Request, fs FileSystem) Decision {
 	d := decider{c: c, r: r, fs: fs, p: r.Path, ri: -1, hdr: &c.noRoute}
+	if !c.ready {
+		d.hdr = &zeroConfigHeaders // a zero Config behaves like Default()
+	}
 	if d.p == "" || d.p[0] != '/' {
 		d.p = "/" + d.p
 	}
 	if !c.admit(r) {
-		return Decision{Status: http.StatusForbidden, Header: c.noRoute.other, Route: -1, Reason: ReasonNetwork}
+		return Decision{Status: http.StatusForbidden, Header: d.hdr.other, Route: -1, Reason: ReasonNetwork}
 	}
 	if i := c.match(d.p, r); i >= 0 {
 		d.ri, d.rt, d.hdr = i, &c.routes[i], &c.routes[i].hdr

@@ -16,6 +16,7 @@ var allowHeader = []headerPair{{"Allow", "GET, HEAD, OPTIONS"}}
 // globalHeaders, then the route's headers, each layer replacing a header of
 // the same (case-insensitive) name.
 func (c *Config) finish(global []headerPair, routeHeaders [][]headerPair) {
+	c.ready = true
 	c.noRoute = makeSet(global, nil)
 	for i := range c.routes {
 		c.routes[i].hdr = makeSet(global, routeHeaders[i])
@@ -27,6 +28,9 @@ func (c *Config) finish(global []headerPair, routeHeaders [][]headerPair) {
 		}
 	}
 }
+
+// zeroConfigHeaders are the headers of a zero Config (no globalHeaders).
+var zeroConfigHeaders = makeSet(nil, nil)
 
 func makeSet(global, route []headerPair) headerSet {
 	return headerSet{
