@@ -1,0 +1,42 @@
+# Phoenix: `make test` is the one command CI runs (.ci/run calls it).
+GO        ?= go
+PKGS      ?= ./...
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: build test fmt-check vet lint unit demo fuzz clean
+
+build:
+	$(GO) build -o bin/phoenix ./cmd/phoenix
+
+test: fmt-check vet lint unit
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+# staticcheck, pinned; installed into the Go bin dir on first use.
+lint:
+	@command -v staticcheck >/dev/null 2>&1 && staticcheck -version | grep -q "$(patsubst v%,%,$(STATICCHECK_VERSION))" || \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" staticcheck $(PKGS)
+
+unit:
+	$(GO) test -race -timeout 15m $(PKGS)
+
+demo: build
+	./bin/phoenix demo
+
+# A short run of every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,158 @@
+package deploy
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// Deployment is one artifact put live on one environment.
+type Deployment struct {
+	ID          int64          `json:"id"`
+	Project     string         `json:"project"`
+	Environment string         `json:"environment"`
+	Artifact    backend.Digest `json:"artifact"`
+	Release     string         `json:"release,omitempty"`
+	Actor       string         `json:"actor,omitempty"`
+	Message     string         `json:"message,omitempty"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Active      bool           `json:"active"`
+}
+
+// FinalizeOptions says where an upload goes live.
+type FinalizeOptions struct {
+	Environment string
+	Actor       string
+	Message     string
+	// Approved is set by the release pipeline once an environment's
+	// required approvals are in; direct deploys to such environments fail.
+	Approved bool
+}
+
+// Finalize checks that every blob of the upload is stored, signs the
+// manifest, records the artifact and a deployment, and activates it, all
+// in one transaction. Nothing unverified is activated.
+func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptions) (*Deployment, error) {
+	up, err := s.loadUpload(ctx, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	env, err := s.Environment(ctx, up.Project, o.Environment)
+	if err != nil {
+		return nil, err
+	}
+	if env.Approvals > 0 && !o.Approved {
+		return nil, usererr.New(usererr.Conflict, "environment %s/%s needs %d approval(s) before a deployment",
+			up.Project, o.Environment, env.Approvals).WithHint("release through the pipeline: phoenix release VERSION --env %s", o.Environment)
+	}
+	s.gc.RLock()
+	defer s.gc.RUnlock()
+	if err := s.checkBlobs(ctx, up.manifest); err != nil {
+		return nil, err
+	}
+	canon, _ := up.manifest.Canonical()
+	sig, err := sign.Sign(s.opts.Key, canon, fmt.Sprintf("phoenix artifact project=%s release=%s manifest=%s",
+		up.Project, up.manifest.Meta.Release, up.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("deploy: sign: %w", err)
+	}
+	var dep *Deployment
+	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.recordArtifact(ctx, tx, up, canon, sig); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = $1`, up.ID); err != nil {
+			return err
+		}
+		dep, err = s.insertDeployment(ctx, tx, up.Project, o, up.Digest)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deploy: activate %s/%s: %w", up.Project, o.Environment, err)
+	}
+	dep.Release = up.manifest.Meta.Release
+	s.opts.Logger.Info("deployment activated", "project", dep.Project, "env", dep.Environment, "id", dep.ID, "artifact", dep.Artifact)
+	s.notify(s.release(env, *dep, up.manifest))
+	return dep, nil
+}
+
+// checkBlobs verifies that every blob the manifest names is stored with the
+// right size. Content was checked against its digest when it was put.
+func (s *Service) checkBlobs(ctx context.Context, m *artifact.Manifest) error {
+	missing := 0
+	var first backend.Digest
+	for _, b := range m.Blobs() {
+		info, err := s.opts.Blobs.Stat(ctx, b.Digest)
+		if errors.Is(err, backend.ErrNotFound) || (err == nil && info.Size != b.Size) {
+			if missing == 0 {
+				first = b.Digest
+			}
+			missing++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("deploy: stat %s: %w", b.Digest, err)
+		}
+	}
+	if missing > 0 {
+		return usererr.New(usererr.Conflict, "%d blob(s) of the artifact are not uploaded yet (first: %s)", missing, first).
+			WithHint("run the deploy again: it uploads only what is missing")
+	}
+	return nil
+}
+
+func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, canon, sig []byte) error {
+	var files int
+	var bytes int64
+	for _, f := range up.manifest.Files {
+		files++
+		bytes += f.Size
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO artifacts (digest, project, release, manifest, signature, key_id, files, bytes, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (digest) DO NOTHING`,
+		string(up.Digest), up.Project, up.manifest.Meta.Release, canon, sig, s.opts.Key.ID(), files, bytes, s.now())
+	return err
+}
+
+func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest) (*Deployment, error) {
+	now := s.opts.Now().UTC()
+	res, err := tx.ExecContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, project, o.Environment, string(d), o.Actor, o.Message, now.Format(time.RFC3339Nano))
+	if err != nil {
+		return nil, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.point(ctx, tx, project, o.Environment, id, "deploy", o.Actor, o.Message); err != nil {
+		return nil, err
+	}
+	return &Deployment{ID: id, Project: project, Environment: o.Environment, Artifact: d,
+		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true}, nil
+}
+
+// point moves an environment's active pointer and records why.
+func (s *Service) point(ctx context.Context, tx *sql.Tx, project, env string, id int64, action, actor, detail string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE environments SET active_id = $1 WHERE project = $2 AND name = $3`, id, project, env)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return usererr.New(usererr.NotFound, "no environment %s/%s", project, env)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO deploy_events (project, environment, action, deployment, actor, detail, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, project, env, action, id, actor, detail, s.now())
+	return err
+}
+
+func (s *Service) release(env Environment, d Deployment, m *artifact.Manifest) Release {
+	return Release{Project: env.Project, Environment: env.Name, Domains: env.Domains, Deployment: d, Manifest: m}
+}

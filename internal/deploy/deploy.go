@@ -1,0 +1,105 @@
+// Package deploy owns projects, environments and deployments: uploads that
+// send only the blobs the server lacks, verified and signed artifacts,
+// activation as an atomic pointer swap in the store, O(1) rollback, and
+// retention that garbage-collects blobs no retained release needs.
+//
+// The active deployment of an environment is one column
+// (environments.active_id) changed in one transaction together with the
+// deployment row and its event, so a crash at any moment leaves either the
+// old release or the new one active, never a mix. Listeners (the edge) are
+// told after the commit; at start the app loads every active release.
+package deploy
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the domain's schema.
+func Migrations() store.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return store.Migrations{Domain: "deploy", FS: sub}
+}
+
+// Release is what an environment serves: a deployment and its manifest.
+type Release struct {
+	Project     string
+	Environment string
+	Domains     []string
+	Deployment  Deployment
+	Manifest    *artifact.Manifest
+}
+
+// Listener is told about every activation, after it is durable. It must
+// not block for long; it runs on the activating goroutine.
+type Listener func(Release)
+
+// Options configures a Service.
+type Options struct {
+	DB       *store.DB
+	Blobs    backend.Backend
+	Key      sign.PrivateKey // signs every artifact the server records
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Keep     int           // deployments kept per environment (default 20)
+	UploadTTL time.Duration // how long an upload may stay open (default 24h)
+}
+
+// Service is the deployments domain.
+type Service struct {
+	opts Options
+	// gc excludes blob deletion from the window between an upload's
+	// missing-blob check and its finalization.
+	gc        sync.RWMutex
+	mu        sync.Mutex
+	listeners []Listener
+}
+
+// New returns a Service.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Keep <= 0 {
+		opts.Keep = 20
+	}
+	if opts.UploadTTL <= 0 {
+		opts.UploadTTL = 24 * time.Hour
+	}
+	return &Service{opts: opts}
+}
+
+// OnActivate registers l for every later activation.
+func (s *Service) OnActivate(l Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners = append(s.listeners, l)
+}
+
+func (s *Service) notify(r Release) {
+	s.mu.Lock()
+	ls := append([]Listener(nil), s.listeners...)
+	s.mu.Unlock()
+	for _, l := range ls {
+		l(r)
+	}
+}
+
+// PublicKey is the key artifacts recorded by this service verify with.
+func (s *Service) PublicKey() sign.PublicKey { return s.opts.Key.Public() }
+
+func (s *Service) now() string { return s.opts.Now().UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,146 @@
+package deploy
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// Environment is a deployment target of a project.
+type Environment struct {
+	Project   string   `json:"project"`
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"` // standard or preview
+	Locked    bool     `json:"locked"`
+	Approvals int      `json:"approvals"`
+	Domains   []string `json:"domains,omitempty"`
+	ActiveID  int64    `json:"active_deployment,omitempty"`
+}
+
+// EnvSpec is how an environment is declared (from phoenix.yaml or the API).
+type EnvSpec struct {
+	Name      string
+	Kind      string // "" means standard; "preview" for per-release previews
+	Locked    bool
+	Approvals int
+	Domains   []string
+}
+
+var slug = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// CheckName reports whether s is usable as a project or environment name:
+// a DNS label, since it becomes part of a host name.
+func CheckName(what, s string) error {
+	if !slug.MatchString(s) {
+		return usererr.New(usererr.Invalid, "%s name %q is not a DNS label", what, s).
+			WithHint("use lowercase letters, digits and '-', at most 63 characters, e.g. production")
+	}
+	return nil
+}
+
+// EnsureProject creates the project if it does not exist.
+func (s *Service) EnsureProject(ctx context.Context, name string) error {
+	if err := CheckName("project", name); err != nil {
+		return err
+	}
+	_, err := s.opts.DB.ExecContext(ctx,
+		`INSERT INTO projects (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, s.now())
+	if err != nil {
+		return fmt.Errorf("deploy: create project %s: %w", name, err)
+	}
+	return nil
+}
+
+// EnsureEnvironment creates the environment, or updates its settings.
+func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec EnvSpec) error {
+	if err := CheckName("environment", spec.Name); err != nil {
+		return err
+	}
+	if err := s.EnsureProject(ctx, project); err != nil {
+		return err
+	}
+	kind := spec.Kind
+	if kind == "" {
+		kind = "standard"
+	}
+	_, err := s.opts.DB.ExecContext(ctx, `INSERT INTO environments
+		(project, name, kind, locked, approvals, domains, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6`,
+		project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(spec.Domains, ","), s.now())
+	if err != nil {
+		return fmt.Errorf("deploy: save environment %s/%s: %w", project, spec.Name, err)
+	}
+	return nil
+}
+
+const envColumns = `project, name, kind, locked, approvals, domains, COALESCE(active_id, 0)`
+
+func scanEnv(row interface{ Scan(...any) error }) (Environment, error) {
+	var e Environment
+	var domains string
+	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &e.ActiveID)
+	if domains != "" {
+		e.Domains = strings.Split(domains, ",")
+	}
+	return e, err
+}
+
+// Environment returns one environment.
+func (s *Service) Environment(ctx context.Context, project, name string) (Environment, error) {
+	e, err := scanEnv(s.opts.DB.QueryRowContext(ctx,
+		`SELECT `+envColumns+` FROM environments WHERE project = $1 AND name = $2`, project, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, usererr.New(usererr.NotFound, "no environment %q in project %q", name, project).
+			WithHint("list them with 'phoenix environments', or declare it in phoenix.yaml")
+	}
+	return e, err
+}
+
+// Environments lists a project's environments ("" lists every project's).
+func (s *Service) Environments(ctx context.Context, project string) ([]Environment, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+envColumns+` FROM environments
+		WHERE $1 = '' OR project = $1 ORDER BY project, name`, project)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: list environments: %w", err)
+	}
+	defer rows.Close()
+	var out []Environment
+	for rows.Next() {
+		e, err := scanEnv(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeleteEnvironment removes an environment and its history. A locked
+// environment (the seed's CanNotDelete lock) is refused.
+func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) error {
+	e, err := s.Environment(ctx, project, name)
+	if err != nil {
+		return err
+	}
+	if e.Locked {
+		return usererr.New(usererr.Conflict, "environment %s/%s is locked against deletion", project, name).
+			WithHint("remove protection.lock from phoenix.yaml first")
+	}
+	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`UPDATE environments SET active_id = NULL WHERE project = $1 AND name = $2`,
+			`DELETE FROM deployments WHERE project = $1 AND environment = $2`,
+			`DELETE FROM environments WHERE project = $1 AND name = $2`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, project, name); err != nil {
+				return fmt.Errorf("deploy: delete environment %s/%s: %w", project, name, err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,113 @@
+package deploy
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+)
+
+// GCStats reports what a collection removed.
+type GCStats struct {
+	Deployments int `json:"deployments"`
+	Artifacts   int `json:"artifacts"`
+	Uploads     int `json:"uploads"`
+	Blobs       int `json:"blobs"`
+}
+
+// CollectGarbage applies retention and deletes unreferenced blobs:
+//  1. per environment, deployments beyond the newest Keep are dropped (the
+//     active one is always kept, even when it is older);
+//  2. expired uploads and artifacts no deployment references are dropped;
+//  3. blobs named by no remaining artifact and no open upload are deleted.
+//
+// Steps 1-2 are one transaction. Step 3 runs under the gc lock, which
+// BeginUpload and Finalize hold shared, so a blob an upload was told is
+// present cannot vanish before that upload is finalized. A crash midway
+// leaves extra blobs behind (collected next time), never a missing one.
+func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
+	var st GCStats
+	if err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error { return s.prune(ctx, tx, &st) }); err != nil {
+		return st, fmt.Errorf("deploy: retention: %w", err)
+	}
+	s.gc.Lock()
+	defer s.gc.Unlock()
+	keep, err := s.referencedBlobs(ctx)
+	if err != nil {
+		return st, err
+	}
+	var doomed []backend.Digest
+	err = s.opts.Blobs.List(ctx, func(d backend.Digest) error {
+		if !keep[d] {
+			doomed = append(doomed, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("deploy: list blobs: %w", err)
+	}
+	for _, d := range doomed {
+		if err := s.opts.Blobs.Delete(ctx, d); err != nil {
+			return st, fmt.Errorf("deploy: delete blob: %w", err)
+		}
+		st.Blobs++
+	}
+	if st != (GCStats{}) {
+		s.opts.Logger.Info("garbage collected", "deployments", st.Deployments, "artifacts", st.Artifacts, "uploads", st.Uploads, "blobs", st.Blobs)
+	}
+	return st, nil
+}
+
+func (s *Service) prune(ctx context.Context, tx *sql.Tx, st *GCStats) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM deployments WHERE id IN (
+		SELECT d.id FROM deployments d JOIN environments e ON e.project = d.project AND e.name = d.environment
+		WHERE d.id <> COALESCE(e.active_id, 0) AND (
+			SELECT COUNT(*) FROM deployments n WHERE n.project = d.project AND n.environment = d.environment AND n.id > d.id
+		) >= $1)`, s.opts.Keep)
+	if err != nil {
+		return err
+	}
+	st.Deployments = affected(res)
+	if res, err = tx.ExecContext(ctx, `DELETE FROM uploads WHERE expires_at < $1`, s.now()); err != nil {
+		return err
+	}
+	st.Uploads = affected(res)
+	res, err = tx.ExecContext(ctx, `DELETE FROM artifacts WHERE digest NOT IN (SELECT artifact FROM deployments)`)
+	if err != nil {
+		return err
+	}
+	st.Artifacts = affected(res)
+	return nil
+}
+
+func affected(r sql.Result) int {
+	n, _ := r.RowsAffected()
+	return int(n)
+}
+
+// referencedBlobs is every blob named by a recorded artifact or an open upload.
+func (s *Service) referencedBlobs(ctx context.Context) (map[backend.Digest]bool, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT manifest FROM artifacts UNION ALL SELECT manifest FROM uploads`)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: referenced blobs: %w", err)
+	}
+	defer rows.Close()
+	keep := map[backend.Digest]bool{}
+	for rows.Next() {
+		var canon []byte
+		if err := rows.Scan(&canon); err != nil {
+			return nil, err
+		}
+		m, err := artifact.Decode(canon)
+		if err != nil {
+			return nil, fmt.Errorf("deploy: a stored manifest does not decode, refusing to collect: %w", err)
+		}
+		for _, b := range m.Blobs() {
+			keep[b.Digest] = true
+		}
+	}
+	return keep, rows.Err()
+}
+
