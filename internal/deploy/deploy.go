@@ -47,12 +47,12 @@ type Listener func(Release)
 
 // Options configures a Service.
 type Options struct {
-	DB       *store.DB
-	Blobs    backend.Backend
-	Key      sign.PrivateKey // signs every artifact the server records
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Keep     int           // deployments kept per environment (default 20)
+	DB        *store.DB
+	Blobs     backend.Backend
+	Key       sign.PrivateKey // signs every artifact the server records
+	Logger    *slog.Logger
+	Now       func() time.Time
+	Keep      int           // deployments kept per environment (default 20)
 	UploadTTL time.Duration // how long an upload may stay open (default 24h)
 }
 

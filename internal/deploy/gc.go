@@ -110,4 +110,3 @@ func (s *Service) referencedBlobs(ctx context.Context) (map[backend.Digest]bool,
 	}
 	return keep, rows.Err()
 }
-
