@@ -21,7 +21,7 @@ import (
 
 // ConfigFileName is the routing config a release carries at its root. The
 // edge never serves it.
-const ConfigFileName = "staticwebapp.config.json"
+const ConfigFileName = swa.FileName
 
 // variantSuffixes maps a precompressed sibling's suffix to its encoding
 // (nginx gzip_static style: x.js.gz is the gzip variant of x.js).
@@ -228,13 +228,11 @@ func (s *DirSite) digest() string {
 // loadConfig reads dir's staticwebapp.config.json, or returns the default
 // rules when there is none.
 func loadConfig(dir string) (*swa.Config, error) {
-	p := filepath.Join(dir, ConfigFileName)
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-		return &swa.Config{}, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("edge: %s: %w", p, err)
+	cfg, err := swa.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("edge: site %s: %w", dir, err)
 	}
-	return &swa.Config{}, nil
+	return cfg, nil
 }
 
 // ContentTypeOf returns the Content-Type the edge sends for a file name.

@@ -91,14 +91,20 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if err != nil {
 		return plain(w, http.StatusBadRequest, "bad request path: "+err.Error()), 0
 	}
-	if strings.HasPrefix(p, "/.auth/") {
-		return h.serveAuth(w, r, env, p), 0
-	}
+	user := h.principal(r, env)
 	req := swa.Request{
 		Method: r.Method, Path: p, RawQuery: r.URL.RawQuery, Header: r.Header,
-		Roles: rolesOf(h.principal(r, env)), ClientIP: ip,
+		Roles: rolesOf(user), ClientIP: ip,
 	}
 	d := rel.site.Config().Decide(&req, rel)
+	switch {
+	case d.AuthPath != "":
+		authPath, _, _ := strings.Cut(d.AuthPath, "?")
+		applyDecisionHeaders(w.Header(), d.Header)
+		return h.serveAuth(w, r, env, authPath), 0
+	case d.APIPath != "":
+		return h.serveAPI(w, r, rel, user, &d)
+	}
 	return h.serveDecision(w, r, rel, p, &d)
 }
 
@@ -133,6 +139,11 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *rel
 			return h.notAllowed(w, r)
 		}
 		return h.serveFile(w, r, rel, f, status, d)
+	}
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		applyDecisionHeaders(w.Header(), d.Header) // OPTIONS: Allow
+		w.WriteHeader(status)
+		return status, 0
 	}
 	return h.serveError(w, r, rel, status, d)
 }

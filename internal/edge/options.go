@@ -38,6 +38,9 @@ type Options struct {
 	// when the rules answer 404 without a page of their own and the release
 	// has that file (what nginx's error_page and the SWA CLI do).
 	NotFoundPage string
+	// API, when set, answers the requests the rules send to /api/* (with
+	// the rewritten path and the user in X-MS-Client-Principal); nil: 404.
+	API http.Handler
 	// AdminHost is the reserved host name that answers /health and /metrics
 	// instead of a site; default "edge.phoenix.localhost". "-" disables it.
 	AdminHost string

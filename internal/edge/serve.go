@@ -16,6 +16,12 @@ const (
 	smallCacheBudget = 64 << 20
 )
 
+// swaDefaultCacheControl is the platform default swa puts on every
+// successful response. The edge replaces it with its own policy (immutable
+// fingerprinted assets, revalidated HTML); any other value from
+// globalHeaders or a route wins.
+const swaDefaultCacheControl = "must-revalidate, max-age=30"
+
 var (
 	varyAE      = []string{"Accept-Encoding"}
 	acceptBytes = []string{"bytes"}
@@ -73,9 +79,11 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release
 	if c.modified != nil {
 		hd["Last-Modified"] = c.modified
 	}
-	hd["Cache-Control"] = c.cacheControl
 	hd["Accept-Ranges"] = acceptBytes
 	applyDecisionHeaders(hd, d.Header)
+	if cc := hd["Cache-Control"]; len(cc) == 0 || cc[0] == swaDefaultCacheControl {
+		hd["Cache-Control"] = c.cacheControl // the platform default is the edge's call
+	}
 	switch checkConditions(r, rep, f.ModTime) {
 	case condNotModified:
 		delete(hd, "Content-Type")

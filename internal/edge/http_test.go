@@ -1,0 +1,235 @@
+package edge
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+var basicSite = map[string]string{
+	"index.html":                   "<h1>home</h1>",
+	"404.html":                     "custom not found",
+	"about/index.html":             "about",
+	"assets/index-BxQ3a9Xy.js":     "console.log('identity')",
+	"assets/index-BxQ3a9Xy.js.gz":  "GZ",
+	"assets/index-BxQ3a9Xy.js.br":  "BR",
+	"assets/index-BxQ3a9Xy.js.zst": "ZST",
+	"app.js":                       "plain js",
+	"app.js.gz":                    "plain js gz",
+	"data.json":                    `{"a":1}`,
+	"logo.svg":                     "<svg/>",
+	"digits.txt":                   "0123456789",
+	"staticwebapp.config.json":     "{}",
+}
+
+func TestConditionalRequests(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	first := e.get(t, "/", nil)
+	etag, lastMod := first.header.Get("ETag"), first.header.Get("Last-Modified")
+	if first.status != 200 || etag == "" || !strings.HasPrefix(etag, `"`) || lastMod == "" {
+		t.Fatalf("first GET: status %d etag %q last-modified %q", first.status, etag, lastMod)
+	}
+	later := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	longAgo := time.Unix(0, 0).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name   string
+		method string
+		hdr    map[string]string
+		want   int
+	}{
+		{"if-none-match same", "GET", map[string]string{"If-None-Match": etag}, 304},
+		{"if-none-match in list", "GET", map[string]string{"If-None-Match": `"x", ` + etag}, 304},
+		{"if-none-match weak form", "GET", map[string]string{"If-None-Match": "W/" + etag}, 304},
+		{"if-none-match star", "GET", map[string]string{"If-None-Match": "*"}, 304},
+		{"if-none-match other", "GET", map[string]string{"If-None-Match": `"other"`}, 200},
+		{"head if-none-match", "HEAD", map[string]string{"If-None-Match": etag}, 304},
+		{"if-modified-since later", "GET", map[string]string{"If-Modified-Since": later}, 304},
+		{"if-modified-since long ago", "GET", map[string]string{"If-Modified-Since": longAgo}, 200},
+		{"etag wins over date", "GET", map[string]string{"If-None-Match": `"other"`, "If-Modified-Since": later}, 200},
+		{"if-match other", "GET", map[string]string{"If-Match": `"other"`}, 412},
+		{"if-match same", "GET", map[string]string{"If-Match": etag}, 200},
+		{"if-unmodified-since long ago", "GET", map[string]string{"If-Unmodified-Since": longAgo}, 412},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, tc.method, "/", tc.hdr)
+			if r.status != tc.want {
+				t.Fatalf("status %d, want %d", r.status, tc.want)
+			}
+			if tc.want == 304 && (r.body != "" || r.header.Get("ETag") != etag || r.header.Get("Cache-Control") == "") {
+				t.Fatalf("304 must have no body, the ETag and Cache-Control: %q %v", r.body, r.header)
+			}
+		})
+	}
+}
+
+func TestRange(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	etag := e.get(t, "/digits.txt", nil).header.Get("ETag")
+	tests := []struct {
+		name, rng, ifRange string
+		want               int
+		body, cr           string
+	}{
+		{"first bytes", "bytes=0-3", "", 206, "0123", "bytes 0-3/10"},
+		{"open end", "bytes=7-", "", 206, "789", "bytes 7-9/10"},
+		{"suffix", "bytes=-2", "", 206, "89", "bytes 8-9/10"},
+		{"end past size", "bytes=8-100", "", 206, "89", "bytes 8-9/10"},
+		{"start past size", "bytes=10-", "", 416, "", "bytes */10"},
+		{"zero suffix", "bytes=-0", "", 416, "", "bytes */10"},
+		{"several ranges ignored", "bytes=0-1,3-4", "", 200, "0123456789", ""},
+		{"other unit ignored", "items=0-1", "", 200, "0123456789", ""},
+		{"malformed ignored", "bytes=5-2", "", 200, "0123456789", ""},
+		{"if-range matches", "bytes=0-0", etag, 206, "0", "bytes 0-0/10"},
+		{"if-range stale", "bytes=0-0", `"stale"`, 200, "0123456789", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hdr := map[string]string{"Range": tc.rng}
+			if tc.ifRange != "" {
+				hdr["If-Range"] = tc.ifRange
+			}
+			r := e.get(t, "/digits.txt", hdr)
+			if r.status != tc.want || r.header.Get("Content-Range") != tc.cr {
+				t.Fatalf("status %d Content-Range %q, want %d %q", r.status, r.header.Get("Content-Range"), tc.want, tc.cr)
+			}
+			if tc.want != 416 && r.body != tc.body {
+				t.Fatalf("body %q, want %q", r.body, tc.body)
+			}
+		})
+	}
+}
+
+func TestHead(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	get, head := e.get(t, "/about/", nil), e.do(t, "HEAD", "/about/", nil)
+	if head.status != 200 || head.body != "" {
+		t.Fatalf("HEAD: status %d body %q", head.status, head.body)
+	}
+	for _, k := range []string{"Content-Length", "Content-Type", "ETag", "Cache-Control"} {
+		if head.header.Get(k) != get.header.Get(k) {
+			t.Errorf("HEAD %s = %q, GET has %q", k, head.header.Get(k), get.header.Get(k))
+		}
+	}
+}
+
+func TestEncodings(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	const js = "/assets/index-BxQ3a9Xy.js"
+	tests := []struct {
+		name, path, accept, wantEnc, wantBody string
+	}{
+		{"none", js, "", "", "console.log('identity')"},
+		{"gzip only", js, "gzip", "gzip", "GZ"},
+		{"browser prefers br", js, "gzip, deflate, br, zstd", "br", "BR"},
+		{"zstd over gzip", js, "gzip, zstd", "zstd", "ZST"},
+		{"q-values win over rank", js, "br;q=0.5, gzip;q=0.9", "gzip", "GZ"},
+		{"br refused", js, "br;q=0, gzip", "gzip", "GZ"},
+		{"star", js, "*", "br", "BR"},
+		{"identity only", js, "identity", "", "console.log('identity')"},
+		{"uppercase token", js, "GZIP", "gzip", "GZ"},
+		{"only gzip variant exists", "/app.js", "br, gzip", "gzip", "plain js gz"},
+		{"no variants", "/data.json", "br, gzip", "", `{"a":1}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.get(t, tc.path, map[string]string{"Accept-Encoding": tc.accept})
+			if r.status != 200 || r.header.Get("Content-Encoding") != tc.wantEnc || r.body != tc.wantBody {
+				t.Fatalf("got %d enc %q body %q, want enc %q body %q", r.status, r.header.Get("Content-Encoding"), r.body, tc.wantEnc, tc.wantBody)
+			}
+			hasVariants := tc.path != "/data.json"
+			if (r.header.Get("Vary") == "Accept-Encoding") != hasVariants {
+				t.Fatalf("Vary = %q", r.header.Get("Vary"))
+			}
+		})
+	}
+	t.Run("variants have distinct etags", func(t *testing.T) {
+		a := e.get(t, js, nil).header.Get("ETag")
+		b := e.get(t, js, map[string]string{"Accept-Encoding": "gzip"}).header.Get("ETag")
+		if a == b || a == "" {
+			t.Fatalf("identity %q and gzip %q must differ", a, b)
+		}
+	})
+}
+
+func TestCacheHeadersAndTypes(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	tests := []struct {
+		path, cache, ctype string
+	}{
+		{"/", CacheRevalidate, "text/html; charset=utf-8"},
+		{"/about/", CacheRevalidate, "text/html; charset=utf-8"},
+		{"/assets/index-BxQ3a9Xy.js", CacheImmutable, "text/javascript; charset=utf-8"},
+		{"/app.js", CacheRevalidate, "text/javascript; charset=utf-8"},
+		{"/data.json", CacheRevalidate, "application/json"},
+		{"/logo.svg", CacheRevalidate, "image/svg+xml"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			r := e.get(t, tc.path, nil)
+			if r.header.Get("Cache-Control") != tc.cache || r.header.Get("Content-Type") != tc.ctype {
+				t.Fatalf("Cache-Control %q Content-Type %q, want %q %q", r.header.Get("Cache-Control"), r.header.Get("Content-Type"), tc.cache, tc.ctype)
+			}
+		})
+	}
+}
+
+func TestFingerprinted(t *testing.T) {
+	tests := map[string]bool{
+		"/assets/index-BxQ3a9Xy.js": true, "/assets/index-BxQ3a9.js": true, "/index-BxQ3a9.js": false,
+		"/assets/app.1e4f7ff4d6.js": true, "/chunk.3f9a1c2e.min.js": true, "/assets/index-D-4xQ_aB.css": true,
+		"/index.html": false, "/assets/a1b2c3d4e5.html": false, "/jquery-3.7.1.min.js": false,
+		"/my-component-v2.js": false, "/assets/logo.svg": false, "/assets/component.js": false, "/Makefile": false,
+	}
+	for p, want := range tests {
+		t.Run(p, func(t *testing.T) {
+			if got := Fingerprinted(p); got != want {
+				t.Fatalf("Fingerprinted(%q) = %v, want %v", p, got, want)
+			}
+		})
+	}
+}
+
+func TestErrorsAndMethods(t *testing.T) {
+	site := mustSite(t, basicSite)
+	tests := []struct {
+		name, method, path, notFound string
+		want                         int
+		body                         string
+	}{
+		{"config never served", "GET", "/staticwebapp.config.json", "", 404, "Not Found\n"},
+		{"plain 404 by default", "GET", "/missing", "", 404, "Not Found\n"},
+		{"404 page when configured", "GET", "/missing", "/404.html", 404, "custom not found"},
+		{"post to a file", "POST", "/", "", 405, "Method Not Allowed\n"},
+		{"options on a file", "OPTIONS", "/", "", 204, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEdge(t, site, Options{NotFoundPage: tc.notFound})
+			r := e.do(t, tc.method, tc.path, nil)
+			if r.status != tc.want || r.body != tc.body {
+				t.Fatalf("got %d %q, want %d %q", r.status, r.body, tc.want, tc.body)
+			}
+		})
+	}
+}
+
+func TestHeaderRules(t *testing.T) {
+	rules := append(SecurityHeaders(365*24*time.Hour), HeaderRule{
+		PathPrefix: "/assets/", Header: map[string]string{"X-Asset": "yes", "Referrer-Policy": ""},
+	})
+	e := newTestEdge(t, mustSite(t, basicSite), Options{Headers: rules})
+	r := e.get(t, "/", nil)
+	if r.header.Get("Strict-Transport-Security") != "max-age=31536000; includeSubDomains" ||
+		r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Referrer-Policy") == "" {
+		t.Fatalf("security headers missing: %v", r.header)
+	}
+	a := e.get(t, "/assets/index-BxQ3a9Xy.js", nil)
+	if a.header.Get("X-Asset") != "yes" || a.header.Get("Referrer-Policy") != "" {
+		t.Fatalf("prefix rule not applied: %v", a.header)
+	}
+	if _, err := NewHandler(NewHosts(), Options{Headers: []HeaderRule{{Header: map[string]string{"Bad Name": "x"}}}}); err == nil {
+		t.Fatal("invalid header name accepted")
+	}
+}
