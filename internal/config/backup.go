@@ -96,16 +96,16 @@ func (vt *Vault) validate(v *validator) {
 	}
 }
 
-// period returns the longest gap between two backups over the next week, or
-// 0 when the schedule is invalid.
+// period returns the longest gap between backups over about a month, or 0
+// when the schedule is invalid.
 func (b *Backup) period() time.Duration {
 	sched, err := ParseCron(b.Schedule(), "")
 	if err != nil {
 		return 0
 	}
 	t := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	end, longest := t.Add(8*24*time.Hour), time.Duration(0)
-	for i := 0; i < 10000 && t.Before(end); i++ {
+	end, longest := t.Add(70*24*time.Hour), time.Duration(0)
+	for i := 0; i < 2000 && t.Before(end); i++ {
 		next := sched.Next(t)
 		if next.IsZero() {
 			return 0

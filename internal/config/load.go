@@ -100,15 +100,17 @@ func parseDocument(data []byte, file string) (root *yaml.Node, probs Problems) {
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		line, col, msg := yamlErrorPos(err)
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, at(1, 1, "file is empty", "run phoenix init to write one")
+	} else if err != nil {
+		line, col, msg := yamlErrorPos(err, data)
 		return nil, at(line, col, msg, "")
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
 		line := next.Line
 		if err != nil {
-			line, _, _ = yamlErrorPos(err)
+			line, _, _ = yamlErrorPos(err, data)
 		}
 		return nil, at(line, 1, "only one YAML document is allowed", "remove the --- separator and what follows")
 	}
@@ -121,10 +123,15 @@ func parseDocument(data []byte, file string) (root *yaml.Node, probs Problems) {
 	return doc.Content[0], nil
 }
 
-var yamlLineRx = regexp.MustCompile(`^(?:yaml: )?(?:line (\d+): )?(?:column (\d+): )?`)
+var (
+	yamlLineRx   = regexp.MustCompile(`^(?:yaml: )?(?:line (\d+): )?(?:column (\d+): )?`)
+	yamlAnchorRx = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+)
 
-// yamlErrorPos extracts the position from a yaml.v3 syntax error.
-func yamlErrorPos(err error) (line, col int, msg string) {
+// yamlErrorPos extracts the position from a yaml.v3 syntax error. yaml.v3
+// reports parser errors ("did not find expected ...") with a zero-based line
+// and unknown anchors with none; both are corrected here.
+func yamlErrorPos(err error, data []byte) (line, col int, msg string) {
 	s := err.Error()
 	m := yamlLineRx.FindStringSubmatch(s)
 	line, _ = strconv.Atoi(m[1])
@@ -132,6 +139,15 @@ func yamlErrorPos(err error) (line, col int, msg string) {
 	msg = strings.TrimSpace(s[len(m[0]):])
 	if msg == "" {
 		msg = s
+	}
+	if strings.HasPrefix(msg, "did not find expected") {
+		line++
+	}
+	if a := yamlAnchorRx.FindStringSubmatch(msg); a != nil {
+		if i := bytes.Index(data, []byte("*"+a[1])); i >= 0 {
+			line = bytes.Count(data[:i], []byte("\n")) + 1
+			col = i - bytes.LastIndexByte(data[:i], '\n')
+		}
 	}
 	return max(line, 1), max(col, 1), "invalid YAML: " + msg
 }
