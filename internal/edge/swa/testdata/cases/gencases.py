@@ -1,5 +1,11 @@
+"""Generates the conformance cases testdata/cases/<site>.json (run: python3 gencases.py).
+
+Each case: request (method, path with optional query, roles, headers, client_ip),
+the cloud behaviour we expect (expect), and whether the SWA CLI emulator is
+expected to agree ("emulator": "same") or not ("differs: why", spec section 14).
+"""
 import json, os
-OUT = "/work/main/internal/edge/swa/testdata/cases"
+OUT = os.path.dirname(os.path.abspath(__file__))
 CAPTURE = ["content-type", "cache-control", "location", "allow", "content-security-policy", "x-frame-options",
            "strict-transport-security", "x-content-type-options", "referrer-policy", "permissions-policy",
            "x-global-header", "x-route-rule", "x-site"]
@@ -39,7 +45,7 @@ write("vite-spa", [
   C("asset-missing-js", "/assets/index-000000.js", 404),
   C("asset-missing-deep", "/assets/chunks/deep.js", 404),
   C("asset-missing-noext", "/assets/missing", 404),
-  C("assets-dir-noslash", "/assets", 404),
+  C("assets-dir-noslash", "/assets", 404, same="the emulator treats a folder without index.html as a file and redirects to /assets/"),
   C("assets-dir-slash", "/assets/", 404),
   C("theme-css", "/themes/dark.css", 200, "/themes/dark.css", hdr=DEF),
   C("theme-json-deep", "/themes/light/theme.json", 200, "/themes/light/theme.json"),
@@ -229,7 +235,7 @@ for mode, rows in TS.items():
     cases.append(C("query-kept", "/about?x=1", 301 if mode in ("auto", "always") else 200,
                    "" if mode in ("auto", "always") else "/about/index.html",
                    loc="/about/?x=1" if mode in ("auto", "always") else "",
-                   same=True if mode in ("auto", "always") else "emulator redirects a folder without slash"))
+                   same="the emulator's folder redirect drops the query string" if mode in ("auto", "always") else "emulator redirects a folder without slash"))
     write("trailing-" + mode, cases)
 
 write("noconfig", [
