@@ -14,10 +14,29 @@ func suggest(word string, candidates []string) string {
 		}
 	}
 	limit := max(2, len([]rune(word))/3)
-	if bestDist < 0 || bestDist > limit {
+	if bestDist >= 0 && bestDist <= limit {
+		return best
+	}
+	return prefixMatch(w, candidates)
+}
+
+// prefixMatch returns the only candidate that starts with w (or that w
+// starts with), for abbreviations like prod for production.
+func prefixMatch(w string, candidates []string) string {
+	if len(w) < 3 {
 		return ""
 	}
-	return best
+	found := ""
+	for _, c := range candidates {
+		lc := strings.ToLower(c)
+		if strings.HasPrefix(lc, w) || strings.HasPrefix(w, lc) && len(lc) >= 3 {
+			if found != "" {
+				return ""
+			}
+			found = c
+		}
+	}
+	return found
 }
 
 // didYouMean formats a hint for suggest's answer, or "" without one.
