@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -97,4 +98,42 @@ func (e *testEdge) do(t *testing.T, method, path string, hdr map[string]string) 
 func (e *testEdge) get(t *testing.T, path string, hdr map[string]string) response {
 	t.Helper()
 	return e.do(t, http.MethodGet, path, hdr)
+}
+
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startServer runs s on a loopback listener until the test ends and
+// returns its base URL (http or https).
+func startServer(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	scheme := "http"
+	if s.TLSCertFile != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + ln.Addr().String()
 }
