@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bench/edge/run.sh — the Phoenix edge against the nginx anchor, in one run.
+#
+#   bench/edge/run.sh            (DUR=5 REPS=1 by default: the machine is shared)
+#
+# Steps: copy the shared bench folder to $WORK (it has its own go.mod), generate
+# site/small and site/large with gen-site.sh, build bench/edge/cmd/edgeserve,
+# start nginx (nginx/run-nginx.sh, 2 workers) and edgeserve, run serve-bench.sh
+# for both (html, js-gz, 404 at 64 and 256 connections), then
+#   - RSS of edgeserve serving site/large (20,003 files) under wrk over 3,000 of its paths;
+#   - 100 activations flipping between two releases while wrk runs with a check of
+#     every response (flipcheck.lua): 0 errors and 0 mixed responses expected.
+# Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, summary.txt.
+# Knobs: SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+# Needs: nginx-light wrk (apt-get install -y nginx-light wrk), go.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+SHARED=${SHARED:-/work/shared/bench}
+WORK=${WORK:-/tmp/phoenix-edge-bench}
+export DUR=${DUR:-5} REPS=${REPS:-1} NICE=${NICE:--15}
+PORT=${PORT:-18081}
+OUT=${OUT:-$WORK/results-$(date -u +%Y%m%d-%H%M%S)}
+for t in wrk nginx go; do command -v $t >/dev/null || { echo "run.sh: $t missing (apt-get install -y nginx-light wrk)"; exit 1; }; done
+mkdir -p "$WORK" "$OUT"
+[ -f "$WORK/bench/serve-bench.sh" ] || { mkdir -p "$WORK/bench" && cp -r "$SHARED/." "$WORK/bench/"; }
+B=$WORK/bench
+(cd "$B" && ./gen-site.sh && ./gen-site.sh large) >"$OUT/gen.txt"
+(cd "$repo" && go build -o "$WORK/edgeserve" ./bench/edge/cmd/edgeserve)
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  "$B/nginx/run-nginx.sh" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# start_edge ARGS... : edgeserve in its own session with autogroup nice $NICE.
+start_edge() {
+  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
+    "$WORK/edgeserve" -listen "127.0.0.1:$PORT" "$@" >"$OUT/edgeserve.log" 2>&1 &
+  edge_pid=$!
+  pids+=("$edge_pid")
+  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.1; done
+  echo "run.sh: edgeserve did not start"; cat "$OUT/edgeserve.log"; exit 1
+}
+stop_edge() { kill "$edge_pid"; wait "$edge_pid" 2>/dev/null || true; }
+wrk_nice() { setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" wrk "$@"' "$NICE" "$@"; }
+
+echo "== serve-bench: nginx vs edge, site/small, DUR=$DUR REPS=$REPS NICE=$NICE"
+"$B/nginx/run-nginx.sh" start 2
+start_edge -root "$B/site/small"
+"$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT | tee "$OUT/serve.txt"
+"$B/nginx/run-nginx.sh" stop
+stop_edge
+
+echo "== RSS: edge serving site/large"
+start_edge -root "$B/site/large"
+rss() { awk '/VmRSS/{print $2}' "/proc/$edge_pid/status"; }
+idle=$(rss)
+(cd "$B/site/large" && find . -type f ! -name '*.gz' | sed 's|^\.||' | sort | head -3000) >"$WORK/large-paths.txt"
+wrk_nice -t2 -c64 -d"${DUR}s" -s "$here/rsspaths.lua" "http://127.0.0.1:$PORT" -- "$WORK/large-paths.txt" >"$OUT/rss-wrk.txt" 2>&1 &
+wrkp=$!
+peak=0
+while kill -0 $wrkp 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.2; done
+wait $wrkp || true
+{ echo "files=$(find "$B/site/large" -type f | wc -l) rss_after_index_kb=$idle rss_peak_under_load_kb=$peak"; grep -E "Requests/sec|Non-2xx|Socket" "$OUT/rss-wrk.txt" || true; } | tee "$OUT/rss.txt"
+stop_edge
+
+echo "== activations: 100 flips between two releases under wrk"
+for r in A B; do
+  mkdir -p "$WORK/flip/$r/assets"
+  printf '<!doctype html><html data-release="%s"><script src="/assets/index-%s1x2y3z4.js"></script></html>\n' $r $r >"$WORK/flip/$r/index.html"
+  printf 'window.release="%s";\n' $r >"$WORK/flip/$r/assets/index-${r}1x2y3z4.js"
+done
+etag() { printf '"%s"' "$(sha256sum "$WORK/flip/$1/index.html" | cut -c1-32)"; }
+start_edge -root "$WORK/flip/A" -alt "$WORK/flip/B" -flips 100 -every 30ms -flip-delay 1s
+wrk_nice -t2 -c64 -d"$(( DUR > 5 ? DUR : 5 ))s" -s "$here/flipcheck.lua" "http://127.0.0.1:$PORT/" -- "$(etag A)" "$(etag B)" | tee "$OUT/flip.txt"
+sleep 0.5
+grep -h "activations done" "$OUT/edgeserve.log" | tee -a "$OUT/flip.txt" || echo "activations not finished" | tee -a "$OUT/flip.txt"
+stop_edge
+echo "results in $OUT"
