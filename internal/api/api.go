@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/version"
 )
@@ -27,6 +28,12 @@ type Options struct {
 	Logger  *slog.Logger
 	Store   Pinger    // checked by /health
 	Started time.Time // server start, for uptime
+	Deploy  *deploy.Service
+	// Token is the bearer token every endpoint but health and version
+	// requires. Users and scoped tokens replace it with the auth domain.
+	Token string
+	// EdgeURL returns where an environment answers, for responses.
+	EdgeURL func(project, env string) string
 }
 
 // API serves /api/v1.
@@ -51,6 +58,9 @@ func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) 
 func (a *API) routes() {
 	a.mux.HandleFunc("GET /api/v1/health", a.health)
 	a.mux.HandleFunc("GET /api/v1/version", a.version)
+	if a.opts.Deploy != nil {
+		a.deployRoutes()
+	}
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, usererr.New(usererr.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path).
 			WithHint("see /api/v1/openapi.json for the endpoints"))
@@ -59,7 +69,7 @@ func (a *API) routes() {
 
 // Handler returns the API with request ids, logging and panic recovery.
 func (a *API) Handler() http.Handler {
-	return requestID(recoverer(a.opts.Logger, logRequests(a.opts.Logger, a.mux)))
+	return requestID(recoverer(a.opts.Logger, logRequests(a.opts.Logger, a.authenticate(a.mux))))
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {

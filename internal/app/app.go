@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -34,6 +37,12 @@ type App struct {
 	opts     Options
 	log      *slog.Logger
 	DB       *store.DB
+	Blobs    *local.Store
+	Deploy   *deploy.Service
+	Hosts    *edge.Hosts
+	Edge     *edge.Handler
+	sites    *siteCache
+	token    string
 	apiAddr  net.Addr
 	edgeAddr net.Addr
 
@@ -73,7 +82,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openStore(ctx); err != nil {
 		return err
 	}
-	return a.startServers()
+	if err := a.openDeploy(); err != nil {
+		return err
+	}
+	if a.token, err = adminToken(a.opts.DataDir, a.log); err != nil {
+		return err
+	}
+	if err := a.startEdge(ctx); err != nil {
+		return err
+	}
+	if err := a.startServers(); err != nil {
+		return err
+	}
+	return writeServerInfo(a.opts.DataDir, a.APIURL())
 }
 
 func (a *App) openStore(ctx context.Context) error {
@@ -87,7 +108,8 @@ func (a *App) openStore(ctx context.Context) error {
 }
 
 func (a *App) startServers() error {
-	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now()})
+	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
+		Deploy: a.Deploy, Token: a.token, EdgeURL: a.EdgeURL})
 	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
 	if err != nil {
 		return err
@@ -101,8 +123,7 @@ func (a *App) startServers() error {
 func (a *App) serve(name, addr string, h http.Handler) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: cannot listen on %s: %v", name, addr, err)).
-			WithHint("pick another address with --listen / --edge-listen")
+		return nil, listenErr(name, addr, err)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -119,6 +140,17 @@ func (a *App) serve(name, addr string, h http.Handler) (net.Addr, error) {
 	}()
 	a.onStop(func(ctx context.Context) error { return srv.Shutdown(ctx) })
 	return ln.Addr(), nil
+}
+
+func listenErr(name, addr string, err error) error {
+	return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: cannot listen on %s: %v", name, addr, err)).
+		WithHint("pick another address with --listen / --edge-listen")
+}
+
+// EdgeURL is the URL an environment of a project answers on.
+func (a *App) EdgeURL(project, env string) string {
+	_, port, _ := net.SplitHostPort(a.edgeAddr.String())
+	return "http://" + edge.DefaultHost(env, project) + ":" + port + "/"
 }
 
 // Err reports a server that stopped on its own.

@@ -1,9 +1,12 @@
 package app
 
-import "github.com/phoenixvc/phoenix/internal/store"
+import (
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
 
 // migrations lists every domain's schema, in dependency order. This is the
 // one registry of tables; a domain joins by adding its Migrations here.
 func migrations() []store.Migrations {
-	return []store.Migrations{}
+	return []store.Migrations{deploy.Migrations()}
 }

@@ -57,6 +57,11 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 	if err := s.checkBlobs(ctx, up.manifest); err != nil {
 		return nil, err
 	}
+	if s.opts.Check != nil {
+		if err := s.opts.Check(ctx, s.release(env, Deployment{}, up.manifest)); err != nil {
+			return nil, usererr.Wrap(usererr.Invalid, err, "release refused: "+err.Error())
+		}
+	}
 	canon, _ := up.manifest.Canonical()
 	sig, err := sign.Sign(s.opts.Key, canon, fmt.Sprintf("phoenix artifact project=%s release=%s manifest=%s",
 		up.Project, up.manifest.Meta.Release, up.Digest))
@@ -154,5 +159,9 @@ func (s *Service) point(ctx context.Context, tx *sql.Tx, project, env string, id
 }
 
 func (s *Service) release(env Environment, d Deployment, m *artifact.Manifest) Release {
-	return Release{Project: env.Project, Environment: env.Name, Domains: env.Domains, Deployment: d, Manifest: m}
+	r := Release{Project: env.Project, Environment: env.Name, Domains: env.Domains, Deployment: d, manifest: m}
+	if m == nil {
+		r.load = func() (*artifact.Manifest, error) { return s.Manifest(context.Background(), d.Artifact) }
+	}
+	return r
 }

@@ -11,7 +11,9 @@
 package deploy
 
 import (
+	"context"
 	"embed"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"sync"
@@ -38,7 +40,26 @@ type Release struct {
 	Environment string
 	Domains     []string
 	Deployment  Deployment
-	Manifest    *artifact.Manifest
+
+	manifest *artifact.Manifest
+	load     func() (*artifact.Manifest, error)
+}
+
+// Manifest returns the release's manifest, loading it from the store on
+// first use (a rollback to a release the edge still has indexed never
+// needs it).
+func (r *Release) Manifest() (*artifact.Manifest, error) {
+	if r.manifest == nil && r.load != nil {
+		m, err := r.load()
+		if err != nil {
+			return nil, err
+		}
+		r.manifest = m
+	}
+	if r.manifest == nil {
+		return nil, fmt.Errorf("deploy: release %s/%s has no manifest", r.Project, r.Environment)
+	}
+	return r.manifest, nil
 }
 
 // Listener is told about every activation, after it is durable. It must
@@ -54,6 +75,9 @@ type Options struct {
 	Now       func() time.Time
 	Keep      int           // deployments kept per environment (default 20)
 	UploadTTL time.Duration // how long an upload may stay open (default 24h)
+	// Check, when set, validates a release before it is activated (the app
+	// checks its staticwebapp.config.json); an error refuses the deploy.
+	Check func(ctx context.Context, r Release) error
 }
 
 // Service is the deployments domain.

@@ -105,7 +105,7 @@ func TestDeployUploadsOnlyWhatIsMissing(t *testing.T) {
 	if sent != 1 {
 		t.Fatalf("second deploy sent %d blobs, want 1 (a.js is already stored)", sent)
 	}
-	if len(f.seen) != 2 || f.seen[1].Manifest.Meta.Release != "v2" {
+	if len(f.seen) != 2 || mustManifest(t, f.seen[1]).Meta.Release != "v2" {
 		t.Fatalf("listener saw %d activations", len(f.seen))
 	}
 }
@@ -133,7 +133,7 @@ func TestRollbackRepointsWithoutRebuild(t *testing.T) {
 		t.Fatalf("unknown id: %v", err)
 	}
 	last := f.seen[len(f.seen)-1]
-	if last.Deployment.ID != d2.ID || last.Manifest.Meta.Release != "v2" {
+	if last.Deployment.ID != d2.ID || mustManifest(t, last).Meta.Release != "v2" {
 		t.Fatalf("edge was told %+v", last.Deployment)
 	}
 }
@@ -244,7 +244,7 @@ func TestRetentionKeepsActiveAndCollectsBlobs(t *testing.T) {
 		}
 	}
 	for _, r := range mustActive(t, f) {
-		for _, b := range r.Manifest.Blobs() {
+		for _, b := range mustManifest(t, r).Blobs() {
 			if _, err := f.blobs.Stat(ctx, b.Digest); err != nil {
 				t.Fatalf("active release lost blob %s", b.Digest)
 			}
@@ -265,4 +265,13 @@ func mustActive(t *testing.T, f *fixture) []Release {
 		t.Fatal(err)
 	}
 	return rs
+}
+
+func mustManifest(t *testing.T, r Release) *artifact.Manifest {
+	t.Helper()
+	m, err := r.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -33,12 +33,8 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 		return nil, err
 	}
 	target.Active = true
-	m, err := s.Manifest(ctx, target.Artifact)
-	if err != nil {
-		return nil, err
-	}
 	s.opts.Logger.Info("rolled back", "project", project, "env", envName, "from", env.ActiveID, "to", target.ID)
-	s.notify(s.release(env, *target, m))
+	s.notify(s.release(env, *target, nil))
 	return target, nil
 }
 
@@ -136,11 +132,7 @@ func (s *Service) Active(ctx context.Context) ([]Release, error) {
 			return nil, fmt.Errorf("deploy: active deployment of %s/%s: %w", e.Project, e.Name, err)
 		}
 		d.Active = true
-		m, err := s.Manifest(ctx, d.Artifact)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s.release(e, d, m))
+		out = append(out, s.release(e, d, nil))
 	}
 	return out, nil
 }

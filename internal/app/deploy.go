@@ -1,0 +1,157 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/edge/artifactsite"
+)
+
+// signingKey loads <data>/keys/signing.key, creating it (0600) on first
+// start. The vault will hold it once it exists.
+func signingKey(dataDir string) (sign.PrivateKey, error) {
+	path := filepath.Join(dataDir, "keys", "signing.key")
+	k, err := sign.LoadPrivateKey(path, "")
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return k, err
+	}
+	pub, k, err := sign.GenerateKey(rand.Reader)
+	if err != nil {
+		return k, err
+	}
+	if err := sign.SavePrivateKey(path, k, ""); err != nil {
+		return k, err
+	}
+	return k, sign.SavePublicKey(filepath.Join(dataDir, "keys", "signing.pub"), pub)
+}
+
+func (a *App) openDeploy() error {
+	blobs, err := local.New(filepath.Join(a.opts.DataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	key, err := signingKey(a.opts.DataDir)
+	if err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	a.Blobs = blobs
+	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, Key: key, Logger: a.log.With("domain", "deploy"),
+		Check: func(ctx context.Context, r deploy.Release) error {
+			m, err := r.Manifest()
+			if err != nil {
+				return err
+			}
+			_, err = artifactsite.Config(ctx, m, blobs)
+			return err
+		}})
+	a.sites = &siteCache{}
+	a.Deploy.OnActivate(func(r deploy.Release) {
+		if err := a.publish(context.Background(), r); err != nil {
+			a.log.Error("edge: cannot serve the activated release", "project", r.Project, "env", r.Environment, "err", err)
+		}
+	})
+	return nil
+}
+
+// edgeName is the edge's name for an environment, unique across projects.
+func edgeName(project, env string) string { return env + "." + project }
+
+// publish points the edge at r.
+func (a *App) publish(ctx context.Context, r deploy.Release) error {
+	site, err := a.sites.get(ctx, r, a.Blobs)
+	if err != nil {
+		return err
+	}
+	name := edgeName(r.Project, r.Environment)
+	a.Hosts.SetSite(name, site)
+	hosts := append([]string{edge.DefaultHost(r.Environment, r.Project)}, r.Domains...)
+	for _, h := range hosts {
+		if err := a.Hosts.AddHost(h, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) startEdge(ctx context.Context) error {
+	a.Hosts = edge.NewHosts()
+	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html"})
+	if err != nil {
+		return err
+	}
+	a.Edge = h
+	active, err := a.Deploy.Active(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range active {
+		if err := a.publish(ctx, r); err != nil {
+			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
+		}
+	}
+	ln, err := net.Listen("tcp", a.opts.EdgeListen)
+	if err != nil {
+		return listenErr("edge", a.opts.EdgeListen, err)
+	}
+	a.edgeAddr = ln.Addr()
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&edge.Server{Handler: h, Logger: a.log}).Serve(sctx, ln) }()
+	a.onStop(func(context.Context) error { cancel(); return <-done })
+	a.log.Info("edge listening", "addr", a.edgeAddr.String())
+	return nil
+}
+
+// siteCache keeps the edge index of recent releases by deployment, so a
+// rollback to one of them is a pointer swap with no manifest decoding.
+type siteCache struct {
+	mu    sync.Mutex
+	order []string
+	sites map[string]edge.Site
+}
+
+const siteCacheSize = 16
+
+func (c *siteCache) get(ctx context.Context, r deploy.Release, blobs *local.Store) (edge.Site, error) {
+	id := fmt.Sprintf("%d:%s", r.Deployment.ID, r.Deployment.Artifact)
+	c.mu.Lock()
+	if s, ok := c.sites[id]; ok {
+		c.mu.Unlock()
+		return s, nil
+	}
+	c.mu.Unlock()
+	m, err := r.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	s, err := artifactsite.New(ctx, id, m, blobs)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sites == nil {
+		c.sites = map[string]edge.Site{}
+	}
+	c.sites[id] = s
+	c.order = append(c.order, id)
+	if len(c.order) > siteCacheSize {
+		delete(c.sites, c.order[0])
+		c.order = c.order[1:]
+	}
+	return s, nil
+}
