@@ -107,6 +107,8 @@ func TestParseInvalid(t *testing.T) {
 		{"platform", `{"platform":{"apiRuntime":"node:8"}}`, []string{"unknown apiRuntime"}},
 		{"all at once", `{"trailingSlash":1,"routes":[{"route":"/a/*/b"},{"route":"/c","statusCode":"x"}],"bogus":true}`,
 			[]string{"trailingSlash: must be a string", "routes[0].route", "bogus: unknown key", "routes[1].statusCode"}},
+		{"covered route with other errors", `{"routes":[{"route":"/*"},{"route":"/x","statusCode":"404"}]}`,
+			[]string{"routes[1].route: a route is covered up", "routes[1].statusCode: must be a number"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,5 +170,12 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("want ErrNotExist, got %v", err)
+	}
+}
+
+func TestParseOneProblemPerBadStatus(t *testing.T) {
+	_, err := Parse([]byte(`{"routes":[{"route":"/x","statusCode":"404"}]}`), "c.json")
+	if err == nil || strings.Count(err.Error(), "statusCode") != 1 {
+		t.Fatalf("want exactly one statusCode problem, got %v", err)
 	}
 }

@@ -59,7 +59,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 	var hdr []headerPair
 	var hasRoute, bad bool
 	var routeNode, statusNode *jnode
-	errs := len(v.errs)
+	statusOK := false
 	v.object(n, f, routeKeys, true, func(key string, val *jnode, sf string) {
 		switch key {
 		case "route":
@@ -102,7 +102,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 			}
 		case "statusCode":
 			statusNode = val
-			r.status, _ = v.integer(val, sf)
+			r.status, statusOK = v.integer(val, sf)
 		}
 	})
 	if n.kind != 'o' {
@@ -114,13 +114,15 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 	if r.redirect != "" && r.rewrite != "" {
 		v.errf(n, f, "\"rewrite\" and \"redirect\" cannot be combined in one route")
 	}
-	if statusNode != nil {
+	if statusOK {
 		v.checkStatus(statusNode, f+".statusCode", r.status, r.redirect != "")
 	}
 	if r.redirect != "" && hasRoute && !bad {
 		v.checkLoop(r, n, f)
 	}
-	return r, hdr, hasRoute && !bad && len(v.errs) == errs
+	// A route with a valid pattern takes part in the reachability check even
+	// when other fields are wrong, so that every problem is reported.
+	return r, hdr, hasRoute && !bad
 }
 
 // splitRewrite separates "/api/x?a=1" into path and query and adds a

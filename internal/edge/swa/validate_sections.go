@@ -57,6 +57,7 @@ func (v *validator) overrides(c *Config, n *jnode, f string) {
 		}
 		o := &override{}
 		var statusNode *jnode
+		statusOK := false
 		v.object(val, sf, overrideKeys, false, func(k string, x *jnode, xf string) {
 			switch k {
 			case "rewrite":
@@ -69,7 +70,7 @@ func (v *validator) overrides(c *Config, n *jnode, f string) {
 				}
 			case "statusCode":
 				statusNode = x
-				o.status, _ = v.integer(x, xf)
+				o.status, statusOK = v.integer(x, xf)
 			}
 		})
 		if val.kind != 'o' {
@@ -78,7 +79,7 @@ func (v *validator) overrides(c *Config, n *jnode, f string) {
 		if o.rewrite != "" && o.redirect != "" {
 			v.errf(val, sf, "\"rewrite\" and \"redirect\" cannot be combined in one override")
 		}
-		if statusNode != nil {
+		if statusOK {
 			v.checkStatus(statusNode, sf+".statusCode", o.status, o.redirect != "")
 		}
 		if o.rewrite == "" && o.redirect == "" && o.status == 0 {
