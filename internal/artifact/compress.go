@@ -1,0 +1,115 @@
+package artifact
+
+import (
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/gzip"
+)
+
+// Compression settings and thresholds.
+const (
+	DefaultBrotliLevel = 5
+	DefaultGzipLevel   = 6
+	minCompressSize    = 256     // smaller files are not worth a variant
+	probeSize          = 4 << 10 // bytes compressed to decide whether to try
+	maxCompressSize    = 64 << 20
+)
+
+// keep reports whether a compressed size is worth keeping: it must save at
+// least 5 % (and so be smaller than the original).
+func keep(compressed, original int) bool { return compressed <= original-original/20 && compressed < original }
+
+// worthTrying compresses the first 4 KiB with the fastest setting and gives up
+// on content that does not shrink (random bytes, media under a text name).
+func worthTrying(data []byte) bool {
+	if len(data) < minCompressSize {
+		return false
+	}
+	head := data[:min(len(data), probeSize)]
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, flate.BestSpeed)
+	w.Write(head)
+	w.Close()
+	return keep(buf.Len(), len(head))
+}
+
+type compressor struct {
+	brotliLevel, gzipLevel int // < 0: off
+	brPool, gzPool         sync.Pool
+}
+
+func newCompressor(br, gz int) *compressor {
+	c := &compressor{brotliLevel: br, gzipLevel: gz}
+	c.brPool.New = func() any { return brotli.NewWriterLevel(nil, br) }
+	c.gzPool.New = func() any {
+		w, _ := gzip.NewWriterLevel(nil, gz)
+		return w
+	}
+	return c
+}
+
+// encodings returns the encodings this compressor produces.
+func (c *compressor) encodings() []string {
+	var out []string
+	if c.brotliLevel >= 0 {
+		out = append(out, EncodingBrotli)
+	}
+	if c.gzipLevel >= 0 {
+		out = append(out, EncodingGzip)
+	}
+	return out
+}
+
+// compress returns data encoded with enc.
+func (c *compressor) compress(enc string, data []byte) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, len(data)/3+64))
+	switch enc {
+	case EncodingBrotli:
+		w := c.brPool.Get().(*brotli.Writer)
+		defer c.brPool.Put(w)
+		w.Reset(buf)
+		return finish(buf, w, data)
+	case EncodingGzip:
+		w := c.gzPool.Get().(*gzip.Writer)
+		defer c.gzPool.Put(w)
+		w.Reset(buf)
+		return finish(buf, w, data)
+	}
+	return nil, fmt.Errorf("compress: unknown encoding %q", enc)
+}
+
+func finish(buf *bytes.Buffer, w io.WriteCloser, data []byte) ([]byte, error) {
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodes reports whether compressed, decoded with enc, is exactly want.
+// It stops reading once the output exceeds want, so a bomb costs nothing.
+func decodes(enc string, compressed, want []byte) bool {
+	var r io.Reader
+	switch enc {
+	case EncodingGzip:
+		zr, err := gzip.NewReader(bytes.NewReader(compressed))
+		if err != nil {
+			return false
+		}
+		zr.Multistream(true)
+		r = zr
+	case EncodingBrotli:
+		r = brotli.NewReader(bytes.NewReader(compressed))
+	default:
+		return false
+	}
+	got, err := io.ReadAll(io.LimitReader(r, int64(len(want))+1))
+	return err == nil && bytes.Equal(got, want)
+}
