@@ -12,13 +12,14 @@
 #     every response (flipcheck.lua): 0 errors and 0 mixed responses expected.
 # Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, summary.txt.
 # Knobs: SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+#        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 # Needs: nginx-light wrk (apt-get install -y nginx-light wrk), go.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 SHARED=${SHARED:-/work/shared/bench}
 WORK=${WORK:-/tmp/phoenix-edge-bench}
-export DUR=${DUR:-5} REPS=${REPS:-1} NICE=${NICE:--15}
+export DUR=${DUR:-5} REPS=${REPS:-1} NICE=${NICE:--15} QUIET_WAIT=${QUIET_WAIT:-20} RETRIES=${RETRIES:-1}
 PORT=${PORT:-18081}
 OUT=${OUT:-$WORK/results-$(date -u +%Y%m%d-%H%M%S)}
 for t in wrk nginx go; do command -v $t >/dev/null || { echo "run.sh: $t missing (apt-get install -y nginx-light wrk)"; exit 1; }; done

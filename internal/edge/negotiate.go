@@ -116,18 +116,17 @@ const (
 
 // checkConditions evaluates RFC 9110 §13.2.2 preconditions for rep.
 func checkConditions(r *http.Request, rep *Representation, mod time.Time) condResult {
-	h := r.Header
-	if im := h.Get("If-Match"); im != "" {
+	if im := headerValue(r, "If-Match"); im != "" {
 		if !etagListMatch(im, rep.ETag, false) {
 			return condFailed
 		}
-	} else if ius := h.Get("If-Unmodified-Since"); ius != "" && !mod.IsZero() {
+	} else if ius := headerValue(r, "If-Unmodified-Since"); ius != "" && !mod.IsZero() {
 		if t, err := http.ParseTime(ius); err == nil && mod.After(t) {
 			return condFailed
 		}
 	}
 	get := r.Method == http.MethodGet || r.Method == http.MethodHead
-	if inm := h.Get("If-None-Match"); inm != "" {
+	if inm := headerValue(r, "If-None-Match"); inm != "" {
 		if etagListMatch(inm, rep.ETag, true) {
 			if get {
 				return condNotModified
@@ -136,7 +135,7 @@ func checkConditions(r *http.Request, rep *Representation, mod time.Time) condRe
 		}
 		return condNone
 	}
-	if ims := h.Get("If-Modified-Since"); ims != "" && get && !mod.IsZero() {
+	if ims := headerValue(r, "If-Modified-Since"); ims != "" && get && !mod.IsZero() {
 		if t, err := http.ParseTime(ims); err == nil && !mod.After(t) {
 			return condNotModified
 		}
@@ -190,7 +189,7 @@ func parseRange(s string, size int64) (br byteRange, ok, unsatisfiable bool) {
 
 // ifRangeAllows reports whether a Range may be honoured given If-Range.
 func ifRangeAllows(r *http.Request, rep *Representation, mod time.Time) bool {
-	ir := r.Header.Get("If-Range")
+	ir := headerValue(r, "If-Range")
 	if ir == "" {
 		return true
 	}
