@@ -1,0 +1,185 @@
+package deploy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
+
+// The crash test runs a child process (this test binary, re-executed) that
+// deploys, rolls back and collects garbage in a loop over one data dir, and
+// kills it with SIGKILL at a random moment. After each kill the parent opens
+// the data dir like a restarting server would and checks the invariants:
+// every environment points at a recorded deployment whose every blob is
+// stored whole under its digest. 50 trials, each continuing the last one's
+// data dir, so damage would accumulate.
+
+const crashEnv = "PHOENIX_CRASH_CHILD_DIR"
+
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash trials take ~20s")
+	}
+	dir := t.TempDir()
+	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 42))
+	kills := 0
+	for trial := 0; trial < 50; trial++ {
+		if crashTrial(t, dir, rng) {
+			kills++
+		}
+		checkInvariants(t, dir, trial)
+	}
+	if kills < 40 {
+		t.Fatalf("only %d of 50 trials killed the child mid-work; the test is not exercising crashes", kills)
+	}
+}
+
+// crashTrial starts the child, waits until it reports being busy, lets it
+// run a random while, and kills it. It reports whether the kill landed
+// while the child was still working.
+func crashTrial(t *testing.T, dir string, rng *mrand.Rand) bool {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	// Kill after a random number of completed operations (0..30), so kills
+	// land in every phase: upload, blob write, activation, rollback, GC.
+	target := rng.IntN(30)
+	ops := 0
+	for ops < target && sc.Scan() {
+		ops++
+	}
+	// Then a random extra delay inside the next operation.
+	time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+	cmd.Process.Kill()
+	go io.Copy(io.Discard, stdout)
+	err := cmd.Wait()
+	return err != nil // exited by the signal, not cleanly
+}
+
+func checkInvariants(t *testing.T, dir string, trial int) {
+	t.Helper()
+	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatalf("trial %d: reopen store: %v", trial, err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		t.Fatalf("trial %d: migrate: %v", trial, err)
+	}
+	blobs, err := local.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := New(Options{DB: db, Blobs: blobs})
+	active, err := svc.Active(ctx)
+	if err != nil {
+		t.Fatalf("trial %d: active releases: %v", trial, err)
+	}
+	for _, r := range active {
+		m, err := r.Manifest()
+		if err != nil {
+			t.Fatalf("trial %d: %s: manifest: %v", trial, r.Environment, err)
+		}
+		for _, b := range m.Blobs() {
+			rc, err := blobs.Get(ctx, b.Digest)
+			if err != nil {
+				t.Fatalf("trial %d: %s serves deployment %d but blob %s is missing: %v", trial, r.Environment, r.Deployment.ID, b.Digest, err)
+			}
+			data, _ := io.ReadAll(rc)
+			rc.Close()
+			if backend.Sum(data) != b.Digest {
+				t.Fatalf("trial %d: blob %s is damaged", trial, b.Digest)
+			}
+		}
+	}
+}
+
+// TestCrashChild is the child's body; it does nothing unless started by
+// TestCrashSafety.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashEnv)
+	if dir == "" {
+		t.Skip("only runs as the child of TestCrashSafety")
+	}
+	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	blobs, _ := local.New(filepath.Join(dir, "blobs"))
+	_, key, _ := sign.GenerateKey(rand.Reader)
+	svc := New(Options{DB: db, Blobs: blobs, Key: key, Keep: 3})
+	for _, e := range []string{"production", "staging"} {
+		if err := svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; ; i++ {
+		env := []string{"production", "staging"}[i%2]
+		if err := childStep(svc, env, i); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("op", i) // the parent counts these
+	}
+}
+
+func childStep(svc *Service, env string, i int) error {
+	switch i % 5 {
+	case 3:
+		_, err := svc.Rollback(context.Background(), "site", env, 0, "crash")
+		if err != nil && !isConflict(err) {
+			return err
+		}
+		return nil
+	case 4:
+		_, err := svc.CollectGarbage(context.Background())
+		return err
+	}
+	files := map[string]string{"index.html": "release " + strconv.Itoa(i), "shared.js": "same in every release"}
+	// A bigger random blob makes the write window wide enough to hit.
+	big := make([]byte, 256<<10)
+	rand.Read(big)
+	files["big.bin"] = string(big)
+	m, blobMap := manifestOf("r"+strconv.Itoa(i), files)
+	canon, err := m.Canonical()
+	if err != nil {
+		return err
+	}
+	up, err := svc.BeginUpload(context.Background(), "site", canon)
+	if err != nil {
+		return err
+	}
+	for _, d := range up.Missing {
+		if err := svc.PutBlob(context.Background(), up.ID, d, bytes.NewReader(blobMap[d]), int64(len(blobMap[d]))); err != nil {
+			return err
+		}
+	}
+	_, err = svc.Finalize(context.Background(), up.ID, FinalizeOptions{Environment: env})
+	return err
+}
+
+func isConflict(err error) bool {
+	return err != nil && bytes.Contains([]byte(err.Error()), []byte("no earlier deployment"))
+}
