@@ -24,9 +24,9 @@ const racyWindow = 2 * time.Second
 // digest by its stat data and each content's variants by its digest, so a
 // re-build only reads and compresses what changed.
 type buildCache struct {
-	Version  int                           `json:"version"`
-	Settings string                        `json:"settings"` // compression settings the variants were made with
-	Files    map[string]cacheEntry         `json:"files"`
+	Version  int                          `json:"version"`
+	Settings string                       `json:"settings"` // compression settings the variants were made with
+	Files    map[string]cacheEntry        `json:"files"`
 	Variants map[backend.Digest]genRecord `json:"variants"`
 }
 

@@ -22,7 +22,9 @@ const (
 
 // keep reports whether a compressed size is worth keeping: it must save at
 // least 5 % (and so be smaller than the original).
-func keep(compressed, original int) bool { return compressed <= original-original/20 && compressed < original }
+func keep(compressed, original int) bool {
+	return compressed <= original-original/20 && compressed < original
+}
 
 // worthTrying compresses the first 4 KiB with the fastest setting and gives up
 // on content that does not shrink (random bytes, media under a text name).
