@@ -7,6 +7,10 @@ func commands(g *Globals) []*cobra.Command {
 	return []*cobra.Command{
 		newDemoCmd(g),
 		newServerCmd(g),
+		newDeployCmd(g),
+		newDeploymentsCmd(g),
+		newRollbackCmd(g),
+		newServeCmd(g),
 		newVersionCmd(g),
 	}
 }

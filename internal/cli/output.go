@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,4 +43,10 @@ func (g *Globals) emit(v any, tableFn func(w io.Writer) error) error {
 		return printJSON(g.Stdout, v)
 	}
 	return tableFn(g.Stdout)
+}
+
+// sumString is a short stable hash of s, for file names.
+func sumString(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:8]
 }

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+type deployOptions struct {
+	env      string
+	project  string
+	config   string
+	message  string
+	release  string
+	parallel int
+}
+
+func newDeployCmd(g *Globals) *cobra.Command {
+	o := &deployOptions{}
+	cmd := &cobra.Command{
+		Use:   "deploy DIR|ARTIFACT --env ENV",
+		Short: "Upload what the server lacks and activate it atomically",
+		Long: `Deploy a built folder (or an artifact file made by 'phoenix artifact build')
+to an environment. The manifest goes first; the server answers with the blobs
+it lacks and only those are uploaded, in parallel. An interrupted deploy is
+resumed by running it again. The switch to the new release is atomic, and the
+previous one stays ready for 'phoenix rollback'.
+
+The project and its environments come from ./phoenix.yaml unless --project is
+given.`,
+		Example: `  phoenix deploy dist --env staging
+  phoenix deploy release.tar --env production --project shop
+  phoenix deploy dist --env staging -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runDeploy(cmd.Context(), g, o, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.env, "env", "e", "", "environment to deploy to (required)")
+	f.StringVarP(&o.project, "project", "p", "", "project name (default: project.name in phoenix.yaml)")
+	f.StringVarP(&o.config, "config", "c", "phoenix.yaml", "project file")
+	f.StringVarP(&o.message, "message", "m", "", "note recorded with the deployment")
+	f.StringVar(&o.release, "release", "", "release name recorded in the manifest, e.g. v1.4.2")
+	f.IntVar(&o.parallel, "parallel", 4, "concurrent blob uploads")
+	cmd.MarkFlagRequired("env")
+	return cmd
+}
+
+// projectSpec resolves the project name and declares its environments.
+func (g *Globals) projectSpec(o *deployOptions) (string, *config.Config, error) {
+	cfg, err := config.Load(o.config)
+	if err != nil && !os.IsNotExist(unwrapAll(err)) {
+		return "", nil, err
+	}
+	name := o.project
+	if name == "" && cfg != nil {
+		name = cfg.Project.Name
+	}
+	if name == "" {
+		return "", nil, usererr.New(usererr.Usage, "no project: %s not found and no --project given", o.config).
+			WithHint("run 'phoenix init' or pass --project NAME")
+	}
+	return name, cfg, nil
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok || u.Unwrap() == nil {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+// declareEnvs sends the environments of phoenix.yaml to the server.
+func declareEnvs(ctx context.Context, c *client.Client, project string, cfg *config.Config) error {
+	if cfg == nil {
+		return nil
+	}
+	for name, e := range cfg.Environments {
+		req := api.EnvRequest{Locked: e.Protection.Lock, Approvals: e.Protection.Approvals, Domains: e.Domains}
+		if err := c.Do(ctx, "PUT", client.Path("projects", project, "environments", name), req, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) error {
+	project, cfg, err := g.projectSpec(o)
+	if err != nil {
+		return err
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	if err := declareEnvs(ctx, t.client, project, cfg); err != nil {
+		return err
+	}
+	start := time.Now()
+	m, err := buildOrImport(ctx, g, t, src, artifact.Meta{Project: project, Release: o.release})
+	if err != nil {
+		return err
+	}
+	canon, err := m.Canonical()
+	if err != nil {
+		return err
+	}
+	res, err := t.client.Deploy(ctx, client.DeployRequest{Project: project, Environment: o.env, Manifest: canon,
+		Blobs: t.blobs, Message: o.message, Parallel: o.parallel, Progress: newBar(g.Stderr, "uploading")})
+	if err != nil {
+		return err
+	}
+	return g.emit(res, func(w io.Writer) error {
+		fmt.Fprintf(w, "deployed %s to %s/%s as deployment %d in %s\n", res.Artifact, project, o.env, res.ID,
+			time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(w, "  %d files, %d blobs uploaded (%s), the rest already on the server\n", res.Total, res.Sent, humanBytes(res.SentBytes))
+		if res.URL != "" {
+			fmt.Fprintf(w, "  live at %s\n", res.URL)
+		}
+		return nil
+	})
+}
+
+// buildOrImport turns a folder or an artifact file into a manifest whose
+// blobs are in the target's staging store.
+func buildOrImport(ctx context.Context, g *Globals, t *target, src string, meta artifact.Meta) (*artifact.Manifest, error) {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return nil, usererr.New(usererr.Usage, "%s: %v", src, err)
+	}
+	if !fi.IsDir() {
+		return importArtifact(ctx, src, t)
+	}
+	b := newBar(g.Stderr, "building")
+	defer b.Done()
+	cache := filepath.Join(t.blobs.Root(), "..", "build-cache", cacheName(src))
+	m, err := artifact.Build(ctx, src, t.blobs, artifact.BuildOptions{Meta: meta, CacheFile: cache,
+		Progress: func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }})
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Invalid, err, err.Error())
+	}
+	return m, nil
+}
+
+// cacheName is a stable file name for a source folder's build cache.
+func cacheName(dir string) string {
+	abs, _ := filepath.Abs(dir)
+	return fmt.Sprintf("%x.cache", sumString(abs))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+func newDeploymentsCmd(g *Globals) *cobra.Command {
+	o := &deployOptions{}
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "deployments --env ENV",
+		Short:   "List an environment's deployments, newest first",
+		Example: "  phoenix deployments --env production\n  phoenix deployments --env staging -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDeployments(cmd.Context(), g, o, limit)
+		},
+	}
+	projectFlags(cmd, o)
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many to show")
+	cmd.MarkFlagRequired("env")
+	return cmd
+}
+
+func projectFlags(cmd *cobra.Command, o *deployOptions) {
+	f := cmd.Flags()
+	f.StringVarP(&o.env, "env", "e", "", "environment")
+	f.StringVarP(&o.project, "project", "p", "", "project name (default: project.name in phoenix.yaml)")
+	f.StringVarP(&o.config, "config", "c", "phoenix.yaml", "project file")
+}
+
+func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int) error {
+	project, _, err := g.projectSpec(o)
+	if err != nil {
+		return err
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	var out struct {
+		Items []deploy.Deployment `json:"items"`
+	}
+	path := client.Path("projects", project, "environments", o.env, "deployments") + fmt.Sprintf("?limit=%d", limit)
+	if err := t.client.Do(ctx, "GET", path, nil, &out); err != nil {
+		return err
+	}
+	return g.emit(out.Items, func(w io.Writer) error {
+		tb := newTable(w, "id", "active", "release", "artifact", "created", "actor", "message")
+		for _, d := range out.Items {
+			active := ""
+			if d.Active {
+				active = "*"
+			}
+			tb.row(d.ID, active, dash(d.Release), short(string(d.Artifact)), d.CreatedAt.Local().Format(time.DateTime), dash(d.Actor), dash(d.Message))
+		}
+		return tb.flush()
+	})
+}
+
+func newRollbackCmd(g *Globals) *cobra.Command {
+	o := &deployOptions{}
+	var to int64
+	cmd := &cobra.Command{
+		Use:   "rollback --env ENV [--to ID]",
+		Short: "Re-point an environment at an earlier deployment, instantly",
+		Long: `Roll an environment back to the deployment before the active one, or to
+deployment --to ID. Nothing is rebuilt or uploaded: the edge switches its
+pointer, so the old release is served within milliseconds.`,
+		Example: "  phoenix rollback --env production\n  phoenix rollback --env production --to 41",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRollback(cmd.Context(), g, o, to)
+		},
+	}
+	projectFlags(cmd, o)
+	cmd.Flags().Int64Var(&to, "to", 0, "deployment id to return to (default: the previous one)")
+	cmd.MarkFlagRequired("env")
+	return cmd
+}
+
+func runRollback(ctx context.Context, g *Globals, o *deployOptions, to int64) error {
+	project, _, err := g.projectSpec(o)
+	if err != nil {
+		return err
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	var res api.DeploymentResponse
+	err = t.client.Do(ctx, "POST", client.Path("projects", project, "environments", o.env, "rollback"), api.RollbackRequest{To: to}, &res)
+	if err != nil {
+		return err
+	}
+	return g.emit(res, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s/%s now serves deployment %d (%s, release %s)\n", project, o.env, res.ID, short(string(res.Artifact)), dash(res.Release))
+		return err
+	})
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// short abbreviates a digest for tables.
+func short(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/edge"
+)
+
+type serveOptions struct {
+	addr         string
+	tlsCert      string
+	tlsKey       string
+	rateLimit    float64
+	trustedHdr   string
+	hsts         time.Duration
+	notFoundPage string
+}
+
+func newServeCmd(g *Globals) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve DIR",
+		Short: "Serve a folder with Azure Static Web Apps semantics, no server needed",
+		Long: `Serve a built folder the way the edge serves a deployment, like 'swa start':
+its staticwebapp.config.json routes, rewrites, redirects, headers, roles and
+navigation fallback apply, with precompressed variants (x.js.gz, x.js.br),
+ETags, ranges and cache headers. No data dir, store or server is involved.`,
+		Example: `  phoenix serve dist
+  phoenix serve dist --addr 127.0.0.1:4280
+  phoenix serve dist --tls-cert cert.pem --tls-key key.pem --hsts 8760h`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate chain; with --tls-key serves HTTPS and HTTP/2")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
+	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed per client IP (0: off)")
+	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
+	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
+	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
+	return cmd
+}
+
+func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) error {
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	opts := edge.ServeOptions{
+		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr,
+			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: newLogger(g.Stderr, false)},
+		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey,
+		Ready: func(addr net.Addr) { fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr) },
+	}
+	return edge.ServeDir(ctx, dir, o.addr, opts)
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// target is the server a command talks to, and where it may stage blobs
+// before uploading them.
+type target struct {
+	client *client.Client
+	blobs  *local.Store // a store the upload reads from
+	close  func() error
+}
+
+// connect returns a client for --server; without it, for the server that
+// holds --data (found through its server.json); and when none runs, for an
+// in-process server on --data that stops when the command ends. All three
+// go through the same REST API.
+func (g *Globals) connect(ctx context.Context) (*target, error) {
+	token := g.Token
+	if g.Server != "" {
+		return g.remote(g.Server, token)
+	}
+	a, err := app.New(app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	err = a.Start(ctx)
+	if usererr.KindOf(err) == usererr.Conflict {
+		return g.localServer()
+	}
+	if err != nil {
+		return nil, err
+	}
+	tok, err := app.ReadToken(g.Data)
+	if err != nil {
+		a.Stop(context.Background())
+		return nil, err
+	}
+	return &target{client: client.New(a.APIURL(), tok), blobs: a.Blobs,
+		close: func() error { return a.Stop(context.Background()) }}, nil
+}
+
+// localServer talks to the running server that holds --data, staging blobs
+// straight into its store: nothing is copied twice.
+func (g *Globals) localServer() (*target, error) {
+	si, err := app.ReadServerInfo(g.Data)
+	if err != nil {
+		return nil, usererr.New(usererr.Conflict, "data dir %s is locked but names no running server", g.Data).
+			WithHint("pass --server URL")
+	}
+	tok := g.Token
+	if tok == "" {
+		if tok, err = app.ReadToken(g.Data); err != nil {
+			return nil, err
+		}
+	}
+	blobs, err := local.New(filepath.Join(g.Data, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	return &target{client: client.New(si.API, tok), blobs: blobs, close: func() error { return nil }}, nil
+}
+
+// remote talks to a server elsewhere; blobs are staged in the user cache so
+// a re-deploy re-reads only changed files.
+func (g *Globals) remote(url, token string) (*target, error) {
+	if token == "" {
+		return nil, usererr.New(usererr.Usage, "--server needs a token").WithHint("set PHOENIX_TOKEN")
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return nil, errors.New("no user cache dir to stage uploads in")
+	}
+	blobs, err := local.New(filepath.Join(dir, "phoenix", "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	return &target{client: client.New(url, token), blobs: blobs, close: func() error { return nil }}, nil
+}
