@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestVersionAndUsageErrors(t *testing.T) {
+	r := run(t, t.TempDir(), nil, "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "phoenix ") {
+		t.Fatalf("version: %+v", r)
+	}
+	r = run(t, t.TempDir(), nil, "version", "-o", "json")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["go_version"] == nil {
+		t.Fatalf("version -o json: %q", r.stdout)
+	}
+	for _, args := range [][]string{{"no-such-command"}, {"version", "--output", "xml"}, {"deploy"}, {"--bogus-flag"}} {
+		if r := run(t, t.TempDir(), nil, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)\n%s", args, r.code, r.stderr)
+		}
+	}
+	if r := run(t, t.TempDir(), []string{"PHOENIX_OUTPUT=yaml"}, "version"); r.code != 2 || !strings.Contains(r.stderr, "table or json") {
+		t.Errorf("PHOENIX_OUTPUT mirror not applied: %+v", r)
+	}
+}
+
+func TestDemoReleasesTheExample(t *testing.T) {
+	r := run(t, t.TempDir(), nil, "demo", "--exit", "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0")
+	if r.code != 0 {
+		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"health check of production passed", "production  http://production.example.localhost:", "admin token"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// writeSite writes a small SPA whose pages name release.
+func writeSite(t *testing.T, dir, release string) {
+	t.Helper()
+	files := map[string]string{
+		"index.html":                "<!doctype html><title>" + release + "</title><script src=/assets/app.js></script>",
+		"assets/app.js":             "console.log('" + release + "')",
+		"assets/big.css":            strings.Repeat("body{color:red}\n", 500),
+		"staticwebapp.config.json":  `{"navigationFallback":{"rewrite":"/index.html","exclude":["/assets/*"]}}`,
+		"deep/nested/page/file.txt": "text",
+	}
+	for p, body := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDeployRollbackAgainstARunningServer(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	s := startServer(t, data)
+	proj := filepath.Join(work, "proj")
+	os.MkdirAll(proj, 0o755)
+	os.WriteFile(filepath.Join(proj, "phoenix.yaml"), []byte("version: 1\nproject:\n  name: shop\nenvironments:\n  production:\n    protection:\n      lock: true\n"), 0o644)
+	env := []string{"PHOENIX_DATA=" + data}
+	host := "production.shop.localhost"
+
+	writeSite(t, filepath.Join(proj, "v1"), "release-one")
+	r := run(t, proj, env, "deploy", "v1", "--env", "production", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("deploy v1: %+v", r)
+	}
+	var d1 struct {
+		ID   int64 `json:"id"`
+		Sent int   `json:"blobs_sent"`
+	}
+	json.Unmarshal([]byte(r.stdout), &d1)
+	if code, body := s.get(t, host, "/some/client/route"); code != 200 || !strings.Contains(body, "release-one") {
+		t.Fatalf("after v1: %d %q", code, body)
+	}
+
+	writeSite(t, filepath.Join(proj, "v2"), "release-two")
+	r = run(t, proj, env, "deploy", "v2", "--env", "production", "-o", "json")
+	var d2 struct {
+		Sent  int `json:"blobs_sent"`
+		Total int `json:"blobs_total"`
+	}
+	json.Unmarshal([]byte(r.stdout), &d2)
+	if r.code != 0 || d2.Sent >= d2.Total {
+		t.Fatalf("deploy v2 sent %d of %d blobs (unchanged files must not be re-sent): %+v", d2.Sent, d2.Total, r)
+	}
+	if _, body := s.get(t, host, "/"); !strings.Contains(body, "release-two") {
+		t.Fatalf("v2 not live: %q", body)
+	}
+
+	r = run(t, proj, env, "rollback", "--env", "production")
+	if r.code != 0 {
+		t.Fatalf("rollback: %+v", r)
+	}
+	if _, body := s.get(t, host, "/"); !strings.Contains(body, "release-one") {
+		t.Fatalf("rollback did not restore v1: %q", body)
+	}
+	r = run(t, proj, env, "deployments", "--env", "production")
+	if r.code != 0 || !strings.Contains(r.stdout, "*") || strings.Count(r.stdout, "\n") != 3 {
+		t.Fatalf("deployments table:\n%s", r.stdout)
+	}
+	// A restart serves what was active.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("server did not exit cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop on SIGTERM")
+	}
+	s2 := startServer(t, data)
+	if _, body := s2.get(t, host, "/"); !strings.Contains(body, "release-one") {
+		t.Fatalf("after restart: %q", body)
+	}
+	// Bad input: a token that is wrong gets 401 and exit 1.
+	r = run(t, proj, []string{"PHOENIX_TOKEN=wrong"}, "deployments", "--env", "production", "--server", "http://"+s2.api)
+	if r.code != 1 || !strings.Contains(r.stderr, "invalid token") {
+		t.Fatalf("wrong token: %+v", r)
+	}
+}
+
+func TestSecondServerOnSameDataDirRefused(t *testing.T) {
+	data := t.TempDir()
+	startServer(t, data)
+	r := run(t, t.TempDir(), nil, "server", "--data", data, "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0")
+	if r.code != 1 || !strings.Contains(r.stderr, "in use by another phoenix server") {
+		t.Fatalf("second server: %+v", r)
+	}
+}
