@@ -1,0 +1,321 @@
+package artifact
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+)
+
+// Entry names inside an artifact archive.
+const (
+	ManifestName  = "manifest.json"
+	SignatureName = "manifest.json.minisig"
+	blobDir       = "blobs/" + backend.Algorithm + "/"
+)
+
+// ErrBadArchive is wrapped by every error about the archive's content (as
+// opposed to I/O or store errors).
+var ErrBadArchive = errors.New("bad artifact archive")
+
+// Export writes the release as one tar stream: manifest.json (canonical
+// bytes) first, then manifest.json.minisig if sig is not empty, then every
+// blob once, as blobs/sha256/<hex>, in digest order. Each blob is checked
+// against its digest on the way out, so a damaged store cannot produce an
+// archive that looks good.
+func Export(ctx context.Context, w io.Writer, m *Manifest, sig []byte, store backend.Backend) error {
+	data, err := m.Canonical()
+	if err != nil {
+		return err
+	}
+	mtime := m.Meta.Created
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0)
+	}
+	tw := tar.NewWriter(w)
+	if err := writeEntry(tw, ManifestName, int64(len(data)), mtime, strings.NewReader(string(data))); err != nil {
+		return err
+	}
+	if len(sig) > 0 {
+		if err := writeEntry(tw, SignatureName, int64(len(sig)), mtime, strings.NewReader(string(sig))); err != nil {
+			return err
+		}
+	}
+	for _, b := range m.Blobs() {
+		if err := exportBlob(ctx, tw, store, b, mtime); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+func exportBlob(ctx context.Context, tw *tar.Writer, store backend.Backend, b backend.Info, mtime time.Time) error {
+	rc, err := store.Get(ctx, b.Digest)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer rc.Close()
+	hdr := &tar.Header{Name: blobDir + b.Digest.Hex(), Mode: 0o444, Size: b.Size, ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("export %s: %w", b.Digest, err)
+	}
+	if _, err := backend.CopyVerified(ctx, tw, rc, b.Digest, b.Size); err != nil {
+		return fmt.Errorf("export: stored blob is damaged or changed: %w", err)
+	}
+	return nil
+}
+
+func writeEntry(tw *tar.Writer, name string, size int64, mtime time.Time, r io.Reader) error {
+	hdr := &tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("export %s: %w", name, err)
+	}
+	if _, err := io.Copy(tw, r); err != nil {
+		return fmt.Errorf("export %s: %w", name, err)
+	}
+	return nil
+}
+
+// Import reads an archive written by Export, storing every blob in store
+// (each checked against its digest by the store) and returns the manifest
+// and signature (nil if the archive has none). It does not check the
+// signature: call Verify or VerifySignature before trusting the release.
+//
+// It rejects, with an error wrapping ErrBadArchive and naming the entry:
+// a first entry other than manifest.json, an invalid or non-canonical
+// manifest, unsafe names (absolute, "..", backslash), links, devices and any
+// non-regular entry, unknown or duplicate entries, entries larger than the
+// manifest says, blobs whose bytes do not match their digest, and a
+// truncated archive or one missing blobs the store does not already have.
+// Nothing is written outside store; on error, blobs already stored stay
+// (they are complete and content-addressed) but no manifest is returned.
+func Import(ctx context.Context, r io.Reader, store backend.Backend) (*Manifest, []byte, error) {
+	tr := tar.NewReader(r)
+	m, err := readManifestEntry(tr)
+	if err != nil {
+		return nil, nil, err
+	}
+	need := map[backend.Digest]int64{}
+	for _, b := range m.Blobs() {
+		need[b.Digest] = b.Size
+	}
+	im := importer{tr: tr, store: store, need: need, seen: map[backend.Digest]bool{}}
+	if bt, ok := store.(backend.Batcher); ok {
+		im.batch = bt.Batch()
+	}
+	sig, err := im.readRest(ctx)
+	if err == nil {
+		err = im.checkComplete(ctx)
+	}
+	if im.batch != nil {
+		if err != nil {
+			im.batch.Abort()
+			return nil, nil, err
+		}
+		err = im.batch.Commit(ctx)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, sig, nil
+}
+
+func badf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadArchive, fmt.Sprintf(format, args...))
+}
+
+// next reads the next header, turning tar errors into clear ones.
+func next(tr *tar.Reader) (*tar.Header, error) {
+	hdr, err := tr.Next()
+	switch {
+	case err == io.EOF:
+		return nil, io.EOF
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, badf("archive is truncated")
+	case err != nil:
+		return nil, badf("unreadable tar header: %v", err)
+	}
+	if err := checkHeader(hdr); err != nil {
+		return nil, err
+	}
+	return hdr, nil
+}
+
+func checkHeader(hdr *tar.Header) error {
+	name := hdr.Name
+	if err := ValidatePath(name); err != nil {
+		return badf("entry %q: unsafe name: %v", clip(name), err)
+	}
+	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		return badf("entry %q: %s entries are not allowed, only regular files", name, typeName(hdr.Typeflag))
+	}
+	if hdr.Size < 0 {
+		return badf("entry %q: negative size", name)
+	}
+	return nil
+}
+
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeSymlink:
+		return "symlink"
+	case tar.TypeLink:
+		return "hard link"
+	case tar.TypeChar, tar.TypeBlock:
+		return "device"
+	case tar.TypeDir:
+		return "directory"
+	case tar.TypeFifo:
+		return "named pipe"
+	default:
+		return fmt.Sprintf("type %q", t)
+	}
+}
+
+func readManifestEntry(tr *tar.Reader) (*Manifest, error) {
+	hdr, err := next(tr)
+	if err == io.EOF {
+		return nil, badf("archive is empty")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Name != ManifestName {
+		return nil, badf("first entry is %q, want %s", hdr.Name, ManifestName)
+	}
+	if hdr.Size > MaxManifestSize {
+		return nil, badf("%s is %d bytes, at most %d allowed", ManifestName, hdr.Size, MaxManifestSize)
+	}
+	data, err := readAll(tr, hdr)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadArchive, ManifestName, err)
+	}
+	if c, err := m.Canonical(); err != nil || string(c) != string(data) {
+		return nil, badf("%s is not in canonical form (was it edited by hand?)", ManifestName)
+	}
+	return m, nil
+}
+
+func readAll(tr *tar.Reader, hdr *tar.Header) ([]byte, error) {
+	data := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(tr, data); err != nil {
+		return nil, badf("entry %q is truncated", hdr.Name)
+	}
+	return data, nil
+}
+
+// importer holds the state of one Import after the manifest.
+type importer struct {
+	tr    *tar.Reader
+	store backend.Backend
+	batch backend.Batch
+	need  map[backend.Digest]int64
+	seen  map[backend.Digest]bool
+}
+
+// readRest reads the optional signature and the blobs.
+func (im *importer) readRest(ctx context.Context) ([]byte, error) {
+	var sig []byte
+	for first := true; ; first = false {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hdr, err := next(im.tr)
+		if err == io.EOF {
+			return sig, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if first && hdr.Name == SignatureName {
+			if sig, err = readSignature(im.tr, hdr); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := im.readBlob(ctx, hdr); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func readSignature(tr *tar.Reader, hdr *tar.Header) ([]byte, error) {
+	if hdr.Size > sign.MaxSignatureSize {
+		return nil, badf("%s is %d bytes, at most %d allowed", SignatureName, hdr.Size, sign.MaxSignatureSize)
+	}
+	sig, err := readAll(tr, hdr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sign.ParseSignature(sig); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadArchive, SignatureName, err)
+	}
+	return sig, nil
+}
+
+func (im *importer) readBlob(ctx context.Context, hdr *tar.Header) error {
+	hexPart, ok := strings.CutPrefix(hdr.Name, blobDir)
+	if !ok || path.Base(hdr.Name) != hexPart {
+		return badf("unexpected entry %q (only %s, %s and %s<hex> belong here, in that order)", hdr.Name, ManifestName, SignatureName, blobDir)
+	}
+	d := backend.Digest(backend.Algorithm + ":" + hexPart)
+	size, wanted := im.need[d]
+	switch {
+	case d.Validate() != nil:
+		return badf("entry %q: not a blob name", hdr.Name)
+	case !wanted:
+		return badf("entry %q: blob is not referenced by the manifest", hdr.Name)
+	case im.seen[d]:
+		return badf("entry %q: duplicate entry", hdr.Name)
+	case hdr.Size != size:
+		return badf("entry %q: %d bytes, the manifest says %d", hdr.Name, hdr.Size, size)
+	}
+	im.seen[d] = true
+	var err error
+	if im.batch != nil {
+		err = im.batch.Put(ctx, d, im.tr, size)
+	} else {
+		err = im.store.Put(ctx, d, im.tr, size)
+	}
+	switch {
+	case errors.Is(err, backend.ErrDigestMismatch) || errors.Is(err, backend.ErrSizeMismatch):
+		return fmt.Errorf("%w: entry %q: %w", ErrBadArchive, hdr.Name, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badf("entry %q is truncated", hdr.Name)
+	}
+	return err
+}
+
+// checkComplete fails if a referenced blob was neither in the archive nor
+// already in the store.
+func (im *importer) checkComplete(ctx context.Context) error {
+	var missing []string
+	for d := range im.need {
+		if im.seen[d] {
+			continue
+		}
+		if _, err := im.store.Stat(ctx, d); errors.Is(err, backend.ErrNotFound) {
+			missing = append(missing, string(d))
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		return badf("archive is truncated or incomplete: %d blobs missing (e.g. %s)", len(missing), missing[0])
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package artifact
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+)
+
+func exported(t *testing.T) (*Manifest, []byte, sign.PublicKey, []byte) {
+	t.Helper()
+	m, sig, pub, store := signedBuild(t)
+	var buf bytes.Buffer
+	if err := Export(context.Background(), &buf, m, sig, store); err != nil {
+		t.Fatal(err)
+	}
+	return m, sig, pub, buf.Bytes()
+}
+
+func TestExportImport(t *testing.T) {
+	m, sig, pub, archive := exported(t)
+	store := newLocal(t)
+	m2, sig2, err := Import(context.Background(), bytes.NewReader(archive), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mustDigest(t, m) != mustDigest(t, m2) || !bytes.Equal(sig, sig2) {
+		t.Fatal("imported manifest or signature differs")
+	}
+	probs, err := Verify(context.Background(), m2, sig2, &pub, store)
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("Verify after import: %v %v", probs, err)
+	}
+	// Importing again into the same store is fine (blobs already there).
+	if _, _, err := Import(context.Background(), bytes.NewReader(archive), store); err != nil {
+		t.Fatalf("second import: %v", err)
+	}
+}
+
+func TestExportRefusesDamagedStore(t *testing.T) {
+	m, sig, _, store := signedBuild(t)
+	js, _ := m.Lookup("assets/app.js")
+	b := getBlob(t, store, js.Digest)
+	b[0] ^= 1
+	overwriteBlob(t, store, js.Digest, b)
+	if err := Export(context.Background(), &bytes.Buffer{}, m, sig, store); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("Export from a damaged store = %v", err)
+	}
+}
+
+// tarEntry is one entry of a hand-made archive.
+type tarEntry struct {
+	name string
+	typ  byte
+	data []byte
+	size int64 // header size if different from len(data)
+}
+
+func makeTar(t *testing.T, entries []tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		size := int64(len(e.data))
+		if typ != tar.TypeReg {
+			size = 0
+		}
+		hdr := &tar.Header{Name: e.name, Typeflag: typ, Size: size, Mode: 0o644, Linkname: "target"}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+// parts splits a good archive into entries so tests can recombine them.
+func parts(t *testing.T, archive []byte) []tarEntry {
+	t.Helper()
+	var out []tarEntry
+	tr := tar.NewReader(bytes.NewReader(archive))
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		data := make([]byte, hdr.Size)
+		if _, err := tr.Read(data); err != nil && hdr.Size > 0 && err.Error() != "EOF" {
+			t.Fatal(err)
+		}
+		out = append(out, tarEntry{name: hdr.Name, data: data})
+	}
+	return out
+}
+
+func TestImportRejects(t *testing.T) {
+	_, _, _, archive := exported(t)
+	p := parts(t, archive)
+	manifest, sigE, blobs := p[0], p[1], p[2:]
+	with := func(extra ...tarEntry) []byte {
+		return makeTar(t, append([]tarEntry{manifest, sigE}, append(append([]tarEntry(nil), blobs...), extra...)...))
+	}
+	flipped := append([]byte(nil), blobs[0].data...)
+	flipped[0] ^= 1
+	pretty := bytes.Replace(manifest.data, []byte(`{"version":1`), []byte(`{ "version": 1`), 1)
+	tests := map[string]struct {
+		archive []byte
+		want    string
+	}{
+		"empty":              {nil, "archive is empty"},
+		"not tar":            {[]byte(strings.Repeat("garbage!", 200)), "unreadable tar header"},
+		"blob first":         {makeTar(t, append([]tarEntry{blobs[0]}, manifest)), "first entry"},
+		"non-canonical":      {makeTar(t, append([]tarEntry{{name: ManifestName, data: pretty}}, blobs...)), "canonical"},
+		"bad manifest":       {makeTar(t, []tarEntry{{name: ManifestName, data: []byte(`{"version":1,"files":[{"path":"../x"}]}`)}}), ".."},
+		"dotdot entry":       {with(tarEntry{name: "../evil", data: []byte("x")}), "unsafe name"},
+		"absolute entry":     {with(tarEntry{name: "/etc/passwd", data: []byte("x")}), "unsafe name"},
+		"symlink":            {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeSymlink}), "symlink entries are not allowed"},
+		"hard link":          {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeLink}), "hard link entries"},
+		"device":             {with(tarEntry{name: "dev", typ: tar.TypeChar}), "device entries"},
+		"directory":          {with(tarEntry{name: "blobs", typ: tar.TypeDir}), "directory entries"},
+		"fifo":               {with(tarEntry{name: "fifo", typ: tar.TypeFifo}), "named pipe entries"},
+		"duplicate blob":     {with(blobs[0]), "duplicate entry"},
+		"unreferenced blob":  {with(tarEntry{name: blobDir + backend.Sum([]byte("x")).Hex(), data: []byte("x")}), "not referenced"},
+		"unknown entry":      {with(tarEntry{name: "README", data: []byte("x")}), "unexpected entry"},
+		"late signature":     {with(sigE), "unexpected entry"},
+		"oversized entry":    {makeTar(t, []tarEntry{manifest, {name: blobs[0].name, data: append(blobs[0].data, 'x')}}), "the manifest says"},
+		"digest mismatch":    {makeTar(t, append([]tarEntry{manifest, {name: blobs[0].name, data: flipped}}, blobs[1:]...)), "does not match its digest"},
+		"missing blob":       {makeTar(t, append([]tarEntry{manifest, sigE}, blobs[1:]...)), "1 blobs missing"},
+		"garbage signature":  {makeTar(t, append([]tarEntry{manifest, {name: SignatureName, data: []byte("nope")}}, blobs...)), SignatureName},
+		"truncated mid-blob": {archive[:len(archive)/2+100], "truncated"},
+		"truncated header":   {archive[:1024+len(manifest.data)+100], "truncated"},
+		"oversized manifest": {makeTar(t, []tarEntry{{name: ManifestName, data: make([]byte, 0)}}), "decode manifest"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			store := newLocal(t)
+			m, sig, err := Import(context.Background(), bytes.NewReader(tc.archive), store)
+			if err == nil || m != nil || sig != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Import = %v, want an error mentioning %q", err, tc.want)
+			}
+			if !errors.Is(err, ErrBadArchive) {
+				t.Errorf("error does not wrap ErrBadArchive: %v", err)
+			}
+			assertOnlyBlobs(t, store.Root())
+		})
+	}
+}
+
+// assertOnlyBlobs checks that nothing but blob files exists under root.
+func assertOnlyBlobs(t *testing.T, root string) {
+	t.Helper()
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, p)
+		if err == nil && !d.IsDir() && (!strings.HasPrefix(rel, "sha256/") || strings.Contains(d.Name(), ".tmp")) {
+			t.Errorf("unexpected file in store: %s", rel)
+		}
+		return nil
+	})
+}
+
+func TestBuildFileVerifyFile(t *testing.T) {
+	dir := sampleSite(t)
+	out := filepath.Join(t.TempDir(), "release.tar")
+	pub, priv, _ := sign.GenerateKey(nil)
+	m, err := BuildFile(context.Background(), dir, out, &priv, nil, BuildOptions{Meta: Meta{Project: "shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*"))
+	if len(leftovers) != 0 {
+		t.Fatalf("BuildFile left %v", leftovers)
+	}
+	m2, probs, err := VerifyFile(context.Background(), out, &pub)
+	if err != nil || len(probs) != 0 || mustDigest(t, m) != mustDigest(t, m2) {
+		t.Fatalf("VerifyFile = %v, %v", probs, err)
+	}
+	other, _, _ := sign.GenerateKey(nil)
+	if _, probs, _ := VerifyFile(context.Background(), out, &other); len(probs) != 1 {
+		t.Fatalf("VerifyFile with another key: %v", probs)
+	}
+	if _, probs, _ := VerifyFile(context.Background(), out, nil); len(probs) != 1 {
+		t.Fatalf("VerifyFile without key: %v", probs)
+	}
+	data, _ := os.ReadFile(out)
+	data[len(data)-2048] ^= 1 // inside the last blob or the tar trailer
+	data[3000] ^= 1           // inside an early entry
+	os.WriteFile(out, data, 0o644)
+	if _, probs, err := VerifyFile(context.Background(), out, &pub); err != nil || len(probs) == 0 {
+		t.Fatalf("VerifyFile of a damaged archive = %v, %v", probs, err)
+	}
+	if _, _, err := VerifyFile(context.Background(), filepath.Join(dir, "missing.tar"), &pub); err == nil {
+		t.Fatal("VerifyFile of a missing file succeeded")
+	}
+}
+
+func FuzzImport(f *testing.F) {
+	store, err := local.New(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	m := &Manifest{Version: FormatVersion, Files: []File{{Path: "a.txt", Digest: backend.Sum([]byte("hello")), Size: 5, Type: "text/plain"}}}
+	store.Put(context.Background(), m.Files[0].Digest, strings.NewReader("hello"), 5)
+	var buf bytes.Buffer
+	if err := Export(context.Background(), &buf, m, nil, store); err != nil {
+		f.Fatal(err)
+	}
+	good := buf.Bytes()
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(good[:600])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := newDiscardStore()
+		m, _, err := Import(context.Background(), bytes.NewReader(data), s)
+		if err != nil {
+			return
+		}
+		if _, err := m.Validate(); err != nil {
+			t.Fatalf("imported an invalid manifest: %v", err)
+		}
+		for _, b := range m.Blobs() {
+			if info, err := s.Stat(context.Background(), b.Digest); err != nil || info.Size != b.Size {
+				t.Fatalf("import succeeded without blob %s: %v", b.Digest, err)
+			}
+		}
+	})
+}
