@@ -18,10 +18,11 @@ vet:
 	$(GO) vet $(PKGS)
 
 # staticcheck, pinned; installed into the Go bin dir on first use.
+SC := $(shell $(GO) env GOPATH)/bin/staticcheck
 lint:
-	@command -v staticcheck >/dev/null 2>&1 && staticcheck -version | grep -q "$(patsubst v%,%,$(STATICCHECK_VERSION))" || \
+	@$(SC) -version 2>/dev/null | grep -qF "($(patsubst v%,%,$(STATICCHECK_VERSION)))" || \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	PATH="$$($(GO) env GOPATH)/bin:$$PATH" staticcheck $(PKGS)
+	$(SC) $(PKGS)
 
 unit:
 	$(GO) test -race -timeout 15m $(PKGS)
