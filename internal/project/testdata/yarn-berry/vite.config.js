@@ -1,0 +1,1 @@
+export default { build: { outDir: process.env.OUT ?? 'dist' } }
