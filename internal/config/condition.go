@@ -107,6 +107,10 @@ func (Scalar) jsonSchema(*schemaGen) map[string]any {
 }
 
 func (c *Condition) validate(v *validator, p string) {
+	if c.Type == "" {
+		v.errorf(p+".type", "use one of "+strings.Join(ConditionTypes, ", "), "is required")
+		return
+	}
 	if !slices.Contains(ConditionTypes, c.Type) {
 		v.enum(p+".type", c.Type, ConditionTypes)
 		return

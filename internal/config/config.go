@@ -62,6 +62,27 @@ func Default() *Config {
 // EnvironmentNames returns the environment names in sorted order.
 func (c *Config) EnvironmentNames() []string { return sortedKeys(c.Environments) }
 
+// ReleaseEnvironments returns the environments a release goes through, in
+// order: release.environments when set, otherwise staging then production
+// (those that are defined) followed by the others in name order.
+func (c *Config) ReleaseEnvironments() []string {
+	if len(c.Release.Environments) > 0 {
+		return slices.Clone(c.Release.Environments)
+	}
+	var out []string
+	for _, name := range []string{"staging", "production"} {
+		if _, ok := c.Environments[name]; ok {
+			out = append(out, name)
+		}
+	}
+	for _, name := range c.EnvironmentNames() {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // Position returns where a field path (as printed in problems) is defined in
 // the file, and whether it was found.
 func (c *Config) Position(path string) (Pos, bool) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -47,6 +48,8 @@ type WAF struct {
 	GeoDeny  []string `yaml:"geo_deny" doc:"ISO country codes blocked."`
 }
 
+var countryRx = regexp.MustCompile(`^[A-Z]{2}$`)
+
 func (e *Edge) validate(v *validator) {
 	v.uniqueNames("edge.headers", len(e.Headers), func(i int) string { return e.Headers[i].Name })
 	for i, h := range e.Headers {
@@ -78,7 +81,7 @@ func (e *Edge) validate(v *validator) {
 	}
 	for name, list := range map[string][]string{"geo_allow": e.WAF.GeoAllow, "geo_deny": e.WAF.GeoDeny} {
 		for i, c := range list {
-			if len(c) != 2 || strings.ToUpper(c) != c {
+			if !countryRx.MatchString(c) {
 				v.errorf(indexPath("edge.waf."+name, i), "use two-letter ISO 3166 codes such as ZA", "%q is not a country code", clip(c))
 			}
 		}

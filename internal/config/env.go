@@ -44,7 +44,7 @@ type Auth struct {
 // RollbackPolicy says what happens when a deployment fails verification.
 type RollbackPolicy struct {
 	Auto bool `yaml:"auto" doc:"Re-activate the previous release automatically (default true)."`
-	Keep int  `yaml:"keep" min:"1" max:"1000" doc:"Releases kept ready for instant rollback (default 10)."`
+	Keep int  `yaml:"keep" min:"0" max:"1000" doc:"Releases kept ready for instant rollback (default 10; 0 means the default)."`
 }
 
 // Preview configures preview environments; "preview: true" turns them on

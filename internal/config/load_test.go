@@ -319,3 +319,20 @@ func TestProblemString(t *testing.T) {
 }
 
 func typeOfConfig() reflect.Type { return reflect.TypeFor[Config]() }
+
+func TestValidateBuiltInCode(t *testing.T) {
+	c := Default()
+	err := c.Validate()
+	ps, ok := err.(Problems)
+	if !ok || len(ps) != 1 || ps[0].Field != "project.name" || ps[0].Line != 0 {
+		t.Fatalf("want only project.name without a position, got %v", err)
+	}
+	c.Project.Name = "site"
+	c.Environments = map[string]*Environment{"production": {}, "qa": {}, "staging": {}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.ReleaseEnvironments(), ","); got != "staging,production,qa" {
+		t.Errorf("ReleaseEnvironments = %s", got)
+	}
+}
