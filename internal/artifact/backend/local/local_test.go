@@ -108,3 +108,24 @@ func TestNewOnFile(t *testing.T) {
 		t.Fatal("New on a regular file succeeded")
 	}
 }
+
+// A batch larger than maxFsyncFiles takes the one-syncfs path.
+func TestBigBatch(t *testing.T) {
+	s := newStore(t)
+	bt := s.Batch()
+	n := maxFsyncFiles + 10
+	for i := range n {
+		data := []byte(strings.Repeat("x", i))
+		if err := bt.Put(context.Background(), backend.Sum(data), bytes.NewReader(data), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	s.List(context.Background(), func(backend.Digest) error { got++; return nil })
+	if got != n {
+		t.Fatalf("listed %d blobs, want %d", got, n)
+	}
+}

@@ -8,14 +8,27 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
-// syncTemps flushes the whole filesystem holding root with one syncfs(2),
-// which covers every temporary file of the batch.
-func syncTemps(root string, _ map[backend.Digest]string) error {
+// Batches up to these sizes fsync each file or directory; larger ones flush
+// the whole filesystem with one syncfs(2), which is cheaper than thousands of
+// fsyncs but also waits for other writers' dirty data.
+const (
+	maxFsyncFiles = 512
+	maxFsyncDirs  = 64
+)
+
+// syncTemps makes the batch's temporary files durable.
+func syncTemps(root string, pending map[backend.Digest]string) error {
+	if len(pending) <= maxFsyncFiles {
+		return fsyncFiles(pending)
+	}
 	return syncfs(root)
 }
 
-// syncDirs makes the renames durable, again with one syncfs(2).
-func syncDirs(root string, _ map[string]bool) error {
+// syncDirs makes the renames into dirs durable.
+func syncDirs(root string, dirs map[string]bool) error {
+	if len(dirs) <= maxFsyncDirs {
+		return fsyncDirs(dirs)
+	}
 	return syncfs(root)
 }
 

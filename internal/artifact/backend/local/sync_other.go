@@ -2,34 +2,10 @@
 
 package local
 
-import (
-	"os"
-
-	"github.com/phoenixvc/phoenix/internal/artifact/backend"
-)
+import "github.com/phoenixvc/phoenix/internal/artifact/backend"
 
 // syncTemps fsyncs every temporary file of a batch.
-func syncTemps(_ string, pending map[backend.Digest]string) error {
-	for _, tmp := range pending {
-		f, err := os.Open(tmp)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func syncTemps(_ string, pending map[backend.Digest]string) error { return fsyncFiles(pending) }
 
 // syncDirs fsyncs every directory a batch renamed into.
-func syncDirs(_ string, dirs map[string]bool) error {
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func syncDirs(_ string, dirs map[string]bool) error { return fsyncDirs(dirs) }

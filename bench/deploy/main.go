@@ -1,0 +1,307 @@
+// Command deploy measures artifact.Build on a generated site against the
+// physical floor measured in the same run on the same machine:
+//
+//	floor  = sha256 of every file with 2 goroutines
+//	       + one copy of every file into a fresh folder on the work filesystem
+//	full   = Build into an empty local blob store (hash, precompress, store, syncfs)
+//	rebuild= Build again after changing 1 % of the files (same store and cache)
+//
+// Usage (see run.sh, which also generates the site):
+//
+//	go run ./bench/deploy -site /tmp/x/site/large -work /tmp/x/work
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+)
+
+func main() {
+	site := flag.String("site", "", "site folder (copied first, so the original stays untouched)")
+	work := flag.String("work", "", "scratch folder on the filesystem under test (emptied)")
+	frac := flag.Float64("change", 0.01, "fraction of files changed before the re-build")
+	br := flag.Int("brotli", artifact.DefaultBrotliLevel, "brotli level (-1 off)")
+	gz := flag.Int("gzip", artifact.DefaultGzipLevel, "gzip level (-1 off)")
+	flag.Parse()
+	if *site == "" || *work == "" {
+		fmt.Fprintln(os.Stderr, "usage: deploy -site DIR -work DIR")
+		os.Exit(2)
+	}
+	if err := run(*site, *work, *frac, *br, *gz); err != nil {
+		fmt.Fprintln(os.Stderr, "deploy bench:", err)
+		os.Exit(1)
+	}
+}
+
+type row struct {
+	name string
+	d    time.Duration
+	note string
+}
+
+func run(site, work string, frac float64, br, gz int) error {
+	if err := os.RemoveAll(work); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	files, total, err := list(site)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("# site %s: %d files, %.1f MiB; GOMAXPROCS=%d; %s\n", site, len(files), mib(total), runtime.GOMAXPROCS(0), time.Now().UTC().Format(time.RFC3339))
+	src := filepath.Join(work, "src")
+	if err := copyTree(site, src, files); err != nil { // the tree Build reads and the bench edits
+		return err
+	}
+	runtime.GC()
+	var rows []row
+	t := time.Now()
+	if err := hashAll(src, files, 2); err != nil {
+		return err
+	}
+	hashD := time.Since(t)
+	rows = append(rows, row{"floor: sha256, 2 goroutines", hashD, rate(total, hashD)})
+	t = time.Now()
+	if err := copyTree(src, filepath.Join(work, "copy"), files); err != nil {
+		return err
+	}
+	copyD := time.Since(t)
+	rows = append(rows, row{"floor: copy into a fresh folder", copyD, rate(total, copyD)})
+	t = time.Now()
+	syncfs(work)
+	rows = append(rows, row{"(info) sync of that copy", time.Since(t), "not in the floor"})
+	os.RemoveAll(filepath.Join(work, "copy"))
+	syncfs(work)
+	floor := hashD + copyD
+	rows = append(rows, row{"floor = hash + copy", floor, ""})
+
+	store, err := local.New(filepath.Join(work, "store"))
+	if err != nil {
+		return err
+	}
+	opts := artifact.BuildOptions{BrotliLevel: br, GzipLevel: gz, CacheFile: filepath.Join(work, "build-cache.json")}
+	time.Sleep(2500 * time.Millisecond) // let the copied files age past the racy-clean window
+	t = time.Now()
+	m, err := artifact.Build(context.Background(), src, store, opts)
+	if err != nil {
+		return err
+	}
+	full := time.Since(t)
+	nv, vb := variants(m)
+	rows = append(rows, row{"full build (empty store)", full, fmt.Sprintf("%.2fx floor; %d files, %d variants (%.1f MiB)", ratio(full, floor), len(m.Files), nv, mib(vb))})
+
+	t = time.Now()
+	if _, err := artifact.Build(context.Background(), src, store, opts); err != nil {
+		return err
+	}
+	rows = append(rows, row{"re-build, nothing changed", time.Since(t), ""})
+
+	changed, err := change(src, files, frac)
+	if err != nil {
+		return err
+	}
+	time.Sleep(2500 * time.Millisecond)
+	t = time.Now()
+	m2, err := artifact.Build(context.Background(), src, store, opts)
+	if err != nil {
+		return err
+	}
+	re := time.Since(t)
+	rows = append(rows, row{fmt.Sprintf("re-build after changing %d files (%.0f %%)", changed, frac*100), re, fmt.Sprintf("%.1f %% of full build", 100*ratio(re, full))})
+
+	t = time.Now()
+	noCache := opts
+	noCache.CacheFile = ""
+	if _, err := artifact.Build(context.Background(), src, store, noCache); err != nil {
+		return err
+	}
+	rows = append(rows, row{"(info) re-build without stat cache", time.Since(t), "re-reads and re-hashes every file"})
+
+	t = time.Now()
+	probs, err := artifact.VerifyWith(context.Background(), m2, nil, nil, store, artifact.VerifyOptions{})
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{"(info) Verify, re-hash every blob", time.Since(t), fmt.Sprintf("%d problems (1 expected: unsigned)", len(probs))})
+	t = time.Now()
+	if _, err := artifact.VerifyWith(context.Background(), m2, nil, nil, store, artifact.VerifyOptions{SkipContent: true}); err != nil {
+		return err
+	}
+	rows = append(rows, row{"(info) Verify, stat only", time.Since(t), ""})
+
+	print(rows)
+	fmt.Printf("\nfull build / floor = %.2f (target <= 1.5): %s\n", ratio(full, floor), verdict(ratio(full, floor) <= 1.5))
+	fmt.Printf("re-build / full    = %.3f (target < 0.10): %s\n", ratio(re, full), verdict(ratio(re, full) < 0.10))
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func print(rows []row) {
+	fmt.Println("\n| step | seconds | note |\n| --- | ---: | --- |")
+	for _, r := range rows {
+		fmt.Printf("| %s | %.2f | %s |\n", r.name, r.d.Seconds(), r.note)
+	}
+}
+
+func ratio(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+func mib(n int64) float64              { return float64(n) / (1 << 20) }
+func rate(n int64, d time.Duration) string {
+	return fmt.Sprintf("%.0f MiB/s", mib(n)/d.Seconds())
+}
+
+func variants(m *artifact.Manifest) (int, int64) {
+	n, b := 0, int64(0)
+	for _, f := range m.Files {
+		for _, v := range f.Variants {
+			n++
+			b += v.Size
+		}
+	}
+	return n, b
+}
+
+// list returns the relative paths of the regular files under root.
+func list(root string) ([]string, int64, error) {
+	var out []string
+	var total int64
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, rel)
+		total += info.Size()
+		return nil
+	})
+	sort.Strings(out)
+	return out, total, err
+}
+
+func hashAll(root string, files []string, workers int) error {
+	return parallel(files, workers, func(rel string, buf []byte) error {
+		f, err := os.Open(filepath.Join(root, rel))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		_, err = io.CopyBuffer(h, f, buf)
+		return err
+	})
+}
+
+// copyTree copies the files with 2 goroutines, the way cp would.
+func copyTree(from, to string, files []string) error {
+	return parallel(files, 2, func(rel string, _ []byte) error {
+		dst := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		in, err := os.Open(filepath.Join(from, rel))
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(out, in)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+func parallel(files []string, workers int, fn func(string, []byte) error) error {
+	ch := make(chan string)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			buf := make([]byte, 256<<10)
+			for rel := range ch {
+				if err := fn(rel, buf); err != nil {
+					errs <- err
+					for range ch {
+					}
+					return
+				}
+			}
+		})
+	}
+	for _, f := range files {
+		ch <- f
+	}
+	close(ch)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// change edits every 1/frac-th file (not .gz siblings): text gets a comment
+// appended, other files a few bytes; an existing .gz sibling is regenerated,
+// as a real site build would.
+func change(root string, files []string, frac float64) (int, error) {
+	step := int(1 / frac)
+	n := 0
+	for i, rel := range files {
+		if i%step != 0 || strings.HasSuffix(rel, ".gz") {
+			continue
+		}
+		p := filepath.Join(root, rel)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return n, err
+		}
+		data = append(data, []byte(fmt.Sprintf("\n/* changed %d */\n", i))...)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return n, err
+		}
+		if _, err := os.Stat(p + ".gz"); err == nil {
+			var buf bytes.Buffer
+			w, _ := gzip.NewWriterLevel(&buf, 9)
+			w.Write(data)
+			w.Close()
+			if err := os.WriteFile(p+".gz", buf.Bytes(), 0o644); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	return n, nil
+}
