@@ -1,0 +1,108 @@
+package lockfile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Names of the files Load looks for, in order of preference per ecosystem.
+var Names = []string{"npm-shrinkwrap.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "go.mod", "go.sum"}
+
+// MaxFileSize bounds how much of a lockfile is read.
+const MaxFileSize = 256 << 20
+
+// Parse reads one lockfile, choosing the parser by the file's base name.
+// m may be nil.
+func Parse(path string, data []byte, m *Manifest) (*Lockfile, error) {
+	switch filepath.Base(path) {
+	case "package-lock.json", "npm-shrinkwrap.json":
+		return ParseNPM(path, data, m)
+	case "pnpm-lock.yaml":
+		return ParsePNPM(path, data)
+	case "yarn.lock":
+		return ParseYarn(path, data, m)
+	case "go.mod":
+		return ParseGoMod(path, data)
+	case "go.sum":
+		return ParseGoSum(path, data)
+	}
+	return nil, fmt.Errorf("%s: unknown lockfile name; want one of %v", path, Names)
+}
+
+// Load finds and parses the lockfiles in dir (not in sub-folders). When
+// npm-shrinkwrap.json exists package-lock.json is ignored, as npm does; go.sum
+// is read only when there is no go.mod. A lockfile that fails to parse is
+// returned as an error joined to the others while the rest are still
+// returned. No lockfile at all is an error.
+func Load(ctx context.Context, dir string) ([]*Lockfile, error) {
+	m, merr := ReadManifest(filepath.Join(dir, "package.json"))
+	var out []*Lockfile
+	var errs []error
+	if merr != nil {
+		errs = append(errs, merr)
+	}
+	for _, name := range Names {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		if skip(dir, name) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		l, err := Parse(path, data, m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 && len(errs) == 0 {
+		return nil, fmt.Errorf("%s: no lockfile found (looked for %v); run npm install or go mod tidy first", dir, Names)
+	}
+	return out, errors.Join(errs...)
+}
+
+func skip(dir, name string) bool {
+	exists := func(n string) bool { _, err := os.Stat(filepath.Join(dir, n)); return err == nil }
+	return name == "package-lock.json" && exists("npm-shrinkwrap.json") || name == "go.sum" && exists("go.mod")
+}
+
+func readFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes is larger than the %d byte limit", path, st.Size(), MaxFileSize)
+	}
+	return os.ReadFile(path)
+}
+
+// ReadManifest reads package.json; a missing file gives nil and no error.
+func ReadManifest(path string) (*Manifest, error) {
+	data, err := readFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: not valid JSON: %w", path, jsonErr(data, err))
+	}
+	return &m, nil
+}

@@ -1,0 +1,120 @@
+// Package lockfile reads the dependency lockfiles of JavaScript and Go
+// projects (package-lock.json v1-v3, npm-shrinkwrap.json, pnpm-lock.yaml
+// v5.4-v9, yarn.lock v1 and berry, go.mod/go.sum) into one flat list of
+// resolved packages, each with the shortest dependency path that pulls it in
+// and whether only development dependencies need it.
+//
+// Parsers never panic on bad input. A file that cannot be read at all is an
+// error naming the file; a single malformed entry becomes a Problem naming the
+// file and the entry, and the rest of the file is still read.
+package lockfile
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Ecosystems as OSV names them.
+const (
+	NPM = "npm"
+	Go  = "Go"
+)
+
+// Package is one resolved package version found in a lockfile.
+type Package struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Ecosystem string   `json:"ecosystem"`
+	Dev       bool     `json:"dev,omitempty"`      // needed only by development dependencies
+	Optional  bool     `json:"optional,omitempty"` // an optional dependency
+	Direct    bool     `json:"direct,omitempty"`   // listed by the project itself
+	Path      []string `json:"path,omitempty"`     // "name@version" from the direct dependency down to this package
+	License   string   `json:"license,omitempty"`  // as declared in the lockfile, when it records one
+	Resolved  string   `json:"resolved,omitempty"` // download URL, when recorded
+	Integrity string   `json:"integrity,omitempty"`
+	Line      int      `json:"line,omitempty"` // line of the entry in the lockfile, 0 when unknown
+}
+
+// ID is "name@version".
+func (p Package) ID() string { return p.Name + "@" + p.Version }
+
+// Lockfile is the parsed content of one lockfile.
+type Lockfile struct {
+	Path     string    `json:"path"`
+	Format   string    `json:"format"` // e.g. "package-lock v3", "pnpm-lock 9.0", "yarn v1", "go.mod"
+	Packages []Package `json:"packages"`
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is a malformed entry that was skipped.
+type Problem struct {
+	File  string `json:"file"`
+	Entry string `json:"entry,omitempty"`
+	Line  int    `json:"line,omitempty"`
+	Msg   string `json:"message"`
+}
+
+func (p Problem) Error() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, p.Line)
+	}
+	if p.Entry != "" {
+		return fmt.Sprintf("%s: entry %q: %s", loc, p.Entry, p.Msg)
+	}
+	return loc + ": " + p.Msg
+}
+
+// Manifest holds the direct dependencies a project's package.json declares.
+// Parsers use it to tell production from development roots when the lockfile
+// does not record that itself (yarn, npm v1).
+type Manifest struct {
+	Name     string            `json:"name"`
+	Deps     map[string]string `json:"dependencies"`
+	DevDeps  map[string]string `json:"devDependencies"`
+	Optional map[string]string `json:"optionalDependencies"`
+	License  any               `json:"license"`
+}
+
+var semverish = regexp.MustCompile(`^v?\d+(\.\d+){0,2}([-+].*)?$`)
+
+// IsRegistryVersion reports whether v looks like a published version rather
+// than a git URL, a file path or a workspace link.
+func IsRegistryVersion(v string) bool { return semverish.MatchString(v) }
+
+func (l *Lockfile) problem(entry string, line int, format string, args ...any) {
+	l.Problems = append(l.Problems, Problem{File: l.Path, Entry: entry, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *Lockfile) sortPackages() {
+	sort.SliceStable(l.Packages, func(i, j int) bool {
+		a, b := l.Packages[i], l.Packages[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Version < b.Version
+	})
+}
+
+// splitSpec splits "name@range" (name may be scoped: "@s/n@1") at the
+// version separator.
+func splitSpec(s string) (name, rest string, ok bool) {
+	i := strings.LastIndex(s, "@")
+	if i <= 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// lineIndex finds the 1-based line of the first occurrence of needle.
+type lineIndex struct{ data string }
+
+func (x lineIndex) lineOf(needle string) int {
+	i := strings.Index(x.data, needle)
+	if i < 0 {
+		return 0
+	}
+	return strings.Count(x.data[:i], "\n") + 1
+}

@@ -1,0 +1,263 @@
+package lockfile
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// npmLock is package-lock.json / npm-shrinkwrap.json, all versions.
+type npmLock struct {
+	LockfileVersion int                        `json:"lockfileVersion"`
+	Packages        map[string]json.RawMessage `json:"packages"`     // v2, v3
+	Dependencies    map[string]json.RawMessage `json:"dependencies"` // v1, v2
+}
+
+type npmEntry struct {
+	Name                 string            `json:"name"`
+	Version              string            `json:"version"`
+	Resolved             string            `json:"resolved"`
+	Integrity            string            `json:"integrity"`
+	License              any               `json:"license"`
+	Dev                  bool              `json:"dev"`
+	Optional             bool              `json:"optional"`
+	DevOptional          bool              `json:"devOptional"`
+	Link                 bool              `json:"link"`
+	Dependencies         map[string]string `json:"dependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
+}
+
+// npmV1Entry is a v1 "dependencies" entry: nested, with "requires".
+type npmV1Entry struct {
+	Version      string                     `json:"version"`
+	Resolved     string                     `json:"resolved"`
+	Integrity    string                     `json:"integrity"`
+	Dev          bool                       `json:"dev"`
+	Optional     bool                       `json:"optional"`
+	Requires     map[string]string          `json:"requires"`
+	Dependencies map[string]json.RawMessage `json:"dependencies"`
+}
+
+// ParseNPM reads package-lock.json or npm-shrinkwrap.json (lockfileVersion
+// 1, 2 or 3). m may be nil; it is used for v1 files to find the roots.
+func ParseNPM(path string, data []byte, m *Manifest) (*Lockfile, error) {
+	var raw npmLock
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%s: not a valid npm lockfile: %w", path, jsonErr(data, err))
+	}
+	l := &Lockfile{Path: path}
+	g := newGraph()
+	idx := lineIndex{string(data)}
+	switch {
+	case raw.Packages != nil:
+		l.Format = fmt.Sprintf("package-lock v%d", max(raw.LockfileVersion, 2))
+		npmPackages(l, g, raw.Packages, idx)
+	case raw.Dependencies != nil || raw.LockfileVersion == 1:
+		l.Format = "package-lock v1"
+		npmV1(l, g, raw.Dependencies, "", idx)
+		npmV1Roots(g, raw.Dependencies, m)
+	default:
+		return nil, fmt.Errorf("%s: neither \"packages\" nor \"dependencies\" found; is this an npm lockfile?", path)
+	}
+	l.Packages = g.packages()
+	l.sortPackages()
+	return l, nil
+}
+
+func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lineIndex) {
+	entries := map[string]*npmEntry{}
+	for _, key := range sortedKeys(pkgs) {
+		var e npmEntry
+		if err := json.Unmarshal(pkgs[key], &e); err != nil {
+			l.problem(key, idx.lineOf(`"`+key+`"`), "malformed entry: %v", err)
+			continue
+		}
+		entries[key] = &e
+		name := e.Name
+		if name == "" || strings.HasPrefix(key, "node_modules/") {
+			if n := npmNameFromKey(key); n != "" {
+				name = n
+			}
+		}
+		if aliased := e.Name != "" && e.Name != name && strings.HasPrefix(key, "node_modules/"); aliased {
+			name = e.Name // "node_modules/alias" installed from "npm:real@1"
+		}
+		n := g.add(key, Package{Name: name, Version: e.Version, Ecosystem: NPM, Dev: e.Dev || e.DevOptional && !e.Optional,
+			Optional: e.Optional, License: licenseString(e.License), Resolved: e.Resolved, Integrity: e.Integrity,
+			Line: idx.lineOf(`"` + key + `"`)})
+		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") {
+			n.hide = true // the project, a workspace folder, or a symlink to one
+		}
+		if e.Version == "" && !n.hide {
+			l.problem(key, n.pkg.Line, "no version")
+		}
+	}
+	for key, e := range entries {
+		n := g.nodes[key]
+		if e.Link {
+			if t := e.Resolved; t != "" {
+				n.deps = append(n.deps, t)
+			}
+			continue
+		}
+		for _, dep := range [](map[string]string){e.Dependencies, e.OptionalDependencies, e.PeerDependencies} {
+			for name := range dep {
+				if t := npmResolve(entries, key, name); t != "" {
+					n.deps = append(n.deps, t)
+				}
+			}
+		}
+		if key == "" {
+			for name := range e.DevDependencies {
+				if t := npmResolve(entries, key, name); t != "" {
+					g.dev = append(g.dev, t)
+				}
+			}
+		}
+		sort.Strings(n.deps)
+	}
+	if _, ok := entries[""]; ok {
+		g.prod = append(g.prod, "")
+		sort.Strings(g.dev)
+	}
+}
+
+// npmResolve finds the node_modules folder Node would load name from when
+// required by the package at location from.
+func npmResolve[T any](entries map[string]T, from, name string) string {
+	for loc := from; ; loc = npmParent(loc) {
+		cand := "node_modules/" + name
+		if loc != "" {
+			cand = loc + "/node_modules/" + name
+		}
+		if _, ok := entries[cand]; ok {
+			return cand
+		}
+		if loc == "" {
+			return ""
+		}
+	}
+}
+
+// npmParent strips the last "node_modules/<name>" from a location.
+func npmParent(loc string) string {
+	i := strings.LastIndex(loc, "node_modules/")
+	if i <= 0 {
+		return ""
+	}
+	return strings.TrimSuffix(loc[:i], "/")
+}
+
+func npmNameFromKey(key string) string {
+	i := strings.LastIndex(key, "node_modules/")
+	if i < 0 {
+		return ""
+	}
+	return key[i+len("node_modules/"):]
+}
+
+func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string, idx lineIndex) {
+	for _, name := range sortedKeys(deps) {
+		loc := "node_modules/" + name
+		if parent != "" {
+			loc = parent + "/" + loc
+		}
+		var e npmV1Entry
+		if err := json.Unmarshal(deps[name], &e); err != nil {
+			l.problem(name, idx.lineOf(`"`+name+`": {`), "malformed entry: %v", err)
+			continue
+		}
+		realName, version := name, e.Version
+		if rest, ok := strings.CutPrefix(e.Version, "npm:"); ok { // alias
+			if n, v, ok := splitSpec(rest); ok {
+				realName, version = n, v
+			}
+		}
+		n := g.add(loc, Package{Name: realName, Version: version, Ecosystem: NPM, Dev: e.Dev, Optional: e.Optional,
+			Resolved: e.Resolved, Integrity: e.Integrity, Line: idx.lineOf(`"` + name + `": {`)})
+		if e.Version == "" {
+			l.problem(loc, n.pkg.Line, "no version")
+		}
+		npmV1(l, g, e.Dependencies, loc, idx)
+		for req := range e.Requires {
+			n.deps = append(n.deps, "?"+req) // resolved once every location exists
+		}
+	}
+	if parent == "" {
+		for _, n := range g.nodes {
+			for i, d := range n.deps {
+				if name, ok := strings.CutPrefix(d, "?"); ok {
+					n.deps[i] = npmResolve(g.nodes, n.id, name)
+				}
+			}
+			sort.Strings(n.deps)
+		}
+	}
+}
+
+func npmV1Roots(g *graph, deps map[string]json.RawMessage, m *Manifest) {
+	if m != nil {
+		for _, name := range sortedKeys(m.Deps) {
+			g.prod = append(g.prod, "node_modules/"+name)
+		}
+		for _, name := range sortedKeys(m.Optional) {
+			g.prod = append(g.prod, "node_modules/"+name)
+		}
+		for _, name := range sortedKeys(m.DevDeps) {
+			g.dev = append(g.dev, "node_modules/"+name)
+		}
+		return
+	}
+	// Without package.json every top-level entry is a root; its own flag
+	// says whether it is for development.
+	for _, name := range sortedKeys(deps) {
+		if n, ok := g.nodes["node_modules/"+name]; ok && !n.pkg.Dev {
+			g.prod = append(g.prod, n.id)
+		} else if ok {
+			g.dev = append(g.dev, n.id)
+		}
+	}
+}
+
+func licenseString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if t, ok := x["type"].(string); ok {
+			return t
+		}
+	}
+	return ""
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// jsonErr adds the line and column to a JSON syntax error.
+func jsonErr(data []byte, err error) error {
+	var off int64
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		off = e.Offset
+	case *json.UnmarshalTypeError:
+		off = e.Offset
+	default:
+		return err
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line := 1 + strings.Count(string(data[:off]), "\n")
+	col := int(off) - strings.LastIndex(string(data[:off]), "\n")
+	return fmt.Errorf("line %d column %d: %w", line, col, err)
+}

@@ -1,0 +1,181 @@
+package lockfile
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+type pnpmLock struct {
+	LockfileVersion      any                     `yaml:"lockfileVersion"`
+	Importers            map[string]pnpmImporter `yaml:"importers"`
+	Dependencies         map[string]any          `yaml:"dependencies"`
+	DevDependencies      map[string]any          `yaml:"devDependencies"`
+	OptionalDependencies map[string]any          `yaml:"optionalDependencies"`
+	Packages             map[string]yaml.Node    `yaml:"packages"`
+	Snapshots            map[string]yaml.Node    `yaml:"snapshots"`
+}
+
+type pnpmImporter struct {
+	Dependencies         map[string]any `yaml:"dependencies"`
+	DevDependencies      map[string]any `yaml:"devDependencies"`
+	OptionalDependencies map[string]any `yaml:"optionalDependencies"`
+}
+
+type pnpmPkg struct {
+	Resolution           map[string]any    `yaml:"resolution"`
+	Dependencies         map[string]string `yaml:"dependencies"`
+	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+	Dev                  bool              `yaml:"dev"`
+	Optional             bool              `yaml:"optional"`
+	Name                 string            `yaml:"name"`
+	Version              string            `yaml:"version"`
+}
+
+// ParsePNPM reads pnpm-lock.yaml, lockfile versions 5.x, 6.0, 7.0, 8.0 and 9.0.
+func ParsePNPM(path string, data []byte) (*Lockfile, error) {
+	var raw pnpmLock
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%s: not a valid pnpm lockfile: %w", path, err)
+	}
+	if raw.LockfileVersion == nil {
+		return nil, fmt.Errorf("%s: no lockfileVersion; is this a pnpm lockfile?", path)
+	}
+	ver := fmt.Sprint(raw.LockfileVersion)
+	l := &Lockfile{Path: path, Format: "pnpm-lock " + ver}
+	v5 := strings.HasPrefix(ver, "5")
+	g := newGraph()
+	meta := map[string]pnpmPkg{}
+	for _, key := range sortedKeys(raw.Packages) {
+		n := raw.Packages[key]
+		var p pnpmPkg
+		if err := n.Decode(&p); err != nil {
+			l.problem(key, n.Line, "malformed entry: %v", err)
+			continue
+		}
+		meta[pnpmID(key, v5)] = p
+	}
+	nodes := raw.Packages
+	if raw.Snapshots != nil {
+		nodes = raw.Snapshots
+	}
+	deps := map[string]pnpmPkg{}
+	for _, key := range sortedKeys(nodes) {
+		yn := nodes[key]
+		var p pnpmPkg
+		if err := yn.Decode(&p); err != nil {
+			l.problem(key, yn.Line, "malformed entry: %v", err)
+			continue
+		}
+		id := pnpmID(key, v5)
+		name, version := pnpmNameVersion(id)
+		if p.Name != "" {
+			name, version = p.Name, p.Version
+		}
+		m := meta[id]
+		if bare := pnpmStripPeers(id); raw.Snapshots != nil {
+			m = meta[bare]
+		}
+		if name == "" || version == "" {
+			l.problem(key, yn.Line, "cannot tell the package name and version from the key")
+			continue
+		}
+		integrity, _ := m.Resolution["integrity"].(string)
+		tarball, _ := m.Resolution["tarball"].(string)
+		g.add(id, Package{Name: name, Version: version, Ecosystem: NPM, Dev: m.Dev || p.Dev,
+			Optional: m.Optional || p.Optional, Integrity: integrity, Resolved: tarball, Line: yn.Line})
+		deps[id] = p
+	}
+	for id, p := range deps {
+		n := g.nodes[id]
+		for _, set := range []map[string]string{p.Dependencies, p.OptionalDependencies} {
+			for name, ref := range set {
+				if t := pnpmRef(name, ref, v5); t != "" {
+					n.deps = append(n.deps, t)
+				}
+			}
+		}
+		sort.Strings(n.deps)
+	}
+	importers := raw.Importers
+	if importers == nil {
+		importers = map[string]pnpmImporter{".": {raw.Dependencies, raw.DevDependencies, raw.OptionalDependencies}}
+	}
+	for _, dir := range sortedKeys(importers) {
+		imp := importers[dir]
+		g.prod = append(g.prod, pnpmRoots(imp.Dependencies, v5)...)
+		g.prod = append(g.prod, pnpmRoots(imp.OptionalDependencies, v5)...)
+		g.dev = append(g.dev, pnpmRoots(imp.DevDependencies, v5)...)
+	}
+	l.Packages = g.packages()
+	l.sortPackages()
+	return l, nil
+}
+
+func pnpmRoots(m map[string]any, v5 bool) []string {
+	var out []string
+	for _, name := range sortedKeys(m) {
+		ref := ""
+		switch x := m[name].(type) {
+		case string:
+			ref = x
+		case map[string]any:
+			ref, _ = x["version"].(string)
+		}
+		if t := pnpmRef(name, ref, v5); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// pnpmRef turns a dependency reference into a node id.
+func pnpmRef(name, ref string, v5 bool) string {
+	switch {
+	case ref == "" || strings.HasPrefix(ref, "link:") || strings.HasPrefix(ref, "file:") && !strings.Contains(ref, "@"):
+		return ""
+	case strings.HasPrefix(ref, "/"):
+		return pnpmID(ref, v5)
+	case v5:
+		return name + "@" + ref
+	case strings.LastIndex(pnpmStripPeers(ref), "@") > 0:
+		return ref // an alias: "string-width@4.2.3"
+	}
+	return name + "@" + ref
+}
+
+// pnpmID normalises a package key: "/name@1.0.0" (v6), "/name/1.0.0" (v5)
+// and "name@1.0.0" (v9) all become "name@1.0.0" plus any peer suffix.
+func pnpmID(key string, v5 bool) string {
+	key = strings.TrimPrefix(key, "/")
+	if !v5 {
+		return key
+	}
+	i := strings.LastIndex(key, "/")
+	if i <= 0 {
+		return key
+	}
+	return key[:i] + "@" + key[i+1:]
+}
+
+func pnpmStripPeers(id string) string {
+	if i := strings.Index(id, "("); i > 0 {
+		return id[:i]
+	}
+	return id
+}
+
+func pnpmNameVersion(id string) (string, string) {
+	id = pnpmStripPeers(id)
+	i := strings.IndexByte(id[min(1, len(id)):], '@') + 1
+	if i <= 0 {
+		return "", ""
+	}
+	name, version := id[:i], id[i+1:]
+	if i := strings.Index(version, "_"); i > 0 { // v5 peer suffix
+		version = version[:i]
+	}
+	return name, version
+}

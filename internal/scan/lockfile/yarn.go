@@ -1,0 +1,271 @@
+package lockfile
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// yarnEntry is one resolved package in either yarn format.
+type yarnEntry struct {
+	specs     []string          // "name@range" keys that resolve to it
+	version   string
+	resolved  string            // v1 "resolved", berry "resolution"
+	integrity string            // v1 "integrity", berry "checksum"
+	deps      map[string]string // name -> range
+	line      int
+}
+
+// ParseYarn reads yarn.lock in the classic v1 format or the YAML format of
+// yarn berry (2+). m may be nil; it tells production roots from
+// development roots.
+func ParseYarn(path string, data []byte, m *Manifest) (*Lockfile, error) {
+	l := &Lockfile{Path: path}
+	var entries []yarnEntry
+	var err error
+	if bytes.Contains(data, []byte("\n__metadata:")) || bytes.HasPrefix(data, []byte("__metadata:")) {
+		l.Format = "yarn berry"
+		entries, err = yarnBerry(l, data)
+	} else {
+		l.Format = "yarn v1"
+		entries = yarnV1(l, data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 && len(bytes.TrimSpace(data)) > 0 && !bytes.Contains(data, []byte("yarn lockfile")) {
+		return nil, fmt.Errorf("%s: no entries found; is this a yarn lockfile?", path)
+	}
+	yarnGraph(l, entries, m)
+	return l, nil
+}
+
+func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest) {
+	g := newGraph()
+	bySpec := map[string]string{}
+	var workspaces []string
+	for _, e := range entries {
+		name := yarnName(e.specs[0])
+		if e.resolved != "" && !strings.Contains(e.resolved, "://") {
+			name = yarnName(e.resolved)
+		}
+		id := name + "@" + e.version
+		workspace := strings.Contains(e.specs[0], "@workspace:")
+		if workspace {
+			id = e.specs[0]
+			workspaces = append(workspaces, id)
+		}
+		n := g.add(id, Package{Name: name, Version: e.version, Ecosystem: NPM, Resolved: e.resolved, Integrity: e.integrity, Line: e.line})
+		n.hide = workspace
+		for _, s := range e.specs {
+			bySpec[s] = id
+		}
+	}
+	lookup := func(name, rng string) string {
+		for _, s := range []string{name + "@" + rng, name + "@npm:" + rng} {
+			if id, ok := bySpec[s]; ok {
+				return id
+			}
+		}
+		return ""
+	}
+	for _, e := range entries {
+		id := bySpec[e.specs[0]]
+		n := g.nodes[id]
+		for dep, rng := range e.deps {
+			if t := lookup(dep, rng); t != "" && t != id {
+				n.deps = append(n.deps, t)
+			}
+		}
+		sort.Strings(n.deps)
+	}
+	yarnRoots(g, m, lookup, workspaces)
+	l.Packages = g.packages()
+	l.sortPackages()
+}
+
+func yarnRoots(g *graph, m *Manifest, lookup func(string, string) string, workspaces []string) {
+	if m == nil {
+		// Without package.json: the workspace entries (berry) are the roots;
+		// for v1 every package is its own root.
+		g.prod = append(g.prod, workspaces...)
+		if len(workspaces) == 0 {
+			g.prod = append(g.prod, g.order...)
+		}
+		return
+	}
+	add := func(list *[]string, deps map[string]string) {
+		for _, name := range sortedKeys(deps) {
+			if t := lookup(name, deps[name]); t != "" {
+				*list = append(*list, t)
+			}
+		}
+	}
+	add(&g.prod, m.Deps)
+	add(&g.prod, m.Optional)
+	add(&g.dev, m.DevDeps)
+	// Other workspace members hang off their own entries; the root one's
+	// dependencies mix prod and dev, so package.json decides those.
+	for _, w := range workspaces {
+		if !strings.HasSuffix(w, "@workspace:.") {
+			g.prod = append(g.prod, w)
+		}
+	}
+}
+
+// yarnV1 parses the classic format: unindented "spec, spec:" headers,
+// two-space fields and four-space dependency lines.
+func yarnV1(l *Lockfile, data []byte) []yarnEntry {
+	var out []yarnEntry
+	var cur *yarnEntry
+	section := ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	flush := func() {
+		if cur == nil {
+			return
+		}
+		if cur.version == "" {
+			l.problem(strings.Join(cur.specs, ", "), cur.line, "no version")
+		} else {
+			out = append(out, *cur)
+		}
+		cur = nil
+	}
+	for ln := 1; sc.Scan(); ln++ {
+		line := strings.TrimRight(sc.Text(), " \r")
+		trimmed := strings.TrimLeft(line, " ")
+		indent := len(line) - len(trimmed)
+		switch {
+		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
+		case indent == 0:
+			flush()
+			if !strings.HasSuffix(line, ":") {
+				l.problem(line, ln, "expected \"name@range:\" at the start of an entry")
+				continue
+			}
+			cur = &yarnEntry{specs: yarnSpecs(strings.TrimSuffix(line, ":")), line: ln}
+			if len(cur.specs) == 0 {
+				l.problem(line, ln, "no package spec in the entry header")
+				cur = nil
+			}
+		case cur == nil:
+		case indent == 2:
+			section = yarnField(cur, trimmed)
+		case indent >= 4 && (section == "dependencies" || section == "optionalDependencies"):
+			k, v := yarnKV(trimmed)
+			if cur.deps == nil {
+				cur.deps = map[string]string{}
+			}
+			cur.deps[k] = v
+		}
+	}
+	flush()
+	if err := sc.Err(); err != nil {
+		l.problem("", 0, "reading: %v", err)
+	}
+	return out
+}
+
+func yarnField(e *yarnEntry, s string) (section string) {
+	if strings.HasSuffix(s, ":") {
+		return strings.TrimSuffix(s, ":")
+	}
+	k, v := yarnKV(s)
+	switch k {
+	case "version":
+		e.version = v
+	case "resolved":
+		e.resolved = v
+	case "integrity":
+		e.integrity = v
+	}
+	return ""
+}
+
+// yarnKV splits `key "value"` or `"key" value`.
+func yarnKV(s string) (string, string) {
+	var k string
+	if strings.HasPrefix(s, `"`) {
+		if i := strings.Index(s[1:], `"`); i >= 0 {
+			k, s = s[1:i+1], s[i+2:]
+		}
+	} else if i := strings.IndexByte(s, ' '); i >= 0 {
+		k, s = s[:i], s[i:]
+	} else {
+		return s, ""
+	}
+	return k, strings.Trim(strings.TrimSpace(s), `"`)
+}
+
+func yarnSpecs(header string) []string {
+	var out []string
+	for _, s := range strings.Split(header, ",") {
+		s = strings.Trim(strings.TrimSpace(s), `"`)
+		if _, _, ok := splitSpec(s); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type berryEntry struct {
+	Version              string            `yaml:"version"`
+	Resolution           string            `yaml:"resolution"`
+	Checksum             string            `yaml:"checksum"`
+	Dependencies         map[string]string `yaml:"dependencies"`
+	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+}
+
+func yarnBerry(l *Lockfile, data []byte) ([]yarnEntry, error) {
+	var raw map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%s: not a valid yarn lockfile: %w", l.Path, err)
+	}
+	var out []yarnEntry
+	for _, key := range sortedKeys(raw) {
+		if key == "__metadata" {
+			continue
+		}
+		n := raw[key]
+		var e berryEntry
+		if err := n.Decode(&e); err != nil {
+			l.problem(key, n.Line, "malformed entry: %v", err)
+			continue
+		}
+		specs := yarnSpecs(key)
+		if len(specs) == 0 || e.Version == "" {
+			l.problem(key, n.Line, "no package spec or no version")
+			continue
+		}
+		deps := e.Dependencies
+		for k, v := range e.OptionalDependencies {
+			if deps == nil {
+				deps = map[string]string{}
+			}
+			deps[k] = v
+		}
+		out = append(out, yarnEntry{specs: specs, version: e.Version, resolved: e.Resolution, integrity: e.Checksum, deps: deps, line: n.Line - 1})
+	}
+	return out, nil
+}
+
+// yarnName is the real package name in a spec: "a@^1", "@s/a@npm:^1",
+// or the aliased "alias@npm:real@^1" (gives "real").
+func yarnName(spec string) string {
+	i := strings.IndexByte(spec[min(1, len(spec)):], '@') + 1
+	if i <= 0 {
+		return spec
+	}
+	rest := spec[i+1:]
+	if r, ok := strings.CutPrefix(rest, "npm:"); ok {
+		if n, _, ok := splitSpec(r); ok && !strings.ContainsAny(n[:1], "^~<>=0123456789*") {
+			return n
+		}
+	}
+	return spec[:i]
+}
