@@ -336,3 +336,16 @@ func TestValidateBuiltInCode(t *testing.T) {
 		t.Errorf("ReleaseEnvironments = %s", got)
 	}
 }
+
+func BenchmarkParseFull(b *testing.B) {
+	data, err := os.ReadFile("testdata/good/full.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse(data, "full.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
