@@ -246,4 +246,3 @@ func fetch(s *server, path string) []byte {
 	b, _ := io.ReadAll(resp.Body)
 	return b
 }
-
