@@ -12,7 +12,7 @@ import (
 
 // yarnEntry is one resolved package in either yarn format.
 type yarnEntry struct {
-	specs     []string          // "name@range" keys that resolve to it
+	specs     []string // "name@range" keys that resolve to it
 	version   string
 	resolved  string            // v1 "resolved", berry "resolution"
 	integrity string            // v1 "integrity", berry "checksum"
