@@ -7,10 +7,13 @@ func commands(g *Globals) []*cobra.Command {
 	return []*cobra.Command{
 		newDemoCmd(g),
 		newServerCmd(g),
+		newInitCmd(g),
+		newValidateCmd(g),
 		newDeployCmd(g),
 		newDeploymentsCmd(g),
 		newRollbackCmd(g),
 		newServeCmd(g),
+		newArtifactCmd(g),
 		newVersionCmd(g),
 	}
 }

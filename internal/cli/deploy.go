@@ -143,7 +143,7 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src string, meta 
 		return nil, usererr.New(usererr.Usage, "%s: %v", src, err)
 	}
 	if !fi.IsDir() {
-		return importArtifact(ctx, src, t)
+		return importArtifact(ctx, g, src, t)
 	}
 	b := newBar(g.Stderr, "building")
 	defer b.Done()

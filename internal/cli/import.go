@@ -1,12 +1,37 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
-// importArtifact reads an artifact file into the target's staging store.
-func importArtifact(ctx context.Context, src string, t *target) (*artifact.Manifest, error) {
-	return nil, usageErr("%s is not a folder; deploying artifact files arrives with 'phoenix artifact build --out'", src)
+// importArtifact reads an artifact file into the target's staging store,
+// checking every blob's digest as it goes and the signature against the
+// data dir's public key. An artifact that does not verify is not deployed.
+func importArtifact(ctx context.Context, g *Globals, src string, t *target) (*artifact.Manifest, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, usererr.New(usererr.Usage, "%v", err)
+	}
+	defer f.Close()
+	m, sig, err := artifact.Import(ctx, bufio.NewReaderSize(f, 1<<20), t.blobs)
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: %v", src, err))
+	}
+	pub, err := sign.LoadPublicKey(filepath.Join(g.Data, "keys", "signing.pub"))
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: no trusted key to verify its signature with: %v", src, err))
+	}
+	if err := artifact.VerifySignature(m, sig, pub); err != nil {
+		return nil, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: signature does not verify: %v", src, err)).
+			WithHint("build it with the server's key, or deploy the folder instead")
+	}
+	return m, nil
 }

@@ -132,7 +132,3 @@ func defaultDataDir() string {
 	}
 	return ".phoenix"
 }
-
-func usageErr(format string, args ...any) error {
-	return usererr.New(usererr.Usage, format, args...)
-}

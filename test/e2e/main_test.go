@@ -120,3 +120,22 @@ func (s *server) get(t *testing.T, host, path string) (int, string) {
 	b.ReadFrom(resp.Body)
 	return resp.StatusCode, b.String()
 }
+
+type apiClient struct{ s *server }
+
+func (s *server) client(t *testing.T) apiClient { return apiClient{s} }
+
+// put sends an authenticated PUT with a JSON body and requires a 2xx.
+func (c apiClient) put(t *testing.T, path, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", "http://"+c.s.api+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT %s: %s", path, resp.Status)
+	}
+}

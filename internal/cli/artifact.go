@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+func newArtifactCmd(g *Globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "artifact",
+		Short: "Build and verify signed, content-addressed release artifacts",
+		Long: `An artifact is a manifest (every path with its sha256, size, content type, SRI
+hash and precompressed variants) plus the blobs it names, signed with a
+minisign ed25519 key. As one file it is a tar with the manifest first, to move
+a release between machines; 'phoenix deploy FILE' deploys it.`,
+	}
+	cmd.AddCommand(newArtifactBuildCmd(g), newArtifactVerifyCmd(g))
+	return cmd
+}
+
+type artifactBuildOptions struct {
+	out, key, release, project string
+	integrity, publicMaps      bool
+}
+
+func newArtifactBuildCmd(g *Globals) *cobra.Command {
+	o := &artifactBuildOptions{}
+	cmd := &cobra.Command{
+		Use:   "build DIR --out FILE",
+		Short: "Pack a built folder into a signed artifact file",
+		Example: `  phoenix artifact build dist --out site-v1.2.0.tar --release v1.2.0
+  phoenix artifact build dist --out site.tar --key release.key --integrity`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runArtifactBuild(cmd.Context(), g, o, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.out, "out", "", "artifact file to write (required)")
+	f.StringVar(&o.key, "key", "", "minisign secret key (default: <data>/keys/signing.key, created if missing)")
+	f.StringVar(&o.release, "release", "", "release name recorded in the manifest, e.g. v1.2.0")
+	f.StringVar(&o.project, "project", "", "project name recorded in the manifest")
+	f.BoolVar(&o.integrity, "integrity", false, "add integrity= attributes to <script> and <link> tags in HTML")
+	f.BoolVar(&o.publicMaps, "public-sourcemaps", false, "serve *.map files (kept but private by default)")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func runArtifactBuild(ctx context.Context, g *Globals, o *artifactBuildOptions, dir string) error {
+	key, err := localKey(g.Data, o.key)
+	if err != nil {
+		return err
+	}
+	b := newBar(g.Stderr, "building")
+	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: o.project, Release: o.release},
+		HTMLIntegrity: o.integrity, PublicSourceMaps: o.publicMaps,
+		Progress: func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }}
+	m, err := artifact.BuildFile(ctx, dir, o.out, &key, nil, opts)
+	b.Done()
+	if err != nil {
+		return usererr.Wrap(usererr.Invalid, err, err.Error())
+	}
+	d, _ := m.Digest()
+	summary := map[string]any{"file": o.out, "manifest": d, "files": len(m.Files), "key_id": key.ID(), "warnings": m.Warnings}
+	return g.emit(summary, func(w io.Writer) error {
+		fmt.Fprintf(w, "wrote %s: %d files, manifest %s, signed by key %s\n", o.out, len(m.Files), d, key.ID())
+		for _, warn := range m.Warnings {
+			fmt.Fprintf(w, "warning: %s\n", warn)
+		}
+		return nil
+	})
+}
+
+// localKey loads the signing key at path, or the data dir's, creating the
+// latter (0600, with its .pub beside it) on first use.
+func localKey(data, path string) (sign.PrivateKey, error) {
+	if path != "" {
+		return sign.LoadPrivateKey(path, os.Getenv("PHOENIX_KEY_PASSWORD"))
+	}
+	path = filepath.Join(data, "keys", "signing.key")
+	k, err := sign.LoadPrivateKey(path, "")
+	if !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return k, err
+	}
+	pub, k, err := sign.GenerateKey(rand.Reader)
+	if err != nil {
+		return k, err
+	}
+	if err := sign.SavePrivateKey(path, k, ""); err != nil {
+		return k, err
+	}
+	return k, sign.SavePublicKey(filepath.Join(filepath.Dir(path), "signing.pub"), pub)
+}
+
+func newArtifactVerifyCmd(g *Globals) *cobra.Command {
+	var pubPath string
+	cmd := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Check an artifact's signature and every blob's digest",
+		Long: `Read an artifact file end to end without writing anything: the signature must
+verify with the public key, every blob and variant must hash to its digest, and
+the archive must be complete. Exits 1 and lists every problem otherwise.`,
+		Example: "  phoenix artifact verify site.tar\n  phoenix artifact verify site.tar --pubkey release.pub",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runArtifactVerify(cmd.Context(), g, pubPath, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&pubPath, "pubkey", "", "minisign public key (default: <data>/keys/signing.pub)")
+	return cmd
+}
+
+func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) error {
+	if pubPath == "" {
+		pubPath = filepath.Join(g.Data, "keys", "signing.pub")
+	}
+	pub, err := sign.LoadPublicKey(pubPath)
+	if err != nil {
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("public key: %v", err)).WithHint("pass --pubkey FILE")
+	}
+	m, problems, err := artifact.VerifyFile(ctx, file, &pub)
+	if err != nil {
+		return err
+	}
+	texts := make([]string, len(problems))
+	for i, p := range problems {
+		texts[i] = p.String()
+	}
+	out := map[string]any{"file": file, "ok": len(problems) == 0, "problems": texts}
+	if m != nil {
+		out["files"] = len(m.Files)
+		out["release"] = m.Meta.Release
+	}
+	if err := g.emit(out, func(w io.Writer) error {
+		for _, t := range texts {
+			fmt.Fprintln(w, "problem:", t)
+		}
+		if len(texts) == 0 {
+			fmt.Fprintf(w, "%s: signature and all %d files verified (key %s)\n", file, len(m.Files), pub.ID())
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return usererr.New(usererr.Invalid, "%s: %d problem(s); do not deploy it", file, len(problems))
+	}
+	return nil
+}

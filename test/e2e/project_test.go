@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateListsEveryProblemWithPositions(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte("version: 1\nprojekt:\n  name: x\nenvironments:\n  prod:\n    protection:\n      approvals: two\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "staticwebapp.config.json"), []byte("{\n  \"routes\": [\n    {\"route\": \"/a/*/b\", \"rewrite\": \"/x.html\"}\n  ]\n}\n"), 0o644)
+	r := run(t, dir, nil, "validate")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"phoenix.yaml:2:1: projekt", "did you mean project", "phoenix.yaml:7:18: environments.prod.protection.approvals",
+		"staticwebapp.config.json:3:", "routes[0].route"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestInitInAViteProjectWritesAValidFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"package.json":                    `{"name":"my-shop","private":true,"scripts":{"dev":"vite","build":"vite build","test":"vitest run"},"devDependencies":{"vite":"^7.0.0"}}`,
+		"package-lock.json":               `{"name":"my-shop","lockfileVersion":3,"requires":true,"packages":{"":{"name":"my-shop"}}}`,
+		"vite.config.ts":                  "export default { build: { outDir: 'dist' } }\n",
+		"index.html":                      "<!doctype html><div id=root></div>",
+		"public/staticwebapp.config.json": `{"navigationFallback":{"rewrite":"/index.html"}}`,
+	}
+	for p, body := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(body), 0o644)
+	}
+	r := run(t, dir, nil, "init")
+	if r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	if !strings.Contains(r.stdout, "npm") || !strings.Contains(r.stdout, "dist") {
+		t.Errorf("init summary:\n%s", r.stdout)
+	}
+	if r := run(t, dir, nil, "validate"); r.code != 0 {
+		t.Fatalf("validate after init: %+v", r)
+	}
+	if r := run(t, dir, nil, "init"); r.code != 1 || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("second init must refuse to overwrite: %+v", r)
+	}
+}
+
+func TestInitInAWorkspaceListsCandidates(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"package.json":             `{"name":"mono","private":true}`,
+		"pnpm-workspace.yaml":      "packages:\n  - apps/*\n  - packages/*\n",
+		"pnpm-lock.yaml":           "lockfileVersion: '9.0'\n",
+		"apps/web/package.json":    `{"name":"web","scripts":{"build":"vite build"},"devDependencies":{"vite":"^7"}}`,
+		"packages/ui/package.json": `{"name":"ui","scripts":{"build":"tsc"}}`,
+	}
+	for p, body := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(body), 0o644)
+	}
+	r := run(t, dir, nil, "init")
+	if r.code != 2 || !strings.Contains(r.stderr, "apps/web") || !strings.Contains(r.stderr, "--app") {
+		t.Fatalf("init in a workspace: %+v", r)
+	}
+	if r := run(t, dir, nil, "init", "--app", "apps/web"); r.code != 0 {
+		t.Fatalf("init --app: %+v", r)
+	}
+	if r := run(t, dir, nil, "validate"); r.code != 0 {
+		t.Fatalf("validate: %+v", r)
+	}
+}
+
+func TestArtifactBuildVerifyAndDeployFile(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	site := filepath.Join(work, "site")
+	writeSite(t, site, "from-a-file")
+	env := []string{"PHOENIX_DATA=" + data}
+	art := filepath.Join(work, "site.tar")
+	if r := run(t, work, env, "artifact", "build", site, "--out", art, "--release", "v9"); r.code != 0 {
+		t.Fatalf("artifact build: %+v", r)
+	}
+	r := run(t, work, env, "artifact", "verify", art, "-o", "json")
+	var v struct{ OK bool }
+	json.Unmarshal([]byte(r.stdout), &v)
+	if r.code != 0 || !v.OK {
+		t.Fatalf("verify: %+v", r)
+	}
+	s := startServer(t, data)
+	if r := run(t, work, env, "deploy", art, "--env", "staging", "--project", "files"); r.code != 1 || !strings.Contains(r.stderr, "no environment") {
+		t.Fatalf("deploy to an undeclared environment must fail clearly: %+v", r)
+	}
+	s.client(t).put(t, "/api/v1/projects/files/environments/staging", `{}`)
+	if r := run(t, work, env, "deploy", art, "--env", "staging", "--project", "files"); r.code != 0 {
+		t.Fatalf("deploy file: %+v", r)
+	}
+	if code, body := s.get(t, "staging.files.localhost", "/"); code != 200 || !strings.Contains(body, "from-a-file") {
+		t.Fatalf("served %d %q", code, body)
+	}
+
+}
