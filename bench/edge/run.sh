@@ -11,7 +11,7 @@
 #   - 100 activations flipping between two releases while wrk runs with a check of
 #     every response (flipcheck.lua): 0 errors and 0 mixed responses expected.
 # Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, summary.txt.
-# Knobs: SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+# Knobs: STEPS="serve rss flip" SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
 #        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 # Needs: nginx-light wrk (apt-get install -y nginx-light wrk), go.
 set -euo pipefail
@@ -48,18 +48,25 @@ start_edge() {
 stop_edge() { kill "$edge_pid"; wait "$edge_pid" 2>/dev/null || true; }
 wrk_nice() { setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" wrk "$@"' "$NICE" "$@"; }
 
+STEPS=${STEPS:-"serve rss flip"}
+has() { [[ " $STEPS " == *" $1 "* ]]; }
+
+if has serve; then
 echo "== serve-bench: nginx vs edge, site/small, DUR=$DUR REPS=$REPS NICE=$NICE"
 "$B/nginx/run-nginx.sh" start 2
 start_edge -root "$B/site/small"
 "$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT | tee "$OUT/serve.txt"
 "$B/nginx/run-nginx.sh" stop
 stop_edge
+fi
 
+if has rss; then
 echo "== RSS: edge serving site/large"
 start_edge -root "$B/site/large"
 rss() { awk '/VmRSS/{print $2}' "/proc/$edge_pid/status"; }
 idle=$(rss)
-(cd "$B/site/large" && find . -type f ! -name '*.gz' | sed 's|^\.||' | sort | head -3000) >"$WORK/large-paths.txt"
+(cd "$B/site/large" && find . -type f ! -name '*.gz' | sed 's|^\.||' | sort >"$WORK/large-paths.all")
+head -n 3000 "$WORK/large-paths.all" >"$WORK/large-paths.txt"
 wrk_nice -t2 -c64 -d"${DUR}s" -s "$here/rsspaths.lua" "http://127.0.0.1:$PORT" -- "$WORK/large-paths.txt" >"$OUT/rss-wrk.txt" 2>&1 &
 wrkp=$!
 peak=0
@@ -67,7 +74,9 @@ while kill -0 $wrkp 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; s
 wait $wrkp || true
 { echo "files=$(find "$B/site/large" -type f | wc -l) rss_after_index_kb=$idle rss_peak_under_load_kb=$peak"; grep -E "Requests/sec|Non-2xx|Socket" "$OUT/rss-wrk.txt" || true; } | tee "$OUT/rss.txt"
 stop_edge
+fi
 
+if has flip; then
 echo "== activations: 100 flips between two releases under wrk"
 for r in A B; do
   mkdir -p "$WORK/flip/$r/assets"
@@ -80,4 +89,5 @@ wrk_nice -t2 -c64 -d"$(( DUR > 5 ? DUR : 5 ))s" -s "$here/flipcheck.lua" "http:/
 sleep 0.5
 grep -h "activations done" "$OUT/edgeserve.log" | tee -a "$OUT/flip.txt" || echo "activations not finished" | tee -a "$OUT/flip.txt"
 stop_edge
+fi
 echo "results in $OUT"
