@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ func main() {
 	frac := flag.Float64("change", 0.01, "fraction of files changed before the re-build")
 	br := flag.Int("brotli", artifact.DefaultBrotliLevel, "brotli level (-1 off)")
 	gz := flag.Int("gzip", artifact.DefaultGzipLevel, "gzip level (-1 off)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the full build here")
 	flag.Parse()
 	if *site == "" || *work == "" {
 		fmt.Fprintln(os.Stderr, "usage: deploy -site DIR -work DIR")
@@ -48,6 +50,8 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var cpuProfile string
 
 type row struct {
 	name string
@@ -100,12 +104,14 @@ func run(site, work string, frac float64, br, gz int) error {
 	}
 	opts := artifact.BuildOptions{BrotliLevel: br, GzipLevel: gz, CacheFile: filepath.Join(work, "build-cache.json")}
 	time.Sleep(2500 * time.Millisecond) // let the copied files age past the racy-clean window
+	stop := startProfile()
 	t = time.Now()
 	m, err := artifact.Build(context.Background(), src, store, opts)
 	if err != nil {
 		return err
 	}
 	full := time.Since(t)
+	stop()
 	nv, vb := variants(m)
 	rows = append(rows, row{"full build (empty store)", full, fmt.Sprintf("%.2fx floor; %d files, %d variants (%.1f MiB)", ratio(full, floor), len(m.Files), nv, mib(vb))})
 
@@ -152,6 +158,18 @@ func run(site, work string, frac float64, br, gz int) error {
 	fmt.Printf("\nfull build / floor = %.2f (target <= 1.5): %s\n", ratio(full, floor), verdict(ratio(full, floor) <= 1.5))
 	fmt.Printf("re-build / full    = %.3f (target < 0.10): %s\n", ratio(re, full), verdict(ratio(re, full) < 0.10))
 	return nil
+}
+
+func startProfile() func() {
+	if cpuProfile == "" {
+		return func() {}
+	}
+	f, err := os.Create(cpuProfile)
+	if err != nil {
+		return func() {}
+	}
+	pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func verdict(ok bool) string {

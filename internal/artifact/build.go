@@ -28,6 +28,12 @@ type BuildOptions struct {
 	// <link rel=stylesheet|modulepreload href> tags in HTML files that point
 	// at files of the release; the HTML's digest is then of the new bytes.
 	HTMLIntegrity bool
+	// LinkFiles hard-links files into the store instead of copying their
+	// bytes, when the store supports it (backend.Linker) and is on the same
+	// filesystem; otherwise they are copied. The files become read-only, and
+	// must not be modified in place afterwards (build tools that delete and
+	// re-create their output are fine). Use it for throwaway build output.
+	LinkFiles bool
 	// BrotliLevel and GzipLevel set precompression (0: DefaultBrotliLevel,
 	// DefaultGzipLevel; negative: off).
 	BrotliLevel, GzipLevel int

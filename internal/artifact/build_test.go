@@ -407,3 +407,30 @@ func TestBuildExclude(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildLinkFiles(t *testing.T) {
+	dir := sampleSite(t)
+	store := newLocal(t)
+	m, err := Build(context.Background(), dir, store, BuildOptions{LinkFiles: true, HTMLIntegrity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path   string
+		linked bool
+	}{{"img/photo.png", true}, {"assets/app.js", true}, {"index.html", false}} {
+		f, _ := m.Lookup(tc.path)
+		bp, err := store.Path(f.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.Stat(bp)
+		b, _ := os.Stat(filepath.Join(dir, tc.path))
+		if os.SameFile(a, b) != tc.linked {
+			t.Errorf("%s: linked = %v, want %v (rewritten HTML must be copied)", tc.path, !tc.linked, tc.linked)
+		}
+	}
+	if probs, err := VerifyWith(context.Background(), m, nil, nil, store, VerifyOptions{}); err != nil || len(probs) != 1 {
+		t.Fatalf("Verify: %v %v (want only the unsigned problem)", probs, err)
+	}
+}

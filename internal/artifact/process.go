@@ -40,7 +40,7 @@ func (b *builder) process(ctx context.Context, e *entry) (result, error) {
 	if err := j.identify(); err != nil {
 		return result{}, err
 	}
-	if err := b.putIfMissing(ctx, j.f.Digest, j.content); err != nil {
+	if err := j.store(ctx); err != nil {
 		return result{}, err
 	}
 	r := result{rel: e.rel, cache: j.cache, bytes: e.info.Size(), src: j.f.Digest}
@@ -107,6 +107,39 @@ func (j *fileJob) content() ([]byte, error) {
 	}
 	j.data = data
 	return data, nil
+}
+
+// store puts the file's blob unless the store has it, hard-linking the file
+// when opts.LinkFiles allows (and its bytes were not rewritten).
+func (j *fileJob) store(ctx context.Context) error {
+	rewritten := j.b.opts.HTMLIntegrity && isHTML(j.e.rel)
+	if !j.b.opts.LinkFiles || rewritten || j.b.linker() == nil {
+		return j.b.putIfMissing(ctx, j.f.Digest, j.content)
+	}
+	if _, err := j.b.store.Stat(ctx, j.f.Digest); err == nil {
+		return nil
+	} else if !errors.Is(err, backend.ErrNotFound) {
+		return err
+	}
+	err := j.b.linker()(ctx, j.f.Digest, j.e.abs)
+	switch {
+	case errors.Is(err, backend.ErrCannotLink):
+		return j.b.putIfMissing(ctx, j.f.Digest, j.content)
+	case errors.Is(err, backend.ErrDigestMismatch) || errors.Is(err, backend.ErrSizeMismatch):
+		return fmt.Errorf("store %s: %w; build again", j.e.abs, errFileChanged)
+	}
+	return err
+}
+
+// linker returns the function that hard-links a file into the store, or nil.
+func (b *builder) linker() func(context.Context, backend.Digest, string) error {
+	if b.batch != nil {
+		return b.batch.Link
+	}
+	if l, ok := b.store.(backend.Linker); ok {
+		return l.Link
+	}
+	return nil
 }
 
 func (b *builder) refsCurrent(refs map[string]string) bool {

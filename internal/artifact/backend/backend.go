@@ -66,6 +66,17 @@ type Pather interface {
 	Path(d Digest) (string, error)
 }
 
+// Linker is implemented by backends on a local filesystem that can take an
+// existing file into the store as a hard link instead of copying its bytes.
+// Link checks the file's content against d like Put does, and makes it
+// read-only (which also affects the original path: it is the same file). A
+// file that cannot be linked (another filesystem) returns an error wrapping
+// ErrCannotLink, and the caller falls back to Put. The caller must not
+// modify the file in place afterwards: that would change the blob.
+type Linker interface {
+	Link(ctx context.Context, d Digest, path string) error
+}
+
 // Batcher is implemented by backends that can store many blobs faster when
 // their durability is settled once at the end (one filesystem sync instead of
 // two per blob). Blobs put through a Batch become visible at Commit.
@@ -79,6 +90,9 @@ type Batcher interface {
 // visible; blobs already renamed into place by a failed Commit are complete.
 type Batch interface {
 	Put(ctx context.Context, d Digest, r io.Reader, size int64) error
+	// Link is Linker.Link within the batch; it returns ErrCannotLink if the
+	// backend cannot link.
+	Link(ctx context.Context, d Digest, path string) error
 	Commit(ctx context.Context) error
 	Abort() error
 }
@@ -89,4 +103,5 @@ var (
 	ErrDigestMismatch = errors.New("content does not match its digest")
 	ErrSizeMismatch   = errors.New("content does not match its declared size")
 	ErrInvalidDigest  = errors.New("invalid digest")
+	ErrCannotLink     = errors.New("cannot hard-link the file into the store")
 )

@@ -44,6 +44,8 @@ func Run(t *testing.T, newBackend Factory) {
 		"optional batch commit":    testBatchCommit,
 		"optional batch abort":     testBatchAbort,
 		"optional batch bad input": testBatchBad,
+		"optional link":            testLink,
+		"optional batch link":      testBatchLink,
 	}
 	names := make([]string, 0, len(tests))
 	for n := range tests {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
@@ -88,4 +89,62 @@ func testBatchBad(t *testing.T, b backend.Backend) {
 		t.Fatalf("Commit: %v", err)
 	}
 	assertList(t, b, nil)
+}
+
+func linker(t *testing.T, b backend.Backend) backend.Linker {
+	l, ok := b.(backend.Linker)
+	if !ok {
+		t.Skip("backend does not implement backend.Linker")
+	}
+	return l
+}
+
+func writeTemp(t *testing.T, data string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func testLink(t *testing.T, b backend.Backend) {
+	l := linker(t, b)
+	x := newBlob("linked, not copied")
+	err := l.Link(context.Background(), x.d, writeTemp(t, "linked, not copied"))
+	if errors.Is(err, backend.ErrCannotLink) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("Link: %v", err)
+	}
+	if got := mustGet(t, b, x.d); !bytes.Equal(got, x.data) {
+		t.Fatalf("Get after Link = %q", got)
+	}
+	y := newBlob("claimed")
+	wantErr(t, l.Link(context.Background(), y.d, writeTemp(t, "other")), backend.ErrDigestMismatch)
+	wantAbsent(t, b, y.d)
+	if err := l.Link(context.Background(), newBlob("gone").d, filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Fatal("Link of a missing file succeeded")
+	}
+	assertList(t, b, []backend.Digest{x.d})
+}
+
+func testBatchLink(t *testing.T, b backend.Backend) {
+	bt := batcher(t, b)
+	x := newBlob("batch link")
+	err := bt.Link(context.Background(), x.d, writeTemp(t, "batch link"))
+	if errors.Is(err, backend.ErrCannotLink) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("batch Link: %v", err)
+	}
+	wantAbsent(t, b, x.d)
+	if err := bt.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, b, x.d); !bytes.Equal(got, x.data) {
+		t.Fatalf("Get after batch Link = %q", got)
+	}
 }

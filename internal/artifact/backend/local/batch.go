@@ -44,6 +44,11 @@ func (b *batch) Put(ctx context.Context, d backend.Digest, r io.Reader, size int
 	if err != nil {
 		return err
 	}
+	return b.add(d, tmp)
+}
+
+// add records a checked temporary file, dropping it if d is already pending.
+func (b *batch) add(d backend.Digest, tmp string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, dup := b.pending[d]; dup || b.done {
@@ -55,6 +60,25 @@ func (b *batch) Put(ctx context.Context, d backend.Digest, r io.Reader, size int
 	}
 	b.pending[d] = tmp
 	return nil
+}
+
+// Link hard-links path into the batch; it becomes visible at Commit.
+func (b *batch) Link(ctx context.Context, d backend.Digest, path string) error {
+	final, err := b.s.blobPath(d)
+	if err != nil {
+		return err
+	}
+	if b.has(d) {
+		return nil
+	}
+	if _, err := os.Stat(final); err == nil {
+		return nil
+	}
+	tmp, err := b.s.linkTemp(ctx, final, d, path, false)
+	if err != nil {
+		return err
+	}
+	return b.add(d, tmp)
 }
 
 func (b *batch) has(d backend.Digest) bool {

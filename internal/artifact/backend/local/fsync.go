@@ -7,6 +7,14 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
+// Batches up to these sizes fsync each file or directory; larger ones flush
+// the whole filesystem with one syncfs(2), which is cheaper than thousands of
+// fsyncs but also waits for other writers' dirty data.
+const (
+	maxFsyncFiles = 512
+	maxFsyncDirs  = 64
+)
+
 // fsyncFiles fsyncs the files with a few goroutines, so the filesystem can
 // merge the journal commits.
 func fsyncFiles(pending map[backend.Digest]string) error {

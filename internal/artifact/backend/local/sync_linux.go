@@ -8,14 +8,6 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
-// Batches up to these sizes fsync each file or directory; larger ones flush
-// the whole filesystem with one syncfs(2), which is cheaper than thousands of
-// fsyncs but also waits for other writers' dirty data.
-const (
-	maxFsyncFiles = 512
-	maxFsyncDirs  = 64
-)
-
 // syncTemps makes the batch's temporary files durable.
 func syncTemps(root string, pending map[backend.Digest]string) error {
 	if len(pending) <= maxFsyncFiles {
