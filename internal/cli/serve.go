@@ -56,7 +56,9 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: newLogger(g.Stderr, false)},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey,
-		Ready: func(addr net.Addr) { fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr) },
+		Ready: func(addr net.Addr) {
+			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
+		},
 	}
 	return edge.ServeDir(ctx, dir, o.addr, opts)
 }
