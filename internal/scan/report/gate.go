@@ -1,0 +1,164 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Policy says which findings fail a release.
+type Policy struct {
+	// MinSeverity: vulnerabilities at or above it fail (default "high").
+	MinSeverity string
+	// IncludeDev also gates on packages only development needs.
+	IncludeDev bool
+	// AllowProblems lets a report with unchecked input pass. Off by default:
+	// gates fail closed.
+	AllowProblems bool
+	// Exceptions accept single findings until they expire.
+	Exceptions []Exception
+}
+
+// Exception accepts findings matching every field that is set, until the
+// end of the Expires day (UTC). Reason is required.
+type Exception struct {
+	ID          string    `json:"id,omitempty"`          // advisory id or alias, or secret rule id
+	Package     string    `json:"package,omitempty"`     // package name
+	Versions    string    `json:"versions,omitempty"`    // semver constraint, e.g. "<4.17.21"
+	License     string    `json:"license,omitempty"`     // licence expression or id accepted for Package
+	Fingerprint string    `json:"fingerprint,omitempty"` // secret finding fingerprint
+	Reason      string    `json:"reason"`
+	Expires     time.Time `json:"expires"` // the last day it applies
+}
+
+// Applied records an exception used by a gate decision, for the audit log.
+type Applied struct {
+	Reason  string    `json:"reason"`
+	Expires time.Time `json:"expires"`
+	Match   string    `json:"match"` // the exception's fields, e.g. "id=GHSA-… package=lodash"
+}
+
+// Decision is a gate's verdict.
+type Decision struct {
+	Pass    bool     `json:"pass"`
+	Reasons []string `json:"reasons,omitempty"` // why it failed, one per failing finding or problem
+	Applied []string `json:"applied,omitempty"` // "finding: exception (reason, expires)" for the audit log
+	Expired []string `json:"expired,omitempty"` // exceptions that matched but no longer apply
+}
+
+// Gate decides whether r passes p at time now. It marks findings covered by
+// an exception (Finding.Exception) so the written reports show them.
+func Gate(p Policy, r *Report, now time.Time) Decision {
+	d := Decision{}
+	if !p.AllowProblems {
+		for _, pr := range r.Problems {
+			d.Reasons = append(d.Reasons, "not checked (failing closed): "+pr.String())
+		}
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if !fails(p, f) {
+			continue
+		}
+		if e, expired := match(p.Exceptions, f, now); e != nil {
+			f.Exception = &Applied{Reason: e.Reason, Expires: e.Expires, Match: e.describe()}
+			d.Applied = append(d.Applied, fmt.Sprintf("%s: accepted by exception %s (%s; expires %s)",
+				f.label(), e.describe(), e.Reason, e.Expires.Format(time.DateOnly)))
+			continue
+		} else if expired != nil {
+			d.Expired = append(d.Expired, fmt.Sprintf("%s: exception %s expired on %s", f.label(), expired.describe(), expired.Expires.Format(time.DateOnly)))
+		}
+		d.Reasons = append(d.Reasons, f.label())
+	}
+	d.Pass = len(d.Reasons) == 0
+	return d
+}
+
+func fails(p Policy, f *Finding) bool {
+	if f.Dev && !p.IncludeDev {
+		return false
+	}
+	switch f.Kind {
+	case Vulnerability:
+		min := p.MinSeverity
+		if min == "" {
+			min = "high"
+		}
+		return !f.Withdrawn && (Rank(f.Severity) >= Rank(min) || f.Severity == "unknown" && Rank(min) <= 2)
+	case License:
+		return f.Verdict == "deny" || f.Verdict == "review"
+	case Secret:
+		return true
+	}
+	return true
+}
+
+// match returns the first live exception covering f, or else the first
+// expired one that would have.
+func match(list []Exception, f *Finding, now time.Time) (live, expired *Exception) {
+	for i := range list {
+		e := &list[i]
+		if e.Reason == "" || !e.covers(f) {
+			continue
+		}
+		if now.Before(e.Expires.Truncate(24 * time.Hour).Add(24 * time.Hour)) {
+			return e, nil
+		}
+		if expired == nil {
+			expired = e
+		}
+	}
+	return nil, expired
+}
+
+func (e *Exception) covers(f *Finding) bool {
+	if e.ID == "" && e.Package == "" && e.Fingerprint == "" && e.License == "" {
+		return false
+	}
+	if e.ID != "" && e.ID != f.RuleID && !slices.Contains(f.Aliases, e.ID) {
+		return false
+	}
+	if e.Package != "" && e.Package != f.Package {
+		return false
+	}
+	if e.License != "" && !strings.EqualFold(e.License, f.License) && !strings.EqualFold(e.License, f.RuleID) {
+		return false
+	}
+	if e.Fingerprint != "" && e.Fingerprint != f.Fingerprint {
+		return false
+	}
+	if e.Versions != "" {
+		c, err := semver.NewConstraint(e.Versions)
+		if err != nil {
+			return false
+		}
+		v, err := semver.NewVersion(f.Version)
+		if err != nil || !c.Check(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Exception) describe() string {
+	var parts []string
+	for _, kv := range [][2]string{{"id", e.ID}, {"package", e.Package}, {"versions", e.Versions}, {"license", e.License}, {"fingerprint", e.Fingerprint}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (f *Finding) label() string {
+	switch f.Kind {
+	case Vulnerability:
+		return fmt.Sprintf("%s %s@%s (%s, %s)", f.RuleID, f.Package, f.Version, f.Severity, scope(*f))
+	case License:
+		return fmt.Sprintf("licence %s of %s@%s: %s", dash(f.License), f.Package, f.Version, f.Verdict)
+	}
+	return fmt.Sprintf("%s at %s:%d (%s)", f.RuleID, f.File, f.Line, f.Redacted)
+}

@@ -1,0 +1,138 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func sample() *Report {
+	r := New(Vulnerability, "site", now)
+	r.Scanned = 3
+	r.Findings = []Finding{
+		{Kind: Vulnerability, RuleID: "GHSA-29mw-wpgm-hmr9", Severity: "moderate", Score: 5.3, Title: "ReDoS in lodash", Package: "lodash",
+			Version: "4.17.20", FixedIn: "4.17.21", DepPath: []string{"lodash@4.17.20"}, File: "package-lock.json", Line: 12},
+		{Kind: Vulnerability, RuleID: "GHSA-xvch-5gv4-984h", Severity: "critical", Package: "minimist", Version: "1.2.5", Dev: true,
+			DepPath: []string{"mocha@1.0.0", "minimist@1.2.5"}, File: "package-lock.json"},
+	}
+	r.Problems = []Problem{{File: "yarn.lock", Entry: "a@^1", Line: 3, Msg: "no version"}}
+	r.Warnings = []string{"advisory database is old"}
+	r.Sort()
+	return r
+}
+
+func TestTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"critical", "minimist", "dev", "mocha@1.0.0 > minimist@1.2.5", "4.17.21", "problem: yarn.lock:3: \"a@^1\": no version",
+		"warning: advisory database is old", "1 critical, 1 moderate in 3 packages; 1 problems"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "minimist") > strings.Index(out, "lodash") {
+		t.Errorf("not sorted worst first:\n%s", out)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Findings) != 2 || back.Findings[0].DepPath[0] != "mocha@1.0.0" || len(back.Problems) != 1 {
+		t.Errorf("round trip: %+v", back)
+	}
+}
+
+// TestSARIFStructure checks the SARIF 2.1.0 log by hand against the
+// schema's required properties (no npm package ships the OASIS schema
+// file; see docs/security-gates.md).
+func TestSARIFStructure(t *testing.T) {
+	r := sample()
+	Gate(Policy{IncludeDev: true, Exceptions: []Exception{{ID: "GHSA-xvch-5gv4-984h", Reason: "test only", Expires: now}}}, r, now)
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	var log map[string]any
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log["version"] != "2.1.0" || log["$schema"] != SARIFSchema {
+		t.Fatalf("header %v %v", log["version"], log["$schema"])
+	}
+	run := log["runs"].([]any)[0].(map[string]any)
+	driver := run["tool"].(map[string]any)["driver"].(map[string]any)
+	if driver["name"] != "phoenix" {
+		t.Errorf("driver %v", driver)
+	}
+	rules := driver["rules"].([]any)
+	results := run["results"].([]any)
+	if len(rules) != 2 || len(results) != 2 {
+		t.Fatalf("rules %d results %d", len(rules), len(results))
+	}
+	levels := map[string]bool{"none": true, "note": true, "warning": true, "error": true}
+	for i, x := range results {
+		res := x.(map[string]any)
+		idx := int(res["ruleIndex"].(float64))
+		if rules[idx].(map[string]any)["id"] != res["ruleId"] {
+			t.Errorf("result %d: ruleIndex does not point at its rule", i)
+		}
+		if !levels[res["level"].(string)] {
+			t.Errorf("result %d: level %v", i, res["level"])
+		}
+		if res["message"].(map[string]any)["text"] == "" {
+			t.Errorf("result %d: empty message", i)
+		}
+		for _, l := range res["locations"].([]any) {
+			pl := l.(map[string]any)["physicalLocation"].(map[string]any)
+			if reg, ok := pl["region"].(map[string]any); ok && reg["startLine"].(float64) < 1 {
+				t.Errorf("result %d: startLine < 1", i)
+			}
+		}
+	}
+	first := results[0].(map[string]any)
+	if first["level"] != "error" || first["suppressions"] == nil {
+		t.Errorf("the critical excepted finding: %v", first)
+	}
+	inv := run["invocations"].([]any)[0].(map[string]any)
+	if inv["executionSuccessful"] != false || len(inv["toolExecutionNotifications"].([]any)) != 2 {
+		t.Errorf("invocation %v", inv)
+	}
+}
+
+func TestGateSecretsAndLicences(t *testing.T) {
+	r := New(Secret, "x", now)
+	r.Findings = []Finding{{Kind: Secret, RuleID: "aws-access-key", Severity: "high", File: "a.js", Line: 1, Redacted: "AKIA…", Fingerprint: "fp1"}}
+	if d := Gate(Policy{}, r, now); d.Pass {
+		t.Error("secret passed")
+	}
+	if d := Gate(Policy{Exceptions: []Exception{{Fingerprint: "fp1", Reason: "test key", Expires: now}}}, r, now); !d.Pass {
+		t.Errorf("fingerprint exception not applied: %+v", d)
+	}
+	if d := Gate(Policy{Exceptions: []Exception{{Fingerprint: "fp1", Expires: now}}}, r, now); d.Pass {
+		t.Error("exception without a reason applied")
+	}
+	l := New(License, "x", now)
+	l.Findings = []Finding{{Kind: License, RuleID: "GPL-3.0-or-later", Verdict: "review", License: "GPL-3.0-or-later", Package: "chessground", Version: "9.2.1"}}
+	d := Gate(Policy{}, l, now)
+	if d.Pass || !strings.Contains(d.Reasons[0], "GPL-3.0-or-later") {
+		t.Errorf("GPL review passed: %+v", d)
+	}
+	d = Gate(Policy{Exceptions: []Exception{{Package: "chessground", License: "GPL-3.0-or-later", Reason: "legal approved 2026-11", Expires: now.AddDate(1, 0, 0)}}}, l, now)
+	if !d.Pass || len(d.Applied) != 1 {
+		t.Errorf("approved licence failed: %+v", d)
+	}
+}
