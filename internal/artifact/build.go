@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -269,13 +270,25 @@ func (b *builder) record(r result) {
 
 var errFileChanged = errors.New("file changed while it was being read")
 
-func readFile(e *entry) ([]byte, error) {
-	data, err := os.ReadFile(e.abs)
+// readFile reads e into a pooled buffer, which the caller returns with
+// putBuf once done with the bytes.
+func readFile(e *entry) ([]byte, *[]byte, error) {
+	f, err := os.Open(e.abs)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", e.abs, err)
+		return nil, nil, fmt.Errorf("read %s: %w", e.abs, err)
 	}
-	if int64(len(data)) != e.info.Size() {
-		return nil, fmt.Errorf("read %s: %w (size %d, now %d); build again once it is written", e.abs, errFileChanged, e.info.Size(), len(data))
+	defer f.Close()
+	size := int(e.info.Size())
+	p := getBuf(size + 1)
+	buf := (*p)[:size+1]
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		putBuf(p)
+		return nil, nil, fmt.Errorf("read %s: %w", e.abs, err)
 	}
-	return data, nil
+	if n != size {
+		putBuf(p)
+		return nil, nil, fmt.Errorf("read %s: %w (size was %d); build again once it is written", e.abs, errFileChanged, size)
+	}
+	return buf[:n], p, nil
 }

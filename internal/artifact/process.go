@@ -26,6 +26,21 @@ type fileJob struct {
 	f     File
 	data  []byte // the bytes f.Digest names, once loaded
 	cache cacheEntry
+	bufs  []*[]byte // pooled buffers to return when done
+}
+
+// keep registers a pooled buffer to return when the job is done.
+func (j *fileJob) hold(p *[]byte) {
+	if p != nil {
+		j.bufs = append(j.bufs, p)
+	}
+}
+
+func (j *fileJob) free() {
+	for _, p := range j.bufs {
+		putBuf(p)
+	}
+	j.bufs = nil
 }
 
 // process hashes, stores and precompresses one file (and its siblings).
@@ -37,6 +52,7 @@ func (b *builder) process(ctx context.Context, e *entry) (result, error) {
 		return b.processLarge(ctx, e)
 	}
 	j := &fileJob{b: b, e: e, f: File{Path: e.rel, Private: isSourceMap(e.rel) && !b.opts.PublicSourceMaps}}
+	defer j.free()
 	if err := j.identify(); err != nil {
 		return result{}, err
 	}
@@ -81,10 +97,11 @@ func (j *fileJob) identify() error {
 
 // load reads the file, rewriting HTML if asked to.
 func (j *fileJob) load() ([]byte, map[string]string, error) {
-	data, err := readFile(j.e)
+	data, p, err := readFile(j.e)
 	if err != nil {
 		return nil, nil, err
 	}
+	j.hold(p)
 	if j.b.opts.HTMLIntegrity && isHTML(j.e.rel) {
 		out, refs := rewriteHTML(j.e.rel, data, j.b.sri)
 		return out, refs, nil

@@ -74,10 +74,11 @@ func (j *fileJob) sibling(ctx context.Context, enc string, sib *entry) (Variant,
 		return v, c, "", err
 	}
 	hashed := time.Now().UnixNano()
-	comp, err := readFile(sib)
+	comp, p, err := readFile(sib)
 	if err != nil {
 		return Variant{}, cacheEntry{}, "", err
 	}
+	j.hold(p)
 	data, err := j.content()
 	if err != nil {
 		return Variant{}, cacheEntry{}, "", err
@@ -130,7 +131,8 @@ func (j *fileJob) generate(ctx context.Context, need []string) (*genRecord, erro
 		return rec, nil
 	}
 	for _, enc := range need {
-		c, err := j.b.comp.compress(enc, data)
+		c, p, err := j.b.comp.compress(enc, data)
+		j.hold(p)
 		if err != nil {
 			return nil, fmt.Errorf("compress %s: %w", j.e.abs, err)
 		}
