@@ -1,0 +1,146 @@
+package license
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEvaluate(t *testing.T) {
+	def := DefaultPolicy()
+	for _, tc := range []struct {
+		name, expr, want string
+		p                Policy
+	}{
+		{"mit", "MIT", Allow, def},
+		{"lowercase id", "mit", Allow, def},
+		{"gpl3 flagged by default", "GPL-3.0-or-later", Review, def},
+		{"deprecated gpl3 id", "GPL-3.0", Review, def},
+		{"gpl3 plus", "GPL-3.0+", Review, def},
+		{"or picks the better", "(MIT OR GPL-3.0-only)", Allow, def},
+		{"and takes the worse", "MIT AND GPL-3.0-only", Review, def},
+		{"agpl denied", "AGPL-3.0-only", Deny, def},
+		{"agpl or mit", "AGPL-3.0-only OR MIT", Allow, def},
+		{"with exception", "Apache-2.0 WITH LLVM-exception", Allow, def},
+		{"gpl with classpath", "GPL-2.0-or-later WITH Classpath-exception-2.0", Review, def},
+		{"nested", "(MIT AND (BSD-3-Clause OR GPL-2.0-only)) OR SSPL-1.0", Allow, def},
+		{"empty is unknown", "", Review, def},
+		{"not spdx", "SEE LICENSE IN LICENSE.md", Review, def},
+		{"unknown id", "Foo-1.0", Review, def},
+		{"unknown denied", "Foo-1.0", Deny, Policy{Unknown: Deny}},
+		{"deny family entry", "GPL-3.0-only", Deny, Policy{Deny: []string{"GPL-3.0"}}},
+		{"allow list", "ISC", Review, Policy{Allow: []string{"MIT"}}},
+		{"allow list hit", "MIT", Allow, Policy{Allow: []string{"MIT"}}},
+		{"explicit allow of gpl", "GPL-3.0-or-later", Allow, Policy{Allow: []string{"GPL-3.0"}}},
+		{"copyleft review off", "LGPL-2.1-only", Allow, Policy{NoCopyleftReview: true}},
+		{"bad syntax", "MIT AND (", Review, def},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, _, _ := tc.p.Evaluate(tc.expr); got != tc.want {
+				t.Errorf("Evaluate(%q) = %s, want %s", tc.expr, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSPDXListsKnown checks every id of the real SPDX licence list
+// (spdx-license-ids 3.0.24) is known to the parser, and that exceptions
+// parse after WITH.
+func TestSPDXListsKnown(t *testing.T) {
+	var ids, exc []string
+	readJSON(t, "../../../../shared/data/spdx/spdx-license-ids@3.0.24/index.json", &ids)
+	readJSON(t, "../../../../shared/data/spdx/spdx-exceptions@2.5.0/index.json", &exc)
+	unknown := 0
+	for _, id := range ids {
+		if !Known(id) {
+			unknown++
+			t.Logf("not known: %s", id)
+		}
+		if terms, err := Parse(id); err != nil || len(terms) != 1 {
+			t.Errorf("Parse(%s): %v %v", id, terms, err)
+		}
+	}
+	if unknown > len(ids)/50 { // tolerate ids newer than go-spdx's embedded list
+		t.Errorf("%d of %d SPDX ids unknown", unknown, len(ids))
+	}
+	for _, e := range exc {
+		if terms, err := Parse("GPL-2.0-only WITH " + e); err != nil || !strings.HasSuffix(terms[0][0], e) {
+			t.Errorf("WITH %s: %v %v", e, terms, err)
+		}
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunFlagsGPL(t *testing.T) {
+	r, err := Run(context.Background(), "../lockfile/testdata/npm3", DefaultPolicy(), Options{GoModCache: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 {
+		t.Fatalf("findings %+v", r.Findings)
+	}
+	f := r.Findings[0]
+	if f.Package != "chessground" || f.Verdict != Review || f.License != "GPL-3.0-or-later" || f.Dev || len(f.DepPath) != 1 {
+		t.Errorf("finding %+v", f)
+	}
+	if r.Stats["MIT"] < 50 || r.Scanned != len(r.Findings)+sum(r.Stats)-r.Stats["GPL-3.0-or-later"] {
+		t.Errorf("stats %v scanned %d", r.Stats, r.Scanned)
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// TestNodeModulesAndGo: package.json in node_modules wins over the
+// lockfile; a package without a licence field is classified from its
+// LICENSE text; Go modules are classified from the module cache.
+func TestNodeModulesAndGo(t *testing.T) {
+	proj, cache := t.TempDir(), t.TempDir()
+	write := func(path, content string) {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gpl, _ := os.ReadFile("testdata/GPL-3.txt")
+	bsd, _ := os.ReadFile("testdata/BSD-3-Clause.txt")
+	write(filepath.Join(proj, "package-lock.json"), `{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1","b":"1","c":"1"}},
+	"node_modules/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"1.0.0"},"node_modules/c":{"version":"2.0.0"}}}`)
+	write(filepath.Join(proj, "node_modules/a/package.json"), `{"version":"1.0.0","licenses":[{"type":"MIT"},{"type":"AGPL-3.0-only"}]}`)
+	write(filepath.Join(proj, "node_modules/b/package.json"), `{"version":"1.0.0"}`)
+	write(filepath.Join(proj, "node_modules/b/LICENSE"), string(gpl))
+	write(filepath.Join(proj, "go.mod"), "module x\n\nrequire golang.org/x/text v0.3.7\n")
+	write(filepath.Join(cache, "golang.org/x/text@v0.3.7/LICENSE"), string(bsd))
+	r, err := Run(context.Background(), proj, DefaultPolicy(), Options{GoModCache: cache, All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range r.Findings {
+		got[f.Package] = f.License + " " + f.Verdict
+	}
+	want := map[string]string{"a": "(MIT OR AGPL-3.0-only) allow", "b": "GPL-3.0 review", "c": " review", "golang.org/x/text": "BSD-3-Clause allow"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package license
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/licensecheck"
+	"golang.org/x/mod/module"
+
+	"github.com/phoenixvc/phoenix/internal/scan/lockfile"
+	"github.com/phoenixvc/phoenix/internal/scan/report"
+)
+
+// Options tune a run. The zero value works.
+type Options struct {
+	Now        time.Time // defaults to time.Now()
+	GoModCache string    // where Go module sources are; defaults to $GOMODCACHE or ~/go/pkg/mod
+	All        bool      // also report allowed packages (verdict allow)
+}
+
+// Info is the licence found for one package.
+type Info struct {
+	Expr   string // SPDX expression, "" when unknown
+	Source string // "lockfile", "package.json", "LICENSE text"
+}
+
+// Run finds the licence of every package in dir's lockfiles and reports
+// those the policy does not simply allow (all of them with opts.All).
+// Report.Stats counts packages per licence expression.
+func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Report, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.GoModCache == "" {
+		opts.GoModCache = goModCache()
+	}
+	r := report.New(report.License, dir, opts.Now)
+	r.Stats = map[string]int{}
+	locks, err := lockfile.Load(ctx, dir)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		r.Problems = append(r.Problems, report.Problem{File: filepath.Base(dir), Msg: err.Error()})
+	}
+	for _, l := range locks {
+		file, _ := filepath.Rel(dir, l.Path)
+		r.Sources = append(r.Sources, file)
+		for _, pr := range l.Problems {
+			r.Problems = append(r.Problems, report.Problem{File: file, Entry: pr.Entry, Line: pr.Line, Msg: pr.Msg})
+		}
+		for _, pkg := range l.Packages {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			r.Scanned++
+			info := Find(dir, opts.GoModCache, pkg)
+			addFinding(r, p, pkg, info, file, opts.All)
+		}
+	}
+	r.Sort()
+	return r, nil
+}
+
+func addFinding(r *report.Report, p Policy, pkg lockfile.Package, info Info, file string, all bool) {
+	verdict, _, err := p.Evaluate(info.Expr)
+	label := info.Expr
+	if label == "" {
+		label = Unknown
+	}
+	r.Stats[label]++
+	if verdict == Allow && !all {
+		return
+	}
+	sev := map[string]string{Allow: "low", Review: "moderate", Deny: "high"}[verdict]
+	title := fmt.Sprintf("%s licence %s", verdict, label)
+	if err != nil {
+		title += " (" + err.Error() + ")"
+	}
+	rule := strings.ReplaceAll(label, " ", "_")
+	r.Findings = append(r.Findings, report.Finding{Kind: report.License, RuleID: "license/" + rule, Severity: sev, Title: title,
+		Verdict: verdict, Ecosystem: pkg.Ecosystem, Package: pkg.Name, Version: pkg.Version, License: info.Expr,
+		Dev: pkg.Dev, DepPath: pkg.Path, File: file, Line: pkg.Line})
+}
+
+// Find looks up a package's licence: node_modules/<name>/package.json
+// (when its version matches), the lockfile's record, a LICENSE file in the
+// package folder, and for Go modules the LICENSE in the module cache.
+func Find(dir, modCache string, pkg lockfile.Package) Info {
+	if pkg.Ecosystem == lockfile.Go {
+		esc, err := module.EscapePath(pkg.Name)
+		if err != nil || modCache == "" {
+			return Info{}
+		}
+		vesc, _ := module.EscapeVersion(pkg.Version)
+		return classifyDir(filepath.Join(modCache, esc+"@"+vesc))
+	}
+	pdir := filepath.Join(dir, "node_modules", filepath.FromSlash(pkg.Name))
+	if m, ok := readPackageJSON(filepath.Join(pdir, "package.json")); ok && m.Version == pkg.Version {
+		if e := m.expr(); e != "" {
+			return Info{Expr: e, Source: "package.json"}
+		}
+		if in := classifyDir(pdir); in.Expr != "" {
+			return in
+		}
+	}
+	if pkg.License != "" {
+		return Info{Expr: pkg.License, Source: "lockfile"}
+	}
+	return Info{}
+}
+
+type pkgJSON struct {
+	Version  string `json:"version"`
+	License  any    `json:"license"`
+	Licenses []any  `json:"licenses"`
+}
+
+func readPackageJSON(path string) (pkgJSON, bool) {
+	var m pkgJSON
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) > 4<<20 {
+		return m, false
+	}
+	return m, json.Unmarshal(data, &m) == nil
+}
+
+// expr handles "MIT", {"type":"MIT"} and the old "licenses": [...] list
+// (any of them).
+func (m pkgJSON) expr() string {
+	one := func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return x
+		case map[string]any:
+			s, _ := x["type"].(string)
+			return s
+		}
+		return ""
+	}
+	if s := one(m.License); s != "" {
+		return s
+	}
+	var parts []string
+	for _, l := range m.Licenses {
+		if s := one(l); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) > 1 {
+		return "(" + strings.Join(parts, " OR ") + ")"
+	}
+	return strings.Join(parts, "")
+}
+
+// classifyDir reads LICENSE/COPYING-like files in dir and classifies the
+// first one licensecheck recognises well (>= 75% of the text).
+func classifyDir(dir string) Info {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return Info{}
+	}
+	for _, e := range entries {
+		n := strings.ToUpper(e.Name())
+		if e.IsDir() || !(strings.HasPrefix(n, "LICENSE") || strings.HasPrefix(n, "LICENCE") || strings.HasPrefix(n, "COPYING")) {
+			continue
+		}
+		if expr := Classify(filepath.Join(dir, e.Name())); expr != "" {
+			return Info{Expr: expr, Source: "LICENSE text"}
+		}
+	}
+	return Info{}
+}
+
+// Classify returns the SPDX id(s) of a licence text, joined with AND when
+// the file holds several, or "" when it is not recognised.
+func Classify(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) > 1<<20 {
+		return ""
+	}
+	cov := licensecheck.Scan(data)
+	if cov.Percent < 75 {
+		return ""
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, m := range cov.Match {
+		if !seen[m.ID] {
+			seen[m.ID] = true
+			ids = append(ids, m.ID)
+		}
+	}
+	return strings.Join(ids, " AND ")
+}
+
+func goModCache() string {
+	if c := os.Getenv("GOMODCACHE"); c != "" {
+		return c
+	}
+	gp := os.Getenv("GOPATH")
+	if gp == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		gp = filepath.Join(home, "go")
+	}
+	if _, err := os.Stat(filepath.Join(gp, "pkg", "mod")); errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return filepath.Join(gp, "pkg", "mod")
+}
