@@ -434,3 +434,20 @@ func TestBuildLinkFiles(t *testing.T) {
 		t.Fatalf("Verify: %v %v (want only the unsigned problem)", probs, err)
 	}
 }
+
+func TestDamagedCacheIsIgnored(t *testing.T) {
+	dir := sampleSite(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	for name, data := range map[string][]byte{"garbage": []byte("not a cache"), "empty": nil, "truncated gob": {0x1f, 0xff, 0x81}} {
+		t.Run(name, func(t *testing.T) {
+			os.WriteFile(cache, data, 0o644)
+			m, err := Build(context.Background(), dir, newLocal(t), BuildOptions{CacheFile: cache})
+			if err != nil || len(m.Files) == 0 {
+				t.Fatalf("Build with a damaged cache: %v", err)
+			}
+			if c := loadCache(cache, "br=3 gz=6"); len(c.Files) != len(m.Files)+1 {
+				t.Fatalf("cache not rewritten: %d entries for %d files (+1 sibling)", len(c.Files), len(m.Files))
+			}
+		})
+	}
+}

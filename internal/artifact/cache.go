@@ -1,7 +1,8 @@
 package artifact
 
 import (
-	"encoding/json"
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"io/fs"
 	"os"
@@ -20,7 +21,7 @@ const cacheVersion = 1
 // "racy clean" rule).
 const racyWindow = 2 * time.Second
 
-// buildCache remembers, between builds of the same folder, each file's
+// buildCache (a gob file) remembers, between builds of the same folder, each file's
 // digest by its stat data and each content's variants by its digest, so a
 // re-build only reads and compresses what changed.
 type buildCache struct {
@@ -83,7 +84,7 @@ func loadCache(path, settings string) *buildCache {
 		return c
 	}
 	var old buildCache
-	if json.Unmarshal(data, &old) != nil || old.Version != cacheVersion || old.Files == nil {
+	if gob.NewDecoder(bytes.NewReader(data)).Decode(&old) != nil || old.Version != cacheVersion || old.Files == nil {
 		return c
 	}
 	c.Files = old.Files
@@ -110,10 +111,11 @@ func (c *buildCache) save(path string) error {
 	if path == "" {
 		return nil
 	}
-	data, err := json.Marshal(c)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("save build cache: %w", err)
 	}
+	data := buf.Bytes()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("save build cache: %w", err)
 	}
