@@ -1,0 +1,203 @@
+package secret
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/scan/report"
+)
+
+// Allowed is one known false positive; every field set must match.
+type Allowed struct {
+	Path        string // .phoenixignore-style pattern of the file
+	Rule        string // rule id
+	Fingerprint string // as printed in findings
+	Reason      string
+}
+
+// Options tune Run. The zero value uses the default rules.
+type Options struct {
+	Rules       *Ruleset  // nil: DefaultRules()
+	Allow       []Allowed // known false positives
+	Exclude     []string  // extra ignore patterns (phoenix.yaml checks.secrets.exclude)
+	MaxFileSize int64     // larger files are skipped (default 10 MiB)
+	Workers     int       // default GOMAXPROCS
+	Now         time.Time
+}
+
+// skipDirs are never scanned.
+var skipDirs = map[string]bool{".git": true, "node_modules": true, ".hg": true, ".svn": true}
+
+// Run scans every text file under dir (source tree and build output
+// alike), honouring .phoenixignore at dir's root. Unreadable files become
+// report problems; the scan goes on.
+func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) {
+	if opts.Rules == nil {
+		opts.Rules = DefaultRules()
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = 10 << 20
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	r := report.New(report.Secret, dir, opts.Now)
+	r.Stats = map[string]int{}
+	ig := &Ignore{}
+	if data, err := os.ReadFile(filepath.Join(dir, IgnoreFile)); err == nil {
+		ig = ParseIgnore(data)
+	}
+	for _, p := range append(append([]string{}, opts.Rules.Allowlist.Paths...), opts.Exclude...) {
+		ig.Add(p)
+	}
+	files, err := walk(ctx, dir, ig, opts.MaxFileSize, r)
+	if err != nil {
+		return nil, err
+	}
+	scanFiles(ctx, dir, files, opts, r)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r.Sort()
+	return r, nil
+}
+
+func walk(ctx context.Context, dir string, ig *Ignore, maxSize int64, r *report.Report) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			r.Problems = append(r.Problems, report.Problem{File: rel, Msg: err.Error()})
+			return nil
+		}
+		if rel == "." {
+			return nil
+		}
+		if d.IsDir() {
+			if skipDirs[d.Name()] || ig.Match(rel, true) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || ig.Match(rel, false) {
+			r.Stats["ignored"]++
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() > maxSize {
+			r.Stats["tooLarge"]++
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d bytes, larger than the %d byte limit; not scanned", rel, info.Size(), maxSize))
+			return nil
+		}
+		files = append(files, rel)
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+type fileResult struct {
+	rel     string
+	matches []Match
+	err     error
+	binary  bool
+	size    int
+}
+
+func scanFiles(ctx context.Context, dir string, files []string, opts Options, r *report.Report) {
+	results := make([]fileResult, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &scanner{rs: opts.Rules}
+			for i := range next {
+				results[i] = scanFile(s, dir, files[i])
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, fr := range results {
+		collect(r, fr, opts.Allow)
+	}
+}
+
+func scanFile(s *scanner, dir, rel string) fileResult {
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return fileResult{rel: rel, err: err}
+	}
+	if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
+		return fileResult{rel: rel, binary: true}
+	}
+	return fileResult{rel: rel, matches: s.scan(data), size: len(data)}
+}
+
+func collect(r *report.Report, fr fileResult, allow []Allowed) {
+	switch {
+	case fr.rel == "":
+		return // never handed out (cancelled)
+	case fr.err != nil:
+		r.Problems = append(r.Problems, report.Problem{File: fr.rel, Msg: "not scanned: " + fr.err.Error()})
+		return
+	case fr.binary:
+		r.Stats["binary"]++
+		return
+	}
+	r.Scanned++
+	r.Stats["bytes"] += fr.size
+	for _, m := range fr.matches {
+		if allowed(allow, fr.rel, m) {
+			r.Stats["allowlisted"]++
+			continue
+		}
+		r.Findings = append(r.Findings, report.Finding{Kind: report.Secret, RuleID: m.Rule.ID, Severity: m.Rule.Severity,
+			Title: m.Rule.Description, File: fr.rel, Line: m.Line, Column: m.Column, Redacted: m.Redacted, Fingerprint: m.Fingerprint})
+	}
+}
+
+func allowed(list []Allowed, rel string, m Match) bool {
+	for _, a := range list {
+		if a.Path == "" && a.Rule == "" && a.Fingerprint == "" {
+			continue
+		}
+		if a.Rule != "" && a.Rule != m.Rule.ID || a.Fingerprint != "" && a.Fingerprint != m.Fingerprint {
+			continue
+		}
+		if a.Path != "" {
+			ig := &Ignore{}
+			ig.Add(a.Path)
+			if !ig.Match(rel, false) {
+				if ok, _ := path.Match(a.Path, rel); !ok {
+					continue
+				}
+			}
+		}
+		return true
+	}
+	return false
+}

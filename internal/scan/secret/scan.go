@@ -1,0 +1,224 @@
+package secret
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"strings"
+)
+
+// Match is one secret found in a buffer. Secret is kept only inside this
+// package: callers get Redacted and Fingerprint.
+type Match struct {
+	Rule        *Rule
+	Line        int
+	Column      int
+	Redacted    string
+	Fingerprint string
+	start, end  int // byte span of the secret
+}
+
+// inlineAllow on the same line silences a finding.
+const inlineAllow = "phoenix:allow-secret"
+
+// scanner holds per-worker buffers.
+type scanner struct {
+	rs    *Ruleset
+	lower []byte
+}
+
+// Scan returns the secrets in data. Safe for concurrent use with separate
+// scanners only.
+func (s *scanner) scan(data []byte) []Match {
+	if cap(s.lower) < len(data) {
+		s.lower = make([]byte, len(data))
+	}
+	lower := s.lower[:len(data)]
+	toLower(lower, data)
+	var out []Match
+	for i := range s.rs.Rules {
+		out = s.rule(&s.rs.Rules[i], data, lower, out)
+	}
+	return dropNested(out)
+}
+
+// dropNested removes a match lying inside another one (an account key
+// inside a connection string): one secret, one finding.
+func dropNested(ms []Match) []Match {
+	if len(ms) < 2 {
+		return ms
+	}
+	out := ms[:0:0]
+	for i, m := range ms {
+		inside := false
+		for j, o := range ms {
+			if i != j && o.start <= m.start && m.end <= o.end && (o.end-o.start > m.end-m.start || j < i) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (s *scanner) rule(r *Rule, data, lower []byte, out []Match) []Match {
+	searched := map[int]bool{} // window starts already searched
+	seen := map[int]bool{}     // absolute offsets of secrets already reported
+	for _, kw := range r.Keywords {
+		for off := 0; off < len(lower); {
+			i := bytes.Index(lower[off:], []byte(kw))
+			if i < 0 {
+				break
+			}
+			pos := off + i
+			start, end := window(data, pos, r.Multiline)
+			off = max(pos+len(kw), end)
+			if r.Multiline {
+				off = pos + len(kw)
+			}
+			if searched[start] {
+				continue
+			}
+			searched[start] = true
+			out = s.matchWindow(r, data, start, end, seen, out)
+		}
+	}
+	return out
+}
+
+// window is the line around pos, or for multi-line rules the next 16 KiB.
+func window(data []byte, pos int, multi bool) (int, int) {
+	start := bytes.LastIndexByte(data[:pos], '\n') + 1
+	if multi {
+		return start, min(len(data), pos+16<<10)
+	}
+	end := bytes.IndexByte(data[pos:], '\n')
+	if end < 0 {
+		return start, len(data)
+	}
+	return start, pos + end
+}
+
+func (s *scanner) matchWindow(r *Rule, data []byte, start, end int, seen map[int]bool, out []Match) []Match {
+	for _, m := range r.re.FindAllSubmatchIndex(data[start:end], -1) {
+		a, b := m[2*r.SecretGroup], m[2*r.SecretGroup+1]
+		if a < 0 {
+			continue
+		}
+		if seen[start+a] {
+			continue
+		}
+		seen[start+a] = true
+		secret := data[start+a : start+b]
+		if !s.keep(r, secret, lineAt(data, start+a)) {
+			continue
+		}
+		line := 1 + bytes.Count(data[:start+a], []byte{'\n'})
+		col := start + a - bytes.LastIndexByte(data[:start+a], '\n')
+		out = append(out, Match{Rule: r, Line: line, Column: col, Redacted: Redact(string(secret)), Fingerprint: Fingerprint(r.ID, secret),
+			start: start + a, end: start + b})
+	}
+	return out
+}
+
+func (s *scanner) keep(r *Rule, secret, line []byte) bool {
+	if bytes.Contains(line, []byte(inlineAllow)) {
+		return false
+	}
+	if r.Entropy > 0 && Entropy(secret) < r.Entropy {
+		return false
+	}
+	if r.RequireDigit && (!bytes.ContainsAny(secret, "0123456789") || !containsLetter(secret)) {
+		return false
+	}
+	low := strings.ToLower(string(secret))
+	for _, w := range s.rs.Allowlist.StopWords {
+		if strings.Contains(low, w) {
+			return false
+		}
+	}
+	for _, re := range s.rs.Allowlist.res {
+		if re.Match(secret) {
+			return false
+		}
+	}
+	return true
+}
+
+func lineAt(data []byte, pos int) []byte {
+	start, end := window(data, pos, false)
+	return data[start:end]
+}
+
+func containsLetter(b []byte) bool {
+	for _, c := range b {
+		if c|0x20 >= 'a' && c|0x20 <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+func toLower(dst, src []byte) {
+	for i, c := range src {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+}
+
+// Entropy is the Shannon entropy of b in bits per byte.
+func Entropy(b []byte) float64 {
+	if len(b) == 0 {
+		return 0
+	}
+	var counts [256]int
+	for _, c := range b {
+		counts[c]++
+	}
+	h := 0.0
+	n := float64(len(b))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// Redact keeps a short prefix (at most 4 characters and a fifth of the
+// secret) and masks the rest: "AKIA…(20 chars)".
+func Redact(secret string) string {
+	keep := min(4, len(secret)/5)
+	return secret[:keep] + "…(" + itoa(len(secret)) + " chars)"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	return string(b[i:])
+}
+
+// Fingerprint identifies a secret without revealing it: the first 16 hex
+// digits of SHA-256 over the rule id and the secret. Allowlist entries use
+// it, so the same accepted value is recognised in any file.
+func Fingerprint(ruleID string, secret []byte) string {
+	h := sha256.New()
+	h.Write([]byte(ruleID))
+	h.Write([]byte{0})
+	h.Write(secret)
+	return ruleID + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+}

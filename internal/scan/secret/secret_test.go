@@ -1,0 +1,211 @@
+package secret
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/scan/report"
+)
+
+// Test secrets are generated, so no credential-shaped literal sits in the
+// repository.
+var rng = rand.New(rand.NewPCG(1, 2))
+
+func randFrom(alpha string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alpha[rng.IntN(len(alpha))]
+	}
+	return string(b)
+}
+
+const (
+	upper32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	alnum   = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b64     = alnum + "+/"
+	hexd    = "0123456789abcdef"
+)
+
+func uuid() string {
+	return randFrom(hexd, 8) + "-" + randFrom(hexd, 4) + "-" + randFrom(hexd, 4) + "-" + randFrom(hexd, 4) + "-" + randFrom(hexd, 12)
+}
+
+type sample struct {
+	rule, secret, text string
+}
+
+func samples() []sample {
+	akid := "AKIA" + randFrom(upper32, 16)
+	awsSecret := randFrom(b64, 40)
+	gh := "ghp_" + randFrom(alnum, 36)
+	key := make([]byte, 300)
+	for i := range key {
+		key[i] = byte(rng.IntN(256))
+	}
+	pem := "-----BEGIN RSA PRIVATE KEY-----\n" + base64.StdEncoding.EncodeToString(key) + "\n-----END RSA PRIVATE KEY-----"
+	acctKey := randFrom(b64, 86) + "=="
+	conn := "DefaultEndpointsProtocol=https;AccountName=phoenixdata;AccountKey=" + acctKey
+	storageKey := randFrom(b64, 86) + "=="
+	sb := "Endpoint=sb://phoenix.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=" + randFrom(b64, 43) + "="
+	teams := "https://contoso.webhook.office.com/webhookb2/" + uuid() + "@" + uuid() + "/IncomingWebhook/" + randFrom(hexd, 32) + "/" + uuid()
+	slackHook := "https://hooks.slack.com/services/T" + randFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8) + "/B" + randFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8) + "/" + randFrom(alnum, 24)
+	slackTok := "xoxb-" + randFrom("0123456789", 12) + "-" + randFrom("0123456789", 12) + "-" + randFrom(alnum, 24)
+	generic := randFrom(alnum, 32)
+	return []sample{
+		{"aws-access-key-id", akid, "const id = '" + akid + "';"},
+		{"aws-secret-access-key", awsSecret, "aws_secret_access_key = " + awsSecret},
+		{"github-token", gh, "GITHUB_TOKEN=" + gh},
+		{"private-key", pem, pem + "\n"},
+		{"azure-storage-connection-string", conn, `"ConnectionString": "` + conn + `;EndpointSuffix=core.windows.net"`},
+		{"azure-storage-account-key", storageKey, "AZURE_STORAGE_KEY=" + storageKey},
+		{"azure-sas-connection-string", sb, "SERVICEBUS=" + sb},
+		{"teams-webhook", teams, "notify: " + teams},
+		{"slack-webhook", slackHook, "url = \"" + slackHook + "\""},
+		{"slack-token", slackTok, "SLACK_BOT=" + slackTok},
+		{"generic-api-key", generic, "export const apiToken = \"" + generic + "\";"},
+	}
+}
+
+func scanText(t *testing.T, text string) []Match {
+	t.Helper()
+	s := &scanner{rs: DefaultRules()}
+	return s.scan([]byte(text))
+}
+
+func TestRules(t *testing.T) {
+	for _, sm := range samples() {
+		t.Run(sm.rule, func(t *testing.T) {
+			text := "line one\n  " + sm.text + "\nline three"
+			ms := scanText(t, text)
+			found := false
+			for _, m := range ms {
+				if m.Rule.ID == sm.rule {
+					found = true
+					if m.Line != 2 {
+						t.Errorf("line %d", m.Line)
+					}
+					if strings.Contains(m.Redacted, sm.secret) || len(m.Redacted) > 20 {
+						t.Errorf("redacted %q reveals too much", m.Redacted)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s not found in %q: %+v", sm.rule, text, ms)
+			}
+		})
+	}
+}
+
+func TestNotSecrets(t *testing.T) {
+	for name, text := range map[string]string{
+		"stopword":       `api_key = "example-0123456789abcdefghij"`,
+		"low entropy":    `token = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`,
+		"no digits":      `secret = "ThisIsJustAVeryLongCamelCaseIdentifier"`,
+		"env reference":  `password: process.env.DB_PASSWORD_FOR_PRODUCTION_1`,
+		"integrity hash": `"integrity": "sha512-PYAthTa2m2VKxuvSD3DPC/Gy+U+sOA1LAuT8mkmRuvw+NACSaeXEQ+NHcVF7rONl6qcaxV3Uuemwawk+7+SJLw=="`,
+		"inline allow":   "const tok = \"" + randFrom(alnum, 32) + "\" // phoenix:allow-secret",
+		"akia in a word": "PAKIA" + randFrom(upper32, 16) + "X",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if ms := scanText(t, text); len(ms) > 0 {
+				t.Errorf("false positive: %s %s", ms[0].Rule.ID, ms[0].Redacted)
+			}
+		})
+	}
+}
+
+// TestRunNeverPrintsSecrets scans a tree holding every sample and checks
+// that no output format contains any secret, nor any 10-character piece of
+// one.
+func TestRunNeverPrintsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	ss := samples()
+	var all strings.Builder
+	for _, s := range ss {
+		all.WriteString(s.text + "\n")
+	}
+	write := func(rel, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("src/config.js", all.String())
+	write("dist/app.min.js", ss[2].text)                                  // build output is scanned too
+	write("test/fixtures/fake.env", ss[0].text)                           // ignored by .phoenixignore
+	write("node_modules/x/index.js", ss[0].text)                          // never scanned
+	write("img.bin", "\x00\x01"+ss[0].text)                               // binary
+	write("docs/allowed.md", ss[9].text)                                  // allowlisted by fingerprint below
+	write(IgnoreFile, "# test fixtures hold fake keys\ntest/fixtures/\n") // .phoenixignore
+	s := &scanner{rs: DefaultRules()}
+	fp := s.scan([]byte(ss[9].text))[0].Fingerprint
+	r, err := Run(context.Background(), dir, Options{Allow: []Allowed{{Path: "docs/*.md", Fingerprint: fp, Reason: "revoked demo token"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, f := range r.Findings {
+		got[f.File]++
+	}
+	if got["src/config.js"] != len(ss) || got["dist/app.min.js"] != 1 || len(got) != 2 {
+		t.Errorf("findings per file %v, want %d in src/config.js and 1 in dist", got, len(ss))
+	}
+	if r.Stats["allowlisted"] != 1 || r.Stats["binary"] != 1 {
+		t.Errorf("stats %v", r.Stats)
+	}
+	report.Gate(report.Policy{}, r, r.GeneratedAt)
+	var out bytes.Buffer
+	for _, w := range []func(*bytes.Buffer, *report.Report) error{
+		func(b *bytes.Buffer, r *report.Report) error { return report.WriteTable(b, r) },
+		func(b *bytes.Buffer, r *report.Report) error { return report.WriteJSON(b, r) },
+		func(b *bytes.Buffer, r *report.Report) error { return report.WriteSARIF(b, r) },
+	} {
+		if err := w(&out, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := out.String()
+	for _, s := range ss {
+		for i := 0; i+10 <= len(s.secret); i++ {
+			if piece := s.secret[i : i+10]; strings.Contains(text, piece) && !strings.Contains(piece, "-----") && !strings.Contains(piece, "https://") && !strings.Contains(piece, "Protocol") && !strings.Contains(piece, "Endpoint") && !strings.Contains(piece, "servicebus") && !strings.Contains(piece, "webhook") && !strings.Contains(piece, "slack.com") && !strings.Contains(piece, "AccountN") && !strings.Contains(piece, "Shared") {
+				t.Fatalf("%s: output contains %q from the secret", s.rule, piece)
+			}
+		}
+	}
+}
+
+func TestIgnore(t *testing.T) {
+	ig := ParseIgnore([]byte("dist/\n*.map\n/build\n!keep.map\n**/fixtures/**\n"))
+	for p, want := range map[string]bool{
+		"dist/a.js": true, "src/dist/a.js": true, "a.js.map": true, "x/y/z.map": true, "keep.map": false,
+		"build/x": true, "src/build/x": false, "a/fixtures/b/c.txt": true, "src/app.js": false,
+	} {
+		if got := ig.Match(p, false); got != want {
+			t.Errorf("%s: %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestParseRulesErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"bad regex":    {"rules:\n  - id: x\n    regex: '('\n    keywords: [a]\n", "rules[0] (x): regex"},
+		"no keywords":  {"rules:\n  - id: x\n    regex: 'a'\n", "keywords are required"},
+		"unknown key":  {"rules:\n  - id: x\n    regx: 'a'\n", "regx"},
+		"bad group":    {"rules:\n  - id: x\n    regex: 'a'\n    secretGroup: 2\n    keywords: [a]\n", "secretGroup 2"},
+		"duplicate id": {"rules:\n  - {id: x, regex: a, keywords: [a]}\n  - {id: x, regex: b, keywords: [b]}\n", "duplicate"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseRules("my-rules.yaml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "my-rules.yaml") {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
