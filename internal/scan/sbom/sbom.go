@@ -1,0 +1,236 @@
+// Package sbom builds a CycloneDX (1.6, JSON) software bill of materials
+// from a project's lockfiles: every resolved package with its purl, scope
+// (dev packages are "excluded"), integrity hash, licence and the
+// dependency edges known from the lockfile.
+package sbom
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/package-url/packageurl-go"
+
+	"github.com/phoenixvc/phoenix/internal/scan/license"
+	"github.com/phoenixvc/phoenix/internal/scan/lockfile"
+	"github.com/phoenixvc/phoenix/internal/scan/report"
+)
+
+// Spec is the CycloneDX version written.
+const Spec = cdx.SpecVersion1_6
+
+// Options describe the artifact the SBOM is attached to.
+type Options struct {
+	Name       string    // the application (defaults to package.json name or the folder name)
+	Version    string    // the artifact / release version
+	Serial     string    // "urn:uuid:..."; empty leaves serialNumber out
+	Now        time.Time // metadata timestamp; defaults to time.Now()
+	GoModCache string    // for Go licences; see license.Options
+}
+
+// Generate reads the lockfiles in dir. Lockfile problems are returned
+// beside the BOM (which holds what could be read).
+func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report.Problem, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	locks, err := lockfile.Load(ctx, dir)
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	var problems []report.Problem
+	if err != nil {
+		problems = append(problems, report.Problem{File: filepath.Base(dir), Msg: err.Error()})
+	}
+	if opts.Name == "" {
+		opts.Name = filepath.Base(dir)
+		if m, _ := lockfile.ReadManifest(filepath.Join(dir, "package.json")); m != nil && m.Name != "" {
+			opts.Name = m.Name
+		}
+	}
+	bom := cdx.NewBOM()
+	bom.SerialNumber = opts.Serial
+	root := "app:" + opts.Name
+	bom.Metadata = &cdx.Metadata{
+		Timestamp: opts.Now.UTC().Format(time.RFC3339),
+		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "phoenix"}}},
+		Component: &cdx.Component{BOMRef: root, Type: cdx.ComponentTypeApplication, Name: opts.Name, Version: opts.Version},
+	}
+	b := &builder{refs: map[string]string{}, deps: map[string]map[string]bool{root: {}}, root: root, dir: dir, cache: opts.GoModCache}
+	for _, l := range locks {
+		rel, _ := filepath.Rel(dir, l.Path)
+		for _, p := range l.Problems {
+			problems = append(problems, report.Problem{File: rel, Entry: p.Entry, Line: p.Line, Msg: p.Msg})
+		}
+		for _, p := range l.Packages {
+			b.add(p)
+		}
+	}
+	bom.Components = &b.comps
+	bom.Dependencies = b.dependencies()
+	return bom, problems, nil
+}
+
+type builder struct {
+	comps []cdx.Component
+	refs  map[string]string          // name@version -> bom-ref
+	deps  map[string]map[string]bool // bom-ref -> depends on
+	root  string
+	dir   string
+	cache string
+}
+
+func (b *builder) add(p lockfile.Package) {
+	ref := purl(p)
+	if _, dup := b.refs[p.ID()]; !dup {
+		b.refs[p.ID()] = ref
+		b.deps[ref] = map[string]bool{}
+		c := cdx.Component{BOMRef: ref, Type: cdx.ComponentTypeLibrary, Name: p.Name, Version: p.Version, PackageURL: ref, Scope: cdx.ScopeRequired}
+		if p.Dev {
+			c.Scope = cdx.ScopeExcluded
+		} else if p.Optional {
+			c.Scope = cdx.ScopeOptional
+		}
+		if h := hash(p.Integrity); h != nil {
+			c.Hashes = &[]cdx.Hash{*h}
+		}
+		if info := license.Find(b.dir, b.cache, p); info.Expr != "" {
+			c.Licenses = licenseChoice(info.Expr)
+		}
+		b.comps = append(b.comps, c)
+	}
+	parent := b.root
+	if n := len(p.Path); n > 1 {
+		if r, ok := b.refs[p.Path[n-2]]; ok {
+			parent = r
+		} else {
+			parent = "" // resolved when its parent is added: see dependencies
+			b.deps["?"+p.Path[n-2]] = merge(b.deps["?"+p.Path[n-2]], ref)
+		}
+	}
+	if parent != "" {
+		b.deps[parent][ref] = true
+	}
+}
+
+func merge(m map[string]bool, k string) map[string]bool {
+	if m == nil {
+		m = map[string]bool{}
+	}
+	m[k] = true
+	return m
+}
+
+func (b *builder) dependencies() *[]cdx.Dependency {
+	for k, set := range b.deps {
+		if id, ok := strings.CutPrefix(k, "?"); ok {
+			if r, ok := b.refs[id]; ok {
+				for d := range set {
+					b.deps[r][d] = true
+				}
+			}
+			delete(b.deps, k)
+		}
+	}
+	out := make([]cdx.Dependency, 0, len(b.deps))
+	for _, ref := range append([]string{b.root}, refsOf(b.comps)...) {
+		var on []string
+		for d := range b.deps[ref] {
+			on = append(on, d)
+		}
+		slices.Sort(on)
+		dep := cdx.Dependency{Ref: ref}
+		if len(on) > 0 {
+			dep.Dependencies = &on
+		}
+		out = append(out, dep)
+	}
+	return &out
+}
+
+func refsOf(cs []cdx.Component) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.BOMRef
+	}
+	return out
+}
+
+// purl is pkg:npm/%40scope/name@1.0.0 or pkg:golang/example.com/m@v1.0.0.
+func purl(p lockfile.Package) string {
+	if p.Ecosystem == lockfile.Go {
+		ns, name := "", p.Name
+		if i := strings.LastIndex(p.Name, "/"); i > 0 {
+			ns, name = p.Name[:i], p.Name[i+1:]
+		}
+		return packageurl.NewPackageURL(packageurl.TypeGolang, ns, name, p.Version, nil, "").ToString()
+	}
+	ns, name := "", p.Name
+	if strings.HasPrefix(p.Name, "@") {
+		if i := strings.Index(p.Name, "/"); i > 0 {
+			ns, name = p.Name[:i], p.Name[i+1:]
+		}
+	}
+	return packageurl.NewPackageURL(packageurl.TypeNPM, ns, name, p.Version, nil, "").ToString()
+}
+
+// hash turns an SRI string (sha512-BASE64) into a CycloneDX hash.
+func hash(sri string) *cdx.Hash {
+	alg, b64, ok := strings.Cut(sri, "-")
+	if !ok {
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.Fields(b64 + " ")[0])
+	if err != nil {
+		return nil
+	}
+	algs := map[string]cdx.HashAlgorithm{"sha512": cdx.HashAlgoSHA512, "sha384": cdx.HashAlgoSHA384, "sha256": cdx.HashAlgoSHA256, "sha1": cdx.HashAlgoSHA1}
+	a, ok := algs[alg]
+	if !ok {
+		return nil
+	}
+	return &cdx.Hash{Algorithm: a, Value: hex.EncodeToString(raw)}
+}
+
+// licenseChoice writes a single SPDX id as an id, anything else that
+// parses as an expression, and free text as a name.
+func licenseChoice(expr string) *cdx.Licenses {
+	terms, err := license.Parse(expr)
+	switch {
+	case err == nil && len(terms) == 1 && len(terms[0]) == 1 && license.Known(terms[0][0]) && !strings.Contains(terms[0][0], " WITH "):
+		return &cdx.Licenses{{License: &cdx.License{ID: terms[0][0]}}}
+	case err == nil && validExpr(expr):
+		return &cdx.Licenses{{Expression: expr}}
+	}
+	return &cdx.Licenses{{License: &cdx.License{Name: expr}}}
+}
+
+func validExpr(expr string) bool {
+	terms, err := license.Parse(expr)
+	if err != nil {
+		return false
+	}
+	for _, t := range terms {
+		for _, id := range t {
+			if !license.Known(id) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Write encodes the BOM as CycloneDX 1.6 JSON.
+func Write(w io.Writer, bom *cdx.BOM) error {
+	if err := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON).SetPretty(true).EncodeVersion(bom, Spec); err != nil {
+		return fmt.Errorf("writing SBOM: %w", err)
+	}
+	return nil
+}
