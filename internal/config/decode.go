@@ -84,7 +84,6 @@ func (d *decoder) resolve(n *yaml.Node, path string) *yaml.Node {
 
 var (
 	nodeDecoderType = reflect.TypeFor[nodeDecoder]()
-	defaulterType   = reflect.TypeFor[defaulter]()
 )
 
 // newValue returns a new addressable value of type t with its defaults set.

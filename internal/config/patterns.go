@@ -44,7 +44,6 @@ var (
 	durationRx  = regexp.MustCompile(durationRe)
 	goDurRx     = regexp.MustCompile(`^` + goDurRe + `$`)
 	goSegRx     = regexp.MustCompile(`(` + numRe + `)(ns|us|µs|ms|s|m|h|d|w)`)
-	isoDurRx    = regexp.MustCompile(`^` + isoDurRe + `$`)
 	isoSegRx    = regexp.MustCompile(`(` + numRe + `)([WDHMS])`)
 	thresholdRx = regexp.MustCompile(thresholdRe)
 )
