@@ -1,0 +1,166 @@
+// Package auth is who may do what on a Phoenix server: users and their
+// role grants (built-in admin, contributor, approver and viewer, plus roles
+// from configuration, each grantable everywhere or per project and
+// environment); API tokens that are stored hashed, scoped, expiring,
+// revocable and shown once; short-lived deploy tokens for CI; argon2id
+// password login with rate limits; and cookie sessions with CSRF tokens
+// for the dashboard. Identity providers other than passwords (OIDC) plug
+// in through the Provider interface.
+//
+// Every change is written to the audit log in the same transaction, so a
+// change whose record cannot be written does not happen.
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the domain's schema.
+func Migrations() store.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return store.Migrations{Domain: "auth", FS: sub}
+}
+
+// Options configures a Service.
+type Options struct {
+	DB     *store.DB
+	Audit  *audit.Log // nil: changes are not audited (tests only)
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Roles are defined in configuration, added to the built-in ones.
+	Roles  []Role
+	Argon2 Argon2 // password hash cost; zero means DefaultArgon2
+	// SessionTTL is how long a dashboard session lasts (default 12h).
+	SessionTTL time.Duration
+	// LoginRate bounds login attempts per source address and per user
+	// name (default 10 and 5 a minute).
+	LoginRate LoginRate
+}
+
+// Service is the auth domain.
+type Service struct {
+	opts    Options
+	roles   map[string]Role
+	limiter *loginLimiter
+
+	dummyOnce sync.Once
+	dummy     string // a hash verified for unknown users, so timing says nothing
+}
+
+// New returns a Service; it fails when a configured role is invalid.
+func New(opts Options) (*Service, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Argon2 == (Argon2{}) {
+		opts.Argon2 = DefaultArgon2
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	s := &Service{opts: opts, roles: map[string]Role{}}
+	for _, r := range BuiltInRoles() {
+		s.roles[r.Name] = r
+	}
+	for _, r := range opts.Roles {
+		if err := checkRole(r); err != nil {
+			return nil, fmt.Errorf("auth: role %s: %w", r.Name, err)
+		}
+		s.roles[r.Name] = r
+	}
+	s.limiter = newLoginLimiter(opts.LoginRate)
+	return s, nil
+}
+
+// Roles lists the roles the server knows, built-in first.
+func (s *Service) Roles() []Role {
+	out := BuiltInRoles()
+	for _, r := range s.opts.Roles {
+		out = append(out, r)
+	}
+	return out
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// change runs fn and writes e to the audit log in one transaction.
+func (s *Service) change(ctx context.Context, e audit.Event, fn func(tx *sql.Tx) error) error {
+	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, e)
+	})
+}
+
+func (s *Service) record(ctx context.Context, tx *sql.Tx, e audit.Event) error {
+	if s.opts.Audit == nil {
+		return nil
+	}
+	if _, err := s.opts.Audit.AppendTx(ctx, tx, e); err != nil {
+		return fmt.Errorf("auth: audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// recordAlone writes e in its own transaction (denials, failed logins).
+func (s *Service) recordAlone(ctx context.Context, e audit.Event) error {
+	if s.opts.Audit == nil {
+		return nil
+	}
+	_, err := s.opts.Audit.Append(ctx, e)
+	return err
+}
+
+// Errors. Unauthorized says nothing about why: an attacker learns nothing
+// from it about which tokens or users exist.
+var (
+	errUnauthorized = usererr.New(usererr.Unauthorized, "missing or invalid token").
+			WithHint("pass --token or set PHOENIX_TOKEN; a server writes its admin token to <data>/admin.token")
+	errBadLogin = usererr.New(usererr.Unauthorized, "invalid user name or password")
+)
+
+// ErrUnauthorized is the one answer to a bad credential.
+func ErrUnauthorized() error { return errUnauthorized }
+
+func forbidden(p Permission, res Resource) error {
+	return usererr.New(usererr.Forbidden, "permission denied: %s on %s", p, res).
+		WithHint("ask an admin: phoenix user grant USER ROLE [--env ENV]")
+}
+
+// Require returns nil when pr may do p on res, else a Forbidden error.
+func Require(pr *Principal, p Permission, res Resource) error {
+	if pr.Can(p, res) {
+		return nil
+	}
+	return forbidden(p, res)
+}

@@ -1,0 +1,100 @@
+package auth
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Grant gives a user a role, everywhere or only in one project and/or
+// environment ("contributor in staging, viewer in production").
+type Grant struct {
+	Role        string `json:"role"`
+	Project     string `json:"project,omitempty"`
+	Environment string `json:"environment,omitempty"`
+}
+
+func (g Grant) String() string {
+	s := g.Role
+	if g.Project != "" {
+		s += " in project " + g.Project
+	}
+	if g.Environment != "" {
+		s += " in environment " + g.Environment
+	}
+	return s
+}
+
+// Resource is what an action touches. An empty Environment means "some
+// environment of the project" (listing, uploading before the target is
+// named); an empty Project means "some project".
+type Resource struct {
+	Project     string
+	Environment string
+}
+
+func (r Resource) String() string {
+	switch {
+	case r.Project == "" && r.Environment == "":
+		return "the server"
+	case r.Environment == "":
+		return "project " + r.Project
+	}
+	return fmt.Sprintf("%s/%s", r.Project, r.Environment)
+}
+
+// Principal is an authenticated caller: a user, the roles granted to them,
+// and the limits of the credential they used.
+type Principal struct {
+	User   string  `json:"user"`
+	Grants []Grant `json:"grants"`
+	// Via names the credential ("token 1a2b3c4d5e6f7a8b", "session"),
+	// never its secret.
+	Via     string `json:"via"`
+	TokenID string `json:"token_id,omitempty"`
+	// Scopes limit a token to some of the user's permissions; nil means
+	// all of them. Project and Environment limit it to one target.
+	Scopes      []Permission `json:"scopes,omitempty"`
+	Project     string       `json:"project,omitempty"`
+	Environment string       `json:"environment,omitempty"`
+
+	userID int64
+	roles  map[string]Role
+}
+
+// Can reports whether the principal may do p on res.
+func (pr *Principal) Can(p Permission, res Resource) bool {
+	if pr == nil {
+		return false
+	}
+	if pr.Scopes != nil && !slices.Contains(pr.Scopes, All) && !slices.Contains(pr.Scopes, p) {
+		return false
+	}
+	if pr.Project != "" || pr.Environment != "" {
+		if !p.Scoped() || (res.Project != "" && res.Project != pr.Project) || (res.Environment != "" && res.Environment != pr.Environment) {
+			return false
+		}
+	}
+	for _, g := range pr.Grants {
+		if pr.roles[g.Role].Has(p) && g.covers(p, res) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g Grant) covers(p Permission, res Resource) bool {
+	if p == Tokens {
+		return true // one's own tokens: any grant of a role that has it
+	}
+	if !p.Scoped() {
+		return g.Project == "" && g.Environment == ""
+	}
+	return (g.Project == "" || res.Project == "" || g.Project == res.Project) &&
+		(g.Environment == "" || res.Environment == "" || g.Environment == res.Environment)
+}
+
+// HoldsAnywhere reports whether the principal has p on at least one
+// resource; a token may only be scoped to such permissions.
+func (pr *Principal) HoldsAnywhere(p Permission) bool {
+	return pr.Can(p, Resource{})
+}

@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// Session is a signed-in dashboard user. Secret goes in an HttpOnly
+// cookie; CSRF must come back in a header on every state change.
+type Session struct {
+	Secret    string    `json:"-"`
+	CSRF      string    `json:"csrf_token"`
+	User      string    `json:"user"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// ErrRateLimited is returned by Login when too many attempts came from the
+// source or for the user.
+var ErrRateLimited = errors.New("too many login attempts; wait a minute")
+
+// Login verifies credentials with provider (the password provider when
+// nil), rate-limited per source address and user name, and opens a
+// session. Every attempt is audited; when the record cannot be written the
+// login fails.
+func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, source string) (*Session, error) {
+	if provider == nil {
+		provider = s.PasswordProvider()
+	}
+	e := audit.Event{Action: "auth.login", Actor: c.Username, Target: provider.Name()}
+	if !s.limiter.allow(s.opts.Now(), source, c.Username) {
+		e.Outcome = audit.RateLimited
+		if err := s.recordAlone(ctx, e); err != nil {
+			return nil, err
+		}
+		return nil, ErrRateLimited
+	}
+	id, err := provider.Verify(ctx, c)
+	var uid int64
+	if err == nil {
+		uid, err = s.userFor(ctx, id)
+	}
+	var pr *Principal
+	if err == nil {
+		pr, err = s.principal(ctx, uid)
+	}
+	if err != nil {
+		e.Outcome = audit.Failed
+		if aerr := s.recordAlone(ctx, e); aerr != nil {
+			return nil, aerr
+		}
+		return nil, errBadLogin
+	}
+	e.Actor = pr.User
+	return s.openSession(ctx, pr, e)
+}
+
+func (s *Service) openSession(ctx context.Context, pr *Principal, e audit.Event) (*Session, error) {
+	_, secret, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ses := &Session{Secret: secret, CSRF: CSRFToken(secret), User: pr.User, ExpiresAt: now.Add(s.opts.SessionTTL)}
+	err = s.change(ctx, e, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_sessions WHERE expires_at < $1`, fmtTime(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+			tokenHash(secret), pr.userID, fmtTime(now), fmtTime(ses.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: open session: %w", err)
+	}
+	return ses, nil
+}
+
+// CSRFToken derives the CSRF token of a session from its secret, so it
+// needs no storage and cannot be guessed without the cookie.
+func CSRFToken(sessionSecret string) string {
+	m := hmac.New(sha256.New, []byte(sessionSecret))
+	m.Write([]byte("phoenix csrf v1"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF compares a presented CSRF token with the session's in
+// constant time.
+func CheckCSRF(sessionSecret, presented string) bool {
+	return subtle.ConstantTimeCompare([]byte(CSRFToken(sessionSecret)), []byte(presented)) == 1
+}
+
+// SessionPrincipal returns the principal of a session cookie's secret.
+// The session row is found by the secret's hash.
+func (s *Service) SessionPrincipal(ctx context.Context, secret string) (*Principal, error) {
+	if TokenID(secret) == "" {
+		return nil, errUnauthorized
+	}
+	var uid int64
+	var exp string
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT user_id, expires_at FROM auth_sessions WHERE id = $1`, tokenHash(secret)).Scan(&uid, &exp)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.now().Before(parseTime(exp))) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: load session: %w", err)
+	}
+	pr, err := s.principal(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	pr.Via = "session"
+	return pr, nil
+}
+
+// Logout ends the session of secret.
+func (s *Service) Logout(ctx context.Context, pr *Principal, secret string) error {
+	if secret == "" {
+		return usererr.New(usererr.Invalid, "not signed in with a session")
+	}
+	return s.change(ctx, audit.Event{Action: "auth.logout", Actor: pr.User}, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM auth_sessions WHERE id = $1`, tokenHash(secret))
+		return err
+	})
+}

@@ -1,0 +1,239 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// User is an account.
+type User struct {
+	Name        string    `json:"name"`
+	Grants      []Grant   `json:"grants"`
+	HasPassword bool      `json:"has_password"`
+	Disabled    bool      `json:"disabled"`
+	CreatedAt   time.Time `json:"created_at"`
+	id          int64
+}
+
+// CheckUserName reports whether name is usable as a user name.
+func CheckUserName(name string) error {
+	if !nameRE.MatchString(name) {
+		return usererr.New(usererr.Invalid, "user name %q: use 1-63 lowercase letters, digits, '.', '_' or '-', starting with a letter", name)
+	}
+	return nil
+}
+
+func (s *Service) checkGrants(gs []Grant) error {
+	for _, g := range gs {
+		if _, ok := s.roles[g.Role]; !ok {
+			return usererr.New(usererr.Invalid, "unknown role %q", g.Role).WithHint("list roles with 'phoenix user roles' or define it in the roles file")
+		}
+		for _, n := range []string{g.Project, g.Environment} {
+			if n != "" && !slugRE.MatchString(n) {
+				return usererr.New(usererr.Invalid, "grant %s: %q is not a project or environment name", g, n)
+			}
+		}
+	}
+	return nil
+}
+
+// CreateUser adds a user with grants and, when password is not empty, a
+// password for dashboard login.
+func (s *Service) CreateUser(ctx context.Context, name, password string, grants []Grant) (*User, error) {
+	if err := CheckUserName(name); err != nil {
+		return nil, err
+	}
+	if err := s.checkGrants(grants); err != nil {
+		return nil, err
+	}
+	hash, err := s.hashIfSet(password)
+	if err != nil {
+		return nil, err
+	}
+	e := audit.Event{Action: "user.add", Target: name, Detail: grantsDetail(grants)}
+	err = s.change(ctx, e, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO auth_users (name, password, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, name, hash, fmtTime(s.now()))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return usererr.New(usererr.Conflict, "user %q already exists", name)
+		}
+		id, _ := res.LastInsertId()
+		return setGrants(ctx, tx, id, grants)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.User(ctx, name)
+}
+
+func (s *Service) hashIfSet(password string) (string, error) {
+	if password == "" {
+		return "", nil
+	}
+	h, err := HashPassword(password, s.opts.Argon2)
+	if err != nil {
+		return "", usererr.Wrap(usererr.Invalid, err, err.Error())
+	}
+	return h, nil
+}
+
+func grantsDetail(gs []Grant) string {
+	s := make([]string, len(gs))
+	for i, g := range gs {
+		s[i] = g.String()
+	}
+	return "grants: " + strings.Join(s, "; ")
+}
+
+func setGrants(ctx context.Context, tx *sql.Tx, userID int64, gs []Grant) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM auth_grants WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	for _, g := range gs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_grants (user_id, role, project, environment) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, userID, g.Role, g.Project, g.Environment)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetGrants replaces a user's grants.
+func (s *Service) SetGrants(ctx context.Context, name string, grants []Grant) (*User, error) {
+	if err := s.checkGrants(grants); err != nil {
+		return nil, err
+	}
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	err = s.change(ctx, audit.Event{Action: "user.grant", Target: name, Detail: grantsDetail(grants)}, func(tx *sql.Tx) error {
+		return setGrants(ctx, tx, u.id, grants)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.User(ctx, name)
+}
+
+// SetPassword sets (or, with "", removes) a user's password and ends
+// their sessions.
+func (s *Service) SetPassword(ctx context.Context, name, password string) error {
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	hash, err := s.hashIfSet(password)
+	if err != nil {
+		return err
+	}
+	return s.change(ctx, audit.Event{Action: "user.passwd", Target: name}, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET password = $1 WHERE id = $2`, hash, u.id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM auth_sessions WHERE user_id = $1`, u.id)
+		return err
+	})
+}
+
+// CheckPassword reports whether password is the user's current one.
+func (s *Service) CheckPassword(ctx context.Context, name, password string) bool {
+	var hash string
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT password FROM auth_users WHERE name = $1 AND disabled = 0`, name).Scan(&hash)
+	if err != nil || hash == "" {
+		VerifyPassword(password, s.dummyHash())
+		return false
+	}
+	return VerifyPassword(password, hash)
+}
+
+// User returns one user.
+func (s *Service) User(ctx context.Context, name string) (*User, error) {
+	us, err := s.users(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(us) == 0 {
+		return nil, usererr.New(usererr.NotFound, "no user %q", name).WithHint("list users with 'phoenix user list'")
+	}
+	return &us[0], nil
+}
+
+// Users lists every user, by name.
+func (s *Service) Users(ctx context.Context) ([]User, error) { return s.users(ctx, "") }
+
+func (s *Service) users(ctx context.Context, name string) ([]User, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT id, name, password != '', disabled, created_at FROM auth_users
+		WHERE $1 = '' OR name = $1 ORDER BY name`, name)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list users: %w", err)
+	}
+	var out []User
+	for rows.Next() {
+		var u User
+		var created string
+		if err := rows.Scan(&u.id, &u.Name, &u.HasPassword, &u.Disabled, &created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		u.CreatedAt = parseTime(created)
+		out = append(out, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Grants, err = s.grants(ctx, out[i].id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) grants(ctx context.Context, userID int64) ([]Grant, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT role, project, environment FROM auth_grants WHERE user_id = $1
+		ORDER BY role, project, environment`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: grants: %w", err)
+	}
+	defer rows.Close()
+	out := []Grant{}
+	for rows.Next() {
+		var g Grant
+		if err := rows.Scan(&g.Role, &g.Project, &g.Environment); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// principal builds the principal of an enabled user.
+func (s *Service) principal(ctx context.Context, userID int64) (*Principal, error) {
+	var name string
+	var disabled bool
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT name, disabled FROM auth_users WHERE id = $1`, userID).Scan(&name, &disabled)
+	if errors.Is(err, sql.ErrNoRows) || disabled {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: load user: %w", err)
+	}
+	gs, err := s.grants(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{User: name, Grants: gs, userID: userID, roles: s.roles}, nil
+}
