@@ -1,0 +1,250 @@
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// RotationPolicy says when and how a secret gets a new value.
+type RotationPolicy struct {
+	EveryDays        int           `json:"every_days,omitempty" yaml:"every_days"`                 // rotate N days after the last rotation
+	BeforeExpiryDays int           `json:"before_expiry_days,omitempty" yaml:"before_expiry_days"` // rotate N days before the newest version expires
+	ExpireAfterDays  int           `json:"expire_after_days,omitempty" yaml:"expire_after_days"`   // give each new version an expiry
+	Generator        GeneratorSpec `json:"generator" yaml:"generator"`
+}
+
+// GeneratorSpec picks and configures the generator of new values.
+type GeneratorSpec struct {
+	Type     string   `json:"type" yaml:"type"`                   // "random", "command", or a name in Options.Generators (e.g. "workflow")
+	Length   int      `json:"length,omitempty" yaml:"length"`     // random: characters (default 32)
+	Alphabet string   `json:"alphabet,omitempty" yaml:"alphabet"` // random: characters or a preset (alnum, hex, base64url, symbols)
+	Command  []string `json:"command,omitempty" yaml:"command"`   // command: argv, no shell; its stdout is the new value
+	Workflow string   `json:"workflow,omitempty" yaml:"workflow"` // for a registered workflow generator
+}
+
+// GenerateRequest is what a Generator is asked for.
+type GenerateRequest struct {
+	Name    string // the secret
+	Version int    // its newest version now (the new one is Version+1)
+	Spec    GeneratorSpec
+}
+
+// Generator makes a new value for a rotation.
+type Generator interface {
+	Generate(ctx context.Context, req GenerateRequest) (Secret, error)
+}
+
+// RotationEvent tells a Notifier about a rotation. It has no value.
+type RotationEvent struct {
+	Name       string    `json:"name"`
+	OldVersion int       `json:"old_version"`
+	NewVersion int       `json:"new_version"`
+	Actor      string    `json:"actor"`
+	Reason     string    `json:"reason"` // "manual" or "scheduled"
+	At         time.Time `json:"at"`
+}
+
+// Notifier is told after every rotation commits (e.g. to post to Teams).
+// Its error is logged; the rotation stands.
+type Notifier interface {
+	SecretRotated(ctx context.Context, e RotationEvent) error
+}
+
+// Validate checks the policy.
+func (p RotationPolicy) Validate() error {
+	if p.EveryDays < 0 || p.BeforeExpiryDays < 0 || p.ExpireAfterDays < 0 {
+		return errors.New("rotation days must not be negative")
+	}
+	if p.EveryDays == 0 && p.BeforeExpiryDays == 0 {
+		return errors.New("rotation needs every_days or before_expiry_days")
+	}
+	if p.BeforeExpiryDays > 0 && p.ExpireAfterDays > 0 && p.BeforeExpiryDays >= p.ExpireAfterDays {
+		return errors.New("before_expiry_days must be less than expire_after_days")
+	}
+	switch p.Generator.Type {
+	case "random":
+		_, err := randomAlphabet(p.Generator)
+		return err
+	case "command":
+		if len(p.Generator.Command) == 0 || p.Generator.Command[0] == "" {
+			return errors.New("a command generator needs a command")
+		}
+	case "":
+		return errors.New("rotation needs a generator type: random, command or a registered one")
+	}
+	return nil
+}
+
+// next is when the secret is due: the earlier of EveryDays after the last
+// rotation (or the newest version) and BeforeExpiryDays before expiry.
+func (p RotationPolicy) next(s secretRow, latest VersionInfo) time.Time {
+	var due time.Time
+	if p.EveryDays > 0 {
+		base := parseTime(s.rotatedAt)
+		if latest.CreatedAt.After(base) {
+			base = latest.CreatedAt
+		}
+		due = base.AddDate(0, 0, p.EveryDays)
+	}
+	if p.BeforeExpiryDays > 0 && !latest.ExpiresAt.IsZero() {
+		if t := latest.ExpiresAt.AddDate(0, 0, -p.BeforeExpiryDays); due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	return due
+}
+
+// SetRotation stores (or with nil clears) a secret's rotation policy.
+func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *RotationPolicy) error {
+	text := ""
+	if p != nil {
+		if err := p.Validate(); err != nil {
+			return usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("rotation policy of %s: %v", name, err))
+		}
+		if _, err := v.generator(p.Generator.Type); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(p)
+		text = string(b)
+	}
+	return v.change(ctx, subj, name, "secret.policy", 0, func(tx *sql.Tx, row secretRow, now string) error {
+		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3 WHERE name = $1`, name, text, now)
+		return err
+	})
+}
+
+func (v *Vault) generator(typ string) (Generator, error) {
+	switch typ {
+	case "random":
+		return randomGenerator{}, nil
+	case "command":
+		return commandGenerator{timeout: v.opts.CommandTimeout}, nil
+	}
+	if g, ok := v.opts.Generators[typ]; ok {
+		return g, nil
+	}
+	return nil, usererr.New(usererr.Invalid, "rotation generator %q is not known: use random, command or a registered one", clip(typ))
+}
+
+// Rotate gives name a new version from its rotation policy's generator
+// now, and tells the Notifier.
+func (v *Vault) Rotate(ctx context.Context, subj Subject, name string) (VersionInfo, error) {
+	if err := checkName(name); err != nil {
+		return VersionInfo{}, err
+	}
+	row, _, err := getSecret(ctx, v.opts.DB, name)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	if err := v.authorize(ctx, subj, PermWrite, "secret.rotate", name, row.production); err != nil {
+		return VersionInfo{}, err
+	}
+	return v.rotate(ctx, subj.Actor, name, "manual")
+}
+
+func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (VersionInfo, error) {
+	kek, id, err := v.unsealedKEK()
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	row, found, err := getSecret(ctx, v.opts.DB, name)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	if !found || row.deleted() {
+		return VersionInfo{}, missing(name, row)
+	}
+	p := row.policy()
+	if p == nil {
+		return VersionInfo{}, usererr.New(usererr.Conflict, "secret %s has no rotation policy", name).
+			WithHint("give one: phoenix secret rotate %s --every 30 --generator random --length 40", name)
+	}
+	gen, err := v.generator(p.Generator.Type)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	val, err := gen.Generate(ctx, GenerateRequest{Name: name, Version: row.current, Spec: p.Generator})
+	if err != nil {
+		return VersionInfo{}, usererr.Wrap(usererr.Internal, err, fmt.Sprintf("rotate %s: generator %s failed: %v", name, p.Generator.Type, err))
+	}
+	if val.IsZero() || val.Len() > MaxValueSize {
+		return VersionInfo{}, usererr.New(usererr.Internal, "rotate %s: generator %s gave an empty or oversized value", name, p.Generator.Type)
+	}
+	o := SetOptions{ContentType: "text/plain"}
+	if p.ExpireAfterDays > 0 {
+		o.ExpiresAt = v.now().AddDate(0, 0, p.ExpireAfterDays)
+	}
+	var vi VersionInfo
+	e := &AuditEvent{Actor: actor, Action: "secret.rotate", Target: target(name, 0), Outcome: OutcomeOK, Detail: reason}
+	err = v.write(ctx, e, func(tx *sql.Tx) error {
+		var err error
+		if vi, err = v.setTx(ctx, tx, kek, id, Subject{Actor: actor}, name, val, o); err != nil {
+			return err
+		}
+		e.Target = target(name, vi.Version)
+		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2 WHERE name = $1`, name, fmtTime(v.now()))
+		return err
+	})
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	v.opts.Logger.Info("vault: secret rotated", "name", name, "version", vi.Version, "reason", reason)
+	if v.opts.Notifier != nil {
+		ev := RotationEvent{Name: name, OldVersion: row.current, NewVersion: vi.Version, Actor: actor, Reason: reason, At: v.now()}
+		if err := v.opts.Notifier.SecretRotated(ctx, ev); err != nil {
+			v.opts.Logger.Warn("vault: rotation notification failed", "name", name, "err", err)
+		}
+	}
+	vi.Warnings = warnings(vi, v.now(), v.opts.WarnBefore)
+	return vi, nil
+}
+
+// RotationResult is the outcome of one scheduled rotation.
+type RotationResult struct {
+	Name    string `json:"name"`
+	Version int    `json:"version,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// RotateDue rotates, as the system, every live secret whose policy says it
+// is due; the scheduler calls it. One failure does not stop the others.
+func (v *Vault) RotateDue(ctx context.Context) ([]RotationResult, error) {
+	if _, _, err := v.unsealedKEK(); err != nil {
+		return nil, err
+	}
+	rows, err := v.opts.DB.QueryContext(ctx, infoQuery+` WHERE s.deleted_at = '' AND s.rotation <> '' ORDER BY s.name`)
+	if err != nil {
+		return nil, fmt.Errorf("vault: due rotations: %w", err)
+	}
+	var due []string
+	now := v.now()
+	for rows.Next() {
+		s, r, err := scanInfo(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("vault: due rotations: %w", err)
+		}
+		if p := s.policy(); p != nil {
+			if t := p.next(s, r.info(s.name)); !t.IsZero() && !now.Before(t) {
+				due = append(due, s.name)
+			}
+		}
+	}
+	rows.Close()
+	var out []RotationResult
+	for _, n := range due {
+		vi, err := v.rotate(ctx, "system", n, "scheduled")
+		res := RotationResult{Name: n, Version: vi.Version}
+		if err != nil {
+			res.Error = err.Error()
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}

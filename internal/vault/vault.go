@@ -1,0 +1,179 @@
+// Package vault keeps Phoenix's secrets: production credentials, webhook
+// URLs, API keys, TLS certificates and the artifact signing key.
+//
+// Every version of a secret is encrypted with its own random data key
+// (AES-256-GCM); the data key is wrapped by a key-encryption key (KEK)
+// derived with argon2id and HKDF from a master key that the operator gives
+// by environment variable, file or passphrase. The KEK lives only in
+// memory: a server started without the master key runs but the vault is
+// sealed, and every secret operation fails with "vault is sealed; run
+// phoenix vault unseal" until Unseal is called with the right key. A wrong
+// key is detected against a check value, so it decrypts nothing and
+// changes nothing.
+//
+// Secrets are versioned (every Set makes a version; versions can be
+// disabled), soft-deleted with a recovery window (90 days by default)
+// before purge, carry tags, a content type and not-before/expiry dates,
+// and may have a rotation policy (random token, command hook, or a
+// generator the app registers). Access policies decide which roles,
+// pipelines and environments may read, list or write which names;
+// production secrets are only for production runs. Every read, write and
+// denial goes to the Auditor, and a read whose audit record cannot be
+// written returns no value (the audit fails closed).
+//
+// Values travel as Secret, which redacts itself in every printing and
+// serialization. Nothing in the database is plaintext: names, tags and
+// dates are metadata, values and data keys are ciphertext bound (through
+// the GCM additional data) to their vault, secret name and version.
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the domain's schema.
+func Migrations() store.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return store.Migrations{Domain: "vault", FS: sub}
+}
+
+// Options configures a Vault.
+type Options struct {
+	DB       *store.DB
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Auditor  Auditor  // receives every read, write and denial; nil records nothing
+	Notifier Notifier // told about every rotation; may be nil
+	Policy   *Policy  // access rules; nil means DefaultPolicy
+	// RecoveryWindow is how long a deleted secret can be recovered before
+	// PurgeExpired removes it (default 90 days).
+	RecoveryWindow time.Duration
+	// WarnBefore is how long before expiry a secret or certificate starts
+	// to carry a warning (default 30 days).
+	WarnBefore time.Duration
+	// KDF is the argon2id cost Init stores (default DefaultKDF).
+	KDF KDFParams
+	// Generators are extra rotation generators by name, e.g. "workflow".
+	Generators map[string]Generator
+	// CommandTimeout bounds a rotation command hook (default 1 minute).
+	CommandTimeout time.Duration
+}
+
+// Vault is the secrets domain.
+type Vault struct {
+	opts Options
+	pol  Policy
+
+	mu      sync.RWMutex
+	kek     []byte // nil while sealed
+	vaultID string
+}
+
+// New returns a sealed Vault; call Unseal (or Init on a new data dir).
+func New(opts Options) (*Vault, error) {
+	if opts.DB == nil {
+		return nil, errors.New("vault: no database")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RecoveryWindow <= 0 {
+		opts.RecoveryWindow = 90 * 24 * time.Hour
+	}
+	if opts.WarnBefore <= 0 {
+		opts.WarnBefore = 30 * 24 * time.Hour
+	}
+	if opts.KDF == (KDFParams{}) {
+		opts.KDF = DefaultKDF
+	}
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = time.Minute
+	}
+	pol := DefaultPolicy()
+	if opts.Policy != nil {
+		pol = *opts.Policy
+	}
+	if err := pol.Validate(); err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, "vault: access policy: "+err.Error())
+	}
+	return &Vault{opts: opts, pol: pol}, nil
+}
+
+// Sentinel causes, for errors.Is; the errors returned are *usererr.Error
+// values that wrap them with a message and hint.
+var (
+	ErrSealed         = errors.New("vault is sealed")
+	ErrNotInitialized = errors.New("vault is not initialized")
+	ErrWrongKey       = errors.New("wrong master key")
+	ErrCorrupt        = errors.New("ciphertext failed authentication")
+	ErrDenied         = errors.New("access denied")
+	ErrNotFound       = errors.New("secret not found")
+)
+
+func sealedErr() error {
+	return usererr.Wrap(usererr.Unavailable, ErrSealed, "vault is sealed; run phoenix vault unseal").
+		WithHint("give the master key through PHOENIX_MASTER_KEY, --master-key-file or the passphrase prompt")
+}
+
+func notFound(name string) error {
+	return usererr.Wrap(usererr.NotFound, ErrNotFound, fmt.Sprintf("secret %s does not exist", name)).
+		WithHint("see 'phoenix secret list'")
+}
+
+var nameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+// ValidName reports whether name can name a secret: letters, digits and
+// _, not starting with a digit, at most 128 characters (the same rule as
+// environment variables, so secret:NAME references and step variables
+// agree).
+func ValidName(name string) bool { return nameRe.MatchString(name) }
+
+func checkName(name string) error {
+	if !ValidName(name) {
+		return usererr.New(usererr.Invalid, "secret name %q is invalid: use letters, digits and _, not starting with a digit (at most 128)", clip(name))
+	}
+	return nil
+}
+
+// clip shortens s for error messages (names only; never values).
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// unsealedKEK returns the KEK and vault id, or the sealed error.
+func (v *Vault) unsealedKEK() ([]byte, string, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.kek == nil {
+		return nil, "", sealedErr()
+	}
+	return v.kek, v.vaultID, nil
+}
+
+// tx runs fn in a store transaction.
+func (v *Vault) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return v.opts.DB.Tx(ctx, fn)
+}
+
+func (v *Vault) now() time.Time { return v.opts.Now().UTC() }

@@ -1,0 +1,251 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+func TestSealedVaultRefusesEverySecretOperation(t *testing.T) {
+	e := newEnv(t)
+	e.set(t, "API_KEY", "v1")
+	v := e.open(t) // a restarted server: no master key yet
+	ctx := context.Background()
+	if !v.Sealed() {
+		t.Fatal("a new Vault is not sealed")
+	}
+	ops := map[string]func() error{
+		"get":     func() error { _, _, err := v.Get(ctx, admin, "API_KEY", 0); return err },
+		"set":     func() error { _, err := v.Set(ctx, admin, "API_KEY", SecretString("x"), SetOptions{}); return err },
+		"list":    func() error { _, err := v.List(ctx, admin, ListOptions{}); return err },
+		"history": func() error { _, err := v.History(ctx, admin, "API_KEY"); return err },
+		"delete":  func() error { _, err := v.Delete(ctx, admin, "API_KEY"); return err },
+		"rotate":  func() error { _, err := v.Rotate(ctx, admin, "API_KEY"); return err },
+		"resolve": func() error { _, err := v.Resolve(ctx, "API_KEY", admin); return err },
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			err := op()
+			if !errors.Is(err, ErrSealed) || usererr.KindOf(err) != usererr.Unavailable {
+				t.Fatalf("err = %v, want sealed", err)
+			}
+			if !strings.Contains(err.Error(), "vault is sealed; run phoenix vault unseal") {
+				t.Errorf("message %q is not the documented one", err)
+			}
+		})
+	}
+	st, err := v.Status(ctx)
+	if err != nil || !st.Initialized || !st.Sealed || st.Secrets != 1 {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	if err := v.Unseal(ctx, SecretString(testMaster)); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "v1" {
+		t.Fatalf("after unseal: %v", err)
+	}
+	v.Seal()
+	if _, _, err := v.Get(ctx, admin, "API_KEY", 0); !errors.Is(err, ErrSealed) {
+		t.Fatalf("after Seal: %v", err)
+	}
+}
+
+func TestInitTwiceAndUninitialized(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.v.Init(ctx, SecretString("another master key")); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("second Init: %v", err)
+	}
+	if err := e.v.Init(ctx, SecretString("short")); usererr.KindOf(err) != usererr.Invalid {
+		t.Fatalf("short key: %v", err)
+	}
+	fresh := &env{dir: t.TempDir(), clock: e.clock, audit: e.audit, logs: e.logs}
+	fresh.db = openDB(t, fresh.dir)
+	defer fresh.db.Close()
+	v := fresh.open(t)
+	err := v.Unseal(ctx, SecretString(testMaster))
+	if !errors.Is(err, ErrNotInitialized) || !strings.Contains(usererr.HintOf(err), "phoenix vault init") {
+		t.Fatalf("unseal of an uninitialized vault: %v (hint %q)", err, usererr.HintOf(err))
+	}
+	if st, err := v.Status(ctx); err != nil || st.Initialized {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i, val := range []string{"one", "two", "three"} {
+		if vi := e.set(t, "TOKEN", val); vi.Version != i+1 || !vi.Enabled || vi.CreatedBy != "alice" {
+			t.Fatalf("version %d: %+v", i+1, vi)
+		}
+	}
+	tests := []struct {
+		name    string
+		version int
+		want    string
+	}{{"latest", 0, "three"}, {"first", 1, "one"}, {"second", 2, "two"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := e.get(t, "TOKEN", tt.version); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if err := e.v.SetEnabled(ctx, admin, "TOKEN", 3, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, "TOKEN", 0); got != "two" {
+		t.Fatalf("latest with v3 disabled = %q, want two", got)
+	}
+	if _, _, err := e.v.Get(ctx, admin, "TOKEN", 3); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("reading a disabled version: %v", err)
+	}
+	if _, _, err := e.v.Get(ctx, admin, "TOKEN", 9); usererr.KindOf(err) != usererr.NotFound {
+		t.Fatalf("reading a missing version: %v", err)
+	}
+	if err := e.v.SetEnabled(ctx, admin, "TOKEN", 9, false); usererr.KindOf(err) != usererr.NotFound {
+		t.Fatalf("disabling a missing version: %v", err)
+	}
+	h, err := e.v.History(ctx, admin, "TOKEN")
+	if err != nil || len(h) != 3 || h[0].Version != 3 || h[0].Enabled || h[0].Warnings[0] != "disabled" {
+		t.Fatalf("History = %+v, %v", h, err)
+	}
+	if err := e.v.SetEnabled(ctx, admin, "TOKEN", 3, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, "TOKEN", 0); got != "three" {
+		t.Fatalf("latest after enable = %q", got)
+	}
+	if _, _, err := e.v.Get(ctx, admin, "NOPE", 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing secret: %v", err)
+	}
+	if _, err := e.v.Set(ctx, admin, "1BAD-NAME", SecretString("x"), SetOptions{}); usererr.KindOf(err) != usererr.Invalid {
+		t.Fatalf("bad name: %v", err)
+	}
+}
+
+func TestAttributesAndWarnings(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := e.clock.Now()
+	prod := true
+	_, err := e.v.Set(ctx, admin, "WEBHOOK", SecretString("https://hooks.example/x"), SetOptions{
+		ContentType: "text/uri-list", Tags: map[string]string{"team": "web", "env": "prod"},
+		ExpiresAt: now.Add(10 * 24 * time.Hour), Production: &prod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := e.v.Describe(ctx, admin, "WEBHOOK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ContentType != "text/uri-list" || in.Tags["team"] != "web" || !in.Production || in.Kind != KindSecret {
+		t.Fatalf("Describe = %+v", in)
+	}
+	if len(in.Warnings) != 1 || !strings.HasPrefix(in.Warnings[0], "expires in 10 days") {
+		t.Fatalf("warnings = %q", in.Warnings)
+	}
+	e.clock.Add(11 * 24 * time.Hour)
+	_, vi, err := e.v.Get(ctx, admin, "WEBHOOK", 0)
+	if err != nil || len(vi.Warnings) != 1 || !strings.HasPrefix(vi.Warnings[0], "expired on") {
+		t.Fatalf("expired read: %+v, %v", vi.Warnings, err)
+	}
+	if err := e.v.SetTags(ctx, admin, "WEBHOOK", map[string]string{"team": "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := e.v.Describe(ctx, admin, "WEBHOOK"); len(in.Tags) != 1 || in.Tags["team"] != "ops" {
+		t.Fatalf("tags = %v", in.Tags)
+	}
+	// A staged version (not-before in the future) is not served as latest.
+	later := e.clock.Now().Add(48 * time.Hour)
+	if _, err := e.v.Set(ctx, admin, "WEBHOOK", SecretString("https://hooks.example/y"), SetOptions{NotBefore: later}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, "WEBHOOK", 0); got != "https://hooks.example/x" {
+		t.Fatalf("latest before not-before = %q", got)
+	}
+	if _, _, err := e.v.Get(ctx, admin, "WEBHOOK", 2); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("reading a version before its not-before: %v", err)
+	}
+	e.clock.Add(49 * time.Hour)
+	if got := e.get(t, "WEBHOOK", 0); got != "https://hooks.example/y" {
+		t.Fatalf("latest after not-before = %q", got)
+	}
+	bad := SetOptions{NotBefore: later, ExpiresAt: later.Add(-time.Hour)}
+	if _, err := e.v.Set(ctx, admin, "WEBHOOK", SecretString("z"), bad); usererr.KindOf(err) != usererr.Invalid {
+		t.Fatalf("expiry before not-before: %v", err)
+	}
+}
+
+func TestSoftDeleteRecoverPurge(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.set(t, "OLD", "value")
+	e.set(t, "KEEP", "value")
+	purgeAt, err := e.v.Delete(ctx, admin, "OLD")
+	if err != nil || !purgeAt.Equal(e.clock.Now().Add(90*24*time.Hour)) {
+		t.Fatalf("Delete = %v, %v", purgeAt, err)
+	}
+	if _, _, err := e.v.Get(ctx, admin, "OLD", 0); !errors.Is(err, ErrNotFound) || !strings.Contains(usererr.HintOf(err), "recover") {
+		t.Fatalf("read of a deleted secret: %v", err)
+	}
+	if _, err := e.v.Set(ctx, admin, "OLD", SecretString("new"), SetOptions{}); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("set on a deleted secret: %v", err)
+	}
+	if _, err := e.v.Delete(ctx, admin, "OLD"); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("second delete: %v", err)
+	}
+	live, _ := e.v.List(ctx, admin, ListOptions{})
+	deleted, _ := e.v.List(ctx, admin, ListOptions{Deleted: true})
+	if len(live) != 1 || live[0].Name != "KEEP" || len(deleted) != 1 || deleted[0].Name != "OLD" {
+		t.Fatalf("live %v deleted %v", live, deleted)
+	}
+	if err := e.v.Recover(ctx, admin, "OLD"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, "OLD", 0); got != "value" {
+		t.Fatalf("after recover: %q", got)
+	}
+	if err := e.v.Purge(ctx, admin, "OLD"); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("purge of a live secret: %v", err)
+	}
+	e.v.Delete(ctx, admin, "OLD")
+	if err := e.v.Purge(ctx, admin, "OLD"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v.Describe(ctx, admin, "OLD"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after purge: %v", err)
+	}
+	// The recovery window: nothing is purged before it ends.
+	e.v.Delete(ctx, admin, "KEEP")
+	e.clock.Add(89 * 24 * time.Hour)
+	if n, err := e.v.PurgeExpired(ctx); err != nil || len(n) != 0 {
+		t.Fatalf("PurgeExpired at 89 days = %v, %v", n, err)
+	}
+	e.clock.Add(2 * 24 * time.Hour)
+	if n, err := e.v.PurgeExpired(ctx); err != nil || len(n) != 1 || n[0] != "KEEP" {
+		t.Fatalf("PurgeExpired at 91 days = %v, %v", n, err)
+	}
+	if st, _ := e.v.Status(ctx); st.Secrets != 0 || st.Deleted != 0 {
+		t.Fatalf("status after purge: %+v", st)
+	}
+	var versions int
+	e.db.QueryRow(`SELECT COUNT(*) FROM vault_versions`).Scan(&versions)
+	if versions != 0 {
+		t.Fatalf("%d versions left after purge", versions)
+	}
+}
+
+func TestRecoveryWindowOption(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.RecoveryWindow = 7 * 24 * time.Hour })
+	e.set(t, "X", "y")
+	at, err := e.v.Delete(context.Background(), admin, "X")
+	if err != nil || !at.Equal(e.clock.Now().Add(7*24*time.Hour)) {
+		t.Fatalf("Delete = %v, %v", at, err)
+	}
+}
