@@ -24,6 +24,7 @@ type Rule struct {
 	Severity     string   `yaml:"severity"`     // critical, high (default), moderate, low
 	Multiline    bool     `yaml:"multiline"`    // the secret may span lines (PEM keys)
 	RequireDigit bool     `yaml:"requireDigit"` // the secret must contain a digit and a letter
+	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive token characters
 	re           *regexp.Regexp
 }
 

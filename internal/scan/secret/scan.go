@@ -22,73 +22,131 @@ type Match struct {
 // inlineAllow on the same line silences a finding.
 const inlineAllow = "phoenix:allow-secret"
 
-// scanner holds per-worker buffers.
+// scanner holds per-worker state.
 type scanner struct {
-	rs    *Ruleset
-	lower []byte
+	rs *Ruleset
+	pf *prefilter
 }
 
-// Scan returns the secrets in data. Safe for concurrent use with separate
-// scanners only.
-func (s *scanner) scan(data []byte) []Match {
-	if cap(s.lower) < len(data) {
-		s.lower = make([]byte, len(data))
+// prefilter finds keyword hits in one pass: a table of lowercased
+// two-byte keyword prefixes, then a case-insensitive compare.
+type prefilter struct {
+	pair [1 << 16]bool
+	kws  map[uint16][]kwHit
+}
+
+type kwHit struct {
+	kw    string
+	rules []int
+}
+
+var lc = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if i >= 'A' && i <= 'Z' {
+			t[i] = byte(i) + 'a' - 'A'
+		}
 	}
-	lower := s.lower[:len(data)]
-	toLower(lower, data)
+	return t
+}()
+
+func newPrefilter(rs *Ruleset) *prefilter {
+	pf := &prefilter{kws: map[uint16][]kwHit{}}
+	byKW := map[string][]int{}
+	var order []string
+	for i, r := range rs.Rules {
+		for _, k := range r.Keywords {
+			if byKW[k] == nil {
+				order = append(order, k)
+			}
+			byKW[k] = append(byKW[k], i)
+		}
+	}
+	for _, k := range order {
+		if len(k) < 2 {
+			k += k // a one-byte keyword: matched through its doubled form is wrong; keep it rare
+		}
+		key := uint16(k[0])<<8 | uint16(k[1])
+		pf.pair[key] = true
+		pf.kws[key] = append(pf.kws[key], kwHit{k, byKW[k]})
+	}
+	return pf
+}
+
+func (s *scanner) scan(data []byte) []Match {
+	if s.pf == nil {
+		s.pf = newPrefilter(s.rs)
+	}
+	n := len(s.rs.Rules)
+	lastStart := make([]int, n)
+	seen := make([]map[int]bool, n)
+	for i := range lastStart {
+		lastStart[i] = -1
+	}
 	var out []Match
-	for i := range s.rs.Rules {
-		out = s.rule(&s.rs.Rules[i], data, lower, out)
+	for i := 0; i+1 < len(data); i++ {
+		key := uint16(lc[data[i]])<<8 | uint16(lc[data[i+1]])
+		if !s.pf.pair[key] {
+			continue
+		}
+		for _, h := range s.pf.kws[key] {
+			if !hasFold(data[i:], h.kw) {
+				continue
+			}
+			for _, ri := range h.rules {
+				r := &s.rs.Rules[ri]
+				start, end := window(data, i, r.Multiline)
+				if start <= lastStart[ri] && !r.Multiline || start == lastStart[ri] {
+					continue
+				}
+				lastStart[ri] = start
+				if r.MinRun > 0 && !hasRun(data[start:end], r.MinRun) {
+					continue
+				}
+				if seen[ri] == nil {
+					seen[ri] = map[int]bool{}
+				}
+				out = s.matchWindow(r, data, start, end, seen[ri], out)
+			}
+		}
 	}
 	return dropNested(out)
 }
 
-// dropNested removes a match lying inside another one (an account key
-// inside a connection string): one secret, one finding.
-func dropNested(ms []Match) []Match {
-	if len(ms) < 2 {
-		return ms
+func hasFold(b []byte, kw string) bool {
+	if len(b) < len(kw) {
+		return false
 	}
-	out := ms[:0:0]
-	for i, m := range ms {
-		inside := false
-		for j, o := range ms {
-			if i != j && o.start <= m.start && m.end <= o.end && (o.end-o.start > m.end-m.start || j < i) {
-				inside = true
-				break
-			}
-		}
-		if !inside {
-			out = append(out, m)
+	for j := 0; j < len(kw); j++ {
+		if lc[b[j]] != kw[j] {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
-func (s *scanner) rule(r *Rule, data, lower []byte, out []Match) []Match {
-	searched := map[int]bool{} // window starts already searched
-	seen := map[int]bool{}     // absolute offsets of secrets already reported
-	for _, kw := range r.Keywords {
-		for off := 0; off < len(lower); {
-			i := bytes.Index(lower[off:], []byte(kw))
-			if i < 0 {
-				break
+// hasRun reports whether b holds n consecutive token characters
+// (letters, digits, + / _ . = ~ -), the shape of every secret value.
+func hasRun(b []byte, n int) bool {
+	run := 0
+	for _, c := range b {
+		if tokenChar[c] {
+			if run++; run >= n {
+				return true
 			}
-			pos := off + i
-			start, end := window(data, pos, r.Multiline)
-			off = max(pos+len(kw), end)
-			if r.Multiline {
-				off = pos + len(kw)
-			}
-			if searched[start] {
-				continue
-			}
-			searched[start] = true
-			out = s.matchWindow(r, data, start, end, seen, out)
+		} else {
+			run = 0
 		}
 	}
-	return out
+	return false
 }
+
+var tokenChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("+/_.=~-", byte(c)) >= 0
+	}
+	return t
+}()
 
 // window is the line around pos, or for multi-line rules the next 16 KiB.
 func window(data []byte, pos int, multi bool) (int, int) {
@@ -163,15 +221,6 @@ func containsLetter(b []byte) bool {
 	return false
 }
 
-func toLower(dst, src []byte) {
-	for i, c := range src {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst[i] = c
-	}
-}
-
 // Entropy is the Shannon entropy of b in bits per byte.
 func Entropy(b []byte) float64 {
 	if len(b) == 0 {
@@ -221,4 +270,26 @@ func Fingerprint(ruleID string, secret []byte) string {
 	h.Write([]byte{0})
 	h.Write(secret)
 	return ruleID + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// dropNested removes a match lying inside another one (an account key
+// inside a connection string): one secret, one finding.
+func dropNested(ms []Match) []Match {
+	if len(ms) < 2 {
+		return ms
+	}
+	out := ms[:0:0]
+	for i, m := range ms {
+		inside := false
+		for j, o := range ms {
+			if i != j && o.start <= m.start && m.end <= o.end && (o.end-o.start > m.end-m.start || j < i) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, m)
+		}
+	}
+	return out
 }
