@@ -155,7 +155,18 @@ func (s *Service) point(ctx context.Context, tx *sql.Tx, project, env string, id
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO deploy_events (project, environment, action, deployment, actor, detail, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, project, env, action, id, actor, detail, s.now())
-	return err
+	if err != nil {
+		return err
+	}
+	if detail == "" {
+		detail = fmt.Sprintf("deployment %d", id)
+	}
+	verb := map[string]string{"deploy": "deploy.activate"}[action]
+	if verb == "" {
+		verb = "deploy." + action
+	}
+	return s.audit(ctx, tx, Event{Action: verb, Project: project, Environment: env, Deployment: id,
+		Actor: actor, Detail: detail})
 }
 
 func (s *Service) release(env Environment, d Deployment, m *artifact.Manifest) Release {

@@ -12,6 +12,7 @@ package deploy
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -78,6 +79,31 @@ type Options struct {
 	// Check, when set, validates a release before it is activated (the app
 	// checks its staticwebapp.config.json); an error refuses the deploy.
 	Check func(ctx context.Context, r Release) error
+	// Audit, when set, is called inside the transaction of every change
+	// (activation, rollback, environment saved or deleted, retention), so
+	// a change and its audit record commit together; an error from it
+	// aborts the change.
+	Audit func(ctx context.Context, tx *sql.Tx, e Event) error
+}
+
+// Event describes a change for the audit log.
+type Event struct {
+	Action      string // deploy.activate, deploy.rollback, env.save, env.delete, deploy.gc
+	Project     string
+	Environment string
+	Deployment  int64
+	Actor       string // as given by the caller; "" lets the audit hook take it from the context
+	Detail      string
+}
+
+func (s *Service) audit(ctx context.Context, tx *sql.Tx, e Event) error {
+	if s.opts.Audit == nil {
+		return nil
+	}
+	if err := s.opts.Audit(ctx, tx, e); err != nil {
+		return fmt.Errorf("deploy: audit %s: %w", e.Action, err)
+	}
+	return nil
 }
 
 // Service is the deployments domain.

@@ -68,10 +68,17 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 	if kind == "" {
 		kind = "standard"
 	}
-	_, err := s.opts.DB.ExecContext(ctx, `INSERT INTO environments
+	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO environments
 		(project, name, kind, locked, approvals, domains, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6`,
-		project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(spec.Domains, ","), s.now())
+			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(spec.Domains, ","), s.now())
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Event{Action: "env.save", Project: project, Environment: spec.Name,
+			Detail: fmt.Sprintf("kind %s, locked %v, approvals %d, domains %q", kind, spec.Locked, spec.Approvals, spec.Domains)})
+	})
 	if err != nil {
 		return fmt.Errorf("deploy: save environment %s/%s: %w", project, spec.Name, err)
 	}
@@ -141,6 +148,6 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 				return fmt.Errorf("deploy: delete environment %s/%s: %w", project, name, err)
 			}
 		}
-		return nil
+		return s.audit(ctx, tx, Event{Action: "env.delete", Project: project, Environment: name})
 	})
 }

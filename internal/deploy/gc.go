@@ -29,7 +29,14 @@ type GCStats struct {
 // leaves extra blobs behind (collected next time), never a missing one.
 func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	var st GCStats
-	if err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error { return s.prune(ctx, tx, &st) }); err != nil {
+	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.prune(ctx, tx, &st); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Event{Action: "deploy.gc", Detail: fmt.Sprintf("retention dropped %d deployment(s), %d artifact(s), %d upload(s)",
+			st.Deployments, st.Artifacts, st.Uploads)})
+	})
+	if err != nil {
 		return st, fmt.Errorf("deploy: retention: %w", err)
 	}
 	s.gc.Lock()

@@ -93,6 +93,16 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// UploadProject returns the project an open upload belongs to, so callers
+// can authorize blob uploads and finalization before acting.
+func (s *Service) UploadProject(ctx context.Context, id string) (string, error) {
+	up, err := s.loadUpload(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return up.Project, nil
+}
+
 // loadUpload returns an open upload and its manifest.
 func (s *Service) loadUpload(ctx context.Context, id string) (*Upload, error) {
 	var canon []byte
