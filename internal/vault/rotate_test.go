@@ -1,0 +1,228 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+type notes struct {
+	mu     sync.Mutex
+	events []RotationEvent
+}
+
+func (n *notes) SecretRotated(_ context.Context, e RotationEvent) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.events = append(n.events, e)
+	return nil
+}
+
+func TestRandomToken(t *testing.T) {
+	tests := []struct {
+		name     string
+		length   int
+		alphabet string
+		want     string // every character must be in it
+		wantErr  bool
+	}{
+		{"default", 0, "", alphabets["alnum"], false},
+		{"hex preset", 64, "hex", "0123456789abcdef", false},
+		{"literal", 16, "ab", "ab", false},
+		{"too short", 4, "", "", true},
+		{"too long", 5000, "", "", true},
+		{"one character", 16, "aaaa", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := RandomToken(tt.length, tt.alphabet)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if err != nil {
+				return
+			}
+			want := max(tt.length, 32*boolInt(tt.length == 0))
+			if len([]rune(s.Reveal())) != want {
+				t.Fatalf("length %d, want %d", s.Len(), want)
+			}
+			for _, r := range s.Reveal() {
+				if !strings.ContainsRune(tt.want, r) {
+					t.Fatalf("character %q is outside the alphabet", r)
+				}
+			}
+		})
+	}
+	a, _ := RandomToken(32, "")
+	b, _ := RandomToken(32, "")
+	if a.Equal(b) {
+		t.Fatal("two random tokens are equal")
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestRotateWithRandomGenerator(t *testing.T) {
+	n := &notes{}
+	e := newEnv(t, func(o *Options) { o.Notifier = n })
+	ctx := context.Background()
+	e.set(t, "API_KEY", "initial")
+	if _, err := e.v.Rotate(ctx, admin, "API_KEY"); usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("rotate without a policy: %v", err)
+	}
+	pol := &RotationPolicy{EveryDays: 30, ExpireAfterDays: 45, Generator: GeneratorSpec{Type: "random", Length: 40, Alphabet: "hex"}}
+	if err := e.v.SetRotation(ctx, admin, "API_KEY", pol); err != nil {
+		t.Fatal(err)
+	}
+	vi, err := e.v.Rotate(ctx, admin, "API_KEY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.get(t, "API_KEY", 0)
+	if vi.Version != 2 || len(got) != 40 || strings.Trim(got, "0123456789abcdef") != "" {
+		t.Fatalf("rotated to version %d, value of %d characters", vi.Version, len(got))
+	}
+	if !vi.ExpiresAt.Equal(e.clock.Now().AddDate(0, 0, 45)) {
+		t.Fatalf("expiry = %v", vi.ExpiresAt)
+	}
+	if len(n.events) != 1 || n.events[0].OldVersion != 1 || n.events[0].NewVersion != 2 || n.events[0].Reason != "manual" || n.events[0].Actor != "alice" {
+		t.Fatalf("notifications = %+v", n.events)
+	}
+	if !e.audit.has("secret.rotate", OutcomeOK) {
+		t.Fatal("rotation not audited")
+	}
+	in, _ := e.v.Describe(ctx, admin, "API_KEY")
+	if !in.NextRotate.Equal(e.clock.Now().AddDate(0, 0, 30)) || in.Rotation.Generator.Length != 40 {
+		t.Fatalf("next rotation = %v", in.NextRotate)
+	}
+}
+
+func TestRotateDue(t *testing.T) {
+	n := &notes{}
+	e := newEnv(t, func(o *Options) { o.Notifier = n })
+	ctx := context.Background()
+	e.set(t, "EVERY_30", "a")
+	e.set(t, "NO_POLICY", "b")
+	exp := e.clock.Now().AddDate(0, 0, 20)
+	if _, err := e.v.Set(ctx, admin, "BEFORE_EXPIRY", SecretString("c"), SetOptions{ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	random := GeneratorSpec{Type: "random"}
+	e.v.SetRotation(ctx, admin, "EVERY_30", &RotationPolicy{EveryDays: 30, Generator: random})
+	e.v.SetRotation(ctx, admin, "BEFORE_EXPIRY", &RotationPolicy{BeforeExpiryDays: 7, ExpireAfterDays: 20, Generator: random})
+	steps := []struct {
+		days int
+		want []string
+	}{
+		{0, nil},
+		{12, nil},
+		{1, []string{"BEFORE_EXPIRY"}}, // day 13 = 7 days before expiry
+		{1, nil},
+		{11, nil},                      // day 25
+		{1, []string{"BEFORE_EXPIRY"}}, // day 26: the day-13 version expires on day 33
+		{4, []string{"EVERY_30"}},      // day 30
+	}
+	for i, s := range steps {
+		e.clock.Add(time.Duration(s.days) * 24 * time.Hour)
+		res, err := e.v.RotateDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range res {
+			if r.Error != "" {
+				t.Fatalf("step %d: %s: %s", i, r.Name, r.Error)
+			}
+			names = append(names, r.Name)
+		}
+		if strings.Join(names, ",") != strings.Join(s.want, ",") {
+			t.Fatalf("step %d (day +%d): rotated %v, want %v", i, s.days, names, s.want)
+		}
+	}
+	for _, ev := range n.events {
+		if ev.Reason != "scheduled" || ev.Actor != "system" {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+	e.v.Seal()
+	if _, err := e.v.RotateDue(ctx); !errors.Is(err, ErrSealed) {
+		t.Fatalf("RotateDue while sealed: %v", err)
+	}
+}
+
+func TestRotateWithCommand(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	e := newEnv(t)
+	ctx := context.Background()
+	e.set(t, "DB_PASSWORD", "old")
+	cmd := []string{sh, "-c", `printf 'rotated-%s-%s\n' "$PHOENIX_SECRET_NAME" "$PHOENIX_SECRET_VERSION"`}
+	e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: cmd}})
+	if _, err := e.v.Rotate(ctx, admin, "DB_PASSWORD"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, "DB_PASSWORD", 0); got != "rotated-DB_PASSWORD-1" {
+		t.Fatalf("value = %q", got)
+	}
+	failing := []string{sh, "-c", `echo leaked-partial-value; echo oops >&2; exit 3`}
+	e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: failing}})
+	_, err = e.v.Rotate(ctx, admin, "DB_PASSWORD")
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") || strings.Contains(err.Error(), "leaked-partial-value") || strings.Contains(err.Error(), "oops") {
+		t.Fatalf("failing command: %v", err)
+	}
+	if got := e.get(t, "DB_PASSWORD", 0); got != "rotated-DB_PASSWORD-1" {
+		t.Fatal("a failed rotation changed the value")
+	}
+}
+
+type fixedGen string
+
+func (f fixedGen) Generate(context.Context, GenerateRequest) (Secret, error) { return SecretString(string(f)), nil }
+
+func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Generators = map[string]Generator{"workflow": fixedGen("from-workflow")} })
+	ctx := context.Background()
+	e.set(t, "X", "1")
+	if err := e.v.SetRotation(ctx, admin, "X", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "workflow", Workflow: "rotate-x"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.v.Rotate(ctx, admin, "X")
+	if got := e.get(t, "X", 0); got != "from-workflow" {
+		t.Fatalf("value = %q", got)
+	}
+	bad := map[string]RotationPolicy{
+		"no schedule":       {Generator: GeneratorSpec{Type: "random"}},
+		"no generator":      {EveryDays: 1},
+		"unknown generator": {EveryDays: 1, Generator: GeneratorSpec{Type: "carrier-pigeon"}},
+		"empty command":     {EveryDays: 1, Generator: GeneratorSpec{Type: "command"}},
+		"short random":      {EveryDays: 1, Generator: GeneratorSpec{Type: "random", Length: 3}},
+		"negative":          {EveryDays: -1, Generator: GeneratorSpec{Type: "random"}},
+		"expiry order":      {BeforeExpiryDays: 9, ExpireAfterDays: 5, Generator: GeneratorSpec{Type: "random"}},
+	}
+	for name, p := range bad {
+		t.Run(name, func(t *testing.T) {
+			if err := e.v.SetRotation(ctx, admin, "X", &p); usererr.KindOf(err) != usererr.Invalid {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	if err := e.v.SetRotation(ctx, admin, "X", nil); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := e.v.Describe(ctx, admin, "X"); in.Rotation != nil {
+		t.Fatal("policy not cleared")
+	}
+}
