@@ -190,7 +190,9 @@ func TestRotateWithCommand(t *testing.T) {
 
 type fixedGen string
 
-func (f fixedGen) Generate(context.Context, GenerateRequest) (Secret, error) { return SecretString(string(f)), nil }
+func (f fixedGen) Generate(context.Context, GenerateRequest) (Secret, error) {
+	return SecretString(string(f)), nil
+}
 
 func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Generators = map[string]Generator{"workflow": fixedGen("from-workflow")} })

@@ -268,7 +268,7 @@ func TestCorruptionIsDetectedPerSecret(t *testing.T) {
 	flip := func(col string) func(t *testing.T, e *env) {
 		return func(t *testing.T, e *env) {
 			var b []byte
-			e.db.QueryRow(`SELECT `+col+` FROM vault_versions WHERE name = 'B' AND version = 1`).Scan(&b)
+			e.db.QueryRow(`SELECT ` + col + ` FROM vault_versions WHERE name = 'B' AND version = 1`).Scan(&b)
 			b[len(b)/2] ^= 0x01
 			if _, err := e.db.Exec(`UPDATE vault_versions SET `+col+` = $1 WHERE name = 'B' AND version = 1`, b); err != nil {
 				t.Fatal(err)
