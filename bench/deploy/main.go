@@ -41,6 +41,7 @@ func main() {
 	br := flag.Int("brotli", artifact.DefaultBrotliLevel, "brotli level (-1 off)")
 	gz := flag.Int("gzip", artifact.DefaultGzipLevel, "gzip level (-1 off)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the full build here")
+	flag.StringVar(&reProfile, "reprofile", "", "write a CPU profile of the 1 % re-build here")
 	flag.Parse()
 	if *site == "" || *work == "" {
 		fmt.Fprintln(os.Stderr, "usage: deploy -site DIR -work DIR")
@@ -52,7 +53,7 @@ func main() {
 	}
 }
 
-var cpuProfile string
+var cpuProfile, reProfile string
 
 type row struct {
 	name string
@@ -149,12 +150,15 @@ func run(site, work string, frac float64, br, gz int) error {
 		return err
 	}
 	time.Sleep(2500 * time.Millisecond)
+	cpuProfile = reProfile
+	stop = startProfile()
 	t = time.Now()
 	m2, err := artifact.Build(context.Background(), src, store, opts)
 	if err != nil {
 		return err
 	}
 	re := time.Since(t)
+	stop()
 	rows = append(rows, row{fmt.Sprintf("re-build after changing %d files (%.0f %%)", changed, frac*100), re, fmt.Sprintf("%.1f %% of full build", 100*ratio(re, full))})
 
 	t = time.Now()

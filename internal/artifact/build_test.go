@@ -451,3 +451,36 @@ func TestDamagedCacheIsIgnored(t *testing.T) {
 		})
 	}
 }
+
+// Linking changes a file's ctime (link, chmod, rename): the cache must still
+// recognise the file next time, and only re-read what changed.
+func TestLinkedFilesStayCached(t *testing.T) {
+	old := racyWindow
+	racyWindow = 0 // the files were just written; no sleeping in tests
+	t.Cleanup(func() { racyWindow = old })
+	dir := sampleSite(t)
+	store := newLocal(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	opts := BuildOptions{CacheFile: cache, LinkFiles: true}
+	rebuild := func(changed string) {
+		t.Helper()
+		before := loadCache(cache, "br=3 gz=6")
+		if _, err := Build(context.Background(), dir, store, opts); err != nil {
+			t.Fatal(err)
+		}
+		after := loadCache(cache, "br=3 gz=6")
+		for rel, e := range after.Files {
+			if rehashed := before.Files[rel].Hashed != e.Hashed; rehashed != (rel == changed) {
+				t.Errorf("%s: re-hashed = %v", rel, rehashed)
+			}
+		}
+	}
+	if _, err := Build(context.Background(), dir, store, opts); err != nil {
+		t.Fatal(err)
+	}
+	rebuild("")
+	p := filepath.Join(dir, "docs/tiny.txt")
+	os.Remove(p)
+	os.WriteFile(p, []byte("changed"), 0o644)
+	rebuild("docs/tiny.txt")
+}

@@ -19,7 +19,7 @@ const cacheVersion = 1
 // racyWindow: a file modified this close to when it was hashed may change
 // again without its mtime changing, so its entry is not trusted (git's
 // "racy clean" rule).
-const racyWindow = 2 * time.Second
+var racyWindow = 2 * time.Second
 
 // buildCache (a gob file) remembers, between builds of the same folder, each file's
 // digest by its stat data and each content's variants by its digest, so a
@@ -54,6 +54,9 @@ type cacheEntry struct {
 	// variant of the content with this digest.
 	VariantOf backend.Digest `json:"variantOf,omitempty"`
 	Encoding  string         `json:"encoding,omitempty"`
+	// Linked files are the blob itself (a hard link, read-only): the stat is
+	// taken after linking and the racy-clean rule does not apply.
+	Linked bool `json:"linked,omitempty"`
 	// Refs are the SRI hashes an HTML file was rewritten with, by path.
 	Refs map[string]string `json:"refs,omitempty"`
 }
@@ -97,10 +100,14 @@ func loadCache(path, settings string) *buildCache {
 // lookup returns the cached entry for rel if the file is unchanged.
 func (c *buildCache) lookup(rel string, st statKey) (cacheEntry, bool) {
 	e, ok := c.Files[rel]
+	if e.Linked {
+		// The store's commit renames the link, which bumps the ctime again.
+		st.Ctime = e.Stat.Ctime
+	}
 	if !ok || e.Stat != st || e.Digest.Validate() != nil {
 		return cacheEntry{}, false
 	}
-	if e.Hashed-st.Mtime < int64(racyWindow) || e.Hashed-st.Ctime < int64(racyWindow) {
+	if !e.Linked && (e.Hashed-st.Mtime < int64(racyWindow) || e.Hashed-st.Ctime < int64(racyWindow)) {
 		return cacheEntry{}, false
 	}
 	return e, true

@@ -139,6 +139,14 @@ func (j *fileJob) store(ctx context.Context) error {
 		return err
 	}
 	err := j.b.linker()(ctx, j.f.Digest, j.e.abs)
+	if err == nil {
+		// Linking and chmod changed the ctime; remember the file as it is
+		// now, so the next build trusts it.
+		if info, serr := os.Stat(j.e.abs); serr == nil && info.Size() == j.f.Size {
+			j.cache.Stat, j.cache.Linked = statOf(info), true
+		}
+		return nil
+	}
 	switch {
 	case errors.Is(err, backend.ErrCannotLink):
 		return j.b.putIfMissing(ctx, j.f.Digest, j.content)
