@@ -1,0 +1,443 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// vaultCommands are `phoenix secret` and `phoenix vault`. For now they run
+// the vault in-process against --data's state.db; the master key comes
+// from PHOENIX_MASTER_KEY, --master-key-file (PHOENIX_MASTER_KEY_FILE) or
+// a passphrase typed at the terminal.
+func vaultCommands(g *Globals) []*cobra.Command {
+	return []*cobra.Command{newSecretCmd(g), newVaultCmd(g)}
+}
+
+// vaultFlags are the flags every secret and vault command takes.
+type vaultFlags struct {
+	masterKeyFile string
+}
+
+func addVaultFlags(cmd *cobra.Command, vf *vaultFlags) {
+	cmd.PersistentFlags().StringVar(&vf.masterKeyFile, "master-key-file", "",
+		"file holding the vault master key (default: $PHOENIX_MASTER_KEY, else a passphrase prompt)")
+}
+
+// localVault is a vault opened in this process over --data.
+type localVault struct {
+	*vault.Vault
+	db   *store.DB
+	subj vault.Subject
+}
+
+func (l *localVault) close() { l.db.Close() }
+
+// openVault opens <data>/state.db with the vault's migrations. With
+// unseal, it also gets the master key and unseals.
+func (g *Globals) openVault(ctx context.Context, vf *vaultFlags, unseal bool) (*localVault, error) {
+	if g.Server != "" {
+		return nil, usererr.New(usererr.Usage, "phoenix secret and phoenix vault do not talk to --server yet").
+			WithHint("run them on the server's host with --data")
+	}
+	db, err := store.OpenSQLite(ctx, filepath.Join(g.Data, "state.db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, vault.Migrations()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	v, err := vault.New(vault.Options{DB: db, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	l := &localVault{Vault: v, db: db, subj: localSubject()}
+	if !unseal {
+		return l, nil
+	}
+	key, err := g.masterKey(vf, false)
+	if err == nil {
+		err = v.Unseal(ctx, key)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// localSubject is the person at this terminal: whoever can read the data
+// dir and holds the master key is the vault's admin.
+func localSubject() vault.Subject {
+	name := "local"
+	if u, err := user.Current(); err == nil {
+		name = "local:" + u.Username
+	}
+	return vault.Subject{Actor: name, Roles: []string{"admin"}}
+}
+
+// masterKey finds the master key: PHOENIX_MASTER_KEY, then
+// --master-key-file, then a passphrase typed on the terminal (twice when
+// confirm).
+func (g *Globals) masterKey(vf *vaultFlags, confirm bool) (vault.Secret, error) {
+	if k, ok := vault.MasterKeyFromEnv(""); ok {
+		return k, nil
+	}
+	if vf.masterKeyFile != "" {
+		k, err := vault.LoadMasterKeyFile(vf.masterKeyFile)
+		if err != nil {
+			return vault.Secret{}, usererr.Wrap(usererr.Usage, err, err.Error())
+		}
+		return k, nil
+	}
+	k, err := promptSecret("Vault master key or passphrase: ")
+	if err != nil {
+		return vault.Secret{}, err
+	}
+	if confirm {
+		again, err := promptSecret("Again, to confirm: ")
+		if err != nil {
+			return vault.Secret{}, err
+		}
+		if !again.Equal(k) {
+			return vault.Secret{}, usererr.New(usererr.Usage, "the two entries differ")
+		}
+	}
+	return k, nil
+}
+
+// promptSecret reads a line from the terminal without echo. It uses
+// /dev/tty, so a value piped on stdin stays available.
+func promptSecret(prompt string) (vault.Secret, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil || !term.IsTerminal(int(tty.Fd())) {
+		if tty != nil {
+			tty.Close()
+		}
+		return vault.Secret{}, usererr.New(usererr.Usage, "no vault master key given and no terminal to ask for one").
+			WithHint("set PHOENIX_MASTER_KEY or pass --master-key-file FILE")
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, prompt)
+	b, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return vault.Secret{}, fmt.Errorf("read from terminal: %w", err)
+	}
+	s := vault.NewSecret(b)
+	clear(b)
+	if s.IsZero() {
+		return vault.Secret{}, usererr.New(usererr.Usage, "empty input")
+	}
+	return s, nil
+}
+
+func newVaultCmd(g *Globals) *cobra.Command {
+	vf := &vaultFlags{}
+	cmd := &cobra.Command{
+		Use:   "vault",
+		Short: "Initialize, unseal and inspect the secrets vault",
+		Long: `The vault encrypts every secret version with its own key, wrapped by a key
+derived from the master key. The master key is never stored: give it through
+PHOENIX_MASTER_KEY, --master-key-file, or type it when asked.`,
+	}
+	addVaultFlags(cmd, vf)
+	cmd.AddCommand(newVaultInitCmd(g, vf), newVaultUnsealCmd(g, vf), newVaultStatusCmd(g, vf))
+	return cmd
+}
+
+func newVaultInitCmd(g *Globals, vf *vaultFlags) *cobra.Command {
+	var genFile string
+	cmd := &cobra.Command{
+		Use:   "init [--generate-key-file FILE]",
+		Short: "Create the vault with a master key",
+		Long: `Create the vault in --data with a master key. With --generate-key-file a
+random key is written to a new file (mode 0600); otherwise the key comes
+from PHOENIX_MASTER_KEY, --master-key-file, or a passphrase typed twice.
+Keep the key safe: without it no secret can be read.`,
+		Example: "  phoenix vault init --generate-key-file ~/.config/phoenix/master.key\n  PHOENIX_MASTER_KEY=... phoenix vault init",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVaultInit(cmd.Context(), g, vf, genFile)
+		},
+	}
+	cmd.Flags().StringVar(&genFile, "generate-key-file", "", "write a new random master key to this file and use it")
+	return cmd
+}
+
+func runVaultInit(ctx context.Context, g *Globals, vf *vaultFlags, genFile string) error {
+	l, err := g.openVault(ctx, vf, false)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	if st, err := l.Status(ctx); err != nil {
+		return err
+	} else if st.Initialized {
+		return usererr.New(usererr.Conflict, "the vault in %s is already initialized", g.Data)
+	}
+	var key vault.Secret
+	if genFile != "" {
+		if key, err = vault.GenerateMasterKey(); err == nil {
+			err = vault.WriteMasterKeyFile(genFile, key)
+		}
+		if err != nil {
+			return usererr.Wrap(usererr.Usage, err, err.Error())
+		}
+	} else if key, err = g.masterKey(vf, true); err != nil {
+		return err
+	}
+	if err := l.Init(ctx, key); err != nil {
+		if genFile != "" {
+			os.Remove(genFile)
+		}
+		return err
+	}
+	st, err := l.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return g.emit(st, func(w io.Writer) error {
+		fmt.Fprintf(w, "vault %s initialized in %s\n", st.VaultID, g.Data)
+		if genFile != "" {
+			fmt.Fprintf(w, "master key written to %s: keep a copy somewhere safe, without it no secret can be read\n", genFile)
+		}
+		return nil
+	})
+}
+
+func newVaultUnsealCmd(g *Globals, vf *vaultFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unseal",
+		Short: "Check the master key against the vault and unseal it",
+		Long: `Derive the vault key from the master key and check it. Run in-process (as
+now), it proves the key opens the vault; against a running server it will
+hand the key to the server, whose secret operations fail until then.`,
+		Example: "  phoenix vault unseal --master-key-file ~/.config/phoenix/master.key",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.openVault(cmd.Context(), vf, true)
+			if err != nil {
+				return err
+			}
+			defer l.close()
+			st, err := l.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return g.emit(st, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "vault %s unsealed: the master key is right\n", st.VaultID)
+				return err
+			})
+		},
+	}
+}
+
+// vaultStatus adds to vault.Status whether the key this command was given
+// opens the vault.
+type vaultStatus struct {
+	vault.Status
+	MasterKey string `json:"master_key"` // "valid", "wrong" or "not given"
+}
+
+func newVaultStatusCmd(g *Globals, vf *vaultFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "status",
+		Short:   "Show whether the vault is initialized and the master key given opens it",
+		Example: "  phoenix vault status\n  phoenix vault status -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			l, err := g.openVault(ctx, vf, false)
+			if err != nil {
+				return err
+			}
+			defer l.close()
+			out := vaultStatus{MasterKey: "not given"}
+			key, ok := vault.MasterKeyFromEnv("")
+			if !ok && vf.masterKeyFile != "" {
+				if key, err = vault.LoadMasterKeyFile(vf.masterKeyFile); err != nil {
+					return usererr.Wrap(usererr.Usage, err, err.Error())
+				}
+				ok = true
+			}
+			if ok {
+				out.MasterKey = "valid"
+				if err := l.Unseal(ctx, key); errors.Is(err, vault.ErrWrongKey) {
+					out.MasterKey = "wrong"
+				} else if err != nil && !errors.Is(err, vault.ErrNotInitialized) {
+					return err
+				}
+			}
+			if out.Status, err = l.Status(ctx); err != nil {
+				return err
+			}
+			return g.emit(out, func(w io.Writer) error { return printVaultStatus(w, out) })
+		},
+	}
+}
+
+func printVaultStatus(w io.Writer, s vaultStatus) error {
+	if !s.Initialized {
+		_, err := fmt.Fprintln(w, "vault: not initialized (run 'phoenix vault init')")
+		return err
+	}
+	tb := newTable(w, "vault", "kdf", "secrets", "deleted", "master key", "created")
+	tb.row(s.VaultID, s.KDF, s.Secrets, s.Deleted, s.MasterKey, s.CreatedAt.Local().Format("2006-01-02 15:04"))
+	return tb.flush()
+}
+
+// secretAction is a one-argument command on a secret.
+type secretAction struct {
+	use, short, long, example string
+	version, confirm          bool // takes --version; needs --yes
+	run                       func(ctx context.Context, l *localVault, name string, version int) (string, error)
+}
+
+var secretActions = []secretAction{
+	{use: "delete NAME", short: "Delete a secret (recoverable for 90 days)",
+		long:    "Delete NAME: it stops being served at once and can be recovered until the\nrecovery window ends, after which it is purged.",
+		example: "  phoenix secret delete OLD_API_KEY",
+		run: func(ctx context.Context, l *localVault, name string, _ int) (string, error) {
+			until, err := l.Delete(ctx, l.subj, name)
+			return fmt.Sprintf("%s: deleted; recoverable until %s with 'phoenix secret recover %s'", name, until.Local().Format(time.DateOnly), name), err
+		}},
+	{use: "recover NAME", short: "Recover a deleted secret", example: "  phoenix secret recover OLD_API_KEY",
+		run: func(ctx context.Context, l *localVault, name string, _ int) (string, error) {
+			return name + ": recovered", l.Recover(ctx, l.subj, name)
+		}},
+	{use: "purge NAME --yes", short: "Remove a deleted secret and all its versions for good", confirm: true,
+		example: "  phoenix secret purge OLD_API_KEY --yes",
+		run: func(ctx context.Context, l *localVault, name string, _ int) (string, error) {
+			return name + ": purged", l.Purge(ctx, l.subj, name)
+		}},
+	{use: "disable NAME --version N", short: "Stop serving one version of a secret", version: true,
+		example: "  phoenix secret disable API_KEYS --version 3",
+		run: func(ctx context.Context, l *localVault, name string, v int) (string, error) {
+			return fmt.Sprintf("%s: version %d disabled", name, v), l.SetEnabled(ctx, l.subj, name, v, false)
+		}},
+	{use: "enable NAME --version N", short: "Serve a disabled version again", version: true,
+		example: "  phoenix secret enable API_KEYS --version 3",
+		run: func(ctx context.Context, l *localVault, name string, v int) (string, error) {
+			return fmt.Sprintf("%s: version %d enabled", name, v), l.SetEnabled(ctx, l.subj, name, v, true)
+		}},
+}
+
+func newSecretActionCmd(g *Globals, vf *vaultFlags, a secretAction) *cobra.Command {
+	var version int
+	var yes bool
+	cmd := &cobra.Command{
+		Use: a.use, Short: a.short, Long: a.long, Example: a.example, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.confirm && !yes {
+				return usererr.New(usererr.Usage, "this removes %s and every version of it for good", args[0]).
+					WithHint("add --yes if you mean it")
+			}
+			l, err := g.openVault(cmd.Context(), vf, true)
+			if err != nil {
+				return err
+			}
+			defer l.close()
+			msg, err := a.run(cmd.Context(), l, args[0], version)
+			if err != nil {
+				return err
+			}
+			return g.emit(map[string]string{"name": args[0], "result": msg}, func(w io.Writer) error {
+				_, err := fmt.Fprintln(w, msg)
+				return err
+			})
+		},
+	}
+	if a.version {
+		cmd.Flags().IntVar(&version, "version", 0, "the version")
+		cmd.MarkFlagRequired("version")
+	}
+	if a.confirm {
+		cmd.Flags().BoolVar(&yes, "yes", false, "confirm")
+	}
+	return cmd
+}
+
+type importFlags struct {
+	overwrite, production bool
+	tags                  map[string]string
+}
+
+func newSecretImportCmd(g *Globals, vf *vaultFlags) *cobra.Command {
+	f := &importFlags{}
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Bootstrap secrets from a .env file (- for stdin)",
+		Long: `Import every KEY=value of a .env file in one transaction: all or nothing.
+Existing secrets are left alone unless --overwrite (and never rewritten
+when the value is the same). Values are taken literally: no ${VAR}
+expansion. Delete the file afterwards.`,
+		Example: "  phoenix secret import .env.production --production\n  phoenix secret import - < .env",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSecretImport(cmd, g, vf, f, args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&f.overwrite, "overwrite", false, "give existing secrets a new version")
+	cmd.Flags().BoolVar(&f.production, "production", false, "mark every imported secret as production")
+	cmd.Flags().StringToStringVar(&f.tags, "tag", nil, "tag KEY=VALUE for new secrets (repeatable)")
+	return cmd
+}
+
+func runSecretImport(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *importFlags, file string) error {
+	in := g.Stdin
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return usererr.New(usererr.Usage, "%v", err)
+		}
+		defer fh.Close()
+		in = fh
+	}
+	entries, err := vault.ParseDotenv(in)
+	if err != nil {
+		return usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: %v", file, err))
+	}
+	if len(entries) == 0 {
+		return usererr.New(usererr.Invalid, "%s holds no KEY=value lines", file)
+	}
+	l, err := g.openVault(cmd.Context(), vf, true)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	o := vault.ImportOptions{Overwrite: f.overwrite, Tags: f.tags}
+	if cmd.Flags().Changed("production") {
+		o.Production = &f.production
+	}
+	res, err := l.Import(cmd.Context(), l.subj, entries, o)
+	if err != nil {
+		return err
+	}
+	return g.emit(res, func(w io.Writer) error {
+		tb := newTable(w, "name", "line", "result")
+		for _, r := range res {
+			result := fmt.Sprintf("version %d", r.Version)
+			if r.Skipped != "" {
+				result = "skipped: " + r.Skipped
+			}
+			tb.row(r.Name, r.Line, result)
+		}
+		return tb.flush()
+	})
+}
