@@ -14,6 +14,8 @@ func commands(g *Globals) []*cobra.Command {
 		newRollbackCmd(g),
 		newServeCmd(g),
 		newArtifactCmd(g),
+		newCheckCmd(g),
+		newAdvisoriesCmd(g),
 		newVersionCmd(g),
 	}
 }

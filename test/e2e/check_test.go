@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedData is the workplace's real OSV advisories, beside the repository.
+var sharedData = filepath.Join("..", "..", "..", "shared", "data")
+
+func TestCheckAuditAndLicensesGateARealLockfile(t *testing.T) {
+	adv := filepath.Join(sharedData, "osv-npm")
+	if _, err := os.Stat(adv); err != nil {
+		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("real advisories missing: %v", err)
+		}
+		t.Skip("no shared/data beside the repository")
+	}
+	data := t.TempDir()
+	env := []string{"PHOENIX_DATA=" + data}
+	if r := run(t, ".", env, "advisories", "import", adv); r.code != 0 || !strings.Contains(r.stdout, "imported 28 advisories") {
+		t.Fatalf("import: %+v", r)
+	}
+	proj, _ := filepath.Abs("../../internal/scan/lockfile/testdata/npm3")
+	sarif := filepath.Join(t.TempDir(), "audit.sarif")
+	r := run(t, ".", env, "check", "audit", proj, "--sarif", sarif)
+	if r.code != 1 || !strings.Contains(r.stdout, "GHSA-35jh-r3h4-6jhm") || !strings.Contains(r.stdout, "express@4.19.2 > body-parser@1.20.2") {
+		t.Fatalf("audit must fail the gate and show paths: %+v", r)
+	}
+	var s struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []any `json:"results"`
+		} `json:"runs"`
+	}
+	b, _ := os.ReadFile(sarif)
+	if json.Unmarshal(b, &s) != nil || s.Version != "2.1.0" || len(s.Runs) != 1 || len(s.Runs[0].Results) < 10 {
+		t.Fatalf("SARIF output: %.300s", b)
+	}
+	if r := run(t, ".", env, "check", "audit", proj, "--no-gate", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"pass": false`) {
+		t.Fatalf("--no-gate reports without failing: %+v", r)
+	}
+	r = run(t, ".", env, "check", "licenses", proj)
+	if r.code != 1 || !strings.Contains(r.stdout, "GPL-3.0-or-later") {
+		t.Fatalf("GPL-3.0 must be visible and gate the release: %+v", r)
+	}
+	if r := run(t, ".", nil, "check", "audit", proj, "--data", t.TempDir()); r.code != 2 || !strings.Contains(r.stderr, "advisories import") {
+		t.Fatalf("audit without a database: %+v", r)
+	}
+}
