@@ -91,7 +91,7 @@ type env struct {
 	logs  *bytes.Buffer
 }
 
-func openDB(t *testing.T, dir string) *store.DB {
+func openDB(t testing.TB, dir string) *store.DB {
 	t.Helper()
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
@@ -104,7 +104,7 @@ func openDB(t *testing.T, dir string) *store.DB {
 }
 
 // newEnv returns an initialized, unsealed vault over a fresh data dir.
-func newEnv(t *testing.T, mod ...func(*Options)) *env {
+func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	t.Helper()
 	e := &env{dir: t.TempDir(), clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
 		audit: &recorder{}, logs: &bytes.Buffer{}}
@@ -118,7 +118,7 @@ func newEnv(t *testing.T, mod ...func(*Options)) *env {
 }
 
 // open returns another (sealed) Vault over the same database.
-func (e *env) open(t *testing.T, mod ...func(*Options)) *Vault {
+func (e *env) open(t testing.TB, mod ...func(*Options)) *Vault {
 	t.Helper()
 	o := Options{DB: e.db, Now: e.clock.Now, Auditor: e.audit, KDF: testKDF,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}

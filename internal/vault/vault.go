@@ -161,14 +161,15 @@ func clip(s string) string {
 	return s
 }
 
-// unsealedKEK returns the KEK and vault id, or the sealed error.
+// unsealedKEK returns a copy of the KEK (Seal may wipe the original while
+// an operation is in flight) and the vault id, or the sealed error.
 func (v *Vault) unsealedKEK() ([]byte, string, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if v.kek == nil {
 		return nil, "", sealedErr()
 	}
-	return v.kek, v.vaultID, nil
+	return append([]byte(nil), v.kek...), v.vaultID, nil
 }
 
 // tx runs fn in a store transaction.

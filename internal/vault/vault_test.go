@@ -249,3 +249,31 @@ func TestRecoveryWindowOption(t *testing.T) {
 		t.Fatalf("Delete = %v, %v", at, err)
 	}
 }
+
+func TestConcurrentUseAndSeal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.set(t, "A", "alpha")
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			var err error
+			for j := 0; j < 20 && err == nil; j++ {
+				var s Secret
+				s, _, err = e.v.Get(ctx, admin, "A", 0)
+				if errors.Is(err, ErrSealed) {
+					err = nil
+				} else if err == nil && s.Reveal() != "alpha" {
+					err = errors.New("wrong value")
+				}
+			}
+			done <- err
+		}()
+	}
+	e.v.Seal()
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatalf("a read racing with Seal: %v", err)
+		}
+	}
+}
