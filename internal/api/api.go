@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/version"
@@ -29,17 +31,25 @@ type Options struct {
 	Store   Pinger    // checked by /health
 	Started time.Time // server start, for uptime
 	Deploy  *deploy.Service
-	// Token is the bearer token every endpoint but health and version
-	// requires. Users and scoped tokens replace it with the auth domain.
-	Token string
+	// Auth authenticates every request to a non-public endpoint; without
+	// it those endpoints answer 401.
+	Auth *auth.Service
+	// Audit records denials and failed changes, and serves the audit
+	// endpoints. AuditKey is its verifier key, shown by verify.
+	Audit    *audit.Log
+	AuditKey string
+	// InsecureCookies drops the Secure flag and __Host- prefix of session
+	// cookies, for plain-HTTP tests only.
+	InsecureCookies bool
 	// EdgeURL returns where an environment answers, for responses.
 	EdgeURL func(project, env string) string
 }
 
 // API serves /api/v1.
 type API struct {
-	opts Options
-	mux  *http.ServeMux
+	opts  Options
+	mux   *http.ServeMux
+	table []Route
 }
 
 // New returns the API with all its routes registered.
@@ -52,24 +62,33 @@ func New(opts Options) *API {
 	return a
 }
 
-// Handle registers an extra route, for domains wired in by the app.
-func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
-
 func (a *API) routes() {
-	a.mux.HandleFunc("GET /api/v1/health", a.health)
-	a.mux.HandleFunc("GET /api/v1/version", a.version)
-	if a.opts.Deploy != nil {
-		a.deployRoutes()
+	groups := [][]Route{a.coreRoutes()}
+	if a.opts.Auth != nil {
+		groups = append(groups, a.authRoutes())
 	}
-	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, usererr.New(usererr.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path).
+	if a.opts.Audit != nil {
+		groups = append(groups, a.auditRoutes())
+	}
+	if a.opts.Deploy != nil {
+		groups = append(groups, a.deployRoutes())
+	}
+	for _, g := range groups {
+		for _, rt := range g {
+			a.add(rt)
+		}
+	}
+	// Unknown endpoints answer 404 to callers with credentials, 401 to
+	// the rest; this fallback is not part of the document.
+	a.mux.Handle("/api/", a.guard(Route{Method: "ANY", Path: "/api/", Handler: func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, usererr.New(usererr.NotFound, "no such endpoint: %s %s", r.Method, redactPath(r.URL.Path)).
 			WithHint("see /api/v1/openapi.json for the endpoints"))
-	})
+	}}))
 }
 
 // Handler returns the API with request ids, logging and panic recovery.
 func (a *API) Handler() http.Handler {
-	return requestID(recoverer(a.opts.Logger, logRequests(a.opts.Logger, a.authenticate(a.mux))))
+	return requestID(recoverer(a.opts.Logger, logRequests(a.opts.Logger, a.mux)))
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
@@ -86,12 +105,8 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 			checks["store"] = "ok"
 		}
 	}
-	WriteJSON(w, code, map[string]any{
-		"status":         status,
-		"checks":         checks,
-		"version":        version.Version,
-		"uptime_seconds": int64(time.Since(a.opts.Started).Seconds()),
-	})
+	WriteJSON(w, code, healthResponse{Status: status, Checks: checks, Version: version.Version,
+		UptimeSeconds: int64(time.Since(a.opts.Started).Seconds())})
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) {
@@ -132,4 +147,10 @@ func newRequestID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// writeErrorStatus writes the error shape with a status usererr has no
+// kind for (429).
+func writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, code, msg, hint string) {
+	WriteJSON(w, status, Error{Code: code, Message: msg, Hint: hint, RequestID: RequestIDFrom(r.Context())})
 }

@@ -62,18 +62,18 @@ func TestHealthDegradedWhenStoreDown(t *testing.T) {
 
 func TestErrorShape(t *testing.T) {
 	a := New(Options{})
-	a.Handle("GET /api/v1/boom", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.Handle(Route{Method: "GET", Path: "/api/v1/boom", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, errors.New("db password=hunter2 rejected"))
-	}))
-	a.Handle("GET /api/v1/panic", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("x") }))
-	a.Handle("GET /api/v1/locked", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}})
+	a.Handle(Route{Method: "GET", Path: "/api/v1/panic", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) { panic("x") }})
+	a.Handle(Route{Method: "GET", Path: "/api/v1/locked", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, usererr.New(usererr.Conflict, "environment production is locked").WithHint("unlock it first"))
-	}))
+	}})
 	cases := []struct {
 		path, code string
 		status     int
 	}{
-		{"/api/v1/nope", "not_found", 404},
+		{"/api/v1/nope", "unauthorized", 401},
 		{"/api/v1/boom", "internal", 500},
 		{"/api/v1/panic", "internal", 500},
 		{"/api/v1/locked", "conflict", 409},

@@ -1,12 +1,15 @@
 package api
 
 import (
-	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -14,26 +17,44 @@ import (
 // maxManifest bounds a manifest upload (a 20,000-file site is ~4 MiB).
 const maxManifest = 64 << 20
 
-func (a *API) deployRoutes() {
-	a.mux.HandleFunc("GET /api/v1/projects/{project}/environments", a.listEnvs)
-	a.mux.HandleFunc("PUT /api/v1/projects/{project}/environments/{env}", a.putEnv)
-	a.mux.HandleFunc("DELETE /api/v1/projects/{project}/environments/{env}", a.deleteEnv)
-	a.mux.HandleFunc("GET /api/v1/projects/{project}/environments/{env}/deployments", a.listDeployments)
-	a.mux.HandleFunc("POST /api/v1/projects/{project}/environments/{env}/rollback", a.rollback)
-	a.mux.HandleFunc("POST /api/v1/projects/{project}/uploads", a.beginUpload)
-	a.mux.HandleFunc("PUT /api/v1/uploads/{id}/blobs/{digest}", a.putBlob)
-	a.mux.HandleFunc("POST /api/v1/uploads/{id}/finalize", a.finalize)
-	a.mux.HandleFunc("POST /api/v1/gc", a.collect)
+func (a *API) deployRoutes() []Route {
+	const tag = "deployments"
+	envPath := "/api/v1/projects/{project}/environments/{env}"
+	return []Route{
+		{Method: "GET", Path: "/api/v1/projects/{project}/environments", Tag: tag, Perm: auth.Read,
+			Summary: "List a project's environments", Response: Page[envOut]{}, Handler: a.listEnvs},
+		{Method: "PUT", Path: envPath, Tag: tag, Perm: auth.Deploy, Action: "env.save",
+			Summary: "Declare an environment (changing one needs env.write; re-declaring it unchanged needs deploy)",
+			Request: EnvRequest{}, Response: deploy.Environment{}, Handler: a.putEnv},
+		{Method: "DELETE", Path: envPath, Tag: tag, Perm: auth.EnvWrite, Action: "env.delete", Status: http.StatusNoContent,
+			Summary: "Delete an environment and its history (refused when locked)", Handler: a.deleteEnv},
+		{Method: "GET", Path: envPath + "/deployments", Tag: tag, Perm: auth.Read, Query: pageParams,
+			Summary: "An environment's deployments, newest first", Response: Page[deploy.Deployment]{}, Handler: a.listDeployments},
+		{Method: "POST", Path: envPath + "/rollback", Tag: tag, Perm: auth.Deploy, Action: "deploy.rollback",
+			Summary: "Re-point the environment at an earlier deployment", Request: RollbackRequest{}, Response: DeploymentResponse{},
+			Handler: a.rollback},
+		{Method: "POST", Path: "/api/v1/projects/{project}/uploads", Tag: tag, Perm: auth.Deploy, Action: "deploy.upload",
+			Summary: "Start (or resume) an upload: send the manifest, get the missing blobs", Request: "manifest JSON",
+			Response: deploy.Upload{}, Handler: a.beginUpload},
+		{Method: "PUT", Path: "/api/v1/uploads/{id}/blobs/{digest}", Tag: tag, Perm: auth.Deploy, Resource: a.uploadResource,
+			Summary: "Upload one blob of an open upload", Request: []byte{}, Status: http.StatusNoContent, Handler: a.putBlob},
+		{Method: "POST", Path: "/api/v1/uploads/{id}/finalize", Tag: tag, Perm: auth.Deploy, Resource: a.uploadResource,
+			Action: "deploy.activate", Summary: "Verify, sign, record and activate an upload on an environment",
+			Request: FinalizeRequest{}, Response: DeploymentResponse{}, Status: http.StatusCreated, Handler: a.finalize},
+		{Method: "POST", Path: "/api/v1/gc", Tag: tag, Perm: auth.GC, Action: "deploy.gc",
+			Summary: "Apply retention and delete unreferenced blobs", Response: deploy.GCStats{}, Handler: a.collect},
+	}
 }
 
-// decode reads a JSON body into v, refusing unknown fields.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && err != io.EOF {
-		return usererr.Wrap(usererr.Invalid, err, "request body: "+err.Error())
-	}
-	return nil
+// uploadResource is the project of the upload in the path.
+func (a *API) uploadResource(r *http.Request) (auth.Resource, error) {
+	p, err := a.opts.Deploy.UploadProject(r.Context(), r.PathValue("id"))
+	return auth.Resource{Project: p}, err
+}
+
+type envOut struct {
+	deploy.Environment
+	URL string `json:"url"`
 }
 
 func (a *API) listEnvs(w http.ResponseWriter, r *http.Request) {
@@ -42,15 +63,11 @@ func (a *API) listEnvs(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	type envOut struct {
-		deploy.Environment
-		URL string `json:"url"`
-	}
 	out := make([]envOut, 0, len(envs))
 	for _, e := range envs {
 		out = append(out, envOut{e, a.url(e.Project, e.Name)})
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": out})
+	WriteJSON(w, http.StatusOK, Page[envOut]{Items: out})
 }
 
 func (a *API) url(project, env string) string {
@@ -68,6 +85,15 @@ type EnvRequest struct {
 	Domains   []string `json:"domains,omitempty"`
 }
 
+// same reports whether req declares e exactly as it is.
+func (req EnvRequest) same(e deploy.Environment) bool {
+	kind := req.Kind
+	if kind == "" {
+		kind = "standard"
+	}
+	return kind == e.Kind && req.Locked == e.Locked && req.Approvals == e.Approvals && slices.Equal(req.Domains, e.Domains)
+}
+
 func (a *API) putEnv(w http.ResponseWriter, r *http.Request) {
 	var req EnvRequest
 	if err := decode(r, &req); err != nil {
@@ -75,6 +101,18 @@ func (a *API) putEnv(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, e := r.PathValue("project"), r.PathValue("env")
+	cur, err := a.opts.Deploy.Environment(r.Context(), p, e)
+	if err != nil && usererr.KindOf(err) != usererr.NotFound {
+		WriteError(w, r, err)
+		return
+	}
+	if err == nil && req.same(cur) {
+		WriteJSON(w, http.StatusOK, cur) // unchanged: nothing to write or audit
+		return
+	}
+	if !a.require(w, r, auth.EnvWrite, auth.Resource{Project: p, Environment: e}) {
+		return
+	}
 	spec := deploy.EnvSpec{Name: e, Kind: req.Kind, Locked: req.Locked, Approvals: req.Approvals, Domains: req.Domains}
 	if err := a.opts.Deploy.EnsureEnvironment(r.Context(), p, spec); err != nil {
 		WriteError(w, r, err)
@@ -96,17 +134,29 @@ func (a *API) deleteEnv(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// maxHistory bounds one read of a history; retention keeps it far smaller.
+const maxHistory = 100000
+
 func (a *API) listDeployments(w http.ResponseWriter, r *http.Request) {
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	deps, err := a.opts.Deploy.Deployments(r.Context(), r.PathValue("project"), r.PathValue("env"), limit)
+	pg, err := readPage(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	if deps == nil {
-		deps = []deploy.Deployment{}
+	deps, err := a.opts.Deploy.Deployments(r.Context(), r.PathValue("project"), r.PathValue("env"), maxHistory)
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": deps})
+	before := int64(-1)
+	if pg.cursor != "" {
+		if before, err = strconv.ParseInt(pg.cursor, 10, 64); err != nil {
+			WriteError(w, r, badCursor())
+			return
+		}
+	}
+	WriteJSON(w, http.StatusOK, paginate(deps, pg, func(d deploy.Deployment) string { return strconv.FormatInt(d.ID, 10) },
+		func(d deploy.Deployment) bool { return before < 0 || d.ID < before }))
 }
 
 // RollbackRequest names the deployment to return to; 0 means the previous.
@@ -120,7 +170,7 @@ func (a *API) rollback(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	d, err := a.opts.Deploy.Rollback(r.Context(), r.PathValue("project"), r.PathValue("env"), req.To, "admin")
+	d, err := a.opts.Deploy.Rollback(r.Context(), r.PathValue("project"), r.PathValue("env"), req.To, PrincipalFrom(r.Context()).User)
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -147,6 +197,14 @@ func (a *API) beginUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if up.Missing == nil {
 		up.Missing = []backend.Digest{}
+	}
+	if a.opts.Audit != nil {
+		_, err := a.opts.Audit.Append(r.Context(), audit.Event{Action: "deploy.upload", Target: up.Project,
+			Detail: fmt.Sprintf("upload %s of artifact %s, %d blob(s) missing", up.ID, up.Digest, len(up.Missing))})
+		if err != nil {
+			WriteError(w, r, fmt.Errorf("api: audit upload: %w", err))
+			return
+		}
 	}
 	WriteJSON(w, http.StatusOK, up)
 }
@@ -176,8 +234,17 @@ func (a *API) finalize(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
+	res, _ := a.uploadResource(r)
+	res.Environment = req.Environment
+	if req.Environment == "" {
+		WriteError(w, r, usererr.New(usererr.Invalid, "finalize: no environment").WithHint("send {\"environment\": \"staging\"}"))
+		return
+	}
+	if !a.require(w, r, auth.Deploy, res) {
+		return
+	}
 	d, err := a.opts.Deploy.Finalize(r.Context(), r.PathValue("id"),
-		deploy.FinalizeOptions{Environment: req.Environment, Message: req.Message, Actor: "admin"})
+		deploy.FinalizeOptions{Environment: req.Environment, Message: req.Message, Actor: PrincipalFrom(r.Context()).User})
 	if err != nil {
 		WriteError(w, r, err)
 		return

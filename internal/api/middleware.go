@@ -78,7 +78,7 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		// The path only: query strings may carry tokens and are never logged.
-		l.Debug("api request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		l.Debug("api request", "method", r.Method, "path", redactPath(r.URL.Path), "status", sw.status,
 			"duration_ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr)
 	})
 }

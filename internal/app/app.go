@@ -18,6 +18,8 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/store"
@@ -30,6 +32,14 @@ type Options struct {
 	Listen     string       // API address, e.g. 127.0.0.1:7070
 	EdgeListen string       // edge address, e.g. 127.0.0.1:8080
 	Logger     *slog.Logger // defaults to a discarding logger
+	// RolesFile defines extra roles (see docs/auth.md); default
+	// <data>/roles.yaml, used when it exists.
+	RolesFile string
+	// CheckpointEvery is how often the audit log's head is signed
+	// (default 1m); a final checkpoint is signed at Stop.
+	CheckpointEvery time.Duration
+	// Argon2 overrides the password hash cost (tests).
+	Argon2 auth.Argon2
 }
 
 // App is a running Phoenix server.
@@ -39,10 +49,12 @@ type App struct {
 	DB       *store.DB
 	Blobs    *local.Store
 	Deploy   *deploy.Service
+	Auth     *auth.Service
+	Audit    *audit.Log
+	AuditKey audit.Key
 	Hosts    *edge.Hosts
 	Edge     *edge.Handler
 	sites    *siteCache
-	token    string
 	apiAddr  net.Addr
 	edgeAddr net.Addr
 
@@ -82,10 +94,16 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openStore(ctx); err != nil {
 		return err
 	}
+	if err := a.openAudit(); err != nil {
+		return err
+	}
+	if err := a.openAuth(); err != nil {
+		return err
+	}
 	if err := a.openDeploy(); err != nil {
 		return err
 	}
-	if a.token, err = adminToken(a.opts.DataDir, a.log); err != nil {
+	if err := adminToken(ctx, a.opts.DataDir, a.Auth, a.log); err != nil {
 		return err
 	}
 	if err := a.startEdge(ctx); err != nil {
@@ -109,7 +127,7 @@ func (a *App) openStore(ctx context.Context) error {
 
 func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
-		Deploy: a.Deploy, Token: a.token, EdgeURL: a.EdgeURL})
+		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL})
 	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
 	if err != nil {
 		return err

@@ -50,6 +50,7 @@ func (a *App) openDeploy() error {
 	}
 	a.Blobs = blobs
 	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, Key: key, Logger: a.log.With("domain", "deploy"),
+		Audit: a.auditDeploy,
 		Check: func(ctx context.Context, r deploy.Release) error {
 			m, err := r.Manifest()
 			if err != nil {

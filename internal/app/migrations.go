@@ -1,6 +1,8 @@
 package app
 
 import (
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/store"
 )
@@ -8,5 +10,5 @@ import (
 // migrations lists every domain's schema, in dependency order. This is the
 // one registry of tables; a domain joins by adding its Migrations here.
 func migrations() []store.Migrations {
-	return []store.Migrations{deploy.Migrations()}
+	return []store.Migrations{audit.Migrations(), auth.Migrations(), deploy.Migrations()}
 }

@@ -1,8 +1,7 @@
 package app
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,35 +10,40 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/auth"
 )
 
 // TokenFile is where the server writes the bootstrap admin token (0600).
 const TokenFile = "admin.token"
 
-// adminToken returns the admin token of the data dir, creating it on first
-// start. The log says where it is, never what it is.
-func adminToken(dataDir string, log *slog.Logger) (string, error) {
+// adminToken makes sure <data>/admin.token (0600) holds a valid token of
+// the admin user: the first start creates the user and the token, a token
+// file from before users existed is adopted, and a missing file is made
+// anew (deleting it is how a lost admin token is replaced). The log says
+// where the token is, never what it is.
+func adminToken(ctx context.Context, dataDir string, svc *auth.Service, log *slog.Logger) error {
 	path := filepath.Join(dataDir, TokenFile)
 	b, err := os.ReadFile(path)
-	if err == nil {
-		if tok := strings.TrimSpace(string(b)); len(tok) >= 32 {
-			return tok, nil
-		}
-		return "", fmt.Errorf("admin token file %s is too short; delete it to make a new one", path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("admin token: %w", err)
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("admin token: %w", err)
+	existing := strings.TrimSpace(string(b))
+	if err == nil && auth.TokenID(existing) == "" {
+		return fmt.Errorf("admin token file %s does not hold a phoenix token; delete it to make a new one", path)
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", err
+	tok, minted, err := svc.Bootstrap(ctx, existing)
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
 	}
-	tok := "phx_" + hex.EncodeToString(raw[:])
+	if !minted {
+		return os.Chmod(path, 0o600)
+	}
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+		return fmt.Errorf("admin token: %w", err)
 	}
-	log.Info("created the admin token", "file", path)
-	return tok, nil
+	log.Info("created the admin token", "file", path, "user", auth.BootstrapUser)
+	return nil
 }
 
 // ServerInfo is what a running server publishes in its data dir, so a CLI

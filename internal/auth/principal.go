@@ -98,3 +98,10 @@ func (g Grant) covers(p Permission, res Resource) bool {
 func (pr *Principal) HoldsAnywhere(p Permission) bool {
 	return pr.Can(p, Resource{})
 }
+
+// Limited reports whether the credential carries less than all of its
+// user's rights (a scoped token or a deploy token). Account changes such
+// as passwords need an unlimited credential.
+func (pr *Principal) Limited() bool {
+	return (pr.Scopes != nil && !slices.Contains(pr.Scopes, All)) || pr.Project != "" || pr.Environment != ""
+}

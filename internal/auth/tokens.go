@@ -52,6 +52,7 @@ type Token struct {
 // TokenRequest asks for a new token.
 type TokenRequest struct {
 	Name        string        `json:"name,omitempty"`
+	User        string        `json:"user,omitempty"`   // owner; another user's needs users.manage
 	Kind        string        `json:"kind,omitempty"`   // KindAPI (default) or KindDeploy
 	Scopes      []Permission  `json:"scopes,omitempty"` // api tokens: default all of the user's ("*")
 	Project     string        `json:"project,omitempty"`
@@ -88,11 +89,22 @@ func TokenID(token string) string {
 	return ""
 }
 
-// CreateToken makes a token for the principal's own user and returns it
-// with its secret, which is never stored or shown again. A token can only
-// narrow what its creator may do.
+// CreateToken makes a token for the principal's own user (or, with
+// users.manage, for req.User) and returns it with its secret, which is
+// never stored or shown again. A token can only narrow what its owner may
+// do, and what the token used to create it may do.
 func (s *Service) CreateToken(ctx context.Context, pr *Principal, req TokenRequest) (*Token, string, error) {
-	if err := Require(pr, Tokens, Resource{}); err != nil {
+	if req.User != "" && req.User != pr.User {
+		if err := Require(pr, UsersAdmin, Resource{}); err != nil {
+			return nil, "", err
+		}
+		owner, err := s.UserPrincipal(ctx, req.User)
+		if err != nil {
+			return nil, "", err
+		}
+		owner.Scopes = pr.Scopes
+		pr = owner
+	} else if err := Require(pr, Tokens, Resource{}); err != nil {
 		return nil, "", err
 	}
 	t, err := s.shapeToken(pr, req)

@@ -237,3 +237,19 @@ func (s *Service) principal(ctx context.Context, userID int64) (*Principal, erro
 	}
 	return &Principal{User: name, Grants: gs, userID: userID, roles: s.roles}, nil
 }
+
+// UserPrincipal returns the principal of an enabled user with all their
+// grants, for in-process callers (and identity providers) that have
+// already established who the user is.
+func (s *Service) UserPrincipal(ctx context.Context, name string) (*Principal, error) {
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := s.principal(ctx, u.id)
+	if err != nil {
+		return nil, err
+	}
+	pr.Via = "in-process"
+	return pr, nil
+}

@@ -96,11 +96,15 @@ func newID() string {
 // UploadProject returns the project an open upload belongs to, so callers
 // can authorize blob uploads and finalization before acting.
 func (s *Service) UploadProject(ctx context.Context, id string) (string, error) {
-	up, err := s.loadUpload(ctx, id)
-	if err != nil {
-		return "", err
+	var project string
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT project FROM uploads WHERE id = $1`, id).Scan(&project)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", usererr.New(usererr.NotFound, "no open upload %q", id).WithHint("start again: the deploy resumes where it stopped")
 	}
-	return up.Project, nil
+	if err != nil {
+		return "", fmt.Errorf("deploy: load upload %s: %w", id, err)
+	}
+	return project, nil
 }
 
 // loadUpload returns an open upload and its manifest.

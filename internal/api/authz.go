@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// SessionCookie holds a dashboard session. The __Host- prefix makes
+// browsers insist on Secure, Path=/ and no Domain.
+const SessionCookie = "__Host-phoenix_session"
+
+// CSRFHeader must carry the session's CSRF token on every request that
+// changes state and authenticates with the session cookie.
+const CSRFHeader = "X-CSRF-Token"
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller, or nil.
+func PrincipalFrom(ctx context.Context) *auth.Principal {
+	p, _ := ctx.Value(principalKey{}).(*auth.Principal)
+	return p
+}
+
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// guard wraps a route's handler with authentication, authorization and
+// the audit of denials and failures. Credentials come only from the
+// Authorization header or the session cookie, never from the URL.
+func (a *API) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		meta := audit.Meta{Source: clientAddr(r), RequestID: RequestIDFrom(r.Context())}
+		r = r.WithContext(audit.WithMeta(r.Context(), meta))
+		if rt.Public {
+			rt.Handler(w, r)
+			return
+		}
+		pr, err := a.authenticate(r)
+		if err != nil {
+			a.deny(w, r, rt, err)
+			return
+		}
+		meta.Actor, meta.Auth = pr.User, pr.Via
+		ctx := audit.WithMeta(context.WithValue(r.Context(), principalKey{}, pr), meta)
+		r = r.WithContext(ctx)
+		if err := a.authorize(r, rt, pr); err != nil {
+			a.deny(w, r, rt, err)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		rt.Handler(sw, r)
+		if rt.Action != "" && sw.status >= 400 {
+			a.recordFailure(r, rt, sw.status)
+		}
+	})
+}
+
+func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {
+	if a.opts.Auth == nil {
+		return nil, auth.ErrUnauthorized()
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return nil, auth.ErrUnauthorized()
+		}
+		return a.opts.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil, auth.ErrUnauthorized()
+	}
+	pr, err := a.opts.Auth.SessionPrincipal(r.Context(), c.Value)
+	if err != nil {
+		return nil, err
+	}
+	if unsafeMethod(r.Method) && !auth.CheckCSRF(c.Value, r.Header.Get(CSRFHeader)) {
+		return nil, usererr.New(usererr.Forbidden, "missing or invalid CSRF token").
+			WithHint("send the csrf_token from the login answer in the %s header", CSRFHeader)
+	}
+	return pr, nil
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+func (a *API) authorize(r *http.Request, rt Route, pr *auth.Principal) error {
+	if rt.Perm == "" {
+		return nil
+	}
+	res, err := a.resourceOf(r, rt)
+	if err != nil {
+		return err
+	}
+	return auth.Require(pr, rt.Perm, res)
+}
+
+func (a *API) resourceOf(r *http.Request, rt Route) (auth.Resource, error) {
+	if rt.Resource != nil {
+		return rt.Resource(r)
+	}
+	if !rt.Perm.Scoped() {
+		return auth.Resource{}, nil
+	}
+	return auth.Resource{Project: r.PathValue("project"), Environment: r.PathValue("env")}, nil
+}
+
+// require is the check a handler makes when the resource is in the body.
+// It writes the denial and returns false when pr may not.
+func (a *API) require(w http.ResponseWriter, r *http.Request, p auth.Permission, res auth.Resource) bool {
+	if err := auth.Require(PrincipalFrom(r.Context()), p, res); err != nil {
+		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, err)
+		return false
+	}
+	return true
+}
+
+// deny answers 401 or 403 and records the denial. When the record cannot
+// be written the answer is a 500: nothing is denied unaudited.
+func (a *API) deny(w http.ResponseWriter, r *http.Request, rt Route, err error) {
+	kind := usererr.KindOf(err)
+	if kind != usererr.Unauthorized && kind != usererr.Forbidden {
+		WriteError(w, r, err) // the credential check itself failed (store down)
+		return
+	}
+	if a.opts.Audit != nil {
+		_, aerr := a.opts.Audit.Append(r.Context(), audit.Event{Action: "access.denied", Target: rt.Pattern(),
+			Outcome: audit.Denied, Detail: err.Error()})
+		if aerr != nil {
+			WriteError(w, r, fmt.Errorf("api: audit a denial: %w", aerr))
+			return
+		}
+	}
+	if kind == usererr.Unauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="phoenix"`)
+	}
+	WriteError(w, r, err)
+}
+
+// recordFailure notes a change that was attempted and failed. The change
+// did not happen, so a failure to record it is only logged.
+func (a *API) recordFailure(r *http.Request, rt Route, status int) {
+	if a.opts.Audit == nil {
+		return
+	}
+	target := redactPath(strings.TrimPrefix(r.URL.Path, "/api/v1/"))
+	_, err := a.opts.Audit.Append(r.Context(), audit.Event{Action: rt.Action, Target: target, Outcome: audit.Failed,
+		Detail: fmt.Sprintf("HTTP %d", status)})
+	if err != nil {
+		loggerFrom(r.Context()).Error("audit: cannot record a failed change", "action", rt.Action, "err", err)
+	}
+}
+
+// redactPath hides any path segment shaped like a token, in case one is
+// pasted where an id belongs; paths go to logs and the audit log.
+func redactPath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "phx_") && len(s) > 20 {
+			segs[i] = s[:20] + "…"
+		}
+	}
+	return strings.Join(segs, "/")
+}

@@ -1,0 +1,180 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// The principals of the matrix: one per built-in role, a per-environment
+// grant (contributor in staging, viewer in production), a role from
+// configuration, a CI deploy token, and four bad credentials.
+var (
+	roles   = []string{"admin", "contributor", "viewer", "approver", "stager", "auditor", "ci"}
+	badCred = []string{"none", "expired", "revoked", "forged"}
+	public  = []string{"*"}
+	anyone  = roles
+	readers = []string{"admin", "contributor", "viewer", "approver", "stager", "ci"}
+	// tokenUsers hold the tokens permission (the config role and deploy
+	// tokens do not).
+	tokenUsers = []string{"admin", "contributor", "viewer", "approver", "stager"}
+)
+
+// matrixCase is one endpoint called by every principal. allow lists who
+// gets ok; every other role gets 403 and every bad credential 401.
+type matrixCase struct {
+	name    string
+	pattern string
+	req     func(f *fixture, who string) (path string, body any)
+	allow   []string
+	ok      int
+}
+
+func (c matrixCase) method() string { m, _, _ := strings.Cut(c.pattern, " "); return m }
+
+func fixed(path string, body any) func(*fixture, string) (string, any) {
+	return func(*fixture, string) (string, any) { return path, body }
+}
+
+func self(who string) string {
+	if who == "ci" {
+		return "contributor" // the deploy token's owner
+	}
+	return who
+}
+
+func matrix() []matrixCase {
+	envs := "/api/v1/projects/shop/environments"
+	rollback := func(env string) func(*fixture, string) (string, any) {
+		return func(f *fixture, _ string) (string, any) {
+			return envs + "/" + env + "/rollback", RollbackRequest{To: f.inactive(env)}
+		}
+	}
+	finalize := func(env string) func(*fixture, string) (string, any) {
+		return func(f *fixture, _ string) (string, any) {
+			return "/api/v1/uploads/" + f.ready() + "/finalize", FinalizeRequest{Environment: env}
+		}
+	}
+	return []matrixCase{
+		{"health", "GET /api/v1/health", fixed("/api/v1/health", nil), public, 200},
+		{"version", "GET /api/v1/version", fixed("/api/v1/version", nil), public, 200},
+		{"openapi", "GET /api/v1/openapi.json", fixed("/api/v1/openapi.json", nil), public, 200},
+		{"login", "POST /api/v1/login", fixed("/api/v1/login", LoginRequest{User: "pwuser", Password: "correct horse battery"}), public, 200},
+		{"logout", "POST /api/v1/logout", fixed("/api/v1/logout", nil), anyone, 204},
+		{"me", "GET /api/v1/me", fixed("/api/v1/me", nil), anyone, 200},
+		{"roles", "GET /api/v1/roles", fixed("/api/v1/roles", nil), anyone, 200},
+		{"list users", "GET /api/v1/users", fixed("/api/v1/users", nil), []string{"admin"}, 200},
+		{"add user", "POST /api/v1/users", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/users", UserRequest{Name: f.unique("new"), Grants: []auth.Grant{{Role: auth.RoleViewer}}}
+		}, []string{"admin"}, 201},
+		{"get own user", "GET /api/v1/users/{name}", func(_ *fixture, who string) (string, any) {
+			return "/api/v1/users/" + self(who), nil
+		}, anyone, 200},
+		{"get other user", "GET /api/v1/users/{name}", fixed("/api/v1/users/target", nil), []string{"admin"}, 200},
+		{"set grants", "PUT /api/v1/users/{name}/grants", fixed("/api/v1/users/target/grants",
+			GrantsRequest{Grants: []auth.Grant{{Role: auth.RoleViewer, Environment: "staging"}}}), []string{"admin"}, 200},
+		{"set own password", "PUT /api/v1/users/{name}/password", func(_ *fixture, who string) (string, any) {
+			return "/api/v1/users/" + self(who) + "/password", PasswordRequest{Password: "a long enough passphrase"}
+		}, []string{"admin", "contributor", "viewer", "approver", "stager", "auditor"}, 204},
+		{"set other password", "PUT /api/v1/users/{name}/password", fixed("/api/v1/users/target/password",
+			PasswordRequest{Password: "a long enough passphrase"}), []string{"admin"}, 204},
+		{"list own tokens", "GET /api/v1/tokens", fixed("/api/v1/tokens", nil), tokenUsers, 200},
+		{"list all tokens", "GET /api/v1/tokens", fixed("/api/v1/tokens?all=true", nil), []string{"admin"}, 200},
+		{"create token", "POST /api/v1/tokens", fixed("/api/v1/tokens", TokenRequest{Name: "matrix", TTL: "1h"}), tokenUsers, 201},
+		{"revoke own token", "DELETE /api/v1/tokens/{id}", func(f *fixture, who string) (string, any) {
+			owner := self(who)
+			if slices.Contains(badCred, who) {
+				owner = "admin"
+			}
+			return "/api/v1/tokens/" + auth.TokenID(f.mint(owner, auth.TokenRequest{})), nil
+		}, tokenUsers, 204},
+		{"audit log", "GET /api/v1/audit", fixed("/api/v1/audit?limit=5", nil), []string{"admin", "auditor"}, 200},
+		{"audit export", "GET /api/v1/audit/export", fixed("/api/v1/audit/export?action=access.*", nil), []string{"admin", "auditor"}, 200},
+		{"audit verify", "GET /api/v1/audit/verify", fixed("/api/v1/audit/verify", nil), []string{"admin", "auditor"}, 200},
+		{"list environments", "GET /api/v1/projects/{project}/environments", fixed(envs, nil), readers, 200},
+		{"change environment", "PUT /api/v1/projects/{project}/environments/{env}", func(f *fixture, _ string) (string, any) {
+			return envs + "/" + f.unique("qa"), EnvRequest{}
+		}, []string{"admin"}, 200},
+		{"redeclare staging unchanged", "PUT /api/v1/projects/{project}/environments/{env}", fixed(envs+"/staging", EnvRequest{}),
+			[]string{"admin", "contributor", "stager", "ci"}, 200},
+		{"redeclare production unchanged", "PUT /api/v1/projects/{project}/environments/{env}", fixed(envs+"/production", EnvRequest{Locked: true}),
+			[]string{"admin", "contributor"}, 200},
+		{"delete environment", "DELETE /api/v1/projects/{project}/environments/{env}", func(f *fixture, _ string) (string, any) {
+			name := f.unique("tmp")
+			f.dep.EnsureEnvironment(bg, "shop", deploy.EnvSpec{Name: name})
+			return envs + "/" + name, nil
+		}, []string{"admin"}, 204},
+		{"staging history", "GET /api/v1/projects/{project}/environments/{env}/deployments", fixed(envs+"/staging/deployments", nil), readers, 200},
+		{"production history", "GET /api/v1/projects/{project}/environments/{env}/deployments", fixed(envs+"/production/deployments", nil),
+			[]string{"admin", "contributor", "viewer", "approver", "stager"}, 200},
+		{"rollback staging", "POST /api/v1/projects/{project}/environments/{env}/rollback", rollback("staging"),
+			[]string{"admin", "contributor", "stager", "ci"}, 200},
+		{"rollback production", "POST /api/v1/projects/{project}/environments/{env}/rollback", rollback("production"),
+			[]string{"admin", "contributor"}, 200},
+		{"begin upload", "POST /api/v1/projects/{project}/uploads", func(f *fixture, _ string) (string, any) {
+			canon, _, _ := f.manifest("begin")
+			return "/api/v1/projects/shop/uploads", rawJSON(canon)
+		}, []string{"admin", "contributor", "stager", "ci"}, 200},
+		{"put blob", "PUT /api/v1/uploads/{id}/blobs/{digest}", func(f *fixture, _ string) (string, any) {
+			id, d, content := f.upload()
+			return "/api/v1/uploads/" + id + "/blobs/" + string(d), content
+		}, []string{"admin", "contributor", "stager", "ci"}, 204},
+		{"finalize to staging", "POST /api/v1/uploads/{id}/finalize", finalize("staging"), []string{"admin", "contributor", "stager", "ci"}, 201},
+		{"finalize to production", "POST /api/v1/uploads/{id}/finalize", finalize("production"), []string{"admin", "contributor"}, 201},
+		{"gc", "POST /api/v1/gc", fixed("/api/v1/gc", nil), []string{"admin"}, 200},
+	}
+}
+
+func TestEveryEndpointWithEveryRole(t *testing.T) {
+	f := newFixture(t)
+	cases := matrix()
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.pattern] = true
+	}
+	for _, rt := range f.api.Routes() {
+		if !covered[rt.Pattern()] {
+			t.Errorf("route %s is not in the authorization matrix; add a row", rt.Pattern())
+		}
+	}
+	for _, c := range cases {
+		for _, who := range append(append([]string{}, roles...), badCred...) {
+			want := http.StatusForbidden
+			switch {
+			case slices.Equal(c.allow, public) || slices.Contains(c.allow, who):
+				want = c.ok
+			case slices.Contains(badCred, who):
+				want = http.StatusUnauthorized
+			}
+			t.Run(c.name+"/"+who, func(t *testing.T) {
+				path, body := c.req(f, who)
+				if raw, ok := body.(rawJSON); ok {
+					body = []byte(raw)
+				}
+				status, out, _ := f.call(who, c.method(), path, body)
+				if status != want {
+					t.Fatalf("%s %s as %s = %d, want %d: %s", c.method(), path, who, status, want, out)
+				}
+				if status == http.StatusUnauthorized && !strings.Contains(string(out), `"missing or invalid token"`) {
+					t.Fatalf("401 says more than it should: %s", out)
+				}
+			})
+		}
+	}
+	rep, err := f.log.Verify(bg)
+	if err != nil || !rep.OK {
+		t.Fatalf("audit log after the matrix: %+v %v", rep, err)
+	}
+	denied, _ := f.log.Query(bg, audit.Filter{Action: "access.denied"})
+	if len(denied) < len(cases) {
+		t.Fatalf("only %d denials audited", len(denied))
+	}
+}
+
+// rawJSON is a body sent as is.
+type rawJSON []byte

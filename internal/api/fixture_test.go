@@ -1,0 +1,280 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
+
+var bg = context.Background()
+
+// fixture is a real API over a real store: audit log, auth, deployments.
+type fixture struct {
+	t      *testing.T
+	api    *API
+	srv    *httptest.Server
+	auth   *auth.Service
+	dep    *deploy.Service
+	log    *audit.Log
+	blobs  *local.Store
+	tokens map[string]string // principal -> bearer token
+	logs   *syncBuffer
+
+	mu  sync.Mutex
+	now time.Time
+	seq int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func (f *fixture) unique(prefix string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	return fmt.Sprintf("%s%d", prefix, f.seq)
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.OpenSQLite(bg, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, tokens: map[string]string{}, logs: &syncBuffer{}, now: time.Now().UTC()}
+	key, err := audit.LoadKey(filepath.Join(dir, "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log = audit.New(audit.Options{DB: db, Signer: key.Signer, Verifier: key.Verifier})
+	auditor := auth.Role{Name: "auditor", Permissions: []auth.Permission{auth.AuditRead}}
+	f.auth, err = auth.New(auth.Options{DB: db, Audit: f.log, Now: f.clock, Roles: []auth.Role{auditor},
+		Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}, LoginRate: auth.LoginRate{PerSource: 10000, PerUser: 10000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.blobs, err = local.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, skey, _ := sign.GenerateKey(rand.Reader)
+	f.dep = deploy.New(deploy.Options{DB: db, Blobs: f.blobs, Key: skey,
+		Audit: func(ctx context.Context, tx *sql.Tx, e deploy.Event) error {
+			_, err := f.log.AppendTx(ctx, tx, audit.Event{Action: e.Action, Target: e.Project + "/" + e.Environment, Actor: e.Actor, Detail: e.Detail})
+			return err
+		}})
+	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.api = New(Options{Logger: logger, Store: db, Started: time.Now(), Deploy: f.dep, Auth: f.auth, Audit: f.log,
+		AuditKey: key.VerifierKey, InsecureCookies: true})
+	f.srv = httptest.NewServer(f.api.Handler())
+	t.Cleanup(f.srv.Close)
+	f.seed()
+	return f
+}
+
+// seed makes the principals of the matrix and a project with history.
+func (f *fixture) seed() {
+	t := f.t
+	admin, _, err := f.auth.Bootstrap(bg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["admin"] = admin
+	users := map[string][]auth.Grant{
+		"contributor": {{Role: auth.RoleContributor}},
+		"viewer":      {{Role: auth.RoleViewer}},
+		"approver":    {{Role: auth.RoleApprover}},
+		"stager":      {{Role: auth.RoleContributor, Environment: "staging"}, {Role: auth.RoleViewer, Environment: "production"}},
+		"auditor":     {{Role: "auditor"}},
+		"target":      {{Role: auth.RoleViewer}},
+	}
+	for name, gs := range users {
+		if _, err := f.auth.CreateUser(bg, name, "", gs); err != nil {
+			t.Fatal(err)
+		}
+		if name != "target" {
+			f.tokens[name] = f.mint(name, auth.TokenRequest{})
+		}
+	}
+	if _, err := f.auth.CreateUser(bg, "pwuser", "correct horse battery", []auth.Grant{{Role: auth.RoleViewer}}); err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["ci"] = f.mint("contributor", auth.TokenRequest{Kind: auth.KindDeploy, Project: "shop", Environment: "staging"})
+	f.tokens["expired"] = f.mint("admin", auth.TokenRequest{TTL: time.Minute})
+	f.tokens["revoked"] = f.mint("admin", auth.TokenRequest{})
+	pr := f.principal("admin")
+	if err := f.auth.RevokeToken(bg, pr, auth.TokenID(f.tokens["revoked"])); err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["forged"] = admin[:len(admin)-8] + "00000000"
+	for _, e := range []deploy.EnvSpec{{Name: "staging"}, {Name: "production", Locked: true}} {
+		if err := f.dep.EnsureEnvironment(bg, "shop", e); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			f.deploy(e.Name, fmt.Sprintf("%s v%d", e.Name, i))
+		}
+	}
+	f.advance(2 * time.Minute) // the expired token is now expired
+}
+
+func (f *fixture) principal(who string) *auth.Principal {
+	pr, err := f.auth.Authenticate(bg, f.tokens[who])
+	if err != nil {
+		f.t.Fatalf("principal %s: %v", who, err)
+	}
+	return pr
+}
+
+// mint makes a token for user through a full-rights token of that user.
+func (f *fixture) mint(user string, req auth.TokenRequest) string {
+	f.t.Helper()
+	pr, err := f.auth.UserPrincipal(bg, "admin")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if req.Kind == "" {
+		req.User = user
+	} else {
+		pr, _ = f.auth.UserPrincipal(bg, user)
+	}
+	_, secret, err := f.auth.CreateToken(bg, pr, req)
+	if err != nil {
+		f.t.Fatalf("mint for %s: %v", user, err)
+	}
+	return secret
+}
+
+// manifest returns a one-file manifest with unique content.
+func (f *fixture) manifest(body string) ([]byte, backend.Digest, []byte) {
+	content := []byte(body + " " + f.unique("#"))
+	d := backend.Sum(content)
+	m := &artifact.Manifest{Version: artifact.FormatVersion, Files: []artifact.File{{Path: "index.html", Digest: d,
+		Size: int64(len(content)), Type: "text/html; charset=utf-8"}}}
+	canon, err := m.Canonical()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return canon, d, content
+}
+
+// upload opens an upload whose one blob is still missing.
+func (f *fixture) upload() (id string, d backend.Digest, content []byte) {
+	canon, d, content := f.manifest("upload")
+	up, err := f.dep.BeginUpload(bg, "shop", canon)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return up.ID, d, content
+}
+
+// ready opens an upload with every blob present, ready to finalize.
+func (f *fixture) ready() string {
+	id, d, content := f.upload()
+	if err := f.dep.PutBlob(bg, id, d, bytes.NewReader(content), int64(len(content))); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+func (f *fixture) deploy(env, body string) {
+	id := f.ready()
+	if _, err := f.dep.Finalize(bg, id, deploy.FinalizeOptions{Environment: env, Actor: "seed"}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// inactive is a deployment of env that is not the active one.
+func (f *fixture) inactive(env string) int64 {
+	deps, err := f.dep.Deployments(bg, "shop", env, 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, d := range deps {
+		if !d.Active {
+			return d.ID
+		}
+	}
+	f.t.Fatal("no inactive deployment")
+	return 0
+}
+
+// call sends a request as who and returns the status and body.
+func (f *fixture) call(who, method, path string, body any) (int, []byte, http.Header) {
+	f.t.Helper()
+	var rd io.Reader
+	ctype := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd, ctype = bytes.NewReader(b), "application/octet-stream"
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if tok := f.tokens[who]; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, resp.Header
+}

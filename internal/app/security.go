@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// openAudit loads (or creates) <data>/keys/audit.key and opens the audit
+// log, signing its head every CheckpointEvery and once more at Stop.
+func (a *App) openAudit() error {
+	key, err := audit.LoadKey(filepath.Join(a.opts.DataDir, "keys", "audit.key"))
+	if err != nil {
+		return err
+	}
+	a.AuditKey = key
+	a.Audit = audit.New(audit.Options{DB: a.DB, Signer: key.Signer, Verifier: key.Verifier})
+	every := a.opts.CheckpointEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				a.checkpoint(ctx)
+			}
+		}
+	}()
+	a.onStop(func(ctx context.Context) error {
+		cancel()
+		<-done
+		a.checkpoint(ctx)
+		return nil
+	})
+	return nil
+}
+
+func (a *App) checkpoint(ctx context.Context) {
+	if _, err := a.Audit.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("audit: cannot sign a checkpoint", "err", err)
+	}
+}
+
+// openAuth builds the auth domain with the roles of RolesFile.
+func (a *App) openAuth() error {
+	path := a.opts.RolesFile
+	if path == "" {
+		path = filepath.Join(a.opts.DataDir, "roles.yaml")
+	}
+	var roles []auth.Role
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if roles, err = auth.ParseRoles(path, b); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist) || a.opts.RolesFile != "":
+		return fmt.Errorf("roles file: %w", err)
+	}
+	a.Auth, err = auth.New(auth.Options{DB: a.DB, Audit: a.Audit, Logger: a.log.With("domain", "auth"),
+		Roles: roles, Argon2: a.opts.Argon2})
+	return err
+}
+
+// auditDeploy writes a deploy change to the audit log in its transaction.
+func (a *App) auditDeploy(ctx context.Context, tx *sql.Tx, e deploy.Event) error {
+	target := e.Project
+	if e.Environment != "" {
+		target += "/" + e.Environment
+	}
+	_, err := a.Audit.AppendTx(ctx, tx, audit.Event{Action: e.Action, Target: target, Actor: e.Actor, Detail: e.Detail})
+	return err
+}
