@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/examples"
+	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/client"
@@ -91,9 +92,16 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	}
 	a.Hosts.SetFallback(edgeNameOf(cfg.Project.Name, "production"))
 	for _, env := range []string{"staging", "production"} {
-		if err := demoRelease(ctx, out, a, c, cfg, proj, "v1.0.0", env); err != nil {
+		if _, err := demoRelease(ctx, out, a, c, cfg, proj, "v1.0.0", env); err != nil {
 			return err
 		}
+	}
+	next, err := demoRelease(ctx, out, a, c, cfg, proj, "v1.1.0", "production")
+	if err != nil {
+		return err
+	}
+	if err := demoRollback(ctx, out, a, c, cfg.Project.Name, next); err != nil {
+		return err
 	}
 	printDemoURLs(out, a, cfg.Project.Name, data)
 	if o.exit {
@@ -127,32 +135,56 @@ func startDemoServer(ctx context.Context, g *Globals, o *demoOptions, data strin
 
 // demoRelease builds, packs and deploys the example to one environment,
 // then checks it answers.
-func demoRelease(ctx context.Context, out io.Writer, a *app.App, c *client.Client, cfg *config.Config, proj, release, env string) error {
+func demoRelease(ctx context.Context, out io.Writer, a *app.App, c *client.Client, cfg *config.Config, proj, release, env string) (*client.DeployResult, error) {
 	step(out, "building %s for %s: %s", release, env, cfg.Build.Command)
 	cmd := exec.CommandContext(ctx, "sh", "-c", cfg.Build.Command)
 	cmd.Dir = proj
 	cmd.Env = append(os.Environ(), "PHOENIX_RELEASE="+release)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return usererr.Wrap(usererr.Internal, err, fmt.Sprintf("example build failed: %v\n%s", err, b)).
+		return nil, usererr.Wrap(usererr.Internal, err, fmt.Sprintf("example build failed: %v\n%s", err, b)).
 			WithHint("the example's build needs Node.js on PATH")
 	}
 	outDir := filepath.Join(proj, cfg.Build.Output)
 	m, err := artifact.Build(ctx, outDir, a.Blobs, artifact.BuildOptions{Meta: artifact.Meta{Project: cfg.Project.Name, Release: release}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	canon, err := m.Canonical()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	step(out, "artifact of %d files; deploying to %s", len(m.Files), env)
 	res, err := c.Deploy(ctx, client.DeployRequest{Project: cfg.Project.Name, Environment: env, Manifest: canon, Blobs: a.Blobs,
 		Message: "phoenix demo"})
 	if err != nil {
+		return nil, err
+	}
+	step(out, "deployment %d of %s is live, artifact %s (signed, %d blobs)", res.ID, env, short(string(res.Artifact)), res.Total)
+	return res, healthCheck(ctx, out, a, cfg.Project.Name, env, release)
+}
+
+// demoRollback rolls production back to the previous release and forward
+// again, timing each from the API call until the edge serves it.
+func demoRollback(ctx context.Context, out io.Writer, a *app.App, c *client.Client, project string, current *client.DeployResult) error {
+	path := client.Path("projects", project, "environments", "production", "rollback")
+	start := time.Now()
+	var back api.DeploymentResponse
+	if err := c.Do(ctx, "POST", path, api.RollbackRequest{}, &back); err != nil {
 		return err
 	}
-	step(out, "deployment %d of %s is live, artifact %s (signed)", res.ID, env, short(string(res.Artifact)))
-	return healthCheck(ctx, out, a, cfg.Project.Name, env, release)
+	if err := healthCheck(ctx, io.Discard, a, project, "production", back.Release); err != nil {
+		return err
+	}
+	step(out, "rolled production back to %s (deployment %d) in %s: a pointer swap, nothing rebuilt", back.Release, back.ID, time.Since(start).Round(time.Microsecond))
+	start = time.Now()
+	if err := c.Do(ctx, "POST", path, api.RollbackRequest{To: current.ID}, &back); err != nil {
+		return err
+	}
+	if err := healthCheck(ctx, io.Discard, a, project, "production", back.Release); err != nil {
+		return err
+	}
+	step(out, "and forward to %s again in %s", back.Release, time.Since(start).Round(time.Microsecond))
+	return nil
 }
 
 // healthCheck asks the edge for the environment's home page and checks it
