@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type deployOptions struct {
 	message  string
 	release  string
 	parallel int
+	preview  string
 }
 
 func newDeployCmd(g *Globals) *cobra.Command {
@@ -41,6 +43,7 @@ The project and its environments come from ./phoenix.yaml unless --project is
 given.`,
 		Example: `  phoenix deploy dist --env staging
   phoenix deploy release.tar --env production --project shop
+  phoenix deploy dist --preview feature/login     # its own environment and host name
   phoenix deploy dist --env staging -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDeploy(cmd.Context(), g, o, args[0]) },
@@ -52,7 +55,9 @@ given.`,
 	f.StringVarP(&o.message, "message", "m", "", "note recorded with the deployment")
 	f.StringVar(&o.release, "release", "", "release name recorded in the manifest, e.g. v1.4.2")
 	f.IntVar(&o.parallel, "parallel", 4, "concurrent blob uploads")
-	cmd.MarkFlagRequired("env")
+	f.StringVar(&o.preview, "preview", "", "deploy to a preview environment for this branch or release (created on first use)")
+	cmd.MarkFlagsOneRequired("env", "preview")
+	cmd.MarkFlagsMutuallyExclusive("env", "preview")
 	return cmd
 }
 
@@ -110,6 +115,11 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	if err := declareEnvs(ctx, t.client, project, cfg); err != nil {
 		return err
 	}
+	if o.preview != "" {
+		if o.env, err = declarePreview(ctx, t.client, project, o.preview); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	m, err := buildOrImport(ctx, g, t, src, artifact.Meta{Project: project, Release: o.release})
 	if err != nil {
@@ -133,6 +143,33 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		}
 		return nil
 	})
+}
+
+// declarePreview creates the preview environment of a branch or release:
+// "preview-" and the name folded into a DNS label, answering on its own
+// host name.
+func declarePreview(ctx context.Context, c *client.Client, project, name string) (string, error) {
+	env := "preview-" + previewSlug(name)
+	err := c.Do(ctx, "PUT", client.Path("projects", project, "environments", env), api.EnvRequest{Kind: "preview"}, nil)
+	return env, err
+}
+
+// previewSlug folds a branch name such as feature/Login_2 into feature-login-2.
+func previewSlug(name string) string {
+	b := make([]byte, 0, len(name))
+	for _, c := range strings.ToLower(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b = append(b, byte(c))
+		case len(b) > 0 && b[len(b)-1] != '-':
+			b = append(b, '-')
+		}
+	}
+	s := strings.Trim(string(b), "-")
+	if len(s) > 54 {
+		s = strings.TrimRight(s[:54], "-")
+	}
+	return s
 }
 
 // buildOrImport turns a folder or an artifact file into a manifest whose

@@ -141,3 +141,21 @@ func TestSecondServerOnSameDataDirRefused(t *testing.T) {
 		t.Fatalf("second server: %+v", r)
 	}
 }
+
+func TestPreviewEnvironmentGetsItsOwnHost(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	s := startServer(t, data)
+	writeSite(t, filepath.Join(work, "site"), "preview-build")
+	env := []string{"PHOENIX_DATA=" + data}
+	r := run(t, work, env, "deploy", "site", "--preview", "feature/Login", "--project", "shop", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, "preview-feature-login.shop.localhost") {
+		t.Fatalf("preview deploy: %+v", r)
+	}
+	if code, body := s.get(t, "preview-feature-login.shop.localhost", "/"); code != 200 || !strings.Contains(body, "preview-build") {
+		t.Fatalf("preview host: %d %q", code, body)
+	}
+	if code, _ := s.get(t, "production.shop.localhost", "/"); code == 200 {
+		t.Fatal("production must not serve the preview")
+	}
+}
