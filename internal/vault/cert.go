@@ -120,7 +120,7 @@ func (v *Vault) Expiring(ctx context.Context, within time.Duration) ([]Expiry, e
 		}
 		vi := r.info(s.name)
 		e := Expiry{Name: s.name, Kind: s.kind, Version: vi.Version, ExpiresAt: vi.ExpiresAt,
-			DaysLeft: int(vi.ExpiresAt.Sub(now).Hours() / 24)}
+			DaysLeft: daysUntil(now, vi.ExpiresAt)}
 		if vi.Certificate != nil {
 			e.Subject = vi.Certificate.Subject
 		}

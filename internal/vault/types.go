@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/store"
@@ -138,6 +139,10 @@ func (r versionRow) info(name string) VersionInfo {
 	return vi
 }
 
+// daysUntil counts whole days from now to t, rounding up (10 days minus
+// a millisecond is still "10 days").
+func daysUntil(now, t time.Time) int { return int(math.Ceil(t.Sub(now).Hours() / 24)) }
+
 // warnings describes what needs attention about a version at now.
 func warnings(vi VersionInfo, now time.Time, before time.Duration) []string {
 	var w []string
@@ -148,7 +153,7 @@ func warnings(vi VersionInfo, now time.Time, before time.Duration) []string {
 		w = append(w, "not valid before "+vi.NotBefore.Format(time.DateOnly))
 	}
 	if e := vi.ExpiresAt; !e.IsZero() {
-		switch days := int(e.Sub(now).Hours() / 24); {
+		switch days := daysUntil(now, e); {
 		case !now.Before(e):
 			w = append(w, fmt.Sprintf("expired on %s", e.Format(time.DateOnly)))
 		case e.Sub(now) <= before:
