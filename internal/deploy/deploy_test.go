@@ -275,3 +275,33 @@ func mustManifest(t *testing.T, r Release) *artifact.Manifest {
 	}
 	return m
 }
+
+func TestInterruptedUploadResumes(t *testing.T) {
+	f := newFixture(t)
+	files := map[string]string{}
+	for i := 0; i < 10; i++ {
+		files["f"+string(rune('a'+i))+".txt"] = "content " + string(rune('a'+i))
+	}
+	m, blobs := manifestOf("v1", files)
+	canon, _ := m.Canonical()
+	first, err := f.svc.BeginUpload(ctx, "site", canon)
+	if err != nil || len(first.Missing) != 10 {
+		t.Fatalf("first: %v %v", first, err)
+	}
+	for _, d := range first.Missing[:4] { // the connection drops after 4 blobs
+		f.svc.PutBlob(ctx, first.ID, d, bytes.NewReader(blobs[d]), int64(len(blobs[d])))
+	}
+	again, err := f.svc.BeginUpload(ctx, "site", canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID != first.ID || len(again.Missing) != 6 {
+		t.Fatalf("resume: id %s (was %s), %d missing, want 6", again.ID, first.ID, len(again.Missing))
+	}
+	for _, d := range again.Missing {
+		f.svc.PutBlob(ctx, again.ID, d, bytes.NewReader(blobs[d]), int64(len(blobs[d])))
+	}
+	if _, err := f.svc.Finalize(ctx, again.ID, FinalizeOptions{Environment: "staging"}); err != nil {
+		t.Fatal(err)
+	}
+}
