@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
@@ -59,6 +60,24 @@ type row struct {
 	name string
 	d    time.Duration
 	note string
+	cpu  time.Duration // CPU time (user+sys) this process used in the step
+}
+
+// cpuNow returns the process's CPU time so far.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+var lastCPU time.Duration
+
+// stepCPU returns the CPU time used since the previous call.
+func stepCPU() time.Duration {
+	now := cpuNow()
+	d := now - lastCPU
+	lastCPU = now
+	return d
 }
 
 func run(site, work string, frac float64, br, gz int) error {
@@ -80,25 +99,28 @@ func run(site, work string, frac float64, br, gz int) error {
 	}
 	runtime.GC()
 	var rows []row
+	stepCPU()
 	t := time.Now()
 	if err := hashAll(src, files, 2); err != nil {
 		return err
 	}
 	hashD := time.Since(t)
-	rows = append(rows, row{"floor: sha256, 2 goroutines", hashD, rate(total, hashD)})
+	rows = append(rows, row{"floor: sha256, 2 goroutines", hashD, rate(total, hashD), stepCPU()})
+	stepCPU()
 	t = time.Now()
 	if err := copyTree(src, filepath.Join(work, "copy"), files); err != nil {
 		return err
 	}
 	copyD := time.Since(t)
-	rows = append(rows, row{"floor: copy into a fresh folder", copyD, rate(total, copyD)})
+	rows = append(rows, row{"floor: copy into a fresh folder", copyD, rate(total, copyD), stepCPU()})
+	stepCPU()
 	t = time.Now()
 	syncfs(work)
-	rows = append(rows, row{"(info) sync of that copy", time.Since(t), "not in the floor"})
+	rows = append(rows, row{"(info) sync of that copy", time.Since(t), "not in the floor", stepCPU()})
 	os.RemoveAll(filepath.Join(work, "copy"))
 	syncfs(work)
 	floor := hashD + copyD
-	rows = append(rows, row{"floor = hash + copy", floor, ""})
+	rows = append(rows, row{"floor = hash + copy", floor, "", 0})
 
 	store, err := local.New(filepath.Join(work, "store"))
 	if err != nil {
@@ -107,6 +129,7 @@ func run(site, work string, frac float64, br, gz int) error {
 	opts := artifact.BuildOptions{BrotliLevel: br, GzipLevel: gz, CacheFile: filepath.Join(work, "build-cache.json")}
 	time.Sleep(2500 * time.Millisecond) // let the copied files age past the racy-clean window
 	stop := startProfile()
+	stepCPU()
 	t = time.Now()
 	ts := &timedStore{Store: store}
 	m, err := artifact.Build(context.Background(), src, ts, opts)
@@ -117,7 +140,7 @@ func run(site, work string, frac float64, br, gz int) error {
 	commit := ts.commit
 	stop()
 	nv, vb := variants(m)
-	rows = append(rows, row{"full build, files copied into the store", copyFull, fmt.Sprintf("%.2fx floor; %d files, %d variants (%.1f MiB); of which commit (syncfs, renames) %.2f s", ratio(copyFull, floor), len(m.Files), nv, mib(vb), commit.Seconds())})
+	rows = append(rows, row{"full build, files copied into the store", copyFull, fmt.Sprintf("%.2fx floor; %d files, %d variants (%.1f MiB); of which commit (syncfs, renames) %.2f s", ratio(copyFull, floor), len(m.Files), nv, mib(vb), commit.Seconds()), stepCPU()})
 
 	// The same from scratch with LinkFiles: hard links instead of copies.
 	// This store is the one the re-builds below use.
@@ -131,19 +154,21 @@ func run(site, work string, frac float64, br, gz int) error {
 	store = ls
 	timed := &timedStore{Store: ls}
 	opts.LinkFiles = true
+	stepCPU()
 	t = time.Now()
 	if m, err = artifact.Build(context.Background(), src, timed, opts); err != nil {
 		return err
 	}
 	full := time.Since(t)
 	commit = timed.commit
-	rows = append(rows, row{"full build, LinkFiles (hard links)", full, fmt.Sprintf("%.2fx floor; of which commit %.2f s", ratio(full, floor), commit.Seconds())})
+	rows = append(rows, row{"full build, LinkFiles (hard links)", full, fmt.Sprintf("%.2fx floor; of which commit %.2f s", ratio(full, floor), commit.Seconds()), stepCPU()})
 
+	stepCPU()
 	t = time.Now()
 	if _, err := artifact.Build(context.Background(), src, store, opts); err != nil {
 		return err
 	}
-	rows = append(rows, row{"re-build, nothing changed", time.Since(t), ""})
+	rows = append(rows, row{"re-build, nothing changed", time.Since(t), "", stepCPU()})
 
 	changed, err := change(src, files, frac)
 	if err != nil {
@@ -152,6 +177,7 @@ func run(site, work string, frac float64, br, gz int) error {
 	time.Sleep(2500 * time.Millisecond)
 	cpuProfile = reProfile
 	stop = startProfile()
+	stepCPU()
 	t = time.Now()
 	m2, err := artifact.Build(context.Background(), src, store, opts)
 	if err != nil {
@@ -159,8 +185,9 @@ func run(site, work string, frac float64, br, gz int) error {
 	}
 	re := time.Since(t)
 	stop()
-	rows = append(rows, row{fmt.Sprintf("re-build after changing %d files (%.0f %%)", changed, frac*100), re, fmt.Sprintf("%.1f %% of full build", 100*ratio(re, full))})
+	rows = append(rows, row{fmt.Sprintf("re-build after changing %d files (%.0f %%)", changed, frac*100), re, fmt.Sprintf("%.1f %% of full build", 100*ratio(re, full)), stepCPU()})
 
+	stepCPU()
 	t = time.Now()
 	noCache := opts
 	noCache.CacheFile = ""
@@ -168,19 +195,21 @@ func run(site, work string, frac float64, br, gz int) error {
 	if _, err := artifact.Build(context.Background(), src, store, noCache); err != nil {
 		return err
 	}
-	rows = append(rows, row{"(info) re-build without stat cache", time.Since(t), "re-reads and re-hashes every file; variants from the previous manifest"})
+	rows = append(rows, row{"(info) re-build without stat cache", time.Since(t), "re-reads and re-hashes every file; variants from the previous manifest", stepCPU()})
 
+	stepCPU()
 	t = time.Now()
 	probs, err := artifact.VerifyWith(context.Background(), m2, nil, nil, store, artifact.VerifyOptions{})
 	if err != nil {
 		return err
 	}
-	rows = append(rows, row{"(info) Verify, re-hash every blob", time.Since(t), fmt.Sprintf("%d problems (1 expected: unsigned)", len(probs))})
+	rows = append(rows, row{"(info) Verify, re-hash every blob", time.Since(t), fmt.Sprintf("%d problems (1 expected: unsigned)", len(probs)), stepCPU()})
+	stepCPU()
 	t = time.Now()
 	if _, err := artifact.VerifyWith(context.Background(), m2, nil, nil, store, artifact.VerifyOptions{SkipContent: true}); err != nil {
 		return err
 	}
-	rows = append(rows, row{"(info) Verify, stat only", time.Since(t), ""})
+	rows = append(rows, row{"(info) Verify, stat only", time.Since(t), "", stepCPU()})
 
 	print(rows)
 	fmt.Printf("\nfull build (copy) / floor = %.2f (target <= 1.5): %s\n", ratio(copyFull, floor), verdict(ratio(copyFull, floor) <= 1.5))
@@ -210,9 +239,13 @@ func verdict(ok bool) string {
 }
 
 func print(rows []row) {
-	fmt.Println("\n| step | seconds | note |\n| --- | ---: | --- |")
+	fmt.Println("\n| step | seconds | our CPU s | note |\n| --- | ---: | ---: | --- |")
 	for _, r := range rows {
-		fmt.Printf("| %s | %.2f | %s |\n", r.name, r.d.Seconds(), r.note)
+		cpu := "-"
+		if r.cpu > 0 {
+			cpu = fmt.Sprintf("%.2f", r.cpu.Seconds())
+		}
+		fmt.Printf("| %s | %.2f | %s | %s |\n", r.name, r.d.Seconds(), cpu, r.note)
 	}
 }
 
