@@ -37,6 +37,7 @@ type fixture struct {
 	dep    *deploy.Service
 	log    *audit.Log
 	blobs  *local.Store
+	db     *store.DB
 	tokens map[string]string // principal -> bearer token
 	logs   *syncBuffer
 
@@ -92,7 +93,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations()); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, tokens: map[string]string{}, logs: &syncBuffer{}, now: time.Now().UTC()}
+	f := &fixture{t: t, db: db, tokens: map[string]string{}, logs: &syncBuffer{}, now: time.Now().UTC()}
 	key, err := audit.LoadKey(filepath.Join(dir, "audit.key"))
 	if err != nil {
 		t.Fatal(err)

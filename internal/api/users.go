@@ -313,7 +313,11 @@ func ParseTTL(s string) (time.Duration, error) {
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
-	if err := a.opts.Auth.RevokeToken(r.Context(), PrincipalFrom(r.Context()), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	if tid := auth.TokenID(id); tid != "" {
+		id = tid // a whole token pasted where its id belongs: revoke it, never echo it
+	}
+	if err := a.opts.Auth.RevokeToken(r.Context(), PrincipalFrom(r.Context()), id); err != nil {
 		WriteError(w, r, err)
 		return
 	}
