@@ -376,7 +376,11 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		return nil
 	}
 	fl := cmd.Flags()
-	if fl.Changed("every") || fl.Changed("before-expiry") || fl.Changed("generator") || len(command) > 0 {
+	policyFlag := len(command) > 0
+	for _, n := range []string{"every", "before-expiry", "expire-after", "generator", "length", "alphabet"} {
+		policyFlag = policyFlag || fl.Changed(n)
+	}
+	if policyFlag {
 		p := &vault.RotationPolicy{EveryDays: f.every, BeforeExpiryDays: f.beforeExpiry, ExpireAfterDays: f.expireAfter,
 			Generator: vault.GeneratorSpec{Type: f.generator, Command: command}}
 		if f.generator == "random" {
