@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -164,6 +165,9 @@ func TestRotateDue(t *testing.T) {
 func TestRotateWithCommand(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
+		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
+			t.Fatal("sh is required for the command-hook test")
+		}
 		t.Skip("no sh")
 	}
 	e := newEnv(t)
