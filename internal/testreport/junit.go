@@ -216,6 +216,7 @@ func (p *junitParser) outcome(c *Case, skipped *bool, t xml.StartElement) {
 		p.s.Skipped++
 	}
 }
+
 // seconds parses a JUnit time attribute ("1.25", "1,250.5"); bad values are 0.
 func seconds(s string) time.Duration {
 	f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", ""), 64)
