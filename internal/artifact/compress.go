@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/andybalholm/brotli/matchfinder"
@@ -31,33 +30,68 @@ func keep(compressed, original int) bool {
 
 // worthTrying compresses the first 4 KiB with the fastest setting and gives up
 // on content that does not shrink (random bytes, media under a text name).
-func worthTrying(data []byte) bool {
+func (c *compressor) worthTrying(data []byte) bool {
 	if len(data) < minCompressSize {
 		return false
 	}
 	head := data[:min(len(data), probeSize)]
-	var buf bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&buf, flate.BestSpeed)
+	var n countWriter
+	w := c.probes.get()
+	w.Reset(&n)
 	w.Write(head)
 	w.Close()
-	return keep(buf.Len(), len(head))
+	w.Reset(nil)
+	c.probes.put(w)
+	return keep(int(n), len(head))
 }
 
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// compressor holds reusable encoders. Free lists (channels) rather than
+// sync.Pool: encoders hold large tables, and sync.Pool drops them at every
+// GC, which a build triggers often.
 type compressor struct {
 	brotliLevel, gzipLevel int // < 0: off
-	brPool, gzPool         sync.Pool
+	br                     freeList[*matchfinder.Writer]
+	gz, probes             freeList[*gzip.Writer]
 }
 
 func newCompressor(br, gz int) *compressor {
 	c := &compressor{brotliLevel: br, gzipLevel: gz}
 	// The matchfinder encoder gives the same ratio as the classic one at
 	// level 5 at about twice the speed (measured on the bench site).
-	c.brPool.New = func() any { return brotli.NewWriterV2(nil, br) }
-	c.gzPool.New = func() any {
-		w, _ := gzip.NewWriterLevel(nil, gz)
-		return w
-	}
+	c.br = newFreeList(func() *matchfinder.Writer { return brotli.NewWriterV2(nil, br) })
+	c.gz = newFreeList(func() *gzip.Writer { w, _ := gzip.NewWriterLevel(nil, gz); return w })
+	c.probes = newFreeList(func() *gzip.Writer { w, _ := gzip.NewWriterLevel(nil, flate.BestSpeed); return w })
 	return c
+}
+
+// freeList keeps up to 16 reusable values.
+type freeList[T any] struct {
+	ch   chan T
+	make func() T
+}
+
+func newFreeList[T any](mk func() T) freeList[T] {
+	return freeList[T]{ch: make(chan T, 16), make: mk}
+}
+
+func (f freeList[T]) get() T {
+	select {
+	case v := <-f.ch:
+		return v
+	default:
+		return f.make()
+	}
+}
+
+func (f freeList[T]) put(v T) {
+	select {
+	case f.ch <- v:
+	default:
+	}
 }
 
 // encodings returns the encodings this compressor produces.
@@ -80,17 +114,17 @@ func (c *compressor) compress(enc string, data []byte) ([]byte, *[]byte, error) 
 	var err error
 	switch enc {
 	case EncodingBrotli:
-		w := c.brPool.Get().(*matchfinder.Writer)
+		w := c.br.get()
 		w.Reset(buf)
 		err = finish(w, data)
 		w.Reset(nil)
-		c.brPool.Put(w)
+		c.br.put(w)
 	case EncodingGzip:
-		w := c.gzPool.Get().(*gzip.Writer)
+		w := c.gz.get()
 		w.Reset(buf)
 		err = finish(w, data)
 		w.Reset(nil)
-		c.gzPool.Put(w)
+		c.gz.put(w)
 	default:
 		err = fmt.Errorf("compress: unknown encoding %q", enc)
 	}

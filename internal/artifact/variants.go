@@ -127,7 +127,7 @@ func (j *fileJob) generate(ctx context.Context, need []string) (*genRecord, erro
 		return nil, err
 	}
 	rec := &genRecord{Tried: need}
-	if !worthTrying(data) {
+	if !j.b.comp.worthTrying(data) {
 		return rec, nil
 	}
 	for _, enc := range need {

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,11 +14,7 @@ import (
 // or ctx.Err().
 func CopyVerified(ctx context.Context, w io.Writer, r io.Reader, d Digest, size int64) (int64, error) {
 	h := NewHash()
-	src := r
-	if size >= 0 {
-		src = io.LimitReader(r, size+1)
-	}
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), ctxReader{ctx, src}, make([]byte, 256<<10))
+	n, err := copyChecked(ctx, io.MultiWriter(w, h), r, size)
 	if err != nil {
 		return n, fmt.Errorf("put %s: %w", d, err)
 	}
@@ -41,4 +38,32 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// copyBufs recycles copy buffers: a build puts tens of thousands of blobs.
+var copyBufs = make(chan []byte, 16)
+
+func copyChecked(ctx context.Context, w io.Writer, r io.Reader, size int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if br, ok := r.(*bytes.Reader); ok && (size < 0 || int64(br.Len()) <= size+1) {
+		return br.WriteTo(w) // in memory already: one write, no buffer
+	}
+	src := r
+	if size >= 0 {
+		src = io.LimitReader(r, size+1)
+	}
+	var buf []byte
+	select {
+	case buf = <-copyBufs:
+	default:
+		buf = make([]byte, 256<<10)
+	}
+	n, err := io.CopyBuffer(w, ctxReader{ctx, src}, buf)
+	select {
+	case copyBufs <- buf:
+	default:
+	}
+	return n, err
 }
