@@ -1,0 +1,226 @@
+package spec
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+// FromConfig returns the release plan of cfg for envs (in order): the
+// project's pipeline stages when it has any, otherwise Default. Steps of a
+// stage with an environment whose protection asks for approvals wait behind
+// an approval gate.
+func FromConfig(cfg *config.Config, envs []string) (*Plan, error) {
+	if len(cfg.Pipeline.Stages) == 0 {
+		return Default(cfg, envs), nil
+	}
+	p := &Plan{Name: "release"}
+	stageSteps := map[string][]string{}
+	for _, st := range cfg.Pipeline.Stages {
+		var entry []string
+		for _, need := range st.Needs {
+			entry = append(entry, stageSteps[need]...)
+		}
+		if env := st.Environment; env != "" {
+			if gate := approvalStep(cfg, env, st.Name+"/approval", entry); gate != nil {
+				p.Steps = append(p.Steps, gate)
+				stageSteps[st.Name] = append(stageSteps[st.Name], gate.ID)
+				entry = []string{gate.ID}
+			}
+		}
+		steps, err := fromSteps(st.Name, st.Steps, entry)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range steps {
+			s.Env = merged(map[string]string(st.Env), s.Env)
+			s.Secrets = append(slices.Clone(st.Secrets), s.Secrets...)
+			if st.If != "" && s.If == Success {
+				if s.If, err = ParseCondition(st.If); err != nil {
+					return nil, fmt.Errorf("pipeline stage %s: %w", st.Name, err)
+				}
+			}
+			if s.Environment == "" {
+				s.Environment = st.Environment
+			}
+			stageSteps[st.Name] = append(stageSteps[st.Name], s.ID)
+		}
+		p.Steps = append(p.Steps, steps...)
+	}
+	return p, nil
+}
+
+// FromWorkflow returns the plan of a named workflow.
+func FromWorkflow(name string, w *config.Workflow) (*Plan, error) {
+	steps, err := fromSteps("", w.Steps, nil)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: %w", name, err)
+	}
+	return &Plan{Name: name, Steps: steps}, nil
+}
+
+// fromSteps converts a list of configured steps. Without needs a step
+// follows the previous one; entry is what the first steps need.
+func fromSteps(stage string, list []config.Step, entry []string) ([]*Step, error) {
+	id := func(name string) string {
+		if stage == "" {
+			return name
+		}
+		return stage + "/" + name
+	}
+	var out []*Step
+	for i, cs := range list {
+		cond, err := ParseCondition(cs.If)
+		if err != nil {
+			return nil, fmt.Errorf("step %s: %w", id(cs.Name), err)
+		}
+		s := &Step{ID: id(cs.Name), Name: cs.Name, Stage: stage, Run: cs.Run, Uses: cs.Uses, With: cs.With,
+			If: cond, Timeout: cs.Timeout.D(), Retries: cs.Retries, Backoff: DefaultBackoff,
+			Env: maps.Clone(map[string]string(cs.Env)), Secrets: slices.Clone(cs.Secrets), ContinueOnError: cs.ContinueOnError}
+		if s.Timeout == 0 {
+			s.Timeout = DefaultTimeout
+		}
+		if env, ok := cs.With["environment"].(string); ok {
+			s.Environment = env
+		}
+		switch {
+		case len(cs.Needs) > 0:
+			for _, n := range cs.Needs {
+				s.Needs = append(s.Needs, id(n))
+			}
+			s.Needs = append(s.Needs, entry...)
+		case i > 0:
+			s.Needs = []string{out[i-1].ID}
+		default:
+			s.Needs = slices.Clone(entry)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// approvalStep returns the gate for env, or nil when it needs no approval.
+func approvalStep(cfg *config.Config, env, id string, needs []string) *Step {
+	e := cfg.Environments[env]
+	if e == nil || e.Protection.Approvals <= 0 {
+		return nil
+	}
+	return &Step{ID: id, Name: "approval", Uses: ApprovalAction, Needs: slices.Clone(needs), If: Success,
+		Environment: env, Approvals: e.Protection.Approvals, Approvers: slices.Clone(e.Protection.Approvers)}
+}
+
+func merged(base, over map[string]string) map[string]string {
+	if len(base) == 0 && len(over) == 0 {
+		return nil
+	}
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, over)
+	return out
+}
+
+// Default is the seed's release flow for envs, in order:
+//
+//	validate-tag
+//	  -> in parallel: check/audit, check/licenses, check/secrets, check/sbom,
+//	     build, test-<suite> for each configured suite (then test-report)
+//	  -> fetch-secrets -> create-artifact
+//	  -> per environment: [approval] -> in parallel {deploy, purge-cache,
+//	     monitoring, register-workflows} -> health-check
+//	  -> notify on success; rollback and a critical alert on failure.
+func Default(cfg *config.Config, envs []string) *Plan {
+	p := &Plan{Name: "release"}
+	add := func(s *Step) *Step {
+		if s.If == "" {
+			s.If = Success
+		}
+		if s.Timeout == 0 {
+			s.Timeout = DefaultTimeout
+		}
+		if s.Backoff == 0 {
+			s.Backoff = DefaultBackoff
+		}
+		p.Steps = append(p.Steps, s)
+		return s
+	}
+	tag := add(&Step{ID: "validate-tag", Name: "validate-tag", Uses: "validate-tag", Timeout: time.Minute})
+	gates := defaultGates(cfg, tag.ID, add)
+	fetch := add(&Step{ID: "fetch-secrets", Name: "fetch-secrets", Uses: "fetch-secrets", Needs: gates})
+	art := add(&Step{ID: "create-artifact", Name: "create-artifact", Uses: "create-artifact", Needs: []string{fetch.ID, "build"}})
+	last := art.ID
+	for _, env := range envs {
+		last = defaultEnv(cfg, env, last, add)
+	}
+	with := map[string]any{"environments": anyList(envs)}
+	add(&Step{ID: "notify", Name: "notify", Uses: "notify", Needs: []string{last},
+		With: map[string]any{"event": "release.succeeded"}})
+	rb := add(&Step{ID: "rollback", Name: "rollback", Uses: "rollback", Needs: []string{last}, If: Failure, With: with})
+	add(&Step{ID: "alert", Name: "alert", Uses: "notify", Needs: []string{rb.ID}, If: Failure,
+		With: map[string]any{"event": "release.failed", "severity": 0}})
+	return p
+}
+
+// defaultGates adds the checks, build and tests that run side by side and
+// returns their IDs.
+func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []string {
+	var ids []string
+	needs := []string{after}
+	checks := []struct {
+		name string
+		on   bool
+	}{{"audit", cfg.Checks.Audit.Enabled}, {"licenses", cfg.Checks.Licenses.Enabled},
+		{"secrets", cfg.Checks.Secrets.Enabled}, {"sbom", cfg.Checks.SBOM.Enabled}}
+	for _, c := range checks {
+		if c.on {
+			ids = append(ids, add(&Step{ID: "check-" + c.name, Name: "check-" + c.name, Uses: "check/" + c.name,
+				Needs: needs, Dir: cfg.Build.App}).ID)
+		}
+	}
+	build := add(&Step{ID: "build", Name: "build", Uses: "build", Needs: needs, Timeout: cfg.Build.Timeout.D()})
+	ids = append(ids, build.ID)
+	var tests []string
+	for _, kind := range []string{"unit", "integration", "e2e", "load"} {
+		suite := cfg.Tests.Suites()[kind]
+		if suite == nil {
+			continue
+		}
+		s := add(&Step{ID: "test-" + kind, Name: "test-" + kind, Uses: "test", With: map[string]any{"suite": kind},
+			Needs: needs, Timeout: suite.Timeout.D(), ContinueOnError: suite.Optional, Dir: cfg.Build.App})
+		tests = append(tests, s.ID)
+	}
+	ids = append(ids, tests...)
+	if len(tests) > 0 {
+		ids = append(ids, add(&Step{ID: "test-report", Name: "test-report", Uses: "test-report",
+			Needs: tests, If: Always, With: map[string]any{"steps": anyList(tests)}}).ID)
+	}
+	return ids
+}
+
+// defaultEnv adds one environment's gate, deployment group and health
+// check after step after, and returns the health check's ID.
+func defaultEnv(cfg *config.Config, env, after string, add func(*Step) *Step) string {
+	needs := []string{after}
+	if gate := approvalStep(cfg, env, "approval/"+env, needs); gate != nil {
+		needs = []string{add(gate).ID}
+	}
+	with := map[string]any{"environment": env}
+	var group []string
+	for _, a := range []string{"deploy", "purge-cache", "monitoring", "register-workflows"} {
+		group = append(group, add(&Step{ID: a + "/" + env, Name: a, Uses: a, Needs: needs, Environment: env, With: with}).ID)
+	}
+	return add(&Step{ID: "health-check/" + env, Name: "health-check", Uses: "health-check", Needs: group,
+		Environment: env, With: with, Timeout: 5 * time.Minute}).ID
+}
+
+func anyList(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}

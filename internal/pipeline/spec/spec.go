@@ -1,0 +1,143 @@
+// Package spec turns phoenix.yaml into an executable plan: a flat DAG of
+// steps with their needs, conditions (success(), failure(), always()),
+// timeouts, retries with backoff, env, secrets and the environment each acts
+// on. Stages become parallel groups: a stage's steps need every step of the
+// stages it needs, and stages with the same needs run side by side, like the
+// seed's par ... and ... end. With no pipeline written, Default builds the
+// seed's release flow.
+//
+// Validate lists every problem of a plan at once (cycles, unknown steps and
+// actions, bad conditions) before anything runs.
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Condition says when a step runs, given how the steps before it ended.
+type Condition string
+
+// Conditions.
+const (
+	Success   Condition = "success"   // every step it needs succeeded (the default)
+	Failure   Condition = "failure"   // some step before it failed
+	Always    Condition = "always"    // once the steps it needs are done, whatever happened
+	Cancelled Condition = "cancelled" // the run was cancelled
+)
+
+// ParseCondition reads "success()", "failure()", "always()", "cancelled()"
+// or "" (success).
+func ParseCondition(s string) (Condition, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(strings.TrimSuffix(s, "}}"), "${{")
+	s = strings.TrimSpace(s)
+	switch s {
+	case "", "success()":
+		return Success, nil
+	case "failure()":
+		return Failure, nil
+	case "always()":
+		return Always, nil
+	case "cancelled()":
+		return Cancelled, nil
+	}
+	return "", fmt.Errorf("unknown condition %q; use success(), failure(), always() or cancelled()", s)
+}
+
+// ApprovalAction is the built-in gate that waits for an environment's
+// required approvals.
+const ApprovalAction = "approval"
+
+// Step is one node of the plan.
+type Step struct {
+	ID              string            `json:"id"` // unique in the plan: "name", or "stage/name"
+	Name            string            `json:"name"`
+	Stage           string            `json:"stage,omitempty"`
+	Run             string            `json:"run,omitempty"`
+	Uses            string            `json:"uses,omitempty"`
+	With            map[string]any    `json:"with,omitempty"`
+	Needs           []string          `json:"needs,omitempty"` // step IDs
+	If              Condition         `json:"if"`
+	Timeout         time.Duration     `json:"timeout"`
+	Retries         int               `json:"retries,omitempty"`
+	Backoff         time.Duration     `json:"backoff,omitempty"` // before the first retry; doubles after each
+	Env             map[string]string `json:"env,omitempty"`
+	Dir             string            `json:"dir,omitempty"` // relative to the project root
+	Secrets         []string          `json:"secrets,omitempty"`
+	Environment     string            `json:"environment,omitempty"`
+	Approvals       int               `json:"approvals,omitempty"` // approval steps: how many are needed
+	Approvers       []string          `json:"approvers,omitempty"`
+	ContinueOnError bool              `json:"continue_on_error,omitempty"`
+}
+
+// Kind is "run", "approval" or "uses".
+func (s *Step) Kind() string {
+	switch {
+	case s.Uses == ApprovalAction:
+		return "approval"
+	case s.Uses != "":
+		return "uses"
+	}
+	return "run"
+}
+
+// Plan is what a run executes.
+type Plan struct {
+	Name  string  `json:"name"` // "release" or the workflow name
+	Steps []*Step `json:"steps"`
+}
+
+// Step returns the step with id, or nil.
+func (p *Plan) Step(id string) *Step {
+	for _, s := range p.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// Environments lists the environments the plan's steps act on, in order.
+func (p *Plan) Environments() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range p.Steps {
+		if s.Environment != "" && !seen[s.Environment] {
+			seen[s.Environment] = true
+			out = append(out, s.Environment)
+		}
+	}
+	return out
+}
+
+// Default values of steps.
+const (
+	DefaultTimeout = 10 * time.Minute
+	DefaultBackoff = 2 * time.Second
+)
+
+var exprRx = regexp.MustCompile(`\$\{\{\s*steps\.([A-Za-z0-9_./-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}`)
+
+// Expand replaces ${{ steps.ID.outputs.NAME }} in s with the outputs of
+// earlier steps; unknown references become "".
+func Expand(s string, outputs func(step, name string) string) string {
+	if !strings.Contains(s, "${{") {
+		return s
+	}
+	return exprRx.ReplaceAllStringFunc(s, func(m string) string {
+		g := exprRx.FindStringSubmatch(m)
+		return outputs(g[1], g[2])
+	})
+}
+
+// References lists the step IDs s refers to with ${{ steps.ID... }}.
+func References(s string) []string {
+	var out []string
+	for _, g := range exprRx.FindAllStringSubmatch(s, -1) {
+		out = append(out, g[1])
+	}
+	return out
+}

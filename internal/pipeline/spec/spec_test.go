@@ -1,0 +1,230 @@
+package spec
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+func known(a string) bool {
+	return slices.Contains([]string{"deploy", "notify", "build", "test", "validate-tag", "check/audit", "check/licenses",
+		"check/secrets", "check/sbom", "fetch-secrets", "create-artifact", "purge-cache", "monitoring",
+		"register-workflows", "health-check", "rollback", "test-report"}, a)
+}
+
+func parse(t *testing.T, y string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(y), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestDefaultIsTheSeedFlow(t *testing.T) {
+	cfg := parse(t, `
+project: {name: shop}
+tests:
+  unit: {command: npm test, junit: junit.xml}
+  e2e: {command: npx cypress run, optional: true}
+environments:
+  staging: {}
+  production:
+    protection: {approvals: 2, approvers: [admin]}
+`)
+	p, err := FromConfig(cfg, []string{"staging", "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(p, known); err != nil {
+		t.Fatal(err)
+	}
+	needs := func(id string) []string { return p.Step(id).Needs }
+	tests := []struct {
+		step string
+		want []string
+	}{
+		{"build", []string{"validate-tag"}},
+		{"check-audit", []string{"validate-tag"}},
+		{"test-unit", []string{"validate-tag"}},
+		{"test-report", []string{"test-unit", "test-e2e"}},
+		{"create-artifact", []string{"fetch-secrets", "build"}},
+		{"deploy/staging", []string{"create-artifact"}},
+		{"approval/production", []string{"health-check/staging"}},
+		{"deploy/production", []string{"approval/production"}},
+		{"purge-cache/production", []string{"approval/production"}},
+		{"rollback", []string{"health-check/production"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			if p.Step(tt.step) == nil {
+				t.Fatalf("no step %s", tt.step)
+			}
+			if got := needs(tt.step); !slices.Equal(got, tt.want) {
+				t.Errorf("needs %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if g := p.Step("approval/production"); g.Approvals != 2 || g.Kind() != "approval" {
+		t.Errorf("gate %+v", g)
+	}
+	if p.Step("approval/staging") != nil {
+		t.Error("staging has no protection but got a gate")
+	}
+	if !p.Step("test-e2e").ContinueOnError || p.Step("rollback").If != Failure {
+		t.Error("optional suite or rollback condition lost")
+	}
+	fetch := p.Step("fetch-secrets").Needs
+	for _, g := range []string{"check-audit", "check-licenses", "check-secrets", "check-sbom", "build", "test-unit", "test-e2e", "test-report"} {
+		if !slices.Contains(fetch, g) {
+			t.Errorf("fetch-secrets does not wait for %s", g)
+		}
+	}
+	if order := p.Order(); len(order) != len(p.Steps) {
+		t.Errorf("order has %d of %d steps", len(order), len(p.Steps))
+	}
+}
+
+func TestStagesBecomeParallelGroups(t *testing.T) {
+	cfg := parse(t, `
+project: {name: shop}
+environments:
+  production:
+    protection: {approvals: 1, approvers: [admin]}
+pipeline:
+  stages:
+    - name: prepare
+      steps:
+        - {name: version, run: ./validate.sh}
+    - name: build
+      needs: [prepare]
+      env: {NODE_ENV: production}
+      steps:
+        - {name: install, run: npm ci}
+        - {name: compile, run: npm run build}
+    - name: test
+      needs: [prepare]
+      steps:
+        - {name: unit, run: npm test}
+        - {name: lint, run: npm run lint, needs: [unit]}
+    - name: ship
+      needs: [build, test]
+      environment: production
+      steps:
+        - {name: deploy, uses: deploy}
+        - {name: report, run: echo done, if: always()}
+`)
+	p, err := FromConfig(cfg, []string{"production"})
+	if err == nil {
+		err = Validate(p, known)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		step string
+		want []string
+	}{
+		{"build/install", []string{"prepare/version"}},
+		{"test/unit", []string{"prepare/version"}},
+		{"build/compile", []string{"build/install"}},
+		{"test/lint", []string{"test/unit", "prepare/version"}},
+		{"ship/approval", []string{"build/install", "build/compile", "test/unit", "test/lint"}},
+		{"ship/deploy", []string{"ship/approval"}},
+		{"ship/report", []string{"ship/deploy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			s := p.Step(tt.step)
+			if s == nil {
+				t.Fatalf("no step %s in %v", tt.step, ids(p))
+			}
+			if !slices.Equal(s.Needs, tt.want) {
+				t.Errorf("needs %v, want %v", s.Needs, tt.want)
+			}
+		})
+	}
+	if p.Step("build/install").Env["NODE_ENV"] != "production" || p.Step("ship/deploy").Environment != "production" {
+		t.Error("stage env or environment not inherited")
+	}
+	if p.Step("ship/report").If != Always {
+		t.Error("condition lost")
+	}
+}
+
+func ids(p *Plan) []string {
+	var out []string
+	for _, s := range p.Steps {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	p := &Plan{Name: "x", Steps: []*Step{
+		{ID: "a", Run: "true", Needs: []string{"c"}, If: Success},
+		{ID: "b", Run: "true", Needs: []string{"a"}, If: Success},
+		{ID: "c", Run: "true", Needs: []string{"b"}, If: Success},
+		{ID: "d", Uses: "deploi", If: Success},
+		{ID: "e", Run: "true", Needs: []string{"nope", "e"}, If: "sometimes"},
+		{ID: "f", Run: "echo ${{ steps.ghost.outputs.x }}", If: Success, Retries: 11},
+		{ID: "g", Run: "true", Needs: []string{"h"}, If: Success},
+		{ID: "h", Run: "true", Needs: []string{"g"}, If: Success},
+	}}
+	err := Validate(p, known)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err %v", err)
+	}
+	text := err.Error()
+	for _, want := range []string{
+		"cycle: a -> c -> b -> a", "cycle: g -> h -> g", `unknown action "deploi"`, `unknown step "nope"`,
+		"needs itself", `unknown condition "sometimes"`, `unknown step "ghost"`, "retries must be between",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in:\n%s", want, text)
+		}
+	}
+}
+
+func TestValidateConfigWorkflowsAndCron(t *testing.T) {
+	cfg := parse(t, `
+project: {name: shop}
+environments: {production: {}}
+workflows:
+  nightly:
+    triggers:
+      - cron: "0 0 * * *"
+        tz: Africa/Johannesburg
+    steps:
+      - {name: verify, uses: backup/verify}
+      - {name: report, run: ./report.sh, needs: [verify]}
+`)
+	err := ValidateConfig(cfg, []string{"production", "qa"}, known)
+	if err == nil {
+		t.Fatal("no problems")
+	}
+	for _, want := range []string{`workflows.nightly: step verify: unknown action "backup/verify"`, "unknown environment qa"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestParseConditionAndExpand(t *testing.T) {
+	for in, want := range map[string]Condition{"": Success, "success()": Success, "${{ failure() }}": Failure, " always() ": Always} {
+		if got, err := ParseCondition(in); err != nil || got != want {
+			t.Errorf("ParseCondition(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseCondition("true"); err == nil {
+		t.Error("accepted true")
+	}
+	got := Expand("v=${{ steps.build/x.outputs.dir }} ${{steps.a.outputs.b}}", func(s, n string) string { return s + ":" + n })
+	if got != "v=build/x:dir a:b" {
+		t.Errorf("Expand = %q", got)
+	}
+}
