@@ -484,3 +484,36 @@ func TestLinkedFilesStayCached(t *testing.T) {
 	os.WriteFile(p, []byte("changed"), 0o644)
 	rebuild("docs/tiny.txt")
 }
+
+func TestBuildStreamsLargeFiles(t *testing.T) {
+	old := maxInMemory
+	maxInMemory = 1000
+	t.Cleanup(func() { maxInMemory = old })
+	dir := t.TempDir()
+	big := text("var x=1;", 5000)
+	writeFiles(t, dir, map[string][]byte{"big.js": big, "big.js.gz": gz(t, big), "small.txt": []byte("small")})
+	cache := filepath.Join(t.TempDir(), "cache")
+	for _, link := range []bool{false, true} {
+		store := newLocal(t)
+		m, err := Build(context.Background(), dir, store, BuildOptions{CacheFile: cache, LinkFiles: link})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, ok := m.Lookup("big.js")
+		if !ok || f.Digest != backend.Sum(big) || f.Integrity != sri384(big) || len(f.Variants) != 0 {
+			t.Fatalf("big.js = %+v", f)
+		}
+		if _, ok := m.Lookup("big.js.gz"); !ok {
+			t.Fatal("sibling of a streamed file was dropped")
+		}
+		if !bytes.Equal(getBlob(t, store, f.Digest), big) {
+			t.Fatal("streamed blob differs")
+		}
+		bp, _ := store.Path(f.Digest)
+		a, _ := os.Stat(bp)
+		b, _ := os.Stat(filepath.Join(dir, "big.js"))
+		if os.SameFile(a, b) != link {
+			t.Fatalf("LinkFiles=%v but linked=%v", link, !link)
+		}
+	}
+}

@@ -16,8 +16,8 @@ import (
 )
 
 // maxInMemory: larger files are streamed (hashed and stored without being
-// held in memory) and not precompressed.
-const maxInMemory = maxCompressSize
+// held in memory), not precompressed and not rewritten. A variable for tests.
+var maxInMemory int64 = maxCompressSize
 
 // fileJob is the state of one file while a worker handles it.
 type fileJob struct {
@@ -212,14 +212,22 @@ func (b *builder) processLarge(ctx context.Context, e *entry) (result, error) {
 	}
 	f.Digest, f.Type, f.Integrity = c.Digest, c.Type, c.Integrity
 	if _, err := b.store.Stat(ctx, f.Digest); errors.Is(err, backend.ErrNotFound) {
-		err = b.putFile(ctx, e, f.Digest)
-		if err != nil {
+		if err := b.storeLarge(ctx, e, &c); err != nil {
 			return result{}, err
 		}
 	} else if err != nil {
 		return result{}, err
 	}
-	return result{rel: e.rel, cache: c, bytes: f.Size, files: []File{f}}, nil
+	r := result{rel: e.rel, cache: c, bytes: f.Size, files: []File{f}}
+	for _, sib := range e.sibs { // too big to check: kept as files of their own
+		sr, err := b.process(ctx, &entry{rel: sib.rel, abs: sib.abs, info: sib.info})
+		if err != nil {
+			return result{}, err
+		}
+		r.files = append(r.files, sr.files...)
+		r.sibCache = append(r.sibCache, relEntry{sib.rel, sr.cache})
+	}
+	return r, nil
 }
 
 func hashLarge(ctx context.Context, e *entry, st statKey) (cacheEntry, error) {
@@ -251,6 +259,26 @@ func hashLarge(ctx context.Context, e *entry, st statKey) (cacheEntry, error) {
 		c.Integrity = sriPrefix + base64.StdEncoding.EncodeToString(s.Sum(nil))
 	}
 	return c, nil
+}
+
+// storeLarge links (LinkFiles) or streams a big file into the store.
+func (b *builder) storeLarge(ctx context.Context, e *entry, c *cacheEntry) error {
+	if link := b.linker(); b.opts.LinkFiles && link != nil {
+		err := link(ctx, c.Digest, e.abs)
+		if err == nil {
+			if info, serr := os.Stat(e.abs); serr == nil && info.Size() == c.Size {
+				c.Stat, c.Linked = statOf(info), true
+			}
+			return nil
+		}
+		if !errors.Is(err, backend.ErrCannotLink) {
+			if errors.Is(err, backend.ErrDigestMismatch) {
+				return fmt.Errorf("store %s: %w; build again", e.abs, errFileChanged)
+			}
+			return err
+		}
+	}
+	return b.putFile(ctx, e, c.Digest)
 }
 
 func (b *builder) putFile(ctx context.Context, e *entry, d backend.Digest) error {
