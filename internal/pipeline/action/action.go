@@ -1,0 +1,235 @@
+// Package action is the one registry of the pipeline's built-in actions,
+// the steps a plan names with uses: validate-tag, build, test, test-report,
+// check/audit, check/licenses, check/secrets, check/sbom, fetch-secrets,
+// create-artifact, deploy, purge-cache, monitoring, register-workflows,
+// health-check, notify and rollback. Projects replace or add actions by
+// registering under a name.
+//
+// Actions that run tools (build, test) run them as child processes through
+// Context.Exec, so they are killed with their process group on timeout or
+// cancel and their output is masked and capped like any run: step. Actions
+// reach everything outside the pipeline through small interfaces
+// (Deployer, SecretSource, Notifier), so tests need no server.
+package action
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+)
+
+// Action is one built-in step.
+type Action interface {
+	Run(ctx context.Context, sc *Context) error
+}
+
+// Func adapts a function to Action.
+type Func func(ctx context.Context, sc *Context) error
+
+// Run calls f.
+func (f Func) Run(ctx context.Context, sc *Context) error { return f(ctx, sc) }
+
+// RunInfo describes the run a step belongs to.
+type RunInfo struct {
+	ID           string
+	Project      string
+	Version      string // release version as given, e.g. v1.4.2
+	Commit       string
+	Actor        string
+	Trigger      string // release, retry, cron, webhook, event
+	Environments []string
+	LastRelease  string // version of the project's last successful release, "" for none
+}
+
+// Context is what an action gets from the engine.
+type Context struct {
+	Run     RunInfo
+	Step    *spec.Step
+	With    map[string]any // inputs, with ${{ ... }} expanded
+	Dir     string         // project root, absolute
+	WorkDir string         // where the step runs: Dir joined with the step's dir
+	Files   string         // the run's shared folder for files handed between steps
+	Env     []string       // the step's complete environment for child processes
+	Config  *config.Config
+	Log     io.Writer // masked and capped step log
+
+	// Exec runs a child process; Dir and Env default to WorkDir and Env,
+	// Output to Log, and the step's deadline applies.
+	Exec func(ctx context.Context, c executor.Cmd) error
+	// SetOutput records an output of this step for later steps.
+	SetOutput func(name, value string)
+	// Output returns an output of an earlier step, "" when unset.
+	Output func(step, name string) string
+	// Status returns how an earlier step ended (succeeded, failed, skipped, ...).
+	Status func(step string) string
+	// Mask hides a value (a fetched secret) from every log of the run.
+	Mask func(value string)
+	// Approved reports whether env's required approvals were given in this
+	// run (true when env needs none).
+	Approved func(env string) bool
+	// Deployed reports whether this run activated a release on env.
+	Deployed func(env string) bool
+}
+
+// Logf writes a line to the step log.
+func (sc *Context) Logf(format string, args ...any) {
+	fmt.Fprintf(sc.Log, format+"\n", args...)
+}
+
+// String returns input name as a string ("" when unset).
+func (sc *Context) String(name string) string {
+	switch v := sc.With[name].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Int returns input name as an int, or def.
+func (sc *Context) Int(name string, def int) int {
+	switch v := sc.With[name].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	case string:
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// Strings returns input name as a list of strings.
+func (sc *Context) Strings(name string) []string {
+	switch v := sc.With[name].(type) {
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	case string:
+		if v != "" {
+			return []string{v}
+		}
+	}
+	return nil
+}
+
+// Environment returns the environment the step acts on: input
+// "environment", else the step's, else the run's only one.
+func (sc *Context) Environment() string {
+	if e := sc.String("environment"); e != "" {
+		return e
+	}
+	if sc.Step != nil && sc.Step.Environment != "" {
+		return sc.Step.Environment
+	}
+	if len(sc.Run.Environments) == 1 {
+		return sc.Run.Environments[0]
+	}
+	return ""
+}
+
+// Registry maps action names to actions. It is safe for concurrent use.
+type Registry struct {
+	mu sync.RWMutex
+	m  map[string]Action
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{m: map[string]Action{}} }
+
+// Register adds a or replaces the action called name.
+func (r *Registry) Register(name string, a Action) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m[name] = a
+}
+
+// Lookup returns the action called name.
+func (r *Registry) Lookup(name string) (Action, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	a, ok := r.m[name]
+	return a, ok
+}
+
+// Known reports whether name is registered (for spec.Validate).
+func (r *Registry) Known(name string) bool {
+	_, ok := r.Lookup(name)
+	return ok
+}
+
+// Names lists the registered actions, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.m))
+	for n := range r.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Builtins returns a registry of every built-in action using d.
+func Builtins(d Deps) *Registry {
+	d.defaults()
+	r := NewRegistry()
+	for name, a := range map[string]Action{
+		"validate-tag":       Func(validateTag),
+		"build":              Func(d.build),
+		"test":               Func(runTests),
+		"test-report":        Func(testReport),
+		"check/audit":        Func(d.checkAudit),
+		"check/licenses":     Func(d.checkLicenses),
+		"check/secrets":      Func(d.checkSecrets),
+		"check/sbom":         Func(d.checkSBOM),
+		"fetch-secrets":      Func(d.fetchSecrets),
+		"create-artifact":    Func(d.createArtifact),
+		"deploy":             Func(d.deploy),
+		"rollback":           Func(d.rollback),
+		"health-check":       Func(d.healthCheck),
+		"notify":             Func(d.notify),
+		"purge-cache":        note("the edge swaps releases atomically and keys its cache by release: nothing to purge"),
+		"monitoring":         note("monitoring config is read from phoenix.yaml by the monitor; nothing to apply"),
+		"register-workflows": note("workflows are registered from phoenix.yaml when the release starts"),
+	} {
+		r.Register(name, a)
+	}
+	return r
+}
+
+// note is an action that only logs why it has nothing to do.
+func note(msg string) Action {
+	return Func(func(_ context.Context, sc *Context) error {
+		sc.Logf("%s", msg)
+		return nil
+	})
+}
+
+func (d *Deps) defaults() {
+	if d.Notifier == nil {
+		d.Notifier = NopNotifier{}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+}

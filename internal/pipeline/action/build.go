@@ -1,0 +1,187 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/project"
+)
+
+// BuildPlan is how a project is installed and built.
+type BuildPlan struct {
+	PackageManager string // npm, pnpm, yarn
+	Version        string // pinned by packageManager in package.json, "" otherwise
+	Berry          bool   // yarn 2+
+	Install        string // run in the project root
+	Build          string // run in the app directory
+	AppDir         string // relative to the root
+	Output         string // relative to the root
+}
+
+// PlanBuild decides the build of the project in dir from phoenix.yaml's
+// build section and what the project's files say (lockfile, packageManager
+// field, scripts, workspaces).
+func PlanBuild(dir string, sc *Context) (*BuildPlan, error) {
+	app := ""
+	if sc.Config != nil {
+		app = sc.Config.Build.App
+	}
+	det, err := project.Detect(dir, app)
+	var we *project.WorkspaceError
+	if errors.As(err, &we) {
+		return nil, fmt.Errorf("%s is a monorepo; set build.app in phoenix.yaml to the app to deploy, one of: %s",
+			dir, strings.Join(we.Candidates, ", "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	p := &BuildPlan{PackageManager: det.PackageManager, Version: det.PackageManagerVersion, Berry: det.YarnBerry,
+		Install: det.Install, Build: det.BuildCommand, AppDir: det.App, Output: det.Output}
+	if b := sc.Config; b != nil {
+		if pm := b.Build.PackageManager; pm != "" && pm != "auto" && pm != p.PackageManager {
+			p.PackageManager, p.Version = pm, ""
+			p.Install = map[string]string{"npm": "npm ci", "pnpm": "pnpm install --frozen-lockfile", "yarn": "yarn install --frozen-lockfile"}[pm]
+			if p.Build != "" {
+				p.Build = pm + " run " + det.BuildScript
+			}
+		}
+		p.Install = firstNonEmpty(b.Build.Install, p.Install)
+		p.Build = firstNonEmpty(b.Build.Command, p.Build)
+		p.Output = firstNonEmpty(b.Build.Output, p.Output)
+	}
+	p.Output = filepath.ToSlash(filepath.Join(p.AppDir, p.Output))
+	return p, nil
+}
+
+// build installs the dependencies with the lockfile frozen, runs the build
+// script in the app directory, and outputs dir (the build output,
+// absolute). A package manager missing from PATH, or of another version
+// than packageManager pins, is installed through npm into the tools cache.
+func (d *Deps) build(ctx context.Context, sc *Context) error {
+	p, err := PlanBuild(sc.Dir, sc)
+	if err != nil {
+		return err
+	}
+	env := withEnv(sc.Env, "PHOENIX_RELEASE="+sc.Run.Version)
+	if sc.Config != nil {
+		for k, v := range sc.Config.Build.Env {
+			env = withEnv(env, k+"="+v)
+		}
+	}
+	env, err = d.ensureTool(ctx, sc, p, env)
+	if err != nil {
+		return err
+	}
+	sc.Logf("package manager %s%s; install: %s; build: %s (in %s)", p.PackageManager, at(p.Version), p.Install,
+		p.Build, firstNonEmpty(p.AppDir, "."))
+	if p.Install != "" {
+		if err := sc.Exec(ctx, executor.Cmd{Script: p.Install, Dir: sc.Dir, Env: env}); err != nil {
+			return fmt.Errorf("install (%s): %w", p.Install, err)
+		}
+	}
+	if p.Build == "" {
+		sc.Logf("no build script: the output folder is deployed as it is")
+	} else if err := sc.Exec(ctx, executor.Cmd{Script: p.Build, Dir: filepath.Join(sc.Dir, p.AppDir), Env: env}); err != nil {
+		return fmt.Errorf("build (%s): %w", p.Build, err)
+	}
+	out := filepath.Join(sc.Dir, p.Output)
+	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+		return fmt.Errorf("build output %s does not exist (set build.output in phoenix.yaml)", p.Output)
+	}
+	sc.SetOutput("dir", out)
+	sc.SetOutput("package_manager", p.PackageManager)
+	return nil
+}
+
+func at(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "@" + v
+}
+
+// withEnv sets one NAME=value in env.
+func withEnv(env []string, kv string) []string {
+	name, _, _ := strings.Cut(kv, "=")
+	out := make([]string, 0, len(env)+1)
+	for _, e := range env {
+		if !strings.HasPrefix(e, name+"=") {
+			out = append(out, e)
+		}
+	}
+	return append(out, kv)
+}
+
+func getEnv(env []string, name string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// lookPath finds a program on the PATH of env.
+func lookPath(env []string, prog string) string {
+	for _, dir := range filepath.SplitList(getEnv(env, "PATH")) {
+		p := filepath.Join(dir, prog)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+// ensureTool makes the package manager (at the pinned version) available
+// and returns env with its folder first on PATH.
+func (d *Deps) ensureTool(ctx context.Context, sc *Context, p *BuildPlan, env []string) ([]string, error) {
+	have := lookPath(env, p.PackageManager)
+	if have != "" && (p.Version == "" || toolVersion(ctx, have, env) == p.Version) {
+		return env, nil
+	}
+	if p.Version == "" && p.PackageManager == "npm" {
+		return nil, errors.New("npm is not on PATH: install Node.js (it brings npm)")
+	}
+	npm := lookPath(env, "npm")
+	if npm == "" {
+		return nil, fmt.Errorf("%s%s is needed and npm, which would install it, is not on PATH: install Node.js", p.PackageManager, at(p.Version))
+	}
+	pkg := p.PackageManager
+	if pkg == "yarn" && (p.Berry || (p.Version != "" && !strings.HasPrefix(p.Version, "1."))) {
+		pkg = "@yarnpkg/cli-dist"
+	}
+	ver := firstNonEmpty(p.Version, "latest")
+	tools := firstNonEmpty(d.ToolsDir, filepath.Join(os.TempDir(), "phoenix-tools"))
+	prefix := filepath.Join(tools, p.PackageManager+"@"+ver)
+	bin := filepath.Join(prefix, "node_modules", ".bin")
+	if lookPath([]string{"PATH=" + bin}, p.PackageManager) == "" || ver == "latest" {
+		sc.Logf("installing %s@%s through npm into %s", pkg, ver, prefix)
+		if err := os.MkdirAll(prefix, 0o755); err != nil {
+			return nil, err
+		}
+		err := sc.Exec(ctx, executor.Cmd{Args: []string{npm, "install", "--no-audit", "--no-fund", "--prefix", prefix, pkg + "@" + ver},
+			Dir: prefix, Env: env})
+		if err != nil {
+			return nil, fmt.Errorf("install %s@%s through npm: %w", pkg, ver, err)
+		}
+	}
+	return withEnv(env, "PATH="+bin+string(filepath.ListSeparator)+getEnv(env, "PATH")), nil
+}
+
+// toolVersion runs "prog --version".
+func toolVersion(ctx context.Context, prog string, env []string) string {
+	cmd := exec.CommandContext(ctx, prog, "--version")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return string(bytes.TrimSpace(out))
+}

@@ -1,0 +1,135 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/scan/audit"
+	"github.com/phoenixvc/phoenix/internal/scan/license"
+	"github.com/phoenixvc/phoenix/internal/scan/lockfile"
+	"github.com/phoenixvc/phoenix/internal/scan/osv"
+	"github.com/phoenixvc/phoenix/internal/scan/report"
+	"github.com/phoenixvc/phoenix/internal/scan/sbom"
+	"github.com/phoenixvc/phoenix/internal/scan/secret"
+)
+
+// gatePolicy turns phoenix.yaml's checks section into the gates' policy.
+func (sc *Context) gatePolicy() report.Policy {
+	p := report.Policy{}
+	if sc.Config == nil {
+		return p
+	}
+	c := sc.Config.Checks
+	p.MinSeverity, p.IncludeDev = c.Audit.Severity, c.Audit.Dev
+	for _, e := range c.Exceptions {
+		exp, _ := time.Parse(time.DateOnly, string(e.Expires))
+		p.Exceptions = append(p.Exceptions, report.Exception{ID: e.ID, Package: e.Package, Versions: e.Versions,
+			License: e.License, Reason: e.Reason, Expires: exp})
+	}
+	return p
+}
+
+// gate writes r and the decision to the log and fails on a failed gate.
+func (d *Deps) gate(sc *Context, r *report.Report) error {
+	dec := report.Gate(sc.gatePolicy(), r, d.Now())
+	if err := report.WriteTable(sc.Log, r); err != nil {
+		return err
+	}
+	for _, a := range dec.Applied {
+		sc.Logf("excepted: %s", a)
+	}
+	if dec.Pass {
+		sc.Logf("gate: pass")
+		return nil
+	}
+	for _, reason := range dec.Reasons {
+		sc.Logf("  - %s", reason)
+	}
+	return fmt.Errorf("%s gate failed: %d reason(s)", r.Kind, len(dec.Reasons))
+}
+
+// checkAudit matches the lockfiles against the OSV database. Without a
+// database it fails closed, unless the project locks no packages at all.
+func (d *Deps) checkAudit(ctx context.Context, sc *Context) error {
+	db, err := osv.Open(d.AdvisoryDir)
+	if err != nil {
+		lfs, lerr := lockfile.Load(ctx, sc.WorkDir)
+		n := 0
+		for _, lf := range lfs {
+			n += len(lf.Packages)
+		}
+		if lerr == nil && n == 0 {
+			sc.Logf("no advisory database, but the project locks no packages: nothing to audit")
+			return nil
+		}
+		return fmt.Errorf("no advisory database at %s (import one: phoenix advisories import FILE.zip): %w", d.AdvisoryDir, err)
+	}
+	defer db.Close()
+	r, err := audit.Run(ctx, sc.WorkDir, db, audit.Options{Now: d.Now(), MaxAge: 7 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	return d.gate(sc, r)
+}
+
+func (d *Deps) checkLicenses(ctx context.Context, sc *Context) error {
+	p := license.DefaultPolicy()
+	if sc.Config != nil {
+		lc := sc.Config.Checks.Licenses
+		p.Allow, p.Review, p.Deny = lc.Allow, lc.Review, append(p.Deny, lc.Deny...)
+		if lc.Unknown != "" {
+			p.Unknown = lc.Unknown
+		}
+	}
+	r, err := license.Run(ctx, sc.WorkDir, p, license.Options{Now: d.Now()})
+	if err != nil {
+		return err
+	}
+	return d.gate(sc, r)
+}
+
+func (d *Deps) checkSecrets(ctx context.Context, sc *Context) error {
+	opts := secret.Options{Now: d.Now(), Workers: 1}
+	if sc.Config != nil {
+		opts.Exclude = append([]string{"node_modules/**"}, sc.Config.Checks.Secrets.Exclude...)
+		for _, a := range sc.Config.Checks.Secrets.Allowlist {
+			opts.Allow = append(opts.Allow, secret.Allowed{Path: a.Path, Rule: a.Rule, Fingerprint: a.Fingerprint, Reason: a.Reason})
+		}
+	}
+	r, err := secret.Run(ctx, sc.WorkDir, opts)
+	if err != nil {
+		return err
+	}
+	return d.gate(sc, r)
+}
+
+// checkSBOM writes a CycloneDX SBOM into the run's files (output path).
+func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
+	bom, problems, err := sbom.Generate(ctx, sc.WorkDir, sbom.Options{Version: sc.Run.Version, Now: d.Now()})
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(sc.Files, "sbom.cdx.json")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = errors.Join(sbom.Write(f, bom), f.Close())
+	if err != nil {
+		return fmt.Errorf("sbom: %w", err)
+	}
+	for _, p := range problems {
+		sc.Logf("warning: %s: %s", p.File, p.Msg)
+	}
+	n := 0
+	if bom.Components != nil {
+		n = len(*bom.Components)
+	}
+	sc.SetOutput("path", path)
+	sc.Logf("SBOM with %d components written to %s", n, path)
+	return nil
+}

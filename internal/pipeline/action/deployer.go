@@ -1,0 +1,66 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// DeployService is the Deployer of a Phoenix server: the deployments
+// domain with the blob store artifacts are built into.
+type DeployService struct {
+	Svc   *deploy.Service
+	Blobs backend.Backend
+}
+
+// Deploy declares the environment, records the upload, sends any blob the
+// store lacks and finalizes with the run's approval.
+func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResult, error) {
+	if err := d.Svc.EnsureProject(ctx, r.Project); err != nil {
+		return nil, err
+	}
+	err := d.Svc.EnsureEnvironment(ctx, r.Project, deploy.EnvSpec{Name: r.Environment, Locked: r.Locked,
+		Approvals: r.Approvals, Domains: r.Domains})
+	if err != nil {
+		return nil, err
+	}
+	up, err := d.Svc.BeginUpload(ctx, r.Project, r.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	for _, dg := range up.Missing {
+		if err := d.putBlob(ctx, up.ID, dg); err != nil {
+			return nil, err
+		}
+	}
+	dep, err := d.Svc.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: r.Environment, Actor: r.Actor,
+		Message: r.Message, Approved: r.Approved})
+	if err != nil {
+		return nil, err
+	}
+	return &DeployResult{ID: dep.ID, Artifact: string(dep.Artifact), Release: dep.Release}, nil
+}
+
+func (d DeployService) putBlob(ctx context.Context, upload string, dg backend.Digest) error {
+	info, err := d.Blobs.Stat(ctx, dg)
+	if err != nil {
+		return fmt.Errorf("deploy: blob %s of the artifact: %w", dg, err)
+	}
+	rc, err := d.Blobs.Get(ctx, dg)
+	if err != nil {
+		return fmt.Errorf("deploy: blob %s of the artifact: %w", dg, err)
+	}
+	defer rc.Close()
+	return d.Svc.PutBlob(ctx, upload, dg, rc, info.Size)
+}
+
+// Rollback re-activates the previous deployment.
+func (d DeployService) Rollback(ctx context.Context, project, env, actor string) (*DeployResult, error) {
+	dep, err := d.Svc.Rollback(ctx, project, env, 0, actor)
+	if err != nil {
+		return nil, err
+	}
+	return &DeployResult{ID: dep.ID, Artifact: string(dep.Artifact), Release: dep.Release}, nil
+}

@@ -1,0 +1,163 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+)
+
+// Deps is what the built-in actions need from outside the pipeline.
+type Deps struct {
+	Deployer    Deployer        // deploy and rollback; required for those actions
+	Secrets     SecretSource    // fetch-secrets and step secrets; nil: none available
+	Notifier    Notifier        // notify; nil: NopNotifier
+	Blobs       backend.Backend // where create-artifact stores blobs
+	AdvisoryDir string          // OSV database for check/audit
+	ToolsDir    string          // cache of package managers installed through npm
+	HTTP        *http.Client    // health checks; nil: a client that resolves *.localhost to loopback
+	// EnvURL is the base URL an environment is served at, for health
+	// checks written as paths (e.g. http://production.shop.localhost:8080/).
+	EnvURL func(project, env string) string
+	Now    func() time.Time
+}
+
+// SecretSource resolves secret names to values. The vault implements it;
+// until then EnvSecrets and FileSecrets do.
+type SecretSource interface {
+	Secret(ctx context.Context, name string) (string, error)
+}
+
+// ErrNoSecret is wrapped by sources that do not have a secret.
+var ErrNoSecret = errors.New("secret not found")
+
+var secretNameRx = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+// EnvSecrets reads secrets from environment variables, optionally with a
+// prefix (PHOENIX_SECRET_ makes NAME come from PHOENIX_SECRET_NAME).
+type EnvSecrets struct{ Prefix string }
+
+// Secret returns the variable's value.
+func (e EnvSecrets) Secret(_ context.Context, name string) (string, error) {
+	if !secretNameRx.MatchString(name) {
+		return "", fmt.Errorf("secret name %q: use letters, digits and _", name)
+	}
+	v, ok := os.LookupEnv(e.Prefix + name)
+	if !ok {
+		return "", fmt.Errorf("%w: %s (set the environment variable %s%s)", ErrNoSecret, name, e.Prefix, name)
+	}
+	return v, nil
+}
+
+// FileSecrets reads each secret from a file named after it in Dir (as
+// mounted by Docker or Kubernetes secrets); one trailing newline is dropped.
+type FileSecrets struct{ Dir string }
+
+// Secret returns the file's content.
+func (f FileSecrets) Secret(_ context.Context, name string) (string, error) {
+	if !secretNameRx.MatchString(name) {
+		return "", fmt.Errorf("secret name %q: use letters, digits and _", name)
+	}
+	b, err := os.ReadFile(filepath.Join(f.Dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s (no file %s)", ErrNoSecret, name, filepath.Join(f.Dir, name))
+	}
+	if err != nil {
+		return "", fmt.Errorf("secret %s: %w", name, err)
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
+}
+
+// Chain tries each source in turn; the first that has the secret wins.
+type Chain []SecretSource
+
+// Secret asks each source.
+func (c Chain) Secret(ctx context.Context, name string) (string, error) {
+	var errs []error
+	for _, s := range c {
+		v, err := s.Secret(ctx, name)
+		if err == nil {
+			return v, nil
+		}
+		errs = append(errs, err)
+		if !errors.Is(err, ErrNoSecret) {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		return "", fmt.Errorf("%w: %s (no secret source configured)", ErrNoSecret, name)
+	}
+	return "", errors.Join(errs...)
+}
+
+// Notification is a message about a run.
+type Notification struct {
+	Event       string // release.succeeded, release.failed, deploy.failed, approval.requested, ...
+	Project     string
+	Environment string
+	Run         string
+	Version     string
+	Channel     string // "" means every channel subscribed to Event
+	Severity    int    // 0 critical ... 4 verbose
+	Message     string
+}
+
+// Notifier delivers notifications (Teams, Slack, email: the notifications
+// domain implements it).
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// NopNotifier drops notifications.
+type NopNotifier struct{}
+
+// Notify does nothing.
+func (NopNotifier) Notify(context.Context, Notification) error { return nil }
+
+// LogNotifier writes notifications to a logger.
+type LogNotifier struct{ Logger *slog.Logger }
+
+// Notify logs n.
+func (l LogNotifier) Notify(_ context.Context, n Notification) error {
+	l.Logger.Info("notification", "event", n.Event, "project", n.Project, "env", n.Environment,
+		"run", n.Run, "version", n.Version, "severity", n.Severity, "message", n.Message)
+	return nil
+}
+
+// DeployRequest puts an artifact live on an environment.
+type DeployRequest struct {
+	Project     string
+	Environment string
+	Manifest    []byte // canonical manifest JSON; its blobs are in Deps.Blobs
+	Release     string
+	Actor       string
+	Message     string
+	Approved    bool // the environment's required approvals were given in the run
+	// Declared environment settings from phoenix.yaml.
+	Locked    bool
+	Approvals int
+	Domains   []string
+}
+
+// DeployResult is the deployment made.
+type DeployResult struct {
+	ID       int64
+	Artifact string
+	Release  string
+}
+
+// Deployer puts releases live and takes them back. DeployService
+// implements it with internal/deploy.
+type Deployer interface {
+	Deploy(ctx context.Context, r DeployRequest) (*DeployResult, error)
+	// Rollback re-activates the release before the active one.
+	Rollback(ctx context.Context, project, env, actor string) (*DeployResult, error)
+}

@@ -1,0 +1,253 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+)
+
+// ParseVersion reads a release tag: a semantic version with an optional
+// prefix (the configured tag_prefix, or "v").
+func ParseVersion(tag, prefix string) (*semver.Version, error) {
+	s := strings.TrimSpace(tag)
+	if prefix != "" {
+		s = strings.TrimPrefix(s, prefix)
+	}
+	s = strings.TrimPrefix(s, "v")
+	v, err := semver.StrictNewVersion(s)
+	if err != nil {
+		return nil, fmt.Errorf("release tag %q is not a semantic version (write e.g. v1.4.2 or 1.4.2-rc.1): %w", tag, err)
+	}
+	return v, nil
+}
+
+// validateTag checks the run's version: semver with an optional v, greater
+// than the project's last release, and mentioned in the changelog when
+// release.changelog is set.
+func validateTag(_ context.Context, sc *Context) error {
+	prefix := ""
+	if sc.Config != nil {
+		prefix = sc.Config.Release.TagPrefix
+	}
+	v, err := ParseVersion(sc.Run.Version, prefix)
+	if err != nil {
+		return err
+	}
+	sc.SetOutput("version", v.String())
+	if last := sc.Run.LastRelease; last != "" {
+		lv, err := ParseVersion(last, prefix)
+		if err == nil && !v.GreaterThan(lv) {
+			return fmt.Errorf("release %s is not greater than the last release %s of %s (tag a higher version)",
+				sc.Run.Version, last, sc.Run.Project)
+		}
+		sc.Logf("version %s > last release %s", v, last)
+	} else {
+		sc.Logf("version %s: first release of %s", v, sc.Run.Project)
+	}
+	if sc.Config == nil || sc.Config.Release.Changelog == "" {
+		return nil
+	}
+	return checkChangelog(filepath.Join(sc.Dir, sc.Config.Release.Changelog), sc.Config.Release.Changelog, v)
+}
+
+func checkChangelog(path, name string, v *semver.Version) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("changelog %s: %w (release.changelog names it)", name, err)
+	}
+	rx := regexp.MustCompile(`(^|[^0-9A-Za-z.])v?` + regexp.QuoteMeta(v.String()) + `($|[^0-9A-Za-z.-])`)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rx.MatchString(line) {
+			return nil
+		}
+	}
+	return fmt.Errorf("changelog %s has no entry for %s (add a section such as \"## %s\")", name, v, v)
+}
+
+// fetchSecrets resolves the secrets the release needs (input names, else
+// vault.required), masks them in every later log, and fails naming every
+// missing one.
+func (d *Deps) fetchSecrets(ctx context.Context, sc *Context) error {
+	names := sc.Strings("names")
+	if len(names) == 0 && sc.Config != nil {
+		names = sc.Config.Vault.Required
+	}
+	if len(names) == 0 {
+		sc.Logf("no secrets required (vault.required is empty)")
+		return nil
+	}
+	if d.Secrets == nil {
+		return fmt.Errorf("no secret source: cannot fetch %s", strings.Join(names, ", "))
+	}
+	var missing []string
+	for _, n := range names {
+		v, err := d.Secrets.Secret(ctx, n)
+		switch {
+		case err != nil:
+			missing = append(missing, n)
+			sc.Logf("%s: %v", n, err)
+		case len(v) < executor.MinSecretLen:
+			missing = append(missing, n)
+			sc.Logf("%s: shorter than %d characters, so it could not be hidden in logs", n, executor.MinSecretLen)
+		default:
+			sc.Mask(v)
+			sc.Logf("%s: fetched", n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%d secret(s) unavailable: %s", len(missing), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// createArtifact builds the release artifact from the build output (the
+// build step's "dir" output, or input dir) into the blob store and hands
+// its manifest to later steps as manifest.json in the run's files.
+func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
+	if d.Blobs == nil {
+		return errors.New("no blob store configured")
+	}
+	dir := sc.String("dir")
+	if dir == "" {
+		dir = sc.Output(firstNonEmpty(sc.String("from"), "build"), "dir")
+	}
+	if dir == "" {
+		return errors.New("no build output: the build step set no dir output and with.dir is empty")
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(sc.Dir, dir)
+	}
+	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: sc.Run.Project, Release: sc.Run.Version,
+		Commit: sc.Run.Commit, Builder: "phoenix pipeline " + sc.Run.ID}}
+	if sc.Config != nil {
+		opts.PublicSourceMaps = sc.Config.Build.Sourcemaps == "include"
+	}
+	m, err := artifact.Build(ctx, dir, d.Blobs, opts)
+	if err != nil {
+		return fmt.Errorf("artifact of %s: %w", dir, err)
+	}
+	canon, err := m.Canonical()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(sc.Files, "manifest.json")
+	if err := os.WriteFile(path, canon, 0o600); err != nil {
+		return fmt.Errorf("artifact: %w", err)
+	}
+	digest, _ := m.Digest()
+	var bytes int64
+	for _, f := range m.Files {
+		bytes += f.Size
+	}
+	sc.SetOutput("manifest", path)
+	sc.SetOutput("digest", string(digest))
+	sc.SetOutput("files", strconv.Itoa(len(m.Files)))
+	sc.Logf("artifact %s: %d files, %d bytes", digest, len(m.Files), bytes)
+	for _, w := range m.Warnings {
+		sc.Logf("warning: %s", w)
+	}
+	return nil
+}
+
+func firstNonEmpty(a ...string) string {
+	for _, s := range a {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// deploy puts the run's artifact live on the step's environment.
+func (d *Deps) deploy(ctx context.Context, sc *Context) error {
+	if d.Deployer == nil {
+		return errors.New("no deployer configured")
+	}
+	env := sc.Environment()
+	if env == "" {
+		return errors.New("deploy: name the environment (with: {environment: production})")
+	}
+	path := firstNonEmpty(sc.String("manifest"), sc.Output(firstNonEmpty(sc.String("from"), "create-artifact"), "manifest"),
+		filepath.Join(sc.Files, "manifest.json"))
+	canon, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("deploy: no artifact manifest (run create-artifact first): %w", err)
+	}
+	req := DeployRequest{Project: sc.Run.Project, Environment: env, Manifest: canon, Release: sc.Run.Version,
+		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, Approved: sc.Approved(env)}
+	if sc.Config != nil {
+		if e := sc.Config.Environments[env]; e != nil {
+			req.Locked, req.Approvals, req.Domains = e.Protection.Lock, e.Protection.Approvals, e.Domains
+		}
+	}
+	res, err := d.Deployer.Deploy(ctx, req)
+	if err != nil {
+		return err
+	}
+	sc.SetOutput("deployment", strconv.FormatInt(res.ID, 10))
+	sc.SetOutput("artifact", res.Artifact)
+	sc.Logf("deployment %d of %s is live on %s", res.ID, sc.Run.Version, env)
+	return nil
+}
+
+// rollback re-activates the previous release on every environment this
+// run deployed to (input environments, else the step's), unless the
+// environment's rollback.auto is off.
+func (d *Deps) rollback(ctx context.Context, sc *Context) error {
+	envs := sc.Strings("environments")
+	if len(envs) == 0 {
+		envs = []string{sc.Environment()}
+	}
+	var errs []error
+	for _, env := range envs {
+		if env == "" || !sc.Deployed(env) {
+			sc.Logf("%s: this run deployed nothing there; nothing to roll back", firstNonEmpty(env, "(no environment)"))
+			continue
+		}
+		if sc.Config != nil {
+			if e := sc.Config.Environments[env]; e != nil && !e.Rollback.Auto {
+				sc.Logf("%s: rollback.auto is off; leaving the failed release live", env)
+				continue
+			}
+		}
+		if d.Deployer == nil {
+			return errors.New("no deployer configured")
+		}
+		res, err := d.Deployer.Rollback(ctx, sc.Run.Project, env, sc.Run.Actor)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rollback of %s: %w", env, err))
+			continue
+		}
+		sc.Logf("%s: rolled back to deployment %d (%s)", env, res.ID, res.Release)
+		sc.SetOutput("deployment_"+env, strconv.FormatInt(res.ID, 10))
+	}
+	return errors.Join(errs...)
+}
+
+// notify sends input event (default release.succeeded) with input
+// severity (default 0 for failures, 3 otherwise) to input channel.
+func (d *Deps) notify(ctx context.Context, sc *Context) error {
+	ev := firstNonEmpty(sc.String("event"), "release.succeeded")
+	sev := 3
+	if strings.HasSuffix(ev, ".failed") || ev == "alert.firing" {
+		sev = 0
+	}
+	n := Notification{Event: ev, Project: sc.Run.Project, Environment: sc.Environment(), Run: sc.Run.ID,
+		Version: sc.Run.Version, Channel: sc.String("channel"), Severity: sc.Int("severity", sev),
+		Message: firstNonEmpty(sc.String("message"), fmt.Sprintf("%s %s: %s", sc.Run.Project, sc.Run.Version, ev))}
+	if err := d.Notifier.Notify(ctx, n); err != nil {
+		return fmt.Errorf("notify %s: %w", ev, err)
+	}
+	sc.Logf("sent %s (severity %d)", ev, n.Severity)
+	return nil
+}

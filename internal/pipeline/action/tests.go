@@ -1,0 +1,89 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/testreport"
+)
+
+// runTests runs one configured suite (input suite: unit, integration, e2e
+// or load) in the app directory, then reads its JUnit and coverage reports
+// into outputs (tests, failures, errors, skipped, covered, total).
+func runTests(ctx context.Context, sc *Context) error {
+	kind := sc.String("suite")
+	if sc.Config == nil {
+		return errors.New("test: no phoenix.yaml")
+	}
+	suite := sc.Config.Tests.Suites()[kind]
+	if suite == nil {
+		return fmt.Errorf("test: no tests.%s in phoenix.yaml", kind)
+	}
+	env := sc.Env
+	for k, v := range suite.Env {
+		env = withEnv(env, k+"="+v)
+	}
+	sc.Logf("%s tests: %s", kind, suite.Command)
+	runErr := sc.Exec(ctx, executor.Cmd{Script: suite.Command, Env: env})
+	if suite.JUnit != "" {
+		s, err := testreport.LoadJUnit(sc.WorkDir, suite.JUnit)
+		if err != nil {
+			sc.Logf("junit: %v", err)
+		} else {
+			sc.Logf("junit: %s", s)
+			for _, c := range s.Failed {
+				sc.Logf("  %s: %s %s: %s", c.Kind, c.Class, c.Name, c.Message)
+			}
+			for k, v := range map[string]int{"tests": s.Tests, "failures": s.Failures, "errors": s.Errors, "skipped": s.Skipped} {
+				sc.SetOutput(k, strconv.Itoa(v))
+			}
+			if runErr == nil && !s.OK() {
+				runErr = fmt.Errorf("%d test(s) failed", s.Failures+s.Errors)
+			}
+		}
+	}
+	if suite.Coverage != "" {
+		c, err := testreport.LoadCoverage(sc.WorkDir, suite.Coverage)
+		if err != nil {
+			sc.Logf("coverage: %v", err)
+		} else {
+			sc.Logf("coverage: %s", c)
+			sc.SetOutput("covered", strconv.Itoa(c.Covered))
+			sc.SetOutput("total", strconv.Itoa(c.Total))
+			sc.SetOutput("coverage_format", c.Format)
+		}
+	}
+	if runErr != nil {
+		return fmt.Errorf("%s tests: %w", kind, runErr)
+	}
+	return nil
+}
+
+// testReport sums the test steps' outputs (input steps) and applies the
+// tests.coverage.min gate.
+func testReport(_ context.Context, sc *Context) error {
+	var total testreport.Summary
+	var cov testreport.Coverage
+	for _, st := range sc.Strings("steps") {
+		n := func(k string) int { v, _ := strconv.Atoi(sc.Output(st, k)); return v }
+		total.Add(&testreport.Summary{Tests: n("tests"), Failures: n("failures"), Errors: n("errors"), Skipped: n("skipped")})
+		if t := n("total"); t > 0 {
+			cov.Add(testreport.Coverage{Covered: n("covered"), Total: t, Format: sc.Output(st, "coverage_format")})
+		}
+		sc.Logf("%s: %s", st, sc.Status(st))
+	}
+	sc.Logf("tests: %s", &total)
+	sc.SetOutput("tests", strconv.Itoa(total.Tests))
+	sc.SetOutput("failures", strconv.Itoa(total.Failures+total.Errors))
+	if cov.Total > 0 {
+		sc.Logf("coverage: %s", cov)
+		sc.SetOutput("coverage", strconv.FormatFloat(cov.Percent(), 'f', 1, 64))
+	}
+	if sc.Config == nil {
+		return nil
+	}
+	return testreport.CheckMin(cov, sc.Config.Tests.Coverage.Min)
+}
