@@ -156,7 +156,7 @@ func checkHeader(hdr *tar.Header) error {
 	if err := ValidatePath(name); err != nil {
 		return badf("entry %q: unsafe name: %v", clip(name), err)
 	}
-	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+	if hdr.Typeflag != tar.TypeReg { // tar.Reader turns the old TypeRegA into TypeReg
 		return badf("entry %q: %s entries are not allowed, only regular files", name, typeName(hdr.Typeflag))
 	}
 	if hdr.Size < 0 {
@@ -285,11 +285,20 @@ func (im *importer) readBlob(ctx context.Context, hdr *tar.Header) error {
 		return badf("entry %q: %d bytes, the manifest says %d", hdr.Name, hdr.Size, size)
 	}
 	im.seen[d] = true
+	// Hash the entry ourselves: a store that already has the blob may skip
+	// reading it, and a damaged archive must be refused all the same.
+	h := backend.NewHash()
+	r := io.TeeReader(im.tr, h)
 	var err error
 	if im.batch != nil {
-		err = im.batch.Put(ctx, d, im.tr, size)
+		err = im.batch.Put(ctx, d, r, size)
 	} else {
-		err = im.store.Put(ctx, d, im.tr, size)
+		err = im.store.Put(ctx, d, r, size)
+	}
+	if err == nil {
+		if _, err = io.Copy(io.Discard, r); err == nil && backend.FromHash(h.Sum(nil)) != d {
+			err = fmt.Errorf("%w: content hashes to %s", backend.ErrDigestMismatch, backend.FromHash(h.Sum(nil)))
+		}
 	}
 	switch {
 	case errors.Is(err, backend.ErrDigestMismatch) || errors.Is(err, backend.ErrSizeMismatch):

@@ -61,7 +61,6 @@ type tarEntry struct {
 	name string
 	typ  byte
 	data []byte
-	size int64 // header size if different from len(data)
 }
 
 func makeTar(t *testing.T, entries []tarEntry) []byte {
@@ -85,6 +84,25 @@ func makeTar(t *testing.T, entries []tarEntry) []byte {
 	}
 	tw.Close()
 	return buf.Bytes()
+}
+
+func TestImportChecksBlobsTheStoreAlreadyHas(t *testing.T) {
+	_, _, _, archive := exported(t)
+	store := newLocal(t)
+	if _, _, err := Import(context.Background(), bytes.NewReader(archive), store); err != nil {
+		t.Fatal(err)
+	}
+	ps := parts(t, archive)
+	for i := range ps {
+		if strings.HasPrefix(ps[i].name, "blobs/") && len(ps[i].data) > 0 {
+			ps[i].data[0] ^= 0xff // same size, wrong bytes
+			break
+		}
+	}
+	_, _, err := Import(context.Background(), bytes.NewReader(makeTar(t, ps)), store)
+	if !errors.Is(err, ErrBadArchive) {
+		t.Fatalf("a damaged blob the store already has: err = %v, want ErrBadArchive", err)
+	}
 }
 
 // parts splits a good archive into entries so tests can recombine them.

@@ -104,5 +104,15 @@ func TestArtifactBuildVerifyAndDeployFile(t *testing.T) {
 	if code, body := s.get(t, "staging.files.localhost", "/"); code != 200 || !strings.Contains(body, "from-a-file") {
 		t.Fatalf("served %d %q", code, body)
 	}
-
+	// A tampered artifact is refused and nothing changes.
+	b, _ := os.ReadFile(art)
+	i := strings.Index(string(b), "from-a-file")
+	b[i] = 'F'
+	os.WriteFile(art, b, 0o644)
+	if r := run(t, work, env, "artifact", "verify", art); r.code != 1 {
+		t.Fatalf("verify tampered: %+v", r)
+	}
+	if r := run(t, work, env, "deploy", art, "--env", "staging", "--project", "files"); r.code != 1 {
+		t.Fatalf("deploy tampered: %+v", r)
+	}
 }
