@@ -35,6 +35,7 @@ func main() {
 	work := flag.String("work", "/tmp/bench-release", "scratch dir on the filesystem the data dir should live on")
 	rollbacks := flag.Int("rollbacks", 200, "rollbacks to time")
 	label := flag.String("label", "", "name of the site in the output")
+	link := flag.Bool("link", false, "deploy with --link (hard links into the blob store)")
 	flag.Parse()
 	if *site == "" {
 		log.Fatal("-site is required")
@@ -48,12 +49,12 @@ func main() {
 
 	s := startServer(*bin, filepath.Join(*work, "data"))
 	defer s.stop()
-	full := timeDeploy(*bin, s, src, "v1")
+	full := timeDeploy(*bin, s, src, "v1", *link)
 	changed := touchPercent(src, files, 1)
-	redeploy := timeDeploy(*bin, s, src, "v2")
+	redeploy := timeDeploy(*bin, s, src, "v2", *link)
 	p50, p99, max := timeRollbacks(s, *rollbacks)
 
-	fmt.Printf("site\t%s\tfiles=%d\tbytes=%d\n", *label, len(files), totalSize(files))
+	fmt.Printf("site\t%s\tfiles=%d\tbytes=%d\tlink=%v\n", *label, len(files), totalSize(files), *link)
 	fmt.Printf("floor\tsha256(2 goroutines)=%s\tcopy=%s\ttotal=%s\n", floor.hash, floor.copy, floor.hash+floor.copy)
 	fmt.Printf("deploy_full\t%s\tratio_to_floor=%.2f\n", full, full.Seconds()/(floor.hash+floor.copy).Seconds())
 	fmt.Printf("redeploy_1pct\t%s\tchanged_files=%d\tratio_to_full=%.3f\n", redeploy, changed, redeploy.Seconds()/full.Seconds())
@@ -161,9 +162,12 @@ func startServer(bin, data string) *server {
 func (s *server) stop() { s.cmd.Process.Kill(); s.cmd.Wait() }
 
 // timeDeploy runs `phoenix deploy` as a user would, against the server.
-func timeDeploy(bin string, s *server, src, release string) time.Duration {
-	cmd := exec.Command(bin, "deploy", src, "--env", "production", "--project", "bench", "--release", release,
-		"--data", s.data, "-o", "json")
+func timeDeploy(bin string, s *server, src, release string, link bool) time.Duration {
+	args := []string{"deploy", src, "--env", "production", "--project", "bench", "--release", release, "--data", s.data, "-o", "json"}
+	if link {
+		args = append(args, "--link")
+	}
+	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	s.client.Do(context.Background(), "PUT", client.Path("projects", "bench", "environments", "production"), api.EnvRequest{}, nil)

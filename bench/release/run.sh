@@ -22,5 +22,7 @@ fi
   echo "# bench/release run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
   "$work/release-bench" -phoenix "$work/phoenix" -site "$work/site-100" -label site-100 -work "$work/run100"
   "$work/release-bench" -phoenix "$work/phoenix" -site "$work/site-large" -label site-large -work "$work/runlarge"
+  rm -rf "$work/runlarge"
+  "$work/release-bench" -phoenix "$work/phoenix" -site "$work/site-large" -label site-large -work "$work/runlarge" -link
 } | tee "$out"
 rm -rf "$work/run100" "$work/runlarge"

@@ -26,6 +26,7 @@ type deployOptions struct {
 	release  string
 	parallel int
 	preview  string
+	link     bool
 }
 
 func newDeployCmd(g *Globals) *cobra.Command {
@@ -55,6 +56,8 @@ given.`,
 	f.StringVarP(&o.message, "message", "m", "", "note recorded with the deployment")
 	f.StringVar(&o.release, "release", "", "release name recorded in the manifest, e.g. v1.4.2")
 	f.IntVar(&o.parallel, "parallel", 4, "concurrent blob uploads")
+	f.BoolVar(&o.link, "link", false, "hard-link the folder's files into the blob store instead of copying (fastest; the folder\n"+
+		"becomes read-only and must be rebuilt, never edited in place, afterwards: fine for dist/)")
 	f.StringVar(&o.preview, "preview", "", "deploy to a preview environment for this branch or release (created on first use)")
 	cmd.MarkFlagsOneRequired("env", "preview")
 	cmd.MarkFlagsMutuallyExclusive("env", "preview")
@@ -121,7 +124,8 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		}
 	}
 	start := time.Now()
-	m, err := buildOrImport(ctx, g, t, src, artifact.Meta{Project: project, Release: o.release})
+	m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
+		Meta: artifact.Meta{Project: project, Release: o.release}, LinkFiles: o.link})
 	if err != nil {
 		return err
 	}
@@ -174,7 +178,7 @@ func previewSlug(name string) string {
 
 // buildOrImport turns a folder or an artifact file into a manifest whose
 // blobs are in the target's staging store.
-func buildOrImport(ctx context.Context, g *Globals, t *target, src string, meta artifact.Meta) (*artifact.Manifest, error) {
+func buildOrImport(ctx context.Context, g *Globals, t *target, src string, opts artifact.BuildOptions) (*artifact.Manifest, error) {
 	fi, err := os.Stat(src)
 	if err != nil {
 		return nil, usererr.New(usererr.Usage, "%s: %v", src, err)
@@ -185,8 +189,9 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src string, meta 
 	b := newBar(g.Stderr, "building")
 	defer b.Done()
 	cache := filepath.Join(t.blobs.Root(), "..", "build-cache", cacheName(src))
-	m, err := artifact.Build(ctx, src, t.blobs, artifact.BuildOptions{Meta: meta, CacheFile: cache,
-		Progress: func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }})
+	opts.CacheFile = cache
+	opts.Progress = func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }
+	m, err := artifact.Build(ctx, src, t.blobs, opts)
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Invalid, err, err.Error())
 	}
