@@ -189,7 +189,10 @@ func touchPercent(src string, files []file, pct int) int {
 		b, err := os.ReadFile(p)
 		must(err)
 		b = append(b, []byte(fmt.Sprintf("\n<!-- changed %d -->\n", i))...)
-		must(os.WriteFile(p, b, 0o644))
+		// Replace the file as a build tool does (new inode), never rewrite it
+		// in place: with --link the old inode is a blob in the store.
+		must(os.WriteFile(p+".new", b, 0o644))
+		must(os.Rename(p+".new", p))
 		n++
 	}
 	return n
