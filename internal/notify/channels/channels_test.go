@@ -1,0 +1,58 @@
+package channels
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+func TestFromConfig(t *testing.T) {
+	cfg, err := config.Parse([]byte(`project: {name: site}
+notifications:
+  channels:
+    teams:
+      type: teams
+      format: messagecard
+      url: secret:PROD_TEAMS_WEBHOOK_URL
+      events: [deploy.*, alert.firing]
+    hook:
+      type: webhook
+      url: https://audit.example.com/phoenix
+      secret: secret:SIGNING
+    mail:
+      type: email
+      to: [ops@example.com]
+      smtp: {host: smtp.example.com, from: phoenix@example.com, username: u, password: secret:SMTP_PASSWORD}
+`), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := map[string]string{"PROD_TEAMS_WEBHOOK_URL": "https://x.webhook.office.com/secret-path", "SIGNING": "k3y", "SMTP_PASSWORD": "pw"}
+	got, err := FromConfig(cfg.Notifications, func(n string) (string, error) {
+		if v, ok := vault[n]; ok {
+			return v, nil
+		}
+		return "", errors.New("no such secret")
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got["teams"].Notifier == nil || got["hook"].Notifier == nil || got["mail"].Notifier == nil {
+		t.Fatalf("channels %v", got)
+	}
+	if got["teams"].MinSeverity != 4 || len(got["teams"].Events) != 2 {
+		t.Errorf("teams routing %+v", got["teams"])
+	}
+	delete(vault, "SIGNING")
+	_, err = FromConfig(cfg.Notifications, func(n string) (string, error) {
+		if v, ok := vault[n]; ok {
+			return v, nil
+		}
+		return "", errors.New("no such secret")
+	}, nil)
+	if err == nil || !strings.Contains(err.Error(), "notifications.channels.hook.secret") {
+		t.Fatalf("missing secret: %v", err)
+	}
+}

@@ -1,0 +1,200 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Delivery is one row of the delivery log.
+type Delivery struct {
+	ID        int64     `json:"id"`
+	Channel   string    `json:"channel"`
+	MessageID string    `json:"message_id"`
+	Event     string    `json:"event"`
+	Severity  int       `json:"severity"`
+	Title     string    `json:"title"`
+	State     string    `json:"state"` // pending, sent, failed
+	Attempts  int       `json:"attempts"`
+	NextAt    time.Time `json:"next_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+
+	payload string
+}
+
+// Delivery states.
+const (
+	StatePending = "pending"
+	StateSent    = "sent"
+	StateFailed  = "failed"
+)
+
+const deliveryColumns = `id, channel, message_id, event, severity, title, payload, state, attempts, next_at, created_at, sent_at, last_error`
+
+func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
+	var d Delivery
+	var next, created int64
+	var sent sql.NullInt64
+	err := row.Scan(&d.ID, &d.Channel, &d.MessageID, &d.Event, &d.Severity, &d.Title, &d.payload, &d.State,
+		&d.Attempts, &next, &created, &sent, &d.LastError)
+	d.NextAt, d.CreatedAt = time.UnixMilli(next).UTC(), time.UnixMilli(created).UTC()
+	if sent.Valid {
+		d.SentAt = time.UnixMilli(sent.Int64).UTC()
+	}
+	if d.State != StatePending {
+		d.NextAt = time.Time{}
+	}
+	return d, err
+}
+
+// Deliveries lists the log, newest first; state "" lists all.
+func (d *Dispatcher) Deliveries(ctx context.Context, state string, limit int) ([]Delivery, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := d.opts.DB.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM notify_deliveries
+		WHERE ($1 = '' OR state = $1) ORDER BY id DESC LIMIT $2`, state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("notify: list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		del, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, del)
+	}
+	return out, rows.Err()
+}
+
+// RunDue attempts every pending delivery whose time has come and returns
+// how many it attempted. Run calls it; tests call it with an injected clock.
+func (d *Dispatcher) RunDue(ctx context.Context) (int, error) {
+	d.run.Lock()
+	defer d.run.Unlock()
+	now := d.opts.Now()
+	rows, err := d.opts.DB.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM notify_deliveries
+		WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at, id LIMIT 500`, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("notify: due deliveries: %w", err)
+	}
+	var due []Delivery
+	for rows.Next() {
+		del, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		due = append(due, del)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	sem := make(chan struct{}, d.opts.Parallel)
+	var wg sync.WaitGroup
+	errs := make([]error, len(due))
+	for i := range due {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = d.attempt(ctx, &due[i])
+		}()
+	}
+	wg.Wait()
+	return len(due), errors.Join(errs...)
+}
+
+// attempt sends one delivery and records the outcome.
+func (d *Dispatcher) attempt(ctx context.Context, del *Delivery) error {
+	var m Message
+	if err := json.Unmarshal([]byte(del.payload), &m); err != nil {
+		return d.finish(ctx, del, StateFailed, fmt.Errorf("stored message is unreadable: %w", err))
+	}
+	ch, ok := d.channel(del.Channel)
+	if !ok {
+		return d.finish(ctx, del, StateFailed, fmt.Errorf("channel %s is no longer configured", del.Channel))
+	}
+	actx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	err := ch.Notifier.Notify(actx, m)
+	cancel()
+	if err == nil {
+		return d.finish(ctx, del, StateSent, nil)
+	}
+	if ctx.Err() != nil {
+		return nil // shutting down: the delivery stays pending for the next start
+	}
+	err = Redact(err, ch.Secrets...)
+	del.Attempts++
+	age := d.opts.Now().Sub(del.CreatedAt)
+	if !Retryable(err) || age >= d.opts.GiveUpAfter {
+		d.opts.Logger.Error("notify: delivery failed for good", "channel", del.Channel, "event", del.Event,
+			"attempts", del.Attempts, "error", err.Error())
+		return d.finish(ctx, del, StateFailed, err)
+	}
+	wait := d.opts.Backoff.Delay(del.Attempts)
+	d.opts.Logger.Warn("notify: delivery failed, will retry", "channel", del.Channel, "event", del.Event,
+		"attempts", del.Attempts, "retry_in", wait.String(), "error", err.Error())
+	_, dbErr := d.opts.DB.ExecContext(ctx, `UPDATE notify_deliveries SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4`,
+		del.Attempts, d.opts.Now().Add(wait).UnixMilli(), err.Error(), del.ID)
+	return dbErr
+}
+
+func (d *Dispatcher) finish(ctx context.Context, del *Delivery, state string, cause error) error {
+	msg := ""
+	if cause != nil {
+		msg = cause.Error()
+	}
+	attempts := del.Attempts
+	if state == StateSent {
+		attempts++
+	}
+	_, err := d.opts.DB.ExecContext(ctx, `UPDATE notify_deliveries SET state = $1, attempts = $2, sent_at = $3, last_error = $4 WHERE id = $5`,
+		state, attempts, d.opts.Now().UnixMilli(), msg, del.ID)
+	if err != nil {
+		return fmt.Errorf("notify: record delivery %d: %w", del.ID, err)
+	}
+	return nil
+}
+
+// nextDue returns when the earliest pending delivery is due, or false.
+func (d *Dispatcher) nextDue(ctx context.Context) (time.Time, bool) {
+	var next sql.NullInt64
+	err := d.opts.DB.QueryRowContext(ctx, `SELECT MIN(next_at) FROM notify_deliveries WHERE state = 'pending'`).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(next.Int64), true
+}
+
+// Run sends due deliveries until ctx ends: at once when Publish kicks it,
+// and when the next retry falls due.
+func (d *Dispatcher) Run(ctx context.Context) {
+	for {
+		if _, err := d.RunDue(ctx); err != nil && ctx.Err() == nil {
+			d.opts.Logger.Error("notify: send due deliveries", "error", err.Error())
+		}
+		wait := time.Minute
+		if next, ok := d.nextDue(ctx); ok {
+			wait = max(next.Sub(d.opts.Now()), 10*time.Millisecond)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-d.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
