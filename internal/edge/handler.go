@@ -49,63 +49,91 @@ func NewHandler(hosts *Hosts, opts Options) (*Handler, error) {
 func (h *Handler) Hosts() *Hosts { return h.hosts }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w, r, false) }
+
+// ServeFast implements h1.Handler for the lean HTTP/1.1 loop: it answers
+// like ServeHTTP, except that it declines (returns false, having written
+// nothing and counted nothing) the requests that need the full net/http
+// machinery: the admin host, and requests the rules send to /.auth/* or to
+// the API backend. Server hands those to net/http, which calls ServeHTTP.
+func (h *Handler) ServeFast(w http.ResponseWriter, r *http.Request) bool { return h.serve(w, r, true) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool {
 	start := time.Now()
 	if h.opts.AdminHost != "-" && normalizeHost(r.Host) == h.opts.AdminHost {
+		if fast {
+			return false
+		}
 		h.serveAdmin(w, r)
-		return
+		return true
 	}
 	env := h.hosts.lookup(r.Host)
 	if env == nil {
 		status := plain(w, http.StatusNotFound, "unknown host")
 		h.unknown.observe(status, 0, time.Since(start))
-		return
+		return true
 	}
 	rel := env.cur.Load() // the one release this request sees
-	status, n := h.serveEnv(w, r, env, rel)
-	env.tel.observe(status, n, time.Since(start))
+	status, n, ok := h.serveEnv(w, r, env, rel, fast)
+	if ok {
+		env.tel.observe(status, n, time.Since(start))
+	}
+	return ok
 }
 
 // serveEnv answers one request for env from rel; it returns the status and
-// the body bytes sent.
-func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release) (int, int64) {
+// the body bytes sent. With fast set it declines (ok=false) before any
+// side effect when the rules send the request to /.auth/* or the API.
+func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, ok bool) {
 	if rel == nil {
-		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0
+		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, true
 	}
 	ip := clientIP(r)
+	// The path, the user and the Decision are pure functions of the
+	// request and the release: work them out first, so the fast loop can
+	// decline before the allow-list, the rate limiter or telemetry count it.
+	p, perr := CleanPath(r.URL.Path)
+	var d swa.Decision
+	var user *Principal
+	if perr == nil {
+		user = h.principal(r, env)
+		req := swa.Request{
+			Method: r.Method, Path: p, RawQuery: r.URL.RawQuery, Header: r.Header,
+			Roles: rolesOf(user), ClientIP: ip,
+		}
+		d = rel.site.Config().Decide(&req, rel)
+		if fast && (d.AuthPath != "" || d.APIPath != "") {
+			return 0, 0, false
+		}
+	}
 	if !env.allowed(ip) {
 		env.tel.denied.Add(1)
-		return plain(w, http.StatusForbidden, "forbidden"), 0
+		return plain(w, http.StatusForbidden, "forbidden"), 0, true
 	}
 	if h.limiter != nil {
 		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
 			env.tel.limited.Add(1)
 			w.Header()["Retry-After"] = []string{strconv.Itoa(int(wait.Seconds()))}
-			return plain(w, http.StatusTooManyRequests, "too many requests"), 0
+			return plain(w, http.StatusTooManyRequests, "too many requests"), 0, true
 		}
 	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
-		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0
+		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0, true
 	}
-	p, err := CleanPath(r.URL.Path)
-	if err != nil {
-		return plain(w, http.StatusBadRequest, "bad request path: "+err.Error()), 0
+	if perr != nil {
+		return plain(w, http.StatusBadRequest, "bad request path: "+perr.Error()), 0, true
 	}
-	user := h.principal(r, env)
-	req := swa.Request{
-		Method: r.Method, Path: p, RawQuery: r.URL.RawQuery, Header: r.Header,
-		Roles: rolesOf(user), ClientIP: ip,
-	}
-	d := rel.site.Config().Decide(&req, rel)
 	switch {
 	case d.AuthPath != "":
 		authPath, _, _ := strings.Cut(d.AuthPath, "?")
 		applyDecisionHeaders(w.Header(), d.Header)
-		return h.serveAuth(w, r, env, authPath), 0
+		return h.serveAuth(w, r, env, authPath), 0, true
 	case d.APIPath != "":
-		return h.serveAPI(w, r, rel, user, &d)
+		status, n = h.serveAPI(w, r, rel, user, &d)
+		return status, n, true
 	}
-	return h.serveDecision(w, r, rel, p, &d)
+	status, n = h.serveDecision(w, r, rel, p, &d)
+	return status, n, true
 }
 
 // clientIP is the peer address. Proxies are not trusted: put the edge

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,10 +36,11 @@ func mustSite(t *testing.T, files map[string]string) *DirSite {
 	return s
 }
 
-// testEdge is a Handler on a real httptest server with one environment
-// "prod" that also answers every unknown host.
+// testEdge is a Handler on a real edge Server (the lean HTTP/1.1 loop in
+// front of net/http, as in production) with one environment "prod" that
+// also answers every unknown host.
 type testEdge struct {
-	*httptest.Server
+	URL   string
 	h     *Handler
 	hosts *Hosts
 }
@@ -54,9 +54,7 @@ func newTestEdge(t *testing.T, site Site, opts Options) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &testEdge{Server: srv, h: h, hosts: hosts}
+	return &testEdge{URL: newServer(t, h), h: h, hosts: hosts}
 }
 
 type response struct {
@@ -100,11 +98,10 @@ func (e *testEdge) get(t *testing.T, path string, hdr map[string]string) respons
 	return e.do(t, http.MethodGet, path, hdr)
 }
 
-func newServer(t *testing.T, h http.Handler) *httptest.Server {
+// newServer serves h with an edge Server on loopback and returns its URL.
+func newServer(t *testing.T, h http.Handler) string {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return startServer(t, &Server{Handler: h})
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -94,7 +94,7 @@ func TestHostRouting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEdge{Server: newServer(t, h), h: h, hosts: hosts}
+	e := &testEdge{URL: newServer(t, h), h: h, hosts: hosts}
 	tests := []struct{ host, body string }{
 		{"prod.shop.localhost", "prod"},
 		{"STAGING.shop.localhost:8080", "staging"},

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 )
 
 // Server runs a Handler on a listener with timeouts that hold against slow
@@ -24,6 +27,12 @@ type Server struct {
 	MaxHeaderBytes    int           // 64 KiB: larger request headers get 431
 	ShutdownTimeout   time.Duration // 10s: in-flight requests may finish within this
 	Logger            *slog.Logger  // default slog.Default
+	// DisableFastPath serves every request with net/http. By default a
+	// *Handler on plain TCP is served by the lean HTTP/1.1 loop (package
+	// h1), which hands everything unusual to net/http; see docs/edge.md.
+	DisableFastPath bool
+
+	lean atomic.Pointer[h1.Server] // the lean loop while Serve runs it (tests read its Stats)
 }
 
 func (s *Server) httpServer() *http.Server {
@@ -61,12 +70,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("edge: set both Server.TLSCertFile and Server.TLSKeyFile, or neither")
 	}
 	hs := s.httpServer()
+	srv := s.server(hs)
 	errc := make(chan error, 1)
 	go func() {
 		if s.TLSCertFile != "" {
 			errc <- hs.ServeTLS(ln, s.TLSCertFile, s.TLSKeyFile)
 		} else {
-			errc <- hs.Serve(ln)
+			errc <- srv.Serve(ln)
 		}
 	}()
 	select {
@@ -76,12 +86,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(s.ShutdownTimeout, 10*time.Second))
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
 		return fmt.Errorf("edge: shutdown: %w", err)
 	}
 	<-errc // http.ErrServerClosed
 	return nil
+}
+
+// server is what Serve runs: the lean HTTP/1.1 loop in front of hs for a
+// *Handler on plain TCP, else hs itself.
+func (s *Server) server(hs *http.Server) interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
+} {
+	fh, ok := s.Handler.(*Handler)
+	if !ok || s.DisableFastPath || s.TLSCertFile != "" {
+		return hs
+	}
+	lean := &h1.Server{Handler: fh, Fallback: hs}
+	s.lean.Store(lean)
+	return lean
 }
 
 // ListenAndServe listens on addr (host:port) and calls Serve.

@@ -1,0 +1,274 @@
+package h1
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+)
+
+const (
+	// readBufSize bounds a request head the lean loop parses; a larger head
+	// (big cookies) goes to net/http, which applies MaxHeaderBytes.
+	readBufSize = 8 << 10
+	// flushAt is how many response bytes pipelined requests may pile up
+	// before they are written.
+	flushAt = 32 << 10
+	// copyBodyMax: bodies up to this size are copied behind the head (one
+	// write); larger ones go out with writev, uncopied.
+	copyBodyMax = 16 << 10
+	// deadlineSlack: deadlines are moved at most once per this period, so
+	// a busy keep-alive connection does not re-arm timers per request.
+	deadlineSlack = time.Second
+)
+
+// conn is one client connection served by the lean loop.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	tcp    *net.TCPConn // nil for other conns (no sendfile)
+	buf    []byte       // read buffer
+	r, w   int          // unparsed bytes are buf[r:w]
+	out    []byte       // response bytes not yet written
+	iov    net.Buffers
+	now    time.Time // when the current request was parsed
+	req    http.Request
+	u      url.URL
+	hdr    http.Header
+	vals   []string
+	p      parsed
+	resp   response
+	remote string
+	served int
+	rdl    time.Time // read deadline set last
+	wdl    time.Time // write deadline set last
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{srv: s, nc: nc, buf: make([]byte, readBufSize), out: make([]byte, 0, 4096),
+		hdr: http.Header{}, vals: make([]string, 0, 16), remote: nc.RemoteAddr().String()}
+	c.tcp, _ = nc.(*net.TCPConn)
+	c.resp = response{c: c, hdr: http.Header{}}
+	return c
+}
+
+// serve runs the connection until it closes or is handed to net/http.
+func (c *conn) serve() {
+	handed := false
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.logf("http: panic serving %s: %v\n%s", c.remote, v, debug.Stack())
+		}
+		if !handed {
+			c.nc.Close()
+		}
+		c.srv.forget(c)
+	}()
+	for {
+		if c.r == c.w {
+			c.r, c.w = 0, 0
+		}
+		clear(c.hdr)
+		c.vals = c.vals[:0]
+		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.vals, &c.p) {
+		case accept:
+			ok, h := c.handle()
+			if !ok {
+				handed = h
+				return
+			}
+			continue
+		case handOver:
+			handed = c.handOver()
+			return
+		}
+		if c.r == 0 && c.w == len(c.buf) { // the head does not fit
+			handed = c.handOver()
+			return
+		}
+		if c.flush() != nil {
+			return
+		}
+		if ok, eof := c.fill(); !ok {
+			if eof && c.r != c.w { // net/http answers a truncated request
+				handed = c.handOver()
+			}
+			return
+		}
+	}
+}
+
+// fill reads more bytes, compacting the buffer first; ok=false ends the
+// connection (EOF, error, timeout, shutdown); eof tells the client closed.
+func (c *conn) fill() (ok, eof bool) {
+	if c.w == len(c.buf) {
+		c.w = copy(c.buf, c.buf[c.r:c.w])
+		c.r = 0
+	}
+	now := time.Now()
+	d := c.srv.idleTimeout
+	if c.r != c.w || c.served == 0 {
+		d = c.srv.headerTimeout
+	}
+	if !c.setReadDeadline(now, d) {
+		return false, false
+	}
+	n, err := c.nc.Read(c.buf[c.w:])
+	c.w += n
+	if err != nil && n == 0 {
+		return false, errors.Is(err, io.EOF)
+	}
+	return true, false
+}
+
+// setReadDeadline arms the read deadline now+d, unless the one set last is
+// within deadlineSlack of it. It reports false when the server is closing.
+func (c *conn) setReadDeadline(now time.Time, d time.Duration) bool {
+	if d > 0 {
+		want := now.Add(d)
+		if diff := want.Sub(c.rdl); diff > deadlineSlack || diff < 0 {
+			c.rdl = want
+			_ = c.nc.SetReadDeadline(want)
+		}
+	}
+	return !c.srv.closing.Load()
+}
+
+// handle serves the parsed request at buf[r:]. ok=false ends the loop;
+// handed then tells whether the connection went to net/http.
+func (c *conn) handle() (ok, handed bool) {
+	c.now = time.Now()
+	c.fillRequest()
+	c.resp.reset(c.p.method == http.MethodHead, c.p.close)
+	if !c.srv.Handler.ServeFast(&c.resp, &c.req) && !c.resp.wroteHeader {
+		return false, c.handOver()
+	}
+	c.resp.finish()
+	c.r += c.p.size
+	c.served++
+	c.srv.fast.Add(1)
+	if c.resp.closeAfter {
+		_ = c.flush()
+		if tcp := c.tcp; tcp != nil {
+			_ = tcp.CloseWrite()
+		}
+		return false, false
+	}
+	if c.r == c.w || len(c.out) >= flushAt {
+		if c.flush() != nil {
+			return false, false
+		}
+	}
+	return true, false
+}
+
+// fillRequest sets the reused *http.Request to what net/http would build.
+func (c *conn) fillRequest() {
+	u := c.p.u
+	if u == nil {
+		c.u = url.URL{Path: c.p.path, RawQuery: c.p.query}
+		u = &c.u
+	}
+	c.req = http.Request{
+		Method: c.p.method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: c.hdr, Body: http.NoBody, Host: c.p.host, Close: c.p.close,
+		RemoteAddr: c.remote, RequestURI: c.p.target,
+	}
+}
+
+// handOver gives the connection, with the bytes not yet parsed, to the
+// fallback http.Server. It reports whether the handover happened.
+func (c *conn) handOver() bool {
+	if c.flush() != nil {
+		return false
+	}
+	_ = c.nc.SetDeadline(time.Time{})
+	pending := append([]byte(nil), c.buf[c.r:c.w]...)
+	c.srv.handed.Add(1)
+	return c.srv.fb.deliver(&prefixConn{Conn: c.nc, pending: pending})
+}
+
+// flush writes the pending response bytes.
+func (c *conn) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	c.setWriteDeadline()
+	_, err := c.nc.Write(c.out)
+	c.out = c.out[:0]
+	return err
+}
+
+// writeBody sends body bytes behind what is pending: copied when small,
+// else with one writev of the pending bytes and p.
+func (c *conn) writeBody(p []byte) error {
+	if len(p) <= copyBodyMax {
+		c.out = append(c.out, p...)
+		return nil
+	}
+	c.setWriteDeadline()
+	c.iov = append(c.iov[:0], c.out, p)
+	_, err := c.iov.WriteTo(c.nc)
+	c.out = c.out[:0]
+	return err
+}
+
+// sendFrom flushes and copies src to the socket: sendfile for an
+// *os.File (or a LimitedReader of one) on a TCP connection.
+func (c *conn) sendFrom(src io.Reader) (int64, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	c.setWriteDeadline()
+	if c.tcp != nil {
+		return c.tcp.ReadFrom(src)
+	}
+	return io.Copy(c.nc, src)
+}
+
+func (c *conn) setWriteDeadline() {
+	d := c.srv.writeTimeout
+	if d <= 0 {
+		return
+	}
+	want := time.Now().Add(d)
+	if diff := want.Sub(c.wdl); diff > deadlineSlack || diff < 0 {
+		c.wdl = want
+		_ = c.nc.SetWriteDeadline(want)
+	}
+}
+
+// prefixConn is a handed-over connection: reads return the bytes the lean
+// loop had buffered first.
+type prefixConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.pending) > 0 {
+		n := copy(b, p.pending)
+		p.pending = p.pending[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// ReadFrom keeps sendfile for net/http's ResponseWriter.ReadFrom.
+func (p *prefixConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := p.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(p.Conn, r)
+}
+
+// CloseWrite lets net/http half-close after an error response.
+func (p *prefixConn) CloseWrite() error {
+	if cw, ok := p.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

@@ -1,0 +1,294 @@
+package h1
+
+import (
+	"bytes"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+)
+
+// verdict is what parseHead found at the start of the buffer.
+type verdict int
+
+const (
+	needMore verdict = iota // the head is incomplete: read more bytes
+	accept                  // a request the lean loop serves
+	handOver                // anything else: net/http must parse it
+)
+
+// parsed is one request head accepted by parseHead. Its strings are copies:
+// they stay valid after the read buffer is reused.
+type parsed struct {
+	method string // http.MethodGet or http.MethodHead
+	target string // request-target as sent (RequestURI)
+	path   string // decoded path (URL.Path)
+	query  string // raw query (URL.RawQuery)
+	u      *url.URL
+	host   string
+	close  bool // Connection: close
+	size   int  // bytes of the head, blank line included
+}
+
+// parseHead parses the request head at the start of b. It accepts only what
+// net/http would parse to the very same *http.Request: GET or HEAD, an
+// origin-form target, HTTP/1.1, CRLF line ends, exactly one valid Host,
+// token header names, valid values, and none of the headers that change how
+// the message is framed or interpreted (Content-Length, Transfer-Encoding,
+// Expect, Upgrade, Pragma, Trailer, unusual Connection tokens). Header
+// fields other than Host go into hdr (cleared by the caller), as
+// net/textproto would store them. Everything else is handOver, so net/http
+// answers it (400, 431, 505, bodies, HTTP/1.0...) exactly as it always does.
+func parseHead(b []byte, hdr http.Header, vals *[]string, p *parsed) verdict {
+	line, rest, v := nextLine(b)
+	if v != accept {
+		return v
+	}
+	if v = parseRequestLine(line, p); v != accept {
+		return v
+	}
+	p.host, p.close = "", false
+	hosts := 0
+	for {
+		line, rest, v = nextLine(rest)
+		if v != accept {
+			return v
+		}
+		if len(line) == 0 {
+			break
+		}
+		switch parseField(line, hdr, vals, p) {
+		case fieldHost:
+			hosts++
+		case fieldBad:
+			return handOver
+		}
+	}
+	if hosts != 1 || p.host == "" {
+		return handOver
+	}
+	p.size = len(b) - len(rest)
+	return accept
+}
+
+// nextLine splits the CRLF-terminated line at the start of b. A bare LF is
+// handOver (net/http tolerates it; the lean loop does not).
+func nextLine(b []byte) (line, rest []byte, v verdict) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return nil, nil, needMore
+	}
+	if i == 0 || b[i-1] != '\r' {
+		return nil, nil, handOver
+	}
+	return b[:i-1], b[i+1:], accept
+}
+
+func parseRequestLine(line []byte, p *parsed) verdict {
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(line, []byte("GET ")):
+		p.method, rest = http.MethodGet, line[4:]
+	case bytes.HasPrefix(line, []byte("HEAD ")):
+		p.method, rest = http.MethodHead, line[5:]
+	default:
+		return handOver
+	}
+	sp := bytes.IndexByte(rest, ' ')
+	if sp <= 0 || rest[0] != '/' || string(rest[sp+1:]) != "HTTP/1.1" {
+		return handOver
+	}
+	return parseTarget(rest[:sp], p)
+}
+
+// parseTarget fills p's target, path and query. Targets made only of
+// characters that need no decoding are split directly; others go through
+// url.ParseRequestURI, as net/http does.
+func parseTarget(t []byte, p *parsed) verdict {
+	p.target = string(t)
+	p.u = nil
+	q := -1
+	for i, c := range t {
+		if c == '?' {
+			q = i
+			break
+		}
+		if !pathByte(c) {
+			return parseOddTarget(p)
+		}
+	}
+	if q < 0 {
+		p.path, p.query = p.target, ""
+		return accept
+	}
+	for _, c := range t[q+1:] {
+		if !queryByte(c) {
+			return parseOddTarget(p)
+		}
+	}
+	p.path, p.query = p.target[:q], p.target[q+1:]
+	return accept
+}
+
+func parseOddTarget(p *parsed) verdict {
+	u, err := url.ParseRequestURI(p.target)
+	// A ';' in the query makes net/http log a warning: let it.
+	if err != nil || u.Host != "" || u.Scheme != "" || strings.Contains(u.RawQuery, ";") {
+		return handOver
+	}
+	p.u, p.path, p.query = u, u.Path, u.RawQuery
+	return accept
+}
+
+// pathByte reports the bytes that url.ParseRequestURI keeps verbatim in
+// URL.Path without setting RawPath.
+func pathByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		strings.IndexByte("-._~$&+,/:;=@", c) >= 0
+}
+
+// queryByte reports the bytes accepted as is in a raw query (no ';').
+func queryByte(c byte) bool {
+	return pathByte(c) && c != ';' || strings.IndexByte("?%!*'()", c) >= 0
+}
+
+type fieldKind int
+
+const (
+	fieldOK fieldKind = iota
+	fieldHost
+	fieldBad
+)
+
+// parseField stores one "Name: value" line.
+func parseField(line []byte, hdr http.Header, vals *[]string, p *parsed) fieldKind {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return fieldBad // also a leading space or tab: obs-fold continuation
+	}
+	name, value := line[:colon], trimOWS(line[colon+1:])
+	for _, c := range name {
+		if !tokenByte(c) {
+			return fieldBad
+		}
+	}
+	for _, c := range value {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return fieldBad
+		}
+	}
+	key := canonicalKey(name)
+	switch key {
+	case "Host":
+		if !validHost(value) {
+			return fieldBad
+		}
+		p.host = string(value)
+		return fieldHost
+	case "Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Pragma", "Trailer", "Http2-Settings":
+		return fieldBad
+	case "Connection":
+		c, ok := connectionClose(value)
+		if !ok {
+			return fieldBad
+		}
+		p.close = p.close || c
+	}
+	addValue(hdr, vals, key, string(value))
+	return fieldOK
+}
+
+// addValue appends v under key, taking one-element slices from a reused
+// backing array so most requests allocate no slice headers.
+func addValue(hdr http.Header, vals *[]string, key, v string) {
+	if old, ok := hdr[key]; ok {
+		hdr[key] = append(old[:len(old):len(old)], v)
+		return
+	}
+	s := *vals
+	if len(s) == cap(s) {
+		hdr[key] = []string{v}
+		return
+	}
+	s = append(s, v)
+	*vals = s
+	hdr[key] = s[len(s)-1 : len(s) : len(s)]
+}
+
+// connectionClose reads a Connection value: close reports the "close"
+// token; ok is false for tokens other than close and keep-alive.
+func connectionClose(v []byte) (closeTok, ok bool) {
+	for _, tok := range strings.Split(string(v), ",") {
+		switch strings.ToLower(textproto.TrimString(tok)) {
+		case "close":
+			closeTok = true
+		case "keep-alive", "":
+		default:
+			return false, false
+		}
+	}
+	return closeTok, true
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// tokenByte reports RFC 9110 token characters (valid header name bytes).
+func tokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validHost accepts the common Host shapes (names, IPv4, [IPv6], ports);
+// anything else is left to net/http's own check.
+func validHost(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._:[]", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// commonKeys maps lower-case header names to their canonical form, so the
+// usual names cost no allocation.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Host", "Accept", "Accept-Encoding", "Accept-Language", "User-Agent",
+		"Connection", "Cookie", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since",
+		"Range", "If-Range", "Referer", "Cache-Control", "Authorization", "Origin", "Dnt",
+		"X-Forwarded-Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Ms-Client-Principal",
+		"Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Pragma", "Trailer", "Te",
+		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User", "Priority",
+		"Upgrade-Insecure-Requests", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform"} {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
+
+// canonicalKey returns textproto's canonical form of a token name.
+func canonicalKey(name []byte) string {
+	var low [64]byte
+	if len(name) <= len(low) {
+		for i, c := range name {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			low[i] = c
+		}
+		if k, ok := commonKeys[string(low[:len(name)])]; ok {
+			return k
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(string(name))
+}
