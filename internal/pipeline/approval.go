@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// awaitApproval pauses the run at st until st.Approvals distinct users
+// other than the releaser approve, someone rejects, the approval timeout
+// passes, or the run is cancelled.
+func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writer) error {
+	ctx := context.Background()
+	env := st.Environment
+	e.s.setRunStatus(ctx, e.run, Waiting, fmt.Sprintf("waiting for %d approval(s) to deploy to %s", st.Approvals, env))
+	e.setStatus(st.ID, Waiting)
+	e.s.hub.signal(e.run.ID)
+	fmt.Fprintf(w, "[phoenix] waiting for %d approval(s) from %s to deploy %s to %s (not %s, who released it)\n",
+		st.Approvals, approversText(st.Approvers), e.run.Version, env, firstNonEmpty(e.run.Actor, "the releaser"))
+	e.s.opts.Events.Publish(ctx, trigger.Event{Name: "approval.requested", Project: e.run.Project, Environment: env,
+		Data: map[string]string{"run": itoa(e.run.ID), "version": e.run.Version}})
+	if n := e.s.opts.Deps.Notifier; n != nil {
+		n.Notify(ctx, action.Notification{Event: "approval.requested", Project: e.run.Project, Environment: env,
+			Run: itoa(e.run.ID), Version: e.run.Version, Severity: 2,
+			Message: fmt.Sprintf("run %d of %s %s waits for approval to deploy to %s", e.run.ID, e.run.Project, e.run.Version, env)})
+	}
+	deadline := e.s.now().Add(e.s.opts.ApprovalTimeout)
+	defer func() {
+		e.setStatus(st.ID, Running)
+		if sctx.Err() == nil {
+			e.s.setRunStatus(ctx, e.run, Running, "")
+		}
+	}()
+	for {
+		yes, no, err := e.s.tally(ctx, e.run, env)
+		if err != nil {
+			return err
+		}
+		if no != nil {
+			return fmt.Errorf("rejected by %s: %s", no.Actor, no.Comment)
+		}
+		if len(yes) >= st.Approvals {
+			e.mu.Lock()
+			e.approved[env] = true
+			e.mu.Unlock()
+			fmt.Fprintf(w, "[phoenix] approved by %s\n", strings.Join(yes, ", "))
+			return nil
+		}
+		left := deadline.Sub(e.s.now())
+		if left <= 0 {
+			return fmt.Errorf("approval timed out after %s with %d of %d approval(s)", e.s.opts.ApprovalTimeout, len(yes), st.Approvals)
+		}
+		select {
+		case <-sctx.Done():
+			return context.Cause(sctx)
+		case <-e.wake:
+		case <-e.s.opts.Clock.After(left):
+		}
+	}
+}
+
+func approversText(a []string) string {
+	if len(a) == 0 {
+		return "any admin"
+	}
+	return strings.Join(a, " or ")
+}
+
+// tally returns the distinct approvers (not the releaser) of env in run r,
+// and a rejection if there is one.
+func (s *Service) tally(ctx context.Context, r *Run, env string) ([]string, *Approval, error) {
+	as, err := s.approvals(ctx, r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var yes []string
+	for _, a := range as {
+		if a.Environment != env || a.Actor == r.Actor {
+			continue
+		}
+		if a.Decision == "reject" {
+			return nil, &a, nil
+		}
+		yes = append(yes, a.Actor)
+	}
+	return yes, nil, nil
+}
+
+func (s *Service) approvals(ctx context.Context, id int64) ([]Approval, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT environment, actor, decision, comment, at FROM pipeline_approvals
+		WHERE run_id = $1 ORDER BY at, actor`, id)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: approvals of run %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Approval
+	for rows.Next() {
+		var a Approval
+		var at string
+		if err := rows.Scan(&a.Environment, &a.Actor, &a.Decision, &a.Comment, &at); err != nil {
+			return nil, err
+		}
+		a.At = parseTS(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Approve records actor's approval of run id's gate for env ("" for the
+// gate the run waits at, or its next one). The releaser cannot approve
+// their own release; each user counts once.
+func (s *Service) Approve(ctx context.Context, id int64, env, actor, comment string) error {
+	return s.decide(ctx, id, env, actor, "approve", comment)
+}
+
+// Reject fails run id at its approval gate for env; reason is required.
+func (s *Service) Reject(ctx context.Context, id int64, env, actor, reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return usererr.New(usererr.Invalid, "a rejection needs a reason").WithHint("phoenix approve %d --reject --reason \"...\"", id)
+	}
+	return s.decide(ctx, id, env, actor, "reject", reason)
+}
+
+func (s *Service) decide(ctx context.Context, id int64, env, actor, decision, comment string) error {
+	if actor == "" {
+		return usererr.New(usererr.Unauthorized, "approvals need a signed-in user")
+	}
+	r, err := s.loadRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	if Finished(r.Status) {
+		return usererr.New(usererr.Conflict, "run %d is already %s", id, r.Status)
+	}
+	gate, err := s.gate(ctx, r, env)
+	if err != nil {
+		return err
+	}
+	if actor == r.Actor {
+		return usererr.New(usererr.Forbidden, "%s released run %d and cannot approve it", actor, id).
+			WithHint("another user with an approver role must approve")
+	}
+	if s.opts.CanApprove != nil && !s.opts.CanApprove(ctx, actor, gate.Environment, gate.Approvers) {
+		return usererr.New(usererr.Forbidden, "%s may not approve deployments to %s", actor, gate.Environment).
+			WithHint("approvers: %s", approversText(gate.Approvers))
+	}
+	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO pipeline_approvals (run_id, environment, actor, decision, comment, at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, environment, actor)
+			DO UPDATE SET decision = excluded.decision, comment = excluded.comment, at = excluded.at`,
+			id, gate.Environment, actor, decision, comment, s.ts(s.now()))
+		if err != nil {
+			return fmt.Errorf("pipeline: record %s: %w", decision, err)
+		}
+		return s.audit(ctx, tx, AuditEvent{Action: "pipeline." + decision, Target: r.target() + "/" + gate.Environment,
+			Actor: actor, Detail: comment})
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	e := s.active[id]
+	s.mu.Unlock()
+	if e != nil {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// gate finds the approval step for env, or the one the run waits at.
+func (s *Service) gate(ctx context.Context, r *Run, env string) (*spec.Step, error) {
+	var gates []*spec.Step
+	for _, st := range r.Plan.Steps {
+		if st.Kind() == "approval" && (env == "" || st.Environment == env) {
+			gates = append(gates, st)
+		}
+	}
+	if len(gates) == 0 {
+		return nil, usererr.New(usererr.Conflict, "run %d has no approval gate%s", r.ID, map[bool]string{true: " for " + env}[env != ""])
+	}
+	if len(gates) == 1 {
+		return gates[0], nil
+	}
+	steps, err := s.loadSteps(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gates {
+		for _, st := range steps {
+			if st.ID == g.ID && !Finished(st.Status) {
+				return g, nil
+			}
+		}
+	}
+	return gates[len(gates)-1], nil
+}

@@ -1,0 +1,281 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+)
+
+// execution is one run executing in this process.
+type execution struct {
+	s      *Service
+	run    *Run
+	cfg    *config.Config
+	ctx    context.Context         // cancelled by Cancel and by shutdown
+	hard   context.Context         // cancelled by shutdown only: always() steps after a cancel
+	cancel context.CancelCauseFunc // cancels ctx, and hard too for errShutdown
+	masker *executor.Masker
+	files  string
+	last   string // last successful release of the project
+	wake   chan struct{}
+
+	mu       sync.Mutex
+	steps    map[string]*Step
+	approved map[string]bool
+	deployed map[string]bool // env -> a deploy step ran there (true: it succeeded)
+}
+
+// launch starts r; s.mu is held.
+func (s *Service) launch(r *Run) {
+	hard, hardCancel := context.WithCancelCause(context.Background())
+	ctx, runCancel := context.WithCancelCause(hard)
+	cancel := func(cause error) {
+		if errors.Is(cause, errShutdown) {
+			hardCancel(cause)
+		}
+		runCancel(cause)
+	}
+	e := &execution{s: s, run: r, ctx: ctx, hard: hard, cancel: cancel, masker: executor.NewMasker(), wake: make(chan struct{}, 1),
+		steps: map[string]*Step{}, approved: map[string]bool{}, deployed: map[string]bool{}}
+	s.active[r.ID] = e
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		e.execute()
+		hardCancel(nil)
+		s.release(r)
+	}()
+}
+
+func (e *execution) execute() {
+	ctx := context.Background()
+	r := e.run
+	if err := e.s.setRunStatus(ctx, r, Running, ""); err != nil {
+		e.s.log.Error("pipeline: start run", "run", r.ID, "err", err)
+	}
+	for _, st := range r.Plan.Steps {
+		e.steps[st.ID] = &Step{ID: st.ID, Status: Pending}
+	}
+	if err := e.prepare(ctx); err != nil {
+		e.finish(ctx, Failed, err.Error())
+		return
+	}
+	e.s.log.Info("run started", "run", r.ID, "project", r.Project)
+	e.walk()
+	status, msg := e.outcome()
+	e.finish(ctx, status, msg)
+}
+
+// prepare loads the project's config and makes the run's folders.
+func (e *execution) prepare(ctx context.Context) error {
+	cfg, err := config.Load(filepath.Join(e.run.Dir, "phoenix.yaml"))
+	if err != nil {
+		return fmt.Errorf("phoenix.yaml of %s: %w", e.run.Dir, err)
+	}
+	e.cfg = cfg
+	e.files = filepath.Join(e.s.runDir(e.run.ID), "files")
+	if err := os.MkdirAll(filepath.Join(e.s.runDir(e.run.ID), "steps"), 0o700); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(e.files, 0o700); err != nil {
+		return err
+	}
+	if e.run.Kind == "release" {
+		last, err := e.s.lastRelease(ctx, e.run.Project)
+		if err != nil {
+			return err
+		}
+		e.last = last
+	}
+	return nil
+}
+
+// walk runs the DAG: every step whose needs are finished is decided (run,
+// skip or cancel); steps run concurrently as far as needs allow.
+func (e *execution) walk() {
+	done := make(chan struct{}, len(e.run.Plan.Steps))
+	running := 0
+	for {
+		for progressed := true; progressed; {
+			progressed = false
+			for _, st := range e.run.Plan.Steps {
+				if e.status(st.ID) != Pending || !e.needsFinished(st) {
+					continue
+				}
+				progressed = true
+				run, status := e.decide(st)
+				if !run {
+					e.settle(st.ID, status, "")
+					continue
+				}
+				e.setStatus(st.ID, Running)
+				running++
+				go func() {
+					e.runStep(st)
+					done <- struct{}{}
+				}()
+			}
+		}
+		if running == 0 {
+			return
+		}
+		<-done
+		running--
+	}
+}
+
+func (e *execution) status(id string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.steps[id].Status
+}
+
+func (e *execution) setStatus(id, status string) {
+	e.mu.Lock()
+	e.steps[id].Status = status
+	e.mu.Unlock()
+}
+
+func (e *execution) needsFinished(st *spec.Step) bool {
+	for _, n := range st.Needs {
+		if s := e.status(n); !Finished(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// ok reports whether a needed step counts as successful.
+func (e *execution) ok(id string) bool {
+	st := e.run.Plan.Step(id)
+	s := e.status(id)
+	return s == Succeeded || (s == Failed && st != nil && st.ContinueOnError)
+}
+
+// failedBefore reports whether any step st depends on failed.
+func (e *execution) failedBefore(st *spec.Step) bool {
+	for id := range e.run.Plan.Ancestors(st.ID) {
+		if (e.status(id) == Failed || e.status(id) == Interrupted) && !e.ok(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// stepCtx is the context st runs in: steps that run because of always()
+// or cancelled() after a cancel are only stopped by a shutdown.
+func (e *execution) stepCtx(st *spec.Step) context.Context {
+	if e.ctx.Err() != nil && (st.If == spec.Always || st.If == spec.Cancelled) {
+		return e.hard
+	}
+	return e.ctx
+}
+
+// decide applies st's condition once its needs are finished.
+func (e *execution) decide(st *spec.Step) (bool, string) {
+	cause := context.Cause(e.ctx)
+	if errors.Is(cause, errShutdown) {
+		return false, Interrupted
+	}
+	cancelled := cause != nil
+	switch st.If {
+	case spec.Always:
+		return true, ""
+	case spec.Cancelled:
+		return cancelled, Skipped
+	case spec.Failure:
+		if e.failedBefore(st) {
+			return true, ""
+		}
+	default:
+		if !cancelled {
+			all := true
+			for _, n := range st.Needs {
+				all = all && e.ok(n)
+			}
+			if all {
+				return true, ""
+			}
+		}
+	}
+	if cancelled {
+		return false, Cancelled
+	}
+	return false, Skipped
+}
+
+// settle records a final step state that did not run.
+func (e *execution) settle(id, status, msg string) {
+	e.mu.Lock()
+	st := e.steps[id]
+	st.Status, st.Error = status, msg
+	cp := *st
+	e.mu.Unlock()
+	e.s.saveStep(context.Background(), e.run.ID, &cp)
+	e.s.hub.signal(e.run.ID)
+}
+
+// outcome is the run's final status and message.
+func (e *execution) outcome() (string, string) {
+	cause := context.Cause(e.ctx)
+	switch {
+	case errors.Is(cause, errShutdown):
+		return Interrupted, "the server stopped during the run; retry it with phoenix retry"
+	case cause != nil:
+		return Cancelled, cause.Error()
+	}
+	var failed []string
+	for _, st := range e.run.Plan.Steps {
+		if e.status(st.ID) == Failed && !st.ContinueOnError {
+			failed = append(failed, st.ID)
+		}
+	}
+	if len(failed) > 0 {
+		e.mu.Lock()
+		first := e.steps[failed[0]].Error
+		e.mu.Unlock()
+		return Failed, fmt.Sprintf("step %s failed: %s", strings.Join(failed, ", "), first)
+	}
+	return Succeeded, ""
+}
+
+// finish records the outcome and tells the event bus.
+func (e *execution) finish(ctx context.Context, status, msg string) {
+	r := e.run
+	if err := e.s.setRunStatus(ctx, r, status, e.masker.String(msg)); err != nil {
+		e.s.log.Error("pipeline: finish run", "run", r.ID, "err", err)
+	}
+	e.s.hub.signal(r.ID)
+	e.s.log.Info("run finished", "run", r.ID, "status", status)
+	if status == Interrupted {
+		return
+	}
+	bus := e.s.opts.Events
+	data := map[string]string{"run": itoa(r.ID), "version": r.Version, "status": status}
+	if r.Kind == "release" {
+		bus.Publish(ctx, trigger.Event{Name: "release." + map[bool]string{true: "succeeded", false: "failed"}[status == Succeeded],
+			Project: r.Project, Data: data})
+	}
+	e.mu.Lock()
+	attempted := make([]string, 0, len(e.deployed))
+	for env := range e.deployed {
+		attempted = append(attempted, env)
+	}
+	e.mu.Unlock()
+	for _, env := range attempted {
+		name := trigger.DeploySucceeded
+		if status != Succeeded {
+			name = trigger.DeployFailed
+		}
+		bus.Publish(ctx, trigger.Event{Name: name, Project: r.Project, Environment: env, Data: data})
+	}
+}

@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"sync"
+)
+
+// hub wakes log followers when a run's logs or state change.
+type hub struct {
+	mu sync.Mutex
+	ch map[int64]chan struct{}
+}
+
+func newHub() *hub { return &hub{ch: map[int64]chan struct{}{}} }
+
+// wait returns a channel closed at the next signal for run.
+func (h *hub) wait(run int64) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, ok := h.ch[run]
+	if !ok {
+		c = make(chan struct{})
+		h.ch[run] = c
+	}
+	return c
+}
+
+func (h *hub) signal(run int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c, ok := h.ch[run]; ok {
+		close(c)
+		delete(h.ch, run)
+	}
+}
+
+// LogOptions selects what Logs writes.
+type LogOptions struct {
+	Step   string // one step's log, raw; "" for every step, each line prefixed "step | "
+	Follow bool   // keep writing until the run has finished
+}
+
+// Logs writes the stored logs of run id to w, steps in plan order. With
+// Follow it streams new output as the steps write it and returns once the
+// run is finished and everything is written, or ctx ends.
+func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer) error {
+	r, err := s.loadRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	offsets := map[string]int64{}
+	partial := map[string][]byte{}
+	for {
+		wake := s.hub.wait(id)
+		r, err = s.loadRun(ctx, id)
+		if err != nil {
+			return err
+		}
+		done := Finished(r.Status)
+		for _, st := range r.Plan.Steps {
+			if o.Step != "" && st.ID != o.Step {
+				continue
+			}
+			if err := s.copyNew(st.ID, id, o.Step == "", offsets, partial, w); err != nil {
+				return err
+			}
+		}
+		if !o.Follow || done {
+			for step, rest := range partial {
+				if len(rest) > 0 {
+					writePrefixed(w, step, append(rest, '\n'))
+				}
+			}
+			return nil
+		}
+		if f, ok := w.(interface{ Flush() }); ok {
+			f.Flush()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+// copyNew writes what step's log gained since the last call.
+func (s *Service) copyNew(step string, run int64, prefix bool, offsets map[string]int64, partial map[string][]byte, w io.Writer) error {
+	f, err := os.Open(s.logPath(run, step))
+	if err != nil {
+		return nil // not started yet
+	}
+	defer f.Close()
+	if _, err := f.Seek(offsets[step], io.SeekStart); err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			offsets[step] += int64(n)
+			if !prefix {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					return werr
+				}
+			} else {
+				data := append(partial[step], buf[:n]...)
+				i := bytes.LastIndexByte(data, '\n')
+				if i >= 0 {
+					if werr := writePrefixed(w, step, data[:i+1]); werr != nil {
+						return werr
+					}
+				}
+				partial[step] = append([]byte(nil), data[i+1:]...)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func writePrefixed(w io.Writer, step string, lines []byte) error {
+	var b bytes.Buffer
+	for _, line := range bytes.SplitAfter(lines, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		b.WriteString(step)
+		b.WriteString(" | ")
+		b.Write(line)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}

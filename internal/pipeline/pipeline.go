@@ -1,0 +1,231 @@
+// Package pipeline runs releases and workflows: plans from package spec
+// executed as a DAG (parallel where needs allow, conditions, timeouts,
+// retries with backoff), each step a child process in its own process
+// group or a built-in action, with logs stored per step, capped, masked and
+// followable live.
+//
+// Run state lives in SQLite (or PostgreSQL): one release per environment
+// at a time, later ones wait in a FIFO queue and are never silently
+// cancelled; a run paused at an approval gate resumes when enough users
+// other than the releaser approve; after a restart no run stays "running":
+// interrupted runs are marked so and can be retried.
+//
+// Everything outside the engine comes in through interfaces (Deployer,
+// SecretSource and Notifier from package action; Auditor; Clock), so tests
+// run real child processes against a real database and no server.
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the domain's schema.
+func Migrations() store.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return store.Migrations{Domain: "pipeline", FS: sub}
+}
+
+// Clock is the engine's time source; tests use a fake one for approval
+// timeouts and backoff.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// AuditEvent is a change the audit log records.
+type AuditEvent struct {
+	Action  string // pipeline.run.create, pipeline.run.succeeded, pipeline.approve, pipeline.webhook.denied, ...
+	Target  string // project/run/ID, or the webhook name
+	Actor   string
+	Outcome string // "" (ok), Failed, Denied, Cancelled
+	Detail  string // never a secret
+}
+
+// Auditor records audit events. tx is the transaction of the change when
+// there is one (the record then commits with it), nil otherwise.
+type Auditor func(ctx context.Context, tx *sql.Tx, e AuditEvent) error
+
+// Options configures a Service.
+type Options struct {
+	DB      *store.DB
+	LogDir  string           // step logs and run files: <LogDir>/<run id>/
+	Actions *action.Registry // nil: action.Builtins(Deps)
+	Deps    action.Deps      // for the built-in actions and step secrets
+	Audit   Auditor          // nil: no audit
+	Events  *trigger.Bus     // run outcomes are published here; event triggers subscribe here
+	Clock   Clock
+	Logger  *slog.Logger
+	// Env is the base environment of child processes (default os.Environ()).
+	Env []string
+	// LogCap is the largest stored log of one step (default 16 MiB).
+	LogCap int64
+	// MaxParallel caps the steps running at once across all runs (default 8).
+	MaxParallel int
+	// ApprovalTimeout fails a run whose approvals do not arrive in time (default 24h).
+	ApprovalTimeout time.Duration
+	// Backoff, when set, replaces every step's first retry delay (tests).
+	Backoff time.Duration
+	// Grace is the time between SIGTERM and SIGKILL of a step (default 5s).
+	Grace time.Duration
+	// CanApprove, when set, says whether actor may approve deployments to
+	// env given the environment's approvers (roles or names).
+	CanApprove func(ctx context.Context, actor, env string, approvers []string) bool
+}
+
+// Service is the pipeline domain.
+type Service struct {
+	opts  Options
+	log   *slog.Logger
+	sem   chan struct{}
+	hub   *hub
+	sched *trigger.Scheduler
+
+	mu       sync.Mutex
+	active   map[int64]*execution // runs executing now
+	busy     map[string]int64     // queue key -> run holding it
+	hooks    map[string]webhook   // "project/workflow" -> webhook trigger
+	unsubs   map[string][]func()  // project -> event subscriptions
+	stopping bool
+	wg       sync.WaitGroup
+	stop     context.CancelFunc
+}
+
+// New returns a Service; call Start before use.
+func New(opts Options) (*Service, error) {
+	if opts.DB == nil || opts.LogDir == "" {
+		return nil, errors.New("pipeline: DB and LogDir are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Actions == nil {
+		opts.Actions = action.Builtins(opts.Deps)
+	}
+	if opts.Env == nil {
+		opts.Env = os.Environ()
+	}
+	if opts.LogCap <= 0 {
+		opts.LogCap = executor.DefaultLogCap
+	}
+	if opts.MaxParallel <= 0 {
+		opts.MaxParallel = 8
+	}
+	if opts.ApprovalTimeout <= 0 {
+		opts.ApprovalTimeout = 24 * time.Hour
+	}
+	if opts.Events == nil {
+		opts.Events = trigger.NewBus()
+	}
+	if err := os.MkdirAll(opts.LogDir, 0o700); err != nil {
+		return nil, err
+	}
+	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.MaxParallel), hub: newHub(),
+		active: map[int64]*execution{}, busy: map[string]int64{}, hooks: map[string]webhook{}, unsubs: map[string][]func(){}}
+	s.sched = trigger.NewScheduler(s, opts.Clock)
+	return s, nil
+}
+
+// Actions is the registry of actions; register project actions here.
+func (s *Service) Actions() *action.Registry { return s.opts.Actions }
+
+// Events is the bus run outcomes are published on.
+func (s *Service) Events() *trigger.Bus { return s.opts.Events }
+
+func (s *Service) now() time.Time { return s.opts.Clock.Now().UTC() }
+
+func (s *Service) runDir(id int64) string {
+	return filepath.Join(s.opts.LogDir, itoa(id))
+}
+
+func (s *Service) audit(ctx context.Context, tx *sql.Tx, e AuditEvent) error {
+	if s.opts.Audit == nil {
+		return nil
+	}
+	return s.opts.Audit(ctx, tx, e)
+}
+
+// Start recovers from the previous process: runs left running or waiting
+// are marked interrupted (their steps too), registered projects' workflows
+// are loaded, the cron scheduler starts, and queued runs are dispatched.
+func (s *Service) Start(ctx context.Context) error {
+	now := s.ts(s.now())
+	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE pipeline_steps SET status = $1, error = 'the server stopped while the step ran',
+			finished_at = $2 WHERE status IN ($3, $4) AND run_id IN (SELECT id FROM pipeline_runs WHERE status IN ($3, $4))`,
+			Interrupted, now, Running, Waiting); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE pipeline_runs SET status = $1, finished_at = $2,
+			message = 'the server stopped during the run; retry it with phoenix retry' WHERE status IN ($3, $4)`,
+			Interrupted, now, Running, Waiting)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.loadProjects(ctx)
+	bg, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.sched.Run(bg)
+	}()
+	s.dispatch()
+	return nil
+}
+
+// Stop cancels the scheduler and every executing run (they become
+// interrupted, not cancelled: retry them later) and waits for them.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	for _, e := range s.active {
+		e.cancel(errShutdown)
+	}
+	s.mu.Unlock()
+	if s.stop != nil {
+		s.stop()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errShutdown = errors.New("the server is stopping")
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

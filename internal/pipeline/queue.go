@@ -1,0 +1,176 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// enqueue records r as queued and dispatches.
+func (s *Service) enqueue(ctx context.Context, r *Run) (*Run, error) {
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		return nil, usererr.New(usererr.Unavailable, "the server is stopping; release again when it is back")
+	}
+	if err := s.insertRun(ctx, r); err != nil {
+		return nil, err
+	}
+	s.log.Info("run queued", "run", r.ID, "project", r.Project, "kind", r.Kind, "version", r.Version, "keys", r.keys)
+	s.dispatch()
+	return r, nil
+}
+
+// dispatch starts every queued run whose queue keys are free, oldest
+// first. A run waits while an older queued run shares one of its keys, so
+// each environment releases in the order releases were asked for.
+func (s *Service) dispatch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return
+	}
+	ctx := context.Background()
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+runCols+` FROM pipeline_runs WHERE status = $1 ORDER BY id`, Queued)
+	if err != nil {
+		s.log.Error("pipeline: list queued runs", "err", err)
+		return
+	}
+	var queued []*Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			s.log.Error("pipeline: queued run", "err", err)
+			continue
+		}
+		queued = append(queued, r)
+	}
+	rows.Close()
+	blocked := map[string]bool{}
+	for _, r := range queued {
+		free := true
+		for _, k := range r.keys {
+			if _, busy := s.busy[k]; busy || blocked[k] {
+				free = false
+			}
+		}
+		if !free {
+			for _, k := range r.keys {
+				blocked[k] = true
+			}
+			continue
+		}
+		if _, running := s.active[r.ID]; running {
+			continue
+		}
+		for _, k := range r.keys {
+			s.busy[k] = r.ID
+		}
+		s.launch(r)
+	}
+}
+
+// release frees r's keys after it finished and dispatches the next runs.
+func (s *Service) release(r *Run) {
+	s.mu.Lock()
+	for _, k := range r.keys {
+		if s.busy[k] == r.ID {
+			delete(s.busy, k)
+		}
+	}
+	delete(s.active, r.ID)
+	s.mu.Unlock()
+	s.dispatch()
+}
+
+// queuedOrActive reports whether a run holding or waiting for key exists.
+func (s *Service) queuedOrActive(ctx context.Context, key string) (int64, bool) {
+	s.mu.Lock()
+	id, busy := s.busy[key]
+	s.mu.Unlock()
+	if busy {
+		return id, true
+	}
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT id, queue_keys FROM pipeline_runs WHERE status = $1`, Queued)
+	if err != nil {
+		return 0, false
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var keys string
+		rows.Scan(&id, &keys)
+		if slices.Contains(splitList(keys), key) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// Cancel stops a queued or executing run. Its running steps are killed
+// with their process groups; steps with if: always() or cancelled() still
+// run. actor is recorded.
+func (s *Service) Cancel(ctx context.Context, id int64, actor string) error {
+	r, err := s.loadRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	if Finished(r.Status) {
+		return usererr.New(usererr.Conflict, "run %d is already %s", id, r.Status)
+	}
+	if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.run.cancel", Target: r.target(), Actor: actor}); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	e := s.active[id]
+	s.mu.Unlock()
+	if e != nil {
+		e.cancel(fmt.Errorf("cancelled by %s", firstNonEmpty(actor, "a user")))
+		return nil
+	}
+	res, err := s.opts.DB.ExecContext(ctx, `UPDATE pipeline_runs SET status = $1, message = $2, finished_at = $3
+		WHERE id = $4 AND status = $5`, Cancelled, "cancelled by "+firstNonEmpty(actor, "a user")+" while queued", s.ts(s.now()), id, Queued)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return usererr.New(usererr.Conflict, "run %d started meanwhile; cancel it again", id)
+	}
+	s.db(ctx, `UPDATE pipeline_steps SET status = $1 WHERE run_id = $2 AND status = $3`, Cancelled, id, Pending)
+	s.hub.signal(id)
+	s.dispatch()
+	return nil
+}
+
+func (s *Service) db(ctx context.Context, q string, args ...any) {
+	if _, err := s.opts.DB.ExecContext(ctx, q, args...); err != nil {
+		s.log.Error("pipeline: update", "err", err)
+	}
+}
+
+// Retry queues a new run with the same plan, version, environments and
+// commit as a finished (failed, cancelled or interrupted) one.
+func (s *Service) Retry(ctx context.Context, id int64, actor string) (*Run, error) {
+	r, err := s.loadRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !Finished(r.Status) {
+		return nil, usererr.New(usererr.Conflict, "run %d is %s; cancel it first or wait", id, r.Status)
+	}
+	n := *r
+	n.ID, n.RetryOf, n.Trigger, n.Actor = 0, id, "retry", firstNonEmpty(actor, r.Actor)
+	n.Started, n.Finished, n.Message = zeroTime, zeroTime, ""
+	return s.enqueue(ctx, &n)
+}
+
+func firstNonEmpty(a ...string) string {
+	for _, s := range a {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,150 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+var zeroTime time.Time
+
+// ReleaseRequest asks for a release of the project in Dir.
+type ReleaseRequest struct {
+	Dir          string   // project folder holding phoenix.yaml, on the server's disk
+	Version      string   // e.g. v1.4.2
+	Environments []string // default: the release environments of phoenix.yaml, in order
+	Actor        string   // who releases (cannot approve it)
+	Commit       string   // default: git HEAD of Dir when it is a repository
+	Trigger      string   // default "release"
+}
+
+// Release validates the request and the project's pipeline (every problem
+// at once, before anything runs) and queues a run. The run starts when no
+// other release holds one of its environments; it is never cancelled to
+// make room. The project's workflows are registered on the way.
+func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error) {
+	dir, err := filepath.Abs(req.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(filepath.Join(dir, "phoenix.yaml"))
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("check it with phoenix validate")
+	}
+	if _, err := action.ParseVersion(req.Version, cfg.Release.TagPrefix); err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
+	}
+	envs := req.Environments
+	if len(envs) == 0 {
+		envs = cfg.ReleaseEnvironments()
+	}
+	if len(envs) == 0 {
+		return nil, usererr.New(usererr.Usage, "phoenix.yaml declares no environment to release to").
+			WithHint("add environments: {production: {}} or pass --env")
+	}
+	if err := spec.ValidateConfig(cfg, envs, s.opts.Actions.Known); err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, "the pipeline has problems:\n"+err.Error())
+	}
+	plan, err := spec.FromConfig(cfg, envs)
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
+	}
+	if err := s.RegisterProject(ctx, dir, cfg); err != nil {
+		s.log.Warn("pipeline: workflows not registered", "project", cfg.Project.Name, "err", err)
+	}
+	commit := req.Commit
+	if commit == "" {
+		commit = gitHead(ctx, dir)
+	}
+	r := &Run{Project: cfg.Project.Name, Kind: "release", Version: req.Version, Environments: envs, Commit: commit,
+		Actor: req.Actor, Trigger: firstNonEmpty(req.Trigger, "release"), Dir: dir, Plan: plan}
+	for _, env := range envs {
+		r.keys = append(r.keys, "env:"+cfg.Project.Name+"/"+env)
+	}
+	return s.enqueue(ctx, r)
+}
+
+// gitHead returns the commit checked out in dir, "" when it is not a
+// repository (or git is missing). A dirty tree gets a "+dirty" suffix.
+func gitHead(ctx context.Context, dir string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	head := strings.TrimSpace(string(out))
+	st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
+	if err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		head += "+dirty"
+	}
+	return head
+}
+
+// WorkflowRequest starts a named workflow of a project.
+type WorkflowRequest struct {
+	Dir      string // project folder
+	Workflow string
+	Actor    string
+	Trigger  string // cron, webhook, event, manual
+	Inputs   Inputs
+}
+
+// ErrSkipped is returned when a workflow with concurrency: skip is
+// already running or queued.
+var ErrSkipped = errors.New("skipped: the workflow is already running (concurrency: skip)")
+
+// StartWorkflow queues a run of a workflow, honouring its concurrency:
+// queue (default) waits behind the running one, skip returns ErrSkipped,
+// cancel cancels the running one first.
+func (s *Service) StartWorkflow(ctx context.Context, req WorkflowRequest) (*Run, error) {
+	dir, err := filepath.Abs(req.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(filepath.Join(dir, "phoenix.yaml"))
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
+	}
+	w := cfg.Workflows[req.Workflow]
+	if w == nil {
+		return nil, usererr.New(usererr.NotFound, "project %s has no workflow %q", cfg.Project.Name, req.Workflow)
+	}
+	plan, err := spec.FromWorkflow(req.Workflow, w)
+	if err == nil {
+		err = spec.Validate(plan, s.opts.Actions.Known)
+	}
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("workflow %s has problems:\n%v", req.Workflow, err))
+	}
+	if w.Timeout > 0 {
+		for _, st := range plan.Steps {
+			st.Timeout = min(st.Timeout, w.Timeout.D())
+		}
+	}
+	key := "wf:" + cfg.Project.Name + "/" + req.Workflow
+	if id, busy := s.queuedOrActive(ctx, key); busy {
+		switch w.Concurrency {
+		case "skip":
+			return nil, fmt.Errorf("%w (run %d)", ErrSkipped, id)
+		case "cancel":
+			if err := s.Cancel(ctx, id, "concurrency: cancel"); err != nil && usererr.KindOf(err) != usererr.Conflict {
+				return nil, err
+			}
+		}
+	}
+	r := &Run{Project: cfg.Project.Name, Kind: "workflow", Workflow: req.Workflow, Actor: req.Actor,
+		Trigger: firstNonEmpty(req.Trigger, "manual"), Dir: dir, Plan: plan, Inputs: req.Inputs, keys: []string{key}}
+	r.Commit = firstNonEmpty(req.Inputs.Values["commit"], gitHead(ctx, dir))
+	r.Version = req.Inputs.Tag
+	return s.enqueue(ctx, r)
+}

@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+)
+
+// Run statuses.
+const (
+	Queued      = "queued"
+	Running     = "running"
+	Waiting     = "waiting" // for approvals
+	Succeeded   = "succeeded"
+	Failed      = "failed"
+	Cancelled   = "cancelled"
+	Interrupted = "interrupted" // the server stopped while it ran; retry it
+	Skipped     = "skipped"     // steps only: their condition was false
+	Pending     = "pending"     // steps only: not started yet
+)
+
+// Finished reports whether a run or step status is final.
+func Finished(status string) bool {
+	switch status {
+	case Succeeded, Failed, Cancelled, Interrupted, Skipped:
+		return true
+	}
+	return false
+}
+
+// Run is one execution of a plan.
+type Run struct {
+	ID           int64      `json:"id"`
+	Project      string     `json:"project"`
+	Kind         string     `json:"kind"`               // release or workflow
+	Workflow     string     `json:"workflow,omitempty"` // workflow name
+	Version      string     `json:"version,omitempty"`
+	Environments []string   `json:"environments,omitempty"`
+	Commit       string     `json:"commit,omitempty"`
+	Actor        string     `json:"actor,omitempty"`
+	Trigger      string     `json:"trigger"` // release, retry, cron, webhook, event, manual
+	Dir          string     `json:"dir"`
+	Status       string     `json:"status"`
+	Message      string     `json:"message,omitempty"`
+	RetryOf      int64      `json:"retry_of,omitempty"`
+	Created      time.Time  `json:"created_at"`
+	Started      time.Time  `json:"started_at,omitzero"`
+	Finished     time.Time  `json:"finished_at,omitzero"`
+	Plan         *spec.Plan `json:"plan,omitempty"`
+	Inputs       Inputs     `json:"inputs,omitzero"`
+
+	keys []string
+}
+
+// Inputs are what a trigger handed the run.
+type Inputs struct {
+	Event   string            `json:"event,omitempty"`
+	Ref     string            `json:"ref,omitempty"`
+	Tag     string            `json:"tag,omitempty"`
+	Values  map[string]string `json:"values,omitempty"`
+	Webhook string            `json:"webhook,omitempty"`
+}
+
+// Step is the state of one step of a run.
+type Step struct {
+	ID       string            `json:"id"`
+	Status   string            `json:"status"`
+	Attempts int               `json:"attempts"`
+	ExitCode int               `json:"exit_code,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Outputs  map[string]string `json:"outputs,omitempty"`
+	LogBytes int64             `json:"log_bytes"`
+	Started  time.Time         `json:"started_at,omitzero"`
+	Finished time.Time         `json:"finished_at,omitzero"`
+}
+
+// Approval is one decision on a run's approval gate.
+type Approval struct {
+	Environment string    `json:"environment"`
+	Actor       string    `json:"actor"`
+	Decision    string    `json:"decision"` // approve or reject
+	Comment     string    `json:"comment,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// RunDetail is a run with its steps and approvals.
+type RunDetail struct {
+	Run
+	Steps     []Step     `json:"steps"`
+	Approvals []Approval `json:"approvals,omitempty"`
+}
+
+// RunFilter selects runs.
+type RunFilter struct {
+	Project string
+	Status  string
+	Limit   int // default 50
+}

@@ -1,0 +1,348 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+)
+
+// MaxOutputs caps the outputs file a step writes.
+const MaxOutputs = 64 << 10
+
+// stepFile is the file name of a step's log, outputs, ...
+func stepFile(id, ext string) string {
+	return strings.NewReplacer("/", "__", "\\", "_", "..", "_").Replace(id) + ext
+}
+
+func (s *Service) logPath(run int64, step string) string {
+	return filepath.Join(s.runDir(run), "steps", stepFile(step, ".log"))
+}
+
+// runStep executes one step to its end and records the outcome.
+func (e *execution) runStep(st *spec.Step) {
+	ctx, sctx := context.Background(), e.stepCtx(st)
+	e.mu.Lock()
+	state := e.steps[st.ID]
+	state.Started = e.s.now()
+	cp := *state
+	e.mu.Unlock()
+	e.s.saveStep(ctx, e.run.ID, &cp)
+	e.s.hub.signal(e.run.ID)
+
+	lf, err := executor.CreateLog(e.s.logPath(e.run.ID, st.ID), e.s.opts.LogCap, func() { e.s.hub.signal(e.run.ID) })
+	var code int
+	if err == nil {
+		w := executor.NewMaskWriter(lf, e.masker)
+		if st.Kind() == "approval" {
+			err = e.awaitApproval(sctx, st, w)
+		} else {
+			e.s.sem <- struct{}{}
+			code, err = e.attempts(sctx, st, state, w, lf)
+			<-e.s.sem
+		}
+		if err != nil {
+			fmt.Fprintf(w, "\n[phoenix] step failed: %v\n", err)
+		}
+		w.Flush()
+		lf.Close()
+	}
+	e.mu.Lock()
+	state.Finished, state.ExitCode = e.s.now(), code
+	state.Status = Succeeded
+	if err != nil {
+		state.Status, state.Error = Failed, e.masker.String(err.Error())
+		if cause := context.Cause(sctx); cause != nil && sctx.Err() != nil {
+			state.Status = Cancelled
+			if errors.Is(cause, errShutdown) {
+				state.Status = Interrupted
+			}
+		}
+	}
+	if lf != nil {
+		state.LogBytes, _ = lf.Size()
+	}
+	if st.Uses == "deploy" {
+		if env := e.stepEnv(st); env != "" {
+			e.deployed[env] = e.deployed[env] || err == nil
+		}
+	}
+	cp = *state
+	cp.Outputs = maps.Clone(state.Outputs)
+	e.mu.Unlock()
+	e.s.saveStep(ctx, e.run.ID, &cp)
+	e.s.hub.signal(e.run.ID)
+}
+
+// attempts runs st up to 1+Retries times with exponential backoff.
+func (e *execution) attempts(ctx context.Context, st *spec.Step, state *Step, w io.Writer, lf *executor.LogFile) (int, error) {
+	backoff := st.Backoff
+	if e.s.opts.Backoff > 0 {
+		backoff = e.s.opts.Backoff
+	}
+	if backoff <= 0 {
+		backoff = spec.DefaultBackoff
+	}
+	for attempt := 0; ; attempt++ {
+		e.mu.Lock()
+		state.Attempts++
+		e.mu.Unlock()
+		code, err := e.once(ctx, st, state, w)
+		if err == nil || attempt >= st.Retries || ctx.Err() != nil {
+			return code, err
+		}
+		lf.Printf("attempt %d of %d failed: %s; retrying in %s", attempt+1, st.Retries+1, e.masker.String(err.Error()), backoff)
+		select {
+		case <-ctx.Done():
+			return code, err
+		case <-e.s.opts.Clock.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+// stepEnv is the environment a step acts on.
+func (e *execution) stepEnv(st *spec.Step) string {
+	if st.Environment != "" {
+		return st.Environment
+	}
+	if len(e.run.Environments) == 1 {
+		return e.run.Environments[0]
+	}
+	return ""
+}
+
+// once runs one attempt of st.
+func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.Writer) (int, error) {
+	outFile := filepath.Join(e.s.runDir(e.run.ID), "steps", stepFile(st.ID, ".out"))
+	os.Remove(outFile)
+	env, err := e.environ(ctx, st, outFile)
+	if err != nil {
+		return 0, err
+	}
+	workDir := filepath.Join(e.run.Dir, st.Dir)
+	var code int
+	if st.Uses == "" {
+		var res executor.Result
+		res, err = executor.Run(ctx, executor.Cmd{Script: spec.Expand(st.Run, e.output), Dir: workDir, Env: env,
+			Timeout: st.Timeout, Grace: e.s.opts.Grace, Output: w})
+		code = res.ExitCode
+	} else {
+		err = e.runAction(ctx, st, w, env, workDir)
+	}
+	if perr := e.readOutputs(outFile, state); perr != nil && err == nil {
+		err = perr
+	}
+	return code, err
+}
+
+func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, env []string, workDir string) error {
+	a, ok := e.s.opts.Actions.Lookup(st.Uses)
+	if !ok {
+		return fmt.Errorf("unknown action %q", st.Uses)
+	}
+	ctx, cancel := rctx, context.CancelFunc(func() {})
+	if st.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(rctx, st.Timeout)
+	}
+	defer cancel()
+	with := map[string]any{}
+	for k, v := range st.With {
+		if str, ok := v.(string); ok {
+			v = spec.Expand(str, e.output)
+		}
+		with[k] = v
+	}
+	sc := &action.Context{Run: e.runInfo(), Step: st, With: with, Dir: e.run.Dir, WorkDir: workDir, Files: e.files,
+		Env: env, Config: e.cfg, Log: w,
+		Exec: func(ctx context.Context, c executor.Cmd) error {
+			c.Dir = firstNonEmpty(c.Dir, workDir)
+			if c.Env == nil {
+				c.Env = env
+			}
+			if c.Output == nil {
+				c.Output = w
+			}
+			if c.Grace == 0 {
+				c.Grace = e.s.opts.Grace
+			}
+			_, err := executor.Run(ctx, c)
+			return err
+		},
+		SetOutput: func(name, value string) { e.setOutput(st.ID, name, value) },
+		Output:    e.output,
+		Status:    e.status,
+		Mask:      e.masker.Add,
+		Approved:  e.isApproved,
+		Deployed: func(env string) bool {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return e.deployed[env]
+		},
+	}
+	err := a.Run(ctx, sc)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rctx.Err() == nil {
+		return fmt.Errorf("%w after %s: %v", executor.ErrTimeout, st.Timeout, err)
+	}
+	return err
+}
+
+func (e *execution) runInfo() action.RunInfo {
+	r := e.run
+	return action.RunInfo{ID: itoa(r.ID), Project: r.Project, Version: r.Version, Commit: r.Commit, Actor: r.Actor,
+		Trigger: r.Trigger, Environments: r.Environments, LastRelease: e.last}
+}
+
+func (e *execution) isApproved(env string) bool {
+	if e.cfg != nil {
+		if c := e.cfg.Environments[env]; c == nil || c.Protection.Approvals == 0 {
+			return true
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.approved[env]
+}
+
+func (e *execution) setOutput(step, name, value string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.steps[step]
+	if st.Outputs == nil {
+		st.Outputs = map[string]string{}
+	}
+	st.Outputs[name] = value
+}
+
+func (e *execution) output(step, name string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if st := e.steps[step]; st != nil {
+		return st.Outputs[name]
+	}
+	return ""
+}
+
+// readOutputs reads NAME=value lines a run: step wrote to $PHOENIX_OUTPUT.
+func (e *execution) readOutputs(path string, state *Step) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, MaxOutputs))
+	sc.Buffer(make([]byte, 4096), MaxOutputs)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !outputNameOK(k) {
+			return fmt.Errorf("$PHOENIX_OUTPUT line %d: want NAME=value with NAME of letters, digits, _ and -", n)
+		}
+		e.setOutput(state.ID, k, v)
+	}
+	return sc.Err()
+}
+
+func outputNameOK(k string) bool {
+	if k == "" || len(k) > 100 {
+		return false
+	}
+	for _, c := range k {
+		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// environ builds a step's environment: the server's, PHOENIX_* run
+// variables, the target environment's env, the step's env (secret:NAME and
+// env:NAME values resolved) and its secrets. Resolved secrets are masked.
+func (e *execution) environ(ctx context.Context, st *spec.Step, outFile string) ([]string, error) {
+	r := e.run
+	vars := map[string]string{"CI": "true", "PHOENIX_RUN": itoa(r.ID), "PHOENIX_PROJECT": r.Project,
+		"PHOENIX_VERSION": r.Version, "PHOENIX_COMMIT": r.Commit, "PHOENIX_STEP": st.ID, "PHOENIX_FILES": e.files,
+		"PHOENIX_OUTPUT": outFile, "PHOENIX_ENVIRONMENT": e.stepEnv(st)}
+	if env := e.stepEnv(st); env != "" && e.cfg != nil && e.cfg.Environments[env] != nil {
+		maps.Copy(vars, e.cfg.Environments[env].Env)
+	}
+	var missing []string
+	for k, v := range st.Env {
+		val, err := e.resolveValue(ctx, spec.Expand(v, e.output))
+		if err != nil {
+			missing = append(missing, k+" ("+err.Error()+")")
+			continue
+		}
+		vars[k] = val
+	}
+	for _, name := range st.Secrets {
+		val, err := e.secret(ctx, name)
+		if err != nil {
+			missing = append(missing, name+" ("+err.Error()+")")
+			continue
+		}
+		vars[name] = val
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("secrets unavailable: %s", strings.Join(missing, "; "))
+	}
+	out := make([]string, 0, len(e.s.opts.Env)+len(vars))
+	for _, kv := range e.s.opts.Env {
+		if k, _, _ := strings.Cut(kv, "="); k != "" {
+			if _, over := vars[k]; over {
+				continue
+			}
+		}
+		out = append(out, kv)
+	}
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out, nil
+}
+
+// resolveValue resolves secret:NAME (the secret source) and env:NAME (the
+// server's environment); other values are literal.
+func (e *execution) resolveValue(ctx context.Context, v string) (string, error) {
+	if name, ok := strings.CutPrefix(v, "secret:"); ok {
+		return e.secret(ctx, name)
+	}
+	if name, ok := strings.CutPrefix(v, "env:"); ok {
+		val, found := os.LookupEnv(name)
+		if !found {
+			return "", fmt.Errorf("environment variable %s is not set", name)
+		}
+		e.masker.Add(val)
+		return val, nil
+	}
+	return v, nil
+}
+
+func (e *execution) secret(ctx context.Context, name string) (string, error) {
+	src := e.s.opts.Deps.Secrets
+	if src == nil {
+		return "", fmt.Errorf("no secret source for %s", name)
+	}
+	v, err := src.Secret(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	e.masker.Add(v)
+	return v, nil
+}

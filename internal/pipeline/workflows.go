@@ -1,0 +1,165 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+)
+
+// webhook is a registered webhook trigger.
+type webhook struct {
+	dir, workflow string
+	auth          string
+	secret        config.SecretRef
+}
+
+// RegisterProject makes the workflows of the project in dir live: cron
+// schedules, webhooks (POST /hooks/PROJECT/WORKFLOW) and event
+// subscriptions. It replaces what was registered for the project before
+// and is remembered across restarts.
+func (s *Service) RegisterProject(ctx context.Context, dir string, cfg *config.Config) error {
+	project := cfg.Project.Name
+	_, err := s.opts.DB.ExecContext(ctx, `INSERT INTO pipeline_projects (name, dir, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET dir = excluded.dir, updated_at = excluded.updated_at`, project, dir, s.ts(s.now()))
+	if err != nil {
+		return fmt.Errorf("pipeline: register %s: %w", project, err)
+	}
+	s.unregister(project)
+	var errs []string
+	for name, w := range cfg.Workflows {
+		if w == nil {
+			continue
+		}
+		for i, t := range w.Triggers {
+			if err := s.registerTrigger(ctx, dir, project, name, i, t); err != nil {
+				errs = append(errs, fmt.Sprintf("workflows.%s.triggers[%d]: %v", name, i, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (s *Service) registerTrigger(ctx context.Context, dir, project, name string, i int, t config.Trigger) error {
+	start := func(ctx context.Context, how string, in Inputs) (int64, error) {
+		r, err := s.StartWorkflow(ctx, WorkflowRequest{Dir: dir, Workflow: name, Trigger: how, Inputs: in, Actor: "phoenix:" + how})
+		if err != nil {
+			s.log.Warn("workflow not started", "project", project, "workflow", name, "trigger", how, "err", err)
+			return 0, err
+		}
+		return r.ID, nil
+	}
+	switch {
+	case t.Cron != "":
+		return s.sched.Add(ctx, trigger.Schedule{Key: fmt.Sprintf("%s/%s#%d", project, name, i), Expr: t.Cron, TZ: t.TZ,
+			Fire: func(ctx context.Context, at time.Time) {
+				start(ctx, "cron", Inputs{Values: map[string]string{"tick": at.UTC().Format(time.RFC3339)}})
+			}})
+	case t.Webhook != nil:
+		s.mu.Lock()
+		s.hooks[project+"/"+name] = webhook{dir: dir, workflow: name, auth: t.Webhook.Auth, secret: t.Webhook.Secret}
+		s.mu.Unlock()
+	case t.Event != "":
+		unsub := s.opts.Events.Subscribe(t.Event, project, t.Environment, func(ctx context.Context, ev trigger.Event) {
+			start(ctx, "event", Inputs{Event: ev.Name, Values: ev.Data})
+		})
+		s.mu.Lock()
+		s.unsubs[project] = append(s.unsubs[project], unsub)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// unregister drops the project's triggers.
+func (s *Service) unregister(project string) {
+	s.sched.Remove(project + "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.hooks {
+		if strings.HasPrefix(k, project+"/") {
+			delete(s.hooks, k)
+		}
+	}
+	for _, u := range s.unsubs[project] {
+		u()
+	}
+	delete(s.unsubs, project)
+}
+
+// loadProjects re-registers the projects known from earlier releases.
+func (s *Service) loadProjects(ctx context.Context) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT name, dir FROM pipeline_projects ORDER BY name`)
+	if err != nil {
+		s.log.Error("pipeline: list projects", "err", err)
+		return
+	}
+	type proj struct{ name, dir string }
+	var ps []proj
+	for rows.Next() {
+		var p proj
+		if rows.Scan(&p.name, &p.dir) == nil {
+			ps = append(ps, p)
+		}
+	}
+	rows.Close()
+	for _, p := range ps {
+		cfg, err := config.Load(filepath.Join(p.dir, "phoenix.yaml"))
+		if err == nil {
+			err = s.RegisterProject(ctx, p.dir, cfg)
+		}
+		if err != nil {
+			s.log.Warn("pipeline: workflows of a project not loaded", "project", p.name, "err", err)
+		}
+	}
+}
+
+// Webhooks is the handler for POST /hooks/PROJECT/WORKFLOW (mount it at
+// /hooks/). Secrets are resolved per request through the secret source
+// (secret:NAME) or the server's environment (env:NAME). A refused
+// delivery is audited as pipeline.webhook.denied and triggers nothing.
+func (s *Service) Webhooks() http.Handler {
+	lookup := func(name string) (trigger.Hook, bool) {
+		s.mu.Lock()
+		h, ok := s.hooks[name]
+		s.mu.Unlock()
+		if !ok {
+			return trigger.Hook{}, false
+		}
+		secret, err := h.secret.Resolve(func(n string) (string, error) {
+			if s.opts.Deps.Secrets == nil {
+				return "", fmt.Errorf("no secret source")
+			}
+			return s.opts.Deps.Secrets.Secret(context.Background(), n)
+		})
+		if err != nil {
+			s.log.Warn("webhook secret unavailable", "hook", name, "err", err)
+			return trigger.Hook{}, false
+		}
+		return trigger.Hook{Auth: h.auth, Secret: secret, Fire: func(ctx context.Context, p trigger.Payload) (int64, error) {
+			r, err := s.StartWorkflow(ctx, WorkflowRequest{Dir: h.dir, Workflow: h.workflow, Trigger: "webhook",
+				Actor: firstNonEmpty(p.Actor, "webhook"),
+				Inputs: Inputs{Webhook: name, Event: p.Event, Ref: p.Ref, Tag: p.Tag,
+					Values: map[string]string{"commit": p.Commit, "repo": p.Repo, "branch": p.Branch}}})
+			if err != nil {
+				return 0, err
+			}
+			return r.ID, nil
+		}}, true
+	}
+	denied := func(ctx context.Context, d trigger.Denial) {
+		s.log.Warn("webhook refused", "hook", d.Hook, "reason", d.Reason, "remote", d.Remote)
+		if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.webhook.denied", Target: d.Hook, Outcome: "Denied",
+			Detail: d.Reason + " from " + d.Remote}); err != nil {
+			s.log.Error("audit", "err", err)
+		}
+	}
+	return trigger.WebhookHandler(lookup, denied)
+}
