@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// gateYAML has a step that waits until the file named by $GATE exists.
+const gateYAML = `
+project: {name: shop}
+environments: {staging: {}, production: {}}
+pipeline:
+  stages:
+    - name: main
+      steps:
+        - name: hold
+          run: |
+            echo "holding $PHOENIX_VERSION"
+            while [ ! -f "$PHOENIX_FILES/../../go-$PHOENIX_VERSION" ]; do sleep 0.02; done
+`
+
+func (f *fixture) open(id int64, version string) {
+	f.t.Helper()
+	path := filepath.Join(f.svc.opts.LogDir, "go-"+version)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func TestOneReleasePerEnvironmentOthersQueue(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(gateYAML)
+	a := f.release(dir, "1.0.0", "production")
+	waitLog(t, f, a.ID, "main/hold", "holding 1.0.0")
+	b := f.release(dir, "1.1.0", "production")
+	c := f.release(dir, "1.2.0", "staging")
+	waitLog(t, f, c.ID, "main/hold", "holding 1.2.0") // another environment runs at once
+	if d, _ := f.svc.Get(context.Background(), b.ID); d.Status != Queued {
+		t.Fatalf("second production release is %s, want queued", d.Status)
+	}
+	f.open(a.ID, "1.0.0")
+	if d := f.wait(a.ID); d.Status != Succeeded {
+		t.Fatalf("first: %s %s", d.Status, d.Message)
+	}
+	waitLog(t, f, b.ID, "main/hold", "holding 1.1.0") // dequeued, not cancelled
+	f.open(b.ID, "1.1.0")
+	f.open(c.ID, "1.2.0")
+	for _, id := range []int64{b.ID, c.ID} {
+		if d := f.wait(id); d.Status != Succeeded {
+			t.Fatalf("run %d: %s %s", id, d.Status, d.Message)
+		}
+	}
+	da, _ := f.svc.Get(context.Background(), a.ID)
+	db, _ := f.svc.Get(context.Background(), b.ID)
+	if db.Started.Before(da.Finished) {
+		t.Errorf("queued release started %s before the first finished %s", db.Started, da.Finished)
+	}
+}
+
+func TestCancelQueuedRun(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(gateYAML)
+	a := f.release(dir, "1.0.0", "production")
+	b := f.release(dir, "1.1.0", "production")
+	if err := f.svc.Cancel(context.Background(), b.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	f.open(a.ID, "1.0.0")
+	f.wait(a.ID)
+	if d := f.wait(b.ID); d.Status != Cancelled {
+		t.Fatalf("queued run is %s", d.Status)
+	}
+}
+
+func TestRestartMarksInterruptedAndRetryRuns(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(gateYAML)
+	a := f.release(dir, "1.0.0", "production")
+	waitLog(t, f, a.ID, "main/hold", "holding")
+	b := f.release(dir, "1.1.0", "production") // queued behind a
+	if err := f.svc.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A crash leaves "running" rows behind; simulate one on a third run.
+	c := f.release2(dir, "1.2.0")
+	f.db.ExecContext(context.Background(), `UPDATE pipeline_runs SET status = 'running' WHERE id = $1`, c)
+	f.db.ExecContext(context.Background(), `UPDATE pipeline_steps SET status = 'running' WHERE run_id = $1`, c)
+
+	f.svc = f.start(nil) // the next server process
+	for _, id := range []int64{a.ID, c} {
+		d, err := f.svc.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != Interrupted || stepOf(d, "main/hold").Status != Interrupted {
+			t.Fatalf("run %d after restart: %s, step %s", id, d.Status, stepOf(d, "main/hold").Status)
+		}
+	}
+	waitLog(t, f, b.ID, "main/hold", "holding 1.1.0") // the queue survived the restart
+	f.open(b.ID, "1.1.0")
+	if d := f.wait(b.ID); d.Status != Succeeded {
+		t.Fatalf("queued run after restart: %s", d.Status)
+	}
+	r, err := f.svc.Retry(context.Background(), a.ID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.open(r.ID, "1.0.0")
+	if d := f.wait(r.ID); d.Status != Succeeded || d.RetryOf != a.ID || d.Version != "1.0.0" {
+		t.Fatalf("retry: %+v", d.Run)
+	}
+}
+
+// release2 records a run the way a crashed server left it: copied from the
+// first run's plan, straight into the database.
+func (f *fixture) release2(dir, version string) int64 {
+	f.t.Helper()
+	ctx := context.Background()
+	res, err := f.db.ExecContext(ctx, `INSERT INTO pipeline_runs (project, kind, version, dir, plan, status, created_at)
+		SELECT project, kind, $1, $2, plan, 'queued', created_at FROM pipeline_runs ORDER BY id LIMIT 1`, version, dir)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	id, _ := res.LastInsertId()
+	if _, err := f.db.ExecContext(ctx, `INSERT INTO pipeline_steps (run_id, step, position, status)
+		VALUES ($1, 'main/hold', 0, 'pending')`, id); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+const approvalYAML = `
+project: {name: shop}
+environments:
+  production:
+    protection: {approvals: 2, approvers: [admin]}
+pipeline:
+  stages:
+    - name: ship
+      environment: production
+      steps:
+        - {name: deploy, run: echo "approved deploy of $PHOENIX_VERSION"}
+`
+
+func TestApprovalsByOtherUsers(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(approvalYAML)
+	r := f.release(dir, "2.0.0")
+	f.waitStatus(r.ID, Waiting)
+	ctx := context.Background()
+	if err := f.svc.Approve(ctx, r.ID, "", "alice", "mine"); err == nil {
+		t.Fatal("the releaser approved their own release")
+	}
+	if err := f.svc.Approve(ctx, r.ID, "", "bob", "lgtm"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Approve(ctx, r.ID, "", "bob", "again"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.svc.Get(ctx, r.ID); d.Status != Waiting || stepOf(d, "ship/deploy").Status != Pending {
+		t.Fatalf("one distinct approval let it through: %s", d.Status)
+	}
+	if err := f.svc.Approve(ctx, r.ID, "production", "carol", ""); err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(r.ID)
+	if d.Status != Succeeded || len(d.Approvals) != 2 {
+		t.Fatalf("run %s, approvals %+v", d.Status, d.Approvals)
+	}
+	if !f.audit.has("pipeline.approve") {
+		t.Error("approval not audited")
+	}
+}
+
+func TestRejectAndTimeoutFailTheRun(t *testing.T) {
+	t.Run("reject with reason", func(t *testing.T) {
+		f := newFixture(t, nil)
+		r := f.release(f.project(approvalYAML), "2.0.0")
+		f.waitStatus(r.ID, Waiting)
+		if err := f.svc.Reject(context.Background(), r.ID, "", "bob", ""); err == nil {
+			t.Fatal("rejection without reason accepted")
+		}
+		if err := f.svc.Reject(context.Background(), r.ID, "", "bob", "breaks checkout"); err != nil {
+			t.Fatal(err)
+		}
+		d := f.wait(r.ID)
+		if d.Status != Failed || !strings.Contains(d.Message, "breaks checkout") || stepOf(d, "ship/deploy").Status != Skipped {
+			t.Fatalf("%s: %s", d.Status, d.Message)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		f := newFixture(t, func(o *Options) { o.ApprovalTimeout = 50 * time.Millisecond })
+		r := f.release(f.project(approvalYAML), "2.0.0")
+		d := f.wait(r.ID)
+		if d.Status != Failed || !strings.Contains(d.Message, "approval timed out") {
+			t.Fatalf("%s: %s", d.Status, d.Message)
+		}
+	})
+	t.Run("approver role checked", func(t *testing.T) {
+		f := newFixture(t, func(o *Options) {
+			o.CanApprove = func(_ context.Context, actor, env string, approvers []string) bool { return actor == "admin-ann" }
+		})
+		r := f.release(f.project(approvalYAML), "2.0.0")
+		f.waitStatus(r.ID, Waiting)
+		if err := f.svc.Approve(context.Background(), r.ID, "", "bob", ""); err == nil {
+			t.Fatal("a user without the approver role approved")
+		}
+		f.svc.Cancel(context.Background(), r.ID, "alice")
+		f.wait(r.ID)
+	})
+}
