@@ -27,7 +27,9 @@ type Deps struct {
 	// EnvURL is the base URL an environment is served at, for health
 	// checks written as paths (e.g. http://production.shop.localhost:8080/).
 	EnvURL func(project, env string) string
-	Now    func() time.Time
+	// HealthInterval is the pause between health-check attempts (default 1s).
+	HealthInterval time.Duration
+	Now            func() time.Time
 }
 
 // SecretSource resolves secret names to values. The vault implements it;

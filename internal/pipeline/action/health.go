@@ -39,7 +39,10 @@ func (d *Deps) healthCheck(ctx context.Context, sc *Context) error {
 		checks = []config.Endpoint{{Name: "home", URL: "/", Method: "GET", Timeout: config.Duration(10 * time.Second)}}
 	}
 	attempts := max(sc.Int("attempts", 10), 1)
-	interval := time.Second
+	interval := d.HealthInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
 	if s := sc.String("interval"); s != "" {
 		if v, err := config.ParseDuration(s); err == nil {
 			interval = v

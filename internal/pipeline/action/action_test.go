@@ -1,0 +1,224 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+)
+
+func newContext(t *testing.T, dir string, cfg *config.Config, env []string) (*Context, *bytes.Buffer, map[string]string) {
+	t.Helper()
+	var log bytes.Buffer
+	outs := map[string]string{}
+	files := t.TempDir()
+	sc := &Context{Run: RunInfo{ID: "1", Project: "site", Version: "v1.0.0"}, Dir: dir, WorkDir: dir, Files: files,
+		Env: env, Config: cfg, Log: &log, With: map[string]any{},
+		Exec: func(ctx context.Context, c executor.Cmd) error {
+			c.Dir = firstNonEmpty(c.Dir, dir)
+			if c.Env == nil {
+				c.Env = env
+			}
+			c.Output = &log
+			_, err := executor.Run(ctx, c)
+			return err
+		},
+		SetOutput: func(k, v string) { outs[k] = v },
+		Output:    func(step, name string) string { return outs[step+"."+name] },
+		Mask:      func(string) {}, Approved: func(string) bool { return true }, Deployed: func(string) bool { return false },
+	}
+	return sc, &log, outs
+}
+
+func write(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBuildInstallsPinnedPackageManagerThroughNPM uses a fake npm on PATH
+// that "installs" pnpm by writing a script into the prefix; the build must
+// then run pnpm's frozen install and the build script with that pnpm.
+func TestBuildInstallsPinnedPackageManagerThroughNPM(t *testing.T) {
+	bin, proj, tools := t.TempDir(), t.TempDir(), t.TempDir()
+	write(t, bin, map[string]string{"npm": `#!/bin/sh
+echo "npm $*" >> "$CALLS"
+prefix=""; pkg=""
+while [ $# -gt 0 ]; do case "$1" in --prefix) prefix="$2"; shift;; *@*) pkg="$1";; esac; shift; done
+mkdir -p "$prefix/node_modules/.bin"
+printf '#!/bin/sh\necho "pnpm $*" >> "$CALLS"\n[ "$1" = "--version" ] && echo 9.12.0\n[ "$1" = run ] && mkdir -p dist && echo hi > dist/index.html\nexit 0\n' > "$prefix/node_modules/.bin/pnpm"
+chmod +x "$prefix/node_modules/.bin/pnpm"
+`})
+	write(t, proj, map[string]string{
+		"package.json":   `{"name":"site","packageManager":"pnpm@9.12.0","scripts":{"build":"vite build"},"devDependencies":{"vite":"^5"}}`,
+		"pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+	})
+	calls := filepath.Join(t.TempDir(), "calls")
+	env := []string{"PATH=" + bin + ":/usr/bin:/bin", "CALLS=" + calls, "HOME=" + t.TempDir()}
+	cfg := config.Default()
+	sc, log, outs := newContext(t, proj, cfg, env)
+	d := Deps{ToolsDir: tools}
+	if err := d.build(context.Background(), sc); err != nil {
+		t.Fatalf("build: %v\n%s", err, log)
+	}
+	got, _ := os.ReadFile(calls)
+	for _, want := range []string{"npm install --no-audit --no-fund --prefix " + filepath.Join(tools, "pnpm@9.12.0") + " pnpm@9.12.0",
+		"pnpm install --frozen-lockfile", "pnpm run build"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("missing call %q in:\n%s", want, got)
+		}
+	}
+	if outs["dir"] != filepath.Join(proj, "dist") {
+		t.Errorf("dir output %q", outs["dir"])
+	}
+}
+
+func TestPlanBuild(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		app     string
+		pm      string
+		install string
+		build   string
+		output  string
+	}{
+		{"npm lockfile", map[string]string{"package.json": `{"scripts":{"build":"vite build"},"devDependencies":{"vite":"5"}}`, "package-lock.json": "{}"},
+			"", "npm", "npm ci", "npm run build", "dist"},
+		{"yarn berry", map[string]string{"package.json": `{"packageManager":"yarn@4.1.0","scripts":{"build":"x"}}`, "yarn.lock": "__metadata:\n"},
+			"", "yarn", "yarn install --immutable", "yarn run build", "dist"},
+		{"monorepo app", map[string]string{"package.json": `{"private":true,"workspaces":["apps/*"]}`, "package-lock.json": "{}",
+			"apps/web/package.json": `{"name":"web","scripts":{"build":"vite build"},"devDependencies":{"vite":"5"}}`},
+			"apps/web", "npm", "npm ci", "npm run build", "apps/web/dist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, tt.files)
+			cfg := config.Default()
+			cfg.Build.App = tt.app
+			sc, _, _ := newContext(t, dir, cfg, nil)
+			p, err := PlanBuild(dir, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.PackageManager != tt.pm || p.Install != tt.install || p.Build != tt.build || p.Output != tt.output {
+				t.Errorf("got %+v", p)
+			}
+		})
+	}
+	t.Run("monorepo without app lists candidates", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, tests[2].files)
+		sc, _, _ := newContext(t, dir, config.Default(), nil)
+		if _, err := PlanBuild(dir, sc); err == nil || !strings.Contains(err.Error(), "apps/web") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+func TestValidateTag(t *testing.T) {
+	tests := []struct {
+		name, version, last, changelog string
+		ok                             bool
+	}{
+		{"first release", "v1.0.0", "", "", true},
+		{"without v", "1.2.3", "v1.2.2", "", true},
+		{"prerelease", "v2.0.0-rc.1", "v1.9.0", "", true},
+		{"not semver", "v1.2", "", "", false},
+		{"not greater", "v1.0.0", "1.0.0", "", false},
+		{"lower", "v0.9.0", "v1.0.0", "", false},
+		{"changelog has it", "v1.1.0", "", "## [1.1.0] - 2026-01-01\n", true},
+		{"changelog lacks it", "v1.1.0", "", "## 1.1.01\n## 11.1.0\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := config.Default()
+			if tt.changelog != "" {
+				write(t, dir, map[string]string{"CHANGELOG.md": tt.changelog})
+				cfg.Release.Changelog = "CHANGELOG.md"
+			}
+			sc, _, _ := newContext(t, dir, cfg, nil)
+			sc.Run.Version, sc.Run.LastRelease = tt.version, tt.last
+			if err := validateTag(context.Background(), sc); (err == nil) != tt.ok {
+				t.Fatalf("err %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	p := Probe{Status: 200, Elapsed: 120 * time.Millisecond, Body: []byte(`{"status":"UP","items":[1,2]}`),
+		Header: http.Header{"Content-Type": {"application/json"}}}
+	tests := []struct {
+		cond config.Condition
+		ok   bool
+	}{
+		{config.Condition{Type: "status", Operator: "==", Value: "200"}, true},
+		{config.Condition{Type: "status", Operator: "==", Value: "any(201, 204)"}, false},
+		{config.Condition{Type: "response_time", Operator: "<", Value: "500"}, true},
+		{config.Condition{Type: "response_time", Operator: "<", Value: "100ms"}, false},
+		{config.Condition{Type: "body", Path: "status", Operator: "==", Value: "UP"}, true},
+		{config.Condition{Type: "body", Operator: "==", Value: "pat(*UP*)"}, true},
+		{config.Condition{Type: "body", Operator: "==", Value: "pat(*DOWN*)"}, false},
+		{config.Condition{Type: "header", Path: "Content-Type", Operator: "==", Value: "application/json"}, true},
+		{config.Condition{Type: "connected", Operator: "==", Value: "true"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cond.String(), func(t *testing.T) {
+			if err := Evaluate(p, []config.Condition{tt.cond}); (err == nil) != tt.ok {
+				t.Errorf("err %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+	if err := Evaluate(Probe{Err: errors.New("refused")}, nil); err == nil {
+		t.Error("a failed request passed")
+	}
+}
+
+func TestSecretSources(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"API_KEY": "from-file\n"})
+	t.Setenv("PHX_API_KEY", "from-env")
+	ctx := context.Background()
+	if v, err := (FileSecrets{Dir: dir}).Secret(ctx, "API_KEY"); err != nil || v != "from-file" {
+		t.Errorf("file: %q %v", v, err)
+	}
+	if v, err := (Chain{EnvSecrets{Prefix: "PHX_"}, FileSecrets{Dir: dir}}).Secret(ctx, "API_KEY"); err != nil || v != "from-env" {
+		t.Errorf("chain: %q %v", v, err)
+	}
+	if _, err := (Chain{EnvSecrets{Prefix: "PHX_"}, FileSecrets{Dir: dir}}).Secret(ctx, "MISSING"); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := (FileSecrets{Dir: dir}).Secret(ctx, "../etc/passwd"); err == nil {
+		t.Error("path traversal accepted")
+	}
+}
+
+func TestRegistryBuiltins(t *testing.T) {
+	r := Builtins(Deps{})
+	for _, name := range []string{"validate-tag", "build", "test", "check/audit", "check/licenses", "check/secrets", "check/sbom",
+		"fetch-secrets", "create-artifact", "deploy", "purge-cache", "monitoring", "register-workflows", "health-check", "notify", "rollback"} {
+		if !r.Known(name) {
+			t.Errorf("%s not registered", name)
+		}
+	}
+	r.Register("custom/lint", Func(func(context.Context, *Context) error { return nil }))
+	if !r.Known("custom/lint") {
+		t.Error("custom action not registered")
+	}
+}

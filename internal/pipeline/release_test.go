@@ -1,0 +1,169 @@
+package pipeline
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+)
+
+type notes struct {
+	mu sync.Mutex
+	ns []action.Notification
+}
+
+func (n *notes) Notify(_ context.Context, x action.Notification) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ns = append(n.ns, x)
+	return nil
+}
+
+func (n *notes) find(event string) *action.Notification {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := range n.ns {
+		if n.ns[i].Event == event {
+			return &n.ns[i]
+		}
+	}
+	return nil
+}
+
+const seedYAML = `
+project: {name: site}
+release:
+  changelog: CHANGELOG.md
+build:
+  package_manager: npm
+  install: "true"
+  command: mkdir -p dist && echo "<h1>Phoenix example $PHOENIX_RELEASE</h1>" > dist/index.html
+  output: dist
+tests:
+  unit:
+    command: |
+      mkdir -p reports
+      echo '<testsuite><testcase name="a"/><testcase name="b"/></testsuite>' > reports/junit.xml
+      printf 'SF:a.js\nDA:1,1\nDA:2,1\nDA:3,0\nend_of_record\n' > lcov.info
+    junit: reports/junit.xml
+    coverage: lcov.info
+  coverage: {min: 60}
+environments:
+  staging: {}
+  production:
+    protection: {approvals: 1, approvers: [admin]}
+    health_checks:
+      - name: home
+        url: /
+        conditions: ["[STATUS] == 200", "[BODY] == pat(*Phoenix*)"]
+`
+
+// TestSeedReleaseEndToEnd releases a project through the default pipeline
+// with the real deployments domain: checks, build, tests with reports,
+// artifact, approval, deploy to staging and production, health checks;
+// then a release whose health check fails is rolled back and alerted.
+func TestSeedReleaseEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir, deploy.Migrations())
+	blobs, err := local.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := sign.GenerateKey(nil)
+	dsvc := deploy.New(deploy.Options{DB: db, Blobs: blobs, Key: key})
+	var healthy atomic.Bool
+	healthy.Store(true)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "down", 503)
+			return
+		}
+		w.Write([]byte("<h1>Phoenix example</h1>"))
+	}))
+	defer site.Close()
+	n := &notes{}
+	f := &fixture{t: t, dir: dir, db: db, audit: &auditLog{}}
+	f.svc = f.start(func(o *Options) {
+		o.Deps = action.Deps{Deployer: action.DeployService{Svc: dsvc, Blobs: blobs}, Blobs: blobs, Notifier: n,
+			AdvisoryDir: filepath.Join(dir, "no-advisories"), EnvURL: func(p, e string) string { return site.URL + "/" },
+			HealthInterval: 5 * time.Millisecond}
+	})
+	proj := f.project(seedYAML)
+	os.WriteFile(filepath.Join(proj, "package.json"), []byte(`{"name":"site","version":"1.0.0","license":"MIT","scripts":{"build":"echo"}}`), 0o644)
+	os.WriteFile(filepath.Join(proj, "package-lock.json"), []byte(`{"name":"site","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"site","version":"1.0.0","license":"MIT"}}}`), 0o644)
+	os.WriteFile(filepath.Join(proj, "CHANGELOG.md"), []byte("# Changes\n\n## v1.0.0\n- first\n## 1.1.0\n- second\n"), 0o644)
+
+	r := f.release(proj, "v1.0.0")
+	f.waitStatus(r.ID, Waiting)
+	if err := f.svc.Approve(context.Background(), r.ID, "production", "bob", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(r.ID)
+	if d.Status != Succeeded {
+		for _, s := range d.Steps {
+			t.Logf("%s: %s %s", s.ID, s.Status, s.Error)
+		}
+		t.Fatalf("release: %s: %s\n%s", d.Status, d.Message, f.log(d.ID, ""))
+	}
+	for step, status := range map[string]string{"check-audit": Succeeded, "check-licenses": Succeeded, "check-secrets": Succeeded,
+		"check-sbom": Succeeded, "test-unit": Succeeded, "test-report": Succeeded, "deploy/staging": Succeeded,
+		"approval/production": Succeeded, "deploy/production": Succeeded, "health-check/production": Succeeded,
+		"notify": Succeeded, "rollback": Skipped, "alert": Skipped} {
+		if got := stepOf(d, step); got.Status != status {
+			t.Errorf("%s: %s (%s), want %s", step, got.Status, got.Error, status)
+		}
+	}
+	if out := stepOf(d, "test-report").Outputs; out["tests"] != "2" || out["coverage"] != "66.7" {
+		t.Errorf("test report outputs %v", out)
+	}
+	if n.find("release.succeeded") == nil || n.find("approval.requested") == nil {
+		t.Errorf("notifications %+v", n.ns)
+	}
+	first := activeOf(t, dsvc, "production")
+
+	if again := f.wait(f.release(proj, "v1.0.0").ID); again.Status != Failed || !strings.Contains(stepOf(again, "validate-tag").Error, "not greater") {
+		t.Errorf("same version released again: %s %s", again.Status, stepOf(again, "validate-tag").Error)
+	}
+
+	healthy.Store(false)
+	r2 := f.release(proj, "1.1.0", "production")
+	f.waitStatus(r2.ID, Waiting)
+	f.svc.Approve(context.Background(), r2.ID, "", "carol", "")
+	d2 := f.wait(r2.ID)
+	if d2.Status != Failed || stepOf(d2, "rollback").Status != Succeeded || stepOf(d2, "alert").Status != Succeeded {
+		t.Fatalf("failed release: %s, rollback %s (%s), alert %s", d2.Status, stepOf(d2, "rollback").Status,
+			stepOf(d2, "rollback").Error, stepOf(d2, "alert").Status)
+	}
+	if got := activeOf(t, dsvc, "production"); got != first {
+		t.Errorf("production serves deployment %d after rollback, want %d", got, first)
+	}
+	if a := n.find("release.failed"); a == nil || a.Severity != 0 {
+		t.Errorf("no critical alert: %+v", n.ns)
+	}
+}
+
+func activeOf(t *testing.T, d *deploy.Service, env string) int64 {
+	t.Helper()
+	rs, err := d.Active(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Environment == env {
+			return r.Deployment.ID
+		}
+	}
+	t.Fatalf("nothing active on %s", env)
+	return 0
+}

@@ -1,0 +1,90 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+)
+
+const workflowYAML = `
+project: {name: shop}
+environments: {production: {}}
+workflows:
+  on-push:
+    triggers:
+      - webhook: {auth: hmac, secret: "env:PHX_HOOK_SECRET"}
+    steps:
+      - {name: show, run: echo "push of $PHOENIX_VERSION"}
+  after-deploy:
+    triggers:
+      - {event: deploy.succeeded, environment: production}
+    concurrency: skip
+    steps:
+      - {name: tell, run: echo deployed}
+pipeline:
+  stages:
+    - name: main
+      steps: [{name: ok, run: "true"}]
+`
+
+func TestWebhookAndEventTriggers(t *testing.T) {
+	t.Setenv("PHX_HOOK_SECRET", "whsec-1234567")
+	f := newFixture(t, nil)
+	dir := f.project(workflowYAML)
+	f.wait(f.release(dir, "1.0.0").ID) // registers the workflows
+	srv := httptest.NewServer(http.StripPrefix("", f.svc.Webhooks()))
+	defer srv.Close()
+	body := []byte(`{"ref":"refs/tags/v1.0.1","after":"abc"}`)
+	post := func(sig string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/hooks/shop/on-push", bytes.NewReader(body))
+		req.Header.Set("X-Phoenix-Signature", sig)
+		req.Header.Set("X-GitHub-Event", "push")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	before, _ := f.svc.Runs(context.Background(), RunFilter{})
+	if code := post(trigger.Sign("wrong", body)); code != 401 {
+		t.Fatalf("bad signature: %d", code)
+	}
+	after, _ := f.svc.Runs(context.Background(), RunFilter{})
+	if len(after) != len(before) || !f.audit.has("pipeline.webhook.denied") {
+		t.Fatalf("bad signature triggered a run or went unaudited")
+	}
+	if code := post(trigger.Sign("whsec-1234567", body)); code != 202 {
+		t.Fatalf("good signature: %d", code)
+	}
+	runs, _ := f.svc.Runs(context.Background(), RunFilter{})
+	hook := runs[0]
+	if hook.Workflow != "on-push" || hook.Trigger != "webhook" || hook.Version != "v1.0.1" {
+		t.Fatalf("webhook run %+v", hook)
+	}
+	if d := f.wait(hook.ID); d.Status != Succeeded {
+		t.Fatalf("webhook run %s", d.Status)
+	}
+
+	f.svc.Events().Publish(context.Background(), trigger.Event{Name: "deploy.succeeded", Project: "shop", Environment: "production"})
+	f.svc.Events().Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runs, _ = f.svc.Runs(context.Background(), RunFilter{})
+		if runs[0].Workflow == "after-deploy" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("event trigger started nothing")
+		}
+		f.svc.Events().Wait()
+	}
+	if d := f.wait(runs[0].ID); d.Status != Succeeded || d.Trigger != "event" {
+		t.Fatalf("event run %s %s", d.Status, d.Trigger)
+	}
+}
