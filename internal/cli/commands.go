@@ -4,7 +4,7 @@ import "github.com/spf13/cobra"
 
 // commands is the registry of top-level commands, in help order.
 func commands(g *Globals) []*cobra.Command {
-	return []*cobra.Command{
+	return append([]*cobra.Command{
 		newDemoCmd(g),
 		newServerCmd(g),
 		newInitCmd(g),
@@ -16,6 +16,9 @@ func commands(g *Globals) []*cobra.Command {
 		newArtifactCmd(g),
 		newCheckCmd(g),
 		newAdvisoriesCmd(g),
+		newTokenCmd(g),
+		newUserCmd(g),
+		newAuditCmd(g),
 		newVersionCmd(g),
-	}
+	}, vaultCommands(g)...)
 }
