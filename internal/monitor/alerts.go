@@ -1,0 +1,356 @@
+package monitor
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/notify"
+)
+
+// Alert states.
+const (
+	StateInactive = "inactive"
+	StatePending  = "pending"
+	StateFiring   = "firing"
+	StateResolved = "resolved"
+)
+
+// Alert is one alert instance: a rule in one environment.
+type Alert struct {
+	Rule         string    `json:"rule"`
+	Environment  string    `json:"environment"`
+	State        string    `json:"state"`
+	Severity     int       `json:"severity"`
+	Since        time.Time `json:"since"`
+	Value        float64   `json:"value"`
+	Threshold    string    `json:"threshold"`
+	Summary      string    `json:"summary"`
+	LastNotified time.Time `json:"last_notified,omitzero"`
+	Silenced     bool      `json:"silenced,omitempty"`
+
+	fails, oks int
+	dirty      bool
+}
+
+// AlertEvent is one entry of the alert history.
+type AlertEvent struct {
+	ID          int64     `json:"id"`
+	Rule        string    `json:"rule"`
+	Environment string    `json:"environment"`
+	State       string    `json:"state"`
+	Severity    int       `json:"severity"`
+	Value       float64   `json:"value"`
+	Threshold   string    `json:"threshold"`
+	At          time.Time `json:"at"`
+	Silenced    bool      `json:"silenced,omitempty"`
+	Summary     string    `json:"summary"`
+}
+
+type alertKey struct{ rule, env string }
+
+// transition is a change worth a notification.
+type transition struct {
+	rule  Rule
+	alert *Alert
+	kind  string // firing, resolved, repeat
+}
+
+// evaluate runs every rule once at now and notifies about changes.
+func (m *Monitor) evaluate(ctx context.Context) error {
+	now := m.opts.Now()
+	m.amu.Lock()
+	defer m.amu.Unlock()
+	if err := m.loadAlerts(ctx); err != nil {
+		return err
+	}
+	var changes []transition
+	var history []AlertEvent
+	for _, r := range m.rulesSnapshot() {
+		values, err := m.ruleValues(ctx, r, now)
+		if err != nil {
+			return err
+		}
+		for env := range m.instancesOf(r.Name) {
+			if _, ok := values[env]; !ok && (r.Environment == "" || r.Environment == env) {
+				values[env] = noData
+			}
+		}
+		for _, env := range sortedKeys(values) {
+			t, ev := m.step(r, env, values[env], now)
+			history = append(history, ev...)
+			if t != nil {
+				changes = append(changes, *t)
+			}
+		}
+	}
+	silenced, err := m.silencedSet(ctx, changes, now)
+	if err != nil {
+		return err
+	}
+	for i := range history {
+		history[i].Silenced = silenced[alertKey{history[i].Rule, history[i].Environment}]
+	}
+	sent := m.notifyGroups(ctx, changes, silenced, now)
+	for _, t := range sent {
+		t.alert.LastNotified, t.alert.dirty = now, true
+	}
+	return m.saveAlerts(ctx, history)
+}
+
+// noData marks an instance whose metric had no data in the window.
+const noData = -1e308
+
+func (m *Monitor) instancesOf(rule string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m.alerts {
+		if k.rule == rule {
+			out[k.env] = true
+		}
+	}
+	return out
+}
+
+// ruleValues computes r's metric per environment over its window.
+func (m *Monitor) ruleValues(ctx context.Context, r Rule, now time.Time) (map[string]float64, error) {
+	prefix, value := metricSource(r.Metric, r.Environment)
+	if value == nil {
+		return nil, fmt.Errorf("monitor: rule %s: unknown metric %q", r.Name, r.Metric)
+	}
+	from, to := now.Add(-r.Window), now.Add(time.Millisecond) // (now-window, now]
+	out := map[string]float64{}
+	if strings.HasPrefix(prefix, "host/") {
+		a, err := m.store.Total(ctx, prefix, from, to)
+		if v, ok := value(a, Agg{}); ok && err == nil {
+			out[""] = v
+		}
+		return out, err
+	}
+	probes, edges := map[string]Agg{}, map[string]Agg{}
+	collect := func(pre string, into map[string]Agg) error {
+		per, err := m.store.Query(ctx, pre, from, to)
+		for series, a := range per {
+			env := envOf(series)
+			if r.Environment != "" && env != r.Environment {
+				continue
+			}
+			agg := into[env]
+			agg.Merge(a)
+			into[env] = agg
+		}
+		return err
+	}
+	if prefix == "" || strings.HasPrefix(prefix, "probe/") {
+		if err := collect("probe/", probes); err != nil {
+			return nil, err
+		}
+	}
+	if prefix == "" || strings.HasPrefix(prefix, "edge/") {
+		if err := collect("edge/", edges); err != nil {
+			return nil, err
+		}
+	}
+	for _, src := range []map[string]Agg{probes, edges} {
+		for env := range src {
+			if v, ok := value(probes[env], edges[env]); ok {
+				out[env] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// step moves one instance's state machine.
+func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transition, []AlertEvent) {
+	k := alertKey{r.Name, env}
+	a := m.alerts[k]
+	if a == nil {
+		a = &Alert{Rule: r.Name, Environment: env, State: StateInactive, Since: now}
+		m.alerts[k] = a
+	}
+	a.Severity, a.Threshold = r.Severity, r.ThresholdString()
+	breach := v != noData && compareFloat(v, r.Op, r.Threshold)
+	if v != noData {
+		a.Value, a.Summary = v, r.describe(v)
+	}
+	var events []AlertEvent
+	change := func(state string) {
+		a.State, a.Since, a.dirty = state, now, true
+		events = append(events, AlertEvent{Rule: a.Rule, Environment: env, State: state, Severity: a.Severity,
+			Value: a.Value, Threshold: a.Threshold, At: now, Summary: a.Summary})
+	}
+	if breach {
+		a.oks = 0
+		a.fails++
+		a.dirty = true
+		if a.State == StateInactive || a.State == StateResolved {
+			change(StatePending)
+		}
+		switch {
+		case a.State == StatePending && a.fails >= r.FailureThreshold:
+			change(StateFiring)
+			return &transition{rule: r, alert: a, kind: StateFiring}, events
+		case a.State == StateFiring && now.Sub(a.LastNotified) >= r.RepeatInterval:
+			return &transition{rule: r, alert: a, kind: "repeat"}, events
+		}
+		return nil, events
+	}
+	a.fails = 0
+	switch a.State {
+	case StatePending:
+		change(StateInactive)
+	case StateFiring:
+		a.oks++
+		a.dirty = true
+		if a.oks >= r.SuccessThreshold {
+			change(StateResolved)
+			return &transition{rule: r, alert: a, kind: StateResolved}, events
+		}
+	}
+	return nil, events
+}
+
+// notifyGroups sends one message per environment and kind, naming every
+// alert in it (Alertmanager's grouping), and returns what was sent.
+// Silenced alerts change state but send nothing.
+func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenced map[alertKey]bool, now time.Time) []transition {
+	groups := map[string][]transition{}
+	var order []string
+	for _, t := range changes {
+		if silenced[alertKey{t.alert.Rule, t.alert.Environment}] {
+			t.alert.Silenced = true
+			continue
+		}
+		t.alert.Silenced = false
+		kind := t.kind
+		if kind == "repeat" {
+			kind = StateFiring
+		}
+		g := t.alert.Environment + "\x00" + kind + "\x00" + strings.Join(t.rule.Notify, ",")
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], t)
+	}
+	var sent []transition
+	for _, g := range order {
+		ts := groups[g]
+		msg := groupMessage(ts, now)
+		if m.opts.Publisher == nil {
+			sent = append(sent, ts...)
+			continue
+		}
+		if _, err := m.opts.Publisher.Publish(ctx, msg, ts[0].rule.Notify...); err != nil {
+			m.opts.Logger.Error("monitor: queue alert notification", "error", err.Error())
+			continue
+		}
+		sent = append(sent, ts...)
+		m.opts.Logger.Info("monitor: alert notification queued", "event", msg.Event, "title", msg.Title)
+	}
+	return sent
+}
+
+func groupMessage(ts []transition, now time.Time) notify.Message {
+	first := ts[0]
+	env := first.alert.Environment
+	event, verb := "alert.firing", "firing"
+	if first.kind == StateResolved {
+		event, verb = "alert.resolved", "resolved"
+	}
+	sev := 4
+	var names, lines, ids []string
+	var facts []notify.Fact
+	for _, t := range ts {
+		sev = min(sev, t.rule.Severity)
+		names = append(names, t.rule.Name)
+		lines = append(lines, t.rule.Name+": "+t.alert.Summary)
+		facts = append(facts, notify.Fact{Name: t.rule.Name, Value: t.alert.Summary})
+		ids = append(ids, t.rule.Name)
+	}
+	where := env
+	if where == "" {
+		where = "host"
+	}
+	title := fmt.Sprintf("[%s] %s %s", where, strings.Join(names, ", "), verb)
+	if len(ts) > 1 {
+		title = fmt.Sprintf("[%s] %d alerts %s: %s", where, len(ts), verb, strings.Join(names, ", "))
+	}
+	facts = append(facts, notify.Fact{Name: "Since", Value: first.alert.Since.UTC().Format(time.RFC3339)})
+	return notify.Message{
+		ID:    fmt.Sprintf("alert-%s-%s-%s-%d", verb, env, strings.Join(ids, "+"), now.UnixMilli()),
+		Event: event, Severity: sev, Title: title, Text: strings.Join(lines, "\n"),
+		Environment: env, Facts: facts, Time: now,
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// loadAlerts reads alert state once, so a restart keeps firing alerts firing.
+func (m *Monitor) loadAlerts(ctx context.Context) error {
+	if m.alerts != nil {
+		return nil
+	}
+	all, err := m.Alerts(ctx, true)
+	if err != nil {
+		return err
+	}
+	m.alerts = map[alertKey]*Alert{}
+	for i := range all {
+		a := all[i]
+		m.alerts[alertKey{a.Rule, a.Environment}] = &a
+	}
+	return nil
+}
+
+func (m *Monitor) saveAlerts(ctx context.Context, history []AlertEvent) error {
+	return m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for _, a := range m.alerts {
+			if !a.dirty {
+				continue
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO monitor_alerts (rule, environment, state, severity, since, value, threshold, fails, oks, last_notified, summary)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+				ON CONFLICT (rule, environment) DO UPDATE SET state = excluded.state, severity = excluded.severity,
+				since = excluded.since, value = excluded.value, threshold = excluded.threshold, fails = excluded.fails,
+				oks = excluded.oks, last_notified = excluded.last_notified, summary = excluded.summary`,
+				a.Rule, a.Environment, a.State, a.Severity, a.Since.UnixMilli(), finite(a.Value), a.Threshold, a.fails, a.oks, a.LastNotified.UnixMilli(), a.Summary)
+			if err != nil {
+				return fmt.Errorf("monitor: save alert %s: %w", a.Rule, err)
+			}
+			a.dirty = false
+		}
+		for _, e := range history {
+			_, err := tx.ExecContext(ctx, `INSERT INTO monitor_alert_history (rule, environment, state, severity, value, threshold, at, silenced, summary)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.Rule, e.Environment, e.State, e.Severity, finite(e.Value), e.Threshold,
+				e.At.UnixMilli(), boolInt(e.Silenced), e.Summary)
+			if err != nil {
+				return fmt.Errorf("monitor: alert history: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func finite(v float64) float64 {
+	if v == noData {
+		return 0
+	}
+	return v
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,283 @@
+package monitor
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
+
+// Publisher queues a message for the channels that want it, or for the
+// named channels only. *notify.Dispatcher implements it.
+type Publisher interface {
+	Publish(ctx context.Context, m notify.Message, only ...string) ([]string, error)
+}
+
+// Options configure a Monitor.
+type Options struct {
+	DB        *store.DB // migrated with Migrations (and notify.Migrations for the Dispatcher)
+	Logger    *slog.Logger
+	Now       func() time.Time
+	Publisher Publisher // where alerts go; nil records them only
+	// Edge returns the edge's telemetry (edge.Handler.Snapshot); nil
+	// skips request metrics.
+	Edge      func() []edge.EnvStats
+	Proc      string        // proc filesystem for host metrics (default /proc; "-" turns them off)
+	Prober    *Prober       // default NewProber()
+	EvalEvery time.Duration // alert evaluation (default 5s)
+	EdgeEvery time.Duration // edge telemetry sampling (default 10s)
+	HostEvery time.Duration // host cpu and memory sampling (default 15s)
+	// FlushEvery writes buffered metrics (default 1s).
+	FlushEvery time.Duration
+	// Concurrency bounds probes in flight (default 2048; probes that were
+	// slow last time get another quarter of it).
+	Concurrency int
+}
+
+// Monitor runs probes, samples telemetry, stores metrics and evaluates
+// alert rules.
+type Monitor struct {
+	opts  Options
+	store *Store
+	sched *scheduler
+	hosts hostSampler
+	edges edgeCollector
+
+	mu      sync.Mutex
+	rules   []Rule
+	targets []Target
+	last    map[string]Result // latest result per target ID
+	dirty   map[string]bool
+
+	amu    sync.Mutex // evaluation
+	alerts map[alertKey]*Alert
+
+	resultHook func(Target, Result)
+}
+
+// New returns a Monitor. Reading functions (Status, Alerts, History,
+// Silences) work without Run, for the CLI.
+func New(o Options) (*Monitor, error) {
+	if o.DB == nil {
+		return nil, errors.New("monitor: Options.DB is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Proc == "" {
+		o.Proc = "/proc"
+	}
+	if o.Prober == nil {
+		o.Prober = NewProber()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.EvalEvery, 5*time.Second)
+	def(&o.EdgeEvery, 10*time.Second)
+	def(&o.HostEvery, 15*time.Second)
+	def(&o.FlushEvery, time.Second)
+	if o.Concurrency <= 0 {
+		o.Concurrency = 2048
+	}
+	m := &Monitor{opts: o, store: NewStore(o.DB, o.Now), hosts: hostSampler{proc: o.Proc},
+		last: map[string]Result{}, dirty: map[string]bool{}}
+	m.sched = newScheduler(o.Prober, o.Concurrency, m.record)
+	return m, nil
+}
+
+// Store returns the metrics store.
+func (m *Monitor) Store() *Store { return m.store }
+
+// SetTargets replaces the probes.
+func (m *Monitor) SetTargets(ts []Target) error {
+	var out []Target
+	for _, t := range ts {
+		t, err := t.withDefaults()
+		if err != nil {
+			return err
+		}
+		out = append(out, t)
+	}
+	if err := m.sched.set(out); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.targets = out
+	m.mu.Unlock()
+	return nil
+}
+
+// SetRules replaces the alert rules.
+func (m *Monitor) SetRules(rs []Rule) {
+	out := make([]Rule, len(rs))
+	for i, r := range rs {
+		out[i] = r.withDefaults()
+	}
+	m.mu.Lock()
+	m.rules = out
+	m.mu.Unlock()
+}
+
+func (m *Monitor) rulesSnapshot() []Rule {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rules
+}
+
+// Configure loads probes (monitor.endpoints) and rules (monitor.alerts and
+// alert_config) from phoenix.yaml. base resolves path-only probe URLs
+// against an environment (see FromEndpoint).
+func (m *Monitor) Configure(cfg *config.Config, base func(env string) (string, string, error)) error {
+	var ts []Target
+	for _, e := range cfg.Monitor.Endpoints {
+		t, err := FromEndpoint(e, "", base)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, t)
+	}
+	if err := m.SetTargets(ts); err != nil {
+		return err
+	}
+	m.SetRules(RulesFromConfig(cfg.Monitor))
+	return nil
+}
+
+// record stores a probe result.
+func (m *Monitor) record(t Target, r Result) {
+	good := int64(0)
+	if r.Success {
+		good = 1
+	}
+	ms := float64(r.Duration) / float64(time.Millisecond)
+	m.store.Add(Point{Series: "probe/" + t.ID(), Time: r.Time, Agg: Agg{N: 1, Good: good, Sum: ms, Min: ms, Max: ms}})
+	m.mu.Lock()
+	m.last[t.ID()] = r
+	m.dirty[t.ID()] = true
+	hook := m.resultHook
+	m.mu.Unlock()
+	if !r.Success {
+		m.opts.Logger.Warn("monitor: probe failed", "probe", t.ID(), "error", r.Error, "attempts", r.Attempts)
+	}
+	if hook != nil {
+		hook(t, r)
+	}
+}
+
+// Run works until ctx ends: probes, telemetry, metrics, alerts and pruning.
+func (m *Monitor) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	every := func(d time.Duration, fn func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(d)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					fn(ctx)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); m.sched.run(ctx) }()
+	every(m.opts.FlushEvery, func(ctx context.Context) { m.logErr("flush", m.flush(ctx)) })
+	every(m.opts.EvalEvery, func(ctx context.Context) { m.logErr("evaluate alerts", m.Evaluate(ctx)) })
+	if m.opts.Edge != nil {
+		m.edges.collect(m.opts.Edge(), m.opts.Now())
+		every(m.opts.EdgeEvery, func(context.Context) { m.SampleEdge() })
+	}
+	if m.opts.Proc != "-" {
+		m.SampleHost()
+		every(m.opts.HostEvery, func(context.Context) { m.SampleHost() })
+	}
+	every(time.Hour, func(ctx context.Context) { m.logErr("prune", m.store.Prune(ctx)) })
+	wg.Wait()
+	m.logErr("final flush", m.flush(context.WithoutCancel(ctx)))
+}
+
+func (m *Monitor) logErr(what string, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		m.opts.Logger.Error("monitor: "+what, "error", err.Error())
+	}
+}
+
+// Evaluate flushes metrics and runs every alert rule once.
+func (m *Monitor) Evaluate(ctx context.Context) error {
+	if err := m.flush(ctx); err != nil {
+		return err
+	}
+	return m.evaluate(ctx)
+}
+
+// SampleEdge records the edge's requests since the previous sample.
+func (m *Monitor) SampleEdge() {
+	if m.opts.Edge == nil {
+		return
+	}
+	for _, p := range m.edges.collect(m.opts.Edge(), m.opts.Now()) {
+		m.store.Add(p)
+	}
+}
+
+// SampleHost records cpu and memory use.
+func (m *Monitor) SampleHost() {
+	cpu, cpuOK, mem, err := m.hosts.sample()
+	now := m.opts.Now()
+	if cpuOK {
+		m.store.Add(Point{Series: "host/cpu", Time: now, Agg: Agg{N: 1, Good: 1, Sum: cpu, Min: cpu, Max: cpu}})
+	}
+	if err != nil {
+		m.opts.Logger.Debug("monitor: host metrics", "error", err.Error())
+		return
+	}
+	m.store.Add(Point{Series: "host/memory", Time: now, Agg: Agg{N: 1, Good: 1, Sum: mem, Min: mem, Max: mem}})
+}
+
+// flush writes metrics and the latest probe results.
+func (m *Monitor) flush(ctx context.Context) error {
+	if err := m.store.Flush(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	var rs []Result
+	for id := range m.dirty {
+		rs = append(rs, m.last[id])
+	}
+	m.dirty = map[string]bool{}
+	m.mu.Unlock()
+	if len(rs) == 0 {
+		return nil
+	}
+	return m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rs {
+			b, _ := json.Marshal(r)
+			_, err := tx.ExecContext(ctx, `INSERT INTO monitor_last (target, environment, name, at, success, result)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (target) DO UPDATE SET at = excluded.at,
+				success = excluded.success, result = excluded.result`, r.Target, r.Environment, r.Name, r.Time.UnixMilli(), boolInt(r.Success), string(b))
+			if err != nil {
+				return fmt.Errorf("monitor: save result of %s: %w", r.Target, err)
+			}
+		}
+		return nil
+	})
+}

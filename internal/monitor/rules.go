@@ -1,0 +1,131 @@
+package monitor
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+// Rule is an alert rule: it breaches when Metric compared with Threshold by
+// Op holds over the last Window.
+type Rule struct {
+	Name        string
+	Metric      string // one of config.Metrics
+	Threshold   float64
+	Unit        string // "", "%" or "ms", for display
+	Op          string // >, >=, <, <=
+	Window      time.Duration
+	Severity    int    // 0 critical … 4 verbose
+	Environment string // "" evaluates every environment separately
+	Notify      []string
+	// FailureThreshold is how many evaluations in a row must breach before
+	// the alert fires (default 2); SuccessThreshold how many must pass
+	// before it resolves (default 2). They keep a flapping metric from
+	// paging on every wobble.
+	FailureThreshold int
+	SuccessThreshold int
+	// RepeatInterval re-sends a firing alert this often (default 4h).
+	RepeatInterval time.Duration
+}
+
+// RulesFromConfig turns monitor.alerts and monitor.alert_config into Rules.
+func RulesFromConfig(m config.Monitor) []Rule {
+	var out []Rule
+	for _, a := range m.AllAlerts() {
+		out = append(out, Rule{Name: a.Name, Metric: a.Metric, Threshold: a.Threshold.Value, Unit: a.Threshold.Unit,
+			Op: a.Op(), Window: a.Window.D(), Severity: a.Severity, Environment: a.Environment, Notify: a.Notify})
+	}
+	return out
+}
+
+func (r Rule) withDefaults() Rule {
+	if r.Op == "" {
+		r.Op = ">"
+		if r.Metric == "availability" {
+			r.Op = "<"
+		}
+	}
+	if r.Window <= 0 {
+		r.Window = 5 * time.Minute
+	}
+	if r.FailureThreshold <= 0 {
+		r.FailureThreshold = 2
+	}
+	if r.SuccessThreshold <= 0 {
+		r.SuccessThreshold = 2
+	}
+	if r.RepeatInterval <= 0 {
+		r.RepeatInterval = 4 * time.Hour
+	}
+	return r
+}
+
+// ThresholdString shows the threshold with its unit, e.g. "99.9%".
+func (r Rule) ThresholdString() string {
+	return strconv.FormatFloat(r.Threshold, 'f', -1, 64) + r.unit()
+}
+
+func (r Rule) unit() string {
+	switch r.Metric {
+	case "availability", "error_rate", "cpu_usage", "memory_usage":
+		return "%"
+	case "requests/duration", "response_time":
+		return " ms"
+	}
+	return ""
+}
+
+// describe says what the rule saw, e.g. "availability 97.5% < 99.9% over 5m0s".
+func (r Rule) describe(v float64) string {
+	return fmt.Sprintf("%s %s%s %s %s over %s", r.Metric, strconv.FormatFloat(round2(v), 'f', -1, 64), r.unit(),
+		r.Op, r.ThresholdString(), r.Window)
+}
+
+func round2(v float64) float64 {
+	return float64(int64(v*100+0.5)) / 100
+}
+
+// source is where a metric's data lives: the series prefix and how a
+// window's aggregate becomes the metric's value.
+func metricSource(metric, env string) (prefix string, value func(probe, edge Agg) (float64, bool)) {
+	edgePrefix := "edge/" + env
+	if env == "" {
+		edgePrefix = "edge/"
+	}
+	switch metric {
+	case "requests/failed":
+		return edgePrefix, func(_, e Agg) (float64, bool) { return float64(e.N - e.Good), true }
+	case "requests/count":
+		return edgePrefix, func(_, e Agg) (float64, bool) { return float64(e.N), true }
+	case "requests/duration":
+		return edgePrefix, func(_, e Agg) (float64, bool) { return e.Avg(), e.N > 0 }
+	case "error_rate":
+		return edgePrefix, func(_, e Agg) (float64, bool) { return 100 - e.Availability(), e.N > 0 }
+	case "availability":
+		return "", func(p, e Agg) (float64, bool) {
+			if p.N > 0 {
+				return p.Availability(), true
+			}
+			return e.Availability(), e.N > 0
+		}
+	case "response_time":
+		return "probe/", func(p, _ Agg) (float64, bool) { return p.Avg(), p.N > 0 }
+	case "cpu_usage":
+		return "host/cpu", func(p, _ Agg) (float64, bool) { return p.Avg(), p.N > 0 }
+	case "memory_usage":
+		return "host/memory", func(p, _ Agg) (float64, bool) { return p.Avg(), p.N > 0 }
+	}
+	return "", nil
+}
+
+// envOf returns the environment of a series name ("probe/prod/x", "edge/prod").
+func envOf(series string) string {
+	parts := strings.SplitN(series, "/", 3)
+	if len(parts) < 2 || parts[0] == "host" {
+		return ""
+	}
+	return parts[1]
+}
