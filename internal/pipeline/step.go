@@ -343,6 +343,9 @@ func (e *execution) secret(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(v) < executor.MinSecretLen {
+		return "", fmt.Errorf("secret %s is shorter than %d characters and could not be hidden in logs", name, executor.MinSecretLen)
+	}
 	e.masker.Add(v)
 	return v, nil
 }
