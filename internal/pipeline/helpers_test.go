@@ -181,3 +181,5 @@ func (s *stringsBuilder) String() string {
 	defer s.mu.Unlock()
 	return string(s.b)
 }
+
+func getenv(k string) string { return os.Getenv(k) }
