@@ -18,11 +18,11 @@ import (
 type entry struct {
 	t       Target
 	sched   cron.Schedule // nil: every t.Interval
-	next    time.Time // when it runs, jitter included
-	base    time.Time // the schedule's own time, without jitter
-	index   int  // in the heap; -1 when removed
-	running bool // a run is in flight: the next is skipped, never stacked
-	slow    bool // the last run timed out or took over half its timeout
+	next    time.Time     // when it runs, jitter included
+	base    time.Time     // the schedule's own time, without jitter
+	index   int           // in the heap; -1 when removed
+	running bool          // a run is in flight: the next is skipped, never stacked
+	slow    bool          // the last run timed out or took over half its timeout
 	removed bool
 }
 

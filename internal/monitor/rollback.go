@@ -1,0 +1,188 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/notify"
+)
+
+// Guard verifies each activation and rolls back a release that fails:
+// the app calls AfterActivate (or registers Listener with
+// deploy.Service.OnActivate). On success it publishes deploy.succeeded
+// with the production URLs; on failure it calls Rollback and publishes a
+// critical deploy.rolled_back with the details, or deploy.failed when it
+// cannot roll back. Every message also goes to OnEvent, for workflows.
+type Guard struct {
+	Verifier  *Verifier
+	Publisher Publisher // may be nil
+	// Rollback re-activates the previous deployment; the app passes
+	// func(ctx, p, e) { return deploySvc.Rollback(ctx, p, e, 0, "phoenix-verify") }.
+	Rollback func(ctx context.Context, project, env string) (*deploy.Deployment, error)
+	// Checks returns an environment's health checks and rollback policy
+	// (environments.<env>.health_checks and .rollback in phoenix.yaml).
+	Checks  func(project, env string) ([]config.Endpoint, config.RollbackPolicy)
+	OnEvent func(notify.Message) // optional
+	Timeout time.Duration        // for one verification and rollback (default 5m)
+
+	mu         sync.Mutex
+	rollingTo  map[string]int64 // project/env -> deployment being restored
+	inProgress sync.WaitGroup
+}
+
+// Outcome is what AfterActivate did.
+type Outcome struct {
+	Result     VerifyResult       `json:"result"`
+	RolledBack *deploy.Deployment `json:"rolled_back_to,omitempty"`
+	Message    notify.Message     `json:"message"`
+}
+
+// Listener returns a deploy.Listener that verifies each activation in the
+// background (listeners must not block the activating request).
+func (g *Guard) Listener(ctx context.Context) deploy.Listener {
+	return func(r deploy.Release) {
+		g.inProgress.Add(1)
+		go func() {
+			defer g.inProgress.Done()
+			_, _ = g.AfterActivate(ctx, r)
+		}()
+	}
+}
+
+// Wait blocks until background verifications end (for shutdown and tests).
+func (g *Guard) Wait() { g.inProgress.Wait() }
+
+// AfterActivate verifies r and acts on the verdict. A release that is
+// itself the target of an automatic rollback is verified but never rolled
+// back again, so a broken environment cannot loop.
+func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, error) {
+	timeout := g.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var checks []config.Endpoint
+	policy := config.RollbackPolicy{Auto: true}
+	if g.Checks != nil {
+		checks, policy = g.Checks(r.Project, r.Environment)
+	}
+	key := r.Project + "/" + r.Environment
+	g.mu.Lock()
+	to, rolling := g.rollingTo[key]
+	// -1: a rollback of this environment is in flight, so this activation is it.
+	restoring := rolling && (to == r.Deployment.ID || to == -1)
+	if restoring {
+		delete(g.rollingTo, key)
+	}
+	g.mu.Unlock()
+
+	out := Outcome{Result: g.Verifier.Verify(ctx, r.Environment, checks)}
+	var err error
+	switch {
+	case out.Result.OK:
+		out.Message = successMessage(r, out.Result)
+	case policy.Auto && !restoring && g.Rollback != nil:
+		out.RolledBack, err = g.rollback(ctx, key, r)
+		out.Message = failureMessage(r, out.Result, out.RolledBack, err)
+	default:
+		out.Message = failureMessage(r, out.Result, nil, nil)
+		if restoring {
+			out.Message.Text += "\nThis release was itself restored by an automatic rollback; no further rollback was tried."
+		}
+	}
+	g.emit(ctx, out.Message)
+	return out, err
+}
+
+func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release) (*deploy.Deployment, error) {
+	// Register before the call: Rollback tells the listeners (us) at once.
+	g.mu.Lock()
+	if g.rollingTo == nil {
+		g.rollingTo = map[string]int64{}
+	}
+	g.rollingTo[key] = -1
+	g.mu.Unlock()
+	d, err := g.Rollback(ctx, r.Project, r.Environment)
+	g.mu.Lock()
+	if err != nil || d == nil {
+		delete(g.rollingTo, key)
+	} else if to, ok := g.rollingTo[key]; ok && to == -1 {
+		g.rollingTo[key] = d.ID // its listener has not run yet
+	}
+	g.mu.Unlock()
+	return d, err
+}
+
+func (g *Guard) emit(ctx context.Context, m notify.Message) {
+	if g.OnEvent != nil {
+		g.OnEvent(m)
+	}
+	if g.Publisher != nil {
+		_, _ = g.Publisher.Publish(context.WithoutCancel(ctx), m)
+	}
+}
+
+func urls(r deploy.Release) []notify.Link {
+	var out []notify.Link
+	for _, d := range r.Domains {
+		out = append(out, notify.Link{Title: d, URL: "https://" + d + "/"})
+	}
+	return out
+}
+
+func releaseName(d deploy.Deployment) string {
+	if d.Release != "" {
+		return d.Release
+	}
+	return "deployment " + strconv.FormatInt(d.ID, 10)
+}
+
+func successMessage(r deploy.Release, res VerifyResult) notify.Message {
+	return notify.Message{
+		ID:    fmt.Sprintf("deploy-%d-succeeded", r.Deployment.ID),
+		Event: "deploy.succeeded", Severity: notify.Informational,
+		Title:   fmt.Sprintf("%s: %s is live", r.Environment, releaseName(r.Deployment)),
+		Text:    fmt.Sprintf("%d health checks passed over %s: %d requests, p95 %s.", len(res.Checks), res.Duration.Round(time.Second), res.Requests, res.P95.Round(time.Millisecond)),
+		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
+		Facts: []notify.Fact{{Name: "Release", Value: releaseName(r.Deployment)}, {Name: "Deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
+			{Name: "Error rate", Value: fmt.Sprintf("%.2f%%", res.ErrorRate)}, {Name: "p95", Value: res.P95.Round(time.Millisecond).String()}},
+	}
+}
+
+func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, rbErr error) notify.Message {
+	m := notify.Message{
+		ID:    fmt.Sprintf("deploy-%d-failed", r.Deployment.ID),
+		Event: "deploy.failed", Severity: notify.Critical,
+		Title:   fmt.Sprintf("%s: %s failed verification", r.Environment, releaseName(r.Deployment)),
+		Text:    res.Reason,
+		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
+		Facts: []notify.Fact{{Name: "Failed release", Value: releaseName(r.Deployment)},
+			{Name: "Failed deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
+			{Name: "Error rate", Value: fmt.Sprintf("%.2f%% of %d requests", res.ErrorRate, res.Requests)},
+			{Name: "p95", Value: res.P95.Round(time.Millisecond).String()}},
+	}
+	for _, c := range res.Checks {
+		if !c.OK {
+			m.Facts = append(m.Facts, notify.Fact{Name: "Check " + c.Name, Value: c.Error})
+		}
+	}
+	switch {
+	case to != nil:
+		m.ID = fmt.Sprintf("deploy-%d-rolled-back", r.Deployment.ID)
+		m.Event = "deploy.rolled_back"
+		m.Title = fmt.Sprintf("%s: %s failed verification and was rolled back to %s", r.Environment, releaseName(r.Deployment), releaseName(*to))
+		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", releaseName(*to), to.ID)})
+	case rbErr != nil:
+		m.Title += "; automatic rollback failed"
+		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: rbErr.Error()})
+	default:
+		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: "not automatic (rollback.auto is off): run phoenix rollback"})
+	}
+	return m
+}
