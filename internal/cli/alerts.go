@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+func newAlertsCmd(g *Globals) *cobra.Command {
+	var all, history bool
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "alerts",
+		Short: "List open alerts; silence them",
+		Long: `List alerts that are pending or firing (--all: every alert the monitor knows,
+including resolved ones; --history: the state changes, newest first).`,
+		Example: `  phoenix alerts
+  phoenix alerts --history --limit 50
+  phoenix alerts silence HighLatency --env production --for 2h --comment "CDN migration"
+  phoenix alerts silence --maintenance --env production --for 30m --comment "database upgrade"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.started = true
+			return runAlerts(cmd.Context(), g, all, history, limit)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "include inactive and resolved alerts")
+	cmd.Flags().BoolVar(&history, "history", false, "show state changes instead")
+	cmd.Flags().IntVar(&limit, "limit", 50, "history entries to show")
+	cmd.AddCommand(newSilenceCmd(g), newSilencesCmd(g), newExpireCmd(g))
+	return cmd
+}
+
+func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) error {
+	m, err := g.openMonitor(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	if history {
+		h, err := m.History(ctx, limit)
+		if err != nil {
+			return err
+		}
+		return g.emit(h, func(w io.Writer) error {
+			t := newTable(w, "at", "rule", "environment", "state", "severity", "summary")
+			for _, e := range h {
+				state := e.State
+				if e.Silenced {
+					state += " (silenced)"
+				}
+				t.row(e.At.Format("2006-01-02 15:04:05"), e.Rule, dash(e.Environment), state, notify.SeverityName(e.Severity), e.Summary)
+			}
+			return t.flush()
+		})
+	}
+	as, err := m.Alerts(ctx, all)
+	if err != nil {
+		return err
+	}
+	return g.emit(as, func(w io.Writer) error {
+		if len(as) == 0 {
+			fmt.Fprintln(w, "no open alerts")
+			return nil
+		}
+		t := newTable(w, "rule", "environment", "state", "severity", "since", "summary")
+		for _, a := range as {
+			state := a.State
+			if a.Silenced {
+				state += " (silenced)"
+			}
+			t.row(a.Rule, dash(a.Environment), state, notify.SeverityName(a.Severity), a.Since.Format("2006-01-02 15:04:05"), a.Summary)
+		}
+		return t.flush()
+	})
+}
+
+func newSilenceCmd(g *Globals) *cobra.Command {
+	var s monitor.Silence
+	var dur time.Duration
+	var maintenance bool
+	cmd := &cobra.Command{
+		Use:   "silence [RULE]",
+		Short: "Hold back notifications of matching alerts for a while",
+		Long: `Hold back notifications of alerts whose rule matches RULE (* matches any run
+of characters; no RULE: every rule) in --env (default: every environment).
+Alerts still change state and are kept in the history. With --maintenance the
+silence is a maintenance window: the status page shows maintenance.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.started = true
+			if len(args) == 1 {
+				s.Rule = args[0]
+			}
+			if dur <= 0 {
+				return usererr.New(usererr.Usage, "--for must be positive").WithHint("e.g. --for 2h")
+			}
+			if maintenance {
+				s.Kind = monitor.KindMaintenance
+			}
+			return runSilence(cmd.Context(), g, s, dur)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&s.Environment, "env", "e", "", "environment (default: all)")
+	f.DurationVar(&dur, "for", time.Hour, "how long")
+	f.StringVar(&s.Comment, "comment", "", "why (required for silences)")
+	f.BoolVar(&maintenance, "maintenance", false, "record a maintenance window")
+	return cmd
+}
+
+func runSilence(ctx context.Context, g *Globals, s monitor.Silence, dur time.Duration) error {
+	m, err := g.openMonitor(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	s.Starts = time.Now()
+	s.Ends = s.Starts.Add(dur)
+	if u, err := user.Current(); err == nil {
+		s.CreatedBy = u.Username
+	}
+	s, err = m.AddSilence(ctx, s)
+	if err != nil {
+		return err
+	}
+	return g.emit(s, func(w io.Writer) error {
+		fmt.Fprintf(w, "%s %d until %s\n", s.Kind, s.ID, s.Ends.Local().Format("2006-01-02 15:04"))
+		return nil
+	})
+}
+
+func newSilencesCmd(g *Globals) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "silences",
+		Short: "List silences and maintenance windows",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.started = true
+			m, err := g.openMonitor(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.close()
+			ss, err := m.Silences(cmd.Context(), all)
+			if err != nil {
+				return err
+			}
+			return g.emit(ss, func(w io.Writer) error {
+				t := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "comment")
+				for _, s := range ss {
+					t.row(s.ID, s.Kind, dash(s.Rule), dash(s.Environment), s.Starts.Local().Format("2006-01-02 15:04"), s.Ends.Local().Format("2006-01-02 15:04"), s.Comment)
+				}
+				return t.flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "include ended ones")
+	return cmd
+}
+
+func newExpireCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "expire ID",
+		Short: "End a silence or maintenance window now",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.started = true
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return usererr.New(usererr.Usage, "%q is not a silence id", args[0]).WithHint("see 'phoenix alerts silences'")
+			}
+			m, err := g.openMonitor(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.close()
+			if err := m.ExpireSilence(cmd.Context(), id); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "silence %d ended\n", id)
+			return nil
+		},
+	}
+}
