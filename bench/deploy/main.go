@@ -156,7 +156,7 @@ func run(site, work string, frac float64, br, gz int) error {
 	opts.LinkFiles = true
 	stepCPU()
 	t = time.Now()
-	if m, err = artifact.Build(context.Background(), src, timed, opts); err != nil {
+	if _, err = artifact.Build(context.Background(), src, timed, opts); err != nil {
 		return err
 	}
 	full := time.Since(t)

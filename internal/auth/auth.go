@@ -91,11 +91,7 @@ func New(opts Options) (*Service, error) {
 
 // Roles lists the roles the server knows, built-in first.
 func (s *Service) Roles() []Role {
-	out := BuiltInRoles()
-	for _, r := range s.opts.Roles {
-		out = append(out, r)
-	}
-	return out
+	return append(BuiltInRoles(), s.opts.Roles...)
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }

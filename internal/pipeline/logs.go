@@ -47,15 +47,14 @@ type LogOptions struct {
 // Follow it streams new output as the steps write it and returns once the
 // run is finished and everything is written, or ctx ends.
 func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer) error {
-	r, err := s.loadRun(ctx, id)
-	if err != nil {
-		return err
+	if _, err := s.loadRun(ctx, id); err != nil {
+		return err // no such run
 	}
 	offsets := map[string]int64{}
 	partial := map[string][]byte{}
 	for {
 		wake := s.hub.wait(id)
-		r, err = s.loadRun(ctx, id)
+		r, err := s.loadRun(ctx, id)
 		if err != nil {
 			return err
 		}

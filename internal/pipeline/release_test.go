@@ -86,7 +86,7 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 	healthy.Store(true)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !healthy.Load() {
-			http.Error(w, "down", 503)
+			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("<h1>Phoenix example</h1>"))

@@ -147,7 +147,7 @@ func ParseGoCover(name string, r io.Reader) (Coverage, error) {
 		}
 		if n == 1 {
 			if !strings.HasPrefix(line, "mode:") {
-				return Coverage{}, fmt.Errorf("%s:1: a Go cover profile starts with mode:", name)
+				return Coverage{}, fmt.Errorf("%s:1: a Go cover profile starts with a mode line", name)
 			}
 			continue
 		}

@@ -4,11 +4,10 @@ package lockfile
 // package instances, edges point to the instances a package's dependencies
 // resolve to, and roots are the project's direct dependencies.
 type graph struct {
-	nodes   map[string]*node
-	order   []string
-	prod    []string // root node ids needed in production
-	dev     []string // root node ids needed only in development
-	hasRoot bool     // false when the format gave no roots; flags decide then
+	nodes map[string]*node
+	order []string
+	prod  []string // root node ids needed in production
+	dev   []string // root node ids needed only in development
 }
 
 type node struct {
