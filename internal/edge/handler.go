@@ -74,6 +74,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		return true
 	}
 	rel := env.cur.Load() // the one release this request sees
+	if rel != nil {
+		rel.fds.use()
+		defer rel.fds.done()
+	}
 	status, n, ok := h.serveEnv(w, r, env, rel, fast)
 	if ok {
 		env.tel.observe(status, n, time.Since(start))

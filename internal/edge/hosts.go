@@ -44,6 +44,7 @@ type release struct {
 	site        Site
 	activatedAt time.Time
 	cacheLeft   atomic.Int64 // bytes of small bodies this release may still cache
+	fds         openFiles    // open blob files for sendfile, closed once swapped out
 }
 
 // Exists implements swa.FileSystem.
@@ -101,6 +102,7 @@ func (h *Hosts) SetSite(env string, s Site) (previous Site) {
 		next.cacheLeft.Store(smallCacheBudget)
 	}
 	if old := e.cur.Swap(next); old != nil {
+		old.fds.retire()
 		return old.site
 	}
 	return nil
@@ -158,6 +160,7 @@ func (h *Hosts) RemoveEnv(env string) (previous Site) {
 		return nil
 	}
 	if old := e.cur.Swap(nil); old != nil {
+		old.fds.retire()
 		return old.site
 	}
 	return nil

@@ -3,8 +3,10 @@ package edge
 import (
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 	"github.com/phoenixvc/phoenix/internal/edge/swa"
 )
 
@@ -38,6 +40,7 @@ func headersOf(f *File, rep *Representation) *repCache {
 		length:       []string{strconv.FormatInt(rep.Size, 10)},
 		ctype:        []string{f.ContentType},
 		cacheControl: []string{CacheControlFor(f.Path)},
+		blocks:       &blockCache{},
 	}
 	if !f.ModTime.IsZero() {
 		c.modified = []string{f.ModTime.UTC().Format(http.TimeFormat)}
@@ -53,13 +56,35 @@ func headersOf(f *File, rep *Representation) *repCache {
 // Range and picks a precompressed variant; other statuses (error pages,
 // rewrites with a status) send the full identity-or-variant body.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release, f *File, status int, d *swa.Decision) (int, int64) {
-	hd := w.Header()
-	h.applyRules(hd, f.Path)
 	rep := &f.Identity
 	if v := chooseEncoding(f, headerValue(r, "Accept-Encoding")); v != nil {
 		rep = v
 	}
 	c := headersOf(f, rep)
+	if bw, ok := w.(h1.HeadBlockWriter); ok && plainFileRequest(w, r, status) {
+		return h.serveBlock(bw, r, rel, f, rep, c, status, d)
+	}
+	hd := w.Header()
+	h.fileHeaders(hd, f, rep, c, status, d)
+	if status != http.StatusOK {
+		return h.sendBody(w, r, rel, rep, c, status, byteRange{0, rep.Size})
+	}
+	switch checkConditions(r, rep, f.ModTime) {
+	case condNotModified:
+		delete(hd, "Content-Type")
+		delete(hd, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified, 0
+	case condFailed:
+		return plain(w, http.StatusPreconditionFailed, "precondition failed"), 0
+	}
+	return h.serveRange(w, r, rel, rep, c, f)
+}
+
+// fileHeaders sets the headers of a full-body answer with f's
+// representation rep (Content-Length aside).
+func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *repCache, status int, d *swa.Decision) {
+	h.applyRules(hd, f.Path)
 	hd["Content-Type"] = c.ctype
 	if d.ContentType != "" {
 		hd["Content-Type"] = []string{d.ContentType}
@@ -73,7 +98,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release
 	if status != http.StatusOK {
 		hd["Cache-Control"] = noStore
 		applyDecisionHeaders(hd, d.Header)
-		return h.sendBody(w, r, rel, rep, c, status, byteRange{0, rep.Size})
+		return
 	}
 	hd["Etag"] = c.etag
 	if c.modified != nil {
@@ -84,16 +109,6 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release
 	if cc := hd["Cache-Control"]; len(cc) == 0 || cc[0] == swaDefaultCacheControl {
 		hd["Cache-Control"] = c.cacheControl // the platform default is the edge's call
 	}
-	switch checkConditions(r, rep, f.ModTime) {
-	case condNotModified:
-		delete(hd, "Content-Type")
-		delete(hd, "Content-Encoding")
-		w.WriteHeader(http.StatusNotModified)
-		return http.StatusNotModified, 0
-	case condFailed:
-		return plain(w, http.StatusPreconditionFailed, "precondition failed"), 0
-	}
-	return h.serveRange(w, r, rel, rep, c, f)
 }
 
 // serveRange sends the whole representation or the requested byte range.
@@ -128,27 +143,49 @@ func (h *Handler) sendBody(w http.ResponseWriter, r *http.Request, rel *release,
 		w.WriteHeader(status)
 		return status, 0
 	}
+	if fs, ok := w.(h1.FileSender); ok && br.length >= sendfileMin {
+		file, mine, err := rel.fds.get(rep.Blob, rel.site.Open)
+		if err == nil {
+			if mine {
+				defer file.Close()
+			}
+			w.WriteHeader(status)
+			n, _ := fs.SendFile(file, br.start, br.length)
+			return status, n
+		}
+	}
 	if body := h.smallBody(rel, rep, c); body != nil {
 		w.WriteHeader(status)
 		n, _ := w.Write(body[br.start : br.start+br.length])
 		return status, int64(n)
 	}
-	file, err := rel.site.Open(rep.Blob)
+	file, err := h.openAt(rel, rep, br.start)
 	if err != nil {
-		h.opts.Logger.Error("edge: open release file", "release", rel.site.ID(), "err", err)
 		delete(hd, "Content-Length")
 		delete(hd, "Content-Encoding")
 		return plain(w, http.StatusInternalServerError, "internal error"), 0
 	}
 	defer file.Close()
-	if br.start > 0 {
-		if _, err := file.Seek(br.start, io.SeekStart); err != nil {
-			return plain(w, http.StatusInternalServerError, "internal error"), 0
-		}
-	}
 	w.WriteHeader(status)
 	n, _ := io.Copy(w, &io.LimitedReader{R: file, N: br.length}) // sendfile via the conn's ReadFrom
 	return status, n
+}
+
+// openAt opens rep's blob positioned at offset; errors are logged.
+func (h *Handler) openAt(rel *release, rep *Representation, offset int64) (*os.File, error) {
+	file, err := rel.site.Open(rep.Blob)
+	if err != nil {
+		h.opts.Logger.Error("edge: open release file", "release", rel.site.ID(), "err", err)
+		return nil, err
+	}
+	if offset > 0 {
+		if _, err := file.Seek(offset, io.SeekStart); err != nil {
+			file.Close()
+			h.opts.Logger.Error("edge: seek release file", "release", rel.site.ID(), "err", err)
+			return nil, err
+		}
+	}
+	return file, nil
 }
 
 // smallBody returns rep's bytes from memory, loading them on first use when

@@ -69,5 +69,6 @@ type Representation struct {
 // body) of one representation, so serving it allocates nothing.
 type repCache struct {
 	etag, length, ctype, modified, cacheControl, encoding []string
-	body                                                  []byte // nil unless cached
+	body                                                  []byte      // nil unless cached
+	blocks                                                *blockCache // serialized heads (shared by copies)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"time"
 )
@@ -108,10 +109,9 @@ func (c *conn) fill() (ok, eof bool) {
 		c.w = copy(c.buf, c.buf[c.r:c.w])
 		c.r = 0
 	}
-	now := time.Now()
-	d := c.srv.idleTimeout
+	now, d := c.now, c.srv.idleTimeout // idle: counted from the last request, within deadlineSlack
 	if c.r != c.w || c.served == 0 {
-		d = c.srv.headerTimeout
+		now, d = time.Now(), c.srv.headerTimeout
 	}
 	if !c.setReadDeadline(now, d) {
 		return false, false
@@ -229,12 +229,24 @@ func (c *conn) sendFrom(src io.Reader) (int64, error) {
 	return io.Copy(c.nc, src)
 }
 
+// copySection is sendSection without sendfile.
+func (c *conn) copySection(f *os.File, off, n int64) (int64, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return io.Copy(c.nc, io.NewSectionReader(f, off, n))
+}
+
 func (c *conn) setWriteDeadline() {
 	d := c.srv.writeTimeout
 	if d <= 0 {
 		return
 	}
-	want := time.Now().Add(d)
+	now := c.now // the current request's time: writes happen while it is served
+	if now.IsZero() {
+		now = time.Now()
+	}
+	want := now.Add(d)
 	if diff := want.Sub(c.wdl); diff > deadlineSlack || diff < 0 {
 		c.wdl = want
 		_ = c.nc.SetWriteDeadline(want)

@@ -282,3 +282,65 @@ func equalHeader(a, b http.Header) bool {
 	}
 	return true
 }
+
+// TestShutdownLetsRequestsFinish: Shutdown waits for a request in
+// progress (its answer closes the connection), closes idle connections
+// and makes Serve return ErrServerClosed.
+func TestShutdownLetsRequestsFinish(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(started)
+			<-release
+		}
+		_, _ = io.WriteString(w, "done "+r.URL.Path)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if got := roundTripKeep(t, idle, "/fast"); !strings.HasSuffix(got, "done /fast") {
+		t.Fatalf("idle conn: %q", got)
+	}
+	busy := make(chan string, 1)
+	go func() { busy <- roundTrip(t, ln.Addr().String(), "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n") }()
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	if _, err := idle.Read(make([]byte, 1)); err == nil {
+		t.Fatal("idle connection still open during shutdown")
+	}
+	close(release)
+	if got := <-busy; !strings.Contains(got, "Connection: close\r\n") || !strings.HasSuffix(got, "done /slow") {
+		t.Fatalf("in-flight answer: %q", got)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// roundTripKeep sends one GET on c and reads its answer, keeping c open.
+func roundTripKeep(t *testing.T, c net.Conn, path string) string {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

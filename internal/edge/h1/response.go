@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,74 @@ var (
 	_ http.ResponseWriter = (*response)(nil)
 	_ io.ReaderFrom       = (*response)(nil)
 	_ http.Flusher        = (*response)(nil)
+	_ HeadBlockWriter     = (*response)(nil)
+	_ FileSender          = (*response)(nil)
 )
+
+// FileSender is implemented by the lean loop's ResponseWriter.
+type FileSender interface {
+	// SendFile writes n bytes of f starting at off, with sendfile(2) when
+	// the response is neither HEAD nor chunked. Like pread it neither uses
+	// nor moves f's offset, so one *os.File may serve many responses at
+	// once. It returns the bytes written.
+	SendFile(f *os.File, off, n int64) (int64, error)
+}
+
+// SendFile implements FileSender.
+func (w *response) SendFile(f *os.File, off, n int64) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed || w.chunking || w.isHead || !bodyAllowed(w.status) || w.err != nil {
+		return io.Copy(writerOnly{w}, io.NewSectionReader(f, off, n))
+	}
+	if w.cl != -1 && w.written+n > w.cl {
+		return 0, http.ErrContentLength
+	}
+	sent, err := w.c.sendSection(f, off, n)
+	w.written += sent
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return sent, err
+}
+
+// HeadBlockWriter is implemented by the lean loop's ResponseWriter. A
+// handler that answers the same header many times can serialize it once
+// with AppendFields and write it with WriteHeaderBlock: the bytes sent are
+// those WriteHeader would have sent for that header.
+type HeadBlockWriter interface {
+	// WriteHeaderBlock is WriteHeader(status) for a header whose fields,
+	// serialized by AppendFields, are block. That header must carry
+	// Content-Type and "Content-Length: contentLength", and no Date,
+	// Connection, Transfer-Encoding or trailer keys; status must allow a
+	// body (not 1xx, 204 or 304). The map returned by Header is not sent.
+	WriteHeaderBlock(status int, contentLength int64, block []byte)
+}
+
+// AppendFields appends h's fields as a response head carries them: sorted
+// by key, invalid names dropped, CR and LF in values turned into spaces,
+// values trimmed.
+func AppendFields(dst []byte, h http.Header) []byte {
+	w := response{hdr: h}
+	return w.appendFields(dst, exclude{})
+}
+
+// WriteHeaderBlock implements HeadBlockWriter.
+func (w *response) WriteHeaderBlock(status int, contentLength int64, block []byte) {
+	if w.wroteHeader {
+		w.c.srv.logf("http: superfluous response.WriteHeader call (status %d)", status)
+		return
+	}
+	clear(w.hdr) // not sent: the block is the header
+	w.wroteHeader, w.status = true, status
+	w.cl, w.hasCL = contentLength, true
+	w.closeAfter = w.wantsClose || w.c.srv.closing.Load()
+	w.addClose = w.closeAfter
+	w.c.out = appendStatusLine(w.c.out, status)
+	w.c.out = append(w.c.out, block...)
+	w.commit(nil, false)
+}
 
 // reset prepares w for the next request.
 func (w *response) reset(isHead, wantsClose bool) {

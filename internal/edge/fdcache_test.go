@@ -1,0 +1,64 @@
+package edge
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestOpenFilesLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a"), "A")
+	open := func(b string) (*os.File, error) { return os.Open(filepath.Join(dir, b)) }
+	var o openFiles
+	o.use()
+	f1, mine, err := o.get("a", open)
+	if err != nil || mine {
+		t.Fatalf("first get: %v mine=%v", err, mine)
+	}
+	if f2, _, _ := o.get("a", open); f2 != f1 || o.count() != 1 {
+		t.Fatal("second get did not reuse the open file")
+	}
+	o.retire() // a request is still running: the file stays open
+	if _, err := f1.Stat(); err != nil {
+		t.Fatalf("file closed under a running request: %v", err)
+	}
+	o.use() // a request that loaded the release just before the swap
+	o.done()
+	o.done()
+	if _, err := f1.Stat(); err == nil || o.count() != 0 {
+		t.Fatal("files still open after the last request of a retired release")
+	}
+	o.use()
+	f3, mine, err := o.get("a", open)
+	if err != nil || !mine {
+		t.Fatalf("get after close: %v mine=%v, want a file of the caller's own", err, mine)
+	}
+	f3.Close()
+	o.done()
+	if _, _, err := o.get("missing", open); err == nil {
+		t.Fatal("missing blob opened")
+	}
+}
+
+// TestSwapClosesFiles: sendfile bodies keep their blob open while the
+// release serves; swapping the release out closes them.
+func TestSwapClosesFiles(t *testing.T) {
+	big := map[string]string{"big.bin": string(make([]byte, 40000))}
+	a, b := mustSite(t, big), mustSite(t, big)
+	e := newTestEdge(t, a, Options{})
+	if r := e.get(t, "/big.bin", nil); r.status != 200 || len(r.body) != 40000 {
+		t.Fatalf("GET: %d, %d bytes", r.status, len(r.body))
+	}
+	rel := e.hosts.Env("prod").cur.Load()
+	if rel.fds.count() != 1 {
+		t.Fatalf("%d open files, want the blob kept open", rel.fds.count())
+	}
+	e.hosts.SetSite("prod", b)
+	if rel.fds.count() != 0 {
+		t.Fatal("swapped-out release still holds its files")
+	}
+	if r := e.get(t, "/big.bin", map[string]string{"Range": "bytes=39990-"}); r.status != 206 || len(r.body) != 10 {
+		t.Fatalf("range after swap: %d, %d bytes", r.status, len(r.body))
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package h1
+
+import "os"
+
+func (c *conn) sendSection(f *os.File, off, n int64) (int64, error) { return c.copySection(f, off, n) }
