@@ -158,6 +158,14 @@ func (m *Monitor) Configure(cfg *config.Config, base func(env string) (string, s
 	return nil
 }
 
+// OnResult registers fn to see every probe result (after it is recorded);
+// fn must not block.
+func (m *Monitor) OnResult(fn func(Target, Result)) {
+	m.mu.Lock()
+	m.resultHook = fn
+	m.mu.Unlock()
+}
+
 // record stores a probe result.
 func (m *Monitor) record(t Target, r Result) {
 	good := int64(0)
