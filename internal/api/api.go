@@ -17,6 +17,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 	"github.com/phoenixvc/phoenix/internal/version"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	InsecureCookies bool
 	// EdgeURL returns where an environment answers, for responses.
 	EdgeURL func(project, env string) string
+	// Vault serves the vault and secrets endpoints when set.
+	Vault *vault.Vault
 }
 
 // API serves /api/v1.
@@ -72,6 +75,9 @@ func (a *API) routes() {
 	}
 	if a.opts.Deploy != nil {
 		groups = append(groups, a.deployRoutes())
+	}
+	if a.opts.Vault != nil {
+		groups = append(groups, a.vaultRoutes(), a.secretRoutes())
 	}
 	for _, g := range groups {
 		for _, rt := range g {

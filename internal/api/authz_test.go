@@ -9,6 +9,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // The principals of the matrix: one per built-in role, a per-environment
@@ -60,7 +61,7 @@ func matrix() []matrixCase {
 			return "/api/v1/uploads/" + f.ready() + "/finalize", FinalizeRequest{Environment: env}
 		}
 	}
-	return []matrixCase{
+	return append([]matrixCase{
 		{"health", "GET /api/v1/health", fixed("/api/v1/health", nil), public, 200},
 		{"version", "GET /api/v1/version", fixed("/api/v1/version", nil), public, 200},
 		{"openapi", "GET /api/v1/openapi.json", fixed("/api/v1/openapi.json", nil), public, 200},
@@ -127,6 +128,52 @@ func matrix() []matrixCase {
 		{"finalize to staging", "POST /api/v1/uploads/{id}/finalize", finalize("staging"), []string{"admin", "contributor", "stager", "ci"}, 201},
 		{"finalize to production", "POST /api/v1/uploads/{id}/finalize", finalize("production"), []string{"admin", "contributor"}, 201},
 		{"gc", "POST /api/v1/gc", fixed("/api/v1/gc", nil), []string{"admin"}, 200},
+	}, vaultMatrix()...)
+}
+
+// vaultMatrix is the vault's rows: status for anyone signed in, the rest
+// for holders of secrets.* and vault.manage (admin by default).
+func vaultMatrix() []matrixCase {
+	admin := []string{"admin"}
+	key := VaultKeyRequest{MasterKey: testMasterKey}
+	sec := "/api/v1/secrets/"
+	on := func(make func(f *fixture) string, suffix string, body any) func(*fixture, string) (string, any) {
+		return func(f *fixture, _ string) (string, any) { return sec + make(f) + suffix, body }
+	}
+	live := func(f *fixture) string { return f.secret("LIVE") }
+	gone := func(f *fixture) string { return f.deleted("GONE") }
+	random := &vault.RotationPolicy{EveryDays: 30, Generator: vault.GeneratorSpec{Type: "random", Length: 24}}
+	return []matrixCase{
+		{"vault status", "GET /api/v1/vault/status", fixed("/api/v1/vault/status", nil), anyone, 200},
+		{"vault init again", "POST /api/v1/vault/init", fixed("/api/v1/vault/init", key), admin, 409},
+		{"vault seal", "POST /api/v1/vault/seal", fixed("/api/v1/vault/seal", nil), admin, 200},
+		{"vault unseal", "POST /api/v1/vault/unseal", fixed("/api/v1/vault/unseal", key), admin, 200},
+		{"vault import", "POST /api/v1/vault/import", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/vault/import", ImportRequest{Entries: []ImportEntry{{Name: f.unique("IMPORTED"), Line: 1, Value: []byte("x1")}}}
+		}, admin, 200},
+		{"vault expiring", "GET /api/v1/vault/expiring", fixed("/api/v1/vault/expiring?within=30d", nil), admin, 200},
+		{"list secrets", "GET /api/v1/secrets", fixed("/api/v1/secrets", nil), admin, 200},
+		{"describe secret", "GET /api/v1/secrets/{name}", fixed(sec+"MATRIX_KEY", nil), admin, 200},
+		{"set secret", "PUT /api/v1/secrets/{name}", func(f *fixture, _ string) (string, any) {
+			return sec + f.unique("SET"), SecretRequest{Value: []byte("set-value")}
+		}, admin, 201},
+		{"delete secret", "DELETE /api/v1/secrets/{name}", on(live, "", nil), admin, 200},
+		{"purge secret", "DELETE /api/v1/secrets/{name}", on(gone, "?purge=true", nil), admin, 200},
+		{"secret versions", "GET /api/v1/secrets/{name}/versions", fixed(sec+"MATRIX_KEY/versions", nil), admin, 200},
+		{"disable version", "PATCH /api/v1/secrets/{name}/versions/{version}", on(live, "/versions/1", VersionRequest{}), admin, 204},
+		{"read value", "GET /api/v1/secrets/{name}/value", fixed(sec+"MATRIX_KEY/value", nil), admin, 200},
+		{"set tags", "PUT /api/v1/secrets/{name}/tags", on(live, "/tags", TagsRequest{Tags: map[string]string{"team": "web"}}), admin, 204},
+		{"set rotation", "PUT /api/v1/secrets/{name}/rotation", on(live, "/rotation", RotationRequest{Policy: random}), admin, 204},
+		{"set command rotation", "PUT /api/v1/secrets/{name}/rotation", on(live, "/rotation", RotationRequest{Policy: &vault.RotationPolicy{
+			EveryDays: 30, Generator: vault.GeneratorSpec{Type: "command", Command: []string{"/bin/echo", "new"}}}}), admin, 204},
+		{"rotate", "POST /api/v1/secrets/{name}/rotate", func(f *fixture, _ string) (string, any) {
+			name := f.secret("ROT")
+			if err := f.vault.SetRotation(bg, vault.Subject{Actor: "seed", Roles: []string{"admin"}}, name, random); err != nil {
+				f.t.Fatal(err)
+			}
+			return sec + name + "/rotate", nil
+		}, admin, 201},
+		{"recover secret", "POST /api/v1/secrets/{name}/recover", on(gone, "/recover", nil), admin, 204},
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 var bg = context.Background()
@@ -38,6 +39,7 @@ type fixture struct {
 	log    *audit.Log
 	blobs  *local.Store
 	db     *store.DB
+	vault  *vault.Vault
 	tokens map[string]string // principal -> bearer token
 	logs   *syncBuffer
 
@@ -90,7 +92,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations()); err != nil {
+	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations()); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, db: db, tokens: map[string]string{}, logs: &syncBuffer{}, now: time.Now().UTC()}
@@ -116,12 +118,65 @@ func newFixture(t *testing.T) *fixture {
 			return err
 		}})
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.vault, err = vault.New(vault.Options{DB: db, Logger: logger, Auditor: vaultAuditor{f.log}, KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.vault.Init(bg, vault.SecretString(testMasterKey)); err != nil {
+		t.Fatal(err)
+	}
 	f.api = New(Options{Logger: logger, Store: db, Started: time.Now(), Deploy: f.dep, Auth: f.auth, Audit: f.log,
-		AuditKey: key.VerifierKey, InsecureCookies: true})
+		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault})
 	f.srv = httptest.NewServer(f.api.Handler())
 	t.Cleanup(f.srv.Close)
 	f.seed()
 	return f
+}
+
+// The vault of the fixture: a cheap key derivation and a known key.
+var testKDF = vault.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+const (
+	testMasterKey = "fixture master key 0123456789"
+	matrixValue   = "matrix-value-7f3a9c2e"
+)
+
+// vaultAuditor writes vault records to the audit log, in the vault's
+// transaction for changes (as the app does).
+type vaultAuditor struct{ log *audit.Log }
+
+func (a vaultAuditor) ev(e vault.AuditEvent) audit.Event {
+	return audit.Event{Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail}
+}
+
+func (a vaultAuditor) Audit(ctx context.Context, e vault.AuditEvent) error {
+	_, err := a.log.Append(ctx, a.ev(e))
+	return err
+}
+
+func (a vaultAuditor) AuditTx(ctx context.Context, tx *sql.Tx, e vault.AuditEvent) error {
+	_, err := a.log.AppendTx(ctx, tx, a.ev(e))
+	return err
+}
+
+// secret stores a new secret with a unique name as the admin and
+// returns its name.
+func (f *fixture) secret(prefix string) string {
+	f.t.Helper()
+	name := f.unique(prefix)
+	if _, err := f.vault.Set(bg, vault.Subject{Actor: "seed", Roles: []string{"admin"}}, name, vault.SecretString("v-"+name), vault.SetOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+	return name
+}
+
+// deleted is a unique secret that has been deleted.
+func (f *fixture) deleted(prefix string) string {
+	name := f.secret(prefix)
+	if _, err := f.vault.Delete(bg, vault.Subject{Actor: "seed", Roles: []string{"admin"}}, name); err != nil {
+		f.t.Fatal(err)
+	}
+	return name
 }
 
 // seed makes the principals of the matrix and a project with history.
@@ -166,6 +221,10 @@ func (f *fixture) seed() {
 		for i := 0; i < 2; i++ {
 			f.deploy(e.Name, fmt.Sprintf("%s v%d", e.Name, i))
 		}
+	}
+	if _, err := f.vault.Set(bg, vault.Subject{Actor: "seed", Roles: []string{"admin"}}, "MATRIX_KEY",
+		vault.SecretString(matrixValue), vault.SetOptions{ExpiresAt: f.now.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
 	}
 	f.advance(2 * time.Minute) // the expired token is now expired
 }

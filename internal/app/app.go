@@ -24,6 +24,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // Options configures an App.
@@ -40,6 +41,17 @@ type Options struct {
 	CheckpointEvery time.Duration
 	// Argon2 overrides the password hash cost (tests).
 	Argon2 auth.Argon2
+	// MasterKey unseals the vault at start (and initializes a new one);
+	// without it the vault stays sealed until 'phoenix vault unseal'.
+	MasterKey vault.Secret
+	// VaultPolicyFile holds the vault's access rules (docs/vault.md);
+	// default <data>/vault-policy.yaml, used when it exists.
+	VaultPolicyFile string
+	// VaultKDF overrides the key derivation cost a new vault stores (tests).
+	VaultKDF vault.KDFParams
+	// VaultEvery is how often due rotations and expired deletions are
+	// handled (default 1m).
+	VaultEvery time.Duration
 }
 
 // App is a running Phoenix server.
@@ -50,6 +62,7 @@ type App struct {
 	Blobs    *local.Store
 	Deploy   *deploy.Service
 	Auth     *auth.Service
+	Vault    *vault.Vault
 	Audit    *audit.Log
 	AuditKey audit.Key
 	Hosts    *edge.Hosts
@@ -103,6 +116,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openDeploy(); err != nil {
 		return err
 	}
+	if err := a.openVault(ctx); err != nil {
+		return err
+	}
 	if err := adminToken(ctx, a.opts.DataDir, a.Auth, a.log); err != nil {
 		return err
 	}
@@ -127,7 +143,8 @@ func (a *App) openStore(ctx context.Context) error {
 
 func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
-		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL})
+		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
+		Vault: a.Vault})
 	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
 	if err != nil {
 		return err

@@ -26,12 +26,19 @@ const (
 	AuditRead  Permission = "audit.read"   // read, export and verify the audit log
 	UsersAdmin Permission = "users.manage" // add users, grant roles, set passwords, revoke anyone's token
 	GC         Permission = "gc"           // run retention and blob garbage collection
+	// The vault's permissions gate its endpoints; the vault's own access
+	// policy then decides per secret name (docs/vault.md).
+	SecretsList  Permission = "secrets.list"  // list secrets and their metadata (never values)
+	SecretsRead  Permission = "secrets.read"  // read secret values
+	SecretsWrite Permission = "secrets.write" // set, rotate, disable, delete, recover, purge, import
+	VaultManage  Permission = "vault.manage"  // initialize, unseal and seal the vault; command rotation hooks
 	// All stands for every permission, in a role or a token's scopes.
 	All Permission = "*"
 )
 
 // Permissions lists every permission, environment-scoped ones first.
-var Permissions = []Permission{Read, Deploy, Approve, EnvWrite, Tokens, AuditRead, UsersAdmin, GC}
+var Permissions = []Permission{Read, Deploy, Approve, EnvWrite, Tokens, AuditRead, UsersAdmin, GC,
+	SecretsList, SecretsRead, SecretsWrite, VaultManage}
 
 // Scoped reports whether p applies per environment.
 func (p Permission) Scoped() bool { return p == Read || p == Deploy || p == Approve || p == EnvWrite }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -21,8 +22,9 @@ func newSecretCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secret",
 		Short: "Set, read, rotate and delete vault secrets",
-		Long: `Secrets are encrypted in the vault in --data and versioned: every set makes a
-new version. Values never come from command arguments (they would land in
+		Long: `Secrets are encrypted in the server's vault and versioned: every set makes a
+new version. Like every command, these go through the REST API (--server,
+or the server holding --data, or one started in-process). Values never come from command arguments (they would land in
 shell history): pipe them on stdin, type them at the prompt, or use
 --from-file.`,
 		Example: `  printf %s "$TOKEN" | phoenix secret set PROD_GITHUB_TOKEN --production
@@ -79,39 +81,37 @@ needs --force-insecure.`,
 
 func runSecretSet(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *setFlags, name string) error {
 	ctx := cmd.Context()
-	o := vault.SetOptions{ContentType: f.contentType, Tags: f.tags}
+	req := api.SecretRequest{ContentType: f.contentType, Tags: f.tags}
 	var err error
-	if o.ExpiresAt, err = parseWhen("--expires", f.expires); err != nil {
+	if req.ExpiresAt, err = parseWhen("--expires", f.expires); err != nil {
 		return err
 	}
-	if o.NotBefore, err = parseWhen("--not-before", f.notBefore); err != nil {
+	if req.NotBefore, err = parseWhen("--not-before", f.notBefore); err != nil {
 		return err
 	}
 	if cmd.Flags().Changed("production") {
-		o.Production = &f.production
+		req.Production = &f.production
 	}
-	if f.certificate && f.signingKey {
+	switch {
+	case f.certificate && f.signingKey:
 		return usererr.New(usererr.Usage, "--certificate and --signing-key exclude each other")
+	case f.certificate:
+		req.Kind = vault.KindCertificate
+	case f.signingKey:
+		req.Kind = vault.KindSigningKey
 	}
 	val, err := g.readValue(f, name)
 	if err != nil {
 		return err
 	}
-	l, err := g.openVault(ctx, vf, true)
+	v, err := g.openVault(ctx, vf, true)
 	if err != nil {
 		return err
 	}
-	defer l.close()
-	var vi vault.VersionInfo
-	switch {
-	case f.certificate:
-		vi, err = l.SetCertificate(ctx, l.subj, name, val, o)
-	case f.signingKey:
-		o.Kind, o.ContentType = vault.KindSigningKey, "application/x-minisign-key"
-		vi, err = l.Set(ctx, l.subj, name, val, o)
-	default:
-		vi, err = l.Set(ctx, l.subj, name, val, o)
-	}
+	defer v.close()
+	req.Value = val.Bytes()
+	defer clear(req.Value)
+	vi, err := v.SetSecret(ctx, name, req)
 	if err != nil {
 		return err
 	}
@@ -218,12 +218,12 @@ stdout exactly as stored, with a newline added only on a terminal. Warnings
 				return usererr.New(usererr.Usage, "secret get prints the raw value only").
 					WithHint("use 'phoenix secret history NAME -o json' for metadata")
 			}
-			l, err := g.openVault(cmd.Context(), vf, true)
+			v, err := g.openVault(cmd.Context(), vf, true)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			s, vi, err := l.Get(cmd.Context(), l.subj, args[0], version)
+			defer v.close()
+			s, vi, err := v.SecretValue(cmd.Context(), args[0], version)
 			if err != nil {
 				return err
 			}
@@ -244,19 +244,22 @@ stdout exactly as stored, with a newline added only on a terminal. Warnings
 }
 
 func newSecretListCmd(g *Globals, vf *vaultFlags) *cobra.Command {
-	var o vault.ListOptions
+	var o struct {
+		Deleted bool
+		Match   string
+	}
 	cmd := &cobra.Command{
 		Use:     "list [--deleted] [--match GLOB]",
 		Short:   "List secrets (names and metadata, never values)",
 		Example: "  phoenix secret list\n  phoenix secret list --match 'PROD_*' -o json\n  phoenix secret list --deleted",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := g.openVault(cmd.Context(), vf, true)
+			v, err := g.openVault(cmd.Context(), vf, true)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			items, err := l.List(cmd.Context(), l.subj, o)
+			defer v.close()
+			items, err := v.Secrets(cmd.Context(), o.Deleted, o.Match)
 			if err != nil {
 				return err
 			}
@@ -303,12 +306,12 @@ func newSecretHistoryCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 		Example: "  phoenix secret history PROD_GITHUB_TOKEN",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := g.openVault(cmd.Context(), vf, true)
+			v, err := g.openVault(cmd.Context(), vf, true)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			vs, err := l.History(cmd.Context(), l.subj, args[0])
+			defer v.close()
+			vs, err := v.SecretHistory(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -363,13 +366,13 @@ value (it gets PHOENIX_SECRET_NAME and PHOENIX_SECRET_VERSION).`,
 
 func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFlags, name string, command []string) error {
 	ctx := cmd.Context()
-	l, err := g.openVault(ctx, vf, true)
+	v, err := g.openVault(ctx, vf, true)
 	if err != nil {
 		return err
 	}
-	defer l.close()
+	defer v.close()
 	if f.clearPolicy {
-		if err := l.SetRotation(ctx, l.subj, name, nil); err != nil {
+		if err := v.SetRotation(ctx, name, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(g.Stdout, "%s: rotation policy removed\n", name)
@@ -389,7 +392,7 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		if len(command) > 0 && !fl.Changed("generator") {
 			p.Generator.Type = "command"
 		}
-		if err := l.SetRotation(ctx, l.subj, name, p); err != nil {
+		if err := v.SetRotation(ctx, name, p); err != nil {
 			return err
 		}
 	}
@@ -397,7 +400,7 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		fmt.Fprintf(g.Stdout, "%s: rotation policy set\n", name)
 		return nil
 	}
-	vi, err := l.Rotate(ctx, l.subj, name)
+	vi, err := v.RotateSecret(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -3,17 +3,21 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 type serverOptions struct {
-	listen     string
-	edgeListen string
-	debug      bool
+	listen        string
+	edgeListen    string
+	debug         bool
+	masterKeyFile string
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -36,12 +40,17 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.listen, "listen", "127.0.0.1:7070", "address of the REST API")
 	f.StringVar(&o.edgeListen, "edge-listen", "127.0.0.1:8080", "address of the edge serving the sites")
 	f.BoolVar(&o.debug, "debug", false, "log at debug level")
+	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
 	return cmd
 }
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	log := newLogger(g.Stderr, o.debug)
-	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log})
+	key, err := serverMasterKey(o.masterKeyFile)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key})
 	if err != nil {
 		return err
 	}
@@ -66,4 +75,21 @@ func waitAndStop(ctx context.Context, a *app.App, info func(string, ...any)) err
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return runErr
+}
+
+// serverMasterKey reads the vault key from PHOENIX_MASTER_KEY or file, and
+// removes the variable from the environment so that no process the server
+// starts (pipeline steps, hooks) inherits it. No key is not an error: the
+// server then starts with its vault sealed.
+func serverMasterKey(file string) (vault.Secret, error) {
+	key, ok := vault.MasterKeyFromEnv("")
+	os.Unsetenv(vault.MasterKeyEnv)
+	if ok || file == "" {
+		return key, nil
+	}
+	key, err := vault.LoadMasterKeyFile(file)
+	if err != nil {
+		return key, usererr.Wrap(usererr.Usage, err, err.Error())
+	}
+	return key, nil
 }

@@ -2,27 +2,26 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/user"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
-// vaultCommands are `phoenix secret` and `phoenix vault`. For now they run
-// the vault in-process against --data's state.db; the master key comes
-// from PHOENIX_MASTER_KEY, --master-key-file (PHOENIX_MASTER_KEY_FILE) or
-// a passphrase typed at the terminal.
+// vaultCommands are `phoenix secret` and `phoenix vault`. They go through
+// the REST API like every command (g.connect): to --server, to the server
+// holding --data, or to one started in-process. When the server's vault is
+// sealed, the master key comes from PHOENIX_MASTER_KEY, --master-key-file
+// (PHOENIX_MASTER_KEY_FILE) or a passphrase typed at the terminal, and is
+// sent in a request body to unseal it.
 func vaultCommands(g *Globals) []*cobra.Command {
 	return []*cobra.Command{newSecretCmd(g), newVaultCmd(g)}
 }
@@ -34,61 +33,51 @@ type vaultFlags struct {
 
 func addVaultFlags(cmd *cobra.Command, vf *vaultFlags) {
 	cmd.PersistentFlags().StringVar(&vf.masterKeyFile, "master-key-file", "",
-		"file holding the vault master key (default: $PHOENIX_MASTER_KEY, else a passphrase prompt)")
+		"file holding the vault master key, sent to a sealed server (default: $PHOENIX_MASTER_KEY, else a passphrase prompt)")
 }
 
-// localVault is a vault opened in this process over --data.
-type localVault struct {
-	*vault.Vault
-	db   *store.DB
-	subj vault.Subject
+// vaultConn is a connection to a server's vault.
+type vaultConn struct {
+	*client.Client
+	t *target
 }
 
-func (l *localVault) close() { l.db.Close() }
+func (v *vaultConn) close() { v.t.close() }
 
-// openVault opens <data>/state.db with the vault's migrations. With
-// unseal, it also gets the master key and unseals.
-func (g *Globals) openVault(ctx context.Context, vf *vaultFlags, unseal bool) (*localVault, error) {
-	if g.Server != "" {
-		return nil, usererr.New(usererr.Usage, "phoenix secret and phoenix vault do not talk to --server yet").
-			WithHint("run them on the server's host with --data")
-	}
-	db, err := store.OpenSQLite(ctx, filepath.Join(g.Data, "state.db"))
+// openVault connects to the server. With unseal, a sealed vault is
+// unsealed first with the master key this command was given.
+func (g *Globals) openVault(ctx context.Context, vf *vaultFlags, unseal bool) (*vaultConn, error) {
+	t, err := g.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx, vault.Migrations()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	v, err := vault.New(vault.Options{DB: db, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	l := &localVault{Vault: v, db: db, subj: localSubject()}
+	v := &vaultConn{Client: t.client, t: t}
 	if !unseal {
-		return l, nil
+		return v, nil
+	}
+	if err := v.ensureUnsealed(ctx, g, vf); err != nil {
+		v.close()
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *vaultConn) ensureUnsealed(ctx context.Context, g *Globals, vf *vaultFlags) error {
+	st, err := v.VaultStatus(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !st.Initialized:
+		return usererr.New(usererr.Unavailable, "vault is not initialized").WithHint("run phoenix vault init")
+	case !st.Sealed:
+		return nil
 	}
 	key, err := g.masterKey(vf, false)
-	if err == nil {
-		err = v.Unseal(ctx, key)
-	}
 	if err != nil {
-		db.Close()
-		return nil, err
+		return err
 	}
-	return l, nil
-}
-
-// localSubject is the person at this terminal: whoever can read the data
-// dir and holds the master key is the vault's admin.
-func localSubject() vault.Subject {
-	name := "local"
-	if u, err := user.Current(); err == nil {
-		name = "local:" + u.Username
-	}
-	return vault.Subject{Actor: name, Roles: []string{"admin"}}
+	_, err = v.VaultUnseal(ctx, key)
+	return err
 }
 
 // masterKey finds the master key: PHOENIX_MASTER_KEY, then
@@ -151,13 +140,15 @@ func newVaultCmd(g *Globals) *cobra.Command {
 	vf := &vaultFlags{}
 	cmd := &cobra.Command{
 		Use:   "vault",
-		Short: "Initialize, unseal and inspect the secrets vault",
+		Short: "Initialize, unseal, seal and inspect the secrets vault",
 		Long: `The vault encrypts every secret version with its own key, wrapped by a key
-derived from the master key. The master key is never stored: give it through
-PHOENIX_MASTER_KEY, --master-key-file, or type it when asked.`,
+derived from the master key. The master key is never stored: the server gets
+it at start (PHOENIX_MASTER_KEY or 'phoenix server --master-key-file'), or
+later from 'phoenix vault unseal', which reads it from PHOENIX_MASTER_KEY,
+--master-key-file or the terminal and sends it in a request body.`,
 	}
 	addVaultFlags(cmd, vf)
-	cmd.AddCommand(newVaultInitCmd(g, vf), newVaultUnsealCmd(g, vf), newVaultStatusCmd(g, vf))
+	cmd.AddCommand(newVaultInitCmd(g, vf), newVaultUnsealCmd(g, vf), newVaultSealCmd(g), newVaultStatusCmd(g, vf))
 	return cmd
 }
 
@@ -166,7 +157,7 @@ func newVaultInitCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init [--generate-key-file FILE]",
 		Short: "Create the vault with a master key",
-		Long: `Create the vault in --data with a master key. With --generate-key-file a
+		Long: `Create the server's vault with a master key. With --generate-key-file a
 random key is written to a new file (mode 0600); otherwise the key comes
 from PHOENIX_MASTER_KEY, --master-key-file, or a passphrase typed twice.
 Keep the key safe: without it no secret can be read.`,
@@ -181,15 +172,16 @@ Keep the key safe: without it no secret can be read.`,
 }
 
 func runVaultInit(ctx context.Context, g *Globals, vf *vaultFlags, genFile string) error {
-	l, err := g.openVault(ctx, vf, false)
+	v, err := g.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}
-	defer l.close()
-	if st, err := l.Status(ctx); err != nil {
+	defer v.close()
+	if st, err := v.VaultStatus(ctx); err != nil {
 		return err
 	} else if st.Initialized {
-		return usererr.New(usererr.Conflict, "the vault in %s is already initialized", g.Data)
+		return usererr.New(usererr.Conflict, "the vault is already initialized").
+			WithHint("use 'phoenix vault unseal' with its master key")
 	}
 	var key vault.Secret
 	if genFile != "" {
@@ -202,18 +194,15 @@ func runVaultInit(ctx context.Context, g *Globals, vf *vaultFlags, genFile strin
 	} else if key, err = g.masterKey(vf, true); err != nil {
 		return err
 	}
-	if err := l.Init(ctx, key); err != nil {
+	st, err := v.VaultInit(ctx, key)
+	if err != nil {
 		if genFile != "" {
 			os.Remove(genFile)
 		}
 		return err
 	}
-	st, err := l.Status(ctx)
-	if err != nil {
-		return err
-	}
 	return g.emit(st, func(w io.Writer) error {
-		fmt.Fprintf(w, "vault %s initialized in %s\n", st.VaultID, g.Data)
+		fmt.Fprintf(w, "vault %s initialized\n", st.VaultID)
 		if genFile != "" {
 			fmt.Fprintf(w, "master key written to %s: keep a copy somewhere safe, without it no secret can be read\n", genFile)
 		}
@@ -224,24 +213,52 @@ func runVaultInit(ctx context.Context, g *Globals, vf *vaultFlags, genFile strin
 func newVaultUnsealCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "unseal",
-		Short: "Check the master key against the vault and unseal it",
-		Long: `Derive the vault key from the master key and check it. Run in-process (as
-now), it proves the key opens the vault; against a running server it will
-hand the key to the server, whose secret operations fail until then.`,
-		Example: "  phoenix vault unseal --master-key-file ~/.config/phoenix/master.key",
+		Short: "Hand the server the master key so it can serve secrets",
+		Long: `Send the master key to the server (in a request body, never a URL) to
+unseal its vault. A wrong key is refused and changes nothing.`,
+		Example: "  phoenix vault unseal --master-key-file ~/.config/phoenix/master.key\n  phoenix vault unseal --server https://phoenix.example.com   # asks for the passphrase",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := g.openVault(cmd.Context(), vf, true)
+			ctx := cmd.Context()
+			v, err := g.openVault(ctx, vf, false)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			st, err := l.Status(cmd.Context())
+			defer v.close()
+			key, err := g.masterKey(vf, false)
+			if err != nil {
+				return err
+			}
+			st, err := v.VaultUnseal(ctx, key)
 			if err != nil {
 				return err
 			}
 			return g.emit(st, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "vault %s unsealed: the master key is right\n", st.VaultID)
+				_, err := fmt.Fprintf(w, "vault %s unsealed\n", st.VaultID)
+				return err
+			})
+		},
+	}
+}
+
+func newVaultSealCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "seal",
+		Short:   "Make the server forget the vault key until the next unseal",
+		Example: "  phoenix vault seal --server https://phoenix.example.com",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := g.openVault(cmd.Context(), &vaultFlags{}, false)
+			if err != nil {
+				return err
+			}
+			defer v.close()
+			st, err := v.VaultSeal(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return g.emit(st, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "vault %s sealed\n", st.VaultID)
 				return err
 			})
 		},
@@ -257,18 +274,24 @@ type vaultStatus struct {
 
 func newVaultStatusCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:     "status",
-		Short:   "Show whether the vault is initialized and the master key given opens it",
+		Use:   "status",
+		Short: "Show whether the vault is initialized and sealed, and whether the master key given opens it",
+		Long: `Show the server's vault state. When a master key is given (PHOENIX_MASTER_KEY
+or --master-key-file), it is checked by an unseal: a right key also unseals
+a sealed vault, a wrong one changes nothing.`,
 		Example: "  phoenix vault status\n  phoenix vault status -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			l, err := g.openVault(ctx, vf, false)
+			v, err := g.openVault(ctx, vf, false)
 			if err != nil {
 				return err
 			}
-			defer l.close()
+			defer v.close()
 			out := vaultStatus{MasterKey: "not given"}
+			if out.Status, err = v.VaultStatus(ctx); err != nil {
+				return err
+			}
 			key, ok := vault.MasterKeyFromEnv("")
 			if !ok && vf.masterKeyFile != "" {
 				if key, err = vault.LoadMasterKeyFile(vf.masterKeyFile); err != nil {
@@ -276,16 +299,17 @@ func newVaultStatusCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 				}
 				ok = true
 			}
-			if ok {
+			if ok && out.Initialized {
 				out.MasterKey = "valid"
-				if err := l.Unseal(ctx, key); errors.Is(err, vault.ErrWrongKey) {
+				st, err := v.VaultUnseal(ctx, key)
+				switch {
+				case usererr.KindOf(err) == usererr.Unauthorized:
 					out.MasterKey = "wrong"
-				} else if err != nil && !errors.Is(err, vault.ErrNotInitialized) {
+				case err != nil:
 					return err
+				default:
+					out.Status = st
 				}
-			}
-			if out.Status, err = l.Status(ctx); err != nil {
-				return err
 			}
 			return g.emit(out, func(w io.Writer) error { return printVaultStatus(w, out) })
 		},
@@ -297,8 +321,12 @@ func printVaultStatus(w io.Writer, s vaultStatus) error {
 		_, err := fmt.Fprintln(w, "vault: not initialized (run 'phoenix vault init')")
 		return err
 	}
-	tb := newTable(w, "vault", "kdf", "secrets", "deleted", "master key", "created")
-	tb.row(s.VaultID, s.KDF, s.Secrets, s.Deleted, s.MasterKey, s.CreatedAt.Local().Format("2006-01-02 15:04"))
+	state := "unsealed"
+	if s.Sealed {
+		state = "sealed"
+	}
+	tb := newTable(w, "vault", "state", "kdf", "secrets", "deleted", "master key", "created")
+	tb.row(s.VaultID, state, s.KDF, s.Secrets, s.Deleted, s.MasterKey, s.CreatedAt.Local().Format("2006-01-02 15:04"))
 	return tb.flush()
 }
 
@@ -306,35 +334,36 @@ func printVaultStatus(w io.Writer, s vaultStatus) error {
 type secretAction struct {
 	use, short, long, example string
 	version, confirm          bool // takes --version; needs --yes
-	run                       func(ctx context.Context, l *localVault, name string, version int) (string, error)
+	run                       func(ctx context.Context, v *vaultConn, name string, version int) (string, error)
 }
 
 var secretActions = []secretAction{
 	{use: "delete NAME", short: "Delete a secret (recoverable for 90 days)",
 		long:    "Delete NAME: it stops being served at once and can be recovered until the\nrecovery window ends, after which it is purged.",
 		example: "  phoenix secret delete OLD_API_KEY",
-		run: func(ctx context.Context, l *localVault, name string, _ int) (string, error) {
-			until, err := l.Delete(ctx, l.subj, name)
-			return fmt.Sprintf("%s: deleted; recoverable until %s with 'phoenix secret recover %s'", name, until.Local().Format(time.DateOnly), name), err
+		run: func(ctx context.Context, v *vaultConn, name string, _ int) (string, error) {
+			res, err := v.DeleteSecret(ctx, name, false)
+			return fmt.Sprintf("%s: deleted; recoverable until %s with 'phoenix secret recover %s'", name, res.PurgeAfter.Local().Format(time.DateOnly), name), err
 		}},
 	{use: "recover NAME", short: "Recover a deleted secret", example: "  phoenix secret recover OLD_API_KEY",
-		run: func(ctx context.Context, l *localVault, name string, _ int) (string, error) {
-			return name + ": recovered", l.Recover(ctx, l.subj, name)
+		run: func(ctx context.Context, v *vaultConn, name string, _ int) (string, error) {
+			return name + ": recovered", v.RecoverSecret(ctx, name)
 		}},
 	{use: "purge NAME --yes", short: "Remove a deleted secret and all its versions for good", confirm: true,
 		example: "  phoenix secret purge OLD_API_KEY --yes",
-		run: func(ctx context.Context, l *localVault, name string, _ int) (string, error) {
-			return name + ": purged", l.Purge(ctx, l.subj, name)
+		run: func(ctx context.Context, v *vaultConn, name string, _ int) (string, error) {
+			_, err := v.DeleteSecret(ctx, name, true)
+			return name + ": purged", err
 		}},
 	{use: "disable NAME --version N", short: "Stop serving one version of a secret", version: true,
 		example: "  phoenix secret disable API_KEYS --version 3",
-		run: func(ctx context.Context, l *localVault, name string, v int) (string, error) {
-			return fmt.Sprintf("%s: version %d disabled", name, v), l.SetEnabled(ctx, l.subj, name, v, false)
+		run: func(ctx context.Context, v *vaultConn, name string, ver int) (string, error) {
+			return fmt.Sprintf("%s: version %d disabled", name, ver), v.SetSecretEnabled(ctx, name, ver, false)
 		}},
 	{use: "enable NAME --version N", short: "Serve a disabled version again", version: true,
 		example: "  phoenix secret enable API_KEYS --version 3",
-		run: func(ctx context.Context, l *localVault, name string, v int) (string, error) {
-			return fmt.Sprintf("%s: version %d enabled", name, v), l.SetEnabled(ctx, l.subj, name, v, true)
+		run: func(ctx context.Context, v *vaultConn, name string, ver int) (string, error) {
+			return fmt.Sprintf("%s: version %d enabled", name, ver), v.SetSecretEnabled(ctx, name, ver, true)
 		}},
 }
 
@@ -348,12 +377,12 @@ func newSecretActionCmd(g *Globals, vf *vaultFlags, a secretAction) *cobra.Comma
 				return usererr.New(usererr.Usage, "this removes %s and every version of it for good", args[0]).
 					WithHint("add --yes if you mean it")
 			}
-			l, err := g.openVault(cmd.Context(), vf, true)
+			v, err := g.openVault(cmd.Context(), vf, true)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			msg, err := a.run(cmd.Context(), l, args[0], version)
+			defer v.close()
+			msg, err := a.run(cmd.Context(), v, args[0], version)
 			if err != nil {
 				return err
 			}
@@ -416,16 +445,24 @@ func runSecretImport(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *importFl
 	if len(entries) == 0 {
 		return usererr.New(usererr.Invalid, "%s holds no KEY=value lines", file)
 	}
-	l, err := g.openVault(cmd.Context(), vf, true)
+	v, err := g.openVault(cmd.Context(), vf, true)
 	if err != nil {
 		return err
 	}
-	defer l.close()
-	o := vault.ImportOptions{Overwrite: f.overwrite, Tags: f.tags}
+	defer v.close()
+	req := api.ImportRequest{Overwrite: f.overwrite, Tags: f.tags}
 	if cmd.Flags().Changed("production") {
-		o.Production = &f.production
+		req.Production = &f.production
 	}
-	res, err := l.Import(cmd.Context(), l.subj, entries, o)
+	for _, e := range entries {
+		req.Entries = append(req.Entries, api.ImportEntry{Name: e.Name, Line: e.Line, Value: e.Value.Bytes()})
+	}
+	defer func() {
+		for _, e := range req.Entries {
+			clear(e.Value)
+		}
+	}()
+	res, err := v.ImportSecrets(cmd.Context(), req)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -41,6 +42,12 @@ type result struct {
 // run runs the binary to completion with env added to the environment.
 func run(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
+	return runStdin(t, dir, env, "", args...)
+}
+
+// runStdin is run with stdin.
+func runStdin(t *testing.T, dir string, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
@@ -48,6 +55,7 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin = strings.NewReader(stdin)
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -74,14 +82,38 @@ type server struct {
 	api, edge string
 	data      string
 	token     string
+	logs      *lockedBuffer // its stderr
 }
 
-func startServer(t *testing.T, data string) *server {
+// lockedBuffer is a bytes.Buffer safe to read while the process writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startServer(t *testing.T, data string) *server { return startServerWith(t, data, nil) }
+
+// startServerWith starts a server with env added to its environment and
+// extra arguments.
+func startServerWith(t *testing.T, data string, env []string, args ...string) *server {
 	t.Helper()
-	s := &server{api: freePort(t), edge: freePort(t), data: data}
-	s.cmd = exec.Command(binary, "server", "--data", data, "--listen", s.api, "--edge-listen", s.edge)
-	var logs bytes.Buffer
-	s.cmd.Stderr = &logs
+	s := &server{api: freePort(t), edge: freePort(t), data: data, logs: &lockedBuffer{}}
+	s.cmd = exec.Command(binary, append([]string{"server", "--data", data, "--listen", s.api, "--edge-listen", s.edge}, args...)...)
+	s.cmd.Env = append(os.Environ(), env...)
+	logs := s.logs
+	s.cmd.Stderr = logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestSecretValuesNeverLeak: a value set and read through the API appears
+// in the one response that returns it and nowhere else: not in listings,
+// metadata, history, expiry reports, the audit log or the server log (at
+// debug level). Neither does the master key, right or wrong.
+func TestSecretValuesNeverLeak(t *testing.T) {
+	f := newFixture(t)
+	const value = "s3cr3t-value-that-must-not-leak"
+	const wrongKey = "not-the-master-key-4711"
+	leaks := []string{value, base64.StdEncoding.EncodeToString([]byte(value)), testMasterKey, wrongKey, matrixValue,
+		base64.StdEncoding.EncodeToString([]byte(matrixValue))}
+
+	status, out, _ := f.call("admin", "PUT", "/api/v1/secrets/LEAK_TEST", SecretRequest{Value: []byte(value),
+		Tags: map[string]string{"team": "web"}})
+	if status != http.StatusCreated {
+		t.Fatalf("set = %d %s", status, out)
+	}
+	status, out, hdr := f.call("admin", "GET", "/api/v1/secrets/LEAK_TEST/value", nil)
+	var got SecretValue
+	if status != 200 || json.Unmarshal(out, &got) != nil || string(got.Value) != value || got.Version != 1 {
+		t.Fatalf("read = %d %s", status, out)
+	}
+	if hdr.Get("Cache-Control") != "no-store" {
+		t.Errorf("value response Cache-Control = %q", hdr.Get("Cache-Control"))
+	}
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: wrongKey}); status != http.StatusUnauthorized ||
+		!strings.Contains(string(out), "wrong master key") {
+		t.Fatalf("unseal with a wrong key = %d %s", status, out)
+	}
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: testMasterKey}); status != 200 {
+		t.Fatalf("unseal = %d %s", status, out)
+	}
+	if status, _, _ := f.call("viewer", "GET", "/api/v1/secrets/LEAK_TEST/value", nil); status != http.StatusForbidden {
+		t.Fatalf("viewer read = %d, want 403", status)
+	}
+	reads := []string{"/api/v1/secrets", "/api/v1/secrets?deleted=true", "/api/v1/secrets/LEAK_TEST",
+		"/api/v1/secrets/LEAK_TEST/versions", "/api/v1/vault/status", "/api/v1/vault/expiring?within=3650d",
+		"/api/v1/audit?limit=1000", "/api/v1/audit/export"}
+	for _, path := range reads {
+		t.Run(path, func(t *testing.T) {
+			status, out, _ := f.call("admin", "GET", path, nil)
+			if status != 200 {
+				t.Fatalf("GET %s = %d %s", path, status, out)
+			}
+			for _, l := range leaks {
+				if strings.Contains(string(out), l) {
+					t.Fatalf("GET %s contains %q:\n%s", path, l, out)
+				}
+			}
+		})
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, "/api/v1/secrets/LEAK_TEST/value") {
+		t.Fatal("the server log shows no request at all; the test would prove nothing")
+	}
+	for _, l := range leaks {
+		if strings.Contains(logs, l) {
+			t.Fatalf("the server log contains %q", l)
+		}
+	}
+}
+
+// TestSealedVaultAnswers503: a sealed vault refuses secret operations with
+// a hint, and unsealing restores them.
+func TestSealedVaultAnswers503(t *testing.T) {
+	f := newFixture(t)
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/seal", nil); status != 200 || !strings.Contains(string(out), `"sealed": true`) {
+		t.Fatalf("seal = %d %s", status, out)
+	}
+	status, out, _ := f.call("admin", "GET", "/api/v1/secrets/MATRIX_KEY/value", nil)
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(out), "phoenix vault unseal") {
+		t.Fatalf("read while sealed = %d %s", status, out)
+	}
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{}); status != http.StatusBadRequest {
+		t.Fatalf("unseal without a key = %d %s", status, out)
+	}
+	f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: testMasterKey})
+	if status, out, _ := f.call("admin", "GET", "/api/v1/secrets/MATRIX_KEY/value", nil); status != 200 {
+		t.Fatalf("read after unseal = %d %s", status, out)
+	}
+}

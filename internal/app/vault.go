@@ -1,0 +1,155 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// vaultAudit writes the vault's records to the audit log; a change and
+// its record commit in one transaction (AuditTx).
+type vaultAudit struct{ log *audit.Log }
+
+func (a vaultAudit) ev(e vault.AuditEvent) audit.Event {
+	return audit.Event{Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail}
+}
+
+func (a vaultAudit) Audit(ctx context.Context, e vault.AuditEvent) error {
+	_, err := a.log.Append(ctx, a.ev(e))
+	return err
+}
+
+func (a vaultAudit) AuditTx(ctx context.Context, tx *sql.Tx, e vault.AuditEvent) error {
+	_, err := a.log.AppendTx(ctx, tx, a.ev(e))
+	return err
+}
+
+// rotationLog tells the server log about rotations (notifications come
+// with the monitor's channels).
+type rotationLog struct{ log *slog.Logger }
+
+func (r rotationLog) SecretRotated(_ context.Context, e vault.RotationEvent) error {
+	r.log.Info("secret rotated", "name", e.Name, "version", e.NewVersion, "reason", e.Reason, "actor", e.Actor)
+	return nil
+}
+
+// openVault builds the vault with the policy of VaultPolicyFile and, when
+// a master key was given, unseals it (initializing a new one). Without a
+// key it stays sealed: the server runs and serves the edge, and secret
+// operations answer 503 until 'phoenix vault unseal'. A wrong key stops
+// the start: an operator who gave a key means the vault to be open.
+func (a *App) openVault(ctx context.Context) error {
+	pol, err := a.vaultPolicy()
+	if err != nil {
+		return err
+	}
+	log := a.log.With("domain", "vault")
+	a.Vault, err = vault.New(vault.Options{DB: a.DB, Logger: log, Auditor: vaultAudit{a.Audit},
+		Notifier: rotationLog{log}, Policy: pol, KDF: a.opts.VaultKDF})
+	if err != nil {
+		return err
+	}
+	key := a.opts.MasterKey
+	if key.IsZero() {
+		log.Warn("vault sealed: no master key given; run 'phoenix vault unseal' (or start with PHOENIX_MASTER_KEY or --master-key-file)")
+	} else {
+		st, err := a.Vault.Status(ctx)
+		switch {
+		case err != nil:
+			return err
+		case !st.Initialized:
+			err = a.Vault.Init(ctx, key)
+		default:
+			err = a.Vault.Unseal(ctx, key)
+		}
+		if err != nil {
+			return fmt.Errorf("vault: %w", err)
+		}
+	}
+	a.every(a.opts.VaultEvery, time.Minute, a.vaultTick)
+	return nil
+}
+
+// vaultPolicy reads VaultPolicyFile (default <data>/vault-policy.yaml);
+// no file means the default policy (admin only).
+func (a *App) vaultPolicy() (*vault.Policy, error) {
+	path := a.opts.VaultPolicyFile
+	if path == "" {
+		path = filepath.Join(a.opts.DataDir, "vault-policy.yaml")
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && a.opts.VaultPolicyFile == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vault policy file: %w", err)
+	}
+	var p vault.Policy
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("vault policy file %s: %w", path, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("vault policy file %s: %w", path, err)
+	}
+	return &p, nil
+}
+
+// vaultTick rotates what is due and purges what has outlived its
+// recovery window. A sealed vault skips rotation quietly.
+func (a *App) vaultTick(ctx context.Context) {
+	if !a.Vault.Sealed() {
+		res, err := a.Vault.RotateDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("vault: scheduled rotation", "err", err)
+		}
+		for _, r := range res {
+			if r.Error != "" {
+				a.log.Error("vault: scheduled rotation failed", "name", r.Name, "err", r.Error)
+			}
+		}
+	}
+	purged, err := a.Vault.PurgeExpired(ctx)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, vault.ErrSealed) {
+		a.log.Error("vault: purge expired secrets", "err", err)
+	}
+	if len(purged) > 0 {
+		a.log.Info("vault: purged secrets past their recovery window", "names", purged)
+	}
+}
+
+// every runs fn every d (def when d is 0) until Stop.
+func (a *App) every(d, def time.Duration, fn func(context.Context)) {
+	if d <= 0 {
+		d = def
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	}()
+	a.onStop(func(context.Context) error { cancel(); <-done; return nil })
+}

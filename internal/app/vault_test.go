@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+var cheapKDF = vault.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+func startVault(t *testing.T, dir, key string) (*App, error) {
+	t.Helper()
+	a, err := New(Options{DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		MasterKey: vault.SecretString(key), VaultKDF: cheapKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	return a, nil
+}
+
+// TestVaultAtStart: no key leaves the vault sealed (the server runs); a
+// key initializes a new vault, unseals it on later starts, and a wrong key
+// stops the start without changing anything.
+func TestVaultAtStart(t *testing.T) {
+	dir := t.TempDir()
+	const key = "the right master key 123"
+	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
+	ctx := context.Background()
+
+	a, err := startVault(t, dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := a.Vault.Status(ctx); err != nil || st.Initialized || !st.Sealed {
+		t.Fatalf("without a key: %+v %v", st, err)
+	}
+	a.Stop(ctx)
+
+	a, err = startVault(t, dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Vault.Set(ctx, admin, "K", vault.SecretString("value-1"), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a.Stop(ctx)
+
+	if _, err := startVault(t, dir, "a wrong master key 99"); !errors.Is(err, vault.ErrWrongKey) {
+		t.Fatalf("wrong key at start: %v", err)
+	}
+	a, err = startVault(t, dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := a.Vault.Get(ctx, admin, "K", 0); err != nil || s.Reveal() != "value-1" {
+		t.Fatalf("after restart: %v", err)
+	}
+}
+
+func TestVaultPolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "vault-policy.yaml"), []byte("rules:\n  - secrets: ['*']\n    allow: [read]\n"), 0o600)
+	if _, err := startVault(t, dir, ""); err == nil {
+		t.Fatal("a rule naming neither roles nor pipelines was accepted")
+	}
+	os.WriteFile(filepath.Join(dir, "vault-policy.yaml"), []byte("rules:\n  - secrets: ['*']\n    roles: [admin]\n    allow: [read, list, write]\n  - secrets: ['*']\n    roles: [viewer]\n    allow: [list]\n"), 0o600)
+	a, err := startVault(t, dir, "the right master key 123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := a.Vault.Set(ctx, vault.Subject{Actor: "a", Roles: []string{"admin"}}, "K", vault.SecretString("v"), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := a.Vault.List(ctx, vault.Subject{Actor: "v", Roles: []string{"viewer"}}, vault.ListOptions{})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("viewer list under the file's policy (the default hides everything): %v %v", items, err)
+	}
+}
