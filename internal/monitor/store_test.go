@@ -40,7 +40,7 @@ func openDB(t testing.TB) *store.DB {
 	return db
 }
 
-// TestSLAOverAYear feeds a year of probe results every 15 minutes, with
+// TestSLAOverAYear feeds a year of probe results every 30 minutes, with
 // known outages, pruning as the server would, and checks the 24 h, 30 d
 // and 365 d availability against the truth computed from the inputs.
 func TestSLAOverAYear(t *testing.T) {
@@ -51,7 +51,7 @@ func TestSLAOverAYear(t *testing.T) {
 	clock := &fakeClock{t: start}
 	st := NewStore(openDB(t), clock.Now)
 	ctx := context.Background()
-	const step = 15 * time.Minute
+	const step = 30 * time.Minute
 	end := start.Add(365 * 24 * time.Hour)
 	type obs struct {
 		t  time.Time
