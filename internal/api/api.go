@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 	"github.com/phoenixvc/phoenix/internal/version"
@@ -46,6 +47,8 @@ type Options struct {
 	EdgeURL func(project, env string) string
 	// Vault serves the vault and secrets endpoints when set.
 	Vault *vault.Vault
+	// Pipeline serves releases, runs and workflow webhooks when set.
+	Pipeline *pipeline.Service
 }
 
 // API serves /api/v1.
@@ -78,6 +81,9 @@ func (a *API) routes() {
 	}
 	if a.opts.Vault != nil {
 		groups = append(groups, a.vaultRoutes(), a.secretRoutes())
+	}
+	if a.opts.Pipeline != nil {
+		groups = append(groups, a.pipelineRoutes())
 	}
 	for _, g := range groups {
 		for _, rt := range g {

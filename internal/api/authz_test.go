@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -128,7 +129,40 @@ func matrix() []matrixCase {
 		{"finalize to staging", "POST /api/v1/uploads/{id}/finalize", finalize("staging"), []string{"admin", "contributor", "stager", "ci"}, 201},
 		{"finalize to production", "POST /api/v1/uploads/{id}/finalize", finalize("production"), []string{"admin", "contributor"}, 201},
 		{"gc", "POST /api/v1/gc", fixed("/api/v1/gc", nil), []string{"admin"}, 200},
-	}, vaultMatrix()...)
+	}, append(vaultMatrix(), pipelineMatrix()...)...)
+}
+
+// pipelineMatrix is the pipeline's rows. Runs are of project shop; a
+// production run waits at its approval gate, so each caller that may
+// cancel, approve or reject gets a fresh one.
+func pipelineMatrix() []matrixCase {
+	deployers := []string{"admin", "contributor", "stager", "ci"}
+	prodDeployers := []string{"admin", "contributor"}
+	approvers := []string{"admin", "approver"}
+	gated := func(suffix string, body any) func(*fixture, string) (string, any) {
+		return func(f *fixture, _ string) (string, any) {
+			return fmt.Sprintf("/api/v1/runs/%d%s", f.run(f.gated, "production"), suffix), body
+		}
+	}
+	done := func(suffix string) func(*fixture, string) (string, any) {
+		return func(f *fixture, _ string) (string, any) { return fmt.Sprintf("/api/v1/runs/%d%s", f.done, suffix), nil }
+	}
+	return []matrixCase{
+		{"release to staging", "POST /api/v1/releases", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/releases", ReleaseRequest{Dir: f.quick, Version: "2.0." + f.unique(""), Environments: []string{"staging"}}
+		}, deployers, 201},
+		{"release to production", "POST /api/v1/releases", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/releases", ReleaseRequest{Dir: f.gated, Version: "3.0." + f.unique(""), Environments: []string{"production"}}
+		}, prodDeployers, 201},
+		{"list runs", "GET /api/v1/runs", fixed("/api/v1/runs?project=shop", nil), readers, 200},
+		{"get run", "GET /api/v1/runs/{id}", done(""), readers, 200},
+		{"run logs", "GET /api/v1/runs/{id}/logs", done("/logs"), readers, 200},
+		{"retry staging run", "POST /api/v1/runs/{id}/retry", done("/retry"), deployers, 201},
+		{"cancel production run", "POST /api/v1/runs/{id}/cancel", gated("/cancel", nil), prodDeployers, 200},
+		{"approve", "POST /api/v1/runs/{id}/approve", gated("/approve", DecisionRequest{Comment: "lgtm"}), approvers, 204},
+		{"reject", "POST /api/v1/runs/{id}/reject", gated("/reject", DecisionRequest{Comment: "not now"}), approvers, 204},
+		{"webhook of no workflow", "POST /hooks/{project}/{workflow}", fixed("/hooks/shop/nope", nil), public, 404},
+	}
 }
 
 // vaultMatrix is the vault's rows: status for anyone signed in, the rest

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -40,6 +43,10 @@ type fixture struct {
 	blobs  *local.Store
 	db     *store.DB
 	vault  *vault.Vault
+	pipe   *pipeline.Service
+	quick  string            // project folder whose staging release finishes at once
+	gated  string            // project folder whose production release waits for an approval
+	done   int64             // a finished run
 	tokens map[string]string // principal -> bearer token
 	logs   *syncBuffer
 
@@ -92,7 +99,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations()); err != nil {
+	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations()); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, db: db, tokens: map[string]string{}, logs: &syncBuffer{}, now: time.Now().UTC()}
@@ -125,12 +132,73 @@ func newFixture(t *testing.T) *fixture {
 	if err := f.vault.Init(bg, vault.SecretString(testMasterKey)); err != nil {
 		t.Fatal(err)
 	}
+	f.pipe, err = pipeline.New(pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), Logger: logger,
+		Audit: func(ctx context.Context, tx *sql.Tx, e pipeline.AuditEvent) error {
+			ev := audit.Event{Action: e.Action, Target: e.Target, Actor: e.Actor, Outcome: strings.ToLower(e.Outcome), Detail: e.Detail}
+			if tx == nil {
+				_, err := f.log.Append(ctx, ev)
+				return err
+			}
+			_, err := f.log.AppendTx(ctx, tx, ev)
+			return err
+		}})
+	if err == nil {
+		err = f.pipe.Start(bg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.pipe.Stop(bg) })
+	f.quick, f.gated = f.project(dir, "quick", quickYAML), f.project(dir, "gated", gatedYAML)
 	f.api = New(Options{Logger: logger, Store: db, Started: time.Now(), Deploy: f.dep, Auth: f.auth, Audit: f.log,
-		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault})
+		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault, Pipeline: f.pipe})
 	f.srv = httptest.NewServer(f.api.Handler())
 	t.Cleanup(f.srv.Close)
 	f.seed()
 	return f
+}
+
+// The fixture's projects: both are "shop"; a staging release of quick
+// finishes at once, a production release of gated waits at its gate.
+const (
+	quickYAML = `
+project: {name: shop}
+environments: {staging: {}, production: {protection: {approvals: 1}}}
+pipeline:
+  stages:
+    - name: main
+      steps: [{name: ok, run: "echo quick release $PHOENIX_VERSION"}]
+`
+	gatedYAML = `
+project: {name: shop}
+environments: {staging: {}, production: {protection: {approvals: 1}}}
+pipeline:
+  stages:
+    - name: ship
+      environment: production
+      steps: [{name: deploy, run: "true"}]
+`
+)
+
+func (f *fixture) project(dir, name, yaml string) string {
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
+// run releases the project in dir to env as "seed" and returns the run.
+func (f *fixture) run(dir, env string) int64 {
+	f.t.Helper()
+	r, err := f.pipe.Release(bg, pipeline.ReleaseRequest{Dir: dir, Version: "1.0." + f.unique(""), Environments: []string{env}, Actor: "seed"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r.ID
 }
 
 // The vault of the fixture: a cheap key derivation and a known key.
@@ -226,6 +294,13 @@ func (f *fixture) seed() {
 		vault.SecretString(matrixValue), vault.SetOptions{ExpiresAt: f.now.Add(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
+	r := f.run(f.quick, "staging")
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	if err := f.pipe.Logs(ctx, r, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	f.done = r
 	f.advance(2 * time.Minute) // the expired token is now expired
 }
 

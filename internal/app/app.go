@@ -22,6 +22,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -63,6 +64,7 @@ type App struct {
 	Deploy   *deploy.Service
 	Auth     *auth.Service
 	Vault    *vault.Vault
+	Pipeline *pipeline.Service
 	Audit    *audit.Log
 	AuditKey audit.Key
 	Hosts    *edge.Hosts
@@ -125,6 +127,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startEdge(ctx); err != nil {
 		return err
 	}
+	// After the edge: runs resumed now may deploy and health-check.
+	if err := a.openPipeline(ctx); err != nil {
+		return err
+	}
 	if err := a.startServers(); err != nil {
 		return err
 	}
@@ -144,7 +150,7 @@ func (a *App) openStore(ctx context.Context) error {
 func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
-		Vault: a.Vault})
+		Vault: a.Vault, Pipeline: a.Pipeline})
 	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
 	if err != nil {
 		return err

@@ -83,7 +83,7 @@ func (a *App) openVault(ctx context.Context) error {
 }
 
 // vaultPolicy reads VaultPolicyFile (default <data>/vault-policy.yaml);
-// no file means the default policy (admin only).
+// no file means serverPolicy.
 func (a *App) vaultPolicy() (*vault.Policy, error) {
 	path := a.opts.VaultPolicyFile
 	if path == "" {
@@ -91,7 +91,7 @@ func (a *App) vaultPolicy() (*vault.Policy, error) {
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && a.opts.VaultPolicyFile == "" {
-		return nil, nil
+		return serverPolicy(), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vault policy file: %w", err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,9 +15,10 @@ import (
 	"github.com/phoenixvc/phoenix/examples"
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
-	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -35,9 +35,10 @@ func newDemoCmd(g *Globals) *cobra.Command {
 		Use:   "demo",
 		Short: "Run the quickstart: a server plus an example site released end to end",
 		Long: `Start an all-in-one Phoenix server on a fresh data dir, copy the bundled
-example project (a small single-page app), and release it through every stage:
-build, signed content-addressed artifact, deploy to staging and production with
-atomic activation, and a health check. Then print the URLs and serve until
+example project (a small single-page app), and release it through the
+pipeline: security gates, build, signed content-addressed artifact, deploy to
+staging and production with atomic activation, and health checks. Then a
+second release, and an instant rollback and roll-forward. Then print the URLs and serve until
 Ctrl-C. Needs only Node.js for the example's build.`,
 		Example: `  phoenix demo
   phoenix demo --edge-listen 127.0.0.1:9090
@@ -87,20 +88,29 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 		return err
 	}
 	c := client.New(a.APIURL(), tok)
-	if err := declareEnvs(ctx, c, cfg.Project.Name, cfg); err != nil {
+	project := cfg.Project.Name
+	a.Hosts.SetFallback(edgeNameOf(project, "production"))
+	step(out, "releasing v1.0.0 through the pipeline: gates, build, signed artifact, staging then production")
+	if err := demoRelease(ctx, out, c, proj, "v1.0.0", nil); err != nil {
 		return err
 	}
-	a.Hosts.SetFallback(edgeNameOf(cfg.Project.Name, "production"))
 	for _, env := range []string{"staging", "production"} {
-		if _, err := demoRelease(ctx, out, a, c, cfg, proj, "v1.0.0", env); err != nil {
+		if err := healthCheck(ctx, out, a, project, env, "v1.0.0"); err != nil {
 			return err
 		}
 	}
-	next, err := demoRelease(ctx, out, a, c, cfg, proj, "v1.1.0", "production")
+	step(out, "releasing v1.1.0 to production only")
+	if err := demoRelease(ctx, out, c, proj, "v1.1.0", []string{"production"}); err != nil {
+		return err
+	}
+	if err := healthCheck(ctx, out, a, project, "production", "v1.1.0"); err != nil {
+		return err
+	}
+	current, err := activeDeployment(ctx, c, project, "production")
 	if err != nil {
 		return err
 	}
-	if err := demoRollback(ctx, out, a, c, cfg.Project.Name, next); err != nil {
+	if err := demoRollback(ctx, out, a, c, project, current); err != nil {
 		return err
 	}
 	printDemoURLs(out, a, cfg.Project.Name, data)
@@ -133,39 +143,68 @@ func startDemoServer(ctx context.Context, g *Globals, o *demoOptions, data strin
 	}
 }
 
-// demoRelease builds, packs and deploys the example to one environment,
-// then checks it answers.
-func demoRelease(ctx context.Context, out io.Writer, a *app.App, c *client.Client, cfg *config.Config, proj, release, env string) (*client.DeployResult, error) {
-	step(out, "building %s for %s: %s", release, env, cfg.Build.Command)
-	cmd := exec.CommandContext(ctx, "sh", "-c", cfg.Build.Command)
-	cmd.Dir = proj
-	cmd.Env = append(os.Environ(), "PHOENIX_RELEASE="+release)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, usererr.Wrap(usererr.Internal, err, fmt.Sprintf("example build failed: %v\n%s", err, b)).
+// demoRelease releases the example through the server's pipeline, as
+// 'phoenix release' does, printing the run's log indented.
+func demoRelease(ctx context.Context, out io.Writer, c *client.Client, proj, version string, envs []string) error {
+	run, err := c.Release(ctx, api.ReleaseRequest{Dir: proj, Version: version, Environments: envs})
+	if err != nil {
+		return err
+	}
+	lw := &indentWriter{w: out, prefix: "           "}
+	if err := c.Logs(ctx, run.ID, "", true, lw); err != nil {
+		return err
+	}
+	d, err := c.Run(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	if d.Status != pipeline.Succeeded {
+		return usererr.New(usererr.Internal, "release run %d of %s %s: %s", d.ID, d.Version, d.Status, d.Message).
 			WithHint("the example's build needs Node.js on PATH")
 	}
-	outDir := filepath.Join(proj, cfg.Build.Output)
-	m, err := artifact.Build(ctx, outDir, a.Blobs, artifact.BuildOptions{Meta: artifact.Meta{Project: cfg.Project.Name, Release: release}})
-	if err != nil {
-		return nil, err
+	step(out, "run %d succeeded: %s is live on %s", d.ID, version, strings.Join(d.Environments, " and "))
+	return nil
+}
+
+// indentWriter prefixes every line it writes.
+type indentWriter struct {
+	w      io.Writer
+	prefix string
+	mid    bool // inside a line
+}
+
+func (iw *indentWriter) Write(p []byte) (int, error) {
+	var b strings.Builder
+	for _, c := range string(p) {
+		if !iw.mid {
+			b.WriteString(iw.prefix)
+		}
+		b.WriteRune(c)
+		iw.mid = c != '\n'
 	}
-	canon, err := m.Canonical()
-	if err != nil {
-		return nil, err
+	if _, err := io.WriteString(iw.w, b.String()); err != nil {
+		return 0, err
 	}
-	step(out, "artifact of %d files; deploying to %s", len(m.Files), env)
-	res, err := c.Deploy(ctx, client.DeployRequest{Project: cfg.Project.Name, Environment: env, Manifest: canon, Blobs: a.Blobs,
-		Message: "phoenix demo"})
-	if err != nil {
-		return nil, err
+	return len(p), nil
+}
+
+// activeDeployment is the id of env's active deployment.
+func activeDeployment(ctx context.Context, c *client.Client, project, env string) (int64, error) {
+	var page api.Page[deploy.Deployment]
+	if err := c.Do(ctx, "GET", client.Path("projects", project, "environments", env, "deployments")+"?limit=5", nil, &page); err != nil {
+		return 0, err
 	}
-	step(out, "deployment %d of %s is live, artifact %s (signed, %d blobs)", res.ID, env, short(string(res.Artifact)), res.Total)
-	return res, healthCheck(ctx, out, a, cfg.Project.Name, env, release)
+	for _, d := range page.Items {
+		if d.Active {
+			return d.ID, nil
+		}
+	}
+	return 0, usererr.New(usererr.Internal, "%s has no active deployment", env)
 }
 
 // demoRollback rolls production back to the previous release and forward
 // again, timing each from the API call until the edge serves it.
-func demoRollback(ctx context.Context, out io.Writer, a *app.App, c *client.Client, project string, current *client.DeployResult) error {
+func demoRollback(ctx context.Context, out io.Writer, a *app.App, c *client.Client, project string, current int64) error {
 	path := client.Path("projects", project, "environments", "production", "rollback")
 	start := time.Now()
 	var back api.DeploymentResponse
@@ -177,7 +216,7 @@ func demoRollback(ctx context.Context, out io.Writer, a *app.App, c *client.Clie
 	}
 	step(out, "rolled production back to %s (deployment %d) in %s: a pointer swap, nothing rebuilt", back.Release, back.ID, time.Since(start).Round(time.Microsecond))
 	start = time.Now()
-	if err := c.Do(ctx, "POST", path, api.RollbackRequest{To: current.ID}, &back); err != nil {
+	if err := c.Do(ctx, "POST", path, api.RollbackRequest{To: current}, &back); err != nil {
 		return err
 	}
 	if err := healthCheck(ctx, io.Discard, a, project, "production", back.Release); err != nil {

@@ -19,6 +19,9 @@ type target struct {
 	client *client.Client
 	blobs  *local.Store // a store the upload reads from
 	close  func() error
+	// inProcess: the server lives only as long as this command, so work
+	// it queues must be waited for.
+	inProcess bool
 }
 
 // connect returns a client for --server; without it, for the server that
@@ -47,7 +50,7 @@ func (g *Globals) connect(ctx context.Context) (*target, error) {
 		a.Stop(context.Background())
 		return nil, err
 	}
-	return &target{client: client.New(a.APIURL(), tok), blobs: a.Blobs,
+	return &target{client: client.New(a.APIURL(), tok), blobs: a.Blobs, inProcess: true,
 		close: func() error { return a.Stop(context.Background()) }}, nil
 }
 

@@ -1,0 +1,258 @@
+package api
+
+import (
+	"net/http"
+	"path/filepath"
+	"strconv"
+
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// ReleaseRequest starts a release of the project in Dir, a folder on the
+// server's disk holding phoenix.yaml (for a CLI beside the server, the
+// project folder itself).
+type ReleaseRequest struct {
+	Dir          string   `json:"dir"`
+	Version      string   `json:"version"`
+	Environments []string `json:"environments,omitempty"` // default: the release environments of phoenix.yaml
+	Commit       string   `json:"commit,omitempty"`       // default: git HEAD of Dir
+}
+
+// DecisionRequest approves or rejects a run's approval gate.
+type DecisionRequest struct {
+	Environment string `json:"environment,omitempty"` // default: the gate the run waits at
+	Comment     string `json:"comment,omitempty"`     // the reason, required to reject
+}
+
+const runParam = "/api/v1/runs/{id}"
+
+func (a *API) pipelineRoutes() []Route {
+	const tag = "pipeline"
+	return []Route{
+		{Method: "POST", Path: "/api/v1/releases", Tag: tag, Perm: auth.Deploy, Action: "pipeline.release",
+			Summary: "Release a version through the project's pipeline (needs deploy on every environment it goes to)",
+			Request: ReleaseRequest{}, Response: pipeline.Run{}, Status: http.StatusCreated, Handler: a.release},
+		{Method: "GET", Path: "/api/v1/runs", Tag: tag, Perm: auth.Read,
+			Query:   []Param{{"project", "only this project's runs"}, {"status", "only runs in this status"}, {"limit", "at most this many (default 50)"}},
+			Summary: "Pipeline runs, newest first (only of projects the caller may read)", Response: Page[pipeline.Run]{},
+			Handler: a.listRuns},
+		{Method: "GET", Path: runParam, Tag: tag, Perm: auth.Read, Resource: a.runResource,
+			Summary: "A run with its steps and approvals", Response: pipeline.RunDetail{}, Handler: a.getRun},
+		{Method: "GET", Path: runParam + "/logs", Tag: tag, Perm: auth.Read, Resource: a.runResource,
+			Query:   []Param{{"step", "one step's raw log (default: every step, lines prefixed 'step | ')"}, {"follow", "true: stream until the run finishes"}},
+			Summary: "A run's logs as text/plain, streamed with follow (secrets masked)", Response: "text/plain", Handler: a.runLogs},
+		{Method: "POST", Path: runParam + "/cancel", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Action: "pipeline.run.cancel",
+			Summary: "Cancel a queued or running run", Response: pipeline.RunDetail{}, Handler: a.cancelRun},
+		{Method: "POST", Path: runParam + "/retry", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Action: "pipeline.run.retry",
+			Summary: "Run a finished run's plan again", Response: pipeline.Run{}, Status: http.StatusCreated, Handler: a.retryRun},
+		{Method: "POST", Path: runParam + "/approve", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Action: "pipeline.approve",
+			Summary: "Approve a run's deployment to a protected environment (not by its releaser)", Request: DecisionRequest{},
+			Status: http.StatusNoContent, Handler: a.decide(false)},
+		{Method: "POST", Path: runParam + "/reject", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Action: "pipeline.reject",
+			Summary: "Reject a run at its approval gate (comment: the reason, required)", Request: DecisionRequest{},
+			Status: http.StatusNoContent, Handler: a.decide(true)},
+		{Method: "POST", Path: "/hooks/{project}/{workflow}", Tag: tag, Public: true,
+			Summary: "Webhook trigger of a workflow, authenticated by its HMAC signature or bearer secret (not an API token)",
+			Request: "the sender's JSON payload (GitHub push, release or a generic one)", Response: map[string]int64{},
+			Status: http.StatusAccepted, Handler: a.opts.Pipeline.Webhooks().ServeHTTP},
+	}
+}
+
+func runID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, usererr.New(usererr.Invalid, "run id %q: want a number", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+// runResource is the project of the run in the path.
+func (a *API) runResource(r *http.Request) (auth.Resource, error) {
+	id, err := runID(r)
+	if err != nil {
+		return auth.Resource{}, err
+	}
+	d, err := a.opts.Pipeline.Get(r.Context(), id)
+	if err != nil {
+		return auth.Resource{}, err
+	}
+	return auth.Resource{Project: d.Project}, nil
+}
+
+// requireEnvs checks p on every environment of a run's project the run
+// goes to.
+func (a *API) requireEnvs(w http.ResponseWriter, r *http.Request, p auth.Permission, project string, envs []string) bool {
+	for _, env := range envs {
+		if !a.require(w, r, p, auth.Resource{Project: project, Environment: env}) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *API) release(w http.ResponseWriter, r *http.Request) {
+	var req ReleaseRequest
+	if err := decode(r, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if !filepath.IsAbs(req.Dir) {
+		WriteError(w, r, usererr.New(usererr.Invalid, "dir %q: want an absolute path on the server", req.Dir).
+			WithHint("phoenix release sends the project folder's absolute path"))
+		return
+	}
+	cfg, err := config.Load(filepath.Join(req.Dir, "phoenix.yaml"))
+	if err != nil {
+		WriteError(w, r, usererr.Wrap(usererr.Invalid, err, err.Error()).WithHint("check it with phoenix validate"))
+		return
+	}
+	envs := req.Environments
+	if len(envs) == 0 {
+		envs = cfg.ReleaseEnvironments()
+	}
+	if !a.requireEnvs(w, r, auth.Deploy, cfg.Project.Name, envs) {
+		return
+	}
+	run, err := a.opts.Pipeline.Release(r.Context(), pipeline.ReleaseRequest{Dir: req.Dir, Version: req.Version,
+		Environments: req.Environments, Commit: req.Commit, Actor: PrincipalFrom(r.Context()).User})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, run)
+}
+
+func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := pipeline.RunFilter{Project: q.Get("project"), Status: q.Get("status")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			WriteError(w, r, usererr.New(usererr.Invalid, "limit %q: want a positive number", s))
+			return
+		}
+		f.Limit = min(n, MaxPageSize)
+	}
+	runs, err := a.opts.Pipeline.Runs(r.Context(), f)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	pr := PrincipalFrom(r.Context())
+	out := Page[pipeline.Run]{Items: []pipeline.Run{}}
+	for _, run := range runs {
+		if pr.Can(auth.Read, auth.Resource{Project: run.Project}) {
+			run.Plan = nil // the detail has it
+			out.Items = append(out.Items, run)
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
+	id, _ := runID(r) // checked by runResource
+	d, err := a.opts.Pipeline.Get(r.Context(), id)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, d)
+}
+
+// flushWriter flushes after every write, so followed logs arrive as the
+// steps write them.
+type flushWriter struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.rc.Flush()
+	}
+	return n, err
+}
+
+func (a *API) runLogs(w http.ResponseWriter, r *http.Request) {
+	id, _ := runID(r)
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	o := pipeline.LogOptions{Step: q.Get("step"), Follow: q.Get("follow") == "true" || q.Get("follow") == "1"}
+	fw := flushWriter{w: w, rc: http.NewResponseController(w)}
+	if err := a.opts.Pipeline.Logs(r.Context(), id, o, fw); err != nil && r.Context().Err() == nil {
+		loggerFrom(r.Context()).Warn("run logs", "run", id, "err", err)
+	}
+}
+
+// runFor loads the run of the path and checks p on each of its
+// environments.
+func (a *API) runFor(w http.ResponseWriter, r *http.Request, p auth.Permission) (*pipeline.RunDetail, bool) {
+	id, _ := runID(r)
+	d, err := a.opts.Pipeline.Get(r.Context(), id)
+	if err != nil {
+		WriteError(w, r, err)
+		return nil, false
+	}
+	return d, a.requireEnvs(w, r, p, d.Project, d.Environments)
+}
+
+func (a *API) cancelRun(w http.ResponseWriter, r *http.Request) {
+	d, ok := a.runFor(w, r, auth.Deploy)
+	if !ok {
+		return
+	}
+	if err := a.opts.Pipeline.Cancel(r.Context(), d.ID, PrincipalFrom(r.Context()).User); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	a.getRun(w, r)
+}
+
+func (a *API) retryRun(w http.ResponseWriter, r *http.Request) {
+	d, ok := a.runFor(w, r, auth.Deploy)
+	if !ok {
+		return
+	}
+	run, err := a.opts.Pipeline.Retry(r.Context(), d.ID, PrincipalFrom(r.Context()).User)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, run)
+}
+
+func (a *API) decide(reject bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req DecisionRequest
+		if err := decode(r, &req); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		id, _ := runID(r)
+		d, err := a.opts.Pipeline.Get(r.Context(), id)
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		if req.Environment != "" && !a.require(w, r, auth.Approve, auth.Resource{Project: d.Project, Environment: req.Environment}) {
+			return
+		}
+		actor := PrincipalFrom(r.Context()).User
+		if reject {
+			err = a.opts.Pipeline.Reject(r.Context(), id, req.Environment, actor, req.Comment)
+		} else {
+			err = a.opts.Pipeline.Approve(r.Context(), id, req.Environment, actor, req.Comment)
+		}
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

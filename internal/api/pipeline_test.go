@@ -1,0 +1,98 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+)
+
+// TestReleaseApproveAndFollowLogs: a release made through the API waits
+// at its gate; its releaser cannot approve it, another approver can; the
+// followed logs stream until the run has finished.
+func TestReleaseApproveAndFollowLogs(t *testing.T) {
+	f := newFixture(t)
+	status, out, _ := f.call("contributor", "POST", "/api/v1/releases", ReleaseRequest{Dir: f.gated, Version: "4.0.0",
+		Environments: []string{"production"}})
+	var run pipeline.Run
+	if status != 201 || json.Unmarshal(out, &run) != nil || run.Actor != "contributor" {
+		t.Fatalf("release = %d %s", status, out)
+	}
+	if status, out, _ := f.call("contributor", "POST", fmt.Sprintf("/api/v1/runs/%d/approve", run.ID), DecisionRequest{}); status != 403 {
+		t.Fatalf("contributor approve = %d %s", status, out)
+	}
+	if status, _, _ := f.call("approver", "POST", fmt.Sprintf("/api/v1/runs/%d/reject", run.ID), DecisionRequest{}); status != 400 {
+		t.Fatalf("reject without a reason = %d, want 400", status)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/runs/%d/logs?follow=true", f.srv.URL, run.ID), nil)
+	req.Header.Set("Authorization", "Bearer "+f.tokens["viewer"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewReader(resp.Body)
+	first, err := lines.ReadString('\n') // arrives while the run still waits
+	if err != nil || !strings.Contains(first, "waiting for 1 approval") {
+		t.Fatalf("first streamed line %q: %v", first, err)
+	}
+	if status, out, _ := f.call("approver", "POST", fmt.Sprintf("/api/v1/runs/%d/approve", run.ID), DecisionRequest{Comment: "ok"}); status != 204 {
+		t.Fatalf("approve = %d %s", status, out)
+	}
+	var rest bytes.Buffer
+	rest.ReadFrom(lines) // ends when the run has finished
+	if !strings.Contains(rest.String(), "approved by approver") {
+		t.Fatalf("followed log:\n%s%s", first, rest.String())
+	}
+	_, out, _ = f.call("viewer", "GET", fmt.Sprintf("/api/v1/runs/%d", run.ID), nil)
+	var d pipeline.RunDetail
+	if json.Unmarshal(out, &d) != nil || d.Status != pipeline.Succeeded || len(d.Approvals) != 1 {
+		t.Fatalf("run after approval: %s", out)
+	}
+}
+
+// TestWebhookTriggersAWorkflow: /hooks/PROJECT/WORKFLOW needs no API token
+// but the workflow's HMAC signature; a bad one is refused and audited.
+func TestWebhookTriggersAWorkflow(t *testing.T) {
+	t.Setenv("PHX_API_HOOK_SECRET", "whsec-api-test-123")
+	f := newFixture(t)
+	dir := f.project(t.TempDir(), "hooked", quickYAML+`
+workflows:
+  on-push:
+    triggers:
+      - webhook: {auth: hmac, secret: "env:PHX_API_HOOK_SECRET"}
+    steps:
+      - {name: show, run: echo pushed}
+`)
+	f.run(dir, "staging") // registers the project's workflows
+	body := []byte(`{"ref":"refs/heads/main","after":"abc"}`)
+	post := func(sig string) (int, string) {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/hooks/shop/on-push", bytes.NewReader(body))
+		req.Header.Set("X-Phoenix-Signature", sig)
+		req.Header.Set("X-GitHub-Event", "push")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if code, out := post(trigger.Sign("wrong", body)); code != 401 {
+		t.Fatalf("bad signature = %d %s", code, out)
+	}
+	if code, out := post(trigger.Sign("whsec-api-test-123", body)); code != 202 || !strings.Contains(out, `"run"`) {
+		t.Fatalf("good signature = %d %s", code, out)
+	}
+	_, out, _ := f.call("admin", "GET", "/api/v1/audit/export?action=pipeline.webhook.denied", nil)
+	if !strings.Contains(string(out), "shop/on-push") {
+		t.Fatalf("refused delivery not audited: %s", out)
+	}
+}

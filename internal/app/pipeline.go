@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// openPipeline builds the release engine over the deployments domain, the
+// vault (step secrets and webhook secrets), the audit log and the log as
+// notifier, and recovers runs a previous process left behind.
+func (a *App) openPipeline(ctx context.Context) error {
+	data := a.opts.DataDir
+	var err error
+	a.Pipeline, err = pipeline.New(pipeline.Options{DB: a.DB, LogDir: filepath.Join(data, "runs"),
+		Logger: a.log.With("domain", "pipeline"), Env: childEnv(os.Environ()),
+		Deps: action.Deps{Deployer: action.DeployService{Svc: a.Deploy, Blobs: a.Blobs}, Blobs: a.Blobs,
+			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(),
+			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
+			EnvURL: a.EdgeURL},
+		Audit: a.auditPipeline, CanApprove: a.canApprove})
+	if err != nil {
+		return err
+	}
+	if err := a.Pipeline.Start(ctx); err != nil {
+		return err
+	}
+	a.onStop(a.Pipeline.Stop)
+	return nil
+}
+
+// childEnv is the server's environment without what no step may inherit:
+// the vault key and API tokens.
+func childEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, vault.MasterKeyEnv) || name == "PHOENIX_TOKEN" {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// auditPipeline writes a pipeline event to the audit log, in the change's
+// transaction when it has one.
+func (a *App) auditPipeline(ctx context.Context, tx *sql.Tx, e pipeline.AuditEvent) error {
+	outcome := strings.ToLower(e.Outcome)
+	if outcome == "" {
+		outcome = audit.OK
+	}
+	ev := audit.Event{Action: e.Action, Target: e.Target, Actor: e.Actor, Outcome: outcome, Detail: e.Detail}
+	var err error
+	if tx != nil {
+		_, err = a.Audit.AppendTx(ctx, tx, ev)
+	} else {
+		_, err = a.Audit.Append(ctx, ev)
+	}
+	return err
+}
+
+// canApprove checks that actor holds the approve permission in env and,
+// when the environment names approvers, is one of them or has one of
+// those roles.
+func (a *App) canApprove(ctx context.Context, actor, env string, approvers []string) bool {
+	pr, err := a.Auth.UserPrincipal(ctx, actor)
+	if err != nil || !pr.Can(auth.Approve, auth.Resource{Environment: env}) {
+		return false
+	}
+	if len(approvers) == 0 || slices.Contains(approvers, actor) {
+		return true
+	}
+	for _, g := range pr.Grants {
+		if slices.Contains(approvers, g.Role) && (g.Environment == "" || g.Environment == env) {
+			return true
+		}
+	}
+	return false
+}
+
+// vaultSecrets serves step and webhook secrets from the vault, as the
+// release pipeline. The engine does not say which run asks, so the vault
+// sees a non-production pipeline run: production secrets stay out of
+// reach until the engine passes the run's environment.
+type vaultSecrets struct{ v *vault.Vault }
+
+func (s vaultSecrets) Secret(ctx context.Context, name string) (string, error) {
+	val, _, err := s.v.Get(ctx, vault.Subject{Actor: "pipeline", Pipeline: "release"}, name, 0)
+	if errors.Is(err, vault.ErrNotFound) {
+		return "", errors.Join(action.ErrNoSecret, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return val.Reveal(), nil
+}
+
+// serverPolicy is the vault policy without a policy file: admins do
+// everything, pipeline runs read (production secrets only in production
+// runs, as the vault enforces).
+func serverPolicy() *vault.Policy {
+	p := vault.DefaultPolicy()
+	p.Rules = append(p.Rules, vault.Rule{Secrets: []string{"*"}, Pipelines: []string{"*"}, Allow: []vault.Permission{vault.PermRead}})
+	return &p
+}
+
+// notifier delivers pipeline notifications: the server log for now.
+func (a *App) notifier() action.Notifier {
+	return action.LogNotifier{Logger: a.log.With("component", "notify")}
+}

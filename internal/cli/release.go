@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+type releaseOptions struct {
+	envs   []string
+	dir    string
+	commit string
+	detach bool
+}
+
+func newReleaseCmd(g *Globals) *cobra.Command {
+	o := &releaseOptions{}
+	cmd := &cobra.Command{
+		Use:   "release VERSION [--env ENV]...",
+		Short: "Release a version through the project's pipeline",
+		Long: `Queue a release of the project in --dir (default: this folder) through its
+pipeline: security gates, build, tests, signed artifact, deployment to each
+environment in turn (behind approvals where phoenix.yaml asks for them),
+health checks, and rollback when one fails. The logs stream here until the
+run finishes; the exit code is 0 only when it succeeded.
+
+The server reads the project from its own disk: the folder must be
+reachable by the server under the same absolute path (a server on this
+machine, or one started for this command).`,
+		Example: `  phoenix release v1.4.0                  # to every release environment of phoenix.yaml
+  phoenix release v1.4.1 --env production
+  phoenix release v1.5.0 --detach         # queue it and return; follow with phoenix logs RUN -f`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRelease(cmd.Context(), g, o, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.envs, "env", "e", nil, "environment to release to (repeatable; default: the release environments of phoenix.yaml)")
+	f.StringVar(&o.dir, "dir", ".", "the project folder (holds phoenix.yaml)")
+	f.StringVar(&o.commit, "commit", "", "commit to record (default: git HEAD of the folder)")
+	f.BoolVar(&o.detach, "detach", false, "return once the run is queued (not with an in-process server)")
+	return cmd
+}
+
+func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version string) error {
+	dir, err := filepath.Abs(o.dir)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "phoenix.yaml")); err != nil {
+		return usererr.New(usererr.Usage, "no phoenix.yaml in %s", dir).WithHint("run it in the project folder, pass --dir, or run phoenix init")
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	run, err := t.client.Release(ctx, api.ReleaseRequest{Dir: dir, Version: version, Environments: o.envs, Commit: o.commit})
+	if err != nil {
+		return err
+	}
+	if o.detach && !t.inProcess {
+		return g.emit(run, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "run %d queued: %s %s to %v\nfollow it with: phoenix logs %d -f\n", run.ID, run.Project, run.Version, run.Environments, run.ID)
+			return err
+		})
+	}
+	fmt.Fprintf(g.Stderr, "run %d: releasing %s %s to %v\n", run.ID, run.Project, run.Version, run.Environments)
+	return followRun(ctx, g, t.client, run.ID)
+}
+
+// followRun streams a run's logs (not in JSON mode) until it finishes,
+// then reports it; a run that did not succeed is an error.
+func followRun(ctx context.Context, g *Globals, c *client.Client, id int64) error {
+	w := g.Stdout
+	if g.Output == "json" {
+		w = io.Discard
+	}
+	if err := c.Logs(ctx, id, "", true, w); err != nil {
+		return err
+	}
+	d, err := c.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := g.emit(d, func(w io.Writer) error { return printRunSummary(w, d) }); err != nil {
+		return err
+	}
+	if d.Status != pipeline.Succeeded {
+		return usererr.New(usererr.Internal, "run %d %s: %s", d.ID, d.Status, d.Message).
+			WithHint("see phoenix logs %d; retry with phoenix retry %d", d.ID, d.ID)
+	}
+	return nil
+}
+
+func printRunSummary(w io.Writer, d pipeline.RunDetail) error {
+	fmt.Fprintf(w, "\nrun %d %s (%s %s", d.ID, d.Status, d.Project, d.Version)
+	if d.Workflow != "" {
+		fmt.Fprintf(w, ", workflow %s", d.Workflow)
+	}
+	fmt.Fprintln(w, ")")
+	tb := newTable(w, "step", "status", "attempts", "took", "error")
+	for _, st := range d.Steps {
+		took := ""
+		if !st.Started.IsZero() && !st.Finished.IsZero() {
+			took = st.Finished.Sub(st.Started).Round(time.Millisecond).String()
+		}
+		tb.row(st.ID, st.Status, st.Attempts, dash(took), dash(st.Error))
+	}
+	return tb.flush()
+}

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+func parseRunID(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, usererr.New(usererr.Usage, "run %q: want a run number (see phoenix runs)", s)
+	}
+	return id, nil
+}
+
+func newRunsCmd(g *Globals) *cobra.Command {
+	var project, status string
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "runs [--project P] [--status S]",
+		Short:   "List pipeline runs (releases and workflows), newest first",
+		Example: "  phoenix runs\n  phoenix runs --status waiting\n  phoenix runs --project shop -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			t, err := g.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			runs, err := t.client.Runs(ctx, project, status, limit)
+			if err != nil {
+				return err
+			}
+			return g.emit(runs, func(w io.Writer) error {
+				tb := newTable(w, "run", "project", "what", "environments", "status", "by", "created", "message")
+				for _, r := range runs {
+					what := r.Version
+					if r.Workflow != "" {
+						what = "workflow " + r.Workflow
+					}
+					tb.row(r.ID, r.Project, dash(what), dash(strings.Join(r.Environments, ",")), r.Status, dash(r.Actor),
+						r.Created.Local().Format(time.DateTime), dash(r.Message))
+				}
+				return tb.flush()
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&project, "project", "p", "", "only this project")
+	f.StringVar(&status, "status", "", "only runs in this status: queued, running, waiting, succeeded, failed, cancelled, interrupted")
+	f.IntVar(&limit, "limit", 20, "how many to show")
+	return cmd
+}
+
+func newLogsCmd(g *Globals) *cobra.Command {
+	var follow bool
+	var step string
+	cmd := &cobra.Command{
+		Use:   "logs RUN [-f] [--step STEP]",
+		Short: "Print a run's logs (secrets masked); -f follows until it finishes",
+		Example: `  phoenix logs 42
+  phoenix logs 42 -f
+  phoenix logs 42 --step build/build`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			t, err := g.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			return t.client.Logs(ctx, id, step, follow, g.Stdout)
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep streaming until the run finishes")
+	cmd.Flags().StringVar(&step, "step", "", "one step's raw log")
+	return cmd
+}
+
+func newCancelCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "cancel RUN",
+		Short:   "Cancel a queued or running run (its steps are stopped)",
+		Example: "  phoenix cancel 42",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			t, err := g.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			d, err := t.client.CancelRun(ctx, id)
+			if err != nil {
+				return err
+			}
+			return g.emit(d, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "run %d: cancel requested (now %s)\n", id, d.Status)
+				return err
+			})
+		},
+	}
+}
+
+func newRetryCmd(g *Globals) *cobra.Command {
+	var detach bool
+	cmd := &cobra.Command{
+		Use:     "retry RUN",
+		Short:   "Run a failed, cancelled or interrupted run's plan again",
+		Example: "  phoenix retry 42",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			t, err := g.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			r, err := t.client.RetryRun(ctx, id)
+			if err != nil {
+				return err
+			}
+			if detach && !t.inProcess {
+				return g.emit(r, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "run %d queued (retry of %d)\n", r.ID, id)
+					return err
+				})
+			}
+			fmt.Fprintf(g.Stderr, "run %d: retry of %d\n", r.ID, id)
+			return followRun(ctx, g, t.client, r.ID)
+		},
+	}
+	cmd.Flags().BoolVar(&detach, "detach", false, "return once the run is queued")
+	return cmd
+}
+
+type approveOptions struct {
+	env, comment, reason string
+	reject               bool
+}
+
+func newApproveCmd(g *Globals) *cobra.Command {
+	o := &approveOptions{}
+	cmd := &cobra.Command{
+		Use:   "approve RUN [--env ENV] [--comment TEXT] | approve RUN --reject --reason TEXT",
+		Short: "Approve (or reject) a run's deployment to a protected environment",
+		Long: `Approve run RUN at its approval gate (the one it waits at, or --env's). The
+releaser cannot approve their own release; each approver counts once. With
+--reject the run fails at the gate; a reason is required.`,
+		Example: `  phoenix approve 42 --comment "checked staging"
+  phoenix approve 42 --reject --reason "waiting for the marketing go-ahead"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runApprove(cmd.Context(), g, o, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.env, "env", "e", "", "the gate's environment (default: the one the run waits at)")
+	f.StringVar(&o.comment, "comment", "", "a note for the audit log")
+	f.BoolVar(&o.reject, "reject", false, "reject instead of approving")
+	f.StringVar(&o.reason, "reason", "", "why (required with --reject)")
+	return cmd
+}
+
+func runApprove(ctx context.Context, g *Globals, o *approveOptions, arg string) error {
+	id, err := parseRunID(arg)
+	if err != nil {
+		return err
+	}
+	if o.reject && strings.TrimSpace(o.reason) == "" {
+		return usererr.New(usererr.Usage, "--reject needs --reason").WithHint(`phoenix approve %d --reject --reason "..."`, id)
+	}
+	if !o.reject && o.reason != "" {
+		return usererr.New(usererr.Usage, "--reason goes with --reject; use --comment to approve with a note")
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	verb := "approved"
+	if o.reject {
+		verb, err = "rejected", t.client.Reject(ctx, id, o.env, o.reason)
+	} else {
+		err = t.client.Approve(ctx, id, o.env, o.comment)
+	}
+	if err != nil {
+		return err
+	}
+	return g.emit(map[string]any{"run": id, "decision": verb}, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "run %d: %s\n", id, verb)
+		return err
+	})
+}
