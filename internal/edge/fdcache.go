@@ -10,6 +10,10 @@ import (
 // a cached open file rather than copying it from memory.
 const sendfileMin = 16 << 10
 
+// openFilesMax bounds the files one release keeps open; past it, files are
+// opened per request.
+const openFilesMax = 2048
+
 // openFiles keeps a release's blob files open while the release serves, so
 // large bodies go out with sendfile without an open/close per request.
 // Requests hold the release (use/done); once it is retired (swapped out)
@@ -72,7 +76,7 @@ func (o *openFiles) get(blob string, open func(string) (*os.File, error)) (f *os
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch old := o.files[blob]; {
-	case o.closed:
+	case o.closed || len(o.files) >= openFilesMax:
 		return f, true, nil
 	case old != nil:
 		f.Close()

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge/swa"
@@ -101,11 +102,14 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	var user *Principal
 	if perr == nil {
 		user = h.principal(r, env)
-		req := swa.Request{
+		req := swaRequests.Get().(*swa.Request) // Decide makes it escape: reuse instead of allocating
+		*req = swa.Request{
 			Method: r.Method, Path: p, RawQuery: r.URL.RawQuery, Header: r.Header,
 			Roles: rolesOf(user), ClientIP: ip,
 		}
-		d = rel.site.Config().Decide(&req, rel)
+		d = rel.site.Config().Decide(req, rel)
+		*req = swa.Request{}
+		swaRequests.Put(req)
 		if fast && (d.AuthPath != "" || d.APIPath != "") {
 			return 0, 0, false
 		}
@@ -139,6 +143,8 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	status, n = h.serveDecision(w, r, rel, p, &d)
 	return status, n, true
 }
+
+var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}
 
 // clientIP is the peer address. Proxies are not trusted: put the edge
 // first, or terminate at a proxy that enforces its own limits.

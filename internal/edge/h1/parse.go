@@ -47,7 +47,7 @@ func parseHead(b []byte, hdr http.Header, vals *[]string, p *parsed) verdict {
 	if v = parseRequestLine(line, p); v != accept {
 		return v
 	}
-	p.host, p.close = "", false
+	p.close = false
 	hosts := 0
 	for {
 		line, rest, v = nextLine(rest)
@@ -64,7 +64,7 @@ func parseHead(b []byte, hdr http.Header, vals *[]string, p *parsed) verdict {
 			return handOver
 		}
 	}
-	if hosts != 1 || p.host == "" {
+	if hosts != 1 {
 		return handOver
 	}
 	p.size = len(b) - len(rest)
@@ -105,7 +105,9 @@ func parseRequestLine(line []byte, p *parsed) verdict {
 // characters that need no decoding are split directly; others go through
 // url.ParseRequestURI, as net/http does.
 func parseTarget(t []byte, p *parsed) verdict {
-	p.target = string(t)
+	if p.target != string(t) { // a connection often asks for the same target again
+		p.target = string(t)
+	}
 	p.u = nil
 	q := -1
 	for i, c := range t {
@@ -183,7 +185,9 @@ func parseField(line []byte, hdr http.Header, vals *[]string, p *parsed) fieldKi
 		if !validHost(value) {
 			return fieldBad
 		}
-		p.host = string(value)
+		if p.host != string(value) {
+			p.host = string(value)
+		}
 		return fieldHost
 	case "Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Pragma", "Trailer", "Http2-Settings":
 		return fieldBad
