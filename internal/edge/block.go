@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
@@ -58,7 +59,7 @@ func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *releas
 		return status, 0
 	}
 	if fs, ok := bw.(h1.FileSender); ok && rep.Size >= sendfileMin {
-		file, mine, err := rel.fds.get(rep.Blob, rel.site.Open)
+		file, warm, mine, err := rel.fds.get(rep.Blob, time.Now(), rel.site.Open)
 		if err != nil {
 			h.opts.Logger.Error("edge: open release file", "release", rel.site.ID(), "err", err)
 			return plain(w, http.StatusInternalServerError, "internal error"), 0
@@ -67,7 +68,7 @@ func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *releas
 			defer file.Close()
 		}
 		bw.WriteHeaderBlock(status, rep.Size, b.fields)
-		n, _ := fs.SendFile(file, 0, rep.Size)
+		n, _ := fs.SendFile(file, 0, rep.Size, warm)
 		return status, n
 	}
 	if body := h.smallBody(rel, rep, c); body != nil {

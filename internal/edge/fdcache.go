@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // sendfileMin is the smallest body the lean loop sends with sendfile from
@@ -13,6 +14,16 @@ const sendfileMin = 16 << 10
 // openFilesMax bounds the files one release keeps open; past it, files are
 // opened per request.
 const openFilesMax = 2048
+
+// warmFor is how long after a file was last sent its pages are taken to be
+// in the page cache still.
+const warmFor = 30 * time.Second
+
+// openFile is one kept-open blob and when it was last sent (unix nanos).
+type openFile struct {
+	f    *os.File
+	last atomic.Int64
+}
 
 // openFiles keeps a release's blob files open while the release serves, so
 // large bodies go out with sendfile without an open/close per request.
@@ -25,7 +36,7 @@ type openFiles struct {
 	once    sync.Once
 	mu      sync.Mutex
 	closed  bool
-	files   map[string]*os.File
+	files   map[string]*openFile
 }
 
 // use registers a request that may call get.
@@ -51,42 +62,46 @@ func (o *openFiles) closeAll() {
 	o.once.Do(func() {
 		o.mu.Lock()
 		defer o.mu.Unlock()
-		for _, f := range o.files {
-			f.Close()
+		for _, of := range o.files {
+			of.f.Close()
 		}
 		o.files, o.closed = nil, true
 	})
 }
 
-// get returns the open file of blob, opening it with open on first use.
-// Only a request between use and done may call it, and it must not use the
-// file after done. After the cache closed (a request that started just
-// before its release was swapped out), the file is the caller's to close
+// get returns the open file of blob, opening it with open on first use,
+// and whether it was sent within warmFor before now. Only a request between
+// use and done may call it, and it must not use the file after done. After
+// the cache closed (a request that started just before its release was
+// swapped out), or when it is full, the file is the caller's to close
 // (mine=true).
-func (o *openFiles) get(blob string, open func(string) (*os.File, error)) (f *os.File, mine bool, err error) {
+func (o *openFiles) get(blob string, now time.Time, open func(string) (*os.File, error)) (f *os.File, warm, mine bool, err error) {
 	o.mu.Lock()
-	f, closed := o.files[blob], o.closed
+	of, closed := o.files[blob], o.closed
 	o.mu.Unlock()
-	if f != nil {
-		return f, false, nil
+	if of != nil {
+		t := now.UnixNano()
+		return of.f, t-of.last.Swap(t) < int64(warmFor), false, nil
 	}
 	if f, err = open(blob); err != nil || closed {
-		return f, err == nil, err
+		return f, false, err == nil, err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch old := o.files[blob]; {
 	case o.closed || len(o.files) >= openFilesMax:
-		return f, true, nil
+		return f, false, true, nil
 	case old != nil:
 		f.Close()
-		return old, false, nil
+		return old.f, false, false, nil
 	}
 	if o.files == nil {
-		o.files = map[string]*os.File{}
+		o.files = map[string]*openFile{}
 	}
-	o.files[blob] = f
-	return f, false, nil
+	of = &openFile{f: f}
+	of.last.Store(now.UnixNano())
+	o.files[blob] = of
+	return f, false, false, nil
 }
 
 // count reports the open files (for tests).

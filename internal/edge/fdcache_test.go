@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestOpenFilesLifecycle(t *testing.T) {
@@ -12,12 +13,16 @@ func TestOpenFilesLifecycle(t *testing.T) {
 	open := func(b string) (*os.File, error) { return os.Open(filepath.Join(dir, b)) }
 	var o openFiles
 	o.use()
-	f1, mine, err := o.get("a", open)
-	if err != nil || mine {
-		t.Fatalf("first get: %v mine=%v", err, mine)
+	now := time.Now()
+	f1, warm, mine, err := o.get("a", now, open)
+	if err != nil || mine || warm {
+		t.Fatalf("first get: %v mine=%v warm=%v", err, mine, warm)
 	}
-	if f2, _, _ := o.get("a", open); f2 != f1 || o.count() != 1 {
-		t.Fatal("second get did not reuse the open file")
+	if f2, warm, _, _ := o.get("a", now.Add(time.Second), open); f2 != f1 || o.count() != 1 || !warm {
+		t.Fatalf("second get did not reuse the open file, or it is not warm (%v)", warm)
+	}
+	if _, warm, _, _ := o.get("a", now.Add(time.Minute), open); warm {
+		t.Fatal("a file unsent for a minute counts as warm")
 	}
 	o.retire() // a request is still running: the file stays open
 	if _, err := f1.Stat(); err != nil {
@@ -30,13 +35,13 @@ func TestOpenFilesLifecycle(t *testing.T) {
 		t.Fatal("files still open after the last request of a retired release")
 	}
 	o.use()
-	f3, mine, err := o.get("a", open)
+	f3, _, mine, err := o.get("a", now, open)
 	if err != nil || !mine {
 		t.Fatalf("get after close: %v mine=%v, want a file of the caller's own", err, mine)
 	}
 	f3.Close()
 	o.done()
-	if _, _, err := o.get("missing", open); err == nil {
+	if _, _, _, err := o.get("missing", now, open); err == nil {
 		t.Fatal("missing blob opened")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
 	"github.com/phoenixvc/phoenix/internal/edge/swa"
@@ -144,13 +145,13 @@ func (h *Handler) sendBody(w http.ResponseWriter, r *http.Request, rel *release,
 		return status, 0
 	}
 	if fs, ok := w.(h1.FileSender); ok && br.length >= sendfileMin {
-		file, mine, err := rel.fds.get(rep.Blob, rel.site.Open)
+		file, warm, mine, err := rel.fds.get(rep.Blob, time.Now(), rel.site.Open)
 		if err == nil {
 			if mine {
 				defer file.Close()
 			}
 			w.WriteHeader(status)
-			n, _ := fs.SendFile(file, br.start, br.length)
+			n, _ := fs.SendFile(file, br.start, br.length, warm)
 			return status, n
 		}
 	}

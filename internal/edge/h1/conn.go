@@ -43,6 +43,7 @@ type conn struct {
 	p      parsed
 	resp   response
 	remote string
+	raw    *rawIO // raw socket calls (Linux TCP); nil: net.Conn's
 	served int
 	rdl    time.Time // read deadline set last
 	wdl    time.Time // write deadline set last
@@ -53,6 +54,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		hdr: http.Header{}, vals: make([]string, 0, 16), remote: nc.RemoteAddr().String()}
 	c.tcp, _ = nc.(*net.TCPConn)
 	c.resp = response{c: c, hdr: http.Header{}}
+	c.initRaw()
 	return c
 }
 
@@ -116,7 +118,7 @@ func (c *conn) fill() (ok, eof bool) {
 	if !c.setReadDeadline(now, d) {
 		return false, false
 	}
-	n, err := c.nc.Read(c.buf[c.w:])
+	n, err := c.read(c.buf[c.w:])
 	c.w += n
 	if err != nil && n == 0 {
 		return false, errors.Is(err, io.EOF)
@@ -197,7 +199,7 @@ func (c *conn) flush() error {
 		return nil
 	}
 	c.setWriteDeadline()
-	_, err := c.nc.Write(c.out)
+	err := c.write(c.out)
 	c.out = c.out[:0]
 	return err
 }

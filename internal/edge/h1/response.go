@@ -59,12 +59,14 @@ type FileSender interface {
 	// SendFile writes n bytes of f starting at off, with sendfile(2) when
 	// the response is neither HEAD nor chunked. Like pread it neither uses
 	// nor moves f's offset, so one *os.File may serve many responses at
-	// once. It returns the bytes written.
-	SendFile(f *os.File, off, n int64) (int64, error)
+	// once. warm tells that f's pages were read moments ago (so sendfile
+	// will not wait for the disk and may skip the scheduler's syscall
+	// bookkeeping). It returns the bytes written.
+	SendFile(f *os.File, off, n int64, warm bool) (int64, error)
 }
 
 // SendFile implements FileSender.
-func (w *response) SendFile(f *os.File, off, n int64) (int64, error) {
+func (w *response) SendFile(f *os.File, off, n int64, warm bool) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -74,7 +76,7 @@ func (w *response) SendFile(f *os.File, off, n int64) (int64, error) {
 	if w.cl != -1 && w.written+n > w.cl {
 		return 0, http.ErrContentLength
 	}
-	sent, err := w.c.sendSection(f, off, n)
+	sent, err := w.c.sendSection(f, off, n, warm)
 	w.written += sent
 	if err != nil && w.err == nil {
 		w.err = err

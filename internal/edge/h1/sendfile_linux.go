@@ -5,13 +5,14 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // sendSection writes the pending head with MSG_MORE (so it leaves in the
 // same segment as the body) and then n bytes of f from off with
 // sendfile(2) and an explicit offset: f's own offset is neither used nor
 // moved, so one open file can serve many connections at once.
-func (c *conn) sendSection(f *os.File, off, n int64) (int64, error) {
+func (c *conn) sendSection(f *os.File, off, n int64, warm bool) (int64, error) {
 	if c.tcp == nil {
 		return c.copySection(f, off, n)
 	}
@@ -23,13 +24,19 @@ func (c *conn) sendSection(f *os.File, off, n int64) (int64, error) {
 	if err != nil {
 		return c.copySection(f, off, n)
 	}
+	if raceEnabled { // let the detector see the head's write
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+		warm = false
+	}
 	c.setWriteDeadline()
 	var sent int64
 	var werr error
 	ctlErr := src.Control(func(sfd uintptr) {
 		err := rc.Write(func(dfd uintptr) bool {
 			var done bool
-			done, werr = c.sendOnce(int(dfd), int(sfd), &off, n, &sent)
+			done, werr = c.sendOnce(int(dfd), int(sfd), &off, n, &sent, warm)
 			return done
 		})
 		if werr == nil {
@@ -41,21 +48,22 @@ func (c *conn) sendSection(f *os.File, off, n int64) (int64, error) {
 
 // sendOnce makes progress until done or EAGAIN (done=false: wait until
 // the socket is writable).
-func (c *conn) sendOnce(dfd, sfd int, off *int64, n int64, sent *int64) (bool, error) {
-	for len(c.out) > 0 {
-		m, err := syscall.SendmsgN(dfd, c.out, nil, nil, syscall.MSG_MORE)
+func (c *conn) sendOnce(dfd, sfd int, off *int64, n int64, sent *int64, warm bool) (bool, error) {
+	for len(c.out) > 0 { // send(2) with MSG_MORE, raw: the socket does not block
+		m, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(dfd), uintptr(unsafe.Pointer(&c.out[0])),
+			uintptr(len(c.out)), syscall.MSG_MORE, 0, 0)
 		switch {
-		case err == syscall.EAGAIN:
+		case e == syscall.EAGAIN:
 			return false, nil
-		case err == syscall.EINTR:
+		case e == syscall.EINTR:
 			continue
-		case err != nil:
-			return true, err
+		case e != 0:
+			return true, e
 		}
 		c.out = c.out[:copy(c.out, c.out[m:])]
 	}
 	for *sent < n {
-		m, err := syscall.Sendfile(dfd, sfd, off, int(min(n-*sent, 1<<30)))
+		m, err := sendfile(dfd, sfd, off, int(min(n-*sent, 1<<30)), warm)
 		if m > 0 {
 			*sent += int64(m)
 		}
@@ -71,4 +79,19 @@ func (c *conn) sendOnce(dfd, sfd int, off *int64, n int64, sent *int64) (bool, e
 		}
 	}
 	return true, nil
+}
+
+// sendfile calls sendfile(2). It reads the page cache and may wait for the
+// disk, so it goes through the scheduler-aware call unless the caller
+// knows the pages are warm (sent moments ago): then a raw call spares the
+// scheduler a P hand-off.
+func sendfile(dfd, sfd int, off *int64, n int, warm bool) (int, error) {
+	if !warm {
+		return syscall.Sendfile(dfd, sfd, off, n)
+	}
+	m, _, e := syscall.RawSyscall6(syscall.SYS_SENDFILE, uintptr(dfd), uintptr(sfd), uintptr(unsafe.Pointer(off)), uintptr(n), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(m), nil
 }

@@ -4,4 +4,6 @@ package h1
 
 import "os"
 
-func (c *conn) sendSection(f *os.File, off, n int64) (int64, error) { return c.copySection(f, off, n) }
+func (c *conn) sendSection(f *os.File, off, n int64, _ bool) (int64, error) {
+	return c.copySection(f, off, n)
+}

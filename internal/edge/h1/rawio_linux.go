@@ -1,0 +1,101 @@
+package h1
+
+import (
+	"io"
+	"syscall"
+	"unsafe"
+)
+
+// The lean loop's socket I/O uses raw system calls: the sockets are
+// non-blocking (a call that would block returns EAGAIN and the goroutine
+// waits in the netpoller), so the calls need not tell the scheduler they
+// may block. That spares the scheduler from handing the P to another
+// thread while a send is in the kernel, which on a busy loop costs two
+// context switches per hand-off.
+
+// rawIO holds a connection's raw-call state and the callbacks given to
+// syscall.RawConn, built once per connection so calls do not allocate.
+type rawIO struct {
+	rc      syscall.RawConn
+	rbuf    []byte
+	rn      int
+	rerr    error
+	wbuf    []byte
+	werr    error
+	readFn  func(fd uintptr) bool
+	writeFn func(fd uintptr) bool
+}
+
+func (c *conn) initRaw() {
+	if c.tcp == nil || raceEnabled {
+		return
+	}
+	rc, err := c.tcp.SyscallConn()
+	if err != nil {
+		return
+	}
+	r := &rawIO{rc: rc}
+	r.readFn = func(fd uintptr) bool {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.rbuf[0])), uintptr(len(r.rbuf)))
+		switch {
+		case e == syscall.EAGAIN:
+			return false
+		case e == syscall.EINTR:
+			return r.readFn(fd)
+		case e != 0:
+			r.rn, r.rerr = 0, e
+		case n == 0:
+			r.rn, r.rerr = 0, io.EOF
+		default:
+			r.rn, r.rerr = int(n), nil
+		}
+		return true
+	}
+	r.writeFn = func(fd uintptr) bool {
+		for len(r.wbuf) > 0 {
+			n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.wbuf[0])), uintptr(len(r.wbuf)))
+			switch {
+			case e == syscall.EAGAIN:
+				return false
+			case e == syscall.EINTR:
+				continue
+			case e != 0:
+				r.werr = e
+				return true
+			}
+			r.wbuf = r.wbuf[n:]
+		}
+		return true
+	}
+	c.raw = r
+}
+
+// read reads into b like net.Conn.Read.
+func (c *conn) read(b []byte) (int, error) {
+	r := c.raw
+	if r == nil || len(b) == 0 {
+		return c.nc.Read(b)
+	}
+	r.rbuf, r.rn, r.rerr = b, 0, nil
+	if err := r.rc.Read(r.readFn); err != nil {
+		return 0, err
+	}
+	r.rbuf = nil
+	return r.rn, r.rerr
+}
+
+// write writes all of b like net.Conn.Write.
+func (c *conn) write(b []byte) error {
+	r := c.raw
+	if r == nil {
+		_, err := c.nc.Write(b)
+		return err
+	}
+	r.wbuf, r.werr = b, nil
+	err := r.rc.Write(r.writeFn)
+	r.wbuf = nil
+	if err != nil {
+		return err
+	}
+	return r.werr
+}
