@@ -28,25 +28,26 @@ const (
 
 // conn is one client connection served by the lean loop.
 type conn struct {
-	srv    *Server
-	nc     net.Conn
-	tcp    *net.TCPConn // nil for other conns (no sendfile)
-	buf    []byte       // read buffer
-	r, w   int          // unparsed bytes are buf[r:w]
-	out    []byte       // response bytes not yet written
-	iov    net.Buffers
-	now    time.Time // when the current request was parsed
-	req    http.Request
-	u      url.URL
-	hdr    http.Header
-	vals   []string
-	p      parsed
-	resp   response
-	remote string
-	raw    *rawIO // raw socket calls (Linux TCP); nil: net.Conn's
-	served int
-	rdl    time.Time // read deadline set last
-	wdl    time.Time // write deadline set last
+	srv     *Server
+	nc      net.Conn
+	tcp     *net.TCPConn // nil for other conns (no sendfile)
+	buf     []byte       // read buffer
+	r, w    int          // unparsed bytes are buf[r:w]
+	out     []byte       // response bytes not yet written
+	iov     net.Buffers
+	now     time.Time // when the current request was parsed
+	req     http.Request
+	u       url.URL
+	hdr     http.Header
+	vals    []string
+	p       parsed
+	resp    response
+	remote  string
+	raw     *rawIO // raw socket calls (Linux TCP); nil: net.Conn's
+	served  int
+	rdl     time.Time // read deadline set last
+	rdlIdle bool      // rdl is an idle (not a header) deadline
+	wdl     time.Time // write deadline set last
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -111,11 +112,11 @@ func (c *conn) fill() (ok, eof bool) {
 		c.w = copy(c.buf, c.buf[c.r:c.w])
 		c.r = 0
 	}
-	now, d := c.now, c.srv.idleTimeout // idle: counted from the last request, within deadlineSlack
+	now, d, idle := c.now, c.srv.idleTimeout, true // idle: counted from the last request, within deadlineSlack
 	if c.r != c.w || c.served == 0 {
-		now, d = time.Now(), c.srv.headerTimeout
+		now, d, idle = time.Now(), c.srv.headerTimeout, false
 	}
-	if !c.setReadDeadline(now, d) {
+	if !c.setReadDeadline(now, d, idle) {
 		return false, false
 	}
 	n, err := c.read(c.buf[c.w:])
@@ -127,12 +128,13 @@ func (c *conn) fill() (ok, eof bool) {
 }
 
 // setReadDeadline arms the read deadline now+d, unless the one set last is
-// within deadlineSlack of it. It reports false when the server is closing.
-func (c *conn) setReadDeadline(now time.Time, d time.Duration) bool {
+// of the same kind (idle or header) and within deadlineSlack of it. It
+// reports false when the server is closing.
+func (c *conn) setReadDeadline(now time.Time, d time.Duration, idle bool) bool {
 	if d > 0 {
 		want := now.Add(d)
-		if diff := want.Sub(c.rdl); diff > deadlineSlack || diff < 0 {
-			c.rdl = want
+		if diff := want.Sub(c.rdl); diff > deadlineSlack || diff < 0 || idle != c.rdlIdle {
+			c.rdl, c.rdlIdle = want, idle
 			_ = c.nc.SetReadDeadline(want)
 		}
 	}

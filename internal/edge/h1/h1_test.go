@@ -344,3 +344,44 @@ func roundTripKeep(t *testing.T, c net.Conn, path string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestSlowClientsTimeOut: a head that never completes and an idle
+// keep-alive connection are both closed by their timeouts.
+func TestSlowClientsTimeOut(t *testing.T) {
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := &http.Server{Handler: h, ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: 200 * time.Millisecond}
+	s := &Server{Handler: h, Fallback: fb}
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Close() })
+	for name, first := range map[string]string{
+		"partial head": "GET / HTTP/1.1\r\nHost: a\r\n",
+		"idle":         "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second)) // the test's own bound
+			start := time.Now()
+			if _, err := io.WriteString(c, first); err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(c) // ends when the server closes
+			if err != nil {
+				t.Fatalf("read: %v (after %v)", err, time.Since(start))
+			}
+			if took, least := time.Since(start), map[string]time.Duration{"idle": 200 * time.Millisecond}[name]; took < least {
+				t.Fatalf("closed after %v, before the %v timeout", took, least)
+			}
+			if name == "idle" && !strings.HasSuffix(string(b), "ok") {
+				t.Fatalf("answer %q", b)
+			}
+		})
+	}
+}
