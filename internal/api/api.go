@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -49,6 +50,9 @@ type Options struct {
 	Vault *vault.Vault
 	// Pipeline serves releases, runs and workflow webhooks when set.
 	Pipeline *pipeline.Service
+	// Monitor serves status, alerts, silences and the public status page
+	// when set.
+	Monitor *monitor.Monitor
 }
 
 // API serves /api/v1.
@@ -84,6 +88,9 @@ func (a *API) routes() {
 	}
 	if a.opts.Pipeline != nil {
 		groups = append(groups, a.pipelineRoutes())
+	}
+	if a.opts.Monitor != nil {
+		groups = append(groups, a.monitorRoutes())
 	}
 	for _, g := range groups {
 		for _, rt := range g {

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -129,7 +131,35 @@ func matrix() []matrixCase {
 		{"finalize to staging", "POST /api/v1/uploads/{id}/finalize", finalize("staging"), []string{"admin", "contributor", "stager", "ci"}, 201},
 		{"finalize to production", "POST /api/v1/uploads/{id}/finalize", finalize("production"), []string{"admin", "contributor"}, 201},
 		{"gc", "POST /api/v1/gc", fixed("/api/v1/gc", nil), []string{"admin"}, 200},
-	}, append(vaultMatrix(), pipelineMatrix()...)...)
+	}, slices.Concat(vaultMatrix(), pipelineMatrix(), monitorMatrix())...)
+}
+
+// monitorMatrix is the monitor's rows: reading for readers, silencing for
+// those who may deploy there (everywhere: env.write).
+func monitorMatrix() []matrixCase {
+	silence := func(env string) SilenceRequest {
+		return SilenceRequest{Project: "shop", Environment: env, For: "1h", Comment: "matrix"}
+	}
+	return []matrixCase{
+		{"status", "GET /api/v1/status", fixed("/api/v1/status", nil), readers, 200},
+		{"alerts", "GET /api/v1/alerts", fixed("/api/v1/alerts?all=true", nil), readers, 200},
+		{"alert history", "GET /api/v1/alerts/history", fixed("/api/v1/alerts/history?limit=10", nil), readers, 200},
+		{"silences", "GET /api/v1/silences", fixed("/api/v1/silences?all=true", nil), readers, 200},
+		{"silence staging", "POST /api/v1/silences", fixed("/api/v1/silences", silence("staging")),
+			[]string{"admin", "contributor", "stager", "ci"}, 201},
+		{"silence production", "POST /api/v1/silences", fixed("/api/v1/silences", silence("production")),
+			[]string{"admin", "contributor"}, 201},
+		{"silence everything", "POST /api/v1/silences", fixed("/api/v1/silences", SilenceRequest{For: "10m", Maintenance: true, Comment: "upgrade"}),
+			[]string{"admin"}, 201},
+		{"expire staging silence", "DELETE /api/v1/silences/{id}", func(f *fixture, _ string) (string, any) {
+			s, err := f.mon.AddSilence(bg, monitor.Silence{Environment: "staging.shop", Ends: time.Now().Add(time.Hour), Comment: "to expire"})
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/silences/%d", s.ID), nil
+		}, []string{"admin", "contributor", "stager", "ci"}, 204},
+		{"public status page", "GET /status/{path...}", fixed("/status/", nil), public, 200},
+	}
 }
 
 // pipelineMatrix is the pipeline's rows. Runs are of project shop; a

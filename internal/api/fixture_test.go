@@ -25,6 +25,8 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -44,6 +46,7 @@ type fixture struct {
 	db     *store.DB
 	vault  *vault.Vault
 	pipe   *pipeline.Service
+	mon    *monitor.Monitor
 	quick  string            // project folder whose staging release finishes at once
 	gated  string            // project folder whose production release waits for an approval
 	done   int64             // a finished run
@@ -99,7 +102,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations()); err != nil {
+	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations(),
+		monitor.Migrations(), notify.Migrations()); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, db: db, tokens: map[string]string{}, logs: &syncBuffer{}, now: time.Now().UTC()}
@@ -150,8 +154,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { f.pipe.Stop(bg) })
 	f.quick, f.gated = f.project(dir, "quick", quickYAML), f.project(dir, "gated", gatedYAML)
+	if f.mon, err = monitor.New(monitor.Options{DB: db, Logger: logger, Proc: "-"}); err != nil {
+		t.Fatal(err)
+	}
 	f.api = New(Options{Logger: logger, Store: db, Started: time.Now(), Deploy: f.dep, Auth: f.auth, Audit: f.log,
-		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault, Pipeline: f.pipe})
+		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault, Pipeline: f.pipe, Monitor: f.mon})
 	f.srv = httptest.NewServer(f.api.Handler())
 	t.Cleanup(f.srv.Close)
 	f.seed()

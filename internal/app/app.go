@@ -22,6 +22,8 @@ import (
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -53,6 +55,12 @@ type Options struct {
 	// VaultEvery is how often due rotations and expired deletions are
 	// handled (default 1m).
 	VaultEvery time.Duration
+	// VerifySoak is how long a deployment is verified after activation
+	// (default 10s; negative: one round of checks).
+	VerifySoak time.Duration
+	// Proc is the proc filesystem for host metrics (default /proc; "-"
+	// turns them off).
+	Proc string
 }
 
 // App is a running Phoenix server.
@@ -65,6 +73,9 @@ type App struct {
 	Auth     *auth.Service
 	Vault    *vault.Vault
 	Pipeline *pipeline.Service
+	Notify   *notify.Dispatcher
+	Monitor  *monitor.Monitor
+	projects *projectConfigs
 	Audit    *audit.Log
 	AuditKey audit.Key
 	Hosts    *edge.Hosts
@@ -127,8 +138,14 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startEdge(ctx); err != nil {
 		return err
 	}
+	if err := a.openNotify(); err != nil {
+		return err
+	}
 	// After the edge: runs resumed now may deploy and health-check.
 	if err := a.openPipeline(ctx); err != nil {
+		return err
+	}
+	if err := a.openMonitor(ctx); err != nil {
 		return err
 	}
 	if err := a.startServers(); err != nil {
@@ -150,7 +167,7 @@ func (a *App) openStore(ctx context.Context) error {
 func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
-		Vault: a.Vault, Pipeline: a.Pipeline})
+		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor})
 	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -12,5 +14,6 @@ import (
 // migrations lists every domain's schema, in dependency order. This is the
 // one registry of tables; a domain joins by adding its Migrations here.
 func migrations() []store.Migrations {
-	return []store.Migrations{audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations()}
+	return []store.Migrations{audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations(),
+		monitor.Migrations(), notify.Migrations()}
 }

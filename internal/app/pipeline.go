@@ -115,7 +115,7 @@ func serverPolicy() *vault.Policy {
 	return &p
 }
 
-// notifier delivers pipeline notifications: the server log for now.
+// notifier delivers pipeline notifications to the log and the channels.
 func (a *App) notifier() action.Notifier {
-	return action.LogNotifier{Logger: a.log.With("component", "notify")}
+	return pipelineNotifier{log: action.LogNotifier{Logger: a.log.With("component", "notify")}, d: a.Notify}
 }

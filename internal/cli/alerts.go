@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os/user"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -25,8 +24,8 @@ func newAlertsCmd(g *Globals) *cobra.Command {
 including resolved ones; --history: the state changes, newest first).`,
 		Example: `  phoenix alerts
   phoenix alerts --history --limit 50
-  phoenix alerts silence HighLatency --env production --for 2h --comment "CDN migration"
-  phoenix alerts silence --maintenance --env production --for 30m --comment "database upgrade"`,
+  phoenix alerts silence HighLatency --project shop --env production --for 2h --comment "CDN migration"
+  phoenix alerts silence --maintenance --project shop --env production --for 30m --comment "database upgrade"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.started = true
@@ -41,29 +40,29 @@ including resolved ones; --history: the state changes, newest first).`,
 }
 
 func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) error {
-	m, err := g.openMonitor(ctx)
+	t, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer m.close()
+	defer t.close()
 	if history {
-		h, err := m.History(ctx, limit)
+		h, err := t.client.AlertHistory(ctx, limit)
 		if err != nil {
 			return err
 		}
 		return g.emit(h, func(w io.Writer) error {
-			t := newTable(w, "at", "rule", "environment", "state", "severity", "summary")
+			tb := newTable(w, "at", "rule", "environment", "state", "severity", "summary")
 			for _, e := range h {
 				state := e.State
 				if e.Silenced {
 					state += " (silenced)"
 				}
-				t.row(e.At.Format("2006-01-02 15:04:05"), e.Rule, dash(e.Environment), state, notify.SeverityName(e.Severity), e.Summary)
+				tb.row(e.At.Format("2006-01-02 15:04:05"), e.Rule, dash(envLabel(e.Environment)), state, notify.SeverityName(e.Severity), e.Summary)
 			}
-			return t.flush()
+			return tb.flush()
 		})
 	}
-	as, err := m.Alerts(ctx, all)
+	as, err := t.client.Alerts(ctx, all)
 	if err != nil {
 		return err
 	}
@@ -72,64 +71,61 @@ func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) er
 			fmt.Fprintln(w, "no open alerts")
 			return nil
 		}
-		t := newTable(w, "rule", "environment", "state", "severity", "since", "summary")
+		tb := newTable(w, "rule", "environment", "state", "severity", "since", "summary")
 		for _, a := range as {
 			state := a.State
 			if a.Silenced {
 				state += " (silenced)"
 			}
-			t.row(a.Rule, dash(a.Environment), state, notify.SeverityName(a.Severity), a.Since.Format("2006-01-02 15:04:05"), a.Summary)
+			tb.row(a.Rule, dash(envLabel(a.Environment)), state, notify.SeverityName(a.Severity), a.Since.Format("2006-01-02 15:04:05"), a.Summary)
 		}
-		return t.flush()
+		return tb.flush()
 	})
 }
 
 func newSilenceCmd(g *Globals) *cobra.Command {
-	var s monitor.Silence
+	var req api.SilenceRequest
 	var dur time.Duration
-	var maintenance bool
 	cmd := &cobra.Command{
 		Use:   "silence [RULE]",
 		Short: "Hold back notifications of matching alerts for a while",
 		Long: `Hold back notifications of alerts whose rule matches RULE (* matches any run
-of characters; no RULE: every rule) in --env (default: every environment).
-Alerts still change state and are kept in the history. With --maintenance the
-silence is a maintenance window: the status page shows maintenance.`,
+of characters; no RULE: every rule) in --env of --project (neither: every
+environment, which needs env.write). Alerts still change state and are kept
+in the history. With --maintenance the silence is a maintenance window: the
+status page shows maintenance.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g.started = true
 			if len(args) == 1 {
-				s.Rule = args[0]
+				req.Rule = args[0]
 			}
 			if dur <= 0 {
 				return usererr.New(usererr.Usage, "--for must be positive").WithHint("e.g. --for 2h")
 			}
-			if maintenance {
-				s.Kind = monitor.KindMaintenance
+			if req.Environment != "" && req.Project == "" {
+				return usererr.New(usererr.Usage, "--env needs --project").WithHint("e.g. --project shop --env production")
 			}
-			return runSilence(cmd.Context(), g, s, dur)
+			req.For = dur.String()
+			return runSilence(cmd.Context(), g, req)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&s.Environment, "env", "e", "", "environment (default: all)")
+	f.StringVarP(&req.Environment, "env", "e", "", "environment (default: all)")
+	f.StringVarP(&req.Project, "project", "p", "", "the environment's project")
 	f.DurationVar(&dur, "for", time.Hour, "how long")
-	f.StringVar(&s.Comment, "comment", "", "why (required for silences)")
-	f.BoolVar(&maintenance, "maintenance", false, "record a maintenance window")
+	f.StringVar(&req.Comment, "comment", "", "why (required for silences)")
+	f.BoolVar(&req.Maintenance, "maintenance", false, "record a maintenance window")
 	return cmd
 }
 
-func runSilence(ctx context.Context, g *Globals, s monitor.Silence, dur time.Duration) error {
-	m, err := g.openMonitor(ctx)
+func runSilence(ctx context.Context, g *Globals, req api.SilenceRequest) error {
+	t, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer m.close()
-	s.Starts = time.Now()
-	s.Ends = s.Starts.Add(dur)
-	if u, err := user.Current(); err == nil {
-		s.CreatedBy = u.Username
-	}
-	s, err = m.AddSilence(ctx, s)
+	defer t.close()
+	s, err := t.client.AddSilence(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -147,21 +143,21 @@ func newSilencesCmd(g *Globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.started = true
-			m, err := g.openMonitor(cmd.Context())
+			t, err := g.connect(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer m.close()
-			ss, err := m.Silences(cmd.Context(), all)
+			defer t.close()
+			ss, err := t.client.Silences(cmd.Context(), all)
 			if err != nil {
 				return err
 			}
 			return g.emit(ss, func(w io.Writer) error {
-				t := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "comment")
+				tb := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "comment")
 				for _, s := range ss {
-					t.row(s.ID, s.Kind, dash(s.Rule), dash(s.Environment), s.Starts.Local().Format("2006-01-02 15:04"), s.Ends.Local().Format("2006-01-02 15:04"), s.Comment)
+					tb.row(s.ID, s.Kind, dash(s.Rule), dash(envLabel(s.Environment)), s.Starts.Local().Format("2006-01-02 15:04"), s.Ends.Local().Format("2006-01-02 15:04"), s.Comment)
 				}
-				return t.flush()
+				return tb.flush()
 			})
 		},
 	}
@@ -180,12 +176,12 @@ func newExpireCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return usererr.New(usererr.Usage, "%q is not a silence id", args[0]).WithHint("see 'phoenix alerts silences'")
 			}
-			m, err := g.openMonitor(cmd.Context())
+			t, err := g.connect(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer m.close()
-			if err := m.ExpireSilence(cmd.Context(), id); err != nil {
+			defer t.close()
+			if err := t.client.ExpireSilence(cmd.Context(), id); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.Stdout, "silence %d ended\n", id)

@@ -26,5 +26,5 @@ func commands(g *Globals) []*cobra.Command {
 		newUserCmd(g),
 		newAuditCmd(g),
 		newVersionCmd(g),
-	}, vaultCommands(g)...)
+	}, append(vaultCommands(g), monitorCommands(g)...)...)
 }

@@ -113,6 +113,9 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	if err := demoRollback(ctx, out, a, c, project, current); err != nil {
 		return err
 	}
+	if err := demoBrokenDeploy(ctx, out, a, c, proj, project); err != nil {
+		return err
+	}
 	printDemoURLs(out, a, cfg.Project.Name, data)
 	if o.exit {
 		return nil
@@ -123,11 +126,16 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 
 func edgeNameOf(project, env string) string { return env + "." + project }
 
+// demoSoak is how long the demo's server verifies a deployment (a real
+// server soaks 10s).
+const demoSoak = 2 * time.Second
+
 // startDemoServer starts the server on the wanted ports, or free ones.
 func startDemoServer(ctx context.Context, g *Globals, o *demoOptions, data string) (*app.App, error) {
 	listen, edgeListen := o.listen, o.edgeListen
 	for attempt := 0; ; attempt++ {
-		a, err := app.New(app.Options{DataDir: data, Listen: listen, EdgeListen: edgeListen, Logger: newLogger(io.Discard, false)})
+		a, err := app.New(app.Options{DataDir: data, Listen: listen, EdgeListen: edgeListen, Logger: newLogger(io.Discard, false),
+			VerifySoak: demoSoak})
 		if err != nil {
 			return nil, err
 		}
@@ -251,9 +259,11 @@ func printDemoURLs(out io.Writer, a *app.App, project, data string) {
 	fmt.Fprintf(out, "              http://%s/ (the demo's default site)\n", a.EdgeAddr())
 	fmt.Fprintf(out, "  staging     %s\n", a.EdgeURL(project, "staging"))
 	fmt.Fprintf(out, "  API         %s/api/v1/health\n", a.APIURL())
+	fmt.Fprintf(out, "  status page %s/status/\n", a.APIURL())
 	fmt.Fprintf(out, "  admin token %s\n", filepath.Join(data, app.TokenFile))
 	fmt.Fprintf(out, "\nTry: curl -H 'Host: production.%s.localhost' http://%s/about\n", project, a.EdgeAddr())
 	fmt.Fprintf(out, "     phoenix deployments --env production --project %s --server %s   (with PHOENIX_TOKEN)\n", project, a.APIURL())
+	fmt.Fprintf(out, "     phoenix runs --server %s; phoenix status --server %s\n", a.APIURL(), a.APIURL())
 }
 
 func step(w io.Writer, format string, args ...any) {

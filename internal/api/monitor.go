@@ -1,0 +1,248 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// The monitor names environments "<env>.<project>" (production.shop), as
+// the edge does; these endpoints show only what the caller may read.
+
+// SilenceRequest holds back an alert's notifications for a while.
+type SilenceRequest struct {
+	Project     string    `json:"project,omitempty"`     // with environment; both empty: everywhere (needs env.write)
+	Environment string    `json:"environment,omitempty"` // e.g. production
+	Rule        string    `json:"rule,omitempty"`        // rule name or glob; empty: every rule
+	For         string    `json:"for,omitempty"`         // e.g. 2h, 1d (default 1h)
+	Starts      time.Time `json:"starts,omitzero"`       // default now
+	Comment     string    `json:"comment,omitempty"`
+	Maintenance bool      `json:"maintenance,omitempty"` // the status page shows maintenance
+}
+
+func (a *API) monitorRoutes() []Route {
+	const tag = "monitor"
+	return []Route{
+		{Method: "GET", Path: "/api/v1/status", Tag: tag, Perm: auth.Read,
+			Summary: "Active release, health, open alerts and SLA of every environment the caller may read", Response: []EnvReport{},
+			Handler: a.monitorStatus},
+		{Method: "GET", Path: "/api/v1/alerts", Tag: tag, Perm: auth.Read, Query: []Param{{"all", "true: resolved and inactive ones too"}},
+			Summary: "Pending and firing alerts", Response: []monitor.Alert{}, Handler: a.listAlerts},
+		{Method: "GET", Path: "/api/v1/alerts/history", Tag: tag, Perm: auth.Read, Query: []Param{{"limit", "at most this many (default 100)"}},
+			Summary: "Alert state changes, newest first", Response: []monitor.AlertEvent{}, Handler: a.alertHistory},
+		{Method: "GET", Path: "/api/v1/silences", Tag: tag, Perm: auth.Read, Query: []Param{{"all", "true: expired ones too"}},
+			Summary: "Silences and maintenance windows", Response: []monitor.Silence{}, Handler: a.listSilences},
+		{Method: "POST", Path: "/api/v1/silences", Tag: tag, Perm: auth.Deploy, Action: "monitor.silence",
+			Summary: "Silence alerts (or declare maintenance) of an environment (deploy there) or everywhere (env.write)",
+			Request: SilenceRequest{}, Response: monitor.Silence{}, Status: http.StatusCreated, Handler: a.addSilence},
+		{Method: "DELETE", Path: "/api/v1/silences/{id}", Tag: tag, Perm: auth.Deploy, Action: "monitor.silence.expire",
+			Summary: "End a silence now", Status: http.StatusNoContent, Handler: a.expireSilence},
+		{Method: "GET", Path: "/status/{path...}", Tag: tag, Public: true,
+			Summary:  "The public status page (/status/), its data (/status/status.json) and SVG badges (/status/badge/ENV[/PROBE].svg)",
+			Response: "text/html, application/json or image/svg+xml",
+			Handler:  http.StripPrefix("/status", a.opts.Monitor.PublicHandler(monitor.PageOptions{Title: "Status"})).ServeHTTP},
+	}
+}
+
+// envResource splits the monitor's "<env>.<project>" name; a name without
+// a project (host metrics) is the server's.
+func envResource(name string) auth.Resource {
+	env, project, ok := strings.Cut(name, ".")
+	if !ok {
+		return auth.Resource{}
+	}
+	return auth.Resource{Project: project, Environment: env}
+}
+
+// readable reports whether the caller may read the monitor's environment.
+func readable(r *http.Request, env string) bool {
+	return PrincipalFrom(r.Context()).Can(auth.Read, envResource(env))
+}
+
+// EnvReport is one environment's deployment and monitor status.
+type EnvReport struct {
+	monitor.EnvStatus
+	Project    string    `json:"project,omitempty"`
+	Name       string    `json:"name,omitempty"` // the environment's own name; Environment is the monitor's
+	Release    string    `json:"release,omitempty"`
+	Deployment int64     `json:"deployment,omitempty"`
+	DeployedAt time.Time `json:"deployed_at,omitzero"`
+}
+
+func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
+	all, err := a.opts.Monitor.Status(r.Context())
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	reports := map[string]*EnvReport{}
+	var order []string
+	add := func(env string) *EnvReport {
+		if reports[env] == nil {
+			res := envResource(env)
+			reports[env] = &EnvReport{EnvStatus: monitor.EnvStatus{Environment: env, Health: monitor.HealthUnknown,
+				Endpoints: []monitor.EndpointStatus{}, Alerts: []monitor.Alert{}}, Project: res.Project, Name: res.Environment}
+			order = append(order, env)
+		}
+		return reports[env]
+	}
+	if a.opts.Deploy != nil {
+		active, err := a.opts.Deploy.Active(r.Context())
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		for _, rel := range active {
+			e := add(rel.Environment + "." + rel.Project)
+			e.Release, e.Deployment, e.DeployedAt = rel.Deployment.Release, rel.Deployment.ID, rel.Deployment.CreatedAt
+		}
+	}
+	for _, s := range all {
+		e := add(s.Environment)
+		e.EnvStatus = s
+	}
+	out := []EnvReport{}
+	for _, env := range order {
+		if readable(r, env) {
+			out = append(out, *reports[env])
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) listAlerts(w http.ResponseWriter, r *http.Request) {
+	all, err := a.opts.Monitor.Alerts(r.Context(), r.URL.Query().Get("all") == "true")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	out := []monitor.Alert{}
+	for _, al := range all {
+		if readable(r, al.Environment) {
+			out = append(out, al)
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) alertHistory(w http.ResponseWriter, r *http.Request) {
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			WriteError(w, r, usererr.New(usererr.Invalid, "limit %q: want a positive number", s))
+			return
+		}
+		limit = min(n, MaxPageSize)
+	}
+	all, err := a.opts.Monitor.History(r.Context(), limit)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	out := []monitor.AlertEvent{}
+	for _, e := range all {
+		if readable(r, e.Environment) {
+			out = append(out, e)
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) listSilences(w http.ResponseWriter, r *http.Request) {
+	all, err := a.opts.Monitor.Silences(r.Context(), r.URL.Query().Get("all") == "true")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	out := []monitor.Silence{}
+	for _, s := range all {
+		if s.Environment == "" || readable(r, s.Environment) {
+			out = append(out, s)
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// requireSilence checks who may silence env (a monitor name, "" for all).
+func (a *API) requireSilence(w http.ResponseWriter, r *http.Request, env string) bool {
+	if env == "" {
+		return a.require(w, r, auth.EnvWrite, auth.Resource{})
+	}
+	return a.require(w, r, auth.Deploy, envResource(env))
+}
+
+func (a *API) addSilence(w http.ResponseWriter, r *http.Request) {
+	var req SilenceRequest
+	if err := decode(r, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if (req.Project == "") != (req.Environment == "") {
+		WriteError(w, r, usererr.New(usererr.Invalid, "give both project and environment, or neither (every environment)"))
+		return
+	}
+	d := time.Hour
+	if req.For != "" {
+		var err error
+		if d, err = ParseTTL(req.For); err != nil {
+			WriteError(w, r, usererr.New(usererr.Invalid, "for %q: want a duration such as 30m, 2h or 1d", req.For))
+			return
+		}
+	}
+	env := ""
+	if req.Environment != "" {
+		env = req.Environment + "." + req.Project
+	}
+	if !a.requireSilence(w, r, env) {
+		return
+	}
+	s := monitor.Silence{Kind: monitor.KindSilence, Rule: req.Rule, Environment: env, Starts: req.Starts, Comment: req.Comment,
+		CreatedBy: PrincipalFrom(r.Context()).User}
+	if req.Maintenance {
+		s.Kind = monitor.KindMaintenance
+	}
+	if s.Starts.IsZero() {
+		s.Starts = time.Now().UTC()
+	}
+	s.Ends = s.Starts.Add(d)
+	out, err := a.opts.Monitor.AddSilence(r.Context(), s)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, out)
+}
+
+func (a *API) expireSilence(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		WriteError(w, r, usererr.New(usererr.Invalid, "silence id %q: want a number", r.PathValue("id")))
+		return
+	}
+	all, err := a.opts.Monitor.Silences(r.Context(), true)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	for _, s := range all {
+		if s.ID != id {
+			continue
+		}
+		if !a.requireSilence(w, r, s.Environment) {
+			return
+		}
+		if err := a.opts.Monitor.ExpireSilence(r.Context(), id); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	WriteError(w, r, usererr.New(usererr.NotFound, "no silence %d", id).WithHint("see phoenix alerts silences"))
+}

@@ -1,0 +1,335 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/notify/channels"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// The monitor sees every environment under its edge name, "<env>.<project>"
+// (production.shop): probes, edge telemetry, alerts and the status page
+// agree on it, and two projects' "production" never mix.
+
+// openNotify starts the delivery of notifications (channels come from
+// the projects' phoenix.yaml, see reconfigure).
+func (a *App) openNotify() error {
+	var err error
+	a.Notify, err = notify.NewDispatcher(notify.Options{DB: a.DB, Logger: a.log.With("domain", "notify")})
+	if err != nil {
+		return err
+	}
+	a.background(a.Notify.Run)
+	return nil
+}
+
+// openMonitor starts probes, telemetry and alerts, and the verification
+// of every activation that no pipeline run verifies itself.
+func (a *App) openMonitor(ctx context.Context) error {
+	var err error
+	a.Monitor, err = monitor.New(monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
+		Edge: a.Edge.Snapshot, Proc: a.opts.Proc})
+	if err != nil {
+		return err
+	}
+	a.projects = &projectConfigs{cfg: map[string]*config.Config{}, guards: map[string]*monitor.Guard{}}
+	active, err := a.Deploy.Active(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range active {
+		a.loadProject(ctx, r.Project)
+	}
+	a.reconfigure()
+	a.background(a.Monitor.Run)
+	gctx, cancel := context.WithCancel(context.Background())
+	a.Deploy.OnActivate(a.afterActivate(gctx))
+	a.onStop(func(context.Context) error {
+		cancel()
+		a.projects.wait()
+		return nil
+	})
+	return nil
+}
+
+// background runs fn until Stop.
+func (a *App) background(fn func(context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); fn(ctx) }()
+	a.onStop(func(context.Context) error { cancel(); <-done; return nil })
+}
+
+// projectConfigs is what the server knows of each project: its
+// phoenix.yaml (from the folder of its latest pipeline run) and the
+// Guard that verifies its deployments.
+type projectConfigs struct {
+	mu     sync.Mutex
+	cfg    map[string]*config.Config
+	guards map[string]*monitor.Guard
+	wg     sync.WaitGroup
+}
+
+func (p *projectConfigs) get(project string) *config.Config {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg[project]
+}
+
+func (p *projectConfigs) wait() {
+	p.wg.Wait()
+	p.mu.Lock()
+	gs := make([]*monitor.Guard, 0, len(p.guards))
+	for _, g := range p.guards {
+		gs = append(gs, g)
+	}
+	p.mu.Unlock()
+	for _, g := range gs {
+		g.Wait()
+	}
+}
+
+// loadProject reads the phoenix.yaml of the project's latest run, if any.
+func (a *App) loadProject(ctx context.Context, project string) {
+	runs, err := a.Pipeline.Runs(ctx, pipeline.RunFilter{Project: project, Limit: 1})
+	if err != nil || len(runs) == 0 || runs[0].Dir == "" {
+		return
+	}
+	cfg, err := config.Load(filepath.Join(runs[0].Dir, "phoenix.yaml"))
+	if err != nil {
+		a.log.Warn("monitor: cannot read the project's phoenix.yaml; keeping what was loaded before", "project", project, "err", err)
+		return
+	}
+	a.projects.mu.Lock()
+	a.projects.cfg[project] = cfg
+	a.projects.mu.Unlock()
+}
+
+// reconfigure gives the monitor the probes and alert rules, and the
+// dispatcher the channels, of every known project.
+func (a *App) reconfigure() {
+	a.projects.mu.Lock()
+	cfgs := make(map[string]*config.Config, len(a.projects.cfg))
+	for p, c := range a.projects.cfg {
+		cfgs[p] = c
+	}
+	a.projects.mu.Unlock()
+	var targets []monitor.Target
+	var rules []monitor.Rule
+	chans := map[string]notify.Channel{}
+	for project, cfg := range cfgs {
+		targets = append(targets, a.projectTargets(project, cfg)...)
+		rules = append(rules, projectRules(project, cfg, rules)...)
+		chs, err := channels.FromConfig(cfg.Notifications, a.systemSecret, nil)
+		if err != nil {
+			a.log.Error("notify: channels of the project not loaded", "project", project, "err", err)
+			continue
+		}
+		for name, ch := range chs {
+			ch.Notifier = onlyProject(project, ch.Notifier)
+			chans[project+"/"+name] = ch
+		}
+	}
+	if err := a.Monitor.SetTargets(targets); err != nil {
+		a.log.Error("monitor: probes not set", "err", err)
+	}
+	a.Monitor.SetRules(rules)
+	a.Notify.SetChannels(chans)
+}
+
+func (a *App) projectTargets(project string, cfg *config.Config) []monitor.Target {
+	var out []monitor.Target
+	for _, e := range cfg.Monitor.Endpoints {
+		t, err := monitor.FromEndpoint(e, "", a.baseOf(project))
+		if err != nil {
+			a.log.Error("monitor: probe not set", "project", project, "probe", e.Name, "err", err)
+			continue
+		}
+		if t.Environment != "" {
+			t.Environment = edgeName(project, t.Environment)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// projectRules scopes a project's rules to its environments; host rules
+// (cpu, memory) are the machine's and kept once.
+func projectRules(project string, cfg *config.Config, have []monitor.Rule) []monitor.Rule {
+	var out []monitor.Rule
+	for _, r := range monitor.RulesFromConfig(cfg.Monitor) {
+		switch {
+		case r.Metric == "cpu_usage" || r.Metric == "memory_usage":
+			if !slices.ContainsFunc(append(have, out...), func(h monitor.Rule) bool { return h.Name == r.Name }) {
+				out = append(out, r)
+			}
+		case r.Environment != "":
+			r.Environment = edgeName(project, r.Environment)
+			out = append(out, r)
+		default:
+			for env := range cfg.Environments {
+				r.Environment = edgeName(project, env)
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// onlyProject delivers messages of project (and the server's own) only.
+func onlyProject(project string, n notify.Notifier) notify.Notifier {
+	return notify.NotifierFunc(func(ctx context.Context, m notify.Message) error {
+		if m.Project != "" && m.Project != project && !strings.HasSuffix(m.Environment, "."+project) {
+			return nil
+		}
+		return n.Notify(ctx, m)
+	})
+}
+
+// systemSecret reads a secret the server itself needs (a channel's
+// webhook URL), as the "notify" pipeline in a production context.
+func (a *App) systemSecret(name string) (string, error) {
+	v, _, err := a.Vault.Get(context.Background(), vault.Subject{Actor: "phoenix:notify", Pipeline: "notify", Production: true}, name, 0)
+	if err != nil {
+		return "", err
+	}
+	return v.Reveal(), nil
+}
+
+// baseOf resolves an environment of project to the edge's address and the
+// environment's default host.
+func (a *App) baseOf(project string) func(env string) (string, string, error) {
+	return func(env string) (string, string, error) {
+		if a.edgeAddr == nil {
+			return "", "", errors.New("the edge is not listening")
+		}
+		host, port, _ := net.SplitHostPort(a.edgeAddr.String())
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		return "http://" + net.JoinHostPort(host, port), edge.DefaultHost(env, project), nil
+	}
+}
+
+// edgeOf is the edge's telemetry of project's environments, under their
+// plain names, for the verifier.
+func (a *App) edgeOf(project string) func() []edge.EnvStats {
+	return func() []edge.EnvStats {
+		var out []edge.EnvStats
+		for _, s := range a.Edge.Snapshot() {
+			if env, ok := strings.CutSuffix(s.Env, "."+project); ok {
+				s.Env = env
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+}
+
+// afterActivate reloads the project's configuration and verifies the
+// activation, unless a pipeline run made it (the run verifies with its
+// health-check steps and rolls back itself) or it is a rollback.
+func (a *App) afterActivate(ctx context.Context) deploy.Listener {
+	return func(r deploy.Release) {
+		a.projects.wg.Add(1)
+		go func() {
+			defer a.projects.wg.Done()
+			a.loadProject(ctx, r.Project)
+			a.reconfigure()
+			if strings.HasPrefix(r.Deployment.Message, "pipeline run ") || a.isRollback(ctx, r) {
+				return
+			}
+			out, err := a.guardOf(ctx, r.Project).AfterActivate(ctx, r)
+			if err != nil {
+				a.log.Error("verify: automatic rollback failed", "project", r.Project, "env", r.Environment, "err", err)
+			}
+			a.log.Info("verify: "+out.Message.Title, "project", r.Project, "env", r.Environment, "ok", out.Result.OK,
+				"reason", out.Result.Reason)
+		}()
+	}
+}
+
+// isRollback reports whether r re-activates an older deployment.
+func (a *App) isRollback(ctx context.Context, r deploy.Release) bool {
+	ds, err := a.Deploy.Deployments(ctx, r.Project, r.Environment, 1)
+	return err == nil && len(ds) > 0 && ds[0].ID > r.Deployment.ID
+}
+
+// guardOf returns the project's Guard, made on first use.
+func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
+	a.projects.mu.Lock()
+	defer a.projects.mu.Unlock()
+	if g := a.projects.guards[project]; g != nil {
+		return g
+	}
+	soak, every := a.opts.VerifySoak, time.Second
+	if soak > 0 && soak < 4*time.Second {
+		every = max(soak/4, 50*time.Millisecond)
+	}
+	g := &monitor.Guard{
+		Verifier: monitor.NewVerifier(monitor.VerifyOptions{Base: a.baseOf(project), Edge: a.edgeOf(project), Soak: soak,
+			Every: every, Logger: a.log.With("component", "verify")}),
+		Publisher: a.Notify,
+		Rollback: func(ctx context.Context, p, e string) (*deploy.Deployment, error) {
+			return a.Deploy.Rollback(ctx, p, e, 0, "phoenix-verify")
+		},
+		Checks: func(p, e string) ([]config.Endpoint, config.RollbackPolicy) {
+			if cfg := a.projects.get(p); cfg != nil && cfg.Environments[e] != nil {
+				return cfg.Environments[e].HealthChecks, cfg.Environments[e].Rollback
+			}
+			return nil, config.RollbackPolicy{Auto: true}
+		},
+		OnEvent: func(m notify.Message) {
+			a.Pipeline.Events().Publish(ctx, trigger.Event{Name: m.Event, Project: m.Project, Environment: m.Environment,
+				Data: map[string]string{"title": m.Title}})
+		},
+	}
+	a.projects.guards[project] = g
+	return g
+}
+
+// pipelineNotifier hands the pipeline's notifications to the server log
+// and the dispatcher.
+type pipelineNotifier struct {
+	log action.LogNotifier
+	d   *notify.Dispatcher
+}
+
+func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) error {
+	p.log.Notify(ctx, n)
+	title := n.Message
+	if title == "" {
+		title = fmt.Sprintf("%s %s: %s", n.Project, n.Version, n.Event)
+	}
+	m := notify.Message{Event: n.Event, Severity: n.Severity, Title: title, Project: n.Project, Environment: n.Environment,
+		Time: time.Now().UTC()}
+	if n.Run != "" {
+		m.ID = "run-" + n.Run + "-" + n.Event + "-" + n.Environment
+		m.Facts = append(m.Facts, notify.Fact{Name: "Run", Value: n.Run})
+	}
+	if n.Version != "" {
+		m.Facts = append(m.Facts, notify.Fact{Name: "Release", Value: n.Version})
+	}
+	var only []string
+	if n.Channel != "" {
+		only = []string{n.Project + "/" + n.Channel}
+	}
+	_, err := p.d.Publish(ctx, m, only...)
+	return err
+}

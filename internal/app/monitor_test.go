@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// deploySite builds files into an artifact and deploys it through the API.
+func deploySite(t *testing.T, a *App, env, release, message string, files map[string]string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	for p, body := range files {
+		os.WriteFile(filepath.Join(dir, p), []byte(body), 0o644)
+	}
+	m, err := artifact.Build(ctx, dir, a.Blobs, artifact.BuildOptions{Meta: artifact.Meta{Project: "shop", Release: release}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, _ := m.Canonical()
+	tok, err := ReadToken(a.opts.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(a.APIURL(), tok)
+	if err := a.Deploy.EnsureProject(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: env}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Deploy(ctx, client.DeployRequest{Project: "shop", Environment: env, Manifest: canon, Blobs: a.Blobs, Message: message})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.ID
+}
+
+func activeID(t *testing.T, a *App, env string) int64 {
+	t.Helper()
+	e, err := a.Deploy.Environment(context.Background(), "shop", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.ActiveID
+}
+
+// TestFailedVerificationRollsBack: a deployment whose home page does not
+// answer 200 is rolled back by the server; one a pipeline run made is left
+// to the run's own health checks.
+func TestFailedVerificationRollsBack(t *testing.T) {
+	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", VerifySoak: 200 * time.Millisecond, Proc: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	good := map[string]string{"index.html": "<h1>good</h1>"}
+	broken := map[string]string{"other.html": "no home page"}
+
+	v1 := deploySite(t, a, "production", "v1", "", good)
+	a.projects.wait()
+	if got := activeID(t, a, "production"); got != v1 {
+		t.Fatalf("a healthy deployment was rolled back: active %d, want %d", got, v1)
+	}
+	v2 := deploySite(t, a, "production", "v2", "", broken)
+	a.projects.wait()
+	if got := activeID(t, a, "production"); got != v1 {
+		t.Fatalf("broken deployment %d not rolled back: active %d, want %d", v2, got, v1)
+	}
+	v3 := deploySite(t, a, "production", "v3", "pipeline run 7", broken)
+	a.projects.wait()
+	if got := activeID(t, a, "production"); got != v3 {
+		t.Fatalf("the server rolled back a pipeline run's deployment: active %d, want %d", got, v3)
+	}
+}
