@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -84,4 +85,40 @@ func TestVaultPolicyFile(t *testing.T) {
 	if err != nil || len(items) != 1 {
 		t.Fatalf("viewer list under the file's policy (the default hides everything): %v %v", items, err)
 	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		ok         bool
+	}{
+		{"empty file denies all", "", true},
+		{"rules", "production: ['PROD_*']\nrules:\n  - secrets: ['*']\n    roles: [admin]\n    allow: [read, list, write]\n", true},
+		{"unknown key", "rulez: []\n", false},
+		{"bad permission", "rules:\n  - secrets: ['*']\n    roles: [admin]\n    allow: [delete]\n", false},
+		{"bad glob", "rules:\n  - secrets: ['[']\n    roles: [admin]\n    allow: [read]\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parsePolicy("vault-policy.yaml", []byte(tt.yaml))
+			if (err == nil) != tt.ok {
+				t.Fatalf("parsePolicy: %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "vault-policy.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+		})
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte("rules:\n  - secrets: ['*']\n    roles: [admin]\n    allow: [read]\n"))
+	f.Add([]byte("production: ['PROD_*']\n"))
+	f.Add([]byte("rules: [{secrets: ['['], pipelines: [x], allow: [list]}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parsePolicy("f", b)
+		if err == nil && p.Validate() != nil {
+			t.Fatal("an invalid policy was accepted")
+		}
+	})
 }
