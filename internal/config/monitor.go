@@ -185,7 +185,19 @@ func validateProbeURL(v *validator, p, raw string, pathOK bool) {
 		return
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.errorf(p, "write an absolute http(s) URL or a path starting with /", "%q is not a valid URL", clip(raw))
+	ok := err == nil && u.Host != ""
+	switch {
+	case !ok:
+	case u.Scheme == "http", u.Scheme == "https":
+	case u.Scheme == "tcp":
+		ok = u.Port() != ""
+	case u.Scheme == "dns":
+		ok = strings.Trim(u.Path, "/") != ""
+	default:
+		ok = false
+	}
+	if !ok {
+		v.errorf(p, "write an absolute http(s) URL, tcp://host:port, dns://server/name?type=A, or a path starting with /",
+			"%q is not a valid probe URL", clip(raw))
 	}
 }

@@ -69,6 +69,9 @@ func validateSteps(v *validator, p string, steps []Step) {
 		if s.Timeout < 0 {
 			v.errorf(sp+".timeout", "", "must not be negative")
 		}
+		if s.Dir != "" {
+			v.relPath(sp+".dir", s.Dir)
+		}
 		nodes[i] = dagNode{name: s.Name, needs: s.Needs}
 	}
 	checkDAG(v, p, nodes, "step")

@@ -50,16 +50,17 @@ type Step struct {
 	Timeout         Duration       `yaml:"timeout" doc:"Time limit (default 10m)."`
 	Retries         int            `yaml:"retries" min:"0" max:"10" doc:"Extra attempts after a failure."`
 	Env             EnvMap         `yaml:"env" doc:"Environment variables."`
+	Dir             string         `yaml:"dir" doc:"Working directory relative to the project root (default: the root)."`
 	Secrets         []string       `yaml:"secrets" pattern:"envvar" doc:"Vault secrets exposed to the step as environment variables."`
 	ContinueOnError bool           `yaml:"continue_on_error" doc:"A failure does not fail the run."`
 }
 
 func (s *Step) setDefaults() { s.Timeout = Duration(10 * time.Minute) }
 
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a five-field cron expression or a descriptor (@daily) in
-// time zone tz ("" for UTC).
+// ParseCron parses a cron expression of five fields (or six, with seconds
+// first) or a descriptor (@daily) in time zone tz ("" for UTC).
 func ParseCron(expr, tz string) (cron.Schedule, error) {
 	if strings.HasPrefix(strings.TrimSpace(expr), "CRON_TZ=") || strings.HasPrefix(strings.TrimSpace(expr), "TZ=") {
 		return nil, errTZPrefix
@@ -115,7 +116,7 @@ func (t *Trigger) validate(v *validator, p string) {
 	}
 	if t.Cron != "" {
 		if _, err := ParseCron(t.Cron, ""); err != nil {
-			v.errorf(p+".cron", `five fields: minute hour day-of-month month day-of-week, e.g. "*/2 * * * *", or @daily`, "invalid schedule %q: %v", clip(t.Cron), err)
+			v.errorf(p+".cron", `five fields: minute hour day-of-month month day-of-week, e.g. "*/2 * * * *" (a sixth, leading field is seconds), or @daily`, "invalid schedule %q: %v", clip(t.Cron), err)
 		}
 	}
 	if t.Event != "" && !validEventPattern(t.Event) {

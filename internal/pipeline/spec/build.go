@@ -79,7 +79,8 @@ func fromSteps(stage string, list []config.Step, entry []string) ([]*Step, error
 		}
 		s := &Step{ID: id(cs.Name), Name: cs.Name, Stage: stage, Run: cs.Run, Uses: cs.Uses, With: cs.With,
 			If: cond, Timeout: cs.Timeout.D(), Retries: cs.Retries, Backoff: DefaultBackoff,
-			Env: maps.Clone(map[string]string(cs.Env)), Secrets: slices.Clone(cs.Secrets), ContinueOnError: cs.ContinueOnError}
+			Env: maps.Clone(map[string]string(cs.Env)), Secrets: slices.Clone(cs.Secrets), ContinueOnError: cs.ContinueOnError,
+			Dir: cs.Dir}
 		if s.Timeout == 0 {
 			s.Timeout = DefaultTimeout
 		}
