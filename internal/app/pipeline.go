@@ -89,14 +89,34 @@ func (a *App) canApprove(ctx context.Context, actor, env string, approvers []str
 	return false
 }
 
-// vaultSecrets serves step and webhook secrets from the vault, as the
-// release pipeline. The engine does not say which run asks, so the vault
-// sees a non-production pipeline run: production secrets stay out of
-// reach until the engine passes the run's environment.
+// vaultSecrets serves step and webhook secrets from the vault. A step's
+// context names its run and target environment (action.RunFrom), so the
+// vault's policy sees the real subject: production secrets reach only runs
+// that deploy to production. Webhook verification carries no run and asks
+// as a non-production pipeline.
 type vaultSecrets struct{ v *vault.Vault }
 
+// secretSubject is who asks the vault, from the run in ctx.
+func secretSubject(ctx context.Context) vault.Subject {
+	run, ok := action.RunFrom(ctx)
+	if !ok {
+		return vault.Subject{Actor: "pipeline", Pipeline: "release"}
+	}
+	sub := vault.Subject{Actor: "pipeline " + run.Trigger + "#" + run.ID, Pipeline: run.Trigger, Environment: run.Environment}
+	envs := run.Environments
+	if run.Environment != "" {
+		envs = []string{run.Environment}
+	}
+	sub.Production = slices.ContainsFunc(envs, isProductionEnv)
+	return sub
+}
+
+// isProductionEnv: the environment named production (or prod) is where
+// production secrets may go.
+func isProductionEnv(name string) bool { return name == "production" || name == "prod" }
+
 func (s vaultSecrets) Secret(ctx context.Context, name string) (string, error) {
-	val, _, err := s.v.Get(ctx, vault.Subject{Actor: "pipeline", Pipeline: "release"}, name, 0)
+	val, _, err := s.v.Get(ctx, secretSubject(ctx), name, 0)
 	if errors.Is(err, vault.ErrNotFound) {
 		return "", errors.Join(action.ErrNoSecret, err)
 	}

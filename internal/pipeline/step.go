@@ -124,6 +124,9 @@ func (e *execution) stepEnv(st *spec.Step) string {
 
 // once runs one attempt of st.
 func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.Writer) (int, error) {
+	info := e.runInfo()
+	info.Environment = e.stepEnv(st)
+	ctx = action.WithRun(ctx, info)
 	outFile := filepath.Join(e.s.runDir(e.run.ID), "steps", stepFile(st.ID, ".out"))
 	os.Remove(outFile)
 	env, err := e.environ(ctx, st, outFile)

@@ -47,6 +47,23 @@ type RunInfo struct {
 	Trigger      string // release, retry, cron, webhook, event
 	Environments []string
 	LastRelease  string // version of the project's last successful release, "" for none
+	// Environment is the one the current step acts on ("" when the step
+	// serves the whole run, e.g. fetching secrets for several targets).
+	Environment string
+}
+
+type runKey struct{}
+
+// WithRun returns ctx carrying the run a step belongs to, so sources the
+// step calls (secrets above all) know who asks.
+func WithRun(ctx context.Context, r RunInfo) context.Context {
+	return context.WithValue(ctx, runKey{}, r)
+}
+
+// RunFrom returns the run ctx carries, if any.
+func RunFrom(ctx context.Context) (RunInfo, bool) {
+	r, ok := ctx.Value(runKey{}).(RunInfo)
+	return r, ok
 }
 
 // Context is what an action gets from the engine.
