@@ -70,6 +70,7 @@ type App struct {
 	DB       *store.DB
 	Blobs    *local.Store
 	Deploy   *deploy.Service
+	keys     *signingKeys
 	Auth     *auth.Service
 	Vault    *vault.Vault
 	Pipeline *pipeline.Service
@@ -131,6 +132,14 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	if err := a.openVault(ctx); err != nil {
 		return err
+	}
+	a.keys.vault = a.Vault
+	if !a.Vault.Sealed() {
+		// Move a pre-vault key file in now; a failure (a policy that does
+		// not let the server read it) shows at the first deploy too.
+		if _, err := a.keys.key(ctx); err != nil {
+			a.log.Error("artifact signing key", "err", err)
+		}
 	}
 	if err := adminToken(ctx, a.opts.DataDir, a.Auth, a.log); err != nil {
 		return err

@@ -2,54 +2,25 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
-	"github.com/phoenixvc/phoenix/internal/artifact/sign"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/artifactsite"
 )
-
-// signingKey loads <data>/keys/signing.key, creating it (0600) on first
-// start. The vault will hold it once it exists.
-func signingKey(dataDir string) (sign.PrivateKey, error) {
-	path := filepath.Join(dataDir, "keys", "signing.key")
-	k, err := sign.LoadPrivateKey(path, "")
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return k, err
-	}
-	pub, k, err := sign.GenerateKey(rand.Reader)
-	if err != nil {
-		return k, err
-	}
-	if err := sign.SavePrivateKey(path, k, ""); err != nil {
-		return k, err
-	}
-	return k, sign.SavePublicKey(filepath.Join(dataDir, "keys", "signing.pub"), pub)
-}
 
 func (a *App) openDeploy() error {
 	blobs, err := local.New(filepath.Join(a.opts.DataDir, "blobs"))
 	if err != nil {
 		return err
 	}
-	key, err := signingKey(a.opts.DataDir)
-	if err != nil {
-		return fmt.Errorf("signing key: %w", err)
-	}
+	a.keys = &signingKeys{dir: filepath.Join(a.opts.DataDir, "keys"), log: a.log}
 	a.Blobs = blobs
-	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, Key: key, Logger: a.log.With("domain", "deploy"),
+	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, KeySource: a.keys.key, Logger: a.log.With("domain", "deploy"),
 		Audit: a.auditDeploy,
 		Check: func(ctx context.Context, r deploy.Release) error {
 			m, err := r.Manifest()

@@ -63,14 +63,18 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 		}
 	}
 	canon, _ := up.manifest.Canonical()
-	sig, err := sign.Sign(s.opts.Key, canon, fmt.Sprintf("phoenix artifact project=%s release=%s manifest=%s",
+	key, err := s.signingKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := sign.Sign(key, canon, fmt.Sprintf("phoenix artifact project=%s release=%s manifest=%s",
 		up.Project, up.manifest.Meta.Release, up.Digest))
 	if err != nil {
 		return nil, fmt.Errorf("deploy: sign: %w", err)
 	}
 	var dep *Deployment
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.recordArtifact(ctx, tx, up, canon, sig); err != nil {
+		if err := s.recordArtifact(ctx, tx, up, canon, sig, key.ID()); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = $1`, up.ID); err != nil {
@@ -113,7 +117,7 @@ func (s *Service) checkBlobs(ctx context.Context, m *artifact.Manifest) error {
 	return nil
 }
 
-func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, canon, sig []byte) error {
+func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, canon, sig []byte, keyID string) error {
 	var files int
 	var bytes int64
 	for _, f := range up.manifest.Files {
@@ -122,7 +126,7 @@ func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, ca
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO artifacts (digest, project, release, manifest, signature, key_id, files, bytes, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (digest) DO NOTHING`,
-		string(up.Digest), up.Project, up.manifest.Meta.Release, canon, sig, s.opts.Key.ID(), files, bytes, s.now())
+		string(up.Digest), up.Project, up.manifest.Meta.Release, canon, sig, keyID, files, bytes, s.now())
 	return err
 }
 

@@ -72,6 +72,9 @@ type Options struct {
 	DB        *store.DB
 	Blobs     backend.Backend
 	Key       sign.PrivateKey // signs every artifact the server records
+	// KeySource, when set, is asked for the signing key at each Finalize
+	// instead of Key (the key lives in the vault, which may be sealed).
+	KeySource func(ctx context.Context) (sign.PrivateKey, error)
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Keep      int           // deployments kept per environment (default 20)
@@ -149,7 +152,12 @@ func (s *Service) notify(r Release) {
 	}
 }
 
-// PublicKey is the key artifacts recorded by this service verify with.
-func (s *Service) PublicKey() sign.PublicKey { return s.opts.Key.Public() }
+// signingKey returns the key that signs the artifacts this service records.
+func (s *Service) signingKey(ctx context.Context) (sign.PrivateKey, error) {
+	if s.opts.KeySource != nil {
+		return s.opts.KeySource(ctx)
+	}
+	return s.opts.Key, nil
+}
 
 func (s *Service) now() string { return s.opts.Now().UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// signingKeys provides the key that signs every artifact. It lives in the
+// vault once the vault is initialized and unsealed: on first use the key
+// file of a pre-vault data dir (keys/signing.key) moves into the vault and
+// the file is removed. keys/signing.pub always holds the public half, for
+// `phoenix artifact verify` and `minisign -V`.
+type signingKeys struct {
+	dir   string
+	log   *slog.Logger
+	vault *vault.Vault // nil until the vault is open
+
+	mu     sync.Mutex
+	cached *sign.PrivateKey
+}
+
+// keySubject is the server itself reading its own key.
+var keySubject = vault.Subject{Actor: "phoenix:signing", Roles: []string{"admin"}}
+
+func (k *signingKeys) privPath() string { return filepath.Join(k.dir, "signing.key") }
+func (k *signingKeys) pubPath() string  { return filepath.Join(k.dir, "signing.pub") }
+
+// key returns the signing key, from the vault when it can.
+func (k *signingKeys) key(ctx context.Context) (sign.PrivateKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cached != nil {
+		return *k.cached, nil
+	}
+	key, err := k.load(ctx)
+	if err != nil {
+		return key, err
+	}
+	k.cached = &key
+	return key, nil
+}
+
+func (k *signingKeys) load(ctx context.Context) (sign.PrivateKey, error) {
+	if k.vault == nil {
+		return k.fileKey(true)
+	}
+	st, err := k.vault.Status(ctx)
+	if err != nil {
+		return sign.PrivateKey{}, err
+	}
+	switch {
+	case !st.Initialized:
+		return k.fileKey(true)
+	case k.vault.Sealed():
+		if key, err := k.fileKey(false); err == nil {
+			return key, nil // not moved into the vault yet
+		}
+		return sign.PrivateKey{}, usererr.New(usererr.Unavailable, "the artifact signing key is in the vault, which is sealed").
+			WithHint("unseal it: phoenix vault unseal")
+	}
+	return k.fromVault(ctx)
+}
+
+// fromVault reads the key from the vault, moving the file key in first
+// when the vault has none yet.
+func (k *signingKeys) fromVault(ctx context.Context) (sign.PrivateKey, error) {
+	s, err := k.vault.SigningKey(ctx, keySubject)
+	if errors.Is(err, vault.ErrNotFound) {
+		return k.moveIntoVault(ctx)
+	}
+	if err != nil {
+		return sign.PrivateKey{}, fmt.Errorf("signing key: %w", err)
+	}
+	key, err := sign.ParsePrivateKey(s.Bytes(), "")
+	if err != nil {
+		return key, fmt.Errorf("signing key in the vault: %w", err)
+	}
+	return key, k.writePub(key.Public())
+}
+
+func (k *signingKeys) moveIntoVault(ctx context.Context) (sign.PrivateKey, error) {
+	key, err := k.fileKey(true)
+	if err != nil {
+		return key, err
+	}
+	raw, err := os.ReadFile(k.privPath())
+	if err != nil {
+		return key, err
+	}
+	if _, err := k.vault.SetSigningKey(ctx, keySubject, vault.NewSecret(raw)); err != nil {
+		return key, fmt.Errorf("move the signing key into the vault: %w", err)
+	}
+	if err := os.Remove(k.privPath()); err != nil {
+		return key, err
+	}
+	k.log.Info("moved the artifact signing key into the vault", "key_id", key.ID(), "public_key", k.pubPath())
+	return key, nil
+}
+
+// fileKey loads keys/signing.key, creating it (0600) when create is set.
+func (k *signingKeys) fileKey(create bool) (sign.PrivateKey, error) {
+	key, err := sign.LoadPrivateKey(k.privPath(), "")
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || !create {
+		return key, err
+	}
+	if err := os.MkdirAll(k.dir, 0o700); err != nil {
+		return key, err
+	}
+	pub, key, err := sign.GenerateKey(rand.Reader)
+	if err != nil {
+		return key, err
+	}
+	if err := sign.SavePrivateKey(k.privPath(), key, ""); err != nil {
+		return key, err
+	}
+	return key, k.writePub(pub)
+}
+
+// writePub keeps keys/signing.pub in step with the key in use.
+func (k *signingKeys) writePub(pub sign.PublicKey) error {
+	if cur, err := sign.LoadPublicKey(k.pubPath()); err == nil && cur.Equal(pub) {
+		return nil
+	}
+	os.Remove(k.pubPath())
+	return sign.SavePublicKey(k.pubPath(), pub)
+}
