@@ -92,6 +92,10 @@ func localKey(data, path string) (sign.PrivateKey, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "signing.pub")); err == nil {
+		return k, usererr.New(usererr.Usage, "the signing key of %s lives in its vault, not in a file", data).
+			WithHint("deploy the folder with 'phoenix deploy' (the server signs), or sign with your own key: --key FILE")
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return k, err
 	}
