@@ -61,6 +61,11 @@ type Options struct {
 	// Proc is the proc filesystem for host metrics (default /proc; "-"
 	// turns them off).
 	Proc string
+	// EdgeTLSCert and EdgeTLSKey (PEM files) make the edge serve HTTPS,
+	// with HTTP/2, instead of plain HTTP.
+	EdgeTLSCert, EdgeTLSKey string
+	// EdgeHeaders are response header rules for every site (e.g. HSTS).
+	EdgeHeaders []edge.HeaderRule
 }
 
 // App is a running Phoenix server.
@@ -95,6 +100,10 @@ type App struct {
 func New(opts Options) (*App, error) {
 	if opts.DataDir == "" {
 		return nil, usererr.New(usererr.Usage, "no data dir").WithHint("pass --data DIR or set PHOENIX_DATA")
+	}
+	if (opts.EdgeTLSCert == "") != (opts.EdgeTLSKey == "") {
+		return nil, usererr.New(usererr.Usage, "give both the edge's TLS certificate and key, or neither").
+			WithHint("--edge-tls-cert FILE --edge-tls-key FILE")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -217,7 +226,11 @@ func listenErr(name, addr string, err error) error {
 // EdgeURL is the URL an environment of a project answers on.
 func (a *App) EdgeURL(project, env string) string {
 	_, port, _ := net.SplitHostPort(a.edgeAddr.String())
-	return "http://" + edge.DefaultHost(env, project) + ":" + port + "/"
+	scheme := "http://"
+	if a.opts.EdgeTLSCert != "" {
+		scheme = "https://"
+	}
+	return scheme + edge.DefaultHost(env, project) + ":" + port + "/"
 }
 
 // Err reports a server that stopped on its own.

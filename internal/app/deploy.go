@@ -61,7 +61,8 @@ func (a *App) publish(ctx context.Context, r deploy.Release) error {
 
 func (a *App) startEdge(ctx context.Context) error {
 	a.Hosts = edge.NewHosts()
-	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html"})
+	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
+		Headers: a.opts.EdgeHeaders})
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,8 @@ func (a *App) startEdge(ctx context.Context) error {
 	a.edgeAddr = ln.Addr()
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- (&edge.Server{Handler: h, Logger: a.log}).Serve(sctx, ln) }()
+	srv := &edge.Server{Handler: h, Logger: a.log, TLSCertFile: a.opts.EdgeTLSCert, TLSKeyFile: a.opts.EdgeTLSKey}
+	go func() { done <- srv.Serve(sctx, ln) }()
 	a.onStop(func(context.Context) error { cancel(); return <-done })
 	a.log.Info("edge listening", "addr", a.edgeAddr.String())
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -18,6 +19,9 @@ type serverOptions struct {
 	edgeListen    string
 	debug         bool
 	masterKeyFile string
+	edgeCert      string
+	edgeKey       string
+	hsts          time.Duration
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -40,6 +44,9 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.listen, "listen", "127.0.0.1:7070", "address of the REST API")
 	f.StringVar(&o.edgeListen, "edge-listen", "127.0.0.1:8080", "address of the edge serving the sites")
 	f.BoolVar(&o.debug, "debug", false, "log at debug level")
+	f.StringVar(&o.edgeCert, "edge-tls-cert", "", "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key)")
+	f.StringVar(&o.edgeKey, "edge-tls-key", "", "PEM private key of --edge-tls-cert")
+	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
 	return cmd
 }
@@ -50,7 +57,8 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key})
+	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts)})
 	if err != nil {
 		return err
 	}

@@ -69,9 +69,9 @@ type Listener func(Release)
 
 // Options configures a Service.
 type Options struct {
-	DB        *store.DB
-	Blobs     backend.Backend
-	Key       sign.PrivateKey // signs every artifact the server records
+	DB    *store.DB
+	Blobs backend.Backend
+	Key   sign.PrivateKey // signs every artifact the server records
 	// KeySource, when set, is asked for the signing key at each Finalize
 	// instead of Key (the key lives in the vault, which may be sealed).
 	KeySource func(ctx context.Context) (sign.PrivateKey, error)
