@@ -83,6 +83,7 @@ type EnvRequest struct {
 	Locked    bool     `json:"locked,omitempty"`
 	Approvals int      `json:"approvals,omitempty"`
 	Domains   []string `json:"domains,omitempty"`
+	IPAllow   []string `json:"ip_allow,omitempty"` // client CIDR ranges allowed in; empty allows everyone
 }
 
 // same reports whether req declares e exactly as it is.
@@ -91,7 +92,22 @@ func (req EnvRequest) same(e deploy.Environment) bool {
 	if kind == "" {
 		kind = "standard"
 	}
-	return kind == e.Kind && req.Locked == e.Locked && req.Approvals == e.Approvals && slices.Equal(req.Domains, e.Domains)
+	return kind == e.Kind && req.Locked == e.Locked && req.Approvals == e.Approvals && slices.Equal(req.Domains, e.Domains) &&
+		sameAllowList(req.IPAllow, e.IPAllow)
+}
+
+// sameAllowList compares a requested allow-list with a stored (normalized) one.
+func sameAllowList(req, stored []string) bool {
+	ps, err := deploy.ParseAllowList(req)
+	if err != nil || len(ps) != len(stored) {
+		return false
+	}
+	for i, p := range ps {
+		if p.String() != stored[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *API) putEnv(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +129,7 @@ func (a *API) putEnv(w http.ResponseWriter, r *http.Request) {
 	if !a.require(w, r, auth.EnvWrite, auth.Resource{Project: p, Environment: e}) {
 		return
 	}
-	spec := deploy.EnvSpec{Name: e, Kind: req.Kind, Locked: req.Locked, Approvals: req.Approvals, Domains: req.Domains}
+	spec := deploy.EnvSpec{Name: e, Kind: req.Kind, Locked: req.Locked, Approvals: req.Approvals, Domains: req.Domains, IPAllow: req.IPAllow}
 	if err := a.opts.Deploy.EnsureEnvironment(r.Context(), p, spec); err != nil {
 		WriteError(w, r, err)
 		return

@@ -49,7 +49,14 @@ func (a *App) publish(ctx context.Context, r deploy.Release) error {
 		return err
 	}
 	name := edgeName(r.Project, r.Environment)
+	allow, err := deploy.ParseAllowList(r.IPAllow)
+	if err != nil {
+		return err
+	}
 	a.Hosts.SetSite(name, site)
+	if err := a.Hosts.SetAllowedIPs(name, allow); err != nil {
+		return err
+	}
 	hosts := append([]string{edge.DefaultHost(r.Environment, r.Project)}, r.Domains...)
 	for _, h := range hosts {
 		if err := a.Hosts.AddHost(h, name); err != nil {

@@ -174,7 +174,7 @@ func (s *Service) point(ctx context.Context, tx *sql.Tx, project, env string, id
 }
 
 func (s *Service) release(env Environment, d Deployment, m *artifact.Manifest) Release {
-	r := Release{Project: env.Project, Environment: env.Name, Domains: env.Domains, Deployment: d, manifest: m}
+	r := Release{Project: env.Project, Environment: env.Name, Domains: env.Domains, IPAllow: env.IPAllow, Deployment: d, manifest: m}
 	if m == nil {
 		r.load = func() (*artifact.Manifest, error) { return s.Manifest(context.Background(), d.Artifact) }
 	}

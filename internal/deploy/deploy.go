@@ -40,6 +40,7 @@ type Release struct {
 	Project     string
 	Environment string
 	Domains     []string
+	IPAllow     []string // CIDR prefixes; empty allows everyone
 	Deployment  Deployment
 
 	manifest *artifact.Manifest

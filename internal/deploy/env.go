@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -19,6 +20,7 @@ type Environment struct {
 	Locked    bool     `json:"locked"`
 	Approvals int      `json:"approvals"`
 	Domains   []string `json:"domains,omitempty"`
+	IPAllow   []string `json:"ip_allow,omitempty"` // CIDR prefixes; empty allows everyone
 	ActiveID  int64    `json:"active_deployment,omitempty"`
 }
 
@@ -29,6 +31,7 @@ type EnvSpec struct {
 	Locked    bool
 	Approvals int
 	Domains   []string
+	IPAllow   []string // CIDR prefixes or single addresses; empty allows everyone
 }
 
 var slug = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -68,16 +71,20 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 	if kind == "" {
 		kind = "standard"
 	}
-	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+	allow, err := ParseAllowList(spec.IPAllow)
+	if err != nil {
+		return err
+	}
+	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO environments
-		(project, name, kind, locked, approvals, domains, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6`,
-			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(spec.Domains, ","), s.now())
+		(project, name, kind, locked, approvals, domains, ip_allow, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6, ip_allow = $7`,
+			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(spec.Domains, ","), joinPrefixes(allow), s.now())
 		if err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, Event{Action: "env.save", Project: project, Environment: spec.Name,
-			Detail: fmt.Sprintf("kind %s, locked %v, approvals %d, domains %q", kind, spec.Locked, spec.Approvals, spec.Domains)})
+			Detail: fmt.Sprintf("kind %s, locked %v, approvals %d, domains %q, ip allow %q", kind, spec.Locked, spec.Approvals, spec.Domains, spec.IPAllow)})
 	})
 	if err != nil {
 		return fmt.Errorf("deploy: save environment %s/%s: %w", project, spec.Name, err)
@@ -85,14 +92,17 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 	return nil
 }
 
-const envColumns = `project, name, kind, locked, approvals, domains, COALESCE(active_id, 0)`
+const envColumns = `project, name, kind, locked, approvals, domains, ip_allow, COALESCE(active_id, 0)`
 
 func scanEnv(row interface{ Scan(...any) error }) (Environment, error) {
 	var e Environment
-	var domains string
-	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &e.ActiveID)
+	var domains, allow string
+	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &allow, &e.ActiveID)
 	if domains != "" {
 		e.Domains = strings.Split(domains, ",")
+	}
+	if allow != "" {
+		e.IPAllow = strings.Split(allow, ",")
 	}
 	return e, err
 }
@@ -150,4 +160,32 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 		}
 		return s.audit(ctx, tx, Event{Action: "env.delete", Project: project, Environment: name})
 	})
+}
+
+// ParseAllowList checks an environment's client address ranges: CIDR
+// prefixes (10.0.0.0/8, 2001:db8::/32) or single addresses.
+func ParseAllowList(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for i, s := range list {
+		s = strings.TrimSpace(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, usererr.New(usererr.Invalid, "ip_allow[%d]: %q is neither an address nor a CIDR range", i, s).
+					WithHint("write e.g. 203.0.113.0/24 or 2001:db8::1")
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
 }

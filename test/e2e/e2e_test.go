@@ -160,3 +160,24 @@ func TestPreviewEnvironmentGetsItsOwnHost(t *testing.T) {
 		t.Fatal("production must not serve the preview")
 	}
 }
+
+func TestEnvironmentIPAllowList(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	s := startServer(t, data)
+	os.WriteFile(filepath.Join(work, "phoenix.yaml"), []byte("version: 1\nproject:\n  name: shop\nenvironments:\n"+
+		"  internal:\n    ip_allow: [10.0.0.0/8]\n  office:\n    ip_allow: [127.0.0.0/8, \"::1\"]\n"), 0o644)
+	writeSite(t, filepath.Join(work, "site"), "allow-list")
+	env := []string{"PHOENIX_DATA=" + data}
+	for _, e := range []string{"internal", "office"} {
+		if r := run(t, work, env, "deploy", "site", "--env", e); r.code != 0 {
+			t.Fatalf("deploy %s: %+v", e, r)
+		}
+	}
+	if code, _ := s.get(t, "internal.shop.localhost", "/"); code != 403 {
+		t.Fatalf("a client outside ip_allow got %d, want 403", code)
+	}
+	if code, body := s.get(t, "office.shop.localhost", "/"); code != 200 || !strings.Contains(body, "allow-list") {
+		t.Fatalf("a client inside ip_allow got %d", code)
+	}
+}
