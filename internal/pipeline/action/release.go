@@ -127,8 +127,11 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(sc.Dir, dir)
 	}
+	// The build step has just written the output folder: it is throwaway,
+	// so its files are hard-linked into the blob store instead of copied
+	// (the next build replaces them; they must not be edited in place).
 	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: sc.Run.Project, Release: sc.Run.Version,
-		Commit: sc.Run.Commit, Builder: "phoenix pipeline " + sc.Run.ID}}
+		Commit: sc.Run.Commit, Builder: "phoenix pipeline " + sc.Run.ID}, LinkFiles: true}
 	if sc.Config != nil {
 		opts.PublicSourceMaps = sc.Config.Build.Sourcemaps == "include"
 	}
