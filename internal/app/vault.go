@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -37,13 +38,28 @@ func (a vaultAudit) AuditTx(ctx context.Context, tx *sql.Tx, e vault.AuditEvent)
 	return err
 }
 
-// rotationLog tells the server log about rotations (notifications come
-// with the monitor's channels).
-type rotationLog struct{ log *slog.Logger }
+// rotationNotice tells the server log and every notification channel that
+// subscribes to secret.rotated (server-wide: no project) about a rotation.
+// Names and versions only: a value never leaves the vault this way.
+type rotationNotice struct {
+	log *slog.Logger
+	app *App
+}
 
-func (r rotationLog) SecretRotated(_ context.Context, e vault.RotationEvent) error {
+func (r rotationNotice) SecretRotated(ctx context.Context, e vault.RotationEvent) error {
 	r.log.Info("secret rotated", "name", e.Name, "version", e.NewVersion, "reason", e.Reason, "actor", e.Actor)
-	return nil
+	if r.app.Notify == nil {
+		return nil
+	}
+	_, err := r.app.Notify.Publish(ctx, rotationMessage(e))
+	return err
+}
+
+func rotationMessage(e vault.RotationEvent) notify.Message {
+	return notify.Message{Event: "secret.rotated", Severity: 3, Time: e.At,
+		Title: fmt.Sprintf("Secret %s rotated to version %d", e.Name, e.NewVersion),
+		Facts: []notify.Fact{{Name: "Secret", Value: e.Name}, {Name: "Version", Value: fmt.Sprintf("%d (was %d)", e.NewVersion, e.OldVersion)},
+			{Name: "Reason", Value: e.Reason}, {Name: "By", Value: e.Actor}}}
 }
 
 // openVault builds the vault with the policy of VaultPolicyFile and, when
@@ -58,7 +74,7 @@ func (a *App) openVault(ctx context.Context) error {
 	}
 	log := a.log.With("domain", "vault")
 	a.Vault, err = vault.New(vault.Options{DB: a.DB, Logger: log, Auditor: vaultAudit{a.Audit},
-		Notifier: rotationLog{log}, Policy: pol, KDF: a.opts.VaultKDF})
+		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF})
 	if err != nil {
 		return err
 	}
