@@ -1,0 +1,70 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// sarifSchema compiles the SARIF 2.1.0 schema Microsoft ships with its
+// SARIF Multitool (testdata/PROVENANCE.md).
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("testdata/sarif-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	const id = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-schema-2.1.0.json"
+	if err := c.AddResource(id, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSARIFValidatesAgainstTheSchema(t *testing.T) {
+	s := sarifSchema(t)
+	reports := map[string]*Report{"vulnerabilities": sample(), "empty": New(Secret, "site", now)}
+	lic := New(License, "site", now)
+	lic.Findings = []Finding{{Kind: License, RuleID: "GPL-3.0-or-later", Severity: "moderate", Verdict: "review", Package: "chessground",
+		Version: "9.2.1", License: "GPL-3.0-or-later", File: "package-lock.json", Line: 40}}
+	reports["licences"] = lic
+	sec := New(Secret, "site", now)
+	sec.Findings = []Finding{{Kind: Secret, RuleID: "slack-webhook", Severity: "high", File: "src/a.js", Line: 3, Column: 14,
+		Redacted: "https://hooks.slack.com/services/T0…", Fingerprint: "abc123"}}
+	reports["secrets"] = sec
+	for name, r := range reports {
+		t.Run(name, func(t *testing.T) {
+			Gate(Policy{Exceptions: []Exception{{ID: "GHSA-29mw-wpgm-hmr9", Reason: "not reachable", Expires: now.AddDate(0, 1, 0)}}}, r, now)
+			var b bytes.Buffer
+			if err := WriteSARIF(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Validate(inst); err != nil {
+				t.Fatalf("SARIF output does not validate: %v\n%s", err, b.String())
+			}
+		})
+	}
+}
+
+func TestSARIFSchemaRejectsABrokenLog(t *testing.T) {
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(`{"version":"2.1.0","runs":[{"results":[]}]}`)))
+	if err := sarifSchema(t).Validate(inst); err == nil {
+		t.Fatal("a run without its tool validated: the schema check cannot fail")
+	}
+}
