@@ -81,6 +81,17 @@ func (g *Globals) projectSpec(o *deployOptions) (string, *config.Config, error) 
 	return name, cfg, nil
 }
 
+// projectTarget resolves the project and connects to its server; the
+// caller closes the target.
+func (g *Globals) projectTarget(ctx context.Context, o *deployOptions) (string, *config.Config, *target, error) {
+	project, cfg, err := g.projectSpec(o)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	t, err := g.connect(ctx)
+	return project, cfg, t, err
+}
+
 func unwrapAll(err error) error {
 	for {
 		u, ok := err.(interface{ Unwrap() error })
@@ -106,11 +117,7 @@ func declareEnvs(ctx context.Context, c *client.Client, project string, cfg *con
 }
 
 func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) error {
-	project, cfg, err := g.projectSpec(o)
-	if err != nil {
-		return err
-	}
-	t, err := g.connect(ctx)
+	project, cfg, t, err := g.projectTarget(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,7 @@ func projectFlags(cmd *cobra.Command, o *deployOptions) {
 }
 
 func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int) error {
-	project, _, err := g.projectSpec(o)
-	if err != nil {
-		return err
-	}
-	t, err := g.connect(ctx)
+	project, _, t, err := g.projectTarget(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -90,11 +86,7 @@ pointer, so the old release is served within milliseconds.`,
 }
 
 func runRollback(ctx context.Context, g *Globals, o *deployOptions, to int64) error {
-	project, _, err := g.projectSpec(o)
-	if err != nil {
-		return err
-	}
-	t, err := g.connect(ctx)
+	project, _, t, err := g.projectTarget(ctx, o)
 	if err != nil {
 		return err
 	}
