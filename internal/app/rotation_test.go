@@ -22,8 +22,11 @@ func TestRotationNotifiesSubscribedChannels(t *testing.T) {
 	got := make(chan notify.Message, 4)
 	capture := notify.NotifierFunc(func(_ context.Context, m notify.Message) error { got <- m; return nil })
 	a.Notify.SetChannels(map[string]notify.Channel{
-		"ops":   {Notifier: capture, Events: []string{"secret.rotated"}},
-		"other": {Notifier: notify.NotifierFunc(func(context.Context, notify.Message) error { t.Error("an unsubscribed channel was notified"); return nil })},
+		"ops": {Notifier: capture, Events: []string{"secret.rotated"}},
+		"other": {Notifier: notify.NotifierFunc(func(context.Context, notify.Message) error {
+			t.Error("an unsubscribed channel was notified")
+			return nil
+		})},
 	})
 	ctx := context.Background()
 	admin := vault.Subject{Actor: "ops", Roles: []string{"admin"}}

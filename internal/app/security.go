@@ -24,31 +24,10 @@ func (a *App) openAudit() error {
 	}
 	a.AuditKey = key
 	a.Audit = audit.New(audit.Options{DB: a.DB, Signer: key.Signer, Verifier: key.Verifier})
-	every := a.opts.CheckpointEvery
-	if every <= 0 {
-		every = time.Minute
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				a.checkpoint(ctx)
-			}
-		}
-	}()
-	a.onStop(func(ctx context.Context) error {
-		cancel()
-		<-done
-		a.checkpoint(ctx)
-		return nil
-	})
+	// Cleanups run last-in first-out: the ticker stops before the final
+	// checkpoint is signed.
+	a.onStop(func(ctx context.Context) error { a.checkpoint(ctx); return nil })
+	a.every(a.opts.CheckpointEvery, time.Minute, a.checkpoint)
 	return nil
 }
 
