@@ -58,6 +58,11 @@ type Options struct {
 	// VerifySoak is how long a deployment is verified after activation
 	// (default 10s; negative: one round of checks).
 	VerifySoak time.Duration
+	// Keep is how many deployments each environment retains (default 20).
+	Keep int
+	// GCEvery is how often retention and blob garbage collection run
+	// besides after activations (default 1h).
+	GCEvery time.Duration
 	// Proc is the proc filesystem for host metrics (default /proc; "-"
 	// turns them off).
 	Proc string
@@ -156,6 +161,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startEdge(ctx); err != nil {
 		return err
 	}
+	a.startGC()
 	if err := a.openNotify(); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ func (a *App) openDeploy() error {
 	a.keys = &signingKeys{dir: filepath.Join(a.opts.DataDir, "keys"), log: a.log}
 	a.Blobs = blobs
 	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, KeySource: a.keys.key, Logger: a.log.With("domain", "deploy"),
+		Keep:  a.opts.Keep,
 		Audit: a.auditDeploy,
 		Check: func(ctx context.Context, r deploy.Release) error {
 			m, err := r.Manifest()
