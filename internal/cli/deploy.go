@@ -149,7 +149,10 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		fmt.Fprintf(w, "deployed %s to %s/%s as deployment %d in %s\n", res.Artifact, project, o.env, res.ID,
 			time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(w, "  %d files, %d blobs uploaded (%s), the rest already on the server\n", res.Total, res.Sent, humanBytes(res.SentBytes))
-		if res.URL != "" {
+		switch {
+		case t.inProcess:
+			fmt.Fprintf(w, "  no server runs on %s: 'phoenix server --data %s' serves it\n", g.Data, g.Data)
+		case res.URL != "":
 			fmt.Fprintf(w, "  live at %s\n", res.URL)
 		}
 		return nil
