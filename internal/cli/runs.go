@@ -21,6 +21,20 @@ func parseRunID(s string) (int64, error) {
 	return id, nil
 }
 
+// onRun parses a RUN argument, connects to the server and calls fn.
+func (g *Globals) onRun(ctx context.Context, arg string, fn func(ctx context.Context, t *target, id int64) error) error {
+	id, err := parseRunID(arg)
+	if err != nil {
+		return err
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	return fn(ctx, t, id)
+}
+
 func newRunsCmd(g *Globals) *cobra.Command {
 	var project, status string
 	var limit int
@@ -72,17 +86,9 @@ func newLogsCmd(g *Globals) *cobra.Command {
   phoenix logs 42 --step build/build`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseRunID(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			t, err := g.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			return t.client.Logs(ctx, id, step, follow, g.Stdout)
+			return g.onRun(cmd.Context(), args[0], func(ctx context.Context, t *target, id int64) error {
+				return t.client.Logs(ctx, id, step, follow, g.Stdout)
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep streaming until the run finishes")
@@ -97,23 +103,15 @@ func newCancelCmd(g *Globals) *cobra.Command {
 		Example: "  phoenix cancel 42",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseRunID(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			t, err := g.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			d, err := t.client.CancelRun(ctx, id)
-			if err != nil {
-				return err
-			}
-			return g.emit(d, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "run %d: cancel requested (now %s)\n", id, d.Status)
-				return err
+			return g.onRun(cmd.Context(), args[0], func(ctx context.Context, t *target, id int64) error {
+				d, err := t.client.CancelRun(ctx, id)
+				if err != nil {
+					return err
+				}
+				return g.emit(d, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "run %d: cancel requested (now %s)\n", id, d.Status)
+					return err
+				})
 			})
 		},
 	}
@@ -127,28 +125,20 @@ func newRetryCmd(g *Globals) *cobra.Command {
 		Example: "  phoenix retry 42",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseRunID(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			t, err := g.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			r, err := t.client.RetryRun(ctx, id)
-			if err != nil {
-				return err
-			}
-			if detach && !t.inProcess {
-				return g.emit(r, func(w io.Writer) error {
-					_, err := fmt.Fprintf(w, "run %d queued (retry of %d)\n", r.ID, id)
+			return g.onRun(cmd.Context(), args[0], func(ctx context.Context, t *target, id int64) error {
+				r, err := t.client.RetryRun(ctx, id)
+				if err != nil {
 					return err
-				})
-			}
-			fmt.Fprintf(g.Stderr, "run %d: retry of %d\n", r.ID, id)
-			return followRun(ctx, g, t.client, r.ID)
+				}
+				if detach && !t.inProcess {
+					return g.emit(r, func(w io.Writer) error {
+						_, err := fmt.Fprintf(w, "run %d queued (retry of %d)\n", r.ID, id)
+						return err
+					})
+				}
+				fmt.Fprintf(g.Stderr, "run %d: retry of %d\n", r.ID, id)
+				return followRun(ctx, g, t.client, r.ID)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&detach, "detach", false, "return once the run is queued")
