@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -48,6 +49,7 @@ type conn struct {
 	rdl     time.Time // read deadline set last
 	rdlIdle bool      // rdl is an idle (not a header) deadline
 	wdl     time.Time // write deadline set last
+	bigSent bool      // a body went out with sendfile since the last read (see fill)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -119,6 +121,17 @@ func (c *conn) fill() (ok, eof bool) {
 	if !c.setReadDeadline(now, d, idle) {
 		return false, false
 	}
+	if idle && c.bigSent {
+		// After a large answer the client needs a while to read it
+		// before it can send its next request, so a read now would
+		// mostly find nothing (EAGAIN), then park the goroutine and read
+		// again after the netpoller's wake-up. Serving the other ready
+		// connections first makes that read usually find the request
+		// (js-gz at 64 connections, GOMAXPROCS=1: about +5 % req/s).
+		// Small answers do not yield: there it cost p99 in side runs.
+		runtime.Gosched()
+	}
+	c.bigSent = false
 	n, err := c.read(c.buf[c.w:])
 	c.w += n
 	if err != nil && n == 0 {
@@ -214,8 +227,7 @@ func (c *conn) writeBody(p []byte) error {
 		return nil
 	}
 	c.setWriteDeadline()
-	c.iov = append(c.iov[:0], c.out, p)
-	_, err := c.iov.WriteTo(c.nc)
+	err := c.write2(c.out, p)
 	c.out = c.out[:0]
 	return err
 }

@@ -21,9 +21,12 @@ type rawIO struct {
 	rn      int
 	rerr    error
 	wbuf    []byte
+	wbuf2   []byte // writev: sent after wbuf
 	werr    error
+	iov     [2]syscall.Iovec
 	readFn  func(fd uintptr) bool
 	writeFn func(fd uintptr) bool
+	vecFn   func(fd uintptr) bool
 }
 
 func (c *conn) initRaw() {
@@ -67,7 +70,44 @@ func (c *conn) initRaw() {
 		}
 		return true
 	}
+	r.vecFn = r.writev
 	c.raw = r
+}
+
+// writev sends wbuf then wbuf2 with writev(2) until both are out or the
+// socket would block (false: wait until it is writable).
+func (r *rawIO) writev(fd uintptr) bool {
+	for len(r.wbuf)+len(r.wbuf2) > 0 {
+		if len(r.wbuf) == 0 {
+			r.wbuf, r.wbuf2 = r.wbuf2, nil
+			continue
+		}
+		cnt := 1
+		r.iov[0] = syscall.Iovec{Base: &r.wbuf[0]}
+		r.iov[0].SetLen(len(r.wbuf))
+		if len(r.wbuf2) > 0 {
+			r.iov[1] = syscall.Iovec{Base: &r.wbuf2[0]}
+			r.iov[1].SetLen(len(r.wbuf2))
+			cnt = 2
+		}
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(cnt))
+		switch {
+		case e == syscall.EAGAIN:
+			return false
+		case e == syscall.EINTR:
+			continue
+		case e != 0:
+			r.werr = e
+			return true
+		}
+		if int(n) < len(r.wbuf) {
+			r.wbuf = r.wbuf[n:]
+			continue
+		}
+		r.wbuf2 = r.wbuf2[int(n)-len(r.wbuf):]
+		r.wbuf = nil
+	}
+	return true
 }
 
 // read reads into b like net.Conn.Read.
@@ -94,6 +134,23 @@ func (c *conn) write(b []byte) error {
 	r.wbuf, r.werr = b, nil
 	err := r.rc.Write(r.writeFn)
 	r.wbuf = nil
+	if err != nil {
+		return err
+	}
+	return r.werr
+}
+
+// write2 writes a then b, with one writev(2) when the socket takes both.
+func (c *conn) write2(a, b []byte) error {
+	r := c.raw
+	if r == nil {
+		c.iov = append(c.iov[:0], a, b)
+		_, err := c.iov.WriteTo(c.nc)
+		return err
+	}
+	r.wbuf, r.wbuf2, r.werr = a, b, nil
+	err := r.rc.Write(r.vecFn)
+	r.wbuf, r.wbuf2, r.iov = nil, nil, [2]syscall.Iovec{}
 	if err != nil {
 		return err
 	}

@@ -13,3 +13,9 @@ func (c *conn) write(b []byte) error {
 	_, err := c.nc.Write(b)
 	return err
 }
+
+func (c *conn) write2(a, b []byte) error {
+	c.iov = append(c.iov[:0], a, b)
+	_, err := c.iov.WriteTo(c.nc)
+	return err
+}
