@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -49,7 +48,6 @@ type conn struct {
 	rdl     time.Time // read deadline set last
 	rdlIdle bool      // rdl is an idle (not a header) deadline
 	wdl     time.Time // write deadline set last
-	bigSent bool      // a body went out with sendfile since the last read (see fill)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -121,17 +119,6 @@ func (c *conn) fill() (ok, eof bool) {
 	if !c.setReadDeadline(now, d, idle) {
 		return false, false
 	}
-	if idle && c.bigSent {
-		// After a large answer the client needs a while to read it
-		// before it can send its next request, so a read now would
-		// mostly find nothing (EAGAIN), then park the goroutine and read
-		// again after the netpoller's wake-up. Serving the other ready
-		// connections first makes that read usually find the request
-		// (js-gz at 64 connections, GOMAXPROCS=1: about +5 % req/s).
-		// Small answers do not yield: there it cost p99 in side runs.
-		runtime.Gosched()
-	}
-	c.bigSent = false
 	n, err := c.read(c.buf[c.w:])
 	c.w += n
 	if err != nil && n == 0 {

@@ -77,7 +77,6 @@ func (w *response) SendFile(f *os.File, off, n int64, warm bool) (int64, error) 
 		return 0, http.ErrContentLength
 	}
 	sent, err := w.c.sendSection(f, off, n, warm)
-	w.c.bigSent = true
 	w.written += sent
 	if err != nil && w.err == nil {
 		w.err = err
