@@ -31,6 +31,9 @@ type Server struct {
 	// *Handler on plain TCP is served by the lean HTTP/1.1 loop (package
 	// h1), which hands everything unusual to net/http; see docs/edge.md.
 	DisableFastPath bool
+	// Loops is the number of event loops (threads) of the lean loop on
+	// Linux; 0 means 1. See docs/edge.md.
+	Loops int
 
 	lean atomic.Pointer[h1.Server] // the lean loop while Serve runs it (tests read its Stats)
 }
@@ -105,19 +108,36 @@ func (s *Server) server(hs *http.Server) interface {
 	if !ok || s.DisableFastPath || s.TLSCertFile != "" {
 		return hs
 	}
-	lean := &h1.Server{Handler: fh, Fallback: hs}
+	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops}
 	s.lean.Store(lean)
 	return lean
 }
 
 // ListenAndServe listens on addr (host:port) and calls Serve.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := Listen(ctx, addr, false)
 	if err != nil {
-		return fmt.Errorf("edge: listen on %s: %w", addr, err)
+		return err
 	}
 	return s.Serve(ctx, ln)
+}
+
+// Listen opens a TCP listener on addr. With reusePort the socket carries
+// SO_REUSEPORT, so other processes (serving workers) can listen on the
+// same address and the kernel spreads connections over all of them.
+func Listen(ctx context.Context, addr string, reusePort bool) (net.Listener, error) {
+	var lc net.ListenConfig
+	if reusePort {
+		if !reusePortSupported {
+			return nil, fmt.Errorf("edge: listen on %s: serving workers (SO_REUSEPORT) are not supported on this system", addr)
+		}
+		lc.Control = reusePortControl
+	}
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("edge: listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // ServeOptions configure ServeDir.
@@ -128,6 +148,11 @@ type ServeOptions struct {
 	// Ready, when set, is called with the bound address once the site is
 	// indexed and the listener is open (useful with port 0).
 	Ready func(addr net.Addr)
+	// ReusePort opens the listener with SO_REUSEPORT, for one of several
+	// worker processes serving the same address.
+	ReusePort bool
+	// Loops is Server.Loops.
+	Loops int
 }
 
 // ServeDir serves the folder dir on addr with staticwebapp.config.json
@@ -150,14 +175,13 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := Listen(ctx, addr, opts.ReusePort)
 	if err != nil {
-		return fmt.Errorf("edge: listen on %s: %w", addr, err)
+		return err
 	}
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
 	}
-	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger}
+	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger, Loops: opts.Loops}
 	return srv.Serve(ctx, ln)
 }

@@ -157,3 +157,24 @@ func TestServeDir(t *testing.T) {
 		t.Fatal("invalid config accepted")
 	}
 }
+
+// TestListenReusePort: with reusePort two listeners (two serving
+// processes, here two listeners of one) share one address; without it the
+// second is refused.
+func TestListenReusePort(t *testing.T) {
+	ctx := context.Background()
+	a, err := Listen(ctx, "127.0.0.1:0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Listen(ctx, a.Addr().String(), true)
+	if err != nil {
+		t.Fatalf("second SO_REUSEPORT listener: %v", err)
+	}
+	b.Close()
+	if c, err := Listen(ctx, a.Addr().String(), false); err == nil {
+		c.Close()
+		t.Fatal("a listener without SO_REUSEPORT shared the address")
+	}
+}

@@ -48,14 +48,22 @@ type conn struct {
 	rdl     time.Time // read deadline set last
 	rdlIdle bool      // rdl is an idle (not a header) deadline
 	wdl     time.Time // write deadline set last
+	ls      loopState // on an event loop (Linux): its state there
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{srv: s, nc: nc, buf: make([]byte, readBufSize), out: make([]byte, 0, 4096),
-		hdr: http.Header{}, vals: make([]string, 0, 16), remote: nc.RemoteAddr().String()}
+	c := newConnState(s, nc.RemoteAddr().String())
+	c.nc = nc
 	c.tcp, _ = nc.(*net.TCPConn)
-	c.resp = response{c: c, hdr: http.Header{}}
 	c.initRaw()
+	return c
+}
+
+// newConnState is a connection's state without its socket.
+func newConnState(s *Server, remote string) *conn {
+	c := &conn{srv: s, buf: make([]byte, readBufSize), out: make([]byte, 0, 4096),
+		hdr: http.Header{}, vals: make([]string, 0, 16), remote: remote}
+	c.resp = response{c: c, hdr: http.Header{}}
 	return c
 }
 
@@ -197,6 +205,9 @@ func (c *conn) handOver() bool {
 
 // flush writes the pending response bytes.
 func (c *conn) flush() error {
+	if c.inLoop() {
+		return c.loopFlush()
+	}
 	if len(c.out) == 0 {
 		return nil
 	}
@@ -213,6 +224,11 @@ func (c *conn) writeBody(p []byte) error {
 		c.out = append(c.out, p...)
 		return nil
 	}
+	if c.inLoop() {
+		err := c.loopWrite2(c.out, p)
+		c.out = c.out[:0]
+		return err
+	}
 	c.setWriteDeadline()
 	err := c.write2(c.out, p)
 	c.out = c.out[:0]
@@ -222,6 +238,9 @@ func (c *conn) writeBody(p []byte) error {
 // sendFrom flushes and copies src to the socket: sendfile for an
 // *os.File (or a LimitedReader of one) on a TCP connection.
 func (c *conn) sendFrom(src io.Reader) (int64, error) {
+	if c.inLoop() {
+		return c.loopSendFrom(src)
+	}
 	if err := c.flush(); err != nil {
 		return 0, err
 	}

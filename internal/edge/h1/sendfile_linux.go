@@ -13,6 +13,9 @@ import (
 // sendfile(2) and an explicit offset: f's own offset is neither used nor
 // moved, so one open file can serve many connections at once.
 func (c *conn) sendSection(f *os.File, off, n int64, warm bool) (int64, error) {
+	if c.inLoop() {
+		return c.loopSendSection(f, off, n, warm)
+	}
 	if c.tcp == nil {
 		return c.copySection(f, off, n)
 	}

@@ -47,28 +47,37 @@ type Handler interface {
 type Server struct {
 	Handler  Handler
 	Fallback *http.Server // required; also used for its ErrorLog
+	// Loops is the number of event loops serving a TCP listener on Linux
+	// (default 1): each is one thread; see loop_linux.go.
+	Loops int
 
 	headerTimeout, idleTimeout, writeTimeout time.Duration
 
-	fb      *chanListener
-	ln      net.Listener
-	mu      sync.Mutex
-	conns   map[*conn]struct{}
-	wg      sync.WaitGroup
-	closing atomic.Bool
-	fast    atomic.Uint64
-	handed  atomic.Uint64
+	fb        *chanListener
+	ln        net.Listener
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	loops     []*loop     // the event loops while serveLoops runs
+	hardClose atomic.Bool // Close: loops drop every connection
+	fast      atomic.Uint64
+	handed    atomic.Uint64
+	open      atomic.Int64
+	queued    atomic.Uint64
 }
 
 // Stats counts what the lean loop did.
 type Stats struct {
 	Fast      uint64 // requests answered by the lean loop
 	HandedOff uint64 // connections handed to net/http
+	Open      int64  // connections the lean loop holds now
+	Queued    uint64 // times an event loop queued output the socket did not take
 }
 
 // Stats returns the counters so far.
 func (s *Server) Stats() Stats {
-	return Stats{Fast: s.fast.Load(), HandedOff: s.handed.Load()}
+	return Stats{Fast: s.fast.Load(), HandedOff: s.handed.Load(), Open: s.open.Load(), Queued: s.queued.Load()}
 }
 
 // Serve accepts connections on ln until Shutdown or Close, then returns
@@ -89,6 +98,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		return http.ErrServerClosed
 	}
 	go func() { _ = fs.Serve(s.fb) }()
+	if tl, ok := ln.(*net.TCPListener); ok && loopSupported {
+		return s.serveLoops(tl)
+	}
 	backoff := time.Duration(0)
 	for {
 		nc, err := ln.Accept()
@@ -117,6 +129,7 @@ func (s *Server) track(nc net.Conn) *conn {
 	}
 	c := newConn(s, nc)
 	s.conns[c] = struct{}{}
+	s.open.Add(1)
 	s.wg.Add(1)
 	return c
 }
@@ -124,6 +137,7 @@ func (s *Server) track(nc net.Conn) *conn {
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.open.Add(-1)
 	s.mu.Unlock()
 	s.wg.Done()
 }
@@ -133,6 +147,7 @@ func (s *Server) forget(c *conn) {
 // fallback down, all within ctx; then it closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
+	s.stopLoops(ctx)
 	s.mu.Lock()
 	if s.ln != nil {
 		_ = s.ln.Close()
@@ -159,6 +174,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error {
 	s.closing.Store(true)
+	s.hardClose.Store(true)
+	s.stopLoops(context.Background())
 	s.mu.Lock()
 	if s.ln != nil {
 		_ = s.ln.Close()
@@ -173,6 +190,31 @@ func (s *Server) closeConns() {
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		_ = c.nc.Close()
+	}
+	if len(s.loops) > 0 {
+		s.hardClose.Store(true)
+		for _, l := range s.loops {
+			l.wakeUp()
+		}
+	}
+}
+
+// stopLoops wakes the event loops (they see closing) and waits, within
+// ctx, until none accepts any more: only then may the listener close, as
+// its descriptor number could otherwise be reused under them.
+func (s *Server) stopLoops(ctx context.Context) {
+	s.mu.Lock()
+	loops := s.loops
+	s.mu.Unlock()
+	for _, l := range loops {
+		l.wakeUp()
+	}
+	for _, l := range loops {
+		select {
+		case <-l.stopped:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

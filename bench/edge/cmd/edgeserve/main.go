@@ -26,6 +26,8 @@ func main() {
 	flips := flag.Int("flips", 100, "activations to perform with -alt")
 	every := flag.Duration("every", 50*time.Millisecond, "time between activations with -alt")
 	delay := flag.Duration("flip-delay", 2*time.Second, "wait before the first activation with -alt")
+	loops := flag.Int("loops", 1, "event loops (threads) of the lean loop")
+	reuse := flag.Bool("reuseport", false, "listen with SO_REUSEPORT (several edgeserve processes on one port)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
 	flag.Parse()
 	if *root == "" {
@@ -40,10 +42,12 @@ func main() {
 	var err error
 	if *alt == "" {
 		err = edge.ServeDir(ctx, *root, *listen, edge.ServeOptions{
-			Ready: func(a net.Addr) { fmt.Println("edgeserve: serving", *root, "on", a) },
+			Ready:     func(a net.Addr) { fmt.Println("edgeserve: serving", *root, "on", a) },
+			ReusePort: *reuse,
+			Loops:     *loops,
 		})
 	} else {
-		err = flipServe(ctx, *root, *alt, *listen, *flips, *every, *delay)
+		err = flipServe(ctx, *root, *alt, *listen, *flips, *loops, *every, *delay)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "edgeserve:", err)
@@ -52,7 +56,7 @@ func main() {
 }
 
 // flipServe serves a and activates b, a, b, ... n times while serving.
-func flipServe(ctx context.Context, a, b, addr string, n int, every, delay time.Duration) error {
+func flipServe(ctx context.Context, a, b, addr string, n, loops int, every, delay time.Duration) error {
 	sa, err := edge.NewDirSite(ctx, a)
 	if err != nil {
 		return err
@@ -88,5 +92,5 @@ func flipServe(ctx context.Context, a, b, addr string, n int, every, delay time.
 		slog.Info("edgeserve: activations done", "count", n)
 	}()
 	fmt.Println("edgeserve: serving", a, "and flipping to", b, "on", addr)
-	return (&edge.Server{Handler: h}).ListenAndServe(ctx, addr)
+	return (&edge.Server{Handler: h, Loops: loops}).ListenAndServe(ctx, addr)
 }

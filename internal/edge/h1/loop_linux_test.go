@@ -1,0 +1,325 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startLoops serves h with the event loops on loopback; fb's timeouts
+// apply. It returns the address and the server.
+func startLoops(t *testing.T, h handlerFunc, fb *http.Server, loops int) (string, *Server) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb.Handler = h
+	fb.ErrorLog = log.New(io.Discard, "", 0)
+	s := &Server{Handler: h, Fallback: fb, Loops: loops}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		_ = s.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String(), s
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// dialKeep connects to addr, asks for path on a keep-alive connection and
+// checks the body; the connection stays open for more.
+func dialKeep(t *testing.T, addr, path, want string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if got := roundTripKeep(t, c, path); got != want {
+		t.Fatalf("GET %s: %q, want %q", path, got, want)
+	}
+	return c
+}
+
+// dialSmall connects with a small receive buffer, so answers larger than
+// the socket buffers make the server queue.
+func dialSmall(t *testing.T, addr string) *net.TCPConn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { // before connect: the window is negotiated for it
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+		})
+	}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := nc.(*net.TCPConn)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestLoopQueuesAnswersForSlowReaders: answers far larger than the socket
+// buffers (a file the handler closes right after SendFile, and a body from
+// memory), pipelined behind each other, arrive whole and in order at a
+// client that reads slowly: the loop queues what the socket does not take
+// and keeps serving other connections meanwhile.
+func TestLoopQueuesAnswersForSlowReaders(t *testing.T) {
+	fileBody := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+	memBody := bytes.Repeat([]byte("ZYXW"), 1<<19)              // 2 MiB
+	name := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(name, fileBody, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/file":
+			f, err := os.Open(name)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close() // closed while the answer is still queued
+			w.Header().Set("Content-Length", strconv.Itoa(len(fileBody)))
+			_, _ = w.(FileSender).SendFile(f, 0, int64(len(fileBody)), false)
+		case "/mem":
+			w.Header().Set("Content-Length", strconv.Itoa(len(memBody)))
+			_, _ = w.Write(memBody)
+		default:
+			_, _ = io.WriteString(w, "small")
+		}
+	})
+	addr, s := startLoops(t, h, &http.Server{WriteTimeout: time.Minute}, 1)
+	slow := dialSmall(t, addr)
+	if _, err := io.WriteString(slow, "GET /file HTTP/1.1\r\nHost: a\r\n\r\nGET /mem HTTP/1.1\r\nHost: a\r\n\r\nGET /small HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	dialKeep(t, addr, "/x", "small") // served while slow's answers wait in the queue
+	br := bufio.NewReaderSize(slow, 1024)
+	for _, want := range [][]byte{fileBody, memBody, []byte("small")} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		for { // read in small steps: a slow reader
+			n, err := io.CopyN(&got, resp.Body, 64<<10)
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		resp.Body.Close()
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("body of %d bytes differs from the %d expected", got.Len(), len(want))
+		}
+	}
+	if q := s.Stats().Queued; q < 2 {
+		t.Fatalf("output queued %d times, want both large answers queued", q)
+	}
+}
+
+// TestLoopWriteTimeout: a client that stops reading its answer is closed
+// once WriteTimeout passes; the answer is not completed.
+func TestLoopWriteTimeout(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 8<<20)
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body[:1<<20]) // within queueMax: the handler returns
+		_, _ = w.Write(body[1<<20:]) // past it: waits for the client, up to the timeout
+	})
+	addr, s := startLoops(t, h, &http.Server{WriteTimeout: 300 * time.Millisecond}, 1)
+	c := dialSmall(t, addr)
+	start := time.Now()
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the connection to be served", func() bool { return s.Stats().Fast == 1 })
+	waitFor(t, "the server to close the connection", func() bool { return s.Stats().Open == 0 })
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Fatalf("closed after %v, before the write timeout", took)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.ReadAll(c)
+	if len(got) >= len(body) {
+		t.Fatalf("read %d bytes: the whole answer, though the client stalled", len(got))
+	}
+}
+
+// TestLoopPanicClosesOnlyItsConnection: a handler panic closes that
+// connection; the loop goes on serving the others.
+func TestLoopPanicClosesOnlyItsConnection(t *testing.T) {
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	addr, _ := startLoops(t, h, &http.Server{}, 1)
+	keep := dialKeep(t, addr, "/a", "ok")
+	if got := roundTrip(t, addr, "GET /panic HTTP/1.1\r\nHost: a\r\n\r\n"); got != "" {
+		t.Fatalf("panicking request got %q, want the connection closed", got)
+	}
+	if got := roundTripKeep(t, keep, "/b"); got != "ok" {
+		t.Fatalf("after: %q", got)
+	}
+}
+
+// TestLoopsShareTheListener: with several loops every connection is
+// served, concurrently, each by one loop.
+func TestLoopsShareTheListener(t *testing.T) {
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hi "+r.URL.Path) })
+	addr, s := startLoops(t, h, &http.Server{}, 3)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for j := range 5 {
+				path := fmt.Sprintf("/%d/%d", i, j)
+				if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+					errs <- err
+					return
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != "hi "+path {
+					errs <- fmt.Errorf("%s: %q", path, b)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := s.Stats(); st.Fast != 200 {
+		t.Fatalf("served %d requests on the loops, want 200", st.Fast)
+	}
+}
+
+// TestLoopCloseDropsConnections: Close ends every connection at once,
+// busy or idle, and Serve returns.
+func TestLoopCloseDropsConnections(t *testing.T) {
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	idle := dialKeep(t, ln.Addr().String(), "/", "ok")
+	partial, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partial.Close()
+	_, _ = io.WriteString(partial, "GET / HTTP/1.1\r\n")
+	waitFor(t, "both connections", func() bool { return s.Stats().Open == 2 })
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+	for _, c := range []net.Conn{idle, partial} {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("connection still open after Close: %v", err)
+		}
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		t.Fatal("listener still accepting after Close")
+	}
+}
+
+// TestLoopShutdownWithQueuedAnswer: Shutdown lets an answer waiting in
+// the queue finish before it closes the connection.
+func TestLoopShutdownWithQueuedAnswer(t *testing.T) {
+	body := bytes.Repeat([]byte("q"), 8<<20)
+	name := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(name, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.(FileSender).SendFile(f, 0, int64(len(body)), false)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	c := dialSmall(t, ln.Addr().String())
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the answer to be queued", func() bool { return s.Stats().Queued == 1 })
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("read %d bytes (%v), want the %d of the answer", len(got), err, len(body))
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+}
