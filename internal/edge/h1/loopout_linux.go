@@ -1,0 +1,321 @@
+package h1
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The event loop's output: answers are written at once when the socket
+// takes them; the rest waits in the connection's queue (see loop_linux.go).
+
+// dropQueue closes the file duplicates of c's queue and empties it.
+func (c *conn) dropQueue() {
+	for _, s := range c.ls.queue {
+		if s.b == nil {
+			unix.Close(s.fd)
+		}
+	}
+	c.ls.queue, c.ls.qbytes = c.ls.queue[:0], 0
+}
+
+// loopFlush sends c.out now, queueing what the socket does not take.
+func (c *conn) loopFlush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	err := c.loopWrite2(c.out, nil)
+	c.out = c.out[:0]
+	return err
+}
+
+// loopWrite2 sends a then b, queueing what the socket does not take.
+func (c *conn) loopWrite2(a, b []byte) error {
+	if len(c.ls.queue) == 0 {
+		n, err := writevFD(c.ls.fd, a, b)
+		if err != nil {
+			return err
+		}
+		if n >= len(a) {
+			b, a = b[n-len(a):], nil
+		} else {
+			a = a[n:]
+		}
+	}
+	c.enqueueBytes(a)
+	c.enqueueBytes(b)
+	return c.queueLimit()
+}
+
+// loopSendSection sends the pending head (MSG_MORE) and n bytes of f from
+// off with sendfile, queueing what the socket does not take. It reports
+// the bytes taken, queued ones included.
+func (c *conn) loopSendSection(f *os.File, off, n int64, warm bool) (int64, error) {
+	raceRelease(c.ls.fd)
+	if len(c.ls.queue) == 0 {
+		for len(c.out) > 0 {
+			m, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(c.ls.fd), uintptr(unsafe.Pointer(&c.out[0])),
+				uintptr(len(c.out)), syscall.MSG_MORE, 0, 0)
+			if e == syscall.EAGAIN {
+				break
+			}
+			if e == syscall.EINTR {
+				continue
+			}
+			if e != 0 {
+				return 0, e
+			}
+			c.out = c.out[:copy(c.out, c.out[m:])]
+		}
+	}
+	if len(c.out) > 0 || len(c.ls.queue) > 0 {
+		c.enqueueBytes(c.out)
+		c.out = c.out[:0]
+		return n, c.enqueueFile(f, off, n)
+	}
+	var sent int64
+	src, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var serr error
+	cerr := src.Control(func(sfd uintptr) {
+		for sent < n {
+			m, err := sendfile(c.ls.fd, int(sfd), &off, int(min(n-sent, 1<<30)), warm)
+			if m > 0 {
+				sent += int64(m)
+			}
+			switch {
+			case err == syscall.EAGAIN:
+				serr = c.enqueueFD(int(sfd), off, n-sent)
+				sent = n
+				return
+			case err == syscall.EINTR:
+			case err != nil:
+				serr = err
+				return
+			case m == 0:
+				serr = io.ErrUnexpectedEOF // the file is shorter than said
+				return
+			}
+		}
+	})
+	return sent, errors.Join(cerr, serr)
+}
+
+// loopSendFrom sends src: a file (or a LimitedReader of one) from its
+// offset with sendfile, anything else through the queueing writes.
+func (c *conn) loopSendFrom(src io.Reader) (int64, error) {
+	f, n := fileOf(src)
+	if f == nil {
+		return io.Copy(loopWriter{c}, src)
+	}
+	pos, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return io.Copy(loopWriter{c}, src)
+	}
+	if n < 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		n = max(st.Size()-pos, 0)
+	}
+	sent, err := c.loopSendSection(f, pos, n, false)
+	_, _ = f.Seek(pos+sent, io.SeekStart)
+	if lr, ok := src.(*io.LimitedReader); ok {
+		lr.N -= sent
+	}
+	return sent, err
+}
+
+// fileOf returns the file behind src and how much of it to send (-1: to
+// its end).
+func fileOf(src io.Reader) (*os.File, int64) {
+	switch r := src.(type) {
+	case *os.File:
+		return r, -1
+	case *io.LimitedReader:
+		if f, ok := r.R.(*os.File); ok {
+			return f, r.N
+		}
+	}
+	return nil, 0
+}
+
+// loopWriter writes through c's pending output.
+type loopWriter struct{ c *conn }
+
+func (w loopWriter) Write(p []byte) (int, error) {
+	if err := w.c.loopWrite2(w.c.out, p); err != nil {
+		return 0, err
+	}
+	w.c.out = w.c.out[:0]
+	return len(p), nil
+}
+
+func (c *conn) enqueueBytes(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	c.startQueue()
+	c.ls.queue = append(c.ls.queue, outSeg{b: append([]byte(nil), b...), fd: -1})
+	c.ls.qbytes += len(b)
+}
+
+// enqueueFile queues n bytes of f from off (a duplicate of f's descriptor:
+// the release may close f before the bytes are out).
+func (c *conn) enqueueFile(f *os.File, off, n int64) error {
+	src, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var derr error
+	cerr := src.Control(func(fd uintptr) { derr = c.enqueueFD(int(fd), off, n) })
+	return errors.Join(cerr, derr)
+}
+
+func (c *conn) enqueueFD(fd int, off, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return os.NewSyscallError("fcntl", err)
+	}
+	c.startQueue()
+	c.ls.queue = append(c.ls.queue, outSeg{fd: dup, off: off, n: n})
+	return nil
+}
+
+// startQueue switches c to waiting for writability when its queue starts.
+func (c *conn) startQueue() {
+	if len(c.ls.queue) > 0 {
+		return
+	}
+	l := c.ls.lp
+	l.srv.queued.Add(1)
+	c.ls.deadline = l.after(l.srv.writeTimeout)
+	_ = l.ctl(unix.EPOLL_CTL_MOD, c.ls.fd, unix.EPOLLOUT)
+}
+
+// queueLimit makes a handler's writes wait for the client once more than
+// queueMax bytes are queued.
+func (c *conn) queueLimit() error {
+	for c.ls.qbytes > queueMax {
+		wait := -1
+		if !c.ls.deadline.IsZero() {
+			wait = int(time.Until(c.ls.deadline) / time.Millisecond)
+			if wait <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+		}
+		fds := []unix.PollFd{{Fd: int32(c.ls.fd), Events: unix.POLLOUT}}
+		if _, err := unix.Poll(fds, wait); err != nil && err != unix.EINTR {
+			return os.NewSyscallError("poll", err)
+		}
+		if err := c.drain(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drain sends queued output until it is out or the socket would block.
+func (c *conn) drain() error {
+	q := c.ls.queue
+	i := 0
+	defer func() {
+		c.ls.queue = q[:copy(q, q[i:])]
+	}()
+	raceRelease(c.ls.fd)
+	for ; i < len(q); i++ {
+		s := &q[i]
+		if s.b != nil {
+			n, err := writevFD(c.ls.fd, s.b, nil)
+			s.b = s.b[n:]
+			c.ls.qbytes -= n
+			if err != nil || len(s.b) > 0 {
+				return err // err, or the socket would block
+			}
+			continue
+		}
+		for s.n > 0 {
+			m, err := sendfile(c.ls.fd, s.fd, &s.off, int(min(s.n, 1<<30)), true)
+			if m > 0 {
+				s.n -= int64(m)
+			}
+			switch {
+			case err == syscall.EAGAIN:
+				return nil
+			case err == syscall.EINTR:
+			case err != nil:
+				return err
+			case m == 0:
+				return io.ErrUnexpectedEOF
+			}
+		}
+		unix.Close(s.fd)
+	}
+	return nil
+}
+
+// writevFD writes a then b until both are out or the socket would block;
+// it returns the bytes written.
+func writevFD(fd int, a, b []byte) (int, error) {
+	raceRelease(fd)
+	var iov [2]syscall.Iovec
+	total := 0
+	for len(a)+len(b) > 0 {
+		if len(a) == 0 {
+			a, b = b, nil
+		}
+		cnt := 1
+		iov[0] = syscall.Iovec{Base: &a[0]}
+		iov[0].SetLen(len(a))
+		if len(b) > 0 {
+			iov[1] = syscall.Iovec{Base: &b[0]}
+			iov[1].SetLen(len(b))
+			cnt = 2
+		}
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(cnt))
+		switch {
+		case e == syscall.EAGAIN:
+			return total, nil
+		case e == syscall.EINTR:
+			continue
+		case e != 0:
+			return total, e
+		}
+		total += int(n)
+		if int(n) < len(a) {
+			a = a[n:]
+			continue
+		}
+		b, a = b[int(n)-len(a):], nil
+	}
+	return total, nil
+}
+
+// remoteString formats a peer address as net.Conn.RemoteAddr().String().
+func remoteString(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
+	case *unix.SockaddrInet6:
+		zone := ""
+		if a.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				zone = ifi.Name
+			}
+		}
+		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port, Zone: zone}).String()
+	}
+	return ""
+}
