@@ -514,4 +514,3 @@ func (l *loop) shutdownStep() bool {
 	}
 	return l.live == 0
 }
-
