@@ -35,6 +35,7 @@ type Options struct {
 	DataDir    string       // required; created 0700 if missing
 	Listen     string       // API address, e.g. 127.0.0.1:7070
 	EdgeListen string       // edge address, e.g. 127.0.0.1:8080
+	EdgeLoops  int          // event loops of the edge on Linux (0: 1)
 	Logger     *slog.Logger // defaults to a discarding logger
 	// RolesFile defines extra roles (see docs/auth.md); default
 	// <data>/roles.yaml, used when it exists.

@@ -91,7 +91,7 @@ func (a *App) startEdge(ctx context.Context) error {
 	a.edgeAddr = ln.Addr()
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	srv := &edge.Server{Handler: h, Logger: a.log, TLSCertFile: a.opts.EdgeTLSCert, TLSKeyFile: a.opts.EdgeTLSKey}
+	srv := &edge.Server{Handler: h, Logger: a.log, TLSCertFile: a.opts.EdgeTLSCert, TLSKeyFile: a.opts.EdgeTLSKey, Loops: a.opts.EdgeLoops}
 	go func() { done <- srv.Serve(sctx, ln) }()
 	a.onStop(func(context.Context) error { cancel(); return <-done })
 	a.log.Info("edge listening", "addr", a.edgeAddr.String())

@@ -1,6 +1,11 @@
 package cli
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
 
 func TestPreviewSlug(t *testing.T) {
 	for in, want := range map[string]string{
@@ -13,5 +18,15 @@ func TestPreviewSlug(t *testing.T) {
 		if got := previewSlug(in); got != want {
 			t.Errorf("previewSlug(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCheckLoops(t *testing.T) {
+	if err := checkLoops("--loops", 1); err != nil {
+		t.Fatal(err)
+	}
+	err := checkLoops("--edge-loops", 0)
+	if err == nil || usererr.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--edge-loops must be at least 1") {
+		t.Fatalf("0 loops: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 type serveOptions struct {
@@ -19,6 +20,7 @@ type serveOptions struct {
 	trustedHdr   string
 	hsts         time.Duration
 	notFoundPage string
+	loops        int
 }
 
 func newServeCmd(g *Globals) *cobra.Command {
@@ -44,10 +46,14 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
+	f.IntVar(&o.loops, "loops", 1, "event loops (threads) serving plain HTTP on Linux; raise on machines with cores to spare")
 	return cmd
 }
 
 func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) error {
+	if err := checkLoops("--loops", o.loops); err != nil {
+		return err
+	}
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"
@@ -55,10 +61,18 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	opts := edge.ServeOptions{
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: newLogger(g.Stderr, false)},
-		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey,
+		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
 	}
 	return edge.ServeDir(ctx, dir, o.addr, opts)
+}
+
+// checkLoops refuses an event-loop count below 1.
+func checkLoops(flag string, n int) error {
+	if n < 1 {
+		return usererr.New(usererr.Usage, "%s must be at least 1, not %d", flag, n).WithHint("one loop per core the edge may use; 1 is the default")
+	}
+	return nil
 }

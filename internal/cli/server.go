@@ -22,6 +22,7 @@ type serverOptions struct {
 	edgeCert      string
 	edgeKey       string
 	hsts          time.Duration
+	edgeLoops     int
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -47,18 +48,22 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.edgeCert, "edge-tls-cert", "", "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key)")
 	f.StringVar(&o.edgeKey, "edge-tls-key", "", "PEM private key of --edge-tls-cert")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
+	f.IntVar(&o.edgeLoops, "edge-loops", 1, "event loops (threads) of the edge serving plain HTTP on Linux")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
 	return cmd
 }
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
+	if err := checkLoops("--edge-loops", o.edgeLoops); err != nil {
+		return err
+	}
 	log := newLogger(g.Stderr, o.debug)
 	key, err := serverMasterKey(o.masterKeyFile)
 	if err != nil {
 		return err
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
-		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts)})
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops})
 	if err != nil {
 		return err
 	}
