@@ -59,20 +59,21 @@ type outSeg struct {
 
 // loop is one event loop.
 type loop struct {
-	srv      *Server
-	ep       int
-	lfd      int // the listener, shared by all loops (EPOLLEXCLUSIVE)
-	wake     int // eventfd: Shutdown and Close wake the loop
-	conns    []*conn
-	live     int
-	now      time.Time
-	sweepAt  time.Time
-	sweep    time.Duration
-	events   []unix.EpollEvent
-	accepts  bool      // the listener is in the epoll set
-	pausedTo time.Time // accept paused after an error until then
-	backoff  time.Duration
-	stopped  chan struct{} // closed once the loop no longer accepts
+	srv       *Server
+	ep        int
+	lfd       int // the listener, shared by all loops (EPOLLEXCLUSIVE)
+	acceptMax int // connections taken per readiness of the listener
+	wake      int // eventfd: Shutdown and Close wake the loop
+	conns     []*conn
+	live      int
+	now       time.Time
+	sweepAt   time.Time
+	sweep     time.Duration
+	events    []unix.EpollEvent
+	accepts   bool      // the listener is in the epoll set
+	pausedTo  time.Time // accept paused after an error until then
+	backoff   time.Duration
+	stopped   chan struct{} // closed once the loop no longer accepts
 }
 
 func (c *conn) inLoop() bool { return c.ls.lp != nil }
@@ -134,7 +135,10 @@ func newLoop(s *Server, lfd int) (*loop, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	l := &loop{srv: s, ep: ep, lfd: lfd, wake: wake, events: make([]unix.EpollEvent, loopEvents),
-		sweep: sweepPeriod(s), stopped: make(chan struct{})}
+		sweep: sweepPeriod(s), stopped: make(chan struct{}), acceptMax: 64}
+	if s.Loops > 1 {
+		l.acceptMax = 1
+	}
 	if err := l.ctl(unix.EPOLL_CTL_ADD, wake, unix.EPOLLIN); err != nil {
 		l.closeFDs()
 		return nil, err
@@ -231,9 +235,11 @@ func (l *loop) event(ev unix.EpollEvent) {
 	}
 }
 
-// accept takes the pending connections.
+// accept takes the pending connections: up to 64 when this is the only
+// loop, else one, so that the loops (each woken in turn, EPOLLEXCLUSIVE)
+// share a burst of new connections instead of the first taking it all.
 func (l *loop) accept() {
-	for range 64 {
+	for range l.acceptMax {
 		fd, sa, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
 		case err == unix.EAGAIN || err == unix.ECONNABORTED || err == unix.EINTR:
