@@ -15,6 +15,8 @@
 #        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 #        EDGE_PROCS="": GOMAXPROCS of edgeserve ("" keeps Go's default, as phoenix runs).
 #        EDGE_LOOPS=1: event loops (threads) of the edge's lean HTTP/1.1 loop on Linux.
+#        PIN=1: servers (nginx and the edge alike) on core 0, wrk on core 1 (serve-bench's
+#        WRK_CPUS=1), so the load generator does not share the servers' core.
 # Needs: nginx-light wrk (apt-get install -y nginx-light wrk), go.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +27,9 @@ export DUR=${DUR:-5} REPS=${REPS:-1} NICE=${NICE:--15} QUIET_WAIT=${QUIET_WAIT:-
 PORT=${PORT:-18081}
 EDGE_PROCS=${EDGE_PROCS-}
 EDGE_LOOPS=${EDGE_LOOPS:-1}
+PIN=${PIN:-}
+pin=()
+if [ -n "$PIN" ]; then pin=(taskset -c 0); export WRK_CPUS=1; fi
 OUT=${OUT:-$WORK/results-$(date -u +%Y%m%d-%H%M%S)}
 for t in wrk nginx go; do command -v $t >/dev/null || { echo "run.sh: $t missing (apt-get install -y nginx-light wrk)"; exit 1; }; done
 mkdir -p "$WORK" "$OUT"
@@ -43,7 +48,7 @@ trap cleanup EXIT
 # start_edge ARGS... : edgeserve in its own session with autogroup nice $NICE.
 start_edge() {
   setsid env ${EDGE_PROCS:+GOMAXPROCS=$EDGE_PROCS} bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
-    "$WORK/edgeserve" -listen "127.0.0.1:$PORT" -loops "$EDGE_LOOPS" "$@" >"$OUT/edgeserve.log" 2>&1 &
+    ${pin[@]+"${pin[@]}"} "$WORK/edgeserve" -listen "127.0.0.1:$PORT" -loops "$EDGE_LOOPS" "$@" >"$OUT/edgeserve.log" 2>&1 &
   edge_pid=$!
   pids+=("$edge_pid")
   for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.1; done
@@ -56,8 +61,8 @@ STEPS=${STEPS:-"serve rss flip"}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if has serve; then
-echo "== serve-bench: nginx vs edge, site/small, DUR=$DUR REPS=$REPS NICE=$NICE EDGE_PROCS=${EDGE_PROCS:-default} EDGE_LOOPS=$EDGE_LOOPS"
-"$B/nginx/run-nginx.sh" start 2
+echo "== serve-bench: nginx vs edge, site/small, DUR=$DUR REPS=$REPS NICE=$NICE EDGE_PROCS=${EDGE_PROCS:-default} EDGE_LOOPS=$EDGE_LOOPS PIN=${PIN:-0}"
+${pin[@]+"${pin[@]}"} "$B/nginx/run-nginx.sh" start 2
 start_edge -root "$B/site/small"
 "$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT | tee "$OUT/serve.txt"
 "$B/nginx/run-nginx.sh" stop
