@@ -226,12 +226,23 @@ func (l *loop) event(ev unix.EpollEvent) {
 	case fd == l.lfd && l.accepts:
 		l.accept()
 	case fd < len(l.conns) && l.conns[fd] != nil:
-		c := l.conns[fd]
-		if len(c.ls.queue) > 0 {
-			l.writable(c)
-		} else {
-			l.readable(c)
+		l.connEvent(l.conns[fd])
+	}
+}
+
+// connEvent serves a readiness of c. A panic here closes c only, as
+// net/http does for its connections, and the loop goes on.
+func (l *loop) connEvent(c *conn) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.srv.logf("http: panic serving %s: %v\n%s", c.remote, v, debug.Stack())
+			l.close(c)
 		}
+	}()
+	if len(c.ls.queue) > 0 {
+		l.writable(c)
+	} else {
+		l.readable(c)
 	}
 }
 
@@ -299,6 +310,10 @@ func (l *loop) readable(c *conn) {
 	if c.r == c.w {
 		c.r, c.w = 0, 0
 	} else if c.w == len(c.buf) {
+		if c.r == 0 { // a head larger than the buffer: net/http answers it
+			l.handOver(c)
+			return
+		}
 		c.w = copy(c.buf, c.buf[c.r:c.w])
 		c.r = 0
 	}
