@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -321,5 +322,53 @@ func TestLoopShutdownWithQueuedAnswer(t *testing.T) {
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// TestLoopHeadsInPieces: pipelined requests that arrive in pieces of any
+// size (down to one byte per write) are each answered once, in order.
+func TestLoopHeadsInPieces(t *testing.T) {
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.URL.Path+" "+r.Header.Get("X-N"))
+	})
+	addr, s := startLoops(t, h, &http.Server{}, 1)
+	var raw strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&raw, "GET /r%d?q=%d HTTP/1.1\r\nHost: a\r\nX-N: %d\r\nAccept: */*\r\n\r\n", i, i, i)
+	}
+	for _, piece := range []int{1, 2, 7, 33, 1000} {
+		t.Run(strconv.Itoa(piece), func(t *testing.T) {
+			before := s.Stats().Fast
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			go func() {
+				b := []byte(raw.String())
+				for len(b) > 0 {
+					n := min(piece, len(b))
+					if _, err := c.Write(b[:n]); err != nil {
+						return
+					}
+					b = b[n:]
+				}
+			}()
+			br := bufio.NewReader(c)
+			for i := range 5 {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if want := fmt.Sprintf("/r%d %d", i, i); string(b) != want {
+					t.Fatalf("answer %d: %q, want %q", i, b, want)
+				}
+			}
+			if got := s.Stats().Fast - before; got != 5 {
+				t.Fatalf("%d requests served on the loop, want 5", got)
+			}
+		})
 	}
 }
