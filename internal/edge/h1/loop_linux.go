@@ -482,21 +482,23 @@ func (l *loop) handOver(c *conn) {
 // forget takes c off the loop without closing its socket.
 func (l *loop) forget(c *conn) {
 	_ = l.ctl(unix.EPOLL_CTL_DEL, c.ls.fd, 0)
-	l.conns[c.ls.fd] = nil
-	l.live--
-	l.srv.open.Add(-1)
-	c.dropQueue()
+	l.drop(c)
 }
 
 func (l *loop) close(c *conn) {
 	if l.conns[c.ls.fd] != c {
 		return
 	}
+	l.drop(c)
+	unix.Close(c.ls.fd) // also leaves the epoll set
+}
+
+// drop takes c off the loop's books and empties its queue.
+func (l *loop) drop(c *conn) {
 	l.conns[c.ls.fd] = nil
 	l.live--
 	l.srv.open.Add(-1)
 	c.dropQueue()
-	unix.Close(c.ls.fd) // also leaves the epoll set
 }
 
 // closeWrite half-closes c (its answer is complete) and closes it.

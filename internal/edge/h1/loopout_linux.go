@@ -5,9 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,11 +40,7 @@ func (c *conn) loopWrite2(a, b []byte) error {
 		if err != nil {
 			return err
 		}
-		if n >= len(a) {
-			b, a = b[n-len(a):], nil
-		} else {
-			a = a[n:]
-		}
+		a, b = advance2(a, b, n)
 	}
 	c.enqueueBytes(a)
 	c.enqueueBytes(b)
@@ -58,53 +52,23 @@ func (c *conn) loopWrite2(a, b []byte) error {
 // the bytes taken, queued ones included.
 func (c *conn) loopSendSection(f *os.File, off, n int64, warm bool) (int64, error) {
 	raceRelease(c.ls.fd)
-	if len(c.ls.queue) == 0 {
-		for len(c.out) > 0 {
-			m, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(c.ls.fd), uintptr(unsafe.Pointer(&c.out[0])),
-				uintptr(len(c.out)), syscall.MSG_MORE, 0, 0)
-			if e == syscall.EAGAIN {
-				break
-			}
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != 0 {
-				return 0, e
-			}
-			c.out = c.out[:copy(c.out, c.out[m:])]
-		}
-	}
-	if len(c.out) > 0 || len(c.ls.queue) > 0 {
-		c.enqueueBytes(c.out)
-		c.out = c.out[:0]
-		return n, c.enqueueFile(f, off, n)
-	}
-	var sent int64
 	src, err := f.SyscallConn()
 	if err != nil {
 		return 0, err
 	}
+	var sent int64
 	var serr error
 	cerr := src.Control(func(sfd uintptr) {
-		for sent < n {
-			m, err := sendfile(c.ls.fd, int(sfd), &off, int(min(n-sent, 1<<30)), warm)
-			if m > 0 {
-				sent += int64(m)
-			}
-			switch {
-			case err == syscall.EAGAIN:
-				serr = c.enqueueFD(int(sfd), off, n-sent)
-				sent = n
-				return
-			case err == syscall.EINTR:
-			case err != nil:
+		if len(c.ls.queue) == 0 {
+			if done, err := c.sendOnce(c.ls.fd, int(sfd), &off, n, &sent, warm); done || err != nil {
 				serr = err
-				return
-			case m == 0:
-				serr = io.ErrUnexpectedEOF // the file is shorter than said
 				return
 			}
 		}
+		c.enqueueBytes(c.out) // the socket would block, or output is queued already
+		c.out = c.out[:0]
+		serr = c.enqueueFD(int(sfd), off, n-sent)
+		sent = n
 	})
 	return sent, errors.Join(cerr, serr)
 }
@@ -169,18 +133,8 @@ func (c *conn) enqueueBytes(b []byte) {
 	c.ls.qbytes += len(b)
 }
 
-// enqueueFile queues n bytes of f from off (a duplicate of f's descriptor:
-// the release may close f before the bytes are out).
-func (c *conn) enqueueFile(f *os.File, off, n int64) error {
-	src, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var derr error
-	cerr := src.Control(func(fd uintptr) { derr = c.enqueueFD(int(fd), off, n) })
-	return errors.Join(cerr, derr)
-}
-
+// enqueueFD queues n bytes of the file fd from off, as a duplicate of fd:
+// the release may close its file before the bytes are out.
 func (c *conn) enqueueFD(fd int, off, n int64) error {
 	if n <= 0 {
 		return nil
@@ -246,61 +200,15 @@ func (c *conn) drain() error {
 			}
 			continue
 		}
-		for s.n > 0 {
-			m, err := sendfile(c.ls.fd, s.fd, &s.off, int(min(s.n, 1<<30)), true)
-			if m > 0 {
-				s.n -= int64(m)
-			}
-			switch {
-			case err == syscall.EAGAIN:
-				return nil
-			case err == syscall.EINTR:
-			case err != nil:
-				return err
-			case m == 0:
-				return io.ErrUnexpectedEOF
-			}
+		var sent int64
+		done, err := sendfileUntil(c.ls.fd, s.fd, &s.off, s.n, &sent, true)
+		s.n -= sent
+		if err != nil || !done {
+			return err // err, or the socket would block
 		}
 		unix.Close(s.fd)
 	}
 	return nil
-}
-
-// writevFD writes a then b until both are out or the socket would block;
-// it returns the bytes written.
-func writevFD(fd int, a, b []byte) (int, error) {
-	raceRelease(fd)
-	var iov [2]syscall.Iovec
-	total := 0
-	for len(a)+len(b) > 0 {
-		if len(a) == 0 {
-			a, b = b, nil
-		}
-		cnt := 1
-		iov[0] = syscall.Iovec{Base: &a[0]}
-		iov[0].SetLen(len(a))
-		if len(b) > 0 {
-			iov[1] = syscall.Iovec{Base: &b[0]}
-			iov[1].SetLen(len(b))
-			cnt = 2
-		}
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(cnt))
-		switch {
-		case e == syscall.EAGAIN:
-			return total, nil
-		case e == syscall.EINTR:
-			continue
-		case e != 0:
-			return total, e
-		}
-		total += int(n)
-		if int(n) < len(a) {
-			a = a[n:]
-			continue
-		}
-		b, a = b[int(n)-len(a):], nil
-	}
-	return total, nil
 }
 
 // remoteString formats a peer address as net.Conn.RemoteAddr().String().

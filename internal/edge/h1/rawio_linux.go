@@ -23,7 +23,6 @@ type rawIO struct {
 	wbuf    []byte
 	wbuf2   []byte // writev: sent after wbuf
 	werr    error
-	iov     [2]syscall.Iovec
 	readFn  func(fd uintptr) bool
 	writeFn func(fd uintptr) bool
 	vecFn   func(fd uintptr) bool
@@ -77,37 +76,54 @@ func (c *conn) initRaw() {
 // writev sends wbuf then wbuf2 with writev(2) until both are out or the
 // socket would block (false: wait until it is writable).
 func (r *rawIO) writev(fd uintptr) bool {
-	for len(r.wbuf)+len(r.wbuf2) > 0 {
-		if len(r.wbuf) == 0 {
-			r.wbuf, r.wbuf2 = r.wbuf2, nil
-			continue
+	n, err := writevFD(int(fd), r.wbuf, r.wbuf2)
+	r.wbuf, r.wbuf2 = advance2(r.wbuf, r.wbuf2, n)
+	if err != nil {
+		r.werr = err
+		return true
+	}
+	return len(r.wbuf)+len(r.wbuf2) == 0
+}
+
+// writevFD writes a then b until both are out or the socket would block;
+// it returns the bytes written.
+func writevFD(fd int, a, b []byte) (int, error) {
+	raceRelease(fd)
+	var iov [2]syscall.Iovec
+	total := 0
+	for len(a)+len(b) > 0 {
+		if len(a) == 0 {
+			a, b = b, nil
 		}
 		cnt := 1
-		r.iov[0] = syscall.Iovec{Base: &r.wbuf[0]}
-		r.iov[0].SetLen(len(r.wbuf))
-		if len(r.wbuf2) > 0 {
-			r.iov[1] = syscall.Iovec{Base: &r.wbuf2[0]}
-			r.iov[1].SetLen(len(r.wbuf2))
+		iov[0] = syscall.Iovec{Base: &a[0]}
+		iov[0].SetLen(len(a))
+		if len(b) > 0 {
+			iov[1] = syscall.Iovec{Base: &b[0]}
+			iov[1].SetLen(len(b))
 			cnt = 2
 		}
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(cnt))
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(cnt))
 		switch {
 		case e == syscall.EAGAIN:
-			return false
+			return total, nil
 		case e == syscall.EINTR:
 			continue
 		case e != 0:
-			r.werr = e
-			return true
+			return total, e
 		}
-		if int(n) < len(r.wbuf) {
-			r.wbuf = r.wbuf[n:]
-			continue
-		}
-		r.wbuf2 = r.wbuf2[int(n)-len(r.wbuf):]
-		r.wbuf = nil
+		total += int(n)
+		a, b = advance2(a, b, int(n))
 	}
-	return true
+	return total, nil
+}
+
+// advance2 drops the first n bytes of a followed by b.
+func advance2(a, b []byte, n int) ([]byte, []byte) {
+	if n < len(a) {
+		return a[n:], b
+	}
+	return nil, b[n-len(a):]
 }
 
 // read reads into b like net.Conn.Read.
@@ -150,7 +166,7 @@ func (c *conn) write2(a, b []byte) error {
 	}
 	r.wbuf, r.wbuf2, r.werr = a, b, nil
 	err := r.rc.Write(r.vecFn)
-	r.wbuf, r.wbuf2, r.iov = nil, nil, [2]syscall.Iovec{}
+	r.wbuf, r.wbuf2 = nil, nil
 	if err != nil {
 		return err
 	}

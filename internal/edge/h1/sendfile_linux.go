@@ -65,6 +65,13 @@ func (c *conn) sendOnce(dfd, sfd int, off *int64, n int64, sent *int64, warm boo
 		}
 		c.out = c.out[:copy(c.out, c.out[m:])]
 	}
+	return sendfileUntil(dfd, sfd, off, n, sent, warm)
+}
+
+// sendfileUntil sends sfd's bytes from *off to dfd with sendfile(2),
+// counting them in *sent, until n are sent (done) or the socket would
+// block (done=false: wait until it is writable).
+func sendfileUntil(dfd, sfd int, off *int64, n int64, sent *int64, warm bool) (bool, error) {
 	for *sent < n {
 		m, err := sendfile(dfd, sfd, off, int(min(n-*sent, 1<<30)), warm)
 		if m > 0 {

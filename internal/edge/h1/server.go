@@ -174,7 +174,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error {
 	s.closing.Store(true)
-	s.hardClose.Store(true)
 	s.stopLoops(context.Background())
 	s.mu.Lock()
 	if s.ln != nil {
