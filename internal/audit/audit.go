@@ -16,7 +16,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
-	"io/fs"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -29,8 +28,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema.
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "audit", FS: sub}
+	return store.EmbeddedMigrations("audit", migrationFiles)
 }
 
 // Outcomes of an audited action.

@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -31,8 +30,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema.
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "auth", FS: sub}
+	return store.EmbeddedMigrations("auth", migrationFiles)
 }
 
 // Options configures a Service.

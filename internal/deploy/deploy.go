@@ -15,7 +15,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -31,8 +30,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema.
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "deploy", FS: sub}
+	return store.EmbeddedMigrations("deploy", migrationFiles)
 }
 
 // Release is what an environment serves: a deployment and its manifest.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"sync"
 	"time"
 
@@ -17,8 +16,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema.
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "monitor", FS: sub}
+	return store.EmbeddedMigrations("monitor", migrationFiles)
 }
 
 // Resolutions and how long each is kept.

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
@@ -24,8 +23,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema (the delivery log).
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "notify", FS: sub}
+	return store.EmbeddedMigrations("notify", migrationFiles)
 }
 
 // Channel is a named destination and what it subscribes to.

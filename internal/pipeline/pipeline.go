@@ -20,7 +20,6 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,8 +38,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema.
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "pipeline", FS: sub}
+	return store.EmbeddedMigrations("pipeline", migrationFiles)
 }
 
 // Clock is the engine's time source; tests use a fake one for approval

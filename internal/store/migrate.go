@@ -21,6 +21,13 @@ type Migrations struct {
 	FS     fs.FS  // holds the .sql files at its root
 }
 
+// EmbeddedMigrations is a domain's schema from the "migrations" folder of
+// files, the domain's //go:embed migrations/*.sql.
+func EmbeddedMigrations(domain string, files fs.FS) Migrations {
+	sub, _ := fs.Sub(files, "migrations") // fails only for an invalid folder name
+	return Migrations{Domain: domain, FS: sub}
+}
+
 type migration struct {
 	version int
 	name    string

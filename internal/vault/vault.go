@@ -33,7 +33,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"regexp"
 	"sync"
@@ -48,8 +47,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the domain's schema.
 func Migrations() store.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return store.Migrations{Domain: "vault", FS: sub}
+	return store.EmbeddedMigrations("vault", migrationFiles)
 }
 
 // Options configures a Vault.
