@@ -17,6 +17,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/tick"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -163,16 +164,7 @@ func (a *App) every(d, def time.Duration, fn func(context.Context)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				fn(ctx)
-			}
-		}
+		tick.Every(ctx, d, fn)
 	}()
 	a.onStop(func(context.Context) error { cancel(); <-done; return nil })
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/tick"
 )
 
 // Publisher queues a message for the channels that want it, or for the
@@ -194,16 +195,7 @@ func (m *Monitor) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(d)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					fn(ctx)
-				}
-			}
+			tick.Every(ctx, d, fn)
 		}()
 	}
 	wg.Add(1)

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/phoenixvc/phoenix/internal/tick"
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -83,16 +85,9 @@ func (db *DB) startCheckpointer() {
 	db.stop, db.done = cancel, make(chan struct{})
 	go func() {
 		defer close(db.done)
-		t := time.NewTicker(checkpointEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-			}
-		}
+		tick.Every(ctx, checkpointEvery, func(ctx context.Context) {
+			db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		})
 	}()
 }
 
