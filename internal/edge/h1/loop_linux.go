@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -59,21 +60,25 @@ type outSeg struct {
 
 // loop is one event loop.
 type loop struct {
-	srv       *Server
-	ep        int
-	lfd       int // the listener, shared by all loops (EPOLLEXCLUSIVE)
-	acceptMax int // connections taken per readiness of the listener
-	wake      int // eventfd: Shutdown and Close wake the loop
-	conns     []*conn
-	live      int
-	now       time.Time
-	sweepAt   time.Time
-	sweep     time.Duration
-	events    []unix.EpollEvent
-	accepts   bool      // the listener is in the epoll set
-	pausedTo  time.Time // accept paused after an error until then
-	backoff   time.Duration
-	stopped   chan struct{} // closed once the loop no longer accepts
+	srv      *Server
+	ep       int
+	lfd      int // the listener, shared by all loops (EPOLLEXCLUSIVE)
+	wake     int // eventfd: Shutdown and Close wake the loop
+	conns    []*conn
+	live     int
+	now      time.Time
+	sweepAt  time.Time
+	sweep    time.Duration
+	events   []unix.EpollEvent
+	accepts  bool      // the listener is in the epoll set
+	pausedTo time.Time // accept paused after an error until then
+	backoff  time.Duration
+	stopped  chan struct{} // closed once the loop no longer accepts
+	peers    []*loop       // all the server's loops, this one included
+	load     atomic.Int64  // connections served plus those handed over and not yet adopted
+	inMu     sync.Mutex    // guards inbox and exited
+	inbox    []handoff     // connections another loop accepted for this one
+	exited   bool          // run has returned: hand nothing over any more
 }
 
 func (c *conn) inLoop() bool { return c.ls.lp != nil }
@@ -99,6 +104,9 @@ func (s *Server) serveLoops(ln *net.TCPListener) error {
 			return err
 		}
 		loops = append(loops, l)
+	}
+	for _, l := range loops {
+		l.peers = loops
 	}
 	s.mu.Lock()
 	s.loops = loops
@@ -135,10 +143,7 @@ func newLoop(s *Server, lfd int) (*loop, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	l := &loop{srv: s, ep: ep, lfd: lfd, wake: wake, events: make([]unix.EpollEvent, loopEvents),
-		sweep: sweepPeriod(s), stopped: make(chan struct{}), acceptMax: 64}
-	if s.Loops > 1 {
-		l.acceptMax = 1
-	}
+		sweep: sweepPeriod(s), stopped: make(chan struct{})}
 	if err := l.ctl(unix.EPOLL_CTL_ADD, wake, unix.EPOLLIN); err != nil {
 		l.closeFDs()
 		return nil, err
@@ -188,6 +193,7 @@ func (l *loop) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer l.closeFDs()
+	defer l.exit()
 	l.now = time.Now()
 	l.sweepAt = l.now.Add(l.sweep)
 	for {
@@ -223,6 +229,7 @@ func (l *loop) event(ev unix.EpollEvent) {
 	case fd == l.wake:
 		var b [8]byte
 		_, _ = unix.Read(l.wake, b[:])
+		l.adoptInbox()
 	case fd == l.lfd && l.accepts:
 		l.accept()
 	case fd < len(l.conns) && l.conns[fd] != nil:
@@ -246,11 +253,10 @@ func (l *loop) connEvent(c *conn) {
 	}
 }
 
-// accept takes the pending connections: up to 64 when this is the only
-// loop, else one, so that the loops (each woken in turn, EPOLLEXCLUSIVE)
-// share a burst of new connections instead of the first taking it all.
+// accept takes the pending connections, at most acceptBurst per
+// readiness, and gives each to the least loaded loop (balance_linux.go).
 func (l *loop) accept() {
-	for range l.acceptMax {
+	for range acceptBurst {
 		fd, sa, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
 		case err == unix.EAGAIN || err == unix.ECONNABORTED || err == unix.EINTR:
@@ -266,20 +272,10 @@ func (l *loop) accept() {
 		}
 		l.backoff = 0
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		if err := l.ctl(unix.EPOLL_CTL_ADD, fd, unix.EPOLLIN); err != nil {
-			unix.Close(fd)
-			l.srv.logf("http: %v", err)
-			continue
+		h := handoff{fd: fd, remote: remoteString(sa)}
+		if t := l.leastLoaded(); t == l || !t.give(h) {
+			l.adopt(h)
 		}
-		c := newConnState(l.srv, remoteString(sa))
-		c.ls = loopState{lp: l, fd: fd}
-		c.ls.deadline = l.after(l.srv.headerTimeout)
-		for fd >= len(l.conns) {
-			l.conns = append(l.conns, make([]*conn, max(len(l.conns), 64))...)
-		}
-		l.conns[fd] = c
-		l.live++
-		l.srv.open.Add(1)
 	}
 }
 
@@ -497,6 +493,7 @@ func (l *loop) close(c *conn) {
 func (l *loop) drop(c *conn) {
 	l.conns[c.ls.fd] = nil
 	l.live--
+	l.load.Add(-1)
 	l.srv.open.Add(-1)
 	c.dropQueue()
 }

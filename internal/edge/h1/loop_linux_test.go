@@ -241,6 +241,65 @@ func TestLoopsShareTheListener(t *testing.T) {
 	}
 }
 
+// TestLoopsBalanceConnections: connections opened at once are spread
+// evenly over the loops, whichever loop accepts them, and a loop's load
+// falls back to zero when its connections close.
+func TestLoopsBalanceConnections(t *testing.T) {
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	addr, s := startLoops(t, h, &http.Server{}, 3)
+	conns := make([]net.Conn, 30)
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() { // open all at once, as a load generator does
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				conns[i] = c
+				_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+			}
+			if err == nil {
+				var resp *http.Response
+				if resp, err = http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+					resp.Body.Close()
+				}
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	loads := func() []int64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var n []int64
+		for _, l := range s.loops {
+			n = append(n, l.load.Load())
+		}
+		return n
+	}
+	n := loads()
+	lo, hi := n[0], n[0]
+	for _, v := range n {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo+hi == 0 || hi-lo > 2 || n[0]+n[1]+n[2] != 30 {
+		t.Fatalf("connections per loop %v, want 30 spread within 2", n)
+	}
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+	waitFor(t, "the loops to see the connections close", func() bool {
+		n := loads()
+		return n[0] == 0 && n[1] == 0 && n[2] == 0 && s.Stats().Open == 0
+	})
+}
+
 // TestLoopCloseDropsConnections: Close ends every connection at once,
 // busy or idle, and Serve returns.
 func TestLoopCloseDropsConnections(t *testing.T) {
