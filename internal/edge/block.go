@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
@@ -59,7 +58,7 @@ func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *releas
 		return status, 0
 	}
 	if fs, ok := bw.(h1.FileSender); ok && rep.Size >= sendfileMin {
-		file, warm, mine, err := rel.fds.get(rep.Blob, time.Now(), rel.site.Open)
+		file, warm, mine, err := rel.fds.get(rep.Blob, received(w), rel.site.Open)
 		if err != nil {
 			h.opts.Logger.Error("edge: open release file", "release", rel.site.ID(), "err", err)
 			return plain(w, http.StatusInternalServerError, "internal error"), 0

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 	"github.com/phoenixvc/phoenix/internal/edge/swa"
 )
 
@@ -60,7 +61,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w,
 func (h *Handler) ServeFast(w http.ResponseWriter, r *http.Request) bool { return h.serve(w, r, true) }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool {
-	start := time.Now()
+	start := received(w)
 	if h.opts.AdminHost != "-" && normalizeHost(r.Host) == h.opts.AdminHost {
 		if fast {
 			return false
@@ -142,6 +143,15 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	}
 	status, n = h.serveDecision(w, r, rel, p, &d)
 	return status, n, true
+}
+
+// received is when the request was read: from the lean loop, which reads
+// the clock once per batch of requests, else now.
+func received(w http.ResponseWriter) time.Time {
+	if t, ok := w.(h1.Timer); ok {
+		return t.Received()
+	}
+	return time.Now()
 }
 
 var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}

@@ -11,7 +11,7 @@ import (
 )
 
 // writeTree creates files (path -> content) under a new temp folder.
-func writeTree(t *testing.T, files map[string]string) string {
+func writeTree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for p, c := range files {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
 	"github.com/phoenixvc/phoenix/internal/edge/swa"
@@ -145,7 +144,7 @@ func (h *Handler) sendBody(w http.ResponseWriter, r *http.Request, rel *release,
 		return status, 0
 	}
 	if fs, ok := w.(h1.FileSender); ok && br.length >= sendfileMin {
-		file, warm, mine, err := rel.fds.get(rep.Blob, time.Now(), rel.site.Open)
+		file, warm, mine, err := rel.fds.get(rep.Blob, received(w), rel.site.Open)
 		if err == nil {
 			if mine {
 				defer file.Close()
