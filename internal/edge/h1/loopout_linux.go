@@ -1,7 +1,6 @@
 package h1
 
 import (
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -49,28 +48,24 @@ func (c *conn) loopWrite2(a, b []byte) error {
 
 // loopSendSection sends the pending head (MSG_MORE) and n bytes of f from
 // off with sendfile, queueing what the socket does not take. It reports
-// the bytes taken, queued ones included.
+// the bytes taken, queued ones included. f's descriptor is used directly
+// (no RawConn, no reference count): the caller keeps f open until this
+// returns, and a queued range holds a duplicate of the descriptor.
 func (c *conn) loopSendSection(f *os.File, off, n int64, warm bool) (int64, error) {
 	raceRelease(c.ls.fd)
-	src, err := f.SyscallConn()
-	if err != nil {
-		return 0, err
+	sfd := int(f.Fd()) // a regular file: Fd does not change its mode
+	if sfd < 0 {
+		return 0, os.ErrClosed
 	}
 	var sent int64
-	var serr error
-	cerr := src.Control(func(sfd uintptr) {
-		if len(c.ls.queue) == 0 {
-			if done, err := c.sendOnce(c.ls.fd, int(sfd), &off, n, &sent, warm); done || err != nil {
-				serr = err
-				return
-			}
+	if len(c.ls.queue) == 0 {
+		if done, err := c.sendOnce(c.ls.fd, sfd, &off, n, &sent, warm); done || err != nil {
+			return sent, err
 		}
-		c.enqueueBytes(c.out) // the socket would block, or output is queued already
-		c.out = c.out[:0]
-		serr = c.enqueueFD(int(sfd), off, n-sent)
-		sent = n
-	})
-	return sent, errors.Join(cerr, serr)
+	}
+	c.enqueueBytes(c.out) // the socket would block, or output is queued already
+	c.out = c.out[:0]
+	return n, c.enqueueFD(sfd, off, n-sent)
 }
 
 // loopSendFrom sends src: a file (or a LimitedReader of one) from its

@@ -142,17 +142,35 @@ func parseOddTarget(p *parsed) verdict {
 	return accept
 }
 
-// pathByte reports the bytes that url.ParseRequestURI keeps verbatim in
-// URL.Path without setting RawPath.
-func pathByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("-._~$&+,/:;=@", c) >= 0
-}
+// Byte classes the parser checks, one table lookup per byte.
+const (
+	classPath  = 1 << iota // url.ParseRequestURI keeps it verbatim in URL.Path, without RawPath
+	classQuery             // accepted as is in a raw query (no ';')
+	classToken             // RFC 9110 token character (header names)
+	classHost              // in the common Host shapes: names, IPv4, [IPv6], ports
+)
 
-// queryByte reports the bytes accepted as is in a raw query (no ';').
-func queryByte(c byte) bool {
-	return pathByte(c) && c != ';' || strings.IndexByte("?%!*'()", c) >= 0
-}
+var byteClass = func() (t [256]uint8) {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	in := func(set string, c byte) bool { return strings.IndexByte(set, c) >= 0 }
+	for i := range t {
+		c := byte(i)
+		path := alnum(c) || in("-._~$&+,/:;=@", c)
+		set := func(class uint8, ok bool) {
+			if ok {
+				t[i] |= class
+			}
+		}
+		set(classPath, path)
+		set(classQuery, path && c != ';' || in("?%!*'()", c))
+		set(classToken, alnum(c) || in("!#$%&'*+-.^_`|~", c))
+		set(classHost, alnum(c) || in("-._:[]", c))
+	}
+	return t
+}()
+
+func pathByte(c byte) bool  { return byteClass[c]&classPath != 0 }
+func queryByte(c byte) bool { return byteClass[c]&classQuery != 0 }
 
 type fieldKind int
 
@@ -245,10 +263,7 @@ func trimOWS(b []byte) []byte {
 }
 
 // tokenByte reports RFC 9110 token characters (valid header name bytes).
-func tokenByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+func tokenByte(c byte) bool { return byteClass[c]&classToken != 0 }
 
 // validHost accepts the common Host shapes (names, IPv4, [IPv6], ports);
 // anything else is left to net/http's own check.
@@ -257,7 +272,7 @@ func validHost(v []byte) bool {
 		return false
 	}
 	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._:[]", c) >= 0) {
+		if byteClass[c]&classHost == 0 {
 			return false
 		}
 	}
