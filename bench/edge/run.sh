@@ -11,7 +11,12 @@
 #   - 100 activations flipping between two releases while wrk runs with a check of
 #     every response (flipcheck.lua): 0 errors and 0 mixed responses expected.
 # Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, summary.txt.
-# Knobs: STEPS="serve rss flip" SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+#   - with STEPS including "ref": js-gz only, nginx and the edge next to three reference servers
+#     that answer every request with the JS file (ref/sendfile1.c: one epoll thread in C;
+#     ref/gobare: the same loop in Go; ref/h1bare: the edge's HTTP/1.1 loop, parser and writer
+#     with a one-file handler): what any one-thread epoll+sendfile server gets here, and what
+#     the Go runtime, the HTTP layer and the edge's handler each cost per request.
+# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers) SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
 #        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 #        EDGE_PROCS="": GOMAXPROCS of edgeserve ("" keeps Go's default, as phoenix runs).
 #        EDGE_LOOPS=1: event loops (threads) of the edge's lean HTTP/1.1 loop on Linux.
@@ -65,6 +70,34 @@ echo "== serve-bench: nginx vs edge, site/small, DUR=$DUR REPS=$REPS NICE=$NICE 
 ${pin[@]+"${pin[@]}"} "$B/nginx/run-nginx.sh" start 2
 start_edge -root "$B/site/small"
 "$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT | tee "$OUT/serve.txt"
+"$B/nginx/run-nginx.sh" stop
+stop_edge
+fi
+
+if has ref; then
+echo "== reference servers: js-gz only, nginx / edge / h1bare / gobare / sendfile1 (C), DUR=$DUR REPS=$REPS PIN=${PIN:-0}"
+command -v cc >/dev/null || { echo "run.sh: ref needs a C compiler (cc)"; exit 1; }
+cc -O2 -o "$WORK/sendfile1" "$here/ref/sendfile1.c" -lpthread
+(cd "$repo" && go build -o "$WORK/gobare" ./bench/edge/ref/gobare && go build -o "$WORK/h1bare" ./bench/edge/ref/h1bare)
+js=$(sed -n 's/^js100k=//p' "$B/site/small/.bench-paths")
+refs=()
+start_ref() { # start_ref PORT CMD...: like start_edge, for a reference server
+  local port=$1; shift
+  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
+    ${pin[@]+"${pin[@]}"} "$@" >"$OUT/ref-$port.log" 2>&1 &
+  pids+=($!); refs+=($!)
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.1; done
+  echo "run.sh: reference server on $port did not start"; exit 1
+}
+${pin[@]+"${pin[@]}"} "$B/nginx/run-nginx.sh" start 2
+start_edge -root "$B/site/small"
+start_ref $((PORT + 1)) "$WORK/gobare" -port $((PORT + 1)) -file "$B/site/small$js.gz"
+start_ref $((PORT + 2)) "$WORK/sendfile1" $((PORT + 2)) "$B/site/small$js.gz"
+start_ref $((PORT + 3)) "$WORK/h1bare" -listen 127.0.0.1:$((PORT + 3)) -file "$B/site/small$js.gz"
+ENDPOINTS=js-gz "$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT \
+  h1bare=http://127.0.0.1:$((PORT + 3)) gobare=http://127.0.0.1:$((PORT + 1)) \
+  sendfile1-c=http://127.0.0.1:$((PORT + 2)) | tee "$OUT/ref.txt"
+kill "${refs[@]}" 2>/dev/null || true
 "$B/nginx/run-nginx.sh" stop
 stop_edge
 fi
