@@ -47,16 +47,22 @@ func (c *conn) loopWrite2(a, b []byte) error {
 }
 
 // loopSendSection sends the pending head (MSG_MORE) and n bytes of f from
-// off with sendfile, queueing what the socket does not take. It reports
-// the bytes taken, queued ones included. f's descriptor is used directly
-// (no RawConn, no reference count): the caller keeps f open until this
-// returns, and a queued range holds a duplicate of the descriptor.
+// off with sendfile, queueing what the socket does not take. f is the
+// regular file of FileSender.SendFile, open until this returns: its
+// descriptor is used directly, without a RawConn per answer.
 func (c *conn) loopSendSection(f *os.File, off, n int64, warm bool) (int64, error) {
-	raceRelease(c.ls.fd)
 	sfd := int(f.Fd()) // a regular file: Fd does not change its mode
 	if sfd < 0 {
 		return 0, os.ErrClosed
 	}
+	return c.loopSendFD(sfd, off, n, warm)
+}
+
+// loopSendFD sends the pending head and n bytes of sfd from off; it
+// reports the bytes taken, queued ones included (a queued range holds a
+// duplicate of sfd).
+func (c *conn) loopSendFD(sfd int, off, n int64, warm bool) (int64, error) {
+	raceRelease(c.ls.fd)
 	var sent int64
 	if len(c.ls.queue) == 0 {
 		if done, err := c.sendOnce(c.ls.fd, sfd, &off, n, &sent, warm); done || err != nil {
@@ -86,7 +92,15 @@ func (c *conn) loopSendFrom(src io.Reader) (int64, error) {
 		}
 		n = max(st.Size()-pos, 0)
 	}
-	sent, err := c.loopSendSection(f, pos, n, false)
+	rc, err := f.SyscallConn() // any seekable file: Fd would make a pollable one blocking
+	if err != nil {
+		return 0, err
+	}
+	var sent int64
+	cerr := rc.Control(func(sfd uintptr) { sent, err = c.loopSendFD(int(sfd), pos, n, false) })
+	if err == nil {
+		err = cerr
+	}
 	_, _ = f.Seek(pos+sent, io.SeekStart)
 	if lr, ok := src.(*io.LimitedReader); ok {
 		lr.N -= sent

@@ -75,7 +75,10 @@ type FileSender interface {
 	// nor moves f's offset, so one *os.File may serve many responses at
 	// once. warm tells that f's pages were read moments ago (so sendfile
 	// will not wait for the disk and may skip the scheduler's syscall
-	// bookkeeping). It returns the bytes written.
+	// bookkeeping). f must be a regular file that stays open until
+	// SendFile returns (the event loop uses its descriptor directly and
+	// duplicates it for a range it has to queue). It returns the bytes
+	// written.
 	SendFile(f *os.File, off, n int64, warm bool) (int64, error)
 }
 
