@@ -1,14 +1,11 @@
 package edge
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"net"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,29 +71,9 @@ func newDiffPair(t *testing.T, hosts *Hosts, opts Options) diffPair {
 	return p
 }
 
-var dateLine = regexp.MustCompile(`(?m)^Date: [^\r]*\r$`)
-
 // exchange writes raw to addr, half-closes and returns everything the
 // server sent until it closed, with Date values blanked.
-func exchange(t *testing.T, addr, raw string) string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.(*net.TCPConn).CloseWrite()
-	var b bytes.Buffer
-	_, err = io.Copy(&b, c)
-	if err != nil && !strings.Contains(err.Error(), "reset") {
-		t.Fatalf("read: %v", err)
-	}
-	return dateLine.ReplaceAllString(b.String(), "Date: -\r")
-}
+func exchange(t *testing.T, addr, raw string) string { return testkit.RawExchange(t, addr, raw) }
 
 // rq builds a raw HTTP/1.1 request; lines are header lines.
 func rq(method, target, host string, lines ...string) string {

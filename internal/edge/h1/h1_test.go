@@ -5,13 +5,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,24 +60,8 @@ func serve(t *testing.T, h handlerFunc, lean bool) (string, *Server) {
 	return ln.Addr().String(), s
 }
 
-var dateRe = regexp.MustCompile(`(?m)^Date: [^\r]*\r$`)
-
 // roundTrip sends raw, half-closes and reads all until the server closes.
-func roundTrip(t *testing.T, addr, raw string) string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.(*net.TCPConn).CloseWrite()
-	b, _ := io.ReadAll(c)
-	return dateRe.ReplaceAllString(string(b), "Date: -\r")
-}
+func roundTrip(t *testing.T, addr, raw string) string { return testkit.RawExchange(t, addr, raw) }
 
 // TestResponseWriterMatchesNetHTTP drives both servers with handlers that
 // use the ResponseWriter in the ways net/http gives meaning to.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 func sample() notify.Message {
@@ -34,20 +34,8 @@ func sample() notify.Message {
 // the whole card).
 func schemaValidator(t *testing.T) func(def string, v any) error {
 	t.Helper()
-	f, err := os.Open("testdata/adaptive-card.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
 	const loc = "file:///adaptive-card.schema.json"
-	if err := c.AddResource(loc, doc); err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.SchemaCompiler(t, "testdata/adaptive-card.schema.json", loc)
 	cache := map[string]*jsonschema.Schema{}
 	return func(def string, v any) error {
 		ref := loc
@@ -56,6 +44,7 @@ func schemaValidator(t *testing.T) func(def string, v any) error {
 		}
 		s, ok := cache[ref]
 		if !ok {
+			var err error
 			if s, err = c.Compile(ref); err != nil {
 				return fmt.Errorf("no schema for %q: %w", def, err)
 			}

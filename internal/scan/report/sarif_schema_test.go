@@ -2,9 +2,9 @@ package report
 
 import (
 	"bytes"
-	"os"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -12,20 +12,8 @@ import (
 // SARIF Multitool (testdata/PROVENANCE.md).
 func sarifSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open("testdata/sarif-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
 	const id = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-schema-2.1.0.json"
-	if err := c.AddResource(id, doc); err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.SchemaCompiler(t, "testdata/sarif-2.1.0.json", id)
 	s, err := c.Compile(id)
 	if err != nil {
 		t.Fatal(err)
