@@ -39,7 +39,7 @@ type conn struct {
 	req     http.Request
 	u       url.URL
 	hdr     http.Header
-	vals    []string
+	seen    []string // parseHead's scratch
 	p       parsed
 	resp    response
 	remote  string
@@ -62,7 +62,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 // newConnState is a connection's state without its socket.
 func newConnState(s *Server, remote string) *conn {
 	c := &conn{srv: s, buf: make([]byte, readBufSize), out: make([]byte, 0, 4096),
-		hdr: http.Header{}, vals: make([]string, 0, 16), remote: remote}
+		hdr: http.Header{}, seen: make([]string, 0, 16), remote: remote}
 	c.resp = response{c: c, hdr: http.Header{}}
 	return c
 }
@@ -83,9 +83,7 @@ func (c *conn) serve() {
 		if c.r == c.w {
 			c.r, c.w = 0, 0
 		}
-		clear(c.hdr)
-		c.vals = c.vals[:0]
-		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.vals, &c.p) {
+		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.seen, &c.p) {
 		case accept:
 			ok, h := c.handle()
 			if !ok {

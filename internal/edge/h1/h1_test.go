@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // handlerFunc adapts a function to both Handler and http.Handler.
@@ -234,25 +235,41 @@ func FuzzParseHead(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// The fuzzed head is parsed into the fields a previous head on the
+	// connection left (parseHead reuses them): none, or a browser's.
+	prev := []byte("GET /a HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nCookie: a=b\r\n" +
+		"Accept: */*\r\nX: 1\r\nX: 2\r\nUser-Agent: t\r\n\r\n")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		hdr := http.Header{}
-		vals := make([]string, 0, 4)
-		var p parsed
-		if parseHead(b, hdr, &vals, &p) != accept {
-			return
-		}
-		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b[:p.size])))
-		if err != nil {
-			t.Fatalf("accepted %q, net/http: %v", b, err)
-		}
-		req.Header.Del("Host")
-		same := req.Method == p.method && req.URL.Path == p.path && req.URL.RawQuery == p.query &&
-			req.Host == p.host && req.RequestURI == p.target && req.Close == p.close && req.ContentLength == 0
-		if !same || !equalHeader(req.Header, hdr) {
-			t.Fatalf("%q: net/http %s %q %q host %q close %v %v; lean %+v %v", b, req.Method, req.URL.Path,
-				req.URL.RawQuery, req.Host, req.Close, req.Header, p, hdr)
+		for _, before := range [][]byte{nil, prev} {
+			hdr := http.Header{}
+			var seen []string
+			var p parsed
+			if before != nil && parseHead(before, hdr, &seen, &p) != accept {
+				t.Fatal("the previous head is not accepted")
+			}
+			checkParse(t, b, hdr, &seen, &p)
 		}
 	})
+}
+
+// checkParse parses b into hdr and, when accepted, compares the result
+// with net/http's parse of the same head.
+func checkParse(t *testing.T, b []byte, hdr http.Header, seen *[]string, p *parsed) {
+	t.Helper()
+	if parseHead(b, hdr, seen, p) != accept {
+		return
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b[:p.size])))
+	if err != nil {
+		t.Fatalf("accepted %q, net/http: %v", b, err)
+	}
+	req.Header.Del("Host")
+	same := req.Method == p.method && req.URL.Path == p.path && req.URL.RawQuery == p.query &&
+		req.Host == p.host && req.RequestURI == p.target && req.Close == p.close && req.ContentLength == 0
+	if !same || !equalHeader(req.Header, hdr) {
+		t.Fatalf("%q: net/http %s %q %q host %q close %v %v; lean %+v %v", b, req.Method, req.URL.Path,
+			req.URL.RawQuery, req.Host, req.Close, req.Header, p, hdr)
+	}
 }
 
 func equalHeader(a, b http.Header) bool {
@@ -374,5 +391,32 @@ func TestSlowClientsTimeOut(t *testing.T) {
 				t.Fatalf("answer %q", b)
 			}
 		})
+	}
+}
+
+// TestParseHeadReusesFields: parsing into the previous head's fields
+// leaves exactly the new head's, whatever the handler did to the map, and
+// a value that came again unchanged keeps its string.
+func TestParseHeadReusesFields(t *testing.T) {
+	hdr := http.Header{}
+	var seen []string
+	var p parsed
+	first := "GET /a HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nCookie: a=1\r\nX: 1\r\nX: 2\r\nGone: g\r\n\r\n"
+	if parseHead([]byte(first), hdr, &seen, &p) != accept {
+		t.Fatal("first head not accepted")
+	}
+	ae := unsafe.StringData(hdr["Accept-Encoding"][0])
+	hdr["Injected"] = []string{"by a handler"}
+	hdr["Cookie"][0] = "edited"
+	second := "GET /b HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX: 3\r\nAccept-Encoding: gzip\r\nY: 1\r\nY: 2\r\n\r\n"
+	if parseHead([]byte(second), hdr, &seen, &p) != accept {
+		t.Fatal("second head not accepted")
+	}
+	want := http.Header{"Accept-Encoding": {"gzip"}, "Cookie": {"a=1"}, "X": {"3"}, "Y": {"1", "2"}}
+	if !equalHeader(hdr, want) {
+		t.Fatalf("fields %v, want %v", hdr, want)
+	}
+	if unsafe.StringData(hdr["Accept-Encoding"][0]) != ae {
+		t.Error("an unchanged value was copied again")
 	}
 }

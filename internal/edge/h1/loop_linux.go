@@ -340,9 +340,7 @@ func (l *loop) process(c *conn) {
 		if c.r == c.w {
 			break
 		}
-		clear(c.hdr)
-		c.vals = c.vals[:0]
-		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.vals, &c.p) {
+		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.seen, &c.p) {
 		case accept:
 			if !l.serveOne(c) {
 				return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -36,10 +37,16 @@ type parsed struct {
 // token header names, valid values, and none of the headers that change how
 // the message is framed or interpreted (Content-Length, Transfer-Encoding,
 // Expect, Upgrade, Pragma, Trailer, unusual Connection tokens). Header
-// fields other than Host go into hdr (cleared by the caller), as
-// net/textproto would store them. Everything else is handOver, so net/http
-// answers it (400, 431, 505, bodies, HTTP/1.0...) exactly as it always does.
-func parseHead(b []byte, hdr http.Header, vals *[]string, p *parsed) verdict {
+// fields other than Host go into hdr as net/textproto would store them;
+// everything else is handOver, so net/http answers it (400, 431, 505,
+// bodies, HTTP/1.0...) exactly as it always does.
+//
+// hdr holds the previous head's fields on the connection (or nothing):
+// on accept it holds exactly this head's. A value that repeats unchanged
+// keeps its string, so a keep-alive client sending the same headers again
+// costs no allocation. seen is scratch (the keys of this head).
+func parseHead(b []byte, hdr http.Header, seen *[]string, p *parsed) verdict {
+	*seen = (*seen)[:0]
 	line, rest, v := nextLine(b)
 	if v != accept {
 		return v
@@ -57,7 +64,7 @@ func parseHead(b []byte, hdr http.Header, vals *[]string, p *parsed) verdict {
 		if len(line) == 0 {
 			break
 		}
-		switch parseField(line, hdr, vals, p) {
+		switch parseField(line, hdr, seen, p) {
 		case fieldHost:
 			hosts++
 		case fieldBad:
@@ -66,6 +73,13 @@ func parseHead(b []byte, hdr http.Header, vals *[]string, p *parsed) verdict {
 	}
 	if hosts != 1 {
 		return handOver
+	}
+	if len(hdr) > len(*seen) { // fields of the previous head this one lacks
+		for k := range hdr {
+			if !slices.Contains(*seen, k) {
+				delete(hdr, k)
+			}
+		}
 	}
 	p.size = len(b) - len(rest)
 	return accept
@@ -181,7 +195,7 @@ const (
 )
 
 // parseField stores one "Name: value" line.
-func parseField(line []byte, hdr http.Header, vals *[]string, p *parsed) fieldKind {
+func parseField(line []byte, hdr http.Header, seen *[]string, p *parsed) fieldKind {
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 {
 		return fieldBad // also a leading space or tab: obs-fold continuation
@@ -216,40 +230,63 @@ func parseField(line []byte, hdr http.Header, vals *[]string, p *parsed) fieldKi
 		}
 		p.close = p.close || c
 	}
-	addValue(hdr, vals, key, string(value))
+	setValue(hdr, seen, key, value)
 	return fieldOK
 }
 
-// addValue appends v under key, taking one-element slices from a reused
-// backing array so most requests allocate no slice headers.
-func addValue(hdr http.Header, vals *[]string, key, v string) {
-	if old, ok := hdr[key]; ok {
-		hdr[key] = append(old[:len(old):len(old)], v)
+// setValue stores v under key for the head being parsed: appended when key
+// already came in this head, else kept when the previous head had the
+// same single value, else written over the previous one-value slice or set.
+func setValue(hdr http.Header, seen *[]string, key string, v []byte) {
+	old, had := hdr[key]
+	if had && slices.Contains(*seen, key) { // a repeated field
+		hdr[key] = append(old[:len(old):len(old)], string(v))
 		return
 	}
-	s := *vals
-	if len(s) == cap(s) {
-		hdr[key] = []string{v}
-		return
+	*seen = append(*seen, key)
+	switch {
+	case had && len(old) == 1 && old[0] == string(v):
+	case had && len(old) == 1:
+		old[0] = string(v)
+	default:
+		hdr[key] = []string{string(v)}
 	}
-	s = append(s, v)
-	*vals = s
-	hdr[key] = s[len(s)-1 : len(s) : len(s)]
 }
 
 // connectionClose reads a Connection value: close reports the "close"
 // token; ok is false for tokens other than close and keep-alive.
 func connectionClose(v []byte) (closeTok, ok bool) {
-	for _, tok := range strings.Split(string(v), ",") {
-		switch strings.ToLower(textproto.TrimString(tok)) {
-		case "close":
+	for {
+		tok, rest, more := bytes.Cut(v, []byte{','})
+		switch tok = trimOWS(tok); {
+		case asciiLowerIs(tok, "close"):
 			closeTok = true
-		case "keep-alive", "":
+		case len(tok) == 0 || asciiLowerIs(tok, "keep-alive"):
 		default:
 			return false, false
 		}
+		if !more {
+			return closeTok, true
+		}
+		v = rest
 	}
-	return closeTok, true
+}
+
+// asciiLowerIs reports whether b, lower-cased in ASCII only, is s (lower
+// case). Other bytes never match, so odd spellings go to net/http.
+func asciiLowerIs(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func trimOWS(b []byte) []byte {

@@ -6,7 +6,8 @@ import (
 )
 
 // BenchmarkParseHead: the lean loop's request-head parser on the head
-// wrk sends and on a browser's.
+// wrk sends and on a browser's, as a connection's first request and as
+// the same head again on a keep-alive connection.
 func BenchmarkParseHead(b *testing.B) {
 	for _, c := range []struct{ name, head string }{
 		{"wrk", "GET /assets/app.1e4f7ff4d6.js HTTP/1.1\r\nHost: 127.0.0.1:18081\r\nAccept-Encoding: gzip\r\n\r\n"},
@@ -16,19 +17,27 @@ func BenchmarkParseHead(b *testing.B) {
 			"Referer: https://shop.example.com/\r\nSec-Fetch-Dest: script\r\nSec-Fetch-Mode: cors\r\n" +
 			"Sec-Fetch-Site: same-origin\r\nConnection: keep-alive\r\nIf-None-Match: \"abc\"\r\n\r\n"},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			buf := []byte(c.head)
-			hdr := http.Header{}
-			var vals []string
-			var p parsed
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(hdr)
-				vals = vals[:0]
-				if parseHead(buf, hdr, &vals, &p) != accept {
-					b.Fatal("not accepted")
-				}
+		for _, keep := range []bool{false, true} {
+			name := c.name + "/first" // the connection's first request
+			if keep {
+				name = c.name + "/again" // the same head again on a keep-alive connection
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				buf := []byte(c.head)
+				hdr := http.Header{}
+				var seen []string
+				var p parsed
+				b.ReportAllocs()
+				for b.Loop() {
+					if !keep {
+						clear(hdr)
+						p = parsed{}
+					}
+					if parseHead(buf, hdr, &seen, &p) != accept {
+						b.Fatal("not accepted")
+					}
+				}
+			})
+		}
 	}
 }
