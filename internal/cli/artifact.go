@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,8 +41,13 @@ func newArtifactBuildCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "build DIR --out FILE",
 		Short: "Pack a built folder into a signed artifact file",
+		Long: `Pack a built folder into a signed artifact file. With SOURCE_DATE_EPOCH set
+(seconds since 1970, e.g. the commit time) the manifest records that time instead
+of now, so building the same folder again gives the same digest and the same
+file.`,
 		Example: `  phoenix artifact build dist --out site-v1.2.0.tar --release v1.2.0
-  phoenix artifact build dist --out site.tar --key release.key --integrity`,
+  phoenix artifact build dist --out site.tar --key release.key --integrity
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) phoenix artifact build dist --out site.tar`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runArtifactBuild(cmd.Context(), g, o, args[0]) },
 	}
@@ -61,8 +67,12 @@ func runArtifactBuild(ctx context.Context, g *Globals, o *artifactBuildOptions, 
 	if err != nil {
 		return err
 	}
+	created, err := createdFromEnv()
+	if err != nil {
+		return err
+	}
 	b := newBar(g.Stderr, "building")
-	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: o.project, Release: o.release},
+	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: o.project, Release: o.release, Created: created},
 		HTMLIntegrity: o.integrity, PublicSourceMaps: o.publicMaps,
 		Progress: func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }}
 	m, err := artifact.BuildFile(ctx, dir, o.out, &key, nil, opts)
@@ -79,6 +89,17 @@ func runArtifactBuild(ctx context.Context, g *Globals, o *artifactBuildOptions, 
 		}
 		return nil
 	})
+}
+
+// createdFromEnv is the manifest's creation time pinned by
+// SOURCE_DATE_EPOCH (zero: now), for reproducible artifacts.
+func createdFromEnv() (time.Time, error) {
+	t, err := artifact.CreatedFromEnv(os.Environ())
+	if err != nil {
+		return t, usererr.New(usererr.Usage, "%v", err).
+			WithHint("unset it, or set it to the commit time: export SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)")
+	}
+	return t, nil
 }
 
 // localKey loads the signing key at path, or the data dir's, creating the

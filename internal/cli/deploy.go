@@ -130,9 +130,13 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 			return err
 		}
 	}
+	created, err := createdFromEnv()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
-		Meta: artifact.Meta{Project: project, Release: o.release}, LinkFiles: o.link})
+		Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link})
 	if err != nil {
 		return err
 	}

@@ -130,8 +130,12 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	// The build step has just written the output folder: it is throwaway,
 	// so its files are hard-linked into the blob store instead of copied
 	// (the next build replaces them; they must not be edited in place).
+	created, err := artifact.CreatedFromEnv(sc.Env) // SOURCE_DATE_EPOCH: a reproducible manifest
+	if err != nil {
+		return err
+	}
 	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: sc.Run.Project, Release: sc.Run.Version,
-		Commit: sc.Run.Commit, Builder: "phoenix pipeline " + sc.Run.ID}, LinkFiles: true}
+		Commit: sc.Run.Commit, Created: created, Builder: "phoenix pipeline " + sc.Run.ID}, LinkFiles: true}
 	if sc.Config != nil {
 		opts.PublicSourceMaps = sc.Config.Build.Sourcemaps == "include"
 	}
