@@ -83,7 +83,7 @@ func (c *conn) serve() {
 		if c.r == c.w {
 			c.r, c.w = 0, 0
 		}
-		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.seen, &c.p) {
+		switch c.parseNext() {
 		case accept:
 			ok, h := c.handle()
 			if !ok {
@@ -92,10 +92,6 @@ func (c *conn) serve() {
 			}
 			continue
 		case handOver:
-			handed = c.handOver()
-			return
-		}
-		if c.r == 0 && c.w == len(c.buf) { // the head does not fit
 			handed = c.handOver()
 			return
 		}
@@ -109,6 +105,32 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// parseNext parses the head at buf[r:w]. A head that does not fit the
+// buffer is handOver: net/http answers it (431 past MaxHeaderBytes).
+func (c *conn) parseNext() verdict {
+	v := parseHead(c.buf[c.r:c.w], c.hdr, &c.seen, &c.p)
+	if v == needMore && c.r == 0 && c.w == len(c.buf) {
+		return handOver
+	}
+	return v
+}
+
+// startRequest readies the reused request and response for the head just
+// parsed, read at now.
+func (c *conn) startRequest(now time.Time) {
+	c.now = now
+	c.fillRequest()
+	c.resp.reset(c.p.method == http.MethodHead, c.p.close)
+}
+
+// endRequest completes the answer and consumes the request's head.
+func (c *conn) endRequest() {
+	c.resp.finish()
+	c.r += c.p.size
+	c.served++
+	c.srv.fast.Add(1)
 }
 
 // fill reads more bytes, compacting the buffer first; ok=false ends the
@@ -150,16 +172,11 @@ func (c *conn) setReadDeadline(now time.Time, d time.Duration, idle bool) bool {
 // handle serves the parsed request at buf[r:]. ok=false ends the loop;
 // handed then tells whether the connection went to net/http.
 func (c *conn) handle() (ok, handed bool) {
-	c.now = time.Now()
-	c.fillRequest()
-	c.resp.reset(c.p.method == http.MethodHead, c.p.close)
+	c.startRequest(time.Now())
 	if !c.srv.Handler.ServeFast(&c.resp, &c.req) && !c.resp.wroteHeader {
 		return false, c.handOver()
 	}
-	c.resp.finish()
-	c.r += c.p.size
-	c.served++
-	c.srv.fast.Add(1)
+	c.endRequest()
 	if c.resp.closeAfter {
 		_ = c.flush()
 		if tcp := c.tcp; tcp != nil {

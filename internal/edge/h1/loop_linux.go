@@ -340,17 +340,13 @@ func (l *loop) process(c *conn) {
 		if c.r == c.w {
 			break
 		}
-		switch parseHead(c.buf[c.r:c.w], c.hdr, &c.seen, &c.p) {
+		switch c.parseNext() {
 		case accept:
 			if !l.serveOne(c) {
 				return
 			}
 			continue
 		case handOver:
-			l.handOver(c)
-			return
-		}
-		if c.r == 0 && c.w == len(c.buf) { // the head does not fit
 			l.handOver(c)
 			return
 		}
@@ -383,9 +379,7 @@ func (l *loop) settle(c *conn) {
 // serveOne answers the request parsed at buf[r:]; false: c is gone
 // (closed or handed to net/http).
 func (l *loop) serveOne(c *conn) bool {
-	c.now = l.now
-	c.fillRequest()
-	c.resp.reset(c.p.method == http.MethodHead, c.p.close)
+	c.startRequest(l.now)
 	served, ok := l.call(c)
 	if !ok {
 		l.close(c)
@@ -395,10 +389,7 @@ func (l *loop) serveOne(c *conn) bool {
 		l.handOver(c)
 		return false
 	}
-	c.resp.finish()
-	c.r += c.p.size
-	c.served++
-	l.srv.fast.Add(1)
+	c.endRequest()
 	if c.resp.closeAfter {
 		c.ls.drainClose = true
 		if err := c.flush(); err != nil {
