@@ -61,6 +61,19 @@ func serve(t *testing.T, h handlerFunc, lean bool) (string, *Server) {
 	return ln.Addr().String(), s
 }
 
+// serveLoopback runs s on a new loopback listener and returns its address
+// and what Serve returns; the test stops s itself.
+func serveLoopback(t *testing.T, s *Server) (string, <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	return ln.Addr().String(), done
+}
+
 // roundTrip sends raw, half-closes and reads all until the server closes.
 func roundTrip(t *testing.T, addr, raw string) string { return testkit.RawExchange(t, addr, raw) }
 
@@ -297,14 +310,9 @@ func TestShutdownLetsRequestsFinish(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, "done "+r.URL.Path)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	idle, err := net.Dial("tcp", ln.Addr().String())
+	addr, served := serveLoopback(t, s)
+	idle, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +321,7 @@ func TestShutdownLetsRequestsFinish(t *testing.T) {
 		t.Fatalf("idle conn: %q", got)
 	}
 	busy := make(chan string, 1)
-	go func() { busy <- roundTrip(t, ln.Addr().String(), "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n") }()
+	go func() { busy <- roundTrip(t, addr, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n") }()
 	<-started
 	shut := make(chan error, 1)
 	go func() { shut <- s.Shutdown(context.Background()) }()
@@ -357,20 +365,16 @@ func roundTripKeep(t *testing.T, c net.Conn, path string) string {
 // keep-alive connection are both closed by their timeouts.
 func TestSlowClientsTimeOut(t *testing.T) {
 	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fb := &http.Server{Handler: h, ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: 200 * time.Millisecond}
 	s := &Server{Handler: h, Fallback: fb}
-	go func() { _ = s.Serve(ln) }()
+	addr, _ := serveLoopback(t, s)
 	t.Cleanup(func() { _ = s.Close() })
 	for name, first := range map[string]string{
 		"partial head": "GET / HTTP/1.1\r\nHost: a\r\n",
 		"idle":         "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, err := net.Dial("tcp", ln.Addr().String())
+			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}

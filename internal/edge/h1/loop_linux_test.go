@@ -25,22 +25,17 @@ import (
 // apply. It returns the address and the server.
 func startLoops(t *testing.T, h handlerFunc, fb *http.Server, loops int) (string, *Server) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fb.Handler = h
 	fb.ErrorLog = log.New(io.Discard, "", 0)
 	s := &Server{Handler: h, Fallback: fb, Loops: loops}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
+	addr, done := serveLoopback(t, s)
 	t.Cleanup(func() {
 		_ = s.Close()
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return ln.Addr().String(), s
+	return addr, s
 }
 
 // waitFor polls cond until it holds, failing the test after 10 s.
@@ -304,15 +299,10 @@ func TestLoopsBalanceConnections(t *testing.T) {
 // busy or idle, and Serve returns.
 func TestLoopCloseDropsConnections(t *testing.T) {
 	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	idle := dialKeep(t, ln.Addr().String(), "/", "ok")
-	partial, err := net.Dial("tcp", ln.Addr().String())
+	addr, done := serveLoopback(t, s)
+	idle := dialKeep(t, addr, "/", "ok")
+	partial, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +321,7 @@ func TestLoopCloseDropsConnections(t *testing.T) {
 			t.Fatalf("connection still open after Close: %v", err)
 		}
 	}
-	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Fatal("listener still accepting after Close")
 	}
 }
@@ -354,14 +344,9 @@ func TestLoopShutdownWithQueuedAnswer(t *testing.T) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.(FileSender).SendFile(f, 0, int64(len(body)), false)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	c := dialSmall(t, ln.Addr().String())
+	addr, done := serveLoopback(t, s)
+	c := dialSmall(t, addr)
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
