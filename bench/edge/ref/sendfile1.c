@@ -3,7 +3,7 @@
 // fixed file (headers like the edge's js-gz answer, MSG_MORE, sendfile).
 // No routing, no parsing beyond the blank line, no Date, no error paths
 // worth the name (it assumes the socket takes the whole answer, true for the
-// bench's 38 KB file on loopback): it exists only so bench/edge/run.sh (REF=1) can show what
+// bench's 38 KB file on loopback): it exists only so bench/edge/run.sh (STEPS=ref) can show what
 // any one-thread epoll+sendfile design gets on this machine next to nginx's
 // two workers. Not part of Phoenix.
 //

@@ -1,9 +1,11 @@
+//go:build linux
+
 // Command gobare is sendfile1.c in Go: one event loop (a goroutine locked
 // to its thread, epoll, raw read/send/sendfile) that answers every request
 // head with one fixed file. It is the edge's event loop with nothing of the
 // edge in it (no parser, routing, headers or telemetry), so next to the
 // edge it shows what the Go runtime costs and what the edge's own work
-// costs per request (bench/edge/run.sh, REF=1). Not part of Phoenix.
+// costs per request (bench/edge/run.sh, STEPS=ref). Not part of Phoenix.
 package main
 
 import (
