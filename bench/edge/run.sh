@@ -10,7 +10,9 @@
 #   - RSS of edgeserve serving site/large (20,003 files) under wrk over 3,000 of its paths;
 #   - 100 activations flipping between two releases while wrk runs with a check of
 #     every response (flipcheck.lua): 0 errors and 0 mixed responses expected.
-# Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, summary.txt.
+# Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, and summary.txt:
+#   the ratios against nginx per endpoint and connection count (tools/ratios.awk: req/s, the
+#   lowest and highest ratio of runs taken side by side, p99, and req/s per server core).
 #   - with STEPS including "ref": js-gz only, nginx and the edge next to three reference servers
 #     that answer every request with the JS file (ref/sendfile1.c: one epoll thread in C;
 #     ref/gobare: the same loop in Go; ref/h1bare: the edge's HTTP/1.1 loop, parser and writer
@@ -70,6 +72,7 @@ echo "== serve-bench: nginx vs edge, site/small, DUR=$DUR REPS=$REPS NICE=$NICE 
 ${pin[@]+"${pin[@]}"} "$B/nginx/run-nginx.sh" start 2
 start_edge -root "$B/site/small"
 "$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT | tee "$OUT/serve.txt"
+awk -f "$here/tools/ratios.awk" "$OUT/serve.txt" | tee "$OUT/summary.txt"
 "$B/nginx/run-nginx.sh" stop
 stop_edge
 fi
@@ -97,6 +100,7 @@ start_ref $((PORT + 3)) "$WORK/h1bare" -listen 127.0.0.1:$((PORT + 3)) -file "$B
 ENDPOINTS=js-gz "$B/serve-bench.sh" nginx=http://127.0.0.1:18080 edge=http://127.0.0.1:$PORT \
   h1bare=http://127.0.0.1:$((PORT + 3)) gobare=http://127.0.0.1:$((PORT + 1)) \
   sendfile1-c=http://127.0.0.1:$((PORT + 2)) | tee "$OUT/ref.txt"
+awk -f "$here/tools/ratios.awk" "$OUT/ref.txt" | tee -a "$OUT/summary.txt"
 kill "${refs[@]}" 2>/dev/null || true
 "$B/nginx/run-nginx.sh" stop
 stop_edge
