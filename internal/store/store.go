@@ -160,3 +160,28 @@ var (
 	_ Querier = (*sql.DB)(nil)
 	_ Querier = (*sql.Tx)(nil)
 )
+
+// ErrNoSnapshot is returned by Snapshot on an engine that cannot write a
+// copy of itself to a file (PostgreSQL: use pg_dump and its own backups).
+var ErrNoSnapshot = errors.New("store: this engine cannot snapshot itself to a file")
+
+// Snapshot writes a consistent copy of the whole database to dst, which
+// must not exist, while writers keep committing: SQLite's VACUUM INTO
+// reads one transaction's view, so the copy holds every commit before it
+// and none after. The copy is a plain SQLite file (no WAL) with mode 0600.
+func (db *DB) Snapshot(ctx context.Context, dst string) error {
+	if db.Dialect != SQLite {
+		return ErrNoSnapshot
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("store: snapshot to %s: file exists", dst)
+	}
+	if _, err := db.ExecContext(ctx, "VACUUM INTO $1", dst); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("store: snapshot to %s: %w", dst, err)
+	}
+	if err := os.Chmod(dst, 0o600); err != nil {
+		return fmt.Errorf("store: snapshot: %w", err)
+	}
+	return nil
+}
