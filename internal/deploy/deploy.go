@@ -113,7 +113,10 @@ type Service struct {
 	opts Options
 	// gc excludes blob deletion from the window between an upload's
 	// missing-blob check and its finalization.
-	gc        sync.RWMutex
+	gc sync.RWMutex
+	// holds excludes blob deletion while a backup copies the store
+	// (HoldBlobs); taken before gc, so uploads never wait for a backup.
+	holds     sync.RWMutex
 	mu        sync.Mutex
 	listeners []Listener
 }

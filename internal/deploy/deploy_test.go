@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -303,5 +304,43 @@ func TestInterruptedUploadResumes(t *testing.T) {
 	}
 	if _, err := f.svc.Finalize(ctx, again.ID, FinalizeOptions{Environment: "staging"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHoldBlobsDefersDeletion: a collection that starts while a backup
+// holds the blobs deletes nothing until the hold ends, and an upload is
+// not held up meanwhile.
+func TestHoldBlobsDefersDeletion(t *testing.T) {
+	f := newFixture(t)
+	_, _ = f.deploy(t, "production", "v1", map[string]string{"index.html": "old"})
+	_, _ = f.deploy(t, "production", "v2", map[string]string{"index.html": "new"})
+	f.svc.opts.Keep = 1
+	oldBlob := backend.Sum([]byte("old"))
+	gcDone := make(chan error, 1)
+	err := f.svc.HoldBlobs(func() error {
+		go func() { _, err := f.svc.CollectGarbage(ctx); gcDone <- err }()
+		m, _ := manifestOf("v3", map[string]string{"index.html": "during"})
+		canon, _ := m.Canonical()
+		if _, err := f.svc.BeginUpload(ctx, "site", canon); err != nil {
+			return fmt.Errorf("upload during a hold: %w", err)
+		}
+		select {
+		case err := <-gcDone:
+			return fmt.Errorf("collection finished during the hold (%v)", err)
+		case <-time.After(200 * time.Millisecond): // a check that can only miss, never flake
+		}
+		if _, err := f.blobs.Stat(ctx, oldBlob); err != nil {
+			return fmt.Errorf("blob deleted during the hold: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-gcDone; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.blobs.Stat(ctx, oldBlob); err == nil {
+		t.Fatal("the retired release's blob survived the collection after the hold")
 	}
 }

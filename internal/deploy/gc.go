@@ -39,6 +39,8 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("deploy: retention: %w", err)
 	}
+	s.holds.Lock() // after any backup copying the blobs (HoldBlobs)
+	defer s.holds.Unlock()
 	s.gc.Lock()
 	defer s.gc.Unlock()
 	keep, err := s.referencedBlobs(ctx)
@@ -116,4 +118,14 @@ func (s *Service) referencedBlobs(ctx context.Context) (map[backend.Digest]bool,
 		}
 	}
 	return keep, rows.Err()
+}
+
+// HoldBlobs runs fn while garbage collection cannot delete blobs: a backup
+// holds it from its database snapshot to its last blob, so every blob the
+// snapshot names is still there to copy. Uploads and deployments go on
+// meanwhile; a collection waits for fn to return.
+func (s *Service) HoldBlobs(fn func() error) error {
+	s.holds.RLock()
+	defer s.holds.RUnlock()
+	return fn()
 }
