@@ -27,6 +27,10 @@ func CopyVerified(ctx context.Context, w io.Writer, r io.Reader, d Digest, size 
 	return n, nil
 }
 
+// ContextReader returns a reader of r that fails with ctx's error once ctx
+// ends, so a long copy stops between reads.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 // ctxReader stops a copy once its context is cancelled.
 type ctxReader struct {
 	ctx context.Context

@@ -1,0 +1,38 @@
+package backup
+
+import "strings"
+
+// tmpPrefix starts the name of every temporary file or directory, in the
+// data dir (the blob store's) and in the repository (this package's).
+const tmpPrefix = ".tmp-"
+
+// Runtime files at the top of a data dir that a backup leaves out: the
+// server's lock and published address, which belong to the running
+// process, SQLite's side files, which only mean something next to the
+// live database (the database itself is copied consistently instead), and
+// the pipeline's tool cache.
+var excludedTop = map[string]bool{
+	"lock":             true,
+	"server.json":      true, // app.writeServerInfo
+	"server.json.tmp":  true, // its temporary file
+	"state.db-wal":     true,
+	"state.db-shm":     true,
+	"state.db-journal": true,
+	"tools":            true, // package managers the pipeline installed: a cache, fetched again on use
+}
+
+// excluded reports whether the file or directory at rel (slash-separated,
+// relative to the data dir) is left out of backups: at the top, the names
+// above, "*.lock" (the server's phoenix.lock) and "server-info*"; at any
+// depth, temporary files (".tmp-*"). Deeper files with runtime-like names
+// are kept, since they belong to someone else.
+func excluded(rel string) bool {
+	name := rel[strings.LastIndexByte(rel, '/')+1:]
+	if strings.HasPrefix(name, tmpPrefix) {
+		return true
+	}
+	if strings.Contains(rel, "/") {
+		return false
+	}
+	return excludedTop[name] || strings.HasSuffix(name, ".lock") || strings.HasPrefix(name, "server-info")
+}

@@ -1,0 +1,9 @@
+//go:build !unix || aix
+
+package backup
+
+import "os"
+
+// flock does nothing where flock(2) is missing: the caller must not run
+// two operations on one repository at the same time.
+func flock(*os.File, bool) error { return nil }

@@ -1,0 +1,170 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Restore writes a snapshot's files into dst, which must not exist or be an
+// empty directory (else ErrTargetNotEmpty). The files are written into a
+// temporary sibling directory, each checked against its digest and synced,
+// and the directory is renamed to dst only when all are in place: on any
+// error dst is left as it was.
+func (r *Repo) Restore(ctx context.Context, idOrPrefix, dst string, progress func(done, total int64)) (*Snapshot, error) {
+	return r.restoreSome(ctx, idOrPrefix, dst, nil, progress)
+}
+
+// RestoreOnly is Restore of only the files whose path keep accepts; the
+// snapshot it returns lists those files. A restore test uses it to write
+// the database and keys while Verify reads the blobs back without writing
+// them.
+func (r *Repo) RestoreOnly(ctx context.Context, idOrPrefix, dst string, keep func(path string) bool) (*Snapshot, error) {
+	return r.restoreSome(ctx, idOrPrefix, dst, keep, nil)
+}
+
+func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep func(string) bool, progress func(done, total int64)) (*Snapshot, error) {
+	done, err := r.begin(false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	replace, err := checkTarget(dst)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.resolve(ctx, idOrPrefix)
+	if err != nil {
+		return nil, err
+	}
+	if keep != nil {
+		some := *s
+		some.Files = slices.DeleteFunc(slices.Clone(s.Files), func(e Entry) bool { return !keep(e.Path) })
+		some.Size = 0
+		for _, e := range some.Files {
+			some.Size += e.Size
+		}
+		s = &some
+	}
+	if err := r.restore(ctx, s, dst, replace, meterFor(s, progress)); err != nil {
+		return nil, fmt.Errorf("restore snapshot %s to %s: %w", shortID(s.ID), dst, err)
+	}
+	return s, nil
+}
+
+// checkTarget reports whether dst is an empty directory to replace, or
+// fails with ErrTargetNotEmpty.
+func checkTarget(dst string) (bool, error) {
+	fi, err := os.Lstat(dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("restore to %s: %w", dst, err)
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("restore to %s: %w", dst, ErrTargetNotEmpty)
+	}
+	names, err := readDirNames(dst)
+	if err != nil {
+		return false, fmt.Errorf("restore to %s: %w", dst, err)
+	}
+	if len(names) > 0 {
+		return false, fmt.Errorf("restore to %s: %w", dst, ErrTargetNotEmpty)
+	}
+	return true, nil
+}
+
+// restore fills a temporary sibling of dst and renames it into place.
+func (r *Repo) restore(ctx context.Context, s *Snapshot, dst string, replace bool, prog *meter) error {
+	parent := filepath.Dir(filepath.Clean(dst))
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dst)+".restore-*")
+	if err != nil {
+		return err
+	}
+	if err := r.fill(ctx, s, tmp, prog); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := moveInto(tmp, dst, replace); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return syncDir(parent)
+}
+
+// moveInto renames the finished directory tmp to dst, first removing dst
+// when it is the empty directory the caller named.
+func moveInto(tmp, dst string, replace bool) error {
+	if replace {
+		if err := os.Remove(dst); err != nil {
+			return fmt.Errorf("%w: %v", ErrTargetNotEmpty, err)
+		}
+	}
+	return os.Rename(tmp, dst)
+}
+
+// fill writes every file of s under dir and syncs the directories.
+func (r *Repo) fill(ctx context.Context, s *Snapshot, dir string, prog *meter) error {
+	dirs := map[string]bool{dir: true}
+	for _, e := range s.Files {
+		p := filepath.Join(dir, filepath.FromSlash(e.Path))
+		if err := mkdirs(dir, filepath.Dir(p), dirs); err != nil {
+			return err
+		}
+		if err := r.restoreFile(ctx, e, p, prog); err != nil {
+			return fmt.Errorf("%s: %w", e.Path, err)
+		}
+	}
+	names := make([]string, 0, len(dirs))
+	for d := range dirs {
+		names = append(names, d)
+	}
+	slices.Sort(names)
+	for _, d := range names {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mkdirs creates d (0700) and its parents up to root, recording them.
+func mkdirs(root, d string, made map[string]bool) error {
+	if made[d] {
+		return nil
+	}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return err
+	}
+	for ; d != root && !made[d]; d = filepath.Dir(d) {
+		made[d] = true
+	}
+	return nil
+}
+
+// restoreFile writes e's content to p, checking it, then sets its mode and
+// syncs it.
+func (r *Repo) restoreFile(ctx context.Context, e Entry, p string, prog *meter) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	err = r.readEntry(ctx, e, f, prog)
+	if err == nil {
+		err = f.Chmod(e.Mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

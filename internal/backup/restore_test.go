@@ -1,0 +1,105 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRestoreTarget(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRepo(t)
+	data, want := dataDir(t)
+	s := create(t, r, data, time.Now())
+
+	t.Run("non-empty dir", func(t *testing.T) {
+		dst := t.TempDir()
+		writeFile(t, dst, "keep.txt", []byte("mine"), 0o600)
+		if _, err := r.Restore(ctx, s.ID, dst, nil); !errors.Is(err, ErrTargetNotEmpty) {
+			t.Fatalf("err = %v, want ErrTargetNotEmpty", err)
+		}
+		sameTree(t, readTree(t, dst), map[string]file{"keep.txt": {[]byte("mine"), 0o600}})
+		if names, _ := os.ReadDir(filepath.Dir(dst)); len(names) != 1 {
+			t.Errorf("Restore left %v next to the target", names)
+		}
+	})
+	t.Run("file", func(t *testing.T) {
+		dst := filepath.Join(t.TempDir(), "f")
+		os.WriteFile(dst, nil, 0o600)
+		if _, err := r.Restore(ctx, s.ID, dst, nil); !errors.Is(err, ErrTargetNotEmpty) {
+			t.Fatalf("err = %v, want ErrTargetNotEmpty", err)
+		}
+	})
+	t.Run("empty dir", func(t *testing.T) {
+		dst := t.TempDir()
+		var done, total int64
+		if _, err := r.Restore(ctx, "latest", dst, func(d, tot int64) { done, total = d, tot }); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, readTree(t, dst), want)
+		if done != total || total != s.Size {
+			t.Errorf("progress %d/%d, want %d", done, total, s.Size)
+		}
+		if fi, _ := os.Stat(filepath.Join(dst, "keys")); fi.Mode().Perm() != 0o700 {
+			t.Errorf("keys/ mode %o, want 0700", fi.Mode().Perm())
+		}
+	})
+}
+
+// TestRestoreOnly restores the files a filter keeps, and only those.
+func TestRestoreOnly(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRepo(t)
+	data, want := dataDir(t)
+	s := create(t, r, data, time.Now())
+	notBlobs := func(p string) bool { return !strings.HasPrefix(p, "blobs/") }
+	dst := filepath.Join(t.TempDir(), "some")
+	got, err := r.RestoreOnly(ctx, s.ID, dst, notBlobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range want {
+		if !notBlobs(p) {
+			delete(want, p)
+		}
+	}
+	sameTree(t, readTree(t, dst), want)
+	if len(got.Files) != len(want) || len(got.Files) == len(s.Files) {
+		t.Fatalf("RestoreOnly's snapshot lists %d files, want %d (of %d)", len(got.Files), len(want), len(s.Files))
+	}
+}
+
+func TestLoadIDs(t *testing.T) {
+	ctx := context.Background()
+	r, repo := newRepo(t)
+	data, _ := dataDir(t)
+	var ids []string
+	for i := range 3 {
+		writeFile(t, data, "n", []byte{byte(i)}, 0o600)
+		ids = append(ids, create(t, r, data, time.Unix(int64(1e9+i), 0)).ID)
+	}
+	if s, err := r.Load(ctx, "latest"); err != nil || s.ID != ids[2] {
+		t.Errorf("latest = %v, %v", s, err)
+	}
+	if s, err := r.Load(ctx, strings.ToUpper(ids[1][:10])); err != nil || s.ID != ids[1] {
+		t.Errorf("prefix = %v, %v", s, err)
+	}
+	for _, bad := range []string{"abc", "zzzz", "", "../../etc", ids[0] + "0"} {
+		if _, err := r.Load(ctx, bad); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Load(%q) = %v, want ErrNotFound", bad, err)
+		}
+	}
+	for _, name := range []string{"abcd" + strings.Repeat("0", 60), "abcd" + strings.Repeat("1", 60)} {
+		writeFile(t, filepath.Join(repo, "snapshots", "sha256", "ab"), name, nil, 0o444)
+	}
+	if _, err := r.Load(ctx, "abcd"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("Load(abcd) = %v, want ErrAmbiguous", err)
+	}
+	if _, err := r.Load(ctx, "abcd0"); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Load of an empty snapshot file = %v, want ErrCorrupt", err)
+	}
+}
