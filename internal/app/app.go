@@ -72,6 +72,8 @@ type Options struct {
 	EdgeTLSCert, EdgeTLSKey string
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
+	// Backup is where and when the server backs up its data dir.
+	Backup BackupOptions
 }
 
 // App is a running Phoenix server.
@@ -87,6 +89,7 @@ type App struct {
 	Pipeline *pipeline.Service
 	Notify   *notify.Dispatcher
 	Monitor  *monitor.Monitor
+	Backups  *Backups
 	projects *projectConfigs
 	Audit    *audit.Log
 	AuditKey audit.Key
@@ -166,6 +169,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openNotify(); err != nil {
 		return err
 	}
+	// Before the pipeline: runs resumed next may take backups.
+	if err := a.openBackups(); err != nil {
+		return err
+	}
 	// After the edge: runs resumed now may deploy and health-check.
 	if err := a.openPipeline(ctx); err != nil {
 		return err
@@ -193,6 +200,9 @@ func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor})
+	for _, rt := range a.backupRoutes() {
+		apiHandler.Handle(rt)
+	}
 	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
 	if err != nil {
 		return err

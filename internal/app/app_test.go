@@ -1,18 +1,30 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 func start(t *testing.T, dir string) *App {
 	t.Helper()
-	a, err := New(Options{DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
+	return startOpts(t, Options{DataDir: dir})
+}
+
+// startOpts starts a server with o on loopback ports and stops it when
+// the test ends.
+func startOpts(t *testing.T, o Options) *App {
+	t.Helper()
+	o.Listen, o.EdgeListen = "127.0.0.1:0", "127.0.0.1:0"
+	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,4 +78,32 @@ func TestBusyAddressIsAUsageError(t *testing.T) {
 	if usererr.KindOf(err) != usererr.Usage {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// deployPage deploys a one-page release of project shop to env and
+// returns the page's blob.
+func deployPage(t *testing.T, a *App, env, body string) backend.Digest {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: env}); err != nil {
+		t.Fatal(err)
+	}
+	d := backend.Sum([]byte(body))
+	m := &artifact.Manifest{Version: artifact.FormatVersion, Files: []artifact.File{{Path: "index.html", Digest: d,
+		Size: int64(len(body)), Type: "text/html; charset=utf-8"}}}
+	canon, err := m.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := a.Deploy.BeginUpload(ctx, "shop", canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Deploy.PutBlob(ctx, up.ID, d, bytes.NewReader([]byte(body)), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Deploy.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: env}); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

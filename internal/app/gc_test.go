@@ -1,14 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
-
-	"github.com/phoenixvc/phoenix/internal/artifact"
-	"github.com/phoenixvc/phoenix/internal/artifact/backend"
-	"github.com/phoenixvc/phoenix/internal/deploy"
 )
 
 // TestActivationsTriggerGarbageCollection: with Keep=1, the blob only the
@@ -24,31 +19,8 @@ func TestActivationsTriggerGarbageCollection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Stop(ctx) })
-	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: "staging"}); err != nil {
-		t.Fatal(err)
-	}
-	release := func(body string) backend.Digest {
-		d := backend.Sum([]byte(body))
-		m := &artifact.Manifest{Version: artifact.FormatVersion, Files: []artifact.File{{Path: "index.html", Digest: d,
-			Size: int64(len(body)), Type: "text/html; charset=utf-8"}}}
-		canon, err := m.Canonical()
-		if err != nil {
-			t.Fatal(err)
-		}
-		up, err := a.Deploy.BeginUpload(ctx, "shop", canon)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Deploy.PutBlob(ctx, up.ID, d, bytes.NewReader([]byte(body)), int64(len(body))); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Deploy.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: "staging"}); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	old := release("<title>one</title>")
-	live := release("<title>two</title>")
+	old := deployPage(t, a, "staging", "<title>one</title>")
+	live := deployPage(t, a, "staging", "<title>two</title>")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, err := a.Blobs.Stat(ctx, old)

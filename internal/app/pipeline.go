@@ -25,7 +25,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 	a.Pipeline, err = pipeline.New(pipeline.Options{DB: a.DB, LogDir: filepath.Join(data, "runs"),
 		Logger: a.log.With("domain", "pipeline"), Env: childEnv(os.Environ()),
 		Deps: action.Deps{Deployer: action.DeployService{Svc: a.Deploy, Blobs: a.Blobs}, Blobs: a.Blobs,
-			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(),
+			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.EdgeURL},
 		Audit: a.auditPipeline, CanApprove: a.canApprove})

@@ -26,6 +26,7 @@ const (
 	AuditRead  Permission = "audit.read"   // read, export and verify the audit log
 	UsersAdmin Permission = "users.manage" // add users, grant roles, set passwords, revoke anyone's token
 	GC         Permission = "gc"           // run retention and blob garbage collection
+	Backup     Permission = "backup"       // take and list backups of the server's state
 	// The vault's permissions gate its endpoints; the vault's own access
 	// policy then decides per secret name (docs/vault.md).
 	SecretsList  Permission = "secrets.list"  // list secrets and their metadata (never values)
@@ -37,7 +38,7 @@ const (
 )
 
 // Permissions lists every permission, environment-scoped ones first.
-var Permissions = []Permission{Read, Deploy, Approve, EnvWrite, Tokens, AuditRead, UsersAdmin, GC,
+var Permissions = []Permission{Read, Deploy, Approve, EnvWrite, Tokens, AuditRead, UsersAdmin, GC, Backup,
 	SecretsList, SecretsRead, SecretsWrite, VaultManage}
 
 // Scoped reports whether p applies per environment.

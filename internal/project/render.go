@@ -246,7 +246,7 @@ notifications:
 
 `
 
-const tailSection = `# Backups of releases, state and the vault, encrypted and restore-tested.
+const tailSection = `# Backup requirements; the server takes the backups (phoenix server --backup-repo, docs/backup.md).
 backup:
   frequency: daily
   retention: 90d

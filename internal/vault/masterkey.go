@@ -31,34 +31,34 @@ func MasterKeyFromEnv(name string) (Secret, bool) {
 	return SecretString(v), true
 }
 
-// LoadMasterKeyFile reads a master key file: its contents minus trailing
-// white space. Like an SSH key, the file must not be readable by group or
-// others.
+// LoadMasterKeyFile reads a master key file (or any key file of the same
+// form, such as a backup repository's): its contents minus trailing white
+// space. Like an SSH key, the file must not be readable by group or others.
 func LoadMasterKeyFile(path string) (Secret, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return Secret{}, fmt.Errorf("master key file: %w", err)
+		return Secret{}, fmt.Errorf("key file: %w", err)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return Secret{}, fmt.Errorf("master key file %s: mode %04o lets others read it; run chmod 600 %s",
+		return Secret{}, fmt.Errorf("key file %s: mode %04o lets others read it; run chmod 600 %s",
 			path, fi.Mode().Perm(), filepath.Clean(path))
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return Secret{}, fmt.Errorf("master key file: %w", err)
+		return Secret{}, fmt.Errorf("key file: %w", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxMasterKeyFile+1))
 	if err != nil {
-		return Secret{}, fmt.Errorf("master key file %s: %w", path, err)
+		return Secret{}, fmt.Errorf("key file %s: %w", path, err)
 	}
 	defer wipe(b)
 	if len(b) > maxMasterKeyFile {
-		return Secret{}, fmt.Errorf("master key file %s: larger than %d bytes; is it the right file?", path, maxMasterKeyFile)
+		return Secret{}, fmt.Errorf("key file %s: larger than %d bytes; is it the right file?", path, maxMasterKeyFile)
 	}
 	k := bytes.TrimRight(b, " \t\r\n")
 	if len(k) == 0 {
-		return Secret{}, fmt.Errorf("master key file %s is empty", path)
+		return Secret{}, fmt.Errorf("key file %s is empty", path)
 	}
 	return NewSecret(k), nil
 }
@@ -79,11 +79,11 @@ func GenerateMasterKey() (Secret, error) {
 // refuses to replace an existing file (that would lose the old key).
 func WriteMasterKeyFile(path string, k Secret) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("master key file: %w", err)
+		return fmt.Errorf("key file: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("master key file: %w (it is never overwritten)", err)
+		return fmt.Errorf("key file: %w (it is never overwritten)", err)
 	}
 	_, werr := f.Write(append(k.Bytes(), '\n'))
 	serr := f.Sync()
@@ -91,7 +91,7 @@ func WriteMasterKeyFile(path string, k Secret) error {
 	for _, e := range []error{werr, serr, cerr} {
 		if e != nil {
 			os.Remove(path)
-			return fmt.Errorf("master key file %s: %w", path, e)
+			return fmt.Errorf("key file %s: %w", path, e)
 		}
 	}
 	return nil

@@ -2,7 +2,7 @@
 // the steps a plan names with uses: validate-tag, build, test, test-report,
 // check/audit, check/licenses, check/secrets, check/sbom, fetch-secrets,
 // create-artifact, deploy, purge-cache, monitoring, register-workflows,
-// health-check, notify and rollback. Projects replace or add actions by
+// health-check, notify, rollback, backup and backup/verify. Projects replace or add actions by
 // registering under a name.
 //
 // Actions that run tools (build, test) run them as child processes through
@@ -225,6 +225,8 @@ func Builtins(d Deps) *Registry {
 		"rollback":           Func(d.rollback),
 		"health-check":       Func(d.healthCheck),
 		"notify":             Func(d.notify),
+		"backup":             Func(d.backup),
+		"backup/verify":      Func(d.backupVerify),
 		"purge-cache":        note("the edge swaps releases atomically and keys its cache by release: nothing to purge"),
 		"monitoring":         note("monitoring config is read from phoenix.yaml by the monitor; nothing to apply"),
 		"register-workflows": note("workflows are registered from phoenix.yaml when the release starts"),

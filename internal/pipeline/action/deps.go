@@ -20,6 +20,7 @@ type Deps struct {
 	Deployer    Deployer        // deploy and rollback; required for those actions
 	Secrets     SecretSource    // fetch-secrets and step secrets; nil: none available
 	Notifier    Notifier        // notify; nil: NopNotifier
+	Backups     Backuper        // backup and backup/verify; nil: those actions fail
 	Blobs       backend.Backend // where create-artifact stores blobs
 	AdvisoryDir string          // OSV database for check/audit
 	ToolsDir    string          // cache of package managers installed through npm

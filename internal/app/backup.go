@@ -1,0 +1,312 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+	"github.com/phoenixvc/phoenix/internal/version"
+)
+
+// BackupOptions configures the server's backups (docs/backup.md). Without
+// a Repo the server takes none.
+type BackupOptions struct {
+	Repo string       // repository made by 'phoenix backup init'
+	Key  vault.Secret // the repository's passphrase or key file contents
+	// Schedule is hourly, daily, weekly, monthly or a cron expression
+	// (default daily); "off" takes backups on request only.
+	Schedule string
+	// KeepWithin is how long snapshots are kept (default 90 days); the
+	// newest is always kept.
+	KeepWithin time.Duration
+	// SkipRestoreTest turns off the restore test after each backup.
+	SkipRestoreTest bool
+}
+
+// BackupResult is what one backup did.
+type BackupResult struct {
+	Snapshot     backup.Summary `json:"snapshot"`
+	RestoreTest  string         `json:"restore_test"` // "passed" or "skipped"
+	Forgotten    int            `json:"forgotten"`
+	PrunedBytes  int64          `json:"pruned_bytes"`
+	DurationSecs float64        `json:"duration_seconds"`
+}
+
+// Backups takes backups of the data dir into the repository: on its
+// schedule and on request (POST /api/v1/backups). One runs at a time.
+type Backups struct {
+	a    *App
+	opts BackupOptions
+	mu   sync.Mutex
+}
+
+// errNoBackupRepo answers backup requests on a server started without one.
+var errNoBackupRepo = usererr.New(usererr.Unavailable, "this server has no backup repository").
+	WithHint("start it with --backup-repo DIR (made by 'phoenix backup init') and PHOENIX_BACKUP_KEY or --backup-key-file")
+
+func (a *App) openBackups() error {
+	o := a.opts.Backup
+	if o.KeepWithin <= 0 {
+		o.KeepWithin = 90 * 24 * time.Hour
+	}
+	if o.Schedule == "" {
+		o.Schedule = "daily"
+	}
+	a.Backups = &Backups{a: a, opts: o}
+	if o.Repo == "" || o.Schedule == "off" {
+		return nil
+	}
+	sched, err := config.ParseCron((&config.Backup{Frequency: o.Schedule}).Schedule(), "")
+	if err != nil {
+		return usererr.New(usererr.Usage, "backup schedule %q: %v", o.Schedule, err).
+			WithHint(`use hourly, daily, weekly, monthly, off or a cron expression such as "0 2 * * *"`)
+	}
+	a.background(func(ctx context.Context) {
+		for {
+			t := time.NewTimer(time.Until(sched.Next(time.Now())))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			if _, err := a.Backups.Run(ctx, "phoenix (schedule)"); err != nil && ctx.Err() == nil {
+				a.log.Error("backup failed", "err", err)
+			}
+		}
+	})
+	return nil
+}
+
+// Run takes a backup now: a consistent copy of the database and every
+// file of the data dir while garbage collection waits, then (unless
+// turned off) a restore test, then retention. The result is audited,
+// published as backup.completed, and a failure is sent to every channel
+// that subscribes to backup.failed.
+func (b *Backups) Run(ctx context.Context, actor string) (*BackupResult, error) {
+	if b.opts.Repo == "" {
+		return nil, errNoBackupRepo
+	}
+	if !b.mu.TryLock() {
+		return nil, usererr.New(usererr.Conflict, "a backup is already running").WithHint("wait for it and try again")
+	}
+	defer b.mu.Unlock()
+	start := time.Now()
+	res, err := b.run(ctx)
+	if err != nil {
+		b.failed(ctx, actor, err)
+		return nil, err
+	}
+	res.DurationSecs = time.Since(start).Seconds()
+	b.succeeded(ctx, actor, res)
+	return res, nil
+}
+
+func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
+	repo, err := b.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	host, _ := os.Hostname()
+	var snap *backup.Snapshot
+	err = b.a.Deploy.HoldBlobs(func() error {
+		snap, err = repo.Create(ctx, backup.CreateOptions{DataDir: b.a.opts.DataDir, SnapshotDB: b.a.DB.Snapshot,
+			Host: host, Version: version.Get().Version})
+		return err
+	})
+	if err != nil {
+		return nil, repoError(b.opts.Repo, err)
+	}
+	res := &BackupResult{Snapshot: snap.Summary(), RestoreTest: "skipped"}
+	if !b.opts.SkipRestoreTest {
+		if err := b.restoreTest(ctx, repo, snap.ID); err != nil {
+			return nil, fmt.Errorf("backup %s: restore test: %w", snap.ID[:12], err)
+		}
+		res.RestoreTest = "passed"
+	}
+	gone, err := repo.Forget(ctx, b.opts.KeepWithin, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("backup: retention: %w", err)
+	}
+	res.Forgotten = len(gone)
+	if len(gone) > 0 {
+		pr, err := repo.Prune(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("backup: prune: %w", err)
+		}
+		res.PrunedBytes = pr.Bytes
+	}
+	return res, nil
+}
+
+// restoreTest checks that the snapshot would bring the server back: every
+// file is read back and matched to its digest (Verify), and the database
+// and keys are restored into a temporary folder in the data dir, where the
+// database must pass SQLite's integrity check and its audit chain must
+// verify with this server's audit key. Blobs are read, not written: the
+// test costs no disk space the size of the store.
+func (b *Backups) restoreTest(ctx context.Context, repo *backup.Repo, id string) error {
+	rep, err := repo.Verify(ctx, id, nil)
+	if err != nil {
+		return err
+	}
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("%d file(s) do not read back, first: %s", len(rep.Problems), rep.Problems[0])
+	}
+	tmp, err := os.MkdirTemp(b.a.opts.DataDir, ".tmp-restore-test-") // never backed up
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	dst := filepath.Join(tmp, "data")
+	notBlobs := func(p string) bool { return !strings.HasPrefix(p, "blobs/") }
+	if _, err := repo.RestoreOnly(ctx, id, dst, notBlobs); err != nil {
+		return err
+	}
+	return checkRestoredDB(ctx, filepath.Join(dst, "state.db"), b.a.AuditKey.Verifier)
+}
+
+// checkRestoredDB opens a restored database and checks it whole.
+func checkRestoredDB(ctx context.Context, path string, v note.Verifier) error {
+	db, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var check string
+	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil {
+		return err
+	}
+	if check != "ok" {
+		return fmt.Errorf("restored database: integrity check: %s", check)
+	}
+	rep, err := audit.New(audit.Options{DB: db, Verifier: v}).Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		return fmt.Errorf("restored audit log: record %d: %s", rep.FirstBad, rep.Problem)
+	}
+	return nil
+}
+
+// open opens the repository with the server's key.
+func (b *Backups) open(ctx context.Context) (*backup.Repo, error) {
+	if b.opts.Repo == "" {
+		return nil, errNoBackupRepo
+	}
+	repo, err := backup.Open(ctx, b.opts.Repo, b.opts.Key.Bytes())
+	return repo, repoError(b.opts.Repo, err)
+}
+
+// List returns the repository's snapshots, newest first.
+func (b *Backups) List(ctx context.Context) ([]backup.Summary, error) {
+	repo, err := b.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	return repo.List(ctx)
+}
+
+func (b *Backups) succeeded(ctx context.Context, actor string, res *BackupResult) {
+	s := res.Snapshot
+	b.a.log.Info("backup taken", "snapshot", short(s.ID), "files", s.Files, "bytes", s.Size, "new_bytes", s.Added,
+		"restore_test", res.RestoreTest, "forgotten", res.Forgotten)
+	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Target: short(s.ID),
+		Detail: fmt.Sprintf("%d files, %d bytes (%d new), restore test %s, %d forgotten", s.Files, s.Size, s.Added, res.RestoreTest, res.Forgotten)})
+	if b.a.Pipeline != nil {
+		b.a.Pipeline.Events().Publish(ctx, trigger.Event{Name: trigger.BackupCompleted, At: time.Now(),
+			Data: map[string]string{"snapshot": s.ID, "files": fmt.Sprint(s.Files), "bytes": fmt.Sprint(s.Size)}})
+	}
+}
+
+func (b *Backups) failed(ctx context.Context, actor string, err error) {
+	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Outcome: "failure", Detail: err.Error()})
+	if b.a.Notify == nil {
+		return
+	}
+	msg := notify.Message{Event: "backup.failed", Severity: 1, Time: time.Now(), Title: "Backup failed",
+		Text:  err.Error(),
+		Facts: []notify.Fact{{Name: "Repository", Value: b.opts.Repo}, {Name: "By", Value: actor}}}
+	if _, perr := b.a.Notify.Publish(ctx, msg); perr != nil {
+		b.a.log.Error("backup: cannot send the failure notice", "err", perr)
+	}
+}
+
+func (b *Backups) audit(ctx context.Context, e audit.Event) {
+	if _, err := b.a.Audit.Append(ctx, e); err != nil {
+		b.a.log.Error("backup: audit", "err", err)
+	}
+}
+
+// repoError turns the repository's errors into ones the CLI and API map.
+func repoError(repo string, err error) error {
+	switch {
+	case errors.Is(err, backup.ErrWrongKey):
+		return usererr.New(usererr.Unavailable, "the server's backup key does not open the repository %s", repo).
+			WithHint("restart the server with the key the repository was made with (PHOENIX_BACKUP_KEY or --backup-key-file)")
+	case errors.Is(err, backup.ErrLocked):
+		return usererr.Wrap(usererr.Conflict, err, "the backup repository is busy (a backup, retention or restore holds it)").
+			WithHint("try again when it is done")
+	case errors.Is(err, backup.ErrNotRepo):
+		return usererr.New(usererr.Unavailable, "no backup repository at %s", repo).WithHint("make one with 'phoenix backup init --repo %s'", repo)
+	}
+	return err
+}
+
+func short(id string) string { return id[:min(12, len(id))] }
+
+// Verify reads back every file of a snapshot ("latest" or an id prefix)
+// and fails, naming what is damaged, if any is missing or altered.
+func (b *Backups) Verify(ctx context.Context, id string) (*backup.VerifyReport, error) {
+	repo, err := b.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	rep, err := repo.Verify(ctx, id, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(rep.Problems) > 0 {
+		return rep, fmt.Errorf("backup %s: %d problem(s), first: %s", short(rep.Snapshot), len(rep.Problems), rep.Problems[0])
+	}
+	return rep, nil
+}
+
+// backupActions serve the pipeline's backup and backup/verify actions.
+type backupActions struct{ a *App }
+
+func (p backupActions) Backup(ctx context.Context, actor string) (string, string, error) {
+	res, err := p.a.Backups.Run(ctx, actor)
+	if err != nil {
+		return "", "", err
+	}
+	s := res.Snapshot
+	return s.ID, fmt.Sprintf("snapshot %s: %d files, %d bytes (%d new), restore test %s", short(s.ID), s.Files, s.Size, s.Added, res.RestoreTest), nil
+}
+
+func (p backupActions) VerifyBackup(ctx context.Context, id string) (string, error) {
+	rep, err := p.a.Backups.Verify(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("snapshot %s verified: %d files, %d bytes read back", short(rep.Snapshot), rep.Files, rep.Bytes), nil
+}

@@ -1,0 +1,209 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+var cheapBackupKDF = backup.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+const (
+	backupKey    = "backup-key-never-in-the-repo-or-logs"
+	masterKey    = "the master key of this vault"
+	secretMarker = "secret-value-marker-93f1c"
+)
+
+// startWithBackups starts a server with a vault and a backup repository
+// (no schedule: backups are taken on request), logging into log.
+func startWithBackups(t *testing.T, dir, repo string, log *bytes.Buffer) *App {
+	t.Helper()
+	return startOpts(t, Options{DataDir: dir,
+		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off"}})
+}
+
+// initRepo makes a backup repository opened by key.
+func initRepo(t *testing.T, key string) string {
+	t.Helper()
+	repo := filepath.Join(t.TempDir(), "repo")
+	r, err := backup.Init(context.Background(), repo, []byte(key), cheapBackupKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	return repo
+}
+
+// TestBackupRestoreDrill is the whole disaster drill: a server with a
+// deployment and a secret takes two backups (the second stores little:
+// deduplication), the data dir is lost, the latest snapshot is restored
+// into a new folder, and a server started on it serves the same release,
+// reads the same secret and has an intact audit log that records the
+// first backup. Neither the secret nor the backup key is readable in the
+// repository or the server's log.
+func TestBackupRestoreDrill(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	var log bytes.Buffer
+	a := startWithBackups(t, t.TempDir(), repo, &log)
+	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
+	if _, err := a.Vault.Set(ctx, admin, "API_TOKEN", vault.SecretString(secretMarker), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deployPage(t, a, "production", "<title>one</title>")
+	first, err := a.Backups.Run(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.RestoreTest != "passed" || first.Snapshot.Files < 3 {
+		t.Fatalf("first backup: %+v", first)
+	}
+	live := deployPage(t, a, "production", "<title>two</title>")
+	second, err := a.Backups.Run(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Snapshot.Added >= first.Snapshot.Added {
+		t.Fatalf("second backup stored %d new bytes, the first %d: the unchanged files were stored again",
+			second.Snapshot.Added, first.Snapshot.Added)
+	}
+	list, err := a.Backups.List(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != second.Snapshot.ID {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	a.Stop(ctx)
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	r, err := backup.Open(ctx, repo, []byte(backupKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Restore(ctx, "latest", restored, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	b := startWithBackups(t, restored, repo, &log)
+	active, err := b.Deploy.Active(ctx)
+	if err != nil || len(active) != 1 {
+		t.Fatalf("active after restore: %+v %v", active, err)
+	}
+	if _, err := b.Blobs.Stat(ctx, live); err != nil {
+		t.Fatalf("the live release's blob is missing after restore: %v", err)
+	}
+	v, _, err := b.Vault.Get(ctx, admin, "API_TOKEN", 0)
+	if err != nil || v.Reveal() != secretMarker {
+		t.Fatalf("secret after restore: %v", err)
+	}
+	rep, err := b.Audit.Verify(ctx)
+	if err != nil || !rep.OK {
+		t.Fatalf("audit after restore: %+v %v", rep, err)
+	}
+	assertAbsent(t, repo, secretMarker, backupKey)
+	if bytes.Contains(log.Bytes(), []byte(backupKey)) {
+		t.Fatal("the backup key is in the server's log")
+	}
+}
+
+// assertAbsent fails if any file under dir contains one of the strings.
+func assertAbsent(t *testing.T, dir string, needles ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				t.Errorf("%s holds %q in plaintext", p, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBackupErrors: no repository, a wrong key and a backup already
+// running are errors the API maps (503, 503, 409), and a failure is
+// audited.
+func TestBackupErrors(t *testing.T) {
+	ctx := context.Background()
+	plain := start(t, t.TempDir())
+	if _, err := plain.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable {
+		t.Fatalf("no repository: %v", err)
+	}
+	repo := initRepo(t, "another key entirely")
+	var log bytes.Buffer
+	a := startWithBackups(t, t.TempDir(), repo, &log)
+	if _, err := a.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable {
+		t.Fatalf("wrong key: %v", err)
+	}
+	a.Backups.mu.Lock()
+	_, err := a.Backups.Run(ctx, "ops")
+	a.Backups.mu.Unlock()
+	if usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("second backup at once: %v", err)
+	}
+	recs, err := a.Audit.Query(ctx, audit.Filter{Action: "backup.create"})
+	if err != nil || len(recs) != 1 || recs[0].Outcome != "failure" {
+		t.Fatalf("failure not audited: %+v %v", recs, err)
+	}
+}
+
+// TestBackupWorkflow runs the seed's backup workflow (take a backup, then
+// verify it) as a pipeline workflow: both steps succeed and the snapshot
+// the first step made is the one the repository lists.
+func TestBackupWorkflow(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	var log bytes.Buffer
+	a := startWithBackups(t, t.TempDir(), repo, &log)
+	proj := t.TempDir()
+	yaml := "version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  nightly-backup:\n    triggers: [{cron: \"0 3 * * *\"}]\n    steps:\n" +
+		"      - {name: take, uses: backup}\n      - {name: check, uses: backup/verify, needs: [take], with: {snapshot: \"${{ steps.take.outputs.snapshot }}\"}}\n"
+	if err := os.WriteFile(filepath.Join(proj, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := a.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: proj, Workflow: "nightly-backup", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var d *pipeline.RunDetail
+	for {
+		if d, err = a.Pipeline.Get(ctx, run.ID); err != nil {
+			t.Fatal(err)
+		}
+		if pipeline.Finished(d.Status) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workflow still %s", d.Status)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the end of the run, not timing it
+	}
+	if d.Status != pipeline.Succeeded {
+		t.Fatalf("workflow %s: %+v", d.Status, d.Steps)
+	}
+	list, err := a.Backups.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("snapshots after the workflow: %+v %v", list, err)
+	}
+}
