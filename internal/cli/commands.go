@@ -25,6 +25,7 @@ func commands(g *Globals) []*cobra.Command {
 		newTokenCmd(g),
 		newUserCmd(g),
 		newAuditCmd(g),
+		newBackupCmd(g),
 		newVersionCmd(g),
 	}, append(vaultCommands(g), monitorCommands(g)...)...)
 }

@@ -23,6 +23,12 @@ type serverOptions struct {
 	edgeKey       string
 	hsts          time.Duration
 	edgeLoops     int
+
+	backupRepo          string
+	backupKeyFile       string
+	backupSchedule      string
+	backupKeep          string
+	backupNoRestoreTest bool
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -50,6 +56,11 @@ gracefully: in-flight requests finish first.`,
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
 	f.IntVar(&o.edgeLoops, "edge-loops", 1, "event loops (threads) of the edge serving plain HTTP on Linux")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
+	f.StringVar(&o.backupRepo, "backup-repo", "", "back up the data dir into this repository ('phoenix backup init'; docs/backup.md)")
+	f.StringVar(&o.backupKeyFile, "backup-key-file", "", "file holding the backup repository's key (0600); default $"+BackupKeyEnv)
+	f.StringVar(&o.backupSchedule, "backup-schedule", "daily", "when to back up: hourly, daily, weekly, monthly, a cron expression, or off")
+	f.StringVar(&o.backupKeep, "backup-keep", "90d", "keep snapshots this long (the newest is always kept)")
+	f.BoolVar(&o.backupNoRestoreTest, "backup-skip-restore-test", false, "do not restore-test each backup")
 	return cmd
 }
 
@@ -62,8 +73,12 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	bo, err := backupServerOptions(o)
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
-		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops})
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo})
 	if err != nil {
 		return err
 	}

@@ -28,13 +28,21 @@ type target struct {
 // holds --data (found through its server.json); and when none runs, for an
 // in-process server on --data that stops when the command ends. All three
 // go through the same REST API.
-func (g *Globals) connect(ctx context.Context) (*target, error) {
+func (g *Globals) connect(ctx context.Context) (*target, error) { return g.connectWith(ctx, nil) }
+
+// connectWith is connect with extra options for an in-process server
+// (e.g. the backup repository of 'phoenix backup create --repo').
+func (g *Globals) connectWith(ctx context.Context, extra func(*app.Options)) (*target, error) {
 	token := g.Token
 	if g.Server != "" {
 		return g.remote(g.Server, token)
 	}
-	a, err := app.New(app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
-		Logger: slog.New(slog.DiscardHandler)})
+	opts := app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		Logger: slog.New(slog.DiscardHandler)}
+	if extra != nil {
+		extra(&opts)
+	}
+	a, err := app.New(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBackupCreateVerifyRestore runs the backup commands as an operator
+// would: init makes the repository and a key file, the server takes a
+// backup on request, verify reads it back, restore makes a new data dir
+// that a new server serves the same release from, and a damaged object
+// or a wrong key are reported, never glossed over.
+func TestBackupCreateVerifyRestore(t *testing.T) {
+	work := t.TempDir()
+	data, repo := filepath.Join(work, "data"), filepath.Join(work, "repo")
+	keyFile := filepath.Join(work, "backup.key")
+	r := run(t, work, nil, "backup", "init", "--repo", repo, "--key-file", keyFile)
+	if r.code != 0 || !strings.Contains(r.stderr, "keep a copy") {
+		t.Fatalf("init: %+v", r)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", err, fi)
+	}
+	key, _ := os.ReadFile(keyFile)
+	s := startServerWith(t, data, nil, "--backup-repo", repo, "--backup-key-file", keyFile, "--backup-schedule", "off")
+	proj := filepath.Join(work, "proj")
+	os.MkdirAll(proj, 0o755)
+	os.WriteFile(filepath.Join(proj, "phoenix.yaml"), []byte("version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\n"), 0o644)
+	writeSite(t, filepath.Join(proj, "v1"), "release-one")
+	env := []string{"PHOENIX_DATA=" + data}
+	if r := run(t, proj, env, "deploy", "v1", "--env", "production"); r.code != 0 {
+		t.Fatalf("deploy: %+v", r)
+	}
+
+	r = run(t, work, env, "backup", "create", "-o", "json")
+	var res struct {
+		Snapshot struct {
+			ID    string `json:"id"`
+			Files int    `json:"files"`
+		} `json:"snapshot"`
+		RestoreTest string `json:"restore_test"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil || res.RestoreTest != "passed" {
+		t.Fatalf("create: %+v", r)
+	}
+	if r := run(t, work, env, "backup", "list"); r.code != 0 || !strings.Contains(r.stdout, res.Snapshot.ID[:12]) {
+		t.Fatalf("list: %+v", r)
+	}
+	repoArgs := []string{"--repo", repo, "--key-file", keyFile}
+	if r := run(t, work, nil, append([]string{"backup", "verify", "latest"}, repoArgs...)...); r.code != 0 {
+		t.Fatalf("verify: %+v", r)
+	}
+
+	restored := filepath.Join(work, "restored")
+	r = run(t, work, nil, append([]string{"backup", "restore", res.Snapshot.ID[:8], "--to", restored}, repoArgs...)...)
+	if r.code != 0 {
+		t.Fatalf("restore: %+v", r)
+	}
+	if r := run(t, work, nil, append([]string{"backup", "restore", "latest", "--to", restored}, repoArgs...)...); r.code != 1 ||
+		!strings.Contains(r.stderr, "empty") {
+		t.Fatalf("restore over a data dir: %+v", r)
+	}
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	s2 := startServer(t, restored)
+	if code, body := s2.get(t, "production.shop.localhost", "/"); code != 200 || !strings.Contains(body, "release-one") {
+		t.Fatalf("restored server: %d %q", code, body)
+	}
+
+	if r := run(t, work, []string{"PHOENIX_BACKUP_KEY=not the key"}, "backup", "list", "--repo", repo); r.code != 1 ||
+		!strings.Contains(r.stderr, "does not open") {
+		t.Fatalf("wrong key: %+v", r)
+	}
+	damageAnObject(t, filepath.Join(repo, "objects"))
+	r = run(t, work, nil, append([]string{"backup", "verify", "latest"}, repoArgs...)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "problem") {
+		t.Fatalf("verify of a damaged repository: %+v", r)
+	}
+	if strings.Contains(s.logs.String(), strings.TrimSpace(string(key))) {
+		t.Fatal("the backup key is in the server's log")
+	}
+}
+
+// damageAnObject flips one byte in the middle of the largest object.
+func damageAnObject(t *testing.T, dir string) {
+	t.Helper()
+	var biggest string
+	var size int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, _ := d.Info(); fi != nil && fi.Size() > size {
+				biggest, size = p, fi.Size()
+			}
+		}
+		return nil
+	})
+	os.Chmod(biggest, 0o600)
+	b, err := os.ReadFile(biggest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	if err := os.WriteFile(biggest, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
