@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +206,33 @@ func TestBackupWorkflow(t *testing.T) {
 	list, err := a.Backups.List(ctx)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("snapshots after the workflow: %+v %v", list, err)
+	}
+}
+
+// TestBackupSchedule: the server takes backups on its schedule by itself,
+// and a schedule it cannot read stops the start with a usage error.
+func TestBackupSchedule(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	a := startOpts(t, Options{DataDir: t.TempDir(),
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "@every 1s"}})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, err := a.Backups.List(ctx)
+		if err == nil && len(list) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled backup after 30s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling for the scheduled backup, not timing it
+	}
+	b, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "every full moon"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "every full moon") {
+		t.Fatalf("bad schedule: %v", err)
 	}
 }

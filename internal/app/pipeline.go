@@ -45,7 +45,7 @@ func childEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, vault.MasterKeyEnv) || name == "PHOENIX_TOKEN" {
+		if strings.HasPrefix(name, vault.MasterKeyEnv) || strings.HasPrefix(name, "PHOENIX_BACKUP_KEY") || name == "PHOENIX_TOKEN" {
 			continue
 		}
 		out = append(out, kv)

@@ -71,6 +71,15 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 		t.Fatalf("restored server: %d %q", code, body)
 	}
 
+	// With no server on the data dir, create starts one in-process with
+	// the repository and key it is given (here through the environment).
+	s2.cmd.Process.Kill()
+	s2.cmd.Wait()
+	r = run(t, work, []string{"PHOENIX_DATA=" + restored, "PHOENIX_BACKUP_REPO=" + repo, "PHOENIX_BACKUP_KEY_FILE=" + keyFile},
+		"backup", "create")
+	if r.code != 0 || !strings.Contains(r.stdout, "restore test passed") {
+		t.Fatalf("create in-process: %+v", r)
+	}
 	if r := run(t, work, []string{"PHOENIX_BACKUP_KEY=not the key"}, "backup", "list", "--repo", repo); r.code != 1 ||
 		!strings.Contains(r.stderr, "does not open") {
 		t.Fatalf("wrong key: %+v", r)
