@@ -6,17 +6,21 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
 // creation is one Create in progress.
 type creation struct {
-	r     *Repo
-	known map[backend.Digest]backend.Digest // plaintext digest -> stored object
-	batch backend.Batch
-	prog  meter
-	added int64
+	r        *Repo
+	mu       sync.Mutex                        // guards known and inflight
+	known    map[backend.Digest]backend.Digest // plaintext digest -> stored object
+	inflight map[backend.Digest]*pending       // contents a worker is storing now
+	batch    backend.Batch
+	prog     meter
+	added    atomic.Int64
 }
 
 // newCreation indexes what the repository already holds: the plaintext
@@ -31,7 +35,7 @@ func (r *Repo) newCreation(ctx context.Context, fn func(done, total int64), file
 	if err != nil {
 		return nil, err
 	}
-	c := &creation{r: r, known: map[backend.Digest]backend.Digest{}, prog: meter{fn: fn}}
+	c := &creation{r: r, known: map[backend.Digest]backend.Digest{}, inflight: map[backend.Digest]*pending{}, prog: meter{fn: fn}}
 	for _, s := range snaps {
 		for _, e := range s.Files {
 			if obj := backend.Digest(e.Object); objects[obj] {
@@ -55,24 +59,26 @@ func (c *creation) run(ctx context.Context, files []source, s *Snapshot) (*Snaps
 	if err := c.batch.Commit(ctx); err != nil {
 		return nil, err
 	}
-	s.Added = c.added
+	s.Added = c.added.Load()
 	if err := c.r.saveSnapshot(ctx, s); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// storeAll stores every file into the batch and lists it in s.
+// storeAll stores every file into the batch, several at once, and lists
+// them in s in walk order.
 func (c *creation) storeAll(ctx context.Context, files []source, s *Snapshot) error {
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e, ok, err := c.store(ctx, f)
-		if err != nil {
-			return err
-		}
-		if ok {
+	entries, ok := make([]Entry, len(files)), make([]bool, len(files))
+	err := forEach(ctx, len(files), func(ctx context.Context, i int) (err error) {
+		entries[i], ok[i], err = c.store(ctx, files[i])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, e := range entries {
+		if ok[i] {
 			s.Files = append(s.Files, e)
 			s.Size += e.Size
 		}
@@ -80,27 +86,79 @@ func (c *creation) storeAll(ctx context.Context, files []source, s *Snapshot) er
 	return nil
 }
 
+// pending is a content one worker is storing; others with the same
+// content wait for its object instead of storing a second copy.
+type pending struct {
+	done chan struct{}
+	obj  backend.Digest // set before done closes; "" if storing failed
+}
+
+// claim returns the object already holding content d, waiting for a
+// worker that is storing it now; or, when none is, registers this worker
+// as the one storing d (mine != nil: call finish).
+func (c *creation) claim(ctx context.Context, d backend.Digest) (obj backend.Digest, mine *pending, err error) {
+	c.mu.Lock()
+	if obj := c.known[d]; obj != "" {
+		c.mu.Unlock()
+		return obj, nil, nil
+	}
+	if p := c.inflight[d]; p != nil {
+		c.mu.Unlock()
+		select {
+		case <-p.done:
+			return p.obj, nil, nil
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		}
+	}
+	p := &pending{done: make(chan struct{})}
+	c.inflight[d] = p
+	c.mu.Unlock()
+	return "", p, nil
+}
+
+// finish records the object that now holds content d ("" on failure)
+// and wakes the workers waiting for it.
+func (c *creation) finish(d backend.Digest, p *pending, obj backend.Digest) {
+	c.mu.Lock()
+	delete(c.inflight, d)
+	if obj != "" {
+		c.known[d] = obj
+	}
+	p.obj = obj
+	c.mu.Unlock()
+	close(p.done)
+}
+
 // store backs up one file, reusing a stored object with the same content.
 // ok is false for a file that disappeared since the walk.
 func (c *creation) store(ctx context.Context, f source) (Entry, bool, error) {
-	if f.blob {
-		if obj := c.known[f.nameDigest()]; obj != "" {
-			c.prog.add(f.size)
-			return entry(f, f.nameDigest(), f.size, obj), true, nil
+	digest, size := f.nameDigest(), f.size
+	if !f.blob {
+		var err error
+		if digest, size, err = hashFile(ctx, f.abs); errors.Is(err, fs.ErrNotExist) {
+			return Entry{}, false, nil
+		} else if err != nil {
+			return Entry{}, false, err
 		}
-		return c.put(ctx, f)
 	}
-	digest, size, err := hashFile(ctx, f.abs)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Entry{}, false, nil
-	} else if err != nil {
+	obj, mine, err := c.claim(ctx, digest)
+	if err != nil {
 		return Entry{}, false, err
 	}
-	if obj := c.known[digest]; obj != "" {
+	if obj != "" {
 		c.prog.add(size)
 		return entry(f, digest, size, obj), true, nil
 	}
-	return c.put(ctx, f)
+	e, ok, err := c.put(ctx, f)
+	if mine != nil {
+		var stored backend.Digest
+		if ok && err == nil && e.Digest == digest.String() {
+			stored = backend.Digest(e.Object)
+		}
+		c.finish(digest, mine, stored)
+	}
+	return e, ok, err
 }
 
 // put encrypts and stores one file.
@@ -116,8 +174,10 @@ func (c *creation) put(ctx context.Context, f source) (Entry, bool, error) {
 	if err != nil {
 		return Entry{}, false, err
 	}
+	c.mu.Lock()
 	c.known[sl.digest] = sl.object
-	c.added += sl.stored
+	c.mu.Unlock()
+	c.added.Add(sl.stored)
 	return entry(f, sl.digest, sl.size, sl.object), true, nil
 }
 

@@ -31,8 +31,12 @@ type decReader struct {
 // newDecReader reads the header from r and returns the reader of the
 // plaintext. name labels the object in errors ("object sha256:...").
 func newDecReader(r io.Reader, dataKey []byte, name string, want backend.Digest) (*decReader, error) {
-	h := backend.NewHash()
-	d := &decReader{name: name, src: bufio.NewReader(io.TeeReader(r, h)), stored: h, want: want}
+	d := &decReader{name: name, want: want}
+	if want != "" {
+		d.stored = backend.NewHash()
+		r = io.TeeReader(r, d.stored)
+	}
+	d.src = bufio.NewReader(r)
 	hdr := make([]byte, headerSize)
 	if _, err := io.ReadFull(d.src, hdr); err != nil {
 		return nil, d.readErr(err, "shorter than its header")

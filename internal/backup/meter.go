@@ -1,15 +1,21 @@
 package backup
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // meter reports bytes done against a total to an optional callback.
 type meter struct {
 	fn          func(done, total int64)
+	mu          sync.Mutex // workers add at once
 	done, total int64
 }
 
 // add counts n bytes as done.
 func (p *meter) add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.done += n
 	if p.fn != nil {
 		p.fn(p.done, max(p.total, p.done))

@@ -118,9 +118,16 @@ func (r *Repo) fill(ctx context.Context, s *Snapshot, dir string, prog *meter) e
 		if err := mkdirs(dir, filepath.Dir(p), dirs); err != nil {
 			return err
 		}
-		if err := r.restoreFile(ctx, e, p, prog); err != nil {
+	}
+	err := forEach(ctx, len(s.Files), func(ctx context.Context, i int) error {
+		e := s.Files[i]
+		if err := r.restoreFile(ctx, e, filepath.Join(dir, filepath.FromSlash(e.Path)), prog); err != nil {
 			return fmt.Errorf("%s: %w", e.Path, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	names := make([]string, 0, len(dirs))
 	for d := range dirs {

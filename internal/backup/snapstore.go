@@ -40,7 +40,7 @@ func (r *Repo) saveSnapshot(ctx context.Context, s *Snapshot) error {
 
 // loadSnapshot reads, decrypts and validates the snapshot with the full id.
 func (r *Repo) loadSnapshot(ctx context.Context, id string) (*Snapshot, error) {
-	rc, err := r.openObject(ctx, r.snapshots, backend.Digest(backend.Algorithm+":"+id), "snapshot")
+	rc, err := r.openObject(ctx, r.snapshots, backend.Digest(backend.Algorithm+":"+id), "snapshot", true)
 	if err != nil {
 		return nil, fmt.Errorf("load snapshot %s: %w", shortID(id), err)
 	}

@@ -33,13 +33,17 @@ func (r *Repo) Verify(ctx context.Context, idOrPrefix string, progress func(done
 	}
 	rep := &VerifyReport{Snapshot: s.ID}
 	prog := meterFor(s, progress)
-	for _, e := range s.Files {
-		problem, err := r.verifyEntry(ctx, e, prog)
-		if err != nil {
-			return nil, fmt.Errorf("verify snapshot %s: %w", shortID(s.ID), err)
-		}
-		if problem != "" {
-			rep.Problems = append(rep.Problems, problem)
+	problems := make([]string, len(s.Files))
+	err = forEach(ctx, len(s.Files), func(ctx context.Context, i int) (err error) {
+		problems[i], err = r.verifyEntry(ctx, s.Files[i], prog)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verify snapshot %s: %w", shortID(s.ID), err)
+	}
+	for i, e := range s.Files {
+		if problems[i] != "" {
+			rep.Problems = append(rep.Problems, problems[i])
 		}
 		rep.Files++
 		rep.Bytes += e.Size
@@ -74,7 +78,7 @@ func (r *Repo) verifyEntry(ctx context.Context, e Entry, prog *meter) (string, e
 // readEntry decrypts e's object into w and checks the plaintext's digest
 // and size; a mismatch is ErrCorrupt.
 func (r *Repo) readEntry(ctx context.Context, e Entry, w io.Writer, prog *meter) error {
-	rc, err := r.openObject(ctx, r.objects, backend.Digest(e.Object), "object")
+	rc, err := r.openObject(ctx, r.objects, backend.Digest(e.Object), "object", false) // the plaintext digest is checked below
 	if err != nil {
 		return err
 	}
