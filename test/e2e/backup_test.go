@@ -84,7 +84,7 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 		!strings.Contains(r.stderr, "does not open") {
 		t.Fatalf("wrong key: %+v", r)
 	}
-	damageAnObject(t, filepath.Join(repo, "objects"))
+	damageObjects(t, filepath.Join(repo, "objects"))
 	r = run(t, work, nil, append([]string{"backup", "verify", "latest"}, repoArgs...)...)
 	if r.code != 1 || !strings.Contains(r.stdout, "problem") {
 		t.Fatalf("verify of a damaged repository: %+v", r)
@@ -94,26 +94,25 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 	}
 }
 
-// damageAnObject flips one byte in the middle of the largest object.
-func damageAnObject(t *testing.T, dir string) {
+// damageObjects flips one byte in the middle of every stored object, so
+// whichever snapshot is checked, its files no longer read back.
+func damageObjects(t *testing.T, dir string) {
 	t.Helper()
-	var biggest string
-	var size int64
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if fi, _ := d.Info(); fi != nil && fi.Size() > size {
-				biggest, size = p, fi.Size()
-			}
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		return nil
+		os.Chmod(p, 0o600)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b[len(b)/2] ^= 0x40
+		n++
+		return os.WriteFile(p, b, 0o600)
 	})
-	os.Chmod(biggest, 0o600)
-	b, err := os.ReadFile(biggest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x40
-	if err := os.WriteFile(biggest, b, 0o600); err != nil {
-		t.Fatal(err)
+	if err != nil || n == 0 {
+		t.Fatalf("damaging %s: %d objects, %v", dir, n, err)
 	}
 }
