@@ -54,17 +54,26 @@ func (r *Repo) create(ctx context.Context, o CreateOptions) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := walk(ctx, root, r.dir, o.SnapshotDB != nil)
-	if err != nil {
-		return nil, err
-	}
+	// The database first, the files after: every blob the copied database
+	// names was stored before it (uploads precede their deployments) and
+	// is still there during the walk (the caller holds garbage collection
+	// off), while blobs added after the copy are merely extra. The other
+	// order could miss the blobs of a deployment made in between.
+	var db *source
 	if o.SnapshotDB != nil {
-		dir, db, err := r.snapshotDB(ctx, o.SnapshotDB, root)
+		dir, src, err := r.snapshotDB(ctx, o.SnapshotDB, root)
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		files = append(files, db)
+		db = &src
+	}
+	files, err := walk(ctx, root, r.dir, db != nil)
+	if err != nil {
+		return nil, err
+	}
+	if db != nil {
+		files = append(files, *db)
 	}
 	slices.SortFunc(files, func(a, b source) int { return cmp.Compare(a.rel, b.rel) })
 	c, err := r.newCreation(ctx, o.Progress, files)

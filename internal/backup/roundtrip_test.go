@@ -117,3 +117,27 @@ func TestRepoInsideDataDir(t *testing.T) {
 		t.Errorf("second snapshot has %d files (want %d) and added %d bytes", len(s.Files), len(want), s.Added)
 	}
 }
+
+// TestDatabaseBeforeFiles: a blob that appears right after the database
+// copy (a deployment finishing then, which the copy may already name) is
+// in the snapshot, because the files are walked after the copy.
+func TestDatabaseBeforeFiles(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRepo(t)
+	data, _ := dataDir(t)
+	var late string
+	snap := func(_ context.Context, dst string) error {
+		late = addBlob(t, data, []byte("a blob the copied database already names"))
+		return os.WriteFile(dst, []byte("database copy"), 0o600)
+	}
+	s, err := r.Create(ctx, CreateOptions{DataDir: data, SnapshotDB: snap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.Files {
+		if e.Path == late {
+			return
+		}
+	}
+	t.Fatalf("the snapshot misses %s, added after the database copy", late)
+}
