@@ -68,7 +68,20 @@ func (a *App) openBackups() error {
 		o.Schedule = "daily"
 	}
 	a.Backups = &Backups{a: a, opts: o}
-	if o.Repo == "" || o.Schedule == "off" {
+	if o.Repo == "" {
+		return nil
+	}
+	// Open the repository now: a wrong key or path stops the start, as a
+	// wrong vault key does, instead of failing the first backup a day later.
+	repo, err := a.Backups.open(context.Background())
+	var ue *usererr.Error
+	if errors.As(err, &ue) {
+		return usererr.Wrap(usererr.Usage, err, ue.Message).WithHint("%s", ue.Hint)
+	} else if err != nil {
+		return fmt.Errorf("backup repository %s: %w", o.Repo, err)
+	}
+	repo.Close()
+	if o.Schedule == "off" {
 		return nil
 	}
 	sched, err := config.ParseCron((&config.Backup{Frequency: o.Schedule}).Schedule(), "")

@@ -41,12 +41,17 @@ func startWithBackups(t *testing.T, dir, repo string, log *bytes.Buffer) *App {
 func initRepo(t *testing.T, key string) string {
 	t.Helper()
 	repo := filepath.Join(t.TempDir(), "repo")
+	initRepoAt(t, repo, key)
+	return repo
+}
+
+func initRepoAt(t *testing.T, repo, key string) {
+	t.Helper()
 	r, err := backup.Init(context.Background(), repo, []byte(key), cheapBackupKDF)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	return repo
 }
 
 // TestBackupRestoreDrill is the whole disaster drill: a server with a
@@ -170,14 +175,29 @@ func TestBackupErrors(t *testing.T) {
 	if _, err := plain.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable {
 		t.Fatalf("no repository: %v", err)
 	}
-	repo := initRepo(t, "another key entirely")
+	other := initRepo(t, "another key entirely")
+	w, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		Backup: BackupOptions{Repo: other, Key: vault.SecretString(backupKey), Schedule: "off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(ctx); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "does not open") {
+		t.Fatalf("start with a wrong backup key: %v", err)
+	}
+	repo := initRepo(t, backupKey)
 	var log bytes.Buffer
 	a := startWithBackups(t, t.TempDir(), repo, &log)
+	// The repository's key changes under the running server (restored
+	// from elsewhere): backups fail with 503 and say why.
+	if err := os.RemoveAll(repo); err != nil {
+		t.Fatal(err)
+	}
+	initRepoAt(t, repo, "another key entirely")
 	if _, err := a.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable {
 		t.Fatalf("wrong key: %v", err)
 	}
 	a.Backups.mu.Lock()
-	_, err := a.Backups.Run(ctx, "ops")
+	_, err = a.Backups.Run(ctx, "ops")
 	a.Backups.mu.Unlock()
 	if usererr.KindOf(err) != usererr.Conflict {
 		t.Fatalf("second backup at once: %v", err)
