@@ -71,16 +71,20 @@ func (a *App) openBackups() error {
 	if o.Repo == "" {
 		return nil
 	}
-	// Open the repository now: a wrong key or path stops the start, as a
-	// wrong vault key does, instead of failing the first backup a day later.
+	// Open the repository now. A wrong key stops the start, as a wrong
+	// vault key does, instead of failing the first backup a day later.
+	// Anything else (a share not mounted yet) must not keep the sites
+	// down: it is logged, and each backup that fails is reported.
 	repo, err := a.Backups.open(context.Background())
 	var ue *usererr.Error
-	if errors.As(err, &ue) {
+	switch {
+	case errors.Is(err, backup.ErrWrongKey) && errors.As(err, &ue):
 		return usererr.Wrap(usererr.Usage, err, ue.Message).WithHint("%s", ue.Hint)
-	} else if err != nil {
-		return fmt.Errorf("backup repository %s: %w", o.Repo, err)
+	case err != nil:
+		a.log.Error("backup repository unusable; backups will fail until it is", "repo", o.Repo, "err", err)
+	default:
+		repo.Close()
 	}
-	repo.Close()
 	if o.Schedule == "off" {
 		return nil
 	}
@@ -273,13 +277,13 @@ func (b *Backups) audit(ctx context.Context, e audit.Event) {
 func repoError(repo string, err error) error {
 	switch {
 	case errors.Is(err, backup.ErrWrongKey):
-		return usererr.New(usererr.Unavailable, "the server's backup key does not open the repository %s", repo).
+		return usererr.Wrap(usererr.Unavailable, err, "the server's backup key does not open the repository "+repo).
 			WithHint("restart the server with the key the repository was made with (PHOENIX_BACKUP_KEY or --backup-key-file)")
 	case errors.Is(err, backup.ErrLocked):
 		return usererr.Wrap(usererr.Conflict, err, "the backup repository is busy (a backup, retention or restore holds it)").
 			WithHint("try again when it is done")
 	case errors.Is(err, backup.ErrNotRepo):
-		return usererr.New(usererr.Unavailable, "no backup repository at %s", repo).WithHint("make one with 'phoenix backup init --repo %s'", repo)
+		return usererr.Wrap(usererr.Unavailable, err, "no backup repository at "+repo).WithHint("make one with 'phoenix backup init --repo %s'", repo)
 	}
 	return err
 }

@@ -276,3 +276,19 @@ func TestBackupSchedule(t *testing.T) {
 		t.Fatalf("bad schedule: %v", err)
 	}
 }
+
+// TestBackupRepoUnreachableAtStart: a repository that is not there (a
+// share not mounted yet) does not stop the server; backups fail with the
+// reason until it is there.
+func TestBackupRepoUnreachableAtStart(t *testing.T) {
+	ctx := context.Background()
+	missing := filepath.Join(t.TempDir(), "not-mounted")
+	var log bytes.Buffer
+	a := startWithBackups(t, t.TempDir(), missing, &log)
+	if !strings.Contains(log.String(), "backup repository unusable") {
+		t.Fatalf("nothing logged about the missing repository:\n%s", log.String())
+	}
+	if _, err := a.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable || !strings.Contains(err.Error(), "no backup repository") {
+		t.Fatalf("backup without its repository: %v", err)
+	}
+}
