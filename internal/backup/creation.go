@@ -24,20 +24,24 @@ type creation struct {
 }
 
 // newCreation indexes what the repository already holds: the plaintext
-// digests of all snapshots whose objects still exist. A snapshot that
-// cannot be read only costs deduplication.
+// digests of the newest readable snapshot whose objects still exist. The
+// newest is enough: each snapshot is a whole data dir, and blobs stay in
+// the data dir as long as any retained deployment uses them. Reading one
+// file list instead of every snapshot's keeps a backup's cost flat as
+// snapshots accumulate; a snapshot that cannot be read only costs
+// deduplication.
 func (r *Repo) newCreation(ctx context.Context, fn func(done, total int64), files []source) (*creation, error) {
 	objects, err := r.objectSet(ctx)
 	if err != nil {
 		return nil, err
 	}
-	snaps, err := r.loadAll(ctx, true)
+	base, err := r.newestReadable(ctx)
 	if err != nil {
 		return nil, err
 	}
 	c := &creation{r: r, known: map[backend.Digest]backend.Digest{}, inflight: map[backend.Digest]*pending{}, prog: meter{fn: fn}}
-	for _, s := range snaps {
-		for _, e := range s.Files {
+	if base != nil {
+		for _, e := range base.Files {
 			if obj := backend.Digest(e.Object); objects[obj] {
 				c.known[backend.Digest(e.Digest)] = obj
 			}
@@ -84,6 +88,33 @@ func (c *creation) storeAll(ctx context.Context, files []source, s *Snapshot) er
 		}
 	}
 	return nil
+}
+
+// newestReadable loads the newest snapshot that reads back whole, or nil.
+func (r *Repo) newestReadable(ctx context.Context) (*Snapshot, error) {
+	ids, err := r.snapshotIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var heads []Summary
+	for _, id := range ids {
+		if h, err := r.readHead(ctx, id); err == nil {
+			heads = append(heads, h)
+		} else if !errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
+	}
+	sortNewestFirst(heads)
+	for _, h := range heads {
+		s, err := r.loadSnapshot(ctx, h.ID)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // pending is a content one worker is storing; others with the same

@@ -36,8 +36,15 @@
 // plaintext digest and object; it is written last, so a backup that stops
 // half way leaves only unreferenced objects, which Prune removes.
 //
+// A snapshot's JSON puts its file list last ("time", "host", "version",
+// "size", "added", "count", then "files"), so listing reads and decrypts
+// only the first chunk of each snapshot (its head), whatever its size;
+// loading a snapshot checks that the head says what the whole does.
+//
 // Deduplication is per file: Create reuses the object of any file whose
-// plaintext digest an existing snapshot already recorded. Content-addressed
+// plaintext digest the newest readable snapshot recorded (each snapshot is
+// a whole data dir, so the newest holds what the next one can reuse, and a
+// backup's cost stays flat as snapshots accumulate). Content-addressed
 // blobs (blobs/sha256/...) are recognised by name without being read.
 package backup
 

@@ -21,7 +21,7 @@ func (r *Repo) Forget(ctx context.Context, keepWithin time.Duration, now time.Ti
 		return nil, err
 	}
 	defer done()
-	all, err := r.loadAll(ctx, false)
+	all, err := r.heads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("forget snapshots: %w", err)
 	}
@@ -34,7 +34,7 @@ func (r *Repo) Forget(ctx context.Context, keepWithin time.Duration, now time.Ti
 		if err := r.snapshots.Delete(ctx, backend.Digest(backend.Algorithm+":"+s.ID)); err != nil {
 			return removed, fmt.Errorf("forget snapshot %s: %w", shortID(s.ID), err)
 		}
-		removed = append(removed, s.Summary())
+		removed = append(removed, s)
 	}
 	return removed, nil
 }

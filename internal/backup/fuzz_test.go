@@ -39,12 +39,17 @@ func FuzzParseSnapshot(f *testing.F) {
 	f.Add([]byte(snapJSON("../x", "")))
 	f.Add([]byte(snapJSON("a/b/c", "")))
 	f.Add([]byte(`{"time":"2025-01-01T00:00:00Z","files":[]}`))
-	f.Add([]byte(`{"time":"2025-01-01T00:00:00Z","files":[{"path":"C:x","mode":420,"size":0,"digest":"` + goodDigest + `","object":"` + goodDigest + `"}]}`))
+	f.Add([]byte(`{"time":"2025-01-01T00:00:00Z","count":1,"files":[{"path":"C:x","mode":420,"size":0,"digest":"` + goodDigest + `","object":"` + goodDigest + `"}]}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		var head Snapshot
+		headErr := decodeHead(bytes.NewReader(in), &head)
 		s, err := parseSnapshot(testSnapID, in)
 		if err != nil {
 			return
+		}
+		if headErr != nil || !sameHead(&head, s) {
+			t.Fatalf("the head reads %+v (%v) where the snapshot says %+v", head, headErr, s)
 		}
 		seen := map[string]bool{}
 		for _, e := range s.Files {

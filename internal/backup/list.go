@@ -2,7 +2,8 @@ package backup
 
 import "context"
 
-// List returns a summary of every snapshot, newest first. A snapshot that
+// List returns a summary of every snapshot, newest first, reading only the
+// head of each (the fields before its file list). A snapshot whose head
 // cannot be read fails the listing, naming it.
 func (r *Repo) List(ctx context.Context) ([]Summary, error) {
 	done, err := r.begin(false)
@@ -10,15 +11,7 @@ func (r *Repo) List(ctx context.Context) ([]Summary, error) {
 		return nil, err
 	}
 	defer done()
-	all, err := r.loadAll(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Summary, len(all))
-	for i, s := range all {
-		out[i] = s.Summary()
-	}
-	return out, nil
+	return r.heads(ctx)
 }
 
 // Load returns the snapshot named by idOrPrefix: a full id, a unique prefix

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,14 +23,17 @@ type Entry struct {
 }
 
 // Snapshot describes one backup: every file of the data dir at that time.
+// The file list is the last field, so a listing decrypts and decodes only
+// the fields before it (readHead).
 type Snapshot struct {
 	ID      string    `json:"-"` // hex digest of the snapshot object (set on load)
 	Time    time.Time `json:"time"`
 	Host    string    `json:"host"`
 	Version string    `json:"version"` // phoenix version that took it
+	Size    int64     `json:"size"`    // plaintext bytes
+	Added   int64     `json:"added"`   // stored bytes newly written by this snapshot
+	Count   int       `json:"count"`   // len(Files)
 	Files   []Entry   `json:"files"`
-	Size    int64     `json:"size"`  // plaintext bytes
-	Added   int64     `json:"added"` // stored bytes newly written by this snapshot
 }
 
 // Summary is a snapshot without its file list, for listings.
@@ -61,6 +65,12 @@ func parseSnapshot(id string, b []byte) (*Snapshot, error) {
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w (%w)", shortID(id), err, ErrCorrupt)
 	}
+	// A listing reads only the members before "files": they must say what
+	// the whole object says (no repeated member, none after the list).
+	var head Snapshot
+	if err := decodeHead(bytes.NewReader(b), &head); err != nil || !sameHead(&head, &s) {
+		return nil, fmt.Errorf("snapshot %s: its head and its body disagree (%w)", shortID(id), ErrCorrupt)
+	}
 	s.ID = id
 	return &s, nil
 }
@@ -73,6 +83,9 @@ func (s *Snapshot) validate() error {
 	}
 	if s.Size < 0 || s.Added < 0 {
 		errs = append(errs, fmt.Errorf("size %d, added %d: must not be negative", s.Size, s.Added))
+	}
+	if s.Count != len(s.Files) {
+		errs = append(errs, fmt.Errorf("count %d: the snapshot lists %d files", s.Count, len(s.Files)))
 	}
 	paths := make(map[string]bool, len(s.Files))
 	for i, e := range s.Files {

@@ -14,7 +14,7 @@ const (
 
 // snapJSON is a snapshot with one entry at path p and extra entry fields.
 func snapJSON(p, extra string) string {
-	return fmt.Sprintf(`{"time":"2025-01-01T00:00:00Z","host":"h","version":"v","size":1,"added":1,
+	return fmt.Sprintf(`{"time":"2025-01-01T00:00:00Z","host":"h","version":"v","size":1,"added":1,"count":2,
 		"files":[{"path":"ok","mode":384,"size":1,"digest":%q,"object":%q},
 		{"path":%q,"mode":384,"size":1,"digest":%q,"object":%q%s}]}`,
 		goodDigest, goodDigest, p, goodDigest, goodDigest, extra)
@@ -25,23 +25,24 @@ func TestParseSnapshot(t *testing.T) {
 		t.Fatalf("good snapshot: %+v, %v", s, err)
 	}
 	cases := map[string]struct{ json, want string }{
-		"dot-dot":       {snapJSON("../x", ""), `files[1].path "../x": must stay inside the data dir`},
-		"absolute":      {snapJSON("/etc/passwd", ""), "must stay inside"},
-		"inner dot-dot": {snapJSON("a/../../x", ""), "must be clean"},
-		"unclean":       {snapJSON("a//b", ""), "must be clean"},
-		"dot":           {snapJSON(".", ""), "must name a file"},
-		"empty path":    {snapJSON("", ""), "must name a file"},
-		"backslash":     {snapJSON(`a\\..\\..\\x`, ""), "backslash"},
-		"nul":           {snapJSON("a\\u0000b", ""), "NUL"},
-		"duplicate":     {snapJSON("ok", ""), "listed twice"},
-		"nested":        {snapJSON("ok/below", ""), `its parent "ok" is a file`},
-		"setuid":        {strings.Replace(snapJSON("x", ""), `"mode":384,"size":1,"digest":"sha256:ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12","object":"sha256:ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"}]`, `"mode":8388608,"size":1,"digest":"`+goodDigest+`","object":"`+goodDigest+`"}]`, 1), "only permission bits"},
-		"unknown field": {snapJSON("x", `,"owner":"root"`), "unknown field"},
-		"trailing":      {snapJSON("x", "") + "{}", "trailing data"},
-		"no time":       {`{"files":[]}`, "time: missing"},
-		"null":          {`null`, "time: missing"},
-		"negative":      {strings.Replace(snapJSON("x", ""), `"size":1,"added"`, `"size":-1,"added"`, 1), "must not be negative"},
-		"bad digest":    {strings.Replace(snapJSON("x", ""), goodDigest, "sha256:AB", 1), "digest"},
+		"dot-dot":               {snapJSON("../x", ""), `files[1].path "../x": must stay inside the data dir`},
+		"absolute":              {snapJSON("/etc/passwd", ""), "must stay inside"},
+		"inner dot-dot":         {snapJSON("a/../../x", ""), "must be clean"},
+		"unclean":               {snapJSON("a//b", ""), "must be clean"},
+		"dot":                   {snapJSON(".", ""), "must name a file"},
+		"empty path":            {snapJSON("", ""), "must name a file"},
+		"backslash":             {snapJSON(`a\\..\\..\\x`, ""), "backslash"},
+		"nul":                   {snapJSON("a\\u0000b", ""), "NUL"},
+		"duplicate":             {snapJSON("ok", ""), "listed twice"},
+		"nested":                {snapJSON("ok/below", ""), `its parent "ok" is a file`},
+		"setuid":                {strings.Replace(snapJSON("x", ""), `"mode":384,"size":1,"digest":"sha256:ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12","object":"sha256:ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"}]`, `"mode":8388608,"size":1,"digest":"`+goodDigest+`","object":"`+goodDigest+`"}]`, 1), "only permission bits"},
+		"unknown field":         {snapJSON("x", `,"owner":"root"`), "unknown field"},
+		"trailing":              {snapJSON("x", "") + "{}", "trailing data"},
+		"no time":               {`{"files":[]}`, "time: missing"},
+		"member after the list": {`{"time":"2025-01-01T00:00:00Z","files":[],"host":"later"}`, "head and its body disagree"},
+		"null":                  {`null`, "time: missing"},
+		"negative":              {strings.Replace(snapJSON("x", ""), `"size":1,"added"`, `"size":-1,"added"`, 1), "must not be negative"},
+		"bad digest":            {strings.Replace(snapJSON("x", ""), goodDigest, "sha256:AB", 1), "digest"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

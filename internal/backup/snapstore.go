@@ -22,6 +22,7 @@ const latest = "latest"
 
 // saveSnapshot encrypts s into the snapshot store and sets s.ID.
 func (r *Repo) saveSnapshot(ctx context.Context, s *Snapshot) error {
+	s.Count = len(s.Files)
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -102,14 +103,14 @@ func newestFirst(a, b *Snapshot) int {
 // into a loaded snapshot.
 func (r *Repo) resolve(ctx context.Context, idOrPrefix string) (*Snapshot, error) {
 	if idOrPrefix == latest {
-		all, err := r.loadAll(ctx, false)
+		heads, err := r.heads(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if len(all) == 0 {
+		if len(heads) == 0 {
 			return nil, fmt.Errorf("latest snapshot: the repository has none: %w", ErrNotFound)
 		}
-		return all[0], nil
+		return r.loadSnapshot(ctx, heads[0].ID)
 	}
 	id, err := r.matchPrefix(ctx, idOrPrefix)
 	if err != nil {
