@@ -50,9 +50,10 @@ type BackupResult struct {
 // Backups takes backups of the data dir into the repository: on its
 // schedule and on request (POST /api/v1/backups). One runs at a time.
 type Backups struct {
-	a    *App
-	opts BackupOptions
-	mu   sync.Mutex
+	a     *App
+	opts  BackupOptions
+	mu    sync.Mutex // held by the backup running
+	state backupState
 }
 
 // errNoBackupRepo answers backup requests on a server started without one.
@@ -68,6 +69,7 @@ func (a *App) openBackups() error {
 		o.Schedule = "daily"
 	}
 	a.Backups = &Backups{a: a, opts: o}
+	a.Backups.state.st = BackupStatus{Repo: o.Repo, Schedule: o.Schedule, KeepWithin: days(o.KeepWithin)}
 	if o.Repo == "" {
 		return nil
 	}
@@ -83,6 +85,9 @@ func (a *App) openBackups() error {
 	case err != nil:
 		a.log.Error("backup repository unusable; backups will fail until it is", "repo", o.Repo, "err", err)
 	default:
+		if list, err := repo.List(context.Background()); err == nil && len(list) > 0 {
+			a.Backups.state.st.LastSuccess, a.Backups.state.st.LastSnapshot = ptr(list[0].Time), list[0].ID
+		}
 		repo.Close()
 	}
 	if o.Schedule == "off" {
@@ -93,6 +98,7 @@ func (a *App) openBackups() error {
 		return usererr.New(usererr.Usage, "backup schedule %q: %v", o.Schedule, err).
 			WithHint(`use hourly, daily, weekly, monthly, off or a cron expression such as "0 2 * * *"`)
 	}
+	a.Backups.state.sched = sched
 	a.background(func(ctx context.Context) {
 		for {
 			t := time.NewTimer(time.Until(sched.Next(time.Now())))
@@ -124,7 +130,16 @@ func (b *Backups) Run(ctx context.Context, actor string) (*BackupResult, error) 
 	}
 	defer b.mu.Unlock()
 	start := time.Now()
+	b.state.update(func(st *BackupStatus) { st.Running = true })
 	res, err := b.run(ctx)
+	b.state.update(func(st *BackupStatus) {
+		st.Running = false
+		if err != nil {
+			st.LastFailure, st.LastError = ptr(time.Now()), err.Error()
+		} else {
+			st.LastSuccess, st.LastSnapshot, st.LastError = ptr(res.Snapshot.Time), res.Snapshot.ID, ""
+		}
+	})
 	if err != nil {
 		b.failed(ctx, actor, err)
 		return nil, err
@@ -231,6 +246,9 @@ func (b *Backups) open(ctx context.Context) (*backup.Repo, error) {
 	repo, err := backup.Open(ctx, b.opts.Repo, b.opts.Key.Bytes())
 	return repo, repoError(b.opts.Repo, err)
 }
+
+// Status is the backups' state now.
+func (b *Backups) Status() BackupStatus { return b.state.snapshot(time.Now()) }
 
 // List returns the repository's snapshots, newest first.
 func (b *Backups) List(ctx context.Context) ([]backup.Summary, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -290,5 +291,62 @@ func TestBackupRepoUnreachableAtStart(t *testing.T) {
 	}
 	if _, err := a.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable || !strings.Contains(err.Error(), "no backup repository") {
 		t.Fatalf("backup without its repository: %v", err)
+	}
+}
+
+// TestBackupStatus: the status follows the backups: the newest snapshot
+// at start, a success, a failure with its reason, and the next run.
+func TestBackupStatus(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	dir := t.TempDir()
+	a := startOpts(t, Options{DataDir: dir,
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "daily"}})
+	if st := a.Backups.Status(); st.LastSuccess != nil || st.NextRun == nil || st.Overdue || st.Repo != repo {
+		t.Fatalf("before any backup: %+v", st)
+	}
+	res, err := a.Backups.Run(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := a.Backups.Status()
+	if st.LastSuccess == nil || st.LastSnapshot != res.Snapshot.ID || st.LastError != "" || st.Running {
+		t.Fatalf("after a backup: %+v", st)
+	}
+	a.Stop(ctx)
+	// A new server on the same data dir knows the last backup from the repository.
+	b := startOpts(t, Options{DataDir: dir,
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "daily"}})
+	if st := b.Backups.Status(); st.LastSnapshot != res.Snapshot.ID {
+		t.Fatalf("after a restart: %+v", st)
+	}
+	if err := os.RemoveAll(repo); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Backups.Run(ctx, "ops"); err == nil {
+		t.Fatal("a backup into a removed repository succeeded")
+	}
+	if st := b.Backups.Status(); st.LastFailure == nil || !strings.Contains(st.LastError, "no backup repository") ||
+		st.LastSnapshot != res.Snapshot.ID {
+		t.Fatalf("after a failure: %+v", st)
+	}
+}
+
+func TestBackupOverdue(t *testing.T) {
+	sched, err := config.ParseCron("@daily", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC) // runs due at 21 00:00 and 22 00:00
+	for now, want := range map[time.Time]bool{
+		time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC): false, // one run missed: a slow backup, maybe
+		time.Date(2026, 11, 22, 0, 0, 1, 0, time.UTC):  true,
+	} {
+		if got := overdue(sched, &last, now); got != want {
+			t.Errorf("overdue at %v = %v, want %v", now, got, want)
+		}
+	}
+	if overdue(sched, nil, time.Now()) {
+		t.Error("overdue without any backup yet")
 	}
 }

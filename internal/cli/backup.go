@@ -79,7 +79,8 @@ can be read, and with it anyone holding the repository can read everything.`,
   phoenix backup restore latest --repo /mnt/backups/phoenix --key-file ~/.config/phoenix/backup.key --to /var/lib/phoenix-restored`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBackupInitCmd(g), newBackupCreateCmd(g), newBackupListCmd(g), newBackupVerifyCmd(g), newBackupRestoreCmd(g))
+	cmd.AddCommand(newBackupInitCmd(g), newBackupCreateCmd(g), newBackupStatusCmd(g), newBackupListCmd(g),
+		newBackupVerifyCmd(g), newBackupRestoreCmd(g))
 	return cmd
 }
 
@@ -217,6 +218,63 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 			shortID(s.ID), s.Files, humanBytes(s.Size), humanBytes(s.Added), res.RestoreTest, res.Forgotten, res.DurationSecs)
 		return err
 	})
+}
+
+func newBackupStatusCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := g.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			var st app.BackupStatus
+			if err := t.client.Do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
+				return err
+			}
+			return g.emit(st, func(w io.Writer) error {
+				if st.Repo == "" {
+					_, err := fmt.Fprintln(w, "this server takes no backups (start it with --backup-repo)")
+					return err
+				}
+				tb := newTable(w, "repository", "schedule", "keep", "last success", "last failure", "next run", "state")
+				tb.row(st.Repo, st.Schedule, st.KeepWithin, whenPtr(st.LastSuccess), whenPtr(st.LastFailure), whenPtr(st.NextRun), backupState(st))
+				if err := tb.flush(); err != nil {
+					return err
+				}
+				if st.LastError != "" {
+					fmt.Fprintf(w, "last attempt failed: %s\n", st.LastError)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+// whenPtr formats an optional time for a table.
+func whenPtr(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+// backupState is the one word a table shows for the backups' health.
+func backupState(st app.BackupStatus) string {
+	switch {
+	case st.Running:
+		return "running"
+	case st.LastError != "":
+		return "FAILING"
+	case st.Overdue:
+		return "OVERDUE"
+	case st.LastSuccess == nil:
+		return "no backup yet"
+	}
+	return "ok"
 }
 
 func newBackupListCmd(g *Globals) *cobra.Command {

@@ -50,6 +50,9 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 	if r := run(t, work, env, "backup", "list"); r.code != 0 || !strings.Contains(r.stdout, res.Snapshot.ID[:12]) {
 		t.Fatalf("list: %+v", r)
 	}
+	if r := run(t, work, env, "backup", "status"); r.code != 0 || !strings.Contains(r.stdout, repo) || !strings.Contains(r.stdout, " ok") {
+		t.Fatalf("status: %+v", r)
+	}
 	repoArgs := []string{"--repo", repo, "--key-file", keyFile}
 	if r := run(t, work, nil, append([]string{"backup", "verify", "latest"}, repoArgs...)...); r.code != 0 {
 		t.Fatalf("verify: %+v", r)

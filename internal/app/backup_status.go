@@ -1,0 +1,73 @@
+package app
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// BackupStatus is what an operator asks first about backups: when the last
+// one succeeded, whether the last attempt failed and why, and when the next
+// is due (GET /api/v1/backups/status, 'phoenix backup status').
+type BackupStatus struct {
+	Repo         string     `json:"repo"`
+	Schedule     string     `json:"schedule"`
+	KeepWithin   string     `json:"keep_within"`
+	Running      bool       `json:"running"`
+	LastSuccess  *time.Time `json:"last_success,omitempty"`
+	LastSnapshot string     `json:"last_snapshot,omitempty"`
+	LastFailure  *time.Time `json:"last_failure,omitempty"`
+	LastError    string     `json:"last_error,omitempty"` // of the last attempt, if it failed
+	NextRun      *time.Time `json:"next_run,omitempty"`
+	// Overdue is set when the schedule has let two runs pass without a
+	// successful backup (or none since the repository was made).
+	Overdue bool `json:"overdue"`
+}
+
+// backupState is the live part of BackupStatus.
+type backupState struct {
+	mu    sync.Mutex
+	sched cron.Schedule // nil: no schedule
+	st    BackupStatus
+}
+
+func (s *backupState) update(fn func(*BackupStatus)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(&s.st)
+}
+
+// snapshot returns the status as of now.
+func (s *backupState) snapshot(now time.Time) BackupStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	if s.sched != nil {
+		next := s.sched.Next(now)
+		st.NextRun = &next
+		st.Overdue = !st.Running && overdue(s.sched, st.LastSuccess, now)
+	}
+	return st
+}
+
+// overdue reports whether two scheduled runs have come and gone since the
+// last success: one missed run can be a slow backup, two are a pattern.
+func overdue(sched cron.Schedule, last *time.Time, now time.Time) bool {
+	if last == nil {
+		return false // nothing to be late against until the first run is due
+	}
+	second := sched.Next(sched.Next(*last))
+	return now.After(second)
+}
+
+func ptr(t time.Time) *time.Time { return &t }
+
+// days writes d as whole days ("90d") when it is some, else as Go does.
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
