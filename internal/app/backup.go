@@ -54,6 +54,9 @@ type Backups struct {
 	opts  BackupOptions
 	mu    sync.Mutex // held by the backup running
 	state backupState
+	// prunePending: a prune was skipped (the repository was in use), so
+	// the next backup prunes even if it forgets nothing. Guarded by mu.
+	prunePending bool
 }
 
 // errNoBackupRepo answers backup requests on a server started without one.
@@ -172,19 +175,39 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 		}
 		res.RestoreTest = "passed"
 	}
-	gone, err := repo.Forget(ctx, b.opts.KeepWithin, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("backup: retention: %w", err)
-	}
-	res.Forgotten = len(gone)
-	if len(gone) > 0 {
-		pr, err := repo.Prune(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("backup: prune: %w", err)
-		}
-		res.PrunedBytes = pr.Bytes
+	if err := b.retain(ctx, repo, res); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// retain forgets the snapshots older than KeepWithin and prunes what only
+// they used. Both need the repository alone: when a listing or a restore
+// holds it, retention waits for the next backup, which is not a failure of
+// this one.
+func (b *Backups) retain(ctx context.Context, repo *backup.Repo, res *BackupResult) error {
+	gone, err := repo.Forget(ctx, b.opts.KeepWithin, time.Now())
+	if errors.Is(err, backup.ErrLocked) {
+		b.a.log.Warn("backup retention skipped: the repository is in use; the next backup applies it")
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("backup: retention: %w", err)
+	}
+	res.Forgotten = len(gone)
+	if len(gone) == 0 && !b.prunePending {
+		return nil
+	}
+	pr, err := repo.Prune(ctx)
+	if errors.Is(err, backup.ErrLocked) {
+		b.a.log.Warn("backup prune skipped: the repository is in use; the next backup prunes")
+		b.prunePending = true
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("backup: prune: %w", err)
+	}
+	b.prunePending = false
+	res.PrunedBytes = pr.Bytes
+	return nil
 }
 
 // restoreTest checks that the snapshot would bring the server back: every

@@ -37,7 +37,10 @@ type CreateOptions struct {
 // snapshot is written last: a Create that fails or is cancelled leaves only
 // unreferenced objects behind, which Prune removes.
 func (r *Repo) Create(ctx context.Context, o CreateOptions) (*Snapshot, error) {
-	done, err := r.begin(true)
+	// Shared: adding objects and a snapshot disturbs no reader and no other
+	// Create (objects are content-addressed); only Forget and Prune, which
+	// delete, need the repository alone.
+	done, err := r.begin(false)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,9 @@
 //	     "salt":"<b64>", "key":{"nonce":"<b64>","sealed":"<b64>"}, "created":"<RFC 3339>"}
 //	<repo>/objects/    a local blob store (package artifact/backend/local): file contents
 //	<repo>/snapshots/  a second local blob store: snapshot descriptions
-//	<repo>/lock        flock(2) file: Create, Forget and Prune hold it exclusively,
-//	                   the other operations shared; a conflict fails with ErrLocked
+//	<repo>/lock        flock(2) file: Forget and Prune (which delete) hold it
+//	                   exclusively, the other operations (Create included) shared;
+//	                   a conflict fails with ErrLocked
 //
 // The repository key is 32 random bytes (the data key). It is stored sealed
 // with AES-256-GCM under a key-encryption key derived from the passphrase

@@ -93,4 +93,17 @@ func TestLocked(t *testing.T) {
 	if _, err := r.List(context.Background()); err != nil {
 		t.Errorf("List next to another reader: %v", err)
 	}
+	data, _ := dataDir(t)
+	if _, err := r.Create(context.Background(), CreateOptions{DataDir: data}); err != nil {
+		t.Errorf("Create next to a reader (a listing, a restore): %v", err)
+	}
+	unlock()
+	unlock, err = lockRepo(repo, true) // a prune elsewhere
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := r.Create(context.Background(), CreateOptions{DataDir: data}); !errors.Is(err, ErrLocked) {
+		t.Errorf("Create while a prune holds the lock: %v, want ErrLocked", err)
+	}
 }
