@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command deploy measures artifact.Build on a generated site against the
 // physical floor measured in the same run on the same machine:
 //

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command monitor-bench measures the monitor: (1) probes per minute against
 // a local test server (run as a child process so its CPU and memory are not
 // counted) with the peak RSS of the monitoring process, and (2) the time

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -23,10 +22,10 @@ func lockDataDir(dir string) (*dataLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		holder, _ := os.ReadFile(path)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			return nil, usererr.New(usererr.Conflict, "data dir %s is in use by another phoenix server (pid %s)",
 				dir, strings.TrimSpace(string(holder))).
 				WithHint("stop that server, or give this one its own --data DIR")
@@ -38,10 +37,13 @@ func lockDataDir(dir string) (*dataLock, error) {
 	return &dataLock{f: f}, nil
 }
 
+// errLocked is what lockFile returns when another process holds the lock.
+var errLocked = errors.New("locked by another process")
+
 func (l *dataLock) release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	err := unlockFile(l.f)
 	return errors.Join(err, l.f.Close())
 }
