@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -251,7 +250,7 @@ func TestBuildRejects(t *testing.T) {
 			os.Symlink("nowhere", filepath.Join(dir, "broken"))
 		}, BuildOptions{FollowSymlinks: true}, "broken symlink"},
 		"fifo": {func(t *testing.T, dir string) {
-			if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+			if err := mkfifo(filepath.Join(dir, "pipe")); err != nil {
 				t.Skip(err)
 			}
 		}, BuildOptions{}, "pipe: is a named pipe"},
