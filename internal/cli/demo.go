@@ -15,11 +15,13 @@ import (
 	"github.com/phoenixvc/phoenix/examples"
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 type demoOptions struct {
@@ -38,8 +40,10 @@ func newDemoCmd(g *Globals) *cobra.Command {
 example project (a small single-page app), and release it through the
 pipeline: security gates, build, signed content-addressed artifact, deploy to
 staging and production with atomic activation, and health checks. Then a
-second release, and an instant rollback and roll-forward. Then print the URLs and serve until
-Ctrl-C. Needs only Node.js for the example's build.`,
+second release, an instant rollback and roll-forward, a broken release that
+the server's verification rolls back, and an encrypted, restore-tested backup
+of the whole server. Then print the URLs and serve until Ctrl-C. Needs only
+Node.js for the example's build.`,
 		Example: `  phoenix demo
   phoenix demo --edge-listen 127.0.0.1:9090
   phoenix demo --exit   # release, check, and stop (for scripts)`,
@@ -70,7 +74,11 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 		data = g.Data
 	}
 	step(out, "starting a Phoenix server on a fresh data dir %s", data)
-	a, err := startDemoServer(ctx, g, o, data)
+	bo, err := demoBackups(ctx, work)
+	if err != nil {
+		return err
+	}
+	a, err := startDemoServer(ctx, g, o, data, bo)
 	if err != nil {
 		return err
 	}
@@ -116,6 +124,9 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	if err := demoBrokenDeploy(ctx, out, a, c, proj, project); err != nil {
 		return err
 	}
+	if err := demoBackup(ctx, out, c, bo.Repo); err != nil {
+		return err
+	}
 	printDemoURLs(out, a, cfg.Project.Name, data)
 	if o.exit {
 		return nil
@@ -126,16 +137,44 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 
 func edgeNameOf(project, env string) string { return env + "." + project }
 
+// demoBackups makes the demo's backup repository, beside its data dir,
+// with a random key that lives only as long as the demo.
+func demoBackups(ctx context.Context, work string) (app.BackupOptions, error) {
+	key, err := vault.GenerateMasterKey()
+	if err != nil {
+		return app.BackupOptions{}, err
+	}
+	repo := filepath.Join(work, "backups")
+	r, err := backup.Init(ctx, repo, key.Bytes(), backup.DefaultKDF)
+	if err != nil {
+		return app.BackupOptions{}, err
+	}
+	r.Close()
+	return app.BackupOptions{Repo: repo, Key: key, Schedule: "off"}, nil
+}
+
+// demoBackup backs the server up, as 'phoenix backup create' does.
+func demoBackup(ctx context.Context, out io.Writer, c *client.Client, repo string) error {
+	var res app.BackupResult
+	if err := c.Do(ctx, "POST", client.Path("backups"), nil, &res); err != nil {
+		return err
+	}
+	s := res.Snapshot
+	step(out, "backed up the server into %s: snapshot %s, %d files (%s), encrypted, restore test %s, in %.1fs",
+		repo, shortID(s.ID), s.Files, humanBytes(s.Size), res.RestoreTest, res.DurationSecs)
+	return nil
+}
+
 // demoSoak is how long the demo's server verifies a deployment (a real
 // server soaks 10s).
 const demoSoak = 2 * time.Second
 
 // startDemoServer starts the server on the wanted ports, or free ones.
-func startDemoServer(ctx context.Context, g *Globals, o *demoOptions, data string) (*app.App, error) {
+func startDemoServer(ctx context.Context, g *Globals, o *demoOptions, data string, bo app.BackupOptions) (*app.App, error) {
 	listen, edgeListen := o.listen, o.edgeListen
 	for attempt := 0; ; attempt++ {
 		a, err := app.New(app.Options{DataDir: data, Listen: listen, EdgeListen: edgeListen, Logger: newLogger(io.Discard, false),
-			VerifySoak: demoSoak})
+			VerifySoak: demoSoak, Backup: bo})
 		if err != nil {
 			return nil, err
 		}

@@ -36,7 +36,7 @@ func TestDemoReleasesTheExample(t *testing.T) {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{"run 1 succeeded: v1.0.0 is live on staging and production", "health check of production passed",
-		"phoenix-verify rolled production back to v1.1.0", "production  http://production.example.localhost:", "admin token"} {
+		"phoenix-verify rolled production back to v1.1.0", "restore test passed", "production  http://production.example.localhost:", "admin token"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
