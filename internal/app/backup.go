@@ -71,6 +71,13 @@ func (a *App) openBackups() error {
 	if o.Schedule == "" {
 		o.Schedule = "daily"
 	}
+	// A restore test the last process did not finish (it crashed) left its
+	// folder behind; no backup runs yet, so none is in use.
+	if stale, _ := filepath.Glob(filepath.Join(a.opts.DataDir, restoreTestPrefix+"*")); len(stale) > 0 {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
 	a.Backups = &Backups{a: a, opts: o}
 	a.Backups.state.st = BackupStatus{Repo: o.Repo, Schedule: o.Schedule, KeepWithin: days(o.KeepWithin)}
 	if o.Repo == "" {
@@ -210,6 +217,9 @@ func (b *Backups) retain(ctx context.Context, repo *backup.Repo, res *BackupResu
 	return nil
 }
 
+// restoreTestPrefix names the restore test's folder in the data dir.
+const restoreTestPrefix = ".tmp-restore-test-"
+
 // restoreTest checks that the snapshot would bring the server back: every
 // file is read back and matched to its digest (Verify), and the database
 // and keys are restored into a temporary folder in the data dir, where the
@@ -224,7 +234,7 @@ func (b *Backups) restoreTest(ctx context.Context, repo *backup.Repo, id string)
 	if len(rep.Problems) > 0 {
 		return fmt.Errorf("%d file(s) do not read back, first: %s", len(rep.Problems), rep.Problems[0])
 	}
-	tmp, err := os.MkdirTemp(b.a.opts.DataDir, ".tmp-restore-test-") // never backed up
+	tmp, err := os.MkdirTemp(b.a.opts.DataDir, restoreTestPrefix) // ".tmp-": never backed up
 	if err != nil {
 		return err
 	}

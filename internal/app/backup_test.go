@@ -281,6 +281,18 @@ func TestBackupSchedule(t *testing.T) {
 // TestBackupRepoUnreachableAtStart: a repository that is not there (a
 // share not mounted yet) does not stop the server; backups fail with the
 // reason until it is there.
+func TestStaleRestoreTestRemovedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, restoreTestPrefix+"123", "data")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	start(t, dir)
+	if _, err := os.Stat(filepath.Dir(stale)); !os.IsNotExist(err) {
+		t.Fatalf("a crashed restore test's folder survived the start: %v", err)
+	}
+}
+
 func TestBackupRepoUnreachableAtStart(t *testing.T) {
 	ctx := context.Background()
 	missing := filepath.Join(t.TempDir(), "not-mounted")
