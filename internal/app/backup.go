@@ -71,45 +71,63 @@ func (a *App) openBackups() error {
 	if o.Schedule == "" {
 		o.Schedule = "daily"
 	}
-	// A restore test the last process did not finish (it crashed) left its
-	// folder behind; no backup runs yet, so none is in use.
-	if stale, _ := filepath.Glob(filepath.Join(a.opts.DataDir, restoreTestPrefix+"*")); len(stale) > 0 {
-		for _, d := range stale {
-			os.RemoveAll(d)
-		}
-	}
-	a.Backups = &Backups{a: a, opts: o}
-	a.Backups.state.st = BackupStatus{Repo: o.Repo, Schedule: o.Schedule, KeepWithin: days(o.KeepWithin)}
+	removeStaleRestoreTests(a.opts.DataDir)
+	b := &Backups{a: a, opts: o}
+	b.state.st = BackupStatus{Repo: o.Repo, Schedule: o.Schedule, KeepWithin: days(o.KeepWithin)}
+	a.Backups = b
 	if o.Repo == "" {
 		return nil
 	}
-	// Open the repository now. A wrong key stops the start, as a wrong
-	// vault key does, instead of failing the first backup a day later.
-	// Anything else (a share not mounted yet) must not keep the sites
-	// down: it is logged, and each backup that fails is reported.
-	repo, err := a.Backups.open(context.Background())
+	if err := b.probe(); err != nil {
+		return err
+	}
+	if o.Schedule == "off" {
+		return nil
+	}
+	return b.schedule()
+}
+
+// removeStaleRestoreTests removes the folders of restore tests a crashed
+// process did not finish; no backup runs yet, so none is in use.
+func removeStaleRestoreTests(dataDir string) {
+	stale, _ := filepath.Glob(filepath.Join(dataDir, restoreTestPrefix+"*"))
+	for _, d := range stale {
+		os.RemoveAll(d)
+	}
+}
+
+// probe opens the repository at start and learns its newest snapshot. A
+// wrong key stops the start, as a wrong vault key does, instead of failing
+// the first backup a day later. Anything else (a share not mounted yet)
+// must not keep the sites down: it is logged, and each backup that fails
+// is reported.
+func (b *Backups) probe() error {
+	repo, err := b.open(context.Background())
 	var ue *usererr.Error
 	switch {
 	case errors.Is(err, backup.ErrWrongKey) && errors.As(err, &ue):
 		return usererr.Wrap(usererr.Usage, err, ue.Message).WithHint("%s", ue.Hint)
 	case err != nil:
-		a.log.Error("backup repository unusable; backups will fail until it is", "repo", o.Repo, "err", err)
-	default:
-		if list, err := repo.List(context.Background()); err == nil && len(list) > 0 {
-			a.Backups.state.st.LastSuccess, a.Backups.state.st.LastSnapshot = ptr(list[0].Time), list[0].ID
-		}
-		repo.Close()
-	}
-	if o.Schedule == "off" {
+		b.a.log.Error("backup repository unusable; backups will fail until it is", "repo", b.opts.Repo, "err", err)
 		return nil
 	}
-	sched, err := config.ParseCron((&config.Backup{Frequency: o.Schedule}).Schedule(), "")
+	defer repo.Close()
+	if list, err := repo.List(context.Background()); err == nil && len(list) > 0 {
+		b.state.st.LastSuccess, b.state.st.LastSnapshot = ptr(list[0].Time), list[0].ID
+	}
+	return nil
+}
+
+// schedule takes a backup at every time of the schedule until the server
+// stops.
+func (b *Backups) schedule() error {
+	sched, err := config.ParseCron((&config.Backup{Frequency: b.opts.Schedule}).Schedule(), "")
 	if err != nil {
-		return usererr.New(usererr.Usage, "backup schedule %q: %v", o.Schedule, err).
+		return usererr.New(usererr.Usage, "backup schedule %q: %v", b.opts.Schedule, err).
 			WithHint(`use hourly, daily, weekly, monthly, off or a cron expression such as "0 2 * * *"`)
 	}
-	a.Backups.state.sched = sched
-	a.background(func(ctx context.Context) {
+	b.state.sched = sched
+	b.a.background(func(ctx context.Context) {
 		for {
 			t := time.NewTimer(time.Until(sched.Next(time.Now())))
 			select {
@@ -118,8 +136,8 @@ func (a *App) openBackups() error {
 				return
 			case <-t.C:
 			}
-			if _, err := a.Backups.Run(ctx, "phoenix (schedule)"); err != nil && ctx.Err() == nil {
-				a.log.Error("backup failed", "err", err)
+			if _, err := b.Run(ctx, "phoenix (schedule)"); err != nil && ctx.Err() == nil {
+				b.a.log.Error("backup failed", "err", err)
 			}
 		}
 	})
