@@ -5,19 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
-	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/config"
-	"github.com/phoenixvc/phoenix/internal/notify"
-	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
-	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 	"github.com/phoenixvc/phoenix/internal/version"
@@ -85,15 +77,6 @@ func (a *App) openBackups() error {
 		return nil
 	}
 	return b.schedule()
-}
-
-// removeStaleRestoreTests removes the folders of restore tests a crashed
-// process did not finish; no backup runs yet, so none is in use.
-func removeStaleRestoreTests(dataDir string) {
-	stale, _ := filepath.Glob(filepath.Join(dataDir, restoreTestPrefix+"*"))
-	for _, d := range stale {
-		os.RemoveAll(d)
-	}
 }
 
 // probe opens the repository at start and learns its newest snapshot. A
@@ -235,60 +218,6 @@ func (b *Backups) retain(ctx context.Context, repo *backup.Repo, res *BackupResu
 	return nil
 }
 
-// restoreTestPrefix names the restore test's folder in the data dir.
-const restoreTestPrefix = ".tmp-restore-test-"
-
-// restoreTest checks that the snapshot would bring the server back: every
-// file is read back and matched to its digest (Verify), and the database
-// and keys are restored into a temporary folder in the data dir, where the
-// database must pass SQLite's integrity check and its audit chain must
-// verify with this server's audit key. Blobs are read, not written: the
-// test costs no disk space the size of the store.
-func (b *Backups) restoreTest(ctx context.Context, repo *backup.Repo, id string) error {
-	rep, err := repo.Verify(ctx, id, nil)
-	if err != nil {
-		return err
-	}
-	if len(rep.Problems) > 0 {
-		return fmt.Errorf("%d file(s) do not read back, first: %s", len(rep.Problems), rep.Problems[0])
-	}
-	tmp, err := os.MkdirTemp(b.a.opts.DataDir, restoreTestPrefix) // ".tmp-": never backed up
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	dst := filepath.Join(tmp, "data")
-	notBlobs := func(p string) bool { return !strings.HasPrefix(p, "blobs/") }
-	if _, err := repo.RestoreOnly(ctx, id, dst, notBlobs); err != nil {
-		return err
-	}
-	return checkRestoredDB(ctx, filepath.Join(dst, "state.db"), b.a.AuditKey.Verifier)
-}
-
-// checkRestoredDB opens a restored database and checks it whole.
-func checkRestoredDB(ctx context.Context, path string, v note.Verifier) error {
-	db, err := store.OpenSQLite(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var check string
-	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil {
-		return err
-	}
-	if check != "ok" {
-		return fmt.Errorf("restored database: integrity check: %s", check)
-	}
-	rep, err := audit.New(audit.Options{DB: db, Verifier: v}).Verify(ctx)
-	if err != nil {
-		return err
-	}
-	if !rep.OK {
-		return fmt.Errorf("restored audit log: record %d: %s", rep.FirstBad, rep.Problem)
-	}
-	return nil
-}
-
 // open opens the repository with the server's key.
 func (b *Backups) open(ctx context.Context) (*backup.Repo, error) {
 	if b.opts.Repo == "" {
@@ -311,37 +240,6 @@ func (b *Backups) List(ctx context.Context) ([]backup.Summary, error) {
 	return repo.List(ctx)
 }
 
-func (b *Backups) succeeded(ctx context.Context, actor string, res *BackupResult) {
-	s := res.Snapshot
-	b.a.log.Info("backup taken", "snapshot", short(s.ID), "files", s.Files, "bytes", s.Size, "new_bytes", s.Added,
-		"restore_test", res.RestoreTest, "forgotten", res.Forgotten)
-	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Target: short(s.ID),
-		Detail: fmt.Sprintf("%d files, %d bytes (%d new), restore test %s, %d forgotten", s.Files, s.Size, s.Added, res.RestoreTest, res.Forgotten)})
-	if b.a.Pipeline != nil {
-		b.a.Pipeline.Events().Publish(ctx, trigger.Event{Name: trigger.BackupCompleted, At: time.Now(),
-			Data: map[string]string{"snapshot": s.ID, "files": fmt.Sprint(s.Files), "bytes": fmt.Sprint(s.Size)}})
-	}
-}
-
-func (b *Backups) failed(ctx context.Context, actor string, err error) {
-	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Outcome: "failure", Detail: err.Error()})
-	if b.a.Notify == nil {
-		return
-	}
-	msg := notify.Message{Event: "backup.failed", Severity: 1, Time: time.Now(), Title: "Backup failed",
-		Text:  err.Error(),
-		Facts: []notify.Fact{{Name: "Repository", Value: b.opts.Repo}, {Name: "By", Value: actor}}}
-	if _, perr := b.a.Notify.Publish(ctx, msg); perr != nil {
-		b.a.log.Error("backup: cannot send the failure notice", "err", perr)
-	}
-}
-
-func (b *Backups) audit(ctx context.Context, e audit.Event) {
-	if _, err := b.a.Audit.Append(ctx, e); err != nil {
-		b.a.log.Error("backup: audit", "err", err)
-	}
-}
-
 // repoError turns the repository's errors into ones the CLI and API map.
 func repoError(repo string, err error) error {
 	switch {
@@ -358,41 +256,3 @@ func repoError(repo string, err error) error {
 }
 
 func short(id string) string { return id[:min(12, len(id))] }
-
-// Verify reads back every file of a snapshot ("latest" or an id prefix)
-// and fails, naming what is damaged, if any is missing or altered.
-func (b *Backups) Verify(ctx context.Context, id string) (*backup.VerifyReport, error) {
-	repo, err := b.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer repo.Close()
-	rep, err := repo.Verify(ctx, id, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(rep.Problems) > 0 {
-		return rep, fmt.Errorf("backup %s: %d problem(s), first: %s", short(rep.Snapshot), len(rep.Problems), rep.Problems[0])
-	}
-	return rep, nil
-}
-
-// backupActions serve the pipeline's backup and backup/verify actions.
-type backupActions struct{ a *App }
-
-func (p backupActions) Backup(ctx context.Context, actor string) (string, string, error) {
-	res, err := p.a.Backups.Run(ctx, actor)
-	if err != nil {
-		return "", "", err
-	}
-	s := res.Snapshot
-	return s.ID, fmt.Sprintf("snapshot %s: %d files, %d bytes (%d new), restore test %s", short(s.ID), s.Files, s.Size, s.Added, res.RestoreTest), nil
-}
-
-func (p backupActions) VerifyBackup(ctx context.Context, id string) (string, error) {
-	rep, err := p.a.Backups.Verify(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("snapshot %s verified: %d files, %d bytes read back", short(rep.Snapshot), rep.Files, rep.Bytes), nil
-}
