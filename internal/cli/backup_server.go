@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/client"
+)
+
+// The backup commands that go through the server: create, status, list.
+
+func newBackupCreateCmd(g *Globals) *cobra.Command {
+	rf := &repoFlags{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Take a backup now (through the server; --repo for one started just for this)",
+		Long: `Ask the server to take a backup into its repository now, restore-test it and apply
+its retention; the command waits until it is done. When no server holds --data,
+one is started in-process for the backup, with --repo and --key-file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBackupCreate(cmd.Context(), g, rf) },
+	}
+	addRepoFlags(cmd, rf)
+	return cmd
+}
+
+func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
+	var extra func(*app.Options)
+	if rf.repo != "" {
+		key, err := backupKey(g, rf.keyFile, false)
+		if err != nil {
+			return err
+		}
+		extra = func(o *app.Options) { o.Backup = app.BackupOptions{Repo: rf.repo, Key: key, Schedule: "off"} }
+	}
+	t, err := g.connectWith(ctx, extra)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	fmt.Fprintln(g.Stderr, "taking a backup…")
+	var res app.BackupResult
+	if err := t.client.Do(ctx, "POST", client.Path("backups"), nil, &res); err != nil {
+		return err
+	}
+	return g.emit(res, func(w io.Writer) error {
+		s := res.Snapshot
+		_, err := fmt.Fprintf(w, "snapshot %s: %d files, %s (%s new), restore test %s, %d old snapshot(s) forgotten, %.1fs\n",
+			shortID(s.ID), s.Files, humanBytes(s.Size), humanBytes(s.Added), res.RestoreTest, res.Forgotten, res.DurationSecs)
+		return err
+	})
+}
+
+func newBackupStatusCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := g.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			var st app.BackupStatus
+			if err := t.client.Do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
+				return err
+			}
+			return g.emit(st, func(w io.Writer) error {
+				if st.Repo == "" {
+					_, err := fmt.Fprintln(w, "this server takes no backups (start it with --backup-repo)")
+					return err
+				}
+				tb := newTable(w, "repository", "schedule", "keep", "last success", "last failure", "next run", "state")
+				tb.row(st.Repo, st.Schedule, st.KeepWithin, whenPtr(st.LastSuccess), whenPtr(st.LastFailure), whenPtr(st.NextRun), backupState(st))
+				if err := tb.flush(); err != nil {
+					return err
+				}
+				if st.LastError != "" {
+					fmt.Fprintf(w, "last attempt failed: %s\n", st.LastError)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+// whenPtr formats an optional time for a table.
+func whenPtr(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+// backupState is the one word a table shows for the backups' health.
+func backupState(st app.BackupStatus) string {
+	switch {
+	case st.Running:
+		return "running"
+	case st.LastError != "":
+		return "FAILING"
+	case st.Overdue:
+		return "OVERDUE"
+	case st.LastSuccess == nil:
+		return "no backup yet"
+	}
+	return "ok"
+}
+
+func newBackupListCmd(g *Globals) *cobra.Command {
+	rf := &repoFlags{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List snapshots, newest first (the server's repository, or --repo)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			list, err := listSnapshots(cmd.Context(), g, rf)
+			if err != nil {
+				return err
+			}
+			return g.emit(list, func(w io.Writer) error {
+				tb := newTable(w, "snapshot", "taken", "host", "version", "files", "size", "new")
+				for _, s := range list {
+					tb.row(shortID(s.ID), s.Time.Local().Format(time.DateTime), s.Host, s.Version, s.Files, humanBytes(s.Size), humanBytes(s.Added))
+				}
+				return tb.flush()
+			})
+		},
+	}
+	addRepoFlags(cmd, rf)
+	return cmd
+}
+
+func listSnapshots(ctx context.Context, g *Globals, rf *repoFlags) ([]backup.Summary, error) {
+	if rf.repo != "" {
+		r, err := openRepo(ctx, g, rf)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return r.List(ctx)
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	var list []backup.Summary
+	return list, t.client.Do(ctx, "GET", client.Path("backups"), nil, &list)
+}
