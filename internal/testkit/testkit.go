@@ -1,5 +1,5 @@
 // Package testkit holds helpers that several packages' tests share: a raw
-// HTTP/1.1 exchange over TCP and JSON Schema loading. Only _test.go files
+// HTTP/1.1 exchange over TCP, JSON Schema loading and an S3 API server. Only _test.go files
 // import it.
 package testkit
 
