@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -28,6 +29,9 @@ type BackupOptions struct {
 	KeepWithin time.Duration
 	// SkipRestoreTest turns off the restore test after each backup.
 	SkipRestoreTest bool
+	// Mirror, when set, gets a copy of the repository after each backup
+	// (S3-compatible storage away from this machine).
+	Mirror *mirror.S3
 }
 
 // BackupResult is what one backup did.
@@ -36,6 +40,7 @@ type BackupResult struct {
 	RestoreTest  string         `json:"restore_test"` // "passed" or "skipped"
 	Forgotten    int            `json:"forgotten"`
 	PrunedBytes  int64          `json:"pruned_bytes"`
+	Mirror       *mirror.Report `json:"mirror,omitempty"` // what the push to the mirror sent
 	DurationSecs float64        `json:"duration_seconds"`
 }
 
@@ -66,6 +71,9 @@ func (a *App) openBackups() error {
 	removeStaleRestoreTests(a.opts.DataDir)
 	b := &Backups{a: a, opts: o}
 	b.state.st = BackupStatus{Repo: o.Repo, Schedule: o.Schedule, KeepWithin: days(o.KeepWithin)}
+	if o.Mirror != nil {
+		b.state.st.Mirror = o.Mirror.String()
+	}
 	a.Backups = b
 	if o.Repo == "" {
 		return nil
@@ -185,6 +193,13 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 	}
 	if err := b.retain(ctx, repo, res); err != nil {
 		return nil, err
+	}
+	if m := b.opts.Mirror; m != nil {
+		rep, err := m.Push(ctx, b.opts.Repo)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s is taken, but its copy to the mirror failed: %w", short(res.Snapshot.ID), err)
+		}
+		res.Mirror = &rep
 	}
 	return res, nil
 }

@@ -13,6 +13,7 @@ import (
 // is due (GET /api/v1/backups/status, 'phoenix backup status').
 type BackupStatus struct {
 	Repo         string     `json:"repo"`
+	Mirror       string     `json:"mirror,omitempty"` // s3://bucket/prefix that gets a copy after each backup
 	Schedule     string     `json:"schedule"`
 	KeepWithin   string     `json:"keep_within"`
 	Running      bool       `json:"running"`

@@ -14,8 +14,10 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -360,5 +362,51 @@ func TestBackupOverdue(t *testing.T) {
 	}
 	if overdue(sched, nil, time.Now()) {
 		t.Error("overdue without any backup yet")
+	}
+}
+
+// TestBackupMirror: with a mirror, each backup is copied to S3-compatible
+// storage (testkit.S3: the S3 API on 127.0.0.1, the only stand-in for
+// cloud storage), and a repository pulled from there restores
+// a data dir a new server serves the same release from: the machine and
+// its repository can both be lost.
+func TestBackupMirror(t *testing.T) {
+	ctx := context.Background()
+	endpoint := testkit.S3(t, "offsite")
+	m, err := mirror.New(mirror.Config{URL: "s3://offsite/phoenix", Endpoint: endpoint, AccessKey: "AKID", SecretKey: "mirror-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := initRepo(t, backupKey)
+	a := startOpts(t, Options{DataDir: t.TempDir(),
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off", Mirror: m}})
+	live := deployPage(t, a, "production", "<title>mirrored</title>")
+	res, err := a.Backups.Run(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mirror == nil || res.Mirror.Uploaded < 5 {
+		t.Fatalf("mirror push: %+v", res.Mirror)
+	}
+	if st := a.Backups.Status(); st.Mirror != "s3://offsite/phoenix" {
+		t.Fatalf("status mirror = %q", st.Mirror)
+	}
+	a.Stop(ctx)
+	pulled := filepath.Join(t.TempDir(), "pulled")
+	if _, err := m.Pull(ctx, pulled); err != nil {
+		t.Fatal(err)
+	}
+	r, err := backup.Open(ctx, pulled, []byte(backupKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := filepath.Join(t.TempDir(), "restored")
+	if _, err := r.Restore(ctx, "latest", restored, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	b := start(t, restored)
+	if _, err := b.Blobs.Stat(ctx, live); err != nil {
+		t.Fatalf("the release's blob is missing after restoring from the mirror: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -78,7 +79,7 @@ can be read, and with it anyone holding the repository can read everything.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newBackupInitCmd(g), newBackupCreateCmd(g), newBackupStatusCmd(g), newBackupListCmd(g),
-		newBackupVerifyCmd(g), newBackupRestoreCmd(g))
+		newBackupVerifyCmd(g), newBackupRestoreCmd(g), newBackupPullCmd(g))
 	return cmd
 }
 
@@ -191,18 +192,45 @@ func backupServerOptions(o *serverOptions) (app.BackupOptions, error) {
 	}
 	key, ok := vault.MasterKeyFromEnv(BackupKeyEnv)
 	os.Unsetenv(BackupKeyEnv)
+	var err error
 	if !ok {
 		if o.backupKeyFile == "" {
 			return bo, usererr.New(usererr.Usage, "--backup-repo needs the repository's key").
 				WithHint("pass --backup-key-file FILE or set " + BackupKeyEnv)
 		}
-		var err error
 		if key, err = vault.LoadMasterKeyFile(o.backupKeyFile); err != nil {
 			return bo, usererr.Wrap(usererr.Usage, err, err.Error())
 		}
 	}
 	bo.Key = key
+	if o.backupMirror.url != "" {
+		if bo.Mirror, err = o.backupMirror.open(); err != nil {
+			return bo, err
+		}
+	}
 	return bo, nil
+}
+
+// mirrorFlags say where a repository's off-site copy is.
+type mirrorFlags struct{ url, endpoint, region string }
+
+// open returns the mirror, with credentials from AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, which are then removed from the environment so
+// that no process the server starts inherits them.
+func (mf mirrorFlags) open() (*mirror.S3, error) {
+	region := mf.region
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
+	}
+	cfg := mirror.Config{URL: mf.url, Endpoint: mf.endpoint, Region: region,
+		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY")}
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	m, err := mirror.New(cfg)
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
+			WithHint("write s3://bucket/prefix; for S3-compatible storage add its endpoint")
+	}
+	return m, nil
 }
 
 // shortID abbreviates a snapshot id (any unique prefix of 4 or more

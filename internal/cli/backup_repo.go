@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -89,5 +91,46 @@ against their digests as they are written, into a temporary folder that becomes
 	}
 	addRepoFlags(cmd, rf)
 	cmd.Flags().StringVar(&to, "to", "", "new data dir to restore into (must not exist or be empty)")
+	return cmd
+}
+
+func newBackupPullCmd(g *Globals) *cobra.Command {
+	var mf mirrorFlags
+	var to string
+	cmd := &cobra.Command{
+		Use:   "pull --from s3://bucket/prefix --to DIR",
+		Short: "Download a repository's mirror into a new folder, to restore from it",
+		Long: `Download the copy of a backup repository that a server's --backup-mirror keeps in
+S3-compatible storage into --to, which must not exist or be empty. The folder is then a
+repository: 'phoenix backup restore latest --repo DIR' restores from it with its key.
+Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
+		Example: `  phoenix backup pull --from s3://offsite/phoenix --to /srv/phoenix-repo
+  phoenix backup restore latest --repo /srv/phoenix-repo --key-file backup.key --to /var/lib/phoenix`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if mf.url == "" || to == "" {
+				return usererr.New(usererr.Usage, "pull needs --from and --to").WithHint("phoenix backup pull --from s3://bucket/prefix --to DIR")
+			}
+			m, err := mf.open()
+			if err != nil {
+				return err
+			}
+			rep, err := m.Pull(cmd.Context(), to)
+			if errors.Is(err, mirror.ErrTargetNotEmpty) {
+				return usererr.Wrap(usererr.Conflict, err, err.Error()).WithHint("pull into a new or empty folder")
+			} else if err != nil {
+				return err
+			}
+			return g.emit(rep, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "pulled %d files (%s) from %s into %s\n", rep.Downloaded, humanBytes(rep.Bytes), m, to)
+				return err
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&mf.url, "from", "", "the mirror: s3://bucket/prefix")
+	f.StringVar(&mf.endpoint, "endpoint", "", "S3 API URL of S3-compatible storage (default: AWS)")
+	f.StringVar(&mf.region, "region", "", "region (default $AWS_REGION, else us-east-1)")
+	f.StringVar(&to, "to", "", "new folder for the repository (must not exist or be empty)")
 	return cmd
 }

@@ -29,6 +29,7 @@ type serverOptions struct {
 	backupSchedule      string
 	backupKeep          string
 	backupNoRestoreTest bool
+	backupMirror        mirrorFlags
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -61,6 +62,9 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.backupSchedule, "backup-schedule", "daily", "when to back up: hourly, daily, weekly, monthly, a cron expression, or off")
 	f.StringVar(&o.backupKeep, "backup-keep", "90d", "keep snapshots this long (the newest is always kept)")
 	f.BoolVar(&o.backupNoRestoreTest, "backup-skip-restore-test", false, "do not restore-test each backup")
+	f.StringVar(&o.backupMirror.url, "backup-mirror", "", "copy the repository after each backup to s3://bucket/prefix (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	f.StringVar(&o.backupMirror.endpoint, "backup-mirror-endpoint", "", "S3 API URL of S3-compatible storage for --backup-mirror (default: AWS)")
+	f.StringVar(&o.backupMirror.region, "backup-mirror-region", "", "region of --backup-mirror (default $AWS_REGION, else us-east-1)")
 	return cmd
 }
 
