@@ -66,16 +66,21 @@ earlier snapshot is stored once.
 The server takes a backup on its --backup-schedule into --backup-repo, tests that
 each one restores (the database passes an integrity check and the audit chain
 verifies), applies --backup-keep and reports failures to the channels that
-subscribe to backup.failed. 'phoenix backup create' asks it for one now.
+subscribe to backup.failed. 'phoenix backup create' asks it for one now, and
+'phoenix backup status' says how the backups are doing. With --backup-mirror the
+server also copies the repository to S3-compatible storage after each backup;
+'phoenix backup pull' fetches that copy on a new machine.
 
 Keep the key somewhere other than the machine it protects: without it no snapshot
 can be read, and with it anyone holding the repository can read everything.`,
 		Example: `  phoenix backup init --repo /mnt/backups/phoenix --key-file ~/.config/phoenix/backup.key
   phoenix server --backup-repo /mnt/backups/phoenix --backup-key-file ~/.config/phoenix/backup.key
   phoenix backup create
+  phoenix backup status
   phoenix backup list --repo /mnt/backups/phoenix --key-file ~/.config/phoenix/backup.key
   phoenix backup verify latest --repo /mnt/backups/phoenix --key-file ~/.config/phoenix/backup.key
-  phoenix backup restore latest --repo /mnt/backups/phoenix --key-file ~/.config/phoenix/backup.key --to /var/lib/phoenix-restored`,
+  phoenix backup restore latest --repo /mnt/backups/phoenix --key-file ~/.config/phoenix/backup.key --to /var/lib/phoenix-restored
+  phoenix backup pull --from s3://offsite/phoenix --to /srv/phoenix-repo   # on a new machine`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newBackupInitCmd(g), newBackupCreateCmd(g), newBackupStatusCmd(g), newBackupListCmd(g),
