@@ -163,3 +163,33 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("push of a folder that is no repository: %v", err)
 	}
 }
+
+// TestPushKeepsOtherData: a push deletes only the repository's own keys,
+// and refuses a prefix that holds another repository.
+func TestPushKeepsOtherData(t *testing.T) {
+	ctx := context.Background()
+	endpoint := testServer(t)
+	m := newMirror(t, endpoint, "s3://phoenix-backups")
+	other := "reports/2026.csv"
+	if _, err := m.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(other),
+		Body: strings.NewReader("not ours")}); err != nil {
+		t.Fatal(err)
+	}
+	repo := repoWithSnapshot(t)
+	if _, err := m.Push(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := m.list(ctx); keys[other] == 0 {
+		t.Fatal("push deleted a key that is not the repository's")
+	}
+	if _, err := m.Push(ctx, repoWithSnapshot(t)); err == nil || !strings.Contains(err.Error(), "another backup repository") {
+		t.Fatalf("push of a second repository into the same prefix: %v", err)
+	}
+	pulled := filepath.Join(t.TempDir(), "pulled")
+	if _, err := m.Pull(ctx, pulled); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(pulled, "reports")); !os.IsNotExist(err) {
+		t.Fatalf("pull brought data that is not the repository's: %v", err)
+	}
+}

@@ -27,7 +27,7 @@ func (m *S3) Pull(ctx context.Context, dst string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	if _, ok := remote["phoenix-backup.json"]; !ok {
+	if _, ok := remote[configFile]; !ok {
 		return Report{}, fmt.Errorf("mirror %s holds no backup repository (no phoenix-backup.json)", m)
 	}
 	parent := filepath.Dir(filepath.Clean(dst))
@@ -53,6 +53,9 @@ func (m *S3) Pull(ctx context.Context, dst string) (Report, error) {
 func (m *S3) download(ctx context.Context, dir string, remote map[string]int64) (Report, error) {
 	keys := make([]string, 0, len(remote))
 	for rel := range remote {
+		if rank(rel) == "" && rel != configFile {
+			continue // not the repository's: other data under the prefix
+		}
 		if !safeRel(rel) {
 			return Report{}, fmt.Errorf("mirror %s: key %q is not a repository path", m, rel)
 		}

@@ -1,9 +1,11 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,7 +26,9 @@ const parallel = 8
 // snapshot in the bucket never names an object the bucket lacks; keys the
 // repository no longer has are deleted last, snapshots before objects.
 // Files the bucket already has with the same size are not sent again
-// (objects never change once written).
+// (objects never change once written). Only the repository's own keys
+// (objects/, snapshots/) are ever deleted, and a prefix that holds another
+// repository is refused.
 func (m *S3) Push(ctx context.Context, dir string) (Report, error) {
 	local, err := localFiles(dir)
 	if err != nil {
@@ -32,6 +36,9 @@ func (m *S3) Push(ctx context.Context, dir string) (Report, error) {
 	}
 	remote, err := m.list(ctx)
 	if err != nil {
+		return Report{}, err
+	}
+	if err := m.sameRepository(ctx, dir, remote); err != nil {
 		return Report{}, err
 	}
 	var rep Report
@@ -57,7 +64,7 @@ func (m *S3) Push(ctx context.Context, dir string) (Report, error) {
 			return rep, err
 		}
 	}
-	for _, class := range []string{"snapshots/", "objects/", ""} {
+	for _, class := range []string{"snapshots/", "objects/"} { // never anything else under the prefix
 		var gone []string
 		for rel := range remote {
 			if _, ok := local[rel]; !ok && rank(rel) == class {
@@ -109,7 +116,7 @@ func localFiles(dir string) (map[string]int64, error) {
 		return nil
 	})
 	if err == nil {
-		if _, ok := out["phoenix-backup.json"]; !ok {
+		if _, ok := out[configFile]; !ok {
 			err = fmt.Errorf("%s is not a backup repository (no phoenix-backup.json)", dir)
 		}
 	}
@@ -169,4 +176,32 @@ func each(ctx context.Context, items []string, fn func(context.Context, string) 
 		g.Go(func() error { return fn(ctx, it) })
 	}
 	return g.Wait()
+}
+
+// configFile is the repository's configuration; its bytes identify it.
+const configFile = "phoenix-backup.json"
+
+// sameRepository refuses a mirror whose prefix holds another repository's
+// configuration: pushing there would delete that repository's objects.
+func (m *S3) sameRepository(ctx context.Context, dir string, remote map[string]int64) error {
+	if _, ok := remote[configFile]; !ok {
+		return nil
+	}
+	local, err := os.ReadFile(filepath.Join(dir, configFile))
+	if err != nil {
+		return err
+	}
+	out, err := m.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(m.prefix + configFile)})
+	if err != nil {
+		return fmt.Errorf("mirror %s: get %s: %w", m, configFile, err)
+	}
+	defer out.Body.Close()
+	theirs, err := io.ReadAll(io.LimitReader(out.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("mirror %s: get %s: %w", m, configFile, err)
+	}
+	if !bytes.Equal(theirs, local) {
+		return fmt.Errorf("mirror %s holds another backup repository: give each repository its own prefix", m)
+	}
+	return nil
 }
