@@ -183,6 +183,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startServers(); err != nil {
 		return err
 	}
+	a.Backups.schedule() // last: a backup reports to the pipeline's events and the notifiers
 	return writeServerInfo(a.opts.DataDir, a.APIURL())
 }
 

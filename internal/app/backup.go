@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/config"
@@ -84,7 +86,13 @@ func (a *App) openBackups() error {
 	if o.Schedule == "off" {
 		return nil
 	}
-	return b.schedule()
+	sched, err := config.ParseCron((&config.Backup{Frequency: o.Schedule}).Schedule(), "")
+	if err != nil {
+		return usererr.New(usererr.Usage, "backup schedule %q: %v", o.Schedule, err).
+			WithHint(`use hourly, daily, weekly, monthly, off or a cron expression such as "0 2 * * *"`)
+	}
+	b.state.sched = sched
+	return nil
 }
 
 // probe opens the repository at start and learns its newest snapshot. A
@@ -110,15 +118,21 @@ func (b *Backups) probe() error {
 }
 
 // schedule takes a backup at every time of the schedule until the server
-// stops.
-func (b *Backups) schedule() error {
-	sched, err := config.ParseCron((&config.Backup{Frequency: b.opts.Schedule}).Schedule(), "")
-	if err != nil {
-		return usererr.New(usererr.Usage, "backup schedule %q: %v", b.opts.Schedule, err).
-			WithHint(`use hourly, daily, weekly, monthly, off or a cron expression such as "0 2 * * *"`)
+// stops; Start calls it last, once every domain a backup reports to is
+// open. A run the schedule wanted while the server was down (the newest
+// snapshot is older than the run that should have followed it) is made up
+// right away, as anacron does, instead of waiting for the next.
+func (b *Backups) schedule() {
+	sched := b.state.sched
+	if sched == nil || b.opts.Repo == "" {
+		return
 	}
-	b.state.sched = sched
+	missed := b.missedRun(sched, time.Now())
 	b.a.background(func(ctx context.Context) {
+		if missed {
+			b.a.log.Info("backup: making up a scheduled run missed while the server was down")
+			b.scheduled(ctx)
+		}
 		for {
 			t := time.NewTimer(time.Until(sched.Next(time.Now())))
 			select {
@@ -127,12 +141,25 @@ func (b *Backups) schedule() error {
 				return
 			case <-t.C:
 			}
-			if _, err := b.Run(ctx, "phoenix (schedule)"); err != nil && ctx.Err() == nil {
-				b.a.log.Error("backup failed", "err", err)
-			}
+			b.scheduled(ctx)
 		}
 	})
-	return nil
+}
+
+// missedRun reports whether a scheduled run came and went since the
+// newest snapshot (none yet: nothing was missed, the first run comes on
+// schedule).
+func (b *Backups) missedRun(sched cron.Schedule, now time.Time) bool {
+	last := b.state.snapshot(now).LastSuccess
+	return last != nil && sched.Next(*last).Before(now)
+}
+
+// scheduled runs one scheduled backup; its failure is logged here (and
+// audited and announced by Run).
+func (b *Backups) scheduled(ctx context.Context) {
+	if _, err := b.Run(ctx, "phoenix (schedule)"); err != nil && ctx.Err() == nil {
+		b.a.log.Error("backup failed", "err", err)
+	}
 }
 
 // Run takes a backup now: a consistent copy of the database and every

@@ -410,3 +410,49 @@ func TestBackupMirror(t *testing.T) {
 		t.Fatalf("the release's blob is missing after restoring from the mirror: %v", err)
 	}
 }
+
+// TestBackupCatchUp: a scheduled run missed while the server was down is
+// made up right after the start; a recent snapshot waits for the schedule.
+func TestBackupCatchUp(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	dir := t.TempDir()
+	r, err := backup.Open(ctx, repo, []byte(backupKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-72 * time.Hour)
+	if _, err := r.Create(ctx, backup.CreateOptions{DataDir: t.TempDir(), Now: func() time.Time { return old }}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	a := startOpts(t, Options{DataDir: dir,
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "daily"}})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if list, err := a.Backups.List(ctx); err == nil && len(list) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no catch-up backup 30s after a start that missed three daily runs")
+		}
+		time.Sleep(50 * time.Millisecond) // polling for the background backup, not timing it
+	}
+
+	sched, _ := config.ParseCron("@daily", "")
+	b := &Backups{}
+	now := time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
+	for last, want := range map[time.Time]bool{
+		now.Add(-time.Hour):      false, // taken after today's midnight run was due: nothing missed
+		now.Add(-30 * time.Hour): true,  // last night's run was missed
+	} {
+		b.state.st.LastSuccess = ptr(last)
+		if got := b.missedRun(sched, now); got != want {
+			t.Errorf("missedRun with the last backup at %v = %v, want %v", last, got, want)
+		}
+	}
+	b.state.st.LastSuccess = nil
+	if b.missedRun(sched, now) {
+		t.Error("a repository without snapshots counts as a missed run")
+	}
+}
