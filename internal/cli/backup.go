@@ -91,15 +91,7 @@ can be read, and with it anyone holding the repository can read everything.`,
 // backupKey returns the repository key from keyFile or PHOENIX_BACKUP_KEY.
 // With create, a missing keyFile is made with a new random key.
 func backupKey(g *Globals, keyFile string, create bool) (vault.Secret, error) {
-	if key, ok := vault.MasterKeyFromEnv(BackupKeyEnv); ok {
-		os.Unsetenv(BackupKeyEnv)
-		return key, nil
-	}
-	if keyFile == "" {
-		return vault.Secret{}, usererr.New(usererr.Usage, "no backup key").
-			WithHint("pass --key-file FILE or set " + BackupKeyEnv)
-	}
-	if _, err := os.Stat(keyFile); create && errors.Is(err, os.ErrNotExist) {
+	if create && keyFile != "" && os.Getenv(BackupKeyEnv) == "" && !exists(keyFile) {
 		key, err := vault.GenerateMasterKey()
 		if err != nil {
 			return key, err
@@ -110,11 +102,18 @@ func backupKey(g *Globals, keyFile string, create bool) (vault.Secret, error) {
 		fmt.Fprintf(g.Stderr, "wrote a new backup key to %s: keep a copy away from this machine, no backup can be read without it\n", keyFile)
 		return key, nil
 	}
-	key, err := vault.LoadMasterKeyFile(keyFile)
-	if err != nil {
-		return key, usererr.Wrap(usererr.Usage, err, err.Error())
+	key, err := takeKey(BackupKeyEnv, keyFile)
+	if err == nil && key.IsZero() {
+		err = usererr.New(usererr.Usage, "no backup key").WithHint("pass --key-file FILE or set " + BackupKeyEnv)
 	}
-	return key, nil
+	return key, err
+}
+
+// exists reports whether path names something (a stat error other than
+// "does not exist" counts as existing: loading it then says what is wrong).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, os.ErrNotExist)
 }
 
 // openRepo opens the repository of rf with its key.
@@ -195,17 +194,13 @@ func backupServerOptions(o *serverOptions) (app.BackupOptions, error) {
 	if bo.Repo == "" {
 		return bo, nil
 	}
-	key, ok := vault.MasterKeyFromEnv(BackupKeyEnv)
-	os.Unsetenv(BackupKeyEnv)
-	var err error
-	if !ok {
-		if o.backupKeyFile == "" {
-			return bo, usererr.New(usererr.Usage, "--backup-repo needs the repository's key").
-				WithHint("pass --backup-key-file FILE or set " + BackupKeyEnv)
-		}
-		if key, err = vault.LoadMasterKeyFile(o.backupKeyFile); err != nil {
-			return bo, usererr.Wrap(usererr.Usage, err, err.Error())
-		}
+	key, err := takeKey(BackupKeyEnv, o.backupKeyFile)
+	if err != nil {
+		return bo, err
+	}
+	if key.IsZero() {
+		return bo, usererr.New(usererr.Usage, "--backup-repo needs the repository's key").
+			WithHint("pass --backup-key-file FILE or set " + BackupKeyEnv)
 	}
 	bo.Key = key
 	if o.backupMirror.url != "" {

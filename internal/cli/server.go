@@ -109,13 +109,17 @@ func waitAndStop(ctx context.Context, a *app.App, info func(string, ...any)) err
 	return runErr
 }
 
-// serverMasterKey reads the vault key from PHOENIX_MASTER_KEY or file, and
-// removes the variable from the environment so that no process the server
-// starts (pipeline steps, hooks) inherits it. No key is not an error: the
-// server then starts with its vault sealed.
-func serverMasterKey(file string) (vault.Secret, error) {
-	key, ok := vault.MasterKeyFromEnv("")
-	os.Unsetenv(vault.MasterKeyEnv)
+// serverMasterKey reads the vault key from PHOENIX_MASTER_KEY or file. No
+// key is not an error: the server then starts with its vault sealed.
+func serverMasterKey(file string) (vault.Secret, error) { return takeKey(vault.MasterKeyEnv, file) }
+
+// takeKey reads a key from the environment variable env, else from file
+// (when given), and removes the variable from the environment so that no
+// process the server starts (pipeline steps, hooks) inherits it. Neither
+// gives the zero Secret and no error.
+func takeKey(env, file string) (vault.Secret, error) {
+	key, ok := vault.MasterKeyFromEnv(env)
+	os.Unsetenv(env)
 	if ok || file == "" {
 		return key, nil
 	}
