@@ -66,9 +66,9 @@ var (
 	// ErrCorrupt means stored data fails authentication, its digest or
 	// validation.
 	ErrCorrupt = errors.New("backup data is corrupt")
-	// ErrTargetNotEmpty means Restore was given a target that exists and is
-	// not an empty directory.
-	ErrTargetNotEmpty = errors.New("restore target exists and is not an empty directory")
+	// ErrTargetNotEmpty means Restore (or IntoNewDir) was given a target
+	// that exists and is not an empty directory.
+	ErrTargetNotEmpty = errors.New("the target exists and is not an empty directory")
 	// ErrLocked means another process or operation holds the repository
 	// lock that this operation needs.
 	ErrLocked = errors.New("backup repository is locked by another operation")

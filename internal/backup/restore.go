@@ -33,9 +33,8 @@ func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep fun
 		return nil, err
 	}
 	defer done()
-	replace, err := checkTarget(dst)
-	if err != nil {
-		return nil, err
+	if err := CheckNewDir(dst); err != nil { // before reading the repository
+		return nil, fmt.Errorf("restore to %s: %w", dst, err)
 	}
 	s, err := r.resolve(ctx, idOrPrefix)
 	if err != nil {
@@ -50,10 +49,18 @@ func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep fun
 		}
 		s = &some
 	}
-	if err := r.restore(ctx, s, dst, replace, meterFor(s, progress)); err != nil {
+	prog := meterFor(s, progress)
+	if err := IntoNewDir(dst, "restore", func(tmp string) error { return r.fill(ctx, s, tmp, prog) }); err != nil {
 		return nil, fmt.Errorf("restore snapshot %s to %s: %w", shortID(s.ID), dst, err)
 	}
 	return s, nil
+}
+
+// CheckNewDir fails with ErrTargetNotEmpty unless dst does not exist or is
+// an empty directory: the targets IntoNewDir fills.
+func CheckNewDir(dst string) error {
+	_, err := checkTarget(dst)
+	return err
 }
 
 // checkTarget reports whether dst is an empty directory to replace, or
@@ -63,32 +70,40 @@ func checkTarget(dst string) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("restore to %s: %w", dst, err)
+		return false, err
 	}
 	if !fi.IsDir() {
-		return false, fmt.Errorf("restore to %s: %w", dst, ErrTargetNotEmpty)
+		return false, ErrTargetNotEmpty
 	}
 	names, err := readDirNames(dst)
 	if err != nil {
-		return false, fmt.Errorf("restore to %s: %w", dst, err)
+		return false, err
 	}
 	if len(names) > 0 {
-		return false, fmt.Errorf("restore to %s: %w", dst, ErrTargetNotEmpty)
+		return false, ErrTargetNotEmpty
 	}
 	return true, nil
 }
 
-// restore fills a temporary sibling of dst and renames it into place.
-func (r *Repo) restore(ctx context.Context, s *Snapshot, dst string, replace bool, prog *meter) error {
+// IntoNewDir makes dst, which must not exist or be an empty directory
+// (else ErrTargetNotEmpty), from a temporary sibling "<dst>.<tag>-*" that
+// fill writes: the sibling is renamed to dst only when fill succeeds, and
+// on any error it is removed and dst is left as it was. Restore and a
+// mirror's Pull make their folders this way.
+func IntoNewDir(dst, tag string, fill func(tmp string) error) error {
+	replace, err := checkTarget(dst)
+	if err != nil {
+		return err
+	}
 	parent := filepath.Dir(filepath.Clean(dst))
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(parent, filepath.Base(dst)+".restore-*")
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dst)+"."+tag+"-*")
 	if err != nil {
 		return err
 	}
-	if err := r.fill(ctx, s, tmp, prog); err != nil {
+	if err := fill(tmp); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}

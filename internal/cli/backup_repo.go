@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/phoenixvc/phoenix/internal/backup/mirror"
+	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -116,7 +116,7 @@ Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 				return err
 			}
 			rep, err := m.Pull(cmd.Context(), to)
-			if errors.Is(err, mirror.ErrTargetNotEmpty) {
+			if errors.Is(err, backup.ErrTargetNotEmpty) {
 				return usererr.Wrap(usererr.Conflict, err, err.Error()).WithHint("pull into a new or empty folder")
 			} else if err != nil {
 				return err

@@ -95,7 +95,7 @@ func TestPushPullRestore(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dst, "roles.yaml")); string(b) != "roles: {}" {
 		t.Fatalf("restored roles.yaml = %q", b)
 	}
-	if _, err := m.Pull(ctx, pulled); !errors.Is(err, ErrTargetNotEmpty) {
+	if _, err := m.Pull(ctx, pulled); !errors.Is(err, backup.ErrTargetNotEmpty) {
 		t.Fatalf("pull over a folder with files: %v", err)
 	}
 

@@ -2,10 +2,8 @@ package mirror
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/phoenixvc/phoenix/internal/backup"
 )
 
 // Pull downloads the mirror into dst, which must not exist or be empty, so
@@ -20,8 +20,8 @@ import (
 // and its repository are lost). It downloads into a temporary sibling
 // folder, renamed to dst only when every file is in place.
 func (m *S3) Pull(ctx context.Context, dst string) (Report, error) {
-	if err := checkEmpty(dst); err != nil {
-		return Report{}, err
+	if err := backup.CheckNewDir(dst); err != nil { // before any request
+		return Report{}, fmt.Errorf("pull to %s: %w", dst, err)
 	}
 	remote, err := m.list(ctx)
 	if err != nil {
@@ -30,22 +30,13 @@ func (m *S3) Pull(ctx context.Context, dst string) (Report, error) {
 	if _, ok := remote[configFile]; !ok {
 		return Report{}, fmt.Errorf("mirror %s holds no backup repository (no phoenix-backup.json)", m)
 	}
-	parent := filepath.Dir(filepath.Clean(dst))
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return Report{}, err
-	}
-	tmp, err := os.MkdirTemp(parent, filepath.Base(dst)+".pull-*")
+	var rep Report
+	err = backup.IntoNewDir(dst, "pull", func(tmp string) (err error) {
+		rep, err = m.download(ctx, tmp, remote)
+		return err
+	})
 	if err != nil {
-		return Report{}, err
-	}
-	rep, err := m.download(ctx, tmp, remote)
-	if err == nil {
-		os.Remove(dst) // an empty folder, if any
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.RemoveAll(tmp)
-		return Report{}, err
+		return Report{}, fmt.Errorf("pull to %s: %w", dst, err)
 	}
 	return rep, nil
 }
@@ -107,21 +98,4 @@ func (m *S3) get(ctx context.Context, dir, rel string) (int64, error) {
 		return n, fmt.Errorf("mirror %s: get %s: %w", m, rel, err)
 	}
 	return n, nil
-}
-
-// ErrTargetNotEmpty is returned by Pull for a target with files in it.
-var ErrTargetNotEmpty = errors.New("pull target exists and is not an empty directory")
-
-func checkEmpty(dst string) error {
-	entries, err := os.ReadDir(dst)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("pull to %s: %w", dst, err)
-	}
-	if len(entries) > 0 {
-		return fmt.Errorf("pull to %s: %w", dst, ErrTargetNotEmpty)
-	}
-	return nil
 }
