@@ -32,25 +32,10 @@ func addRepoFlags(cmd *cobra.Command, rf *repoFlags) {
 	f := cmd.Flags()
 	f.StringVar(&rf.repo, "repo", "", "backup repository folder (default $PHOENIX_BACKUP_REPO)")
 	f.StringVar(&rf.keyFile, "key-file", "", "file holding the repository key, mode 0600 (default $PHOENIX_BACKUP_KEY_FILE, else the key in $"+BackupKeyEnv+")")
-	pre := cmd.PreRunE
-	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
-		rf.fromEnv()
-		if pre != nil {
-			return pre(cmd, args)
-		}
-		return nil
-	}
-}
-
-// fromEnv fills unset flags from the variables the server's --backup-repo
-// and --backup-key-file read, so one environment serves both.
-func (rf *repoFlags) fromEnv() {
-	if rf.repo == "" {
-		rf.repo = os.Getenv("PHOENIX_BACKUP_REPO")
-	}
-	if rf.keyFile == "" {
-		rf.keyFile = os.Getenv("PHOENIX_BACKUP_KEY_FILE")
-	}
+	// The variables the server's --backup-repo and --backup-key-file read,
+	// so one environment serves both.
+	_ = f.SetAnnotation("repo", envAlias, []string{"PHOENIX_BACKUP_REPO"})
+	_ = f.SetAnnotation("key-file", envAlias, []string{"PHOENIX_BACKUP_KEY_FILE"})
 }
 
 func newBackupCmd(g *Globals) *cobra.Command {

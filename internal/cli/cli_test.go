@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,5 +30,26 @@ func TestCheckLoops(t *testing.T) {
 	err := checkLoops("--edge-loops", 0)
 	if err == nil || usererr.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--edge-loops must be at least 1") {
 		t.Fatalf("0 loops: %v", err)
+	}
+}
+
+// TestEnvAlias: a backup command's --repo is filled by the server's
+// PHOENIX_BACKUP_REPO when neither the command line nor PHOENIX_REPO gave
+// it, and PHOENIX_REPO still wins over the alias.
+func TestEnvAlias(t *testing.T) {
+	dir := t.TempDir()
+	alias, direct := filepath.Join(dir, "by-alias"), filepath.Join(dir, "by-mirror")
+	t.Setenv("PHOENIX_BACKUP_KEY", "a key long enough")
+	t.Setenv("PHOENIX_DATA", filepath.Join(dir, "data")) // were the alias ignored, list would start a server there
+	t.Setenv("PHOENIX_BACKUP_REPO", alias)
+	var out, errb bytes.Buffer
+	if code := Main([]string{"backup", "list"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), alias) {
+		t.Fatalf("with the alias: exit %d, %s", code, errb.String())
+	}
+	t.Setenv("PHOENIX_BACKUP_KEY", "a key long enough")
+	t.Setenv("PHOENIX_REPO", direct)
+	errb.Reset()
+	if code := Main([]string{"backup", "list"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), direct) {
+		t.Fatalf("with both: exit %d, %s", code, errb.String())
 	}
 }

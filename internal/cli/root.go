@@ -92,8 +92,14 @@ Start with 'phoenix demo' to see the whole flow on an example project.`,
 	return root
 }
 
-// resolve applies PHOENIX_* environment mirrors to every flag the user did
-// not set, then checks the globals.
+// envAlias is the flag annotation naming more environment variables that
+// fill the flag when neither the command line nor its PHOENIX_* mirror
+// gave it a value (e.g. a backup command's --repo takes the server's
+// PHOENIX_BACKUP_REPO).
+const envAlias = "phoenix-env-alias"
+
+// resolve applies PHOENIX_* environment mirrors (and envAlias variables) to
+// every flag the user did not set, then checks the globals.
 func (g *Globals) resolve(cmd *cobra.Command) error {
 	g.started = true
 	var errs []error
@@ -105,6 +111,13 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 		if v, ok := os.LookupEnv(env); ok {
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %v", env, v, err))
+			}
+		}
+		for _, alias := range f.Annotations[envAlias] { // fills a flag still empty
+			if v := os.Getenv(alias); v != "" && f.Value.String() == "" {
+				if err := f.Value.Set(v); err != nil {
+					errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %v", alias, v, err))
+				}
 			}
 		}
 	}
