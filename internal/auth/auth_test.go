@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -109,8 +110,28 @@ func TestCanPerEnvironmentAndScope(t *testing.T) {
 			if got := c.pr.Can(c.p, c.res); got != c.want {
 				t.Fatalf("Can(%s, %s) = %v", c.p, c.res, got)
 			}
+			if got := decoded(t, c.pr).WithRoles(f.svc.Roles()).Can(c.p, c.res); got != c.want {
+				t.Fatalf("a principal decoded from JSON, with the roles: Can(%s, %s) = %v", c.p, c.res, got)
+			}
 		})
 	}
+}
+
+// decoded is pr as a client of /api/v1/me sees it: without its roles.
+func decoded(t *testing.T, pr *Principal) Principal {
+	t.Helper()
+	var out Principal
+	b, err := json.Marshal(pr)
+	if err == nil {
+		err = json.Unmarshal(b, &out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr != nil && out.Can(Read, Resource{}) {
+		t.Fatal("a decoded principal without roles may read")
+	}
+	return out
 }
 
 func TestTokensAuthenticateExpireRevoke(t *testing.T) {

@@ -82,6 +82,18 @@ func (pr *Principal) Can(p Permission, res Resource) bool {
 	return false
 }
 
+// WithRoles returns a copy of a principal decoded from /api/v1/me that
+// knows what the given roles (from /api/v1/roles) allow, so that a client
+// such as the dashboard can hide what its user may not do. It decides
+// nothing: the server checks every request with its own principal.
+func (pr Principal) WithRoles(roles []Role) *Principal {
+	pr.roles = make(map[string]Role, len(roles))
+	for _, r := range roles {
+		pr.roles[r.Name] = r
+	}
+	return &pr
+}
+
 func (g Grant) covers(p Permission, res Resource) bool {
 	if p == Tokens {
 		return true // one's own tokens: any grant of a role that has it
