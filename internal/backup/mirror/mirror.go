@@ -11,31 +11,16 @@
 package mirror
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
-	"path"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/phoenixvc/phoenix/internal/s3conn"
 )
 
-// Config says where the mirror is and how to reach it.
-type Config struct {
-	// URL is s3://bucket/prefix.
-	URL string
-	// Endpoint is the S3 API's base URL for S3-compatible storage (MinIO,
-	// versitygw, Ceph, R2, ...); empty for AWS. A custom endpoint is
-	// addressed path-style.
-	Endpoint string
-	// Region defaults to us-east-1.
-	Region string
-	// AccessKey and SecretKey are the credentials (the caller reads them
-	// from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
-	AccessKey, SecretKey string
-}
+// Config says where the mirror is and how to reach it: an s3://bucket/prefix
+// URL, an optional endpoint and region, and the credentials.
+type Config = s3conn.Config
 
 // S3 is a mirror in one bucket under one prefix.
 type S3 struct {
@@ -45,44 +30,13 @@ type S3 struct {
 	url    string
 }
 
-// ParseURL splits s3://bucket/prefix.
-func ParseURL(raw string) (bucket, prefix string, err error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "s3" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("mirror %q: write s3://bucket/prefix", raw)
-	}
-	prefix = strings.Trim(u.Path, "/")
-	if prefix != "" && (path.Clean(prefix) != prefix || prefix == "." || strings.Contains("/"+prefix+"/", "/../")) {
-		return "", "", fmt.Errorf("mirror %q: the prefix must be a clean path", raw)
-	}
-	if prefix != "" {
-		prefix += "/"
-	}
-	return u.Host, prefix, nil
-}
-
 // New returns the mirror of cfg. It does not contact the storage.
 func New(cfg Config) (*S3, error) {
-	bucket, prefix, err := ParseURL(cfg.URL)
+	p, err := s3conn.Open(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	if cfg.AccessKey == "" || cfg.SecretKey == "" {
-		return nil, errors.New("mirror: no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
-	}
-	region := cfg.Region
-	if region == "" {
-		region = "us-east-1"
-	}
-	o := s3.Options{Region: region, Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
-		// Checksums only where the API requires them: several
-		// S3-compatible stores reject the SDK's newer default ones.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired}
-	if cfg.Endpoint != "" {
-		o.BaseEndpoint, o.UsePathStyle = aws.String(cfg.Endpoint), true
-	}
-	return &S3{c: s3.New(o), bucket: bucket, prefix: prefix, url: cfg.URL}, nil
+	return &S3{c: p.Client, bucket: p.Bucket, prefix: p.Prefix, url: p.URL}, nil
 }
 
 // String is the mirror's URL (no credentials).
