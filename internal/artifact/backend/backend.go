@@ -3,7 +3,7 @@
 //
 // # Contract
 //
-// Every implementation (local disk now, S3 later) satisfies the contract below
+// Every implementation (local disk, S3, a local cache of S3) satisfies the contract below
 // and runs the shared suite in package backendtest.
 //
 //   - Naming: a blob is named by its Digest ("sha256:" + 64 lowercase hex). A
@@ -64,6 +64,16 @@ type Info struct {
 // releases that contain the blob. Path returns ErrNotFound for a missing blob.
 type Pather interface {
 	Path(d Digest) (string, error)
+}
+
+// Fetcher is implemented by backends whose files (Pather) are a local cache
+// of a remote store. Fetch makes each blob of ds a local file, verified
+// against its digest and written atomically, so Path finds it; blobs already
+// local are not fetched again. A server fetches a release's blobs before it
+// activates the release, so serving never waits for the remote store. The
+// error names the first blob that could not be fetched.
+type Fetcher interface {
+	Fetch(ctx context.Context, ds []Digest) error
 }
 
 // Linker is implemented by backends on a local filesystem that can take an
