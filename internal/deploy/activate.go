@@ -57,6 +57,9 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 	if err := s.checkBlobs(ctx, up.manifest); err != nil {
 		return nil, err
 	}
+	if err := s.fetch(ctx, up.manifest); err != nil {
+		return nil, err
+	}
 	if s.opts.Check != nil {
 		if err := s.opts.Check(ctx, s.release(env, Deployment{}, up.manifest)); err != nil {
 			return nil, usererr.Wrap(usererr.Invalid, err, "release refused: "+err.Error())
@@ -115,6 +118,40 @@ func (s *Service) checkBlobs(ctx context.Context, m *artifact.Manifest) error {
 			WithHint("run the deploy again: it uploads only what is missing")
 	}
 	return nil
+}
+
+// fetch makes every blob of m a local file before m is activated, when the
+// blob store is a local cache of a remote one (backend.Fetcher), so the edge
+// serves the release without waiting for the remote store. Other stores
+// keep their blobs local already.
+func (s *Service) fetch(ctx context.Context, m *artifact.Manifest) error {
+	f, ok := s.opts.Blobs.(backend.Fetcher)
+	if !ok {
+		return nil
+	}
+	var ds []backend.Digest
+	for _, b := range m.Blobs() {
+		ds = append(ds, b.Digest)
+	}
+	if err := f.Fetch(ctx, ds); err != nil {
+		return fmt.Errorf("deploy: make the release's blobs local: %w", err)
+	}
+	return nil
+}
+
+// FetchBlobs makes the blobs of r local files when the blob store is a
+// cache of a remote one (see fetch); the app calls it for every active
+// release at start, before the edge serves, so a server whose cache was
+// emptied fills it again first.
+func (s *Service) FetchBlobs(ctx context.Context, r *Release) error {
+	if _, ok := s.opts.Blobs.(backend.Fetcher); !ok {
+		return nil
+	}
+	m, err := r.Manifest()
+	if err != nil {
+		return err
+	}
+	return s.fetch(ctx, m)
 }
 
 func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, canon, sig []byte, keyID string) error {

@@ -30,6 +30,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, func(l *local.Store) backend.Backend { return l })
+}
+
+// newFixtureOn is newFixture with the service's blob store made from the
+// local one by wrap.
+func newFixtureOn(t *testing.T, wrap func(*local.Store) backend.Backend) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
@@ -48,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{blobs: blobs}
-	f.svc = New(Options{DB: db, Blobs: blobs, Key: key, Keep: 3})
+	f.svc = New(Options{DB: db, Blobs: wrap(blobs), Key: key, Keep: 3})
 	f.svc.OnActivate(func(r Release) { f.mu.Lock(); f.seen = append(f.seen, r); f.mu.Unlock() })
 	for _, e := range []EnvSpec{{Name: "production", Locked: true}, {Name: "staging"}, {Name: "gated", Approvals: 2}} {
 		if err := f.svc.EnsureEnvironment(ctx, "site", e); err != nil {

@@ -20,11 +20,19 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 	if err != nil {
 		return nil, err
 	}
+	fetched, err := s.fetchRollbackTarget(ctx, env, toID)
+	if err != nil {
+		return nil, err
+	}
 	var target *Deployment
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		target, err = s.rollbackTarget(ctx, tx, env, toID)
 		if err != nil {
 			return err
+		}
+		if fetched != 0 && target.ID != fetched {
+			return usererr.New(usererr.Conflict, "environment %s/%s changed during the rollback", project, envName).
+				WithHint("run the rollback again")
 		}
 		return s.point(ctx, tx, project, envName, target.ID, "rollback", actor,
 			fmt.Sprintf("from deployment %d to %d", env.ActiveID, target.ID))
@@ -38,7 +46,35 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 	return target, nil
 }
 
-func (s *Service) rollbackTarget(ctx context.Context, tx *sql.Tx, env Environment, toID int64) (*Deployment, error) {
+// fetchRollbackTarget makes the blobs of the deployment a rollback would
+// activate local files, when the blob store is a cache of a remote one
+// (backend.Fetcher), and returns its id; 0 when there is nothing to fetch.
+// It runs before the rollback's transaction, which checks that the target
+// is still the same.
+func (s *Service) fetchRollbackTarget(ctx context.Context, env Environment, toID int64) (int64, error) {
+	if _, ok := s.opts.Blobs.(backend.Fetcher); !ok {
+		return 0, nil
+	}
+	t, err := s.rollbackTarget(ctx, s.opts.DB, env, toID)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.Manifest(ctx, t.Artifact)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.fetch(ctx, m); err != nil {
+		return 0, err
+	}
+	return t.ID, nil
+}
+
+// rowQuerier is a transaction or the database.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Service) rollbackTarget(ctx context.Context, tx rowQuerier, env Environment, toID int64) (*Deployment, error) {
 	if env.ActiveID == 0 {
 		return nil, usererr.New(usererr.Conflict, "environment %s/%s has no deployment to roll back from", env.Project, env.Name)
 	}
