@@ -2,3 +2,6 @@ package store
 
 // SplitStatementsForTest exposes splitStatements to the external tests.
 var SplitStatementsForTest = splitStatements
+
+// PostgresDDLForTest exposes the migration translation to the external tests.
+var PostgresDDLForTest = postgresDDL

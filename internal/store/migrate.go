@@ -16,6 +16,12 @@ import (
 // Migrations is one domain's ordered schema changes, embedded in the binary.
 // Files in FS are named NNN_description.sql (NNN a positive number, strictly
 // increasing); each file runs once, in its own transaction, in order.
+//
+// A migration is written in SQLite's type names and translated for
+// PostgreSQL (see postgresDDL). When that is not enough, a twin file
+// NNN_description.postgres.sql beside it is what PostgreSQL runs instead,
+// verbatim; SQLite never reads twins. A twin without its NNN_description.sql
+// is an error.
 type Migrations struct {
 	Domain string // owner of the tables, e.g. "deploy"
 	FS     fs.FS  // holds the .sql files at its root
@@ -32,9 +38,25 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	pg      string // the NNN_name.postgres.sql twin, "" if none
 }
 
-var migrationName = regexp.MustCompile(`^(\d+)_([a-z0-9_]+)\.sql$`)
+var migrationName = regexp.MustCompile(`^(\d+)_([a-z0-9_]+)(\.postgres)?\.sql$`)
+
+// statements returns the migration's statements as dialect d runs them.
+func (m migration) statements(d Dialect) []string {
+	if d != Postgres {
+		return splitStatements(m.sql)
+	}
+	if m.pg != "" {
+		return splitStatements(m.pg)
+	}
+	stmts := splitStatements(m.sql)
+	for i, s := range stmts {
+		stmts[i] = postgresDDL(s)
+	}
+	return stmts
+}
 
 func (m Migrations) load() ([]migration, error) {
 	entries, err := fs.ReadDir(m.FS, ".")
@@ -43,24 +65,38 @@ func (m Migrations) load() ([]migration, error) {
 	}
 	var out []migration
 	seen := map[int]string{}
+	twins := map[string]string{} // base name -> twin's SQL
 	for _, e := range entries {
 		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
 			continue
 		}
 		g := migrationName.FindStringSubmatch(e.Name())
 		if g == nil {
-			return nil, fmt.Errorf("store: migration %s/%s: name must be NNN_description.sql", m.Domain, e.Name())
+			return nil, fmt.Errorf("store: migration %s/%s: name must be NNN_description.sql (or NNN_description.postgres.sql for a PostgreSQL twin)", m.Domain, e.Name())
+		}
+		b, err := fs.ReadFile(m.FS, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		if g[3] != "" {
+			twins[g[1]+"_"+g[2]+".sql"] = string(b)
+			continue
 		}
 		v, _ := strconv.Atoi(g[1])
 		if prev, ok := seen[v]; ok || v == 0 {
 			return nil, fmt.Errorf("store: migration %s/%s: version %d is zero or also used by %s", m.Domain, e.Name(), v, prev)
 		}
 		seen[v] = e.Name()
-		b, err := fs.ReadFile(m.FS, e.Name())
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	for i := range out {
+		if pg, ok := twins[out[i].name]; ok {
+			out[i].pg = pg
+			delete(twins, out[i].name)
+		}
+	}
+	for base := range twins {
+		return nil, fmt.Errorf("store: migration %s/%s: a PostgreSQL twin without %s", m.Domain, strings.TrimSuffix(base, ".sql")+".postgres.sql", base)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	return out, nil
@@ -106,7 +142,14 @@ func (db *DB) migrateOne(ctx context.Context, set Migrations) error {
 			continue
 		}
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
-			for _, stmt := range splitStatements(m.sql) {
+			// Another server sharing the database may have applied it
+			// since SchemaVersion: the write lock orders them.
+			var applied int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE domain = $1 AND version = $2`,
+				set.Domain, m.version).Scan(&applied); err != nil || applied > 0 {
+				return err
+			}
+			for _, stmt := range m.statements(db.Dialect) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("store: migration %s/%s: %w", set.Domain, m.name, err)
 				}

@@ -1,11 +1,14 @@
 // Package store owns Phoenix's database handle: opening SQLite (the embedded
-// default) with the settings Phoenix relies on, applying each domain's
-// versioned migrations, and running transactions.
+// default) or PostgreSQL (for several servers sharing one state) with the
+// settings Phoenix relies on, applying each domain's versioned migrations,
+// and running transactions that serialize writers on both engines.
 //
 // Domains own their tables and queries; this package knows none of them. SQL
 // in domains uses numbered placeholders ($1, $2, ...) and portable types so
-// that the same statements run on SQLite and, later, PostgreSQL. The contract
-// every engine must satisfy is the suite in store/storetest.
+// that the same statements run on SQLite and PostgreSQL; migrations are
+// written once, in SQLite's type names, and translated for PostgreSQL
+// (dialect.go). The contract every engine must satisfy is the suite in
+// store/storetest.
 package store
 
 import (
@@ -36,7 +39,8 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
-	path    string
+	path    string             // the SQLite file
+	url     string             // the PostgreSQL URL, password redacted
 	stop    context.CancelFunc // ends the background checkpointer
 	done    chan struct{}
 }
@@ -123,12 +127,30 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 // Path is the database file, for SQLite; "" otherwise.
 func (db *DB) Path() string { return db.path }
 
+// Where names the database for messages: the SQLite file, or the
+// PostgreSQL URL with its password redacted.
+func (db *DB) Where() string {
+	if db.Dialect == Postgres {
+		return db.url
+	}
+	return db.path
+}
+
 // Tx runs fn in a transaction: committed when fn returns nil, rolled back
 // when it returns an error or panics (the panic is re-raised).
+//
+// Transactions are serialized on both engines: SQLite takes its write lock
+// at BEGIN (_txlock=immediate), PostgreSQL takes one advisory lock per
+// database first (pg_advisory_xact_lock). So fn sees every commit made
+// before it started and no other transaction commits while it runs.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := db.lockWrites(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -1,6 +1,6 @@
 // Package testkit holds helpers that several packages' tests share: a raw
-// HTTP/1.1 exchange over TCP, JSON Schema loading and an S3 API server. Only _test.go files
-// import it.
+// HTTP/1.1 exchange over TCP, JSON Schema loading, an S3 API server and a
+// throwaway PostgreSQL server. Only _test.go files import it.
 package testkit
 
 import (

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Pool settings of a PostgreSQL handle. Write transactions are serialized
+// (see Tx), so more connections only help concurrent readers.
+const (
+	pgMaxOpen     = 16
+	pgMaxIdle     = 4
+	pgMaxLifetime = 30 * time.Minute
+	pgMaxIdleTime = 5 * time.Minute
+	pgPingTimeout = 15 * time.Second
+)
+
+// OpenPostgres connects to the PostgreSQL database at dsn (a postgres://
+// URL or a "key=value" connection string, as libpq reads them; PG*
+// environment variables fill what it leaves out) and checks it answers.
+// Errors name the server with the password replaced by "xxxxx"; the
+// password itself never appears in an error.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	where := RedactDSN(dsn)
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: database URL %s: %s", where, scrub(err, dsn))
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = "phoenix"
+	}
+	secret := cfg.Password
+	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	db.SetMaxOpenConns(pgMaxOpen)
+	db.SetMaxIdleConns(pgMaxIdle)
+	db.SetConnMaxLifetime(pgMaxLifetime)
+	db.SetConnMaxIdleTime(pgMaxIdleTime)
+	pctx, cancel := context.WithTimeout(ctx, pgPingTimeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %s", where, scrub(err, dsn, secret))
+	}
+	return &DB{DB: db, Dialect: Postgres, url: where}, nil
+}
+
+// RedactDSN returns dsn with its password replaced by "xxxxx", for logs
+// and errors. A string that is not a URL is redacted key=value style.
+func RedactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	if strings.Contains(dsn, "://") {
+		return "(unparsable database URL)"
+	}
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if k, _, ok := strings.Cut(f, "="); ok && strings.EqualFold(strings.TrimSpace(k), "password") {
+			fields[i] = k + "=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// scrub returns err's message with every secret blanked: the password
+// parsed from the DSN, and the DSN's own password fields.
+func scrub(err error, dsn string, secrets ...string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p, url.PathEscape(p), url.QueryEscape(p))
+		}
+		if p := u.Query().Get("password"); p != "" {
+			secrets = append(secrets, p, url.QueryEscape(p))
+		}
+	}
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// writeLockKey is the pg_advisory_xact_lock key every write transaction
+// takes first ("phoenix" in ASCII): one writer at a time per database, as
+// SQLite's BEGIN IMMEDIATE gives. Other applications sharing the database
+// must not use this key.
+const writeLockKey int64 = 0x70686f656e6978
+
+// lockWrites takes the database-wide write lock in tx; it is released when
+// tx commits or rolls back.
+func (db *DB) lockWrites(ctx context.Context, tx *sql.Tx) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", writeLockKey); err != nil {
+		return fmt.Errorf("store: take the write lock: %w", err)
+	}
+	return nil
+}
+
+// ExecContext runs a statement outside a transaction. On PostgreSQL it
+// runs in a transaction holding the write lock, so a lone write waits for
+// the current write transaction as it does on SQLite.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.Dialect != Postgres {
+		return db.DB.ExecContext(ctx, query, args...)
+	}
+	var res sql.Result
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// pgConnector hands out connections that store Go bools as 0 and 1, as
+// SQLite does: domain tables keep flags in INTEGER columns, which are
+// BIGINT on PostgreSQL, and pgx would refuse a bool for them.
+type pgConnector struct{ driver.Connector }
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("store: the pgx driver returned an unexpected connection type")
+	}
+	return pgConn{sc}, nil
+}
+
+type pgConn struct{ *stdlib.Conn }
+
+// CheckNamedValue turns a bool argument into 1 or 0.
+func (c pgConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if b, ok := nv.Value.(bool); ok {
+		nv.Value = int64(0)
+		if b {
+			nv.Value = int64(1)
+		}
+	}
+	return c.Conn.CheckNamedValue(nv)
+}
