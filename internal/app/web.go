@@ -1,0 +1,18 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/phoenixvc/phoenix/internal/web"
+)
+
+// withDashboard puts the web dashboard in front of the API on the API
+// listener: the API keeps /api/, /hooks/ and /status/, the dashboard
+// serves / and /ui/, and it reads and changes everything through apiHandler.
+func (a *App) withDashboard(apiHandler http.Handler) (http.Handler, error) {
+	d, err := web.New(web.Options{API: apiHandler, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	return d.Handler(), nil
+}

@@ -1,0 +1,108 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+)
+
+// maxAPIBody bounds what one in-process API answer may hold (a run's
+// logs are capped separately, below this).
+const maxAPIBody = 16 << 20
+
+// apiError is an API answer other than 2xx: its status and the API's own
+// error body, shown to the user as the API wrote it.
+type apiError struct {
+	Status                         int
+	Code, Message, Hint, RequestID string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// recorder is the http.ResponseWriter the API writes an in-process answer to.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(code int) {
+	if rec.status == 0 {
+		rec.status = code
+	}
+}
+
+func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	if rec.body.Len()+len(p) > maxAPIBody {
+		return 0, fmt.Errorf("web: API answer over %d bytes", maxAPIBody)
+	}
+	return rec.body.Write(p)
+}
+
+// call sends one request to the API on behalf of the browser's request r:
+// its session cookie (and, for a change, the CSRF token the caller
+// checked), its address and context. A 2xx answer is decoded into out
+// (when not nil); any other is returned as *apiError.
+func (d *Dashboard) call(r *http.Request, s session, method, path string, in, out any) (*recorder, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(r.Context(), method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.RemoteAddr = r.RemoteAddr
+	req.Host = r.Host
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if s.secret != "" {
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: s.secret})
+	}
+	if method != http.MethodGet && s.csrf != "" {
+		req.Header.Set(api.CSRFHeader, s.csrf)
+	}
+	rec := &recorder{header: http.Header{}}
+	d.opts.API.ServeHTTP(rec, req)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	if rec.status < 200 || rec.status > 299 {
+		return rec, decodeAPIError(rec)
+	}
+	if out != nil && rec.status != http.StatusNoContent {
+		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+			return rec, fmt.Errorf("web: decode %s %s: %w", method, path, err)
+		}
+	}
+	return rec, nil
+}
+
+func decodeAPIError(rec *recorder) error {
+	var body api.Error
+	if strings.HasPrefix(rec.header.Get("Content-Type"), "application/json") {
+		json.Unmarshal(rec.body.Bytes(), &body)
+	}
+	e := &apiError{Status: rec.status, Code: body.Code, Message: body.Message, Hint: body.Hint, RequestID: body.RequestID}
+	if e.Message == "" {
+		e.Message = http.StatusText(rec.status)
+	}
+	return e
+}

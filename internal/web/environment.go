@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// envInfo is an environment as /api/v1/projects/{p}/environments lists it.
+type envInfo struct {
+	deploy.Environment
+	URL string `json:"url"`
+}
+
+type envData struct {
+	Project, Name string
+	Env           *envInfo
+	Report        *api.EnvReport
+	Deployments   []deploy.Deployment
+	NextURL       string
+}
+
+// pageQuery are the paging parameters of a list page.
+var pageQuery = []param{{name: "cursor", max: 20, digits: true}, {name: "limit", max: 4, digits: true}}
+
+func envPath(project, env string) string {
+	return "/api/v1/projects/" + url.PathEscape(project) + "/environments/" + url.PathEscape(env)
+}
+
+func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, error) {
+	p, e := r.PathValue("project"), r.PathValue("env")
+	v.Title, v.Nav = e+" · "+p, "overview"
+	q, err := parseQuery(r.URL.Query(), pageQuery)
+	if err != nil {
+		return "", err
+	}
+	data := &envData{Project: p, Name: e}
+	var deps api.Page[deploy.Deployment]
+	if _, err := d.call(r, s, http.MethodGet, envPath(p, e)+"/deployments?"+q.Encode(), nil, &deps); err != nil {
+		return "", err
+	}
+	data.Deployments = deps.Items
+	if deps.NextCursor != "" {
+		q.Set("cursor", deps.NextCursor)
+		data.NextURL = "/ui/envs/" + url.PathEscape(p) + "/" + url.PathEscape(e) + "?" + q.Encode()
+	}
+	var envs api.Page[envInfo]
+	if _, err := d.call(r, s, http.MethodGet, "/api/v1/projects/"+url.PathEscape(p)+"/environments", nil, &envs); err != nil {
+		return "", err
+	}
+	for i := range envs.Items {
+		if envs.Items[i].Name == e {
+			data.Env = &envs.Items[i]
+		}
+	}
+	if data.Env == nil {
+		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "project " + p + " has no environment " + e}
+	}
+	var reports []api.EnvReport
+	if _, err := d.call(r, s, http.MethodGet, "/api/v1/status", nil, &reports); err != nil {
+		return "", err
+	}
+	for i := range reports {
+		if reports[i].Project == p && reports[i].Name == e {
+			data.Report = &reports[i]
+		}
+	}
+	v.Data = data
+	return "environment", nil
+}
+
+// rollback re-points the environment: at the deployment in the form's
+// "to", or (without it) at the one before the active one.
+func (d *Dashboard) rollback(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
+	p, e := r.PathValue("project"), r.PathValue("env")
+	var req api.RollbackRequest
+	if to := r.PostForm.Get("to"); to != "" {
+		id, err := strconv.ParseInt(to, 10, 64)
+		if err != nil || id < 1 {
+			return "", "", &apiError{Status: http.StatusBadRequest, Code: usererr.Invalid.Code(),
+				Message: "to " + strconv.Quote(to) + ": want a deployment id"}
+		}
+		req.To = id
+	}
+	var dep api.DeploymentResponse
+	if _, err := d.call(r, s, http.MethodPost, envPath(p, e)+"/rollback", req, &dep); err != nil {
+		return "", "", err
+	}
+	msg := "Activated deployment " + strconv.FormatInt(dep.ID, 10)
+	if dep.Release != "" {
+		msg += " (" + dep.Release + ")"
+	}
+	return "/ui/envs/" + url.PathEscape(p) + "/" + url.PathEscape(e), msg + " on " + e + ".", nil
+}

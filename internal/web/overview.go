@@ -1,0 +1,128 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+)
+
+// projectView is one project on the overview: its environments (those
+// with a release or monitor data, as /api/v1/status reports them) and
+// its newest run.
+type projectView struct {
+	Name    string
+	Envs    []api.EnvReport
+	LastRun *pipeline.Run
+}
+
+// backupView is the server's backup status (/api/v1/backups/status), the
+// fields the page shows of app.BackupStatus (app imports web, so web
+// decodes its own copy).
+type backupView struct {
+	Repo         string     `json:"repo"`
+	Schedule     string     `json:"schedule"`
+	Running      bool       `json:"running"`
+	LastSuccess  *time.Time `json:"last_success"`
+	LastSnapshot string     `json:"last_snapshot"`
+	LastFailure  *time.Time `json:"last_failure"`
+	LastError    string     `json:"last_error"`
+	NextRun      *time.Time `json:"next_run"`
+	Overdue      bool       `json:"overdue"`
+}
+
+type overviewData struct {
+	Projects  []projectView
+	Alerts    []monitor.Alert
+	Runs      []pipeline.Run
+	Backup    *backupView
+	BackupErr string
+}
+
+func (d *Dashboard) overview(r *http.Request, s session, v *view) (string, error) {
+	v.Title, v.Nav = "Overview", "overview"
+	var reports []api.EnvReport
+	if _, err := d.call(r, s, http.MethodGet, "/api/v1/status", nil, &reports); err != nil {
+		return "", err
+	}
+	var runs api.Page[pipeline.Run]
+	if _, err := d.call(r, s, http.MethodGet, "/api/v1/runs?limit=50", nil, &runs); err != nil {
+		return "", err
+	}
+	data := &overviewData{Projects: groupProjects(reports, runs.Items), Runs: runs.Items[:min(len(runs.Items), 10)]}
+	for _, e := range reports {
+		data.Alerts = append(data.Alerts, e.Alerts...)
+	}
+	if v.Can(string(auth.Backup), "", "") {
+		data.Backup, data.BackupErr = d.backupStatus(r, s)
+	}
+	v.Data = data
+	return "overview", nil
+}
+
+// groupProjects puts each environment under its project, in name order,
+// with the project's newest run (runs come newest first).
+func groupProjects(reports []api.EnvReport, runs []pipeline.Run) []projectView {
+	byName := map[string]*projectView{}
+	var out []*projectView
+	get := func(name string) *projectView {
+		if byName[name] == nil {
+			byName[name] = &projectView{Name: name}
+			out = append(out, byName[name])
+		}
+		return byName[name]
+	}
+	for _, e := range reports {
+		if e.Project != "" { // host metrics have no project
+			get(e.Project).Envs = append(get(e.Project).Envs, e)
+		}
+	}
+	for i := range runs {
+		if p := get(runs[i].Project); p.LastRun == nil {
+			p.LastRun = &runs[i]
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	res := make([]projectView, len(out))
+	for i, p := range out {
+		sort.Slice(p.Envs, func(a, b int) bool { return p.Envs[a].Name < p.Envs[b].Name })
+		res[i] = *p
+	}
+	return res
+}
+
+// backupStatus asks for the backup status; a server without backups
+// answers with an error, shown in place of the status.
+func (d *Dashboard) backupStatus(r *http.Request, s session) (*backupView, string) {
+	var b backupView
+	_, err := d.call(r, s, http.MethodGet, "/api/v1/backups/status", nil, &b)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return nil, ae.Message
+	}
+	if err != nil {
+		d.opts.Logger.Error("dashboard: backup status", "err", err)
+		return nil, "unavailable"
+	}
+	return &b, ""
+}
+
+// backupNow takes a backup through the API (which answers when it is
+// done and restore-tested).
+func (d *Dashboard) backupNow(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
+	var res struct {
+		Snapshot struct {
+			ID string `json:"id"`
+		} `json:"snapshot"`
+		RestoreTest string `json:"restore_test"`
+	}
+	if _, err := d.call(r, s, http.MethodPost, "/api/v1/backups", nil, &res); err != nil {
+		return "", "", err
+	}
+	return "/", "Backup " + short(res.Snapshot.ID) + " taken; restore test " + res.RestoreTest + ".", nil
+}

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+)
+
+var runStatuses = []string{pipeline.Queued, pipeline.Running, pipeline.Waiting, pipeline.Succeeded, pipeline.Failed, pipeline.Cancelled}
+
+var runsQuery = []param{{name: "project", max: 100}, {name: "status", max: 20, allowed: runStatuses},
+	{name: "limit", max: 4, digits: true}}
+
+type runsData struct {
+	Runs            []pipeline.Run
+	Project, Status string
+	Statuses        []string
+}
+
+func (d *Dashboard) runs(r *http.Request, s session, v *view) (string, error) {
+	v.Title, v.Nav = "Runs", "runs"
+	q, err := parseQuery(r.URL.Query(), runsQuery)
+	if err != nil {
+		return "", err
+	}
+	var page api.Page[pipeline.Run]
+	if _, err := d.call(r, s, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &page); err != nil {
+		return "", err
+	}
+	v.Data = &runsData{Runs: page.Items, Project: q.Get("project"), Status: q.Get("status"), Statuses: runStatuses}
+	return "runs", nil
+}
+
+// maxLogShown is how much of a run's log the page shows (its end).
+const maxLogShown = 256 << 10
+
+type runData struct {
+	Run       pipeline.RunDetail
+	Step      string
+	Log       string
+	Truncated bool
+	Active    bool // queued, running or waiting: can be cancelled
+}
+
+func (d *Dashboard) run(r *http.Request, s session, v *view) (string, error) {
+	id, err := runIDOf(r)
+	if err != nil {
+		return "", err
+	}
+	q, err := parseQuery(r.URL.Query(), []param{{name: "step", max: 200}})
+	if err != nil {
+		return "", err
+	}
+	data := &runData{Step: q.Get("step")}
+	base := "/api/v1/runs/" + strconv.FormatInt(id, 10)
+	if _, err := d.call(r, s, http.MethodGet, base, nil, &data.Run); err != nil {
+		return "", err
+	}
+	rec, err := d.call(r, s, http.MethodGet, base+"/logs?"+q.Encode(), nil, nil)
+	if err != nil {
+		return "", err
+	}
+	log := rec.body.Bytes()
+	if len(log) > maxLogShown {
+		log, data.Truncated = log[len(log)-maxLogShown:], true
+	}
+	data.Log = string(log)
+	st := data.Run.Status
+	data.Active = st == pipeline.Queued || st == pipeline.Running || st == pipeline.Waiting
+	v.Title, v.Nav, v.Data = "Run #"+strconv.FormatInt(id, 10), "runs", data
+	return "run", nil
+}
+
+func runIDOf(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "There is no such run."}
+	}
+	return id, nil
+}
+
+// decideRun approves, rejects, cancels or retries a run.
+func (d *Dashboard) decideRun(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
+	id, err := runIDOf(r)
+	if err != nil {
+		return "", "", err
+	}
+	base := "/api/v1/runs/" + strconv.FormatInt(id, 10)
+	back := "/ui/runs/" + strconv.FormatInt(id, 10)
+	switch dec := r.PathValue("decision"); dec {
+	case "approve", "reject":
+		req := api.DecisionRequest{Environment: r.PostForm.Get("environment"), Comment: r.PostForm.Get("comment")}
+		if _, err := d.call(r, s, http.MethodPost, base+"/"+dec, req, nil); err != nil {
+			return "", "", err
+		}
+		return back, map[string]string{"approve": "Approved.", "reject": "Rejected."}[dec], nil
+	case "cancel":
+		if _, err := d.call(r, s, http.MethodPost, base+"/cancel", nil, nil); err != nil {
+			return "", "", err
+		}
+		return back, "Cancelled.", nil
+	case "retry":
+		var run pipeline.Run
+		if _, err := d.call(r, s, http.MethodPost, base+"/retry", nil, &run); err != nil {
+			return "", "", err
+		}
+		return "/ui/runs/" + strconv.FormatInt(run.ID, 10), "Started run #" + strconv.FormatInt(run.ID, 10) + ".", nil
+	}
+	return "", "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "There is no such action."}
+}

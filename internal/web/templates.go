@@ -1,0 +1,184 @@
+package web
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one template set per page: the layout, the shared partials
+// and the page's own "content" block.
+type pages struct {
+	sets map[string]*template.Template
+}
+
+func parsePages() (*pages, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{sets: map[string]*template.Template{}}
+	for _, n := range names {
+		name := strings.TrimSuffix(path.Base(n), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", n, err)
+		}
+		p.sets[name] = t
+	}
+	return p, nil
+}
+
+func (p *pages) execute(w io.Writer, name string, v *view) error {
+	t := p.sets[name]
+	if t == nil {
+		return fmt.Errorf("web: no page template %q", name)
+	}
+	return t.Execute(w, v)
+}
+
+var funcs = template.FuncMap{
+	"abs":   absTime,
+	"iso":   isoTime,
+	"ago":   relTime,
+	"dur":   stepDuration,
+	"short": short,
+	"pct":   percent,
+	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"tone":  tone,
+	"set":   func(v any) bool { return !actual(v).IsZero() },
+}
+
+// actual turns a *time.Time into a time.Time (zero when nil).
+func actual(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case *time.Time:
+		if t != nil {
+			return *t
+		}
+	}
+	return time.Time{}
+}
+
+func absTime(v any) string {
+	t := actual(v)
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func isoTime(v any) string {
+	t := actual(v)
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// relTime says how long ago (or how soon) t is, in the largest unit.
+func relTime(v any) string {
+	t := actual(v)
+	if t.IsZero() {
+		return ""
+	}
+	d := time.Since(t)
+	suffix := " ago"
+	if d < 0 {
+		d, suffix = -d, " from now"
+	}
+	switch {
+	case d < 10*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds%s", int(d.Seconds()), suffix)
+	case d < time.Hour:
+		return fmt.Sprintf("%d min%s", int(d.Minutes()), suffix)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h%s", int(d.Hours()), suffix)
+	}
+	return fmt.Sprintf("%d days%s", int(d.Hours()/24), suffix)
+}
+
+// stepDuration is how long a step ran, or has been running.
+func stepDuration(start, end time.Time) string {
+	if start.IsZero() {
+		return "—"
+	}
+	if end.IsZero() {
+		return "running for " + time.Since(start).Round(time.Second).String()
+	}
+	d := end.Sub(start)
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func short(s any) string {
+	str := fmt.Sprint(s)
+	str = strings.TrimPrefix(str, "sha256:")
+	if len(str) > 12 {
+		return str[:12]
+	}
+	return str
+}
+
+func percent(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.3f %%", *p)
+}
+
+// tone maps a status word to one of a few CSS classes; the word itself is
+// always shown too, so colour is never the only signal.
+func tone(status string) string {
+	switch status {
+	case "succeeded", "healthy", "ok", "up", "active", "OK", "resolved":
+		return "good"
+	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded":
+		return "bad"
+	case "running", "queued", "waiting", "pending", "RateLimited", "silenced":
+		return "warn"
+	}
+	return "idle"
+}
+
+// staticHandler serves the embedded assets with a content-hash ETag, so
+// browsers revalidate cheaply and never run a stale script.
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := fs.ReadFile(sub, r.URL.Path)
+		if err != nil || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		sum := sha256.Sum256(b)
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(r.URL.Path)))
+		http.ServeContent(w, r, r.URL.Path, time.Time{}, strings.NewReader(string(b)))
+	})
+}
