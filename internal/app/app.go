@@ -204,7 +204,11 @@ func (a *App) startServers() error {
 	for _, rt := range a.backupRoutes() {
 		apiHandler.Handle(rt)
 	}
-	addr, err := a.serve("api", a.opts.Listen, apiHandler.Handler())
+	h, err := a.withDashboard(apiHandler.Handler())
+	if err != nil {
+		return err
+	}
+	addr, err := a.serve("api", a.opts.Listen, h)
 	if err != nil {
 		return err
 	}
