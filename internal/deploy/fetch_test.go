@@ -98,3 +98,26 @@ func TestActivationsFetchTheirBlobsFirst(t *testing.T) {
 		t.Fatal("FetchBlobs hid the fetch error")
 	}
 }
+
+// TestFetchRetained: a backup has the blobs of every recorded artifact
+// fetched, not only the active ones, and none of an open upload.
+func TestFetchRetained(t *testing.T) {
+	var fs *fetching
+	f := newFixtureOn(t, func(l *local.Store) backend.Backend { fs = &fetching{Store: l}; return fs })
+	f.deploy(t, "staging", "v1", map[string]string{"index.html": "one"})
+	f.deploy(t, "production", "v2", map[string]string{"index.html": "two", "a.js": "shared"})
+	m, _ := manifestOf("v3", map[string]string{"index.html": "only uploading"})
+	canon, _ := m.Canonical()
+	if _, err := f.svc.BeginUpload(ctx, "site", canon); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.FetchRetained(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.last(); !slices.Equal(got, digests("one", "two", "shared")) {
+		t.Fatalf("FetchRetained fetched %v", got)
+	}
+	if err := newFixture(t).svc.FetchRetained(ctx); err != nil {
+		t.Fatalf("FetchRetained on a local store: %v", err)
+	}
+}

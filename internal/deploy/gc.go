@@ -98,7 +98,36 @@ func affected(r sql.Result) int {
 
 // referencedBlobs is every blob named by a recorded artifact or an open upload.
 func (s *Service) referencedBlobs(ctx context.Context) (map[backend.Digest]bool, error) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT manifest FROM artifacts UNION ALL SELECT manifest FROM uploads`)
+	return s.blobsOf(ctx, `SELECT manifest FROM artifacts UNION ALL SELECT manifest FROM uploads`)
+}
+
+// FetchRetained makes the blobs of every recorded artifact (those a
+// retained deployment may activate) local files, when the blob store is a
+// cache of a remote one (backend.Fetcher). A backup calls it under
+// HoldBlobs, so the data dir it copies holds every blob its database
+// names. Open uploads are left out: their blobs may not all exist yet.
+func (s *Service) FetchRetained(ctx context.Context) error {
+	f, ok := s.opts.Blobs.(backend.Fetcher)
+	if !ok {
+		return nil
+	}
+	keep, err := s.blobsOf(ctx, `SELECT manifest FROM artifacts`)
+	if err != nil {
+		return err
+	}
+	ds := make([]backend.Digest, 0, len(keep))
+	for d := range keep {
+		ds = append(ds, d)
+	}
+	if err := f.Fetch(ctx, ds); err != nil {
+		return fmt.Errorf("deploy: make the retained blobs local: %w", err)
+	}
+	return nil
+}
+
+// blobsOf is every blob named by the manifests query selects.
+func (s *Service) blobsOf(ctx context.Context, query string) (map[backend.Digest]bool, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: referenced blobs: %w", err)
 	}
