@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
@@ -74,6 +75,9 @@ type Options struct {
 	EdgeHeaders []edge.HeaderRule
 	// Backup is where and when the server backs up its data dir.
 	Backup BackupOptions
+	// BlobStore, when set, keeps the artifact blobs (S3); the data dir's
+	// blobs folder is then its local cache (blobs.go).
+	BlobStore BlobStore
 }
 
 // App is a running Phoenix server.
@@ -81,7 +85,8 @@ type App struct {
 	opts     Options
 	log      *slog.Logger
 	DB       *store.DB
-	Blobs    *local.Store
+	Blobs    *local.Store    // the data dir's blobs: the store, or the cache of BlobStore
+	store    backend.Backend // where deployments keep blobs: Blobs, or BlobStore behind it
 	Deploy   *deploy.Service
 	keys     *signingKeys
 	Auth     *auth.Service
@@ -143,6 +148,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := a.openAuth(); err != nil {
+		return err
+	}
+	if err := a.openBlobs(ctx); err != nil {
 		return err
 	}
 	if err := a.openDeploy(); err != nil {

@@ -204,6 +204,11 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 	host, _ := os.Hostname()
 	var snap *backup.Snapshot
 	err = b.a.Deploy.HoldBlobs(func() error {
+		// Blobs in S3: the snapshot copies them from the cache, filled
+		// with every retained release's blobs first (docs/backup.md).
+		if err := b.a.Deploy.FetchRetained(ctx); err != nil {
+			return err
+		}
 		snap, err = repo.Create(ctx, backup.CreateOptions{DataDir: b.a.opts.DataDir, SnapshotDB: b.a.DB.Snapshot,
 			Host: host, Version: version.Get().Version})
 		return err

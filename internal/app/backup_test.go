@@ -95,16 +95,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 	}
 	a.Stop(ctx)
 
-	restored := filepath.Join(t.TempDir(), "restored")
-	r, err := backup.Open(ctx, repo, []byte(backupKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Restore(ctx, "latest", restored, nil); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	b := startWithBackups(t, restored, repo, &log)
+	b := startWithBackups(t, restoreLatest(t, repo), repo, &log)
 	active, err := b.Deploy.Active(ctx)
 	if err != nil || len(active) != 1 {
 		t.Fatalf("active after restore: %+v %v", active, err)
@@ -124,6 +115,23 @@ func TestBackupRestoreDrill(t *testing.T) {
 	if bytes.Contains(log.Bytes(), []byte(backupKey)) {
 		t.Fatal("the backup key is in the server's log")
 	}
+}
+
+// restoreLatest restores the latest snapshot of repo into a new folder
+// and returns it.
+func restoreLatest(t *testing.T, repo string) string {
+	t.Helper()
+	ctx := context.Background()
+	restored := filepath.Join(t.TempDir(), "restored")
+	r, err := backup.Open(ctx, repo, []byte(backupKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Restore(ctx, "latest", restored, nil); err != nil {
+		t.Fatal(err)
+	}
+	return restored
 }
 
 // objectOf returns the object that holds blob d in a snapshot.
@@ -396,16 +404,7 @@ func TestBackupMirror(t *testing.T) {
 	if _, err := m.Pull(ctx, pulled); err != nil {
 		t.Fatal(err)
 	}
-	r, err := backup.Open(ctx, pulled, []byte(backupKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	restored := filepath.Join(t.TempDir(), "restored")
-	if _, err := r.Restore(ctx, "latest", restored, nil); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	b := start(t, restored)
+	b := start(t, restoreLatest(t, pulled))
 	if _, err := b.Blobs.Stat(ctx, live); err != nil {
 		t.Fatalf("the release's blob is missing after restoring from the mirror: %v", err)
 	}

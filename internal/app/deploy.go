@@ -7,19 +7,15 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/artifactsite"
 )
 
 func (a *App) openDeploy() error {
-	blobs, err := local.New(filepath.Join(a.opts.DataDir, "blobs"))
-	if err != nil {
-		return err
-	}
+	blobs := a.store
 	a.keys = &signingKeys{dir: filepath.Join(a.opts.DataDir, "keys"), log: a.log}
-	a.Blobs = blobs
 	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, KeySource: a.keys.key, Logger: a.log.With("domain", "deploy"),
 		Keep:  a.opts.Keep,
 		Audit: a.auditDeploy,
@@ -45,7 +41,7 @@ func edgeName(project, env string) string { return env + "." + project }
 
 // publish points the edge at r.
 func (a *App) publish(ctx context.Context, r deploy.Release) error {
-	site, err := a.sites.get(ctx, r, a.Blobs)
+	site, err := a.sites.get(ctx, r, a.store)
 	if err != nil {
 		return err
 	}
@@ -79,7 +75,7 @@ func (a *App) startEdge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range active {
+	for _, r := range a.servable(ctx, active) {
 		if err := a.publish(ctx, r); err != nil {
 			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
 		}
@@ -108,7 +104,7 @@ type siteCache struct {
 
 const siteCacheSize = 16
 
-func (c *siteCache) get(ctx context.Context, r deploy.Release, blobs *local.Store) (edge.Site, error) {
+func (c *siteCache) get(ctx context.Context, r deploy.Release, blobs backend.Backend) (edge.Site, error) {
 	id := fmt.Sprintf("%d:%s", r.Deployment.ID, r.Deployment.Artifact)
 	c.mu.Lock()
 	if s, ok := c.sites[id]; ok {

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/cache"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// BlobStore is a remote store that keeps the artifact blobs instead of the
+// data dir (package artifact/backend/s3). The data dir's blobs folder is
+// then its local cache: what the edge serves with sendfile, filled before
+// each activation (docs/artifacts.md, "Blobs in S3").
+type BlobStore interface {
+	backend.Backend
+	// Check reaches the store, so a wrong bucket, endpoint, region or key
+	// fails the start instead of the first deploy.
+	Check(ctx context.Context) error
+	// String names the store (a URL without credentials).
+	String() string
+}
+
+// openBlobs opens <data>/blobs and, with Options.BlobStore, puts it in
+// front of that store as its cache; the deployments domain keeps its blobs
+// in a.store.
+func (a *App) openBlobs(ctx context.Context) error {
+	l, err := local.New(filepath.Join(a.opts.DataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	a.Blobs, a.store = l, l
+	rs := a.opts.BlobStore
+	if rs == nil {
+		return nil
+	}
+	if err := rs.Check(ctx); err != nil {
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store %s is not reachable: %v", rs, err)).
+			WithHint("check the bucket name, --blob-store-endpoint, --blob-store-region and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+	}
+	a.store = cache.New(rs, l)
+	a.log.Info("artifact blobs in remote storage", "store", rs.String(), "cache", l.Root())
+	return nil
+}
+
+// servable returns the active releases whose blobs are local files,
+// fetching what a cache lacks first (an emptied cache dir is filled again
+// before the edge serves). A release whose blobs cannot be fetched is left
+// out and logged: the edge serves it once a later activation or start can
+// fetch it, never half of it.
+func (a *App) servable(ctx context.Context, active []deploy.Release) []deploy.Release {
+	out := active[:0]
+	for _, r := range active {
+		if err := a.Deploy.FetchBlobs(ctx, &r); err != nil {
+			a.log.Error("edge: cannot fetch the release's blobs; not serving it", "project", r.Project, "env", r.Environment,
+				"deployment", r.Deployment.ID, "err", err)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
