@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net/http"
@@ -127,7 +128,13 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	if err := demoBackup(ctx, out, c, bo.Repo); err != nil {
 		return err
 	}
-	printDemoURLs(out, a, cfg.Project.Name, data)
+	password := ""
+	if !dataGiven { // a data dir of the user's own keeps its passwords
+		if password, err = demoPassword(ctx, c); err != nil {
+			return err
+		}
+	}
+	printDemoURLs(out, a, cfg.Project.Name, data, password)
 	if o.exit {
 		return nil
 	}
@@ -292,8 +299,22 @@ func healthCheck(ctx context.Context, out io.Writer, a *app.App, project, env, r
 	return nil
 }
 
-func printDemoURLs(out io.Writer, a *app.App, project, data string) {
+// demoPassword gives the demo's admin a random password for the
+// dashboard. It is printed once, never stored in plaintext or logged.
+func demoPassword(ctx context.Context, c *client.Client) (string, error) {
+	pw := rand.Text()
+	err := c.Do(ctx, "PUT", client.Path("users", "admin", "password"), api.PasswordRequest{Password: pw}, nil)
+	return pw, err
+}
+
+func printDemoURLs(out io.Writer, a *app.App, project, data, password string) {
 	fmt.Fprintf(out, "\nPhoenix is running.\n")
+	fmt.Fprintf(out, "  dashboard   %s/\n", a.APIURL())
+	if password != "" {
+		fmt.Fprintf(out, "              sign in as admin with password %s (shown only here)\n", password)
+	} else {
+		fmt.Fprintf(out, "              sign in with a user that has a password (phoenix user passwd NAME)\n")
+	}
 	fmt.Fprintf(out, "  production  %s\n", a.EdgeURL(project, "production"))
 	fmt.Fprintf(out, "              http://%s/ (the demo's default site)\n", a.EdgeAddr())
 	fmt.Fprintf(out, "  staging     %s\n", a.EdgeURL(project, "staging"))

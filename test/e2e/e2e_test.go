@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,15 +34,36 @@ func TestVersionAndUsageErrors(t *testing.T) {
 }
 
 func TestDemoReleasesTheExample(t *testing.T) {
-	r := run(t, t.TempDir(), nil, "demo", "--exit", "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0")
+	r := run(t, t.TempDir(), nil, "demo", "--exit", "--keep", "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0")
+	if m := regexp.MustCompile(`fresh data dir (\S+)`).FindStringSubmatch(r.stdout); m != nil {
+		t.Cleanup(func() { os.RemoveAll(filepath.Dir(m[1])) })
+	}
 	if r.code != 0 {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{"run 1 succeeded: v1.0.0 is live on staging and production", "health check of production passed",
-		"phoenix-verify rolled production back to v1.1.0", "restore test passed", "production  http://production.example.localhost:", "admin token"} {
+		"phoenix-verify rolled production back to v1.1.0", "restore test passed", "production  http://production.example.localhost:", "admin token",
+		"dashboard   http://127.0.0.1:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	// The dashboard's password is shown once and kept nowhere in plaintext.
+	pw := regexp.MustCompile(`sign in as admin with password ([A-Z2-7]{26}) `).FindStringSubmatch(r.stdout)
+	data := regexp.MustCompile(`fresh data dir (\S+)`).FindStringSubmatch(r.stdout)
+	if pw == nil || data == nil {
+		t.Fatalf("no dashboard password or data dir in the demo's output:\n%s", r.stdout)
+	}
+	filepath.WalkDir(filepath.Dir(data[1]), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(pw[1])) {
+				t.Errorf("the dashboard password is in %s", p)
+			}
+		}
+		return nil
+	})
+	if strings.Contains(r.stderr, pw[1]) {
+		t.Error("the dashboard password is in the demo's log")
 	}
 }
 
