@@ -50,19 +50,32 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %s", where, scrub(err, dsn, secret))
 	}
-	return &DB{DB: db, Dialect: Postgres, url: where}, nil
+	return &DB{DB: db, Dialect: Postgres, url: where, dsn: dsn}, nil
 }
 
 // RedactDSN returns dsn with its password replaced by "xxxxx", for logs
 // and errors. A string that is not a URL is redacted key=value style.
-func RedactDSN(dsn string) string {
+func RedactDSN(dsn string) string { return rewritePassword(dsn, "xxxxx") }
+
+// withoutPassword returns dsn with its password removed, for programs
+// (pg_dump) that take the password from the environment instead.
+func withoutPassword(dsn string) string { return rewritePassword(dsn, "") }
+
+// rewritePassword replaces the password of dsn with to ("" removes it).
+func rewritePassword(dsn, to string) string {
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
 		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			u.User = url.User(u.User.Username())
+			if to != "" {
+				u.User = url.UserPassword(u.User.Username(), to)
+			}
 		}
 		q := u.Query()
 		if q.Has("password") {
-			q.Set("password", "xxxxx")
+			q.Del("password")
+			if to != "" {
+				q.Set("password", to)
+			}
 			u.RawQuery = q.Encode()
 		}
 		return u.String()
@@ -70,13 +83,54 @@ func RedactDSN(dsn string) string {
 	if strings.Contains(dsn, "://") {
 		return "(unparsable database URL)"
 	}
-	fields := strings.Fields(dsn)
-	for i, f := range fields {
-		if k, _, ok := strings.Cut(f, "="); ok && strings.EqualFold(strings.TrimSpace(k), "password") {
-			fields[i] = k + "=xxxxx"
+	var out []string
+	for _, f := range keyValues(dsn) {
+		if strings.EqualFold(f.key, "password") {
+			if to == "" {
+				continue
+			}
+			f.value = to
 		}
+		out = append(out, f.key+"="+f.value)
 	}
-	return strings.Join(fields, " ")
+	return strings.Join(out, " ")
+}
+
+type keyValue struct{ key, value string }
+
+// keyValues splits a libpq "key=value" connection string; a value is a
+// word or a single-quoted string with backslash escapes, kept as written.
+func keyValues(s string) []keyValue {
+	var out []keyValue
+	for {
+		s = strings.TrimLeft(s, " \t\r\n")
+		if s == "" {
+			return out
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 {
+			return append(out, keyValue{key: strings.TrimSpace(s)})
+		}
+		key := strings.TrimSpace(s[:eq])
+		s = strings.TrimLeft(s[eq+1:], " \t\r\n")
+		end := strings.IndexAny(s, " \t\r\n")
+		if strings.HasPrefix(s, "'") {
+			end = len(s)
+			for i := 1; i < len(s); i++ {
+				if s[i] == '\\' {
+					i++
+				} else if s[i] == '\'' {
+					end = i + 1
+					break
+				}
+			}
+		}
+		if end < 0 {
+			end = len(s)
+		}
+		out = append(out, keyValue{key, s[:end]})
+		s = s[end:]
+	}
 }
 
 // scrub returns err's message with every secret blanked: the password

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +85,8 @@ func TestRedactDSN(t *testing.T) {
 		"postgres://h/db?password=pw":               "postgres://h/db?password=xxxxx",
 		"host=h user=u password=pw dbname=db":       "host=h user=u password=xxxxx dbname=db",
 		"postgres://u:p%zz@h/db":                    "(unparsable database URL)",
+		`host=h password='a b\' c' dbname=db`:       "host=h password=xxxxx dbname=db",
+		"host = h password = pw":                    "host=h password=xxxxx",
 	} {
 		if got := store.RedactDSN(in); got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
@@ -208,5 +213,63 @@ func TestPostgresTypes(t *testing.T) {
 				t.Fatalf("order = %q, want byte order", got)
 			}
 		})
+	}
+}
+
+// TestPostgresSnapshotIsAPgDump: Snapshot on PostgreSQL writes a pg_dump
+// archive (0600) that pg_restore lists and restores into an empty
+// database with every row; a damaged archive fails CheckDump.
+func TestPostgresSnapshotIsAPgDump(t *testing.T) {
+	if store.PgDump() == "" {
+		t.Skip("pg_dump is not installed")
+	}
+	db := openPostgres(t)
+	ctx := context.Background()
+	if db.SnapshotFile() != "state.pgdump" {
+		t.Fatalf("snapshot file %q", db.SnapshotFile())
+	}
+	if err := db.Migrate(ctx, store.Migrations{Domain: "d", FS: fstest.MapFS{"001_t.sql": {Data: []byte("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if _, err := db.ExecContext(ctx, `INSERT INTO t (v) VALUES ($1)`, []byte{byte(i), 0xff}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "state.pgdump")
+	if err := db.Snapshot(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Snapshot(ctx, dst); err == nil {
+		t.Fatal("a snapshot over an existing file succeeded")
+	}
+	if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dump: %v %v", fi, err)
+	}
+	if err := store.CheckDump(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	target := testkit.Postgres(t).NewDatabase(t)
+	restore := filepath.Join(filepath.Dir(store.PgDump()), "pg_restore")
+	if out, err := exec.Command(restore, "--dbname="+target, dst).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	back, err := store.OpenPostgres(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	var n int
+	if err := back.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 50 {
+		t.Fatalf("restored %d rows, %v", n, err)
+	}
+	if v, err := back.SchemaVersion(ctx, "d"); err != nil || v != 1 {
+		t.Fatalf("restored schema version %d, %v", v, err)
+	}
+	b, _ := os.ReadFile(dst)
+	damaged := filepath.Join(t.TempDir(), "damaged.pgdump")
+	os.WriteFile(damaged, b[:len(b)/3], 0o600)
+	if err := store.CheckDump(ctx, damaged); err == nil {
+		t.Fatal("a truncated dump passed CheckDump")
 	}
 }

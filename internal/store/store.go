@@ -41,6 +41,7 @@ type DB struct {
 	Dialect Dialect
 	path    string             // the SQLite file
 	url     string             // the PostgreSQL URL, password redacted
+	dsn     string             // the PostgreSQL URL as given, for pg_dump
 	stop    context.CancelFunc // ends the background checkpointer
 	done    chan struct{}
 }
@@ -183,20 +184,22 @@ var (
 	_ Querier = (*sql.Tx)(nil)
 )
 
-// ErrNoSnapshot is returned by Snapshot on an engine that cannot write a
-// copy of itself to a file (PostgreSQL: use pg_dump and its own backups).
-var ErrNoSnapshot = errors.New("store: this engine cannot snapshot itself to a file")
+// ErrNoSnapshot is returned by Snapshot when the engine cannot write a
+// copy of itself to a file (PostgreSQL without pg_dump installed).
+var ErrNoSnapshot = errors.New("store: cannot snapshot the database to a file")
 
 // Snapshot writes a consistent copy of the whole database to dst, which
-// must not exist, while writers keep committing: SQLite's VACUUM INTO
+// must not exist, while writers keep committing. SQLite's VACUUM INTO
 // reads one transaction's view, so the copy holds every commit before it
-// and none after. The copy is a plain SQLite file (no WAL) with mode 0600.
+// and none after; the copy is a plain SQLite file (no WAL). PostgreSQL is
+// copied by pg_dump, as one snapshot too, in its custom format (see
+// SnapshotFile). Either copy has mode 0600.
 func (db *DB) Snapshot(ctx context.Context, dst string) error {
-	if db.Dialect != SQLite {
-		return ErrNoSnapshot
-	}
 	if _, err := os.Lstat(dst); err == nil {
 		return fmt.Errorf("store: snapshot to %s: file exists", dst)
+	}
+	if db.Dialect == Postgres {
+		return db.pgDump(ctx, dst)
 	}
 	if _, err := db.ExecContext(ctx, "VACUUM INTO $1", dst); err != nil {
 		os.Remove(dst)

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SnapshotFile is the name a snapshot of db is kept under in a backup:
+// state.db (a SQLite file) or state.pgdump (pg_dump's custom format,
+// which pg_restore reads).
+func (db *DB) SnapshotFile() string {
+	if db.Dialect == Postgres {
+		return "state.pgdump"
+	}
+	return "state.db"
+}
+
+// PgDump finds pg_dump: on PATH, else the newest under
+// /usr/lib/postgresql/*/bin; "" when PostgreSQL's client tools are not
+// installed.
+func PgDump() string {
+	if p, err := exec.LookPath("pg_dump"); err == nil {
+		return p
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+	major := func(p string) int {
+		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
+		return v
+	}
+	sort.Slice(found, func(i, j int) bool { return major(found[i]) < major(found[j]) })
+	if len(found) == 0 {
+		return ""
+	}
+	return found[len(found)-1]
+}
+
+// pgDump writes the database to dst with pg_dump in its custom format: one
+// consistent snapshot (pg_dump reads in a single repeatable-read
+// transaction) while writers go on. The password goes to pg_dump through
+// PGPASSWORD, never on its command line.
+func (db *DB) pgDump(ctx context.Context, dst string) error {
+	bin := PgDump()
+	if bin == "" {
+		return fmt.Errorf("%w: pg_dump is not installed (apt-get install postgresql-client); or leave the database out of Phoenix's backups and use PostgreSQL's own", ErrNoSnapshot)
+	}
+	cfg, err := pgx.ParseConfig(db.dsn)
+	if err != nil {
+		return fmt.Errorf("store: pg_dump: database URL %s: %s", db.url, scrub(err, db.dsn))
+	}
+	cmd := exec.CommandContext(ctx, bin, "--format=custom", "--no-sync", "--file="+dst, "--dbname="+withoutPassword(db.dsn))
+	cmd.Env = append(os.Environ(), "PGAPPNAME=phoenix-backup")
+	if cfg.Password != "" {
+		cmd.Env = append(cmd.Env, "PGPASSWORD="+cfg.Password)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		os.Remove(dst)
+		msg := strings.TrimSpace(scrub(fmt.Errorf("%s", stderr.String()), db.dsn, cfg.Password))
+		return fmt.Errorf("store: pg_dump of %s: %v: %s", db.url, err, msg)
+	}
+	return os.Chmod(dst, 0o600)
+}
+
+// CheckDump reads the table of contents of a pg_dump custom-format file
+// with pg_restore --list: a truncated or damaged file fails.
+func CheckDump(ctx context.Context, path string) error {
+	bin := PgDump()
+	if bin == "" {
+		return fmt.Errorf("%w: pg_restore is not installed", ErrNoSnapshot)
+	}
+	restore := filepath.Join(filepath.Dir(bin), "pg_restore")
+	out, err := exec.CommandContext(ctx, restore, "--list", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("store: %s does not read back: %v: %s", filepath.Base(path), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
