@@ -29,6 +29,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -97,11 +98,7 @@ func (f *fixture) unique(prefix string) string {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(bg, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
 	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations(),
 		monitor.Migrations(), notify.Migrations()); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 var ctx = context.Background()
@@ -21,11 +22,7 @@ var ctx = context.Background()
 func newLog(t testing.TB, every int64) (*Log, *store.DB, Key) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
 	if err := db.Migrate(ctx, Migrations()); err != nil {
 		t.Fatal(err)
 	}

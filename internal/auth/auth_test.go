@@ -11,6 +11,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -29,17 +30,14 @@ type fixture struct {
 func newFixture(t testing.TB, roles ...Role) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
 	if err := db.Migrate(ctx, audit.Migrations(), Migrations()); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return f.now }
 	f.log = audit.New(audit.Options{DB: db, Now: clock})
+	var err error
 	f.svc, err = New(Options{DB: db, Audit: f.log, Now: clock, Roles: roles, Argon2: cheap})
 	if err != nil {
 		t.Fatal(err)

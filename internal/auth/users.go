@@ -59,15 +59,15 @@ func (s *Service) CreateUser(ctx context.Context, name, password string, grants 
 	}
 	e := audit.Event{Action: "user.add", Target: name, Detail: grantsDetail(grants)}
 	err = s.change(ctx, e, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO auth_users (name, password, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO NOTHING`, name, hash, fmtTime(s.now()))
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO auth_users (name, password, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, name, hash, fmtTime(s.now())).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return usererr.New(usererr.Conflict, "user %q already exists", name)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return usererr.New(usererr.Conflict, "user %q already exists", name)
-		}
-		id, _ := res.LastInsertId()
 		return setGrants(ctx, tx, id, grants)
 	})
 	if err != nil {

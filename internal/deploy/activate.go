@@ -169,12 +169,9 @@ func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, ca
 
 func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest) (*Deployment, error) {
 	now := s.opts.Now().UTC()
-	res, err := tx.ExecContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, project, o.Environment, string(d), o.Actor, o.Message, now.Format(time.RFC3339Nano))
-	if err != nil {
-		return nil, err
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, project, o.Environment, string(d), o.Actor, o.Message, now.Format(time.RFC3339Nano)).Scan(&id)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 	"github.com/phoenixvc/phoenix/internal/artifact/sign"
-	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -38,11 +38,7 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureOn(t *testing.T, wrap func(*local.Store) backend.Backend) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
 	if err := db.Migrate(ctx, Migrations()); err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func (m *Monitor) ExpireSilence(ctx context.Context, id int64) error {
 // Silences lists silences, only those not ended yet unless all.
 func (m *Monitor) Silences(ctx context.Context, all bool) ([]Silence, error) {
 	rows, err := m.opts.DB.QueryContext(ctx, `SELECT id, kind, rule, environment, starts, ends, comment, created_by, created_at
-		FROM monitor_silences WHERE $1 OR ends > $2 ORDER BY starts, id`, all, m.opts.Now().UnixMilli())
+		FROM monitor_silences WHERE $1 = 1 OR ends > $2 ORDER BY starts, id`, all, m.opts.Now().UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("monitor: silences: %w", err)
 	}
@@ -141,7 +141,7 @@ func (m *Monitor) InMaintenance(ctx context.Context, env string) bool {
 // Alerts lists alert instances: pending and firing ones, or all with all.
 func (m *Monitor) Alerts(ctx context.Context, all bool) ([]Alert, error) {
 	rows, err := m.opts.DB.QueryContext(ctx, `SELECT rule, environment, state, severity, since, value, threshold, fails, oks, last_notified, summary
-		FROM monitor_alerts WHERE $1 OR state IN ('pending', 'firing') ORDER BY severity, rule, environment`, all)
+		FROM monitor_alerts WHERE $1 = 1 OR state IN ('pending', 'firing') ORDER BY severity, rule, environment`, all)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: alerts: %w", err)
 	}

@@ -179,9 +179,11 @@ func (s *Store) Query(ctx context.Context, prefix string, from, to time.Time) (m
 		step := int64(res) * 1000
 		lo -= ((lo % step) + step) % step
 	}
+	// Series under prefix sort below prefix+U+10FFFF byte by byte: the
+	// largest code point, still valid UTF-8 (PostgreSQL refuses \xff in text).
 	rows, err := s.db.QueryContext(ctx, `SELECT series, SUM(n), SUM(good), SUM(sum), MIN(min), MAX(max) FROM monitor_points
 		WHERE res = $1 AND series >= $2 AND series < $3 AND ts >= $4 AND ts < $5 GROUP BY series`,
-		res, prefix, prefix+"\xff", lo, to.UnixMilli())
+		res, prefix, prefix+"\U0010FFFF", lo, to.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("monitor: query %s: %w", prefix, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 type fakeClock struct {
@@ -29,11 +30,7 @@ func (c *fakeClock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 func openDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(t.TempDir(), "state.db"))
 	if err := db.Migrate(context.Background(), Migrations(), notify.Migrations()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // fakeClock is a settable clock.
@@ -31,11 +32,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(t.TempDir(), "state.db"))
 	if err := db.Migrate(context.Background(), Migrations()); err != nil {
 		t.Fatal(err)
 	}

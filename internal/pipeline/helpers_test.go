@@ -12,6 +12,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 type auditLog struct {
@@ -47,11 +48,7 @@ type fixture struct {
 
 func openDB(t *testing.T, dir string, sets ...store.Migrations) *store.DB {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
 	if err := db.Migrate(context.Background(), append([]store.Migrations{Migrations()}, sets...)...); err != nil {
 		t.Fatal(err)
 	}

@@ -120,12 +120,12 @@ func TestRestartMarksInterruptedAndRetryRuns(t *testing.T) {
 func (f *fixture) release2(dir, version string) int64 {
 	f.t.Helper()
 	ctx := context.Background()
-	res, err := f.db.ExecContext(ctx, `INSERT INTO pipeline_runs (project, kind, version, dir, plan, status, created_at)
-		SELECT project, kind, $1, $2, plan, 'queued', created_at FROM pipeline_runs ORDER BY id LIMIT 1`, version, dir)
+	var id int64
+	err := f.db.QueryRowContext(ctx, `INSERT INTO pipeline_runs (project, kind, version, dir, plan, status, created_at)
+		SELECT project, kind, $1, $2, plan, 'queued', created_at FROM pipeline_runs ORDER BY id LIMIT 1 RETURNING id`, version, dir).Scan(&id)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	id, _ := res.LastInsertId()
 	if _, err := f.db.ExecContext(ctx, `INSERT INTO pipeline_steps (run_id, step, position, status)
 		VALUES ($1, 'main/hold', 0, 'pending')`, id); err != nil {
 		f.t.Fatal(err)

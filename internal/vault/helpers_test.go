@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // testKDF keeps argon2id cheap in tests; production uses DefaultKDF.
@@ -93,10 +94,7 @@ type env struct {
 
 func openDB(t testing.TB, dir string) *store.DB {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
 	if err := db.Migrate(context.Background(), Migrations()); err != nil {
 		t.Fatal(err)
 	}
