@@ -197,20 +197,12 @@ func backupServerOptions(o *serverOptions) (app.BackupOptions, error) {
 }
 
 // mirrorFlags say where a repository's off-site copy is.
-type mirrorFlags struct{ url, endpoint, region string }
+type mirrorFlags struct{ s3Flags }
 
 // open returns the mirror, with credentials from AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY, which are then removed from the environment so
-// that no process the server starts inherits them.
+// AWS_SECRET_ACCESS_KEY (awsKeys).
 func (mf mirrorFlags) open() (*mirror.S3, error) {
-	region := mf.region
-	if region == "" {
-		region = os.Getenv("AWS_REGION")
-	}
-	cfg := mirror.Config{URL: mf.url, Endpoint: mf.endpoint, Region: region,
-		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY")}
-	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
-	m, err := mirror.New(cfg)
+	m, err := mirror.New(mf.config())
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
 			WithHint("write s3://bucket/prefix; for S3-compatible storage add its endpoint")

@@ -30,6 +30,8 @@ type serverOptions struct {
 	backupKeep          string
 	backupNoRestoreTest bool
 	backupMirror        mirrorFlags
+
+	blobs blobFlags // server_blobs.go
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -65,6 +67,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.backupMirror.url, "backup-mirror", "", "copy the repository after each backup to s3://bucket/prefix (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	f.StringVar(&o.backupMirror.endpoint, "backup-mirror-endpoint", "", "S3 API URL of S3-compatible storage for --backup-mirror (default: AWS)")
 	f.StringVar(&o.backupMirror.region, "backup-mirror-region", "", "region of --backup-mirror (default $AWS_REGION, else us-east-1)")
+	addBlobFlags(f, &o.blobs)
 	return cmd
 }
 
@@ -81,8 +84,13 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	blobs, err := o.blobs.open()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
-		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo})
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
+		BlobStore: blobs})
 	if err != nil {
 		return err
 	}

@@ -138,14 +138,8 @@ func TestBackupMirrorPullRestore(t *testing.T) {
 	}
 	s := startServerWith(t, data, creds, "--backup-repo", repo, "--backup-key-file", keyFile, "--backup-schedule", "off",
 		"--backup-mirror", "s3://offsite/phoenix", "--backup-mirror-endpoint", endpoint)
-	proj := filepath.Join(work, "proj")
-	os.MkdirAll(proj, 0o755)
-	os.WriteFile(filepath.Join(proj, "phoenix.yaml"), []byte("version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\n"), 0o644)
-	writeSite(t, filepath.Join(proj, "v1"), "release-mirrored")
 	env := []string{"PHOENIX_DATA=" + data}
-	if r := run(t, proj, env, "deploy", "v1", "--env", "production"); r.code != 0 {
-		t.Fatalf("deploy: %+v", r)
-	}
+	deployShop(t, work, env, "release-mirrored")
 	r := run(t, work, env, "backup", "create", "-o", "json")
 	var res struct {
 		Mirror struct {

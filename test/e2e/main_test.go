@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 var binary string
@@ -82,25 +83,7 @@ type server struct {
 	api, edge string
 	data      string
 	token     string
-	logs      *lockedBuffer // its stderr
-}
-
-// lockedBuffer is a bytes.Buffer safe to read while the process writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs      *testkit.LogBuffer // its stderr
 }
 
 func startServer(t *testing.T, data string) *server { return startServerWith(t, data, nil) }
@@ -109,7 +92,7 @@ func startServer(t *testing.T, data string) *server { return startServerWith(t, 
 // extra arguments.
 func startServerWith(t *testing.T, data string, env []string, args ...string) *server {
 	t.Helper()
-	s := &server{api: freePort(t), edge: freePort(t), data: data, logs: &lockedBuffer{}}
+	s := &server{api: freePort(t), edge: freePort(t), data: data, logs: &testkit.LogBuffer{}}
 	s.cmd = exec.Command(binary, append([]string{"server", "--data", data, "--listen", s.api, "--edge-listen", s.edge}, args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	logs := s.logs

@@ -58,7 +58,7 @@ var _ backend.Backend = (*Store)(nil)
 func New(cfg Config) (*Store, error) {
 	p, err := s3conn.Open(cfg.Config)
 	if err != nil {
-		return nil, fmt.Errorf("blob store: %w", err)
+		return nil, err
 	}
 	spool := cfg.SpoolDir
 	if spool == "" {
