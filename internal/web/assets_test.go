@@ -43,6 +43,8 @@ func embedded(t *testing.T) map[string]string {
 
 func TestAssetsLoadNothingFromElsewhereAndHaveNoInlineCode(t *testing.T) {
 	for name, body := range embedded(t) {
+		// An SVG names its XML namespace with a URL that nothing loads.
+		body = strings.ReplaceAll(body, `xmlns="http://www.w3.org/2000/svg"`, "")
 		if m := externalURL.FindString(body); m != "" {
 			t.Errorf("%s: external URL %q", name, m)
 		}

@@ -111,9 +111,14 @@ func (f *fixture) active(env string) int64 {
 // release runs a release of project shop whose pipeline is one step.
 func (f *fixture) release(version, step string) int64 {
 	f.t.Helper()
+	return f.releaseWith("project: {name: shop}\nenvironments: {production: {}}\npipeline:\n  stages:\n    - name: main\n"+
+		"      steps: [{name: hello, run: "+strconvQuote(step)+"}]\n", version)
+}
+
+// releaseWith runs a release, by admin, of the project phoenix.yaml describes.
+func (f *fixture) releaseWith(yaml, version string) int64 {
+	f.t.Helper()
 	dir := f.t.TempDir()
-	yaml := "project: {name: shop}\nenvironments: {production: {}}\npipeline:\n  stages:\n    - name: main\n      steps: [{name: hello, run: " +
-		strconvQuote(step) + "}]\n"
 	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
 		f.t.Fatal(err)
 	}

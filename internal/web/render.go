@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/api"
@@ -62,7 +63,7 @@ func (d *Dashboard) page(fn pageFunc) http.HandlerFunc {
 		v.CSRF = s.csrf
 		var ae *apiError
 		if err != nil && v.User != nil && errors.As(err, &ae) && ae.Status != http.StatusUnauthorized {
-			v.Title, v.Data = http.StatusText(ae.Status), ae // with the navigation
+			v.Title, v.Data = http.StatusText(ae.Status), errorData{ae, "/"} // with the navigation
 			d.render(w, r, ae.Status, "error", v)
 			return
 		}
@@ -115,10 +116,38 @@ func (d *Dashboard) pageError(w http.ResponseWriter, r *http.Request, err error)
 		return
 	}
 	if errors.As(err, &ae) {
-		d.render(w, r, ae.Status, "error", &view{Title: http.StatusText(ae.Status), Data: ae})
+		d.render(w, r, ae.Status, "error", &view{Title: http.StatusText(ae.Status), Data: errorData{ae, "/"}})
 		return
 	}
 	d.fail(w, r, err)
+}
+
+// errorData is the error page's: the API's answer and where to go back.
+type errorData struct {
+	*apiError
+	Back string
+}
+
+// actionError shows why an action was refused, with the navigation and a
+// way back to the page whose form it was; nothing changed, so there is
+// nothing to redirect away from.
+func (d *Dashboard) actionError(w http.ResponseWriter, r *http.Request, s session, ae *apiError) {
+	v := &view{Title: http.StatusText(ae.Status), CSRF: s.csrf, Data: errorData{ae, backOf(r.URL.Path)}}
+	if err := d.who(r, s, v); err != nil {
+		v.User = nil // shown without the navigation
+	}
+	d.render(w, r, ae.Status, "error", v)
+}
+
+// backOf is the page an action's form is on.
+func backOf(action string) string {
+	switch {
+	case strings.HasPrefix(action, "/ui/silences"):
+		return "/ui/alerts"
+	case strings.HasPrefix(action, "/ui/envs/"), strings.HasPrefix(action, "/ui/runs/"):
+		return path.Dir(action)
+	}
+	return "/"
 }
 
 // fail logs an internal error and shows a generic page.
@@ -126,12 +155,12 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 	d.opts.Logger.Error("dashboard: request failed", "path", r.URL.Path, "err", err)
 	ae := &apiError{Status: http.StatusInternalServerError, Code: "internal",
 		Message: "internal error; the server log has the details"}
-	d.render(w, r, ae.Status, "error", &view{Title: "Error", Data: ae})
+	d.render(w, r, ae.Status, "error", &view{Title: "Error", Data: errorData{ae, "/"}})
 }
 
 func (d *Dashboard) notFound(w http.ResponseWriter, r *http.Request) {
 	ae := &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "There is no such page."}
-	d.render(w, r, ae.Status, "error", &view{Title: "Not found", Data: ae})
+	d.render(w, r, ae.Status, "error", &view{Title: "Not found", Data: errorData{ae, "/"}})
 }
 
 // render executes the named page into a buffer first, so a template
@@ -176,6 +205,11 @@ func (d *Dashboard) action(fn actionFunc) http.HandlerFunc {
 			return
 		}
 		to, flash, err := fn(w, r, s)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status != http.StatusUnauthorized {
+			d.actionError(w, r, s, ae)
+			return
+		}
 		if err != nil {
 			d.pageError(w, r, err)
 			return

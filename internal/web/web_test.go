@@ -203,6 +203,9 @@ func TestViewerSeesNoButtonsAndTheAPIRefusesAForgedPost(t *testing.T) {
 		!strings.Contains(page, "permission") {
 		t.Fatalf("a viewer's forged rollback: %d\n%s", resp.StatusCode, page)
 	}
+	if !strings.Contains(page, `href="/ui/envs/shop/production">Back</a>`) || !strings.Contains(page, "Signed in as <strong>vera</strong>") {
+		t.Errorf("the refusal has no way back or no navigation:\n%s", page)
+	}
 	if got := f.active("production"); got != second {
 		t.Fatalf("a viewer's rollback moved production to %d", got)
 	}
@@ -302,6 +305,42 @@ func TestCancelARunThroughTheForm(t *testing.T) {
 	f.waitRun(id, pipeline.Cancelled)
 	if resp, page := b.post(path+"/approve", nil); resp.StatusCode != http.StatusConflict && resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("approving a cancelled run: %d\n%s", resp.StatusCode, page)
+	}
+}
+
+func TestApproveThroughTheForm(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	f.addUser("alice", "approver", "approver-password-1")
+	id := f.releaseWith(`project: {name: shop}
+environments: {production: {protection: {approvals: 1}}}
+pipeline:
+  stages:
+    - name: ship
+      environment: production
+      steps: [{name: hello, run: "echo shipped"}]
+`, "v4.0.0")
+	f.waitRun(id, pipeline.Waiting)
+	b := f.browser()
+	b.mustLogin("alice", "approver-password-1")
+	path := "/ui/runs/" + strconv.FormatInt(id, 10)
+	_, page := b.get(path)
+	if !strings.Contains(page, ">Approve</button>") || !strings.Contains(page, ">Reject</button>") {
+		t.Fatalf("a waiting run without approve and reject buttons for an approver:\n%s", page)
+	}
+	if strings.Contains(page, "Cancel run") {
+		t.Fatal("an approver (no deploy) sees the cancel button")
+	}
+	resp, _ := b.post(path+"/approve", url.Values{"comment": {"looks good"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", resp.StatusCode)
+	}
+	d := f.waitRun(id, pipeline.Succeeded, pipeline.Failed)
+	if d.Status != pipeline.Succeeded || len(d.Approvals) != 1 || d.Approvals[0].Actor != "alice" || d.Approvals[0].Comment != "looks good" {
+		t.Fatalf("after the approval: %s %+v", d.Status, d.Approvals)
+	}
+	if _, page := b.get(path); !strings.Contains(page, "Approved.") || !strings.Contains(page, "looks good") {
+		t.Fatalf("the run page does not show the approval:\n%s", page)
 	}
 }
 
