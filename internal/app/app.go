@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -78,6 +77,9 @@ type Options struct {
 	// BlobStore, when set, keeps the artifact blobs (S3); the data dir's
 	// blobs folder is then its local cache (blobs.go).
 	BlobStore BlobStore
+	// DatabaseURL, when set, is the PostgreSQL database holding the state
+	// instead of <data>/state.db (database.go).
+	DatabaseURL string
 }
 
 // App is a running Phoenix server.
@@ -196,7 +198,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 }
 
 func (a *App) openStore(ctx context.Context) error {
-	db, err := store.OpenSQLite(ctx, filepath.Join(a.opts.DataDir, "state.db"))
+	db, err := a.openDatabase(ctx)
 	if err != nil {
 		return err
 	}

@@ -210,7 +210,7 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 			return err
 		}
 		snap, err = repo.Create(ctx, backup.CreateOptions{DataDir: b.a.opts.DataDir, SnapshotDB: b.a.DB.Snapshot,
-			Host: host, Version: version.Get().Version})
+			DBFile: b.a.DB.SnapshotFile(), Host: host, Version: version.Get().Version})
 		return err
 	})
 	if err != nil {

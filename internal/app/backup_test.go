@@ -227,31 +227,7 @@ func TestBackupWorkflow(t *testing.T) {
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer
 	a := startWithBackups(t, t.TempDir(), repo, &log)
-	proj := t.TempDir()
-	yaml := "version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  nightly-backup:\n    triggers: [{cron: \"0 3 * * *\"}]\n    steps:\n" +
-		"      - {name: take, uses: backup}\n      - {name: check, uses: backup/verify, needs: [take], with: {snapshot: \"${{ steps.take.outputs.snapshot }}\"}}\n"
-	if err := os.WriteFile(filepath.Join(proj, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run, err := a.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: proj, Workflow: "nightly-backup", Actor: "t", Trigger: "manual"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	var d *pipeline.RunDetail
-	for {
-		if d, err = a.Pipeline.Get(ctx, run.ID); err != nil {
-			t.Fatal(err)
-		}
-		if pipeline.Finished(d.Status) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("workflow still %s", d.Status)
-		}
-		time.Sleep(20 * time.Millisecond) // polling for the end of the run, not timing it
-	}
-	if d.Status != pipeline.Succeeded {
+	if d := runBackupWorkflow(t, a); d.Status != pipeline.Succeeded {
 		t.Fatalf("workflow %s: %+v", d.Status, d.Steps)
 	}
 	list, err := a.Backups.List(ctx)

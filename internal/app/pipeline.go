@@ -40,12 +40,14 @@ func (a *App) openPipeline(ctx context.Context) error {
 }
 
 // childEnv is the server's environment without what no step may inherit:
-// the vault key and API tokens.
+// the vault key, the backup key, API tokens and the state database's URL
+// and password.
 func childEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, vault.MasterKeyEnv) || strings.HasPrefix(name, "PHOENIX_BACKUP_KEY") || name == "PHOENIX_TOKEN" {
+		if strings.HasPrefix(name, vault.MasterKeyEnv) || strings.HasPrefix(name, "PHOENIX_BACKUP_KEY") || name == "PHOENIX_TOKEN" ||
+			name == "PHOENIX_DATABASE_URL" || name == "PGPASSWORD" {
 			continue
 		}
 		out = append(out, kv)

@@ -10,7 +10,8 @@ import (
 
 func TestChildEnvDropsKeysAndTokens(t *testing.T) {
 	in := []string{"PATH=/bin", "PHOENIX_MASTER_KEY=k", "PHOENIX_MASTER_KEY_FILE=/k", "PHOENIX_TOKEN=phx_x", "PHOENIX_DATA=/d",
-		"PHOENIX_BACKUP_KEY=b", "PHOENIX_BACKUP_KEY_FILE=/b", "PHOENIX_BACKUP_REPO=/r", "HOME=/h"}
+		"PHOENIX_BACKUP_KEY=b", "PHOENIX_BACKUP_KEY_FILE=/b", "PHOENIX_BACKUP_REPO=/r", "HOME=/h",
+		"PHOENIX_DATABASE_URL=postgres://u:pw@h/db", "PGPASSWORD=pw"}
 	got := childEnv(in)
 	if want := []string{"PATH=/bin", "PHOENIX_DATA=/d", "PHOENIX_BACKUP_REPO=/r", "HOME=/h"}; !slices.Equal(got, want) {
 		t.Fatalf("childEnv = %v, want %v", got, want)

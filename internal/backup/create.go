@@ -22,6 +22,9 @@ type CreateOptions struct {
 	// file, which is only consistent while the server is stopped; Create
 	// then refuses a data dir whose state.db-wal is not empty.
 	SnapshotDB func(ctx context.Context, dst string) error
+	// DBFile is the name the copy SnapshotDB writes is kept under in the
+	// snapshot (default state.db; state.pgdump for a PostgreSQL dump).
+	DBFile string
 	// Host and Version are recorded in the snapshot; Host defaults to the
 	// machine's host name.
 	Host, Version string
@@ -64,7 +67,7 @@ func (r *Repo) create(ctx context.Context, o CreateOptions) (*Snapshot, error) {
 	// order could miss the blobs of a deployment made in between.
 	var db *source
 	if o.SnapshotDB != nil {
-		dir, src, err := r.snapshotDB(ctx, o.SnapshotDB, root)
+		dir, src, err := r.snapshotDB(ctx, o.SnapshotDB, cmp.Or(o.DBFile, dbFile), root)
 		if err != nil {
 			return nil, err
 		}
@@ -109,12 +112,12 @@ func dataRoot(o CreateOptions) (string, error) {
 
 // snapshotDB has fn write the database copy into a temporary directory in
 // the repository and returns the directory (for removal) and the copy.
-func (r *Repo) snapshotDB(ctx context.Context, fn func(context.Context, string) error, root string) (string, source, error) {
+func (r *Repo) snapshotDB(ctx context.Context, fn func(context.Context, string) error, name, root string) (string, source, error) {
 	dir, err := os.MkdirTemp(r.dir, tmpPrefix+"db-*")
 	if err != nil {
 		return "", source{}, err
 	}
-	dst := filepath.Join(dir, dbFile)
+	dst := filepath.Join(dir, name)
 	if err := fn(ctx, dst); err != nil {
 		os.RemoveAll(dir)
 		return "", source{}, fmt.Errorf("copy the database: %w", err)
@@ -128,7 +131,7 @@ func (r *Repo) snapshotDB(ctx context.Context, fn func(context.Context, string) 
 	if live, err := os.Stat(filepath.Join(root, dbFile)); err == nil {
 		mode = live.Mode().Perm()
 	}
-	return dir, source{rel: dbFile, abs: dst, mode: mode, size: fi.Size()}, nil
+	return dir, source{rel: name, abs: dst, mode: mode, size: fi.Size()}, nil
 }
 
 // snapshotHeader is the snapshot's metadata, before the files.

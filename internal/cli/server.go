@@ -31,7 +31,8 @@ type serverOptions struct {
 	backupNoRestoreTest bool
 	backupMirror        mirrorFlags
 
-	blobs blobFlags // server_blobs.go
+	blobs    blobFlags     // server_blobs.go
+	database databaseFlags // server_database.go
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -68,6 +69,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.backupMirror.endpoint, "backup-mirror-endpoint", "", "S3 API URL of S3-compatible storage for --backup-mirror (default: AWS)")
 	f.StringVar(&o.backupMirror.region, "backup-mirror-region", "", "region of --backup-mirror (default $AWS_REGION, else us-east-1)")
 	addBlobFlags(f, &o.blobs)
+	addDatabaseFlags(f, &o.database)
 	return cmd
 }
 
@@ -88,9 +90,13 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	dbURL, err := o.database.take()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
-		BlobStore: blobs})
+		BlobStore: blobs, DatabaseURL: dbURL})
 	if err != nil {
 		return err
 	}

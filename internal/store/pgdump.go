@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,8 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // SnapshotFile is the name a snapshot of db is kept under in a backup:
@@ -45,27 +44,24 @@ func PgDump() string {
 
 // pgDump writes the database to dst with pg_dump in its custom format: one
 // consistent snapshot (pg_dump reads in a single repeatable-read
-// transaction) while writers go on. The password goes to pg_dump through
+// transaction) while writers go on. The password (from the URL or
+// PGPASSWORD when the database was opened) goes to pg_dump through
 // PGPASSWORD, never on its command line.
 func (db *DB) pgDump(ctx context.Context, dst string) error {
 	bin := PgDump()
 	if bin == "" {
 		return fmt.Errorf("%w: pg_dump is not installed (apt-get install postgresql-client); or leave the database out of Phoenix's backups and use PostgreSQL's own", ErrNoSnapshot)
 	}
-	cfg, err := pgx.ParseConfig(db.dsn)
-	if err != nil {
-		return fmt.Errorf("store: pg_dump: database URL %s: %s", db.url, scrub(err, db.dsn))
-	}
 	cmd := exec.CommandContext(ctx, bin, "--format=custom", "--no-sync", "--file="+dst, "--dbname="+withoutPassword(db.dsn))
 	cmd.Env = append(os.Environ(), "PGAPPNAME=phoenix-backup")
-	if cfg.Password != "" {
-		cmd.Env = append(cmd.Env, "PGPASSWORD="+cfg.Password)
+	if db.password != "" {
+		cmd.Env = append(cmd.Env, "PGPASSWORD="+db.password)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		os.Remove(dst)
-		msg := strings.TrimSpace(scrub(fmt.Errorf("%s", stderr.String()), db.dsn, cfg.Password))
+		msg := strings.TrimSpace(scrub(errors.New(stderr.String()), db.dsn, db.password))
 		return fmt.Errorf("store: pg_dump of %s: %v: %s", db.url, err, msg)
 	}
 	return os.Chmod(dst, 0o600)

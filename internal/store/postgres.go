@@ -50,7 +50,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %s", where, scrub(err, dsn, secret))
 	}
-	return &DB{DB: db, Dialect: Postgres, url: where, dsn: dsn}, nil
+	return &DB{DB: db, Dialect: Postgres, url: where, dsn: dsn, password: secret}, nil
 }
 
 // RedactDSN returns dsn with its password replaced by "xxxxx", for logs
@@ -64,6 +64,9 @@ func withoutPassword(dsn string) string { return rewritePassword(dsn, "") }
 // rewritePassword replaces the password of dsn with to ("" removes it).
 func rewritePassword(dsn, to string) string {
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if u.Opaque != "" || (u.User == nil && strings.Contains(dsn, "@")) {
+			return "(unparsable database URL)" // whatever holds a password is not where a URL keeps it
+		}
 		if _, has := u.User.Password(); has {
 			u.User = url.User(u.User.Username())
 			if to != "" {

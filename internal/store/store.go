@@ -38,12 +38,13 @@ const (
 // DB is an open database.
 type DB struct {
 	*sql.DB
-	Dialect Dialect
-	path    string             // the SQLite file
-	url     string             // the PostgreSQL URL, password redacted
-	dsn     string             // the PostgreSQL URL as given, for pg_dump
-	stop    context.CancelFunc // ends the background checkpointer
-	done    chan struct{}
+	Dialect  Dialect
+	path     string             // the SQLite file
+	url      string             // the PostgreSQL URL, password redacted
+	dsn      string             // the PostgreSQL URL as given, for pg_dump
+	password string             // its password, wherever libpq's rules found it
+	stop     context.CancelFunc // ends the background checkpointer
+	done     chan struct{}
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path with WAL

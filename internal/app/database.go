@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// openDatabase opens the state store: <data>/state.db (SQLite), or the
+// PostgreSQL database of Options.DatabaseURL. Every other file (keys,
+// blobs, run logs) stays in the data dir either way.
+func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
+	dsn := a.opts.DatabaseURL
+	if dsn == "" {
+		return store.OpenSQLite(ctx, filepath.Join(a.opts.DataDir, "state.db"))
+	}
+	if err := CheckDatabaseURL(dsn); err != nil {
+		return nil, err
+	}
+	db, err := store.OpenPostgres(ctx, dsn)
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Unavailable, err, err.Error()).
+			WithHint("check --database-url (PHOENIX_DATABASE_URL): that the server runs, the database exists and the user may log in to it")
+	}
+	a.log.Info("state store", "engine", "postgres", "database", db.Where())
+	return db, nil
+}
+
+// CheckDatabaseURL checks the form of a --database-url value: a
+// postgres:// or postgresql:// URL, or a libpq key=value string. The error
+// never shows the password.
+func CheckDatabaseURL(dsn string) error {
+	hint := "e.g. --database-url postgres://phoenix@db.internal:5432/phoenix (the password in PGPASSWORD or ~/.pgpass, or in the URL)"
+	if !strings.Contains(dsn, "://") {
+		if !strings.Contains(dsn, "=") {
+			return usererr.New(usererr.Usage, "--database-url %q is neither a postgres:// URL nor key=value settings", store.RedactDSN(dsn)).WithHint("%s", hint)
+		}
+		return nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return usererr.New(usererr.Usage, "--database-url is not a valid URL").WithHint("%s", hint)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return usererr.New(usererr.Usage, "--database-url: scheme %q is not supported; Phoenix keeps its state in SQLite (the default, no flag) or PostgreSQL", u.Scheme).WithHint("%s", hint)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/testkit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// dbPassword is put in the database URL: the test server trusts every
+// local login, so it is never checked, and so must show nowhere.
+const dbPassword = "pg-password-never-shown-7d1e"
+
+// TestPostgresEndToEnd runs the server on PostgreSQL through the paths
+// that write the most SQL: deployments, activation and rollback, a
+// pipeline workflow run that takes a backup (pg_dump) and verifies it,
+// vault set and get, and the audit chain's verification; then a second
+// server process on the same database finds it all again.
+func TestPostgresEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	dsn := strings.Replace(testkit.Postgres(t).NewDatabase(t), "postgres@", "postgres:"+dbPassword+"@", 1)
+	dir, repo := t.TempDir(), initRepo(t, backupKey)
+	var log bytes.Buffer
+	opts := Options{DataDir: dir, DatabaseURL: dsn, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off"}}
+	a := startOpts(t, opts)
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); !os.IsNotExist(err) {
+		t.Fatalf("a SQLite file in the data dir: %v", err)
+	}
+
+	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
+	if _, err := a.Vault.Set(ctx, admin, "API_TOKEN", vault.SecretString(secretMarker), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deployPage(t, a, "production", "<title>one</title>")
+	deployPage(t, a, "production", "<title>two</title>")
+	wantPage(t, a, "production", "<title>two</title>")
+	deps, err := a.Deploy.Deployments(ctx, "shop", "production", 10)
+	if err != nil || len(deps) != 2 {
+		t.Fatalf("deployments: %+v %v", deps, err)
+	}
+	if _, err := a.Deploy.Rollback(ctx, "shop", "production", 0, "t"); err != nil {
+		t.Fatal(err)
+	}
+	wantPage(t, a, "production", "<title>one</title>")
+
+	d := runBackupWorkflow(t, a)
+	if d.Status != pipeline.Succeeded {
+		t.Fatalf("workflow %s: %+v", d.Status, d.Steps)
+	}
+	list, err := a.Backups.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("snapshots: %+v %v", list, err)
+	}
+	rep, err := a.Audit.Verify(ctx)
+	if err != nil || !rep.OK || rep.Records < 10 {
+		t.Fatalf("audit: %+v %v", rep, err)
+	}
+	a.Stop(ctx)
+
+	b := startOpts(t, opts) // the next server process, on the same database
+	wantPage(t, b, "production", "<title>one</title>")
+	v, _, err := b.Vault.Get(ctx, admin, "API_TOKEN", 0)
+	if err != nil || v.Reveal() != secretMarker {
+		t.Fatalf("secret after restart: %v", err)
+	}
+	if rep, err := b.Audit.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("audit after restart: %+v %v", rep, err)
+	}
+	restored := restoreLatest(t, repo)
+	if _, err := os.Stat(filepath.Join(restored, "state.pgdump")); err != nil {
+		t.Fatalf("the snapshot holds no database dump: %v", err)
+	}
+	b.Stop(ctx)
+	assertAbsent(t, repo, secretMarker, backupKey, dbPassword)
+	assertAbsent(t, dir, dbPassword)
+	if bytes.Contains(log.Bytes(), []byte(dbPassword)) || !bytes.Contains(log.Bytes(), []byte("xxxxx")) {
+		t.Fatalf("the log shows the database password, or never names the database:\n%s", log.String())
+	}
+}
+
+// runBackupWorkflow runs a workflow that takes a backup and verifies it,
+// and returns the finished run.
+func runBackupWorkflow(t *testing.T, a *App) *pipeline.RunDetail {
+	t.Helper()
+	ctx := context.Background()
+	proj := t.TempDir()
+	yaml := "version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  nightly-backup:\n    triggers: [{cron: \"0 3 * * *\"}]\n    steps:\n" +
+		"      - {name: take, uses: backup}\n      - {name: check, uses: backup/verify, needs: [take], with: {snapshot: \"${{ steps.take.outputs.snapshot }}\"}}\n"
+	if err := os.WriteFile(filepath.Join(proj, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := a.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: proj, Workflow: "nightly-backup", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		d, err := a.Pipeline.Get(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pipeline.Finished(d.Status) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workflow still %s", d.Status)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the end of the run, not timing it
+	}
+}
+
+// TestDatabaseURLErrors: a URL of another engine is a usage error, and a
+// server that does not answer is an unavailable error naming the flag;
+// neither shows the password.
+func TestDatabaseURLErrors(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		kind usererr.Kind
+	}{
+		{"mysql://u:" + dbPassword + "@h/db", usererr.Usage},
+		{"just-a-word", usererr.Usage},
+		{"postgres://u:" + dbPassword + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=5", usererr.Unavailable},
+	} {
+		a, err := New(Options{DataDir: t.TempDir(), DatabaseURL: tc.url, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = a.Start(context.Background())
+		if usererr.KindOf(err) != tc.kind || strings.Contains(err.Error()+usererr.HintOf(err), dbPassword) ||
+			!strings.Contains(err.Error()+usererr.HintOf(err), "database-url") {
+			t.Errorf("%s: %v (hint %q)", tc.url[:8], err, usererr.HintOf(err))
+		}
+	}
+}
+
+func FuzzCheckDatabaseURL(f *testing.F) {
+	f.Add("postgres://u:secretpw@h:5432/db")
+	f.Add("mysql://u:secretpw@h/db")
+	f.Add("host=h password=secretpw")
+	f.Add("postgres://u:secretpw@h:bad/db")
+	f.Fuzz(func(t *testing.T, s string) {
+		err := CheckDatabaseURL(s)
+		if err == nil || !strings.Contains(s, "secretpw") || strings.Count(s, "secretpw") > 1 {
+			return
+		}
+		if rest := strings.Replace(s, "secretpw", "", 1); !strings.Contains(rest, "secretpw") && strings.Contains(err.Error(), "secretpw") {
+			if strings.Contains(s, "://") && strings.Contains(s, ":secretpw@") {
+				t.Fatalf("CheckDatabaseURL(%q) shows the password: %v", s, err)
+			}
+		}
+	})
+}
