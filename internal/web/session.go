@@ -10,14 +10,14 @@ import (
 	"time"
 )
 
-// The dashboard's cookies. All are HttpOnly and SameSite=Strict, and
-// carry the __Host- prefix (Secure, Path=/, no Domain) unless the
-// dashboard runs with InsecureCookies.
+// The dashboard's cookies. All are HttpOnly, Secure and SameSite=Strict,
+// and carry the __Host- prefix (Secure, Path=/, no Domain), which browsers
+// grant to HTTPS and to loopback origins.
 const (
-	cookieSession = "phoenix_session" // the API's session secret (the API's own cookie name)
-	cookieCSRF    = "phoenix_csrf"    // the session's CSRF token, compared with the form's
-	cookieLogin   = "phoenix_login"   // a nonce the sign-in form must echo (no login CSRF)
-	cookieFlash   = "phoenix_flash"   // the outcome of the last action, shown once
+	cookieSession = "__Host-phoenix_session" // the API's session secret, under the API's own cookie name
+	cookieCSRF    = "__Host-phoenix_csrf"    // the session's CSRF token, compared with the form's
+	cookieLogin   = "__Host-phoenix_login"   // a nonce the sign-in form must echo (no login CSRF)
+	cookieFlash   = "__Host-phoenix_flash"   // the outcome of the last action, shown once
 )
 
 // session is what a signed-in browser holds.
@@ -26,22 +26,15 @@ type session struct {
 	csrf   string // the CSRF token, sent to the API with every change
 }
 
-func (d *Dashboard) cookieName(name string) string {
-	if d.opts.InsecureCookies {
-		return name
-	}
-	return "__Host-" + name
-}
-
 // setCookie sets a dashboard cookie; maxAge < 0 deletes it, 0 makes it
 // last until expires (or the browser closes when expires is zero).
 func (d *Dashboard) setCookie(w http.ResponseWriter, name, value string, expires time.Time, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: d.cookieName(name), Value: value, Path: "/", Expires: expires, MaxAge: maxAge,
-		HttpOnly: true, Secure: !d.opts.InsecureCookies, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", Expires: expires, MaxAge: maxAge,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 }
 
 func (d *Dashboard) cookie(r *http.Request, name string) string {
-	c, err := r.Cookie(d.cookieName(name))
+	c, err := r.Cookie(name)
 	if err != nil {
 		return ""
 	}
@@ -94,11 +87,11 @@ func (d *Dashboard) takeFlash(w http.ResponseWriter, r *http.Request) string {
 }
 
 // sessionFromAPI finds the session secret in the API's Set-Cookie (its
-// name depends on the API's own cookie mode).
+// name loses the __Host- prefix when the API runs with insecure cookies).
 func sessionFromAPI(h http.Header) string {
 	for _, line := range h.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
-		if err == nil && strings.HasSuffix(c.Name, cookieSession) && c.Value != "" {
+		if err == nil && strings.HasSuffix(c.Name, "phoenix_session") && c.Value != "" {
 			return c.Value
 		}
 	}

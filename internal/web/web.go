@@ -18,9 +18,6 @@ type Options struct {
 	// one source of data and the one place actions are decided.
 	API    http.Handler
 	Logger *slog.Logger
-	// InsecureCookies drops the Secure flag and the __Host- prefix of the
-	// dashboard's cookies, for plain-HTTP tests only.
-	InsecureCookies bool
 }
 
 // Dashboard serves the dashboard's pages, actions and assets.

@@ -64,6 +64,20 @@ func errorLine(page string) string {
 	return regexp.MustCompile(`<p class="error"[^>]*>[^<]*</p>`).FindString(page)
 }
 
+func TestLoginIsRateLimitedAsTheAPIs(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	b := f.browser()
+	var resp *http.Response
+	var page string
+	for range 6 { // the API allows 5 a minute per user name
+		resp, page = b.login("admin", "guessing-the-password")
+	}
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(page, "too many login attempts") {
+		t.Fatalf("the sixth bad login: %d %q\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), page)
+	}
+}
+
 func TestLoginFormNeedsItsNonce(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("admin", "", adminPW)
@@ -143,6 +157,7 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 		"/ui/audit":                   {"deploy.activate", "The hash chain of all", "auth.login"},
 		"/ui/audit?action=deploy.*":   {"deploy.activate"},
 		"/ui/audit?limit=2":           {"Next page"},
+		"/ui/audit?since=1h":          {"deploy.activate", `value="1h"`},
 		"/ui/runs?status=succeeded":   {"release v2.0.0"},
 		"/ui/envs/shop/staging":       {"&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;"},
 		"/ui/static/style.css":        {"prefers-color-scheme: dark"},
