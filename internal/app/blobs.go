@@ -1,8 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
@@ -21,6 +27,10 @@ type BlobStore interface {
 	// Check reaches the store, so a wrong bucket, endpoint, region or key
 	// fails the start instead of the first deploy.
 	Check(ctx context.Context) error
+	// Claim marks the store as this server's (owner is an id kept in the
+	// data dir) and refuses a store another server claimed: each one's
+	// garbage collection would delete the other's blobs.
+	Claim(ctx context.Context, owner string) error
 	// String names the store (a URL without credentials).
 	String() string
 }
@@ -41,6 +51,14 @@ func (a *App) openBlobs(ctx context.Context) error {
 	if err := rs.Check(ctx); err != nil {
 		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store %s is not reachable: %v", rs, err)).
 			WithHint("check the bucket name, --blob-store-endpoint, --blob-store-region and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+	}
+	owner, err := blobOwner(a.opts.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := rs.Claim(ctx, owner); err != nil {
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store: %v", err)).
+			WithHint("give each server its own prefix (s3://bucket/staging, s3://bucket/prod); if the server that claimed it is gone for good, delete blobs/phoenix-owner under the prefix")
 	}
 	a.store = cache.New(rs, l)
 	a.log.Info("artifact blobs in remote storage", "store", rs.String(), "cache", l.Root())
@@ -63,4 +81,28 @@ func (a *App) servable(ctx context.Context, active []deploy.Release) []deploy.Re
 		out = append(out, r)
 	}
 	return out
+}
+
+// blobOwnerFile holds the id this data dir claims its blob store prefix
+// with; it is backed up, so a restored data dir goes on with the bucket.
+const blobOwnerFile = "blob-store.owner"
+
+// blobOwner reads the data dir's blob store owner id, making one the first
+// time.
+func blobOwner(dataDir string) (string, error) {
+	p := filepath.Join(dataDir, blobOwnerFile)
+	b, err := os.ReadFile(p)
+	if err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b)), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("blob store owner: %w", err)
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	owner := hex.EncodeToString(id[:])
+	if err := os.WriteFile(p, []byte(owner+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("blob store owner: %w", err)
+	}
+	return owner, nil
 }

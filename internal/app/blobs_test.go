@@ -178,3 +178,21 @@ func TestBackupWithBlobsInS3(t *testing.T) {
 	}
 	wantPage(t, b, "production", "<title>old</title>")
 }
+
+// TestBlobStoreClaimedByAnotherServer: a second server (another data dir)
+// pointed at the prefix a first one uses is refused at start, naming the
+// flag; its own prefix of the same bucket is fine.
+func TestBlobStoreClaimedByAnotherServer(t *testing.T) {
+	endpoint := testkit.S3(t, "artifacts")
+	startOpts(t, Options{DataDir: t.TempDir(), BlobStore: blobStore(t, endpoint, "s3://artifacts/prod")})
+	b, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		BlobStore: blobStore(t, endpoint, "s3://artifacts/prod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Start(context.Background())
+	if usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "--blob-store") || !errors.Is(err, s3.ErrClaimed) {
+		t.Fatalf("second server on the same prefix: %v", err)
+	}
+	startOpts(t, Options{DataDir: t.TempDir(), BlobStore: blobStore(t, endpoint, "s3://artifacts/staging")})
+}

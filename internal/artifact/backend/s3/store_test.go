@@ -173,3 +173,29 @@ func TestCancelledReads(t *testing.T) {
 		t.Fatalf("List = %v", err)
 	}
 }
+
+// TestClaim: the first owner claims the prefix, claims again, and another
+// owner is refused; another prefix of the same bucket is free, and the
+// owner object is not listed as a blob.
+func TestClaim(t *testing.T) {
+	ctx := context.Background()
+	endpoint := testkit.S3(t, "blobs")
+	a, b := newStore(t, endpoint, "s3://blobs/p"), newStore(t, endpoint, "s3://blobs/p")
+	if err := a.Claim(ctx, "server-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Claim(ctx, "server-a"); err != nil {
+		t.Fatalf("second claim by the owner: %v", err)
+	}
+	if err := b.Claim(ctx, "server-b"); !errors.Is(err, ErrClaimed) || !strings.Contains(err.Error(), "s3://blobs/p") {
+		t.Fatalf("claim by another server = %v", err)
+	}
+	if err := newStore(t, endpoint, "s3://blobs/p/q").Claim(ctx, "server-b"); err != nil {
+		t.Fatalf("claim of another prefix: %v", err)
+	}
+	n := 0
+	a.List(ctx, func(backend.Digest) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("List found %d blobs in a prefix holding only its owner", n)
+	}
+}

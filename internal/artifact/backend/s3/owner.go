@@ -1,0 +1,50 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// ErrClaimed means the prefix already holds another server's blobs.
+var ErrClaimed = errors.New("the prefix holds another server's blobs")
+
+// ownerKey is the object naming the server whose blobs the prefix holds:
+// <prefix>blobs/phoenix-owner, beside (not among) the blobs.
+func (s *Store) ownerKey() string {
+	return strings.TrimSuffix(s.keys, "sha256/") + "phoenix-owner"
+}
+
+// Claim makes owner (an id the server keeps in its data dir) the owner of
+// the prefix when it has none, and fails with ErrClaimed when another owner
+// has it: two servers sharing a prefix would each garbage-collect the
+// other's blobs.
+func (s *Store) Claim(ctx context.Context, owner string) error {
+	k := s.ownerKey()
+	out, err := s.c.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	if notFound(err) {
+		_, err = s.c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k),
+			Body: strings.NewReader(owner), ContentType: aws.String("text/plain")})
+		if err != nil {
+			return fmt.Errorf("blob store %s: claim: %w", s.url, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("blob store %s: read its owner: %w", s.url, err)
+	}
+	defer out.Body.Close()
+	got, err := io.ReadAll(io.LimitReader(out.Body, 1<<10))
+	if err != nil {
+		return fmt.Errorf("blob store %s: read its owner: %w", s.url, err)
+	}
+	if strings.TrimSpace(string(got)) != owner {
+		return fmt.Errorf("blob store %s: %w (owner %.16q; give each server its own prefix)", s.url, ErrClaimed, got)
+	}
+	return nil
+}
