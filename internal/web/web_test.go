@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/audit"
@@ -116,21 +117,64 @@ func TestLoginRedirectsOnlyWithinTheDashboard(t *testing.T) {
 	}
 }
 
-// seed gives the server what every page shows: two deployments of
-// production (the newest active), one of staging whose message is
-// markup, a finished run with a log, and a silence.
+// seed gives the server what every page shows: a finished run with a log
+// whose phoenix.yaml has an alert rule, two deployments of production
+// (the newest active), one of staging whose message is markup, a firing
+// alert, and a silence.
 func seed(t *testing.T, f *fixture) (first, second, runID int64) {
 	t.Helper()
-	first = f.deploy("production", "v1.0.0", "first release")
+	runID = f.releaseWith(`project: {name: shop}
+environments: {production: {}}
+monitor:
+  alerts:
+    - {name: "<i>busy</i>", metric: requests/count, threshold: 0, operator: ">", window: 5m}
+pipeline:
+  stages:
+    - name: main
+      steps: [{name: hello, run: "echo hello from the step"}]
+`, "v2.0.0")
+	f.waitRun(runID, pipeline.Succeeded)
+	first = f.deploy("production", "v1.0.0", "first release") // activations load the run's phoenix.yaml into the monitor
 	second = f.deploy("production", "v1.1.0", "second release")
 	f.deploy("staging", "v1.1.0", `<script>alert("pwned")</script>`)
-	runID = f.release("v2.0.0", "echo hello from the step")
-	f.waitRun(runID, pipeline.Succeeded)
+	f.fireAlert("production")
 	if _, err := f.admin.AddSilence(context.Background(), api.SilenceRequest{Project: "shop", Environment: "staging",
 		Rule: "latency", For: "2h", Comment: "planned <b>maintenance</b>"}); err != nil {
 		t.Fatal(err)
 	}
 	return first, second, runID
+}
+
+// fireAlert sends env requests through the edge until the monitor's
+// requests/count rule fires there.
+func (f *fixture) fireAlert(env string) {
+	f.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", "http://"+f.a.EdgeAddr().String()+"/", nil)
+		req.Host = env + ".shop.localhost"
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		f.a.Monitor.SampleEdge()
+		if err := f.a.Monitor.Evaluate(ctx); err != nil {
+			f.t.Fatal(err)
+		}
+		alerts, err := f.a.Monitor.Alerts(ctx, false)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, al := range alerts {
+			if al.State == "firing" && al.Environment == env+".shop" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("no alert fired in %s: %+v", env, alerts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // seeded is a seeded server with the admin signed in.
@@ -148,12 +192,12 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	_, b, _, second, runID := seeded(t)
 	run := "/ui/runs/" + strconv.FormatInt(runID, 10)
 	pages := map[string][]string{
-		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "Back up now"},
+		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "Back up now", "&lt;i&gt;busy&lt;/i&gt;</strong> in production.shop"},
 		"/ui/envs/shop/production":    {"second release", "first release", "Roll back to the previous deployment", `name="to"`, "<time datetime="},
 		"/ui/runs":                    {"release v2.0.0", "succeeded"},
 		run:                           {"hello", "hello from the step", "succeeded", "Run again"},
 		run + "?step=main/hello":      {"Log of step main/hello", "hello from the step"},
-		"/ui/alerts":                  {"latency", "planned &lt;b&gt;maintenance&lt;/b&gt;", "End now", "Silence alerts"},
+		"/ui/alerts":                  {"latency", "planned &lt;b&gt;maintenance&lt;/b&gt;", "End now", "Silence alerts", "&lt;i&gt;busy&lt;/i&gt;", "firing"},
 		"/ui/audit":                   {"deploy.activate", "The hash chain of all", "auth.login"},
 		"/ui/audit?action=deploy.*":   {"deploy.activate"},
 		"/ui/audit?limit=2":           {"Next page"},
