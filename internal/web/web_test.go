@@ -354,7 +354,7 @@ func TestCancelARunThroughTheForm(t *testing.T) {
 	b := f.browser()
 	b.mustLogin("admin", adminPW)
 	path := "/ui/runs/" + strconv.FormatInt(id, 10)
-	if _, page := b.get(path); !strings.Contains(page, "Cancel run") {
+	if _, page := b.get(path); !strings.Contains(page, "Cancel run") || !strings.Contains(page, `data-refresh="5"`) {
 		t.Fatalf("a running run without a cancel button:\n%s", page)
 	}
 	resp, _ := b.post(path+"/cancel", nil)

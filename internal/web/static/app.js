@@ -15,3 +15,22 @@ document.addEventListener("submit", function (ev) {
     window.setTimeout(function () { button.disabled = true; button.textContent = busy; }, 0);
   }
 });
+
+// A page about something still going (a running run) reloads itself,
+// unless the user has started typing into one of its forms.
+(function () {
+  var el = document.querySelector("[data-refresh]");
+  if (!el) return;
+  var seconds = parseInt(el.getAttribute("data-refresh"), 10);
+  if (!(seconds > 0)) return;
+  window.setTimeout(function reload() {
+    var typing = Array.prototype.some.call(document.querySelectorAll("input:not([type=hidden])"), function (i) {
+      return i.value !== "" || i === document.activeElement;
+    });
+    if (typing) {
+      window.setTimeout(reload, seconds * 1000);
+      return;
+    }
+    window.location.reload();
+  }, seconds * 1000);
+})();
