@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -11,8 +12,10 @@ import (
 )
 
 // openDatabase opens the state store: <data>/state.db (SQLite), or the
-// PostgreSQL database of Options.DatabaseURL. Every other file (keys,
-// blobs, run logs) stays in the data dir either way.
+// PostgreSQL database of Options.DatabaseURL, which this server then
+// claims for as long as it runs (one server per database, as per data
+// dir). Every other file (keys, blobs, run logs) stays in the data dir
+// either way.
 func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 	dsn := a.opts.DatabaseURL
 	if dsn == "" {
@@ -26,6 +29,16 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		return nil, usererr.Wrap(usererr.Unavailable, err, err.Error()).
 			WithHint("check --database-url (PHOENIX_DATABASE_URL): that the server runs, the database exists and the user may log in to it")
 	}
+	release, err := db.Claim(ctx)
+	if err != nil {
+		db.Close()
+		if errors.Is(err, store.ErrClaimed) {
+			return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by another Phoenix server").
+				WithHint("stop the other server, or give this one a database of its own (--database-url)")
+		}
+		return nil, err
+	}
+	a.onStop(func(context.Context) error { return release() })
 	a.log.Info("state store", "engine", "postgres", "database", db.Where())
 	return db, nil
 }

@@ -120,6 +120,23 @@ func runBackupWorkflow(t *testing.T, a *App) *pipeline.RunDetail {
 	}
 }
 
+// TestPostgresOneServerPerDatabase: a second server on a database in use
+// stops with a conflict naming it; once the first stops, it starts.
+func TestPostgresOneServerPerDatabase(t *testing.T) {
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	a := startOpts(t, Options{DataDir: t.TempDir(), DatabaseURL: dsn})
+	b, err := New(Options{DataDir: t.TempDir(), DatabaseURL: dsn, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Start(context.Background())
+	if usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use by another Phoenix server") {
+		t.Fatalf("second server: %v", err)
+	}
+	a.Stop(context.Background())
+	startOpts(t, Options{DataDir: t.TempDir(), DatabaseURL: dsn})
+}
+
 // TestDatabaseURLErrors: a URL of another engine is a usage error, and a
 // server that does not answer is an unavailable error naming the flag;
 // neither shows the password.

@@ -220,3 +220,44 @@ func (c pgConn) CheckNamedValue(nv *driver.NamedValue) error {
 	}
 	return c.Conn.CheckNamedValue(nv)
 }
+
+// ownerLockKey is the session-level advisory lock a server holds on its
+// database for as long as it runs ("phoenix1" in ASCII).
+const ownerLockKey int64 = 0x70686f656e697831
+
+// ErrClaimed is returned by Claim when another process holds the database.
+var ErrClaimed = errors.New("store: another Phoenix server uses this database")
+
+// Claim makes this process the database's one server, as the data dir's
+// lock file does for SQLite: on PostgreSQL it holds a session advisory
+// lock on a connection of its own until release is called (or the
+// connection ends), and fails with ErrClaimed while another holds it. On
+// SQLite it does nothing (the file is in the locked data dir).
+func (db *DB) Claim(ctx context.Context) (release func() error, err error) {
+	if db.Dialect != Postgres {
+		return func() error { return nil }, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim %s: %w", db.url, err)
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", ownerLockKey).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: claim %s: %w", db.url, err)
+	}
+	if !ok {
+		conn.Close()
+		return nil, ErrClaimed
+	}
+	// Unlock now, then discard the connection (ErrBadConn from Raw): its
+	// session ends, which releases the lock too if the unlock could not
+	// run. Close would return it to the pool, still holding the lock.
+	return func() error {
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", ownerLockKey)
+		if err := conn.Raw(func(any) error { return driver.ErrBadConn }); err != nil && !errors.Is(err, driver.ErrBadConn) {
+			return err
+		}
+		return nil
+	}, nil
+}

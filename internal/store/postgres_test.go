@@ -273,3 +273,38 @@ func TestPostgresSnapshotIsAPgDump(t *testing.T) {
 		t.Fatal("a truncated dump passed CheckDump")
 	}
 }
+
+// TestPostgresClaim: one holder at a time; release lets the next claim,
+// and so does closing the holder's database.
+func TestPostgresClaim(t *testing.T) {
+	ctx := context.Background()
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	open := func() *store.DB {
+		db, err := store.OpenPostgres(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	release, err := a.Claim(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Claim(ctx); !errors.Is(err, store.ErrClaimed) {
+		t.Fatalf("second claim: %v", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.Claim(ctx)
+	if err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	b.Close()
+	again()
+	if _, err := open().Claim(ctx); err != nil {
+		t.Fatalf("claim after the holder closed: %v", err)
+	}
+}

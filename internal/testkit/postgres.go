@@ -97,7 +97,7 @@ func startPostgres(bin string) (*PostgresServer, error) {
 	if s.runAs, err = postgresUser(); err != nil {
 		return nil, err
 	}
-	if s.dir, err = os.MkdirTemp("", "phoenix-pg-"); err != nil {
+	if s.dir, err = os.MkdirTemp(tempParent(s.runAs != nil), "phoenix-pg-"); err != nil {
 		return nil, err
 	}
 	if err := s.chown(s.dir); err != nil {
@@ -156,6 +156,22 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tempParent is where the server's folder goes: the temporary folder,
+// unless the server runs as another user who could not reach it (a TMPDIR
+// under /root), then /tmp.
+func tempParent(otherUser bool) string {
+	dir := os.TempDir()
+	if !otherUser {
+		return dir
+	}
+	for p := dir; p != filepath.Dir(p); p = filepath.Dir(p) {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+	}
+	return dir
 }
 
 func (s *PostgresServer) data() string { return filepath.Join(s.dir, "data") }
