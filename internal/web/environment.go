@@ -22,6 +22,11 @@ type envData struct {
 	Report        *api.EnvReport
 	Deployments   []deploy.Deployment
 	NextURL       string
+	// Previous is the deployment a plain rollback goes to (the newest
+	// before the active one), when this page lists it; HasOlder tells
+	// whether there is one at all.
+	Previous int64
+	HasOlder bool
 }
 
 // pageQuery are the paging parameters of a list page.
@@ -60,6 +65,12 @@ func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, er
 	if data.Env == nil {
 		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "project " + p + " has no environment " + e}
 	}
+	for _, dep := range data.Deployments {
+		if dep.ID < data.Env.ActiveID && dep.ID > data.Previous {
+			data.Previous = dep.ID
+		}
+	}
+	data.HasOlder = data.Previous != 0 || (data.NextURL != "" && data.Env.ActiveID != 0)
 	var reports []api.EnvReport
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/status", nil, &reports); err != nil {
 		return "", err

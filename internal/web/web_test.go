@@ -189,11 +189,11 @@ func seeded(t *testing.T) (f *fixture, b *browser, first, second, runID int64) {
 }
 
 func TestEveryPageRendersForAnAdmin(t *testing.T) {
-	_, b, _, second, runID := seeded(t)
+	_, b, first, second, runID := seeded(t)
 	run := "/ui/runs/" + strconv.FormatInt(runID, 10)
 	pages := map[string][]string{
 		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "Back up now", "&lt;i&gt;busy&lt;/i&gt;</strong> in production.shop"},
-		"/ui/envs/shop/production":    {"second release", "first release", "Roll back to the previous deployment", `name="to"`, "<time datetime="},
+		"/ui/envs/shop/production":    {"second release", "first release", "Roll back to the previous deployment (" + strconv.FormatInt(first, 10) + ")", `name="to"`, "<time datetime="},
 		"/ui/runs":                    {"release v2.0.0", "succeeded"},
 		run:                           {"hello", "hello from the step", "succeeded", "Run again"},
 		run + "?step=main/hello":      {"Log of step main/hello", "hello from the step"},
@@ -329,6 +329,9 @@ func TestRollbackThroughTheForm(t *testing.T) {
 		t.Fatalf("production is at %d, want %d", got, first)
 	}
 	_, page := b.get("/ui/envs/shop/production")
+	if strings.Contains(page, "Roll back to the previous deployment") {
+		t.Error("the oldest deployment is active, yet the page offers to roll back further")
+	}
 	if !strings.Contains(page, "Activated deployment "+strconv.FormatInt(first, 10)+" (v1.0.0) on production.") {
 		t.Fatalf("no flash after the rollback:\n%s", page)
 	}
