@@ -46,6 +46,7 @@ func Run(t *testing.T, newBackend Factory) {
 		"optional batch bad input": testBatchBad,
 		"optional link":            testLink,
 		"optional batch link":      testBatchLink,
+		"optional fetch":           testFetch,
 	}
 	names := make([]string, 0, len(tests))
 	for n := range tests {

@@ -148,3 +148,40 @@ func testBatchLink(t *testing.T, b backend.Backend) {
 		t.Fatalf("Get after batch Link = %q", got)
 	}
 }
+
+func testFetch(t *testing.T, b backend.Backend) {
+	f, ok := b.(backend.Fetcher)
+	if !ok {
+		t.Skip("backend does not implement backend.Fetcher")
+	}
+	p, ok := b.(backend.Pather)
+	if !ok {
+		t.Fatal("a backend.Fetcher must be a backend.Pather: Fetch makes the files Path finds")
+	}
+	x, y := newBlob("fetched"), newBlob("fetched too")
+	put(t, b, x)
+	put(t, b, y)
+	if err := f.Fetch(context.Background(), []backend.Digest{x.d, y.d, x.d}); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	for _, z := range []blob{x, y} {
+		path, err := p.Path(z.d)
+		if err != nil {
+			t.Fatalf("Path after Fetch: %v", err)
+		}
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, z.data) {
+			t.Fatalf("file after Fetch = %q, %v", got, err)
+		}
+	}
+	wantErr(t, f.Fetch(context.Background(), []backend.Digest{newBlob("absent").d}), backend.ErrNotFound)
+	wantErr(t, f.Fetch(context.Background(), []backend.Digest{"sha256:nope"}), backend.ErrInvalidDigest)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	z := newBlob("not fetched: cancelled")
+	put(t, b, z)
+	if err := f.Fetch(ctx, []backend.Digest{z.d}); err == nil {
+		if _, perr := p.Path(z.d); perr != nil {
+			t.Fatalf("cancelled Fetch returned nil but Path = %v", perr)
+		}
+	}
+}
