@@ -1,7 +1,11 @@
-// Package storetest is the contract every store engine satisfies. SQLite runs
-// it today; a PostgreSQL engine must run it unchanged:
+// Package storetest is the contract every store engine satisfies; SQLite and
+// PostgreSQL run it unchanged:
 //
 //	storetest.Run(t, func(t *testing.T) *store.DB { return openPG(t) })
+//
+// Besides migrations and transactions it holds what domain code relies on
+// and engines differ in by default: serialized writers and the meaning of
+// column types (parity.go).
 package storetest
 
 import (
@@ -35,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		{"NumberedPlaceholders", testPlaceholders},
 		{"ConcurrentWritersAllSucceed", testConcurrentWriters},
 		{"CancelledContext", testCancelled},
+		{"WritersSerialize", testWritersSerialize},
+		{"TypesKeepSQLiteMeaning", testTypes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
