@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -117,6 +118,53 @@ func runBackupWorkflow(t *testing.T, a *App) *pipeline.RunDetail {
 			t.Fatalf("workflow still %s", d.Status)
 		}
 		time.Sleep(20 * time.Millisecond) // polling for the end of the run, not timing it
+	}
+}
+
+// TestMigrationsOnPostgres applies every domain's migrations (the
+// registry) to an empty PostgreSQL database, twice, and checks that no
+// column kept a narrower type than on SQLite (int4, float4) or a
+// locale-dependent text collation.
+func TestMigrationsOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenPostgres(ctx, testkit.Postgres(t).NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for range 2 {
+		if err := st.Migrate(ctx, migrations()...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range migrations() {
+		v, err := st.SchemaVersion(ctx, m.Domain)
+		if err != nil || v == 0 {
+			t.Errorf("%s: schema version %d, %v", m.Domain, v, err)
+		}
+	}
+	rows, err := st.QueryContext(ctx, `SELECT table_name, column_name, data_type, COALESCE(collation_name, '')
+		FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var table, column, typ, coll string
+		if err := rows.Scan(&table, &column, &typ, &coll); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		switch {
+		case typ == "integer" || typ == "real" || typ == "smallint":
+			t.Errorf("%s.%s is %s: narrower than on SQLite", table, column, typ)
+		case typ == "text" && coll != "C":
+			t.Errorf("%s.%s collates %q, not byte by byte", table, column, coll)
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d columns: the registry's tables are missing", n)
 	}
 }
 
