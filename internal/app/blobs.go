@@ -60,7 +60,11 @@ func (a *App) openBlobs(ctx context.Context) error {
 		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store: %v", err)).
 			WithHint("give each server its own prefix (s3://bucket/staging, s3://bucket/prod); if the server that claimed it is gone for good, delete blobs/phoenix-owner under the prefix")
 	}
-	a.store = cache.New(rs, l)
+	c := cache.New(rs, l)
+	if err := c.Prime(ctx); err != nil {
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store %s: %v", rs, err))
+	}
+	a.store = c
 	a.log.Info("artifact blobs in remote storage", "store", rs.String(), "cache", l.Root())
 	return nil
 }

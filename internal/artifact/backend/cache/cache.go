@@ -5,8 +5,10 @@
 //   - Put writes the blob to the local store first (checked against its
 //     digest, temp file, fsync, rename), then to the remote store from that
 //     file; a failed remote Put removes the local copy it made.
-//   - Stat answers from the remote store; Get reads the local file when there
-//     is one, else the remote blob.
+//   - Stat answers what the remote store holds, from what the cache learned
+//     of it (a listing at start, its own Puts and Stats: known.go) or by
+//     asking it; Get reads the local file when there is one, else the
+//     remote blob.
 //   - Fetch (backend.Fetcher) copies remote blobs into the local store,
 //     verified, before a release that needs them is activated; Path
 //     (backend.Pather) finds only local files, so the edge never waits on
@@ -25,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -41,6 +44,8 @@ const parallel = 8
 type Store struct {
 	remote backend.Backend
 	local  *local.Store
+	mu     sync.Mutex
+	known  map[backend.Digest]int64 // blobs the remote store holds (known.go)
 }
 
 var (
@@ -50,7 +55,9 @@ var (
 )
 
 // New returns remote with l as its local cache.
-func New(remote backend.Backend, l *local.Store) *Store { return &Store{remote: remote, local: l} }
+func New(remote backend.Backend, l *local.Store) *Store {
+	return &Store{remote: remote, local: l, known: map[backend.Digest]int64{}}
+}
 
 // Remote is the store the cache is in front of.
 func (s *Store) Remote() backend.Backend { return s.remote }
@@ -60,7 +67,7 @@ func (s *Store) Local() *local.Store { return s.local }
 
 // Put stores r under d in both stores; see the package documentation.
 func (s *Store) Put(ctx context.Context, d backend.Digest, r io.Reader, size int64) error {
-	if _, err := s.remote.Stat(ctx, d); err == nil {
+	if _, err := s.Stat(ctx, d); err == nil {
 		return nil
 	} else if !errors.Is(err, backend.ErrNotFound) {
 		return err
@@ -88,7 +95,13 @@ func (s *Store) putRemote(ctx context.Context, d backend.Digest, size int64) err
 		return fmt.Errorf("put %s: %w", d, err)
 	}
 	defer f.Close()
-	return s.remote.Put(ctx, d, f, size)
+	if err := s.remote.Put(ctx, d, f, size); err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err == nil {
+		s.remember(d, fi.Size())
+	}
+	return nil
 }
 
 // Get reads the local file of d, else the remote blob.
@@ -100,9 +113,23 @@ func (s *Store) Get(ctx context.Context, d backend.Digest) (io.ReadCloser, error
 	return rc, err
 }
 
-// Stat asks the remote store.
+// Stat answers what the remote store holds: from what the cache knows of
+// it (known.go), else by asking it.
 func (s *Store) Stat(ctx context.Context, d backend.Digest) (backend.Info, error) {
-	return s.remote.Stat(ctx, d)
+	if err := d.Validate(); err != nil {
+		return backend.Info{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return backend.Info{}, err
+	}
+	if size, ok := s.lookup(d); ok {
+		return backend.Info{Digest: d, Size: size}, nil
+	}
+	info, err := s.remote.Stat(ctx, d)
+	if err == nil {
+		s.remember(d, info.Size)
+	}
+	return info, err
 }
 
 // Path returns the local file of d, or ErrNotFound when it is not cached.
@@ -130,6 +157,10 @@ func (s *Store) List(ctx context.Context, fn func(backend.Digest) error) error {
 // Delete removes d from both stores; it is ErrNotFound only when neither
 // held it.
 func (s *Store) Delete(ctx context.Context, d backend.Digest) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	s.forget(d)
 	rerr := s.remote.Delete(ctx, d)
 	if rerr != nil && !errors.Is(rerr, backend.ErrNotFound) {
 		return rerr

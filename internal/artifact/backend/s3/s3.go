@@ -149,6 +149,12 @@ func (s *Store) Get(ctx context.Context, d backend.Digest) (io.ReadCloser, error
 
 // List calls fn for every blob under the prefix; other keys are ignored.
 func (s *Store) List(ctx context.Context, fn func(backend.Digest) error) error {
+	return s.ListInfo(ctx, func(i backend.Info) error { return fn(i.Digest) })
+}
+
+// ListInfo is List with each blob's size, which the listing carries anyway
+// (a cache learns what the bucket holds from it without a request per blob).
+func (s *Store) ListInfo(ctx context.Context, fn func(backend.Info) error) error {
 	p := awss3.NewListObjectsV2Paginator(s.c, &awss3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.keys)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -157,7 +163,7 @@ func (s *Store) List(ctx context.Context, fn func(backend.Digest) error) error {
 		}
 		for _, o := range page.Contents {
 			if d, ok := s.digestOf(aws.ToString(o.Key)); ok {
-				if err := fn(d); err != nil {
+				if err := fn(backend.Info{Digest: d, Size: aws.ToInt64(o.Size)}); err != nil {
 					return err
 				}
 			}
