@@ -106,3 +106,28 @@ func TestRuleCatchesAViolation(t *testing.T) {
 		t.Fatal("tests must run from internal/archtest:", err)
 	}
 }
+
+// TestWebReachesDataOnlyThroughTheAPI keeps the dashboard a client of the
+// API: it may use the domains' types, never the store or a database, so
+// it cannot show or change what the API would refuse.
+func TestWebReachesDataOnlyThroughTheAPI(t *testing.T) {
+	forbidden := []string{module + "/internal/store", module + "/internal/app", module + "/internal/cli", "database/sql"}
+	files := packages(t)["internal/web"]
+	if len(files) == 0 {
+		t.Fatal("no internal/web package")
+	}
+	for _, f := range files {
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			for _, bad := range forbidden {
+				if path == bad || strings.HasPrefix(path, bad+"/") {
+					t.Errorf("%s imports %s: the dashboard reads and changes data through the API only", f, path)
+				}
+			}
+		}
+	}
+}
