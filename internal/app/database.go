@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,7 +20,12 @@ import (
 // either way.
 func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 	dsn := a.opts.DatabaseURL
+	marker := filepath.Join(a.opts.DataDir, PostgresMarker)
 	if dsn == "" {
+		if b, err := os.ReadFile(marker); err == nil {
+			return nil, usererr.New(usererr.Usage, "data dir %s keeps its state in PostgreSQL (%s), not in state.db", a.opts.DataDir, strings.TrimSpace(string(b))).
+				WithHint("start with --database-url, or set %s (also for commands run without a server)", "PHOENIX_DATABASE_URL")
+		}
 		return store.OpenSQLite(ctx, filepath.Join(a.opts.DataDir, "state.db"))
 	}
 	if err := CheckDatabaseURL(dsn); err != nil {
@@ -39,9 +46,21 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		return nil, err
 	}
 	a.onStop(func(context.Context) error { return release() })
+	if err := os.WriteFile(marker, []byte(db.Where()+"\n"), 0o600); err != nil {
+		release()
+		db.Close()
+		return nil, fmt.Errorf("record the database in the data dir: %w", err)
+	}
 	a.log.Info("state store", "engine", "postgres", "database", db.Where())
 	return db, nil
 }
+
+// PostgresMarker is the file in the data dir that names (password
+// redacted) the PostgreSQL database holding the dir's state; a start
+// without a database URL refuses such a dir rather than begin an empty
+// state.db beside it. Backups keep it, so a restored dir asks for the
+// database too.
+const PostgresMarker = "state.postgres"
 
 // CheckDatabaseURL checks the form of a --database-url value: a
 // postgres:// or postgresql:// URL, or a libpq key=value string. The error

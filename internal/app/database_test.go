@@ -83,6 +83,10 @@ func TestPostgresEndToEnd(t *testing.T) {
 		t.Fatalf("the snapshot holds no database dump: %v", err)
 	}
 	b.Stop(ctx)
+	sqlite, _ := New(Options{DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
+	if err := sqlite.Start(ctx); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "keeps its state in PostgreSQL") {
+		t.Fatalf("a start without the database URL: %v", err)
+	}
 	assertAbsent(t, repo, secretMarker, backupKey, dbPassword)
 	assertAbsent(t, dir, dbPassword)
 	if bytes.Contains(log.Bytes(), []byte(dbPassword)) || !bytes.Contains(log.Bytes(), []byte("xxxxx")) {

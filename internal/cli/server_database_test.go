@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // TestDatabaseURLFlag: --database-url and its PHOENIX_DATABASE_URL mirror
@@ -43,5 +46,27 @@ func TestDatabaseURLFlag(t *testing.T) {
 	good := "postgres://phoenix:" + pw + "@db.internal:5432/phoenix"
 	if u, err := (databaseFlags{good}).take(); u != good || err != nil {
 		t.Fatalf("take = %q, %v", u, err)
+	}
+}
+
+// TestCommandsWithoutAServerUseTheDatabase: a command run on a data dir
+// with no server starts one in-process on PHOENIX_DATABASE_URL; without
+// it, a dir whose state is in PostgreSQL is refused, never given an empty
+// state.db.
+func TestCommandsWithoutAServerUseTheDatabase(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv(DatabaseURLEnv, testkit.Postgres(t).NewDatabase(t))
+	var out, errb bytes.Buffer
+	if code := Main([]string{"--data", data, "audit", "verify"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "audit log intact") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	os.Unsetenv(DatabaseURLEnv)
+	out.Reset()
+	errb.Reset()
+	if code := Main([]string{"--data", data, "audit", "verify"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "PostgreSQL") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, "state.db")); !os.IsNotExist(err) {
+		t.Fatalf("state.db beside the PostgreSQL state: %v", err)
 	}
 }

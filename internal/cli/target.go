@@ -38,7 +38,7 @@ func (g *Globals) connectWith(ctx context.Context, extra func(*app.Options)) (*t
 		return g.remote(g.Server, token)
 	}
 	opts := app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
-		Logger: slog.New(slog.DiscardHandler)}
+		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv)}
 	if extra != nil {
 		extra(&opts)
 	}
