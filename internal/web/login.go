@@ -25,8 +25,11 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 // renderLogin shows the sign-in form with a fresh nonce the post must
 // echo, so no other site can sign a browser in to an account of its own.
 func (d *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status int, ld loginData) {
-	ld.Nonce = randomToken()
-	d.setCookie(w, cookieLogin, ld.Nonce, time.Time{}, 0)
+	ld.Nonce = d.cookie(r, cookieLogin) // kept, so two open sign-in tabs both work
+	if !isToken(ld.Nonce) {
+		ld.Nonce = randomToken()
+		d.setCookie(w, cookieLogin, ld.Nonce, time.Time{}, 0)
+	}
 	v := &view{Title: "Sign in", Flash: d.takeFlash(w, r), Data: ld}
 	d.render(w, r, status, "login", v)
 }

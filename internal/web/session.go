@@ -62,6 +62,12 @@ func randomToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// isToken reports whether s has randomToken's shape.
+func isToken(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 24
+}
+
 // maxFlash bounds a flash message (a cookie must stay small).
 const maxFlash = 300
 

@@ -83,6 +83,15 @@ func TestLoginFormNeedsItsNonce(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("admin", "", adminPW)
 	b := f.browser()
+	_, tab1 := b.get("/ui/login")
+	_, tab2 := b.get("/ui/login")
+	if n1, n2 := nonceRe.FindStringSubmatch(tab1), nonceRe.FindStringSubmatch(tab2); n1 == nil || n2 == nil || n1[1] != n2[1] {
+		t.Fatal("a second sign-in tab invalidates the first")
+	}
+	b.jar["__Host-phoenix_login"].Value = "not-a-nonce"
+	if _, page := b.get("/ui/login"); nonceRe.FindStringSubmatch(page) == nil || b.cookie("__Host-phoenix_login") == "not-a-nonce" {
+		t.Fatal("a malformed nonce cookie is echoed into the form")
+	}
 	resp, _ := b.do("POST", "/ui/login", url.Values{"user": {"admin"}, "password": {adminPW}, "nonce": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden || b.cookie("__Host-phoenix_session") != "" {
 		t.Fatalf("login without the form's nonce: %d", resp.StatusCode)
