@@ -39,10 +39,11 @@ func newServerCmd(g *Globals) *cobra.Command {
 	o := &serverOptions{}
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Run the Phoenix server: API, edge and background work",
-		Long: `Run the all-in-one Phoenix server on one data dir: the REST API on --listen and
-the edge serving every environment on --edge-listen. Each environment answers at
-http://<env>.<project>.localhost:<edge port>/ unless it has its own domains.
+		Short: "Run the Phoenix server: API, dashboard, edge and background work",
+		Long: `Run the all-in-one Phoenix server on one data dir: the REST API and the web
+dashboard on --listen, and the edge serving every environment on --edge-listen.
+Each environment answers at http://<env>.<project>.localhost:<edge port>/ unless
+it has its own domains.
 
 Only one server may use a data dir at a time. SIGINT or SIGTERM shuts it down
 gracefully: in-flight requests finish first.`,
@@ -52,7 +53,7 @@ gracefully: in-flight requests finish first.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd.Context(), g, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "127.0.0.1:7070", "address of the REST API")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:7070", "address of the REST API and the dashboard")
 	f.StringVar(&o.edgeListen, "edge-listen", "127.0.0.1:8080", "address of the edge serving the sites")
 	f.BoolVar(&o.debug, "debug", false, "log at debug level")
 	f.StringVar(&o.edgeCert, "edge-tls-cert", "", "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key)")
@@ -103,7 +104,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	log.Info("phoenix server started", "data", g.Data, "api", a.APIURL())
+	log.Info("phoenix server started", "data", g.Data, "api", a.APIURL(), "dashboard", a.APIURL()+"/")
 	return waitAndStop(ctx, a, log.Info)
 }
 
