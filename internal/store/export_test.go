@@ -5,3 +5,6 @@ var SplitStatementsForTest = splitStatements
 
 // PostgresDDLForTest exposes the migration translation to the external tests.
 var PostgresDDLForTest = postgresDDL
+
+// SetPgDumpGlobForTest points the search for pg_dump outside PATH at glob.
+func SetPgDumpGlobForTest(glob string) { pgDumpGlob = glob }

@@ -23,6 +23,9 @@ func (db *DB) SnapshotFile() string {
 	return "state.db"
 }
 
+// pgDumpGlob is where Debian keeps each PostgreSQL version's programs.
+var pgDumpGlob = "/usr/lib/postgresql/*/bin/pg_dump"
+
 // PgDump finds pg_dump: on PATH, else the newest under
 // /usr/lib/postgresql/*/bin; "" when PostgreSQL's client tools are not
 // installed.
@@ -30,7 +33,7 @@ func PgDump() string {
 	if p, err := exec.LookPath("pg_dump"); err == nil {
 		return p
 	}
-	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+	found, _ := filepath.Glob(pgDumpGlob)
 	major := func(p string) int {
 		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
 		return v
@@ -50,7 +53,8 @@ func PgDump() string {
 func (db *DB) pgDump(ctx context.Context, dst string) error {
 	bin := PgDump()
 	if bin == "" {
-		return fmt.Errorf("%w: pg_dump is not installed (apt-get install postgresql-client); or leave the database out of Phoenix's backups and use PostgreSQL's own", ErrNoSnapshot)
+		return fmt.Errorf("%w: pg_dump is not installed: install it beside the server (Debian: apt-get install postgresql-client) for backups to hold the database; "+
+			"PostgreSQL's own backups (pg_dump, base backups with WAL archiving, your provider's snapshots) protect it either way", ErrNoSnapshot)
 	}
 	cmd := exec.CommandContext(ctx, bin, "--format=custom", "--no-sync", "--file="+dst, "--dbname="+withoutPassword(db.dsn))
 	cmd.Env = append(os.Environ(), "PGAPPNAME=phoenix-backup")

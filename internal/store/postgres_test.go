@@ -219,3 +219,20 @@ func TestPostgresClaim(t *testing.T) {
 		t.Fatalf("claim after the holder closed: %v", err)
 	}
 }
+
+// TestPostgresSnapshotWithoutPgDump: with no pg_dump anywhere, a snapshot
+// fails with ErrNoSnapshot saying what to install, and leaves no file.
+func TestPostgresSnapshotWithoutPgDump(t *testing.T) {
+	db := openPostgres(t)
+	t.Setenv("PATH", t.TempDir())
+	store.SetPgDumpGlobForTest(filepath.Join(t.TempDir(), "*", "pg_dump"))
+	t.Cleanup(func() { store.SetPgDumpGlobForTest("/usr/lib/postgresql/*/bin/pg_dump") })
+	dst := filepath.Join(t.TempDir(), "state.pgdump")
+	err := db.Snapshot(context.Background(), dst)
+	if !errors.Is(err, store.ErrNoSnapshot) || !strings.Contains(err.Error(), "postgresql-client") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Fatalf("a file was left: %v", err)
+	}
+}
