@@ -140,6 +140,11 @@ func keyValues(s string) []keyValue {
 // parsed from the DSN, and the DSN's own password fields.
 func scrub(err error, dsn string, secrets ...string) string {
 	msg := err.Error()
+	for _, f := range keyValues(dsn) {
+		if strings.EqualFold(f.key, "password") {
+			secrets = append(secrets, f.value, strings.Trim(f.value, "'"))
+		}
+	}
 	if u, perr := url.Parse(dsn); perr == nil {
 		if p, ok := u.User.Password(); ok {
 			secrets = append(secrets, p, url.PathEscape(p), url.QueryEscape(p))

@@ -39,6 +39,7 @@ func TestPostgresErrorsHideThePassword(t *testing.T) {
 		"postgres://phoenix:" + pw + "@127.0.0.1:1/phoenix?sslmode=disable",
 		"postgres://phoenix@127.0.0.1:1/phoenix?sslmode=disable&password=" + pw,
 		"host=127.0.0.1 port=1 user=phoenix password=" + pw + " sslmode=disable",
+		"host=127.0.0.1 port=1 user=phoenix password='" + pw + "' sslmode=bogus",
 		"postgres://phoenix:" + pw + "@127.0.0.1:1/phoenix?sslmode=bogus",
 		"postgres://phoenix:" + pw + "@127.0.0.1:notaport/phoenix",
 	} {
