@@ -4,11 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 func TestChangesNeedTheFormsCSRFToken(t *testing.T) {
@@ -179,5 +183,36 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	b.jar["__Host-phoenix_session"] = &cookieT{Name: "__Host-phoenix_session", Value: secret}
 	if resp, _ := b.get("/api/v1/me"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the old session still works at the API: %d", resp.StatusCode)
+	}
+}
+
+func TestBackupThroughTheForm(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "backups")
+	r, err := backup.Init(context.Background(), repo, []byte("backup-key-for-tests"), backup.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	f := newFixtureWith(t, app.BackupOptions{Repo: repo, Key: vault.NewSecret([]byte("backup-key-for-tests")), Schedule: "off"})
+	f.addUser("admin", "", adminPW)
+	f.addUser("carl", "contributor", "contributor-pw-1")
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	resp, _ := b.post("/ui/backups", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("backup: %d", resp.StatusCode)
+	}
+	_, page := b.get("/")
+	if !strings.Contains(page, "restore test passed.") || !strings.Contains(page, "· snapshot <code>") {
+		t.Fatalf("the overview does not show the backup:\n%s", page)
+	}
+	// A contributor has no backup permission: no section, and a forged post is refused.
+	c := f.browser()
+	c.mustLogin("carl", "contributor-pw-1")
+	if _, page := c.get("/"); strings.Contains(page, "Back up now") || strings.Contains(page, "Backups</h2>") {
+		t.Fatal("a contributor sees the backups")
+	}
+	if resp, _ := c.post("/ui/backups", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a contributor's backup: %d", resp.StatusCode)
 	}
 }

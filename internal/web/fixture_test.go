@@ -34,9 +34,15 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, app.BackupOptions{})
+}
+
+// newFixtureWith starts the server with backups into bo's repository.
+func newFixtureWith(t *testing.T, bo app.BackupOptions) *fixture {
+	t.Helper()
 	data := t.TempDir()
 	a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-",
-		VerifySoak: -1, Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}})
+		VerifySoak: -1, Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}, Backup: bo})
 	if err != nil {
 		t.Fatal(err)
 	}
