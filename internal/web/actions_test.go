@@ -164,13 +164,22 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	f.addUser("admin", "", adminPW)
 	b := f.browser()
 	b.mustLogin("admin", adminPW)
-	secret := b.cookie("__Host-phoenix_session")
+	secret, csrf := b.cookie("__Host-phoenix_session"), b.cookie("__Host-phoenix_csrf")
+	b.login("admin", "a-wrong-password") // a bad attempt too, while signed in
 	resp, _ := b.post("/ui/logout", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/login" {
 		t.Fatalf("logout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if b.cookie("__Host-phoenix_session") != "" || b.cookie("__Host-phoenix_csrf") != "" {
 		t.Fatal("logout left the cookies")
+	}
+	for name, secret := range map[string]string{"password": adminPW, "wrong password": "a-wrong-password", "session": secret, "csrf token": csrf} {
+		if f.logs.Contains(secret) {
+			t.Errorf("the server log holds the %s", name)
+		}
+	}
+	if !f.logs.Contains("api request") {
+		t.Fatal("the server log is not captured at debug level")
 	}
 	if _, page := b.get("/ui/login"); !strings.Contains(page, "Signed out.") {
 		t.Fatal("no word that the user signed out")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // fixture is a real Phoenix server on loopback ports, with the dashboard
@@ -30,6 +32,7 @@ type fixture struct {
 	t     *testing.T
 	a     *app.App
 	admin *client.Client
+	logs  *testkit.LogBuffer // the server's log, at debug level
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -41,8 +44,10 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureWith(t *testing.T, bo app.BackupOptions) *fixture {
 	t.Helper()
 	data := t.TempDir()
+	logs := &testkit.LogBuffer{}
 	a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-",
-		VerifySoak: -1, Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}, Backup: bo})
+		VerifySoak: -1, Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}, Backup: bo,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +59,7 @@ func newFixtureWith(t *testing.T, bo app.BackupOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, a: a, admin: client.New(a.APIURL(), tok)}
+	return &fixture{t: t, a: a, admin: client.New(a.APIURL(), tok), logs: logs}
 }
 
 // addUser adds a user with a role everywhere and a password; "admin"
