@@ -211,6 +211,9 @@ func (b *browser) do(method, path string, form url.Values, header ...string) (*h
 	if !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/status/") { // the API's own answers
 		checkSecurityHeaders(b.t, method+" "+path, resp)
 		checkNoInlineCode(b.t, method+" "+path, string(out))
+		if s := b.cookie("__Host-phoenix_session"); s != "" && strings.Contains(string(out), s) {
+			b.t.Errorf("%s %s: the page shows the session secret", method, path)
+		}
 	}
 	return resp, string(out)
 }
