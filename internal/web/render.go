@@ -88,7 +88,7 @@ func (d *Dashboard) who(r *http.Request, s session, v *view) error {
 	}
 	v.User = me.WithRoles(roles.Items)
 	var health struct{ Status, Version string }
-	d.call(r, s, http.MethodGet, "/api/v1/health", nil, &health) // 503 still decodes nothing; shown as unknown
+	d.call(r, s, http.MethodGet, "/api/v1/health", nil, &health) // a 503 leaves it empty: shown as degraded
 	v.Version, v.Health = health.Version, health.Status
 	if v.Health == "" {
 		v.Health = "degraded"
