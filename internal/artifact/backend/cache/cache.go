@@ -15,7 +15,10 @@
 //     the remote store.
 //   - List names every blob of either store and Delete removes a blob from
 //     both, so garbage collection also empties the cache of what no release
-//     needs (including local files a crash left without a remote copy).
+//     needs. A local file without a remote copy (a crash between the two
+//     writes, a blob a build staged and never uploaded) is listed only after
+//     listings have seen it so for StrayAge: a blob staged for an upload
+//     about to start is not collected under it.
 //
 // The local store can be emptied at any time while the server is stopped:
 // the server fetches what its active releases need again at start.
@@ -28,6 +31,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -45,7 +49,9 @@ type Store struct {
 	remote backend.Backend
 	local  *local.Store
 	mu     sync.Mutex
-	known  map[backend.Digest]int64 // blobs the remote store holds (known.go)
+	known  map[backend.Digest]int64     // blobs the remote store holds (known.go)
+	strays map[backend.Digest]time.Time // local-only blobs, when a listing first saw them (strays.go)
+	now    func() time.Time
 }
 
 var (
@@ -56,7 +62,7 @@ var (
 
 // New returns remote with l as its local cache.
 func New(remote backend.Backend, l *local.Store) *Store {
-	return &Store{remote: remote, local: l, known: map[backend.Digest]int64{}}
+	return &Store{remote: remote, local: l, known: map[backend.Digest]int64{}, strays: map[backend.Digest]time.Time{}, now: time.Now}
 }
 
 // Remote is the store the cache is in front of.
@@ -136,7 +142,8 @@ func (s *Store) Stat(ctx context.Context, d backend.Digest) (backend.Info, error
 func (s *Store) Path(d backend.Digest) (string, error) { return s.local.Path(d) }
 
 // List calls fn for every blob of the remote store, then for every local
-// file the remote store lacks.
+// file the remote store lacks that listings have seen without a remote
+// copy for at least StrayAge (strays.go).
 func (s *Store) List(ctx context.Context, fn func(backend.Digest) error) error {
 	seen := map[backend.Digest]bool{}
 	err := s.remote.List(ctx, func(d backend.Digest) error {
@@ -146,12 +153,22 @@ func (s *Store) List(ctx context.Context, fn func(backend.Digest) error) error {
 	if err != nil {
 		return err
 	}
-	return s.local.List(ctx, func(d backend.Digest) error {
-		if seen[d] {
-			return nil
+	var old []backend.Digest
+	err = s.local.List(ctx, func(d backend.Digest) error {
+		if !seen[d] {
+			old = append(old, d)
 		}
-		return fn(d)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, d := range s.agedStrays(old) {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Delete removes d from both stores; it is ErrNotFound only when neither
@@ -161,6 +178,9 @@ func (s *Store) Delete(ctx context.Context, d backend.Digest) error {
 		return err
 	}
 	s.forget(d)
+	s.mu.Lock()
+	delete(s.strays, d)
+	s.mu.Unlock()
 	rerr := s.remote.Delete(ctx, d)
 	if rerr != nil && !errors.Is(rerr, backend.ErrNotFound) {
 		return rerr

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/backendtest"
@@ -144,19 +145,38 @@ func TestFailedRemotePutCachesNothing(t *testing.T) {
 	assertNoFiles(t, l.Root())
 }
 
+func listAll(t *testing.T, c *Store) []backend.Digest {
+	t.Helper()
+	var got []backend.Digest
+	if err := c.List(context.Background(), func(d backend.Digest) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestListAndDeleteCoverLocalStrays: a local file without a remote copy
-// (a crash between the two writes) is listed and deleted, so garbage
-// collection frees it.
+// (a crash between the two writes, a staged blob never uploaded) is listed
+// after listings have seen it so for StrayAge, and then deleted, so
+// garbage collection frees it; a younger one (a blob staged for an upload
+// about to start) is not.
 func TestListAndDeleteCoverLocalStrays(t *testing.T) {
 	ctx := context.Background()
 	l := newLocal(t)
 	c := New(newS3(t), l)
+	now := time.Unix(1e9, 0)
+	c.now = func() time.Time { return now }
 	kept := put(t, c, "kept")
 	stray := put(t, l, "stray")
-	var got []backend.Digest
-	c.List(ctx, func(d backend.Digest) error { got = append(got, d); return nil })
-	if len(got) != 2 {
-		t.Fatalf("List = %v, want the blob and the stray", got)
+	if got := listAll(t, c); len(got) != 1 || got[0] != kept {
+		t.Fatalf("List = %v, want only the blob: the stray was just staged", got)
+	}
+	now = now.Add(StrayAge - time.Second)
+	if got := listAll(t, c); len(got) != 1 {
+		t.Fatalf("List = %v before StrayAge", got)
+	}
+	now = now.Add(time.Second)
+	if got := listAll(t, c); len(got) != 2 {
+		t.Fatalf("List = %v, want the blob and the stray after StrayAge", got)
 	}
 	for _, d := range []backend.Digest{stray, kept} {
 		if err := c.Delete(ctx, d); err != nil {
