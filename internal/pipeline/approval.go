@@ -165,6 +165,7 @@ func (s *Service) decide(ctx context.Context, id int64, env, actor, decision, co
 	if err != nil {
 		return err
 	}
+	s.announce(ctx, id)
 	s.mu.Lock()
 	e := s.active[id]
 	s.mu.Unlock()

@@ -47,9 +47,9 @@ func (s *Service) launch(r *Run) {
 	e := &execution{s: s, run: r, ctx: ctx, hard: hard, cancel: cancel, masker: executor.NewMasker(), wake: make(chan struct{}, 1),
 		steps: map[string]*Step{}, approved: map[string]bool{}, deployed: map[string]bool{}}
 	s.active[r.ID] = e
-	s.wg.Add(1)
+	s.runs.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.runs.Done()
 		e.execute()
 		hardCancel(nil)
 		s.release(r)

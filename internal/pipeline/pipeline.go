@@ -106,8 +106,11 @@ type Service struct {
 	busy     map[string]int64     // queue key -> run holding it
 	hooks    map[string]webhook   // "project/workflow" -> webhook trigger
 	unsubs   map[string][]func()  // project -> event subscriptions
+	known    map[string]string    // project -> registration time this server loaded
 	stopping bool
-	wg       sync.WaitGroup
+	leading  bool           // this server executes runs (Lead)
+	wg       sync.WaitGroup // the scheduler of Start
+	runs     sync.WaitGroup // executing runs
 	stop     context.CancelFunc
 }
 
@@ -144,7 +147,8 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.MaxParallel), hub: newHub(),
-		active: map[int64]*execution{}, busy: map[string]int64{}, hooks: map[string]webhook{}, unsubs: map[string][]func(){}}
+		active: map[int64]*execution{}, busy: map[string]int64{}, hooks: map[string]webhook{}, unsubs: map[string][]func(){},
+		known: map[string]string{}}
 	s.sched = trigger.NewScheduler(s, opts.Clock)
 	return s, nil
 }
@@ -168,12 +172,64 @@ func (s *Service) audit(ctx context.Context, tx *sql.Tx, e AuditEvent) error {
 	return s.opts.Audit(ctx, tx, e)
 }
 
-// Start recovers from the previous process: runs left running or waiting
-// are marked interrupted (their steps too), registered projects' workflows
-// are loaded, the cron scheduler starts, and queued runs are dispatched.
+// Start recovers from the previous process and leads until Stop: the one
+// server of its database. It is Open, then Lead in the background.
 func (s *Service) Start(ctx context.Context) error {
+	if err := s.recover(ctx); err != nil {
+		return err
+	}
+	s.Open(ctx)
+	bg, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.lead(bg)
+	}()
+	return nil
+}
+
+// Open registers the workflows of the projects known from earlier
+// releases (webhooks and event triggers work on every server; schedules
+// fire on the leader only). A server that shares its database calls Open
+// at start and Lead while it leads.
+func (s *Service) Open(ctx context.Context) { s.loadProjects(ctx) }
+
+// Lead executes runs until ctx ends: it marks the runs a previous leader
+// left running or waiting as interrupted, fires the cron schedules and
+// executes queued runs (whichever server queued them). When ctx ends it
+// interrupts the runs it executes (retry them later) and returns after
+// they finished. Only one server per database may lead at a time
+// (store.DB.Lead).
+func (s *Service) Lead(ctx context.Context) error {
+	if err := s.recover(ctx); err != nil {
+		return err
+	}
+	s.loadProjects(ctx) // the schedules' last ticks as the previous leader left them
+	s.lead(ctx)
+	return nil
+}
+
+func (s *Service) lead(ctx context.Context) {
+	s.mu.Lock()
+	s.leading = true
+	s.mu.Unlock()
+	s.dispatch()
+	s.sched.Run(ctx)
+	s.mu.Lock()
+	s.leading = false
+	for _, e := range s.active {
+		e.cancel(errShutdown)
+	}
+	s.mu.Unlock()
+	s.runs.Wait()
+}
+
+// recover marks the runs left running or waiting as interrupted, and
+// their steps too.
+func (s *Service) recover(ctx context.Context) error {
 	now := s.ts(s.now())
-	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE pipeline_steps SET status = $1, error = 'the server stopped while the step ran',
 			finished_at = $2 WHERE status IN ($3, $4) AND run_id IN (SELECT id FROM pipeline_runs WHERE status IN ($3, $4))`,
 			Interrupted, now, Running, Waiting); err != nil {
@@ -184,19 +240,6 @@ func (s *Service) Start(ctx context.Context) error {
 			Interrupted, now, Running, Waiting)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	s.loadProjects(ctx)
-	bg, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.sched.Run(bg)
-	}()
-	s.dispatch()
-	return nil
 }
 
 // Stop cancels the scheduler and every executing run (they become
@@ -214,6 +257,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.runs.Wait()
 		close(done)
 	}()
 	select {

@@ -20,17 +20,19 @@ func (s *Service) enqueue(ctx context.Context, r *Run) (*Run, error) {
 		return nil, err
 	}
 	s.log.Info("run queued", "run", r.ID, "project", r.Project, "kind", r.Kind, "version", r.Version, "keys", r.keys)
+	s.announce(ctx, r.ID)
 	s.dispatch()
 	return r, nil
 }
 
 // dispatch starts every queued run whose queue keys are free, oldest
-// first. A run waits while an older queued run shares one of its keys, so
-// each environment releases in the order releases were asked for.
+// first, when this server leads. A run waits while an older queued run
+// shares one of its keys, so each environment releases in the order
+// releases were asked for.
 func (s *Service) dispatch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopping {
+	if s.stopping || !s.leading {
 		return
 	}
 	ctx := context.Background()
@@ -63,7 +65,7 @@ func (s *Service) dispatch() {
 			}
 			continue
 		}
-		if _, running := s.active[r.ID]; running {
+		if _, running := s.active[r.ID]; running || !s.claim(ctx, r) {
 			continue
 		}
 		for _, k := range r.keys {
@@ -136,7 +138,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, actor string) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return usererr.New(usererr.Conflict, "run %d started meanwhile; cancel it again", id)
+		return s.cancelElsewhere(ctx, id, actor)
 	}
 	s.db(ctx, `UPDATE pipeline_steps SET status = $1 WHERE run_id = $2 AND status = $3`, Cancelled, id, Pending)
 	s.hub.signal(id)

@@ -25,11 +25,21 @@ type webhook struct {
 // and is remembered across restarts.
 func (s *Service) RegisterProject(ctx context.Context, dir string, cfg *config.Config) error {
 	project := cfg.Project.Name
+	at := s.ts(s.now())
 	_, err := s.opts.DB.ExecContext(ctx, `INSERT INTO pipeline_projects (name, dir, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET dir = excluded.dir, updated_at = excluded.updated_at`, project, dir, s.ts(s.now()))
+		ON CONFLICT (name) DO UPDATE SET dir = excluded.dir, updated_at = excluded.updated_at`, project, dir, at)
 	if err != nil {
 		return fmt.Errorf("pipeline: register %s: %w", project, err)
 	}
+	s.mu.Lock()
+	s.known[project] = at
+	s.mu.Unlock()
+	return s.register(ctx, dir, cfg)
+}
+
+// register makes the project's workflows live in this server.
+func (s *Service) register(ctx context.Context, dir string, cfg *config.Config) error {
+	project := cfg.Project.Name
 	s.unregister(project)
 	var errs []string
 	for name, w := range cfg.Workflows {
@@ -96,28 +106,24 @@ func (s *Service) unregister(project string) {
 
 // loadProjects re-registers the projects known from earlier releases.
 func (s *Service) loadProjects(ctx context.Context) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT name, dir FROM pipeline_projects ORDER BY name`)
+	s.mu.Lock()
+	clear(s.known)
+	s.mu.Unlock()
+	s.syncProjects(ctx)
+}
+
+// registerFrom makes the workflows of the project in dir live again, from
+// its phoenix.yaml, as registered at at.
+func (s *Service) registerFrom(ctx context.Context, name, dir, at string) {
+	s.mu.Lock()
+	s.known[name] = at
+	s.mu.Unlock()
+	cfg, err := config.Load(filepath.Join(dir, "phoenix.yaml"))
+	if err == nil {
+		err = s.register(ctx, dir, cfg)
+	}
 	if err != nil {
-		s.log.Error("pipeline: list projects", "err", err)
-		return
-	}
-	type proj struct{ name, dir string }
-	var ps []proj
-	for rows.Next() {
-		var p proj
-		if rows.Scan(&p.name, &p.dir) == nil {
-			ps = append(ps, p)
-		}
-	}
-	rows.Close()
-	for _, p := range ps {
-		cfg, err := config.Load(filepath.Join(p.dir, "phoenix.yaml"))
-		if err == nil {
-			err = s.RegisterProject(ctx, p.dir, cfg)
-		}
-		if err != nil {
-			s.log.Warn("pipeline: workflows of a project not loaded", "project", p.name, "err", err)
-		}
+		s.log.Warn("pipeline: workflows of a project not loaded", "project", name, "err", err)
 	}
 }
 
