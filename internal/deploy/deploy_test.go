@@ -50,6 +50,7 @@ func newFixtureOn(t *testing.T, wrap func(*local.Store) backend.Backend) *fixtur
 	if err != nil {
 		t.Fatal(err)
 	}
+	blobs.SetClock(pastGrace)
 	f := &fixture{blobs: blobs}
 	f.svc = New(Options{DB: db, Blobs: wrap(blobs), Key: key, Keep: 3})
 	f.svc.OnActivate(func(r Release) { f.mu.Lock(); f.seen = append(f.seen, r); f.mu.Unlock() })
@@ -60,6 +61,11 @@ func newFixtureOn(t *testing.T, wrap func(*local.Store) backend.Backend) *fixtur
 	}
 	return f
 }
+
+// pastGrace is a clock past every blob's grace period (local.Grace): the
+// fixture's collections delete unreferenced blobs however fresh they are,
+// except in the tests of the grace period itself.
+func pastGrace() time.Time { return time.Now().Add(local.Grace + time.Minute) }
 
 // manifestOf builds a manifest for files (path -> content).
 func manifestOf(release string, files map[string]string) (*artifact.Manifest, map[backend.Digest][]byte) {

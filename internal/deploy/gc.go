@@ -47,26 +47,49 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	if err != nil {
 		return st, err
 	}
+	n, err := s.deleteUnreferenced(ctx, keep)
+	st.Blobs = n
+	if err != nil {
+		return st, err
+	}
+	if st != (GCStats{}) {
+		s.opts.Logger.Info("garbage collected", "deployments", st.Deployments, "artifacts", st.Artifacts, "uploads", st.Uploads, "blobs", st.Blobs)
+	}
+	return st, nil
+}
+
+// deleteUnreferenced deletes the stored blobs keep lacks. Through a
+// backend.Settler (the local store) it leaves the blobs written or staged
+// within its grace period: a deploy stages its blobs into the store before
+// its upload names them.
+func (s *Service) deleteUnreferenced(ctx context.Context, keep map[backend.Digest]bool) (int, error) {
+	list, del := s.opts.Blobs.List, func(ctx context.Context, d backend.Digest) (bool, error) {
+		return true, s.opts.Blobs.Delete(ctx, d)
+	}
+	if st, ok := s.opts.Blobs.(backend.Settler); ok {
+		list, del = st.ListSettled, st.DeleteSettled
+	}
 	var doomed []backend.Digest
-	err = s.opts.Blobs.List(ctx, func(d backend.Digest) error {
+	err := list(ctx, func(d backend.Digest) error {
 		if !keep[d] {
 			doomed = append(doomed, d)
 		}
 		return nil
 	})
 	if err != nil {
-		return st, fmt.Errorf("deploy: list blobs: %w", err)
+		return 0, fmt.Errorf("deploy: list blobs: %w", err)
 	}
+	n := 0
 	for _, d := range doomed {
-		if err := s.opts.Blobs.Delete(ctx, d); err != nil {
-			return st, fmt.Errorf("deploy: delete blob: %w", err)
+		gone, err := del(ctx, d)
+		if err != nil {
+			return n, fmt.Errorf("deploy: delete blob: %w", err)
 		}
-		st.Blobs++
+		if gone {
+			n++
+		}
 	}
-	if st != (GCStats{}) {
-		s.opts.Logger.Info("garbage collected", "deployments", st.Deployments, "artifacts", st.Artifacts, "uploads", st.Uploads, "blobs", st.Blobs)
-	}
-	return st, nil
+	return n, nil
 }
 
 func (s *Service) prune(ctx context.Context, tx *sql.Tx, st *GCStats) error {

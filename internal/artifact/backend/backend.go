@@ -87,6 +87,23 @@ type Linker interface {
 	Link(ctx context.Context, d Digest, path string) error
 }
 
+// Settler is implemented by backends into which a blob may be staged
+// before anything references it: a deploy writes a release's blobs into the
+// server's local store, then tells the server (the upload that protects
+// them from garbage collection). Garbage collection lists and deletes
+// through a Settler when the store is one, so a blob written or staged
+// again within the backend's grace period is never deleted.
+//
+// ListSettled calls fn for every stored blob that has not been written or
+// staged within the grace period. DeleteSettled deletes d unless it was
+// written or staged within the grace period (checked again at the moment
+// of deletion, so a blob staged after the listing stays) and reports
+// whether it deleted it.
+type Settler interface {
+	ListSettled(ctx context.Context, fn func(Digest) error) error
+	DeleteSettled(ctx context.Context, d Digest) (bool, error)
+}
+
 // Batcher is implemented by backends that can store many blobs faster when
 // their durability is settled once at the end (one filesystem sync instead of
 // two per blob). Blobs put through a Batch become visible at Commit.

@@ -16,9 +16,9 @@
 //   - List names every blob of either store and Delete removes a blob from
 //     both, so garbage collection also empties the cache of what no release
 //     needs. A local file without a remote copy (a crash between the two
-//     writes, a blob a build staged and never uploaded) is listed only after
-//     listings have seen it so for StrayAge: a blob staged for an upload
-//     about to start is not collected under it.
+//     writes, a blob a build staged and never uploaded) is listed only once
+//     it is past the local store's grace period (local.Grace): a blob
+//     staged for an upload about to start is not collected under it.
 //
 // The local store can be emptied at any time while the server is stopped:
 // the server fetches what its active releases need again at start.
@@ -31,7 +31,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -49,9 +48,7 @@ type Store struct {
 	remote backend.Backend
 	local  *local.Store
 	mu     sync.Mutex
-	known  map[backend.Digest]int64     // blobs the remote store holds (known.go)
-	strays map[backend.Digest]time.Time // local-only blobs, when a listing first saw them (strays.go)
-	now    func() time.Time
+	known  map[backend.Digest]int64 // blobs the remote store holds (known.go)
 }
 
 var (
@@ -62,7 +59,7 @@ var (
 
 // New returns remote with l as its local cache.
 func New(remote backend.Backend, l *local.Store) *Store {
-	return &Store{remote: remote, local: l, known: map[backend.Digest]int64{}, strays: map[backend.Digest]time.Time{}, now: time.Now}
+	return &Store{remote: remote, local: l, known: map[backend.Digest]int64{}}
 }
 
 // Remote is the store the cache is in front of.
@@ -142,8 +139,7 @@ func (s *Store) Stat(ctx context.Context, d backend.Digest) (backend.Info, error
 func (s *Store) Path(d backend.Digest) (string, error) { return s.local.Path(d) }
 
 // List calls fn for every blob of the remote store, then for every local
-// file the remote store lacks that listings have seen without a remote
-// copy for at least StrayAge (strays.go).
+// file the remote store lacks that is past its grace period (strays.go).
 func (s *Store) List(ctx context.Context, fn func(backend.Digest) error) error {
 	seen := map[backend.Digest]bool{}
 	err := s.remote.List(ctx, func(d backend.Digest) error {
@@ -178,9 +174,6 @@ func (s *Store) Delete(ctx context.Context, d backend.Digest) error {
 		return err
 	}
 	s.forget(d)
-	s.mu.Lock()
-	delete(s.strays, d)
-	s.mu.Unlock()
 	rerr := s.remote.Delete(ctx, d)
 	if rerr != nil && !errors.Is(rerr, backend.ErrNotFound) {
 		return rerr

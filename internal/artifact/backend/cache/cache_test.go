@@ -156,17 +156,17 @@ func listAll(t *testing.T, c *Store) []backend.Digest {
 
 // TestListAndDeleteCoverLocalStrays: a local file without a remote copy
 // (a crash between the two writes, a staged blob never uploaded) is listed
-// after listings have seen it so for StrayAge, and then deleted, so
+// once its file has gone unchanged for StrayAge, and then deleted, so
 // garbage collection frees it; a younger one (a blob staged for an upload
 // about to start) is not.
 func TestListAndDeleteCoverLocalStrays(t *testing.T) {
 	ctx := context.Background()
 	l := newLocal(t)
 	c := New(newS3(t), l)
-	now := time.Unix(1e9, 0)
-	c.now = func() time.Time { return now }
 	kept := put(t, c, "kept")
 	stray := put(t, l, "stray")
+	now := time.Now() // the files changed status before this
+	l.SetClock(func() time.Time { return now })
 	if got := listAll(t, c); len(got) != 1 || got[0] != kept {
 		t.Fatalf("List = %v, want only the blob: the stray was just staged", got)
 	}

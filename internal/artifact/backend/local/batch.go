@@ -37,8 +37,8 @@ func (b *batch) Put(ctx context.Context, d backend.Digest, r io.Reader, size int
 	if b.has(d) {
 		return nil
 	}
-	if _, err := os.Stat(final); err == nil {
-		return nil
+	if ok, err := present(final); ok || err != nil {
+		return err
 	}
 	tmp, err := b.s.writeTemp(ctx, final, d, r, size, false)
 	if err != nil {
@@ -71,8 +71,8 @@ func (b *batch) Link(ctx context.Context, d backend.Digest, path string) error {
 	if b.has(d) {
 		return nil
 	}
-	if _, err := os.Stat(final); err == nil {
-		return nil
+	if ok, err := present(final); ok || err != nil {
+		return err
 	}
 	tmp, err := b.s.linkTemp(ctx, final, d, path, false)
 	if err != nil {

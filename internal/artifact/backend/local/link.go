@@ -22,8 +22,8 @@ func (s *Store) Link(ctx context.Context, d backend.Digest, path string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(final); err == nil {
-		return nil
+	if ok, err := present(final); ok || err != nil {
+		return err
 	}
 	tmp, err := s.linkTemp(ctx, final, d, path, true)
 	if err != nil {

@@ -27,6 +27,7 @@ const tmpPrefix = ".tmp-"
 // goroutines and processes sharing the same root.
 type Store struct {
 	root string
+	now  func() time.Time // nil: the wall clock (settle.go)
 }
 
 var (
@@ -77,8 +78,8 @@ func (s *Store) Put(ctx context.Context, d backend.Digest, r io.Reader, size int
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(final); err == nil {
-		return nil
+	if ok, err := present(final); ok || err != nil {
+		return err
 	}
 	tmp, err := s.writeTemp(ctx, final, d, r, size, true)
 	if err != nil {
