@@ -44,6 +44,7 @@ func (a *App) openBlobs(ctx context.Context) error {
 		return err
 	}
 	a.Blobs, a.store = l, l
+	a.sweepBlobs(ctx, l)
 	rs := a.opts.BlobStore
 	if rs == nil {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 )
 
 // TestActivationsTriggerGarbageCollection: with Keep=1, the blob only the
@@ -19,6 +21,9 @@ func TestActivationsTriggerGarbageCollection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Stop(ctx) })
+	// Every blob is past its grace period (blobs just written are not
+	// collected: docs/deployments.md).
+	a.Blobs.SetClock(func() time.Time { return time.Now().Add(local.Grace + time.Minute) })
 	old := deployPage(t, a, "staging", "<title>one</title>")
 	live := deployPage(t, a, "staging", "<title>two</title>")
 	deadline := time.Now().Add(30 * time.Second)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
@@ -27,7 +28,7 @@ const tmpPrefix = ".tmp-"
 // goroutines and processes sharing the same root.
 type Store struct {
 	root string
-	now  func() time.Time // nil: the wall clock (settle.go)
+	now  atomic.Pointer[func() time.Time] // nil: the wall clock (settle.go)
 }
 
 var (
@@ -229,7 +230,7 @@ func readNames(dir string) ([]string, error) {
 // writer left behind, and returns how many it removed. Temporary files of
 // writers still running are younger than any sensible olderThan (an hour).
 func (s *Store) Sweep(ctx context.Context, olderThan time.Duration) (int, error) {
-	cutoff := time.Now().Add(-olderThan)
+	cutoff := s.clock().Add(-olderThan)
 	n := 0
 	err := filepath.WalkDir(filepath.Join(s.root, backend.Algorithm), func(p string, e fs.DirEntry, err error) error {
 		if err != nil {

@@ -24,14 +24,15 @@ const Grace = time.Hour
 var _ backend.Settler = (*Store)(nil)
 
 // SetClock makes the store tell a file's age against now instead of the
-// wall clock (tests age files without waiting). Call it before use.
-func (s *Store) SetClock(now func() time.Time) { s.now = now }
+// wall clock (tests age files without waiting). It is safe to call while
+// the store is in use.
+func (s *Store) SetClock(now func() time.Time) { s.now.Store(&now) }
 
 func (s *Store) clock() time.Time {
-	if s.now == nil {
-		return time.Now()
+	if now := s.now.Load(); now != nil {
+		return (*now)()
 	}
-	return s.now()
+	return time.Now()
 }
 
 // ListSettled calls fn for every blob whose file has not changed status
