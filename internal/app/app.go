@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/api"
@@ -80,6 +81,8 @@ type Options struct {
 	// DatabaseURL, when set, is the PostgreSQL database holding the state
 	// instead of <data>/state.db (database.go).
 	DatabaseURL string
+	// Replica lets several servers share DatabaseURL (replicas.go).
+	Replica ReplicaOptions
 }
 
 // App is a running Phoenix server.
@@ -106,6 +109,12 @@ type App struct {
 	apiAddr  net.Addr
 	edgeAddr net.Addr
 
+	edge       edgeState               // what the edge serves (replicas.go)
+	singletons []func(context.Context) // work only the leader runs
+	leading    atomic.Bool
+	gcKick     chan struct{}
+	startDone  func() // lets the next replica start
+
 	mu       sync.Mutex
 	cleanups []func(context.Context) error
 	stopped  bool
@@ -121,10 +130,13 @@ func New(opts Options) (*App, error) {
 		return nil, usererr.New(usererr.Usage, "give both the edge's TLS certificate and key, or neither").
 			WithHint("--edge-tls-cert FILE --edge-tls-key FILE")
 	}
+	if err := checkReplica(opts); err != nil {
+		return nil, err
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &App{opts: opts, log: opts.Logger, errc: make(chan error, 2)}, nil
+	return &App{opts: opts, log: opts.Logger, errc: make(chan error, 2), startDone: func() {}}, nil
 }
 
 // Start opens the data dir and store and starts serving. On error,
@@ -194,6 +206,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.Backups.schedule() // last: a backup reports to the pipeline's events and the notifiers
+	a.startSingletons()
+	a.startReplication()
+	a.startDone()
 	return writeServerInfo(a.opts.DataDir, a.APIURL())
 }
 
@@ -204,7 +219,13 @@ func (a *App) openStore(ctx context.Context) error {
 	}
 	a.onStop(func(context.Context) error { return db.Close() })
 	a.DB = db
-	return db.Migrate(ctx, migrations()...)
+	if err := db.Migrate(ctx, migrations()...); err != nil {
+		return err
+	}
+	if a.opts.Replica.On {
+		return a.checkAuditKey(ctx)
+	}
+	return nil
 }
 
 func (a *App) startServers() error {

@@ -84,10 +84,21 @@ func TestBusyAddressIsAUsageError(t *testing.T) {
 // returns the page's blob.
 func deployPage(t *testing.T, a *App, env, body string) backend.Digest {
 	t.Helper()
-	ctx := context.Background()
-	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: env}); err != nil {
+	if err := a.Deploy.EnsureEnvironment(context.Background(), "shop", deploy.EnvSpec{Name: env}); err != nil {
 		t.Fatal(err)
 	}
+	up, d := beginPage(t, a, body)
+	if err := a.Deploy.PutBlob(context.Background(), up, d, bytes.NewReader([]byte(body)), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	finalizePage(t, a, up, env)
+	return d
+}
+
+// beginPage opens the upload of a one-page release of project shop and
+// returns its id and the page's blob.
+func beginPage(t *testing.T, a *App, body string) (string, backend.Digest) {
+	t.Helper()
 	d := backend.Sum([]byte(body))
 	m := &artifact.Manifest{Version: artifact.FormatVersion, Files: []artifact.File{{Path: "index.html", Digest: d,
 		Size: int64(len(body)), Type: "text/html; charset=utf-8"}}}
@@ -95,15 +106,17 @@ func deployPage(t *testing.T, a *App, env, body string) backend.Digest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := a.Deploy.BeginUpload(ctx, "shop", canon)
+	up, err := a.Deploy.BeginUpload(context.Background(), "shop", canon)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Deploy.PutBlob(ctx, up.ID, d, bytes.NewReader([]byte(body)), int64(len(body))); err != nil {
+	return up.ID, d
+}
+
+// finalizePage activates upload up in env.
+func finalizePage(t *testing.T, a *App, up, env string) {
+	t.Helper()
+	if _, err := a.Deploy.Finalize(context.Background(), up, deploy.FinalizeOptions{Environment: env}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Deploy.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: env}); err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

@@ -128,7 +128,7 @@ func (b *Backups) schedule() {
 		return
 	}
 	missed := b.missedRun(sched, time.Now())
-	b.a.background(func(ctx context.Context) {
+	b.a.singleton(func(ctx context.Context) {
 		if missed {
 			b.a.log.Info("backup: making up a scheduled run missed while the server was down")
 			b.scheduled(ctx)

@@ -54,6 +54,9 @@ func (a *App) openBlobs(ctx context.Context) error {
 			WithHint("check the bucket name, --blob-store-endpoint, --blob-store-region and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
 	}
 	owner, err := blobOwner(a.opts.DataDir)
+	if a.opts.Replica.On {
+		owner, err = a.sharedBlobOwner(ctx)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -36,6 +37,16 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		return nil, usererr.Wrap(usererr.Unavailable, err, err.Error()).
 			WithHint("check --database-url (PHOENIX_DATABASE_URL): that the server runs, the database exists and the user may log in to it")
 	}
+	if a.opts.Replica.On {
+		done, err := db.SerializeStart(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		a.startDone = sync.OnceFunc(done)
+		a.onStop(func(context.Context) error { a.startDone(); return nil })
+		return db, a.recordDatabase(db)
+	}
 	release, err := db.Claim(ctx)
 	if err != nil {
 		db.Close()
@@ -46,13 +57,22 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		return nil, err
 	}
 	a.onStop(func(context.Context) error { return release() })
-	if err := os.WriteFile(marker, []byte(db.Where()+"\n"), 0o600); err != nil {
+	if err := a.recordDatabase(db); err != nil {
 		release()
 		db.Close()
-		return nil, fmt.Errorf("record the database in the data dir: %w", err)
+		return nil, err
 	}
-	a.log.Info("state store", "engine", "postgres", "database", db.Where())
 	return db, nil
+}
+
+// recordDatabase writes the data dir's PostgresMarker and logs the store.
+func (a *App) recordDatabase(db *store.DB) error {
+	marker := filepath.Join(a.opts.DataDir, PostgresMarker)
+	if err := os.WriteFile(marker, []byte(db.Where()+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record the database in the data dir: %w", err)
+	}
+	a.log.Info("state store", "engine", "postgres", "database", db.Where(), "replica", a.opts.Replica.On)
+	return nil
 }
 
 // PostgresMarker is the file in the data dir that names (password

@@ -41,6 +41,13 @@ func edgeName(project, env string) string { return env + "." + project }
 
 // publish points the edge at r.
 func (a *App) publish(ctx context.Context, r deploy.Release) error {
+	a.edge.mu.Lock()
+	defer a.edge.mu.Unlock()
+	return a.publishLocked(ctx, r)
+}
+
+// publishLocked points the edge at r; a.edge.mu is held.
+func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 	site, err := a.sites.get(ctx, r, a.store)
 	if err != nil {
 		return err
@@ -60,6 +67,10 @@ func (a *App) publish(ctx context.Context, r deploy.Release) error {
 			return err
 		}
 	}
+	if a.edge.served == nil {
+		a.edge.served = map[string]int64{}
+	}
+	a.edge.served[name] = r.Deployment.ID
 	return nil
 }
 

@@ -7,6 +7,14 @@ import (
 	"github.com/phoenixvc/phoenix/internal/deploy"
 )
 
+// kickGC asks for a collection soon (one is pending at most).
+func (a *App) kickGC() {
+	select {
+	case a.gcKick <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
 // startGC applies retention and collects unreferenced blobs in the
 // background: shortly after activations (coalesced: a burst of deploys
 // triggers one collection) and every GCEvery otherwise. GC holds the
@@ -14,17 +22,13 @@ import (
 // retained deployment or an open upload needs.
 func (a *App) startGC() {
 	kick := make(chan struct{}, 1)
-	a.Deploy.OnActivate(func(deploy.Release) {
-		select {
-		case kick <- struct{}{}:
-		default: // one is pending already
-		}
-	})
+	a.gcKick = kick
+	a.Deploy.OnActivate(func(deploy.Release) { a.kickGC() })
 	every := a.opts.GCEvery
 	if every <= 0 {
 		every = time.Hour
 	}
-	a.background(func(ctx context.Context) {
+	a.singleton(func(ctx context.Context) {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {

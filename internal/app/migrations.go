@@ -15,5 +15,5 @@ import (
 // one registry of tables; a domain joins by adding its Migrations here.
 func migrations() []store.Migrations {
 	return []store.Migrations{audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations(),
-		monitor.Migrations(), notify.Migrations()}
+		monitor.Migrations(), notify.Migrations(), replicaMigrations()}
 }

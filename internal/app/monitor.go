@@ -35,7 +35,7 @@ func (a *App) openNotify() error {
 	if err != nil {
 		return err
 	}
-	a.background(a.Notify.Run)
+	a.singleton(a.Notify.Run)
 	return nil
 }
 
@@ -57,7 +57,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 		a.loadProject(ctx, r.Project)
 	}
 	a.reconfigure()
-	a.background(a.Monitor.Run)
+	a.singleton(a.Monitor.Run)
 	gctx, cancel := context.WithCancel(context.Background())
 	a.Deploy.OnActivate(a.afterActivate(gctx))
 	a.onStop(func(context.Context) error {

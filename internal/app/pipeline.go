@@ -32,7 +32,14 @@ func (a *App) openPipeline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Pipeline.Start(ctx); err != nil {
+	if a.opts.Replica.On {
+		a.Pipeline.Open(ctx)
+		a.singleton(func(ctx context.Context) {
+			if err := a.Pipeline.Lead(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("pipeline: cannot lead", "err", err)
+			}
+		})
+	} else if err := a.Pipeline.Start(ctx); err != nil {
 		return err
 	}
 	a.onStop(a.Pipeline.Stop)

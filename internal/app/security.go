@@ -27,7 +27,7 @@ func (a *App) openAudit() error {
 	// Cleanups run last-in first-out: the ticker stops before the final
 	// checkpoint is signed.
 	a.onStop(func(ctx context.Context) error { a.checkpoint(ctx); return nil })
-	a.every(a.opts.CheckpointEvery, time.Minute, a.checkpoint)
+	a.singletonEvery(a.opts.CheckpointEvery, time.Minute, a.checkpoint)
 	return nil
 }
 

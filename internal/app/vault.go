@@ -96,7 +96,7 @@ func (a *App) openVault(ctx context.Context) error {
 			return fmt.Errorf("vault: %w", err)
 		}
 	}
-	a.every(a.opts.VaultEvery, time.Minute, a.vaultTick)
+	a.singletonEvery(a.opts.VaultEvery, time.Minute, a.vaultTick)
 	return nil
 }
 
@@ -167,4 +167,12 @@ func (a *App) every(d, def time.Duration, fn func(context.Context)) {
 		tick.Every(ctx, d, fn)
 	}()
 	a.onStop(func(context.Context) error { cancel(); <-done; return nil })
+}
+
+// singletonEvery runs fn every d (def when d is 0) while this server leads.
+func (a *App) singletonEvery(d, def time.Duration, fn func(context.Context)) {
+	if d <= 0 {
+		d = def
+	}
+	a.singleton(func(ctx context.Context) { tick.Every(ctx, d, fn) })
 }

@@ -1,0 +1,242 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// Several servers (replicas) may share one PostgreSQL database and one
+// blob store (docs/postgres.md, "Several servers"). Each serves the API
+// and the edge; the leader (store.DB.Lead) alone runs the singleton work
+// registered with a.singleton: the pipeline's runs and schedules, the
+// monitor, notification delivery, backups, blob GC, vault rotation and
+// audit checkpoints. Activations and run changes are announced with
+// NOTIFY and, as a safety net, polled.
+
+// ReplicaOptions turns on and tunes replicas.
+type ReplicaOptions struct {
+	// On lets other servers share DatabaseURL; it needs BlobStore and
+	// MasterKey. Off (the default), a second server on the database is
+	// refused.
+	On bool
+	// Poll is how often a replica reconciles its edge and the run queue
+	// with the database, in case a notification was lost (default 5s).
+	Poll time.Duration
+	// Retry and Check tune the leader lock (store.LeaderOptions).
+	Retry, Check time.Duration
+}
+
+// DeployChannel is the notification channel of activations and rollbacks
+// (the payload is "project/environment").
+const DeployChannel = "phoenix_deploy"
+
+//go:embed migrations/*.sql
+var replicaMigrationFiles embed.FS
+
+func replicaMigrations() store.Migrations {
+	return store.EmbeddedMigrations("replicas", replicaMigrationFiles)
+}
+
+// checkReplica checks the options replicas need.
+func checkReplica(o Options) error {
+	if !o.Replica.On {
+		return nil
+	}
+	hint := "replicas share the database (--database-url), the blobs (--blob-store) and the vault's master key (PHOENIX_MASTER_KEY)"
+	switch {
+	case o.DatabaseURL == "":
+		return usererr.New(usererr.Usage, "--replica needs --database-url: replicas share a PostgreSQL database").WithHint("%s", hint)
+	case o.BlobStore == nil:
+		return usererr.New(usererr.Usage, "--replica needs --blob-store: every replica serves blobs another uploaded").WithHint("%s", hint)
+	case o.MasterKey.IsZero():
+		return usererr.New(usererr.Usage, "--replica needs the vault's master key: the artifact signing key is shared through the vault").WithHint("%s", hint)
+	}
+	return nil
+}
+
+// singleton runs fn while this server leads: always without replicas,
+// else from when it takes the lead until it loses it (fn's context ends).
+func (a *App) singleton(fn func(context.Context)) { a.singletons = append(a.singletons, fn) }
+
+// startSingletons starts the singleton work: under the leader lock with
+// replicas, else until Stop.
+func (a *App) startSingletons() {
+	fns := a.singletons
+	run := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for _, fn := range fns {
+			wg.Go(func() { fn(ctx) })
+		}
+		wg.Wait()
+	}
+	if !a.opts.Replica.On {
+		a.background(run)
+		return
+	}
+	o := store.LeaderOptions{Retry: a.opts.Replica.Retry, Check: a.opts.Replica.Check, Logger: a.log}
+	a.background(func(ctx context.Context) {
+		a.DB.Lead(ctx, o, func(ctx context.Context) {
+			a.leading.Store(true)
+			defer a.leading.Store(false)
+			run(ctx)
+		})
+	})
+}
+
+// Leading reports whether this server runs the singleton work now.
+func (a *App) Leading() bool { return !a.opts.Replica.On || a.leading.Load() }
+
+// startReplication follows the other replicas: notifications of
+// activations and run changes, and a poll as the safety net.
+func (a *App) startReplication() {
+	if !a.opts.Replica.On {
+		return
+	}
+	a.Deploy.OnActivate(func(r deploy.Release) {
+		if err := a.DB.Notify(context.Background(), DeployChannel, r.Project+"/"+r.Environment); err != nil {
+			a.log.Warn("replicas: cannot announce an activation; the others see it at their next poll", "err", err)
+		}
+	})
+	a.background(func(ctx context.Context) {
+		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel}, a.log, func(n store.Notification) {
+			switch n.Channel {
+			case DeployChannel:
+				a.syncEdge(ctx)
+				a.kickGC()
+			case pipeline.RunsChannel:
+				a.Pipeline.Poke(ctx)
+			default:
+				a.reconcile(ctx)
+			}
+		})
+	})
+	every := a.opts.Replica.Poll
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	a.every(every, every, a.reconcile)
+}
+
+// reconcile brings the edge and the run queue in line with the database.
+func (a *App) reconcile(ctx context.Context) {
+	a.syncEdge(ctx)
+	a.Pipeline.Poke(ctx)
+	if a.Leading() {
+		a.Notify.Kick() // deliveries another replica queued
+	}
+}
+
+// edgeState is what the edge serves: edge name -> deployment id. publish
+// and syncEdge hold mu, so a poll that read the database before an
+// activation never puts the older release back after it.
+type edgeState struct {
+	mu     sync.Mutex
+	served map[string]int64
+}
+
+// syncEdge serves the active deployment of every environment, fetching
+// its blobs first; what the edge serves already is left alone.
+func (a *App) syncEdge(ctx context.Context) {
+	a.edge.mu.Lock()
+	defer a.edge.mu.Unlock()
+	active, err := a.Deploy.Active(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("replicas: read the active deployments", "err", err)
+		}
+		return
+	}
+	var stale []deploy.Release
+	for _, r := range active {
+		if a.edge.served[edgeName(r.Project, r.Environment)] != r.Deployment.ID {
+			stale = append(stale, r)
+		}
+	}
+	for _, r := range a.servable(ctx, stale) {
+		if err := a.publishLocked(ctx, r); err != nil {
+			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
+			continue
+		}
+		a.log.Info("edge: switched to the release another replica activated", "project", r.Project, "env", r.Environment,
+			"deployment", r.Deployment.ID)
+	}
+}
+
+// sharedSetting returns the value of name all replicas agree on: the one
+// recorded, or mine, recorded now when none is.
+func (a *App) sharedSetting(ctx context.Context, name, mine string) (string, error) {
+	var got string
+	err := a.DB.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = $1`, name).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			got = mine
+			_, err = tx.ExecContext(ctx, `INSERT INTO replica_settings (name, value) VALUES ($1, $2)`, name, mine)
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("replicas: setting %s: %w", name, err)
+	}
+	return got, nil
+}
+
+// sharedBlobOwner is the blob store owner id of the replicas: the first
+// one's, written into each replica's data dir.
+func (a *App) sharedBlobOwner(ctx context.Context) (string, error) {
+	mine, err := blobOwner(a.opts.DataDir)
+	if err != nil {
+		return "", err
+	}
+	owner, err := a.sharedSetting(ctx, "blob-store.owner", mine)
+	if err != nil || owner == mine {
+		return owner, err
+	}
+	return owner, os.WriteFile(filepath.Join(a.opts.DataDir, blobOwnerFile), []byte(owner+"\n"), 0o600)
+}
+
+// auditKeyFile is the audit log's checkpoint key in the data dir.
+func auditKeyFile(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.key") }
+
+// checkAuditKey makes every replica sign checkpoints with the same key:
+// the first records its verifier key (public); a replica without the key
+// file, or with another key, is refused with the one-time copy to make.
+func (a *App) checkAuditKey(ctx context.Context) error {
+	var recorded string
+	err := a.DB.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = 'audit.verifier'`).Scan(&recorded)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("replicas: audit key: %w", err)
+	}
+	path := auditKeyFile(a.opts.DataDir)
+	_, statErr := os.Stat(path)
+	copyHint := fmt.Sprintf("copy keys/audit.key (0600) from the data dir of the first replica to %s, once, before starting this one", path)
+	if recorded != "" && errors.Is(statErr, os.ErrNotExist) {
+		return usererr.New(usererr.Usage, "this replica has no audit key, and the replicas sharing the database sign audit checkpoints with one").
+			WithHint("%s", copyHint)
+	}
+	key, err := audit.LoadKey(path) // creates it on the first replica's first start
+	if err != nil {
+		return err
+	}
+	shared, err := a.sharedSetting(ctx, "audit.verifier", key.VerifierKey)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(shared) != strings.TrimSpace(key.VerifierKey) {
+		return usererr.New(usererr.Usage, "%s is not the audit key of the other replicas sharing the database", path).WithHint("%s", copyHint)
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/testkit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// replicaSet is a shared PostgreSQL database and S3 bucket for replicas.
+type replicaSet struct {
+	dsn, s3 string
+	first   string // the first replica's data dir (its audit key is copied)
+}
+
+func newReplicaSet(t *testing.T) *replicaSet {
+	return &replicaSet{dsn: testkit.Postgres(t).NewDatabase(t), s3: testkit.S3(t, "artifacts")}
+}
+
+func (rs *replicaSet) options(t *testing.T, dir string) Options {
+	return Options{DataDir: dir, DatabaseURL: rs.dsn, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		VerifySoak: -1, Proc: "-", BlobStore: blobStore(t, rs.s3, "s3://artifacts/phoenix"),
+		Replica: ReplicaOptions{On: true, Poll: 300 * time.Millisecond, Retry: 50 * time.Millisecond, Check: 50 * time.Millisecond}}
+}
+
+// start starts a replica on a new data dir, the first replica's audit key
+// copied in (the documented one-time copy).
+func (rs *replicaSet) start(t *testing.T) *App {
+	t.Helper()
+	dir := t.TempDir()
+	if rs.first == "" {
+		rs.first = dir
+	} else {
+		copyFile(t, auditKeyFile(rs.first), auditKeyFile(dir))
+	}
+	return startOpts(t, rs.options(t, dir))
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, not timing it
+	}
+	return time.Since(start)
+}
+
+func pageIs(t *testing.T, a *App, env, body string) func() bool {
+	return func() bool { code, got := edgeGet(t, a, env, "/"); return code == 200 && got == body }
+}
+
+// leaderOf waits for exactly one leader among apps and returns it.
+func leaderOf(t *testing.T, apps ...*App) *App {
+	t.Helper()
+	var leader *App
+	eventually(t, "one leader", func() bool {
+		n := 0
+		for _, a := range apps {
+			if a.Leading() {
+				leader, n = a, n+1
+			}
+		}
+		if n > 1 {
+			t.Fatalf("%d leaders", n)
+		}
+		return n == 1
+	})
+	return leader
+}
+
+// TestReplicasShareTheEdge: a deployment through one replica is served by
+// the other's edge, a rollback on the other switches the first back; a
+// replica with another audit key (or none) is refused.
+func TestReplicasShareTheEdge(t *testing.T) {
+	ctx := context.Background()
+	rs := newReplicaSet(t)
+	a := rs.start(t)
+	a2, _ := New(rs.options(t, t.TempDir()))
+	a2.opts.Listen, a2.opts.EdgeListen = "127.0.0.1:0", "127.0.0.1:0"
+	if err := a2.Start(ctx); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "audit key") {
+		t.Fatalf("a replica without the audit key: %v", err)
+	}
+	b := rs.start(t)
+	leaderOf(t, a, b)
+
+	deployPage(t, a, "production", "<title>one</title>")
+	took := eventually(t, "B serves one", pageIs(t, b, "production", "<title>one</title>"))
+	t.Logf("an activation on A reached B's edge in %v", took)
+	deployPage(t, b, "production", "<title>two</title>")
+	took = eventually(t, "A serves two", pageIs(t, a, "production", "<title>two</title>"))
+	t.Logf("an activation on B reached A's edge in %v", took)
+	if _, err := b.Deploy.Rollback(ctx, "shop", "production", 0, "t"); err != nil {
+		t.Fatal(err)
+	}
+	took = eventually(t, "A rolled back", pageIs(t, a, "production", "<title>one</title>"))
+	t.Logf("a rollback on B reached A's edge in %v", took)
+	wantPage(t, b, "production", "<title>one</title>")
+}
+
+// workflowDir writes a project whose workflow "count" appends a line to
+// count.txt and then runs cmd.
+func workflowDir(t *testing.T, cmd string) (dir, count string) {
+	t.Helper()
+	dir = t.TempDir()
+	count = filepath.Join(dir, "count.txt")
+	yaml := "version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  count:\n    triggers: [{cron: \"0 3 * * *\"}]\n    steps:\n" +
+		"      - name: count\n        run: echo ran >> " + count + "; " + cmd + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, count
+}
+
+func runStatus(t *testing.T, a *App, id int64) string {
+	d, err := a.Pipeline.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Status
+}
+
+// TestReplicasRunThePipelineOnTheLeader: a run queued on the follower runs
+// once, on the leader; a cancel on the follower reaches it; when the
+// leader's session is killed the other replica leads, recovers the run a
+// dead leader left running and executes what is queued; a Stop hands
+// the lead back.
+func TestReplicasRunThePipelineOnTheLeader(t *testing.T) {
+	ctx := context.Background()
+	rs := newReplicaSet(t)
+	a, b := rs.start(t), rs.start(t)
+	leader := leaderOf(t, a, b)
+	follower := map[*App]*App{a: b, b: a}[leader]
+
+	dir, count := workflowDir(t, "true")
+	run, err := follower.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: dir, Workflow: "count", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the queued run succeeded", func() bool { return runStatus(t, follower, run.ID) == pipeline.Succeeded })
+	if b, _ := os.ReadFile(count); string(b) != "ran\n" {
+		t.Fatalf("the run's step ran %q", b)
+	}
+
+	slow, _ := workflowDir(t, "sleep 60")
+	run, err = follower.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: slow, Workflow: "count", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the slow run runs", func() bool { return runStatus(t, follower, run.ID) == pipeline.Running })
+	if err := follower.Pipeline.Cancel(ctx, run.ID, "t"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cancel reached the leader", func() bool { return runStatus(t, follower, run.ID) == pipeline.Cancelled })
+
+	// A run a crashed leader left running.
+	orphan, err := follower.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: slow, Workflow: "count", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the orphan runs", func() bool { return runStatus(t, follower, orphan.ID) == pipeline.Running })
+	killLeaderSession(t, follower)
+	eventually(t, "the follower leads", follower.Leading)
+	eventually(t, "the old leader stopped leading", func() bool { return !leader.Leading() })
+	eventually(t, "the orphan is interrupted", func() bool { return runStatus(t, follower, orphan.ID) == pipeline.Interrupted })
+
+	dir2, count2 := workflowDir(t, "true")
+	run, err = leader.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: dir2, Workflow: "count", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new leader ran it", func() bool { return runStatus(t, leader, run.ID) == pipeline.Succeeded })
+	if b, _ := os.ReadFile(count2); string(b) != "ran\n" {
+		t.Fatalf("the run's step ran %q", b)
+	}
+	follower.Stop(ctx)
+	eventually(t, "the first leader leads again", leader.Leading)
+}
+
+// killLeaderSession ends the leader lock's session, as a lost connection
+// would (pg_terminate_backend).
+func killLeaderSession(t *testing.T, via *App) {
+	t.Helper()
+	_, err := via.DB.ExecContext(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
+		AND granted AND ((classid::bigint << 32) | objid::bigint) = $1`, int64(0x70686f656e69784c))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplicaGCKeepsAnotherReplicasUpload: blobs a follower uploaded for
+// an open upload survive a collection on the leader, and the upload
+// finalizes.
+func TestReplicaGCKeepsAnotherReplicasUpload(t *testing.T) {
+	ctx := context.Background()
+	rs := newReplicaSet(t)
+	a, b := rs.start(t), rs.start(t)
+	leader := leaderOf(t, a, b)
+	follower := map[*App]*App{a: b, b: a}[leader]
+	deployPage(t, leader, "production", "<title>old</title>")
+
+	body := "<title>fresh</title>"
+	up, d := beginPage(t, follower, body)
+	if err := follower.Deploy.PutBlob(ctx, up, d, strings.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leader.Deploy.CollectGarbage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.bucket(t).Stat(ctx, d); errors.Is(err, backend.ErrNotFound) {
+		t.Fatal("the leader's GC deleted a blob of the follower's open upload")
+	}
+	finalizePage(t, follower, up, "production")
+	eventually(t, "the leader serves it", pageIs(t, leader, "production", body))
+}
+
+func (rs *replicaSet) bucket(t *testing.T) backend.Backend {
+	return blobStore(t, rs.s3, "s3://artifacts/phoenix")
+}
