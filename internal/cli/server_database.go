@@ -15,11 +15,16 @@ const DatabaseURLEnv = "PHOENIX_DATABASE_URL"
 
 // databaseFlags say where the server keeps its state: <data>/state.db
 // (SQLite, the default) or a PostgreSQL database.
-type databaseFlags struct{ url string }
+type databaseFlags struct {
+	url     string
+	replica bool
+}
 
 func addDatabaseFlags(f *pflag.FlagSet, df *databaseFlags) {
 	f.StringVar(&df.url, "database-url", "", "keep the state in this PostgreSQL database, e.g. postgres://phoenix@db:5432/phoenix "+
 		"(prefer $"+DatabaseURLEnv+", or the password in PGPASSWORD or ~/.pgpass: flags land in shell history; default: SQLite in the data dir)")
+	f.BoolVar(&df.replica, "replica", false, "let several servers share --database-url and --blob-store (needs the vault's master key; "+
+		"docs/postgres.md, Several servers); default: a second server on the database is refused")
 }
 
 // take checks the URL's form and returns it, removing its environment

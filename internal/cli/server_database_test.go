@@ -44,7 +44,7 @@ func TestDatabaseURLFlag(t *testing.T) {
 		t.Fatalf("default = %q, %v; want SQLite in the data dir", u, err)
 	}
 	good := "postgres://phoenix:" + pw + "@db.internal:5432/phoenix"
-	if u, err := (databaseFlags{good}).take(); u != good || err != nil {
+	if u, err := (databaseFlags{url: good}).take(); u != good || err != nil {
 		t.Fatalf("take = %q, %v", u, err)
 	}
 }
