@@ -129,7 +129,7 @@ func startServer(t *testing.T, s *Server) string {
 		}
 	})
 	scheme := "http"
-	if s.TLSCertFile != "" {
+	if s.tls() {
 		scheme = "https"
 	}
 	return scheme + "://" + ln.Addr().String()

@@ -205,6 +205,12 @@ func (h *Hosts) HostsOf(env string) []string {
 	return out
 }
 
+// Routes reports whether host (a Host header value) is routed to an
+// environment by name, not by the fallback.
+func (h *Hosts) Routes(host string) bool {
+	return h.table.Load().byHost[normalizeHost(host)] != nil
+}
+
 // lookup returns the environment for a Host header value.
 func (h *Hosts) lookup(hostHeader string) *Env {
 	t := h.table.Load()

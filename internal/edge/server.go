@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,9 +18,12 @@ import (
 // clients, optional TLS (with HTTP/2), and graceful shutdown when the
 // context ends. Zero durations take the defaults shown.
 type Server struct {
-	Handler           http.Handler
-	TLSCertFile       string        // PEM certificate chain; with TLSKeyFile enables HTTPS and HTTP/2
-	TLSKeyFile        string        // PEM private key
+	Handler     http.Handler
+	TLSCertFile string // PEM certificate chain; with TLSKeyFile enables HTTPS and HTTP/2
+	TLSKeyFile  string // PEM private key
+	// TLSConfig, instead of the files, serves HTTPS with its certificates
+	// (e.g. GetCertificate of ACME, see docs/edge.md); HTTP/2 is added.
+	TLSConfig         *tls.Config
 	ReadHeaderTimeout time.Duration // 10s: a client must send its headers within this
 	ReadTimeout       time.Duration // 30s: whole request, body included
 	WriteTimeout      time.Duration // 5m: a response must be written within this
@@ -73,10 +77,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("edge: set both Server.TLSCertFile and Server.TLSKeyFile, or neither")
 	}
 	hs := s.httpServer()
+	hs.TLSConfig = s.TLSConfig
 	srv := s.server(hs)
 	errc := make(chan error, 1)
 	go func() {
-		if s.TLSCertFile != "" {
+		if s.tls() {
 			errc <- hs.ServeTLS(ln, s.TLSCertFile, s.TLSKeyFile)
 		} else {
 			errc <- srv.Serve(ln)
@@ -97,15 +102,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+func (s *Server) tls() bool { return s.TLSCertFile != "" || s.TLSConfig != nil }
+
 // server is what Serve runs: the lean HTTP/1.1 loop in front of hs for a
-// *Handler on plain TCP, else hs itself.
+// handler that has a fast path (a *Handler, an *HTTPSRedirect) on plain
+// TCP, else hs itself.
 func (s *Server) server(hs *http.Server) interface {
 	Serve(net.Listener) error
 	Shutdown(context.Context) error
 	Close() error
 } {
-	fh, ok := s.Handler.(*Handler)
-	if !ok || s.DisableFastPath || s.TLSCertFile != "" {
+	fh, ok := s.Handler.(h1.Handler)
+	if !ok || s.DisableFastPath || s.tls() {
 		return hs
 	}
 	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops}

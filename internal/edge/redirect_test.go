@@ -1,0 +1,92 @@
+package edge
+
+import (
+	"crypto/tls"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestHTTPSRedirect: on the plain listener (the lean loop in front of
+// net/http), a host served over HTTPS is redirected with its path and
+// query, an ACME challenge is answered for it, and other hosts are served.
+func TestHTTPSRedirect(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	front := &HTTPSRedirect{Handler: e.h, HTTPSPort: "8443",
+		Secure: func(host string) bool { return host == "shop.example.com" },
+		Challenge: func(w http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Path != "/.well-known/acme-challenge/tok" {
+				return false
+			}
+			_, _ = io.WriteString(w, "tok.thumbprint")
+			return true
+		}}
+	srv := &Server{Handler: front}
+	plain := &testEdge{URL: startServer(t, srv), h: e.h}
+	r := plain.do(t, http.MethodPost, "/a%20b/c?x=1", map[string]string{"Host": "SHOP.example.com:80"})
+	if r.status != http.StatusPermanentRedirect || r.header.Get("Location") != "https://shop.example.com:8443/a%20b/c?x=1" {
+		t.Errorf("secure host: %d Location %q; want 308 to https://shop.example.com:8443/a%%20b/c?x=1", r.status, r.header.Get("Location"))
+	}
+	if r := plain.get(t, "/.well-known/acme-challenge/tok", map[string]string{"Host": "shop.example.com"}); r.status != 200 || r.body != "tok.thumbprint" {
+		t.Errorf("challenge: %d %q", r.status, r.body)
+	}
+	if r := plain.get(t, "/.well-known/acme-challenge/other", map[string]string{"Host": "shop.example.com"}); r.status != http.StatusPermanentRedirect {
+		t.Errorf("a challenge path that is no challenge: %d, want the redirect", r.status)
+	}
+	if r := plain.get(t, "/", map[string]string{"Host": "prod.site.localhost"}); r.status != 200 || r.body != "<h1>home</h1>" {
+		t.Errorf("other host: %d %q; want the site", r.status, r.body)
+	}
+	if st := srv.lean.Load(); st == nil {
+		t.Error("the plain listener does not run the lean loop in front of the redirect")
+	}
+	front.HTTPSPort = "443"
+	if r := plain.get(t, "/p", map[string]string{"Host": "shop.example.com"}); r.header.Get("Location") != "https://shop.example.com/p" {
+		t.Errorf("port 443: Location %q", r.header.Get("Location"))
+	}
+}
+
+// TestServerTLSConfig: a Server with a TLSConfig (certificates chosen per
+// handshake) serves HTTP/2.
+func TestServerTLSConfig(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	certFile, keyFile, pool := selfSigned(t)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	cfg := &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		asked = append(asked, h.ServerName)
+		return &cert, nil
+	}}
+	base := startServer(t, &Server{Handler: e.h, TLSConfig: cfg})
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("base %s", base)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || len(asked) != 1 {
+		t.Fatalf("got %s %d after %d GetCertificate calls, want HTTP/2 200 after 1", resp.Proto, resp.StatusCode, len(asked))
+	}
+}
+
+func TestHostsRoutes(t *testing.T) {
+	hosts := NewHosts()
+	hosts.SetFallback("prod")
+	if err := hosts.AddHost("www.example.com", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if !hosts.Routes("WWW.example.com:443") || !hosts.Routes("www.example.com.") || hosts.Routes("other.example.com") {
+		t.Error("Routes: want true for the added host only (not for what the fallback answers)")
+	}
+	hosts.RemoveHost("www.example.com")
+	if hosts.Routes("www.example.com") {
+		t.Error("Routes after RemoveHost: true")
+	}
+}
