@@ -16,8 +16,8 @@ import (
 
 // openDatabase opens the state store: <data>/state.db (SQLite), or the
 // PostgreSQL database of Options.DatabaseURL, which this server then
-// claims for as long as it runs (one server per database, as per data
-// dir). Every other file (keys, blobs, run logs) stays in the data dir
+// claims for as long as it runs (alone, as per data dir, or with the
+// other replicas: replicas.go). Every other file (keys, blobs, run logs) stays in the data dir
 // either way.
 func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 	dsn := a.opts.DatabaseURL
@@ -45,15 +45,10 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		}
 		a.startDone = sync.OnceFunc(done)
 		a.onStop(func(context.Context) error { a.startDone(); return nil })
-		return db, a.recordDatabase(db)
 	}
-	release, err := db.Claim(ctx)
+	release, err := a.claim(ctx, db)
 	if err != nil {
 		db.Close()
-		if errors.Is(err, store.ErrClaimed) {
-			return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by another Phoenix server").
-				WithHint("stop the other server, or give this one a database of its own (--database-url)")
-		}
 		return nil, err
 	}
 	a.onStop(func(context.Context) error { return release() })
@@ -63,6 +58,25 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// claim holds the database for this server alone, or, with replicas, for
+// the replicas (a server alone and replicas never share one).
+func (a *App) claim(ctx context.Context, db *store.DB) (func() error, error) {
+	if a.opts.Replica.On {
+		release, err := db.ClaimShared(ctx)
+		if errors.Is(err, store.ErrClaimed) {
+			return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by a Phoenix server started without --replica").
+				WithHint("stop it and start it again with --replica, or give the replicas a database of their own (--database-url)")
+		}
+		return release, err
+	}
+	release, err := db.Claim(ctx)
+	if errors.Is(err, store.ErrClaimed) {
+		return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by another Phoenix server").
+			WithHint("stop the other server, start every server with --replica (docs/postgres.md, Several servers), or give this one a database of its own (--database-url); with replicas running, point commands at one with --server URL")
+	}
+	return release, err
 }
 
 // recordDatabase writes the data dir's PostgresMarker and logs the store.

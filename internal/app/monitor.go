@@ -57,7 +57,12 @@ func (a *App) openMonitor(ctx context.Context) error {
 		a.loadProject(ctx, r.Project)
 	}
 	a.reconfigure()
-	a.singleton(a.Monitor.Run)
+	a.singleton(func(ctx context.Context) {
+		if a.opts.Replica.On {
+			a.reloadProjects(ctx) // releases activated elsewhere since this replica started
+		}
+		a.Monitor.Run(ctx)
+	})
 	gctx, cancel := context.WithCancel(context.Background())
 	a.Deploy.OnActivate(a.afterActivate(gctx))
 	a.onStop(func(context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
@@ -35,8 +36,19 @@ func (a *App) openPipeline(ctx context.Context) error {
 	if a.opts.Replica.On {
 		a.Pipeline.Open(ctx)
 		a.singleton(func(ctx context.Context) {
-			if err := a.Pipeline.Lead(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("pipeline: cannot lead", "err", err)
+			for {
+				err := a.Pipeline.Lead(ctx)
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				a.log.Error("pipeline: cannot take over the runs; trying again", "err", err)
+				t := time.NewTimer(time.Second)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
 			}
 		})
 	} else if err := a.Pipeline.Start(ctx); err != nil {

@@ -173,7 +173,25 @@ func (a *App) syncEdge(ctx context.Context) {
 		}
 		a.log.Info("edge: switched to the release another replica activated", "project", r.Project, "env", r.Environment,
 			"deployment", r.Deployment.ID)
+		a.loadProject(ctx, r.Project) // its probes, rules and channels, for when this replica leads
 	}
+	if len(stale) > 0 {
+		a.reconfigure()
+	}
+}
+
+// reloadProjects reads the phoenix.yaml of every project with an active
+// deployment again and reconfigures the monitor and the channels.
+func (a *App) reloadProjects(ctx context.Context) {
+	active, err := a.Deploy.Active(ctx)
+	if err != nil {
+		a.log.Error("monitor: read the active deployments", "err", err)
+		return
+	}
+	for _, r := range active {
+		a.loadProject(ctx, r.Project)
+	}
+	a.reconfigure()
 }
 
 // sharedSetting returns the value of name all replicas agree on: the one

@@ -102,10 +102,13 @@ func TestReplicasShareTheEdge(t *testing.T) {
 	ctx := context.Background()
 	rs := newReplicaSet(t)
 	a := rs.start(t)
-	a2, _ := New(rs.options(t, t.TempDir()))
-	a2.opts.Listen, a2.opts.EdgeListen = "127.0.0.1:0", "127.0.0.1:0"
-	if err := a2.Start(ctx); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "audit key") {
+	if _, err := startErr(rs.options(t, t.TempDir())); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "audit key") {
 		t.Fatalf("a replica without the audit key: %v", err)
+	}
+	alone := rs.options(t, t.TempDir())
+	alone.Replica.On = false
+	if _, err := startErr(alone); usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use by another") {
+		t.Fatalf("a server without --replica beside replicas: %v", err)
 	}
 	b := rs.start(t)
 	leaderOf(t, a, b)
@@ -242,4 +245,18 @@ func TestReplicaGCKeepsAnotherReplicasUpload(t *testing.T) {
 
 func (rs *replicaSet) bucket(t *testing.T) backend.Backend {
 	return blobStore(t, rs.s3, "s3://artifacts/phoenix")
+}
+
+// startErr starts a server that is expected to fail, and stops it if not.
+func startErr(o Options) (*App, error) {
+	o.Listen, o.EdgeListen = "127.0.0.1:0", "127.0.0.1:0"
+	a, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	a.Stop(context.Background())
+	return a, nil
 }

@@ -16,7 +16,8 @@ const leaderLockKey int64 = 0x70686f656e69784c
 
 // LeaderOptions tunes Lead.
 type LeaderOptions struct {
-	// Retry is how often a follower tries to take the lock (default 2s).
+	// Retry is how often a follower tries to take the lock (default 2s);
+	// a leader that lost it waits 5×Retry before it tries again.
 	Retry time.Duration
 	// Check is how often the leader checks its lock's connection (default
 	// 1s); a check that fails or takes longer than Check ends the
@@ -62,6 +63,9 @@ func (db *DB) Lead(ctx context.Context, o LeaderOptions, work func(context.Conte
 		}
 		o.Logger.Info("leader: this server leads", "database", db.url)
 		db.holdLead(ctx, conn, o, work)
+		// A leader that lost its connection lets the others take over
+		// first: its own connection may be what failed.
+		wait(ctx, 5*o.Retry)
 	}
 }
 

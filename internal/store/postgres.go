@@ -236,9 +236,21 @@ var ErrClaimed = errors.New("store: another Phoenix server uses this database")
 // Claim makes this process the database's one server, as the data dir's
 // lock file does for SQLite: on PostgreSQL it holds a session advisory
 // lock on a connection of its own until release is called (or the
-// connection ends), and fails with ErrClaimed while another holds it. On
-// SQLite it does nothing (the file is in the locked data dir).
+// connection ends), and fails with ErrClaimed while another holds it (or
+// replicas share it, ClaimShared). On SQLite it does nothing (the file is
+// in the locked data dir).
 func (db *DB) Claim(ctx context.Context) (release func() error, err error) {
+	return db.claim(ctx, "pg_try_advisory_lock", "pg_advisory_unlock")
+}
+
+// ClaimShared makes this process one of the replicas sharing the
+// database: it fails with ErrClaimed while a server holds it alone
+// (Claim), and keeps such a server out until release.
+func (db *DB) ClaimShared(ctx context.Context) (release func() error, err error) {
+	return db.claim(ctx, "pg_try_advisory_lock_shared", "pg_advisory_unlock_shared")
+}
+
+func (db *DB) claim(ctx context.Context, lockFn, unlockFn string) (release func() error, err error) {
 	if db.Dialect != Postgres {
 		return func() error { return nil }, nil
 	}
@@ -247,7 +259,7 @@ func (db *DB) Claim(ctx context.Context) (release func() error, err error) {
 		return nil, fmt.Errorf("store: claim %s: %w", db.url, err)
 	}
 	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", ownerLockKey).Scan(&ok); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT "+lockFn+"($1)", ownerLockKey).Scan(&ok); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("store: claim %s: %w", db.url, err)
 	}
@@ -259,7 +271,7 @@ func (db *DB) Claim(ctx context.Context) (release func() error, err error) {
 	// session ends, which releases the lock too if the unlock could not
 	// run. Close would return it to the pool, still holding the lock.
 	return func() error {
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", ownerLockKey)
+		conn.ExecContext(context.Background(), "SELECT "+unlockFn+"($1)", ownerLockKey)
 		if err := conn.Raw(func(any) error { return driver.ErrBadConn }); err != nil && !errors.Is(err, driver.ErrBadConn) {
 			return err
 		}

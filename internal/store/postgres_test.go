@@ -221,6 +221,43 @@ func TestPostgresClaim(t *testing.T) {
 	}
 }
 
+// TestPostgresClaimShared: replicas share a database with each other but
+// not with a server that claims it alone, either way round.
+func TestPostgresClaimShared(t *testing.T) {
+	ctx := context.Background()
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	var dbs []*store.DB
+	for range 3 {
+		db, err := store.OpenPostgres(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	r1, err := dbs[0].ClaimShared(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := dbs[1].ClaimShared(ctx)
+	if err != nil {
+		t.Fatalf("second replica: %v", err)
+	}
+	if _, err := dbs[2].Claim(ctx); !errors.Is(err, store.ErrClaimed) {
+		t.Fatalf("a lone server beside replicas: %v", err)
+	}
+	r1()
+	r2()
+	alone, err := dbs[2].Claim(ctx)
+	if err != nil {
+		t.Fatalf("a lone server after the replicas: %v", err)
+	}
+	if _, err := dbs[0].ClaimShared(ctx); !errors.Is(err, store.ErrClaimed) {
+		t.Fatalf("a replica beside a lone server: %v", err)
+	}
+	alone()
+}
+
 // TestPostgresSnapshotWithoutPgDump: with no pg_dump anywhere, a snapshot
 // fails with ErrNoSnapshot saying what to install, and leaves no file.
 func TestPostgresSnapshotWithoutPgDump(t *testing.T) {
