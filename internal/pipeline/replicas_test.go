@@ -140,7 +140,7 @@ func TestReplicasOneLeaderRuns(t *testing.T) {
 	for !b.isLeading() {
 		time.Sleep(time.Millisecond) // polling a condition, not timing it
 	}
-	b.sched.RunDue(ctx) // fires a tick b remembers wrongly, if it does, before the next day's
+	b.sched.RunDue(ctx)                                    // fires a tick b remembers wrongly, if it does, before the next day's
 	clock.Set(time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC)) // the next day's tick
 	ticks := map[string]Run{}
 	for _, r := range runsBy(t, b, "cron", 2) {
