@@ -1,13 +1,16 @@
 package monitor
 
 import (
+	"sync"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge"
 )
 
 // edgeCollector turns the edge's growing counters into interval points.
+// Run's ticker and callers of SampleEdge may collect at once.
 type edgeCollector struct {
+	mu   sync.Mutex
 	prev map[string]edge.EnvStats
 }
 
@@ -16,6 +19,8 @@ type edgeCollector struct {
 // latency ms in total, min and max = bounds of the latency buckets used.
 // A counter that went backwards (the process restarted) starts afresh.
 func (c *edgeCollector) collect(snaps []edge.EnvStats, now time.Time) []Point {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.prev == nil {
 		c.prev = map[string]edge.EnvStats{}
 	}
