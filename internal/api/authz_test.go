@@ -100,6 +100,7 @@ func matrix() []matrixCase {
 		{"audit log", "GET /api/v1/audit", fixed("/api/v1/audit?limit=5", nil), []string{"admin", "auditor"}, 200},
 		{"audit export", "GET /api/v1/audit/export", fixed("/api/v1/audit/export?action=access.*", nil), []string{"admin", "auditor"}, 200},
 		{"audit verify", "GET /api/v1/audit/verify", fixed("/api/v1/audit/verify", nil), []string{"admin", "auditor"}, 200},
+		{"list projects", "GET /api/v1/projects", fixed("/api/v1/projects", nil), readers, 200},
 		{"list environments", "GET /api/v1/projects/{project}/environments", fixed(envs, nil), readers, 200},
 		{"change environment", "PUT /api/v1/projects/{project}/environments/{env}", func(f *fixture, _ string) (string, any) {
 			return envs + "/" + f.unique("qa"), EnvRequest{}

@@ -21,6 +21,7 @@ func (a *API) deployRoutes() []Route {
 	const tag = "deployments"
 	envPath := "/api/v1/projects/{project}/environments/{env}"
 	return []Route{
+		a.projectsRoute(),
 		{Method: "GET", Path: "/api/v1/projects/{project}/environments", Tag: tag, Perm: auth.Read,
 			Summary: "List a project's environments", Response: Page[envOut]{}, Handler: a.listEnvs},
 		{Method: "PUT", Path: envPath, Tag: tag, Perm: auth.Deploy, Action: "env.save",

@@ -10,6 +10,7 @@ func commands(g *Globals) []*cobra.Command {
 		newInitCmd(g),
 		newValidateCmd(g),
 		newDeployCmd(g),
+		newProjectsCmd(g),
 		newDeploymentsCmd(g),
 		newRollbackCmd(g),
 		newReleaseCmd(g),

@@ -3,22 +3,32 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"sort"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
-// projectView is one project on the overview: its environments (those
-// with a release or monitor data, as /api/v1/status reports them) and
-// its newest run.
+// projectView is one project on the overview: its environments (every
+// declared one, from /api/v1/projects, with the release, health and SLA
+// /api/v1/status reports for it) and its newest run.
 type projectView struct {
 	Name    string
-	Envs    []api.EnvReport
+	Envs    []envView
 	LastRun *pipeline.Run
+}
+
+// envView is one environment on the overview: its status report (empty
+// before its first deployment and monitor data) and its domains.
+type envView struct {
+	api.EnvReport
+	Kind    string
+	Domains []string
 }
 
 // backupView is the server's backup status (/api/v1/backups/status), the
@@ -50,11 +60,15 @@ func (d *Dashboard) overview(r *http.Request, s session, v *view) (string, error
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/status", nil, &reports); err != nil {
 		return "", err
 	}
+	projects, err := d.projects(r, s)
+	if err != nil {
+		return "", err
+	}
 	var runs api.Page[pipeline.Run]
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/runs?limit=50", nil, &runs); err != nil {
 		return "", err
 	}
-	data := &overviewData{Projects: groupProjects(reports, runs.Items), Runs: runs.Items[:min(len(runs.Items), 10)]}
+	data := &overviewData{Projects: groupProjects(projects, reports, runs.Items), Runs: runs.Items[:min(len(runs.Items), 10)]}
 	for _, e := range reports {
 		data.Alerts = append(data.Alerts, e.Alerts...)
 	}
@@ -65,9 +79,29 @@ func (d *Dashboard) overview(r *http.Request, s session, v *view) (string, error
 	return "overview", nil
 }
 
-// groupProjects puts each environment under its project, in name order,
-// with the project's newest run (runs come newest first).
-func groupProjects(reports []api.EnvReport, runs []pipeline.Run) []projectView {
+// projects reads every page of /api/v1/projects: the projects the user
+// may read, each with the environments the user may read.
+func (d *Dashboard) projects(r *http.Request, s session) ([]deploy.Project, error) {
+	var out []deploy.Project
+	q := url.Values{"limit": {"1000"}}
+	for {
+		var page api.Page[deploy.Project]
+		if _, err := d.call(r, s, http.MethodGet, "/api/v1/projects?"+q.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		q.Set("cursor", page.NextCursor)
+	}
+}
+
+// groupProjects lists every project in name order with every environment
+// it declares, each with its status report when /api/v1/status has one
+// (an environment never deployed has none: the page says so), and the
+// project's newest run (runs come newest first).
+func groupProjects(projects []deploy.Project, reports []api.EnvReport, runs []pipeline.Run) []projectView {
 	byName := map[string]*projectView{}
 	var out []*projectView
 	get := func(name string) *projectView {
@@ -77,9 +111,28 @@ func groupProjects(reports []api.EnvReport, runs []pipeline.Run) []projectView {
 		}
 		return byName[name]
 	}
-	for _, e := range reports {
-		if e.Project != "" { // host metrics have no project
-			get(e.Project).Envs = append(get(e.Project).Envs, e)
+	listed := map[string]bool{}
+	for _, p := range projects {
+		pv := get(p.Name)
+		for _, e := range p.Environments {
+			listed[p.Name+"/"+e.Name] = true
+			pv.Envs = append(pv.Envs, envView{EnvReport: api.EnvReport{Project: p.Name, Name: e.Name,
+				EnvStatus: monitor.EnvStatus{Health: monitor.HealthUnknown}}, Kind: e.Kind, Domains: e.Domains})
+		}
+	}
+	for _, rep := range reports {
+		if rep.Project == "" { // host metrics have no project
+			continue
+		}
+		pv := get(rep.Project)
+		if !listed[rep.Project+"/"+rep.Name] {
+			pv.Envs = append(pv.Envs, envView{EnvReport: rep})
+			continue
+		}
+		for i := range pv.Envs {
+			if pv.Envs[i].Name == rep.Name {
+				pv.Envs[i].EnvReport = rep
+			}
 		}
 	}
 	for i := range runs {

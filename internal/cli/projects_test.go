@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// TestProjectsCommand: after a deploy to staging of a project whose
+// phoenix.yaml declares staging and production, 'phoenix projects' lists
+// both, production with "no deployment yet", as a table and as JSON.
+func TestProjectsCommand(t *testing.T) {
+	data, site := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(site, "index.html"), []byte("<title>hi</title>"), 0o644)
+	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
+	yaml := "project: {name: shop}\nenvironments:\n  staging: {}\n  production: {domains: [shop.example.com]}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "deploy", site, "--env", "staging", "-c", cfg, "--data", data)
+	out := mustRun(t, "", "projects", "--data", data)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "PROJECT") {
+		t.Fatalf("table:\n%s", out)
+	}
+	if f := strings.Fields(lines[1]); f[0] != "shop" || f[1] != "production" || f[3] != "shop.example.com" || !strings.Contains(lines[1], "no deployment yet") {
+		t.Fatalf("production row: %q", lines[1])
+	}
+	if f := strings.Fields(lines[2]); f[1] != "staging" || f[3] != "-" || f[4] == "no" {
+		t.Fatalf("staging row: %q", lines[2])
+	}
+	var ps []deploy.Project
+	if err := json.Unmarshal([]byte(mustRun(t, "", "projects", "-o", "json", "--data", data)), &ps); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || len(ps[0].Environments) != 2 || ps[0].Environments[0].Deployment != 0 || ps[0].Environments[1].Deployment == 0 {
+		t.Fatalf("json: %+v", ps)
+	}
+	if out := mustRun(t, "", "projects", "-o", "json", "--data", t.TempDir()); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("no projects: %q, want []", out)
+	}
+}
