@@ -71,6 +71,11 @@ type Options struct {
 	// EdgeTLSCert and EdgeTLSKey (PEM files) make the edge serve HTTPS,
 	// with HTTP/2, instead of plain HTTP.
 	EdgeTLSCert, EdgeTLSKey string
+	// EdgeTLSListen, when set, is the edge's HTTPS address beside plain
+	// HTTP on EdgeListen; ACME needs it (acme.go).
+	EdgeTLSListen string
+	// ACME obtains certificates for environments' custom domains.
+	ACME ACMEOptions
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
 	// Backup is where and when the server backs up its data dir.
@@ -108,6 +113,8 @@ type App struct {
 	sites    *siteCache
 	apiAddr  net.Addr
 	edgeAddr net.Addr
+	// edgeTLSAddr is the edge's HTTPS listener with EdgeTLSListen.
+	edgeTLSAddr net.Addr
 
 	edge       edgeState               // what the edge serves (replicas.go)
 	singletons []func(context.Context) // work only the leader runs
@@ -131,6 +138,9 @@ func New(opts Options) (*App, error) {
 			WithHint("--edge-tls-cert FILE --edge-tls-key FILE")
 	}
 	if err := checkReplica(opts); err != nil {
+		return nil, err
+	}
+	if err := checkEdgeTLS(opts); err != nil {
 		return nil, err
 	}
 	if opts.Logger == nil {
@@ -280,7 +290,7 @@ func listenErr(name, addr string, err error) error {
 func (a *App) EdgeURL(project, env string) string {
 	_, port, _ := net.SplitHostPort(a.edgeAddr.String())
 	scheme := "http://"
-	if a.opts.EdgeTLSCert != "" {
+	if a.opts.EdgeTLSCert != "" && a.opts.EdgeTLSListen == "" { // else the *.localhost names stay on plain HTTP
 		scheme = "https://"
 	}
 	return scheme + edge.DefaultHost(env, project) + ":" + port + "/"
@@ -294,6 +304,9 @@ func (a *App) APIURL() string { return "http://" + a.apiAddr.String() }
 
 // EdgeAddr is the edge's listening address, or nil.
 func (a *App) EdgeAddr() net.Addr { return a.edgeAddr }
+
+// EdgeTLSAddr is the edge's HTTPS address with EdgeTLSListen, or nil.
+func (a *App) EdgeTLSAddr() net.Addr { return a.edgeTLSAddr }
 
 func (a *App) onStop(fn func(context.Context) error) {
 	a.mu.Lock()

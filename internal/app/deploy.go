@@ -91,16 +91,15 @@ func (a *App) startEdge(ctx context.Context) error {
 			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
 		}
 	}
+	if a.opts.EdgeTLSListen != "" {
+		return a.startEdgeTLS(h) // acme.go
+	}
 	ln, err := net.Listen("tcp", a.opts.EdgeListen)
 	if err != nil {
 		return listenErr("edge", a.opts.EdgeListen, err)
 	}
 	a.edgeAddr = ln.Addr()
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	srv := &edge.Server{Handler: h, Logger: a.log, TLSCertFile: a.opts.EdgeTLSCert, TLSKeyFile: a.opts.EdgeTLSKey, Loops: a.opts.EdgeLoops}
-	go func() { done <- srv.Serve(sctx, ln) }()
-	a.onStop(func(context.Context) error { cancel(); return <-done })
+	a.runEdge(&edge.Server{Handler: h, Logger: a.log, TLSCertFile: a.opts.EdgeTLSCert, TLSKeyFile: a.opts.EdgeTLSKey, Loops: a.opts.EdgeLoops}, ln)
 	a.log.Info("edge listening", "addr", a.edgeAddr.String())
 	return nil
 }

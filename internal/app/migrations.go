@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/certs"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
@@ -15,5 +16,5 @@ import (
 // one registry of tables; a domain joins by adding its Migrations here.
 func migrations() []store.Migrations {
 	return []store.Migrations{audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations(),
-		monitor.Migrations(), notify.Migrations(), replicaMigrations()}
+		monitor.Migrations(), notify.Migrations(), replicaMigrations(), certs.Migrations()}
 }

@@ -158,23 +158,14 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 // static returns the first static certificate covering name ("" takes the
 // first one), or nil.
 func (m *Manager) static(name string) *tls.Certificate {
-	for i := range m.opts.Static {
-		c := &m.opts.Static[i]
-		if name == "" {
-			return c
-		}
-		if c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil {
-			return c
-		}
+	if name == "" && len(m.opts.Static) > 0 {
+		return &m.opts.Static[0]
 	}
-	return nil
+	return Covering(m.opts.Static, name)
 }
 
 // Covers reports whether a static certificate covers name.
-func (m *Manager) Covers(name string) bool {
-	name = NormalizeName(name)
-	return name != "" && m.static(name) != nil
-}
+func (m *Manager) Covers(name string) bool { return Covering(m.opts.Static, name) != nil }
 
 // HandleHTTPChallenge answers an HTTP-01 challenge request (one this
 // server or another on the same database started) and reports whether it
@@ -185,3 +176,14 @@ func (m *Manager) HandleHTTPChallenge(w http.ResponseWriter, r *http.Request) bo
 
 // Close stops background maintenance (renewals). It is idempotent.
 func (m *Manager) Close() { m.closed.Do(m.cache.Stop) }
+
+// Covering returns the first of cs whose leaf covers name, or nil.
+func Covering(cs []tls.Certificate, name string) *tls.Certificate {
+	name = NormalizeName(name)
+	for i := range cs {
+		if name != "" && cs[i].Leaf != nil && cs[i].Leaf.VerifyHostname(name) == nil {
+			return &cs[i]
+		}
+	}
+	return nil
+}

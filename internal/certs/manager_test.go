@@ -44,7 +44,7 @@ func (s *acmeSite) asked() []string {
 	return slices.Clone(s.decisions)
 }
 
-func startSite(t *testing.T, ca *testkit.ACMECA, db *store.DB, keys Keys, o Options, logs *bytes.Buffer) *acmeSite {
+func startSite(t *testing.T, ca *testkit.ACMECA, db *store.DB, keys Keys, o Options, logs *testkit.LogBuffer) *acmeSite {
 	t.Helper()
 	plain, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,7 +132,7 @@ func TestManagerObtains(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ca := testkit.StartACMECA(t)
 			db, path := tempDB(t)
-			var logs bytes.Buffer
+			var logs testkit.LogBuffer
 			s := startSite(t, ca, db, newMemKeys(), tc.o, &logs)
 			leaf, err := handshake(s.tlsAddr, "shop.test", ca.Roots())
 			if err != nil {
@@ -183,7 +183,7 @@ func TestManagerReusesStored(t *testing.T) {
 	ca := testkit.StartACMECA(t)
 	db, _ := tempDB(t)
 	keys := newMemKeys()
-	var logs bytes.Buffer
+	var logs testkit.LogBuffer
 	first := startSite(t, ca, db, keys, Options{}, &logs)
 	leaf1, err := handshake(first.tlsAddr, "shop.test", ca.Roots())
 	if err != nil {
@@ -207,7 +207,7 @@ func TestManagerSealedOrdersNothing(t *testing.T) {
 	db, _ := tempDB(t)
 	keys := newMemKeys()
 	keys.setSealed(true)
-	var logs bytes.Buffer
+	var logs testkit.LogBuffer
 	s := startSite(t, ca, db, keys, Options{}, &logs)
 	if _, err := handshake(s.tlsAddr, "shop.test", ca.Roots()); err == nil {
 		t.Fatal("a handshake got a certificate while the data key is sealed")
@@ -223,7 +223,7 @@ func TestManagerStaticFirst(t *testing.T) {
 	ca := testkit.StartACMECA(t)
 	db, _ := tempDB(t)
 	static, pool := testkit.SelfSigned(t, "static.test")
-	var logs bytes.Buffer
+	var logs testkit.LogBuffer
 	s := startSite(t, ca, db, newMemKeys(), Options{Static: []tls.Certificate{static}}, &logs)
 	s.mu.Lock()
 	s.allowed["static.test"] = true

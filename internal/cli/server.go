@@ -33,6 +33,7 @@ type serverOptions struct {
 
 	blobs    blobFlags     // server_blobs.go
 	database databaseFlags // server_database.go
+	acme     acmeFlags     // server_acme.go
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -71,6 +72,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.backupMirror.region, "backup-mirror-region", "", "region of --backup-mirror (default $AWS_REGION, else us-east-1)")
 	addBlobFlags(f, &o.blobs)
 	addDatabaseFlags(f, &o.database)
+	addACMEFlags(f, &o.acme)
 	return cmd
 }
 
@@ -95,9 +97,14 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	acme, err := o.acme.options()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
-		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica}})
+		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica},
+		EdgeTLSListen: o.acme.tlsListen, ACME: acme})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,312 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/certs"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// ACMEOptions turn on automatic TLS: the edge obtains certificates from an
+// ACME CA for the custom domains of environments (docs/edge.md).
+type ACMEOptions struct {
+	Enabled bool
+	Email   string // the ACME account's contact (optional)
+	// CA is the ACME directory URL; default Let's Encrypt production.
+	CA string
+	// CARootFile holds PEM certificates trusted for the CA's own HTTPS (a
+	// private CA); default the system's roots.
+	CARootFile string
+	// Domains may have certificates besides environments' custom domains.
+	Domains []string
+}
+
+// checkEdgeTLS checks the edge's TLS options together.
+func checkEdgeTLS(o Options) error {
+	files := o.EdgeTLSCert != ""
+	switch {
+	case o.ACME.Enabled && o.EdgeTLSListen == "":
+		return usererr.New(usererr.Usage, "automatic TLS (--acme) needs the edge's HTTPS address").
+			WithHint("add --edge-tls-listen 0.0.0.0:443; --edge-listen then serves plain HTTP (port 80 answers HTTP-01 challenges)")
+	case o.EdgeTLSListen != "" && !files && !o.ACME.Enabled:
+		return usererr.New(usererr.Usage, "--edge-tls-listen needs certificates").
+			WithHint("add --acme, or --edge-tls-cert FILE --edge-tls-key FILE")
+	}
+	for _, d := range o.ACME.Domains {
+		if err := certs.CheckName(certs.NormalizeName(d)); err != nil {
+			return usererr.Wrap(usererr.Usage, err, "--acme-domain: "+err.Error()).WithHint("give public DNS names, e.g. www.example.com")
+		}
+	}
+	return nil
+}
+
+// runEdge serves srv on ln until Stop.
+func (a *App) runEdge(srv *edge.Server, ln net.Listener) {
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	a.onStop(func(context.Context) error { cancel(); return <-done })
+}
+
+// edgeTLS is the TLS side of the edge when it has an HTTPS listener of its
+// own (--edge-tls-listen): certificates from files, and with ACME those
+// certmagic obtains.
+type edgeTLS struct {
+	static  []tls.Certificate
+	mgr     *certs.Manager // nil without ACME
+	domains *customDomains // nil without ACME
+	hosts   *edge.Hosts    // what the edge routes
+	public  sync.Map       // host -> bool: whether certs.CheckName accepts it
+}
+
+// startEdgeTLS listens on --edge-listen (plain HTTP: challenges, redirects
+// and the hosts without certificates) and --edge-tls-listen (HTTPS).
+func (a *App) startEdgeTLS(h *edge.Handler) error {
+	plain, err := net.Listen("tcp", a.opts.EdgeListen)
+	if err != nil {
+		return listenErr("edge", a.opts.EdgeListen, err)
+	}
+	a.onStop(func(context.Context) error { plain.Close(); return nil })
+	secure, err := net.Listen("tcp", a.opts.EdgeTLSListen)
+	if err != nil {
+		return listenErr("edge (HTTPS)", a.opts.EdgeTLSListen, err)
+	}
+	a.onStop(func(context.Context) error { secure.Close(); return nil })
+	t, err := a.newEdgeTLS(plain.Addr(), secure.Addr())
+	if err != nil {
+		return err
+	}
+	_, tlsPort, _ := net.SplitHostPort(secure.Addr().String())
+	front := &edge.HTTPSRedirect{Handler: h, Secure: t.secure, HTTPSPort: tlsPort}
+	if t.mgr != nil {
+		front.Challenge = t.mgr.HandleHTTPChallenge
+		a.onStop(func(context.Context) error { t.mgr.Close(); return nil })
+	}
+	a.edgeAddr = plain.Addr()
+	a.edgeTLSAddr = secure.Addr()
+	a.runEdge(&edge.Server{Handler: front, Logger: a.log, Loops: a.opts.EdgeLoops}, plain)
+	a.runEdge(&edge.Server{Handler: h, Logger: a.log, TLSConfig: t.config()}, secure)
+	a.log.Info("edge listening", "http", plain.Addr().String(), "https", secure.Addr().String(), "acme", t.mgr != nil)
+	return nil
+}
+
+func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
+	t := &edgeTLS{hosts: a.Hosts}
+	if a.opts.EdgeTLSCert != "" {
+		c, err := tls.LoadX509KeyPair(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey)
+		if err != nil {
+			return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--edge-tls-cert/--edge-tls-key: %v", err)).
+				WithHint("give a PEM certificate chain and its PEM private key")
+		}
+		t.static = []tls.Certificate{c}
+	}
+	if !a.opts.ACME.Enabled {
+		return t, nil
+	}
+	o := a.opts.ACME
+	mo := certs.Options{DB: a.DB, Keys: &acmeKeys{vault: a.Vault}, CA: o.CA, Email: o.Email, Static: t.static,
+		HTTPAddr: plain, TLSAddr: secure, Logger: a.log}
+	if o.CARootFile != "" {
+		data, err := os.ReadFile(o.CARootFile)
+		if err != nil {
+			return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--acme-ca-root: %v", err)).WithHint("give a PEM file of CA certificates")
+		}
+		if mo.CARoots, err = certs.ParseRoots(data, o.CARootFile); err != nil {
+			return nil, usererr.Wrap(usererr.Usage, err, "--acme-ca-root "+err.Error()).WithHint("give a PEM file of CA certificates")
+		}
+	}
+	t.domains = newCustomDomains(a.Deploy, o.Domains)
+	mo.Allow = t.domains.allow
+	var err error
+	if t.mgr, err = certs.New(mo); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// config is the HTTPS listener's TLS configuration: with ACME the
+// Manager's; else the files' certificate for every name.
+func (t *edgeTLS) config() *tls.Config {
+	if t.mgr != nil {
+		return t.mgr.TLSConfig()
+	}
+	return &tls.Config{Certificates: t.static, MinVersion: tls.VersionTLS12}
+}
+
+// secure reports whether the plain listener sends host to HTTPS: a file
+// certificate covers it, or ACME may obtain one (a public name the edge
+// routes, or one of --acme-domain). Memory lookups only: it runs on every
+// plain request.
+func (t *edgeTLS) secure(host string) bool {
+	if certs.Covering(t.static, host) != nil {
+		return true
+	}
+	if t.mgr == nil {
+		return false
+	}
+	if t.domains.explicit[host] {
+		return true
+	}
+	if !t.hosts.Routes(host) {
+		return false
+	}
+	ok, seen := t.public.Load(host)
+	if !seen {
+		ok = certs.CheckName(host) == nil
+		t.public.Store(host, ok)
+	}
+	return ok.(bool)
+}
+
+// customDomains is the ACME decision: a name may have a certificate when it
+// is a public DNS name and a custom domain of an environment (read from the
+// store, so every server on one database agrees) or given by --acme-domain.
+type customDomains struct {
+	deploy   *deploy.Service
+	explicit map[string]bool
+
+	mu     sync.Mutex
+	names  map[string]bool
+	loaded time.Time
+}
+
+// domainsFresh is how long a miss may be answered from the last read of
+// the environments; a hit never needs the store.
+const domainsFresh = 2 * time.Second
+
+func newCustomDomains(d *deploy.Service, explicit []string) *customDomains {
+	c := &customDomains{deploy: d, explicit: map[string]bool{}}
+	for _, n := range explicit {
+		c.explicit[certs.NormalizeName(n)] = true
+	}
+	return c
+}
+
+func (c *customDomains) allow(ctx context.Context, name string) error {
+	if err := certs.CheckName(name); err != nil {
+		return err
+	}
+	if c.explicit[name] {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.names[name] && time.Since(c.loaded) > domainsFresh {
+		if err := c.load(ctx); err != nil {
+			return err
+		}
+	}
+	if !c.names[name] {
+		return fmt.Errorf("%s is not a custom domain of any environment, nor given with --acme-domain", name)
+	}
+	return nil
+}
+
+func (c *customDomains) load(ctx context.Context) error {
+	envs, err := c.deploy.Environments(ctx, "")
+	if err != nil {
+		return err
+	}
+	c.names = map[string]bool{}
+	for _, e := range envs {
+		for _, d := range e.Domains {
+			c.names[certs.NormalizeName(d)] = true
+		}
+	}
+	c.loaded = time.Now()
+	return nil
+}
+
+// acmeKeyName is the vault secret holding the data key that seals what
+// ACME stores (certificates, private keys, accounts) in the state store.
+const acmeKeyName = "PHOENIX_ACME_KEY"
+
+// acmeSubject is the server itself reading its ACME data key.
+var acmeSubject = vault.Subject{Actor: "phoenix:acme", Roles: []string{"admin"}}
+
+// acmeKeys is certs.Keys over the vault: the data key is a secret whose
+// versions are the key versions; the first use makes version 1. Keys are
+// cached once read. With the vault sealed, nothing can be sealed or opened.
+type acmeKeys struct {
+	vault *vault.Vault
+
+	mu      sync.Mutex
+	current uint32
+	keys    map[uint32][]byte
+}
+
+var _ certs.Keys = (*acmeKeys)(nil)
+
+func (k *acmeKeys) Current(ctx context.Context) (uint32, []byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.current != 0 {
+		return k.current, k.keys[k.current], nil
+	}
+	v, key, err := k.read(ctx, 0)
+	if errors.Is(err, vault.ErrNotFound) {
+		v, key, err = k.create(ctx)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	k.current = v
+	return v, key, nil
+}
+
+func (k *acmeKeys) Key(ctx context.Context, version uint32) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if key, ok := k.keys[version]; ok {
+		return key, nil
+	}
+	_, key, err := k.read(ctx, int(version))
+	return key, err
+}
+
+// read gets a version (0: the newest) from the vault into the cache.
+func (k *acmeKeys) read(ctx context.Context, version int) (uint32, []byte, error) {
+	s, info, err := k.vault.Get(ctx, acmeSubject, acmeKeyName, version)
+	if err != nil {
+		return 0, nil, err
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s.Reveal()))
+	if err != nil || len(key) != 32 {
+		return 0, nil, fmt.Errorf("vault secret %s version %d is not a base64 32-byte key", acmeKeyName, info.Version)
+	}
+	return k.keep(info.Version, key), key, nil
+}
+
+func (k *acmeKeys) create(ctx context.Context) (uint32, []byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return 0, nil, err
+	}
+	info, err := k.vault.Set(ctx, acmeSubject, acmeKeyName, vault.NewSecret([]byte(base64.StdEncoding.EncodeToString(key))),
+		vault.SetOptions{ContentType: "application/octet-stream", Tags: map[string]string{"purpose": "acme-storage"}})
+	if err != nil {
+		return 0, nil, fmt.Errorf("create the ACME data key in the vault: %w", err)
+	}
+	return k.keep(info.Version, key), key, nil
+}
+
+func (k *acmeKeys) keep(version int, key []byte) uint32 {
+	if k.keys == nil {
+		k.keys = map[uint32][]byte{}
+	}
+	k.keys[uint32(version)] = key
+	return uint32(version)
+}

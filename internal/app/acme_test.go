@@ -1,0 +1,202 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/testkit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// startACME starts a server whose edge obtains certificates from ca and
+// points ca's validation at the edge's two listeners.
+func startACME(t *testing.T, ca *testkit.ACMECA, o Options, logs *testkit.LogBuffer) *App {
+	t.Helper()
+	o.EdgeTLSListen = "127.0.0.1:0"
+	o.ACME = ACMEOptions{Enabled: true, CA: ca.URL, CARootFile: ca.RootsFile, Email: "ops@shop.test", Domains: o.ACME.Domains}
+	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a := startOpts(t, o)
+	ca.Validate(port(t, a.EdgeAddr()), port(t, a.EdgeTLSAddr()))
+	return a
+}
+
+func port(t *testing.T, a net.Addr) int {
+	_, p, _ := net.SplitHostPort(a.String())
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// deployDomain deploys a one-page release to environment env of project
+// shop, whose custom domains are domains.
+func deployDomain(t *testing.T, a *App, env, body string, domains ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: env, Domains: domains}); err != nil {
+		t.Fatal(err)
+	}
+	up, d := beginPage(t, a, body)
+	if err := a.Deploy.PutBlob(ctx, up, d, bytes.NewReader([]byte(body)), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	finalizePage(t, a, up, env)
+}
+
+// getTLS fetches https://host/ from the edge's HTTPS listener (SNI host)
+// trusting roots, and returns the response with its body and the leaf.
+func getTLS(t *testing.T, a *App, host string, roots *x509.CertPool) (*http.Response, string, *x509.Certificate, error) {
+	t.Helper()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", a.EdgeTLSAddr().String())
+		}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get("https://" + host + "/")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b), resp.TLS.PeerCertificates[0], nil
+}
+
+// TestACMECustomDomain: an environment's custom domain gets a certificate
+// from the ACME CA at its first handshake (challenges answered by the
+// edge's own listeners) and is served over HTTP/2; an unknown name and a
+// default *.localhost name get no certificate and no order; the plain
+// listener redirects the custom domain and serves the default host; after
+// a restart the stored certificate is served without a new order; no PEM
+// private key is in the database files or the log.
+func TestACMECustomDomain(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	dir := t.TempDir()
+	static, staticRoots := testkit.SelfSigned(t, "static.shop.test")
+	cert, key := testkit.WriteKeyPair(t, t.TempDir(), static)
+	opts := Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, EdgeTLSCert: cert, EdgeTLSKey: key}
+	var logs testkit.LogBuffer
+	a := startACME(t, ca, opts, &logs)
+	deployDomain(t, a, "production", "<h1>shop</h1>", "Shop.Test", "static.shop.test")
+
+	resp, body, leaf, err := getTLS(t, a, "shop.test", ca.Roots())
+	if err != nil {
+		t.Fatalf("https://shop.test/: %v\n%s", err, logs.String())
+	}
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || body != "<h1>shop</h1>" || ca.Orders() != 1 {
+		t.Fatalf("got %s %d %q after %d orders; want HTTP/2 200 with the page after 1", resp.Proto, resp.StatusCode, body, ca.Orders())
+	}
+	if _, _, sl, err := getTLS(t, a, "static.shop.test", staticRoots); err != nil || !sl.Equal(static.Leaf) {
+		t.Errorf("static.shop.test: %v; want the file certificate", err)
+	}
+	for _, name := range []string{"evil.test", "production.shop.localhost"} {
+		if _, _, _, err := getTLS(t, a, name, nil); err == nil || !strings.Contains(err.Error(), "tls") {
+			t.Errorf("%s: %v; want a failed handshake", name, err)
+		}
+	}
+	if ca.Orders() != 1 {
+		t.Errorf("%d orders; names that are no custom domain must order nothing", ca.Orders())
+	}
+	checkPlainListener(t, a)
+	checkNoPrivateKey(t, dir, &logs)
+
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := startACME(t, ca, opts, &logs)
+	if _, _, again, err := getTLS(t, b, "shop.test", ca.Roots()); err != nil || !again.Equal(leaf) || ca.Orders() != 1 {
+		t.Errorf("after a restart: %v, same certificate %v, %d orders; want the stored one and still 1 order", err, again != nil && again.Equal(leaf), ca.Orders())
+	}
+}
+
+// checkPlainListener: the plain listener sends the custom domain to HTTPS
+// and serves the default host.
+func checkPlainListener(t *testing.T, a *App) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct{ host, path, location string }{
+		{"shop.test", "/x?y=1", "https://shop.test:" + strconv.Itoa(port(t, a.EdgeTLSAddr())) + "/x?y=1"},
+		{"production.shop.localhost", "/", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+a.EdgeAddr().String()+c.path, nil)
+		req.Host = c.host
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != c.location || (c.location == "" && resp.StatusCode != 200) {
+			t.Errorf("plain http://%s%s: %d Location %q; want %q", c.host, c.path, resp.StatusCode, got, c.location)
+		}
+	}
+}
+
+func checkNoPrivateKey(t *testing.T, dir string, logs *testkit.LogBuffer) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "state.db*"))
+	if len(files) == 0 {
+		t.Fatal("no state.db")
+	}
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		if bytes.Contains(raw, []byte("PRIVATE KEY")) {
+			t.Errorf("%s holds a PEM private key", f)
+		}
+	}
+	if logs.Contains("PRIVATE KEY") {
+		t.Error("the server log holds a PEM private key")
+	}
+}
+
+// TestACMESealedVaultOrdersNothing: without the vault's key nothing can
+// be stored sealed, so nothing is ordered.
+func TestACMESealedVaultOrdersNothing(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	var logs testkit.LogBuffer
+	a := startACME(t, ca, Options{DataDir: t.TempDir(), VaultKDF: cheapKDF, ACME: ACMEOptions{Domains: []string{"shop.test"}}}, &logs)
+	if _, _, _, err := getTLS(t, a, "shop.test", ca.Roots()); err == nil {
+		t.Fatal("a certificate with the vault sealed")
+	}
+	if ca.Orders() != 0 {
+		t.Errorf("%d orders with the vault sealed", ca.Orders())
+	}
+}
+
+func TestACMEOptionsChecked(t *testing.T) {
+	dir := t.TempDir()
+	for name, o := range map[string]Options{
+		"acme without https":   {DataDir: dir, ACME: ACMEOptions{Enabled: true}},
+		"https without a cert": {DataDir: dir, EdgeTLSListen: "127.0.0.1:0"},
+		"bad domain":           {DataDir: dir, EdgeTLSListen: "127.0.0.1:0", ACME: ACMEOptions{Enabled: true, Domains: []string{"app.localhost"}}},
+	} {
+		if _, err := New(o); usererr.KindOf(err) != usererr.Usage {
+			t.Errorf("%s: %v; want a usage error", name, err)
+		}
+	}
+	bad := filepath.Join(dir, "root.pem")
+	if err := os.WriteFile(bad, []byte("not pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", EdgeTLSListen: "127.0.0.1:0",
+		ACME: ACMEOptions{Enabled: true, CARootFile: bad}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "--acme-ca-root") || usererr.KindOf(err) != usererr.Usage {
+		t.Errorf("a CA root file that is no PEM: %v; want a usage error naming --acme-ca-root", err)
+	}
+}

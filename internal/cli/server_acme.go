@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/certs"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// acmeFlags turn on automatic TLS for the edge (docs/edge.md, Automatic
+// TLS): certificates for environments' custom domains from an ACME CA.
+type acmeFlags struct {
+	tlsListen string
+	enabled   bool
+	email     string
+	ca        string
+	caRoot    string
+	domains   []string
+}
+
+func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
+	f.StringVar(&af.tlsListen, "edge-tls-listen", "", "HTTPS address of the edge, e.g. 0.0.0.0:443; --edge-listen then serves plain HTTP "+
+		"(ACME challenges, redirects to HTTPS); needs --acme or --edge-tls-cert/--edge-tls-key")
+	f.BoolVar(&af.enabled, "acme", false, "obtain and renew certificates for environments' custom domains from an ACME CA, at their first "+
+		"HTTPS request (you accept the CA's terms of service; needs --edge-tls-listen and the vault unsealed)")
+	f.StringVar(&af.email, "acme-email", "", "contact address of the ACME account (expiry and policy mail from the CA)")
+	f.StringVar(&af.ca, "acme-ca", certs.LetsEncrypt, "ACME directory URL; Let's Encrypt's staging for trials: "+certs.LetsEncryptStaging)
+	f.StringVar(&af.caRoot, "acme-ca-root", "", "PEM file of CA certificates to trust for --acme-ca's own HTTPS (a private CA)")
+	f.StringSliceVar(&af.domains, "acme-domain", nil, "a name that may have a certificate besides environments' custom domains (repeatable)")
+}
+
+// options returns the app's ACME settings, refusing ACME flags without --acme.
+func (af acmeFlags) options() (app.ACMEOptions, error) {
+	if !af.enabled && (af.email != "" || af.caRoot != "" || len(af.domains) > 0 || af.ca != certs.LetsEncrypt) {
+		return app.ACMEOptions{}, usererr.New(usererr.Usage, "--acme-email, --acme-ca, --acme-ca-root and --acme-domain need --acme").
+			WithHint("add --acme --edge-tls-listen 0.0.0.0:443")
+	}
+	return app.ACMEOptions{Enabled: af.enabled, Email: af.email, CA: af.ca, CARootFile: af.caRoot, Domains: af.domains}, nil
+}
