@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +18,29 @@ import (
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
+// replicaPoll is how often the test replicas reconcile with the database.
+const replicaPoll = 300 * time.Millisecond
+
 // replicaSet is a shared PostgreSQL database and S3 bucket for replicas.
 type replicaSet struct {
 	dsn, s3 string
-	first   string // the first replica's data dir (its audit key is copied)
+	first   string   // the first replica's data dir (its audit key is copied)
+	dirs    []string // every replica's data dir
+	log     testkit.LogBuffer
 }
 
+// newReplicaSet makes the database and the bucket; the database URL holds
+// a password (never checked by the test server) that must show nowhere.
 func newReplicaSet(t *testing.T) *replicaSet {
-	return &replicaSet{dsn: testkit.Postgres(t).NewDatabase(t), s3: testkit.S3(t, "artifacts")}
+	dsn := strings.Replace(testkit.Postgres(t).NewDatabase(t), "postgres@", "postgres:"+dbPassword+"@", 1)
+	return &replicaSet{dsn: dsn, s3: testkit.S3(t, "artifacts")}
 }
 
 func (rs *replicaSet) options(t *testing.T, dir string) Options {
 	return Options{DataDir: dir, DatabaseURL: rs.dsn, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		Logger:     slog.New(slog.NewTextHandler(&rs.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		VerifySoak: -1, Proc: "-", BlobStore: blobStore(t, rs.s3, "s3://artifacts/phoenix"),
-		Replica: ReplicaOptions{On: true, Poll: 300 * time.Millisecond, Retry: 50 * time.Millisecond, Check: 50 * time.Millisecond}}
+		Replica: ReplicaOptions{On: true, Poll: replicaPoll, Retry: 50 * time.Millisecond, Check: 50 * time.Millisecond}}
 }
 
 // start starts a replica on a new data dir, the first replica's audit key
@@ -37,6 +48,7 @@ func (rs *replicaSet) options(t *testing.T, dir string) Options {
 func (rs *replicaSet) start(t *testing.T) *App {
 	t.Helper()
 	dir := t.TempDir()
+	rs.dirs = append(rs.dirs, dir)
 	if rs.first == "" {
 		rs.first = dir
 	} else {
@@ -125,6 +137,66 @@ func TestReplicasShareTheEdge(t *testing.T) {
 	took = eventually(t, "A rolled back", pageIs(t, a, "production", "<title>one</title>"))
 	t.Logf("a rollback on B reached A's edge in %v", took)
 	wantPage(t, b, "production", "<title>one</title>")
+
+	// A change no notification announced (lost, or made while a replica's
+	// listener reconnected) reaches every edge through the poll.
+	deps, err := a.Deploy.Deployments(ctx, "shop", "production", 10)
+	if err != nil || len(deps) < 2 {
+		t.Fatalf("deployments: %+v %v", deps, err)
+	}
+	if _, err := a.DB.ExecContext(ctx, `UPDATE environments SET active_id = $1 WHERE project = 'shop' AND name = 'production'`,
+		deps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	took = eventually(t, "B polled", pageIs(t, b, "production", "<title>two</title>"))
+	t.Logf("an unannounced change reached B's edge in %v (poll every %v)", took, replicaPoll)
+	eventually(t, "A polled", pageIs(t, a, "production", "<title>two</title>"))
+
+	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
+	if _, err := a.Vault.Set(ctx, admin, "API_TOKEN", vault.SecretString(secretMarker), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := b.Vault.Get(ctx, admin, "API_TOKEN", 0); err != nil || v.Reveal() != secretMarker {
+		t.Fatalf("a secret set on A, read on B: %v", err)
+	}
+	rs.assertNoSecrets(t, a)
+}
+
+// assertNoSecrets checks that no secret of the replicas shows in their
+// log, their data dirs or what they agree on through the database.
+func (rs *replicaSet) assertNoSecrets(t *testing.T, a *App) {
+	t.Helper()
+	secrets := []string{dbPassword, blobSecret, masterKey, secretMarker}
+	if !rs.log.Contains("xxxxx") || !rs.log.Contains("this server leads") {
+		t.Errorf("the log never names the database (redacted) or the leader:\n%s", rs.log.String())
+	}
+	for _, s := range secrets {
+		if rs.log.Contains(s) {
+			t.Errorf("the replicas' log shows %q", s)
+		}
+	}
+	for _, d := range rs.dirs {
+		assertAbsent(t, d, secrets...)
+	}
+	rows, err := a.DB.QueryContext(context.Background(), `SELECT name, value FROM replica_settings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if strings.Contains(value, "PRIVATE") || slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(value, s) }) {
+			t.Errorf("replica setting %s holds a secret: %q", name, value)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d replica settings, want the blob store owner and the audit verifier key", n)
+	}
 }
 
 // workflowDir writes a project whose workflow "count" appends a line to
