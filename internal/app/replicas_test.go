@@ -88,6 +88,15 @@ func pageIs(t *testing.T, a *App, env, body string) func() bool {
 	return func() bool { code, got := edgeGet(t, a, env, "/"); return code == 200 && got == body }
 }
 
+// twoReplicas starts two replicas and returns the leader and the other.
+func twoReplicas(t *testing.T) (rs *replicaSet, leader, follower *App) {
+	t.Helper()
+	rs = newReplicaSet(t)
+	a, b := rs.start(t), rs.start(t)
+	leader = leaderOf(t, a, b)
+	return rs, leader, map[*App]*App{a: b, b: a}[leader]
+}
+
 // leaderOf waits for exactly one leader among apps and returns it.
 func leaderOf(t *testing.T, apps ...*App) *App {
 	t.Helper()
@@ -228,10 +237,7 @@ func runStatus(t *testing.T, a *App, id int64) string {
 // the lead back.
 func TestReplicasRunThePipelineOnTheLeader(t *testing.T) {
 	ctx := context.Background()
-	rs := newReplicaSet(t)
-	a, b := rs.start(t), rs.start(t)
-	leader := leaderOf(t, a, b)
-	follower := map[*App]*App{a: b, b: a}[leader]
+	_, leader, follower := twoReplicas(t)
 
 	dir, count := workflowDir(t, "true")
 	run, err := follower.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: dir, Workflow: "count", Actor: "t", Trigger: "manual"})
@@ -294,10 +300,7 @@ func killLeaderSession(t *testing.T, via *App) {
 // finalizes.
 func TestReplicaGCKeepsAnotherReplicasUpload(t *testing.T) {
 	ctx := context.Background()
-	rs := newReplicaSet(t)
-	a, b := rs.start(t), rs.start(t)
-	leader := leaderOf(t, a, b)
-	follower := map[*App]*App{a: b, b: a}[leader]
+	rs, leader, follower := twoReplicas(t)
 	deployPage(t, leader, "production", "<title>old</title>")
 
 	body := "<title>fresh</title>"
