@@ -242,3 +242,35 @@ func TestManagerStaticFirst(t *testing.T) {
 		t.Fatalf("shop.test beside a static certificate: %v", err)
 	}
 }
+
+// TestManagersShareOneDatabase: two servers on one database asked for the
+// same name at once order it once (the other waits on the lock in the
+// database, then loads what the first stored), and a challenge the CA
+// sends to either server is answered, whichever one started the order.
+func TestManagersShareOneDatabase(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	db1, path := tempDB(t)
+	db2 := openDB(t, path)
+	keys := newMemKeys()
+	var logs testkit.LogBuffer
+	a := startSite(t, ca, db1, keys, Options{DisableTLSALPN01: true}, &logs)
+	b := startSite(t, ca, db2, keys, Options{DisableTLSALPN01: true}, &logs) // the CA now validates against b's listeners
+	leaves := make(chan *x509.Certificate, 2)
+	errs := make(chan error, 2)
+	for _, s := range []*acmeSite{a, b} {
+		go func() {
+			leaf, err := handshake(s.tlsAddr, "shop.test", ca.Roots())
+			errs <- err
+			leaves <- leaf
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("%v\n%s", err, logs.String())
+		}
+	}
+	l1, l2 := <-leaves, <-leaves
+	if !l1.Equal(l2) || ca.Orders() != 1 {
+		t.Errorf("same certificate %v after %d orders; want one certificate from one order", l1.Equal(l2), ca.Orders())
+	}
+}
