@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -244,7 +245,14 @@ func TestReplicasRunThePipelineOnTheLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the queued run succeeded", func() bool { return runStatus(t, follower, run.ID) == pipeline.Succeeded })
+	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := follower.Pipeline.Logs(fctx, run.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		t.Fatalf("following the run on the follower: %v", err) // it ends when the run ends on the leader
+	}
+	if st := runStatus(t, follower, run.ID); st != pipeline.Succeeded {
+		t.Fatalf("the queued run %s", st)
+	}
 	if b, _ := os.ReadFile(count); string(b) != "ran\n" {
 		t.Fatalf("the run's step ran %q", b)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // hub wakes log followers when a run's logs or state change.
@@ -78,12 +79,28 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 		if f, ok := w.(interface{ Flush() }); ok {
 			f.Flush()
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-wake:
+		if err := waitChange(ctx, wake); err != nil {
+			return err
 		}
 	}
+}
+
+// followPoll is how often a log follower looks again without a signal: a
+// run executed by another server sharing the database (replicas.go)
+// signals nothing here.
+const followPoll = time.Second
+
+// waitChange waits for wake, followPoll, or the end of ctx.
+func waitChange(ctx context.Context, wake <-chan struct{}) error {
+	t := time.NewTimer(followPoll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wake:
+	case <-t.C:
+	}
+	return nil
 }
 
 // copyNew writes what step's log gained since the last call.
