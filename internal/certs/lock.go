@@ -2,7 +2,9 @@ package certs
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -130,4 +132,11 @@ func (s *Storage) Unlock(ctx context.Context, name string) error {
 		return fmt.Errorf("certs: unlock %s: its lease ran out and another server may hold it now", name)
 	}
 	return nil
+}
+
+// token returns a random lock owner token.
+func token() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -2,9 +2,7 @@ package certs
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -191,11 +189,4 @@ func checkKey(key string) error {
 		return fmt.Errorf("certs: storage key %q is not a slash-separated path", key)
 	}
 	return nil
-}
-
-// token returns a random lock owner token.
-func token() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -64,15 +64,8 @@ func TestServerTLSConfig(t *testing.T) {
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("base %s", base)
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Get(base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || len(asked) != 1 {
-		t.Fatalf("got %s %d after %d GetCertificate calls, want HTTP/2 200 after 1", resp.Proto, resp.StatusCode, len(asked))
+	if proto, status, _ := getHTTPS(t, base+"/", pool); status != 200 || proto != "HTTP/2.0" || len(asked) != 1 {
+		t.Fatalf("got %s %d after %d GetCertificate calls, want HTTP/2 200 after 1", proto, status, len(asked))
 	}
 }
 

@@ -54,17 +54,24 @@ func TestServerTLSAndHTTP2(t *testing.T) {
 	e := newTestEdge(t, mustSite(t, basicSite), Options{})
 	cert, key, pool := selfSigned(t)
 	base := startServer(t, &Server{Handler: e.h, TLSCertFile: cert, TLSKeyFile: key})
+	if proto, status, body := getHTTPS(t, base+"/", pool); status != 200 || proto != "HTTP/2.0" || body != "<h1>home</h1>" {
+		t.Fatalf("got %s %d %q, want HTTP/2 200", proto, status, body)
+	}
+}
+
+// getHTTPS gets url trusting pool, offering HTTP/2, and returns the
+// protocol, status and body of the answer.
+func getHTTPS(t *testing.T, url string, pool *x509.CertPool) (proto string, status int, body string) {
+	t.Helper()
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
 	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Get(base + "/")
+	resp, err := (&http.Client{Transport: tr}).Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || string(b) != "<h1>home</h1>" {
-		t.Fatalf("got %s %d %q, want HTTP/2 200", resp.Proto, resp.StatusCode, b)
-	}
+	return resp.Proto, resp.StatusCode, string(b)
 }
 
 func TestServerGracefulShutdown(t *testing.T) {
