@@ -8,9 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 func TestVersionAndUsageErrors(t *testing.T) {
@@ -136,17 +134,7 @@ func TestDeployRollbackAgainstARunningServer(t *testing.T) {
 		t.Fatalf("deployments table:\n%s", r.stdout)
 	}
 	// A restart serves what was active.
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("server did not exit cleanly on SIGTERM: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not stop on SIGTERM")
-	}
+	stop(t, s)
 	s2 := startServer(t, data)
 	if _, body := s2.get(t, host, "/"); !strings.Contains(body, "release-one") {
 		t.Fatalf("after restart: %q", body)
