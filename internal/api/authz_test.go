@@ -160,6 +160,19 @@ func monitorMatrix() []matrixCase {
 			return fmt.Sprintf("/api/v1/silences/%d", s.ID), nil
 		}, []string{"admin", "contributor", "stager", "ci"}, 204},
 		{"public status page", "GET /status/{path...}", fixed("/status/", nil), public, 200},
+		{"ack staging alert", "POST /api/v1/alerts/{id}/ack", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/alerts/" + f.firing("staging.shop") + "/ack", AckRequest{Comment: "on it"}
+		}, []string{"admin", "contributor", "stager", "ci"}, 200},
+		{"ack production alert", "POST /api/v1/alerts/{id}/ack", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/alerts/" + f.firing("production.shop") + "/ack", AckRequest{}
+		}, []string{"admin", "contributor"}, 200},
+		{"unack staging alert", "DELETE /api/v1/alerts/{id}/ack", func(f *fixture, _ string) (string, any) {
+			id := f.firing("staging.shop")
+			if _, err := f.mon.Acknowledge(bg, id, "seed", ""); err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/v1/alerts/" + id + "/ack", nil
+		}, []string{"admin", "contributor", "stager", "ci"}, 200},
 	}
 }
 

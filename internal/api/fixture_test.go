@@ -151,7 +151,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { f.pipe.Stop(bg) })
 	f.quick, f.gated = f.project(dir, "quick", quickYAML), f.project(dir, "gated", gatedYAML)
-	if f.mon, err = monitor.New(monitor.Options{DB: db, Logger: logger, Proc: "-"}); err != nil {
+	if f.mon, err = monitor.New(monitor.Options{DB: db, Logger: logger, Proc: "-",
+		Audit: func(ctx context.Context, tx *sql.Tx, e monitor.AuditEvent) error {
+			_, err := f.log.AppendTx(ctx, tx, audit.Event{Action: e.Action, Target: e.Target, Actor: e.Actor, Detail: e.Detail})
+			return err
+		}}); err != nil {
 		t.Fatal(err)
 	}
 	f.api = New(Options{Logger: logger, Store: db, Started: time.Now(), Deploy: f.dep, Auth: f.auth, Audit: f.log,

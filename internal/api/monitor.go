@@ -27,7 +27,7 @@ type SilenceRequest struct {
 
 func (a *API) monitorRoutes() []Route {
 	const tag = "monitor"
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Path: "/api/v1/status", Tag: tag, Perm: auth.Read,
 			Summary: "Active release, health, open alerts and SLA of every environment the caller may read", Response: []EnvReport{},
 			Handler: a.monitorStatus},
@@ -46,7 +46,7 @@ func (a *API) monitorRoutes() []Route {
 			Summary:  "The public status page (/status/), its data (/status/status.json) and SVG badges (/status/badge/ENV[/PROBE].svg)",
 			Response: "text/html, application/json or image/svg+xml",
 			Handler:  http.StripPrefix("/status", a.opts.Monitor.PublicHandler(monitor.PageOptions{Title: "Status"})).ServeHTTP},
-	}
+	}, a.ackRoutes()...)
 }
 
 // envResource splits the monitor's "<env>.<project>" name; a name without

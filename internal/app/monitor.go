@@ -44,7 +44,7 @@ func (a *App) openNotify() error {
 func (a *App) openMonitor(ctx context.Context) error {
 	var err error
 	a.Monitor, err = monitor.New(monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
-		Edge: a.Edge.Snapshot, Proc: a.opts.Proc})
+		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor})
 	if err != nil {
 		return err
 	}

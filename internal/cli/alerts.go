@@ -21,9 +21,12 @@ func newAlertsCmd(g *Globals) *cobra.Command {
 		Use:   "alerts",
 		Short: "List open alerts; silence them",
 		Long: `List alerts that are pending or firing (--all: every alert the monitor knows,
-including resolved ones; --history: the state changes, newest first).`,
+including resolved ones; --history: the state changes, newest first). The ID
+(RULE@ENV, ENV being environment.project or host) is what 'phoenix alerts ack'
+takes.`,
 		Example: `  phoenix alerts
   phoenix alerts --history --limit 50
+  phoenix alerts ack HighErrorRate@production.shop --comment "rolling back the CDN change"
   phoenix alerts silence HighLatency --project shop --env production --for 2h --comment "CDN migration"
   phoenix alerts silence --maintenance --project shop --env production --for 30m --comment "database upgrade"`,
 		Args: cobra.NoArgs,
@@ -35,7 +38,7 @@ including resolved ones; --history: the state changes, newest first).`,
 	cmd.Flags().BoolVar(&all, "all", false, "include inactive and resolved alerts")
 	cmd.Flags().BoolVar(&history, "history", false, "show state changes instead")
 	cmd.Flags().IntVar(&limit, "limit", 50, "history entries to show")
-	cmd.AddCommand(newSilenceCmd(g), newSilencesCmd(g), newExpireCmd(g))
+	cmd.AddCommand(newSilenceCmd(g), newSilencesCmd(g), newExpireCmd(g), newAckCmd(g), newUnackCmd(g))
 	return cmd
 }
 
@@ -71,13 +74,13 @@ func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) er
 			fmt.Fprintln(w, "no open alerts")
 			return nil
 		}
-		tb := newTable(w, "rule", "environment", "state", "severity", "since", "summary")
+		tb := newTable(w, "id", "state", "severity", "since", "acknowledged", "summary")
 		for _, a := range as {
 			state := a.State
 			if a.Silenced {
 				state += " (silenced)"
 			}
-			tb.row(a.Rule, dash(envLabel(a.Environment)), state, notify.SeverityName(a.Severity), a.Since.Format("2006-01-02 15:04:05"), a.Summary)
+			tb.row(a.ID, state, notify.SeverityName(a.Severity), a.Since.Format("2006-01-02 15:04:05"), ackLabel(a.Ack), a.Summary)
 		}
 		return tb.flush()
 	})

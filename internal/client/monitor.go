@@ -42,3 +42,15 @@ func (c *Client) AddSilence(ctx context.Context, req api.SilenceRequest) (monito
 func (c *Client) ExpireSilence(ctx context.Context, id int64) error {
 	return c.Do(ctx, "DELETE", Path("silences", strconv.FormatInt(id, 10)), nil, nil)
 }
+
+// AckAlert acknowledges alert id (RULE@ENV) with a comment.
+func (c *Client) AckAlert(ctx context.Context, id, comment string) (monitor.Alert, error) {
+	var out monitor.Alert
+	return out, c.Do(ctx, "POST", Path("alerts", id, "ack"), api.AckRequest{Comment: comment}, &out)
+}
+
+// UnackAlert removes the acknowledgement of alert id.
+func (c *Client) UnackAlert(ctx context.Context, id string) (monitor.Alert, error) {
+	var out monitor.Alert
+	return out, c.Do(ctx, "DELETE", Path("alerts", id, "ack"), nil, &out)
+}

@@ -13,7 +13,7 @@ var Events = []string{
 	"release.started", "release.succeeded", "release.failed",
 	"deploy.started", "deploy.succeeded", "deploy.failed", "deploy.rolled_back",
 	"approval.requested", "check.failed",
-	"alert.firing", "alert.resolved",
+	"alert.firing", "alert.resolved", "alert.acknowledged",
 	"backup.succeeded", "backup.failed",
 	"secret.rotated",
 }
@@ -29,7 +29,7 @@ type Channel struct {
 	URL         SecretRef `yaml:"url" doc:"Webhook URL as a secret reference, e.g. secret:PROD_TEAMS_WEBHOOK_URL (teams, slack, webhook)."`
 	Format      string    `yaml:"format" enum:"workflows,messagecard" doc:"Teams payload: workflows (Adaptive Card via a Workflows webhook, default) or messagecard (legacy connector)."`
 	Secret      SecretRef `yaml:"secret" doc:"HMAC-SHA256 signing key for generic webhooks, e.g. secret:WEBHOOK_SIGNING_KEY."`
-	Events      []string  `yaml:"events" doc:"Events delivered to this channel; default deploy.succeeded, deploy.failed, deploy.rolled_back, alert.firing, alert.resolved."`
+	Events      []string  `yaml:"events" doc:"Events delivered to this channel; default deploy.succeeded, deploy.failed, deploy.rolled_back, alert.firing, alert.resolved, alert.acknowledged."`
 	MinSeverity int       `yaml:"min_severity" min:"0" max:"4" doc:"Deliver alerts of this severity or more urgent (0 is most urgent; default 4: all)."`
 	To          []string  `yaml:"to" doc:"Recipients (email)."`
 	SMTP        *SMTP     `yaml:"smtp" doc:"Mail server (email)."`
@@ -37,7 +37,7 @@ type Channel struct {
 
 func (c *Channel) setDefaults() {
 	c.MinSeverity = 4
-	c.Events = []string{"deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved"}
+	c.Events = []string{"deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved", "alert.acknowledged"}
 }
 
 // SMTP is a mail server.

@@ -21,6 +21,7 @@ const (
 
 // Alert is one alert instance: a rule in one environment.
 type Alert struct {
+	ID           string    `json:"id"` // RULE@ENV (AlertID)
 	Rule         string    `json:"rule"`
 	Environment  string    `json:"environment"`
 	State        string    `json:"state"`
@@ -31,9 +32,11 @@ type Alert struct {
 	Summary      string    `json:"summary"`
 	LastNotified time.Time `json:"last_notified,omitzero"`
 	Silenced     bool      `json:"silenced,omitempty"`
+	Ack          *Ack      `json:"ack,omitempty"` // who is on it (ack.go)
 
 	fails, oks int
 	dirty      bool
+	newEpisode bool // went pending: its acknowledgement ends when saved
 }
 
 // AlertEvent is one entry of the alert history.
@@ -57,6 +60,7 @@ type transition struct {
 	rule  Rule
 	alert *Alert
 	kind  string // firing, resolved, repeat
+	ack   *Ack   // the alert's acknowledgement, if any
 }
 
 // evaluate runs every rule once at now and notifies about changes.
@@ -93,6 +97,13 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	}
 	for i := range history {
 		history[i].Silenced = silenced[alertKey{history[i].Rule, history[i].Environment}]
+	}
+	acks, err := m.acksOf(ctx, changes)
+	if err != nil {
+		return err
+	}
+	for i := range changes {
+		changes[i].ack = acks[alertKey{changes[i].alert.Rule, changes[i].alert.Environment}]
 	}
 	sent := m.notifyGroups(ctx, changes, silenced, now)
 	for _, t := range sent {
@@ -168,7 +179,7 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 	k := alertKey{r.Name, env}
 	a := m.alerts[k]
 	if a == nil {
-		a = &Alert{Rule: r.Name, Environment: env, State: StateInactive, Since: now}
+		a = &Alert{ID: AlertID(r.Name, env), Rule: r.Name, Environment: env, State: StateInactive, Since: now}
 		m.alerts[k] = a
 	}
 	a.Severity, a.Threshold = r.Severity, r.ThresholdString()
@@ -179,6 +190,9 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 	var events []AlertEvent
 	change := func(state string) {
 		a.State, a.Since, a.dirty = state, now, true
+		if state == StatePending { // a new episode: nobody is on it yet
+			a.newEpisode, a.Ack = true, nil
+		}
 		events = append(events, AlertEvent{Rule: a.Rule, Environment: env, State: state, Severity: a.Severity,
 			Value: a.Value, Threshold: a.Threshold, At: now, Summary: a.Summary})
 	}
@@ -215,7 +229,9 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 
 // notifyGroups sends one message per environment and kind, naming every
 // alert in it (Alertmanager's grouping), and returns what was sent.
-// Silenced alerts change state but send nothing.
+// Silenced alerts change state but send nothing; an acknowledged alert's
+// repeat reminders are held back (someone is on it), its other messages
+// name who.
 func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenced map[alertKey]bool, now time.Time) []transition {
 	groups := map[string][]transition{}
 	var order []string
@@ -225,6 +241,9 @@ func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenc
 			continue
 		}
 		t.alert.Silenced = false
+		if t.kind == "repeat" && t.ack != nil {
+			continue
+		}
 		kind := t.kind
 		if kind == "repeat" {
 			kind = StateFiring
@@ -268,6 +287,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		names = append(names, t.rule.Name)
 		lines = append(lines, t.rule.Name+": "+t.alert.Summary)
 		facts = append(facts, notify.Fact{Name: t.rule.Name, Value: t.alert.Summary})
+		facts = append(facts, ackFacts(t.ack)...)
 		ids = append(ids, t.rule.Name)
 	}
 	where := env
@@ -327,7 +347,12 @@ func (m *Monitor) saveAlerts(ctx context.Context, history []AlertEvent) error {
 			if err != nil {
 				return fmt.Errorf("monitor: save alert %s: %w", a.Rule, err)
 			}
-			a.dirty = false
+			if a.newEpisode {
+				if err := clearAck(ctx, tx, a); err != nil {
+					return fmt.Errorf("monitor: save alert %s: %w", a.Rule, err)
+				}
+			}
+			a.dirty, a.newEpisode = false, false
 		}
 		for _, e := range history {
 			_, err := tx.ExecContext(ctx, `INSERT INTO monitor_alert_history (rule, environment, state, severity, value, threshold, at, silenced, summary)

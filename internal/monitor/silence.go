@@ -140,7 +140,7 @@ func (m *Monitor) InMaintenance(ctx context.Context, env string) bool {
 
 // Alerts lists alert instances: pending and firing ones, or all with all.
 func (m *Monitor) Alerts(ctx context.Context, all bool) ([]Alert, error) {
-	rows, err := m.opts.DB.QueryContext(ctx, `SELECT rule, environment, state, severity, since, value, threshold, fails, oks, last_notified, summary
+	rows, err := m.opts.DB.QueryContext(ctx, `SELECT `+alertColumns+`
 		FROM monitor_alerts WHERE $1 = 1 OR state IN ('pending', 'firing') ORDER BY severity, rule, environment`, all)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: alerts: %w", err)
@@ -148,14 +148,9 @@ func (m *Monitor) Alerts(ctx context.Context, all bool) ([]Alert, error) {
 	defer rows.Close()
 	var out []Alert
 	for rows.Next() {
-		var a Alert
-		var since, notified int64
-		if err := rows.Scan(&a.Rule, &a.Environment, &a.State, &a.Severity, &since, &a.Value, &a.Threshold, &a.fails, &a.oks, &notified, &a.Summary); err != nil {
+		a, err := scanAlert(rows)
+		if err != nil {
 			return nil, err
-		}
-		a.Since = time.UnixMilli(since).UTC()
-		if notified > 0 {
-			a.LastNotified = time.UnixMilli(notified).UTC()
 		}
 		out = append(out, a)
 	}
@@ -170,6 +165,29 @@ func (m *Monitor) Alerts(ctx context.Context, all bool) ([]Alert, error) {
 		}
 	}
 	return out, err
+}
+
+const alertColumns = `rule, environment, state, severity, since, value, threshold, fails, oks, last_notified, summary,
+	ack_by, ack_at, ack_comment`
+
+func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
+	var a Alert
+	var since, notified, ackAt int64
+	var ack Ack
+	if err := row.Scan(&a.Rule, &a.Environment, &a.State, &a.Severity, &since, &a.Value, &a.Threshold, &a.fails, &a.oks, &notified, &a.Summary,
+		&ack.By, &ackAt, &ack.Comment); err != nil {
+		return a, err
+	}
+	a.ID = AlertID(a.Rule, a.Environment)
+	a.Since = time.UnixMilli(since).UTC()
+	if notified > 0 {
+		a.LastNotified = time.UnixMilli(notified).UTC()
+	}
+	if ack.By != "" {
+		ack.At = time.UnixMilli(ackAt).UTC()
+		a.Ack = &ack
+	}
+	return a, nil
 }
 
 // History lists alert state changes, newest first.

@@ -35,7 +35,7 @@ type Channel struct {
 }
 
 // DefaultEvents is a channel's subscription when it names none.
-var DefaultEvents = []string{"deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved"}
+var DefaultEvents = []string{"deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved", "alert.acknowledged"}
 
 // Wants reports whether the channel subscribes to m.
 func (c Channel) Wants(m Message) bool {

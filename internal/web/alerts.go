@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/phoenixvc/phoenix/internal/api"
@@ -56,4 +57,24 @@ func (d *Dashboard) expireSilence(w http.ResponseWriter, r *http.Request, s sess
 		return "", "", err
 	}
 	return "/ui/alerts", "Silence " + strconv.FormatInt(id, 10) + " ended.", nil
+}
+
+// ackAlert acknowledges an open alert with the form's comment.
+func (d *Dashboard) ackAlert(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
+	id := r.PathValue("id")
+	var al monitor.Alert
+	req := api.AckRequest{Comment: r.PostForm.Get("comment")}
+	if _, err := d.call(r, s, http.MethodPost, "/api/v1/alerts/"+url.PathEscape(id)+"/ack", req, &al); err != nil {
+		return "", "", err
+	}
+	return "/ui/alerts", "Alert " + al.ID + " acknowledged.", nil
+}
+
+// unackAlert removes an alert's acknowledgement.
+func (d *Dashboard) unackAlert(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
+	id := r.PathValue("id")
+	if _, err := d.call(r, s, http.MethodDelete, "/api/v1/alerts/"+url.PathEscape(id)+"/ack", nil, nil); err != nil {
+		return "", "", err
+	}
+	return "/ui/alerts", "Alert " + id + " is no longer acknowledged.", nil
 }

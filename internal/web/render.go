@@ -142,7 +142,7 @@ func (d *Dashboard) actionError(w http.ResponseWriter, r *http.Request, s sessio
 // backOf is the page an action's form is on.
 func backOf(action string) string {
 	switch {
-	case strings.HasPrefix(action, "/ui/silences"):
+	case strings.HasPrefix(action, "/ui/silences"), strings.HasPrefix(action, "/ui/alerts/"):
 		return "/ui/alerts"
 	case strings.HasPrefix(action, "/ui/envs/"), strings.HasPrefix(action, "/ui/runs/"):
 		return path.Dir(action)

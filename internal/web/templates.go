@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -65,6 +66,8 @@ var funcs = template.FuncMap{
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 	"tone":  tone,
 	"set":   func(v any) bool { return !actual(v).IsZero() },
+	// seg escapes a value for one path segment (an alert id may hold '/').
+	"seg": url.PathEscape,
 }
 
 // actual turns a *time.Time into a time.Time (zero when nil).

@@ -55,6 +55,8 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("GET /ui/alerts", d.page(d.alerts))
 	d.mux.HandleFunc("POST /ui/silences", d.action(d.silence))
 	d.mux.HandleFunc("POST /ui/silences/{id}/expire", d.action(d.expireSilence))
+	d.mux.HandleFunc("POST /ui/alerts/{id}/ack", d.action(d.ackAlert))
+	d.mux.HandleFunc("POST /ui/alerts/{id}/unack", d.action(d.unackAlert))
 	d.mux.HandleFunc("GET /ui/audit", d.page(d.auditLog))
 	d.mux.HandleFunc("POST /ui/backups", d.action(d.backupNow))
 	d.mux.HandleFunc("/", d.notFound)

@@ -82,8 +82,12 @@ func TestAdaptiveCardMatchesSchema(t *testing.T) {
 	cases := map[string]notify.Message{
 		"rolled back": sample(),
 		"resolved":    {Event: "alert.resolved", Severity: 0, Title: "HighErrorRate resolved"},
-		"no facts":    {Event: "alert.firing", Severity: 2, Title: "cpu", Text: "cpu at 91%"},
-		"long text":   {Event: "alert.firing", Severity: 9, Title: long, Text: long, Facts: []notify.Fact{{Name: long, Value: long}}},
+		"resolved, acknowledged": {Event: "alert.resolved", Severity: 0, Title: "[production.shop] HighErrorRate resolved",
+			Facts: []notify.Fact{{Name: "HighErrorRate", Value: "error rate 0.1%"}, {Name: "Acknowledged", Value: "alice at 2026-11-26T08:00:00Z: rolling back"}}},
+		"acknowledged": {Event: "alert.acknowledged", Severity: 1, Title: "[production.shop] HighErrorRate acknowledged by alice",
+			Text: "rolling back the CDN change", Facts: []notify.Fact{{Name: "Acknowledged", Value: "alice at 2026-11-26T08:00:00Z"}}},
+		"no facts":  {Event: "alert.firing", Severity: 2, Title: "cpu", Text: "cpu at 91%"},
+		"long text": {Event: "alert.firing", Severity: 9, Title: long, Text: long, Facts: []notify.Fact{{Name: long, Value: long}}},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -244,5 +248,20 @@ func assertNoSecret(t *testing.T, s, url string) {
 		if strings.Contains(s, part) {
 			t.Errorf("error reveals %q: %s", part, s)
 		}
+	}
+}
+
+// TestAcknowledgedCard: an acknowledgement is neither an alarm nor an
+// all-clear: its card says ACKNOWLEDGED in the accent colour.
+func TestAcknowledgedCard(t *testing.T) {
+	m := notify.Message{Event: "alert.acknowledged", Severity: 0, Title: "[production.shop] HighErrorRate acknowledged by alice"}
+	card := AdaptiveCard(m)
+	body := card["body"].([]any)
+	title, sub := body[0].(map[string]any), body[1].(map[string]any)
+	if title["color"] != "accent" || !strings.HasPrefix(sub["text"].(string), "ACKNOWLEDGED · alert.acknowledged") {
+		t.Fatalf("card: %v / %v", title, sub)
+	}
+	if got := messageCard(m)["themeColor"]; got != "0078D4" {
+		t.Fatalf("message card colour %v", got)
 	}
 }
