@@ -245,7 +245,11 @@ func (a *App) startServers() error {
 	for _, rt := range a.backupRoutes() {
 		apiHandler.Handle(rt)
 	}
-	h, err := a.withDashboard(apiHandler.Handler())
+	handler := apiHandler.Handler()
+	if a.opts.Replica.On {
+		handler = a.logsFromRunner(handler)
+	}
+	h, err := a.withDashboard(handler)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.EdgeURL},
-		Audit: a.auditPipeline, CanApprove: a.canApprove})
+		Audit: a.auditPipeline, CanApprove: a.canApprove, Runner: a.runner})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,10 @@ type ReplicaOptions struct {
 	Poll time.Duration
 	// Retry and Check tune the leader lock (store.LeaderOptions).
 	Retry, Check time.Duration
+	// Advertise is the URL the other replicas reach this one's API at, to
+	// read the logs of the runs it ran (default: the API's listening
+	// address, enough only on one machine).
+	Advertise string
 }
 
 // DeployChannel is the notification channel of activations and rollbacks
@@ -64,6 +69,13 @@ func checkReplica(o Options) error {
 		return usererr.New(usererr.Usage, "--replica needs --blob-store: every replica serves blobs another uploaded").WithHint("%s", hint)
 	case o.MasterKey.IsZero():
 		return usererr.New(usererr.Usage, "--replica needs the vault's master key: the artifact signing key is shared through the vault").WithHint("%s", hint)
+	}
+	if adv := o.Replica.Advertise; adv != "" {
+		u, err := url.Parse(adv)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return usererr.New(usererr.Usage, "--advertise-url is not an http:// or https:// URL of this server's API without a user or password").
+				WithHint("e.g. --advertise-url http://10.0.0.5:7070")
+		}
 	}
 	return nil
 }

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,7 +218,7 @@ func workflowDir(t *testing.T, cmd string) (dir, count string) {
 	dir = t.TempDir()
 	count = filepath.Join(dir, "count.txt")
 	yaml := "version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  count:\n    triggers: [{cron: \"0 3 * * *\"}]\n    steps:\n" +
-		"      - name: count\n        run: echo ran >> " + count + "; " + cmd + "\n"
+		"      - name: count\n        run: echo ran >> " + count + "; echo output of the step; " + cmd + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +254,9 @@ func TestReplicasRunThePipelineOnTheLeader(t *testing.T) {
 	}
 	if st := runStatus(t, follower, run.ID); st != pipeline.Succeeded {
 		t.Fatalf("the queued run %s", st)
+	}
+	if body := runLogs(t, follower, run.ID); !strings.Contains(body, "output of the step") {
+		t.Fatalf("the run's logs through the follower: %q", body)
 	}
 	if b, _ := os.ReadFile(count); string(b) != "ran\n" {
 		t.Fatalf("the run's step ran %q", b)
@@ -342,4 +347,55 @@ func startErr(o Options) (*App, error) {
 	}
 	a.Stop(context.Background())
 	return a, nil
+}
+
+// runLogs reads a run's logs through a's API, as the CLI does.
+func runLogs(t *testing.T, a *App, id int64) string {
+	t.Helper()
+	tok, err := ReadToken(a.opts.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/runs/%d/logs", a.APIURL(), id), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET logs: %d %s", resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// TestReplicaNeeds: --replica without what replicas share, or with a bad
+// --advertise-url, is a usage error naming it.
+func TestReplicaNeeds(t *testing.T) {
+	full := Options{DataDir: t.TempDir(), DatabaseURL: "postgres://db/phoenix", MasterKey: vault.SecretString(masterKey),
+		BlobStore: blobStore(t, "http://127.0.0.1:1", "s3://artifacts/phoenix"), Replica: ReplicaOptions{On: true}}
+	for _, tc := range []struct {
+		name, want string
+		edit       func(*Options)
+	}{
+		{"no database", "--database-url", func(o *Options) { o.DatabaseURL = "" }},
+		{"no blob store", "--blob-store", func(o *Options) { o.BlobStore = nil }},
+		{"no master key", "master key", func(o *Options) { o.MasterKey = vault.Secret{} }},
+		{"advertise not a URL", "--advertise-url", func(o *Options) { o.Replica.Advertise = "10.0.0.5:7070" }},
+		{"advertise with a password", "--advertise-url", func(o *Options) { o.Replica.Advertise = "http://u:p@10.0.0.5:7070" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := full
+			tc.edit(&o)
+			_, err := New(o)
+			if usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), ":p@") {
+				t.Fatalf("err = %v, want a usage error naming %s", err, tc.want)
+			}
+		})
+	}
+	full.Replica.Advertise = "https://phoenix-1.internal:7070"
+	if _, err := New(full); err != nil {
+		t.Fatal(err)
+	}
 }

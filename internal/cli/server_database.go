@@ -16,8 +16,9 @@ const DatabaseURLEnv = "PHOENIX_DATABASE_URL"
 // databaseFlags say where the server keeps its state: <data>/state.db
 // (SQLite, the default) or a PostgreSQL database.
 type databaseFlags struct {
-	url     string
-	replica bool
+	url       string
+	replica   bool
+	advertise string
 }
 
 func addDatabaseFlags(f *pflag.FlagSet, df *databaseFlags) {
@@ -25,6 +26,8 @@ func addDatabaseFlags(f *pflag.FlagSet, df *databaseFlags) {
 		"(prefer $"+DatabaseURLEnv+", or the password in PGPASSWORD or ~/.pgpass: flags land in shell history; default: SQLite in the data dir)")
 	f.BoolVar(&df.replica, "replica", false, "let several servers share --database-url and --blob-store (needs the vault's master key; "+
 		"docs/postgres.md, Several servers); default: a second server on the database is refused")
+	f.StringVar(&df.advertise, "advertise-url", "", "with --replica: the URL the other replicas reach this one's API at, "+
+		"e.g. http://10.0.0.5:7070 (they read the logs of the runs it ran there; default: the --listen address)")
 }
 
 // take checks the URL's form and returns it, removing its environment

@@ -88,6 +88,10 @@ type Options struct {
 	Backoff time.Duration
 	// Grace is the time between SIGTERM and SIGKILL of a step (default 5s).
 	Grace time.Duration
+	// Runner, when set, returns the API address other servers sharing the
+	// database reach this one at; it is recorded on the runs this server
+	// executes, so they can serve their logs (the step logs are files here).
+	Runner func() string
 	// CanApprove, when set, says whether actor may approve deployments to
 	// env given the environment's approvers (roles or names).
 	CanApprove func(ctx context.Context, actor, env string, approvers []string) bool

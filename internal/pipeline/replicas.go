@@ -92,7 +92,12 @@ func (s *Service) cancelElsewhere(ctx context.Context, id int64, actor string) e
 // claim marks queued run r as this server's to execute; false when it is
 // no longer queued (cancelled meanwhile, or taken by a leader before).
 func (s *Service) claim(ctx context.Context, r *Run) bool {
-	res, err := s.opts.DB.ExecContext(ctx, `UPDATE pipeline_runs SET status = $1 WHERE id = $2 AND status = $3`, Running, r.ID, Queued)
+	runner := ""
+	if s.opts.Runner != nil {
+		runner = s.opts.Runner()
+	}
+	res, err := s.opts.DB.ExecContext(ctx, `UPDATE pipeline_runs SET status = $1, runner = $2 WHERE id = $3 AND status = $4`,
+		Running, runner, r.ID, Queued)
 	if err != nil {
 		s.log.Error("pipeline: claim run", "run", r.ID, "err", err)
 		return false
@@ -124,4 +129,16 @@ func (s *Service) syncProjects(ctx context.Context) {
 	for _, p := range changed {
 		s.registerFrom(ctx, p.name, p.dir, p.at)
 	}
+}
+
+// Runner is the API address of the server that executes (or executed)
+// run id ("" when none was recorded: not started yet, or a server without
+// Options.Runner).
+func (s *Service) Runner(ctx context.Context, id int64) (string, error) {
+	var runner string
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT runner FROM pipeline_runs WHERE id = $1`, id).Scan(&runner)
+	if err != nil {
+		return "", fmt.Errorf("pipeline: runner of run %d: %w", id, err)
+	}
+	return runner, nil
 }
