@@ -16,10 +16,12 @@ var auditFilters = []Param{
 	{"action", "action, or a prefix ending in * (deploy.*)"},
 }
 
+var auditOrder = Param{"order", "asc (default): oldest first; desc: newest first (next_cursor then pages back in time)"}
+
 func (a *API) auditRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Perm: auth.AuditRead, Query: append(auditFilters, pageParams...),
-			Summary: "Audit records, oldest first", Response: Page[audit.Record]{}, Handler: a.auditLog},
+		{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Perm: auth.AuditRead, Query: append(append([]Param{auditOrder}, auditFilters...), pageParams...),
+			Summary: "Audit records, oldest first (order=desc: newest first)", Response: Page[audit.Record]{}, Handler: a.auditLog},
 		{Method: "GET", Path: "/api/v1/audit/export", Tag: "audit", Perm: auth.AuditRead, Query: auditFilters,
 			Summary: "Audit records as JSON lines (application/x-ndjson)", Response: audit.Record{}, Handler: a.auditExport},
 		{Method: "GET", Path: "/api/v1/audit/verify", Tag: "audit", Perm: auth.AuditRead,
@@ -50,10 +52,8 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = perr
 	}
-	if pg.cursor != "" && err == nil {
-		if f.After, err = strconv.ParseInt(pg.cursor, 10, 64); err != nil {
-			err = badCursor()
-		}
+	if err == nil {
+		err = auditPage(r, pg, &f)
 	}
 	if err != nil {
 		WriteError(w, r, err)
@@ -74,6 +74,31 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) {
 		out.NextCursor = strconv.FormatInt(out.Items[pg.limit-1].Seq, 10)
 	}
 	WriteJSON(w, http.StatusOK, out)
+}
+
+// auditPage sets f's order and the cursor of the page: ?order=desc lists
+// newest first, and its cursor bounds the sequence numbers from above.
+func auditPage(r *http.Request, pg pageReq, f *audit.Filter) error {
+	switch o := r.URL.Query().Get("order"); o {
+	case "", "asc":
+	case "desc":
+		f.Newest = true
+	default:
+		return usererr.New(usererr.Invalid, "order %q: want asc (oldest first) or desc (newest first)", o)
+	}
+	if pg.cursor == "" {
+		return nil
+	}
+	seq, err := strconv.ParseInt(pg.cursor, 10, 64)
+	if err != nil || seq < 0 || (f.Newest && seq == 0) {
+		return badCursor()
+	}
+	if f.Newest {
+		f.Before = seq
+	} else {
+		f.After = seq
+	}
+	return nil
 }
 
 func (a *API) auditExport(w http.ResponseWriter, r *http.Request) {

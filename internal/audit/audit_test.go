@@ -218,6 +218,7 @@ func TestQueryAndExport(t *testing.T) {
 		{"action prefix", Filter{Action: "deploy.*"}, 8},
 		{"since", Filter{Since: all[9].At}, 3},
 		{"page", Filter{After: 5, Limit: 4}, 4},
+		{"newest page", Filter{Newest: true, Before: 5, Limit: 10}, 4},
 		{"actor and action", Filter{Actor: "bob", Action: "deploy.*"}, 4},
 	}
 	for _, c := range cases {
@@ -227,6 +228,10 @@ func TestQueryAndExport(t *testing.T) {
 				t.Fatalf("got %d records (%v), want %d", len(got), err, c.want)
 			}
 		})
+	}
+	newest, _ := l.Query(ctx, Filter{Newest: true, Limit: 3})
+	if len(newest) != 3 || newest[0].Seq != all[11].Seq || newest[2].Seq != all[9].Seq {
+		t.Fatalf("newest first: %+v", newest)
 	}
 	var buf bytes.Buffer
 	if err := l.Export(ctx, &buf, Filter{Actor: "bob"}); err != nil {

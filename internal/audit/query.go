@@ -15,7 +15,11 @@ type Filter struct {
 	Actor  string    // exact user name
 	Action string    // exact action, or a prefix ending in '*' (deploy.*)
 	After  int64     // records with a greater sequence number (a page cursor)
+	Before int64     // records with a smaller sequence number (a newest-first page cursor); 0: no bound
 	Limit  int       // at most this many (0: no limit)
+	// Newest lists the newest records first (by sequence number, the
+	// order they were appended); Limit then keeps the newest ones.
+	Newest bool
 }
 
 const recordColumns = `seq, at, actor, auth, action, target, source, request_id, outcome, detail, prev, hash`
@@ -35,6 +39,9 @@ func (f Filter) where() (string, []any) {
 		args = append(args, v)
 		conds = append(conds, fmt.Sprintf(cond, len(args)))
 	}
+	if f.Before > 0 {
+		add("seq < $%d", f.Before)
+	}
 	if !f.Since.IsZero() {
 		add("at >= $%d", f.Since.UTC().Format(timeLayout))
 	}
@@ -49,7 +56,8 @@ func (f Filter) where() (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// Query returns the records f selects, oldest first.
+// Query returns the records f selects, oldest first (f.Newest: newest
+// first).
 func (l *Log) Query(ctx context.Context, f Filter) ([]Record, error) {
 	var out []Record
 	err := l.each(ctx, f, func(r Record) error { out = append(out, r); return nil })
@@ -65,6 +73,9 @@ func (l *Log) Export(ctx context.Context, w io.Writer, f Filter) error {
 func (l *Log) each(ctx context.Context, f Filter, fn func(Record) error) error {
 	where, args := f.where()
 	q := `SELECT ` + recordColumns + ` FROM audit_log WHERE ` + where + ` ORDER BY seq`
+	if f.Newest {
+		q += ` DESC`
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
