@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -135,17 +137,18 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		return err
 	}
 	start := time.Now()
-	m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
-		Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link})
-	if err != nil {
-		return err
+	stage := func() ([]byte, error) {
+		m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
+			Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link})
+		if err != nil {
+			return nil, err
+		}
+		return m.Canonical()
 	}
-	canon, err := m.Canonical()
-	if err != nil {
-		return err
-	}
-	res, err := t.client.Deploy(ctx, client.DeployRequest{Project: project, Environment: o.env, Manifest: canon,
-		Blobs: t.blobs, Message: o.message, Parallel: o.parallel, Progress: newBar(g.Stderr, "uploading")})
+	res, err := stageAndDeploy(stage, func(canon []byte) (*client.DeployResult, error) {
+		return t.client.Deploy(ctx, client.DeployRequest{Project: project, Environment: o.env, Manifest: canon,
+			Blobs: t.blobs, Message: o.message, Parallel: o.parallel, Progress: newBar(g.Stderr, "uploading")})
+	})
 	if err != nil {
 		return err
 	}
@@ -161,6 +164,29 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		}
 		return nil
 	})
+}
+
+// stageAndDeploy stages the release's blobs and deploys it. A staged blob
+// can vanish before the upload names it: the server's garbage collection
+// leaves blobs staged within the last hour, but a blob the build found
+// already stored (and so did not touch) or a build over an hour long is
+// not covered. The deploy then fails with the blob not found in the
+// staging store; by then the server holds the open upload, which protects
+// every blob of the manifest, so staging again and deploying again (the
+// server resumes the same upload) cannot lose it twice.
+func stageAndDeploy(stage func() ([]byte, error), deploy func([]byte) (*client.DeployResult, error)) (*client.DeployResult, error) {
+	canon, err := stage()
+	if err != nil {
+		return nil, err
+	}
+	res, err := deploy(canon)
+	if !errors.Is(err, backend.ErrNotFound) {
+		return res, err
+	}
+	if canon, err = stage(); err != nil {
+		return nil, err
+	}
+	return deploy(canon)
 }
 
 // declarePreview creates the preview environment of a branch or release:

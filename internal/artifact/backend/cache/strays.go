@@ -11,7 +11,7 @@ import (
 // they upload them; such a blob is in no manifest yet, and a collection
 // running meanwhile must not take it away. It is the local store's grace
 // period, read from the file's status-change time, so it holds across
-// restarts and a one-shot 'phoenix gc' collects what is old enough.
+// restarts and a short-lived in-process server collects what is old enough.
 const StrayAge = local.Grace
 
 // agedStrays returns the local-only blobs past their grace period.
