@@ -68,9 +68,16 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 		}
 	}
 	if a.edge.served == nil {
-		a.edge.served = map[string]int64{}
+		a.edge.served, a.edge.blobs = map[string]int64{}, map[string][]backend.Digest{}
 	}
 	a.edge.served[name] = r.Deployment.ID
+	var blobs []backend.Digest
+	if m, err := r.Manifest(); err == nil {
+		for _, b := range m.Blobs() {
+			blobs = append(blobs, b.Digest)
+		}
+	}
+	a.edge.blobs[name] = blobs
 	return nil
 }
 

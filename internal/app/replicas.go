@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
@@ -141,6 +142,7 @@ func (a *App) startReplication() {
 		every = 5 * time.Second
 	}
 	a.every(every, every, a.reconcile)
+	a.every(a.opts.GCEvery, time.Hour, a.trimCache)
 }
 
 // reconcile brings the edge and the run queue in line with the database.
@@ -158,6 +160,7 @@ func (a *App) reconcile(ctx context.Context) {
 type edgeState struct {
 	mu     sync.Mutex
 	served map[string]int64
+	blobs  map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
 }
 
 // syncEdge serves the active deployment of every environment, fetching

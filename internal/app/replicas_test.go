@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -397,5 +399,48 @@ func TestReplicaNeeds(t *testing.T) {
 	full.Replica.Advertise = "https://phoenix-1.internal:7070"
 	if _, err := New(full); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReplicaFollowerTrimsItsCache: once the leader's GC dropped a
+// release, a follower's cache loses its blobs too (once settled), and
+// keeps those of the release its edge serves and of retained ones.
+func TestReplicaFollowerTrimsItsCache(t *testing.T) {
+	ctx := context.Background()
+	_, leader, follower := twoReplicas(t)
+	old := deployPage(t, leader, "production", "<title>old</title>")
+	eventually(t, "the follower serves old", pageIs(t, follower, "production", "<title>old</title>"))
+	cur := deployPage(t, leader, "production", "<title>current</title>")
+	eventually(t, "the follower serves current", pageIs(t, follower, "production", "<title>current</title>"))
+	if _, err := follower.Blobs.Path(old); err != nil {
+		t.Fatalf("the follower never cached the old release: %v", err)
+	}
+	if _, err := leader.DB.ExecContext(ctx, `DELETE FROM deployments WHERE id NOT IN (SELECT active_id FROM environments)`); err != nil {
+		t.Fatal(err) // retention with Keep=1, which the leader's GC applies
+	}
+	if _, err := leader.Deploy.CollectGarbage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	follower.trimCache(ctx)
+	if _, err := follower.Blobs.Path(old); err != nil {
+		t.Fatalf("a blob fetched a moment ago was trimmed: %v", err)
+	}
+	follower.Blobs.SetClock(func() time.Time { return time.Now().Add(local.Grace + time.Minute) })
+	follower.trimCache(ctx)
+	if _, err := follower.Blobs.Path(old); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("the dropped release's blob is still cached: %v", err)
+	}
+	if _, err := follower.Blobs.Path(cur); err != nil {
+		t.Fatalf("the served release's blob was trimmed: %v", err)
+	}
+	wantPage(t, follower, "production", "<title>current</title>")
+	stray := []byte("a blob no release names")
+	if err := leader.Blobs.Put(ctx, backend.Sum(stray), bytes.NewReader(stray), int64(len(stray))); err != nil {
+		t.Fatal(err)
+	}
+	leader.Blobs.SetClock(func() time.Time { return time.Now().Add(local.Grace + time.Minute) })
+	leader.trimCache(ctx) // the leader leaves its cache to its GC
+	if _, err := leader.Blobs.Path(backend.Sum(stray)); err != nil {
+		t.Fatalf("the leader trimmed its cache: %v", err)
 	}
 }
