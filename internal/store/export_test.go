@@ -1,5 +1,10 @@
 package store
 
+import (
+	"context"
+	"time"
+)
+
 // SplitStatementsForTest exposes splitStatements to the external tests.
 var SplitStatementsForTest = splitStatements
 
@@ -8,3 +13,16 @@ var PostgresDDLForTest = postgresDDL
 
 // SetPgDumpGlobForTest points the search for pg_dump outside PATH at glob.
 func SetPgDumpGlobForTest(glob string) { pgDumpGlob = glob }
+
+// LeaderKeepaliveForTest opens a connection as the leader lock's and
+// returns its session's tcp_keepalives_idle.
+func LeaderKeepaliveForTest(ctx context.Context, db *DB) (string, error) {
+	conn, err := db.pgxConn(ctx, 15*time.Second, leaderSession)
+	if err != nil {
+		return "", err
+	}
+	defer closeConn(conn)
+	var v string
+	err = conn.QueryRow(ctx, "SHOW tcp_keepalives_idle").Scan(&v)
+	return v, err
+}

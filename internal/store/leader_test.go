@@ -92,6 +92,10 @@ func TestLeadOneAtATime(t *testing.T) {
 	if n := l.starts.Load(); n != 2 {
 		t.Fatalf("leadership started %d times, want 2", n)
 	}
+	// A leader that vanishes from the network loses its lock in seconds.
+	if v, err := store.LeaderKeepaliveForTest(context.Background(), l.dbs[0]); err != nil || v != "5" {
+		t.Fatalf("the lock session's tcp_keepalives_idle = %q, %v; want 5", v, err)
+	}
 }
 
 // TestNotifyReachesListeners: a notification on one handle reaches a
