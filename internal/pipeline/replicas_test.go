@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,4 +160,46 @@ func (s *Service) isLeading() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.leading
+}
+
+// TestReplicasApprovalOnAnotherServer: a release queued on the follower
+// waits on the leader; an approval recorded on the follower lets it go on
+// once the leader is poked (as the follower's notification does).
+func TestReplicasApprovalOnAnotherServer(t *testing.T) {
+	ctx := context.Background()
+	f := &fixture{t: t, dir: t.TempDir(), audit: &auditLog{}}
+	f.db = openDB(t, f.dir)
+	a, b := replica(t, f, "a", nil), replica(t, f, "b", nil)
+	defer lead(a)()
+	dir := f.project(strings.Replace(approvalYAML, "approvals: 2", "approvals: 1", 1))
+	r, err := b.Release(ctx, ReleaseRequest{Dir: dir, Version: "3.0.0", Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Poke(ctx)
+	waitFor(t, b, r.ID, Waiting)
+	if err := b.Approve(ctx, r.ID, "", "bob", "lgtm"); err != nil {
+		t.Fatal(err)
+	}
+	a.Poke(ctx)
+	waitFor(t, b, r.ID, Succeeded)
+}
+
+// waitFor polls svc until run id is status.
+func waitFor(t *testing.T, svc *Service, id int64, status string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := svc.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == status {
+			return
+		}
+		if Finished(d.Status) || time.Now().After(deadline) {
+			t.Fatalf("run %d is %s (%s), want %s", id, d.Status, d.Message, status)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, not timing it
+	}
 }
