@@ -237,7 +237,7 @@ func (a *API) expireSilence(w http.ResponseWriter, r *http.Request) {
 		if !a.requireSilence(w, r, s.Environment) {
 			return
 		}
-		if err := a.opts.Monitor.ExpireSilence(r.Context(), id); err != nil {
+		if err := a.opts.Monitor.ExpireSilence(r.Context(), id, PrincipalFrom(r.Context()).User); err != nil {
 			WriteError(w, r, err)
 			return
 		}

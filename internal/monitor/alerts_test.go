@@ -200,10 +200,10 @@ func TestSilencesAndMaintenance(t *testing.T) {
 		t.Error("maintenance window not applied to production only")
 	}
 	sil, _ := m.Silences(ctx, false)
-	if err := m.ExpireSilence(ctx, sil[0].ID); err != nil {
+	if err := m.ExpireSilence(ctx, sil[0].ID, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ExpireSilence(ctx, sil[0].ID); err == nil {
+	if err := m.ExpireSilence(ctx, sil[0].ID, "alice"); err == nil {
 		t.Error("expired twice")
 	}
 }

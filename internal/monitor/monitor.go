@@ -29,7 +29,7 @@ type Options struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Publisher Publisher // where alerts go; nil records them only
-	// Audit records acknowledgements in the audit log, in their
+	// Audit records acknowledgements and silences in the audit log, in their
 	// transaction; nil records nothing.
 	Audit func(ctx context.Context, tx *sql.Tx, e AuditEvent) error
 	// Edge returns the edge's telemetry (edge.Handler.Snapshot); nil

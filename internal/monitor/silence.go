@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -61,25 +62,54 @@ func (m *Monitor) AddSilence(ctx context.Context, s Silence) (Silence, error) {
 		return s, usererr.New(usererr.Invalid, "a silence needs a comment saying why").WithHint(`add --comment "deploying the new CDN"`)
 	}
 	s.CreatedAt = now
-	err := m.opts.DB.QueryRowContext(ctx, `INSERT INTO monitor_silences (kind, rule, environment, starts, ends, comment, created_by, created_at)
+	err := m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO monitor_silences (kind, rule, environment, starts, ends, comment, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, s.Kind, s.Rule, s.Environment, s.Starts.UnixMilli(), s.Ends.UnixMilli(),
-		s.Comment, s.CreatedBy, now.UnixMilli()).Scan(&s.ID)
+			s.Comment, s.CreatedBy, now.UnixMilli()).Scan(&s.ID)
+		if err != nil {
+			return err
+		}
+		return m.auditSilence(ctx, tx, "monitor.silence", s.ID, s.CreatedBy, s.describe())
+	})
 	if err != nil {
 		return s, fmt.Errorf("monitor: add silence: %w", err)
 	}
 	return s, nil
 }
 
-// ExpireSilence ends silence id now.
-func (m *Monitor) ExpireSilence(ctx context.Context, id int64) error {
-	res, err := m.opts.DB.ExecContext(ctx, `UPDATE monitor_silences SET ends = $1 WHERE id = $2 AND ends > $1`, m.opts.Now().UnixMilli(), id)
-	if err != nil {
-		return fmt.Errorf("monitor: expire silence: %w", err)
+// describe is a silence's audit detail: what it covers, until when, why.
+func (s Silence) describe() string {
+	rule, env := s.Rule, s.Environment
+	if rule == "" {
+		rule = "*"
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return usererr.New(usererr.NotFound, "no active silence %d", id).WithHint("see 'phoenix alerts silences'")
+	if env == "" {
+		env = "*"
 	}
-	return nil
+	return fmt.Sprintf("%s rule=%s env=%s %s..%s: %s", s.Kind, rule, env,
+		s.Starts.UTC().Format(time.RFC3339), s.Ends.UTC().Format(time.RFC3339), s.Comment)
+}
+
+// ExpireSilence ends silence id now; by is who ends it (for the audit log).
+func (m *Monitor) ExpireSilence(ctx context.Context, id int64, by string) error {
+	return m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE monitor_silences SET ends = $1 WHERE id = $2 AND ends > $1`, m.opts.Now().UnixMilli(), id)
+		if err != nil {
+			return fmt.Errorf("monitor: expire silence: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return usererr.New(usererr.NotFound, "no active silence %d", id).WithHint("see 'phoenix alerts silences'")
+		}
+		return m.auditSilence(ctx, tx, "monitor.silence.expire", id, by, "ended early")
+	})
+}
+
+// auditSilence records a change to silence id in the audit log, in tx.
+func (m *Monitor) auditSilence(ctx context.Context, tx *sql.Tx, action string, id int64, by, detail string) error {
+	if m.opts.Audit == nil {
+		return nil
+	}
+	return m.opts.Audit(ctx, tx, AuditEvent{Action: action, Target: fmt.Sprintf("silence/%d", id), Actor: by, Detail: detail})
 }
 
 // Silences lists silences, only those not ended yet unless all.
