@@ -63,13 +63,8 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := g.connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
 			var st app.BackupStatus
-			if err := t.client.Do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
+			if err := g.do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
 				return err
 			}
 			return g.emit(st, func(w io.Writer) error {

@@ -13,6 +13,7 @@ func commands(g *Globals) []*cobra.Command {
 		newProjectsCmd(g),
 		newDeploymentsCmd(g),
 		newRollbackCmd(g),
+		newGCCmd(g),
 		newReleaseCmd(g),
 		newRunsCmd(g),
 		newLogsCmd(g),

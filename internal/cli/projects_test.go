@@ -14,14 +14,7 @@ import (
 // phoenix.yaml declares staging and production, 'phoenix projects' lists
 // both, production with "no deployment yet", as a table and as JSON.
 func TestProjectsCommand(t *testing.T) {
-	data, site := t.TempDir(), t.TempDir()
-	os.WriteFile(filepath.Join(site, "index.html"), []byte("<title>hi</title>"), 0o644)
-	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
-	yaml := "project: {name: shop}\nenvironments:\n  staging: {}\n  production: {domains: [shop.example.com]}\n"
-	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "", "deploy", site, "--env", "staging", "-c", cfg, "--data", data)
+	data := deployToStaging(t, "project: {name: shop}\nenvironments:\n  staging: {}\n  production: {domains: [shop.example.com]}\n")
 	out := mustRun(t, "", "projects", "--data", data)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "PROJECT") {
@@ -43,4 +36,21 @@ func TestProjectsCommand(t *testing.T) {
 	if out := mustRun(t, "", "projects", "-o", "json", "--data", t.TempDir()); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("no projects: %q, want []", out)
 	}
+}
+
+// deployToStaging deploys a one-page site to the staging environment of
+// the project phoenix.yaml (its text) declares, on a new data dir, and
+// returns the data dir.
+func deployToStaging(t *testing.T, yaml string) string {
+	t.Helper()
+	data, site := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<title>hi</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "deploy", site, "--env", "staging", "-c", cfg, "--data", data)
+	return data
 }

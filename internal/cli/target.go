@@ -99,3 +99,14 @@ func (g *Globals) remote(url, token string) (*target, error) {
 	}
 	return &target{client: client.New(url, token), blobs: blobs, close: func() error { return nil }}, nil
 }
+
+// do sends one API request to the target server (connecting as connect
+// does) and decodes the answer into out (when not nil).
+func (g *Globals) do(ctx context.Context, method, path string, in, out any) error {
+	t, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	return t.client.Do(ctx, method, path, in, out)
+}

@@ -120,12 +120,7 @@ func newTokenRevokeCmd(g *Globals) *cobra.Command {
 		Short: "Revoke a token; it stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := g.connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			if err := t.client.Do(cmd.Context(), "DELETE", client.Path("tokens", args[0]), nil, nil); err != nil {
+			if err := g.do(cmd.Context(), "DELETE", client.Path("tokens", args[0]), nil, nil); err != nil {
 				return err
 			}
 			id := args[0]

@@ -172,12 +172,7 @@ admin).`,
 					return err
 				}
 			}
-			t, err := g.connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			if err := t.client.Do(cmd.Context(), "PUT", client.Path("users", args[0], "password"), req, nil); err != nil {
+			if err := g.do(cmd.Context(), "PUT", client.Path("users", args[0], "password"), req, nil); err != nil {
 				return err
 			}
 			return g.emit(map[string]string{"user": args[0], "password": "set"}, func(w io.Writer) error {
