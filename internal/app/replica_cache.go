@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
@@ -23,7 +21,7 @@ func (a *App) trimCache(ctx context.Context) {
 	}
 	a.edge.mu.Lock()
 	defer a.edge.mu.Unlock()
-	keep, err := a.namedBlobs(ctx)
+	keep, err := a.Deploy.NamedBlobs(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Error("replicas: trim the blob cache", "err", err)
@@ -57,28 +55,4 @@ func (a *App) trimCache(ctx context.Context) {
 	if n > 0 {
 		a.log.Info("replicas: trimmed the blob cache", "blobs", n)
 	}
-}
-
-// namedBlobs is every blob a recorded artifact or an open upload names.
-func (a *App) namedBlobs(ctx context.Context) (map[backend.Digest]bool, error) {
-	rows, err := a.DB.QueryContext(ctx, `SELECT manifest FROM artifacts UNION ALL SELECT manifest FROM uploads`)
-	if err != nil {
-		return nil, fmt.Errorf("named blobs: %w", err)
-	}
-	defer rows.Close()
-	keep := map[backend.Digest]bool{}
-	for rows.Next() {
-		var canon []byte
-		if err := rows.Scan(&canon); err != nil {
-			return nil, err
-		}
-		m, err := artifact.Decode(canon)
-		if err != nil {
-			return nil, fmt.Errorf("a stored manifest does not decode, not trimming: %w", err)
-		}
-		for _, b := range m.Blobs() {
-			keep[b.Digest] = true
-		}
-	}
-	return keep, rows.Err()
 }
