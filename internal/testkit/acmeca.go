@@ -51,7 +51,9 @@ func StartACMECA(t testing.TB) *ACMECA {
 	p := &ACMECA{db: db.NewMemoryStore(), logger: log.New(io.Discard, "", 0)}
 	p.ca = ca.New(p.logger, p.db, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {Description: "default"}})
 	p.dns = startDNS(t)
-	p.api = httptest.NewTLSServer(http.HandlerFunc(p.serve))
+	p.api = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.api.Config.ErrorLog = p.logger
+	p.api.StartTLS()
 	t.Cleanup(p.api.Close)
 	p.URL = p.api.URL + wfe.DirectoryPath
 	p.RootsFile = filepath.Join(t.TempDir(), "acme-ca-root.pem")
