@@ -43,6 +43,18 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 	return &DeployResult{ID: dep.ID, Artifact: string(dep.Artifact), Release: dep.Release}, nil
 }
 
+// Hold opens (or renews) an upload of the manifest: its blobs are then
+// named by an open upload and garbage collection leaves them.
+func (d DeployService) Hold(ctx context.Context, project string, manifest []byte) (int, error) {
+	up, err := d.Svc.BeginUpload(ctx, project, manifest)
+	if err != nil {
+		return 0, err
+	}
+	return len(up.Missing), nil
+}
+
+var _ Holder = DeployService{}
+
 func (d DeployService) putBlob(ctx context.Context, upload string, dg backend.Digest) error {
 	info, err := d.Blobs.Stat(ctx, dg)
 	if err != nil {

@@ -164,3 +164,13 @@ type Deployer interface {
 	// Rollback re-activates the release before the active one.
 	Rollback(ctx context.Context, project, env, actor string) (*DeployResult, error)
 }
+
+// Holder is implemented by Deployers that can keep an artifact's blobs from
+// garbage collection between create-artifact and the run's deploys (an
+// approval gate may wait hours). Hold records the manifest as an open
+// upload of project (kept as long as the deployments domain keeps uploads,
+// 24h by default, and renewed by each deploy) and returns how many of its
+// blobs the store lacks.
+type Holder interface {
+	Hold(ctx context.Context, project string, manifest []byte) (missing int, err error)
+}

@@ -139,11 +139,7 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	if sc.Config != nil {
 		opts.PublicSourceMaps = sc.Config.Build.Sourcemaps == "include"
 	}
-	m, err := artifact.Build(ctx, dir, d.Blobs, opts)
-	if err != nil {
-		return fmt.Errorf("artifact of %s: %w", dir, err)
-	}
-	canon, err := m.Canonical()
+	m, canon, err := d.buildHeld(ctx, sc, dir, opts)
 	if err != nil {
 		return err
 	}
@@ -164,6 +160,36 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 		sc.Logf("warning: %s", w)
 	}
 	return nil
+}
+
+// buildHeld builds the artifact into the blob store and, when the Deployer
+// is a Holder, holds its blobs for the run's deploys. A blob the build
+// found already stored is not protected until the hold: should a
+// collection delete it in between, the hold reports it missing and the
+// build runs once more (it stores what is missing; the hold now protects
+// everything).
+func (d *Deps) buildHeld(ctx context.Context, sc *Context, dir string, opts artifact.BuildOptions) (*artifact.Manifest, []byte, error) {
+	h, _ := d.Deployer.(Holder)
+	for attempt := 0; ; attempt++ {
+		m, err := artifact.Build(ctx, dir, d.Blobs, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("artifact of %s: %w", dir, err)
+		}
+		canon, err := m.Canonical()
+		if err != nil || h == nil {
+			return m, canon, err
+		}
+		missing, err := h.Hold(ctx, sc.Run.Project, canon)
+		switch {
+		case err != nil:
+			return nil, nil, fmt.Errorf("artifact: keep its blobs for the deploys: %w", err)
+		case missing == 0:
+			return m, canon, nil
+		case attempt > 0:
+			return nil, nil, fmt.Errorf("artifact: %d blob(s) vanished from the store twice while it was built", missing)
+		}
+		sc.Logf("artifact: %d blob(s) were collected while it was built; storing them again", missing)
+	}
 }
 
 func firstNonEmpty(a ...string) string {
