@@ -38,7 +38,9 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 			WithHint("check --database-url (PHOENIX_DATABASE_URL): that the server runs, the database exists and the user may log in to it")
 	}
 	if a.opts.Replica.On {
-		done, err := db.SerializeStart(ctx)
+		done, err := db.SerializeStart(ctx, func() {
+			a.log.Info("replicas: waiting for another replica to finish starting")
+		})
 		if err != nil {
 			db.Close()
 			return nil, err

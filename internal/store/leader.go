@@ -177,14 +177,26 @@ const startLockKey int64 = 0x70686f656e697853
 
 // SerializeStart waits until no other server sharing the database is
 // starting and holds that off until release: one server's first-start
-// set-up finishes before the next reads it. On SQLite it does nothing.
-func (db *DB) SerializeStart(ctx context.Context) (release func(), err error) {
+// set-up finishes before the next reads it. waiting is called when it
+// must wait. On SQLite it does nothing.
+func (db *DB) SerializeStart(ctx context.Context, waiting func()) (release func(), err error) {
 	if db.Dialect != Postgres {
 		return func() {}, nil
 	}
 	conn, err := db.pgxConn(ctx, 15*time.Second)
 	if err != nil {
 		return nil, err
+	}
+	var free bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", startLockKey).Scan(&free); err != nil {
+		closeConn(conn)
+		return nil, fmt.Errorf("store: wait for other servers' start: %w", err)
+	}
+	if free {
+		return func() { closeConn(conn) }, nil
+	}
+	if waiting != nil {
+		waiting()
 	}
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", startLockKey); err != nil {
 		closeConn(conn)

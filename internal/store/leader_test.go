@@ -141,17 +141,18 @@ func TestSerializeStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	release, err := a.SerializeStart(ctx)
+	release, err := a.SerializeStart(ctx, func() { t.Error("the first start waited") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	if _, err := a.SerializeStart(tctx); err == nil {
-		t.Fatal("a second start did not wait")
+	waited := false
+	if _, err := a.SerializeStart(tctx, func() { waited = true }); err == nil || !waited {
+		t.Fatalf("a second start did not wait: %v", err)
 	}
 	release()
-	r2, err := a.SerializeStart(ctx)
+	r2, err := a.SerializeStart(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
