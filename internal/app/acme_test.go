@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"crypto/x509"
 	"io"
 	"log/slog"
@@ -198,5 +199,41 @@ func TestACMEOptionsChecked(t *testing.T) {
 	err = a.Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "--acme-ca-root") || usererr.KindOf(err) != usererr.Usage {
 		t.Errorf("a CA root file that is no PEM: %v; want a usage error naming --acme-ca-root", err)
+	}
+}
+
+// TestACMEKeysInVault: the data key is made in the vault on first use and
+// read, not made again, by another server on the same state; a new
+// version of the secret seals from then on while the old one still opens.
+func TestACMEKeysInVault(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
+	ctx := context.Background()
+	first := &acmeKeys{vault: a.Vault}
+	v1, k1, err := first.Current(ctx)
+	if err != nil || v1 != 1 || len(k1) != 32 {
+		t.Fatalf("first use: version %d, %d bytes, %v; want version 1 of 32 bytes", v1, len(k1), err)
+	}
+	other := &acmeKeys{vault: a.Vault}
+	if v, k, err := other.Current(ctx); err != nil || v != 1 || !bytes.Equal(k, k1) {
+		t.Fatalf("another server: version %d, same key %v, %v; want version 1, the same key", v, bytes.Equal(k, k1), err)
+	}
+	if _, err := a.Vault.Set(ctx, acmeSubject, acmeKeyName, vault.SecretString("bm90IDMyIGJ5dGVz"), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (&acmeKeys{vault: a.Vault}).Current(ctx); err == nil || !strings.Contains(err.Error(), acmeKeyName) {
+		t.Errorf("a version that is no 32-byte key: %v; want an error naming the secret", err)
+	}
+	k3 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	if _, err := a.Vault.Set(ctx, acmeSubject, acmeKeyName, vault.SecretString(k3), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := (&acmeKeys{vault: a.Vault}).Current(ctx); err != nil || v != 3 {
+		t.Errorf("after a new valid version: version %d, %v; want 3", v, err)
+	}
+	if k, err := (&acmeKeys{vault: a.Vault}).Key(ctx, 1); err != nil || !bytes.Equal(k, k1) {
+		t.Errorf("version 1 after a newer one: %v", err)
+	}
+	if info, err := a.Vault.Describe(ctx, acmeSubject, acmeKeyName); err != nil || info.Tags["purpose"] != "acme-storage" {
+		t.Errorf("the secret's metadata: %+v, %v", info, err)
 	}
 }
