@@ -32,6 +32,9 @@ type ACMEOptions struct {
 	CARootFile string
 	// Domains may have certificates besides environments' custom domains.
 	Domains []string
+	// DisableHTTP01 and DisableTLSALPN01 turn a challenge type off (tests
+	// prove each on its own listener).
+	DisableHTTP01, DisableTLSALPN01 bool
 }
 
 // checkEdgeTLS checks the edge's TLS options together.
@@ -118,7 +121,7 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	}
 	o := a.opts.ACME
 	mo := certs.Options{DB: a.DB, Keys: &acmeKeys{vault: a.Vault}, CA: o.CA, Email: o.Email, Static: t.static,
-		HTTPAddr: plain, TLSAddr: secure, Logger: a.log}
+		HTTPAddr: plain, TLSAddr: secure, DisableHTTP01: o.DisableHTTP01, DisableTLSALPN01: o.DisableTLSALPN01, Logger: a.log}
 	if o.CARootFile != "" {
 		data, err := os.ReadFile(o.CARootFile)
 		if err != nil {

@@ -27,7 +27,7 @@ import (
 func startACME(t *testing.T, ca *testkit.ACMECA, o Options, logs *testkit.LogBuffer) *App {
 	t.Helper()
 	o.EdgeTLSListen = "127.0.0.1:0"
-	o.ACME = ACMEOptions{Enabled: true, CA: ca.URL, CARootFile: ca.RootsFile, Email: "ops@shop.test", Domains: o.ACME.Domains}
+	o.ACME.Enabled, o.ACME.CA, o.ACME.CARootFile, o.ACME.Email = true, ca.URL, ca.RootsFile, "ops@shop.test"
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := startOpts(t, o)
 	ca.Validate(port(t, a.EdgeAddr()), port(t, a.EdgeTLSAddr()))
@@ -235,5 +235,28 @@ func TestACMEKeysInVault(t *testing.T) {
 	}
 	if info, err := a.Vault.Describe(ctx, acmeSubject, acmeKeyName); err != nil || info.Tags["purpose"] != "acme-storage" {
 		t.Errorf("the secret's metadata: %+v, %v", info, err)
+	}
+}
+
+// TestACMEChallengesOnTheEdge: each challenge type alone is answered by
+// the edge's own listener: HTTP-01 by the plain one (past the lean loop
+// and the redirect), TLS-ALPN-01 by the HTTPS one (past HTTP/2).
+func TestACMEChallengesOnTheEdge(t *testing.T) {
+	for name, o := range map[string]ACMEOptions{
+		"http-01":     {DisableTLSALPN01: true},
+		"tls-alpn-01": {DisableHTTP01: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ca := testkit.StartACMECA(t)
+			var logs testkit.LogBuffer
+			a := startACME(t, ca, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, ACME: o}, &logs)
+			deployDomain(t, a, "production", "<h1>shop</h1>", "shop.test")
+			if resp, body, _, err := getTLS(t, a, "shop.test", ca.Roots()); err != nil || resp.ProtoMajor != 2 || body != "<h1>shop</h1>" {
+				t.Fatalf("https://shop.test/ with %s only: %v %q\n%s", name, err, body, logs.String())
+			}
+			if ca.Orders() != 1 {
+				t.Errorf("%d orders, want 1", ca.Orders())
+			}
+		})
 	}
 }
