@@ -260,3 +260,31 @@ func TestACMEChallengesOnTheEdge(t *testing.T) {
 		})
 	}
 }
+
+// TestACMEReplicasShareCertificates: replicas on one PostgreSQL database
+// share certificates: the one a replica obtained is served by another,
+// which orders nothing and reads the data key the first made.
+func TestACMEReplicasShareCertificates(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	rs := newReplicaSet(t)
+	var logs testkit.LogBuffer
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a := startACME(t, ca, rs.options(t, dirA), &logs)
+	deployDomain(t, a, "production", "<h1>shop</h1>", "shop.test")
+	_, _, leafA, err := getTLS(t, a, "shop.test", ca.Roots())
+	if err != nil {
+		t.Fatalf("replica A: %v\n%s", err, logs.String())
+	}
+	copyFile(t, auditKeyFile(dirA), auditKeyFile(dirB))
+	b := startACME(t, ca, rs.options(t, dirB), &logs)
+	eventually(t, "replica B serves the release over HTTPS", func() bool {
+		_, body, leafB, err := getTLS(t, b, "shop.test", ca.Roots())
+		return err == nil && body == "<h1>shop</h1>" && leafB.Equal(leafA)
+	})
+	if ca.Orders() != 1 {
+		t.Errorf("%d orders; want the one replica A placed", ca.Orders())
+	}
+	if logs.Contains("PRIVATE KEY") || logs.Contains(dbPassword) {
+		t.Error("the replicas' log holds a PEM private key or the database password")
+	}
+}
