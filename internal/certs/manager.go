@@ -64,6 +64,8 @@ type Manager struct {
 	cfg    *certmagic.Config
 	issuer *certmagic.ACMEIssuer
 	closed sync.Once
+	// failures are certmagic's last errors per name (list.go).
+	failures failures
 }
 
 // New returns a Manager. Nothing is ordered before a handshake asks.
@@ -88,6 +90,7 @@ func New(o Options) (*Manager, error) {
 		OnDemand: &certmagic.OnDemandConfig{DecisionFunc: m.decide},
 		OCSP:     certmagic.OCSPConfig{DisableStapling: true}, // Let's Encrypt ended OCSP in 2025
 		Logger:   zl,
+		OnEvent:  m.failures.event,
 	})
 	m.issuer = certmagic.NewACMEIssuer(m.cfg, m.issuerTemplate(zl))
 	m.cfg.Issuers = []certmagic.Issuer{m.issuer}

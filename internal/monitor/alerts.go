@@ -73,11 +73,7 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	}
 	var changes []transition
 	var history []AlertEvent
-	for _, r := range m.rulesSnapshot() {
-		values, err := m.ruleValues(ctx, r, now)
-		if err != nil {
-			return err
-		}
+	apply := func(r Rule, values map[string]float64) {
 		for env := range m.instancesOf(r.Name) {
 			if _, ok := values[env]; !ok && (r.Environment == "" || r.Environment == env) {
 				values[env] = noData
@@ -90,6 +86,16 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 				changes = append(changes, *t)
 			}
 		}
+	}
+	for _, r := range m.rulesSnapshot() {
+		values, err := m.ruleValues(ctx, r, now)
+		if err != nil {
+			return err
+		}
+		apply(r, values)
+	}
+	if values, ok := m.certValues(ctx, now); ok {
+		apply(m.certRule(), values)
 	}
 	silenced, err := m.silencedSet(ctx, changes, now)
 	if err != nil {

@@ -42,6 +42,11 @@ type Options struct {
 	HostEvery time.Duration // host cpu and memory sampling (default 15s)
 	// FlushEvery writes buffered metrics (default 1s).
 	FlushEvery time.Duration
+	// Certificates lists the certificates the edge serves for the built-in
+	// alert CertRule (certs.go); nil turns it off. CertWarning is how long
+	// before its expiry a certificate alerts (default DefaultCertWarning).
+	Certificates func(ctx context.Context) ([]Certificate, error)
+	CertWarning  time.Duration
 	// Concurrency bounds probes in flight (default 2048; probes that were
 	// slow last time get another quarter of it).
 	Concurrency int
@@ -95,6 +100,7 @@ func New(o Options) (*Monitor, error) {
 	def(&o.EdgeEvery, 10*time.Second)
 	def(&o.HostEvery, 15*time.Second)
 	def(&o.FlushEvery, time.Second)
+	def(&o.CertWarning, DefaultCertWarning)
 	if o.Concurrency <= 0 {
 		o.Concurrency = 2048
 	}

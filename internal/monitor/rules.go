@@ -74,12 +74,20 @@ func (r Rule) unit() string {
 		return "%"
 	case "requests/duration", "response_time":
 		return " ms"
+	case certMetric:
+		return " days"
 	}
 	return ""
 }
 
 // describe says what the rule saw, e.g. "availability 97.5% < 99.9% over 5m0s".
 func (r Rule) describe(v float64) string {
+	if r.Metric == certMetric {
+		if v < 0 {
+			return fmt.Sprintf("certificate expired %s days ago (alert below %s)", strconv.FormatFloat(round2(-v), 'f', -1, 64), r.ThresholdString())
+		}
+		return fmt.Sprintf("certificate expires in %s days (alert below %s)", strconv.FormatFloat(round2(v), 'f', -1, 64), r.ThresholdString())
+	}
 	return fmt.Sprintf("%s %s%s %s %s over %s", r.Metric, strconv.FormatFloat(round2(v), 'f', -1, 64), r.unit(),
 		r.Op, r.ThresholdString(), r.Window)
 }

@@ -1,0 +1,58 @@
+package monitor
+
+import (
+	"context"
+	"math"
+	"time"
+)
+
+// Certificate is one certificate the edge serves, for the built-in
+// certificate expiry alert: the name it is listed under (its first name)
+// and when it expires.
+type Certificate struct {
+	Name     string
+	NotAfter time.Time
+}
+
+// CertRule is the built-in rule that fires when a certificate the edge
+// serves expires within Options.CertWarning. Its alerts are one per
+// certificate: CertRule@NAME.
+const CertRule = "certificate-expiry"
+
+// certMetric is the built-in rule's metric: days left on a certificate.
+const certMetric = "certificate_days_left"
+
+// DefaultCertWarning is how long before expiry a certificate alerts when
+// Options.CertWarning is not set.
+const DefaultCertWarning = 14 * 24 * time.Hour
+
+// certRule returns the built-in rule: breached when the days left fall
+// below the warning; it fires at once (an expiry does not flap) and
+// reminds daily.
+func (m *Monitor) certRule() Rule {
+	return Rule{Name: CertRule, Metric: certMetric, Threshold: m.opts.CertWarning.Hours() / 24, Op: "<",
+		Severity: 1, FailureThreshold: 1, SuccessThreshold: 1, RepeatInterval: 24 * time.Hour}.withDefaults()
+}
+
+// certValues returns the days left per certificate; ok is false when the
+// alert is off or the certificates could not be listed (the instances then
+// keep their state: a failed listing is no renewal).
+func (m *Monitor) certValues(ctx context.Context, now time.Time) (map[string]float64, bool) {
+	if m.opts.Certificates == nil {
+		return nil, false
+	}
+	cs, err := m.opts.Certificates(ctx)
+	if err != nil {
+		m.logErr("certificate listing", err)
+		return nil, false
+	}
+	out := map[string]float64{}
+	for _, c := range cs {
+		days := c.NotAfter.Sub(now).Hours() / 24
+		if old, seen := out[c.Name]; seen { // two for one name: the later one serves
+			days = math.Max(old, days)
+		}
+		out[c.Name] = days
+	}
+	return out, true
+}

@@ -1,0 +1,120 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// certSource is a changeable certificate listing.
+type certSource struct {
+	mu  sync.Mutex
+	cs  []Certificate
+	err error
+}
+
+func (s *certSource) set(err error, cs ...Certificate) {
+	s.mu.Lock()
+	s.cs, s.err = cs, err
+	s.mu.Unlock()
+}
+
+func (s *certSource) list(context.Context) ([]Certificate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cs, s.err
+}
+
+func firingCerts(t *testing.T, m *Monitor) map[string]Alert {
+	t.Helper()
+	as, err := m.Alerts(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]Alert{}
+	for _, a := range as {
+		if a.Rule == CertRule && a.State == StateFiring {
+			out[a.Environment] = a
+		}
+	}
+	return out
+}
+
+// TestCertificateExpiryAlert: with no rule written, a certificate that
+// expires within the warning fires at once and a fresh one does not; the
+// alert resolves when the certificate is renewed, and a failed listing
+// changes nothing.
+func TestCertificateExpiryAlert(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	pub := &fakePublisher{}
+	src := &certSource{}
+	m, err := New(Options{DB: openDB(t), Now: clock.Now, Publisher: pub, Proc: "-", Certificates: src.list,
+		CertWarning: 10 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Now()
+	src.set(nil, Certificate{Name: "old.test", NotAfter: now.Add(3 * 24 * time.Hour)},
+		Certificate{Name: "fresh.test", NotAfter: now.Add(60 * 24 * time.Hour)})
+	ctx := context.Background()
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	firing := firingCerts(t, m)
+	a, ok := firing["old.test"]
+	if !ok || len(firing) != 1 {
+		t.Fatalf("firing certificate alerts %v; want old.test only", firing)
+	}
+	if a.ID != CertRule+"@old.test" || a.Value != 3 || a.Threshold != "10 days" ||
+		a.Summary != "certificate expires in 3 days (alert below 10 days)" {
+		t.Errorf("alert %+v", a)
+	}
+	if titles := strings.Join(pub.titles(), "\n"); !strings.Contains(titles, "firing") || !strings.Contains(titles, CertRule) {
+		t.Errorf("notifications %q; want a firing one naming %s", titles, CertRule)
+	}
+	src.set(errors.New("store down"))
+	clock.Add(time.Minute)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := firingCerts(t, m)["old.test"]; !ok {
+		t.Error("a failed listing resolved the alert")
+	}
+	src.set(nil, Certificate{Name: "old.test", NotAfter: now.Add(90 * 24 * time.Hour)},
+		Certificate{Name: "fresh.test", NotAfter: now.Add(60 * 24 * time.Hour)})
+	clock.Add(time.Minute)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f := firingCerts(t, m); len(f) != 0 {
+		t.Errorf("still firing after renewal: %v", f)
+	}
+}
+
+// TestCertificateExpiryDefaultAndExpired: the default warning is 14 days,
+// and an expired certificate says so.
+func TestCertificateExpiryDefaultAndExpired(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	src := &certSource{}
+	m, err := New(Options{DB: openDB(t), Now: clock.Now, Proc: "-", Certificates: src.list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Now()
+	src.set(nil, Certificate{Name: "thirteen.test", NotAfter: now.Add(13 * 24 * time.Hour)},
+		Certificate{Name: "fifteen.test", NotAfter: now.Add(15 * 24 * time.Hour)},
+		Certificate{Name: "gone.test", NotAfter: now.Add(-36 * time.Hour)})
+	if err := m.Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f := firingCerts(t, m)
+	if len(f) != 2 || f["gone.test"].Summary != "certificate expired 1.5 days ago (alert below 14 days)" {
+		t.Errorf("firing %v; want thirteen.test and gone.test (expired 1.5 days ago)", f)
+	}
+	if _, ok := f["thirteen.test"]; !ok {
+		t.Error("a certificate 13 days from expiry did not alert under the 14-day default")
+	}
+}
