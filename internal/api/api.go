@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/certs"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
@@ -53,6 +54,11 @@ type Options struct {
 	// Monitor serves status, alerts, silences and the public status page
 	// when set.
 	Monitor *monitor.Monitor
+	// Certificates lists the TLS certificates the edge holds, for
+	// /api/v1/certificates (served when set); CertWarning is when a
+	// certificate counts as expiring (the monitor's alert).
+	Certificates func(ctx context.Context) ([]certs.Info, error)
+	CertWarning  time.Duration
 }
 
 // API serves /api/v1.
@@ -91,6 +97,9 @@ func (a *API) routes() {
 	}
 	if a.opts.Monitor != nil {
 		groups = append(groups, a.monitorRoutes())
+	}
+	if a.opts.Certificates != nil {
+		groups = append(groups, a.certificateRoutes())
 	}
 	for _, g := range groups {
 		for _, rt := range g {

@@ -109,14 +109,14 @@ func (a *App) startEdgeTLS(h *edge.Handler) error {
 func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	t := &edgeTLS{hosts: a.Hosts}
 	if a.opts.EdgeTLSCert != "" {
-		c, err := tls.LoadX509KeyPair(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey)
+		c, err := loadEdgeKeyPair(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey)
 		if err != nil {
-			return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--edge-tls-cert/--edge-tls-key: %v", err)).
-				WithHint("give a PEM certificate chain and its PEM private key")
+			return nil, err
 		}
 		t.static = []tls.Certificate{c}
 	}
 	if !a.opts.ACME.Enabled {
+		a.certs.set(t.static, nil)
 		return t, nil
 	}
 	o := a.opts.ACME
@@ -137,7 +137,18 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	if t.mgr, err = certs.New(mo); err != nil {
 		return nil, err
 	}
+	a.certs.set(t.static, t.mgr)
 	return t, nil
+}
+
+// loadEdgeKeyPair loads --edge-tls-cert and --edge-tls-key.
+func loadEdgeKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return c, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--edge-tls-cert/--edge-tls-key: %v", err)).
+			WithHint("give a PEM certificate chain and its PEM private key")
+	}
+	return c, nil
 }
 
 // config is the HTTPS listener's TLS configuration: with ACME the

@@ -76,6 +76,9 @@ type Options struct {
 	EdgeTLSListen string
 	// ACME obtains certificates for environments' custom domains.
 	ACME ACMEOptions
+	// CertWarning: the monitor alerts when a certificate the edge serves
+	// expires within it (default 14 days; negative: no alert). certificates.go
+	CertWarning time.Duration
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
 	// Backup is where and when the server backs up its data dir.
@@ -115,6 +118,7 @@ type App struct {
 	edgeAddr net.Addr
 	// edgeTLSAddr is the edge's HTTPS listener with EdgeTLSListen.
 	edgeTLSAddr net.Addr
+	certs       certInventory // the edge's TLS certificates (certificates.go)
 
 	edge       edgeState               // what the edge serves (replicas.go)
 	singletons []func(context.Context) // work only the leader runs
@@ -241,7 +245,7 @@ func (a *App) openStore(ctx context.Context) error {
 func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
-		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor})
+		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning()})
 	for _, rt := range a.backupRoutes() {
 		apiHandler.Handle(rt)
 	}

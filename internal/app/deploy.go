@@ -101,6 +101,9 @@ func (a *App) startEdge(ctx context.Context) error {
 	if a.opts.EdgeTLSListen != "" {
 		return a.startEdgeTLS(h) // acme.go
 	}
+	if err := a.fileCertificate(); err != nil { // certificates.go
+		return err
+	}
 	ln, err := net.Listen("tcp", a.opts.EdgeListen)
 	if err != nil {
 		return listenErr("edge", a.opts.EdgeListen, err)

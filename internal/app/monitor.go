@@ -44,7 +44,8 @@ func (a *App) openNotify() error {
 func (a *App) openMonitor(ctx context.Context) error {
 	var err error
 	a.Monitor, err = monitor.New(monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
-		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor})
+		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor,
+		Certificates: a.certAlerts(), CertWarning: a.opts.certWarning()}) // certificates.go
 	if err != nil {
 		return err
 	}

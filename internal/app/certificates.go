@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"sync"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/certs"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+)
+
+// certInventory is what the edge answers TLS with: certificates from
+// files and, with ACME, the Manager's. It serves GET /api/v1/certificates
+// and the monitor's built-in certificate expiry alert.
+type certInventory struct {
+	mu     sync.Mutex
+	static []tls.Certificate
+	mgr    *certs.Manager // nil without ACME
+}
+
+func (c *certInventory) set(static []tls.Certificate, mgr *certs.Manager) {
+	c.mu.Lock()
+	c.static, c.mgr = static, mgr
+	c.mu.Unlock()
+}
+
+// list returns every certificate the edge holds, soonest expiry first;
+// none when the edge serves plain HTTP only.
+func (c *certInventory) list(ctx context.Context) ([]certs.Info, error) {
+	c.mu.Lock()
+	static, mgr := c.static, c.mgr
+	c.mu.Unlock()
+	if mgr != nil {
+		return mgr.Certificates(ctx) // the static ones too
+	}
+	return certs.Files(static), nil
+}
+
+// forMonitor is list for the monitor: each certificate under its first name.
+func (c *certInventory) forMonitor(ctx context.Context) ([]monitor.Certificate, error) {
+	infos, err := c.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]monitor.Certificate, 0, len(infos))
+	for _, in := range infos {
+		name := in.Subject
+		if len(in.Names) > 0 {
+			name = in.Names[0]
+		}
+		out = append(out, monitor.Certificate{Name: name, NotAfter: in.NotAfter})
+	}
+	return out, nil
+}
+
+// certWarning is how long before expiry a certificate alerts (Options.CertWarning).
+func (o Options) certWarning() time.Duration {
+	if o.CertWarning == 0 {
+		return monitor.DefaultCertWarning
+	}
+	return o.CertWarning
+}
+
+// certAlerts is the monitor's certificate listing, nil when the alert is
+// turned off (a negative CertWarning).
+func (a *App) certAlerts() func(context.Context) ([]monitor.Certificate, error) {
+	if a.opts.CertWarning < 0 {
+		return nil
+	}
+	return a.certs.forMonitor
+}
+
+// fileCertificate loads --edge-tls-cert for the listing when the edge
+// serves it on its one listener (the edge loads it again to serve).
+func (a *App) fileCertificate() error {
+	if a.opts.EdgeTLSCert == "" {
+		return nil
+	}
+	c, err := loadEdgeKeyPair(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey)
+	if err != nil {
+		return err
+	}
+	a.certs.set([]tls.Certificate{c}, nil)
+	return nil
+}
