@@ -14,6 +14,7 @@ func commands(g *Globals) []*cobra.Command {
 		newDeploymentsCmd(g),
 		newRollbackCmd(g),
 		newGCCmd(g),
+		newCertificatesCmd(g),
 		newReleaseCmd(g),
 		newRunsCmd(g),
 		newLogsCmd(g),

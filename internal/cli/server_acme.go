@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/spf13/pflag"
 
 	"github.com/phoenixvc/phoenix/internal/app"
@@ -17,6 +19,9 @@ type acmeFlags struct {
 	ca        string
 	caRoot    string
 	domains   []string
+	// alertDays: the monitor alerts when a certificate expires within
+	// this many days (0: no alert).
+	alertDays int
 }
 
 func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
@@ -28,6 +33,19 @@ func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
 	f.StringVar(&af.ca, "acme-ca", certs.LetsEncrypt, "ACME directory URL; Let's Encrypt's staging for trials: "+certs.LetsEncryptStaging)
 	f.StringVar(&af.caRoot, "acme-ca-root", "", "PEM file of CA certificates to trust for --acme-ca's own HTTPS (a private CA)")
 	f.StringSliceVar(&af.domains, "acme-domain", nil, "a name that may have a certificate besides environments' custom domains (repeatable)")
+	f.IntVar(&af.alertDays, "cert-alert-days", 14, "alert when a certificate the edge serves (file or ACME) expires within this many days (0: no alert)")
+}
+
+// certWarning is the app's CertWarning from --cert-alert-days.
+func (af acmeFlags) certWarning() (time.Duration, error) {
+	switch {
+	case af.alertDays < 0:
+		return 0, usererr.New(usererr.Usage, "--cert-alert-days %d is negative", af.alertDays).
+			WithHint("give a number of days, e.g. --cert-alert-days 14, or 0 for no certificate alert")
+	case af.alertDays == 0:
+		return -1, nil
+	}
+	return time.Duration(af.alertDays) * 24 * time.Hour, nil
 }
 
 // options returns the app's ACME settings, refusing ACME flags without --acme.
