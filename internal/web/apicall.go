@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/api"
@@ -105,4 +108,26 @@ func decodeAPIError(rec *recorder) error {
 		e.Message = http.StatusText(rec.status)
 	}
 	return e
+}
+
+// callAll GETs every page of one of the API's paged lists at path with
+// the query q (its cursor is set here).
+func callAll[T any](d *Dashboard, r *http.Request, s session, path string, q url.Values) ([]T, error) {
+	q = maps.Clone(q)
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("limit", strconv.Itoa(api.MaxPageSize))
+	var out []T
+	for {
+		var page api.Page[T]
+		if _, err := d.call(r, s, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		q.Set("cursor", page.NextCursor)
+	}
 }

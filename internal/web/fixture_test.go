@@ -43,11 +43,19 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureWith starts the server with backups into bo's repository.
 func newFixtureWith(t *testing.T, bo app.BackupOptions) *fixture {
 	t.Helper()
+	return newFixtureOpts(t, func(o *app.Options) { o.Backup = bo })
+}
+
+// newFixtureOpts starts the server with the options set changes.
+func newFixtureOpts(t *testing.T, set func(*app.Options)) *fixture {
+	t.Helper()
 	data := t.TempDir()
 	logs := &testkit.LogBuffer{}
-	a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-",
-		VerifySoak: -1, Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}, Backup: bo,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	o := app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-",
+		VerifySoak: -1, Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	set(&o)
+	a, err := app.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

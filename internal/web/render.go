@@ -146,6 +146,8 @@ func backOf(action string) string {
 		return "/ui/alerts"
 	case strings.HasPrefix(action, "/ui/envs/"), strings.HasPrefix(action, "/ui/runs/"):
 		return path.Dir(action)
+	case strings.HasPrefix(action, "/ui/users"), strings.HasPrefix(action, "/ui/tokens"):
+		return "/ui/" + strings.Split(action, "/")[2]
 	}
 	return "/"
 }
@@ -189,35 +191,51 @@ type actionFunc func(w http.ResponseWriter, r *http.Request, s session) (redirec
 // the API's status and message.
 func (d *Dashboard) action(fn actionFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			d.pageError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The form could not be read."})
-			return
-		}
-		s := d.sessionOf(r)
-		if s.secret == "" {
-			d.toLogin(w, r)
-			return
-		}
-		if !sameToken(r.PostForm.Get("csrf"), s.csrf) {
-			d.pageError(w, r, &apiError{Status: http.StatusForbidden, Code: "forbidden",
-				Message: "The form expired or did not come from this dashboard.", Hint: "reload the page and try again"})
+		s, ok := d.checkForm(w, r)
+		if !ok {
 			return
 		}
 		to, flash, err := fn(w, r, s)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status != http.StatusUnauthorized {
-			d.actionError(w, r, s, ae)
-			return
-		}
 		if err != nil {
-			d.pageError(w, r, err)
+			d.actionFailed(w, r, s, err)
 			return
 		}
 		if flash != "" {
 			d.setFlash(w, flash)
 		}
 		http.Redirect(w, r, to, http.StatusSeeOther) // a path the action built
-
 	}
+}
+
+// checkForm reads a form post and checks that it comes from a session and
+// carries that session's CSRF token; otherwise it answers (the sign-in
+// page, 400 or 403) and reports false.
+func (d *Dashboard) checkForm(w http.ResponseWriter, r *http.Request) (session, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		d.pageError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The form could not be read."})
+		return session{}, false
+	}
+	s := d.sessionOf(r)
+	if s.secret == "" {
+		d.toLogin(w, r)
+		return s, false
+	}
+	if !sameToken(r.PostForm.Get("csrf"), s.csrf) {
+		d.pageError(w, r, &apiError{Status: http.StatusForbidden, Code: "forbidden",
+			Message: "The form expired or did not come from this dashboard.", Hint: "reload the page and try again"})
+		return s, false
+	}
+	return s, true
+}
+
+// actionFailed shows why an action did not happen: the API's refusal
+// with the navigation, an expired session as the sign-in page.
+func (d *Dashboard) actionFailed(w http.ResponseWriter, r *http.Request, s session, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status != http.StatusUnauthorized {
+		d.actionError(w, r, s, ae)
+		return
+	}
+	d.pageError(w, r, err)
 }

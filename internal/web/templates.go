@@ -68,6 +68,8 @@ var funcs = template.FuncMap{
 	"set":   func(v any) bool { return !actual(v).IsZero() },
 	// seg escapes a value for one path segment (an alert id may hold '/').
 	"seg": url.PathEscape,
+	// grants shows a user's grants as the roles form reads them.
+	"grants": grantLines,
 }
 
 // actual turns a *time.Time into a time.Time (zero when nil).
@@ -158,11 +160,11 @@ func percent(p *float64) string {
 // always shown too, so colour is never the only signal.
 func tone(status string) string {
 	switch status {
-	case "succeeded", "healthy", "ok", "up", "active", "OK", "resolved":
+	case "succeeded", "healthy", "ok", "up", "active", "OK", "resolved", "unsealed":
 		return "good"
-	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded":
+	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded", "expired", "sealed", "revoked":
 		return "bad"
-	case "running", "queued", "waiting", "pending", "RateLimited", "silenced":
+	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring":
 		return "warn"
 	}
 	return "idle"

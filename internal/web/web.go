@@ -59,6 +59,14 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("POST /ui/alerts/{id}/unack", d.action(d.unackAlert))
 	d.mux.HandleFunc("GET /ui/audit", d.page(d.auditLog))
 	d.mux.HandleFunc("POST /ui/backups", d.action(d.backupNow))
+	d.mux.HandleFunc("GET /ui/certificates", d.page(d.certificates))
+	d.mux.HandleFunc("GET /ui/users", d.page(d.users))
+	d.mux.HandleFunc("POST /ui/users", d.action(d.addUser))
+	d.mux.HandleFunc("POST /ui/users/{name}/grants", d.action(d.setGrants))
+	d.mux.HandleFunc("GET /ui/tokens", d.page(d.tokens))
+	d.mux.HandleFunc("POST /ui/tokens", d.createToken)
+	d.mux.HandleFunc("POST /ui/tokens/{id}/revoke", d.action(d.revokeToken))
+	d.mux.HandleFunc("GET /ui/vault", d.page(d.vault))
 	d.mux.HandleFunc("/", d.notFound)
 }
 
