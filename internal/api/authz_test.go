@@ -132,6 +132,7 @@ func matrix() []matrixCase {
 		{"finalize to staging", "POST /api/v1/uploads/{id}/finalize", finalize("staging"), []string{"admin", "contributor", "stager", "ci"}, 201},
 		{"finalize to production", "POST /api/v1/uploads/{id}/finalize", finalize("production"), []string{"admin", "contributor"}, 201},
 		{"gc", "POST /api/v1/gc", fixed("/api/v1/gc", nil), []string{"admin"}, 200},
+		{"certificates", "GET /api/v1/certificates", fixed("/api/v1/certificates", nil), readers, 200},
 	}, slices.Concat(vaultMatrix(), pipelineMatrix(), monitorMatrix())...)
 }
 

@@ -159,7 +159,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.api = New(Options{Logger: logger, Store: db, Started: time.Now(), Deploy: f.dep, Auth: f.auth, Audit: f.log,
-		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault, Pipeline: f.pipe, Monitor: f.mon})
+		AuditKey: key.VerifierKey, InsecureCookies: true, Vault: f.vault, Pipeline: f.pipe, Monitor: f.mon,
+		Certificates: fixtureCertificates, CertWarning: 14 * 24 * time.Hour})
 	f.srv = httptest.NewServer(f.api.Handler())
 	t.Cleanup(f.srv.Close)
 	f.seed()
