@@ -47,8 +47,8 @@ func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, e Event) (Record, error)
 	if err != nil {
 		return Record{}, fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}
-	if l.opts.Signer != nil && r.Seq%l.opts.CheckpointEvery == 0 {
-		if _, err := l.checkpointTx(ctx, tx, Head{Seq: r.Seq, Hash: r.Hash}); err != nil {
+	if s, _ := l.keys(); s != nil && r.Seq%l.opts.CheckpointEvery == 0 {
+		if _, err := l.checkpointTx(ctx, tx, s, Head{Seq: r.Seq, Hash: r.Hash}); err != nil {
 			return Record{}, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -119,10 +120,12 @@ func MetaFrom(ctx context.Context) Meta {
 
 // Options configures a Log.
 type Options struct {
-	DB     *store.DB
-	Signer note.Signer // signs checkpoints
-	// Verifier checks checkpoints; defaults to the one of the Signer's key
-	// given through NewKey/LoadKey.
+	DB *store.DB
+	// Signer signs checkpoints. It may be nil, e.g. while the key is in a
+	// sealed vault: records are still chained, checkpoints are deferred
+	// until SetKey gives the log its signer.
+	Signer note.Signer
+	// Verifier checks checkpoints (the public half of the Signer's key).
 	Verifier note.Verifier
 	Now      func() time.Time
 	// CheckpointEvery makes AppendTx sign a checkpoint inside the
@@ -131,9 +134,13 @@ type Options struct {
 	CheckpointEvery int64
 }
 
-// Log is the audit log.
+// Log is the audit log. It is safe for concurrent use.
 type Log struct {
 	opts Options
+
+	mu       sync.RWMutex // guards signer and verifier (SetKey)
+	signer   note.Signer
+	verifier note.Verifier
 }
 
 // New returns a Log.
@@ -144,5 +151,5 @@ func New(opts Options) *Log {
 	if opts.CheckpointEvery <= 0 {
 		opts.CheckpointEvery = 256
 	}
-	return &Log{opts: opts}
+	return &Log{opts: opts, signer: opts.Signer, verifier: opts.Verifier}
 }

@@ -40,27 +40,38 @@ func parseCheckpointText(text string) (Head, error) {
 	return Head{Seq: seq, Hash: lines[2]}, nil
 }
 
-// Checkpoint signs the current head unless it is already checkpointed.
-// The app calls it periodically and at shutdown. It returns the latest
-// checkpoint (nil when the log is empty).
+// Checkpoint signs the current head unless it is already checkpointed,
+// and every periodic checkpoint missed while the log had no signer, after
+// checking that the records since the newest checkpoint are intact. The
+// app calls it periodically and at shutdown. It returns the latest
+// checkpoint (nil when the log is empty), or ErrNoSigner.
 func (l *Log) Checkpoint(ctx context.Context) (*Checkpoint, error) {
-	if l.opts.Signer == nil {
-		return nil, errors.New("audit: no signing key for checkpoints")
+	s, v := l.keys()
+	if s == nil {
+		return nil, ErrNoSigner
 	}
+	return l.checkpointWith(ctx, s, v)
+}
+
+func (l *Log) checkpointWith(ctx context.Context, s note.Signer, v note.Verifier) (*Checkpoint, error) {
 	var cp *Checkpoint
 	err := l.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
-		h, err := headTx(ctx, tx)
+		missed, h, err := l.tailTx(ctx, tx, v)
 		if err != nil || h.Seq == 0 {
 			return err
 		}
-		cp, err = l.checkpointTx(ctx, tx, h)
-		return err
+		for _, m := range append(missed, h) {
+			if cp, err = l.checkpointTx(ctx, tx, s, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return cp, err
 }
 
-func (l *Log) checkpointTx(ctx context.Context, tx *sql.Tx, h Head) (*Checkpoint, error) {
-	msg, err := note.Sign(&note.Note{Text: checkpointText(h)}, l.opts.Signer)
+func (l *Log) checkpointTx(ctx context.Context, tx *sql.Tx, s note.Signer, h Head) (*Checkpoint, error) {
+	msg, err := note.Sign(&note.Note{Text: checkpointText(h)}, s)
 	if err != nil {
 		return nil, fmt.Errorf("audit: sign checkpoint: %w", err)
 	}

@@ -77,3 +77,35 @@ func createKey(path string) (Key, error) {
 	}
 	return parseKey(skey, vkey)
 }
+
+// ParseKey reads a key in the form LoadKey stores: the signer key, then the
+// verifier key, one a line.
+func ParseKey(b []byte) (Key, error) {
+	lines := strings.Fields(string(b))
+	if len(lines) != 2 {
+		return Key{}, fmt.Errorf("audit key: want 2 lines (signer and verifier key), found %d", len(lines))
+	}
+	return parseKey(lines[0], lines[1])
+}
+
+// GenerateKey makes a new key and returns it with its stored form (the
+// bytes ParseKey reads), for callers that keep it somewhere other than a
+// file, e.g. the vault.
+func GenerateKey() (Key, []byte, error) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, KeyName)
+	if err != nil {
+		return Key{}, nil, fmt.Errorf("audit key: %w", err)
+	}
+	k, err := parseKey(skey, vkey)
+	return k, []byte(skey + "\n" + vkey + "\n"), err
+}
+
+// ParseVerifier reads a verifier key (the public half, in note format).
+func ParseVerifier(vkey string) (Key, error) {
+	vkey = strings.TrimSpace(vkey)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return Key{}, fmt.Errorf("audit verifier key: %w", err)
+	}
+	return Key{Verifier: v, VerifierKey: vkey}, nil
+}

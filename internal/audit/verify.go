@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // Report is the verdict of Verify.
@@ -15,6 +16,12 @@ type Report struct {
 	// records after it are protected by the chain alone until the next
 	// checkpoint.
 	Signed int64 `json:"signed_through"`
+	// Unsigned counts the records after Signed: the tail no checkpoint
+	// covers yet. Deferred says the log cannot sign now (its key is in a
+	// sealed vault): the tail grows until the vault is unsealed, and the
+	// first checkpoint after covers it.
+	Unsigned int64 `json:"unsigned"`
+	Deferred bool  `json:"checkpoints_deferred,omitempty"`
 	// FirstBad is the first record that fails (0 when OK), and Problem
 	// says what is wrong with it.
 	FirstBad int64  `json:"first_bad,omitempty"`
@@ -42,8 +49,18 @@ func (l *Log) Verify(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
-	w := walker{rep: rep, cps: cps, every: l.opts.CheckpointEvery, needCps: l.opts.Signer != nil,
-		prev: Head{Hash: genesis}}
+	signer, verifier := l.keys()
+	w := walker{rep: rep, cps: cps, every: l.opts.CheckpointEvery, prev: Head{Hash: genesis}}
+	if verifier != nil {
+		// Periodic checkpoints must exist up to the newest one; after it
+		// only while the log signs (else they are deferred, not deleted).
+		for seq := range cps {
+			w.needThrough = max(w.needThrough, seq)
+		}
+		if signer != nil {
+			w.needThrough = math.MaxInt64
+		}
+	}
 	for rows.Next() && rep.OK {
 		r, err := scanRecord(rows)
 		if err != nil {
@@ -55,6 +72,7 @@ func (l *Log) Verify(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("audit: verify: %w", err)
 	}
 	rep.Head = w.prev
+	rep.Unsigned, rep.Deferred = w.prev.Seq-rep.Signed, signer == nil
 	var last int64
 	for seq := range cps {
 		last = max(last, seq)
@@ -76,10 +94,11 @@ func (l *Log) verifiedCheckpoints(ctx context.Context, rep *Report) (map[int64]H
 	out := map[int64]Head{}
 	for _, c := range all {
 		rep.Checkpoints++
-		if l.opts.Verifier == nil {
+		v := l.Verifier()
+		if v == nil {
 			continue
 		}
-		h, err := OpenCheckpoint([]byte(c.Note), l.opts.Verifier)
+		h, err := OpenCheckpoint([]byte(c.Note), v)
 		if err != nil || h != c.Head {
 			rep.fail(c.Seq, "checkpoint at record %d does not verify with the audit key (forged or edited checkpoint)", c.Seq)
 			continue
@@ -91,12 +110,14 @@ func (l *Log) verifiedCheckpoints(ctx context.Context, rep *Report) (map[int64]H
 
 // walker checks records one by one against the chain and checkpoints.
 type walker struct {
-	rep     *Report
-	cps     map[int64]Head
-	every   int64
-	needCps bool
-	prev    Head
-	signed  int64 // last checkpointed sequence seen
+	rep   *Report
+	cps   map[int64]Head
+	every int64
+	// needThrough is the last sequence whose periodic checkpoint (every
+	// every-th record) must exist.
+	needThrough int64
+	prev        Head
+	signed      int64 // last checkpointed sequence seen
 }
 
 func (w *walker) check(r Record) {
@@ -123,7 +144,7 @@ func (w *walker) check(r Record) {
 			return
 		}
 		w.signed, rep.Signed = r.Seq, r.Seq
-	} else if w.needCps && r.Seq%w.every == 0 {
+	} else if r.Seq <= w.needThrough && r.Seq%w.every == 0 {
 		rep.fail(r.Seq, "the signed checkpoint at record %d is missing (checkpoints were deleted)", r.Seq)
 		return
 	}
