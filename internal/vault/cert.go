@@ -145,3 +145,21 @@ func (v *Vault) SigningKey(ctx context.Context, subj Subject) (Secret, error) {
 	s, _, err := v.Get(ctx, subj, SigningKeyName, 0)
 	return s, err
 }
+
+// AuditKeyName is where the audit log's checkpoint key lives in the vault
+// (a sumdb note signer key and its verifier key, one a line; kind
+// signing-key).
+const AuditKeyName = "PHOENIX_AUDIT_KEY"
+
+// SetAuditKey stores the audit checkpoint key as a new version of
+// AuditKeyName.
+func (v *Vault) SetAuditKey(ctx context.Context, subj Subject, key Secret) (VersionInfo, error) {
+	return v.Set(ctx, subj, AuditKeyName, key, SetOptions{Kind: KindSigningKey, ContentType: "application/x-sumdb-note-key"})
+}
+
+// AuditKey returns the newest audit checkpoint key; the caller parses it
+// (audit.ParseKey).
+func (v *Vault) AuditKey(ctx context.Context, subj Subject) (Secret, error) {
+	s, _, err := v.Get(ctx, subj, AuditKeyName, 0)
+	return s, err
+}

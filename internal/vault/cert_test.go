@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -150,5 +151,47 @@ func TestSigningKey(t *testing.T) {
 	in, _ := e.v.Describe(ctx, admin, SigningKeyName)
 	if in.Kind != KindSigningKey {
 		t.Fatalf("kind = %q", in.Kind)
+	}
+}
+
+func TestAuditKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	key := "PRIVATE+KEY+phoenix-audit+00000000+AAAA\nphoenix-audit+00000000+BBBB\n"
+	if _, err := e.v.SetAuditKey(ctx, admin, SecretString(key)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.v.AuditKey(ctx, admin)
+	if err != nil || got.Reveal() != key {
+		t.Fatalf("AuditKey = %v", err)
+	}
+	if in, _ := e.v.Describe(ctx, admin, AuditKeyName); in.Kind != KindSigningKey {
+		t.Fatalf("kind = %q", in.Kind)
+	}
+}
+
+// TestOnUnsealRunsAfterInitAndUnseal: the hook sees an open vault, and a
+// wrong key calls it not.
+func TestOnUnsealRunsAfterInitAndUnseal(t *testing.T) {
+	ctx := context.Background()
+	var v *Vault
+	var calls []bool // sealed, as the hook saw it
+	hook := func(o *Options) { o.OnUnseal = func(context.Context) { calls = append(calls, v.Sealed()) } }
+	fresh := &env{dir: t.TempDir(), clock: &clock{t: time.Now()}, audit: &recorder{}, logs: &bytes.Buffer{}}
+	fresh.db = openDB(t, fresh.dir)
+	t.Cleanup(func() { fresh.db.Close() })
+	v = fresh.open(t, hook)
+	if err := v.Init(ctx, SecretString(testMaster)); err != nil {
+		t.Fatal(err)
+	}
+	v = fresh.open(t, hook)
+	if err := v.Unseal(ctx, SecretString("a wrong master key, long enough")); err == nil {
+		t.Fatal("a wrong key unsealed")
+	}
+	if err := v.Unseal(ctx, SecretString(testMaster)); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[0] || calls[1] {
+		t.Fatalf("OnUnseal calls (sealed at each) = %v, want 2 with the vault open", calls)
 	}
 }

@@ -100,6 +100,7 @@ func (v *Vault) Init(ctx context.Context, master Secret) error {
 	}
 	v.setKEK(kek, m.vaultID)
 	v.opts.Logger.Info("vault initialized", "vault", m.vaultID)
+	v.unsealed(ctx)
 	return nil
 }
 
@@ -131,7 +132,14 @@ func (v *Vault) Unseal(ctx context.Context, master Secret) error {
 	}
 	v.setKEK(kek, m.vaultID)
 	v.opts.Logger.Info("vault unsealed", "vault", m.vaultID)
+	v.unsealed(ctx)
 	return nil
+}
+
+func (v *Vault) unsealed(ctx context.Context) {
+	if v.opts.OnUnseal != nil {
+		v.opts.OnUnseal(ctx)
+	}
 }
 
 func (v *Vault) setKEK(kek []byte, id string) {

@@ -16,7 +16,7 @@ import (
 const (
 	KindSecret      = "secret"
 	KindCertificate = "certificate" // PEM: private key, leaf certificate, chain
-	KindSigningKey  = "signing-key" // the artifact signing key
+	KindSigningKey  = "signing-key" // a server signing key: artifacts (PHOENIX_SIGNING_KEY), audit checkpoints (PHOENIX_AUDIT_KEY)
 )
 
 // Info is a secret's metadata: never its value.

@@ -70,6 +70,11 @@ type Options struct {
 	Generators map[string]Generator
 	// CommandTimeout bounds a rotation command hook (default 1 minute).
 	CommandTimeout time.Duration
+	// OnUnseal, if set, is called after each successful Init or Unseal,
+	// with the vault open, e.g. to hand the audit log its key from the
+	// vault. It runs in the caller's goroutine and must not call Init,
+	// Unseal or Seal.
+	OnUnseal func(context.Context)
 }
 
 // Vault is the secrets domain.
