@@ -64,7 +64,7 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 			if o.Step != "" && st.ID != o.Step {
 				continue
 			}
-			if err := s.copyNew(st.ID, id, o.Step == "", offsets, partial, w); err != nil {
+			if err := s.copyNew(ctx, st.ID, id, o.Step == "", offsets, partial, w); err != nil {
 				return err
 			}
 		}
@@ -103,19 +103,39 @@ func waitChange(ctx context.Context, wake <-chan struct{}) error {
 	return nil
 }
 
-// copyNew writes what step's log gained since the last call.
-func (s *Service) copyNew(step string, run int64, prefix bool, offsets map[string]int64, partial map[string][]byte, w io.Writer) error {
+// copyNew writes what step's log gained since the last call: from the
+// file in this server's data dir, else (the step ran on another server
+// sharing the database) from the database once the step has finished.
+func (s *Service) copyNew(ctx context.Context, step string, run int64, prefix bool, offsets map[string]int64, partial map[string][]byte, w io.Writer) error {
 	f, err := os.Open(s.logPath(run, step))
 	if err != nil {
-		return nil // not started yet
+		return s.copyStored(ctx, step, run, prefix, offsets, partial, w)
 	}
 	defer f.Close()
 	if _, err := f.Seek(offsets[step], io.SeekStart); err != nil {
 		return err
 	}
+	return copyFrom(f, step, prefix, offsets, partial, w)
+}
+
+// copyStored writes step's log stored in the database, once.
+func (s *Service) copyStored(ctx context.Context, step string, run int64, prefix bool, offsets map[string]int64, partial map[string][]byte, w io.Writer) error {
+	if offsets[step] > 0 {
+		return nil
+	}
+	data, ok, err := s.storedLog(ctx, run, step)
+	if err != nil || !ok || len(data) == 0 {
+		return err // not started, not finished, or not stored
+	}
+	return copyFrom(bytes.NewReader(data), step, prefix, offsets, partial, w)
+}
+
+// copyFrom writes what r holds, raw or with each whole line prefixed by
+// step (a line's unfinished end waits in partial).
+func copyFrom(r io.Reader, step string, prefix bool, offsets map[string]int64, partial map[string][]byte, w io.Writer) error {
 	buf := make([]byte, 64<<10)
 	for {
-		n, err := f.Read(buf)
+		n, err := r.Read(buf)
 		if n > 0 {
 			offsets[step] += int64(n)
 			if !prefix {

@@ -56,6 +56,7 @@ func (e *execution) runStep(st *spec.Step) {
 		}
 		w.Flush()
 		lf.Close()
+		e.s.storeLog(ctx, e.run.ID, st.ID)
 	}
 	e.mu.Lock()
 	state.Finished, state.ExitCode = e.s.now(), code
