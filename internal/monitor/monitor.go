@@ -34,7 +34,11 @@ type Options struct {
 	Audit func(ctx context.Context, tx *sql.Tx, e AuditEvent) error
 	// Edge returns the edge's telemetry (edge.Handler.Snapshot); nil
 	// skips request metrics.
-	Edge      func() []edge.EnvStats
+	Edge func() []edge.EnvStats
+	// Replicas returns the edge telemetry other servers sharing the
+	// database published (app's replica telemetry), merged with Edge's;
+	// nil: this server's edge only.
+	Replicas  func() []EdgeSource
 	Proc      string        // proc filesystem for host metrics (default /proc; "-" turns them off)
 	Prober    *Prober       // default NewProber()
 	EvalEvery time.Duration // alert evaluation (default 5s)
@@ -212,7 +216,7 @@ func (m *Monitor) Run(ctx context.Context) {
 	every(m.opts.FlushEvery, func(ctx context.Context) { m.logErr("flush", m.flush(ctx)) })
 	every(m.opts.EvalEvery, func(ctx context.Context) { m.logErr("evaluate alerts", m.Evaluate(ctx)) })
 	if m.opts.Edge != nil {
-		m.edges.collect(m.opts.Edge(), m.opts.Now())
+		m.edges.collect(m.edgeSources(), m.opts.Now())
 		every(m.opts.EdgeEvery, func(context.Context) { m.SampleEdge() })
 	}
 	if m.opts.Proc != "-" {
@@ -238,14 +242,23 @@ func (m *Monitor) Evaluate(ctx context.Context) error {
 	return m.evaluate(ctx)
 }
 
-// SampleEdge records the edge's requests since the previous sample.
+// SampleEdge records the edges' requests since the previous sample.
 func (m *Monitor) SampleEdge() {
 	if m.opts.Edge == nil {
 		return
 	}
-	for _, p := range m.edges.collect(m.opts.Edge(), m.opts.Now()) {
+	for _, p := range m.edges.collect(m.edgeSources(), m.opts.Now()) {
 		m.store.Add(p)
 	}
+}
+
+// edgeSources is this server's edge telemetry and the other servers'.
+func (m *Monitor) edgeSources() []EdgeSource {
+	out := []EdgeSource{{Stats: m.opts.Edge()}}
+	if m.opts.Replicas != nil {
+		out = append(out, m.opts.Replicas()...)
+	}
+	return out
 }
 
 // SampleHost records cpu and memory use.

@@ -241,14 +241,14 @@ func TestEdgeCollector(t *testing.T) {
 		s.Latency[bucket] = req
 		return s
 	}
-	if pts := c.collect([]edge.EnvStats{snap(10, 0, time.Second, 3), {Env: ""}}, now); len(pts) != 0 {
+	if pts := c.collect(local(snap(10, 0, time.Second, 3), edge.EnvStats{Env: ""}), now); len(pts) != 0 {
 		t.Fatalf("first snapshot gave %v", pts)
 	}
-	pts := c.collect([]edge.EnvStats{snap(110, 5, 11*time.Second, 5)}, now)
+	pts := c.collect(local(snap(110, 5, 11*time.Second, 5)), now)
 	if len(pts) != 1 || pts[0].N != 100 || pts[0].Good != 95 || pts[0].Avg() != 100 || pts[0].Max != 25 {
 		t.Fatalf("interval %+v", pts)
 	}
-	pts = c.collect([]edge.EnvStats{snap(3, 1, 300*time.Millisecond, 0)}, now) // restarted
+	pts = c.collect(local(snap(3, 1, 300*time.Millisecond, 0)), now) // restarted
 	if len(pts) != 1 || pts[0].N != 3 || pts[0].Good != 2 {
 		t.Fatalf("after restart %+v", pts)
 	}
