@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/certs"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 // fixtureCertificates is the edge the API fixture reports: three
@@ -73,5 +75,16 @@ func TestCertificatesPaged(t *testing.T) {
 		if code, body, _ := f.call("viewer", "GET", "/api/v1/certificates?cursor="+bad, nil); code != http.StatusBadRequest {
 			t.Errorf("cursor %q: %d %s", bad, code, body)
 		}
+	}
+}
+
+// TestCertificateAlertsAreTheServers: a certificate's alert instance is
+// the server's, not an environment's split at its first dot.
+func TestCertificateAlertsAreTheServers(t *testing.T) {
+	if got := envResource(monitor.CertInstance("www.example.com")); got != (auth.Resource{}) {
+		t.Errorf("a certificate alert's resource is %+v; want the server's", got)
+	}
+	if got := envResource("production.shop"); got != (auth.Resource{Project: "shop", Environment: "production"}) {
+		t.Errorf("production.shop is %+v", got)
 	}
 }

@@ -58,7 +58,7 @@ func certAlertsFiring(t *testing.T, a *App) map[string]monitor.Alert {
 	out := map[string]monitor.Alert{}
 	for _, al := range as {
 		if al.Rule == monitor.CertRule && al.State == monitor.StateFiring {
-			out[al.Environment] = al
+			out[strings.TrimPrefix(al.Environment, "tls:")] = al
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -16,8 +17,22 @@ type Certificate struct {
 
 // CertRule is the built-in rule that fires when a certificate the edge
 // serves expires within Options.CertWarning. Its alerts are one per
-// certificate: CertRule@NAME.
+// certificate, whose environment is CertInstance(NAME):
+// certificate-expiry@tls:www.example.com.
 const CertRule = "certificate-expiry"
+
+// certPrefix marks a certificate's alert instance, which belongs to the
+// server rather than to an environment.
+const certPrefix = "tls:"
+
+// CertInstance is the alert instance ("environment") of the certificate
+// listed under name.
+func CertInstance(name string) string { return certPrefix + name }
+
+// ServerInstance reports whether an alert instance belongs to the server
+// rather than to a "<env>.<project>": host alerts ("") and certificates'.
+// Reading one needs read on the server, acknowledging it env.write.
+func ServerInstance(env string) bool { return env == "" || strings.HasPrefix(env, certPrefix) }
 
 // certMetric is the built-in rule's metric: days left on a certificate.
 const certMetric = "certificate_days_left"
@@ -48,11 +63,12 @@ func (m *Monitor) certValues(ctx context.Context, now time.Time) (map[string]flo
 	}
 	out := map[string]float64{}
 	for _, c := range cs {
-		days := c.NotAfter.Sub(now).Hours() / 24
-		if old, seen := out[c.Name]; seen { // two for one name: the later one serves
+		days := math.Round(c.NotAfter.Sub(now).Hours()/24*100) / 100 // two decimals, as shown
+		k := CertInstance(c.Name)
+		if old, seen := out[k]; seen { // two for one name: the later one serves
 			days = math.Max(old, days)
 		}
-		out[c.Name] = days
+		out[k] = days
 	}
 	return out, true
 }

@@ -37,7 +37,7 @@ func firingCerts(t *testing.T, m *Monitor) map[string]Alert {
 	out := map[string]Alert{}
 	for _, a := range as {
 		if a.Rule == CertRule && a.State == StateFiring {
-			out[a.Environment] = a
+			out[strings.TrimPrefix(a.Environment, "tls:")] = a
 		}
 	}
 	return out
@@ -68,7 +68,7 @@ func TestCertificateExpiryAlert(t *testing.T) {
 	if !ok || len(firing) != 1 {
 		t.Fatalf("firing certificate alerts %v; want old.test only", firing)
 	}
-	if a.ID != CertRule+"@old.test" || a.Value != 3 || a.Threshold != "10 days" ||
+	if a.ID != CertRule+"@tls:old.test" || a.Environment != CertInstance("old.test") || !ServerInstance(a.Environment) || a.Value != 3 || a.Threshold != "10 days" ||
 		a.Summary != "certificate expires in 3 days (alert below 10 days)" {
 		t.Errorf("alert %+v", a)
 	}

@@ -228,3 +228,32 @@ func TestUserAndRolesThroughTheForms(t *testing.T) {
 		t.Errorf("a bad user name: %d\n%s", resp.StatusCode, page)
 	}
 }
+
+// TestCertificateAlertOnTheAlertsPage: the near-expiry certificate's
+// built-in alert shows on the alerts page; an admin may acknowledge it
+// (it is the server's: env.write), a viewer reads it without the button.
+func TestCertificateAlertOnTheAlertsPage(t *testing.T) {
+	f, _ := adminFixture(t)
+	if err := f.a.Monitor.Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin := f.browser()
+	admin.mustLogin("admin", adminPW)
+	_, page := admin.get("/ui/alerts")
+	if !strings.Contains(page, "certificate-expiry") || !strings.Contains(page, "tls:edge.shop.test") ||
+		!strings.Contains(page, "certificate expires in 4.") {
+		t.Fatalf("no certificate alert on the alerts page:\n%s", page)
+	}
+	action := regexp.MustCompile(`action="(/ui/alerts/[^"]*certificate-expiry[^"]*/ack)"`).FindStringSubmatch(page)
+	if action == nil {
+		t.Fatalf("an admin has no Acknowledge button for the certificate alert:\n%s", page)
+	}
+	vera := f.browser()
+	vera.mustLogin("vera", "viewer-password-1")
+	if _, page := vera.get("/ui/alerts"); !strings.Contains(page, "tls:edge.shop.test") || strings.Contains(page, "/ack\"") {
+		t.Errorf("a viewer: the certificate alert missing or acknowledgeable:\n%s", page)
+	}
+	if resp, page := admin.post(action[1], url.Values{"comment": {"renewing by hand"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d\n%s", resp.StatusCode, page)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 // view is what every page's template gets: the layout's parts and the
@@ -35,7 +36,7 @@ func (v *view) Can(perm, project, env string) bool {
 // the empty name (every environment) needs env.write on the server, as
 // silencing everything does.
 func (v *view) CanMonitor(perm, name string) bool {
-	if name == "" {
+	if monitor.ServerInstance(name) { // everywhere, the host, a certificate
 		return v.Can(string(auth.EnvWrite), "", "")
 	}
 	env, project, _ := strings.Cut(name, ".")
