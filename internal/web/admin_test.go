@@ -257,3 +257,32 @@ func TestCertificateAlertOnTheAlertsPage(t *testing.T) {
 		t.Fatalf("acknowledge: %d\n%s", resp.StatusCode, page)
 	}
 }
+
+// TestVaultPageWithoutAnOpenVault: a vault never initialized still shows
+// its state, with why the secrets cannot be listed.
+func TestVaultPageWithoutAnOpenVault(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	resp, page := b.get("/ui/vault")
+	if resp.StatusCode != 200 || !strings.Contains(page, "not initialized") || !strings.Contains(page, "No secrets") {
+		t.Fatalf("%d\n%s", resp.StatusCode, page)
+	}
+	ctx := context.Background()
+	if err := f.admin.Do(ctx, "POST", client.Path("vault", "init"), api.VaultKeyRequest{MasterKey: masterKey}, nil); err != nil {
+		t.Fatal(err)
+	}
+	req := api.SecretRequest{Value: []byte(secretValue)}
+	if err := f.admin.Do(ctx, "PUT", client.Path("secrets", "API_KEY"), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.admin.Do(ctx, "POST", client.Path("vault", "seal"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, page = b.get("/ui/vault")
+	if resp.StatusCode != 200 || !strings.Contains(page, `badge bad">sealed`) || !strings.Contains(page, "phoenix vault unseal") ||
+		strings.Contains(page, secretValue) || strings.Contains(page, masterKey) {
+		t.Fatalf("a sealed vault's page: %d\n%s", resp.StatusCode, page)
+	}
+}
