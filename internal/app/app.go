@@ -121,6 +121,7 @@ type App struct {
 	certs       certInventory // the edge's TLS certificates (certificates.go)
 
 	edge       edgeState               // what the edge serves (replicas.go)
+	self       replicaSelf             // this replica's heartbeat identity (replica_telemetry.go)
 	singletons []func(context.Context) // work only the leader runs
 	leading    atomic.Bool
 	gcKick     chan struct{}
@@ -246,7 +247,7 @@ func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning()})
-	for _, rt := range a.backupRoutes() {
+	for _, rt := range append(a.backupRoutes(), a.replicaRoutes()...) {
 		apiHandler.Handle(rt)
 	}
 	handler := apiHandler.Handler()

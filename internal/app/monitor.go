@@ -43,9 +43,13 @@ func (a *App) openNotify() error {
 // of every activation that no pipeline run verifies itself.
 func (a *App) openMonitor(ctx context.Context) error {
 	var err error
-	a.Monitor, err = monitor.New(monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
-		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor,
-		Certificates: a.certAlerts(), CertWarning: a.opts.certWarning()}) // certificates.go
+	o := monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
+		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor}
+	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning() // certificates.go
+	if a.opts.Replica.On {
+		o.Replicas = a.otherEdges // the other replicas' edges (replica_telemetry.go)
+	}
+	a.Monitor, err = monitor.New(o)
 	if err != nil {
 		return err
 	}

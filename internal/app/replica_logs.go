@@ -1,18 +1,23 @@
 package app
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
-// A run's step logs are files in the data dir of the replica that ran it.
-// The other replicas forward a request for them there: the run records
-// its runner's address (ReplicaOptions.Advertise), and the runner checks
-// the request's token or session itself (the database is shared).
+// A run's step logs are files in the data dir of the replica that ran it,
+// and each finished step's log is also stored in the database (masked,
+// compressed; pipeline.StoredLogCap). A finished run's logs are served
+// from the database by whichever replica is asked. The logs of a run
+// still running are forwarded to its runner: the run records its address
+// (ReplicaOptions.Advertise), and the runner checks the request's token
+// or session itself (the database is shared). When the runner does not
+// answer, the replica asked serves the steps stored so far.
 
 // forwardedHeader marks a request one replica forwarded to another, which
 // answers it itself (never forwards it again).
@@ -45,8 +50,8 @@ func (a *App) logsFromRunner(next http.Handler) http.Handler {
 			return
 		}
 		runner, err := a.Pipeline.Runner(r.Context(), id)
-		if err != nil || runner == "" || runner == a.advertise() {
-			next.ServeHTTP(w, r) // an unknown run gets the API's own answer
+		if err != nil || runner == "" || runner == a.advertise() || a.runFinished(r, id) {
+			next.ServeHTTP(w, r) // an unknown run gets the API's own answer; a finished one's logs are stored
 			return
 		}
 		u, err := url.Parse(runner)
@@ -61,12 +66,19 @@ func (a *App) logsFromRunner(next http.Handler) http.Handler {
 			},
 			FlushInterval: -1, // follow streams
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-				a.log.Warn("replicas: the replica that ran the run does not answer for its logs", "run", id, "runner", runner, "err", err)
-				http.Error(w, fmt.Sprintf("the logs of run %d are on the replica at %s, which does not answer", id, runner), http.StatusBadGateway)
+				a.log.Warn("replicas: the replica that runs the run does not answer for its logs; serving the steps stored so far",
+					"run", id, "runner", runner, "err", err)
+				next.ServeHTTP(w, r)
 			},
 		}
 		rp.ServeHTTP(w, r)
 	})
+}
+
+// runFinished reports whether run id has finished (its logs are stored).
+func (a *App) runFinished(r *http.Request, id int64) bool {
+	d, err := a.Pipeline.Get(r.Context(), id)
+	return err == nil && pipeline.Finished(d.Status)
 }
 
 // runLogsPath reads the run id of a GET /api/v1/runs/{id}/logs request.

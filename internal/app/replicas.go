@@ -143,6 +143,7 @@ func (a *App) startReplication() {
 	}
 	a.every(every, every, a.reconcile)
 	a.every(a.opts.GCEvery, time.Hour, a.trimCache)
+	a.startTelemetry()
 }
 
 // reconcile brings the edge and the run queue in line with the database.

@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+)
+
+// Every replica publishes, every ReplicaOptions.Poll, a heartbeat (table
+// replicas: its start, whether its own edge answers, what it serves, if it
+// leads) and its edge's telemetry (table replica_edges: growing counters
+// since its start, per environment). The leader's monitor merges the
+// other replicas' fresh telemetry with its own edge's (monitor.EdgeSource),
+// so request metrics and error-rate alerts see every replica's traffic.
+
+// replicaSelf is this replica's identity in those tables.
+type replicaSelf struct {
+	boot    string // random, new at every start
+	started time.Time
+}
+
+// staleAfter is how long a replica's heartbeat and telemetry count as
+// fresh: three publications.
+func (a *App) staleAfter() time.Duration { return 3 * a.replicaPoll() }
+
+func (a *App) replicaPoll() time.Duration {
+	if a.opts.Replica.Poll > 0 {
+		return a.opts.Replica.Poll
+	}
+	return 5 * time.Second
+}
+
+// startTelemetry publishes this replica's heartbeat and edge telemetry
+// until Stop, then records the stop.
+func (a *App) startTelemetry() {
+	a.self = replicaSelf{boot: rand.Text(), started: time.Now()}
+	a.onStop(func(ctx context.Context) error {
+		_, err := a.DB.ExecContext(ctx, `UPDATE replicas SET stopped = $1, leader = 0 WHERE replica = $2 AND boot = $3`,
+			time.Now().UnixMilli(), a.advertise(), a.self.boot)
+		return err
+	})
+	a.publishReplica(context.Background())
+	a.every(a.replicaPoll(), 0, a.publishReplica)
+}
+
+// publishReplica writes the heartbeat and the edge's telemetry.
+func (a *App) publishReplica(ctx context.Context) {
+	if err := a.writeHeartbeat(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("replicas: cannot publish this replica's heartbeat", "err", err)
+	}
+	if err := a.writeEdgeStats(ctx, a.Edge.Snapshot()); err != nil && ctx.Err() == nil {
+		a.log.Warn("replicas: cannot publish this replica's edge telemetry; the leader's monitor misses its requests", "err", err)
+	}
+}
+
+func (a *App) writeHeartbeat(ctx context.Context) error {
+	a.edge.mu.Lock()
+	served, _ := json.Marshal(a.edge.served)
+	a.edge.mu.Unlock()
+	edgeErr := a.probeOwnEdge(ctx)
+	_, err := a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served)
+		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
+		started = excluded.started, seen = excluded.seen, stopped = 0, leader = excluded.leader, edge_ok = excluded.edge_ok,
+		edge_error = excluded.edge_error, served = excluded.served`,
+		a.advertise(), a.self.boot, a.self.started.UnixMilli(), time.Now().UnixMilli(), boolInt(a.Leading()),
+		boolInt(edgeErr == ""), edgeErr, string(served))
+	return err
+}
+
+// probeOwnEdge asks this replica's edge for a page through its listener:
+// any HTTP answer means it serves. It returns "" or what went wrong.
+func (a *App) probeOwnEdge(ctx context.Context) string {
+	if a.edgeAddr == nil {
+		return "the edge is not listening"
+	}
+	host, port, _ := net.SplitHostPort(a.edgeAddr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+net.JoinHostPort(host, port)+"/", nil)
+	if err != nil {
+		return err.Error()
+	}
+	req.Host = "replica-heartbeat.invalid"
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return fmt.Sprintf("the edge at %s does not answer: %v", a.edgeAddr, err)
+	}
+	resp.Body.Close()
+	return ""
+}
+
+func (a *App) writeEdgeStats(ctx context.Context, snaps []edge.EnvStats) error {
+	now := time.Now().UnixMilli()
+	for _, s := range snaps {
+		if s.Env == "" {
+			continue
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		_, err = a.DB.ExecContext(ctx, `INSERT INTO replica_edges (replica, environment, boot, started, at, stats)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (replica, environment) DO UPDATE SET boot = excluded.boot,
+			started = excluded.started, at = excluded.at, stats = excluded.stats`,
+			a.advertise(), s.Env, a.self.boot, a.self.started.UnixMilli(), now, string(b))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// otherEdges is the fresh edge telemetry the other replicas published,
+// for the leader's monitor: one source per replica with a fresh heartbeat
+// (even with no environment yet, so that an environment it adds later
+// counts from zero). A replica stopped or silent for staleAfter is left
+// out: its figures stop growing, the monitor adds nothing for it.
+func (a *App) otherEdges() []monitor.EdgeSource {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := a.DB.QueryContext(ctx, `SELECT r.replica, r.boot, r.started, e.stats FROM replicas r
+		LEFT JOIN replica_edges e ON e.replica = r.replica AND e.boot = r.boot AND e.at >= $2
+		WHERE r.replica <> $1 AND r.seen >= $2 AND r.stopped = 0 ORDER BY r.replica, e.environment`,
+		a.advertise(), time.Now().Add(-a.staleAfter()).UnixMilli())
+	if err != nil {
+		a.log.Warn("replicas: cannot read the other replicas' edge telemetry", "err", err)
+		return nil
+	}
+	defer rows.Close()
+	var out []monitor.EdgeSource
+	for rows.Next() {
+		var server, boot string
+		var stats sql.NullString
+		var started int64
+		if err := rows.Scan(&server, &boot, &started, &stats); err != nil {
+			a.log.Warn("replicas: cannot read the other replicas' edge telemetry", "err", err)
+			return nil
+		}
+		if n := len(out); n == 0 || out[n-1].Server != server {
+			out = append(out, monitor.EdgeSource{Server: server, Boot: boot, Started: time.UnixMilli(started)})
+		}
+		var s edge.EnvStats
+		if stats.Valid && json.Unmarshal([]byte(stats.String), &s) == nil {
+			out[len(out)-1].Stats = append(out[len(out)-1].Stats, s)
+		}
+	}
+	return out
+}
