@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +44,13 @@ func runStatus(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return g.emit(out, func(w io.Writer) error { return printStatus(w, out) })
+	reps := statusReplicas(ctx, t.client)
+	return g.emit(out, func(w io.Writer) error {
+		if err := printStatus(w, out); err != nil {
+			return err
+		}
+		return printReplicas(w, reps, time.Now()) // status_replicas.go
+	})
 }
 
 func printStatus(w io.Writer, rs []api.EnvReport) error {
