@@ -52,6 +52,7 @@ type overviewData struct {
 	Runs      []pipeline.Run
 	Backup    *backupView
 	BackupErr string
+	Replicas  []replicaView // the servers sharing the database (replicas.go)
 }
 
 func (d *Dashboard) overview(r *http.Request, s session, v *view) (string, error) {
@@ -75,6 +76,7 @@ func (d *Dashboard) overview(r *http.Request, s session, v *view) (string, error
 	if v.Can(string(auth.Backup), "", "") {
 		data.Backup, data.BackupErr = d.backupStatus(r, s)
 	}
+	data.Replicas = d.replicas(r, s)
 	v.Data = data
 	return "overview", nil
 }

@@ -1,0 +1,59 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOverviewShowsReplicas: the overview lists the replicas' heartbeats
+// (state, leader, own edge's health and error, what each serves), and has
+// no such section on a lone server.
+func TestOverviewShowsReplicas(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	if _, page := b.get("/"); strings.Contains(page, `id="replicas-h"`) {
+		t.Fatalf("a lone server shows replicas:\n%s", page)
+	}
+	now := time.Now()
+	for _, r := range []struct {
+		name           string
+		seen           time.Time
+		leader, edgeOK int
+		edgeErr        string
+	}{
+		{"http://10.0.0.5:7070", now, 1, 1, ""},
+		{"http://10.0.0.6:7070", now.Add(-time.Hour), 0, 0, "the edge at 10.0.0.6:8080 does not answer"},
+	} {
+		_, err := f.a.DB.ExecContext(context.Background(), `INSERT INTO replicas (replica, boot, started, seen, leader, edge_ok, edge_error, served)
+			VALUES ($1, 'b', $2, $3, $4, $5, $6, '{"production.shop": 3}')`, r.name, now.Add(-2*time.Hour).UnixMilli(), r.seen.UnixMilli(),
+			r.leader, r.edgeOK, r.edgeErr)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := b.get("/")
+	i := strings.Index(page, `id="replicas-h"`)
+	if i < 0 {
+		t.Fatalf("no replicas section:\n%s", page)
+	}
+	section := page[i:]
+	section = section[:strings.Index(section, "</section>")]
+	rows := strings.Split(section, "<tr>")
+	if len(rows) != 4 { // before the header, the header, two replicas
+		t.Fatalf("replica rows:\n%s", section)
+	}
+	for i, want := range [][]string{
+		{"http://10.0.0.5:7070", ">up<", "leader", ">ok<", "shop/production #3"},
+		{"http://10.0.0.6:7070", ">stale<", "follower", ">down<", "the edge at 10.0.0.6:8080 does not answer", "shop/production #3"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(rows[i+2], w) {
+				t.Errorf("replica row %d lacks %q:\n%s", i, w, rows[i+2])
+			}
+		}
+	}
+}
