@@ -275,7 +275,6 @@ func TestACMEReplicasShareCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replica A: %v\n%s", err, logs.String())
 	}
-	copyFile(t, auditKeyFile(dirA), auditKeyFile(dirB))
 	b := startACME(t, ca, rs.options(t, dirB), &logs)
 	eventually(t, "replica B serves the release over HTTPS", func() bool {
 		_, body, leafB, err := getTLS(t, b, "shop.test", ca.Roots())

@@ -234,13 +234,7 @@ func (a *App) openStore(ctx context.Context) error {
 	}
 	a.onStop(func(context.Context) error { return db.Close() })
 	a.DB = db
-	if err := db.Migrate(ctx, migrations()...); err != nil {
-		return err
-	}
-	if a.opts.Replica.On {
-		return a.checkAuditKey(ctx)
-	}
-	return nil
+	return db.Migrate(ctx, migrations()...)
 }
 
 func (a *App) startServers() error {

@@ -56,7 +56,7 @@ func (b *Backups) restoreTest(ctx context.Context, repo *backup.Repo, id string)
 		// the whole archive back instead.
 		return store.CheckDump(ctx, filepath.Join(dst, b.a.DB.SnapshotFile()))
 	}
-	return checkRestoredDB(ctx, filepath.Join(dst, "state.db"), b.a.AuditKey.Verifier)
+	return checkRestoredDB(ctx, filepath.Join(dst, "state.db"), b.a.Audit.Verifier())
 }
 
 // checkRestoredDB opens a restored database and checks it whole.

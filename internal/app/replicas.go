@@ -245,32 +245,18 @@ func (a *App) sharedBlobOwner(ctx context.Context) (string, error) {
 // auditKeyFile is the audit log's checkpoint key in the data dir.
 func auditKeyFile(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.key") }
 
-// checkAuditKey makes every replica sign checkpoints with the same key:
-// the first records its verifier key (public); a replica without the key
-// file, or with another key, is refused with the one-time copy to make.
-func (a *App) checkAuditKey(ctx context.Context) error {
-	var recorded string
-	err := a.DB.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = 'audit.verifier'`).Scan(&recorded)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("replicas: audit key: %w", err)
-	}
-	path := auditKeyFile(a.opts.DataDir)
-	_, statErr := os.Stat(path)
-	copyHint := fmt.Sprintf("copy keys/audit.key (0600) from the data dir of the first replica to %s, once, before starting this one", path)
-	if recorded != "" && errors.Is(statErr, os.ErrNotExist) {
-		return usererr.New(usererr.Usage, "this replica has no audit key, and the replicas sharing the database sign audit checkpoints with one").
-			WithHint("%s", copyHint)
-	}
-	key, err := audit.LoadKey(path) // creates it on the first replica's first start
-	if err != nil {
-		return err
-	}
+// checkAuditKey makes every replica sign checkpoints with the same key.
+// The key is in the vault, which the replicas share through the database;
+// the first records its verifier key (public), and a replica whose vault
+// holds another (PHOENIX_AUDIT_KEY replaced by hand) is refused.
+func (a *App) checkAuditKey(ctx context.Context, key audit.Key) error {
 	shared, err := a.sharedSetting(ctx, "audit.verifier", key.VerifierKey)
 	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(shared) != strings.TrimSpace(key.VerifierKey) {
-		return usererr.New(usererr.Usage, "%s is not the audit key of the other replicas sharing the database", path).WithHint("%s", copyHint)
+		return usererr.New(usererr.Usage, "the audit key in the vault (PHOENIX_AUDIT_KEY) is not the key the replicas sharing the database sign audit checkpoints with (%s)", shared).
+			WithHint("restore the earlier version of PHOENIX_AUDIT_KEY: phoenix secret history PHOENIX_AUDIT_KEY")
 	}
 	return nil
 }

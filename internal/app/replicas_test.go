@@ -29,7 +29,7 @@ const replicaPoll = 300 * time.Millisecond
 // replicaSet is a shared PostgreSQL database and S3 bucket for replicas.
 type replicaSet struct {
 	dsn, s3 string
-	first   string   // the first replica's data dir (its audit key is copied)
+	first   string   // the first replica's data dir
 	dirs    []string // every replica's data dir
 	log     testkit.LogBuffer
 }
@@ -48,32 +48,16 @@ func (rs *replicaSet) options(t *testing.T, dir string) Options {
 		Replica: ReplicaOptions{On: true, Poll: replicaPoll, Retry: 50 * time.Millisecond, Check: 50 * time.Millisecond}}
 }
 
-// start starts a replica on a new data dir, the first replica's audit key
-// copied in (the documented one-time copy).
+// start starts a replica on a new data dir: nothing is copied (the audit
+// key is in the shared vault).
 func (rs *replicaSet) start(t *testing.T) *App {
 	t.Helper()
 	dir := t.TempDir()
 	rs.dirs = append(rs.dirs, dir)
 	if rs.first == "" {
 		rs.first = dir
-	} else {
-		copyFile(t, auditKeyFile(rs.first), auditKeyFile(dir))
 	}
 	return startOpts(t, rs.options(t, dir))
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // eventually polls cond until it holds or the deadline passes.
@@ -122,15 +106,12 @@ func leaderOf(t *testing.T, apps ...*App) *App {
 }
 
 // TestReplicasShareTheEdge: a deployment through one replica is served by
-// the other's edge, a rollback on the other switches the first back; a
-// replica with another audit key (or none) is refused.
+// the other's edge, a rollback on the other switches the first back; the
+// replicas share the audit key through the vault, with no file copied.
 func TestReplicasShareTheEdge(t *testing.T) {
 	ctx := context.Background()
 	rs := newReplicaSet(t)
 	a := rs.start(t)
-	if _, err := startErr(rs.options(t, t.TempDir())); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "audit key") {
-		t.Fatalf("a replica without the audit key: %v", err)
-	}
 	alone := rs.options(t, t.TempDir())
 	alone.Replica.On = false
 	if _, err := startErr(alone); usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use by another") {
@@ -138,6 +119,7 @@ func TestReplicasShareTheEdge(t *testing.T) {
 	}
 	b := rs.start(t)
 	leaderOf(t, a, b)
+	assertSharedAuditKey(t, rs, a, b)
 
 	deployPage(t, a, "production", "<title>one</title>")
 	took := eventually(t, "B serves one", pageIs(t, b, "production", "<title>one</title>"))

@@ -15,10 +15,11 @@ import (
 	"github.com/phoenixvc/phoenix/internal/deploy"
 )
 
-// openAudit loads (or creates) <data>/keys/audit.key and opens the audit
-// log, signing its head every CheckpointEvery and once more at Stop.
+// openAudit opens the audit log, signing its head every CheckpointEvery
+// and once more at Stop. Its key comes from the file when there is one;
+// else it has no signer until the vault opens (settleAuditKey, auditkey.go).
 func (a *App) openAudit() error {
-	key, err := audit.LoadKey(filepath.Join(a.opts.DataDir, "keys", "audit.key"))
+	key, err := startAuditKey(a.opts.DataDir)
 	if err != nil {
 		return err
 	}
@@ -32,7 +33,7 @@ func (a *App) openAudit() error {
 }
 
 func (a *App) checkpoint(ctx context.Context) {
-	if _, err := a.Audit.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+	if _, err := a.Audit.Checkpoint(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, audit.ErrNoSigner) {
 		a.log.Error("audit: cannot sign a checkpoint", "err", err)
 	}
 }

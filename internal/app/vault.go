@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -74,8 +75,14 @@ func (a *App) openVault(ctx context.Context) error {
 		return err
 	}
 	log := a.log.With("domain", "vault")
+	var started atomic.Bool // an unseal after the start hands the audit log its key
 	a.Vault, err = vault.New(vault.Options{DB: a.DB, Logger: log, Auditor: vaultAudit{a.Audit},
-		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF})
+		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF,
+		OnUnseal: func(ctx context.Context) {
+			if started.Load() {
+				a.auditUnsealed(ctx)
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -96,6 +103,14 @@ func (a *App) openVault(ctx context.Context) error {
 			return fmt.Errorf("vault: %w", err)
 		}
 	}
+	akey, err := a.settleAuditKey(ctx)
+	if err != nil {
+		return err
+	}
+	if akey.Verifier != nil {
+		a.AuditKey = akey
+	}
+	started.Store(true)
 	a.singletonEvery(a.opts.VaultEvery, time.Minute, a.vaultTick)
 	return nil
 }

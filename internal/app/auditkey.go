@@ -1,0 +1,175 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// The audit log's checkpoint key lives in the vault once the vault is
+// initialized (PHOENIX_AUDIT_KEY, encrypted under the master key): on the
+// first start with the vault unsealed, the key file of an older data dir
+// (keys/audit.key) moves in and the file is removed, and a new server
+// makes its key in the vault directly. keys/audit.pub always holds the
+// public half (the verifier key). A server that never initialized a vault
+// keeps the file key. While the vault is sealed the log has no signer:
+// records keep chaining, checkpoints wait for the unseal (OnUnseal).
+
+// auditSubject is the server itself reading its own audit key.
+var auditSubject = vault.Subject{Actor: "phoenix:audit", Roles: []string{"admin"}}
+
+func auditKeyPub(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.pub") }
+
+// startAuditKey is what openAudit knows before the vault opens: the key
+// file (signer and verifier) if there is one, else the verifier of
+// keys/audit.pub (the signer is in the vault), else nothing yet.
+func startAuditKey(dataDir string) (audit.Key, error) {
+	path := auditKeyFile(dataDir)
+	if _, err := os.Stat(path); err == nil {
+		return audit.LoadKey(path)
+	}
+	b, err := os.ReadFile(auditKeyPub(dataDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return audit.Key{}, nil
+	}
+	if err != nil {
+		return audit.Key{}, fmt.Errorf("audit key: %w", err)
+	}
+	k, err := audit.ParseVerifier(string(b))
+	if err != nil {
+		return k, fmt.Errorf("%s: %w", auditKeyPub(dataDir), err)
+	}
+	return k, nil
+}
+
+// settleAuditKey gives the log its signer from where the key lives now:
+// the vault when it is initialized and open (moving the file key in, or
+// making a key), the file when no vault was ever initialized. With the
+// vault sealed the checkpoints stay deferred.
+func (a *App) settleAuditKey(ctx context.Context) (audit.Key, error) {
+	st, err := a.Vault.Status(ctx)
+	if err != nil {
+		return audit.Key{}, err
+	}
+	switch {
+	case !st.Initialized:
+		key, err := audit.LoadKey(auditKeyFile(a.opts.DataDir)) // created on a new data dir
+		if err != nil {
+			return key, err
+		}
+		return key, a.useAuditKey(ctx, key)
+	case a.Vault.Sealed():
+		if !a.Audit.Signing() {
+			a.log.Warn("audit: checkpoints deferred: the audit key is in the sealed vault; records are chained and the first checkpoint after 'phoenix vault unseal' covers them")
+		}
+		return audit.Key{}, nil
+	}
+	key, err := a.vaultAuditKey(ctx)
+	if err != nil {
+		return key, err
+	}
+	if a.opts.Replica.On {
+		if err := a.checkAuditKey(ctx, key); err != nil {
+			return key, err
+		}
+	}
+	return key, a.useAuditKey(ctx, key)
+}
+
+// useAuditKey keeps keys/audit.pub in step and hands the log its signer.
+func (a *App) useAuditKey(ctx context.Context, key audit.Key) error {
+	pub := auditKeyPub(a.opts.DataDir)
+	if b, err := os.ReadFile(pub); err != nil || strings.TrimSpace(string(b)) != key.VerifierKey {
+		if err := os.MkdirAll(filepath.Dir(pub), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(pub, []byte(key.VerifierKey+"\n"), 0o644); err != nil {
+			return fmt.Errorf("audit key: %w", err)
+		}
+	}
+	// A key the stored checkpoints do not verify with, or a tail that does
+	// not follow them, is tampering or the wrong data dir: the log keeps
+	// recording unsigned, and 'phoenix audit verify' names the problem.
+	if err := a.Audit.SetKey(ctx, key); err != nil {
+		a.log.Error("audit: checkpoints stay unsigned: the key does not sign this log", "err", err,
+			"hint", "run phoenix audit verify; start with the data dir (or vault) whose key signed the log's checkpoints")
+	}
+	return nil
+}
+
+// vaultAuditKey reads the key from the vault; when the vault has none
+// yet, the key file moves in (and is removed), or a new key is made there.
+// A key file beside the vault's key is removed when it is the same key (a
+// replica's copy from before) and refused when it is another.
+func (a *App) vaultAuditKey(ctx context.Context) (audit.Key, error) {
+	s, err := a.Vault.AuditKey(ctx, auditSubject)
+	if errors.Is(err, vault.ErrNotFound) {
+		return a.moveAuditKey(ctx)
+	}
+	if err != nil {
+		return audit.Key{}, fmt.Errorf("audit key: %w", err)
+	}
+	key, err := audit.ParseKey(s.Bytes())
+	if err != nil {
+		return key, fmt.Errorf("%s in the vault: %w", vault.AuditKeyName, err)
+	}
+	path := auditKeyFile(a.opts.DataDir)
+	if _, err := os.Stat(path); err != nil {
+		return key, nil
+	}
+	file, err := audit.LoadKey(path)
+	if err != nil {
+		return key, err
+	}
+	if file.VerifierKey != key.VerifierKey {
+		return key, usererr.New(usererr.Usage, "%s is not the audit key in the vault (%s)", path, vault.AuditKeyName).
+			WithHint("the vault's key signs the audit log; move %s out of the data dir (keep it if old checkpoints were signed with it)", path)
+	}
+	a.log.Info("removed the audit key file: the same key is in the vault", "file", path)
+	return key, os.Remove(path)
+}
+
+// moveAuditKey puts the key file's key into the vault and removes the
+// file; without a file it makes a new key in the vault.
+func (a *App) moveAuditKey(ctx context.Context) (audit.Key, error) {
+	path := auditKeyFile(a.opts.DataDir)
+	var key audit.Key
+	raw, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		key, raw, err = audit.GenerateKey()
+	case err == nil:
+		key, err = audit.ParseKey(raw)
+	}
+	if err != nil {
+		return key, fmt.Errorf("audit key: %w", err)
+	}
+	secret := vault.NewSecret(raw)
+	clear(raw)
+	if _, err := a.Vault.SetAuditKey(ctx, auditSubject, secret); err != nil {
+		return key, fmt.Errorf("move the audit key into the vault: %w", err)
+	}
+	if err := os.Remove(path); err == nil {
+		a.log.Info("moved the audit checkpoint key into the vault", "name", vault.AuditKeyName, "public_key", auditKeyPub(a.opts.DataDir))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	return key, nil
+}
+
+// auditUnsealed runs when 'phoenix vault unseal' opens the vault after
+// the start: the log gets its signer, and a checkpoint covers the records
+// written while it was sealed.
+func (a *App) auditUnsealed(ctx context.Context) {
+	if _, err := a.settleAuditKey(ctx); err != nil {
+		a.log.Error("audit: the checkpoint key after unseal", "err", err)
+	}
+}
