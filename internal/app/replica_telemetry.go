@@ -59,6 +59,27 @@ func (a *App) publishReplica(ctx context.Context) {
 	if err := a.writeEdgeStats(ctx, a.Edge.Snapshot()); err != nil && ctx.Err() == nil {
 		a.log.Warn("replicas: cannot publish this replica's edge telemetry; the leader's monitor misses its requests", "err", err)
 	}
+	if a.Leading() {
+		if err := a.pruneReplicas(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("replicas: cannot forget replicas gone for a week", "err", err)
+		}
+	}
+}
+
+// replicaForget is how long a replica that stopped or went silent stays
+// listed (GET /api/v1/replicas) before its rows are deleted.
+const replicaForget = 7 * 24 * time.Hour
+
+// pruneReplicas deletes the heartbeats and telemetry of replicas not seen
+// for replicaForget, and telemetry rows of an environment no longer
+// published for as long (a removed environment).
+func (a *App) pruneReplicas(ctx context.Context, now time.Time) error {
+	cut := now.Add(-replicaForget).UnixMilli()
+	if _, err := a.DB.ExecContext(ctx, `DELETE FROM replicas WHERE seen < $1`, cut); err != nil {
+		return err
+	}
+	_, err := a.DB.ExecContext(ctx, `DELETE FROM replica_edges WHERE at < $1`, cut)
+	return err
 }
 
 func (a *App) writeHeartbeat(ctx context.Context) error {

@@ -132,6 +132,30 @@ func TestReplicaSilentAgesOut(t *testing.T) {
 		return false
 	})
 	t.Logf("a silent replica aged out %v after its rows were last written (poll %v)", took, replicaPoll)
+
+	// Gone for more than a week, the leader forgets it; the leader stays.
+	week := (replicaForget + time.Hour).Milliseconds()
+	for _, q := range []string{`UPDATE replicas SET seen = seen - $1 WHERE replica = $2`, `UPDATE replica_edges SET at = at - $1 WHERE replica = $2`} {
+		if _, err := leader.DB.ExecContext(ctx, q, week, follower.advertise()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := leader.pruneReplicas(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if reps := replicasOf(t, leader); len(reps) != 1 || reps[0].Replica != leader.advertise() {
+		t.Fatalf("after the prune: %+v", reps)
+	}
+	var n, edges int
+	if err := leader.DB.QueryRowContext(ctx, `SELECT count(*) FROM replicas WHERE replica = $1`, follower.advertise()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.DB.QueryRowContext(ctx, `SELECT count(*) FROM replica_edges WHERE replica = $1`, follower.advertise()).Scan(&edges); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 || edges != 0 {
+		t.Fatalf("a replica gone for a week is still listed: %d heartbeat, %d telemetry rows", n, edges)
+	}
 }
 
 // replicasOf asks a's API for GET /api/v1/replicas.
