@@ -57,6 +57,7 @@ func runAuditVerify(ctx context.Context, g *Globals) error {
 			fmt.Fprintf(w, "audit log intact: %d records, %d signed checkpoints, signed through record %d\n",
 				rep.Records, rep.Checkpoints, rep.Signed)
 			fmt.Fprintf(w, "head %d %s\nverifier key %s\n", rep.Head.Seq, rep.Head.Hash, rep.VerifierKey)
+			writeUnsignedTail(w, rep.Report)
 		}
 		return nil
 	}); err != nil {
@@ -151,5 +152,17 @@ func exportAudit(ctx context.Context, c *client.Client, base string, w io.Writer
 		if cursor = page.NextCursor; cursor == "" {
 			return nil
 		}
+	}
+}
+
+// writeUnsignedTail says which records no checkpoint covers yet, and why
+// when the server cannot sign (its audit key is in the sealed vault).
+func writeUnsignedTail(w io.Writer, rep audit.Report) {
+	if rep.Unsigned > 0 {
+		fmt.Fprintf(w, "unsigned tail: records %d to %d are protected by the hash chain alone until the next checkpoint\n",
+			rep.Signed+1, rep.Head.Seq)
+	}
+	if rep.Deferred {
+		fmt.Fprintln(w, "checkpoints deferred: the audit key is in the sealed vault; after 'phoenix vault unseal' the next checkpoint covers every record")
 	}
 }
