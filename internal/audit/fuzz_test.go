@@ -2,7 +2,10 @@ package audit
 
 import (
 	"os"
+	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 func mustRead(t *testing.T, path string) []byte {
@@ -31,5 +34,37 @@ func FuzzOpenCheckpoint(f *testing.F) {
 			t.Fatalf("accepted a malformed head %+v", h)
 		}
 		parseCheckpointText(string(msg))
+	})
+}
+
+// FuzzParseKey feeds arbitrary key files (what the vault or keys/audit.key
+// holds, and keys/audit.pub) to the key readers: never a panic; a key
+// ParseKey accepts signs what its verifier opens, and an error never
+// echoes the signer line (it is the private key).
+func FuzzParseKey(f *testing.F) {
+	_, raw, err := GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add([]byte(strings.Fields(string(raw))[1]))
+	f.Add([]byte("PRIVATE+KEY+phoenix-audit+00000000+AAAA\nphoenix-audit+00000000+AAAA\n"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := ParseKey(b)
+		if err == nil {
+			msg, serr := note.Sign(&note.Note{Text: "x\n"}, k.Signer)
+			if serr != nil {
+				t.Fatalf("accepted key cannot sign: %v", serr)
+			}
+			if _, oerr := note.Open(msg, note.VerifierList(k.Verifier)); oerr != nil {
+				t.Fatalf("accepted key's verifier does not open its own note: %v", oerr)
+			}
+		} else if f := strings.Fields(string(b)); len(f) > 0 && strings.HasPrefix(f[0], "PRIVATE+KEY+") && strings.Contains(err.Error(), f[0]) {
+			t.Fatalf("error shows the signer line: %v", err)
+		}
+		if v, err := ParseVerifier(string(b)); err == nil && v.Verifier == nil {
+			t.Fatal("accepted verifier is nil")
+		}
 	})
 }
