@@ -215,6 +215,16 @@ func TestReplicaLogsOutliveTheRunner(t *testing.T) {
 	if strings.Contains(plain, secretMarker) || strings.Contains(body, secretMarker) || !strings.Contains(plain, "token=***") {
 		t.Fatalf("the stored log %q", plain)
 	}
+
+	// A run still running on a runner that does not answer: the replica
+	// asked serves the steps stored so far instead of an error.
+	if _, err := follower.DB.ExecContext(ctx, `UPDATE pipeline_runs SET status = $1, runner = $2 WHERE id = $3`,
+		pipeline.Running, "http://127.0.0.1:1", run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if body := runLogs(t, follower, run.ID); !strings.Contains(body, "token=***") {
+		t.Fatalf("the logs of a run whose runner does not answer: %q", body)
+	}
 }
 
 func gunzip(t *testing.T, b []byte) string {
