@@ -98,11 +98,63 @@ func (a *App) useAuditKey(ctx context.Context, key audit.Key) error {
 	// A key the stored checkpoints do not verify with, or a tail that does
 	// not follow them, is tampering or the wrong data dir: the log keeps
 	// recording unsigned, and 'phoenix audit verify' names the problem.
-	if err := a.Audit.SetKey(ctx, key); err != nil {
+	if err := a.Audit.SetKey(ctx, key, a.mayBackfill(ctx, key)); err != nil {
 		a.log.Error("audit: checkpoints stay unsigned: the key does not sign this log", "err", err,
 			"hint", "run phoenix audit verify; start with the data dir (or vault) whose key signed the log's checkpoints")
+		return nil
 	}
+	cp, err := a.Audit.NewestCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	a.keepAnchor(cp)
 	return nil
+}
+
+// auditAnchor is the newest checkpoint this server signed or saw, kept
+// outside the database (keys/audit.checkpoint, a signed note): someone
+// who can write the database but not the data dir cannot make the server
+// re-sign checkpoints they deleted.
+func auditAnchor(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.checkpoint") }
+
+// mayBackfill reports whether the checkpoints missing after the newest one
+// may be signed now (they were deferred while the vault was sealed): only
+// when the database still holds the newest checkpoint the anchor names.
+func (a *App) mayBackfill(ctx context.Context, key audit.Key) bool {
+	b, err := os.ReadFile(auditAnchor(a.opts.DataDir))
+	if err != nil {
+		return true // no anchor yet: a new data dir or replica
+	}
+	seen, err := audit.OpenCheckpoint(b, key.Verifier)
+	if err != nil {
+		a.log.Warn("audit: ignoring an unreadable checkpoint anchor", "file", auditAnchor(a.opts.DataDir), "err", err)
+		return true
+	}
+	cp, err := a.Audit.NewestCheckpoint(ctx)
+	if err == nil && (cp == nil || cp.Seq < seen.Seq) {
+		a.log.Error("audit: the database lacks checkpoints this server signed (deleted?): the missing periodic checkpoints are not signed again",
+			"anchor_seq", seen.Seq, "hint", "run phoenix audit verify")
+		return false
+	}
+	return err == nil
+}
+
+// keepAnchor writes cp to the anchor file when it is newer than the one
+// there (written to a temporary name, then renamed).
+func (a *App) keepAnchor(cp *audit.Checkpoint) {
+	v := a.Audit.Verifier()
+	if cp == nil || v == nil {
+		return
+	}
+	path := auditAnchor(a.opts.DataDir)
+	if b, err := os.ReadFile(path); err == nil {
+		if h, err := audit.OpenCheckpoint(b, v); err == nil && h.Seq >= cp.Seq {
+			return
+		}
+	}
+	if err := writeFileAtomic(path, []byte(cp.Note)); err != nil {
+		a.log.Warn("audit: cannot keep the checkpoint anchor", "file", path, "err", err)
+	}
 }
 
 // vaultAuditKey reads the key from the vault; when the vault has none
@@ -172,4 +224,27 @@ func (a *App) auditUnsealed(ctx context.Context) {
 	if _, err := a.settleAuditKey(ctx); err != nil {
 		a.log.Error("audit: the checkpoint key after unseal", "err", err)
 	}
+}
+
+// writeFileAtomic writes b to a new temporary file beside path (0644) and
+// renames it over path.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -240,5 +241,77 @@ func TestReplicaRefusesAnotherAuditKey(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), strings.Fields(string(other))[0]) {
 		t.Fatal("the refusal shows the private key")
+	}
+}
+
+// appendN writes n audit records.
+func appendN(t *testing.T, a *App, n int, action string) {
+	t.Helper()
+	for range n {
+		if _, err := a.Audit.Append(context.Background(), audit.Event{Action: action, Target: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAuditSealedPastAPeriodicCheckpoint: more than 256 records written
+// while sealed (a periodic checkpoint deferred) are covered after the
+// unseal, periodic checkpoint included, and the strict verification of a
+// signing log passes.
+func TestAuditSealedPastAPeriodicCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	const master = "a master key for the long sealed test"
+	a, err := startVault(t, dir, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Stop(ctx)
+	if a, err = startVault(t, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, a, 300, "test.sealed")
+	if rep := assertVerified(t, a, true); rep.Unsigned < 300 {
+		t.Fatalf("sealed: %+v", rep)
+	}
+	if err := a.Vault.Unseal(ctx, vault.SecretString(master)); err != nil {
+		t.Fatal(err)
+	}
+	if rep := assertVerified(t, a, false); rep.Unsigned != 0 {
+		t.Fatalf("after unseal: %+v", rep)
+	}
+}
+
+// TestAuditAnchorRefusesToReSignDeletedCheckpoints: checkpoints deleted
+// from the database behind the server's back are not signed again at the
+// next start (the anchor in keys/ names a newer one), so verify still
+// reports the missing periodic checkpoint.
+func TestAuditAnchorRefusesToReSignDeletedCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	const master = "a master key for the anchor test"
+	a, err := startVault(t, dir, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, a, 300, "test.signed")
+	a.Stop(ctx) // the last checkpoint, and the anchor, cover all 300
+	if _, err := os.Stat(auditAnchor(dir)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM audit_checkpoints WHERE seq >= 256`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if a, err = startVault(t, dir, master); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Audit.Verify(ctx)
+	if err != nil || rep.OK || rep.FirstBad != 256 || !strings.Contains(rep.Problem, "checkpoint at record 256 is missing") {
+		t.Fatalf("verify after deleted checkpoints = %+v, %v", rep, err)
 	}
 }

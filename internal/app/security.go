@@ -33,9 +33,11 @@ func (a *App) openAudit() error {
 }
 
 func (a *App) checkpoint(ctx context.Context) {
-	if _, err := a.Audit.Checkpoint(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, audit.ErrNoSigner) {
+	cp, err := a.Audit.Checkpoint(ctx)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, audit.ErrNoSigner) {
 		a.log.Error("audit: cannot sign a checkpoint", "err", err)
 	}
+	a.keepAnchor(cp)
 }
 
 // openAuth builds the auth domain with the roles of RolesFile.

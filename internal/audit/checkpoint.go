@@ -41,24 +41,29 @@ func parseCheckpointText(text string) (Head, error) {
 }
 
 // Checkpoint signs the current head unless it is already checkpointed,
-// and every periodic checkpoint missed while the log had no signer, after
-// checking that the records since the newest checkpoint are intact. The
-// app calls it periodically and at shutdown. It returns the latest
-// checkpoint (nil when the log is empty), or ErrNoSigner.
+// after checking that the records since the newest checkpoint follow it
+// (a broken tail is never signed). The app calls it periodically and at
+// shutdown. It returns the latest checkpoint (nil when the log is empty),
+// or ErrNoSigner.
 func (l *Log) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 	s, v := l.keys()
 	if s == nil {
 		return nil, ErrNoSigner
 	}
-	return l.checkpointWith(ctx, s, v)
+	return l.checkpointWith(ctx, s, v, false)
 }
 
-func (l *Log) checkpointWith(ctx context.Context, s note.Signer, v note.Verifier) (*Checkpoint, error) {
+// checkpointWith signs the head with s, and with backfill also every
+// periodic checkpoint missing after the newest one.
+func (l *Log) checkpointWith(ctx context.Context, s note.Signer, v note.Verifier, backfill bool) (*Checkpoint, error) {
 	var cp *Checkpoint
 	err := l.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		missed, h, err := l.tailTx(ctx, tx, v)
 		if err != nil || h.Seq == 0 {
 			return err
+		}
+		if !backfill {
+			missed = nil
 		}
 		for _, m := range append(missed, h) {
 			if cp, err = l.checkpointTx(ctx, tx, s, m); err != nil {
@@ -68,6 +73,21 @@ func (l *Log) checkpointWith(ctx context.Context, s note.Signer, v note.Verifier
 		return nil
 	})
 	return cp, err
+}
+
+// NewestCheckpoint returns the stored checkpoint with the highest
+// sequence, or nil when there is none.
+func (l *Log) NewestCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	var c Checkpoint
+	err := l.opts.DB.QueryRowContext(ctx, `SELECT seq, hash, note, at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
+		Scan(&c.Seq, &c.Hash, &c.Note, &c.At)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: newest checkpoint: %w", err)
+	}
+	return &c, nil
 }
 
 func (l *Log) checkpointTx(ctx context.Context, tx *sql.Tx, s note.Signer, h Head) (*Checkpoint, error) {

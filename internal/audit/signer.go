@@ -14,21 +14,26 @@ import (
 var ErrNoSigner = errors.New("audit: checkpoints deferred: no signing key yet")
 
 // SetKey gives the log its checkpoint key, e.g. once the vault holding it
-// is unsealed. The records written without a signer are covered at once:
-// the head and every missed periodic checkpoint are signed (Checkpoint)
-// before the signer is installed, and once more after, for records
-// appended in between.
-func (l *Log) SetKey(ctx context.Context, k Key) error {
+// is unsealed, and signs the head. With backfill, the records written
+// without a signer are covered as well: every periodic checkpoint missed
+// after the newest one is signed (before the signer is installed, and
+// once more after, for records appended in between). The log cannot tell
+// a deferred checkpoint from a deleted one: the caller backfills only when
+// it knows no checkpoint was deleted (the app keeps the newest it saw
+// outside the database).
+func (l *Log) SetKey(ctx context.Context, k Key, backfill bool) error {
 	if k.Signer == nil || k.Verifier == nil {
 		return errors.New("audit: SetKey needs a signer and its verifier")
 	}
-	if _, err := l.checkpointWith(ctx, k.Signer, k.Verifier); err != nil {
-		return err
+	if backfill {
+		if _, err := l.checkpointWith(ctx, k.Signer, k.Verifier, true); err != nil {
+			return err
+		}
 	}
 	l.mu.Lock()
 	l.signer, l.verifier = k.Signer, k.Verifier
 	l.mu.Unlock()
-	_, err := l.Checkpoint(ctx)
+	_, err := l.checkpointWith(ctx, k.Signer, k.Verifier, backfill)
 	return err
 }
 

@@ -36,7 +36,7 @@ func TestDeferredCheckpointsAreCoveredBySetKey(t *testing.T) {
 	if err != nil || !rep.OK || rep.Signed != 5 || rep.Unsigned != 6 || !rep.Deferred || rep.Records != 11 {
 		t.Fatalf("sealed verify = %+v, %v", rep, err)
 	}
-	if err := l.SetKey(ctx, key); err != nil {
+	if err := l.SetKey(ctx, key, true); err != nil {
 		t.Fatal(err)
 	}
 	var at8 int
@@ -81,7 +81,7 @@ func TestSetKeyRefusesToSignARewrittenTail(t *testing.T) {
 			l := sealedLog(signing, key)
 			fill(t, l, 4)
 			c.tamper(t, l)
-			err := l.SetKey(ctx, key)
+			err := l.SetKey(ctx, key, true)
 			if err == nil || !strings.Contains(err.Error(), c.says) {
 				t.Fatalf("SetKey over a tampered tail: %v, want %q", err, c.says)
 			}
@@ -137,3 +137,43 @@ func TestParseKeyRoundTrip(t *testing.T) {
 
 // raw2 is a verifier key twice: two lines, but no signer.
 func raw2(k Key) string { return k.VerifierKey + "\n" + k.VerifierKey }
+
+// TestNoBackfillOverDeletedCheckpoints: checkpoints deleted and the chain
+// rewritten after the last one left: neither the periodic Checkpoint nor
+// a SetKey told not to backfill signs the missing periodic checkpoints,
+// so a log that signs still reports them missing.
+func TestNoBackfillOverDeletedCheckpoints(t *testing.T) {
+	for _, setKey := range []bool{false, true} {
+		signing, db, key := newLog(t, 4)
+		fill(t, signing, 10)
+		if _, err := signing.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, db, `DELETE FROM audit_checkpoints WHERE seq > 4`)
+		rewriteFrom(t, db, 6, func(r *Record) { r.Actor = "mallory" })
+		l := signing
+		if setKey {
+			l = sealedLog(signing, key)
+			if err := l.SetKey(ctx, key, false); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := l.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := l.Verify(ctx)
+		if err != nil || rep.OK || rep.FirstBad != 8 || !strings.Contains(rep.Problem, "checkpoint at record 8 is missing") {
+			t.Fatalf("SetKey %v: verify = %+v, %v", setKey, rep, err)
+		}
+	}
+}
+
+func TestNewestCheckpoint(t *testing.T) {
+	l, _, _ := newLog(t, 4)
+	if cp, err := l.NewestCheckpoint(ctx); err != nil || cp != nil {
+		t.Fatalf("empty log: %+v, %v", cp, err)
+	}
+	fill(t, l, 6)
+	if cp, err := l.NewestCheckpoint(ctx); err != nil || cp == nil || cp.Seq != 4 {
+		t.Fatalf("newest = %+v, %v", cp, err)
+	}
+}
