@@ -17,9 +17,10 @@ import (
 )
 
 // signingKeys provides the key that signs every artifact. It lives in the
-// vault once the vault is initialized and unsealed: on first use the key
-// file of a pre-vault data dir (keys/signing.key) moves into the vault and
-// the file is removed. keys/signing.pub always holds the public half, for
+// vault once the vault is initialized and unsealed: at the first unsealed
+// start, or at the unseal of a server started sealed, the key file of a
+// pre-vault data dir (keys/signing.key) moves into the vault and the file
+// is removed. keys/signing.pub always holds the public half, for
 // `phoenix artifact verify` and `minisign -V`.
 type signingKeys struct {
 	dir   string
@@ -49,6 +50,26 @@ func (k *signingKeys) key(ctx context.Context) (sign.PrivateKey, error) {
 	}
 	k.cached = &key
 	return key, nil
+}
+
+// unsealed runs when the vault opens after the start (vault OnUnseal): a
+// key file read while the vault was sealed moves in now, instead of at the
+// next start or first signature, and the cache then holds the vault's key.
+func (k *signingKeys) unsealed(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.vault == nil {
+		return nil
+	}
+	if _, err := os.Stat(k.privPath()); err != nil {
+		return nil // the key is in the vault already: read at first use
+	}
+	key, err := k.load(ctx)
+	if err != nil {
+		return err
+	}
+	k.cached = &key
+	return nil
 }
 
 func (k *signingKeys) load(ctx context.Context) (sign.PrivateKey, error) {
@@ -134,4 +155,12 @@ func (k *signingKeys) writePub(pub sign.PublicKey) error {
 	}
 	os.Remove(k.pubPath())
 	return sign.SavePublicKey(k.pubPath(), pub)
+}
+
+// signingUnsealed moves the signing key into the vault when 'phoenix vault
+// unseal' opens it after the start.
+func (a *App) signingUnsealed(ctx context.Context) {
+	if err := a.keys.unsealed(ctx); err != nil {
+		a.log.Error("artifact signing key after unseal", "err", err)
+	}
 }

@@ -75,11 +75,12 @@ func (a *App) openVault(ctx context.Context) error {
 		return err
 	}
 	log := a.log.With("domain", "vault")
-	var started atomic.Bool // an unseal after the start hands the audit log its key
+	var started atomic.Bool // an unseal after the start hands the audit log and the signer their keys
 	a.Vault, err = vault.New(vault.Options{DB: a.DB, Logger: log, Auditor: vaultAudit{a.Audit},
 		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF,
 		OnUnseal: func(ctx context.Context) {
 			if started.Load() {
+				a.signingUnsealed(ctx) // first: the audit checkpoint then covers its record
 				a.auditUnsealed(ctx)
 			}
 		}})
