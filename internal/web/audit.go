@@ -18,6 +18,7 @@ type auditData struct {
 	Oldest               bool   // ?order=asc; the page lists newest first by default
 	OrderURL             string // the same filters in the other order, from the start
 	Verify               *api.VerifyResponse
+	TailFrom             int64 // the first record no checkpoint covers (Verify.Unsigned > 0)
 	VerifyErr            string
 }
 
@@ -49,7 +50,7 @@ func (d *Dashboard) auditLog(r *http.Request, s session, v *view) (string, error
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/audit/verify", nil, &ver); err != nil {
 		data.VerifyErr = err.Error()
 	} else {
-		data.Verify = &ver
+		data.Verify, data.TailFrom = &ver, ver.Signed+1
 	}
 	v.Data = data
 	return "audit", nil

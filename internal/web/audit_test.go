@@ -1,12 +1,18 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // auditSeqs is the record numbers of an audit page, top to bottom.
@@ -51,5 +57,42 @@ func TestAuditPageNewestFirst(t *testing.T) {
 	}
 	if resp, page := b.get("/ui/audit?order=sideways"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "order") {
 		t.Fatalf("a bad order: %d", resp.StatusCode)
+	}
+}
+
+// TestAuditPageSealedTail: on a server started sealed, whose audit key is
+// in the vault, the audit page says how many records are not signed yet
+// and that unsealing signs them; after the unseal the notice is gone and a
+// checkpoint covers every record.
+func TestAuditPageSealedTail(t *testing.T) {
+	dir := t.TempDir()
+	kdf := vault.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	first := newFixtureOpts(t, func(o *app.Options) {
+		o.DataDir, o.MasterKey, o.VaultKDF = dir, vault.SecretString(masterKey), kdf
+	})
+	first.addUser("admin", "", adminPW)
+	first.a.Stop(context.Background())
+
+	f := newFixtureOpts(t, func(o *app.Options) { o.DataDir, o.VaultKDF = dir, kdf }) // sealed
+	b := f.browser()
+	b.mustLogin("admin", adminPW) // records auth.login, unsigned
+	_, page := b.get("/ui/audit")
+	m := regexp.MustCompile(`(\d+) record\(s\) after the newest checkpoint \(records (\d+) to (\d+)\) are not signed yet: the vault is sealed`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "phoenix vault unseal") || !strings.Contains(page, `badge warn">deferred`) {
+		t.Fatalf("the sealed tail is not shown:\n%s", page)
+	}
+	n, _ := strconv.Atoi(m[1])
+	from, _ := strconv.Atoi(m[2])
+	to, _ := strconv.Atoi(m[3])
+	if n < 1 || to-from+1 != n {
+		t.Fatalf("tail %d records, from %d to %d", n, from, to)
+	}
+
+	if err := f.admin.Do(context.Background(), "POST", client.Path("vault", "unseal"), api.VaultKeyRequest{MasterKey: masterKey}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, page = b.get("/ui/audit")
+	if strings.Contains(page, "not signed yet") || strings.Contains(page, ">deferred<") || !strings.Contains(page, "signed checkpoint(s) check out") {
+		t.Fatalf("after the unseal the page still reports a sealed tail:\n%s", page)
 	}
 }

@@ -63,7 +63,7 @@ func newFixtureOpts(t *testing.T, set func(*app.Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Stop(context.Background()) })
-	tok, err := app.ReadToken(data)
+	tok, err := app.ReadToken(o.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func tone(status string) string {
 		return "good"
 	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded", "expired", "sealed", "revoked":
 		return "bad"
-	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring":
+	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring", "deferred":
 		return "warn"
 	}
 	return "idle"
