@@ -88,7 +88,15 @@ func TestAdminPagesRefusedOrHiddenForAViewer(t *testing.T) {
 	if strings.Contains(page, `href="/ui/users"`) || strings.Contains(page, `href="/ui/vault"`) || !strings.Contains(page, `href="/ui/tokens"`) {
 		t.Fatalf("a viewer's navigation: want tokens, not users or vault:\n%s", page)
 	}
-	for _, path := range []string{"/ui/users", "/ui/vault", "/ui/tokens?all=true"} {
+	if !strings.Contains(page, `href="/ui/users#password"`) {
+		t.Errorf("a viewer's header has no link to their password form:\n%s", page)
+	}
+	// The users page is only the form for the viewer's own password.
+	if resp, page := b.get("/ui/users"); resp.StatusCode != 200 || !strings.Contains(page, "Set your password (vera)") ||
+		strings.Contains(page, "admin") || strings.Contains(page, "Add a user") || strings.Contains(page, "Roles") {
+		t.Errorf("a viewer's /ui/users: %d\n%s", resp.StatusCode, page)
+	}
+	for _, path := range []string{"/ui/vault", "/ui/tokens?all=true"} {
 		if resp, page := b.get(path); resp.StatusCode != http.StatusForbidden || strings.Contains(page, "PROD_API_KEY") {
 			t.Errorf("a viewer's %s: %d\n%s", path, resp.StatusCode, page)
 		}

@@ -63,6 +63,7 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("GET /ui/users", d.page(d.users))
 	d.mux.HandleFunc("POST /ui/users", d.action(d.addUser))
 	d.mux.HandleFunc("POST /ui/users/{name}/grants", d.action(d.setGrants))
+	d.mux.HandleFunc("POST /ui/users/{name}/password", d.action(d.setPassword))
 	d.mux.HandleFunc("GET /ui/tokens", d.page(d.tokens))
 	d.mux.HandleFunc("POST /ui/tokens", d.createToken)
 	d.mux.HandleFunc("POST /ui/tokens/{id}/revoke", d.action(d.revokeToken))
