@@ -256,6 +256,9 @@ func (e *execution) finish(ctx context.Context, status, msg string) {
 	}
 	e.s.hub.signal(r.ID)
 	e.s.log.Info("run finished", "run", r.ID, "status", status)
+	if e.s.opts.OnFinish != nil {
+		e.s.opts.OnFinish()
+	}
 	if status == Interrupted {
 		return
 	}

@@ -95,6 +95,11 @@ type Options struct {
 	// CanApprove, when set, says whether actor may approve deployments to
 	// env given the environment's approvers (roles or names).
 	CanApprove func(ctx context.Context, actor, env string, approvers []string) bool
+	// Retention says which finished runs Prune deletes (prune.go).
+	Retention Retention
+	// OnFinish, when set, is called after a run finished (its outcome
+	// recorded), on the run's goroutine: the server schedules a Prune.
+	OnFinish func()
 }
 
 // Service is the pipeline domain.
@@ -116,6 +121,7 @@ type Service struct {
 	wg       sync.WaitGroup // the scheduler of Start
 	runs     sync.WaitGroup // executing runs
 	stop     context.CancelFunc
+	pruneMu  sync.Mutex // one Prune or SweepFolders at a time
 }
 
 // New returns a Service; call Start before use.

@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+const pruneYAML = `
+project: {name: shop}
+environments: {staging: {}}
+pipeline:
+  stages:
+    - {name: main, steps: [{name: say, run: echo "release $PHOENIX_VERSION"}]}
+`
+
+// pruneFixture is a fixture on a settable clock that stores logs in the
+// database (as replicas do), keeping 2 runs per project for a day.
+func pruneFixture(t *testing.T, inUse map[string]map[string]bool) (*fixture, *setClock) {
+	clock := &setClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f := newFixture(t, func(o *Options) {
+		o.Clock, o.Runner = clock, func() string { return "http://127.0.0.1:1" }
+		o.Retention = Retention{MaxAge: 24 * time.Hour, Keep: 2,
+			InUse: func(context.Context) (map[string]map[string]bool, error) { return inUse, nil }}
+	})
+	return f, clock
+}
+
+func (f *fixture) exists(id int64) bool {
+	f.t.Helper()
+	_, err := f.svc.Get(context.Background(), id)
+	if err != nil && usererr.KindOf(err) != usererr.NotFound {
+		f.t.Fatal(err)
+	}
+	return err == nil
+}
+
+func (f *fixture) count(query string, args ...any) int {
+	f.t.Helper()
+	var n int
+	if err := f.db.QueryRow(query, args...).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+// TestPruneDropsOldRunsKeepsNewestUnfinishedAndDeployed: finished runs
+// older than the retention beyond each project's newest Keep go with
+// their steps, stored logs and folder; a run waiting for approval, one
+// running elsewhere, a release a deployment uses and a small project's
+// old runs stay; the prune is audited; a pruned run is a clear 404.
+func TestPruneDropsOldRunsKeepsNewestUnfinishedAndDeployed(t *testing.T) {
+	f, clock := pruneFixture(t, map[string]map[string]bool{"shop": {"1.0.2": true}})
+	ctx := context.Background()
+	waiting := f.release(f.project(approvalYAML), "0.9.0")
+	f.waitStatus(waiting.ID, Waiting)
+	dir := f.project(pruneYAML)
+	var ids []int64
+	for _, v := range []string{"1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5"} {
+		ids = append(ids, f.wait(f.release(dir, v).ID).ID)
+	}
+	blog := f.wait(f.release(f.project("project: {name: blog}\nenvironments: {staging: {}}\npipeline: {stages: [{name: a, steps: [{name: b, run: 'true'}]}]}\n"), "1.0.0").ID)
+	if _, err := f.db.Exec(`UPDATE pipeline_runs SET status = 'running' WHERE id = $1`, ids[0]); err != nil {
+		t.Fatal(err) // as if another server executed it still
+	}
+	if st, err := f.svc.Prune(ctx); err != nil || st != (PruneStats{}) {
+		t.Fatalf("runs of today pruned: %+v %v", st, err)
+	}
+	clock.Set(clock.Now().Add(25 * time.Hour))
+	st, err := f.svc.Prune(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := []int64{ids[1], ids[3]} // 1.0.1 and 1.0.3: old, finished, beyond the newest 2, not deployed
+	if st.Runs != 2 || st.Folders != 2 {
+		t.Fatalf("pruned %+v, want 2 runs and their 2 folders", st)
+	}
+	for _, id := range gone {
+		if f.exists(id) {
+			t.Errorf("run %d survived", id)
+		}
+		if _, err := os.Stat(f.svc.runDir(id)); !os.IsNotExist(err) {
+			t.Errorf("folder of run %d: %v", id, err)
+		}
+		for _, table := range []string{"pipeline_steps", "pipeline_step_logs", "pipeline_approvals"} {
+			if n := f.count(`SELECT COUNT(*) FROM `+table+` WHERE run_id = $1`, id); n != 0 {
+				t.Errorf("%s keeps %d row(s) of run %d", table, n, id)
+			}
+		}
+		err := f.svc.Logs(ctx, id, LogOptions{}, io.Discard)
+		if err == nil || usererr.KindOf(err) != usererr.NotFound {
+			t.Errorf("logs of pruned run %d: %v, want not found", id, err)
+		}
+	}
+	for _, id := range []int64{waiting.ID, ids[0], ids[2], ids[4], ids[5], blog.ID} {
+		if !f.exists(id) {
+			t.Errorf("run %d was pruned", id)
+		}
+	}
+	if f.log(ids[5], "main/say") != "release 1.0.5\n" {
+		t.Error("a kept run lost its log")
+	}
+	if !f.audit.has("pipeline.prune") {
+		t.Error("prune not audited")
+	}
+	if runs, _ := f.svc.Runs(ctx, RunFilter{Project: "shop"}); len(runs) != 5 {
+		t.Errorf("listing shows %d runs, want 5", len(runs))
+	}
+}
+
+// TestPruneSweepsFoldersACrashLeft: rows deleted but the process died
+// before the folders went: the next Prune removes them; entries not named
+// by a run id stay. A negative MaxAge prunes nothing.
+func TestPruneSweepsFoldersACrashLeft(t *testing.T) {
+	f, clock := pruneFixture(t, nil)
+	ctx := context.Background()
+	dir := f.project(pruneYAML)
+	var ids []int64
+	for _, v := range []string{"1.0.0", "1.0.1", "1.0.2"} {
+		ids = append(ids, f.wait(f.release(dir, v).ID).ID)
+	}
+	other := filepath.Join(f.svc.opts.LogDir, "go-1.0.0")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(clock.Now().Add(48 * time.Hour))
+	if n, err := f.svc.deleteRuns(ctx, []int64{ids[0]}); err != nil || n != 1 {
+		t.Fatalf("deleted %d: %v", n, err) // the crash: rows gone, folder left
+	}
+	if _, err := os.Stat(f.svc.runDir(ids[0])); err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := f.svc.Runs(ctx, RunFilter{}); err != nil || len(runs) != 2 {
+		t.Fatalf("listing with a stray folder: %d runs, %v", len(runs), err)
+	}
+	f.svc.opts.Retention.MaxAge = -1
+	st, err := f.svc.Prune(ctx)
+	if err != nil || st != (PruneStats{Folders: 1}) {
+		t.Fatalf("prune with no age limit: %+v %v, want only the stray folder", st, err)
+	}
+	if _, err := os.Stat(f.svc.runDir(ids[0])); !os.IsNotExist(err) {
+		t.Fatalf("stray folder: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("an entry not named by a run id was removed: %v", err)
+	}
+	if !f.exists(ids[1]) || !f.exists(ids[2]) {
+		t.Fatal("MaxAge < 0 pruned a run")
+	}
+}
