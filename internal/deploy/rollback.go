@@ -172,3 +172,27 @@ func (s *Service) Active(ctx context.Context) ([]Release, error) {
 	}
 	return out, nil
 }
+
+// DeployedReleases returns the releases (project -> release names) of the
+// artifacts the retained deployments reference: what a rollback may still
+// activate. Pipeline retention keeps the runs that produced them.
+func (s *Service) DeployedReleases(ctx context.Context) (map[string]map[string]bool, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT DISTINCT d.project, a.release FROM deployments d
+		JOIN artifacts a ON a.digest = d.artifact WHERE a.release <> ''`)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: deployed releases: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]bool{}
+	for rows.Next() {
+		var project, release string
+		if err := rows.Scan(&project, &release); err != nil {
+			return nil, err
+		}
+		if out[project] == nil {
+			out[project] = map[string]bool{}
+		}
+		out[project][release] = true
+	}
+	return out, rows.Err()
+}
