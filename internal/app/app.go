@@ -65,6 +65,9 @@ type Options struct {
 	// GCEvery is how often retention and blob garbage collection run
 	// besides after activations (default 1h).
 	GCEvery time.Duration
+	// RunRetention says which finished pipeline runs are pruned (default
+	// older than 90 days beyond each project's newest 50); prune.go.
+	RunRetention pipeline.Retention
 	// Proc is the proc filesystem for host metrics (default /proc; "-"
 	// turns them off).
 	Proc string
@@ -125,7 +128,8 @@ type App struct {
 	singletons []func(context.Context) // work only the leader runs
 	leading    atomic.Bool
 	gcKick     chan struct{}
-	startDone  func() // lets the next replica start
+	pruneKick  chan struct{} // prune.go
+	startDone  func()        // lets the next replica start
 
 	mu       sync.Mutex
 	cleanups []func(context.Context) error

@@ -8,9 +8,13 @@ import (
 )
 
 // kickGC asks for a collection soon (one is pending at most).
-func (a *App) kickGC() {
+func (a *App) kickGC() { kickOnce(a.gcKick) }
+
+// kickOnce asks the loop reading kick for a round soon: one is pending at
+// most, so a burst of kicks is one round.
+func kickOnce(kick chan struct{}) {
 	select {
-	case a.gcKick <- struct{}{}:
+	case kick <- struct{}{}:
 	default: // one is pending already
 	}
 }
@@ -24,23 +28,35 @@ func (a *App) startGC() {
 	kick := make(chan struct{}, 1)
 	a.gcKick = kick
 	a.Deploy.OnActivate(func(deploy.Release) { a.kickGC() })
-	every := a.opts.GCEvery
-	if every <= 0 {
-		every = time.Hour
-	}
 	a.singleton(func(ctx context.Context) {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-kick:
-			case <-t.C:
-			}
+		kicked(ctx, kick, a.gcEvery(), func(ctx context.Context) {
 			if _, err := a.Deploy.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("deploy: garbage collection failed", "err", err)
 			}
-		}
+		})
 	})
+}
+
+// gcEvery is GCEvery, default hourly.
+func (a *App) gcEvery() time.Duration {
+	if a.opts.GCEvery <= 0 {
+		return time.Hour
+	}
+	return a.opts.GCEvery
+}
+
+// kicked calls fn at each kick and every period until ctx ends, one call
+// at a time.
+func kicked(ctx context.Context, kick <-chan struct{}, every time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		case <-t.C:
+		}
+		fn(ctx)
+	}
 }

@@ -22,6 +22,9 @@ import (
 // notifier, and recovers runs a previous process left behind.
 func (a *App) openPipeline(ctx context.Context) error {
 	data := a.opts.DataDir
+	retention := a.opts.RunRetention
+	retention.InUse = a.Deploy.DeployedReleases
+	a.pruneKick = make(chan struct{}, 1)
 	var err error
 	a.Pipeline, err = pipeline.New(pipeline.Options{DB: a.DB, LogDir: filepath.Join(data, "runs"),
 		Logger: a.log.With("domain", "pipeline"), Env: childEnv(os.Environ()),
@@ -29,10 +32,11 @@ func (a *App) openPipeline(ctx context.Context) error {
 			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.EdgeURL},
-		Audit: a.auditPipeline, CanApprove: a.canApprove, Runner: a.runner})
+		Audit: a.auditPipeline, CanApprove: a.canApprove, Runner: a.runner, Retention: retention, OnFinish: a.kickPrune})
 	if err != nil {
 		return err
 	}
+	a.startPrune()
 	if a.opts.Replica.On {
 		a.Pipeline.Open(ctx)
 		a.singleton(func(ctx context.Context) {

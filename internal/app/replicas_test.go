@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -336,22 +335,11 @@ func startErr(o Options) (*App, error) {
 // runLogs reads a run's logs through a's API, as the CLI does.
 func runLogs(t *testing.T, a *App, id int64) string {
 	t.Helper()
-	tok, err := ReadToken(a.opts.DataDir)
-	if err != nil {
-		t.Fatal(err)
+	code, body := apiDo(t, a, "GET", fmt.Sprintf("/api/v1/runs/%d/logs", id))
+	if code != 200 {
+		t.Fatalf("GET logs: %d %s", code, body)
 	}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/runs/%d/logs", a.APIURL(), id), nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET logs: %d %s", resp.StatusCode, b)
-	}
-	return string(b)
+	return body
 }
 
 // TestReplicaNeeds: --replica without what replicas share, or with a bad
