@@ -31,9 +31,10 @@ type serverOptions struct {
 	backupNoRestoreTest bool
 	backupMirror        mirrorFlags
 
-	blobs    blobFlags     // server_blobs.go
-	database databaseFlags // server_database.go
-	acme     acmeFlags     // server_acme.go
+	blobs    blobFlags      // server_blobs.go
+	database databaseFlags  // server_database.go
+	acme     acmeFlags      // server_acme.go
+	runs     retentionFlags // server_retention.go
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -73,6 +74,7 @@ gracefully: in-flight requests finish first.`,
 	addBlobFlags(f, &o.blobs)
 	addDatabaseFlags(f, &o.database)
 	addACMEFlags(f, &o.acme)
+	addRetentionFlags(f, &o.runs)
 	return cmd
 }
 
@@ -105,10 +107,14 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	runs, err := o.runs.retention()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
-		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning})
+		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs})
 	if err != nil {
 		return err
 	}
