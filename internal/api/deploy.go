@@ -11,6 +11,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -43,7 +44,8 @@ func (a *API) deployRoutes() []Route {
 			Action: "deploy.activate", Summary: "Verify, sign, record and activate an upload on an environment",
 			Request: FinalizeRequest{}, Response: DeploymentResponse{}, Status: http.StatusCreated, Handler: a.finalize},
 		{Method: "POST", Path: "/api/v1/gc", Tag: tag, Perm: auth.GC, Action: "deploy.gc",
-			Summary: "Apply retention and delete unreferenced blobs", Response: deploy.GCStats{}, Handler: a.collect},
+			Summary: "Apply retention (deployments and pipeline runs) and delete unreferenced blobs", Response: GCResponse{},
+			Handler: a.collect},
 	}
 }
 
@@ -269,11 +271,25 @@ func (a *API) finalize(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusCreated, DeploymentResponse{Deployment: *d, URL: a.url(d.Project, d.Environment)})
 }
 
+// GCResponse is what POST /api/v1/gc removed: deployments, artifacts,
+// uploads and blobs, then pipeline runs and their folders on this server.
+type GCResponse struct {
+	deploy.GCStats
+	pipeline.PruneStats
+}
+
 func (a *API) collect(w http.ResponseWriter, r *http.Request) {
-	st, err := a.opts.Deploy.CollectGarbage(r.Context())
-	if err != nil {
+	var out GCResponse
+	var err error
+	if out.GCStats, err = a.opts.Deploy.CollectGarbage(r.Context()); err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, st)
+	if a.opts.Pipeline != nil {
+		if out.PruneStats, err = a.opts.Pipeline.Prune(r.Context()); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/api"
 )
 
 // TestGCCommand: phoenix gc runs one collection through the API and says
@@ -16,14 +16,14 @@ import (
 func TestGCCommand(t *testing.T) {
 	data := deployToStaging(t, "project: {name: shop}\nenvironments:\n  staging: {}\n")
 	out := mustRun(t, "", "gc", "--data", data)
-	if !strings.HasPrefix(out, "removed 0 deployment(s), 0 artifact(s), 0 upload(s) and 0 blob(s)") {
+	if !strings.HasPrefix(out, "removed 0 deployment(s), 0 artifact(s), 0 upload(s) and 0 blob(s); pruned 0 run(s) and 0 run folder(s)\n") {
 		t.Fatalf("gc said %q", out)
 	}
-	var st deploy.GCStats
+	var st api.GCResponse
 	if err := json.Unmarshal([]byte(mustRun(t, "", "gc", "-o", "json", "--data", data)), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st != (deploy.GCStats{}) {
+	if st != (api.GCResponse{}) {
 		t.Fatalf("gc -o json = %+v, want nothing removed", st)
 	}
 	var blobs int
