@@ -153,3 +153,44 @@ func TestPruneSweepsFoldersACrashLeft(t *testing.T) {
 		t.Fatal("MaxAge < 0 pruned a run")
 	}
 }
+
+// TestPruneOnTheLeaderReplicasSweepTheirFolders: two servers share the
+// database; a ran a run, then b leads and prunes it: the rows go, a's
+// folder stays until a sweeps its own folders; b's run folders of kept
+// runs stay.
+func TestPruneOnTheLeaderReplicasSweepTheirFolders(t *testing.T) {
+	ctx := context.Background()
+	f, clock, a, b := twoReplicas(t)
+	dir := f.project("version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  nightly:\n" +
+		"    triggers: [{event: deploy.succeeded, environment: production}]\n    steps:\n      - {name: say, run: echo ran}\n")
+	start := func(leader *Service) int64 {
+		stop := lead(leader)
+		defer stop()
+		r, err := leader.StartWorkflow(ctx, WorkflowRequest{Dir: dir, Workflow: "nightly", Actor: "t", Trigger: "manual"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.svc = leader
+		f.wait(r.ID)
+		return r.ID
+	}
+	old := start(a)
+	clock.Set(clock.Now().Add(100 * 24 * time.Hour))
+	kept := start(b)
+	b.opts.Retention = Retention{Keep: 1} // the defaults: 90 days, and one run kept
+	if st, err := b.Prune(ctx); err != nil || st != (PruneStats{Runs: 1}) {
+		t.Fatalf("the leader pruned %+v %v, want the old run's rows and none of its own folders", st, err)
+	}
+	if _, err := os.Stat(a.runDir(old)); err != nil {
+		t.Fatalf("a's folder of the pruned run before a sweeps: %v", err)
+	}
+	if n, err := a.SweepFolders(ctx); err != nil || n != 1 {
+		t.Fatalf("a swept %d folder(s): %v", n, err)
+	}
+	if _, err := os.Stat(a.runDir(old)); !os.IsNotExist(err) {
+		t.Fatalf("a's folder of the pruned run: %v", err)
+	}
+	if _, err := os.Stat(b.runDir(kept)); err != nil {
+		t.Fatalf("b's folder of the kept run: %v", err)
+	}
+}

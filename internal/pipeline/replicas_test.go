@@ -65,6 +65,15 @@ func replica(t *testing.T, f *fixture, name string, clock Clock) *Service {
 	return svc
 }
 
+// twoReplicas opens two services, a and b, on one new database, neither
+// leading, on a settable clock.
+func twoReplicas(t *testing.T) (*fixture, *setClock, *Service, *Service) {
+	f := &fixture{t: t, dir: t.TempDir(), audit: &auditLog{}}
+	f.db = openDB(t, f.dir)
+	clock := &setClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return f, clock, replica(t, f, "a", clock), replica(t, f, "b", clock)
+}
+
 // lead runs svc.Lead until the returned stop is called (stop waits).
 func lead(svc *Service) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,10 +119,7 @@ func runsBy(t *testing.T, svc *Service, trigger string, n int) []Run {
 // leader goes on from the tick the old one recorded (no tick twice).
 func TestReplicasOneLeaderRuns(t *testing.T) {
 	ctx := context.Background()
-	f := &fixture{t: t, dir: t.TempDir(), audit: &auditLog{}}
-	f.db = openDB(t, f.dir)
-	clock := &setClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	a, b := replica(t, f, "a", clock), replica(t, f, "b", clock)
+	f, clock, a, b := twoReplicas(t)
 	dir := f.project("version: 1\nproject:\n  name: shop\nenvironments:\n  production: {}\nworkflows:\n  nightly:\n" +
 		"    triggers: [{cron: \"0 3 * * *\"}]\n    steps:\n      - {name: say, run: echo ran}\n")
 	cfg, err := config.Load(filepath.Join(dir, "phoenix.yaml"))
