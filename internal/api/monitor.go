@@ -53,7 +53,7 @@ func (a *API) monitorRoutes() []Route {
 // a project (host metrics) is the server's.
 func envResource(name string) auth.Resource {
 	env, project, ok := strings.Cut(name, ".")
-	if !ok || monitor.ServerInstance(name) { // host and certificate alerts
+	if !ok || monitor.ServerInstance(name) { // host, certificate and replica alerts
 		return auth.Resource{}
 	}
 	return auth.Resource{Project: project, Environment: env}
@@ -171,7 +171,7 @@ func (a *API) listSilences(w http.ResponseWriter, r *http.Request) {
 
 // requireSilence checks who may silence env (a monitor name, "" for all).
 func (a *API) requireSilence(w http.ResponseWriter, r *http.Request, env string) bool {
-	if monitor.ServerInstance(env) { // everywhere, the host, a certificate
+	if monitor.ServerInstance(env) { // everywhere, the host, a certificate, a replica
 		return a.require(w, r, auth.EnvWrite, auth.Resource{})
 	}
 	return a.require(w, r, auth.Deploy, envResource(env))

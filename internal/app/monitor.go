@@ -47,7 +47,8 @@ func (a *App) openMonitor(ctx context.Context) error {
 		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor}
 	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning() // certificates.go
 	if a.opts.Replica.On {
-		o.Replicas = a.otherEdges // the other replicas' edges (replica_telemetry.go)
+		o.Replicas = a.otherEdges         // the other replicas' edges (replica_telemetry.go)
+		o.ReplicaHealth = a.replicaHealth // the built-in replica-down alert
 	}
 	a.Monitor, err = monitor.New(o)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge"
@@ -25,6 +26,11 @@ import (
 type replicaSelf struct {
 	boot    string // random, new at every start
 	started time.Time
+	failing time.Time // when its own edge started failing its self-check; zero while it answers
+	// probeAddr, when set, is where the self-check asks instead of the
+	// edge's listener: tests point it at a closed port to fail the check
+	// for real, and clear it to let the edge answer again.
+	probeAddr atomic.Pointer[string]
 }
 
 // staleAfter is how long a replica's heartbeat and telemetry count as
@@ -87,12 +93,23 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 	served, _ := json.Marshal(a.edge.served)
 	a.edge.mu.Unlock()
 	edgeErr := a.probeOwnEdge(ctx)
-	_, err := a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served)
-		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
+	now := time.Now()
+	switch {
+	case edgeErr == "":
+		a.self.failing = time.Time{}
+	case a.self.failing.IsZero():
+		a.self.failing = now
+	}
+	var failing int64
+	if !a.self.failing.IsZero() {
+		failing = a.self.failing.UnixMilli()
+	}
+	_, err := a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served, edge_failing)
+		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
 		started = excluded.started, seen = excluded.seen, stopped = 0, leader = excluded.leader, edge_ok = excluded.edge_ok,
-		edge_error = excluded.edge_error, served = excluded.served`,
-		a.advertise(), a.self.boot, a.self.started.UnixMilli(), time.Now().UnixMilli(), boolInt(a.Leading()),
-		boolInt(edgeErr == ""), edgeErr, string(served))
+		edge_error = excluded.edge_error, served = excluded.served, edge_failing = excluded.edge_failing`,
+		a.advertise(), a.self.boot, a.self.started.UnixMilli(), now.UnixMilli(), boolInt(a.Leading()),
+		boolInt(edgeErr == ""), edgeErr, string(served), failing)
 	return err
 }
 
@@ -102,7 +119,11 @@ func (a *App) probeOwnEdge(ctx context.Context) string {
 	if a.edgeAddr == nil {
 		return "the edge is not listening"
 	}
-	host, port, _ := net.SplitHostPort(a.edgeAddr.String())
+	addr := a.edgeAddr.String()
+	if p := a.self.probeAddr.Load(); p != nil {
+		addr = *p
+	}
+	host, port, _ := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
@@ -115,7 +136,7 @@ func (a *App) probeOwnEdge(ctx context.Context) string {
 	req.Host = "replica-heartbeat.invalid"
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		return fmt.Sprintf("the edge at %s does not answer: %v", a.edgeAddr, err)
+		return fmt.Sprintf("the edge at %s does not answer: %v", addr, err)
 	}
 	resp.Body.Close()
 	return ""
@@ -177,4 +198,33 @@ func (a *App) otherEdges() []monitor.EdgeSource {
 		}
 	}
 	return out
+}
+
+// replicaHealth is every listed replica's health for the monitor's
+// built-in replica-down alert: silent when it has been stale (no heartbeat
+// for staleAfter, three polls) without a clean stop, edge down when its
+// own edge has failed its self-check for more than two polls. A replica
+// that stopped cleanly is healthy.
+func (a *App) replicaHealth(ctx context.Context) ([]monitor.ReplicaHealth, error) {
+	rows, err := a.DB.QueryContext(ctx, `SELECT replica, seen, stopped, edge_failing FROM replicas ORDER BY replica`)
+	if err != nil {
+		return nil, fmt.Errorf("replicas: health: %w", err)
+	}
+	defer rows.Close()
+	now := time.Now()
+	stale, failing := now.Add(-a.staleAfter()).UnixMilli(), now.Add(-2*a.replicaPoll()).UnixMilli()
+	var out []monitor.ReplicaHealth
+	for rows.Next() {
+		var h monitor.ReplicaHealth
+		var seen, stopped, since int64
+		if err := rows.Scan(&h.Replica, &seen, &stopped, &since); err != nil {
+			return nil, fmt.Errorf("replicas: health: %w", err)
+		}
+		if stopped == 0 {
+			h.Silent = seen < stale
+			h.EdgeDown = since != 0 && since < failing
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 // monitorCommands are `phoenix status` and `phoenix alerts`. Like every
@@ -93,6 +94,9 @@ func slaCell(p *float64) string {
 
 // envLabel shows the monitor's "<env>.<project>" as project/env.
 func envLabel(name string) string {
+	if monitor.ServerInstance(name) { // a certificate's or a replica's: no project in it
+		return name
+	}
 	if env, project, ok := strings.Cut(name, "."); ok {
 		return project + "/" + env
 	}

@@ -97,6 +97,9 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	if values, ok := m.certValues(ctx, now); ok {
 		apply(m.certRule(), values)
 	}
+	if values, ok := m.replicaValues(ctx); ok {
+		apply(replicaRule(), values)
+	}
 	silenced, err := m.silencedSet(ctx, changes, now)
 	if err != nil {
 		return err

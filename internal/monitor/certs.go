@@ -30,9 +30,12 @@ const certPrefix = "tls:"
 func CertInstance(name string) string { return certPrefix + name }
 
 // ServerInstance reports whether an alert instance belongs to the server
-// rather than to a "<env>.<project>": host alerts ("") and certificates'.
-// Reading one needs read on the server, acknowledging it env.write.
-func ServerInstance(env string) bool { return env == "" || strings.HasPrefix(env, certPrefix) }
+// rather than to a "<env>.<project>": host alerts (""), certificates' and
+// replicas'. Reading one needs read on the server, acknowledging it
+// env.write.
+func ServerInstance(env string) bool {
+	return env == "" || strings.HasPrefix(env, certPrefix) || strings.HasPrefix(env, replicaPrefix)
+}
 
 // certMetric is the built-in rule's metric: days left on a certificate.
 const certMetric = "certificate_days_left"

@@ -9,23 +9,24 @@ import (
 	"time"
 )
 
-// certSource is a changeable certificate listing.
-type certSource struct {
-	mu  sync.Mutex
-	cs  []Certificate
-	err error
+// listing is a changeable listing (certificates, replicas) the monitor
+// reads through Options.
+type listing[T any] struct {
+	mu    sync.Mutex
+	items []T
+	err   error
 }
 
-func (s *certSource) set(err error, cs ...Certificate) {
+func (s *listing[T]) set(err error, items ...T) {
 	s.mu.Lock()
-	s.cs, s.err = cs, err
+	s.items, s.err = items, err
 	s.mu.Unlock()
 }
 
-func (s *certSource) list(context.Context) ([]Certificate, error) {
+func (s *listing[T]) list(context.Context) ([]T, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cs, s.err
+	return s.items, s.err
 }
 
 func firingCerts(t *testing.T, m *Monitor) map[string]Alert {
@@ -50,7 +51,7 @@ func firingCerts(t *testing.T, m *Monitor) map[string]Alert {
 func TestCertificateExpiryAlert(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	pub := &fakePublisher{}
-	src := &certSource{}
+	src := &listing[Certificate]{}
 	m, err := New(Options{DB: openDB(t), Now: clock.Now, Publisher: pub, Proc: "-", Certificates: src.list,
 		CertWarning: 10 * 24 * time.Hour})
 	if err != nil {
@@ -98,7 +99,7 @@ func TestCertificateExpiryAlert(t *testing.T) {
 // and an expired certificate says so.
 func TestCertificateExpiryDefaultAndExpired(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	src := &certSource{}
+	src := &listing[Certificate]{}
 	m, err := New(Options{DB: openDB(t), Now: clock.Now, Proc: "-", Certificates: src.list})
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,9 @@ type Options struct {
 	// before its expiry a certificate alerts (default DefaultCertWarning).
 	Certificates func(ctx context.Context) ([]Certificate, error)
 	CertWarning  time.Duration
+	// ReplicaHealth lists the replicas sharing the database for the
+	// built-in alert ReplicaRule (replicas.go); nil turns it off.
+	ReplicaHealth func(ctx context.Context) ([]ReplicaHealth, error)
 	// Concurrency bounds probes in flight (default 2048; probes that were
 	// slow last time get another quarter of it).
 	Concurrency int

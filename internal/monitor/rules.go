@@ -82,6 +82,9 @@ func (r Rule) unit() string {
 
 // describe says what the rule saw, e.g. "availability 97.5% < 99.9% over 5m0s".
 func (r Rule) describe(v float64) string {
+	if r.Metric == replicaMetric {
+		return describeReplica(v)
+	}
 	if r.Metric == certMetric {
 		if v < 0 {
 			return fmt.Sprintf("certificate expired %s days ago (alert below %s)", strconv.FormatFloat(round2(-v), 'f', -1, 64), r.ThresholdString())
