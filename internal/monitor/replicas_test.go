@@ -50,6 +50,10 @@ func TestReplicaDownAlert(t *testing.T) {
 		!strings.Contains(al.Summary, "no heartbeat") {
 		t.Errorf("silent replica's alert %+v", al)
 	}
+	st, err := m.Status(context.Background())
+	if err != nil || len(st) != 0 {
+		t.Errorf("the status page (public) lists the server's replica alerts as environments: %+v %v", st, err)
+	}
 	if !strings.Contains(got[c].Summary, "own edge") {
 		t.Errorf("edge-down replica's summary %q", got[c].Summary)
 	}

@@ -85,7 +85,9 @@ func (m *Monitor) Status(ctx context.Context) ([]EnvStatus, error) {
 		return nil, err
 	}
 	for _, a := range alerts {
-		if a.Environment != "" {
+		// The server's own alerts (host, certificates, replicas) are not an
+		// environment's: they stay off the status page, which is public.
+		if !ServerInstance(a.Environment) {
 			get(a.Environment).Alerts = append(get(a.Environment).Alerts, a)
 		}
 	}
