@@ -226,14 +226,20 @@ func (a *App) auditUnsealed(ctx context.Context) {
 	}
 }
 
-// writeFileAtomic writes b to a new temporary file beside path (0644) and
-// renames it over path.
+// writeFileAtomic writes b to a new temporary file beside path (0644),
+// syncs it and renames it over path: a crash leaves the old anchor or the
+// new one, never a torn one. (internal/backup and internal/artifact keep
+// their own: no package owns "a file written atomically" as its concept,
+// and DESIGN.md rules out a util package for it.)
 func writeFileAtomic(path string, b []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -1,43 +1,21 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// selfSigned writes a certificate for *.localhost and its key.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "phoenix test"},
-		DNSNames: []string{"*.shop.localhost", "localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile
-}
+	"github.com/phoenixvc/phoenix/internal/testkit"
+)
 
 func TestServerEdgeServesHTTP2OverTLSWithHSTS(t *testing.T) {
 	work := t.TempDir()
-	cert, key := selfSigned(t, work)
+	c, _ := testkit.SelfSigned(t, "*.shop.localhost", "localhost")
+	cert, key := testkit.WriteKeyPair(t, work, c)
 	data := filepath.Join(work, "data")
 	api, edgeAddr := freePort(t), freePort(t)
 	cmd := exec.Command(binary, "server", "--data", data, "--listen", api, "--edge-listen", edgeAddr,
