@@ -26,3 +26,27 @@ func LeaderKeepaliveForTest(ctx context.Context, db *DB) (string, error) {
 	err = conn.QueryRow(ctx, "SHOW tcp_keepalives_idle").Scan(&v)
 	return v, err
 }
+
+// TableChecksumForTest checksums table on src and dst as Copy does and
+// returns "" when they agree, else what differs.
+func TableChecksumForTest(ctx context.Context, src, dst *DB, table string) (string, error) {
+	stx, err := src.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer stx.Rollback()
+	tx, err := dst.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	n, err := count(ctx, stx, table)
+	if err != nil {
+		return "", err
+	}
+	_, err = compareTables(ctx, stx, tx, []string{table}, map[string]int64{table: n})
+	if err != nil {
+		return err.Error(), nil
+	}
+	return "", nil
+}
