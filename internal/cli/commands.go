@@ -29,6 +29,7 @@ func commands(g *Globals) []*cobra.Command {
 		newUserCmd(g),
 		newAuditCmd(g),
 		newBackupCmd(g),
+		newStoreCmd(g),
 		newVersionCmd(g),
 	}, append(vaultCommands(g), monitorCommands(g)...)...)
 }
