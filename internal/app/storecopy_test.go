@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -18,12 +21,12 @@ import (
 )
 
 // TestCopyToPostgres moves a SQLite server with history (deployments and
-// a rollback, a vault secret, a user, tokens, a silence, the audit log
-// with checkpoints) into PostgreSQL and starts it there: the same
-// deployment is served, the audit log verifies, a token made before the
-// copy still signs in, the secret reads with the master key, and new rows
-// get new ids. state.db stays as it was, and a start without the database
-// URL is refused.
+// a rollback, a pipeline run, a vault secret, a user, tokens, a silence,
+// the audit log with checkpoints) into PostgreSQL and starts it there: the
+// same deployment is served, the run and its log are there, the audit log
+// verifies, a token made before the copy still signs in, the secret reads
+// with the master key, and new rows get new ids. state.db stays as it was,
+// and a start without the database URL is refused.
 func TestCopyToPostgres(t *testing.T) {
 	ctx := context.Background()
 	dsn := strings.Replace(testkit.Postgres(t).NewDatabase(t), "postgres@", "postgres:"+dbPassword+"@", 1)
@@ -48,6 +51,16 @@ func TestCopyToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := a.Monitor.AddSilence(ctx, monitor.Silence{Rule: "error-rate", Ends: time.Now().Add(time.Hour), Comment: "planned"}); err != nil {
+		t.Fatal(err)
+	}
+	proj, _ := workflowDir(t, "true")
+	run, err := a.Pipeline.StartWorkflow(ctx, pipeline.WorkflowRequest{Dir: proj, Workflow: "count", Actor: "t", Trigger: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.Pipeline.Logs(fctx, run.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	before, err := a.Deploy.Deployments(ctx, "shop", "production", 10)
@@ -92,6 +105,11 @@ func TestCopyToPostgres(t *testing.T) {
 	if p, err := b.Auth.Authenticate(ctx, token); err != nil || p.User != pr.User {
 		t.Fatalf("a token from before the copy: %+v %v", p, err)
 	}
+	var logs bytes.Buffer
+	if err := b.Pipeline.Logs(ctx, run.ID, pipeline.LogOptions{}, &logs); err != nil || runStatus(t, b, run.ID) != pipeline.Succeeded ||
+		!strings.Contains(logs.String(), "output of the step") {
+		t.Fatalf("the run after the copy: %s %q %v", runStatus(t, b, run.ID), logs.String(), err)
+	}
 	if s, err := b.Monitor.Silences(ctx, false); err != nil || len(s) != 1 || s[0].Comment != "planned" {
 		t.Fatalf("silences: %+v %v", s, err)
 	}
@@ -121,12 +139,15 @@ func TestCopyToPostgresRefusals(t *testing.T) {
 	}
 	a.Stop(ctx)
 
-	full := pg.NewDatabase(t)
+	full := strings.Replace(pg.NewDatabase(t), "postgres@", "postgres:"+dbPassword+"@", 1)
 	other := startOpts(t, Options{DataDir: t.TempDir(), DatabaseURL: full})
 	other.Stop(ctx)
 	_, err = CopyToPostgres(ctx, dir, full, nil)
 	if usererr.KindOf(err) != usererr.Conflict || !errors.Is(err, store.ErrNotEmpty) || !strings.Contains(err.Error(), "already holds Phoenix data") {
 		t.Fatalf("copy into a database in use: %v", err)
+	}
+	if strings.Contains(err.Error()+usererr.HintOf(err), dbPassword) {
+		t.Fatalf("the refusal shows the password: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, PostgresMarker)); !os.IsNotExist(err) {
 		t.Fatalf("a refused copy recorded the database: %v", err)
