@@ -29,7 +29,7 @@ type CopyReport struct {
 // transaction (store.Copy: counts and row checksums compared before
 // commit), verifies the copied audit log with the server's verifier key
 // and finally writes <dataDir>/state.postgres, after which the data dir
-// starts only with the database URL. state.db is read, never written:
+// starts only with the database URL. No row of state.db is written:
 // it stays as it was, the way back.
 func CopyToPostgres(ctx context.Context, dataDir, dsn string, progress store.CopyProgress) (*CopyReport, error) {
 	if err := CheckDatabaseURL(dsn); err != nil {

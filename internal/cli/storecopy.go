@@ -38,8 +38,9 @@ stop the server of this version once if it is older). Before committing,
 each table's row count and a checksum of its rows are compared on both
 sides; after, the audit log is verified in the database with the server's
 verifier key (keys/audit.pub). Then <data>/state.postgres names the
-database, so the data dir starts only with --database-url: state.db is
-never written and stays as it was, the way back (remove state.postgres).
+database, so the data dir starts only with --database-url. No row of
+state.db is written: it keeps what it held, the way back (remove
+state.postgres).
 
 The password is best given in PGPASSWORD or ~/.pgpass, or the whole URL
 in PHOENIX_DATABASE_URL (the default of --to). See docs/postgres.md.`,
