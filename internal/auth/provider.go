@@ -12,7 +12,9 @@ import (
 type Credentials struct {
 	Username string
 	Password string
-	IDToken  string // from an OIDC provider's token endpoint, later
+	// An OIDC provider's authorization code, the PKCE verifier and the
+	// nonce this browser's sign-in started with.
+	Code, CodeVerifier, Nonce string
 }
 
 // Identity is a person as a provider vouches for them.
@@ -21,7 +23,11 @@ type Identity struct {
 	Subject  string   // stable id at the provider
 	Name     string   // preferred user name
 	Email    string   // optional
-	Groups   []string // optional, for mapping to roles later
+	Groups   []string // optional, mapped to roles by an OIDC provider's RoleMap
+
+	// newUser is what to do with an identity no user is linked to yet
+	// (set by the OIDC provider; nil refuses it).
+	newUser *OIDCConfig
 }
 
 // Provider verifies credentials. Password login is built in; an OIDC
@@ -77,6 +83,9 @@ func (s *Service) userFor(ctx context.Context, id Identity) (int64, error) {
 	} else {
 		err = s.opts.DB.QueryRowContext(ctx, `SELECT user_id FROM auth_identities WHERE provider = $1 AND subject = $2`,
 			id.Provider, id.Subject).Scan(&uid)
+	}
+	if errors.Is(err, sql.ErrNoRows) && id.Provider != "password" {
+		return s.userForNew(ctx, id)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errBadLogin

@@ -42,6 +42,9 @@ func (l *loginLimiter) allow(now time.Time, source, user string) bool {
 		l.evict(now)
 	}
 	a := l.bucket("src:"+source, l.rate.PerSource, now)
+	if user == "" { // a single sign-on: the name is known only after it
+		return a.AllowN(now, 1)
+	}
 	b := l.bucket("user:"+user, l.rate.PerUser, now)
 	okA, okB := a.AllowN(now, 1), b.AllowN(now, 1)
 	return okA && okB

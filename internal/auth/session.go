@@ -47,6 +47,9 @@ func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, s
 	id, err := provider.Verify(ctx, c)
 	var uid int64
 	if err == nil {
+		if c.Username == "" {
+			e.Actor = id.Name
+		}
 		uid, err = s.userFor(ctx, id)
 	}
 	var pr *Principal
@@ -57,6 +60,9 @@ func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, s
 		e.Outcome = audit.Failed
 		if aerr := s.recordAlone(ctx, e); aerr != nil {
 			return nil, aerr
+		}
+		if provider.Name() != "password" && usererr.KindOf(err) == usererr.Unauthorized {
+			return nil, err // an outside provider's reason: it names no password
 		}
 		return nil, errBadLogin
 	}

@@ -15,6 +15,7 @@ import (
 // User is an account.
 type User struct {
 	Name        string    `json:"name"`
+	Email       string    `json:"email,omitempty"` // links a single sign-on identity with this verified email
 	Grants      []Grant   `json:"grants"`
 	HasPassword bool      `json:"has_password"`
 	Disabled    bool      `json:"disabled"`
@@ -174,7 +175,7 @@ func (s *Service) User(ctx context.Context, name string) (*User, error) {
 func (s *Service) Users(ctx context.Context) ([]User, error) { return s.users(ctx, "") }
 
 func (s *Service) users(ctx context.Context, name string) ([]User, error) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT id, name, password != '', disabled, created_at FROM auth_users
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT id, name, email, password != '', disabled, created_at FROM auth_users
 		WHERE $1 = '' OR name = $1 ORDER BY name`, name)
 	if err != nil {
 		return nil, fmt.Errorf("auth: list users: %w", err)
@@ -183,7 +184,7 @@ func (s *Service) users(ctx context.Context, name string) ([]User, error) {
 	for rows.Next() {
 		var u User
 		var created string
-		if err := rows.Scan(&u.id, &u.Name, &u.HasPassword, &u.Disabled, &created); err != nil {
+		if err := rows.Scan(&u.id, &u.Name, &u.Email, &u.HasPassword, &u.Disabled, &created); err != nil {
 			rows.Close()
 			return nil, err
 		}
