@@ -82,6 +82,8 @@ func matrix() []matrixCase {
 		{"get other user", "GET /api/v1/users/{name}", fixed("/api/v1/users/target", nil), []string{"admin"}, 200},
 		{"set grants", "PUT /api/v1/users/{name}/grants", fixed("/api/v1/users/target/grants",
 			GrantsRequest{Grants: []auth.Grant{{Role: auth.RoleViewer, Environment: "staging"}}}), []string{"admin"}, 200},
+		{"set email", "PUT /api/v1/users/{name}/email", fixed("/api/v1/users/target/email",
+			EmailRequest{Email: "target@example.com"}), []string{"admin"}, 200},
 		{"set own password", "PUT /api/v1/users/{name}/password", func(_ *fixture, who string) (string, any) {
 			return "/api/v1/users/" + self(who) + "/password", PasswordRequest{Password: "a long enough passphrase"}
 		}, []string{"admin", "contributor", "viewer", "approver", "stager", "auditor"}, 204},

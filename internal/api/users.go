@@ -31,6 +31,9 @@ func (a *API) authRoutes() []Route {
 			Response: auth.User{}, Handler: a.getUser},
 		{Method: "PUT", Path: "/api/v1/users/{name}/grants", Tag: "users", Perm: auth.UsersAdmin, Action: "user.grant",
 			Summary: "Replace a user's role grants", Request: GrantsRequest{}, Response: auth.User{}, Handler: a.setGrants},
+		{Method: "PUT", Path: "/api/v1/users/{name}/email", Tag: "users", Perm: auth.UsersAdmin, Action: "user.email",
+			Summary: "Set a user's email, which links the single sign-on identity with that verified email",
+			Request: EmailRequest{}, Response: auth.User{}, Handler: a.setEmail},
 		{Method: "PUT", Path: "/api/v1/users/{name}/password", Tag: "users", Action: "user.passwd",
 			Summary: "Set a password (your own, giving the current one if set; anyone's with users.manage)",
 			Request: PasswordRequest{}, Status: http.StatusNoContent, Handler: a.setPassword},
@@ -64,17 +67,23 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ses, err := a.opts.Auth.Login(r.Context(), nil, auth.Credentials{Username: req.User, Password: req.Password}, clientAddr(r))
+	if err != nil {
+		writeLoginError(w, r, err)
+		return
+	}
+	http.SetCookie(w, a.sessionCookie(ses.Secret, ses.ExpiresAt))
+	WriteJSON(w, http.StatusOK, ses)
+}
+
+// writeLoginError answers a refused login: 429 with Retry-After when
+// rate-limited, else the error.
+func writeLoginError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, auth.ErrRateLimited) {
 		w.Header().Set("Retry-After", "60")
 		writeErrorStatus(w, r, http.StatusTooManyRequests, "rate_limited", err.Error(), "wait a minute before trying again")
 		return
 	}
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	http.SetCookie(w, a.sessionCookie(ses.Secret, ses.ExpiresAt))
-	WriteJSON(w, http.StatusOK, ses)
+	WriteError(w, r, err)
 }
 
 func (a *API) sessionCookie(value string, exp time.Time) *http.Cookie {
@@ -130,6 +139,31 @@ type UserRequest struct {
 	Name     string       `json:"name"`
 	Password string       `json:"password,omitempty"`
 	Grants   []auth.Grant `json:"grants,omitempty"`
+	// Email links a single sign-on identity with this verified email.
+	Email string `json:"email,omitempty"`
+}
+
+// EmailRequest sets (or, empty, clears) a user's email.
+type EmailRequest struct {
+	Email string `json:"email"`
+}
+
+func (a *API) setEmail(w http.ResponseWriter, r *http.Request) {
+	var req EmailRequest
+	if err := decode(r, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if err := a.opts.Auth.SetEmail(r.Context(), r.PathValue("name"), req.Email); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	u, err := a.opts.Auth.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
 }
 
 func (a *API) addUser(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +172,18 @@ func (a *API) addUser(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
+	if req.Email != "" {
+		if err := auth.CheckEmail(req.Email); err != nil { // before the user exists
+			WriteError(w, r, err)
+			return
+		}
+	}
 	u, err := a.opts.Auth.CreateUser(r.Context(), req.Name, req.Password, req.Grants)
+	if err == nil && req.Email != "" {
+		if err = a.opts.Auth.SetEmail(r.Context(), req.Name, req.Email); err == nil {
+			u, err = a.opts.Auth.User(r.Context(), req.Name)
+		}
+	}
 	if err != nil {
 		WriteError(w, r, err)
 		return

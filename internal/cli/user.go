@@ -30,10 +30,12 @@ A role is granted everywhere, or only in one environment (--env) or project
   phoenix user grant alice viewer --env production
   phoenix user grant alice contributor --env staging --revoke
   phoenix user passwd alice
+  phoenix user email alice alice@example.com
   phoenix user list`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newUserAddCmd(g), newUserListCmd(g), newUserGrantCmd(g), newUserPasswdCmd(g), newUserRolesCmd(g))
+	cmd.AddCommand(newUserAddCmd(g), newUserListCmd(g), newUserGrantCmd(g), newUserPasswdCmd(g), newUserRolesCmd(g),
+		newUserEmailCmd(g))
 	return cmd
 }
 
@@ -48,12 +50,13 @@ func newUserAddCmd(g *Globals) *cobra.Command {
 	var roles []string
 	var gf grantFlags
 	var withPassword bool
+	var email string
 	cmd := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a user",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := api.UserRequest{Name: args[0]}
+			req := api.UserRequest{Name: args[0], Email: email}
 			for _, r := range roles {
 				req.Grants = append(req.Grants, auth.Grant{Role: r, Project: gf.project, Environment: gf.env})
 			}
@@ -69,6 +72,7 @@ func newUserAddCmd(g *Globals) *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&roles, "role", nil, "role(s) to grant")
 	cmd.Flags().BoolVar(&withPassword, "password", false, "set a password for dashboard login (read from the terminal or stdin)")
+	cmd.Flags().StringVar(&email, "email", "", "the user's email: single sign-on links the identity with this verified email")
 	gf.register(cmd)
 	return cmd
 }
@@ -227,6 +231,21 @@ func newUserRolesCmd(g *Globals) *cobra.Command {
 				}
 				return tb.flush()
 			})
+		},
+	}
+}
+
+func newUserEmailCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "email NAME [ADDRESS]",
+		Short: "Set a user's email (none clears it); single sign-on links the identity with this verified email",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := api.EmailRequest{}
+			if len(args) == 2 {
+				req.Email = args[1]
+			}
+			return userCall(cmd.Context(), g, "PUT", client.Path("users", args[0], "email"), req)
 		},
 	}
 }
