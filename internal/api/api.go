@@ -59,6 +59,8 @@ type Options struct {
 	// certificate counts as expiring (the monitor's alert).
 	Certificates func(ctx context.Context) ([]certs.Info, error)
 	CertWarning  time.Duration
+	// OIDC, when set, serves single sign-on (/api/v1/login/oidc).
+	OIDC *auth.OIDC
 }
 
 // API serves /api/v1.
@@ -82,6 +84,9 @@ func (a *API) routes() {
 	groups := [][]Route{a.coreRoutes()}
 	if a.opts.Auth != nil {
 		groups = append(groups, a.authRoutes())
+	}
+	if a.opts.Auth != nil && a.opts.OIDC != nil {
+		groups = append(groups, a.oidcRoutes())
 	}
 	if a.opts.Audit != nil {
 		groups = append(groups, a.auditRoutes())

@@ -16,6 +16,7 @@ const maxForm = 64 << 10
 
 type loginData struct {
 	User, Next, Nonce, Error string
+	OIDC                     string // the single sign-on provider's label, when there is one
 }
 
 func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +31,7 @@ func (d *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status i
 		ld.Nonce = randomToken()
 		d.setCookie(w, cookieLogin, ld.Nonce, time.Time{}, 0)
 	}
+	ld.OIDC = d.opts.OIDCLabel
 	v := &view{Title: "Sign in", Flash: d.takeFlash(w, r), Data: ld}
 	d.render(w, r, status, "login", v)
 }

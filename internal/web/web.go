@@ -18,6 +18,9 @@ type Options struct {
 	// one source of data and the one place actions are decided.
 	API    http.Handler
 	Logger *slog.Logger
+	// OIDCLabel, when set, offers "Sign in with <OIDCLabel>" (single
+	// sign-on through the API's /api/v1/login/oidc).
+	OIDCLabel string
 }
 
 // Dashboard serves the dashboard's pages, actions and assets.
@@ -46,6 +49,8 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("GET /{$}", d.page(d.overview))
 	d.mux.HandleFunc("GET /ui/login", d.loginForm)
 	d.mux.HandleFunc("POST /ui/login", d.login)
+	d.mux.HandleFunc("GET /ui/login/oidc", d.oidcStart)
+	d.mux.HandleFunc("GET /ui/login/oidc/callback", d.oidcCallback)
 	d.mux.HandleFunc("POST /ui/logout", d.action(d.logout))
 	d.mux.HandleFunc("GET /ui/envs/{project}/{env}", d.page(d.environment))
 	d.mux.HandleFunc("POST /ui/envs/{project}/{env}/rollback", d.action(d.rollback))
