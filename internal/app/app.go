@@ -41,6 +41,9 @@ type Options struct {
 	// RolesFile defines extra roles (see docs/auth.md); default
 	// <data>/roles.yaml, used when it exists.
 	RolesFile string
+	// OIDC, when set, turns on single sign-on through that provider
+	// (discovered at start; see docs/auth.md).
+	OIDC *auth.OIDCConfig
 	// CheckpointEvery is how often the audit log's head is signed
 	// (default 1m); a final checkpoint is signed at Stop.
 	CheckpointEvery time.Duration
@@ -106,6 +109,7 @@ type App struct {
 	Deploy   *deploy.Service
 	keys     *signingKeys
 	Auth     *auth.Service
+	sso      *auth.OIDC // single sign-on, when Options.OIDC is set
 	Vault    *vault.Vault
 	Pipeline *pipeline.Service
 	Notify   *notify.Dispatcher
@@ -242,7 +246,10 @@ func (a *App) openStore(ctx context.Context) error {
 }
 
 func (a *App) startServers() error {
-	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(),
+	if err := a.openOIDC(); err != nil {
+		return err
+	}
+	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(), OIDC: a.sso,
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning()})
 	for _, rt := range append(a.backupRoutes(), a.replicaRoutes()...) {

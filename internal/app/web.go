@@ -10,7 +10,11 @@ import (
 // listener: the API keeps /api/, /hooks/ and /status/, the dashboard
 // serves / and /ui/, and it reads and changes everything through apiHandler.
 func (a *App) withDashboard(apiHandler http.Handler) (http.Handler, error) {
-	d, err := web.New(web.Options{API: apiHandler, Logger: a.log})
+	o := web.Options{API: apiHandler, Logger: a.log}
+	if a.sso != nil {
+		o.OIDCLabel = a.sso.Label()
+	}
+	d, err := web.New(o)
 	if err != nil {
 		return nil, err
 	}
