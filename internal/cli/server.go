@@ -35,6 +35,7 @@ type serverOptions struct {
 	database databaseFlags  // server_database.go
 	acme     acmeFlags      // server_acme.go
 	runs     retentionFlags // server_retention.go
+	oidc     oidcFlags      // server_oidc.go
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -75,6 +76,7 @@ gracefully: in-flight requests finish first.`,
 	addDatabaseFlags(f, &o.database)
 	addACMEFlags(f, &o.acme)
 	addRetentionFlags(f, &o.runs)
+	addOIDCFlags(f, &o.oidc)
 	return cmd
 }
 
@@ -111,10 +113,14 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	sso, err := o.oidc.config()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
-		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs})
+		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso})
 	if err != nil {
 		return err
 	}
