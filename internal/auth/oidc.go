@@ -81,7 +81,15 @@ func (o *OIDC) Name() string { return OIDCProviderName }
 // AuthURL is where the browser goes to sign in: state and nonce bind the
 // answer to this browser, verifier is the PKCE secret (S256).
 func (o *OIDC) AuthURL(state, nonce, verifier string) string {
-	return o.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+	return o.authURL(OIDCState{State: state, Nonce: nonce, Verifier: verifier})
+}
+
+func (o *OIDC) authURL(st OIDCState) string {
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)}
+	if st.Redirect != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("redirect_uri", st.Redirect))
+	}
+	return o.oauth.AuthCodeURL(st.State, opts...)
 }
 
 // errOIDC is a refused OIDC sign-in with its reason; the reason names
@@ -96,7 +104,11 @@ func (o *OIDC) Verify(ctx context.Context, c Credentials) (Identity, error) {
 	if c.Code == "" || c.CodeVerifier == "" || c.Nonce == "" {
 		return Identity{}, errOIDC("no code, or the sign-in state was missing")
 	}
-	tok, err := o.oauth.Exchange(ctx, c.Code, oauth2.VerifierOption(c.CodeVerifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(c.CodeVerifier)}
+	if c.RedirectURL != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("redirect_uri", c.RedirectURL))
+	}
+	tok, err := o.oauth.Exchange(ctx, c.Code, opts...)
 	if err != nil {
 		return Identity{}, errOIDC("the provider did not accept the code (used already, expired or wrong client): %s", exchangeReason(err))
 	}

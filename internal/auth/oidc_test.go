@@ -8,17 +8,15 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // mockRP is a relying party of a mock provider on loopback, and a way
 // to sign any ID token with the provider's key.
 func mockRP(t *testing.T) (*OIDC, *mockoidc.MockOIDC) {
 	t.Helper()
-	op, err := mockoidc.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { op.Shutdown() })
+	op := testkit.OIDCProvider(t)
 	cfg := op.Config()
 	o, err := NewOIDC(context.Background(), OIDCConfig{Issuer: cfg.Issuer, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, RedirectURL: "http://127.0.0.1:1/cb", GroupsClaim: "groups"})

@@ -25,7 +25,8 @@ type OIDCState struct {
 	State    string    `json:"s"`
 	Nonce    string    `json:"n"`
 	Verifier string    `json:"v"`
-	Next     string    `json:"r"` // where the dashboard goes afterwards
+	Next     string    `json:"r"`           // where the dashboard goes afterwards
+	Redirect string    `json:"u,omitempty"` // the redirect URL when not the configured one (an edge site's)
 	Expires  time.Time `json:"e"`
 }
 
@@ -51,8 +52,14 @@ func (o *OIDC) stateAEAD() (cipher.AEAD, error) {
 // Start begins a sign-in: the sealed state for the cookie and the
 // provider URL to send the browser to.
 func (o *OIDC) Start(next string, now time.Time) (cookie, authURL string, err error) {
+	return o.StartAt("", next, now)
+}
+
+// StartAt is Start with the provider sending the browser back to
+// redirect (registered at the provider) instead of the configured URL.
+func (o *OIDC) StartAt(redirect, next string, now time.Time) (cookie, authURL string, err error) {
 	st := OIDCState{State: randomB64(), Nonce: randomB64(), Verifier: oauth2.GenerateVerifier(), Next: next,
-		Expires: now.Add(OIDCStateTTL)}
+		Redirect: redirect, Expires: now.Add(OIDCStateTTL)}
 	a, err := o.stateAEAD()
 	if err != nil {
 		return "", "", err
@@ -64,7 +71,7 @@ func (o *OIDC) Start(next string, now time.Time) (cookie, authURL string, err er
 	nonce := make([]byte, a.NonceSize())
 	rand.Read(nonce)
 	sealed := a.Seal(nonce, nonce, plain, []byte("phoenix oidc state"))
-	return base64.RawURLEncoding.EncodeToString(sealed), o.AuthURL(st.State, st.Nonce, st.Verifier), nil
+	return base64.RawURLEncoding.EncodeToString(sealed), o.authURL(st), nil
 }
 
 // Finish opens the cookie and checks it against the state the provider

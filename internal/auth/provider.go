@@ -15,6 +15,7 @@ type Credentials struct {
 	// An OIDC provider's authorization code, the PKCE verifier and the
 	// nonce this browser's sign-in started with.
 	Code, CodeVerifier, Nonce string
+	RedirectURL               string // the redirect URL of the sign-in when not the configured one
 }
 
 // Identity is a person as a provider vouches for them.

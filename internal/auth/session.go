@@ -33,6 +33,32 @@ var ErrRateLimited = errors.New("too many login attempts; wait a minute")
 // session. Every attempt is audited; when the record cannot be written the
 // login fails.
 func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, source string) (*Session, error) {
+	pr, e, err := s.identify(ctx, provider, c, source)
+	if err != nil {
+		return nil, err
+	}
+	return s.openSession(ctx, pr, e)
+}
+
+// SignIn verifies credentials like Login (rate limit, audit of every
+// attempt) and returns the principal without opening a dashboard
+// session, for a sign-in kept elsewhere: the edge's site cookie. where
+// goes into the audit record's detail.
+func (s *Service) SignIn(ctx context.Context, provider Provider, c Credentials, source, where string) (*Principal, error) {
+	pr, e, err := s.identify(ctx, provider, c, source)
+	if err != nil {
+		return nil, err
+	}
+	e.Detail = where
+	if err := s.recordAlone(ctx, e); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// identify checks c with provider (the password provider when nil) and
+// returns the user's principal and the audit event of the success.
+func (s *Service) identify(ctx context.Context, provider Provider, c Credentials, source string) (*Principal, audit.Event, error) {
 	if provider == nil {
 		provider = s.PasswordProvider()
 	}
@@ -40,9 +66,9 @@ func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, s
 	if !s.limiter.allow(s.opts.Now(), source, c.Username) {
 		e.Outcome = audit.RateLimited
 		if err := s.recordAlone(ctx, e); err != nil {
-			return nil, err
+			return nil, e, err
 		}
-		return nil, ErrRateLimited
+		return nil, e, ErrRateLimited
 	}
 	id, err := provider.Verify(ctx, c)
 	var uid int64
@@ -59,15 +85,15 @@ func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, s
 	if err != nil {
 		e.Outcome = audit.Failed
 		if aerr := s.recordAlone(ctx, e); aerr != nil {
-			return nil, aerr
+			return nil, e, aerr
 		}
 		if provider.Name() != "password" && usererr.KindOf(err) == usererr.Unauthorized {
-			return nil, err // an outside provider's reason: it names no password
+			return nil, e, err // an outside provider's reason: it names no password
 		}
-		return nil, errBadLogin
+		return nil, e, errBadLogin
 	}
 	e.Actor = pr.User
-	return s.openSession(ctx, pr, e)
+	return pr, e, nil
 }
 
 func (s *Service) openSession(ctx context.Context, pr *Principal, e audit.Event) (*Session, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // ssoFixture is a Phoenix server whose single sign-on goes to a mock
@@ -26,11 +27,7 @@ type ssoFixture struct {
 
 func newSSOFixture(t *testing.T, set func(*auth.OIDCConfig)) *ssoFixture {
 	t.Helper()
-	op, err := mockoidc.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { op.Shutdown() })
+	op := testkit.OIDCProvider(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // the API's port must be known for the redirect URL
 	if err != nil {
 		t.Fatal(err)
