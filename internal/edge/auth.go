@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -81,6 +82,15 @@ func (d *DevLogin) check(name, password string) *DevUser {
 	return found
 }
 
+type loginEnvKey struct{}
+
+// LoginEnv is, inside Authenticator.Login, the name of the environment
+// the sign-in is for (as given to Hosts.SetSite).
+func LoginEnv(ctx context.Context) string {
+	name, _ := ctx.Value(loginEnvKey{}).(string)
+	return name
+}
+
 // serveAuth answers the /.auth/* system routes.
 func (h *Handler) serveAuth(w http.ResponseWriter, r *http.Request, env *Env, p string) int {
 	switch {
@@ -119,6 +129,7 @@ func (h *Handler) authLogin(w http.ResponseWriter, r *http.Request, env *Env, pr
 		return plain(w, http.StatusMethodNotAllowed, "method not allowed")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	r = r.WithContext(context.WithValue(r.Context(), loginEnvKey{}, env.name))
 	p, err := h.opts.Authenticator.Login(w, r, provider)
 	var tooBig *http.MaxBytesError
 	switch {
