@@ -207,6 +207,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := adminToken(ctx, a.opts.DataDir, a.Auth, a.log); err != nil {
 		return err
 	}
+	if err := a.openOIDC(); err != nil { // the dashboard's and the edge's single sign-on
+		return err
+	}
 	if err := a.startEdge(ctx); err != nil {
 		return err
 	}
@@ -246,9 +249,6 @@ func (a *App) openStore(ctx context.Context) error {
 }
 
 func (a *App) startServers() error {
-	if err := a.openOIDC(); err != nil {
-		return err
-	}
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(), OIDC: a.sso,
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning()})

@@ -84,7 +84,7 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 func (a *App) startEdge(ctx context.Context) error {
 	a.Hosts = edge.NewHosts()
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
-		Headers: a.opts.EdgeHeaders})
+		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator()})
 	if err != nil {
 		return err
 	}
