@@ -64,7 +64,8 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
 	}
 	p, err := oidc.NewProvider(ctx, cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("oidc: discovery at %s: %w", cfg.Issuer, err)
+		return nil, usererr.Wrap(usererr.Unavailable, err, fmt.Sprintf("oidc: discovery at %s: %v", cfg.Issuer, err)).
+			WithHint("check --oidc-issuer (Entra ID: https://login.microsoftonline.com/TENANT/v2.0) and that this server reaches it")
 	}
 	o := &OIDC{cfg: cfg, verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID})}
 	o.oauth = oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.RedirectURL,
