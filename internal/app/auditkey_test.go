@@ -180,7 +180,13 @@ func assertVerified(t *testing.T, a *App, deferred bool) *audit.Report {
 func assertNoPrivateKey(t *testing.T, dir string, raw []byte) {
 	t.Helper()
 	signer := strings.Fields(string(raw))[0]
-	material := signer[strings.LastIndex(signer, "+")+1:]
+	// PRIVATE+KEY+<name>+<hash>+<base64 key>: the base64 may hold '+'
+	// itself, so the key is everything after the fourth '+'.
+	parts := strings.SplitN(signer, "+", 5)
+	if len(parts) != 5 || len(parts[4]) < 32 {
+		t.Fatalf("unexpected signer key shape %.20q…", signer)
+	}
+	material := parts[4]
 	needles := [][]byte{raw, []byte(signer), []byte(material), []byte("PRIVATE+KEY")}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
