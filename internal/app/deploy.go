@@ -83,8 +83,12 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 
 func (a *App) startEdge(ctx context.Context) error {
 	a.Hosts = edge.NewHosts()
+	sessionKey, err := a.edgeSessionKey(ctx) // edgesession.go
+	if err != nil {
+		return err
+	}
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
-		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator()})
+		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey})
 	if err != nil {
 		return err
 	}

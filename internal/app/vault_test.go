@@ -87,8 +87,9 @@ func TestVaultPolicyFile(t *testing.T) {
 	for _, it := range items {
 		names = append(names, it.Name)
 	}
-	// K and the artifact signing and audit keys the server keeps in the vault.
-	if err != nil || !slices.Equal(names, []string{"K", vault.AuditKeyName, vault.SigningKeyName}) {
+	// K and the artifact signing, audit and edge session keys the server
+	// keeps in the vault.
+	if err != nil || !slices.Equal(names, []string{"K", vault.AuditKeyName, edgeSessionKeyName, vault.SigningKeyName}) {
 		t.Fatalf("viewer list under the file's policy (the default hides everything): %v %v", names, err)
 	}
 }
