@@ -2,14 +2,11 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -293,28 +290,19 @@ func (k *acmeKeys) Key(ctx context.Context, version uint32) ([]byte, error) {
 
 // read gets a version (0: the newest) from the vault into the cache.
 func (k *acmeKeys) read(ctx context.Context, version int) (uint32, []byte, error) {
-	s, info, err := k.vault.Get(ctx, acmeSubject, acmeKeyName, version)
+	v, key, err := readDataKey(ctx, k.vault, acmeSubject, acmeKeyName, version)
 	if err != nil {
 		return 0, nil, err
 	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s.Reveal()))
-	if err != nil || len(key) != 32 {
-		return 0, nil, fmt.Errorf("vault secret %s version %d is not a base64 32-byte key", acmeKeyName, info.Version)
-	}
-	return k.keep(info.Version, key), key, nil
+	return k.keep(v, key), key, nil
 }
 
 func (k *acmeKeys) create(ctx context.Context) (uint32, []byte, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	v, key, err := createDataKey(ctx, k.vault, acmeSubject, acmeKeyName, "acme-storage", "ACME data key")
+	if err != nil {
 		return 0, nil, err
 	}
-	info, err := k.vault.Set(ctx, acmeSubject, acmeKeyName, vault.NewSecret([]byte(base64.StdEncoding.EncodeToString(key))),
-		vault.SetOptions{ContentType: "application/octet-stream", Tags: map[string]string{"purpose": "acme-storage"}})
-	if err != nil {
-		return 0, nil, fmt.Errorf("create the ACME data key in the vault: %w", err)
-	}
-	return k.keep(info.Version, key), key, nil
+	return k.keep(v, key), key, nil
 }
 
 func (k *acmeKeys) keep(version int, key []byte) uint32 {

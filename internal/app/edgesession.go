@@ -2,11 +2,8 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -28,29 +25,12 @@ func (a *App) edgeSessionKey(ctx context.Context) ([]byte, error) {
 	if a.Vault == nil || a.Vault.Sealed() {
 		return nil, nil
 	}
-	s, _, err := a.Vault.Get(ctx, edgeSessionSubject, edgeSessionKeyName, 0)
+	_, key, err := readDataKey(ctx, a.Vault, edgeSessionSubject, edgeSessionKeyName, 0)
 	if errors.Is(err, vault.ErrNotFound) {
-		return a.createEdgeSessionKey(ctx)
+		_, key, err = createDataKey(ctx, a.Vault, edgeSessionSubject, edgeSessionKeyName, "edge-sessions", "edge session key")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("edge session key: %w", err)
-	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s.Reveal()))
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("vault secret %s is not a base64 32-byte key", edgeSessionKeyName)
-	}
-	return key, nil
-}
-
-func (a *App) createEdgeSessionKey(ctx context.Context) ([]byte, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	_, err := a.Vault.Set(ctx, edgeSessionSubject, edgeSessionKeyName, vault.NewSecret([]byte(base64.StdEncoding.EncodeToString(key))),
-		vault.SetOptions{ContentType: "application/octet-stream", Tags: map[string]string{"purpose": "edge-sessions"}})
-	if err != nil {
-		return nil, fmt.Errorf("create the edge session key in the vault: %w", err)
 	}
 	return key, nil
 }
