@@ -43,13 +43,8 @@ func newAuditVerifyCmd(g *Globals) *cobra.Command {
 }
 
 func runAuditVerify(ctx context.Context, g *Globals) error {
-	t, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer t.close()
 	var rep api.VerifyResponse
-	if err := t.client.Do(ctx, "GET", client.Path("audit", "verify"), nil, &rep); err != nil {
+	if err := g.do(ctx, "GET", client.Path("audit", "verify"), nil, &rep); err != nil {
 		return err
 	}
 	if err := g.emit(rep, func(w io.Writer) error {

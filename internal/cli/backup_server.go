@@ -142,11 +142,6 @@ func listSnapshots(ctx context.Context, g *Globals, rf *repoFlags) ([]backup.Sum
 		defer r.Close()
 		return r.List(ctx)
 	}
-	t, err := g.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer t.close()
 	var list []backup.Summary
-	return list, t.client.Do(ctx, "GET", client.Path("backups"), nil, &list)
+	return list, g.do(ctx, "GET", client.Path("backups"), nil, &list)
 }

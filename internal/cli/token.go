@@ -64,13 +64,8 @@ func newTokenCreateCmd(g *Globals) *cobra.Command {
 }
 
 func runTokenCreate(ctx context.Context, g *Globals, req api.TokenRequest) error {
-	t, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer t.close()
 	var res api.TokenResponse
-	if err := t.client.Do(ctx, "POST", client.Path("tokens"), req, &res); err != nil {
+	if err := g.do(ctx, "POST", client.Path("tokens"), req, &res); err != nil {
 		return err
 	}
 	return g.emit(res, func(w io.Writer) error {

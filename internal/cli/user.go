@@ -78,13 +78,8 @@ func newUserAddCmd(g *Globals) *cobra.Command {
 }
 
 func userCall(ctx context.Context, g *Globals, method, path string, body any) error {
-	t, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer t.close()
 	var u auth.User
-	if err := t.client.Do(ctx, method, path, body, &u); err != nil {
+	if err := g.do(ctx, method, path, body, &u); err != nil {
 		return err
 	}
 	return g.emit(u, func(w io.Writer) error { return userTable(w, []auth.User{u}) })
