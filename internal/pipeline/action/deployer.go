@@ -6,6 +6,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // DeployService is the Deployer of a Phoenix server: the deployments
@@ -21,9 +22,7 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 	if err := d.Svc.EnsureProject(ctx, r.Project); err != nil {
 		return nil, err
 	}
-	err := d.Svc.EnsureEnvironment(ctx, r.Project, deploy.EnvSpec{Name: r.Environment, Locked: r.Locked,
-		Approvals: r.Approvals, Domains: r.Domains})
-	if err != nil {
+	if err := d.declare(ctx, r); err != nil {
 		return nil, err
 	}
 	up, err := d.Svc.BeginUpload(ctx, r.Project, r.Manifest)
@@ -41,6 +40,20 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 		return nil, err
 	}
 	return &DeployResult{ID: dep.ID, Artifact: string(dep.Artifact), Release: dep.Release}, nil
+}
+
+// declare saves the environment as phoenix.yaml declares it; an
+// environment phoenix.yaml does not declare is created when missing and
+// otherwise left as it is (its allow-list, domains and lock stay).
+func (d DeployService) declare(ctx context.Context, r DeployRequest) error {
+	if !r.Declared {
+		_, err := d.Svc.Environment(ctx, r.Project, r.Environment)
+		if usererr.KindOf(err) != usererr.NotFound {
+			return err
+		}
+	}
+	return d.Svc.EnsureEnvironment(ctx, r.Project, deploy.EnvSpec{Name: r.Environment, Locked: r.Locked,
+		Approvals: r.Approvals, Domains: r.Domains, IPAllow: r.IPAllow})
 }
 
 // Hold opens (or renews) an upload of the manifest: its blobs are then

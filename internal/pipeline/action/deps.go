@@ -144,10 +144,14 @@ type DeployRequest struct {
 	Actor       string
 	Message     string
 	Approved    bool // the environment's required approvals were given in the run
-	// Declared environment settings from phoenix.yaml.
+	// Declared environment settings from phoenix.yaml; without Declared
+	// (the environment is not in phoenix.yaml) an existing environment
+	// keeps the settings it has.
+	Declared  bool
 	Locked    bool
 	Approvals int
 	Domains   []string
+	IPAllow   []string // client ranges allowed in; empty allows everyone
 }
 
 // DeployResult is the deployment made.

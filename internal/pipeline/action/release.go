@@ -220,7 +220,8 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, Approved: sc.Approved(env)}
 	if sc.Config != nil {
 		if e := sc.Config.Environments[env]; e != nil {
-			req.Locked, req.Approvals, req.Domains = e.Protection.Lock, e.Protection.Approvals, e.Domains
+			req.Declared = true
+			req.Locked, req.Approvals, req.Domains, req.IPAllow = e.Protection.Lock, e.Protection.Approvals, e.Domains, e.IPAllow
 		}
 	}
 	res, err := d.Deployer.Deploy(ctx, req)

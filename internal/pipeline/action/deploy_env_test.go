@@ -1,0 +1,87 @@
+package action
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// TestDeployKeepsTheDeclaredEnvironment: a pipeline's deploy step declares
+// the environment as phoenix.yaml has it, allow-list included. It once sent
+// every setting but ip_allow, so a release opened an environment restricted
+// to an office range to everyone.
+func TestDeployKeepsTheDeclaredEnvironment(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	dist := t.TempDir()
+	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
+	cfg := config.Default()
+	cfg.Environments = map[string]*config.Environment{"production": {
+		Domains: []string{"www.example.com"}, IPAllow: []string{"10.1.0.0/16", "192.0.2.7"},
+		Protection: config.Protection{Lock: true},
+	}}
+	if err := svc.EnsureEnvironment(ctx, "site", deploy.EnvSpec{Name: "production", IPAllow: []string{"10.1.0.0/16", "192.0.2.7"}}); err != nil {
+		t.Fatal(err)
+	}
+	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
+	sc, _, _ := newContext(t, dist, cfg, nil)
+	sc.With["dir"] = dist
+	if err := d.createArtifact(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	sc.With["environment"] = "production"
+	if err := d.deploy(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.Environment(ctx, "site", "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10.1.0.0/16", "192.0.2.7/32"}; !slices.Equal(e.IPAllow, want) {
+		t.Errorf("after the deploy step ip_allow is %q, want %q", e.IPAllow, want)
+	}
+	if !e.Locked || !slices.Equal(e.Domains, []string{"www.example.com"}) {
+		t.Errorf("after the deploy step the environment is %+v", e)
+	}
+}
+
+// TestDeployLeavesAnUndeclaredEnvironment: deploying to an environment
+// phoenix.yaml does not declare keeps the settings it was given through
+// the API instead of wiping them.
+func TestDeployLeavesAnUndeclaredEnvironment(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	dist := t.TempDir()
+	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
+	if err := svc.EnsureEnvironment(ctx, "site", deploy.EnvSpec{Name: "intranet", IPAllow: []string{"10.0.0.0/8"},
+		Domains: []string{"intranet.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
+	sc, _, _ := newContext(t, dist, config.Default(), nil)
+	sc.With["dir"] = dist
+	if err := d.createArtifact(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	sc.With["environment"] = "intranet"
+	if err := d.deploy(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.Environment(ctx, "site", "intranet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(e.IPAllow, []string{"10.0.0.0/8"}) || !slices.Equal(e.Domains, []string{"intranet.example.com"}) {
+		t.Errorf("after the deploy step the environment is %+v", e)
+	}
+	sc.With["environment"] = "fresh" // a new one is still created
+	if err := d.deploy(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Environment(ctx, "site", "fresh"); err != nil {
+		t.Fatal(err)
+	}
+}
