@@ -19,7 +19,9 @@ const (
 // Retention says which finished runs Prune deletes: those older than
 // MaxAge beyond the newest Keep of their project. A run queued, running
 // or waiting for approval is never deleted, nor a succeeded release whose
-// artifact a retained deployment still references (InUse).
+// artifact a retained deployment still references (InUse), nor a
+// project's newest succeeded release (a new release tag is checked
+// against it).
 type Retention struct {
 	// MaxAge: runs created longer ago are pruned (0: DefaultRetention;
 	// negative: never pruned for age, so never pruned).
@@ -102,13 +104,18 @@ func (s *Service) prunable(ctx context.Context) ([]int64, error) {
 			return nil, fmt.Errorf("pipeline: prune: the releases deployments use: %w", err)
 		}
 	}
-	cutoff, seen := s.now().Add(-maxAge), map[string]int{}
+	cutoff, seen, released := s.now().Add(-maxAge), map[string]int{}, map[string]bool{}
 	var ids []int64
 	for _, r := range runs { // newest first
 		seen[r.project]++
+		lastRelease := r.kind == "release" && r.status == Succeeded && !released[r.project]
+		if lastRelease {
+			released[r.project] = true
+		}
 		switch {
 		case seen[r.project] <= keep, !Finished(r.status), !r.created.Before(cutoff):
 		case r.kind == "release" && r.status == Succeeded && inUse[r.project][r.version]:
+		case lastRelease: // the next release's tag must be newer than this one
 		default:
 			ids = append(ids, r.id)
 		}

@@ -194,3 +194,34 @@ func TestPruneOnTheLeaderReplicasSweepTheirFolders(t *testing.T) {
 		t.Fatalf("b's folder of the kept run: %v", err)
 	}
 }
+
+// TestPruneKeepsTheLastSuccessfulRelease: failed releases after the last
+// successful one do not push it out: a new tag is checked against it, so
+// with it gone an older tag than the one released would pass.
+func TestPruneKeepsTheLastSuccessfulRelease(t *testing.T) {
+	f, clock := pruneFixture(t, nil)
+	ctx := context.Background()
+	dir := f.project(pruneYAML)
+	var ids []int64
+	for _, v := range []string{"1.0.0", "1.0.1", "1.0.2", "1.0.3"} {
+		ids = append(ids, f.wait(f.release(dir, v).ID).ID)
+	}
+	for _, id := range ids[1:] {
+		if _, err := f.db.Exec(`UPDATE pipeline_runs SET status = 'failed' WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Set(clock.Now().Add(25 * time.Hour))
+	if _, err := f.svc.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !f.exists(ids[0]) {
+		t.Error("the last successful release was pruned")
+	}
+	if f.exists(ids[1]) {
+		t.Error("an old failed release beyond the newest 2 survived")
+	}
+	if v, err := f.svc.lastRelease(ctx, "shop"); err != nil || v != "1.0.0" {
+		t.Errorf("last release %q %v, want 1.0.0", v, err)
+	}
+}
