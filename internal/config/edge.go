@@ -10,42 +10,42 @@ import (
 // Edge holds serving rules shared by every environment. Per-route rules live
 // in the site's staticwebapp.config.json.
 type Edge struct {
-	Headers   []HeaderRule `yaml:"headers" doc:"Response header rules applied in order, e.g. security headers."`
-	RateLimit *RateLimit   `yaml:"rate_limit" doc:"Per-client request rate limit."`
-	WAF       WAF          `yaml:"waf" doc:"Web application firewall."`
+	Headers   []HeaderRule `yaml:"headers" json:"headers,omitempty" doc:"Response header rules applied in order, e.g. security headers."`
+	RateLimit *RateLimit   `yaml:"rate_limit" json:"rate_limit,omitempty" doc:"Per-client request rate limit."`
+	WAF       WAF          `yaml:"waf" json:"waf" doc:"Web application firewall."`
 }
 
 // HeaderRule sets or removes response headers on matching requests.
 type HeaderRule struct {
-	Name   string            `yaml:"name" required:"true" doc:"Rule name, e.g. SecurityHeaders."`
-	Order  int               `yaml:"order" min:"0" doc:"Rules apply in ascending order; later rules win."`
-	Match  HeaderMatch       `yaml:"match" doc:"Which requests the rule applies to; default all."`
-	Set    map[string]string `yaml:"set" keys:"header" doc:"Headers to set, e.g. Strict-Transport-Security: max-age=31536000."`
-	Remove []string          `yaml:"remove" pattern:"header" doc:"Headers to remove, e.g. X-Powered-By."`
+	Name   string            `yaml:"name" json:"name" required:"true" doc:"Rule name, e.g. SecurityHeaders."`
+	Order  int               `yaml:"order" json:"order" min:"0" doc:"Rules apply in ascending order; later rules win."`
+	Match  HeaderMatch       `yaml:"match" json:"match" doc:"Which requests the rule applies to; default all."`
+	Set    map[string]string `yaml:"set" json:"set,omitempty" keys:"header" doc:"Headers to set, e.g. Strict-Transport-Security: max-age=31536000."`
+	Remove []string          `yaml:"remove" json:"remove,omitempty" pattern:"header" doc:"Headers to remove, e.g. X-Powered-By."`
 }
 
 // HeaderMatch selects requests.
 type HeaderMatch struct {
-	Scheme string `yaml:"scheme" enum:"http,https" doc:"Only requests over this scheme."`
-	Path   string `yaml:"path" doc:"Only paths matching this glob, e.g. /assets/*."`
+	Scheme string `yaml:"scheme" json:"scheme,omitempty" enum:"http,https" doc:"Only requests over this scheme."`
+	Path   string `yaml:"path" json:"path,omitempty" doc:"Only paths matching this glob, e.g. /assets/*."`
 }
 
 // RateLimit limits requests per client address.
 type RateLimit struct {
-	Requests int      `yaml:"requests" required:"true" min:"1" doc:"Requests allowed per period."`
-	Per      Duration `yaml:"per" doc:"Period (default 1m)."`
-	Burst    int      `yaml:"burst" min:"0" doc:"Extra requests allowed in a burst."`
-	Exempt   []string `yaml:"exempt" doc:"Address ranges not limited, e.g. monitoring probes."`
+	Requests int      `yaml:"requests" json:"requests" required:"true" min:"1" doc:"Requests allowed per period."`
+	Per      Duration `yaml:"per" json:"per" doc:"Period (default 1m)."`
+	Burst    int      `yaml:"burst" json:"burst" min:"0" doc:"Extra requests allowed in a burst."`
+	Exempt   []string `yaml:"exempt" json:"exempt,omitempty" doc:"Address ranges not limited, e.g. monitoring probes."`
 }
 
 func (r *RateLimit) setDefaults() { r.Per = Duration(time.Minute) }
 
 // WAF configures the firewall.
 type WAF struct {
-	Mode     string   `yaml:"mode" enum:"off,detect,block" doc:"off, detect (log only) or block (default off)."`
-	Rules    []string `yaml:"rules" enum:"owasp-core,bad-bots,scanners" doc:"Rule sets to apply."`
-	GeoAllow []string `yaml:"geo_allow" doc:"ISO country codes allowed; empty allows all (needs a GeoIP database)."`
-	GeoDeny  []string `yaml:"geo_deny" doc:"ISO country codes blocked."`
+	Mode     string   `yaml:"mode" json:"mode" enum:"off,detect,block" doc:"off, detect (log only) or block (default off)."`
+	Rules    []string `yaml:"rules" json:"rules,omitempty" enum:"owasp-core,bad-bots,scanners" doc:"Rule sets to apply."`
+	GeoAllow []string `yaml:"geo_allow" json:"geo_allow,omitempty" doc:"ISO country codes allowed; empty allows all (needs a GeoIP database)."`
+	GeoDeny  []string `yaml:"geo_deny" json:"geo_deny,omitempty" doc:"ISO country codes blocked."`
 }
 
 var countryRx = regexp.MustCompile(`^[A-Z]{2}$`)
