@@ -29,8 +29,9 @@ type OIDCConfig struct {
 	AutoProvision bool
 	DefaultRole   string
 	// GroupsClaim names the claim listing groups or app roles (e.g.
-	// "groups" or "roles"); RoleMap maps its values to Phoenix roles
-	// granted everywhere at each sign-in of a provisioned user.
+	// "groups" or "roles"); RoleMap maps its values to Phoenix roles,
+	// granted everywhere and taken back at each sign-in as the user's
+	// groups change (grants an admin gave are never touched).
 	GroupsClaim string
 	RoleMap     map[string]string
 	// Scopes are asked for beside openid, profile and email (e.g.

@@ -9,7 +9,9 @@ import (
 // subject, the first non-empty of nameClaims the name, email only when
 // email_verified is true, and groupsClaim (a string or a list of
 // strings) the groups. Claims of the wrong type are errors naming the
-// claim.
+// claim. A groups claim that is missing because the provider moved it
+// out of the token (Entra's "_claim_names" overage) leaves the groups
+// unknown rather than empty.
 func MapClaims(claims map[string]any, nameClaims []string, groupsClaim string) (Identity, error) {
 	id := Identity{Provider: OIDCProviderName}
 	sub, ok := claims["sub"].(string)
@@ -34,6 +36,8 @@ func MapClaims(claims map[string]any, nameClaims []string, groupsClaim string) (
 	}
 	switch g := claims[groupsClaim].(type) {
 	case nil:
+		names, _ := claims["_claim_names"].(map[string]any)
+		_, id.groupsOverage = names[groupsClaim]
 	case string:
 		id.Groups = []string{g}
 	case []any:

@@ -12,8 +12,9 @@ import (
 
 // userForNew maps an outside identity no user is linked to yet: to the
 // user named like its verified email (and links it), else, with
-// auto-provisioning on, to a new user named by the name claim with the
-// mapped roles or the default role. Anything else is refused.
+// auto-provisioning on, to a new user named by the name claim, with the
+// default role when no group maps to one (the mapped roles are then
+// granted by syncMappedRoles). Anything else is refused.
 func (s *Service) userForNew(ctx context.Context, id Identity) (int64, error) {
 	if id.Email != "" {
 		name, err := s.userOfEmail(ctx, id.Email)
@@ -31,13 +32,9 @@ func (s *Service) userForNew(ctx context.Context, id Identity) (int64, error) {
 		return 0, usererr.New(usererr.Unauthorized, "no Phoenix user is linked to the identity %q", id.Name).
 			WithHint("an admin sets that identity's verified email on a user ('phoenix user add NAME --email ADDRESS'), or turns on --oidc-auto-provision")
 	}
-	roles := MappedRoles(id.Groups, id.newUser.RoleMap)
-	if len(roles) == 0 && id.newUser.DefaultRole != "" {
-		roles = []string{id.newUser.DefaultRole}
-	}
-	grants := make([]Grant, 0, len(roles))
-	for _, r := range roles {
-		grants = append(grants, Grant{Role: r})
+	var grants []Grant // the mapped roles follow at each sign-in (syncMappedRoles)
+	if len(MappedRoles(id.Groups, id.newUser.RoleMap)) == 0 && id.newUser.DefaultRole != "" {
+		grants = []Grant{{Role: id.newUser.DefaultRole}}
 	}
 	name, err := UserNameFor(id.Name)
 	if err != nil {

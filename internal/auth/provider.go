@@ -29,6 +29,10 @@ type Identity struct {
 	// newUser is what to do with an identity no user is linked to yet
 	// (set by the OIDC provider; nil refuses it).
 	newUser *OIDCConfig
+	// groupsOverage: the provider left the groups out of the token and
+	// pointed elsewhere for them (Entra ID past 200 groups): they are
+	// unknown, not empty.
+	groupsOverage bool
 }
 
 // Provider verifies credentials. Password login is built in; an OIDC
@@ -86,7 +90,10 @@ func (s *Service) userFor(ctx context.Context, id Identity) (int64, error) {
 			id.Provider, id.Subject).Scan(&uid)
 	}
 	if errors.Is(err, sql.ErrNoRows) && id.Provider != "password" {
-		return s.userForNew(ctx, id)
+		uid, err = s.userForNew(ctx, id)
+	}
+	if err == nil && id.Provider != "password" {
+		return uid, s.syncMappedRoles(ctx, uid, id)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errBadLogin

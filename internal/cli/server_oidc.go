@@ -34,7 +34,7 @@ func addOIDCFlags(f *pflag.FlagSet, of *oidcFlags) {
 	f.StringSliceVar(&of.nameClaims, "oidc-user-claim", []string{"preferred_username", "email"}, "single sign-on: claims tried in order for the user name")
 	f.StringSliceVar(&of.scopes, "oidc-scope", nil, `single sign-on: scopes to ask for beside openid, profile and email, e.g. "groups"`)
 	f.StringVar(&of.groupsClaim, "oidc-groups-claim", "", `single sign-on: claim listing groups or app roles, e.g. "groups" or "roles"`)
-	f.StringVar(&of.roleMap, "oidc-role-map", "", "single sign-on: GROUP=ROLE pairs, comma-separated, for auto-provisioned users")
+	f.StringVar(&of.roleMap, "oidc-role-map", "", "single sign-on: GROUP=ROLE pairs, comma-separated: roles granted, and taken back, by group at each sign-in")
 	f.BoolVar(&of.autoProvision, "oidc-auto-provision", false, "single sign-on: create a user for an unknown identity (off: refused)")
 	f.StringVar(&of.defaultRole, "oidc-default-role", "viewer", "single sign-on: role of an auto-provisioned user no group maps")
 }
