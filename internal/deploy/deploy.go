@@ -16,12 +16,14 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/store"
 )
 
@@ -86,11 +88,15 @@ type Options struct {
 	// a change and its audit record commit together; an error from it
 	// aborts the change.
 	Audit func(ctx context.Context, tx *sql.Tx, e Event) error
+	// CheckEdge, when set, is asked whether the edge can apply a new
+	// edge policy before SetEdgePolicy stores it (the app builds it: a
+	// firewall this server lacks refuses it); an error refuses the change.
+	CheckEdge func(ctx context.Context, project string, e *config.Edge) error
 }
 
 // Event describes a change for the audit log.
 type Event struct {
-	Action      string // deploy.activate, deploy.rollback, env.save, env.delete, deploy.gc
+	Action      string // deploy.activate, deploy.rollback, env.save, env.delete, edge.save, deploy.gc
 	Project     string
 	Environment string
 	Deployment  int64
@@ -116,9 +122,10 @@ type Service struct {
 	gc sync.RWMutex
 	// holds excludes blob deletion while a backup copies the store
 	// (HoldBlobs); taken before gc, so uploads never wait for a backup.
-	holds     sync.RWMutex
-	mu        sync.Mutex
-	listeners []Listener
+	holds           sync.RWMutex
+	mu              sync.Mutex
+	listeners       []Listener
+	policyListeners []PolicyListener
 }
 
 // New returns a Service.
@@ -146,12 +153,16 @@ func (s *Service) OnActivate(l Listener) {
 }
 
 func (s *Service) notify(r Release) {
-	s.mu.Lock()
-	ls := append([]Listener(nil), s.listeners...)
-	s.mu.Unlock()
-	for _, l := range ls {
+	for _, l := range listenersOf(s, &s.listeners) {
 		l(r)
 	}
+}
+
+// listenersOf copies a list of listeners under s.mu.
+func listenersOf[L any](s *Service, ls *[]L) []L {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(*ls)
 }
 
 // signingKey returns the key that signs the artifacts this service records.
