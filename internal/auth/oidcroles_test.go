@@ -40,7 +40,8 @@ func roleNames(pr *Principal) []string {
 
 // TestRolesFollowGroupsAtEachSignIn: roles from the group mapping are
 // granted at a sign-in and taken back at the next one once the user left
-// the group; an admin's grants, even of the same role, stay; a token
+// the group; an admin's grants stay, and an admin's change of the
+// grants leaves the mapping's grants the mapping's; a token
 // that left the groups out (overage) changes nothing; every change is
 // audited.
 func TestRolesFollowGroupsAtEachSignIn(t *testing.T) {
@@ -62,14 +63,20 @@ func TestRolesFollowGroupsAtEachSignIn(t *testing.T) {
 	p.groups = []string{"g-devs"}
 	signIn("contributor") // left the admins: admin taken back
 	if _, err := f.svc.SetGrants(ctx, "jane", []Grant{{Role: "contributor"}, {Role: "viewer", Project: "shop"}}); err != nil {
-		t.Fatal(err) // an admin's grants: the same contributor role, and one more
+		t.Fatal(err) // an admin adds a grant; the mapping's contributor stays the mapping's
 	}
 	p.groups = nil
-	signIn("contributor", "viewer@shop") // the admin's grants stay without any group
-	p.groups = []string{"g-admins"}
+	signIn("viewer@shop") // the admin's grant stays without any group
+	p.groups = []string{"g-admins", "g-devs"}
 	signIn("admin", "contributor", "viewer@shop")
+	if _, err := f.svc.SetGrants(ctx, "jane", []Grant{{Role: "admin"}, {Role: "contributor"}, {Role: "viewer", Project: "shop"},
+		{Role: "viewer"}}); err != nil {
+		t.Fatal(err) // an admin adds a grant: the mapping's admin stays the mapping's
+	}
 	p.groups, p.over = nil, true
-	signIn("admin", "contributor", "viewer@shop") // groups unknown: nothing changes
+	signIn("admin", "contributor", "viewer", "viewer@shop") // groups unknown: nothing changes
+	p.groups, p.over = []string{"g-other"}, false
+	signIn("viewer", "viewer@shop")
 	recs, err := f.log.Query(ctx, audit.Filter{Action: "user.grant.sync"})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +86,8 @@ func TestRolesFollowGroupsAtEachSignIn(t *testing.T) {
 		details = append(details, r.Detail)
 	}
 	want := []string{"roles from groups at sign-in: granted admin, contributor", "roles from groups at sign-in: taken back admin",
-		"roles from groups at sign-in: granted admin"}
+		"roles from groups at sign-in: taken back contributor", "roles from groups at sign-in: granted admin, contributor",
+		"roles from groups at sign-in: taken back admin, contributor"}
 	if !slices.Equal(details, want) {
 		t.Errorf("sync audit:\n%s\nwant\n%s", strings.Join(details, "\n"), strings.Join(want, "\n"))
 	}

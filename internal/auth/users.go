@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,9 +97,34 @@ func grantsDetail(gs []Grant) string {
 	return "grants: " + strings.Join(s, "; ")
 }
 
+// setGrants makes gs the user's grants: those not in gs go, new ones
+// come as an admin's, and those kept keep their source (a role the
+// group mapping gave stays the mapping's to take back).
 func setGrants(ctx context.Context, tx *sql.Tx, userID int64, gs []Grant) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM auth_grants WHERE user_id = $1`, userID); err != nil {
+	rows, err := tx.QueryContext(ctx, `SELECT role, project, environment FROM auth_grants WHERE user_id = $1`, userID)
+	if err != nil {
 		return err
+	}
+	var gone []Grant
+	for rows.Next() {
+		var g Grant
+		if err := rows.Scan(&g.Role, &g.Project, &g.Environment); err != nil {
+			rows.Close()
+			return err
+		}
+		if !slices.Contains(gs, g) {
+			gone = append(gone, g)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range gone {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_grants WHERE user_id = $1 AND role = $2 AND project = $3
+			AND environment = $4`, userID, g.Role, g.Project, g.Environment); err != nil {
+			return err
+		}
 	}
 	for _, g := range gs {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_grants (user_id, role, project, environment) VALUES ($1, $2, $3, $4)
