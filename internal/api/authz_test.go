@@ -84,6 +84,8 @@ func matrix() []matrixCase {
 			GrantsRequest{Grants: []auth.Grant{{Role: auth.RoleViewer, Environment: "staging"}}}), []string{"admin"}, 200},
 		{"set email", "PUT /api/v1/users/{name}/email", fixed("/api/v1/users/target/email",
 			EmailRequest{Email: "target@example.com"}), []string{"admin"}, 200},
+		{"enable user", "PUT /api/v1/users/{name}/disabled", fixed("/api/v1/users/target/disabled",
+			DisabledRequest{Disabled: false}), []string{"admin"}, 200},
 		{"set own password", "PUT /api/v1/users/{name}/password", func(_ *fixture, who string) (string, any) {
 			return "/api/v1/users/" + self(who) + "/password", PasswordRequest{Password: "a long enough passphrase"}
 		}, []string{"admin", "contributor", "viewer", "approver", "stager", "auditor"}, 204},

@@ -34,6 +34,9 @@ func (a *API) authRoutes() []Route {
 		{Method: "PUT", Path: "/api/v1/users/{name}/email", Tag: "users", Perm: auth.UsersAdmin, Action: "user.email",
 			Summary: "Set a user's email, which links the single sign-on identity with that verified email",
 			Request: EmailRequest{}, Response: auth.User{}, Handler: a.setEmail},
+		{Method: "PUT", Path: "/api/v1/users/{name}/disabled", Tag: "users", Perm: auth.UsersAdmin, Action: "user.disable",
+			Summary: "Disable a user (sessions end, sign-ins and tokens are refused) or enable them again; the last admin stays",
+			Request: DisabledRequest{}, Response: auth.User{}, Handler: a.setDisabled},
 		{Method: "PUT", Path: "/api/v1/users/{name}/password", Tag: "users", Action: "user.passwd",
 			Summary: "Set a password (your own, giving the current one if set; anyone's with users.manage)",
 			Request: PasswordRequest{}, Status: http.StatusNoContent, Handler: a.setPassword},
@@ -146,6 +149,29 @@ type UserRequest struct {
 // EmailRequest sets (or, empty, clears) a user's email.
 type EmailRequest struct {
 	Email string `json:"email"`
+}
+
+// DisabledRequest disables or enables a user.
+type DisabledRequest struct {
+	Disabled bool `json:"disabled"`
+}
+
+func (a *API) setDisabled(w http.ResponseWriter, r *http.Request) {
+	var req DisabledRequest
+	if err := decode(r, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if err := a.opts.Auth.SetDisabled(r.Context(), r.PathValue("name"), req.Disabled); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	u, err := a.opts.Auth.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
 }
 
 func (a *API) setEmail(w http.ResponseWriter, r *http.Request) {

@@ -31,11 +31,12 @@ A role is granted everywhere, or only in one environment (--env) or project
   phoenix user grant alice contributor --env staging --revoke
   phoenix user passwd alice
   phoenix user email alice alice@example.com
+  phoenix user disable alice
   phoenix user list`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newUserAddCmd(g), newUserListCmd(g), newUserGrantCmd(g), newUserPasswdCmd(g), newUserRolesCmd(g),
-		newUserEmailCmd(g))
+		newUserEmailCmd(g), newUserDisableCmd(g, true), newUserDisableCmd(g, false))
 	return cmd
 }
 
@@ -96,7 +97,11 @@ func userTable(w io.Writer, us []auth.User) error {
 		if u.HasPassword {
 			pw = "set"
 		}
-		tb.row(u.Name, dash(strings.Join(gs, "; ")), pw, u.CreatedAt.Local().Format("2006-01-02"))
+		name := u.Name
+		if u.Disabled {
+			name += " (disabled)"
+		}
+		tb.row(name, dash(strings.Join(gs, "; ")), pw, u.CreatedAt.Local().Format("2006-01-02"))
 	}
 	return tb.flush()
 }
@@ -241,6 +246,21 @@ func newUserEmailCmd(g *Globals) *cobra.Command {
 				req.Email = args[1]
 			}
 			return userCall(cmd.Context(), g, "PUT", client.Path("users", args[0], "email"), req)
+		},
+	}
+}
+
+func newUserDisableCmd(g *Globals, disable bool) *cobra.Command {
+	use, short := "enable NAME", "Enable a disabled user again (their tokens work again; they sign in anew)"
+	if disable {
+		use, short = "disable NAME", "Disable a user: their sessions end, sign-ins and tokens are refused (the last admin stays)"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return userCall(cmd.Context(), g, "PUT", client.Path("users", args[0], "disabled"), api.DisabledRequest{Disabled: disable})
 		},
 	}
 }
