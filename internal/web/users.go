@@ -72,6 +72,19 @@ func (d *Dashboard) setPassword(w http.ResponseWriter, r *http.Request, s sessio
 	return "/ui/users", "Password of " + name + " set.", nil
 }
 
+// setDisabled disables or enables a user (the form's disabled: true or false).
+func (d *Dashboard) setDisabled(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
+	name := r.PathValue("name")
+	req := api.DisabledRequest{Disabled: r.PostForm.Get("disabled") == "true"}
+	if _, err := d.call(r, s, http.MethodPut, "/api/v1/users/"+url.PathEscape(name)+"/disabled", req, nil); err != nil {
+		return "", "", err
+	}
+	if req.Disabled {
+		return "/ui/users", name + " disabled: their sessions ended and their tokens are refused.", nil
+	}
+	return "/ui/users", name + " enabled.", nil
+}
+
 // setGrants replaces a user's grants with the form's, one a line.
 func (d *Dashboard) setGrants(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
 	name := r.PathValue("name")

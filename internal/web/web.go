@@ -69,6 +69,7 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("POST /ui/users", d.action(d.addUser))
 	d.mux.HandleFunc("POST /ui/users/{name}/grants", d.action(d.setGrants))
 	d.mux.HandleFunc("POST /ui/users/{name}/password", d.action(d.setPassword))
+	d.mux.HandleFunc("POST /ui/users/{name}/disabled", d.action(d.setDisabled))
 	d.mux.HandleFunc("GET /ui/tokens", d.page(d.tokens))
 	d.mux.HandleFunc("POST /ui/tokens", d.createToken)
 	d.mux.HandleFunc("POST /ui/tokens/{id}/revoke", d.action(d.revokeToken))
