@@ -1,0 +1,95 @@
+package waf
+
+import (
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+	"github.com/corazawaf/coraza/v3"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// MaxBodyInspect is the largest request body owasp-core inspects, in bytes
+// (Azure's WAF inspects 128 KB by default too). A larger body is not
+// inspected; the request line, arguments, headers and cookies still are.
+const MaxBodyInspect = 128 << 10
+
+// engine is the compiled Core Rule Set.
+type engine struct {
+	waf coraza.WAF
+}
+
+// engines holds one compiled engine per distinct directive text: compiling
+// the CRS takes about a second and tens of MB, so every Firewall with
+// owasp-core shares it.
+var engines = struct {
+	sync.Mutex
+	m map[string]*engineOnce
+}{m: map[string]*engineOnce{}}
+
+type engineOnce struct {
+	once sync.Once
+	e    *engine
+	err  error
+}
+
+// sharedEngine returns the engine for the CRS setup of this package.
+func sharedEngine() (*engine, error) {
+	d, err := directives()
+	if err != nil {
+		return nil, err
+	}
+	engines.Lock()
+	o := engines.m[d]
+	if o == nil {
+		o = &engineOnce{}
+		engines.m[d] = o
+	}
+	engines.Unlock()
+	o.once.Do(func() { o.e, o.err = compile(d) })
+	return o.e, o.err
+}
+
+func compile(directives string) (*engine, error) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDirectives(directives))
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Internal, err, "the OWASP Core Rule Set does not compile: "+err.Error())
+	}
+	return &engine{waf: w}, nil
+}
+
+// directives is the Coraza configuration: Coraza's and the CRS's
+// recommended setups, then the CRS's request rules without the scanner
+// detection group (913, the scanners rule set). No response rules: the
+// edge serves files and never lets a WAF buffer them.
+func directives() (string, error) {
+	files, err := fs.Glob(coreruleset.FS, "@owasp_crs/REQUEST-*.conf")
+	if err != nil || len(files) == 0 {
+		return "", usererr.New(usererr.Internal, "the embedded OWASP Core Rule Set has no request rules")
+	}
+	var b strings.Builder
+	b.WriteString("Include @coraza.conf-recommended\n")
+	b.WriteString(engineSettings)
+	b.WriteString("Include @crs-setup.conf.example\n")
+	for _, f := range files {
+		if !strings.HasPrefix(path.Base(f), "REQUEST-913-") {
+			b.WriteString("Include " + f + "\n")
+		}
+	}
+	return b.String(), nil
+}
+
+// engineSettings override @coraza.conf-recommended: decide on every
+// request (the Firewall's mode decides whether to block), inspect request
+// bodies up to MaxBodyInspect in memory, never touch responses, no audit log.
+var engineSettings = "SecRuleEngine On\n" +
+	"SecRequestBodyAccess On\n" +
+	"SecRequestBodyLimit " + strconv.Itoa(MaxBodyInspect) + "\n" +
+	"SecRequestBodyInMemoryLimit " + strconv.Itoa(MaxBodyInspect) + "\n" +
+	"SecRequestBodyLimitAction ProcessPartial\n" +
+	"SecResponseBodyAccess Off\n" +
+	"SecAuditEngine Off\n"

@@ -1,0 +1,69 @@
+package waf
+
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"strings"
+	"sync"
+
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+)
+
+// scannerData is CRS rule 913100's list of security scanners' User-Agents.
+const scannerData = "@owasp_crs/scanners-user-agents.data"
+
+// uaList matches User-Agent headers the way CRS's @pmFromFile does: a
+// case-insensitive substring match of any phrase in the list.
+type uaList struct {
+	phrases []string // lower case
+}
+
+var scannerList = sync.OnceValue(func() *uaList {
+	data, err := coreruleset.FS.(interface{ ReadFile(string) ([]byte, error) }).ReadFile(scannerData)
+	if err != nil {
+		panic("waf: the embedded Core Rule Set lacks " + scannerData + ": " + err.Error())
+	}
+	return parseUAList(data)
+})
+
+// parseUAList reads a CRS .data file: one phrase a line, # comments.
+func parseUAList(data []byte) *uaList {
+	l := &uaList{}
+	s := bufio.NewScanner(bytes.NewReader(data))
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			l.phrases = append(l.phrases, strings.ToLower(line))
+		}
+	}
+	return l
+}
+
+// matches reports whether a User-Agent value holds a listed phrase.
+func (l *uaList) matches(h http.Header) bool {
+	if l == nil {
+		return false
+	}
+	for _, ua := range h.Values("User-Agent") {
+		ua = strings.ToLower(ua)
+		for _, p := range l.phrases {
+			if strings.Contains(ua, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasUserAgent reports whether h has a User-Agent and none of its values is
+// empty: the bad-bots test, CRS rules 920320 (missing) and 920330 (empty).
+func hasUserAgent(h http.Header) bool {
+	uas := h.Values("User-Agent")
+	for _, ua := range uas {
+		if ua == "" {
+			return false
+		}
+	}
+	return len(uas) > 0
+}
