@@ -147,11 +147,15 @@ func (sc *Scheduler) Run(ctx context.Context) {
 		if !next.IsZero() {
 			wait = max(next.Sub(sc.clock.Now()), time.Millisecond)
 		}
+		timer := sc.clock.After(wait)
+		if !next.IsZero() && !next.After(sc.clock.Now()) {
+			continue // the clock passed next while the wait was set up (a test's clock set meanwhile)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-sc.wake:
-		case <-sc.clock.After(wait):
+		case <-timer:
 		}
 	}
 }

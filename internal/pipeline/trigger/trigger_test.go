@@ -225,3 +225,55 @@ func FuzzVerifySignature(f *testing.F) {
 		}
 	})
 }
+
+// jumpClock moves itself past the next tick inside its first After call,
+// as a clock set by another goroutine between Run's Now and its After
+// would; that After then measures the wait from the moved time and its
+// channel never fires for the tick.
+type jumpClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	jump   time.Duration
+	jumped bool
+}
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *jumpClock) After(time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.jumped {
+		c.now, c.jumped = c.now.Add(c.jump), true
+	}
+	return make(chan time.Time) // fires only for a deadline at or before the jump, which this one is not
+}
+
+// TestRunFiresATickTheClockPassedWhileWaiting: the clock passes the next
+// tick between Run computing its wait and starting it; Run still fires
+// the tick instead of sleeping past it.
+func TestRunFiresATickTheClockPassedWhileWaiting(t *testing.T) {
+	store := &memTicks{m: map[string]time.Time{}}
+	clock := &jumpClock{now: time.Date(2026, 1, 1, 10, 0, 30, 0, time.UTC), jump: 2 * time.Minute}
+	fired := make(chan time.Time, 1)
+	sched := NewScheduler(store, clock)
+	if err := sched.Add(context.Background(), Schedule{Key: "p/health#0", Expr: "*/2 * * * *",
+		Fire: func(_ context.Context, at time.Time) { fired <- at }}); err != nil {
+		t.Fatal(err)
+	}
+	<-sched.wake // Add's own wake-up would mask the race
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go sched.Run(ctx)
+	select {
+	case at := <-fired:
+		if want := time.Date(2026, 1, 1, 10, 2, 30, 0, time.UTC); !at.Equal(want) {
+			t.Errorf("fired at %s, want %s", at, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tick the clock passed while Run set up its wait never fired")
+	}
+}
