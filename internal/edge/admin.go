@@ -111,6 +111,7 @@ func WriteMetrics(w io.Writer, snaps []EnvStats) {
 		fmt.Fprintf(w, "phoenix_edge_request_duration_seconds_sum{env=%q} %g\n", envLabel(s.Env), s.LatencySum.Seconds())
 		fmt.Fprintf(w, "phoenix_edge_request_duration_seconds_count{env=%q} %d\n", envLabel(s.Env), cum)
 	}
+	writeFirewallMetrics(w, snaps)
 }
 
 func family(w io.Writer, name, typ, help string) {

@@ -25,6 +25,7 @@ type Handler struct {
 	rules    []compiledRule
 	sessions sessionSigner
 	limiter  *ipLimiter // nil: no rate limit
+	wafLog   *matchLog  // firewall matches, at a bounded rate
 	unknown  telemetry  // requests for hosts no environment claims
 	started  time.Time
 }
@@ -39,7 +40,7 @@ func NewHandler(hosts *Hosts, opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{hosts: hosts, opts: o, rules: rules, started: o.Now()}
+	h := &Handler{hosts: hosts, opts: o, rules: rules, started: o.Now(), wafLog: newMatchLog()}
 	h.sessions = sessionSigner{key: o.SessionKey, ttl: o.SessionTTL}
 	if o.RateLimit > 0 {
 		h.limiter = newIPLimiter(o.RateLimit, o.RateBurst)
@@ -121,9 +122,23 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	}
 	if h.limiter != nil {
 		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
-			env.tel.limited.Add(1)
-			w.Header()["Retry-After"] = []string{strconv.Itoa(int(wait.Seconds()))}
-			return plain(w, http.StatusTooManyRequests, "too many requests"), 0, true
+			return h.tooMany(w, env, wait), 0, true
+		}
+	}
+	var rm ruleMatch
+	if pol := env.policy.Load(); pol != nil { // the project's edge policy (policy.go)
+		if pol.limiter != nil && !pol.exempted(ip) {
+			if ok, wait := pol.limiter.allow(ip, h.opts.Now()); !ok {
+				return h.tooMany(w, env, wait), 0, true
+			}
+		}
+		if pol.firewall != nil {
+			if status, blocked := h.inspect(w, r, env, pol.firewall, ip); blocked {
+				return status, 0, true
+			}
+		}
+		if perr == nil && len(pol.rules) > 0 {
+			rm = pol.match(r, p)
 		}
 	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
@@ -141,8 +156,15 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		status, n = h.serveAPI(w, r, rel, user, &d)
 		return status, n, true
 	}
-	status, n = h.serveDecision(w, r, rel, p, &d)
+	status, n = h.serveDecision(w, r, rel, p, &d, rm)
 	return status, n, true
+}
+
+// tooMany answers 429 with Retry-After for a rate-limited request.
+func (h *Handler) tooMany(w http.ResponseWriter, env *Env, wait time.Duration) int {
+	env.tel.limited.Add(1)
+	w.Header()["Retry-After"] = []string{strconv.Itoa(int(wait.Seconds()))}
+	return plain(w, http.StatusTooManyRequests, "too many requests")
 }
 
 // received is when the request was read: from the lean loop, which reads
@@ -166,8 +188,9 @@ func clientIP(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// serveDecision turns the rules' Decision into a response.
-func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *release, p string, d *swa.Decision) (int, int64) {
+// serveDecision turns the rules' Decision into a response; rm are the
+// project's header rules that apply, last.
+func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *release, p string, d *swa.Decision, rm ruleMatch) (int, int64) {
 	status := d.Status
 	if status == 0 {
 		status = http.StatusOK
@@ -175,25 +198,27 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *rel
 	if status >= 300 && status < 400 && d.Location != "" {
 		h.applyRules(w.Header(), p)
 		applyDecisionHeaders(w.Header(), d.Header)
+		rm.apply(w.Header())
 		return redirect(w, d.Location, status), 0
 	}
 	if d.File != "" {
 		f := rel.site.Lookup(d.File)
 		if f == nil {
 			h.opts.Logger.Warn("edge: rules chose a missing file", "release", rel.site.ID(), "file", d.File)
-			return h.serveError(w, r, rel, http.StatusNotFound, d)
+			return h.serveError(w, r, rel, http.StatusNotFound, d, rm)
 		}
 		if status >= 200 && status < 300 && !bodyMethod(r.Method) {
 			return h.notAllowed(w, r)
 		}
-		return h.serveFile(w, r, rel, f, status, d)
+		return h.serveFile(w, r, rel, f, status, d, rm)
 	}
 	if status == http.StatusNoContent || status == http.StatusNotModified {
 		applyDecisionHeaders(w.Header(), d.Header) // OPTIONS: Allow
+		rm.apply(w.Header())
 		w.WriteHeader(status)
 		return status, 0
 	}
-	return h.serveError(w, r, rel, status, d)
+	return h.serveError(w, r, rel, status, d, rm)
 }
 
 func bodyMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
@@ -213,13 +238,14 @@ var allowStatic = []string{"GET, HEAD, OPTIONS"}
 
 // serveError answers an error status without a page chosen by the rules:
 // Options.NotFoundPage for 404 when the release has it, else plain text.
-func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, status int, d *swa.Decision) (int, int64) {
+func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, status int, d *swa.Decision, rm ruleMatch) (int, int64) {
 	if status == http.StatusNotFound && h.opts.NotFoundPage != "" {
 		if f := rel.site.Lookup(h.opts.NotFoundPage); f != nil {
-			return h.serveFile(w, r, rel, f, status, &swa.Decision{Header: d.Header})
+			return h.serveFile(w, r, rel, f, status, &swa.Decision{Header: d.Header}, rm)
 		}
 	}
 	applyDecisionHeaders(w.Header(), d.Header)
+	rm.apply(w.Header())
 	return plain(w, status, http.StatusText(status)), 0
 }
 

@@ -32,10 +32,11 @@ type hostTable struct {
 // allow-list and telemetry. Obtain it from Hosts; it stays valid while the
 // environment exists.
 type Env struct {
-	name  string
-	cur   atomic.Pointer[release]
-	allow atomic.Pointer[[]netip.Prefix] // nil: everyone
-	tel   telemetry
+	name   string
+	cur    atomic.Pointer[release]
+	allow  atomic.Pointer[[]netip.Prefix] // nil: everyone
+	policy atomic.Pointer[envPolicy]      // nil: none (policy.go)
+	tel    telemetry
 }
 
 // release is a Site as served by one environment: the swa.FileSystem view

@@ -26,6 +26,7 @@ type telemetry struct {
 	bytes    atomic.Uint64
 	buckets  [len(LatencyBuckets) + 1]atomic.Uint64 // last is +Inf
 	sumNanos atomic.Uint64
+	waf      wafCounts // firewall matches (firewall.go)
 }
 
 // observe records one finished request. Failed means a server error (5xx):
@@ -67,6 +68,8 @@ type EnvStats struct {
 	Latency     [len(LatencyBuckets) + 1]uint64
 	LatencySum  time.Duration
 	ActivatedAt time.Time // when Release was set
+	// Firewall counts the firewall's matches by rule and action.
+	Firewall []FirewallMatch
 }
 
 func (t *telemetry) snapshot(s *EnvStats) {
@@ -82,4 +85,5 @@ func (t *telemetry) snapshot(s *EnvStats) {
 		s.Latency[i] = t.buckets[i].Load()
 	}
 	s.LatencySum = time.Duration(t.sumNanos.Load())
+	s.Firewall = t.waf.snapshot()
 }

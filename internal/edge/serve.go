@@ -55,17 +55,17 @@ func headersOf(f *File, rep *Representation) *repCache {
 // serveFile sends f with status. A 200 honours conditional requests and
 // Range and picks a precompressed variant; other statuses (error pages,
 // rewrites with a status) send the full identity-or-variant body.
-func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release, f *File, status int, d *swa.Decision) (int, int64) {
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release, f *File, status int, d *swa.Decision, rm ruleMatch) (int, int64) {
 	rep := &f.Identity
 	if v := chooseEncoding(f, headerValue(r, "Accept-Encoding")); v != nil {
 		rep = v
 	}
 	c := headersOf(f, rep)
 	if bw, ok := w.(h1.HeadBlockWriter); ok && plainFileRequest(w, r, status) {
-		return h.serveBlock(bw, r, rel, f, rep, c, status, d)
+		return h.serveBlock(bw, r, rel, f, rep, c, status, d, rm)
 	}
 	hd := w.Header()
-	h.fileHeaders(hd, f, rep, c, status, d)
+	h.fileHeaders(hd, f, rep, c, status, d, rm)
 	if status != http.StatusOK {
 		return h.sendBody(w, r, rel, rep, c, status, byteRange{0, rep.Size})
 	}
@@ -82,8 +82,9 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release
 }
 
 // fileHeaders sets the headers of a full-body answer with f's
-// representation rep (Content-Length aside).
-func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *repCache, status int, d *swa.Decision) {
+// representation rep (Content-Length aside): Options.Headers, the file's
+// own, the site's rules' and last the project's header rules rm.
+func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *repCache, status int, d *swa.Decision, rm ruleMatch) {
 	h.applyRules(hd, f.Path)
 	hd["Content-Type"] = c.ctype
 	if d.ContentType != "" {
@@ -98,6 +99,7 @@ func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *r
 	if status != http.StatusOK {
 		hd["Cache-Control"] = noStore
 		applyDecisionHeaders(hd, d.Header)
+		rm.apply(hd)
 		return
 	}
 	hd["Etag"] = c.etag
@@ -109,6 +111,7 @@ func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *r
 	if cc := hd["Cache-Control"]; len(cc) == 0 || cc[0] == swaDefaultCacheControl {
 		hd["Cache-Control"] = c.cacheControl // the platform default is the edge's call
 	}
+	rm.apply(hd)
 }
 
 // serveRange sends the whole representation or the requested byte range.

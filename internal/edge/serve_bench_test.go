@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -33,23 +34,12 @@ func (w *benchWriter) SendFile(_ *os.File, _, n int64, _ bool) (int64, error) {
 // asset sent with sendfile, the HTML page and the SPA fallback.
 func BenchmarkServeFast(b *testing.B) {
 	js := strings.Repeat("console.log(1);", 2000)
-	site, err := NewDirSite(b.Context(), writeTree(b, map[string]string{
+	h := benchHandler(b, map[string]string{
 		"index.html":                  "<!doctype html><title>app</title>",
 		"assets/app.1e4f7ff4d6.js":    js,
 		"assets/app.1e4f7ff4d6.js.gz": js[:20000], // content is not checked
 		"staticwebapp.config.json":    `{"navigationFallback":{"rewrite":"/index.html","exclude":["/assets/*"]}}`,
-	}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer site.Close()
-	hosts := NewHosts()
-	hosts.SetSite("prod", site)
-	hosts.SetFallback("prod")
-	h, err := NewHandler(hosts, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	}, nil)
 	for _, c := range []struct{ name, path, enc string }{
 		{"js-gz", "/assets/app.1e4f7ff4d6.js", "gzip"},
 		{"html", "/", ""},
@@ -61,14 +51,55 @@ func BenchmarkServeFast(b *testing.B) {
 			if c.enc != "" {
 				r.Header["Accept-Encoding"] = []string{c.enc}
 			}
-			w := &benchWriter{h: http.Header{}, t: time.Now()}
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.h)
-				if !h.ServeFast(w, r) || w.status != http.StatusOK {
-					b.Fatalf("status %d", w.status)
-				}
-			}
+			serveFastLoop(b, h, r)
 		})
 	}
+}
+
+// BenchmarkServeFastWithPolicy: the HTML page of BenchmarkServeFast for
+// an environment with a project policy: two header rules (one matching),
+// a rate limit the loopback client is exempt from and a firewall that
+// matches nothing.
+func BenchmarkServeFastWithPolicy(b *testing.B) {
+	h := benchHandler(b, map[string]string{"index.html": "<!doctype html><title>app</title>"}, &Policy{
+		Headers: []PolicyRule{{Name: "hsts", Scheme: "https", Set: map[string]string{"Strict-Transport-Security": "max-age=60"}},
+			{Name: "frame", Path: "/*", Set: map[string]string{"X-Frame-Options": "DENY"}}},
+		RateLimit: &RateLimit{Requests: 10, Per: time.Second, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Firewall:  pathFirewall{},
+	})
+	r, _ := http.NewRequest(http.MethodGet, "http://localhost/", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	serveFastLoop(b, h, r)
+}
+
+// serveFastLoop is the measured loop: r through h.ServeFast, answered 200.
+func serveFastLoop(b *testing.B, h *Handler, r *http.Request) {
+	w := &benchWriter{h: http.Header{}, t: time.Now()}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		if !h.ServeFast(w, r) || w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// benchHandler serves files as "prod", the fallback, with policy (nil: none).
+func benchHandler(b *testing.B, files map[string]string, policy *Policy) *Handler {
+	site, err := NewDirSite(b.Context(), writeTree(b, files))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { site.Close() })
+	hosts := NewHosts()
+	hosts.SetSite("prod", site)
+	hosts.SetFallback("prod")
+	if err := hosts.SetPolicy("prod", policy); err != nil {
+		b.Fatal(err)
+	}
+	h, err := NewHandler(hosts, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
 }

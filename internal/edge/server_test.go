@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"net"
@@ -35,15 +34,8 @@ func TestServerTLSAndHTTP2(t *testing.T) {
 // protocol, status and body of the answer.
 func getHTTPS(t *testing.T, url string, pool *x509.CertPool) (proto string, status int, body string) {
 	t.Helper()
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.Proto, resp.StatusCode, string(b)
+	r := getTLS(t, url, pool)
+	return r.Proto, r.StatusCode, r.body
 }
 
 func TestServerGracefulShutdown(t *testing.T) {

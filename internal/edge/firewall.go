@@ -1,0 +1,154 @@
+package edge
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// FirewallMatch counts the requests one firewall rule matched in one
+// environment, by what the edge did: "block" (answered 403) or "detect"
+// (served; the firewall only reports).
+type FirewallMatch struct {
+	Rule   string
+	Action string
+	Count  uint64
+}
+
+// maxFirewallRules bounds the distinct rule labels counted per
+// environment; later ones are counted under "other", so a firewall that
+// makes up ids cannot grow /metrics without end.
+const maxFirewallRules = 512
+
+type wafKey struct {
+	rule  string
+	block bool
+}
+
+// wafCounts are an environment's firewall matches. Matches are rare next
+// to requests, so a mutex is fine here.
+type wafCounts struct {
+	mu sync.Mutex
+	m  map[wafKey]uint64
+}
+
+func (c *wafCounts) add(rule string, block bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[wafKey]uint64{}
+	}
+	k := wafKey{rule, block}
+	if _, ok := c.m[k]; !ok && len(c.m) >= maxFirewallRules {
+		k.rule = "other"
+	}
+	c.m[k]++
+}
+
+// snapshot returns the counts sorted by rule, then action.
+func (c *wafCounts) snapshot() []FirewallMatch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]FirewallMatch, 0, len(c.m))
+	for k, n := range c.m {
+		out = append(out, FirewallMatch{Rule: k.rule, Action: action(k.block), Count: n})
+	}
+	slices.SortFunc(out, func(a, b FirewallMatch) int {
+		return cmp.Or(strings.Compare(a.Rule, b.Rule), strings.Compare(a.Action, b.Action))
+	})
+	return out
+}
+
+func action(block bool) string {
+	if block {
+		return "block"
+	}
+	return "detect"
+}
+
+// ruleLabel keeps a rule id to letters, digits and ._:- (others become
+// '_'), at most 64 bytes: safe in a log line and a metric label whatever
+// the Firewall returns.
+func ruleLabel(rule string) string {
+	if len(rule) > 64 {
+		rule = rule[:64]
+	}
+	ok := func(c rune) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._:-", c)
+	}
+	if strings.IndexFunc(rule, func(c rune) bool { return !ok(c) }) < 0 {
+		return rule
+	}
+	return strings.Map(func(c rune) rune {
+		if ok(c) {
+			return c
+		}
+		return '_'
+	}, rule)
+}
+
+// matchLog writes firewall matches to the log at most a few lines a
+// second; the lines it drops are counted in the next one it writes.
+type matchLog struct {
+	lim     *rate.Limiter
+	dropped atomic.Uint64
+}
+
+// matchLogRate and matchLogBurst bound the firewall's log lines.
+const (
+	matchLogRate  = 5
+	matchLogBurst = 10
+)
+
+func newMatchLog() *matchLog { return &matchLog{lim: rate.NewLimiter(matchLogRate, matchLogBurst)} }
+
+// write logs one match: never headers, cookies or the query, and the path
+// clipped.
+func (l *matchLog) write(log *slog.Logger, now time.Time, env, rule string, block bool, client netip.Addr, r *http.Request) {
+	if !l.lim.AllowN(now, 1) {
+		l.dropped.Add(1)
+		return
+	}
+	p := r.URL.Path
+	if len(p) > 200 {
+		p = p[:200] + "…"
+	}
+	log.Warn("edge: firewall match", "env", env, "rule", rule, "action", action(block), "client", client.String(),
+		"method", r.Method, "path", p, "suppressed", l.dropped.Swap(0))
+}
+
+// inspect runs the environment's firewall; it reports whether the request
+// was blocked (and answered).
+func (h *Handler) inspect(w http.ResponseWriter, r *http.Request, env *Env, fw Firewall, ip netip.Addr) (int, bool) {
+	rule, block := fw.Inspect(r, ip)
+	if rule == "" {
+		return 0, false
+	}
+	rule = ruleLabel(rule)
+	env.tel.waf.add(rule, block)
+	h.wafLog.write(h.opts.Logger, h.opts.Now(), env.name, rule, block, ip, r)
+	if !block {
+		return 0, false
+	}
+	return plain(w, http.StatusForbidden, "forbidden by firewall"), true
+}
+
+// writeFirewallMetrics writes phoenix_edge_waf_matches_total.
+func writeFirewallMetrics(w io.Writer, snaps []EnvStats) {
+	family(w, "phoenix_edge_waf_matches_total", "counter", "Requests a firewall rule matched, by what the edge did (detect: served, block: 403).")
+	for _, s := range snaps {
+		for _, m := range s.Firewall {
+			fmt.Fprintf(w, "phoenix_edge_waf_matches_total{env=%q,rule=%q,action=%q} %d\n", envLabel(s.Env), m.Rule, m.Action, m.Count)
+		}
+	}
+}
