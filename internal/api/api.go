@@ -92,7 +92,7 @@ func (a *API) routes() {
 		groups = append(groups, a.auditRoutes())
 	}
 	if a.opts.Deploy != nil {
-		groups = append(groups, a.deployRoutes())
+		groups = append(groups, a.deployRoutes(), a.edgeRoutes())
 	}
 	if a.opts.Vault != nil {
 		groups = append(groups, a.vaultRoutes(), a.secretRoutes())

@@ -113,6 +113,17 @@ func matrix() []matrixCase {
 			[]string{"admin", "contributor", "stager", "ci"}, 200},
 		{"redeclare production unchanged", "PUT /api/v1/projects/{project}/environments/{env}", fixed(envs+"/production", EnvRequest{Locked: true}),
 			[]string{"admin", "contributor"}, 200},
+		{"edge policy", "GET /api/v1/projects/{project}/edge", fixed("/api/v1/projects/shop/edge", nil), readers, 200},
+		{"change edge policy", "PUT /api/v1/projects/{project}/edge", func(f *fixture, _ string) (string, any) {
+			return "/api/v1/projects/shop/edge", map[string]any{"headers": []any{map[string]any{"name": f.unique("rule"), "remove": []string{"Server"}}}}
+		}, []string{"admin"}, 200},
+		{"resend edge policy unchanged", "PUT /api/v1/projects/{project}/edge", func(f *fixture, _ string) (string, any) {
+			e, err := f.dep.EdgePolicy(bg, "shop")
+			if err != nil || e == nil {
+				return "/api/v1/projects/shop/edge", map[string]any{}
+			}
+			return "/api/v1/projects/shop/edge", e
+		}, []string{"admin", "contributor", "stager", "ci"}, 200}, // what phoenix deploy sends with a deploy token
 		{"delete environment", "DELETE /api/v1/projects/{project}/environments/{env}", func(f *fixture, _ string) (string, any) {
 			name := f.unique("tmp")
 			f.dep.EnsureEnvironment(bg, "shop", deploy.EnvSpec{Name: name})

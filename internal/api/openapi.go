@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/version"
 )
 
@@ -117,7 +118,10 @@ type schemaGen struct {
 	names map[string]reflect.Type
 }
 
-var timeType = reflect.TypeOf(time.Time{})
+var (
+	timeType     = reflect.TypeOf(time.Time{})
+	durationType = reflect.TypeFor[config.Duration]() // JSON "1m0s", as phoenix.yaml writes it
+)
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	for t.Kind() == reflect.Pointer {
@@ -126,6 +130,8 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	switch {
 	case t == timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case t == durationType:
+		return map[string]any{"type": "string", "example": "1m"}
 	case t.Kind() == reflect.Struct && t.Name() != "":
 		return g.ref(t)
 	}
