@@ -230,17 +230,5 @@ func (m *Monitor) History(ctx context.Context, limit int) ([]AlertEvent, error) 
 	if err != nil {
 		return nil, fmt.Errorf("monitor: alert history: %w", err)
 	}
-	defer rows.Close()
-	var out []AlertEvent
-	for rows.Next() {
-		var e AlertEvent
-		var at int64
-		var silenced int
-		if err := rows.Scan(&e.ID, &e.Rule, &e.Environment, &e.State, &e.Severity, &e.Value, &e.Threshold, &at, &silenced, &e.Summary); err != nil {
-			return nil, err
-		}
-		e.At, e.Silenced = time.UnixMilli(at).UTC(), silenced == 1
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanHistory(rows)
 }

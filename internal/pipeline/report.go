@@ -1,0 +1,195 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ReleaseRuns lists the release runs of project ("" for every project)
+// created at or after from and before to, oldest first, for reports
+// (internal/report). Their plans are left out.
+func (s *Service) ReleaseRuns(ctx context.Context, project string, from, to time.Time) ([]Run, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+runCols+` FROM pipeline_runs
+		WHERE kind = 'release' AND ($1 = '' OR project = $1) ORDER BY id`, project)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: release runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		// Times are RFC 3339 text of varying width: compared as times here.
+		if r.Created.Before(from) || !r.Created.Before(to) {
+			continue
+		}
+		r.Plan = nil
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// ReleaseRun returns the newest release run of project for version, nil
+// when there is none (retention pruned it, or it was deployed by hand).
+func (s *Service) ReleaseRun(ctx context.Context, project, version string) (*Run, error) {
+	r, err := scanRun(s.opts.DB.QueryRowContext(ctx, `SELECT `+runCols+` FROM pipeline_runs
+		WHERE kind = 'release' AND project = $1 AND version = $2 ORDER BY id DESC LIMIT 1`, project, version))
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("pipeline: release run of %s %s: %w", project, version, err)
+	}
+	r.Plan = nil
+	return r, nil
+}
+
+// GateResult is what one security gate step of a run found, read back
+// from the summary the gate wrote to its log.
+type GateResult struct {
+	Step    string         `json:"step"`
+	Status  string         `json:"status"`             // the step's status
+	Counts  map[string]int `json:"counts"`             // findings by severity
+	Scanned int            `json:"scanned"`            // packages or files looked at
+	Unit    string         `json:"unit,omitempty"`     // packages or files
+	Verdict map[string]int `json:"verdicts,omitempty"` // licences: findings by verdict
+	// Problems counts input the gate could not check (it fails closed).
+	Problems int `json:"problems,omitempty"`
+	// Exceptions are the findings an exception accepted.
+	Exceptions []GateException `json:"exceptions,omitempty"`
+	// Recorded is false when the step ran but its log holds no summary
+	// (it failed before scanning, or its log was pruned).
+	Recorded bool `json:"recorded"`
+}
+
+// GateException is one finding a phoenix.yaml exception accepted.
+type GateException struct {
+	Text    string    `json:"text"` // finding, exception, reason, as the gate logged it
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// Gates are a run's security gate results, by kind; nil where the run had
+// no such step.
+type Gates struct {
+	Audit    *GateResult `json:"audit,omitempty"`
+	Licenses *GateResult `json:"licenses,omitempty"`
+	Secrets  *GateResult `json:"secrets,omitempty"`
+	// SBOM is the check-sbom step's status and whether it wrote an SBOM.
+	SBOMStatus string `json:"sbom_status,omitempty"`
+	SBOM       bool   `json:"sbom"`
+}
+
+// Gates reads the security gate results of run id from its gate steps
+// (those using check/audit, check/licenses, check/secrets, check/sbom, or
+// named check-audit … as the default release plan names them):
+// each gate logs a summary line ("vulnerability: 1 critical, 2 high in 120
+// packages"), its table and "excepted: …" lines; the SBOM step records
+// its file as the output "path".
+func (s *Service) Gates(ctx context.Context, id int64) (*Gates, error) {
+	r, err := s.loadRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := s.loadSteps(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[string]string{}
+	for _, st := range r.Plan.Steps {
+		kinds[st.ID] = gateKind(st.Uses, st.Name)
+	}
+	g := &Gates{}
+	for _, st := range steps {
+		kind := kinds[st.ID]
+		dst := map[string]**GateResult{"audit": &g.Audit, "licenses": &g.Licenses, "secrets": &g.Secrets}[kind]
+		if kind == "sbom" {
+			g.SBOMStatus, g.SBOM = st.Status, st.Status == Succeeded && st.Outputs["path"] != ""
+		}
+		if dst == nil {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := s.Logs(ctx, id, LogOptions{Step: st.ID}, &buf); err != nil {
+			return nil, err
+		}
+		res := ParseGateLog(buf.Bytes())
+		res.Step, res.Status = st.ID, st.Status
+		*dst = res
+	}
+	return g, nil
+}
+
+// gateKind names the gate a step runs: the action it uses (check/audit),
+// else its name (check-audit, as the default release plan names them).
+func gateKind(uses, name string) string {
+	if k, ok := strings.CutPrefix(uses, "check/"); ok {
+		return k
+	}
+	if uses == "" {
+		if k, ok := strings.CutPrefix(name, "check-"); ok {
+			return k
+		}
+	}
+	return ""
+}
+
+var (
+	gateSummary = regexp.MustCompile(`^(vulnerability|license|secret): (.+) in (\d+) (packages|files)(?:; (\d+) problems \(input not checked\))?$`)
+	gateCount   = regexp.MustCompile(`^(\d+) ([a-z]+)$`)
+	gateExpiry  = regexp.MustCompile(`; expires (\d{4}-\d{2}-\d{2})\)$`)
+)
+
+// ParseGateLog reads a gate step's log (scan/report.WriteTable's table and
+// summary, then the gate's lines). Lines it does not know are skipped.
+func ParseGateLog(log []byte) *GateResult {
+	res := &GateResult{Counts: map[string]int{}}
+	inLicences := false
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \r")
+		switch {
+		case strings.HasPrefix(line, "VERDICT "):
+			inLicences = true
+		case gateSummary.MatchString(line):
+			inLicences = false
+			parseSummary(res, gateSummary.FindStringSubmatch(line))
+		case strings.HasPrefix(line, "excepted: "):
+			e := GateException{Text: strings.TrimPrefix(line, "excepted: ")}
+			if m := gateExpiry.FindStringSubmatch(line); m != nil {
+				e.Expires, _ = time.Parse(time.DateOnly, m[1])
+			}
+			res.Exceptions = append(res.Exceptions, e)
+		case inLicences && !strings.HasPrefix(line, "problem: ") && !strings.HasPrefix(line, "warning: "):
+			if v, _, ok := strings.Cut(line, " "); ok && v != "" {
+				if res.Verdict == nil {
+					res.Verdict = map[string]int{}
+				}
+				res.Verdict[v]++
+			}
+		}
+	}
+	return res
+}
+
+func parseSummary(res *GateResult, m []string) {
+	res.Recorded, res.Unit = true, m[4]
+	res.Scanned, _ = strconv.Atoi(m[3])
+	res.Problems, _ = strconv.Atoi(m[5])
+	for _, part := range strings.Split(m[2], ", ") {
+		if c := gateCount.FindStringSubmatch(part); c != nil {
+			n, _ := strconv.Atoi(c[1])
+			res.Counts[c[2]] += n
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/testkit"
+)
+
+var bg = context.Background()
+
+// clock is the fake time every service of the fixture reads.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time                         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time)                        { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// fixture is a state store with every domain a report reads, each
+// service on the fake clock.
+type fixture struct {
+	t     *testing.T
+	dir   string
+	clk   *clock
+	log   *audit.Log
+	auth  *auth.Service
+	dep   *deploy.Service
+	mon   *monitor.Monitor
+	pipe  *pipeline.Service
+	blobs *local.Store
+}
+
+func newFixture(t *testing.T, start time.Time) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{t: t, dir: dir, clk: &clock{t: start}}
+	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
+	if err := db.Migrate(bg, audit.Migrations(), auth.Migrations(), deploy.Migrations(), pipeline.Migrations(),
+		monitor.Migrations(), notify.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	key, err := audit.LoadKey(filepath.Join(dir, "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log = audit.New(audit.Options{DB: db, Signer: key.Signer, Verifier: key.Verifier, Now: f.clk.Now})
+	if f.auth, err = auth.New(auth.Options{DB: db, Audit: f.log, Now: f.clk.Now,
+		Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if f.blobs, err = local.New(filepath.Join(dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	_, skey, _ := sign.GenerateKey(rand.Reader)
+	f.dep = deploy.New(deploy.Options{DB: db, Blobs: f.blobs, Key: skey, Now: f.clk.Now,
+		Audit: func(ctx context.Context, tx *sql.Tx, e deploy.Event) error {
+			_, err := f.log.AppendTx(ctx, tx, audit.Event{Action: e.Action, Target: e.Project + "/" + e.Environment, Actor: e.Actor, Detail: e.Detail})
+			return err
+		}})
+	if f.mon, err = monitor.New(monitor.Options{DB: db, Now: f.clk.Now, Proc: "-",
+		Audit: func(ctx context.Context, tx *sql.Tx, e monitor.AuditEvent) error {
+			_, err := f.log.AppendTx(ctx, tx, audit.Event{Action: e.Action, Target: e.Target, Actor: e.Actor, Detail: e.Detail})
+			return err
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if f.pipe, err = pipeline.New(pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), Clock: f.clk}); err == nil {
+		err = f.pipe.Start(bg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.pipe.Stop(bg) })
+	return f
+}
+
+func (f *fixture) sources() Sources {
+	return Sources{Now: f.clk.Now, Metrics: f.mon.Store(), Alerts: f.mon, Deployments: f.dep, Runs: f.pipe, Users: f.auth, Audit: f.log}
+}
+
+// at sets the clock.
+func (f *fixture) at(t time.Time) *fixture { f.clk.Set(t); return f }
+
+// deploy runs the deploy protocol for release into project/env.
+func (f *fixture) deploy(project, env, release string) *deploy.Deployment {
+	f.t.Helper()
+	if err := f.dep.EnsureEnvironment(bg, project, deploy.EnvSpec{Name: env}); err != nil {
+		f.t.Fatal(err)
+	}
+	body := []byte("<h1>" + release + "</h1>")
+	d := backend.Sum(body)
+	m := &artifact.Manifest{Version: artifact.FormatVersion, Meta: artifact.Meta{Release: release},
+		Files: []artifact.File{{Path: "index.html", Digest: d, Size: int64(len(body)), Type: "text/html; charset=utf-8"}}}
+	canon, err := m.Canonical()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	up, err := f.dep.BeginUpload(bg, project, canon)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for range up.Missing {
+		if err := f.dep.PutBlob(bg, up.ID, d, bytes.NewReader(body), int64(len(body))); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	dep, err := f.dep.Finalize(bg, up.ID, deploy.FinalizeOptions{Environment: env, Actor: "alice"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return dep
+}
+
+// point records a metric aggregate at the clock's time.
+func (f *fixture) point(series string, n, good int64, sum, lo, hi float64) {
+	f.mon.Store().Add(monitor.Point{Series: series, Time: f.clk.Now(), Agg: monitor.Agg{N: n, Good: good, Sum: sum, Min: lo, Max: hi}})
+	if err := f.mon.Store().Flush(bg); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) eval() {
+	f.t.Helper()
+	if err := f.mon.Evaluate(bg); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// release runs a release of a project whose pipeline's steps print what
+// the security gates print (scan/report.WriteTable and the gate's lines).
+func (f *fixture) release(version string, steps string) *pipeline.Run {
+	f.t.Helper()
+	dir := filepath.Join(f.dir, "src-"+version)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	yaml := "project: {name: site}\nenvironments: {staging: {}}\npipeline:\n  stages:\n    - name: main\n      steps:\n" + steps
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	run, err := f.pipe.Release(bg, pipeline.ReleaseRequest{Dir: dir, Version: version, Actor: "alice", Commit: "abc"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		d, err := f.pipe.Get(bg, run.ID)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if pipeline.Finished(d.Status) {
+			return &d.Run
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.t.Fatalf("release %s did not finish", version)
+	return nil
+}

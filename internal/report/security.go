@@ -1,0 +1,150 @@
+package report
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+)
+
+// Security is what the release gates found in each project's newest
+// release of the window and in the release live in production.
+type Security struct {
+	Releases []ReleaseSecurity `json:"releases"`
+	Note     string            `json:"note,omitempty"`
+}
+
+// ReleaseSecurity is one release's gate results (from its release run).
+type ReleaseSecurity struct {
+	Project string   `json:"project"`
+	Version string   `json:"version"`
+	Why     []string `json:"why"` // newest in window, live in production
+	Run     int64    `json:"run,omitempty"`
+	Status  string   `json:"run_status,omitempty"`
+	// Vulnerabilities, Licenses and Secrets are the dependency audit,
+	// licence and secret-scan gates; nil when the run had no such step.
+	Vulnerabilities *pipeline.GateResult `json:"vulnerabilities,omitempty"`
+	Licenses        *pipeline.GateResult `json:"licenses,omitempty"`
+	Secrets         *pipeline.GateResult `json:"secrets,omitempty"`
+	SBOM            bool                 `json:"sbom"`
+	SBOMStatus      string               `json:"sbom_status,omitempty"`
+	Exceptions      []Exception          `json:"exceptions,omitempty"`
+	Note            string               `json:"note,omitempty"`
+}
+
+// Exception is a finding a phoenix.yaml exception accepted in that run.
+type Exception struct {
+	Gate    string    `json:"gate"`
+	Text    string    `json:"text"`
+	Expires time.Time `json:"expires,omitzero"`
+	// DaysLeft counts from the report's end to the end of the expiry day;
+	// negative once it expired.
+	DaysLeft *int `json:"days_left,omitempty"`
+}
+
+const whyNewest, whyLive = "newest release in the window", "live in production"
+
+func (b *builder) security(ctx context.Context) (*Security, error) {
+	if b.src.Runs == nil {
+		b.note("security: left out: this server runs no release pipeline")
+		return nil, nil
+	}
+	s := &Security{Releases: []ReleaseSecurity{}}
+	var picks []ReleaseSecurity
+	runs, err := b.src.Runs.ReleaseRuns(ctx, b.o.Project, b.o.From, b.o.To)
+	if err != nil {
+		return nil, err
+	}
+	newest := map[string]pipeline.Run{}
+	for _, r := range runs {
+		if b.visible(r.Project, "") {
+			newest[r.Project] = r // oldest first: the last one stays
+		}
+	}
+	for _, p := range sortedKeys(newest) {
+		r := newest[p]
+		picks = append(picks, ReleaseSecurity{Project: p, Version: r.Version, Why: []string{whyNewest}, Run: r.ID, Status: r.Status})
+	}
+	if picks, err = b.liveReleases(ctx, picks); err != nil {
+		return nil, err
+	}
+	for _, p := range picks {
+		if err := b.gates(ctx, &p); err != nil {
+			return nil, err
+		}
+		s.Releases = append(s.Releases, p)
+	}
+	if len(s.Releases) == 0 {
+		s.Note = "no release run in the window and no release live in production"
+	}
+	return s, nil
+}
+
+// liveReleases adds the release each project's production environment
+// serves, or marks the pick that is already it.
+func (b *builder) liveReleases(ctx context.Context, picks []ReleaseSecurity) ([]ReleaseSecurity, error) {
+	if b.src.Deployments == nil {
+		return picks, nil
+	}
+	live, err := b.src.Deployments.Live(ctx, b.o.Project)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range live {
+		if d.Environment != "production" || !b.visible(d.Project, d.Environment) {
+			continue
+		}
+		found := false
+		for i := range picks {
+			if picks[i].Project == d.Project && picks[i].Version == d.Release && d.Release != "" {
+				picks[i].Why, found = append(picks[i].Why, whyLive), true
+			}
+		}
+		if found {
+			continue
+		}
+		p := ReleaseSecurity{Project: d.Project, Version: d.Release, Why: []string{whyLive}}
+		if d.Release != "" {
+			r, err := b.src.Runs.ReleaseRun(ctx, d.Project, d.Release)
+			if err != nil {
+				return nil, err
+			}
+			if r != nil {
+				p.Run, p.Status = r.ID, r.Status
+			}
+		}
+		picks = append(picks, p)
+	}
+	return picks, nil
+}
+
+// gates fills p from its run's gate steps.
+func (b *builder) gates(ctx context.Context, p *ReleaseSecurity) error {
+	if p.Run == 0 {
+		p.Note = "no release run is recorded for this release (deployed without the pipeline, or its run was pruned): no gate results"
+		return nil
+	}
+	g, err := b.src.Runs.Gates(ctx, p.Run)
+	if err != nil {
+		return err
+	}
+	p.Vulnerabilities, p.Licenses, p.Secrets, p.SBOM, p.SBOMStatus = g.Audit, g.Licenses, g.Secrets, g.SBOM, g.SBOMStatus
+	for _, gr := range []*pipeline.GateResult{g.Audit, g.Licenses, g.Secrets} {
+		if gr == nil {
+			continue
+		}
+		for _, e := range gr.Exceptions {
+			x := Exception{Gate: gr.Step, Text: e.Text, Expires: e.Expires}
+			if !e.Expires.IsZero() {
+				d := int(math.Ceil(e.Expires.Add(24*time.Hour).Sub(b.o.To).Hours() / 24))
+				x.DaysLeft = &d
+			}
+			p.Exceptions = append(p.Exceptions, x)
+		}
+	}
+	if g.Audit == nil && g.Licenses == nil && g.Secrets == nil && g.SBOMStatus == "" {
+		p.Note = "the release run had no security gate steps (checks are off in phoenix.yaml)"
+	}
+	return nil
+}
