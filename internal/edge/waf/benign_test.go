@@ -33,7 +33,8 @@ func TestOrdinaryTrafficPasses(t *testing.T) {
 		{"json post", "POST", "/api/cart", fetchJSON, `{"items":[{"sku":"SHOE-42","qty":2,"note":"gift wrap, please"}],"coupon":null}`},
 		{"form post", "POST", "/newsletter", with(chromeHeaders, "Content-Type", "application/x-www-form-urlencoded"), "email=ana%40example.com&consent=yes"},
 		{"cors preflight", "OPTIONS", "/api/cart", with(firefoxHeaders, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"), ""},
-		{"monitor probe", "GET", "/", map[string]string{"User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip"}, ""},
+		{"monitor probe", "GET", "/", map[string]string{"User-Agent": "phoenix-monitor/1", "Accept-Encoding": "gzip"}, ""},
+		{"go client", "GET", "/", map[string]string{"User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip"}, ""},
 		{"curl", "GET", "/index.html", map[string]string{"User-Agent": "curl/8.11.0", "Accept": "*/*"}, ""},
 	}
 	for _, c := range cases {

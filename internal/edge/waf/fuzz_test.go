@@ -62,3 +62,29 @@ func fuzzRequest(method, path, query, name, value, cookie, body, contentType str
 		ContentLength: int64(len(body)),
 	}
 }
+
+// FuzzScannerList checks the scanners matcher against the plain definition
+// of CRS's @pm: some phrase is a substring of the ASCII-lower-cased value.
+func FuzzScannerList(f *testing.F) {
+	for _, ua := range []string{"sqlmap/1.8.11#stable", "Mozilla/5.00 (Nikto/2.1.6)", chromeHeaders["User-Agent"], "NUCLEI", "nmap", "n", ""} {
+		f.Add(ua)
+	}
+	l := scannerList()
+	f.Fuzz(func(t *testing.T, ua string) {
+		folded := strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, ua)
+		want := false
+		for _, ps := range l.byFirst {
+			for _, p := range ps {
+				want = want || strings.Contains(folded, p)
+			}
+		}
+		if got := l.matches(http.Header{"User-Agent": {ua}}); got != want {
+			t.Fatalf("matches(%q) = %v; want %v", ua, got, want)
+		}
+	})
+}

@@ -14,9 +14,11 @@ import (
 const scannerData = "@owasp_crs/scanners-user-agents.data"
 
 // uaList matches User-Agent headers the way CRS's @pmFromFile does: a
-// case-insensitive substring match of any phrase in the list.
+// case-insensitive (ASCII) substring match of any phrase in the list. The
+// phrases are grouped by their first byte, so one pass over the header
+// compares only the phrases that can start at each position.
 type uaList struct {
-	phrases []string // lower case
+	byFirst [256][]string // lower-case phrases by their first byte
 }
 
 var scannerList = sync.OnceValue(func() *uaList {
@@ -32,9 +34,9 @@ func parseUAList(data []byte) *uaList {
 	l := &uaList{}
 	s := bufio.NewScanner(bytes.NewReader(data))
 	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
+		line := strings.ToLower(strings.TrimSpace(s.Text()))
 		if line != "" && !strings.HasPrefix(line, "#") {
-			l.phrases = append(l.phrases, strings.ToLower(line))
+			l.byFirst[line[0]] = append(l.byFirst[line[0]], line)
 		}
 	}
 	return l
@@ -46,14 +48,36 @@ func (l *uaList) matches(h http.Header) bool {
 		return false
 	}
 	for _, ua := range h.Values("User-Agent") {
-		ua = strings.ToLower(ua)
-		for _, p := range l.phrases {
-			if strings.Contains(ua, p) {
-				return true
+		for i := 0; i < len(ua); i++ {
+			for _, p := range l.byFirst[lower(ua[i])] {
+				if hasPrefixFold(ua[i:], p) {
+					return true
+				}
 			}
 		}
 	}
 	return false
+}
+
+// hasPrefixFold reports whether s starts with the lower-case prefix p,
+// ignoring ASCII case.
+func hasPrefixFold(s, p string) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if lower(s[i]) != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // hasUserAgent reports whether h has a User-Agent and none of its values is

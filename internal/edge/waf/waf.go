@@ -28,8 +28,8 @@ type Firewall struct {
 // New builds the Firewall c describes. It returns (nil, nil) when there is
 // nothing to enforce: mode off or empty, or no rule set and no geo list.
 // Errors name the phoenix.yaml field (edge.waf.rules[1], ...) and how to fix it.
-// The first Firewall with owasp-core compiles the Core Rule Set (about a
-// second); later ones share the compiled rules.
+// The first Firewall with owasp-core compiles the Core Rule Set (60-160 ms,
+// 12 MiB of heap kept); later ones share the compiled rules.
 func New(c Config) (*Firewall, error) {
 	block, on, err := parseMode(c.Mode)
 	if err != nil || !on {
