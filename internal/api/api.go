@@ -106,6 +106,7 @@ func (a *API) routes() {
 	if a.opts.Certificates != nil {
 		groups = append(groups, a.certificateRoutes())
 	}
+	groups = append(groups, a.reportRoutes())
 	for _, g := range groups {
 		for _, rt := range g {
 			a.add(rt)

@@ -148,7 +148,7 @@ func matrix() []matrixCase {
 		{"finalize to production", "POST /api/v1/uploads/{id}/finalize", finalize("production"), []string{"admin", "contributor"}, 201},
 		{"gc", "POST /api/v1/gc", fixed("/api/v1/gc", nil), []string{"admin"}, 200},
 		{"certificates", "GET /api/v1/certificates", fixed("/api/v1/certificates", nil), readers, 200},
-	}, slices.Concat(vaultMatrix(), pipelineMatrix(), monitorMatrix())...)
+	}, slices.Concat(vaultMatrix(), pipelineMatrix(), monitorMatrix(), reportMatrix())...)
 }
 
 // monitorMatrix is the monitor's rows: reading for readers, silencing for

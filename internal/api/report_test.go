@@ -1,0 +1,77 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/report"
+)
+
+// reportMatrix is the report's row: every reader gets a report (what it
+// holds depends on the caller, see TestReportSectionsFollowPermissions).
+func reportMatrix() []matrixCase {
+	return []matrixCase{
+		{"report", "GET /api/v1/report", fixed("/api/v1/report?from=7d&sections=performance,delivery,access", nil), readers, 200},
+	}
+}
+
+// TestReportSectionsFollowPermissions: an admin gets the access review
+// and the audit section; a viewer gets neither, with notes saying why;
+// no token secret or password hash is in any answer.
+func TestReportSectionsFollowPermissions(t *testing.T) {
+	f := newFixture(t)
+	get := func(who string) (map[string]json.RawMessage, []byte) {
+		t.Helper()
+		code, body, _ := f.call(who, "GET", "/api/v1/report?from=30d", nil)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", who, code, body)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m, body
+	}
+	admin, body := get("admin")
+	if admin["access"] == nil || admin["audit"] == nil || admin["delivery"] == nil || admin["performance"] == nil {
+		t.Fatalf("admin's report lacks sections: %s", body)
+	}
+	var acc report.Access
+	if err := json.Unmarshal(admin["access"], &acc); err != nil || len(acc.Tokens) == 0 || len(acc.Users) == 0 {
+		t.Fatalf("access review: %v %s", err, admin["access"])
+	}
+	viewer, vbody := get("viewer")
+	if viewer["access"] != nil {
+		t.Fatalf("a viewer got the access review: %s", viewer["access"])
+	}
+	if !strings.Contains(string(viewer["notes"]), "users.manage") {
+		t.Errorf("no note on the missing access review: %s", viewer["notes"])
+	}
+	for who, b := range map[string][]byte{"admin": body, "viewer": vbody} {
+		for name, tok := range f.tokens {
+			if tok != "" && strings.Contains(string(b), tok) {
+				t.Errorf("%s's report holds %s's token secret", who, name)
+			}
+		}
+		if strings.Contains(string(b), "$argon2") {
+			t.Errorf("%s's report holds a password hash", who)
+		}
+	}
+}
+
+func TestReportRefusesBadInput(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct{ query, want string }{
+		{"from=yesterday", `from \"yesterday\"`},
+		{"from=2026-11-02&to=2026-11-01", "is not before"},
+		{"sections=performance,weather", `section \"weather\"`},
+		{"from=900d", "longer than 400 days"},
+	} {
+		code, body, _ := f.call("admin", "GET", "/api/v1/report?"+c.query, nil)
+		if code != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s: %d %s, want 400 with %s", c.query, code, body, c.want)
+		}
+	}
+}
