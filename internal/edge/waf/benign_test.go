@@ -35,6 +35,7 @@ func TestOrdinaryTrafficPasses(t *testing.T) {
 		{"cors preflight", "OPTIONS", "/api/cart", with(firefoxHeaders, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"), ""},
 		{"monitor probe", "GET", "/", map[string]string{"User-Agent": "phoenix-monitor/1", "Accept-Encoding": "gzip"}, ""},
 		{"go client", "GET", "/", map[string]string{"User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip"}, ""},
+		{"json cookie", "GET", "/", with(firefoxHeaders, "Cookie", `prefs={"theme":"dark","lang":"en"}; cart=[{"sku":"A1","qty":2}]`), ""},
 		{"curl", "GET", "/index.html", map[string]string{"User-Agent": "curl/8.11.0", "Accept": "*/*"}, ""},
 	}
 	for _, c := range cases {

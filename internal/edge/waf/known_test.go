@@ -20,6 +20,8 @@ func TestDocumentedRefusals(t *testing.T) {
 		{"delete", "DELETE", "/api/cart/1", firefoxHeaders, "", "crs-911100"},
 		// A request body that does not parse as its Content-Type cannot be inspected.
 		{"broken json", "POST", "/api/cart", json, `{"qty":`, "waf-200002"},
+		// SQL-like text in a cookie is SQL injection to the CRS.
+		{"sql-like cookie", "GET", "/", with(firefoxHeaders, "Cookie", "q='select * from shoes'"), "", "crs-942100"},
 		// A numeric Host is what scanners send (920350, warning) and scores below 5 alone.
 		{"ip host", "GET", "/", firefoxHeaders, "", ""},
 	}
