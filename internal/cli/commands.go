@@ -28,6 +28,7 @@ func commands(g *Globals) []*cobra.Command {
 		newTokenCmd(g),
 		newUserCmd(g),
 		newAuditCmd(g),
+		newReportCmd(g),
 		newBackupCmd(g),
 		newStoreCmd(g),
 		newVersionCmd(g),

@@ -126,8 +126,8 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if g.Output != "table" && g.Output != "json" {
-		return usererr.New(usererr.Usage, "--output %q: must be table or json", g.Output)
+	if g.Output != "table" && g.Output != "json" && (g.Output != "markdown" || cmd.Annotations[markdownOK] == "") {
+		return usererr.New(usererr.Usage, "--output %q: must be table or json (markdown too for phoenix report)", g.Output)
 	}
 	if g.Data == "" {
 		g.Data = defaultDataDir()
