@@ -63,6 +63,7 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("POST /ui/alerts/{id}/ack", d.action(d.ackAlert))
 	d.mux.HandleFunc("POST /ui/alerts/{id}/unack", d.action(d.unackAlert))
 	d.mux.HandleFunc("GET /ui/audit", d.page(d.auditLog))
+	d.mux.HandleFunc("GET /ui/reports", d.page(d.reports))
 	d.mux.HandleFunc("POST /ui/backups", d.action(d.backupNow))
 	d.mux.HandleFunc("GET /ui/certificates", d.page(d.certificates))
 	d.mux.HandleFunc("GET /ui/users", d.page(d.users))
