@@ -85,3 +85,42 @@ func TestDeployLeavesAnUndeclaredEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDeploySendsTheEdgePolicy: the deploy step stores phoenix.yaml's
+// edge: section as the project's edge policy before the activation, and
+// a phoenix.yaml without one clears it.
+func TestDeploySendsTheEdgePolicy(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	dist := t.TempDir()
+	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
+	var seen []*config.Edge // the policy stored when each release went live
+	svc.OnActivate(func(r deploy.Release) {
+		e, err := svc.EdgePolicy(ctx, r.Project)
+		if err != nil {
+			t.Error(err)
+		}
+		seen = append(seen, e)
+	})
+	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
+	for _, edge := range []string{`{"rate_limit":{"requests":60,"per":"1m"}}`, `{}`} {
+		cfg := config.Default()
+		e, err := config.ParseEdge([]byte(edge), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Edge = *e
+		sc, _, _ := newContext(t, dist, cfg, nil)
+		sc.With["dir"] = dist
+		if err := d.createArtifact(ctx, sc); err != nil {
+			t.Fatal(err)
+		}
+		sc.With["environment"] = "production"
+		if err := d.deploy(ctx, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 2 || seen[0] == nil || seen[0].RateLimit.Requests != 60 || seen[1] != nil {
+		t.Fatalf("policies at activation: %+v", seen)
+	}
+}

@@ -25,6 +25,11 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 	if err := d.declare(ctx, r); err != nil {
 		return nil, err
 	}
+	if r.Edge != nil {
+		if _, err := d.Svc.SetEdgePolicy(ctx, r.Project, r.Edge, r.Actor); err != nil {
+			return nil, err
+		}
+	}
 	up, err := d.Svc.BeginUpload(ctx, r.Project, r.Manifest)
 	if err != nil {
 		return nil, err

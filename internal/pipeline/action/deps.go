@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // Deps is what the built-in actions need from outside the pipeline.
@@ -152,6 +153,10 @@ type DeployRequest struct {
 	Approvals int
 	Domains   []string
 	IPAllow   []string // client ranges allowed in; empty allows everyone
+	// Edge is the project's edge: section (header rules, rate limit,
+	// firewall), stored as the project's edge policy before activation;
+	// an empty one clears it, nil (no phoenix.yaml) leaves it as it is.
+	Edge *config.Edge
 }
 
 // DeployResult is the deployment made.

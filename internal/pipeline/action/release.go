@@ -219,6 +219,7 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 	req := DeployRequest{Project: sc.Run.Project, Environment: env, Manifest: canon, Release: sc.Run.Version,
 		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, Approved: sc.Approved(env)}
 	if sc.Config != nil {
+		req.Edge = &sc.Config.Edge
 		if e := sc.Config.Environments[env]; e != nil {
 			req.Declared = true
 			req.Locked, req.Approvals, req.Domains, req.IPAllow = e.Protection.Lock, e.Protection.Approvals, e.Domains, e.IPAllow
