@@ -104,7 +104,8 @@ func unwrapAll(err error) error {
 	}
 }
 
-// declareEnvs sends the environments of phoenix.yaml to the server.
+// declareEnvs sends the environments of phoenix.yaml to the server, and
+// its edge: section, the project's edge policy (none clears it).
 func declareEnvs(ctx context.Context, c *client.Client, project string, cfg *config.Config) error {
 	if cfg == nil {
 		return nil
@@ -115,7 +116,14 @@ func declareEnvs(ctx context.Context, c *client.Client, project string, cfg *con
 			return err
 		}
 	}
-	return nil
+	policy, err := cfg.Edge.Canonical()
+	if err != nil {
+		return err
+	}
+	if policy == nil {
+		policy = []byte("{}")
+	}
+	return c.Do(ctx, "PUT", client.Path("projects", project, "edge"), policy, nil)
 }
 
 func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) error {
