@@ -108,17 +108,7 @@ func (s *Service) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: list runs: %w", err)
 	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		r.Plan = nil
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return scanRuns(rows, nil)
 }
 
 // Get returns a run with its steps (in plan order) and approvals.

@@ -22,6 +22,13 @@ func (s *Service) ReleaseRuns(ctx context.Context, project string, from, to time
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: release runs: %w", err)
 	}
+	// Times are RFC 3339 text of varying width: compared as times here.
+	return scanRuns(rows, func(r *Run) bool { return !r.Created.Before(from) && r.Created.Before(to) })
+}
+
+// scanRuns reads rows of runCols, plans left out, keeping those keep
+// accepts (all when nil).
+func scanRuns(rows *sql.Rows, keep func(*Run) bool) ([]Run, error) {
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
@@ -29,8 +36,7 @@ func (s *Service) ReleaseRuns(ctx context.Context, project string, from, to time
 		if err != nil {
 			return nil, err
 		}
-		// Times are RFC 3339 text of varying width: compared as times here.
-		if r.Created.Before(from) || !r.Created.Before(to) {
+		if keep != nil && !keep(r) {
 			continue
 		}
 		r.Plan = nil

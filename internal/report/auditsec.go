@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 )
@@ -25,9 +26,14 @@ type AuditSection struct {
 	Denied        int64          `json:"denied"`
 	RateLimited   int64          `json:"rate_limited"`
 	FailedChanges int64          `json:"failed_changes"`
-	Note          string         `json:"note,omitempty"`
-	ChangesCut    bool           `json:"changes_cut,omitempty"`
-	SecurityCut   bool           `json:"security_events_cut,omitempty"`
+	// Backups are the window's backup.create records (their detail holds
+	// the restore test's result); LastBackup the newest successful one
+	// before the window's end, wherever it falls.
+	Backups     []audit.Record `json:"backups"`
+	LastBackup  *time.Time     `json:"last_backup,omitempty"`
+	Note        string         `json:"note,omitempty"`
+	ChangesCut  bool           `json:"changes_cut,omitempty"`
+	SecurityCut bool           `json:"security_events_cut,omitempty"`
 }
 
 // Chain is the verification of the whole log (hash chain and checkpoints).
@@ -79,6 +85,9 @@ func (b *builder) auditSection(ctx context.Context) (*AuditSection, error) {
 	if s.Security, err = b.src.Audit.Between(ctx, b.o.From, b.o.To, audit.Selection{Refused: true}, ListLimit); err != nil {
 		return nil, err
 	}
+	if err := b.backups(ctx, s); err != nil {
+		return nil, err
+	}
 	s.ChangesCut, s.SecurityCut = int64(len(s.Changes)) < s.ChangesTotal, int64(len(s.Security)) < s.SecurityTotal
 	if s.Records == 0 {
 		s.Note = "no audit record in the window"
@@ -126,4 +135,20 @@ func (b *builder) changes(ctx context.Context) ([]audit.Record, error) {
 		}
 	}
 	return out, err
+}
+
+// backups lists the window's backups and finds the last good one.
+func (b *builder) backups(ctx context.Context, s *AuditSection) error {
+	recs, err := b.src.Audit.Between(ctx, b.o.From, b.o.To, audit.Selection{Prefixes: []string{"backup.create"}}, ListLimit)
+	if err != nil {
+		return err
+	}
+	s.Backups = append([]audit.Record{}, recs...)
+	last, err := b.src.Audit.LastSuccess(ctx, "backup.create", b.o.To)
+	for _, t := range last {
+		if s.LastBackup == nil || t.After(*s.LastBackup) {
+			s.LastBackup = &t
+		}
+	}
+	return err
 }

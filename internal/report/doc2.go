@@ -29,7 +29,7 @@ func securityBlocks(s *Security) []Block {
 			sbom = "-"
 		}
 		out[0].Rows = append(out[0].Rows, []string{r.Project, dash(r.Version), strings.Join(r.Why, ", "), run,
-			gate(r.Vulnerabilities), gate(r.Licenses), gate(r.Secrets), sbom, strconv.Itoa(len(r.Exceptions))})
+			gate(r.Vulnerabilities), licences(r.Licenses), gate(r.Secrets), sbom, strconv.Itoa(len(r.Exceptions))})
 		if r.Note != "" {
 			out[0].Lines = append(out[0].Lines, fmt.Sprintf("%s %s: %s", r.Project, dash(r.Version), r.Note))
 		}
@@ -76,6 +76,18 @@ func gate(g *pipeline.GateResult) string {
 		s += fmt.Sprintf(", %d unchecked", g.Problems)
 	}
 	return fmt.Sprintf("%s (%s)", s, g.Status)
+}
+
+// licences summarizes the licence gate by verdict (review, deny, unknown).
+func licences(g *pipeline.GateResult) string {
+	if g == nil || !g.Recorded || len(g.Verdict) == 0 {
+		return gate(g)
+	}
+	var parts []string
+	for _, v := range sortedKeys(g.Verdict) {
+		parts = append(parts, fmt.Sprintf("%d %s", g.Verdict[v], v))
+	}
+	return fmt.Sprintf("%s (%s)", strings.Join(parts, ", "), g.Status)
 }
 
 func accessBlocks(a *Access) []Block {
@@ -136,8 +148,9 @@ func auditBlocks(s *AuditSection) []Block {
 	for _, a := range s.ByAction {
 		c.Rows = append(c.Rows, []string{a.Action, a.Outcome, strconv.FormatInt(a.Count, 10)})
 	}
-	out := []Block{c, records("Change tracking", s.Changes, s.ChangesCut), records("Security events", s.Security, s.SecurityCut)}
-	return out
+	bk := records("Backups", s.Backups, false)
+	bk.Lines = append([]string{"Last successful backup: " + optStamp(s.LastBackup) + "."}, bk.Lines...)
+	return []Block{c, records("Change tracking", s.Changes, s.ChangesCut), records("Security events", s.Security, s.SecurityCut), bk}
 }
 
 func records(title string, recs []audit.Record, cut bool) Block {

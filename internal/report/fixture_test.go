@@ -21,6 +21,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -84,7 +85,8 @@ func newFixture(t *testing.T, start time.Time) *fixture {
 		}}); err != nil {
 		t.Fatal(err)
 	}
-	if f.pipe, err = pipeline.New(pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), Clock: f.clk}); err == nil {
+	if f.pipe, err = pipeline.New(pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), Clock: f.clk,
+		Deps: action.Deps{Now: f.clk.Now}}); err == nil {
 		err = f.pipe.Start(bg)
 	}
 	if err != nil {
@@ -146,17 +148,30 @@ func (f *fixture) eval() {
 	}
 }
 
-// release runs a release of a project whose pipeline's steps print what
-// the security gates print (scan/report.WriteTable and the gate's lines).
-func (f *fixture) release(version string, steps string) *pipeline.Run {
+// release runs a release of a project whose pipeline runs the real
+// licence, secret and SBOM gates on a project with two locked packages,
+// one under a licence to review (accepted by an exception), and a step
+// that prints what the dependency audit prints (it needs an advisory
+// database this test does not build).
+func (f *fixture) release(version, auditStep string) *pipeline.Run {
 	f.t.Helper()
 	dir := filepath.Join(f.dir, "src-"+version)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		f.t.Fatal(err)
+	files := map[string]string{
+		"phoenix.yaml": "project: {name: site}\nenvironments: {staging: {}}\nchecks:\n  exceptions:\n" +
+			"    - {package: b, license: GPL-3.0-only, reason: build tool only, expires: \"2026-12-31\"}\n" +
+			"pipeline:\n  stages:\n    - name: main\n      steps:\n" + auditStep +
+			"        - {name: licenses, uses: check/licenses}\n        - {name: secrets, uses: check/secrets}\n        - {name: sbom, uses: check/sbom}\n",
+		"package.json": `{"name":"site","version":"3.0.0","dependencies":{"a":"1.0.0","b":"1.0.0"}}`,
+		"package-lock.json": `{"name":"site","lockfileVersion":3,"packages":{"":{"name":"site","dependencies":{"a":"1.0.0","b":"1.0.0"}},` +
+			`"node_modules/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"1.0.0","license":"GPL-3.0-only"}}}`,
 	}
-	yaml := "project: {name: site}\nenvironments: {staging: {}}\npipeline:\n  stages:\n    - name: main\n      steps:\n" + steps
-	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
-		f.t.Fatal(err)
+	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			f.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			f.t.Fatal(err)
+		}
 	}
 	run, err := f.pipe.Release(bg, pipeline.ReleaseRequest{Dir: dir, Version: version, Actor: "alice", Commit: "abc"})
 	if err != nil {

@@ -7,15 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
-// gateSteps print what the gates print: two vulnerabilities with one
-// accepted by an exception, a licence to review, no secret.
-const gateSteps = `        - name: check-audit
+// auditStep prints what the dependency audit prints: two
+// vulnerabilities, one accepted by an exception.
+const auditStep = `        - name: check-audit
           run: |
             echo 'SEVERITY    PACKAGE  VERSION  FIXED IN  ADVISORY  SCOPE  PATH'
             echo 'critical 9.8  lodash  4.17.0  4.17.21  GHSA-1 (excepted)  prod  lodash'
@@ -23,15 +24,6 @@ const gateSteps = `        - name: check-audit
             echo 'vulnerability: 1 critical, 1 high in 120 packages'
             echo 'excepted: GHSA-1 lodash@4.17.0 (critical, prod): accepted by exception id=GHSA-1 (not reachable; expires 2026-12-31)'
             echo 'gate: pass'
-        - name: check-licenses
-          run: |
-            echo 'VERDICT  PACKAGE  VERSION  LICENSE  SCOPE  PATH'
-            echo 'review  left-pad  1.0.0  WTFPL  prod  left-pad'
-            echo 'license: 1 moderate in 120 packages'
-        - name: check-secrets
-          run: |
-            echo 'SEVERITY  RULE  LOCATION  SECRET  FINGERPRINT'
-            echo 'secret: no findings in 33 files'
 `
 
 // seed builds a month of history through the domain services.
@@ -106,8 +98,17 @@ func seed(t *testing.T) (*fixture, map[string]string) {
 			}
 		}
 	}
+	f.at(t0.Add(-48 * time.Hour))
+	backup := func(outcome, detail string) {
+		if _, err := f.log.Append(bg, audit.Event{Action: "backup.create", Actor: "phoenix:schedule", Outcome: outcome, Detail: detail}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backup("", "120 files, 4096 bytes (10 new), restore test passed, 0 forgotten")
+	f.at(t0.Add(9 * time.Hour))
+	backup("failure", "disk full")
 	f.at(t0.Add(8 * time.Hour))
-	f.release("v3.0.0", gateSteps)
+	f.release("v3.0.0", auditStep)
 	f.at(t0.Add(24 * time.Hour))
 	return f, secrets
 }
@@ -199,13 +200,14 @@ func TestReportFiguresFromStoredData(t *testing.T) {
 		if v := s.Vulnerabilities; v == nil || v.Counts["critical"] != 1 || v.Counts["high"] != 1 || v.Scanned != 120 {
 			t.Errorf("vulnerabilities %+v", v)
 		}
-		if l := s.Licenses; l == nil || l.Verdict["review"] != 1 || l.Counts["moderate"] != 1 {
+		if l := s.Licenses; l == nil || len(l.Verdict) != 1 || l.Verdict["review"] != 1 || l.Counts["moderate"] != 1 || l.Scanned != 2 {
 			t.Errorf("licences %+v", l)
 		}
-		if x := s.Secrets; x == nil || !x.Recorded || len(x.Counts) != 0 || x.Scanned != 33 {
+		if x := s.Secrets; x == nil || !x.Recorded || len(x.Counts) != 0 || x.Scanned != 3 {
 			t.Errorf("secrets %+v", x)
 		}
-		if len(s.Exceptions) != 1 || *s.Exceptions[0].DaysLeft != 41 || s.SBOM {
+		if len(s.Exceptions) != 2 || *s.Exceptions[0].DaysLeft != 41 || s.Exceptions[1].Gate != "main/licenses" ||
+			!strings.Contains(s.Exceptions[1].Text, "licence GPL-3.0-only of b@1.0.0") || !s.SBOM || s.SBOMStatus != "succeeded" {
 			t.Errorf("exceptions %+v, sbom %v", s.Exceptions, s.SBOM)
 		}
 	})
@@ -229,8 +231,11 @@ func TestReportFiguresFromStoredData(t *testing.T) {
 	})
 	t.Run("audit", func(t *testing.T) {
 		a := r.Audit
-		if !a.Chain.OK || a.RefusedLogins != 1 || a.SecurityTotal != 1 || len(a.Security) != 1 || a.Security[0].Actor != "alice" {
+		if !a.Chain.OK || a.RefusedLogins != 1 || a.SecurityTotal != 2 || a.FailedChanges != 1 || len(a.Security) != 2 || a.Security[0].Actor != "alice" {
 			t.Errorf("audit %+v", a)
+		}
+		if len(a.Backups) != 1 || a.Backups[0].Outcome != "failure" || a.LastBackup == nil || !a.LastBackup.Equal(t0.Add(-48*time.Hour)) {
+			t.Errorf("backups %+v, last %v", a.Backups, a.LastBackup)
 		}
 		acts := map[string]int{}
 		for _, c := range a.Changes {
