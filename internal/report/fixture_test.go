@@ -22,6 +22,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/scan/osv"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -86,7 +87,7 @@ func newFixture(t *testing.T, start time.Time) *fixture {
 		t.Fatal(err)
 	}
 	if f.pipe, err = pipeline.New(pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), Clock: f.clk,
-		Deps: action.Deps{Now: f.clk.Now}}); err == nil {
+		Deps: action.Deps{Now: f.clk.Now, AdvisoryDir: filepath.Join(dir, "advisories")}}); err == nil {
 		err = f.pipe.Start(bg)
 	}
 	if err != nil {
@@ -148,22 +149,29 @@ func (f *fixture) eval() {
 	}
 }
 
-// release runs a release of a project whose pipeline runs the real
-// licence, secret and SBOM gates on a project with two locked packages,
-// one under a licence to review (accepted by an exception), and a step
-// that prints what the dependency audit prints (it needs an advisory
-// database this test does not build).
-func (f *fixture) release(version, auditStep string) *pipeline.Run {
+// release runs a release through the real security gates: a project
+// locking a (MIT, with a critical advisory accepted by an exception), b
+// (GPL-3.0-only, to review, accepted by an exception) and c (a dev
+// dependency with a high advisory, reported but not gated), against an
+// advisory database imported from two OSV files.
+func (f *fixture) release(version string) *pipeline.Run {
 	f.t.Helper()
 	dir := filepath.Join(f.dir, "src-"+version)
+	adv := filepath.Join(f.dir, "osv")
 	files := map[string]string{
 		"phoenix.yaml": "project: {name: site}\nenvironments: {staging: {}}\nchecks:\n  exceptions:\n" +
+			"    - {id: GHSA-aaaa-bbbb-cccc, reason: not reachable, expires: \"2026-12-31\"}\n" +
 			"    - {package: b, license: GPL-3.0-only, reason: build tool only, expires: \"2026-12-31\"}\n" +
-			"pipeline:\n  stages:\n    - name: main\n      steps:\n" + auditStep +
+			"pipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: audit, uses: check/audit}\n" +
 			"        - {name: licenses, uses: check/licenses}\n        - {name: secrets, uses: check/secrets}\n        - {name: sbom, uses: check/sbom}\n",
-		"package.json": `{"name":"site","version":"3.0.0","dependencies":{"a":"1.0.0","b":"1.0.0"}}`,
-		"package-lock.json": `{"name":"site","lockfileVersion":3,"packages":{"":{"name":"site","dependencies":{"a":"1.0.0","b":"1.0.0"}},` +
-			`"node_modules/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"1.0.0","license":"GPL-3.0-only"}}}`,
+		"package.json": `{"name":"site","version":"3.0.0","dependencies":{"a":"1.0.0","b":"1.0.0"},"devDependencies":{"c":"1.0.0"}}`,
+		"package-lock.json": `{"name":"site","lockfileVersion":3,"packages":{"":{"name":"site","dependencies":{"a":"1.0.0","b":"1.0.0"},"devDependencies":{"c":"1.0.0"}},` +
+			`"node_modules/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"1.0.0","license":"GPL-3.0-only"},` +
+			`"node_modules/c":{"version":"1.0.0","license":"MIT","dev":true}}}`,
+		"../osv/GHSA-aaaa-bbbb-cccc.json": `{"id":"GHSA-aaaa-bbbb-cccc","summary":"a: prototype pollution","database_specific":{"severity":"CRITICAL"},` +
+			`"affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]}]}`,
+		"../osv/GHSA-dddd-eeee-ffff.json": `{"id":"GHSA-dddd-eeee-ffff","summary":"c: ReDoS","database_specific":{"severity":"HIGH"},` +
+			`"affected":[{"package":{"ecosystem":"npm","name":"c"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.5.0"}]}]}]}`,
 	}
 	for name, body := range files {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
@@ -172,6 +180,9 @@ func (f *fixture) release(version, auditStep string) *pipeline.Run {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			f.t.Fatal(err)
 		}
+	}
+	if _, err := osv.Import(bg, adv, filepath.Join(f.dir, "advisories"), f.clk.Now()); err != nil {
+		f.t.Fatal(err)
 	}
 	run, err := f.pipe.Release(bg, pipeline.ReleaseRequest{Dir: dir, Version: version, Actor: "alice", Commit: "abc"})
 	if err != nil {
