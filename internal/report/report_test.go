@@ -14,7 +14,6 @@ import (
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
-
 // seed builds a month of history through the domain services.
 func seed(t *testing.T) (*fixture, map[string]string) {
 	f := newFixture(t, t0.Add(-72*time.Hour))
