@@ -18,6 +18,9 @@ const (
 	RuleBadBot  = "bad-bot"   // bad-bots: no or an empty User-Agent
 	RuleScanner = "scanner"   // scanners: a security scanner's User-Agent (CRS 913100)
 	RuleError   = "waf-error" // the inspection itself failed; see docs/waf.md
+	// RuleOversize: owasp-core did not inspect a request target or headers
+	// past MaxTargetInspect or MaxHeaderInspect; refused in block mode.
+	RuleOversize = "waf-oversize"
 )
 
 func parseMode(mode string) (block, on bool, err error) {

@@ -13,10 +13,22 @@ import (
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
-// MaxBodyInspect is the largest request body owasp-core inspects, in bytes.
-// A larger body is not inspected; the request line, arguments, headers and
-// cookies still are. The body is held in memory while it is inspected.
-const MaxBodyInspect = 128 << 10
+// Inspection limits of owasp-core. The Core Rule Set costs about 10 µs of
+// CPU per byte inspected (bench/waf/RESULTS.md), so they bound what one
+// request can cost: about 0.1 s at the body limit.
+const (
+	// MaxBodyInspect is the largest request body inspected, in bytes
+	// (AWS WAF's default for CloudFront). A larger body is not inspected;
+	// the request line, arguments, headers and cookies still are. The body
+	// is held in memory while it is inspected.
+	MaxBodyInspect = 16 << 10
+	// MaxTargetInspect and MaxHeaderInspect bound the request target and the
+	// header bytes (names and values) inspected: nginx's default buffers, 8
+	// KiB for the request line and 32 KiB for the headers. A request past
+	// either is not inspected and is reported as RuleOversize.
+	MaxTargetInspect = 8 << 10
+	MaxHeaderInspect = 32 << 10
+)
 
 // engine is the compiled Core Rule Set.
 type engine struct {

@@ -30,9 +30,10 @@ func OpenGeoDB(path string) (*GeoDB, error) {
 	return &GeoDB{r: r}, nil
 }
 
-// Close releases the database.
+// Close releases the database (unmaps the file): call it only once no
+// Firewall built with it can inspect a request any more.
 func (g *GeoDB) Close() error {
-	if g == nil {
+	if g == nil || g.r == nil {
 		return nil
 	}
 	return g.r.Close()
@@ -41,7 +42,7 @@ func (g *GeoDB) Close() error {
 // Country returns a's ISO 3166 alpha-2 country code, or "" when the
 // database does not place it.
 func (g *GeoDB) Country(a netip.Addr) string {
-	if g == nil || !a.IsValid() {
+	if g == nil || g.r == nil || !a.IsValid() {
 		return ""
 	}
 	var code string

@@ -88,6 +88,10 @@ func TestGeoDBCountry(t *testing.T) {
 	if got := db.Country(netip.Addr{}); got != "" {
 		t.Errorf("Country(zero Addr) = %q", got)
 	}
+	var zero *GeoDB
+	if got := (&GeoDB{}).Country(netip.MustParseAddr("203.0.113.7")); got != "" || zero.Close() != nil {
+		t.Errorf("a zero GeoDB places an address (%q) or fails to close", got)
+	}
 }
 
 func TestGeoRules(t *testing.T) {

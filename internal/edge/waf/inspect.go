@@ -20,6 +20,9 @@ func (e *engine) inspect(r *http.Request, client netip.Addr) string {
 	if e == nil {
 		return ""
 	}
+	if oversize(r) {
+		return RuleOversize
+	}
 	tx := e.waf.NewTransaction()
 	defer tx.Close()
 	it := e.process(tx, r, client)
@@ -58,6 +61,22 @@ func (e *engine) process(tx types.Transaction, r *http.Request, client netip.Add
 	}
 	it, _ := tx.ProcessRequestBody()
 	return it
+}
+
+// oversize reports whether r's target or headers exceed what is inspected.
+func oversize(r *http.Request) bool {
+	if len(requestURI(r)) > MaxTargetInspect {
+		return true
+	}
+	n := len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			if n += len(k) + len(v); n > MaxHeaderInspect {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // requestURI is the request target as the client sent it.
