@@ -20,6 +20,9 @@ func TestDocumentedRefusals(t *testing.T) {
 		{"delete", "DELETE", "/api/cart/1", firefoxHeaders, "", "crs-911100"},
 		// A request body that does not parse as its Content-Type cannot be inspected.
 		{"broken json", "POST", "/api/cart", json, `{"qty":`, "waf-200002"},
+		// text/plain is not an allowed request content type (tx.allowed_request_content_type):
+		// navigator.sendBeacon with a string sends exactly that.
+		{"beacon", "POST", "/api/collect", with(firefoxHeaders, "Content-Type", "text/plain;charset=UTF-8"), `{"event":"pageview"}`, "crs-920420"},
 		// SQL-like text in a cookie is SQL injection to the CRS.
 		{"sql-like cookie", "GET", "/", with(firefoxHeaders, "Cookie", "q='select * from shoes'"), "", "crs-942100"},
 		// A numeric Host is what scanners send (920350, warning) and scores below 5 alone.
