@@ -18,7 +18,7 @@ func (a *App) openDeploy() error {
 	a.keys = &signingKeys{dir: filepath.Join(a.opts.DataDir, "keys"), log: a.log}
 	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, KeySource: a.keys.key, Logger: a.log.With("domain", "deploy"),
 		Keep:  a.opts.Keep,
-		Audit: a.auditDeploy,
+		Audit: a.auditDeploy, CheckEdge: a.checkEdgePolicy,
 		Check: func(ctx context.Context, r deploy.Release) error {
 			m, err := r.Manifest()
 			if err != nil {
@@ -57,6 +57,13 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 	if err != nil {
 		return err
 	}
+	policy, canon, err := a.policyOf(ctx, r.Project) // edgepolicy.go
+	if err != nil {
+		return err
+	}
+	if err := a.Hosts.SetPolicy(name, policy); err != nil {
+		return err
+	}
 	a.Hosts.SetSite(name, site)
 	if err := a.Hosts.SetAllowedIPs(name, allow); err != nil {
 		return err
@@ -68,9 +75,9 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 		}
 	}
 	if a.edge.served == nil {
-		a.edge.served, a.edge.blobs = map[string]int64{}, map[string][]backend.Digest{}
+		a.edge.served, a.edge.blobs, a.edge.policies = map[string]int64{}, map[string][]backend.Digest{}, map[string]string{}
 	}
-	a.edge.served[name] = r.Deployment.ID
+	a.edge.served[name], a.edge.policies[name] = r.Deployment.ID, canon
 	var blobs []backend.Digest
 	if m, err := r.Manifest(); err == nil {
 		for _, b := range m.Blobs() {
@@ -93,6 +100,7 @@ func (a *App) startEdge(ctx context.Context) error {
 		return err
 	}
 	a.Edge = h
+	a.Deploy.OnEdgePolicy(func(project string) { a.republish(context.Background(), project) })
 	active, err := a.Deploy.Active(ctx)
 	if err != nil {
 		return err

@@ -19,12 +19,25 @@ import (
 // apiDo calls the server's API as the admin and returns status and body.
 func apiDo(t *testing.T, a *App, method, path string) (int, string) {
 	t.Helper()
+	return apiSend(t, a, method, path, "")
+}
+
+// apiSend is apiDo with a JSON body ("" for none).
+func apiSend(t *testing.T, a *App, method, path, body string) (int, string) {
+	t.Helper()
 	tok, err := ReadToken(a.opts.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(method, a.APIURL()+path, nil)
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, a.APIURL()+path, rd)
 	req.Header.Set("Authorization", "Bearer "+tok)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

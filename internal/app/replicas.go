@@ -47,7 +47,8 @@ type ReplicaOptions struct {
 }
 
 // DeployChannel is the notification channel of activations and rollbacks
-// (the payload is "project/environment").
+// (the payload is "project/environment") and of edge policy changes
+// ("project/").
 const DeployChannel = "phoenix_deploy"
 
 //go:embed migrations/*.sql
@@ -124,6 +125,11 @@ func (a *App) startReplication() {
 			a.log.Warn("replicas: cannot announce an activation; the others see it at their next poll", "err", err)
 		}
 	})
+	a.Deploy.OnEdgePolicy(func(project string) {
+		if err := a.DB.Notify(context.Background(), DeployChannel, project+"/"); err != nil {
+			a.log.Warn("replicas: cannot announce an edge policy change; the others see it at their next poll", "err", err)
+		}
+	})
 	a.background(func(ctx context.Context) {
 		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel}, a.log, func(n store.Notification) {
 			switch n.Channel {
@@ -155,17 +161,20 @@ func (a *App) reconcile(ctx context.Context) {
 	}
 }
 
-// edgeState is what the edge serves: edge name -> deployment id. publish
+// edgeState is what the edge serves: edge name -> deployment id and the
+// project's edge policy applied (canonical JSON, "" for none). publish
 // and syncEdge hold mu, so a poll that read the database before an
 // activation never puts the older release back after it.
 type edgeState struct {
-	mu     sync.Mutex
-	served map[string]int64
-	blobs  map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
+	mu       sync.Mutex
+	served   map[string]int64
+	policies map[string]string
+	blobs    map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
 }
 
 // syncEdge serves the active deployment of every environment, fetching
-// its blobs first; what the edge serves already is left alone.
+// its blobs first, with its project's edge policy; what the edge serves
+// already is left alone.
 func (a *App) syncEdge(ctx context.Context) {
 	a.edge.mu.Lock()
 	defer a.edge.mu.Unlock()
@@ -176,10 +185,21 @@ func (a *App) syncEdge(ctx context.Context) {
 		}
 		return
 	}
-	var stale []deploy.Release
+	policies, err := a.Deploy.EdgePolicies(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("replicas: read the edge policies", "err", err)
+		}
+		return
+	}
+	var stale, restyled []deploy.Release
 	for _, r := range active {
-		if a.edge.served[edgeName(r.Project, r.Environment)] != r.Deployment.ID {
+		name := edgeName(r.Project, r.Environment)
+		switch {
+		case a.edge.served[name] != r.Deployment.ID:
 			stale = append(stale, r)
+		case a.edge.policies[name] != string(policies[r.Project]):
+			restyled = append(restyled, r)
 		}
 	}
 	for _, r := range a.servable(ctx, stale) {
@@ -190,6 +210,13 @@ func (a *App) syncEdge(ctx context.Context) {
 		a.log.Info("edge: switched to the release another replica activated", "project", r.Project, "env", r.Environment,
 			"deployment", r.Deployment.ID)
 		a.loadProject(ctx, r.Project) // its probes, rules and channels, for when this replica leads
+	}
+	for _, r := range restyled {
+		if err := a.publishLocked(ctx, r); err != nil {
+			a.log.Error("edge: cannot apply the edge policy", "project", r.Project, "env", r.Environment, "err", err)
+			continue
+		}
+		a.log.Info("edge: applied the edge policy another replica stored", "project", r.Project, "env", r.Environment)
 	}
 	if len(stale) > 0 {
 		a.reconfigure()
