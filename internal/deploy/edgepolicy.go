@@ -96,7 +96,7 @@ func (s *Service) SetEdgePolicy(ctx context.Context, project string, e *config.E
 			return err // a concurrent call stored the same policy first
 		}
 		changed = true
-		return s.audit(ctx, tx, Event{Action: "edge.save", Project: project, Actor: actor, Detail: PolicySummary(e)})
+		return s.audit(ctx, tx, Event{Action: "edge.save", Project: project, Actor: actor, Detail: policySummary(e)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("deploy: save the edge policy of %s: %w", project, err)
@@ -125,10 +125,10 @@ func (s *Service) notifyPolicy(project string) {
 	}
 }
 
-// PolicySummary describes a policy in one line for the audit log:
+// policySummary describes a policy in one line for the audit log:
 // the rules' names, the rate limit and the firewall mode, never header
 // values.
-func PolicySummary(e *config.Edge) string {
+func policySummary(e *config.Edge) string {
 	if e.IsZero() {
 		return "no edge policy"
 	}

@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // policySite has site headers of its own: a global header, a route
@@ -379,4 +381,33 @@ func getTLS(t *testing.T, url string, pool *x509.CertPool) tlsResponse {
 		t.Fatal(err)
 	}
 	return tlsResponse{resp, string(b)}
+}
+
+// FuzzGlob compares the header rules' path glob with a regular
+// expression built from it: '*' is ".*", everything else literal.
+func FuzzGlob(f *testing.F) {
+	for _, s := range [][2]string{{"/assets/*", "/assets/a.js"}, {"/*.html", "/a/b.html"}, {"/a*b*c", "/axbxc"},
+		{"/a**b", "/ab"}, {"", "/"}, {"/*", "/x"}, {"/x*", "/x"}, {"*", ""}, {"/a*a", "/a"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, p string) {
+		g := compileGlob(pattern)
+		if pattern == "" || pattern == "/*" {
+			if !g.match(p) {
+				t.Fatalf("%q does not match %q", pattern, p)
+			}
+			return
+		}
+		pieces := strings.Split(pattern, "*")
+		for i := range pieces {
+			pieces[i] = regexp.QuoteMeta(pieces[i])
+		}
+		if !utf8.ValidString(p) || !utf8.ValidString(pattern) {
+			return // the regexp reads invalid UTF-8 as U+FFFD, the glob compares bytes
+		}
+		rx := regexp.MustCompile(`^(?s:` + strings.Join(pieces, ".*") + `)$`)
+		if got, want := g.match(p), rx.MatchString(p); got != want {
+			t.Fatalf("glob %q on %q = %v, regexp says %v", pattern, p, got, want)
+		}
+	})
 }
