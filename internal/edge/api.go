@@ -20,7 +20,7 @@ const ClientPrincipalHeader = "X-Ms-Client-Principal"
 // X-MS-Client-Principal. Without an API backend the answer is 404.
 func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rel *release, user *Principal, d *swa.Decision) (int, int64) {
 	if h.opts.API == nil {
-		return h.serveError(w, r, rel, http.StatusNotFound, &swa.Decision{}, ruleMatch{})
+		return h.serveError(w, r, rel, http.StatusNotFound, &swa.Decision{}, nil)
 	}
 	p, q, hasQ := strings.Cut(d.APIPath, "?")
 	r2 := r.Clone(r.Context())

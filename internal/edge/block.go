@@ -43,14 +43,14 @@ func plainFileRequest(w http.ResponseWriter, r *http.Request, status int) bool {
 // serveBlock answers a plain file request on the lean loop: the header
 // block is built once per representation and reused, so the common
 // request builds no header map at all.
-func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *release, f *File, rep *Representation, c *repCache, status int, d *swa.Decision, rm ruleMatch) (int, int64) {
+func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *release, f *File, rep *Representation, c *repCache, status int, d *swa.Decision, rm *ruleMatch) (int, int64) {
 	rules := *(*unsafe.Pointer)(unsafe.Pointer(&d.Header))
 	b := c.blocks.last.Load()
-	if b == nil || b.h != h || b.rules != rules || b.ctype != d.ContentType || b.status != status || b.rm != rm {
+	if b == nil || b.h != h || b.rules != rules || b.ctype != d.ContentType || b.status != status || b.rm != rm.key() {
 		hd := http.Header{}
 		h.fileHeaders(hd, f, rep, c, status, d, rm)
 		hd["Content-Length"] = c.length
-		b = &headBlock{h: h, rules: rules, rm: rm, ctype: d.ContentType, status: status, fields: h1.AppendFields(nil, hd)}
+		b = &headBlock{h: h, rules: rules, rm: rm.key(), ctype: d.ContentType, status: status, fields: h1.AppendFields(nil, hd)}
 		c.blocks.last.Store(b)
 	}
 	w := bw.(http.ResponseWriter)

@@ -125,8 +125,10 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			return h.tooMany(w, env, wait), 0, true
 		}
 	}
-	var rm ruleMatch
-	if pol := env.policy.Load(); pol != nil { // the project's edge policy (policy.go)
+	// The project's edge policy (policy.go): its rate limit, its firewall,
+	// and which of its header rules apply (nil: none).
+	var rm *ruleMatch
+	if pol := env.policy.Load(); pol != nil {
 		if pol.limiter != nil && !pol.exempted(ip) {
 			if ok, wait := pol.limiter.allow(ip, h.opts.Now()); !ok {
 				return h.tooMany(w, env, wait), 0, true
@@ -138,7 +140,9 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			}
 		}
 		if perr == nil && len(pol.rules) > 0 {
-			rm = pol.match(r, p)
+			if m := pol.match(r, p); m.pol != nil {
+				rm = &m
+			}
 		}
 	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
@@ -189,8 +193,9 @@ func clientIP(r *http.Request) netip.Addr {
 }
 
 // serveDecision turns the rules' Decision into a response; rm are the
-// project's header rules that apply, last.
-func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *release, p string, d *swa.Decision, rm ruleMatch) (int, int64) {
+// project's header rules that apply, last (nil: none; a pointer keeps
+// the arguments in registers on the request path).
+func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *release, p string, d *swa.Decision, rm *ruleMatch) (int, int64) {
 	status := d.Status
 	if status == 0 {
 		status = http.StatusOK
@@ -238,7 +243,7 @@ var allowStatic = []string{"GET, HEAD, OPTIONS"}
 
 // serveError answers an error status without a page chosen by the rules:
 // Options.NotFoundPage for 404 when the release has it, else plain text.
-func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, status int, d *swa.Decision, rm ruleMatch) (int, int64) {
+func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, status int, d *swa.Decision, rm *ruleMatch) (int, int64) {
 	if status == http.StatusNotFound && h.opts.NotFoundPage != "" {
 		if f := rel.site.Lookup(h.opts.NotFoundPage); f != nil {
 			return h.serveFile(w, r, rel, f, status, &swa.Decision{Header: d.Header}, rm)

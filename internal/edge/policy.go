@@ -198,9 +198,17 @@ func (c *envPolicy) match(r *http.Request, p string) ruleMatch {
 	return ruleMatch{pol: c, mask: m}
 }
 
-// apply changes hd with the matching rules, in order.
-func (m ruleMatch) apply(hd http.Header) {
-	if m.pol == nil {
+// key is m as part of a cached header block's key; nil is the zero value.
+func (m *ruleMatch) key() ruleMatch {
+	if m == nil {
+		return ruleMatch{}
+	}
+	return *m
+}
+
+// apply changes hd with the matching rules, in order; nil changes nothing.
+func (m *ruleMatch) apply(hd http.Header) {
+	if m == nil {
 		return
 	}
 	for i := range m.pol.rules {

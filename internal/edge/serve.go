@@ -55,7 +55,7 @@ func headersOf(f *File, rep *Representation) *repCache {
 // serveFile sends f with status. A 200 honours conditional requests and
 // Range and picks a precompressed variant; other statuses (error pages,
 // rewrites with a status) send the full identity-or-variant body.
-func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release, f *File, status int, d *swa.Decision, rm ruleMatch) (int, int64) {
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release, f *File, status int, d *swa.Decision, rm *ruleMatch) (int, int64) {
 	rep := &f.Identity
 	if v := chooseEncoding(f, headerValue(r, "Accept-Encoding")); v != nil {
 		rep = v
@@ -84,7 +84,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release
 // fileHeaders sets the headers of a full-body answer with f's
 // representation rep (Content-Length aside): Options.Headers, the file's
 // own, the site's rules' and last the project's header rules rm.
-func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *repCache, status int, d *swa.Decision, rm ruleMatch) {
+func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *repCache, status int, d *swa.Decision, rm *ruleMatch) {
 	h.applyRules(hd, f.Path)
 	hd["Content-Type"] = c.ctype
 	if d.ContentType != "" {
