@@ -55,10 +55,13 @@ func (c *wafCounts) add(rule string, block bool) {
 	c.m[k]++
 }
 
-// snapshot returns the counts sorted by rule, then action.
+// snapshot returns the counts sorted by rule, then action; nil for none.
 func (c *wafCounts) snapshot() []FirewallMatch {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.m) == 0 {
+		return nil
+	}
 	out := make([]FirewallMatch, 0, len(c.m))
 	for k, n := range c.m {
 		out = append(out, FirewallMatch{Rule: k.rule, Action: action(k.block), Count: n})
