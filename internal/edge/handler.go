@@ -90,10 +90,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 
 // serveEnv answers one request for env from rel; it returns the status and
 // the body bytes sent. With fast set it declines (ok=false) before any
-// side effect when the rules send the request to /.auth/* or the API.
+// side effect when the rules send the request to /.auth/* or the API, or
+// when the environment's firewall is Costly.
 func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, ok bool) {
 	if rel == nil {
 		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, true
+	}
+	if fast {
+		if pol := env.policy.Load(); pol != nil && pol.offLoop {
+			return 0, 0, false // a costly firewall inspects on net/http's goroutines
+		}
 	}
 	ip := clientIP(r)
 	// The path, the user and the Decision are pure functions of the

@@ -14,16 +14,27 @@ import (
 // edge/waf builds one from OWASP CRS rules and GeoIP lists). The edge
 // calls Inspect after the IP allow-list and the rate limit, once per
 // request, from many goroutines at once; it must be safe for concurrent
-// use, must not keep r (the lean loop reuses it) and must not read a body
-// (the edge has not read one). A block answers 403 "forbidden by firewall"
-// without the rule; every match is counted in the environment's telemetry
-// (phoenix_edge_waf_matches_total) and logged at a bounded rate.
+// use and must not keep r (the lean loop reuses it). A Firewall that is
+// not Costly runs on the lean event loop and must not read a body (the
+// loop has not read one); a Costly one runs on net/http's goroutines,
+// where it may read the body if it puts back what it read. A block
+// answers 403 "forbidden by firewall" without the rule; every match is
+// counted in the environment's telemetry (phoenix_edge_waf_matches_total)
+// and logged at a bounded rate.
 type Firewall interface {
 	// Inspect looks at one request from client. rule is "" when nothing matched;
 	// otherwise a short stable id safe to log and to use as a metric label
 	// (e.g. "crs-942100", "geo-KP", "scanner"), and block says whether to answer 403.
 	Inspect(r *http.Request, client netip.Addr) (rule string, block bool)
 }
+
+// Costly is implemented by a Firewall whose Inspect takes too long to run
+// on the lean event loop, which serves every connection from one thread
+// (the OWASP CRS spends about a millisecond per request), or that reads
+// request bodies. Costly returning true sends every request of the
+// environment to net/http's goroutines, one per connection over all
+// cores, where a slow inspection holds up only its own request.
+type Costly interface{ Costly() bool }
 
 // Policy is what a project asks of the edge for one environment (the
 // `edge:` section of its phoenix.yaml). The zero value asks for nothing.
@@ -67,6 +78,7 @@ type envPolicy struct {
 	limiter  *ipLimiter
 	exempt   []netip.Prefix
 	firewall Firewall
+	offLoop  bool // the firewall is Costly: the lean loop declines the environment's requests
 }
 
 type policyRule struct {
@@ -93,6 +105,9 @@ func compilePolicy(p *Policy, old *envPolicy) (*envPolicy, error) {
 		return nil, fmt.Errorf("edge: %d header rules; at most %d", len(p.Headers), maxPolicyRules)
 	}
 	c := &envPolicy{firewall: p.Firewall}
+	if cf, ok := p.Firewall.(Costly); ok && cf.Costly() {
+		c.offLoop = true
+	}
 	for _, r := range p.Headers {
 		pr, err := compilePolicyRule(r)
 		if err != nil {

@@ -411,3 +411,43 @@ func FuzzGlob(f *testing.F) {
 		}
 	})
 }
+
+// bodyFirewall is Costly: it reads the request body, which only the
+// net/http path has, and blocks one that says "attack".
+type bodyFirewall struct{}
+
+func (bodyFirewall) Costly() bool { return true }
+
+func (bodyFirewall) Inspect(r *http.Request, client netip.Addr) (string, bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return "", false
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err == nil && bytes.Contains(b, []byte("attack")) {
+		return "body-attack", true
+	}
+	return "", false
+}
+
+// TestCostlyFirewallRunsOffTheLoop: an environment whose firewall is
+// Costly is served by net/http (the lean loop declines every request of
+// it), where the firewall reads bodies; the answers are the same.
+func TestCostlyFirewallRunsOffTheLoop(t *testing.T) {
+	e, srv := policyEdge(t, &Policy{Firewall: bodyFirewall{}}, Options{})
+	if r := e.get(t, "/", nil); r.status != 200 {
+		t.Fatalf("GET / = %d", r.status)
+	}
+	resp, err := http.Post(e.URL+"/form", "application/x-www-form-urlencoded", strings.NewReader("q=attack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || string(body) != "forbidden by firewall\n" {
+		t.Fatalf("POST with an attack in the body = %d %q", resp.StatusCode, body)
+	}
+	if st := srv.lean.Load(); st != nil && st.Stats().Fast != 0 {
+		t.Fatalf("the lean loop answered %d request(s) of an environment with a costly firewall", st.Stats().Fast)
+	}
+}

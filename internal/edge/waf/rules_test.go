@@ -167,3 +167,24 @@ func TestConcurrentInspect(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCostlyOnlyWithTheCRS: the edge moves an environment off its event
+// loop only for owasp-core; the cheap sets stay on it.
+func TestCostlyOnlyWithTheCRS(t *testing.T) {
+	for _, c := range []struct {
+		rules  []string
+		costly bool
+	}{{[]string{"scanners", "bad-bots"}, false}, {[]string{"owasp-core"}, true}, {[]string{"bad-bots", "owasp-core"}, true}} {
+		f, err := New(Config{Mode: "detect", Rules: c.rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Costly() != c.costly {
+			t.Errorf("%q: Costly = %v", c.rules, f.Costly())
+		}
+	}
+	var none *Firewall
+	if none.Costly() {
+		t.Error("a nil Firewall is costly")
+	}
+}

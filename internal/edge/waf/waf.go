@@ -58,6 +58,13 @@ func New(c Config) (*Firewall, error) {
 	return f, nil
 }
 
+// Costly reports whether Inspect is too slow for an event loop that
+// serves every connection from one thread, or reads bodies: true with
+// owasp-core (about a millisecond of CPU per request, see docs/waf.md),
+// false for geo, bad-bots and scanners (under a microsecond). The edge
+// runs a costly Firewall on net/http's goroutines (edge.Costly).
+func (f *Firewall) Costly() bool { return f != nil && f.crs != nil }
+
 // Inspect looks at one request from client, in this order: geo, bad-bots,
 // scanners, owasp-core; the first match wins. rule is "" when nothing
 // matched, otherwise a stable id safe to log and to use as a metric label
