@@ -23,6 +23,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/edge/waf"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
@@ -87,6 +88,10 @@ type Options struct {
 	CertWarning time.Duration
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
+	// GeoIPDB is a MaxMind country database (.mmdb) for projects'
+	// edge.waf.geo_allow and geo_deny (firewall.go); without it such a
+	// policy is refused.
+	GeoIPDB string
 	// Backup is where and when the server backs up its data dir.
 	Backup BackupOptions
 	// BlobStore, when set, keeps the artifact blobs (S3); the data dir's
@@ -110,6 +115,7 @@ type App struct {
 	keys     *signingKeys
 	Auth     *auth.Service
 	sso      *auth.OIDC // single sign-on, when Options.OIDC is set
+	geo      *waf.GeoDB // Options.GeoIPDB, for the edge's firewalls (firewall.go)
 	Vault    *vault.Vault
 	Pipeline *pipeline.Service
 	Notify   *notify.Dispatcher
@@ -208,6 +214,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := a.openOIDC(); err != nil { // the dashboard's and the edge's single sign-on
+		return err
+	}
+	if err := a.openGeoDB(); err != nil { // before the edge, closed after it
 		return err
 	}
 	if err := a.startEdge(ctx); err != nil {

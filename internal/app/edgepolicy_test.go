@@ -3,12 +3,19 @@ package app
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/edge"
 )
 
 // edgeYAML is a phoenix.yaml whose edge: section has a header rule for
@@ -71,8 +78,8 @@ func edgeHead(t *testing.T, a *App, env string) (int, http.Header) {
 // TestEdgePolicyReachesTheEdge: a project's edge: section sent to a real
 // server applies on its edge (header rule, HTTPS-only rule left out over
 // plain HTTP, 429 with Retry-After past the limit), again after a
-// restart, and a change applies without a new deployment; a firewall
-// this server lacks is refused loudly.
+// restart, and a change applies without a new deployment; a geo list on
+// a server without a GeoIP database is refused loudly.
 func TestEdgePolicyReachesTheEdge(t *testing.T) {
 	dir := t.TempDir()
 	// One round of post-deploy verification: its one probe of / comes
@@ -114,13 +121,115 @@ func TestEdgePolicyReachesTheEdge(t *testing.T) {
 		}
 	}
 
-	code, body := putEdge(t, a, "project: {name: shop}\nedge: {waf: {mode: block, rules: [owasp-core]}}\n")
-	if code != http.StatusBadRequest || !strings.Contains(body, "edge.waf: the firewall is not built into this server yet") {
-		t.Fatalf("a firewall this server lacks: %d %s", code, body)
+	code, body := putEdge(t, a, "project: {name: shop}\nedge: {waf: {mode: block, geo_deny: [KP]}}\n")
+	if code != http.StatusBadRequest || !strings.Contains(body, "edge.waf.geo_deny needs a GeoIP database") ||
+		!strings.Contains(body, "--geoip-db") {
+		t.Fatalf("geo_deny on a server without --geoip-db: %d %s", code, body)
 	}
 	if e, err := a.Deploy.EdgePolicy(context.Background(), "shop"); err != nil || e != nil {
 		t.Fatalf("the refused policy was stored: %+v %v", e, err)
 	}
+}
+
+// TestEdgeFirewallOnTheServer: a project's edge.waf with owasp-core in
+// block mode refuses a SQL injection on the real edge and serves the
+// page, the match is in /metrics; detect serves both and counts the
+// match; --geoip-db lets a geo list in, a database that is not one stops
+// the start naming the flag.
+func TestEdgeFirewallOnTheServer(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1})
+	if code, body := putEdge(t, a, "project: {name: shop}\nedge: {waf: {mode: block, rules: [owasp-core, scanners]}}\n"); code != 200 {
+		t.Fatalf("put: %d %s", code, body)
+	}
+	deployPage(t, a, "production", "<title>one</title>")
+	get := func(path string) int {
+		t.Helper()
+		u, _ := url.Parse(a.EdgeURL("shop", "production"))
+		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+u.Port()+path, nil)
+		req.Host = u.Hostname()
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	attack := "/?id=1%27%20OR%201%3D1--"
+	if code := get("/?q=shoes&page=2"); code != 200 {
+		t.Fatalf("a search: %d", code)
+	}
+	if code := get(attack); code != http.StatusForbidden {
+		t.Fatalf("a SQL injection in block mode: %d", code)
+	}
+	metrics := edgeMetrics(t, a)
+	if !strings.Contains(metrics, `phoenix_edge_waf_matches_total{env="production.shop",rule="crs-942100",action="block"} 1`) {
+		t.Fatalf("metrics:\n%s", metrics)
+	}
+	if code, body := putEdge(t, a, "project: {name: shop}\nedge: {waf: {mode: detect, rules: [owasp-core]}}\n"); code != 200 {
+		t.Fatalf("put detect: %d %s", code, body)
+	}
+	if code := get(attack); code != 200 {
+		t.Fatalf("a SQL injection in detect mode: %d", code)
+	}
+	if !strings.Contains(edgeMetrics(t, a), `rule="crs-942100",action="detect"} 1`) {
+		t.Fatal("the detected match is not counted")
+	}
+
+	geo := writeTestGeoDB(t)
+	b := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1, GeoIPDB: geo})
+	if code, body := putEdge(t, b, "project: {name: shop}\nedge: {waf: {mode: block, geo_deny: [KP]}}\n"); code != 200 {
+		t.Fatalf("geo_deny with --geoip-db: %d %s", code, body)
+	}
+	bad := filepath.Join(t.TempDir(), "not.mmdb")
+	os.WriteFile(bad, []byte("not a database"), 0o600)
+	c, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", GeoIPDB: bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "--geoip-db") {
+		t.Fatalf("a start with a bad --geoip-db: %v", err)
+	}
+}
+
+// edgeMetrics is the edge's /metrics.
+func edgeMetrics(t *testing.T, a *App) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+a.EdgeAddr().String()+"/metrics", nil)
+	req.Host = edge.DefaultAdminHost
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// writeTestGeoDB writes a small GeoLite2-Country-shaped database placing
+// 203.0.113.128/25 in KP.
+func writeTestGeoDB(t *testing.T) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-Country", RecordSize: 24, IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, n, _ := net.ParseCIDR("203.0.113.128/25")
+	if err := tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String("KP")}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "GeoLite2-Country.mmdb")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestReplicasFollowTheEdgePolicy: a policy set through one replica

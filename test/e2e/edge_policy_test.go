@@ -11,8 +11,9 @@ import (
 
 // TestEdgePolicyFromPhoenixYAML: phoenix deploy sends phoenix.yaml's
 // edge: section; the server's edge applies its header rule and its rate
-// limit; removing the section clears them; a firewall the server lacks
-// fails the deploy with the reason.
+// limit; removing the section clears them; a geo list the server cannot
+// apply fails the deploy with the reason; owasp-core in block mode
+// refuses a SQL injection and serves a search.
 func TestEdgePolicyFromPhoenixYAML(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
@@ -65,8 +66,25 @@ func TestEdgePolicyFromPhoenixYAML(t *testing.T) {
 			t.Fatalf("after removing edge: %d %v", code, hd)
 		}
 	}
-	r := deploy("edge:\n  waf: {mode: detect}\n")
-	if r.code == 0 || !strings.Contains(r.stderr, "edge.waf: the firewall is not built into this server yet") {
-		t.Fatalf("deploy with a firewall: %+v", r)
+	r := deploy("edge:\n  waf: {mode: block, geo_deny: [KP]}\n")
+	if r.code == 0 || !strings.Contains(r.stderr, "edge.waf.geo_deny needs a GeoIP database") {
+		t.Fatalf("deploy with geo_deny on a server without --geoip-db: %+v", r)
+	}
+	if r := deploy("edge:\n  waf: {mode: block, rules: [owasp-core]}\n"); r.code != 0 {
+		t.Fatalf("deploy with the firewall: %+v", r)
+	}
+	for path, want := range map[string]int{"/?q=shoes": 200, "/?id=1%27%20OR%201%3D1--": http.StatusForbidden} {
+		req, _ := http.NewRequest("GET", "http://"+s.edge+path, nil)
+		req.Host = "production.shop.localhost"
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+		req.Header.Set("Accept", "text/html")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s with owasp-core in block mode: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
