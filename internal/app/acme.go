@@ -65,11 +65,11 @@ func (a *App) runEdge(srv *edge.Server, ln net.Listener) {
 // own (--edge-tls-listen): certificates from files, and with ACME those
 // certmagic obtains.
 type edgeTLS struct {
-	static  []tls.Certificate
-	mgr     *certs.Manager // nil without ACME
-	domains *customDomains // nil without ACME
-	hosts   *edge.Hosts    // what the edge routes
-	public  sync.Map       // host -> bool: whether certs.CheckName accepts it
+	files   []*certs.FileCert // --edge-tls-cert/--edge-tls-key, following the files
+	mgr     *certs.Manager    // nil without ACME
+	domains *customDomains    // nil without ACME
+	hosts   *edge.Hosts       // what the edge routes
+	public  sync.Map          // host -> bool: whether certs.CheckName accepts it
 }
 
 // startEdgeTLS listens on --edge-listen (plain HTTP: challenges, redirects
@@ -106,18 +106,18 @@ func (a *App) startEdgeTLS(h *edge.Handler) error {
 func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	t := &edgeTLS{hosts: a.Hosts}
 	if a.opts.EdgeTLSCert != "" {
-		c, err := loadEdgeKeyPair(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey)
+		fc, err := a.loadEdgeCert()
 		if err != nil {
 			return nil, err
 		}
-		t.static = []tls.Certificate{c}
+		t.files = []*certs.FileCert{fc}
 	}
 	if !a.opts.ACME.Enabled {
-		a.certs.set(t.static, nil)
+		a.certs.set(t.files, nil)
 		return t, nil
 	}
 	o := a.opts.ACME
-	mo := certs.Options{DB: a.DB, Keys: &acmeKeys{vault: a.Vault}, CA: o.CA, Email: o.Email, Static: t.static,
+	mo := certs.Options{DB: a.DB, Keys: &acmeKeys{vault: a.Vault}, CA: o.CA, Email: o.Email, Files: t.files,
 		HTTPAddr: plain, TLSAddr: secure, DisableHTTP01: o.DisableHTTP01, DisableTLSALPN01: o.DisableTLSALPN01, Logger: a.log}
 	if o.CARootFile != "" {
 		data, err := os.ReadFile(o.CARootFile)
@@ -134,18 +134,20 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	if t.mgr, err = certs.New(mo); err != nil {
 		return nil, err
 	}
-	a.certs.set(t.static, t.mgr)
+	a.certs.set(t.files, t.mgr)
 	return t, nil
 }
 
 // loadEdgeKeyPair loads --edge-tls-cert and --edge-tls-key.
-func loadEdgeKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+// loadEdgeCert loads --edge-tls-cert and --edge-tls-key, which the edge
+// then follows (a renewal in place is served within a few seconds).
+func (a *App) loadEdgeCert() (*certs.FileCert, error) {
+	fc, err := certs.LoadFileCert(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey, a.log)
 	if err != nil {
-		return c, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--edge-tls-cert/--edge-tls-key: %v", err)).
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
 			WithHint("give a PEM certificate chain and its PEM private key")
 	}
-	return c, nil
+	return fc, nil
 }
 
 // config is the HTTPS listener's TLS configuration: with ACME the
@@ -154,7 +156,8 @@ func (t *edgeTLS) config() *tls.Config {
 	if t.mgr != nil {
 		return t.mgr.TLSConfig()
 	}
-	return &tls.Config{Certificates: t.static, MinVersion: tls.VersionTLS12}
+	fc := t.files[0]
+	return &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
 }
 
 // secure reports whether the plain listener sends host to HTTPS: a file
@@ -162,7 +165,7 @@ func (t *edgeTLS) config() *tls.Config {
 // routes, or one of --acme-domain). Memory lookups only: it runs on every
 // plain request.
 func (t *edgeTLS) secure(host string) bool {
-	if certs.Covering(t.static, host) != nil {
+	if certs.Covering(certs.FileCerts(t.files), host) != nil {
 		return true
 	}
 	if t.mgr == nil {

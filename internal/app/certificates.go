@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"sync"
 	"time"
 
@@ -14,14 +13,14 @@ import (
 // files and, with ACME, the Manager's. It serves GET /api/v1/certificates
 // and the monitor's built-in certificate expiry alert.
 type certInventory struct {
-	mu     sync.Mutex
-	static []tls.Certificate
-	mgr    *certs.Manager // nil without ACME
+	mu    sync.Mutex
+	files []*certs.FileCert
+	mgr   *certs.Manager // nil without ACME
 }
 
-func (c *certInventory) set(static []tls.Certificate, mgr *certs.Manager) {
+func (c *certInventory) set(files []*certs.FileCert, mgr *certs.Manager) {
 	c.mu.Lock()
-	c.static, c.mgr = static, mgr
+	c.files, c.mgr = files, mgr
 	c.mu.Unlock()
 }
 
@@ -29,12 +28,12 @@ func (c *certInventory) set(static []tls.Certificate, mgr *certs.Manager) {
 // none when the edge serves plain HTTP only.
 func (c *certInventory) list(ctx context.Context) ([]certs.Info, error) {
 	c.mu.Lock()
-	static, mgr := c.static, c.mgr
+	files, mgr := c.files, c.mgr
 	c.mu.Unlock()
 	if mgr != nil {
-		return mgr.Certificates(ctx) // the static ones too
+		return mgr.Certificates(ctx) // the files' ones too
 	}
-	return certs.Files(static), nil
+	return certs.Files(certs.FileCerts(files)), nil
 }
 
 // forMonitor is list for the monitor: each certificate under its first name.
@@ -71,16 +70,16 @@ func (a *App) certAlerts() func(context.Context) ([]monitor.Certificate, error) 
 	return a.certs.forMonitor
 }
 
-// fileCertificate loads --edge-tls-cert for the listing when the edge
-// serves it on its one listener (the edge loads it again to serve).
-func (a *App) fileCertificate() error {
+// fileCertificate loads --edge-tls-cert for the edge's one listener and
+// the listing; the edge serves what it holds, following the files.
+func (a *App) fileCertificate() (*certs.FileCert, error) {
 	if a.opts.EdgeTLSCert == "" {
-		return nil
+		return nil, nil
 	}
-	c, err := loadEdgeKeyPair(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey)
+	fc, err := a.loadEdgeCert()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.certs.set([]tls.Certificate{c}, nil)
-	return nil
+	a.certs.set([]*certs.FileCert{fc}, nil)
+	return fc, nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -113,7 +114,8 @@ func (a *App) startEdge(ctx context.Context) error {
 	if a.opts.EdgeTLSListen != "" {
 		return a.startEdgeTLS(h) // acme.go
 	}
-	if err := a.fileCertificate(); err != nil { // certificates.go
+	fc, err := a.fileCertificate() // certificates.go
+	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", a.opts.EdgeListen)
@@ -121,7 +123,11 @@ func (a *App) startEdge(ctx context.Context) error {
 		return listenErr("edge", a.opts.EdgeListen, err)
 	}
 	a.edgeAddr = ln.Addr()
-	a.runEdge(&edge.Server{Handler: h, Logger: a.log, TLSCertFile: a.opts.EdgeTLSCert, TLSKeyFile: a.opts.EdgeTLSKey, Loops: a.opts.EdgeLoops}, ln)
+	srv := &edge.Server{Handler: h, Logger: a.log, Loops: a.opts.EdgeLoops}
+	if fc != nil {
+		srv.TLSConfig = &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
+	}
+	a.runEdge(srv, ln)
 	a.log.Info("edge listening", "addr", a.edgeAddr.String())
 	return nil
 }

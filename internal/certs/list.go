@@ -92,7 +92,7 @@ func ParseCertPEM(data []byte, name string) (*x509.Certificate, error) {
 // the same database), ordered by expiry. Only the public .crt values are
 // read; private keys are never loaded.
 func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
-	out := Files(m.opts.Static)
+	out := Files(m.statics())
 	keys, err := m.cfg.Storage.List(ctx, "certificates", true)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -41,9 +42,10 @@ type Options struct {
 	// allows. It runs before anything is loaded or ordered, at the first
 	// handshake for the name and at each renewal. Required.
 	Allow func(ctx context.Context, name string) error
-	// Static certificates (from files) are served for the names they
-	// cover, before anything ACME has.
+	// Static certificates, and those of Files (which follow their files),
+	// are served for the names they cover, before anything ACME has.
 	Static []tls.Certificate
+	Files  []*FileCert
 	// HTTPAddr and TLSAddr are the edge's plain-HTTP and TLS listeners,
 	// which answer HTTP-01 (HandleHTTPChallenge) and TLS-ALPN-01
 	// (GetCertificate) challenges. Given, certmagic never opens listeners
@@ -161,14 +163,32 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 // static returns the first static certificate covering name ("" takes the
 // first one), or nil.
 func (m *Manager) static(name string) *tls.Certificate {
-	if name == "" && len(m.opts.Static) > 0 {
-		return &m.opts.Static[0]
+	st := m.statics()
+	if name == "" && len(st) > 0 {
+		return &st[0]
 	}
-	return Covering(m.opts.Static, name)
+	return Covering(st, name)
+}
+
+// statics returns Static and the certificates Files serve now.
+func (m *Manager) statics() []tls.Certificate {
+	if len(m.opts.Files) == 0 {
+		return m.opts.Static
+	}
+	return append(slices.Clip(m.opts.Static), FileCerts(m.opts.Files)...)
+}
+
+// FileCerts returns the certificates fs serve now.
+func FileCerts(fs []*FileCert) []tls.Certificate {
+	out := make([]tls.Certificate, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, *f.Certificate())
+	}
+	return out
 }
 
 // Covers reports whether a static certificate covers name.
-func (m *Manager) Covers(name string) bool { return Covering(m.opts.Static, name) != nil }
+func (m *Manager) Covers(name string) bool { return Covering(m.statics(), name) != nil }
 
 // HandleHTTPChallenge answers an HTTP-01 challenge request (one this
 // server or another on the same database started) and reports whether it

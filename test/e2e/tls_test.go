@@ -3,8 +3,10 @@ package e2e
 import (
 	"crypto/tls"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,9 @@ import (
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
+// TestServerEdgeServesHTTP2OverTLSWithHSTS: the edge serves a preview
+// over TLS with HTTP/2 and HSTS from certificate files, and serves a
+// renewal written over those files without a restart.
 func TestServerEdgeServesHTTP2OverTLSWithHSTS(t *testing.T) {
 	work := t.TempDir()
 	c, _ := testkit.SelfSigned(t, "*.shop.localhost", "localhost")
@@ -46,6 +51,38 @@ func TestServerEdgeServesHTTP2OverTLSWithHSTS(t *testing.T) {
 	}
 	if r := run(t, work, nil, "server", "--data", t.TempDir(), "--edge-tls-cert", cert); r.code != 2 {
 		t.Fatalf("a certificate without its key must be a usage error: %+v", r)
+	}
+
+	// A renewal written over the files is served without a restart.
+	renewed, _ := testkit.SelfSigned(t, "*.shop.localhost", "renewed.localhost")
+	renewDir := t.TempDir()
+	newCert, newKey := testkit.WriteKeyPair(t, renewDir, renewed)
+	later := time.Now().Add(time.Minute)
+	for from, to := range map[string]string{newCert: cert, newKey: key} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(to, later, later)
+	}
+	deadline := time.Now().Add(30 * time.Second) // the edge looks at its files every 10 s
+	for {
+		conn, err := tls.Dial("tcp", edgeAddr, &tls.Config{InsecureSkipVerify: true, ServerName: "preview-tls.shop.localhost"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := conn.ConnectionState().PeerCertificates[0].DNSNames
+		conn.Close()
+		if slices.Contains(names, "renewed.localhost") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the edge still serves %q 30 s after the files were renewed", names)
+		}
+		time.Sleep(200 * time.Millisecond) // polling for the reload
 	}
 }
 
