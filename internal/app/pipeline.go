@@ -14,6 +14,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -32,7 +33,8 @@ func (a *App) openPipeline(ctx context.Context) error {
 			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.EdgeURL},
-		Audit: a.auditPipeline, CanApprove: a.canApprove, Runner: a.runner, Retention: retention, OnFinish: a.kickPrune})
+		Audit: a.auditPipeline, CanApprove: a.canApprove, MinApprovals: a.minApprovals, Runner: a.runner, Retention: retention,
+		OnFinish: a.kickPrune})
 	if err != nil {
 		return err
 	}
@@ -98,6 +100,16 @@ func (a *App) auditPipeline(ctx context.Context, tx *sql.Tx, e pipeline.AuditEve
 // canApprove checks that actor holds the approve permission in env and,
 // when the environment names approvers, is one of them or has one of
 // those roles.
+// minApprovals is the approvals the stored environment requires (0 for
+// one not created yet): a release's gate asks for at least that many.
+func (a *App) minApprovals(ctx context.Context, project, env string) (int, error) {
+	e, err := a.Deploy.Environment(ctx, project, env)
+	if usererr.KindOf(err) == usererr.NotFound {
+		return 0, nil
+	}
+	return e.Approvals, err
+}
+
 func (a *App) canApprove(ctx context.Context, actor, env string, approvers []string) bool {
 	pr, err := a.Auth.UserPrincipal(ctx, actor)
 	if err != nil || !pr.Can(auth.Approve, auth.Resource{Environment: env}) {

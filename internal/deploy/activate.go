@@ -31,9 +31,10 @@ type FinalizeOptions struct {
 	Environment string
 	Actor       string
 	Message     string
-	// Approved is set by the release pipeline once an environment's
-	// required approvals are in; direct deploys to such environments fail.
-	Approved bool
+	// Approvals is how many distinct approvals the release pipeline
+	// collected for this deployment; an environment needing more refuses
+	// it, so direct deploys to an environment with approvals fail.
+	Approvals int
 }
 
 // Finalize checks that every blob of the upload is stored, signs the
@@ -48,9 +49,9 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 	if err != nil {
 		return nil, err
 	}
-	if env.Approvals > 0 && !o.Approved {
-		return nil, usererr.New(usererr.Conflict, "environment %s/%s needs %d approval(s) before a deployment",
-			up.Project, o.Environment, env.Approvals).WithHint("release through the pipeline: phoenix release VERSION --env %s", o.Environment)
+	if env.Approvals > o.Approvals {
+		return nil, usererr.New(usererr.Conflict, "environment %s/%s needs %d approval(s) before a deployment; this one has %d",
+			up.Project, o.Environment, env.Approvals, o.Approvals).WithHint("release through the pipeline: phoenix release VERSION --env %s", o.Environment)
 	}
 	s.gc.RLock()
 	defer s.gc.RUnlock()

@@ -212,7 +212,11 @@ func TestProtection(t *testing.T) {
 	if _, err := f.svc.Finalize(ctx, up.ID, FinalizeOptions{Environment: "gated"}); usererr.KindOf(err) != usererr.Conflict {
 		t.Fatalf("deploy without approvals: %v", err)
 	}
-	if _, err := f.svc.Finalize(ctx, up.ID, FinalizeOptions{Environment: "gated", Approved: true}); err != nil {
+	if _, err := f.svc.Finalize(ctx, up.ID, FinalizeOptions{Environment: "gated", Approvals: 1}); usererr.KindOf(err) != usererr.Conflict ||
+		!strings.Contains(err.Error(), "needs 2 approval(s) before a deployment; this one has 1") {
+		t.Fatalf("deploy with too few approvals: %v", err)
+	}
+	if _, err := f.svc.Finalize(ctx, up.ID, FinalizeOptions{Environment: "gated", Approvals: 2}); err != nil {
 		t.Fatalf("approved deploy: %v", err)
 	}
 	if err := f.svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: "Bad Name"}); usererr.KindOf(err) != usererr.Invalid {

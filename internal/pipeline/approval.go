@@ -48,7 +48,7 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 		}
 		if len(yes) >= st.Approvals {
 			e.mu.Lock()
-			e.approved[env] = true
+			e.approved[env] = len(yes)
 			e.mu.Unlock()
 			fmt.Fprintf(w, "[phoenix] approved by %s\n", strings.Join(yes, ", "))
 			return nil

@@ -30,7 +30,7 @@ type execution struct {
 
 	mu       sync.Mutex
 	steps    map[string]*Step
-	approved map[string]bool
+	approved map[string]int  // env -> distinct approvals its gate collected
 	deployed map[string]bool // env -> a deploy step ran there (true: it succeeded)
 }
 
@@ -45,7 +45,7 @@ func (s *Service) launch(r *Run) {
 		runCancel(cause)
 	}
 	e := &execution{s: s, run: r, ctx: ctx, hard: hard, cancel: cancel, masker: executor.NewMasker(), wake: make(chan struct{}, 1),
-		steps: map[string]*Step{}, approved: map[string]bool{}, deployed: map[string]bool{}}
+		steps: map[string]*Step{}, approved: map[string]int{}, deployed: map[string]bool{}}
 	s.active[r.ID] = e
 	s.runs.Add(1)
 	go func() {

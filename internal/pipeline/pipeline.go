@@ -95,6 +95,11 @@ type Options struct {
 	// CanApprove, when set, says whether actor may approve deployments to
 	// env given the environment's approvers (roles or names).
 	CanApprove func(ctx context.Context, actor, env string, approvers []string) bool
+	// MinApprovals, when set, returns the approvals the server's stored
+	// environment requires (0 for one it does not know). A release's gate
+	// asks for at least that many whatever its phoenix.yaml says, so a
+	// release cannot lower the approvals that gate it.
+	MinApprovals func(ctx context.Context, project, env string) (int, error)
 	// Retention says which finished runs Prune deletes (prune.go).
 	Retention Retention
 	// OnFinish, when set, is called after a run finished (its outcome

@@ -213,3 +213,33 @@ func TestRejectAndTimeoutFailTheRun(t *testing.T) {
 		f.wait(r.ID)
 	})
 }
+
+// TestReleaseCannotLowerItsApprovals: a release whose phoenix.yaml asks
+// for no approval still waits for the two the server's environment
+// requires, and goes on only when two others approved.
+func TestReleaseCannotLowerItsApprovals(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.MinApprovals = func(_ context.Context, project, env string) (int, error) {
+			if project == "shop" && env == "production" {
+				return 2, nil
+			}
+			return 0, nil
+		}
+	})
+	noGate := strings.Replace(approvalYAML, "protection: {approvals: 2, approvers: [admin]}", "protection: {approvals: 0}", 1)
+	r := f.release(f.project(noGate), "2.0.1")
+	f.waitStatus(r.ID, Waiting)
+	ctx := context.Background()
+	d, _ := f.svc.Get(ctx, r.ID)
+	if !strings.Contains(d.Message, "waiting for 2 approval(s) to deploy to production") {
+		t.Fatalf("run waits with %q", d.Message)
+	}
+	for _, who := range []string{"bob", "carol"} {
+		if err := f.svc.Approve(ctx, r.ID, "production", who, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := f.wait(r.ID); d.Status != Succeeded {
+		t.Fatalf("run %s: %s", d.Status, d.Message)
+	}
+}

@@ -51,6 +51,9 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 		return nil, usererr.New(usererr.Usage, "phoenix.yaml declares no environment to release to").
 			WithHint("add environments: {production: {}} or pass --env")
 	}
+	if err := s.raiseApprovals(ctx, cfg, envs); err != nil {
+		return nil, err
+	}
 	if err := spec.ValidateConfig(cfg, envs, s.opts.Actions.Known); err != nil {
 		return nil, usererr.Wrap(usererr.Usage, err, "the pipeline has problems:\n"+err.Error())
 	}
@@ -71,6 +74,32 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 		r.keys = append(r.keys, "env:"+cfg.Project.Name+"/"+env)
 	}
 	return s.enqueue(ctx, r)
+}
+
+// raiseApprovals makes each environment's approval gate ask for at least
+// what the server's environment requires (Options.MinApprovals): a
+// release whose phoenix.yaml asks for fewer, or none, still waits for
+// them.
+func (s *Service) raiseApprovals(ctx context.Context, cfg *config.Config, envs []string) error {
+	if s.opts.MinApprovals == nil {
+		return nil
+	}
+	for _, env := range envs {
+		n, err := s.opts.MinApprovals(ctx, cfg.Project.Name, env)
+		if err != nil {
+			return fmt.Errorf("pipeline: approvals of %s/%s: %w", cfg.Project.Name, env, err)
+		}
+		e := cfg.Environments[env]
+		if e == nil {
+			continue // not in phoenix.yaml: ValidateConfig refuses the release
+		}
+		if n > e.Protection.Approvals {
+			s.log.Info("pipeline: the environment needs more approvals than phoenix.yaml asks for; the release waits for them",
+				"project", cfg.Project.Name, "env", env, "phoenix.yaml", e.Protection.Approvals, "server", n)
+			e.Protection.Approvals = n
+		}
+	}
+	return nil
 }
 
 // gitHead returns the commit checked out in dir, "" when it is not a

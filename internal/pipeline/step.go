@@ -187,7 +187,7 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 		Output:    e.output,
 		Status:    e.status,
 		Mask:      e.masker.Add,
-		Approved:  e.isApproved,
+		Approvals: e.approvals,
 		Deployed: func(env string) bool {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -207,12 +207,9 @@ func (e *execution) runInfo() action.RunInfo {
 		Trigger: r.Trigger, Environments: r.Environments, LastRelease: e.last}
 }
 
-func (e *execution) isApproved(env string) bool {
-	if e.cfg != nil {
-		if c := e.cfg.Environments[env]; c == nil || c.Protection.Approvals == 0 {
-			return true
-		}
-	}
+// approvals returns how many distinct approvals env's gate in this run
+// collected (0 without a gate, or before it passed).
+func (e *execution) approvals(env string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.approved[env]

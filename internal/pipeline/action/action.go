@@ -89,9 +89,10 @@ type Context struct {
 	Status func(step string) string
 	// Mask hides a value (a fetched secret) from every log of the run.
 	Mask func(value string)
-	// Approved reports whether env's required approvals were given in this
-	// run (true when env needs none).
-	Approved func(env string) bool
+	// Approvals returns how many distinct approvals env's gate collected
+	// in this run (0 without a gate); the deployment needs as many as the
+	// server's environment requires.
+	Approvals func(env string) int
 	// Deployed reports whether this run activated a release on env.
 	Deployed func(env string) bool
 }

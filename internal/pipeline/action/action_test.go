@@ -33,7 +33,7 @@ func newContext(t *testing.T, dir string, cfg *config.Config, env []string) (*Co
 		},
 		SetOutput: func(k, v string) { outs[k] = v },
 		Output:    func(step, name string) string { return outs[step+"."+name] },
-		Mask:      func(string) {}, Approved: func(string) bool { return true }, Deployed: func(string) bool { return false },
+		Mask:      func(string) {}, Approvals: func(string) int { return 0 }, Deployed: func(string) bool { return false },
 	}
 	return sc, &log, outs
 }

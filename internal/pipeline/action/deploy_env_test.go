@@ -3,11 +3,28 @@ package action
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 )
+
+// builtContext is a deploy step's context after create-artifact built
+// a one-page site, with its Deps over svc and blobs.
+func builtContext(t *testing.T, svc *deploy.Service, blobs backend.Backend, cfg *config.Config) (*Deps, *Context) {
+	t.Helper()
+	dist := t.TempDir()
+	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
+	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
+	sc, _, _ := newContext(t, dist, cfg, nil)
+	sc.With["dir"] = dist
+	if err := d.createArtifact(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	return d, sc
+}
 
 // TestDeployKeepsTheDeclaredEnvironment: a pipeline's deploy step declares
 // the environment as phoenix.yaml has it, allow-list included. It once sent
@@ -16,8 +33,6 @@ import (
 func TestDeployKeepsTheDeclaredEnvironment(t *testing.T) {
 	ctx := context.Background()
 	svc, blobs := holdFixture(t)
-	dist := t.TempDir()
-	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
 	cfg := config.Default()
 	cfg.Environments = map[string]*config.Environment{"production": {
 		Domains: []string{"www.example.com"}, IPAllow: []string{"10.1.0.0/16", "192.0.2.7"},
@@ -26,12 +41,7 @@ func TestDeployKeepsTheDeclaredEnvironment(t *testing.T) {
 	if err := svc.EnsureEnvironment(ctx, "site", deploy.EnvSpec{Name: "production", IPAllow: []string{"10.1.0.0/16", "192.0.2.7"}}); err != nil {
 		t.Fatal(err)
 	}
-	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
-	sc, _, _ := newContext(t, dist, cfg, nil)
-	sc.With["dir"] = dist
-	if err := d.createArtifact(ctx, sc); err != nil {
-		t.Fatal(err)
-	}
+	d, sc := builtContext(t, svc, blobs, cfg)
 	sc.With["environment"] = "production"
 	if err := d.deploy(ctx, sc); err != nil {
 		t.Fatal(err)
@@ -54,18 +64,11 @@ func TestDeployKeepsTheDeclaredEnvironment(t *testing.T) {
 func TestDeployLeavesAnUndeclaredEnvironment(t *testing.T) {
 	ctx := context.Background()
 	svc, blobs := holdFixture(t)
-	dist := t.TempDir()
-	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
 	if err := svc.EnsureEnvironment(ctx, "site", deploy.EnvSpec{Name: "intranet", IPAllow: []string{"10.0.0.0/8"},
 		Domains: []string{"intranet.example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
-	sc, _, _ := newContext(t, dist, config.Default(), nil)
-	sc.With["dir"] = dist
-	if err := d.createArtifact(ctx, sc); err != nil {
-		t.Fatal(err)
-	}
+	d, sc := builtContext(t, svc, blobs, config.Default())
 	sc.With["environment"] = "intranet"
 	if err := d.deploy(ctx, sc); err != nil {
 		t.Fatal(err)
@@ -122,5 +125,32 @@ func TestDeploySendsTheEdgePolicy(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[0] == nil || seen[0].RateLimit.Requests != 60 || seen[1] != nil {
 		t.Fatalf("policies at activation: %+v", seen)
+	}
+}
+
+// TestDeployCannotWeakenItsGate: a release's phoenix.yaml that asks for
+// fewer approvals and no lock does not lower what the server's
+// environment has, and the deployment needs that many approvals from the
+// run: none is refused, two go live.
+func TestDeployCannotWeakenItsGate(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	if err := svc.EnsureEnvironment(ctx, "site", deploy.EnvSpec{Name: "production", Approvals: 2, Locked: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Environments = map[string]*config.Environment{"production": {}} // approvals 0, no lock
+	d, sc := builtContext(t, svc, blobs, cfg)
+	sc.With["environment"] = "production"
+	err := d.deploy(ctx, sc)
+	if err == nil || !strings.Contains(err.Error(), "needs 2 approval(s) before a deployment; this one has 0") {
+		t.Fatalf("deploy without the approvals: %v", err)
+	}
+	if e, _ := svc.Environment(ctx, "site", "production"); e.Approvals != 2 || !e.Locked {
+		t.Fatalf("the release lowered the environment's protection: %+v", e)
+	}
+	sc.Approvals = func(string) int { return 2 }
+	if err := d.deploy(ctx, sc); err != nil {
+		t.Fatalf("deploy with two approvals: %v", err)
 	}
 }

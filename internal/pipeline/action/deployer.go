@@ -40,7 +40,7 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 		}
 	}
 	dep, err := d.Svc.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: r.Environment, Actor: r.Actor,
-		Message: r.Message, Approved: r.Approved})
+		Message: r.Message, Approvals: r.ApprovalsGiven})
 	if err != nil {
 		return nil, err
 	}
@@ -49,13 +49,20 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 
 // declare saves the environment as phoenix.yaml declares it; an
 // environment phoenix.yaml does not declare is created when missing and
-// otherwise left as it is (its allow-list, domains and lock stay).
+// otherwise left as it is (its allow-list, domains and lock stay). A
+// release never weakens the protection it is gated by: the approvals the
+// environment needs and its lock only go up this way; lowering them takes
+// someone with env.write (phoenix deploy, the API).
 func (d DeployService) declare(ctx context.Context, r DeployRequest) error {
-	if !r.Declared {
-		_, err := d.Svc.Environment(ctx, r.Project, r.Environment)
-		if usererr.KindOf(err) != usererr.NotFound {
-			return err
-		}
+	cur, err := d.Svc.Environment(ctx, r.Project, r.Environment)
+	switch {
+	case usererr.KindOf(err) == usererr.NotFound:
+	case err != nil:
+		return err
+	case !r.Declared:
+		return nil
+	default:
+		r.Approvals, r.Locked = max(r.Approvals, cur.Approvals), r.Locked || cur.Locked
 	}
 	return d.Svc.EnsureEnvironment(ctx, r.Project, deploy.EnvSpec{Name: r.Environment, Locked: r.Locked,
 		Approvals: r.Approvals, Domains: r.Domains, IPAllow: r.IPAllow})

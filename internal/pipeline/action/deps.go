@@ -144,7 +144,10 @@ type DeployRequest struct {
 	Release     string
 	Actor       string
 	Message     string
-	Approved    bool // the environment's required approvals were given in the run
+	// ApprovalsGiven is how many distinct approvals the run's gate for the
+	// environment collected; the deployment needs as many as the stored
+	// environment requires.
+	ApprovalsGiven int
 	// Declared environment settings from phoenix.yaml; without Declared
 	// (the environment is not in phoenix.yaml) an existing environment
 	// keeps the settings it has.
