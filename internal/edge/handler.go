@@ -96,10 +96,9 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if rel == nil {
 		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, true
 	}
-	if fast {
-		if pol := env.policy.Load(); pol != nil && pol.offLoop {
-			return 0, 0, false // a costly firewall inspects on net/http's goroutines
-		}
+	pol := env.policy.Load() // the project's edge policy (policy.go)
+	if fast && pol != nil && pol.offLoop {
+		return 0, 0, false // a costly firewall inspects on net/http's goroutines
 	}
 	ip := clientIP(r)
 	// The path, the user and the Decision are pure functions of the
@@ -134,7 +133,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	// The project's edge policy (policy.go): its rate limit, its firewall,
 	// and which of its header rules apply (nil: none).
 	var rm *ruleMatch
-	if pol := env.policy.Load(); pol != nil {
+	if pol != nil {
 		if pol.limiter != nil && !pol.exempted(ip) {
 			if ok, wait := pol.limiter.allow(ip, h.opts.Now()); !ok {
 				return h.tooMany(w, env, wait), 0, true
