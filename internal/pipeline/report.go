@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 )
 
 // ReleaseRuns lists the release runs of project ("" for every project)
@@ -124,15 +127,47 @@ func (s *Service) Gates(ctx context.Context, id int64) (*Gates, error) {
 		if dst == nil {
 			continue
 		}
-		var buf bytes.Buffer
-		if err := s.Logs(ctx, id, LogOptions{Step: st.ID}, &buf); err != nil {
-			return nil, err
+		res, ok := GateFromOutput(kind, st.Outputs["summary"])
+		if !ok { // a run from before gates recorded their summary
+			var buf bytes.Buffer
+			if err := s.Logs(ctx, id, LogOptions{Step: st.ID}, &buf); err != nil {
+				return nil, err
+			}
+			res = ParseGateLog(buf.Bytes())
 		}
-		res := ParseGateLog(buf.Bytes())
 		res.Step, res.Status = st.ID, st.Status
 		*dst = res
 	}
 	return g, nil
+}
+
+// GateFromOutput reads the summary a gate step recorded as its output
+// "summary" (action.GateSummary); ok is false when there is none or it
+// does not decode.
+func GateFromOutput(kind, summary string) (*GateResult, bool) {
+	if summary == "" {
+		return nil, false
+	}
+	var g action.GateSummary
+	if err := json.Unmarshal([]byte(summary), &g); err != nil {
+		return nil, false
+	}
+	res := &GateResult{Counts: g.Counts, Scanned: g.Scanned, Unit: "packages", Verdict: g.Verdicts, Problems: g.Problems,
+		Recorded: true}
+	if res.Counts == nil {
+		res.Counts = map[string]int{}
+	}
+	if kind == "secrets" {
+		res.Unit = "files"
+	}
+	for _, text := range g.Exceptions {
+		e := GateException{Text: text}
+		if m := gateExpiry.FindStringSubmatch(text); m != nil {
+			e.Expires, _ = time.Parse(time.DateOnly, m[1])
+		}
+		res.Exceptions = append(res.Exceptions, e)
+	}
+	return res, true
 }
 
 // gateKind names the gate a step runs: the action it uses (check/audit),

@@ -1,8 +1,15 @@
 package pipeline
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/scan/report"
 )
 
 func TestParseGateLog(t *testing.T) {
@@ -42,4 +49,52 @@ func FuzzParseGateLog(f *testing.F) {
 			t.Fatalf("%+v", g)
 		}
 	})
+}
+
+// TestGateSummaryMatchesItsLog: what a gate records as its output and
+// what its log says read back the same, for vulnerabilities with an
+// exception and licences by verdict; a missing or broken output is not
+// taken.
+func TestGateSummaryMatchesItsLog(t *testing.T) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	vuln := report.New(report.Vulnerability, "site", now)
+	vuln.Scanned = 120
+	vuln.Findings = append(vuln.Findings,
+		report.Finding{Kind: report.Vulnerability, RuleID: "GHSA-1", Severity: "critical", Package: "lodash", Version: "4.17.0"},
+		report.Finding{Kind: report.Vulnerability, RuleID: "GHSA-2", Severity: "high", Package: "axios", Version: "1.0.0", Dev: true})
+	vuln.Problems = append(vuln.Problems, report.Problem{File: "yarn.lock", Msg: "unreadable"})
+	lic := report.New(report.License, "site", now)
+	lic.Scanned = 9
+	lic.Findings = append(lic.Findings, report.Finding{Kind: report.License, Verdict: "review", Severity: "moderate", Package: "a"},
+		report.Finding{Kind: report.License, Verdict: "deny", Severity: "high", Package: "b", License: "GPL-3.0"})
+	policy := report.Policy{AllowProblems: true, Exceptions: []report.Exception{
+		{ID: "GHSA-1", Reason: "not reachable", Expires: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{Package: "b", License: "GPL-3.0", Reason: "internal tool", Expires: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)}}}
+	for kind, r := range map[string]*report.Report{"audit": vuln, "licenses": lic} {
+		dec := report.Gate(policy, r, now)
+		var log bytes.Buffer
+		if err := report.WriteTable(&log, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range dec.Applied {
+			fmt.Fprintf(&log, "excepted: %s\n", a)
+		}
+		out, _ := json.Marshal(action.SummarizeGate(r, dec))
+		fromOut, ok := GateFromOutput(kind, string(out))
+		if !ok {
+			t.Fatalf("%s: output not read: %s", kind, out)
+		}
+		fromLog := ParseGateLog(log.Bytes())
+		if !reflect.DeepEqual(fromOut, fromLog) {
+			t.Errorf("%s:\noutput %+v\nlog    %+v\n%s", kind, fromOut, fromLog, log.String())
+		}
+		if len(fromOut.Exceptions) != 1 || fromOut.Exceptions[0].Expires.IsZero() {
+			t.Errorf("%s: exceptions %+v", kind, fromOut.Exceptions)
+		}
+	}
+	for _, bad := range []string{"", "{", "[]"} {
+		if _, ok := GateFromOutput("audit", bad); ok {
+			t.Errorf("output %q taken", bad)
+		}
+	}
 }

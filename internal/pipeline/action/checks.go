@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,11 +34,43 @@ func (sc *Context) gatePolicy() report.Policy {
 	return p
 }
 
-// gate writes r and the decision to the log and fails on a failed gate.
+// GateSummary is what a security gate step records as its output
+// "summary" (JSON), beside the table in its log: the findings by
+// severity, what it scanned, licences by verdict, the input it could not
+// check, the exceptions it applied ("finding: exception (reason; expires
+// DATE)") and whether it passed. The compliance report reads it back.
+type GateSummary struct {
+	Kind       string         `json:"kind"`
+	Counts     map[string]int `json:"counts"`
+	Scanned    int            `json:"scanned"`
+	Verdicts   map[string]int `json:"verdicts,omitempty"`
+	Problems   int            `json:"problems,omitempty"`
+	Exceptions []string       `json:"exceptions,omitempty"`
+	Pass       bool           `json:"pass"`
+}
+
+// SummarizeGate is the GateSummary of a gate that decided dec on r.
+func SummarizeGate(r *report.Report, dec report.Decision) GateSummary {
+	s := GateSummary{Kind: string(r.Kind), Counts: r.Counts(), Scanned: r.Scanned, Problems: len(r.Problems),
+		Exceptions: dec.Applied, Pass: dec.Pass}
+	if r.Kind == report.License {
+		s.Verdicts = map[string]int{}
+		for _, f := range r.Findings {
+			s.Verdicts[f.Verdict]++
+		}
+	}
+	return s
+}
+
+// gate writes r and the decision to the log, records the summary as the
+// step's output and fails on a failed gate.
 func (d *Deps) gate(sc *Context, r *report.Report) error {
 	dec := report.Gate(sc.gatePolicy(), r, d.Now())
 	if err := report.WriteTable(sc.Log, r); err != nil {
 		return err
+	}
+	if b, err := json.Marshal(SummarizeGate(r, dec)); err == nil {
+		sc.SetOutput("summary", string(b))
 	}
 	for _, a := range dec.Applied {
 		sc.Logf("excepted: %s", a)
