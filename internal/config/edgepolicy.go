@@ -3,9 +3,11 @@ package config
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -81,3 +83,19 @@ func (e *Edge) Canonical() ([]byte, error) {
 // MarshalJSON writes d as a Go duration string ("1m0s"), which the
 // Duration syntax reads back.
 func (d Duration) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(d.String())), nil }
+
+// UnmarshalJSON reads what MarshalJSON writes, and phoenix.yaml's other
+// duration forms ("5m", "PT5M", a number of seconds), for clients of the
+// API that decode a stored policy (ParseEdge checks a policy sent in).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if u, err := strconv.Unquote(s); err == nil {
+		s = u
+	}
+	v, err := parseDurationUnit(cleanNum(s), time.Second)
+	if err != nil {
+		return fmt.Errorf("duration %s: %w", clip(string(b)), err)
+	}
+	*d = Duration(v)
+	return nil
+}

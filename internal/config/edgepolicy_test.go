@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +111,27 @@ func FuzzParseEdge(f *testing.F) {
 			t.Fatalf("canonical changed: %s -> %s", canon, c2)
 		}
 	})
+}
+
+// TestDurationJSONRoundTrip: a stored policy's durations decode back,
+// in Go's form and in phoenix.yaml's; anything else is an error.
+func TestDurationJSONRoundTrip(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"1m0s"`: time.Minute, `"5m"`: 5 * time.Minute, `"PT30S"`: 30 * time.Second,
+		`90`: 90 * time.Second, `"1h30m0s"`: 90 * time.Minute} {
+		var d Duration
+		if err := json.Unmarshal([]byte(in), &d); err != nil || d.D() != want {
+			t.Errorf("%s: %v %v, want %v", in, d.D(), err, want)
+		}
+		out, _ := json.Marshal(d)
+		var back Duration
+		if err := json.Unmarshal(out, &back); err != nil || back != d {
+			t.Errorf("%s: round trip through %s gave %v %v", in, out, back.D(), err)
+		}
+	}
+	for _, bad := range []string{`"soon"`, `true`, `"-5m"`} {
+		var d Duration
+		if err := json.Unmarshal([]byte(bad), &d); err == nil {
+			t.Errorf("%s decoded as %v", bad, d.D())
+		}
+	}
 }

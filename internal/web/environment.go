@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -27,6 +28,9 @@ type envData struct {
 	// whether there is one at all.
 	Previous int64
 	HasOlder bool
+	// Edge is the project's edge policy (phoenix.yaml's edge: section),
+	// nil when it has none.
+	Edge *config.Edge
 }
 
 // pageQuery are the paging parameters of a list page.
@@ -71,6 +75,13 @@ func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, er
 		}
 	}
 	data.HasOlder = data.Previous != 0 || (data.NextURL != "" && data.Env.ActiveID != 0)
+	var edge config.Edge
+	if _, err := d.call(r, s, http.MethodGet, "/api/v1/projects/"+url.PathEscape(p)+"/edge", nil, &edge); err != nil {
+		return "", err
+	}
+	if !edge.IsZero() {
+		data.Edge = &edge
+	}
 	var reports []api.EnvReport
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/status", nil, &reports); err != nil {
 		return "", err

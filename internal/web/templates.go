@@ -14,6 +14,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 //go:embed templates/*.html
@@ -63,6 +65,7 @@ var funcs = template.FuncMap{
 	"dur":   stepDuration,
 	"short": short,
 	"pct":   percent,
+	"per":   period,
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 	"tone":  tone,
 	"set":   func(v any) bool { return !actual(v).IsZero() },
@@ -138,6 +141,18 @@ func stepDuration(start, end time.Time) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(100 * time.Millisecond).String()
+}
+
+// period writes a rate limit's period the way phoenix.yaml does: 1m,
+// 30s, 1h30m (no trailing zero units).
+func period(d config.Duration) string {
+	out := d.D().String()
+	for _, z := range []string{"0s", "0m"} {
+		if strings.HasSuffix(out, "m"+z) || strings.HasSuffix(out, "h"+z) {
+			out = strings.TrimSuffix(out, z)
+		}
+	}
+	return out
 }
 
 func short(s any) string {
