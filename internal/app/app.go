@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,11 @@ type Options struct {
 	CertWarning time.Duration
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
+	// TrustedProxies are the load balancers in front of the edge and the
+	// API: from them the client is read from X-Forwarded-For, for
+	// allow-lists, rate limits, the firewall, sign-in limits and the log
+	// (edge.RealIP). Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// GeoIPDB is a MaxMind country database (.mmdb) for projects'
 	// edge.waf.geo_allow and geo_deny (firewall.go); without it such a
 	// policy is refused.
@@ -272,13 +278,29 @@ func (a *App) startServers() error {
 	if err != nil {
 		return err
 	}
-	addr, err := a.serve("api", a.opts.Listen, h)
+	addr, err := a.serve("api", a.opts.Listen, withRealIP(h, a.opts.TrustedProxies))
 	if err != nil {
 		return err
 	}
 	a.apiAddr = addr
 	a.log.Info("api listening", "url", a.APIURL())
 	return nil
+}
+
+// withRealIP makes a forwarded client the request's RemoteAddr when the
+// peer is one of trusted (edge.RealIP), so the sign-in limiter, the audit
+// log and the request log see the client, not the load balancer.
+func withRealIP(h http.Handler, trusted []netip.Prefix) http.Handler {
+	if len(trusted) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := edge.RealIP(r, trusted)
+		if peer, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && ip.IsValid() && peer.Addr().Unmap() != ip {
+			r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // serve listens on addr and serves h until Stop.

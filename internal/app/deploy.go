@@ -96,7 +96,8 @@ func (a *App) startEdge(ctx context.Context) error {
 		return err
 	}
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
-		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey})
+		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey,
+		TrustedProxies: a.opts.TrustedProxies})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ type serveOptions struct {
 	tlsKey       string
 	rateLimit    float64
 	trustedHdr   string
+	proxies      string
 	hsts         time.Duration
 	notFoundPage string
 	loops        int
@@ -43,6 +44,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate chain; with --tls-key serves HTTPS and HTTP/2")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed per client IP (0: off)")
+	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp)
 	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
@@ -54,12 +56,16 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if err := checkLoops("--loops", o.loops); err != nil {
 		return err
 	}
+	proxies, err := parseProxies(o.proxies)
+	if err != nil {
+		return err
+	}
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
 	opts := edge.ServeOptions{
-		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr,
+		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: newLogger(g.Stderr, false)},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops,
 		Ready: func(addr net.Addr) {

@@ -100,7 +100,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if fast && pol != nil && pol.offLoop {
 		return 0, 0, false // a costly firewall inspects on net/http's goroutines
 	}
-	ip := clientIP(r)
+	ip := h.clientIP(r, fast)
 	// The path, the user and the Decision are pure functions of the
 	// request and the release: work them out first, so the fast loop can
 	// decline before the allow-list, the rate limiter or telemetry count it.
@@ -187,14 +187,18 @@ func received(w http.ResponseWriter) time.Time {
 
 var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}
 
-// clientIP is the peer address. Proxies are not trusted: put the edge
-// first, or terminate at a proxy that enforces its own limits.
-func clientIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
+// clientIP is the request's client: the TCP peer, or behind
+// Options.TrustedProxies the address they forwarded (RealIP). Off the lean
+// loop, where the request is the handler's own, a forwarded client also
+// becomes r.RemoteAddr, so the sign-in limiter and the API backend see it.
+func (h *Handler) clientIP(r *http.Request, fast bool) netip.Addr {
+	ip := RealIP(r, h.opts.TrustedProxies)
+	if !fast && len(h.opts.TrustedProxies) > 0 && ip.IsValid() {
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && ap.Addr().Unmap() != ip {
+			r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
+		}
 	}
-	return ap.Addr().Unmap()
+	return ip
 }
 
 // serveDecision turns the rules' Decision into a response; rm are the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -24,6 +25,11 @@ type Options struct {
 	// as SWA sends to APIs). Only enable it behind a proxy that sets the
 	// header itself and strips it from clients. Off by default.
 	TrustedPrincipalHeader string
+	// TrustedProxies are the load balancers and proxies in front of the
+	// edge: from a peer in them the client is read from X-Forwarded-For
+	// (RealIP), for allow-lists, rate limits, the firewall and sign-in
+	// limits. Empty: the TCP peer is the client and the header is ignored.
+	TrustedProxies []netip.Prefix
 	// RateLimit is the sustained requests per second allowed per client IP
 	// (IPv6 per /64); 0 disables limiting. RateBurst defaults to 2x RateLimit.
 	RateLimit float64

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -191,5 +192,46 @@ func TestEnvironmentIPAllowList(t *testing.T) {
 	}
 	if code, body := s.get(t, "office.shop.localhost", "/"); code != 200 || !strings.Contains(body, "allow-list") {
 		t.Fatalf("a client inside ip_allow got %d", code)
+	}
+}
+
+// TestTrustedProxiesForwardTheClient: behind a load balancer
+// (--trusted-proxies), ip_allow judges the client the balancer names in
+// X-Forwarded-For; a server without the flag ignores the header.
+func TestTrustedProxiesForwardTheClient(t *testing.T) {
+	work := t.TempDir()
+	os.WriteFile(filepath.Join(work, "phoenix.yaml"), []byte("version: 1\nproject:\n  name: shop\nenvironments:\n"+
+		"  internal:\n    ip_allow: [203.0.113.0/24]\n"), 0o644)
+	writeSite(t, filepath.Join(work, "site"), "behind-a-balancer")
+	for _, trusted := range []bool{true, false} {
+		data := filepath.Join(t.TempDir(), "data")
+		var args []string
+		if trusted {
+			args = []string{"--trusted-proxies", "127.0.0.1,::1"}
+		}
+		s := startServerWith(t, data, nil, args...)
+		if r := run(t, work, []string{"PHOENIX_DATA=" + data}, "deploy", "site", "--env", "internal"); r.code != 0 {
+			t.Fatalf("deploy: %+v", r)
+		}
+		for xff, want := range map[string]int{"203.0.113.9": 200, "198.51.100.7": 403} {
+			if !trusted {
+				want = 403 // the loopback peer is the client
+			}
+			req, _ := http.NewRequest("GET", "http://"+s.edge+"/", nil)
+			req.Host = "internal.shop.localhost"
+			req.Header.Set("X-Forwarded-For", xff)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("trusted proxies %v, X-Forwarded-For %s: %d, want %d", trusted, xff, resp.StatusCode, want)
+			}
+		}
+	}
+	if r := run(t, work, nil, "server", "--data", t.TempDir(), "--trusted-proxies", "lb.internal"); r.code != 2 ||
+		!strings.Contains(r.stderr, "--trusted-proxies") {
+		t.Fatalf("a host name as a proxy: %+v", r)
 	}
 }

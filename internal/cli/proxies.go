@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// trustedProxiesHelp is the --trusted-proxies flag's help.
+const trustedProxiesHelp = "load balancers in front (CIDR ranges or addresses, comma-separated): from them the client is read from X-Forwarded-For"
+
+// parseProxies reads --trusted-proxies: CIDR ranges or single addresses,
+// comma-separated; an error names the flag and the entry.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, usererr.New(usererr.Usage, "--trusted-proxies: entry %d, %q, is not an address or a CIDR range", i+1, part).
+					WithHint("write e.g. --trusted-proxies 10.0.0.0/8,192.0.2.10")
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
