@@ -8,7 +8,9 @@
 #      inspection for a clean page load (Chrome's and Firefox's headers and cookies, curl), a JSON
 #      POST, two attacks, and the cheap rule sets alone (bad-bots + scanners, geo_deny);
 #   2. TestColdCompile three times, each in a fresh process: the first Firewall with owasp-core
-#      compiles the Core Rule Set (time, heap kept, allocated while compiling);
+#      compiles the Core Rule Set (time, heap kept, allocated while compiling), then one with
+#      an edge.waf.exclude set compiles a second one (the cost of each distinct exclusion set);
+#      BenchmarkCustomRules in step 1 is ten edge.waf.custom_rules alone;
 #   3. summary.txt: per case the median µs (wall and CPU), B and allocs per inspection, the ratio to the edge's
 #      own cost per request (EDGE_US, default 12 µs of CPU: bench/edge/RESULTS-edge.md; and
 #      HANDLER_US, default 0.442 µs: BenchmarkServeFast/js-gz, the handler alone, warm), and what
@@ -28,15 +30,15 @@ mkdir -p "$OUT"
 cd "$repo"
 
 { date -u; uptime; } >"$OUT/load.txt"
-go test -count=1 -run '^$' -bench '^BenchmarkInspect' -benchmem -benchtime "$BENCHTIME" -count "$COUNT" \
+go test -count=1 -run '^$' -bench '^Benchmark(Inspect|CustomRules)' -benchmem -benchtime "$BENCHTIME" -count "$COUNT" \
 	./internal/edge/waf/ | tee "$OUT/bench.txt"
 for _ in 1 2 3; do
-	WAF_COLD_COMPILE=1 go test -count=1 -run '^TestColdCompile$' -v ./internal/edge/waf/ | grep 'cold compile'
+	WAF_COLD_COMPILE=1 go test -count=1 -run '^TestColdCompile$' -v ./internal/edge/waf/ | grep 'compile:'
 done | sed 's/^ *cold_test.go:[0-9]*: //' | tee "$OUT/compile.txt"
 uptime >>"$OUT/load.txt"
 
 awk -v edge="$EDGE_US" -v handler="$HANDLER_US" '
-/^BenchmarkInspect/ {
+/^Benchmark(Inspect|CustomRules)/ {
 	name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
 	cpu = ""
 	for (i = 3; i < NF; i++) {

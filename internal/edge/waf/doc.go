@@ -15,6 +15,10 @@
 //     User-Agent (the conditions of CRS rules 920320 and 920330).
 //
 // Geo rules look the client's country up in a MaxMind-format database
-// (OpenGeoDB). Mode detect reports what block mode would block and never
-// blocks. docs/waf.md is the user's guide.
+// (OpenGeoDB). Custom rules (edge.waf.custom_rules: conditions on the
+// client address, method, path, query, headers and cookies; block, allow or
+// log) run by priority before the rule sets, and edge.waf.exclude removes
+// CRS rules from owasp-core (one compiled rule set per exclusion set). Mode
+// detect reports what block mode would block and never blocks. docs/waf.md
+// is the user's guide.
 package waf

@@ -133,7 +133,7 @@ func TestRuleNeverHoldsRequestData(t *testing.T) {
 }
 
 // ruleShape is every rule id Inspect may return.
-var ruleShape = regexp.MustCompile(`^(|crs-9\d{5}|waf-\d{1,9}|geo-[A-Z]{2}|scanner|bad-bot|waf-error|waf-oversize)$`)
+var ruleShape = regexp.MustCompile(`^(|crs-9\d{5}|waf-\d{1,9}|geo-[A-Z]{2}|custom-[a-z0-9-]{1,40}|scanner|bad-bot|waf-error|waf-oversize)$`)
 
 func TestCompiledRulesAreShared(t *testing.T) {
 	a := mustNew(t, Config{Mode: "block", Rules: []string{"owasp-core"}})
