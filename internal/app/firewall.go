@@ -15,9 +15,12 @@ import (
 // It is called for every publish of an environment of a project with a
 // policy, and when a policy is set, so a firewall it cannot build (geo
 // lists on a server without --geoip-db) refuses the policy with the
-// field named. The Core Rule Set is compiled once per process and shared.
+// field named. The Core Rule Set is compiled once per process and per
+// distinct edge.waf.exclude set, and shared.
 func (a *App) firewall(w config.WAF) (edge.Firewall, error) {
-	fw, err := waf.New(waf.Config{Mode: w.Mode, Rules: w.Rules, GeoAllow: w.GeoAllow, GeoDeny: w.GeoDeny, Geo: a.geo})
+	exclude, custom := w.FirewallRules()
+	fw, err := waf.New(waf.Config{Mode: w.Mode, Rules: w.Rules, GeoAllow: w.GeoAllow, GeoDeny: w.GeoDeny, Geo: a.geo,
+		Exclude: exclude, CustomRules: custom})
 	if err != nil || fw == nil {
 		return nil, err // a nil *waf.Firewall must not become a non-nil edge.Firewall
 	}

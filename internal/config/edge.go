@@ -3,8 +3,14 @@ package config
 import (
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/phoenixvc/phoenix/internal/edge/waf"
 )
 
 // Edge holds serving rules shared by every environment. Per-route rules live
@@ -42,10 +48,74 @@ func (r *RateLimit) setDefaults() { r.Per = Duration(time.Minute) }
 
 // WAF configures the firewall.
 type WAF struct {
-	Mode     string   `yaml:"mode" json:"mode" enum:"off,detect,block" doc:"off, detect (log only) or block (default off)."`
-	Rules    []string `yaml:"rules" json:"rules,omitempty" enum:"owasp-core,bad-bots,scanners" doc:"Rule sets to apply."`
-	GeoAllow []string `yaml:"geo_allow" json:"geo_allow,omitempty" doc:"ISO country codes allowed; empty allows all (needs a GeoIP database)."`
-	GeoDeny  []string `yaml:"geo_deny" json:"geo_deny,omitempty" doc:"ISO country codes blocked."`
+	Mode     string      `yaml:"mode" json:"mode" enum:"off,detect,block" doc:"off, detect (log only) or block (default off)."`
+	Rules    []string    `yaml:"rules" json:"rules,omitempty" enum:"owasp-core,bad-bots,scanners" doc:"Rule sets to apply."`
+	GeoAllow []string    `yaml:"geo_allow" json:"geo_allow,omitempty" doc:"ISO country codes allowed; empty allows all (needs a GeoIP database)."`
+	GeoDeny  []string    `yaml:"geo_deny" json:"geo_deny,omitempty" doc:"ISO country codes blocked."`
+	Exclude  []WAFRuleID `yaml:"exclude" json:"exclude,omitempty" doc:"OWASP CRS rule ids removed from owasp-core, e.g. 920420 or crs-920420 (docs/waf.md)."`
+	// CustomRules run before the rule sets (docs/waf.md).
+	CustomRules []WAFCustomRule `yaml:"custom_rules" json:"custom_rules,omitempty" doc:"Rules evaluated by priority before the rule sets: block, allow (skip the rule sets) or log."`
+}
+
+// WAFCustomRule is one custom firewall rule: when every condition of
+// Match holds, Action applies.
+type WAFCustomRule struct {
+	Name     string         `yaml:"name" json:"name" required:"true" pattern:"wafrule" doc:"Rule name, reported as custom-<name>, e.g. block-admin."`
+	Priority int            `yaml:"priority" json:"priority" required:"true" min:"0" doc:"Rules run in ascending priority; each rule has its own."`
+	Action   string         `yaml:"action" json:"action" required:"true" enum:"block,allow,log" doc:"block (403 in block mode), allow (skip the later rules and rule sets) or log (count only)."`
+	Match    []WAFCondition `yaml:"match" json:"match" required:"true" doc:"Conditions that must all hold."`
+}
+
+// WAFCondition tests one part of a request.
+type WAFCondition struct {
+	Variable   string   `yaml:"variable" json:"variable" required:"true" pattern:"wafvar" doc:"remote_addr, request_method, request_uri, path, query_string, user_agent, header:NAME or cookie:NAME."`
+	Operator   string   `yaml:"operator" json:"operator" required:"true" enum:"equals,contains,begins_with,ends_with,regex,ip_match,any" doc:"How the values are compared; ip_match for remote_addr, any tests that the variable exists."`
+	Values     []string `yaml:"values" json:"values,omitempty" doc:"The condition holds when any value matches (regex: Go RE2; ip_match: addresses or CIDR ranges)."`
+	Negate     bool     `yaml:"negate" json:"negate,omitempty" doc:"Hold when no value matches instead."`
+	Transforms []string `yaml:"transforms" json:"transforms,omitempty" enum:"lowercase,trim,url_decode" doc:"Applied in order to the request's value before comparing."`
+}
+
+// WAFRuleID is an OWASP Core Rule Set rule id, written 920420 or
+// "crs-920420" (the form phoenix_edge_waf_matches_total reports).
+type WAFRuleID int
+
+func (id *WAFRuleID) decodeNode(dec *decoder, n *yaml.Node, path string) {
+	hint := `write a rule number such as 920420 or "crs-920420"`
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!int") {
+		dec.typeErr(n, path, "a CRS rule id", hint)
+		return
+	}
+	s := strings.TrimPrefix(strings.TrimSpace(n.Value), "crs-")
+	v, err := strconv.Atoi(s)
+	if err != nil || len(s) != 6 || s[0] == '+' || s[0] == '-' {
+		dec.add(n, path, hint, "%q is not a CRS rule id", clip(n.Value))
+		return
+	}
+	*id = WAFRuleID(v)
+}
+
+func (WAFRuleID) jsonSchema(*schemaGen) map[string]any {
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "integer", "minimum": 900000, "maximum": 999999},
+		map[string]any{"type": "string", "pattern": `^(crs-)?9[0-9]{5}$`},
+	}}
+}
+
+// FirewallRules returns edge.waf's exclusions and custom rules as package
+// waf takes them.
+func (w WAF) FirewallRules() (exclude []int, custom []waf.CustomRule) {
+	for _, id := range w.Exclude {
+		exclude = append(exclude, int(id))
+	}
+	for _, r := range w.CustomRules {
+		c := waf.CustomRule{Name: r.Name, Priority: r.Priority, Action: r.Action}
+		for _, m := range r.Match {
+			c.Match = append(c.Match, waf.Condition{Variable: m.Variable, Operator: m.Operator, Values: m.Values,
+				Negate: m.Negate, Transforms: m.Transforms})
+		}
+		custom = append(custom, c)
+	}
+	return exclude, custom
 }
 
 var countryRx = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -88,5 +158,19 @@ func (e *Edge) validate(v *validator) {
 	}
 	if len(e.WAF.GeoAllow) > 0 && len(e.WAF.GeoDeny) > 0 {
 		v.errorf("edge.waf", "use either geo_allow or geo_deny", "geo_allow and geo_deny exclude each other")
+	}
+	e.WAF.validateRules(v)
+}
+
+// validateRules checks exclude and custom_rules as the edge's firewall
+// will (package waf), reporting what the struct tags have not already.
+func (w *WAF) validateRules(v *validator) {
+	if len(w.Exclude) > 0 && !slices.Contains(w.Rules, waf.RuleSetOWASPCore) {
+		v.warnf("edge.waf.exclude", "add owasp-core to edge.waf.rules, or remove exclude", "has no effect without owasp-core")
+	}
+	for _, fe := range waf.CheckRules(w.FirewallRules()) {
+		if !coveredBy(fe.Field, v.probs) {
+			v.errorf(fe.Field, fe.Hint, "%s", fe.Message)
+		}
 	}
 }

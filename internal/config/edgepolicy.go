@@ -58,15 +58,18 @@ func ParseEdge(data []byte, filename string) (*Edge, error) {
 }
 
 // IsZero reports whether e asks for nothing: no header rule, no rate limit
-// and the firewall off with no rule set or country list.
+// and the firewall off with no rule set, country list, exclusion or custom
+// rule.
 func (e *Edge) IsZero() bool {
 	return e == nil || len(e.Headers) == 0 && e.RateLimit == nil && (e.WAF.Mode == "" || e.WAF.Mode == "off") &&
-		len(e.WAF.Rules) == 0 && len(e.WAF.GeoAllow) == 0 && len(e.WAF.GeoDeny) == 0
+		len(e.WAF.Rules) == 0 && len(e.WAF.GeoAllow) == 0 && len(e.WAF.GeoDeny) == 0 &&
+		len(e.WAF.Exclude) == 0 && len(e.WAF.CustomRules) == 0
 }
 
 // Canonical returns the stored form of e: JSON with the phoenix.yaml keys,
-// header rules sorted by order (equal orders keep
-// their written order), and nil when e IsZero.
+// header rules sorted by order (equal orders keep their written order),
+// custom firewall rules by priority, exclusions sorted without duplicates,
+// and nil when e IsZero.
 func (e *Edge) Canonical() ([]byte, error) {
 	if e.IsZero() {
 		return nil, nil
@@ -74,6 +77,11 @@ func (e *Edge) Canonical() ([]byte, error) {
 	c := *e
 	c.Headers = slices.Clone(e.Headers)
 	slices.SortStableFunc(c.Headers, func(a, b HeaderRule) int { return cmp.Compare(a.Order, b.Order) })
+	c.WAF.CustomRules = slices.Clone(e.WAF.CustomRules)
+	slices.SortStableFunc(c.WAF.CustomRules, func(a, b WAFCustomRule) int { return cmp.Compare(a.Priority, b.Priority) })
+	c.WAF.Exclude = slices.Clone(e.WAF.Exclude)
+	slices.Sort(c.WAF.Exclude)
+	c.WAF.Exclude = slices.Compact(c.WAF.Exclude)
 	if c.WAF.Mode == "" {
 		c.WAF.Mode = "off"
 	}

@@ -84,7 +84,9 @@ func TestEdgeIsZero(t *testing.T) {
 func FuzzParseEdge(f *testing.F) {
 	for _, s := range []string{`{}`, `{"rate_limit":{"requests":5,"per":"1m","exempt":["10.0.0.0/8"]}}`,
 		`{"headers":[{"name":"h","order":1,"match":{"scheme":"https","path":"/*"},"set":{"A":"b"},"remove":["C"]}]}`,
-		`{"waf":{"mode":"block","rules":["owasp-core"],"geo_deny":["KP"]}}`, `[]`, `null`, `{"a":`} {
+		`{"waf":{"mode":"block","rules":["owasp-core"],"geo_deny":["KP"]}}`, `[]`, `null`, `{"a":`,
+		`{"waf":{"mode":"block","exclude":[920420,"crs-911100"],"custom_rules":[{"name":"a","priority":1,"action":"block",` +
+			`"match":[{"variable":"header:X-A","operator":"regex","values":["^(on|1)$"],"negate":true,"transforms":["trim"]}]}]}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -133,5 +135,109 @@ func TestDurationJSONRoundTrip(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &d); err == nil {
 			t.Errorf("%s decoded as %v", bad, d.D())
 		}
+	}
+}
+
+// TestParseEdgeWAFRules: exclusions in both spellings and custom rules
+// parse from phoenix.yaml's YAML, their stored JSON round-trips, and the
+// mapping to package waf builds a firewall.
+func TestParseEdgeWAFRules(t *testing.T) {
+	in := `
+waf:
+  mode: block
+  rules: [owasp-core]
+  exclude: [920420, "crs-911100", 920420]
+  custom_rules:
+    - name: block-admin
+      priority: 20
+      action: block
+      match:
+        - {variable: path, operator: begins_with, values: [/admin], transforms: [lowercase]}
+    - name: office
+      priority: 10
+      action: allow
+      match:
+        - {variable: remote_addr, operator: ip_match, values: [198.51.100.0/24]}
+        - {variable: "header:X-Team", operator: any, negate: true}
+`
+	e, err := ParseEdge([]byte(in), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.WAF.Exclude; len(got) != 3 || got[1] != 911100 {
+		t.Fatalf("exclude = %v", got)
+	}
+	canon, err := e.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"exclude":[911100,920420],"custom_rules":[{"name":"office","priority":10,"action":"allow","match":[` +
+		`{"variable":"remote_addr","operator":"ip_match","values":["198.51.100.0/24"]},{"variable":"header:X-Team","operator":"any","negate":true}]},` +
+		`{"name":"block-admin","priority":20,"action":"block","match":[{"variable":"path","operator":"begins_with","values":["/admin"],"transforms":["lowercase"]}]}]`
+	if !strings.Contains(string(canon), want) {
+		t.Fatalf("canonical\n got %s\nwant it to hold %s", canon, want)
+	}
+	again, err := ParseEdge(canon, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2, _ := again.Canonical(); !bytes.Equal(c2, canon) {
+		t.Fatalf("canonical form does not round-trip: %s", c2)
+	}
+	var back Edge // the dashboard reads the stored policy with encoding/json
+	if err := json.Unmarshal(canon, &back); err != nil || len(back.WAF.CustomRules) != 2 || back.WAF.Exclude[0] != 911100 {
+		t.Fatalf("json.Unmarshal: %+v %v", back.WAF, err)
+	}
+	exclude, custom := e.WAF.FirewallRules()
+	if len(exclude) != 3 || len(custom) != 2 || custom[1].Match[1].Variable != "header:X-Team" || !custom[1].Match[1].Negate {
+		t.Fatalf("FirewallRules = %v, %+v", exclude, custom)
+	}
+	for in, zero := range map[string]bool{`{"waf":{"exclude":[920420]}}`: false,
+		`{"waf":{"custom_rules":[{"name":"a","priority":1,"action":"log","match":[{"variable":"path","operator":"any"}]}]}}`: false} {
+		if e, err := ParseEdge([]byte(in), ""); err != nil || e.IsZero() != zero {
+			t.Errorf("%s: IsZero %v, %v", in, e.IsZero(), err)
+		}
+	}
+}
+
+func TestParseEdgeWAFRulesNameTheField(t *testing.T) {
+	rule := func(m string) string {
+		return `{"waf":{"mode":"block","custom_rules":[{"name":"a","priority":1,"action":"block","match":[{"variable":"path","operator":"equals","values":["/"]}]},` +
+			`{"name":"b","priority":2,"action":"block","match":[{"variable":"path","operator":"equals","values":["/"]}]},` + m + `]}}`
+	}
+	for _, c := range []struct{ name, in, field, msg string }{
+		{"operator", rule(`{"name":"c","priority":3,"action":"block","match":[{"variable":"path","operator":"like","values":["x"]}]}`),
+			"edge.waf.custom_rules[2].match[0].operator", `"like" is not allowed (hint: use one of equals, contains, begins_with, ends_with, regex, ip_match, any)`},
+		{"regex", rule(`{"name":"c","priority":3,"action":"block","match":[{"variable":"path","operator":"regex","values":["(a"]}]}`),
+			"edge.waf.custom_rules[2].match[0].values[0]", `"(a" is not a regular expression`},
+		{"priority", rule(`{"name":"c","priority":2,"action":"log","match":[{"variable":"path","operator":"any"}]}`),
+			"edge.waf.custom_rules[2].priority", "2 is also custom_rules[1]'s priority"},
+		{"name", rule(`{"name":"b","priority":3,"action":"log","match":[{"variable":"path","operator":"any"}]}`),
+			"edge.waf.custom_rules[2].name", `duplicate name "b"`},
+		{"slug", rule(`{"name":"B C","priority":3,"action":"log","match":[{"variable":"path","operator":"any"}]}`),
+			"edge.waf.custom_rules[2].name", `"B C" is not valid`},
+		{"variable", rule(`{"name":"c","priority":3,"action":"log","match":[{"variable":"body","operator":"any"}]}`),
+			"edge.waf.custom_rules[2].match[0].variable", `"body" is not valid`},
+		{"ip", rule(`{"name":"c","priority":3,"action":"allow","match":[{"variable":"remote_addr","operator":"ip_match","values":["office"]}]}`),
+			"edge.waf.custom_rules[2].match[0].values[0]", `"office" is not an IP address or range`},
+		{"no match", rule(`{"name":"c","priority":3,"action":"log"}`), "edge.waf.custom_rules[2].match", "has 0 conditions"},
+		{"unknown rule", `{"waf":{"rules":["owasp-core"],"exclude":[920420,920999]}}`, "edge.waf.exclude[1]", "920999 is not a rule of the OWASP Core Rule Set"},
+		{"not an id", `{"waf":{"rules":["owasp-core"],"exclude":["sqli"]}}`, "edge.waf.exclude[0]", `"sqli" is not a CRS rule id`},
+		{"short id", `{"waf":{"rules":["owasp-core"],"exclude":[4204]}}`, "edge.waf.exclude[0]", `"4204" is not a CRS rule id`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseEdge([]byte(c.in), "")
+			ps, ok := err.(Problems)
+			if !ok || len(ps.Errors()) != 1 {
+				t.Fatalf("err = %v, want one problem", err)
+			}
+			if got := ps.Errors()[0]; got.Field != c.field || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("%v; want %s: %s", err, c.field, c.msg)
+			}
+		})
+	}
+	// exclude without owasp-core is a warning, not an error.
+	if _, err := ParseEdge([]byte(`{"waf":{"mode":"block","rules":["scanners"],"exclude":[920420]}}`), ""); err != nil {
+		t.Errorf("exclude without owasp-core: %v", err)
 	}
 }

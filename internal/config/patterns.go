@@ -14,6 +14,10 @@ var patterns = map[string]string{
 	"envvar": `^[A-Za-z_][A-Za-z0-9_]{0,127}$`,
 	// header: an HTTP header field name (RFC 9110 token).
 	"header": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+	// wafrule: an edge.waf.custom_rules name, reported as custom-<name>.
+	"wafrule": `^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$`,
+	// wafvar: an edge.waf.custom_rules variable.
+	"wafvar": "^(remote_addr|request_method|request_uri|path|query_string|user_agent|(header|cookie):[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128})$",
 	// date: a calendar date YYYY-MM-DD.
 	"date": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`,
 }

@@ -113,11 +113,13 @@ func (v *validator) checkTags(tag reflect.StructTag, fv reflect.Value, p string)
 
 // patternHint explains each named pattern.
 var patternHint = map[string]string{
-	"slug":   "use lowercase letters, digits and '-', at most 63 characters, e.g. my-site",
-	"name":   "use letters, digits, '_', '.' and '-', starting with a letter or digit",
-	"envvar": "use letters, digits and _, not starting with a digit",
-	"header": "a header name such as Strict-Transport-Security",
-	"date":   "write a date as YYYY-MM-DD",
+	"slug":    "use lowercase letters, digits and '-', at most 63 characters, e.g. my-site",
+	"name":    "use letters, digits, '_', '.' and '-', starting with a letter or digit",
+	"envvar":  "use letters, digits and _, not starting with a digit",
+	"header":  "a header name such as Strict-Transport-Security",
+	"wafrule": "use lowercase letters, digits and '-', at most 40 characters, e.g. block-admin",
+	"wafvar":  "use remote_addr, request_method, request_uri, path, query_string, user_agent, header:NAME or cookie:NAME",
+	"date":    "write a date as YYYY-MM-DD",
 }
 
 func (v *validator) patternField(p, name string, fv reflect.Value) {
