@@ -93,8 +93,7 @@ func parseCondition(p string, c Condition) (*condition, []FieldError) {
 		errs = append(errs, FieldError{Field: p + field, Message: fmt.Sprintf(format, args...), Hint: hint})
 	}
 	k := &condition{op: c.Operator, negate: c.Negate}
-	src, okVar := variableSource(c.Variable)
-	k.source = src
+	okVar := k.setVariable(c.Variable)
 	if !okVar {
 		fail(".variable", "use "+strings.Join(VariableNames, ", "), "%q is not a variable", clip(c.Variable))
 	}

@@ -73,7 +73,8 @@ func (c *customRule) matches(r *http.Request, client netip.Addr) bool {
 
 // condition is a Condition compiled.
 type condition struct {
-	source     func(r *http.Request, client netip.Addr) ([]string, bool)
+	single     single // a variable with one value, or nil
+	multi      source // a header or cookie, or nil
 	op         string
 	values     []string
 	rx         []*regexp.Regexp
@@ -89,19 +90,31 @@ func (k *condition) holds(r *http.Request, client netip.Addr) bool {
 	if k.op == opIPMatch {
 		return k.ipMatch(client) != k.negate
 	}
-	vals, ok := k.source(r, client)
+	if k.single != nil {
+		v, ok := k.single(r)
+		if k.op == opAny || !ok {
+			return ok != k.negate
+		}
+		return k.test(v) != k.negate
+	}
+	vals, ok := k.multi(r)
 	if k.op == opAny {
 		return ok != k.negate
 	}
 	for _, v := range vals {
-		for _, t := range k.transforms {
-			v = t(v)
-		}
-		if k.compare(v) {
+		if k.test(v) {
 			return !k.negate
 		}
 	}
 	return k.negate
+}
+
+// test transforms one value of the variable and compares it.
+func (k *condition) test(v string) bool {
+	for _, t := range k.transforms {
+		v = t(v)
+	}
+	return k.compare(v)
 }
 
 func (k *condition) ipMatch(client netip.Addr) bool {
@@ -169,53 +182,63 @@ var transforms = map[string]func(string) string{
 var VariableNames = []string{"remote_addr", "request_method", "request_uri", "path", "query_string", "user_agent",
 	"header:NAME", "cookie:NAME"}
 
-type source = func(r *http.Request, client netip.Addr) ([]string, bool)
+// single reads a variable with one value; source one with any number.
+type (
+	single = func(r *http.Request) (string, bool)
+	source = func(r *http.Request) ([]string, bool)
+)
 
-var sources = map[string]source{
-	"request_method": func(r *http.Request, _ netip.Addr) ([]string, bool) { return []string{r.Method}, true },
-	"request_uri":    func(r *http.Request, _ netip.Addr) ([]string, bool) { return []string{requestURI(r)}, true },
-	"path": func(r *http.Request, _ netip.Addr) ([]string, bool) {
+var singles = map[string]single{
+	"request_method": func(r *http.Request) (string, bool) { return r.Method, true },
+	"request_uri":    func(r *http.Request) (string, bool) { return requestURI(r), true },
+	"path": func(r *http.Request) (string, bool) {
 		if r.URL == nil {
-			return nil, false
+			return "", false
 		}
-		return []string{r.URL.Path}, true
+		return r.URL.Path, true
 	},
-	"query_string": func(r *http.Request, _ netip.Addr) ([]string, bool) {
+	"query_string": func(r *http.Request) (string, bool) {
 		if r.URL == nil || r.URL.RawQuery == "" && !r.URL.ForceQuery {
-			return nil, false
+			return "", false
 		}
-		return []string{r.URL.RawQuery}, true
+		return r.URL.RawQuery, true
 	},
-	"user_agent": headerSource("User-Agent"),
 }
 
-// variableSource returns how to read variable from a request, or nil when
-// it is not a variable (remote_addr has none: ip_match reads the client).
-func variableSource(variable string) (source, bool) {
+// setVariable sets how k reads variable from a request; false when it is
+// not a variable (remote_addr reads nothing: ip_match takes the client).
+func (k *condition) setVariable(variable string) bool {
 	if variable == "remote_addr" {
-		return nil, true
+		return true
 	}
-	if s, ok := sources[variable]; ok {
-		return s, true
+	if s, ok := singles[variable]; ok {
+		k.single = s
+		return true
+	}
+	if variable == "user_agent" {
+		k.multi = headerSource("User-Agent")
+		return true
 	}
 	if name, ok := strings.CutPrefix(variable, "header:"); ok && isToken(name) {
-		return headerSource(http.CanonicalHeaderKey(name)), true
+		k.multi = headerSource(http.CanonicalHeaderKey(name))
+		return true
 	}
 	if name, ok := strings.CutPrefix(variable, "cookie:"); ok && isToken(name) {
-		return cookieSource(name), true
+		k.multi = cookieSource(name)
+		return true
 	}
-	return nil, false
+	return false
 }
 
 func headerSource(canonical string) source {
-	return func(r *http.Request, _ netip.Addr) ([]string, bool) {
+	return func(r *http.Request) ([]string, bool) {
 		v, ok := r.Header[canonical]
 		return v, ok
 	}
 }
 
 func cookieSource(name string) source {
-	return func(r *http.Request, _ netip.Addr) ([]string, bool) {
+	return func(r *http.Request) ([]string, bool) {
 		var out []string
 		for _, c := range r.CookiesNamed(name) {
 			out = append(out, c.Value)
