@@ -12,13 +12,20 @@ import (
 // browser's User-Agent and returns the status.
 func edgeRequest(t *testing.T, a *App, method, path, contentType, body string) int {
 	t.Helper()
+	return edgeRequestWith(t, a, method, path, "Content-Type", contentType, body)
+}
+
+// edgeRequestWith is edgeRequest with one header (none when value is
+// "") and an optional body.
+func edgeRequestWith(t *testing.T, a *App, method, path, header, value string, body ...string) int {
+	t.Helper()
 	u, _ := url.Parse(a.EdgeURL("shop", "production"))
-	req, _ := http.NewRequest(method, "http://127.0.0.1:"+u.Port()+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, "http://127.0.0.1:"+u.Port()+path, strings.NewReader(strings.Join(body, "")))
 	req.Host = u.Hostname()
 	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
 	req.Header.Set("Accept", "*/*")
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	if value != "" {
+		req.Header[header] = []string{value} // as sent, not canonicalized
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -51,6 +58,9 @@ func TestEdgeFirewallRulesOnTheServer(t *testing.T) {
 	}
 	if code := edgeRequest(t, a, "GET", "/Admin/users", "", ""); code != http.StatusForbidden {
 		t.Fatalf("/Admin with custom rules alone: %d; want 403", code)
+	}
+	if code := edgeRequestWith(t, a, "GET", "/", "x-debug", "1"); code != http.StatusForbidden {
+		t.Fatalf("a header rule with custom rules alone: %d; want 403", code)
 	}
 	if code := edgeRequest(t, a, "GET", "/?utm_source=mail", "", ""); code != 200 {
 		t.Fatalf("a logged request: %d; want it served", code)
