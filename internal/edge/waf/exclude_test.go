@@ -92,3 +92,30 @@ func TestEnginesPerExclusionSet(t *testing.T) {
 		t.Errorf("%d engines cached; at most %d", n, maxEngines)
 	}
 }
+
+// TestEngineCacheIsBounded: past maxEngines exclusion sets the oldest
+// leaves the cache; a Firewall built on it still inspects with it.
+func TestEngineCacheIsBounded(t *testing.T) {
+	var ids []int
+	for id := range excludable() {
+		if id/1000 == 920 && len(ids) < maxEngines+2 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) <= maxEngines {
+		t.Fatalf("%d ids; need more than %d", len(ids), maxEngines)
+	}
+	first := mustNew(t, Config{Mode: "block", Rules: []string{"owasp-core"}, Exclude: []int{911100, ids[0]}})
+	for _, id := range ids[1:] {
+		mustNew(t, Config{Mode: "block", Rules: []string{"owasp-core"}, Exclude: []int{911100, id}})
+	}
+	engines.Lock()
+	n := len(engines.m)
+	engines.Unlock()
+	if n != maxEngines {
+		t.Errorf("%d engines cached; want %d", n, maxEngines)
+	}
+	if rule, _ := first.Inspect(request(t, "DELETE", "/api/cart/1?id=1'%20OR%201=1--", firefoxHeaders, ""), publicClient); rule != "crs-942100" {
+		t.Errorf("a Firewall whose engine left the cache: Inspect = %q; want crs-942100 (911100 excluded)", rule)
+	}
+}
