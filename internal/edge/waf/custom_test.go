@@ -78,6 +78,11 @@ func TestCustomRulesPriority(t *testing.T) {
 	if rule, b := f.Inspect(request(t, "GET", "/other", firefoxHeaders, ""), publicClient); rule != "custom-block-all" || !b {
 		t.Errorf("block at priority 5: Inspect = %q, %v", rule, b)
 	}
+	logged := CustomRule{Name: "log-all", Priority: 1, Action: ActionLog, Match: []Condition{cond("request_method", "equals", "GET")}}
+	f = mustNew(t, Config{Mode: "block", CustomRules: []CustomRule{block, allow, logged}})
+	if rule, b := f.Inspect(request(t, "GET", "/healthz", nil, ""), publicClient); rule != "custom-log-all" || b {
+		t.Errorf("log at 1, allow at 2: Inspect = %q, %v; want the log match reported, served", rule, b)
+	}
 	allow.Priority = 9
 	f = mustNew(t, Config{Mode: "block", CustomRules: []CustomRule{block, allow}})
 	if rule, _ := f.Inspect(request(t, "GET", "/healthz", nil, ""), publicClient); rule != "custom-block-all" {
