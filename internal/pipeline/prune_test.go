@@ -25,6 +25,9 @@ func pruneFixture(t *testing.T, inUse map[string]map[string]bool) (*fixture, *se
 	clock := &setClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	f := newFixture(t, func(o *Options) {
 		o.Clock, o.Runner = clock, func() string { return "http://127.0.0.1:1" }
+		// A waiting run must still wait when the test moves the clock a
+		// day on: its approval times out long after that.
+		o.ApprovalTimeout = 30 * 24 * time.Hour
 		o.Retention = Retention{MaxAge: 24 * time.Hour, Keep: 2,
 			InUse: func(context.Context) (map[string]map[string]bool, error) { return inUse, nil }}
 	})
