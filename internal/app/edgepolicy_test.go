@@ -142,21 +142,7 @@ func TestEdgeFirewallOnTheServer(t *testing.T) {
 		t.Fatalf("put: %d %s", code, body)
 	}
 	deployPage(t, a, "production", "<title>one</title>")
-	get := func(path string) int {
-		t.Helper()
-		u, _ := url.Parse(a.EdgeURL("shop", "production"))
-		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+u.Port()+path, nil)
-		req.Host = u.Hostname()
-		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
-		req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	get := func(path string) int { t.Helper(); return edgeRequestWith(t, a, "GET", path, "", "") }
 	attack := "/?id=1%27%20OR%201%3D1--"
 	if code := get("/?q=shoes&page=2"); code != 200 {
 		t.Fatalf("a search: %d", code)

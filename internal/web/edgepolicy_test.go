@@ -24,7 +24,8 @@ func TestEnvironmentPageShowsTheEdgePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	policy := `{"headers":[{"name":"HSTS","order":1,"match":{"scheme":"https"},"set":{"Strict-Transport-Security":"max-age=31536000"}}],` +
-		`"rate_limit":{"requests":600,"per":"1m","burst":100,"exempt":["192.0.2.0/24"]},"waf":{"mode":"detect","rules":["scanners"]}}`
+		`"rate_limit":{"requests":600,"per":"1m","burst":100,"exempt":["192.0.2.0/24"]},"waf":{"mode":"detect","rules":["scanners","owasp-core"],` +
+		`"exclude":[920420],"custom_rules":[{"name":"no-admin","priority":1,"action":"block","match":[{"variable":"path","operator":"begins_with","values":["/admin"]}]}]}}`
 	if err := f.admin.Do(ctx, http.MethodPut, "/api/v1/projects/shop/edge", json.RawMessage(policy), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestEnvironmentPageShowsTheEdgePolicy(t *testing.T) {
 		"<dt>Clients allowed</dt><dd>10.0.0.0/8</dd>",
 		"<dt>Header rules</dt><dd>HSTS (https only)</dd>",
 		"<dt>Rate limit</dt><dd>600 per 1m per client, bursts of 100 more; not for 192.0.2.0/24</dd>",
-		"<dt>Firewall</dt><dd>detect · scanners",
+		"<dt>Firewall</dt><dd>detect · scanners · owasp-core · without CRS rules 920420 · custom rules: no-admin (block)",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s:\n%s", want, page)
