@@ -2,8 +2,8 @@
 // the steps a plan names with uses: validate-tag, build, test, test-report,
 // check/audit, check/licenses, check/secrets, check/sbom, fetch-secrets,
 // create-artifact, deploy, purge-cache, monitoring, register-workflows,
-// health-check, notify, rollback, backup and backup/verify. Projects replace or add actions by
-// registering under a name.
+// health-check, notify, rollback, backup, backup/verify and dns/update.
+// Projects replace or add actions by registering under a name.
 //
 // Actions that run tools (build, test) run them as child processes through
 // Context.Exec, so they are killed with their process group on timeout or
@@ -228,6 +228,7 @@ func Builtins(d Deps) *Registry {
 		"notify":             Func(d.notify),
 		"backup":             Func(d.backup),
 		"backup/verify":      Func(d.backupVerify),
+		"dns/update":         Func(d.dnsUpdate),
 		"purge-cache":        note("the edge swaps releases atomically and keys its cache by release: nothing to purge"),
 		"monitoring":         note("monitoring config is read from phoenix.yaml by the monitor; nothing to apply"),
 		"register-workflows": note("workflows are registered from phoenix.yaml when the release starts"),
