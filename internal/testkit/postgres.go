@@ -133,7 +133,7 @@ func startPostgres(bin string) (*PostgresServer, error) {
 func (s *PostgresServer) start() error {
 	var last error
 	for range 3 {
-		port, err := freePort()
+		port, err := FreePort()
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,10 @@ func (s *PostgresServer) start() error {
 	return last
 }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port on 127.0.0.1 free at the moment, for a
+// child server that needs its port on its command line (PostgreSQL,
+// knotd); a server in this process should listen on :0 instead.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -56,7 +55,7 @@ func StartKnot(ctx context.Context, dir, zone, key, secret string, records ...st
 	if err := os.WriteFile(filepath.Join(dir, "zones", zone+"zone"), []byte(body), 0o600); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +142,3 @@ func (k *Knot) Close() {
 
 // Log returns what knotd logged.
 func (k *Knot) Log() string { return k.log.String() }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
