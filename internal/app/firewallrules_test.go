@@ -66,7 +66,7 @@ func TestEdgeFirewallRulesOnTheServer(t *testing.T) {
 		t.Fatalf("a logged request: %d; want it served", code)
 	}
 	m := edgeMetrics(t, a)
-	for _, want := range []string{`rule="custom-block-admin",action="block"} 1`, `rule="custom-utm",action="detect"} 1`} {
+	for _, want := range []string{`rule="custom-block-admin",action="block"} 1`, `rule="custom-utm",action="log"} 1`} {
 		if !strings.Contains(m, want) {
 			t.Fatalf("metrics lack %s:\n%s", want, m)
 		}

@@ -31,8 +31,8 @@ type FirewallMatch struct {
 const maxFirewallRules = 512
 
 type wafKey struct {
-	rule  string
-	block bool
+	rule   string
+	action string // block, detect or log (matchAction)
 }
 
 // wafCounts are an environment's firewall matches. Matches are rare next
@@ -42,13 +42,13 @@ type wafCounts struct {
 	m  map[wafKey]uint64
 }
 
-func (c *wafCounts) add(rule string, block bool) {
+func (c *wafCounts) add(rule, action string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[wafKey]uint64{}
 	}
-	k := wafKey{rule, block}
+	k := wafKey{rule, action}
 	if _, ok := c.m[k]; !ok && len(c.m) >= maxFirewallRules {
 		k.rule = "other"
 	}
@@ -64,7 +64,7 @@ func (c *wafCounts) snapshot() []FirewallMatch {
 	}
 	out := make([]FirewallMatch, 0, len(c.m))
 	for k, n := range c.m {
-		out = append(out, FirewallMatch{Rule: k.rule, Action: action(k.block), Count: n})
+		out = append(out, FirewallMatch{Rule: k.rule, Action: k.action, Count: n})
 	}
 	slices.SortFunc(out, func(a, b FirewallMatch) int {
 		return cmp.Or(strings.Compare(a.Rule, b.Rule), strings.Compare(a.Action, b.Action))
@@ -72,11 +72,26 @@ func (c *wafCounts) snapshot() []FirewallMatch {
 	return out
 }
 
-func action(block bool) string {
-	if block {
+// Blocking is implemented by a Firewall that knows its mode: a match it
+// does not block while Blocking is true was only to be logged (a custom
+// rule with action log), not a detect-mode finding.
+type Blocking interface{ Blocking() bool }
+
+// matchAction labels a match: block when it was refused, log when a
+// blocking firewall let it through, else detect.
+func matchAction(fw Firewall, block bool) string {
+	switch {
+	case block:
 		return "block"
+	case isBlocking(fw):
+		return "log"
 	}
 	return "detect"
+}
+
+func isBlocking(fw Firewall) bool {
+	b, ok := fw.(Blocking)
+	return ok && b.Blocking()
 }
 
 // ruleLabel keeps a rule id to letters, digits and ._:- (others become
@@ -117,7 +132,7 @@ func newMatchLog() *matchLog { return &matchLog{lim: rate.NewLimiter(matchLogRat
 
 // write logs one match: never headers, cookies or the query, and the path
 // clipped.
-func (l *matchLog) write(log *slog.Logger, now time.Time, env, rule string, block bool, client netip.Addr, r *http.Request) {
+func (l *matchLog) write(log *slog.Logger, now time.Time, env, rule, action string, client netip.Addr, r *http.Request) {
 	if !l.lim.AllowN(now, 1) {
 		l.dropped.Add(1)
 		return
@@ -126,7 +141,7 @@ func (l *matchLog) write(log *slog.Logger, now time.Time, env, rule string, bloc
 	if len(p) > 200 {
 		p = p[:200] + "…"
 	}
-	log.Warn("edge: firewall match", "env", env, "rule", rule, "action", action(block), "client", client.String(),
+	log.Warn("edge: firewall match", "env", env, "rule", rule, "action", action, "client", client.String(),
 		"method", r.Method, "path", p, "suppressed", l.dropped.Swap(0))
 }
 
@@ -138,8 +153,9 @@ func (h *Handler) inspect(w http.ResponseWriter, r *http.Request, env *Env, fw F
 		return 0, false
 	}
 	rule = ruleLabel(rule)
-	env.tel.waf.add(rule, block)
-	h.wafLog.write(h.opts.Logger, h.opts.Now(), env.name, rule, block, ip, r)
+	act := matchAction(fw, block)
+	env.tel.waf.add(rule, act)
+	h.wafLog.write(h.opts.Logger, h.opts.Now(), env.name, rule, act, ip, r)
 	if !block {
 		return 0, false
 	}

@@ -310,7 +310,7 @@ func TestFirewallLogIsRateLimited(t *testing.T) {
 func TestFirewallLabelsAreBounded(t *testing.T) {
 	var c wafCounts
 	for i := range maxFirewallRules + 100 {
-		c.add("rule-"+strconv.Itoa(i), false)
+		c.add("rule-"+strconv.Itoa(i), "detect")
 	}
 	snap := c.snapshot()
 	if len(snap) != maxFirewallRules+1 {
@@ -449,5 +449,33 @@ func TestCostlyFirewallRunsOffTheLoop(t *testing.T) {
 	}
 	if st := srv.lean.Load(); st != nil && st.Stats().Fast != 0 {
 		t.Fatalf("the lean loop answered %d request(s) of an environment with a costly firewall", st.Stats().Fast)
+	}
+}
+
+// modeFirewall matches /logged without blocking, like a custom rule with
+// action log in a blocking firewall; Blocking says the mode.
+type modeFirewall struct{ blocking bool }
+
+func (m modeFirewall) Blocking() bool { return m.blocking }
+
+func (m modeFirewall) Inspect(r *http.Request, _ netip.Addr) (string, bool) {
+	if r.URL.Path == "/logged" {
+		return "custom-watch", false
+	}
+	return "", false
+}
+
+// TestFirewallLogMatchesAreLabelledLog: a match a blocking firewall lets
+// through is action="log", the same from a detect-mode one action="detect".
+func TestFirewallLogMatchesAreLabelledLog(t *testing.T) {
+	for blocking, want := range map[bool]string{true: "log", false: "detect"} {
+		e, _ := policyEdge(t, &Policy{Firewall: modeFirewall{blocking}}, Options{})
+		if r := e.get(t, "/logged", nil); r.status != 404 {
+			t.Fatalf("a logged request answered %d", r.status)
+		}
+		metrics := e.get(t, "/metrics", map[string]string{"Host": DefaultAdminHost}).body
+		if line := `phoenix_edge_waf_matches_total{env="prod",rule="custom-watch",action="` + want + `"} 1`; !strings.Contains(metrics, line) {
+			t.Errorf("blocking %v: no %s in\n%s", blocking, line, metrics)
+		}
 	}
 }

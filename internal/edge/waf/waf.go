@@ -69,6 +69,11 @@ func New(c Config) (*Firewall, error) {
 	return f, nil
 }
 
+// Blocking reports whether the firewall is in block mode (edge.Blocking):
+// a match it lets through is then a custom rule's log, not a detect-mode
+// finding, and the edge labels it action="log".
+func (f *Firewall) Blocking() bool { return f != nil && f.block }
+
 // Costly reports whether Inspect is too slow for an event loop that
 // serves every connection from one thread, or reads bodies: true with
 // owasp-core (about a millisecond of CPU per request, see docs/waf.md),
