@@ -2,11 +2,10 @@ package app
 
 import (
 	"context"
-	"net/netip"
-	"slices"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/edgepolicy"
 )
 
 // A project's edge policy (phoenix.yaml's edge:, stored by deploy) is
@@ -15,39 +14,9 @@ import (
 // and on the other replicas through DeployChannel and their poll
 // (syncEdge compares what each environment applies with what is stored).
 
-// edgePolicy turns a project's policy into the edge's; nil for none.
-func (a *App) edgePolicy(e *config.Edge) (*edge.Policy, error) {
-	if e.IsZero() {
-		return nil, nil
-	}
-	p := &edge.Policy{}
-	rules := slices.Clone(e.Headers)
-	slices.SortStableFunc(rules, func(x, y config.HeaderRule) int { return x.Order - y.Order })
-	for _, h := range rules {
-		p.Headers = append(p.Headers, edge.PolicyRule{Name: h.Name, Scheme: h.Match.Scheme, Path: h.Match.Path, Set: h.Set, Remove: h.Remove})
-	}
-	if rl := e.RateLimit; rl != nil {
-		p.RateLimit = &edge.RateLimit{Requests: rl.Requests, Per: rl.Per.D(), Burst: rl.Burst}
-		for _, s := range rl.Exempt {
-			p.RateLimit.Exempt = append(p.RateLimit.Exempt, parseRange(s))
-		}
-	}
-	fw, err := a.firewall(e.WAF) // firewall.go
-	if err != nil {
-		return nil, err
-	}
-	p.Firewall = fw
-	return p, p.Check()
-}
-
-// parseRange reads a CIDR range or a single address, as config validated.
-func parseRange(s string) netip.Prefix {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked()
-	}
-	ip, _ := netip.ParseAddr(s)
-	return netip.PrefixFrom(ip, ip.BitLen())
-}
+// edgePolicy is the edge's policy for a project's stored edge: section,
+// its geo lists looked up in --geoip-db (internal/edgepolicy).
+func (a *App) edgePolicy(e *config.Edge) (*edge.Policy, error) { return edgepolicy.Build(e, a.geo) }
 
 // checkEdgePolicy is deploy's CheckEdge: the edge must be able to apply
 // a policy before it is stored.

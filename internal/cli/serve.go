@@ -8,7 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/edge/waf"
+	"github.com/phoenixvc/phoenix/internal/edgepolicy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -22,6 +25,8 @@ type serveOptions struct {
 	hsts         time.Duration
 	notFoundPage string
 	loops        int
+	config       string
+	geoIPDB      string
 }
 
 func newServeCmd(g *Globals) *cobra.Command {
@@ -35,7 +40,8 @@ navigation fallback apply, with precompressed variants (x.js.gz, x.js.br),
 ETags, ranges and cache headers. No data dir, store or server is involved.`,
 		Example: `  phoenix serve dist
   phoenix serve dist --addr 127.0.0.1:4280
-  phoenix serve dist --tls-cert cert.pem --tls-key key.pem --hsts 8760h`,
+  phoenix serve dist --tls-cert cert.pem --tls-key key.pem --hsts 8760h
+  phoenix serve dist --config phoenix.yaml       # with the project's edge policy: headers, rate limit, WAF`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o, args[0]) },
 	}
@@ -48,6 +54,8 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
+	f.StringVar(&o.config, "config", "", "apply this phoenix.yaml's edge: section (header rules, rate limit, WAF) as the server would")
+	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database for --config's edge.waf geo lists")
 	f.IntVar(&o.loops, "loops", 1, "event loops (threads) serving plain HTTP on Linux; raise on machines with cores to spare")
 	return cmd
 }
@@ -60,6 +68,11 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if err != nil {
 		return err
 	}
+	policy, closeGeo, err := servePolicy(o)
+	if err != nil {
+		return err
+	}
+	defer closeGeo()
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"
@@ -67,7 +80,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	opts := edge.ServeOptions{
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: newLogger(g.Stderr, false)},
-		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops,
+		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, Policy: policy,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
@@ -81,4 +94,35 @@ func checkLoops(flag string, n int) error {
 		return usererr.New(usererr.Usage, "%s must be at least 1, not %d", flag, n).WithHint("one loop per core the edge may use; 1 is the default")
 	}
 	return nil
+}
+
+// servePolicy reads --config's edge: section into the policy the folder
+// is served with (nil without --config), opening --geoip-db for its geo
+// lists; the returned function closes the database.
+func servePolicy(o *serveOptions) (*edge.Policy, func(), error) {
+	none := func() {}
+	if o.config == "" {
+		if o.geoIPDB != "" {
+			return nil, none, usererr.New(usererr.Usage, "--geoip-db needs --config").
+				WithHint("the GeoIP database serves the geo lists of a phoenix.yaml's edge.waf")
+		}
+		return nil, none, nil
+	}
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return nil, none, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("check it with phoenix validate")
+	}
+	var geo *waf.GeoDB
+	if o.geoIPDB != "" {
+		if geo, err = waf.OpenGeoDB(o.geoIPDB); err != nil {
+			return nil, none, usererr.Wrap(usererr.Usage, err, "--geoip-db: "+err.Error())
+		}
+		none = func() { geo.Close() }
+	}
+	p, err := edgepolicy.Build(&cfg.Edge, geo)
+	if err != nil {
+		none()
+		return nil, func() {}, usererr.Wrap(usererr.Usage, err, o.config+": "+err.Error())
+	}
+	return p, none, nil
 }

@@ -161,6 +161,10 @@ type ServeOptions struct {
 	ReusePort bool
 	// Loops is Server.Loops.
 	Loops int
+	// Policy, when set, is applied to the folder as to an environment of
+	// the server (a project's edge: section: header rules, rate limit,
+	// firewall).
+	Policy *Policy
 }
 
 // ServeDir serves the folder dir on addr with staticwebapp.config.json
@@ -175,6 +179,11 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 	hosts := NewHosts()
 	hosts.SetSite("local", site)
 	hosts.SetFallback("local")
+	if opts.Policy != nil {
+		if err := hosts.SetPolicy("local", opts.Policy); err != nil {
+			return err
+		}
+	}
 	ho := opts.Handler
 	if ho.NotFoundPage == "" {
 		ho.NotFoundPage = "/404.html"
