@@ -34,6 +34,9 @@ func (s *Store) Put(ctx context.Context, d backend.Digest, r io.Reader, size int
 		return err
 	}
 	defer done()
+	if n > s.single {
+		return s.putMultipart(ctx, d, k, body, n)
+	}
 	_, err = s.c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k),
 		Body: body, ContentLength: aws.Int64(n), ChecksumSHA256: aws.String(checksum(d)),
 		ContentType: aws.String("application/octet-stream")})
@@ -47,7 +50,7 @@ func (s *Store) Put(ctx context.Context, d backend.Digest, r io.Reader, size int
 // against d and size, its length, and a function that releases it. An
 // *os.File is hashed where it is; anything else is spooled to a temporary
 // file while it is hashed.
-func (s *Store) verified(ctx context.Context, d backend.Digest, r io.Reader, size int64) (io.ReadSeeker, int64, func(), error) {
+func (s *Store) verified(ctx context.Context, d backend.Digest, r io.Reader, size int64) (*io.SectionReader, int64, func(), error) {
 	if f, ok := r.(*os.File); ok {
 		if off, err := f.Seek(0, io.SeekCurrent); err == nil {
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {

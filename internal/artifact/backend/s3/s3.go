@@ -8,7 +8,9 @@
 // while they are spooled to a temporary file (or, for an *os.File, hashed
 // in place), checked against the digest and the declared size, and only
 // then sent in one PutObject carrying their ChecksumSHA256, which S3 checks
-// again before the object exists. An object appears whole or not at all.
+// again before the object exists; one over 5 GiB goes up as a multipart
+// upload whose parts each carry theirs, and exists once it completes. An
+// object appears whole or not at all.
 //
 // Errors name the operation, the digest and the store's URL; never the
 // credentials.
@@ -49,6 +51,9 @@ type Store struct {
 	keys   string // "<prefix>blobs/sha256/"
 	url    string
 	spool  string
+	// Objects over single go up in parts of part bytes (multipart.go);
+	// maxSinglePut and partSize, smaller in tests.
+	single, partSize int64
 }
 
 var _ backend.Backend = (*Store)(nil)
@@ -64,7 +69,8 @@ func New(cfg Config) (*Store, error) {
 	if spool == "" {
 		spool = os.TempDir()
 	}
-	return &Store{c: p.Client, bucket: p.Bucket, keys: p.Prefix + "blobs/" + backend.Algorithm + "/", url: p.URL, spool: spool}, nil
+	return &Store{c: p.Client, bucket: p.Bucket, keys: p.Prefix + "blobs/" + backend.Algorithm + "/", url: p.URL, spool: spool,
+		single: maxSinglePut, partSize: partSize}, nil
 }
 
 // String is the store's URL (no credentials).
