@@ -53,3 +53,12 @@ func TestOpenErrorsHoldNoSecret(t *testing.T) {
 		t.Fatalf("Open = %+v, %v", p, err)
 	}
 }
+
+func TestPartSizeFor(t *testing.T) {
+	if got := PartSizeFor(6<<30, PartSize); got != PartSize {
+		t.Errorf("6 GiB: part %d", got)
+	}
+	if got := PartSizeFor(1<<40, PartSize); got*maxParts < 1<<40 {
+		t.Errorf("1 TiB in parts of %d does not fit 10,000 parts", got)
+	}
+}

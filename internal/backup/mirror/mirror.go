@@ -28,6 +28,10 @@ type S3 struct {
 	bucket string
 	prefix string // "" or ending in "/"
 	url    string
+	// Files over single go up in parts of partSize bytes
+	// (s3conn.PutParts): s3conn.MaxSinglePut and s3conn.PartSize, smaller
+	// in tests.
+	single, partSize int64
 }
 
 // New returns the mirror of cfg. It does not contact the storage.
@@ -36,7 +40,7 @@ func New(cfg Config) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	return &S3{c: p.Client, bucket: p.Bucket, prefix: p.Prefix, url: p.URL}, nil
+	return &S3{c: p.Client, bucket: p.Bucket, prefix: p.Prefix, url: p.URL, single: s3conn.MaxSinglePut, partSize: s3conn.PartSize}, nil
 }
 
 // String is the mirror's URL (no credentials).

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/s3conn"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -191,5 +192,34 @@ func TestPushKeepsOtherData(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(pulled, "reports")); !os.IsNotExist(err) {
 		t.Fatalf("pull brought data that is not the repository's: %v", err)
+	}
+}
+
+// TestPushInPartsRestores: files over the single-PUT limit go up as
+// multipart uploads (the limit lowered to nothing here, so every file
+// does) and the pulled repository restores.
+func TestPushInPartsRestores(t *testing.T) {
+	ctx := context.Background()
+	m := newMirror(t, testServer(t), "s3://phoenix-backups/parts")
+	m.single, m.partSize = 0, s3conn.MinPartSize
+	repo := repoWithSnapshot(t)
+	if rep, err := m.Push(ctx, repo); err != nil || rep.Uploaded < 5 {
+		t.Fatalf("push in parts: %+v %v", rep, err)
+	}
+	pulled := filepath.Join(t.TempDir(), "pulled")
+	if _, err := m.Pull(ctx, pulled); err != nil {
+		t.Fatal(err)
+	}
+	r, err := backup.Open(ctx, pulled, []byte(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dst := filepath.Join(t.TempDir(), "restored")
+	if _, err := r.Restore(ctx, "latest", dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "roles.yaml")); string(b) != "roles: {}" {
+		t.Fatalf("restored roles.yaml = %q", b)
 	}
 }

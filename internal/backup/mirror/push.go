@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/phoenixvc/phoenix/internal/s3conn"
 )
 
 // parallel is how many uploads, downloads or deletions run at once: S3
@@ -151,8 +153,12 @@ func (m *S3) upload(ctx context.Context, dir, rel string) error {
 	if err != nil {
 		return err
 	}
-	_, err = m.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(m.prefix + rel),
-		Body: f, ContentLength: aws.Int64(fi.Size())})
+	if fi.Size() > m.single { // over S3's single-PUT limit
+		err = s3conn.PutParts(ctx, m.c, m.bucket, m.prefix+rel, f, fi.Size(), m.partSize)
+	} else {
+		_, err = m.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(m.prefix + rel),
+			Body: f, ContentLength: aws.Int64(fi.Size())})
+	}
 	if err != nil {
 		return fmt.Errorf("mirror %s: put %s: %w", m, rel, err)
 	}

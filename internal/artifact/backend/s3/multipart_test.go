@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/s3conn"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -59,7 +60,7 @@ func TestLargeBlobsGoUpInParts(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		pc := &partCounter{failSecond: fail}
 		s := newStore(t, pc.start(t, testkit.S3(t, "blobs")), "s3://blobs/p")
-		s.single, s.partSize = 6<<20, minPartSize
+		s.single, s.partSize = 6<<20, s3conn.MinPartSize
 		err := s.Put(ctx, d, bytes.NewReader(data), int64(len(data)))
 		if fail {
 			if err == nil || !strings.Contains(err.Error(), "multipart") {
@@ -91,14 +92,5 @@ func TestLargeBlobsGoUpInParts(t *testing.T) {
 		if info, err := s.Stat(ctx, d); err != nil || info.Size != int64(len(data)) {
 			t.Errorf("stat %+v %v", info, err)
 		}
-	}
-}
-
-func TestPartSizeFor(t *testing.T) {
-	if got := partSizeFor(6<<30, partSize); got != partSize {
-		t.Errorf("6 GiB: part %d", got)
-	}
-	if got := partSizeFor(1<<40, partSize); got*maxParts < 1<<40 {
-		t.Errorf("1 TiB in parts of %d does not fit 10,000 parts", got)
 	}
 }

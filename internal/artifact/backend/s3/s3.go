@@ -51,8 +51,8 @@ type Store struct {
 	keys   string // "<prefix>blobs/sha256/"
 	url    string
 	spool  string
-	// Objects over single go up in parts of part bytes (multipart.go);
-	// maxSinglePut and partSize, smaller in tests.
+	// Objects over single go up in parts of partSize bytes (multipart.go):
+	// s3conn.MaxSinglePut and s3conn.PartSize, smaller in tests.
 	single, partSize int64
 }
 
@@ -70,7 +70,7 @@ func New(cfg Config) (*Store, error) {
 		spool = os.TempDir()
 	}
 	return &Store{c: p.Client, bucket: p.Bucket, keys: p.Prefix + "blobs/" + backend.Algorithm + "/", url: p.URL, spool: spool,
-		single: maxSinglePut, partSize: partSize}, nil
+		single: s3conn.MaxSinglePut, partSize: s3conn.PartSize}, nil
 }
 
 // String is the store's URL (no credentials).
