@@ -80,22 +80,7 @@ func TestPushPullRestore(t *testing.T) {
 	if err != nil || len(keys) != rep.Uploaded {
 		t.Fatalf("bucket holds %d keys, %v", len(keys), err)
 	}
-	pulled := filepath.Join(t.TempDir(), "pulled")
-	if _, err := m.Pull(ctx, pulled); err != nil {
-		t.Fatal(err)
-	}
-	r, err := backup.Open(ctx, pulled, []byte(testKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	dst := filepath.Join(t.TempDir(), "restored")
-	if _, err := r.Restore(ctx, "latest", dst, nil); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dst, "roles.yaml")); string(b) != "roles: {}" {
-		t.Fatalf("restored roles.yaml = %q", b)
-	}
+	pulled := pullAndRestore(t, m)
 	if _, err := m.Pull(ctx, pulled); !errors.Is(err, backup.ErrTargetNotEmpty) {
 		t.Fatalf("pull over a folder with files: %v", err)
 	}
@@ -206,6 +191,14 @@ func TestPushInPartsRestores(t *testing.T) {
 	if rep, err := m.Push(ctx, repo); err != nil || rep.Uploaded < 5 {
 		t.Fatalf("push in parts: %+v %v", rep, err)
 	}
+	pullAndRestore(t, m)
+}
+
+// pullAndRestore pulls m into a new folder, restores its latest snapshot
+// and checks a file of it; it returns the pulled repository's folder.
+func pullAndRestore(t *testing.T, m *S3) string {
+	t.Helper()
+	ctx := context.Background()
 	pulled := filepath.Join(t.TempDir(), "pulled")
 	if _, err := m.Pull(ctx, pulled); err != nil {
 		t.Fatal(err)
@@ -222,4 +215,5 @@ func TestPushInPartsRestores(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dst, "roles.yaml")); string(b) != "roles: {}" {
 		t.Fatalf("restored roles.yaml = %q", b)
 	}
+	return pulled
 }
