@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -157,34 +158,31 @@ type DisabledRequest struct {
 }
 
 func (a *API) setDisabled(w http.ResponseWriter, r *http.Request) {
-	var req DisabledRequest
-	if err := decode(r, &req); err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	if err := a.opts.Auth.SetDisabled(r.Context(), r.PathValue("name"), req.Disabled); err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	u, err := a.opts.Auth.User(r.Context(), r.PathValue("name"))
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, u)
+	changeUser(a, w, r, func(ctx context.Context, name string, req DisabledRequest) error {
+		return a.opts.Auth.SetDisabled(ctx, name, req.Disabled)
+	})
 }
 
 func (a *API) setEmail(w http.ResponseWriter, r *http.Request) {
-	var req EmailRequest
+	changeUser(a, w, r, func(ctx context.Context, name string, req EmailRequest) error {
+		return a.opts.Auth.SetEmail(ctx, name, req.Email)
+	})
+}
+
+// changeUser decodes a request of type T, applies it to the user the
+// path names and answers with the user as it is then.
+func changeUser[T any](a *API, w http.ResponseWriter, r *http.Request, apply func(context.Context, string, T) error) {
+	var req T
 	if err := decode(r, &req); err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	if err := a.opts.Auth.SetEmail(r.Context(), r.PathValue("name"), req.Email); err != nil {
+	name := r.PathValue("name")
+	if err := apply(r.Context(), name, req); err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	u, err := a.opts.Auth.User(r.Context(), r.PathValue("name"))
+	u, err := a.opts.Auth.User(r.Context(), name)
 	if err != nil {
 		WriteError(w, r, err)
 		return
