@@ -295,10 +295,7 @@ func withRealIP(h http.Handler, trusted []netip.Prefix) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := edge.RealIP(r, trusted)
-		if peer, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && ip.IsValid() && peer.Addr().Unmap() != ip {
-			r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
-		}
+		edge.UseRealIP(r, trusted)
 		h.ServeHTTP(w, r)
 	})
 }

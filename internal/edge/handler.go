@@ -192,13 +192,10 @@ var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}
 // loop, where the request is the handler's own, a forwarded client also
 // becomes r.RemoteAddr, so the sign-in limiter and the API backend see it.
 func (h *Handler) clientIP(r *http.Request, fast bool) netip.Addr {
-	ip := RealIP(r, h.opts.TrustedProxies)
-	if !fast && len(h.opts.TrustedProxies) > 0 && ip.IsValid() {
-		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && ap.Addr().Unmap() != ip {
-			r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
-		}
+	if fast {
+		return RealIP(r, h.opts.TrustedProxies)
 	}
-	return ip
+	return UseRealIP(r, h.opts.TrustedProxies)
 }
 
 // serveDecision turns the rules' Decision into a response; rm are the

@@ -54,6 +54,20 @@ func RealIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	return client
 }
 
+// UseRealIP is RealIP that also makes a forwarded client r.RemoteAddr
+// (port 0), for the handlers after it: sign-in limits, logs, the API.
+// Only for a request the caller owns (not the lean loop's, which it
+// reuses).
+func UseRealIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ip := RealIP(r, trusted)
+	if len(trusted) > 0 && ip.IsValid() {
+		if peer, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && peer.Addr().Unmap() != ip {
+			r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
+		}
+	}
+	return ip
+}
+
 // parseForwarded reads one X-Forwarded-For entry: an address, possibly
 // with a port ("203.0.113.7:4711", "[2001:db8::1]:443").
 func parseForwarded(s string) (netip.Addr, bool) {
