@@ -161,11 +161,7 @@ func GateFromOutput(kind, summary string) (*GateResult, bool) {
 		res.Unit = "files"
 	}
 	for _, text := range g.Exceptions {
-		e := GateException{Text: text}
-		if m := gateExpiry.FindStringSubmatch(text); m != nil {
-			e.Expires, _ = time.Parse(time.DateOnly, m[1])
-		}
-		res.Exceptions = append(res.Exceptions, e)
+		res.Exceptions = append(res.Exceptions, gateException(text))
 	}
 	return res, true
 }
@@ -206,11 +202,7 @@ func ParseGateLog(log []byte) *GateResult {
 			inLicences = false
 			parseSummary(res, gateSummary.FindStringSubmatch(line))
 		case strings.HasPrefix(line, "excepted: "):
-			e := GateException{Text: strings.TrimPrefix(line, "excepted: ")}
-			if m := gateExpiry.FindStringSubmatch(line); m != nil {
-				e.Expires, _ = time.Parse(time.DateOnly, m[1])
-			}
-			res.Exceptions = append(res.Exceptions, e)
+			res.Exceptions = append(res.Exceptions, gateException(strings.TrimPrefix(line, "excepted: ")))
 		case inLicences && !strings.HasPrefix(line, "problem: ") && !strings.HasPrefix(line, "warning: "):
 			if v, _, ok := strings.Cut(line, " "); ok && v != "" {
 				if res.Verdict == nil {
@@ -221,6 +213,16 @@ func ParseGateLog(log []byte) *GateResult {
 		}
 	}
 	return res
+}
+
+// gateException is an applied exception as the gate wrote it ("finding:
+// exception (reason; expires DATE)"), with its expiry read back.
+func gateException(text string) GateException {
+	e := GateException{Text: text}
+	if m := gateExpiry.FindStringSubmatch(text); m != nil {
+		e.Expires, _ = time.Parse(time.DateOnly, m[1])
+	}
+	return e
 }
 
 func parseSummary(res *GateResult, m []string) {
