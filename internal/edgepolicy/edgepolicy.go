@@ -7,10 +7,10 @@
 package edgepolicy
 
 import (
-	"net/netip"
 	"slices"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/waf"
 )
@@ -29,10 +29,11 @@ func Build(e *config.Edge, geo *waf.GeoDB) (*edge.Policy, error) {
 		p.Headers = append(p.Headers, edge.PolicyRule{Name: h.Name, Scheme: h.Match.Scheme, Path: h.Match.Path, Set: h.Set, Remove: h.Remove})
 	}
 	if rl := e.RateLimit; rl != nil {
-		p.RateLimit = &edge.RateLimit{Requests: rl.Requests, Per: rl.Per.D(), Burst: rl.Burst}
-		for _, s := range rl.Exempt {
-			p.RateLimit.Exempt = append(p.RateLimit.Exempt, parseRange(s))
+		exempt, err := deploy.ParseAllowList(rl.Exempt) // ranges or addresses, as ip_allow
+		if err != nil {
+			return nil, err
 		}
+		p.RateLimit = &edge.RateLimit{Requests: rl.Requests, Per: rl.Per.D(), Burst: rl.Burst, Exempt: exempt}
 	}
 	fw, err := Firewall(e.WAF, geo)
 	if err != nil {
@@ -53,13 +54,4 @@ func Firewall(w config.WAF, geo *waf.GeoDB) (edge.Firewall, error) {
 		return nil, err // a nil *waf.Firewall must not become a non-nil edge.Firewall
 	}
 	return fw, nil
-}
-
-// parseRange reads a CIDR range or a single address, as config validated.
-func parseRange(s string) netip.Prefix {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked()
-	}
-	ip, _ := netip.ParseAddr(s)
-	return netip.PrefixFrom(ip, ip.BitLen())
 }
