@@ -3,7 +3,8 @@
 // with TSIG (RFC 8945). BIND, Knot, PowerDNS, Windows DNS and many
 // providers' hidden primaries accept it. A Client replaces one RRset
 // atomically (one message: prerequisite that the zone exists, delete the
-// RRset, add the new records) and reads RRsets and the zone's SOA serial
+// RRset, add the new records), adds or deletes single records of an RRset
+// (ACME DNS-01 challenges, two of which may share a name) and reads RRsets and the zone's SOA serial
 // back from the same server, so a caller can verify what it changed.
 package dnsupdate
 
@@ -184,6 +185,29 @@ func (c *Client) Serial(ctx context.Context, zone string) (uint32, error) {
 // Replace replaces set's RRset in zone in one UPDATE message: the zone's
 // SOA must exist, the old RRset is deleted and set's records added.
 func (c *Client) Replace(ctx context.Context, zone string, set RRset) error {
+	return c.update(ctx, zone, set, func(m *dns.Msg, rrs []dns.RR) {
+		m.RemoveRRset([]dns.RR{&dns.ANY{Hdr: dns.RR_Header{Name: set.Name, Rrtype: set.Type, Class: dns.ClassINET}}})
+		m.Insert(rrs)
+	})
+}
+
+// Add adds set's records to their RRset in zone, leaving the records it
+// already holds (an ACME TXT name may hold two challenges at once): the
+// zone's SOA must exist. A record already present only gets set's TTL.
+func (c *Client) Add(ctx context.Context, zone string, set RRset) error {
+	return c.update(ctx, zone, set, (*dns.Msg).Insert)
+}
+
+// Delete removes exactly set's records (name, type and value; the TTL is
+// ignored) from zone, leaving the RRset's other records; records that are
+// absent are no error.
+func (c *Client) Delete(ctx context.Context, zone string, set RRset) error {
+	return c.update(ctx, zone, set, (*dns.Msg).Remove)
+}
+
+// update sends an UPDATE of zone whose prerequisite is the zone's SOA and
+// whose change is op applied to set's records.
+func (c *Client) update(ctx context.Context, zone string, set RRset, op func(*dns.Msg, []dns.RR)) error {
 	rrs, err := Records(set)
 	if err != nil {
 		return err
@@ -191,8 +215,7 @@ func (c *Client) Replace(ctx context.Context, zone string, set RRset) error {
 	m := new(dns.Msg)
 	m.SetUpdate(zone)
 	m.RRsetUsed([]dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET}}})
-	m.RemoveRRset([]dns.RR{&dns.ANY{Hdr: dns.RR_Header{Name: set.Name, Rrtype: set.Type, Class: dns.ClassINET}}})
-	m.Insert(rrs)
+	op(m, rrs)
 	_, err = c.exchange(ctx, "update "+strings.TrimSuffix(zone, "."), m)
 	return err
 }

@@ -1,5 +1,6 @@
 // Package dnsupdatetest runs an authoritative DNS server for one zone on
-// 127.0.0.1 for tests: it answers queries from an in-memory zone and
+// 127.0.0.1 for tests (TCP, and UDP on the same port for resolvers that
+// ask over UDP first): it answers queries from an in-memory zone and
 // applies RFC 2136 UPDATE messages signed with a TSIG key (RFC 8945),
 // answering BADSIG, BADKEY and REFUSED as real primaries do.
 package dnsupdatetest
@@ -9,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -19,35 +21,65 @@ import (
 
 // Server is a running test primary.
 type Server struct {
-	Addr string // 127.0.0.1:port (TCP)
+	Addr string // 127.0.0.1:port (TCP and UDP)
 	Zone string // absolute, lowercase
 
-	srv     *dns.Server
-	mu      sync.Mutex
-	rrs     []dns.RR
-	serial  uint32
-	updates int
+	srv, udp *dns.Server
+	mu       sync.Mutex
+	rrs      []dns.RR
+	serial   uint32
+	updates  int
 }
 
-// Start serves zone over TCP on 127.0.0.1, accepting updates signed with
-// the hmac-sha256 key called key whose base64 secret is secret. The zone
-// starts with only its SOA.
+// Start serves zone over TCP and UDP on 127.0.0.1, accepting updates
+// signed with the hmac-sha256 key called key whose base64 secret is
+// secret. The zone starts with only its SOA.
 func Start(zone, key, secret string) (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, pc, err := listen()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{Addr: l.Addr().String(), Zone: dns.Fqdn(strings.ToLower(zone)), serial: 2026010100}
+	tsig := provider{name: dns.Fqdn(strings.ToLower(key)), secret: secret}
+	s.srv = &dns.Server{Listener: l, Handler: s, MsgAcceptFunc: accept, TsigProvider: tsig}
+	s.udp = &dns.Server{PacketConn: pc, Handler: s, MsgAcceptFunc: accept, TsigProvider: tsig}
+	for _, srv := range []*dns.Server{s.srv, s.udp} {
+		if err := serve(srv); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// listen opens a TCP listener and a UDP socket on one free port of
+// 127.0.0.1, trying again when the UDP port is taken.
+func listen() (net.Listener, net.PacketConn, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		pc, err := net.ListenPacket("udp", l.Addr().String())
+		if err == nil {
+			return l, pc, nil
+		}
+		l.Close()
+	}
+	return nil, nil, errors.New("dnsupdatetest: no port free for both TCP and UDP")
+}
+
+// serve starts srv and returns once it serves.
+func serve(srv *dns.Server) error {
 	started := make(chan struct{})
-	s.srv = &dns.Server{Listener: l, Handler: s, NotifyStartedFunc: func() { close(started) }, MsgAcceptFunc: accept,
-		TsigProvider: provider{name: dns.Fqdn(strings.ToLower(key)), secret: secret}}
+	srv.NotifyStartedFunc = func() { close(started) }
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.ActivateAndServe() }()
+	go func() { errc <- srv.ActivateAndServe() }()
 	select {
 	case <-started:
-		return s, nil
+		return nil
 	case err := <-errc:
-		return nil, err
+		return err
 	}
 }
 
@@ -67,7 +99,29 @@ func accept(dh dns.Header) dns.MsgAcceptAction {
 }
 
 // Close stops the server.
-func (s *Server) Close() error { return s.srv.Shutdown() }
+func (s *Server) Close() error {
+	var errs []error
+	for _, srv := range []*dns.Server{s.srv, s.udp} {
+		if srv != nil {
+			errs = append(errs, srv.Shutdown())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Values returns the data of the zone's records of name and type, e.g.
+// the TXT values at _acme-challenge.example.com.
+func (s *Server) Values(name string, typ uint16) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, rr := range s.rrs {
+		if h := rr.Header(); h.Rrtype == typ && strings.EqualFold(h.Name, dns.Fqdn(name)) {
+			out = append(out, strings.TrimPrefix(rr.String(), h.String()))
+		}
+	}
+	return out
+}
 
 // Add puts records into the zone (as if loaded from its zone file), e.g.
 // "www 300 IN A 192.0.2.1".
@@ -198,6 +252,10 @@ func (s *Server) update(r *dns.Msg) int {
 			s.remove(func(rr dns.RR) bool {
 				return strings.EqualFold(rr.Header().Name, h.Name) && (h.Rrtype == dns.TypeANY || rr.Header().Rrtype == h.Rrtype)
 			})
+		case dns.ClassNONE: // delete one record: name, type and data
+			want := dns.Copy(u)
+			want.Header().Class = dns.ClassINET
+			s.remove(func(rr dns.RR) bool { return dns.IsDuplicate(rr, want) })
 		case dns.ClassINET:
 			changed = s.add(u) || changed
 		default:
