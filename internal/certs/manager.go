@@ -54,26 +54,41 @@ type Options struct {
 	// DisableHTTP01 and DisableTLSALPN01 turn a challenge type off (an
 	// edge that cannot be reached on port 80, or 443).
 	DisableHTTP01, DisableTLSALPN01 bool
-	Logger                          *slog.Logger // default slog.Default
+	// DNS01, given, lets SetManaged manage names up front (wildcards
+	// among them) with the DNS-01 challenge; names asked for on demand
+	// keep HTTP-01 and TLS-ALPN-01.
+	DNS01  *DNS01
+	Logger *slog.Logger // default slog.Default
 }
 
-// Manager answers TLS handshakes with static certificates and certificates
-// obtained on demand, and answers ACME challenges. Close stops its
-// background renewals.
+// Manager answers TLS handshakes with static certificates, certificates
+// obtained on demand and certificates managed up front through DNS-01
+// (SetManaged), and answers ACME challenges. Close stops its background
+// renewals.
 type Manager struct {
 	opts   Options
 	cache  *certmagic.Cache
-	cfg    *certmagic.Config
+	cfg    *certmagic.Config // on demand: HTTP-01 and TLS-ALPN-01
 	issuer *certmagic.ACMEIssuer
 	closed sync.Once
 	// failures are certmagic's last errors per name (list.go).
 	failures failures
+	// dns manages the names of managed up front with DNS-01 (managed.go);
+	// nil without Options.DNS01.
+	dns     *certmagic.Config
+	managed managedSet
+	life    context.Context // of the managed names' jobs; ended by Close
+	end     context.CancelFunc
 }
 
-// New returns a Manager. Nothing is ordered before a handshake asks.
+// New returns a Manager. Nothing is ordered before a handshake asks or
+// SetManaged names it.
 func New(o Options) (*Manager, error) {
 	if o.DB == nil || o.Keys == nil || o.Allow == nil {
 		return nil, errors.New("certs: Options.DB, Keys and Allow are required")
+	}
+	if d := o.DNS01; d != nil && (d.Server == "" || d.Key == "" || d.Secret == nil) {
+		return nil, errors.New("certs: Options.DNS01 needs Server, Key and Secret")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -82,21 +97,40 @@ func New(o Options) (*Manager, error) {
 		o.CA = LetsEncrypt
 	}
 	m := &Manager{opts: o}
+	m.life, m.end = context.WithCancel(context.Background())
 	zl := zapLogger(o.Logger.With("component", "acme"))
-	m.cache = certmagic.NewCache(certmagic.CacheOptions{
-		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return m.cfg, nil },
-		Logger:           zl,
-	})
-	m.cfg = certmagic.New(m.cache, certmagic.Config{
-		Storage:  NewStorage(o.DB, o.Keys),
-		OnDemand: &certmagic.OnDemandConfig{DecisionFunc: m.decide},
-		OCSP:     certmagic.OCSPConfig{DisableStapling: true}, // Let's Encrypt ended OCSP in 2025
-		Logger:   zl,
-		OnEvent:  m.failures.event,
-	})
+	m.cache = certmagic.NewCache(certmagic.CacheOptions{GetConfigForCert: m.configFor, Logger: zl})
+	storage := NewStorage(o.DB, o.Keys)
+	m.cfg = m.config(storage, zl, &certmagic.OnDemandConfig{DecisionFunc: m.decide})
 	m.issuer = certmagic.NewACMEIssuer(m.cfg, m.issuerTemplate(zl))
 	m.cfg.Issuers = []certmagic.Issuer{m.issuer}
+	if o.DNS01 != nil {
+		m.dns = m.config(storage, zl, nil)
+		t := m.issuerTemplate(zl)
+		t.DNS01Solver = o.DNS01.solver(zl)
+		m.dns.Issuers = []certmagic.Issuer{certmagic.NewACMEIssuer(m.dns, t)}
+	}
 	return m, nil
+}
+
+// config returns a certmagic configuration on the shared cache and storage.
+func (m *Manager) config(s certmagic.Storage, zl *zap.Logger, od *certmagic.OnDemandConfig) *certmagic.Config {
+	return certmagic.New(m.cache, certmagic.Config{
+		Storage:  s,
+		OnDemand: od,
+		OCSP:     certmagic.OCSPConfig{DisableStapling: true}, // Let's Encrypt ended OCSP in 2025
+		Logger:   zl,
+		OnEvent:  m.event,
+	})
+}
+
+// event is certmagic's OnEvent: failures are kept for the listing, and
+// waiters for a managed certificate are woken when one is cached.
+func (m *Manager) event(ctx context.Context, name string, data map[string]any) error {
+	if name == "cached_managed_cert" {
+		m.managed.wake()
+	}
+	return m.failures.event(ctx, name, data)
 }
 
 func (m *Manager) issuerTemplate(zl *zap.Logger) certmagic.ACMEIssuer {
@@ -128,13 +162,21 @@ func hostPort(a net.Addr) (string, int, bool) {
 }
 
 // decide is certmagic's on-demand decision: the data key must be at hand
-// (a sealed vault orders nothing: what it obtained could not be stored)
-// and Allow must accept the name.
+// (a sealed vault orders nothing: what it obtained could not be stored),
+// the name must be no wildcard (those are managed up front) nor covered
+// by a managed name (served by that one), and Allow must accept it.
 func (m *Manager) decide(ctx context.Context, name string) error {
+	name = NormalizeName(name)
+	if IsWildcard(name) {
+		return fmt.Errorf("%s: a wildcard is never ordered on demand; it is managed up front through DNS-01 (--acme-domain)", name)
+	}
+	if by := m.managed.covering(name); by != "" {
+		return fmt.Errorf("%s is served by the managed certificate of %s, not one of its own", name, by)
+	}
 	if _, _, err := m.opts.Keys.Current(ctx); err != nil {
 		return fmt.Errorf("certificates cannot be stored: %w", err)
 	}
-	return m.opts.Allow(ctx, NormalizeName(name))
+	return m.opts.Allow(ctx, name)
 }
 
 // TLSConfig returns the edge's TLS configuration: HTTP/2 and HTTP/1.1,
@@ -148,13 +190,18 @@ func (m *Manager) TLSConfig() *tls.Config {
 }
 
 // GetCertificate answers a handshake: a TLS-ALPN-01 challenge, else a
-// static certificate covering the name, else certmagic's (from memory,
-// the store, or ordered now when Allow accepts the name).
+// static certificate covering the name, else a managed one covering it
+// (waiting for it while it is being obtained), else certmagic's on-demand
+// one (from memory, the store, or ordered now when Allow accepts the name).
 func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	acmeALPN := len(hello.SupportedProtos) == 1 && hello.SupportedProtos[0] == acmez.ACMETLS1Protocol
 	if !acmeALPN {
-		if c := m.static(NormalizeName(hello.ServerName)); c != nil {
+		name := NormalizeName(hello.ServerName)
+		if c := m.static(name); c != nil {
 			return c, nil
+		}
+		if by := m.managed.covering(name); by != "" {
+			return m.serveManaged(hello, by)
 		}
 	}
 	return m.cfg.GetCertificate(hello)
@@ -197,8 +244,9 @@ func (m *Manager) HandleHTTPChallenge(w http.ResponseWriter, r *http.Request) bo
 	return m.issuer.HandleHTTPChallenge(w, r)
 }
 
-// Close stops background maintenance (renewals). It is idempotent.
-func (m *Manager) Close() { m.closed.Do(m.cache.Stop) }
+// Close stops background maintenance (renewals) and the managed names'
+// orders. It is idempotent.
+func (m *Manager) Close() { m.closed.Do(func() { m.end(); m.cache.Stop() }) }
 
 // Covering returns the first of cs whose leaf covers name, or nil.
 func Covering(cs []tls.Certificate, name string) *tls.Certificate {

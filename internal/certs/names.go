@@ -19,32 +19,56 @@ func NormalizeName(name string) string {
 
 // CheckName reports whether name (normalized) can have a certificate from a
 // public ACME CA: a DNS name of two labels or more, letters, digits and
-// '-' (IDNs in punycode), no wildcard, no port, not an address and not an
-// internal name (localhost, *.local, *.internal, *.home.arpa).
+// '-' (IDNs in punycode), no port, not an address and not an internal name
+// (localhost, *.local, *.internal, *.home.arpa). A wildcard is accepted
+// only as the whole leftmost label over two labels or more
+// (*.example.com); whether one may be ordered is the caller's question
+// (only DNS-01 can prove one: see IsWildcard).
 func CheckName(name string) error {
 	bad := func(why string) error {
 		return usererr.New(usererr.Invalid, "domain %q cannot have an ACME certificate: %s", clip(name), why).
-			WithHint("give a public DNS name, e.g. www.example.com (IDNs in punycode: xn--…)")
+			WithHint("give a public DNS name, e.g. www.example.com or *.example.com (IDNs in punycode: xn--…)")
 	}
 	if name == "" || len(name) > 253 {
 		return bad("a DNS name has 1 to 253 characters")
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
+	base, wildcard := strings.CutPrefix(name, "*.")
+	if _, err := netip.ParseAddr(base); err == nil {
 		return bad("it is an IP address")
 	}
-	labels := strings.Split(name, ".")
-	if len(labels) < 2 {
+	labels := strings.Split(base, ".")
+	switch {
+	case wildcard && len(labels) < 2:
+		return bad("a wildcard covers names under a domain of two labels or more, e.g. *.example.com")
+	case len(labels) < 2:
 		return bad("it has a single label")
 	}
 	for _, l := range labels {
+		if l == "*" {
+			return bad("a wildcard must be the whole leftmost label, e.g. *.example.com")
+		}
 		if !validLabel(l) {
 			return bad(fmt.Sprintf("label %q is not 1-63 lowercase letters, digits or '-' (not first or last)", clip(l)))
 		}
 	}
-	if !certmagic.SubjectQualifiesForPublicCert(name) {
+	if !certmagic.SubjectQualifiesForPublicCert(base) {
 		return bad("it is an internal name")
 	}
 	return nil
+}
+
+// IsWildcard reports whether name is a wildcard (*.example.com).
+func IsWildcard(name string) bool { return strings.HasPrefix(name, "*.") }
+
+// WildcardOf returns the wildcard that would cover name (*.example.com for
+// a.example.com), or "" for a name of fewer than three labels or a
+// wildcard itself.
+func WildcardOf(name string) string {
+	_, rest, ok := strings.Cut(name, ".")
+	if !ok || IsWildcard(name) || !strings.Contains(rest, ".") {
+		return ""
+	}
+	return "*." + rest
 }
 
 func validLabel(l string) bool {

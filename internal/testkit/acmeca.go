@@ -25,6 +25,7 @@ import (
 // its ACME API on a 127.0.0.1 HTTPS server, and its validation authority
 // doing real HTTP-01 and TLS-ALPN-01 validation against 127.0.0.1 (every
 // name resolves there through its own DNS server) on the ports Validate
+// names, and real DNS-01 validation against the DNS server DelegateTXT
 // names. Nonces are never rejected and the validation authority does not
 // sleep, so orders complete in well under a second.
 type ACMECA struct {
@@ -35,6 +36,7 @@ type ACMECA struct {
 	db      *db.MemoryStore
 	ca      *ca.CAImpl
 	dns     string
+	txt     atomic.Pointer[string] // DelegateTXT's server
 	logger  *log.Logger
 	mu      sync.Mutex
 	handler http.Handler // nil until Validate
@@ -50,7 +52,7 @@ func StartACMECA(t testing.TB) *ACMECA {
 	t.Setenv("PEBBLE_VA_ALWAYS_VALID", "")
 	p := &ACMECA{db: db.NewMemoryStore(), logger: log.New(io.Discard, "", 0)}
 	p.ca = ca.New(p.logger, p.db, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {Description: "default"}})
-	p.dns = startDNS(t)
+	p.dns = p.startDNS(t)
 	p.api = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	p.api.Config.ErrorLog = p.logger
 	p.api.StartTLS()
@@ -101,15 +103,25 @@ func (p *ACMECA) Roots() *x509.CertPool {
 	return pool
 }
 
+// DelegateTXT makes the validation authority ask the DNS server at addr
+// (host:port, TCP) for TXT records, as DNS-01 validation does: a test
+// zone that dnsupdate changes (dnsupdatetest, or knotd).
+func (p *ACMECA) DelegateTXT(addr string) { p.txt.Store(&addr) }
+
 // startDNS serves DNS over TCP on 127.0.0.1 (pebble asks over TCP),
-// answering every A question with 127.0.0.1 and everything else with no
+// answering every A question with 127.0.0.1, TXT questions from the
+// DelegateTXT server when there is one, and everything else with no
 // records; it returns its address.
-func startDNS(t testing.TB) string {
+func (p *ACMECA) startDNS(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		if to := p.txt.Load(); to != nil && len(q.Question) == 1 && q.Question[0].Qtype == dns.TypeTXT {
+			forward(w, q, *to)
+			return
+		}
 		m := new(dns.Msg)
 		m.SetReply(q)
 		for _, qu := range q.Question {
@@ -123,4 +135,16 @@ func startDNS(t testing.TB) string {
 	go func() { _ = srv.ActivateAndServe() }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
 	return ln.Addr().String()
+}
+
+// forward relays q to the DNS server at addr over TCP and its answer back;
+// a failure answers SERVFAIL.
+func forward(w dns.ResponseWriter, q *dns.Msg, addr string) {
+	r, _, err := (&dns.Client{Net: "tcp"}).Exchange(q, addr)
+	if err != nil {
+		r = new(dns.Msg)
+		r.SetRcode(q, dns.RcodeServerFailure)
+	}
+	r.Id = q.Id
+	_ = w.WriteMsg(r)
 }

@@ -1,0 +1,199 @@
+package certs
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/phoenixvc/phoenix/internal/dnsupdate/dnsupdatetest"
+	"github.com/phoenixvc/phoenix/internal/testkit"
+)
+
+const (
+	tsigKey    = "acme-update"
+	tsigSecret = "ZG5zMDEtdGVzdC1zZWNyZXQtbmV2ZXItaW4tbG9ncy0wMTIzNDU2Nzg5"
+	wrongKey   = "d3Jvbmctc2VjcmV0LWFsc28tbmV2ZXItaW4tbG9ncy0wMTIzNDU2Nzg5"
+)
+
+// startZone runs the primary of shop.test (UDP and TCP) and points the
+// CA's DNS-01 validation at it.
+func startZone(t *testing.T, ca *testkit.ACMECA) *dnsupdatetest.Server {
+	t.Helper()
+	z, err := dnsupdatetest.Start("shop.test", tsigKey, tsigSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { z.Close() })
+	ca.DelegateTXT(z.Addr)
+	return z
+}
+
+// dns01 is the DNS-01 configuration for z whose secret is read through
+// secret (counting the reads).
+func dns01(z *dnsupdatetest.Server, secret string, reads *atomic.Int64) *DNS01 {
+	return &DNS01{Server: z.Addr, Key: tsigKey, Resolvers: []string{z.Addr}, PropagationTimeout: 30 * time.Second,
+		Secret: func(context.Context) (string, error) { reads.Add(1); return secret, nil }}
+}
+
+// eventually polls cond every 50ms until it holds or 60s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDNS01Wildcard: a wildcard and its apex managed through DNS-01 are
+// ordered up front (two challenges on one TXT name at once), validated by
+// the CA against the zone, and the TXT records removed afterwards; a
+// handshake for a.shop.test is served by the wildcard with no order and no
+// on-demand decision of its own; the listing shows the wildcard; setting
+// the same names again changes nothing, and a second Manager on the same
+// database (a restart) serves the stored certificates without an order.
+// The TSIG secret is read at each update and never logged.
+func TestDNS01Wildcard(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	z := startZone(t, ca)
+	db, _ := tempDB(t)
+	keys := newMemKeys()
+	var logs testkit.LogBuffer
+	var reads atomic.Int64
+	s := startSite(t, ca, db, keys, Options{DNS01: dns01(z, tsigSecret, &reads)}, &logs)
+	ctx := context.Background()
+	if err := s.m.SetManaged(ctx, []string{"*.Shop.test.", "shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := handshake(s.tlsAddr, "a.shop.test", ca.Roots())
+	if err != nil {
+		t.Fatalf("a.shop.test: %v\n%s", err, logs.String())
+	}
+	if !slices.Equal(leaf.DNSNames, []string{"*.shop.test"}) {
+		t.Fatalf("a.shop.test is served %v; want the wildcard", leaf.DNSNames)
+	}
+	if apex, err := handshake(s.tlsAddr, "shop.test", ca.Roots()); err != nil || !slices.Equal(apex.DNSNames, []string{"shop.test"}) {
+		t.Fatalf("shop.test: %v %v", apex, err)
+	}
+	if ca.Orders() != 2 || s.http01.Load() != 0 || len(s.asked()) != 0 {
+		t.Errorf("%d orders, %d HTTP-01 answers, decisions %v; want 2 DNS-01 orders and no on-demand decision", ca.Orders(), s.http01.Load(), s.asked())
+	}
+	if _, err := handshake(s.tlsAddr, "x.a.shop.test", ca.Roots()); err == nil {
+		t.Error("x.a.shop.test got a certificate: the wildcard covers one label only")
+	}
+	eventually(t, "the challenge TXT records removed", func() bool {
+		return len(z.Values("_acme-challenge.shop.test", dns.TypeTXT)) == 0
+	})
+	if reads.Load() < 4 {
+		t.Errorf("the secret was read %d times; want once per update (2 adds, 2 deletes)", reads.Load())
+	}
+	checkListed(t, s.m, "*.shop.test")
+
+	if err := s.m.SetManaged(ctx, []string{"shop.test", "*.shop.test"}); err != nil || ca.Orders() != 2 {
+		t.Errorf("the same names again: %v, %d orders; want nothing new", err, ca.Orders())
+	}
+	s.stop()
+	again := startSite(t, ca, db, keys, Options{DNS01: dns01(z, tsigSecret, &reads)}, &logs)
+	if err := again.m.SetManaged(ctx, []string{"*.shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := handshake(again.tlsAddr, "b.shop.test", ca.Roots()); err != nil || !l.Equal(leaf) || ca.Orders() != 2 {
+		t.Errorf("after a restart: %v, same certificate %v, %d orders; want the stored wildcard and no order", err, l != nil && l.Equal(leaf), ca.Orders())
+	}
+	if logs.Contains(tsigSecret) {
+		t.Error("the log holds the TSIG secret")
+	}
+}
+
+// checkListed: Certificates lists name's ACME certificate, not pending.
+func checkListed(t *testing.T, m *Manager, name string) {
+	t.Helper()
+	list, err := m.Certificates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range list {
+		if slices.Contains(in.Names, name) && in.Source == SourceACME && !in.Pending && !in.NotAfter.IsZero() {
+			return
+		}
+	}
+	t.Errorf("%s is not listed with its certificate: %+v", name, list)
+}
+
+// TestDNS01WrongSecret: a secret the primary rejects fails the order with
+// BADSIG in the listing's pending entry and the log, never the secrets;
+// handshakes covered by the wildcard fail without an order of their own.
+func TestDNS01WrongSecret(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	z := startZone(t, ca)
+	db, _ := tempDB(t)
+	var logs testkit.LogBuffer
+	var reads atomic.Int64
+	s := startSite(t, ca, db, newMemKeys(), Options{DNS01: dns01(z, wrongKey, &reads)}, &logs)
+	if err := s.m.SetManaged(context.Background(), []string{"*.shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+	var pending Info
+	eventually(t, "the failure in the listing", func() bool {
+		list, err := s.m.Certificates(context.Background())
+		if err != nil || len(list) != 1 {
+			return false
+		}
+		pending = list[0]
+		return pending.LastError != ""
+	})
+	if !pending.Pending || !slices.Equal(pending.Names, []string{"*.shop.test"}) || !strings.Contains(pending.LastError, "BADSIG") {
+		t.Errorf("listing %+v; want *.shop.test pending with BADSIG", pending)
+	}
+	if !logs.Contains("BADSIG") {
+		t.Error("the log does not say BADSIG")
+	}
+	if txt := z.Values("_acme-challenge.shop.test", dns.TypeTXT); len(txt) != 0 || z.Updates() != 0 {
+		t.Errorf("TXT %v after %d accepted updates; want every update refused", txt, z.Updates())
+	}
+	orders := ca.Orders()
+	// The handshake waits for the wildcard; the client gives up first.
+	if _, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", s.tlsAddr,
+		&tls.Config{ServerName: "a.shop.test", RootCAs: ca.Roots()}); err == nil {
+		t.Error("a.shop.test got a certificate without the wildcard")
+	}
+	if ca.Orders() != orders || len(s.asked()) != 0 {
+		t.Errorf("the handshake made %d orders, decisions %v; want none", ca.Orders()-orders, s.asked())
+	}
+	for _, secret := range []string{tsigSecret, wrongKey} {
+		if logs.Contains(secret) || strings.Contains(pending.LastError, secret) {
+			t.Error("the log or the listing holds a TSIG secret")
+		}
+	}
+}
+
+// TestSetManagedNeedsDNS01: without DNS01 SetManaged refuses, and a bad
+// name is refused by name while the good ones are managed.
+func TestSetManagedNeedsDNS01(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	db, _ := tempDB(t)
+	var logs testkit.LogBuffer
+	s := startSite(t, ca, db, newMemKeys(), Options{}, &logs)
+	if err := s.m.SetManaged(context.Background(), []string{"*.shop.test"}); err == nil || !strings.Contains(err.Error(), "DNS01") {
+		t.Errorf("without DNS01: %v", err)
+	}
+	z := startZone(t, ca)
+	var reads atomic.Int64
+	d := startSite(t, ca, db, newMemKeys(), Options{DNS01: dns01(z, tsigSecret, &reads)}, &logs)
+	err := d.m.SetManaged(context.Background(), []string{"a.*.shop.test", "*.shop.test"})
+	if err == nil || !strings.Contains(err.Error(), "a.*.shop.test") || !slices.Equal(d.m.Managed(), []string{"*.shop.test"}) {
+		t.Errorf("a bad name beside a good one: %v, managed %v", err, d.m.Managed())
+	}
+	if err := d.m.SetManaged(context.Background(), nil); err != nil || len(d.m.Managed()) != 0 {
+		t.Errorf("the empty set: %v, managed %v", err, d.m.Managed())
+	}
+}
