@@ -129,6 +129,7 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 		}
 	}
 	t.domains = newCustomDomains(a.Deploy, o.Domains)
+	t.domains.sites = a.opts.SitesDomain
 	mo.Allow = t.domains.allow
 	var err error
 	if t.mgr, err = certs.New(mo); err != nil {
@@ -191,6 +192,7 @@ func (t *edgeTLS) secure(host string) bool {
 type customDomains struct {
 	deploy   *deploy.Service
 	explicit map[string]bool
+	sites    string // Options.SitesDomain: environments' names under it qualify too
 
 	mu     sync.Mutex
 	names  map[string]bool
@@ -224,7 +226,7 @@ func (c *customDomains) allow(ctx context.Context, name string) error {
 		}
 	}
 	if !c.names[name] {
-		return fmt.Errorf("%s is not a custom domain of any environment, nor given with --acme-domain", name)
+		return fmt.Errorf("%s is not a custom domain of any environment, nor an environment's name under --sites-domain, nor given with --acme-domain", name)
 	}
 	return nil
 }
@@ -238,6 +240,9 @@ func (c *customDomains) load(ctx context.Context) error {
 	for _, e := range envs {
 		for _, d := range e.Domains {
 			c.names[certs.NormalizeName(d)] = true
+		}
+		if c.sites != "" {
+			c.names[edge.SitesHost(e.Name, e.Project, c.sites)] = true
 		}
 	}
 	c.loaded = time.Now()

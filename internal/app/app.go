@@ -94,6 +94,11 @@ type Options struct {
 	// allow-lists, rate limits, the firewall, sign-in limits and the log
 	// (edge.RealIP). Empty: the TCP peer is the client.
 	TrustedProxies []netip.Prefix
+	// SitesDomain, when set, gives every environment a public host name
+	// of its own: <env>.<project>.<SitesDomain> (a wildcard DNS record
+	// points the domain at the edge). Normalized: lower case, no trailing
+	// dot. No custom domain may be under it.
+	SitesDomain string
 	// GeoIPDB is a MaxMind country database (.mmdb) for projects'
 	// edge.waf.geo_allow and geo_deny (firewall.go); without it such a
 	// policy is refused.
@@ -328,14 +333,44 @@ func listenErr(name, addr string, err error) error {
 		WithHint("pick another address with --listen / --edge-listen")
 }
 
-// EdgeURL is the URL an environment of a project answers on.
+// EdgeURL is the URL an environment of a project answers on: its name
+// under SitesDomain when one is set, else <env>.<project>.localhost.
 func (a *App) EdgeURL(project, env string) string {
+	if a.opts.SitesDomain != "" {
+		return a.sitesURL(project, env)
+	}
+	return a.localURL(project, env)
+}
+
+// localURL is where this server reaches an environment on its own edge:
+// <env>.<project>.localhost on the edge's port. Health checks of releases
+// use it, so they do not depend on public DNS or a way back in from the
+// outside.
+func (a *App) localURL(project, env string) string {
 	_, port, _ := net.SplitHostPort(a.edgeAddr.String())
 	scheme := "http://"
 	if a.opts.EdgeTLSCert != "" && a.opts.EdgeTLSListen == "" { // else the *.localhost names stay on plain HTTP
 		scheme = "https://"
 	}
 	return scheme + edge.DefaultHost(env, project) + ":" + port + "/"
+}
+
+// sitesURL is an environment's URL under SitesDomain: HTTPS when the edge
+// serves it (an HTTPS listener, or certificate files on the one listener),
+// the port left out when it is the scheme's own.
+func (a *App) sitesURL(project, env string) string {
+	scheme, addr := "http", a.edgeAddr
+	switch {
+	case a.edgeTLSAddr != nil:
+		scheme, addr = "https", a.edgeTLSAddr
+	case a.opts.EdgeTLSCert != "":
+		scheme = "https"
+	}
+	host := edge.SitesHost(env, project, a.opts.SitesDomain)
+	if _, port, _ := net.SplitHostPort(addr.String()); port != map[string]string{"http": "80", "https": "443"}[scheme] {
+		host = net.JoinHostPort(host, port)
+	}
+	return scheme + "://" + host + "/"
 }
 
 // Err reports a server that stopped on its own.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
@@ -18,7 +19,7 @@ func (a *App) openDeploy() error {
 	blobs := a.store
 	a.keys = &signingKeys{dir: filepath.Join(a.opts.DataDir, "keys"), log: a.log}
 	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, KeySource: a.keys.key, Logger: a.log.With("domain", "deploy"),
-		Keep:  a.opts.Keep,
+		Keep: a.opts.Keep, SitesDomain: a.opts.SitesDomain,
 		Audit: a.auditDeploy, CheckEdge: a.checkEdgePolicy,
 		Check: func(ctx context.Context, r deploy.Release) error {
 			m, err := r.Manifest()
@@ -69,16 +70,13 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 	if err := a.Hosts.SetAllowedIPs(name, allow); err != nil {
 		return err
 	}
-	hosts := append([]string{edge.DefaultHost(r.Environment, r.Project)}, r.Domains...)
-	for _, h := range hosts {
-		if err := a.Hosts.AddHost(h, name); err != nil {
-			return err
-		}
+	if err := a.routeHosts(name, r); err != nil {
+		return err
 	}
 	if a.edge.served == nil {
-		a.edge.served, a.edge.blobs, a.edge.policies = map[string]int64{}, map[string][]backend.Digest{}, map[string]string{}
+		a.edge.served, a.edge.blobs, a.edge.applied = map[string]int64{}, map[string][]backend.Digest{}, map[string]string{}
 	}
-	a.edge.served[name], a.edge.policies[name] = r.Deployment.ID, canon
+	a.edge.served[name], a.edge.applied[name] = r.Deployment.ID, appliedKey(canon, r)
 	var blobs []backend.Digest
 	if m, err := r.Manifest(); err == nil {
 		for _, b := range m.Blobs() {
@@ -87,6 +85,25 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 	}
 	a.edge.blobs[name] = blobs
 	return nil
+}
+
+// routeHosts routes exactly r's host names to edge environment name: its
+// default name, its name under SitesDomain and its custom domains; a
+// domain taken off the environment stops being routed to it.
+func (a *App) routeHosts(name string, r deploy.Release) error {
+	hosts := append([]string{edge.DefaultHost(r.Environment, r.Project)}, r.Domains...)
+	if a.opts.SitesDomain != "" {
+		hosts = append(hosts, edge.SitesHost(r.Environment, r.Project, a.opts.SitesDomain))
+	}
+	return a.Hosts.SetHosts(name, hosts)
+}
+
+// appliedKey is what the edge applies to a release's environment besides
+// the release: the project's edge policy (canonical JSON) and the
+// environment's domains and allow-list. A replica re-publishes an
+// environment whose key changed.
+func appliedKey(policy string, r deploy.Release) string {
+	return policy + "\x00" + strings.Join(r.Domains, ",") + "\x00" + strings.Join(r.IPAllow, ",")
 }
 
 func (a *App) startEdge(ctx context.Context) error {

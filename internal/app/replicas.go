@@ -162,14 +162,14 @@ func (a *App) reconcile(ctx context.Context) {
 }
 
 // edgeState is what the edge serves: edge name -> deployment id and the
-// project's edge policy applied (canonical JSON, "" for none). publish
+// project's edge policy and the environment's settings applied. publish
 // and syncEdge hold mu, so a poll that read the database before an
 // activation never puts the older release back after it.
 type edgeState struct {
-	mu       sync.Mutex
-	served   map[string]int64
-	policies map[string]string
-	blobs    map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
+	mu      sync.Mutex
+	served  map[string]int64
+	applied map[string]string           // edge name -> appliedKey of what it serves
+	blobs   map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
 }
 
 // syncEdge serves the active deployment of every environment, fetching
@@ -198,7 +198,7 @@ func (a *App) syncEdge(ctx context.Context) {
 		switch {
 		case a.edge.served[name] != r.Deployment.ID:
 			stale = append(stale, r)
-		case a.edge.policies[name] != string(policies[r.Project]):
+		case a.edge.applied[name] != appliedKey(string(policies[r.Project]), r):
 			restyled = append(restyled, r)
 		}
 	}

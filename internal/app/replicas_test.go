@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -146,6 +148,14 @@ func TestReplicasShareTheEdge(t *testing.T) {
 	took = eventually(t, "B polled", pageIs(t, b, "production", "<title>two</title>"))
 	t.Logf("an unannounced change reached B's edge in %v (poll every %v)", took, replicaPoll)
 	eventually(t, "A polled", pageIs(t, a, "production", "<title>two</title>"))
+
+	// An environment's allow-list saved on B closes A's edge too, with no
+	// deployment: through the notification, or else the poll.
+	if err := b.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: "production", IPAllow: []string{"192.0.2.0/24"}}); err != nil {
+		t.Fatal(err)
+	}
+	took = eventually(t, "A applies B's allow-list", func() bool { code, _ := edgeGet(t, a, "production", "/"); return code == http.StatusForbidden })
+	t.Logf("an allow-list saved on B reached A's edge in %v", took)
 
 	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
 	if _, err := a.Vault.Set(ctx, admin, "API_TOKEN", vault.SecretString(secretMarker), vault.SetOptions{}); err != nil {

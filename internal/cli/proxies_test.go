@@ -22,3 +22,41 @@ func TestParseProxies(t *testing.T) {
 		t.Fatalf("a host name: %v", err)
 	}
 }
+
+func TestParseSitesDomain(t *testing.T) {
+	for in, want := range map[string]string{"": "", "Apps.Example.COM.": "apps.example.com", " sites.corp.internal ": "sites.corp.internal"} {
+		if got, err := parseSitesDomain(in); err != nil || got != want {
+			t.Errorf("parseSitesDomain(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, msg := range map[string]string{
+		"example":                        "a single label",
+		"apps.localhost":                 "under localhost",
+		"apps..example.com":              `label ""`,
+		"https://example.com":            `label "https://example"`,
+		"*.example.com":                  `label "*"`,
+		strings.Repeat("a.", 70) + "com": "longer than 125",
+	} {
+		_, err := parseSitesDomain(in)
+		if err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), "--sites-domain") {
+			t.Errorf("parseSitesDomain(%q): %v, want an error naming --sites-domain and %q", in, err, msg)
+		}
+	}
+}
+
+// FuzzParseSitesDomain: any flag value is refused or comes back as a name
+// the edge can route under: lower case, no empty label, within DNS limits.
+func FuzzParseSitesDomain(f *testing.F) {
+	for _, s := range []string{"apps.example.com", "A.B.", "x..y", "é.example.com", strings.Repeat("a", 64) + ".com"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseSitesDomain(s)
+		if err != nil || d == "" {
+			return
+		}
+		if d != strings.ToLower(d) || strings.Contains(d, "..") || strings.HasSuffix(d, ".") || len(d) > 125 {
+			t.Fatalf("parseSitesDomain(%q) = %q", s, d)
+		}
+	})
+}

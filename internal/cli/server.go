@@ -25,6 +25,7 @@ type serverOptions struct {
 	edgeLoops     int
 	geoIPDB       string
 	proxies       string
+	sitesDomain   string
 
 	backupRepo          string
 	backupKeyFile       string
@@ -66,6 +67,7 @@ gracefully: in-flight requests finish first.`,
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
 	f.IntVar(&o.edgeLoops, "edge-loops", 1, "event loops (threads) of the edge serving plain HTTP on Linux")
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp+"; for the edge and the API")
+	f.StringVar(&o.sitesDomain, "sites-domain", "", sitesDomainHelp)
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) for projects' edge.waf.geo_allow and geo_deny (docs/waf.md)")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
 	f.StringVar(&o.backupRepo, "backup-repo", "", "back up the data dir into this repository ('phoenix backup init'; docs/backup.md)")
@@ -125,11 +127,15 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	sites, err := parseSitesDomain(o.sitesDomain) // sites.go
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
-		TrustedProxies: proxies})
+		TrustedProxies: proxies, SitesDomain: sites})
 	if err != nil {
 		return err
 	}

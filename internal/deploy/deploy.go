@@ -92,6 +92,10 @@ type Options struct {
 	// edge policy before SetEdgePolicy stores it (the app builds it: a
 	// firewall this server lacks refuses it); an error refuses the change.
 	CheckEdge func(ctx context.Context, project string, e *config.Edge) error
+	// SitesDomain, when set, is the domain under which every environment
+	// answers at <env>.<project>.<SitesDomain> (normalized: lower case, no
+	// trailing dot); no custom domain may be under it.
+	SitesDomain string
 }
 
 // Event describes a change for the audit log.

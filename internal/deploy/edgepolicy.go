@@ -22,7 +22,9 @@ import (
 // changed. Like a Listener it must not block for long.
 type PolicyListener func(project string)
 
-// OnEdgePolicy registers l for every later change of an edge policy.
+// OnEdgePolicy registers l for every later change of what the edge applies
+// to a project's environments: its edge policy, or an environment's
+// domains or allow-list.
 func (s *Service) OnEdgePolicy(l PolicyListener) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -75,21 +75,52 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 	if err != nil {
 		return err
 	}
+	var moved bool // the edge must route or admit differently
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO environments
+		domains, err := s.checkDomains(ctx, tx, project, spec.Name, spec.Domains) // domains.go
+		if err != nil {
+			return err
+		}
+		if moved, err = edgeSettingsChange(ctx, tx, project, spec.Name, strings.Join(domains, ","), joinPrefixes(allow)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO environments
 		(project, name, kind, locked, approvals, domains, ip_allow, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6, ip_allow = $7`,
-			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(spec.Domains, ","), joinPrefixes(allow), s.now())
+			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(domains, ","), joinPrefixes(allow), s.now())
 		if err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, Event{Action: "env.save", Project: project, Environment: spec.Name,
-			Detail: fmt.Sprintf("kind %s, locked %v, approvals %d, domains %q, ip allow %q", kind, spec.Locked, spec.Approvals, spec.Domains, spec.IPAllow)})
+			Detail: fmt.Sprintf("kind %s, locked %v, approvals %d, domains %q, ip allow %q", kind, spec.Locked, spec.Approvals, domains, spec.IPAllow)})
 	})
+	var ue *usererr.Error
+	if errors.As(err, &ue) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("deploy: save environment %s/%s: %w", project, spec.Name, err)
 	}
+	if moved {
+		s.notifyPolicy(project) // the edge applies new domains and allow-lists at once
+	}
 	return nil
+}
+
+// edgeSettingsChange reports whether saving an environment with these
+// domains and allow-list changes what the edge serves: a new host name or
+// allow-list of an environment that exists already.
+func edgeSettingsChange(ctx context.Context, tx *sql.Tx, project, env, domains, allow string) (bool, error) {
+	var curDomains, curAllow string
+	err := tx.QueryRowContext(ctx, `SELECT domains, ip_allow FROM environments WHERE project = $1 AND name = $2`, project, env).
+		Scan(&curDomains, &curAllow)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // nothing served yet
+	}
+	if err != nil {
+		return false, err
+	}
+	return curDomains != domains || curAllow != allow, nil
 }
 
 const envColumns = `project, name, kind, locked, approvals, domains, ip_allow, COALESCE(active_id, 0)`

@@ -64,7 +64,13 @@ func NewHosts() *Hosts {
 // DefaultHost returns the host name an environment answers on by default:
 // "<env>.<project>.localhost".
 func DefaultHost(env, project string) string {
-	return strings.ToLower(env + "." + project + ".localhost")
+	return SitesHost(env, project, "localhost")
+}
+
+// SitesHost returns an environment's host name under a sites domain:
+// "<env>.<project>.<domain>".
+func SitesHost(env, project, domain string) string {
+	return strings.ToLower(env + "." + project + "." + domain)
 }
 
 // update copies the table, lets fn change the copy and publishes it.
@@ -117,6 +123,32 @@ func (h *Hosts) AddHost(host, env string) error {
 		return fmt.Errorf("edge: add host for %q: empty host name", env)
 	}
 	return h.update(func(t *hostTable) error { t.byHost[host] = t.ensure(env); return nil })
+}
+
+// SetHosts routes exactly hosts to env, in one step: env's other host
+// names stop routing to it, and a name routed to another environment
+// moves to env. It creates env when new.
+func (h *Hosts) SetHosts(env string, hosts []string) error {
+	want := make(map[string]bool, len(hosts))
+	for _, host := range hosts {
+		n := normalizeHost(host)
+		if n == "" {
+			return fmt.Errorf("edge: set hosts of %q: empty host name", env)
+		}
+		want[n] = true
+	}
+	return h.update(func(t *hostTable) error {
+		e := t.ensure(env)
+		for host, he := range t.byHost {
+			if he == e && !want[host] {
+				delete(t.byHost, host)
+			}
+		}
+		for host := range want {
+			t.byHost[host] = e
+		}
+		return nil
+	})
 }
 
 // RemoveHost stops routing host.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,33 @@ func TestHostsRoutes(t *testing.T) {
 	hosts.RemoveHost("www.example.com")
 	if hosts.Routes("www.example.com") {
 		t.Error("Routes after RemoveHost: true")
+	}
+}
+
+// SetHosts routes exactly the names given: a name left out stops routing
+// to the environment, a name another environment had moves, and the other
+// environment's remaining names stay.
+func TestSetHosts(t *testing.T) {
+	hosts := NewHosts()
+	if err := hosts.SetHosts("prod", []string{"www.example.com", "Example.COM."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hosts.SetHosts("staging", []string{"staging.example.com", "beta.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hosts.SetHosts("prod", []string{"example.com", "beta.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := hosts.HostsOf("prod"); !slices.Equal(got, []string{"beta.example.com", "example.com"}) {
+		t.Errorf("prod routes %q", got)
+	}
+	if got := hosts.HostsOf("staging"); !slices.Equal(got, []string{"staging.example.com"}) {
+		t.Errorf("staging routes %q", got)
+	}
+	if hosts.Routes("www.example.com") {
+		t.Error("a name left out still routes")
+	}
+	if err := hosts.SetHosts("prod", []string{"ok.example.com", ":80"}); err == nil || !hosts.Routes("example.com") {
+		t.Errorf("an empty name: %v, and the table must be left as it was", err)
 	}
 }
