@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -19,16 +20,12 @@ func parseProxies(s string) ([]netip.Prefix, error) {
 		if part == "" {
 			continue
 		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			a, aerr := netip.ParseAddr(part)
-			if aerr != nil {
-				return nil, usererr.New(usererr.Usage, "--trusted-proxies: entry %d, %q, is not an address or a CIDR range", i+1, part).
-					WithHint("write e.g. --trusted-proxies 10.0.0.0/8,192.0.2.10")
-			}
-			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		p, ok := deploy.ParseRange(part)
+		if !ok {
+			return nil, usererr.New(usererr.Usage, "--trusted-proxies: entry %d, %q, is not an address or a CIDR range", i+1, part).
+				WithHint("write e.g. --trusted-proxies 10.0.0.0/8,192.0.2.10")
 		}
-		out = append(out, p.Masked())
+		out = append(out, p)
 	}
 	return out, nil
 }

@@ -60,3 +60,48 @@ func TestDomainsBelongToOneEnvironment(t *testing.T) {
 		t.Fatalf("mysites.example.net: %v", err)
 	}
 }
+
+// ParseRange reads what an allow-list or --trusted-proxies holds as the
+// edge matches clients: masked, IPv4-mapped ranges as IPv4.
+func TestParseRange(t *testing.T) {
+	for in, want := range map[string]string{
+		" 10.1.2.3/8 ":           "10.0.0.0/8",
+		"203.0.113.9":            "203.0.113.9/32",
+		"2001:db8::1":            "2001:db8::1/128",
+		"2001:db8::/32":          "2001:db8::/32",
+		"::ffff:203.0.113.0/120": "203.0.113.0/24",
+		"::ffff:203.0.113.9":     "203.0.113.9/32",
+	} {
+		if got, ok := ParseRange(in); !ok || got.String() != want {
+			t.Errorf("ParseRange(%q) = %v %v, want %s", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "lb.internal", "10.0.0.0/33", "fe80::1%eth0", "::ffff:0:0/95", "10.0.0.0/8/8"} {
+		if p, ok := ParseRange(in); ok {
+			t.Errorf("ParseRange(%q) = %v, want refused", in, p)
+		}
+	}
+	if _, err := ParseAllowList([]string{"10.0.0.0/8", "nope"}); err == nil || !strings.Contains(err.Error(), `ip_allow[1]: "nope"`) {
+		t.Errorf("ParseAllowList: %v", err)
+	}
+}
+
+// FuzzParseRange: whatever it accepts is a valid masked range that is
+// never an IPv4-mapped one, and reading its text back gives it again.
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "::ffff:1.2.3.4/128", "2001:db8::/32", "1.2.3.4", "::/0", "fe80::1%lo"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := ParseRange(s)
+		if !ok {
+			return
+		}
+		if !p.IsValid() || p != p.Masked() || p.Addr().Is4In6() {
+			t.Fatalf("ParseRange(%q) = %v", s, p)
+		}
+		if again, ok := ParseRange(p.String()); !ok || again != p {
+			t.Fatalf("ParseRange(%q) = %v, but its text reads back as %v %v", s, p, again, ok)
+		}
+	})
+}

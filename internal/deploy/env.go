@@ -198,19 +198,37 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 func ParseAllowList(list []string) ([]netip.Prefix, error) {
 	out := make([]netip.Prefix, 0, len(list))
 	for i, s := range list {
-		s = strings.TrimSpace(s)
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return nil, usererr.New(usererr.Invalid, "ip_allow[%d]: %q is neither an address nor a CIDR range", i, s).
-					WithHint("write e.g. 203.0.113.0/24 or 2001:db8::1")
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
+		p, ok := ParseRange(s)
+		if !ok {
+			return nil, usererr.New(usererr.Invalid, "ip_allow[%d]: %q is neither an address nor a CIDR range", i, strings.TrimSpace(s)).
+				WithHint("write e.g. 203.0.113.0/24 or 2001:db8::1")
 		}
-		out = append(out, p.Masked())
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// ParseRange reads a client address range as the edge matches it: a CIDR
+// prefix or a single address, masked, an IPv4-mapped IPv6 range
+// (::ffff:203.0.113.0/120) turned into its IPv4 range (the edge sees
+// clients unmapped, so a mapped range would never match).
+func ParseRange(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil || a.Zone() != "" {
+			return netip.Prefix{}, false
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if a := p.Addr(); a.Is4In6() {
+		if p.Bits() < 96 {
+			return netip.Prefix{}, false // wider than the mapped block: not an IPv4 range
+		}
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), true
 }
 
 func joinPrefixes(ps []netip.Prefix) string {

@@ -7,12 +7,14 @@
 package edgepolicy
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/waf"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // Build returns the edge policy e describes; geo is the GeoIP database
@@ -29,9 +31,14 @@ func Build(e *config.Edge, geo *waf.GeoDB) (*edge.Policy, error) {
 		p.Headers = append(p.Headers, edge.PolicyRule{Name: h.Name, Scheme: h.Match.Scheme, Path: h.Match.Path, Set: h.Set, Remove: h.Remove})
 	}
 	if rl := e.RateLimit; rl != nil {
-		exempt, err := deploy.ParseAllowList(rl.Exempt) // ranges or addresses, as ip_allow
-		if err != nil {
-			return nil, err
+		var exempt []netip.Prefix
+		for i, r := range rl.Exempt {
+			p, ok := deploy.ParseRange(r) // ranges or addresses, as ip_allow
+			if !ok {
+				return nil, usererr.New(usererr.Invalid, "edge.rate_limit.exempt[%d]: %q is neither an address nor a CIDR range", i, r).
+					WithHint("write e.g. 203.0.113.0/24 or 2001:db8::1")
+			}
+			exempt = append(exempt, p)
 		}
 		p.RateLimit = &edge.RateLimit{Requests: rl.Requests, Per: rl.Per.D(), Burst: rl.Burst, Exempt: exempt}
 	}

@@ -47,3 +47,18 @@ func TestBuild(t *testing.T) {
 		t.Errorf("geo without a database: %v", err)
 	}
 }
+
+// An exempt entry that is no range is refused naming its own field (the
+// API's policy may come without config's checks), and a mapped range is
+// read as the IPv4 range the edge matches.
+func TestBuildExemptRanges(t *testing.T) {
+	e := &config.Edge{RateLimit: &config.RateLimit{Requests: 5, Per: config.Duration(time.Minute), Exempt: []string{"::ffff:192.0.2.0/120", "probe.internal"}}}
+	if _, err := Build(e, nil); err == nil || !strings.Contains(err.Error(), `edge.rate_limit.exempt[1]: "probe.internal"`) {
+		t.Fatalf("a host name as exempt: %v", err)
+	}
+	e.RateLimit.Exempt = e.RateLimit.Exempt[:1]
+	p, err := Build(e, nil)
+	if err != nil || p.RateLimit.Exempt[0] != netip.MustParsePrefix("192.0.2.0/24") {
+		t.Fatalf("mapped exempt range: %+v %v", p, err)
+	}
+}
