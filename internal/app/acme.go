@@ -32,6 +32,9 @@ type ACMEOptions struct {
 	// DisableHTTP01 and DisableTLSALPN01 turn a challenge type off (tests
 	// prove each on its own listener).
 	DisableHTTP01, DisableTLSALPN01 bool
+	// DNS01, given, manages Domains (wildcards among them) and the app's
+	// names up front with the DNS-01 challenge (acme_dns.go).
+	DNS01 *ACMEDNS01
 }
 
 // checkEdgeTLS checks the edge's TLS options together.
@@ -45,12 +48,7 @@ func checkEdgeTLS(o Options) error {
 		return usererr.New(usererr.Usage, "--edge-tls-listen needs certificates").
 			WithHint("add --acme, or --edge-tls-cert FILE --edge-tls-key FILE")
 	}
-	for _, d := range o.ACME.Domains {
-		if err := certs.CheckName(certs.NormalizeName(d)); err != nil {
-			return usererr.Wrap(usererr.Usage, err, "--acme-domain: "+err.Error()).WithHint("give public DNS names, e.g. www.example.com")
-		}
-	}
-	return nil
+	return checkACMEDomains(o.ACME)
 }
 
 // runEdge serves srv on ln until Stop.
@@ -132,10 +130,21 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	t.domains.sites = a.opts.SitesDomain
 	mo.Allow = t.domains.allow
 	var err error
+	if o.DNS01 != nil {
+		if mo.DNS01, err = a.dns01(context.Background(), o.DNS01); err != nil {
+			return nil, err
+		}
+	}
 	if t.mgr, err = certs.New(mo); err != nil {
 		return nil, err
 	}
 	a.certs.set(t.files, t.mgr)
+	if o.DNS01 != nil {
+		if err := a.certs.managed.start(context.Background(), t.mgr, o.Domains); err != nil {
+			t.mgr.Close()
+			return nil, usererr.Wrap(usererr.Usage, err, "--acme-domain: "+err.Error())
+		}
+	}
 	return t, nil
 }
 

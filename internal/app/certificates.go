@@ -16,6 +16,8 @@ type certInventory struct {
 	mu    sync.Mutex
 	files []*certs.FileCert
 	mgr   *certs.Manager // nil without ACME
+	// managed is what the Manager manages up front through DNS-01.
+	managed managedNames
 }
 
 func (c *certInventory) set(files []*certs.FileCert, mgr *certs.Manager) {

@@ -26,11 +26,7 @@ const (
 // CA's DNS-01 validation at it.
 func startZone(t *testing.T, ca *testkit.ACMECA) *dnsupdatetest.Server {
 	t.Helper()
-	z, err := dnsupdatetest.Start("shop.test", tsigKey, tsigSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { z.Close() })
+	z := dnsupdatetest.StartT(t, "shop.test", tsigKey, tsigSecret)
 	ca.DelegateTXT(z.Addr)
 	return z
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/miekg/dns"
@@ -50,6 +51,18 @@ func Start(zone, key, secret string) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// StartT is Start for a test: it fails t on an error and closes the
+// server when t ends.
+func StartT(t testing.TB, zone, key, secret string) *Server {
+	t.Helper()
+	s, err := Start(zone, key, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // listen opens a TCP listener and a UDP socket on one free port of
