@@ -1,8 +1,11 @@
 package dnsupdate
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -160,4 +163,24 @@ func Value(rr dns.RR) string {
 		return strings.Join(r.Txt, "")
 	}
 	return strings.TrimPrefix(rr.String(), rr.Header().String())
+}
+
+// ServerAddr returns a DNS server's address s (host or host:port) as
+// host:port, port 53 unless given.
+func ServerAddr(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("give the primary's address, e.g. ns1.example.com or 192.0.2.53:53")
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), "53"
+	}
+	if host == "" || strings.ContainsAny(host, " /") {
+		return "", fmt.Errorf("%q is not a host or host:port", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q: the port must be a number from 1 to 65535", s)
+	}
+	return net.JoinHostPort(host, port), nil
 }

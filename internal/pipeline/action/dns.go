@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +28,7 @@ type dnsRequest struct {
 func parseDNSRequest(sc *Context) (*dnsRequest, error) {
 	q := &dnsRequest{key: dnsupdate.Key{Name: sc.String("tsig_key"), Algorithm: sc.String("tsig_algorithm")}}
 	var err error
-	if q.server, err = dnsServer(sc.String("server")); err != nil {
+	if q.server, err = dnsupdate.ServerAddr(sc.String("server")); err != nil {
 		return nil, fmt.Errorf("with.server: %w", err)
 	}
 	if q.zone, err = dnsupdate.Zone(sc.String("zone")); err != nil {
@@ -67,25 +66,6 @@ func parseDNSRequest(sc *Context) (*dnsRequest, error) {
 		return nil, errors.New("with.tsig_secret must name a vault secret (letters, digits and _), not hold the key itself: store the key in the vault and give its name")
 	}
 	return q, nil
-}
-
-// dnsServer returns s as host:port, port 53 unless given.
-func dnsServer(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", errors.New("give the primary's address, e.g. ns1.example.com or 192.0.2.53:53")
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		host, port = strings.Trim(s, "[]"), "53"
-	}
-	if host == "" || strings.ContainsAny(host, " /") {
-		return "", fmt.Errorf("%q is not a host or host:port", s)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("%q: the port must be a number from 1 to 65535", s)
-	}
-	return net.JoinHostPort(host, port), nil
 }
 
 // dnsValues checks and canonicalises the values (a list, or one string
