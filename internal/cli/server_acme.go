@@ -22,6 +22,7 @@ type acmeFlags struct {
 	// alertDays: the monitor alerts when a certificate expires within
 	// this many days (0: no alert).
 	alertDays int
+	dns       dnsFlags // server_acme_dns.go
 }
 
 func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
@@ -32,7 +33,9 @@ func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
 	f.StringVar(&af.email, "acme-email", "", "contact address of the ACME account (expiry and policy mail from the CA)")
 	f.StringVar(&af.ca, "acme-ca", certs.LetsEncrypt, "ACME directory URL; Let's Encrypt's staging for trials: "+certs.LetsEncryptStaging)
 	f.StringVar(&af.caRoot, "acme-ca-root", "", "PEM file of CA certificates to trust for --acme-ca's own HTTPS (a private CA)")
-	f.StringSliceVar(&af.domains, "acme-domain", nil, "a name that may have a certificate besides environments' custom domains (repeatable)")
+	f.StringSliceVar(&af.domains, "acme-domain", nil, "a name that may have a certificate besides environments' custom domains (repeatable); "+
+		"with --acme-dns-server every one is obtained up front through DNS-01, and a wildcard (*.example.com) is allowed")
+	addDNSFlags(f, &af.dns)
 	f.IntVar(&af.alertDays, "cert-alert-days", 14, "alert when a certificate the edge serves (file or ACME) expires within this many days (0: no alert)")
 }
 
@@ -50,9 +53,13 @@ func (af acmeFlags) certWarning() (time.Duration, error) {
 
 // options returns the app's ACME settings, refusing ACME flags without --acme.
 func (af acmeFlags) options() (app.ACMEOptions, error) {
-	if !af.enabled && (af.email != "" || af.caRoot != "" || len(af.domains) > 0 || af.ca != certs.LetsEncrypt) {
-		return app.ACMEOptions{}, usererr.New(usererr.Usage, "--acme-email, --acme-ca, --acme-ca-root and --acme-domain need --acme").
+	if !af.enabled && (af.email != "" || af.caRoot != "" || len(af.domains) > 0 || af.ca != certs.LetsEncrypt || af.dns.given()) {
+		return app.ACMEOptions{}, usererr.New(usererr.Usage, "--acme-email, --acme-ca, --acme-ca-root, --acme-domain and --acme-dns-* need --acme").
 			WithHint("add --acme --edge-tls-listen 0.0.0.0:443")
 	}
-	return app.ACMEOptions{Enabled: af.enabled, Email: af.email, CA: af.ca, CARootFile: af.caRoot, Domains: af.domains}, nil
+	dns, err := af.dns.options()
+	if err != nil {
+		return app.ACMEOptions{}, err
+	}
+	return app.ACMEOptions{Enabled: af.enabled, Email: af.email, CA: af.ca, CARootFile: af.caRoot, Domains: af.domains, DNS01: dns}, nil
 }
