@@ -10,11 +10,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/phoenixvc/phoenix/internal/dnsupdate/dnsupdatetest"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -104,5 +109,60 @@ func stop(t *testing.T, s *server) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("server did not stop on SIGTERM")
+	}
+}
+
+// TestServerACMEDNS01: `phoenix server --acme --acme-dns-*`, the TSIG
+// secret stored with `phoenix secret set`, obtains *.shop.test and
+// shop.test (--acme-domain) from pebble through DNS-01 at its start,
+// updating a primary in this test process; a.shop.test is served by the
+// wildcard; no challenge record is left; `phoenix certificates` lists the
+// wildcard; after a restart the stored certificates are served without a
+// new order; the secret is never in the server's log.
+func TestServerACMEDNS01(t *testing.T) {
+	const tsig = "ZTJlLWRuczAxLXRzaWctc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY="
+	ca := testkit.StartACMECA(t)
+	z := dnsupdatetest.StartT(t, "shop.test", "phoenix-acme", tsig)
+	ca.DelegateTXT(z.Addr)
+	ca.Validate(1, 1) // DNS-01 only: the CA never connects to the server
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	env := []string{"PHOENIX_MASTER_KEY=e2e-acme-dns-master-key"}
+	local := []string{"PHOENIX_DATA=" + data}
+	s := startServerWith(t, data, env)
+	if r := runStdin(t, work, local, tsig, "secret", "set", "ACME_TSIG"); r.code != 0 {
+		t.Fatalf("secret set: %+v", r)
+	}
+	stop(t, s)
+	start := func() (*server, string) {
+		tlsAddr := freePort(t)
+		return startServerWith(t, data, env, "--edge-tls-listen", tlsAddr, "--acme", "--acme-ca", ca.URL, "--acme-ca-root", ca.RootsFile,
+			"--acme-domain", "*.shop.test", "--acme-domain", "shop.test", "--acme-dns-server", z.Addr, "--acme-dns-tsig-key", "phoenix-acme",
+			"--acme-dns-tsig-secret", "ACME_TSIG", "--acme-dns-resolver", z.Addr, "--acme-dns-propagation-timeout", "30s"), tlsAddr
+	}
+	s, tlsAddr := start()
+	leaf, _, _, err := getSNI(tlsAddr, "a.shop.test", ca.Roots())
+	if err != nil || !slices.Equal(leaf.DNSNames, []string{"*.shop.test"}) {
+		t.Fatalf("https://a.shop.test/: %v %v\n%s", err, leaf, s.logs.String())
+	}
+	if apex, _, _, err := getSNI(tlsAddr, "shop.test", ca.Roots()); err != nil || !slices.Equal(apex.DNSNames, []string{"shop.test"}) || ca.Orders() != 2 {
+		t.Fatalf("https://shop.test/: %v after %d orders; want its own certificate, 2 orders", err, ca.Orders())
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(z.Values("_acme-challenge.shop.test", dns.TypeTXT)) != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("challenge records left: %q", z.Values("_acme-challenge.shop.test", dns.TypeTXT))
+		}
+		time.Sleep(50 * time.Millisecond) // polling the zone, not timing a result
+	}
+	if r := run(t, work, local, "certificates"); r.code != 0 || !strings.Contains(r.stdout, "*.shop.test") {
+		t.Errorf("phoenix certificates: %+v", r)
+	}
+	stop(t, s)
+	s, tlsAddr = start()
+	if again, _, _, err := getSNI(tlsAddr, "b.shop.test", ca.Roots()); err != nil || !again.Equal(leaf) || ca.Orders() != 2 {
+		t.Errorf("after a restart: %v, same certificate %v, %d orders; want the stored wildcard, no order", err, again != nil && again.Equal(leaf), ca.Orders())
+	}
+	if s.logs.Contains(tsig) {
+		t.Error("the server's log holds the TSIG secret")
 	}
 }
