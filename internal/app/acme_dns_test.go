@@ -131,3 +131,25 @@ func TestACMEDNS01Refusals(t *testing.T) {
 		t.Errorf("without DNS-01: %v %v; want false, nil", on, err)
 	}
 }
+
+// TestACMEDNS01WrongSecret: a TSIG secret the primary rejects fails the
+// order, not the server: the listing shows the name pending with BADSIG,
+// the monitor's expiry alert leaves it out, and neither secret is logged.
+func TestACMEDNS01WrongSecret(t *testing.T) {
+	const wrong = "d3JvbmctYnV0LXZhbGlkLWJhc2U2NC1zZWNyZXQtMDEyMzQ1Njc4OQ=="
+	ca := testkit.StartACMECA(t)
+	z := dnsZone(t, ca)
+	var logs testkit.LogBuffer
+	a := startOpts(t, dnsOptions(t, ca, z, t.TempDir(), wrong, &logs))
+	ctx := context.Background()
+	eventually(t, "the failure in the listing", func() bool {
+		list, err := a.certs.list(ctx)
+		return err == nil && len(list) == 1 && list[0].Pending && strings.Contains(list[0].LastError, "BADSIG")
+	})
+	if mon, err := a.certs.forMonitor(ctx); err != nil || len(mon) != 0 {
+		t.Errorf("the monitor sees %v, %v; want no certificate", mon, err)
+	}
+	if !logs.Contains("BADSIG") || logs.Contains(wrong) || logs.Contains(tsigSecret) {
+		t.Errorf("the log: BADSIG %v, a secret %v; want BADSIG and no secret", logs.Contains("BADSIG"), logs.Contains(wrong) || logs.Contains(tsigSecret))
+	}
+}

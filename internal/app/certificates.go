@@ -46,6 +46,9 @@ func (c *certInventory) forMonitor(ctx context.Context) ([]monitor.Certificate, 
 	}
 	out := make([]monitor.Certificate, 0, len(infos))
 	for _, in := range infos {
+		if in.Pending {
+			continue // no certificate yet: its failure is in the listing, not an expiry
+		}
 		name := in.Subject
 		if len(in.Names) > 0 {
 			name = in.Names[0]
