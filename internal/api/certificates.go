@@ -16,6 +16,7 @@ const (
 	CertOK       = "ok"
 	CertExpiring = "expiring" // within the warning of the built-in alert
 	CertExpired  = "expired"
+	CertPending  = "pending" // a name managed through DNS-01 with no certificate yet
 )
 
 // Certificate is one TLS certificate the edge holds, with its days left
@@ -23,7 +24,7 @@ const (
 type Certificate struct {
 	certs.Info
 	DaysLeft int    `json:"days_left"` // whole days until not_after; negative once expired
-	Status   string `json:"status"`    // ok, expiring or expired
+	Status   string `json:"status"`    // ok, expiring, expired or pending
 }
 
 func (a *API) certificateRoutes() []Route {
@@ -86,6 +87,9 @@ func (a *API) certificates(ctx context.Context) ([]Certificate, error) {
 	out := make([]Certificate, 0, len(infos))
 	for _, in := range infos {
 		days, status := CertificateStatus(in.NotAfter, now, warn)
+		if in.Pending {
+			days, status = 0, CertPending
+		}
 		out = append(out, Certificate{Info: in, DaysLeft: days, Status: status})
 	}
 	return out, nil

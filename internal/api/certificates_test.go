@@ -14,14 +14,16 @@ import (
 )
 
 // fixtureCertificates is the edge the API fixture reports: three
-// certificates, expired, expiring and fresh.
+// certificates, expired, expiring and fresh, and a managed wildcard with
+// none yet.
 func fixtureCertificates(context.Context) ([]certs.Info, error) {
 	now := time.Now().UTC().Truncate(time.Second)
 	mk := func(name string, left time.Duration) certs.Info {
 		return certs.Info{Names: []string{name}, Issuer: "CN=Test CA", Serial: "01", NotBefore: now.Add(-24 * time.Hour),
 			NotAfter: now.Add(left), Source: certs.SourceACME}
 	}
-	return []certs.Info{mk("old.test", -49*time.Hour), mk("soon.test", 3*24*time.Hour+time.Hour), mk("fresh.test", 60*24*time.Hour+time.Hour)}, nil
+	pending := certs.Info{Names: []string{"*.pending.test"}, Source: certs.SourceACME, Pending: true, LastError: "BADSIG"}
+	return []certs.Info{mk("old.test", -49*time.Hour), mk("soon.test", 3*24*time.Hour+time.Hour), mk("fresh.test", 60*24*time.Hour+time.Hour), pending}, nil
 }
 
 func TestCertificateStatus(t *testing.T) {
@@ -68,7 +70,7 @@ func TestCertificatesPaged(t *testing.T) {
 		}
 		path = "/api/v1/certificates?limit=2&cursor=" + p.NextCursor
 	}
-	if strings.Join(names, " ") != "old.test soon.test fresh.test" || strings.Join(statuses, " ") != "expired expiring ok" {
+	if strings.Join(names, " ") != "old.test soon.test fresh.test *.pending.test" || strings.Join(statuses, " ") != "expired expiring ok pending" {
 		t.Fatalf("pages listed %v %v", names, statuses)
 	}
 	for _, bad := range []string{"x", "-1"} {

@@ -19,7 +19,9 @@ func newCertificatesCmd(g *Globals) *cobra.Command {
 obtained by ACME (--acme, kept in the state store and shared by replicas),
 with the names each covers, its issuer, validity, days left and status
 (ok, expiring within --cert-alert-days of the server, expired), and the
-last failure to obtain or renew it since the server started. Private keys
+last failure to obtain or renew it since the server started. A wildcard
+certificate lists *.example.com; a name managed through DNS-01 that has
+no certificate yet is listed as pending with the last failure. Private keys
 are never shown. Needs the read permission.`,
 		Example: "  phoenix certificates\n  phoenix certificates -o json",
 		Args:    cobra.NoArgs,
@@ -40,6 +42,10 @@ func certificatesTable(w io.Writer, cs []api.Certificate) error {
 	}
 	tb := newTable(w, "names", "source", "issuer", "not before", "not after", "days left", "status", "last error")
 	for _, c := range cs {
+		if c.Pending { // managed through DNS-01, no certificate yet
+			tb.row(strings.Join(c.Names, ","), c.Source, "-", "-", "-", "-", c.Status, dash(oneLine(c.LastError)))
+			continue
+		}
 		tb.row(strings.Join(c.Names, ","), c.Source, dash(issuerName(c.Issuer)), c.NotBefore.Format("2006-01-02"),
 			c.NotAfter.Format("2006-01-02 15:04Z"), c.DaysLeft, c.Status, dash(oneLine(c.LastError)))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/certs"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -66,5 +67,27 @@ func TestCertAlertDaysFlag(t *testing.T) {
 	_, stderr, code := runVault(t, "", "server", "--data", t.TempDir(), "--cert-alert-days", "-3")
 	if code != 2 || !strings.Contains(stderr, "--cert-alert-days -3 is negative") {
 		t.Errorf("negative days: exit %d: %s", code, stderr)
+	}
+}
+
+// TestCertificatesTable: a wildcard is listed by its name, a pending
+// managed name with dashes for what it does not have yet and its error.
+func TestCertificatesTable(t *testing.T) {
+	at := time.Date(2027, 1, 2, 3, 4, 0, 0, time.UTC)
+	var b strings.Builder
+	err := certificatesTable(&b, []api.Certificate{
+		{Info: certs.Info{Names: []string{"*.shop.test"}, Source: certs.SourceACME, Issuer: "CN=Pebble Intermediate,O=x", NotBefore: at, NotAfter: at},
+			DaysLeft: 37, Status: api.CertOK},
+		{Info: certs.Info{Names: []string{"*.docs.test"}, Source: certs.SourceACME, Pending: true, LastError: "update docs.test: the server\nanswered BADSIG"},
+			Status: api.CertPending},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "*.shop.test") || !strings.Contains(lines[1], "Pebble Intermediate") ||
+		!strings.Contains(lines[1], "2027-01-02 03:04Z") || strings.Contains(lines[2], "0001-01-01") ||
+		!strings.Contains(lines[2], "pending") || !strings.Contains(lines[2], "the server answered BADSIG") {
+		t.Errorf("table:\n%s", b.String())
 	}
 }
