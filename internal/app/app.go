@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,6 +141,8 @@ type App struct {
 	sites    *siteCache
 	apiAddr  net.Addr
 	edgeAddr net.Addr
+	// probeToken marks the server's own probes of its edge (probeHeaders).
+	probeToken string
 	// edgeTLSAddr is the edge's HTTPS listener with EdgeTLSListen.
 	edgeTLSAddr net.Addr
 	certs       certInventory // the edge's TLS certificates (certificates.go)
@@ -176,7 +179,7 @@ func New(opts Options) (*App, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &App{opts: opts, log: opts.Logger, errc: make(chan error, 2), startDone: func() {}}, nil
+	return &App{opts: opts, log: opts.Logger, errc: make(chan error, 2), startDone: func() {}, probeToken: rand.Text()}, nil
 }
 
 // Start opens the data dir and store and starts serving. On error,

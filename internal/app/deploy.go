@@ -114,7 +114,7 @@ func (a *App) startEdge(ctx context.Context) error {
 	}
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
 		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey,
-		TrustedProxies: a.opts.TrustedProxies})
+		TrustedProxies: a.opts.TrustedProxies, ProbeToken: a.probeToken})
 	if err != nil {
 		return err
 	}

@@ -223,19 +223,29 @@ func (a *App) systemSecret(name string) (string, error) {
 	return v.Reveal(), nil
 }
 
-// baseOf resolves an environment of project to the edge's address and the
-// environment's default host.
-func (a *App) baseOf(project string) func(env string) (string, string, error) {
-	return func(env string) (string, string, error) {
+// baseOf resolves an environment of project to the edge's address, with
+// the environment's default host and the probe marker (probeHeaders).
+func (a *App) baseOf(project string) monitor.Resolver {
+	return func(env string) (string, map[string]string, error) {
 		if a.edgeAddr == nil {
-			return "", "", errors.New("the edge is not listening")
+			return "", nil, errors.New("the edge is not listening")
 		}
 		host, port, _ := net.SplitHostPort(a.edgeAddr.String())
 		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 			host = "127.0.0.1"
 		}
-		return "http://" + net.JoinHostPort(host, port), edge.DefaultHost(env, project), nil
+		h := a.probeHeaders()
+		h["Host"] = edge.DefaultHost(env, project)
+		return "http://" + net.JoinHostPort(host, port), h, nil
 	}
+}
+
+// probeHeaders mark a request as the server's own probe of its edge
+// (edge.Options.ProbeToken): it passes the environment's allow-list and
+// rate limits, so restricting who may reach a site never fails its
+// health checks. The token is random per process and never leaves it.
+func (a *App) probeHeaders() map[string]string {
+	return map[string]string{edge.ProbeHeader: a.probeToken}
 }
 
 // edgeOf is the edge's telemetry of project's environments, under their

@@ -33,8 +33,10 @@ func deploySite(t *testing.T, a *App, env, release, message string, files map[st
 	if err := a.Deploy.EnsureProject(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: env}); err != nil {
-		t.Fatal(err)
+	if _, err := a.Deploy.Environment(ctx, "shop", env); err != nil { // a new one; an existing one keeps its settings
+		if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: env}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := c.Deploy(ctx, client.DeployRequest{Project: "shop", Environment: env, Manifest: canon, Blobs: a.Blobs, Message: message})
 	if err != nil {
@@ -81,5 +83,30 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 	a.projects.wait()
 	if got := activeID(t, a, "production"); got != v3 {
 		t.Fatalf("the server rolled back a pipeline run's deployment: active %d, want %d", got, v3)
+	}
+}
+
+// TestVerificationPassesTheAllowList: an environment open only to an
+// office range and rate-limited to 1 request an hour is still verified
+// by the server's own probes (they carry its probe marker), so a healthy
+// deployment stays, while a client from outside the range is refused.
+func TestVerificationPassesTheAllowList(t *testing.T) {
+	ctx := context.Background()
+	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-"})
+	deploySite(t, a, "production", "v1", "", map[string]string{"index.html": "<h1>one</h1>"})
+	a.projects.wait()
+	if code, body := putEdge(t, a, "project: {name: shop}\nedge: {rate_limit: {requests: 1, per: 1h}}\n"); code != 200 {
+		t.Fatalf("put edge policy: %d %s", code, body)
+	}
+	if err := a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: "production", IPAllow: []string{"192.0.2.0/24"}}); err != nil {
+		t.Fatal(err)
+	}
+	v2 := deploySite(t, a, "production", "v2", "", map[string]string{"index.html": "<h1>two</h1>"})
+	a.projects.wait()
+	if got := activeID(t, a, "production"); got != v2 {
+		t.Fatalf("a healthy deployment behind an allow-list was rolled back: active %d, want %d", got, v2)
+	}
+	if code := hostGet(t, a, "production.shop.localhost"); code != 403 {
+		t.Fatalf("a client outside the allow-list: %d, want 403", code)
 	}
 }

@@ -32,7 +32,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 		Deps: action.Deps{Deployer: action.DeployService{Svc: a.Deploy, Blobs: a.Blobs}, Blobs: a.Blobs,
 			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
-			EnvURL: a.localURL},
+			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},
 		Audit: a.auditPipeline, CanApprove: a.canApprove, MinApprovals: a.minApprovals, Runner: a.runner, Retention: retention,
 		OnFinish: a.kickPrune})
 	if err != nil {

@@ -101,6 +101,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		return 0, 0, false // a costly firewall inspects on net/http's goroutines
 	}
 	ip := h.clientIP(r, fast)
+	probe := h.probeOf(r, env, rel, pol) // probe.go
 	// The path, the user and the Decision are pure functions of the
 	// request and the release: work them out first, so the fast loop can
 	// decline before the allow-list, the rate limiter or telemetry count it.
@@ -112,7 +113,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		req := swaRequests.Get().(*swa.Request) // Decide makes it escape: reuse instead of allocating
 		*req = swa.Request{
 			Method: r.Method, Path: p, RawQuery: r.URL.RawQuery, Header: r.Header,
-			Roles: rolesOf(user), ClientIP: ip,
+			Roles: rolesOf(user), ClientIP: ip, Trusted: probe,
 		}
 		d = rel.site.Config().Decide(req, rel)
 		*req = swa.Request{}
@@ -121,11 +122,11 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			return 0, 0, false
 		}
 	}
-	if !env.allowed(ip) {
+	if !probe && !env.allowed(ip) {
 		env.tel.denied.Add(1)
 		return plain(w, http.StatusForbidden, "forbidden"), 0, true
 	}
-	if h.limiter != nil {
+	if h.limiter != nil && !probe {
 		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
 			return h.tooMany(w, env, wait), 0, true
 		}
@@ -134,7 +135,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	// and which of its header rules apply (nil: none).
 	var rm *ruleMatch
 	if pol != nil {
-		if pol.limiter != nil && !pol.exempted(ip) {
+		if pol.limiter != nil && !probe && !pol.exempted(ip) {
 			if ok, wait := pol.limiter.allow(ip, h.opts.Now()); !ok {
 				return h.tooMany(w, env, wait), 0, true
 			}

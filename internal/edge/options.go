@@ -30,6 +30,13 @@ type Options struct {
 	// (RealIP), for allow-lists, rate limits, the firewall and sign-in
 	// limits. Empty: the TCP peer is the client and the header is ignored.
 	TrustedProxies []netip.Prefix
+	// ProbeToken, when set, marks the server's own probes (health checks,
+	// the monitor, post-deploy verification): a request whose ProbeHeader
+	// equals it passes the gates on who may reach a site (ip_allow, rate
+	// limits, networking.allowedIpRanges, forwardingGateway's required
+	// headers), so restricting an environment never fails its own health
+	// checks. A random secret of the process; never logged.
+	ProbeToken string
 	// RateLimit is the sustained requests per second allowed per client IP
 	// (IPv6 per /64); 0 disables limiting. RateBurst defaults to 2x RateLimit.
 	RateLimit float64

@@ -159,7 +159,7 @@ func (m *Monitor) rulesSnapshot() []Rule {
 // Configure loads probes (monitor.endpoints) and rules (monitor.alerts and
 // alert_config) from phoenix.yaml. base resolves path-only probe URLs
 // against an environment (see FromEndpoint).
-func (m *Monitor) Configure(cfg *config.Config, base func(env string) (string, string, error)) error {
+func (m *Monitor) Configure(cfg *config.Config, base Resolver) error {
 	var ts []Target
 	for _, e := range cfg.Monitor.Endpoints {
 		t, err := FromEndpoint(e, "", base)

@@ -88,11 +88,15 @@ func (t Target) withDefaults() (Target, error) {
 	return t, nil
 }
 
-// FromEndpoint turns a phoenix.yaml probe into a Target. base resolves a
-// path-only URL ("/health") against the environment: it returns the
-// environment's base URL (e.g. https://www.example.com) and, when the
-// probe must reach the edge by address, the Host header to send.
-func FromEndpoint(e config.Endpoint, env string, base func(env string) (string, string, error)) (Target, error) {
+// Resolver resolves a path-only probe URL ("/health") against an
+// environment: it returns the environment's base URL (e.g.
+// https://www.example.com) and the headers to send with it (Host, when
+// the probe reaches the edge by address; the server's probe marker).
+type Resolver func(env string) (base string, headers map[string]string, err error)
+
+// FromEndpoint turns a phoenix.yaml probe into a Target, resolving a
+// path-only URL with base.
+func FromEndpoint(e config.Endpoint, env string, base Resolver) (Target, error) {
 	if e.Environment != "" {
 		env = e.Environment
 	}
@@ -105,13 +109,13 @@ func FromEndpoint(e config.Endpoint, env string, base func(env string) (string, 
 		if base == nil {
 			return t, fmt.Errorf("monitor: probe %s: the path %s needs the environment's address", e.Name, e.URL)
 		}
-		b, host, err := base(env)
+		b, headers, err := base(env)
 		if err != nil {
 			return t, fmt.Errorf("monitor: probe %s: %w", e.Name, err)
 		}
 		t.URL = strings.TrimSuffix(b, "/") + e.URL
-		if host != "" {
-			t.Headers["Host"] = host
+		for k, v := range headers {
+			t.Headers[k] = v
 		}
 	}
 	return t.withDefaults()

@@ -15,10 +15,9 @@ import (
 
 // VerifyOptions configure post-deployment verification.
 type VerifyOptions struct {
-	// Base resolves path-only check URLs ("/health") for an environment:
-	// the base URL to reach it and the Host header to send (see
-	// FromEndpoint).
-	Base   func(env string) (base, host string, err error)
+	// Base resolves path-only check URLs ("/health") for an environment
+	// (see FromEndpoint).
+	Base   Resolver
 	Prober *Prober                // default NewProber()
 	Edge   func() []edge.EnvStats // when set, the environment's real traffic during the soak counts too
 	Soak   time.Duration          // how long checks repeat (default 10s; 0 after defaults means one round)

@@ -45,7 +45,15 @@ func sameURL(target, path, query string) bool {
 
 // admit applies networking.allowedIpRanges and
 // forwardingGateway.requiredHeaders.
+
+// Gated reports whether the config restricts who may reach the site
+// (networking.allowedIpRanges or forwardingGateway.requiredHeaders).
+func (c *Config) Gated() bool { return c.ipGate || len(c.reqHeader) > 0 }
+
 func (c *Config) admit(r *Request) bool {
+	if r.Trusted {
+		return true
+	}
 	if c.ipGate {
 		ip := r.ClientIP.Unmap()
 		ok := false

@@ -23,6 +23,9 @@ type Request struct {
 	Header   http.Header
 	Roles    []string // always includes "anonymous"; "authenticated" once signed in
 	ClientIP netip.Addr
+	// Trusted marks the server's own probe: networking.allowedIpRanges
+	// and forwardingGateway.requiredHeaders do not apply to it.
+	Trusted bool
 }
 
 // FileSystem is the release as the rules see it.

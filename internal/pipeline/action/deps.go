@@ -29,6 +29,10 @@ type Deps struct {
 	// EnvURL is the base URL an environment is served at, for health
 	// checks written as paths (e.g. http://production.shop.localhost:8080/).
 	EnvURL func(project, env string) string
+	// EnvHeaders are sent with the health checks written as paths, which
+	// go to the server's own edge (its probe marker, so an environment's
+	// allow-list or rate limit does not fail them).
+	EnvHeaders map[string]string
 	// HealthInterval is the pause between health-check attempts (default 1s).
 	HealthInterval time.Duration
 	Now            func() time.Time

@@ -49,7 +49,7 @@ func (d *Deps) healthCheck(ctx context.Context, sc *Context) error {
 		}
 	}
 	for _, ep := range checks {
-		target, err := d.resolve(sc, env, ep.URL)
+		target, local, err := d.resolve(sc, env, ep.URL)
 		if err != nil {
 			return fmt.Errorf("health check %s: %w", ep.Name, err)
 		}
@@ -62,7 +62,7 @@ func (d *Deps) healthCheck(ctx context.Context, sc *Context) error {
 				case <-time.After(interval):
 				}
 			}
-			p := d.probe(ctx, ep, target)
+			p := d.probe(ctx, ep, target, local)
 			if last = Evaluate(p, ep.Conditions); last == nil {
 				sc.Logf("%s: %s answered %d in %s: healthy", ep.Name, target, p.Status, p.Elapsed.Round(time.Millisecond))
 				break
@@ -76,23 +76,24 @@ func (d *Deps) healthCheck(ctx context.Context, sc *Context) error {
 	return nil
 }
 
-// resolve turns a path into a URL of the environment.
-func (d *Deps) resolve(sc *Context, env, raw string) (string, error) {
+// resolve turns a path into a URL of the environment on the server's own
+// edge (local), and leaves a full URL as it is.
+func (d *Deps) resolve(sc *Context, env, raw string) (target string, local bool, err error) {
 	if strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") {
-		return raw, nil
+		return raw, false, nil
 	}
 	if d.EnvURL == nil {
-		return "", fmt.Errorf("%q is a path and the server has no URL for environments", raw)
+		return "", false, fmt.Errorf("%q is a path and the server has no URL for environments", raw)
 	}
 	base, err := url.Parse(d.EnvURL(sc.Run.Project, env))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	ref, err := url.Parse(raw)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return base.ResolveReference(ref).String(), nil
+	return base.ResolveReference(ref).String(), true, nil
 }
 
 // localClient resolves *.localhost (how the edge names environments) to
@@ -108,7 +109,7 @@ var localClient = &http.Client{Transport: &http.Transport{
 	Proxy: nil,
 }, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func (d *Deps) probe(ctx context.Context, ep config.Endpoint, target string) Probe {
+func (d *Deps) probe(ctx context.Context, ep config.Endpoint, target string, local bool) Probe {
 	timeout := ep.Timeout.D()
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -121,6 +122,11 @@ func (d *Deps) probe(ctx context.Context, ep config.Endpoint, target string) Pro
 	}
 	for k, v := range ep.Headers {
 		req.Header.Set(k, v)
+	}
+	if local {
+		for k, v := range d.EnvHeaders {
+			req.Header.Set(k, v)
+		}
 	}
 	client := d.HTTP
 	if client == nil {
