@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/phoenixvc/phoenix/internal/dnsupdate"
 	"github.com/phoenixvc/phoenix/internal/dnsupdate/dnsupdatetest"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
@@ -192,4 +193,36 @@ func TestSetManagedNeedsDNS01(t *testing.T) {
 	if err := d.m.SetManaged(context.Background(), nil); err != nil || len(d.m.Managed()) != 0 {
 		t.Errorf("the empty set: %v, managed %v", err, d.m.Managed())
 	}
+}
+
+// TestDNS01AgainstKnot: the wildcard through a real Knot DNS primary:
+// ordered, served for a.shop.test, and its challenge record removed.
+// Skipped without knotd unless PHOENIX_REQUIRE_TOOLS=1.
+func TestDNS01AgainstKnot(t *testing.T) {
+	dnsupdatetest.RequireKnot(t)
+	ctx := context.Background()
+	ca := testkit.StartACMECA(t)
+	k, err := dnsupdatetest.StartKnot(ctx, t.TempDir(), "shop.test", tsigKey, tsigSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	ca.DelegateTXT(k.Addr)
+	db, _ := tempDB(t)
+	var logs testkit.LogBuffer
+	d := &DNS01{Server: k.Addr, Key: tsigKey, Resolvers: []string{k.Addr}, PropagationTimeout: 30 * time.Second,
+		Secret: func(context.Context) (string, error) { return tsigSecret, nil }}
+	s := startSite(t, ca, db, newMemKeys(), Options{DNS01: d}, &logs)
+	if err := s.m.SetManaged(ctx, []string{"*.shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := handshake(s.tlsAddr, "a.shop.test", ca.Roots())
+	if err != nil || !slices.Equal(leaf.DNSNames, []string{"*.shop.test"}) {
+		t.Fatalf("a.shop.test: %v %v\n%s\nknotd: %s", leaf, err, logs.String(), k.Log())
+	}
+	c := &dnsupdate.Client{Server: k.Addr, Key: dnsupdate.Key{Name: tsigKey, Secret: tsigSecret}}
+	eventually(t, "the challenge record removed from knotd", func() bool {
+		set, err := c.Query(ctx, "_acme-challenge.shop.test.", dns.TypeTXT)
+		return err == nil && len(set.Values) == 0
+	})
 }

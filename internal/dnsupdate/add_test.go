@@ -2,7 +2,6 @@ package dnsupdate_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"testing"
 
@@ -21,12 +20,7 @@ func TestAddAndDeleteOneRecord(t *testing.T) {
 		checkAddDelete(t, c)
 	})
 	t.Run("knotd", func(t *testing.T) {
-		if dnsupdatetest.KnotPath() == "" {
-			if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-				t.Fatal("knotd is required (PHOENIX_REQUIRE_TOOLS=1): apt-get install knot")
-			}
-			t.Skip("knotd not installed (apt-get install knot)")
-		}
+		dnsupdatetest.RequireKnot(t)
 		k, err := dnsupdatetest.StartKnot(context.Background(), t.TempDir(), "example.com", "k1", secret)
 		if err != nil {
 			t.Fatal(err)

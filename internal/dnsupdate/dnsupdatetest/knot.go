@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/miekg/dns"
@@ -34,6 +35,19 @@ func KnotPath() string {
 		return "/usr/sbin/knotd"
 	}
 	return ""
+}
+
+// RequireKnot skips t when knotd is not installed, and fails it instead
+// when PHOENIX_REQUIRE_TOOLS=1 (CI, where .ci/run installs knot).
+func RequireKnot(t testing.TB) {
+	t.Helper()
+	if KnotPath() != "" {
+		return
+	}
+	if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
+		t.Fatal("knotd is required (PHOENIX_REQUIRE_TOOLS=1): apt-get install knot")
+	}
+	t.Skip("knotd not installed (apt-get install knot)")
 }
 
 // StartKnot runs knotd in dir as the primary of zone, loaded with records
