@@ -73,6 +73,7 @@ func (a *App) openBackups() error {
 	removeStaleRestoreTests(a.opts.DataDir)
 	b := &Backups{a: a, opts: o}
 	b.state.st = BackupStatus{Repo: o.Repo, Schedule: o.Schedule, KeepWithin: days(o.KeepWithin)}
+	b.state.began = time.Now()
 	if o.Mirror != nil {
 		b.state.st.Mirror = o.Mirror.String()
 	}

@@ -1,11 +1,14 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 // BackupStatus is what an operator asks first about backups: when the last
@@ -23,7 +26,7 @@ type BackupStatus struct {
 	LastError    string     `json:"last_error,omitempty"` // of the last attempt, if it failed
 	NextRun      *time.Time `json:"next_run,omitempty"`
 	// Overdue is set when the schedule has let two runs pass without a
-	// successful backup (or none since the repository was made).
+	// successful backup (or, with none at all, since the server started).
 	Overdue bool `json:"overdue"`
 }
 
@@ -32,6 +35,12 @@ type backupState struct {
 	mu    sync.Mutex
 	sched cron.Schedule // nil: no schedule
 	st    BackupStatus
+	// began is when this server took the schedule on: with no successful
+	// backup at all, two runs missed since then make the backups overdue.
+	began time.Time
+	// reread is when the repository was last listed for a newer snapshot
+	// than this server knows of (another replica's), while overdue.
+	reread time.Time
 }
 
 func (s *backupState) update(fn func(*BackupStatus)) {
@@ -48,7 +57,11 @@ func (s *backupState) snapshot(now time.Time) BackupStatus {
 	if s.sched != nil {
 		next := s.sched.Next(now)
 		st.NextRun = &next
-		st.Overdue = !st.Running && overdue(s.sched, st.LastSuccess, now)
+		since := st.LastSuccess
+		if since == nil {
+			since = &s.began
+		}
+		st.Overdue = !st.Running && overdue(s.sched, since, now)
 	}
 	return st
 }
@@ -71,4 +84,44 @@ func days(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// backupHealth is the backup schedule's state for the monitor's built-in
+// backup-overdue alert; nil without a repository or a schedule. Overdue
+// here may only mean that another replica (the leader before a failover)
+// made the backups, so the repository is listed again first, at most
+// every few minutes.
+func (a *App) backupHealth(ctx context.Context) (*monitor.BackupHealth, error) {
+	b := a.Backups
+	if b == nil || b.opts.Repo == "" || b.state.sched == nil {
+		return nil, nil
+	}
+	now := time.Now()
+	st := b.state.snapshot(now)
+	if st.Overdue && b.state.rereadDue(now) {
+		if list, err := b.List(ctx); err == nil && len(list) > 0 {
+			b.state.update(func(s *BackupStatus) {
+				if s.LastSuccess == nil || list[0].Time.After(*s.LastSuccess) {
+					s.LastSuccess, s.LastSnapshot = ptr(list[0].Time), list[0].ID
+				}
+			})
+			st = b.state.snapshot(now)
+		}
+	}
+	h := &monitor.BackupHealth{Repo: st.Repo, Overdue: st.Overdue, Since: b.state.began}
+	if st.LastSuccess != nil {
+		h.Since = *st.LastSuccess
+	}
+	return h, nil
+}
+
+// rereadDue reports whether the repository may be listed again.
+func (s *backupState) rereadDue(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.reread) < 5*time.Minute {
+		return false
+	}
+	s.reread = now
+	return true
 }

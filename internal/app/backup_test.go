@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -429,5 +430,66 @@ func TestBackupCatchUp(t *testing.T) {
 	b.state.st.LastSuccess = nil
 	if b.missedRun(sched, now) {
 		t.Error("a repository without snapshots counts as a missed run")
+	}
+}
+
+// backupAlert evaluates a's rules once and returns the backup-overdue
+// alert of repo (State inactive when there is none).
+func backupAlert(t *testing.T, a *App, repo string) monitor.Alert {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.Monitor.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	as, err := a.Monitor.Alerts(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, al := range as {
+		if al.Rule == monitor.BackupRule && al.Environment == monitor.BackupInstance(repo) {
+			return al
+		}
+	}
+	return monitor.Alert{State: monitor.StateInactive}
+}
+
+// TestBackupOverdueAlerts: with no rule written, a server whose hourly
+// backups have not succeeded for two runs fires backup-overdue (none at
+// all since it started counts); a backup resolves it; a newer snapshot
+// in the repository that this server did not make (another replica's)
+// counts too.
+func TestBackupOverdueAlerts(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-",
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "hourly"}})
+	if al := backupAlert(t, a, repo); al.State != monitor.StateInactive {
+		t.Fatalf("a server that just started: %+v", al)
+	}
+	a.Backups.state.mu.Lock()
+	a.Backups.state.began = time.Now().Add(-3 * time.Hour)
+	a.Backups.state.mu.Unlock()
+	al := backupAlert(t, a, repo)
+	if al.State != monitor.StateFiring || !strings.Contains(al.Summary, "no successful backup for 3") || al.Severity != 1 {
+		t.Fatalf("three hours without a backup on an hourly schedule: %+v", al)
+	}
+	res, err := a.Backups.Run(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if al := backupAlert(t, a, repo); al.State != monitor.StateResolved {
+		t.Fatalf("after a backup: %+v", al)
+	}
+	// This server's own record goes stale, as a follower's does while the
+	// leader backs up: the repository's newest snapshot keeps it quiet.
+	a.Backups.state.update(func(st *BackupStatus) { st.LastSuccess = ptr(time.Now().Add(-3 * time.Hour)) })
+	a.Backups.state.mu.Lock()
+	a.Backups.state.reread = time.Time{} // the last look at the repository was long enough ago
+	a.Backups.state.mu.Unlock()
+	if al := backupAlert(t, a, repo); al.State != monitor.StateResolved {
+		t.Fatalf("with a fresh snapshot in the repository: %+v", al)
+	}
+	if st := a.Backups.Status(); st.Overdue || st.LastSnapshot != res.Snapshot.ID {
+		t.Fatalf("status after reading the repository again: %+v", st)
 	}
 }

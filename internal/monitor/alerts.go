@@ -100,6 +100,9 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	if values, ok := m.replicaValues(ctx); ok {
 		apply(replicaRule(), values)
 	}
+	if values, ok := m.backupValues(ctx, now); ok {
+		apply(backupRule(), values)
+	}
 	silenced, err := m.silencedSet(ctx, changes, now)
 	if err != nil {
 		return err

@@ -30,11 +30,12 @@ const certPrefix = "tls:"
 func CertInstance(name string) string { return certPrefix + name }
 
 // ServerInstance reports whether an alert instance belongs to the server
-// rather than to a "<env>.<project>": host alerts (""), certificates' and
-// replicas'. Reading one needs read on the server, acknowledging it
+// rather than to a "<env>.<project>": host alerts (""), certificates',
+// replicas' and the backups'. Reading one needs read on the server, acknowledging it
 // env.write.
 func ServerInstance(env string) bool {
-	return env == "" || strings.HasPrefix(env, certPrefix) || strings.HasPrefix(env, replicaPrefix)
+	return env == "" || strings.HasPrefix(env, certPrefix) || strings.HasPrefix(env, replicaPrefix) ||
+		strings.HasPrefix(env, backupPrefix)
 }
 
 // certMetric is the built-in rule's metric: days left on a certificate.

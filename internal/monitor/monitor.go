@@ -54,6 +54,10 @@ type Options struct {
 	// ReplicaHealth lists the replicas sharing the database for the
 	// built-in alert ReplicaRule (replicas.go); nil turns it off.
 	ReplicaHealth func(ctx context.Context) ([]ReplicaHealth, error)
+	// Backups reports the backup schedule's state for the built-in alert
+	// BackupRule (backups.go); nil turns it off, and a nil BackupHealth
+	// means no repository or no schedule.
+	Backups func(ctx context.Context) (*BackupHealth, error)
 	// Concurrency bounds probes in flight (default 2048; probes that were
 	// slow last time get another quarter of it).
 	Concurrency int

@@ -11,6 +11,13 @@ import (
 // replicaAlerts evaluates once and returns the replica alerts by replica.
 func replicaAlerts(t *testing.T, m *Monitor, clock *fakeClock) map[string]Alert {
 	t.Helper()
+	return builtinAlerts(t, m, clock, ReplicaRule, replicaPrefix)
+}
+
+// builtinAlerts evaluates once, a second later, and returns the alerts of
+// built-in rule that ever fired, by their instance without prefix.
+func builtinAlerts(t *testing.T, m *Monitor, clock *fakeClock, rule, prefix string) map[string]Alert {
+	t.Helper()
 	clock.Add(time.Second)
 	if err := m.Evaluate(context.Background()); err != nil {
 		t.Fatal(err)
@@ -21,8 +28,8 @@ func replicaAlerts(t *testing.T, m *Monitor, clock *fakeClock) map[string]Alert 
 	}
 	out := map[string]Alert{}
 	for _, a := range as {
-		if a.Rule == ReplicaRule && a.State != StateInactive {
-			out[strings.TrimPrefix(a.Environment, "replica:")] = a
+		if a.Rule == rule && a.State != StateInactive {
+			out[strings.TrimPrefix(a.Environment, prefix)] = a
 		}
 	}
 	return out

@@ -76,6 +76,8 @@ func (r Rule) unit() string {
 		return " ms"
 	case certMetric:
 		return " days"
+	case backupMetric:
+		return " hours"
 	}
 	return ""
 }
@@ -84,6 +86,9 @@ func (r Rule) unit() string {
 func (r Rule) describe(v float64) string {
 	if r.Metric == replicaMetric {
 		return describeReplica(v)
+	}
+	if r.Metric == backupMetric {
+		return describeBackup(v)
 	}
 	if r.Metric == certMetric {
 		if v < 0 {
