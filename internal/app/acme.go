@@ -140,9 +140,10 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	}
 	a.certs.set(t.files, t.mgr)
 	if o.DNS01 != nil {
+		// The names were checked with the options; what fails here is the
+		// store (the vault sealed), which the Manager keeps trying.
 		if err := a.certs.managed.start(context.Background(), t.mgr, o.Domains); err != nil {
-			t.mgr.Close()
-			return nil, usererr.Wrap(usererr.Usage, err, "--acme-domain: "+err.Error())
+			a.log.Warn("acme: managed names", "err", err)
 		}
 	}
 	return t, nil

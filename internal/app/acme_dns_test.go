@@ -153,3 +153,22 @@ func TestACMEDNS01WrongSecret(t *testing.T) {
 		t.Errorf("the log: BADSIG %v, a secret %v; want BADSIG and no secret", logs.Contains("BADSIG"), logs.Contains(wrong) || logs.Contains(tsigSecret))
 	}
 }
+
+// TestACMEDNS01SealedVault: a server started with the vault sealed still
+// starts with DNS-01 on; the managed names wait, listed as pending with
+// why, instead of stopping it.
+func TestACMEDNS01SealedVault(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	z := dnsZone(t, ca)
+	var logs testkit.LogBuffer
+	o := dnsOptions(t, ca, z, t.TempDir(), tsigSecret, &logs)
+	o.MasterKey = vault.SecretString("")
+	a := startOpts(t, o)
+	if !logs.Contains("the vault is sealed; DNS-01 orders wait") {
+		t.Errorf("no warning about the sealed vault:\n%s", logs.String())
+	}
+	eventually(t, "shop.test pending with the sealed vault as its error", func() bool {
+		list, err := a.certs.list(context.Background())
+		return err == nil && len(list) == 1 && list[0].Pending && strings.Contains(list[0].LastError, "sealed")
+	})
+}

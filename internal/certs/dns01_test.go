@@ -3,6 +3,7 @@ package certs
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/dnsupdate"
 	"github.com/phoenixvc/phoenix/internal/dnsupdate/dnsupdatetest"
+	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
@@ -39,6 +41,30 @@ func dns01(z *dnsupdatetest.Server, secret string, reads *atomic.Int64) *DNS01 {
 		Secret: func(context.Context) (string, error) { reads.Add(1); return secret, nil }}
 }
 
+// dnsEnv is what a DNS-01 test needs: pebble, the zone's primary, a
+// database, keys, the log and the count of secret reads.
+type dnsEnv struct {
+	ca    *testkit.ACMECA
+	z     *dnsupdatetest.Server
+	db    *store.DB
+	keys  *memKeys
+	logs  testkit.LogBuffer
+	reads atomic.Int64
+}
+
+func newDNSEnv(t *testing.T) *dnsEnv {
+	e := &dnsEnv{ca: testkit.StartACMECA(t), keys: newMemKeys()}
+	e.z = startZone(t, e.ca)
+	e.db, _ = tempDB(t)
+	return e
+}
+
+// site starts a Manager with DNS-01 against the zone and the right secret.
+func (e *dnsEnv) site(t *testing.T, o Options) *acmeSite {
+	o.DNS01 = dns01(e.z, tsigSecret, &e.reads)
+	return startSite(t, e.ca, e.db, e.keys, o, &e.logs)
+}
+
 // eventually polls cond every 50ms until it holds or 60s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -60,13 +86,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // database (a restart) serves the stored certificates without an order.
 // The TSIG secret is read at each update and never logged.
 func TestDNS01Wildcard(t *testing.T) {
-	ca := testkit.StartACMECA(t)
-	z := startZone(t, ca)
-	db, _ := tempDB(t)
-	keys := newMemKeys()
-	var logs testkit.LogBuffer
-	var reads atomic.Int64
-	s := startSite(t, ca, db, keys, Options{DNS01: dns01(z, tsigSecret, &reads)}, &logs)
+	e := newDNSEnv(t)
+	ca, z, logs := e.ca, e.z, &e.logs
+	s := e.site(t, Options{})
 	ctx := context.Background()
 	if err := s.m.SetManaged(ctx, []string{"*.Shop.test.", "shop.test"}); err != nil {
 		t.Fatal(err)
@@ -90,8 +112,8 @@ func TestDNS01Wildcard(t *testing.T) {
 	eventually(t, "the challenge TXT records removed", func() bool {
 		return len(z.Values("_acme-challenge.shop.test", dns.TypeTXT)) == 0
 	})
-	if reads.Load() < 4 {
-		t.Errorf("the secret was read %d times; want once per update (2 adds, 2 deletes)", reads.Load())
+	if e.reads.Load() < 4 {
+		t.Errorf("the secret was read %d times; want once per update (2 adds, 2 deletes)", e.reads.Load())
 	}
 	checkListed(t, s.m, "*.shop.test")
 
@@ -99,7 +121,7 @@ func TestDNS01Wildcard(t *testing.T) {
 		t.Errorf("the same names again: %v, %d orders; want nothing new", err, ca.Orders())
 	}
 	s.stop()
-	again := startSite(t, ca, db, keys, Options{DNS01: dns01(z, tsigSecret, &reads)}, &logs)
+	again := e.site(t, Options{})
 	if err := again.m.SetManaged(ctx, []string{"*.shop.test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -225,4 +247,40 @@ func TestDNS01AgainstKnot(t *testing.T) {
 		set, err := c.Query(ctx, "_acme-challenge.shop.test.", dns.TypeTXT)
 		return err == nil && len(set.Values) == 0
 	})
+}
+
+// TestSetManagedRetriesUnstarted: a managed name that cannot be started
+// (its stored certificate unreadable while the vault is sealed) is kept
+// and tried again, and served once the vault opens, without an order.
+func TestSetManagedRetriesUnstarted(t *testing.T) {
+	e := newDNSEnv(t)
+	first := e.site(t, Options{})
+	ctx := context.Background()
+	if err := first.m.SetManaged(ctx, []string{"*.shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := handshake(first.tlsAddr, "a.shop.test", e.ca.Roots())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.logs.String())
+	}
+	first.stop()
+	e.keys.setSealed(true)
+	s := e.site(t, Options{ManagedRetry: 50 * time.Millisecond})
+	err = s.m.SetManaged(ctx, []string{"*.shop.test"})
+	if err == nil || !strings.Contains(err.Error(), "manage *.shop.test") || !slices.Equal(s.m.Managed(), []string{"*.shop.test"}) {
+		t.Fatalf("sealed: %v, managed %v; want an error naming the name, which stays managed\n%s", err, s.m.Managed(), e.logs.String())
+	}
+	e.keys.setSealed(false)
+	var again *x509.Certificate
+	eventually(t, "the stored wildcard served after the unseal", func() bool {
+		again, err = handshake(s.tlsAddr, "b.shop.test", e.ca.Roots())
+		return err == nil
+	})
+	if !again.Equal(leaf) || e.ca.Orders() != 1 {
+		t.Errorf("same certificate %v after %d orders; want the stored one, 1 order", again.Equal(leaf), e.ca.Orders())
+	}
+	list, err := s.m.Certificates(ctx)
+	if err != nil || len(list) != 1 || list[0].LastError != "" {
+		t.Errorf("listing %+v, %v; want the wildcard without the old error", list, err)
+	}
 }

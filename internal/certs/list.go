@@ -172,18 +172,36 @@ func (f *failures) event(_ context.Context, name string, data map[string]any) er
 	defer f.mu.Unlock()
 	switch name {
 	case "cert_failed":
-		msg := fmt.Sprint(data["error"])
-		if len(msg) > maxErrorLen {
-			msg = msg[:maxErrorLen] + "…"
-		}
-		if f.last == nil {
-			f.last = map[string]failure{}
-		}
-		f.last[id] = failure{msg: msg, at: time.Now().UTC()}
+		f.keep(id, fmt.Sprint(data["error"]))
 	case "cert_obtained":
 		delete(f.last, id)
 	}
 	return nil
+}
+
+// record keeps msg as name's last failure.
+func (f *failures) record(name, msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keep(NormalizeName(name), msg)
+}
+
+// forget drops name's last failure.
+func (f *failures) forget(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.last, NormalizeName(name))
+}
+
+// keep stores a failure, shortened; f.mu is held.
+func (f *failures) keep(id, msg string) {
+	if len(msg) > maxErrorLen {
+		msg = msg[:maxErrorLen] + "…"
+	}
+	if f.last == nil {
+		f.last = map[string]failure{}
+	}
+	f.last[id] = failure{msg: msg, at: time.Now().UTC()}
 }
 
 // of returns the newest failure of any of names.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"sync"
@@ -17,11 +18,19 @@ import (
 // that is being obtained (a DNS-01 order takes seconds to a few minutes).
 const managedWait = 30 * time.Second
 
+// managedRetry is how often names whose management could not start (the
+// store unreachable, the vault sealed) are tried again.
+const managedRetry = time.Minute
+
 // managedSet is the names managed up front through DNS-01.
 type managedSet struct {
-	set   sync.Mutex // serializes SetManaged
+	set   sync.Mutex // serializes SetManaged and retries; guards unstarted
 	mu    sync.Mutex // guards names and cached
 	names map[string]bool
+	// unstarted are names of names whose ManageAsync failed; a loop
+	// (retrying) tries them again every managedRetry.
+	unstarted map[string]error
+	retrying  bool
 	// cached is closed (and replaced) whenever certmagic caches a managed
 	// certificate, waking handshakes waiting for one.
 	cached chan struct{}
@@ -88,8 +97,9 @@ func (s *managedSet) wake() {
 // serves again if the name comes back). Handshakes for a managed name, or
 // for a name its managed wildcard covers, are served by it and never
 // order a certificate of their own; while it is being obtained they wait
-// up to 30 seconds. Errors name the names that were refused or could not
-// be started; the others are managed.
+// up to 30 seconds. Errors name the names that were refused (left out) or
+// could not be started (kept: tried again every minute, the error in the
+// listing); the others are managed.
 func (m *Manager) SetManaged(ctx context.Context, names []string) error {
 	if m.dns == nil {
 		return errors.New("certs: SetManaged needs Options.DNS01 (the DNS-01 challenge)")
@@ -125,18 +135,81 @@ func (m *Manager) SetManaged(ctx context.Context, names []string) error {
 	m.managed.mu.Lock()
 	m.managed.names = want // before ManageAsync caches: configFor must see them
 	m.managed.mu.Unlock()
+	for n := range m.managed.unstarted {
+		if !want[n] {
+			delete(m.managed.unstarted, n)
+		}
+	}
 	for _, n := range added {
-		// ManageAsync loads from the store now and orders in the
-		// background; its jobs live as long as the Manager, not ctx.
-		if err := m.dns.ManageAsync(m.life, []string{n}); err != nil {
-			errs = append(errs, fmt.Errorf("manage %s: %w", n, err))
-			m.managed.mu.Lock()
-			delete(m.managed.names, n)
-			m.managed.mu.Unlock()
+		if err := m.start(n); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	m.managed.wake() // what was loaded from the store is cached now
+	if len(m.managed.unstarted) > 0 && !m.managed.retrying {
+		m.managed.retrying = true
+		go m.retryUnstarted(m.opts.managedRetry())
+	}
 	return errors.Join(errs...)
+}
+
+// start manages n (m.managed.set held): its certificate is loaded from
+// the store now, or, when the store has none, ordered in the background
+// (ManageAsync, whose jobs live as long as the Manager). A store that
+// cannot be read or written (unreachable, the vault sealed) keeps n in unstarted,
+// for retryUnstarted, and in the listing's last error: ManageAsync itself
+// would only log it and never try again.
+func (m *Manager) start(n string) error {
+	// Without the data key certmagic's storage check fails the order
+	// once and for all; wait for it here instead.
+	_, _, err := m.opts.Keys.Current(m.life)
+	if err != nil {
+		err = fmt.Errorf("certificates cannot be stored: %w", err)
+	} else if _, err = m.dns.CacheManagedCertificate(m.life, n); errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	if err == nil {
+		if _, retried := m.managed.unstarted[n]; retried {
+			delete(m.managed.unstarted, n)
+			m.failures.forget(n)
+		}
+		return m.dns.ManageAsync(m.life, []string{n})
+	}
+	err = fmt.Errorf("manage %s: %w", n, err)
+	if m.managed.unstarted == nil {
+		m.managed.unstarted = map[string]error{}
+	}
+	m.managed.unstarted[n] = err
+	m.failures.record(n, err.Error())
+	m.opts.Logger.Warn("acme: a managed name could not be loaded; trying again", "name", n, "every", m.opts.managedRetry().String(), "err", err)
+	return err
+}
+
+// retryUnstarted starts the unstarted names every interval until none is
+// left or the Manager is closed.
+func (m *Manager) retryUnstarted(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.life.Done():
+			return
+		case <-t.C:
+		}
+		m.managed.set.Lock()
+		for n := range m.managed.unstarted {
+			_ = m.start(n)
+		}
+		done := len(m.managed.unstarted) == 0
+		if done {
+			m.managed.retrying = false
+		}
+		m.managed.set.Unlock()
+		m.managed.wake()
+		if done {
+			return
+		}
+	}
 }
 
 // Managed returns the names SetManaged manages, sorted.

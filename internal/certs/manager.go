@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/certmagic"
 	"github.com/mholt/acmez/v3"
@@ -59,6 +60,16 @@ type Options struct {
 	// keep HTTP-01 and TLS-ALPN-01.
 	DNS01  *DNS01
 	Logger *slog.Logger // default slog.Default
+	// ManagedRetry is how often a managed name whose management could
+	// not start is tried again; 0 means a minute (tests shorten it).
+	ManagedRetry time.Duration
+}
+
+func (o Options) managedRetry() time.Duration {
+	if o.ManagedRetry > 0 {
+		return o.ManagedRetry
+	}
+	return managedRetry
 }
 
 // Manager answers TLS handshakes with static certificates, certificates
