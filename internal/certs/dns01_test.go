@@ -106,6 +106,9 @@ func TestDNS01Wildcard(t *testing.T) {
 	if ca.Orders() != 2 || s.http01.Load() != 0 || len(s.asked()) != 0 {
 		t.Errorf("%d orders, %d HTTP-01 answers, decisions %v; want 2 DNS-01 orders and no on-demand decision", ca.Orders(), s.http01.Load(), s.asked())
 	}
+	if err := s.m.decide(ctx, "c.shop.test"); err == nil || !strings.Contains(err.Error(), "managed certificate of *.shop.test") {
+		t.Errorf("the on-demand decision for a name the wildcard covers: %v; want a refusal naming it", err)
+	}
 	if _, err := handshake(s.tlsAddr, "x.a.shop.test", ca.Roots()); err == nil {
 		t.Error("x.a.shop.test got a certificate: the wildcard covers one label only")
 	}
@@ -282,5 +285,27 @@ func TestSetManagedRetriesUnstarted(t *testing.T) {
 	list, err := s.m.Certificates(ctx)
 	if err != nil || len(list) != 1 || list[0].LastError != "" {
 		t.Errorf("listing %+v, %v; want the wildcard without the old error", list, err)
+	}
+}
+
+// TestWildcardNeverOnDemand: a handshake whose name is a wildcard orders
+// nothing and never reaches Allow, even if Allow would accept it:
+// wildcards are managed up front only.
+func TestWildcardNeverOnDemand(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	db, _ := tempDB(t)
+	var logs testkit.LogBuffer
+	s := startSite(t, ca, db, newMemKeys(), Options{}, &logs)
+	s.mu.Lock()
+	s.allowed["*.shop.test"] = true
+	s.mu.Unlock()
+	if _, err := handshake(s.tlsAddr, "*.shop.test", ca.Roots()); err == nil {
+		t.Fatal("a handshake for *.shop.test got a certificate")
+	}
+	if ca.Orders() != 0 || len(s.asked()) != 0 {
+		t.Errorf("%d orders, decisions %v; want none", ca.Orders(), s.asked())
+	}
+	if err := s.m.decide(context.Background(), "*.shop.test"); err == nil || !strings.Contains(err.Error(), "never ordered on demand") {
+		t.Errorf("decide(*.shop.test) = %v; want the refusal", err)
 	}
 }
