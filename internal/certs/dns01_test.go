@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"errors"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
 	"github.com/phoenixvc/phoenix/internal/dnsupdate"
@@ -307,5 +309,49 @@ func TestWildcardNeverOnDemand(t *testing.T) {
 	}
 	if err := s.m.decide(context.Background(), "*.shop.test"); err == nil || !strings.Contains(err.Error(), "never ordered on demand") {
 		t.Errorf("decide(*.shop.test) = %v; want the refusal", err)
+	}
+}
+
+// TestRFC2136Provider: the libdns adapter adds and deletes single TXT
+// records, sends them to --acme-dns-zone when given (here the parent of
+// the zone certmagic found), refuses a name outside it and anything but a
+// TXT record with a value, and reads the secret at each call.
+func TestRFC2136Provider(t *testing.T) {
+	z := dnsupdatetest.StartT(t, "test", tsigKey, tsigSecret)
+	var reads atomic.Int64
+	d := dns01(z, tsigSecret, &reads)
+	d.Zone = "test"
+	p := &rfc2136{d: *d}
+	ctx := context.Background()
+	recs := []libdns.Record{libdns.TXT{Name: "_acme-challenge", TTL: time.Minute, Text: "one"}, libdns.TXT{Name: "_acme-challenge", TTL: time.Minute, Text: "two"}}
+	got, err := p.AppendRecords(ctx, "shop.test.", recs)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("append: %v %v", got, err)
+	}
+	values := func() []string {
+		v := z.Values("_acme-challenge.shop.test", dns.TypeTXT)
+		slices.Sort(v)
+		return v
+	}
+	if v := values(); !slices.Equal(v, []string{`"one"`, `"two"`}) {
+		t.Fatalf("zone holds %q", v)
+	}
+	if _, err := p.DeleteRecords(ctx, "shop.test.", got[:1]); err != nil || !slices.Equal(values(), []string{`"two"`}) {
+		t.Fatalf("delete one: %v, zone %q", err, values())
+	}
+	if reads.Load() != 2 {
+		t.Errorf("%d secret reads; want one per call", reads.Load())
+	}
+	p.d.Zone = "other.example"
+	if _, err := p.AppendRecords(ctx, "shop.test.", recs[:1]); err == nil || !strings.Contains(err.Error(), "--acme-dns-zone") {
+		t.Errorf("a name outside --acme-dns-zone: %v", err)
+	}
+	p.d.Zone = ""
+	if _, err := p.AppendRecords(ctx, "shop.test.", []libdns.Record{libdns.RR{Name: "www", Type: "A", Data: "192.0.2.1"}}); err == nil {
+		t.Error("an A record was sent")
+	}
+	p.d.Secret = func(context.Context) (string, error) { return "", errors.New("vault is sealed") }
+	if _, err := p.DeleteRecords(ctx, "shop.test.", got[1:]); err == nil || !strings.Contains(err.Error(), "TSIG secret: vault is sealed") {
+		t.Errorf("no secret: %v", err)
 	}
 }
