@@ -146,6 +146,7 @@ type App struct {
 	// edgeTLSAddr is the edge's HTTPS listener with EdgeTLSListen.
 	edgeTLSAddr net.Addr
 	certs       certInventory // the edge's TLS certificates (certificates.go)
+	sitesCerts  sitesCerts    // the sites domain's wildcards given to ACME (sites.go)
 
 	edge       edgeState               // what the edge serves (replicas.go)
 	self       replicaSelf             // this replica's heartbeat identity (replica_telemetry.go)

@@ -129,6 +129,8 @@ func (a *App) startEdge(ctx context.Context) error {
 			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
 		}
 	}
+	a.syncSitesCerts(ctx) // sites.go: a wildcard per project under --sites-domain
+	a.Deploy.OnActivate(func(deploy.Release) { a.syncSitesCerts(context.Background()) })
 	if a.opts.EdgeTLSListen != "" {
 		return a.startEdgeTLS(h) // acme.go
 	}

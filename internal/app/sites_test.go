@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -94,5 +95,33 @@ func TestACMESitesDomain(t *testing.T) {
 	}
 	if _, _, _, err := getTLS(t, a, "production.shop.apps.test", nil); err == nil || ca.Orders() != 1 {
 		t.Errorf("an environment that does not exist: %v after %d orders; want a failed handshake and no order", err, ca.Orders())
+	}
+}
+
+// TestSitesDomainWildcardsThroughDNS01: with --sites-domain and DNS-01,
+// each project's environments share one wildcard certificate, managed up
+// front: a deployment to a new project adds *.<project>.<domain>, and its
+// environments (previews included) are served by it with one order for
+// all of them.
+func TestSitesDomainWildcardsThroughDNS01(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	z := dnsZone(t, ca)
+	var logs testkit.LogBuffer
+	opts := dnsOptions(t, ca, z, t.TempDir(), tsigSecret, &logs)
+	opts.ACME.Domains, opts.SitesDomain = nil, "apps.shop.test"
+	a := startOpts(t, opts)
+	deployPage(t, a, "staging", "<h1>staging</h1>")
+	deployPage(t, a, "preview-login", "<h1>preview</h1>")
+	for host, want := range map[string]string{"staging.shop.apps.shop.test": "<h1>staging</h1>", "preview-login.shop.apps.shop.test": "<h1>preview</h1>"} {
+		_, body, leaf, err := getTLS(t, a, host, ca.Roots())
+		if err != nil || body != want || !slices.Equal(leaf.DNSNames, []string{"*.shop.apps.shop.test"}) {
+			t.Fatalf("%s: %v %q served by %v; want the project's wildcard\n%s", host, err, body, leaf, logs.String())
+		}
+	}
+	if ca.Orders() != 1 {
+		t.Errorf("%d orders for two environments; want the one wildcard", ca.Orders())
+	}
+	if logs.Contains(tsigSecret) {
+		t.Error("the server log holds the TSIG secret")
 	}
 }
