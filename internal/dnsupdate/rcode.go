@@ -37,7 +37,7 @@ func hint(tsig, rcode int) string {
 	case dns.RcodeBadSig:
 		return "the signature does not match: check tsig_key, tsig_algorithm and the secret"
 	case dns.RcodeBadKey:
-		return "the server does not know this key: check tsig_key, tsig_algorithm and the server's key list"
+		return "the server does not know this key, or (Knot) its ACL does not let the key update this name: check tsig_key, tsig_algorithm, the server's key list and its acl"
 	case dns.RcodeBadTime:
 		return "the clocks of this server and the DNS server differ by more than 5 minutes: fix NTP"
 	}
