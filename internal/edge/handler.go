@@ -67,13 +67,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		if fast {
 			return false
 		}
-		h.serveAdmin(w, r)
+		rw := h.recorder(w)
+		h.serveAdmin(rw, r)
+		h.logRecorded(rw, r, start)
 		return true
 	}
 	env := h.hosts.lookup(r.Host)
 	if env == nil {
 		status := plain(w, http.StatusNotFound, "unknown host")
-		h.unknown.observe(status, 0, time.Since(start))
+		d := time.Since(start)
+		h.unknown.observe(status, 0, d)
+		h.logAccess(r, "", status, 0, start, d, netip.Addr{}, fast)
 		return true
 	}
 	rel := env.cur.Load() // the one release this request sees
@@ -81,26 +85,28 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		rel.fds.use()
 		defer rel.fds.done()
 	}
-	status, n, ok := h.serveEnv(w, r, env, rel, fast)
+	status, n, ip, ok := h.serveEnv(w, r, env, rel, fast)
 	if ok {
-		env.tel.observe(status, n, time.Since(start))
+		d := time.Since(start)
+		env.tel.observe(status, n, d)
+		h.logAccess(r, env.name, status, n, start, d, ip, fast)
 	}
 	return ok
 }
 
-// serveEnv answers one request for env from rel; it returns the status and
-// the body bytes sent. With fast set it declines (ok=false) before any
+// serveEnv answers one request for env from rel; it returns the status,
+// the body bytes sent and the client (once known: the access log's). With fast set it declines (ok=false) before any
 // side effect when the rules send the request to /.auth/* or the API, or
 // when the environment's firewall is Costly.
-func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, ok bool) {
+func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, ip netip.Addr, ok bool) {
 	if rel == nil {
-		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, true
+		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, ip, true
 	}
 	pol := env.policy.Load() // the project's edge policy (policy.go)
 	if fast && pol != nil && pol.offLoop {
-		return 0, 0, false // a costly firewall inspects on net/http's goroutines
+		return 0, 0, ip, false // a costly firewall inspects on net/http's goroutines
 	}
-	ip := h.clientIP(r, fast)
+	ip = h.clientIP(r, fast)
 	probe := h.probeOf(r, env, rel, pol) // probe.go
 	// The path, the user and the Decision are pure functions of the
 	// request and the release: work them out first, so the fast loop can
@@ -119,16 +125,16 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		*req = swa.Request{}
 		swaRequests.Put(req)
 		if fast && (d.AuthPath != "" || d.APIPath != "") {
-			return 0, 0, false
+			return 0, 0, ip, false
 		}
 	}
 	if !probe && !env.allowed(ip) {
 		env.tel.denied.Add(1)
-		return plain(w, http.StatusForbidden, "forbidden"), 0, true
+		return plain(w, http.StatusForbidden, "forbidden"), 0, ip, true
 	}
 	if h.limiter != nil && !probe {
 		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
-			return h.tooMany(w, env, wait), 0, true
+			return h.tooMany(w, env, wait), 0, ip, true
 		}
 	}
 	// The project's edge policy (policy.go): its rate limit, its firewall,
@@ -137,12 +143,12 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if pol != nil {
 		if pol.limiter != nil && !probe && !pol.exempted(ip) {
 			if ok, wait := pol.limiter.allow(ip, h.opts.Now()); !ok {
-				return h.tooMany(w, env, wait), 0, true
+				return h.tooMany(w, env, wait), 0, ip, true
 			}
 		}
 		if pol.firewall != nil {
 			if status, blocked := h.inspect(w, r, env, pol.firewall, ip); blocked {
-				return status, 0, true
+				return status, 0, ip, true
 			}
 		}
 		if perr == nil && len(pol.rules) > 0 {
@@ -152,22 +158,22 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		}
 	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
-		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0, true
+		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0, ip, true
 	}
 	if perr != nil {
-		return plain(w, http.StatusBadRequest, "bad request path: "+perr.Error()), 0, true
+		return plain(w, http.StatusBadRequest, "bad request path: "+perr.Error()), 0, ip, true
 	}
 	switch {
 	case d.AuthPath != "":
 		authPath, _, _ := strings.Cut(d.AuthPath, "?")
 		applyDecisionHeaders(w.Header(), d.Header)
-		return h.serveAuth(w, r, env, authPath), 0, true
+		return h.serveAuth(w, r, env, authPath), 0, ip, true
 	case d.APIPath != "":
 		status, n = h.serveAPI(w, r, rel, user, &d)
-		return status, n, true
+		return status, n, ip, true
 	}
 	status, n = h.serveDecision(w, r, rel, p, &d, rm)
-	return status, n, true
+	return status, n, ip, true
 }
 
 // tooMany answers 429 with Retry-After for a rate-limited request.

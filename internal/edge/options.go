@@ -57,6 +57,9 @@ type Options struct {
 	// AdminHost is the reserved host name that answers /health and /metrics
 	// instead of a site; default "edge.phoenix.localhost". "-" disables it.
 	AdminHost string
+	// AccessLog, when set, receives one record per answered request
+	// (accesslog.go); its owner closes it after the servers stopped.
+	AccessLog *AccessLog
 	// Logger receives operational errors (never secrets); default slog.Default.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // HTTPSRedirect fronts a Handler on the plain-HTTP listener of an edge that
@@ -31,12 +32,16 @@ const acmeChallengePath = "/.well-known/acme-challenge/"
 
 // ServeHTTP implements http.Handler.
 func (h *HTTPSRedirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.Challenge != nil && strings.HasPrefix(r.URL.Path, acmeChallengePath) && h.Challenge(w, r) {
+	start := time.Now()
+	rw := h.Handler.recorder(w) // the access log's view of challenges and redirects
+	if h.Challenge != nil && strings.HasPrefix(r.URL.Path, acmeChallengePath) && h.Challenge(rw, r) {
+		h.Handler.logRecorded(rw, r, start)
 		return
 	}
 	host := normalizeHost(r.Host)
 	if host != "" && h.Secure != nil && h.Secure(host) {
-		h.redirect(w, r, host)
+		h.redirect(rw, r, host)
+		h.Handler.logRecorded(rw, r, start)
 		return
 	}
 	h.Handler.ServeHTTP(w, r)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,13 +34,24 @@ func (w *benchWriter) SendFile(_ *os.File, _, n int64, _ bool) (int64, error) {
 // loop makes it (parsed head, reused header map), for a precompressed
 // asset sent with sendfile, the HTML page and the SPA fallback.
 func BenchmarkServeFast(b *testing.B) {
+	h := benchHandler(b, benchFiles(), nil)
+	serveFastCases(b, h, nil)
+}
+
+// benchFiles is the site of BenchmarkServeFast.
+func benchFiles() map[string]string {
 	js := strings.Repeat("console.log(1);", 2000)
-	h := benchHandler(b, map[string]string{
+	return map[string]string{
 		"index.html":                  "<!doctype html><title>app</title>",
 		"assets/app.1e4f7ff4d6.js":    js,
 		"assets/app.1e4f7ff4d6.js.gz": js[:20000], // content is not checked
 		"staticwebapp.config.json":    `{"navigationFallback":{"rewrite":"/index.html","exclude":["/assets/*"]}}`,
-	}, nil)
+	}
+}
+
+// serveFastCases runs BenchmarkServeFast's requests against h, reporting
+// the share of records l dropped (nil: no access log).
+func serveFastCases(b *testing.B, h *Handler, l *AccessLog) {
 	for _, c := range []struct{ name, path, enc string }{
 		{"js-gz", "/assets/app.1e4f7ff4d6.js", "gzip"},
 		{"html", "/", ""},
@@ -48,12 +60,31 @@ func BenchmarkServeFast(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			r, _ := http.NewRequest(http.MethodGet, "http://localhost"+c.path, nil)
 			r.RemoteAddr = "127.0.0.1:40000"
+			r.RequestURI = c.path
+			r.Header["User-Agent"] = []string{"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
 			if c.enc != "" {
 				r.Header["Accept-Encoding"] = []string{c.enc}
 			}
+			before := l.Dropped()
 			serveFastLoop(b, h, r)
+			if l != nil {
+				b.ReportMetric(float64(l.Dropped()-before)/float64(b.N), "dropped/op")
+			}
 		})
 	}
+}
+
+// BenchmarkServeFastAccessLog is BenchmarkServeFast with the access log
+// on, written to a file by its goroutine; dropped/op is the share of
+// records the writer could not keep up with.
+func BenchmarkServeFastAccessLog(b *testing.B) {
+	l, err := OpenAccessLog(filepath.Join(b.TempDir(), "access.log"), AccessLogOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	h := benchHandlerOpts(b, benchFiles(), Options{AccessLog: l})
+	serveFastCases(b, h, l)
 }
 
 // BenchmarkServeFastWithPolicy: the HTML page of BenchmarkServeFast for
@@ -86,6 +117,15 @@ func serveFastLoop(b *testing.B, h *Handler, r *http.Request) {
 
 // benchHandler serves files as "prod", the fallback, with policy (nil: none).
 func benchHandler(b *testing.B, files map[string]string, policy *Policy) *Handler {
+	return newBenchHandler(b, files, policy, Options{})
+}
+
+// benchHandlerOpts serves files as "prod", the fallback, with opts.
+func benchHandlerOpts(b testing.TB, files map[string]string, opts Options) *Handler {
+	return newBenchHandler(b, files, nil, opts)
+}
+
+func newBenchHandler(b testing.TB, files map[string]string, policy *Policy, opts Options) *Handler {
 	site, err := NewDirSite(b.Context(), writeTree(b, files))
 	if err != nil {
 		b.Fatal(err)
@@ -97,7 +137,7 @@ func benchHandler(b *testing.B, files map[string]string, policy *Policy) *Handle
 	if err := hosts.SetPolicy("prod", policy); err != nil {
 		b.Fatal(err)
 	}
-	h, err := NewHandler(hosts, Options{})
+	h, err := NewHandler(hosts, opts)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,241 @@
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// AccessLogOptions configure an AccessLog. Zero values take the defaults.
+type AccessLogOptions struct {
+	// MaxSize is the size (bytes) past which the file is rotated; default
+	// 100 MiB. Not used for a plain writer or stdout.
+	MaxSize int64
+	// Keep is how many rotated files (PATH.1 … PATH.Keep) are kept;
+	// default 10.
+	Keep int
+	// Buffer is how many records may wait for the writer; past it records
+	// are dropped and counted (Dropped). Default 1024 (about 4 MiB).
+	Buffer int
+	// FlushEvery is how often buffered lines are written out; default 1s.
+	FlushEvery time.Duration
+	// Logger receives the rate-limited warnings (drops, write errors);
+	// default slog.Default.
+	Logger *slog.Logger
+}
+
+// AccessLog writes one JSON line per request the edge answers (see
+// docs/edge.md "Access log"). The request path only copies the request's
+// fields into a preallocated fixed-size record and hands it to a writer
+// goroutine through a bounded queue: it never formats, writes, blocks or
+// allocates. When the queue is full the record is dropped and counted.
+// Methods are safe for concurrent use.
+type AccessLog struct {
+	free, full chan *accessRecord // the records: waiting to be filled / to be written
+	dropped    atomic.Uint64
+	closed     atomic.Bool
+	reopen     chan chan error
+	stop       chan struct{}
+	done       chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+	sink       logSink
+	opts       AccessLogOptions
+}
+
+// logSink is where the writer goroutine puts formatted lines.
+type logSink interface {
+	Write(line []byte) error
+	Flush() error
+	Reopen() error
+	Close() error
+}
+
+// OpenAccessLog opens (creating 0640, appending) the file path and starts
+// the writer; "-" writes to standard output. The file is rotated past
+// MaxSize and reopened by Reopen.
+func OpenAccessLog(path string, o AccessLogOptions) (*AccessLog, error) {
+	o = o.withDefaults()
+	if path == "-" {
+		return newAccessLog(&plainSink{w: newBuffered(os.Stdout)}, o), nil
+	}
+	if path == "" {
+		return nil, errors.New("edge: access log: empty path")
+	}
+	f, err := openRotating(path, o.MaxSize, o.Keep)
+	if err != nil {
+		return nil, err
+	}
+	return newAccessLog(f, o), nil
+}
+
+// NewAccessLog starts an access log writing to w (no rotation; Reopen
+// does nothing). Close does not close w.
+func NewAccessLog(w io.Writer, o AccessLogOptions) *AccessLog {
+	return newAccessLog(&plainSink{w: newBuffered(w)}, o.withDefaults())
+}
+
+func (o AccessLogOptions) withDefaults() AccessLogOptions {
+	if o.MaxSize <= 0 {
+		o.MaxSize = 100 << 20
+	}
+	if o.Keep <= 0 {
+		o.Keep = 10
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = 1024
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+func newAccessLog(sink logSink, o AccessLogOptions) *AccessLog {
+	l := &AccessLog{
+		free: make(chan *accessRecord, o.Buffer), full: make(chan *accessRecord, o.Buffer),
+		reopen: make(chan chan error), stop: make(chan struct{}), done: make(chan struct{}),
+		sink: sink, opts: o,
+	}
+	recs := make([]accessRecord, o.Buffer)
+	for i := range recs {
+		l.free <- &recs[i]
+	}
+	go l.run()
+	return l
+}
+
+// Dropped is how many records were dropped because the writer was behind
+// (0 for a nil log).
+func (l *AccessLog) Dropped() uint64 {
+	if l == nil {
+		return 0
+	}
+	return l.dropped.Load()
+}
+
+// Reopen flushes and reopens the file (after logrotate moved it away: the
+// SIGHUP handler calls it). A no-op for a writer or stdout.
+func (l *AccessLog) Reopen() error {
+	ack := make(chan error, 1)
+	select {
+	case l.reopen <- ack:
+		return <-ack
+	case <-l.done:
+		return errors.New("edge: access log is closed")
+	}
+}
+
+// Close writes every queued record, flushes and closes the file. Records
+// handed in after Close are dropped silently. Idempotent.
+func (l *AccessLog) Close() error {
+	l.closeOnce.Do(func() {
+		l.closed.Store(true)
+		close(l.stop)
+		<-l.done
+	})
+	return l.closeErr
+}
+
+// record queues one answered request; the request path's only cost.
+func (l *AccessLog) record(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, client netip.Addr) {
+	if l.closed.Load() {
+		return
+	}
+	var rec *accessRecord
+	select {
+	case rec = <-l.free:
+	default:
+		l.dropped.Add(1)
+		return
+	}
+	rec.fill(r, env, status, n, start, d, client)
+	l.full <- rec // never blocks: there are only cap(full) records
+}
+
+// run is the writer goroutine.
+func (l *AccessLog) run() {
+	defer close(l.done)
+	tick := time.NewTicker(l.opts.FlushEvery)
+	defer tick.Stop()
+	w := logWarner{log: l.opts.Logger}
+	line := make([]byte, 0, 8<<10)
+	write := func(rec *accessRecord) {
+		line = rec.appendJSON(line[:0])
+		l.free <- rec
+		w.check("write", l.sink.Write(line))
+	}
+	for {
+		select {
+		case rec := <-l.full:
+			write(rec)
+		case <-tick.C:
+			w.check("flush", l.sink.Flush())
+			w.drops(l.dropped.Load())
+		case ack := <-l.reopen:
+			for range len(l.full) { // what was answered before goes to the old file
+				write(<-l.full)
+			}
+			err := l.sink.Reopen()
+			w.check("reopen", err)
+			ack <- err
+		case <-l.stop:
+			for {
+				select {
+				case rec := <-l.full:
+					write(rec)
+				default:
+					l.closeErr = errors.Join(l.sink.Flush(), l.sink.Close())
+					return
+				}
+			}
+		}
+	}
+}
+
+// logWarner logs the writer's problems at most once per warnEvery.
+type logWarner struct {
+	log      *slog.Logger
+	last     time.Time
+	reported uint64 // drops already reported
+}
+
+const warnEvery = 10 * time.Second
+
+func (w *logWarner) check(op string, err error) {
+	if err == nil || time.Since(w.last) < warnEvery {
+		return
+	}
+	w.last = time.Now()
+	w.log.Warn("edge: access log "+op+" failed", "err", err)
+}
+
+func (w *logWarner) drops(total uint64) {
+	if total == w.reported || time.Since(w.last) < warnEvery {
+		return
+	}
+	w.last = time.Now()
+	w.log.Warn("edge: access log dropped records: its writer fell behind (see phoenix_edge_access_log_dropped_total)",
+		"dropped", total-w.reported, "total", total)
+	w.reported = total
+}
+
+// WriteMetrics writes the access log's counter in the Prometheus text
+// format (nil: nothing).
+func (l *AccessLog) WriteMetrics(w io.Writer) {
+	if l == nil {
+		return
+	}
+	family(w, "phoenix_edge_access_log_dropped_total", "counter", "Access log records dropped because the writer fell behind.")
+	fmt.Fprintf(w, "phoenix_edge_access_log_dropped_total %d\n", l.Dropped())
+}
