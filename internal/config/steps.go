@@ -66,6 +66,9 @@ func validateSteps(v *validator, p string, steps []Step) {
 		if s.Uses == "notify" {
 			validateNotifyInputs(v, sp+".with", s.With)
 		}
+		if s.Uses == "load-test" {
+			validateLoadTestInputs(v, sp+".with", s.With, s.Timeout.D())
+		}
 		if s.Timeout < 0 {
 			v.errorf(sp+".timeout", "", "must not be negative")
 		}

@@ -2,7 +2,8 @@
 // the steps a plan names with uses: validate-tag, build, test, test-report,
 // check/audit, check/licenses, check/secrets, check/sbom, fetch-secrets,
 // create-artifact, deploy, purge-cache, monitoring, register-workflows,
-// health-check, notify, rollback, backup, backup/verify and dns/update.
+// health-check, load-test, notify, rollback, backup, backup/verify and
+// dns/update.
 // Projects replace or add actions by registering under a name.
 //
 // Actions that run tools (build, test) run them as child processes through
@@ -229,6 +230,7 @@ func Builtins(d Deps) *Registry {
 		"backup":             Func(d.backup),
 		"backup/verify":      Func(d.backupVerify),
 		"dns/update":         Func(d.dnsUpdate),
+		"load-test":          Func(d.loadTest),
 		"purge-cache":        note("the edge swaps releases atomically and keys its cache by release: nothing to purge"),
 		"monitoring":         note("monitoring config is read from phoenix.yaml by the monitor; nothing to apply"),
 		"register-workflows": note("workflows are registered from phoenix.yaml when the release starts"),

@@ -98,16 +98,20 @@ func (d *Deps) resolve(sc *Context, env, raw string) (target string, local bool,
 
 // localClient resolves *.localhost (how the edge names environments) to
 // the loopback address, whatever the system resolver does.
-var localClient = &http.Client{Transport: &http.Transport{
-	DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err == nil && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-		return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
-	},
-	Proxy: nil,
-}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+var localClient = &http.Client{Transport: &http.Transport{DialContext: dialLocal, Proxy: nil},
+	CheckRedirect: noRedirects}
+
+// dialLocal dials *.localhost on the loopback address, anything else as given.
+func dialLocal(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+}
+
+// noRedirects makes a client return a redirect as the answer.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func (d *Deps) probe(ctx context.Context, ep config.Endpoint, target string, local bool) Probe {
 	timeout := ep.Timeout.D()
