@@ -170,8 +170,9 @@ func (l *AccessLog) run() {
 	defer tick.Stop()
 	w := logWarner{log: l.opts.Logger}
 	line := make([]byte, 0, 8<<10)
+	var stamps stampCache
 	write := func(rec *accessRecord) {
-		line = rec.appendJSON(line[:0])
+		line = rec.appendJSON(line[:0], &stamps)
 		l.free <- rec
 		w.check("write", l.sink.Write(line))
 	}

@@ -85,10 +85,29 @@ func (rec *accessRecord) field(i int) []byte {
 	return rec.text[start:rec.ends[i]]
 }
 
-// appendJSON appends rec as one JSON object and a newline.
-func (rec *accessRecord) appendJSON(b []byte) []byte {
+// stampCache keeps the formatted second of the last record: lines of the
+// same second only append the milliseconds. The writer goroutine's own.
+type stampCache struct {
+	sec    int64
+	prefix []byte // "2006-01-02T15:04:05."
+}
+
+// appendTime appends t as RFC 3339 UTC with milliseconds.
+func (c *stampCache) appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if sec := t.Unix(); sec != c.sec || c.prefix == nil {
+		c.sec, c.prefix = sec, t.AppendFormat(c.prefix[:0], "2006-01-02T15:04:05.")
+	}
+	ms := t.Nanosecond() / 1e6
+	b = append(b, c.prefix...)
+	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
+// appendJSON appends rec as one JSON object and a newline; c caches the
+// time's formatting.
+func (rec *accessRecord) appendJSON(b []byte, c *stampCache) []byte {
 	b = append(b, `{"time":"`...)
-	b = rec.at.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = c.appendTime(b, rec.at)
 	b = append(b, `","env":`...)
 	b = appendJSONString(b, rec.env)
 	b = append(b, `,"host":`...)
