@@ -90,6 +90,8 @@ type Options struct {
 	CertWarning time.Duration
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
+	// EdgeAccessLog writes the edge's access log (accesslog.go).
+	EdgeAccessLog AccessLogOptions
 	// TrustedProxies are the load balancers in front of the edge and the
 	// API: from them the client is read from X-Forwarded-For, for
 	// allow-lists, rate limits, the firewall, sign-in limits and the log
