@@ -112,9 +112,13 @@ func (a *App) startEdge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	alog, err := a.openAccessLog() // accesslog.go
+	if err != nil {
+		return err
+	}
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
 		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey,
-		TrustedProxies: a.opts.TrustedProxies, ProbeToken: a.probeToken})
+		TrustedProxies: a.opts.TrustedProxies, ProbeToken: a.probeToken, AccessLog: alog})
 	if err != nil {
 		return err
 	}
