@@ -27,6 +27,7 @@ type serveOptions struct {
 	loops        int
 	config       string
 	geoIPDB      string
+	access       accessLogFlags // server_accesslog.go
 }
 
 func newServeCmd(g *Globals) *cobra.Command {
@@ -41,7 +42,8 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 		Example: `  phoenix serve dist
   phoenix serve dist --addr 127.0.0.1:4280
   phoenix serve dist --tls-cert cert.pem --tls-key key.pem --hsts 8760h
-  phoenix serve dist --config phoenix.yaml       # with the project's edge policy: headers, rate limit, WAF`,
+  phoenix serve dist --config phoenix.yaml       # with the project's edge policy: headers, rate limit, WAF
+  phoenix serve dist --access-log -              # one JSON line per request on standard output`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o, args[0]) },
 	}
@@ -56,6 +58,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
 	f.StringVar(&o.config, "config", "", "apply this phoenix.yaml's edge: section (header rules, rate limit, WAF) as the server would")
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database for --config's edge.waf geo lists")
+	addAccessLogFlags(f, &o.access, "")
 	f.IntVar(&o.loops, "loops", 1, "event loops (threads) serving plain HTTP on Linux; raise on machines with cores to spare")
 	return cmd
 }
@@ -73,13 +76,19 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 		return err
 	}
 	defer closeGeo()
+	log := newLogger(g.Stderr, false)
+	alog, closeLog, err := o.access.open(log)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
 	opts := edge.ServeOptions{
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies,
-			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: newLogger(g.Stderr, false)},
+			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, Policy: policy,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)

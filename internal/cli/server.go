@@ -39,6 +39,7 @@ type serverOptions struct {
 	acme     acmeFlags      // server_acme.go
 	runs     retentionFlags // server_retention.go
 	oidc     oidcFlags      // server_oidc.go
+	access   accessLogFlags // server_accesslog.go
 }
 
 func newServerCmd(g *Globals) *cobra.Command {
@@ -83,6 +84,7 @@ gracefully: in-flight requests finish first.`,
 	addACMEFlags(f, &o.acme)
 	addRetentionFlags(f, &o.runs)
 	addOIDCFlags(f, &o.oidc)
+	addAccessLogFlags(f, &o.access, "edge-")
 	return cmd
 }
 
@@ -131,11 +133,15 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	access, err := o.access.options()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
-		TrustedProxies: proxies, SitesDomain: sites})
+		TrustedProxies: proxies, SitesDomain: sites, EdgeAccessLog: access})
 	if err != nil {
 		return err
 	}
