@@ -143,6 +143,15 @@ func (s *server) client(t *testing.T) apiClient { return apiClient{s} }
 // put sends an authenticated PUT with a JSON body and requires a 2xx.
 func (c apiClient) put(t *testing.T, path, body string) {
 	t.Helper()
+	if code := c.putStatus(t, path, body); code/100 != 2 {
+		t.Fatalf("PUT %s: %d", path, code)
+	}
+}
+
+// putStatus sends an authenticated PUT with a JSON body and returns the
+// status.
+func (c apiClient) putStatus(t *testing.T, path, body string) int {
+	t.Helper()
 	req, _ := http.NewRequest("PUT", "http://"+c.s.api+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+c.s.token)
 	resp, err := http.DefaultClient.Do(req)
@@ -150,7 +159,5 @@ func (c apiClient) put(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("PUT %s: %s", path, resp.Status)
-	}
+	return resp.StatusCode
 }
