@@ -42,7 +42,7 @@ func (d *Deps) runLoadTest(ctx context.Context, sc *Context) error {
 	g := &loadGen{targets: targets, rate: lt.Rate, duration: lt.Duration, maxInFlight: lt.MaxInFlight,
 		timeout: lt.Timeout, client: client, headers: d.EnvHeaders,
 		progress: func(scheduled, open int, span time.Duration) {
-			sc.Logf("%d starts scheduled in %s; waiting for the %d requests still open (timeout %s)",
+			sc.Logf("%d starts scheduled in %s; %d still open, waiting up to %s",
 				scheduled, span.Round(time.Millisecond), open, lt.Timeout)
 		}}
 	sc.Logf("load-test %s: %d requests/s for %s over %d path(s), at most %d in flight, timeout %s",

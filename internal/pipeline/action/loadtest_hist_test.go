@@ -60,3 +60,17 @@ func TestHistogramBuckets(t *testing.T) {
 		t.Errorf("p50 %s p100 %s", h.quantile(50), h.quantile(100))
 	}
 }
+
+func TestLoadTestFormats(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0.0ms", 1840 * time.Microsecond: "1.8ms", 401400 * time.Microsecond: "401ms",
+		time.Second: "1s", 2500 * time.Millisecond: "2.5s", 100 * time.Second: "100s"} {
+		if got := ms(d); got != want {
+			t.Errorf("ms(%s) = %q, want %q", d, got, want)
+		}
+	}
+	for f, want := range map[float64]string{0: "0%", 0.0267: "2.67%", 0.1: "10%", 1: "100%", 0.005: "0.5%"} {
+		if got := pct(f); got != want {
+			t.Errorf("pct(%v) = %q, want %q", f, got, want)
+		}
+	}
+}

@@ -81,6 +81,9 @@ func (r *loadReport) log(sc *Context, where string, rate int) {
 	for _, k := range kinds[:min(len(kinds), 5)] {
 		sc.Logf("transport error ×%d: %s", r.errs[k], clipStr(k, 200))
 	}
+	if t.c4xx > 0 {
+		sc.Logf("note: %d answers were 4xx, not counted as errors: check the paths in the table", t.c4xx)
+	}
 }
 
 // setOutputs publishes the totals for later steps and notifications.
@@ -125,12 +128,16 @@ func (r *loadReport) check(sc *Context, th config.LoadThresholds) []string {
 	return breached
 }
 
-// ms writes a latency in milliseconds, to 0.1 ms below 10 ms.
+// ms writes a latency: to 0.1 ms below 10 ms, in whole milliseconds below
+// a second, then in seconds (1.25s).
 func ms(d time.Duration) string {
-	if d < 10*time.Millisecond {
+	switch {
+	case d < 10*time.Millisecond:
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+	case d < time.Second:
+		return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + "ms"
 	}
-	return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + "ms"
+	return trimZeros(strconv.FormatFloat(d.Seconds(), 'f', 2, 64)) + "s"
 }
 
 func msNum(d time.Duration) string {
@@ -138,7 +145,7 @@ func msNum(d time.Duration) string {
 }
 
 // pct writes a fraction as a percentage, e.g. 0.0125 as 1.25%.
-func pct(f float64) string {
-	s := strings.TrimRight(strconv.FormatFloat(100*f, 'f', 2, 64), "0")
-	return strings.TrimSuffix(s, ".") + "%"
-}
+func pct(f float64) string { return trimZeros(strconv.FormatFloat(100*f, 'f', 2, 64)) + "%" }
+
+// trimZeros drops the zeros ending a decimal fraction, and its point.
+func trimZeros(s string) string { return strings.TrimSuffix(strings.TrimRight(s, "0"), ".") }

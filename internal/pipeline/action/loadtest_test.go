@@ -131,7 +131,7 @@ func TestLoadTestFailsOnServerErrors(t *testing.T) {
 		t.Fatalf("outputs %v\n%s", outs, log)
 	}
 	// 100 requests: 20 are multiples of 5; of the other 80, 14-2=12 multiples of 7 (35 and 70 are 500s).
-	if !strings.Contains(log.String(), "errors 20% (5xx 20, transport 0), 4xx 12,") {
+	if !strings.Contains(log.String(), "errors 20% (5xx 20, transport 0), 4xx 12,") || !strings.Contains(log.String(), "note: 12 answers were 4xx") {
 		t.Fatalf("summary does not count 5xx and 4xx apart:\n%s", log)
 	}
 }
@@ -157,7 +157,7 @@ func TestLoadTestStallingServerDropsStarts(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.loadTest(context.Background(), sc) }()
 	waitUntil(t, 20*time.Second, "every start scheduled", func() bool { return log.Contains("100 starts scheduled") })
-	if !strings.Contains(log.String(), "waiting for the 10 requests still open") {
+	if !strings.Contains(log.String(), "100 starts scheduled in 1s; 10 still open, waiting up to 30s") {
 		t.Fatalf("log:\n%s", log)
 	}
 	stall()
