@@ -72,7 +72,7 @@ func TestLoadTestPassesOnAFastServer(t *testing.T) {
 	if outs["requests"] != "200" || outs["dropped"] != "0" || hits.Load() != 200 {
 		t.Fatalf("requests %s dropped %s, server saw %d; want 200, 0, 200\n%s", outs["requests"], outs["dropped"], hits.Load(), log)
 	}
-	if rps := outFloat(t, outs, "rps"); rps < 140 || rps > 201 {
+	if rps := outFloat(t, outs, "rps"); rps < 120 || rps > 201 { // 200 starts over at least 1s; tolerant of a busy CI machine
 		t.Fatalf("achieved %.1f requests/s of 200\n%s", rps, log)
 	}
 	if outs["error_rate"] != "0.00" || outFloat(t, outs, "p95_ms") > 500 {
