@@ -21,8 +21,9 @@ type AccessLogOptions struct {
 	// Keep is how many rotated files (PATH.1 … PATH.Keep) are kept;
 	// default 10.
 	Keep int
-	// Buffer is how many records may wait for the writer; past it records
-	// are dropped and counted (Dropped). Default 1024 (about 4 MiB).
+	// Buffer is how many records may wait for the writer (rounded up to a
+	// power of two); past it records are dropped and counted (Dropped).
+	// Default 1024 (about 4 MiB).
 	Buffer int
 	// FlushEvery is how often buffered lines are written out; default 1s.
 	FlushEvery time.Duration
@@ -38,7 +39,8 @@ type AccessLogOptions struct {
 // allocates. When the queue is full the record is dropped and counted.
 // Methods are safe for concurrent use.
 type AccessLog struct {
-	free, full chan *accessRecord // the records: waiting to be filled / to be written
+	ring       *recordRing   // the records waiting for the writer
+	wake       chan struct{} // a nudge to the writer when the ring fills up
 	dropped    atomic.Uint64
 	closed     atomic.Bool
 	reopen     chan chan error
@@ -103,13 +105,9 @@ func (o AccessLogOptions) withDefaults() AccessLogOptions {
 
 func newAccessLog(sink logSink, o AccessLogOptions) *AccessLog {
 	l := &AccessLog{
-		free: make(chan *accessRecord, o.Buffer), full: make(chan *accessRecord, o.Buffer),
+		ring: newRecordRing(o.Buffer), wake: make(chan struct{}, 1),
 		reopen: make(chan chan error), stop: make(chan struct{}), done: make(chan struct{}),
 		sink: sink, opts: o,
-	}
-	recs := make([]accessRecord, o.Buffer)
-	for i := range recs {
-		l.free <- &recs[i]
 	}
 	go l.run()
 	return l
@@ -147,59 +145,78 @@ func (l *AccessLog) Close() error {
 	return l.closeErr
 }
 
-// record queues one answered request; the request path's only cost.
+// record queues one answered request; the request path's only cost: a
+// CAS, the copy of the strings and an atomic store. It wakes the writer
+// only when a quarter of the ring waits (else the writer polls).
 func (l *AccessLog) record(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, client netip.Addr) {
 	if l.closed.Load() {
 		return
 	}
-	var rec *accessRecord
-	select {
-	case rec = <-l.free:
-	default:
+	s, pos, ok := l.ring.claim()
+	if !ok {
 		l.dropped.Add(1)
 		return
 	}
-	rec.fill(r, env, status, n, start, d, client)
-	l.full <- rec // never blocks: there are only cap(full) records
+	s.rec.fill(r, env, status, n, start, d, client)
+	if l.ring.publish(s, pos) >= uint64(len(l.ring.slots)/4) {
+		select {
+		case l.wake <- struct{}{}:
+		default: // already nudged
+		}
+	}
 }
+
+// pollEvery is how often the writer looks for records without a nudge.
+const pollEvery = 50 * time.Millisecond
 
 // run is the writer goroutine.
 func (l *AccessLog) run() {
 	defer close(l.done)
-	tick := time.NewTicker(l.opts.FlushEvery)
+	interval := min(pollEvery, l.opts.FlushEvery)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	w := logWarner{log: l.opts.Logger}
 	line := make([]byte, 0, 8<<10)
 	var stamps stampCache
-	write := func(rec *accessRecord) {
-		line = rec.appendJSON(line[:0], &stamps)
-		l.free <- rec
-		w.check("write", l.sink.Write(line))
+	drain := func() { // at most a ring's worth: a steady stream must not starve the other cases
+		for range len(l.ring.slots) {
+			rec := l.ring.next()
+			if rec == nil {
+				return
+			}
+			line = rec.appendJSON(line[:0], &stamps)
+			l.ring.release()
+			w.check("write", l.sink.Write(line))
+		}
+		select {
+		case l.wake <- struct{}{}: // more waits: come back soon
+		default:
+		}
 	}
+	flushed := time.Now()
 	for {
 		select {
-		case rec := <-l.full:
-			write(rec)
-		case <-tick.C:
-			w.check("flush", l.sink.Flush())
-			w.drops(l.dropped.Load())
-		case ack := <-l.reopen:
-			for range len(l.full) { // what was answered before goes to the old file
-				write(<-l.full)
+		case <-l.wake:
+			drain()
+		case now := <-tick.C:
+			drain()
+			if now.Sub(flushed)+interval > l.opts.FlushEvery { // never more than FlushEvery apart
+				flushed = now
+				flushed = now
+				w.check("flush", l.sink.Flush())
+				w.drops(l.dropped.Load())
 			}
+		case ack := <-l.reopen:
+			drain() // what was answered before goes to the old file (a ring holds no more)
 			err := l.sink.Reopen()
 			w.check("reopen", err)
 			ack <- err
 		case <-l.stop:
-			for {
-				select {
-				case rec := <-l.full:
-					write(rec)
-				default:
-					l.closeErr = errors.Join(l.sink.Flush(), l.sink.Close())
-					return
-				}
+			for l.ring.next() != nil { // producers stopped (closed): this ends
+				drain()
 			}
+			l.closeErr = errors.Join(l.sink.Flush(), l.sink.Close())
+			return
 		}
 	}
 }

@@ -178,3 +178,53 @@ func TestAccessLogNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per request with the access log, %v without", with, without)
 	}
 }
+
+// countingWriter counts the lines written to it.
+type countingWriter struct {
+	mu    sync.Mutex
+	lines int
+	bad   string // the first line that is not one of ours
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ln := range strings.SplitAfter(string(p), "\n") {
+		if ln == "" {
+			continue
+		}
+		if !strings.HasPrefix(ln, `{"time":"`) || !strings.HasSuffix(ln, "}\n") || !strings.Contains(ln, `"path":"/g/`) {
+			if w.bad == "" {
+				w.bad = ln
+			}
+		}
+		w.lines++
+	}
+	return len(p), nil
+}
+
+// TestAccessLogConcurrentProducers: records from many goroutines at once
+// through a small ring are each written whole or counted as dropped.
+func TestAccessLogConcurrentProducers(t *testing.T) {
+	cw := &countingWriter{}
+	l := NewAccessLog(cw, AccessLogOptions{Buffer: 64, FlushEvery: time.Millisecond})
+	const producers, each = 8, 2000
+	var wg sync.WaitGroup
+	for g := range producers {
+		wg.Go(func() {
+			for i := range each {
+				recordPath(l, fmt.Sprintf("/g/%d/%d", g, i))
+			}
+		})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if cw.bad != "" {
+		t.Fatalf("a torn or foreign line: %q", cw.bad)
+	}
+	if got := uint64(cw.lines) + l.Dropped(); got != producers*each {
+		t.Fatalf("%d written + %d dropped = %d, want %d", cw.lines, l.Dropped(), got, producers*each)
+	}
+}
