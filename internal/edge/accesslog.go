@@ -39,17 +39,17 @@ type AccessLogOptions struct {
 // allocates. When the queue is full the record is dropped and counted.
 // Methods are safe for concurrent use.
 type AccessLog struct {
-	ring       *recordRing   // the records waiting for the writer
-	wake       chan struct{} // a nudge to the writer when the ring fills up
-	dropped    atomic.Uint64
-	closed     atomic.Bool
-	reopen     chan chan error
-	stop       chan struct{}
-	done       chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
-	sink       logSink
-	opts       AccessLogOptions
+	ring      *recordRing   // the records waiting for the writer
+	wake      chan struct{} // a nudge to the writer when the ring fills up
+	dropped   atomic.Uint64
+	closed    atomic.Bool
+	reopen    chan chan error
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	sink      logSink
+	opts      AccessLogOptions
 }
 
 // logSink is where the writer goroutine puts formatted lines.
