@@ -3,7 +3,10 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -94,39 +97,46 @@ const (
 )
 
 // TestAccessLogStatuses: real servers on 127.0.0.1, the lean loop (plain
-// HTTP) and net/http (TLS, HTTP/2), answer 200, 304, 404, 403 (ip_allow)
-// and 429; each answer has its line with the right fields, and none of the
-// request's secrets (cookie, Authorization, query, probe header, the
-// referer's query) reach the file.
+// HTTP) and net/http (TLS, HTTP/2), each answer 200, 304, 404, 403
+// (ip_allow) and 429; each answer has its line with the right fields, and
+// none of the request's secrets (cookie, Authorization, query, probe
+// header, the referer's query) reach the file.
 func TestAccessLogStatuses(t *testing.T) {
 	l, path := openTestLog(t, AccessLogOptions{})
-	e := newTestEdge(t, mustSite(t, basicSite), Options{AccessLog: l, RateLimit: 0.001, RateBurst: 4, ProbeToken: "probe-token"})
+	e := newTestEdge(t, mustSite(t, basicSite), Options{AccessLog: l, RateLimit: 0.001, RateBurst: 6, ProbeToken: "probe-token"})
 	cert, key, pool := selfSigned(t)
 	tlsURL := startServer(t, &Server{Handler: e.h, TLSCertFile: cert, TLSKeyFile: key})
-
-	first := e.get(t, "/?token="+secretQuery, map[string]string{
+	secrets := map[string]string{
 		"Cookie": "session=" + secretCookie, "Authorization": "Bearer " + secretAuth,
 		"X-Phoenix-Probe": secretProbe, "User-Agent": "phoenix-test/1",
 		"Referer": "https://ref.example/page?ref=" + secretRef + "#frag",
-	})
-	if first.status != 200 {
-		t.Fatalf("GET / = %d", first.status)
 	}
-	if _, status, _ := getHTTPS(t, tlsURL+"/index.html", pool); status != 200 {
-		t.Fatalf("HTTPS GET = %d", status)
-	}
-	statuses := []int{200, 200}
-	for _, c := range []struct {
-		path  string
+	plainTr := &http.Transport{DisableCompression: true}
+	tlsTr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer plainTr.CloseIdleConnections()
+	defer tlsTr.CloseIdleConnections()
+	first := doWith(t, plainTr, e.URL+"/?token="+secretQuery, secrets)
+	etag := first.Header.Get("Etag")
+	type step struct {
+		tr    *http.Transport
+		url   string
 		hdr   map[string]string
 		allow string
 		want  int
-	}{
-		{"/", map[string]string{"If-None-Match": first.header.Get("Etag")}, "", 304},
-		{"/missing", nil, "", 404},
-		{"/", nil, "192.0.2.0/24", 403},
-		{"/", nil, "", 429},
-	} {
+	}
+	var steps []step
+	for _, base := range []string{e.URL, tlsURL} {
+		tr := plainTr
+		if base == tlsURL {
+			tr = tlsTr
+			steps = append(steps, step{tr, base + "/?token=" + secretQuery, secrets, "", 200})
+		}
+		steps = append(steps, step{tr, base + "/", map[string]string{"If-None-Match": etag}, "", 304},
+			step{tr, base + "/missing", nil, "", 404}, step{tr, base + "/", nil, "192.0.2.0/24", 403})
+	}
+	steps = append(steps, step{plainTr, e.URL + "/", nil, "", 429}, step{tlsTr, tlsURL + "/", nil, "", 429})
+	statuses := []int{first.StatusCode}
+	for _, c := range steps {
 		var allow []netip.Prefix
 		if c.allow != "" {
 			allow = []netip.Prefix{netip.MustParsePrefix(c.allow)}
@@ -134,15 +144,18 @@ func TestAccessLogStatuses(t *testing.T) {
 		if err := e.hosts.SetAllowedIPs("prod", allow); err != nil {
 			t.Fatal(err)
 		}
-		if r := e.get(t, c.path, c.hdr); r.status != c.want {
-			t.Fatalf("GET %s = %d, want %d", c.path, r.status, c.want)
+		if r := doWith(t, c.tr, c.url, c.hdr); r.StatusCode != c.want {
+			t.Fatalf("GET %s = %d, want %d", c.url, r.StatusCode, c.want)
 		}
 		statuses = append(statuses, c.want)
 	}
 	lines := waitLines(t, path, len(statuses))
 	for i, ln := range lines {
-		if ln.Status != statuses[i] || ln.Env != "prod" || ln.Method != "GET" || ln.Client != "127.0.0.1" {
-			t.Errorf("line %d: %+v, want status %d env prod GET from 127.0.0.1", i, ln, statuses[i])
+		wantTLS := i >= 4 && i != 8
+		wantProto := map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[wantTLS]
+		if ln.Status != statuses[i] || ln.Env != "prod" || ln.Method != "GET" || ln.Client != "127.0.0.1" ||
+			ln.TLS != wantTLS || ln.Proto != wantProto || !strings.HasPrefix(ln.Host, "127.0.0.1:") {
+			t.Errorf("line %d: %+v, want status %d env prod GET from 127.0.0.1 over %s", i, ln, statuses[i], wantProto)
 		}
 		if _, err := time.Parse(time.RFC3339, ln.Time); err != nil || !strings.HasSuffix(ln.Time, "Z") || len(ln.Time) != len("2006-01-02T15:04:05.000Z") {
 			t.Errorf("line %d: time %q is not RFC 3339 UTC with ms", i, ln.Time)
@@ -151,17 +164,14 @@ func TestAccessLogStatuses(t *testing.T) {
 			t.Errorf("line %d: duration_ms %v", i, ln.DurationMS)
 		}
 	}
-	plainLine, tlsLine := lines[0], lines[1]
-	if plainLine.Path != "/" || !plainLine.Query || plainLine.Proto != "HTTP/1.1" || plainLine.TLS ||
-		plainLine.UserAgent != "phoenix-test/1" || plainLine.Referer != "https://ref.example/page" ||
-		plainLine.Bytes != int64(len(basicSite["index.html"])) || !strings.HasPrefix(plainLine.Host, "127.0.0.1:") {
-		t.Errorf("plain HTTP line: %+v", plainLine)
+	for _, i := range []int{0, 4} { // the requests with secrets, plain and TLS
+		if ln := lines[i]; ln.Path != "/" || !ln.Query || ln.UserAgent != "phoenix-test/1" || ln.Referer != "https://ref.example/page" ||
+			ln.Bytes != int64(len(basicSite["index.html"])) {
+			t.Errorf("line %d: %+v", i, ln)
+		}
 	}
-	if tlsLine.Path != "/index.html" || tlsLine.Query || tlsLine.Proto != "HTTP/2.0" || !tlsLine.TLS {
-		t.Errorf("TLS line: %+v", tlsLine)
-	}
-	if lines[2].Bytes != 0 || lines[3].Path != "/missing" {
-		t.Errorf("304/404 lines: %+v %+v", lines[2], lines[3])
+	if lines[1].Bytes != 0 || lines[2].Path != "/missing" || lines[2].Query || lines[7].Path != "/" {
+		t.Errorf("304/404/403 lines: %+v %+v %+v", lines[1], lines[2], lines[7])
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -178,6 +188,26 @@ func TestAccessLogStatuses(t *testing.T) {
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o640 {
 		t.Errorf("access log mode %v (%v), want 0640", st.Mode().Perm(), err)
 	}
+}
+
+// doWith sends GET url with hdr through tr and returns the response, its
+// body read and closed.
+func doWith(t *testing.T, tr *http.Transport, url string, hdr map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
 }
 
 // TestAccessLogAdminAndUnknownHost: the admin host's answers and unknown
