@@ -1,15 +1,30 @@
 package edge
 
 import (
+	"io"
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 )
 
-// logAccess hands one answered request (received at start, answered in d)
-// to the access log, if any. ip is the client the allow-list saw
-// (invalid: not worked out yet).
-func (h *Handler) logAccess(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, ip netip.Addr, fast bool) {
+// accessWriter wraps w off the lean loop to count the body bytes for the
+// access log; it returns w and nil on the lean loop (whose writer counts
+// them itself) or without an access log.
+func (h *Handler) accessWriter(w http.ResponseWriter, fast bool) (http.ResponseWriter, *statusWriter) {
+	if fast || h.opts.AccessLog == nil {
+		return w, nil
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	return sw, sw
+}
+
+// logAccess hands one answered request (received at start, answered in d
+// with status) to the access log, if any. sw is accessWriter's counter
+// (nil on the lean loop), ip the client the allow-list saw (invalid: not
+// worked out yet).
+func (h *Handler) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWriter, env string, status int, start time.Time, d time.Duration, ip netip.Addr, fast bool) {
 	l := h.opts.AccessLog
 	if l == nil {
 		return
@@ -17,56 +32,35 @@ func (h *Handler) logAccess(r *http.Request, env string, status int, n int64, st
 	if !ip.IsValid() {
 		ip = h.clientIP(r, fast)
 	}
-	l.record(r, env, status, n, start, d, ip)
+	l.record(r, env, status, sentBytes(w, r, sw), start, d, ip)
 }
 
-// recorder wraps w to learn the status and body bytes of an answer made
-// off the lean loop (admin host, HTTPS redirects) when there is an access
-// log; else it returns w.
-func (h *Handler) recorder(w http.ResponseWriter) http.ResponseWriter {
-	if h.opts.AccessLog == nil {
-		return w
+// sentBytes is the body bytes of the answer to r: counted by sw off the
+// lean loop, by the lean loop's writer on it.
+func sentBytes(w http.ResponseWriter, r *http.Request, sw *statusWriter) int64 {
+	switch {
+	case r.Method == http.MethodHead:
+		return 0 // net/http drops what a handler writes
+	case sw != nil:
+		return sw.n
 	}
-	return &statusRecorder{ResponseWriter: w}
-}
-
-// logRecorded logs the answer rec (from recorder) gave, for no
-// environment.
-func (h *Handler) logRecorded(rec http.ResponseWriter, r *http.Request, start time.Time) {
-	if sr, ok := rec.(*statusRecorder); ok {
-		h.logAccess(r, "", sr.statusCode(), sr.n, start, time.Since(start), netip.Addr{}, false)
+	if c, ok := w.(h1.BodyCounter); ok {
+		return c.BodyBytes()
 	}
+	return 0
 }
 
-// statusRecorder remembers the status and counts the body bytes written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+// ReadFrom keeps the connection's sendfile (io.Copy of a file to the
+// writer) while counting.
+func (s *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	s.wrote = true
+	var n int64
+	var err error
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{s.ResponseWriter}, src)
 	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	n, err := s.ResponseWriter.Write(b)
-	s.n += int64(n)
+	s.n += n
 	return n, err
 }
-
-func (s *statusRecorder) statusCode() int {
-	if s.status == 0 {
-		return http.StatusOK
-	}
-	return s.status
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -173,6 +173,12 @@ func TestAccessLogStatuses(t *testing.T) {
 	if lines[1].Bytes != 0 || lines[2].Path != "/missing" || lines[2].Query || lines[7].Path != "/" {
 		t.Errorf("304/404/403 lines: %+v %+v %+v", lines[1], lines[2], lines[7])
 	}
+	for i, want := range map[int]string{1: "", 2: "Not Found\n", 3: "forbidden\n", 5: "", 6: "Not Found\n",
+		7: "forbidden\n", 8: "too many requests\n", 9: "too many requests\n"} {
+		if lines[i].Bytes != int64(len(want)) {
+			t.Errorf("line %d (%d): bytes %d, want %d", i, lines[i].Status, lines[i].Bytes, len(want))
+		}
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -67,17 +67,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		if fast {
 			return false
 		}
-		rw := h.recorder(w)
-		h.serveAdmin(rw, r)
-		h.logRecorded(rw, r, start)
+		w, sw := h.accessWriter(w, fast)
+		h.serveAdmin(w, r)
+		if sw != nil {
+			h.logAccess(w, r, sw, "", sw.status, start, time.Since(start), netip.Addr{}, fast)
+		}
 		return true
 	}
+	w, sw := h.accessWriter(w, fast) // off the lean loop with an access log: counts the body bytes
 	env := h.hosts.lookup(r.Host)
 	if env == nil {
 		status := plain(w, http.StatusNotFound, "unknown host")
 		d := time.Since(start)
 		h.unknown.observe(status, 0, d)
-		h.logAccess(r, "", status, 0, start, d, netip.Addr{}, fast)
+		h.logAccess(w, r, sw, "", status, start, d, netip.Addr{}, fast)
 		return true
 	}
 	rel := env.cur.Load() // the one release this request sees
@@ -89,7 +92,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 	if ok {
 		d := time.Since(start)
 		env.tel.observe(status, n, d)
-		h.logAccess(r, env.name, status, n, start, d, ip, fast)
+		h.logAccess(w, r, sw, env.name, status, start, d, ip, fast)
 	}
 	return ok
 }

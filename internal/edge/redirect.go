@@ -3,6 +3,7 @@ package edge
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -33,15 +34,15 @@ const acmeChallengePath = "/.well-known/acme-challenge/"
 // ServeHTTP implements http.Handler.
 func (h *HTTPSRedirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rw := h.Handler.recorder(w) // the access log's view of challenges and redirects
+	rw, sw := h.Handler.accessWriter(w, false) // the access log's view of challenges and redirects
 	if h.Challenge != nil && strings.HasPrefix(r.URL.Path, acmeChallengePath) && h.Challenge(rw, r) {
-		h.Handler.logRecorded(rw, r, start)
+		h.logAccess(rw, r, sw, start)
 		return
 	}
 	host := normalizeHost(r.Host)
 	if host != "" && h.Secure != nil && h.Secure(host) {
 		h.redirect(rw, r, host)
-		h.Handler.logRecorded(rw, r, start)
+		h.logAccess(rw, r, sw, start)
 		return
 	}
 	h.Handler.ServeHTTP(w, r)
@@ -70,4 +71,11 @@ func (h *HTTPSRedirect) redirect(w http.ResponseWriter, r *http.Request, host st
 		target += "?" + r.URL.RawQuery
 	}
 	http.Redirect(w, r, target, http.StatusPermanentRedirect)
+}
+
+// logAccess logs an answer the front gave itself (for no environment).
+func (h *HTTPSRedirect) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWriter, start time.Time) {
+	if sw != nil {
+		h.Handler.logAccess(w, r, sw, "", sw.status, start, time.Since(start), netip.Addr{}, false)
+	}
 }

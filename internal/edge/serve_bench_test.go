@@ -25,6 +25,7 @@ func (w *benchWriter) WriteHeader(status int)                         { w.status
 func (w *benchWriter) Write(b []byte) (int, error)                    { w.n += int64(len(b)); return len(b), nil }
 func (w *benchWriter) WriteHeaderBlock(status int, _ int64, _ []byte) { w.status = status }
 func (w *benchWriter) Received() time.Time                            { return w.t }
+func (w *benchWriter) BodyBytes() int64                               { return w.n }
 func (w *benchWriter) SendFile(_ *os.File, _, n int64, _ bool) (int64, error) {
 	w.n += n
 	return n, nil

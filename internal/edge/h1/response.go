@@ -53,6 +53,7 @@ var (
 	_ HeadBlockWriter     = (*response)(nil)
 	_ FileSender          = (*response)(nil)
 	_ Timer               = (*response)(nil)
+	_ BodyCounter         = (*response)(nil)
 )
 
 // Timer is implemented by the lean loop's ResponseWriter.
@@ -67,6 +68,21 @@ type Timer interface {
 
 // Received implements Timer.
 func (w *response) Received() time.Time { return w.c.now }
+
+// BodyCounter is implemented by the lean loop's ResponseWriter.
+type BodyCounter interface {
+	// BodyBytes is how many body bytes the response has carried so far
+	// (0 for HEAD): what an access log reports.
+	BodyBytes() int64
+}
+
+// BodyBytes implements BodyCounter.
+func (w *response) BodyBytes() int64 {
+	if w.isHead {
+		return 0
+	}
+	return w.written
+}
 
 // FileSender is implemented by the lean loop's ResponseWriter.
 type FileSender interface {
