@@ -295,3 +295,22 @@ func TestAccessLogHTTPSRedirect(t *testing.T) {
 		t.Errorf("site line %+v", ln)
 	}
 }
+
+// TestAccessLogForwardedClient: behind a trusted proxy the client is the
+// address it forwarded, on the lean loop and on net/http.
+func TestAccessLogForwardedClient(t *testing.T) {
+	l, path := openTestLog(t, AccessLogOptions{})
+	e := newTestEdge(t, mustSite(t, basicSite), Options{AccessLog: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	cert, key, pool := selfSigned(t)
+	tlsURL := startServer(t, &Server{Handler: e.h, TLSCertFile: cert, TLSKeyFile: key})
+	tlsTr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer tlsTr.CloseIdleConnections()
+	fwd := map[string]string{"X-Forwarded-For": "203.0.113.9"}
+	e.get(t, "/", fwd)
+	doWith(t, tlsTr, tlsURL+"/", fwd)
+	for i, ln := range waitLines(t, path, 2) {
+		if ln.Client != "203.0.113.9" {
+			t.Errorf("line %d: client %q, want the forwarded 203.0.113.9", i, ln.Client)
+		}
+	}
+}
