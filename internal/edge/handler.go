@@ -92,7 +92,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 	if ok {
 		d := time.Since(start)
 		env.tel.observe(status, n, d)
-		h.logAccess(w, r, sw, env.name, status, start, d, ip, fast)
+		if h.opts.AccessLog != nil { // the common case pays no call
+			h.logAccess(w, r, sw, env.name, status, start, d, ip, fast)
+		}
 	}
 	return ok
 }

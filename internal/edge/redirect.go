@@ -33,7 +33,10 @@ const acmeChallengePath = "/.well-known/acme-challenge/"
 
 // ServeHTTP implements http.Handler.
 func (h *HTTPSRedirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	var start time.Time
+	if h.Handler.opts.AccessLog != nil {
+		start = time.Now()
+	}
 	rw, sw := h.Handler.accessWriter(w, false) // the access log's view of challenges and redirects
 	if h.Challenge != nil && strings.HasPrefix(r.URL.Path, acmeChallengePath) && h.Challenge(rw, r) {
 		h.logAccess(rw, r, sw, start)
