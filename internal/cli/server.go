@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -136,6 +138,11 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	access, err := o.access.options()
 	if err != nil {
 		return err
+	}
+	if access.Path == "" || access.Path == "-" {
+		// SIGHUP reopens the access log file (systemctl reload); with no
+		// file to reopen it must not end the server, as its default would.
+		signal.Ignore(syscall.SIGHUP)
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
