@@ -163,16 +163,21 @@ func (m *Manager) start(n string) error {
 	// Without the data key certmagic's storage check fails the order
 	// once and for all; wait for it here instead.
 	_, _, err := m.opts.Keys.Current(m.life)
+	_, retried := m.managed.unstarted[n]
 	if err != nil {
 		err = fmt.Errorf("certificates cannot be stored: %w", err)
-	} else if _, err = m.dns.CacheManagedCertificate(m.life, n); errors.Is(err, fs.ErrNotExist) {
-		err = nil
-	}
-	if err == nil {
-		if _, retried := m.managed.unstarted[n]; retried {
-			delete(m.managed.unstarted, n)
+	} else {
+		if retried {
+			// Forgotten before the certificate reaches the cache: a
+			// handshake it serves never meets the listing's old error.
 			m.failures.forget(n)
 		}
+		if _, err = m.dns.CacheManagedCertificate(m.life, n); errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+	}
+	if err == nil {
+		delete(m.managed.unstarted, n)
 		return m.dns.ManageAsync(m.life, []string{n})
 	}
 	err = fmt.Errorf("manage %s: %w", n, err)
