@@ -17,6 +17,7 @@ type Environment struct {
 	IPAllow      []string          `yaml:"ip_allow" doc:"Client address ranges (CIDR or single IPs) allowed in; empty allows everyone."`
 	Auth         Auth              `yaml:"auth" doc:"Who may sign in to the environment and with which roles."`
 	HealthChecks []Endpoint        `yaml:"health_checks" doc:"Probes run after each deployment; a failure rolls back. URLs may be paths like /health."`
+	LoadTest     map[string]any    `yaml:"load_test" doc:"A load test the release pipeline runs after this environment's health check, before the next environment: the load-test action's inputs without environment or url, e.g. {paths: [/], rate: 50, duration: 30s, thresholds: {p95: 300ms}}."`
 	Preview      Preview           `yaml:"preview" doc:"Short-lived preview environments derived from this one (true, or settings)."`
 	PromoteFrom  string            `yaml:"promote_from" pattern:"slug" doc:"Only artifacts already deployed to this environment may be deployed here."`
 	Rollback     RollbackPolicy    `yaml:"rollback" doc:"What happens when verification fails."`
@@ -104,6 +105,7 @@ func (c *Config) validateEnvironments(v *validator) {
 			}
 		}
 		c.validateEnvRefs(v, p, name, e)
+		validateEnvLoadTest(v, p+".load_test", name, e.LoadTest)
 		validateEndpoints(v, p+".health_checks", e.HealthChecks, true)
 	}
 }

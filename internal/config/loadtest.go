@@ -361,3 +361,34 @@ func validateLoadTestInputs(v *validator, p string, with map[string]any, stepTim
 			"%s of load plus the %s request timeout do not fit in the step's timeout of %s", lt.Duration, lt.Timeout, stepTimeout)
 	}
 }
+
+// EnvLoadTestTimeout is the time limit of the step an environment's
+// load_test becomes in the release pipeline, beyond its duration and
+// request timeout.
+const EnvLoadTestTimeout = time.Minute
+
+// EnvLoadTestInputs are the load-test action's inputs for environment
+// env's load_test: its own, aimed at env.
+func EnvLoadTestInputs(env string, in map[string]any) map[string]any {
+	out := make(map[string]any, len(in)+1)
+	for k, v := range in {
+		out[k] = v
+	}
+	out["environment"] = env
+	return out
+}
+
+// validateEnvLoadTest checks an environment's load_test: the load-test
+// action's inputs, aimed at the environment itself.
+func validateEnvLoadTest(v *validator, p, env string, in map[string]any) {
+	if len(in) == 0 {
+		return
+	}
+	for _, k := range []string{"environment", "url"} {
+		if _, ok := in[k]; ok {
+			v.errorf(p+"."+k, "remove it: an environment's load_test always loads that environment (a load-test step in a pipeline: can aim elsewhere)",
+				"%s is not allowed here", k)
+		}
+	}
+	validateLoadTestInputs(v, p, EnvLoadTestInputs(env, in), 0)
+}

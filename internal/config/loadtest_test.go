@@ -184,3 +184,29 @@ func FuzzParseLoadTest(f *testing.F) {
 		}
 	})
 }
+
+// An environment's load_test is checked like a load-test step's inputs,
+// aimed at the environment itself: environment and url are refused there.
+func TestValidateEnvLoadTest(t *testing.T) {
+	src := minimal + `environments:
+  staging:
+    load_test: {paths: [/], rate: 0, duration: 10s}
+  production:
+    load_test: {url: "https://example.com/", environment: staging, thresholds: {p95: 300ms}}
+  qa:
+    load_test: {paths: [/, /assets/app.js], rate: 20, duration: 5s, thresholds: {p95: 300ms, error_rate: 1%}}
+`
+	got := problemsOf(t, src).Error()
+	for _, want := range []string{
+		`environments.staging.load_test.rate: must be 1..10000, got "0"`,
+		`environments.production.load_test.url: url is not allowed here`,
+		`environments.production.load_test.environment: environment is not allowed here`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack\n  %s\ngot:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "environments.qa") {
+		t.Errorf("a valid load_test was refused:\n%s", got)
+	}
+}

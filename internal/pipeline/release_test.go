@@ -60,7 +60,8 @@ tests:
     coverage: lcov.info
   coverage: {min: 60}
 environments:
-  staging: {}
+  staging:
+    load_test: {paths: [/], rate: 50, duration: 1s, thresholds: {p95: 5s, error_rate: 1%}}
   production:
     protection: {approvals: 1, approvers: [admin]}
     health_checks:
@@ -118,11 +119,14 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 	}
 	for step, status := range map[string]string{"check-audit": Succeeded, "check-licenses": Succeeded, "check-secrets": Succeeded,
 		"check-sbom": Succeeded, "test-unit": Succeeded, "test-report": Succeeded, "deploy/staging": Succeeded,
-		"approval/production": Succeeded, "deploy/production": Succeeded, "health-check/production": Succeeded,
+		"load-test/staging": Succeeded, "approval/production": Succeeded, "deploy/production": Succeeded, "health-check/production": Succeeded,
 		"notify": Succeeded, "rollback": Skipped, "alert": Skipped} {
 		if got := stepOf(d, step); got.Status != status {
 			t.Errorf("%s: %s (%s), want %s", step, got.Status, got.Error, status)
 		}
+	}
+	if out := stepOf(d, "load-test/staging").Outputs; out["requests"] != "50" || out["error_rate"] != "0.00" {
+		t.Errorf("staging's load test: %s, outputs %v", stepOf(d, "load-test/staging").Status, out)
 	}
 	if out := stepOf(d, "test-report").Outputs; out["tests"] != "2" || out["coverage"] != "66.7" {
 		t.Errorf("test report outputs %v", out)

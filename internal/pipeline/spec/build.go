@@ -132,7 +132,7 @@ func merged(base, over map[string]string) map[string]string {
 //	     build, test-<suite> for each configured suite (then test-report)
 //	  -> fetch-secrets -> create-artifact
 //	  -> per environment: [approval] -> in parallel {deploy, purge-cache,
-//	     monitoring, register-workflows} -> health-check
+//	     monitoring, register-workflows} -> health-check [-> load-test]
 //	  -> notify on success; rollback and a critical alert on failure.
 func Default(cfg *config.Config, envs []string) *Plan {
 	p := &Plan{Name: "release"}
@@ -202,8 +202,9 @@ func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []str
 	return ids
 }
 
-// defaultEnv adds one environment's gate, deployment group and health
-// check after step after, and returns the health check's ID.
+// defaultEnv adds one environment's gate, deployment group, health check
+// and load test (when it has a load_test) after step after, and returns
+// the last one's ID.
 func defaultEnv(cfg *config.Config, env, after string, add func(*Step) *Step) string {
 	needs := []string{after}
 	if gate := approvalStep(cfg, env, "approval/"+env, needs); gate != nil {
@@ -214,8 +215,25 @@ func defaultEnv(cfg *config.Config, env, after string, add func(*Step) *Step) st
 	for _, a := range []string{"deploy", "purge-cache", "monitoring", "register-workflows"} {
 		group = append(group, add(&Step{ID: a + "/" + env, Name: a, Uses: a, Needs: needs, Environment: env, With: with}).ID)
 	}
-	return add(&Step{ID: "health-check/" + env, Name: "health-check", Uses: "health-check", Needs: group,
+	last := add(&Step{ID: "health-check/" + env, Name: "health-check", Uses: "health-check", Needs: group,
 		Environment: env, With: with, Timeout: 5 * time.Minute}).ID
+	if e := cfg.Environments[env]; e != nil && len(e.LoadTest) > 0 {
+		last = add(loadTestStep(env, e.LoadTest, last)).ID
+	}
+	return last
+}
+
+// loadTestStep is environment env's load_test as a step after the step
+// after: the next environment waits for it, and a breached threshold
+// fails the release (and rolls it back) like a failed health check.
+func loadTestStep(env string, in map[string]any, after string) *Step {
+	with := config.EnvLoadTestInputs(env, in)
+	timeout := DefaultTimeout
+	if lt, err := config.ParseLoadTest(with); err == nil {
+		timeout = lt.Duration + lt.Timeout + config.EnvLoadTestTimeout
+	}
+	return &Step{ID: "load-test/" + env, Name: "load-test", Uses: "load-test", Needs: []string{after},
+		Environment: env, With: with, Timeout: timeout}
 }
 
 func anyList(s []string) []any {

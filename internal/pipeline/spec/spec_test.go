@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 )
@@ -226,5 +227,43 @@ func TestParseConditionAndExpand(t *testing.T) {
 	got := Expand("v=${{ steps.build/x.outputs.dir }} ${{steps.a.outputs.b}}", func(s, n string) string { return s + ":" + n })
 	if got != "v=build/x:dir a:b" {
 		t.Errorf("Expand = %q", got)
+	}
+}
+
+// An environment's load_test becomes a load-test step after its health
+// check, aimed at it, with a time limit that fits its load; the next
+// environment's gate and the rollback wait for it.
+func TestDefaultLoadTestsAnEnvironment(t *testing.T) {
+	cfg := parse(t, `
+project: {name: shop}
+environments:
+  staging:
+    load_test: {paths: [/], rate: 50, duration: 2m, thresholds: {p95: 300ms}}
+  production:
+    protection: {approvals: 1}
+`)
+	p, err := FromConfig(cfg, []string{"staging", "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(p, func(a string) bool { return known(a) || a == "load-test" }); err != nil {
+		t.Fatal(err)
+	}
+	lt := p.Step("load-test/staging")
+	if lt == nil || lt.Uses != "load-test" || lt.Environment != "staging" || !slices.Equal(lt.Needs, []string{"health-check/staging"}) ||
+		lt.With["environment"] != "staging" || lt.With["rate"] != 50 {
+		t.Fatalf("load-test step %+v", lt)
+	}
+	if lt.Timeout < 2*time.Minute+time.Minute {
+		t.Errorf("timeout %v does not fit 2m of load", lt.Timeout)
+	}
+	if got := p.Step("approval/production").Needs; !slices.Equal(got, []string{"load-test/staging"}) {
+		t.Errorf("production's gate needs %v, want the load test", got)
+	}
+	if p.Step("load-test/production") != nil {
+		t.Error("production has no load_test but got a step")
+	}
+	if cfg.Environments["staging"].LoadTest["environment"] != nil {
+		t.Error("the config's own inputs were changed")
 	}
 }
