@@ -111,7 +111,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if fast && pol != nil && pol.offLoop {
 		return 0, 0, ip, false // a costly firewall inspects on net/http's goroutines
 	}
-	ip = h.clientIP(r, fast)
+	ip, viaProxy := h.client(r, fast)
 	probe := h.probeOf(r, env, rel, pol) // probe.go
 	// The path, the user and the Decision are pure functions of the
 	// request and the release: work them out first, so the fast loop can
@@ -157,7 +157,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			}
 		}
 		if perr == nil && len(pol.rules) > 0 {
-			if m := pol.match(r, p); m.pol != nil {
+			if m := pol.match(r, p, r.TLS != nil || forwardedHTTPS(r, viaProxy)); m.pol != nil {
 				rm = &m
 			}
 		}
@@ -204,10 +204,17 @@ var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}
 // loop, where the request is the handler's own, a forwarded client also
 // becomes r.RemoteAddr, so the sign-in limiter and the API backend see it.
 func (h *Handler) clientIP(r *http.Request, fast bool) netip.Addr {
+	ip, _ := h.client(r, fast)
+	return ip
+}
+
+// client is clientIP that also reports whether the TCP peer was a trusted
+// proxy, whose X-Forwarded-Proto may then be believed (forwardedHTTPS).
+func (h *Handler) client(r *http.Request, fast bool) (netip.Addr, bool) {
 	if fast {
-		return RealIP(r, h.opts.TrustedProxies)
+		return clientOf(r, h.opts.TrustedProxies)
 	}
-	return UseRealIP(r, h.opts.TrustedProxies)
+	return useRealIP(r, h.opts.TrustedProxies)
 }
 
 // serveDecision turns the rules' Decision into a response; rm are the

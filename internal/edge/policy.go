@@ -194,10 +194,11 @@ type ruleMatch struct {
 	mask uint64
 }
 
-// match works out which rules apply to a request for path p.
-func (c *envPolicy) match(r *http.Request, p string) ruleMatch {
+// match works out which rules apply to a request for path p that came
+// over HTTPS (to the edge, or to a trusted proxy in front of it) or not.
+func (c *envPolicy) match(r *http.Request, p string, https bool) ruleMatch {
 	scheme := int8(1)
-	if r.TLS != nil {
+	if https {
 		scheme = 2
 	}
 	var m uint64

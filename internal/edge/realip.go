@@ -20,14 +20,27 @@ const maxForwardedHops = 32
 // address stops the walk at the proxy that wrote it. Without trusted
 // proxies the header is never read, so a client cannot choose its address.
 func RealIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	client, _ := clientOf(r, trusted)
+	return client
+}
+
+// clientOf is RealIP; viaProxy reports whether the TCP peer was one of
+// trusted (so its X-Forwarded-* headers may be believed).
+func clientOf(r *http.Request, trusted []netip.Prefix) (client netip.Addr, viaProxy bool) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return netip.Addr{}
+		return netip.Addr{}, false
 	}
 	peer := ap.Addr().Unmap()
 	if len(trusted) == 0 || !inPrefixes(trusted, peer) {
-		return peer
+		return peer, false
 	}
+	return forwardedClient(r, trusted, peer), true
+}
+
+// forwardedClient walks X-Forwarded-For from the right past the trusted
+// proxies (RealIP), starting from the trusted peer.
+func forwardedClient(r *http.Request, trusted []netip.Prefix, peer netip.Addr) netip.Addr {
 	client := peer
 	values := r.Header[forwardedFor]
 	hops := 0
@@ -59,13 +72,36 @@ func RealIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 // Only for a request the caller owns (not the lean loop's, which it
 // reuses).
 func UseRealIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
-	ip := RealIP(r, trusted)
-	if len(trusted) > 0 && ip.IsValid() {
+	ip, _ := useRealIP(r, trusted)
+	return ip
+}
+
+// useRealIP is UseRealIP that also reports whether the peer was a
+// trusted proxy.
+func useRealIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
+	ip, viaProxy := clientOf(r, trusted)
+	if viaProxy && ip.IsValid() {
 		if peer, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && peer.Addr().Unmap() != ip {
 			r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
 		}
 	}
-	return ip
+	return ip, viaProxy
+}
+
+// forwardedHTTPS reports whether a request a trusted proxy forwarded
+// reached that proxy over HTTPS: X-Forwarded-Proto's first entry is
+// https (a load balancer that ends TLS and speaks plain HTTP to the
+// edge). Only believed from a trusted proxy (viaProxy).
+func forwardedHTTPS(r *http.Request, viaProxy bool) bool {
+	if !viaProxy {
+		return false
+	}
+	v := r.Header["X-Forwarded-Proto"]
+	if len(v) == 0 {
+		return false
+	}
+	first, _, _ := strings.Cut(v[0], ",")
+	return strings.EqualFold(strings.TrimSpace(first), "https")
 }
 
 // parseForwarded reads one X-Forwarded-For entry: an address, possibly

@@ -90,3 +90,58 @@ func FuzzRealIP(f *testing.F) {
 		}
 	})
 }
+
+// TestForwardedHTTPS: behind a trusted load balancer that ends TLS
+// (X-Forwarded-Proto: https), a header rule for https applies, on the
+// lean loop and net/http alike, and the HTTPS front does not redirect to
+// HTTPS again (a loop); the same header from anyone else changes nothing.
+func TestForwardedHTTPS(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	hsts := &Policy{Headers: []PolicyRule{{Name: "HSTS", Scheme: "https", Set: map[string]string{"Strict-Transport-Security": "max-age=31536000"}}}}
+	behind := newTestEdge(t, mustSite(t, basicSite), Options{TrustedProxies: loopback})
+	direct := newTestEdge(t, mustSite(t, basicSite), Options{})
+	for _, e := range []*testEdge{behind, direct} {
+		if err := e.hosts.SetPolicy("prod", hsts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xfp := func(v string) map[string]string { return map[string]string{"X-Forwarded-Proto": v} }
+	for name, c := range map[string]struct {
+		e    *testEdge
+		hdr  map[string]string
+		hsts bool
+	}{
+		"trusted, https":       {behind, xfp("https"), true},
+		"trusted, HTTPS, list": {behind, xfp("HTTPS, http"), true},
+		"trusted, http":        {behind, xfp("http"), false},
+		"trusted, none":        {behind, nil, false},
+		"untrusted, https":     {direct, xfp("https"), false},
+	} {
+		r := c.e.get(t, "/", c.hdr)
+		if got := r.header.Get("Strict-Transport-Security") != ""; r.status != 200 || got != c.hsts {
+			t.Errorf("%s (lean loop): %d, HSTS %v, want %v", name, r.status, got, c.hsts)
+		}
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = "127.0.0.1:5000"
+		for k, v := range c.hdr {
+			req.Header.Set(k, v)
+		}
+		c.e.h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != c.hsts {
+			t.Errorf("%s (net/http): HSTS %v, want %v", name, got, c.hsts)
+		}
+	}
+
+	for name, c := range map[string]struct {
+		e        *testEdge
+		redirect bool
+	}{"trusted": {behind, false}, "untrusted": {direct, true}} {
+		front := &HTTPSRedirect{Handler: c.e.h, HTTPSPort: "443", Secure: func(string) bool { return true }}
+		plain := &testEdge{URL: startServer(t, &Server{Handler: front}), h: c.e.h}
+		r := plain.get(t, "/", map[string]string{"Host": "shop.example.com", "X-Forwarded-Proto": "https"})
+		if got := r.status == http.StatusPermanentRedirect; got != c.redirect {
+			t.Errorf("HTTPS front, %s proxy saying https: %d, redirect %v, want %v", name, r.status, got, c.redirect)
+		}
+	}
+}

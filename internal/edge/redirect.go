@@ -43,7 +43,7 @@ func (h *HTTPSRedirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := normalizeHost(r.Host)
-	if host != "" && h.Secure != nil && h.Secure(host) {
+	if host != "" && h.Secure != nil && h.Secure(host) && !h.forwardedHTTPS(r) {
 		h.redirect(rw, r, host)
 		h.logAccess(rw, r, sw, start)
 		return
@@ -81,4 +81,12 @@ func (h *HTTPSRedirect) logAccess(w http.ResponseWriter, r *http.Request, sw *st
 	if sw != nil {
 		h.Handler.logAccess(w, r, sw, "", sw.status, start, time.Since(start), netip.Addr{}, false)
 	}
+}
+
+// forwardedHTTPS reports whether r came over HTTPS to a trusted proxy in
+// front (a load balancer ending TLS): it is not sent to HTTPS again,
+// which would loop.
+func (h *HTTPSRedirect) forwardedHTTPS(r *http.Request) bool {
+	_, viaProxy := clientOf(r, h.Handler.opts.TrustedProxies)
+	return forwardedHTTPS(r, viaProxy)
 }
