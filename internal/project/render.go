@@ -75,7 +75,8 @@ func renderHeader(w *writer, d *Detection) {
 	w.line("version: 1")
 	w.line("")
 	w.line("# The project name is a DNS label: each environment answers at")
-	w.line("# http://<environment>.%s.localhost:<edge port>/ unless it has its own domains.", d.Name)
+	w.line("# http://<environment>.%s.localhost:<edge port>/, on its own domains, and with", d.Name)
+	w.line("# phoenix server --sites-domain D at <environment>.%s.D.", d.Name)
 	w.line("project:")
 	w.line("  name: %s", q(d.Name))
 	w.line("")
@@ -187,6 +188,8 @@ environments:
     health_checks:
       - name: staging-home
         url: /
+    # A load test after staging's health check, before production (docs/pipelines.md):
+    # load_test: {paths: [/], rate: 20, duration: 30s, thresholds: {p95: 500ms, error_rate: 1%}}
   production:
     promote_from: staging
     # domains: [www.example.com]
