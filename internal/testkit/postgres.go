@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -151,14 +152,58 @@ func (s *PostgresServer) start() error {
 
 // FreePort returns a TCP port on 127.0.0.1 free at the moment, for a
 // child server that needs its port on its command line (PostgreSQL,
-// knotd); a server in this process should listen on :0 instead.
+// knotd, the phoenix binary); a server in this process should listen on
+// :0 instead. The port is taken below the kernel's ephemeral range when
+// there is room there: a port from ":0" is free only until another test
+// (of any package running meanwhile) binds ":0" and gets it, and the
+// child then fails with "address already in use". A port is not handed
+// out twice by one process.
 func FreePort() (int, error) {
+	freePorts.mu.Lock()
+	defer freePorts.mu.Unlock()
+	if lo, hi := belowEphemeral(); hi > lo {
+		for range 200 {
+			port := lo + rand.IntN(hi-lo)
+			if freePorts.given[port] {
+				continue
+			}
+			if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+				l.Close()
+				freePorts.given[port] = true
+				return port, nil
+			}
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var freePorts = struct {
+	mu    sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
+
+// belowEphemeral is a port range under the kernel's ephemeral ports
+// (net.ipv4.ip_local_port_range), or an empty one when it cannot be read
+// or leaves no room.
+func belowEphemeral() (lo, hi int) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0
+	}
+	first, err := strconv.Atoi(f[0])
+	if err != nil || first < 12000 {
+		return 0, 0
+	}
+	return 10000, first - 1
 }
 
 // tempParent is where the server's folder goes: the temporary folder,

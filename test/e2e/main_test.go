@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,59 +69,15 @@ func runStdin(t *testing.T, dir string, env []string, stdin string, args ...stri
 }
 
 // freePort returns a loopback address whose port is free now, for a
-// server the test starts next. It is taken below the kernel's ephemeral
-// range when there is room there: a port from ":0" would be free only
-// until another test (of any package running meanwhile) binds ":0" and
-// gets it, and the server would then fail with "address already in use".
-// Ports handed out once are not handed out again by this process.
+// server the test starts next (testkit.FreePort: below the ephemeral
+// range, never handed out twice).
 func freePort(t *testing.T) string {
 	t.Helper()
-	ports.mu.Lock()
-	defer ports.mu.Unlock()
-	if lo, hi := belowEphemeral(); hi > lo {
-		for range 200 {
-			port := lo + rand.IntN(hi-lo)
-			if ports.given[port] {
-				continue
-			}
-			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-			if ln, err := net.Listen("tcp", addr); err == nil {
-				ln.Close()
-				ports.given[port] = true
-				return addr
-			}
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-var ports = struct {
-	mu    sync.Mutex
-	given map[int]bool
-}{given: map[int]bool{}}
-
-// belowEphemeral is a port range under the kernel's ephemeral ports
-// (net.ipv4.ip_local_port_range), or an empty one when it cannot be read
-// or leaves no room.
-func belowEphemeral() (lo, hi int) {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 0, 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return 0, 0
-	}
-	first, err := strconv.Atoi(f[0])
-	if err != nil || first < 12000 {
-		return 0, 0
-	}
-	return 10000, first - 1
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // server is a running `phoenix server`.
