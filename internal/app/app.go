@@ -355,11 +355,17 @@ func (a *App) EdgeURL(project, env string) string {
 func (a *App) localURL(project, env string) string {
 	_, port, _ := net.SplitHostPort(a.edgeAddr.String())
 	scheme := "http://"
-	if a.opts.EdgeTLSCert != "" && a.opts.EdgeTLSListen == "" { // else the *.localhost names stay on plain HTTP
+	if a.edgeTLSOnly() { // else the *.localhost names stay on plain HTTP
 		scheme = "https://"
 	}
 	return scheme + edge.DefaultHost(env, project) + ":" + port + "/"
 }
+
+// edgeTLSOnly reports whether the edge's one listener serves HTTPS
+// (certificate files without --edge-tls-listen): the server's own probes
+// then speak TLS to it, without verifying a certificate made for the
+// public names.
+func (a *App) edgeTLSOnly() bool { return a.opts.EdgeTLSCert != "" && a.opts.EdgeTLSListen == "" }
 
 // sitesURL is an environment's URL under SitesDomain: HTTPS when the edge
 // serves it (an HTTPS listener, or certificate files on the one listener),

@@ -227,9 +227,9 @@ func (a *App) systemSecret(name string) (string, error) {
 // baseOf resolves an environment of project to the edge's address, with
 // the environment's default host and the probe marker (probeHeaders).
 func (a *App) baseOf(project string) monitor.Resolver {
-	return func(env string) (string, map[string]string, error) {
+	return func(env string) (monitor.Base, error) {
 		if a.edgeAddr == nil {
-			return "", nil, errors.New("the edge is not listening")
+			return monitor.Base{}, errors.New("the edge is not listening")
 		}
 		host, port, _ := net.SplitHostPort(a.edgeAddr.String())
 		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
@@ -237,7 +237,11 @@ func (a *App) baseOf(project string) monitor.Resolver {
 		}
 		h := a.probeHeaders()
 		h["Host"] = edge.DefaultHost(env, project)
-		return "http://" + net.JoinHostPort(host, port), h, nil
+		b := monitor.Base{URL: "http://" + net.JoinHostPort(host, port), Headers: h}
+		if a.edgeTLSOnly() { // the one listener speaks TLS, with the public names' certificate
+			b.URL, b.Insecure = "https://"+net.JoinHostPort(host, port), true
+		}
+		return b, nil
 	}
 }
 

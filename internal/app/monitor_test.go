@@ -10,6 +10,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // deploySite builds files into an artifact and deploys it through the API.
@@ -108,5 +109,23 @@ func TestVerificationPassesTheAllowList(t *testing.T) {
 	}
 	if code := hostGet(t, a, "production.shop.localhost"); code != 403 {
 		t.Fatalf("a client outside the allow-list: %d, want 403", code)
+	}
+}
+
+// TestVerificationOnATLSOnlyEdge: with certificate files and no
+// --edge-tls-listen the edge's one listener speaks TLS with the public
+// names' certificate; the server's verification probes it over TLS
+// without checking that certificate against *.localhost, so a healthy
+// deployment stays (it was rolled back: plain HTTP to a TLS port).
+func TestVerificationOnATLSOnlyEdge(t *testing.T) {
+	static, _ := testkit.SelfSigned(t, "www.shop.test")
+	cert, key := testkit.WriteKeyPair(t, t.TempDir(), static)
+	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-", EdgeTLSCert: cert, EdgeTLSKey: key})
+	deploySite(t, a, "production", "v1", "", map[string]string{"index.html": "<h1>one</h1>"})
+	a.projects.wait()
+	v2 := deploySite(t, a, "production", "v2", "", map[string]string{"index.html": "<h1>two</h1>"})
+	a.projects.wait()
+	if got := activeID(t, a, "production"); got != v2 {
+		t.Fatalf("a healthy deployment on a TLS-only edge was rolled back: active %d, want %d", got, v2)
 	}
 }

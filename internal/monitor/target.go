@@ -89,10 +89,17 @@ func (t Target) withDefaults() (Target, error) {
 }
 
 // Resolver resolves a path-only probe URL ("/health") against an
-// environment: it returns the environment's base URL (e.g.
-// https://www.example.com) and the headers to send with it (Host, when
-// the probe reaches the edge by address; the server's probe marker).
-type Resolver func(env string) (base string, headers map[string]string, err error)
+// environment.
+type Resolver func(env string) (Base, error)
+
+// Base is where an environment's path-only probes go.
+type Base struct {
+	URL     string            // the environment's base URL, e.g. https://www.example.com
+	Headers map[string]string // sent with each probe: Host, when the probe reaches the edge by address; the server's probe marker
+	// Insecure skips certificate verification: the server's own edge
+	// reached by address, whose certificate is for the public names.
+	Insecure bool
+}
 
 // FromEndpoint turns a phoenix.yaml probe into a Target, resolving a
 // path-only URL with base.
@@ -109,14 +116,15 @@ func FromEndpoint(e config.Endpoint, env string, base Resolver) (Target, error) 
 		if base == nil {
 			return t, fmt.Errorf("monitor: probe %s: the path %s needs the environment's address", e.Name, e.URL)
 		}
-		b, headers, err := base(env)
+		b, err := base(env)
 		if err != nil {
 			return t, fmt.Errorf("monitor: probe %s: %w", e.Name, err)
 		}
-		t.URL = strings.TrimSuffix(b, "/") + e.URL
-		for k, v := range headers {
+		t.URL = strings.TrimSuffix(b.URL, "/") + e.URL
+		for k, v := range b.Headers {
 			t.Headers[k] = v
 		}
+		t.Insecure = t.Insecure || b.Insecure
 	}
 	return t.withDefaults()
 }

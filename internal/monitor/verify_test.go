@@ -65,8 +65,8 @@ func TestVerify(t *testing.T) {
 			defer srv.Close()
 			var calls atomic.Int32
 			v := NewVerifier(VerifyOptions{
-				Base: func(string) (string, map[string]string, error) {
-					return srv.URL, map[string]string{"Host": "www.example.com"}, nil
+				Base: func(string) (Base, error) {
+					return Base{URL: srv.URL, Headers: map[string]string{"Host": "www.example.com"}}, nil
 				},
 				Soak:       -1, // one round
 				Load:       2,
@@ -111,7 +111,7 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 	var evMu sync.Mutex
 	good := deploy.Deployment{ID: 1, Release: "v1.0.0"}
 	g := &Guard{
-		Verifier:  NewVerifier(VerifyOptions{Base: func(string) (string, map[string]string, error) { return srv.URL, nil, nil }, Soak: -1}),
+		Verifier:  NewVerifier(VerifyOptions{Base: func(string) (Base, error) { return Base{URL: srv.URL}, nil }, Soak: -1}),
 		Publisher: pub,
 		Checks: func(project, env string) ([]config.Endpoint, config.RollbackPolicy) {
 			return healthChecks(t), config.RollbackPolicy{Auto: true}
@@ -171,7 +171,7 @@ func TestRestoredReleaseThatFailsIsNotRolledBackAgain(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	pub := &recorder{}
-	g := &Guard{Verifier: NewVerifier(VerifyOptions{Base: func(string) (string, map[string]string, error) { return srv.URL, nil, nil }, Soak: -1}), Publisher: pub}
+	g := &Guard{Verifier: NewVerifier(VerifyOptions{Base: func(string) (Base, error) { return Base{URL: srv.URL}, nil }, Soak: -1}), Publisher: pub}
 	ctx := context.Background()
 	listener := g.Listener(ctx)
 	rollbacks := 0

@@ -180,6 +180,6 @@ func (g *loadGen) noteErr(err error, rctx context.Context) {
 func loadClient(maxInFlight int) (c *http.Client, close func()) {
 	tr := &http.Transport{DialContext: dialLocal, Proxy: nil, ForceAttemptHTTP2: true,
 		MaxIdleConns: maxInFlight, MaxIdleConnsPerHost: maxInFlight, IdleConnTimeout: 30 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second}
+		TLSHandshakeTimeout: 10 * time.Second, TLSClientConfig: localTLS}
 	return &http.Client{Transport: tr, CheckRedirect: noRedirects}, tr.CloseIdleConnections
 }
