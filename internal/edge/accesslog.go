@@ -148,7 +148,7 @@ func (l *AccessLog) Close() error {
 // record queues one answered request; the request path's only cost: a
 // CAS, the copy of the strings and an atomic store. It wakes the writer
 // only when a quarter of the ring waits (else the writer polls).
-func (l *AccessLog) record(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, client netip.Addr) {
+func (l *AccessLog) record(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, client netip.Addr, https bool) {
 	if l.closed.Load() {
 		return
 	}
@@ -157,7 +157,7 @@ func (l *AccessLog) record(r *http.Request, env string, status int, n int64, sta
 		l.dropped.Add(1)
 		return
 	}
-	s.rec.fill(r, env, status, n, start, d, client)
+	s.rec.fill(r, env, status, n, start, d, client, https)
 	if l.ring.publish(s, pos) >= uint64(len(l.ring.slots)/4) {
 		select {
 		case l.wake <- struct{}{}:

@@ -17,7 +17,7 @@ import (
 // recordPath hands the log one answered GET of p.
 func recordPath(l *AccessLog, p string) {
 	r := httptest.NewRequest(http.MethodGet, p, nil)
-	l.record(r, "prod", 200, 10, time.Now(), time.Millisecond, netip.MustParseAddr("192.0.2.7"))
+	l.record(r, "prod", 200, 10, time.Now(), time.Millisecond, netip.MustParseAddr("192.0.2.7"), false)
 }
 
 // TestAccessLogRotation: past MaxSize the file moves to PATH.1, older

@@ -23,7 +23,7 @@ func FuzzAccessLogRecord(f *testing.F) {
 			Header: http.Header{"User-Agent": {ua}, "Referer": {referer}}, ProtoMajor: 1, ProtoMinor: 1}
 		var rec accessRecord
 		at := time.Unix(0, unixNano)
-		rec.fill(r, "prod", status, n, at, 1500*time.Microsecond, netip.MustParseAddr("2001:db8::1"))
+		rec.fill(r, "prod", status, n, at, 1500*time.Microsecond, netip.MustParseAddr("2001:db8::1"), status%2 == 0)
 		var c stampCache
 		line := rec.appendJSON(nil, &c)
 		if again := rec.appendJSON(nil, &c); string(again) != string(line) {
@@ -45,7 +45,7 @@ func FuzzAccessLogRecord(f *testing.F) {
 		}
 		want := accessLine{Time: at.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Env: "prod", Host: capped(host, capHost), Method: capped(method, capMethod),
 			Path: capped(path, capPath), Query: q, Proto: "HTTP/1.1", Status: status, Bytes: n, Client: "2001:db8::1",
-			UserAgent: capped(ua, capUA), Referer: capped(referer, capReferer), DurationMS: 1.5}
+			UserAgent: capped(ua, capUA), Referer: capped(referer, capReferer), DurationMS: 1.5, TLS: status%2 == 0}
 		if got != want {
 			t.Fatalf("got  %+v\nwant %+v\nline %s", got, want, line)
 		}

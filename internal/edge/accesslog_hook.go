@@ -3,7 +3,6 @@ package edge
 import (
 	"io"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
@@ -24,15 +23,16 @@ func (h *Handler) accessWriter(w http.ResponseWriter, fast bool) (http.ResponseW
 // with status) to the access log, if any. sw is accessWriter's counter
 // (nil on the lean loop), ip the client the allow-list saw (invalid: not
 // worked out yet).
-func (h *Handler) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWriter, env string, status int, start time.Time, d time.Duration, ip netip.Addr, fast bool) {
+func (h *Handler) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWriter, env string, status int, start time.Time, d time.Duration, who peer, fast bool) {
 	l := h.opts.AccessLog
 	if l == nil {
 		return
 	}
-	if !ip.IsValid() {
-		ip = h.clientIP(r, fast)
+	if !who.ip.IsValid() {
+		who.ip, who.viaProxy = h.client(r, fast)
 	}
-	l.record(r, env, status, sentBytes(w, r, sw), start, d, ip)
+	https := r.TLS != nil || forwardedHTTPS(r, who.viaProxy)
+	l.record(r, env, status, sentBytes(w, r, sw), start, d, who.ip, https)
 }
 
 // sentBytes is the body bytes of the answer to r: counted by sw off the

@@ -51,9 +51,9 @@ type accessRecord struct {
 }
 
 // fill copies what the log needs from the answered request r.
-func (rec *accessRecord) fill(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, client netip.Addr) {
+func (rec *accessRecord) fill(r *http.Request, env string, status int, n int64, start time.Time, d time.Duration, client netip.Addr, https bool) {
 	rec.at, rec.dur, rec.env, rec.status, rec.bytes, rec.client = start, d, env, status, n, client
-	rec.protoMaj, rec.protoMin, rec.tls = uint8(r.ProtoMajor), uint8(r.ProtoMinor), r.TLS != nil
+	rec.protoMaj, rec.protoMin, rec.tls = uint8(r.ProtoMajor), uint8(r.ProtoMinor), https
 	path := r.RequestURI // as received
 	if path == "" {
 		path = r.URL.Path

@@ -308,9 +308,17 @@ func TestAccessLogForwardedClient(t *testing.T) {
 	fwd := map[string]string{"X-Forwarded-For": "203.0.113.9"}
 	e.get(t, "/", fwd)
 	doWith(t, tlsTr, tlsURL+"/", fwd)
-	for i, ln := range waitLines(t, path, 2) {
-		if ln.Client != "203.0.113.9" {
+	// A balancer that ended TLS says so: the line says tls, on both paths.
+	e.get(t, "/", map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+	e.get(t, "/nosuch-host", map[string]string{"Host": "unknown.example", "X-Forwarded-Proto": "https"})
+	lines := waitLines(t, path, 4)
+	for i, ln := range lines {
+		if i < 3 && ln.Client != "203.0.113.9" {
 			t.Errorf("line %d: client %q, want the forwarded 203.0.113.9", i, ln.Client)
 		}
+	}
+	if lines[0].TLS || !lines[1].TLS || !lines[2].TLS || !lines[3].TLS {
+		t.Errorf("tls of plain, TLS, forwarded https, forwarded https to an unknown host: %v %v %v %v",
+			lines[0].TLS, lines[1].TLS, lines[2].TLS, lines[3].TLS)
 	}
 }

@@ -70,7 +70,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		w, sw := h.accessWriter(w, fast)
 		h.serveAdmin(w, r)
 		if sw != nil {
-			h.logAccess(w, r, sw, "", sw.status, start, time.Since(start), netip.Addr{}, fast)
+			h.logAccess(w, r, sw, "", sw.status, start, time.Since(start), peer{}, fast)
 		}
 		return true
 	}
@@ -80,7 +80,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		status := plain(w, http.StatusNotFound, "unknown host")
 		d := time.Since(start)
 		h.unknown.observe(status, 0, d)
-		h.logAccess(w, r, sw, "", status, start, d, netip.Addr{}, fast)
+		h.logAccess(w, r, sw, "", status, start, d, peer{}, fast)
 		return true
 	}
 	rel := env.cur.Load() // the one release this request sees
@@ -88,30 +88,39 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		rel.fds.use()
 		defer rel.fds.done()
 	}
-	status, n, ip, ok := h.serveEnv(w, r, env, rel, fast)
+	status, n, who, ok := h.serveEnv(w, r, env, rel, fast)
 	if ok {
 		d := time.Since(start)
 		env.tel.observe(status, n, d)
 		if h.opts.AccessLog != nil { // the common case pays no call
-			h.logAccess(w, r, sw, env.name, status, start, d, ip, fast)
+			h.logAccess(w, r, sw, env.name, status, start, d, who, fast)
 		}
 	}
 	return ok
+}
+
+// peer is who sent a request: the client as the allow-list sees it, and
+// whether the TCP peer was a trusted proxy (whose X-Forwarded-Proto may
+// be believed).
+type peer struct {
+	ip       netip.Addr
+	viaProxy bool
 }
 
 // serveEnv answers one request for env from rel; it returns the status,
 // the body bytes sent and the client (once known: the access log's). With fast set it declines (ok=false) before any
 // side effect when the rules send the request to /.auth/* or the API, or
 // when the environment's firewall is Costly.
-func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, ip netip.Addr, ok bool) {
+func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, who peer, ok bool) {
 	if rel == nil {
-		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, ip, true
+		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, who, true
 	}
 	pol := env.policy.Load() // the project's edge policy (policy.go)
 	if fast && pol != nil && pol.offLoop {
-		return 0, 0, ip, false // a costly firewall inspects on net/http's goroutines
+		return 0, 0, who, false // a costly firewall inspects on net/http's goroutines
 	}
 	ip, viaProxy := h.client(r, fast)
+	who = peer{ip, viaProxy}
 	probe := h.probeOf(r, env, rel, pol) // probe.go
 	// The path, the user and the Decision are pure functions of the
 	// request and the release: work them out first, so the fast loop can
@@ -130,16 +139,16 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		*req = swa.Request{}
 		swaRequests.Put(req)
 		if fast && (d.AuthPath != "" || d.APIPath != "") {
-			return 0, 0, ip, false
+			return 0, 0, who, false
 		}
 	}
 	if !probe && !env.allowed(ip) {
 		env.tel.denied.Add(1)
-		return plain(w, http.StatusForbidden, "forbidden"), 0, ip, true
+		return plain(w, http.StatusForbidden, "forbidden"), 0, who, true
 	}
 	if h.limiter != nil && !probe {
 		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
-			return h.tooMany(w, env, wait), 0, ip, true
+			return h.tooMany(w, env, wait), 0, who, true
 		}
 	}
 	// The project's edge policy (policy.go): its rate limit, its firewall,
@@ -148,12 +157,12 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if pol != nil {
 		if pol.limiter != nil && !probe && !pol.exempted(ip) {
 			if ok, wait := pol.limiter.allow(ip, h.opts.Now()); !ok {
-				return h.tooMany(w, env, wait), 0, ip, true
+				return h.tooMany(w, env, wait), 0, who, true
 			}
 		}
 		if pol.firewall != nil {
 			if status, blocked := h.inspect(w, r, env, pol.firewall, ip); blocked {
-				return status, 0, ip, true
+				return status, 0, who, true
 			}
 		}
 		if perr == nil && len(pol.rules) > 0 {
@@ -163,22 +172,22 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		}
 	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
-		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0, ip, true
+		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0, who, true
 	}
 	if perr != nil {
-		return plain(w, http.StatusBadRequest, "bad request path: "+perr.Error()), 0, ip, true
+		return plain(w, http.StatusBadRequest, "bad request path: "+perr.Error()), 0, who, true
 	}
 	switch {
 	case d.AuthPath != "":
 		authPath, _, _ := strings.Cut(d.AuthPath, "?")
 		applyDecisionHeaders(w.Header(), d.Header)
-		return h.serveAuth(w, r, env, authPath), 0, ip, true
+		return h.serveAuth(w, r, env, authPath), 0, who, true
 	case d.APIPath != "":
 		status, n = h.serveAPI(w, r, rel, user, &d)
-		return status, n, ip, true
+		return status, n, who, true
 	}
 	status, n = h.serveDecision(w, r, rel, p, &d, rm)
-	return status, n, ip, true
+	return status, n, who, true
 }
 
 // tooMany answers 429 with Retry-After for a rate-limited request.
@@ -199,17 +208,12 @@ func received(w http.ResponseWriter) time.Time {
 
 var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}
 
-// clientIP is the request's client: the TCP peer, or behind
-// Options.TrustedProxies the address they forwarded (RealIP). Off the lean
-// loop, where the request is the handler's own, a forwarded client also
-// becomes r.RemoteAddr, so the sign-in limiter and the API backend see it.
-func (h *Handler) clientIP(r *http.Request, fast bool) netip.Addr {
-	ip, _ := h.client(r, fast)
-	return ip
-}
-
-// client is clientIP that also reports whether the TCP peer was a trusted
-// proxy, whose X-Forwarded-Proto may then be believed (forwardedHTTPS).
+// client is the request's client: the TCP peer, or behind
+// Options.TrustedProxies the address they forwarded (RealIP), and whether
+// the TCP peer was a trusted proxy, whose X-Forwarded-Proto may then be
+// believed (forwardedHTTPS). Off the lean loop, where the request is the
+// handler's own, a forwarded client also becomes r.RemoteAddr, so the
+// sign-in limiter and the API backend see it.
 func (h *Handler) client(r *http.Request, fast bool) (netip.Addr, bool) {
 	if fast {
 		return clientOf(r, h.opts.TrustedProxies)

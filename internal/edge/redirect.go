@@ -3,7 +3,6 @@ package edge
 import (
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 )
@@ -79,7 +78,7 @@ func (h *HTTPSRedirect) redirect(w http.ResponseWriter, r *http.Request, host st
 // logAccess logs an answer the front gave itself (for no environment).
 func (h *HTTPSRedirect) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWriter, start time.Time) {
 	if sw != nil {
-		h.Handler.logAccess(w, r, sw, "", sw.status, start, time.Since(start), netip.Addr{}, false)
+		h.Handler.logAccess(w, r, sw, "", sw.status, start, time.Since(start), peer{}, false)
 	}
 }
 
