@@ -99,6 +99,7 @@ func WriteMetrics(w io.Writer, snaps []EnvStats) {
 	counter(w, snaps, "phoenix_edge_failed_requests_total", "Requests answered with a 5xx status.", func(s *EnvStats) uint64 { return s.Failed })
 	counter(w, snaps, "phoenix_edge_rate_limited_total", "Requests refused with 429 by the per-IP rate limit.", func(s *EnvStats) uint64 { return s.Limited })
 	counter(w, snaps, "phoenix_edge_ip_denied_total", "Requests refused with 403 by the IP allow-list.", func(s *EnvStats) uint64 { return s.Denied })
+	counter(w, snaps, "phoenix_edge_probe_requests_total", "The server's own probes (verification, monitor, health checks, load tests), left out of the other figures.", func(s *EnvStats) uint64 { return s.Probes })
 	counter(w, snaps, "phoenix_edge_response_bytes_total", "Response body bytes sent.", func(s *EnvStats) uint64 { return s.BytesSent })
 	family(w, "phoenix_edge_request_duration_seconds", "histogram", "Time to answer a request.")
 	for _, s := range snaps {

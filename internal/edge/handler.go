@@ -91,7 +91,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 	status, n, who, ok := h.serveEnv(w, r, env, rel, fast)
 	if ok {
 		d := time.Since(start)
-		env.tel.observe(status, n, d)
+		if who.probe {
+			env.tel.probes.Add(1) // the visitors' figures (SLOs, verification's real traffic) leave it out
+		} else {
+			env.tel.observe(status, n, d)
+		}
 		if h.opts.AccessLog != nil { // the common case pays no call
 			h.logAccess(w, r, sw, env.name, status, start, d, who, fast)
 		}
@@ -105,6 +109,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 type peer struct {
 	ip       netip.Addr
 	viaProxy bool
+	probe    bool // the server's own probe (probe.go): counted apart from visitors
 }
 
 // serveEnv answers one request for env from rel; it returns the status,
@@ -120,8 +125,8 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		return 0, 0, who, false // a costly firewall inspects on net/http's goroutines
 	}
 	ip, viaProxy := h.client(r, fast)
-	who = peer{ip, viaProxy}
-	probe := h.probeOf(r, env, rel, pol) // probe.go
+	probe := h.probeOf(r) // probe.go
+	who = peer{ip: ip, viaProxy: viaProxy, probe: probe}
 	// The path, the user and the Decision are pure functions of the
 	// request and the release: work them out first, so the fast loop can
 	// decline before the allow-list, the rate limiter or telemetry count it.

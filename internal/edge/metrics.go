@@ -23,6 +23,7 @@ type telemetry struct {
 	failed   atomic.Uint64
 	limited  atomic.Uint64 // 429 from the rate limiter
 	denied   atomic.Uint64 // 403 from the IP allow-list
+	probes   atomic.Uint64 // the server's own probes, left out of the rest
 	bytes    atomic.Uint64
 	buckets  [len(LatencyBuckets) + 1]atomic.Uint64 // last is +Inf
 	sumNanos atomic.Uint64
@@ -62,6 +63,10 @@ type EnvStats struct {
 	Limited   uint64    // 429 answers of the rate limiter
 	Denied    uint64    // 403 answers of the IP allow-list
 	BytesSent uint64    // body bytes sent
+	// Probes counts the server's own probes (verification, monitor,
+	// health-check and load-test steps), which the figures above leave out:
+	// they describe visitors.
+	Probes uint64
 	// Latency is a cumulative-free histogram: Latency[i] counts requests with
 	// duration <= LatencyBuckets[i] (and > the previous bound); the last
 	// entry counts the rest.
@@ -80,6 +85,7 @@ func (t *telemetry) snapshot(s *EnvStats) {
 	s.Failed = t.failed.Load()
 	s.Limited = t.limited.Load()
 	s.Denied = t.denied.Load()
+	s.Probes = t.probes.Load()
 	s.BytesSent = t.bytes.Load()
 	for i := range t.buckets {
 		s.Latency[i] = t.buckets[i].Load()

@@ -8,15 +8,11 @@ import (
 // ProbeHeader carries Options.ProbeToken on the server's own probes.
 const ProbeHeader = "X-Phoenix-Probe"
 
-// probeOf reports whether r is the server's own probe, looking at the
-// header only when env or its release restricts who may reach it (the
-// common request pays nothing).
-func (h *Handler) probeOf(r *http.Request, env *Env, rel *release, pol *envPolicy) bool {
+// probeOf reports whether r is the server's own probe: its ProbeHeader
+// holds Options.ProbeToken. Only a server with a token (phoenix server,
+// not phoenix serve) looks, at one header lookup per request.
+func (h *Handler) probeOf(r *http.Request) bool {
 	if h.opts.ProbeToken == "" {
-		return false
-	}
-	gated := h.limiter != nil || env.allow.Load() != nil || pol != nil && pol.limiter != nil || rel.site.Config().Gated()
-	if !gated {
 		return false
 	}
 	v := r.Header[ProbeHeader]

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +58,39 @@ func TestProbePassesTheGates(t *testing.T) {
 	}
 	if r := off.get(t, "/", map[string]string{ProbeHeader: ""}); r.status != 403 {
 		t.Errorf("an empty marker on an edge without a token: %d, want 403", r.status)
+	}
+}
+
+// The server's own probes are counted apart: the environment's request,
+// status and latency figures describe visitors (what SLOs and the
+// verification's "real traffic" read), and probes only raise Probes.
+func TestProbesLeftOutOfTheVisitorsFigures(t *testing.T) {
+	const token = "probe-token"
+	e := newTestEdge(t, mustSite(t, basicSite), Options{ProbeToken: token})
+	for range 3 {
+		if r := e.get(t, "/", map[string]string{ProbeHeader: token}); r.status != 200 {
+			t.Fatalf("probe: %d", r.status)
+		}
+	}
+	if r := e.get(t, "/", map[string]string{ProbeHeader: "not-the-token"}); r.status != 200 {
+		t.Fatalf("visitor: %d", r.status)
+	}
+	e.get(t, "/no/such/page", nil)
+	var prod EnvStats
+	for _, s := range e.h.Snapshot() {
+		if s.Env == "prod" {
+			prod = s
+		}
+	}
+	var latency uint64
+	for _, c := range prod.Latency {
+		latency += c
+	}
+	if prod.Requests != 2 || prod.ByClass[2] != 1 || prod.ByClass[4] != 1 || latency != 2 || prod.Probes != 3 {
+		t.Fatalf("requests %d (2xx %d, 4xx %d), latency samples %d, probes %d; want 2 visitors and 3 probes",
+			prod.Requests, prod.ByClass[2], prod.ByClass[4], latency, prod.Probes)
+	}
+	if body := e.get(t, "/metrics", map[string]string{"Host": "edge.phoenix.localhost"}).body; !strings.Contains(body, `phoenix_edge_probe_requests_total{env="prod"} 3`) {
+		t.Errorf("/metrics lacks the probe counter:\n%s", body)
 	}
 }
