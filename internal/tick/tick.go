@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// Every calls fn every d until ctx ends, then returns. fn runs on the
-// caller's goroutine, one call at a time; a call that overruns d delays
-// the next tick rather than overlapping it.
+// Every calls fn every d until ctx ends, then returns; no call starts
+// after ctx ended. fn runs on the caller's goroutine, one call at a time;
+// a call that overruns d delays the next tick rather than overlapping it.
 func Every(ctx context.Context, d time.Duration, fn func(context.Context)) {
 	t := time.NewTicker(d)
 	defer t.Stop()
@@ -18,6 +18,9 @@ func Every(ctx context.Context, d time.Duration, fn func(context.Context)) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if ctx.Err() != nil { // both were ready: the end wins, no call after it
+				return
+			}
 			fn(ctx)
 		}
 	}
