@@ -375,7 +375,7 @@ func (a *App) sitesURL(project, env string) string {
 	switch {
 	case a.edgeTLSAddr != nil:
 		scheme, addr = "https", a.edgeTLSAddr
-	case a.opts.EdgeTLSCert != "":
+	case a.edgeTLSOnly():
 		scheme = "https"
 	}
 	host := edge.SitesHost(env, project, a.opts.SitesDomain)
