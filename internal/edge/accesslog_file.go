@@ -16,10 +16,23 @@ const accessLogBuffer = 64 << 10
 
 func newBuffered(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, accessLogBuffer) }
 
+// writeLine buffers one whole line: when it does not fit in what is left
+// of the buffer, the buffer is written out first, so every write(2)
+// carries whole lines (a reader tailing the file or a shared stdout never
+// sees half a record; bufio alone would split the line across two).
+func writeLine(w *bufio.Writer, line []byte) (int, error) {
+	if len(line) > w.Available() && w.Buffered() > 0 {
+		if err := w.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return w.Write(line)
+}
+
 // plainSink writes to any writer (stdout, tests): no rotation, no reopen.
 type plainSink struct{ w *bufio.Writer }
 
-func (s *plainSink) Write(line []byte) error { _, err := s.w.Write(line); return err }
+func (s *plainSink) Write(line []byte) error { _, err := writeLine(s.w, line); return err }
 func (s *plainSink) Flush() error            { return s.w.Flush() }
 func (s *plainSink) Reopen() error           { return s.w.Flush() }
 func (s *plainSink) Close() error            { return nil }
@@ -82,7 +95,7 @@ func (r *rotatingFile) Write(line []byte) error {
 			return err
 		}
 	}
-	n, err := r.w.Write(line)
+	n, err := writeLine(r.w, line)
 	r.size += int64(n)
 	return err
 }

@@ -228,3 +228,26 @@ func TestAccessLogConcurrentProducers(t *testing.T) {
 		t.Fatalf("%d written + %d dropped = %d, want %d", cw.lines, l.Dropped(), got, producers*each)
 	}
 }
+
+// TestAccessLogWritesWholeLines: every write reaching the file or stdout
+// carries whole lines, also when the buffer fills in the middle of one.
+func TestAccessLogWritesWholeLines(t *testing.T) {
+	cw := &countingWriter{}
+	s := &plainSink{w: newBuffered(cw)}
+	const n = 2000 // about 10 buffers' worth
+	for i := range n {
+		line := fmt.Sprintf(`{"time":"t","path":"/g/%d%s"}`+"\n", i, strings.Repeat("x", i%500))
+		if err := s.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if cw.bad != "" {
+		t.Fatalf("a line split across writes: %q", cw.bad)
+	}
+	if cw.lines != n {
+		t.Fatalf("%d lines, want %d", cw.lines, n)
+	}
+}
