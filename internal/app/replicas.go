@@ -174,8 +174,18 @@ type edgeState struct {
 
 // syncEdge serves the active deployment of every environment, fetching
 // its blobs first, with its project's edge policy; what the edge serves
-// already is left alone.
+// already is left alone. When another replica activated a release, the
+// sites wildcards follow too (a new project's *.<project>.<domain>), so
+// this replica renews them should it be left alone.
 func (a *App) syncEdge(ctx context.Context) {
+	if a.syncEdgeLocked(ctx) {
+		a.syncSitesCerts(ctx) // sites.go; not under edge.mu: it may talk to the CA's storage
+	}
+}
+
+// syncEdgeLocked is syncEdge's edge part; it reports whether it switched
+// a release.
+func (a *App) syncEdgeLocked(ctx context.Context) (switched bool) {
 	a.edge.mu.Lock()
 	defer a.edge.mu.Unlock()
 	active, err := a.Deploy.Active(ctx)
@@ -221,6 +231,7 @@ func (a *App) syncEdge(ctx context.Context) {
 	if len(stale) > 0 {
 		a.reconfigure()
 	}
+	return len(stale) > 0
 }
 
 // reloadProjects reads the phoenix.yaml of every project with an active

@@ -125,3 +125,52 @@ func TestSitesDomainWildcardsThroughDNS01(t *testing.T) {
 		t.Error("the server log holds the TSIG secret")
 	}
 }
+
+// TestReplicaSitesWildcards: a replica learns of a new project from the
+// database (syncEdge), not from its own activation, and manages the
+// project's sites wildcard too (so it renews it when it is left alone):
+// the environment another replica deployed is served over TLS by
+// *.<project>.<domain> on both, obtained once.
+func TestReplicaSitesWildcards(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	z := dnsZone(t, ca)
+	rs := newReplicaSet(t)
+	seed := rs.start(t) // the TSIG secret goes into the shared vault first
+	if _, err := seed.Vault.Set(context.Background(), acmeSubject, "ACME_TSIG", vault.SecretString(tsigSecret), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	replica := func() *App {
+		o := rs.options(t, t.TempDir())
+		d := dnsOptions(t, ca, z, o.DataDir, "", &rs.log)
+		o.EdgeTLSListen, o.ACME, o.SitesDomain = d.EdgeTLSListen, d.ACME, "apps.shop.test"
+		o.ACME.Domains = nil
+		return startOpts(t, o)
+	}
+	a, b := replica(), replica()
+	leader := leaderOf(t, a, b)
+	follower := map[*App]*App{a: b, b: a}[leader]
+	deployPage(t, leader, "staging", "<h1>staging</h1>")
+	for _, r := range []*App{leader, follower} {
+		eventually(t, "the project's wildcard on both replicas", func() bool {
+			_, body, leaf, err := getTLS(t, r, "staging.shop.apps.shop.test", ca.Roots())
+			return err == nil && body == "<h1>staging</h1>" && slices.Equal(leaf.DNSNames, []string{"*.shop.apps.shop.test"})
+		})
+	}
+	for _, r := range []*App{leader, follower} { // each renews it, also when it is the only replica left
+		eventually(t, "the wildcard managed by each replica", func() bool {
+			n := &r.certs.managed
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			return slices.Equal(n.app, []string{"*.shop.apps.shop.test"})
+		})
+	}
+	if n := ca.Orders(); n != 1 {
+		t.Errorf("%d orders; want the one wildcard, shared through the database", n)
+	}
+	if rs.log.Contains(tsigSecret) {
+		t.Error("the replicas' log holds the TSIG secret")
+	}
+}
