@@ -106,6 +106,9 @@ func TestEdgeFirewallRulesOnTheServer(t *testing.T) {
 	if code := edgeRequest(t, a, "GET", "/?id=1%27%20OR%201%3D1--", "", ""); code != 200 {
 		t.Fatalf("a SQL injection from the allowed range: %d; want it served", code)
 	}
+	if m = edgeMetrics(t, a); !strings.Contains(m, `rule="custom-office",action="allow"} 1`) {
+		t.Fatalf("the allow rule's match is not counted:\n%s", m)
+	}
 
 	code, body := apiSend(t, a, "PUT", "/api/v1/projects/shop/edge", `{"waf":{"mode":"block","rules":["owasp-core"],"exclude":[920999]}}`)
 	if code != http.StatusBadRequest || !strings.Contains(body, "edge.waf.exclude[0]") {

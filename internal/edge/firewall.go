@@ -17,8 +17,10 @@ import (
 )
 
 // FirewallMatch counts the requests one firewall rule matched in one
-// environment, by what the edge did: "block" (answered 403) or "detect"
-// (served; the firewall only reports).
+// environment, by what the edge did: "block" (answered 403), "detect"
+// (served; the firewall only reports), "log" (served: a log rule of a
+// blocking firewall) or "allow" (served: an allow rule skipped the later
+// checks).
 type FirewallMatch struct {
 	Rule   string
 	Action string
@@ -32,7 +34,7 @@ const maxFirewallRules = 512
 
 type wafKey struct {
 	rule   string
-	action string // block, detect or log (matchAction)
+	action string // block, detect, log or allow (matchAction)
 }
 
 // wafCounts are an environment's firewall matches. Matches are rare next
@@ -77,16 +79,30 @@ func (c *wafCounts) snapshot() []FirewallMatch {
 // rule with action log), not a detect-mode finding.
 type Blocking interface{ Blocking() bool }
 
-// matchAction labels a match: block when it was refused, log when a
-// blocking firewall let it through, else detect.
-func matchAction(fw Firewall, block bool) string {
+// Allowing is implemented by a Firewall with rules that let a request
+// through past its later checks (a custom rule with action allow): Inspect
+// reports such a match as its rule, not blocking, and Allows(rule) is
+// true. The edge counts it with action="allow" and does not log it.
+type Allowing interface{ Allows(rule string) bool }
+
+// matchAction labels a match: block when it was refused, allow when an
+// allow rule let it through, log when a blocking firewall let it through,
+// else detect.
+func matchAction(fw Firewall, rule string, block bool) string {
 	switch {
 	case block:
 		return "block"
+	case allows(fw, rule):
+		return "allow"
 	case isBlocking(fw):
 		return "log"
 	}
 	return "detect"
+}
+
+func allows(fw Firewall, rule string) bool {
+	a, ok := fw.(Allowing)
+	return ok && a.Allows(rule)
 }
 
 func isBlocking(fw Firewall) bool {
@@ -152,10 +168,12 @@ func (h *Handler) inspect(w http.ResponseWriter, r *http.Request, env *Env, fw F
 	if rule == "" {
 		return 0, false
 	}
+	act := matchAction(fw, rule, block)
 	rule = ruleLabel(rule)
-	act := matchAction(fw, block)
 	env.tel.waf.add(rule, act)
-	h.wafLog.write(h.opts.Logger, h.opts.Now(), env.name, rule, act, ip, r)
+	if act != "allow" { // the project's own exemption: counted, not a finding to log
+		h.wafLog.write(h.opts.Logger, h.opts.Now(), env.name, rule, act, ip, r)
+	}
 	if !block {
 		return 0, false
 	}
@@ -164,7 +182,7 @@ func (h *Handler) inspect(w http.ResponseWriter, r *http.Request, env *Env, fw F
 
 // writeFirewallMetrics writes phoenix_edge_waf_matches_total.
 func writeFirewallMetrics(w io.Writer, snaps []EnvStats) {
-	family(w, "phoenix_edge_waf_matches_total", "counter", "Requests a firewall rule matched, by what the edge did (detect: served, block: 403).")
+	family(w, "phoenix_edge_waf_matches_total", "counter", "Requests a firewall rule matched, by what the edge did (block: 403; detect, log: served and reported; allow: served past the later rules).")
 	for _, s := range snaps {
 		for _, m := range s.Firewall {
 			fmt.Fprintf(w, "phoenix_edge_waf_matches_total{env=%q,rule=%q,action=%q} %d\n", envLabel(s.Env), m.Rule, m.Action, m.Count)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // policySite has site headers of its own: a global header, a route
@@ -463,6 +465,41 @@ func (m modeFirewall) Inspect(r *http.Request, _ netip.Addr) (string, bool) {
 		return "custom-watch", false
 	}
 	return "", false
+}
+
+// allowFirewall reports /allowed as the match of an allow rule.
+type allowFirewall struct{ modeFirewall }
+
+func (allowFirewall) Allows(rule string) bool { return rule == "custom-office" }
+
+func (a allowFirewall) Inspect(r *http.Request, c netip.Addr) (string, bool) {
+	if r.URL.Path == "/allowed" {
+		return "custom-office", false
+	}
+	return a.modeFirewall.Inspect(r, c)
+}
+
+// TestFirewallAllowMatchesAreCountedNotLogged: an allow rule's match is
+// served, counted with action="allow" and not logged (the project's own
+// exemption is no finding); a log rule's match still is.
+func TestFirewallAllowMatchesAreCountedNotLogged(t *testing.T) {
+	var logs testkit.LogBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	e, _ := policyEdge(t, &Policy{Firewall: allowFirewall{modeFirewall{blocking: true}}}, Options{Logger: log})
+	for _, p := range []string{"/allowed", "/allowed", "/logged"} {
+		if r := e.get(t, p, nil); r.status != 404 {
+			t.Fatalf("%s answered %d", p, r.status)
+		}
+	}
+	metrics := e.get(t, "/metrics", map[string]string{"Host": DefaultAdminHost}).body
+	for _, line := range []string{`rule="custom-office",action="allow"} 2`, `rule="custom-watch",action="log"} 1`} {
+		if !strings.Contains(metrics, line) {
+			t.Errorf("no %s in\n%s", line, metrics)
+		}
+	}
+	if logs.Contains("custom-office") || !logs.Contains("rule=custom-watch") {
+		t.Errorf("want the log rule's match logged and the allow rule's not:\n%s", logs.String())
+	}
 }
 
 // TestFirewallLogMatchesAreLabelledLog: a match a blocking firewall lets

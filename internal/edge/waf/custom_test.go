@@ -45,7 +45,7 @@ func TestCustomRules(t *testing.T) {
 	}{
 		{"page", "GET", "/", firefoxHeaders, publicClient, "", false},
 		{"admin", "GET", "/Admin/users", firefoxHeaders, publicClient, "custom-admin", true},
-		{"admin from the office", "GET", "/admin/users", firefoxHeaders, office, "", false},
+		{"admin from the office", "GET", "/admin/users", firefoxHeaders, office, "custom-office", false},
 		{"header", "GET", "/", with(firefoxHeaders, "X-Debug", "1"), publicClient, "custom-bad-header", true},
 		{"header other value", "GET", "/", with(firefoxHeaders, "X-Debug", "off"), publicClient, "", false},
 		{"api without a token", "GET", "/api/cart", firefoxHeaders, publicClient, "custom-api-no-token", true},
@@ -64,6 +64,14 @@ func TestCustomRules(t *testing.T) {
 			t.Errorf("%s: Inspect = %q, %v; want %q, %v", c.name, rule, block, c.rule, c.block)
 		}
 	}
+	for rule, want := range map[string]bool{"custom-office": true, "custom-admin": false, "custom-utm": false, "office": false, "": false} {
+		if got := f.Allows(rule); got != want {
+			t.Errorf("Allows(%q) = %v; want %v", rule, got, want)
+		}
+	}
+	if (*Firewall)(nil).Allows("custom-office") {
+		t.Error("a nil Firewall allows")
+	}
 }
 
 // TestCustomRulesPriority: the rule of lowest priority decides, whatever
@@ -72,8 +80,8 @@ func TestCustomRulesPriority(t *testing.T) {
 	block := CustomRule{Name: "block-all", Priority: 5, Action: ActionBlock, Match: []Condition{cond("path", "begins_with", "/")}}
 	allow := CustomRule{Name: "allow-health", Priority: 2, Action: ActionAllow, Match: []Condition{cond("path", "equals", "/healthz")}}
 	f := mustNew(t, Config{Mode: "block", Rules: []string{"bad-bots", "scanners"}, CustomRules: []CustomRule{block, allow}})
-	if rule, _ := f.Inspect(request(t, "GET", "/healthz", nil, ""), publicClient); rule != "" {
-		t.Errorf("allow at priority 2: Inspect = %q; want nothing (bad-bots skipped too)", rule)
+	if rule, b := f.Inspect(request(t, "GET", "/healthz", nil, ""), publicClient); rule != "custom-allow-health" || b {
+		t.Errorf("allow at priority 2: Inspect = %q, %v; want the allow rule, served (bad-bots skipped too)", rule, b)
 	}
 	if rule, b := f.Inspect(request(t, "GET", "/other", firefoxHeaders, ""), publicClient); rule != "custom-block-all" || !b {
 		t.Errorf("block at priority 5: Inspect = %q, %v", rule, b)
@@ -108,8 +116,8 @@ func TestCustomAllowSkipsTheCRS(t *testing.T) {
 		t.Error("owasp-core on: Costly = false")
 	}
 	sqli := "/products?id=1'%20OR%201=1--"
-	if rule, _ := f.Inspect(request(t, "GET", sqli, firefoxHeaders, ""), netip.MustParseAddr("::ffff:198.51.100.9")); rule != "" {
-		t.Errorf("from the office: Inspect = %q; want nothing", rule)
+	if rule, b := f.Inspect(request(t, "GET", sqli, firefoxHeaders, ""), netip.MustParseAddr("::ffff:198.51.100.9")); rule != "custom-office" || b {
+		t.Errorf("from the office: Inspect = %q, %v; want the allow rule, served", rule, b)
 	}
 	if rule, block := f.Inspect(request(t, "GET", sqli, firefoxHeaders, ""), publicClient); !strings.HasPrefix(rule, "crs-942") || !block {
 		t.Errorf("from elsewhere: Inspect = %q, %v; want a crs-942 block", rule, block)

@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"cmp"
 	"net/http"
 	"net/netip"
 )
@@ -74,6 +75,21 @@ func New(c Config) (*Firewall, error) {
 // finding, and the edge labels it action="log".
 func (f *Firewall) Blocking() bool { return f != nil && f.block }
 
+// Allows reports whether rule is the id of one of the custom rules whose
+// action is allow (edge.Allowing): Inspect reports such a match, which
+// skipped the later checks, and the edge counts it with action="allow".
+func (f *Firewall) Allows(rule string) bool {
+	if f == nil {
+		return false
+	}
+	for _, c := range f.custom {
+		if c.action == ActionAllow && c.id == rule {
+			return true
+		}
+	}
+	return false
+}
+
 // Costly reports whether Inspect is too slow for an event loop that
 // serves every connection from one thread, or reads bodies: true with
 // owasp-core (about a millisecond of CPU per request, see docs/waf.md),
@@ -85,8 +101,9 @@ func (f *Firewall) Costly() bool { return f != nil && f.crs != nil }
 // Inspect looks at one request from client, in this order: geo, custom
 // rules by priority, bad-bots, scanners, owasp-core; the first match that
 // blocks wins. A custom rule whose action is allow ends the inspection
-// (nothing is reported); one whose action is log is reported (never
-// blocking) when nothing after it matches. rule is "" when nothing
+// and is reported, never blocking (Allows tells it from a log rule),
+// unless a log rule matched before it: that one is reported instead. A
+// log rule is reported (never blocking) when nothing after it matches. rule is "" when nothing
 // matched, otherwise a stable id safe to log and to use as a metric label
 // ("geo-KP", "custom-block-admin", "bad-bot", "scanner", "crs-942100";
 // docs/waf.md lists them); it never holds request data. block is true
@@ -119,8 +136,8 @@ func (f *Firewall) match(r *http.Request, client netip.Addr) (string, bool) {
 			continue
 		}
 		switch c.action {
-		case ActionAllow:
-			return logged, false
+		case ActionAllow: // a log rule before it is the one reported
+			return cmp.Or(logged, c.id), false
 		case ActionBlock:
 			return c.id, true
 		}
