@@ -16,6 +16,7 @@ import (
 
 	"github.com/caddyserver/certmagic"
 	"github.com/mholt/acmez/v3"
+	"github.com/mholt/acmez/v3/acme"
 	"go.uber.org/zap"
 
 	"github.com/phoenixvc/phoenix/internal/store"
@@ -151,6 +152,9 @@ func (m *Manager) issuerTemplate(zl *zap.Logger) certmagic.ACMEIssuer {
 	if o.CA != LetsEncrypt {
 		t.TestCA = o.CA // certmagic retries against Let's Encrypt's staging otherwise
 	}
+	if o.Email == "" {
+		t.NewAccountFunc = noContact
+	}
 	if host, port, ok := hostPort(o.HTTPAddr); ok {
 		t.ListenHost, t.AltHTTPPort = host, port
 	}
@@ -158,6 +162,20 @@ func (m *Manager) issuerTemplate(zl *zap.Logger) certmagic.ACMEIssuer {
 		t.AltTLSALPNPort = port
 	}
 	return t
+}
+
+// noContact registers an account without contact when no email is
+// configured. Without an email certmagic looks for the most recent account
+// in storage; seeing one half written (its registration stored, not yet
+// its key: another obtain registering at that moment) it takes the
+// directory's name, "default", for an email, keeps it for the whole
+// process and has every later registration refused by the CA
+// (invalidContact "mailto:default"). Stripping the contact keeps the
+// account as configured: none; it is stored where certmagic keeps the
+// account of no email either way.
+func noContact(_ context.Context, _ *certmagic.ACMEIssuer, a acme.Account) (acme.Account, error) {
+	a.Contact = nil
+	return a, nil
 }
 
 func hostPort(a net.Addr) (string, int, bool) {

@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/certmagic"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/testkit"
+	"path"
 )
 
 // acmeSite is what the edge does for ACME, in miniature: a plain-HTTP
@@ -272,5 +274,37 @@ func TestManagersShareOneDatabase(t *testing.T) {
 	l1, l2 := <-leaves, <-leaves
 	if !l1.Equal(l2) || ca.Orders() != 1 {
 		t.Errorf("same certificate %v after %d orders; want one certificate from one order", l1.Equal(l2), ca.Orders())
+	}
+}
+
+// TestManagerNoEmailHalfWrittenAccount: without an email, an account seen
+// half written in storage (its registration stored, not yet its key, as
+// while another obtain registers) does not make certmagic register
+// "mailto:default", which the CA refuses: the order goes through with an
+// account without contact.
+func TestManagerNoEmailHalfWrittenAccount(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	db, _ := tempDB(t)
+	keys := newMemKeys()
+	iss := certmagic.ACMEIssuer{CA: ca.URL}
+	reg := path.Join("acme", certmagic.StorageKeys.Safe(iss.IssuerKey()), "users", "default", "default.json")
+	if err := NewStorage(db, keys).Store(context.Background(), reg, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	var logs testkit.LogBuffer
+	s := startSite(t, ca, db, keys, Options{DisableTLSALPN01: true}, &logs)
+	leaf, err := handshake(s.tlsAddr, "shop.test", ca.Roots())
+	if err != nil {
+		t.Fatalf("handshake for shop.test: %v\n%s", err, logs.String())
+	}
+	if leaf.VerifyHostname("shop.test") != nil {
+		t.Fatalf("certificate for %v", leaf.DNSNames)
+	}
+	if logs.Contains("invalidContact") {
+		t.Errorf("the CA refused the account's contact:\n%s", logs.String())
+	}
+	b, err := NewStorage(db, keys).Load(context.Background(), reg)
+	if err != nil || !strings.Contains(string(b), `"status": "valid"`) || strings.Contains(string(b), "mailto:") {
+		t.Errorf("the stored account: %v\n%s; want registered, without contact", err, b)
 	}
 }
