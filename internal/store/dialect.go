@@ -67,7 +67,7 @@ func postgresColumn(def string) string {
 		return def
 	}
 	sep := rest[:len(rest)-len(strings.TrimLeft(rest, " \t"))]
-	upperTail := strings.ToUpper(tail)
+	upperTail := asciiUpper(tail)
 	switch strings.ToUpper(typ) {
 	case "INTEGER", "INT":
 		if indexWord(upperTail, "PRIMARY") >= 0 {
@@ -184,9 +184,12 @@ func skipComment(s string, i int) int {
 	return len(s) - 1
 }
 
-// indexWord finds word in s as a whole word, ignoring case; -1 if absent.
+// indexWord finds word (upper case) in s as a whole word, ignoring ASCII
+// case; -1 if absent. The index is s's own: upper-casing only ASCII keeps
+// every byte where it was (strings.ToUpper turns an invalid byte into a
+// 3-byte U+FFFD, which shifted the index past the end of s).
 func indexWord(s, word string) int {
-	u := strings.ToUpper(s)
+	u := asciiUpper(s)
 	for off := 0; ; {
 		i := strings.Index(u[off:], word)
 		if i < 0 {
@@ -199,6 +202,17 @@ func indexWord(s, word string) int {
 		}
 		off = end
 	}
+}
+
+// asciiUpper upper-cases a-z only, byte for byte.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 func removeWord(s, word string) string {
