@@ -81,12 +81,21 @@ func TestReplicasMergeEdgeTelemetry(t *testing.T) {
 		return false
 	})
 
-	states := replicasOf(t, follower)
-	if len(states) != 2 {
-		t.Fatalf("replicas %+v", states)
-	}
+	var states []ReplicaState
+	eventually(t, "both replicas report serving production (at their next heartbeat)", func() bool {
+		states = replicasOf(t, follower)
+		if len(states) != 2 {
+			return false
+		}
+		for _, s := range states {
+			if s.State != ReplicaUp || !s.EdgeOK || s.Serves["production.shop"] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, s := range states {
-		if s.State != ReplicaUp || !s.EdgeOK || s.Serves["production.shop"] == 0 || s.Leader != (s.Replica == leader.advertise()) {
+		if s.Leader != (s.Replica == leader.advertise()) {
 			t.Fatalf("replica %+v (leader %s)", s, leader.advertise())
 		}
 	}
