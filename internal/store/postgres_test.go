@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,14 +65,18 @@ func TestPostgresWrongPasswordHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	t.Cleanup(func() { admin.Close() })
 	// A role that must log in with a password; trust auth would still let
 	// it in, so the role is refused outright instead (NOLOGIN).
-	if _, err := admin.ExecContext(context.Background(), `CREATE ROLE nologin_user NOLOGIN PASSWORD 'x'`); err != nil {
+	// Roles belong to the whole server: a name of its own per run, dropped
+	// afterwards, so a second run (-count=2) or a shared server finds none.
+	role := fmt.Sprintf("nologin_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(context.Background(), `CREATE ROLE `+role+` NOLOGIN PASSWORD 'x'`); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { admin.ExecContext(context.Background(), `DROP ROLE IF EXISTS `+role) })
 	const pw = "w7ong-Pa55"
-	dsn := strings.Replace(srv.DSN("postgres"), "postgres@", "nologin_user:"+pw+"@", 1)
+	dsn := strings.Replace(srv.DSN("postgres"), "postgres@", role+":"+pw+"@", 1)
 	_, err = store.OpenPostgres(context.Background(), dsn)
 	if err == nil || strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "xxxxx") {
 		t.Fatalf("err = %v", err)
