@@ -37,14 +37,11 @@ unit-postgres:
 demo: build
 	./bin/phoenix demo
 
-# A short run of every fuzz target (FUZZTIME per target).
+# A short run of every fuzz target (FUZZTIME per target) of PKGS.
 FUZZTIME ?= 10s
+PKGS     ?= ./...
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; \
-	done
+	FUZZTIME=$(FUZZTIME) PKGS='$(PKGS)' GO=$(GO) ./scripts/fuzz.sh
 
 clean:
 	rm -rf bin
