@@ -21,14 +21,21 @@ const commentPrefix = "phoenix-artifact"
 //
 //	phoenix-artifact project=shop release=v1.2.3 manifest=sha256:... timestamp=1764115200
 //
-// so `minisign -V -m manifest.json` shows what was signed.
+// so `minisign -V -m manifest.json` shows what was signed. The timestamp
+// is the manifest's creation time (SOURCE_DATE_EPOCH when set), not the
+// clock's: a reproducible build then signs to the same bytes, so its tar is
+// the same too; the clock only for a manifest without one.
 func Sign(m *Manifest, key sign.PrivateKey) ([]byte, error) {
 	data, err := m.Canonical()
 	if err != nil {
 		return nil, err
 	}
+	at := m.Meta.Created
+	if at.IsZero() {
+		at = time.Now()
+	}
 	tc := fmt.Sprintf("%s project=%s release=%s manifest=%s timestamp=%d", commentPrefix,
-		url.QueryEscape(m.Meta.Project), url.QueryEscape(m.Meta.Release), backend.Sum(data), time.Now().Unix())
+		url.QueryEscape(m.Meta.Project), url.QueryEscape(m.Meta.Release), backend.Sum(data), at.Unix())
 	return sign.Sign(key, data, tc)
 }
 

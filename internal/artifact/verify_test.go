@@ -7,9 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"bytes"
+	"fmt"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"time"
 )
 
 func signedBuild(t *testing.T) (*Manifest, []byte, sign.PublicKey, *local.Store) {
@@ -148,5 +151,25 @@ func TestCheckComment(t *testing.T) {
 				t.Fatalf("checkComment = %v, want ok=%v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestSignIsReproducible: the trusted comment's timestamp is the
+// manifest's creation time, so signing the same manifest later gives the
+// same bytes (a reproducible build's tar holds the signature).
+func TestSignIsReproducible(t *testing.T) {
+	m, _, _, _ := signedBuild(t)
+	m.Meta.Created = time.Date(2025, 11, 26, 12, 0, 0, 0, time.UTC)
+	_, priv, err := sign.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, errA := Sign(m, priv)
+	b, errB := Sign(m, priv)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Fatalf("two signatures of one manifest differ: %v %v\n%s\n%s", errA, errB, a, b)
+	}
+	if !strings.Contains(string(a), fmt.Sprintf("timestamp=%d", m.Meta.Created.Unix())) {
+		t.Errorf("the timestamp is not the manifest's creation time:\n%s", a)
 	}
 }
