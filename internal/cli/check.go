@@ -162,7 +162,11 @@ func newCheckSBOMCmd(g *Globals, o *checkOptions) *cobra.Command {
 		Example: "  phoenix check sbom --out sbom.cdx.json\n  phoenix check sbom apps/web --version v1.4.2",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			bom, problems, err := sbom.Generate(cmd.Context(), dirArg(args), sbom.Options{Name: name, Version: ver})
+			now, err := createdFromEnv() // SOURCE_DATE_EPOCH: a reproducible SBOM
+			if err != nil {
+				return err
+			}
+			bom, problems, err := sbom.Generate(cmd.Context(), dirArg(args), sbom.Options{Name: name, Version: ver, Now: now})
 			if err != nil {
 				return err
 			}

@@ -51,3 +51,32 @@ func TestCheckAuditAndLicensesGateARealLockfile(t *testing.T) {
 		t.Fatalf("audit without a database: %+v", r)
 	}
 }
+
+// TestCheckSBOMReproducible: with SOURCE_DATE_EPOCH the SBOM's timestamp
+// is that time, so the same project gives the same bytes; a value that is
+// no time is a usage error naming the variable.
+func TestCheckSBOMReproducible(t *testing.T) {
+	proj, _ := filepath.Abs("../../internal/scan/lockfile/testdata/npm3")
+	env := []string{"PHOENIX_DATA=" + t.TempDir(), "SOURCE_DATE_EPOCH=1764158400"}
+	var outs []string
+	for range 2 {
+		r := run(t, ".", env, "check", "sbom", proj, "--version", "v1.0.0")
+		if r.code != 0 {
+			t.Fatalf("check sbom: %+v", r)
+		}
+		outs = append(outs, r.stdout)
+	}
+	var bom struct {
+		Metadata struct{ Timestamp string } `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(outs[0]), &bom); err != nil || bom.Metadata.Timestamp != "2025-11-26T12:00:00Z" {
+		t.Fatalf("timestamp %q (%v); want SOURCE_DATE_EPOCH's 2025-11-26T12:00:00Z", bom.Metadata.Timestamp, err)
+	}
+	if outs[0] != outs[1] {
+		t.Fatal("two SBOMs of one project with SOURCE_DATE_EPOCH differ")
+	}
+	bad := []string{"PHOENIX_DATA=" + t.TempDir(), "SOURCE_DATE_EPOCH=yesterday"}
+	if r := run(t, ".", bad, "check", "sbom", proj); r.code != 2 || !strings.Contains(r.stderr, "SOURCE_DATE_EPOCH") {
+		t.Fatalf("a bad SOURCE_DATE_EPOCH: %+v", r)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/scan/audit"
 	"github.com/phoenixvc/phoenix/internal/scan/license"
 	"github.com/phoenixvc/phoenix/internal/scan/lockfile"
@@ -142,7 +143,14 @@ func (d *Deps) checkSecrets(ctx context.Context, sc *Context) error {
 
 // checkSBOM writes a CycloneDX SBOM into the run's files (output path).
 func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
-	bom, problems, err := sbom.Generate(ctx, sc.WorkDir, sbom.Options{Version: sc.Run.Version, Now: d.Now()})
+	now, err := artifact.CreatedFromEnv(sc.Env) // SOURCE_DATE_EPOCH: a reproducible SBOM
+	if err != nil {
+		return err
+	}
+	if now.IsZero() {
+		now = d.Now()
+	}
+	bom, problems, err := sbom.Generate(ctx, sc.WorkDir, sbom.Options{Version: sc.Run.Version, Now: now})
 	if err != nil {
 		return err
 	}
