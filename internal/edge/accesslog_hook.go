@@ -31,8 +31,7 @@ func (h *Handler) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWr
 	if !who.ip.IsValid() {
 		who.ip, who.viaProxy = h.client(r, fast)
 	}
-	https := r.TLS != nil || forwardedHTTPS(r, who.viaProxy)
-	l.record(r, env, status, sentBytes(w, r, sw), start, d, who.ip, https)
+	l.record(r, env, status, sentBytes(w, r, sw), start, d, who.ip, cameOverHTTPS(r, who.viaProxy))
 }
 
 // sentBytes is the body bytes of the answer to r: counted by sw off the

@@ -171,7 +171,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			}
 		}
 		if perr == nil && len(pol.rules) > 0 {
-			if m := pol.match(r, p, r.TLS != nil || forwardedHTTPS(r, viaProxy)); m.pol != nil {
+			if m := pol.match(r, p, cameOverHTTPS(r, viaProxy)); m.pol != nil {
 				rm = &m
 			}
 		}

@@ -88,6 +88,12 @@ func useRealIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
 	return ip, viaProxy
 }
 
+// cameOverHTTPS reports whether r came over HTTPS: to the edge itself, or
+// to a trusted proxy in front of it (forwardedHTTPS).
+func cameOverHTTPS(r *http.Request, viaProxy bool) bool {
+	return r.TLS != nil || forwardedHTTPS(r, viaProxy)
+}
+
 // forwardedHTTPS reports whether a request a trusted proxy forwarded
 // reached that proxy over HTTPS: X-Forwarded-Proto's first entry is
 // https (a load balancer that ends TLS and speaks plain HTTP to the
