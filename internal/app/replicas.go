@@ -178,14 +178,15 @@ type edgeState struct {
 // sites wildcards follow too (a new project's *.<project>.<domain>), so
 // this replica renews them should it be left alone.
 func (a *App) syncEdge(ctx context.Context) {
-	if a.syncEdgeLocked(ctx) {
+	if a.syncReleases(ctx) {
 		a.syncSitesCerts(ctx) // sites.go; not under edge.mu: it may talk to the CA's storage
 	}
 }
 
-// syncEdgeLocked is syncEdge's edge part; it reports whether it switched
-// a release.
-func (a *App) syncEdgeLocked(ctx context.Context) (switched bool) {
+// syncReleases is syncEdge's edge part; it takes edge.mu itself (unlike
+// publishLocked, whose caller holds it) and reports whether it switched a
+// release.
+func (a *App) syncReleases(ctx context.Context) (switched bool) {
 	a.edge.mu.Lock()
 	defer a.edge.mu.Unlock()
 	active, err := a.Deploy.Active(ctx)
