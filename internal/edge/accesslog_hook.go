@@ -29,7 +29,7 @@ func (h *Handler) logAccess(w http.ResponseWriter, r *http.Request, sw *statusWr
 		return
 	}
 	if !who.ip.IsValid() {
-		who.ip, who.viaProxy = h.client(r, fast)
+		who.ip, who.viaProxy = h.client(w, r, fast)
 	}
 	l.record(r, env, status, sentBytes(w, r, sw), start, d, who.ip, cameOverHTTPS(r, who.viaProxy))
 }

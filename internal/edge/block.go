@@ -35,6 +35,9 @@ func plainFileRequest(w http.ResponseWriter, r *http.Request, status int) bool {
 	if status != http.StatusOK {
 		return true // error pages ignore preconditions and Range
 	}
+	if hf, ok := w.(h1.HeadFacts); ok {
+		return !hf.Conditional() // the parser saw the fields go by
+	}
 	hd := r.Header
 	return len(hd["If-None-Match"]) == 0 && len(hd["If-Modified-Since"]) == 0 && len(hd["If-Match"]) == 0 &&
 		len(hd["If-Unmodified-Since"]) == 0 && len(hd["Range"]) == 0

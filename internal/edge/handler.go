@@ -63,7 +63,8 @@ func (h *Handler) ServeFast(w http.ResponseWriter, r *http.Request) bool { retur
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool {
 	start := received(w)
-	if h.opts.AdminHost != "-" && normalizeHost(r.Host) == h.opts.AdminHost {
+	host := normalizeHost(r.Host)
+	if h.opts.AdminHost != "-" && host == h.opts.AdminHost {
 		if fast {
 			return false
 		}
@@ -75,7 +76,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fast bool) bool 
 		return true
 	}
 	w, sw := h.accessWriter(w, fast) // off the lean loop with an access log: counts the body bytes
-	env := h.hosts.lookup(r.Host)
+	env := h.hosts.lookup(host)
 	if env == nil {
 		status := plain(w, http.StatusNotFound, "unknown host")
 		d := time.Since(start)
@@ -124,7 +125,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	if fast && pol != nil && pol.offLoop {
 		return 0, 0, who, false // a costly firewall inspects on net/http's goroutines
 	}
-	ip, viaProxy := h.client(r, fast)
+	ip, viaProxy := h.client(w, r, fast)
 	probe := h.probeOf(r) // probe.go
 	who = peer{ip: ip, viaProxy: viaProxy, probe: probe}
 	// The path, the user and the Decision are pure functions of the
@@ -218,9 +219,13 @@ var swaRequests = sync.Pool{New: func() any { return new(swa.Request) }}
 // the TCP peer was a trusted proxy, whose X-Forwarded-Proto may then be
 // believed (forwardedHTTPS). Off the lean loop, where the request is the
 // handler's own, a forwarded client also becomes r.RemoteAddr, so the
-// sign-in limiter and the API backend see it.
-func (h *Handler) client(r *http.Request, fast bool) (netip.Addr, bool) {
+// sign-in limiter and the API backend see it. On the lean loop the TCP
+// peer comes parsed from the connection (h1.HeadFacts).
+func (h *Handler) client(w http.ResponseWriter, r *http.Request, fast bool) (netip.Addr, bool) {
 	if fast {
+		if hf, ok := w.(h1.HeadFacts); ok {
+			return clientFrom(r, hf.Peer(), h.opts.TrustedProxies)
+		}
 		return clientOf(r, h.opts.TrustedProxies)
 	}
 	return useRealIP(r, h.opts.TrustedProxies)

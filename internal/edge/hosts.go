@@ -244,10 +244,11 @@ func (h *Hosts) Routes(host string) bool {
 	return h.table.Load().byHost[normalizeHost(host)] != nil
 }
 
-// lookup returns the environment for a Host header value.
-func (h *Hosts) lookup(hostHeader string) *Env {
+// lookup returns the environment for host, a Host header value as
+// normalizeHost leaves it.
+func (h *Hosts) lookup(host string) *Env {
 	t := h.table.Load()
-	if e := t.byHost[normalizeHost(hostHeader)]; e != nil {
+	if e := t.byHost[host]; e != nil {
 		return e
 	}
 	return t.fallback

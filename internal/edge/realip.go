@@ -31,6 +31,15 @@ func clientOf(r *http.Request, trusted []netip.Prefix) (client netip.Addr, viaPr
 	if err != nil {
 		return netip.Addr{}, false
 	}
+	return clientFrom(r, ap, trusted)
+}
+
+// clientFrom is clientOf for the TCP peer ap, already parsed (invalid:
+// none, so no client either).
+func clientFrom(r *http.Request, ap netip.AddrPort, trusted []netip.Prefix) (client netip.Addr, viaProxy bool) {
+	if !ap.IsValid() {
+		return netip.Addr{}, false
+	}
 	peer := ap.Addr().Unmap()
 	if len(trusted) == 0 || !inPrefixes(trusted, peer) {
 		return peer, false

@@ -31,6 +31,17 @@ func (w *benchWriter) SendFile(_ *os.File, _, n int64, _ bool) (int64, error) {
 	return n, nil
 }
 
+// factsWriter is benchWriter with the h1.HeadFacts the lean loop's
+// writer gives: what its parser saw of the request.
+type factsWriter struct {
+	benchWriter
+	cond bool
+	peer netip.AddrPort
+}
+
+func (w *factsWriter) Conditional() bool    { return w.cond }
+func (w *factsWriter) Peer() netip.AddrPort { return w.peer }
+
 // BenchmarkServeFast: one request through Handler.ServeFast as the lean
 // loop makes it (parsed head, reused header map), for a precompressed
 // asset sent with sendfile, the HTML page and the SPA fallback.
@@ -106,7 +117,10 @@ func BenchmarkServeFastWithPolicy(b *testing.B) {
 
 // serveFastLoop is the measured loop: r through h.ServeFast, answered 200.
 func serveFastLoop(b *testing.B, h *Handler, r *http.Request) {
-	w := &benchWriter{h: http.Header{}, t: time.Now()}
+	w := &factsWriter{benchWriter: benchWriter{h: http.Header{}, t: time.Now()}, peer: netip.MustParseAddrPort(r.RemoteAddr)}
+	for _, k := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
+		w.cond = w.cond || len(r.Header[k]) > 0
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		clear(w.h)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -43,6 +44,8 @@ type conn struct {
 	p       parsed
 	resp    response
 	remote  string
+	peer    netip.AddrPort // remote parsed, once asked for (peerOK)
+	peerOK  bool
 	raw     *rawIO // raw socket calls (Linux TCP); nil: net.Conn's
 	served  int
 	rdl     time.Time // read deadline set last

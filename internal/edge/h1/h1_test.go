@@ -283,6 +283,40 @@ func checkParse(t *testing.T, b []byte, hdr http.Header, seen *[]string, p *pars
 		t.Fatalf("%q: net/http %s %q %q host %q close %v %v; lean %+v %v", b, req.Method, req.URL.Path,
 			req.URL.RawQuery, req.Host, req.Close, req.Header, p, hdr)
 	}
+	if cond := conditional(req.Header); p.cond != cond {
+		t.Fatalf("%q: Conditional %v, but the fields say %v", b, p.cond, cond)
+	}
+}
+
+// conditional is HeadFacts.Conditional worked out from the fields.
+func conditional(h http.Header) bool {
+	for _, k := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range"} {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHeadFacts: the lean loop's writer tells a handler whether the head
+// had a precondition or Range, and the peer's address, parsed, for every
+// request of a keep-alive connection.
+func TestHeadFacts(t *testing.T) {
+	var got []string
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hf := w.(HeadFacts)
+		ok := hf.Peer().String() == r.RemoteAddr && hf.Peer().Addr().IsLoopback()
+		got = append(got, r.URL.Path+" "+strconv.FormatBool(hf.Conditional())+" "+strconv.FormatBool(ok))
+	})
+	addr, _ := serve(t, h, true)
+	roundTrip(t, addr, "GET /a HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1\r\n\r\n"+
+		"GET /b HTTP/1.1\r\nHost: h\r\n\r\n"+
+		"GET /c HTTP/1.1\r\nHost: h\r\nif-none-match: \"x\"\r\n\r\n"+
+		"GET /d HTTP/1.1\r\nHost: h\r\nIf-Range: \"x\"\r\nConnection: close\r\n\r\n")
+	want := "/a true true,/b false true,/c true true,/d true true"
+	if g := strings.Join(got, ","); g != want {
+		t.Fatalf("got %s, want %s", g, want)
+	}
 }
 
 func equalHeader(a, b http.Header) bool {

@@ -28,6 +28,7 @@ type parsed struct {
 	u      *url.URL
 	host   string
 	close  bool // Connection: close
+	cond   bool // a precondition (If-*) or Range field came
 	size   int  // bytes of the head, blank line included
 }
 
@@ -54,7 +55,7 @@ func parseHead(b []byte, hdr http.Header, seen *[]string, p *parsed) verdict {
 	if v = parseRequestLine(line, p); v != accept {
 		return v
 	}
-	p.close = false
+	p.close, p.cond = false, false
 	hosts := 0
 	for {
 		line, rest, v = nextLine(rest)
@@ -229,6 +230,8 @@ func parseField(line []byte, hdr http.Header, seen *[]string, p *parsed) fieldKi
 			return fieldBad
 		}
 		p.close = p.close || c
+	case "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range":
+		p.cond = true
 	}
 	setValue(hdr, seen, key, value)
 	return fieldOK

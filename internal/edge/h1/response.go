@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"os"
 	"slices"
@@ -54,7 +55,34 @@ var (
 	_ FileSender          = (*response)(nil)
 	_ Timer               = (*response)(nil)
 	_ BodyCounter         = (*response)(nil)
+	_ HeadFacts           = (*response)(nil)
 )
+
+// HeadFacts is implemented by the lean loop's ResponseWriter: what the
+// parser learnt about the request, so a handler need not look again.
+type HeadFacts interface {
+	// Conditional reports whether the head carried a precondition
+	// (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
+	// If-Range) or a Range field. False means a handler may skip looking
+	// for them in Request.Header, which it must not have changed.
+	Conditional() bool
+	// Peer is the client's address, Request.RemoteAddr parsed once per
+	// connection rather than once per request.
+	Peer() netip.AddrPort
+}
+
+// Conditional implements HeadFacts.
+func (w *response) Conditional() bool { return w.c.p.cond }
+
+// Peer implements HeadFacts.
+func (w *response) Peer() netip.AddrPort {
+	c := w.c
+	if !c.peerOK {
+		c.peer, _ = netip.ParseAddrPort(c.remote)
+		c.peerOK = true
+	}
+	return c.peer
+}
 
 // Timer is implemented by the lean loop's ResponseWriter.
 type Timer interface {

@@ -13,6 +13,9 @@ import (
 // wildcard. A redirect rule whose target is exactly the requested URL is
 // skipped (loop guard) and matching goes on.
 func (c *Config) match(path string, r *Request) int {
+	if len(c.routes) == 0 {
+		return -1
+	}
 	mb := methodBit(r.Method)
 	suffix := indexSuffix(path)
 	auth := isAuthPath(path)
