@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -456,5 +457,28 @@ func TestParseHeadReusesFields(t *testing.T) {
 	}
 	if unsafe.StringData(hdr["Accept-Encoding"][0]) != ae {
 		t.Error("an unchanged value was copied again")
+	}
+}
+
+// TestCanonicalKey: the table's names, in any case, and names next to
+// them come out as textproto makes them.
+func TestCanonicalKey(t *testing.T) {
+	var names []string
+	for _, k := range commonKeys {
+		up, low := strings.ToUpper(k), strings.ToLower(k)
+		mixed := []byte(low)
+		for i := 0; i < len(mixed); i += 2 {
+			mixed[i] = up[i]
+		}
+		names = append(names, k, up, low, string(mixed), k+"s", k[:len(k)-1], "X"+k[1:],
+			strings.ReplaceAll(k, "-", "_"), strings.ReplaceAll(low, "a", "^"), strings.ReplaceAll(low, "e", "~"))
+	}
+	for _, n := range names {
+		if got, want := canonicalKey([]byte(n)), textproto.CanonicalMIMEHeaderKey(n); got != want {
+			t.Errorf("canonicalKey(%q) = %q, textproto says %q", n, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { canonicalKey([]byte("aCCEPT-eNCODING")) }); n != 0 {
+		t.Errorf("a common name allocates (%v)", n)
 	}
 }

@@ -319,35 +319,49 @@ func validHost(v []byte) bool {
 	return true
 }
 
-// commonKeys maps lower-case header names to their canonical form, so the
-// usual names cost no allocation.
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"Host", "Accept", "Accept-Encoding", "Accept-Language", "User-Agent",
-		"Connection", "Cookie", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since",
-		"Range", "If-Range", "Referer", "Cache-Control", "Authorization", "Origin", "Dnt",
-		"X-Forwarded-Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Ms-Client-Principal",
-		"Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Pragma", "Trailer", "Te",
-		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User", "Priority",
-		"Upgrade-Insecure-Requests", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform"} {
-		m[strings.ToLower(k)] = k
+// commonKeys are the usual header names in canonical form (letters and
+// '-' only), so they cost no allocation.
+var commonKeys = []string{"Host", "Accept", "Accept-Encoding", "Accept-Language", "User-Agent",
+	"Connection", "Cookie", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since",
+	"Range", "If-Range", "Referer", "Cache-Control", "Authorization", "Origin", "Dnt",
+	"X-Forwarded-Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Ms-Client-Principal",
+	"Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Pragma", "Trailer", "Te",
+	"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User", "Priority",
+	"Upgrade-Insecure-Requests", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform"}
+
+// commonKey is one of commonKeys with its lower-case form.
+type commonKey struct{ canon, low string }
+
+// keysByLen holds commonKeys by length: a name is compared with the few
+// of its length, without hashing it.
+var keysByLen = func() (t [32][]commonKey) {
+	for _, k := range commonKeys {
+		t[len(k)] = append(t[len(k)], commonKey{k, strings.ToLower(k)})
 	}
-	return m
+	return t
 }()
 
 // canonicalKey returns textproto's canonical form of a token name.
 func canonicalKey(name []byte) string {
-	var low [64]byte
-	if len(name) <= len(low) {
-		for i, c := range name {
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
+	if len(name) < len(keysByLen) {
+		for _, k := range keysByLen[len(name)] {
+			if lowerIs(name, k.low) {
+				return k.canon
 			}
-			low[i] = c
-		}
-		if k, ok := commonKeys[string(low[:len(name)])]; ok {
-			return k
 		}
 	}
 	return textproto.CanonicalMIMEHeaderKey(string(name))
+}
+
+// lowerIs reports whether the token name, lower-cased, is low (of the
+// same length, letters and '-' only). c|0x20 lower-cases a letter and
+// leaves '-' alone; the only other byte it maps to a letter or '-' is
+// that letter's upper case or a control character, which is no token.
+func lowerIs(name []byte, low string) bool {
+	for i := range len(low) {
+		if name[i]|0x20 != low[i] {
+			return false
+		}
+	}
+	return true
 }
