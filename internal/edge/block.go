@@ -38,9 +38,7 @@ func plainFileRequest(w http.ResponseWriter, r *http.Request, status int) bool {
 	if hf, ok := w.(h1.HeadFacts); ok {
 		return !hf.Conditional() // the parser saw the fields go by
 	}
-	hd := r.Header
-	return len(hd["If-None-Match"]) == 0 && len(hd["If-Modified-Since"]) == 0 && len(hd["If-Match"]) == 0 &&
-		len(hd["If-Unmodified-Since"]) == 0 && len(hd["Range"]) == 0
+	return !h1.Conditional(r.Header)
 }
 
 // serveBlock answers a plain file request on the lean loop: the header

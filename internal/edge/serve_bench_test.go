@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 	"net/http"
 	"net/netip"
 	"os"
@@ -117,10 +118,8 @@ func BenchmarkServeFastWithPolicy(b *testing.B) {
 
 // serveFastLoop is the measured loop: r through h.ServeFast, answered 200.
 func serveFastLoop(b *testing.B, h *Handler, r *http.Request) {
-	w := &factsWriter{benchWriter: benchWriter{h: http.Header{}, t: time.Now()}, peer: netip.MustParseAddrPort(r.RemoteAddr)}
-	for _, k := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
-		w.cond = w.cond || len(r.Header[k]) > 0
-	}
+	w := &factsWriter{benchWriter: benchWriter{h: http.Header{}, t: time.Now()}, cond: h1.Conditional(r.Header),
+		peer: netip.MustParseAddrPort(r.RemoteAddr)}
 	b.ReportAllocs()
 	for b.Loop() {
 		clear(w.h)

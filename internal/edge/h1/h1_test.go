@@ -284,19 +284,9 @@ func checkParse(t *testing.T, b []byte, hdr http.Header, seen *[]string, p *pars
 		t.Fatalf("%q: net/http %s %q %q host %q close %v %v; lean %+v %v", b, req.Method, req.URL.Path,
 			req.URL.RawQuery, req.Host, req.Close, req.Header, p, hdr)
 	}
-	if cond := conditional(req.Header); p.cond != cond {
+	if cond := Conditional(req.Header); p.cond != cond {
 		t.Fatalf("%q: Conditional %v, but the fields say %v", b, p.cond, cond)
 	}
-}
-
-// conditional is HeadFacts.Conditional worked out from the fields.
-func conditional(h http.Header) bool {
-	for _, k := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range"} {
-		if len(h[k]) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // TestHeadFacts: the lean loop's writer tells a handler whether the head

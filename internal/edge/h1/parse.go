@@ -230,7 +230,7 @@ func parseField(line []byte, hdr http.Header, seen *[]string, p *parsed) fieldKi
 			return fieldBad
 		}
 		p.close = p.close || c
-	case "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range":
+	case "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range": // conditionalFields
 		p.cond = true
 	}
 	setValue(hdr, seen, key, value)

@@ -74,6 +74,21 @@ type HeadFacts interface {
 // Conditional implements HeadFacts.
 func (w *response) Conditional() bool { return w.c.p.cond }
 
+// conditionalFields are the fields HeadFacts.Conditional reports on (the
+// parser's switch in parseField names them too, to skip a loop per field).
+var conditionalFields = [...]string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range"}
+
+// Conditional is HeadFacts.Conditional worked out from h, for a handler
+// whose writer does not have HeadFacts.
+func Conditional(h http.Header) bool {
+	for _, k := range conditionalFields {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Peer implements HeadFacts.
 func (w *response) Peer() netip.AddrPort {
 	c := w.c
