@@ -56,17 +56,20 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := newConnState(s, nc.RemoteAddr().String())
+	c.buf, c.out = make([]byte, readBufSize), make([]byte, 0, 4096)
+	c.hdr, c.seen, c.resp.hdr = http.Header{}, make([]string, 0, 16), http.Header{}
 	c.nc = nc
 	c.tcp, _ = nc.(*net.TCPConn)
 	c.initRaw()
 	return c
 }
 
-// newConnState is a connection's state without its socket.
+// newConnState is a connection's state without its socket or buffers: a
+// goroutine's connection gets its own (newConn), an event loop lends its
+// connections the loop's while it serves them (loop_linux.go).
 func newConnState(s *Server, remote string) *conn {
-	c := &conn{srv: s, buf: make([]byte, readBufSize), out: make([]byte, 0, 4096),
-		hdr: http.Header{}, seen: make([]string, 0, 16), remote: remote}
-	c.resp = response{c: c, hdr: http.Header{}}
+	c := &conn{srv: s, remote: remote}
+	c.resp.c = c
 	return c
 }
 

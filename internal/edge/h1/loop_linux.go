@@ -48,6 +48,7 @@ type loopState struct {
 	qbytes     int
 	deadline   time.Time // close the connection when passed (zero: none)
 	drainClose bool      // close once the queue is sent
+	lent       bool      // buf is the loop's (loopbuf_linux.go)
 }
 
 // outSeg is response output waiting for the socket: bytes, or n bytes of
@@ -79,6 +80,7 @@ type loop struct {
 	inMu     sync.Mutex    // guards inbox and exited
 	inbox    []handoff     // connections another loop accepted for this one
 	exited   bool          // run has returned: hand nothing over any more
+	scratch  scratch       // request memory lent to the connection served
 }
 
 func (c *conn) inLoop() bool { return c.ls.lp != nil }
@@ -143,7 +145,7 @@ func newLoop(s *Server, lfd int) (*loop, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	l := &loop{srv: s, ep: ep, lfd: lfd, wake: wake, events: make([]unix.EpollEvent, loopEvents),
-		sweep: sweepPeriod(s), stopped: make(chan struct{})}
+		sweep: sweepPeriod(s), stopped: make(chan struct{}), scratch: newScratch()}
 	if err := l.ctl(unix.EPOLL_CTL_ADD, wake, unix.EPOLLIN); err != nil {
 		l.closeFDs()
 		return nil, err
@@ -237,14 +239,17 @@ func (l *loop) event(ev unix.EpollEvent) {
 	}
 }
 
-// connEvent serves a readiness of c. A panic here closes c only, as
-// net/http does for its connections, and the loop goes on.
+// connEvent serves a readiness of c with the loop's request memory. A
+// panic here closes c only, as net/http does for its connections, and the
+// loop goes on.
 func (l *loop) connEvent(c *conn) {
+	l.lend(c)
 	defer func() {
 		if v := recover(); v != nil {
 			l.srv.logf("http: panic serving %s: %v\n%s", c.remote, v, debug.Stack())
 			l.close(c)
 		}
+		l.park(c)
 	}()
 	if len(c.ls.queue) > 0 {
 		l.writable(c)
