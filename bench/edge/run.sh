@@ -9,7 +9,10 @@
 # for both (html, js-gz, 404 at 64 and 256 connections), then
 #   - RSS of edgeserve serving site/large (20,003 files) under wrk over 3,000 of its paths;
 #   - 100 activations flipping between two releases while wrk runs with a check of
-#     every response (flipcheck.lua): 0 errors and 0 mixed responses expected.
+#     every response (flipcheck.lua): 0 errors and 0 mixed responses expected;
+#   - with STEPS including "idle": memory per idle keep-alive connection, nginx and the edge,
+#     IDLE_CONNS connections each answered once and left open (cmd/idleconns; the default
+#     6000 stays inside the bench nginx's 2 x 4096 worker_connections).
 # Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, and summary.txt:
 #   the ratios against nginx per endpoint and connection count (tools/ratios.awk: req/s, the
 #   lowest and highest ratio of runs taken side by side, p99, and req/s per server core).
@@ -18,7 +21,7 @@
 #     ref/gobare: the same loop in Go; ref/h1bare: the edge's HTTP/1.1 loop, parser and writer
 #     with a one-file handler): what any one-thread epoll+sendfile server gets here, and what
 #     the Go runtime, the HTTP layer and the edge's handler each cost per request.
-# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers) SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers, "idle" for idle connections) IDLE_CONNS=6000 SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
 #        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 #        EDGE_PROCS="": GOMAXPROCS of edgeserve ("" keeps Go's default, as phoenix runs).
 #        EDGE_LOOPS=1: event loops (threads) of the edge's lean HTTP/1.1 loop on Linux.
@@ -32,6 +35,7 @@ SHARED=${SHARED:-/work/shared/bench}
 WORK=${WORK:-/tmp/phoenix-edge-bench}
 export DUR=${DUR:-5} REPS=${REPS:-1} NICE=${NICE:--15} QUIET_WAIT=${QUIET_WAIT:-20} RETRIES=${RETRIES:-1}
 PORT=${PORT:-18081}
+IDLE_CONNS=${IDLE_CONNS:-6000}
 EDGE_PROCS=${EDGE_PROCS-}
 EDGE_LOOPS=${EDGE_LOOPS:-1}
 PIN=${PIN:-}
@@ -119,6 +123,18 @@ peak=0
 while kill -0 $wrkp 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.2; done
 wait $wrkp || true
 { echo "files=$(find "$B/site/large" -type f | wc -l) rss_after_index_kb=$idle rss_peak_under_load_kb=$peak"; grep -E "Requests/sec|Non-2xx|Socket" "$OUT/rss-wrk.txt" || true; } | tee "$OUT/rss.txt"
+stop_edge
+fi
+
+if has idle; then
+echo "== idle keep-alive connections: memory per connection, nginx and the edge, $IDLE_CONNS each"
+(cd "$repo" && go build -o "$WORK/idleconns" ./bench/edge/cmd/idleconns)
+"$B/nginx/run-nginx.sh" start 2
+ngx=$(cat /tmp/bench-nginx/nginx.pid); ngx="$ngx,$(pgrep -d, -P "$ngx")"
+{ printf 'nginx '; "$WORK/idleconns" -addr 127.0.0.1:18080 -n "$IDLE_CONNS" -pids "$ngx"; } | tee "$OUT/idle.txt"
+"$B/nginx/run-nginx.sh" stop
+start_edge -root "$B/site/small"
+{ printf 'edge  '; "$WORK/idleconns" -addr "127.0.0.1:$PORT" -n "$IDLE_CONNS" -pids "$edge_pid"; } | tee -a "$OUT/idle.txt"
 stop_edge
 fi
 

@@ -1,0 +1,105 @@
+// Command idleconns measures what idle keep-alive connections cost a
+// server: it reads the resident memory of the server's processes, opens -n
+// connections that each make one request and read the whole answer, then
+// reads the memory again with all of them open and idle, and prints the
+// difference per connection (bench/edge/run.sh, step "idle").
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:18081", "server address")
+	n := flag.Int("n", 5000, "connections to open")
+	path := flag.String("path", "/", "request path")
+	pids := flag.String("pids", "", "comma-separated process ids of the server")
+	settle := flag.Duration("settle", time.Second, "wait after the last answer before reading memory")
+	flag.Parse()
+	if err := run(*addr, *path, *pids, *n, *settle); err != nil {
+		fmt.Fprintln(os.Stderr, "idleconns:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, path, pidList string, n int, settle time.Duration) error {
+	pids := strings.Split(pidList, ",")
+	before, err := rssKB(pids)
+	if err != nil {
+		return err
+	}
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	req := "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: idleconns\r\nAccept: */*\r\n\r\n"
+	for i := range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		conns = append(conns, c)
+		if err := exchange(c, req); err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+	}
+	time.Sleep(settle) // let the server finish its bookkeeping; memory is read once
+	after, err := rssKB(pids)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("conns=%d rss_before_kb=%d rss_idle_kb=%d bytes_per_conn=%d\n",
+		n, before, after, (after-before)*1024/int64(n))
+	return nil
+}
+
+// exchange sends req on c and reads the whole answer, keeping c open.
+func exchange(c net.Conn, req string) error {
+	if _, err := io.WriteString(c, req); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.Close {
+		return fmt.Errorf("the server closes the connection after one request")
+	}
+	return nil
+}
+
+// rssKB sums VmRSS of the processes.
+func rssKB(pids []string) (int64, error) {
+	var sum int64
+	for _, p := range pids {
+		b, err := os.ReadFile("/proc/" + strings.TrimSpace(p) + "/status")
+		if err != nil {
+			return 0, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, err := strconv.ParseInt(f[1], 10, 64)
+				if err != nil {
+					return 0, err
+				}
+				sum += kb
+			}
+		}
+	}
+	return sum, nil
+}
