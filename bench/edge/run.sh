@@ -12,7 +12,8 @@
 #     every response (flipcheck.lua): 0 errors and 0 mixed responses expected;
 #   - with STEPS including "idle": memory per idle keep-alive connection, nginx and the edge,
 #     IDLE_CONNS connections each answered once and left open (cmd/idleconns; the default
-#     6000 stays inside the bench nginx's 2 x 4096 worker_connections).
+#     6000 stays inside the bench nginx's 2 x 4096 worker_connections); with openssl also over
+#     TLS (HTTP/1.1 and HTTP/2), nginx (nginx-tls.conf) against `phoenix serve --tls-cert`.
 # Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, and summary.txt:
 #   the ratios against nginx per endpoint and connection count (tools/ratios.awk: req/s, the
 #   lowest and highest ratio of runs taken side by side, p99, and req/s per server core).
@@ -136,6 +137,27 @@ ngx=$(cat /tmp/bench-nginx/nginx.pid); ngx="$ngx,$(pgrep -d, -P "$ngx")"
 start_edge -root "$B/site/small"
 { printf 'edge  '; "$WORK/idleconns" -addr "127.0.0.1:$PORT" -n "$IDLE_CONNS" -pids "$edge_pid"; } | tee -a "$OUT/idle.txt"
 stop_edge
+if command -v openssl >/dev/null; then # over TLS: nginx against `phoenix serve --tls-cert` (net/http, crypto/tls)
+  tls=$WORK/tls
+  mkdir -p "$tls"
+  [ -f "$tls/cert.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -keyout "$tls/key.pem" -out "$tls/cert.pem" -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  sed "s|@TLS@|$tls|g; s|@SITE@|$B/site/small|g" "$here/nginx-tls.conf" >"$tls/nginx.conf"
+  (cd "$repo" && go build -o "$WORK/phoenix" ./cmd/phoenix)
+  for proto in http/1.1 h2; do
+    nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log"
+    for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] && break; sleep 0.1; done
+    ngx=$(cat "$tls/nginx.pid"); ngx="$ngx,$(pgrep -d, -P "$ngx")"
+    { printf 'nginx '; "$WORK/idleconns" -addr 127.0.0.1:18443 -tls "$proto" -n "$IDLE_CONNS" -pids "$ngx"; } | tee -a "$OUT/idle.txt"
+    nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log" -s stop
+    for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] || break; sleep 0.1; done
+    "$WORK/phoenix" serve "$B/site/small" --addr "127.0.0.1:$((PORT + 5))" --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem" >"$OUT/phoenix-tls.log" 2>&1 &
+    ph=$!
+    for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$((PORT + 5))/" && break; sleep 0.1; done
+    { printf 'edge  '; "$WORK/idleconns" -addr "127.0.0.1:$((PORT + 5))" -tls "$proto" -n "$IDLE_CONNS" -pids "$ph"; } | tee -a "$OUT/idle.txt"
+    kill "$ph"; wait "$ph" 2>/dev/null || true
+  done
+fi
 fi
 
 if has flip; then

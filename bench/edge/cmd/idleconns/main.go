@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -24,8 +25,15 @@ func main() {
 	path := flag.String("path", "/", "request path")
 	pids := flag.String("pids", "", "comma-separated process ids of the server")
 	settle := flag.Duration("settle", time.Second, "wait after the last answer before reading memory")
+	useTLS := flag.String("tls", "", "speak TLS with this ALPN protocol (h2 or http/1.1; the certificate is not checked)")
 	flag.Parse()
-	if err := run(*addr, *path, *pids, *n, *settle); err != nil {
+	var err error
+	if *useTLS != "" {
+		err = runTLS(*addr, *path, *pids, *useTLS, *n, *settle)
+	} else {
+		err = run(*addr, *path, *pids, *n, *settle)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "idleconns:", err)
 		os.Exit(1)
 	}
@@ -102,4 +110,49 @@ func rssKB(pids []string) (int64, error) {
 		}
 	}
 	return sum, nil
+}
+
+// runTLS is run over TLS: one http.Transport per connection, each left
+// holding its connection idle after one request (HTTP/2 when proto is h2).
+func runTLS(addr, path, pidList, proto string, n int, settle time.Duration) error {
+	pids := strings.Split(pidList, ",")
+	before, err := rssKB(pids)
+	if err != nil {
+		return err
+	}
+	trs := make([]*http.Transport, 0, n)
+	defer func() {
+		for _, tr := range trs {
+			tr.CloseIdleConnections()
+		}
+	}()
+	for i := range n {
+		tr := &http.Transport{
+			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, NextProtos: []string{proto}}, // a bench against a self-signed loopback server
+			ForceAttemptHTTP2: proto == "h2",
+			MaxConnsPerHost:   1,
+			IdleConnTimeout:   time.Hour,
+		}
+		trs = append(trs, tr)
+		resp, err := (&http.Client{Transport: tr}).Get("https://" + addr + path)
+		if err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		if i == 0 && resp.Proto != map[string]string{"h2": "HTTP/2.0", "http/1.1": "HTTP/1.1"}[proto] {
+			return fmt.Errorf("the server answered with %s, not %s", resp.Proto, proto)
+		}
+	}
+	time.Sleep(settle)
+	after, err := rssKB(pids)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("conns=%d tls=%s rss_before_kb=%d rss_idle_kb=%d bytes_per_conn=%d\n",
+		n, proto, before, after, (after-before)*1024/int64(n))
+	return nil
 }
