@@ -36,11 +36,14 @@ import (
 
 // Options configures an App.
 type Options struct {
-	DataDir    string       // required; created 0700 if missing
-	Listen     string       // API address, e.g. 127.0.0.1:7070
-	EdgeListen string       // edge address, e.g. 127.0.0.1:8080
-	EdgeLoops  int          // event loops of the edge on Linux (0: 1)
-	Logger     *slog.Logger // defaults to a discarding logger
+	DataDir    string // required; created 0700 if missing
+	Listen     string // API address, e.g. 127.0.0.1:7070
+	EdgeListen string // edge address, e.g. 127.0.0.1:8080
+	EdgeLoops  int    // event loops of the edge on Linux (0: 1)
+	// EdgeIdleTimeout closes the edge's keep-alive connections idle this
+	// long (0: 2 minutes).
+	EdgeIdleTimeout time.Duration
+	Logger          *slog.Logger // defaults to a discarding logger
 	// RolesFile defines extra roles (see docs/auth.md); default
 	// <data>/roles.yaml, used when it exists.
 	RolesFile string

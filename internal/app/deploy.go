@@ -147,7 +147,7 @@ func (a *App) startEdge(ctx context.Context) error {
 		return listenErr("edge", a.opts.EdgeListen, err)
 	}
 	a.edgeAddr = ln.Addr()
-	srv := &edge.Server{Handler: h, Logger: a.log, Loops: a.opts.EdgeLoops}
+	srv := &edge.Server{Handler: h, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout}
 	if fc != nil {
 		srv.TLSConfig = &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
 	}

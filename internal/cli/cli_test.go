@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -51,5 +52,17 @@ func TestEnvAlias(t *testing.T) {
 	errb.Reset()
 	if code := Main([]string{"backup", "list"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), direct) {
 		t.Fatalf("with both: exit %d, %s", code, errb.String())
+	}
+}
+
+func TestCheckIdleTimeout(t *testing.T) {
+	if err := checkIdleTimeout("--idle-timeout", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []time.Duration{0, -time.Minute, 500 * time.Millisecond} {
+		err := checkIdleTimeout("--edge-idle-timeout", d)
+		if err == nil || usererr.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--edge-idle-timeout must be at least 1s") {
+			t.Fatalf("%v: %v", d, err)
+		}
 	}
 }

@@ -25,6 +25,7 @@ type serveOptions struct {
 	hsts         time.Duration
 	notFoundPage string
 	loops        int
+	idle         time.Duration
 	config       string
 	geoIPDB      string
 	access       accessLogFlags // server_accesslog.go
@@ -60,11 +61,15 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database for --config's edge.waf geo lists")
 	addAccessLogFlags(f, &o.access, "")
 	f.IntVar(&o.loops, "loops", 1, "event loops (threads) serving plain HTTP on Linux; raise on machines with cores to spare")
+	f.DurationVar(&o.idle, "idle-timeout", 2*time.Minute, idleTimeoutHelp)
 	return cmd
 }
 
 func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) error {
 	if err := checkLoops("--loops", o.loops); err != nil {
+		return err
+	}
+	if err := checkIdleTimeout("--idle-timeout", o.idle); err != nil {
 		return err
 	}
 	proxies, err := parseProxies(o.proxies)
@@ -89,7 +94,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	opts := edge.ServeOptions{
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
-		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, Policy: policy,
+		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, IdleTimeout: o.idle, Policy: policy,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
@@ -101,6 +106,18 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 func checkLoops(flag string, n int) error {
 	if n < 1 {
 		return usererr.New(usererr.Usage, "%s must be at least 1, not %d", flag, n).WithHint("one loop per core the edge may use; 1 is the default")
+	}
+	return nil
+}
+
+// idleTimeoutHelp describes --idle-timeout and --edge-idle-timeout.
+const idleTimeoutHelp = "close keep-alive connections idle this long (each idle HTTPS connection holds ~40 KB)"
+
+// checkIdleTimeout refuses an idle timeout under one second.
+func checkIdleTimeout(flag string, d time.Duration) error {
+	if d < time.Second {
+		return usererr.New(usererr.Usage, "%s must be at least 1s, not %s", flag, d).
+			WithHint("browsers reuse a connection for the next page's requests; 2m is the default, nginx's keepalive_timeout is 75s")
 	}
 	return nil
 }

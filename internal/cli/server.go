@@ -25,6 +25,7 @@ type serverOptions struct {
 	edgeKey       string
 	hsts          time.Duration
 	edgeLoops     int
+	edgeIdle      time.Duration
 	geoIPDB       string
 	proxies       string
 	sitesDomain   string
@@ -69,6 +70,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.edgeKey, "edge-tls-key", "", "PEM private key of --edge-tls-cert")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
 	f.IntVar(&o.edgeLoops, "edge-loops", 1, "event loops (threads) of the edge serving plain HTTP on Linux")
+	f.DurationVar(&o.edgeIdle, "edge-idle-timeout", 2*time.Minute, idleTimeoutHelp)
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp+"; for the edge and the API")
 	f.StringVar(&o.sitesDomain, "sites-domain", "", sitesDomainHelp)
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) for projects' edge.waf.geo_allow and geo_deny (docs/waf.md)")
@@ -92,6 +94,9 @@ gracefully: in-flight requests finish first.`,
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err := checkLoops("--edge-loops", o.edgeLoops); err != nil {
+		return err
+	}
+	if err := checkIdleTimeout("--edge-idle-timeout", o.edgeIdle); err != nil {
 		return err
 	}
 	log := newLogger(g.Stderr, o.debug)
@@ -145,7 +150,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		signal.Ignore(syscall.SIGHUP)
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
-		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, Backup: bo,
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, EdgeIdleTimeout: o.edgeIdle, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
 		TrustedProxies: proxies, SitesDomain: sites, EdgeAccessLog: access})

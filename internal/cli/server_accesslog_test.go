@@ -51,7 +51,7 @@ func TestServeAccessLog(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "access.log")
 	out := &testkit.LogBuffer{}
 	g := &Globals{Stdout: out, Stderr: io.Discard}
-	o := &serveOptions{addr: "127.0.0.1:0", notFoundPage: "/404.html", loops: 1,
+	o := &serveOptions{addr: "127.0.0.1:0", notFoundPage: "/404.html", loops: 1, idle: 2 * time.Minute,
 		access: accessLogFlags{path: logPath, maxMiB: 100, keep: 10}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -161,6 +161,8 @@ type ServeOptions struct {
 	ReusePort bool
 	// Loops is Server.Loops.
 	Loops int
+	// IdleTimeout is Server.IdleTimeout (0: 2 minutes).
+	IdleTimeout time.Duration
 	// Policy, when set, is applied to the folder as to an environment of
 	// the server (a project's edge: section: header rules, rate limit,
 	// firewall).
@@ -199,6 +201,7 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
 	}
-	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger, Loops: opts.Loops}
+	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger, Loops: opts.Loops,
+		IdleTimeout: opts.IdleTimeout}
 	return srv.Serve(ctx, ln)
 }

@@ -1,13 +1,16 @@
 package edge
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
@@ -147,5 +150,71 @@ func TestListenReusePort(t *testing.T) {
 	if c, err := Listen(ctx, a.Addr().String(), false); err == nil {
 		c.Close()
 		t.Fatal("a listener without SO_REUSEPORT shared the address")
+	}
+}
+
+// TestServeDirIdleTimeout: ServeOptions.IdleTimeout closes a keep-alive
+// connection left idle that long, on the lean loop (plain HTTP) and over
+// TLS (net/http), and not before.
+func TestServeDirIdleTimeout(t *testing.T) {
+	dir := writeTree(t, map[string]string{"index.html": "idle"})
+	certFile, keyFile, pool := selfSigned(t)
+	const idle = 400 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		tls  bool
+	}{{"lean loop", false}, {"tls", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			opts := ServeOptions{IdleTimeout: idle}
+			if tc.tls {
+				opts.TLSCertFile, opts.TLSKeyFile = certFile, keyFile
+			}
+			addrc := make(chan net.Addr, 1)
+			opts.Ready = func(a net.Addr) { addrc <- a }
+			done := make(chan error, 1)
+			go func() { done <- ServeDir(ctx, dir, "127.0.0.1:0", opts) }()
+			var addr string
+			select {
+			case a := <-addrc:
+				addr = a.String()
+			case err := <-done:
+				t.Fatalf("ServeDir: %v", err)
+			}
+			var c net.Conn
+			var err error
+			if tc.tls {
+				c, err = tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
+			} else {
+				c, err = net.Dial("tcp", addr)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			answered := time.Now()
+			_ = c.SetReadDeadline(answered.Add(10 * time.Second))
+			if _, err := br.ReadByte(); err != io.EOF {
+				t.Fatalf("idle connection: read %v, want EOF (closed by the server)", err)
+			}
+			if waited := time.Since(answered); waited < idle-50*time.Millisecond {
+				t.Fatalf("closed after %v, before the %v idle timeout", waited, idle)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
