@@ -13,7 +13,10 @@
 #   - with STEPS including "idle": memory per idle keep-alive connection, nginx and the edge,
 #     IDLE_CONNS connections each answered once and left open (cmd/idleconns; the default
 #     6000 stays inside the bench nginx's 2 x 4096 worker_connections); with openssl also over
-#     TLS (HTTP/1.1 and HTTP/2), nginx (nginx-tls.conf) against `phoenix serve --tls-cert`.
+#     TLS (HTTP/1.1 and HTTP/2), nginx (nginx-tls.conf) against `phoenix serve --tls-cert`;
+#   - with STEPS including "tls": serve-bench over HTTPS (html and js-gz, HTTP/1.1 as wrk speaks it),
+#     nginx with nginx-tls.conf against `phoenix serve --tls-cert` (no target; the lean loop is
+#     plain HTTP only, HTTPS is net/http and crypto/tls). Needs openssl.
 # Output: $OUT (default $WORK/results-<date>): serve.txt, rss.txt, flip.txt, and summary.txt:
 #   the ratios against nginx per endpoint and connection count (tools/ratios.awk: req/s, the
 #   lowest and highest ratio of runs taken side by side, p99, and req/s per server core).
@@ -22,7 +25,7 @@
 #     ref/gobare: the same loop in Go; ref/h1bare: the edge's HTTP/1.1 loop, parser and writer
 #     with a one-file handler): what any one-thread epoll+sendfile server gets here, and what
 #     the Go runtime, the HTTP layer and the edge's handler each cost per request.
-# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers, "idle" for idle connections) IDLE_CONNS=6000 SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers, "idle" for idle connections, "tls" for HTTPS) IDLE_CONNS=6000 SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
 #        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 #        EDGE_PROCS="": GOMAXPROCS of edgeserve ("" keeps Go's default, as phoenix runs).
 #        EDGE_LOOPS=1: event loops (threads) of the edge's lean HTTP/1.1 loop on Linux.
@@ -54,6 +57,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   "$B/nginx/run-nginx.sh" stop >/dev/null 2>&1 || true
+  [ -s "$WORK/tls/nginx.pid" ] && kill "$(cat "$WORK/tls/nginx.pid")" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -68,6 +72,38 @@ start_edge() {
 }
 stop_edge() { kill "$edge_pid"; wait "$edge_pid" 2>/dev/null || true; }
 wrk_nice() { setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" wrk "$@"' "$NICE" "$@"; }
+
+# TLS (steps idle and tls): a self-signed certificate for 127.0.0.1, nginx with nginx-tls.conf on
+# 18443, and `phoenix serve --tls-cert` (the edge's HTTPS: net/http and crypto/tls) on PORT+5, each
+# in its own session with autogroup nice $NICE like the plain servers.
+tls=$WORK/tls
+tls_setup() {
+  mkdir -p "$tls"
+  [ -f "$tls/cert.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -keyout "$tls/key.pem" -out "$tls/cert.pem" -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  sed "s|@TLS@|$tls|g; s|@SITE@|$B/site/small|g" "$here/nginx-tls.conf" >"$tls/nginx.conf"
+  (cd "$repo" && go build -o "$WORK/phoenix" ./cmd/phoenix)
+}
+start_nginx_tls() {
+  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
+    nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log"
+  for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] && break; sleep 0.1; done
+  ngx=$(cat "$tls/nginx.pid"); ngx="$ngx,$(pgrep -d, -P "$ngx")"
+}
+stop_nginx_tls() {
+  nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log" -s stop
+  for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] || break; sleep 0.1; done
+}
+start_phoenix_tls() {
+  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
+    "$WORK/phoenix" serve "$B/site/small" --addr "127.0.0.1:$((PORT + 5))" --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem" \
+    >"$OUT/phoenix-tls.log" 2>&1 &
+  ph=$!
+  pids+=("$ph")
+  for _ in $(seq 100); do curl -s --cacert "$tls/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 5))/" && return 0; sleep 0.1; done
+  echo "run.sh: phoenix serve --tls-cert did not start"; cat "$OUT/phoenix-tls.log"; exit 1
+}
+stop_phoenix_tls() { kill "$ph"; wait "$ph" 2>/dev/null || true; }
 
 STEPS=${STEPS:-"serve rss flip"}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
@@ -138,26 +174,29 @@ start_edge -root "$B/site/small"
 { printf 'edge  '; "$WORK/idleconns" -addr "127.0.0.1:$PORT" -n "$IDLE_CONNS" -pids "$edge_pid"; } | tee -a "$OUT/idle.txt"
 stop_edge
 if command -v openssl >/dev/null; then # over TLS: nginx against `phoenix serve --tls-cert` (net/http, crypto/tls)
-  tls=$WORK/tls
-  mkdir -p "$tls"
-  [ -f "$tls/cert.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -keyout "$tls/key.pem" -out "$tls/cert.pem" -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-  sed "s|@TLS@|$tls|g; s|@SITE@|$B/site/small|g" "$here/nginx-tls.conf" >"$tls/nginx.conf"
-  (cd "$repo" && go build -o "$WORK/phoenix" ./cmd/phoenix)
+  tls_setup
   for proto in http/1.1 h2; do
-    nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log"
-    for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] && break; sleep 0.1; done
-    ngx=$(cat "$tls/nginx.pid"); ngx="$ngx,$(pgrep -d, -P "$ngx")"
+    start_nginx_tls
     { printf 'nginx '; "$WORK/idleconns" -addr 127.0.0.1:18443 -tls "$proto" -n "$IDLE_CONNS" -pids "$ngx"; } | tee -a "$OUT/idle.txt"
-    nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log" -s stop
-    for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] || break; sleep 0.1; done
-    "$WORK/phoenix" serve "$B/site/small" --addr "127.0.0.1:$((PORT + 5))" --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem" >"$OUT/phoenix-tls.log" 2>&1 &
-    ph=$!
-    for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$((PORT + 5))/" && break; sleep 0.1; done
+    stop_nginx_tls
+    start_phoenix_tls
     { printf 'edge  '; "$WORK/idleconns" -addr "127.0.0.1:$((PORT + 5))" -tls "$proto" -n "$IDLE_CONNS" -pids "$ph"; } | tee -a "$OUT/idle.txt"
-    kill "$ph"; wait "$ph" 2>/dev/null || true
+    stop_phoenix_tls
   done
 fi
+fi
+
+if has tls; then
+echo "== over TLS (HTTP/1.1): nginx (nginx-tls.conf) vs phoenix serve --tls-cert, html and js-gz, DUR=$DUR REPS=$REPS NICE=$NICE"
+command -v openssl >/dev/null || { echo "run.sh: the tls step needs openssl"; exit 1; }
+tls_setup
+start_nginx_tls
+start_phoenix_tls
+CURL_CA_BUNDLE="$tls/cert.pem" ENDPOINTS="html js-gz" "$B/serve-bench.sh" nginx=https://127.0.0.1:18443 \
+  edge=https://127.0.0.1:$((PORT + 5)) | tee "$OUT/tls.txt"
+awk -f "$here/tools/ratios.awk" "$OUT/tls.txt" | tee -a "$OUT/summary.txt"
+stop_nginx_tls
+stop_phoenix_tls
 fi
 
 if has flip; then
