@@ -80,6 +80,7 @@ func (h *Handler) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		bw := bufio.NewWriter(w)
 		WriteMetrics(bw, h.Snapshot())
+		writeConnMetrics(bw, h.ConnStats())
 		h.opts.AccessLog.WriteMetrics(bw)
 		_ = bw.Flush()
 	default:

@@ -28,6 +28,7 @@ type Handler struct {
 	wafLog   *matchLog  // firewall matches, at a bounded rate
 	unknown  telemetry  // requests for hosts no environment claims
 	started  time.Time
+	servers  serverSet // the Servers serving it, for /metrics (conns.go)
 }
 
 // NewHandler returns a Handler serving hosts with opts.

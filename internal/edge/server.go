@@ -40,6 +40,8 @@ type Server struct {
 	Loops int
 
 	lean atomic.Pointer[h1.Server] // the lean loop while Serve runs it (tests read its Stats)
+	nh   connCounter               // net/http's connections (conns.go)
+	addr atomic.Pointer[string]    // the listener's address while Serve runs
 }
 
 func (s *Server) httpServer() *http.Server {
@@ -79,6 +81,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.httpServer()
 	hs.TLSConfig = s.TLSConfig
 	srv := s.server(hs)
+	hs.ConnState = s.nh.hook(s.lean.Load() == nil) // behind the lean loop, net/http gets handed connections only
+	addr := ln.Addr().String()
+	s.addr.Store(&addr)
+	if h := handlerOf(s.Handler); h != nil { // its /metrics reports this listener's connections
+		h.servers.add(s)
+		defer h.servers.remove(s)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if s.tls() {
@@ -114,6 +123,7 @@ func (s *Server) server(hs *http.Server) interface {
 } {
 	fh, ok := s.Handler.(h1.Handler)
 	if !ok || s.DisableFastPath || s.tls() {
+		s.lean.Store(nil)
 		return hs
 	}
 	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops}

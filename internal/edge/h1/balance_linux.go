@@ -76,6 +76,7 @@ func (l *loop) adopt(h handoff) {
 	l.live++
 	l.load.Add(1)
 	l.srv.open.Add(1)
+	l.srv.accepted.Add(1)
 }
 
 // exit refuses further handovers and closes those not adopted.

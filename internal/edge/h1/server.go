@@ -64,6 +64,7 @@ type Server struct {
 	fast      atomic.Uint64
 	handed    atomic.Uint64
 	open      atomic.Int64
+	accepted  atomic.Uint64
 	queued    atomic.Uint64
 }
 
@@ -72,12 +73,14 @@ type Stats struct {
 	Fast      uint64 // requests answered by the lean loop
 	HandedOff uint64 // connections handed to net/http
 	Open      int64  // connections the lean loop holds now
+	Accepted  uint64 // connections accepted
 	Queued    uint64 // times an event loop queued output the socket did not take
 }
 
 // Stats returns the counters so far.
 func (s *Server) Stats() Stats {
-	return Stats{Fast: s.fast.Load(), HandedOff: s.handed.Load(), Open: s.open.Load(), Queued: s.queued.Load()}
+	return Stats{Fast: s.fast.Load(), HandedOff: s.handed.Load(), Open: s.open.Load(), Accepted: s.accepted.Load(),
+		Queued: s.queued.Load()}
 }
 
 // Serve accepts connections on ln until Shutdown or Close, then returns
@@ -130,6 +133,7 @@ func (s *Server) track(nc net.Conn) *conn {
 	c := newConn(s, nc)
 	s.conns[c] = struct{}{}
 	s.open.Add(1)
+	s.accepted.Add(1)
 	s.wg.Add(1)
 	return c
 }
