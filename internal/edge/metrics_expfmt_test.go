@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -14,8 +16,10 @@ import (
 // every family parses, has its HELP and the type it is documented with,
 // and each histogram's buckets are cumulative up to its count.
 func TestMetricsParseAsPrometheusText(t *testing.T) {
-	e := newTestEdge(t, mustSite(t, basicSite), Options{RateLimit: 0.001, RateBurst: 3})
-	for _, p := range []string{"/", "/missing", "/%2e%2e/x", "/", "/"} { // the last ones are rate limited
+	l, _ := openTestLog(t, AccessLogOptions{})
+	e, _ := policyEdge(t, &Policy{Firewall: pathFirewall{}}, Options{AccessLog: l, RateLimit: 0.001, RateBurst: 5,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for _, p := range []string{"/", "/missing", "/attack?q=1", "/?probe=1", "/%2e%2e/x", "/", "/"} { // the last two are rate limited
 		e.get(t, p, nil)
 	}
 	m := e.get(t, "/metrics", map[string]string{"Host": DefaultAdminHost})
@@ -39,6 +43,8 @@ func TestMetricsParseAsPrometheusText(t *testing.T) {
 		"phoenix_edge_connections_accepted_total":   dto.MetricType_COUNTER,
 		"phoenix_edge_connections_handed_off_total": dto.MetricType_COUNTER,
 		"phoenix_edge_answers_queued_total":         dto.MetricType_COUNTER,
+		"phoenix_edge_waf_matches_total":            dto.MetricType_COUNTER,
+		"phoenix_edge_access_log_dropped_total":     dto.MetricType_COUNTER,
 	}
 	for name, typ := range want {
 		f := fams[name]
