@@ -100,6 +100,9 @@ type Options struct {
 	// allow-lists, rate limits, the firewall, sign-in limits and the log
 	// (edge.RealIP). Empty: the TCP peer is the client.
 	TrustedProxies []netip.Prefix
+	// EdgeMetricsAllow may read the edge's /metrics besides loopback
+	// (edge.Options.MetricsAllow).
+	EdgeMetricsAllow []netip.Prefix
 	// SitesDomain, when set, gives every environment a public host name
 	// of its own: <env>.<project>.<SitesDomain> (a wildcard DNS record
 	// points the domain at the edge). Normalized: lower case, no trailing

@@ -118,7 +118,7 @@ func (a *App) startEdge(ctx context.Context) error {
 	}
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
 		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey,
-		TrustedProxies: a.opts.TrustedProxies, ProbeToken: a.probeToken, AccessLog: alog})
+		TrustedProxies: a.opts.TrustedProxies, MetricsAllow: a.opts.EdgeMetricsAllow, ProbeToken: a.probeToken, AccessLog: alog})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 func TestParseProxies(t *testing.T) {
@@ -20,6 +22,11 @@ func TestParseProxies(t *testing.T) {
 	_, err = parseProxies("10.0.0.0/8,lb.internal")
 	if err == nil || !strings.Contains(err.Error(), `--trusted-proxies: entry 2, "lb.internal", is not an address or a CIDR range`) {
 		t.Fatalf("a host name: %v", err)
+	}
+	_, err = parseRanges("--edge-metrics-allow", "192.0.2.0/33")
+	if err == nil || !strings.Contains(err.Error(), `--edge-metrics-allow: entry 1, "192.0.2.0/33"`) ||
+		!strings.Contains(usererr.HintOf(err), "--edge-metrics-allow 10.0.0.0/8") {
+		t.Fatalf("a bad prefix length: %v (hint %q)", err, usererr.HintOf(err))
 	}
 }
 

@@ -22,6 +22,7 @@ type serveOptions struct {
 	rateLimit    float64
 	trustedHdr   string
 	proxies      string
+	metricsAllow string
 	hsts         time.Duration
 	notFoundPage string
 	loops        int
@@ -54,6 +55,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed per client IP (0: off)")
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp)
+	f.StringVar(&o.metricsAllow, "metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
@@ -76,6 +78,10 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if err != nil {
 		return err
 	}
+	metricsAllow, err := parseRanges("--metrics-allow", o.metricsAllow)
+	if err != nil {
+		return err
+	}
 	policy, closeGeo, err := servePolicy(o)
 	if err != nil {
 		return err
@@ -92,7 +98,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 		scheme = "https"
 	}
 	opts := edge.ServeOptions{
-		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies,
+		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies, MetricsAllow: metricsAllow,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, IdleTimeout: o.idle, Policy: policy,
 		Ready: func(addr net.Addr) {

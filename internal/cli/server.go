@@ -28,6 +28,7 @@ type serverOptions struct {
 	edgeIdle      time.Duration
 	geoIPDB       string
 	proxies       string
+	metricsAllow  string
 	sitesDomain   string
 
 	backupRepo          string
@@ -72,6 +73,7 @@ gracefully: in-flight requests finish first.`,
 	f.IntVar(&o.edgeLoops, "edge-loops", 1, "event loops (threads) of the edge serving plain HTTP on Linux")
 	f.DurationVar(&o.edgeIdle, "edge-idle-timeout", 2*time.Minute, idleTimeoutHelp)
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp+"; for the edge and the API")
+	f.StringVar(&o.metricsAllow, "edge-metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.sitesDomain, "sites-domain", "", sitesDomainHelp)
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) for projects' edge.waf.geo_allow and geo_deny (docs/waf.md)")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
@@ -136,6 +138,10 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	metricsAllow, err := parseRanges("--edge-metrics-allow", o.metricsAllow)
+	if err != nil {
+		return err
+	}
 	sites, err := parseSitesDomain(o.sitesDomain) // sites.go
 	if err != nil {
 		return err
@@ -153,7 +159,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, EdgeIdleTimeout: o.edgeIdle, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
-		TrustedProxies: proxies, SitesDomain: sites, EdgeAccessLog: access})
+		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access})
 	if err != nil {
 		return err
 	}

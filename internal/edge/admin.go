@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -77,6 +78,10 @@ func (h *Handler) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(h.Health())
 	case "/metrics":
+		if !h.metricsAllowed(r) {
+			plain(w, http.StatusForbidden, "forbidden: /metrics answers loopback and the clients in --edge-metrics-allow")
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		bw := bufio.NewWriter(w)
 		WriteMetrics(bw, h.Snapshot())
@@ -86,6 +91,25 @@ func (h *Handler) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		plain(w, http.StatusNotFound, "not found: the admin host serves /health and /metrics")
 	}
+}
+
+// metricsAllowed reports whether r's TCP peer may read /metrics: loopback,
+// or an address in Options.MetricsAllow.
+func (h *Handler) metricsAllowed(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	if a.IsLoopback() {
+		return true
+	}
+	for _, p := range h.opts.MetricsAllow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteMetrics writes snapshots in the Prometheus text exposition format.

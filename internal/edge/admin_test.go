@@ -2,6 +2,9 @@ package edge
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -45,5 +48,55 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	if r := e.get(t, "/metrics", nil); r.status != 404 {
 		t.Fatalf("/metrics leaked onto a site host: %d", r.status)
+	}
+}
+
+// TestMetricsOnlyForLoopbackAndAllowed: /metrics answers loopback peers
+// and Options.MetricsAllow, 403 to anyone else (X-Forwarded-For does not
+// help, even from a trusted proxy); /health answers everyone.
+func TestMetricsOnlyForLoopbackAndAllowed(t *testing.T) {
+	hosts := NewHosts()
+	hosts.SetSite("prod", mustSite(t, basicSite))
+	hosts.SetFallback("prod")
+	h, err := NewHandler(hosts, Options{
+		MetricsAllow:   []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("198.51.100.7/32")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		peer, forwarded string
+		want            int
+	}{
+		{"127.0.0.1:5000", "", 200},
+		{"[::1]:5000", "", 200},
+		{"[::ffff:127.0.0.1]:5000", "", 200},
+		{"192.0.2.44:5000", "", 200},             // allowed
+		{"203.0.113.9:5000", "", 403},            // anyone else
+		{"198.51.100.7:5000", "192.0.2.44", 403}, // a trusted proxy forwarding an allowed address
+		{"203.0.113.9:5000", "127.0.0.1", 403},   // a forged header
+		{"garbage", "", 403},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://"+DefaultAdminHost+"/metrics", nil)
+		r.RemoteAddr = tc.peer
+		if tc.forwarded != "" {
+			r.Header.Set("X-Forwarded-For", tc.forwarded)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("/metrics from %s (X-Forwarded-For %q): %d, want %d", tc.peer, tc.forwarded, w.Code, tc.want)
+		}
+		if tc.want == 403 && strings.Contains(w.Body.String(), "phoenix_edge") {
+			t.Errorf("/metrics from %s leaked figures: %s", tc.peer, w.Body.String())
+		}
+		r = httptest.NewRequest(http.MethodGet, "http://"+DefaultAdminHost+"/health", nil)
+		r.RemoteAddr = tc.peer
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			t.Errorf("/health from %s: %d, want 200 (balancers probe it)", tc.peer, w.Code)
+		}
 	}
 }

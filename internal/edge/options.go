@@ -30,6 +30,12 @@ type Options struct {
 	// (RealIP), for allow-lists, rate limits, the firewall and sign-in
 	// limits. Empty: the TCP peer is the client and the header is ignored.
 	TrustedProxies []netip.Prefix
+	// MetricsAllow are the clients besides loopback that may read the admin
+	// host's /metrics (firewall rule names and counts, environments,
+	// listener addresses: not for the public). It is the TCP peer that
+	// counts, never X-Forwarded-For. /health stays open to everyone: load
+	// balancers probe it.
+	MetricsAllow []netip.Prefix
 	// ProbeToken, when set, marks the server's own probes (health checks,
 	// the monitor, post-deploy verification): a request whose ProbeHeader
 	// equals it passes the gates on who may reach a site (ip_allow, rate
