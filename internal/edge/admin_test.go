@@ -53,7 +53,8 @@ func TestHealthAndMetrics(t *testing.T) {
 
 // TestMetricsOnlyForLoopbackAndAllowed: /metrics answers loopback peers
 // and Options.MetricsAllow, 403 to anyone else (X-Forwarded-For does not
-// help, even from a trusted proxy); /health answers everyone.
+// help, even from a trusted proxy); /health answers everyone, with what
+// each environment serves only for the same peers.
 func TestMetricsOnlyForLoopbackAndAllowed(t *testing.T) {
 	hosts := NewHosts()
 	hosts.SetSite("prod", mustSite(t, basicSite))
@@ -97,6 +98,9 @@ func TestMetricsOnlyForLoopbackAndAllowed(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != 200 {
 			t.Errorf("/health from %s: %d, want 200 (balancers probe it)", tc.peer, w.Code)
+		}
+		if full := strings.Contains(w.Body.String(), `"envs"`); full != (tc.want == 200) {
+			t.Errorf("/health from %s: %s (the environments only for loopback and MetricsAllow)", tc.peer, w.Body.String())
 		}
 	}
 }

@@ -32,9 +32,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// MetricsAllow are the clients besides loopback that may read the admin
 	// host's /metrics (firewall rule names and counts, environments,
-	// listener addresses: not for the public). It is the TCP peer that
-	// counts, never X-Forwarded-For. /health stays open to everyone: load
-	// balancers probe it.
+	// listener addresses: not for the public), and /health in full. It is
+	// the TCP peer that counts, never X-Forwarded-For. /health answers
+	// everyone else too, with {"status":"ok"} only: load balancers probe it.
 	MetricsAllow []netip.Prefix
 	// ProbeToken, when set, marks the server's own probes (health checks,
 	// the monitor, post-deploy verification): a request whose ProbeHeader
