@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 )
@@ -100,20 +99,8 @@ func (h *Handler) serveAdmin(w http.ResponseWriter, r *http.Request) {
 // metricsAllowed reports whether r's TCP peer may read /metrics: loopback,
 // or an address in Options.MetricsAllow.
 func (h *Handler) metricsAllowed(r *http.Request) bool {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	a := ap.Addr().Unmap()
-	if a.IsLoopback() {
-		return true
-	}
-	for _, p := range h.opts.MetricsAllow {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	peer, _ := clientOf(r, nil) // no trusted proxies: the TCP peer, whatever the headers say
+	return peer.IsLoopback() || inPrefixes(h.opts.MetricsAllow, peer)
 }
 
 // WriteMetrics writes snapshots in the Prometheus text exposition format.
