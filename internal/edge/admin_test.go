@@ -56,16 +56,10 @@ func TestHealthAndMetrics(t *testing.T) {
 // help, even from a trusted proxy); /health answers everyone, with what
 // each environment serves only for the same peers.
 func TestMetricsOnlyForLoopbackAndAllowed(t *testing.T) {
-	hosts := NewHosts()
-	hosts.SetSite("prod", mustSite(t, basicSite))
-	hosts.SetFallback("prod")
-	h, err := NewHandler(hosts, Options{
+	h := newTestEdge(t, mustSite(t, basicSite), Options{
 		MetricsAllow:   []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("198.51.100.7/32")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}).h
 	for _, tc := range []struct {
 		peer, forwarded string
 		want            int

@@ -16,14 +16,8 @@ import (
 // accepted connections, the lean loop's handovers to net/http, and stops
 // listing a listener once its Server has stopped.
 func TestConnectionMetrics(t *testing.T) {
-	hosts := NewHosts()
-	hosts.SetSite("prod", mustSite(t, basicSite))
-	hosts.SetFallback("prod")
-	h, err := NewHandler(hosts, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := startServer(t, &Server{Handler: h})
+	e := newTestEdge(t, mustSite(t, basicSite), Options{}) // serves plain HTTP on e.URL
+	h := e.h
 	cert, key, pool := selfSigned(t)
 	secureCtx, stopSecure := context.WithCancel(context.Background())
 	secureLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -42,7 +36,7 @@ func TestConnectionMetrics(t *testing.T) {
 		}
 	}()
 
-	addr := strings.TrimPrefix(plain, "http://")
+	addr := strings.TrimPrefix(e.URL, "http://")
 	var idle []net.Conn
 	for range 3 { // keep-alive connections, answered once and left open
 		c, err := net.Dial("tcp", addr)
@@ -68,7 +62,7 @@ func TestConnectionMetrics(t *testing.T) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 
-	m := metricsOver(t, addr) // on a fifth plain connection, open while it is answered
+	m := e.get(t, "/metrics", map[string]string{"Host": DefaultAdminHost}).body // on a fifth plain connection, open while it is answered
 	plainLabel := `{listener="` + addr + `",tls="false"}`
 	secureLabel := `{listener="` + secureLn.Addr().String() + `",tls="true"}`
 	for _, want := range []string{
@@ -118,29 +112,6 @@ func exchangeKeep(t *testing.T, c net.Conn, raw string) {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-}
-
-// metricsOver fetches /metrics from the admin host on a new connection.
-func metricsOver(t *testing.T, addr string) string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, "GET /metrics HTTP/1.1\r\nHost: "+DefaultAdminHost+"\r\nConnection: close\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
-	}
-	return string(b)
 }
 
 func grepLines(s, sub string) string {

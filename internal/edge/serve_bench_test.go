@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"github.com/phoenixvc/phoenix/internal/edge/h1"
 	"net/http"
 	"net/netip"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 )
 
 // benchWriter is the lean loop's ResponseWriter without the socket: it
