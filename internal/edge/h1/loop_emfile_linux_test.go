@@ -84,19 +84,7 @@ func TestLoopOutOfFileDescriptors(t *testing.T) {
 
 	// More connections than the child may hold: the first ones are
 	// served, the others wait in the listen backlog.
-	const n = 80
-	conns := make([]net.Conn, 0, n)
-	for range n {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, err := io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-	}
+	conns := dialAsking(t, addr, 80, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
 	served, waiting := answered(t, conns, time.Second)
 	if len(served) == 0 || len(waiting) == 0 {
 		t.Fatalf("%d served, %d waiting: want the descriptor limit to leave some waiting", len(served), len(waiting))

@@ -99,14 +99,7 @@ func TestLoopQueuesAnswersForSlowReaders(t *testing.T) {
 	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/file":
-			f, err := os.Open(name)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer f.Close() // closed while the answer is still queued
-			w.Header().Set("Content-Length", strconv.Itoa(len(fileBody)))
-			_, _ = w.(FileSender).SendFile(f, 0, int64(len(fileBody)), false)
+			answerFile(t, w, name, len(fileBody))
 		case "/mem":
 			w.Header().Set("Content-Length", strconv.Itoa(len(memBody)))
 			_, _ = w.Write(memBody)
@@ -335,16 +328,7 @@ func TestLoopShutdownWithQueuedAnswer(t *testing.T) {
 	if err := os.WriteFile(name, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer f.Close()
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.(FileSender).SendFile(f, 0, int64(len(body)), false)
-	})
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { answerFile(t, w, name, len(body)) })
 	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
 	addr, done := serveLoopback(t, s)
 	c := dialSmall(t, addr)
@@ -507,18 +491,7 @@ func TestLoopIdleConnectionsHoldNoBuffers(t *testing.T) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
-	cs := make([]net.Conn, 0, n)
-	for range n {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, err := io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\nUser-Agent: idle\r\nAccept: */*\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, c)
-	}
+	cs := dialAsking(t, addr, n, "GET /x HTTP/1.1\r\nHost: a\r\nUser-Agent: idle\r\nAccept: */*\r\n\r\n")
 	var buf [512]byte
 	for _, c := range cs { // every connection answered: now idle on the loop
 		if _, err := c.Read(buf[:]); err != nil {
@@ -532,4 +505,42 @@ func TestLoopIdleConnectionsHoldNoBuffers(t *testing.T) {
 	if per > 4<<10 {
 		t.Fatalf("%d B of heap per idle keep-alive connection, want < 4 KB (no buffers held between requests)", per)
 	}
+}
+
+// answerFile answers with the file name, n bytes long: with sendfile
+// through FileSender on the lean loop, copied on net/http's writer (after
+// a handover). The file is closed on return, while the answer may still
+// wait in the loop's queue.
+func answerFile(t *testing.T, w http.ResponseWriter, name string, n int) {
+	f, err := os.Open(name)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Length", strconv.Itoa(n))
+	if fs, ok := w.(FileSender); ok {
+		_, _ = fs.SendFile(f, 0, int64(n), false)
+		return
+	}
+	_, _ = io.Copy(w, f)
+}
+
+// dialAsking opens n connections to addr, each sending raw and left open
+// until the test ends.
+func dialAsking(t *testing.T, addr string, n int, raw string) []net.Conn {
+	t.Helper()
+	cs := make([]net.Conn, 0, n)
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := io.WriteString(c, raw); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	return cs
 }

@@ -44,18 +44,7 @@ func TestLoopSoak(t *testing.T) {
 		tok := r.Header.Get("X-Token")
 		switch {
 		case r.URL.Path == "/file":
-			f, err := os.Open(name)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer f.Close()
-			w.Header().Set("Content-Length", strconv.Itoa(len(fileBody)))
-			if fs, ok := w.(FileSender); ok {
-				_, _ = fs.SendFile(f, 0, int64(len(fileBody)), false)
-			} else { // net/http's writer, after a handover
-				_, _ = io.Copy(w, f)
-			}
+			answerFile(t, w, name, len(fileBody))
 		case r.URL.Path == "/mem":
 			w.Header().Set("Content-Length", strconv.Itoa(len(memBody)))
 			_, _ = w.Write(memBody)
