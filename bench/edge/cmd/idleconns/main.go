@@ -39,26 +39,39 @@ func main() {
 	}
 }
 
-func run(addr, path, pidList string, n int, settle time.Duration) error {
+// run opens idle plain HTTP/1.1 connections.
+func run(addr, path, pids string, n int, settle time.Duration) error {
+	req := "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: idleconns\r\nAccept: */*\r\n\r\n"
+	return measure(pids, n, settle, "", func(int) (func(), error) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return func() { c.Close() }, exchange(c, req)
+	})
+}
+
+// measure reads the memory of the server's processes, opens n connections
+// with open (which also returns how to close one), waits settle and prints
+// what the idle connections added; label goes after the count.
+func measure(pidList string, n int, settle time.Duration, label string, open func(i int) (func(), error)) error {
 	pids := strings.Split(pidList, ",")
 	before, err := rssKB(pids)
 	if err != nil {
 		return err
 	}
-	conns := make([]net.Conn, 0, n)
+	closers := make([]func(), 0, n)
 	defer func() {
-		for _, c := range conns {
-			c.Close()
+		for _, c := range closers {
+			c()
 		}
 	}()
-	req := "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: idleconns\r\nAccept: */*\r\n\r\n"
 	for i := range n {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("connection %d: %w", i, err)
+		c, err := open(i)
+		if c != nil {
+			closers = append(closers, c)
 		}
-		conns = append(conns, c)
-		if err := exchange(c, req); err != nil {
+		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 	}
@@ -67,8 +80,8 @@ func run(addr, path, pidList string, n int, settle time.Duration) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("conns=%d rss_before_kb=%d rss_idle_kb=%d bytes_per_conn=%d\n",
-		n, before, after, (after-before)*1024/int64(n))
+	fmt.Printf("conns=%d%s rss_before_kb=%d rss_idle_kb=%d bytes_per_conn=%d\n",
+		n, label, before, after, (after-before)*1024/int64(n))
 	return nil
 }
 
@@ -114,45 +127,23 @@ func rssKB(pids []string) (int64, error) {
 
 // runTLS is run over TLS: one http.Transport per connection, each left
 // holding its connection idle after one request (HTTP/2 when proto is h2).
-func runTLS(addr, path, pidList, proto string, n int, settle time.Duration) error {
-	pids := strings.Split(pidList, ",")
-	before, err := rssKB(pids)
-	if err != nil {
-		return err
-	}
-	trs := make([]*http.Transport, 0, n)
-	defer func() {
-		for _, tr := range trs {
-			tr.CloseIdleConnections()
-		}
-	}()
-	for i := range n {
+func runTLS(addr, path, pids, proto string, n int, settle time.Duration) error {
+	return measure(pids, n, settle, " tls="+proto, func(i int) (func(), error) {
 		tr := &http.Transport{
 			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, NextProtos: []string{proto}}, // a bench against a self-signed loopback server
 			ForceAttemptHTTP2: proto == "h2",
 			MaxConnsPerHost:   1,
 			IdleConnTimeout:   time.Hour,
 		}
-		trs = append(trs, tr)
 		resp, err := (&http.Client{Transport: tr}).Get("https://" + addr + path)
 		if err != nil {
-			return fmt.Errorf("connection %d: %w", i, err)
+			return tr.CloseIdleConnections, err
 		}
 		_, err = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("connection %d: %w", i, err)
+		if err == nil && i == 0 && resp.Proto != map[string]string{"h2": "HTTP/2.0", "http/1.1": "HTTP/1.1"}[proto] {
+			err = fmt.Errorf("the server answered with %s, not %s", resp.Proto, proto)
 		}
-		if i == 0 && resp.Proto != map[string]string{"h2": "HTTP/2.0", "http/1.1": "HTTP/1.1"}[proto] {
-			return fmt.Errorf("the server answered with %s, not %s", resp.Proto, proto)
-		}
-	}
-	time.Sleep(settle)
-	after, err := rssKB(pids)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("conns=%d tls=%s rss_before_kb=%d rss_idle_kb=%d bytes_per_conn=%d\n",
-		n, proto, before, after, (after-before)*1024/int64(n))
-	return nil
+		return tr.CloseIdleConnections, err
+	})
 }
