@@ -61,17 +61,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_edge ARGS... : edgeserve in its own session with autogroup nice $NICE.
+# "${own_group[@]}" CMD...: CMD in its own session, so its own scheduler autogroup, with the
+# group's nice and its own at $NICE (plain nice only ranks tasks inside one autogroup). An
+# array, not a function: started with &, $! is then the server itself (setsid, bash and nice
+# exec into it), not a subshell.
+own_group=(setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE")
+
+# start_edge ARGS... : edgeserve in its own group (own_group).
 start_edge() {
-  setsid env ${EDGE_PROCS:+GOMAXPROCS=$EDGE_PROCS} bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
-    ${pin[@]+"${pin[@]}"} "$WORK/edgeserve" -listen "127.0.0.1:$PORT" -loops "$EDGE_LOOPS" "$@" >"$OUT/edgeserve.log" 2>&1 &
+  "${own_group[@]}" env ${EDGE_PROCS:+GOMAXPROCS=$EDGE_PROCS} ${pin[@]+"${pin[@]}"} "$WORK/edgeserve" -listen "127.0.0.1:$PORT" -loops "$EDGE_LOOPS" "$@" >"$OUT/edgeserve.log" 2>&1 &
   edge_pid=$!
   pids+=("$edge_pid")
   for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.1; done
   echo "run.sh: edgeserve did not start"; cat "$OUT/edgeserve.log"; exit 1
 }
 stop_edge() { kill "$edge_pid"; wait "$edge_pid" 2>/dev/null || true; }
-wrk_nice() { setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" wrk "$@"' "$NICE" "$@"; }
+wrk_nice() { "${own_group[@]}" wrk "$@"; }
 
 # TLS (steps idle and tls): a self-signed certificate for 127.0.0.1, nginx with nginx-tls.conf on
 # 18443, and `phoenix serve --tls-cert` (the edge's HTTPS: net/http and crypto/tls) on PORT+5, each
@@ -85,8 +90,7 @@ tls_setup() {
   (cd "$repo" && go build -o "$WORK/phoenix" ./cmd/phoenix)
 }
 start_nginx_tls() {
-  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
-    nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log"
+  "${own_group[@]}" nginx -p "$tls/" -c "$tls/nginx.conf" -e "$tls/error.log"
   for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] && break; sleep 0.1; done
   ngx=$(cat "$tls/nginx.pid"); ngx="$ngx,$(pgrep -d, -P "$ngx")"
 }
@@ -95,8 +99,7 @@ stop_nginx_tls() {
   for _ in $(seq 50); do [ -s "$tls/nginx.pid" ] || break; sleep 0.1; done
 }
 start_phoenix_tls() {
-  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
-    "$WORK/phoenix" serve "$B/site/small" --addr "127.0.0.1:$((PORT + 5))" --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem" \
+  "${own_group[@]}" "$WORK/phoenix" serve "$B/site/small" --addr "127.0.0.1:$((PORT + 5))" --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem" \
     >"$OUT/phoenix-tls.log" 2>&1 &
   ph=$!
   pids+=("$ph")
@@ -127,8 +130,7 @@ js=$(sed -n 's/^js100k=//p' "$B/site/small/.bench-paths")
 refs=()
 start_ref() { # start_ref PORT CMD...: like start_edge, for a reference server
   local port=$1; shift
-  setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" \
-    ${pin[@]+"${pin[@]}"} "$@" >"$OUT/ref-$port.log" 2>&1 &
+  "${own_group[@]}" ${pin[@]+"${pin[@]}"} "$@" >"$OUT/ref-$port.log" 2>&1 &
   pids+=($!); refs+=($!)
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.1; done
   echo "run.sh: reference server on $port did not start"; exit 1
