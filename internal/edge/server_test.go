@@ -96,18 +96,8 @@ func TestServerRejectsHalfTLSConfig(t *testing.T) {
 func TestServeDir(t *testing.T) {
 	dir := writeTree(t, map[string]string{"index.html": "served by ServeDir", "404.html": "nf page"})
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- ServeDir(ctx, dir, "127.0.0.1:0", ServeOptions{Ready: func(a net.Addr) { addrc <- a }})
-	}()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("ServeDir: %v", err)
-	}
+	addr, done := startServeDir(t, ctx, dir, ServeOptions{})
+	base := "http://" + addr
 	for path, want := range map[string]string{"/": "served by ServeDir", "/missing": "nf page"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -171,17 +161,7 @@ func TestServeDirIdleTimeout(t *testing.T) {
 			if tc.tls {
 				opts.TLSCertFile, opts.TLSKeyFile = certFile, keyFile
 			}
-			addrc := make(chan net.Addr, 1)
-			opts.Ready = func(a net.Addr) { addrc <- a }
-			done := make(chan error, 1)
-			go func() { done <- ServeDir(ctx, dir, "127.0.0.1:0", opts) }()
-			var addr string
-			select {
-			case a := <-addrc:
-				addr = a.String()
-			case err := <-done:
-				t.Fatalf("ServeDir: %v", err)
-			}
+			addr, done := startServeDir(t, ctx, dir, opts)
 			var c net.Conn
 			var err error
 			if tc.tls {
@@ -216,5 +196,23 @@ func TestServeDirIdleTimeout(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// startServeDir runs ServeDir on dir with opts on a loopback port until ctx
+// ends; it returns the address once the folder is served, and ServeDir's
+// result.
+func startServeDir(t *testing.T, ctx context.Context, dir string, opts ServeOptions) (string, <-chan error) {
+	t.Helper()
+	addrc := make(chan net.Addr, 1)
+	opts.Ready = func(a net.Addr) { addrc <- a }
+	done := make(chan error, 1)
+	go func() { done <- ServeDir(ctx, dir, "127.0.0.1:0", opts) }()
+	select {
+	case a := <-addrc:
+		return a.String(), done
+	case err := <-done:
+		t.Fatalf("ServeDir: %v", err)
+		return "", nil
 	}
 }
