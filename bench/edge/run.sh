@@ -14,6 +14,9 @@
 #     IDLE_CONNS connections each answered once and left open (cmd/idleconns; the default
 #     6000 stays inside the bench nginx's 2 x 4096 worker_connections); with openssl also over
 #     TLS (HTTP/1.1 and HTTP/2), nginx (nginx-tls.conf) against `phoenix serve --tls-cert`;
+#   - with STEPS including "procs": two loops with GOMAXPROCS=2 forced against the edge's own
+#     loops+1 Ps (h1.spareProc), js-gz under wrk: req/s and the runtime threads' CPU and
+#     wake-ups (tools/threads.sh), REPS pairs;
 #   - with STEPS including "tls": serve-bench over HTTPS (html and js-gz, HTTP/1.1 as wrk speaks it),
 #     nginx with nginx-tls.conf against `phoenix serve --tls-cert` (no target; the lean loop is
 #     plain HTTP only, HTTPS is net/http and crypto/tls). Needs openssl.
@@ -25,7 +28,7 @@
 #     ref/gobare: the same loop in Go; ref/h1bare: the edge's HTTP/1.1 loop, parser and writer
 #     with a one-file handler): what any one-thread epoll+sendfile server gets here, and what
 #     the Go runtime, the HTTP layer and the edge's handler each cost per request.
-# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers, "idle" for idle connections, "tls" for HTTPS) IDLE_CONNS=6000 SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
+# Knobs: STEPS="serve rss flip" (add "ref" for the reference servers, "idle" for idle connections, "tls" for HTTPS, "procs" for runtime threads) IDLE_CONNS=6000 SHARED=/work/shared/bench WORK=/tmp/phoenix-edge-bench DUR=5 REPS=1 NICE=-15 PORT=18081
 #        QUIET_WAIT=20 RETRIES=1 (serve-bench waits at most 20 s for a quiet machine per run)
 #        EDGE_PROCS="": GOMAXPROCS of edgeserve ("" keeps Go's default, as phoenix runs).
 #        EDGE_LOOPS=1: event loops (threads) of the edge's lean HTTP/1.1 loop on Linux.
@@ -199,6 +202,25 @@ CURL_CA_BUNDLE="$tls/cert.pem" ENDPOINTS="html js-gz" "$B/serve-bench.sh" nginx=
 awk -f "$here/tools/ratios.awk" "$OUT/tls.txt" | tee -a "$OUT/summary.txt"
 stop_nginx_tls
 stop_phoenix_tls
+fi
+
+if has procs; then
+# Two loops on two Ps: GOMAXPROCS=2 forced (the edge before h1.spareProc) against the edge's own
+# choice (loops+1 Ps), interleaved; js-gz at 64 connections, the threads measured mid-run.
+echo "== runtime threads with two loops: GOMAXPROCS=2 vs the edge's loops+1, js-gz, 64 conns, ${DUR}s x $REPS"
+js=$(sed -n 's/^js100k=//p' "$B/site/small/.bench-paths")
+for rep in $(seq "$REPS"); do
+  for procs in 2 ""; do
+    EDGE_PROCS=$procs EDGE_LOOPS=2 start_edge -root "$B/site/small"
+    wrk_nice -t2 -c64 -d"$((DUR + 2))s" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT$js" >"$OUT/procs-wrk.txt" 2>&1 &
+    wrkp=$!
+    sleep 1
+    t=$("$here/tools/threads.sh" "$edge_pid" 2 "$DUR")
+    wait $wrkp || true
+    echo "gomaxprocs=${procs:-3(auto)} req_per_s=$(awk '/Requests\/sec/{print int($2)}' "$OUT/procs-wrk.txt") $t" | tee -a "$OUT/procs.txt"
+    stop_edge
+  done
+done
 fi
 
 if has flip; then

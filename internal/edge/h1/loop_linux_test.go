@@ -548,3 +548,27 @@ func dialAsking(t *testing.T, addr string, n int, raw string) []net.Conn {
 	}
 	return cs
 }
+
+// TestLoopsKeepAProcSpare: serving with as many loops as there are Ps
+// raises GOMAXPROCS by one (spareProc), so sysmon does not take the Ps of
+// loops waiting in epoll_wait back at every tick; GOMAXPROCS set in the
+// environment is the operator's and stays.
+func TestLoopsKeepAProcSpare(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+	h := handlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hi") })
+
+	t.Setenv("GOMAXPROCS", "2")
+	addr, _ := startLoops(t, h, &http.Server{}, 2)
+	dialKeep(t, addr, "/", "hi").Close()
+	if got := runtime.GOMAXPROCS(0); got != 2 {
+		t.Fatalf("GOMAXPROCS set in the environment: %d Ps after serving, want it left at 2", got)
+	}
+
+	t.Setenv("GOMAXPROCS", "")
+	addr, _ = startLoops(t, h, &http.Server{}, 2)
+	dialKeep(t, addr, "/", "hi").Close()
+	if got := runtime.GOMAXPROCS(0); got != 3 {
+		t.Fatalf("two loops on two Ps: %d Ps after serving, want 3", got)
+	}
+}
