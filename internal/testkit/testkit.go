@@ -25,12 +25,8 @@ var dateLine = regexp.MustCompile(`(?m)^Date: [^\r]*\r$`)
 // error fails t. The exchange gives up after 10 s.
 func RawExchange(t testing.TB, addr, raw string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dial(t, addr)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +36,35 @@ func RawExchange(t testing.TB, addr, raw string) string {
 		t.Fatalf("read from %s: %v", addr, err)
 	}
 	return dateLine.ReplaceAllString(b.String(), "Date: -\r")
+}
+
+// ExpectClosedUnanswered dials the TCP address addr, sends a GET and
+// fails t unless the server closes the connection without sending a byte
+// (a close or a reset; the write may fail too) within 10 s.
+func ExpectClosedUnanswered(t testing.TB, addr string) {
+	t.Helper()
+	c := dial(t, addr)
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	b, err := io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("%s: the connection was left open", addr)
+	}
+	if len(b) > 0 {
+		t.Fatalf("%s: the connection was answered: %q", addr, b)
+	}
+}
+
+// dial connects to the TCP address addr with a 10 s deadline for the
+// whole exchange.
+func dial(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
 }
 
 // SchemaCompiler returns a JSON Schema compiler holding the schema file at

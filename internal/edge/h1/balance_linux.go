@@ -1,6 +1,8 @@
 package h1
 
 import (
+	"net/netip"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -21,6 +23,8 @@ const acceptBurst = 64
 type handoff struct {
 	fd     int
 	remote string
+	peer   netip.AddrPort // what Server.Gate was asked about
+	gated  bool           // Server.Gate admitted it: release when it closes
 }
 
 // leastLoaded is the loop with the fewest connections, l on a tie.
@@ -63,10 +67,12 @@ func (l *loop) adoptInbox() {
 func (l *loop) adopt(h handoff) {
 	if err := l.ctl(unix.EPOLL_CTL_ADD, h.fd, unix.EPOLLIN); err != nil {
 		unix.Close(h.fd)
+		l.srv.release(h.gated, h.peer)
 		l.srv.logf("http: %v", err)
 		return
 	}
 	c := newConnState(l.srv, h.remote)
+	c.gated, c.gatePeer = h.gated, h.peer
 	c.ls = loopState{lp: l, fd: h.fd}
 	c.ls.deadline = l.after(l.srv.headerTimeout)
 	for h.fd >= len(l.conns) {
@@ -87,5 +93,6 @@ func (l *loop) exit() {
 	l.inMu.Unlock()
 	for _, h := range in {
 		unix.Close(h.fd)
+		l.srv.release(h.gated, h.peer)
 	}
 }

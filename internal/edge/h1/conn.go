@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -52,6 +53,10 @@ type conn struct {
 	rdlIdle bool      // rdl is an idle (not a header) deadline
 	wdl     time.Time // write deadline set last
 	ls      loopState // on an event loop (Linux): its state there
+	// gated: Server.Gate admitted the connection from gatePeer and is
+	// told when it closes (Server.release).
+	gated    bool
+	gatePeer netip.AddrPort
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -82,6 +87,7 @@ func (c *conn) serve() {
 		}
 		if !handed {
 			c.nc.Close()
+			c.srv.release(c.gated, c.gatePeer)
 		}
 		c.srv.forget(c)
 	}()
@@ -221,7 +227,7 @@ func (c *conn) handOver() bool {
 	_ = c.nc.SetDeadline(time.Time{})
 	pending := append([]byte(nil), c.buf[c.r:c.w]...)
 	c.srv.handed.Add(1)
-	return c.srv.fb.deliver(&prefixConn{Conn: c.nc, pending: pending})
+	return c.srv.fb.deliver(&prefixConn{Conn: c.nc, pending: pending, closed: c.srv.releaser(c.gated, c.gatePeer)})
 }
 
 // flush writes the pending response bytes.
@@ -301,6 +307,17 @@ func (c *conn) setWriteDeadline() {
 type prefixConn struct {
 	net.Conn
 	pending []byte
+	closed  func() // run once at the first Close (the Gate's release); may be nil
+	once    sync.Once
+}
+
+// Close closes the connection and runs closed once.
+func (p *prefixConn) Close() error {
+	err := p.Conn.Close()
+	if p.closed != nil {
+		p.once.Do(p.closed)
+	}
+	return err
 }
 
 func (p *prefixConn) Read(b []byte) (int, error) {

@@ -302,8 +302,14 @@ func (l *loop) accept() {
 			return
 		}
 		l.backoff = 0
+		peer := peerOf(sa)
+		ok, gated := l.srv.admit(peer)
+		if !ok {
+			unix.Close(fd)
+			continue
+		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		h := handoff{fd: fd, remote: remoteString(sa)}
+		h := handoff{fd: fd, remote: remoteString(sa), peer: peer, gated: gated}
 		if t := l.leastLoaded(); t == l || !t.give(h) {
 			l.adopt(h)
 		}
@@ -482,17 +488,20 @@ func (l *loop) handOver(c *conn) {
 	if len(c.ls.queue) > 0 {
 		return // process runs again, and hands over, once the queue is out
 	}
+	gated := c.gated
+	c.gated = false // net/http closes it from now on: prefixConn.Close releases
 	l.forget(c)
 	f := os.NewFile(uintptr(c.ls.fd), "")
 	nc, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
 		l.srv.logf("http: hand over %s: %v", c.remote, err)
+		l.srv.release(gated, c.gatePeer)
 		return
 	}
 	pending := append([]byte(nil), c.buf[c.r:c.w]...)
 	l.srv.handed.Add(1)
-	l.srv.fb.deliver(&prefixConn{Conn: nc, pending: pending})
+	l.srv.fb.deliver(&prefixConn{Conn: nc, pending: pending, closed: l.srv.releaser(gated, c.gatePeer)})
 }
 
 // forget takes c off the loop without closing its socket.
@@ -516,6 +525,8 @@ func (l *loop) drop(c *conn) {
 	l.load.Add(-1)
 	l.srv.open.Add(-1)
 	c.dropQueue()
+	l.srv.release(c.gated, c.gatePeer)
+	c.gated = false
 }
 
 // closeWrite half-closes c (its answer is complete) and closes it.

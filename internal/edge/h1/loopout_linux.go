@@ -3,6 +3,7 @@ package h1
 import (
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -221,6 +222,18 @@ func (c *conn) drain() error {
 }
 
 // remoteString formats a peer address as net.Conn.RemoteAddr().String().
+// peerOf is sa's address and port (an IPv4-mapped IPv6 address unmapped,
+// no zone); the zero AddrPort for other kinds of address.
+func peerOf(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
 func remoteString(sa unix.Sockaddr) string {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:

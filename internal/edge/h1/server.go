@@ -24,6 +24,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,8 @@ type Server struct {
 	// Loops is the number of event loops serving a TCP listener on Linux
 	// (default 1): each is one thread; see loop_linux.go.
 	Loops int
+	// Gate, when set, admits or refuses each new connection; see Gate.
+	Gate Gate
 
 	headerTimeout, idleTimeout, writeTimeout time.Duration
 
@@ -66,6 +69,45 @@ type Server struct {
 	open      atomic.Int64
 	accepted  atomic.Uint64
 	queued    atomic.Uint64
+}
+
+// Gate admits connections, e.g. a cap on the connections one client holds
+// open. Open is asked for each accepted connection before anything is read
+// from it (false: the connection is closed at once); Closed is told once
+// for each admitted connection when it closes, whether the lean loop or
+// net/http (after a hand-over) closes it. Both may be called from several
+// goroutines at once and must not block.
+type Gate interface {
+	Open(peer netip.AddrPort) bool
+	Closed(peer netip.AddrPort)
+}
+
+// admit asks the Gate about a connection from peer: whether to serve it,
+// and whether the Gate must be told when it closes.
+func (s *Server) admit(peer netip.AddrPort) (ok, gated bool) {
+	if s.Gate == nil {
+		return true, false
+	}
+	if !s.Gate.Open(peer) {
+		return false, false
+	}
+	return true, true
+}
+
+// release tells the Gate that a connection it admitted closed.
+func (s *Server) release(gated bool, peer netip.AddrPort) {
+	if gated {
+		s.Gate.Closed(peer)
+	}
+}
+
+// releaser is release for a connection handed to net/http: it runs when
+// net/http closes the connection (prefixConn.Close); nil when not gated.
+func (s *Server) releaser(gated bool, peer netip.AddrPort) func() {
+	if !gated {
+		return nil
+	}
+	return func() { s.Gate.Closed(peer) }
 }
 
 // Stats counts what the lean loop did.
@@ -124,13 +166,25 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) track(nc net.Conn) *conn {
+	var peer netip.AddrPort
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok { // as peerOf: unmapped, no zone
+		ap := a.AddrPort()
+		peer = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+	}
+	ok, gated := s.admit(peer)
+	if !ok {
+		nc.Close()
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Load() {
 		nc.Close()
+		s.release(gated, peer)
 		return nil
 	}
 	c := newConn(s, nc)
+	c.gated, c.gatePeer = gated, peer
 	s.conns[c] = struct{}{}
 	s.open.Add(1)
 	s.accepted.Add(1)
