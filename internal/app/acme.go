@@ -95,8 +95,12 @@ func (a *App) startEdgeTLS(h *edge.Handler) error {
 	}
 	a.edgeAddr = plain.Addr()
 	a.edgeTLSAddr = secure.Addr()
-	a.runEdge(&edge.Server{Handler: front, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout}, plain)
-	a.runEdge(&edge.Server{Handler: h, Logger: a.log, TLSConfig: t.config(), IdleTimeout: a.opts.EdgeIdleTimeout}, secure)
+	lim, err := a.edgeConnLimit()
+	if err != nil {
+		return err
+	}
+	a.runEdge(&edge.Server{Handler: front, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout, ConnLimit: lim}, plain)
+	a.runEdge(&edge.Server{Handler: h, Logger: a.log, TLSConfig: t.config(), IdleTimeout: a.opts.EdgeIdleTimeout, ConnLimit: lim}, secure)
 	a.log.Info("edge listening", "http", plain.Addr().String(), "https", secure.Addr().String(), "acme", t.mgr != nil)
 	return nil
 }

@@ -43,7 +43,10 @@ type Options struct {
 	// EdgeIdleTimeout closes the edge's keep-alive connections idle this
 	// long (0: 2 minutes).
 	EdgeIdleTimeout time.Duration
-	Logger          *slog.Logger // defaults to a discarding logger
+	// EdgeMaxConnsPerIP caps the connections one client holds open across
+	// the edge's listeners (0: no cap; TrustedProxies are not counted).
+	EdgeMaxConnsPerIP int
+	Logger            *slog.Logger // defaults to a discarding logger
 	// RolesFile defines extra roles (see docs/auth.md); default
 	// <data>/roles.yaml, used when it exists.
 	RolesFile string

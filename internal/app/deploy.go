@@ -147,13 +147,26 @@ func (a *App) startEdge(ctx context.Context) error {
 		return listenErr("edge", a.opts.EdgeListen, err)
 	}
 	a.edgeAddr = ln.Addr()
-	srv := &edge.Server{Handler: h, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout}
+	lim, err := a.edgeConnLimit()
+	if err != nil {
+		return err
+	}
+	srv := &edge.Server{Handler: h, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout, ConnLimit: lim}
 	if fc != nil {
 		srv.TLSConfig = &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
 	a.runEdge(srv, ln)
 	a.log.Info("edge listening", "addr", a.edgeAddr.String())
 	return nil
+}
+
+// edgeConnLimit is the cap on one client's connections that the edge's
+// listeners share (nil: no cap); the trusted proxies are not counted.
+func (a *App) edgeConnLimit() (*edge.ConnLimit, error) {
+	if a.opts.EdgeMaxConnsPerIP <= 0 {
+		return nil, nil
+	}
+	return edge.NewConnLimit(a.opts.EdgeMaxConnsPerIP, a.opts.TrustedProxies)
 }
 
 // siteCache keeps the edge index of recent releases by deployment, so a

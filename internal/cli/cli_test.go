@@ -66,3 +66,15 @@ func TestCheckIdleTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckMaxConns(t *testing.T) {
+	for _, n := range []int{0, 1, 256} {
+		if err := checkMaxConns("--max-conns-per-ip", n); err != nil {
+			t.Fatalf("%d: %v", n, err)
+		}
+	}
+	err := checkMaxConns("--edge-max-conns-per-ip", -1)
+	if err == nil || usererr.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--edge-max-conns-per-ip must be 0 or more") {
+		t.Fatalf("-1: %v", err)
+	}
+}

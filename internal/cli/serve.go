@@ -27,6 +27,7 @@ type serveOptions struct {
 	notFoundPage string
 	loops        int
 	idle         time.Duration
+	maxConns     int
 	config       string
 	geoIPDB      string
 	access       accessLogFlags // server_accesslog.go
@@ -64,6 +65,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	addAccessLogFlags(f, &o.access, "")
 	f.IntVar(&o.loops, "loops", 1, "event loops (threads) serving plain HTTP on Linux; raise on machines with cores to spare")
 	f.DurationVar(&o.idle, "idle-timeout", 2*time.Minute, idleTimeoutHelp)
+	f.IntVar(&o.maxConns, "max-conns-per-ip", 0, maxConnsHelp)
 	return cmd
 }
 
@@ -72,6 +74,9 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 		return err
 	}
 	if err := checkIdleTimeout("--idle-timeout", o.idle); err != nil {
+		return err
+	}
+	if err := checkMaxConns("--max-conns-per-ip", o.maxConns); err != nil {
 		return err
 	}
 	proxies, err := parseProxies(o.proxies)
@@ -100,7 +105,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	opts := edge.ServeOptions{
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies, MetricsAllow: metricsAllow,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
-		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, IdleTimeout: o.idle, Policy: policy,
+		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
@@ -118,6 +123,18 @@ func checkLoops(flag string, n int) error {
 
 // idleTimeoutHelp describes --idle-timeout and --edge-idle-timeout.
 const idleTimeoutHelp = "close keep-alive connections idle this long (each idle HTTPS connection holds ~40 KB)"
+
+// maxConnsHelp describes --max-conns-per-ip and --edge-max-conns-per-ip.
+const maxConnsHelp = "close new connections of a client (an address, IPv6 by /64) holding this many open (0: no cap; trusted proxies are not counted)"
+
+// checkMaxConns refuses a negative connection cap.
+func checkMaxConns(flag string, n int) error {
+	if n < 0 {
+		return usererr.New(usererr.Usage, "%s must be 0 or more, not %d", flag, n).
+			WithHint("give the most connections one client may hold open, e.g. %s 256, or 0 for no cap", flag)
+	}
+	return nil
+}
 
 // checkIdleTimeout refuses an idle timeout under one second.
 func checkIdleTimeout(flag string, d time.Duration) error {

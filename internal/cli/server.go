@@ -26,6 +26,7 @@ type serverOptions struct {
 	hsts          time.Duration
 	edgeLoops     int
 	edgeIdle      time.Duration
+	edgeMaxConns  int
 	geoIPDB       string
 	proxies       string
 	metricsAllow  string
@@ -72,6 +73,7 @@ gracefully: in-flight requests finish first.`,
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
 	f.IntVar(&o.edgeLoops, "edge-loops", 1, "event loops (threads) of the edge serving plain HTTP on Linux")
 	f.DurationVar(&o.edgeIdle, "edge-idle-timeout", 2*time.Minute, idleTimeoutHelp)
+	f.IntVar(&o.edgeMaxConns, "edge-max-conns-per-ip", 0, maxConnsHelp)
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp+"; for the edge and the API")
 	f.StringVar(&o.metricsAllow, "edge-metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.sitesDomain, "sites-domain", "", sitesDomainHelp)
@@ -99,6 +101,9 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		return err
 	}
 	if err := checkIdleTimeout("--edge-idle-timeout", o.edgeIdle); err != nil {
+		return err
+	}
+	if err := checkMaxConns("--edge-max-conns-per-ip", o.edgeMaxConns); err != nil {
 		return err
 	}
 	log := newLogger(g.Stderr, o.debug)
@@ -156,7 +161,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		signal.Ignore(syscall.SIGHUP)
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
-		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, EdgeIdleTimeout: o.edgeIdle, Backup: bo,
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
 		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access})

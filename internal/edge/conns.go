@@ -23,6 +23,7 @@ type ConnStats struct {
 	Accepted  uint64 // connections accepted since it started
 	HandedOff uint64 // lean-loop connections handed to net/http (a body, HTTP/1.0, Upgrade...)
 	Queued    uint64 // answers the lean loop queued for a client reading slowly
+	Refused   uint64 // connections closed unanswered: their client was at the ConnLimit cap
 }
 
 // connCounter counts net/http's connections through http.Server.ConnState.
@@ -49,7 +50,7 @@ func (c *connCounter) hook(countAccepts bool) func(net.Conn, http.ConnState) {
 
 // ConnStats reports the connections of the listener s serves.
 func (s *Server) ConnStats() ConnStats {
-	st := ConnStats{TLS: s.tls(), Open: s.nh.open.Load(), Accepted: s.nh.accepted.Load()}
+	st := ConnStats{TLS: s.tls(), Open: s.nh.open.Load(), Accepted: s.nh.accepted.Load(), Refused: s.refused.Load()}
 	if a := s.addr.Load(); a != nil {
 		st.Listener = *a
 	}
@@ -113,7 +114,7 @@ func (h *Handler) ConnStats() []ConnStats { return h.servers.stats() }
 func writeConnMetrics(w io.Writer, conns []ConnStats) {
 	connFamily(w, conns, "phoenix_edge_connections_open", "gauge", "Client connections open now, by listener.",
 		func(c *ConnStats) string { return fmt.Sprint(c.Open) })
-	connFamily(w, conns, "phoenix_edge_connections_accepted_total", "counter", "Client connections accepted, by listener.",
+	connFamily(w, conns, "phoenix_edge_connections_accepted_total", "counter", "Client connections accepted and served, by listener.",
 		func(c *ConnStats) string { return fmt.Sprint(c.Accepted) })
 	connFamily(w, conns, "phoenix_edge_connections_handed_off_total", "counter",
 		"Connections the lean HTTP/1.1 loop handed to net/http (bodies, HTTP/1.0, Upgrade, malformed heads).",
@@ -121,6 +122,9 @@ func writeConnMetrics(w io.Writer, conns []ConnStats) {
 	connFamily(w, conns, "phoenix_edge_answers_queued_total", "counter",
 		"Answers the lean loop queued because the client did not take them at once (slow readers).",
 		func(c *ConnStats) string { return fmt.Sprint(c.Queued) })
+	connFamily(w, conns, "phoenix_edge_connections_refused_total", "counter",
+		"Connections closed unanswered because their client held the most connections allowed (--edge-max-conns-per-ip).",
+		func(c *ConnStats) string { return fmt.Sprint(c.Refused) })
 }
 
 func connFamily(w io.Writer, conns []ConnStats, name, typ, help string, get func(*ConnStats) string) {

@@ -38,10 +38,14 @@ type Server struct {
 	// Loops is the number of event loops (threads) of the lean loop on
 	// Linux; 0 means 1. See docs/edge.md.
 	Loops int
+	// ConnLimit, when set, caps the connections one client holds open
+	// (shared with the edge's other listeners); see ConnLimit.
+	ConnLimit *ConnLimit
 
-	lean atomic.Pointer[h1.Server] // the lean loop while Serve runs it (tests read its Stats)
-	nh   connCounter               // net/http's connections (conns.go)
-	addr atomic.Pointer[string]    // the listener's address while Serve runs
+	refused atomic.Uint64             // connections ConnLimit refused on this listener
+	lean    atomic.Pointer[h1.Server] // the lean loop while Serve runs it (tests read its Stats)
+	nh      connCounter               // net/http's connections (conns.go)
+	addr    atomic.Pointer[string]    // the listener's address while Serve runs
 }
 
 func (s *Server) httpServer() *http.Server {
@@ -82,6 +86,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs.TLSConfig = s.TLSConfig
 	srv := s.server(hs)
 	hs.ConnState = s.nh.hook(s.lean.Load() == nil) // behind the lean loop, net/http gets handed connections only
+	if g := s.gate(); g != nil && s.lean.Load() == nil {
+		ln = gateListener{Listener: ln, g: g}
+	}
 	addr := ln.Addr().String()
 	s.addr.Store(&addr)
 	if h := handlerOf(s.Handler); h != nil { // its /metrics reports this listener's connections
@@ -111,6 +118,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// gate is ConnLimit as the h1.Gate of this listener; nil without a cap.
+func (s *Server) gate() h1.Gate {
+	if s.ConnLimit == nil {
+		return nil
+	}
+	return gate{lim: s.ConnLimit, refused: &s.refused}
+}
+
 func (s *Server) tls() bool { return s.TLSCertFile != "" || s.TLSConfig != nil }
 
 // server is what Serve runs: the lean HTTP/1.1 loop in front of hs for a
@@ -127,6 +142,9 @@ func (s *Server) server(hs *http.Server) interface {
 		return hs
 	}
 	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops}
+	if g := s.gate(); g != nil {
+		lean.Gate = g
+	}
 	s.lean.Store(lean)
 	return lean
 }
@@ -173,6 +191,9 @@ type ServeOptions struct {
 	Loops int
 	// IdleTimeout is Server.IdleTimeout (0: 2 minutes).
 	IdleTimeout time.Duration
+	// MaxConnsPerIP caps the connections one client holds open (0: no
+	// cap); Handler.TrustedProxies are not counted. See ConnLimit.
+	MaxConnsPerIP int
 	// Policy, when set, is applied to the folder as to an environment of
 	// the server (a project's edge: section: header rules, rate limit,
 	// firewall).
@@ -204,6 +225,12 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	var lim *ConnLimit
+	if opts.MaxConnsPerIP > 0 {
+		if lim, err = NewConnLimit(opts.MaxConnsPerIP, ho.TrustedProxies); err != nil {
+			return err
+		}
+	}
 	ln, err := Listen(ctx, addr, opts.ReusePort)
 	if err != nil {
 		return err
@@ -212,6 +239,6 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 		opts.Ready(ln.Addr())
 	}
 	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger, Loops: opts.Loops,
-		IdleTimeout: opts.IdleTimeout}
+		IdleTimeout: opts.IdleTimeout, ConnLimit: lim}
 	return srv.Serve(ctx, ln)
 }

@@ -1,0 +1,155 @@
+package edge
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
+)
+
+// ConnLimit caps the connections one client holds open at once, as
+// nginx's limit_conn does per address: a client at the cap has its next
+// connections closed unanswered until one of its own closes. A client is
+// an address, an IPv6 one by its /64 (as the rate limit counts). Peers in
+// the exempt prefixes — trusted proxies, whose one address carries many
+// clients' connections — are not counted. One ConnLimit is shared by the
+// edge's listeners (plain HTTP and HTTPS), so the cap holds across them.
+// It protects the process's file descriptors and memory from one client
+// opening connections it never uses; the idle and header timeouts close
+// those anyway, the cap stops them piling up meanwhile.
+type ConnLimit struct {
+	max    int
+	exempt []netip.Prefix
+	mu     sync.Mutex
+	open   map[netip.Addr]int
+}
+
+// NewConnLimit returns a cap of max connections per client (max ≥ 1),
+// not counting peers in exempt.
+func NewConnLimit(max int, exempt []netip.Prefix) (*ConnLimit, error) {
+	if max < 1 {
+		return nil, fmt.Errorf("edge: a connection cap per client of %d; give 1 or more, or no cap", max)
+	}
+	return &ConnLimit{max: max, exempt: exempt, open: map[netip.Addr]int{}}, nil
+}
+
+// Max is the cap.
+func (l *ConnLimit) Max() int { return l.max }
+
+// Open counts a new connection from peer, or reports false when its client
+// is at the cap.
+func (l *ConnLimit) Open(peer netip.AddrPort) bool {
+	k, counted := l.key(peer)
+	if !counted {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[k] >= l.max {
+		return false
+	}
+	l.open[k]++
+	return true
+}
+
+// Closed uncounts a connection from peer that Open admitted.
+func (l *ConnLimit) Closed(peer netip.AddrPort) {
+	k, counted := l.key(peer)
+	if !counted {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch n := l.open[k]; {
+	case n > 1:
+		l.open[k] = n - 1
+	case n == 1:
+		delete(l.open, k)
+	}
+}
+
+// Clients is the number of clients holding connections that count.
+func (l *ConnLimit) Clients() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.open)
+}
+
+// key is the client peer counts under, and whether it counts at all.
+func (l *ConnLimit) key(peer netip.AddrPort) (netip.Addr, bool) {
+	ip := peer.Addr().Unmap()
+	if !ip.IsValid() || inPrefixes(l.exempt, ip) {
+		return netip.Addr{}, false
+	}
+	return limitKey(ip), true
+}
+
+// gate is a Server's h1.Gate: its ConnLimit, with the listener's count of
+// refused connections.
+type gate struct {
+	lim     *ConnLimit
+	refused *atomic.Uint64
+}
+
+func (g gate) Open(peer netip.AddrPort) bool {
+	if g.lim.Open(peer) {
+		return true
+	}
+	g.refused.Add(1)
+	return false
+}
+
+func (g gate) Closed(peer netip.AddrPort) { g.lim.Closed(peer) }
+
+var _ h1.Gate = gate{}
+
+// gateListener applies a gate to net/http's connections (HTTPS, or a
+// handler without the lean loop): Accept closes those refused and goes on.
+type gateListener struct {
+	net.Listener
+	g h1.Gate
+}
+
+func (l gateListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		var peer netip.AddrPort
+		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			ap := a.AddrPort()
+			peer = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+		}
+		if !l.g.Open(peer) {
+			c.Close()
+			continue
+		}
+		return &gatedConn{Conn: c, closed: func() { l.g.Closed(peer) }}, nil
+	}
+}
+
+// gatedConn tells the gate once, at its first Close, that it closed.
+type gatedConn struct {
+	net.Conn
+	closed func()
+	once   sync.Once
+}
+
+func (c *gatedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.closed)
+	return err
+}
+
+// ReadFrom keeps sendfile for net/http's ResponseWriter.ReadFrom.
+func (c *gatedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(c.Conn, r)
+}
