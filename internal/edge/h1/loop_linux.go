@@ -148,7 +148,9 @@ var procsMu sync.Mutex
 // 14,000 times a second and used 0.17 core doing that; with a third P,
 // 2,800 times and 0.04 core. A P to spare also keeps the rest of the
 // process (the API, the monitor, net/http's connections) from waiting for
-// a loop to sleep.
+// a loop to sleep. Setting GOMAXPROCS ends the runtime's own updates of it
+// (from a container's CPU limit); it only happens when the loops would
+// otherwise take every P.
 func spareProc(loops int) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
