@@ -26,9 +26,15 @@ import (
 // apply. It returns the address and the server.
 func startLoops(t *testing.T, h handlerFunc, fb *http.Server, loops int) (string, *Server) {
 	t.Helper()
+	return startLoopsGated(t, h, fb, loops, nil)
+}
+
+// startLoopsGated is startLoops with a Server.Gate (nil: none).
+func startLoopsGated(t *testing.T, h handlerFunc, fb *http.Server, loops int, g Gate) (string, *Server) {
+	t.Helper()
 	fb.Handler = h
 	fb.ErrorLog = log.New(io.Discard, "", 0)
-	s := &Server{Handler: h, Fallback: fb, Loops: loops}
+	s := &Server{Handler: h, Fallback: fb, Loops: loops, Gate: g}
 	addr, done := serveLoopback(t, s)
 	t.Cleanup(func() {
 		_ = s.Close()

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,7 +57,8 @@ func TestLoopSoak(t *testing.T) {
 			_, _ = io.WriteString(w, r.URL.Path+" "+tok+" "+r.Header.Get("X-Extra"))
 		}
 	})
-	addr, s := startLoops(t, h, &http.Server{WriteTimeout: time.Minute}, 2)
+	g := &capGate{max: 1 << 20, open: map[netip.Addr]int{}} // admits all, keeps the books
+	addr, s := startLoopsGated(t, h, &http.Server{WriteTimeout: time.Minute}, 2, g)
 	clients, sessions := 16, 12
 	if testing.Short() {
 		clients, sessions = 8, 6
@@ -93,6 +95,12 @@ func TestLoopSoak(t *testing.T) {
 		t.Error(err)
 	}
 	waitFor(t, "every connection closed", func() bool { return s.Stats().Open == 0 })
+	waitFor(t, "the gate told of every close", func() bool { o, _ := g.count(); return o == 0 }) // handed ones close in net/http
+	g.mu.Lock()
+	for _, e := range g.errs {
+		t.Error(e)
+	}
+	g.mu.Unlock()
 	st := s.Stats()
 	t.Logf("served on the loops %d, handed to net/http %d, answers queued %d", st.Fast, st.HandedOff, st.Queued)
 	if st.Fast == 0 || st.HandedOff == 0 || st.Queued == 0 {
