@@ -73,14 +73,14 @@ type edgeTLS struct {
 // startEdgeTLS listens on --edge-listen (plain HTTP: challenges, redirects
 // and the hosts without certificates) and --edge-tls-listen (HTTPS).
 func (a *App) startEdgeTLS(h *edge.Handler) error {
-	plain, err := net.Listen("tcp", a.opts.EdgeListen)
+	plain, err := a.listen(SocketEdge, "edge", a.opts.EdgeListen)
 	if err != nil {
-		return listenErr("edge", a.opts.EdgeListen, err)
+		return err
 	}
 	a.onStop(func(context.Context) error { plain.Close(); return nil })
-	secure, err := net.Listen("tcp", a.opts.EdgeTLSListen)
+	secure, err := a.listen(SocketEdgeTLS, "edge (HTTPS)", a.opts.EdgeTLSListen)
 	if err != nil {
-		return listenErr("edge (HTTPS)", a.opts.EdgeTLSListen, err)
+		return err
 	}
 	a.onStop(func(context.Context) error { secure.Close(); return nil })
 	t, err := a.newEdgeTLS(plain.Addr(), secure.Addr())

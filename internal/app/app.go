@@ -89,6 +89,10 @@ type Options struct {
 	// EdgeTLSListen, when set, is the edge's HTTPS address beside plain
 	// HTTP on EdgeListen; ACME needs it (acme.go).
 	EdgeTLSListen string
+	// Listeners are sockets systemd passed (socket activation), by name:
+	// SocketAPI, SocketEdge, SocketEdgeTLS (listen.go). A named socket is
+	// served instead of listening on its address.
+	Listeners map[string]net.Listener
 	// ACME obtains certificates for environments' custom domains.
 	ACME ACMEOptions
 	// CertWarning: the monitor alerts when a certificate the edge serves
@@ -186,6 +190,9 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	if err := checkEdgeTLS(opts); err != nil {
+		return nil, err
+	}
+	if err := checkListeners(opts); err != nil {
 		return nil, err
 	}
 	if opts.Logger == nil {
@@ -322,9 +329,9 @@ func withRealIP(h http.Handler, trusted []netip.Prefix) http.Handler {
 
 // serve listens on addr and serves h until Stop.
 func (a *App) serve(name, addr string, h http.Handler) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := a.listen(name, name, addr)
 	if err != nil {
-		return nil, listenErr(name, addr, err)
+		return nil, err
 	}
 	srv := &http.Server{
 		Handler:           h,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -142,9 +141,9 @@ func (a *App) startEdge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", a.opts.EdgeListen)
+	ln, err := a.listen(SocketEdge, "edge", a.opts.EdgeListen)
 	if err != nil {
-		return listenErr("edge", a.opts.EdgeListen, err)
+		return err
 	}
 	a.edgeAddr = ln.Addr()
 	lim, err := a.edgeConnLimit()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/activation"
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -160,7 +161,12 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		// file to reopen it must not end the server, as its default would.
 		signal.Ignore(syscall.SIGHUP)
 	}
-	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
+	socks, err := activation.Listeners() // started by phoenix.socket: systemd's sockets
+	if err != nil {
+		return usererr.Wrap(usererr.Usage, err, err.Error()).
+			WithHint("check phoenix.socket: one ListenStream= per FileDescriptorName= (api, edge, edge-tls); docs/operations.md")
+	}
+	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,

@@ -1,0 +1,49 @@
+package app
+
+import (
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// The names of the sockets a systemd socket unit may pass the server
+// (FileDescriptorName=; contrib/systemd/phoenix.socket), for
+// Options.Listeners.
+const (
+	SocketAPI     = "api"      // --listen
+	SocketEdge    = "edge"     // --edge-listen
+	SocketEdgeTLS = "edge-tls" // --edge-tls-listen
+)
+
+// checkListeners refuses passed sockets the server would not serve: an
+// unknown name, or edge-tls without --edge-tls-listen.
+func checkListeners(o Options) error {
+	known := []string{SocketAPI, SocketEdge}
+	if o.EdgeTLSListen != "" {
+		known = append(known, SocketEdgeTLS)
+	}
+	for name := range o.Listeners {
+		if !slices.Contains(known, name) {
+			return usererr.New(usererr.Usage, "systemd passed a socket named %q, which this server does not serve", name).
+				WithHint("name the sockets of phoenix.socket %s with FileDescriptorName= (edge-tls needs --edge-tls-listen)",
+					strings.Join([]string{SocketAPI, SocketEdge, SocketEdgeTLS}, ", "))
+		}
+	}
+	return nil
+}
+
+// listen is the socket systemd passed as name, or a new TCP listener on
+// addr; what names the listener in errors.
+func (a *App) listen(name, what, addr string) (net.Listener, error) {
+	if ln, ok := a.opts.Listeners[name]; ok {
+		a.log.Info("serving on the socket systemd passed", "socket", name, "addr", ln.Addr().String())
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, listenErr(what, addr, err)
+	}
+	return ln, nil
+}
