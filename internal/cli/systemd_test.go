@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/app"
 )
 
 // unitFile is the systemd unit docs/operations.md installs.
@@ -41,12 +44,47 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("the unit passes --%s, which phoenix server does not have", name)
 		}
 	}
-	verifyUnit(t, string(raw), args[0])
+	verifyUnits(t, args[0])
 }
 
-// verifyUnit runs systemd-analyze verify on a copy of the unit whose
-// binary is this test's (the check wants an executable there).
-func verifyUnit(t *testing.T, unit, binary string) {
+// TestSystemdSocketUnits: the socket units name their sockets as the
+// server asks for them (app.SocketAPI...), each unit its own name, and the
+// drop-in hands the service every one of them.
+func TestSystemdSocketUnits(t *testing.T) {
+	sockets, _ := filepath.Glob("../../contrib/systemd/*.socket")
+	if len(sockets) == 0 {
+		t.Fatal("no socket units in contrib/systemd")
+	}
+	dropIn, err := os.ReadFile("../../contrib/systemd/phoenix.service.d/sockets.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range sockets {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := ""
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "FileDescriptorName="); ok {
+				name = v
+			}
+		}
+		if name != app.SocketAPI && name != app.SocketEdge && name != app.SocketEdgeTLS || seen[name] {
+			t.Errorf("%s: FileDescriptorName=%q; want one of api, edge, edge-tls, once", f, name)
+		}
+		seen[name] = true
+		if !strings.Contains(string(dropIn), "Sockets=") || !strings.Contains(string(dropIn), filepath.Base(f)) {
+			t.Errorf("phoenix.service.d/sockets.conf does not hand the service %s", filepath.Base(f))
+		}
+	}
+}
+
+// verifyUnits runs systemd-analyze verify on a copy of contrib/systemd (the
+// service, its drop-ins and the socket units) whose binary is this test's
+// (the check wants an executable there); a warning about any of them fails.
+func verifyUnits(t *testing.T, binary string) {
 	tool, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		if os.Getenv("PHOENIX_REQUIRE_TOOLS") != "" {
@@ -58,12 +96,31 @@ func verifyUnit(t *testing.T, unit, binary string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "phoenix.service")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(unit, binary, self)), 0o644); err != nil {
+	src, dir := "../../contrib/systemd", t.TempDir()
+	var units []string
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if filepath.Dir(rel) == "." {
+			units = append(units, dst)
+		}
+		return os.WriteFile(dst, []byte(strings.ReplaceAll(string(raw), binary, self)), 0o644)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(tool, "verify", path).CombinedOutput()
-	if err != nil || strings.Contains(string(out), "phoenix.service") {
+	out, err := exec.Command(tool, append([]string{"verify"}, units...)...).CombinedOutput()
+	if err != nil || strings.Contains(string(out), dir) {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
