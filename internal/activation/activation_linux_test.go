@@ -1,7 +1,6 @@
 package activation
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 const childEnv = "PHOENIX_ACTIVATION_CHILD"
@@ -55,52 +56,25 @@ func TestActivationChild(t *testing.T) {
 // the child takes the socket by its name and answers the connection that
 // waited in the socket's backlog while it started.
 func TestListenersFromSystemd(t *testing.T) {
-	tool, err := exec.LookPath("systemd-socket-activate")
+	a := testkit.SocketActivate(t, []string{"edge"}, []string{childEnv + "=systemd"},
+		os.Args[0], "-test.run=^TestActivationChild$", "-test.v")
+	go io.Copy(io.Discard, a.Stderr)
+	addr := a.Addrs[0]
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatal("systemd-socket-activate is required (PHOENIX_REQUIRE_TOOLS=1): apt-get install systemd")
-		}
-		t.Skip("systemd-socket-activate not installed")
+		t.Fatal(err)
 	}
-	for attempt := 0; ; attempt++ {
-		addr := freeAddr(t)
-		cmd := exec.Command(tool, "-l", addr, "--fdname=edge", "-E", childEnv+"=systemd",
-			os.Args[0], "-test.run=^TestActivationChild$", "-test.v")
-		var out strings.Builder
-		cmd.Stdout = &out
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		first, _ := bufio.NewReader(stderr).ReadString('\n') // "Listening on 127.0.0.1:N as 3.", or why not
-		go io.Copy(io.Discard, stderr)
-		if !strings.HasPrefix(first, "Listening on ") {
-			_ = cmd.Wait()
-			if attempt < 3 { // the free port was taken meanwhile
-				continue
-			}
-			t.Fatalf("systemd-socket-activate: %s", first)
-		}
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		b, _ := io.ReadAll(c)
-		c.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("child: %v\n%s", err, out.String())
-		}
-		if !strings.HasPrefix(string(b), "served by ") || !strings.HasSuffix(string(b), " on "+addr) {
-			t.Fatalf("answer %q, child said:\n%s", b, out.String())
-		}
-		if strings.Contains(out.String(), "error:") {
-			t.Fatalf("child:\n%s", out.String())
-		}
-		return
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	b, _ := io.ReadAll(c)
+	c.Close()
+	if err := a.Cmd.Wait(); err != nil {
+		t.Errorf("child: %v\n%s", err, a.Stdout)
+	}
+	if !strings.HasPrefix(string(b), "served by ") || !strings.HasSuffix(string(b), " on "+addr) {
+		t.Fatalf("answer %q, child said:\n%s", b, a.Stdout)
+	}
+	if strings.Contains(a.Stdout.String(), "error:") {
+		t.Fatalf("child:\n%s", a.Stdout)
 	}
 }
 
@@ -153,17 +127,6 @@ func TestListenersRefuse(t *testing.T) {
 			}
 		})
 	}
-}
-
-// freeAddr is a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // listenFile is a listening socket's descriptor as a file.

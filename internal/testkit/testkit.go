@@ -1,6 +1,7 @@
 // Package testkit holds helpers that several packages' tests share: a raw
-// HTTP/1.1 exchange over TCP, JSON Schema loading, an S3 API server and a
-// throwaway PostgreSQL server. Only _test.go files import it.
+// HTTP/1.1 exchange over TCP, JSON Schema loading, an S3 API server, a
+// throwaway PostgreSQL server and a process under systemd's socket
+// activator. Only _test.go files import it.
 package testkit
 
 import (
