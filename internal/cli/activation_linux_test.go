@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -14,8 +15,8 @@ import (
 
 const serverChildEnv = "PHOENIX_CLI_SERVER_CHILD"
 
-// TestServerChild is `phoenix server` for TestServerUnderSocketActivation;
-// alone it skips.
+// TestServerChild runs `phoenix ARGS` (ARGS from the environment) for the
+// socket activation tests; alone it skips.
 func TestServerChild(t *testing.T) {
 	if os.Getenv(serverChildEnv) == "" {
 		t.Skip("a child of TestServerUnderSocketActivation")
@@ -70,4 +71,49 @@ func mustRequest(t *testing.T, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestServeUnderSocketActivation: `phoenix serve DIR` takes the socket
+// named edge instead of --addr.
+func TestServeUnderSocketActivation(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/index.html", []byte("from the passed socket"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := testkit.SocketActivate(t, []string{"edge"}, []string{serverChildEnv + "=serve " + dir + " --addr 127.0.0.1:1"},
+		os.Args[0], "-test.run=^TestServerChild$")
+	go io.Copy(io.Discard, a.Stderr)
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Get("http://" + a.Addrs[0] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "from the passed socket" {
+		t.Fatalf("%s: %q", resp.Status, b)
+	}
+	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Cmd.Wait(); err != nil {
+		t.Fatalf("phoenix serve: %v\n%s", err, a.Stdout)
+	}
+}
+
+// TestServeRefusesOtherSockets: a passed socket of another name is a usage
+// error that names it, not a port nobody serves.
+func TestServeRefusesOtherSockets(t *testing.T) {
+	a := testkit.SocketActivate(t, []string{"api"}, []string{serverChildEnv + "=serve " + t.TempDir()},
+		os.Args[0], "-test.run=^TestServerChild$")
+	errs := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(a.Stderr); errs <- string(b) }()
+	if c, err := net.Dial("tcp", a.Addrs[0]); err == nil { // starts the child
+		defer c.Close()
+	}
+	err := a.Cmd.Wait()
+	msg := <-errs
+	if code := a.Cmd.ProcessState.ExitCode(); err == nil || code != 2 ||
+		!strings.Contains(msg, `systemd passed a socket named "api"; phoenix serve serves one named edge`) {
+		t.Fatalf("exit %d (%v), stderr:\n%s", code, err, msg)
+	}
 }

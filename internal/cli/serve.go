@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/activation"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/waf"
@@ -102,7 +103,18 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	opts := edge.ServeOptions{
+	socks, err := activation.Listeners() // under a systemd socket unit: its "edge" socket
+	if err != nil {
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("give the socket FileDescriptorName=edge; docs/operations.md")
+	}
+	ln := socks["edge"]
+	for name, l := range socks {
+		if l != ln {
+			return usererr.New(usererr.Usage, "systemd passed a socket named %q; phoenix serve serves one named edge", name).
+				WithHint("FileDescriptorName=edge in the .socket unit")
+		}
+	}
+	opts := edge.ServeOptions{Listener: ln,
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies, MetricsAllow: metricsAllow,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,

@@ -187,6 +187,9 @@ type ServeOptions struct {
 	// ReusePort opens the listener with SO_REUSEPORT, for one of several
 	// worker processes serving the same address.
 	ReusePort bool
+	// Listener, when set, is served instead of listening on the address
+	// (a socket systemd passed: internal/activation).
+	Listener net.Listener
 	// Loops is Server.Loops.
 	Loops int
 	// IdleTimeout is Server.IdleTimeout (0: 2 minutes).
@@ -231,9 +234,11 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 			return err
 		}
 	}
-	ln, err := Listen(ctx, addr, opts.ReusePort)
-	if err != nil {
-		return err
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = Listen(ctx, addr, opts.ReusePort); err != nil {
+			return err
+		}
 	}
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
