@@ -2,8 +2,6 @@ package edge
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -36,9 +34,6 @@ func NewConnLimit(max int, exempt []netip.Prefix) (*ConnLimit, error) {
 	}
 	return &ConnLimit{max: max, exempt: exempt, open: map[netip.Addr]int{}}, nil
 }
-
-// Max is the cap.
-func (l *ConnLimit) Max() int { return l.max }
 
 // Open counts a new connection from peer, or reports false when its client
 // is at the cap.
@@ -106,50 +101,3 @@ func (g gate) Open(peer netip.AddrPort) bool {
 func (g gate) Closed(peer netip.AddrPort) { g.lim.Closed(peer) }
 
 var _ h1.Gate = gate{}
-
-// gateListener applies a gate to net/http's connections (HTTPS, or a
-// handler without the lean loop): Accept closes those refused and goes on.
-type gateListener struct {
-	net.Listener
-	g h1.Gate
-}
-
-func (l gateListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		var peer netip.AddrPort
-		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-			ap := a.AddrPort()
-			peer = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
-		}
-		if !l.g.Open(peer) {
-			c.Close()
-			continue
-		}
-		return &gatedConn{Conn: c, closed: func() { l.g.Closed(peer) }}, nil
-	}
-}
-
-// gatedConn tells the gate once, at its first Close, that it closed.
-type gatedConn struct {
-	net.Conn
-	closed func()
-	once   sync.Once
-}
-
-func (c *gatedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.closed)
-	return err
-}
-
-// ReadFrom keeps sendfile for net/http's ResponseWriter.ReadFrom.
-func (c *gatedConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(c.Conn, r)
-}

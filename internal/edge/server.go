@@ -87,7 +87,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := s.server(hs)
 	hs.ConnState = s.nh.hook(s.lean.Load() == nil) // behind the lean loop, net/http gets handed connections only
 	if g := s.gate(); g != nil && s.lean.Load() == nil {
-		ln = gateListener{Listener: ln, g: g}
+		ln = h1.GateListener(ln, g)
 	}
 	addr := ln.Addr().String()
 	s.addr.Store(&addr)
@@ -141,10 +141,7 @@ func (s *Server) server(hs *http.Server) interface {
 		s.lean.Store(nil)
 		return hs
 	}
-	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops}
-	if g := s.gate(); g != nil {
-		lean.Gate = g
-	}
+	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops, Gate: s.gate()}
 	s.lean.Store(lean)
 	return lean
 }

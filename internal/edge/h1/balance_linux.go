@@ -23,8 +23,7 @@ const acceptBurst = 64
 type handoff struct {
 	fd     int
 	remote string
-	peer   netip.AddrPort // what Server.Gate was asked about
-	gated  bool           // Server.Gate admitted it: release when it closes
+	peer   netip.AddrPort // what Server.Gate (if any) admitted
 }
 
 // leastLoaded is the loop with the fewest connections, l on a tie.
@@ -67,12 +66,12 @@ func (l *loop) adoptInbox() {
 func (l *loop) adopt(h handoff) {
 	if err := l.ctl(unix.EPOLL_CTL_ADD, h.fd, unix.EPOLLIN); err != nil {
 		unix.Close(h.fd)
-		l.srv.release(h.gated, h.peer)
+		l.srv.release(h.peer)
 		l.srv.logf("http: %v", err)
 		return
 	}
 	c := newConnState(l.srv, h.remote)
-	c.gated, c.gatePeer = h.gated, h.peer
+	c.gated, c.gatePeer = l.srv.Gate != nil, h.peer
 	c.ls = loopState{lp: l, fd: h.fd}
 	c.ls.deadline = l.after(l.srv.headerTimeout)
 	for h.fd >= len(l.conns) {
@@ -93,6 +92,6 @@ func (l *loop) exit() {
 	l.inMu.Unlock()
 	for _, h := range in {
 		unix.Close(h.fd)
-		l.srv.release(h.gated, h.peer)
+		l.srv.release(h.peer)
 	}
 }

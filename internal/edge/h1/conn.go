@@ -54,7 +54,8 @@ type conn struct {
 	wdl     time.Time // write deadline set last
 	ls      loopState // on an event loop (Linux): its state there
 	// gated: Server.Gate admitted the connection from gatePeer and is
-	// told when it closes (Server.release).
+	// still to be told when it closes (Server.release); false once handed
+	// to net/http, whose Close tells it.
 	gated    bool
 	gatePeer netip.AddrPort
 }
@@ -87,7 +88,9 @@ func (c *conn) serve() {
 		}
 		if !handed {
 			c.nc.Close()
-			c.srv.release(c.gated, c.gatePeer)
+			if c.gated {
+				c.srv.release(c.gatePeer)
+			}
 		}
 		c.srv.forget(c)
 	}()

@@ -141,9 +141,8 @@ var procsMu sync.Mutex
 // spareProc raises GOMAXPROCS to loops+1 when it is lower, unless the
 // GOMAXPROCS environment variable set it. A loop waits in epoll_wait as a
 // system call, and its P waits with it unless sysmon takes the P back:
-// when every P is in a system call, sysmon
-// takes each back at every tick and starts a spinning thread that finds
-// nothing to do and sleeps again. Measured with two loops on two Ps under
+// when every P is in a system call, sysmon takes each back at every tick
+// and starts a spinning thread that finds nothing to do and sleeps again. Measured with two loops on two Ps under
 // wrk (bench/edge/run.sh, STEPS=procs): the runtime's other threads woke
 // 14,000 times a second and used 0.17 core doing that; with a third P,
 // 2,800 times and 0.04 core. A P to spare also keeps the rest of the
@@ -305,13 +304,12 @@ func (l *loop) accept() {
 		}
 		l.backoff = 0
 		peer := peerOf(sa)
-		ok, gated := l.srv.admit(peer)
-		if !ok {
+		if !l.srv.admit(peer) {
 			unix.Close(fd)
 			continue
 		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		h := handoff{fd: fd, remote: remoteString(sa), peer: peer, gated: gated}
+		h := handoff{fd: fd, remote: remoteString(sa), peer: peer}
 		if t := l.leastLoaded(); t == l || !t.give(h) {
 			l.adopt(h)
 		}
@@ -498,7 +496,9 @@ func (l *loop) handOver(c *conn) {
 	f.Close()
 	if err != nil {
 		l.srv.logf("http: hand over %s: %v", c.remote, err)
-		l.srv.release(gated, c.gatePeer)
+		if gated {
+			l.srv.release(c.gatePeer)
+		}
 		return
 	}
 	pending := append([]byte(nil), c.buf[c.r:c.w]...)
@@ -527,8 +527,10 @@ func (l *loop) drop(c *conn) {
 	l.load.Add(-1)
 	l.srv.open.Add(-1)
 	c.dropQueue()
-	l.srv.release(c.gated, c.gatePeer)
-	c.gated = false
+	if c.gated {
+		l.srv.release(c.gatePeer)
+		c.gated = false
+	}
 }
 
 // closeWrite half-closes c (its answer is complete) and closes it.

@@ -221,7 +221,6 @@ func (c *conn) drain() error {
 	return nil
 }
 
-// remoteString formats a peer address as net.Conn.RemoteAddr().String().
 // peerOf is sa's address and port (an IPv4-mapped IPv6 address unmapped,
 // no zone); the zero AddrPort for other kinds of address.
 func peerOf(sa unix.Sockaddr) netip.AddrPort {
@@ -234,6 +233,7 @@ func peerOf(sa unix.Sockaddr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
+// remoteString formats a peer address as net.Conn.RemoteAddr().String().
 func remoteString(sa unix.Sockaddr) string {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:

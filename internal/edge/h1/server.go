@@ -82,32 +82,61 @@ type Gate interface {
 	Closed(peer netip.AddrPort)
 }
 
-// admit asks the Gate about a connection from peer: whether to serve it,
-// and whether the Gate must be told when it closes.
-func (s *Server) admit(peer netip.AddrPort) (ok, gated bool) {
-	if s.Gate == nil {
-		return true, false
-	}
-	if !s.Gate.Open(peer) {
-		return false, false
-	}
-	return true, true
-}
+// admit asks the Gate, if any, whether to serve a connection from peer.
+// With a Gate, every connection admitted is told of once it closes
+// (release).
+func (s *Server) admit(peer netip.AddrPort) bool { return s.Gate == nil || s.Gate.Open(peer) }
 
-// release tells the Gate that a connection it admitted closed.
-func (s *Server) release(gated bool, peer netip.AddrPort) {
-	if gated {
+// release tells the Gate, if any, that a connection it admitted closed.
+func (s *Server) release(peer netip.AddrPort) {
+	if s.Gate != nil {
 		s.Gate.Closed(peer)
 	}
 }
 
-// releaser is release for a connection handed to net/http: it runs when
-// net/http closes the connection (prefixConn.Close); nil when not gated.
+// releaser is release for a connection handed to net/http when gated: it
+// runs when net/http closes the connection (prefixConn.Close); else nil.
 func (s *Server) releaser(gated bool, peer netip.AddrPort) func() {
 	if !gated {
 		return nil
 	}
-	return func() { s.Gate.Closed(peer) }
+	return func() { s.release(peer) }
+}
+
+// GateListener applies g to the connections ln accepts, for a server that
+// is not an h1.Server (net/http over TLS): Accept closes those g refuses
+// and goes on, and g is told once when an admitted one closes.
+func GateListener(ln net.Listener, g Gate) net.Listener { return gateListener{Listener: ln, g: g} }
+
+type gateListener struct {
+	net.Listener
+	g Gate
+}
+
+func (l gateListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		peer := tcpPeer(c.RemoteAddr())
+		if !l.g.Open(peer) {
+			c.Close()
+			continue
+		}
+		return &prefixConn{Conn: c, closed: func() { l.g.Closed(peer) }}, nil
+	}
+}
+
+// tcpPeer is a TCP address as the Gate is asked about it (as peerOf: an
+// IPv4-mapped address unmapped, no zone); the zero AddrPort for others.
+func tcpPeer(a net.Addr) netip.AddrPort {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return netip.AddrPort{}
+	}
+	ap := ta.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
 }
 
 // Stats counts what the lean loop did.
@@ -166,13 +195,8 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) track(nc net.Conn) *conn {
-	var peer netip.AddrPort
-	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok { // as peerOf: unmapped, no zone
-		ap := a.AddrPort()
-		peer = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
-	}
-	ok, gated := s.admit(peer)
-	if !ok {
+	peer := tcpPeer(nc.RemoteAddr())
+	if !s.admit(peer) {
 		nc.Close()
 		return nil
 	}
@@ -180,11 +204,11 @@ func (s *Server) track(nc net.Conn) *conn {
 	defer s.mu.Unlock()
 	if s.closing.Load() {
 		nc.Close()
-		s.release(gated, peer)
+		s.release(peer)
 		return nil
 	}
 	c := newConn(s, nc)
-	c.gated, c.gatePeer = gated, peer
+	c.gated, c.gatePeer = s.Gate != nil, peer
 	s.conns[c] = struct{}{}
 	s.open.Add(1)
 	s.accepted.Add(1)
