@@ -8,8 +8,8 @@ import (
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
-// The names of the sockets a systemd socket unit may pass the server
-// (FileDescriptorName=; contrib/systemd/phoenix.socket), for
+// The names of the sockets systemd socket units may pass the server
+// (FileDescriptorName=; contrib/systemd/phoenix-*.socket), for
 // Options.Listeners.
 const (
 	SocketAPI     = "api"      // --listen
@@ -27,7 +27,7 @@ func checkListeners(o Options) error {
 	for name := range o.Listeners {
 		if !slices.Contains(known, name) {
 			return usererr.New(usererr.Usage, "systemd passed a socket named %q, which this server does not serve", name).
-				WithHint("name the sockets of phoenix.socket %s with FileDescriptorName= (edge-tls needs --edge-tls-listen)",
+				WithHint("name the sockets %s with FileDescriptorName= in their .socket units (edge-tls needs --edge-tls-listen)",
 					strings.Join([]string{SocketAPI, SocketEdge, SocketEdgeTLS}, ", "))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/activation"
+	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/waf"
@@ -107,7 +108,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if err != nil {
 		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("give the socket FileDescriptorName=edge; docs/operations.md")
 	}
-	ln := socks["edge"]
+	ln := socks[app.SocketEdge]
 	for name, l := range socks {
 		if l != ln {
 			return usererr.New(usererr.Usage, "systemd passed a socket named %q; phoenix serve serves one named edge", name).

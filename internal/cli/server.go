@@ -161,10 +161,10 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		// file to reopen it must not end the server, as its default would.
 		signal.Ignore(syscall.SIGHUP)
 	}
-	socks, err := activation.Listeners() // started by phoenix.socket: systemd's sockets
+	socks, err := activation.Listeners() // started with phoenix-*.socket: systemd's sockets
 	if err != nil {
 		return usererr.Wrap(usererr.Usage, err, err.Error()).
-			WithHint("check phoenix.socket: one ListenStream= per FileDescriptorName= (api, edge, edge-tls); docs/operations.md")
+			WithHint("check the .socket units: one ListenStream= per FileDescriptorName= (api, edge, edge-tls); docs/operations.md")
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: o.edgeLoops, EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
