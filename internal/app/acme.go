@@ -101,7 +101,7 @@ func (a *App) startEdgeTLS(h *edge.Handler) error {
 	}
 	a.runEdge(&edge.Server{Handler: front, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout, ConnLimit: lim}, plain)
 	a.runEdge(&edge.Server{Handler: h, Logger: a.log, TLSConfig: t.config(), IdleTimeout: a.opts.EdgeIdleTimeout, ConnLimit: lim}, secure)
-	a.log.Info("edge listening", "http", plain.Addr().String(), "https", secure.Addr().String(), "acme", t.mgr != nil)
+	a.log.Info("edge listening", "http", plain.Addr().String(), "https", secure.Addr().String(), "acme", t.mgr != nil, "loops", edge.Loops(a.opts.EdgeLoops))
 	return nil
 }
 

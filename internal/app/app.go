@@ -39,7 +39,7 @@ type Options struct {
 	DataDir    string // required; created 0700 if missing
 	Listen     string // API address, e.g. 127.0.0.1:7070
 	EdgeListen string // edge address, e.g. 127.0.0.1:8080
-	EdgeLoops  int    // event loops of the edge on Linux (0: 1)
+	EdgeLoops  int    // event loops of the edge on Linux (0: edge.Loops picks)
 	// EdgeIdleTimeout closes the edge's keep-alive connections idle this
 	// long (0: 2 minutes).
 	EdgeIdleTimeout time.Duration

@@ -155,7 +155,11 @@ func (a *App) startEdge(ctx context.Context) error {
 		srv.TLSConfig = &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
 	a.runEdge(srv, ln)
-	a.log.Info("edge listening", "addr", a.edgeAddr.String())
+	attrs := []any{"addr", a.edgeAddr.String()}
+	if fc == nil { // plain HTTP: served by the event loops
+		attrs = append(attrs, "loops", edge.Loops(a.opts.EdgeLoops))
+	}
+	a.log.Info("edge listening", attrs...)
 	return nil
 }
 

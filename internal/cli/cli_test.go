@@ -24,13 +24,35 @@ func TestPreviewSlug(t *testing.T) {
 	}
 }
 
-func TestCheckLoops(t *testing.T) {
-	if err := checkLoops("--loops", 1); err != nil {
-		t.Fatal(err)
+// TestLoopsFlag: --loops and --edge-loops take auto (the default) or a
+// count of at least 1; anything else, on the command line or in
+// PHOENIX_EDGE_LOOPS, is a usage error that says what to give.
+func TestLoopsFlag(t *testing.T) {
+	var l loopsFlag
+	if l.String() != "auto" {
+		t.Fatalf("default %q", l.String())
 	}
-	err := checkLoops("--edge-loops", 0)
-	if err == nil || usererr.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--edge-loops must be at least 1") {
-		t.Fatalf("0 loops: %v", err)
+	for in, want := range map[string]loopsFlag{"auto": 0, "1": 1, "3": 3} {
+		if err := l.Set(in); err != nil || l != want {
+			t.Fatalf("Set(%q): %d, %v", in, l, err)
+		}
+	}
+	for _, in := range []string{"0", "-1", "two", "", "1.5", "AUTO"} {
+		if err := l.Set(in); err == nil {
+			t.Fatalf("Set(%q) accepted", in)
+		}
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Main([]string{"serve", dir, "--loops", "0"}, nil, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "--loops") || !strings.Contains(errb.String(), "give auto, or a whole number") {
+		t.Fatalf("serve --loops 0: exit %d, %s", code, errb.String())
+	}
+	t.Setenv("PHOENIX_DATA", filepath.Join(dir, "data"))
+	t.Setenv("PHOENIX_EDGE_LOOPS", "many")
+	errb.Reset()
+	if code := Main([]string{"server"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), `PHOENIX_EDGE_LOOPS="many"`) {
+		t.Fatalf("PHOENIX_EDGE_LOOPS=many: exit %d, %s", code, errb.String())
 	}
 }
 

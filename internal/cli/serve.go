@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +28,7 @@ type serveOptions struct {
 	metricsAllow string
 	hsts         time.Duration
 	notFoundPage string
-	loops        int
+	loops        loopsFlag
 	idle         time.Duration
 	maxConns     int
 	config       string
@@ -65,16 +66,13 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.config, "config", "", "apply this phoenix.yaml's edge: section (header rules, rate limit, WAF) as the server would")
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database for --config's edge.waf geo lists")
 	addAccessLogFlags(f, &o.access, "")
-	f.IntVar(&o.loops, "loops", 1, "event loops (threads) serving plain HTTP on Linux; raise on machines with cores to spare")
+	f.Var(&o.loops, "loops", loopsHelp)
 	f.DurationVar(&o.idle, "idle-timeout", 2*time.Minute, idleTimeoutHelp)
 	f.IntVar(&o.maxConns, "max-conns-per-ip", 0, maxConnsHelp)
 	return cmd
 }
 
 func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) error {
-	if err := checkLoops("--loops", o.loops); err != nil {
-		return err
-	}
 	if err := checkIdleTimeout("--idle-timeout", o.idle); err != nil {
 		return err
 	}
@@ -118,7 +116,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	opts := edge.ServeOptions{Listener: ln,
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies, MetricsAllow: metricsAllow,
 			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
-		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: o.loops, IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,
+		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: int(o.loops), IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
@@ -126,13 +124,34 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	return edge.ServeDir(ctx, dir, o.addr, opts)
 }
 
-// checkLoops refuses an event-loop count below 1.
-func checkLoops(flag string, n int) error {
-	if n < 1 {
-		return usererr.New(usererr.Usage, "%s must be at least 1, not %d", flag, n).WithHint("one loop per core the edge may use; 1 is the default")
+// loopsFlag is --loops and --edge-loops: a number of event loops, or auto
+// (0, stored as such: edge.Loops picks one loop per two cores).
+type loopsFlag int
+
+// loopsHelp describes --loops and --edge-loops.
+const loopsHelp = "event loops (threads) serving plain HTTP on Linux: a number, or auto for one per two cores"
+
+func (l *loopsFlag) String() string {
+	if *l == 0 {
+		return "auto"
 	}
+	return strconv.Itoa(int(*l))
+}
+
+func (l *loopsFlag) Set(v string) error {
+	if v == "auto" {
+		*l = 0
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is not a number of event loops: give auto, or a whole number of at least 1 (one loop per core the edge may use)", v)
+	}
+	*l = loopsFlag(n)
 	return nil
 }
+
+func (l *loopsFlag) Type() string { return "n|auto" }
 
 // idleTimeoutHelp describes --idle-timeout and --edge-idle-timeout.
 const idleTimeoutHelp = "close keep-alive connections idle this long (each idle HTTPS connection holds ~40 KB)"

@@ -36,7 +36,7 @@ type Server struct {
 	// h1), which hands everything unusual to net/http; see docs/edge.md.
 	DisableFastPath bool
 	// Loops is the number of event loops (threads) of the lean loop on
-	// Linux; 0 means 1. See docs/edge.md.
+	// Linux; 0 picks one per two cores (see Loops and docs/edge.md).
 	Loops int
 	// ConnLimit, when set, caps the connections one client holds open
 	// (shared with the edge's other listeners); see ConnLimit.
@@ -141,7 +141,7 @@ func (s *Server) server(hs *http.Server) interface {
 		s.lean.Store(nil)
 		return hs
 	}
-	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: s.Loops, Gate: s.gate()}
+	lean := &h1.Server{Handler: fh, Fallback: hs, Loops: Loops(s.Loops), Gate: s.gate()}
 	s.lean.Store(lean)
 	return lean
 }
