@@ -11,10 +11,10 @@ import (
 
 // VerifyReport is the result of Verify.
 type VerifyReport struct {
-	Snapshot string   // full id
-	Files    int      // files checked
-	Bytes    int64    // plaintext bytes checked
-	Problems []string // one line per missing, corrupt or mismatching file
+	Snapshot string   `json:"snapshot"` // full id
+	Files    int      `json:"files"`    // files checked
+	Bytes    int64    `json:"bytes"`    // plaintext bytes checked
+	Problems []string `json:"problems"` // one line per missing, corrupt or mismatching file; empty, not nil
 }
 
 // Verify decrypts every object of a snapshot and checks each file's digest
@@ -31,7 +31,7 @@ func (r *Repo) Verify(ctx context.Context, idOrPrefix string, progress func(done
 	if err != nil {
 		return nil, err
 	}
-	rep := &VerifyReport{Snapshot: s.ID}
+	rep := &VerifyReport{Snapshot: s.ID, Problems: []string{}}
 	prog := meterFor(s, progress)
 	problems := make([]string, len(s.Files))
 	err = forEach(ctx, len(s.Files), func(ctx context.Context, i int) (err error) {

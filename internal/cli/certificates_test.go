@@ -21,6 +21,9 @@ func TestCertificatesCommand(t *testing.T) {
 	if !strings.HasPrefix(empty, "no certificates") {
 		t.Errorf("without TLS: %q", empty)
 	}
+	if none := mustRun(t, "", "certificates", "-o", "json", "--data", t.TempDir()); strings.TrimSpace(none) != "[]" {
+		t.Errorf("without TLS, -o json: %q, want []", none)
+	}
 	nb := time.Now().Add(-time.Hour).Truncate(time.Second)
 	c, _ := testkit.SelfSignedValid(t, nb, nb.Add(5*24*time.Hour), "www.shop.test", "shop.test")
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)

@@ -137,7 +137,7 @@ func listAll[T any](ctx context.Context, g *Globals, path string) ([]T, error) {
 		return nil, err
 	}
 	defer t.close()
-	var out []T
+	out := []T{} // an empty list is [] in --output json, not null
 	cursor := ""
 	for {
 		p := path

@@ -59,6 +59,16 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 	if r := run(t, work, nil, append([]string{"backup", "verify", "latest"}, repoArgs...)...); r.code != 0 {
 		t.Fatalf("verify: %+v", r)
 	}
+	r = run(t, work, nil, append([]string{"backup", "verify", "latest", "-o", "json"}, repoArgs...)...)
+	var vr struct {
+		Snapshot string    `json:"snapshot"`
+		Files    int       `json:"files"`
+		Problems *[]string `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &vr); r.code != 0 || err != nil || vr.Snapshot != res.Snapshot.ID ||
+		vr.Files < 1 || vr.Problems == nil || len(*vr.Problems) != 0 {
+		t.Fatalf("verify -o json (%v): %+v", err, r)
+	}
 
 	restored := filepath.Join(work, "restored")
 	r = run(t, work, nil, append([]string{"backup", "restore", res.Snapshot.ID[:8], "--to", restored}, repoArgs...)...)
