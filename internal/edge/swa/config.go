@@ -2,7 +2,9 @@ package swa
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -118,7 +120,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	root, off, err := parseTree(data)
 	if err != nil {
-		v.errAt(off, "", "invalid JSON: "+err.Error())
+		v.errAt(off, "", jsonProblem(err, data, v.lines))
 		return nil, v.errs
 	}
 	c := v.config(root)
@@ -127,6 +129,22 @@ func Parse(data []byte, filename string) (*Config, error) {
 	}
 	c.warnings = v.warns
 	return c, nil
+}
+
+// jsonProblem says what is wrong with data that is not JSON, and for a
+// file that ends too early, where the object or array left open starts.
+func jsonProblem(err error, data []byte, lines lineIndex) string {
+	var ue *errUnclosed
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return "invalid JSON: the file is empty; it must hold one JSON object, at least {}"
+	case errors.As(err, &ue):
+		line, col := lines.pos(ue.off)
+		return fmt.Sprintf("invalid JSON: %v (it opens at line %d, column %d; is the file cut short?)", ue, line, col)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "invalid JSON: the file ends before its value does (is the file cut short?)"
+	}
+	return "invalid JSON: " + err.Error()
 }
 
 // Load reads and parses the config file at path.

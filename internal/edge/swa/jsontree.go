@@ -133,29 +133,53 @@ func (p *jparser) object(n *jnode, depth int) error {
 		koff := p.start()
 		tok, err := p.dec.Token()
 		if err != nil {
-			return err
+			return unclosed(n, err)
 		}
 		key, _ := tok.(string)
 		v, err := p.value(depth + 1)
 		if err != nil {
-			return err
+			return unclosed(n, err)
 		}
 		n.mems = append(n.mems, jmember{key: key, keyOff: koff, val: v})
 	}
 	_, err := p.dec.Token() // '}'
-	return err
+	return unclosed(n, err)
 }
 
 func (p *jparser) array(n *jnode, depth int) error {
 	for p.dec.More() {
 		v, err := p.value(depth + 1)
 		if err != nil {
-			return err
+			return unclosed(n, err)
 		}
 		n.elems = append(n.elems, v)
 	}
 	_, err := p.dec.Token() // ']'
-	return err
+	return unclosed(n, err)
+}
+
+// errUnclosed: the data ends inside the object or array that starts at off
+// (the innermost one, for a truncated file).
+type errUnclosed struct {
+	off  int
+	kind byte // 'o' or 'a'
+}
+
+func (e *errUnclosed) Error() string {
+	if e.kind == 'o' {
+		return "the file ends inside an object: a '}' is missing"
+	}
+	return "the file ends inside an array: a ']' is missing"
+}
+
+// unclosed turns the end of the data met inside n into an errUnclosed for
+// n, unless an inner object or array already claimed it; other errors pass.
+func unclosed(n *jnode, err error) error {
+	var inner *errUnclosed
+	if errors.As(err, &inner) || !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	return &errUnclosed{off: n.off, kind: n.kind}
 }
 
 // lineIndex maps byte offsets to 1-based line and column.

@@ -69,7 +69,10 @@ func TestParseInvalid(t *testing.T) {
 		want []string // each must appear in the error text, in order of problems
 	}{
 		{"syntax", "{\n  \"routes\": [\n    {\"route\": \"/a\",}\n  ]\n}", []string{"cfg.json:3:20: invalid JSON"}},
-		{"truncated", `{"routes": [`, []string{"invalid JSON"}},
+		{"truncated", `{"routes": [`, []string{"cfg.json:1:13: invalid JSON: the file ends inside an array: a ']' is missing (it opens at line 1, column 12; is the file cut short?)"}},
+		{"truncated inner object", "{\n \"routes\": [\n  {\"route\": \"/a\"", []string{"cfg.json:3:17: invalid JSON: the file ends inside an object: a '}' is missing (it opens at line 3, column 3;"}},
+		{"truncated string", `{"a": "abc`, []string{"cfg.json:1:7: invalid JSON: the file ends inside an object: a '}' is missing (it opens at line 1, column 1;"}},
+		{"empty", " \n", []string{"invalid JSON: the file is empty; it must hold one JSON object, at least {}"}},
 		{"trailing data", `{} {}`, []string{"cfg.json:1:4: invalid JSON: unexpected data"}},
 		{"not an object", `[]`, []string{"must be an object, not an array"}},
 		{"unknown top key", "{\n \"route\": []\n}", []string{`cfg.json:2:2: route: unknown key "route"`}},
