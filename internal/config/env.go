@@ -117,7 +117,7 @@ func (c *Config) validateEnvRefs(v *validator, p, name string, e *Environment) {
 		v.envRef(p+".promote_from", e.PromoteFrom)
 	}
 	if e.Protection.Approvals > 0 && len(e.Protection.Approvers) == 0 {
-		v.warnf(p+".protection.approvers", "list roles such as admin", "approvals are required but no approvers are listed; any admin may approve")
+		v.warnf(p+".protection.approvers", "list roles such as admin", "approvals are required but no approvers are listed; any user allowed to approve (the approver or admin role) may")
 	}
 	if e.Preview.TTL < 0 {
 		v.errorf(p+".preview.ttl", "", "must not be negative")

@@ -68,7 +68,7 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 
 func approversText(a []string) string {
 	if len(a) == 0 {
-		return "any admin"
+		return "any user allowed to approve (the approver or admin role)"
 	}
 	return strings.Join(a, " or ")
 }
