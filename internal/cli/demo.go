@@ -50,7 +50,7 @@ Node.js for the example's build.`,
   phoenix demo --exit   # release, check, and stop (for scripts)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), g, o, cmd.Flags().Changed("data"))
+			return runDemo(cmd.Context(), g, o, g.givenOnCommandLine(cmd, "data"))
 		},
 	}
 	f := cmd.Flags()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -32,7 +33,15 @@ type Globals struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	started bool // a command got past flag and argument checks
+	started bool            // a command got past flag and argument checks
+	fromEnv map[string]bool // flags filled from the environment, not the command line
+}
+
+// givenOnCommandLine reports whether the flag name was given on the
+// command line; a flag filled from its PHOENIX_* variable is Changed too
+// (so it counts for required flags) but was not given.
+func (g *Globals) givenOnCommandLine(cmd *cobra.Command, name string) bool {
+	return cmd.Flags().Changed(name) && !g.fromEnv[name]
 }
 
 // Main runs the command line with args and returns the exit code.
@@ -98,26 +107,64 @@ Start with 'phoenix demo' to see the whole flow on an example project.`,
 // PHOENIX_BACKUP_REPO).
 const envAlias = "phoenix-env-alias"
 
+// Cobra's annotations for flag groups (cobra does not export their names;
+// TestEnvFillsRequiredFlags and TestRequiredFlagsAreUsageErrors fail
+// should they change).
+const (
+	oneRequiredGroup       = "cobra_annotation_one_required"
+	mutuallyExclusiveGroup = "cobra_annotation_mutually_exclusive"
+)
+
+// envName is the PHOENIX_* variable that mirrors a flag.
+func envName(flag string) string {
+	return "PHOENIX_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
 // resolve applies PHOENIX_* environment mirrors (and envAlias variables) to
-// every flag the user did not set, then checks the globals.
+// every flag the user did not set, and marks the flags a non-empty value
+// filled as set: they count for required flags and flag groups as the flag
+// on the command line would. A variable gives way to a flag given on the
+// command line that excludes its flag (PHOENIX_ENV to --preview). Then it
+// checks the globals and the required flags and groups, as usage errors.
 func (g *Globals) resolve(cmd *cobra.Command) error {
-	g.started = true
 	var errs []error
-	apply := func(f *pflag.Flag) {
-		if f.Changed || f.Name == "help" {
+	given := map[string]bool{} // on the command line (Flags holds the inherited ones too)
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { given[f.Name] = f.Changed })
+	excluded := func(f *pflag.Flag) bool {
+		for _, group := range f.Annotations[mutuallyExclusiveGroup] {
+			for _, other := range strings.Fields(group) {
+				if given[other] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	set := func(f *pflag.Flag, env, v string) {
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %v", env, v, err))
 			return
 		}
-		env := "PHOENIX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v == "" {
+			return // it sets the value, but gives no flag a required one
+		}
+		f.Changed = true
+		if g.fromEnv == nil {
+			g.fromEnv = map[string]bool{}
+		}
+		g.fromEnv[f.Name] = true
+	}
+	apply := func(f *pflag.Flag) {
+		if f.Changed || f.Name == "help" || excluded(f) {
+			return
+		}
+		env := envName(f.Name)
 		if v, ok := os.LookupEnv(env); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %v", env, v, err))
-			}
+			set(f, env, v)
 		}
 		for _, alias := range f.Annotations[envAlias] { // fills a flag still empty
 			if v := os.Getenv(alias); v != "" && f.Value.String() == "" {
-				if err := f.Value.Set(v); err != nil {
-					errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %v", alias, v, err))
-				}
+				set(f, alias, v)
 			}
 		}
 	}
@@ -131,6 +178,58 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 	}
 	if g.Data == "" {
 		g.Data = defaultDataDir()
+	}
+	if err := g.checkRequiredFlags(cmd); err != nil {
+		return err
+	}
+	g.started = true
+	return nil
+}
+
+// checkRequiredFlags runs cobra's checks of required flags and flag groups
+// (which run again, and pass, after this) and makes their errors usage
+// errors whose hint names the flags to give and their PHOENIX_* variables.
+func (g *Globals) checkRequiredFlags(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	var missing, oneOf, byEnv []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if g.fromEnv[f.Name] && len(f.Annotations[mutuallyExclusiveGroup]) > 0 {
+			byEnv = append(byEnv, fmt.Sprintf("%s sets --%s", envName(f.Name), f.Name))
+		}
+		if f.Changed {
+			return
+		}
+		if r := f.Annotations[cobra.BashCompOneRequiredFlag]; len(r) > 0 && r[0] == "true" {
+			missing = append(missing, f.Name)
+		}
+		for _, group := range f.Annotations[oneRequiredGroup] {
+			if !slices.ContainsFunc(strings.Fields(group), fs.Changed) {
+				oneOf = append(oneOf, f.Name)
+			}
+		}
+	})
+	give := func(names []string, conj string) string {
+		var flags, envs []string
+		for _, n := range names {
+			flags, envs = append(flags, "--"+n), append(envs, envName(n))
+		}
+		return fmt.Sprintf("pass %s, or set %s; see '%s --help'",
+			strings.Join(flags, conj), strings.Join(envs, conj), cmd.CommandPath())
+	}
+	if err := cmd.ValidateRequiredFlags(); err != nil {
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("%s", give(missing, " and "))
+	}
+	if err := cmd.ValidateFlagGroups(); err != nil {
+		ue := usererr.Wrap(usererr.Usage, err, err.Error())
+		switch {
+		case len(oneOf) > 0:
+			ue.Hint = give(oneOf, " or ")
+		case len(byEnv) > 0:
+			ue.Hint = fmt.Sprintf("%s; see '%s --help'", strings.Join(byEnv, ", "), cmd.CommandPath())
+		default:
+			ue.Hint = fmt.Sprintf("see '%s --help'", cmd.CommandPath())
+		}
+		return ue
 	}
 	return nil
 }

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// run is Main with the output captured.
+func run(args ...string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	code = Main(args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// unsetEnv removes the variables for the test (and restores them after).
+func unsetEnv(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		t.Setenv(n, "")
+		os.Unsetenv(n)
+	}
+}
+
+// siteDir makes a folder with a one-page site and a phoenix.yaml holding
+// yaml, makes it the working directory, and returns it.
+func siteDir(t *testing.T, yaml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dist", "index.html"), []byte("<title>hi</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	return dir
+}
+
+// TestEnvFillsRequiredFlags: a flag's PHOENIX_* variable counts for
+// required flags and flag groups as the flag does; a flag on the command
+// line that excludes it wins over the variable, and two variables that
+// exclude each other are a usage error that names them.
+func TestEnvFillsRequiredFlags(t *testing.T) {
+	unsetEnv(t, "PHOENIX_PREVIEW", "PHOENIX_PROJECT", "PHOENIX_SERVER")
+	siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {}\n")
+	t.Setenv("PHOENIX_DATA", filepath.Join(t.TempDir(), "data"))
+	t.Setenv("PHOENIX_ENV", "staging")
+	if _, errs, code := run("deploy", "dist"); code != 0 {
+		t.Fatalf("PHOENIX_ENV=staging phoenix deploy dist: exit %d: %s", code, errs)
+	}
+	out, errs, code := run("deployments")
+	if code != 0 || !strings.Contains(out, "sha256:") {
+		t.Fatalf("PHOENIX_ENV=staging phoenix deployments: exit %d: %s%s", code, out, errs)
+	}
+	if out, errs, code := run("deploy", "dist", "--preview", "feat"); code != 0 || !strings.Contains(out, "shop/preview-feat") {
+		t.Fatalf("PHOENIX_ENV with --preview: exit %d: %s%s", code, out, errs)
+	}
+	t.Setenv("PHOENIX_PREVIEW", "feat")
+	if _, errs, code := run("deploy", "dist"); code != 2 || !strings.Contains(errs, "none of the others") ||
+		!strings.Contains(errs, "PHOENIX_ENV sets --env, PHOENIX_PREVIEW sets --preview") {
+		t.Fatalf("PHOENIX_ENV and PHOENIX_PREVIEW: exit %d: %s", code, errs)
+	}
+	// An empty variable is no value for a required flag.
+	t.Setenv("PHOENIX_ENV", "")
+	if _, errs, code := run("deployments"); code != 2 || !strings.Contains(errs, `required flag(s) "env" not set`) {
+		t.Fatalf("PHOENIX_ENV=: exit %d: %s", code, errs)
+	}
+}
+
+// TestGivenOnCommandLine: a flag filled from its variable is set, but not
+// given on the command line (phoenix demo's --data tells them apart).
+func TestGivenOnCommandLine(t *testing.T) {
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	for _, c := range []struct {
+		args  []string
+		given bool
+	}{{[]string{"x"}, false}, {[]string{"x", "--data", t.TempDir()}, true}} {
+		g := &Globals{}
+		root := newRoot(g)
+		var changed, given bool
+		root.AddCommand(&cobra.Command{Use: "x", RunE: func(cmd *cobra.Command, _ []string) error {
+			changed, given = cmd.Flags().Changed("data"), g.givenOnCommandLine(cmd, "data")
+			return nil
+		}})
+		root.SetArgs(c.args)
+		if err := root.Execute(); err != nil || !changed || given != c.given {
+			t.Fatalf("%v: changed %v, given %v, err %v", c.args, changed, given, err)
+		}
+	}
+}
+
+// TestRequiredFlagsAreUsageErrors: a missing required flag exits 2 with a
+// hint naming the flag and its variable.
+func TestRequiredFlagsAreUsageErrors(t *testing.T) {
+	unsetEnv(t, "PHOENIX_ENV", "PHOENIX_PREVIEW", "PHOENIX_OUT")
+	t.Setenv("PHOENIX_DATA", filepath.Join(t.TempDir(), "data"))
+	for _, c := range []struct {
+		args []string
+		msg  string
+		hint string
+	}{
+		{[]string{"deployments"}, `required flag(s) "env" not set`, "hint: pass --env, or set PHOENIX_ENV; see 'phoenix deployments --help'"},
+		{[]string{"rollback"}, `required flag(s) "env" not set`, "PHOENIX_ENV"},
+		{[]string{"deploy", "dist"}, "at least one of the flags in the group [env preview] is required",
+			"hint: pass --env or --preview, or set PHOENIX_ENV or PHOENIX_PREVIEW"},
+		{[]string{"artifact", "build", "dist"}, `required flag(s) "out" not set`, "PHOENIX_OUT"},
+	} {
+		if _, errs, code := run(c.args...); code != 2 || !strings.Contains(errs, "error: "+c.msg) || !strings.Contains(errs, c.hint) {
+			t.Errorf("phoenix %s: exit %d: %s", strings.Join(c.args, " "), code, errs)
+		}
+	}
+}
