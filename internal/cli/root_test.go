@@ -118,3 +118,40 @@ func TestRequiredFlagsAreUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownSubcommand: every group command refuses a subcommand it does
+// not have (exit 2, with the closest ones suggested); a bare group prints
+// its help.
+func TestUnknownSubcommand(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"backup lst", `unknown command "lst" for "phoenix backup"; did you mean list?`},
+		{"secret lst", `unknown command "lst" for "phoenix secret"; did you mean list?`},
+		{"vault unsael", `did you mean unseal?`},
+		{"audit verfy", `did you mean verify?`},
+		{"token lst", `did you mean list?`},
+		{"advisories status", `unknown command "status" for "phoenix advisories"`},
+	} {
+		if _, errs, code := run(strings.Fields(c.args)...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("phoenix %s: exit %d: %s", c.args, code, errs)
+		}
+	}
+	// Every group, however deep.
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.HasSubCommands() || !c.HasParent() {
+			return
+		}
+		args := append(strings.Fields(c.CommandPath())[1:], "nosuchcommand")
+		if _, errs, code := run(args...); code != 2 || !strings.Contains(errs, `unknown command "nosuchcommand"`) ||
+			!strings.Contains(errs, "hint: see '"+c.CommandPath()+" --help'") {
+			t.Errorf("phoenix %s: exit %d: %s", strings.Join(args, " "), code, errs)
+		}
+	}
+	walk(newRoot(&Globals{}))
+	if out, _, code := run("backup"); code != 0 || !strings.Contains(out, "Available Commands:") {
+		t.Fatalf("phoenix backup: exit %d: %s", code, out)
+	}
+}
