@@ -19,6 +19,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/tick"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -100,7 +101,13 @@ func (a *App) openVault(ctx context.Context) error {
 		default:
 			err = a.Vault.Unseal(ctx, key)
 		}
-		if err != nil {
+		var ue *usererr.Error
+		switch {
+		case (errors.Is(err, vault.ErrWrongKey) || usererr.KindOf(err) == usererr.Invalid) && errors.As(err, &ue):
+			// a key that does not open the vault, or cannot make one, is
+			// the operator's to fix: a usage error, as a wrong backup key is.
+			return usererr.Wrap(usererr.Usage, err, "vault: "+ue.Message).WithHint("%s", ue.Hint)
+		case err != nil:
 			return fmt.Errorf("vault: %w", err)
 		}
 	}

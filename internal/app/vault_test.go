@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -55,8 +56,13 @@ func TestVaultAtStart(t *testing.T) {
 	}
 	a.Stop(ctx)
 
-	if _, err := startVault(t, dir, "a wrong master key 99"); !errors.Is(err, vault.ErrWrongKey) {
+	// A key the operator must fix is a usage error (phoenix server exits 2).
+	if _, err := startVault(t, dir, "a wrong master key 99"); !errors.Is(err, vault.ErrWrongKey) || usererr.KindOf(err) != usererr.Usage {
 		t.Fatalf("wrong key at start: %v", err)
+	}
+	if _, err := startVault(t, t.TempDir(), "short"); err == nil || usererr.KindOf(err) != usererr.Usage ||
+		!strings.Contains(err.Error(), "too short") {
+		t.Fatalf("short key at start: %v", err)
 	}
 	a, err = startVault(t, dir, key)
 	if err != nil {

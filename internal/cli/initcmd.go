@@ -54,6 +54,9 @@ candidates are listed.`,
 }
 
 func runInit(_ context.Context, g *Globals, o *initOptions, dir string) error {
+	if err := checkFolder(dir, "give the folder of your web project"); err != nil {
+		return err
+	}
 	d, err := project.Detect(dir, o.app)
 	var we *project.WorkspaceError
 	if errors.As(err, &we) {

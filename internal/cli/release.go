@@ -12,7 +12,9 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -58,6 +60,15 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 	}
 	if _, err := os.Stat(filepath.Join(dir, "phoenix.yaml")); err != nil {
 		return usererr.New(usererr.Usage, "no phoenix.yaml in %s", dir).WithHint("run it in the project folder, pass --dir, or run phoenix init")
+	}
+	// The server checks both again; here they are usage errors, found
+	// before a server is reached or started.
+	cfg, err := config.Load(filepath.Join(dir, "phoenix.yaml"))
+	if err != nil {
+		return err
+	}
+	if _, err := action.ParseVersion(version, cfg.Release.TagPrefix); err != nil {
+		return usererr.Wrap(usererr.Usage, err, err.Error())
 	}
 	t, err := g.connect(ctx)
 	if err != nil {

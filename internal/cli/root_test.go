@@ -155,3 +155,30 @@ func TestUnknownSubcommand(t *testing.T) {
 		t.Fatalf("phoenix backup: exit %d: %s", code, out)
 	}
 }
+
+// TestUsageExitCodes: arguments, folders, key files and phoenix.yaml
+// settings the user must fix exit 2.
+func TestUsageExitCodes(t *testing.T) {
+	unsetEnv(t, "PHOENIX_ENV", "PHOENIX_PREVIEW", "PHOENIX_MASTER_KEY", "PHOENIX_SERVER")
+	dir := siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {}\n")
+	t.Setenv("PHOENIX_DATA", filepath.Join(dir, "data"))
+	short := filepath.Join(dir, "short.key")
+	if err := os.WriteFile(short, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"release", "banana"}, `release tag "banana" is not a semantic version`},
+		{[]string{"serve", "nope"}, "error: folder nope does not exist"},
+		{[]string{"serve", "phoenix.yaml"}, "error: phoenix.yaml is not a folder"},
+		{[]string{"init", filepath.Join(dir, "nope")}, "error: folder " + filepath.Join(dir, "nope") + " does not exist"},
+		{[]string{"server", "--master-key-file", short, "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0"},
+			"the master key is too short"},
+	} {
+		if _, errs, code := run(c.args...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("phoenix %s: exit %d: %s", strings.Join(c.args, " "), code, errs)
+		}
+	}
+}

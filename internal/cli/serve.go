@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -73,6 +76,9 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 }
 
 func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) error {
+	if err := checkFolder(dir, "give the folder to serve, e.g. the build's dist"); err != nil {
+		return err
+	}
 	if err := checkIdleTimeout("--idle-timeout", o.idle); err != nil {
 		return err
 	}
@@ -122,6 +128,20 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 		},
 	}
 	return edge.ServeDir(ctx, dir, o.addr, opts)
+}
+
+// checkFolder returns a usage error with hint unless dir is a folder.
+func checkFolder(dir, hint string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usererr.New(usererr.Usage, "folder %s does not exist", dir).WithHint("%s", hint)
+	case err != nil:
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("%s", hint)
+	case !fi.IsDir():
+		return usererr.New(usererr.Usage, "%s is not a folder", dir).WithHint("%s", hint)
+	}
+	return nil
 }
 
 // loopsFlag is --loops and --edge-loops: a number of event loops, or auto
