@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -59,13 +60,28 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// cobra's own errors: unknown command, wrong number of arguments.
 		err = usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("see 'phoenix --help'")
 	}
+	var ps config.Problems
+	if errors.As(err, &ps) && usererr.KindOf(err) == usererr.Internal {
+		// a phoenix.yaml that does not load is a configuration error.
+		err = usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("check it with phoenix validate")
+	}
 	if err != nil {
 		printError(stderr, err)
 	}
 	return usererr.ExitCode(err)
 }
 
+// printError prints err and its hint, after the warnings of a phoenix.yaml
+// that failed to load (which are not what failed, so not part of err's
+// message).
 func printError(w io.Writer, err error) {
+	var ps config.Problems
+	if errors.As(err, &ps) && len(ps.Errors()) > 0 {
+		for _, p := range ps.Warnings() {
+			p.Warning = false
+			fmt.Fprintf(w, "warning: %s\n", p)
+		}
+	}
 	fmt.Fprintf(w, "error: %v\n", err)
 	if hint := usererr.HintOf(err); hint != "" {
 		fmt.Fprintf(w, "hint: %s\n", hint)

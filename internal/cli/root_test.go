@@ -182,3 +182,23 @@ func TestUsageExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigErrorIsUsageAndWarningsAreNotErrors: a phoenix.yaml that does
+// not load exits 2 with its errors at file:line:col; its warnings are
+// printed as warnings, not in the error.
+func TestConfigErrorIsUsageAndWarningsAreNotErrors(t *testing.T) {
+	unsetEnv(t, "PHOENIX_ENV", "PHOENIX_PREVIEW", "PHOENIX_SERVER")
+	siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {}\n  production:\n    protection: {approvals: 1}\n"+
+		"edge:\n  rate_limit:\n    requests: 10\n    per: 0s\n")
+	t.Setenv("PHOENIX_DATA", filepath.Join(t.TempDir(), "data"))
+	for _, args := range [][]string{{"deploy", "dist", "--env", "staging"}, {"release", "v1.0.0"}} {
+		_, errs, code := run(args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if code != 2 || len(lines) != 3 ||
+			!strings.HasPrefix(lines[0], "warning: ") || !strings.Contains(lines[0], "phoenix.yaml:5:5: environments.production.protection.approvers: ") ||
+			!strings.HasPrefix(lines[1], "error: ") || !strings.Contains(lines[1], "phoenix.yaml:9:5: edge.rate_limit.per: must be positive") ||
+			lines[2] != "hint: check it with phoenix validate" {
+			t.Errorf("phoenix %s: exit %d:\n%s", strings.Join(args, " "), code, errs)
+		}
+	}
+}

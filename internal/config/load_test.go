@@ -183,6 +183,22 @@ func TestParseCollectsAllProblems(t *testing.T) {
 	}
 }
 
+// TestProblemsErrorLeavesWarningsOut: a config that fails to load has an
+// error message of its errors alone; its warnings stay in the Problems.
+func TestProblemsErrorLeavesWarningsOut(t *testing.T) {
+	ps := problemsOf(t, minimal+"environments:\n  production:\n    protection: {approvals: 1}\n"+
+		"edge:\n  rate_limit: {requests: 10, per: 0s}\n")
+	if len(ps.Warnings()) != 1 || len(ps.Errors()) != 1 {
+		t.Fatalf("want one warning and one error:\n%v", ps)
+	}
+	if got, want := ps.Error(), `phoenix.yaml:6:30: edge.rate_limit.per: must be positive (hint: write e.g. "1m")`; got != want {
+		t.Fatalf("Error() = %q, want %q", got, want)
+	}
+	if got := ps.Warnings().Error(); !strings.Contains(got, "warning: environments.production.protection.approvers") {
+		t.Fatalf("warnings: %q", got)
+	}
+}
+
 func TestParseWarnings(t *testing.T) {
 	const hook = "https://example.webhook.office.com/webhookb2/abc@def/IncomingWebhook/0123456789abcdef/xyz"
 	src := minimal + "notifications:\n  channels:\n    teams: {type: teams, url: \"" + hook + "\"}\n" +

@@ -53,8 +53,13 @@ func (p Problem) String() string {
 // in file order. Its Error method prints one problem per line.
 type Problems []Problem
 
-// Error prints one problem per line.
+// Error prints one problem per line: the errors only when there are any
+// (a warning is no reason for the failure; Warnings lists them), else the
+// warnings.
 func (ps Problems) Error() string {
+	if errs := ps.Errors(); len(errs) > 0 && len(errs) < len(ps) {
+		ps = errs
+	}
 	lines := make([]string, len(ps))
 	for i, p := range ps {
 		lines[i] = p.String()
