@@ -137,7 +137,7 @@ func (s *Service) decide(ctx context.Context, id int64, env, actor, decision, co
 		return err
 	}
 	if Finished(r.Status) {
-		return usererr.New(usererr.Conflict, "run %d is already %s", id, r.Status)
+		return usererr.New(usererr.Conflict, "run %d has already finished (%s)", id, r.Status)
 	}
 	gate, err := s.gate(ctx, r, env)
 	if err != nil {

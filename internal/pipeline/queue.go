@@ -120,7 +120,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, actor string) error {
 		return err
 	}
 	if Finished(r.Status) {
-		return usererr.New(usererr.Conflict, "run %d is already %s", id, r.Status)
+		return usererr.New(usererr.Conflict, "run %d has already finished (%s)", id, r.Status)
 	}
 	if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.run.cancel", Target: r.target(), Actor: actor}); err != nil {
 		return err

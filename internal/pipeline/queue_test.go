@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // gateYAML has a step that waits until the file named by $GATE exists.
@@ -73,6 +76,14 @@ func TestCancelQueuedRun(t *testing.T) {
 	f.wait(a.ID)
 	if d := f.wait(b.ID); d.Status != Cancelled {
 		t.Fatalf("queued run is %s", d.Status)
+	}
+	// A finished run cannot be cancelled (nor approved) again.
+	want := fmt.Sprintf("run %d has already finished (cancelled)", b.ID)
+	if err := f.svc.Cancel(context.Background(), b.ID, "bob"); err == nil || err.Error() != want || usererr.KindOf(err) != usererr.Conflict {
+		t.Fatalf("cancel of a finished run: %v", err)
+	}
+	if err := f.svc.Approve(context.Background(), b.ID, "production", "bob", ""); err == nil || err.Error() != want {
+		t.Fatalf("approval of a finished run: %v", err)
 	}
 }
 
