@@ -121,7 +121,7 @@ func TestRequiredFlagsAreUsageErrors(t *testing.T) {
 
 // TestUnknownSubcommand: every group command refuses a subcommand it does
 // not have (exit 2, with the closest ones suggested); a bare group prints
-// its help.
+// its help, as does 'GROUP help'.
 func TestUnknownSubcommand(t *testing.T) {
 	for _, c := range []struct{ args, want string }{
 		{"backup lst", `unknown command "lst" for "phoenix backup"; did you mean list?`},
@@ -151,8 +151,10 @@ func TestUnknownSubcommand(t *testing.T) {
 		}
 	}
 	walk(newRoot(&Globals{}))
-	if out, _, code := run("backup"); code != 0 || !strings.Contains(out, "Available Commands:") {
-		t.Fatalf("phoenix backup: exit %d: %s", code, out)
+	for _, args := range [][]string{{"backup"}, {"backup", "help"}} {
+		if out, _, code := run(args...); code != 0 || !strings.Contains(out, "Available Commands:") {
+			t.Fatalf("phoenix %s: exit %d: %s", strings.Join(args, " "), code, out)
+		}
 	}
 }
 
