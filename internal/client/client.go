@@ -98,7 +98,7 @@ func decodeError(resp *http.Response) error {
 	if json.Unmarshal(b, &e) != nil || e.Message == "" {
 		e.Message = fmt.Sprintf("server answered %s", resp.Status)
 	}
-	ue := usererr.New(usererr.KindFromHTTP(resp.StatusCode), "%s", e.Message)
+	ue := usererr.New(usererr.KindFromAPI(resp.StatusCode, e.Code), "%s", e.Message)
 	ue.Hint = e.Hint
 	return ue
 }

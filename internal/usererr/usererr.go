@@ -130,6 +130,19 @@ func (k Kind) Code() string {
 		"unauthorized", "forbidden", "unavailable"}[k]
 }
 
+// KindFromAPI is the kind of an API error from its status and the code in
+// its body (Kind.Code): the code tells apart kinds that share a status
+// (Usage and Invalid are both 400, and only Usage exits 2); a code that
+// does not fit the status is ignored.
+func KindFromAPI(status int, code string) Kind {
+	for k := Internal; k <= Unavailable; k++ {
+		if k.Code() == code && HTTPStatus(New(k, "")) == status {
+			return k
+		}
+	}
+	return KindFromHTTP(status)
+}
+
 // KindFromHTTP is the inverse of HTTPStatus, for API clients.
 func KindFromHTTP(status int) Kind {
 	switch status {

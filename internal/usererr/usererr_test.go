@@ -36,6 +36,12 @@ func TestMapping(t *testing.T) {
 				if k := KindFromHTTP(HTTPStatus(c.err)); k != KindOf(c.err) && KindOf(c.err) != Usage {
 					t.Errorf("KindFromHTTP round trip: %v != %v", k, KindOf(c.err))
 				}
+				if k := KindFromAPI(HTTPStatus(c.err), KindOf(c.err).Code()); k != KindOf(c.err) {
+					t.Errorf("KindFromAPI round trip: %v != %v", k, KindOf(c.err))
+				}
+				if k := KindFromAPI(HTTPStatus(c.err), "usage"); KindOf(c.err) != Invalid && KindOf(c.err) != Usage && k == Usage {
+					t.Errorf("KindFromAPI took code usage for status %d", HTTPStatus(c.err))
+				}
 			}
 		})
 	}
