@@ -144,7 +144,7 @@ func (s *Service) Environment(ctx context.Context, project, name string) (Enviro
 		`SELECT `+envColumns+` FROM environments WHERE project = $1 AND name = $2`, project, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, usererr.New(usererr.NotFound, "no environment %q in project %q", name, project).
-			WithHint("list them with 'phoenix environments', or declare it in phoenix.yaml")
+			WithHint("list them with 'phoenix projects', or declare it in phoenix.yaml")
 	}
 	return e, err
 }
