@@ -24,6 +24,41 @@ type Deployment struct {
 	Message     string         `json:"message,omitempty"`
 	CreatedAt   time.Time      `json:"created_at"`
 	Active      bool           `json:"active"`
+	// Status is StatusActive, StatusFailed, StatusRolledBack or
+	// StatusInactive (see them).
+	Status string `json:"status,omitempty"`
+	// Failure says what failed when the deployment failed verification
+	// and was taken back automatically (Revert), e.g.
+	// "health-check/production"; "" for every other deployment.
+	Failure  string     `json:"failure,omitempty"`
+	FailedAt *time.Time `json:"failed_at,omitempty"`
+}
+
+// A deployment's Status.
+const (
+	StatusActive = "active" // the environment serves it
+	// StatusFailed: it failed verification and was taken back (Failure
+	// says why); a rollback never returns to it.
+	StatusFailed = "failed"
+	// StatusRolledBack: newer than the active deployment, so a rollback
+	// went past it.
+	StatusRolledBack = "rolled_back"
+	StatusInactive   = "inactive" // superseded by a later deployment
+)
+
+// setState sets Active and Status from the environment's active deployment.
+func (d *Deployment) setState(activeID int64) {
+	d.Active = d.ID == activeID
+	switch {
+	case d.Active:
+		d.Status = StatusActive
+	case d.Failure != "":
+		d.Status = StatusFailed
+	case d.ID > activeID:
+		d.Status = StatusRolledBack
+	default:
+		d.Status = StatusInactive
+	}
 }
 
 // FinalizeOptions says where an upload goes live.
@@ -180,7 +215,7 @@ func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project stri
 		return nil, err
 	}
 	return &Deployment{ID: id, Project: project, Environment: o.Environment, Artifact: d,
-		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true}, nil
+		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive}, nil
 }
 
 // point moves an environment's active pointer and records why.

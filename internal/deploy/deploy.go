@@ -100,7 +100,7 @@ type Options struct {
 
 // Event describes a change for the audit log.
 type Event struct {
-	Action      string // deploy.activate, deploy.rollback, env.save, env.delete, edge.save, deploy.gc
+	Action      string // deploy.activate, deploy.rollback, deploy.fail, env.save, env.delete, edge.save, deploy.gc
 	Project     string
 	Environment string
 	Deployment  int64

@@ -62,7 +62,7 @@ func (s *Service) Live(ctx context.Context, project string) ([]Deployment, error
 			return nil, err
 		}
 		d.CreatedAt, _ = time.Parse(time.RFC3339Nano, at)
-		d.Active = true
+		d.setState(d.ID)
 		out = append(out, d)
 	}
 	return out, rows.Err()

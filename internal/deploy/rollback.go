@@ -12,9 +12,10 @@ import (
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
-// Rollback re-points an environment at an earlier deployment: the one
-// before the active one, or toID when it is not zero. It rebuilds nothing;
-// the cost is one transaction and a pointer swap on the edge.
+// Rollback re-points an environment at an earlier deployment: the newest
+// one before the active one that did not fail verification, or toID when
+// it is not zero (refused when that one failed verification). It rebuilds
+// nothing; the cost is one transaction and a pointer swap on the edge.
 func (s *Service) Rollback(ctx context.Context, project, envName string, toID int64, actor string) (*Deployment, error) {
 	env, err := s.Environment(ctx, project, envName)
 	if err != nil {
@@ -30,9 +31,8 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 		if err != nil {
 			return err
 		}
-		if fetched != 0 && target.ID != fetched {
-			return usererr.New(usererr.Conflict, "environment %s/%s changed during the rollback", project, envName).
-				WithHint("run the rollback again")
+		if err := s.unchanged(env, target, fetched); err != nil {
+			return err
 		}
 		return s.point(ctx, tx, project, envName, target.ID, "rollback", actor,
 			fmt.Sprintf("from deployment %d to %d", env.ActiveID, target.ID))
@@ -40,10 +40,26 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 	if err != nil {
 		return nil, err
 	}
-	target.Active = true
-	s.opts.Logger.Info("rolled back", "project", project, "env", envName, "from", env.ActiveID, "to", target.ID)
-	s.notify(s.release(env, *target, nil))
+	s.rolledBack(env, env.ActiveID, target)
 	return target, nil
+}
+
+// rolledBack marks target active and tells the log and the listeners.
+func (s *Service) rolledBack(env Environment, from int64, target *Deployment) {
+	target.setState(target.ID)
+	s.opts.Logger.Info("rolled back", "project", env.Project, "env", env.Name, "from", from, "to", target.ID)
+	s.notify(s.release(env, *target, nil))
+}
+
+// unchanged checks that the deployment a rollback activates is the one
+// whose blobs were fetched before its transaction (fetched 0: none were),
+// when the blob store fetches.
+func (s *Service) unchanged(env Environment, target *Deployment, fetched int64) error {
+	if s.fetches() && target.ID != fetched {
+		return usererr.New(usererr.Conflict, "environment %s/%s changed during the rollback", env.Project, env.Name).
+			WithHint("run the rollback again")
+	}
+	return nil
 }
 
 // fetchRollbackTarget makes the blobs of the deployment a rollback would
@@ -52,21 +68,37 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 // It runs before the rollback's transaction, which checks that the target
 // is still the same.
 func (s *Service) fetchRollbackTarget(ctx context.Context, env Environment, toID int64) (int64, error) {
-	if _, ok := s.opts.Blobs.(backend.Fetcher); !ok {
+	if !s.fetches() {
 		return 0, nil
 	}
 	t, err := s.rollbackTarget(ctx, s.opts.DB, env, toID)
 	if err != nil {
 		return 0, err
 	}
-	m, err := s.Manifest(ctx, t.Artifact)
+	return s.fetchDeployment(ctx, t)
+}
+
+// fetches reports whether the blob store is a cache of a remote one, whose
+// blobs a rollback fetches first.
+func (s *Service) fetches() bool {
+	_, ok := s.opts.Blobs.(backend.Fetcher)
+	return ok
+}
+
+// fetchDeployment makes d's blobs local files (see fetch) and returns its
+// id; 0 when d is nil.
+func (s *Service) fetchDeployment(ctx context.Context, d *Deployment) (int64, error) {
+	if d == nil {
+		return 0, nil
+	}
+	m, err := s.Manifest(ctx, d.Artifact)
 	if err != nil {
 		return 0, err
 	}
 	if err := s.fetch(ctx, m); err != nil {
 		return 0, err
 	}
-	return t.ID, nil
+	return d.ID, nil
 }
 
 // rowQuerier is a transaction or the database.
@@ -78,35 +110,77 @@ func (s *Service) rollbackTarget(ctx context.Context, tx rowQuerier, env Environ
 	if env.ActiveID == 0 {
 		return nil, usererr.New(usererr.Conflict, "environment %s/%s has no deployment to roll back from", env.Project, env.Name)
 	}
-	q := `SELECT ` + depColumns + ` FROM deployments d JOIN artifacts a ON a.digest = d.artifact
-		WHERE d.project = $1 AND d.environment = $2 AND d.id < $3 ORDER BY d.id DESC LIMIT 1`
-	args := []any{env.Project, env.Name, env.ActiveID}
 	if toID != 0 {
-		q = `SELECT ` + depColumns + ` FROM deployments d JOIN artifacts a ON a.digest = d.artifact
-			WHERE d.project = $1 AND d.environment = $2 AND d.id = $3`
-		args[2] = toID
+		return namedTarget(ctx, tx, env, toID)
 	}
-	d, err := scanDeployment(tx.QueryRowContext(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		if toID != 0 {
-			return nil, usererr.New(usererr.NotFound, "no deployment %d in %s/%s", toID, env.Project, env.Name).
-				WithHint("see 'phoenix deployments --env %s'", env.Name)
-		}
-		return nil, usererr.New(usererr.Conflict, "no earlier deployment of %s/%s to roll back to", env.Project, env.Name)
+	d, err := lastGood(ctx, tx, env, env.ActiveID)
+	if err == nil && d == nil {
+		return nil, usererr.New(usererr.Conflict, "no earlier deployment of %s/%s to roll back to (those that failed verification are skipped)",
+			env.Project, env.Name).
+			WithHint("see 'phoenix deployments --env %s'", env.Name)
 	}
-	if err == nil && d.ID == env.ActiveID {
-		return nil, usererr.New(usererr.Conflict, "deployment %d is already active", d.ID)
-	}
-	return &d, err
+	return d, err
 }
 
-const depColumns = `d.id, d.project, d.environment, d.artifact, a.release, d.actor, d.message, d.created_at`
+// namedTarget is deployment id of env, which a rollback may activate: not
+// the active one, nor one that failed verification.
+func namedTarget(ctx context.Context, tx rowQuerier, env Environment, id int64) (*Deployment, error) {
+	d, err := scanDeployment(tx.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d JOIN artifacts a ON a.digest = d.artifact
+		WHERE d.project = $1 AND d.environment = $2 AND d.id = $3`, env.Project, env.Name, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, usererr.New(usererr.NotFound, "no deployment %d in %s/%s", id, env.Project, env.Name).
+			WithHint("see 'phoenix deployments --env %s'", env.Name)
+	case err != nil:
+		return nil, err
+	case d.ID == env.ActiveID:
+		return nil, usererr.New(usererr.Conflict, "deployment %d is already active", d.ID)
+	case d.Failure != "":
+		return nil, failedTarget(env, d)
+	}
+	return &d, nil
+}
+
+// failedTarget is the refusal of a rollback to d, which failed verification.
+func failedTarget(env Environment, d Deployment) error {
+	what := fmt.Sprintf("deployment %d", d.ID)
+	if d.Release != "" {
+		what += " (release " + d.Release + ")"
+	}
+	when := "earlier"
+	if d.FailedAt != nil {
+		when = "at " + d.FailedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return usererr.New(usererr.Conflict, "%s of %s/%s failed verification %s (%s) and was taken back; a rollback does not return to it",
+		what, env.Project, env.Name, when, d.Failure).
+		WithHint("fix the release and release it again; to retry this very build, deploy it again (nothing is uploaded twice)")
+}
+
+// lastGood returns env's newest deployment before id that did not fail
+// verification; nil when there is none.
+func lastGood(ctx context.Context, tx rowQuerier, env Environment, before int64) (*Deployment, error) {
+	d, err := scanDeployment(tx.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d JOIN artifacts a ON a.digest = d.artifact
+		WHERE d.project = $1 AND d.environment = $2 AND d.id < $3 AND d.failure = '' ORDER BY d.id DESC LIMIT 1`,
+		env.Project, env.Name, before))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+const depColumns = `d.id, d.project, d.environment, d.artifact, a.release, d.actor, d.message, d.created_at, d.failure, d.failed_at`
 
 func scanDeployment(row interface{ Scan(...any) error }) (Deployment, error) {
 	var d Deployment
-	var created string
-	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created)
+	var created, failed string
+	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created, &d.Failure, &failed)
 	d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	if t, perr := time.Parse(time.RFC3339Nano, failed); perr == nil {
+		d.FailedAt = &t
+	}
 	return d, err
 }
 
@@ -131,7 +205,7 @@ func (s *Service) Deployments(ctx context.Context, project, envName string, limi
 		if err != nil {
 			return nil, err
 		}
-		d.Active = d.ID == env.ActiveID
+		d.setState(env.ActiveID)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -167,7 +241,7 @@ func (s *Service) Active(ctx context.Context) ([]Release, error) {
 		if err != nil {
 			return nil, fmt.Errorf("deploy: active deployment of %s/%s: %w", e.Project, e.Name, err)
 		}
-		d.Active = true
+		d.setState(d.ID)
 		out = append(out, s.release(e, d, nil))
 	}
 	return out, nil

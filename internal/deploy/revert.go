@@ -1,0 +1,101 @@
+package deploy
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// RevertRequest names a deployment that failed verification.
+type RevertRequest struct {
+	Project     string
+	Environment string
+	Failed      int64  // the deployment that failed; 0 means the active one
+	Reason      string // what failed, e.g. "health-check/production"
+	Actor       string
+}
+
+// Revert records that deployment r.Failed failed verification (r.Reason,
+// now) and, when it is still active, rolls its environment back to the
+// newest earlier deployment that did not fail, in the same transaction:
+// no later rollback returns to it, and 'phoenix deployments' shows it
+// failed. The record stays when nothing can be rolled back (the
+// deployment is no longer active, or none before it passed), and an error
+// says so.
+func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, error) {
+	env, err := s.Environment(ctx, r.Project, r.Environment)
+	if err != nil {
+		return nil, err
+	}
+	failed := cmp.Or(r.Failed, env.ActiveID)
+	if failed == 0 {
+		return nil, usererr.New(usererr.Conflict, "environment %s/%s has no deployment to take back", r.Project, r.Environment)
+	}
+	r.Reason = cmp.Or(r.Reason, "verification")
+	fetched, err := s.fetchRevertTarget(ctx, env, failed)
+	if err != nil {
+		return nil, err
+	}
+	var target *Deployment
+	var active int64
+	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.markFailed(ctx, tx, env, failed, r); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(active_id, 0) FROM environments WHERE project = $1 AND name = $2`,
+			env.Project, env.Name).Scan(&active); err != nil || active != failed {
+			return err
+		}
+		if target, err = lastGood(ctx, tx, env, failed); err != nil || target == nil {
+			return err
+		}
+		if err := s.unchanged(env, target, fetched); err != nil {
+			return err
+		}
+		return s.point(ctx, tx, env.Project, env.Name, target.ID, "rollback", r.Actor,
+			fmt.Sprintf("from deployment %d to %d: deployment %d failed verification (%s)", failed, target.ID, failed, r.Reason))
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case active != failed:
+		return nil, usererr.New(usererr.Conflict, "deployment %d failed verification but %s/%s no longer serves it (deployment %d is active): recorded as failed, nothing rolled back",
+			failed, env.Project, env.Name, active)
+	case target == nil:
+		return nil, usererr.New(usererr.Conflict, "deployment %d failed verification and stays active: %s/%s has no earlier deployment to roll back to (those that failed verification are skipped)",
+			failed, env.Project, env.Name).WithHint("fix the release and deploy it again")
+	}
+	s.rolledBack(env, failed, target)
+	return target, nil
+}
+
+// fetchRevertTarget fetches the blobs of the deployment a revert of failed
+// would activate (see fetchRollbackTarget); 0 when there is nothing to
+// fetch.
+func (s *Service) fetchRevertTarget(ctx context.Context, env Environment, failed int64) (int64, error) {
+	if !s.fetches() || env.ActiveID != failed {
+		return 0, nil
+	}
+	t, err := lastGood(ctx, s.opts.DB, env, failed)
+	if err != nil {
+		return 0, err
+	}
+	return s.fetchDeployment(ctx, t)
+}
+
+// markFailed records that deployment id of env failed verification.
+func (s *Service) markFailed(ctx context.Context, tx *sql.Tx, env Environment, id int64, r RevertRequest) error {
+	res, err := tx.ExecContext(ctx, `UPDATE deployments SET failure = $1, failed_at = $2
+		WHERE id = $3 AND project = $4 AND environment = $5`, r.Reason, s.now(), id, env.Project, env.Name)
+	if err != nil {
+		return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
+	}
+	if affected(res) != 1 {
+		return usererr.New(usererr.NotFound, "no deployment %d in %s/%s", id, env.Project, env.Name)
+	}
+	return s.audit(ctx, tx, Event{Action: "deploy.fail", Project: env.Project, Environment: env.Name, Deployment: id,
+		Actor: r.Actor, Detail: fmt.Sprintf("deployment %d failed verification (%s)", id, r.Reason)})
+}
