@@ -32,6 +32,8 @@ type execution struct {
 	steps    map[string]*Step
 	approved map[string]int  // env -> distinct approvals its gate collected
 	deployed map[string]bool // env -> a deploy step ran there (true: it succeeded)
+	// deployments: env -> the deployment this run's deploy step made there
+	deployments map[string]int64
 }
 
 // launch starts r; s.mu is held.
@@ -45,7 +47,8 @@ func (s *Service) launch(r *Run) {
 		runCancel(cause)
 	}
 	e := &execution{s: s, run: r, ctx: ctx, hard: hard, cancel: cancel, masker: executor.NewMasker(), wake: make(chan struct{}, 1),
-		steps: map[string]*Step{}, approved: map[string]int{}, deployed: map[string]bool{}}
+		steps: map[string]*Step{}, approved: map[string]int{}, deployed: map[string]bool{},
+		deployments: map[string]int64{}}
 	s.active[r.ID] = e
 	s.runs.Add(1)
 	go func() {
@@ -163,12 +166,19 @@ func (e *execution) ok(id string) bool {
 
 // failedBefore reports whether any step st depends on failed.
 func (e *execution) failedBefore(st *spec.Step) bool {
-	for id := range e.run.Plan.Ancestors(st.ID) {
-		if (e.status(id) == Failed || e.status(id) == Interrupted) && !e.ok(id) {
-			return true
+	return len(e.failedAncestors(st)) > 0
+}
+
+// failedAncestors lists the steps st depends on that failed, in plan order.
+func (e *execution) failedAncestors(st *spec.Step) []*spec.Step {
+	before := e.run.Plan.Ancestors(st.ID)
+	var out []*spec.Step
+	for _, a := range e.run.Plan.Steps {
+		if before[a.ID] && (e.status(a.ID) == Failed || e.status(a.ID) == Interrupted) && !e.ok(a.ID) {
+			out = append(out, a)
 		}
 	}
-	return false
+	return out
 }
 
 // stepCtx is the context st runs in: steps that run because of always()

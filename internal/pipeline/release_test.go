@@ -152,6 +152,12 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 	if got := activeOf(t, dsvc, "production"); got != first {
 		t.Errorf("production serves deployment %d after rollback, want %d", got, first)
 	}
+	// The deployment the failed release made is recorded as failed, with
+	// the step that failed, so no later rollback returns to it.
+	hist, err := dsvc.Deployments(context.Background(), "site", "production", 0)
+	if err != nil || len(hist) != 2 || hist[0].Status != deploy.StatusFailed || hist[0].Failure != "health-check/production" {
+		t.Errorf("production's history after the failed release: %+v, %v", hist, err)
+	}
 	if a := n.find("release.failed"); a == nil || a.Severity != 0 {
 		t.Errorf("no critical alert: %+v", n.ns)
 	}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +77,9 @@ func (e *execution) runStep(st *spec.Step) {
 	if st.Uses == "deploy" {
 		if env := e.stepEnv(st); env != "" {
 			e.deployed[env] = e.deployed[env] || err == nil
+			if id, perr := strconv.ParseInt(state.Outputs["deployment"], 10, 64); err == nil && perr == nil {
+				e.deployments[env] = id
+			}
 		}
 	}
 	cp = *state
@@ -193,6 +197,12 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 			defer e.mu.Unlock()
 			return e.deployed[env]
 		},
+		Deployment: func(env string) int64 {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return e.deployments[env]
+		},
+		Failed: func() []*spec.Step { return e.failedAncestors(st) },
 	}
 	err := a.Run(ctx, sc)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rctx.Err() == nil {

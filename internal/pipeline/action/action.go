@@ -96,6 +96,12 @@ type Context struct {
 	Approvals func(env string) int
 	// Deployed reports whether this run activated a release on env.
 	Deployed func(env string) bool
+	// Deployment returns the deployment this run's deploy step made on
+	// env, 0 when none (or unknown).
+	Deployment func(env string) int64
+	// Failed lists the steps this one depends on that failed, in plan
+	// order (what a failure() step runs because of).
+	Failed func() []*spec.Step
 }
 
 // Logf writes a line to the step log.

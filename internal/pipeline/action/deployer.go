@@ -93,9 +93,11 @@ func (d DeployService) putBlob(ctx context.Context, upload string, dg backend.Di
 	return d.Svc.PutBlob(ctx, upload, dg, rc, info.Size)
 }
 
-// Rollback re-activates the previous deployment.
-func (d DeployService) Rollback(ctx context.Context, project, env, actor string) (*DeployResult, error) {
-	dep, err := d.Svc.Rollback(ctx, project, env, 0, actor)
+// Rollback records r.Failed as failed verification and re-activates the
+// newest earlier deployment that did not fail (deploy.Service.Revert).
+func (d DeployService) Rollback(ctx context.Context, r RollbackRequest) (*DeployResult, error) {
+	dep, err := d.Svc.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
+		Failed: r.Failed, Reason: r.Reason, Actor: r.Actor})
 	if err != nil {
 		return nil, err
 	}

@@ -177,8 +177,19 @@ type DeployResult struct {
 // implements it with internal/deploy.
 type Deployer interface {
 	Deploy(ctx context.Context, r DeployRequest) (*DeployResult, error)
-	// Rollback re-activates the release before the active one.
-	Rollback(ctx context.Context, project, env, actor string) (*DeployResult, error)
+	// Rollback takes back a deployment that failed in the run: it records
+	// the failure on it (so no later rollback returns to it) and, while it
+	// is active, re-activates the newest earlier one that did not fail.
+	Rollback(ctx context.Context, r RollbackRequest) (*DeployResult, error)
+}
+
+// RollbackRequest names the deployment a run takes back and why.
+type RollbackRequest struct {
+	Project     string
+	Environment string
+	Failed      int64  // the deployment the run made; 0 means the active one
+	Reason      string // the run's failed steps, e.g. "health-check/production"
+	Actor       string
 }
 
 // Holder is implemented by Deployers that can keep an artifact's blobs from

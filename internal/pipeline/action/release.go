@@ -235,9 +235,11 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 	return nil
 }
 
-// rollback re-activates the previous release on every environment this
-// run deployed to (input environments, else the step's), unless the
-// environment's rollback.auto is off.
+// rollback takes back the release on every environment this run deployed
+// to (input environments, else the step's), unless the environment's
+// rollback.auto is off: the deployment is recorded as failed, with the
+// failed steps as the reason, and the newest earlier one that did not fail
+// is re-activated.
 func (d *Deps) rollback(ctx context.Context, sc *Context) error {
 	envs := sc.Strings("environments")
 	if len(envs) == 0 {
@@ -258,15 +260,40 @@ func (d *Deps) rollback(ctx context.Context, sc *Context) error {
 		if d.Deployer == nil {
 			return errors.New("no deployer configured")
 		}
-		res, err := d.Deployer.Rollback(ctx, sc.Run.Project, env, sc.Run.Actor)
+		req := RollbackRequest{Project: sc.Run.Project, Environment: env, Reason: failedSteps(sc, env), Actor: sc.Run.Actor}
+		if sc.Deployment != nil {
+			req.Failed = sc.Deployment(env)
+		}
+		res, err := d.Deployer.Rollback(ctx, req)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rollback of %s: %w", env, err))
 			continue
 		}
-		sc.Logf("%s: rolled back to deployment %d (%s)", env, res.ID, res.Release)
+		sc.Logf("%s: rolled back to deployment %d (%s); the one this run made is recorded as failed (%s)",
+			env, res.ID, res.Release, firstNonEmpty(req.Reason, "verification"))
 		sc.SetOutput("deployment_"+env, strconv.FormatInt(res.ID, 10))
 	}
 	return errors.Join(errs...)
+}
+
+// failedSteps names what failed for a rollback on env: the failed steps
+// the rollback depends on that act on env, else all of them ("" when the
+// engine does not say).
+func failedSteps(sc *Context, env string) string {
+	if sc.Failed == nil {
+		return ""
+	}
+	var all, here []string
+	for _, st := range sc.Failed() {
+		all = append(all, st.ID)
+		if st.Environment == env || (st.Environment == "" && len(sc.Run.Environments) == 1 && sc.Run.Environments[0] == env) {
+			here = append(here, st.ID)
+		}
+	}
+	if len(here) > 0 {
+		return strings.Join(here, ", ")
+	}
+	return strings.Join(all, ", ")
 }
 
 // notify sends input event (default release.succeeded) with input
