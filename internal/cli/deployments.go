@@ -52,16 +52,30 @@ func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int
 		return err
 	}
 	return g.emit(out.Items, func(w io.Writer) error {
-		tb := newTable(w, "id", "active", "release", "artifact", "created", "actor", "message")
+		tb := newTable(w, "id", "status", "release", "artifact", "created", "actor", "message")
 		for _, d := range out.Items {
-			active := ""
-			if d.Active {
-				active = "*"
-			}
-			tb.row(d.ID, active, dash(d.Release), short(string(d.Artifact)), d.CreatedAt.Local().Format(time.DateTime), dash(d.Actor), dash(d.Message))
+			tb.row(d.ID, statusOf(d), dash(d.Release), short(string(d.Artifact)), d.CreatedAt.Local().Format(time.DateTime), dash(d.Actor), dash(d.Message))
 		}
 		return tb.flush()
 	})
+}
+
+// statusOf is a deployment's STATUS cell: "* active" (starred), "failed:
+// WHAT" for one that failed verification and was taken back, "rolled back"
+// for one a rollback went past, "-" for one a later deployment replaced.
+func statusOf(d deploy.Deployment) string {
+	failed := "failed: " + d.Failure
+	switch {
+	case d.Active && d.Failure != "":
+		return "* active, " + failed
+	case d.Active:
+		return "* active"
+	case d.Failure != "":
+		return failed
+	case d.Status == deploy.StatusRolledBack:
+		return "rolled back"
+	}
+	return "-"
 }
 
 func newRollbackCmd(g *Globals) *cobra.Command {
@@ -70,9 +84,12 @@ func newRollbackCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback --env ENV [--to ID]",
 		Short: "Re-point an environment at an earlier deployment, instantly",
-		Long: `Roll an environment back to the deployment before the active one, or to
-deployment --to ID. Nothing is rebuilt or uploaded: the edge switches its
-pointer, so the old release is served within milliseconds.`,
+		Long: `Roll an environment back to the newest deployment before the active one that
+did not fail verification, or to deployment --to ID. A deployment that failed
+verification (taken back automatically; 'phoenix deployments' shows it as
+failed) is skipped, and --to naming one is refused: deploy that build again to
+retry it. Nothing is rebuilt or uploaded: the edge switches its pointer, so
+the old release is served within milliseconds.`,
 		Example: "  phoenix rollback --env production\n  phoenix rollback --env production --to 41",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -80,7 +97,7 @@ pointer, so the old release is served within milliseconds.`,
 		},
 	}
 	projectFlags(cmd, o)
-	cmd.Flags().Int64Var(&to, "to", 0, "deployment id to return to (default: the previous one)")
+	cmd.Flags().Int64Var(&to, "to", 0, "deployment id to return to (default: the newest earlier one that did not fail verification)")
 	cmd.MarkFlagRequired("env")
 	return cmd
 }

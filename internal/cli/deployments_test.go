@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/deploy"
+)
+
+// TestDeploymentsShowStatus: after two deploys and a rollback the table's
+// STATUS column stars the active deployment and shows the newer one as
+// rolled back; the JSON carries status. A rollback of an environment
+// that does not exist names the command that lists them.
+func TestDeploymentsShowStatus(t *testing.T) {
+	data, site := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
+	if err := os.WriteFile(cfg, []byte("project: {name: shop}\nenvironments:\n  staging: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"<title>one</title>", "<title>two</title>"} {
+		if err := os.WriteFile(filepath.Join(site, "index.html"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, "", "deploy", site, "--env", "staging", "--data", data, "-c", cfg)
+	}
+	mustRun(t, "", "rollback", "--env", "staging", "--data", data, "-c", cfg)
+
+	out := mustRun(t, "", "deployments", "--env", "staging", "--data", data, "-c", cfg)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID  STATUS") ||
+		!strings.Contains(lines[1], "rolled back") || !strings.Contains(lines[2], "* active") {
+		t.Fatalf("table:\n%s", out)
+	}
+	var items []deploy.Deployment
+	if err := json.Unmarshal([]byte(mustRun(t, "", "deployments", "--env", "staging", "-o", "json", "--data", data, "-c", cfg)), &items); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Status != deploy.StatusRolledBack || items[1].Status != deploy.StatusActive {
+		t.Fatalf("json: %+v", items)
+	}
+
+	_, errs, code := runVault(t, "", "rollback", "--env", "nope", "--data", data, "-c", cfg)
+	if code == 0 || !strings.Contains(errs, "list them with 'phoenix projects'") {
+		t.Fatalf("rollback of an unknown environment: exit %d, %s", code, errs)
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	for _, c := range []struct {
+		d    deploy.Deployment
+		want string
+	}{
+		{deploy.Deployment{Active: true, Status: deploy.StatusActive}, "* active"},
+		{deploy.Deployment{Status: deploy.StatusFailed, Failure: "health-check/production"}, "failed: health-check/production"},
+		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Failure: "health-check/production"}, "* active, failed: health-check/production"},
+		{deploy.Deployment{Status: deploy.StatusRolledBack}, "rolled back"},
+		{deploy.Deployment{Status: deploy.StatusInactive}, "-"},
+		{deploy.Deployment{Active: true}, "* active"}, // from a server without status
+	} {
+		if got := statusOf(c.d); got != c.want {
+			t.Errorf("statusOf(%+v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
