@@ -145,25 +145,28 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		return err
 	}
 	start := time.Now()
+	files := 0
 	stage := func() ([]byte, error) {
 		m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
 			Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link})
 		if err != nil {
 			return nil, err
 		}
+		files = len(m.Files)
 		return m.Canonical()
 	}
-	res, err := stageAndDeploy(stage, func(canon []byte) (*client.DeployResult, error) {
+	dres, err := stageAndDeploy(stage, func(canon []byte) (*client.DeployResult, error) {
 		return t.client.Deploy(ctx, client.DeployRequest{Project: project, Environment: o.env, Manifest: canon,
 			Blobs: t.blobs, Message: o.message, Parallel: o.parallel, Progress: newBar(g.Stderr, "uploading")})
 	})
 	if err != nil {
 		return err
 	}
+	res := deploySummary{DeployResult: dres, Files: files, Present: dres.Total - dres.Sent}
 	return g.emit(res, func(w io.Writer) error {
 		fmt.Fprintf(w, "deployed %s to %s/%s as deployment %d in %s\n", res.Artifact, project, o.env, res.ID,
 			time.Since(start).Round(time.Millisecond))
-		fmt.Fprintf(w, "  %d files, %d blobs uploaded (%s), the rest already on the server\n", res.Total, res.Sent, humanBytes(res.SentBytes))
+		fmt.Fprintf(w, "  %s\n", res.counts())
 		switch {
 		case t.inProcess:
 			fmt.Fprintf(w, "  no server runs on %s: 'phoenix server --data %s' serves it\n", g.Data, g.Data)
@@ -172,6 +175,22 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		}
 		return nil
 	})
+}
+
+// deploySummary is what 'phoenix deploy' reports: the client's result
+// (blobs_total counts the precompressed variants too) with the site's own
+// file count and the blobs the server already had.
+type deploySummary struct {
+	*client.DeployResult
+	Files   int `json:"files"`
+	Present int `json:"blobs_present"`
+}
+
+// counts is the summary line: "6 files, 14 blobs: 14 uploaded (12.3 KiB),
+// 0 already on the server".
+func (r deploySummary) counts() string {
+	return fmt.Sprintf("%d files, %d blobs: %d uploaded (%s), %d already on the server",
+		r.Files, r.Total, r.Sent, humanBytes(r.SentBytes), r.Present)
 }
 
 // stageAndDeploy stages the release's blobs and deploys it. A staged blob
