@@ -312,8 +312,9 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 		Verifier: monitor.NewVerifier(monitor.VerifyOptions{Base: a.baseOf(project), Edge: a.edgeOf(project), Soak: soak,
 			Every: every, Logger: a.log.With("component", "verify")}),
 		Publisher: a.Notify,
-		Rollback: func(ctx context.Context, p, e string) (*deploy.Deployment, error) {
-			return a.Deploy.Rollback(ctx, p, e, 0, "phoenix-verify")
+		Rollback: func(ctx context.Context, r deploy.Release, reason string) (*deploy.Deployment, error) {
+			return a.Deploy.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
+				Failed: r.Deployment.ID, Reason: reason, Actor: "phoenix-verify"})
 		},
 		Checks: func(p, e string) ([]config.Endpoint, config.RollbackPolicy) {
 			if cfg := a.projects.get(p); cfg != nil && cfg.Environments[e] != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,20 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 	a.projects.wait()
 	if got := activeID(t, a, "production"); got != v3 {
 		t.Fatalf("the server rolled back a pipeline run's deployment: active %d, want %d", got, v3)
+	}
+	// v2 is recorded as failed, so a plain rollback from v3 skips it.
+	ds, err := a.Deploy.Deployments(context.Background(), "shop", "production", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if failed := d.Failure != ""; failed != (d.ID == v2) || failed && !strings.Contains(d.Failure, "200") {
+			t.Errorf("deployment %d (v%d failed): failure %q", d.ID, v2, d.Failure)
+		}
+	}
+	d, err := a.Deploy.Rollback(context.Background(), "shop", "production", 0, "ops")
+	if err != nil || d.ID != v1 {
+		t.Fatalf("rollback from v3 went to %+v (%v), want deployment %d", d, err, v1)
 	}
 }
 

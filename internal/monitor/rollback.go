@@ -21,9 +21,11 @@ import (
 type Guard struct {
 	Verifier  *Verifier
 	Publisher Publisher // may be nil
-	// Rollback re-activates the previous deployment; the app passes
-	// func(ctx, p, e) { return deploySvc.Rollback(ctx, p, e, 0, "phoenix-verify") }.
-	Rollback func(ctx context.Context, project, env string) (*deploy.Deployment, error)
+	// Rollback takes back the failed release (reason: why verification
+	// failed, one line) and returns the deployment now active; the app
+	// passes deploy.Service.Revert, which also records the failure so no
+	// later rollback returns to it.
+	Rollback func(ctx context.Context, failed deploy.Release, reason string) (*deploy.Deployment, error)
 	// Checks returns an environment's health checks and rollback policy
 	// (environments.<env>.health_checks and .rollback in phoenix.yaml).
 	Checks  func(project, env string) ([]config.Endpoint, config.RollbackPolicy)
@@ -88,7 +90,7 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 	case out.Result.OK:
 		out.Message = successMessage(r, out.Result)
 	case policy.Auto && !restoring && g.Rollback != nil:
-		out.RolledBack, err = g.rollback(ctx, key, r)
+		out.RolledBack, err = g.rollback(ctx, key, r, out.Result.Reason)
 		out.Message = failureMessage(r, out.Result, out.RolledBack, err)
 	default:
 		out.Message = failureMessage(r, out.Result, nil, nil)
@@ -100,7 +102,7 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 	return out, err
 }
 
-func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release) (*deploy.Deployment, error) {
+func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release, reason string) (*deploy.Deployment, error) {
 	// Register before the call: Rollback tells the listeners (us) at once.
 	g.mu.Lock()
 	if g.rollingTo == nil {
@@ -108,7 +110,7 @@ func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release) (*de
 	}
 	g.rollingTo[key] = -1
 	g.mu.Unlock()
-	d, err := g.Rollback(ctx, r.Project, r.Environment)
+	d, err := g.Rollback(ctx, r, reason)
 	g.mu.Lock()
 	if err != nil || d == nil {
 		delete(g.rollingTo, key)

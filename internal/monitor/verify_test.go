@@ -121,10 +121,13 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 	ctx := context.Background()
 	listener := g.Listener(ctx)
 	rollbacks := 0
-	g.Rollback = func(ctx context.Context, project, env string) (*deploy.Deployment, error) {
+	var failed deploy.Release
+	var reason string
+	g.Rollback = func(ctx context.Context, r deploy.Release, why string) (*deploy.Deployment, error) {
 		rollbacks++
+		failed, reason = r, why
 		s.release.Store("v1.0.0")
-		listener(deploy.Release{Project: project, Environment: env, Deployment: good, Domains: []string{"www.phoenixvc.co.za"}})
+		listener(deploy.Release{Project: r.Project, Environment: r.Environment, Deployment: good, Domains: []string{"www.phoenixvc.co.za"}})
 		return &good, nil
 	}
 	bad := deploy.Release{Project: "site", Environment: "production", Domains: []string{"www.phoenixvc.co.za"},
@@ -133,6 +136,9 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 	g.Wait()
 	if rollbacks != 1 {
 		t.Fatalf("%d rollbacks", rollbacks)
+	}
+	if failed.Deployment.ID != 2 || failed.Environment != "production" || !strings.Contains(reason, "status == UP") {
+		t.Errorf("took back deployment %d of %q because %q", failed.Deployment.ID, failed.Environment, reason)
 	}
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
@@ -175,10 +181,10 @@ func TestRestoredReleaseThatFailsIsNotRolledBackAgain(t *testing.T) {
 	ctx := context.Background()
 	listener := g.Listener(ctx)
 	rollbacks := 0
-	g.Rollback = func(ctx context.Context, project, env string) (*deploy.Deployment, error) {
+	g.Rollback = func(ctx context.Context, r deploy.Release, _ string) (*deploy.Deployment, error) {
 		rollbacks++
 		d := deploy.Deployment{ID: 10 - int64(rollbacks), Release: "older"}
-		listener(deploy.Release{Project: project, Environment: env, Deployment: d})
+		listener(deploy.Release{Project: r.Project, Environment: r.Environment, Deployment: d})
 		return &d, nil
 	}
 	listener(deploy.Release{Project: "site", Environment: "production", Deployment: deploy.Deployment{ID: 10, Release: "v1.1.0"}})
