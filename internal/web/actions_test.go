@@ -11,6 +11,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/backup"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -223,5 +224,31 @@ func TestBackupThroughTheForm(t *testing.T) {
 	}
 	if resp, _ := c.post("/ui/backups", nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a contributor's backup: %d", resp.StatusCode)
+	}
+}
+
+// TestFailedDeploymentOnThePage: a deployment that failed verification is
+// marked failed with its reason, offers no Activate button, and the
+// rollback button names the deployment before it.
+func TestFailedDeploymentOnThePage(t *testing.T) {
+	f, b, _, second, _ := seeded(t)
+	third := f.deploy("production", "v1.2.0", "third release")
+	if _, err := f.a.Deploy.Revert(context.Background(), deploy.RevertRequest{Project: "shop", Environment: "production",
+		Failed: third, Reason: "health-check/production", Actor: "phoenix-verify"}); err != nil {
+		t.Fatal(err)
+	}
+	f.deploy("production", "v1.3.0", "fourth release")
+	_, page := b.get("/ui/envs/shop/production")
+	for _, want := range []string{"failed verification: health-check/production",
+		"Roll back to the previous deployment (" + strconv.FormatInt(second, 10) + ")"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, `name="to" value="`+strconv.FormatInt(third, 10)+`"`) {
+		t.Error("the failed deployment has an Activate button")
+	}
+	if !strings.Contains(page, `name="to" value="`+strconv.FormatInt(second, 10)+`"`) {
+		t.Error("the healthy older deployment lost its Activate button")
 	}
 }

@@ -24,8 +24,8 @@ type envData struct {
 	Deployments   []deploy.Deployment
 	NextURL       string
 	// Previous is the deployment a plain rollback goes to (the newest
-	// before the active one), when this page lists it; HasOlder tells
-	// whether there is one at all.
+	// before the active one that did not fail verification), when this
+	// page lists it; HasOlder tells whether there may be one at all.
 	Previous int64
 	HasOlder bool
 	// Edge is the project's edge policy (phoenix.yaml's edge: section),
@@ -70,7 +70,7 @@ func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, er
 		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "project " + p + " has no environment " + e}
 	}
 	for _, dep := range data.Deployments {
-		if dep.ID < data.Env.ActiveID && dep.ID > data.Previous {
+		if dep.ID < data.Env.ActiveID && dep.ID > data.Previous && dep.Failure == "" {
 			data.Previous = dep.ID
 		}
 	}
