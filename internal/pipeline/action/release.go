@@ -277,8 +277,8 @@ func (d *Deps) rollback(ctx context.Context, sc *Context) error {
 }
 
 // failedSteps names what failed for a rollback on env: the failed steps
-// the rollback depends on that act on env, else all of them ("" when the
-// engine does not say).
+// the rollback depends on that act on env, else all of them as where the
+// release failed ("" when the engine does not say).
 func failedSteps(sc *Context, env string) string {
 	if sc.Failed == nil {
 		return ""
@@ -290,10 +290,13 @@ func failedSteps(sc *Context, env string) string {
 			here = append(here, st.ID)
 		}
 	}
-	if len(here) > 0 {
+	switch {
+	case len(here) > 0:
 		return strings.Join(here, ", ")
+	case len(all) > 0: // taken back with the release, which failed elsewhere
+		return "the release failed at " + strings.Join(all, ", ")
 	}
-	return strings.Join(all, ", ")
+	return ""
 }
 
 // notify sends input event (default release.succeeded) with input

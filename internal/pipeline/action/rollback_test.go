@@ -36,7 +36,7 @@ func TestRollbackNamesTheFailedDeploymentAndWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []RollbackRequest{
-		{Project: "site", Environment: "staging", Failed: 6, Reason: "health-check/production, smoke"},
+		{Project: "site", Environment: "staging", Failed: 6, Reason: "the release failed at health-check/production, smoke"},
 		{Project: "site", Environment: "production", Failed: 7, Reason: "health-check/production"},
 	}
 	if len(rec.got) != len(want) {
