@@ -67,7 +67,7 @@ func TestRollbackToAFailedDeploymentIsRefused(t *testing.T) {
 	if usererr.KindOf(err) != usererr.Conflict {
 		t.Fatalf("rollback to the failed deployment: %v", err)
 	}
-	for _, s := range []string{"deployment 2 (release v1.1.0)", "failed verification at 20", "UTC (health-check/production)"} {
+	for _, s := range []string{"deployment 2 (release v1.1.0)", "failed and was taken back at 20", "UTC (health-check/production)"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q lacks %q", err, s)
 		}

@@ -151,7 +151,7 @@ func failedTarget(env Environment, d Deployment) error {
 	if d.FailedAt != nil {
 		when = "at " + d.FailedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	return usererr.New(usererr.Conflict, "%s of %s/%s failed verification %s (%s) and was taken back; a rollback does not return to it",
+	return usererr.New(usererr.Conflict, "%s of %s/%s failed and was taken back %s (%s); a rollback does not return to it",
 		what, env.Project, env.Name, when, d.Failure).
 		WithHint("fix the release and release it again; to retry this very build, deploy it again (nothing is uploaded twice)")
 }
