@@ -61,6 +61,11 @@ type Options struct {
 	// MasterKey unseals the vault at start (and initializes a new one);
 	// without it the vault stays sealed until 'phoenix vault unseal'.
 	MasterKey vault.Secret
+	// InProcess: the server lives for one CLI command (one run without
+	// --server while no server holds the data dir). 'phoenix vault unseal'
+	// cannot reach it, so errors about its sealed vault say to give the
+	// next command the master key (PHOENIX_MASTER_KEY_FILE) instead.
+	InProcess bool
 	// VaultPolicyFile holds the vault's access rules (docs/vault.md);
 	// default <data>/vault-policy.yaml, used when it exists.
 	VaultPolicyFile string
@@ -235,7 +240,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openVault(ctx); err != nil {
 		return err
 	}
-	a.keys.vault = a.Vault
+	a.keys.vault, a.keys.inProcess = a.Vault, a.opts.InProcess
 	if !a.Vault.Sealed() {
 		// Move a pre-vault key file in now; a failure (a policy that does
 		// not let the server read it) shows at the first deploy too.

@@ -26,6 +26,9 @@ type signingKeys struct {
 	dir   string
 	log   *slog.Logger
 	vault *vault.Vault // nil until the vault is open
+	// inProcess: the server lives for one CLI command (Options.InProcess),
+	// which changes how its sealed vault is opened.
+	inProcess bool
 
 	mu     sync.Mutex
 	cached *sign.PrivateKey
@@ -87,8 +90,12 @@ func (k *signingKeys) load(ctx context.Context) (sign.PrivateKey, error) {
 		if key, err := k.fileKey(false); err == nil {
 			return key, nil // not moved into the vault yet
 		}
+		hint := "unseal it: phoenix vault unseal"
+		if k.inProcess {
+			hint = inProcessUnseal
+		}
 		return sign.PrivateKey{}, usererr.New(usererr.Unavailable, "the artifact signing key is in the vault, which is sealed").
-			WithHint("unseal it: phoenix vault unseal")
+			WithHint("%s", hint)
 	}
 	return k.fromVault(ctx)
 }

@@ -65,6 +65,18 @@ func rotationMessage(e vault.RotationEvent) notify.Message {
 			{Name: "Reason", Value: e.Reason}, {Name: "By", Value: e.Actor}}}
 }
 
+// inProcessUnseal is how the vault of an in-process server (Options.InProcess)
+// opens: the next command gets the master key, as 'phoenix server' does.
+const inProcessUnseal = "set PHOENIX_MASTER_KEY_FILE (or run against a server with --server)"
+
+// InProcessSealed is the error of an operation on the sealed vault of an
+// in-process server (Options.InProcess), which lives for one command: no
+// 'phoenix vault unseal' reaches it, so the command must bring the key.
+func InProcessSealed() error {
+	return usererr.Wrap(usererr.Unavailable, vault.ErrSealed, "vault is sealed: no master key was given").
+		WithHint("%s", inProcessUnseal)
+}
+
 // openVault builds the vault with the policy of VaultPolicyFile and, when
 // a master key was given, unseals it (initializing a new one). Without a
 // key it stays sealed: the server runs and serves the edge, and secret
@@ -77,8 +89,12 @@ func (a *App) openVault(ctx context.Context) error {
 	}
 	log := a.log.With("domain", "vault")
 	var started atomic.Bool // an unseal after the start hands the audit log and the signer their keys
+	var sealed func() error
+	if a.opts.InProcess {
+		sealed = InProcessSealed
+	}
 	a.Vault, err = vault.New(vault.Options{DB: a.DB, Logger: log, Auditor: vaultAudit{a.Audit},
-		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF,
+		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF, Sealed: sealed,
 		OnUnseal: func(ctx context.Context) {
 			if started.Load() {
 				a.signingUnsealed(ctx) // first: the audit checkpoint then covers its record

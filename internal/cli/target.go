@@ -24,21 +24,43 @@ type target struct {
 	inProcess bool
 }
 
+// masterKeyFileEnv names the file holding the vault's master key: the
+// mirror of --master-key-file (phoenix server, the vault commands), and
+// what an in-process server reads it from.
+const masterKeyFileEnv = "PHOENIX_MASTER_KEY_FILE"
+
 // connect returns a client for --server; without it, for the server that
 // holds --data (found through its server.json); and when none runs, for an
 // in-process server on --data that stops when the command ends. All three
-// go through the same REST API.
+// go through the same REST API. The in-process server unseals its vault
+// as 'phoenix server' does, with PHOENIX_MASTER_KEY or the file
+// PHOENIX_MASTER_KEY_FILE names: unsealing is per process, so no earlier
+// 'phoenix vault unseal' could have opened it.
 func (g *Globals) connect(ctx context.Context) (*target, error) { return g.connectWith(ctx, nil) }
 
 // connectWith is connect with extra options for an in-process server
 // (e.g. the backup repository of 'phoenix backup create --repo').
 func (g *Globals) connectWith(ctx context.Context, extra func(*app.Options)) (*target, error) {
+	return g.dial(ctx, true, extra)
+}
+
+// dial is connectWith; without withKey an in-process server starts with
+// its vault sealed (the vault commands unseal it with the key they were
+// given, so that a wrong key is reported rather than failing the start).
+func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Options)) (*target, error) {
 	token := g.Token
 	if g.Server != "" {
 		return g.remote(g.Server, token)
 	}
 	opts := app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
-		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv)}
+		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv), InProcess: true}
+	if withKey {
+		key, err := serverMasterKey(os.Getenv(masterKeyFileEnv)) // server.go
+		if err != nil {
+			return nil, usererr.Wrap(usererr.Usage, err, masterKeyFileEnv+": "+err.Error())
+		}
+		opts.MasterKey = key
+	}
 	if extra != nil {
 		extra(&opts)
 	}

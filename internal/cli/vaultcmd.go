@@ -47,7 +47,7 @@ func (v *vaultConn) close() { v.t.close() }
 // openVault connects to the server. With unseal, a sealed vault is
 // unsealed first with the master key this command was given.
 func (g *Globals) openVault(ctx context.Context, vf *vaultFlags, unseal bool) (*vaultConn, error) {
-	t, err := g.connect(ctx)
+	t, err := g.dial(ctx, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +232,10 @@ unseal its vault. A wrong key is refused and changes nothing.`,
 			st, err := v.VaultUnseal(ctx, key)
 			if err != nil {
 				return err
+			}
+			if v.t.inProcess {
+				fmt.Fprintf(g.Stderr, "note: no server runs on %s, so this opened only this command's own in-process server; "+
+					"commands without --server unseal theirs with %s\n", g.Data, masterKeyFileEnv)
 			}
 			return g.emit(st, func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "vault %s unsealed\n", st.VaultID)

@@ -70,6 +70,11 @@ type Options struct {
 	Generators map[string]Generator
 	// CommandTimeout bounds a rotation command hook (default 1 minute).
 	CommandTimeout time.Duration
+	// Sealed, when set, makes the error of an operation on the sealed
+	// vault instead of SealedError (it must wrap ErrSealed): a server that
+	// lives for one command (the CLI's in-process server), which no
+	// 'phoenix vault unseal' can reach, says how else to open it.
+	Sealed func() error
 	// OnUnseal, if set, is called after each successful Init or Unseal,
 	// with the vault open, e.g. to hand the audit log its key from the
 	// vault. It runs in the caller's goroutine and must not call Init,
@@ -131,9 +136,19 @@ var (
 	ErrNotFound       = errors.New("secret not found")
 )
 
-func sealedErr() error {
+// SealedError is the error of an operation on a sealed vault (unless
+// Options.Sealed says otherwise): the server runs, and 'phoenix vault
+// unseal' (or a secret command given the key) opens its vault.
+func SealedError() error {
 	return usererr.Wrap(usererr.Unavailable, ErrSealed, "vault is sealed; run phoenix vault unseal").
 		WithHint("give the master key through PHOENIX_MASTER_KEY, --master-key-file or the passphrase prompt")
+}
+
+func (v *Vault) sealedErr() error {
+	if v.opts.Sealed != nil {
+		return v.opts.Sealed()
+	}
+	return SealedError()
 }
 
 func notFound(name string) error {
@@ -170,7 +185,7 @@ func (v *Vault) unsealedKEK() ([]byte, string, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if v.kek == nil {
-		return nil, "", sealedErr()
+		return nil, "", v.sealedErr()
 	}
 	return append([]byte(nil), v.kek...), v.vaultID, nil
 }

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// mainRun is one run of the command line through Main, as the binary does.
+type mainRun struct {
+	out, err string
+	code     int
+}
+
+// phx runs Main with args; every output is kept in *seen, so a test can
+// check that the master key never showed.
+func phx(seen *[]string, stdin string, args ...string) mainRun {
+	var out, errb bytes.Buffer
+	code := Main(args, strings.NewReader(stdin), &out, &errb)
+	*seen = append(*seen, out.String(), errb.String())
+	return mainRun{out.String(), errb.String(), code}
+}
+
+// noMasterKey clears the master key from the environment for the test.
+func noMasterKey(t *testing.T) {
+	t.Setenv(vault.MasterKeyEnv, "")
+	t.Setenv(masterKeyFileEnv, "")
+}
+
+// siteProject writes a project (phoenix.yaml with the environment
+// staging) with a built site, and returns its phoenix.yaml and site folder.
+func siteProject(t *testing.T) (cfg, site string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, site = filepath.Join(dir, "phoenix.yaml"), filepath.Join(dir, "dist")
+	if err := os.WriteFile(cfg, []byte("project:\n  name: shop\nenvironments:\n  staging: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<h1>shop</h1>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, site
+}
+
+// TestInProcessCommandsTakeTheMasterKey: once the vault is initialized, the
+// artifact signing key lives in it. A command without --server, which
+// starts its server in-process, then deploys only when it is given the
+// master key the way 'phoenix server' takes it (PHOENIX_MASTER_KEY_FILE or
+// PHOENIX_MASTER_KEY); without it the error says so (not 'phoenix vault
+// unseal', which cannot reach a server that lives for one command). The
+// key never shows.
+func TestInProcessCommandsTakeTheMasterKey(t *testing.T) {
+	noMasterKey(t)
+	data := t.TempDir()
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	cfg, site := siteProject(t)
+	var seen []string
+	deploy := func() mainRun {
+		return phx(&seen, "", "deploy", site, "--env", "staging", "--config", cfg, "--data", data)
+	}
+
+	if r := phx(&seen, "", "vault", "init", "--generate-key-file", keyFile, "--data", data); r.code != 0 {
+		t.Fatalf("vault init: exit %d: %s", r.code, r.err)
+	}
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(b))
+
+	const sealed = "error: the artifact signing key is in the vault, which is sealed\n" +
+		"hint: set PHOENIX_MASTER_KEY_FILE (or run against a server with --server)\n"
+	if r := deploy(); r.code != 1 || r.err != sealed {
+		t.Fatalf("deploy without the key: exit %d:\n%s", r.code, r.err)
+	}
+	// What the hint used to say does not help: unsealing is per process.
+	r := phx(&seen, "", "vault", "unseal", "--master-key-file", keyFile, "--data", data)
+	if r.code != 0 || !strings.Contains(r.err, "opened only this command's own in-process server") {
+		t.Fatalf("vault unseal: exit %d: %s%s", r.code, r.out, r.err)
+	}
+	if r := deploy(); r.code != 1 || r.err != sealed {
+		t.Fatalf("deploy after an in-process unseal: exit %d:\n%s", r.code, r.err)
+	}
+
+	t.Run("PHOENIX_MASTER_KEY_FILE", func(t *testing.T) {
+		t.Setenv(masterKeyFileEnv, keyFile)
+		if r := deploy(); r.code != 0 || !strings.Contains(r.out, "to shop/staging as deployment 1") {
+			t.Fatalf("deploy with PHOENIX_MASTER_KEY_FILE: exit %d: %s%s", r.code, r.out, r.err)
+		}
+	})
+	t.Run("PHOENIX_MASTER_KEY", func(t *testing.T) {
+		t.Setenv(vault.MasterKeyEnv, key)
+		if r := deploy(); r.code != 0 || !strings.Contains(r.out, "as deployment 2") {
+			t.Fatalf("deploy with PHOENIX_MASTER_KEY: exit %d: %s%s", r.code, r.out, r.err)
+		}
+		if os.Getenv(vault.MasterKeyEnv) != "" {
+			t.Error("PHOENIX_MASTER_KEY is still in the environment, for every process the server starts to inherit")
+		}
+	})
+	t.Run("wrong key", func(t *testing.T) {
+		wrong := filepath.Join(t.TempDir(), "wrong.key")
+		if err := os.WriteFile(wrong, []byte("not the key of this vault\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(masterKeyFileEnv, wrong)
+		if r := deploy(); r.code != 1 || !strings.Contains(r.err, "wrong master key") {
+			t.Fatalf("deploy with a wrong key: exit %d: %s", r.code, r.err)
+		}
+	})
+	t.Run("missing key file", func(t *testing.T) {
+		t.Setenv(masterKeyFileEnv, filepath.Join(t.TempDir(), "nope"))
+		if r := deploy(); r.code != 2 || !strings.HasPrefix(r.err, "error: PHOENIX_MASTER_KEY_FILE: key file") {
+			t.Fatalf("deploy with a missing key file: exit %d: %s", r.code, r.err)
+		}
+	})
+
+	for _, s := range seen {
+		if strings.Contains(s, key) {
+			t.Fatalf("the master key showed in the output:\n%s", s)
+		}
+	}
+}
