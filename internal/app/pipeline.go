@@ -34,7 +34,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},
 		Audit: a.auditPipeline, CanApprove: a.canApprove, MinApprovals: a.minApprovals, Runner: a.runner, Retention: retention,
-		OnFinish: a.kickPrune})
+		OnFinish: a.kickPrune, Preflight: a.releasePreflight})
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -170,4 +172,18 @@ func (a *App) signingUnsealed(ctx context.Context) {
 	if err := a.keys.unsealed(ctx); err != nil {
 		a.log.Error("artifact signing key after unseal", "err", err)
 	}
+}
+
+// releasePreflight refuses a release whose plan deploys while the signing
+// key cannot be had (in a sealed vault, or denied by the vault's policy):
+// the release then fails before it starts, rather than at its first
+// deploy with a rollback and a release.failed alert.
+func (a *App) releasePreflight(ctx context.Context, plan *spec.Plan) error {
+	if !slices.ContainsFunc(plan.Steps, func(s *spec.Step) bool { return s.Uses == "deploy" }) {
+		return nil
+	}
+	if _, err := a.keys.key(ctx); err != nil {
+		return fmt.Errorf("the release cannot sign its artifact: %w", err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,8 +55,8 @@ func siteProject(t *testing.T) (cfg, site string) {
 // starts its server in-process, then deploys only when it is given the
 // master key the way 'phoenix server' takes it (PHOENIX_MASTER_KEY_FILE or
 // PHOENIX_MASTER_KEY); without it the error says so (not 'phoenix vault
-// unseal', which cannot reach a server that lives for one command). The
-// key never shows.
+// unseal', which cannot reach a server that lives for one command), and a
+// release is refused before its pipeline starts. The key never shows.
 func TestInProcessCommandsTakeTheMasterKey(t *testing.T) {
 	noMasterKey(t)
 	data := t.TempDir()
@@ -88,6 +89,19 @@ func TestInProcessCommandsTakeTheMasterKey(t *testing.T) {
 	if r := deploy(); r.code != 1 || r.err != sealed {
 		t.Fatalf("deploy after an in-process unseal: exit %d:\n%s", r.code, r.err)
 	}
+
+	t.Run("release refused before it runs", func(t *testing.T) {
+		r := phx(&seen, "", "release", "v1.0.0", "--dir", filepath.Dir(cfg), "--data", data)
+		if r.code != 1 || !strings.Contains(r.err, "the release cannot sign its artifact: the artifact signing key is in the vault, which is sealed") ||
+			!strings.Contains(r.err, "hint: set PHOENIX_MASTER_KEY_FILE (or run against a server with --server)") {
+			t.Fatalf("release without the key: exit %d: %s", r.code, r.err)
+		}
+		r = phx(&seen, "", "runs", "--data", data, "-o", "json")
+		var runs []json.RawMessage
+		if r.code != 0 || json.Unmarshal([]byte(r.out), &runs) != nil || len(runs) != 0 {
+			t.Fatalf("runs after a refused release (want none): exit %d: %s%s", r.code, r.out, r.err)
+		}
+	})
 
 	t.Run("PHOENIX_MASTER_KEY_FILE", func(t *testing.T) {
 		t.Setenv(masterKeyFileEnv, keyFile)

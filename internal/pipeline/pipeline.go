@@ -29,6 +29,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
 	"github.com/phoenixvc/phoenix/internal/store"
 )
@@ -100,6 +101,10 @@ type Options struct {
 	// asks for at least that many whatever its phoenix.yaml says, so a
 	// release cannot lower the approvals that gate it.
 	MinApprovals func(ctx context.Context, project, env string) (int, error)
+	// Preflight, when set, checks a release's plan before it is queued
+	// (the server: a plan that deploys needs the artifact signing key); an
+	// error refuses the release, so nothing runs and nothing alerts.
+	Preflight func(ctx context.Context, plan *spec.Plan) error
 	// Retention says which finished runs Prune deletes (prune.go).
 	Retention Retention
 	// OnFinish, when set, is called after a run finished (its outcome

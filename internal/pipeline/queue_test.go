@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -252,5 +253,26 @@ func TestReleaseCannotLowerItsApprovals(t *testing.T) {
 	}
 	if d := f.wait(r.ID); d.Status != Succeeded {
 		t.Fatalf("run %s: %s", d.Status, d.Message)
+	}
+}
+
+// TestPreflightRefusesARelease: a release whose plan the Preflight hook
+// refuses (the server: it cannot sign) fails with the hook's error before
+// it is queued: no run, so no step runs and nothing alerts.
+func TestPreflightRefusesARelease(t *testing.T) {
+	var steps int
+	f := newFixture(t, func(o *Options) {
+		o.Preflight = func(_ context.Context, plan *spec.Plan) error {
+			steps = len(plan.Steps)
+			return usererr.New(usererr.Unavailable, "cannot sign")
+		}
+	})
+	ctx := context.Background()
+	_, err := f.svc.Release(ctx, ReleaseRequest{Dir: f.project(approvalYAML), Version: "3.0.0", Actor: "alice"})
+	if usererr.KindOf(err) != usererr.Unavailable || err.Error() != "cannot sign" || steps == 0 {
+		t.Fatalf("release: %v (the hook saw %d steps)", err, steps)
+	}
+	if runs, err := f.svc.Runs(ctx, RunFilter{}); err != nil || len(runs) != 0 {
+		t.Fatalf("runs after a refused release: %v %v", runs, err)
 	}
 }

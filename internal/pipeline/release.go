@@ -61,6 +61,11 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
 	}
+	if s.opts.Preflight != nil {
+		if err := s.opts.Preflight(ctx, plan); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.RegisterProject(ctx, dir, cfg); err != nil {
 		s.log.Warn("pipeline: workflows not registered", "project", cfg.Project.Name, "err", err)
 	}
