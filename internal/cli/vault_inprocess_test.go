@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -140,4 +142,75 @@ func TestInProcessCommandsTakeTheMasterKey(t *testing.T) {
 			t.Fatalf("the master key showed in the output:\n%s", s)
 		}
 	}
+}
+
+// TestSealedVaultSaysSo: a secret command that finds the vault sealed and
+// has no key to open it (none given, no terminal to ask) says that the
+// vault is sealed and how to give the key, in the words docs/vault.md
+// quotes: a running server is opened by 'phoenix vault unseal' (or a
+// command given the key); an in-process one only by a command given the
+// key.
+func TestSealedVaultSaysSo(t *testing.T) {
+	if tty, err := os.Open("/dev/tty"); err == nil {
+		tty.Close()
+		t.Skip("a terminal is attached: the command would prompt for the passphrase")
+	}
+	docs, err := os.ReadFile("../../docs/vault.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noMasterKey(t)
+	data := t.TempDir()
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	var seen []string
+	if r := phx(&seen, "", "vault", "init", "--generate-key-file", keyFile, "--data", data); r.code != 0 {
+		t.Fatalf("vault init: exit %d: %s", r.code, r.err)
+	}
+	if r := phx(&seen, "s3cr3t-value\n", "secret", "set", "X", "--master-key-file", keyFile, "--data", data); r.code != 0 {
+		t.Fatalf("secret set: exit %d: %s", r.code, r.err)
+	}
+	sealedCommands := func(t *testing.T, want string) {
+		t.Helper()
+		if !strings.Contains(string(docs), "```\n"+want+"```\n") {
+			t.Errorf("docs/vault.md does not quote what is printed:\n%s", want)
+		}
+		for _, args := range [][]string{{"secret", "get", "X"}, {"secret", "list"}, {"secret", "history", "X"}} {
+			r := phx(&seen, "", append(args, "--data", data)...)
+			if r.code != 1 || r.err != want || r.out != "" {
+				t.Errorf("%s: exit %d:\n%s%s", strings.Join(args, " "), r.code, r.out, r.err)
+			}
+		}
+	}
+
+	t.Run("in-process", func(t *testing.T) {
+		sealedCommands(t, "error: vault is sealed: no master key was given\n"+
+			"hint: set PHOENIX_MASTER_KEY_FILE (or run against a server with --server)\n")
+	})
+
+	t.Run("running server", func(t *testing.T) {
+		key, err := vault.LoadMasterKeyFile(keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", MasterKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer a.Stop(context.Background())
+		if r := phx(&seen, "", "secret", "get", "X", "--data", data); r.code != 0 || r.out != "s3cr3t-value" {
+			t.Fatalf("secret get from the unsealed server: exit %d: %s", r.code, r.err)
+		}
+		if r := phx(&seen, "", "vault", "seal", "--data", data); r.code != 0 {
+			t.Fatalf("vault seal: exit %d: %s", r.code, r.err)
+		}
+		sealedCommands(t, "error: vault is sealed; run phoenix vault unseal\n"+
+			"hint: give the master key with PHOENIX_MASTER_KEY_FILE, --master-key-file, PHOENIX_MASTER_KEY or the passphrase prompt\n")
+		t.Setenv(masterKeyFileEnv, keyFile) // the secret command unseals the server itself
+		if r := phx(&seen, "", "secret", "get", "X", "--data", data); r.code != 0 || r.out != "s3cr3t-value" {
+			t.Fatalf("secret get with PHOENIX_MASTER_KEY_FILE: exit %d: %s", r.code, r.err)
+		}
+	})
 }

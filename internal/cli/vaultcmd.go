@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -73,12 +75,30 @@ func (v *vaultConn) ensureUnsealed(ctx context.Context, g *Globals, vf *vaultFla
 		return nil
 	}
 	key, err := g.masterKey(vf, false)
+	if errors.Is(err, errNoTerminal) {
+		return v.sealedErr()
+	}
 	if err != nil {
 		return err
 	}
 	_, err = v.VaultUnseal(ctx, key)
 	return err
 }
+
+// sealedErr says that the vault is sealed, this command having no key to
+// open it, in the server's own words: a running server is opened by
+// 'phoenix vault unseal' or by a command given the key; an in-process one
+// lives for this command only, so only by a command given the key.
+func (v *vaultConn) sealedErr() error {
+	if v.t.inProcess {
+		return app.InProcessSealed()
+	}
+	return vault.SealedError()
+}
+
+// errNoTerminal: no master key was given and there is no terminal to ask
+// for one.
+var errNoTerminal = errors.New("no terminal")
 
 // masterKey finds the master key: PHOENIX_MASTER_KEY, then
 // --master-key-file, then a passphrase typed on the terminal (twice when
@@ -118,8 +138,8 @@ func promptSecret(prompt string) (vault.Secret, error) {
 		if tty != nil {
 			tty.Close()
 		}
-		return vault.Secret{}, usererr.New(usererr.Usage, "no vault master key given and no terminal to ask for one").
-			WithHint("set PHOENIX_MASTER_KEY or pass --master-key-file FILE")
+		return vault.Secret{}, usererr.Wrap(usererr.Usage, errNoTerminal, "no vault master key given and no terminal to ask for one").
+			WithHint("set %s or pass --master-key-file FILE", masterKeyFileEnv)
 	}
 	defer tty.Close()
 	fmt.Fprint(tty, prompt)

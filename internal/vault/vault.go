@@ -141,7 +141,7 @@ var (
 // unseal' (or a secret command given the key) opens its vault.
 func SealedError() error {
 	return usererr.Wrap(usererr.Unavailable, ErrSealed, "vault is sealed; run phoenix vault unseal").
-		WithHint("give the master key through PHOENIX_MASTER_KEY, --master-key-file or the passphrase prompt")
+		WithHint("give the master key with PHOENIX_MASTER_KEY_FILE, --master-key-file, PHOENIX_MASTER_KEY or the passphrase prompt")
 }
 
 func (v *Vault) sealedErr() error {
