@@ -265,10 +265,14 @@ func (c *customDomains) load(ctx context.Context) error {
 
 // acmeKeyName is the vault secret holding the data key that seals what
 // ACME stores (certificates, private keys, accounts) in the state store.
-const acmeKeyName = "PHOENIX_ACME_KEY"
+const acmeKeyName = vault.ACMEKeyName
 
 // acmeSubject is the server itself reading its ACME data key.
-var acmeSubject = vault.Subject{Actor: "phoenix:acme", Roles: []string{"admin"}}
+var acmeSubject = vault.Subject{Actor: "phoenix:acme", Roles: []string{"admin"}, System: true}
+
+// tsigSubject reads the secret --acme-dns-tsig-secret names: an operator's
+// secret, not one of the server's own keys.
+var tsigSubject = vault.Subject{Actor: "phoenix:acme", Roles: []string{"admin"}}
 
 // acmeKeys is certs.Keys over the vault: the data key is a secret whose
 // versions are the key versions; the first use makes version 1. Keys are

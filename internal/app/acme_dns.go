@@ -58,7 +58,7 @@ func checkACMEDomains(o ACMEOptions) error {
 // (orders wait for the unseal).
 func (a *App) dns01(ctx context.Context, o *ACMEDNS01) (*certs.DNS01, error) {
 	read := func(ctx context.Context) (string, error) {
-		s, _, err := a.Vault.Get(ctx, acmeSubject, o.SecretName, 0)
+		s, _, err := a.Vault.Get(ctx, tsigSubject, o.SecretName, 0)
 		if err != nil {
 			return "", fmt.Errorf("vault secret %s (--acme-dns-tsig-secret): %w", o.SecretName, err)
 		}

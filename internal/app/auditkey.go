@@ -24,7 +24,7 @@ import (
 // records keep chaining, checkpoints wait for the unseal (OnUnseal).
 
 // auditSubject is the server itself reading its own audit key.
-var auditSubject = vault.Subject{Actor: "phoenix:audit", Roles: []string{"admin"}}
+var auditSubject = vault.Subject{Actor: "phoenix:audit", Roles: []string{"admin"}, System: true}
 
 func auditKeyPub(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.pub") }
 

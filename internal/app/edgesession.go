@@ -12,10 +12,10 @@ import (
 // edge's visitor session cookies (SWA's /.auth sign-ins). Kept in the
 // vault, it survives restarts and is the same on every replica, so a
 // visitor stays signed in whichever server answers.
-const edgeSessionKeyName = "PHOENIX_EDGE_SESSION_KEY"
+const edgeSessionKeyName = vault.EdgeSessionKeyName
 
 // edgeSessionSubject is the server itself reading its session key.
-var edgeSessionSubject = vault.Subject{Actor: "phoenix:edge", Roles: []string{"admin"}}
+var edgeSessionSubject = vault.Subject{Actor: "phoenix:edge", Roles: []string{"admin"}, System: true}
 
 // edgeSessionKey returns the edge's session key from the vault, creating
 // it on first use. Without an open vault it returns nil: the edge then

@@ -287,7 +287,8 @@ func auditKeyFile(dataDir string) string { return filepath.Join(dataDir, "keys",
 // checkAuditKey makes every replica sign checkpoints with the same key.
 // The key is in the vault, which the replicas share through the database;
 // the first records its verifier key (public), and a replica whose vault
-// holds another (PHOENIX_AUDIT_KEY replaced by hand) is refused.
+// holds another (PHOENIX_AUDIT_KEY replaced behind the server's back: the
+// secret API refuses to) is refused.
 func (a *App) checkAuditKey(ctx context.Context, key audit.Key) error {
 	shared, err := a.sharedSetting(ctx, "audit.verifier", key.VerifierKey)
 	if err != nil {
@@ -295,7 +296,7 @@ func (a *App) checkAuditKey(ctx context.Context, key audit.Key) error {
 	}
 	if strings.TrimSpace(shared) != strings.TrimSpace(key.VerifierKey) {
 		return usererr.New(usererr.Usage, "the audit key in the vault (PHOENIX_AUDIT_KEY) is not the key the replicas sharing the database sign audit checkpoints with (%s)", shared).
-			WithHint("restore the earlier version of PHOENIX_AUDIT_KEY: phoenix secret history PHOENIX_AUDIT_KEY")
+			WithHint("the secret API never changes PHOENIX_AUDIT_KEY: see its versions with 'phoenix secret history PHOENIX_AUDIT_KEY' and restore the database the replicas signed with")
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ type signingKeys struct {
 }
 
 // keySubject is the server itself reading its own key.
-var keySubject = vault.Subject{Actor: "phoenix:signing", Roles: []string{"admin"}}
+var keySubject = vault.Subject{Actor: "phoenix:signing", Roles: []string{"admin"}, System: true}
 
 func (k *signingKeys) privPath() string { return filepath.Join(k.dir, "signing.key") }
 func (k *signingKeys) pubPath() string  { return filepath.Join(k.dir, "signing.pub") }

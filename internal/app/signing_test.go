@@ -87,7 +87,7 @@ func assertKeyMoved(t *testing.T, a *App, priv string, want sign.PrivateKey) {
 	if _, err := os.Stat(priv); !os.IsNotExist(err) {
 		t.Fatalf("the private key file is still on disk: %v", err)
 	}
-	s, err := a.Vault.SigningKey(context.Background(), vault.Subject{Actor: "t", Roles: []string{"admin"}})
+	s, err := a.Vault.SigningKey(context.Background(), keySubject)
 	if err != nil {
 		t.Fatal(err)
 	}

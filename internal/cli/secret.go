@@ -26,7 +26,12 @@ func newSecretCmd(g *Globals) *cobra.Command {
 new version. Like every command, these go through the REST API (--server,
 or the server holding --data, or one started in-process). Values never come from command arguments (they would land in
 shell history): pipe them on stdin, type them at the prompt, or use
---from-file.`,
+--from-file.
+
+The server's own keys (PHOENIX_SIGNING_KEY, PHOENIX_AUDIT_KEY,
+PHOENIX_EDGE_SESSION_KEY, PHOENIX_ACME_KEY; SYSTEM in the listing) are
+listed but never read, set or deleted here: their values never leave the
+server. 'phoenix secret rotate' gives the last two a new key.`,
 		Example: `  printf %s "$TOKEN" | phoenix secret set PROD_GITHUB_TOKEN --production
   phoenix secret set SSL_CERTIFICATE --certificate --from-file bundle.pem
   phoenix secret get PROD_GITHUB_TOKEN
@@ -71,7 +76,7 @@ needs --force-insecure.`,
 	fl.StringVar(&f.contentType, "content-type", "", "content type, e.g. text/plain or application/json")
 	fl.BoolVar(&f.production, "production", false, "mark as a production secret: only production runs may read it")
 	fl.BoolVar(&f.certificate, "certificate", false, "the value is a PEM bundle: private key, certificate, chain")
-	fl.BoolVar(&f.signingKey, "signing-key", false, "the value is the artifact signing key (minisign secret key file)")
+	fl.BoolVar(&f.signingKey, "signing-key", false, "the value is a signing key (a minisign secret key file)")
 	fl.StringToStringVar(&f.tags, "tag", nil, "tag KEY=VALUE (repeatable; replaces the secret's tags)")
 	fl.StringVar(&f.expires, "expires", "", "expiry: a date (2027-01-31), RFC 3339 time, or a duration from now (90d, 36h)")
 	fl.StringVar(&f.expires, "expires-in", "", "alias of --expires")
@@ -276,17 +281,20 @@ func printSecretList(w io.Writer, items []vault.Info, deleted bool) error {
 	if deleted {
 		last = "purge after"
 	}
-	tb := newTable(w, "name", "version", "kind", "production", "updated", last, "warnings")
+	tb := newTable(w, "name", "version", "kind", "production", "system", "updated", last, "warnings")
 	for _, in := range items {
 		when := in.ExpiresAt
 		if deleted {
 			when = in.PurgeAfter
 		}
-		prod := ""
+		prod, system := "", ""
 		if in.Production {
 			prod = "yes"
 		}
-		tb.row(in.Name, in.Version, in.Kind, dash(prod), in.UpdatedAt.Local().Format(time.DateTime), dash(day(when)),
+		if in.System {
+			system = "yes" // the server's own key: listed, never read or set
+		}
+		tb.row(in.Name, in.Version, in.Kind, dash(prod), dash(system), in.UpdatedAt.Local().Format(time.DateTime), dash(day(when)),
 			dash(strings.Join(in.Warnings, "; ")))
 	}
 	return tb.flush()
@@ -343,7 +351,9 @@ func newSecretRotateCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 (replace) the policy first: rotate every N days and/or N days before expiry,
 with a random token (--length, --alphabet: alnum, hex, base64url, symbols or
 literal characters) or a command given after -- whose stdout is the new
-value (it gets PHOENIX_SECRET_NAME and PHOENIX_SECRET_VERSION).`,
+value (it gets PHOENIX_SECRET_NAME and PHOENIX_SECRET_VERSION).
+PHOENIX_EDGE_SESSION_KEY and PHOENIX_ACME_KEY, server keys, take no policy:
+rotating them makes a new random key inside the server.`,
 		Example: `  phoenix secret rotate API_KEYS
   phoenix secret rotate API_KEYS --every 30 --generator random --length 48
   phoenix secret rotate DB_PASSWORD --every 90 --generator command -- /usr/local/bin/new-db-password app`,

@@ -141,10 +141,10 @@ func TestSigningKey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	key := "untrusted comment: minisign encrypted secret key\nRWRTY0Iy..."
-	if _, err := e.v.SetSigningKey(ctx, admin, SecretString(key)); err != nil {
+	if _, err := e.v.SetSigningKey(ctx, server, SecretString(key)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.v.SigningKey(ctx, admin)
+	got, err := e.v.SigningKey(ctx, server)
 	if err != nil || got.Reveal() != key {
 		t.Fatalf("SigningKey = %v", err)
 	}
@@ -158,10 +158,10 @@ func TestAuditKey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	key := "PRIVATE+KEY+phoenix-audit+00000000+AAAA\nphoenix-audit+00000000+BBBB\n"
-	if _, err := e.v.SetAuditKey(ctx, admin, SecretString(key)); err != nil {
+	if _, err := e.v.SetAuditKey(ctx, server, SecretString(key)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.v.AuditKey(ctx, admin)
+	got, err := e.v.AuditKey(ctx, server)
 	if err != nil || got.Reveal() != key {
 		t.Fatalf("AuditKey = %v", err)
 	}

@@ -19,6 +19,9 @@ var testKDF = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
 var admin = Subject{Actor: "alice", Roles: []string{"admin"}}
 
+// server is the server itself, using its own keys (SystemKeys).
+var server = Subject{Actor: "phoenix:test", Roles: []string{"admin"}, System: true}
+
 const testMaster = "correct horse battery staple"
 
 // clock is a settable time source.

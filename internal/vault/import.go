@@ -35,6 +35,9 @@ func (v *Vault) Import(ctx context.Context, subj Subject, entries []EnvEntry, o 
 		if err := checkName(e.Name); err != nil {
 			return nil, fmt.Errorf("line %d: %w", e.Line, err)
 		}
+		if err := v.systemGuard(ctx, subj, "secret.write", e.Name); err != nil {
+			return nil, fmt.Errorf("line %d: %w", e.Line, err)
+		}
 		if e.Value.Len() > MaxValueSize {
 			return nil, usererr.New(usererr.Invalid, "line %d: %s: value is larger than %d bytes", e.Line, e.Name, MaxValueSize)
 		}

@@ -33,7 +33,7 @@ func scanInfo(sc interface{ Scan(...any) error }) (secretRow, versionRow, error)
 
 func (v *Vault) info(s secretRow, r versionRow) Info {
 	vi := r.info(s.name)
-	in := Info{Name: s.name, Kind: s.kind, Production: v.pol.IsProduction(s.name, s.production), Tags: s.tagMap(),
+	in := Info{Name: s.name, Kind: s.kind, System: IsSystemKey(s.name), Production: v.pol.IsProduction(s.name, s.production), Tags: s.tagMap(),
 		Version: s.current, ContentType: vi.ContentType, NotBefore: vi.NotBefore, ExpiresAt: vi.ExpiresAt,
 		Certificate: vi.Certificate, Rotation: s.policy(), RotatedAt: parseTime(s.rotatedAt),
 		CreatedAt: parseTime(s.createdAt), UpdatedAt: parseTime(s.updatedAt), DeletedAt: parseTime(s.deletedAt),
@@ -149,6 +149,9 @@ func (v *Vault) History(ctx context.Context, subj Subject, name string) ([]Versi
 // a transaction with its audit record.
 func (v *Vault) change(ctx context.Context, subj Subject, name, action string, version int, fn func(tx *sql.Tx, row secretRow, now string) error) error {
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := v.systemGuard(ctx, subj, action, name); err != nil {
 		return err
 	}
 	row, _, err := getSecret(ctx, v.opts.DB, name)

@@ -53,6 +53,9 @@ func (v *Vault) Set(ctx context.Context, subj Subject, name string, value Secret
 	if err := checkName(name); err != nil {
 		return VersionInfo{}, err
 	}
+	if err := v.systemGuard(ctx, subj, "secret.write", name); err != nil {
+		return VersionInfo{}, err
+	}
 	if err := o.validate(); err != nil {
 		return VersionInfo{}, err
 	}
@@ -150,6 +153,9 @@ func (v *Vault) setTx(ctx context.Context, tx *sql.Tx, kek []byte, vaultID strin
 // fails; an expired one is returned with a warning.
 func (v *Vault) Get(ctx context.Context, subj Subject, name string, version int) (Secret, VersionInfo, error) {
 	if err := checkName(name); err != nil {
+		return Secret{}, VersionInfo{}, err
+	}
+	if err := v.systemGuard(ctx, subj, "secret.read", name); err != nil {
 		return Secret{}, VersionInfo{}, err
 	}
 	row, found, err := getSecret(ctx, v.opts.DB, name)

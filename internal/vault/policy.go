@@ -18,6 +18,9 @@ type Subject struct {
 	Pipeline    string   // set for pipeline runs
 	Environment string   // the environment a run deploys to
 	Production  bool     // the run deploys to a production environment
+	// System: the server itself, using its own keys (SystemKeys). Only
+	// the server's code sets it, never for a request or a pipeline run.
+	System bool
 }
 
 // IsRun reports whether the subject is a pipeline run.

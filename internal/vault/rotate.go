@@ -138,6 +138,9 @@ func (v *Vault) Rotate(ctx context.Context, subj Subject, name string) (VersionI
 	if err := checkName(name); err != nil {
 		return VersionInfo{}, err
 	}
+	if err := v.systemGuard(ctx, subj, "secret.rotate", name); err != nil {
+		return VersionInfo{}, err
+	}
 	row, _, err := getSecret(ctx, v.opts.DB, name)
 	if err != nil {
 		return VersionInfo{}, err
@@ -160,14 +163,21 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 	if !found || row.deleted() {
 		return VersionInfo{}, missing(name, row)
 	}
-	p := row.policy()
+	p, o := row.policy(), SetOptions{ContentType: "text/plain"}
+	var gen Generator
+	if k := systemKeys[name]; k.rotate != nil {
+		// One of the server's data keys: a new key of the same form, made
+		// here; such a key has no policy of its own.
+		p, gen, o.ContentType = &RotationPolicy{Generator: GeneratorSpec{Type: "data-key"}}, k.rotate, k.contentType
+	}
 	if p == nil {
 		return VersionInfo{}, usererr.New(usererr.Conflict, "secret %s has no rotation policy", name).
 			WithHint("give one: phoenix secret rotate %s --every 30 --generator random --length 40", name)
 	}
-	gen, err := v.generator(p.Generator.Type)
-	if err != nil {
-		return VersionInfo{}, err
+	if gen == nil {
+		if gen, err = v.generator(p.Generator.Type); err != nil {
+			return VersionInfo{}, err
+		}
 	}
 	val, err := gen.Generate(ctx, GenerateRequest{Name: name, Version: row.current, Spec: p.Generator})
 	if err != nil {
@@ -176,7 +186,6 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 	if val.IsZero() || val.Len() > MaxValueSize {
 		return VersionInfo{}, usererr.New(usererr.Internal, "rotate %s: generator %s gave an empty or oversized value", name, p.Generator.Type)
 	}
-	o := SetOptions{ContentType: "text/plain"}
 	if p.ExpireAfterDays > 0 {
 		o.ExpiresAt = v.now().AddDate(0, 0, p.ExpireAfterDays)
 	}

@@ -23,6 +23,7 @@ const (
 type Info struct {
 	Name        string            `json:"name"`
 	Kind        string            `json:"kind"`
+	System      bool              `json:"system,omitempty"` // one of the server's own keys (SystemKeys): never read or set through the API
 	Production  bool              `json:"production"`
 	Tags        map[string]string `json:"tags,omitempty"`
 	Version     int               `json:"version"` // the newest version

@@ -19,7 +19,9 @@
 // pipelines and environments may read, list or write which names;
 // production secrets are only for production runs. Every read, write and
 // denial goes to the Auditor, and a read whose audit record cannot be
-// written returns no value (the audit fails closed).
+// written returns no value (the audit fails closed). The server's own keys
+// (SystemKeys: artifact and audit signing keys, data keys) are read and
+// written by the server alone (Subject.System), never through the API.
 //
 // Values travel as Secret, which redacts itself in every printing and
 // serialization. Nothing in the database is plaintext: names, tags and
