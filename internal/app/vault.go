@@ -95,6 +95,7 @@ func (a *App) openVault(ctx context.Context) error {
 	}
 	a.Vault, err = vault.New(vault.Options{DB: a.DB, Logger: log, Auditor: vaultAudit{a.Audit},
 		Notifier: rotationNotice{log: log, app: a}, Policy: pol, KDF: a.opts.VaultKDF, Sealed: sealed,
+		CommandEnv: childEnv(os.Environ()),
 		OnUnseal: func(ctx context.Context) {
 			if started.Load() {
 				a.signingUnsealed(ctx) // first: the audit checkpoint then covers its record

@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -75,11 +76,14 @@ func (randomGenerator) Generate(_ context.Context, req GenerateRequest) (Secret,
 	return RandomToken(req.Spec.Length, req.Spec.Alphabet)
 }
 
-// commandGenerator runs the policy's command (no shell) with
+// commandGenerator runs the policy's command (no shell) in env with
 // PHOENIX_SECRET_NAME and PHOENIX_SECRET_VERSION set; its standard output,
 // minus one trailing newline, is the new value. Its output never reaches
 // an error message or log.
-type commandGenerator struct{ timeout time.Duration }
+type commandGenerator struct {
+	timeout time.Duration
+	env     []string // Options.CommandEnv
+}
 
 func (g commandGenerator) Generate(ctx context.Context, req GenerateRequest) (Secret, error) {
 	argv := req.Spec.Command
@@ -89,7 +93,7 @@ func (g commandGenerator) Generate(ctx context.Context, req GenerateRequest) (Se
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "PHOENIX_SECRET_NAME="+req.Name, "PHOENIX_SECRET_VERSION="+strconv.Itoa(req.Version))
+	cmd.Env = append(slices.Clip(g.env), "PHOENIX_SECRET_NAME="+req.Name, "PHOENIX_SECRET_VERSION="+strconv.Itoa(req.Version))
 	var out bytes.Buffer
 	cmd.Stdout = &limitWriter{w: &out, n: MaxValueSize + 1}
 	cmd.Stderr = io.Discard
@@ -106,6 +110,18 @@ func (g commandGenerator) Generate(ctx context.Context, req GenerateRequest) (Se
 		return Secret{}, fmt.Errorf("command %s wrote more than %d bytes", argv[0], MaxValueSize)
 	}
 	return NewSecret(b), nil
+}
+
+// withoutMasterKey is env without the variables that may carry the
+// master key (MasterKeyEnv and MasterKeyEnv_FILE).
+func withoutMasterKey(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, MasterKeyEnv) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // limitWriter keeps at most n bytes and silently drops the rest.

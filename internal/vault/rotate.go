@@ -124,7 +124,7 @@ func (v *Vault) generator(typ string) (Generator, error) {
 	case "random":
 		return randomGenerator{}, nil
 	case "command":
-		return commandGenerator{timeout: v.opts.CommandTimeout}, nil
+		return commandGenerator{timeout: v.opts.CommandTimeout, env: v.opts.CommandEnv}, nil
 	}
 	if g, ok := v.opts.Generators[typ]; ok {
 		return g, nil

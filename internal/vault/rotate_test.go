@@ -181,6 +181,19 @@ func TestRotateWithCommand(t *testing.T) {
 	if got := e.get(t, "DB_PASSWORD", 0); got != "rotated-DB_PASSWORD-1" {
 		t.Fatalf("value = %q", got)
 	}
+	// The hook does not see the master key the server may have been given.
+	t.Setenv(MasterKeyEnv, testMaster)
+	t.Setenv(MasterKeyEnv+"_FILE", "/etc/phoenix/master.key")
+	noKey := newEnv(t)
+	noKey.set(t, "API_TOKEN", "old")
+	peek := []string{sh, "-c", `printf 'key=%s file=%s' "$PHOENIX_MASTER_KEY" "$PHOENIX_MASTER_KEY_FILE"`}
+	noKey.v.SetRotation(ctx, admin, "API_TOKEN", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: peek}})
+	if _, err := noKey.v.Rotate(ctx, admin, "API_TOKEN"); err != nil {
+		t.Fatal(err)
+	}
+	if got := noKey.get(t, "API_TOKEN", 0); got != "key= file=" {
+		t.Fatalf("the rotation command saw the master key: %q", got)
+	}
 	failing := []string{sh, "-c", `echo leaked-partial-value; echo oops >&2; exit 3`}
 	e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: failing}})
 	_, err = e.v.Rotate(ctx, admin, "DB_PASSWORD")

@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"sync"
 	"time"
@@ -72,6 +73,11 @@ type Options struct {
 	Generators map[string]Generator
 	// CommandTimeout bounds a rotation command hook (default 1 minute).
 	CommandTimeout time.Duration
+	// CommandEnv is the environment of rotation command hooks, to which
+	// PHOENIX_SECRET_NAME and PHOENIX_SECRET_VERSION are added (default:
+	// the process's environment without the master key variables). The
+	// server passes its children's environment, without any of its keys.
+	CommandEnv []string
 	// Sealed, when set, makes the error of an operation on the sealed
 	// vault instead of SealedError (it must wrap ErrSealed): a server that
 	// lives for one command (the CLI's in-process server), which no
@@ -113,6 +119,9 @@ func New(opts Options) (*Vault, error) {
 	}
 	if opts.KDF == (KDFParams{}) {
 		opts.KDF = DefaultKDF
+	}
+	if opts.CommandEnv == nil {
+		opts.CommandEnv = withoutMasterKey(os.Environ())
 	}
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = time.Minute
