@@ -55,7 +55,7 @@ func TestAdminPagesRenderForAnAdmin(t *testing.T) {
 		"/ui/users":           {"vera", "viewer", "Add a user", "Set roles", "deploy and roll back", `name="grants"`},
 		"/ui/tokens":          {"Your tokens", "Create a token", "bootstrap", "Every user's"},
 		"/ui/tokens?all=true": {"Every user's tokens", "Only yours"},
-		"/ui/vault":           {`badge good">unsealed`, "PROD_API_KEY", "team=&lt;b&gt;web&lt;/b&gt;", "Expiring within 30 days", `<tr><th scope="row">PROD_API_KEY</th><td>secret</td><td>1</td><td><time`},
+		"/ui/vault":           {`badge good">unsealed`, "PROD_API_KEY", "team=&lt;b&gt;web&lt;/b&gt;", "Expiring within 30 days", `PHOENIX_SIGNING_KEY <span class="badge idle">system</span>`, `<tr><th scope="row">PROD_API_KEY</th><td>secret</td><td>1</td><td><time`},
 	}
 	for path, wants := range pages {
 		t.Run(path, func(t *testing.T) {
