@@ -126,7 +126,7 @@ func TestInProcessCommandsTakeTheMasterKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv(masterKeyFileEnv, wrong)
-		if r := deploy(); r.code != 1 || !strings.Contains(r.err, "wrong master key") {
+		if r := deploy(); r.code != 2 || !strings.Contains(r.err, "wrong master key") {
 			t.Fatalf("deploy with a wrong key: exit %d: %s", r.code, r.err)
 		}
 	})

@@ -67,7 +67,7 @@ func TestReleaseThroughTheServer(t *testing.T) {
 	if r := run(t, shop, env, "logs", "1", "--step", "build/compile"); r.code != 0 || r.stdout != "building v1.0.0\n" {
 		t.Fatalf("logs --step: %+v", r)
 	}
-	if r := run(t, shop, env, "release", "v1.1.0", "--env", "nowhere"); r.code != 1 || !strings.Contains(r.stderr, "unknown environment nowhere") {
+	if r := run(t, shop, env, "release", "v1.1.0", "--env", "nowhere"); r.code != 2 || !strings.Contains(r.stderr, "unknown environment nowhere") {
 		t.Fatalf("a release to an undeclared environment: %+v", r)
 	}
 
