@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/suggest"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -43,45 +43,9 @@ func strictGroups(c *cobra.Command) {
 			return err
 		}
 		msg := err.Error()
-		if s := closest(args[0], c.SuggestionsFor(args[0])); len(s) > 0 {
+		if s := suggest.Nearest(args[0], c.SuggestionsFor(args[0])); len(s) > 0 {
 			msg += "; did you mean " + strings.Join(s, " or ") + "?"
 		}
 		return usererr.Wrap(usererr.Usage, err, msg).WithHint("see '%s --help'", c.CommandPath())
 	}
-}
-
-// closest returns the names nearest to typed in edit distance.
-func closest(typed string, names []string) []string {
-	var out []string
-	best := -1
-	for _, n := range names {
-		switch d := editDistance(strings.ToLower(typed), strings.ToLower(n)); {
-		case best < 0 || d < best:
-			out, best = []string{n}, d
-		case d == best && !slices.Contains(out, n):
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

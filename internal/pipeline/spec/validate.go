@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/suggest"
 )
 
 // Problem is one thing wrong with a plan.
@@ -125,7 +127,7 @@ func validateStep(s *Step, ids map[string]bool, names []string, known func(strin
 func hintFor(name string, names []string, fallback string) string {
 	best, bestD := "", 4
 	for _, n := range names {
-		if d := distance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+		if d := suggest.Distance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -133,27 +135,6 @@ func hintFor(name string, names []string, fallback string) string {
 		return "did you mean " + best + "?"
 	}
 	return fallback
-}
-
-// distance is the Levenshtein distance, for suggestions.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // cycles returns every dependency cycle: the steps of each strongly
