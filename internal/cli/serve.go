@@ -30,6 +30,7 @@ type serveOptions struct {
 	proxies      string
 	metricsAllow string
 	hsts         time.Duration
+	hstsSub      bool
 	notFoundPage string
 	loops        loopsFlag
 	idle         time.Duration
@@ -65,6 +66,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.metricsAllow, "metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
+	f.BoolVar(&o.hstsSub, "hsts-include-subdomains", false, hstsSubHelp)
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
 	f.StringVar(&o.config, "config", "", "apply this phoenix.yaml's edge: section (header rules, rate limit, WAF) as the server would")
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database for --config's edge.waf geo lists")
@@ -121,7 +123,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	}
 	opts := edge.ServeOptions{Listener: ln,
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies, MetricsAllow: metricsAllow,
-			Headers: edge.SecurityHeaders(o.hsts), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
+			Headers: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: int(o.loops), IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
@@ -147,6 +149,9 @@ func checkFolder(dir, hint string) error {
 // loopsFlag is --loops and --edge-loops: a number of event loops, or auto
 // (0, stored as such: edge.Loops picks one loop per two cores).
 type loopsFlag int
+
+// hstsSubHelp describes --hsts-include-subdomains.
+const hstsSubHelp = "with --hsts, add includeSubDomains: browsers refuse plain HTTP on every subdomain too"
 
 // loopsHelp describes --loops and --edge-loops.
 const loopsHelp = "event loops (threads) serving plain HTTP on Linux: a number, or auto for one per two cores"

@@ -25,6 +25,7 @@ type serverOptions struct {
 	edgeCert      string
 	edgeKey       string
 	hsts          time.Duration
+	hstsSub       bool
 	edgeLoops     loopsFlag
 	edgeIdle      time.Duration
 	edgeMaxConns  int
@@ -72,6 +73,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.edgeCert, "edge-tls-cert", "", "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key)")
 	f.StringVar(&o.edgeKey, "edge-tls-key", "", "PEM private key of --edge-tls-cert")
 	f.DurationVar(&o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
+	f.BoolVar(&o.hstsSub, "hsts-include-subdomains", false, hstsSubHelp)
 	f.Var(&o.edgeLoops, "edge-loops", loopsHelp)
 	f.DurationVar(&o.edgeIdle, "edge-idle-timeout", 2*time.Minute, idleTimeoutHelp)
 	f.IntVar(&o.edgeMaxConns, "edge-max-conns-per-ip", 0, maxConnsHelp)
@@ -164,7 +166,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 			WithHint("check the .socket units: one ListenStream= per FileDescriptorName= (api, edge, edge-tls); docs/operations.md")
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
-		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(o.hsts), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
+		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
 		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access})

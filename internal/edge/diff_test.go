@@ -103,7 +103,7 @@ func TestFastPathMatchesNetHTTP(t *testing.T) {
 	_ = hosts.AddHost("off.test", "off")
 	opts := Options{
 		SessionKey: testKey, Now: clock, NotFoundPage: "/404.html", TrustedPrincipalHeader: "X-Ms-Client-Principal",
-		Headers:       append(SecurityHeaders(time.Hour), HeaderRule{PathPrefix: "/assets/", Header: map[string]string{"X-Asset": "yes"}}),
+		Headers:       append(SecurityHeaders(HSTS{MaxAge: time.Hour}), HeaderRule{PathPrefix: "/assets/", Header: map[string]string{"X-Asset": "yes"}}),
 		Authenticator: &DevLogin{Users: []DevUser{{Name: "ada", Password: "pw", Roles: []string{"admin"}}}},
 		API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "api %s %v", r.URL.Path, r.Header.Get(ClientPrincipalHeader) != "")

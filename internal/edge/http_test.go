@@ -216,18 +216,25 @@ func TestErrorsAndMethods(t *testing.T) {
 }
 
 func TestHeaderRules(t *testing.T) {
-	rules := append(SecurityHeaders(365*24*time.Hour), HeaderRule{
+	rules := append(SecurityHeaders(HSTS{MaxAge: 365 * 24 * time.Hour}), HeaderRule{
 		PathPrefix: "/assets/", Header: map[string]string{"X-Asset": "yes", "Referrer-Policy": ""},
 	})
 	e := newTestEdge(t, mustSite(t, basicSite), Options{Headers: rules})
 	r := e.get(t, "/", nil)
-	if r.header.Get("Strict-Transport-Security") != "max-age=31536000; includeSubDomains" ||
+	if r.header.Get("Strict-Transport-Security") != "max-age=31536000" ||
 		r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Referrer-Policy") == "" {
 		t.Fatalf("security headers missing: %v", r.header)
 	}
 	a := e.get(t, "/assets/index-BxQ3a9Xy.js", nil)
 	if a.header.Get("X-Asset") != "yes" || a.header.Get("Referrer-Policy") != "" {
 		t.Fatalf("prefix rule not applied: %v", a.header)
+	}
+	sub := SecurityHeaders(HSTS{MaxAge: time.Hour, IncludeSubdomains: true})[0].Header["Strict-Transport-Security"]
+	if sub != "max-age=3600; includeSubDomains" {
+		t.Fatalf("with subdomains: %q", sub)
+	}
+	if _, ok := SecurityHeaders(HSTS{})[0].Header["Strict-Transport-Security"]; ok {
+		t.Fatal("HSTS sent with no max-age")
 	}
 	if _, err := NewHandler(NewHosts(), Options{Headers: []HeaderRule{{Header: map[string]string{"Bad Name": "x"}}}}); err == nil {
 		t.Fatal("invalid header name accepted")

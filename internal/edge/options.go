@@ -83,16 +83,29 @@ type HeaderRule struct {
 	Header     map[string]string
 }
 
+// HSTS is the Strict-Transport-Security header the edge sends on every
+// site (only meaningful over HTTPS); a zero MaxAge sends none.
+type HSTS struct {
+	MaxAge time.Duration
+	// IncludeSubdomains adds includeSubDomains: browsers then refuse plain
+	// HTTP on every subdomain of the site's domain too, which an apex
+	// domain's other hosts may not be ready for. Off unless asked for.
+	IncludeSubdomains bool
+}
+
 // SecurityHeaders returns header rules a production site usually wants:
-// nosniff, a strict Referrer-Policy, and with hstsMaxAge > 0 a
-// Strict-Transport-Security header (only meaningful over HTTPS).
-func SecurityHeaders(hstsMaxAge time.Duration) []HeaderRule {
+// nosniff, a strict Referrer-Policy, and the hsts header.
+func SecurityHeaders(hsts HSTS) []HeaderRule {
 	h := map[string]string{
 		"X-Content-Type-Options": "nosniff",
 		"Referrer-Policy":        "strict-origin-when-cross-origin",
 	}
-	if hstsMaxAge > 0 {
-		h["Strict-Transport-Security"] = fmt.Sprintf("max-age=%d; includeSubDomains", int64(hstsMaxAge.Seconds()))
+	if hsts.MaxAge > 0 {
+		v := fmt.Sprintf("max-age=%d", int64(hsts.MaxAge.Seconds()))
+		if hsts.IncludeSubdomains {
+			v += "; includeSubDomains"
+		}
+		h["Strict-Transport-Security"] = v
 	}
 	return []HeaderRule{{PathPrefix: "/", Header: h}}
 }

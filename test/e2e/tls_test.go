@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +23,7 @@ func TestServerEdgeServesHTTP2OverTLSWithHSTS(t *testing.T) {
 	data := filepath.Join(work, "data")
 	api, edgeAddr := freePort(t), freePort(t)
 	cmd := exec.Command(binary, "server", "--data", data, "--listen", api, "--edge-listen", edgeAddr,
-		"--edge-tls-cert", cert, "--edge-tls-key", key, "--hsts", "8760h")
+		"--edge-tls-cert", cert, "--edge-tls-key", key, "--hsts", "8760h", "--hsts-include-subdomains")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +45,7 @@ func TestServerEdgeServesHTTP2OverTLSWithHSTS(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Proto != "HTTP/2.0" {
 		t.Fatalf("got %s over %s", resp.Status, resp.Proto)
 	}
-	if hsts := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=31536000") {
+	if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "max-age=31536000; includeSubDomains" {
 		t.Fatalf("Strict-Transport-Security = %q", hsts)
 	}
 	if r := run(t, work, nil, "server", "--data", t.TempDir(), "--edge-tls-cert", cert); r.code != 2 {
