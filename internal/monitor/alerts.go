@@ -197,8 +197,9 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 	a.Severity, a.Threshold = r.Severity, r.ThresholdString()
 	breach := v != noData && compareFloat(v, r.Op, r.Threshold)
 	if v != noData {
-		a.Value, a.Summary = v, r.describe(v)
+		a.Value = v
 	}
+	a.Summary = r.describe(v, breach)
 	var events []AlertEvent
 	change := func(state string) {
 		a.State, a.Since, a.dirty = state, now, true

@@ -129,6 +129,9 @@ monitor:
 	if got := pub.titles(); len(got) != 3 || got[2] != "alert.resolved [production] critical-availability resolved" {
 		t.Fatalf("notifications %v", got)
 	}
+	if text := pub.msgs[2].Text; text != "critical-availability: availability 100% >= 99.9% over 5m0s" {
+		t.Errorf("resolved message says %q", text)
+	}
 	h, _ := m.History(ctx, 0)
 	var states []string
 	for i := len(h) - 1; i >= 0; i-- {
@@ -136,6 +139,55 @@ monitor:
 	}
 	if strings.Join(states, ",") != "pending,firing,resolved" {
 		t.Errorf("history %v", states)
+	}
+	if h[0].Summary != "availability 100% >= 99.9% over 5m0s" || h[1].Summary != "availability 50% < 99.9% over 5m0s" {
+		t.Errorf("history summaries: resolved %q, firing %q", h[0].Summary, h[1].Summary)
+	}
+}
+
+func TestDescribeSaysWhatHolds(t *testing.T) {
+	avail := Rule{Metric: "availability", Threshold: 99.9, Op: "<", Window: time.Minute}
+	latency := Rule{Metric: "response_time", Threshold: 500, Op: ">=", Window: 5 * time.Minute}
+	cases := []struct {
+		r        Rule
+		v        float64
+		breached bool
+		want     string
+	}{
+		{avail, 97.5, true, "availability 97.5% < 99.9% over 1m0s"},
+		{avail, 100, false, "availability 100% >= 99.9% over 1m0s"},
+		{latency, 700, true, "response_time 700 ms >= 500 ms over 5m0s"},
+		{latency, 120, false, "response_time 120 ms < 500 ms over 5m0s"},
+		{avail, noData, false, "availability: no data over 1m0s (not breached)"},
+	}
+	for _, tc := range cases {
+		if got := tc.r.describe(tc.v, tc.breached); got != tc.want {
+			t.Errorf("describe(%v, %v) = %q, want %q", tc.v, tc.breached, got, tc.want)
+		}
+	}
+}
+
+// A firing alert whose metric has no data any more resolves without
+// repeating the breach it fired for.
+func TestResolvedForLackOfDataSaysSo(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	ctx := context.Background()
+	m.SetRules([]Rule{{Name: "Slow", Metric: "response_time", Threshold: 100, Window: time.Minute, FailureThreshold: 1, SuccessThreshold: 1}})
+	probePoint(m, "production", "home", clock.Now(), true, 900)
+	clock.Add(time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * time.Minute)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(pub.msgs) != 2 || pub.msgs[1].Event != "alert.resolved" {
+		t.Fatalf("notifications %v", pub.titles())
+	}
+	if pub.msgs[0].Text != "Slow: response_time 900 ms > 100 ms over 1m0s" ||
+		pub.msgs[1].Text != "Slow: response_time: no data over 1m0s (not breached)" {
+		t.Errorf("firing %q, resolved %q", pub.msgs[0].Text, pub.msgs[1].Text)
 	}
 }
 

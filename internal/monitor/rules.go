@@ -82,22 +82,61 @@ func (r Rule) unit() string {
 	return ""
 }
 
-// describe says what the rule saw, e.g. "availability 97.5% < 99.9% over 5m0s".
-func (r Rule) describe(v float64) string {
-	if r.Metric == replicaMetric {
+// describe says what the rule saw: breached, the comparison that holds
+// ("availability 97.5% < 99.9% over 5m0s"); not breached, the one that
+// holds instead ("availability 100% >= 99.9% over 5m0s"), so a resolved
+// alert never states its breach.
+func (r Rule) describe(v float64, breached bool) string {
+	switch {
+	case v == noData:
+		return r.describeNoData()
+	case r.Metric == replicaMetric:
 		return describeReplica(v)
-	}
-	if r.Metric == backupMetric {
+	case r.Metric == backupMetric:
 		return describeBackup(v)
+	case r.Metric == certMetric:
+		return describeCert(v, r.ThresholdString())
 	}
-	if r.Metric == certMetric {
-		if v < 0 {
-			return fmt.Sprintf("certificate expired %s days ago (alert below %s)", strconv.FormatFloat(round2(-v), 'f', -1, 64), r.ThresholdString())
-		}
-		return fmt.Sprintf("certificate expires in %s days (alert below %s)", strconv.FormatFloat(round2(v), 'f', -1, 64), r.ThresholdString())
+	op := r.Op
+	if !breached {
+		op = negate(op)
 	}
 	return fmt.Sprintf("%s %s%s %s %s over %s", r.Metric, strconv.FormatFloat(round2(v), 'f', -1, 64), r.unit(),
-		r.Op, r.ThresholdString(), r.Window)
+		op, r.ThresholdString(), r.Window)
+}
+
+// describeNoData says why an instance without data is not breached.
+func (r Rule) describeNoData() string {
+	if r.Metric == certMetric {
+		return "no such certificate any more (nothing to expire)"
+	}
+	return fmt.Sprintf("%s: no data over %s (not breached)", r.Metric, r.Window)
+}
+
+func describeCert(v float64, threshold string) string {
+	if v < 0 {
+		return fmt.Sprintf("certificate expired %s days ago (alert below %s)", strconv.FormatFloat(round2(-v), 'f', -1, 64), threshold)
+	}
+	return fmt.Sprintf("certificate expires in %s days (alert below %s)", strconv.FormatFloat(round2(v), 'f', -1, 64), threshold)
+}
+
+// negate is the comparison that holds when op does not.
+func negate(op string) string {
+	switch op {
+	case "<":
+		return ">="
+	case "<=":
+		return ">"
+	case ">":
+		return "<="
+	case ">=":
+		return "<"
+	case "==":
+		return "!="
+	case "!=":
+		return "=="
+	}
+	return "not " + op
 }
 
 func round2(v float64) float64 {
