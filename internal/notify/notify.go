@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -83,9 +84,32 @@ type Link struct {
 	URL   string `json:"url"`
 }
 
-// Resolved reports whether m announces that something is fine again.
-func (m Message) Resolved() bool {
-	return m.Event == "alert.resolved" || m.Event == "deploy.succeeded" || m.Event == "backup.succeeded"
+// Events that are labelled by what happened rather than by severity.
+const (
+	EventResolved     = "alert.resolved"
+	EventAcknowledged = "alert.acknowledged"
+)
+
+// Resolved reports whether m announces that an alert is over. A success
+// (deploy.succeeded, backup.succeeded) resolves nothing: it is news,
+// labelled by its severity (informational).
+func (m Message) Resolved() bool { return m.Event == EventResolved }
+
+// Acknowledged reports whether m says someone is on an alert: neither an
+// alarm nor an all-clear.
+func (m Message) Acknowledged() bool { return m.Event == EventAcknowledged }
+
+// Label is the word every channel shows before a message: RESOLVED for an
+// alert's resolution, ACKNOWLEDGED for an acknowledgement, otherwise the
+// severity's name in capitals (CRITICAL, ERROR, WARNING, INFO, VERBOSE).
+func (m Message) Label() string {
+	switch {
+	case m.Resolved():
+		return "RESOLVED"
+	case m.Acknowledged():
+		return "ACKNOWLEDGED"
+	}
+	return strings.ToUpper(SeverityName(m.Severity))
 }
 
 // DeliveryError is a failed delivery: Retry says whether trying again later

@@ -139,10 +139,7 @@ func (n *Notifier) message(m notify.Message) (*mail.Msg, error) {
 	if err := msg.To(n.opts.To...); err != nil {
 		return nil, fmt.Errorf("email: recipients: %w", err)
 	}
-	tag := strings.ToUpper(notify.SeverityName(m.Severity))
-	if m.Resolved() {
-		tag = "RESOLVED"
-	}
+	tag := m.Label()
 	msg.Subject("[" + tag + "] " + m.Title)
 	if m.ID != "" {
 		msg.SetMessageIDWithValue(strings.NewReplacer("<", "", ">", "", " ", "").Replace(m.ID) + "@phoenix")

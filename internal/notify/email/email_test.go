@@ -54,6 +54,33 @@ func TestSendOverStartTLS(t *testing.T) {
 	}
 }
 
+// TestInformationalIsNotResolved: a successful deploy is news (severity 3),
+// not the end of an alert: only alert.resolved is tagged RESOLVED.
+func TestInformationalIsNotResolved(t *testing.T) {
+	s := newSMTPD(t)
+	s.user, s.pass = "phoenix", "Pa55-w0rd-secret"
+	n, err := New(options(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := notify.Message{ID: "d-7", Event: "deploy.succeeded", Severity: notify.Informational, Title: "production: v1.4.1 is live"}
+	over := notify.Message{ID: "a-7", Event: "alert.resolved", Severity: notify.Critical, Title: "[production] critical-availability resolved"}
+	for _, m := range []notify.Message{live, over} {
+		if err := n.Notify(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.received()
+	if len(got) != 2 {
+		t.Fatalf("server got %d mails", len(got))
+	}
+	for i, want := range []string{"Subject: [INFO] production: v1.4.1 is live", "Subject: [RESOLVED] [production] critical-availability resolved"} {
+		if !strings.Contains(got[i].data, want) {
+			t.Errorf("mail %d lacks %q:\n%s", i, want, got[i].data)
+		}
+	}
+}
+
 func TestFailures(t *testing.T) {
 	cases := []struct {
 		name      string

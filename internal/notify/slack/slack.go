@@ -55,15 +55,15 @@ func color(m notify.Message) string {
 	if m.Resolved() {
 		return "#2EB886"
 	}
+	if m.Acknowledged() {
+		return "#0078D4"
+	}
 	return [...]string{"#D13438", "#E97548", "#FFB900", "#0078D4", "#8A8886"}[min(max(m.Severity, 0), 4)]
 }
 
 // Payload renders m as a Slack webhook body.
 func Payload(m notify.Message) ([]byte, error) {
-	sev := strings.ToUpper(notify.SeverityName(m.Severity))
-	if m.Resolved() {
-		sev = "RESOLVED"
-	}
+	sev := m.Label()
 	ctx := sev
 	if m.Event != "" {
 		ctx += " · " + m.Event

@@ -80,3 +80,48 @@ func TestNotify(t *testing.T) {
 		})
 	}
 }
+
+// TestInformationalIsNotResolved: a successful deploy is news (severity 3),
+// not the end of an alert: only alert.resolved says RESOLVED in green.
+func TestInformationalIsNotResolved(t *testing.T) {
+	cases := []struct {
+		name              string
+		m                 notify.Message
+		text, ctx, colour string
+	}{
+		{"deploy succeeded", notify.Message{Event: "deploy.succeeded", Severity: notify.Informational, Title: "production: v1.4.1 is live",
+			Project: "shop", Environment: "production"},
+			"INFO: production: v1.4.1 is live", "INFO · deploy.succeeded · shop/production", "#0078D4"},
+		{"alert resolved", notify.Message{Event: "alert.resolved", Severity: notify.Critical, Title: "[production] critical-availability resolved",
+			Environment: "production"},
+			"RESOLVED: [production] critical-availability resolved", "RESOLVED · alert.resolved · production", "#2EB886"},
+		{"acknowledged", notify.Message{Event: "alert.acknowledged", Severity: notify.Critical, Title: "HighErrorRate acknowledged by alice"},
+			"ACKNOWLEDGED: HighErrorRate acknowledged by alice", "ACKNOWLEDGED · alert.acknowledged", "#0078D4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Payload(tc.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Text        string `json:"text"`
+				Attachments []struct {
+					Color  string `json:"color"`
+					Blocks []struct {
+						Elements []struct {
+							Text string `json:"text"`
+						} `json:"elements"`
+					} `json:"blocks"`
+				} `json:"attachments"`
+			}
+			if err := json.Unmarshal(b, &p); err != nil {
+				t.Fatal(err)
+			}
+			a := p.Attachments[0]
+			if p.Text != tc.text || a.Color != tc.colour || a.Blocks[1].Elements[0].Text != tc.ctx {
+				t.Errorf("text %q colour %s context %q\nwant %q %s %q", p.Text, a.Color, a.Blocks[1].Elements[0].Text, tc.text, tc.colour, tc.ctx)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func themeColor(m notify.Message) string {
 	if m.Resolved() {
 		return "2EB886"
 	}
-	if m.Event == acknowledged {
+	if m.Acknowledged() {
 		return "0078D4"
 	}
 	return [...]string{"D13438", "E97548", "FFB900", "0078D4", "8A8886"}[clampSeverity(m.Severity)]
@@ -86,15 +86,11 @@ func textColor(m notify.Message) string {
 	if m.Resolved() {
 		return "good"
 	}
-	if m.Event == acknowledged {
+	if m.Acknowledged() {
 		return "accent"
 	}
 	return [...]string{"attention", "attention", "warning", "accent", "default"}[clampSeverity(m.Severity)]
 }
-
-// acknowledged is the event of a message saying someone is on an alert:
-// neither an alarm nor an all-clear.
-const acknowledged = "alert.acknowledged"
 
 func clampSeverity(s int) int { return min(max(s, 0), 4) }
 
@@ -114,13 +110,7 @@ func limit(s string, n int) string {
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func subtitle(m notify.Message) string {
-	parts := []string{strings.ToUpper(notify.SeverityName(m.Severity))}
-	if m.Resolved() {
-		parts[0] = "RESOLVED"
-	}
-	if m.Event == acknowledged {
-		parts[0] = "ACKNOWLEDGED"
-	}
+	parts := []string{m.Label()}
 	if m.Event != "" {
 		parts = append(parts, m.Event)
 	}

@@ -265,3 +265,38 @@ func TestAcknowledgedCard(t *testing.T) {
 		t.Fatalf("message card colour %v", got)
 	}
 }
+
+// TestInformationalIsNotResolved: a successful deploy is news (severity 3),
+// not the end of an alert: only alert.resolved says RESOLVED in green.
+func TestInformationalIsNotResolved(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name       string
+		m          notify.Message
+		sub, color string
+		theme      string
+	}{
+		{"deploy succeeded", notify.Message{Event: "deploy.succeeded", Severity: notify.Informational, Title: "production: v1.4.1 is live",
+			Project: "shop", Environment: "production", Time: at},
+			"INFO · deploy.succeeded · shop/production · 2026-11-25 10:00:00 UTC", "accent", "0078D4"},
+		{"backup succeeded", notify.Message{Event: "backup.succeeded", Severity: notify.Informational, Title: "backup done"},
+			"INFO · backup.succeeded", "accent", "0078D4"},
+		{"alert resolved", notify.Message{Event: "alert.resolved", Severity: notify.Critical, Title: "[production] critical-availability resolved",
+			Environment: "production", Time: at},
+			"RESOLVED · alert.resolved · production · 2026-11-25 10:00:00 UTC", "good", "2EB886"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := AdaptiveCard(tc.m)["body"].([]any)
+			title, sub := body[0].(map[string]any), body[1].(map[string]any)
+			if sub["text"] != tc.sub || title["color"] != tc.color {
+				t.Errorf("adaptive card: subtitle %q colour %v, want %q %v", sub["text"], title["color"], tc.sub, tc.color)
+			}
+			mc := messageCard(tc.m)
+			section := mc["sections"].([]any)[0].(map[string]any)
+			if mc["themeColor"] != tc.theme || section["activitySubtitle"] != tc.sub {
+				t.Errorf("message card: colour %v subtitle %q, want %v %q", mc["themeColor"], section["activitySubtitle"], tc.theme, tc.sub)
+			}
+		})
+	}
+}

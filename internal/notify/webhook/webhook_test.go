@@ -42,6 +42,39 @@ func TestSignedDelivery(t *testing.T) {
 	}
 }
 
+// TestInformationalBody: the receiver tells a success from an alert's
+// resolution by the event and severity the body carries unchanged.
+func TestInformationalBody(t *testing.T) {
+	var got []Body
+	var events []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b Body
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		got, events = append(got, b), append(events, r.Header.Get(EventHeader))
+	}))
+	defer srv.Close()
+	n, _ := New(Options{URL: srv.URL + "/hook"})
+	msgs := []notify.Message{
+		{ID: "d-2", Event: "deploy.succeeded", Severity: notify.Informational, Title: "production: v1.4.1 is live", Environment: "production"},
+		{ID: "a-2", Event: "alert.resolved", Severity: notify.Critical, Title: "[production] critical-availability resolved", Environment: "production"},
+	}
+	for _, m := range msgs {
+		if err := n.Notify(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("receiver got %d bodies", len(got))
+	}
+	for i, m := range msgs {
+		if got[i].Event != m.Event || events[i] != m.Event || got[i].Severity != m.Severity || got[i].Environment != "production" {
+			t.Errorf("body %d: %+v (event header %q), want event %s severity %d", i, got[i], events[i], m.Event, m.Severity)
+		}
+	}
+}
+
 func TestVerify(t *testing.T) {
 	body := []byte(`{"a":1}`)
 	sig := Sign("k", body)
