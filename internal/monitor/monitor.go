@@ -77,6 +77,10 @@ type Monitor struct {
 	targets []Target
 	last    map[string]Result // latest result per target ID
 	dirty   map[string]bool
+	// configured holds the IDs of the probes set (nil until SetTargets);
+	// prune asks the next flush to delete the saved results of the others.
+	configured map[string]bool
+	prune      bool
 
 	amu    sync.Mutex // evaluation
 	alerts map[alertKey]*Alert
@@ -139,8 +143,26 @@ func (m *Monitor) SetTargets(ts []Target) error {
 	}
 	m.mu.Lock()
 	m.targets = out
+	m.forgetUnconfigured(out)
 	m.mu.Unlock()
 	return nil
+}
+
+// forgetUnconfigured keeps the latest results of the configured targets
+// only, and has the next flush delete the others' saved rows, so a probe
+// removed from phoenix.yaml leaves the status page. m.mu is held.
+func (m *Monitor) forgetUnconfigured(ts []Target) {
+	m.configured = make(map[string]bool, len(ts))
+	for _, t := range ts {
+		m.configured[t.ID()] = true
+	}
+	for id := range m.last {
+		if !m.configured[id] {
+			delete(m.last, id)
+			delete(m.dirty, id)
+		}
+	}
+	m.prune = true
 }
 
 // SetRules replaces the alert rules.
@@ -196,8 +218,10 @@ func (m *Monitor) record(t Target, r Result) {
 	ms := float64(r.Duration) / float64(time.Millisecond)
 	m.store.Add(Point{Series: "probe/" + t.ID(), Time: r.Time, Agg: Agg{N: 1, Good: good, Sum: ms, Min: ms, Max: ms}})
 	m.mu.Lock()
-	m.last[t.ID()] = r
-	m.dirty[t.ID()] = true
+	if m.configured == nil || m.configured[t.ID()] { // not a run that ended after its probe was removed
+		m.last[t.ID()] = r
+		m.dirty[t.ID()] = true
+	}
 	hook := m.resultHook
 	m.mu.Unlock()
 	if !r.Success {
@@ -292,21 +316,73 @@ func (m *Monitor) flush(ctx context.Context) error {
 	for id := range m.dirty {
 		rs = append(rs, m.last[id])
 	}
-	m.dirty = map[string]bool{}
+	keep, prune := m.configured, m.prune
+	m.dirty, m.prune = map[string]bool{}, false
 	m.mu.Unlock()
-	if len(rs) == 0 {
+	if len(rs) == 0 && !prune {
 		return nil
 	}
-	return m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
-		for _, r := range rs {
-			b, _ := json.Marshal(r)
-			_, err := tx.ExecContext(ctx, `INSERT INTO monitor_last (target, environment, name, at, success, result)
-				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (target) DO UPDATE SET at = excluded.at,
-				success = excluded.success, result = excluded.result`, r.Target, r.Environment, r.Name, r.Time.UnixMilli(), boolInt(r.Success), string(b))
-			if err != nil {
-				return fmt.Errorf("monitor: save result of %s: %w", r.Target, err)
-			}
+	var removed []string
+	err := m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := saveLast(ctx, tx, rs); err != nil {
+			return err
 		}
-		return nil
+		var err error
+		if prune {
+			removed, err = pruneLast(ctx, tx, keep)
+		}
+		return err
 	})
+	if err != nil && prune {
+		m.mu.Lock()
+		m.prune = true // try again at the next flush
+		m.mu.Unlock()
+	}
+	for _, id := range removed {
+		m.opts.Logger.Info("monitor: probe no longer configured; its status removed", "probe", id)
+	}
+	return err
+}
+
+func saveLast(ctx context.Context, tx *sql.Tx, rs []Result) error {
+	for _, r := range rs {
+		b, _ := json.Marshal(r)
+		_, err := tx.ExecContext(ctx, `INSERT INTO monitor_last (target, environment, name, at, success, result)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (target) DO UPDATE SET at = excluded.at,
+			success = excluded.success, result = excluded.result`, r.Target, r.Environment, r.Name, r.Time.UnixMilli(), boolInt(r.Success), string(b))
+		if err != nil {
+			return fmt.Errorf("monitor: save result of %s: %w", r.Target, err)
+		}
+	}
+	return nil
+}
+
+// pruneLast deletes the saved results of the probes not in keep and
+// returns their IDs.
+func pruneLast(ctx context.Context, tx *sql.Tx, keep map[string]bool) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT target FROM monitor_last`)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: latest results: %w", err)
+	}
+	var gone []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range gone {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_last WHERE target = $1`, id); err != nil {
+			return nil, fmt.Errorf("monitor: remove the result of %s: %w", id, err)
+		}
+	}
+	return gone, nil
 }
