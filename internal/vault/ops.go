@@ -177,6 +177,9 @@ func (v *Vault) Get(ctx context.Context, subj Subject, name string, version int)
 		}
 		return Secret{}, VersionInfo{}, err
 	}
+	if !found && firstLookup(subj, name) {
+		return Secret{}, VersionInfo{}, notFound(name)
+	}
 	if !found || row.deleted() {
 		return fail(missing(name, row))
 	}

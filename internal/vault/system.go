@@ -102,6 +102,16 @@ func (v *Vault) systemGuard(ctx context.Context, subj Subject, action, name stri
 	return err
 }
 
+// firstLookup reports whether a read of name that finds no secret is the
+// server looking for one of its own keys before it has made it (at its
+// first start, or the first use of a data key). That is not a failed read:
+// no value was asked of anyone but the server, and it is not audited; the
+// key's creation that follows is (secret.write). Other failed reads of a
+// system key (deleted, disabled, corrupt) are audited as failed.
+func firstLookup(subj Subject, name string) bool {
+	return subj.System && IsSystemKey(name)
+}
+
 // dataKeyGenerator makes a data key: 32 random bytes, standard base64
 // (the form the server reads its data keys in).
 type dataKeyGenerator struct{}

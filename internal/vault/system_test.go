@@ -136,3 +136,41 @@ func TestSystemKeysNeverLeaveTheServer(t *testing.T) {
 		t.Fatal("a system key's value is in the log")
 	}
 }
+
+// TestServerLookingForItsNewKeysIsNoFailedRead: the server looking up one
+// of its own keys before it has made it finds nothing, and that is not a
+// failed secret.read in the audit log; making the key is audited, and so
+// are anyone else's reads of a missing secret and the server's failed
+// reads of a key that exists.
+func TestServerLookingForItsNewKeysIsNoFailedRead(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	before := len(e.audit.all()) // vault.init
+	for _, name := range SystemKeys() {
+		if _, _, err := e.v.Get(ctx, server, name, 0); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the server's lookup of a missing %s: %v, want not found", name, err)
+		}
+	}
+	if got := e.audit.all()[before:]; len(got) != 0 {
+		t.Fatalf("the server's lookups of its missing keys were audited: %+v", got)
+	}
+	if _, err := e.v.Set(ctx, server, AuditKeyName, SecretString("k"), SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.audit.has("secret.write", OutcomeOK) {
+		t.Errorf("making the key was not audited: %+v", e.audit.all())
+	}
+	if _, _, err := e.v.Get(ctx, server, AuditKeyName, 7); err == nil {
+		t.Fatal("read a version that does not exist")
+	}
+	if !e.audit.has("secret.read", OutcomeFailed) {
+		t.Errorf("the server's failed read of an existing key was not audited: %+v", e.audit.all())
+	}
+	n := len(e.audit.all())
+	if _, _, err := e.v.Get(ctx, admin, "NOT_THERE", 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an admin's read of a missing secret: %v", err)
+	}
+	if got := e.audit.all(); len(got) != n+1 || got[n].Action != "secret.read" || got[n].Outcome != OutcomeFailed {
+		t.Errorf("an admin's read of a missing secret was not audited as failed: %+v", got)
+	}
+}
