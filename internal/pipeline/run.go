@@ -52,13 +52,16 @@ type Run struct {
 	keys []string
 }
 
-// Inputs are what a trigger handed the run.
+// Inputs are what a trigger handed the run. Event is the Phoenix event
+// that started it (trigger event: then Environment is that event's), or
+// the webhook's own event name (X-GitHub-Event: then Webhook is set).
 type Inputs struct {
-	Event   string            `json:"event,omitempty"`
-	Ref     string            `json:"ref,omitempty"`
-	Tag     string            `json:"tag,omitempty"`
-	Values  map[string]string `json:"values,omitempty"`
-	Webhook string            `json:"webhook,omitempty"`
+	Event       string            `json:"event,omitempty"`
+	Environment string            `json:"environment,omitempty"`
+	Ref         string            `json:"ref,omitempty"`
+	Tag         string            `json:"tag,omitempty"`
+	Values      map[string]string `json:"values,omitempty"`
+	Webhook     string            `json:"webhook,omitempty"`
 }
 
 // Step is the state of one step of a run.

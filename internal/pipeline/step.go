@@ -214,7 +214,17 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 func (e *execution) runInfo() action.RunInfo {
 	r := e.run
 	return action.RunInfo{ID: itoa(r.ID), Project: r.Project, Version: r.Version, Commit: r.Commit, Actor: r.Actor,
-		Trigger: r.Trigger, Environments: r.Environments, LastRelease: e.last}
+		Trigger: r.Trigger, Environments: r.Environments, LastRelease: e.last, Event: triggerEvent(r.Inputs)}
+}
+
+// triggerEvent is the Phoenix event that started a workflow run (kept by
+// its retries), nil for other runs; a webhook's event name is GitHub's,
+// not one.
+func triggerEvent(in Inputs) *action.Event {
+	if in.Event == "" || in.Webhook != "" {
+		return nil
+	}
+	return &action.Event{Name: in.Event, Environment: in.Environment, Data: in.Values}
 }
 
 // approvals returns how many distinct approvals env's gate in this run

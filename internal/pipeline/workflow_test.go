@@ -88,3 +88,49 @@ func TestWebhookAndEventTriggers(t *testing.T) {
 		t.Fatalf("event run %s %s", d.Status, d.Trigger)
 	}
 }
+
+// TestEventWorkflowNotifiesAboutItsEvent: a notify step without inputs in
+// a workflow that deploy.succeeded in production started sends
+// deploy.succeeded for production (the trigger's), not release.succeeded
+// for no environment.
+func TestEventWorkflowNotifiesAboutItsEvent(t *testing.T) {
+	n := &notes{}
+	f := newFixture(t, func(o *Options) { o.Deps.Notifier = n })
+	dir := f.project(`
+project: {name: shop}
+environments: {production: {}}
+notifications:
+  channels:
+    teams: {type: webhook, url: "https://hooks.example.com/x"}
+workflows:
+  tell:
+    triggers:
+      - {event: deploy.succeeded, environment: production}
+    steps:
+      - {name: tell, uses: notify, with: {channel: teams}}
+pipeline:
+  stages:
+    - name: main
+      steps: [{name: ok, run: "true"}]
+`)
+	f.wait(f.release(dir, "1.0.0").ID) // registers the workflows
+	ctx := context.Background()
+	f.svc.Events().Publish(ctx, trigger.Event{Name: "deploy.succeeded", Project: "shop", Environment: "production",
+		Data: map[string]string{"version": "v1.4.1"}})
+	f.svc.Events().Wait() // the handler has queued the run
+	runs, err := f.svc.Runs(ctx, RunFilter{})
+	if err != nil || len(runs) == 0 || runs[0].Workflow != "tell" {
+		t.Fatalf("runs %+v (%v)", runs, err)
+	}
+	if d := f.wait(runs[0].ID); d.Status != Succeeded {
+		t.Fatalf("workflow run %s: %s", d.Status, d.Message)
+	}
+	got := n.find("deploy.succeeded")
+	if got == nil || got.Environment != "production" || got.Project != "shop" || got.Channel != "teams" ||
+		got.Severity != 3 || got.Version != "v1.4.1" || got.Message != "shop v1.4.1: deploy.succeeded" {
+		t.Fatalf("notifications %+v", n.ns)
+	}
+	if n.find("release.succeeded") != nil {
+		t.Errorf("the workflow also sent release.succeeded: %+v", n.ns)
+	}
+}

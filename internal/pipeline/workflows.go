@@ -79,7 +79,7 @@ func (s *Service) registerTrigger(ctx context.Context, dir, project, name string
 		s.mu.Unlock()
 	case t.Event != "":
 		unsub := s.opts.Events.Subscribe(t.Event, project, t.Environment, func(ctx context.Context, ev trigger.Event) {
-			start(ctx, "event", Inputs{Event: ev.Name, Values: ev.Data})
+			start(ctx, "event", Inputs{Event: ev.Name, Environment: ev.Environment, Values: ev.Data})
 		})
 		s.mu.Lock()
 		s.unsubs[project] = append(s.unsubs[project], unsub)

@@ -51,6 +51,16 @@ type RunInfo struct {
 	// Environment is the one the current step acts on ("" when the step
 	// serves the whole run, e.g. fetching secrets for several targets).
 	Environment string
+	// Event is the event that started a workflow run (trigger event, and
+	// that run's retries); nil otherwise.
+	Event *Event
+}
+
+// Event is a Phoenix event as a workflow's trigger received it.
+type Event struct {
+	Name        string            // e.g. deploy.succeeded
+	Environment string            // "" for events of no environment
+	Data        map[string]string // e.g. run, version, status
 }
 
 type runKey struct{}

@@ -299,20 +299,34 @@ func failedSteps(sc *Context, env string) string {
 	return ""
 }
 
-// notify sends input event (default release.succeeded) with input
-// severity (default 0 for failures, 3 otherwise) to input channel.
+// notify sends input event with input severity (default 0 for failures,
+// 3 otherwise) to input channel. The event and environment default to the
+// triggering event's in a workflow an event started, else to
+// release.succeeded and the step's environment (Context.Environment).
 func (d *Deps) notify(ctx context.Context, sc *Context) error {
-	ev := firstNonEmpty(sc.String("event"), "release.succeeded")
+	n := notification(sc)
+	if err := d.Notifier.Notify(ctx, n); err != nil {
+		return fmt.Errorf("notify %s: %w", n.Event, err)
+	}
+	sc.Logf("sent %s (severity %d)", n.Event, n.Severity)
+	return nil
+}
+
+func notification(sc *Context) Notification {
+	ev, env, version := "release.succeeded", sc.Environment(), sc.Run.Version
+	if t := sc.Run.Event; t != nil {
+		ev, version = t.Name, firstNonEmpty(version, t.Data["version"])
+		if sc.String("environment") == "" && (sc.Step == nil || sc.Step.Environment == "") {
+			env = firstNonEmpty(t.Environment, env)
+		}
+	}
+	ev = firstNonEmpty(sc.String("event"), ev)
 	sev := 3
 	if strings.HasSuffix(ev, ".failed") || ev == "alert.firing" {
 		sev = 0
 	}
-	n := Notification{Event: ev, Project: sc.Run.Project, Environment: sc.Environment(), Run: sc.Run.ID,
-		Version: sc.Run.Version, Channel: sc.String("channel"), Severity: sc.Int("severity", sev),
-		Message: firstNonEmpty(sc.String("message"), fmt.Sprintf("%s %s: %s", sc.Run.Project, sc.Run.Version, ev))}
-	if err := d.Notifier.Notify(ctx, n); err != nil {
-		return fmt.Errorf("notify %s: %w", ev, err)
-	}
-	sc.Logf("sent %s (severity %d)", ev, n.Severity)
-	return nil
+	what := strings.TrimSpace(sc.Run.Project + " " + version)
+	return Notification{Event: ev, Project: sc.Run.Project, Environment: env, Run: sc.Run.ID,
+		Version: version, Channel: sc.String("channel"), Severity: sc.Int("severity", sev),
+		Message: firstNonEmpty(sc.String("message"), fmt.Sprintf("%s: %s", what, ev))}
 }
