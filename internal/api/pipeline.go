@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -163,7 +164,9 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 }
 
 // flushWriter flushes after every write, so followed logs arrive as the
-// steps write them.
+// steps write them. A writer that cannot flush (the dashboard's in-process
+// call) gets the same bytes, only not pushed early: http.ErrNotSupported
+// is no write error.
 type flushWriter struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
@@ -172,7 +175,9 @@ type flushWriter struct {
 func (f flushWriter) Write(p []byte) (int, error) {
 	n, err := f.w.Write(p)
 	if err == nil {
-		err = f.rc.Flush()
+		if ferr := f.rc.Flush(); !errors.Is(ferr, http.ErrNotSupported) {
+			err = ferr
+		}
 	}
 	return n, err
 }

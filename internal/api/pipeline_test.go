@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -94,5 +96,48 @@ workflows:
 	_, out, _ := f.call("admin", "GET", "/api/v1/audit/export?action=pipeline.webhook.denied", nil)
 	if !strings.Contains(string(out), "shop/on-push") {
 		t.Fatalf("refused delivery not audited: %s", out)
+	}
+}
+
+// bareWriter is a ResponseWriter that cannot flush, like an in-process
+// caller's buffer.
+type bareWriter struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (w *bareWriter) Header() http.Header         { return w.header }
+func (w *bareWriter) WriteHeader(int)             {}
+func (w *bareWriter) Write(p []byte) (int, error) { return w.body.Write(p) }
+
+// TestLogsToAWriterThatCannotFlush: a run's logs reach a writer without
+// Flush whole, every step's, and the server warns about nothing.
+func TestLogsToAWriterThatCannotFlush(t *testing.T) {
+	f := newFixture(t)
+	dir := f.project(t.TempDir(), "multi", `
+project: {name: shop}
+environments: {staging: {}}
+pipeline:
+  stages:
+    - name: one
+      steps: [{name: a, run: "echo from-a"}, {name: b, run: "echo from-b"}]
+    - name: two
+      steps: [{name: c, run: "echo from-c"}]
+`)
+	id := f.run(dir, "staging")
+	if err := f.pipe.Logs(bg, id, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", fmt.Sprintf("/api/v1/runs/%d/logs", id), nil)
+	req.Header.Set("Authorization", "Bearer "+f.tokens["viewer"])
+	w := &bareWriter{header: http.Header{}}
+	f.api.Handler().ServeHTTP(w, req)
+	for _, want := range []string{"one/a | from-a", "one/b | from-b", "two/c | from-c"} {
+		if !strings.Contains(w.body.String(), want) {
+			t.Errorf("no %q in the logs:\n%s", want, w.body.String())
+		}
+	}
+	if strings.Contains(f.logs.String(), "run logs") {
+		t.Errorf("the server warned:\n%s", f.logs.String())
 	}
 }

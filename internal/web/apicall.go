@@ -54,6 +54,11 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	return rec.body.Write(p)
 }
 
+// Flush is a no-op: the answer is whole in memory when the API returns,
+// and an API handler that flushes as it streams (a run's logs) must not
+// see the in-process call as a broken connection.
+func (rec *recorder) Flush() {}
+
 // call sends one request to the API on behalf of the browser's request r:
 // its session cookie (and, for a change, the CSRF token the caller
 // checked), its address and context. A 2xx answer is decoded into out
