@@ -86,14 +86,26 @@ func newLogsCmd(g *Globals) *cobra.Command {
   phoenix logs 42 --step build/build`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.onRun(cmd.Context(), args[0], func(ctx context.Context, t *target, id int64) error {
+			ctx := cmd.Context()
+			err := g.onRun(ctx, args[0], func(ctx context.Context, t *target, id int64) error {
 				return t.client.Logs(ctx, id, step, follow, g.Stdout)
 			})
+			if stopped(ctx, err) {
+				return nil
+			}
+			return err
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep streaming until the run finishes")
 	cmd.Flags().StringVar(&step, "step", "", "one step's raw log")
 	return cmd
+}
+
+// stopped reports whether err comes from the command being stopped (Ctrl-C
+// or SIGTERM end its context): watching a log is then done, not failed, and
+// ends quietly with exit 0, as phoenix server does.
+func stopped(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil
 }
 
 func newCancelCmd(g *Globals) *cobra.Command {
