@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/config"
@@ -37,7 +39,9 @@ func (a *API) pipelineRoutes() []Route {
 			Summary: "Release a version through the project's pipeline (needs deploy on every environment it goes to)",
 			Request: ReleaseRequest{}, Response: pipeline.Run{}, Status: http.StatusCreated, Handler: a.release},
 		{Method: "GET", Path: "/api/v1/runs", Tag: tag, Perm: auth.Read,
-			Query:   []Param{{"project", "only this project's runs"}, {"status", "only runs in this status"}, {"limit", "at most this many (default 50)"}},
+			Query: []Param{{"project", "only this project's runs"},
+				{"status", "only runs in this status: queued, running, waiting, succeeded, failed, cancelled or interrupted"},
+				{"limit", "at most this many (default 50)"}},
 			Summary: "Pipeline runs, newest first (only of projects the caller may read)", Response: Page[pipeline.Run]{},
 			Handler: a.listRuns},
 		{Method: "GET", Path: runParam, Tag: tag, Perm: auth.Read, Resource: a.runResource,
@@ -129,6 +133,10 @@ func (a *API) release(w http.ResponseWriter, r *http.Request) {
 func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := pipeline.RunFilter{Project: q.Get("project"), Status: q.Get("status")}
+	if f.Status != "" && !slices.Contains(pipeline.RunStatuses, f.Status) {
+		WriteError(w, r, usererr.New(usererr.Invalid, "status %q: want one of %s", f.Status, strings.Join(pipeline.RunStatuses, ", ")))
+		return
+	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {

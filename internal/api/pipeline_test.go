@@ -141,3 +141,18 @@ pipeline:
 		t.Errorf("the server warned:\n%s", f.logs.String())
 	}
 }
+
+// TestRunsRefusesAnUnknownStatus: a status no run can have is a 400 that
+// lists the statuses, not an empty list; every real one is accepted.
+func TestRunsRefusesAnUnknownStatus(t *testing.T) {
+	f := newFixture(t)
+	code, body, _ := f.call("viewer", "GET", "/api/v1/runs?status=bogus", nil)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "want one of queued, running, waiting, succeeded, failed, cancelled, interrupted") {
+		t.Fatalf("status=bogus: %d %s", code, body)
+	}
+	for _, st := range pipeline.RunStatuses {
+		if code, body, _ := f.call("viewer", "GET", "/api/v1/runs?status="+st, nil); code != http.StatusOK {
+			t.Errorf("status=%s: %d %s", st, code, body)
+		}
+	}
+}

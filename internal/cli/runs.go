@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -44,6 +46,9 @@ func newRunsCmd(g *Globals) *cobra.Command {
 		Example: "  phoenix runs\n  phoenix runs --status waiting\n  phoenix runs --project shop -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkRunStatus(status); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := g.connect(ctx)
 			if err != nil {
@@ -70,9 +75,17 @@ func newRunsCmd(g *Globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVarP(&project, "project", "p", "", "only this project")
-	f.StringVar(&status, "status", "", "only runs in this status: queued, running, waiting, succeeded, failed, cancelled, interrupted")
+	f.StringVar(&status, "status", "", "only runs in this status: "+strings.Join(pipeline.RunStatuses, ", "))
 	f.IntVar(&limit, "limit", 20, "how many to show")
 	return cmd
+}
+
+// checkRunStatus refuses a --status no run can have (it would list none).
+func checkRunStatus(status string) error {
+	if status == "" || slices.Contains(pipeline.RunStatuses, status) {
+		return nil
+	}
+	return usererr.New(usererr.Usage, "--status %q: want one of %s", status, strings.Join(pipeline.RunStatuses, ", "))
 }
 
 func newLogsCmd(g *Globals) *cobra.Command {

@@ -68,3 +68,14 @@ func TestLogsFollowEndsQuietlyWhenStopped(t *testing.T) {
 		t.Fatalf("stopped follow: exit %d, stderr %q, stdout %q", code, errb.String(), out.out.String())
 	}
 }
+
+// TestRunsRefusesAnUnknownStatus: 'phoenix runs --status bogus' is a usage
+// error listing the statuses, before any server is asked (it printed an
+// empty table).
+func TestRunsRefusesAnUnknownStatus(t *testing.T) {
+	out, errs, code := runVault(t, "", "runs", "--status", "bogus", "--data", t.TempDir())
+	want := `error: --status "bogus": want one of queued, running, waiting, succeeded, failed, cancelled, interrupted`
+	if code != 2 || out != "" || !strings.Contains(errs, want) {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and %s", code, out, errs, want)
+	}
+}

@@ -19,6 +19,10 @@ const (
 	Pending     = "pending"     // steps only: not started yet
 )
 
+// RunStatuses are the statuses a run can be in, in the order of its life:
+// what a list of runs may be filtered by.
+var RunStatuses = []string{Queued, Running, Waiting, Succeeded, Failed, Cancelled, Interrupted}
+
 // Finished reports whether a run or step status is final.
 func Finished(status string) bool {
 	switch status {

@@ -8,9 +8,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
-var runStatuses = []string{pipeline.Queued, pipeline.Running, pipeline.Waiting, pipeline.Succeeded, pipeline.Failed, pipeline.Cancelled}
-
-var runsQuery = []param{{name: "project", max: 100}, {name: "status", max: 20, allowed: runStatuses},
+var runsQuery = []param{{name: "project", max: 100}, {name: "status", max: 20, allowed: pipeline.RunStatuses},
 	{name: "limit", max: 4, digits: true}}
 
 type runsData struct {
@@ -29,7 +27,7 @@ func (d *Dashboard) runs(r *http.Request, s session, v *view) (string, error) {
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &page); err != nil {
 		return "", err
 	}
-	v.Data = &runsData{Runs: page.Items, Project: q.Get("project"), Status: q.Get("status"), Statuses: runStatuses}
+	v.Data = &runsData{Runs: page.Items, Project: q.Get("project"), Status: q.Get("status"), Statuses: pipeline.RunStatuses}
 	return "runs", nil
 }
 

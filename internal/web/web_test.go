@@ -213,6 +213,7 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 		"/ui/audit?limit=2":           {"Next page"},
 		"/ui/audit?since=1h":          {"deploy.activate", `value="1h"`},
 		"/ui/runs?status=succeeded":   {"release v2.0.0"},
+		"/ui/runs?status=interrupted": {"<option selected>interrupted</option>"},
 		"/ui/envs/shop/staging":       {"&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;"},
 		"/ui/static/style.css":        {"prefers-color-scheme: dark"},
 		"/ui/static/app.js":           {"data-confirm"},
