@@ -1,11 +1,16 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/report"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 func (a *API) reportRoutes() []Route {
@@ -29,6 +34,10 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	from, to, err := report.ParseWindow(q.Get("from"), q.Get("to"), time.Now(), "from", "to")
 	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if err := a.knownProject(r.Context(), q.Get("project")); err != nil {
 		WriteError(w, r, err)
 		return
 	}
@@ -68,4 +77,28 @@ func (a *API) reportSources() report.Sources {
 		s.Audit = a.opts.Audit
 	}
 	return s
+}
+
+// knownProject refuses a project that was never deployed nor released: its
+// report would be empty, like a quiet month's. The caller's read on it was
+// checked first, so a name only says whether it exists to those who may
+// read it.
+func (a *API) knownProject(ctx context.Context, name string) error {
+	if name == "" || a.opts.Deploy == nil {
+		return nil
+	}
+	all, err := a.opts.Deploy.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(all, func(p deploy.Project) bool { return p.Name == name }) {
+		return nil
+	}
+	if a.opts.Pipeline != nil {
+		runs, err := a.opts.Pipeline.Runs(ctx, pipeline.RunFilter{Project: name, Limit: 1})
+		if err != nil || len(runs) > 0 {
+			return err
+		}
+	}
+	return usererr.New(usererr.NotFound, "no project %q", name).WithHint("list them with 'phoenix projects'")
 }

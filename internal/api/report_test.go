@@ -65,7 +65,8 @@ func TestReportRefusesBadInput(t *testing.T) {
 	f := newFixture(t)
 	for _, c := range []struct{ query, want string }{
 		{"from=yesterday", `from \"yesterday\"`},
-		{"from=2026-11-02&to=2026-11-01", "is not before"},
+		{"from=2026-11-02&to=2026-11-01", "from 2026-11-02 is not before to 2026-11-01"},
+		{"from=2099-01-01", "from 2099-01-01 is not before to (default 20"},
 		{"sections=performance,weather", `section \"weather\"`},
 		{"from=900d", "longer than 400 days"},
 	} {
@@ -73,5 +74,25 @@ func TestReportRefusesBadInput(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
 			t.Errorf("%s: %d %s, want 400 with %s", c.query, code, body, c.want)
 		}
+	}
+}
+
+// TestReportOfAnUnknownProject: a project never deployed nor released is
+// not found (an empty report would look like a quiet month); one only
+// released, never deployed, has a report.
+func TestReportOfAnUnknownProject(t *testing.T) {
+	f := newFixture(t)
+	code, body, _ := f.call("admin", "GET", "/api/v1/report?project=nope", nil)
+	if code != http.StatusNotFound || !strings.Contains(string(body), `no project \"nope\"`) {
+		t.Fatalf("report of an unknown project: %d %s", code, body)
+	}
+	if code, body, _ := f.call("admin", "GET", "/api/v1/report?project=shop", nil); code != http.StatusOK {
+		t.Fatalf("report of shop: %d %s", code, body)
+	}
+	dir := f.project(t.TempDir(), "released", "project: {name: released}\nenvironments: {staging: {}}\n"+
+		"pipeline: {stages: [{name: main, steps: [{name: ok, run: \"true\"}]}]}\n")
+	f.run(dir, "staging")
+	if code, body, _ := f.call("admin", "GET", "/api/v1/report?project=released&sections=delivery", nil); code != http.StatusOK {
+		t.Fatalf("report of a project only released: %d %s", code, body)
 	}
 }

@@ -60,15 +60,15 @@ func (o reportOpts) query(now time.Time) (string, error) {
 	if o.since != "" && o.from != "" {
 		return "", usererr.New(usererr.Usage, "--since and --from both give the window's start").WithHint("use one of them")
 	}
-	from := o.from
+	from, fromFlag := o.from, "--from"
 	if o.since != "" {
 		if _, err := report.ParseAgo(o.since); err != nil {
 			return "", usererr.New(usererr.Usage, "--since %q: %v", o.since, err).WithHint("write e.g. --since 30d, 12h or 2w")
 		}
-		from = o.since
+		from, fromFlag = o.since, "--since"
 	}
-	if _, _, err := report.ParseWindow(from, o.to, now, "--from", "--to"); err != nil {
-		return "", err
+	if _, _, err := report.ParseWindow(from, o.to, now, fromFlag, "--to"); err != nil {
+		return "", usererr.Wrap(usererr.Usage, err, err.Error()) // a flag's mistake; the hint is err's
 	}
 	secs, err := report.ParseSections(o.sections)
 	if err != nil {

@@ -53,10 +53,23 @@ func TestReportCommandRefusesBadFlags(t *testing.T) {
 		{[]string{"report", "--from", "2026-13-01"}, `--from "2026-13-01"`},
 		{[]string{"report", "--section", "weather"}, `section "weather"`},
 		{[]string{"projects", "-o", "markdown"}, `--output "markdown"`},
+		{[]string{"report", "--from", "2026-10-01", "--to", "2026-09-01"}, "--from 2026-10-01 is not before --to 2026-09-01"},
+		{[]string{"report", "--since", "1d", "--to", "2020-01-01"}, "--since 1d is not before --to 2020-01-01"},
 	} {
 		_, errs, code := runVault(t, "", append(c.args, "--data", data)...)
-		if code == 0 || !strings.Contains(errs, c.want) {
-			t.Errorf("%v: exit %d, %s; want %s", c.args, code, errs, c.want)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, %s; want exit 2 and %s", c.args, code, errs, c.want)
 		}
+	}
+}
+
+// TestReportOfAnUnknownProject: as 'phoenix deployments --project nope',
+// the report of a project that does not exist is an error naming it, exit
+// 1, not an empty report.
+func TestReportOfAnUnknownProject(t *testing.T) {
+	t.Setenv("PHOENIX_MASTER_KEY", "")
+	out, errs, code := runVault(t, "", "report", "--data", t.TempDir(), "--project", "nope")
+	if code != 1 || out != "" || !strings.Contains(errs, `error: no project "nope"`) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }

@@ -38,14 +38,24 @@ func ParseWindow(from, to string, now time.Time, fromField, toField string) (tim
 		start = t
 	}
 	if !start.Before(end) {
-		return time.Time{}, time.Time{}, usererr.New(usererr.Invalid, "%s %s is not before %s %s",
-			fromField, start.Format(time.RFC3339), toField, end.Format(time.RFC3339)).WithHint("give a start before the end")
+		return time.Time{}, time.Time{}, usererr.New(usererr.Invalid, "%s is not before %s",
+			bound(fromField, from, start), bound(toField, to, end)).WithHint("give a start before the end")
 	}
 	if end.Sub(start) > MaxWindow {
 		return time.Time{}, time.Time{}, usererr.New(usererr.Invalid, "the window from %s to %s is longer than 400 days",
 			start.Format(time.DateOnly), end.Format(time.DateOnly)).WithHint("hourly metrics are kept 400 days: ask for a shorter window")
 	}
 	return start, end, nil
+}
+
+// bound names a window's bound in an error as it was typed (a date as the
+// end is through that day: "--to 2026-09-01" rather than the midnight
+// after it), or the default it took.
+func bound(field, typed string, t time.Time) string {
+	if typed == "" {
+		return field + " (default " + t.Format(time.RFC3339) + ")"
+	}
+	return field + " " + typed
 }
 
 func windowErr(field, v string, err error) error {
