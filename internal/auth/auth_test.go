@@ -211,6 +211,32 @@ func TestTokenRequestsThatMustFail(t *testing.T) {
 	}
 }
 
+// TestTokenLifetimeMessages: a lifetime out of bounds is refused in days,
+// hours or minutes, as the docs and the user write them.
+func TestTokenLifetimeMessages(t *testing.T) {
+	f := newFixture(t)
+	contrib := f.user(t, "carl", Grant{Role: RoleContributor, Environment: "staging"})
+	for _, c := range []struct {
+		req  TokenRequest
+		want string
+	}{
+		{TokenRequest{TTL: 400 * 24 * time.Hour}, "token lifetime 400 days: an API token lives at most 366 days"},
+		{TokenRequest{TTL: 30 * time.Second}, "token lifetime 30s: a token lives at least 1 minute"},
+		{TokenRequest{Kind: KindDeploy, Project: "shop", Environment: "staging", TTL: 36 * time.Hour},
+			"token lifetime 36 hours: a deploy token lives at most 24 hours"},
+	} {
+		if _, _, err := f.svc.CreateToken(ctx, contrib, c.req); err == nil || err.Error() != c.want {
+			t.Errorf("%+v: %v, want %s", c.req, err, c.want)
+		}
+	}
+	for d, want := range map[time.Duration]string{366 * 24 * time.Hour: "366 days", 24 * time.Hour: "24 hours",
+		time.Hour: "1 hour", 90 * time.Minute: "90 minutes", time.Minute: "1 minute", 90 * time.Second: "1m30s"} {
+		if got := Lifetime(d); got != want {
+			t.Errorf("Lifetime(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 func TestBootstrap(t *testing.T) {
 	f := newFixture(t)
 	tok, minted, err := f.svc.Bootstrap(ctx, "")

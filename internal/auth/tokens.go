@@ -33,6 +33,48 @@ const (
 	MaxDeployTTL     = 24 * time.Hour
 )
 
+// LifetimeProblem says why ttl is no lifetime for a token of kind (""
+// is an API token), in the units a person writes ("an API token lives at
+// most 366 days"); "" when it is one, or when ttl is zero (the kind's
+// default).
+func LifetimeProblem(kind string, ttl time.Duration) string {
+	limit, name := MaxAPITTL, "an API token"
+	if kind == KindDeploy {
+		limit, name = MaxDeployTTL, "a deploy token"
+	}
+	switch {
+	case ttl == 0:
+		return ""
+	case ttl < time.Minute:
+		return "a token lives at least 1 minute"
+	case ttl > limit:
+		return name + " lives at most " + Lifetime(limit)
+	}
+	return ""
+}
+
+// Lifetime writes d as days, hours or minutes when it is a whole number
+// of them (2 days and more as days: 24 hours stays 24 hours).
+func Lifetime(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= 2*day && d%day == 0:
+		return count(d/day, "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return count(d/time.Hour, "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return count(d/time.Minute, "minute")
+	}
+	return d.String()
+}
+
+func count(n time.Duration, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
 // Token is a stored token: everything but its secret, which exists only
 // in the answer to CreateToken.
 type Token struct {
@@ -120,7 +162,7 @@ func (s *Service) shapeToken(pr *Principal, req TokenRequest) (*Token, error) {
 	if len(t.Name) > 100 {
 		return nil, usererr.New(usererr.Invalid, "token name longer than 100 characters")
 	}
-	ttl, maxTTL := req.TTL, MaxAPITTL
+	ttl := req.TTL
 	switch t.Kind {
 	case "", KindAPI:
 		t.Kind = KindAPI
@@ -131,7 +173,6 @@ func (s *Service) shapeToken(pr *Principal, req TokenRequest) (*Token, error) {
 			return nil, err
 		}
 	case KindDeploy:
-		maxTTL = MaxDeployTTL
 		if ttl == 0 {
 			ttl = DefaultDeployTTL
 		}
@@ -147,8 +188,8 @@ func (s *Service) shapeToken(pr *Principal, req TokenRequest) (*Token, error) {
 	default:
 		return nil, usererr.New(usererr.Invalid, "token kind %q: use %s or %s", t.Kind, KindAPI, KindDeploy)
 	}
-	if ttl < time.Minute || ttl > maxTTL {
-		return nil, usererr.New(usererr.Invalid, "token lifetime %s: must be between 1m and %s for a %s token", ttl, maxTTL, t.Kind)
+	if why := LifetimeProblem(t.Kind, ttl); why != "" {
+		return nil, usererr.New(usererr.Invalid, "token lifetime %s: %s", Lifetime(ttl), why)
 	}
 	exp := t.CreatedAt.Add(ttl)
 	t.ExpiresAt = &exp

@@ -12,6 +12,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 func newTokenCmd(g *Globals) *cobra.Command {
@@ -64,6 +65,9 @@ func newTokenCreateCmd(g *Globals) *cobra.Command {
 }
 
 func runTokenCreate(ctx context.Context, g *Globals, req api.TokenRequest) error {
+	if err := checkExpires(req); err != nil {
+		return err
+	}
 	var res api.TokenResponse
 	if err := g.do(ctx, "POST", client.Path("tokens"), req, &res); err != nil {
 		return err
@@ -75,6 +79,19 @@ func runTokenCreate(ctx context.Context, g *Globals, req api.TokenRequest) error
 		fmt.Fprintln(g.Stderr, "This is the only time the secret is shown. Use it as PHOENIX_TOKEN.")
 		return nil
 	})
+}
+
+// checkExpires refuses an --expires the server would, in the units it was
+// typed in ("--expires 400d: an API token lives at most 366 days").
+func checkExpires(req api.TokenRequest) error {
+	ttl, err := api.ParseTTL(req.TTL)
+	if err != nil {
+		return usererr.New(usererr.Usage, "--expires %q: want a lifetime such as 30m, 12h or 90d", req.TTL)
+	}
+	if why := auth.LifetimeProblem(req.Kind, ttl); why != "" {
+		return usererr.New(usererr.Usage, "--expires %s: %s", req.TTL, why)
+	}
+	return nil
 }
 
 func newTokenListCmd(g *Globals) *cobra.Command {
