@@ -54,6 +54,7 @@ type Service struct {
 	opts    Options
 	roles   map[string]Role
 	limiter *loginLimiter
+	states  userStates // userstate.go
 
 	dummyOnce sync.Once
 	dummy     string // a hash verified for unknown users, so timing says nothing

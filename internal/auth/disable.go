@@ -11,8 +11,9 @@ import (
 
 // SetDisabled disables a user (or enables one again). A disabled user
 // cannot sign in, with a password or single sign-on; their dashboard
-// sessions end at once and their tokens are refused from the next
-// request (they stay listed, so enabling the user brings them back).
+// sessions end at once, their tokens are refused from the next request
+// (they stay listed, so enabling the user brings them back) and so are
+// their site sign-ins on the edge (UserState).
 // Disabling the last enabled user who is admin everywhere is refused:
 // nobody could manage users after it.
 func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) error {
@@ -27,7 +28,7 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) e
 	if disabled {
 		action = "user.disable"
 	}
-	return s.change(ctx, audit.Event{Action: action, Target: name}, func(tx *sql.Tx) error {
+	err = s.change(ctx, audit.Event{Action: action, Target: name}, func(tx *sql.Tx) error {
 		flag := 0 // an INTEGER column on SQLite and PostgreSQL alike
 		if disabled {
 			flag = 1
@@ -43,6 +44,10 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) e
 		}
 		return lastAdminCheck(ctx, tx, name)
 	})
+	if err == nil {
+		s.userChanged(ctx, name)
+	}
+	return err
 }
 
 // lastAdminCheck fails when no enabled user is left with the admin role

@@ -67,7 +67,7 @@ func (s *Service) applyMappedRoles(ctx context.Context, uid int64, add, drop []s
 		return fmt.Errorf("auth: user of a sign-in: %w", err)
 	}
 	e := audit.Event{Action: "user.grant.sync", Actor: name, Target: name, Detail: syncDetail(add, drop)}
-	return s.change(ctx, e, func(tx *sql.Tx) error {
+	err := s.change(ctx, e, func(tx *sql.Tx) error {
 		for _, r := range drop {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM auth_grants WHERE user_id = $1 AND role = $2 AND project = ''
 				AND environment = '' AND source = $3`, uid, r, grantSourceOIDC); err != nil {
@@ -82,6 +82,10 @@ func (s *Service) applyMappedRoles(ctx context.Context, uid int64, add, drop []s
 		}
 		return nil
 	})
+	if err == nil {
+		s.userChanged(ctx, name)
+	}
+	return err
 }
 
 // mappedRoles returns the roles the group mapping gave the user.

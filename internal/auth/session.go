@@ -53,6 +53,9 @@ func (s *Service) SignIn(ctx context.Context, provider Provider, c Credentials, 
 	if err := s.recordAlone(ctx, e); err != nil {
 		return nil, err
 	}
+	// The sign-in is kept in a cookie checked against UserState: make
+	// sure the view holds this user (one another server just made, say).
+	s.refreshUserState(context.WithoutCancel(ctx), pr.User)
 	return pr, nil
 }
 

@@ -75,6 +75,7 @@ func (s *Service) CreateUser(ctx context.Context, name, password string, grants 
 	if err != nil {
 		return nil, err
 	}
+	s.userChanged(ctx, name)
 	return s.User(ctx, name)
 }
 
@@ -151,6 +152,7 @@ func (s *Service) SetGrants(ctx context.Context, name string, grants []Grant) (*
 	if err != nil {
 		return nil, err
 	}
+	s.userChanged(ctx, name)
 	return s.User(ctx, name)
 }
 
