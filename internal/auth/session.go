@@ -83,7 +83,7 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 	}
 	var pr *Principal
 	if err == nil {
-		pr, err = s.principal(ctx, uid)
+		pr, err = s.signInPrincipal(ctx, uid)
 	}
 	if err != nil {
 		e.Outcome = audit.Failed

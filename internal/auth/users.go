@@ -249,16 +249,36 @@ func (s *Service) grants(ctx context.Context, userID int64) ([]Grant, error) {
 	return out, rows.Err()
 }
 
-// principal builds the principal of an enabled user.
+// principal builds the principal of an enabled user. A disabled user's
+// credential gets the same answer as any bad one.
 func (s *Service) principal(ctx context.Context, userID int64) (*Principal, error) {
+	pr, err := s.signInPrincipal(ctx, userID)
+	if errors.Is(err, errDisabled) {
+		return nil, errUnauthorized
+	}
+	return pr, err
+}
+
+// errDisabled marks a sign-in of a disabled user; signInPrincipal says
+// which user.
+var errDisabled = errors.New("auth: user disabled")
+
+// signInPrincipal is principal for a sign-in whose identity is already
+// verified (a provider vouched for it): a disabled user is told so,
+// naming the user, rather than the answer to a bad token.
+func (s *Service) signInPrincipal(ctx context.Context, userID int64) (*Principal, error) {
 	var name string
 	var disabled bool
 	err := s.opts.DB.QueryRowContext(ctx, `SELECT name, disabled FROM auth_users WHERE id = $1`, userID).Scan(&name, &disabled)
-	if errors.Is(err, sql.ErrNoRows) || disabled {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUnauthorized
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: load user: %w", err)
+	}
+	if disabled {
+		return nil, usererr.Wrap(usererr.Unauthorized, errDisabled, fmt.Sprintf("the Phoenix user %q is disabled", name)).
+			WithHint("an admin can enable it again: phoenix user enable %s", name)
 	}
 	gs, err := s.grants(ctx, userID)
 	if err != nil {

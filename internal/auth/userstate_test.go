@@ -2,8 +2,11 @@ package auth
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // TestUserStatesFollowChanges: the in-memory view holds a user another
@@ -92,5 +95,33 @@ func TestSignInStatesIntoTheView(t *testing.T) {
 	}
 	if st, ok := f.svc.UserState("jane"); !ok || st.Disabled || len(st.Grants) != 0 {
 		t.Fatalf("jane after her sign-in: %+v %v", st, ok)
+	}
+}
+
+// TestDisabledSignInSaysSo: single sign-on of a disabled user is refused
+// naming the reason, as the provider vouched for the identity; a
+// password or a token of that user gets the answer any bad one gets.
+func TestDisabledSignInSaysSo(t *testing.T) {
+	f := newFixture(t)
+	f.user(t, "root", Grant{Role: "admin"})
+	jane := f.user(t, "jane", Grant{Role: "contributor"})
+	tok := f.token(t, jane, TokenRequest{Name: "ci"})
+	if err := f.svc.LinkIdentity(ctx, "jane", OIDCProviderName, "sub-jane"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetDisabled(ctx, "jane", true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.SignIn(ctx, &groupsProvider{cfg: &OIDCConfig{}}, Credentials{}, "127.0.0.1", "test")
+	if usererr.KindOf(err) != usererr.Unauthorized || err.Error() != `the Phoenix user "jane" is disabled` ||
+		!strings.Contains(usererr.HintOf(err), "phoenix user enable jane") {
+		t.Fatalf("single sign-on of a disabled user: %v (hint %q)", err, usererr.HintOf(err))
+	}
+	_, err = f.svc.Login(ctx, nil, Credentials{Username: "jane", Password: "correct horse battery"}, "127.0.0.2")
+	if err == nil || err.Error() != "invalid user name or password" {
+		t.Fatalf("password of a disabled user: %v", err)
+	}
+	if _, err = f.svc.Authenticate(ctx, tok); err == nil || err.Error() != "missing or invalid token" {
+		t.Fatalf("token of a disabled user: %v", err)
 	}
 }
