@@ -25,6 +25,21 @@ type Authenticator interface {
 	Login(w http.ResponseWriter, r *http.Request, provider string) (*Principal, error)
 }
 
+// Users tells the edge what a signed-in user may do now, so a session
+// cookie says who signed in, not what they may do: a user disabled or a
+// grant revoked after the sign-in takes effect at the user's next
+// request although the cookie lasts Options.SessionTTL.
+//
+// The Handler calls Roles on every request with a valid session cookie,
+// concurrently from many goroutines, on the request path: it must answer
+// from memory, never from a database.
+type Users interface {
+	// Roles returns the roles user (the session's Principal.UserID) holds
+	// now in the environment env (as given to Hosts.SetSite). ok false
+	// makes the request anonymous: the user is disabled or gone.
+	Roles(user, env string) (roles []string, ok bool)
+}
+
 // DevUser is one account of DevLogin.
 type DevUser struct {
 	Name     string
@@ -151,7 +166,7 @@ func (h *Handler) authLogin(w http.ResponseWriter, r *http.Request, env *Env, pr
 
 // principal returns the signed-in user of r, or nil: from the trusted
 // header when that option is on and the header is present, else from a
-// valid session cookie.
+// valid session cookie, with the roles Options.Users gives the user now.
 func (h *Handler) principal(r *http.Request, env *Env) *Principal {
 	if hn := h.opts.TrustedPrincipalHeader; hn != "" {
 		if v := r.Header.Get(hn); v != "" {
@@ -173,6 +188,21 @@ func (h *Handler) principal(r *http.Request, env *Env) *Principal {
 	if err != nil {
 		return nil
 	}
+	return h.current(p, env)
+}
+
+// current gives a session's principal the roles its user holds now, or
+// returns nil when Options.Users no longer lets the user in. Without
+// Users the roles are the sign-in's.
+func (h *Handler) current(p *Principal, env *Env) *Principal {
+	if h.opts.Users == nil {
+		return p
+	}
+	roles, ok := h.opts.Users.Roles(p.UserID, env.name)
+	if !ok {
+		return nil
+	}
+	p.UserRoles = roles
 	return p
 }
 

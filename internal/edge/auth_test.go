@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -127,6 +129,76 @@ func TestForgedSessionsRejected(t *testing.T) {
 			t.Fatalf("valid cookie got %d", r.status)
 		}
 	})
+}
+
+// directory is a Users whose answers a test changes.
+type directory struct {
+	mu    sync.Mutex
+	roles map[string][]string // user -> roles now; absent: disabled or gone
+	asked []string            // "user@env" of each call
+}
+
+func (d *directory) Roles(user, env string) ([]string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.asked = append(d.asked, user+"@"+env)
+	r, ok := d.roles[user]
+	return r, ok
+}
+
+func (d *directory) set(user string, roles ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if roles == nil {
+		delete(d.roles, user)
+		return
+	}
+	d.roles[user] = roles
+}
+
+// TestSessionsFollowUsers: with Options.Users, a session's roles are the
+// user's roles now, not the ones frozen in the cookie at sign-in: a user
+// gone is anonymous at the next request (login redirect, /.auth/me
+// without a principal), a role taken back is gone, and one given back
+// returns. The trusted header is not Users' to check.
+func TestSessionsFollowUsers(t *testing.T) {
+	dir := &directory{roles: map[string][]string{"ada": {"admin"}}}
+	e := authEdge(t, Options{Users: dir, TrustedPrincipalHeader: "X-MS-Client-Principal"})
+	_, ada := login(t, e, "ada", "pw")
+	cookie := map[string]string{"Cookie": ada}
+	if r := e.get(t, "/admin/", cookie); r.status != 200 {
+		t.Fatalf("signed in with the role: %d", r.status)
+	}
+	dir.set("ada") // disabled
+	if r := e.get(t, "/admin/", cookie); r.status != 302 || r.header.Get("Location") != "/.auth/login/dev" {
+		t.Fatalf("a user gone: %d %q, want the anonymous 302 to login", r.status, r.header.Get("Location"))
+	}
+	if me := e.get(t, "/.auth/me", cookie); strings.TrimSpace(me.body) != `{"clientPrincipal":null}` {
+		t.Fatalf("/.auth/me of a user gone: %s", me.body)
+	}
+	dir.set("ada", "reader") // enabled again, admin taken back
+	if r := e.get(t, "/admin/", cookie); r.status != 403 {
+		t.Fatalf("signed in without the role any more: %d, want 403", r.status)
+	}
+	if me := e.get(t, "/.auth/me", cookie); !strings.Contains(me.body, `"userRoles":["anonymous","authenticated","reader"]`) {
+		t.Fatalf("/.auth/me after the roles changed: %s", me.body)
+	}
+	dir.set("ada", "admin")
+	if r := e.get(t, "/admin/", cookie); r.status != 200 {
+		t.Fatalf("the role given back: %d", r.status)
+	}
+	dir.mu.Lock()
+	asked := slices.Clone(dir.asked)
+	dir.mu.Unlock()
+	if len(asked) == 0 || asked[0] != "ada@prod" {
+		t.Fatalf("Users asked %q, want ada in prod", asked)
+	}
+
+	header := base64.StdEncoding.EncodeToString([]byte(`{"userId":"ada","userRoles":["admin"]}`))
+	dir.set("ada")
+	if r := e.get(t, "/admin/", map[string]string{"X-MS-Client-Principal": header}); r.status != 200 {
+		t.Fatalf("the trusted header's principal checked against Users: %d", r.status)
+	}
 }
 
 func TestTrustedPrincipalHeader(t *testing.T) {

@@ -20,6 +20,12 @@ type Options struct {
 	SessionTTL time.Duration
 	// Authenticator handles /.auth/login/<provider>; nil answers 404 there.
 	Authenticator Authenticator
+	// Users, when set, is asked on every request with a session cookie
+	// for the user's roles now (see Users): a disabled user is anonymous
+	// and a revoked role gone from their next request. nil: the roles are
+	// the ones the Authenticator gave at sign-in, for the cookie's life.
+	// Principals from TrustedPrincipalHeader are never checked with it.
+	Users Users
 	// TrustedPrincipalHeader, when set (e.g. "X-MS-Client-Principal"),
 	// takes the user from that request header (base64 JSON with userRoles,
 	// as SWA sends to APIs). Only enable it behind a proxy that sets the
