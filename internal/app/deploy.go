@@ -111,12 +111,16 @@ func (a *App) startEdge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	users, err := a.edgeUsers(ctx) // edgeauth.go
+	if err != nil {
+		return err
+	}
 	alog, err := a.openAccessLog() // accesslog.go
 	if err != nil {
 		return err
 	}
 	h, err := edge.NewHandler(a.Hosts, edge.Options{Logger: a.log.With("component", "edge"), NotFoundPage: "/404.html",
-		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), SessionKey: sessionKey,
+		Headers: a.opts.EdgeHeaders, Authenticator: a.edgeAuthenticator(), Users: users, SessionKey: sessionKey,
 		TrustedProxies: a.opts.TrustedProxies, MetricsAllow: a.opts.EdgeMetricsAllow, ProbeToken: a.probeToken, AccessLog: alog})
 	if err != nil {
 		return err

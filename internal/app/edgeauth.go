@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net"
@@ -31,6 +32,30 @@ func (a *App) edgeAuthenticator() edge.Authenticator {
 		return nil
 	}
 	return edgeSSO{a}
+}
+
+// edgeUsers gives the edge the roles of the Phoenix users its visitors
+// signed in as, from the auth service's in-memory view of the users
+// (auth.UserState): a disabled user is anonymous and a revoked grant gone
+// at their next request, with no database query per request.
+type edgeUsers struct{ auth *auth.Service }
+
+// edgeUsers loads the users' states and returns the edge's view of them.
+func (a *App) edgeUsers(ctx context.Context) (edge.Users, error) {
+	if err := a.Auth.LoadUserStates(ctx); err != nil {
+		return nil, err
+	}
+	return edgeUsers{a.Auth}, nil
+}
+
+// Roles implements edge.Users: the user's roles in the site's project and
+// environment now; not ok for a disabled or unknown user.
+func (u edgeUsers) Roles(user, env string) ([]string, bool) {
+	st, ok := u.auth.UserState(user)
+	if !ok || st.Disabled {
+		return nil, false
+	}
+	return rolesIn(st.Grants, env), true
 }
 
 func (e edgeSSO) Login(w http.ResponseWriter, r *http.Request, provider string) (*edge.Principal, error) {

@@ -116,3 +116,65 @@ func TestEdgeSignsVisitorsInThroughSingleSignOn(t *testing.T) {
 		t.Fatalf("edge sign-ins in the audit log: %d, want 2", edgeOK)
 	}
 }
+
+// TestEdgeSessionFollowsTheUser: a site visitor's session is checked
+// against the user's state at every request, not only its cookie's
+// signature: disabling the user makes the next request anonymous (and a
+// new sign-in is refused, saying why), enabling them again brings the
+// session back, and a revoked grant is gone from the next request.
+func TestEdgeSessionFollowsTheUser(t *testing.T) {
+	a, op := ssoSite(t)
+	ctx := context.Background()
+	setGrants := func(gs ...auth.Grant) {
+		t.Helper()
+		if _, err := a.Auth.SetGrants(ctx, "jane", gs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setDisabled := func(disabled bool) {
+		t.Helper()
+		if err := a.Auth.SetDisabled(ctx, "jane", disabled); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contributor, approver := auth.Grant{Role: "contributor", Project: "shop"}, auth.Grant{Role: "approver"}
+	setGrants(contributor, approver)
+	site := strings.TrimSuffix(a.EdgeURL("shop", "staging"), "/")
+	c := visitor(t, a)
+	op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane"})
+	if code, body := fetch(t, c, site+"/.auth/login/aad?post_login_redirect_uri=/admin.html"); code != http.StatusOK || !strings.Contains(body, "admin area") {
+		t.Fatalf("signed in as a contributor: %d %s", code, body)
+	}
+	if _, me := fetch(t, c, site+"/.auth/me"); !strings.Contains(me, `"userRoles":["anonymous","authenticated","approver","contributor"]`) {
+		t.Fatalf("/.auth/me: %s", me)
+	}
+
+	setDisabled(true)
+	if code, body := fetch(t, c, site+"/admin.html"); code != http.StatusUnauthorized {
+		t.Fatalf("/admin.html of a disabled user: %d %s, want 401", code, body)
+	}
+	if _, me := fetch(t, c, site+"/.auth/me"); strings.TrimSpace(me) != `{"clientPrincipal":null}` {
+		t.Fatalf("/.auth/me of a disabled user: %s", me)
+	}
+	op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane"})
+	code, body := fetch(t, c, site+"/.auth/login/aad?post_login_redirect_uri=/admin.html")
+	if code != http.StatusUnauthorized || !strings.Contains(body, "is disabled") || strings.Contains(body, "token") {
+		t.Fatalf("a disabled user signing in: %d %s", code, body)
+	}
+
+	setDisabled(false)
+	if code, _ := fetch(t, c, site+"/admin.html"); code != http.StatusOK {
+		t.Fatalf("/admin.html of the user enabled again: %d", code)
+	}
+	setGrants(approver)
+	if code, _ := fetch(t, c, site+"/admin.html"); code != http.StatusForbidden {
+		t.Fatalf("/admin.html after contributor was revoked: %d, want 403", code)
+	}
+	if _, me := fetch(t, c, site+"/.auth/me"); !strings.Contains(me, `"userRoles":["anonymous","authenticated","approver"]`) {
+		t.Fatalf("/.auth/me after contributor was revoked: %s", me)
+	}
+	setGrants(contributor)
+	if code, _ := fetch(t, c, site+"/admin.html"); code != http.StatusOK {
+		t.Fatalf("/admin.html with contributor granted again: %d", code)
+	}
+}

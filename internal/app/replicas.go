@@ -51,6 +51,12 @@ type ReplicaOptions struct {
 // ("project/").
 const DeployChannel = "phoenix_deploy"
 
+// UsersChannel is the notification channel of changes to a user's
+// disabled flag or grants (the payload is the user's name): the other
+// replicas reload their view of the users, which their edges check every
+// site visitor's session against.
+const UsersChannel = "phoenix_users"
+
 //go:embed migrations/*.sql
 var replicaMigrationFiles embed.FS
 
@@ -130,12 +136,19 @@ func (a *App) startReplication() {
 			a.log.Warn("replicas: cannot announce an edge policy change; the others see it at their next poll", "err", err)
 		}
 	})
+	a.Auth.OnUserChange(func(name string) {
+		if err := a.DB.Notify(context.Background(), UsersChannel, name); err != nil {
+			a.log.Warn("replicas: cannot announce a change of a user; the others see it at their next poll", "user", name, "err", err)
+		}
+	})
 	a.background(func(ctx context.Context) {
-		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel}, a.log, func(n store.Notification) {
+		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel, UsersChannel}, a.log, func(n store.Notification) {
 			switch n.Channel {
 			case DeployChannel:
 				a.syncEdge(ctx)
 				a.kickGC()
+			case UsersChannel:
+				a.loadUserStates(ctx)
 			case pipeline.RunsChannel:
 				a.Pipeline.Poke(ctx)
 			default:
@@ -152,12 +165,23 @@ func (a *App) startReplication() {
 	a.startTelemetry()
 }
 
-// reconcile brings the edge and the run queue in line with the database.
+// reconcile brings the edge, the view of the users and the run queue in
+// line with the database.
 func (a *App) reconcile(ctx context.Context) {
 	a.syncEdge(ctx)
+	a.loadUserStates(ctx)
 	a.Pipeline.Poke(ctx)
 	if a.Leading() {
 		a.Notify.Kick() // deliveries another replica queued
+	}
+}
+
+// loadUserStates re-reads the users' disabled flags and grants, which the
+// edge checks its visitors' sessions against: another replica may have
+// changed them.
+func (a *App) loadUserStates(ctx context.Context) {
+	if err := a.Auth.LoadUserStates(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("replicas: read the users' states", "err", err)
 	}
 }
 

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/auth"
+)
+
+// TestReplicasShareUserChanges: a user disabled or a grant changed on one
+// replica reaches the view every other replica's edge checks its
+// visitors' sessions against, through the notification; a change no
+// notification announced, through the poll.
+func TestReplicasShareUserChanges(t *testing.T) {
+	ctx := context.Background()
+	_, a, b := twoReplicas(t)
+	roles := func(app *App, want ...string) func() bool {
+		return func() bool {
+			got, ok := edgeUsers{app.Auth}.Roles("jane", "production.shop")
+			return ok == (want != nil) && slices.Equal(got, want)
+		}
+	}
+	if _, err := a.Auth.CreateUser(ctx, "jane", "", []auth.Grant{{Role: "contributor", Project: "shop"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B knows jane", roles(b, "contributor"))
+	if err := a.Auth.SetDisabled(ctx, "jane", true); err != nil {
+		t.Fatal(err)
+	}
+	took := eventually(t, "B signs jane out", roles(b))
+	t.Logf("disabling a user on A reached B's edge in %v", took)
+	if err := b.Auth.SetDisabled(ctx, "jane", false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A lets jane in again", roles(a, "contributor"))
+	if _, err := b.Auth.SetGrants(ctx, "jane", []auth.Grant{{Role: "approver"}}); err != nil {
+		t.Fatal(err)
+	}
+	took = eventually(t, "A sees jane's new grants", roles(a, "approver"))
+	t.Logf("a grant changed on B reached A's edge in %v", took)
+
+	if _, err := a.DB.ExecContext(ctx, `UPDATE auth_users SET disabled = 1 WHERE name = 'jane'`); err != nil {
+		t.Fatal(err)
+	}
+	took = eventually(t, "B polled", roles(b))
+	t.Logf("an unannounced change reached B's edge in %v (poll every %v)", took, replicaPoll)
+}
