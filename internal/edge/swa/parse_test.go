@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,14 +20,16 @@ func TestParseValid(t *testing.T) {
 		{"bom", "\xef\xbb\xbf{}", ""},
 		{"full", `{
   "routes": [
-    {"route": "/login", "rewrite": "/.auth/login/github"},
+    {"route": "/login", "rewrite": "/.auth/login/aad"},
+    {"route": "/sso", "redirect": "/.auth/login/oidc?post_login_redirect_uri=/me"},
+    {"route": "/out", "redirect": "https://example.org/.auth/login/github"},
     {"route": "/old", "redirect": "/new", "statusCode": 301},
     {"route": "/admin*", "allowedRoles": ["admin"], "methods": ["GET", "HEAD"]},
     {"route": "/images/*.{png,jpg}", "headers": {"cache-control": "max-age=60"}},
     {"route": "/teapot", "rewrite": "/a.html", "statusCode": 418}
   ],
   "navigationFallback": {"rewrite": "index.html", "exclude": ["/assets/*", "*.{css,js}", "assets/*"]},
-  "responseOverrides": {"401": {"redirect": "/.auth/login/github?post_login_redirect_uri=.referrer", "statusCode": 302},
+  "responseOverrides": {"401": {"redirect": "/.auth/login/aad?post_login_redirect_uri=.referrer", "statusCode": 302},
                         "404": {"rewrite": "/404.html"}},
   "globalHeaders": {"X-Frame-Options": "DENY"},
   "mimeTypes": {".md": "text/markdown"},
@@ -59,6 +62,50 @@ func TestParseValid(t *testing.T) {
 				t.Fatalf("warnings %q lack %q", Problems(ws).Error(), tt.warn)
 			}
 		})
+	}
+}
+
+// TestParseWarnsOfLoginProvidersPhoenixLacks: a rewrite or redirect to
+// /.auth/login/<provider> for a provider other than aad and oidc is
+// accepted (Azure accepts it) with a warning at its line naming the
+// providers there are; the served ones, external URLs and the /.auth
+// routes that are no login pass quietly.
+func TestParseWarnsOfLoginProvidersPhoenixLacks(t *testing.T) {
+	cfg := `{
+  "routes": [
+    {"route": "/login", "rewrite": "/.auth/login/github"},
+    {"route": "/tw", "redirect": "/.auth/login/twitter?post_login_redirect_uri=/x"},
+    {"route": "/aad", "rewrite": ".auth/login/aad"},
+    {"route": "/ext", "redirect": "https://login.example.org/.auth/login/github"},
+    {"route": "/bye", "redirect": "/.auth/logout"},
+    {"route": "/upper", "redirect": "/.AUTH/login/aad"}
+  ],
+  "navigationFallback": {"rewrite": "/.auth/login/google"},
+  "responseOverrides": {
+    "401": {"redirect": "/.auth/login/github?post_login_redirect_uri=.referrer", "statusCode": 302},
+    "403": {"rewrite": "/.auth/login/oidc"}
+  }
+}`
+	c, err := Parse([]byte(cfg), "staticwebapp.config.json")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	var got []string
+	for _, w := range c.Warnings() {
+		got = append(got, w.String())
+	}
+	const tail = " (it answers 404; Azure accepts it): its providers are aad and oidc, the server's single sign-on (phoenix server --oidc-issuer); use /.auth/login/aad"
+	want := []string{
+		`staticwebapp.config.json:3:36: routes[0].rewrite: /.auth/login/github: Phoenix's edge serves no login provider "github"` + tail,
+		`staticwebapp.config.json:4:34: routes[1].redirect: /.auth/login/twitter: Phoenix's edge serves no login provider "twitter"` + tail,
+		`staticwebapp.config.json:8:37: routes[5].redirect: /.AUTH/login/aad: Phoenix's edge serves no login provider "aad"` + tail,
+		`staticwebapp.config.json:10:37: navigationFallback.rewrite: /.auth/login/google: Phoenix's edge serves no login provider "google"` + tail,
+		`staticwebapp.config.json:12:25: responseOverrides["401"].redirect: /.auth/login/github: Phoenix's edge serves no login provider "github"` + tail,
+	}
+	slices.Sort(got) // routes are checked after the other sections
+	slices.Sort(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -92,6 +92,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 					v.errf(val, sf, "must not be empty")
 				}
 				r.redirect = s
+				v.checkLogin(val, sf, s)
 			}
 		case "rewrite":
 			if s, ok := v.str(val, sf); ok {
@@ -99,6 +100,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 					v.errf(val, sf, "must not be empty")
 				}
 				r.rewrite, r.rewriteQ = splitRewrite(s)
+				v.checkLogin(val, sf, r.rewrite)
 			}
 		case "statusCode":
 			statusNode = val

@@ -1,0 +1,38 @@
+package swa
+
+import (
+	"slices"
+	"strings"
+)
+
+// LoginProviders returns the providers Phoenix's edge signs visitors in
+// with at /.auth/login/<provider>: "aad" (Azure's name for Entra ID) and
+// "oidc", both the server's single sign-on through whatever OpenID
+// Connect provider it is set up with (phoenix server --oidc-issuer).
+// Azure's others (github, twitter, the custom providers of
+// auth.identityProviders) answer 404 on Phoenix.
+func LoginProviders() []string { return []string{"aad", "oidc"} }
+
+// checkLogin warns about a rewrite or redirect (field f, node n) to
+// /.auth/login/<provider> for a provider Phoenix's edge does not serve:
+// the cloud accepts it, Phoenix answers 404 there.
+func (v *validator) checkLogin(n *jnode, f, target string) {
+	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") {
+		return // an external URL: not this site's login
+	}
+	p := target
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	const prefix = "/.auth/login/"
+	if !hasPrefixFold(p, prefix) {
+		return
+	}
+	provider, exact := strings.CutPrefix(p, prefix)
+	if exact && slices.Contains(LoginProviders(), provider) {
+		return
+	}
+	v.warnf(n, f, "%s: Phoenix's edge serves no login provider %q (it answers 404; Azure accepts it): "+
+		"its providers are %s, the server's single sign-on (phoenix server --oidc-issuer); use /.auth/login/aad",
+		p, p[len(prefix):], strings.Join(LoginProviders(), " and "))
+}
