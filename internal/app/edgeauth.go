@@ -13,6 +13,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/edge/swa"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -59,7 +60,7 @@ func (u edgeUsers) Roles(user, env string) ([]string, bool) {
 }
 
 func (e edgeSSO) Login(w http.ResponseWriter, r *http.Request, provider string) (*edge.Principal, error) {
-	if provider != "aad" && provider != auth.OIDCProviderName {
+	if !slices.Contains(swa.LoginProviders(), provider) { // aad and oidc: what phoenix validate expects
 		http.Error(w, "no such login provider", http.StatusNotFound)
 		return nil, nil
 	}

@@ -178,3 +178,21 @@ func TestEdgeSessionFollowsTheUser(t *testing.T) {
 		t.Fatalf("/admin.html with contributor granted again: %d", code)
 	}
 }
+
+// TestEdgeLoginProviders: the edge signs visitors in at the providers
+// 'phoenix validate' accepts quietly (swa.LoginProviders) and no other.
+func TestEdgeLoginProviders(t *testing.T) {
+	a, op := ssoSite(t)
+	site := strings.TrimSuffix(a.EdgeURL("shop", "staging"), "/")
+	for _, p := range []string{"aad", "oidc"} {
+		op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane"})
+		if code, body := fetch(t, visitor(t, a), site+"/.auth/login/"+p+"?post_login_redirect_uri=/admin.html"); code != http.StatusOK || !strings.Contains(body, "admin area") {
+			t.Errorf("/.auth/login/%s: %d %s", p, code, body)
+		}
+	}
+	for _, p := range []string{"github", "twitter", "AAD"} {
+		if code, body := fetch(t, visitor(t, a), site+"/.auth/login/"+p); code != http.StatusNotFound || !strings.Contains(body, "no such login provider") {
+			t.Errorf("/.auth/login/%s: %d %s", p, code, body)
+		}
+	}
+}
