@@ -103,6 +103,8 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	if values, ok := m.backupValues(ctx, now); ok {
 		apply(backupRule(), values)
 	}
+	retired, events := m.retire(now)
+	changes, history = append(changes, retired...), append(history, events...)
 	silenced, err := m.silencedSet(ctx, changes, now)
 	if err != nil {
 		return err

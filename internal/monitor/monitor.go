@@ -74,6 +74,9 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	rules   []Rule
+	// removed are the rules a SetRules dropped, by name: the next
+	// evaluation resolves their alerts (retire.go).
+	removed map[string]Rule
 	targets []Target
 	last    map[string]Result // latest result per target ID
 	dirty   map[string]bool
@@ -172,6 +175,7 @@ func (m *Monitor) SetRules(rs []Rule) {
 		out[i] = r.withDefaults()
 	}
 	m.mu.Lock()
+	m.noteRemoved(m.rules, out)
 	m.rules = out
 	m.mu.Unlock()
 }

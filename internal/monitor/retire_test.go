@@ -1,0 +1,103 @@
+package monitor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+// TestRemovedRuleResolvesItsAlert: a rule dropped from phoenix.yaml while
+// its alert fires resolves that alert at the next evaluation (announced,
+// in the history), a pending one goes quiet, and a rule that was never
+// configured (a restart that could not read a project) touches nothing.
+func TestRemovedRuleResolvesItsAlert(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	cfg, err := config.Parse([]byte(`project: {name: site}
+environments: {production: {}, staging: {}}
+monitor:
+  alert_config:
+    critical:
+      - {type: availability, threshold: 99.9, window: 5m}
+`), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := RulesFromConfig(cfg.Monitor)
+	ctx := context.Background()
+	eval := func() {
+		t.Helper()
+		clock.Add(5 * time.Second)
+		if err := m.Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.SetRules(rules)
+	probePoint(m, "production", "home", clock.Now(), false, 40)
+	eval()
+	eval() // production fires
+	probePoint(m, "staging", "home", clock.Now(), false, 40)
+	eval() // staging pending
+	open := func() map[string]string {
+		a, err := m.Alerts(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, x := range a {
+			out[x.Environment] = x.State
+		}
+		return out
+	}
+	if got := open(); got["production"] != StateFiring || got["staging"] != StatePending {
+		t.Fatalf("before the removal: %v", got)
+	}
+	m.SetRules(nil)
+	eval()
+	if got := open(); len(got) != 0 {
+		t.Fatalf("alerts of a removed rule still open: %v", got)
+	}
+	titles := pub.titles()
+	if last := titles[len(titles)-1]; last != "alert.resolved [production] critical-availability resolved" {
+		t.Fatalf("notifications %v", titles)
+	}
+	if text := pub.msgs[len(pub.msgs)-1].Text; text != "critical-availability: the rule is no longer in phoenix.yaml" {
+		t.Errorf("resolution says %q", text)
+	}
+	if h, _ := m.History(ctx, 1); len(h) != 1 || h[0].Summary != "the rule is no longer in phoenix.yaml" {
+		t.Errorf("history %+v", h)
+	}
+	// A monitor that starts without the rule (its project unreadable)
+	// leaves the stored alerts alone.
+	m2, err := New(Options{DB: m.opts.DB, Now: clock.Now, Publisher: pub, Proc: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.SetRules(rules)
+	probePoint(m2, "production", "home", clock.Now(), false, 40)
+	for range 2 {
+		clock.Add(5 * time.Second)
+		if err := m2.Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m3, err := New(Options{DB: m.opts.DB, Now: clock.Now, Publisher: pub, Proc: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m3.SetRules(nil)
+	clock.Add(5 * time.Second)
+	if err := m3.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := m3.Alerts(ctx, false)
+	for _, x := range a {
+		if x.State != StateFiring {
+			t.Errorf("a start without the rule changed the alert of %s: %+v", x.Environment, x)
+		}
+	}
+	if len(a) == 0 {
+		t.Fatal("a start without the rule resolved its alerts")
+	}
+}
