@@ -72,8 +72,8 @@ type Monitor struct {
 	hosts hostSampler
 	edges edgeCollector
 
-	mu      sync.Mutex
-	rules   []Rule
+	mu    sync.Mutex
+	rules []Rule
 	// removed are the rules a SetRules dropped, by name: the next
 	// evaluation resolves their alerts (retire.go).
 	removed map[string]Rule
