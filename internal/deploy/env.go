@@ -144,7 +144,7 @@ func (s *Service) Environment(ctx context.Context, project, name string) (Enviro
 		`SELECT `+envColumns+` FROM environments WHERE project = $1 AND name = $2`, project, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, usererr.New(usererr.NotFound, "no environment %q in project %q", name, project).
-			WithHint("list them with 'phoenix projects', or declare it in phoenix.yaml")
+			WithHint("list them with 'phoenix projects'; an environment exists once a deploy or release has gone to it (declared in phoenix.yaml is not enough)")
 	}
 	return e, err
 }
