@@ -151,6 +151,12 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr := PrincipalFrom(r.Context())
+	if len(runs) == 0 && f.Project != "" && pr.Can(auth.Read, auth.Resource{Project: f.Project}) {
+		if err := a.knownProject(r.Context(), f.Project); err != nil { // a typo is not an empty history
+			WriteError(w, r, err)
+			return
+		}
+	}
 	out := Page[pipeline.Run]{Items: []pipeline.Run{}}
 	for _, run := range runs {
 		if pr.Can(auth.Read, auth.Resource{Project: run.Project}) {

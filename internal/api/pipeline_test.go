@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -154,5 +155,22 @@ func TestRunsRefusesAnUnknownStatus(t *testing.T) {
 		if code, body, _ := f.call("viewer", "GET", "/api/v1/runs?status="+st, nil); code != http.StatusOK {
 			t.Errorf("status=%s: %d %s", st, code, body)
 		}
+	}
+}
+
+// TestRunsOfAnUnknownProject: runs of a project that was never deployed
+// nor released are a 404 naming it, not an empty list; one without runs
+// but with deployments is an empty list.
+func TestRunsOfAnUnknownProject(t *testing.T) {
+	f := newFixture(t)
+	code, body, _ := f.call("admin", "GET", "/api/v1/runs?project=nope", nil)
+	if code != http.StatusNotFound || !strings.Contains(string(body), `no project \"nope\"`) {
+		t.Fatalf("project=nope: %d %s", code, body)
+	}
+	if err := f.dep.EnsureProject(context.Background(), "quiet"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := f.call("admin", "GET", "/api/v1/runs?project=quiet", nil); code != http.StatusOK || !strings.Contains(string(body), `"items": []`) {
+		t.Fatalf("project=quiet: %d %s", code, body)
 	}
 }
