@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/api"
-	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
@@ -86,17 +85,22 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 		})
 	}
 	fmt.Fprintf(g.Stderr, "run %d: releasing %s %s to %v\n", run.ID, run.Project, run.Version, run.Environments)
-	return followRun(ctx, g, t.client, run.ID)
+	return followRun(ctx, g, t, run.ID)
 }
 
 // followRun streams a run's logs (not in JSON mode) until it finishes,
-// then reports it; a run that did not succeed is an error.
-func followRun(ctx context.Context, g *Globals, c *client.Client, id int64) error {
+// then reports it; a run that did not succeed is an error, and so is a
+// follow stopped by Ctrl-C, which says what became of the run.
+func followRun(ctx context.Context, g *Globals, t *target, id int64) error {
+	c := t.client
 	w := g.Stdout
 	if g.Output == "json" {
 		w = io.Discard
 	}
 	if err := c.Logs(ctx, id, "", true, w); err != nil {
+		if stopped(ctx, err) {
+			return stoppedFollowing(id, t.inProcess)
+		}
 		return err
 	}
 	d, err := c.Run(ctx, id)
@@ -111,6 +115,18 @@ func followRun(ctx context.Context, g *Globals, c *client.Client, id int64) erro
 			WithHint("see phoenix logs %d; retry with phoenix retry %d", d.ID, d.ID)
 	}
 	return nil
+}
+
+// stoppedFollowing is the error of a follow of run id stopped by a signal:
+// a server goes on with the run; a command's own server stopped with it,
+// interrupting the run.
+func stoppedFollowing(id int64, inProcess bool) error {
+	if inProcess {
+		return usererr.New(usererr.Internal, "stopped: run %d was interrupted with this command's server", id).
+			WithHint("start it again with phoenix retry %d", id)
+	}
+	return usererr.New(usererr.Internal, "stopped following run %d; the server goes on with it", id).
+		WithHint("follow it again with phoenix logs %d -f, or cancel it with phoenix cancel %d", id, id)
 }
 
 func printRunSummary(w io.Writer, d pipeline.RunDetail) error {

@@ -162,7 +162,7 @@ func newRetryCmd(g *Globals) *cobra.Command {
 					})
 				}
 				fmt.Fprintf(g.Stderr, "run %d: retry of %d\n", r.ID, id)
-				return followRun(ctx, g, t.client, r.ID)
+				return followRun(ctx, g, t, r.ID)
 			})
 		},
 	}

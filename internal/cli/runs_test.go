@@ -30,9 +30,12 @@ func (w *stopOnWrite) Write(p []byte) (int, error) {
 // TestLogsFollowEndsQuietlyWhenStopped: 'phoenix logs RUN -f' on a run
 // waiting at its gate, stopped as Ctrl-C stops it (the context Main makes
 // ends), prints what it had and no error, and exits 0.
-func TestLogsFollowEndsQuietlyWhenStopped(t *testing.T) {
+// gatedServer starts a server on a new data dir with a project folder
+// whose production release waits for one approval; it returns both.
+func gatedServer(t *testing.T) (a *app.App, data, dir string) {
+	t.Helper()
 	noMasterKey(t)
-	data, dir := t.TempDir(), t.TempDir()
+	data, dir = t.TempDir(), t.TempDir()
 	yaml := "project: {name: shop}\nenvironments: {production: {protection: {approvals: 1}}}\npipeline:\n  stages:\n" +
 		"    - {name: ship, environment: production, steps: [{name: deploy, run: \"true\"}]}\n"
 	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
@@ -46,36 +49,52 @@ func TestLogsFollowEndsQuietlyWhenStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Stop(context.Background()) })
-	run, err := a.Pipeline.Release(context.Background(), pipeline.ReleaseRequest{Dir: dir, Version: "1.0.0", Actor: "admin"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return a, data, dir
+}
 
+// runStopped runs the command line args and presses Ctrl-C once it has
+// written something; it returns the exit code, stdout and stderr.
+func runStopped(args ...string) (int, string, string) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var errb bytes.Buffer
 	out := &stopOnWrite{stop: stop}
 	g := &Globals{Stdin: strings.NewReader(""), Stdout: out, Stderr: &errb}
 	root := newRoot(g)
-	root.SetArgs([]string{"logs", strconv.FormatInt(run.ID, 10), "-f", "--data", data})
+	root.SetArgs(args)
 	root.SetOut(out)
 	root.SetErr(&errb)
-	err = root.ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
 	if err != nil {
 		printError(&errb, err)
 	}
-	if code := usererr.ExitCode(err); code != 0 || errb.Len() > 0 || !strings.Contains(out.out.String(), "waiting for 1 approval") {
-		t.Fatalf("stopped follow: exit %d, stderr %q, stdout %q", code, errb.String(), out.out.String())
+	return usererr.ExitCode(err), out.out.String(), errb.String()
+}
+
+// TestLogsFollowEndsQuietlyWhenStopped: 'phoenix logs RUN -f' on a run
+// waiting at its gate, stopped as Ctrl-C stops it (the context Main makes
+// ends), prints what it had and no error, and exits 0.
+func TestLogsFollowEndsQuietlyWhenStopped(t *testing.T) {
+	a, data, dir := gatedServer(t)
+	run, err := a.Pipeline.Release(context.Background(), pipeline.ReleaseRequest{Dir: dir, Version: "1.0.0", Actor: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runStopped("logs", strconv.FormatInt(run.ID, 10), "-f", "--data", data)
+	if code != 0 || errs != "" || !strings.Contains(out, "waiting for 1 approval") {
+		t.Fatalf("stopped follow: exit %d, stderr %q, stdout %q", code, errs, out)
 	}
 }
 
-// TestRunsRefusesAnUnknownStatus: 'phoenix runs --status bogus' is a usage
-// error listing the statuses, before any server is asked (it printed an
-// empty table).
-func TestRunsRefusesAnUnknownStatus(t *testing.T) {
-	out, errs, code := runVault(t, "", "runs", "--status", "bogus", "--data", t.TempDir())
-	want := `error: --status "bogus": want one of queued, running, waiting, succeeded, failed, cancelled, interrupted`
-	if code != 2 || out != "" || !strings.Contains(errs, want) {
-		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and %s", code, out, errs, want)
+// TestReleaseStoppedWhileFollowing: Ctrl-C on 'phoenix release' following
+// its run on a server says the server goes on with the run and how to
+// follow it again, exit 1 (the release did not finish here), not
+// 'context canceled'.
+func TestReleaseStoppedWhileFollowing(t *testing.T) {
+	_, data, dir := gatedServer(t)
+	code, _, errs := runStopped("release", "1.0.0", "--dir", dir, "--data", data)
+	if code != 1 || !strings.Contains(errs, "error: stopped following run 1; the server goes on with it") ||
+		!strings.Contains(errs, "phoenix logs 1 -f") || strings.Contains(errs, "context canceled") {
+		t.Fatalf("stopped release: exit %d, stderr %q", code, errs)
 	}
 }
