@@ -205,8 +205,8 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 	var events []AlertEvent
 	change := func(state string) {
 		a.State, a.Since, a.dirty = state, now, true
-		if state == StatePending { // a new episode: nobody is on it yet
-			a.newEpisode, a.Ack = true, nil
+		if state == StatePending { // a new episode: nobody is on it yet, nobody told
+			a.newEpisode, a.Ack, a.LastNotified = true, nil, time.Time{}
 		}
 		events = append(events, AlertEvent{Rule: a.Rule, Environment: env, State: state, Severity: a.Severity,
 			Value: a.Value, Threshold: a.Threshold, At: now, Summary: a.Summary})
@@ -277,8 +277,15 @@ func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenc
 			sent = append(sent, ts...)
 			continue
 		}
-		if _, err := m.opts.Publisher.Publish(ctx, msg, ts[0].rule.Notify...); err != nil {
+		reached, err := m.opts.Publisher.Publish(ctx, msg, ts[0].rule.Notify...)
+		if err != nil {
 			m.opts.Logger.Error("monitor: queue alert notification", "error", err.Error())
+			continue
+		}
+		if len(reached) == 0 && ts[0].kind != StateResolved {
+			// No channel takes it yet (a server's first minutes, before
+			// any project's channels are loaded): not notified, so the
+			// next evaluation offers it again, until one does.
 			continue
 		}
 		sent = append(sent, ts...)

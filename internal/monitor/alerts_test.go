@@ -11,15 +11,25 @@ import (
 	"github.com/phoenixvc/phoenix/internal/notify"
 )
 
+// fakePublisher records messages. It has a channel "default" for messages
+// without a list of channels, unless noChannels (no project's channels
+// loaded yet): then those reach nobody and are not recorded.
 type fakePublisher struct {
-	mu   sync.Mutex
-	msgs []notify.Message
-	only [][]string
+	mu         sync.Mutex
+	msgs       []notify.Message
+	only       [][]string
+	noChannels bool
 }
 
 func (p *fakePublisher) Publish(_ context.Context, m notify.Message, only ...string) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(only) == 0 {
+		if p.noChannels {
+			return nil, nil
+		}
+		only = []string{"default"}
+	}
 	p.msgs = append(p.msgs, m)
 	p.only = append(p.only, only)
 	return only, nil
@@ -280,5 +290,47 @@ func TestSilenceMatches(t *testing.T) {
 				t.Errorf("Matches = %v", got)
 			}
 		})
+	}
+}
+
+// TestAlertWaitsForAChannel: an alert that fires before any channel takes
+// it (a server's first minutes) is offered again at each evaluation and
+// announced, once, as soon as one does.
+func TestAlertWaitsForAChannel(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	pub.noChannels = true
+	cfg, err := config.Parse([]byte(`project: {name: site}
+environments: {production: {}}
+monitor:
+  alert_config:
+    critical:
+      - {type: availability, threshold: 99.9, window: 5m}
+`), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetRules(RulesFromConfig(cfg.Monitor))
+	ctx := context.Background()
+	eval := func() {
+		t.Helper()
+		clock.Add(5 * time.Second)
+		if err := m.Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probePoint(m, "production", "home", clock.Now(), false, 40)
+	for range 4 {
+		eval()
+	}
+	if a, _ := m.Alerts(ctx, false); len(a) != 1 || a[0].State != StateFiring || !a[0].LastNotified.IsZero() {
+		t.Fatalf("firing without a channel: %+v", a)
+	}
+	pub.mu.Lock()
+	pub.noChannels = false
+	pub.mu.Unlock()
+	eval()
+	eval()
+	if got := pub.titles(); len(got) != 1 || got[0] != "alert.firing [production] critical-availability firing" {
+		t.Fatalf("once a channel takes it: %v", got)
 	}
 }
