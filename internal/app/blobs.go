@@ -33,6 +33,10 @@ type BlobStore interface {
 	Claim(ctx context.Context, owner string) error
 	// String names the store (a URL without credentials).
 	String() string
+	// Identity names the place the blobs are (endpoint, bucket, prefix; no
+	// credentials) in one spelling: replicas sharing a database must agree
+	// on it.
+	Identity() string
 }
 
 // openBlobs opens <data>/blobs and, with Options.BlobStore, puts it in
@@ -55,7 +59,7 @@ func (a *App) openBlobs(ctx context.Context) error {
 	}
 	owner, err := blobOwner(a.opts.DataDir)
 	if a.opts.Replica.On {
-		owner, err = a.sharedBlobOwner(ctx)
+		owner, err = a.sharedBlobOwner(ctx, rs)
 	}
 	if err != nil {
 		return err

@@ -292,8 +292,12 @@ func (a *App) sharedSetting(ctx context.Context, name, mine string) (string, err
 }
 
 // sharedBlobOwner is the blob store owner id of the replicas: the first
-// one's, written into each replica's data dir.
-func (a *App) sharedBlobOwner(ctx context.Context) (string, error) {
+// one's, written into each replica's data dir, once rs is checked to be
+// the replicas' store.
+func (a *App) sharedBlobOwner(ctx context.Context, rs BlobStore) (string, error) {
+	if err := a.checkSharedBlobStore(ctx, rs); err != nil {
+		return "", err
+	}
 	mine, err := blobOwner(a.opts.DataDir)
 	if err != nil {
 		return "", err
@@ -303,6 +307,24 @@ func (a *App) sharedBlobOwner(ctx context.Context) (string, error) {
 		return owner, err
 	}
 	return owner, os.WriteFile(filepath.Join(a.opts.DataDir, blobOwnerFile), []byte(owner+"\n"), 0o600)
+}
+
+// blobStoreSetting records the identity of the replicas' blob store.
+const blobStoreSetting = "blob-store.identity"
+
+// checkSharedBlobStore refuses a replica whose --blob-store is not the
+// store the first replica recorded: its releases would be uploaded where
+// no other replica fetches them, and the owner id it shares would claim
+// the other prefix for it.
+func (a *App) checkSharedBlobStore(ctx context.Context, rs BlobStore) error {
+	mine := rs.Identity()
+	shared, err := a.sharedSetting(ctx, blobStoreSetting, mine)
+	if err != nil || shared == mine {
+		return err
+	}
+	return usererr.New(usererr.Usage, "--blob-store %s is not the blob store of the replicas sharing this database: they use %s", mine, shared).
+		WithHint("start this replica with the replicas' --blob-store and --blob-store-endpoint (%s); to move every replica to another store, "+
+			"stop them all, copy the bucket's blobs/ there and delete the setting %q from table replica_settings (docs/postgres.md)", shared, blobStoreSetting)
 }
 
 // auditKeyFile is the audit log's checkpoint key in the data dir.

@@ -199,8 +199,8 @@ func (rs *replicaSet) assertNoSecrets(t *testing.T, a *App) {
 			t.Errorf("replica setting %s holds a secret: %q", name, value)
 		}
 	}
-	if n != 2 {
-		t.Errorf("%d replica settings, want the blob store owner and the audit verifier key", n)
+	if n != 3 {
+		t.Errorf("%d replica settings, want the blob store's identity and owner and the audit verifier key", n)
 	}
 }
 
@@ -350,6 +350,30 @@ func runLogs(t *testing.T, a *App, id int64) string {
 		t.Fatalf("GET logs: %d %s", code, body)
 	}
 	return body
+}
+
+// TestReplicaRefusesAnotherBlobStore: a replica started with another
+// --blob-store prefix than the replicas sharing its database is refused
+// (exit 2) naming both stores, before it claims the other prefix; the
+// replicas' own store still starts.
+func TestReplicaRefusesAnotherBlobStore(t *testing.T) {
+	rs := newReplicaSet(t)
+	rs.start(t)
+	o := rs.options(t, t.TempDir())
+	o.BlobStore = blobStore(t, rs.s3, "s3://artifacts/other")
+	_, err := startErr(o)
+	msg := fmt.Sprint(err) + " hint: " + usererr.HintOf(err)
+	if usererr.ExitCode(err) != usererr.ExitUsage || !strings.Contains(msg, "s3://artifacts/other at http://127.0.0.1:") ||
+		!strings.Contains(msg, "s3://artifacts/phoenix at http://127.0.0.1:") || !strings.Contains(msg, "--blob-store-endpoint") {
+		t.Fatalf("a replica on another prefix: %v", msg)
+	}
+	if strings.Contains(msg, blobSecret) || strings.Contains(msg, dbPassword) {
+		t.Errorf("the refusal shows a secret: %s", msg)
+	}
+	// The refused replica never claimed the other prefix: a lone server
+	// (its own owner id) may still.
+	startOpts(t, Options{DataDir: t.TempDir(), BlobStore: blobStore(t, rs.s3, "s3://artifacts/other")})
+	rs.start(t)
 }
 
 // TestReplicaNeeds: --replica without what replicas share, or with a bad

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +19,21 @@ var ErrClaimed = errors.New("the prefix holds another server's blobs")
 // <prefix>blobs/phoenix-owner, beside (not among) the blobs.
 func (s *Store) ownerKey() string {
 	return strings.TrimSuffix(s.keys, "sha256/") + "phoenix-owner"
+}
+
+// Identity names the place the store keeps its blobs, for servers that
+// must agree on one: the endpoint (or AWS), the bucket and the prefix, in
+// one spelling (s3://bucket/prefix at http://minio:9000). It never holds
+// credentials: an endpoint with any is refused by New.
+func (s *Store) Identity() string { return s.id }
+
+func identity(endpoint, bucket, prefix string) string {
+	at := "AWS"
+	if endpoint != "" {
+		u, _ := url.Parse(endpoint) // checked by s3conn.Open
+		at = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/")
+	}
+	return strings.TrimSuffix("s3://"+bucket+"/"+prefix, "/") + " at " + at
 }
 
 // Claim makes owner (an id the server keeps in its data dir) the owner of

@@ -50,6 +50,7 @@ type Store struct {
 	bucket string
 	keys   string // "<prefix>blobs/sha256/"
 	url    string
+	id     string // Identity
 	spool  string
 	// Objects over single go up in parts of partSize bytes (multipart.go):
 	// s3conn.MaxSinglePut and s3conn.PartSize, smaller in tests.
@@ -70,6 +71,7 @@ func New(cfg Config) (*Store, error) {
 		spool = os.TempDir()
 	}
 	return &Store{c: p.Client, bucket: p.Bucket, keys: p.Prefix + "blobs/" + backend.Algorithm + "/", url: p.URL, spool: spool,
+		id:     identity(cfg.Endpoint, p.Bucket, p.Prefix),
 		single: s3conn.MaxSinglePut, partSize: s3conn.PartSize}, nil
 }
 

@@ -38,3 +38,26 @@ func TestContractNoPrefix(t *testing.T) {
 		return newStore(t, testkit.S3(t, "blobs"), "s3://blobs")
 	})
 }
+
+// TestIdentity: one spelling per place, whatever the URL's and the
+// endpoint's trailing slashes or case; another endpoint, bucket or prefix
+// is another place.
+func TestIdentity(t *testing.T) {
+	id := func(endpoint, url string) string { return newStore(t, endpoint, url).Identity() }
+	want := "s3://artifacts/phoenix at http://minio:9000"
+	for _, got := range []string{id("http://minio:9000", "s3://artifacts/phoenix"), id("HTTP://MinIO:9000/", "s3://artifacts/phoenix/")} {
+		if got != want {
+			t.Errorf("Identity = %q, want %q", got, want)
+		}
+	}
+	if got := id("", "s3://artifacts"); got != "s3://artifacts at AWS" {
+		t.Errorf("Identity on AWS, no prefix = %q", got)
+	}
+	base := id("http://minio:9000", "s3://artifacts/phoenix")
+	for _, other := range []string{id("http://minio:9001", "s3://artifacts/phoenix"), id("http://minio:9000", "s3://other/phoenix"),
+		id("http://minio:9000", "s3://artifacts/phoenix/staging"), id("", "s3://artifacts/phoenix")} {
+		if other == base {
+			t.Errorf("%q is another place than %q", other, base)
+		}
+	}
+}
