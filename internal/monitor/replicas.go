@@ -16,10 +16,15 @@ type ReplicaHealth struct {
 	// EdgeDown: the replica's own edge has failed its self-check (a request
 	// through its own listener) for more than two polls.
 	EdgeDown bool
+	// Behind: the environments (<env>.<project>) whose active deployment
+	// the replica's edge has not served for more than two polls (it cannot
+	// fetch the release's blobs): its visitors get the old release, or
+	// none, while its edge answers.
+	Behind []string
 }
 
-// ReplicaRule is the built-in rule that fires when a replica is Silent or
-// EdgeDown, one alert per replica, whose environment is
+// ReplicaRule is the built-in rule that fires when a replica is Silent,
+// EdgeDown or Behind, one alert per replica, whose environment is
 // ReplicaInstance(URL): replica-down@replica:http://10.0.0.2:7070. A load
 // balancer may hide such a replica until the next failure; the alert
 // does not.
@@ -34,13 +39,14 @@ const replicaPrefix = "replica:"
 func ReplicaInstance(url string) string { return replicaPrefix + url }
 
 // replicaMetric is the built-in rule's metric: 0 healthy (or stopped
-// cleanly), replicaSilent or replicaEdgeDown.
+// cleanly), replicaSilent, replicaEdgeDown or replicaBehind.
 const replicaMetric = "replica_down"
 
 // The values of replicaMetric.
 const (
 	replicaSilent   = 1
 	replicaEdgeDown = 2
+	replicaBehind   = 3
 )
 
 // replicaRule returns the built-in rule. The replica's heartbeats already
@@ -76,6 +82,8 @@ func (m *Monitor) replicaValues(ctx context.Context) (map[string]float64, bool) 
 			v = replicaSilent
 		case h.EdgeDown:
 			v = replicaEdgeDown
+		case len(h.Behind) > 0:
+			v = replicaBehind
 		}
 		out[ReplicaInstance(h.Replica)] = v
 	}
@@ -89,6 +97,9 @@ func describeReplica(v float64) string {
 		return "no heartbeat for more than two polls, and no clean stop: the replica is down or cut off from the database"
 	case replicaEdgeDown:
 		return "the replica's own edge has failed its self-check for more than two polls (GET /api/v1/replicas shows the error)"
+	case replicaBehind:
+		return "the replica's edge has not served the active release of an environment for more than two polls: it cannot fetch the release's blobs " +
+			"(GET /api/v1/replicas lists them under behind; its log says why, e.g. a blob store it does not share)"
 	}
 	return "the replica is healthy or stopped cleanly"
 }

@@ -35,8 +35,8 @@ func builtinAlerts(t *testing.T, m *Monitor, clock *fakeClock, rule, prefix stri
 	return out
 }
 
-// TestReplicaDownAlert: with no rule written, a silent replica and one
-// whose own edge fails fire at once, a healthy one does not; each
+// TestReplicaDownAlert: with no rule written, a silent replica, one
+// whose own edge fails and one behind on an environment fire at once, a healthy one does not; each
 // resolves when healthy again or stopped cleanly; a failed listing changes
 // nothing; a replica no longer listed resolves.
 func TestReplicaDownAlert(t *testing.T) {
@@ -80,6 +80,17 @@ func TestReplicaDownAlert(t *testing.T) {
 	src.set(nil, ReplicaHealth{Replica: a, Silent: true})
 	if got := replicaAlerts(t, m, clock); got[a].State != StateFiring {
 		t.Fatalf("a silent again: %+v", got)
+	}
+	// d serves a release other than the active one of an environment for
+	// more than two polls (it cannot fetch its blobs); it catches up.
+	const d = "http://10.0.0.4:7070"
+	src.set(nil, ReplicaHealth{Replica: a, Silent: true}, ReplicaHealth{Replica: d, Behind: []string{"production.shop"}})
+	if got := replicaAlerts(t, m, clock); got[d].State != StateFiring || !strings.Contains(got[d].Summary, "active release") {
+		t.Fatalf("a replica behind: %+v", got[d])
+	}
+	src.set(nil, ReplicaHealth{Replica: a, Silent: true}, ReplicaHealth{Replica: d})
+	if got := replicaAlerts(t, m, clock); got[d].State != StateResolved {
+		t.Fatalf("a replica caught up: %+v", got[d])
 	}
 	src.set(nil) // forgotten after a week
 	if got := replicaAlerts(t, m, clock); got[a].State != StateResolved {
