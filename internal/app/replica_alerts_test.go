@@ -141,3 +141,58 @@ func TestReplicaDownAlerts(t *testing.T) {
 		t.Fatalf("a replica publishing again: %+v", a)
 	}
 }
+
+// TestReplicaBehindAlert: a replica that cannot fetch the active release
+// (the bucket lacks its blob: not synced) answers its site 404 while its
+// own edge answers its self-check; GET /api/v1/replicas lists the
+// environment under behind, and the leader fires replica-down for it
+// after two polls; once the blob is back it serves the release, and the
+// alert resolves.
+func TestReplicaBehindAlert(t *testing.T) {
+	ctx := context.Background()
+	rs := newReplicaSet(t)
+	leader := rs.start(t)
+	const body = "<title>one</title>"
+	d := deployPage(t, leader, "production", body)
+	if err := rs.bucket(t).Delete(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	follower := rs.start(t)
+	if leaderOf(t, leader, follower) != leader {
+		t.Fatal("the replica started second leads")
+	}
+	url := follower.advertise()
+	if code, _ := edgeGet(t, follower, "production", "/"); code != http.StatusNotFound {
+		t.Fatalf("the follower serves a release it cannot fetch: %d", code)
+	}
+	eventually(t, "the leader fires the follower's alert", func() bool {
+		return replicaAlert(t, leader, url).State == monitor.StateFiring
+	})
+	if took := time.Since(began); took < 2*replicaPoll {
+		t.Fatalf("fired %v after the follower started, before two polls (%v)", took, 2*replicaPoll)
+	}
+	if a := replicaAlert(t, leader, url); !strings.Contains(a.Summary, "active release") {
+		t.Errorf("alert %+v", a)
+	}
+	if a := replicaAlert(t, leader, leader.advertise()); a.State != monitor.StateInactive {
+		t.Errorf("the leader's alert: %+v", a)
+	}
+	for _, s := range replicasOf(t, leader) {
+		_, behind := s.Behind["production.shop"]
+		if behind != (s.Replica == url) || !s.EdgeOK {
+			t.Errorf("GET /api/v1/replicas: %+v", s)
+		}
+	}
+
+	if err := rs.bucket(t).Put(ctx, d, strings.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the follower serves the release", pageIs(t, follower, "production", body))
+	eventually(t, "the alert resolves", func() bool { return replicaAlert(t, leader, url).State == monitor.StateResolved })
+	for _, s := range replicasOf(t, leader) {
+		if len(s.Behind) != 0 {
+			t.Errorf("a replica still behind: %+v", s)
+		}
+	}
+}

@@ -23,6 +23,10 @@ type ReplicaState struct {
 	// Serves maps each environment (<env>.<project>) to the deployment id
 	// its edge serves.
 	Serves map[string]int64 `json:"serves"`
+	// Behind maps each environment whose active deployment its edge does
+	// not serve (it cannot fetch the release's blobs, or has not yet) to
+	// since when; the built-in replica-down alert fires after two polls.
+	Behind map[string]time.Time `json:"behind,omitempty"`
 }
 
 // Replica states.
@@ -34,7 +38,7 @@ const (
 
 func (a *App) replicaRoutes() []api.Route {
 	return []api.Route{{Method: "GET", Path: "/api/v1/replicas", Tag: "server", Perm: auth.Read,
-		Summary:  "The servers sharing the database (--replica): heartbeat, leader, own edge's health, what each serves; empty on a lone server",
+		Summary:  "The servers sharing the database (--replica): heartbeat, leader, own edge's health, what each serves and the environments it is behind on; empty on a lone server",
 		Response: []ReplicaState{}, Handler: a.listReplicas}}
 }
 
@@ -50,7 +54,7 @@ func (a *App) listReplicas(w http.ResponseWriter, r *http.Request) {
 // Replicas lists the replicas that published a heartbeat, by address
 // (none without --replica).
 func (a *App) Replicas(ctx context.Context) ([]ReplicaState, error) {
-	rows, err := a.DB.QueryContext(ctx, `SELECT replica, started, seen, stopped, leader, edge_ok, edge_error, served
+	rows, err := a.DB.QueryContext(ctx, `SELECT replica, started, seen, stopped, leader, edge_ok, edge_error, served, behind
 		FROM replicas ORDER BY replica`)
 	if err != nil {
 		return nil, fmt.Errorf("replicas: list: %w", err)
@@ -62,15 +66,16 @@ func (a *App) Replicas(ctx context.Context) ([]ReplicaState, error) {
 		var s ReplicaState
 		var started, seen, stopped int64
 		var leading, edgeOK int
-		var served string
-		if err := rows.Scan(&s.Replica, &started, &seen, &stopped, &leading, &edgeOK, &s.EdgeErr, &served); err != nil {
+		var served, behind string
+		if err := rows.Scan(&s.Replica, &started, &seen, &stopped, &leading, &edgeOK, &s.EdgeErr, &served, &behind); err != nil {
 			return nil, fmt.Errorf("replicas: list: %w", err)
 		}
 		s.Started, s.Seen, s.EdgeOK = time.UnixMilli(started).UTC(), time.UnixMilli(seen).UTC(), edgeOK == 1
 		_ = json.Unmarshal([]byte(served), &s.Serves)
+		s.Behind = behindSince(behind)
 		switch {
 		case stopped != 0:
-			s.State = ReplicaStopped
+			s.State, s.Behind = ReplicaStopped, nil
 		case s.Seen.Before(fresh):
 			s.State = ReplicaStale
 		default:
@@ -79,6 +84,19 @@ func (a *App) Replicas(ctx context.Context) ([]ReplicaState, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// behindSince reads a heartbeat's behind column; nil when nothing is.
+func behindSince(column string) map[string]time.Time {
+	var ms map[string]int64
+	if json.Unmarshal([]byte(column), &ms) != nil || len(ms) == 0 {
+		return nil
+	}
+	out := make(map[string]time.Time, len(ms))
+	for name, t := range ms {
+		out[name] = time.UnixMilli(t).UTC()
+	}
+	return out
 }
 
 func boolInt(b bool) int {

@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +29,9 @@ type replicaSelf struct {
 	boot    string // random, new at every start
 	started time.Time
 	failing time.Time // when its own edge started failing its self-check; zero while it answers
+	// behind holds, per edge name, since when its edge has not served the
+	// environment's active deployment; only the heartbeat touches it.
+	behind map[string]time.Time
 	// probeAddr, when set, is where the self-check asks instead of the
 	// edge's listener: tests point it at a closed port to fail the check
 	// for real, and clear it to let the edge answer again.
@@ -89,11 +94,16 @@ func (a *App) pruneReplicas(ctx context.Context, now time.Time) error {
 }
 
 func (a *App) writeHeartbeat(ctx context.Context) error {
-	a.edge.mu.Lock()
-	served, _ := json.Marshal(a.edge.served)
-	a.edge.mu.Unlock()
-	edgeErr := a.probeOwnEdge(ctx)
 	now := time.Now()
+	a.edge.mu.Lock()
+	serves := maps.Clone(a.edge.served)
+	a.edge.mu.Unlock()
+	served, _ := json.Marshal(serves)
+	behind, err := a.trackBehind(ctx, serves, now)
+	if err != nil {
+		return err
+	}
+	edgeErr := a.probeOwnEdge(ctx)
 	switch {
 	case edgeErr == "":
 		a.self.failing = time.Time{}
@@ -104,13 +114,44 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 	if !a.self.failing.IsZero() {
 		failing = a.self.failing.UnixMilli()
 	}
-	_, err := a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served, edge_failing)
-		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
+	_, err = a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served, edge_failing, behind)
+		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
 		started = excluded.started, seen = excluded.seen, stopped = 0, leader = excluded.leader, edge_ok = excluded.edge_ok,
-		edge_error = excluded.edge_error, served = excluded.served, edge_failing = excluded.edge_failing`,
+		edge_error = excluded.edge_error, served = excluded.served, edge_failing = excluded.edge_failing, behind = excluded.behind`,
 		a.advertise(), a.self.boot, a.self.started.UnixMilli(), now.UnixMilli(), boolInt(a.Leading()),
-		boolInt(edgeErr == ""), edgeErr, string(served), failing)
+		boolInt(edgeErr == ""), edgeErr, string(served), failing, behind)
 	return err
+}
+
+// trackBehind compares what the edge serves with the active deployments
+// and returns, as the heartbeat's JSON, since when each environment whose
+// active deployment it does not serve has been so (a.self.behind). A
+// replica catches up within milliseconds of an activation; one that
+// cannot fetch the release's blobs stays behind, answering its visitors
+// with the old release or none, while its edge answers its self-check.
+func (a *App) trackBehind(ctx context.Context, serves map[string]int64, now time.Time) (string, error) {
+	active, err := a.Deploy.Active(ctx)
+	if err != nil {
+		return "", fmt.Errorf("replicas: read the active deployments: %w", err)
+	}
+	since := map[string]time.Time{}
+	for _, r := range active {
+		name := edgeName(r.Project, r.Environment)
+		if serves[name] == r.Deployment.ID {
+			continue
+		}
+		since[name] = now
+		if t, ok := a.self.behind[name]; ok {
+			since[name] = t
+		}
+	}
+	a.self.behind = since
+	out := make(map[string]int64, len(since))
+	for name, t := range since {
+		out[name] = t.UnixMilli()
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
 }
 
 // probeOwnEdge asks this replica's edge for a page through its listener:
@@ -203,10 +244,11 @@ func (a *App) otherEdges() []monitor.EdgeSource {
 // replicaHealth is every listed replica's health for the monitor's
 // built-in replica-down alert: silent when it has been stale (no heartbeat
 // for staleAfter, three polls) without a clean stop, edge down when its
-// own edge has failed its self-check for more than two polls. A replica
-// that stopped cleanly is healthy.
+// own edge has failed its self-check for more than two polls, behind on
+// the environments whose active deployment it has not served for more
+// than two polls. A replica that stopped cleanly is healthy.
 func (a *App) replicaHealth(ctx context.Context) ([]monitor.ReplicaHealth, error) {
-	rows, err := a.DB.QueryContext(ctx, `SELECT replica, seen, stopped, edge_failing FROM replicas ORDER BY replica`)
+	rows, err := a.DB.QueryContext(ctx, `SELECT replica, seen, stopped, edge_failing, behind FROM replicas ORDER BY replica`)
 	if err != nil {
 		return nil, fmt.Errorf("replicas: health: %w", err)
 	}
@@ -217,14 +259,31 @@ func (a *App) replicaHealth(ctx context.Context) ([]monitor.ReplicaHealth, error
 	for rows.Next() {
 		var h monitor.ReplicaHealth
 		var seen, stopped, since int64
-		if err := rows.Scan(&h.Replica, &seen, &stopped, &since); err != nil {
+		var behind string
+		if err := rows.Scan(&h.Replica, &seen, &stopped, &since, &behind); err != nil {
 			return nil, fmt.Errorf("replicas: health: %w", err)
 		}
 		if stopped == 0 {
 			h.Silent = seen < stale
 			h.EdgeDown = since != 0 && since < failing
+			h.Behind = behindFor(behind, failing)
 		}
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// behindFor returns the environments of a heartbeat's behind column that
+// have been behind since before cut, sorted.
+func behindFor(column string, cut int64) []string {
+	var since map[string]int64
+	_ = json.Unmarshal([]byte(column), &since)
+	var out []string
+	for name, t := range since {
+		if t < cut {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
