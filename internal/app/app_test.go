@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestDataDirLockedAgainstSecondServer(t *testing.T) {
 	first := start(t, dir)
 	second, _ := New(Options{DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
 	err := second.Start(context.Background())
-	if err == nil || usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use") {
+	if usererr.KindOf(err) != usererr.Conflict || !errors.Is(err, ErrDataDirInUse) || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second server on the same data dir: %v", err)
 	}
 	first.Stop(context.Background())

@@ -76,9 +76,18 @@ func (a *App) claim(ctx context.Context, db *store.DB) (func() error, error) {
 	release, err := db.Claim(ctx)
 	if errors.Is(err, store.ErrClaimed) {
 		return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by another Phoenix server").
-			WithHint("stop the other server, start every server with --replica (docs/postgres.md, Several servers), or give this one a database of its own (--database-url); with replicas running, point commands at one with --server URL")
+			WithHint("%s", a.claimedHint())
 	}
 	return release, err
+}
+
+// claimedHint says what to do about a database another server holds: a
+// command (in-process server) is run against that server instead.
+func (a *App) claimedHint() string {
+	if a.opts.InProcess {
+		return "run the command against the server using it: --server URL (with replicas, any running replica's URL) and PHOENIX_TOKEN; or stop that server first"
+	}
+	return "stop the other server, start every server with --replica (docs/postgres.md, Several servers), or give this one a database of its own (--database-url); with replicas running, point commands at one with --server URL"
 }
 
 // recordDatabase writes the data dir's PostgresMarker and logs the store.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -182,7 +183,7 @@ func TestPostgresOneServerPerDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = b.Start(context.Background())
-	if usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use by another Phoenix server") {
+	if usererr.KindOf(err) != usererr.Conflict || errors.Is(err, ErrDataDirInUse) || !strings.Contains(err.Error(), "in use by another Phoenix server") {
 		t.Fatalf("second server: %v", err)
 	}
 	a.Stop(context.Background())

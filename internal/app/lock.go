@@ -23,11 +23,10 @@ func lockDataDir(dir string) (*dataLock, error) {
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
 	if err := lockFile(f); err != nil {
-		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, errLocked) {
-			return nil, usererr.New(usererr.Conflict, "data dir %s is in use by another phoenix server (pid %s)",
-				dir, strings.TrimSpace(string(holder))).
+			return nil, usererr.Wrap(usererr.Conflict, ErrDataDirInUse, fmt.Sprintf("data dir %s is in use by another phoenix server (pid %s)",
+				dir, lockHolder(dir))).
 				WithHint("stop that server, or give this one its own --data DIR")
 		}
 		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
@@ -36,6 +35,17 @@ func lockDataDir(dir string) (*dataLock, error) {
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return &dataLock{f: f}, nil
 }
+
+// lockHolder is the pid the holder of dir's lock wrote in it ("" if none).
+func lockHolder(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "phoenix.lock"))
+	return strings.TrimSpace(string(b))
+}
+
+// ErrDataDirInUse is the cause of Start's error when another process
+// holds the data dir: the CLI then talks to that server instead. Any other
+// conflict (a database in use, say) is an error of its own.
+var ErrDataDirInUse = errors.New("data dir in use by another process")
 
 // errLocked is what lockFile returns when another process holds the lock.
 var errLocked = errors.New("locked by another process")

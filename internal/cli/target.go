@@ -69,7 +69,7 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 		return nil, err
 	}
 	err = a.Start(ctx)
-	if usererr.KindOf(err) == usererr.Conflict {
+	if errors.Is(err, app.ErrDataDirInUse) { // other errors (a database in use, say) are their own
 		return g.localServer()
 	}
 	if err != nil {

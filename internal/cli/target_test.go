@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
+)
+
+// auditVerify runs phoenix audit verify on data; it returns the exit
+// code and stdout+stderr.
+func auditVerify(t *testing.T, data string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := Main([]string{"--data", data, "audit", "verify"}, nil, &out, &out)
+	return code, out.String()
+}
+
+// deadAPI is the URL of a loopback port nothing listens on any more.
+func deadAPI(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	return "http://" + l.Addr().String()
+}
+
+// writeStaleServerInfo leaves a server.json naming a server gone, as a
+// server killed (or stopped by an older phoenix) does.
+func writeStaleServerInfo(t *testing.T, data string) {
+	t.Helper()
+	b, _ := json.Marshal(app.ServerInfo{API: deadAPI(t), PID: 1})
+	if err := os.WriteFile(filepath.Join(data, "server.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCommandOnADatabaseInUseSaysSo: a command on a data dir of its own
+// whose database replicas hold (a shared claim, as --replica takes) is told
+// the database is in use and to use --server, also with a stale
+// server.json in the dir; never that the dir is locked or that a server
+// gone cannot be reached.
+func TestCommandOnADatabaseInUseSaysSo(t *testing.T) {
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	db, err := store.OpenPostgres(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	release, err := db.ClaimShared(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	t.Setenv(DatabaseURLEnv, dsn)
+	stale := t.TempDir()
+	writeStaleServerInfo(t, stale)
+	for _, data := range []string{t.TempDir(), stale} {
+		code, out := auditVerify(t, data)
+		if code != 1 || !strings.Contains(out, "is in use by another Phoenix server") || !strings.Contains(out, "hint: run the command against the server using it: --server URL") ||
+			strings.Contains(out, "cannot reach") || strings.Contains(out, "names no running server") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	}
+}
