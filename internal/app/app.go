@@ -222,6 +222,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.onStop(func(context.Context) error { return lock.release() })
+	if err := removeServerInfoFile(a.opts.DataDir); err != nil { // a crash's: the lock is ours
+		return fmt.Errorf("remove a stale server.json: %w", err)
+	}
 	if err := a.openStore(ctx); err != nil {
 		return err
 	}
@@ -282,7 +285,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.startSingletons()
 	a.startReplication()
 	a.startDone()
-	return writeServerInfo(a.opts.DataDir, a.APIURL())
+	return a.publishServerInfo()
 }
 
 func (a *App) openStore(ctx context.Context) error {

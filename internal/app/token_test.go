@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -77,5 +78,39 @@ func TestAdminTokenLifecycle(t *testing.T) {
 	rep, err := a.Audit.Verify(context.Background())
 	if err != nil || !rep.OK || rep.Signed == 0 {
 		t.Fatalf("audit after restarts: %+v %v", rep, err)
+	}
+}
+
+// TestServerInfoLifecycle: a start replaces the server.json a crash left,
+// RunningServer finds the server it names, and a clean stop removes it;
+// one naming another process than the lock's holder is stale, and a stop
+// leaves a server.json that is no longer its own.
+func TestServerInfoLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeServerInfo(dir, ServerInfo{API: "http://127.0.0.1:1", PID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a := start(t, dir)
+	si, err := RunningServer(dir)
+	if err != nil || si != (ServerInfo{API: a.APIURL(), PID: os.Getpid()}) {
+		t.Fatalf("running server = %+v, %v", si, err)
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, serverInfoFile)); !os.IsNotExist(err) {
+		t.Fatalf("server.json after a clean stop: %v", err)
+	}
+	b := start(t, dir)
+	other := ServerInfo{API: b.APIURL(), PID: os.Getpid() + 1}
+	if err := writeServerInfo(dir, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunningServer(dir); !errors.Is(err, ErrNoServerInfo) {
+		t.Fatalf("server.json of another pid: %v", err)
+	}
+	b.Stop(context.Background())
+	if si, err := ReadServerInfo(dir); err != nil || si != other {
+		t.Fatalf("another's server.json after stop = %+v, %v", si, err)
 	}
 }

@@ -30,7 +30,8 @@ type target struct {
 const masterKeyFileEnv = "PHOENIX_MASTER_KEY_FILE"
 
 // connect returns a client for --server; without it, for the server that
-// holds --data (found through its server.json); and when none runs, for an
+// holds --data's lock (found through its server.json; one naming another
+// process is stale, never dialled); and when none runs, for an
 // in-process server on --data that stops when the command ends. All three
 // go through the same REST API. The in-process server unseals its vault
 // as 'phoenix server' does, with PHOENIX_MASTER_KEY or the file
@@ -87,10 +88,10 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 // localServer talks to the running server that holds --data, staging blobs
 // straight into its store: nothing is copied twice.
 func (g *Globals) localServer() (*target, error) {
-	si, err := app.ReadServerInfo(g.Data)
+	si, err := app.RunningServer(g.Data)
 	if err != nil {
-		return nil, usererr.New(usererr.Conflict, "data dir %s is locked but names no running server", g.Data).
-			WithHint("pass --server URL")
+		return nil, usererr.Wrap(usererr.Conflict, err, "data dir "+g.Data+" is in use by another process that names no running server (a server still starting, or not a phoenix server)").
+			WithHint("wait for its start to finish and try again, or pass --server URL")
 	}
 	tok := g.Token
 	if tok == "" {

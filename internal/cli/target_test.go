@@ -45,6 +45,19 @@ func writeStaleServerInfo(t *testing.T, data string) {
 	}
 }
 
+func startServer(t *testing.T, data string) *app.App {
+	t.Helper()
+	a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	return a
+}
+
 // TestCommandOnADatabaseInUseSaysSo: a command on a data dir of its own
 // whose database replicas hold (a shared claim, as --replica takes) is told
 // the database is in use and to use --server, also with a stale
@@ -71,5 +84,41 @@ func TestCommandOnADatabaseInUseSaysSo(t *testing.T) {
 			strings.Contains(out, "cannot reach") || strings.Contains(out, "names no running server") {
 			t.Fatalf("exit %d: %s", code, out)
 		}
+	}
+}
+
+// TestCommandOnADataDirInUseUsesItsServer: a command on the data dir of
+// a running server talks to it; when the dir's server.json names another
+// process than the lock's holder (a crash's), it says the dir is in use
+// and names no running server rather than dial a server gone.
+func TestCommandOnADataDirInUseUsesItsServer(t *testing.T) {
+	data := t.TempDir()
+	startServer(t, data)
+	if code, out := auditVerify(t, data); code != 0 || !strings.Contains(out, "audit log intact") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	writeStaleServerInfo(t, data)
+	code, out := auditVerify(t, data)
+	if code != 1 || !strings.Contains(out, "names no running server") || !strings.Contains(out, "hint: wait for its start") ||
+		strings.Contains(out, "cannot reach") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+}
+
+// TestStaleServerInfoIsIgnored: with the data dir's lock free, a
+// server.json naming a server gone is no server: the command runs
+// in-process, and leaves no server.json behind.
+func TestStaleServerInfoIsIgnored(t *testing.T) {
+	data := t.TempDir()
+	a := startServer(t, data)
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeStaleServerInfo(t, data)
+	if code, out := auditVerify(t, data); code != 0 || !strings.Contains(out, "audit log intact") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(data, "server.json")); !os.IsNotExist(err) {
+		t.Fatalf("server.json after the command: %v", err)
 	}
 }
