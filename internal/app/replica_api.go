@@ -51,9 +51,15 @@ func (a *App) listReplicas(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, list)
 }
 
-// Replicas lists the replicas that published a heartbeat, by address
-// (none without --replica).
+// Replicas lists the replicas that published a heartbeat, by address.
+// A server without --replica lists none: it holds its database alone, so
+// every heartbeat in it is from before its start (the database's earlier
+// replicas, or another cluster's, restored from a backup), never a
+// replica of its own. The rows stay for replicas started on it later.
 func (a *App) Replicas(ctx context.Context) ([]ReplicaState, error) {
+	if !a.opts.Replica.On {
+		return []ReplicaState{}, nil
+	}
 	rows, err := a.DB.QueryContext(ctx, `SELECT replica, started, seen, stopped, leader, edge_ok, edge_error, served, behind
 		FROM replicas ORDER BY replica`)
 	if err != nil {
