@@ -140,6 +140,7 @@ type Options struct {
 type App struct {
 	opts     Options
 	log      *slog.Logger
+	started  time.Time // when Start began
 	DB       *store.DB
 	Blobs    *local.Store    // the data dir's blobs: the store, or the cache of BlobStore
 	store    backend.Backend // where deployments keep blobs: Blobs, or BlobStore behind it
@@ -209,6 +210,7 @@ func New(opts Options) (*App, error) {
 // Start opens the data dir and store and starts serving. On error,
 // everything started so far is stopped again.
 func (a *App) Start(ctx context.Context) (err error) {
+	a.started = time.Now()
 	defer func() {
 		if err != nil {
 			a.Stop(context.Background())

@@ -52,16 +52,17 @@ func (a *App) listReplicas(w http.ResponseWriter, r *http.Request) {
 }
 
 // Replicas lists the replicas that published a heartbeat, by address.
-// A server without --replica lists none: it holds its database alone, so
-// every heartbeat in it is from before its start (the database's earlier
-// replicas, or another cluster's, restored from a backup), never a
-// replica of its own. The rows stay for replicas started on it later.
+// A server without --replica lists none of the heartbeats from before its
+// start: it holds its database alone, so those are the database's earlier
+// replicas, or another cluster's restored from a backup, never a replica
+// of its own. The rows stay for replicas started on it later.
 func (a *App) Replicas(ctx context.Context) ([]ReplicaState, error) {
+	var since int64
 	if !a.opts.Replica.On {
-		return []ReplicaState{}, nil
+		since = a.started.UnixMilli()
 	}
 	rows, err := a.DB.QueryContext(ctx, `SELECT replica, started, seen, stopped, leader, edge_ok, edge_error, served, behind
-		FROM replicas ORDER BY replica`)
+		FROM replicas WHERE seen >= $1 ORDER BY replica`, since)
 	if err != nil {
 		return nil, fmt.Errorf("replicas: list: %w", err)
 	}

@@ -39,17 +39,33 @@ func printReplicas(w io.Writer, rs []app.ReplicaState, now time.Time) error {
 		if !r.EdgeOK {
 			edge = "DOWN: " + r.EdgeErr
 		}
-		t.row(r.Replica, r.State, role, edge, now.Sub(r.Seen).Round(time.Second).String()+" ago", servesCell(r.Serves))
+		t.row(r.Replica, r.State, role, edge, now.Sub(r.Seen).Round(time.Second).String()+" ago", servesCell(r.Serves, r.Behind, now))
 	}
 	return t.flush()
 }
 
-// servesCell lists "project/env=deployment" in name order.
-func servesCell(m map[string]int64) string {
+// servesCell lists "project/env=deployment" in name order, each
+// environment the replica is behind on marked with for how long.
+func servesCell(serves map[string]int64, behind map[string]time.Time, now time.Time) string {
 	var out []string
-	for name, id := range m {
-		out = append(out, fmt.Sprintf("%s=%d", envLabel(name), id))
+	for name, id := range serves {
+		out = append(out, fmt.Sprintf("%s=%d%s", envLabel(name), id, behindNote(behind, name, now)))
+	}
+	for name := range behind {
+		if _, ok := serves[name]; !ok {
+			out = append(out, fmt.Sprintf("%s=-%s", envLabel(name), behindNote(behind, name, now)))
+		}
 	}
 	sort.Strings(out)
 	return dash(strings.Join(out, " "))
+}
+
+// behindNote is " (BEHIND 2m0s)" when the replica's edge has not served
+// env's active deployment since then, else "".
+func behindNote(behind map[string]time.Time, env string, now time.Time) string {
+	since, ok := behind[env]
+	if !ok {
+		return ""
+	}
+	return " (BEHIND " + now.Sub(since).Round(time.Second).String() + ")"
 }

@@ -19,21 +19,40 @@ type replicaView struct {
 	EdgeErr string           `json:"edge_error"`
 	Seen    time.Time        `json:"seen_at"`
 	Serves  map[string]int64 `json:"serves"`
+	// Behind: the environments whose active deployment its edge does not
+	// serve, since when.
+	Behind map[string]time.Time `json:"behind"`
 }
 
 // ServesList is what the replica's edge serves, "project/env #deployment"
-// in name order.
+// in name order, an environment it is behind on marked "behind".
 func (rv replicaView) ServesList() string {
 	var out []string
 	for name, id := range rv.Serves {
-		label := name
-		if env, project, ok := strings.Cut(name, "."); ok {
-			label = project + "/" + env
+		out = append(out, envName(name)+" #"+strconv.FormatInt(id, 10)+rv.behind(name))
+	}
+	for name := range rv.Behind {
+		if _, ok := rv.Serves[name]; !ok {
+			out = append(out, envName(name)+" —"+rv.behind(name))
 		}
-		out = append(out, label+" #"+strconv.FormatInt(id, 10))
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
+}
+
+func (rv replicaView) behind(name string) string {
+	if _, ok := rv.Behind[name]; ok {
+		return " (BEHIND)"
+	}
+	return ""
+}
+
+// envName is "project/env" for an edge environment name "env.project".
+func envName(name string) string {
+	if env, project, ok := strings.Cut(name, "."); ok {
+		return project + "/" + env
+	}
+	return name
 }
 
 // replicas lists the replicas for the overview: none on a lone server, and
