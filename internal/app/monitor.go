@@ -282,6 +282,10 @@ func (a *App) afterActivate(ctx context.Context) deploy.Listener {
 				return
 			}
 			out, err := a.guardOf(ctx, r.Project).AfterActivate(ctx, r)
+			if out.Skipped != "" {
+				a.logSkipped(r, out.Skipped)
+				return
+			}
 			if err != nil {
 				a.log.Error("verify: automatic rollback failed", "project", r.Project, "env", r.Environment, "err", err)
 			}
@@ -289,6 +293,17 @@ func (a *App) afterActivate(ctx context.Context) deploy.Listener {
 				"reason", out.Result.Reason)
 		}()
 	}
+}
+
+// logSkipped logs a verification that published nothing: stopped with
+// the server (not re-verified at the next start), or superseded.
+func (a *App) logSkipped(r deploy.Release, why string) {
+	args := []any{"project", r.Project, "env", r.Environment, "deployment", r.Deployment.ID}
+	if why == monitor.Interrupted {
+		a.log.Warn("verify: interrupted by shutdown; nothing published nor rolled back, and not re-verified at the next start", args...)
+		return
+	}
+	a.log.Info("verify: the deployment was superseded during its verification (rolled back or replaced); nothing published nor rolled back", args...)
 }
 
 // isRollback reports whether r re-activates an older deployment.
@@ -315,6 +330,10 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 		Rollback: func(ctx context.Context, r deploy.Release, reason string) (*deploy.Deployment, error) {
 			return a.Deploy.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
 				Failed: r.Deployment.ID, Reason: reason, Actor: "phoenix-verify"})
+		},
+		Active: func(ctx context.Context, p, e string) (int64, error) {
+			env, err := a.Deploy.Environment(ctx, p, e)
+			return env.ActiveID, err
 		},
 		Checks: func(p, e string) ([]config.Endpoint, config.RollbackPolicy) {
 			if cfg := a.projects.get(p); cfg != nil && cfg.Environments[e] != nil {

@@ -144,3 +144,28 @@ func TestVerificationOnATLSOnlyEdge(t *testing.T) {
 		t.Fatalf("a healthy deployment on a TLS-only edge was rolled back: active %d, want %d", got, v2)
 	}
 }
+
+// TestSupersededVerificationIsNotActedOn: a broken deployment replaced
+// while its verification soaks is neither rolled back nor recorded as
+// failed when the verdict comes: the Guard asks which deployment is
+// active now.
+func TestSupersededVerificationIsNotActedOn(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 2 * time.Second, Proc: "-"})
+	good := map[string]string{"index.html": "<h1>good</h1>"}
+	deploySite(t, a, "production", "v1", "pipeline run 1", good)
+	v2 := deploySite(t, a, "production", "v2", "", map[string]string{"other.html": "no home page"})
+	v3 := deploySite(t, a, "production", "v3", "pipeline run 2", good) // within v2's soak
+	a.projects.wait()
+	if got := activeID(t, a, "production"); got != v3 {
+		t.Fatalf("active %d, want %d", got, v3)
+	}
+	ds, err := a.Deploy.Deployments(context.Background(), "shop", "production", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Failure != "" {
+			t.Errorf("deployment %d (v2 is %d) recorded as failed after it was superseded: %q", d.ID, v2, d.Failure)
+		}
+	}
+}

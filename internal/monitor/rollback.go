@@ -18,6 +18,12 @@ import (
 // with the production URLs; on failure it calls Rollback and publishes a
 // critical deploy.rolled_back with the details, or deploy.failed when it
 // cannot roll back. Every message also goes to OnEvent, for workflows.
+//
+// A verification whose context is cancelled (the server stopping; not its
+// own Timeout) is interrupted: it publishes nothing and rolls nothing back.
+// Nor does one whose deployment stopped being the environment's active
+// one meanwhile (a rollback or a newer deploy superseded it): its verdict
+// is about a release no longer served.
 type Guard struct {
 	Verifier  *Verifier
 	Publisher Publisher // may be nil
@@ -28,7 +34,10 @@ type Guard struct {
 	Rollback func(ctx context.Context, failed deploy.Release, reason string) (*deploy.Deployment, error)
 	// Checks returns an environment's health checks and rollback policy
 	// (environments.<env>.health_checks and .rollback in phoenix.yaml).
-	Checks  func(project, env string) ([]config.Endpoint, config.RollbackPolicy)
+	Checks func(project, env string) ([]config.Endpoint, config.RollbackPolicy)
+	// Active returns the id of the deployment project/env serves now (0:
+	// none); optional. Without it every verdict is acted on.
+	Active  func(ctx context.Context, project, env string) (int64, error)
 	OnEvent func(notify.Message) // optional
 	Timeout time.Duration        // for one verification and rollback (default 5m)
 
@@ -42,7 +51,16 @@ type Outcome struct {
 	Result     VerifyResult       `json:"result"`
 	RolledBack *deploy.Deployment `json:"rolled_back_to,omitempty"`
 	Message    notify.Message     `json:"message"`
+	// Skipped says why nothing was published nor rolled back (Interrupted,
+	// Superseded); "" when the verdict was acted on.
+	Skipped string `json:"skipped,omitempty"`
 }
+
+// Why a verdict was not acted on (Outcome.Skipped).
+const (
+	Interrupted = "interrupted" // the context was cancelled during verification
+	Superseded  = "superseded"  // the deployment is no longer the active one
+)
 
 // Listener returns a deploy.Listener that verifies each activation in the
 // background (listeners must not block the activating request).
@@ -61,8 +79,11 @@ func (g *Guard) Wait() { g.inProgress.Wait() }
 
 // AfterActivate verifies r and acts on the verdict. A release that is
 // itself the target of an automatic rollback is verified but never rolled
-// back again, so a broken environment cannot loop.
+// back again, so a broken environment cannot loop. A verification cut
+// short by ctx, or whose deployment is no longer active when it ends, is
+// not acted on (Outcome.Skipped says why).
 func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, error) {
+	parent := ctx
 	timeout := g.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
@@ -75,16 +96,11 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 		checks, policy = g.Checks(r.Project, r.Environment)
 	}
 	key := r.Project + "/" + r.Environment
-	g.mu.Lock()
-	to, rolling := g.rollingTo[key]
-	// -1: a rollback of this environment is in flight, so this activation is it.
-	restoring := rolling && (to == r.Deployment.ID || to == -1)
-	if restoring {
-		delete(g.rollingTo, key)
-	}
-	g.mu.Unlock()
-
+	restoring := g.restoring(key, r.Deployment.ID)
 	out := Outcome{Result: g.Verifier.Verify(ctx, r.Environment, checks)}
+	if out.Skipped = g.skip(parent, r); out.Skipped != "" {
+		return out, nil
+	}
 	var err error
 	switch {
 	case out.Result.OK:
@@ -100,6 +116,39 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 	}
 	g.emit(ctx, out.Message)
 	return out, err
+}
+
+// restoring reports whether deployment id of key is the target of an
+// automatic rollback (and forgets it: it is verified once).
+func (g *Guard) restoring(key string, id int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	to, rolling := g.rollingTo[key]
+	// -1: a rollback of this environment is in flight, so this activation is it.
+	restoring := rolling && (to == id || to == -1)
+	if restoring {
+		delete(g.rollingTo, key)
+	}
+	return restoring
+}
+
+// skip says why a finished verification of r must not be acted on: ctx
+// was cancelled (its verdict is the interruption's, not the release's),
+// or r is no longer the active deployment. "" means act on it. When the
+// active deployment cannot be read, the verdict is acted on: a missed
+// alert is worse than a stale one.
+func (g *Guard) skip(ctx context.Context, r deploy.Release) string {
+	if ctx.Err() != nil {
+		return Interrupted
+	}
+	if g.Active == nil {
+		return ""
+	}
+	id, err := g.Active(ctx, r.Project, r.Environment)
+	if err == nil && id != r.Deployment.ID {
+		return Superseded
+	}
+	return ""
 }
 
 func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release, reason string) (*deploy.Deployment, error) {
