@@ -98,9 +98,24 @@ func decodeError(resp *http.Response) error {
 	if json.Unmarshal(b, &e) != nil || e.Message == "" {
 		e.Message = fmt.Sprintf("server answered %s", resp.Status)
 	}
-	ue := usererr.New(usererr.KindFromAPI(resp.StatusCode, e.Code), "%s", e.Message)
+	kind := usererr.KindFromAPI(resp.StatusCode, e.Code)
+	ue := usererr.New(kind, "%s", withRequestID(kind, e))
 	ue.Hint = e.Hint
 	return ue
+}
+
+// withRequestID is the message of an internal error with the request id
+// the server logged its details under ("internal error (request id
+// 3f2a…): the server log has the details").
+func withRequestID(kind usererr.Kind, e apiError) string {
+	switch {
+	case kind != usererr.Internal || e.RequestID == "":
+		return e.Message
+	case strings.HasPrefix(e.Message, "internal error;"):
+		return fmt.Sprintf("internal error (request id %s): the server log has the details", e.RequestID)
+	default:
+		return fmt.Sprintf("%s (request id %s)", e.Message, e.RequestID)
+	}
 }
 
 // Path joins escaped segments into an API path under /api/v1.
