@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/backup/mirror"
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 	"github.com/phoenixvc/phoenix/internal/version"
@@ -155,12 +158,9 @@ func (b *Backups) missedRun(sched cron.Schedule, now time.Time) bool {
 	return last != nil && sched.Next(*last).Before(now)
 }
 
-// scheduled runs one scheduled backup; its failure is logged here (and
-// audited and announced by Run).
+// scheduled runs one scheduled backup.
 func (b *Backups) scheduled(ctx context.Context) {
-	if _, err := b.Run(ctx, "phoenix (schedule)"); err != nil && ctx.Err() == nil {
-		b.a.log.Error("backup failed", "err", err)
-	}
+	_, _ = b.Run(ctx, "phoenix (schedule)") // Run logs, audits and announces a failure
 }
 
 // Run takes a backup now: a consistent copy of the database and every
@@ -179,6 +179,7 @@ func (b *Backups) Run(ctx context.Context, actor string) (*BackupResult, error) 
 	start := time.Now()
 	b.state.update(func(st *BackupStatus) { st.Running = true })
 	res, err := b.run(ctx)
+	err = b.failure(err)
 	b.state.update(func(st *BackupStatus) {
 		st.Running = false
 		if err != nil {
@@ -301,6 +302,68 @@ func repoError(repo string, err error) error {
 		return usererr.Wrap(usererr.Unavailable, err, "no backup repository at "+repo).WithHint("make one with 'phoenix backup init --repo %s'", repo)
 	}
 	return err
+}
+
+// failure logs why a backup failed, in full, and returns what the caller,
+// the status, the audit record and the backup.failed notice get: an
+// untyped error (pg_dump failing, the repository unreachable, a full disk)
+// becomes Unavailable with its reason, which the operator can act on, and
+// not a bare internal error; the database URL and its password never
+// show in it.
+func (b *Backups) failure(err error) error {
+	if err == nil {
+		return nil
+	}
+	b.a.log.Error("backup failed", "err", err)
+	if _, typed := errors.AsType[*usererr.Error](err); typed {
+		return err
+	}
+	return usererr.Wrap(usererr.Unavailable, err, "backup failed: "+b.a.withoutDatabaseURL(err.Error())).
+		WithHint("'phoenix backup status' shows the last failure; the server log has the details")
+}
+
+// withoutDatabaseURL replaces the PostgreSQL URL in msg, in every form
+// errors carry it (as given, redacted, without its password), with "the
+// database", and its password with xxxxx.
+func (a *App) withoutDatabaseURL(msg string) string {
+	dsn := a.opts.DatabaseURL
+	if dsn == "" {
+		return msg
+	}
+	forms, secrets := databaseURLForms(dsn)
+	forms = append(forms, a.DB.Where())
+	for _, f := range forms {
+		if f != "" {
+			msg = strings.ReplaceAll(msg, f, "the database")
+		}
+	}
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// databaseURLForms returns the forms of dsn an error may quote, and its
+// password (in the user info or the query) as written and escaped.
+func databaseURLForms(dsn string) (forms, secrets []string) {
+	forms = []string{dsn, store.RedactDSN(dsn)}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return forms, nil
+	}
+	if p := u.Query().Get("password"); p != "" {
+		secrets = append(secrets, p, url.QueryEscape(p))
+	}
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p))
+		}
+		u.User = url.User(u.User.Username())
+		forms = append(forms, u.String())
+	}
+	return forms, secrets
 }
 
 func short(id string) string { return id[:min(12, len(id))] }
