@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -64,7 +65,10 @@ func newBackupRestoreCmd(g *Globals) *cobra.Command {
 		Long: `Restore a snapshot into --to, which must not exist or be empty. Files are checked
 against their digests as they are written, into a temporary folder that becomes
 --to only when everything is in place. Start the server on it with --data DIR
-(and the vault's master key, which is not in any backup).`,
+(and the vault's master key, which is not in any backup). A snapshot of a server
+on PostgreSQL holds its database as state.pgdump: load it into a new, empty
+database with pg_restore and start with --data DIR --database-url URL; the
+command prints the steps (docs/backup.md).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
@@ -82,16 +86,46 @@ against their digests as they are written, into a temporary folder that becomes
 				return repoUserError(rf.repo, err)
 			}
 			res := map[string]any{"snapshot": snap.ID, "files": len(snap.Files), "bytes": snap.Size, "to": to}
-			return g.emit(res, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "restored snapshot %s (%d files, %s) into %s\nstart it with: phoenix server --data %s\n",
-					shortID(snap.ID), len(snap.Files), humanBytes(snap.Size), to, to)
-				return err
-			})
+			if dump := pgDumpOf(snap, to); dump != "" {
+				res["pgdump"] = dump
+			}
+			return g.emit(res, func(w io.Writer) error { return restoredNext(w, snap, to) })
 		},
 	}
 	addRepoFlags(cmd, rf)
 	cmd.Flags().StringVar(&to, "to", "", "new data dir to restore into (must not exist or be empty)")
 	return cmd
+}
+
+// restoredNext says what was restored and how to start a server on it:
+// with --data alone, or, when the snapshot holds a PostgreSQL dump
+// (state.pgdump) instead of state.db, after loading the dump into an
+// empty database (docs/backup.md#postgresql).
+func restoredNext(w io.Writer, snap *backup.Snapshot, to string) error {
+	fmt.Fprintf(w, "restored snapshot %s (%d files, %s) into %s\n", shortID(snap.ID), len(snap.Files), humanBytes(snap.Size), to)
+	dump := pgDumpOf(snap, to)
+	if dump == "" {
+		_, err := fmt.Fprintf(w, "start it with: phoenix server --data %s\n", to)
+		return err
+	}
+	_, err := fmt.Fprintf(w, `its database is a PostgreSQL dump (%[2]s): load it into a new, empty database, then start the server on both
+(replace HOST, the owner phoenix and the name phoenix_restored with yours):
+  createdb -h HOST -U postgres --owner phoenix phoenix_restored
+  pg_restore -h HOST -U phoenix --dbname phoenix_restored --no-owner %[2]s
+  phoenix server --data %[1]s --database-url postgres://phoenix@HOST:5432/phoenix_restored
+`, to, dump)
+	return err
+}
+
+// pgDumpOf is where the restored snapshot's PostgreSQL dump is, or "" when
+// it holds none (a server on SQLite: state.db).
+func pgDumpOf(snap *backup.Snapshot, to string) string {
+	for _, f := range snap.Files {
+		if f.Path == "state.pgdump" {
+			return filepath.Join(to, "state.pgdump")
+		}
+	}
+	return ""
 }
 
 func newBackupPullCmd(g *Globals) *cobra.Command {

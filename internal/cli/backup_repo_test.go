@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/backup"
+)
+
+// TestRestoreSaysHowToStart: 'phoenix backup restore' of a snapshot of a
+// server on SQLite says to start a server on the folder; of one on
+// PostgreSQL (it holds state.pgdump, no state.db), it gives the steps of
+// docs/backup.md (load the dump into a new database, start with
+// --database-url), not a --data-only start the server refuses.
+func TestRestoreSaysHowToStart(t *testing.T) {
+	cases := []struct {
+		dbFile string
+		want   []string
+		not    string
+	}{
+		{"state.db", []string{"start it with: phoenix server --data TO\n"}, "pg_restore"},
+		{"state.pgdump", []string{"PostgreSQL dump (TO/state.pgdump)", "createdb -h HOST",
+			"pg_restore -h HOST -U phoenix --dbname phoenix_restored --no-owner TO/state.pgdump",
+			"phoenix server --data TO --database-url postgres://phoenix@HOST:5432/phoenix_restored"}, "start it with"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.dbFile, func(t *testing.T) {
+			const key = "a backup key for this test only"
+			repo := snapshotRepo(t, key, tc.dbFile)
+			to := filepath.Join(t.TempDir(), "restored")
+			t.Setenv(BackupKeyEnv, key)
+			var out, errb bytes.Buffer
+			if code := Main([]string{"backup", "restore", "latest", "--repo", repo, "--to", to}, nil, &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			got := strings.ReplaceAll(out.String(), to, "TO")
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, tc.not) {
+				t.Errorf("output has %q:\n%s", tc.not, got)
+			}
+		})
+	}
+}
+
+// snapshotRepo makes a repository holding one snapshot of a data dir
+// whose database copy is kept as dbFile.
+func snapshotRepo(t *testing.T, key, dbFile string) string {
+	t.Helper()
+	ctx := context.Background()
+	repo, data := filepath.Join(t.TempDir(), "repo"), t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "admin.token"), []byte("token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := backup.Init(ctx, repo, []byte(key), backup.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Create(ctx, backup.CreateOptions{DataDir: data, DBFile: dbFile,
+		SnapshotDB: func(_ context.Context, dst string) error { return os.WriteFile(dst, []byte("a database"), 0o600) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
