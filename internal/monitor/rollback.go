@@ -57,6 +57,10 @@ type Outcome struct {
 }
 
 // Why a verdict was not acted on (Outcome.Skipped).
+// rollbackTimeout bounds an automatic rollback, which shutdown does not
+// cut short.
+const rollbackTimeout = 30 * time.Second
+
 const (
 	Interrupted = "interrupted" // the context was cancelled during verification
 	Superseded  = "superseded"  // the deployment is no longer the active one
@@ -106,7 +110,12 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 	case out.Result.OK:
 		out.Message = successMessage(r, out.Result)
 	case policy.Auto && !restoring && g.Rollback != nil:
-		out.RolledBack, err = g.rollback(ctx, key, r, out.Result.Reason)
+		// Once decided, the rollback runs to its end even if shutdown
+		// begins meanwhile (the app waits for it): a half-decided one
+		// would page "automatic rollback failed" for a healthy stop.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		out.RolledBack, err = g.rollback(rctx, key, r, out.Result.Reason)
+		rcancel()
 		out.Message = failureMessage(r, out.Result, out.RolledBack, err)
 	default:
 		out.Message = failureMessage(r, out.Result, nil, nil)

@@ -121,3 +121,28 @@ func TestSupersededVerificationPublishesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestRollbackOutlivesShutdown: a rollback already decided runs to its end
+// when shutdown begins during it, and is announced as done, not as an
+// automatic rollback that failed.
+func TestRollbackOutlivesShutdown(t *testing.T) {
+	srv, _ := hanging(t)
+	pub, events := &recorder{}, &recorder{}
+	var rollbacks []int64
+	g := guardFor(srv, pub, events, &rollbacks)
+	g.Timeout = 50 * time.Millisecond // the checks fail by timing out
+	ctx, shutdown := context.WithCancel(context.Background())
+	defer shutdown()
+	g.Rollback = func(rctx context.Context, r deploy.Release, _ string) (*deploy.Deployment, error) {
+		shutdown() // the server is asked to stop while the rollback runs
+		if err := rctx.Err(); err != nil {
+			return nil, err
+		}
+		rollbacks = append(rollbacks, r.Deployment.ID)
+		return &deploy.Deployment{ID: 1, Release: "v1"}, nil
+	}
+	out, err := g.AfterActivate(ctx, v2b)
+	if err != nil || len(rollbacks) != 1 || len(pub.msgs) != 1 || pub.msgs[0].Event != "deploy.rolled_back" {
+		t.Fatalf("err %v, skipped %q, rollbacks %v, published %+v", err, out.Skipped, rollbacks, pub.msgs)
+	}
+}
