@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -109,13 +110,17 @@ func (n *Notifier) Notify(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
+// authRefused finds the SMTP reply code 535 (authentication failed), not
+// the digits inside a port or an address ("dial tcp 127.0.0.1:45535").
+var authRefused = regexp.MustCompile(`(^|[^0-9:.])535[ -]`)
+
 // classify marks SMTP 4xx and network failures retryable; 5xx answers,
 // failed logins and TLS mismatches are permanent.
 func classify(err error) error {
 	wrapped := fmt.Errorf("email: %w", err)
 	text := err.Error()
 	switch {
-	case strings.Contains(text, "AUTH failed") || strings.Contains(text, "535"):
+	case strings.Contains(text, "AUTH failed") || authRefused.MatchString(text):
 		return notify.Permanent(fmt.Errorf("%w (hint: check smtp.username and the password secret)", wrapped))
 	case strings.Contains(text, "x509:") || strings.Contains(text, "tls:") || strings.Contains(text, "STARTTLS"):
 		return notify.Permanent(fmt.Errorf("%w (hint: the server's TLS setup does not match smtp.tls)", wrapped))

@@ -3,6 +3,7 @@ package email
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,21 @@ func TestNewChecksOptions(t *testing.T) {
 	n, err := New(Options{Host: "h", From: "a@b.c", To: []string{"x@y.z"}, Security: TLS})
 	if err != nil || n.opts.Port != 465 {
 		t.Errorf("implicit TLS port %d, %v", n.opts.Port, err)
+	}
+}
+
+// TestClassifyPortIsNotAnAuthCode: the digits 535 in a port or address are
+// no SMTP authentication failure (a refused dial on port 45535 was taken
+// for a wrong password, and not retried).
+func TestClassifyPortIsNotAnAuthCode(t *testing.T) {
+	for text, retry := range map[string]bool{
+		"dial tcp 127.0.0.1:45535: connect: connection refused": true,
+		"dial tcp 10.0.535.1:25: i/o timeout":                   true,
+		"535 5.7.8 Authentication credentials invalid":          false,
+		"smtp: 535-5.7.8 Username and Password not accepted":    false,
+	} {
+		if got := notify.Retryable(classify(errors.New(text))); got != retry {
+			t.Errorf("%q: retryable %v, want %v", text, got, retry)
+		}
 	}
 }
