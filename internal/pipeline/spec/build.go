@@ -128,8 +128,9 @@ func merged(base, over map[string]string) map[string]string {
 // Default is the seed's release flow for envs, in order:
 //
 //	validate-tag
-//	  -> in parallel: check/audit, check/licenses, check/secrets, check/sbom,
-//	     build, test-<suite> for each configured suite (then test-report)
+//	  -> in parallel: check/audit, check/licenses, check/sbom,
+//	     build (then check/secrets, over the source and the fresh output),
+//	     test-<suite> for each configured suite (then test-report)
 //	  -> fetch-secrets -> create-artifact
 //	  -> per environment: [approval] -> in parallel {deploy, purge-cache,
 //	     monitoring, register-workflows} -> health-check [-> load-test]
@@ -166,8 +167,8 @@ func Default(cfg *config.Config, envs []string) *Plan {
 	return p
 }
 
-// defaultGates adds the checks, build and tests that run side by side and
-// returns their IDs.
+// defaultGates adds the build, the checks and the tests (side by side but
+// for the secret scan, which follows the build) and returns their IDs.
 func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []string {
 	var ids []string
 	needs := []string{after}
@@ -176,13 +177,13 @@ func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []str
 		on   bool
 	}{{"audit", cfg.Checks.Audit.Enabled}, {"licenses", cfg.Checks.Licenses.Enabled},
 		{"secrets", cfg.Checks.Secrets.Enabled}, {"sbom", cfg.Checks.SBOM.Enabled}}
+	build := add(&Step{ID: "build", Name: "build", Uses: "build", Needs: needs, Timeout: cfg.Build.Timeout.D()})
 	for _, c := range checks {
 		if c.on {
 			ids = append(ids, add(&Step{ID: "check-" + c.name, Name: "check-" + c.name, Uses: "check/" + c.name,
-				Needs: needs, Dir: cfg.Build.App}).ID)
+				Needs: checkNeeds(c.name, after, build.ID), Dir: cfg.Build.App}).ID)
 		}
 	}
-	build := add(&Step{ID: "build", Name: "build", Uses: "build", Needs: needs, Timeout: cfg.Build.Timeout.D()})
 	ids = append(ids, build.ID)
 	var tests []string
 	for _, kind := range []string{"unit", "integration", "e2e", "load"} {
@@ -200,6 +201,17 @@ func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []str
 			Needs: tests, If: Always, With: map[string]any{"steps": anyList(tests)}}).ID)
 	}
 	return ids
+}
+
+// checkNeeds is what check kind waits for. The secret scan covers the
+// build output too, so it runs after the build, on the output the artifact
+// is made of (never a copy an earlier build left behind, nor one half
+// written); the other checks read the lockfiles and run beside the build.
+func checkNeeds(kind, after, build string) []string {
+	if kind == "secrets" {
+		return []string{build}
+	}
+	return []string{after}
 }
 
 // defaultEnv adds one environment's gate, deployment group, health check

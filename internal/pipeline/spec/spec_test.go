@@ -50,6 +50,7 @@ environments:
 	}{
 		{"build", []string{"validate-tag"}},
 		{"check-audit", []string{"validate-tag"}},
+		{"check-secrets", []string{"build"}}, // it scans the build output too
 		{"test-unit", []string{"validate-tag"}},
 		{"test-report", []string{"test-unit", "test-e2e"}},
 		{"create-artifact", []string{"fetch-secrets", "build"}},
