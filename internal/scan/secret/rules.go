@@ -25,6 +25,7 @@ type Rule struct {
 	Multiline    bool     `yaml:"multiline"`    // the secret may span lines (PEM keys)
 	RequireDigit bool     `yaml:"requireDigit"` // the secret must contain a digit and a letter
 	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive token characters
+	Generic      bool     `yaml:"generic"`      // a catch-all: any other rule matching the same secret wins
 	re           *regexp.Regexp
 }
 

@@ -180,24 +180,39 @@ func collect(r *report.Report, fr fileResult, allow []Allowed) {
 	}
 }
 
+// allowed reports whether an entry of list covers m in file rel. An entry
+// naming the generic rule's fingerprint of a secret a provider's rule now
+// reports (before, the earlier rule won) still covers it.
 func allowed(list []Allowed, rel string, m Match) bool {
 	for _, a := range list {
 		if a.Path == "" && a.Rule == "" && a.Fingerprint == "" {
 			continue
 		}
-		if a.Rule != "" && a.Rule != m.Rule.ID || a.Fingerprint != "" && a.Fingerprint != m.Fingerprint {
-			continue
+		if a.covers(m.identities()) && a.coversPath(rel) {
+			return true
 		}
-		if a.Path != "" {
-			ig := &Ignore{}
-			ig.Add(a.Path)
-			if !ig.Match(rel, false) {
-				if ok, _ := path.Match(a.Path, rel); !ok {
-					continue
-				}
-			}
-		}
-		return true
 	}
 	return false
+}
+
+func (a Allowed) covers(ids []identity) bool {
+	for _, id := range ids {
+		if (a.Rule == "" || a.Rule == id.rule) && (a.Fingerprint == "" || a.Fingerprint == id.fingerprint) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a Allowed) coversPath(rel string) bool {
+	if a.Path == "" {
+		return true
+	}
+	ig := &Ignore{}
+	ig.Add(a.Path)
+	if ig.Match(rel, false) {
+		return true
+	}
+	ok, _ := path.Match(a.Path, rel)
+	return ok
 }

@@ -17,6 +17,18 @@ type Match struct {
 	Redacted    string
 	Fingerprint string
 	start, end  int // byte span of the secret
+	// also are the findings overlapping generic rules made of the same
+	// secret before a provider's rule won over them: allowlist entries
+	// written for those still apply.
+	also []identity
+}
+
+// identity is a rule and the fingerprint it gives a secret.
+type identity struct{ rule, fingerprint string }
+
+// identities are m's own and those of the generic matches it won over.
+func (m Match) identities() []identity {
+	return append([]identity{{m.Rule.ID, m.Fingerprint}}, m.also...)
 }
 
 // inlineAllow on the same line silences a finding.
@@ -263,7 +275,9 @@ func itoa(n int) string {
 
 // Fingerprint identifies a secret without revealing it: the first 16 hex
 // digits of SHA-256 over the rule id and the secret. Allowlist entries use
-// it, so the same accepted value is recognised in any file.
+// it, so the same accepted value is recognised in any file: a provider's
+// rule wins over a generic one on the same value (dropNested), so the
+// value, not its surroundings, decides the rule the fingerprint names.
 func Fingerprint(ruleID string, secret []byte) string {
 	h := sha256.New()
 	h.Write([]byte(ruleID))
@@ -272,24 +286,52 @@ func Fingerprint(ruleID string, secret []byte) string {
 	return ruleID + ":" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// dropNested removes a match lying inside another one (an account key
-// inside a connection string): one secret, one finding.
+// dropNested keeps one finding per secret. Of two overlapping matches a
+// provider's rule (an AWS key id's format) wins over a generic one (a value
+// assigned to "key"), whatever the order of the rules: the value, not the
+// words around it, decides the rule and so the severity and fingerprint.
+// Otherwise a match inside another one goes (an account key inside a
+// connection string); of identical spans the earlier rule stays.
 func dropNested(ms []Match) []Match {
 	if len(ms) < 2 {
 		return ms
 	}
 	out := ms[:0:0]
 	for i, m := range ms {
-		inside := false
-		for j, o := range ms {
-			if i != j && o.start <= m.start && m.end <= o.end && (o.end-o.start > m.end-m.start || j < i) {
-				inside = true
-				break
-			}
-		}
-		if !inside {
+		if !beaten(ms, i) {
 			out = append(out, m)
 		}
 	}
+	for k := range out {
+		for i, m := range ms {
+			if m.Rule.Generic && !out[k].Rule.Generic && overlap(m, out[k]) && beaten(ms, i) {
+				out[k].also = append(out[k].also, identity{m.Rule.ID, m.Fingerprint})
+			}
+		}
+	}
 	return out
+}
+
+// beaten reports whether another match wins over ms[i].
+func beaten(ms []Match, i int) bool {
+	m := ms[i]
+	for j, o := range ms {
+		if i == j || !overlap(m, o) {
+			continue
+		}
+		if m.Rule.Generic != o.Rule.Generic {
+			if m.Rule.Generic {
+				return true
+			}
+			continue
+		}
+		if o.start <= m.start && m.end <= o.end && (o.end-o.start > m.end-m.start || j < i) {
+			return true
+		}
+	}
+	return false
+}
+
+func overlap(a, b Match) bool {
+	return a.start < b.end && b.start < a.end
 }

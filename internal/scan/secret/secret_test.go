@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,4 +209,46 @@ func TestParseRulesErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSameKeyAnyFile: an AWS key id is the same finding alone in a file
+// and assigned to a variable named like a key (which the generic rule also
+// matches), whatever the order of the rules, so one allowlist entry covers
+// both; an entry written for the generic finding still covers its file.
+func TestSameKeyAnyFile(t *testing.T) {
+	dir := t.TempDir()
+	akid := "AKIA" + "Z7QW3RT5YU2OP4LK" // split: no key-shaped literal in the repository
+	os.WriteFile(filepath.Join(dir, "keys.txt"), []byte(akid+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "config.js"), []byte(`export const awsAccessKeyId = "`+akid+`";`+"\n"), 0o644)
+	const fp = "aws-access-key-id:bb641136ef213556" // as before: existing allowlists keep working
+	reversed := DefaultRules()
+	slices.Reverse(reversed.Rules)
+	for _, rs := range []*Ruleset{DefaultRules(), reversed} {
+		r := runIn(t, dir, Options{Rules: rs})
+		if len(r.Findings) != 2 {
+			t.Fatalf("findings %+v, want one per file", r.Findings)
+		}
+		for _, f := range r.Findings {
+			if f.RuleID != "aws-access-key-id" || f.Severity != "critical" || f.Fingerprint != fp {
+				t.Errorf("%s: %s %s %s, want aws-access-key-id critical %s", f.File, f.RuleID, f.Severity, f.Fingerprint, fp)
+			}
+		}
+	}
+	if r := runIn(t, dir, Options{Allow: []Allowed{{Fingerprint: fp, Reason: "revoked"}}}); len(r.Findings) != 0 || r.Stats["allowlisted"] != 2 {
+		t.Errorf("allowlisted by fingerprint: findings %+v, stats %v", r.Findings, r.Stats)
+	}
+	old := Allowed{Rule: "generic-api-key", Fingerprint: "generic-api-key:e06dd20c4d542c21", Reason: "revoked"}
+	r := runIn(t, dir, Options{Allow: []Allowed{old}})
+	if len(r.Findings) != 1 || r.Findings[0].File != "keys.txt" {
+		t.Errorf("with the generic finding's old entry: %+v, want keys.txt only", r.Findings)
+	}
+}
+
+func runIn(t *testing.T, dir string, opts Options) *report.Report {
+	t.Helper()
+	r, err := Run(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
