@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,7 +17,6 @@ import (
 	"github.com/phoenixvc/phoenix/internal/scan/license"
 	"github.com/phoenixvc/phoenix/internal/scan/osv"
 	"github.com/phoenixvc/phoenix/internal/scan/report"
-	"github.com/phoenixvc/phoenix/internal/scan/sbom"
 	"github.com/phoenixvc/phoenix/internal/scan/secret"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -37,12 +38,13 @@ func newCheckCmd(g *Globals) *cobra.Command {
 		Long: `Run the release gates on a project folder, offline. Each prints a table (or
 JSON with -o json, or SARIF 2.1.0 with --sarif FILE for code-scanning tools)
 and fails (exit 1) when the policy in phoenix.yaml's checks section says the
-release must not pass. Exceptions in phoenix.yaml carry a reason and an expiry.`,
+release must not pass. Exceptions in phoenix.yaml carry a reason and an expiry.
+
+The policy is DIR/phoenix.yaml, or the file given with -c. Without either the
+documented defaults apply (the output says so); a phoenix.yaml that does not
+load, or a -c file that does not exist, is an error (exit 2).`,
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVarP(&o.config, "config", "c", "phoenix.yaml", "project file with the checks policy (optional)")
-	pf.StringVar(&o.sarif, "sarif", "", "also write the findings as SARIF 2.1.0 to this file")
-	pf.BoolVar(&o.noGate, "no-gate", false, "report only; never fail on findings")
+	cmd.PersistentFlags().StringVarP(&o.config, "config", "c", "", "project file with the checks policy (default DIR/phoenix.yaml; none there: the default policy)")
 	cmd.AddCommand(newCheckAuditCmd(g, o), newCheckLicensesCmd(g, o), newCheckSecretsCmd(g, o), newCheckSBOMCmd(g, o))
 	return cmd
 }
@@ -52,6 +54,55 @@ func dirArg(args []string) string {
 		return args[0]
 	}
 	return "."
+}
+
+// gateFlags are the flags of the gates that produce a report (not sbom).
+func gateFlags(cmd *cobra.Command, o *checkOptions) *cobra.Command {
+	cmd.Flags().StringVar(&o.sarif, "sarif", "", "also write the findings as SARIF 2.1.0 to this file")
+	cmd.Flags().BoolVar(&o.noGate, "no-gate", false, "report only; never fail on findings")
+	return cmd
+}
+
+// checkInput is what a check runs on: DIR and the policy for it.
+type checkInput struct {
+	dir string
+	cfg *config.Config // config.Default() when there is no phoenix.yaml
+	// note says the defaults apply, for the output; "" when a file was read
+	note string
+}
+
+// input checks that DIR is a folder and loads the policy: the -c file
+// when given, else DIR/phoenix.yaml, else the documented defaults. A file
+// that does not load fails the command (exit 2) rather than letting a
+// gate pass under the defaults.
+func (o *checkOptions) input(g *Globals, cmd *cobra.Command, args []string) (*checkInput, error) {
+	dir := dirArg(args)
+	if err := checkFolder(dir, "give the project folder: "+cmd.CommandPath()+" [DIR]"); err != nil {
+		return nil, err
+	}
+	in := &checkInput{dir: dir}
+	path := o.config
+	if path == "" {
+		path = filepath.Join(dir, "phoenix.yaml")
+	}
+	cfg, err := config.Load(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && o.config == "":
+		in.cfg, in.note = config.Default(), fmt.Sprintf("no %s: the default checks policy applies", path)
+		return in, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, usererr.New(usererr.Usage, "config file %s does not exist", path).
+			WithHint("give an existing phoenix.yaml with -c, or leave -c out to use DIR/phoenix.yaml")
+	case errors.As(err, new(config.Problems)):
+		return nil, err // a configuration error (exit 2) with file:line:col
+	case err != nil:
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(g.Stderr, w.String())
+	}
+	in.cfg = cfg
+	return in, nil
 }
 
 func newCheckAuditCmd(g *Globals, o *checkOptions) *cobra.Command {
@@ -65,12 +116,16 @@ shows the dependency path, prod or dev, and the first fixed version.`,
 		Example: "  phoenix advisories import npm-all.zip\n  phoenix check audit\n  phoenix check audit apps/web --sarif audit.sarif",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheckAudit(cmd.Context(), g, o, dirArg(args))
+			in, err := o.input(g, cmd, args)
+			if err != nil {
+				return err
+			}
+			return runCheckAudit(cmd.Context(), g, o, in)
 		},
 	}
 	cmd.Flags().StringVar(&o.db, "db", "", "advisory database folder (default <data>/advisories)")
 	cmd.Flags().DurationVar(&o.maxAge, "max-age", 7*24*time.Hour, "warn when the database is older than this")
-	return cmd
+	return gateFlags(cmd, o)
 }
 
 func (o *checkOptions) advisoryDir(g *Globals) string {
@@ -80,18 +135,18 @@ func (o *checkOptions) advisoryDir(g *Globals) string {
 	return filepath.Join(g.Data, "advisories")
 }
 
-func runCheckAudit(ctx context.Context, g *Globals, o *checkOptions, dir string) error {
+func runCheckAudit(ctx context.Context, g *Globals, o *checkOptions, in *checkInput) error {
 	db, err := osv.Open(o.advisoryDir(g))
 	if err != nil {
 		return usererr.Wrap(usererr.Usage, err, err.Error()).
 			WithHint("import advisories first: phoenix advisories import FILE.zip|DIR")
 	}
 	defer db.Close()
-	r, err := audit.Run(ctx, dir, db, audit.Options{MaxAge: o.maxAge})
+	r, err := audit.Run(ctx, in.dir, db, audit.Options{MaxAge: o.maxAge})
 	if err != nil {
 		return err
 	}
-	return o.finish(g, r)
+	return o.finish(g, in, r)
 }
 
 func newCheckLicensesCmd(g *Globals, o *checkOptions) *cobra.Command {
@@ -106,28 +161,34 @@ the policy does not mention need review; unknown licences are flagged.`,
 		Example: "  phoenix check licenses\n  phoenix check licenses --all -o json",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := o.loadConfig()
-			p := license.DefaultPolicy()
-			if cfg != nil {
-				lc := cfg.Checks.Licenses
-				p.Allow, p.Review, p.Deny = lc.Allow, lc.Review, append(p.Deny, lc.Deny...)
-				if lc.Unknown != "" {
-					p.Unknown = lc.Unknown
-				}
-			}
-			r, err := license.Run(cmd.Context(), dirArg(args), p, license.Options{All: all})
+			in, err := o.input(g, cmd, args)
 			if err != nil {
 				return err
 			}
-			return o.finish(g, r)
+			r, err := license.Run(cmd.Context(), in.dir, licensePolicy(in.cfg), license.Options{All: all})
+			if err != nil {
+				return err
+			}
+			return o.finish(g, in, r)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "also list packages whose licence is allowed")
-	return cmd
+	return gateFlags(cmd, o)
+}
+
+// licensePolicy is checks.licenses on top of the scanner's built-in denials.
+func licensePolicy(cfg *config.Config) license.Policy {
+	p := license.DefaultPolicy()
+	lc := cfg.Checks.Licenses
+	p.Allow, p.Review, p.Deny = lc.Allow, lc.Review, append(p.Deny, lc.Deny...)
+	if lc.Unknown != "" {
+		p.Unknown = lc.Unknown
+	}
+	return p
 }
 
 func newCheckSecretsCmd(g *Globals, o *checkOptions) *cobra.Command {
-	return &cobra.Command{
+	return gateFlags(&cobra.Command{
 		Use:   "secrets [DIR]",
 		Short: "Scan source and build output for leaked credentials",
 		Long: `Scan DIR for credentials: Azure storage keys and connection strings, Teams and
@@ -138,82 +199,29 @@ false positives.`,
 		Example: "  phoenix check secrets\n  phoenix check secrets dist --sarif secrets.sarif",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := secret.Options{}
-			if cfg := o.loadConfig(); cfg != nil {
-				opts.Exclude = cfg.Checks.Secrets.Exclude
-				for _, a := range cfg.Checks.Secrets.Allowlist {
-					opts.Allow = append(opts.Allow, secret.Allowed{Path: a.Path, Rule: a.Rule, Fingerprint: a.Fingerprint, Reason: a.Reason})
-				}
-			}
-			r, err := secret.Run(cmd.Context(), dirArg(args), opts)
+			in, err := o.input(g, cmd, args)
 			if err != nil {
 				return err
 			}
-			return o.finish(g, r)
+			sc := in.cfg.Checks.Secrets
+			opts := secret.Options{Exclude: sc.Exclude}
+			for _, a := range sc.Allowlist {
+				opts.Allow = append(opts.Allow, secret.Allowed{Path: a.Path, Rule: a.Rule, Fingerprint: a.Fingerprint, Reason: a.Reason})
+			}
+			r, err := secret.Run(cmd.Context(), in.dir, opts)
+			if err != nil {
+				return err
+			}
+			return o.finish(g, in, r)
 		},
-	}
-}
-
-func newCheckSBOMCmd(g *Globals, o *checkOptions) *cobra.Command {
-	var name, ver string
-	cmd := &cobra.Command{
-		Use:     "sbom [DIR]",
-		Short:   "Write a CycloneDX JSON SBOM of the project's dependencies",
-		Example: "  phoenix check sbom --out sbom.cdx.json\n  phoenix check sbom apps/web --version v1.4.2",
-		Args:    cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			now, err := createdFromEnv() // SOURCE_DATE_EPOCH: a reproducible SBOM
-			if err != nil {
-				return err
-			}
-			bom, problems, err := sbom.Generate(cmd.Context(), dirArg(args), sbom.Options{Name: name, Version: ver, Now: now})
-			if err != nil {
-				return err
-			}
-			w := g.Stdout
-			if o.out != "" && o.out != "-" {
-				f, err := os.Create(o.out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			if err := sbom.Write(w, bom); err != nil {
-				return err
-			}
-			for _, p := range problems {
-				fmt.Fprintf(g.Stderr, "warning: %s: %s\n", p.File, p.Msg)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&o.out, "out", "", "file to write (default standard output)")
-	cmd.Flags().StringVar(&name, "name", "", "application name (default: package.json name)")
-	cmd.Flags().StringVar(&ver, "version", "", "application version, e.g. v1.4.2")
-	return cmd
-}
-
-// loadConfig reads the project file when there is one; a broken one is
-// reported by 'phoenix validate', and the gates then use their defaults.
-func (o *checkOptions) loadConfig() *config.Config {
-	cfg, err := config.Load(o.config)
-	if err != nil {
-		return nil
-	}
-	return cfg
+	}, o)
 }
 
 // gatePolicy turns phoenix.yaml's checks section into the gate's policy.
-func (o *checkOptions) gatePolicy() report.Policy {
-	p := report.Policy{}
-	cfg := o.loadConfig()
-	if cfg == nil {
-		return p
-	}
-	p.MinSeverity, p.IncludeDev = cfg.Checks.Audit.Severity, cfg.Checks.Audit.Dev
+func gatePolicy(cfg *config.Config) report.Policy {
+	p := report.Policy{MinSeverity: cfg.Checks.Audit.Severity, IncludeDev: cfg.Checks.Audit.Dev}
 	for _, e := range cfg.Checks.Exceptions {
-		exp, _ := time.Parse(time.DateOnly, string(e.Expires))
+		exp, _ := time.Parse(time.DateOnly, string(e.Expires)) // validated by config.Load
 		p.Exceptions = append(p.Exceptions, report.Exception{ID: e.ID, Package: e.Package, Versions: e.Versions,
 			License: e.License, Reason: e.Reason, Expires: exp})
 	}
@@ -221,18 +229,13 @@ func (o *checkOptions) gatePolicy() report.Policy {
 }
 
 // finish gates r, writes it in the chosen formats, and fails on a failed gate.
-func (o *checkOptions) finish(g *Globals, r *report.Report) error {
-	d := report.Gate(o.gatePolicy(), r, time.Now())
+func (o *checkOptions) finish(g *Globals, in *checkInput, r *report.Report) error {
+	if in.note != "" {
+		r.Warnings = append(r.Warnings, in.note)
+	}
+	d := report.Gate(gatePolicy(in.cfg), r, time.Now())
 	if o.sarif != "" {
-		f, err := os.Create(o.sarif)
-		if err != nil {
-			return err
-		}
-		err = report.WriteSARIF(f, r)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeSARIF(o.sarif, r); err != nil {
 			return err
 		}
 	}
@@ -247,6 +250,18 @@ func (o *checkOptions) finish(g *Globals, r *report.Report) error {
 		return usererr.New(usererr.Invalid, "%s gate failed: %d reason(s)", r.Kind, len(d.Reasons))
 	}
 	return nil
+}
+
+func writeSARIF(path string, r *report.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = report.WriteSARIF(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func writeGate(w io.Writer, r *report.Report, d report.Decision) error {
