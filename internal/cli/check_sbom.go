@@ -15,10 +15,10 @@ func newCheckSBOMCmd(g *Globals, o *checkOptions) *cobra.Command {
 	var name, ver string
 	cmd := &cobra.Command{
 		Use:   "sbom [DIR]",
-		Short: "Write a CycloneDX JSON SBOM of the project's dependencies",
-		Long: `Write a CycloneDX 1.6 JSON SBOM of the packages locked in DIR. Like the
-other gates it fails closed: when DIR has no lockfile or one cannot be read,
-it writes nothing and exits 1.`,
+		Short: "Write a CycloneDX or SPDX JSON SBOM of the project's dependencies",
+		Long: `Write an SBOM of the packages locked in DIR: CycloneDX 1.6 JSON, or SPDX 2.3
+JSON when checks.sbom.format is spdx. Like the other gates it fails closed:
+when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 		Example: "  phoenix check sbom --out sbom.cdx.json\n  phoenix check sbom apps/web --version v1.4.2",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,7 +43,11 @@ it writes nothing and exits 1.`,
 				}
 				return usererr.New(usererr.Invalid, "sbom gate failed: %d problem(s) reading the lockfiles; no SBOM written", len(problems))
 			}
-			return o.writeSBOM(g, func(w io.Writer) error { return sbom.Write(w, bom) })
+			write := func(w io.Writer) error { return sbom.Write(w, bom) }
+			if in.cfg.Checks.SBOM.Format == "spdx" {
+				write = func(w io.Writer) error { return sbom.WriteSPDX(w, bom) }
+			}
+			return o.writeSBOM(g, write)
 		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "file to write (default standard output)")

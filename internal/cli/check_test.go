@@ -191,3 +191,14 @@ func TestCheckSBOMHasNoGateFlags(t *testing.T) {
 		t.Errorf("secrets --no-gate: %+v", r)
 	}
 }
+
+// TestCheckSBOMFormat: checks.sbom.format picks the SBOM's format.
+func TestCheckSBOMFormat(t *testing.T) {
+	for format, want := range map[string]string{"spdx": `"spdxVersion": "SPDX-2.3"`, "cyclonedx": `"bomFormat": "CycloneDX"`} {
+		dir := checkProject(t, "checks:\n  sbom:\n    format: "+format+"\n")
+		r := runCheck(t, t.TempDir(), "check", "sbom", dir)
+		if r.code != 0 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "pkg:npm/minimist@1.2.5") {
+			t.Errorf("format %s: %+v", format, r)
+		}
+	}
+}

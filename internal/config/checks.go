@@ -59,7 +59,7 @@ type SecretAllowing struct {
 // SBOMCheck configures the bill of materials.
 type SBOMCheck struct {
 	Enabled bool   `yaml:"enabled" doc:"Generate an SBOM for each release (default true)."`
-	Format  string `yaml:"format" enum:"cyclonedx,spdx" doc:"SBOM format (default cyclonedx)."`
+	Format  string `yaml:"format" enum:"cyclonedx,spdx" doc:"SBOM format of phoenix check sbom: cyclonedx (CycloneDX 1.6 JSON, the default) or spdx (SPDX 2.3 JSON). The pipeline's check/sbom step writes CycloneDX."`
 }
 
 // Exception accepts one finding until it expires.

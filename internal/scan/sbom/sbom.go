@@ -1,4 +1,5 @@
-// Package sbom builds a CycloneDX (1.6, JSON) software bill of materials
+// Package sbom builds a CycloneDX (1.6, JSON) software bill of materials,
+// written as such or as SPDX 2.3 JSON (WriteSPDX),
 // from a project's lockfiles: every resolved package with its purl, scope
 // (dev packages are "excluded"), integrity hash, licence and the
 // dependency edges known from the lockfile.
