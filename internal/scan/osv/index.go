@@ -212,8 +212,31 @@ func (db *DB) StaleWarning(now time.Time, maxAge time.Duration) string {
 	if maxAge <= 0 || db.Age(now) <= maxAge {
 		return ""
 	}
-	return fmt.Sprintf("advisory database imported %s (%d days ago, limit %d days); import a fresh one with phoenix advisories import",
-		db.Meta.ImportedAt.Format(time.DateOnly), int(db.Age(now).Hours()/24), int(maxAge.Hours()/24))
+	age, limit := inUnitOf(db.Age(now), maxAge)
+	return fmt.Sprintf("advisory database imported %s (%s ago, limit %s); import a fresh one with phoenix advisories import",
+		db.Meta.ImportedAt.Format(time.RFC3339), age, limit)
+}
+
+// inUnitOf writes age and limit in the largest unit (days, hours, minutes,
+// seconds) that limit is a whole number of, so "--max-age 36h" reads
+// "limit 36 hours" and a limit under a day is not "0 days".
+func inUnitOf(age, limit time.Duration) (string, string) {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if limit >= u.d && limit%u.d == 0 {
+			return count(int64(age/u.d), u.name), count(int64(limit/u.d), u.name)
+		}
+	}
+	return age.String(), limit.String()
+}
+
+func count(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // Close releases the index file.

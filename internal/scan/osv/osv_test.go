@@ -221,6 +221,15 @@ func TestImportZipAndProblems(t *testing.T) {
 	if w := db.StaleWarning(now.Add(24*time.Hour), 30*24*time.Hour); w != "" {
 		t.Errorf("fresh db warned: %q", w)
 	}
+	for limit, want := range map[time.Duration]string{
+		time.Second:      "(7380 seconds ago, limit 1 second)",
+		90 * time.Minute: "(123 minutes ago, limit 90 minutes)",
+		time.Hour:        "(2 hours ago, limit 1 hour)",
+	} {
+		if w := db.StaleWarning(now.Add(2*time.Hour+3*time.Minute), limit); !strings.Contains(w, want) {
+			t.Errorf("limit %v: stale warning %q, want %q", limit, w, want)
+		}
+	}
 }
 
 func TestOpenMissingAndCorrupt(t *testing.T) {
