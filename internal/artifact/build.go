@@ -172,7 +172,8 @@ func (b *builder) run(ctx context.Context, files []*entry) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Version: FormatVersion, Meta: b.opts.Meta, Files: append(out, out2...)}
+	// Warnings is never nil, so a JSON summary lists none as [], not null.
+	m := &Manifest{Version: FormatVersion, Meta: b.opts.Meta, Files: append(out, out2...), Warnings: []string{}}
 	if m.Meta.Created.IsZero() {
 		m.Meta.Created = time.Now().UTC().Truncate(time.Second)
 	}
