@@ -8,7 +8,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Checks are the release gates run in parallel with the build.
+// Checks are the release gates: in the default plan they run in parallel
+// with the build, but for check/secrets, which also scans the build output
+// and so runs after it.
 type Checks struct {
 	Audit      AuditCheck   `yaml:"audit" doc:"Dependency vulnerability audit against the lockfile."`
 	Licenses   LicenseCheck `yaml:"licenses" doc:"Licence policy for dependencies."`

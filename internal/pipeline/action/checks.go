@@ -141,7 +141,10 @@ func (d *Deps) checkSecrets(ctx context.Context, sc *Context) error {
 	return d.gate(sc, r)
 }
 
-// checkSBOM writes a CycloneDX SBOM into the run's files (output path).
+// checkSBOM writes the SBOM into the run's files (output path): CycloneDX,
+// or SPDX 2.3 with checks.sbom.format spdx. Like the other gates it fails
+// closed: lockfiles it cannot read (or none) fail the step, as an SBOM
+// missing packages must not pass for a whole one.
 func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
 	now, err := artifact.CreatedFromEnv(sc.Env) // SOURCE_DATE_EPOCH: a reproducible SBOM
 	if err != nil {
@@ -154,17 +157,23 @@ func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(sc.Files, "sbom.cdx.json")
+	if len(problems) > 0 {
+		for _, p := range problems {
+			sc.Logf("problem: %s", p.String())
+		}
+		return fmt.Errorf("sbom gate failed: %d problem(s) reading the lockfiles; no SBOM written", len(problems))
+	}
+	name, write := "sbom.cdx.json", sbom.Write
+	if sc.Config != nil && sc.Config.Checks.SBOM.Format == "spdx" {
+		name, write = "sbom.spdx.json", sbom.WriteSPDX
+	}
+	path := filepath.Join(sc.Files, name)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	err = errors.Join(sbom.Write(f, bom), f.Close())
-	if err != nil {
+	if err := errors.Join(write(f, bom), f.Close()); err != nil {
 		return fmt.Errorf("sbom: %w", err)
-	}
-	for _, p := range problems {
-		sc.Logf("warning: %s: %s", p.File, p.Msg)
 	}
 	n := 0
 	if bom.Components != nil {

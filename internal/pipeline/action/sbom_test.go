@@ -8,7 +8,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
+
+// sbomProject is a package with a lockfile of one dependency.
+var sbomProject = map[string]string{
+	"package.json": `{"name": "site", "version": "1.0.0", "dependencies": {"left-pad": "1.3.0"}}`,
+	"package-lock.json": `{"name": "site", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+  "": {"name": "site", "version": "1.0.0", "dependencies": {"left-pad": "1.3.0"}},
+  "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "license": "WTFPL"}}}`,
+}
 
 // The check/sbom step stamps the SBOM with the step's SOURCE_DATE_EPOCH
 // when it has one (a reproducible SBOM, like the artifact's manifest), the
@@ -18,7 +28,7 @@ func TestCheckSBOMHonoursSourceDateEpoch(t *testing.T) {
 	d := &Deps{Now: func() time.Time { return clock }}
 	stamp := func(env []string) (string, error) {
 		dir := t.TempDir()
-		write(t, dir, map[string]string{"package.json": `{"name": "site", "version": "1.0.0"}`})
+		write(t, dir, sbomProject)
 		sc, _, _ := newContext(t, dir, nil, env)
 		if err := d.checkSBOM(context.Background(), sc); err != nil {
 			return "", err
@@ -40,5 +50,44 @@ func TestCheckSBOMHonoursSourceDateEpoch(t *testing.T) {
 	}
 	if _, err := stamp([]string{"SOURCE_DATE_EPOCH=soon"}); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
 		t.Errorf("a bad SOURCE_DATE_EPOCH: %v", err)
+	}
+}
+
+// TestCheckSBOMFailsClosedAndWritesSPDX: the step fails, writing nothing,
+// without a lockfile (an SBOM missing packages must not pass for a whole
+// one), and writes SPDX 2.3 when checks.sbom.format asks for it.
+func TestCheckSBOMFailsClosedAndWritesSPDX(t *testing.T) {
+	d := &Deps{Now: time.Now}
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"package.json": `{"name": "site", "version": "1.0.0"}`})
+	sc, _, _ := newContext(t, dir, nil, nil)
+	if err := d.checkSBOM(context.Background(), sc); err == nil || !strings.Contains(err.Error(), "sbom gate failed") {
+		t.Fatalf("no lockfile: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(sc.Files, "sbom.cdx.json")); !os.IsNotExist(err) {
+		t.Fatalf("an SBOM was written without a lockfile: %v", err)
+	}
+	dir = t.TempDir()
+	write(t, dir, sbomProject)
+	cfg, err := config.Parse([]byte("project: {name: site}\nchecks: {sbom: {format: spdx}}\n"), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _, outs := newContext(t, dir, cfg, nil)
+	if err := d.checkSBOM(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(sc.Files, "sbom.spdx.json"))
+	var doc struct {
+		SPDXVersion string `json:"spdxVersion"`
+		Packages    []struct {
+			Name string `json:"name"`
+		} `json:"packages"`
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	if err != nil || doc.SPDXVersion != "SPDX-2.3" || !strings.Contains(string(b), "pkg:npm/left-pad@1.3.0") || outs["path"] == "" {
+		t.Fatalf("spdx: %v, version %q, outputs %v\n%s", err, doc.SPDXVersion, outs, b)
 	}
 }
