@@ -297,6 +297,7 @@ func (a *App) openStore(ctx context.Context) error {
 	}
 	a.onStop(func(context.Context) error { return db.Close() })
 	a.DB = db
+	db.Ephemeral("replicas") // heartbeats: a restored database runs no replica
 	return db.Migrate(ctx, migrations()...)
 }
 

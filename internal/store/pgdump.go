@@ -56,7 +56,11 @@ func (db *DB) pgDump(ctx context.Context, dst string) error {
 		return fmt.Errorf("%w: pg_dump is not installed: install it beside the server (Debian: apt-get install postgresql-client) for backups to hold the database; "+
 			"PostgreSQL's own backups (pg_dump, base backups with WAL archiving, your provider's snapshots) protect it either way", ErrNoSnapshot)
 	}
-	cmd := exec.CommandContext(ctx, bin, "--format=custom", "--no-sync", "--file="+dst, "--dbname="+withoutPassword(db.dsn))
+	args := []string{"--format=custom", "--no-sync", "--file=" + dst, "--dbname=" + withoutPassword(db.dsn)}
+	for _, t := range db.ephemeral {
+		args = append(args, "--exclude-table-data="+t)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "PGAPPNAME=phoenix-backup")
 	if db.password != "" {
 		cmd.Env = append(cmd.Env, "PGPASSWORD="+db.password)

@@ -145,7 +145,8 @@ func TestPostgresSnapshotIsAPgDump(t *testing.T) {
 	if db.SnapshotFile() != "state.pgdump" {
 		t.Fatalf("snapshot file %q", db.SnapshotFile())
 	}
-	if err := db.Migrate(ctx, store.Migrations{Domain: "d", FS: fstest.MapFS{"001_t.sql": {Data: []byte("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);\n")}}}); err != nil {
+	if err := db.Migrate(ctx, store.Migrations{Domain: "d", FS: fstest.MapFS{"001_t.sql": {Data: []byte(
+		"CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);\nCREATE TABLE beats (who TEXT PRIMARY KEY);\n")}}}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 50 {
@@ -153,6 +154,10 @@ func TestPostgresSnapshotIsAPgDump(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO beats (who) VALUES ('replica-1')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Ephemeral("beats")
 	dst := filepath.Join(t.TempDir(), "state.pgdump")
 	if err := db.Snapshot(ctx, dst); err != nil {
 		t.Fatal(err)
@@ -179,6 +184,9 @@ func TestPostgresSnapshotIsAPgDump(t *testing.T) {
 	var n int
 	if err := back.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 50 {
 		t.Fatalf("restored %d rows, %v", n, err)
+	}
+	if err := back.QueryRowContext(ctx, `SELECT COUNT(*) FROM beats`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("an ephemeral table restored %d rows, %v", n, err)
 	}
 	if v, err := back.SchemaVersion(ctx, "d"); err != nil || v != 1 {
 		t.Fatalf("restored schema version %d, %v", v, err)

@@ -45,7 +45,15 @@ type DB struct {
 	password string             // its password, wherever libpq's rules found it
 	stop     context.CancelFunc // ends the background checkpointer
 	done     chan struct{}
+	// ephemeral are the tables whose rows Snapshot leaves out (Ephemeral).
+	ephemeral []string
 }
+
+// Ephemeral marks tables whose rows describe running processes, not data
+// (the replicas' heartbeats): a Snapshot keeps their schema and leaves
+// their rows out, so a database restored from it does not believe those
+// processes still run. Call it before snapshots are taken.
+func (db *DB) Ephemeral(tables ...string) { db.ephemeral = append(db.ephemeral, tables...) }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path with WAL
 // journaling, a busy timeout, foreign keys on, full fsync on commit, and
@@ -206,8 +214,30 @@ func (db *DB) Snapshot(ctx context.Context, dst string) error {
 		os.Remove(dst)
 		return fmt.Errorf("store: snapshot to %s: %w", dst, err)
 	}
+	if err := db.dropEphemeral(ctx, dst); err != nil {
+		os.Remove(dst)
+		return err
+	}
 	if err := os.Chmod(dst, 0o600); err != nil {
 		return fmt.Errorf("store: snapshot: %w", err)
 	}
 	return nil
+}
+
+// dropEphemeral empties the ephemeral tables of the SQLite copy at path.
+func (db *DB) dropEphemeral(ctx context.Context, path string) error {
+	if len(db.ephemeral) == 0 {
+		return nil
+	}
+	c, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return fmt.Errorf("store: snapshot: %w", err)
+	}
+	defer c.Close()
+	for _, t := range db.ephemeral {
+		if _, err := c.ExecContext(ctx, `DELETE FROM "`+t+`"`); err != nil {
+			return fmt.Errorf("store: snapshot: empty %s: %w", t, err)
+		}
+	}
+	return c.Close()
 }

@@ -155,3 +155,37 @@ func TestSnapshotIsConsistentUnderWrites(t *testing.T) {
 		t.Fatalf("snapshot holds %d rows: want an even count of at least 100", n)
 	}
 }
+
+// TestSnapshotLeavesEphemeralRowsOut: an Ephemeral table's rows stay out
+// of a snapshot (its schema stays), every other table's rows go in.
+func TestSnapshotLeavesEphemeralRowsOut(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	for _, q := range []string{`CREATE TABLE t (x INTEGER)`, `CREATE TABLE beats (who TEXT)`,
+		`INSERT INTO t (x) VALUES (1), (2)`, `INSERT INTO beats (who) VALUES ('replica-1')`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Ephemeral("beats")
+	dst := filepath.Join(t.TempDir(), "snap.db")
+	if err := db.Snapshot(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := store.OpenSQLite(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	var rows, beats int
+	if err := snap.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM t), (SELECT COUNT(*) FROM beats)`).Scan(&rows, &beats); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 || beats != 0 {
+		t.Fatalf("snapshot holds %d rows of t (want 2) and %d of the ephemeral table (want 0)", rows, beats)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM beats`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the live table lost its rows: %d, %v", n, err)
+	}
+}
