@@ -26,8 +26,7 @@ import (
 
 // replicaSelf is this replica's identity in those tables.
 type replicaSelf struct {
-	boot    string // random, new at every start
-	started time.Time
+	boot    string    // random, new at every start (its start is App.started)
 	failing time.Time // when its own edge started failing its self-check; zero while it answers
 	// behind holds, per edge name, since when its edge has not served the
 	// environment's active deployment; only the heartbeat touches it.
@@ -52,7 +51,7 @@ func (a *App) replicaPoll() time.Duration {
 // startTelemetry publishes this replica's heartbeat and edge telemetry
 // until Stop, then records the stop.
 func (a *App) startTelemetry() {
-	a.self = replicaSelf{boot: rand.Text(), started: time.Now()}
+	a.self = replicaSelf{boot: rand.Text()}
 	a.onStop(func(ctx context.Context) error {
 		_, err := a.DB.ExecContext(ctx, `UPDATE replicas SET stopped = $1, leader = 0 WHERE replica = $2 AND boot = $3`,
 			time.Now().UnixMilli(), a.advertise(), a.self.boot)
@@ -118,7 +117,7 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
 		started = excluded.started, seen = excluded.seen, stopped = 0, leader = excluded.leader, edge_ok = excluded.edge_ok,
 		edge_error = excluded.edge_error, served = excluded.served, edge_failing = excluded.edge_failing, behind = excluded.behind`,
-		a.advertise(), a.self.boot, a.self.started.UnixMilli(), now.UnixMilli(), boolInt(a.Leading()),
+		a.advertise(), a.self.boot, a.started.UnixMilli(), now.UnixMilli(), boolInt(a.Leading()),
 		boolInt(edgeErr == ""), edgeErr, string(served), failing, behind)
 	return err
 }
@@ -196,7 +195,7 @@ func (a *App) writeEdgeStats(ctx context.Context, snaps []edge.EnvStats) error {
 		_, err = a.DB.ExecContext(ctx, `INSERT INTO replica_edges (replica, environment, boot, started, at, stats)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (replica, environment) DO UPDATE SET boot = excluded.boot,
 			started = excluded.started, at = excluded.at, stats = excluded.stats`,
-			a.advertise(), s.Env, a.self.boot, a.self.started.UnixMilli(), now, string(b))
+			a.advertise(), s.Env, a.self.boot, a.started.UnixMilli(), now, string(b))
 		if err != nil {
 			return err
 		}
