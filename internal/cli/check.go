@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/scan/audit"
 	"github.com/phoenixvc/phoenix/internal/scan/license"
 	"github.com/phoenixvc/phoenix/internal/scan/osv"
+	"github.com/phoenixvc/phoenix/internal/scan/policy"
 	"github.com/phoenixvc/phoenix/internal/scan/report"
 	"github.com/phoenixvc/phoenix/internal/scan/secret"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -165,7 +166,7 @@ the policy does not mention need review; unknown licences are flagged.`,
 			if err != nil {
 				return err
 			}
-			r, err := license.Run(cmd.Context(), in.dir, licensePolicy(in.cfg), license.Options{All: all})
+			r, err := license.Run(cmd.Context(), in.dir, policy.Licenses(in.cfg), license.Options{All: all})
 			if err != nil {
 				return err
 			}
@@ -174,17 +175,6 @@ the policy does not mention need review; unknown licences are flagged.`,
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "also list packages whose licence is allowed")
 	return gateFlags(cmd, o)
-}
-
-// licensePolicy is checks.licenses on top of the scanner's built-in denials.
-func licensePolicy(cfg *config.Config) license.Policy {
-	p := license.DefaultPolicy()
-	lc := cfg.Checks.Licenses
-	p.Allow, p.Review, p.Deny = lc.Allow, lc.Review, append(p.Deny, lc.Deny...)
-	if lc.Unknown != "" {
-		p.Unknown = lc.Unknown
-	}
-	return p
 }
 
 func newCheckSecretsCmd(g *Globals, o *checkOptions) *cobra.Command {
@@ -203,12 +193,7 @@ false positives.`,
 			if err != nil {
 				return err
 			}
-			sc := in.cfg.Checks.Secrets
-			opts := secret.Options{Exclude: sc.Exclude}
-			for _, a := range sc.Allowlist {
-				opts.Allow = append(opts.Allow, secret.Allowed{Path: a.Path, Rule: a.Rule, Fingerprint: a.Fingerprint, Reason: a.Reason})
-			}
-			r, err := secret.Run(cmd.Context(), in.dir, opts)
+			r, err := secret.Run(cmd.Context(), in.dir, policy.Secrets(in.cfg))
 			if err != nil {
 				return err
 			}
@@ -217,23 +202,12 @@ false positives.`,
 	}, o)
 }
 
-// gatePolicy turns phoenix.yaml's checks section into the gate's policy.
-func gatePolicy(cfg *config.Config) report.Policy {
-	p := report.Policy{MinSeverity: cfg.Checks.Audit.Severity, IncludeDev: cfg.Checks.Audit.Dev}
-	for _, e := range cfg.Checks.Exceptions {
-		exp, _ := time.Parse(time.DateOnly, string(e.Expires)) // validated by config.Load
-		p.Exceptions = append(p.Exceptions, report.Exception{ID: e.ID, Package: e.Package, Versions: e.Versions,
-			License: e.License, Reason: e.Reason, Expires: exp})
-	}
-	return p
-}
-
 // finish gates r, writes it in the chosen formats, and fails on a failed gate.
 func (o *checkOptions) finish(g *Globals, in *checkInput, r *report.Report) error {
 	if in.note != "" {
 		r.Warnings = append(r.Warnings, in.note)
 	}
-	d := report.Gate(gatePolicy(in.cfg), r, time.Now())
+	d := report.Gate(policy.Gate(in.cfg), r, time.Now())
 	if o.sarif != "" {
 		if err := writeSARIF(o.sarif, r); err != nil {
 			return err

@@ -14,26 +14,11 @@ import (
 	"github.com/phoenixvc/phoenix/internal/scan/license"
 	"github.com/phoenixvc/phoenix/internal/scan/lockfile"
 	"github.com/phoenixvc/phoenix/internal/scan/osv"
+	"github.com/phoenixvc/phoenix/internal/scan/policy"
 	"github.com/phoenixvc/phoenix/internal/scan/report"
 	"github.com/phoenixvc/phoenix/internal/scan/sbom"
 	"github.com/phoenixvc/phoenix/internal/scan/secret"
 )
-
-// gatePolicy turns phoenix.yaml's checks section into the gates' policy.
-func (sc *Context) gatePolicy() report.Policy {
-	p := report.Policy{}
-	if sc.Config == nil {
-		return p
-	}
-	c := sc.Config.Checks
-	p.MinSeverity, p.IncludeDev = c.Audit.Severity, c.Audit.Dev
-	for _, e := range c.Exceptions {
-		exp, _ := time.Parse(time.DateOnly, string(e.Expires))
-		p.Exceptions = append(p.Exceptions, report.Exception{ID: e.ID, Package: e.Package, Versions: e.Versions,
-			License: e.License, Reason: e.Reason, Expires: exp})
-	}
-	return p
-}
 
 // GateSummary is what a security gate step records as its output
 // "summary" (JSON), beside the table in its log: the findings by
@@ -66,7 +51,7 @@ func SummarizeGate(r *report.Report, dec report.Decision) GateSummary {
 // gate writes r and the decision to the log, records the summary as the
 // step's output and fails on a failed gate.
 func (d *Deps) gate(sc *Context, r *report.Report) error {
-	dec := report.Gate(sc.gatePolicy(), r, d.Now())
+	dec := report.Gate(policy.Gate(sc.Config), r, d.Now())
 	if err := report.WriteTable(sc.Log, r); err != nil {
 		return err
 	}
@@ -111,15 +96,7 @@ func (d *Deps) checkAudit(ctx context.Context, sc *Context) error {
 }
 
 func (d *Deps) checkLicenses(ctx context.Context, sc *Context) error {
-	p := license.DefaultPolicy()
-	if sc.Config != nil {
-		lc := sc.Config.Checks.Licenses
-		p.Allow, p.Review, p.Deny = lc.Allow, lc.Review, append(p.Deny, lc.Deny...)
-		if lc.Unknown != "" {
-			p.Unknown = lc.Unknown
-		}
-	}
-	r, err := license.Run(ctx, sc.WorkDir, p, license.Options{Now: d.Now()})
+	r, err := license.Run(ctx, sc.WorkDir, policy.Licenses(sc.Config), license.Options{Now: d.Now()})
 	if err != nil {
 		return err
 	}
@@ -127,12 +104,10 @@ func (d *Deps) checkLicenses(ctx context.Context, sc *Context) error {
 }
 
 func (d *Deps) checkSecrets(ctx context.Context, sc *Context) error {
-	opts := secret.Options{Now: d.Now(), Workers: 1}
+	opts := policy.Secrets(sc.Config)
+	opts.Now, opts.Workers = d.Now(), 1
 	if sc.Config != nil {
-		opts.Exclude = append([]string{"node_modules/**"}, sc.Config.Checks.Secrets.Exclude...)
-		for _, a := range sc.Config.Checks.Secrets.Allowlist {
-			opts.Allow = append(opts.Allow, secret.Allowed{Path: a.Path, Rule: a.Rule, Fingerprint: a.Fingerprint, Reason: a.Reason})
-		}
+		opts.Exclude = append([]string{"node_modules/**"}, opts.Exclude...)
 	}
 	r, err := secret.Run(ctx, sc.WorkDir, opts)
 	if err != nil {

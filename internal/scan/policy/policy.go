@@ -1,0 +1,59 @@
+// Package policy turns phoenix.yaml's checks: section into the scanners'
+// policies, for the phoenix check commands and the pipeline's gate steps
+// alike, so a gate decides the same on a laptop and in a release.
+package policy
+
+import (
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/scan/license"
+	"github.com/phoenixvc/phoenix/internal/scan/report"
+	"github.com/phoenixvc/phoenix/internal/scan/secret"
+)
+
+// Gate is the gates' policy: the minimum severity, development packages,
+// and checks.exceptions. A nil cfg is the zero policy.
+func Gate(cfg *config.Config) report.Policy {
+	if cfg == nil {
+		return report.Policy{}
+	}
+	c := cfg.Checks
+	p := report.Policy{MinSeverity: c.Audit.Severity, IncludeDev: c.Audit.Dev}
+	for _, e := range c.Exceptions {
+		exp, _ := time.Parse(time.DateOnly, string(e.Expires)) // validated by config.Load
+		p.Exceptions = append(p.Exceptions, report.Exception{ID: e.ID, Package: e.Package, Versions: e.Versions,
+			License: e.License, Reason: e.Reason, Expires: exp})
+	}
+	return p
+}
+
+// Licenses is checks.licenses on top of the scanner's built-in denials; a
+// nil cfg is the built-in policy alone.
+func Licenses(cfg *config.Config) license.Policy {
+	p := license.DefaultPolicy()
+	if cfg == nil {
+		return p
+	}
+	lc := cfg.Checks.Licenses
+	p.Allow, p.Review, p.Deny = lc.Allow, lc.Review, append(p.Deny, lc.Deny...)
+	if lc.Unknown != "" {
+		p.Unknown = lc.Unknown
+	}
+	return p
+}
+
+// Secrets is checks.secrets: the excluded globs and the allowlist; a nil
+// cfg excludes and allows nothing.
+func Secrets(cfg *config.Config) secret.Options {
+	var opts secret.Options
+	if cfg == nil {
+		return opts
+	}
+	sc := cfg.Checks.Secrets
+	opts.Exclude = sc.Exclude
+	for _, a := range sc.Allowlist {
+		opts.Allow = append(opts.Allow, secret.Allowed{Path: a.Path, Rule: a.Rule, Fingerprint: a.Fingerprint, Reason: a.Reason})
+	}
+	return opts
+}
