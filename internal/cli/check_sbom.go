@@ -43,11 +43,8 @@ when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 				}
 				return usererr.New(usererr.Invalid, "sbom gate failed: %d problem(s) reading the lockfiles; no SBOM written", len(problems))
 			}
-			write := func(w io.Writer) error { return sbom.Write(w, bom) }
-			if in.cfg.Checks.SBOM.Format == "spdx" {
-				write = func(w io.Writer) error { return sbom.WriteSPDX(w, bom) }
-			}
-			return o.writeSBOM(g, write)
+			_, write := sbom.WriterFor(in.cfg.Checks.SBOM.Format)
+			return o.writeSBOM(g, func(w io.Writer) error { return write(w, bom) })
 		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "file to write (default standard output)")

@@ -138,10 +138,11 @@ func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
 		}
 		return fmt.Errorf("sbom gate failed: %d problem(s) reading the lockfiles; no SBOM written", len(problems))
 	}
-	name, write := "sbom.cdx.json", sbom.Write
-	if sc.Config != nil && sc.Config.Checks.SBOM.Format == "spdx" {
-		name, write = "sbom.spdx.json", sbom.WriteSPDX
+	format := ""
+	if sc.Config != nil {
+		format = sc.Config.Checks.SBOM.Format
 	}
+	name, write := sbom.WriterFor(format)
 	path := filepath.Join(sc.Files, name)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {

@@ -87,6 +87,15 @@ func WriteSPDX(w io.Writer, bom *cdx.BOM) error {
 	return nil
 }
 
+// WriterFor is the writer of checks.sbom.format ("spdx": WriteSPDX, else
+// CycloneDX's Write) and the file name the pipeline gives its output.
+func WriterFor(format string) (file string, write func(io.Writer, *cdx.BOM) error) {
+	if format == "spdx" {
+		return "sbom.spdx.json", WriteSPDX
+	}
+	return "sbom.cdx.json", Write
+}
+
 func toSPDX(bom *cdx.BOM) *spdxDoc {
 	app := bom.Metadata.Component
 	doc := &spdxDoc{SPDXVersion: SPDXVersion, DataLicense: "CC0-1.0", SPDXID: "SPDXRef-DOCUMENT",
