@@ -299,25 +299,9 @@ func TestSilenceMatches(t *testing.T) {
 func TestAlertWaitsForAChannel(t *testing.T) {
 	m, clock, pub := newTestMonitor(t)
 	pub.noChannels = true
-	cfg, err := config.Parse([]byte(`project: {name: site}
-environments: {production: {}}
-monitor:
-  alert_config:
-    critical:
-      - {type: availability, threshold: 99.9, window: 5m}
-`), "phoenix.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.SetRules(RulesFromConfig(cfg.Monitor))
+	m.SetRules(availabilityRules(t))
 	ctx := context.Background()
-	eval := func() {
-		t.Helper()
-		clock.Add(5 * time.Second)
-		if err := m.Evaluate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	eval := stepper(t, m, clock)
 	probePoint(m, "production", "home", clock.Now(), false, 40)
 	for range 4 {
 		eval()

@@ -14,25 +14,9 @@ import (
 // configured (a restart that could not read a project) touches nothing.
 func TestRemovedRuleResolvesItsAlert(t *testing.T) {
 	m, clock, pub := newTestMonitor(t)
-	cfg, err := config.Parse([]byte(`project: {name: site}
-environments: {production: {}, staging: {}}
-monitor:
-  alert_config:
-    critical:
-      - {type: availability, threshold: 99.9, window: 5m}
-`), "phoenix.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := RulesFromConfig(cfg.Monitor)
+	rules := availabilityRules(t)
 	ctx := context.Background()
-	eval := func() {
-		t.Helper()
-		clock.Add(5 * time.Second)
-		if err := m.Evaluate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	eval := stepper(t, m, clock)
 	m.SetRules(rules)
 	probePoint(m, "production", "home", clock.Now(), false, 40)
 	eval()
@@ -76,21 +60,15 @@ monitor:
 	}
 	m2.SetRules(rules)
 	probePoint(m2, "production", "home", clock.Now(), false, 40)
-	for range 2 {
-		clock.Add(5 * time.Second)
-		if err := m2.Evaluate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	eval2 := stepper(t, m2, clock)
+	eval2()
+	eval2()
 	m3, err := New(Options{DB: m.opts.DB, Now: clock.Now, Publisher: pub, Proc: "-"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m3.SetRules(nil)
-	clock.Add(5 * time.Second)
-	if err := m3.Evaluate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stepper(t, m3, clock)()
 	a, _ := m3.Alerts(ctx, false)
 	for _, x := range a {
 		if x.State != StateFiring {
@@ -99,5 +77,34 @@ monitor:
 	}
 	if len(a) == 0 {
 		t.Fatal("a start without the rule resolved its alerts")
+	}
+}
+
+// availabilityRules is alert_config's critical availability rule: below
+// 99.9 % over 5 minutes, in every environment.
+func availabilityRules(t *testing.T) []Rule {
+	t.Helper()
+	cfg, err := config.Parse([]byte(`project: {name: site}
+environments: {production: {}, staging: {}}
+monitor:
+  alert_config:
+    critical:
+      - {type: availability, threshold: 99.9, window: 5m}
+`), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return RulesFromConfig(cfg.Monitor)
+}
+
+// stepper returns an evaluation of m 5 s after the last, failing t on an
+// error.
+func stepper(t *testing.T, m *Monitor, clock *fakeClock) func() {
+	return func() {
+		t.Helper()
+		clock.Add(5 * time.Second)
+		if err := m.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
