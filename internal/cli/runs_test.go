@@ -41,15 +41,7 @@ func gatedServer(t *testing.T) (a *app.App, data, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Stop(context.Background()) })
-	return a, data, dir
+	return startServer(t, data), data, dir
 }
 
 // runStopped runs the command line args and presses Ctrl-C once it has

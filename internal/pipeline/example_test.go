@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/examples"
-	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
-	"github.com/phoenixvc/phoenix/internal/artifact/sign"
-	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 )
 
@@ -26,10 +23,7 @@ func TestExampleReleasesThroughTheDefaultPipeline(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	dir := t.TempDir()
-	db := openDB(t, dir, deploy.Migrations())
-	blobs, _ := local.New(filepath.Join(dir, "blobs"))
-	_, key, _ := sign.GenerateKey(nil)
-	dsvc := deploy.New(deploy.Options{DB: db, Blobs: blobs, Key: key})
+	db, blobs, dsvc := deployService(t, dir)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("<title>Phoenix example</title>"))
 	}))

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/testkit"
@@ -180,3 +183,16 @@ func (s *stringsBuilder) String() string {
 }
 
 func getenv(k string) string { return os.Getenv(k) }
+
+// deployService is the real deployments domain on a database and a blob
+// store in dir, signing with a new key.
+func deployService(t *testing.T, dir string) (*store.DB, *local.Store, *deploy.Service) {
+	t.Helper()
+	db := openDB(t, dir, deploy.Migrations())
+	blobs, err := local.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := sign.GenerateKey(nil)
+	return db, blobs, deploy.New(deploy.Options{DB: db, Blobs: blobs, Key: key})
+}

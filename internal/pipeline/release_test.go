@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
-	"github.com/phoenixvc/phoenix/internal/artifact/sign"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 )
@@ -76,13 +74,7 @@ environments:
 // then a release whose health check fails is rolled back and alerted.
 func TestSeedReleaseEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	db := openDB(t, dir, deploy.Migrations())
-	blobs, err := local.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, _ := sign.GenerateKey(nil)
-	dsvc := deploy.New(deploy.Options{DB: db, Blobs: blobs, Key: key})
+	db, blobs, dsvc := deployService(t, dir)
 	var healthy atomic.Bool
 	healthy.Store(true)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
-	"github.com/phoenixvc/phoenix/internal/artifact/sign"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 )
@@ -90,13 +88,7 @@ func TestReleaseScansTheBuildOutput(t *testing.T) {
 // domain and a healthy site.
 func secretGateFixture(t *testing.T) (*fixture, *deploy.Service) {
 	dir := t.TempDir()
-	db := openDB(t, dir, deploy.Migrations())
-	blobs, err := local.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, _ := sign.GenerateKey(nil)
-	dsvc := deploy.New(deploy.Options{DB: db, Blobs: blobs, Key: key})
+	db, blobs, dsvc := deployService(t, dir)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("<h1>ok</h1>"))
 	}))
