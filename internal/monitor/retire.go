@@ -46,6 +46,9 @@ func (m *Monitor) takeRemoved() map[string]Rule {
 // transition to announce. Called with m.amu held.
 func (m *Monitor) retire(now time.Time) ([]transition, []AlertEvent) {
 	removed := m.takeRemoved()
+	if len(removed) == 0 {
+		return nil, nil
+	}
 	var changes []transition
 	var events []AlertEvent
 	for _, k := range sortedAlertKeys(m.alerts) {
