@@ -181,6 +181,10 @@ func TestFingerprinted(t *testing.T) {
 		"/assets/app.1e4f7ff4d6.js": true, "/chunk.3f9a1c2e.min.js": true, "/assets/index-D-4xQ_aB.css": true,
 		"/index.html": false, "/assets/a1b2c3d4e5.html": false, "/jquery-3.7.1.min.js": false,
 		"/my-component-v2.js": false, "/assets/logo.svg": false, "/assets/component.js": false, "/Makefile": false,
+		// Rollup's base64url hashes without a digit (Vite 6: dist/assets/index-COcDBgFa.css).
+		"/assets/index-DLkpbOgU.js": true, "/assets/index-COcDBgFa.css": true, "/assets/vendor-Ab_cD-eF.js": true,
+		"/index-DLkpbOgU.js": false, "/assets/index-abcdefgh.js": false, "/assets/index-ABCDEFGH.js": false,
+		"/assets/big-component.js": false, "/assets/x-DLkpbOgU.html": false, "/assets/-DLkpbOgU.js": false,
 	}
 	for p, want := range tests {
 		t.Run(p, func(t *testing.T) {

@@ -75,7 +75,10 @@ func CacheControlFor(p string) string {
 // (app.3f9a1c2e.js, index-BxQ3a9Xy.js, chunk.3f9a1c2e.min.js). Rollup's
 // base64url hashes may contain "-": such a token must be exactly 8
 // characters (index-D-4xQ_aB.js). Under an /assets/ folder 6 characters
-// suffice. HTML files are never fingerprinted.
+// suffice, and the 8-character base64url hash Rollup puts at the end of a
+// name may be letters alone when it mixes upper and lower case
+// (index-DLkpbOgU.js: a quarter of Vite's hashes have no digit). HTML
+// files are never fingerprinted.
 func Fingerprinted(p string) bool {
 	name := p[strings.LastIndexByte(p, '/')+1:]
 	if strings.HasSuffix(name, ".html") || strings.HasSuffix(name, ".htm") {
@@ -102,7 +105,29 @@ func Fingerprinted(p string) bool {
 			return true
 		}
 	}
-	return false
+	return minLen == 6 && rollupHash(stem)
+}
+
+// rollupHash reports whether stem ends in "-" and eight characters of
+// Rollup's base64url alphabet that mix upper and lower case, as Vite's
+// assets/[name]-[hash] names do (index-DLkpbOgU).
+func rollupHash(stem string) bool {
+	if len(stem) < 10 || stem[len(stem)-9] != '-' {
+		return false
+	}
+	upper, lower := false, false
+	for i := len(stem) - 8; i < len(stem); i++ {
+		switch c := stem[i]; {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return upper && lower
 }
 
 func hashLike(tok string, minLen int) bool {
