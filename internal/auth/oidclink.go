@@ -22,10 +22,7 @@ func (s *Service) userForNew(ctx context.Context, id Identity) (int64, error) {
 			return 0, err
 		}
 		if name != "" {
-			if err := s.LinkIdentity(ctx, name, id.Provider, id.Subject); err != nil {
-				return 0, err
-			}
-			return s.userID(ctx, name)
+			return s.linkByEmail(ctx, name, id)
 		}
 	}
 	if id.newUser == nil || !id.newUser.AutoProvision {
@@ -51,6 +48,19 @@ func (s *Service) userForNew(ctx context.Context, id Identity) (int64, error) {
 		return 0, err
 	}
 	return s.userID(ctx, name)
+}
+
+// linkByEmail links the identity to name, the user of its verified
+// email, unless that user is disabled: their sign-in links nothing.
+func (s *Service) linkByEmail(ctx context.Context, name string, id Identity) (int64, error) {
+	uid, err := s.userID(ctx, name)
+	if err == nil {
+		_, err = s.enabledUser(ctx, uid)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uid, s.LinkIdentity(ctx, name, id.Provider, id.Subject)
 }
 
 func (s *Service) userID(ctx context.Context, name string) (int64, error) {

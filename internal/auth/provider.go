@@ -79,24 +79,31 @@ func (s *Service) LinkIdentity(ctx context.Context, user, provider, subject stri
 	return err
 }
 
-// userFor maps a verified identity to a user id.
+// userFor maps a verified identity to the id of an enabled user. An
+// outside identity's roles from groups are synced only after that check:
+// the sign-in of a disabled user writes nothing.
 func (s *Service) userFor(ctx context.Context, id Identity) (int64, error) {
-	var uid int64
-	var err error
 	if id.Provider == "password" {
-		err = s.opts.DB.QueryRowContext(ctx, `SELECT id FROM auth_users WHERE name = $1`, id.Subject).Scan(&uid)
-	} else {
-		err = s.opts.DB.QueryRowContext(ctx, `SELECT user_id FROM auth_identities WHERE provider = $1 AND subject = $2`,
-			id.Provider, id.Subject).Scan(&uid)
+		return s.userID(ctx, id.Subject)
 	}
-	if errors.Is(err, sql.ErrNoRows) && id.Provider != "password" {
-		uid, err = s.userForNew(ctx, id)
+	uid, err := s.linkedUser(ctx, id)
+	if err == nil {
+		_, err = s.enabledUser(ctx, uid)
 	}
-	if err == nil && id.Provider != "password" {
-		return uid, s.syncMappedRoles(ctx, uid, id)
+	if err != nil {
+		return 0, err
 	}
+	return uid, s.syncMappedRoles(ctx, uid, id)
+}
+
+// linkedUser is the user an outside identity is linked to, else the one
+// userForNew finds (by email) or provisions for it.
+func (s *Service) linkedUser(ctx context.Context, id Identity) (int64, error) {
+	var uid int64
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT user_id FROM auth_identities WHERE provider = $1 AND subject = $2`,
+		id.Provider, id.Subject).Scan(&uid)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, errBadLogin
+		return s.userForNew(ctx, id)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("auth: find user of identity: %w", err)

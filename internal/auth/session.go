@@ -74,29 +74,47 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 		return nil, e, ErrRateLimited
 	}
 	id, err := provider.Verify(ctx, c)
-	var uid int64
+	var pr *Principal
 	if err == nil {
 		if c.Username == "" {
 			e.Actor = id.Name
 		}
-		uid, err = s.userFor(ctx, id)
-	}
-	var pr *Principal
-	if err == nil {
-		pr, err = s.signInPrincipal(ctx, uid)
+		pr, err = s.principalOf(ctx, id)
 	}
 	if err != nil {
-		e.Outcome = audit.Failed
-		if aerr := s.recordAlone(ctx, e); aerr != nil {
-			return nil, e, aerr
-		}
-		if provider.Name() != "password" && usererr.KindOf(err) == usererr.Unauthorized {
-			return nil, e, err // an outside provider's reason: it names no password
-		}
-		return nil, e, errBadLogin
+		return nil, e, s.refuse(ctx, provider, e, err)
 	}
 	e.Actor = pr.User
 	return pr, e, nil
+}
+
+// principalOf is the principal of the enabled user a verified identity
+// maps to.
+func (s *Service) principalOf(ctx context.Context, id Identity) (*Principal, error) {
+	uid, err := s.userFor(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.signInPrincipal(ctx, uid)
+}
+
+// refuse audits a refused sign-in, once: a disabled user's record names
+// the user and says "user disabled". It returns the caller's answer: an
+// outside provider's reason, or for a password the one answer to any bad
+// credential.
+func (s *Service) refuse(ctx context.Context, provider Provider, e audit.Event, err error) error {
+	e.Outcome = audit.Failed
+	var de disabledError
+	if errors.As(err, &de) {
+		e.Actor, e.Detail = de.user, "user disabled"
+	}
+	if aerr := s.recordAlone(ctx, e); aerr != nil {
+		return aerr
+	}
+	if provider.Name() != "password" && usererr.KindOf(err) == usererr.Unauthorized {
+		return err // an outside provider's reason: it names no password
+	}
+	return errBadLogin
 }
 
 func (s *Service) openSession(ctx context.Context, pr *Principal, e audit.Event) (*Session, error) {

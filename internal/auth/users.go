@@ -253,38 +253,50 @@ func (s *Service) grants(ctx context.Context, userID int64) ([]Grant, error) {
 // credential gets the same answer as any bad one.
 func (s *Service) principal(ctx context.Context, userID int64) (*Principal, error) {
 	pr, err := s.signInPrincipal(ctx, userID)
-	if errors.Is(err, errDisabled) {
+	if errors.As(err, new(disabledError)) {
 		return nil, errUnauthorized
 	}
 	return pr, err
 }
 
-// errDisabled marks a sign-in of a disabled user; signInPrincipal says
-// which user.
-var errDisabled = errors.New("auth: user disabled")
+// disabledError marks a sign-in of a disabled user, naming the user for
+// the audit record of the refusal.
+type disabledError struct{ user string }
+
+func (e disabledError) Error() string { return fmt.Sprintf("auth: user %s is disabled", e.user) }
 
 // signInPrincipal is principal for a sign-in whose identity is already
 // verified (a provider vouched for it): a disabled user is told so,
 // naming the user, rather than the answer to a bad token.
 func (s *Service) signInPrincipal(ctx context.Context, userID int64) (*Principal, error) {
-	var name string
-	var disabled bool
-	err := s.opts.DB.QueryRowContext(ctx, `SELECT name, disabled FROM auth_users WHERE id = $1`, userID).Scan(&name, &disabled)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errUnauthorized
-	}
+	name, err := s.enabledUser(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("auth: load user: %w", err)
-	}
-	if disabled {
-		return nil, usererr.Wrap(usererr.Unauthorized, errDisabled, fmt.Sprintf("the Phoenix user %q is disabled", name)).
-			WithHint("an admin can enable it again: phoenix user enable %s", name)
+		return nil, err
 	}
 	gs, err := s.grants(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	return &Principal{User: name, Grants: gs, userID: userID, roles: s.roles}, nil
+}
+
+// enabledUser returns the name of the user userID; a disabled user is a
+// disabledError that says who and how to enable them.
+func (s *Service) enabledUser(ctx context.Context, userID int64) (string, error) {
+	var name string
+	var disabled bool
+	err := s.opts.DB.QueryRowContext(ctx, `SELECT name, disabled FROM auth_users WHERE id = $1`, userID).Scan(&name, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errUnauthorized
+	}
+	if err != nil {
+		return "", fmt.Errorf("auth: load user: %w", err)
+	}
+	if disabled {
+		return "", usererr.Wrap(usererr.Unauthorized, disabledError{name}, fmt.Sprintf("the Phoenix user %q is disabled", name)).
+			WithHint("an admin can enable it again: phoenix user enable %s", name)
+	}
+	return name, nil
 }
 
 // UserPrincipal returns the principal of an enabled user with all their

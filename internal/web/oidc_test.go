@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
@@ -300,4 +302,70 @@ func TestSingleSignOnIsRateLimited(t *testing.T) {
 	if recs[len(recs)-1].Outcome != "rate_limited" {
 		t.Fatalf("the limited attempt is not audited as such: %+v", recs[len(recs)-1])
 	}
+}
+
+// TestSingleSignOnOfADisabledUserChangesNothing: the provider vouches
+// for a disabled user whose groups now map to admin; the sign-in is
+// refused before the roles are synced or a session opened, and audited
+// once with the reason. Enabled again, the same sign-in syncs the roles.
+func TestSingleSignOnOfADisabledUserChangesNothing(t *testing.T) {
+	f := newSSOFixture(t, func(c *auth.OIDCConfig) {
+		c.GroupsClaim, c.Scopes, c.RoleMap = "groups", []string{"groups"}, map[string]string{"design": "admin"}
+	})
+	ctx := context.Background()
+	f.addUser("jane", "viewer", "")
+	f.link("jane", "sub-jane")
+	if err := f.a.Auth.SetDisabled(ctx, "jane", true); err != nil {
+		t.Fatal(err)
+	}
+	jane := &mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane", Groups: []string{"design"}}
+	f.op.QueueUser(jane)
+	b := f.browser()
+	resp, body := b.signIn("/")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "is disabled") {
+		t.Fatalf("a disabled user's sign-in: %d %s", resp.StatusCode, body)
+	}
+	if got := f.roles("jane"); !slices.Equal(got, []string{"viewer"}) {
+		t.Fatalf("a refused sign-in changed the roles to %v", got)
+	}
+	if resp, _ := b.get("/ui/tokens"); resp.Request.URL.Path != "/ui/login" {
+		t.Fatalf("a refused sign-in left a session: %s", resp.Request.URL)
+	}
+	if recs := auditRecords(t, f.fixture, "user.grant.sync"); len(recs) != 0 {
+		t.Fatalf("a refused sign-in synced roles: %+v", recs)
+	}
+	var refusals []audit.Record
+	for _, r := range auditRecords(t, f.fixture, "auth.login") {
+		if r.Target == "oidc" {
+			refusals = append(refusals, r)
+		}
+	}
+	if len(refusals) != 1 || refusals[0].Outcome != "failed" || refusals[0].Actor != "jane" || refusals[0].Detail != "user disabled" {
+		t.Fatalf("audit of the refusal: %+v", refusals)
+	}
+	if err := f.a.Auth.SetDisabled(ctx, "jane", false); err != nil {
+		t.Fatal(err)
+	}
+	f.op.QueueUser(jane)
+	if resp, body := f.browser().signIn("/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("enabled again: %d %s", resp.StatusCode, body)
+	}
+	if got := f.roles("jane"); !slices.Equal(got, []string{"admin", "viewer"}) {
+		t.Fatalf("an enabled user's sign-in synced the roles to %v", got)
+	}
+}
+
+// roles lists the roles of the user's grants, sorted.
+func (f *ssoFixture) roles(user string) []string {
+	f.t.Helper()
+	u, err := f.a.Auth.User(context.Background(), user)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []string
+	for _, g := range u.Grants {
+		out = append(out, g.Role)
+	}
+	slices.Sort(out)
+	return out
 }
