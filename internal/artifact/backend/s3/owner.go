@@ -22,9 +22,11 @@ func (s *Store) ownerKey() string {
 }
 
 // Identity names the place the store keeps its blobs, for servers that
-// must agree on one: the endpoint (or AWS), the bucket and the prefix, in
-// one spelling (s3://bucket/prefix at http://minio:9000). It never holds
-// credentials: an endpoint with any is refused by New.
+// must agree on one: the endpoint (or AWS), the bucket and the prefix
+// (s3://bucket/prefix at http://minio:9000), the endpoint as written but
+// for the case of its scheme and host and a trailing slash. Compare two
+// with SameIdentity, not ==. It never holds credentials: an endpoint with
+// any is refused by New.
 func (s *Store) Identity() string { return s.id }
 
 func identity(endpoint, bucket, prefix string) string {
@@ -34,6 +36,40 @@ func identity(endpoint, bucket, prefix string) string {
 		at = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/")
 	}
 	return strings.TrimSuffix("s3://"+bucket+"/"+prefix, "/") + " at " + at
+}
+
+// SameIdentity reports whether two Identity values name one place: their
+// endpoints are compared in their normal form (normalEndpoint), so
+// https://S3.example.com:443/ and https://s3.example.com are one store.
+// The bucket and the prefix are compared as Identity spells them
+// (s3://bucket/prefix/ is s3://bucket/prefix).
+func SameIdentity(a, b string) bool { return normalIdentity(a) == normalIdentity(b) }
+
+func normalIdentity(id string) string {
+	i := strings.LastIndex(id, " at ") // the endpoint has no space: its path is escaped
+	if i < 0 {
+		return id
+	}
+	return id[:i] + " at " + normalEndpoint(id[i+len(" at "):])
+}
+
+// defaultPorts are the ports an endpoint URL need not name.
+var defaultPorts = map[string]string{"http": "80", "https": "443"}
+
+// normalEndpoint is the one spelling of an endpoint URL: the scheme and
+// host lowercased, the scheme's default port and a trailing slash
+// dropped, the path kept. What is not a URL with a host (AWS, in an
+// Identity) is returned as it is.
+func normalEndpoint(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return endpoint
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if p := u.Port(); p == "" || p == defaultPorts[scheme] {
+		host = strings.TrimSuffix(host, ":"+p) // p == "": a lone ':'
+	}
+	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // Claim makes owner (an id the server keeps in its data dir) the owner of

@@ -61,3 +61,56 @@ func TestIdentity(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalEndpoint(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"http://127.0.0.1:9000/", "http://127.0.0.1:9000"},
+		{"HTTP://Minio.Local", "http://minio.local"},
+		{"https://s3.example.com:443", "https://s3.example.com"},
+		{"https://s3.example.com:443/", "https://s3.example.com"},
+		{"http://minio.local:80/", "http://minio.local"},
+		{"http://minio.local:", "http://minio.local"},
+		{"https://s3.example.com:80", "https://s3.example.com:80"}, // not https' default
+		{"http://s3.example.com:443", "http://s3.example.com:443"},
+		{"https://[::1]:443/", "https://[::1]"},
+		{"http://[::1]:9000", "http://[::1]:9000"},
+		{"https://Gateway.example.com/S3/Store/", "https://gateway.example.com/S3/Store"}, // the path keeps its case
+		{"https://gateway.example.com//", "https://gateway.example.com"},
+		{"AWS", "AWS"},
+	} {
+		if got := normalEndpoint(tc.in); got != tc.want {
+			t.Errorf("normalEndpoint(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestSameIdentity: the spellings of one place are one store (Identity
+// keeps the endpoint as written, default port and all); another scheme,
+// host, port, path, bucket or prefix is another.
+func TestSameIdentity(t *testing.T) {
+	id := func(endpoint, url string) string { return newStore(t, endpoint, url).Identity() }
+	base := id("https://s3.example.com", "s3://artifacts/phoenix")
+	for _, same := range []string{
+		id("https://s3.example.com:443", "s3://artifacts/phoenix"),
+		id("HTTPS://S3.Example.com:443/", "s3://artifacts/phoenix/"),
+	} {
+		if !SameIdentity(base, same) || !SameIdentity(same, base) {
+			t.Errorf("%q and %q are one store", base, same)
+		}
+	}
+	for _, other := range []string{
+		id("https://s3.example.com:8443", "s3://artifacts/phoenix"),
+		id("http://s3.example.com", "s3://artifacts/phoenix"),
+		id("https://s3.example.org", "s3://artifacts/phoenix"),
+		id("https://s3.example.com/tenant", "s3://artifacts/phoenix"),
+		id("https://s3.example.com", "s3://other/phoenix"),
+		id("https://s3.example.com", "s3://artifacts/phoenix/staging"),
+		id("https://s3.example.com", "s3://artifacts"),
+		id("", "s3://artifacts/phoenix"),
+	} {
+		if SameIdentity(base, other) {
+			t.Errorf("%q is another store than %q", other, base)
+		}
+	}
+}
