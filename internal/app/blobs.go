@@ -34,8 +34,8 @@ type BlobStore interface {
 	// String names the store (a URL without credentials).
 	String() string
 	// Identity names the place the blobs are (endpoint, bucket, prefix; no
-	// credentials) in one spelling: replicas sharing a database must agree
-	// on it.
+	// credentials): replicas sharing a database must agree on it, as
+	// s3.SameIdentity compares two.
 	Identity() string
 }
 

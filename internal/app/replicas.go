@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/s3"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
@@ -315,11 +316,12 @@ const blobStoreSetting = "blob-store.identity"
 // checkSharedBlobStore refuses a replica whose --blob-store is not the
 // store the first replica recorded: its releases would be uploaded where
 // no other replica fetches them, and the owner id it shares would claim
-// the other prefix for it.
+// the other prefix for it. The endpoints are compared in one spelling
+// (s3.SameIdentity); the refusal shows both as recorded.
 func (a *App) checkSharedBlobStore(ctx context.Context, rs BlobStore) error {
 	mine := rs.Identity()
 	shared, err := a.sharedSetting(ctx, blobStoreSetting, mine)
-	if err != nil || shared == mine {
+	if err != nil || s3.SameIdentity(shared, mine) {
 		return err
 	}
 	return usererr.New(usererr.Usage, "--blob-store %s is not the blob store of the replicas sharing this database: they use %s", mine, shared).

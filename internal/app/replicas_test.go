@@ -376,6 +376,33 @@ func TestReplicaRefusesAnotherBlobStore(t *testing.T) {
 	rs.start(t)
 }
 
+// TestReplicaKnowsItsBlobStoreSpelledOtherwise: a replica whose
+// --blob-store-endpoint and --blob-store spell the replicas' store
+// otherwise (the scheme's case, trailing slashes) starts, and the
+// setting keeps the first replica's spelling; the same bucket and prefix
+// behind another endpoint is another store, refused naming both.
+func TestReplicaKnowsItsBlobStoreSpelledOtherwise(t *testing.T) {
+	rs := newReplicaSet(t)
+	a := rs.start(t)
+	recorded := a.opts.BlobStore.Identity()
+	o := rs.options(t, t.TempDir())
+	o.BlobStore = blobStore(t, "HTTP"+strings.TrimPrefix(rs.s3, "http")+"/", "s3://artifacts/phoenix/")
+	startOpts(t, o)
+	var got string
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT value FROM replica_settings WHERE name = $1`,
+		blobStoreSetting).Scan(&got); err != nil || got != recorded {
+		t.Fatalf("the recorded blob store: %q (%v), want the first replica's %q", got, err, recorded)
+	}
+	other := testkit.S3(t, "artifacts")
+	o = rs.options(t, t.TempDir())
+	o.BlobStore = blobStore(t, other, "s3://artifacts/phoenix")
+	_, err := startErr(o)
+	if msg := fmt.Sprint(err); usererr.ExitCode(err) != usererr.ExitUsage || !strings.Contains(msg, "at "+other) ||
+		!strings.Contains(msg, recorded) {
+		t.Fatalf("a replica on another endpoint: %v", msg)
+	}
+}
+
 // TestReplicaNeeds: --replica without what replicas share, or with a bad
 // --advertise-url, is a usage error naming it.
 func TestReplicaNeeds(t *testing.T) {
