@@ -11,6 +11,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -88,6 +89,17 @@ func (c *Config) ReleaseEnvironments() []string {
 func (c *Config) Position(path string) (Pos, bool) {
 	p, ok := c.pos[path]
 	return p, ok
+}
+
+// Where is "FILE:LINE:COL" of field path in the file c was read from, for
+// messages that point at a setting; "" when the path is not in the file
+// (a default) or c was not read from one.
+func (c *Config) Where(path string) string {
+	p, ok := c.pos[path]
+	if !ok || c.file == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d:%d", c.file, p.Line, p.Col)
 }
 
 func (c *Config) validateSections(v *validator) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/scan/policy"
 )
 
 // FromConfig returns the release plan of cfg for envs (in order): the
@@ -172,16 +173,11 @@ func Default(cfg *config.Config, envs []string) *Plan {
 func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []string {
 	var ids []string
 	needs := []string{after}
-	checks := []struct {
-		name string
-		on   bool
-	}{{"audit", cfg.Checks.Audit.Enabled}, {"licenses", cfg.Checks.Licenses.Enabled},
-		{"secrets", cfg.Checks.Secrets.Enabled}, {"sbom", cfg.Checks.SBOM.Enabled}}
 	build := add(&Step{ID: "build", Name: "build", Uses: "build", Needs: needs, Timeout: cfg.Build.Timeout.D()})
-	for _, c := range checks {
-		if c.on {
-			ids = append(ids, add(&Step{ID: "check-" + c.name, Name: "check-" + c.name, Uses: "check/" + c.name,
-				Needs: checkNeeds(c.name, after, build.ID), Dir: cfg.Build.App}).ID)
+	for _, c := range policy.Checks(cfg) { // the checks phoenix check runs too
+		if c.Enabled {
+			ids = append(ids, add(&Step{ID: "check-" + c.Name, Name: "check-" + c.Name, Uses: "check/" + c.Name,
+				Needs: checkNeeds(c.Name, after, build.ID), Dir: cfg.Build.App}).ID)
 		}
 	}
 	ids = append(ids, build.ID)

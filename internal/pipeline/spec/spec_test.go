@@ -90,6 +90,29 @@ environments:
 	}
 }
 
+// TestDefaultSkipsDisabledChecks: a check whose checks.NAME.enabled is
+// false has no step in the default plan, and nothing waits for it; the
+// others still gate fetch-secrets.
+func TestDefaultSkipsDisabledChecks(t *testing.T) {
+	all := []string{"audit", "licenses", "secrets", "sbom"}
+	for _, off := range all {
+		t.Run(off, func(t *testing.T) {
+			cfg := parse(t, "project: {name: shop}\nchecks:\n  "+off+": {enabled: false}\nenvironments:\n  staging: {}\n")
+			p := Default(cfg, []string{"staging"})
+			if err := Validate(p, known); err != nil {
+				t.Fatal(err)
+			}
+			fetch := p.Step("fetch-secrets").Needs
+			for _, name := range all {
+				id := "check-" + name
+				if on := p.Step(id) != nil; on != (name != off) || slices.Contains(fetch, id) != on {
+					t.Errorf("%s: in the plan %v, gating fetch-secrets %v", id, on, slices.Contains(fetch, id))
+				}
+			}
+		})
+	}
+}
+
 func TestStagesBecomeParallelGroups(t *testing.T) {
 	cfg := parse(t, `
 project: {name: shop}

@@ -1,0 +1,56 @@
+package policy
+
+import (
+	"fmt"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+// Check is one of phoenix.yaml's checks and whether the project runs it.
+type Check struct {
+	Name    string // audit, licenses, secrets or sbom: checks.NAME, check/NAME, phoenix check NAME
+	Enabled bool
+	// Disabled names the setting that turned the check off and where it
+	// is, e.g. "checks.audit.enabled is false (phoenix.yaml:7:5)"; "" when
+	// the check is enabled.
+	Disabled string
+}
+
+// Checks are the four checks in the order phoenix check and the default
+// release plan run them, each enabled unless checks.NAME.enabled is false.
+// A nil cfg enables them all. It is the one place both decide which
+// checks run.
+func Checks(cfg *config.Config) []Check {
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	c := cfg.Checks
+	out := []Check{{Name: "audit", Enabled: c.Audit.Enabled}, {Name: "licenses", Enabled: c.Licenses.Enabled},
+		{Name: "secrets", Enabled: c.Secrets.Enabled}, {Name: "sbom", Enabled: c.SBOM.Enabled}}
+	for i := range out {
+		if !out[i].Enabled {
+			out[i].Disabled = disabledBy(cfg, out[i].Name)
+		}
+	}
+	return out
+}
+
+// Lookup is check name as Checks(cfg) has it; ok is false for a name that
+// is no check.
+func Lookup(cfg *config.Config, name string) (c Check, ok bool) {
+	for _, c := range Checks(cfg) {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+// disabledBy says which setting disabled check name, and where.
+func disabledBy(cfg *config.Config, name string) string {
+	field := "checks." + name + ".enabled"
+	if at := cfg.Where(field); at != "" {
+		return fmt.Sprintf("%s is false (%s)", field, at)
+	}
+	return field + " is false"
+}
