@@ -29,23 +29,42 @@ type checkOptions struct {
 	db     string
 	maxAge time.Duration
 	out    string
+	all    bool // licenses: list allowed packages too
 }
 
 func newCheckCmd(g *Globals) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:   "check",
+		Use:   "check [DIR]",
 		Short: "Security gates: dependency audit, licences, secrets, SBOM",
 		Long: `Run the release gates on a project folder, offline. Each prints a table (or
 JSON with -o json, or SARIF 2.1.0 with --sarif FILE for code-scanning tools)
 and fails (exit 1) when the policy in phoenix.yaml's checks section says the
 release must not pass. Exceptions in phoenix.yaml carry a reason and an expiry.
 
+'phoenix check [DIR]' runs every check the release pipeline runs: those whose
+checks.NAME.enabled is false are skipped and listed as skipped. Naming one
+('phoenix check audit') runs it even when phoenix.yaml disables it, and says so.
+
 The policy is DIR/phoenix.yaml, or the file given with -c. Without either the
 documented defaults apply (the output says so); a phoenix.yaml that does not
 load, or a -c file that does not exist, is an error (exit 2).`,
+		Example: "  phoenix check\n  phoenix check apps/web -o json\n  phoenix check audit --sarif audit.sarif",
+		Args:    checkAllArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] == "help" {
+				return cmd.Help()
+			}
+			in, err := o.input(g, cmd, args)
+			if err != nil {
+				return err
+			}
+			return o.runAll(cmd.Context(), g, in)
+		},
 	}
 	cmd.PersistentFlags().StringVarP(&o.config, "config", "c", "", "project file with the checks policy (default DIR/phoenix.yaml; none there: the default policy)")
+	auditFlags(cmd, o)
+	cmd.Flags().BoolVar(&o.noGate, "no-gate", false, "report only; never fail on findings")
 	cmd.AddCommand(newCheckAuditCmd(g, o), newCheckLicensesCmd(g, o), newCheckSecretsCmd(g, o), newCheckSBOMCmd(g, o))
 	return cmd
 }
@@ -68,8 +87,9 @@ func gateFlags(cmd *cobra.Command, o *checkOptions) *cobra.Command {
 type checkInput struct {
 	dir string
 	cfg *config.Config // config.Default() when there is no phoenix.yaml
-	// note says the defaults apply, for the output; "" when a file was read
-	note string
+	// notes are for the output: that the defaults apply (no file was
+	// read), or that a named check runs although phoenix.yaml disables it
+	notes []string
 }
 
 // input checks that DIR is a folder and loads the policy: the -c file
@@ -89,7 +109,7 @@ func (o *checkOptions) input(g *Globals, cmd *cobra.Command, args []string) (*ch
 	cfg, err := config.Load(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && o.config == "":
-		in.cfg, in.note = config.Default(), fmt.Sprintf("no %s: the default checks policy applies", path)
+		in.cfg, in.notes = config.Default(), []string{fmt.Sprintf("no %s: the default checks policy applies", path)}
 		return in, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, usererr.New(usererr.Usage, "config file %s does not exist", path).
@@ -103,7 +123,17 @@ func (o *checkOptions) input(g *Globals, cmd *cobra.Command, args []string) (*ch
 		fmt.Fprintln(g.Stderr, w.String())
 	}
 	in.cfg = cfg
+	if c, ok := policy.Lookup(cfg, cmd.Name()); ok && !c.Enabled {
+		in.notes = append(in.notes, explicitNote(c))
+	}
 	return in, nil
+}
+
+// explicitNote says that check c runs although phoenix.yaml disables it,
+// because the command line names it: an explicit request wins.
+func explicitNote(c policy.Check) string {
+	return fmt.Sprintf("%s: running it because 'phoenix check %s' names it ('phoenix check' and the release pipeline skip it)",
+		c.Disabled, c.Name)
 }
 
 func newCheckAuditCmd(g *Globals, o *checkOptions) *cobra.Command {
@@ -121,12 +151,17 @@ shows the dependency path, prod or dev, and the first fixed version.`,
 			if err != nil {
 				return err
 			}
-			return runCheckAudit(cmd.Context(), g, o, in)
+			return o.runGate(cmd.Context(), g, in, "audit")
 		},
 	}
+	auditFlags(cmd, o)
+	return gateFlags(cmd, o)
+}
+
+// auditFlags are the flags of the audit, which phoenix check [DIR] runs too.
+func auditFlags(cmd *cobra.Command, o *checkOptions) {
 	cmd.Flags().StringVar(&o.db, "db", "", "advisory database folder (default <data>/advisories)")
 	cmd.Flags().DurationVar(&o.maxAge, "max-age", 7*24*time.Hour, "warn when the database is older than this")
-	return gateFlags(cmd, o)
 }
 
 func (o *checkOptions) advisoryDir(g *Globals) string {
@@ -136,22 +171,40 @@ func (o *checkOptions) advisoryDir(g *Globals) string {
 	return filepath.Join(g.Data, "advisories")
 }
 
-func runCheckAudit(ctx context.Context, g *Globals, o *checkOptions, in *checkInput) error {
-	db, err := osv.Open(o.advisoryDir(g))
-	if err != nil {
-		return usererr.Wrap(usererr.Usage, err, err.Error()).
-			WithHint("import advisories first: phoenix advisories import FILE.zip|DIR")
-	}
-	defer db.Close()
-	r, err := audit.Run(ctx, in.dir, db, audit.Options{MaxAge: o.maxAge})
+// runGate runs the check named name (audit, licenses or secrets) on in
+// and finishes it: the report, the gate's decision, the exit status.
+func (o *checkOptions) runGate(ctx context.Context, g *Globals, in *checkInput, name string) error {
+	r, err := o.scan(ctx, g, in, name)
 	if err != nil {
 		return err
 	}
 	return o.finish(g, in, r)
 }
 
+// scan runs the scanner of check name on in.
+func (o *checkOptions) scan(ctx context.Context, g *Globals, in *checkInput, name string) (*report.Report, error) {
+	switch name {
+	case "audit":
+		return o.audit(ctx, g, in)
+	case "licenses":
+		return license.Run(ctx, in.dir, policy.Licenses(in.cfg), license.Options{All: o.all})
+	case "secrets":
+		return secret.Run(ctx, in.dir, policy.Secrets(in.cfg))
+	}
+	return nil, fmt.Errorf("check %s has no report", name)
+}
+
+func (o *checkOptions) audit(ctx context.Context, g *Globals, in *checkInput) (*report.Report, error) {
+	db, err := osv.Open(o.advisoryDir(g))
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
+			WithHint("import advisories first: phoenix advisories import FILE.zip|DIR")
+	}
+	defer db.Close()
+	return audit.Run(ctx, in.dir, db, audit.Options{MaxAge: o.maxAge})
+}
+
 func newCheckLicensesCmd(g *Globals, o *checkOptions) *cobra.Command {
-	var all bool
 	cmd := &cobra.Command{
 		Use:   "licenses [DIR]",
 		Short: "Check every dependency's licence against the policy",
@@ -166,14 +219,10 @@ the policy does not mention need review; unknown licences are flagged.`,
 			if err != nil {
 				return err
 			}
-			r, err := license.Run(cmd.Context(), in.dir, policy.Licenses(in.cfg), license.Options{All: all})
-			if err != nil {
-				return err
-			}
-			return o.finish(g, in, r)
+			return o.runGate(cmd.Context(), g, in, "licenses")
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "also list packages whose licence is allowed")
+	cmd.Flags().BoolVar(&o.all, "all", false, "also list packages whose licence is allowed")
 	return gateFlags(cmd, o)
 }
 
@@ -193,20 +242,14 @@ false positives.`,
 			if err != nil {
 				return err
 			}
-			r, err := secret.Run(cmd.Context(), in.dir, policy.Secrets(in.cfg))
-			if err != nil {
-				return err
-			}
-			return o.finish(g, in, r)
+			return o.runGate(cmd.Context(), g, in, "secrets")
 		},
 	}, o)
 }
 
 // finish gates r, writes it in the chosen formats, and fails on a failed gate.
 func (o *checkOptions) finish(g *Globals, in *checkInput, r *report.Report) error {
-	if in.note != "" {
-		r.Warnings = append(r.Warnings, in.note)
-	}
+	r.Warnings = append(r.Warnings, in.notes...)
 	d := report.Gate(policy.Gate(in.cfg), r, time.Now())
 	if o.sarif != "" {
 		if err := writeSARIF(o.sarif, r); err != nil {
@@ -242,6 +285,12 @@ func writeGate(w io.Writer, r *report.Report, d report.Decision) error {
 	if err := report.WriteTable(w, r); err != nil {
 		return err
 	}
+	writeDecision(w, d)
+	return nil
+}
+
+// writeDecision writes the exceptions a gate used and its verdict.
+func writeDecision(w io.Writer, d report.Decision) {
 	for _, a := range d.Applied {
 		fmt.Fprintln(w, "excepted:", a)
 	}
@@ -250,13 +299,12 @@ func writeGate(w io.Writer, r *report.Report, d report.Decision) error {
 	}
 	if d.Pass {
 		fmt.Fprintln(w, "gate: pass")
-		return nil
+		return
 	}
 	fmt.Fprintln(w, "gate: FAIL")
 	for _, reason := range d.Reasons {
 		fmt.Fprintln(w, "  -", reason)
 	}
-	return nil
 }
 
 func newAdvisoriesCmd(g *Globals) *cobra.Command {

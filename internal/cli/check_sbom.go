@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/spf13/cobra"
 
+	"github.com/phoenixvc/phoenix/internal/scan/report"
 	"github.com/phoenixvc/phoenix/internal/scan/sbom"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -26,14 +29,10 @@ when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 			if err != nil {
 				return err
 			}
-			if in.note != "" {
-				fmt.Fprintln(g.Stderr, "note:", in.note)
+			for _, n := range in.notes {
+				fmt.Fprintln(g.Stderr, "note:", n)
 			}
-			now, err := createdFromEnv() // SOURCE_DATE_EPOCH: a reproducible SBOM
-			if err != nil {
-				return err
-			}
-			bom, problems, err := sbom.Generate(cmd.Context(), in.dir, sbom.Options{Name: name, Version: ver, Now: now})
+			bom, problems, err := generateSBOM(cmd.Context(), in, sbom.Options{Name: name, Version: ver})
 			if err != nil {
 				return err
 			}
@@ -51,6 +50,18 @@ when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 	cmd.Flags().StringVar(&name, "name", "", "application name (default: package.json name)")
 	cmd.Flags().StringVar(&ver, "version", "", "application version, e.g. v1.4.2")
 	return cmd
+}
+
+// generateSBOM makes the SBOM of in's lockfiles, stamped with
+// SOURCE_DATE_EPOCH when set (a reproducible SBOM); problems are
+// lockfiles it could not read.
+func generateSBOM(ctx context.Context, in *checkInput, opts sbom.Options) (*cdx.BOM, []report.Problem, error) {
+	now, err := createdFromEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Now = now
+	return sbom.Generate(ctx, in.dir, opts)
 }
 
 // writeSBOM writes with write to --out, or to standard output.

@@ -71,7 +71,16 @@ func checkProject(t *testing.T, yaml string) string {
 	return dir
 }
 
-var checkKinds = []string{"audit", "licenses", "secrets", "sbom"}
+// checkKinds are the check commands: "" is phoenix check [DIR], all of them.
+var checkKinds = []string{"", "audit", "licenses", "secrets", "sbom"}
+
+// checkArgs is the command line of check kind ("" for them all) with rest.
+func checkArgs(kind string, rest ...string) []string {
+	if kind == "" {
+		return append([]string{"check"}, rest...)
+	}
+	return append([]string{"check", kind}, rest...)
+}
 
 // TestCheckReadsDIRPolicy: run from another folder, each gate applies the
 // policy in DIR's phoenix.yaml, where without it the defaults give the
@@ -103,7 +112,7 @@ func TestCheckMissingConfigFile(t *testing.T) {
 	checkData(t)
 	missing := filepath.Join(t.TempDir(), "nonexistent.yaml")
 	for _, kind := range checkKinds {
-		r := runCheck(t, t.TempDir(), "check", kind, checkProject(t, ""), "-c", missing)
+		r := runCheck(t, t.TempDir(), checkArgs(kind, checkProject(t, ""), "-c", missing)...)
 		if r.code != 2 || !strings.Contains(r.stderr, missing+" does not exist") {
 			t.Errorf("%s -c %s: %+v", kind, missing, r)
 		}
@@ -125,7 +134,7 @@ func TestCheckInvalidConfig(t *testing.T) {
 	checkData(t)
 	dir := checkProject(t, "checks:\n  exeptions: []\n")
 	for _, kind := range checkKinds {
-		r := runCheck(t, t.TempDir(), "check", kind, dir)
+		r := runCheck(t, t.TempDir(), checkArgs(kind, dir)...)
 		if r.code != 2 || !strings.Contains(r.stderr, "phoenix.yaml:4:3: checks.exeptions: unknown key") {
 			t.Errorf("%s with a typo in phoenix.yaml: %+v", kind, r)
 		}
@@ -138,14 +147,16 @@ func TestCheckDefaultPolicySaid(t *testing.T) {
 	checkData(t)
 	dir := checkProject(t, "")
 	for _, kind := range checkKinds {
-		r := runCheck(t, dir, "check", kind)
+		r := runCheck(t, dir, checkArgs(kind)...)
 		if !strings.Contains(r.stdout+r.stderr, "no phoenix.yaml: the default checks policy applies") {
 			t.Errorf("%s without phoenix.yaml: %+v", kind, r)
 		}
 	}
-	r := runCheck(t, dir, "check", "audit", "-o", "json")
-	if !strings.Contains(r.stdout, `"no phoenix.yaml: the default checks policy applies"`) {
-		t.Errorf("audit -o json without phoenix.yaml: %+v", r)
+	for _, kind := range []string{"audit", ""} {
+		r := runCheck(t, dir, checkArgs(kind, "-o", "json")...)
+		if !strings.Contains(r.stdout, `"no phoenix.yaml: the default checks policy applies"`) {
+			t.Errorf("check %s -o json without phoenix.yaml: %+v", kind, r)
+		}
 	}
 }
 
@@ -154,7 +165,7 @@ func TestCheckMissingFolder(t *testing.T) {
 	checkData(t)
 	missing := filepath.Join(t.TempDir(), "nope")
 	for _, kind := range checkKinds {
-		r := runCheck(t, t.TempDir(), "check", kind, missing)
+		r := runCheck(t, t.TempDir(), checkArgs(kind, missing)...)
 		if r.code != 2 || !strings.Contains(r.stderr, "folder "+missing+" does not exist") {
 			t.Errorf("%s on a missing folder: %+v", kind, r)
 		}

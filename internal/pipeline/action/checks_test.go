@@ -1,0 +1,43 @@
+package action
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+)
+
+// TestNamedDisabledCheckRuns: a step that uses check/secrets runs the scan
+// even when phoenix.yaml disables it (the default plan leaves such a check
+// out, so the step asks for it by name), and its log says so, pointing at
+// the setting.
+func TestNamedDisabledCheckRuns(t *testing.T) {
+	leak := map[string]string{"app.js": `const token = "ghp_R8kQ2vLx9TzP4mNw7YbC3dFh6JsA1uEo5GiK";` + "\n"}
+	tests := []struct {
+		name, yaml string
+		note       string // in the log; "" for none
+	}{
+		{"disabled", "checks: {secrets: {enabled: false}}\n", "note: checks.secrets.enabled is false (phoenix.yaml:2:20): running it because this step uses check/secrets"},
+		{"enabled", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte("project: {name: site}\n"+tt.yaml), "phoenix.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			write(t, dir, leak)
+			sc, log, _ := newContext(t, dir, cfg, nil)
+			a, _ := Builtins(Deps{Now: time.Now}).Lookup("check/secrets")
+			if err := a.Run(context.Background(), sc); err == nil || !strings.Contains(err.Error(), "secret gate failed") {
+				t.Errorf("the scan did not run and fail: %v\n%s", err, log)
+			}
+			if got := strings.Contains(log.String(), "running it because"); got != (tt.note != "") || !strings.Contains(log.String(), tt.note) {
+				t.Errorf("log, want %q:\n%s", tt.note, log)
+			}
+		})
+	}
+}
