@@ -250,7 +250,7 @@ false positives.`,
 // finish gates r, writes it in the chosen formats, and fails on a failed gate.
 func (o *checkOptions) finish(g *Globals, in *checkInput, r *report.Report) error {
 	r.Warnings = append(r.Warnings, in.notes...)
-	d := report.Gate(policy.Gate(in.cfg), r, time.Now())
+	d := report.Gate(policy.Gate(in.cfg, r.Kind), r, time.Now())
 	if o.sarif != "" {
 		if err := writeSARIF(o.sarif, r); err != nil {
 			return err

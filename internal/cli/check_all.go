@@ -94,7 +94,7 @@ func (o *checkOptions) runOne(ctx context.Context, g *Globals, in *checkInput, c
 		out.Status, out.Detail = checkError, errorText(err)
 		return out, err
 	}
-	d := report.Gate(policy.Gate(in.cfg), r, time.Now())
+	d := report.Gate(policy.Gate(in.cfg, r.Kind), r, time.Now())
 	out.Status, out.Detail, out.Report, out.Gate = checkFail, r.Summary(), r, &d
 	if d.Pass {
 		out.Status = checkPass

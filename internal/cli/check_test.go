@@ -93,7 +93,7 @@ func TestCheckReadsDIRPolicy(t *testing.T) {
 		want             string // in stdout with the policy
 	}{
 		{"audit", "checks:\n  audit:\n    dev: true\n", 1, 0, "gate: FAIL"},
-		{"licenses", "checks:\n  audit:\n    dev: true # gates dev packages' licences too\n  licenses:\n    deny: [MIT]\n", 1, 0, "gate: FAIL"},
+		{"licenses", "checks:\n  licenses:\n    dev: true\n    deny: [MIT]\n", 1, 0, "gate: FAIL"},
 		{"secrets", "checks:\n  secrets:\n    allowlist:\n      - path: app.js\n        reason: a test token\n", 0, 1, "gate: pass"},
 	} {
 		elsewhere := t.TempDir()
@@ -103,6 +103,40 @@ func TestCheckReadsDIRPolicy(t *testing.T) {
 		if r := runCheck(t, elsewhere, "check", c.kind, checkProject(t, "")); r.code != c.noYAML {
 			t.Errorf("%s without phoenix.yaml: want exit %d, got %+v", c.kind, c.noYAML, r)
 		}
+	}
+}
+
+// TestCheckLicensesDev: the licence gate covers development-only packages
+// (checkLock's MIT minimist) by checks.licenses.dev; without it, by
+// checks.audit.dev as before, with a warning that names the setting. The
+// audit keeps to checks.audit.dev whatever checks.licenses.dev says.
+func TestCheckLicensesDev(t *testing.T) {
+	checkData(t)
+	const warned = "phoenix.yaml:6:5: warning: checks.audit.dev: also gates the licences of development-only packages"
+	tests := []struct {
+		name, checks    string
+		licenses, audit int // exit codes
+		warning         bool
+	}{
+		{"neither", "licenses: {deny: [MIT]}", 0, 0, false},
+		{"licenses.dev", "licenses: {dev: true, deny: [MIT]}", 1, 0, false},
+		{"audit.dev, licenses.dev false", "audit: {dev: true}\n  licenses: {dev: false, deny: [MIT]}", 0, 1, false},
+		{"audit.dev alone, as before", "licenses: {deny: [MIT]}\n  audit:\n    dev: true", 1, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := checkProject(t, "checks:\n  "+tt.checks+"\n")
+			for kind, want := range map[string]int{"licenses": tt.licenses, "audit": tt.audit} {
+				r := runCheck(t, t.TempDir(), "check", kind, dir)
+				if r.code != want || strings.Contains(r.stderr, warned) != tt.warning {
+					t.Errorf("%s: want exit %d, warning %v: %+v", kind, want, tt.warning, r)
+				}
+			}
+			all := runCheck(t, t.TempDir(), "check", dir, "--no-gate")
+			if row := "licenses  " + map[int]string{0: "pass", 1: "fail"}[tt.licenses]; !strings.Contains(all.stdout, row) {
+				t.Errorf("phoenix check: no row %q:\n%s", row, all.stdout)
+			}
+		})
 	}
 }
 

@@ -31,7 +31,7 @@ func (c *Checks) setDefaults() {
 type AuditCheck struct {
 	Enabled  bool   `yaml:"enabled" doc:"Run the audit (default true)."`
 	Severity string `yaml:"severity" enum:"low,moderate,high,critical" doc:"Fail on findings of this severity or worse (default high)."`
-	Dev      bool   `yaml:"dev" doc:"Also gate on devDependencies (default false)."`
+	Dev      bool   `yaml:"dev" doc:"Also gate on vulnerabilities of development-only packages (default false)."`
 }
 
 // LicenseCheck is the licence policy; entries are SPDX identifiers.
@@ -41,6 +41,9 @@ type LicenseCheck struct {
 	Deny    []string `yaml:"deny" doc:"Licences that fail the release."`
 	Review  []string `yaml:"review" doc:"Licences that need an approval before release."`
 	Unknown string   `yaml:"unknown" enum:"allow,review,deny" doc:"What to do with a package whose licence is not known (default review)."`
+	// Dev is nil when the file does not set it: checks.audit.dev then
+	// decides, as it did for both gates before this setting.
+	Dev *bool `yaml:"dev" doc:"Also gate on the licences of development-only packages; when not set, checks.audit.dev decides (default false)."`
 }
 
 // SecretCheck scans for committed secrets.
@@ -82,6 +85,10 @@ var (
 
 func (c *Checks) validate(v *validator) {
 	c.Licenses.validate(v)
+	if c.Audit.Dev && c.Licenses.Dev == nil {
+		v.warnf("checks.audit.dev", "set checks.licenses.dev: true to keep that, or false to gate production licences only",
+			"also gates the licences of development-only packages while checks.licenses.dev is not set")
+	}
 	for i, a := range c.Secrets.Allowlist {
 		p := indexPath("checks.secrets.allowlist", i)
 		if a.Reason == "" {

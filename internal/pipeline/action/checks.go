@@ -65,7 +65,7 @@ func named(name string, run Func) Func {
 // gate writes r and the decision to the log, records the summary as the
 // step's output and fails on a failed gate.
 func (d *Deps) gate(sc *Context, r *report.Report) error {
-	dec := report.Gate(policy.Gate(sc.Config), r, d.Now())
+	dec := report.Gate(policy.Gate(sc.Config, r.Kind), r, d.Now())
 	if err := report.WriteTable(sc.Log, r); err != nil {
 		return err
 	}

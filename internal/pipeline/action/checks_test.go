@@ -41,3 +41,36 @@ func TestNamedDisabledCheckRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestLicensesStepDev: the pipeline's licence gate covers a
+// development-only package by checks.licenses.dev, or without it by
+// checks.audit.dev (as before the setting), as phoenix check licenses does.
+func TestLicensesStepDev(t *testing.T) {
+	devMIT := map[string]string{"package-lock.json": `{"name": "x", "version": "1.0.0", "lockfileVersion": 3, "packages": {
+  "": {"name": "x", "version": "1.0.0", "devDependencies": {"minimist": "1.2.5"}},
+  "node_modules/minimist": {"version": "1.2.5", "dev": true, "license": "MIT"}}}`}
+	tests := []struct {
+		checks string
+		fails  bool
+	}{
+		{"{licenses: {deny: [MIT]}}", false},
+		{"{licenses: {deny: [MIT], dev: true}}", true},
+		{"{audit: {dev: true}, licenses: {deny: [MIT], dev: false}}", false},
+		{"{audit: {dev: true}, licenses: {deny: [MIT]}}", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.checks, func(t *testing.T) {
+			cfg, err := config.Parse([]byte("project: {name: site}\nchecks: "+tt.checks+"\n"), "phoenix.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			write(t, dir, devMIT)
+			sc, log, _ := newContext(t, dir, cfg, nil)
+			err = (&Deps{Now: time.Now}).checkLicenses(context.Background(), sc)
+			if (err != nil) != tt.fails || !strings.Contains(log.String(), "minimist") {
+				t.Errorf("want failed %v, got %v\n%s", tt.fails, err, log)
+			}
+		})
+	}
+}

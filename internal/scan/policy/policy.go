@@ -12,20 +12,43 @@ import (
 	"github.com/phoenixvc/phoenix/internal/scan/secret"
 )
 
-// Gate is the gates' policy: the minimum severity, development packages,
+// Gate is the policy of the gate deciding a report of kind: the audit's
+// minimum severity, whether development-only packages count (DevGated),
 // and checks.exceptions. A nil cfg is the zero policy.
-func Gate(cfg *config.Config) report.Policy {
+func Gate(cfg *config.Config, kind report.Kind) report.Policy {
 	if cfg == nil {
 		return report.Policy{}
 	}
 	c := cfg.Checks
-	p := report.Policy{MinSeverity: c.Audit.Severity, IncludeDev: c.Audit.Dev}
+	p := report.Policy{MinSeverity: c.Audit.Severity, IncludeDev: DevGated(cfg, kind)}
 	for _, e := range c.Exceptions {
 		exp, _ := time.Parse(time.DateOnly, string(e.Expires)) // validated by config.Load
 		p.Exceptions = append(p.Exceptions, report.Exception{ID: e.ID, Package: e.Package, Versions: e.Versions,
 			License: e.License, Reason: e.Reason, Expires: exp})
 	}
 	return p
+}
+
+// DevGated reports whether the gate of kind fails on findings in packages
+// only development needs: checks.audit.dev for vulnerabilities;
+// checks.licenses.dev for licences, or when that is not set
+// checks.audit.dev, which decided for both before. Other findings have no
+// scope, and are gated wherever they are.
+func DevGated(cfg *config.Config, kind report.Kind) bool {
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	c := cfg.Checks
+	switch kind {
+	case report.Vulnerability:
+		return c.Audit.Dev
+	case report.License:
+		if c.Licenses.Dev != nil {
+			return *c.Licenses.Dev
+		}
+		return c.Audit.Dev
+	}
+	return true
 }
 
 // Licenses is checks.licenses on top of the scanner's built-in denials; a
