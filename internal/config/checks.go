@@ -64,7 +64,7 @@ type SecretAllowing struct {
 // SBOMCheck configures the bill of materials.
 type SBOMCheck struct {
 	Enabled bool   `yaml:"enabled" doc:"Generate an SBOM for each release (default true)."`
-	Format  string `yaml:"format" enum:"cyclonedx,spdx" doc:"SBOM format of phoenix check sbom: cyclonedx (CycloneDX 1.6 JSON, the default) or spdx (SPDX 2.3 JSON). The pipeline's check/sbom step writes CycloneDX."`
+	Format  string `yaml:"format" enum:"cyclonedx,spdx" doc:"SBOM format of phoenix check sbom and the pipeline's check/sbom step: cyclonedx (CycloneDX 1.6 JSON, the default) or spdx (SPDX 2.3 JSON)."`
 }
 
 // Exception accepts one finding until it expires.
