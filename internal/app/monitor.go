@@ -145,8 +145,9 @@ func (a *App) reconfigure() {
 	var targets []monitor.Target
 	var rules []monitor.Rule
 	chans := map[string]notify.Channel{}
+	deployed := a.deployedEnvs()
 	for project, cfg := range cfgs {
-		targets = append(targets, a.projectTargets(project, cfg)...)
+		targets = append(targets, a.projectTargets(project, cfg, deployed)...)
 		rules = append(rules, projectRules(project, cfg, rules)...)
 		chs, err := channels.FromConfig(cfg.Notifications, a.systemSecret, nil)
 		if err != nil {
@@ -165,9 +166,17 @@ func (a *App) reconfigure() {
 	a.Notify.SetChannels(chans)
 }
 
-func (a *App) projectTargets(project string, cfg *config.Config) []monitor.Target {
+// projectTargets returns the project's probes. A probe of an environment
+// that serves no deployment yet (production before its first release) is
+// left out until one is activated: it would only record the edge's 404 as
+// downtime, fire availability alerts and charge the SLA for a site that
+// was never there. deployed nil (unknown) keeps every probe.
+func (a *App) projectTargets(project string, cfg *config.Config, deployed map[string]bool) []monitor.Target {
 	var out []monitor.Target
 	for _, e := range cfg.Monitor.Endpoints {
+		if e.Environment != "" && deployed != nil && !deployed[edgeName(project, e.Environment)] {
+			continue
+		}
 		t, err := monitor.FromEndpoint(e, "", a.baseOf(project))
 		if err != nil {
 			a.log.Error("monitor: probe not set", "project", project, "probe", e.Name, "err", err)
@@ -177,6 +186,23 @@ func (a *App) projectTargets(project string, cfg *config.Config) []monitor.Targe
 			t.Environment = edgeName(project, t.Environment)
 		}
 		out = append(out, t)
+	}
+	return out
+}
+
+// deployedEnvs returns the edge names of the environments that serve a
+// deployment, or nil when the store cannot say.
+func (a *App) deployedEnvs() map[string]bool {
+	envs, err := a.Deploy.Environments(context.Background(), "")
+	if err != nil {
+		a.log.Error("monitor: cannot read which environments are deployed; probing all", "err", err)
+		return nil
+	}
+	out := make(map[string]bool, len(envs))
+	for _, e := range envs {
+		if e.ActiveID != 0 {
+			out[edgeName(e.Project, e.Name)] = true
+		}
 	}
 	return out
 }

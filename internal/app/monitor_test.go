@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
@@ -167,5 +169,51 @@ func TestSupersededVerificationIsNotActedOn(t *testing.T) {
 		if d.Failure != "" {
 			t.Errorf("deployment %d (v2 is %d) recorded as failed after it was superseded: %q", d.ID, v2, d.Failure)
 		}
+	}
+}
+
+// TestProbesStartWithTheFirstDeployment: phoenix.yaml's probe of an
+// environment that serves nothing yet (production while the first
+// release waits in staging) is not run, so the edge's 404 for it is not
+// recorded as downtime; the probe starts once a deployment is activated.
+func TestProbesStartWithTheFirstDeployment(t *testing.T) {
+	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", VerifySoak: 100 * time.Millisecond, Proc: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	cfg := config.Default()
+	cfg.Monitor.Endpoints = []config.Endpoint{
+		{Name: "home", URL: "/", Environment: "staging"},
+		{Name: "home", URL: "/", Environment: "production"},
+		{Name: "api", URL: "https://api.example.com/health"}, // no environment: always probed
+	}
+	probes := func() []string {
+		a.projects.mu.Lock()
+		a.projects.cfg["shop"] = cfg
+		a.projects.mu.Unlock()
+		a.reconfigure()
+		var ids []string
+		for _, t := range a.Monitor.Targets() {
+			ids = append(ids, t.ID())
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got, want := probes(), []string{"/api"}; !slices.Equal(got, want) {
+		t.Fatalf("probes before any deployment: %v, want %v", got, want)
+	}
+	deploySite(t, a, "staging", "v1", "", map[string]string{"index.html": "<h1>v1</h1>"})
+	a.projects.wait()
+	if got, want := probes(), []string{"/api", "staging.shop/home"}; !slices.Equal(got, want) {
+		t.Fatalf("probes with staging deployed: %v, want %v", got, want)
+	}
+	deploySite(t, a, "production", "v1", "", map[string]string{"index.html": "<h1>v1</h1>"})
+	a.projects.wait()
+	if got, want := probes(), []string{"/api", "production.shop/home", "staging.shop/home"}; !slices.Equal(got, want) {
+		t.Fatalf("probes with both deployed: %v, want %v", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -149,6 +150,13 @@ func (m *Monitor) SetTargets(ts []Target) error {
 	m.forgetUnconfigured(out)
 	m.mu.Unlock()
 	return nil
+}
+
+// Targets returns the probes SetTargets configured, with their defaults.
+func (m *Monitor) Targets() []Target {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.targets)
 }
 
 // forgetUnconfigured keeps the latest results of the configured targets
