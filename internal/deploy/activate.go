@@ -32,6 +32,13 @@ type Deployment struct {
 	// "health-check/production"; "" for every other deployment.
 	Failure  string     `json:"failure,omitempty"`
 	FailedAt *time.Time `json:"failed_at,omitempty"`
+	// Verification is where the server's own verification of the
+	// deployment stands: VerifyPending, VerifyPassed, VerifyFailed or
+	// VerifySuperseded; "" when the server does not verify it (a
+	// pipeline run verifies its own deployments). VerificationAt is when
+	// a pending verification began, else when it ended.
+	Verification   string     `json:"verification,omitempty"`
+	VerificationAt *time.Time `json:"verification_at,omitempty"`
 }
 
 // A deployment's Status.
@@ -119,7 +126,7 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 		if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = $1`, up.ID); err != nil {
 			return err
 		}
-		dep, err = s.insertDeployment(ctx, tx, up.Project, o, up.Digest)
+		dep, err = s.insertDeployment(ctx, tx, up.Project, o, up.Digest, s.verifies(up.Project, o))
 		return err
 	})
 	if err != nil {
@@ -203,23 +210,38 @@ func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, ca
 	return err
 }
 
-func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest) (*Deployment, error) {
+// insertDeployment records a deployment and activates it; verify: the
+// server verifies it after the activation, so it is recorded pending
+// verification (a stop or crash before the verdict leaves it so, and the
+// next start verifies it again).
+func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest, verify bool) (*Deployment, error) {
 	now := s.opts.Now().UTC()
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, project, o.Environment, string(d), o.Actor, o.Message, now.Format(time.RFC3339Nano)).Scan(&id)
+	at := now.Format(time.RFC3339Nano)
+	dep := &Deployment{Project: project, Environment: o.Environment, Artifact: d,
+		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive}
+	state, stateAt := "", ""
+	if verify {
+		state, stateAt = VerifyPending, at
+		dep.Verification, dep.VerificationAt = VerifyPending, &now
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at, verification, verification_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, project, o.Environment, string(d), o.Actor, o.Message, at, state, stateAt).Scan(&dep.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.point(ctx, tx, project, o.Environment, id, "deploy", o.Actor, o.Message); err != nil {
+	if err := s.point(ctx, tx, project, o.Environment, dep.ID, "deploy", o.Actor, o.Message); err != nil {
 		return nil, err
 	}
-	return &Deployment{ID: id, Project: project, Environment: o.Environment, Artifact: d,
-		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive}, nil
+	return dep, nil
 }
 
-// point moves an environment's active pointer and records why.
+// point moves an environment's active pointer and records why. The
+// deployment it moves off, if its verification is pending, is recorded
+// superseded: no verdict will come, and no start verifies it again.
 func (s *Service) point(ctx context.Context, tx *sql.Tx, project, env string, id int64, action, actor, detail string) error {
+	if err := supersede(ctx, tx, project, env, id, s.now()); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE environments SET active_id = $1 WHERE project = $2 AND name = $3`, id, project, env)
 	if err != nil {
 		return err

@@ -92,6 +92,11 @@ type Options struct {
 	// edge policy before SetEdgePolicy stores it (the app builds it: a
 	// firewall this server lacks refuses it); an error refuses the change.
 	CheckEdge func(ctx context.Context, project string, e *config.Edge) error
+	// Verify, when set, says whether the server verifies a new deployment
+	// of project after its activation (the app verifies every deployment
+	// but a pipeline run's): the deployment is then recorded pending
+	// verification in the activation's transaction (see Unverified).
+	Verify func(project string, o FinalizeOptions) bool
 	// SitesDomain, when set, is the domain under which every environment
 	// answers at <env>.<project>.<SitesDomain> (normalized: lower case, no
 	// trailing dot); no custom domain may be under it.
@@ -100,7 +105,7 @@ type Options struct {
 
 // Event describes a change for the audit log.
 type Event struct {
-	Action      string // deploy.activate, deploy.rollback, deploy.fail, env.save, env.delete, edge.save, deploy.gc
+	Action      string // deploy.activate, deploy.rollback, deploy.fail, deploy.reverify, env.save, env.delete, edge.save, deploy.gc
 	Project     string
 	Environment string
 	Deployment  int64

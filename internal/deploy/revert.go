@@ -88,8 +88,12 @@ func (s *Service) fetchRevertTarget(ctx context.Context, env Environment, failed
 
 // markFailed records that deployment id of env failed verification.
 func (s *Service) markFailed(ctx context.Context, tx *sql.Tx, env Environment, id int64, r RevertRequest) error {
-	res, err := tx.ExecContext(ctx, `UPDATE deployments SET failure = $1, failed_at = $2
-		WHERE id = $3 AND project = $4 AND environment = $5`, r.Reason, s.now(), id, env.Project, env.Name)
+	// A pending verification ends here: failed (a pipeline run's
+	// deployment, which the server does not verify, keeps "").
+	res, err := tx.ExecContext(ctx, `UPDATE deployments SET failure = $1, failed_at = $2,
+		verification_at = CASE WHEN verification = $6 THEN $2 ELSE verification_at END,
+		verification = CASE WHEN verification = $6 THEN $7 ELSE verification END
+		WHERE id = $3 AND project = $4 AND environment = $5`, r.Reason, s.now(), id, env.Project, env.Name, VerifyPending, VerifyFailed)
 	if err != nil {
 		return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
 	}

@@ -171,15 +171,20 @@ func lastGood(ctx context.Context, tx rowQuerier, env Environment, before int64)
 	return &d, nil
 }
 
-const depColumns = `d.id, d.project, d.environment, d.artifact, a.release, d.actor, d.message, d.created_at, d.failure, d.failed_at`
+const depColumns = `d.id, d.project, d.environment, d.artifact, a.release, d.actor, d.message, d.created_at, d.failure, d.failed_at,
+	d.verification, d.verification_at`
 
 func scanDeployment(row interface{ Scan(...any) error }) (Deployment, error) {
 	var d Deployment
-	var created, failed string
-	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created, &d.Failure, &failed)
+	var created, failed, verified string
+	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created, &d.Failure, &failed,
+		&d.Verification, &verified)
 	d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	if t, perr := time.Parse(time.RFC3339Nano, failed); perr == nil {
 		d.FailedAt = &t
+	}
+	if t, perr := time.Parse(time.RFC3339Nano, verified); perr == nil {
+		d.VerificationAt = &t
 	}
 	return d, err
 }

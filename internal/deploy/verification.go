@@ -1,0 +1,141 @@
+package deploy
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
+)
+
+// Where the server's verification of a deployment stands
+// (Deployment.Verification). A deployment the server does not verify has
+// "".
+const (
+	// VerifyPending: activated, no verdict yet. Recorded in the
+	// activation's transaction, so a stop or a crash before the verdict
+	// leaves it pending, and the next start verifies it again.
+	VerifyPending = "pending"
+	VerifyPassed  = "passed" // its verification passed
+	// VerifyFailed: its verification failed (and it was taken back, when
+	// Failure is set).
+	VerifyFailed = "failed"
+	// VerifySuperseded: a newer deploy or a rollback replaced it before
+	// a verdict; it was never verified.
+	VerifySuperseded = "superseded"
+)
+
+// verifies reports whether the server verifies a new deployment of
+// project made with o (Options.Verify).
+func (s *Service) verifies(project string, o FinalizeOptions) bool {
+	return s.opts.Verify != nil && s.opts.Verify(project, o)
+}
+
+// supersede records as superseded the pending verification of the
+// deployment env serves, unless it is next (the deployment the pointer
+// moves to).
+func supersede(ctx context.Context, tx *sql.Tx, project, env string, next int64, now string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+		WHERE verification = $3 AND id <> $4 AND id = (SELECT active_id FROM environments WHERE project = $5 AND name = $6)`,
+		VerifySuperseded, now, VerifyPending, next, project, env)
+	if err != nil {
+		return fmt.Errorf("deploy: supersede the verification of %s/%s: %w", project, env, err)
+	}
+	return nil
+}
+
+// Unverified returns the release of every environment whose active
+// deployment is pending verification, oldest verification first: one in
+// progress, or one a stop or a crash cut short (Deployment.VerificationAt
+// says since when).
+func (s *Service) Unverified(ctx context.Context) ([]Release, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+depColumns+` FROM environments e
+		JOIN deployments d ON d.id = e.active_id JOIN artifacts a ON a.digest = d.artifact
+		WHERE d.verification = $1 ORDER BY d.verification_at, d.id`, VerifyPending)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: unverified deployments: %w", err)
+	}
+	var ds []Deployment
+	for rows.Next() {
+		d, err := scanDeployment(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.setState(d.ID)
+		ds = append(ds, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Release, 0, len(ds))
+	for _, d := range ds {
+		env, err := s.Environment(ctx, d.Project, d.Environment)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.release(env, d, nil))
+	}
+	return out, nil
+}
+
+// ClaimVerification takes over the pending verification of r (as
+// Unverified returned it) to verify it again: it succeeds only while r's
+// deployment is still active, still pending and not claimed since
+// (VerificationAt unchanged), records the claim's time as the new
+// VerificationAt (in r too) and the audit event deploy.reverify. False,
+// nil: the deployment was superseded, got its verdict, or another server
+// claimed it first.
+func (s *Service) ClaimVerification(ctx context.Context, r *Release, actor string) (bool, error) {
+	d := &r.Deployment
+	seen := ""
+	if d.VerificationAt != nil {
+		seen = d.VerificationAt.UTC().Format(time.RFC3339Nano)
+	}
+	now := s.opts.Now().UTC()
+	claimed := false
+	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification_at = $1
+			WHERE id = $2 AND verification = $3 AND verification_at = $4
+			AND id = (SELECT active_id FROM environments WHERE project = $5 AND name = $6)`,
+			now.Format(time.RFC3339Nano), d.ID, VerifyPending, seen, r.Project, r.Environment)
+		if err != nil {
+			return err
+		}
+		if claimed = affected(res) == 1; !claimed {
+			return nil
+		}
+		since := "at an unknown time"
+		if seen != "" {
+			since = "at " + d.VerificationAt.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		return s.audit(ctx, tx, Event{Action: "deploy.reverify", Project: r.Project, Environment: r.Environment,
+			Deployment: d.ID, Actor: actor,
+			Detail: fmt.Sprintf("the verification of deployment %d, begun %s, did not finish; verifying it again", d.ID, since)})
+	})
+	if err != nil {
+		return false, fmt.Errorf("deploy: take over the verification of deployment %d: %w", d.ID, err)
+	}
+	if claimed {
+		d.VerificationAt = &now
+	}
+	return claimed, nil
+}
+
+// RecordVerification records the verdict of deployment id's pending
+// verification: VerifyPassed or VerifyFailed. A deployment no longer
+// pending (superseded, or failed and taken back by Revert) keeps its
+// state; it reports whether the verdict was recorded.
+func (s *Service) RecordVerification(ctx context.Context, id int64, verdict string) (bool, error) {
+	if verdict != VerifyPassed && verdict != VerifyFailed {
+		return false, usererr.New(usererr.Invalid, "verification verdict %q: want %s or %s", verdict, VerifyPassed, VerifyFailed)
+	}
+	res, err := s.opts.DB.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+		WHERE id = $3 AND verification = $4`, verdict, s.now(), id, VerifyPending)
+	if err != nil {
+		return false, fmt.Errorf("deploy: record the verification of deployment %d: %w", id, err)
+	}
+	return affected(res) == 1, nil
+}

@@ -1,0 +1,212 @@
+package deploy
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+)
+
+// verifying makes f's service verify every deployment but a pipeline
+// run's, as the app does.
+func verifying(f *fixture) *fixture {
+	f.svc.opts.Verify = func(_ string, o FinalizeOptions) bool { return !strings.HasPrefix(o.Message, "pipeline run ") }
+	return f
+}
+
+// history returns env's deployments by id.
+func history(t *testing.T, s *Service, env string) map[int64]Deployment {
+	t.Helper()
+	ds, err := s.Deployments(ctx, "site", env, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]Deployment{}
+	for _, d := range ds {
+		out[d.ID] = d
+	}
+	return out
+}
+
+func unverifiedIDs(t *testing.T, s *Service) []int64 {
+	t.Helper()
+	rs, err := s.Unverified(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range rs {
+		ids = append(ids, r.Deployment.ID)
+	}
+	return ids
+}
+
+// TestVerificationIsPendingFromTheActivation: a deployment the server
+// verifies is recorded pending in the activation's transaction, so a
+// service opened on the same database later (a restart after a stop or a
+// crash) finds it; the verdict ends it.
+func TestVerificationIsPendingFromTheActivation(t *testing.T) {
+	f := verifying(newFixture(t))
+	d, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
+	if d.Verification != VerifyPending || d.VerificationAt == nil {
+		t.Fatalf("Finalize returned verification %q at %v, want pending", d.Verification, d.VerificationAt)
+	}
+	if seen := f.seen[len(f.seen)-1].Deployment; seen.Verification != VerifyPending {
+		t.Fatalf("the listener was told verification %q", seen.Verification)
+	}
+	restarted := New(Options{DB: f.svc.opts.DB, Blobs: f.blobs})
+	rs, err := restarted.Unverified(ctx)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("unverified after a restart = %+v, %v", rs, err)
+	}
+	r := rs[0]
+	if r.Project != "site" || r.Environment != "production" || r.Deployment.ID != d.ID || !r.Deployment.Active ||
+		r.Deployment.Release != "v1" || r.Deployment.VerificationAt == nil || !r.Deployment.VerificationAt.Equal(*d.VerificationAt) {
+		t.Fatalf("unverified release = %+v", r)
+	}
+	if m, err := r.Manifest(); err != nil || m.Meta.Release != "v1" {
+		t.Fatalf("manifest of the unverified release: %v", err)
+	}
+	if ok, err := restarted.RecordVerification(ctx, d.ID, VerifyPassed); !ok || err != nil {
+		t.Fatalf("record passed: %v, %v", ok, err)
+	}
+	if ids := unverifiedIDs(t, f.svc); len(ids) != 0 {
+		t.Fatalf("still unverified after its verdict: %v", ids)
+	}
+	if got := history(t, f.svc, "production")[d.ID]; got.Verification != VerifyPassed || got.VerificationAt == nil {
+		t.Fatalf("after the verdict: %+v", got)
+	}
+	// A verdict is recorded once: a second one changes nothing.
+	if ok, err := f.svc.RecordVerification(ctx, d.ID, VerifyFailed); ok || err != nil {
+		t.Fatalf("second verdict recorded: %v, %v", ok, err)
+	}
+	if _, err := f.svc.RecordVerification(ctx, d.ID, VerifyPending); err == nil {
+		t.Fatal("pending accepted as a verdict")
+	}
+}
+
+// TestPipelineDeploymentsAreNotPending: a deployment the server does not
+// verify (a pipeline run's; any without Options.Verify) has no
+// verification state and is never unverified.
+func TestPipelineDeploymentsAreNotPending(t *testing.T) {
+	f := newFixture(t)
+	plain, _ := f.deploy(t, "staging", "v1", map[string]string{"index.html": "one"})
+	verifying(f)
+	m, blobs := manifestOf("v2", map[string]string{"index.html": "two"})
+	canon, _ := m.Canonical()
+	up, err := f.svc.BeginUpload(ctx, "site", canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dg := range up.Missing {
+		if err := f.svc.PutBlob(ctx, up.ID, dg, strings.NewReader(string(blobs[dg])), int64(len(blobs[dg]))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := f.svc.Finalize(ctx, up.ID, FinalizeOptions{Environment: "staging", Message: "pipeline run 7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Deployment{plain, run} {
+		if d.Verification != "" || d.VerificationAt != nil {
+			t.Errorf("deployment %d: verification %q", d.ID, d.Verification)
+		}
+	}
+	if ids := unverifiedIDs(t, f.svc); len(ids) != 0 {
+		t.Fatalf("unverified: %v", ids)
+	}
+}
+
+// TestReplacedPendingVerificationIsSuperseded: a newer deploy or a
+// rollback that replaces a deployment pending verification records it
+// superseded, in its transaction: no start verifies a release no longer
+// served, nor one a later rollback returns to.
+func TestReplacedPendingVerificationIsSuperseded(t *testing.T) {
+	f := verifying(newFixture(t))
+	v1, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
+	if _, err := f.svc.RecordVerification(ctx, v1.ID, VerifyPassed); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := f.deploy(t, "production", "v2", map[string]string{"index.html": "two"})
+	v3, _ := f.deploy(t, "production", "v3", map[string]string{"index.html": "three"}) // replaces v2 before its verdict
+	if _, err := f.svc.Rollback(ctx, "site", "production", 0, "bob"); err != nil {     // replaces v3 before its verdict
+		t.Fatal(err)
+	}
+	h := history(t, f.svc, "production")
+	for id, want := range map[int64]string{v1.ID: VerifyPassed, v2.ID: VerifySuperseded, v3.ID: VerifySuperseded} {
+		if h[id].Verification != want || h[id].VerificationAt == nil {
+			t.Errorf("deployment %d: verification %q at %v, want %q", id, h[id].Verification, h[id].VerificationAt, want)
+		}
+	}
+	if env, _ := f.svc.Environment(ctx, "site", "production"); env.ActiveID != v2.ID {
+		t.Fatalf("rollback went to %d, want %d", env.ActiveID, v2.ID)
+	}
+	if ids := unverifiedIDs(t, f.svc); len(ids) != 0 {
+		t.Fatalf("unverified: %v", ids)
+	}
+	// A superseded deployment gets no verdict.
+	if ok, _ := f.svc.RecordVerification(ctx, v3.ID, VerifyFailed); ok {
+		t.Fatal("a verdict was recorded for a superseded deployment")
+	}
+}
+
+// TestRevertEndsThePendingVerification: Revert records the pending
+// verification failed together with the failure; a pipeline run's
+// deployment keeps no verification state.
+func TestRevertEndsThePendingVerification(t *testing.T) {
+	f := verifying(newFixture(t))
+	v1, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
+	f.svc.RecordVerification(ctx, v1.ID, VerifyPassed)
+	v2, _ := f.deploy(t, "production", "v2", map[string]string{"index.html": "broken"})
+	if _, err := f.svc.Revert(ctx, RevertRequest{Project: "site", Environment: "production", Failed: v2.ID, Reason: "health-check/production"}); err != nil {
+		t.Fatal(err)
+	}
+	h := history(t, f.svc, "production")
+	if d := h[v2.ID]; d.Verification != VerifyFailed || d.Failure != "health-check/production" || d.Status != StatusFailed {
+		t.Fatalf("reverted deployment: %+v", d)
+	}
+	if d := h[v1.ID]; d.Verification != VerifyPassed || !d.Active {
+		t.Fatalf("restored deployment: %+v", d)
+	}
+}
+
+// TestClaimVerificationOnce: a pending verification is taken over once
+// (a second claim with what Unverified returned before loses, as another
+// server's would), audited as deploy.reverify; a superseded one cannot
+// be claimed.
+func TestClaimVerificationOnce(t *testing.T) {
+	f := verifying(newFixture(t))
+	var events []Event
+	f.svc.opts.Audit = func(_ context.Context, _ *sql.Tx, e Event) error { events = append(events, e); return nil }
+	d, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
+	rs, err := f.svc.Unverified(ctx)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("unverified = %+v, %v", rs, err)
+	}
+	mine, theirs := rs[0], rs[0]
+	f.svc.opts.Now = func() time.Time { return d.VerificationAt.Add(time.Minute) }
+	if ok, err := f.svc.ClaimVerification(ctx, &mine, "phoenix-verify"); !ok || err != nil {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+	if !mine.Deployment.VerificationAt.Equal(d.VerificationAt.Add(time.Minute)) {
+		t.Fatalf("claim time %v", mine.Deployment.VerificationAt)
+	}
+	if ok, err := f.svc.ClaimVerification(ctx, &theirs, "phoenix-verify"); ok || err != nil {
+		t.Fatalf("a second claim of the same verification: %v, %v", ok, err)
+	}
+	again, err := f.svc.Unverified(ctx)
+	if err != nil || len(again) != 1 || again[0].Deployment.Verification != VerifyPending ||
+		!again[0].Deployment.VerificationAt.Equal(*mine.Deployment.VerificationAt) {
+		t.Fatalf("after the claim: %+v, %v", again, err)
+	}
+	last := events[len(events)-1]
+	if last.Action != "deploy.reverify" || last.Deployment != d.ID || last.Actor != "phoenix-verify" ||
+		!strings.Contains(last.Detail, "did not finish; verifying it again") {
+		t.Fatalf("audit event = %+v", last)
+	}
+	f.deploy(t, "production", "v2", map[string]string{"index.html": "two"})
+	if ok, err := f.svc.ClaimVerification(ctx, &again[0], "phoenix-verify"); ok || err != nil {
+		t.Fatalf("claim of a superseded verification: %v, %v", ok, err)
+	}
+}
