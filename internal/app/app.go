@@ -177,6 +177,14 @@ type App struct {
 	pruneKick  chan struct{} // prune.go
 	startDone  func()        // lets the next replica start
 
+	// Test hooks (verify.go): verifyStarts is called as each
+	// verification of an activation begins, verifyResumed after each pass
+	// of resumeVerifications with the deployments it took over;
+	// verifyLease, when set, replaces the constant verifyLease.
+	verifyStarts  func(deploy.Release)
+	verifyResumed func(ids []int64)
+	verifyLease   time.Duration
+
 	mu       sync.Mutex
 	cleanups []func(context.Context) error
 	stopped  bool

@@ -72,6 +72,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 	})
 	gctx, cancel := context.WithCancel(context.Background())
 	a.Deploy.OnActivate(a.afterActivate(gctx))
+	a.singleton(a.resumeVerifications) // verify.go
 	a.onStop(func(context.Context) error {
 		cancel()
 		a.projects.wait()
@@ -295,8 +296,9 @@ func (a *App) edgeOf(project string) func() []edge.EnvStats {
 }
 
 // afterActivate reloads the project's configuration and verifies the
-// activation, unless a pipeline run made it (the run verifies with its
-// health-check steps and rolls back itself) or it is a rollback.
+// activation (verify.go) when it is pending verification: not when a
+// pipeline run made it (the run verifies with its health-check steps and
+// rolls back itself) nor when it is a rollback.
 func (a *App) afterActivate(ctx context.Context) deploy.Listener {
 	return func(r deploy.Release) {
 		a.projects.wg.Add(1)
@@ -304,29 +306,21 @@ func (a *App) afterActivate(ctx context.Context) deploy.Listener {
 			defer a.projects.wg.Done()
 			a.loadProject(ctx, r.Project)
 			a.reconfigure()
-			if strings.HasPrefix(r.Deployment.Message, "pipeline run ") || a.isRollback(ctx, r) {
+			if r.Deployment.Verification != deploy.VerifyPending || a.isRollback(ctx, r) {
 				return
 			}
-			out, err := a.guardOf(ctx, r.Project).AfterActivate(ctx, r)
-			if out.Skipped != "" {
-				a.logSkipped(r, out.Skipped)
-				return
-			}
-			if err != nil {
-				a.log.Error("verify: automatic rollback failed", "project", r.Project, "env", r.Environment, "err", err)
-			}
-			a.log.Info("verify: "+out.Message.Title, "project", r.Project, "env", r.Environment, "ok", out.Result.OK,
-				"reason", out.Result.Reason)
+			a.verify(ctx, r)
 		}()
 	}
 }
 
 // logSkipped logs a verification that published nothing: stopped with
-// the server (not re-verified at the next start), or superseded.
+// the server (still pending, so verified again at the next start), or
+// superseded.
 func (a *App) logSkipped(r deploy.Release, why string) {
 	args := []any{"project", r.Project, "env", r.Environment, "deployment", r.Deployment.ID}
 	if why == monitor.Interrupted {
-		a.log.Warn("verify: interrupted by shutdown; nothing published nor rolled back, and not re-verified at the next start", args...)
+		a.log.Warn("verify: interrupted by shutdown; nothing published nor rolled back, the deployment stays pending verification and the next start verifies it again", args...)
 		return
 	}
 	a.log.Info("verify: the deployment was superseded during its verification (rolled back or replaced); nothing published nor rolled back", args...)
@@ -353,9 +347,10 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 		Verifier: monitor.NewVerifier(monitor.VerifyOptions{Base: a.baseOf(project), Edge: a.edgeOf(project), Soak: soak,
 			Every: every, Logger: a.log.With("component", "verify")}),
 		Publisher: a.Notify,
+		Timeout:   verifyTimeout,
 		Rollback: func(ctx context.Context, r deploy.Release, reason string) (*deploy.Deployment, error) {
 			return a.Deploy.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
-				Failed: r.Deployment.ID, Reason: reason, Actor: "phoenix-verify"})
+				Failed: r.Deployment.ID, Reason: reason, Actor: verifyActor})
 		},
 		Active: func(ctx context.Context, p, e string) (int64, error) {
 			env, err := a.Deploy.Environment(ctx, p, e)

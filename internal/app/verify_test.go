@@ -1,0 +1,408 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/store"
+)
+
+var (
+	goodSite   = map[string]string{"index.html": "<h1>good</h1>"}
+	noHomePage = map[string]string{"other.html": "no home page"} // GET / answers 404
+)
+
+// startHooked starts a server with o on loopback ports after hook set its
+// test hooks, and stops it when the test ends.
+func startHooked(t *testing.T, o Options, hook func(*App)) *App {
+	t.Helper()
+	o.Listen, o.EdgeListen = "127.0.0.1:0", "127.0.0.1:0"
+	a, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook(a)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	return a
+}
+
+// verifyHooks are a server's verification hooks as channels: started
+// receives each verification as it begins, which then waits for proceed
+// (nil: it goes on at once); resumed each pass of resumeVerifications.
+type verifyHooks struct {
+	started chan deploy.Release
+	proceed chan struct{}
+	resumed chan []int64
+}
+
+func newVerifyHooks(gated bool) *verifyHooks {
+	h := &verifyHooks{started: make(chan deploy.Release, 10), resumed: make(chan []int64, 10)}
+	if gated {
+		h.proceed = make(chan struct{})
+	}
+	return h
+}
+
+func (h *verifyHooks) set(a *App) {
+	a.verifyStarts = func(r deploy.Release) {
+		h.started <- r
+		if h.proceed != nil {
+			<-h.proceed
+		}
+	}
+	a.verifyResumed = func(ids []int64) {
+		select {
+		case h.resumed <- ids:
+		default: // a replicas' leader passes every poll
+		}
+	}
+}
+
+// recv receives from ch, failing the test when nothing comes within a
+// minute (a hook never called) instead of hanging until the test timeout.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("never: %s", what)
+		panic("unreachable")
+	}
+}
+
+// deploymentOf returns deployment id of shop/env.
+func deploymentOf(t *testing.T, svc *deploy.Service, env string, id int64) deploy.Deployment {
+	t.Helper()
+	ds, err := svc.Deployments(context.Background(), "shop", env, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no deployment %d in shop/%s", id, env)
+	return deploy.Deployment{}
+}
+
+// interruptVerification deploys v1 (a pipeline run's: the server does
+// not verify it) and v2 (files) to production on a server over dir
+// whose verification soaks an hour, and stops the server while it
+// verifies v2: v2 is left active and pending verification.
+func interruptVerification(t *testing.T, dir string, files map[string]string) (v1, v2 int64) {
+	t.Helper()
+	h := newVerifyHooks(false)
+	a := startHooked(t, Options{DataDir: dir, VerifySoak: time.Hour, Proc: "-"}, h.set)
+	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); len(ids) != 0 {
+		t.Fatalf("a first start verified %v again", ids)
+	}
+	v1 = deploySite(t, a, "production", "v1", "pipeline run 1", goodSite)
+	v2 = deploySite(t, a, "production", "v2", "", files)
+	if r := recv(t, h.started, "a verification"); r.Deployment.ID != v2 {
+		t.Fatalf("verifying deployment %d, want %d", r.Deployment.ID, v2)
+	}
+	if err := a.Stop(context.Background()); err != nil { // cuts the hour-long soak short
+		t.Fatal(err)
+	}
+	d := deploymentOf(t, reopen(t, dir), "production", v2)
+	if !d.Active || d.Verification != deploy.VerifyPending || d.Failure != "" {
+		t.Fatalf("after the interrupted verification: %+v", d)
+	}
+	return v1, v2
+}
+
+// reopen opens the deployments domain of a stopped server's data dir,
+// to read what it left in the database.
+func reopen(t *testing.T, dir string) *deploy.Service {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return deploy.New(deploy.Options{DB: db})
+}
+
+// deployEvents collects the deploy.* events the server publishes to
+// workflows.
+type deployEvents struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func watchDeployEvents(a *App) *deployEvents {
+	e := &deployEvents{}
+	a.Pipeline.Events().Subscribe("deploy.*", "shop", "", func(_ context.Context, ev trigger.Event) {
+		e.mu.Lock()
+		e.names = append(e.names, ev.Name)
+		e.mu.Unlock()
+	})
+	return e
+}
+
+func (e *deployEvents) list() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.names)
+}
+
+// auditActions lists the actions of the audit records of shop/production
+// by phoenix-verify, oldest first.
+func auditActions(t *testing.T, a *App) []string {
+	t.Helper()
+	rs, err := a.Audit.Query(context.Background(), audit.Filter{Actor: verifyActor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rs {
+		if r.Target == "shop/production" {
+			out = append(out, r.Action)
+		}
+	}
+	return out
+}
+
+// TestInterruptedVerificationRollsBackAtTheNextStart: a server stopped
+// while it verifies a broken deployment publishes nothing and leaves it
+// active, pending verification; the next start verifies it again (the
+// API shows it pending meanwhile), rolls it back, records it failed, and
+// announces and audits it as any failed verification.
+func TestInterruptedVerificationRollsBackAtTheNextStart(t *testing.T) {
+	dir := t.TempDir()
+	v1, v2 := interruptVerification(t, dir, noHomePage)
+
+	h := newVerifyHooks(true)
+	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
+	r := recv(t, h.started, "a verification")
+	if r.Deployment.ID != v2 {
+		t.Fatalf("the start verifies deployment %d, want %d", r.Deployment.ID, v2)
+	}
+	if d := deploymentOf(t, b.Deploy, "production", v2); !d.Active || d.Verification != deploy.VerifyPending {
+		t.Fatalf("during the verification again: %+v", d)
+	}
+	events := watchDeployEvents(b)
+	close(h.proceed)
+	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{v2}) {
+		t.Fatalf("the start took over %v, want [%d]", ids, v2)
+	}
+	b.projects.wait()
+	b.Pipeline.Events().Wait()
+
+	if got := activeID(t, b, "production"); got != v1 {
+		t.Fatalf("active %d after the verification again, want %d (rolled back)", got, v1)
+	}
+	d := deploymentOf(t, b.Deploy, "production", v2)
+	if d.Verification != deploy.VerifyFailed || !strings.Contains(d.Failure, "200") || d.Status != deploy.StatusFailed {
+		t.Fatalf("the broken deployment after its verification: %+v", d)
+	}
+	if got := events.list(); !slices.Equal(got, []string{"deploy.rolled_back"}) {
+		t.Fatalf("events %v, want the rollback's", got)
+	}
+	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
+		t.Fatalf("audit records by %s: %v", verifyActor, got)
+	}
+}
+
+// TestInterruptedVerificationPassesAtTheNextStart: a healthy deployment
+// whose verification a stop cut short is verified at the next start,
+// stays active and is announced live.
+func TestInterruptedVerificationPassesAtTheNextStart(t *testing.T) {
+	dir := t.TempDir()
+	_, v2 := interruptVerification(t, dir, map[string]string{"index.html": "<h1>two</h1>"})
+
+	h := newVerifyHooks(true)
+	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
+	if r := recv(t, h.started, "a verification"); r.Deployment.ID != v2 {
+		t.Fatalf("the start verifies deployment %d, want %d", r.Deployment.ID, v2)
+	}
+	events := watchDeployEvents(b)
+	close(h.proceed)
+	recv(t, h.resumed, "a pass of resumeVerifications")
+	b.projects.wait()
+	b.Pipeline.Events().Wait()
+	if got := activeID(t, b, "production"); got != v2 {
+		t.Fatalf("a healthy deployment was rolled back: active %d, want %d", got, v2)
+	}
+	if d := deploymentOf(t, b.Deploy, "production", v2); d.Verification != deploy.VerifyPassed || d.Failure != "" {
+		t.Fatalf("after its verification: %+v", d)
+	}
+	if got := events.list(); !slices.Equal(got, []string{"deploy.succeeded"}) {
+		t.Fatalf("events %v, want deploy.succeeded", got)
+	}
+	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify"}) {
+		t.Fatalf("audit records by %s: %v", verifyActor, got)
+	}
+}
+
+// TestFinishedVerificationIsNotRepeated: a deployment whose verification
+// ended (passed), and a pipeline run's (its run verifies it), are not
+// verified again at the next start; nor is a pending verification
+// younger than the lease when only expired ones are taken over (the
+// replicas' leader).
+func TestFinishedVerificationIsNotRepeated(t *testing.T) {
+	dir := t.TempDir()
+	h := newVerifyHooks(false)
+	a := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
+	recv(t, h.resumed, "a pass of resumeVerifications")
+	v1 := deploySite(t, a, "production", "v1", "", goodSite)
+	recv(t, h.started, "a verification")
+	a.projects.wait()
+	run := deploySite(t, a, "staging", "v1", "pipeline run 1", goodSite)
+	a.projects.wait()
+	if d := deploymentOf(t, a.Deploy, "production", v1); d.Verification != deploy.VerifyPassed {
+		t.Fatalf("after its verification: %+v", d)
+	}
+	if d := deploymentOf(t, a.Deploy, "staging", run); d.Verification != "" {
+		t.Fatalf("a pipeline run's deployment: verification %q", d.Verification)
+	}
+	a.Stop(context.Background())
+
+	h = newVerifyHooks(false)
+	b := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
+	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); len(ids) != 0 {
+		t.Fatalf("the start verified %v again", ids)
+	}
+	if len(h.started) != 0 || len(auditActions(t, b)) != 0 {
+		t.Fatalf("a verification began at the start: %d, audit %v", len(h.started), auditActions(t, b))
+	}
+	if d := deploymentOf(t, b.Deploy, "production", v1); d.Verification != deploy.VerifyPassed {
+		t.Fatalf("after the restart: %+v", d)
+	}
+
+	// A verification in progress (pending since a moment ago) is not
+	// taken over by a pass that takes only those older than an hour.
+	h.proceed = make(chan struct{})
+	v2 := deploySite(t, b, "production", "v2", "", goodSite)
+	recv(t, h.started, "a verification")
+	if ids := b.reverify(context.Background(), time.Now().Add(-time.Hour)); len(ids) != 0 {
+		t.Fatalf("took over the verification in progress of %v", ids)
+	}
+	close(h.proceed)
+	b.projects.wait()
+	if d := deploymentOf(t, b.Deploy, "production", v2); d.Verification != deploy.VerifyPassed {
+		t.Fatalf("v2 after its verification: %+v", d)
+	}
+}
+
+const verifyCrashEnv = "PHOENIX_VERIFY_CRASH_CHILD_DIR"
+
+// TestVerifyCrashChild is TestCrashDuringVerification's server: it
+// deploys a good v1 (a pipeline run's) and a broken v2, says which
+// deployment it verifies, and waits to be killed. Alone it skips.
+func TestVerifyCrashChild(t *testing.T) {
+	dir := os.Getenv(verifyCrashEnv)
+	if dir == "" {
+		t.Skip("a child of TestCrashDuringVerification")
+	}
+	verifying := make(chan int64, 1)
+	a := startHooked(t, Options{DataDir: dir, VerifySoak: time.Hour, Proc: "-"}, func(a *App) {
+		a.verifyStarts = func(r deploy.Release) { verifying <- r.Deployment.ID }
+	})
+	deploySite(t, a, "production", "v1", "pipeline run 1", goodSite)
+	deploySite(t, a, "production", "v2", "", noHomePage)
+	os.Stdout.WriteString("verifying " + strconv.FormatInt(recv(t, verifying, "the verification of v2"), 10) + "\n")
+	select {} // until SIGKILL
+}
+
+// TestCrashDuringVerification: a server killed (SIGKILL: no shutdown
+// code runs) while it verifies a broken deployment leaves it pending in
+// the database; the next start verifies it again and rolls it back.
+func TestCrashDuringVerification(t *testing.T) {
+	root := t.TempDir()
+	dir, tmp := filepath.Join(root, "data"), filepath.Join(root, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestVerifyCrashChild$")
+	cmd.Env = append(os.Environ(), verifyCrashEnv+"="+dir, "TMPDIR="+tmp) // the child's temp dirs go with root
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var v2 int64
+	for sc := bufio.NewScanner(stdout); v2 == 0 && sc.Scan(); {
+		if s, ok := strings.CutPrefix(sc.Text(), "verifying "); ok {
+			v2, _ = strconv.ParseInt(s, 10, 64)
+		}
+	}
+	cmd.Process.Kill()
+	go io.Copy(io.Discard, stdout)
+	cmd.Wait()
+	if v2 == 0 {
+		t.Fatal("the child never verified its deployment")
+	}
+
+	h := newVerifyHooks(false)
+	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
+	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{v2}) {
+		t.Fatalf("the start after the crash took over %v, want [%d]", ids, v2)
+	}
+	b.projects.wait()
+	if got := activeID(t, b, "production"); got == v2 {
+		t.Fatalf("the broken deployment %d is still active after the start", v2)
+	}
+	if d := deploymentOf(t, b.Deploy, "production", v2); d.Verification != deploy.VerifyFailed || d.Failure == "" {
+		t.Fatalf("the broken deployment after the start: %+v", d)
+	}
+}
+
+// TestLeaderTakesOverAnAbandonedVerification: with replicas, a replica
+// stopped while it verifies a broken deployment leaves it pending; the
+// leader takes the verification over once its lease has passed (the
+// replica might still be verifying before), and rolls the deployment
+// back.
+func TestLeaderTakesOverAnAbandonedVerification(t *testing.T) {
+	rs := newReplicaSet(t)
+	lease := func(a *App) { a.verifyLease = 2 * time.Second }
+	lh := newVerifyHooks(false)
+	leader := startHooked(t, rs.options(t, t.TempDir()), func(a *App) { lh.set(a); lease(a) })
+	leaderOf(t, leader)
+	fh := newVerifyHooks(false)
+	fo := rs.options(t, t.TempDir())
+	fo.VerifySoak = time.Hour
+	follower := startHooked(t, fo, func(a *App) { fh.set(a); lease(a) })
+	v1 := deploySite(t, follower, "production", "v1", "pipeline run 1", goodSite)
+	v2 := deploySite(t, follower, "production", "v2", "", noHomePage)
+	if r := recv(t, fh.started, "the follower's verification"); r.Deployment.ID != v2 {
+		t.Fatalf("the follower verifies %d, want %d", r.Deployment.ID, v2)
+	}
+	if err := follower.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := recv(t, lh.started, "the leader's verification"); r.Deployment.ID != v2 {
+		t.Fatalf("the leader verifies %d, want %d", r.Deployment.ID, v2)
+	}
+	leader.projects.wait()
+	if got := activeID(t, leader, "production"); got != v1 {
+		t.Fatalf("active %d, want %d (rolled back)", got, v1)
+	}
+	if d := deploymentOf(t, leader.Deploy, "production", v2); d.Verification != deploy.VerifyFailed || d.Failure == "" {
+		t.Fatalf("the broken deployment: %+v", d)
+	}
+	if got := auditActions(t, leader); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
+		t.Fatalf("audit records by %s: %v", verifyActor, got)
+	}
+}
