@@ -72,6 +72,12 @@ type EnvReport struct {
 	Release    string    `json:"release,omitempty"`
 	Deployment int64     `json:"deployment,omitempty"`
 	DeployedAt time.Time `json:"deployed_at,omitzero"`
+	// Verification is where the server's verification of the active
+	// deployment stands (deploy.Deployment.Verification): "pending"
+	// while it runs, or since a stop or a crash cut it short (the next
+	// start verifies it again); VerificationAt is since when.
+	Verification   string     `json:"verification,omitempty"`
+	VerificationAt *time.Time `json:"verification_at,omitempty"`
 }
 
 func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +106,7 @@ func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
 		for _, rel := range active {
 			e := add(rel.Environment + "." + rel.Project)
 			e.Release, e.Deployment, e.DeployedAt = rel.Deployment.Release, rel.Deployment.ID, rel.Deployment.CreatedAt
+			e.Verification, e.VerificationAt = rel.Deployment.Verification, rel.Deployment.VerificationAt
 		}
 	}
 	for _, s := range all {

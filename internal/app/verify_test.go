@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
 	"github.com/phoenixvc/phoenix/internal/store"
@@ -141,6 +143,27 @@ func reopen(t *testing.T, dir string) *deploy.Service {
 	return deploy.New(deploy.Options{DB: db})
 }
 
+// statusOf returns env's report of GET /api/v1/status (what phoenix
+// status shows).
+func statusOf(t *testing.T, a *App, env string) api.EnvReport {
+	t.Helper()
+	tok, err := ReadToken(a.opts.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := client.New(a.APIURL(), tok).Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Environment == env {
+			return r
+		}
+	}
+	t.Fatalf("no %s in the status: %+v", env, rs)
+	return api.EnvReport{}
+}
+
 // deployEvents collects the deploy.* events the server publishes to
 // workflows.
 type deployEvents struct {
@@ -198,6 +221,9 @@ func TestInterruptedVerificationRollsBackAtTheNextStart(t *testing.T) {
 	}
 	if d := deploymentOf(t, b.Deploy, "production", v2); !d.Active || d.Verification != deploy.VerifyPending {
 		t.Fatalf("during the verification again: %+v", d)
+	}
+	if st := statusOf(t, b, "production.shop"); st.Deployment != v2 || st.Verification != deploy.VerifyPending || st.VerificationAt == nil {
+		t.Fatalf("GET /api/v1/status during the verification again: %+v", st)
 	}
 	events := watchDeployEvents(b)
 	close(h.proceed)

@@ -169,7 +169,7 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		fmt.Fprintf(w, "  %s\n", res.counts())
 		switch {
 		case t.inProcess:
-			fmt.Fprintf(w, "  no server runs on %s: 'phoenix server --data %s' serves it\n", g.Data, g.Data)
+			fmt.Fprintf(w, "  no server runs on %s: 'phoenix server --data %s' serves it and verifies it\n", g.Data, g.Data)
 		case res.URL != "":
 			fmt.Fprintf(w, "  live at %s\n", res.URL)
 		}

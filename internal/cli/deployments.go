@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,18 +63,26 @@ func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int
 
 // statusOf is a deployment's STATUS cell: "* active" (starred), "failed:
 // WHAT" for one that failed verification and was taken back, "rolled back"
-// for one a rollback went past, "-" for one a later deployment replaced.
+// for one a rollback went past, "-" for one a later deployment replaced;
+// with where the server's verification stands when it did not pass:
+// ", verification pending" (it runs, or a stop cut it short and the next
+// start runs it again), ", failed verification" (kept: rollback.auto is
+// off), ", not verified" (replaced before a verdict).
 func statusOf(d deploy.Deployment) string {
 	failed := "failed: " + d.Failure
+	note := map[string]string{deploy.VerifyPending: ", verification pending", deploy.VerifyFailed: ", failed verification",
+		deploy.VerifySuperseded: ", not verified"}[d.Verification]
 	switch {
 	case d.Active && d.Failure != "":
 		return "* active, " + failed
 	case d.Active:
-		return "* active"
+		return "* active" + note
 	case d.Failure != "":
 		return failed
 	case d.Status == deploy.StatusRolledBack:
-		return "rolled back"
+		return "rolled back" + note
+	case note != "":
+		return strings.TrimPrefix(note, ", ")
 	}
 	return "-"
 }

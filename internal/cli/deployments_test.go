@@ -59,9 +59,43 @@ func TestStatusOf(t *testing.T) {
 		{deploy.Deployment{Status: deploy.StatusRolledBack}, "rolled back"},
 		{deploy.Deployment{Status: deploy.StatusInactive}, "-"},
 		{deploy.Deployment{Active: true}, "* active"}, // from a server without status
+		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Verification: deploy.VerifyPending}, "* active, verification pending"},
+		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Verification: deploy.VerifyPassed}, "* active"},
+		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Verification: deploy.VerifyFailed}, "* active, failed verification"},
+		{deploy.Deployment{Status: deploy.StatusFailed, Failure: "verification", Verification: deploy.VerifyFailed}, "failed: verification"},
+		{deploy.Deployment{Status: deploy.StatusRolledBack, Verification: deploy.VerifySuperseded}, "rolled back, not verified"},
+		{deploy.Deployment{Status: deploy.StatusInactive, Verification: deploy.VerifySuperseded}, "not verified"},
+		{deploy.Deployment{Status: deploy.StatusInactive, Verification: deploy.VerifyPassed}, "-"},
 	} {
 		if got := statusOf(c.d); got != c.want {
 			t.Errorf("statusOf(%+v) = %q, want %q", c.d, got, c.want)
 		}
+	}
+}
+
+// TestPendingVerificationIsShown: a deployment made without a server
+// (an in-process one, which stops before any verdict) stays pending
+// verification, which 'phoenix deployments' and 'phoenix status' show;
+// the commands' own in-process servers leave it to 'phoenix server'.
+func TestPendingVerificationIsShown(t *testing.T) {
+	data, site := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
+	if err := os.WriteFile(cfg, []byte("project: {name: shop}\nenvironments:\n  staging: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<title>one</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "", "deploy", site, "--env", "staging", "--release", "v1", "--data", data, "-c", cfg); !strings.Contains(out, "serves it and verifies it") {
+		t.Fatalf("deploy without a server:\n%s", out)
+	}
+	for range 2 { // the first command's server does not verify it either
+		out := mustRun(t, "", "deployments", "--env", "staging", "--data", data, "-c", cfg)
+		if !strings.Contains(out, "* active, verification pending") {
+			t.Fatalf("deployments:\n%s", out)
+		}
+	}
+	if out := mustRun(t, "", "status", "--data", data); !strings.Contains(out, "v1 (verification pending)") {
+		t.Fatalf("status:\n%s", out)
 	}
 }

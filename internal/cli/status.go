@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
@@ -65,7 +66,7 @@ func printStatus(w io.Writer, rs []api.EnvReport) error {
 		if !r.DeployedAt.IsZero() {
 			deployed = r.DeployedAt.UTC().Format("2006-01-02 15:04")
 		}
-		t.row(envLabel(r.Environment), r.Health, dash(r.Release), dash(deployed), len(r.Alerts), slaCell(r.SLA.Day), slaCell(r.SLA.Week), slaCell(r.SLA.Month))
+		t.row(envLabel(r.Environment), r.Health, releaseCell(r), dash(deployed), len(r.Alerts), slaCell(r.SLA.Day), slaCell(r.SLA.Week), slaCell(r.SLA.Month))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -83,6 +84,17 @@ func printStatus(w io.Writer, rs []api.EnvReport) error {
 		}
 	}
 	return nil
+}
+
+// releaseCell is an environment's RELEASE cell: its active release, and
+// "(verification pending)" while the server's verification of it has not
+// reached a verdict (it runs, or a stop cut it short and the next start
+// runs it again).
+func releaseCell(r api.EnvReport) string {
+	if r.Verification == deploy.VerifyPending {
+		return dash(r.Release) + " (verification pending)"
+	}
+	return dash(r.Release)
 }
 
 func slaCell(p *float64) string {
