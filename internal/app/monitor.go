@@ -55,7 +55,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.projects = &projectConfigs{cfg: map[string]*config.Config{}, guards: map[string]*monitor.Guard{}}
+	a.projects = &projectConfigs{cfg: map[string]*config.Config{}, chanErr: map[string]error{}, guards: map[string]*monitor.Guard{}}
 	active, err := a.Deploy.Active(ctx)
 	if err != nil {
 		return err
@@ -93,10 +93,11 @@ func (a *App) background(fn func(context.Context)) {
 // phoenix.yaml (from the folder of its latest pipeline run) and the
 // Guard that verifies its deployments.
 type projectConfigs struct {
-	mu     sync.Mutex
-	cfg    map[string]*config.Config
-	guards map[string]*monitor.Guard
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	cfg     map[string]*config.Config
+	chanErr map[string]error // why a project's channels did not load (reconfigure)
+	guards  map[string]*monitor.Guard
+	wg      sync.WaitGroup
 }
 
 func (p *projectConfigs) get(project string) *config.Config {
@@ -147,12 +148,14 @@ func (a *App) reconfigure() {
 	var rules []monitor.Rule
 	chans := map[string]notify.Channel{}
 	deployed := a.deployedEnvs()
+	chanErr := map[string]error{}
 	for project, cfg := range cfgs {
 		targets = append(targets, a.projectTargets(project, cfg, deployed)...)
 		rules = append(rules, projectRules(project, cfg, rules)...)
 		chs, err := channels.FromConfig(cfg.Notifications, a.systemSecret, nil)
 		if err != nil {
 			a.log.Error("notify: channels of the project not loaded", "project", project, "err", err)
+			chanErr[project] = err
 			continue
 		}
 		for name, ch := range chs {
@@ -165,6 +168,42 @@ func (a *App) reconfigure() {
 	}
 	a.Monitor.SetRules(rules)
 	a.Notify.SetChannels(chans)
+	a.projects.mu.Lock()
+	a.projects.chanErr = chanErr
+	a.projects.mu.Unlock()
+}
+
+// releaseConfig takes a release's phoenix.yaml as its project's, when
+// the release is accepted (pipeline.Options.OnRelease): its channels
+// announce the release, even one that fails before deploying anything.
+func (a *App) releaseConfig(cfg *config.Config) {
+	if a.projects == nil { // the monitor is not open yet; it loads the latest run's
+		return
+	}
+	a.projects.mu.Lock()
+	a.projects.cfg[cfg.Project.Name] = cfg
+	a.projects.mu.Unlock()
+	a.reconfigure()
+}
+
+// undelivered says why no channel of project took a notification (for
+// channel, or for every subscribed one when channel is "").
+func (a *App) undelivered(project, channel string) string {
+	if a.projects == nil {
+		return "the server's monitor and channels are not running yet"
+	}
+	a.projects.mu.Lock()
+	cfg, err := a.projects.cfg[project], a.projects.chanErr[project]
+	a.projects.mu.Unlock()
+	switch {
+	case err != nil:
+		return "the project's notification channels did not load: " + err.Error()
+	case cfg == nil || len(cfg.Notifications.Channels) == 0:
+		return "phoenix.yaml has no notifications.channels"
+	case channel != "":
+		return fmt.Sprintf("phoenix.yaml has no channel %q in notifications.channels", channel)
+	}
+	return "no channel in notifications.channels subscribes to this event"
 }
 
 // projectTargets returns the project's probes. A probe of an environment
@@ -376,6 +415,7 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 type pipelineNotifier struct {
 	log action.LogNotifier
 	d   *notify.Dispatcher
+	why func(project, channel string) string // App.undelivered
 }
 
 func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) error {
@@ -397,6 +437,9 @@ func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) err
 	if n.Channel != "" {
 		only = []string{n.Project + "/" + n.Channel}
 	}
-	_, err := p.d.Publish(ctx, m, only...)
+	took, err := p.d.Publish(ctx, m, only...)
+	if err == nil && len(took) == 0 {
+		return &action.NotDelivered{Reason: p.why(n.Project, n.Channel)}
+	}
 	return err
 }

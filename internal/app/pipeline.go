@@ -34,7 +34,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},
 		Audit: a.auditPipeline, CanApprove: a.canApprove, MinApprovals: a.minApprovals, Runner: a.runner, Retention: retention,
-		OnFinish: a.kickPrune, Preflight: a.releasePreflight})
+		OnFinish: a.kickPrune, Preflight: a.releasePreflight, OnRelease: a.releaseConfig})
 	if err != nil {
 		return err
 	}
@@ -174,5 +174,5 @@ func serverPolicy() *vault.Policy {
 
 // notifier delivers pipeline notifications to the log and the channels.
 func (a *App) notifier() action.Notifier {
-	return pipelineNotifier{log: action.LogNotifier{Logger: a.log.With("component", "notify")}, d: a.Notify}
+	return pipelineNotifier{log: action.LogNotifier{Logger: a.log.With("component", "notify")}, d: a.Notify, why: a.undelivered}
 }

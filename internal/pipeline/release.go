@@ -69,6 +69,9 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err := s.RegisterProject(ctx, dir, cfg); err != nil {
 		s.log.Warn("pipeline: workflows not registered", "project", cfg.Project.Name, "err", err)
 	}
+	if s.opts.OnRelease != nil {
+		s.opts.OnRelease(cfg)
+	}
 	commit := req.Commit
 	if commit == "" {
 		commit = gitHead(ctx, dir)

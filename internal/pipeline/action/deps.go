@@ -124,11 +124,21 @@ type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
 }
 
+// NotDelivered is a Notifier's error when no channel takes a
+// notification; Reason says why (no channel configured, none subscribed
+// to the event, the channels did not load). The notify step logs it and
+// does not fail: a release is not undone for want of an announcement.
+type NotDelivered struct{ Reason string }
+
+func (e *NotDelivered) Error() string { return "not delivered: " + e.Reason }
+
 // NopNotifier drops notifications.
 type NopNotifier struct{}
 
-// Notify does nothing.
-func (NopNotifier) Notify(context.Context, Notification) error { return nil }
+// Notify drops n.
+func (NopNotifier) Notify(context.Context, Notification) error {
+	return &NotDelivered{Reason: "this run has no notification channels"}
+}
 
 // LogNotifier writes notifications to a logger.
 type LogNotifier struct{ Logger *slog.Logger }

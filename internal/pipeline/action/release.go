@@ -305,7 +305,12 @@ func failedSteps(sc *Context, env string) string {
 // release.succeeded and the step's environment (Context.Environment).
 func (d *Deps) notify(ctx context.Context, sc *Context) error {
 	n := notification(sc)
-	if err := d.Notifier.Notify(ctx, n); err != nil {
+	var nd *NotDelivered
+	switch err := d.Notifier.Notify(ctx, n); {
+	case errors.As(err, &nd):
+		sc.Logf("warning: %s (severity %d) was not sent: %s", n.Event, n.Severity, nd.Reason)
+		return nil
+	case err != nil:
 		return fmt.Errorf("notify %s: %w", n.Event, err)
 	}
 	sc.Logf("sent %s (severity %d)", n.Event, n.Severity)

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+)
+
+// TestFirstReleaseFailureReachesItsChannels: a project's very first
+// release, failing before it deploys anything, is announced on the
+// channels its phoenix.yaml names (they were loaded only when something
+// was activated); a channel that cannot load (its webhook URL's secret is
+// missing) makes the notify step say so instead of "sent".
+func TestFirstReleaseFailureReachesItsChannels(t *testing.T) {
+	got := make(chan string, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	t.Cleanup(hook.Close)
+	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+
+	release := func(name, url, version string) string {
+		dir := filepath.Join(t.TempDir(), name)
+		os.MkdirAll(dir, 0o755)
+		yaml := "version: 1\nproject: {name: " + name + "}\nenvironments: {staging: {}}\n" +
+			"notifications:\n  channels:\n    hook: {type: webhook, url: \"" + url + "\"}\n" +
+			"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: compile, run: exit 3}\n" +
+			"    - name: tell\n      needs: [build]\n      steps:\n" +
+			"        - {name: alert, uses: notify, if: failure(), with: {channel: hook, event: release.failed, severity: 0}}\n"
+		if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run, err := a.Pipeline.Release(context.Background(), pipeline.ReleaseRequest{Dir: dir, Version: version, Actor: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		if err := a.Pipeline.Logs(context.Background(), run.ID, pipeline.LogOptions{Follow: true}, &log); err != nil {
+			t.Fatal(err)
+		}
+		return log.String()
+	}
+
+	log := release("shop", hook.URL+"/hook", "v1.0.0")
+	if !strings.Contains(log, "tell/alert | sent release.failed") {
+		t.Fatalf("the notify step did not send:\n%s", log)
+	}
+	if body := <-got; !strings.Contains(body, "release.failed") || !strings.Contains(body, "shop") {
+		t.Fatalf("webhook got %s", body)
+	}
+
+	log = release("blog", "secret:BLOG_HOOK_URL", "v1.0.0")
+	if !strings.Contains(log, "tell/alert | warning: release.failed (severity 0) was not sent: the project's notification channels did not load") ||
+		!strings.Contains(log, "BLOG_HOOK_URL") {
+		t.Fatalf("the notify step does not say why nothing was sent:\n%s", log)
+	}
+}
