@@ -18,6 +18,12 @@ var Events = []string{
 	"secret.rotated",
 }
 
+// DefaultChannelEvents is a channel's subscription when it names none:
+// what a team watching its releases wants to hear about (the outcome of
+// each release and what waits for their approval, deployments the server
+// verifies, alerts), not every step.
+var DefaultChannelEvents = []string{"release.succeeded", "release.failed", "approval.requested", "deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved", "alert.acknowledged"}
+
 // Notifications lists where messages go.
 type Notifications struct {
 	Channels map[string]*Channel `yaml:"channels" keys:"name" doc:"Channels by name, referenced from alerts and workflow steps."`
@@ -29,7 +35,7 @@ type Channel struct {
 	URL         SecretRef `yaml:"url" doc:"Webhook URL as a secret reference, e.g. secret:PROD_TEAMS_WEBHOOK_URL (teams, slack, webhook)."`
 	Format      string    `yaml:"format" enum:"workflows,messagecard" doc:"Teams payload: workflows (Adaptive Card via a Workflows webhook, default) or messagecard (legacy connector)."`
 	Secret      SecretRef `yaml:"secret" doc:"HMAC-SHA256 signing key for generic webhooks, e.g. secret:WEBHOOK_SIGNING_KEY."`
-	Events      []string  `yaml:"events" doc:"Events delivered to this channel; default deploy.succeeded, deploy.failed, deploy.rolled_back, alert.firing, alert.resolved, alert.acknowledged."`
+	Events      []string  `yaml:"events" doc:"Events delivered to this channel; default release.succeeded, release.failed, approval.requested, deploy.succeeded, deploy.failed, deploy.rolled_back, alert.firing, alert.resolved, alert.acknowledged."`
 	MinSeverity int       `yaml:"min_severity" min:"0" max:"4" doc:"Deliver alerts of this severity or more urgent (0 is most urgent; default 4: all)."`
 	To          []string  `yaml:"to" doc:"Recipients (email)."`
 	SMTP        *SMTP     `yaml:"smtp" doc:"Mail server (email)."`
@@ -37,7 +43,7 @@ type Channel struct {
 
 func (c *Channel) setDefaults() {
 	c.MinSeverity = 4
-	c.Events = []string{"deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved", "alert.acknowledged"}
+	c.Events = slices.Clone(DefaultChannelEvents)
 }
 
 // SMTP is a mail server.

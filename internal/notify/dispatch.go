@@ -34,8 +34,10 @@ type Channel struct {
 	Secrets     []string // values scrubbed from errors before they are logged or stored
 }
 
-// DefaultEvents is a channel's subscription when it names none.
-var DefaultEvents = []string{"deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved", "alert.acknowledged"}
+// DefaultEvents is a channel's subscription when it names none, as
+// config.DefaultChannelEvents is for a channel from phoenix.yaml
+// (internal/notify/channels' tests hold the two equal).
+var DefaultEvents = []string{"release.succeeded", "release.failed", "approval.requested", "deploy.succeeded", "deploy.failed", "deploy.rolled_back", "alert.firing", "alert.resolved", "alert.acknowledged"}
 
 // Wants reports whether the channel subscribes to m.
 func (c Channel) Wants(m Message) bool {

@@ -27,9 +27,12 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 	e.s.opts.Events.Publish(ctx, trigger.Event{Name: "approval.requested", Project: e.run.Project, Environment: env,
 		Data: map[string]string{"run": itoa(e.run.ID), "version": e.run.Version}})
 	if n := e.s.opts.Deps.Notifier; n != nil {
-		n.Notify(ctx, action.Notification{Event: "approval.requested", Project: e.run.Project, Environment: env,
+		err := n.Notify(ctx, action.Notification{Event: "approval.requested", Project: e.run.Project, Environment: env,
 			Run: itoa(e.run.ID), Version: e.run.Version, Severity: 2,
 			Message: fmt.Sprintf("run %d of %s %s waits for approval to deploy to %s", e.run.ID, e.run.Project, e.run.Version, env)})
+		if err != nil {
+			fmt.Fprintf(w, "[phoenix] the approval request was not announced: %v\n", err)
+		}
 	}
 	deadline := e.s.now().Add(e.s.opts.ApprovalTimeout)
 	defer func() {

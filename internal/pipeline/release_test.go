@@ -169,3 +169,25 @@ func activeOf(t *testing.T, d *deploy.Service, env string) int64 {
 	t.Fatalf("nothing active on %s", env)
 	return 0
 }
+
+type undelivered struct{}
+
+func (undelivered) Notify(context.Context, action.Notification) error {
+	return &action.NotDelivered{Reason: "phoenix.yaml has no notifications.channels"}
+}
+
+// TestApprovalRequestNotAnnouncedIsLogged: when no channel takes the
+// approval request, the run's log says so, so nobody waits for a Teams
+// message that will not come.
+func TestApprovalRequestNotAnnouncedIsLogged(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Deps.Notifier = undelivered{} })
+	proj := f.project("project: {name: vip}\nenvironments:\n  production: {protection: {approvals: 1}}\n" +
+		"pipeline:\n  stages:\n    - name: ship\n      environment: production\n      steps:\n        - {name: deploy, run: echo shipped}\n")
+	r := f.release(proj, "v1.0.0")
+	f.waitStatus(r.ID, Waiting)
+	if log := f.log(r.ID, ""); !strings.Contains(log, "[phoenix] the approval request was not announced: not delivered: phoenix.yaml has no notifications.channels") {
+		t.Fatalf("log:\n%s", log)
+	}
+	f.svc.Cancel(context.Background(), r.ID, "admin")
+	f.wait(r.ID)
+}

@@ -2,10 +2,12 @@ package channels
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/notify"
 )
 
 func TestFromConfig(t *testing.T) {
@@ -54,5 +56,20 @@ notifications:
 	}, nil)
 	if err == nil || !strings.Contains(err.Error(), "notifications.channels.hook.secret") {
 		t.Fatalf("missing secret: %v", err)
+	}
+}
+
+// TestDefaultEventsAgree: a channel from phoenix.yaml without events and
+// one built in code without them subscribe to the same events, which
+// include each release's outcome and approval requests.
+func TestDefaultEventsAgree(t *testing.T) {
+	if !slices.Equal(config.DefaultChannelEvents, notify.DefaultEvents) {
+		t.Fatalf("config %v, notify %v", config.DefaultChannelEvents, notify.DefaultEvents)
+	}
+	ch := notify.Channel{}
+	for _, ev := range []string{"release.succeeded", "release.failed", "approval.requested"} {
+		if !ch.Wants(notify.Message{Event: ev, Severity: 3}) {
+			t.Errorf("a channel with the default events does not get %s", ev)
+		}
 	}
 }
