@@ -424,7 +424,7 @@ func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) err
 	if title == "" {
 		title = fmt.Sprintf("%s %s: %s", n.Project, n.Version, n.Event)
 	}
-	m := notify.Message{Event: n.Event, Severity: n.Severity, Title: title, Project: n.Project, Environment: n.Environment,
+	m := notify.Message{Event: n.Event, Severity: n.Severity, Title: title, Text: n.Text, Project: n.Project, Environment: n.Environment,
 		Time: time.Now().UTC()}
 	if n.Run != "" {
 		m.ID = "run-" + n.Run + "-" + n.Event + "-" + n.Environment

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -179,6 +180,34 @@ func (e *execution) failedAncestors(st *spec.Step) []*spec.Step {
 		}
 	}
 	return out
+}
+
+// why says how step id failed: its error and the last lines of its log
+// (the compiler's message behind "exit status 2"), masked as they were
+// written.
+func (e *execution) why(id string) string {
+	e.mu.Lock()
+	msg := ""
+	if st := e.steps[id]; st != nil {
+		msg = st.Error
+	}
+	e.mu.Unlock()
+	var log bytes.Buffer
+	if err := e.s.Logs(context.Background(), e.run.ID, LogOptions{Step: id}, &log); err != nil {
+		return msg
+	}
+	var tail []string
+	for _, l := range strings.Split(log.String(), "\n") {
+		if l = strings.TrimSpace(l); l == "" || strings.HasPrefix(l, "[phoenix]") {
+			continue
+		}
+		if r := []rune(l); len(r) > 200 {
+			l = string(r[:200]) + "…"
+		}
+		tail = append(tail, l)
+	}
+	tail = tail[max(0, len(tail)-5):]
+	return strings.TrimSpace(msg + "\n" + strings.Join(tail, "\n"))
 }
 
 // stepCtx is the context st runs in: steps that run because of always()

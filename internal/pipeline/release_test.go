@@ -123,14 +123,17 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 	if out := stepOf(d, "test-report").Outputs; out["tests"] != "2" || out["coverage"] != "66.7" {
 		t.Errorf("test report outputs %v", out)
 	}
-	if n.find("release.succeeded") == nil || n.find("approval.requested") == nil {
+	if s := n.find("release.succeeded"); s == nil || s.Message != "site v1.0.0 is live on staging, production" || n.find("approval.requested") == nil {
 		t.Errorf("notifications %+v", n.ns)
 	}
 	first := activeOf(t, dsvc, "production")
 
 	if again := f.wait(f.release(proj, "v1.0.0").ID); again.Status != Failed || !strings.Contains(stepOf(again, "validate-tag").Error, "not greater") {
 		t.Errorf("same version released again: %s %s", again.Status, stepOf(again, "validate-tag").Error)
+	} else if a := n.find("release.failed"); a == nil || a.Message != "site v1.0.0 failed at validate-tag" || !strings.Contains(a.Text, "not greater") {
+		t.Errorf("the tag's failure announced as %+v (the skipped suites' report must not fail too)", a)
 	}
+	n.ns = nil
 
 	healthy.Store(false)
 	r2 := f.release(proj, "1.1.0", "production")
@@ -150,8 +153,11 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 	if err != nil || len(hist) != 2 || hist[0].Status != deploy.StatusFailed || hist[0].Failure != "health-check/production" {
 		t.Errorf("production's history after the failed release: %+v, %v", hist, err)
 	}
-	if a := n.find("release.failed"); a == nil || a.Severity != 0 {
-		t.Errorf("no critical alert: %+v", n.ns)
+	// The alert says in words what failed and how, with the failed step's
+	// own output (the health check's verdict).
+	if a := n.find("release.failed"); a == nil || a.Severity != 0 || a.Message != "site 1.1.0 failed at health-check/production" ||
+		!strings.Contains(a.Text, "health-check/production: ") || !strings.Contains(a.Text, "503") {
+		t.Errorf("critical alert: %+v", n.ns)
 	}
 }
 

@@ -203,6 +203,7 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 			return e.deployments[env]
 		},
 		Failed: func() []*spec.Step { return e.failedAncestors(st) },
+		Why:    e.why,
 	}
 	err := a.Run(ctx, sc)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rctx.Err() == nil {

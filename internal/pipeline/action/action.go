@@ -112,6 +112,9 @@ type Context struct {
 	// Failed lists the steps this one depends on that failed, in plan
 	// order (what a failure() step runs because of).
 	Failed func() []*spec.Step
+	// Why returns how a finished step failed: its error and the last
+	// lines of its log, secrets masked ("" when unknown).
+	Why func(step string) string
 }
 
 // Logf writes a line to the step log.

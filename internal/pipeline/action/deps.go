@@ -115,7 +115,8 @@ type Notification struct {
 	Version     string
 	Channel     string // "" means every channel subscribed to Event
 	Severity    int    // 0 critical ... 4 verbose
-	Message     string
+	Message     string // the title
+	Text        string // the body: what failed and how, for a failure
 }
 
 // Notifier delivers notifications (Teams, Slack, email: the notifications

@@ -331,7 +331,36 @@ func notification(sc *Context) Notification {
 		sev = 0
 	}
 	what := strings.TrimSpace(sc.Run.Project + " " + version)
+	title, text := headline(sc, what, ev)
 	return Notification{Event: ev, Project: sc.Run.Project, Environment: env, Run: sc.Run.ID,
 		Version: version, Channel: sc.String("channel"), Severity: sc.Int("severity", sev),
-		Message: firstNonEmpty(sc.String("message"), fmt.Sprintf("%s: %s", what, ev))}
+		Message: firstNonEmpty(sc.String("message"), title), Text: text}
+}
+
+// headline is a release notification's title in words ("shop v1.2.0
+// failed at build") and, for a failure, its body: each failed step with
+// its error and the last lines of its log.
+func headline(sc *Context, what, ev string) (title, text string) {
+	switch ev {
+	case "release.succeeded":
+		if len(sc.Run.Environments) > 0 {
+			return fmt.Sprintf("%s is live on %s", what, strings.Join(sc.Run.Environments, ", ")), ""
+		}
+		return what + " released", ""
+	case "release.failed":
+		var ids, whys []string
+		if sc.Failed != nil {
+			for _, st := range sc.Failed() {
+				ids = append(ids, st.ID)
+				if sc.Why != nil {
+					whys = append(whys, st.ID+": "+sc.Why(st.ID))
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return what + " failed", ""
+		}
+		return fmt.Sprintf("%s failed at %s", what, strings.Join(ids, ", ")), strings.Join(whys, "\n\n")
+	}
+	return fmt.Sprintf("%s: %s", what, ev), ""
 }

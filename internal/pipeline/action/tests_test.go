@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -18,21 +19,27 @@ func TestTestReportCountsOnlyReportedSuites(t *testing.T) {
 		outs      map[string]string
 		wantLog   string
 		wantTests string
+		status    string
 	}{
-		{"no reports", map[string]string{}, "tests: not counted: no suite has a JUnit report", ""},
+		{"none ran", map[string]string{}, "tests: no suite ran", "", "skipped"},
+		{"no reports", map[string]string{}, "tests: not counted: no suite has a JUnit report", "", ""},
 		{"one of two", map[string]string{"test-unit.tests": "12", "test-unit.failures": "0"},
-			"tests: 12 tests: 12 passed, 0 failed, 0 errors, 0 skipped in 0s (1 of 2 suites; the others have no JUnit report)", "12"},
+			"tests: 12 tests: 12 passed, 0 failed, 0 errors, 0 skipped in 0s (1 of 2 suites; the others have no JUnit report)", "12", ""},
 		{"both", map[string]string{"test-unit.tests": "3", "test-e2e.tests": "4", "test-e2e.skipped": "1"},
-			"tests: 7 tests: 6 passed, 0 failed, 0 errors, 1 skipped in 0s\n", "7"},
+			"tests: 7 tests: 6 passed, 0 failed, 0 errors, 1 skipped in 0s\n", "7", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sc, log, outs := newContext(t, t.TempDir(), config.Default(), nil)
+			cfg := config.Default()
+			if tc.status == "skipped" {
+				cfg.Tests.Coverage.Min = 60 // no suite ran: nothing to gate
+			}
+			sc, log, outs := newContext(t, t.TempDir(), cfg, nil)
 			for k, v := range tc.outs {
 				outs[k] = v
 			}
 			sc.With["steps"] = []any{"test-unit", "test-e2e"}
-			sc.Status = func(string) string { return "succeeded" }
+			sc.Status = func(string) string { return cmp.Or(tc.status, "succeeded") }
 			if err := testReport(context.Background(), sc); err != nil {
 				t.Fatal(err)
 			}
