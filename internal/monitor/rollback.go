@@ -203,11 +203,20 @@ func releaseName(d deploy.Deployment) string {
 	return "deployment " + strconv.FormatInt(d.ID, 10)
 }
 
+// where names r's environment in a message title: "shop/staging", so a
+// channel several projects share says whose staging it is.
+func where(r deploy.Release) string {
+	if r.Project == "" {
+		return r.Environment
+	}
+	return r.Project + "/" + r.Environment
+}
+
 func successMessage(r deploy.Release, res VerifyResult) notify.Message {
 	return notify.Message{
 		ID:    fmt.Sprintf("deploy-%d-succeeded", r.Deployment.ID),
 		Event: "deploy.succeeded", Severity: notify.Informational,
-		Title:   fmt.Sprintf("%s: %s is live", r.Environment, releaseName(r.Deployment)),
+		Title:   fmt.Sprintf("%s: %s is live", where(r), releaseName(r.Deployment)),
 		Text:    fmt.Sprintf("%d health checks passed over %s: %d requests, p95 %s.", len(res.Checks), res.Duration.Round(time.Second), res.Requests, res.P95.Round(time.Millisecond)),
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
 		Facts: []notify.Fact{{Name: "Release", Value: releaseName(r.Deployment)}, {Name: "Deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
@@ -219,7 +228,7 @@ func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, r
 	m := notify.Message{
 		ID:    fmt.Sprintf("deploy-%d-failed", r.Deployment.ID),
 		Event: "deploy.failed", Severity: notify.Critical,
-		Title:   fmt.Sprintf("%s: %s failed verification", r.Environment, releaseName(r.Deployment)),
+		Title:   fmt.Sprintf("%s: %s failed verification", where(r), releaseName(r.Deployment)),
 		Text:    res.Reason,
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
 		Facts: []notify.Fact{{Name: "Failed release", Value: releaseName(r.Deployment)},
@@ -236,7 +245,7 @@ func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, r
 	case to != nil:
 		m.ID = fmt.Sprintf("deploy-%d-rolled-back", r.Deployment.ID)
 		m.Event = "deploy.rolled_back"
-		m.Title = fmt.Sprintf("%s: %s failed verification and was rolled back to %s", r.Environment, releaseName(r.Deployment), releaseName(*to))
+		m.Title = fmt.Sprintf("%s: %s failed verification and was rolled back to %s", where(r), releaseName(r.Deployment), releaseName(*to))
 		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", releaseName(*to), to.ID)})
 	case rbErr != nil:
 		m.Title += "; automatic rollback failed"
