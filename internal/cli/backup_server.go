@@ -44,6 +44,9 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 		return err
 	}
 	defer t.close()
+	if rf.repo != "" && !t.inProcess {
+		fmt.Fprintln(g.Stderr, "note: a running server holds the data dir: it backs up into its own repository (phoenix server --backup-repo); --repo and --key-file apply only when no server runs")
+	}
 	fmt.Fprintln(g.Stderr, "taking a backup…")
 	var res app.BackupResult
 	if err := t.client.Do(ctx, "POST", client.Path("backups"), nil, &res); err != nil {

@@ -178,3 +178,21 @@ func TestBackupMirrorPullRestore(t *testing.T) {
 		t.Fatal("the S3 secret key is in the server's log")
 	}
 }
+
+// TestBackupCreateRepoFlagsWithARunningServer: --repo and --key-file name
+// the repository of a server started just for the backup; with a server
+// already on the data dir the command says they do not apply, and the
+// server's refusal says how to give it a repository.
+func TestBackupCreateRepoFlagsWithARunningServer(t *testing.T) {
+	work := t.TempDir()
+	data, repo, keyFile := filepath.Join(work, "data"), filepath.Join(work, "repo"), filepath.Join(work, "backup.key")
+	if r := run(t, work, nil, "backup", "init", "--repo", repo, "--key-file", keyFile); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	startServer(t, data)
+	r := run(t, work, []string{"PHOENIX_DATA=" + data}, "backup", "create", "--repo", repo, "--key-file", keyFile)
+	if r.code == 0 || !strings.Contains(r.stderr, "--repo and --key-file apply only when no server runs") ||
+		!strings.Contains(r.stderr, "no backup repository") || !strings.Contains(r.stderr, "--backup-repo") {
+		t.Fatalf("create with --repo beside a running server: %+v", r)
+	}
+}
