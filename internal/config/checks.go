@@ -19,6 +19,27 @@ type Checks struct {
 	Exceptions []Exception  `yaml:"exceptions" doc:"Accepted findings, each with a reason and an expiry date."`
 }
 
+// CheckNames are the checks of the checks section, in the order phoenix
+// check and the default release plan run them; a pipeline step runs one
+// with uses: check/NAME.
+var CheckNames = []string{"audit", "licenses", "secrets", "sbom"}
+
+// Enabled reports whether check name (one of CheckNames) is on, as
+// checks.NAME.enabled says; ok is false for a name that is no check.
+func (c *Checks) Enabled(name string) (on, ok bool) {
+	switch name {
+	case "audit":
+		return c.Audit.Enabled, true
+	case "licenses":
+		return c.Licenses.Enabled, true
+	case "secrets":
+		return c.Secrets.Enabled, true
+	case "sbom":
+		return c.SBOM.Enabled, true
+	}
+	return false, false
+}
+
 func (c *Checks) setDefaults() {
 	c.Audit = AuditCheck{Enabled: true, Severity: "high"}
 	c.Licenses = LicenseCheck{Enabled: true, Unknown: "review",

@@ -36,9 +36,32 @@ func (p *Pipeline) validate(v *validator) {
 		}
 		v.envRef(sp+".environment", s.Environment)
 		validateSteps(v, sp+".steps", s.Steps)
+		warnDisabledChecks(v, sp+".steps", s.Steps)
 		nodes[i] = dagNode{name: s.Name, needs: s.Needs}
 	}
 	checkDAG(v, "pipeline.stages", nodes, "stage")
+}
+
+// warnDisabledChecks warns of each step that uses check/NAME while
+// checks.NAME.enabled is false: the step names the check, so it runs
+// anyway (as 'phoenix check NAME' does), whatever the setting says. The
+// warning points at the step's uses and says where the setting is.
+func warnDisabledChecks(v *validator, p string, steps []Step) {
+	for i, s := range steps {
+		name, ok := strings.CutPrefix(s.Uses, "check/")
+		if !ok {
+			continue
+		}
+		if on, known := v.cfg.Checks.Enabled(name); !known || on {
+			continue
+		}
+		setting := "checks." + name + ".enabled is false"
+		if at := v.cfg.Where("checks." + name + ".enabled"); at != "" {
+			setting += " (" + at + ")"
+		}
+		v.warnf(indexPath(p, i)+".uses", "remove the step to skip the check, or the setting to run it everywhere",
+			"%s runs although %s: a step that names a check runs it anyway", s.Uses, setting)
+	}
 }
 
 var actionRx = regexp.MustCompile(`^[a-z][a-z0-9-]*([./][a-z0-9-]+)*$`)

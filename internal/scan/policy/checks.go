@@ -24,13 +24,14 @@ func Checks(cfg *config.Config) []Check {
 	if cfg == nil {
 		cfg = config.Default()
 	}
-	c := cfg.Checks
-	out := []Check{{Name: "audit", Enabled: c.Audit.Enabled}, {Name: "licenses", Enabled: c.Licenses.Enabled},
-		{Name: "secrets", Enabled: c.Secrets.Enabled}, {Name: "sbom", Enabled: c.SBOM.Enabled}}
-	for i := range out {
-		if !out[i].Enabled {
-			out[i].Disabled = disabledBy(cfg, out[i].Name)
+	out := make([]Check, 0, len(config.CheckNames))
+	for _, name := range config.CheckNames {
+		c := Check{Name: name}
+		c.Enabled, _ = cfg.Checks.Enabled(name)
+		if !c.Enabled {
+			c.Disabled = disabledBy(cfg, name)
 		}
+		out = append(out, c)
 	}
 	return out
 }

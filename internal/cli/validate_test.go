@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestValidateWarnsOfStepsOfDisabledChecks: phoenix validate passes (exit
+// 0) a pipeline whose step uses a check phoenix.yaml disables, and warns
+// of it, in the text and in -o json, at the step and naming the setting.
+func TestValidateWarnsOfStepsOfDisabledChecks(t *testing.T) {
+	dir := t.TempDir()
+	yml := "project: {name: shop}\nchecks:\n  secrets: {enabled: false}\nenvironments: {staging: {}}\n" +
+		"pipeline:\n  stages:\n    - name: gates\n      steps:\n        - {name: secrets, uses: check/secrets}\n"
+	path := filepath.Join(dir, "phoenix.yaml")
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := path + ":9:27: warning: pipeline.stages[0].steps[0].uses: check/secrets runs although checks.secrets.enabled is false (" +
+		path + ":3:13): a step that names a check runs it anyway"
+	tests := []struct {
+		name string
+		args []string
+	}{{"text", []string{"validate", dir}}, {"json", []string{"validate", dir, "-o", "json"}}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, code := run(tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, want 0 (a warning only): %s%s", code, out, errs)
+			}
+			if tt.name == "text" {
+				if !strings.Contains(out, want) || !strings.Contains(out, path+": ok, 1 warning(s)") {
+					t.Errorf("output:\n%s\nwant %q", out, want)
+				}
+				return
+			}
+			var got []checked
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("%v:\n%s", err, out)
+			}
+			if len(got) != 1 || len(got[0].Errors) != 0 || len(got[0].Warnings) != 1 || !strings.HasPrefix(got[0].Warnings[0], want) {
+				t.Errorf("json %+v, want the warning %q", got, want)
+			}
+		})
+	}
+}
