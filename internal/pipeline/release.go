@@ -61,6 +61,7 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
 	}
+	inProject(dir, plan.Disabled)
 	if s.opts.Preflight != nil {
 		if err := s.opts.Preflight(ctx, plan); err != nil {
 			return nil, err
@@ -82,6 +83,15 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 		r.keys = append(r.keys, "env:"+cfg.Project.Name+"/"+env)
 	}
 	return s.enqueue(ctx, r)
+}
+
+// inProject makes the place of each disabling setting relative to the
+// project folder dir ("phoenix.yaml:9:14"), as the run records it: the
+// run's Dir says where the folder was.
+func inProject(dir string, ds []spec.DisabledCheck) {
+	for i := range ds {
+		ds[i].At = strings.TrimPrefix(ds[i].At, dir+string(filepath.Separator))
+	}
 }
 
 // raiseApprovals makes each environment's approval gate ask for at least

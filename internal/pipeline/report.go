@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 )
 
 // ReleaseRuns lists the release runs of project ("" for every project)
@@ -96,6 +97,10 @@ type Gates struct {
 	// SBOM is the check-sbom step's status and whether it wrote an SBOM.
 	SBOMStatus string `json:"sbom_status,omitempty"`
 	SBOM       bool   `json:"sbom"`
+	// Disabled are the gates the run has no step of because phoenix.yaml
+	// turned them off, as its plan recorded when the release was made
+	// (a run from before plans recorded it has none).
+	Disabled []spec.DisabledCheck `json:"disabled,omitempty"`
 }
 
 // Gates reads the security gate results of run id from its gate steps
@@ -103,7 +108,8 @@ type Gates struct {
 // named check-audit … as the default release plan names them):
 // each gate logs a summary line ("vulnerability: 1 critical, 2 high in 120
 // packages"), its table and "excepted: …" lines; the SBOM step records
-// its file as the output "path".
+// its file as the output "path". Disabled are the gates its plan recorded
+// as turned off in phoenix.yaml that no step runs.
 func (s *Service) Gates(ctx context.Context, id int64) (*Gates, error) {
 	r, err := s.loadRun(ctx, id)
 	if err != nil {
@@ -117,7 +123,7 @@ func (s *Service) Gates(ctx context.Context, id int64) (*Gates, error) {
 	for _, st := range r.Plan.Steps {
 		kinds[st.ID] = gateKind(st.Uses, st.Name)
 	}
-	g := &Gates{}
+	g := &Gates{Disabled: r.Plan.LeftOut()}
 	for _, st := range steps {
 		kind := kinds[st.ID]
 		dst := map[string]**GateResult{"audit": &g.Audit, "licenses": &g.Licenses, "secrets": &g.Secrets}[kind]

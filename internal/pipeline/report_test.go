@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/scan/report"
 )
 
@@ -96,5 +98,51 @@ func TestGateSummaryMatchesItsLog(t *testing.T) {
 		if _, ok := GateFromOutput("audit", bad); ok {
 			t.Errorf("output %q taken", bad)
 		}
+	}
+}
+
+// TestGatesListDisabledChecks releases projects through pipelines of
+// their own: a gate phoenix.yaml disables and no step runs is listed as
+// disabled, with the setting and where it was in the project's
+// phoenix.yaml, as the plan recorded it at release; one a step runs all
+// the same has its result instead.
+func TestGatesListDisabledChecks(t *testing.T) {
+	const head = "project: {name: shop}\nenvironments: {staging: {}}\n"
+	pipeline := func(step string) string {
+		return "pipeline:\n  stages:\n    - name: main\n      steps:\n        - " + step + "\n"
+	}
+	tests := []struct {
+		name, yaml string
+		disabled   []spec.DisabledCheck
+		secrets    bool // the secrets gate has a result
+	}{
+		{"secrets off, no step", "checks:\n  secrets: {enabled: false}\n" + pipeline("{name: build, run: \"true\"}"),
+			[]spec.DisabledCheck{{Check: "secrets", Setting: "checks.secrets.enabled: false", At: "phoenix.yaml:4:13"}}, false},
+		{"secrets off, a step runs it", "checks:\n  secrets: {enabled: false}\n" + pipeline("{name: secrets, uses: check/secrets}"),
+			nil, true},
+		{"audit and sbom off, secrets runs", "checks:\n  audit:\n    enabled: false\n  sbom: {enabled: false}\n" +
+			pipeline("{name: secrets, uses: check/secrets}"),
+			[]spec.DisabledCheck{{Check: "audit", Setting: "checks.audit.enabled: false", At: "phoenix.yaml:5:5"},
+				{Check: "sbom", Setting: "checks.sbom.enabled: false", At: "phoenix.yaml:6:10"}}, true},
+		{"none off", pipeline("{name: build, run: \"true\"}"), nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			d := f.wait(f.release(f.project(head+tt.yaml), "v1.0.0").ID)
+			if d.Status != Succeeded {
+				t.Fatalf("release %s: %s\n%s", d.Status, d.Message, f.log(d.ID, ""))
+			}
+			g, err := f.svc.Gates(context.Background(), d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(g.Disabled, tt.disabled) {
+				t.Errorf("disabled %+v, want %+v", g.Disabled, tt.disabled)
+			}
+			if (g.Secrets != nil && g.Secrets.Recorded) != tt.secrets || g.Audit != nil || g.SBOMStatus != "" {
+				t.Errorf("gates %+v, secrets %+v", g, g.Secrets)
+			}
+		})
 	}
 }

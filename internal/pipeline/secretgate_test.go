@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,14 @@ func TestReleaseScansTheBuildOutput(t *testing.T) {
 			g, err := f.svc.Gates(context.Background(), d.ID)
 			if err != nil || g.Secrets == nil {
 				t.Fatalf("gates %+v, %v", g, err)
+			}
+			var off []string // the default plan left these out, and recorded why
+			for _, c := range g.Disabled {
+				off = append(off, c.Check+" "+c.Setting+" at "+c.At)
+			}
+			if want := []string{"audit checks.audit.enabled: false at phoenix.yaml:4:11", "licenses checks.licenses.enabled: false at phoenix.yaml:5:14",
+				"sbom checks.sbom.enabled: false at phoenix.yaml:6:10"}; !slices.Equal(off, want) {
+				t.Errorf("disabled gates %q, want %q", off, want)
 			}
 			active, err := dsvc.Active(context.Background())
 			if err != nil {

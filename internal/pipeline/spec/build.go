@@ -18,7 +18,7 @@ func FromConfig(cfg *config.Config, envs []string) (*Plan, error) {
 	if len(cfg.Pipeline.Stages) == 0 {
 		return Default(cfg, envs), nil
 	}
-	p := &Plan{Name: "release"}
+	p := &Plan{Name: "release", Disabled: disabledChecks(cfg)}
 	stageSteps := map[string][]string{}
 	for _, st := range cfg.Pipeline.Stages {
 		var entry []string
@@ -137,7 +137,7 @@ func merged(base, over map[string]string) map[string]string {
 //	     monitoring, register-workflows} -> health-check [-> load-test]
 //	  -> notify on success; rollback and a critical alert on failure.
 func Default(cfg *config.Config, envs []string) *Plan {
-	p := &Plan{Name: "release"}
+	p := &Plan{Name: "release", Disabled: disabledChecks(cfg)}
 	add := func(s *Step) *Step {
 		if s.If == "" {
 			s.If = Success
@@ -166,6 +166,19 @@ func Default(cfg *config.Config, envs []string) *Plan {
 	add(&Step{ID: "alert", Name: "alert", Uses: "notify", Needs: []string{rb.ID}, If: Failure,
 		With: map[string]any{"event": "release.failed", "severity": 0}})
 	return p
+}
+
+// disabledChecks are the checks cfg turns off, for the plan to record:
+// Default leaves them out; a pipeline of one's own may run one all the
+// same, by a step that uses check/NAME.
+func disabledChecks(cfg *config.Config) []DisabledCheck {
+	var out []DisabledCheck
+	for _, c := range policy.Checks(cfg) {
+		if !c.Enabled {
+			out = append(out, DisabledCheck{Check: c.Name, Setting: c.Setting() + ": false", At: c.At})
+		}
+	}
+	return out
 }
 
 // defaultGates adds the build, the checks and the tests (side by side but

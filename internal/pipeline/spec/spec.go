@@ -13,6 +13,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -88,6 +89,31 @@ func (s *Step) Kind() string {
 type Plan struct {
 	Name  string  `json:"name"` // "release" or the workflow name
 	Steps []*Step `json:"steps"`
+	// Disabled are the checks phoenix.yaml turned off when a release plan
+	// was made, kept with the run so that what a release did not check is
+	// a recorded fact, not a step that is missing; none for a workflow.
+	Disabled []DisabledCheck `json:"disabled_checks,omitempty"`
+}
+
+// DisabledCheck is a check that checks.NAME.enabled: false turned off.
+type DisabledCheck struct {
+	Check   string `json:"check"`        // audit, licenses, secrets or sbom
+	Setting string `json:"setting"`      // "checks.secrets.enabled: false"
+	At      string `json:"at,omitempty"` // the setting's FILE:LINE:COL then; "" when not from a file
+}
+
+// LeftOut are the checks of p.Disabled that no step of p uses
+// (check/NAME): the gates a run of p does not have because phoenix.yaml
+// turned them off. A step of one's own pipeline that uses a disabled
+// check runs it all the same, so that check is not left out.
+func (p *Plan) LeftOut() []DisabledCheck {
+	var out []DisabledCheck
+	for _, d := range p.Disabled {
+		if !slices.ContainsFunc(p.Steps, func(s *Step) bool { return s.Uses == "check/"+d.Check }) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Step returns the step with id, or nil.

@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -110,6 +112,61 @@ func TestDefaultSkipsDisabledChecks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlanRecordsDisabledChecks: a release plan, the default one or one's
+// own, records each check phoenix.yaml turns off, with the setting and
+// where it was; the record survives the JSON a run is stored as. LeftOut
+// are those no step runs: a step of one's own that uses a disabled check
+// runs it. A workflow's plan records none.
+func TestPlanRecordsDisabledChecks(t *testing.T) {
+	own := "pipeline:\n  stages:\n    - name: gates\n      steps:\n        - {name: audit, uses: check/audit}\n"
+	tests := []struct {
+		name, yaml string
+		want       []DisabledCheck
+		leftOut    []string
+	}{
+		{"default plan, none off", "", nil, nil},
+		{"default plan, secrets off", "checks:\n  secrets: {enabled: false}\n",
+			[]DisabledCheck{{Check: "secrets", Setting: "checks.secrets.enabled: false", At: "phoenix.yaml:4:13"}}, []string{"secrets"}},
+		{"own pipeline, audit and sbom off", "checks:\n  sbom:\n    enabled: false\n  audit: {enabled: false}\n" + own,
+			[]DisabledCheck{{Check: "audit", Setting: "checks.audit.enabled: false", At: "phoenix.yaml:6:11"},
+				{Check: "sbom", Setting: "checks.sbom.enabled: false", At: "phoenix.yaml:5:5"}}, []string{"sbom"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := FromConfig(parse(t, "project: {name: shop}\nenvironments: {staging: {}}\n"+tt.yaml), []string{"staging"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Plan
+			if err := json.Unmarshal(stored, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back.Disabled, tt.want) {
+				t.Errorf("disabled %+v, want %+v\n%s", back.Disabled, tt.want, stored)
+			}
+			if tt.want == nil && strings.Contains(string(stored), "disabled_checks") {
+				t.Errorf("an empty record is stored: %s", stored)
+			}
+			var left []string
+			for _, d := range back.LeftOut() {
+				left = append(left, d.Check)
+			}
+			if !slices.Equal(left, tt.leftOut) {
+				t.Errorf("left out %v, want %v", left, tt.leftOut)
+			}
+		})
+	}
+	w := parse(t, "project: {name: shop}\nchecks: {audit: {enabled: false}}\n"+
+		"workflows:\n  nightly:\n    triggers: [{cron: \"@daily\"}]\n    steps: [{name: audit, uses: check/audit}]\n")
+	if p, err := FromWorkflow("nightly", w.Workflows["nightly"]); err != nil || p.Disabled != nil {
+		t.Errorf("workflow plan: %+v, %v", p, err)
 	}
 }
 

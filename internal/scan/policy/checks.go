@@ -14,7 +14,13 @@ type Check struct {
 	// is, e.g. "checks.audit.enabled is false (phoenix.yaml:7:5)"; "" when
 	// the check is enabled.
 	Disabled string
+	// At is where checks.NAME.enabled is set, FILE:LINE:COL; "" when the
+	// file does not set it (or cfg was not read from a file).
+	At string
 }
+
+// Setting is the field that turns the check on and off: checks.NAME.enabled.
+func (c Check) Setting() string { return "checks." + c.Name + ".enabled" }
 
 // Checks are the four checks in the order phoenix check and the default
 // release plan run them, each enabled unless checks.NAME.enabled is false.
@@ -28,8 +34,9 @@ func Checks(cfg *config.Config) []Check {
 	for _, name := range config.CheckNames {
 		c := Check{Name: name}
 		c.Enabled, _ = cfg.Checks.Enabled(name)
+		c.At = cfg.Where(c.Setting())
 		if !c.Enabled {
-			c.Disabled = disabledBy(cfg, name)
+			c.Disabled = c.disabledBy()
 		}
 		out = append(out, c)
 	}
@@ -47,11 +54,10 @@ func Lookup(cfg *config.Config, name string) (c Check, ok bool) {
 	return Check{}, false
 }
 
-// disabledBy says which setting disabled check name, and where.
-func disabledBy(cfg *config.Config, name string) string {
-	field := "checks." + name + ".enabled"
-	if at := cfg.Where(field); at != "" {
-		return fmt.Sprintf("%s is false (%s)", field, at)
+// disabledBy says which setting disabled c, and where.
+func (c Check) disabledBy() string {
+	if c.At != "" {
+		return fmt.Sprintf("%s is false (%s)", c.Setting(), c.At)
 	}
-	return field + " is false"
+	return c.Setting() + " is false"
 }

@@ -13,14 +13,18 @@ func TestChecks(t *testing.T) {
 	tests := []struct {
 		name, yaml string
 		disabled   map[string]string // check -> Disabled
+		at         map[string]string // check -> At, where the file sets it
 	}{
-		{"defaults", "", nil},
+		{"defaults", "", nil, nil},
 		{"audit off, flow style", "checks:\n  audit: {enabled: false}\n",
-			map[string]string{"audit": "checks.audit.enabled is false (dir/phoenix.yaml:3:11)"}},
+			map[string]string{"audit": "checks.audit.enabled is false (dir/phoenix.yaml:3:11)"},
+			map[string]string{"audit": "dir/phoenix.yaml:3:11"}},
 		{"licenses and sbom off", "checks:\n  licenses:\n    enabled: false\n  sbom:\n    enabled: false\n",
 			map[string]string{"licenses": "checks.licenses.enabled is false (dir/phoenix.yaml:4:5)",
-				"sbom": "checks.sbom.enabled is false (dir/phoenix.yaml:6:5)"}},
-		{"secrets set on explicitly", "checks:\n  secrets: {enabled: true}\n", nil},
+				"sbom": "checks.sbom.enabled is false (dir/phoenix.yaml:6:5)"},
+			map[string]string{"licenses": "dir/phoenix.yaml:4:5", "sbom": "dir/phoenix.yaml:6:5"}},
+		{"secrets set on explicitly", "checks:\n  secrets: {enabled: true}\n", nil,
+			map[string]string{"secrets": "dir/phoenix.yaml:3:13"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,6 +37,9 @@ func TestChecks(t *testing.T) {
 				names = append(names, c.Name)
 				if want := tt.disabled[c.Name]; c.Disabled != want || c.Enabled != (want == "") {
 					t.Errorf("%s: enabled %v, disabled %q; want %q", c.Name, c.Enabled, c.Disabled, want)
+				}
+				if c.At != tt.at[c.Name] || c.Setting() != "checks."+c.Name+".enabled" {
+					t.Errorf("%s: %s at %q, want %q", c.Name, c.Setting(), c.At, tt.at[c.Name])
 				}
 			}
 			if !slices.Equal(names, []string{"audit", "licenses", "secrets", "sbom"}) {
