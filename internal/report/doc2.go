@@ -7,6 +7,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 )
 
 func securityBlocks(s *Security) []Block {
@@ -29,9 +30,13 @@ func securityBlocks(s *Security) []Block {
 			sbom = "-"
 		}
 		out[0].Rows = append(out[0].Rows, []string{r.Project, dash(r.Version), strings.Join(r.Why, ", "), run,
-			gate(r.Vulnerabilities), licences(r.Licenses), gate(r.Secrets), sbom, strconv.Itoa(len(r.Exceptions))})
+			r.cell("audit", gate(r.Vulnerabilities)), r.cell("licenses", licences(r.Licenses)), r.cell("secrets", gate(r.Secrets)),
+			r.cell("sbom", sbom), strconv.Itoa(len(r.Exceptions))})
 		if r.Note != "" {
 			out[0].Lines = append(out[0].Lines, fmt.Sprintf("%s %s: %s", r.Project, dash(r.Version), r.Note))
+		}
+		for _, d := range r.Disabled {
+			out[0].Lines = append(out[0].Lines, fmt.Sprintf("%s %s: the %s gate was disabled at release: %s", r.Project, dash(r.Version), d.Check, setting(d)))
 		}
 		if len(r.Exceptions) > 0 {
 			eb := Block{Title: fmt.Sprintf("Accepted exceptions of %s %s", r.Project, r.Version), Level: 2,
@@ -51,6 +56,27 @@ func securityBlocks(s *Security) []Block {
 		}
 	}
 	return out
+}
+
+// cell is the table cell of gate check: "disabled (checks.NAME.enabled:
+// false)" when the release's plan recorded phoenix.yaml turning it off,
+// else result.
+func (r *ReleaseSecurity) cell(check, result string) string {
+	for _, d := range r.Disabled {
+		if d.Check == check {
+			return "disabled (" + d.Setting + ")"
+		}
+	}
+	return result
+}
+
+// setting is the setting that disabled a gate and where it was when the
+// release was made: "checks.secrets.enabled: false (phoenix.yaml:9:14)".
+func setting(d spec.DisabledCheck) string {
+	if d.At == "" {
+		return d.Setting
+	}
+	return fmt.Sprintf("%s (%s)", d.Setting, d.At)
 }
 
 // gate summarizes a gate: its findings by severity (or "clean"), the step

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -173,6 +174,16 @@ func (f *fixture) release(version string) *pipeline.Run {
 		"../osv/GHSA-dddd-eeee-ffff.json": `{"id":"GHSA-dddd-eeee-ffff","summary":"c: ReDoS","database_specific":{"severity":"HIGH"},` +
 			`"affected":[{"package":{"ecosystem":"npm","name":"c"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.5.0"}]}]}]}`,
 	}
+	f.write(dir, files)
+	if _, err := osv.Import(bg, adv, filepath.Join(f.dir, "advisories"), f.clk.Now()); err != nil {
+		f.t.Fatal(err)
+	}
+	return f.releaseDir(dir, version)
+}
+
+// write writes files (name -> content) under dir.
+func (f *fixture) write(dir string, files map[string]string) {
+	f.t.Helper()
 	for name, body := range files {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			f.t.Fatal(err)
@@ -181,24 +192,27 @@ func (f *fixture) release(version string) *pipeline.Run {
 			f.t.Fatal(err)
 		}
 	}
-	if _, err := osv.Import(bg, adv, filepath.Join(f.dir, "advisories"), f.clk.Now()); err != nil {
-		f.t.Fatal(err)
-	}
+}
+
+// releaseDir releases the project in dir as version and returns its run
+// once it has finished (its log, followed, ends with it).
+func (f *fixture) releaseDir(dir, version string) *pipeline.Run {
+	f.t.Helper()
 	run, err := f.pipe.Release(bg, pipeline.ReleaseRequest{Dir: dir, Version: version, Actor: "alice", Commit: "abc"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		d, err := f.pipe.Get(bg, run.ID)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		if pipeline.Finished(d.Status) {
-			return &d.Run
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	if err := f.pipe.Logs(ctx, run.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		f.t.Fatalf("release %s: %v", version, err)
 	}
-	f.t.Fatalf("release %s did not finish", version)
-	return nil
+	d, err := f.pipe.Get(bg, run.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if !pipeline.Finished(d.Status) {
+		f.t.Fatalf("release %s is %s after its log ended", version, d.Status)
+	}
+	return &d.Run
 }

@@ -3,9 +3,13 @@ package report
 import (
 	"context"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 )
 
 // Security is what the release gates found in each project's newest
@@ -29,8 +33,12 @@ type ReleaseSecurity struct {
 	Secrets         *pipeline.GateResult `json:"secrets,omitempty"`
 	SBOM            bool                 `json:"sbom"`
 	SBOMStatus      string               `json:"sbom_status,omitempty"`
-	Exceptions      []Exception          `json:"exceptions,omitempty"`
-	Note            string               `json:"note,omitempty"`
+	// Disabled are the gates phoenix.yaml turned off for this release
+	// (checks.NAME.enabled: false), as its run's plan recorded them: a
+	// gate turned off, not one silently absent.
+	Disabled   []spec.DisabledCheck `json:"disabled,omitempty"`
+	Exceptions []Exception          `json:"exceptions,omitempty"`
+	Note       string               `json:"note,omitempty"`
 }
 
 // Exception is a finding a phoenix.yaml exception accepted in that run.
@@ -130,6 +138,7 @@ func (b *builder) gates(ctx context.Context, p *ReleaseSecurity) error {
 		return err
 	}
 	p.Vulnerabilities, p.Licenses, p.Secrets, p.SBOM, p.SBOMStatus = g.Audit, g.Licenses, g.Secrets, g.SBOM, g.SBOMStatus
+	p.Disabled = g.Disabled
 	for _, gr := range []*pipeline.GateResult{g.Audit, g.Licenses, g.Secrets} {
 		if gr == nil {
 			continue
@@ -144,7 +153,28 @@ func (b *builder) gates(ctx context.Context, p *ReleaseSecurity) error {
 		}
 	}
 	if g.Audit == nil && g.Licenses == nil && g.Secrets == nil && g.SBOMStatus == "" {
-		p.Note = "the release run had no security gate steps (checks are off in phoenix.yaml)"
+		p.Note = noGatesNote(g.Disabled)
 	}
 	return nil
+}
+
+// noGatesNote says why a release run had no gate step: the checks its
+// plan recorded as disabled, and the others its own pipeline left out.
+func noGatesNote(disabled []spec.DisabledCheck) string {
+	if len(disabled) == 0 {
+		return "the release run had no security gate steps, and records no check as disabled in phoenix.yaml"
+	}
+	var off, left []string
+	for _, name := range config.CheckNames {
+		if slices.ContainsFunc(disabled, func(d spec.DisabledCheck) bool { return d.Check == name }) {
+			off = append(off, name)
+		} else {
+			left = append(left, name)
+		}
+	}
+	note := "the release ran no security gate: phoenix.yaml disabled " + strings.Join(off, ", ")
+	if len(left) > 0 {
+		note += "; its pipeline has no step for " + strings.Join(left, ", ")
+	}
+	return note
 }
