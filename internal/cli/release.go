@@ -14,6 +14,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -143,5 +144,25 @@ func printRunSummary(w io.Writer, d pipeline.RunDetail) error {
 		}
 		tb.row(st.ID, st.Status, st.Attempts, dash(took), dash(st.Error))
 	}
-	return tb.flush()
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	printLeftOut(w, d.Plan)
+	return nil
+}
+
+// printLeftOut says which gates the run has no step of because
+// phoenix.yaml disabled them, as its plan recorded: they are not in the
+// table above, and are not to look merely forgotten.
+func printLeftOut(w io.Writer, p *spec.Plan) {
+	if p == nil {
+		return
+	}
+	for _, c := range p.LeftOut() {
+		at := ""
+		if c.At != "" {
+			at = ", " + c.At
+		}
+		fmt.Fprintf(w, "disabled: check/%s (%s%s): this release ran without it\n", c.Check, c.Setting, at)
+	}
 }
