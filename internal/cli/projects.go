@@ -16,7 +16,11 @@ func newProjectsCmd(g *Globals) *cobra.Command {
 		Short: "List the projects you may read, with their environments and what each serves",
 		Long: `List every project you may read and its environments: kind, domains and the
 active deployment (id and release), or "no deployment yet" for an
-environment declared in phoenix.yaml that nothing was deployed to.`,
+environment declared in phoenix.yaml that nothing was deployed to. A
+release the server has not finished verifying says "(verification pending
+since TIME)": its verification runs, or a stop or a crash cut it short and
+the next server start runs it again; "(failed verification)" is one kept
+live after its verification failed (rollback.auto: false).`,
 		Example: "  phoenix projects\n  phoenix projects -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,9 +49,27 @@ func projectsTable(w io.Writer, ps []deploy.Project) error {
 				tb.row(p.Name, e.Name, e.Kind, dash(strings.Join(e.Domains, ",")), "no deployment yet", "-", "-")
 				continue
 			}
-			tb.row(p.Name, e.Name, e.Kind, dash(strings.Join(e.Domains, ",")), e.Deployment, dash(e.Release),
+			tb.row(p.Name, e.Name, e.Kind, dash(strings.Join(e.Domains, ",")), e.Deployment, projectRelease(e),
 				e.DeployedAt.Local().Format(time.DateTime))
 		}
 	}
 	return tb.flush()
+}
+
+// projectRelease is an environment's RELEASE cell: its active release,
+// with where the server's verification of it stands unless it passed or
+// the server does not verify it: "(verification pending since TIME)",
+// "(failed verification)" (kept live: rollback.auto is off).
+func projectRelease(e deploy.ProjectEnv) string {
+	switch e.Verification {
+	case deploy.VerifyPending:
+		since := ""
+		if e.VerificationAt != nil {
+			since = " since " + e.VerificationAt.Local().Format(time.DateTime)
+		}
+		return dash(e.Release) + " (verification pending" + since + ")"
+	case deploy.VerifyFailed:
+		return dash(e.Release) + " (failed verification)"
+	}
+	return dash(e.Release)
 }

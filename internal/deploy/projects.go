@@ -15,7 +15,8 @@ type Project struct {
 
 // ProjectEnv is one environment of a project as the projects list shows
 // it: its kind, domains and active deployment (none before the first
-// deploy).
+// deploy), with where the server's verification of that deployment
+// stands.
 type ProjectEnv struct {
 	Name       string    `json:"name"`
 	Kind       string    `json:"kind"`
@@ -23,14 +24,21 @@ type ProjectEnv struct {
 	Deployment int64     `json:"active_deployment,omitempty"` // 0: no deployment yet
 	Release    string    `json:"release,omitempty"`           // the active deployment's version
 	DeployedAt time.Time `json:"deployed_at,omitzero"`
+	// Verification and VerificationAt are the active deployment's
+	// (Deployment.Verification): VerifyPending while the server's
+	// verification of it has no verdict yet, since VerificationAt.
+	Verification   string     `json:"verification,omitempty"`
+	VerificationAt *time.Time `json:"verification_at,omitempty"`
 }
 
 // Projects lists every project by name, each with its environments by
 // name; a project without environments lists none. One query: projects,
-// environments, their active deployments and those deployments' releases.
+// environments, their active deployments (with where their verification
+// stands) and those deployments' releases.
 func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 	rows, err := s.opts.DB.QueryContext(ctx, `SELECT p.name, COALESCE(e.name, ''), COALESCE(e.kind, ''),
-		COALESCE(e.domains, ''), COALESCE(d.id, 0), COALESCE(a.release, ''), COALESCE(d.created_at, '')
+		COALESCE(e.domains, ''), COALESCE(d.id, 0), COALESCE(a.release, ''), COALESCE(d.created_at, ''),
+		COALESCE(d.verification, ''), COALESCE(d.verification_at, '')
 		FROM projects p
 		LEFT JOIN environments e ON e.project = p.name
 		LEFT JOIN deployments d ON d.id = e.active_id
@@ -44,8 +52,8 @@ func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 	for rows.Next() {
 		var p string
 		var e ProjectEnv
-		var domains, at string
-		if err := rows.Scan(&p, &e.Name, &e.Kind, &domains, &e.Deployment, &e.Release, &at); err != nil {
+		var domains, at, verifiedAt string
+		if err := rows.Scan(&p, &e.Name, &e.Kind, &domains, &e.Deployment, &e.Release, &at, &e.Verification, &verifiedAt); err != nil {
 			return nil, fmt.Errorf("deploy: list projects: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Name != p {
@@ -58,6 +66,9 @@ func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 			e.Domains = strings.Split(domains, ",")
 		}
 		e.DeployedAt, _ = time.Parse(time.RFC3339Nano, at)
+		if t, err := time.Parse(time.RFC3339Nano, verifiedAt); err == nil {
+			e.VerificationAt = &t
+		}
 		last := &out[len(out)-1]
 		last.Environments = append(last.Environments, e)
 	}

@@ -46,3 +46,41 @@ func TestProjectsListsDeclaredAndDeployed(t *testing.T) {
 		t.Fatalf("staging = %+v, want deployment %d (v2)", st, dep.ID)
 	}
 }
+
+// TestProjectsShowTheActiveVerification: each environment's active
+// deployment comes with where the server's verification of it stands:
+// pending (since when) until its verdict, none for one the server does
+// not verify (a pipeline run's).
+func TestProjectsShowTheActiveVerification(t *testing.T) {
+	f := verifying(newFixture(t))
+	d, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
+	env := func() ProjectEnv {
+		t.Helper()
+		ps, err := f.svc.Projects(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ps[0].Environments {
+			if e.Name == "production" {
+				return e
+			}
+		}
+		t.Fatalf("no production in %+v", ps)
+		return ProjectEnv{}
+	}
+	if e := env(); e.Deployment != d.ID || e.Verification != VerifyPending || e.VerificationAt == nil ||
+		!e.VerificationAt.Equal(*d.VerificationAt) {
+		t.Fatalf("production while its verification is pending: %+v", e)
+	}
+	if _, err := f.svc.RecordVerification(ctx, d.ID, VerifyFailed); err != nil {
+		t.Fatal(err)
+	}
+	if e := env(); e.Verification != VerifyFailed || e.VerificationAt == nil {
+		t.Fatalf("production after a failed verification (kept active): %+v", e)
+	}
+	f.svc.opts.Verify = nil // a deployment the server does not verify
+	f.deploy(t, "production", "v2", map[string]string{"index.html": "two"})
+	if e := env(); e.Release != "v2" || e.Verification != "" || e.VerificationAt != nil {
+		t.Fatalf("production with a deployment the server does not verify: %+v", e)
+	}
+}
