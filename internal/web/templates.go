@@ -177,9 +177,10 @@ func tone(status string) string {
 	switch status {
 	case "succeeded", "healthy", "ok", "up", "active", "OK", "resolved", "unsealed":
 		return "good"
-	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded", "expired", "sealed", "revoked":
+	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded", "expired", "sealed", "revoked",
+		"failed verification":
 		return "bad"
-	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring", "deferred":
+	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring", "deferred", "verification pending":
 		return "warn"
 	}
 	return "idle"
