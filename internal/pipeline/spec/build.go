@@ -236,7 +236,7 @@ func defaultEnv(cfg *config.Config, env, after string, add func(*Step) *Step) st
 	for _, a := range []string{"deploy", "purge-cache", "monitoring", "register-workflows"} {
 		group = append(group, add(&Step{ID: a + "/" + env, Name: a, Uses: a, Needs: needs, Environment: env, With: with}).ID)
 	}
-	last := add(&Step{ID: "health-check/" + env, Name: "health-check", Uses: "health-check", Needs: group,
+	last := add(&Step{ID: HealthCheckAction + "/" + env, Name: HealthCheckAction, Uses: HealthCheckAction, Needs: group,
 		Environment: env, With: with, Timeout: 5 * time.Minute}).ID
 	if e := cfg.Environments[env]; e != nil && len(e.LoadTest) > 0 {
 		last = add(loadTestStep(env, e.LoadTest, last)).ID

@@ -52,6 +52,11 @@ func ParseCondition(s string) (Condition, error) {
 // required approvals.
 const ApprovalAction = "approval"
 
+// HealthCheckAction is the built-in action that verifies an environment a
+// run deployed to (its health_checks); until a step of it succeeds there,
+// the run has not verified the deployment it made.
+const HealthCheckAction = "health-check"
+
 // Step is one node of the plan.
 type Step struct {
 	ID              string            `json:"id"` // unique in the plan: "name", or "stage/name"
