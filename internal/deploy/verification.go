@@ -50,11 +50,38 @@ func supersede(ctx context.Context, tx *sql.Tx, project, env string, next int64,
 // progress, or one a stop or a crash cut short (Deployment.VerificationAt
 // says since when).
 func (s *Service) Unverified(ctx context.Context) ([]Release, error) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+depColumns+` FROM environments e
-		JOIN deployments d ON d.id = e.active_id JOIN artifacts a ON a.digest = d.artifact
-		WHERE d.verification = $1 ORDER BY d.verification_at, d.id`, VerifyPending)
+	rs, err := s.activeWhere(ctx, `d.verification = $1 ORDER BY d.verification_at, d.id`, VerifyPending)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: unverified deployments: %w", err)
+	}
+	return rs, nil
+}
+
+// Unattended returns the release of every environment whose active
+// deployment has no verification state (the server does not verify it: a
+// pipeline run's, whose health-check steps do, or one older than the
+// state) and is the newest deployment of its environment, so active since
+// its own activation rather than returned to by a rollback (no rollback is
+// verified). AdoptVerification makes the server verify one.
+func (s *Service) Unattended(ctx context.Context) ([]Release, error) {
+	rs, err := s.activeWhere(ctx, `d.verification = '' AND `+newest+` ORDER BY d.id`)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: deployments without verification: %w", err)
+	}
+	return rs, nil
+}
+
+// newest holds when deployment d is the newest of its environment.
+const newest = `NOT EXISTS (SELECT 1 FROM deployments n WHERE n.project = d.project AND n.environment = d.environment AND n.id > d.id)`
+
+// activeWhere returns the release of every environment whose active
+// deployment d meets where (which may order them too).
+func (s *Service) activeWhere(ctx context.Context, where string, args ...any) ([]Release, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+depColumns+` FROM environments e
+		JOIN deployments d ON d.id = e.active_id JOIN artifacts a ON a.digest = d.artifact
+		WHERE `+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	var ds []Deployment
 	for rows.Next() {
@@ -79,6 +106,41 @@ func (s *Service) Unverified(ctx context.Context) ([]Release, error) {
 		out = append(out, s.release(env, d, nil))
 	}
 	return out, nil
+}
+
+// AdoptVerification makes the server verify r's deployment (as Unattended
+// returned it), which nothing verified (its pipeline run was interrupted
+// before its health check): while it is still active, the newest of its
+// environment and without a verification state, it is recorded pending
+// from now (in r too) and the audit event deploy.reverify by actor says
+// why. A stop or a crash before the verdict leaves it pending, so the
+// next start verifies it again (Unverified). False, nil: a deploy, a
+// rollback or another server got there first.
+func (s *Service) AdoptVerification(ctx context.Context, r *Release, actor, why string) (bool, error) {
+	d := &r.Deployment
+	now := s.opts.Now().UTC()
+	adopted := false
+	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+			WHERE id = $3 AND verification = '' AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)
+			AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.project = $4 AND n.environment = $5 AND n.id > $3)`,
+			VerifyPending, now.Format(time.RFC3339Nano), d.ID, r.Project, r.Environment)
+		if err != nil {
+			return err
+		}
+		if adopted = affected(res) == 1; !adopted {
+			return nil
+		}
+		return s.audit(ctx, tx, Event{Action: "deploy.reverify", Project: r.Project, Environment: r.Environment,
+			Deployment: d.ID, Actor: actor, Detail: why})
+	})
+	if err != nil {
+		return false, fmt.Errorf("deploy: take over the verification of deployment %d: %w", d.ID, err)
+	}
+	if adopted {
+		d.Verification, d.VerificationAt = VerifyPending, &now
+	}
+	return adopted, nil
 }
 
 // ClaimVerification takes over the pending verification of r (as

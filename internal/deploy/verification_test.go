@@ -210,3 +210,78 @@ func TestClaimVerificationOnce(t *testing.T) {
 		t.Fatalf("claim of a superseded verification: %v, %v", ok, err)
 	}
 }
+
+// unattendedIDs lists the deployments of Unattended.
+func unattendedIDs(t *testing.T, s *Service) []int64 {
+	t.Helper()
+	rs, err := s.Unattended(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{}
+	for _, r := range rs {
+		ids = append(ids, r.Deployment.ID)
+	}
+	return ids
+}
+
+// TestAdoptVerification: the active deployments without verification
+// state (the server does not verify them: a pipeline run's) are
+// unattended while each is its environment's newest; adopting one records
+// it pending (audited as deploy.reverify with the reason), once, and only
+// while nothing replaced it; one a rollback returned to is not unattended.
+func TestAdoptVerification(t *testing.T) {
+	f := newFixture(t) // verifies nothing, as the server does a pipeline run's deployments
+	var events []Event
+	f.svc.opts.Audit = func(_ context.Context, _ *sql.Tx, e Event) error { events = append(events, e); return nil }
+	prod, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
+	stage, _ := f.deploy(t, "staging", "v1", map[string]string{"index.html": "one"})
+	if ids := unattendedIDs(t, f.svc); len(ids) != 2 || ids[0] != prod.ID || ids[1] != stage.ID {
+		t.Fatalf("unattended = %v, want [%d %d]", ids, prod.ID, stage.ID)
+	}
+	rs, err := f.svc.Unattended(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, again := rs[0], rs[0]
+	if ok, err := f.svc.AdoptVerification(ctx, &r, "phoenix-verify", "pipeline run 7 was interrupted"); !ok || err != nil {
+		t.Fatalf("adopt: %v, %v", ok, err)
+	}
+	if r.Deployment.Verification != VerifyPending || r.Deployment.VerificationAt == nil {
+		t.Fatalf("the adopted release: %+v", r.Deployment)
+	}
+	if ids := unverifiedIDs(t, f.svc); len(ids) != 1 || ids[0] != prod.ID {
+		t.Fatalf("unverified after the adoption = %v, want [%d]", ids, prod.ID)
+	}
+	if ids := unattendedIDs(t, f.svc); len(ids) != 1 || ids[0] != stage.ID {
+		t.Fatalf("unattended after the adoption = %v, want [%d]", ids, stage.ID)
+	}
+	last := events[len(events)-1]
+	if last.Action != "deploy.reverify" || last.Deployment != prod.ID || last.Actor != "phoenix-verify" ||
+		last.Detail != "pipeline run 7 was interrupted" || last.Environment != "production" {
+		t.Fatalf("audit event = %+v", last)
+	}
+	if ok, err := f.svc.AdoptVerification(ctx, &again, "phoenix-verify", "twice"); ok || err != nil {
+		t.Fatalf("a second adoption: %v, %v", ok, err)
+	}
+
+	// Replaced between the listing and the adoption: not adopted.
+	st := rs[1]
+	stage2, _ := f.deploy(t, "staging", "v2", map[string]string{"index.html": "two"})
+	if ok, err := f.svc.AdoptVerification(ctx, &st, "phoenix-verify", "late"); ok || err != nil {
+		t.Fatalf("adoption of a replaced deployment: %v, %v", ok, err)
+	}
+	// Returned to by a rollback: active, but not since its own activation.
+	if _, err := f.svc.Rollback(ctx, "site", "staging", stage.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if ids := unattendedIDs(t, f.svc); len(ids) != 0 {
+		t.Fatalf("unattended after the rollback = %v, want none", ids)
+	}
+	if ok, err := f.svc.AdoptVerification(ctx, &st, "phoenix-verify", "rolled back to"); ok || err != nil {
+		t.Fatalf("adoption of a deployment a rollback returned to: %v, %v", ok, err)
+	}
+	if h := history(t, f.svc, "staging"); h[stage.ID].Verification != "" || h[stage2.ID].Verification != "" {
+		t.Fatalf("staging's deployments got a verification state: %+v", h)
+	}
+}
