@@ -185,6 +185,11 @@ type App struct {
 	verifyResumed func(ids []int64)
 	verifyLease   time.Duration
 
+	// runSettled are the pipeline runs' deployments whose run verified
+	// them, or finished without leaving them unverified (verify.go,
+	// adoptInterrupted): not looked at again.
+	runSettled idSet
+
 	mu       sync.Mutex
 	cleanups []func(context.Context) error
 	stopped  bool

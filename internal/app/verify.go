@@ -2,10 +2,15 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // The server verifies every activation but a pipeline run's and a
@@ -16,6 +21,12 @@ import (
 // the next start finds the environments whose active deployment is still
 // pending and verifies them again (resumeVerifications), with the same
 // checks, rollback policy, announcements and audit records.
+//
+// A pipeline run verifies its own deployments with its health-check
+// steps. A run a stop or a crash interrupted after its deploy step and
+// before the health check of that environment succeeded leaves a
+// deployment no one verifies: the start adopts it (adoptInterrupted) and
+// verifies it as one of its own.
 
 // verifyTimeout bounds one verification (monitor.Guard.Timeout); a
 // rollback it decides takes at most 30 s more.
@@ -30,11 +41,25 @@ const verifyLease = verifyTimeout + 90*time.Second
 // makes (the rollback, the failure, a verification taken over).
 const verifyActor = "phoenix-verify"
 
+// runPrefix begins the message of a pipeline run's deployment:
+// "pipeline run 12" (action.Deps.deploy).
+const runPrefix = "pipeline run "
+
 // verifies says which new deployments the server verifies itself
 // (deploy.Options.Verify): all but a pipeline run's, whose health-check
 // steps verify it (and whose rollback steps take it back).
 func verifies(_ string, o deploy.FinalizeOptions) bool {
-	return !strings.HasPrefix(o.Message, "pipeline run ")
+	return !strings.HasPrefix(o.Message, runPrefix)
+}
+
+// runOf returns the pipeline run a deployment's message names, if any.
+func runOf(message string) (int64, bool) {
+	s, ok := strings.CutPrefix(message, runPrefix)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
 }
 
 // verify runs the project's Guard on r (checks, rollback on failure,
@@ -75,8 +100,10 @@ func (a *App) verify(ctx context.Context, r deploy.Release) {
 // work, and it takes over only those pending longer than verifyLease,
 // checking again every poll: a younger one may be in progress on another
 // replica, and one whose replica died is taken over once its lease
-// passes. An in-process server (one CLI command) leaves them to the next
-// 'phoenix server': it would stop before the verdict.
+// passes. Each pass first adopts the deployments interrupted pipeline
+// runs left unverified (adoptInterrupted): at once, as no server verifies
+// them. An in-process server (one CLI command) leaves them all to the
+// next 'phoenix server': it would stop before the verdict.
 func (a *App) resumeVerifications(ctx context.Context) {
 	if a.opts.InProcess {
 		return
@@ -109,11 +136,13 @@ func (a *App) resumed(ids []int64) {
 	}
 }
 
-// reverify takes over the pending verifications begun before before (all
-// of them when it is zero), runs each in the background until ctx ends
-// (a stop, or the lead lost: it stays pending for the next taker) and
-// returns their deployments.
+// reverify adopts the deployments interrupted pipeline runs left
+// unverified (adoptInterrupted), takes over the pending verifications
+// begun before before (all of them when it is zero), runs each in the
+// background until ctx ends (a stop, or the lead lost: it stays pending
+// for the next taker) and returns their deployments.
 func (a *App) reverify(ctx context.Context, before time.Time) (claimed []int64) {
+	claimed = a.adoptInterrupted(ctx)
 	rs, err := a.Deploy.Unverified(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -123,6 +152,9 @@ func (a *App) reverify(ctx context.Context, before time.Time) (claimed []int64) 
 	}
 	for _, r := range rs {
 		since := r.Deployment.VerificationAt
+		if slices.Contains(claimed, r.Deployment.ID) { // adopted just now: verifying
+			continue
+		}
 		if !before.IsZero() && since != nil && since.After(before) {
 			continue
 		}
@@ -141,11 +173,108 @@ func (a *App) reverify(ctx context.Context, before time.Time) (claimed []int64) 
 		}
 		a.log.Warn("verify: the active deployment's verification did not finish (the server stopped or crashed); verifying it again", args...)
 		claimed = append(claimed, r.Deployment.ID)
-		a.projects.wg.Add(1)
-		go func() {
-			defer a.projects.wg.Done()
-			a.verify(ctx, r)
-		}()
+		a.verifyInBackground(ctx, r)
 	}
 	return claimed
+}
+
+// verifyInBackground verifies r (verify) until ctx ends.
+func (a *App) verifyInBackground(ctx context.Context, r deploy.Release) {
+	a.projects.wg.Add(1)
+	go func() {
+		defer a.projects.wg.Done()
+		a.verify(ctx, r)
+	}()
+}
+
+// adoptInterrupted verifies, as the server's own, every active deployment
+// a pipeline run made and left unverified: the run was interrupted (a
+// stop or a crash) after its deploy step activated it and before its
+// health check of that environment succeeded, so nothing else will (a
+// run is never resumed). Decided from the database (deploy.Unattended,
+// pipeline.Service.HealthCheckOf), so a crash is covered as a stop is;
+// a deployment still active when its run finished is not verified again.
+// It returns the deployments adopted, each verified in the background.
+func (a *App) adoptInterrupted(ctx context.Context) (adopted []int64) {
+	rs, err := a.Deploy.Unattended(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("verify: cannot read the active deployments the server does not verify", "err", err)
+		}
+		return nil
+	}
+	for _, r := range rs {
+		why, args := a.unverifiedByItsRun(ctx, r)
+		if why == "" {
+			continue
+		}
+		ok, err := a.Deploy.AdoptVerification(ctx, &r, verifyActor, why)
+		if err != nil {
+			a.log.Error("verify: cannot take over the verification of a pipeline run's deployment", append(args, "err", err)...)
+			continue
+		}
+		if !ok { // replaced, rolled back or adopted meanwhile
+			continue
+		}
+		a.log.Warn("verify: a pipeline run was interrupted (the server stopped or crashed) before its health check of the environment succeeded; verifying its deployment", args...)
+		adopted = append(adopted, r.Deployment.ID)
+		a.verifyInBackground(ctx, r)
+	}
+	return adopted
+}
+
+// unverifiedByItsRun says why r, an active deployment the server does not
+// verify, was verified by no one: the pipeline run that made it was
+// interrupted before its health check of r's environment succeeded; ""
+// when it was (or is being) verified, or no run made it. It returns the
+// log arguments that identify r and its run too. A final answer is
+// remembered (a.runSettled): finished runs do not change.
+func (a *App) unverifiedByItsRun(ctx context.Context, r deploy.Release) (string, []any) {
+	id := r.Deployment.ID
+	args := []any{"project", r.Project, "env", r.Environment, "deployment", id}
+	run, ok := runOf(r.Deployment.Message)
+	if !ok || a.runSettled.has(id) {
+		return "", args
+	}
+	args = append(args, "run", run)
+	h, err := a.Pipeline.HealthCheckOf(ctx, run, r.Environment)
+	switch {
+	case usererr.KindOf(err) == usererr.NotFound: // pruned: nothing tells
+		a.runSettled.add(id)
+		return "", args
+	case err != nil:
+		if ctx.Err() == nil {
+			a.log.Error("verify: cannot read the health check of the pipeline run of a deployment", append(args, "err", err)...)
+		}
+		return "", args
+	case !h.Final(): // it runs: its own health check verifies it
+		return "", args
+	case !h.Unverified():
+		a.runSettled.add(id)
+		return "", args
+	}
+	args = append(args, "step", h.Step, "step_status", h.Status)
+	return fmt.Sprintf("pipeline run %d made deployment %d and was interrupted before its step %s succeeded (%s): "+
+		"nothing verified the deployment; verifying it", run, id, h.Step, h.Status), args
+}
+
+// idSet is a set of ids safe for concurrent use; the zero value is empty.
+type idSet struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (s *idSet) has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id]
+}
+
+func (s *idSet) add(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids == nil {
+		s.ids = map[int64]bool{}
+	}
+	s.ids[id] = true
 }
