@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/s3"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/s3conn"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -195,4 +197,53 @@ func TestBlobStoreClaimedByAnotherServer(t *testing.T) {
 		t.Fatalf("second server on the same prefix: %v", err)
 	}
 	startOpts(t, Options{DataDir: t.TempDir(), BlobStore: blobStore(t, endpoint, "s3://artifacts/staging")})
+}
+
+// TestReleaseWithBlobsInS3: a release run on a server whose blobs live in
+// S3 builds its artifact into the bucket (through the cache), deploys it
+// and the edge serves it; the build's blobs were written to the data dir
+// only, so the deploy found them missing from the store, twice, and the
+// run failed.
+func TestReleaseWithBlobsInS3(t *testing.T) {
+	ctx := context.Background()
+	rs := blobStore(t, testkit.S3(t, "artifacts"), "s3://artifacts/phoenix")
+	a := startOpts(t, Options{DataDir: t.TempDir(), BlobStore: rs})
+	dir := t.TempDir()
+	yaml := `version: 1
+project: {name: shop}
+environments: {staging: {}}
+pipeline:
+  stages:
+    - name: build
+      steps:
+        - name: site
+          run: mkdir -p out && printf '<title>piped</title>' > out/index.html
+        - name: artifact
+          uses: create-artifact
+          with: {dir: out}
+    - name: ship
+      needs: [build]
+      environment: staging
+      steps:
+        - {name: deploy, uses: deploy}
+`
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := a.Pipeline.Release(ctx, pipeline.ReleaseRequest{Dir: dir, Version: "v1.0.0", Actor: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if err := a.Pipeline.Logs(ctx, run.ID, pipeline.LogOptions{Follow: true}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := a.Pipeline.Get(ctx, run.ID); err != nil || d.Status != pipeline.Succeeded {
+		t.Fatalf("release: %v %v\n%s", d.Status, err, log.String())
+	}
+	wantPage(t, a, "staging", "<title>piped</title>")
+	d := backend.Sum([]byte("<title>piped</title>"))
+	if _, err := rs.Stat(ctx, d); err != nil {
+		t.Fatalf("the page's blob is not in the bucket: %v", err)
+	}
 }

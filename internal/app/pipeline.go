@@ -29,7 +29,10 @@ func (a *App) openPipeline(ctx context.Context) error {
 	var err error
 	a.Pipeline, err = pipeline.New(pipeline.Options{DB: a.DB, LogDir: filepath.Join(data, "runs"),
 		Logger: a.log.With("domain", "pipeline"), Env: childEnv(os.Environ()),
-		Deps: action.Deps{Deployer: action.DeployService{Svc: a.Deploy, Blobs: a.Blobs}, Blobs: a.Blobs,
+		// Artifacts are built into the deployments' store: with --blob-store
+		// that is the bucket behind the data dir's cache, so the blobs a run
+		// builds are where its deploy (and every replica) looks for them.
+		Deps: action.Deps{Deployer: action.DeployService{Svc: a.Deploy, Blobs: a.store}, Blobs: a.store,
 			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},

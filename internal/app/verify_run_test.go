@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
@@ -60,11 +59,11 @@ func newGate(t *testing.T, status int) *gate {
 // open lets every request held now and later through.
 func (g *gate) open() { g.opened.Do(func() { close(g.release) }) }
 
-// runProject writes project shop released to staging (health check: its
-// home page) and then production (health check: g), each by a deploy
-// step and a health-check step, and returns its folder. The artifact is
-// built by the run, or, when manifest names one's manifest file, that.
-func runProject(t *testing.T, g *gate, manifest string) string {
+// runProject writes project shop built by the run and released to
+// staging (health check: its home page) and then production (health
+// check: g), each by a deploy step and a health-check step, and returns
+// its folder.
+func runProject(t *testing.T, g *gate) string {
 	t.Helper()
 	dir := t.TempDir()
 	yaml := `project: {name: shop}
@@ -74,26 +73,18 @@ environments:
     health_checks: [{name: gate, url: "` + g.URL + `/"}]
 pipeline:
   stages:
-`
-	deploy := "{name: deploy, uses: deploy}"
-	if manifest == "" {
-		yaml += `    - name: build
+    - name: build
       steps:
         - {name: site, run: "mkdir -p dist && echo '<h1>v2</h1>' > dist/index.html"}
         - {name: artifact, uses: create-artifact, with: {dir: dist}}
 `
-	} else {
-		deploy = "{name: deploy, uses: deploy, with: {manifest: " + strconv.Quote(manifest) + "}}"
-	}
 	for i, env := range []string{"staging", "production"} {
-		yaml += "    - name: " + env + "\n"
+		needs := "build"
 		if i > 0 {
-			yaml += "      needs: [staging]\n"
-		} else if manifest == "" {
-			yaml += "      needs: [build]\n"
+			needs = "staging"
 		}
-		yaml += "      environment: " + env + "\n      steps:\n        - " + deploy +
-			"\n        - {name: health-check, uses: health-check, with: {attempts: 1}}\n"
+		yaml += "    - name: " + env + "\n      needs: [" + needs + "]\n      environment: " + env +
+			"\n      steps:\n        - {name: deploy, uses: deploy}\n        - {name: health-check, uses: health-check, with: {attempts: 1}}\n"
 	}
 	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -129,7 +120,7 @@ func interruptRun(t *testing.T, dir string, g *gate) (v1, staging, production in
 	h := newVerifyHooks(false)
 	a := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
 	recv(t, h.resumed, "a pass of resumeVerifications")
-	v1, run := releaseToProduction(t, a, h, runProject(t, g, ""))
+	v1, run := releaseToProduction(t, a, h, runProject(t, g))
 	recv(t, g.held, "the run's health check of production")
 	if err := a.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -259,7 +250,7 @@ func TestFinishedRunIsNotVerifiedAtTheNextStart(t *testing.T) {
 	h := newVerifyHooks(false)
 	a := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
 	recv(t, h.resumed, "a pass of resumeVerifications")
-	_, run := releaseToProduction(t, a, h, runProject(t, g, ""))
+	_, run := releaseToProduction(t, a, h, runProject(t, g))
 	if err := a.Pipeline.Logs(context.Background(), run.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +300,7 @@ func TestCrashDuringARunsHealthCheck(t *testing.T) {
 	}
 	g := newGate(t, http.StatusServiceUnavailable)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRunCrashChild$")
-	cmd.Env = append(os.Environ(), runCrashEnv+"="+dir+string(os.PathListSeparator)+runProject(t, g, ""), "TMPDIR="+tmp)
+	cmd.Env = append(os.Environ(), runCrashEnv+"="+dir+string(os.PathListSeparator)+runProject(t, g), "TMPDIR="+tmp)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -359,35 +350,11 @@ func TestCrashDuringARunsHealthCheck(t *testing.T) {
 	}
 }
 
-// builtManifest builds a one-page artifact of shop into a's local blob
-// store, which a deploy step uploads from, and returns its manifest file.
-func builtManifest(t *testing.T, a *App) string {
-	t.Helper()
-	site := t.TempDir()
-	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<h1>v2</h1>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := artifact.Build(context.Background(), site, a.Blobs, artifact.BuildOptions{Meta: artifact.Meta{Project: "shop", Release: "v2.0.0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	canon, err := m.Canonical()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "manifest.json")
-	if err := os.WriteFile(path, canon, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // TestLeaderAdoptsAnInterruptedRunsDeployment: with replicas, a leader
 // stopped during a run's health check of production leaves the run's
 // deployment unverified; the next leader verifies it at once (no lease to
-// wait out: no server was verifying it) and rolls it back. (The run
-// deploys an artifact built beforehand: a create-artifact step's blobs
-// are not found in the replicas' remote store.)
+// wait out: no server was verifying it) and rolls it back. The run
+// builds its artifact into the replicas' shared bucket.
 func TestLeaderAdoptsAnInterruptedRunsDeployment(t *testing.T) {
 	rs := newReplicaSet(t)
 	g := newGate(t, http.StatusServiceUnavailable)
@@ -396,7 +363,7 @@ func TestLeaderAdoptsAnInterruptedRunsDeployment(t *testing.T) {
 	leaderOf(t, first)
 	nh := newVerifyHooks(false)
 	next := startHooked(t, rs.options(t, t.TempDir()), nh.set)
-	v1, run := releaseToProduction(t, first, fh, runProject(t, g, builtManifest(t, first)))
+	v1, run := releaseToProduction(t, first, fh, runProject(t, g))
 	recv(t, g.held, "the run's health check of production")
 	if err := first.Stop(context.Background()); err != nil {
 		t.Fatal(err)
