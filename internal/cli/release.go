@@ -67,6 +67,9 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings { // what phoenix validate would say, before it runs
+		fmt.Fprintln(g.Stderr, w.String())
+	}
 	if _, err := action.ParseVersion(version, cfg.Release.TagPrefix); err != nil {
 		return usererr.Wrap(usererr.Usage, err, err.Error())
 	}

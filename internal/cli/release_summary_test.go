@@ -10,7 +10,8 @@ import (
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
-// TestReleaseSummarySaysWhichGatesWereDisabled: phoenix release ends
+// TestReleaseSummarySaysWhichGatesWereDisabled: phoenix release prints
+// phoenix.yaml's warnings first and ends
 // with the run's steps and a line for each gate phoenix.yaml disabled
 // and no step ran, naming the setting and its place; -o json has them
 // in the run's plan (disabled_checks). A check a step runs all the same
@@ -32,6 +33,10 @@ func TestReleaseSummarySaysWhichGatesWereDisabled(t *testing.T) {
 	want := "disabled: check/audit (checks.audit.enabled: false, phoenix.yaml:4:11): this release ran without it\n"
 	if !strings.HasSuffix(r.out, want) || strings.Contains(r.out, "disabled: check/secrets") {
 		t.Errorf("summary:\n%s\nwant it to end with %q, and secrets (a step) not disabled", r.out, want)
+	}
+	// phoenix.yaml's warnings come first, as phoenix validate gives them.
+	if !strings.Contains(r.err, "warning: pipeline.stages[0].steps[0].uses: check/secrets runs although checks.secrets.enabled is false") {
+		t.Errorf("release does not print phoenix.yaml's warning:\n%s", r.err)
 	}
 	r = phx(&seen, "", "retry", "1", "--data", data, "-o", "json")
 	var d pipeline.RunDetail
