@@ -144,6 +144,11 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	if err != nil {
 		return err
 	}
+	if fi, err := os.Stat(src); o.release == "" && err == nil && fi.IsDir() {
+		if o.release = releaseFromGit(ctx, filepath.Dir(o.config)); o.release != "" {
+			fmt.Fprintf(g.Stderr, "release %s (the git tag at HEAD; --release names another)\n", o.release)
+		}
+	}
 	start := time.Now()
 	files := 0
 	stage := func() ([]byte, error) {

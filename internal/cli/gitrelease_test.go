@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestDeployNamesTheReleaseFromTheGitTag: 'phoenix deploy dist' from a
+// clean checkout of tag v2.3.4 records release v2.3.4; with a tracked
+// file changed since the tag it records none, and --release always wins.
+func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	repo, data := t.TempDir(), t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, body string) {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(filepath.Join(repo, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("phoenix.yaml", "project: {name: shop}\nenvironments:\n  staging: {}\n")
+	write("dist/index.html", "<h1>v2.3.4</h1>")
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-qm", "first")
+	git("tag", "v2.3.4")
+	cfg := filepath.Join(repo, "phoenix.yaml")
+	deploy := func(extra ...string) string {
+		t.Helper()
+		mustRun(t, "", append([]string{"deploy", filepath.Join(repo, "dist"), "--env", "staging", "--data", data, "-c", cfg}, extra...)...)
+		var ds []struct {
+			Release string `json:"release"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, "", "deployments", "--env", "staging", "--data", data, "-c", cfg, "-o", "json")), &ds); err != nil || len(ds) == 0 {
+			t.Fatalf("deployments: %v", err)
+		}
+		return ds[0].Release
+	}
+	if got := deploy(); got != "v2.3.4" {
+		t.Fatalf("release of a deploy from tag v2.3.4: %q", got)
+	}
+	if got := deploy("--release", "hotfix-1"); got != "hotfix-1" {
+		t.Fatalf("--release: %q", got)
+	}
+	write("dist/index.html", "<h1>changed since the tag</h1>")
+	if got := deploy(); got != "" {
+		t.Fatalf("release of a deploy with tracked changes since the tag: %q, want none", got)
+	}
+}
