@@ -307,6 +307,18 @@ func writeDecision(w io.Writer, d report.Decision) {
 	}
 }
 
+// localOnly refuses --server (or PHOENIX_SERVER) for a command that writes
+// into a data dir on this machine and has no API: without it the command
+// would write into the local default data dir and report success while
+// the server named never sees the change.
+func localOnly(g *Globals, name string) error {
+	if g.Server == "" {
+		return nil
+	}
+	return usererr.New(usererr.Usage, "phoenix %s writes into a data dir on this machine (--data), not through --server %s", name, g.Server).
+		WithHint("run it on the server's machine with --data set to the server's data dir, and --server and PHOENIX_SERVER unset; with replicas, on every replica that may lead (docs/postgres.md)")
+}
+
 func newAdvisoriesCmd(g *Globals) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
@@ -320,6 +332,9 @@ func newAdvisoriesCmd(g *Globals) *cobra.Command {
   phoenix advisories import ./osv-advisories/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := localOnly(g, "advisories import"); err != nil {
+				return err
+			}
 			meta, err := osv.Import(cmd.Context(), args[0], o.advisoryDir(g), time.Now())
 			if err != nil {
 				return err

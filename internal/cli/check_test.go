@@ -247,3 +247,45 @@ func TestCheckSBOMFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvisoriesImportRefusesServer: 'phoenix advisories import' writes a
+// data dir on this machine; given --server (or PHOENIX_SERVER) it is a usage
+// error naming the server, and nothing is written into the local data dir,
+// instead of "imported" into a folder the server never reads.
+func TestAdvisoriesImportRefusesServer(t *testing.T) {
+	src := t.TempDir()
+	osvDoc := `{"id":"GHSA-aaaa-bbbb-cccc","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"leftpad"},` +
+		`"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.1"}]}]}]}`
+	if err := os.WriteFile(filepath.Join(src, "GHSA-aaaa-bbbb-cccc.json"), []byte(osvDoc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		env  string
+	}{
+		{"flag", []string{"--server", "http://10.0.0.5:7070"}, ""},
+		{"env", nil, "http://10.0.0.5:7070"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := t.TempDir()
+			t.Setenv("PHOENIX_DATA", data)
+			t.Setenv("PHOENIX_SERVER", c.env)
+			t.Setenv("PHOENIX_TOKEN", "phx_x")
+			r := runCheck(t, t.TempDir(), append([]string{"advisories", "import", src}, c.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, "not through --server http://10.0.0.5:7070") ||
+				!strings.Contains(r.stderr, "every replica that may lead") {
+				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+			if _, err := os.Stat(filepath.Join(data, "advisories")); !os.IsNotExist(err) {
+				t.Fatalf("advisories written into the local data dir: %v", err)
+			}
+		})
+	}
+	// Without a server it imports, as before.
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	t.Setenv("PHOENIX_SERVER", "")
+	if r := runCheck(t, t.TempDir(), "advisories", "import", src); r.code != 0 || !strings.Contains(r.stdout, "imported 1 advisories") {
+		t.Fatalf("local import: %+v", r)
+	}
+}
