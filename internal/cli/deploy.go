@@ -145,7 +145,7 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		return err
 	}
 	if fi, err := os.Stat(src); o.release == "" && err == nil && fi.IsDir() {
-		if o.release = releaseFromGit(ctx, filepath.Dir(o.config)); o.release != "" {
+		if o.release = releaseFromGit(ctx, src); o.release != "" {
 			fmt.Fprintf(g.Stderr, "release %s (the git tag at HEAD; --release names another)\n", o.release)
 		}
 	}

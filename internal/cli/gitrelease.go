@@ -11,7 +11,9 @@ import (
 // (git describe --tags --exact-match), or "" when there is none, the
 // tracked files differ from it, or git is missing: 'phoenix deploy dist'
 // from a checkout of v1.4.2 records release v1.4.2 without --release, and
-// never names a tag for something that is not exactly it.
+// never names a tag for something that is not exactly it. dir is the
+// folder deployed, not phoenix.yaml's: a folder outside the checkout
+// (built elsewhere, another release's) is no proof of its tag.
 func releaseFromGit(ctx context.Context, dir string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -10,7 +10,8 @@ import (
 
 // TestDeployNamesTheReleaseFromTheGitTag: 'phoenix deploy dist' from a
 // clean checkout of tag v2.3.4 records release v2.3.4; with a tracked
-// file changed since the tag it records none, and --release always wins.
+// file changed since the tag it records none, nor for a folder outside
+// the checkout, and --release always wins.
 func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
@@ -37,9 +38,9 @@ func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 	git("commit", "-qm", "first")
 	git("tag", "v2.3.4")
 	cfg := filepath.Join(repo, "phoenix.yaml")
-	deploy := func(extra ...string) string {
+	deployDir := func(dir string, extra ...string) string {
 		t.Helper()
-		mustRun(t, "", append([]string{"deploy", filepath.Join(repo, "dist"), "--env", "staging", "--data", data, "-c", cfg}, extra...)...)
+		mustRun(t, "", append([]string{"deploy", dir, "--env", "staging", "--data", data, "-c", cfg}, extra...)...)
 		var ds []struct {
 			Release string `json:"release"`
 		}
@@ -48,11 +49,20 @@ func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 		}
 		return ds[0].Release
 	}
+	deploy := func(extra ...string) string { t.Helper(); return deployDir(filepath.Join(repo, "dist"), extra...) }
 	if got := deploy(); got != "v2.3.4" {
 		t.Fatalf("release of a deploy from tag v2.3.4: %q", got)
 	}
 	if got := deploy("--release", "hotfix-1"); got != "hotfix-1" {
 		t.Fatalf("--release: %q", got)
+	}
+	// A folder outside the checkout is not the tag's, whatever phoenix.yaml's checkout is at.
+	elsewhere := t.TempDir()
+	if err := os.WriteFile(filepath.Join(elsewhere, "index.html"), []byte("<h1>built elsewhere</h1>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := deployDir(elsewhere); got != "" {
+		t.Fatalf("release of a folder outside the tagged checkout: %q, want none", got)
 	}
 	write("dist/index.html", "<h1>changed since the tag</h1>")
 	if got := deploy(); got != "" {
