@@ -34,7 +34,27 @@ func (a *App) openDeploy() error {
 			a.log.Error("edge: cannot serve the activated release", "project", r.Project, "env", r.Environment, "err", err)
 		}
 	})
+	a.Deploy.OnEnvDelete(func(project, env string) { a.unpublish(edgeName(project, env)) })
 	return nil
+}
+
+// unpublish stops the edge serving edge environment name (deleted): its
+// host names answer "unknown host" from the next request on.
+func (a *App) unpublish(name string) {
+	a.edge.mu.Lock()
+	defer a.edge.mu.Unlock()
+	a.unpublishLocked(name)
+}
+
+// unpublishLocked is unpublish; a.edge.mu is held.
+func (a *App) unpublishLocked(name string) {
+	if a.Hosts != nil {
+		a.Hosts.RemoveEnv(name)
+	}
+	delete(a.edge.served, name)
+	delete(a.edge.applied, name)
+	delete(a.edge.blobs, name)
+	a.log.Info("edge: stopped serving a deleted environment", "env", name)
 }
 
 // edgeName is the edge's name for an environment, unique across projects.

@@ -132,6 +132,11 @@ func (a *App) startReplication() {
 			a.log.Warn("replicas: cannot announce an activation; the others see it at their next poll", "err", err)
 		}
 	})
+	a.Deploy.OnEnvDelete(func(project, env string) {
+		if err := a.DB.Notify(context.Background(), DeployChannel, project+"/"+env); err != nil {
+			a.log.Warn("replicas: cannot announce a deleted environment; the others see it at their next poll", "err", err)
+		}
+	})
 	a.Deploy.OnEdgePolicy(func(project string) {
 		if err := a.DB.Notify(context.Background(), DeployChannel, project+"/"); err != nil {
 			a.log.Warn("replicas: cannot announce an edge policy change; the others see it at their next poll", "err", err)
@@ -228,6 +233,7 @@ func (a *App) syncReleases(ctx context.Context) (switched bool) {
 		}
 		return
 	}
+	a.dropDeleted(active)
 	var stale, restyled []deploy.Release
 	for _, r := range active {
 		name := edgeName(r.Project, r.Environment)
@@ -258,6 +264,21 @@ func (a *App) syncReleases(ctx context.Context) (switched bool) {
 		a.reconfigure()
 	}
 	return len(stale) > 0
+}
+
+// dropDeleted stops serving the environments the edge serves that have
+// no active deployment any more (another replica deleted them); a.edge.mu
+// is held.
+func (a *App) dropDeleted(active []deploy.Release) {
+	live := make(map[string]bool, len(active))
+	for _, r := range active {
+		live[edgeName(r.Project, r.Environment)] = true
+	}
+	for name := range a.edge.served {
+		if !live[name] {
+			a.unpublishLocked(name)
+		}
+	}
 }
 
 // reloadProjects reads the phoenix.yaml of every project with an active

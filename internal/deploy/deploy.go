@@ -135,6 +135,7 @@ type Service struct {
 	mu              sync.Mutex
 	listeners       []Listener
 	policyListeners []PolicyListener
+	deleteListeners []DeleteListener
 }
 
 // New returns a Service.
@@ -159,6 +160,17 @@ func (s *Service) OnActivate(l Listener) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.listeners = append(s.listeners, l)
+}
+
+// DeleteListener is told of an environment deleted, once the deletion
+// has committed, so the edge stops serving it.
+type DeleteListener func(project, env string)
+
+// OnEnvDelete registers l for every later deletion of an environment.
+func (s *Service) OnEnvDelete(l DeleteListener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteListeners = append(s.deleteListeners, l)
 }
 
 func (s *Service) notify(r Release) {

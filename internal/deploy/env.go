@@ -179,7 +179,7 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 		return usererr.New(usererr.Conflict, "environment %s/%s is locked against deletion", project, name).
 			WithHint("remove protection.lock from phoenix.yaml first")
 	}
-	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`UPDATE environments SET active_id = NULL WHERE project = $1 AND name = $2`,
 			`DELETE FROM deployments WHERE project = $1 AND environment = $2`,
@@ -191,6 +191,13 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 		}
 		return s.audit(ctx, tx, Event{Action: "env.delete", Project: project, Environment: name})
 	})
+	if err != nil {
+		return err
+	}
+	for _, l := range listenersOf(s, &s.deleteListeners) {
+		l(project, name)
+	}
+	return nil
 }
 
 // ParseAllowList checks an environment's client address ranges: CIDR
