@@ -276,8 +276,35 @@ func (b *Backups) open(ctx context.Context) (*backup.Repo, error) {
 	return repo, repoError(b.opts.Repo, err)
 }
 
-// Status is the backups' state now.
-func (b *Backups) Status() BackupStatus { return b.state.snapshot(time.Now()) }
+// Status is the backups' state now. A replica first adopts the
+// repository's newest snapshot when it is newer than the last one it
+// knows of: the replicas share the repository, and the newest may be
+// another's (the leader's schedule, 'phoenix backup create' answered by
+// another), which this one's memory alone would call "no backup yet".
+func (b *Backups) Status(ctx context.Context) BackupStatus {
+	if b.a.opts.Replica.On {
+		b.adoptNewest(ctx)
+	}
+	return b.state.snapshot(time.Now())
+}
+
+// adoptNewest records the repository's newest snapshot as the last
+// success when it is newer than the one known; a repository that cannot
+// be listed now (busy, unreachable) leaves the status as it was.
+func (b *Backups) adoptNewest(ctx context.Context) {
+	if b.opts.Repo == "" {
+		return
+	}
+	list, err := b.List(ctx)
+	if err != nil || len(list) == 0 {
+		return
+	}
+	b.state.update(func(s *BackupStatus) {
+		if s.LastSuccess == nil || list[0].Time.After(*s.LastSuccess) {
+			s.LastSuccess, s.LastSnapshot = ptr(list[0].Time), list[0].ID
+		}
+	})
+}
 
 // List returns the repository's snapshots, newest first.
 func (b *Backups) List(ctx context.Context) ([]backup.Summary, error) {

@@ -20,7 +20,9 @@ func (a *App) backupRoutes() []api.Route {
 			Summary: "The backup repository's snapshots, newest first", Response: []backup.Summary{}, Handler: a.listBackups},
 		{Method: "GET", Path: "/api/v1/backups/status", Tag: "backups", Perm: auth.Backup,
 			Summary: "Last success, last failure and next run of the server's backups", Response: BackupStatus{},
-			Handler: func(w http.ResponseWriter, r *http.Request) { api.WriteJSON(w, http.StatusOK, a.Backups.Status()) }},
+			Handler: func(w http.ResponseWriter, r *http.Request) {
+				api.WriteJSON(w, http.StatusOK, a.Backups.Status(r.Context()))
+			}},
 	}
 }
 

@@ -99,14 +99,8 @@ func (a *App) backupHealth(ctx context.Context) (*monitor.BackupHealth, error) {
 	now := time.Now()
 	st := b.state.snapshot(now)
 	if st.Overdue && b.state.rereadDue(now) {
-		if list, err := b.List(ctx); err == nil && len(list) > 0 {
-			b.state.update(func(s *BackupStatus) {
-				if s.LastSuccess == nil || list[0].Time.After(*s.LastSuccess) {
-					s.LastSuccess, s.LastSnapshot = ptr(list[0].Time), list[0].ID
-				}
-			})
-			st = b.state.snapshot(now)
-		}
+		b.adoptNewest(ctx)
+		st = b.state.snapshot(now)
 	}
 	h := &monitor.BackupHealth{Repo: st.Repo, Overdue: st.Overdue, Since: b.state.began}
 	if st.LastSuccess != nil {

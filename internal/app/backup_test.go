@@ -301,14 +301,14 @@ func TestBackupStatus(t *testing.T) {
 	dir := t.TempDir()
 	a := startOpts(t, Options{DataDir: dir,
 		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "daily"}})
-	if st := a.Backups.Status(); st.LastSuccess != nil || st.NextRun == nil || st.Overdue || st.Repo != repo {
+	if st := a.Backups.Status(context.Background()); st.LastSuccess != nil || st.NextRun == nil || st.Overdue || st.Repo != repo {
 		t.Fatalf("before any backup: %+v", st)
 	}
 	res, err := a.Backups.Run(ctx, "ops")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := a.Backups.Status()
+	st := a.Backups.Status(context.Background())
 	if st.LastSuccess == nil || st.LastSnapshot != res.Snapshot.ID || st.LastError != "" || st.Running {
 		t.Fatalf("after a backup: %+v", st)
 	}
@@ -316,7 +316,7 @@ func TestBackupStatus(t *testing.T) {
 	// A new server on the same data dir knows the last backup from the repository.
 	b := startOpts(t, Options{DataDir: dir,
 		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "daily"}})
-	if st := b.Backups.Status(); st.LastSnapshot != res.Snapshot.ID {
+	if st := b.Backups.Status(context.Background()); st.LastSnapshot != res.Snapshot.ID {
 		t.Fatalf("after a restart: %+v", st)
 	}
 	if err := os.RemoveAll(repo); err != nil {
@@ -325,7 +325,7 @@ func TestBackupStatus(t *testing.T) {
 	if _, err := b.Backups.Run(ctx, "ops"); err == nil {
 		t.Fatal("a backup into a removed repository succeeded")
 	}
-	if st := b.Backups.Status(); st.LastFailure == nil || !strings.Contains(st.LastError, "no backup repository") ||
+	if st := b.Backups.Status(context.Background()); st.LastFailure == nil || !strings.Contains(st.LastError, "no backup repository") ||
 		st.LastSnapshot != res.Snapshot.ID {
 		t.Fatalf("after a failure: %+v", st)
 	}
@@ -373,7 +373,7 @@ func TestBackupMirror(t *testing.T) {
 	if res.Mirror == nil || res.Mirror.Uploaded < 5 {
 		t.Fatalf("mirror push: %+v", res.Mirror)
 	}
-	if st := a.Backups.Status(); st.Mirror != "s3://offsite/phoenix" {
+	if st := a.Backups.Status(context.Background()); st.Mirror != "s3://offsite/phoenix" {
 		t.Fatalf("status mirror = %q", st.Mirror)
 	}
 	a.Stop(ctx)
@@ -489,7 +489,7 @@ func TestBackupOverdueAlerts(t *testing.T) {
 	if al := backupAlert(t, a, repo); al.State != monitor.StateResolved {
 		t.Fatalf("with a fresh snapshot in the repository: %+v", al)
 	}
-	if st := a.Backups.Status(); st.Overdue || st.LastSnapshot != res.Snapshot.ID {
+	if st := a.Backups.Status(context.Background()); st.Overdue || st.LastSnapshot != res.Snapshot.ID {
 		t.Fatalf("status after reading the repository again: %+v", st)
 	}
 }

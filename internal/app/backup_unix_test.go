@@ -81,7 +81,7 @@ func TestBackupPgDumpFailureSaysWhy(t *testing.T) {
 		t.Fatalf("backup create: %v (kind %v)", err, usererr.KindOf(err))
 	}
 	host := strings.SplitN(strings.SplitN(dsn, "@", 2)[1], "/", 2)[0] // 127.0.0.1:PORT
-	st := a.Backups.Status()
+	st := a.Backups.Status(context.Background())
 	for _, shown := range []string{msg, st.LastError} {
 		for _, secret := range []string{dbPassword, "postgres://", host} {
 			if strings.Contains(shown, secret) {
