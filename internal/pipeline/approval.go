@@ -140,7 +140,11 @@ func (s *Service) decide(ctx context.Context, id int64, env, actor, decision, co
 		return err
 	}
 	if Finished(r.Status) {
-		return usererr.New(usererr.Conflict, "run %d has already finished (%s)", id, r.Status)
+		err := usererr.New(usererr.Conflict, "run %d has already finished (%s)", id, r.Status)
+		if r.Status == Interrupted {
+			err = err.WithHint("the server running it stopped (a restart, or another replica took over as leader); run it again with 'phoenix retry %d' and approve the new run", id)
+		}
+		return err
 	}
 	gate, err := s.gate(ctx, r, env)
 	if err != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,6 +112,12 @@ func TestRestartMarksInterruptedAndRetryRuns(t *testing.T) {
 		if d.Status != Interrupted || stepOf(d, "main/hold").Status != Interrupted {
 			t.Fatalf("run %d after restart: %s, step %s", id, d.Status, stepOf(d, "main/hold").Status)
 		}
+	}
+	// Approving an interrupted run says what to do instead.
+	err := f.svc.Approve(context.Background(), a.ID, "production", "bob", "")
+	var ue *usererr.Error
+	if !errors.As(err, &ue) || ue.Kind != usererr.Conflict || !strings.Contains(ue.Hint, fmt.Sprintf("phoenix retry %d", a.ID)) {
+		t.Fatalf("approval of an interrupted run: %v", err)
 	}
 	waitLog(t, f, b.ID, "main/hold", "holding 1.1.0") // the queue survived the restart
 	f.open(b.ID, "1.1.0")
