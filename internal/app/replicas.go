@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/artifact/backend/cache"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/s3"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
@@ -57,6 +58,11 @@ const DeployChannel = "phoenix_deploy"
 // replicas reload their view of the users, which their edges check every
 // site visitor's session against.
 const UsersChannel = "phoenix_users"
+
+// BlobsChannel is the notification channel of garbage collections that
+// deleted blobs from the shared store: the other replicas forget them
+// (cache.Store.Relearn), so no upload through them is told they are present.
+const BlobsChannel = "phoenix_blobs"
 
 //go:embed migrations/*.sql
 var replicaMigrationFiles embed.FS
@@ -137,6 +143,11 @@ func (a *App) startReplication() {
 			a.log.Warn("replicas: cannot announce a deleted environment; the others see it at their next poll", "err", err)
 		}
 	})
+	a.Deploy.OnBlobsDeleted(func() {
+		if err := a.DB.Notify(context.Background(), BlobsChannel, ""); err != nil {
+			a.log.Warn("replicas: cannot announce deleted blobs", "err", err)
+		}
+	})
 	a.Deploy.OnEdgePolicy(func(project string) {
 		if err := a.DB.Notify(context.Background(), DeployChannel, project+"/"); err != nil {
 			a.log.Warn("replicas: cannot announce an edge policy change; the others see it at their next poll", "err", err)
@@ -148,13 +159,15 @@ func (a *App) startReplication() {
 		}
 	})
 	a.background(func(ctx context.Context) {
-		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel, UsersChannel}, a.log, func(n store.Notification) {
+		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel, UsersChannel, BlobsChannel}, a.log, func(n store.Notification) {
 			switch n.Channel {
 			case DeployChannel:
 				a.syncEdge(ctx)
 				a.kickGC()
 			case UsersChannel:
 				a.loadUserStates(ctx)
+			case BlobsChannel:
+				a.relearnBlobs(ctx)
 			case pipeline.RunsChannel:
 				a.Pipeline.Poke(ctx)
 			default:
@@ -179,6 +192,18 @@ func (a *App) reconcile(ctx context.Context) {
 	a.Pipeline.Poke(ctx)
 	if a.Leading() {
 		a.Notify.Kick() // deliveries another replica queued
+	}
+}
+
+// relearnBlobs drops from what this replica knows of the shared blob
+// store the blobs another replica's garbage collection deleted.
+func (a *App) relearnBlobs(ctx context.Context) {
+	c, ok := a.store.(*cache.Store)
+	if !ok {
+		return
+	}
+	if err := c.Relearn(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("replicas: relearn the blob store after a collection", "err", err)
 	}
 }
 

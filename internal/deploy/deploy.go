@@ -136,6 +136,7 @@ type Service struct {
 	listeners       []Listener
 	policyListeners []PolicyListener
 	deleteListeners []DeleteListener
+	blobsDeleted    []func()
 }
 
 // New returns a Service.
@@ -171,6 +172,14 @@ func (s *Service) OnEnvDelete(l DeleteListener) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.deleteListeners = append(s.deleteListeners, l)
+}
+
+// OnBlobsDeleted registers l for every later garbage collection that
+// deleted blobs from the store, once it is done.
+func (s *Service) OnBlobsDeleted(l func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blobsDeleted = append(s.blobsDeleted, l)
 }
 
 func (s *Service) notify(r Release) {

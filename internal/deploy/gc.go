@@ -49,6 +49,11 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	}
 	n, err := s.deleteUnreferenced(ctx, keep)
 	st.Blobs = n
+	if n > 0 {
+		for _, l := range listenersOf(s, &s.blobsDeleted) {
+			l()
+		}
+	}
 	if err != nil {
 		return st, err
 	}

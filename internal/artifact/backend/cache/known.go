@@ -13,7 +13,8 @@ import (
 // would cost minutes against a remote store. What it remembers comes from
 // the remote store itself (a Stat, a Put or a listing) and is forgotten on
 // Delete; it goes stale only if something else deletes from the remote
-// store, which a server's claimed prefix rules out.
+// store: another replica sharing the prefix (its garbage collection), after
+// which Relearn drops what is gone.
 
 // InfoLister is implemented by remote stores whose listing carries each
 // blob's size (package s3).
@@ -54,6 +55,30 @@ func (s *Store) Prime(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("cache: learn what the remote store holds: %w", err)
+	}
+	return nil
+}
+
+// Relearn forgets the blobs a new listing of the remote store lacks:
+// another server sharing the store (a replica's garbage collection)
+// deleted them, and an upload must not be told they are present. It only
+// forgets: a blob stored during the listing and left out of it is asked
+// about again at its next Stat.
+func (s *Store) Relearn(ctx context.Context) error {
+	listed := map[backend.Digest]bool{}
+	err := s.remote.List(ctx, func(d backend.Digest) error {
+		listed[d] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cache: list what the remote store holds: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for d := range s.known {
+		if !listed[d] {
+			delete(s.known, d)
+		}
 	}
 	return nil
 }
