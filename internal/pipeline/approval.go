@@ -22,8 +22,8 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 	e.s.setRunStatus(ctx, e.run, Waiting, fmt.Sprintf("waiting for %d approval(s) to deploy to %s", st.Approvals, env))
 	e.setStatus(st.ID, Waiting)
 	e.s.hub.signal(e.run.ID)
-	fmt.Fprintf(w, "[phoenix] waiting for %d approval(s) from %s to deploy %s to %s (not %s, who released it)\n",
-		st.Approvals, approversText(st.Approvers), e.run.Version, env, firstNonEmpty(e.run.Actor, "the releaser"))
+	fmt.Fprintf(w, "[phoenix] waiting for %d approval(s) to deploy %s to %s, from %s; the user who released it (%s) cannot approve it\n",
+		st.Approvals, e.run.Version, env, approversText(st.Approvers), firstNonEmpty(e.run.Actor, "unknown"))
 	e.s.opts.Events.Publish(ctx, trigger.Event{Name: "approval.requested", Project: e.run.Project, Environment: env,
 		Data: map[string]string{"run": itoa(e.run.ID), "version": e.run.Version}})
 	if n := e.s.opts.Deps.Notifier; n != nil {
@@ -73,7 +73,7 @@ func approversText(a []string) string {
 	if len(a) == 0 {
 		return "any user allowed to approve (the approver or admin role)"
 	}
-	return strings.Join(a, " or ")
+	return "protection.approvers (" + strings.Join(a, ", ") + ": roles or user names)"
 }
 
 // tally returns the distinct approvers (not the releaser) of env in run r,

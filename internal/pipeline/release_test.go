@@ -191,7 +191,8 @@ func TestApprovalRequestNotAnnouncedIsLogged(t *testing.T) {
 		"pipeline:\n  stages:\n    - name: ship\n      environment: production\n      steps:\n        - {name: deploy, run: echo shipped}\n")
 	r := f.release(proj, "v1.0.0")
 	f.waitStatus(r.ID, Waiting)
-	if log := f.log(r.ID, ""); !strings.Contains(log, "[phoenix] the approval request was not announced: not delivered: phoenix.yaml has no notifications.channels") {
+	if log := f.log(r.ID, ""); !strings.Contains(log, "[phoenix] the approval request was not announced: not delivered: phoenix.yaml has no notifications.channels") ||
+		!strings.Contains(log, "waiting for 1 approval(s) to deploy v1.0.0 to production, from any user allowed to approve (the approver or admin role); the user who released it (alice) cannot approve it") {
 		t.Fatalf("log:\n%s", log)
 	}
 	f.svc.Cancel(context.Background(), r.ID, "admin")

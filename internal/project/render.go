@@ -196,8 +196,8 @@ environments:
     # ip_allow: [203.0.113.0/24]
     protection:
       lock: true            # the environment cannot be deleted
-      approvals: 1          # a release waits for one approval
-      approvers: [admin]
+      approvals: 1          # a release waits for one approval, by someone other than its releaser
+      approvers: [admin]    # roles or user names; e.g. phoenix user add dana --role admin --env production
     health_checks:
       - name: production-home
         url: /
