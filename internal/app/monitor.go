@@ -273,11 +273,27 @@ func projectRules(project string, cfg *config.Config, have []monitor.Rule) []mon
 // onlyProject delivers messages of project (and the server's own) only.
 func onlyProject(project string, n notify.Notifier) notify.Notifier {
 	return notify.NotifierFunc(func(ctx context.Context, m notify.Message) error {
-		if m.Project != "" && m.Project != project && !strings.HasSuffix(m.Environment, "."+project) {
+		if !forProject(m, project) {
 			return nil
 		}
 		return n.Notify(ctx, m)
 	})
+}
+
+// forProject reports whether m belongs on project's channels: a message
+// naming a project goes to that project's; an alert's, which names only
+// the monitor's environment (<env>.<project>), to the project of that
+// environment; the server's own (host, certificate, replica and backup
+// alerts, backups) to every project's.
+func forProject(m notify.Message, project string) bool {
+	if m.Project != "" {
+		return m.Project == project
+	}
+	if monitor.ServerInstance(m.Environment) {
+		return true
+	}
+	_, p, ok := strings.Cut(m.Environment, ".")
+	return !ok || p == project
 }
 
 // systemSecret reads a secret the server itself needs (a channel's

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
@@ -69,5 +72,57 @@ func TestFirstReleaseFailureReachesItsChannels(t *testing.T) {
 	if !strings.Contains(log, "tell/alert | warning: release.failed (severity 0) was not sent: the project's notification channels did not load") ||
 		!strings.Contains(log, "BLOG_HOOK_URL") {
 		t.Fatalf("the notify step does not say why nothing was sent:\n%s", log)
+	}
+}
+
+// TestAlertsReachOnlyTheirProjectsChannels: an alert names only the
+// monitor's environment (production.shop), no project; it goes to shop's
+// channels and not to blog's, while the server's own alerts (the host's)
+// go to both.
+func TestAlertsReachOnlyTheirProjectsChannels(t *testing.T) {
+	got := map[string]chan notify.Message{"shop": make(chan notify.Message, 8), "blog": make(chan notify.Message, 8)}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m notify.Message
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			t.Error(err)
+		}
+		got[strings.TrimPrefix(r.URL.Path, "/")] <- m
+	}))
+	t.Cleanup(hook.Close)
+	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	for _, p := range []string{"shop", "blog"} {
+		cfg, err := config.Parse([]byte("version: 1\nproject: {name: "+p+"}\nenvironments: {production: {}}\n"+
+			"notifications:\n  channels:\n    hook: {type: webhook, url: \""+hook.URL+"/"+p+"\"}\n"), "phoenix.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.releaseConfig(cfg)
+	}
+	publish := func(id, env string) {
+		t.Helper()
+		if _, err := a.Notify.Publish(context.Background(), notify.Message{ID: id, Event: "alert.firing", Title: id, Environment: env}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("shop-alert", "production.shop")
+	if m := <-got["shop"]; m.ID != "shop-alert" {
+		t.Fatalf("shop's channel got %q first, want shop-alert", m.ID)
+	}
+	publish("blog-alert", "production.blog")
+	if m := <-got["blog"]; m.ID != "blog-alert" {
+		t.Fatalf("blog's channel got %q, an alert of another project, before its own", m.ID)
+	}
+	publish("host-alert", "")
+	for _, p := range []string{"shop", "blog"} {
+		if m := <-got[p]; m.ID != "host-alert" {
+			t.Fatalf("%s's channel got %q, want the server's host-alert", p, m.ID)
+		}
 	}
 }
