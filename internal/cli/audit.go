@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,7 +83,7 @@ func newAuditLogCmd(g *Globals) *cobra.Command {
 	f.StringVar(&o.since, "since", "", "records since a time (2026-01-02T15:04:05Z) or for a duration back (24h, 7d)")
 	f.StringVar(&o.actor, "actor", "", "only this user")
 	f.StringVar(&o.action, "action", "", "only this action, or a prefix ending in * (deploy.*)")
-	f.IntVar(&o.limit, "limit", 1000, "most records in the table (JSON lines export everything)")
+	f.IntVar(&o.limit, "limit", 1000, "show the newest this many records in the table (JSON lines export everything)")
 	return cmd
 }
 
@@ -109,10 +110,13 @@ func runAuditLog(ctx context.Context, g *Globals, o *auditLogOptions) error {
 	if g.Output == "json" {
 		return exportAudit(ctx, t.client, client.Path("audit")+"?"+q, g.Stdout)
 	}
+	// The newest records, as a log reads: oldest of them first, the
+	// latest on the last line.
 	var page api.Page[audit.Record]
-	if err := t.client.Do(ctx, "GET", client.Path("audit")+"?"+q+fmt.Sprintf("limit=%d", o.limit), nil, &page); err != nil {
+	if err := t.client.Do(ctx, "GET", client.Path("audit")+"?"+q+fmt.Sprintf("order=desc&limit=%d", o.limit), nil, &page); err != nil {
 		return err
 	}
+	slices.Reverse(page.Items)
 	tb := newTable(g.Stdout, "seq", "time", "actor", "action", "target", "outcome", "source", "detail")
 	for _, r := range page.Items {
 		tb.row(r.Seq, r.At.Local().Format(time.DateTime), dash(r.Actor), r.Action, dash(r.Target), r.Outcome, dash(r.Source), dash(r.Detail))
@@ -121,7 +125,7 @@ func runAuditLog(ctx context.Context, g *Globals, o *auditLogOptions) error {
 		return err
 	}
 	if page.NextCursor != "" {
-		fmt.Fprintf(g.Stderr, "more records follow; narrow with --since/--actor/--action or export with -o json\n")
+		fmt.Fprintf(g.Stderr, "the newest %d records; earlier ones are not shown: narrow with --since/--actor/--action, raise --limit (at most %d) or export them all with -o json\n", len(page.Items), api.MaxPageSize)
 	}
 	return nil
 }
