@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,6 +169,7 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	if err != nil {
 		return err
 	}
+	noteUnloaded(ctx, g, t.client, project, cfg)
 	res := deploySummary{DeployResult: dres, Files: files, Present: dres.Total - dres.Sent}
 	return g.emit(res, func(w io.Writer) error {
 		fmt.Fprintf(w, "deployed %s to %s/%s as deployment %d in %s\n", res.Artifact, project, o.env, res.ID,
@@ -286,4 +289,47 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// unloadedSections names the sections of cfg that 'phoenix deploy' does
+// not give the server: it takes monitor, notifications and health_checks
+// from the phoenix.yaml of the project's latest pipeline run.
+func unloadedSections(cfg *config.Config) []string {
+	if cfg == nil {
+		return nil
+	}
+	var out []string
+	if len(cfg.Monitor.Endpoints) > 0 {
+		out = append(out, "monitor.endpoints")
+	}
+	if len(cfg.Monitor.Alerts)+len(cfg.Monitor.AlertConfig.Critical)+len(cfg.Monitor.AlertConfig.Warning) > 0 {
+		out = append(out, "monitor alert rules")
+	}
+	if len(cfg.Notifications.Channels) > 0 {
+		out = append(out, "notifications")
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Environments)) {
+		if e := cfg.Environments[name]; e != nil && len(e.HealthChecks) > 0 {
+			out = append(out, "environments."+name+".health_checks")
+		}
+	}
+	return out
+}
+
+// noteUnloaded tells, on stderr, that the server ignores those sections
+// while the project has no pipeline run: nothing is probed, no rule
+// alerts and no channel hears of the deployment. A caller who may not
+// list runs gets no note.
+func noteUnloaded(ctx context.Context, g *Globals, c *client.Client, project string, cfg *config.Config) {
+	sections := unloadedSections(cfg)
+	if len(sections) == 0 {
+		return
+	}
+	if runs, err := c.Runs(ctx, project, "", 1); err != nil || len(runs) > 0 {
+		return
+	}
+	fmt.Fprintf(g.Stderr, "note: %s of phoenix.yaml are not in effect: the server reads them from the phoenix.yaml "+
+		"of the project's latest 'phoenix release', and %s has none yet, so nothing is probed, no rule alerts, no channel "+
+		"is told, and deployments are verified with GET / answering 200; release with 'phoenix release' to use them\n",
+		strings.Join(sections, ", "), project)
 }
