@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -209,6 +210,10 @@ func (a *API) addSilence(w http.ResponseWriter, r *http.Request) {
 	if !a.requireSilence(w, r, env) {
 		return
 	}
+	if err := a.silencedEnvExists(r.Context(), req.Project, req.Environment); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	s := monitor.Silence{Kind: monitor.KindSilence, Rule: req.Rule, Environment: env, Starts: req.Starts, Comment: req.Comment,
 		CreatedBy: PrincipalFrom(r.Context()).User}
 	if req.Maintenance {
@@ -224,6 +229,32 @@ func (a *API) addSilence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusCreated, out)
+}
+
+// silencedEnvExists refuses a silence for an environment the server does
+// not have ("" is every environment): a typo in the project or the
+// environment would silence nothing while the alerts go on paging.
+func (a *API) silencedEnvExists(ctx context.Context, project, env string) error {
+	if env == "" || a.opts.Deploy == nil {
+		return nil
+	}
+	envs, err := a.opts.Deploy.Environments(ctx, project)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(envs))
+	for _, e := range envs {
+		if e.Name == env {
+			return nil
+		}
+		names = append(names, e.Name)
+	}
+	if len(names) == 0 {
+		return usererr.New(usererr.NotFound, "no project %q: nothing silenced", project).
+			WithHint("check the name in 'phoenix projects'")
+	}
+	return usererr.New(usererr.NotFound, "no environment %q in project %q: nothing silenced", env, project).
+		WithHint("its environments: %s", strings.Join(names, ", "))
 }
 
 func (a *API) expireSilence(w http.ResponseWriter, r *http.Request) {
