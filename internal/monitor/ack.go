@@ -51,6 +51,11 @@ func ParseAlertID(id string) (rule, env string, err error) {
 	if env == hostEnv {
 		env = ""
 	}
+	if project, name, ok := strings.Cut(env, "/"); ok && !ServerInstance(env) && !strings.ContainsAny(name, "/.") {
+		// shop/production, as 'phoenix status' and the history print it
+		return "", "", usererr.New(usererr.Invalid, "alert id %q names the environment as PROJECT/ENV", id).
+			WithHint("an alert id is RULE@ENV.PROJECT, as in the ID column of 'phoenix alerts': %s", AlertID(rule, name+"."+project))
+	}
 	return rule, env, nil
 }
 

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,29 @@ func TestAlertID(t *testing.T) {
 			t.Errorf("ParseAlertID(%q) = %v", bad, err)
 		}
 	}
+}
+
+// TestAlertIDWithProjectSlashEnv: an id written with the environment as
+// 'phoenix status' prints it (shop/production) is refused with the id to
+// use, instead of "no alert"; the server's own ids, whose instance holds
+// slashes (a backup repository's path), still parse.
+func TestAlertIDWithProjectSlashEnv(t *testing.T) {
+	_, _, err := ParseAlertID("ProbeAvailability@shop/production")
+	var ue *usererr.Error
+	if !errors.As(err, &ue) || ue.Kind != usererr.Invalid || !strings.Contains(ue.Hint, "ProbeAvailability@production.shop") {
+		t.Fatalf("ParseAlertID(shop/production) = %v (hint %q)", err, hintOf(err))
+	}
+	if rule, env, err := ParseAlertID("backup-overdue@backup:/mnt/backups/phoenix"); err != nil || rule != "backup-overdue" || env != "backup:/mnt/backups/phoenix" {
+		t.Fatalf("a backup alert's id: %q %q %v", rule, env, err)
+	}
+}
+
+func hintOf(err error) string {
+	var ue *usererr.Error
+	if errors.As(err, &ue) {
+		return ue.Hint
+	}
+	return ""
 }
 
 // FuzzParseAlertID: any text either splits into a rule and environment
