@@ -8,10 +8,12 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +67,7 @@ var funcs = template.FuncMap{
 	"dur":   stepDuration,
 	"short": short,
 	"pct":   percent,
+	"num":   number,
 	"per":   period,
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 	"tone":  tone,
@@ -169,6 +172,12 @@ func percent(p *float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.3f %%", *p)
+}
+
+// number shows a measured value as people read it: at most two decimals
+// (66.67, not 66.66666666666667), none when it is whole.
+func number(v float64) string {
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 }
 
 // tone maps a status word to one of a few CSS classes; the word itself is
