@@ -140,7 +140,8 @@ func (s *Service) recordAlone(ctx context.Context, e audit.Event) error {
 // from it about which tokens or users exist.
 var (
 	errUnauthorized = usererr.New(usererr.Unauthorized, "missing or invalid token").
-			WithHint("pass --token or set PHOENIX_TOKEN; a server writes its admin token to <data>/admin.token")
+			WithHint("pass --token or set PHOENIX_TOKEN (a server writes its admin token to <data>/admin.token); a token that " +
+			"worked before has expired, was revoked or its user disabled: an admin sees which in 'phoenix token list --all' and 'phoenix user list'")
 	errBadLogin = usererr.New(usererr.Unauthorized, "invalid user name or password")
 )
 

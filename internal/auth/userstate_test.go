@@ -121,7 +121,8 @@ func TestDisabledSignInSaysSo(t *testing.T) {
 	if err == nil || err.Error() != "invalid user name or password" {
 		t.Fatalf("password of a disabled user: %v", err)
 	}
-	if _, err = f.svc.Authenticate(ctx, tok); err == nil || err.Error() != "missing or invalid token" {
-		t.Fatalf("token of a disabled user: %v", err)
+	if _, err = f.svc.Authenticate(ctx, tok); err == nil || err.Error() != "missing or invalid token" ||
+		!strings.Contains(usererr.HintOf(err), "its user disabled: an admin sees which in 'phoenix token list --all' and 'phoenix user list'") {
+		t.Fatalf("token of a disabled user: %v (hint %q)", err, usererr.HintOf(err))
 	}
 }
