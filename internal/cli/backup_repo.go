@@ -105,15 +105,17 @@ func restoredNext(w io.Writer, snap *backup.Snapshot, to string) error {
 	fmt.Fprintf(w, "restored snapshot %s (%d files, %s) into %s\n", shortID(snap.ID), len(snap.Files), humanBytes(snap.Size), to)
 	dump := pgDumpOf(snap, to)
 	if dump == "" {
-		_, err := fmt.Fprintf(w, "start it with: phoenix server --data %s\n", to)
-		return err
-	}
-	_, err := fmt.Fprintf(w, `its database is a PostgreSQL dump (%[2]s): load it into a new, empty database, then start the server on both
+		fmt.Fprintf(w, "start it with: phoenix server --data %s --master-key-file MASTER_KEY\n", to)
+	} else {
+		fmt.Fprintf(w, `its database is a PostgreSQL dump (%[2]s): load it into a new, empty database, then start the server on both
 (replace HOST, the owner phoenix and the name phoenix_restored with yours):
   createdb -h HOST -U postgres --owner phoenix phoenix_restored
   pg_restore -h HOST -U phoenix --dbname phoenix_restored --no-owner %[2]s
-  phoenix server --data %[1]s --database-url postgres://phoenix@HOST:5432/phoenix_restored
+  phoenix server --data %[1]s --database-url postgres://phoenix@HOST:5432/phoenix_restored --master-key-file MASTER_KEY
 `, to, dump)
+	}
+	_, err := fmt.Fprintln(w, "the vault's master key is in no backup: without it (--master-key-file or PHOENIX_MASTER_KEY) the server "+
+		"starts sealed, and deploys, channels reading secrets and audit checkpoints wait for 'phoenix vault unseal'")
 	return err
 }
 

@@ -22,10 +22,11 @@ func TestRestoreSaysHowToStart(t *testing.T) {
 		want   []string
 		not    string
 	}{
-		{"state.db", []string{"start it with: phoenix server --data TO\n"}, "pg_restore"},
+		{"state.db", []string{"start it with: phoenix server --data TO --master-key-file MASTER_KEY\n", "the vault's master key is in no backup"}, "pg_restore"},
 		{"state.pgdump", []string{"PostgreSQL dump (TO/state.pgdump)", "createdb -h HOST",
 			"pg_restore -h HOST -U phoenix --dbname phoenix_restored --no-owner TO/state.pgdump",
-			"phoenix server --data TO --database-url postgres://phoenix@HOST:5432/phoenix_restored"}, "start it with"},
+			"phoenix server --data TO --database-url postgres://phoenix@HOST:5432/phoenix_restored --master-key-file MASTER_KEY",
+			"the vault's master key is in no backup"}, "start it with"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.dbFile, func(t *testing.T) {
