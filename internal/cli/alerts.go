@@ -156,9 +156,10 @@ func newSilencesCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			return g.emit(ss, func(w io.Writer) error {
-				tb := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "comment")
+				tb := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "by", "comment")
 				for _, s := range ss {
-					tb.row(s.ID, s.Kind, dash(s.Rule), dash(envLabel(s.Environment)), s.Starts.Local().Format("2006-01-02 15:04"), s.Ends.Local().Format("2006-01-02 15:04"), s.Comment)
+					tb.row(s.ID, s.Kind, orAll(s.Rule, "every rule"), orAll(envLabel(s.Environment), "everywhere"),
+						s.Starts.Local().Format("2006-01-02 15:04"), s.Ends.Local().Format("2006-01-02 15:04"), dash(s.CreatedBy), s.Comment)
 				}
 				return tb.flush()
 			})
@@ -191,4 +192,13 @@ func newExpireCmd(g *Globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// orAll shows a silence's empty rule or environment as what it covers
+// (every rule, everywhere), where a dash would read as none.
+func orAll(v, all string) string {
+	if v == "" {
+		return all
+	}
+	return v
 }

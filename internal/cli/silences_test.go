@@ -1,0 +1,24 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSilencesSayWhoAndWhatTheyCover: 'phoenix alerts silences' names who
+// made each silence, and shows one over every rule and environment as
+// such, not as dashes that read as "none".
+func TestSilencesSayWhoAndWhatTheyCover(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "", "alerts", "silence", "--maintenance", "--for", "30m", "--comment", "kernel upgrade", "--data", data)
+	out := mustRun(t, "", "alerts", "silences", "--data", data)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "BY") {
+		t.Fatalf("silences:\n%s", out)
+	}
+	f := strings.Fields(lines[1])
+	if f[1] != "maintenance" || !strings.Contains(lines[1], "every rule") || !strings.Contains(lines[1], "everywhere") ||
+		!strings.Contains(lines[1], " admin ") || !strings.HasSuffix(lines[1], "kernel upgrade") {
+		t.Fatalf("the silence's row does not say what it covers and who made it:\n%s", out)
+	}
+}
