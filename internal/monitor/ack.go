@@ -132,8 +132,12 @@ func (m *Monitor) changeAck(ctx context.Context, id, by string, change func(*Ale
 		}
 		return m.opts.Audit(ctx, tx, AuditEvent{Action: action, Target: id, Actor: by, Detail: ack.Comment})
 	})
-	if err != nil {
-		return a, fmt.Errorf("monitor: acknowledge %s: %w", id, err)
+	var ue *usererr.Error
+	switch {
+	case errors.As(err, &ue): // says what is wrong already, in the user's terms
+		return a, err
+	case err != nil:
+		return a, fmt.Errorf("monitor: change the acknowledgement of %s: %w", id, err)
 	}
 	return a, nil
 }

@@ -122,6 +122,22 @@ func TestAcknowledgeLifecycle(t *testing.T) {
 	if _, err := m.Acknowledge(ctx, "HighCPU@host", "bob", ""); usererr.KindOf(err) != usererr.Conflict {
 		t.Fatalf("ack of a resolved alert: %v", err)
 	}
+	// Refusals read as what is wrong, without "monitor: acknowledge …" before them.
+	if _, err := m.Unacknowledge(ctx, "HighCPU@host", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		do   func() error
+		want string
+	}{
+		{func() error { _, err := m.Unacknowledge(ctx, "HighCPU@host", "bob"); return err }, "alert HighCPU@host is not acknowledged"},
+		{func() error { _, err := m.Unacknowledge(ctx, "Nope@host", "bob"); return err }, "no alert Nope@host"},
+		{func() error { _, err := m.Acknowledge(ctx, "Nope@host", "bob", ""); return err }, "no alert Nope@host"},
+	} {
+		if err := c.do(); err == nil || err.Error() != c.want {
+			t.Fatalf("got %v, want %q", err, c.want)
+		}
+	}
 
 	// It fires again: a new episode nobody is on yet.
 	clock.Add(2 * time.Minute)
