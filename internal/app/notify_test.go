@@ -29,14 +29,7 @@ func TestFirstReleaseFailureReachesItsChannels(t *testing.T) {
 		got <- string(b)
 	}))
 	t.Cleanup(hook.Close)
-	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Stop(context.Background()) })
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 
 	release := func(name, url, version string) string {
 		dir := filepath.Join(t.TempDir(), name)
@@ -89,14 +82,7 @@ func TestAlertsReachOnlyTheirProjectsChannels(t *testing.T) {
 		got[strings.TrimPrefix(r.URL.Path, "/")] <- m
 	}))
 	t.Cleanup(hook.Close)
-	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Stop(context.Background()) })
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	for _, p := range []string{"shop", "blog"} {
 		cfg, err := config.Parse([]byte("version: 1\nproject: {name: "+p+"}\nenvironments: {production: {}}\n"+
 			"notifications:\n  channels:\n    hook: {type: webhook, url: \""+hook.URL+"/"+p+"\"}\n"), "phoenix.yaml")

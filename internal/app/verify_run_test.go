@@ -216,20 +216,7 @@ func TestInterruptedHealthyRunPassesAtTheNextStart(t *testing.T) {
 	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{production}) {
 		t.Fatalf("the start took over %v, want [%d]", ids, production)
 	}
-	b.projects.wait()
-	b.Pipeline.Events().Wait()
-	if got := activeID(t, b, "production"); got != production {
-		t.Fatalf("a healthy deployment was rolled back: active %d, want %d", got, production)
-	}
-	if d := deploymentOf(t, b.Deploy, "production", production); d.Verification != deploy.VerifyPassed || d.Failure != "" {
-		t.Fatalf("after its verification: %+v", d)
-	}
-	if got := events.list(); !slices.Equal(got, []string{"deploy.succeeded"}) {
-		t.Fatalf("events %v, want deploy.succeeded", got)
-	}
-	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify"}) {
-		t.Fatalf("audit records by %s: %v", verifyActor, got)
-	}
+	wantReverifiedHealthy(t, b, events, production)
 
 	// Verified once: the next start leaves it.
 	b.Stop(context.Background())

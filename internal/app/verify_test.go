@@ -263,20 +263,7 @@ func TestInterruptedVerificationPassesAtTheNextStart(t *testing.T) {
 	events := watchDeployEvents(b)
 	close(h.proceed)
 	recv(t, h.resumed, "a pass of resumeVerifications")
-	b.projects.wait()
-	b.Pipeline.Events().Wait()
-	if got := activeID(t, b, "production"); got != v2 {
-		t.Fatalf("a healthy deployment was rolled back: active %d, want %d", got, v2)
-	}
-	if d := deploymentOf(t, b.Deploy, "production", v2); d.Verification != deploy.VerifyPassed || d.Failure != "" {
-		t.Fatalf("after its verification: %+v", d)
-	}
-	if got := events.list(); !slices.Equal(got, []string{"deploy.succeeded"}) {
-		t.Fatalf("events %v, want deploy.succeeded", got)
-	}
-	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify"}) {
-		t.Fatalf("audit records by %s: %v", verifyActor, got)
-	}
+	wantReverifiedHealthy(t, b, events, v2)
 }
 
 // TestFinishedVerificationIsNotRepeated: a deployment whose verification
@@ -429,6 +416,28 @@ func TestLeaderTakesOverAnAbandonedVerification(t *testing.T) {
 		t.Fatalf("the broken deployment: %+v", d)
 	}
 	if got := auditActions(t, leader); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
+		t.Fatalf("audit records by %s: %v", verifyActor, got)
+	}
+}
+
+// wantReverifiedHealthy waits for b's verifications and checks that
+// deployment id of production passed its verification again at the
+// start: still active, recorded as passed, announced as deploy.succeeded,
+// and audited as one deploy.reverify.
+func wantReverifiedHealthy(t *testing.T, b *App, events *deployEvents, id int64) {
+	t.Helper()
+	b.projects.wait()
+	b.Pipeline.Events().Wait()
+	if got := activeID(t, b, "production"); got != id {
+		t.Fatalf("a healthy deployment was rolled back: active %d, want %d", got, id)
+	}
+	if d := deploymentOf(t, b.Deploy, "production", id); d.Verification != deploy.VerifyPassed || d.Failure != "" {
+		t.Fatalf("after its verification: %+v", d)
+	}
+	if got := events.list(); !slices.Equal(got, []string{"deploy.succeeded"}) {
+		t.Fatalf("events %v, want deploy.succeeded", got)
+	}
+	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify"}) {
 		t.Fatalf("audit records by %s: %v", verifyActor, got)
 	}
 }
