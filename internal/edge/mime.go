@@ -115,41 +115,42 @@ func rollupHash(stem string) bool {
 	if len(stem) < 10 || stem[len(stem)-9] != '-' {
 		return false
 	}
-	upper, lower := false, false
-	for i := len(stem) - 8; i < len(stem); i++ {
-		switch c := stem[i]; {
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= '0' && c <= '9', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return upper && lower
+	k, ok := hashChars(stem[len(stem)-8:])
+	return ok && k.upper && k.lower
 }
 
 func hashLike(tok string, minLen int) bool {
 	if len(tok) < minLen || len(tok) > 64 {
 		return false
 	}
-	digit, letter, dash := false, false, false
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digit = true
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-			letter = true
-		case c == '-':
-			dash = true
-		default:
-			return false
-		}
-	}
-	if dash && len(tok) != 8 {
+	k, ok := hashChars(tok)
+	if !ok || k.dash && len(tok) != 8 {
 		return false
 	}
-	return digit && letter
+	return k.digit && (k.upper || k.lower || k.under)
+}
+
+// charKinds says which kinds of character a token holds.
+type charKinds struct{ digit, upper, lower, under, dash bool }
+
+// hashChars classifies tok's characters; ok is false when one is outside
+// the hashes' alphabet [A-Za-z0-9_-].
+func hashChars(tok string) (k charKinds, ok bool) {
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case c >= '0' && c <= '9':
+			k.digit = true
+		case c >= 'A' && c <= 'Z':
+			k.upper = true
+		case c >= 'a' && c <= 'z':
+			k.lower = true
+		case c == '_':
+			k.under = true
+		case c == '-':
+			k.dash = true
+		default:
+			return k, false
+		}
+	}
+	return k, true
 }
