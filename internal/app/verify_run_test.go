@@ -15,7 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
@@ -166,37 +165,14 @@ func TestInterruptedRunIsVerifiedAtTheNextStart(t *testing.T) {
 	g := newGate(t, http.StatusServiceUnavailable)
 	v1, staging, production := interruptRun(t, dir, g)
 
-	h := newVerifyHooks(true)
-	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
-	if r := recv(t, h.started, "a verification"); r.Deployment.ID != production {
-		t.Fatalf("the start verifies deployment %d, want %d", r.Deployment.ID, production)
-	}
-	if st := statusOf(t, b, "production.shop"); st.Deployment != production || st.Verification != deploy.VerifyPending {
-		t.Fatalf("GET /api/v1/status during the verification: %+v", st)
-	}
-	events := watchDeployEvents(b)
-	close(h.proceed)
-	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{production}) {
-		t.Fatalf("the start took over %v, want [%d]", ids, production)
-	}
-	b.projects.wait()
-	b.Pipeline.Events().Wait()
-
-	if got := activeID(t, b, "production"); got != v1 {
-		t.Fatalf("active %d after the verification, want %d (rolled back)", got, v1)
-	}
-	if d := deploymentOf(t, b.Deploy, "production", production); d.Verification != deploy.VerifyFailed ||
-		!strings.Contains(d.Failure, "503") || d.Status != deploy.StatusFailed {
-		t.Fatalf("the run's broken deployment after its verification: %+v", d)
-	}
+	b, events := reverifyAtStart(t, dir, production, func(b *App) {
+		if st := statusOf(t, b, "production.shop"); st.Deployment != production || st.Verification != deploy.VerifyPending {
+			t.Fatalf("GET /api/v1/status during the verification: %+v", st)
+		}
+	})
+	wantReverifiedRolledBack(t, b, events, production, v1, "503")
 	if d := deploymentOf(t, b.Deploy, "staging", staging); !d.Active || d.Verification != "" {
 		t.Fatalf("staging, checked by the run, after the start: %+v", d)
-	}
-	if got := events.list(); !slices.Equal(got, []string{"deploy.rolled_back"}) {
-		t.Fatalf("events %v, want the rollback's", got)
-	}
-	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
-		t.Fatalf("audit records by %s: %v", verifyActor, got)
 	}
 	if d := reverifyDetail(t, b); !strings.Contains(d, "was interrupted before its step production/health-check succeeded (interrupted)") {
 		t.Fatalf("deploy.reverify says %q", d)

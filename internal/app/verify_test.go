@@ -213,39 +213,15 @@ func TestInterruptedVerificationRollsBackAtTheNextStart(t *testing.T) {
 	dir := t.TempDir()
 	v1, v2 := interruptVerification(t, dir, noHomePage)
 
-	h := newVerifyHooks(true)
-	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
-	r := recv(t, h.started, "a verification")
-	if r.Deployment.ID != v2 {
-		t.Fatalf("the start verifies deployment %d, want %d", r.Deployment.ID, v2)
-	}
-	if d := deploymentOf(t, b.Deploy, "production", v2); !d.Active || d.Verification != deploy.VerifyPending {
-		t.Fatalf("during the verification again: %+v", d)
-	}
-	if st := statusOf(t, b, "production.shop"); st.Deployment != v2 || st.Verification != deploy.VerifyPending || st.VerificationAt == nil {
-		t.Fatalf("GET /api/v1/status during the verification again: %+v", st)
-	}
-	events := watchDeployEvents(b)
-	close(h.proceed)
-	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{v2}) {
-		t.Fatalf("the start took over %v, want [%d]", ids, v2)
-	}
-	b.projects.wait()
-	b.Pipeline.Events().Wait()
-
-	if got := activeID(t, b, "production"); got != v1 {
-		t.Fatalf("active %d after the verification again, want %d (rolled back)", got, v1)
-	}
-	d := deploymentOf(t, b.Deploy, "production", v2)
-	if d.Verification != deploy.VerifyFailed || !strings.Contains(d.Failure, "200") || d.Status != deploy.StatusFailed {
-		t.Fatalf("the broken deployment after its verification: %+v", d)
-	}
-	if got := events.list(); !slices.Equal(got, []string{"deploy.rolled_back"}) {
-		t.Fatalf("events %v, want the rollback's", got)
-	}
-	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
-		t.Fatalf("audit records by %s: %v", verifyActor, got)
-	}
+	b, events := reverifyAtStart(t, dir, v2, func(b *App) {
+		if d := deploymentOf(t, b.Deploy, "production", v2); !d.Active || d.Verification != deploy.VerifyPending {
+			t.Fatalf("during the verification again: %+v", d)
+		}
+		if st := statusOf(t, b, "production.shop"); st.Deployment != v2 || st.Verification != deploy.VerifyPending || st.VerificationAt == nil {
+			t.Fatalf("GET /api/v1/status during the verification again: %+v", st)
+		}
+	})
+	wantReverifiedRolledBack(t, b, events, v2, v1, "200")
 }
 
 // TestInterruptedVerificationPassesAtTheNextStart: a healthy deployment
@@ -255,14 +231,7 @@ func TestInterruptedVerificationPassesAtTheNextStart(t *testing.T) {
 	dir := t.TempDir()
 	_, v2 := interruptVerification(t, dir, map[string]string{"index.html": "<h1>two</h1>"})
 
-	h := newVerifyHooks(true)
-	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
-	if r := recv(t, h.started, "a verification"); r.Deployment.ID != v2 {
-		t.Fatalf("the start verifies deployment %d, want %d", r.Deployment.ID, v2)
-	}
-	events := watchDeployEvents(b)
-	close(h.proceed)
-	recv(t, h.resumed, "a pass of resumeVerifications")
+	b, events := reverifyAtStart(t, dir, v2, func(*App) {})
 	wantReverifiedHealthy(t, b, events, v2)
 }
 
@@ -416,6 +385,49 @@ func TestLeaderTakesOverAnAbandonedVerification(t *testing.T) {
 		t.Fatalf("the broken deployment: %+v", d)
 	}
 	if got := auditActions(t, leader); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
+		t.Fatalf("audit records by %s: %v", verifyActor, got)
+	}
+}
+
+// reverifyAtStart starts a server over dir whose verifications wait at
+// their start; it checks that the one it verifies is deployment id, runs
+// during while it waits, lets it go on and checks that the start took
+// over exactly id. It returns the server and its deploy events from then.
+func reverifyAtStart(t *testing.T, dir string, id int64, during func(*App)) (*App, *deployEvents) {
+	t.Helper()
+	h := newVerifyHooks(true)
+	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
+	if r := recv(t, h.started, "a verification"); r.Deployment.ID != id {
+		t.Fatalf("the start verifies deployment %d, want %d", r.Deployment.ID, id)
+	}
+	during(b)
+	events := watchDeployEvents(b)
+	close(h.proceed)
+	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("the start took over %v, want [%d]", ids, id)
+	}
+	return b, events
+}
+
+// wantReverifiedRolledBack waits for b's verifications and checks that
+// deployment id of production failed its verification again at the start
+// (its failure names why) and was rolled back to back: recorded failed,
+// announced as deploy.rolled_back and audited as reverify, fail, rollback.
+func wantReverifiedRolledBack(t *testing.T, b *App, events *deployEvents, id, back int64, why string) {
+	t.Helper()
+	b.projects.wait()
+	b.Pipeline.Events().Wait()
+	if got := activeID(t, b, "production"); got != back {
+		t.Fatalf("active %d after the verification again, want %d (rolled back)", got, back)
+	}
+	if d := deploymentOf(t, b.Deploy, "production", id); d.Verification != deploy.VerifyFailed ||
+		!strings.Contains(d.Failure, why) || d.Status != deploy.StatusFailed {
+		t.Fatalf("the broken deployment after its verification: %+v", d)
+	}
+	if got := events.list(); !slices.Equal(got, []string{"deploy.rolled_back"}) {
+		t.Fatalf("events %v, want the rollback's", got)
+	}
+	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
 		t.Fatalf("audit records by %s: %v", verifyActor, got)
 	}
 }
