@@ -244,18 +244,17 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 
 // notifyGroups sends one message per environment and kind, naming every
 // alert in it (Alertmanager's grouping), and returns what was sent.
-// Silenced alerts change state but send nothing; an acknowledged alert's
-// repeat reminders are held back (someone is on it), its other messages
-// name who.
+// Silenced alerts change state but send nothing (see heldBySilence); an
+// acknowledged alert's repeat reminders are held back (someone is on it),
+// its other messages name who.
 func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenced map[alertKey]bool, now time.Time) []transition {
 	groups := map[string][]transition{}
 	var order []string
 	for _, t := range changes {
-		if silenced[alertKey{t.alert.Rule, t.alert.Environment}] {
-			t.alert.Silenced = true
+		t.alert.Silenced = silenced[alertKey{t.alert.Rule, t.alert.Environment}]
+		if heldBySilence(t) {
 			continue
 		}
-		t.alert.Silenced = false
 		if t.kind == "repeat" && t.ack != nil {
 			continue
 		}
@@ -292,6 +291,16 @@ func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenc
 		m.opts.Logger.Info("monitor: alert notification queued", "event", msg.Event, "title", msg.Title)
 	}
 	return sent
+}
+
+// heldBySilence reports whether a silence holds t back. It holds back
+// every message of the alerts it covers but one: the resolution of an
+// alert whose firing was announced (LastNotified is cleared when an
+// episode starts), as Alertmanager's send_resolved does, so the channel
+// does not show it firing for ever. An alert silenced before it was
+// announced resolves quietly: nobody heard it fire.
+func heldBySilence(t transition) bool {
+	return t.alert.Silenced && (t.kind != StateResolved || t.alert.LastNotified.IsZero())
 }
 
 func groupMessage(ts []transition, now time.Time) notify.Message {
