@@ -168,15 +168,13 @@ func (m *Monitor) announceAck(ctx context.Context, a Alert, now time.Time) {
 }
 
 func ackMessage(a Alert, now time.Time) notify.Message {
-	where := a.Environment
-	if where == "" {
-		where = hostEnv
-	}
+	where := instanceLabel(a.Environment)
+	project, env := SplitInstance(a.Environment)
 	facts := append([]notify.Fact{{Name: a.Rule, Value: a.Summary}, {Name: "State", Value: a.State + " since " + a.Since.UTC().Format(time.RFC3339)}},
 		ackFacts(a.Ack)...)
 	return notify.Message{
 		ID:    fmt.Sprintf("alert-acknowledged-%s-%d", AlertID(a.Rule, a.Environment), now.UnixMilli()),
-		Event: "alert.acknowledged", Severity: a.Severity, Environment: a.Environment, Time: now,
+		Event: "alert.acknowledged", Severity: a.Severity, Project: project, Environment: env, Alerts: []string{a.ID}, Time: now,
 		Title: fmt.Sprintf("[%s] %s acknowledged by %s", where, a.Rule, a.Ack.By),
 		Text:  a.Ack.Comment, Facts: facts,
 	}

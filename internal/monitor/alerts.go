@@ -311,7 +311,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		event, verb = "alert.resolved", "resolved"
 	}
 	sev := 4
-	var names, lines, ids []string
+	var names, lines, ids, alertIDs []string
 	var facts []notify.Fact
 	for _, t := range ts {
 		sev = min(sev, t.rule.Severity)
@@ -320,20 +320,19 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		facts = append(facts, notify.Fact{Name: t.rule.Name, Value: t.alert.Summary})
 		facts = append(facts, ackFacts(t.ack)...)
 		ids = append(ids, t.rule.Name)
+		alertIDs = append(alertIDs, AlertID(t.rule.Name, env))
 	}
-	where := env
-	if where == "" {
-		where = "host"
-	}
+	where := instanceLabel(env)
 	title := fmt.Sprintf("[%s] %s %s", where, strings.Join(names, ", "), verb)
 	if len(ts) > 1 {
 		title = fmt.Sprintf("[%s] %d alerts %s: %s", where, len(ts), verb, strings.Join(names, ", "))
 	}
 	facts = append(facts, notify.Fact{Name: "Since", Value: first.alert.Since.UTC().Format(time.RFC3339)})
+	project, envName := SplitInstance(env)
 	return notify.Message{
 		ID:    fmt.Sprintf("alert-%s-%s-%s-%d", verb, env, strings.Join(ids, "+"), now.UnixMilli()),
 		Event: event, Severity: sev, Title: title, Text: strings.Join(lines, "\n"),
-		Environment: env, Facts: facts, Time: now,
+		Project: project, Environment: envName, Alerts: alertIDs, Facts: facts, Time: now,
 	}
 }
 

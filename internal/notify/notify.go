@@ -67,6 +67,7 @@ type Message struct {
 	Text        string    `json:"text,omitempty"`
 	Project     string    `json:"project,omitempty"`
 	Environment string    `json:"environment,omitempty"`
+	Alerts      []string  `json:"alerts,omitempty"` // an alert.* message's alert IDs, as 'phoenix alerts ack' takes them
 	Facts       []Fact    `json:"facts,omitempty"`
 	Links       []Link    `json:"links,omitempty"`
 	Time        time.Time `json:"time"`

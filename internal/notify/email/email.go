@@ -171,8 +171,11 @@ func (n *Notifier) message(m notify.Message) (*mail.Msg, error) {
 func plain(tag string, m notify.Message) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", tag, m.Title)
-	if where := strings.Trim(m.Project+"/"+m.Environment, "/"); where != "" {
-		fmt.Fprintf(&b, "Environment: %s\n", where)
+	if m.Project != "" {
+		fmt.Fprintf(&b, "Project: %s\n", m.Project)
+	}
+	if m.Environment != "" {
+		fmt.Fprintf(&b, "Environment: %s\n", m.Environment)
 	}
 	if m.Event != "" {
 		fmt.Fprintf(&b, "Event: %s\n", m.Event)
@@ -198,6 +201,7 @@ func plain(tag string, m notify.Message) string {
 var htmlTmpl = template.Must(template.New("mail").Parse(`<!doctype html>
 <html><body style="font-family:sans-serif">
 <h2>{{.Tag}}: {{.Title}}</h2>
+{{if or .Project .Environment}}<p>{{with .Project}}Project: <b>{{.}}</b> {{end}}{{with .Environment}}Environment: <b>{{.}}</b>{{end}}</p>{{end}}
 {{if .Text}}<p>{{.Text}}</p>{{end}}
 {{if .Facts}}<table cellpadding="4">{{range .Facts}}<tr><th align="left">{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>{{end}}
 {{range .Links}}<p><a href="{{.URL}}">{{.Title}}</a></p>{{end}}

@@ -13,7 +13,7 @@ import (
 
 func msg() notify.Message {
 	return notify.Message{ID: "alert-42", Event: "alert.firing", Severity: 0, Title: "HighErrorRate on production",
-		Text: "failed requests 12 > 5 over 5m <script>", Environment: "production",
+		Text: "failed requests 12 > 5 over 5m <script>", Project: "shop", Environment: "production",
 		Facts: []notify.Fact{{Name: "Value", Value: "12"}}, Links: []notify.Link{{Title: "Status", URL: "https://status.example.com"}},
 		Time: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 }
@@ -43,7 +43,7 @@ func TestSendOverStartTLS(t *testing.T) {
 		t.Fatalf("mail %+v", m)
 	}
 	for _, want := range []string{"Subject: [CRITICAL] HighErrorRate on production", "Message-ID: <alert-42@phoenix>",
-		"text/plain", "text/html", "&lt;script&gt;"} {
+		"text/plain", "text/html", "&lt;script&gt;", "Project: shop\nEnvironment: production", "Project: <b>shop</b>"} {
 		if !strings.Contains(m.data, want) {
 			t.Errorf("mail lacks %q:\n%s", want, m.data)
 		}
