@@ -76,6 +76,7 @@ func (p *page) serveJSON(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "status unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	st = publicStatus(st)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=15")
 	_ = json.NewEncoder(w).Encode(st)
@@ -104,6 +105,7 @@ func (p *page) render(ctx context.Context, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	st = publicStatus(st)
 	bars := map[string][]bar{}
 	n := 0
 	day := now.UTC().Truncate(24 * time.Hour)

@@ -41,7 +41,7 @@ func TestStatusPageAndBadges(t *testing.T) {
 		return rec.Result(), string(body)
 	}
 	resp, body := get("/")
-	for _, want := range []string{"Phoenix VC status", "Major outage", "production", "home", "99%", "connection refused", "&lt;script&gt;"} {
+	for _, want := range []string{"Phoenix VC status", "Major outage", "production", "home", "99%", "unreachable", "&lt;script&gt;"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -31,7 +31,8 @@ type EndpointStatus struct {
 	Environment string    `json:"environment"`
 	Up          bool      `json:"up"`
 	LastCheck   time.Time `json:"last_check"`
-	Error       string    `json:"error,omitempty"`
+	Error       string    `json:"error,omitempty"`  // why the last check failed, in full; never on the public page
+	Reason      string    `json:"reason,omitempty"` // the same in public terms: timed out, unreachable, HTTP 503 (public.go)
 	ResponseMS  float64   `json:"response_ms"`
 	CertExpiry  string    `json:"cert_expiry,omitempty"`
 	SLA         SLA       `json:"sla"`
@@ -64,7 +65,7 @@ func (m *Monitor) Status(ctx context.Context) ([]EnvStatus, error) {
 	for _, r := range last {
 		e := get(r.Environment)
 		es := EndpointStatus{Target: r.Target, Name: r.Name, Environment: r.Environment, Up: r.Success, LastCheck: r.Time,
-			Error: r.Error, ResponseMS: float64(r.Duration.Microseconds()) / 1000}
+			Error: r.Error, Reason: publicReason(r), ResponseMS: float64(r.Duration.Microseconds()) / 1000}
 		if r.CertExpiry > 0 {
 			es.CertExpiry = fmt.Sprintf("%.0fd", r.CertExpiry.Hours()/24)
 		}
