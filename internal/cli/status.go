@@ -48,14 +48,17 @@ func runStatus(ctx context.Context, g *Globals) error {
 	}
 	reps := statusReplicas(ctx, t.client)
 	return g.emit(out, func(w io.Writer) error {
-		if err := printStatus(w, out); err != nil {
+		if err := printStatus(w, out, time.Now()); err != nil {
 			return err
 		}
 		return printReplicas(w, reps, time.Now()) // status_replicas.go
 	})
 }
 
-func printStatus(w io.Writer, rs []api.EnvReport) error {
+// printStatus prints the environments' status at now. An SLA figure over a
+// period monitoring began within is marked * and its environment says
+// since when.
+func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 	if len(rs) == 0 {
 		fmt.Fprintln(w, "nothing deployed or monitored yet (see 'phoenix deploy' and monitor.endpoints in phoenix.yaml)")
 		return nil
@@ -66,10 +69,16 @@ func printStatus(w io.Writer, rs []api.EnvReport) error {
 		if !r.DeployedAt.IsZero() {
 			deployed = r.DeployedAt.UTC().Format("2006-01-02 15:04")
 		}
-		t.row(envLabel(r.Environment), r.Health, releaseCell(r), dash(deployed), len(r.Alerts), slaCell(r.SLA.Day), slaCell(r.SLA.Week), slaCell(r.SLA.Month))
+		t.row(envLabel(r.Environment), r.Health, releaseCell(r), dash(deployed), len(r.Alerts),
+			slaOver(r.SLA, r.SLA.Day, monitor.SLADay, now), slaOver(r.SLA, r.SLA.Week, monitor.SLAWeek, now), slaOver(r.SLA, r.SLA.Month, monitor.SLAMonth, now))
 	}
 	if err := t.flush(); err != nil {
 		return err
+	}
+	for _, r := range rs {
+		if !r.SLA.Since.IsZero() {
+			fmt.Fprintf(w, "  * %s monitored since %s: the SLA covers only that\n", envLabel(r.Environment), r.SLA.Since.UTC().Format("2006-01-02 15:04 UTC"))
+		}
 	}
 	for _, r := range rs {
 		for _, a := range r.Alerts {
@@ -80,7 +89,7 @@ func printStatus(w io.Writer, rs []api.EnvReport) error {
 			if !ep.Up {
 				mark, detail = "DOWN", ep.Error
 			}
-			fmt.Fprintf(w, "  %s %s/%s  %s  (30d %s)\n", mark, envLabel(r.Environment), ep.Name, detail, slaCell(ep.SLA.Month))
+			fmt.Fprintf(w, "  %s %s/%s  %s  (%s)\n", mark, envLabel(r.Environment), ep.Name, detail, slaWindow(ep.SLA, now))
 		}
 	}
 	return nil
@@ -95,6 +104,24 @@ func releaseCell(r api.EnvReport) string {
 		return dash(r.Release) + " (verification pending)"
 	}
 	return dash(r.Release)
+}
+
+// slaOver is the cell of the figure v over period: marked * when
+// monitoring began within the period.
+func slaOver(s monitor.SLA, v *float64, period time.Duration, now time.Time) string {
+	if v != nil && s.Partial(period, now) {
+		return slaCell(v) + "*"
+	}
+	return slaCell(v)
+}
+
+// slaWindow is an endpoint's 30-day figure with its window: "30d 99.950%",
+// or "since 2026-11-23 10:17 99.950%" when it was probed first within it.
+func slaWindow(s monitor.SLA, now time.Time) string {
+	if s.Partial(monitor.SLAMonth, now) {
+		return "since " + s.Since.UTC().Format("2006-01-02 15:04") + " " + slaCell(s.Month)
+	}
+	return "30d " + slaCell(s.Month)
 }
 
 func slaCell(p *float64) string {

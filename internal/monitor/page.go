@@ -15,7 +15,21 @@ import (
 //go:embed web/status.html
 var webFiles embed.FS
 
-var pageTmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{"pct": pct}).ParseFS(webFiles, "web/status.html"))
+var pageTmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{"pct": pct, "window": window}).
+	ParseFS(webFiles, "web/status.html"))
+
+// window names the period an SLA figure covers at now: "24 h", "7 days",
+// "30 days", or "since Nov 25 10:00 UTC" when monitoring began within it.
+func window(s SLA, days int, now time.Time) string {
+	period := time.Duration(days) * SLADay
+	switch {
+	case s.Partial(period, now):
+		return "since " + s.Since.UTC().Format("Jan 2 15:04 UTC")
+	case days == 1:
+		return "24 h"
+	}
+	return fmt.Sprintf("%d days", days)
+}
 
 func pct(p *float64) string {
 	if p == nil {

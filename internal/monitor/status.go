@@ -18,10 +18,27 @@ const (
 )
 
 // SLA is availability in percent over the usual periods; nil without data.
+// Since is set when monitoring began within the longest period (30 days):
+// a period that started before it is measured only since then, so the
+// figures of a server watched for two days are two days'.
 type SLA struct {
-	Day   *float64 `json:"24h"`
-	Week  *float64 `json:"7d"`
-	Month *float64 `json:"30d"`
+	Day   *float64  `json:"24h"`
+	Week  *float64  `json:"7d"`
+	Month *float64  `json:"30d"`
+	Since time.Time `json:"since,omitzero"`
+}
+
+// SLA periods.
+const (
+	SLADay   = 24 * time.Hour
+	SLAWeek  = 7 * SLADay
+	SLAMonth = 30 * SLADay
+)
+
+// Partial reports whether the figure over period ending at now covers
+// less than the period: monitoring began after it started.
+func (s SLA) Partial(period time.Duration, now time.Time) bool {
+	return !s.Since.IsZero() && s.Since.After(now.Add(-period))
 }
 
 // EndpointStatus is one probe's state.
@@ -137,7 +154,7 @@ func (m *Monitor) sla(ctx context.Context, prefix string, now time.Time) (SLA, e
 	for _, p := range []struct {
 		d   time.Duration
 		dst **float64
-	}{{24 * time.Hour, &out.Day}, {7 * 24 * time.Hour, &out.Week}, {30 * 24 * time.Hour, &out.Month}} {
+	}{{SLADay, &out.Day}, {SLAWeek, &out.Week}, {SLAMonth, &out.Month}} {
 		a, err := m.store.Total(ctx, prefix, now.Add(-p.d), to)
 		if err != nil {
 			return out, err
@@ -147,7 +164,14 @@ func (m *Monitor) sla(ctx context.Context, prefix string, now time.Time) (SLA, e
 			*p.dst = &v
 		}
 	}
-	return out, nil
+	if out.Month == nil {
+		return out, nil
+	}
+	first, err := m.store.First(ctx, prefix)
+	if err == nil && first.After(now.Add(-SLAMonth)) {
+		out.Since = first
+	}
+	return out, err
 }
 
 func (m *Monitor) lastResults(ctx context.Context) ([]Result, error) {

@@ -210,6 +210,42 @@ func (s *Store) Total(ctx context.Context, prefix string, from, to time.Time) (A
 	return total, err
 }
 
+// First returns when the series under prefix were first observed, zero
+// when they never were (or their points have aged out of every
+// resolution): the earliest hourly bucket, narrowed to the earliest
+// finer point within it that is still kept.
+func (s *Store) First(ctx context.Context, prefix string) (time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT res, MIN(ts) FROM monitor_points
+		WHERE series >= $1 AND series < $2 GROUP BY res`, prefix, prefix+"\U0010FFFF")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("monitor: first point of %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	first := map[int]int64{}
+	for rows.Next() {
+		var res int
+		var ts int64
+		if err := rows.Scan(&res, &ts); err != nil {
+			return time.Time{}, err
+		}
+		first[res] = ts
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, err
+	}
+	hour, ok := first[ResHour]
+	if !ok {
+		return time.Time{}, nil
+	}
+	at := hour
+	for _, res := range []int{ResMinute, ResRaw} {
+		if ts, ok := first[res]; ok && ts < hour+ResHour*1000 {
+			at = ts
+		}
+	}
+	return time.UnixMilli(at).UTC(), nil
+}
+
 // Buckets returns the series' aggregates in consecutive steps from from
 // to to (for uptime bars); missing steps have N == 0.
 func (s *Store) Buckets(ctx context.Context, series string, from, to time.Time, step time.Duration) ([]Agg, error) {

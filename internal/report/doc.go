@@ -92,6 +92,9 @@ func perfBlocks(p *Performance) []Block {
 	}
 	for _, e := range p.Environments {
 		row := []string{e.Project, e.Environment, pctS(e.AvailabilityPct), e.Basis, pctS(e.TargetPct), "-", "-", "-", "-", "-", "-"}
+		if !e.Since.IsZero() {
+			row[2] += " since " + stamp(e.Since)
+		}
 		if e.MetTarget != nil {
 			row[5] = yes(*e.MetTarget)
 		}

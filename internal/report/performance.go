@@ -30,6 +30,10 @@ type EnvPerformance struct {
 	MetTarget       *bool    `json:"met_target,omitempty"`
 	Probes          *Stats   `json:"probes,omitempty"`
 	Requests        *Stats   `json:"requests,omitempty"`
+	// Since is the environment's first probe (or request, by Basis) when
+	// it came after the window's start: the availability covers only
+	// since then.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // Stats aggregates a window of probe checks or edge requests.
@@ -90,6 +94,9 @@ func (b *builder) performance(ctx context.Context) (*Performance, error) {
 	for _, menv := range sortedKeys(byEnv) {
 		e := byEnv[menv]
 		finishEnv(e, menv, targets)
+		if err := b.since(ctx, e, menv); err != nil {
+			return nil, err
+		}
 		p.Environments = append(p.Environments, *e)
 	}
 	if len(p.Environments) == 0 {
@@ -205,6 +212,20 @@ func finishEnv(e *EnvPerformance, menv string, targets map[string]float64) {
 		met := v >= t
 		e.TargetPct, e.MetTarget = &t, &met
 	}
+}
+
+// since sets e.Since when the series its availability comes from were
+// first observed after the window's start.
+func (b *builder) since(ctx context.Context, e *EnvPerformance, menv string) error {
+	prefix := "probe/" + menv + "/"
+	if e.Basis == "requests" {
+		prefix = "edge/" + menv
+	}
+	first, err := b.src.Metrics.First(ctx, prefix)
+	if err == nil && first.After(b.o.From) {
+		e.Since = first
+	}
+	return err
 }
 
 // host reads the server's cpu and memory samples.

@@ -36,6 +36,7 @@ var AllSections = []string{SecPerformance, SecDelivery, SecIncidents, SecSecurit
 type Metrics interface {
 	Query(ctx context.Context, prefix string, from, to time.Time) (map[string]monitor.Agg, error)
 	Buckets(ctx context.Context, series string, from, to time.Time, step time.Duration) ([]monitor.Agg, error)
+	First(ctx context.Context, prefix string) (time.Time, error)
 }
 
 // Alerts reads alert history and objectives (*monitor.Monitor).

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/monitor"
+)
+
+// TestStatusSaysSinceWhenMonitoredLately: 'phoenix status' marks the SLA
+// figures of an environment monitored for two days whose period is longer
+// (7d, 30d), says since when, and leaves one monitored longer unmarked.
+func TestStatusSaysSinceWhenMonitoredLately(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	v := 99.95
+	ep := func(since time.Time) []monitor.EndpointStatus {
+		return []monitor.EndpointStatus{{Name: "home", Up: true, SLA: monitor.SLA{Day: &v, Week: &v, Month: &v, Since: since}}}
+	}
+	since := now.Add(-47 * time.Hour)
+	rs := []api.EnvReport{
+		{EnvStatus: monitor.EnvStatus{Environment: "production.blog", Health: "up", Endpoints: ep(time.Time{}), SLA: monitor.SLA{Day: &v, Week: &v, Month: &v}}},
+		{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: "up", Endpoints: ep(since), SLA: monitor.SLA{Day: &v, Week: &v, Month: &v, Since: since}}},
+	}
+	var b strings.Builder
+	if err := printStatus(&b, rs, now); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 8 {
+			rows[f[0]] = strings.Join(f[5:], " ")
+		}
+	}
+	if rows["blog/production"] != "99.950% 99.950% 99.950%" || rows["shop/production"] != "99.950% 99.950%* 99.950%*" {
+		t.Errorf("SLA cells: blog %q, shop %q (only shop's 7d and 30d are partial)", rows["blog/production"], rows["shop/production"])
+	}
+	for _, want := range []string{
+		"* shop/production monitored since 2026-11-23 11:00 UTC: the SLA covers only that",
+		"shop/production/home  0 ms  (since 2026-11-23 11:00 99.950%)",
+		"blog/production/home  0 ms  (30d 99.950%)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
