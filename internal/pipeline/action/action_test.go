@@ -86,6 +86,23 @@ chmod +x "$prefix/node_modules/.bin/pnpm"
 	}
 }
 
+// TestBuildOfAStaticFolderRunsNoPackageManager: a folder of static files
+// (index.html, no package.json) builds without npm on PATH, installing or
+// running nothing, and its output is the folder itself.
+func TestBuildOfAStaticFolderRunsNoPackageManager(t *testing.T) {
+	proj := t.TempDir()
+	write(t, proj, map[string]string{"index.html": "<h1>hi</h1>"})
+	env := []string{"PATH=" + t.TempDir(), "HOME=" + t.TempDir()}
+	sc, log, outs := newContext(t, proj, config.Default(), env)
+	d := Deps{ToolsDir: t.TempDir()}
+	if err := d.build(context.Background(), sc); err != nil {
+		t.Fatalf("build: %v\n%s", err, log)
+	}
+	if outs["dir"] != proj || !strings.Contains(log.String(), "no package manager to set up") {
+		t.Errorf("dir output %q, log:\n%s", outs["dir"], log)
+	}
+}
+
 func TestPlanBuild(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
@@ -16,7 +17,7 @@ import (
 
 // BuildPlan is how a project is installed and built.
 type BuildPlan struct {
-	PackageManager string // npm, pnpm, yarn
+	PackageManager string // npm, pnpm, yarn; "" for a folder of static files
 	Version        string // pinned by packageManager in package.json, "" otherwise
 	Berry          bool   // yarn 2+
 	Install        string // run in the project root
@@ -75,12 +76,15 @@ func (d *Deps) build(ctx context.Context, sc *Context) error {
 			env = withEnv(env, k+"="+v)
 		}
 	}
-	env, err = d.ensureTool(ctx, sc, p, env)
-	if err != nil {
-		return err
+	if p.PackageManager == "" {
+		sc.Logf("no package.json: a folder of static files, no package manager to set up")
+	} else {
+		if env, err = d.ensureTool(ctx, sc, p, env); err != nil {
+			return err
+		}
+		sc.Logf("package manager %s%s; install: %s; build: %s (in %s)", p.PackageManager, at(p.Version), p.Install,
+			p.Build, firstNonEmpty(p.AppDir, "."))
 	}
-	sc.Logf("package manager %s%s; install: %s; build: %s (in %s)", p.PackageManager, at(p.Version), p.Install,
-		p.Build, firstNonEmpty(p.AppDir, "."))
 	if p.Install != "" {
 		if err := sc.Exec(ctx, executor.Cmd{Script: p.Install, Dir: sc.Dir, Env: env}); err != nil {
 			return fmt.Errorf("install (%s): %w", p.Install, err)
@@ -96,6 +100,7 @@ func (d *Deps) build(ctx context.Context, sc *Context) error {
 		return fmt.Errorf("build output %s does not exist (set build.output in phoenix.yaml)", p.Output)
 	}
 	sc.SetOutput("dir", out)
+	sc.SetOutput("built", strconv.FormatBool(p.Build != ""))
 	sc.SetOutput("package_manager", p.PackageManager)
 	return nil
 }

@@ -117,9 +117,10 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	if d.Blobs == nil {
 		return errors.New("no blob store configured")
 	}
+	from := firstNonEmpty(sc.String("from"), "build")
 	dir := sc.String("dir")
 	if dir == "" {
-		dir = sc.Output(firstNonEmpty(sc.String("from"), "build"), "dir")
+		dir = sc.Output(from, "dir")
 	}
 	if dir == "" {
 		return errors.New("no build output: the build step set no dir output and with.dir is empty")
@@ -135,7 +136,11 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 		return err
 	}
 	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: sc.Run.Project, Release: sc.Run.Version,
-		Commit: sc.Run.Commit, Created: created, Builder: "phoenix pipeline " + sc.Run.ID}, LinkFiles: true}
+		Commit: sc.Run.Commit, Created: created, Builder: "phoenix pipeline " + sc.Run.ID}, LinkFiles: linkable(sc, from, dir)}
+	if filepath.Clean(dir) == filepath.Clean(sc.Dir) {
+		opts.Exclude = projectFiles
+		sc.Logf("the output is the project folder: %s left out", strings.Join(projectFiles, " and "))
+	}
 	if sc.Config != nil {
 		opts.PublicSourceMaps = sc.Config.Build.Sourcemaps == "include"
 	}
@@ -160,6 +165,20 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 		sc.Logf("warning: %s", w)
 	}
 	return nil
+}
+
+// projectFiles are left out of an artifact built from the project folder
+// itself (a folder of static files): they configure the project, they are
+// not the site.
+var projectFiles = []string{"phoenix.yaml", ".git"}
+
+// linkable reports whether the files in dir may be hard-linked into the
+// blob store, which makes them read-only and ties them to the stored blobs:
+// only for a build's throwaway output. The project folder, or an output
+// the build step deployed as it is (no build command), holds the user's
+// own files, which are copied.
+func linkable(sc *Context, from, dir string) bool {
+	return filepath.Clean(dir) != filepath.Clean(sc.Dir) && sc.Output(from, "built") != "false"
 }
 
 // buildHeld builds the artifact into the blob store and, when the Deployer
