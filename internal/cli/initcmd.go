@@ -32,6 +32,11 @@ the packageManager field wins), the build script and output folder, the Node.js
 version, test scripts, an existing staticwebapp.config.json, production and
 staging environments, and the seed's monitoring defaults.
 
+A folder of static files (index.html and no package.json; or index.html in
+public/, site/, www/, _site/, dist/ or build/) is deployed as it is: nothing is
+installed or built, and the audit, licence and SBOM gates, which read a
+lockfile, are off.
+
 In a pnpm or npm workspace, pass --app with the app to release; without it the
 candidates are listed.`,
 		Example: `  phoenix init
@@ -63,7 +68,7 @@ func runInit(_ context.Context, g *Globals, o *initOptions, dir string) error {
 		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pick the app to release with --app DIR")
 	}
 	if errors.Is(err, project.ErrNoProject) {
-		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("run phoenix init in the folder of your web project")
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("run phoenix init in the folder of your web project: one with package.json, or the folder of a static site with its index.html")
 	}
 	if err != nil {
 		return err
@@ -86,14 +91,40 @@ func runInit(_ context.Context, g *Globals, o *initOptions, dir string) error {
 	if err := os.WriteFile(out, body, 0o644); err != nil {
 		return err
 	}
-	return g.emit(d, func(w io.Writer) error { return printDetection(w, d, out) })
+	return g.emit(d, func(w io.Writer) error { return printDetection(w, d, dir, out) })
 }
 
-func printDetection(w io.Writer, d *project.Detection, out string) error {
+// printDetection prints what init found, written to out, and the commands
+// to run next for the project in dir.
+func printDetection(w io.Writer, d *project.Detection, dir, out string) error {
 	fmt.Fprintf(w, "wrote %s for project %q\n", out, d.Name)
+	tb := newTable(w, "detected", "value")
+	for _, r := range detectionRows(d) {
+		tb.row(r[0], r[1])
+	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	fmt.Fprintln(w, nextSteps(dir))
+	return nil
+}
+
+// detectionRows are the table rows of printDetection: a folder of static
+// files has no package manager or build to show.
+func detectionRows(d *project.Detection) [][2]string {
+	if d.Framework == "static" {
+		return [][2]string{
+			{"project", "static files: deployed as they are, nothing to install or build"},
+			{"output", fmt.Sprintf("%s (%s)", d.Output, d.OutputSource)},
+			{"staticwebapp.config.json", dash(d.SWAConfig)},
+		}
+	}
 	rows := [][2]string{
 		{"package manager", fmt.Sprintf("%s (%s)", d.PackageManager, d.PackageManagerSource)},
-		{"build", d.BuildCommand},
+		{"build", dash(d.BuildCommand)},
 		{"output", fmt.Sprintf("%s (%s)", d.Output, d.OutputSource)},
 		{"node", dash(d.Node)},
 		{"staticwebapp.config.json", dash(d.SWAConfig)},
@@ -104,16 +135,14 @@ func printDetection(w io.Writer, d *project.Detection, out string) error {
 	for _, t := range d.Tests {
 		rows = append(rows, [2]string{t.Kind + " tests", t.Command})
 	}
-	tb := newTable(w, "detected", "value")
-	for _, r := range rows {
-		tb.row(r[0], r[1])
+	return rows
+}
+
+// nextSteps is the line naming what to run after init in dir: check the
+// file, then release to staging (the release builds, checks and deploys).
+func nextSteps(dir string) string {
+	if filepath.Clean(dir) == "." {
+		return "next: phoenix validate, then phoenix release v0.1.0 --env staging"
 	}
-	if err := tb.flush(); err != nil {
-		return err
-	}
-	for _, n := range d.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	fmt.Fprintln(w, "next: phoenix validate, then phoenix deploy", d.Output, "--env staging")
-	return nil
+	return fmt.Sprintf("next: phoenix validate %s, then phoenix release v0.1.0 --dir %s --env staging", dir, dir)
 }

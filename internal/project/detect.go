@@ -65,7 +65,7 @@ func (e *WorkspaceError) Error() string {
 }
 
 // ErrNoProject is returned when the directory holds neither a package.json
-// nor an index.html.
+// nor an index.html (at its top or in one of staticDirs).
 var ErrNoProject = errors.New("no package.json or index.html found")
 
 // packageJSON is the part of package.json detection reads.
@@ -168,14 +168,31 @@ func resolveApp(d *Detection, app, wsSource string) (string, error) {
 	return appDir, nil
 }
 
-// detectStatic handles a folder of plain files without package.json.
+// staticDirs are where detectStatic looks for index.html, in this order:
+// the folder itself, then the folders static site tools and hand-made
+// sites commonly keep the pages in.
+var staticDirs = []string{".", "public", "site", "www", "_site", "dist", "build"}
+
+// detectStatic handles a folder of plain files without package.json: the
+// first of staticDirs holding an index.html is deployed as it is.
 func detectStatic(d *Detection, appDir string) (*Detection, error) {
-	if _, err := os.Stat(filepath.Join(appDir, "index.html")); err != nil {
-		return nil, fmt.Errorf("detect %s: %w; phoenix init understands Node projects and plain static folders", appDir, ErrNoProject)
+	out := ""
+	for _, dir := range staticDirs {
+		if st, err := os.Stat(filepath.Join(appDir, dir, "index.html")); err == nil && st.Mode().IsRegular() {
+			out = dir
+			break
+		}
+	}
+	if out == "" {
+		return nil, fmt.Errorf("detect %s: %w (index.html looked for in %s/); phoenix init understands Node projects and folders of static files",
+			appDir, ErrNoProject, strings.Join(staticDirs, "/, "))
 	}
 	d.Name = slug("", filepath.Base(appDir))
-	d.Framework, d.Output, d.OutputSource = "static", ".", "index.html, no package.json"
-	d.SWAConfig = findSWAConfig(appDir, ".")
+	d.Framework, d.Output, d.OutputSource = "static", out, path.Join(out, "index.html")+", no package.json"
+	if out != "." {
+		d.Notes = append(d.Notes, fmt.Sprintf("%s/ is deployed as it is; if a tool generates it, set build.command to that tool's build", out))
+	}
+	d.SWAConfig = findSWAConfig(appDir, out)
 	return d, nil
 }
 

@@ -178,6 +178,29 @@ func TestDetectEdgeCases(t *testing.T) {
 		if d.Framework != "static" || d.Output != "." || d.Name != "my-site" || d.SWAConfig != "staticwebapp.config.json" {
 			t.Errorf("got %+v", d)
 		}
+		// No lockfile: the gates that read one are off, the secret scan is on.
+		c := checkRender(t, d)
+		for _, name := range config.CheckNames {
+			if on, _ := c.Checks.Enabled(name); on != (name == "secrets") {
+				t.Errorf("checks.%s.enabled is %v in a static folder's phoenix.yaml", name, on)
+			}
+		}
+		if c.Build.PackageManager != "auto" || c.Build.Command != "" {
+			t.Errorf("a static folder's build: %+v", c.Build)
+		}
+	})
+	t.Run("static files in public/", func(t *testing.T) {
+		root := t.TempDir()
+		write(t, root, "README.md", "# pages")
+		write(t, root, "public/index.html", "<h1>hi</h1>")
+		write(t, root, "www/index.html", "<h1>older</h1>")
+		d, err := Detect(root, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Framework != "static" || d.Output != "public" || d.OutputSource != "public/index.html, no package.json" || len(d.Notes) != 1 {
+			t.Errorf("got %+v", d)
+		}
 		checkRender(t, d)
 	})
 	t.Run("no lockfile, no build script, lockfile mismatch", func(t *testing.T) {

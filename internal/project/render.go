@@ -20,7 +20,11 @@ func Render(d *Detection) []byte {
 	renderHeader(w, d)
 	renderBuild(w, d)
 	renderTests(w, d)
-	w.text(checksSection)
+	if d.Framework == "static" {
+		w.text(staticChecksSection)
+	} else {
+		w.text(checksSection)
+	}
 	w.text(environmentsSection)
 	w.text(monitorSection)
 	w.text(notifySection)
@@ -89,6 +93,10 @@ func renderHeader(w *writer, d *Detection) {
 }
 
 func renderBuild(w *writer, d *Detection) {
+	if d.Framework == "static" {
+		renderStaticBuild(w, d)
+		return
+	}
 	w.line("# How the site is built: install runs in the project root, the build in the app")
 	w.line("# directory. Detected: %s", comment(buildSummary(d)))
 	w.line("build:")
@@ -114,6 +122,21 @@ func renderBuild(w *writer, d *Detection) {
 		w.line("  # command: npm run build   # no build script was found")
 	}
 	w.line("  output: %s   # %s", q(d.Output), comment(d.OutputSource))
+	if d.SWAConfig != "" {
+		w.line("  # Routes, headers and fallbacks come from %s (Static Web Apps semantics).", d.SWAConfig)
+	}
+	w.line("")
+}
+
+// renderStaticBuild writes the build section of a folder of static files:
+// no package manager and no build command, only the folder to deploy.
+func renderStaticBuild(w *writer, d *Detection) {
+	w.line("# A folder of static files (%s): nothing is installed", comment(d.OutputSource))
+	w.line("# or built, the output folder is deployed as it is (without phoenix.yaml and .git).")
+	w.line("# When the site needs a build, add its command and point output at what it writes:")
+	w.line("#   command: ./build.sh   # runs in this folder")
+	w.line("build:")
+	w.line("  output: %s", q(d.Output))
 	if d.SWAConfig != "" {
 		w.line("  # Routes, headers and fallbacks come from %s (Static Web Apps semantics).", d.SWAConfig)
 	}
@@ -178,6 +201,24 @@ checks:
   #   - id: GHSA-xxxx-xxxx-xxxx
   #     reason: not reachable from the browser bundle
   #     expires: 2026-12-31
+
+`
+
+// staticChecksSection is checksSection for a folder without package.json:
+// the gates that read a lockfile are off, since there is none to read.
+const staticChecksSection = `# Release gates, run in parallel with the build. A folder of static files has no
+# package.json or lockfile: the dependency audit, the licence gate and the SBOM
+# would have nothing to read (they fail closed), so they are off. Turn them on
+# when the site gets a package.json.
+checks:
+  audit:
+    enabled: false
+  licenses:
+    enabled: false
+  secrets:
+    enabled: true           # committed keys and tokens fail the release
+  sbom:
+    enabled: false
 
 `
 

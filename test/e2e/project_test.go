@@ -53,6 +53,60 @@ func TestInitInAViteProjectWritesAValidFile(t *testing.T) {
 	}
 }
 
+// TestInitAndReleaseAStaticFolder: in a folder of static files (no
+// package.json) init writes a phoenix.yaml that validates and releases as
+// it is: no package manager runs, the gates that need a lockfile are off,
+// and the site, without phoenix.yaml, is served from the folder, whose files
+// stay the user's (writable, copied rather than linked into the store). A
+// folder with nothing to deploy is refused, saying what init looks for.
+func TestInitAndReleaseAStaticFolder(t *testing.T) {
+	work := t.TempDir()
+	site := filepath.Join(work, "pages")
+	writeFiles(t, site, map[string]string{"index.html": "<h1>static-e2e</h1>", "about/index.html": "<h1>about</h1>"})
+	r := run(t, site, nil, "init")
+	if r.code != 0 || !strings.Contains(r.stdout, "static files") || !strings.Contains(r.stdout, "next: phoenix validate, then phoenix release v0.1.0 --env staging") {
+		t.Fatalf("init: %+v", r)
+	}
+	if r := run(t, site, nil, "validate"); r.code != 0 {
+		t.Fatalf("validate after init: %+v", r)
+	}
+	data := filepath.Join(work, "data")
+	s := startServer(t, data)
+	r = run(t, site, []string{"PHOENIX_DATA=" + data}, "release", "v0.1.0", "--env", "staging")
+	if r.code != 0 || !strings.Contains(r.stdout, "run 1 succeeded") {
+		t.Fatalf("release: %+v", r)
+	}
+	if code, body := s.get(t, "staging.pages.localhost", "/about/"); code != 200 || !strings.Contains(body, "about") {
+		t.Errorf("/about/ served %d %q", code, body)
+	}
+	if code, _ := s.get(t, "staging.pages.localhost", "/phoenix.yaml"); code != 404 {
+		t.Errorf("/phoenix.yaml served %d, want 404: the project file is not part of the site", code)
+	}
+	if fi, err := os.Stat(filepath.Join(site, "index.html")); err != nil || fi.Mode().Perm()&0o200 == 0 {
+		t.Errorf("index.html after the release: %v, %v; want it writable", fi.Mode(), err)
+	}
+
+	empty := filepath.Join(work, "empty")
+	writeFiles(t, empty, map[string]string{"notes.txt": "hello"})
+	if r := run(t, empty, nil, "init"); r.code != 2 || !strings.Contains(r.stderr, "index.html") {
+		t.Fatalf("init in a folder without a site: %+v", r)
+	}
+}
+
+// writeFiles writes files (slash paths relative to dir, with their bodies).
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, body := range files {
+		p = filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestInitInAWorkspaceListsCandidates(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
