@@ -142,6 +142,28 @@ func TestCheckAllFailsClosed(t *testing.T) {
 	}
 }
 
+// TestCheckAuditWithNothingLocked: without an advisory database the audit
+// of a project whose lockfile locks no package passes, saying why, as the
+// release pipeline's audit step does (phoenix check failed it, so the two
+// disagreed on the example site); with a package locked it fails closed.
+func TestCheckAuditWithNothingLocked(t *testing.T) {
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	dir := t.TempDir()
+	lock := `{"name":"x","lockfileVersion":3,"requires":true,"packages":{"":{"name":"x"}}}`
+	if err := os.WriteFile(filepath.Join(dir, "package-lock.json"), []byte(lock), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "audit", dir}, {"check", dir}} {
+		r := runCheck(t, t.TempDir(), args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "warning: no advisory database, but the project locks no packages: nothing to audit") {
+			t.Errorf("%v with nothing locked: %+v", args, r)
+		}
+	}
+	if r := runCheck(t, t.TempDir(), "check", "audit", checkProject(t, "")); r.code != 2 || !strings.Contains(r.stderr, "no advisory database") {
+		t.Errorf("check audit with a package locked: %+v", r)
+	}
+}
+
 // TestCheckAllArgs: a bare word that is neither a check nor a folder is a
 // mistyped check; 'phoenix check help' is help; --no-gate reports without
 // failing, and --sarif belongs to the single gates.
