@@ -144,7 +144,8 @@ func newCheckAuditCmd(g *Globals, o *checkOptions) *cobra.Command {
 		Long: `Read package-lock.json (v1-v3), npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock
 (v1 and berry) and go.mod/go.sum under DIR, and match every resolved package
 against the advisories imported with 'phoenix advisories import'. Each finding
-shows the dependency path, prod or dev, and the first fixed version.`,
+shows the dependency path, prod or dev, and the first fixed version. Without a
+database it fails closed (exit 2), unless the lockfiles lock no package at all.`,
 		Example: "  phoenix advisories import npm-all.zip\n  phoenix check audit\n  phoenix check audit apps/web --sarif audit.sarif",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
