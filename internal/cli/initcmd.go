@@ -109,6 +109,9 @@ func printDetection(w io.Writer, d *project.Detection, dir, out string) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	fmt.Fprintln(w, nextSteps(dir))
+	if d.Framework != "static" {
+		fmt.Fprintln(w, "      the release's audit needs an advisory database when the lockfile locks packages: phoenix advisories import FILE.zip (docs/security-gates.md)")
+	}
 	return nil
 }
 

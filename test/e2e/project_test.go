@@ -42,7 +42,9 @@ func TestInitInAViteProjectWritesAValidFile(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
-	if !strings.Contains(r.stdout, "npm") || !strings.Contains(r.stdout, "dist") {
+	if !strings.Contains(r.stdout, "npm") || !strings.Contains(r.stdout, "dist") ||
+		!strings.Contains(r.stdout, "next: phoenix validate, then phoenix release v0.1.0 --env staging") ||
+		!strings.Contains(r.stdout, "phoenix advisories import") {
 		t.Errorf("init summary:\n%s", r.stdout)
 	}
 	if r := run(t, dir, nil, "validate"); r.code != 0 {
