@@ -20,33 +20,33 @@ import (
 // Detection is what Detect found. Paths are slash-separated and relative:
 // App to Root, Output and SWAConfig to the app directory.
 type Detection struct {
-	Root                  string       // absolute project root
-	App                   string       // app directory relative to Root; "" for the root itself
-	Name                  string       // project slug, from package.json name or the directory
-	PackageManager        string       // npm, pnpm or yarn
-	PackageManagerVersion string       // from the packageManager field, e.g. 9.12.0
-	PackageManagerSource  string       // why: "packageManager field", "pnpm-lock.yaml", "default"
-	Lockfile              string       // lockfile relative to Root, "" when there is none
-	YarnBerry             bool         // yarn 2 or later
-	Install               string       // install command, run in Root
-	BuildScript           string       // package.json script used to build: build:prod or build
-	BuildCommand          string       // build command, run in the app directory
-	Framework             string       // vite, cra, next, vue-cli, astro, sveltekit, parcel, webpack, static or ""
-	Output                string       // build output directory
-	OutputSource          string       // why: "vite.config.ts outDir", "default for vite"
-	Node                  string       // Node.js version or range, "" when not pinned
-	NodeSource            string       // file it came from: .nvmrc, .node-version, package.json engines
-	Tests                 []TestScript // detected test commands
-	SWAConfig             string       // existing staticwebapp.config.json, "" when there is none
-	Workspaces            []string     // workspace package directories when Root is a monorepo
-	Notes                 []string     // things detection could not settle; worth a look
+	Root                  string       `json:"root"`                              // absolute project root
+	App                   string       `json:"app,omitempty"`                     // app directory relative to Root; "" for the root itself
+	Name                  string       `json:"name"`                              // project slug, from package.json name or the directory
+	PackageManager        string       `json:"package_manager,omitempty"`         // npm, pnpm or yarn
+	PackageManagerVersion string       `json:"package_manager_version,omitempty"` // from the packageManager field, e.g. 9.12.0
+	PackageManagerSource  string       `json:"package_manager_source,omitempty"`  // why: "packageManager field", "pnpm-lock.yaml", "default"
+	Lockfile              string       `json:"lockfile,omitempty"`                // lockfile relative to Root, "" when there is none
+	YarnBerry             bool         `json:"yarn_berry,omitempty"`              // yarn 2 or later
+	Install               string       `json:"install,omitempty"`                 // install command, run in Root
+	BuildScript           string       `json:"build_script,omitempty"`            // package.json script used to build: build:prod or build
+	BuildCommand          string       `json:"build_command,omitempty"`           // build command, run in the app directory
+	Framework             string       `json:"framework,omitempty"`               // vite, cra, next, vue-cli, astro, sveltekit, parcel, webpack, static or ""
+	Output                string       `json:"output"`                            // build output directory
+	OutputSource          string       `json:"output_source,omitempty"`           // why: "vite.config.ts outDir", "default for vite"
+	Node                  string       `json:"node,omitempty"`                    // Node.js version or range, "" when not pinned
+	NodeSource            string       `json:"node_source,omitempty"`             // file it came from: .nvmrc, .node-version, package.json engines
+	Tests                 []TestScript `json:"tests,omitempty"`                   // detected test commands
+	SWAConfig             string       `json:"swa_config,omitempty"`              // existing staticwebapp.config.json, "" when there is none
+	Workspaces            []string     `json:"workspaces,omitempty"`              // workspace package directories when Root is a monorepo
+	Notes                 []string     `json:"notes,omitempty"`                   // things detection could not settle; worth a look
 }
 
 // TestScript is one detected test command.
 type TestScript struct {
-	Kind    string // unit, integration, e2e or load
-	Script  string // package.json script name, "" for a tool default
-	Command string // command to run in the app directory
+	Kind    string `json:"kind"`             // unit, integration, e2e or load
+	Script  string `json:"script,omitempty"` // package.json script name, "" for a tool default
+	Command string `json:"command"`          // command to run in the app directory
 }
 
 // WorkspaceError is returned when Root is a monorepo and no app was chosen.

@@ -72,6 +72,12 @@ func TestInitAndReleaseAStaticFolder(t *testing.T) {
 	if r := run(t, site, nil, "validate"); r.code != 0 {
 		t.Fatalf("validate after init: %+v", r)
 	}
+	// -o json names its fields as every other command does.
+	r = run(t, site, nil, "init", "--force", "-o", "json")
+	var det map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &det); err != nil || det["name"] != "pages" || det["framework"] != "static" || det["output"] != "." {
+		t.Errorf("init -o json: %v: %+v", err, r)
+	}
 	data := filepath.Join(work, "data")
 	s := startServer(t, data)
 	r = run(t, site, []string{"PHOENIX_DATA=" + data}, "release", "v0.1.0", "--env", "staging")
