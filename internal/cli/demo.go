@@ -134,8 +134,13 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 			return err
 		}
 	}
-	printDemoURLs(out, a, cfg.Project.Name, data, password)
+	printDemoURLs(out, a, cfg.Project.Name, data, password, o.exit)
 	if o.exit {
+		if o.keep || dataGiven {
+			fmt.Fprintf(out, "\nThe server stops now (--exit); serve the data dir again with: phoenix server --data %s\n", data)
+		} else {
+			fmt.Fprintln(out, "\nThe server stops now (--exit) and the demo's data dir is removed (--keep keeps it).")
+		}
 		return nil
 	}
 	fmt.Fprintln(out, "\nServing until Ctrl-C.")
@@ -307,8 +312,14 @@ func demoPassword(ctx context.Context, c *client.Client) (string, error) {
 	return pw, err
 }
 
-func printDemoURLs(out io.Writer, a *app.App, project, data, password string) {
-	fmt.Fprintf(out, "\nPhoenix is running.\n")
+// printDemoURLs prints where the demo's server answers: while it runs, or,
+// with --exit, where it answered until it stopped.
+func printDemoURLs(out io.Writer, a *app.App, project, data, password string, exit bool) {
+	if exit {
+		fmt.Fprintf(out, "\nPhoenix ran the demo at:\n")
+	} else {
+		fmt.Fprintf(out, "\nPhoenix is running.\n")
+	}
 	fmt.Fprintf(out, "  dashboard   %s/\n", a.APIURL())
 	if password != "" {
 		fmt.Fprintf(out, "              sign in as admin with password %s (shown only here)\n", password)

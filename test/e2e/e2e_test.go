@@ -42,7 +42,7 @@ func TestDemoReleasesTheExample(t *testing.T) {
 	}
 	for _, want := range []string{"run 1 succeeded: v1.0.0 is live on staging and production", "health check of production passed",
 		"phoenix-verify rolled production back to v1.1.0", "restore test passed", "production  http://production.example.localhost:", "admin token",
-		"dashboard   http://127.0.0.1:"} {
+		"dashboard   http://127.0.0.1:", "Phoenix ran the demo at:", "The server stops now (--exit); serve the data dir again with: phoenix server --data "} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
