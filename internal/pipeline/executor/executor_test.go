@@ -210,3 +210,30 @@ func TestHugeOutputIsCapped(t *testing.T) {
 		t.Errorf("dropped %d", dropped)
 	}
 }
+
+// TestAppendLogKeepsWhatTheLogHolds: a log opened again to append keeps
+// its lines, counts them towards the cap, and CreateLog starts it over.
+func TestAppendLogKeepsWhatTheLogHolds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gate.log")
+	write := func(open func(string, int64, func()) (*LogFile, error), line string) *LogFile {
+		lf, err := open(path, 16, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf.Write([]byte(line))
+		lf.Close()
+		return lf
+	}
+	write(CreateLog, "asked\n")
+	lf := write(AppendLog, "still waiting\n")
+	if b, _ := os.ReadFile(path); !strings.HasPrefix(string(b), "asked\nstill wait") || !strings.Contains(string(b), "log capped at 16 bytes") {
+		t.Fatalf("after the append: %q", b)
+	}
+	if n, dropped := lf.Size(); n != 16 || dropped != 4 {
+		t.Errorf("size %d, dropped %d; want 16 and 4", n, dropped)
+	}
+	write(CreateLog, "new\n")
+	if b, _ := os.ReadFile(path); string(b) != "new\n" {
+		t.Fatalf("after a create: %q", b)
+	}
+}

@@ -25,14 +25,30 @@ type LogFile struct {
 
 // CreateLog creates (truncating) the log file at path, 0600.
 func CreateLog(path string, cap int64, onWrite func()) (*LogFile, error) {
+	return openLog(path, cap, onWrite, os.O_TRUNC)
+}
+
+// AppendLog opens the log file at path to write after what it holds
+// (creating it, 0600, when missing): a step that goes on after a restart
+// (an approval gate) keeps its log. What it holds counts towards cap.
+func AppendLog(path string, cap int64, onWrite func()) (*LogFile, error) {
+	return openLog(path, cap, onWrite, 0)
+}
+
+func openLog(path string, cap int64, onWrite func(), flag int) (*LogFile, error) {
 	if cap <= 0 {
 		cap = DefaultLogCap
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|flag, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("step log: %w", err)
 	}
-	return &LogFile{f: f, cap: cap, onWrite: onWrite}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("step log: %w", err)
+	}
+	return &LogFile{f: f, cap: cap, n: fi.Size(), onWrite: onWrite}, nil
 }
 
 // Write appends what fits under the cap and drops the rest.
