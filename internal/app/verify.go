@@ -190,8 +190,9 @@ func (a *App) verifyInBackground(ctx context.Context, r deploy.Release) {
 // adoptInterrupted verifies, as the server's own, every active deployment
 // a pipeline run made and left unverified: the run was interrupted (a
 // stop or a crash) after its deploy step activated it and before its
-// health check of that environment succeeded, so nothing else will (a
-// run is never resumed). Decided from the database (deploy.Unattended,
+// health check of that environment succeeded, so nothing else will (an
+// interrupted run is never resumed; one resumed waiting for an approval
+// is not final, and verifies its own deployments). Decided from the database (deploy.Unattended,
 // pipeline.Service.HealthCheckOf), so a crash is covered as a stop is;
 // a deployment still active when its run finished is not verified again.
 // It returns the deployments adopted, each verified in the background.

@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
@@ -15,26 +17,30 @@ import (
 
 // awaitApproval pauses the run at st until st.Approvals distinct users
 // other than the releaser approve, someone rejects, the approval timeout
-// passes, or the run is cancelled.
+// (counted from the request) passes, or the run is cancelled. When the
+// server stops it returns errSuspended: the gate stays waiting for the
+// next leader to resume.
 func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writer) error {
 	ctx := context.Background()
 	env := st.Environment
 	e.s.setRunStatus(ctx, e.run, Waiting, fmt.Sprintf("waiting for %d approval(s) to deploy to %s", st.Approvals, env))
 	e.setStatus(st.ID, Waiting)
+	e.save(st.ID)
 	e.s.hub.signal(e.run.ID)
-	fmt.Fprintf(w, "[phoenix] waiting for %d approval(s) to deploy %s to %s, from %s; the user who released it (%s) cannot approve it\n",
-		st.Approvals, e.run.Version, env, approversText(st.Approvers), firstNonEmpty(e.run.Actor, "unknown"))
-	e.s.opts.Events.Publish(ctx, trigger.Event{Name: "approval.requested", Project: e.run.Project, Environment: env,
-		Data: map[string]string{"run": itoa(e.run.ID), "version": e.run.Version}})
-	if n := e.s.opts.Deps.Notifier; n != nil {
-		err := n.Notify(ctx, action.Notification{Event: "approval.requested", Project: e.run.Project, Environment: env,
-			Run: itoa(e.run.ID), Version: e.run.Version, Severity: 2,
-			Message: fmt.Sprintf("run %d of %s %s waits for approval to deploy to %s", e.run.ID, e.run.Project, e.run.Version, env)})
-		if err != nil {
-			fmt.Fprintf(w, "[phoenix] the approval request was not announced: %v\n", err)
-		}
+	e.mu.Lock()
+	asked, resumed := e.steps[st.ID].Started, e.resumed[st.ID]
+	e.mu.Unlock()
+	if resumed {
+		// Not announced again: the approvers were asked when the gate was
+		// reached, and their link still leads to this run; a second
+		// request after every upgrade or failover would read as a second
+		// release to approve. The log says it goes on waiting.
+		fmt.Fprintf(w, "[phoenix] still waiting after a restart of the server (or a failover): %d approval(s) to deploy %s to %s, asked at %s; approvals given meanwhile count\n",
+			st.Approvals, e.run.Version, env, asked.Format(time.RFC3339))
+	} else {
+		e.request(ctx, st, w)
 	}
-	deadline := e.s.now().Add(e.s.opts.ApprovalTimeout)
+	deadline := asked.Add(e.s.opts.ApprovalTimeout)
 	defer func() {
 		e.setStatus(st.ID, Running)
 		if sctx.Err() == nil {
@@ -62,9 +68,30 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 		}
 		select {
 		case <-sctx.Done():
-			return context.Cause(sctx)
+			if cause := context.Cause(sctx); !errors.Is(cause, errShutdown) {
+				return cause
+			}
+			return errSuspended
 		case <-e.wake:
 		case <-e.s.opts.Clock.After(left):
+		}
+	}
+}
+
+// request asks for the approval of st: in its log, on the event bus and
+// through the notifier.
+func (e *execution) request(ctx context.Context, st *spec.Step, w io.Writer) {
+	env := st.Environment
+	fmt.Fprintf(w, "[phoenix] waiting for %d approval(s) to deploy %s to %s, from %s; the user who released it (%s) cannot approve it\n",
+		st.Approvals, e.run.Version, env, approversText(st.Approvers), firstNonEmpty(e.run.Actor, "unknown"))
+	e.s.opts.Events.Publish(ctx, trigger.Event{Name: "approval.requested", Project: e.run.Project, Environment: env,
+		Data: map[string]string{"run": itoa(e.run.ID), "version": e.run.Version}})
+	if n := e.s.opts.Deps.Notifier; n != nil {
+		err := n.Notify(ctx, action.Notification{Event: "approval.requested", Project: e.run.Project, Environment: env,
+			Run: itoa(e.run.ID), Version: e.run.Version, Severity: 2,
+			Message: fmt.Sprintf("run %d of %s %s waits for approval to deploy to %s", e.run.ID, e.run.Project, e.run.Version, env)})
+		if err != nil {
+			fmt.Fprintf(w, "[phoenix] the approval request was not announced: %v\n", err)
 		}
 	}
 }
@@ -142,7 +169,10 @@ func (s *Service) decide(ctx context.Context, id int64, env, actor, decision, co
 	if Finished(r.Status) {
 		err := usererr.New(usererr.Conflict, "run %d has already finished (%s)", id, r.Status)
 		if r.Status == Interrupted {
-			err = err.WithHint("the server running it stopped (a restart, or another replica took over as leader); run it again with 'phoenix retry %d' and approve the new run", id)
+			// A run only waiting for approval survives a restart or a
+			// failover (resume.go); one is interrupted when a step was
+			// running as its server stopped.
+			err = err.WithHint("the server running it stopped while a step ran (a restart, or another replica took over as leader); run it again with 'phoenix retry %d' and approve the new run", id)
 		}
 		return err
 	}

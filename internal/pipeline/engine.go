@@ -35,10 +35,12 @@ type execution struct {
 	deployed map[string]bool // env -> a deploy step ran there (true: it succeeded)
 	// deployments: env -> the deployment this run's deploy step made there
 	deployments map[string]int64
+	resumed     map[string]bool // approval gates waiting again after a restart (resume.go)
 }
 
-// launch starts r; s.mu is held.
-func (s *Service) launch(r *Run) {
+// launch starts r, or resumes it from the steps a previous leader left
+// (left, nil for a new run); s.mu is held.
+func (s *Service) launch(r *Run, left []Step) *execution {
 	hard, hardCancel := context.WithCancelCause(context.Background())
 	ctx, runCancel := context.WithCancelCause(hard)
 	cancel := func(cause error) {
@@ -49,34 +51,83 @@ func (s *Service) launch(r *Run) {
 	}
 	e := &execution{s: s, run: r, ctx: ctx, hard: hard, cancel: cancel, masker: executor.NewMasker(), wake: make(chan struct{}, 1),
 		steps: map[string]*Step{}, approved: map[string]int{}, deployed: map[string]bool{},
-		deployments: map[string]int64{}}
+		deployments: map[string]int64{}, resumed: map[string]bool{}}
 	s.active[r.ID] = e
 	s.runs.Add(1)
 	go func() {
 		defer s.runs.Done()
-		e.execute()
+		e.execute(left)
 		hardCancel(nil)
 		s.release(r)
 	}()
+	return e
 }
 
-func (e *execution) execute() {
+// execute runs the plan, or the rest of it after the steps left by a
+// previous leader (left, nil for a new run).
+func (e *execution) execute(left []Step) {
 	ctx := context.Background()
 	r := e.run
-	if err := e.s.setRunStatus(ctx, r, Running, ""); err != nil {
-		e.s.log.Error("pipeline: start run", "run", r.ID, "err", err)
+	if left == nil {
+		if err := e.s.setRunStatus(ctx, r, Running, ""); err != nil {
+			e.s.log.Error("pipeline: start run", "run", r.ID, "err", err)
+		}
 	}
 	for _, st := range r.Plan.Steps {
 		e.steps[st.ID] = &Step{ID: st.ID, Status: Pending}
 	}
-	if err := e.prepare(ctx); err != nil {
+	err := e.prepare(ctx)
+	if err == nil && left != nil {
+		err = e.restore(ctx, left)
+	}
+	if err != nil {
 		e.finish(ctx, Failed, err.Error())
 		return
 	}
-	e.s.log.Info("run started", "run", r.ID, "project", r.Project)
+	e.s.log.Info("run started", "run", r.ID, "project", r.Project, "resumed", left != nil)
 	e.walk()
+	if e.suspended() {
+		e.s.hub.signal(r.ID)
+		e.s.log.Info("run left waiting for approval; the next leader resumes it", "run", r.ID)
+		return
+	}
+	e.interruptWaiting()
 	status, msg := e.outcome()
 	e.finish(ctx, status, msg)
+}
+
+// suspended reports whether the server stopped with the run only waiting
+// for an approval: a gate is waiting and no step was interrupted. The run
+// stays waiting in the database for the next leader (resume.go).
+func (e *execution) suspended() bool {
+	if !errors.Is(context.Cause(e.ctx), errShutdown) {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	waiting := false
+	for _, st := range e.steps {
+		switch st.Status {
+		case Waiting:
+			waiting = true
+		case Interrupted:
+			return false
+		}
+	}
+	return waiting
+}
+
+// interruptWaiting marks the gates left waiting interrupted: the server
+// stopped while another step of the run ran, so the run is interrupted.
+func (e *execution) interruptWaiting() {
+	for _, st := range e.run.Plan.Steps {
+		if e.status(st.ID) == Waiting {
+			e.mu.Lock()
+			e.steps[st.ID].Finished = e.s.now()
+			e.mu.Unlock()
+			e.settle(st.ID, Interrupted, "the server stopped while another step of the run ran")
+		}
+	}
 }
 
 // prepare loads the project's config and makes the run's folders.

@@ -21,8 +21,8 @@ type HealthCheck struct {
 
 // Unverified reports whether the run was interrupted (the server stopped
 // or crashed) before its health check of the environment succeeded: the
-// deployment it made there was verified by no one, and nothing will (a
-// run is never resumed; 'phoenix retry' runs a new one). A run whose plan
+// deployment it made there was verified by no one, and nothing will (an
+// interrupted run is not resumed; 'phoenix retry' runs a new one). A run whose plan
 // has no health check of the environment never verifies its deployment
 // there, interrupted or not, so it leaves none unverified.
 func (h HealthCheck) Unverified() bool {
@@ -36,7 +36,8 @@ func (h HealthCheck) Final() bool { return Finished(h.RunStatus) }
 // status and the status of its health-check steps acting on env. Both are
 // read from the database, so it tells the same after a graceful stop
 // (which marks the run interrupted as it stops it) and after a crash
-// (whose runs the next Start or Lead marks interrupted). A run that does
+// (whose runs the next Start or Lead marks interrupted; a run only
+// waiting for an approval is resumed instead, so it is not final). A run that does
 // not exist (pruned) is a usererr.NotFound error.
 func (s *Service) HealthCheckOf(ctx context.Context, id int64, env string) (HealthCheck, error) {
 	r, err := s.loadRun(ctx, id)

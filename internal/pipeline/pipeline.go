@@ -7,8 +7,10 @@
 // Run state lives in SQLite (or PostgreSQL): one release per environment
 // at a time, later ones wait in a FIFO queue and are never silently
 // cancelled; a run paused at an approval gate resumes when enough users
-// other than the releaser approve; after a restart no run stays "running":
-// interrupted runs are marked so and can be retried.
+// other than the releaser approve. After a restart (or a failover between
+// servers sharing the database) a run only waiting for an approval goes
+// on waiting where it was (resume.go); a run that had a step running is
+// marked interrupted and can be retried.
 //
 // Everything outside the engine comes in through interfaces (Deployer,
 // SecretSource and Notifier from package action; Auditor; Clock), so tests
@@ -222,11 +224,12 @@ func (s *Service) Start(ctx context.Context) error {
 // at start and Lead while it leads.
 func (s *Service) Open(ctx context.Context) { s.loadProjects(ctx) }
 
-// Lead executes runs until ctx ends: it marks the runs a previous leader
-// left running or waiting as interrupted, fires the cron schedules and
-// executes queued runs (whichever server queued them). When ctx ends it
-// interrupts the runs it executes (retry them later) and returns after
-// they finished. Only one server per database may lead at a time
+// Lead executes runs until ctx ends: it resumes the runs a previous
+// leader left waiting for an approval, marks those it left with a step
+// running as interrupted, fires the cron schedules and executes queued
+// runs (whichever server queued them). When ctx ends it interrupts the
+// runs it executes (retry them later; a run waiting for an approval stays
+// waiting, for the next leader) and returns after they finished. Only one server per database may lead at a time
 // (store.DB.Lead).
 func (s *Service) Lead(ctx context.Context) error {
 	if err := s.recover(ctx); err != nil {
@@ -252,25 +255,9 @@ func (s *Service) lead(ctx context.Context) {
 	s.runs.Wait()
 }
 
-// recover marks the runs left running or waiting as interrupted, and
-// their steps too.
-func (s *Service) recover(ctx context.Context) error {
-	now := s.ts(s.now())
-	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE pipeline_steps SET status = $1, error = 'the server stopped while the step ran',
-			finished_at = $2 WHERE status IN ($3, $4) AND run_id IN (SELECT id FROM pipeline_runs WHERE status IN ($3, $4))`,
-			Interrupted, now, Running, Waiting); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE pipeline_runs SET status = $1, finished_at = $2,
-			message = 'the server stopped during the run; retry it with phoenix retry' WHERE status IN ($3, $4)`,
-			Interrupted, now, Running, Waiting)
-		return err
-	})
-}
-
 // Stop cancels the scheduler and every executing run (they become
-// interrupted, not cancelled: retry them later) and waits for them.
+// interrupted, not cancelled: retry them later; one only waiting for an
+// approval stays waiting, for the next start to resume) and waits for them.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true

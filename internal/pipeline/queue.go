@@ -71,7 +71,7 @@ func (s *Service) dispatch() {
 		for _, k := range r.keys {
 			s.busy[k] = r.ID
 		}
-		s.launch(r)
+		s.launch(r, nil)
 	}
 }
 

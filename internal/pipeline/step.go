@@ -30,39 +30,31 @@ func (s *Service) logPath(run int64, step string) string {
 	return filepath.Join(s.runDir(run), "steps", stepFile(step, ".log"))
 }
 
-// runStep executes one step to its end and records the outcome.
+// runStep executes one step to its end and records the outcome. An
+// approval gate the server stops at stays waiting, for the next leader to
+// resume (resume.go).
 func (e *execution) runStep(st *spec.Step) {
 	ctx, sctx := context.Background(), e.stepCtx(st)
 	e.mu.Lock()
 	state := e.steps[st.ID]
-	state.Started = e.s.now()
-	cp := *state
+	if state.Started.IsZero() { // a resumed gate keeps the time it asked
+		state.Started = e.s.now()
+	}
+	if st.Kind() == "approval" {
+		state.Status = Waiting // never recorded running: a resume takes it over
+	}
 	e.mu.Unlock()
-	e.s.saveStep(ctx, e.run.ID, &cp)
+	e.save(st.ID)
 	e.s.hub.signal(e.run.ID)
 
-	lf, err := executor.CreateLog(e.s.logPath(e.run.ID, st.ID), e.s.opts.LogCap, func() { e.s.hub.signal(e.run.ID) })
-	var code int
-	if err == nil {
-		w := executor.NewMaskWriter(lf, e.masker)
-		if st.Kind() == "approval" {
-			err = e.awaitApproval(sctx, st, w)
-		} else {
-			e.s.sem <- struct{}{}
-			code, err = e.attempts(sctx, st, state, w, lf)
-			<-e.s.sem
-		}
-		if err != nil {
-			fmt.Fprintf(w, "\n[phoenix] step failed: %v\n", err)
-		}
-		w.Flush()
-		lf.Close()
-		e.s.storeLog(ctx, e.run.ID, st.ID)
-	}
+	code, size, err := e.perform(sctx, st, state)
 	e.mu.Lock()
-	state.Finished, state.ExitCode = e.s.now(), code
-	state.Status = Succeeded
-	if err != nil {
+	state.LogBytes = size
+	switch {
+	case errors.Is(err, errSuspended):
+		state.Status = Waiting
+	case err != nil:
+		state.Finished, state.ExitCode = e.s.now(), code
 		state.Status, state.Error = Failed, e.masker.String(err.Error())
 		if cause := context.Cause(sctx); cause != nil && sctx.Err() != nil {
 			state.Status = Cancelled
@@ -70,9 +62,8 @@ func (e *execution) runStep(st *spec.Step) {
 				state.Status = Interrupted
 			}
 		}
-	}
-	if lf != nil {
-		state.LogBytes, _ = lf.Size()
+	default:
+		state.Finished, state.ExitCode, state.Status = e.s.now(), code, Succeeded
 	}
 	if st.Uses == "deploy" {
 		if env := e.stepEnv(st); env != "" {
@@ -82,11 +73,65 @@ func (e *execution) runStep(st *spec.Step) {
 			}
 		}
 	}
-	cp = *state
-	cp.Outputs = maps.Clone(state.Outputs)
+	outputs := maps.Clone(state.Outputs)
 	e.mu.Unlock()
-	e.s.saveStep(ctx, e.run.ID, &cp)
+	if err == nil {
+		e.keepFiles(ctx, st.ID, outputs)
+	}
+	e.save(st.ID)
 	e.s.hub.signal(e.run.ID)
+}
+
+// perform runs st, or waits at it when it is an approval gate, into its
+// log (after what it holds, for a resumed gate); it returns the exit code
+// and the log's size.
+func (e *execution) perform(sctx context.Context, st *spec.Step, state *Step) (int, int64, error) {
+	open := executor.CreateLog
+	if e.isResumed(st.ID) {
+		open = executor.AppendLog
+	}
+	lf, err := open(e.s.logPath(e.run.ID, st.ID), e.s.opts.LogCap, func() { e.s.hub.signal(e.run.ID) })
+	if err != nil {
+		return 0, 0, err
+	}
+	var code int
+	w := executor.NewMaskWriter(lf, e.masker)
+	if st.Kind() == "approval" {
+		err = e.awaitApproval(sctx, st, w)
+	} else {
+		e.s.sem <- struct{}{}
+		code, err = e.attempts(sctx, st, state, w, lf)
+		<-e.s.sem
+	}
+	suspended := errors.Is(err, errSuspended)
+	switch {
+	case suspended:
+		fmt.Fprintf(w, "[phoenix] the server stopped; the approval stays pending, and the server that leads next goes on waiting for it\n")
+	case err != nil:
+		fmt.Fprintf(w, "\n[phoenix] step failed: %v\n", err)
+	}
+	w.Flush()
+	lf.Close()
+	if !suspended { // a waiting gate's log goes on after the resume
+		e.s.storeLog(context.Background(), e.run.ID, st.ID)
+	}
+	size, _ := lf.Size()
+	return code, size, err
+}
+
+// save records step id's state as it is now.
+func (e *execution) save(id string) {
+	e.mu.Lock()
+	cp := *e.steps[id]
+	cp.Outputs = maps.Clone(cp.Outputs)
+	e.mu.Unlock()
+	e.s.saveStep(context.Background(), e.run.ID, &cp)
+}
+
+func (e *execution) isResumed(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.resumed[id]
 }
 
 // attempts runs st up to 1+Retries times with exponential backoff.
