@@ -117,16 +117,26 @@ func (e *execution) suspended() bool {
 	return waiting
 }
 
-// interruptWaiting marks the gates left waiting interrupted: the server
-// stopped while another step of the run ran, so the run is interrupted.
+// interruptWaiting marks the gates left waiting interrupted, saying so
+// at the end of their logs: the server stopped while another step of the
+// run ran, so the run is interrupted.
 func (e *execution) interruptWaiting() {
+	const why = "the server stopped while another step of the run ran; retry the run with phoenix retry"
 	for _, st := range e.run.Plan.Steps {
-		if e.status(st.ID) == Waiting {
-			e.mu.Lock()
-			e.steps[st.ID].Finished = e.s.now()
-			e.mu.Unlock()
-			e.settle(st.ID, Interrupted, "the server stopped while another step of the run ran")
+		if e.status(st.ID) != Waiting {
+			continue
 		}
+		var size int64
+		if lf, err := executor.AppendLog(e.s.logPath(e.run.ID, st.ID), e.s.opts.LogCap, nil); err == nil {
+			lf.Printf("%s", why)
+			lf.Close()
+			size, _ = lf.Size()
+			e.s.storeLog(context.Background(), e.run.ID, st.ID)
+		}
+		e.mu.Lock()
+		e.steps[st.ID].Finished, e.steps[st.ID].LogBytes = e.s.now(), size
+		e.mu.Unlock()
+		e.settle(st.ID, Interrupted, why)
 	}
 }
 

@@ -74,7 +74,6 @@ environments:
 // then a release whose health check fails is rolled back and alerted.
 func TestSeedReleaseEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	db, blobs, dsvc := deployService(t, dir)
 	var healthy atomic.Bool
 	healthy.Store(true)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -85,17 +84,8 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 		w.Write([]byte("<h1>Phoenix example</h1>"))
 	}))
 	defer site.Close()
-	n := &notes{}
-	f := &fixture{t: t, dir: dir, db: db, audit: &auditLog{}}
-	f.svc = f.start(func(o *Options) {
-		o.Deps = action.Deps{Deployer: action.DeployService{Svc: dsvc, Blobs: blobs}, Blobs: blobs, Notifier: n,
-			AdvisoryDir: filepath.Join(dir, "no-advisories"), EnvURL: func(p, e string) string { return site.URL + "/" },
-			HealthInterval: 5 * time.Millisecond}
-	})
-	proj := f.project(seedYAML)
-	os.WriteFile(filepath.Join(proj, "package.json"), []byte(`{"name":"site","version":"1.0.0","license":"MIT","scripts":{"build":"echo"}}`), 0o644)
-	os.WriteFile(filepath.Join(proj, "package-lock.json"), []byte(`{"name":"site","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"site","version":"1.0.0","license":"MIT"}}}`), 0o644)
-	os.WriteFile(filepath.Join(proj, "CHANGELOG.md"), []byte("# Changes\n\n## v1.0.0\n- first\n## 1.1.0\n- second\n"), 0o644)
+	sd := startSeed(t, dir, site.URL)
+	f, proj, n, dsvc := sd.f, sd.proj, sd.notes, sd.dsvc
 
 	r := f.release(proj, "v1.0.0")
 	f.waitStatus(r.ID, Waiting)
@@ -159,6 +149,37 @@ func TestSeedReleaseEndToEnd(t *testing.T) {
 		!strings.Contains(a.Text, "health-check/production: ") || !strings.Contains(a.Text, "503") {
 		t.Errorf("critical alert: %+v", n.ns)
 	}
+}
+
+// seed is the seed project (seedYAML) released on the real deployments
+// domain: the fixture, the project folder, the service's options, the
+// notifications sent and the deployments domain.
+type seed struct {
+	f     *fixture
+	proj  string
+	edit  func(*Options)
+	notes *notes
+	dsvc  *deploy.Service
+}
+
+// startSeed starts a service in dir deploying through the deployments
+// domain, whose health checks and load tests go to siteURL, and writes
+// the seed project.
+func startSeed(t *testing.T, dir, siteURL string) *seed {
+	t.Helper()
+	db, blobs, dsvc := deployService(t, dir)
+	sd := &seed{f: &fixture{t: t, dir: dir, db: db, audit: &auditLog{}}, notes: &notes{}, dsvc: dsvc}
+	sd.edit = func(o *Options) {
+		o.Deps = action.Deps{Deployer: action.DeployService{Svc: dsvc, Blobs: blobs}, Blobs: blobs, Notifier: sd.notes,
+			AdvisoryDir: filepath.Join(dir, "no-advisories"), EnvURL: func(p, e string) string { return siteURL + "/" },
+			HealthInterval: 5 * time.Millisecond}
+	}
+	sd.f.svc = sd.f.start(sd.edit)
+	sd.proj = sd.f.project(seedYAML)
+	os.WriteFile(filepath.Join(sd.proj, "package.json"), []byte(`{"name":"site","version":"1.0.0","license":"MIT","scripts":{"build":"echo"}}`), 0o644)
+	os.WriteFile(filepath.Join(sd.proj, "package-lock.json"), []byte(`{"name":"site","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"site","version":"1.0.0","license":"MIT"}}}`), 0o644)
+	os.WriteFile(filepath.Join(sd.proj, "CHANGELOG.md"), []byte("# Changes\n\n## v1.0.0\n- first\n## 1.1.0\n- second\n"), 0o644)
+	return sd
 }
 
 func activeOf(t *testing.T, d *deploy.Service, env string) int64 {

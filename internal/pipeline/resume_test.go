@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,7 +98,7 @@ func TestWaitingRunResumesAfterRestart(t *testing.T) {
 		t.Errorf("the build ran %q, want once", b)
 	}
 	all := f.log(r.ID, "")
-	for _, want := range []string{"ship/approval | [phoenix] waiting for 1 approval(s)", "ship/approval | [phoenix] the server stopped; the approval stays pending",
+	for _, want := range []string{"ship/approval | [phoenix] waiting for 1 approval(s)", "ship/approval | [phoenix] the server stopped while the approval was pending",
 		"ship/approval | [phoenix] still waiting after a restart", "ship/approval | [phoenix] approved by bob"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the logs lack %q:\n%s", want, all)
@@ -153,6 +155,9 @@ func TestRunWithARunningStepIsInterrupted(t *testing.T) {
 		waitLog(t, f, r.ID, "slow/sleep", "started")
 		f.restart(nil)
 		wantInterrupted(t, f, r.ID, "slow/sleep")
+		if log := f.log(r.ID, "ship/approval"); !strings.Contains(log, "another step of the run ran; retry the run with phoenix retry") {
+			t.Errorf("the gate's log does not say why it ended:\n%s", log)
+		}
 	})
 	t.Run("crash", func(t *testing.T) {
 		f := newFixture(t, nil)
@@ -178,6 +183,9 @@ func wantInterrupted(t *testing.T, f *fixture, id int64, step string) {
 	d := f.wait(id)
 	if d.Status != Interrupted || stepOf(d, step).Status != Interrupted || stepOf(d, "ship/approval").Status != Interrupted {
 		t.Fatalf("run %s (%s), %s %s, gate %s", d.Status, d.Message, step, stepOf(d, step).Status, stepOf(d, "ship/approval").Status)
+	}
+	if log := f.log(id, "ship/approval"); strings.Contains(log, "still waiting") {
+		t.Errorf("the interrupted gate waited again:\n%s", log)
 	}
 	err := f.svc.Approve(context.Background(), id, "", "bob", "")
 	if err == nil || !strings.Contains(err.Error(), "has already finished (interrupted)") {
@@ -293,5 +301,44 @@ func TestCancelAskedWhileStoppedCancelsTheResumedRun(t *testing.T) {
 	d := f.wait(r.ID)
 	if d.Status != Cancelled || d.Message != "cancelled by carol" || stepOf(d, "ship/approval").Status != Cancelled {
 		t.Fatalf("run %s (%s), gate %s", d.Status, d.Message, stepOf(d, "ship/approval").Status)
+	}
+}
+
+// TestSeedReleaseResumesAtItsProductionGate: the default release pipeline
+// (gates, build, tests, artifact, staging with its load test, approval)
+// stopped at its production approval goes on after a restart with the
+// deploy, health check and notification of production; nothing before the
+// gate runs again.
+func TestSeedReleaseResumesAtItsProductionGate(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<h1>Phoenix example</h1>"))
+	}))
+	defer site.Close()
+	sd := startSeed(t, t.TempDir(), site.URL)
+	f := sd.f
+	r := f.release(sd.proj, "v1.0.0")
+	f.waitStatus(r.ID, Waiting)
+	before := f.stepsOf(r.ID)
+	f.restart(sd.edit)
+	if err := f.svc.Approve(context.Background(), r.ID, "production", "bob", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(r.ID)
+	if d.Status != Succeeded {
+		t.Fatalf("the resumed release %s: %s\n%s", d.Status, d.Message, f.log(r.ID, ""))
+	}
+	for _, st := range d.Steps {
+		if b := before[st.ID]; Finished(b.Status) && (st.Status != b.Status || !st.Finished.Equal(b.Finished)) {
+			t.Errorf("%s ran again: %s at %s, before the restart %s at %s", st.ID, st.Status, st.Finished, b.Status, b.Finished)
+		}
+	}
+	if deps, err := sd.dsvc.Deployments(context.Background(), "site", "staging", 0); err != nil || len(deps) != 1 {
+		t.Errorf("staging deployments: %+v %v, want the one made before the restart", deps, err)
+	}
+	if stepOf(d, "health-check/production").Status != Succeeded || activeOf(t, sd.dsvc, "production") == 0 {
+		t.Errorf("production after the resume: %+v", d.Steps)
+	}
+	if s := sd.notes.find("release.succeeded"); s == nil || s.Message != "site v1.0.0 is live on staging, production" {
+		t.Errorf("notifications %s", noteEvents(sd.notes))
 	}
 }

@@ -106,7 +106,7 @@ func (e *execution) perform(sctx context.Context, st *spec.Step, state *Step) (i
 	suspended := errors.Is(err, errSuspended)
 	switch {
 	case suspended:
-		fmt.Fprintf(w, "[phoenix] the server stopped; the approval stays pending, and the server that leads next goes on waiting for it\n")
+		fmt.Fprintf(w, "[phoenix] the server stopped while the approval was pending\n")
 	case err != nil:
 		fmt.Fprintf(w, "\n[phoenix] step failed: %v\n", err)
 	}
