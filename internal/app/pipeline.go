@@ -37,7 +37,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},
 		Audit: a.auditPipeline, CanApprove: a.canApprove, MinApprovals: a.minApprovals, Runner: a.runner, Retention: retention,
-		OnFinish: a.kickPrune, Preflight: a.releasePreflight, OnRelease: a.releaseConfig})
+		OnFinish: a.kickPrune, Preflight: a.releasePreflight, OnRelease: a.releaseConfig, Transient: a.opts.InProcess})
 	if err != nil {
 		return err
 	}

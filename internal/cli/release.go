@@ -123,11 +123,12 @@ func followRun(ctx context.Context, g *Globals, t *target, id int64) error {
 
 // stoppedFollowing is the error of a follow of run id stopped by a signal:
 // a server goes on with the run; a command's own server stopped with it,
-// interrupting the run.
+// interrupting the run, unless it was only waiting for an approval (it
+// waits on for the next server).
 func stoppedFollowing(id int64, inProcess bool) error {
 	if inProcess {
-		return usererr.New(usererr.Internal, "stopped: run %d was interrupted with this command's server", id).
-			WithHint("start it again with phoenix retry %d", id)
+		return usererr.New(usererr.Internal, "stopped: run %d stopped with this command's server", id).
+			WithHint("if a step was running it is interrupted: start it again with phoenix retry %d; if it was waiting for an approval it waits on, and phoenix server on this data dir goes on with it", id)
 	}
 	return usererr.New(usererr.Internal, "stopped following run %d; the server goes on with it", id).
 		WithHint("follow it again with phoenix logs %d -f, or cancel it with phoenix cancel %d", id, id)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -34,6 +36,14 @@ func (w *stopOnWrite) Write(p []byte) (int, error) {
 // whose production release waits for one approval; it returns both.
 func gatedServer(t *testing.T) (a *app.App, data, dir string) {
 	t.Helper()
+	data, dir = gatedProject(t)
+	return startServer(t, data), data, dir
+}
+
+// gatedProject makes a data dir and a project folder whose production
+// release waits for one approval, and returns both.
+func gatedProject(t *testing.T) (data, dir string) {
+	t.Helper()
 	noMasterKey(t)
 	data, dir = t.TempDir(), t.TempDir()
 	yaml := "project: {name: shop}\nenvironments: {production: {protection: {approvals: 1}}}\npipeline:\n  stages:\n" +
@@ -41,7 +51,7 @@ func gatedServer(t *testing.T) (a *app.App, data, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, data), data, dir
+	return data, dir
 }
 
 // runStopped runs the command line args and presses Ctrl-C once it has
@@ -88,5 +98,35 @@ func TestReleaseStoppedWhileFollowing(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "error: stopped following run 1; the server goes on with it") ||
 		!strings.Contains(errs, "phoenix logs 1 -f") || strings.Contains(errs, "context canceled") {
 		t.Fatalf("stopped release: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestInProcessReleaseStoppedAtItsGateWaitsOn: Ctrl-C on 'phoenix release'
+// without a server, while its run waits at its gate, stops the command's
+// server and leaves the run waiting, not interrupted, and says so; the
+// next 'phoenix server' on the data dir goes on with it once approved.
+func TestInProcessReleaseStoppedAtItsGateWaitsOn(t *testing.T) {
+	data, dir := gatedProject(t)
+	code, _, errs := runStopped("release", "1.0.0", "--dir", dir, "--data", data)
+	if code != 1 || !strings.Contains(errs, "error: stopped: run 1 stopped with this command's server") ||
+		!strings.Contains(errs, "if it was waiting for an approval it waits on") {
+		t.Fatalf("stopped release: exit %d, stderr %q", code, errs)
+	}
+	a := startServer(t, data)
+	ctx := context.Background()
+	if d, err := a.Pipeline.Get(ctx, 1); err != nil || d.Status != pipeline.Waiting {
+		t.Fatalf("the run after the command: %+v %v", d, err)
+	}
+	if _, err := a.Auth.CreateUser(ctx, "bob", "", []auth.Grant{{Role: auth.RoleApprover}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Pipeline.Approve(ctx, 1, "", "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Pipeline.Logs(ctx, 1, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := a.Pipeline.Get(ctx, 1); d.Status != pipeline.Succeeded {
+		t.Fatalf("the run after its approval: %s %s", d.Status, d.Message)
 	}
 }

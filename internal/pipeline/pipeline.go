@@ -119,6 +119,12 @@ type Options struct {
 	// OnFinish, when set, is called after a run finished (its outcome
 	// recorded), on the run's goroutine: the server schedules a Prune.
 	OnFinish func()
+	// Transient: the server lives for one command (a CLI command's
+	// in-process server). It does not resume the runs left waiting for an
+	// approval, whose next steps it would cut short as the command ends:
+	// it holds their queue keys and leaves them to the next lasting server
+	// (approvals and cancels given meanwhile are recorded for it).
+	Transient bool
 }
 
 // Service is the pipeline domain.

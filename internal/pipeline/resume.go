@@ -133,6 +133,10 @@ func (s *Service) resumeAll(ctx context.Context, list []leftover) {
 	if len(list) == 0 {
 		return
 	}
+	if s.opts.Transient {
+		s.hold(list)
+		return
+	}
 	asked := s.cancelsAsked(ctx)
 	for _, l := range list {
 		r := l.run
@@ -157,6 +161,20 @@ func (s *Service) resumeAll(ctx context.Context, list []leftover) {
 		if by, ok := asked[r.ID]; ok {
 			e.cancel(fmt.Errorf("cancelled by %s", firstNonEmpty(by, "a user")))
 		}
+	}
+}
+
+// hold keeps the queue keys of the runs left waiting, without executing
+// them (Options.Transient): no release overtakes them before the next
+// lasting server resumes them.
+func (s *Service) hold(list []leftover) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range list {
+		for _, k := range l.run.keys {
+			s.busy[k] = l.run.ID
+		}
+		s.log.Info("run left waiting for approval to the next server (this one lives for one command)", "run", l.run.ID)
 	}
 }
 

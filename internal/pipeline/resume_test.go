@@ -342,3 +342,31 @@ func TestSeedReleaseResumesAtItsProductionGate(t *testing.T) {
 		t.Errorf("notifications %s", noteEvents(sd.notes))
 	}
 }
+
+// TestTransientServerLeavesWaitingRunsToTheNext: a command's in-process
+// server (Transient) does not resume a waiting run, whose deploy it would
+// cut short as the command ends: the run keeps waiting and its
+// environment (a later release queues behind it); an approval given
+// through it counts when the next lasting server resumes the run.
+func TestTransientServerLeavesWaitingRunsToTheNext(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(resumeYAML)
+	first := f.release(dir, "v1.0.0")
+	f.waitStatus(first.ID, Waiting)
+	f.restart(func(o *Options) { o.Transient = true })
+	second := f.release(dir, "v1.1.0")
+	if d, _ := f.svc.Get(context.Background(), second.ID); d.Status != Queued {
+		t.Fatalf("a release to the held environment is %s, want queued", d.Status)
+	}
+	if err := f.svc.Approve(context.Background(), first.ID, "", "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.svc.Get(context.Background(), first.ID); d.Status != Waiting || strings.Contains(f.log(first.ID, "ship/approval"), "still waiting") {
+		t.Fatalf("the transient server took the run over: %s\n%s", d.Status, f.log(first.ID, "ship/approval"))
+	}
+	f.restart(nil)
+	if d := f.wait(first.ID); d.Status != Succeeded {
+		t.Fatalf("the first release after the restart: %s %s", d.Status, d.Message)
+	}
+	f.waitStatus(second.ID, Waiting)
+}
