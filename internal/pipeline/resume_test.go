@@ -370,3 +370,28 @@ func TestTransientServerLeavesWaitingRunsToTheNext(t *testing.T) {
 	}
 	f.waitStatus(second.ID, Waiting)
 }
+
+// TestResumedRunMasksTheSecretsOfEarlierSteps: a secret a step before the
+// gate was given stays masked in the steps after the resume, as it was
+// before the restart (the masker is in memory: the resume resolves the
+// finished steps' secrets again).
+func TestResumedRunMasksTheSecretsOfEarlierSteps(t *testing.T) {
+	const secret = "s3cret-t0ken-Qw7!"
+	t.Setenv("PHX_TEST_BUILD_TOKEN", secret)
+	f := newFixture(t, nil)
+	yaml := strings.Replace(resumeYAML, "    - name: build\n", "    - name: build\n      secrets: [BUILD_TOKEN]\n", 1)
+	yaml = strings.Replace(yaml, `echo built > "$PHOENIX_FILES/app.txt"`, `echo "built $BUILD_TOKEN" > "$PHOENIX_FILES/app.txt"`, 1)
+	yaml = strings.Replace(yaml, `test "$(cat "$PHOENIX_FILES/app.txt")" = built && `, `cat "$PHOENIX_FILES/app.txt"; `, 1)
+	r := f.release(f.project(yaml), "v1.0.0")
+	f.waitStatus(r.ID, Waiting)
+	f.restart(nil)
+	if err := f.svc.Approve(context.Background(), r.ID, "", "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.wait(r.ID); d.Status != Succeeded {
+		t.Fatalf("run %s: %s", d.Status, d.Message)
+	}
+	if out := f.log(r.ID, "ship/deploy"); strings.Contains(out, secret) || !strings.Contains(out, "built ***") {
+		t.Fatalf("the deploy's log after the resume: %q", out)
+	}
+}
