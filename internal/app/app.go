@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/projectcfg"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -151,6 +153,7 @@ type App struct {
 	geo      *waf.GeoDB // Options.GeoIPDB, for the edge's firewalls (firewall.go)
 	Vault    *vault.Vault
 	Pipeline *pipeline.Service
+	Configs  *projectcfg.Store // the projects' phoenix.yaml (projectconfig.go)
 	Notify   *notify.Dispatcher
 	Monitor  *monitor.Monitor
 	Backups  *Backups
@@ -286,6 +289,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openBackups(); err != nil {
 		return err
 	}
+	a.openConfigs() // before the pipeline: a release accepted stores its phoenix.yaml
 	// After the edge: runs resumed now may deploy and health-check.
 	if err := a.openPipeline(ctx); err != nil {
 		return err
@@ -318,7 +322,7 @@ func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(), OIDC: a.sso,
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning()})
-	for _, rt := range append(a.backupRoutes(), a.replicaRoutes()...) {
+	for _, rt := range slices.Concat(a.backupRoutes(), a.replicaRoutes(), a.configRoutes()) {
 		apiHandler.Handle(rt)
 	}
 	handler := apiHandler.Handler()

@@ -8,6 +8,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/projectcfg"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -16,5 +17,5 @@ import (
 // one registry of tables; a domain joins by adding its Migrations here.
 func migrations() []store.Migrations {
 	return []store.Migrations{audit.Migrations(), auth.Migrations(), deploy.Migrations(), vault.Migrations(), pipeline.Migrations(),
-		monitor.Migrations(), notify.Migrations(), replicaMigrations(), certs.Migrations()}
+		monitor.Migrations(), notify.Migrations(), replicaMigrations(), certs.Migrations(), projectcfg.Migrations()}
 }

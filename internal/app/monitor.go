@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +16,9 @@ import (
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/notify/channels"
-	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/projectcfg"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -55,18 +54,14 @@ func (a *App) openMonitor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.projects = &projectConfigs{cfg: map[string]*config.Config{}, chanErr: map[string]error{}, guards: map[string]*monitor.Guard{}}
-	active, err := a.Deploy.Active(ctx)
-	if err != nil {
+	a.projects = &projectConfigs{cfg: map[string]*config.Config{}, entry: map[string]*projectcfg.Entry{},
+		chanErr: map[string]error{}, guards: map[string]*monitor.Guard{}}
+	if err := a.loadProjects(ctx); err != nil {
 		return err
 	}
-	for _, r := range active {
-		a.loadProject(ctx, r.Project)
-	}
-	a.reconfigure()
 	a.singleton(func(ctx context.Context) {
 		if a.opts.Replica.On {
-			a.reloadProjects(ctx) // releases activated elsewhere since this replica started
+			a.reloadProjects(ctx) // configurations stored elsewhere since this replica started
 		}
 		a.Monitor.Run(ctx)
 	})
@@ -90,12 +85,13 @@ func (a *App) background(fn func(context.Context)) {
 }
 
 // projectConfigs is what the server knows of each project: its
-// phoenix.yaml (from the folder of its latest pipeline run) and the
-// Guard that verifies its deployments.
+// phoenix.yaml (projectconfig.go) and the Guard that verifies its
+// deployments.
 type projectConfigs struct {
 	mu      sync.Mutex
 	cfg     map[string]*config.Config
-	chanErr map[string]error // why a project's channels did not load (reconfigure)
+	entry   map[string]*projectcfg.Entry // where cfg came from; nil: the latest run's folder
+	chanErr map[string]error             // why a project's channels did not load (reconfigure)
 	guards  map[string]*monitor.Guard
 	wg      sync.WaitGroup
 }
@@ -117,22 +113,6 @@ func (p *projectConfigs) wait() {
 	for _, g := range gs {
 		g.Wait()
 	}
-}
-
-// loadProject reads the phoenix.yaml of the project's latest run, if any.
-func (a *App) loadProject(ctx context.Context, project string) {
-	runs, err := a.Pipeline.Runs(ctx, pipeline.RunFilter{Project: project, Limit: 1})
-	if err != nil || len(runs) == 0 || runs[0].Dir == "" {
-		return
-	}
-	cfg, err := config.Load(filepath.Join(runs[0].Dir, "phoenix.yaml"))
-	if err != nil {
-		a.log.Warn("monitor: cannot read the project's phoenix.yaml; keeping what was loaded before", "project", project, "err", err)
-		return
-	}
-	a.projects.mu.Lock()
-	a.projects.cfg[project] = cfg
-	a.projects.mu.Unlock()
 }
 
 // reconfigure gives the monitor the probes and alert rules, and the
@@ -171,19 +151,6 @@ func (a *App) reconfigure() {
 	a.projects.mu.Lock()
 	a.projects.chanErr = chanErr
 	a.projects.mu.Unlock()
-}
-
-// releaseConfig takes a release's phoenix.yaml as its project's, when
-// the release is accepted (pipeline.Options.OnRelease): its channels
-// announce the release, even one that fails before deploying anything.
-func (a *App) releaseConfig(cfg *config.Config) {
-	if a.projects == nil { // the monitor is not open yet; it loads the latest run's
-		return
-	}
-	a.projects.mu.Lock()
-	a.projects.cfg[cfg.Project.Name] = cfg
-	a.projects.mu.Unlock()
-	a.reconfigure()
 }
 
 // undelivered says why no channel of project took a notification (for

@@ -89,7 +89,7 @@ func TestAlertsReachOnlyTheirProjectsChannels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.releaseConfig(cfg)
+		a.useConfig(p, cfg, nil)
 	}
 	publish := func(id, env string) {
 		t.Helper()

@@ -29,12 +29,18 @@ func apiSend(t *testing.T, a *App, method, path, body string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return apiSendAs(t, a, tok, method, path, body)
+}
+
+// apiSendAs is apiSend with token.
+func apiSendAs(t *testing.T, a *App, token, method, path, body string) (int, string) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, a.APIURL()+path, rd)
-	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -163,6 +163,7 @@ func (a *App) startReplication() {
 			switch n.Channel {
 			case DeployChannel:
 				a.syncEdge(ctx)
+				a.syncConfigs(ctx) // projectconfig.go
 				a.kickGC()
 			case UsersChannel:
 				a.loadUserStates(ctx)
@@ -188,6 +189,7 @@ func (a *App) startReplication() {
 // line with the database.
 func (a *App) reconcile(ctx context.Context) {
 	a.syncEdge(ctx)
+	a.syncConfigs(ctx)
 	a.loadUserStates(ctx)
 	a.Pipeline.Poke(ctx)
 	if a.Leading() {
@@ -306,18 +308,12 @@ func (a *App) dropDeleted(active []deploy.Release) {
 	}
 }
 
-// reloadProjects reads the phoenix.yaml of every project with an active
-// deployment again and reconfigures the monitor and the channels.
+// reloadProjects reads the phoenix.yaml of every project again
+// (loadProjects) and reconfigures the monitor and the channels.
 func (a *App) reloadProjects(ctx context.Context) {
-	active, err := a.Deploy.Active(ctx)
-	if err != nil {
-		a.log.Error("monitor: read the active deployments", "err", err)
-		return
+	if err := a.loadProjects(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("monitor: read the projects' phoenix.yaml", "err", err)
 	}
-	for _, r := range active {
-		a.loadProject(ctx, r.Project)
-	}
-	a.reconfigure()
 }
 
 // sharedSetting returns the value of name all replicas agree on: the one

@@ -110,12 +110,12 @@ type Options struct {
 	Preflight func(ctx context.Context, plan *spec.Plan) error
 	// Retention says which finished runs Prune deletes (prune.go).
 	Retention Retention
-	// OnRelease, when set, is called with a release's phoenix.yaml once it
-	// is accepted, before the run is queued: the server takes the
-	// project's notification channels (and probes and rules) from it, so
-	// a first release that fails before deploying anything still reaches
-	// the channels it names.
-	OnRelease func(cfg *config.Config)
+	// OnRelease, when set, is called with a release's run and phoenix.yaml
+	// once the run is recorded, before this server may start it: the
+	// server takes the project's notification channels (and probes, rules
+	// and health checks) from it, so a first release that fails before
+	// deploying anything still reaches the channels it names.
+	OnRelease func(run *Run, cfg *config.Config)
 	// OnFinish, when set, is called after a run finished (its outcome
 	// recorded), on the run's goroutine: the server schedules a Prune.
 	OnFinish func()

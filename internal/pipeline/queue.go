@@ -10,6 +10,12 @@ import (
 
 // enqueue records r as queued and dispatches.
 func (s *Service) enqueue(ctx context.Context, r *Run) (*Run, error) {
+	return s.enqueueThen(ctx, r, nil)
+}
+
+// enqueueThen is enqueue calling queued, when set, once the run is
+// recorded and before this server may start it.
+func (s *Service) enqueueThen(ctx context.Context, r *Run, queued func(*Run)) (*Run, error) {
 	s.mu.Lock()
 	stopping := s.stopping
 	s.mu.Unlock()
@@ -20,6 +26,9 @@ func (s *Service) enqueue(ctx context.Context, r *Run) (*Run, error) {
 		return nil, err
 	}
 	s.log.Info("run queued", "run", r.ID, "project", r.Project, "kind", r.Kind, "version", r.Version, "keys", r.keys)
+	if queued != nil {
+		queued(r)
+	}
 	s.announce(ctx, r.ID)
 	s.dispatch()
 	return r, nil

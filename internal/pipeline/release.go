@@ -70,9 +70,6 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err := s.RegisterProject(ctx, dir, cfg); err != nil {
 		s.log.Warn("pipeline: workflows not registered", "project", cfg.Project.Name, "err", err)
 	}
-	if s.opts.OnRelease != nil {
-		s.opts.OnRelease(cfg)
-	}
 	commit := req.Commit
 	if commit == "" {
 		commit = gitHead(ctx, dir)
@@ -82,7 +79,11 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	for _, env := range envs {
 		r.keys = append(r.keys, "env:"+cfg.Project.Name+"/"+env)
 	}
-	return s.enqueue(ctx, r)
+	return s.enqueueThen(ctx, r, func(r *Run) {
+		if s.opts.OnRelease != nil {
+			s.opts.OnRelease(r, cfg)
+		}
+	})
 }
 
 // inProject makes the place of each disabling setting relative to the
