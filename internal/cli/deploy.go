@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/projectcfg"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -134,6 +133,12 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 		return err
 	}
 	defer t.close()
+	// phoenix.yaml first: a file the server refuses changes nothing, and
+	// the activation's verification reads its health checks.
+	handed, err := handConfig(ctx, g, t.client, project, o.config, cfg)
+	if err != nil {
+		return err
+	}
 	if err := declareEnvs(ctx, t.client, project, cfg); err != nil {
 		return err
 	}
@@ -169,12 +174,14 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	if err != nil {
 		return err
 	}
-	noteUnloaded(ctx, g, t.client, project, cfg)
-	res := deploySummary{DeployResult: dres, Files: files, Present: dres.Total - dres.Sent}
+	res := deploySummary{DeployResult: dres, Files: files, Present: dres.Total - dres.Sent, Config: handed}
 	return g.emit(res, func(w io.Writer) error {
 		fmt.Fprintf(w, "deployed %s to %s/%s as deployment %d in %s\n", res.Artifact, project, o.env, res.ID,
 			time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(w, "  %s\n", res.counts())
+		if handed != nil {
+			fmt.Fprintf(w, "  %s\n", configLine(handed))
+		}
 		switch {
 		case t.inProcess:
 			fmt.Fprintf(w, "  no server runs on %s: 'phoenix server --data %s' serves it and verifies it\n", g.Data, g.Data)
@@ -192,6 +199,8 @@ type deploySummary struct {
 	*client.DeployResult
 	Files   int `json:"files"`
 	Present int `json:"blobs_present"`
+	// Config is what the server uses of the phoenix.yaml handed over.
+	Config *projectcfg.Summary `json:"config,omitempty"`
 }
 
 // counts is the summary line: "6 files, 14 blobs: 14 uploaded (12.3 KiB),
@@ -289,47 +298,4 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
-}
-
-// unloadedSections names the sections of cfg that 'phoenix deploy' does
-// not give the server: it takes monitor, notifications and health_checks
-// from the phoenix.yaml of the project's latest pipeline run.
-func unloadedSections(cfg *config.Config) []string {
-	if cfg == nil {
-		return nil
-	}
-	var out []string
-	if len(cfg.Monitor.Endpoints) > 0 {
-		out = append(out, "monitor.endpoints")
-	}
-	if len(cfg.Monitor.Alerts)+len(cfg.Monitor.AlertConfig.Critical)+len(cfg.Monitor.AlertConfig.Warning) > 0 {
-		out = append(out, "monitor alert rules")
-	}
-	if len(cfg.Notifications.Channels) > 0 {
-		out = append(out, "notifications")
-	}
-	for _, name := range slices.Sorted(maps.Keys(cfg.Environments)) {
-		if e := cfg.Environments[name]; e != nil && len(e.HealthChecks) > 0 {
-			out = append(out, "environments."+name+".health_checks")
-		}
-	}
-	return out
-}
-
-// noteUnloaded tells, on stderr, that the server ignores those sections
-// while the project has no pipeline run: nothing is probed, no rule
-// alerts and no channel hears of the deployment. A caller who may not
-// list runs gets no note.
-func noteUnloaded(ctx context.Context, g *Globals, c *client.Client, project string, cfg *config.Config) {
-	sections := unloadedSections(cfg)
-	if len(sections) == 0 {
-		return
-	}
-	if runs, err := c.Runs(ctx, project, "", 1); err != nil || len(runs) > 0 {
-		return
-	}
-	fmt.Fprintf(g.Stderr, "note: %s of phoenix.yaml are not in effect: the server reads them from the phoenix.yaml "+
-		"of the project's latest 'phoenix release', and %s has none yet, so nothing is probed, no rule alerts, no channel "+
-		"is told, and deployments are verified with GET / answering 200; release with 'phoenix release' to use them\n",
-		strings.Join(sections, ", "), project)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func newProjectsCmd(g *Globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "projects",
 		Short: "List the projects you may read, with their environments and what each serves",
 		Long: `List every project you may read and its environments: kind, domains and the
@@ -20,7 +20,10 @@ environment declared in phoenix.yaml that nothing was deployed to. A
 release the server has not finished verifying says "(verification pending
 since TIME)": its verification runs, or a stop or a crash cut it short and
 the next server start runs it again; "(failed verification)" is one kept
-live after its verification failed (rollback.auto: false).`,
+live after its verification failed (rollback.auto: false).
+
+'phoenix projects config PROJECT' shows which phoenix.yaml the server uses
+for the project's probes, alerts, channels and health checks.`,
 		Example: "  phoenix projects\n  phoenix projects -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -34,6 +37,8 @@ live after its verification failed (rollback.auto: false).`,
 			return g.emit(ps, func(w io.Writer) error { return projectsTable(w, ps) })
 		},
 	}
+	cmd.AddCommand(newProjectConfigCmd(g)) // projects_config.go
+	return cmd
 }
 
 // projectsTable is one row per environment (a project without any has one
