@@ -84,16 +84,16 @@ func (a *App) storeConfig(ctx context.Context, e projectcfg.Entry, cfg *config.C
 	return saved, changed, nil
 }
 
-// useConfig puts cfg in effect as project's (from e) and reconfigures the
-// monitor and the channels. An older revision than the one in effect (a
-// load that read the database before a hand-over) is dropped.
+// useConfig puts cfg in effect as project's (from e; nil: not stored)
+// and reconfigures the monitor and the channels. A stored revision older
+// than the one in effect (a save that lost a race with another) is
+// dropped.
 func (a *App) useConfig(project string, cfg *config.Config, e *projectcfg.Entry) {
 	if a.projects == nil { // the monitor is not open yet: it loads the stored one
 		return
 	}
 	a.projects.mu.Lock()
-	cur, ok := a.projects.entry[project]
-	stale := ok && revisionOf(cur) > revisionOf(e)
+	stale := e != nil && revisionOf(a.projects.entry[project]) > e.Revision
 	if !stale {
 		a.projects.cfg[project], a.projects.entry[project] = cfg, e
 	}

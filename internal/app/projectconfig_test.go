@@ -209,3 +209,22 @@ func TestReplicasSeeAHandedOverConfig(t *testing.T) {
 		return ok && slices.Equal(s.Probes, []string{"api"})
 	})
 }
+
+// TestAnOlderRevisionIsNotPutInEffect: of two hand-overs racing, the one
+// stored first cannot replace the later one in effect; a release's file
+// that could not be stored (revision unknown) is put in effect.
+func TestAnOlderRevisionIsNotPutInEffect(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
+	yaml := shopYAML("/", "/", "http://127.0.0.1:9/hook")
+	handOver(t, a, yaml)
+	handOver(t, a, strings.Replace(yaml, "name: home", "name: api", 1))
+	cfg, _ := a.readConfig(context.Background(), "shop", &projectcfg.Entry{YAML: []byte(yaml)})
+	a.useConfig("shop", cfg, &projectcfg.Entry{Project: "shop", Kind: projectcfg.Deploy, Revision: 1})
+	if _, probes := inEffect(t, a); !slices.Equal(probes, []string{"api"}) {
+		t.Fatalf("revision 1 replaced revision 2: probes %v", probes)
+	}
+	a.useConfig("shop", cfg, nil)
+	if from, probes := inEffect(t, a); !slices.Equal(probes, []string{"home"}) || from != projectcfg.LatestRun {
+		t.Fatalf("a file not stored is not in effect: from %q, probes %v", from, probes)
+	}
+}
