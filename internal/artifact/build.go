@@ -21,7 +21,9 @@ type BuildOptions struct {
 	// such links are an error. Links pointing outside are always an error.
 	FollowSymlinks bool
 	// Exclude lists path.Match patterns, matched against the relative path
-	// and the base name, of files and folders to leave out (e.g. ".git").
+	// and the base name, of files and folders to leave out (e.g. ".git");
+	// one that starts with / only against the whole relative path
+	// ("/phoenix.yaml": that file at the top, not sub/phoenix.yaml).
 	Exclude []string
 	// PublicSourceMaps serves *.map files; by default they are Private.
 	PublicSourceMaps bool

@@ -335,5 +335,23 @@ func TestBuildExclude(t *testing.T) {
 	}
 }
 
+// TestBuildExcludeAnchored: a pattern that starts with / leaves out the
+// file at the top only, not one of the same name deeper.
+func TestBuildExcludeAnchored(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string][]byte{"phoenix.yaml": []byte("x"), "docs/phoenix.yaml": []byte("y"), "index.html": []byte("z")})
+	m, err := Build(context.Background(), dir, newLocal(t), BuildOptions{Exclude: []string{"/phoenix.yaml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range m.Files {
+		got = append(got, f.Path)
+	}
+	if strings.Join(got, " ") != "docs/phoenix.yaml index.html" {
+		t.Fatalf("files %v, want docs/phoenix.yaml and index.html", got)
+	}
+}
+
 // Linking changes a file's ctime (link, chmod, rename): the cache must still
 // recognise the file next time, and only re-read what changed.

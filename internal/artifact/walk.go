@@ -129,10 +129,17 @@ func kindOf(t fs.FileMode) string {
 }
 
 // excluded reports whether rel matches one of opts.Exclude (matched against
-// the whole path and against the base name).
+// the whole path and against the base name; a pattern that starts with /
+// against the whole path only).
 func (o *BuildOptions) excluded(rel string, _ bool) bool {
 	base := path.Base(rel)
 	for _, pat := range o.Exclude {
+		if whole, ok := strings.CutPrefix(pat, "/"); ok {
+			if m, _ := path.Match(whole, rel); m {
+				return true
+			}
+			continue
+		}
 		if ok, _ := path.Match(pat, rel); ok {
 			return true
 		}

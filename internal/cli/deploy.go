@@ -17,6 +17,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/project"
 	"github.com/phoenixvc/phoenix/internal/projectcfg"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -160,7 +161,8 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	files := 0
 	stage := func() ([]byte, error) {
 		m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
-			Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link})
+			Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link,
+			Exclude: leftOut(g, src, o.config)})
 		if err != nil {
 			return nil, err
 		}
@@ -280,6 +282,21 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src string, opts 
 		return nil, usererr.Wrap(usererr.Invalid, err, err.Error())
 	}
 	return m, nil
+}
+
+// leftOut returns what a deploy of the folder src leaves out of the site
+// (artifact.BuildOptions.Exclude): a checkout's .git always, and when src
+// is the project folder (that of the phoenix.yaml in use, -c) that file
+// too, said on stderr, as a release of a folder of static files does.
+func leftOut(g *Globals, src, config string) []string {
+	dir, err1 := filepath.Abs(src)
+	own, err2 := filepath.Abs(filepath.Dir(config))
+	if err1 != nil || err2 != nil || dir != own {
+		return []string{project.GitDir}
+	}
+	name := filepath.Base(config)
+	fmt.Fprintf(g.Stderr, "%s is the project folder: %s and %s left out of the site\n", src, name, project.GitDir)
+	return project.OwnFiles(name)
 }
 
 // cacheName is a stable file name for a source folder's build cache.

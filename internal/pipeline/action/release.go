@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/project"
 )
 
 // ParseVersion reads a release tag: a semantic version with an optional
@@ -138,8 +139,8 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	opts := artifact.BuildOptions{Meta: artifact.Meta{Project: sc.Run.Project, Release: sc.Run.Version,
 		Commit: sc.Run.Commit, Created: created, Builder: "phoenix pipeline " + sc.Run.ID}, LinkFiles: linkable(sc, from, dir)}
 	if filepath.Clean(dir) == filepath.Clean(sc.Dir) {
-		opts.Exclude = projectFiles
-		sc.Logf("the output is the project folder: %s left out", strings.Join(projectFiles, " and "))
+		opts.Exclude = project.OwnFiles("phoenix.yaml")
+		sc.Logf("the output is the project folder: phoenix.yaml and .git left out")
 	}
 	if sc.Config != nil {
 		opts.PublicSourceMaps = sc.Config.Build.Sourcemaps == "include"
@@ -166,11 +167,6 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	}
 	return nil
 }
-
-// projectFiles are left out of an artifact built from the project folder
-// itself (a folder of static files): they configure the project, they are
-// not the site.
-var projectFiles = []string{"phoenix.yaml", ".git"}
 
 // linkable reports whether the files in dir may be hard-linked into the
 // blob store, which makes them read-only and ties them to the stored blobs:
