@@ -112,13 +112,13 @@ func (s *Service) tally(ctx context.Context, r *Run, env string) ([]string, *App
 	}
 	var yes []string
 	for _, a := range as {
-		if a.Environment != env || a.Actor == r.Actor {
-			continue
-		}
-		if a.Decision == "reject" {
+		switch {
+		case a.Environment != env:
+		case a.Decision == "reject": // the releaser's too: it withdraws the release
 			return nil, &a, nil
+		case a.Actor != r.Actor: // the releaser's own approval never counts
+			yes = append(yes, a.Actor)
 		}
-		yes = append(yes, a.Actor)
 	}
 	return yes, nil, nil
 }
@@ -145,12 +145,14 @@ func (s *Service) approvals(ctx context.Context, id int64) ([]Approval, error) {
 
 // Approve records actor's approval of run id's gate for env ("" for the
 // gate the run waits at, or its next one). The releaser cannot approve
-// their own release; each user counts once.
+// their own release (they may reject it: Reject); each user counts once.
 func (s *Service) Approve(ctx context.Context, id int64, env, actor, comment string) error {
 	return s.decide(ctx, id, env, actor, "approve", comment)
 }
 
 // Reject fails run id at its approval gate for env; reason is required.
+// The releaser may reject their own release (withdraw it), as an approver
+// of the environment.
 func (s *Service) Reject(ctx context.Context, id int64, env, actor, reason string) error {
 	if strings.TrimSpace(reason) == "" {
 		return usererr.New(usererr.Invalid, "a rejection needs a reason").WithHint("phoenix approve %d --reject --reason \"...\"", id)
@@ -180,13 +182,16 @@ func (s *Service) decide(ctx context.Context, id int64, env, actor, decision, co
 	if err != nil {
 		return err
 	}
-	if actor == r.Actor {
+	if actor == r.Actor && decision == "approve" { // rejecting one's own release withdraws it
 		return usererr.New(usererr.Forbidden, "%s released run %d and cannot approve it", actor, id).
 			WithHint("another user with an approver role must approve")
 	}
 	if s.opts.CanApprove != nil && !s.opts.CanApprove(ctx, actor, gate.Environment, gate.Approvers) {
-		return usererr.New(usererr.Forbidden, "%s may not approve deployments to %s", actor, gate.Environment).
-			WithHint("approvers: %s", approversText(gate.Approvers))
+		err := usererr.New(usererr.Forbidden, "%s may not approve deployments to %s", actor, gate.Environment)
+		if actor == r.Actor {
+			return err.WithHint("approvers: %s; to withdraw your own release, 'phoenix cancel %d'", approversText(gate.Approvers), id)
+		}
+		return err.WithHint("approvers: %s", approversText(gate.Approvers))
 	}
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO pipeline_approvals (run_id, environment, actor, decision, comment, at)

@@ -211,6 +211,17 @@ func TestRejectAndTimeoutFailTheRun(t *testing.T) {
 			t.Fatalf("%s: %s", d.Status, d.Message)
 		}
 	})
+	t.Run("the releaser withdraws their release", func(t *testing.T) {
+		f := newFixture(t, nil)
+		r := f.release(f.project(approvalYAML), "2.0.0")
+		f.waitStatus(r.ID, Waiting)
+		if err := f.svc.Reject(context.Background(), r.ID, "", "alice", "wrong build"); err != nil {
+			t.Fatalf("the releaser could not reject their own release: %v", err)
+		}
+		if d := f.wait(r.ID); d.Status != Failed || !strings.Contains(d.Message, "wrong build") {
+			t.Fatalf("%s: %s", d.Status, d.Message)
+		}
+	})
 	t.Run("timeout", func(t *testing.T) {
 		f := newFixture(t, func(o *Options) { o.ApprovalTimeout = 50 * time.Millisecond })
 		r := f.release(f.project(approvalYAML), "2.0.0")
@@ -227,6 +238,10 @@ func TestRejectAndTimeoutFailTheRun(t *testing.T) {
 		f.waitStatus(r.ID, Waiting)
 		if err := f.svc.Approve(context.Background(), r.ID, "", "bob", ""); err == nil {
 			t.Fatal("a user without the approver role approved")
+		}
+		err := f.svc.Reject(context.Background(), r.ID, "", "alice", "withdrawn")
+		if err == nil || !strings.Contains(usererr.HintOf(err), fmt.Sprintf("phoenix cancel %d", r.ID)) {
+			t.Fatalf("the releaser without the approver role rejected, or was not told to cancel: %v (hint %q)", err, usererr.HintOf(err))
 		}
 		f.svc.Cancel(context.Background(), r.ID, "alice")
 		f.wait(r.ID)
