@@ -119,3 +119,17 @@ func TestCertificateExpiryDefaultAndExpired(t *testing.T) {
 		t.Error("a certificate 13 days from expiry did not alert under the 14-day default")
 	}
 }
+
+// TestCertSummaryNeverRoundsUp: 4.999 days left reads 4.99, as the
+// certificates listing's 4 whole days; an expired one counts its days.
+func TestCertSummaryNeverRoundsUp(t *testing.T) {
+	for v, want := range map[float64]string{
+		4.999: "certificate expires in 4.99 days (alert below 5 days)",
+		3:     "certificate expires in 3 days (alert below 5 days)",
+		-1.5:  "certificate expired 1.5 days ago (alert below 5 days)",
+	} {
+		if got := describeCert(v, "5 days"); got != want {
+			t.Errorf("%v days: %q, want %q", v, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -117,7 +118,10 @@ func describeCert(v float64, threshold string) string {
 	if v < 0 {
 		return fmt.Sprintf("certificate expired %s days ago (alert below %s)", strconv.FormatFloat(round2(-v), 'f', -1, 64), threshold)
 	}
-	return fmt.Sprintf("certificate expires in %s days (alert below %s)", strconv.FormatFloat(round2(v), 'f', -1, 64), threshold)
+	// Cut, not rounded: 4.999 days is "4.99", as 'phoenix certificates'
+	// says 4 whole days left, never the 5 a rounding would promise.
+	left := math.Floor(v*100) / 100
+	return fmt.Sprintf("certificate expires in %s days (alert below %s)", strconv.FormatFloat(left, 'f', -1, 64), threshold)
 }
 
 // negate is the comparison that holds when op does not.
