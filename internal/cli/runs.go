@@ -157,7 +157,7 @@ func newRetryCmd(g *Globals) *cobra.Command {
 				}
 				if detach && !t.inProcess {
 					return g.emit(r, func(w io.Writer) error {
-						_, err := fmt.Fprintf(w, "run %d queued (retry of %d)\n", r.ID, id)
+						_, err := fmt.Fprintf(w, "run %d queued (retry of %d)\nfollow it with: phoenix logs %d -f\n", r.ID, id, r.ID)
 						return err
 					})
 				}

@@ -102,4 +102,13 @@ func TestReleaseThroughTheServer(t *testing.T) {
 			t.Fatalf("run %d is %s after cancel", it.ID, it.Status)
 		}
 	}
+	r = run(t, vip, env, "retry", id, "--detach")
+	next := strconv.FormatInt(queued.ID+1, 10)
+	if r.code != 0 || r.stdout != "run "+next+" queued (retry of "+id+")\nfollow it with: phoenix logs "+next+" -f\n" {
+		t.Fatalf("retry --detach: %+v", r)
+	}
+	if r := run(t, vip, env, "cancel", next); r.code != 0 {
+		t.Fatalf("cancel the retry: %+v", r)
+	}
+	run(t, vip, env, "logs", next, "-f")
 }
