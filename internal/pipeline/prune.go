@@ -166,7 +166,7 @@ func (s *Service) deleteRuns(ctx context.Context, ids []int64) (int, error) {
 		for start := 0; start < len(ids); start += pruneBatch {
 			batch := ids[start:min(start+pruneBatch, len(ids))]
 			in, args := inList(batch)
-			for _, table := range []string{"pipeline_step_files", "pipeline_step_logs", "pipeline_approvals", "pipeline_steps"} {
+			for _, table := range []string{"pipeline_step_secrets", "pipeline_step_files", "pipeline_step_logs", "pipeline_approvals", "pipeline_steps"} {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE run_id IN (SELECT id FROM pipeline_runs
 					WHERE id IN `+in+` AND status IN (`+finishedStatuses+`))`, args...); err != nil {
 					return fmt.Errorf("pipeline: prune %s: %w", table, err)

@@ -192,6 +192,10 @@ func (s *Service) setRunner(ctx context.Context, id int64) {
 // finished steps is rebuilt: the deployments made, the approvals passed,
 // the secrets to mask and the files their outputs name.
 func (e *execution) restore(ctx context.Context, left []Step) error {
+	fetched, err := e.fetchedSecrets(ctx)
+	if err != nil {
+		return err
+	}
 	for _, st := range left {
 		ps := e.run.Plan.Step(st.ID)
 		if ps == nil {
@@ -206,7 +210,7 @@ func (e *execution) restore(ctx context.Context, left []Step) error {
 		if st.Started.IsZero() || !Finished(st.Status) {
 			continue // never ran
 		}
-		e.remask(ctx, ps)
+		e.remask(ctx, ps, fetched[st.ID])
 		if err := e.rederive(ctx, ps, st); err != nil {
 			return err
 		}
@@ -238,10 +242,14 @@ func (e *execution) rederive(ctx context.Context, ps *spec.Step, st Step) error 
 	return nil
 }
 
-// remask resolves again the secrets a finished step was given, so the
-// rest of the run masks them as the previous server did. A secret that
-// cannot be resolved now is one the rest of the run cannot print either.
-func (e *execution) remask(ctx context.Context, ps *spec.Step) {
+// remask resolves again the secrets a finished step was given and those
+// its action fetched (fetched, recorded by name: stepsecrets.go), asking
+// as the step did, so the rest of the run masks them as the previous
+// server did. A secret that cannot be resolved now is one the rest of the
+// run cannot print either.
+func (e *execution) remask(ctx context.Context, ps *spec.Step, fetched []string) {
+	ctx = e.stepContext(ctx, ps)
+	e.refetch(ctx, fetched)
 	for _, name := range ps.Secrets {
 		e.secret(ctx, name)
 	}

@@ -172,11 +172,17 @@ func (e *execution) stepEnv(st *spec.Step) string {
 	return ""
 }
 
-// once runs one attempt of st.
-func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.Writer) (int, error) {
+// stepContext returns ctx carrying the run and the environment st acts
+// on, for the sources st calls (the vault's policy sees who asks).
+func (e *execution) stepContext(ctx context.Context, st *spec.Step) context.Context {
 	info := e.runInfo()
 	info.Environment = e.stepEnv(st)
-	ctx = action.WithRun(ctx, info)
+	return action.WithRun(ctx, info)
+}
+
+// once runs one attempt of st.
+func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.Writer) (int, error) {
+	ctx = e.stepContext(ctx, st)
 	outFile := filepath.Join(e.s.runDir(e.run.ID), "steps", stepFile(st.ID, ".out"))
 	os.Remove(outFile)
 	env, err := e.environ(ctx, st, outFile)
@@ -236,6 +242,7 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 		Output:    e.output,
 		Status:    e.status,
 		Mask:      e.masker.Add,
+		Secret:    func(ctx context.Context, name string) (string, error) { return e.actionSecret(ctx, st.ID, name) },
 		Approvals: e.approvals,
 		Deployed: func(env string) bool {
 			e.mu.Lock()
@@ -401,12 +408,10 @@ func (e *execution) resolveValue(ctx context.Context, v string) (string, error) 
 	return v, nil
 }
 
+// secret resolves a secret a step declares and masks it; one too short
+// to mask is refused.
 func (e *execution) secret(ctx context.Context, name string) (string, error) {
-	src := e.s.opts.Deps.Secrets
-	if src == nil {
-		return "", fmt.Errorf("no secret source for %s", name)
-	}
-	v, err := src.Secret(ctx, name)
+	v, err := e.fetchSecret(ctx, name)
 	if err != nil {
 		return "", err
 	}
@@ -415,4 +420,13 @@ func (e *execution) secret(ctx context.Context, name string) (string, error) {
 	}
 	e.masker.Add(v)
 	return v, nil
+}
+
+// fetchSecret reads secret name from the server's secret source.
+func (e *execution) fetchSecret(ctx context.Context, name string) (string, error) {
+	src := e.s.opts.Deps.Secrets
+	if src == nil {
+		return "", fmt.Errorf("no secret source for %s", name)
+	}
+	return src.Secret(ctx, name)
 }

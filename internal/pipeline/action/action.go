@@ -10,7 +10,9 @@
 // Context.Exec, so they are killed with their process group on timeout or
 // cancel and their output is masked and capped like any run: step. Actions
 // reach everything outside the pipeline through small interfaces
-// (Deployer, SecretSource, Notifier), so tests need no server.
+// (Deployer, SecretSource, Notifier), so tests need no server. A secret
+// an action fetches itself goes through Context.Secret, so the engine
+// masks it for the rest of the run, resumed after a restart or not.
 package action
 
 import (
@@ -100,6 +102,14 @@ type Context struct {
 	Status func(step string) string
 	// Mask hides a value (a fetched secret) from every log of the run.
 	Mask func(value string)
+	// Secret fetches secret name from the server's secret source for this
+	// step and masks it (as written and trimmed of surrounding space) in
+	// every later log of the run. The engine records the name, never the
+	// value, against the step, so a run resumed after a restart or on
+	// another server masks it again. A value too short to mask is
+	// returned unmasked: the action refuses it. Nil outside the engine
+	// (tests of one action): Deps.Secrets and Mask serve instead.
+	Secret func(ctx context.Context, name string) (string, error)
 	// Approvals returns how many distinct approvals env's gate collected
 	// in this run (0 without a gate); the deployment needs as many as the
 	// server's environment requires.

@@ -44,6 +44,23 @@ type SecretSource interface {
 	Secret(ctx context.Context, name string) (string, error)
 }
 
+// secret fetches secret name for the action running in sc: through the
+// engine (sc.Secret), which masks it and masks it again after a resume,
+// else (an action run outside the engine) from d.Secrets, masked with
+// sc.Mask as written and trimmed. Callers check d.Secrets first, to say
+// in their own words that no source is configured.
+func (d *Deps) secret(ctx context.Context, sc *Context, name string) (string, error) {
+	if sc.Secret != nil {
+		return sc.Secret(ctx, name)
+	}
+	v, err := d.Secrets.Secret(ctx, name)
+	if err == nil && sc.Mask != nil {
+		sc.Mask(v)
+		sc.Mask(strings.TrimSpace(v))
+	}
+	return v, err
+}
+
 // ErrNoSecret is wrapped by sources that do not have a secret.
 var ErrNoSecret = errors.New("secret not found")
 

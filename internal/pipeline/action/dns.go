@@ -148,14 +148,11 @@ func (d *Deps) runDNSUpdate(ctx context.Context, sc *Context) error {
 	if d.Secrets == nil {
 		return fmt.Errorf("with.tsig_secret: no secret source to read %s from (configure the vault)", q.secretName)
 	}
-	secret, err := d.Secrets.Secret(ctx, q.secretName)
+	secret, err := d.secret(ctx, sc, q.secretName) // masked as fetched and trimmed
 	if err != nil {
 		return fmt.Errorf("with.tsig_secret: %w", err)
 	}
 	secret = strings.TrimSpace(secret)
-	if sc.Mask != nil {
-		sc.Mask(secret)
-	}
 	if _, err := base64.StdEncoding.DecodeString(secret); err != nil || secret == "" {
 		return fmt.Errorf("with.tsig_secret: the secret %s is not base64 (store the secret line of the key file, e.g. from tsig-keygen or keymgr)", q.secretName)
 	}

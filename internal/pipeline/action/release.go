@@ -92,7 +92,7 @@ func (d *Deps) fetchSecrets(ctx context.Context, sc *Context) error {
 	}
 	var missing []string
 	for _, n := range names {
-		v, err := d.Secrets.Secret(ctx, n)
+		v, err := d.secret(ctx, sc, n)
 		switch {
 		case err != nil:
 			missing = append(missing, n)
@@ -101,7 +101,6 @@ func (d *Deps) fetchSecrets(ctx context.Context, sc *Context) error {
 			missing = append(missing, n)
 			sc.Logf("%s: shorter than %d characters, so it could not be hidden in logs", n, executor.MinSecretLen)
 		default:
-			sc.Mask(v)
 			sc.Logf("%s: fetched", n)
 		}
 	}
