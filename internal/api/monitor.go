@@ -72,7 +72,10 @@ type EnvReport struct {
 	Name       string    `json:"name,omitempty"` // the environment's own name; Environment is the monitor's
 	Release    string    `json:"release,omitempty"`
 	Deployment int64     `json:"deployment,omitempty"`
-	DeployedAt time.Time `json:"deployed_at,omitzero"`
+	DeployedAt time.Time `json:"deployed_at,omitzero"` // when the active deployment was first deployed
+	// LiveSince is when the active deployment went live: its last
+	// activation, a rollback to it included (deploy.Deployment.LiveSince).
+	LiveSince *time.Time `json:"live_since,omitempty"`
 	// Verification is where the server's verification of the active
 	// deployment stands (deploy.Deployment.Verification): "pending"
 	// while it runs, or since a stop or a crash cut it short (the next
@@ -108,6 +111,7 @@ func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
 			e := add(rel.Environment + "." + rel.Project)
 			e.Release, e.Deployment, e.DeployedAt = rel.Deployment.Release, rel.Deployment.ID, rel.Deployment.CreatedAt
 			e.Verification, e.VerificationAt = rel.Deployment.Verification, rel.Deployment.VerificationAt
+			e.LiveSince = rel.Deployment.LiveSince
 		}
 	}
 	for _, s := range all {

@@ -53,9 +53,14 @@ func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int
 		return err
 	}
 	return g.emit(out.Items, func(w io.Writer) error {
-		tb := newTable(w, "id", "status", "release", "artifact", "created", "actor", "message")
+		tb := newTable(w, "id", "status", "release", "artifact", "created", "live since", "actor", "message")
 		for _, d := range out.Items {
-			tb.row(d.ID, statusOf(d), dash(d.Release), short(string(d.Artifact)), d.CreatedAt.Local().Format(time.DateTime), dash(d.Actor), dash(d.Message))
+			live := "-"
+			if d.LiveSince != nil {
+				live = d.LiveSince.Local().Format(time.DateTime)
+			}
+			tb.row(d.ID, statusOf(d), dash(d.Release), short(string(d.Artifact)), d.CreatedAt.Local().Format(time.DateTime), live,
+				dash(d.Actor), dash(d.Message))
 		}
 		return tb.flush()
 	})
@@ -126,6 +131,16 @@ func runRollback(ctx context.Context, g *Globals, o *deployOptions, to int64) er
 		_, err := fmt.Fprintf(w, "%s/%s now serves deployment %d (%s, release %s)\n", project, o.env, res.ID, short(string(res.Artifact)), dash(res.Release))
 		return err
 	})
+}
+
+// liveSince is since when an environment's active deployment is live:
+// live, or created (its first deploy) from a server older than live
+// since, which does not send it.
+func liveSince(live *time.Time, created time.Time) time.Time {
+	if live != nil {
+		return *live
+	}
+	return created
 }
 
 func dash(s string) string {

@@ -12,7 +12,9 @@ import (
 
 // TestDeploymentsShowStatus: after two deploys and a rollback the table's
 // STATUS column stars the active deployment and shows the newer one as
-// rolled back; the JSON carries status. A rollback of an environment
+// rolled back, and LIVE SINCE has a time for the active one only; the
+// JSON carries status and live_since, the rollback's time, after the
+// active deployment's creation. A rollback of an environment
 // that does not exist names the command that lists them.
 func TestDeploymentsShowStatus(t *testing.T) {
 	data, site := t.TempDir(), t.TempDir()
@@ -30,9 +32,15 @@ func TestDeploymentsShowStatus(t *testing.T) {
 
 	out := mustRun(t, "", "deployments", "--env", "staging", "--data", data, "-c", cfg)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID  STATUS") ||
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID  STATUS") || !strings.Contains(lines[0], "CREATED              LIVE SINCE") ||
 		!strings.Contains(lines[1], "rolled back") || !strings.Contains(lines[2], "* active") {
 		t.Fatalf("table:\n%s", out)
+	}
+	if f := strings.Fields(lines[1]); f[len(f)-3] != "-" { // LIVE SINCE, ACTOR and MESSAGE are the last
+		t.Fatalf("the rolled back deployment has a live since: %q", lines[1])
+	}
+	if f := strings.Fields(lines[2]); !strings.Contains(f[len(f)-3], ":") {
+		t.Fatalf("the active deployment has no live since: %q", lines[2])
 	}
 	var items []deploy.Deployment
 	if err := json.Unmarshal([]byte(mustRun(t, "", "deployments", "--env", "staging", "-o", "json", "--data", data, "-c", cfg)), &items); err != nil {
@@ -40,6 +48,10 @@ func TestDeploymentsShowStatus(t *testing.T) {
 	}
 	if len(items) != 2 || items[0].Status != deploy.StatusRolledBack || items[1].Status != deploy.StatusActive {
 		t.Fatalf("json: %+v", items)
+	}
+	if live := items[1].LiveSince; items[0].LiveSince != nil || live == nil || !live.After(items[0].CreatedAt) {
+		t.Fatalf("json: live since %v of the active deployment (created %v), want after the newer one's creation %v; %v of the other",
+			live, items[1].CreatedAt, items[0].CreatedAt, items[0].LiveSince)
 	}
 
 	_, errs, code := runVault(t, "", "rollback", "--env", "nope", "--data", data, "-c", cfg)

@@ -44,7 +44,7 @@ for the project's probes, alerts, channels and health checks.`,
 // projectsTable is one row per environment (a project without any has one
 // row of its own).
 func projectsTable(w io.Writer, ps []deploy.Project) error {
-	tb := newTable(w, "project", "environment", "kind", "domains", "deployment", "release", "deployed")
+	tb := newTable(w, "project", "environment", "kind", "domains", "deployment", "release", "live since")
 	for _, p := range ps {
 		if len(p.Environments) == 0 {
 			tb.row(p.Name, "-", "-", "-", "-", "-", "-")
@@ -55,7 +55,7 @@ func projectsTable(w io.Writer, ps []deploy.Project) error {
 				continue
 			}
 			tb.row(p.Name, e.Name, e.Kind, dash(strings.Join(e.Domains, ",")), e.Deployment, projectRelease(e),
-				e.DeployedAt.Local().Format(time.DateTime))
+				liveSince(e.LiveSince, e.DeployedAt).Local().Format(time.DateTime))
 		}
 	}
 	return tb.flush()

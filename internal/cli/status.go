@@ -63,13 +63,13 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 		fmt.Fprintln(w, "nothing deployed or monitored yet (see 'phoenix deploy' and monitor.endpoints in phoenix.yaml)")
 		return nil
 	}
-	t := newTable(w, "environment", "health", "release", "deployed", "alerts", "sla 24h", "7d", "30d")
+	t := newTable(w, "environment", "health", "release", "live since", "alerts", "sla 24h", "7d", "30d")
 	for _, r := range rs {
-		deployed := ""
-		if !r.DeployedAt.IsZero() {
-			deployed = r.DeployedAt.UTC().Format("2006-01-02 15:04")
+		live := ""
+		if at := liveSince(r.LiveSince, r.DeployedAt); !at.IsZero() {
+			live = at.UTC().Format("2006-01-02 15:04")
 		}
-		t.row(envLabel(r.Environment), r.Health, releaseCell(r), dash(deployed), len(r.Alerts),
+		t.row(envLabel(r.Environment), r.Health, releaseCell(r), dash(live), len(r.Alerts),
 			slaOver(r.SLA, r.SLA.Day, monitor.SLADay, now), slaOver(r.SLA, r.SLA.Week, monitor.SLAWeek, now), slaOver(r.SLA, r.SLA.Month, monitor.SLAMonth, now))
 	}
 	if err := t.flush(); err != nil {

@@ -39,6 +39,11 @@ type Deployment struct {
 	// a pending verification began, else when it ended.
 	Verification   string     `json:"verification,omitempty"`
 	VerificationAt *time.Time `json:"verification_at,omitempty"`
+	// LiveSince is when the active deployment went live: the last
+	// activation that made it active on its environment (its deploy, or
+	// a rollback to it), where CreatedAt stays its first deploy; nil for
+	// every deployment but the active one.
+	LiveSince *time.Time `json:"live_since,omitempty"`
 }
 
 // A deployment's Status.
@@ -65,6 +70,15 @@ func (d *Deployment) setState(activeID int64) {
 		d.Status = StatusRolledBack
 	default:
 		d.Status = StatusInactive
+	}
+}
+
+// setLive sets Active, Status and LiveSince from env, the deployment's
+// environment as last read.
+func (d *Deployment) setLive(env Environment) {
+	d.setState(env.ActiveID)
+	if d.Active {
+		d.LiveSince = env.LiveSince
 	}
 }
 
@@ -218,7 +232,7 @@ func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project stri
 	now := s.opts.Now().UTC()
 	at := now.Format(time.RFC3339Nano)
 	dep := &Deployment{Project: project, Environment: o.Environment, Artifact: d,
-		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive}
+		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive, LiveSince: &now}
 	state, stateAt := "", ""
 	if verify {
 		state, stateAt = VerifyPending, at
@@ -229,40 +243,61 @@ func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.point(ctx, tx, project, o.Environment, dep.ID, "deploy", o.Actor, o.Message); err != nil {
+	m := move{project: project, env: o.Environment, id: dep.ID, action: "deploy", actor: o.Actor, detail: o.Message, at: now}
+	if err := s.point(ctx, tx, m); err != nil {
 		return nil, err
 	}
 	return dep, nil
 }
 
-// point moves an environment's active pointer and records why. The
-// deployment it moves off, if its verification is pending, is recorded
-// superseded: no verdict will come, and no start verifies it again.
-func (s *Service) point(ctx context.Context, tx *sql.Tx, project, env string, id int64, action, actor, detail string) error {
-	if err := supersede(ctx, tx, project, env, id, s.now()); err != nil {
+// move is one move of an environment's active pointer: to deployment id,
+// by a deploy or a rollback (action), at a time that becomes the
+// environment's live_since.
+type move struct {
+	project, env  string
+	id            int64
+	action        string // deploy or rollback
+	actor, detail string
+	at            time.Time
+}
+
+// rollbackTo is the move of a rollback of env to deployment id now.
+func (s *Service) rollbackTo(env Environment, id int64, actor, detail string) move {
+	return move{project: env.Project, env: env.Name, id: id, action: "rollback", actor: actor, detail: detail, at: s.opts.Now().UTC()}
+}
+
+// point moves an environment's active pointer, records since when it
+// serves that deployment, and records why. The deployment it moves off,
+// if its verification is pending, is recorded superseded: no verdict will
+// come, and no start verifies it again.
+func (s *Service) point(ctx context.Context, tx *sql.Tx, m move) error {
+	at := m.at.Format(time.RFC3339Nano)
+	if err := supersede(ctx, tx, m.project, m.env, m.id, at); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE environments SET active_id = $1 WHERE project = $2 AND name = $3`, id, project, env)
+	res, err := tx.ExecContext(ctx, `UPDATE environments SET active_id = $1, live_since = $2 WHERE project = $3 AND name = $4`,
+		m.id, at, m.project, m.env)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return usererr.New(usererr.NotFound, "no environment %s/%s", project, env)
+		return usererr.New(usererr.NotFound, "no environment %s/%s", m.project, m.env)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO deploy_events (project, environment, action, deployment, actor, detail, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, project, env, action, id, actor, detail, s.now())
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.project, m.env, m.action, m.id, m.actor, m.detail, at)
 	if err != nil {
 		return err
 	}
+	detail := m.detail
 	if detail == "" {
-		detail = fmt.Sprintf("deployment %d", id)
+		detail = fmt.Sprintf("deployment %d", m.id)
 	}
-	verb := map[string]string{"deploy": "deploy.activate"}[action]
+	verb := map[string]string{"deploy": "deploy.activate"}[m.action]
 	if verb == "" {
-		verb = "deploy." + action
+		verb = "deploy." + m.action
 	}
-	return s.audit(ctx, tx, Event{Action: verb, Project: project, Environment: env, Deployment: id,
-		Actor: actor, Detail: detail})
+	return s.audit(ctx, tx, Event{Action: verb, Project: m.project, Environment: m.env, Deployment: m.id,
+		Actor: m.actor, Detail: detail})
 }
 
 func (s *Service) release(env Environment, d Deployment, m *artifact.Manifest) Release {

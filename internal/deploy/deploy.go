@@ -204,3 +204,12 @@ func (s *Service) signingKey(ctx context.Context) (sign.PrivateKey, error) {
 }
 
 func (s *Service) now() string { return s.opts.Now().UTC().Format(time.RFC3339Nano) }
+
+// parseTime reads a time the service stored (now); nil for "" (none).
+func parseTime(s string) *time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil
+	}
+	return &t
+}

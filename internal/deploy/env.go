@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -22,6 +23,9 @@ type Environment struct {
 	Domains   []string `json:"domains,omitempty"`
 	IPAllow   []string `json:"ip_allow,omitempty"` // CIDR prefixes; empty allows everyone
 	ActiveID  int64    `json:"active_deployment,omitempty"`
+	// LiveSince is when the active deployment went live here: its last
+	// activation (a rollback to it counts); nil without one.
+	LiveSince *time.Time `json:"live_since,omitempty"`
 }
 
 // EnvSpec is how an environment is declared (from phoenix.yaml or the API).
@@ -123,12 +127,15 @@ func edgeSettingsChange(ctx context.Context, tx *sql.Tx, project, env, domains, 
 	return curDomains != domains || curAllow != allow, nil
 }
 
-const envColumns = `project, name, kind, locked, approvals, domains, ip_allow, COALESCE(active_id, 0)`
+const envColumns = `project, name, kind, locked, approvals, domains, ip_allow, COALESCE(active_id, 0), live_since`
 
 func scanEnv(row interface{ Scan(...any) error }) (Environment, error) {
 	var e Environment
-	var domains, allow string
-	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &allow, &e.ActiveID)
+	var domains, allow, live string
+	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &allow, &e.ActiveID, &live)
+	if e.ActiveID != 0 {
+		e.LiveSince = parseTime(live)
+	}
 	if domains != "" {
 		e.Domains = strings.Split(domains, ",")
 	}

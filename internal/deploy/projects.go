@@ -23,7 +23,10 @@ type ProjectEnv struct {
 	Domains    []string  `json:"domains,omitempty"`
 	Deployment int64     `json:"active_deployment,omitempty"` // 0: no deployment yet
 	Release    string    `json:"release,omitempty"`           // the active deployment's version
-	DeployedAt time.Time `json:"deployed_at,omitzero"`
+	DeployedAt time.Time `json:"deployed_at,omitzero"`        // when the active deployment was first deployed
+	// LiveSince is when the active deployment went live: its last
+	// activation, a rollback to it included (Deployment.LiveSince).
+	LiveSince *time.Time `json:"live_since,omitempty"`
 	// Verification and VerificationAt are the active deployment's
 	// (Deployment.Verification): VerifyPending while the server's
 	// verification of it has no verdict yet, since VerificationAt.
@@ -38,7 +41,8 @@ type ProjectEnv struct {
 func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 	rows, err := s.opts.DB.QueryContext(ctx, `SELECT p.name, COALESCE(e.name, ''), COALESCE(e.kind, ''),
 		COALESCE(e.domains, ''), COALESCE(d.id, 0), COALESCE(a.release, ''), COALESCE(d.created_at, ''),
-		COALESCE(d.verification, ''), COALESCE(d.verification_at, '')
+		COALESCE(d.verification, ''), COALESCE(d.verification_at, ''),
+		COALESCE(e.live_since, '')
 		FROM projects p
 		LEFT JOIN environments e ON e.project = p.name
 		LEFT JOIN deployments d ON d.id = e.active_id
@@ -52,8 +56,8 @@ func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 	for rows.Next() {
 		var p string
 		var e ProjectEnv
-		var domains, at, verifiedAt string
-		if err := rows.Scan(&p, &e.Name, &e.Kind, &domains, &e.Deployment, &e.Release, &at, &e.Verification, &verifiedAt); err != nil {
+		var domains, at, verifiedAt, live string
+		if err := rows.Scan(&p, &e.Name, &e.Kind, &domains, &e.Deployment, &e.Release, &at, &e.Verification, &verifiedAt, &live); err != nil {
 			return nil, fmt.Errorf("deploy: list projects: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Name != p {
@@ -66,9 +70,7 @@ func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 			e.Domains = strings.Split(domains, ",")
 		}
 		e.DeployedAt, _ = time.Parse(time.RFC3339Nano, at)
-		if t, err := time.Parse(time.RFC3339Nano, verifiedAt); err == nil {
-			e.VerificationAt = &t
-		}
+		e.VerificationAt, e.LiveSince = parseTime(verifiedAt), parseTime(live)
 		last := &out[len(out)-1]
 		last.Environments = append(last.Environments, e)
 	}

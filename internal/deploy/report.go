@@ -45,10 +45,11 @@ func (s *Service) Activations(ctx context.Context, project string) ([]Activation
 }
 
 // Live lists what every environment of project ("" for every project)
-// serves now: its active deployment and that deployment's release.
+// serves now: its active deployment, that deployment's release and since
+// when it is live.
 func (s *Service) Live(ctx context.Context, project string) ([]Deployment, error) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT d.id, d.project, d.environment, d.artifact, COALESCE(a.release, ''), d.actor, d.created_at
-		FROM environments e JOIN deployments d ON d.id = e.active_id LEFT JOIN artifacts a ON a.digest = d.artifact
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT d.id, d.project, d.environment, d.artifact, COALESCE(a.release, ''), d.actor, d.created_at,
+		e.live_since FROM environments e JOIN deployments d ON d.id = e.active_id LEFT JOIN artifacts a ON a.digest = d.artifact
 		WHERE ($1 = '' OR e.project = $1) ORDER BY e.project, e.name`, project)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: live releases: %w", err)
@@ -57,12 +58,13 @@ func (s *Service) Live(ctx context.Context, project string) ([]Deployment, error
 	var out []Deployment
 	for rows.Next() {
 		var d Deployment
-		var at string
-		if err := rows.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &at); err != nil {
+		var at, live string
+		if err := rows.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &at, &live); err != nil {
 			return nil, err
 		}
 		d.CreatedAt, _ = time.Parse(time.RFC3339Nano, at)
 		d.setState(d.ID)
+		d.LiveSince = parseTime(live)
 		out = append(out, d)
 	}
 	return out, rows.Err()

@@ -41,6 +41,7 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 	}
 	var target *Deployment
 	var active int64
+	var m move
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.markFailed(ctx, tx, env, failed, r); err != nil {
 			return err
@@ -55,8 +56,9 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 		if err := s.unchanged(env, target, fetched); err != nil {
 			return err
 		}
-		return s.point(ctx, tx, env.Project, env.Name, target.ID, "rollback", r.Actor,
+		m = s.rollbackTo(env, target.ID, r.Actor,
 			fmt.Sprintf("from deployment %d to %d: deployment %d failed verification (%s)", failed, target.ID, failed, r.Reason))
+		return s.point(ctx, tx, m)
 	})
 	switch {
 	case err != nil:
@@ -68,7 +70,7 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 		return nil, usererr.New(usererr.Conflict, "deployment %d failed verification and stays active: %s/%s has no earlier deployment to roll back to (those that failed verification are skipped)",
 			failed, env.Project, env.Name).WithHint("fix the release and deploy it again")
 	}
-	s.rolledBack(env, failed, target)
+	s.rolledBack(env, failed, target, m.at)
 	return target, nil
 }
 

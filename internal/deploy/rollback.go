@@ -26,6 +26,7 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 		return nil, err
 	}
 	var target *Deployment
+	var m move
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		target, err = s.rollbackTarget(ctx, tx, env, toID)
 		if err != nil {
@@ -34,19 +35,21 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 		if err := s.unchanged(env, target, fetched); err != nil {
 			return err
 		}
-		return s.point(ctx, tx, project, envName, target.ID, "rollback", actor,
-			fmt.Sprintf("from deployment %d to %d", env.ActiveID, target.ID))
+		m = s.rollbackTo(env, target.ID, actor, fmt.Sprintf("from deployment %d to %d", env.ActiveID, target.ID))
+		return s.point(ctx, tx, m)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.rolledBack(env, env.ActiveID, target)
+	s.rolledBack(env, env.ActiveID, target, m.at)
 	return target, nil
 }
 
-// rolledBack marks target active and tells the log and the listeners.
-func (s *Service) rolledBack(env Environment, from int64, target *Deployment) {
+// rolledBack marks target active, live since at, and tells the log and
+// the listeners.
+func (s *Service) rolledBack(env Environment, from int64, target *Deployment, at time.Time) {
 	target.setState(target.ID)
+	target.LiveSince = &at
 	s.opts.Logger.Info("rolled back", "project", env.Project, "env", env.Name, "from", from, "to", target.ID)
 	s.notify(s.release(env, *target, nil))
 }
@@ -180,12 +183,7 @@ func scanDeployment(row interface{ Scan(...any) error }) (Deployment, error) {
 	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created, &d.Failure, &failed,
 		&d.Verification, &verified)
 	d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
-	if t, perr := time.Parse(time.RFC3339Nano, failed); perr == nil {
-		d.FailedAt = &t
-	}
-	if t, perr := time.Parse(time.RFC3339Nano, verified); perr == nil {
-		d.VerificationAt = &t
-	}
+	d.FailedAt, d.VerificationAt = parseTime(failed), parseTime(verified)
 	return d, err
 }
 
@@ -210,7 +208,7 @@ func (s *Service) Deployments(ctx context.Context, project, envName string, limi
 		if err != nil {
 			return nil, err
 		}
-		d.setState(env.ActiveID)
+		d.setLive(env)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -246,7 +244,7 @@ func (s *Service) Active(ctx context.Context) ([]Release, error) {
 		if err != nil {
 			return nil, fmt.Errorf("deploy: active deployment of %s/%s: %w", e.Project, e.Name, err)
 		}
-		d.setState(d.ID)
+		d.setLive(e)
 		out = append(out, s.release(e, d, nil))
 	}
 	return out, nil

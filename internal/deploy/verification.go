@@ -103,6 +103,9 @@ func (s *Service) activeWhere(ctx context.Context, where string, args ...any) ([
 		if err != nil {
 			return nil, err
 		}
+		if env.ActiveID == d.ID {
+			d.LiveSince = env.LiveSince
+		}
 		out = append(out, s.release(env, d, nil))
 	}
 	return out, nil
