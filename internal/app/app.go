@@ -182,11 +182,15 @@ type App struct {
 
 	// Test hooks (verify.go): verifyStarts is called as each
 	// verification of an activation begins, verifyResumed after each pass
-	// of resumeVerifications with the deployments it took over;
-	// verifyLease, when set, replaces the constant verifyLease.
-	verifyStarts  func(deploy.Release)
-	verifyResumed func(ids []int64)
-	verifyLease   time.Duration
+	// of resumeVerifications (owed alerts queued, verifications taken
+	// over) with the deployments it took over; verifyLease, when set,
+	// replaces the constant verifyLease; rollbackCommitted is called
+	// with the failed deployment once an automatic rollback committed,
+	// before its alert is queued (rollback_alert.go).
+	verifyStarts      func(deploy.Release)
+	verifyResumed     func(ids []int64)
+	verifyLease       time.Duration
+	rollbackCommitted func(failed int64)
 
 	// runSettled are the pipeline runs' deployments whose run verified
 	// them, or finished without leaving them unverified (verify.go,

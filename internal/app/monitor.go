@@ -370,10 +370,7 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 			Every: every, Logger: a.log.With("component", "verify")}),
 		Publisher: a.Notify,
 		Timeout:   verifyTimeout,
-		Rollback: func(ctx context.Context, r deploy.Release, reason string) (*deploy.Deployment, error) {
-			return a.Deploy.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
-				Failed: r.Deployment.ID, Reason: reason, Actor: verifyActor})
-		},
+		Rollback:  a.revert, // rollback_alert.go
 		Active: func(ctx context.Context, p, e string) (int64, error) {
 			env, err := a.Deploy.Environment(ctx, p, e)
 			return env.ActiveID, err

@@ -80,6 +80,9 @@ func (a *App) verify(ctx context.Context, r deploy.Release) {
 	if err != nil {
 		a.log.Error("verify: automatic rollback failed", "project", r.Project, "env", r.Environment, "err", err)
 	}
+	if !out.Result.OK {
+		a.settleAlert(ctx, r.Deployment.ID, out.Message) // rollback_alert.go
+	}
 	a.log.Info("verify: "+out.Message.Title, "project", r.Project, "env", r.Environment, "ok", out.Result.OK,
 		"reason", out.Result.Reason)
 	verdict := deploy.VerifyFailed
@@ -102,13 +105,17 @@ func (a *App) verify(ctx context.Context, r deploy.Release) {
 // replica, and one whose replica died is taken over once its lease
 // passes. Each pass first adopts the deployments interrupted pipeline
 // runs left unverified (adoptInterrupted): at once, as no server verifies
-// them. An in-process server (one CLI command) leaves them all to the
-// next 'phoenix server': it would stop before the verdict.
+// them. Before all that, each pass queues the alerts automatic rollbacks
+// owe (queueOwed: a crash came between a rollback and its alert), the
+// leader's only once they are owed for longer than owedAlertLease. An
+// in-process server (one CLI command) leaves them all to the next
+// 'phoenix server': it would stop before the verdict.
 func (a *App) resumeVerifications(ctx context.Context) {
 	if a.opts.InProcess {
 		return
 	}
 	if !a.opts.Replica.On {
+		a.queueOwed(ctx, time.Time{}) // rollback_alert.go
 		a.resumed(a.reverify(ctx, time.Time{}))
 		return
 	}
@@ -119,6 +126,7 @@ func (a *App) resumeVerifications(ctx context.Context) {
 	t := time.NewTicker(a.replicaPoll())
 	defer t.Stop()
 	for {
+		a.queueOwed(ctx, time.Now().Add(-owedAlertLease))
 		a.resumed(a.reverify(ctx, time.Now().Add(-lease)))
 		select {
 		case <-ctx.Done():

@@ -1,13 +1,11 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -257,36 +255,10 @@ func TestRunCrashChild(t *testing.T) {
 // verifies its broken deployment and rolls it back.
 func TestCrashDuringARunsHealthCheck(t *testing.T) {
 	root := t.TempDir()
-	dir, tmp := filepath.Join(root, "data"), filepath.Join(root, "tmp")
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(root, "data")
 	g := newGate(t, http.StatusServiceUnavailable)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRunCrashChild$")
-	cmd.Env = append(os.Environ(), runCrashEnv+"="+dir+string(os.PathListSeparator)+runProject(t, g), "TMPDIR="+tmp)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var run int64
-	for sc := bufio.NewScanner(stdout); run == 0 && sc.Scan(); {
-		if s, ok := strings.CutPrefix(sc.Text(), "run "); ok {
-			run, _ = strconv.ParseInt(s, 10, 64)
-		}
-	}
-	if run != 0 {
-		recv(t, g.held, "the child's health check of production")
-	}
-	cmd.Process.Kill()
-	go io.Copy(io.Discard, stdout)
-	cmd.Wait()
-	if run == 0 {
-		t.Fatal("the child never released")
-	}
+	run := crashChild(t, root, "TestRunCrashChild", runCrashEnv+"="+dir+string(os.PathListSeparator)+runProject(t, g), "run ",
+		func(int64) { recv(t, g.held, "the child's health check of production") })
 	d, err := reopen(t, dir).Deployments(context.Background(), "shop", "production", 1)
 	if err != nil || len(d) != 1 || d[0].Message != "pipeline run "+strconv.FormatInt(run, 10) {
 		t.Fatalf("production after the crash: %+v, %v", d, err)

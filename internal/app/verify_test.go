@@ -305,17 +305,19 @@ func TestVerifyCrashChild(t *testing.T) {
 	select {} // until SIGKILL
 }
 
-// TestCrashDuringVerification: a server killed (SIGKILL: no shutdown
-// code runs) while it verifies a broken deployment leaves it pending in
-// the database; the next start verifies it again and rolls it back.
-func TestCrashDuringVerification(t *testing.T) {
-	root := t.TempDir()
-	dir, tmp := filepath.Join(root, "data"), filepath.Join(root, "tmp")
+// crashChild runs test, a server in a child of this test binary, with
+// env (NAME=VALUE) and its temp dirs in root/tmp (so they go with root,
+// and outlive the child), reads the number it prints after prefix on a
+// line of its own, runs before with it (when set) and kills the child
+// with SIGKILL: no shutdown code runs. It returns the number.
+func crashChild(t *testing.T, root, test, env, prefix string, before func(n int64)) int64 {
+	t.Helper()
+	tmp := filepath.Join(root, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestVerifyCrashChild$")
-	cmd.Env = append(os.Environ(), verifyCrashEnv+"="+dir, "TMPDIR="+tmp) // the child's temp dirs go with root
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env, "TMPDIR="+tmp)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -324,18 +326,31 @@ func TestCrashDuringVerification(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var v2 int64
-	for sc := bufio.NewScanner(stdout); v2 == 0 && sc.Scan(); {
-		if s, ok := strings.CutPrefix(sc.Text(), "verifying "); ok {
-			v2, _ = strconv.ParseInt(s, 10, 64)
+	var n int64
+	for sc := bufio.NewScanner(stdout); n == 0 && sc.Scan(); {
+		if s, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			n, _ = strconv.ParseInt(s, 10, 64)
 		}
+	}
+	if n != 0 && before != nil {
+		before(n)
 	}
 	cmd.Process.Kill()
 	go io.Copy(io.Discard, stdout)
 	cmd.Wait()
-	if v2 == 0 {
-		t.Fatal("the child never verified its deployment")
+	if n == 0 {
+		t.Fatalf("the child %s never printed %q", test, prefix+"N")
 	}
+	return n
+}
+
+// TestCrashDuringVerification: a server killed (SIGKILL: no shutdown
+// code runs) while it verifies a broken deployment leaves it pending in
+// the database; the next start verifies it again and rolls it back.
+func TestCrashDuringVerification(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "data")
+	v2 := crashChild(t, root, "TestVerifyCrashChild", verifyCrashEnv+"="+dir, "verifying ", nil)
 
 	h := newVerifyHooks(false)
 	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -16,6 +17,12 @@ type RevertRequest struct {
 	Failed      int64  // the deployment that failed; 0 means the active one
 	Reason      string // what failed, e.g. "health-check/production"
 	Actor       string
+	// Alert: the caller announces the outcome (the server's automatic
+	// rollback, with a critical deploy.rolled_back, or deploy.failed when
+	// nothing could be rolled back). The transaction then records the
+	// alert owed (OwedAlerts) until the caller has queued it
+	// (AlertQueued), so a crash in between does not lose it.
+	Alert bool
 }
 
 // Revert records that deployment r.Failed failed verification (r.Reason,
@@ -41,7 +48,7 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 	}
 	var target *Deployment
 	var active int64
-	var m move
+	var at time.Time
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.markFailed(ctx, tx, env, failed, r); err != nil {
 			return err
@@ -50,15 +57,8 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 			env.Project, env.Name).Scan(&active); err != nil || active != failed {
 			return err
 		}
-		if target, err = lastGood(ctx, tx, env, failed); err != nil || target == nil {
-			return err
-		}
-		if err := s.unchanged(env, target, fetched); err != nil {
-			return err
-		}
-		m = s.rollbackTo(env, target.ID, r.Actor,
-			fmt.Sprintf("from deployment %d to %d: deployment %d failed verification (%s)", failed, target.ID, failed, r.Reason))
-		return s.point(ctx, tx, m)
+		target, at, err = s.takeBack(ctx, tx, env, failed, fetched, r)
+		return err
 	})
 	switch {
 	case err != nil:
@@ -70,8 +70,32 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 		return nil, usererr.New(usererr.Conflict, "deployment %d failed verification and stays active: %s/%s has no earlier deployment to roll back to (those that failed verification are skipped)",
 			failed, env.Project, env.Name).WithHint("fix the release and deploy it again")
 	}
-	s.rolledBack(env, failed, target, m.at)
+	s.rolledBack(env, failed, target, at)
 	return target, nil
+}
+
+// takeBack re-activates, in Revert's transaction tx, the newest
+// deployment of env before failed that did not fail verification, and
+// returns it and when; nil when there is none, and failed stays active.
+// Either way it records the alert r owes (oweAlert): the rollback's, or
+// that failed stays active.
+func (s *Service) takeBack(ctx context.Context, tx *sql.Tx, env Environment, failed, fetched int64, r RevertRequest) (*Deployment, time.Time, error) {
+	target, err := lastGood(ctx, tx, env, failed)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if target == nil {
+		return nil, time.Time{}, oweAlert(ctx, tx, r, failed, 0, s.opts.Now().UTC())
+	}
+	if err := s.unchanged(env, target, fetched); err != nil {
+		return nil, time.Time{}, err
+	}
+	m := s.rollbackTo(env, target.ID, r.Actor,
+		fmt.Sprintf("from deployment %d to %d: deployment %d failed verification (%s)", failed, target.ID, failed, r.Reason))
+	if err := s.point(ctx, tx, m); err != nil {
+		return nil, time.Time{}, err
+	}
+	return target, m.at, oweAlert(ctx, tx, r, failed, target.ID, m.at)
 }
 
 // fetchRevertTarget fetches the blobs of the deployment a revert of failed
