@@ -94,6 +94,11 @@ type projectConfigs struct {
 	chanErr map[string]error             // why a project's channels did not load (reconfigure)
 	guards  map[string]*monitor.Guard
 	wg      sync.WaitGroup
+	// applying serializes reconfigure from its snapshot of cfg to the
+	// monitor's and dispatcher's setters: two calls at once could
+	// otherwise apply the older snapshot last, and the channels and
+	// probes would silently go back to it.
+	applying sync.Mutex
 }
 
 func (p *projectConfigs) get(project string) *config.Config {
@@ -118,6 +123,8 @@ func (p *projectConfigs) wait() {
 // reconfigure gives the monitor the probes and alert rules, and the
 // dispatcher the channels, of every known project.
 func (a *App) reconfigure() {
+	a.projects.applying.Lock()
+	defer a.projects.applying.Unlock()
 	a.projects.mu.Lock()
 	cfgs := make(map[string]*config.Config, len(a.projects.cfg))
 	for p, c := range a.projects.cfg {
