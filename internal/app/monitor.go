@@ -335,7 +335,7 @@ func (a *App) afterActivate(ctx context.Context) deploy.Listener {
 			defer a.projects.wg.Done()
 			a.loadProject(ctx, r.Project)
 			a.reconfigure()
-			if r.Deployment.Verification != deploy.VerifyPending || a.isRollback(ctx, r) {
+			if r.Deployment.Verification != deploy.VerifyPending {
 				return
 			}
 			a.verify(ctx, r)
@@ -355,12 +355,6 @@ func (a *App) logSkipped(r deploy.Release, why string) {
 	a.log.Info("verify: the deployment was superseded during its verification (rolled back or replaced); nothing published nor rolled back", args...)
 }
 
-// isRollback reports whether r re-activates an older deployment.
-func (a *App) isRollback(ctx context.Context, r deploy.Release) bool {
-	ds, err := a.Deploy.Deployments(ctx, r.Project, r.Environment, 1)
-	return err == nil && len(ds) > 0 && ds[0].ID > r.Deployment.ID
-}
-
 // guardOf returns the project's Guard, made on first use.
 func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 	a.projects.mu.Lock()
@@ -378,9 +372,12 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 		Publisher: a.Notify,
 		Timeout:   verifyTimeout,
 		Rollback:  a.revert, // rollback_alert.go
-		Active: func(ctx context.Context, p, e string) (int64, error) {
+		Active: func(ctx context.Context, p, e string) (int64, time.Time, error) {
 			env, err := a.Deploy.Environment(ctx, p, e)
-			return env.ActiveID, err
+			if err != nil || env.LiveSince == nil {
+				return env.ActiveID, time.Time{}, err
+			}
+			return env.ActiveID, *env.LiveSince, nil
 		},
 		Checks: func(p, e string) ([]config.Endpoint, config.RollbackPolicy) {
 			if cfg := a.projects.get(p); cfg != nil && cfg.Environments[e] != nil {

@@ -16,6 +16,8 @@ import (
 // one before the active one that did not fail verification, or toID when
 // it is not zero (refused when that one failed verification). It rebuilds
 // nothing; the cost is one transaction and a pointer swap on the edge.
+// A deployment superseded before its verification's verdict is pending
+// verification again once it is back (reverify).
 func (s *Service) Rollback(ctx context.Context, project, envName string, toID int64, actor string) (*Deployment, error) {
 	env, err := s.Environment(ctx, project, envName)
 	if err != nil {
@@ -36,13 +38,34 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 			return err
 		}
 		m = s.rollbackTo(env, target.ID, actor, fmt.Sprintf("from deployment %d to %d", env.ActiveID, target.ID))
-		return s.point(ctx, tx, m)
+		if err := s.point(ctx, tx, m); err != nil {
+			return err
+		}
+		return reverify(ctx, tx, target, m.at)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.rolledBack(env, env.ActiveID, target, m.at)
 	return target, nil
+}
+
+// reverify puts back to pending the verification of d, which a rollback
+// re-activates, when a newer deploy or a rollback superseded it before
+// its verdict: it was never verified, so the server verifies it now as it
+// verifies a new deployment. A rollback to a deployment that passed, or
+// to a pipeline run's (whose run verified it), is not verified again.
+func reverify(ctx context.Context, tx *sql.Tx, d *Deployment, at time.Time) error {
+	if d.Verification != VerifySuperseded {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3 AND verification = $4`,
+		VerifyPending, at.Format(time.RFC3339Nano), d.ID, VerifySuperseded)
+	if err != nil {
+		return fmt.Errorf("deploy: verify deployment %d again: %w", d.ID, err)
+	}
+	d.Verification, d.VerificationAt = VerifyPending, &at
+	return nil
 }
 
 // rolledBack marks target active, live since at, and tells the log and

@@ -121,7 +121,8 @@ func TestPipelineDeploymentsAreNotPending(t *testing.T) {
 // TestReplacedPendingVerificationIsSuperseded: a newer deploy or a
 // rollback that replaces a deployment pending verification records it
 // superseded, in its transaction: no start verifies a release no longer
-// served, nor one a later rollback returns to.
+// served. A later rollback that returns to a superseded one makes it
+// pending again (it was never verified); one to a verified one does not.
 func TestReplacedPendingVerificationIsSuperseded(t *testing.T) {
 	f := verifying(newFixture(t))
 	v1, _ := f.deploy(t, "production", "v1", map[string]string{"index.html": "one"})
@@ -134,13 +135,23 @@ func TestReplacedPendingVerificationIsSuperseded(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := history(t, f.svc, "production")
-	for id, want := range map[int64]string{v1.ID: VerifyPassed, v2.ID: VerifySuperseded, v3.ID: VerifySuperseded} {
+	for id, want := range map[int64]string{v1.ID: VerifyPassed, v2.ID: VerifyPending, v3.ID: VerifySuperseded} {
 		if h[id].Verification != want || h[id].VerificationAt == nil {
 			t.Errorf("deployment %d: verification %q at %v, want %q", id, h[id].Verification, h[id].VerificationAt, want)
 		}
 	}
 	if env, _ := f.svc.Environment(ctx, "site", "production"); env.ActiveID != v2.ID {
 		t.Fatalf("rollback went to %d, want %d", env.ActiveID, v2.ID)
+	}
+	if ids := unverifiedIDs(t, f.svc); len(ids) != 1 || ids[0] != v2.ID {
+		t.Fatalf("unverified: %v, want only %d (rolled back to, never verified)", ids, v2.ID)
+	}
+	// A rollback to a verified deployment does not verify it again.
+	if _, err := f.svc.Rollback(ctx, "site", "production", v1.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if h := history(t, f.svc, "production"); h[v1.ID].Verification != VerifyPassed || h[v2.ID].Verification != VerifySuperseded {
+		t.Fatalf("after the rollback to v1: v1 %q, v2 %q; want passed and superseded", h[v1.ID].Verification, h[v2.ID].Verification)
 	}
 	if ids := unverifiedIDs(t, f.svc); len(ids) != 0 {
 		t.Fatalf("unverified: %v", ids)

@@ -36,8 +36,9 @@ type Guard struct {
 	// (environments.<env>.health_checks and .rollback in phoenix.yaml).
 	Checks func(project, env string) ([]config.Endpoint, config.RollbackPolicy)
 	// Active returns the id of the deployment project/env serves now (0:
-	// none); optional. Without it every verdict is acted on.
-	Active  func(ctx context.Context, project, env string) (int64, error)
+	// none) and since when (its last activation; zero if unknown);
+	// optional. Without it every verdict is acted on.
+	Active  func(ctx context.Context, project, env string) (id int64, since time.Time, err error)
 	OnEvent func(notify.Message) // optional
 	Timeout time.Duration        // for one verification and rollback (default 5m)
 
@@ -143,7 +144,9 @@ func (g *Guard) restoring(key string, id int64) bool {
 
 // skip says why a finished verification of r must not be acted on: ctx
 // was cancelled (its verdict is the interruption's, not the release's),
-// or r is no longer the active deployment. "" means act on it. When the
+// or r's activation is no longer the environment's: another deployment
+// is active, or r was rolled away from and back to since (that
+// activation has a verification of its own). "" means act on it. When the
 // active deployment cannot be read, the verdict is acted on: a missed
 // alert is worse than a stale one.
 func (g *Guard) skip(ctx context.Context, r deploy.Release) string {
@@ -153,8 +156,13 @@ func (g *Guard) skip(ctx context.Context, r deploy.Release) string {
 	if g.Active == nil {
 		return ""
 	}
-	id, err := g.Active(ctx, r.Project, r.Environment)
-	if err == nil && id != r.Deployment.ID {
+	id, since, err := g.Active(ctx, r.Project, r.Environment)
+	switch {
+	case err != nil:
+		return ""
+	case id != r.Deployment.ID:
+		return Superseded
+	case !since.IsZero() && r.Deployment.LiveSince != nil && !since.Equal(*r.Deployment.LiveSince):
 		return Superseded
 	}
 	return ""

@@ -75,21 +75,28 @@ func TestVerificationTimeoutStillFails(t *testing.T) {
 }
 
 // TestSupersededVerificationPublishesNothing: a deployment no longer
-// active when its verification ends (rolled back, or replaced, meanwhile)
-// gets no "is live" notice, no failure alert and no rollback.
+// active when its verification ends (rolled back, or replaced, meanwhile),
+// or rolled away from and back to meanwhile (that activation is verified
+// on its own), gets no "is live" notice, no failure alert and no rollback.
 func TestSupersededVerificationPublishesNothing(t *testing.T) {
+	activated := time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name    string
-		release string // what the site serves
-		active  int64  // the environment's active deployment when verification ends
+		release string    // what the site serves
+		active  int64     // the environment's active deployment when verification ends
+		since   time.Time // and since when it is live
 		skipped string
 		event   string // published, "" for nothing
 	}{
-		{"healthy and still active", "v1.0.0", 2, "", "deploy.succeeded"},
-		{"healthy but rolled back meanwhile", "v1.0.0", 1, Superseded, ""},
-		{"broken and still active", "v1.1.0", 2, "", "deploy.rolled_back"},
-		{"broken but replaced meanwhile", "v1.1.0", 3, Superseded, ""},
+		{"healthy and still active", "v1.0.0", 2, activated, "", "deploy.succeeded"},
+		{"healthy but rolled back meanwhile", "v1.0.0", 1, activated, Superseded, ""},
+		{"broken and still active", "v1.1.0", 2, activated, "", "deploy.rolled_back"},
+		{"broken but replaced meanwhile", "v1.1.0", 3, activated, Superseded, ""},
+		{"broken, rolled away from and back to meanwhile", "v1.1.0", 2, activated.Add(time.Minute), Superseded, ""},
+		{"broken and active since a time not known", "v1.1.0", 2, time.Time{}, "", "deploy.rolled_back"},
 	}
+	r := v2b
+	r.Deployment.LiveSince = &activated
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &site{}
@@ -103,11 +110,11 @@ func TestSupersededVerificationPublishesNothing(t *testing.T) {
 				return healthChecks(t), config.RollbackPolicy{Auto: true}
 			}
 			var asked string
-			g.Active = func(_ context.Context, project, env string) (int64, error) {
+			g.Active = func(_ context.Context, project, env string) (int64, time.Time, error) {
 				asked = project + "/" + env
-				return tc.active, nil
+				return tc.active, tc.since, nil
 			}
-			out, _ := g.AfterActivate(context.Background(), v2b)
+			out, _ := g.AfterActivate(context.Background(), r)
 			var got []string
 			for _, m := range pub.msgs {
 				got = append(got, m.Event)
