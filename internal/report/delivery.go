@@ -110,13 +110,15 @@ func (b *builder) count(d *Delivery, e *EnvDelivery, a deploy.Activation, failed
 
 // rolledBack returns the deployments a rollback moved an environment
 // away from: walking each environment's activations in order, the one
-// active when a rollback happened failed.
+// active when a rollback to an earlier deployment happened failed. A
+// rollback to a later one ('phoenix rollback --to' back to the release
+// rolled back from) rolls forward: the one it leaves did not fail.
 func rolledBack(acts []deploy.Activation) map[int64]bool {
 	active := map[string]int64{}
 	out := map[int64]bool{}
 	for _, a := range acts {
 		key := a.Project + "/" + a.Environment
-		if a.Action == "rollback" && active[key] != 0 {
+		if a.Action == "rollback" && active[key] != 0 && a.Deployment < active[key] {
 			out[active[key]] = true
 		}
 		active[key] = a.Deployment
