@@ -30,7 +30,7 @@ unit:
 # The domains' suites once more, on PostgreSQL (docs/postgres.md); about
 # 80 s on 2 cores. The store and the app run their PostgreSQL tests in unit.
 PG_PKGS ?= ./internal/audit/ ./internal/auth/ ./internal/deploy/ ./internal/vault/ ./internal/pipeline/... \
-	./internal/monitor/... ./internal/notify/... ./internal/api/ ./internal/certs/ ./internal/report/
+	./internal/monitor/... ./internal/notify/... ./internal/api/ ./internal/certs/ ./internal/report/ ./internal/projectcfg/
 unit-postgres:
 	PHOENIX_TEST_DATABASE=postgres $(GO) test -timeout 10m $(PG_PKGS)
 
