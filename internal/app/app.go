@@ -191,6 +191,13 @@ type App struct {
 	verifyResumed     func(ids []int64)
 	verifyLease       time.Duration
 	rollbackCommitted func(failed int64)
+	// muteBlobsChannel drops this replica's phoenix_blobs notifications,
+	// as a lost one (replica_blobs.go).
+	muteBlobsChannel atomic.Bool
+
+	// blobsSeen is the blobs generation this replica last relearned the
+	// shared blob store at (replica_blobs.go).
+	blobsSeen atomic.Pointer[string]
 
 	// runSettled are the pipeline runs' deployments whose run verified
 	// them, or finished without leaving them unverified (verify.go,

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
-	"github.com/phoenixvc/phoenix/internal/artifact/backend/cache"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/s3"
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
@@ -143,11 +142,7 @@ func (a *App) startReplication() {
 			a.log.Warn("replicas: cannot announce a deleted environment; the others see it at their next poll", "err", err)
 		}
 	})
-	a.Deploy.OnBlobsDeleted(func() {
-		if err := a.DB.Notify(context.Background(), BlobsChannel, ""); err != nil {
-			a.log.Warn("replicas: cannot announce deleted blobs", "err", err)
-		}
-	})
+	a.Deploy.OnBlobsDeleted(a.announceCollected) // replica_blobs.go
 	a.Deploy.OnEdgePolicy(func(project string) {
 		if err := a.DB.Notify(context.Background(), DeployChannel, project+"/"); err != nil {
 			a.log.Warn("replicas: cannot announce an edge policy change; the others see it at their next poll", "err", err)
@@ -185,27 +180,16 @@ func (a *App) startReplication() {
 	a.startTelemetry()
 }
 
-// reconcile brings the edge, the view of the users and the run queue in
-// line with the database.
+// reconcile brings what this replica knows of the shared blob store, the
+// edge, the view of the users and the run queue in line with the database.
 func (a *App) reconcile(ctx context.Context) {
+	a.relearnIfCollected(ctx) // replica_blobs.go
 	a.syncEdge(ctx)
 	a.syncConfigs(ctx)
 	a.loadUserStates(ctx)
 	a.Pipeline.Poke(ctx)
 	if a.Leading() {
 		a.Notify.Kick() // deliveries another replica queued
-	}
-}
-
-// relearnBlobs drops from what this replica knows of the shared blob
-// store the blobs another replica's garbage collection deleted.
-func (a *App) relearnBlobs(ctx context.Context) {
-	c, ok := a.store.(*cache.Store)
-	if !ok {
-		return
-	}
-	if err := c.Relearn(ctx); err != nil && ctx.Err() == nil {
-		a.log.Error("replicas: relearn the blob store after a collection", "err", err)
 	}
 }
 
