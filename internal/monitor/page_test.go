@@ -84,3 +84,22 @@ func TestStatusPageAndBadges(t *testing.T) {
 		t.Errorf("json %s", js)
 	}
 }
+
+// TestStatusPageNamesProjectAndEnvironment: the public page heads each
+// environment as its visitors know it, "shop/production", not by the
+// monitor's edge name "production.shop".
+func TestStatusPageNamesProjectAndEnvironment(t *testing.T) {
+	m, clock, _ := newTestMonitor(t)
+	home := Target{Name: "home", Environment: "production.shop", URL: "https://www.example.com/"}
+	clock.Add(time.Minute)
+	m.record(home, Result{Target: home.ID(), Name: home.Name, Environment: home.Environment, Time: clock.Now(), Success: true})
+	if err := m.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.PublicHandler(PageOptions{Title: "status"}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, "<span>shop/production</span>") || strings.Contains(body, "production.shop") {
+		t.Fatalf("page heads the environment otherwise:\n%s", body)
+	}
+}
