@@ -203,7 +203,7 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 		return nil, err
 	}
 	defer repo.Close()
-	host, _ := os.Hostname()
+	host := b.a.backupHost()
 	var snap *backup.Snapshot
 	err = b.a.Deploy.HoldBlobs(func() error {
 		// Blobs in S3: the snapshot copies them from the cache, filled
@@ -394,3 +394,15 @@ func databaseURLForms(dsn string) (forms, secrets []string) {
 }
 
 func short(id string) string { return id[:min(12, len(id))] }
+
+// backupHost is what a snapshot records as its host: the machine's name,
+// and with replicas the replica's advertised API address too, so the
+// snapshots two replicas on one machine took tell apart in 'phoenix
+// backup list'.
+func (a *App) backupHost() string {
+	host, _ := os.Hostname()
+	if r := a.runner(); r != "" {
+		return host + " (" + r + ")"
+	}
+	return host
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -30,6 +31,9 @@ func TestReplicasShareTheBackupStatus(t *testing.T) {
 	var res BackupResult
 	if err := json.Unmarshal([]byte(body), &res); err != nil {
 		t.Fatal(err)
+	}
+	if want := a.advertise(); !strings.HasSuffix(res.Snapshot.Host, " ("+want+")") {
+		t.Errorf("snapshot host %q does not name the replica that took it (%s)", res.Snapshot.Host, want)
 	}
 	for name, r := range map[string]*App{"the replica that took it": a, "the other replica": b} {
 		code, body := apiDo(t, r, "GET", "/api/v1/backups/status")
