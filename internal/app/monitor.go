@@ -55,7 +55,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 		return err
 	}
 	a.projects = &projectConfigs{cfg: map[string]*config.Config{}, entry: map[string]*projectcfg.Entry{},
-		chanErr: map[string]error{}, guards: map[string]*monitor.Guard{}}
+		chanErr: map[string]error{}, guards: map[string]*monitor.Guard{}, unread: map[string]int64{}}
 	if err := a.loadProjects(ctx); err != nil {
 		return err
 	}
@@ -92,6 +92,7 @@ type projectConfigs struct {
 	cfg     map[string]*config.Config
 	entry   map[string]*projectcfg.Entry // where cfg came from; nil: the latest run's folder
 	chanErr map[string]error             // why a project's channels did not load (reconfigure)
+	unread  map[string]int64             // the stored revision that did not parse: not read again until it changes
 	guards  map[string]*monitor.Guard
 	wg      sync.WaitGroup
 	// applying serializes reconfigure from its snapshot of cfg to the

@@ -120,7 +120,11 @@ func (a *App) loadProject(ctx context.Context, project string) {
 	}
 	cfg, err := a.readConfig(ctx, project, e)
 	if err != nil {
-		a.log.Warn("monitor: cannot read the project's phoenix.yaml; keeping what was loaded before", "project", project, "err", err)
+		a.projects.mu.Lock()
+		a.projects.unread[project] = revisionOf(e)
+		a.projects.mu.Unlock()
+		a.log.Warn("monitor: cannot read the project's phoenix.yaml; keeping what was loaded before until it changes",
+			"project", project, "revision", revisionOf(e), "err", err)
 		return
 	}
 	if cfg == nil {
@@ -184,9 +188,9 @@ func (a *App) syncConfigs(ctx context.Context) {
 	changed := false
 	for p, rev := range revs {
 		a.projects.mu.Lock()
-		have := revisionOf(a.projects.entry[p])
+		have, unread := revisionOf(a.projects.entry[p]), a.projects.unread[p]
 		a.projects.mu.Unlock()
-		if rev != have {
+		if rev != have && rev != unread { // a revision that did not parse is warned about once, not every poll
 			a.loadProject(ctx, p)
 			changed = true
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/projectcfg"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // shopYAML is a phoenix.yaml of shop: a probe of production (probe, every
@@ -226,5 +228,37 @@ func TestAnOlderRevisionIsNotPutInEffect(t *testing.T) {
 	a.useConfig("shop", cfg, nil)
 	if from, probes := inEffect(t, a); !slices.Equal(probes, []string{"home"}) || from != projectcfg.LatestRun {
 		t.Fatalf("a file not stored is not in effect: from %q, probes %v", from, probes)
+	}
+}
+
+// TestAnUnreadableStoredConfigIsWarnedOnce: a stored phoenix.yaml the
+// server cannot parse (written by a newer version, say) keeps the one in
+// effect, and the poll that compares revisions warns about it once, not
+// at every poll; a new revision is read again.
+func TestAnUnreadableStoredConfigIsWarnedOnce(t *testing.T) {
+	var log testkit.LogBuffer
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	ctx := context.Background()
+	yaml := shopYAML("/", "/", "http://127.0.0.1:9/hook")
+	handOver(t, a, yaml)
+	if _, _, err := a.Configs.Save(ctx, projectcfg.Entry{Project: "shop", Kind: projectcfg.Deploy, Actor: "newer", YAML: []byte("project: {name: shop, future: 1}\n")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		a.syncConfigs(ctx)
+	}
+	if n := strings.Count(log.String(), "cannot read the project's phoenix.yaml"); n != 1 {
+		t.Fatalf("warned %d times, want once:\n%s", n, log.String())
+	}
+	if _, probes := inEffect(t, a); !slices.Equal(probes, []string{"home"}) {
+		t.Fatalf("probes %v: the file in effect was dropped", probes)
+	}
+	if _, _, err := a.Configs.Save(ctx, projectcfg.Entry{Project: "shop", Kind: projectcfg.Deploy, Actor: "ops",
+		YAML: []byte(strings.Replace(yaml, "name: home", "name: api", 1))}); err != nil {
+		t.Fatal(err)
+	}
+	a.syncConfigs(ctx)
+	if _, probes := inEffect(t, a); !slices.Equal(probes, []string{"api"}) {
+		t.Fatalf("probes %v after a readable revision", probes)
 	}
 }
