@@ -203,6 +203,10 @@ type App struct {
 	// them, or finished without leaving them unverified (verify.go,
 	// adoptInterrupted): not looked at again.
 	runSettled idSet
+	// owedTried are the deployments whose owed rollback alert a pass of
+	// queueOwed tried to send (rollback_alert.go): retried without a
+	// warning each time.
+	owedTried idSet
 
 	mu       sync.Mutex
 	cleanups []func(context.Context) error

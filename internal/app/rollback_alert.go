@@ -43,8 +43,9 @@ func (a *App) revert(ctx context.Context, r deploy.Release, reason string) (*dep
 // publishing m again queues nothing more (same id) but makes sure it is
 // in the delivery log before the debt is cleared. A message no channel
 // took stays owed when the project's channels did not load (a secret of
-// a sealed vault): they are not known to want none of it.
-func (a *App) settleAlert(ctx context.Context, failed int64, m notify.Message) {
+// a sealed vault): they are not known to want none of it; warn says so
+// in the log (a pass of queueOwed after the first does not).
+func (a *App) settleAlert(ctx context.Context, failed int64, m notify.Message, warn bool) {
 	ctx = context.WithoutCancel(ctx)
 	took, err := a.Notify.Publish(ctx, m)
 	if err != nil {
@@ -53,6 +54,9 @@ func (a *App) settleAlert(ctx context.Context, failed int64, m notify.Message) {
 		return
 	}
 	if len(took) == 0 && !a.channelsLoaded(m.Project) {
+		if !warn {
+			return
+		}
 		a.log.Warn("verify: no channel took the alert of a failed verification; an automatic rollback's stays owed and the next start sends it",
 			"project", m.Project, "env", m.Environment, "deployment", failed, "why", a.undelivered(m.Project, ""))
 		return
@@ -82,10 +86,14 @@ func (a *App) queueOwed(ctx context.Context, before time.Time) {
 			a.loadProject(ctx, o.Failed.Project)
 			a.reconfigure()
 		}
-		a.log.Warn("verify: an automatic rollback's alert was not sent (the server stopped or crashed after the rollback); sending it now",
-			"project", o.Failed.Project, "env", o.Failed.Environment, "deployment", o.Failed.ID,
-			"rolled_back_at", o.At.UTC().Format(time.RFC3339))
-		a.settleAlert(ctx, o.Failed.ID, owedMessage(o))
+		first := !a.owedTried.has(o.Failed.ID) // later passes retry quietly (every poll with replicas)
+		if first {
+			a.log.Warn("verify: an automatic rollback's alert was not sent (the server stopped or crashed after the rollback); sending it now",
+				"project", o.Failed.Project, "env", o.Failed.Environment, "deployment", o.Failed.ID,
+				"rolled_back_at", o.At.UTC().Format(time.RFC3339))
+		}
+		a.owedTried.add(o.Failed.ID)
+		a.settleAlert(ctx, o.Failed.ID, owedMessage(o), first)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/notify/webhook"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // alertHook is a webhook receiver on 127.0.0.1 that passes on every
@@ -82,11 +84,15 @@ func deliveries(t *testing.T, dir, id string) []string {
 // startWithHook starts a server that verifies in 200 ms, with shop's
 // channels (hookYAML) to a new alertHook, once its start's pass of
 // resumeVerifications is over.
-func startWithHook(t *testing.T) (*App, *alertHook) {
+func startWithHook(t *testing.T, log ...*testkit.LogBuffer) (*App, *alertHook) {
 	t.Helper()
 	hook := newAlertHook(t)
 	h := newVerifyHooks(false)
-	a := startHooked(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
+	o := Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-"}
+	if len(log) > 0 {
+		o.Logger = slog.New(slog.NewTextHandler(log[0], nil))
+	}
+	a := startHooked(t, o, h.set)
 	recv(t, h.resumed, "a pass of resumeVerifications")
 	cfg, err := config.Parse([]byte(hookYAML(hook.URL)), "phoenix.yaml")
 	if err != nil {
@@ -243,7 +249,8 @@ func TestYoungOwedAlertIsLeftToItsReplica(t *testing.T) {
 // because the project's channels did not load (the webhook URL is a
 // secret the server lacks) stays owed; once they load, it is sent.
 func TestOwedAlertWaitsForItsChannels(t *testing.T) {
-	a, hook := startWithHook(t)
+	var log testkit.LogBuffer
+	a, hook := startWithHook(t, &log)
 	ctx := context.Background()
 	v1, v2 := owingRollback(t, a)
 	load := func(url string) {
@@ -255,9 +262,16 @@ func TestOwedAlertWaitsForItsChannels(t *testing.T) {
 		a.useConfig("shop", cfg, nil)
 	}
 	load("secret:SHOP_HOOK_URL")
-	a.queueOwed(ctx, time.Time{})
+	for range 3 { // every poll with replicas
+		a.queueOwed(ctx, time.Time{})
+	}
 	if owed, err := a.Deploy.OwedAlerts(ctx); err != nil || len(owed) != 1 {
 		t.Fatalf("owed while the channels do not load: %+v, %v; want it still owed", owed, err)
+	}
+	for _, warning := range []string{"sending it now", "no channel took the alert"} {
+		if n := strings.Count(log.String(), warning); n != 1 {
+			t.Errorf("%q logged %d times over three passes, want once", warning, n)
+		}
 	}
 	load(hook.URL)
 	a.queueOwed(ctx, time.Time{})

@@ -81,7 +81,7 @@ func (a *App) verify(ctx context.Context, r deploy.Release) {
 		a.log.Error("verify: automatic rollback failed", "project", r.Project, "env", r.Environment, "err", err)
 	}
 	if !out.Result.OK {
-		a.settleAlert(ctx, r.Deployment.ID, out.Message) // rollback_alert.go
+		a.settleAlert(ctx, r.Deployment.ID, out.Message, true) // rollback_alert.go
 	}
 	a.log.Info("verify: "+out.Message.Title, "project", r.Project, "env", r.Environment, "ok", out.Result.OK,
 		"reason", out.Result.Reason)
