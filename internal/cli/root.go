@@ -105,9 +105,7 @@ Start with 'phoenix demo' to see the whole flow on an example project.`,
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return g.resolve(cmd) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usererr.New(usererr.Usage, "%v", err).WithHint("see --help")
-	})
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.Data, "data", "", "data directory (default $PHOENIX_DATA, else the user's data dir)")
 	pf.StringVar(&g.Server, "server", "", "URL of a phoenix server; without it commands run against --data in-process")
@@ -116,6 +114,7 @@ Start with 'phoenix demo' to see the whole flow on an example project.`,
 	root.AddCommand(commands(g)...)
 	for _, c := range root.Commands() {
 		strictGroups(c)
+		usageArgs(c)
 	}
 	return root
 }
