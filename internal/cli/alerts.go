@@ -116,7 +116,7 @@ status page shows maintenance.`,
 	f := cmd.Flags()
 	f.StringVarP(&req.Environment, "env", "e", "", "environment (default: all)")
 	f.StringVarP(&req.Project, "project", "p", "", "the environment's project")
-	f.DurationVar(&dur, "for", time.Hour, "how long")
+	durationVar(f, &dur, "for", time.Hour, "how long")
 	f.StringVar(&req.Comment, "comment", "", "why (required for silences)")
 	f.BoolVar(&req.Maintenance, "maintenance", false, "record a maintenance window")
 	return cmd

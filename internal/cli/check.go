@@ -163,7 +163,7 @@ database it fails closed (exit 2), unless the lockfiles lock no package at all.`
 // auditFlags are the flags of the audit, which phoenix check [DIR] runs too.
 func auditFlags(cmd *cobra.Command, o *checkOptions) {
 	cmd.Flags().StringVar(&o.db, "db", "", "advisory database folder (default <data>/advisories)")
-	cmd.Flags().DurationVar(&o.maxAge, "max-age", 7*24*time.Hour, "warn when the database is older than this")
+	durationVar(cmd.Flags(), &o.maxAge, "max-age", 7*24*time.Hour, "warn when the database is older than this")
 }
 
 func (o *checkOptions) advisoryDir(g *Globals) string {

@@ -29,7 +29,7 @@ func addDNSFlags(f *pflag.FlagSet, d *dnsFlags) {
 	f.StringVar(&d.algorithm, "acme-dns-tsig-algorithm", "hmac-sha256", "the TSIG key's algorithm: hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224 or hmac-sha1")
 	f.StringSliceVar(&d.resolvers, "acme-dns-resolver", nil, "a DNS resolver (HOST or HOST:PORT) for the zone lookup and the propagation check (repeatable; "+
 		"default: the system's, and the record is checked at every authoritative server of the zone)")
-	f.DurationVar(&d.timeout, "acme-dns-propagation-timeout", 2*time.Minute, "how long to wait for a challenge record to be visible before the CA is asked to check it")
+	durationVar(f, &d.timeout, "acme-dns-propagation-timeout", 2*time.Minute, "how long to wait for a challenge record to be visible before the CA is asked to check it")
 }
 
 // given reports whether any DNS-01 flag was set.

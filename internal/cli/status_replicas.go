@@ -39,7 +39,7 @@ func printReplicas(w io.Writer, rs []app.ReplicaState, now time.Time) error {
 		if !r.EdgeOK {
 			edge = "DOWN: " + r.EdgeErr
 		}
-		t.row(r.Replica, r.State, role, edge, now.Sub(r.Seen).Round(time.Second).String()+" ago", servesCell(r.Serves, r.Behind, now))
+		t.row(r.Replica, r.State, role, edge, compactDuration(now.Sub(r.Seen).Round(time.Second))+" ago", servesCell(r.Serves, r.Behind, now))
 	}
 	return t.flush()
 }
@@ -60,12 +60,12 @@ func servesCell(serves map[string]int64, behind map[string]time.Time, now time.T
 	return dash(strings.Join(out, " "))
 }
 
-// behindNote is " (BEHIND 2m0s)" when the replica's edge has not served
+// behindNote is " (BEHIND 2m)" when the replica's edge has not served
 // env's active deployment since then, else "".
 func behindNote(behind map[string]time.Time, env string, now time.Time) string {
 	since, ok := behind[env]
 	if !ok {
 		return ""
 	}
-	return " (BEHIND " + now.Sub(since).Round(time.Second).String() + ")"
+	return " (BEHIND " + compactDuration(now.Sub(since).Round(time.Second)) + ")"
 }
