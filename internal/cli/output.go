@@ -27,12 +27,23 @@ func newTable(w io.Writer, headers ...string) *table {
 	return t
 }
 
+// row writes one row. A cell's line breaks and tabs become spaces (they
+// would break the row and its columns: a failed probe's reason quotes the
+// page it got), and a nil cell is "-" (not Go's <nil>).
 func (t *table) row(cells ...any) {
 	s := make([]string, len(cells))
 	for i, c := range cells {
-		s[i] = fmt.Sprint(c)
+		s[i] = cellText(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(s, "\t"))
+}
+
+// cellText is c as one line of a table cell, "-" for nil.
+func cellText(c any) string {
+	if c == nil {
+		return "-"
+	}
+	return strings.Join(strings.Fields(fmt.Sprint(c)), " ")
 }
 
 func (t *table) flush() error { return t.tw.Flush() }

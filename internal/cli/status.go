@@ -126,7 +126,7 @@ func slaWindow(s monitor.SLA, now time.Time) string {
 
 func slaCell(p *float64) string {
 	if p == nil {
-		return "—"
+		return "-"
 	}
 	return fmt.Sprintf("%.3f%%", *p)
 }
