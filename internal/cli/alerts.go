@@ -90,7 +90,9 @@ func newSilenceCmd(g *Globals) *cobra.Command {
 	var req api.SilenceRequest
 	var dur time.Duration
 	cmd := &cobra.Command{
-		Use:   "silence [RULE]",
+		Use: "silence [RULE]",
+		Example: `  phoenix alerts silence HighErrorRate --env production --project shop --for 2h --comment "moving the database"
+  phoenix alerts silence --maintenance --env production --project shop --for 30m --comment "planned upgrade"`,
 		Short: "Hold back notifications of matching alerts for a while",
 		Long: `Hold back notifications of alerts whose rule matches RULE (* matches any run
 of characters; no RULE: every rule) in --env of --project (neither: every
@@ -141,7 +143,9 @@ func runSilence(ctx context.Context, g *Globals, req api.SilenceRequest) error {
 func newSilencesCmd(g *Globals) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "silences",
+		Use: "silences",
+		Example: `  phoenix alerts silences
+  phoenix alerts silences --all -o json`,
 		Short: "List silences and maintenance windows",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -171,7 +175,9 @@ func newSilencesCmd(g *Globals) *cobra.Command {
 
 func newExpireCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "expire ID",
+		Use: "expire ID",
+		Example: `  phoenix alerts silences          # the ID column
+  phoenix alerts expire 3`,
 		Short: "End a silence or maintenance window now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -37,9 +37,10 @@ alerts: env.write), as silences do.`,
 
 func newUnackCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "unack ID",
-		Short: "Remove an alert's acknowledgement: nobody is on it",
-		Args:  cobra.ExactArgs(1),
+		Use:     "unack ID",
+		Example: `  phoenix alerts unack HighErrorRate@production.shop`,
+		Short:   "Remove an alert's acknowledgement: nobody is on it",
+		Args:    cobra.ExactArgs(1),
 		RunE: alertChange(g, func(ctx context.Context, c *client.Client, id string) (monitor.Alert, error) {
 			return c.UnackAlert(ctx, id)
 		}, func(a monitor.Alert) string { return a.ID + " is no longer acknowledged" }),

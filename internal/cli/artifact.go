@@ -20,7 +20,10 @@ import (
 
 func newArtifactCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "artifact",
+		Use: "artifact",
+		Example: `  phoenix artifact build dist --out site-v1.2.0.tar --release v1.2.0
+  phoenix artifact verify site-v1.2.0.tar
+  phoenix deploy site-v1.2.0.tar --env staging`,
 		Short: "Build and verify signed, content-addressed release artifacts",
 		Long: `An artifact is a manifest (every path with its sha256, size, content type, SRI
 hash and precompressed variants) plus the blobs it names, signed with a

@@ -36,7 +36,9 @@ first record that was edited, deleted, inserted or reordered.`,
 
 func newAuditVerifyCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "verify",
+		Use: "verify",
+		Example: `  phoenix audit verify
+  phoenix audit verify -o json`,
 		Short: "Check the audit log's hash chain and signed checkpoints",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runAuditVerify(cmd.Context(), g) },
@@ -74,7 +76,10 @@ type auditLogOptions struct {
 func newAuditLogCmd(g *Globals) *cobra.Command {
 	o := &auditLogOptions{}
 	cmd := &cobra.Command{
-		Use:   "log",
+		Use: "log",
+		Example: `  phoenix audit log --since 24h
+  phoenix audit log --action 'deploy.*' --actor alice
+  phoenix audit log -o json > audit.jsonl   # JSON lines, every record`,
 		Short: "Show audit records (-o json: JSON lines, for export)",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runAuditLog(cmd.Context(), g, o) },

@@ -140,9 +140,10 @@ func repoUserError(repo string, err error) error {
 func newBackupInitCmd(g *Globals) *cobra.Command {
 	rf := &repoFlags{}
 	cmd := &cobra.Command{
-		Use:   "init",
-		Short: "Make a new, empty backup repository (and a key file when --key-file does not exist)",
-		Args:  cobra.NoArgs,
+		Use:     "init",
+		Example: `  phoenix backup init --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key`,
+		Short:   "Make a new, empty backup repository (and a key file when --key-file does not exist)",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.repo == "" {
 				return usererr.New(usererr.Usage, "no backup repository").WithHint("pass --repo DIR")

@@ -17,7 +17,9 @@ import (
 func newBackupVerifyCmd(g *Globals) *cobra.Command {
 	rf := &repoFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify [SNAPSHOT]",
+		Use: "verify [SNAPSHOT]",
+		Example: `  phoenix backup verify --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key
+  phoenix backup verify 87f85354c908 --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key`,
 		Short: "Read and decrypt every file of a snapshot (default latest) and check its digest",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,7 +62,9 @@ func newBackupRestoreCmd(g *Globals) *cobra.Command {
 	rf := &repoFlags{}
 	var to string
 	cmd := &cobra.Command{
-		Use:   "restore SNAPSHOT --to DIR",
+		Use: "restore SNAPSHOT --to DIR",
+		Example: `  phoenix backup list --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key
+  phoenix backup restore 87f85354c908 --to /var/lib/phoenix-restored --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key`,
 		Short: "Restore a snapshot (or latest) into a new data dir",
 		Long: `Restore a snapshot into --to, which must not exist or be empty. Files are checked
 against their digests as they are written, into a temporary folder that becomes

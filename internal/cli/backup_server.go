@@ -18,7 +18,9 @@ import (
 func newBackupCreateCmd(g *Globals) *cobra.Command {
 	rf := &repoFlags{}
 	cmd := &cobra.Command{
-		Use:   "create",
+		Use: "create",
+		Example: `  phoenix backup create --server https://phoenix.example.com
+  phoenix backup create --data /var/lib/phoenix --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key`,
 		Short: "Take a backup now (through the server; --repo for one started just for this)",
 		Long: `Ask the server to take a backup into its repository now, restore-test it and apply
 its retention; the command waits until it is done. When no server holds --data,
@@ -62,7 +64,9 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 
 func newBackupStatusCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status",
+		Use: "status",
+		Example: `  phoenix backup status
+  phoenix backup status -o json`,
 		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -115,7 +119,9 @@ func backupState(st app.BackupStatus) string {
 func newBackupListCmd(g *Globals) *cobra.Command {
 	rf := &repoFlags{}
 	cmd := &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  phoenix backup list
+  phoenix backup list --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key -o json`,
 		Short: "List snapshots, newest first (the server's repository, or --repo)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -347,7 +347,9 @@ func localOnly(g *Globals, name string) error {
 func newAdvisoriesCmd(g *Globals) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:   "advisories",
+		Use: "advisories",
+		Example: `  phoenix advisories import npm-all.zip
+  phoenix check audit`,
 		Short: "Manage the local OSV advisory database the audit uses",
 	}
 	imp := &cobra.Command{

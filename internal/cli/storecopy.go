@@ -13,9 +13,10 @@ import (
 
 func newStoreCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "store",
-		Short: "Manage where the server keeps its state (SQLite or PostgreSQL)",
-		Args:  cobra.NoArgs,
+		Use:     "store",
+		Example: `  phoenix store copy --data /var/lib/phoenix --to 'postgres://phoenix@db.internal:5432/phoenix'`,
+		Short:   "Manage where the server keeps its state (SQLite or PostgreSQL)",
+		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(newStoreCopyCmd(g))
 	return cmd

@@ -40,7 +40,10 @@ func newTokenCreateCmd(g *Globals) *cobra.Command {
 	var scopes []string
 	var deployTok bool
 	cmd := &cobra.Command{
-		Use:   "create",
+		Use: "create",
+		Example: `  phoenix token create --name laptop
+  phoenix token create --name dashboards --scope read --expires 30d
+  phoenix token create --deploy --project shop --env staging --expires 30m`,
 		Short: "Create a token and print its secret (shown only this once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -97,7 +100,9 @@ func checkExpires(req api.TokenRequest) error {
 func newTokenListCmd(g *Globals) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  phoenix token list
+  phoenix token list --all -o json`,
 		Short: "List your tokens (ids, scopes, expiry; never secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -128,7 +133,9 @@ func newTokenListCmd(g *Globals) *cobra.Command {
 
 func newTokenRevokeCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "revoke ID",
+		Use: "revoke ID",
+		Example: `  phoenix token list              # the ID column
+  phoenix token revoke 1a2b3c4d5e6f7a8b`,
 		Short: "Revoke a token; it stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

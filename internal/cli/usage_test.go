@@ -51,3 +51,24 @@ func TestEveryCommandChecksArgsAsUsage(t *testing.T) {
 	}
 	walk(newRoot(&Globals{}))
 }
+
+// TestEveryCommandHasHelp: every command has a one-line summary and at
+// least one example in --help.
+func TestEveryCommandHasHelp(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || c.HasParent() && c.Parent().Name() == "completion" {
+			return
+		}
+		if c.Short == "" || strings.Contains(c.Short, "\n") {
+			t.Errorf("%s: summary %q is not one line", c.CommandPath(), c.Short)
+		}
+		if strings.TrimSpace(c.Example) == "" {
+			t.Errorf("%s: no example in --help", c.CommandPath())
+		}
+	}
+	walk(newRoot(&Globals{}))
+}

@@ -53,7 +53,9 @@ func newUserAddCmd(g *Globals) *cobra.Command {
 	var withPassword bool
 	var email string
 	cmd := &cobra.Command{
-		Use:   "add NAME",
+		Use: "add NAME",
+		Example: `  phoenix user add alice --role contributor --env staging
+  phoenix user add bob --role viewer --email bob@example.com --password`,
 		Short: "Add a user",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -108,7 +110,9 @@ func userTable(w io.Writer, us []auth.User) error {
 
 func newUserListCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  phoenix user list
+  phoenix user list -o json`,
 		Short: "List users and their grants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -125,7 +129,9 @@ func newUserGrantCmd(g *Globals) *cobra.Command {
 	var gf grantFlags
 	var revoke bool
 	cmd := &cobra.Command{
-		Use:   "grant NAME ROLE",
+		Use: "grant NAME ROLE",
+		Example: `  phoenix user grant alice approver --env production
+  phoenix user grant alice contributor --env staging --revoke`,
 		Short: "Grant a role (everywhere, or in one --env / --project); --revoke takes it back",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -158,7 +164,9 @@ func newUserGrantCmd(g *Globals) *cobra.Command {
 func newUserPasswdCmd(g *Globals) *cobra.Command {
 	var current bool
 	cmd := &cobra.Command{
-		Use:   "passwd NAME",
+		Use: "passwd NAME",
+		Example: `  phoenix user passwd alice                          # asks on the terminal
+  printf '%s\n' "$PW" | phoenix user passwd alice     # from a script`,
 		Short: "Set a user's dashboard password (from the terminal, or stdin lines)",
 		Long: `Set a password. On a terminal it is read without echo; otherwise the first line
 of stdin is the new password and, with --current, the second line is the
@@ -216,7 +224,9 @@ func readPassword(g *Globals, prompt string) (string, error) {
 
 func newUserRolesCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "roles",
+		Use: "roles",
+		Example: `  phoenix user roles
+  phoenix user roles -o json`,
 		Short: "List the roles the server knows",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -237,7 +247,9 @@ func newUserRolesCmd(g *Globals) *cobra.Command {
 
 func newUserEmailCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "email NAME [ADDRESS]",
+		Use: "email NAME [ADDRESS]",
+		Example: `  phoenix user email alice alice@example.com
+  phoenix user email alice                           # clears it`,
 		Short: "Set a user's email (none clears it); single sign-on links the identity with this verified email",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -252,13 +264,16 @@ func newUserEmailCmd(g *Globals) *cobra.Command {
 
 func newUserDisableCmd(g *Globals, disable bool) *cobra.Command {
 	use, short := "enable NAME", "Enable a disabled user again (their tokens work again; they sign in anew)"
+	example := "  phoenix user enable alice"
 	if disable {
 		use, short = "disable NAME", "Disable a user: their sessions end, sign-ins and tokens are refused (the last admin stays)"
+		example = "  phoenix user disable alice"
 	}
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return userCall(cmd.Context(), g, "PUT", client.Path("users", args[0], "disabled"), api.DisabledRequest{Disabled: disable})
 		},

@@ -159,7 +159,11 @@ func promptSecret(prompt string) (vault.Secret, error) {
 func newVaultCmd(g *Globals) *cobra.Command {
 	vf := &vaultFlags{}
 	cmd := &cobra.Command{
-		Use:   "vault",
+		Use: "vault",
+		Example: `  phoenix vault init --generate-key-file ~/.config/phoenix/master.key
+  phoenix vault status
+  phoenix vault unseal --master-key-file ~/.config/phoenix/master.key
+  phoenix secret set DATABASE_URL`,
 		Short: "Initialize, unseal, seal and inspect the secrets vault",
 		Long: `The vault encrypts every secret version with its own key, wrapped by a key
 derived from the master key. The master key is never stored: the server gets
