@@ -194,8 +194,10 @@ func newExpireCmd(g *Globals) *cobra.Command {
 			if err := t.client.ExpireSilence(cmd.Context(), id); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.Stdout, "silence %d ended\n", id)
-			return nil
+			return g.emit(map[string]any{"id": id, "ended": true}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "silence %d ended\n", id)
+				return err
+			})
 		},
 	}
 }

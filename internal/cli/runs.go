@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -96,12 +97,17 @@ func newLogsCmd(g *Globals) *cobra.Command {
 		Short: "Print a run's logs (secrets masked); -f follows until it finishes",
 		Example: `  phoenix logs 42
   phoenix logs 42 -f
-  phoenix logs 42 --step build/build`,
+  phoenix logs 42 --step build/build
+  phoenix logs 42 -o json     # JSON lines: {"run":42,"step":"build","line":"..."}`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			err := g.onRun(ctx, args[0], func(ctx context.Context, t *target, id int64) error {
-				return t.client.Logs(ctx, id, step, follow, g.Stdout)
+				if g.Output != "json" {
+					return t.client.Logs(ctx, id, step, follow, g.Stdout)
+				}
+				jl := &logLines{w: g.Stdout, run: id, step: step}
+				return errors.Join(t.client.Logs(ctx, id, step, follow, jl), jl.Close())
 			})
 			if stopped(ctx, err) {
 				return nil

@@ -374,6 +374,16 @@ rotating them makes a new random key inside the server.`,
 	return cmd
 }
 
+// policyDone reports a change of name's rotation policy alone (no
+// rotation): "NAME: RESULT", or {"name","result"} as other vault commands
+// that change no version.
+func policyDone(g *Globals, name, result string) error {
+	return g.emit(map[string]string{"name": name, "result": result}, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s: %s\n", name, result)
+		return err
+	})
+}
+
 func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFlags, name string, command []string) error {
 	ctx := cmd.Context()
 	v, err := g.openVault(ctx, vf, true)
@@ -385,8 +395,7 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		if err := v.SetRotation(ctx, name, nil); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.Stdout, "%s: rotation policy removed\n", name)
-		return nil
+		return policyDone(g, name, "rotation policy removed")
 	}
 	fl := cmd.Flags()
 	policyFlag := len(command) > 0
@@ -407,8 +416,7 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		}
 	}
 	if f.policyOnly {
-		fmt.Fprintf(g.Stdout, "%s: rotation policy set\n", name)
-		return nil
+		return policyDone(g, name, "rotation policy set")
 	}
 	vi, err := v.RotateSecret(ctx, name)
 	if err != nil {

@@ -119,6 +119,13 @@ func TestSecretCommands(t *testing.T) {
 		if got := mustRun(t, "", with("secret", "get", "API_KEYS", "--version", "1")...); got != "k1,k2" {
 			t.Fatal("version 1 is gone")
 		}
+		for _, flag := range []string{"--policy-only", "--clear-policy"} {
+			out := mustRun(t, "", with("secret", "rotate", "API_KEYS", "--every", "30", flag, "-o", "json")...)
+			var got map[string]string
+			if err := json.Unmarshal([]byte(out), &got); err != nil || got["name"] != "API_KEYS" || !strings.HasPrefix(got["result"], "rotation policy") {
+				t.Fatalf("rotate %s -o json: %v\n%s", flag, err, out)
+			}
+		}
 	})
 	t.Run("delete recover purge", func(t *testing.T) {
 		if out := mustRun(t, "", with("secret", "delete", "X")...); !strings.Contains(out, "recoverable until") {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -20,5 +21,20 @@ func TestSilencesSayWhoAndWhatTheyCover(t *testing.T) {
 	if f[1] != "maintenance" || !strings.Contains(lines[1], "every rule") || !strings.Contains(lines[1], "everywhere") ||
 		!strings.Contains(lines[1], " admin ") || !strings.HasSuffix(lines[1], "kernel upgrade") {
 		t.Fatalf("the silence's row does not say what it covers and who made it:\n%s", out)
+	}
+}
+
+// TestExpireSilenceJSON: 'phoenix alerts expire -o json' says which
+// silence ended in JSON, as every command that changes something does.
+func TestExpireSilenceJSON(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "", "alerts", "silence", "--for", "30m", "--comment", "cdn move", "--data", data)
+	out := mustRun(t, "", "alerts", "expire", "1", "-o", "json", "--data", data)
+	var got struct {
+		ID    int64 `json:"id"`
+		Ended bool  `json:"ended"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.ID != 1 || !got.Ended {
+		t.Fatalf("expire -o json: %v\n%s", err, out)
 	}
 }
