@@ -43,6 +43,9 @@ takes.`,
 }
 
 func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) error {
+	if err := checkLimit(limit); err != nil {
+		return err
+	}
 	t, err := g.connect(ctx)
 	if err != nil {
 		return err

@@ -66,6 +66,9 @@ file.`,
 }
 
 func runArtifactBuild(ctx context.Context, g *Globals, o *artifactBuildOptions, dir string) error {
+	if err := pathArg("folder", dir); err != nil {
+		return err
+	}
 	key, err := localKey(g.Data, o.key)
 	if err != nil {
 		return err
@@ -152,8 +155,14 @@ the archive must be complete. Exits 1 and lists every problem otherwise.`,
 }
 
 func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) error {
+	if err := pathArg("artifact file", file); err != nil {
+		return err
+	}
 	if pubPath == "" {
 		pubPath = filepath.Join(g.Data, "keys", "signing.pub")
+	}
+	if err := pathArg("public key", pubPath); err != nil {
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass --pubkey FILE")
 	}
 	pub, err := sign.LoadPublicKey(pubPath)
 	if err != nil {

@@ -92,6 +92,24 @@ func newAuditLogCmd(g *Globals) *cobra.Command {
 	return cmd
 }
 
+// check refuses a --limit below 1 and a --since that is neither a time nor
+// a duration, as usage errors before the server is asked.
+func (o *auditLogOptions) check() error {
+	if err := checkLimit(o.limit); err != nil {
+		return err
+	}
+	if o.since == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, o.since); err == nil {
+		return nil
+	}
+	if _, err := api.ParseTTL(o.since); err != nil {
+		return usererr.New(usererr.Usage, "--since %q: want a time (2026-01-02T15:04:05Z) or a duration (24h, 7d)", o.since)
+	}
+	return nil
+}
+
 func (o *auditLogOptions) query() string {
 	q := url.Values{}
 	for k, v := range map[string]string{"since": o.since, "actor": o.actor, "action": o.action} {
@@ -103,6 +121,9 @@ func (o *auditLogOptions) query() string {
 }
 
 func runAuditLog(ctx context.Context, g *Globals, o *auditLogOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	t, err := g.connect(ctx)
 	if err != nil {
 		return err

@@ -362,6 +362,9 @@ func newAdvisoriesCmd(g *Globals) *cobra.Command {
 			if err := localOnly(g, "advisories import"); err != nil {
 				return err
 			}
+			if err := pathArg("advisories file or folder", args[0]); err != nil {
+				return err
+			}
 			meta, err := osv.Import(cmd.Context(), args[0], o.advisoryDir(g), time.Now())
 			if err != nil {
 				return err

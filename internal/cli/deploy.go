@@ -265,6 +265,9 @@ func previewSlug(name string) string {
 // buildOrImport turns a folder or an artifact file into a manifest whose
 // blobs are in the target's staging store.
 func buildOrImport(ctx context.Context, g *Globals, t *target, src string, opts artifact.BuildOptions) (*artifact.Manifest, error) {
+	if err := pathArg("folder or artifact file", src); err != nil {
+		return nil, err
+	}
 	fi, err := os.Stat(src)
 	if err != nil {
 		return nil, usererr.New(usererr.Usage, "%s: %v", src, err)

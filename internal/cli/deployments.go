@@ -40,6 +40,9 @@ func projectFlags(cmd *cobra.Command, o *deployOptions) {
 }
 
 func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int) error {
+	if err := checkLimit(limit); err != nil {
+		return err
+	}
 	project, _, t, err := g.projectTarget(ctx, o)
 	if err != nil {
 		return err

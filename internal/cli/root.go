@@ -194,6 +194,9 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 	if g.Output != "table" && g.Output != "json" && (g.Output != "markdown" || cmd.Annotations[markdownOK] == "") {
 		return usererr.New(usererr.Usage, "--output %q: must be table or json (markdown too for phoenix report)", g.Output)
 	}
+	if err := checkServerURL(g.Server); err != nil {
+		return err
+	}
 	if g.Data == "" {
 		g.Data = defaultDataDir()
 	}

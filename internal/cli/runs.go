@@ -47,7 +47,7 @@ func newRunsCmd(g *Globals) *cobra.Command {
 		Example: "  phoenix runs\n  phoenix runs --status waiting\n  phoenix runs --project shop -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkRunStatus(status); err != nil {
+			if err := errors.Join(checkRunStatus(status), checkLimit(limit)); err != nil {
 				return err
 			}
 			ctx := cmd.Context()

@@ -210,6 +210,9 @@ func takeKey(env, file string) (vault.Secret, error) {
 	if ok || file == "" {
 		return key, nil
 	}
+	if err := pathArg("key file", file); err != nil {
+		return vault.Secret{}, err
+	}
 	key, err := vault.LoadMasterKeyFile(file)
 	if err != nil {
 		return key, usererr.Wrap(usererr.Usage, err, err.Error())

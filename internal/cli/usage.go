@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
 	"regexp"
 	"strings"
 
@@ -65,4 +68,44 @@ func parseWant(e string) string {
 		return "want true or false"
 	}
 	return fmt.Sprintf("want a duration such as %s", "30s, 5m or 2h")
+}
+
+// checkLimit refuses a --limit below 1, which would show nothing or,
+// for some commands, everything.
+func checkLimit(limit int) error {
+	if limit < 1 {
+		return usererr.New(usererr.Usage, "--limit %d: want a positive number", limit).WithHint("e.g. --limit 50")
+	}
+	return nil
+}
+
+// pathArg checks that the file or folder path the user gave (what: "key
+// file", "artifact file") exists and may be read: a usage error that says
+// which and why otherwise, not Go's "stat PATH: no such file or
+// directory".
+func pathArg(what, path string) error {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s does not exist", what, path))
+	case errors.Is(err, fs.ErrPermission):
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s: permission denied", what, path))
+	}
+	return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s cannot be read", what, path))
+}
+
+// checkServerURL refuses a --server that is not an http(s) URL with a
+// host, which would fail later as "cannot reach the phoenix server".
+func checkServerURL(server string) error {
+	if server == "" {
+		return nil
+	}
+	u, err := url.Parse(server)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	return usererr.New(usererr.Usage, "--server %q: want the URL of a phoenix server", server).
+		WithHint("e.g. --server https://phoenix.example.com or http://127.0.0.1:7070")
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,4 +72,34 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 	walk(newRoot(&Globals{}))
+}
+
+// TestBadValuesAreUsageErrors: a --limit below 1, a --since that is no
+// time, a --server that is no URL and a path that does not exist are usage
+// errors (exit 2) that name the flag or the path, checked before a server
+// is asked, and without Go's "stat ...: no such file or directory".
+func TestBadValuesAreUsageErrors(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_ENV", "PHOENIX_TOKEN", "PHOENIX_MASTER_KEY", "PHOENIX_BACKUP_KEY")
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	missing := filepath.Join(t.TempDir(), "nope")
+	for _, c := range []struct{ args, want string }{
+		{"runs --limit 0", "error: --limit 0: want a positive number"},
+		{"deployments --env staging --project shop --limit -1", "error: --limit -1: want a positive number"},
+		{"audit log --limit -5", "error: --limit -5: want a positive number"},
+		{"alerts --history --limit 0", "error: --limit 0: want a positive number"},
+		{"audit log --since yesterday", `error: --since "yesterday": want a time (2026-01-02T15:04:05Z) or a duration (24h, 7d)`},
+		{"status --server phoenix.example.com --token x", `error: --server "phoenix.example.com": want the URL of a phoenix server`},
+		{"status --server ftp://phoenix.example.com --token x", `error: --server "ftp://phoenix.example.com"`},
+		{"artifact verify " + missing, "error: artifact file " + missing + " does not exist"},
+		{"artifact build " + missing + " --out x.tar", "error: folder " + missing + " does not exist"},
+		{"validate " + missing, "error: file or folder " + missing + " does not exist"},
+		{"advisories import " + missing, "error: advisories file or folder " + missing + " does not exist"},
+		{"deploy " + missing + " --env staging --project shop", "error: folder or artifact file " + missing + " does not exist"},
+		{"backup verify --repo " + missing + " --key-file " + missing, "error: key file " + missing + " does not exist"},
+	} {
+		_, errs, code := run(strings.Fields(c.args)...)
+		if code != 2 || !strings.Contains(errs, c.want) || strings.Contains(errs, "stat ") {
+			t.Errorf("phoenix %s: exit %d:\n%s", c.args, code, errs)
+		}
+	}
 }

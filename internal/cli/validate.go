@@ -69,6 +69,9 @@ func runValidate(_ context.Context, g *Globals, path string) error {
 
 // validationTargets finds what to check under path.
 func validationTargets(path string) ([]string, error) {
+	if err := pathArg("file or folder", path); err != nil {
+		return nil, err
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, usererr.New(usererr.Usage, "%v", err)
