@@ -56,6 +56,14 @@ func (g *Globals) emit(v any, tableFn func(w io.Writer) error) error {
 	return tableFn(g.Stdout)
 }
 
+// yesNo is a boolean table cell: yes or no, not Go's true or false.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
 // sumString is a short stable hash of s, for file names.
 func sumString(s string) []byte {
 	h := sha256.Sum256([]byte(s))

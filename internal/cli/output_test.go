@@ -36,3 +36,13 @@ func TestSLACellWithoutData(t *testing.T) {
 		t.Fatalf("slaCell(nil) = %q", got)
 	}
 }
+
+// TestEnvList: a run's environments read as a list, not Go's [a b].
+func TestEnvList(t *testing.T) {
+	if got := envList([]string{"staging", "production"}); got != "staging, production" {
+		t.Errorf("envList = %q", got)
+	}
+	if got := envList(nil); strings.Contains(got, "[") {
+		t.Errorf("envList(nil) = %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,12 +85,21 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 	}
 	if o.detach && !t.inProcess {
 		return g.emit(run, func(w io.Writer) error {
-			_, err := fmt.Fprintf(w, "run %d queued: %s %s to %v\nfollow it with: phoenix logs %d -f\n", run.ID, run.Project, run.Version, run.Environments, run.ID)
+			_, err := fmt.Fprintf(w, "run %d queued: %s %s to %s\nfollow it with: phoenix logs %d -f\n", run.ID, run.Project, run.Version, envList(run.Environments), run.ID)
 			return err
 		})
 	}
-	fmt.Fprintf(g.Stderr, "run %d: releasing %s %s to %v\n", run.ID, run.Project, run.Version, run.Environments)
+	fmt.Fprintf(g.Stderr, "run %d: releasing %s %s to %s\n", run.ID, run.Project, run.Version, envList(run.Environments))
 	return followRun(ctx, g, t, run.ID)
+}
+
+// envList is a run's environments as a sentence lists them: "staging,
+// production" (not Go's [staging production]).
+func envList(envs []string) string {
+	if len(envs) == 0 {
+		return "its pipeline's environments"
+	}
+	return strings.Join(envs, ", ")
 }
 
 // followRun streams a run's logs (not in JSON mode) until it finishes,

@@ -34,6 +34,9 @@ func TestReleaseSummarySaysWhichGatesWereDisabled(t *testing.T) {
 	if !strings.HasSuffix(r.out, want) || strings.Contains(r.out, "disabled: check/secrets") {
 		t.Errorf("summary:\n%s\nwant it to end with %q, and secrets (a step) not disabled", r.out, want)
 	}
+	if !strings.Contains(r.err, "run 1: releasing shop v1.0.0 to staging\n") {
+		t.Errorf("release does not say where it goes in words:\n%s", r.err)
+	}
 	// phoenix.yaml's warnings come first, as phoenix validate gives them.
 	if !strings.Contains(r.err, "warning: pipeline.stages[0].steps[0].uses: check/secrets runs although checks.secrets.enabled is false") {
 		t.Errorf("release does not print phoenix.yaml's warning:\n%s", r.err)

@@ -326,7 +326,7 @@ func newSecretHistoryCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 			return g.emit(vs, func(w io.Writer) error {
 				tb := newTable(w, "version", "enabled", "created", "by", "content type", "expires", "warnings")
 				for _, v := range vs {
-					tb.row(v.Version, v.Enabled, v.CreatedAt.Local().Format(time.DateTime), dash(v.CreatedBy),
+					tb.row(v.Version, yesNo(v.Enabled), v.CreatedAt.Local().Format(time.DateTime), dash(v.CreatedBy),
 						dash(v.ContentType), dash(day(v.ExpiresAt)), dash(strings.Join(v.Warnings, "; ")))
 				}
 				return tb.flush()

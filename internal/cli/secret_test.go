@@ -97,6 +97,10 @@ func TestSecretCommands(t *testing.T) {
 		if !strings.Contains(table, "expires in 9 days") && !strings.Contains(table, "expires in 10 days") {
 			t.Errorf("no expiry warning in:\n%s", table)
 		}
+		if h := mustRun(t, "", with("secret", "history", "PROD_GITHUB_TOKEN")...); !strings.Contains(h, "ENABLED") ||
+			!strings.Contains(strings.Split(h, "\n")[1], " yes ") || strings.Contains(h, "true") {
+			t.Errorf("history table: ENABLED is not yes:\n%s", h)
+		}
 		for _, s := range []string{list, table, hist} {
 			for _, v := range []string{token, hook, "k1,k2", "insecure-value"} {
 				if strings.Contains(s, v) || strings.Contains(s, base64.StdEncoding.EncodeToString([]byte(v))) {
