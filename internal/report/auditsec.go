@@ -85,6 +85,7 @@ func (b *builder) auditSection(ctx context.Context) (*AuditSection, error) {
 	if s.Security, err = b.src.Audit.Between(ctx, b.o.From, b.o.To, audit.Selection{Refused: true}, ListLimit); err != nil {
 		return nil, err
 	}
+	s.Security = append([]audit.Record{}, s.Security...) // [] in JSON when there are none, not null
 	if err := b.backups(ctx, s); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// goFieldName matches a JSON key that starts with a capital letter, as a
+// Go field without a json tag gives.
+var goFieldName = regexp.MustCompile(`"[A-Z][A-Za-z0-9]*":`)
+
+// TestJSONOfAnEmptyServer: every listing and report of a new data dir,
+// with -o json, is valid JSON with snake_case keys and [] (not null) for
+// the lists that are empty.
+func TestJSONOfAnEmptyServer(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_MASTER_KEY", "PHOENIX_MASTER_KEY_FILE")
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	for _, args := range []string{"runs", "projects", "alerts", "alerts --all", "alerts --history", "alerts silences",
+		"certificates", "token list", "user list", "user roles", "status", "gc", "report", "audit verify",
+		"backup status", "vault status", "version"} {
+		out := mustRun(t, "", append(strings.Fields(args), "-o", "json")...)
+		if !json.Valid([]byte(out)) {
+			t.Errorf("phoenix %s -o json is not JSON:\n%s", args, out)
+		}
+		if strings.Contains(out, "null") || goFieldName.MatchString(out) {
+			t.Errorf("phoenix %s -o json has a null or a Go field name:\n%s", args, out)
+		}
+	}
+}
