@@ -34,7 +34,7 @@ func newDeploymentsCmd(g *Globals) *cobra.Command {
 
 func projectFlags(cmd *cobra.Command, o *deployOptions) {
 	f := cmd.Flags()
-	f.StringVarP(&o.env, "env", "e", "", "environment")
+	f.StringVarP(&o.env, "env", "e", "", "environment, e.g. staging or production")
 	f.StringVarP(&o.project, "project", "p", "", "project name (default: project.name in phoenix.yaml)")
 	f.StringVarP(&o.config, "config", "c", "phoenix.yaml", "project file")
 }

@@ -116,7 +116,7 @@ func newLogsCmd(g *Globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep streaming until the run finishes")
-	cmd.Flags().StringVar(&step, "step", "", "one step's raw log")
+	cmd.Flags().StringVar(&step, "step", "", "only this step's log, without the step prefix (e.g. build, deploy/staging)")
 	return cmd
 }
 

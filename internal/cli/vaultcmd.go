@@ -421,11 +421,11 @@ func newSecretActionCmd(g *Globals, vf *vaultFlags, a secretAction) *cobra.Comma
 		},
 	}
 	if a.version {
-		cmd.Flags().IntVar(&version, "version", 0, "the version")
+		cmd.Flags().IntVar(&version, "version", 0, "the version number (see phoenix secret history NAME)")
 		cmd.MarkFlagRequired("version")
 	}
 	if a.confirm {
-		cmd.Flags().BoolVar(&yes, "yes", false, "confirm")
+		cmd.Flags().BoolVar(&yes, "yes", false, "confirm: the secret and every version of it are gone for good")
 	}
 	return cmd
 }
