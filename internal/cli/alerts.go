@@ -73,6 +73,10 @@ func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) er
 		return err
 	}
 	return g.emit(as, func(w io.Writer) error {
+		if len(as) == 0 && all {
+			fmt.Fprintln(w, "no alerts, open or resolved")
+			return nil
+		}
 		if len(as) == 0 {
 			fmt.Fprintln(w, "no open alerts")
 			return nil

@@ -38,3 +38,15 @@ func TestExpireSilenceJSON(t *testing.T) {
 		t.Fatalf("expire -o json: %v\n%s", err, out)
 	}
 }
+
+// TestNoAlertsSaysWhichOnes: with no alert, 'phoenix alerts' says there is
+// no open one and 'phoenix alerts --all' that there is none at all.
+func TestNoAlertsSaysWhichOnes(t *testing.T) {
+	data := t.TempDir()
+	if out := mustRun(t, "", "alerts", "--data", data); out != "no open alerts\n" {
+		t.Errorf("alerts: %q", out)
+	}
+	if out := mustRun(t, "", "alerts", "--all", "--data", data); out != "no alerts, open or resolved\n" {
+		t.Errorf("alerts --all: %q", out)
+	}
+}
