@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,5 +28,22 @@ func TestJSONOfAnEmptyServer(t *testing.T) {
 		if strings.Contains(out, "null") || goFieldName.MatchString(out) {
 			t.Errorf("phoenix %s -o json has a null or a Go field name:\n%s", args, out)
 		}
+	}
+}
+
+// TestProjectConfigJSONHasNoNull: the summary of a phoenix.yaml without
+// notification channels lists them as [], not null.
+func TestProjectConfigJSONHasNoNull(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_MASTER_KEY", "PHOENIX_MASTER_KEY_FILE", "PHOENIX_ENV")
+	dir := siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {}\n")
+	data := t.TempDir()
+	mustRun(t, "", "deploy", filepath.Join(dir, "dist"), "--env", "staging", "--data", data)
+	out := mustRun(t, "", "projects", "config", "shop", "-o", "json", "--data", data)
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil || strings.Contains(out, "null") {
+		t.Fatalf("projects config -o json: %v\n%s", err, out)
+	}
+	if ch, ok := s["channels"].([]any); !ok || len(ch) != 0 {
+		t.Fatalf("channels: %#v", s["channels"])
 	}
 }

@@ -46,7 +46,7 @@ func Summarize(project string, e *Entry, cfg *config.Config) Summary {
 	for _, a := range cfg.Monitor.AllAlerts() {
 		s.AlertRules = append(s.AlertRules, a.Name)
 	}
-	s.Channels = slices.Sorted(maps.Keys(cfg.Notifications.Channels))
+	s.Channels = append(s.Channels, slices.Sorted(maps.Keys(cfg.Notifications.Channels))...) // [] when none, not null
 	for name, env := range cfg.Environments {
 		for _, c := range envChecks(env) {
 			s.HealthChecks[name] = append(s.HealthChecks[name], c.Name)
