@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,12 +60,21 @@ func newTokenCreateCmd(g *Globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&req.Name, "name", "", "what the token is for")
 	f.StringVar(&req.User, "user", "", "owner (another user's token needs users.manage)")
-	f.StringSliceVar(&scopes, "scope", nil, "limit to these permissions (read, deploy, approve, env.write, tokens, audit.read, users.manage, gc)")
+	f.StringSliceVar(&scopes, "scope", nil, "limit to these of your permissions, comma-separated: "+permissionNames()+" (default: all of them)")
 	f.BoolVar(&deployTok, "deploy", false, "a short-lived deploy token for CI (needs --project and --env)")
 	f.StringVarP(&req.Project, "project", "p", "", "project of a deploy token")
 	f.StringVarP(&req.Environment, "env", "e", "", "environment of a deploy token")
 	f.StringVar(&req.TTL, "expires", "", "lifetime, e.g. 30m, 12h, 90d (default 90d, deploy tokens 15m)")
 	return cmd
+}
+
+// permissionNames lists every permission a token's --scope may name.
+func permissionNames() string {
+	names := make([]string, len(auth.Permissions))
+	for i, p := range auth.Permissions {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 func runTokenCreate(ctx context.Context, g *Globals, req api.TokenRequest) error {

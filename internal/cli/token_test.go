@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/auth"
 )
 
 // TestTokenCreateExpiresInTheUsersUnits: an --expires out of bounds is a
@@ -22,6 +24,20 @@ func TestTokenCreateExpiresInTheUsersUnits(t *testing.T) {
 		out, errs, code := runVault(t, "", append([]string{"token", "create", "--data", data}, c.args...)...)
 		if code != 2 || out != "" || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %s", c.args, code, out, errs, c.want)
+		}
+	}
+}
+
+// TestTokenScopeHelpNamesEveryPermission: --scope's help lists every
+// permission a scope may name (it listed 8 of 13).
+func TestTokenScopeHelpNamesEveryPermission(t *testing.T) {
+	out, _, code := run("token", "create", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, p := range auth.Permissions {
+		if !strings.Contains(out, string(p)) {
+			t.Errorf("token create --help does not name %s:\n%s", p, out)
 		}
 	}
 }
