@@ -112,6 +112,9 @@ func createdFromEnv() (time.Time, error) {
 // latter (0600, with its .pub beside it) on first use.
 func localKey(data, path string) (sign.PrivateKey, error) {
 	if path != "" {
+		if err := pathArg("key file", path); err != nil {
+			return sign.PrivateKey{}, err
+		}
 		return sign.LoadPrivateKey(path, os.Getenv("PHOENIX_KEY_PASSWORD"))
 	}
 	path = filepath.Join(data, "keys", "signing.key")

@@ -92,6 +92,7 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{"status --server ftp://phoenix.example.com --token x", `error: --server "ftp://phoenix.example.com"`},
 		{"artifact verify " + missing, "error: artifact file " + missing + " does not exist"},
 		{"artifact build " + missing + " --out x.tar", "error: folder " + missing + " does not exist"},
+		{"artifact build . --out x.tar --key " + missing, "error: key file " + missing + " does not exist"},
 		{"validate " + missing, "error: file or folder " + missing + " does not exist"},
 		{"advisories import " + missing, "error: advisories file or folder " + missing + " does not exist"},
 		{"deploy " + missing + " --env staging --project shop", "error: folder or artifact file " + missing + " does not exist"},
