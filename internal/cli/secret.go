@@ -178,9 +178,9 @@ func nonEmpty(s vault.Secret, from string) (vault.Secret, error) {
 }
 
 func readLimited(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+	fh, err := openArg("file", path)
 	if err != nil {
-		return nil, usererr.New(usererr.Usage, "%v", err)
+		return nil, err
 	}
 	defer fh.Close()
 	return io.ReadAll(io.LimitReader(fh, vault.MaxValueSize+1))

@@ -81,6 +81,9 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if err := checkFolder(dir, "give the folder to serve, e.g. the build's dist"); err != nil {
 		return err
 	}
+	if err := checkTLSFiles("--tls-cert", o.tlsCert, "--tls-key", o.tlsKey); err != nil {
+		return err
+	}
 	if err := checkIdleTimeout("--idle-timeout", o.idle); err != nil {
 		return err
 	}

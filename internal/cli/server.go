@@ -100,6 +100,9 @@ gracefully: in-flight requests finish first.`,
 }
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
+	if err := checkTLSFiles("--edge-tls-cert", o.edgeCert, "--edge-tls-key", o.edgeKey); err != nil {
+		return err
+	}
 	if err := checkIdleTimeout("--edge-idle-timeout", o.edgeIdle); err != nil {
 		return err
 	}
@@ -210,12 +213,5 @@ func takeKey(env, file string) (vault.Secret, error) {
 	if ok || file == "" {
 		return key, nil
 	}
-	if err := pathArg("key file", file); err != nil {
-		return vault.Secret{}, err
-	}
-	key, err := vault.LoadMasterKeyFile(file)
-	if err != nil {
-		return key, usererr.Wrap(usererr.Usage, err, err.Error())
-	}
-	return key, nil
+	return loadKeyFile(file)
 }

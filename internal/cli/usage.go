@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // usageArgs makes the argument checks of every command under c that is not
@@ -94,6 +95,46 @@ func pathArg(what, path string) error {
 		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s: permission denied", what, path))
 	}
 	return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s cannot be read", what, path))
+}
+
+// openArg opens the file the user gave (what as for pathArg), with
+// pathArg's usage errors when it cannot.
+func openArg(what, path string) (*os.File, error) {
+	if err := pathArg(what, path); err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s cannot be read", what, path))
+	}
+	return fh, nil
+}
+
+// loadKeyFile reads a master or backup key file the user gave, every
+// problem (none there, a mode others may read) a usage error.
+func loadKeyFile(path string) (vault.Secret, error) {
+	if err := pathArg("key file", path); err != nil {
+		return vault.Secret{}, err
+	}
+	key, err := vault.LoadMasterKeyFile(path)
+	if err != nil {
+		return key, usererr.Wrap(usererr.Usage, err, err.Error())
+	}
+	return key, nil
+}
+
+// checkTLSFiles checks that the certificate and key files of the flags
+// cert and key exist (when given), before a server starts on them.
+func checkTLSFiles(certFlag, cert, keyFlag, key string) error {
+	for _, f := range [][2]string{{certFlag, cert}, {keyFlag, key}} {
+		if f[1] == "" {
+			continue
+		}
+		if err := pathArg(f[0], f[1]); err != nil {
+			return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("give a PEM certificate chain and its PEM private key")
+		}
+	}
+	return nil
 }
 
 // checkServerURL refuses a --server that is not an http(s) URL with a

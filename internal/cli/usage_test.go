@@ -97,6 +97,11 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{"advisories import " + missing, "error: advisories file or folder " + missing + " does not exist"},
 		{"deploy " + missing + " --env staging --project shop", "error: folder or artifact file " + missing + " does not exist"},
 		{"backup verify --repo " + missing + " --key-file " + missing, "error: key file " + missing + " does not exist"},
+		{"vault status --master-key-file " + missing, "error: key file " + missing + " does not exist"},
+		{"secret set A --from-file " + missing, "error: file " + missing + " does not exist"},
+		{"secret import " + missing, "error: file " + missing + " does not exist"},
+		{"serve . --tls-cert " + missing + " --tls-key " + missing, "error: --tls-cert " + missing + " does not exist"},
+		{"server --edge-tls-cert " + missing + " --edge-tls-key " + missing, "error: --edge-tls-cert " + missing + " does not exist"},
 	} {
 		_, errs, code := run(strings.Fields(c.args)...)
 		if code != 2 || !strings.Contains(errs, c.want) || strings.Contains(errs, "stat ") {

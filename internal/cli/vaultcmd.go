@@ -108,11 +108,7 @@ func (g *Globals) masterKey(vf *vaultFlags, confirm bool) (vault.Secret, error) 
 		return k, nil
 	}
 	if vf.masterKeyFile != "" {
-		k, err := vault.LoadMasterKeyFile(vf.masterKeyFile)
-		if err != nil {
-			return vault.Secret{}, usererr.Wrap(usererr.Usage, err, err.Error())
-		}
-		return k, nil
+		return loadKeyFile(vf.masterKeyFile)
 	}
 	k, err := promptSecret("Vault master key or passphrase: ")
 	if err != nil {
@@ -322,8 +318,8 @@ a sealed vault, a wrong one changes nothing.`,
 			}
 			key, ok := vault.MasterKeyFromEnv("")
 			if !ok && vf.masterKeyFile != "" {
-				if key, err = vault.LoadMasterKeyFile(vf.masterKeyFile); err != nil {
-					return usererr.Wrap(usererr.Usage, err, err.Error())
+				if key, err = loadKeyFile(vf.masterKeyFile); err != nil {
+					return err
 				}
 				ok = true
 			}
@@ -459,9 +455,9 @@ expansion. Delete the file afterwards.`,
 func runSecretImport(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *importFlags, file string) error {
 	in := g.Stdin
 	if file != "-" {
-		fh, err := os.Open(file)
+		fh, err := openArg("file", file)
 		if err != nil {
-			return usererr.New(usererr.Usage, "%v", err)
+			return err
 		}
 		defer fh.Close()
 		in = fh
