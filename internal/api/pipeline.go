@@ -209,8 +209,8 @@ func (a *API) runLogs(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// runFor loads the run of the path and checks p on each of its
-// environments.
+// runFor loads the run of the path and checks p on each environment it
+// acts on.
 func (a *API) runFor(w http.ResponseWriter, r *http.Request, p auth.Permission) (*pipeline.RunDetail, bool) {
 	id, _ := runID(r)
 	d, err := a.opts.Pipeline.Get(r.Context(), id)
@@ -218,7 +218,22 @@ func (a *API) runFor(w http.ResponseWriter, r *http.Request, p auth.Permission) 
 		WriteError(w, r, err)
 		return nil, false
 	}
-	return d, a.requireEnvs(w, r, p, d.Project, d.Environments)
+	return d, a.requireEnvs(w, r, p, d.Project, runEnvironments(&d.Run))
+}
+
+// runEnvironments is every environment run acts on: those it was released
+// to and those its steps name (a workflow is released to none).
+func runEnvironments(run *pipeline.Run) []string {
+	envs := slices.Clone(run.Environments)
+	if run.Plan == nil {
+		return envs
+	}
+	for _, env := range run.Plan.Environments() {
+		if !slices.Contains(envs, env) {
+			envs = append(envs, env)
+		}
+	}
+	return envs
 }
 
 func (a *API) cancelRun(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,10 @@ package spec
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
@@ -38,6 +41,7 @@ func ValidateConfig(cfg *config.Config, envs []string, known func(string) bool) 
 		collect("pipeline", err)
 	} else {
 		collect("pipeline", Validate(p, known))
+		all = append(all, outside(p, envs)...)
 	}
 	names := make([]string, 0, len(cfg.Workflows))
 	for name := range cfg.Workflows {
@@ -67,4 +71,22 @@ func ValidateConfig(cfg *config.Config, envs []string, known func(string) bool) 
 		return nil
 	}
 	return all
+}
+
+// outside reports each step of release plan p that acts on an environment
+// the release does not go to. The release's environments are what
+// deploy permission is checked on and what the run locks, so a stage for
+// production in a release to staging would deploy there unchecked.
+func outside(p *Plan, envs []string) Problems {
+	var out Problems
+	for _, s := range p.Steps {
+		for _, env := range s.Environments() {
+			if !slices.Contains(envs, env) {
+				out = append(out, Problem{Message: fmt.Sprintf("pipeline: step %s acts on environment %s, which the release does not go to (%s)",
+					s.ID, env, strings.Join(envs, ", ")),
+					Hint: "release to it too (--env " + env + " or release.environments), or leave the step out"})
+			}
+		}
+	}
+	return out
 }

@@ -131,15 +131,29 @@ func (p *Plan) Step(id string) *Step {
 	return nil
 }
 
-// Environments lists the environments the plan's steps act on, in order.
+// Environments lists the environments the plan's steps act on, in order:
+// each step's environment and its "environment" input.
 func (p *Plan) Environments() []string {
 	var out []string
-	seen := map[string]bool{}
 	for _, s := range p.Steps {
-		if s.Environment != "" && !seen[s.Environment] {
-			seen[s.Environment] = true
-			out = append(out, s.Environment)
+		for _, env := range s.Environments() {
+			if !slices.Contains(out, env) {
+				out = append(out, env)
+			}
 		}
+	}
+	return out
+}
+
+// Environments lists the environments the step acts on: its own (from its
+// stage) and its "environment" input, which actions prefer.
+func (s *Step) Environments() []string {
+	var out []string
+	if s.Environment != "" {
+		out = append(out, s.Environment)
+	}
+	if in, _ := s.With["environment"].(string); in != "" && in != s.Environment {
+		out = append(out, in)
 	}
 	return out
 }

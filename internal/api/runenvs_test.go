@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+)
+
+// stagedYAML releases to staging, then production, in stages of its own.
+const stagedYAML = `
+project: {name: shop}
+environments: {staging: {}, production: {}}
+pipeline:
+  stages:
+    - name: stage
+      environment: staging
+      steps: [{name: deploy, run: "true"}]
+    - name: prod
+      environment: production
+      steps: [{name: deploy, run: "true"}]
+workflows:
+  failover:
+    triggers: [{webhook: {auth: bearer, secret: "secret:HOOK"}}]
+    steps: [{name: undo, run: "true", env: {X: "1"}}, {name: check, uses: health-check, with: {environment: production}}]
+`
+
+// TestAStagingTokenCannotActOnProductionThroughARun: a deploy token for
+// shop/staging cannot release a pipeline that has a production stage by
+// naming only staging, nor retry or cancel a workflow run that acts on
+// production. Before, the release ran the production stage and the run's
+// routes checked only the environments the run was released to (none for
+// a workflow).
+func TestAStagingTokenCannotActOnProductionThroughARun(t *testing.T) {
+	f := newFixture(t)
+	dir := f.project(t.TempDir(), "staged", stagedYAML)
+	status, out, _ := f.call("ci", "POST", "/api/v1/releases", ReleaseRequest{Dir: dir, Version: "5.0.0", Environments: []string{"staging"}})
+	if status < 400 || !strings.Contains(string(out), "acts on environment production") {
+		t.Fatalf("release to staging with a production stage: %d %s", status, out)
+	}
+	if runs, err := f.pipe.Runs(bg, pipeline.RunFilter{Project: "shop"}); err != nil || len(runs) != 1 {
+		t.Fatalf("runs = %d, %v; want only the fixture's", len(runs), err)
+	}
+	wf, err := f.pipe.StartWorkflow(bg, pipeline.WorkflowRequest{Dir: dir, Workflow: "failover", Actor: "seed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	if err := f.pipe.Logs(ctx, wf.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/v1/runs/" + strconv.FormatInt(wf.ID, 10)
+	for _, who := range []string{"ci", "stager"} {
+		if status, out, _ := f.call(who, "POST", path+"/retry", nil); status != http.StatusForbidden ||
+			!strings.Contains(string(out), "production") {
+			t.Errorf("%s retries a workflow acting on production: %d %s", who, status, out)
+		}
+	}
+	if status, out, _ := f.call("contributor", "POST", path+"/retry", nil); status != http.StatusCreated {
+		t.Errorf("a contributor everywhere retries it: %d %s", status, out)
+	}
+}
