@@ -107,7 +107,7 @@ func (a *App) useAuditKey(ctx context.Context, key audit.Key) error {
 	if err != nil {
 		return err
 	}
-	a.keepAnchor(cp)
+	a.keepAnchor(ctx, cp)
 	return nil
 }
 
@@ -116,6 +116,17 @@ func (a *App) useAuditKey(ctx context.Context, key audit.Key) error {
 // who can write the database but not the data dir cannot make the server
 // re-sign checkpoints they deleted.
 func auditAnchor(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.checkpoint") }
+
+// readAnchor returns the anchor's signed note (nil when there is none yet)
+// and its path, for audit.Options.Anchor.
+func (a *App) readAnchor() ([]byte, string, error) {
+	path := auditAnchor(a.opts.DataDir)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, path, nil
+	}
+	return b, path, err
+}
 
 // mayBackfill reports whether the checkpoints missing after the newest one
 // may be signed now (they were deferred while the vault was sealed): only
@@ -140,16 +151,26 @@ func (a *App) mayBackfill(ctx context.Context, key audit.Key) bool {
 }
 
 // keepAnchor writes cp to the anchor file when it is newer than the one
-// there (written to a temporary name, then renamed).
-func (a *App) keepAnchor(cp *audit.Checkpoint) {
+// there (written to a temporary name, then renamed), and only while the
+// log still holds the one there: a log cut short and grown again does not
+// replace the evidence that it was cut ('phoenix audit verify' names it).
+func (a *App) keepAnchor(ctx context.Context, cp *audit.Checkpoint) {
 	v := a.Audit.Verifier()
 	if cp == nil || v == nil {
 		return
 	}
 	path := auditAnchor(a.opts.DataDir)
 	if b, err := os.ReadFile(path); err == nil {
-		if h, err := audit.OpenCheckpoint(b, v); err == nil && h.Seq >= cp.Seq {
+		h, err := audit.OpenCheckpoint(b, v)
+		if err == nil && h.Seq >= cp.Seq {
 			return
+		}
+		if err == nil {
+			if held, err := a.Audit.Holds(ctx, h); err != nil || !held {
+				a.log.Error("audit: the log no longer holds the checkpoint kept outside the database (records deleted or rewritten?): it is kept",
+					"file", path, "seq", h.Seq, "err", err, "hint", "run phoenix audit verify")
+				return
+			}
 		}
 	}
 	if err := writeFileAtomic(path, []byte(cp.Note)); err != nil {

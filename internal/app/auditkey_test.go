@@ -321,3 +321,63 @@ func TestAuditAnchorRefusesToReSignDeletedCheckpoints(t *testing.T) {
 		t.Fatalf("verify after deleted checkpoints = %+v, %v", rep, err)
 	}
 }
+
+// TestAuditVerifyFindsATailDeletedWithItsCheckpoints: records deleted from
+// the end together with the checkpoints that covered them leave a log that
+// is consistent in itself; verify compares it with the newest checkpoint
+// kept outside the database (keys/audit.checkpoint) and names the record
+// after the log's end, sealed (as an in-process 'phoenix audit verify'
+// runs) and unsealed.
+func TestAuditVerifyFindsATailDeletedWithItsCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	const master = "a master key for the truncation test"
+	a, err := startVault(t, dir, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, a, 300, "test.signed")
+	a.Stop(ctx) // the last checkpoint, and the anchor, cover every record
+	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM audit_log WHERE seq > 200`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM audit_checkpoints WHERE seq > 200`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, key := range []string{"", master} {
+		if a, err = startVault(t, dir, key); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := a.Audit.Verify(ctx)
+		// Sealed, the log ends at 200; unsealed, the start appends a few
+		// records (and signs a checkpoint over them) before verify runs.
+		if err != nil || rep.OK || rep.FirstBad < 201 || rep.FirstBad != rep.Head.Seq+1 ||
+			!strings.Contains(rep.Problem, "keys/audit.checkpoint") {
+			t.Fatalf("verify (unsealed: %v) after a deleted tail = %+v, %v", key != "", rep, err)
+		}
+		a.Stop(ctx)
+	}
+	// New records past the anchor's sequence do not hide it: the record
+	// there is not the one the anchor signed.
+	if a, err = startVault(t, dir, master); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, a, 150, "test.regrown")
+	rep, err := a.Audit.Verify(ctx)
+	if err != nil || rep.OK || !strings.Contains(rep.Problem, "differ from the checkpoint kept outside the database") {
+		t.Fatalf("verify after the log grew past the anchor again = %+v, %v", rep, err)
+	}
+	// Nor do checkpoints signed over the new records replace the anchor.
+	a.Stop(ctx)
+	if a, err = startVault(t, dir, master); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := a.Audit.Verify(ctx); err != nil || rep.OK {
+		t.Fatalf("verify after a restart = %+v, %v", rep, err)
+	}
+}

@@ -24,7 +24,7 @@ func (a *App) openAudit() error {
 		return err
 	}
 	a.AuditKey = key
-	a.Audit = audit.New(audit.Options{DB: a.DB, Signer: key.Signer, Verifier: key.Verifier})
+	a.Audit = audit.New(audit.Options{DB: a.DB, Signer: key.Signer, Verifier: key.Verifier, Anchor: a.readAnchor})
 	// Cleanups run last-in first-out: the ticker stops before the final
 	// checkpoint is signed.
 	a.onStop(func(ctx context.Context) error { a.checkpoint(ctx); return nil })
@@ -37,7 +37,7 @@ func (a *App) checkpoint(ctx context.Context) {
 	if err != nil && ctx.Err() == nil && !errors.Is(err, audit.ErrNoSigner) {
 		a.log.Error("audit: cannot sign a checkpoint", "err", err)
 	}
-	a.keepAnchor(cp)
+	a.keepAnchor(ctx, cp)
 }
 
 // openAuth builds the auth domain with the roles of RolesFile.

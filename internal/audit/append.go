@@ -78,6 +78,20 @@ func headTx(ctx context.Context, q interface {
 // Head returns the end of the chain.
 func (l *Log) Head(ctx context.Context) (Head, error) { return headTx(ctx, l.opts.DB) }
 
+// Holds reports whether the log still holds h: its record h.Seq has hash
+// h.Hash.
+func (l *Log) Holds(ctx context.Context, h Head) (bool, error) {
+	var hash string
+	err := l.opts.DB.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = $1`, h.Seq).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("audit: %w", err)
+	}
+	return hash == h.Hash, nil
+}
+
 func (l *Log) now() string { return l.opts.Now().UTC().Format(timeLayout) }
 
 func parseTime(s string) time.Time {

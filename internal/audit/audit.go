@@ -132,6 +132,12 @@ type Options struct {
 	// transaction of every Nth record (default 256), so Verify can insist
 	// that those checkpoints exist.
 	CheckpointEvery int64
+	// Anchor, when set, returns the newest checkpoint kept outside the
+	// database (a signed note; nil when there is none yet) and where it
+	// is, for messages. Verify insists that the log still reaches it and
+	// holds its head: a tail deleted with the checkpoints covering it
+	// leaves a log consistent in itself, but not with the anchor.
+	Anchor func() (note []byte, where string, err error)
 }
 
 // Log is the audit log. It is safe for concurrent use.

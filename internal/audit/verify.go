@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Report is the verdict of Verify.
@@ -50,7 +52,11 @@ func (l *Log) Verify(ctx context.Context) (*Report, error) {
 	}
 	defer rows.Close()
 	signer, verifier := l.keys()
-	w := walker{rep: rep, cps: cps, every: l.opts.CheckpointEvery, prev: Head{Hash: genesis}}
+	anchor, where, err := l.anchor(verifier)
+	if err != nil {
+		return nil, err
+	}
+	w := walker{rep: rep, cps: cps, every: l.opts.CheckpointEvery, prev: Head{Hash: genesis}, anchor: anchor, where: where}
 	if verifier != nil {
 		// Periodic checkpoints must exist up to the newest one; after it
 		// only while the log signs (else they are deferred, not deleted).
@@ -70,6 +76,10 @@ func (l *Log) Verify(ctx context.Context) (*Report, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	if anchor.Seq > w.prev.Seq {
+		rep.fail(w.prev.Seq+1, "record %d is missing: the checkpoint kept outside the database (%s) covers %d records but the log ends at %d (records and their checkpoints were deleted from the end)",
+			w.prev.Seq+1, where, anchor.Seq, w.prev.Seq)
 	}
 	rep.Head = w.prev
 	rep.Unsigned, rep.Deferred = w.prev.Seq-rep.Signed, signer == nil
@@ -118,6 +128,28 @@ type walker struct {
 	needThrough int64
 	prev        Head
 	signed      int64 // last checkpointed sequence seen
+	// anchor is the checkpoint kept outside the database (zero: none),
+	// where says where it is.
+	anchor Head
+	where  string
+}
+
+// anchor returns the head of Options.Anchor's checkpoint and where it is
+// kept. None, or one the verifier does not verify (another key's, from
+// before a key change), is the zero Head: there is nothing to compare.
+func (l *Log) anchor(v note.Verifier) (Head, string, error) {
+	if l.opts.Anchor == nil || v == nil {
+		return Head{}, "", nil
+	}
+	b, where, err := l.opts.Anchor()
+	if err != nil || b == nil {
+		return Head{}, where, err
+	}
+	h, err := OpenCheckpoint(b, v)
+	if err != nil {
+		return Head{}, where, nil
+	}
+	return h, where, nil
 }
 
 func (w *walker) check(r Record) {
@@ -135,6 +167,11 @@ func (w *walker) check(r Record) {
 		rep.fail(r.Seq, "record %d was edited: its contents do not match its hash", r.Seq)
 	}
 	if !rep.OK {
+		return
+	}
+	if w.anchor.Seq == r.Seq && w.anchor.Hash != r.Hash {
+		rep.fail(w.signed+1, "records %d to %d differ from the checkpoint kept outside the database (%s) at %d (records were deleted or altered, and the chain recomputed)",
+			w.signed+1, r.Seq, w.where, r.Seq)
 		return
 	}
 	if cp, ok := w.cps[r.Seq]; ok {

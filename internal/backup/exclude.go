@@ -21,14 +21,24 @@ var excludedTop = map[string]bool{
 	"tools":            true, // package managers the pipeline installed: a cache, fetched again on use
 }
 
+// excludedPaths are deeper files a backup leaves out (and a restore skips,
+// in snapshots taken before): the audit log's anchor (app.auditAnchor),
+// the newest checkpoint the server signed, kept outside the database. It
+// may be newer than the copy of the database beside it, which would then
+// look cut short to 'phoenix audit verify'; a restored server writes its
+// own from the restored log.
+var excludedPaths = map[string]bool{
+	"keys/audit.checkpoint": true,
+}
+
 // excluded reports whether the file or directory at rel (slash-separated,
 // relative to the data dir) is left out of backups: at the top, the names
-// above, "*.lock" (the server's phoenix.lock) and "server-info*"; at any
-// depth, temporary files (".tmp-*"). Deeper files with runtime-like names
-// are kept, since they belong to someone else.
+// above, "*.lock" (the server's phoenix.lock) and "server-info*"; the
+// excludedPaths; at any depth, temporary files (".tmp-*"). Deeper files
+// with runtime-like names are kept, since they belong to someone else.
 func excluded(rel string) bool {
 	name := rel[strings.LastIndexByte(rel, '/')+1:]
-	if strings.HasPrefix(name, tmpPrefix) {
+	if strings.HasPrefix(name, tmpPrefix) || excludedPaths[rel] {
 		return true
 	}
 	if strings.Contains(rel, "/") {

@@ -40,9 +40,10 @@ func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep fun
 	if err != nil {
 		return nil, err
 	}
-	if keep != nil {
+	wanted := func(path string) bool { return !excluded(path) && (keep == nil || keep(path)) }
+	if slices.ContainsFunc(s.Files, func(e Entry) bool { return !wanted(e.Path) }) {
 		some := *s
-		some.Files = slices.DeleteFunc(slices.Clone(s.Files), func(e Entry) bool { return !keep(e.Path) })
+		some.Files = slices.DeleteFunc(slices.Clone(s.Files), func(e Entry) bool { return !wanted(e.Path) })
 		some.Size = 0
 		for _, e := range some.Files {
 			some.Size += e.Size

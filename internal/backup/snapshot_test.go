@@ -60,6 +60,7 @@ func TestExcluded(t *testing.T) {
 		"server-info": true, "server-info.json": true, "state.db-wal": true, "state.db-shm": true,
 		"state.db-journal": true, ".tmp-x": true, "blobs/sha256/ab/.tmp-abc-1": true,
 		"state.db": false, "admin.token": false, "roles.yaml": false, "keys/signing.key": false,
+		"keys/audit.checkpoint": true, "keys/audit.pub": false, "x/keys/audit.checkpoint": false,
 		"runs/1/cargo.lock": false, "runs/lock": false, "runs/server.json": false, "tools": true, "runs/tools": false,
 	} {
 		if got := excluded(rel); got != want {
