@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/certs"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
@@ -61,6 +62,11 @@ type Options struct {
 	CertWarning  time.Duration
 	// OIDC, when set, serves single sign-on (/api/v1/login/oidc).
 	OIDC *auth.OIDC
+	// ConfigNeeds, when set, returns the environments besides a release's
+	// own on which handing the server cfg (a release's phoenix.yaml) needs
+	// deploy: every one of the project when cfg changes what the server
+	// would do with production's secrets (notification channels).
+	ConfigNeeds func(ctx context.Context, cfg *config.Config) ([]string, error)
 }
 
 // API serves /api/v1.

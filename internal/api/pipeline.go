@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -87,6 +89,39 @@ func (a *API) runResource(r *http.Request) (auth.Resource, error) {
 	return auth.Resource{Project: d.Project}, nil
 }
 
+// requireConfig checks deploy on the environments Options.ConfigNeeds
+// names for cfg, the phoenix.yaml a release hands the server.
+func (a *API) requireConfig(w http.ResponseWriter, r *http.Request, cfg *config.Config) bool {
+	if a.opts.ConfigNeeds == nil {
+		return true
+	}
+	envs, err := a.opts.ConfigNeeds(r.Context(), cfg)
+	if err != nil {
+		WriteError(w, r, err)
+		return false
+	}
+	if err := RequireConfig(r.Context(), cfg.Project.Name, envs); err != nil {
+		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, err)
+		return false
+	}
+	return true
+}
+
+// RequireConfig checks that the caller may hand over a phoenix.yaml of
+// project that changes its notification channels: deploy on each of envs
+// (every environment of the project). The channels read secrets as
+// production, so a credential limited to staging must not change them.
+func RequireConfig(ctx context.Context, project string, envs []string) error {
+	for _, env := range envs {
+		if err := auth.Require(PrincipalFrom(ctx), auth.Deploy, auth.Resource{Project: project, Environment: env}); err != nil {
+			return usererr.Wrap(usererr.KindOf(err), err, fmt.Sprintf(
+				"phoenix.yaml changes notifications.channels of project %s, which read secrets as production: that needs deploy on every environment of the project, and you lack it on %s",
+				project, env)).WithHint("ask someone with deploy on every environment to release or deploy it, or keep the channels as they are")
+		}
+	}
+	return nil
+}
+
 // requireEnvs checks p on every environment of a run's project the run
 // goes to.
 func (a *API) requireEnvs(w http.ResponseWriter, r *http.Request, p auth.Permission, project string, envs []string) bool {
@@ -118,7 +153,7 @@ func (a *API) release(w http.ResponseWriter, r *http.Request) {
 	if len(envs) == 0 {
 		envs = cfg.ReleaseEnvironments()
 	}
-	if !a.requireEnvs(w, r, auth.Deploy, cfg.Project.Name, envs) {
+	if !a.requireEnvs(w, r, auth.Deploy, cfg.Project.Name, envs) || !a.requireConfig(w, r, cfg) {
 		return
 	}
 	run, err := a.opts.Pipeline.Release(r.Context(), pipeline.ReleaseRequest{Dir: req.Dir, Version: req.Version,

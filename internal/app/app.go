@@ -336,7 +336,8 @@ func (a *App) openStore(ctx context.Context) error {
 func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(), OIDC: a.sso,
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
-		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning()})
+		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning(),
+		ConfigNeeds: a.configNeeds})
 	for _, rt := range slices.Concat(a.backupRoutes(), a.replicaRoutes(), a.configRoutes()) {
 		apiHandler.Handle(rt)
 	}

@@ -140,7 +140,11 @@ func (a *App) reconfigure() {
 	for project, cfg := range cfgs {
 		targets = append(targets, a.projectTargets(project, cfg, deployed)...)
 		rules = append(rules, projectRules(project, cfg, rules)...)
-		chs, err := channels.FromConfig(cfg.Notifications, a.systemSecret, nil)
+		err := serverEnvRefs(cfg)
+		var chs map[string]notify.Channel
+		if err == nil {
+			chs, err = channels.FromConfig(cfg.Notifications, a.systemSecret, nil)
+		}
 		if err != nil {
 			a.log.Error("notify: channels of the project not loaded", "project", project, "err", err)
 			chanErr[project] = err

@@ -74,13 +74,20 @@ func childEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, vault.MasterKeyEnv) || strings.HasPrefix(name, "PHOENIX_BACKUP_KEY") || name == "PHOENIX_TOKEN" ||
-			name == "PHOENIX_DATABASE_URL" || name == "PGPASSWORD" {
+		if serverOnlyEnv(name) {
 			continue
 		}
 		out = append(out, kv)
 	}
 	return out
+}
+
+// serverOnlyEnv reports whether the environment variable name is the
+// server's own credential, which neither a step inherits nor a channel's
+// env:NAME reads.
+func serverOnlyEnv(name string) bool {
+	return strings.HasPrefix(name, vault.MasterKeyEnv) || strings.HasPrefix(name, "PHOENIX_BACKUP_KEY") || name == "PHOENIX_TOKEN" ||
+		name == "PHOENIX_DATABASE_URL" || name == "PGPASSWORD"
 }
 
 // auditPipeline writes a pipeline event to the audit log, in the change's

@@ -68,6 +68,14 @@ func (a *App) putConfig(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, err)
 		return
 	}
+	envs, err := a.configNeeds(r.Context(), cfg)
+	if err == nil {
+		err = api.RequireConfig(r.Context(), project, envs)
+	}
+	if err != nil {
+		api.WriteError(w, r, err)
+		return
+	}
 	if err := a.Deploy.EnsureProject(r.Context(), project); err != nil {
 		api.WriteError(w, r, err)
 		return
