@@ -66,7 +66,7 @@ file.`,
 }
 
 func runArtifactBuild(ctx context.Context, g *Globals, o *artifactBuildOptions, dir string) error {
-	if err := pathArg("folder", dir); err != nil {
+	if err := errors.Join(pathArg("folder", dir), outArg("--out", o.out)); err != nil {
 		return err
 	}
 	key, err := localKey(g.Data, o.key)

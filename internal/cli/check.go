@@ -97,9 +97,26 @@ type checkInput struct {
 // when given, else DIR/phoenix.yaml, else the documented defaults. A file
 // that does not load fails the command (exit 2) rather than letting a
 // gate pass under the defaults.
+// checkOutputs checks, before any check runs, that the files --sarif and
+// --out name can be written.
+func (o *checkOptions) checkOutputs() error {
+	if o.sarif != "" {
+		if err := outArg("--sarif", o.sarif); err != nil {
+			return err
+		}
+	}
+	if o.out != "" && o.out != "-" {
+		return outArg("--out", o.out)
+	}
+	return nil
+}
+
 func (o *checkOptions) input(g *Globals, cmd *cobra.Command, args []string) (*checkInput, error) {
 	dir := dirArg(args)
 	if err := checkFolder(dir, "give the project folder: "+cmd.CommandPath()+" [DIR]"); err != nil {
+		return nil, err
+	}
+	if err := o.checkOutputs(); err != nil {
 		return nil, err
 	}
 	in := &checkInput{dir: dir}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -133,6 +134,24 @@ func checkTLSFiles(certFlag, cert, keyFlag, key string) error {
 		if err := pathArg(f[0], f[1]); err != nil {
 			return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("give a PEM certificate chain and its PEM private key")
 		}
+	}
+	return nil
+}
+
+// outArg checks that the file the flag names can be written where it is:
+// its folder exists and is a folder. The usage error names the flag and
+// the folder, not Go's "open PATH: no such file or directory".
+func outArg(flag, path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s: folder %s does not exist", flag, path, dir)).
+			WithHint("make it first, or write somewhere else")
+	case err != nil:
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s: folder %s cannot be read", flag, path, dir))
+	case !fi.IsDir():
+		return usererr.New(usererr.Usage, "%s %s: %s is not a folder", flag, path, dir)
 	}
 	return nil
 }
