@@ -40,8 +40,13 @@ func newAuditVerifyCmd(g *Globals) *cobra.Command {
 		Example: `  phoenix audit verify
   phoenix audit verify -o json`,
 		Short: "Check the audit log's hash chain and signed checkpoints",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runAuditVerify(cmd.Context(), g) },
+		Long: `Recompute the audit log's hash chain from the first record and check every
+checkpoint the server signed with its audit key. An intact log prints the
+record count, how far the signatures reach and the verifier key; an edited,
+removed or inserted record exits 1 naming the first bad one. Records after the
+newest checkpoint are listed as not signed yet (see docs/audit.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditVerify(cmd.Context(), g) },
 	}
 }
 

@@ -46,7 +46,12 @@ func newTokenCreateCmd(g *Globals) *cobra.Command {
   phoenix token create --name dashboards --scope read --expires 30d
   phoenix token create --deploy --project shop --env staging --expires 30m`,
 		Short: "Create a token and print its secret (shown only this once)",
-		Args:  cobra.NoArgs,
+		Long: `Create a token and print its secret, which is never shown again (the server
+keeps a hash). An API token acts as its user with all their permissions, or
+only those --scope names; it expires after --expires (default 90d, at most
+366d). A deploy token (--deploy) can only read and deploy one --project's
+--env, and lives 15m by default (at most 24h): hand it to a CI job.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, s := range scopes {
 				req.Scopes = append(req.Scopes, auth.Permission(s))
