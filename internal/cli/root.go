@@ -112,6 +112,7 @@ Start with 'phoenix demo' to see the whole flow on an example project.`,
 	pf.StringVar(&g.Token, "token", "", "API token for --server (prefer PHOENIX_TOKEN: flags land in shell history)")
 	pf.StringVarP(&g.Output, "output", "o", "table", "output format: table or json")
 	root.AddCommand(commands(g)...)
+	groupCommands(root)
 	for _, c := range root.Commands() {
 		strictGroups(c)
 		usageArgs(c)

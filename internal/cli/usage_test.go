@@ -112,3 +112,20 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRootHelpGroupsCommands: 'phoenix --help' lists every command under a
+// heading, getting started first; only help, completion and version are
+// left for the "Additional Commands" at the end.
+func TestRootHelpGroupsCommands(t *testing.T) {
+	root := newRoot(&Globals{})
+	for _, c := range root.Commands() {
+		if c.GroupID == "" && c.Name() != "version" && c.Name() != "help" && c.Name() != "completion" {
+			t.Errorf("%s is under no heading of phoenix --help (add it to commandGroups)", c.Name())
+		}
+	}
+	out, _, code := run("--help")
+	start, ship := strings.Index(out, "Getting started:\n  demo"), strings.Index(out, "Releasing and deploying:")
+	if code != 0 || start < 0 || ship < start || !strings.Contains(out, "Additional Commands:") {
+		t.Fatalf("phoenix --help:\n%s", out)
+	}
+}
