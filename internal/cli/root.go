@@ -134,6 +134,15 @@ const (
 	mutuallyExclusiveGroup = "cobra_annotation_mutually_exclusive"
 )
 
+// flagOrEnv names what gave the flag name its value, for errors: its
+// PHOENIX_* variable when that filled it, else --name.
+func (g *Globals) flagOrEnv(name string) string {
+	if g.fromEnv[name] {
+		return envName(name)
+	}
+	return "--" + name
+}
+
 // envName is the PHOENIX_* variable that mirrors a flag.
 func envName(flag string) string {
 	return "PHOENIX_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -161,7 +170,7 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 	}
 	set := func(f *pflag.Flag, env, v string) {
 		if err := f.Value.Set(v); err != nil {
-			errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %v", env, v, err))
+			errs = append(errs, usererr.New(usererr.Usage, "%s=%q: %s", env, v, plainParseError(err.Error())))
 			return
 		}
 		if v == "" {
@@ -193,9 +202,9 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 		return err
 	}
 	if g.Output != "table" && g.Output != "json" && (g.Output != "markdown" || cmd.Annotations[markdownOK] == "") {
-		return usererr.New(usererr.Usage, "--output %q: must be table or json (markdown too for phoenix report)", g.Output)
+		return usererr.New(usererr.Usage, "%s %q: must be table or json (markdown too for phoenix report)", g.flagOrEnv("output"), g.Output)
 	}
-	if err := checkServerURL(g.Server); err != nil {
+	if err := checkServerURL(g.flagOrEnv("server"), g.Server); err != nil {
 		return err
 	}
 	if g.Data == "" {

@@ -45,16 +45,22 @@ func usageArgs(c *cobra.Command) {
 
 // goParseError matches the parse errors of strconv and time that pflag
 // puts in its messages about flag values.
-var goParseError = regexp.MustCompile(`: (strconv\.Parse(Int|Uint|Float|Bool): parsing "[^"]*": (invalid syntax|value out of range)|time: (invalid|unknown unit|missing unit)[^"]*"[^"]*"( in duration "[^"]*")?)$`)
+var goParseError = regexp.MustCompile(`(strconv\.Parse(Int|Uint|Float|Bool): parsing "[^"]*": (invalid syntax|value out of range)|time: (invalid|unknown unit|missing unit)[^"]*"[^"]*"( in duration "[^"]*")?)$`)
 
 // flagError is the usage error for a flag cobra or pflag refused, with Go's
 // parse errors put in words and a hint naming the command's help.
 func flagError(cmd *cobra.Command, err error) error {
-	msg := err.Error()
+	return usererr.Wrap(usererr.Usage, err, plainParseError(err.Error())).WithHint("see '%s --help'", cmd.CommandPath())
+}
+
+// plainParseError is msg with a parse error of Go's at its end put in
+// words: "...: want a whole number" for "...: strconv.ParseInt: parsing
+// \"abc\": invalid syntax".
+func plainParseError(msg string) string {
 	if m := goParseError.FindStringSubmatch(msg); m != nil {
-		msg = strings.TrimSuffix(msg, m[0]) + ": " + parseWant(m[1])
+		return strings.TrimSuffix(msg, m[0]) + parseWant(m[1])
 	}
-	return usererr.Wrap(usererr.Usage, err, msg).WithHint("see '%s --help'", cmd.CommandPath())
+	return msg
 }
 
 // parseWant says what a flag value that failed Go's parse error e should be.
@@ -158,7 +164,7 @@ func outArg(flag, path string) error {
 
 // checkServerURL refuses a --server that is not an http(s) URL with a
 // host, which would fail later as "cannot reach the phoenix server".
-func checkServerURL(server string) error {
+func checkServerURL(flag, server string) error {
 	if server == "" {
 		return nil
 	}
@@ -166,6 +172,6 @@ func checkServerURL(server string) error {
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		return nil
 	}
-	return usererr.New(usererr.Usage, "--server %q: want the URL of a phoenix server", server).
+	return usererr.New(usererr.Usage, "%s %q: want the URL of a phoenix server", flag, server).
 		WithHint("e.g. --server https://phoenix.example.com or http://127.0.0.1:7070")
 }

@@ -129,3 +129,25 @@ func TestRootHelpGroupsCommands(t *testing.T) {
 		t.Fatalf("phoenix --help:\n%s", out)
 	}
 }
+
+// TestEnvValueErrorsNameTheVariable: a bad value from a PHOENIX_*
+// variable is a usage error naming the variable (the user typed no flag),
+// in words rather than strconv's.
+func TestEnvValueErrorsNameTheVariable(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_TOKEN")
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	for _, c := range []struct{ env, value, args, want string }{
+		{"PHOENIX_OUTPUT", "yaml", "status", `error: PHOENIX_OUTPUT "yaml": must be table or json`},
+		{"PHOENIX_SERVER", "phoenix.example.com", "status --token x", `error: PHOENIX_SERVER "phoenix.example.com": want the URL`},
+		{"PHOENIX_LIMIT", "ten", "runs", `error: PHOENIX_LIMIT="ten": want a whole number`},
+		{"PHOENIX_FOR", "3x", "alerts silence --comment x", `error: PHOENIX_FOR="3x": want a duration`},
+	} {
+		t.Run(c.env, func(t *testing.T) {
+			t.Setenv(c.env, c.value)
+			_, errs, code := run(strings.Fields(c.args)...)
+			if code != 2 || !strings.Contains(errs, c.want) || strings.Contains(errs, "strconv") {
+				t.Errorf("%s=%s phoenix %s: exit %d:\n%s", c.env, c.value, c.args, code, errs)
+			}
+		})
+	}
+}
