@@ -53,7 +53,7 @@ func TestSLASinceFirstProbe(t *testing.T) {
 		return string(b)
 	}
 	page := get("/")
-	shopPart, blogPart := page[strings.Index(page, "production.shop"):], page[:strings.Index(page, "production.shop")]
+	shopPart, blogPart := page[strings.Index(page, "shop/production"):], page[:strings.Index(page, "shop/production")]
 	if !strings.Contains(shopPart, "Uptime 24 h") || !strings.Contains(shopPart, "since Nov 23 10:17 UTC") || strings.Contains(shopPart, "<td>30 days</td>") {
 		t.Errorf("shop's section does not say since when:\n%s", shopPart)
 	}
