@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // durationFlag is a time.Duration flag whose --help default reads as the
@@ -40,14 +41,5 @@ func (d *durationFlag) Set(s string) error {
 func (d *durationFlag) Type() string { return "duration" }
 
 // compactDuration is d without Go's zero minutes and seconds: 1h, 2m,
-// 1h30m, 1m30s, 0s.
-func compactDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+// 1h30m, 1m30s, 0s (config.FormatDuration).
+func compactDuration(d time.Duration) string { return config.FormatDuration(d) }

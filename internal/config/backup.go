@@ -53,7 +53,7 @@ func (b *Backup) validate(v *validator) {
 	}
 	if period := b.period(); b.Enabled && b.RPO > 0 && period > b.RPO.D() {
 		v.warnf("backup.rpo", "back up more often, or run a standby replica",
-			"backups every %s cannot meet an RPO of %s", period, b.RPO)
+			"backups every %s cannot meet an RPO of %s", FormatDuration(period), FormatDuration(b.RPO.D()))
 	}
 }
 

@@ -22,6 +22,21 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // String formats d as a Go duration.
 func (d Duration) String() string { return time.Duration(d).String() }
 
+// FormatDuration writes d as people write durations: Go's form without
+// zero minutes and seconds ("5m", "1h", "1h30m", "1m30s", "0s"), for the
+// texts people read (alert summaries, reports, errors). JSON and the
+// canonical forms keep Duration.String, which stored digests depend on.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // ParseDuration parses the Duration syntax; bare numbers are seconds.
 func ParseDuration(s string) (time.Duration, error) { return parseDurationUnit(s, time.Second) }
 

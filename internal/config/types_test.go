@@ -193,11 +193,22 @@ func TestSuggest(t *testing.T) {
 
 func TestBackupRPOWarning(t *testing.T) {
 	c, err := Parse([]byte(minimal+"backup: {frequency: daily, rpo: 15m}\n"), "")
-	if err != nil || !strings.Contains(c.Warnings.Error(), "backups every 24h0m0s cannot meet an RPO of 15m0s") {
+	if err != nil || !strings.Contains(c.Warnings.Error(), "backups every 24h cannot meet an RPO of 15m") {
 		t.Fatalf("want an RPO warning, got %v / %v", err, c)
 	}
 	c, err = Parse([]byte(minimal+"backup: {frequency: \"*/15 * * * *\", rpo: 15m}\n"), "")
 	if err != nil || len(c.Warnings) != 0 {
 		t.Fatalf("15-minute backups meet a 15m RPO: %v %v", err, c.Warnings)
+	}
+}
+
+// TestFormatDuration: durations in texts people read drop Go's zero
+// minutes and seconds, and nothing else.
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{5 * time.Minute: "5m", time.Hour: "1h", 90 * time.Minute: "1h30m",
+		90 * time.Second: "1m30s", 24 * time.Hour: "24h", 0: "0s", 1500 * time.Millisecond: "1.5s", time.Hour + time.Second: "1h0m1s"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

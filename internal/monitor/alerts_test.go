@@ -109,7 +109,7 @@ monitor:
 	if got := pub.titles(); len(got) != 1 || got[0] != "alert.firing [production] critical-availability firing" {
 		t.Fatalf("notifications %v", got)
 	}
-	if pub.msgs[0].Severity != 0 || !strings.Contains(pub.msgs[0].Text, "availability 50% < 99.9% over 5m0s") {
+	if pub.msgs[0].Severity != 0 || !strings.Contains(pub.msgs[0].Text, "availability 50% < 99.9% over 5m") {
 		t.Errorf("message %+v", pub.msgs[0])
 	}
 	// Still breaching: no duplicate until the repeat interval.
@@ -139,7 +139,7 @@ monitor:
 	if got := pub.titles(); len(got) != 3 || got[2] != "alert.resolved [production] critical-availability resolved" {
 		t.Fatalf("notifications %v", got)
 	}
-	if text := pub.msgs[2].Text; text != "critical-availability: availability 100% >= 99.9% over 5m0s" {
+	if text := pub.msgs[2].Text; text != "critical-availability: availability 100% >= 99.9% over 5m" {
 		t.Errorf("resolved message says %q", text)
 	}
 	h, _ := m.History(ctx, 0)
@@ -150,7 +150,7 @@ monitor:
 	if strings.Join(states, ",") != "pending,firing,resolved" {
 		t.Errorf("history %v", states)
 	}
-	if h[0].Summary != "availability 100% >= 99.9% over 5m0s" || h[1].Summary != "availability 50% < 99.9% over 5m0s" {
+	if h[0].Summary != "availability 100% >= 99.9% over 5m" || h[1].Summary != "availability 50% < 99.9% over 5m" {
 		t.Errorf("history summaries: resolved %q, firing %q", h[0].Summary, h[1].Summary)
 	}
 }
@@ -164,11 +164,11 @@ func TestDescribeSaysWhatHolds(t *testing.T) {
 		breached bool
 		want     string
 	}{
-		{avail, 97.5, true, "availability 97.5% < 99.9% over 1m0s"},
-		{avail, 100, false, "availability 100% >= 99.9% over 1m0s"},
-		{latency, 700, true, "response_time 700 ms >= 500 ms over 5m0s"},
-		{latency, 120, false, "response_time 120 ms < 500 ms over 5m0s"},
-		{avail, noData, false, "availability: no data over 1m0s (not breached)"},
+		{avail, 97.5, true, "availability 97.5% < 99.9% over 1m"},
+		{avail, 100, false, "availability 100% >= 99.9% over 1m"},
+		{latency, 700, true, "response_time 700 ms >= 500 ms over 5m"},
+		{latency, 120, false, "response_time 120 ms < 500 ms over 5m"},
+		{avail, noData, false, "availability: no data over 1m (not breached)"},
 	}
 	for _, tc := range cases {
 		if got := tc.r.describe(tc.v, tc.breached); got != tc.want {
@@ -195,8 +195,8 @@ func TestResolvedForLackOfDataSaysSo(t *testing.T) {
 	if len(pub.msgs) != 2 || pub.msgs[1].Event != "alert.resolved" {
 		t.Fatalf("notifications %v", pub.titles())
 	}
-	if pub.msgs[0].Text != "Slow: response_time 900 ms > 100 ms over 1m0s" ||
-		pub.msgs[1].Text != "Slow: response_time: no data over 1m0s (not breached)" {
+	if pub.msgs[0].Text != "Slow: response_time 900 ms > 100 ms over 1m" ||
+		pub.msgs[1].Text != "Slow: response_time: no data over 1m (not breached)" {
 		t.Errorf("firing %q, resolved %q", pub.msgs[0].Text, pub.msgs[1].Text)
 	}
 }

@@ -103,7 +103,7 @@ func (r Rule) describe(v float64, breached bool) string {
 		op = negate(op)
 	}
 	return fmt.Sprintf("%s %s%s %s %s over %s", r.Metric, strconv.FormatFloat(round2(v), 'f', -1, 64), r.unit(),
-		op, r.ThresholdString(), r.Window)
+		op, r.ThresholdString(), config.FormatDuration(r.Window))
 }
 
 // describeNoData says why an instance without data is not breached.
@@ -111,7 +111,7 @@ func (r Rule) describeNoData() string {
 	if r.Metric == certMetric {
 		return "no such certificate any more (nothing to expire)"
 	}
-	return fmt.Sprintf("%s: no data over %s (not breached)", r.Metric, r.Window)
+	return fmt.Sprintf("%s: no data over %s (not breached)", r.Metric, config.FormatDuration(r.Window))
 }
 
 func describeCert(v float64, threshold string) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
@@ -64,7 +65,7 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 		}
 		left := deadline.Sub(e.s.now())
 		if left <= 0 {
-			return fmt.Errorf("approval timed out after %s with %d of %d approval(s)", e.s.opts.ApprovalTimeout, len(yes), st.Approvals)
+			return fmt.Errorf("approval timed out after %s with %d of %d approval(s)", config.FormatDuration(e.s.opts.ApprovalTimeout), len(yes), st.Approvals)
 		}
 		select {
 		case <-sctx.Done():

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // Block is one part of a report laid out for reading: a heading, lines
@@ -64,7 +66,7 @@ func dur(secs *float64) string {
 	if secs == nil {
 		return "-"
 	}
-	return (time.Duration(*secs * float64(time.Second))).Round(time.Second).String()
+	return config.FormatDuration(time.Duration(*secs * float64(time.Second)).Round(time.Second))
 }
 
 func yes(b bool) string {

@@ -15,7 +15,7 @@ func TestAlertValuesAreRounded(t *testing.T) {
 	f.addUser("admin", "", adminPW)
 	if _, err := f.a.DB.ExecContext(context.Background(), `INSERT INTO monitor_alert_history
 		(rule, environment, state, severity, value, threshold, at, silenced, summary)
-		VALUES ('ProbeAvailability', 'production.shop', 'pending', 0, $1, '99%', $2, 0, 'availability 66.67% < 99% over 1m0s')`,
+		VALUES ('ProbeAvailability', 'production.shop', 'pending', 0, $1, '99%', $2, 0, 'availability 66.67% < 99% over 1m')`,
 		200.0/3, time.Now().UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
