@@ -30,16 +30,19 @@ func (a *auditLog) hook(_ context.Context, _ *sql.Tx, e AuditEvent) error {
 	return nil
 }
 
-func (a *auditLog) has(action string) bool {
+func (a *auditLog) count(action string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	n := 0
 	for _, e := range a.events {
 		if e.Action == action {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
+
+func (a *auditLog) has(action string) bool { return a.count(action) > 0 }
 
 type fixture struct {
 	t     *testing.T

@@ -147,6 +147,7 @@ type Service struct {
 	runs     sync.WaitGroup // executing runs
 	stop     context.CancelFunc
 	pruneMu  sync.Mutex // one Prune or SweepFolders at a time
+	denials  denialGate // which refused webhook deliveries are audited (denials.go)
 }
 
 // New returns a Service; call Start before use.

@@ -130,7 +130,9 @@ func (s *Service) registerFrom(ctx context.Context, name, dir, at string) {
 // Webhooks is the handler for POST /hooks/PROJECT/WORKFLOW (mount it at
 // /hooks/). Secrets are resolved per request through the secret source
 // (secret:NAME) or the server's environment (env:NAME). A refused
-// delivery is audited as pipeline.webhook.denied and triggers nothing.
+// delivery is audited as pipeline.webhook.denied and triggers nothing;
+// a hook's refusals within a minute of one audited are counted into the
+// next one audited instead (denials.go).
 func (s *Service) Webhooks() http.Handler {
 	lookup := func(name string) (trigger.Hook, bool) {
 		s.mu.Lock()
@@ -161,9 +163,17 @@ func (s *Service) Webhooks() http.Handler {
 		}}, true
 	}
 	denied := func(ctx context.Context, d trigger.Denial) {
-		s.log.Warn("webhook refused", "hook", d.Hook, "reason", d.Reason, "remote", d.Remote)
+		record, held := s.denials.admit(d.Hook, s.now())
+		if !record {
+			return
+		}
+		detail := d.Reason + " from " + d.Remote
+		if held > 0 {
+			detail += fmt.Sprintf(" (and %d more refused since the last one recorded, not recorded one by one)", held)
+		}
+		s.log.Warn("webhook refused", "hook", d.Hook, "reason", d.Reason, "remote", d.Remote, "held_back", held)
 		if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.webhook.denied", Target: d.Hook, Outcome: "Denied",
-			Detail: d.Reason + " from " + d.Remote}); err != nil {
+			Detail: detail}); err != nil {
 			s.log.Error("audit", "err", err)
 		}
 	}
