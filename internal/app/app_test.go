@@ -100,6 +100,18 @@ func deployPage(t *testing.T, a *App, env, body string) backend.Digest {
 // returns its id and the page's blob.
 func beginPage(t *testing.T, a *App, body string) (string, backend.Digest) {
 	t.Helper()
+	canon, d := pageManifest(t, body)
+	up, err := a.Deploy.BeginUpload(context.Background(), "shop", canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up.ID, d
+}
+
+// pageManifest is the canonical manifest of a one-page release (index.html
+// holding body) and the page's blob.
+func pageManifest(t *testing.T, body string) ([]byte, backend.Digest) {
+	t.Helper()
 	d := backend.Sum([]byte(body))
 	m := &artifact.Manifest{Version: artifact.FormatVersion, Files: []artifact.File{{Path: "index.html", Digest: d,
 		Size: int64(len(body)), Type: "text/html; charset=utf-8"}}}
@@ -107,11 +119,7 @@ func beginPage(t *testing.T, a *App, body string) (string, backend.Digest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := a.Deploy.BeginUpload(context.Background(), "shop", canon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return up.ID, d
+	return canon, d
 }
 
 // finalizePage activates upload up in env.

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
@@ -60,13 +59,7 @@ func TestReplicaForgetsCollectedBlobsWithoutTheNotification(t *testing.T) {
 // is told the page's blob is missing.
 func wantMissing(t *testing.T, a *App, body, what string) {
 	t.Helper()
-	d := backend.Sum([]byte(body))
-	m := &artifact.Manifest{Version: artifact.FormatVersion, Files: []artifact.File{{Path: "index.html", Digest: d,
-		Size: int64(len(body)), Type: "text/html; charset=utf-8"}}}
-	canon, err := m.Canonical()
-	if err != nil {
-		t.Fatal(err)
-	}
+	canon, d := pageManifest(t, body)
 	eventually(t, what, func() bool {
 		up, err := a.Deploy.BeginUpload(context.Background(), "shop", canon)
 		if err != nil {
