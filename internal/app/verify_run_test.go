@@ -265,18 +265,8 @@ func TestCrashDuringARunsHealthCheck(t *testing.T) {
 	}
 	production := d[0].ID
 
-	h := newVerifyHooks(false)
-	b := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
-	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{production}) {
-		t.Fatalf("the start after the crash took over %v, want [%d]", ids, production)
-	}
-	b.projects.wait()
-	if got := activeID(t, b, "production"); got == production {
-		t.Fatalf("the broken deployment %d is still active after the start", production)
-	}
-	if d := deploymentOf(t, b.Deploy, "production", production); d.Verification != deploy.VerifyFailed || d.Failure == "" {
-		t.Fatalf("the broken deployment after the start: %+v", d)
-	}
+	b := startAfterCrash(t, dir, -1, production)
+	wantTakenBack(t, b, production)
 	if r, err := b.Pipeline.Get(context.Background(), run); err != nil || r.Status != pipeline.Interrupted {
 		t.Fatalf("the run after the start: %+v, %v", r, err)
 	}

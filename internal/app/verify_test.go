@@ -352,16 +352,33 @@ func TestCrashDuringVerification(t *testing.T) {
 	dir := filepath.Join(root, "data")
 	v2 := crashChild(t, root, "TestVerifyCrashChild", verifyCrashEnv+"="+dir, "verifying ", nil)
 
+	b := startAfterCrash(t, dir, 200*time.Millisecond, v2)
+	wantTakenBack(t, b, v2)
+}
+
+// startAfterCrash starts a server on dir (verifications soaking soak)
+// and checks that its first pass of resumeVerifications took over
+// exactly deployment id.
+func startAfterCrash(t *testing.T, dir string, soak time.Duration, id int64) *App {
+	t.Helper()
 	h := newVerifyHooks(false)
-	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
-	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{v2}) {
-		t.Fatalf("the start after the crash took over %v, want [%d]", ids, v2)
+	b := startHooked(t, Options{DataDir: dir, VerifySoak: soak, Proc: "-"}, h.set)
+	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("the start after the crash took over %v, want [%d]", ids, id)
 	}
+	return b
+}
+
+// wantTakenBack waits for b's verifications and checks that the broken
+// deployment id of production failed its verification and no longer
+// serves.
+func wantTakenBack(t *testing.T, b *App, id int64) {
+	t.Helper()
 	b.projects.wait()
-	if got := activeID(t, b, "production"); got == v2 {
-		t.Fatalf("the broken deployment %d is still active after the start", v2)
+	if got := activeID(t, b, "production"); got == id {
+		t.Fatalf("the broken deployment %d is still active after the start", id)
 	}
-	if d := deploymentOf(t, b.Deploy, "production", v2); d.Verification != deploy.VerifyFailed || d.Failure == "" {
+	if d := deploymentOf(t, b.Deploy, "production", id); d.Verification != deploy.VerifyFailed || d.Failure == "" {
 		t.Fatalf("the broken deployment after the start: %+v", d)
 	}
 }
