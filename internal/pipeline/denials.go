@@ -17,9 +17,11 @@ import (
 const denialWindow = time.Minute
 
 // maxDenialHooks bounds the hooks counted at once (hook names come from
-// the request path, so they are the sender's to choose); beyond it, the
-// refusals of hooks not counted yet are held back too, uncounted, until
-// the windows of those counted pass.
+// the request path, so they are the sender's to choose). When it is
+// reached, the hooks whose window passed are forgotten, the refusals
+// they held back handed to the caller to record in one line; if every
+// window is still open, a new hook's refusals are held back uncounted
+// until one passes.
 const maxDenialHooks = 1024
 
 // denialGate decides which refused deliveries are recorded.
@@ -34,8 +36,10 @@ type denials struct {
 }
 
 // admit reports whether a refusal of hook at now is recorded and, if so,
-// how many of the hook's refusals were held back since the one before.
-func (g *denialGate) admit(hook string, now time.Time) (record bool, held int) {
+// how many of the hook's refusals were held back since the one before,
+// and how many refusals of other hooks, forgotten to make room, were
+// held back and never recorded (evicted, to be recorded in one line).
+func (g *denialGate) admit(hook string, now time.Time) (record bool, held, evicted int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.by == nil {
@@ -44,25 +48,29 @@ func (g *denialGate) admit(hook string, now time.Time) (record bool, held int) {
 	d := g.by[hook]
 	if d != nil && now.Sub(d.since) < denialWindow {
 		d.held++
-		return false, 0
+		return false, 0, 0
 	}
-	if d == nil && len(g.by) >= maxDenialHooks && !g.prune(now) {
-		return false, 0
+	if d == nil && len(g.by) >= maxDenialHooks {
+		evicted = g.prune(now)
+		if len(g.by) >= maxDenialHooks {
+			return false, 0, evicted
+		}
 	}
 	if d != nil {
 		held = d.held
 	}
 	g.by[hook] = &denials{since: now}
-	return true, held
+	return true, held, evicted
 }
 
-// prune forgets the hooks whose window passed with nothing held back,
-// and reports whether there is room for another.
-func (g *denialGate) prune(now time.Time) bool {
+// prune forgets the hooks whose window passed and returns the refusals
+// they held back.
+func (g *denialGate) prune(now time.Time) (held int) {
 	for h, d := range g.by {
-		if now.Sub(d.since) >= denialWindow && d.held == 0 {
+		if now.Sub(d.since) >= denialWindow {
+			held += d.held
 			delete(g.by, h)
 		}
 	}
-	return len(g.by) < maxDenialHooks
+	return held
 }

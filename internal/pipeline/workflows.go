@@ -163,7 +163,14 @@ func (s *Service) Webhooks() http.Handler {
 		}}, true
 	}
 	denied := func(ctx context.Context, d trigger.Denial) {
-		record, held := s.denials.admit(d.Hook, s.now())
+		record, held, evicted := s.denials.admit(d.Hook, s.now())
+		if evicted > 0 {
+			s.log.Warn("webhooks refused, not recorded one by one", "refused", evicted)
+			if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.webhook.denied", Target: "hooks", Outcome: "Denied",
+				Detail: fmt.Sprintf("%d refused deliveries of hooks no longer counted, not recorded one by one", evicted)}); err != nil {
+				s.log.Error("audit", "err", err)
+			}
+		}
 		if !record {
 			return
 		}
