@@ -166,10 +166,7 @@ func (s *Service) Webhooks() http.Handler {
 		record, held, evicted := s.denials.admit(d.Hook, s.now())
 		if evicted > 0 {
 			s.log.Warn("webhooks refused, not recorded one by one", "refused", evicted)
-			if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.webhook.denied", Target: "hooks", Outcome: "Denied",
-				Detail: fmt.Sprintf("%d refused deliveries of hooks no longer counted, not recorded one by one", evicted)}); err != nil {
-				s.log.Error("audit", "err", err)
-			}
+			s.auditDenied(ctx, "hooks", fmt.Sprintf("%d refused deliveries of hooks no longer counted, not recorded one by one", evicted))
 		}
 		if !record {
 			return
@@ -179,10 +176,14 @@ func (s *Service) Webhooks() http.Handler {
 			detail += fmt.Sprintf(" (and %d more refused since the last one recorded, not recorded one by one)", held)
 		}
 		s.log.Warn("webhook refused", "hook", d.Hook, "reason", d.Reason, "remote", d.Remote, "held_back", held)
-		if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.webhook.denied", Target: d.Hook, Outcome: "Denied",
-			Detail: detail}); err != nil {
-			s.log.Error("audit", "err", err)
-		}
+		s.auditDenied(ctx, d.Hook, detail)
 	}
 	return trigger.WebhookHandler(lookup, denied)
+}
+
+// auditDenied records refused webhook deliveries of target.
+func (s *Service) auditDenied(ctx context.Context, target, detail string) {
+	if err := s.audit(ctx, nil, AuditEvent{Action: "pipeline.webhook.denied", Target: target, Outcome: "Denied", Detail: detail}); err != nil {
+		s.log.Error("audit", "err", err)
+	}
 }
