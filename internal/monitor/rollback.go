@@ -225,7 +225,7 @@ func successMessage(r deploy.Release, res VerifyResult) notify.Message {
 		ID:    fmt.Sprintf("deploy-%d-succeeded", r.Deployment.ID),
 		Event: "deploy.succeeded", Severity: notify.Informational,
 		Title:   fmt.Sprintf("%s: %s is live", where(r), releaseName(r.Deployment)),
-		Text:    fmt.Sprintf("%d health checks passed over %s: %d requests, p95 %s.", len(res.Checks), res.Duration.Round(time.Second), res.Requests, res.P95.Round(time.Millisecond)),
+		Text:    fmt.Sprintf("%d health checks passed over %s: %d requests, p95 %s.", len(res.Checks), config.FormatDuration(res.Duration.Round(time.Second)), res.Requests, res.P95.Round(time.Millisecond)),
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
 		Facts: []notify.Fact{{Name: "Release", Value: releaseName(r.Deployment)}, {Name: "Deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
 			{Name: "Error rate", Value: fmt.Sprintf("%.2f%%", res.ErrorRate)}, {Name: "p95", Value: res.P95.Round(time.Millisecond).String()}},

@@ -195,7 +195,7 @@ func (v *Verifier) judge(res *VerifyResult, targets []Target, samples [][]Result
 	}
 	res.P95 = p95(all)
 	if res.P95 > v.opts.MaxLatency {
-		reasons = append(reasons, fmt.Sprintf("p95 latency %s is over %s", res.P95.Round(time.Millisecond), v.opts.MaxLatency))
+		reasons = append(reasons, fmt.Sprintf("p95 latency %s is over %s", res.P95.Round(time.Millisecond), config.FormatDuration(v.opts.MaxLatency)))
 	}
 	if res.EdgeRequests >= 20 {
 		if rate := 100 * float64(res.EdgeFailed) / float64(res.EdgeRequests); rate > v.opts.MaxErrorRate {

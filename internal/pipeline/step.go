@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
@@ -259,7 +260,7 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 	}
 	err := a.Run(ctx, sc)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rctx.Err() == nil {
-		return fmt.Errorf("%w after %s: %v", executor.ErrTimeout, st.Timeout, err)
+		return fmt.Errorf("%w after %s: %v", executor.ErrTimeout, config.FormatDuration(st.Timeout), err)
 	}
 	return err
 }
