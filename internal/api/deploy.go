@@ -32,6 +32,9 @@ func (a *API) deployRoutes() []Route {
 			Summary: "Delete an environment and its history (refused when locked)", Handler: a.deleteEnv},
 		{Method: "GET", Path: envPath + "/deployments", Tag: tag, Perm: auth.Read, Query: pageParams,
 			Summary: "An environment's deployments, newest first", Response: Page[deploy.Deployment]{}, Handler: a.listDeployments},
+		{Method: "GET", Path: envPath + "/activations", Tag: tag, Perm: auth.Read, Query: pageParams,
+			Summary:  "What the environment served when: its deploys and rollbacks, newest first, each with until when it was live",
+			Response: Page[deploy.EnvActivation]{}, Handler: a.listActivations},
 		{Method: "POST", Path: envPath + "/rollback", Tag: tag, Perm: auth.Deploy, Action: "deploy.rollback",
 			Summary: "Re-point the environment at an earlier deployment", Request: RollbackRequest{}, Response: DeploymentResponse{},
 			Handler: a.rollback},
@@ -157,12 +160,23 @@ func (a *API) deleteEnv(w http.ResponseWriter, r *http.Request) {
 const maxHistory = 100000
 
 func (a *API) listDeployments(w http.ResponseWriter, r *http.Request) {
-	pg, err := readPage(r)
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
 	deps, err := a.opts.Deploy.Deployments(r.Context(), r.PathValue("project"), r.PathValue("env"), maxHistory)
+	pageByID(w, r, deps, err, func(d deploy.Deployment) int64 { return d.ID })
+}
+
+func (a *API) listActivations(w http.ResponseWriter, r *http.Request) {
+	hist, err := a.opts.Deploy.History(r.Context(), r.PathValue("project"), r.PathValue("env"), maxHistory)
+	pageByID(w, r, hist, err, func(a deploy.EnvActivation) int64 { return a.ID })
+}
+
+// pageByID answers the page of items (newest first, by descending id)
+// the request asks for: its cursor is the last id of the page before;
+// err, if any, is answered instead.
+func pageByID[T any](w http.ResponseWriter, r *http.Request, items []T, err error, id func(T) int64) {
+	pg, perr := readPage(r)
+	if err == nil {
+		err = perr
+	}
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -174,8 +188,8 @@ func (a *API) listDeployments(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	WriteJSON(w, http.StatusOK, paginate(deps, pg, func(d deploy.Deployment) string { return strconv.FormatInt(d.ID, 10) },
-		func(d deploy.Deployment) bool { return before < 0 || d.ID < before }))
+	WriteJSON(w, http.StatusOK, paginate(items, pg, func(it T) string { return strconv.FormatInt(id(it), 10) },
+		func(it T) bool { return before < 0 || id(it) < before }))
 }
 
 // RollbackRequest names the deployment to return to; 0 means the previous.

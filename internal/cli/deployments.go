@@ -17,17 +17,29 @@ import (
 func newDeploymentsCmd(g *Globals) *cobra.Command {
 	o := &deployOptions{}
 	var limit int
+	var history bool
 	cmd := &cobra.Command{
-		Use:     "deployments --env ENV",
-		Short:   "List an environment's deployments, newest first",
-		Example: "  phoenix deployments --env production\n  phoenix deployments --env staging -o json",
-		Args:    cobra.NoArgs,
+		Use:   "deployments --env ENV [--history]",
+		Short: "List an environment's deployments, newest first",
+		Long: `List an environment's deployments, newest first, with which one is active.
+
+With --history, list what the environment served when instead: every deploy
+and rollback (automatic ones with the failed verification), newest first, each
+with how long it stayed live. It answers "what was live in production at
+14:32 yesterday?" when an incident is looked into.`,
+		Example: "  phoenix deployments --env production\n  phoenix deployments --env production --history\n" +
+			"  phoenix deployments --env staging -o json",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if history {
+				return runActivations(cmd.Context(), g, o, limit)
+			}
 			return runDeployments(cmd.Context(), g, o, limit)
 		},
 	}
 	projectFlags(cmd, o)
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many to show")
+	cmd.Flags().BoolVar(&history, "history", false, "list every deploy and rollback, with how long each stayed live")
 	cmd.MarkFlagRequired("env")
 	return cmd
 }
@@ -40,24 +52,13 @@ func projectFlags(cmd *cobra.Command, o *deployOptions) {
 }
 
 func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int) error {
-	if err := checkLimit(limit); err != nil {
-		return err
-	}
-	project, _, t, err := g.projectTarget(ctx, o)
+	items, err := envListing[deploy.Deployment](ctx, g, o, "deployments", limit)
 	if err != nil {
 		return err
 	}
-	defer t.close()
-	var out struct {
-		Items []deploy.Deployment `json:"items"`
-	}
-	path := client.Path("projects", project, "environments", o.env, "deployments") + fmt.Sprintf("?limit=%d", limit)
-	if err := t.client.Do(ctx, "GET", path, nil, &out); err != nil {
-		return err
-	}
-	return g.emit(out.Items, func(w io.Writer) error {
+	return g.emit(items, func(w io.Writer) error {
 		tb := newTable(w, "id", "status", "release", "artifact", "created", "live since", "actor", "message")
-		for _, d := range out.Items {
+		for _, d := range items {
 			live := "-"
 			if d.LiveSince != nil {
 				live = d.LiveSince.Local().Format(time.DateTime)
@@ -67,6 +68,44 @@ func runDeployments(ctx context.Context, g *Globals, o *deployOptions, limit int
 		}
 		return tb.flush()
 	})
+}
+
+func runActivations(ctx context.Context, g *Globals, o *deployOptions, limit int) error {
+	items, err := envListing[deploy.EnvActivation](ctx, g, o, "activations", limit)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	return g.emit(items, func(w io.Writer) error {
+		tb := newTable(w, "live from", "live for", "action", "deployment", "release", "actor", "why")
+		for _, a := range items {
+			until, live := now, "* "
+			if a.Until != nil {
+				until, live = *a.Until, ""
+			}
+			tb.row(a.At.Local().Format(time.DateTime), live+compactDuration(until.Sub(a.At).Round(time.Second)), a.Action,
+				a.Deployment, dash(a.Release), dash(a.Actor), dash(a.Detail))
+		}
+		return tb.flush()
+	})
+}
+
+// envListing reads the newest limit items of o's environment's list what
+// (deployments or activations) from the server.
+func envListing[T any](ctx context.Context, g *Globals, o *deployOptions, what string, limit int) ([]T, error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, err
+	}
+	project, _, t, err := g.projectTarget(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	var out struct {
+		Items []T `json:"items"`
+	}
+	path := client.Path("projects", project, "environments", o.env, what) + fmt.Sprintf("?limit=%d", limit)
+	return out.Items, t.client.Do(ctx, "GET", path, nil, &out)
 }
 
 // statusOf is a deployment's STATUS cell: "* active" (starred), "failed:

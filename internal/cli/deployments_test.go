@@ -14,7 +14,8 @@ import (
 // STATUS column stars the active deployment and shows the newer one as
 // rolled back, and LIVE SINCE has a time for the active one only; the
 // JSON carries status and live_since, the rollback's time, after the
-// active deployment's creation. A rollback of an environment
+// active deployment's creation. --history lists the rollback and the two
+// deploys, newest first, each live until the next. A rollback of an environment
 // that does not exist names the command that lists them.
 func TestDeploymentsShowStatus(t *testing.T) {
 	data, site := t.TempDir(), t.TempDir()
@@ -52,6 +53,25 @@ func TestDeploymentsShowStatus(t *testing.T) {
 	if live := items[1].LiveSince; items[0].LiveSince != nil || live == nil || !live.After(items[0].CreatedAt) {
 		t.Fatalf("json: live since %v of the active deployment (created %v), want after the newer one's creation %v; %v of the other",
 			live, items[1].CreatedAt, items[0].CreatedAt, items[0].LiveSince)
+	}
+
+	// --history: the rollback, then the two deploys, each live until the next.
+	out = mustRun(t, "", "deployments", "--env", "staging", "--history", "--data", data, "-c", cfg)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "LIVE FROM            LIVE FOR  ACTION") ||
+		!strings.Contains(lines[1], " * ") || !strings.Contains(lines[1], "rollback") ||
+		!strings.Contains(lines[1], "from deployment 2 to 1") || !strings.Contains(lines[2], "deploy") || !strings.Contains(lines[3], "deploy") ||
+		strings.Contains(lines[2]+lines[3], " * ") {
+		t.Fatalf("--history table:\n%s", out)
+	}
+	var hist []deploy.EnvActivation
+	if err := json.Unmarshal([]byte(mustRun(t, "", "deployments", "--env", "staging", "--history", "--limit", "2", "-o", "json",
+		"--data", data, "-c", cfg)), &hist); err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Action != "rollback" || hist[0].Deployment != 1 || hist[0].Until != nil ||
+		hist[1].Deployment != 2 || hist[1].Until == nil || !hist[1].Until.Equal(hist[0].At) {
+		t.Fatalf("--history json: %+v", hist)
 	}
 
 	_, errs, code := runVault(t, "", "rollback", "--env", "nope", "--data", data, "-c", cfg)

@@ -196,6 +196,12 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 				return fmt.Errorf("deploy: delete environment %s/%s: %w", project, name, err)
 			}
 		}
+		// The activations stay for reports; this row ends them for the
+		// History of an environment of that name declared again.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deploy_events (project, environment, action, at) VALUES ($1, $2, 'delete', $3)`,
+			project, name, s.now()); err != nil {
+			return fmt.Errorf("deploy: delete environment %s/%s: %w", project, name, err)
+		}
 		return s.audit(ctx, tx, Event{Action: "env.delete", Project: project, Environment: name})
 	})
 	if err != nil {
