@@ -28,9 +28,9 @@ const owedAlertLease = time.Minute
 
 // revert is the Guard's Rollback: it takes r back (deploy.Service.Revert)
 // and records the alert it owes in the same transaction.
-func (a *App) revert(ctx context.Context, r deploy.Release, reason string) (*deploy.Deployment, error) {
+func (a *App) revert(ctx context.Context, r deploy.Release, reason string, facts []notify.Fact) (*deploy.Deployment, error) {
 	d, err := a.Deploy.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
-		Failed: r.Deployment.ID, Reason: reason, Actor: verifyActor, Alert: true})
+		Failed: r.Deployment.ID, Reason: reason, Actor: verifyActor, Alert: true, Facts: facts})
 	if err == nil && a.rollbackCommitted != nil {
 		a.rollbackCommitted(r.Deployment.ID)
 	}
@@ -120,13 +120,15 @@ func owedMessage(o deploy.OwedAlert) notify.Message {
 		Text: f.Failure + "\nThis alert comes late: the server stopped or crashed after the rollback (" +
 			o.At.UTC().Format("2006-01-02 15:04:05 UTC") + ") and before it was announced.",
 		Project: f.Project, Environment: f.Environment, Time: time.Now().UTC(),
-		Facts: []notify.Fact{{Name: "Failed release", Value: nameOf(f)}, {Name: "Failed deployment", Value: strconv.FormatInt(f.ID, 10)},
-			{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", nameOf(o.Restored), o.Restored.ID)}},
+		Facts: append([]notify.Fact{{Name: "Failed release", Value: nameOf(f)}, {Name: "Failed deployment", Value: strconv.FormatInt(f.ID, 10)}},
+			o.Facts...),
 	}
 	if o.Restored.ID == 0 {
 		m.ID, m.Event = fmt.Sprintf("deploy-%d-failed", f.ID), "deploy.failed"
 		m.Title = fmt.Sprintf("%s: %s failed verification; automatic rollback failed", where, nameOf(f))
-		m.Facts[2] = notify.Fact{Name: "Rollback", Value: "no earlier deployment that did not fail verification: it stays active"}
+		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: "no earlier deployment that did not fail verification: it stays active"})
+	} else {
+		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", nameOf(o.Restored), o.Restored.ID)})
 	}
 	for _, d := range o.Domains {
 		m.Links = append(m.Links, notify.Link{Title: d, URL: "https://" + d + "/"})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/notify/webhook"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
@@ -177,6 +178,9 @@ func TestCrashAfterRollbackCommit(t *testing.T) {
 	if got := deliveries(t, dir, id); len(got) != 0 {
 		t.Fatalf("the alert was queued before the crash: %v", got)
 	}
+	if m := owedMessage(owed[0]); !hasFacts(m.Facts, "Failed release", "Failed deployment", "Error rate", "p95", "Check ", "Now serving") {
+		t.Fatalf("the late alert lacks what the verification measured: %+v", m.Facts)
+	}
 
 	h := newVerifyHooks(false)
 	b := startHooked(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"}, h.set)
@@ -205,6 +209,49 @@ func TestCrashAfterRollbackCommit(t *testing.T) {
 	}
 	if len(hook.got) != 0 {
 		t.Fatalf("the alert was delivered again: %s", <-hook.got)
+	}
+}
+
+// hasFacts reports whether facts are named names, in that order; a name
+// ending in a space names facts starting with it (one or more).
+func hasFacts(facts []notify.Fact, names ...string) bool {
+	i := 0
+	for _, n := range names {
+		start := i
+		for i < len(facts) && (facts[i].Name == n || strings.HasSuffix(n, " ") && strings.HasPrefix(facts[i].Name, n)) {
+			i++
+			if !strings.HasSuffix(n, " ") {
+				break
+			}
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(facts)
+}
+
+// TestOwedMessageFacts: a late alert says what the verification measured
+// (as the rollback recorded it), between what failed and what serves now,
+// or what the rollback could not do; an owed row from before facts were
+// recorded has none.
+func TestOwedMessageFacts(t *testing.T) {
+	measured := []notify.Fact{{Name: "Error rate", Value: "12.00% of 50 requests"}, {Name: "p95", Value: "80ms"},
+		{Name: "Check home", Value: "status 500"}}
+	for _, c := range []struct {
+		o     deploy.OwedAlert
+		names []string
+	}{
+		{deploy.OwedAlert{Failed: deploy.Deployment{ID: 2}, Restored: deploy.Deployment{ID: 1}, Facts: measured},
+			[]string{"Failed release", "Failed deployment", "Error rate", "p95", "Check ", "Now serving"}},
+		{deploy.OwedAlert{Failed: deploy.Deployment{ID: 2}, Facts: measured},
+			[]string{"Failed release", "Failed deployment", "Error rate", "p95", "Check ", "Rollback"}},
+		{deploy.OwedAlert{Failed: deploy.Deployment{ID: 2}, Restored: deploy.Deployment{ID: 1}},
+			[]string{"Failed release", "Failed deployment", "Now serving"}},
+	} {
+		if m := owedMessage(c.o); !hasFacts(m.Facts, c.names...) {
+			t.Errorf("facts %+v, want %q", m.Facts, c.names)
+		}
 	}
 }
 

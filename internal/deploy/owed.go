@@ -3,9 +3,12 @@ package deploy
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/notify"
 )
 
 // OwedAlert is the announcement an automatic rollback owes its channels
@@ -22,6 +25,9 @@ type OwedAlert struct {
 	Restored Deployment
 	Domains  []string  // the environment's, for links
 	At       time.Time // when the rollback (or the failure's record) committed
+	// Facts are what the failed verification measured, as the rollback
+	// recorded them (RevertRequest.Facts); none from before they were.
+	Facts []notify.Fact
 }
 
 // oweAlert records, in the rollback's transaction tx, that the rollback
@@ -31,9 +37,13 @@ func oweAlert(ctx context.Context, tx *sql.Tx, r RevertRequest, failed, restored
 	if !r.Alert {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO deploy_owed_alerts (failed, project, environment, restored, reason, at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (failed) DO NOTHING`,
-		failed, r.Project, r.Environment, restored, r.Reason, at.Format(time.RFC3339Nano))
+	facts, err := json.Marshal(r.Facts)
+	if err != nil {
+		return fmt.Errorf("deploy: record the alert the rollback of deployment %d owes: %w", failed, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO deploy_owed_alerts (failed, project, environment, restored, reason, at, facts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (failed) DO NOTHING`,
+		failed, r.Project, r.Environment, restored, r.Reason, at.Format(time.RFC3339Nano), string(facts))
 	if err != nil {
 		return fmt.Errorf("deploy: record the alert the rollback of deployment %d owes: %w", failed, err)
 	}
@@ -44,7 +54,7 @@ func oweAlert(ctx context.Context, tx *sql.Tx, r RevertRequest, failed, restored
 // those whose rollback (or failure, with nothing to roll back to)
 // committed and whose alert is not known to be queued (AlertQueued).
 func (s *Service) OwedAlerts(ctx context.Context) ([]OwedAlert, error) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT failed, project, environment, restored, reason, at
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT failed, project, environment, restored, reason, at, facts
 		FROM deploy_owed_alerts ORDER BY failed`)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: owed alerts: %w", err)
@@ -52,11 +62,12 @@ func (s *Service) OwedAlerts(ctx context.Context) ([]OwedAlert, error) {
 	var out []OwedAlert
 	for rows.Next() {
 		var o OwedAlert
-		var at string
-		if err := rows.Scan(&o.Failed.ID, &o.Failed.Project, &o.Failed.Environment, &o.Restored.ID, &o.Failed.Failure, &at); err != nil {
+		var at, facts string
+		if err := rows.Scan(&o.Failed.ID, &o.Failed.Project, &o.Failed.Environment, &o.Restored.ID, &o.Failed.Failure, &at, &facts); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("deploy: owed alerts: %w", err)
 		}
+		_ = json.Unmarshal([]byte(facts), &o.Facts) // '' (an older row) or unreadable: the alert goes without them
 		o.Restored.Project, o.Restored.Environment = o.Failed.Project, o.Failed.Environment
 		o.At, _ = time.Parse(time.RFC3339Nano, at)
 		out = append(out, o)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -23,6 +24,9 @@ type RevertRequest struct {
 	// alert owed (OwedAlerts) until the caller has queued it
 	// (AlertQueued), so a crash in between does not lose it.
 	Alert bool
+	// Facts are what the failed verification measured (error rate, p95,
+	// failed checks), kept with the owed alert so a late one says them too.
+	Facts []notify.Fact
 }
 
 // Revert records that deployment r.Failed failed verification (r.Reason,

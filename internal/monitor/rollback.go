@@ -31,7 +31,9 @@ type Guard struct {
 	// failed, one line) and returns the deployment now active; the app
 	// passes deploy.Service.Revert, which also records the failure so no
 	// later rollback returns to it.
-	Rollback func(ctx context.Context, failed deploy.Release, reason string) (*deploy.Deployment, error)
+	// facts are what verification measured (error rate, p95, failed
+	// checks), for the alert the rollback owes.
+	Rollback func(ctx context.Context, failed deploy.Release, reason string, facts []notify.Fact) (*deploy.Deployment, error)
 	// Checks returns an environment's health checks and rollback policy
 	// (environments.<env>.health_checks and .rollback in phoenix.yaml).
 	Checks func(project, env string) ([]config.Endpoint, config.RollbackPolicy)
@@ -115,7 +117,7 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 		// begins meanwhile (the app waits for it): a half-decided one
 		// would page "automatic rollback failed" for a healthy stop.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-		out.RolledBack, err = g.rollback(rctx, key, r, out.Result.Reason)
+		out.RolledBack, err = g.rollback(rctx, key, r, out.Result)
 		rcancel()
 		out.Message = failureMessage(r, out.Result, out.RolledBack, err)
 	default:
@@ -168,7 +170,7 @@ func (g *Guard) skip(ctx context.Context, r deploy.Release) string {
 	return ""
 }
 
-func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release, reason string) (*deploy.Deployment, error) {
+func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release, res VerifyResult) (*deploy.Deployment, error) {
 	// Register before the call: Rollback tells the listeners (us) at once.
 	g.mu.Lock()
 	if g.rollingTo == nil {
@@ -176,7 +178,7 @@ func (g *Guard) rollback(ctx context.Context, key string, r deploy.Release, reas
 	}
 	g.rollingTo[key] = -1
 	g.mu.Unlock()
-	d, err := g.Rollback(ctx, r, reason)
+	d, err := g.Rollback(ctx, r, res.Reason, verifyFacts(res))
 	g.mu.Lock()
 	if err != nil || d == nil {
 		delete(g.rollingTo, key)
@@ -232,6 +234,19 @@ func successMessage(r deploy.Release, res VerifyResult) notify.Message {
 	}
 }
 
+// verifyFacts are what a failed verification measured, for its alert:
+// the error rate, p95 and each failed check.
+func verifyFacts(res VerifyResult) []notify.Fact {
+	out := []notify.Fact{{Name: "Error rate", Value: fmt.Sprintf("%.2f%% of %d requests", res.ErrorRate, res.Requests)},
+		{Name: "p95", Value: res.P95.Round(time.Millisecond).String()}}
+	for _, c := range res.Checks {
+		if !c.OK {
+			out = append(out, notify.Fact{Name: "Check " + c.Name, Value: c.Error})
+		}
+	}
+	return out
+}
+
 func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, rbErr error) notify.Message {
 	m := notify.Message{
 		ID:    fmt.Sprintf("deploy-%d-failed", r.Deployment.ID),
@@ -239,15 +254,8 @@ func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, r
 		Title:   fmt.Sprintf("%s: %s failed verification", where(r), releaseName(r.Deployment)),
 		Text:    res.Reason,
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
-		Facts: []notify.Fact{{Name: "Failed release", Value: releaseName(r.Deployment)},
-			{Name: "Failed deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
-			{Name: "Error rate", Value: fmt.Sprintf("%.2f%% of %d requests", res.ErrorRate, res.Requests)},
-			{Name: "p95", Value: res.P95.Round(time.Millisecond).String()}},
-	}
-	for _, c := range res.Checks {
-		if !c.OK {
-			m.Facts = append(m.Facts, notify.Fact{Name: "Check " + c.Name, Value: c.Error})
-		}
+		Facts: append([]notify.Fact{{Name: "Failed release", Value: releaseName(r.Deployment)},
+			{Name: "Failed deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)}}, verifyFacts(res)...),
 	}
 	switch {
 	case to != nil:

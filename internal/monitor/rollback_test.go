@@ -32,7 +32,7 @@ func guardFor(srv *httptest.Server, pub *recorder, events *recorder, rollbacks *
 		Verifier:  NewVerifier(VerifyOptions{Base: func(string) (Base, error) { return Base{URL: srv.URL}, nil }, Soak: -1}),
 		Publisher: pub,
 		OnEvent:   func(m notify.Message) { _, _ = events.Publish(context.Background(), m) },
-		Rollback: func(_ context.Context, r deploy.Release, _ string) (*deploy.Deployment, error) {
+		Rollback: func(_ context.Context, r deploy.Release, _ string, _ []notify.Fact) (*deploy.Deployment, error) {
 			*rollbacks = append(*rollbacks, r.Deployment.ID)
 			return &deploy.Deployment{ID: 1, Release: "v1"}, nil
 		},
@@ -140,7 +140,7 @@ func TestRollbackOutlivesShutdown(t *testing.T) {
 	g.Timeout = 50 * time.Millisecond // the checks fail by timing out
 	ctx, shutdown := context.WithCancel(context.Background())
 	defer shutdown()
-	g.Rollback = func(rctx context.Context, r deploy.Release, _ string) (*deploy.Deployment, error) {
+	g.Rollback = func(rctx context.Context, r deploy.Release, _ string, _ []notify.Fact) (*deploy.Deployment, error) {
 		shutdown() // the server is asked to stop while the rollback runs
 		if err := rctx.Err(); err != nil {
 			return nil, err

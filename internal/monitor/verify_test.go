@@ -123,7 +123,7 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 	rollbacks := 0
 	var failed deploy.Release
 	var reason string
-	g.Rollback = func(ctx context.Context, r deploy.Release, why string) (*deploy.Deployment, error) {
+	g.Rollback = func(ctx context.Context, r deploy.Release, why string, _ []notify.Fact) (*deploy.Deployment, error) {
 		rollbacks++
 		failed, reason = r, why
 		s.release.Store("v1.0.0")
@@ -181,7 +181,7 @@ func TestRestoredReleaseThatFailsIsNotRolledBackAgain(t *testing.T) {
 	ctx := context.Background()
 	listener := g.Listener(ctx)
 	rollbacks := 0
-	g.Rollback = func(ctx context.Context, r deploy.Release, _ string) (*deploy.Deployment, error) {
+	g.Rollback = func(ctx context.Context, r deploy.Release, _ string, _ []notify.Fact) (*deploy.Deployment, error) {
 		rollbacks++
 		d := deploy.Deployment{ID: 10 - int64(rollbacks), Release: "older"}
 		listener(deploy.Release{Project: r.Project, Environment: r.Environment, Deployment: d})
