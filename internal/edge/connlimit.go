@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
+	"github.com/phoenixvc/phoenix/internal/throttle"
 )
 
 // ConnLimit caps the connections one client holds open at once, as
@@ -80,7 +81,7 @@ func (l *ConnLimit) key(peer netip.AddrPort) (netip.Addr, bool) {
 	if !ip.IsValid() || inPrefixes(l.exempt, ip) {
 		return netip.Addr{}, false
 	}
-	return limitKey(ip), true
+	return throttle.ClientAddr(ip), true
 }
 
 // gate is a Server's h1.Gate: its ConnLimit, with the listener's count of

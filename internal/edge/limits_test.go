@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/throttle"
 )
 
 func TestRateLimit(t *testing.T) {
@@ -50,7 +52,7 @@ func TestLimiterEviction(t *testing.T) {
 	}
 	a := netip.MustParseAddr("2001:db8::1")
 	b := netip.MustParseAddr("2001:db8::ffff")
-	if limitKey(a) != limitKey(b) {
+	if throttle.ClientAddr(a) != throttle.ClientAddr(b) {
 		t.Fatal("addresses of one IPv6 /64 must share a bucket")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/phoenixvc/phoenix/internal/throttle"
 )
 
 const (
@@ -42,17 +44,6 @@ func newIPLimiter(perSecond float64, burst int) *ipLimiter {
 	return l
 }
 
-// limitKey groups an IPv6 client by its /64, which one host usually owns.
-func limitKey(ip netip.Addr) netip.Addr {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		if p, err := ip.Prefix(64); err == nil {
-			return p.Addr()
-		}
-	}
-	return ip
-}
-
 func shardOf(ip netip.Addr) int {
 	b := ip.As16()
 	h := uint32(2166136261)
@@ -65,7 +56,7 @@ func shardOf(ip netip.Addr) int {
 // allow takes one token for ip at now. When refused it returns how long
 // until a token is available (at least one second, rounded up).
 func (l *ipLimiter) allow(ip netip.Addr, now time.Time) (bool, time.Duration) {
-	key := limitKey(ip)
+	key := throttle.ClientAddr(ip)
 	s := &l.shards[shardOf(key)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
