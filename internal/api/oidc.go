@@ -25,7 +25,7 @@ func (a *API) oidcRoutes() []Route {
 			Query: []Param{{"code", "the provider's authorization code"}, {"state", "the state sent to the provider"}},
 			Summary: "Finish single sign-on: checks state, PKCE, the ID token and its nonce; sets the session cookie " +
 				"like POST /login (rate-limited, audited)",
-			Response: OIDCLoginResponse{}, Handler: a.oidcCallback},
+			Response: OIDCLoginResponse{}, Limited: true, Handler: a.oidcCallback},
 	}
 }
 

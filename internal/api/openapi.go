@@ -96,6 +96,11 @@ func (g *schemaGen) responses(rt Route) map[string]any {
 		out["401"] = map[string]any{"description": "missing, invalid, expired or revoked credentials", "content": errRef["content"]}
 		out["403"] = map[string]any{"description": "the credential lacks the permission", "content": errRef["content"]}
 	}
+	if rt.Limited {
+		out["429"] = map[string]any{"description": "too many attempts: try again after Retry-After seconds",
+			"headers": map[string]any{"Retry-After": map[string]any{"description": "seconds to wait",
+				"schema": map[string]any{"type": "integer"}}}}
+	}
 	return out
 }
 

@@ -9,8 +9,8 @@ import (
 )
 
 // TestOpenAPIListsEveryRoute: the document served at /api/v1/openapi.json
-// has every registered route, with its security, and every path in it is
-// served (no request falls through to the 404 fallback).
+// has every registered route, with its security and, on the rate-limited
+// ones, 429 with Retry-After; and every path in it is served (no request falls through to the 404 fallback).
 func TestOpenAPIListsEveryRoute(t *testing.T) {
 	f := newFixture(t)
 	status, body, _ := f.call("none", "GET", "/api/v1/openapi.json", nil)
@@ -45,6 +45,11 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		}
 		if _, ok := op["responses"].(map[string]any)["default"]; !ok {
 			t.Errorf("%s: no error response", rt.Pattern())
+		}
+		limited, _ := op["responses"].(map[string]any)["429"].(map[string]any)
+		headers, _ := limited["headers"].(map[string]any)
+		if _, ok := headers["Retry-After"]; ok != rt.Limited {
+			t.Errorf("%s: 429 with Retry-After documented %v, rate-limited %v", rt.Pattern(), ok, rt.Limited)
 		}
 	}
 	n := 0

@@ -29,7 +29,10 @@ type Route struct {
 	Request  any     // body type, for the document
 	Response any     // success body type, for the document
 	Status   int     // success status (default 200)
-	Handler  http.HandlerFunc
+	// Limited routes answer 429 with Retry-After past a rate limit (the
+	// sign-ins, the webhooks).
+	Limited bool
+	Handler http.HandlerFunc
 }
 
 // Param is a documented query parameter.

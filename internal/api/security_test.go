@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/edge"
 )
 
 // TestSecretsNeverLeak runs the token and password lifecycle with debug
@@ -144,6 +147,50 @@ func TestLoginRateLimitAnswers429(t *testing.T) {
 	}
 	if last.StatusCode != 429 || last.Header.Get("Retry-After") == "" {
 		t.Fatalf("6th attempt = %d", last.StatusCode)
+	}
+}
+
+// TestLoginLimitIsPerUserAndAddress: behind a trusted proxy (as the app
+// serves the API, edge.UseRealIP), someone guessing pwuser's password
+// from one client address gets 429 with Retry-After after 5 failures,
+// while pwuser signs in from another address. Before, the 5 a minute
+// per user name locked pwuser out from everywhere.
+func TestLoginLimitIsPerUserAndAddress(t *testing.T) {
+	f := newFixture(t)
+	f.api.opts.Auth = mustAuthWithRate(t, f)
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.UseRealIP(r, loopback)
+		f.api.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	from := func(client, password string) *http.Response {
+		resp := post(t, http.DefaultClient, srv.URL+"/api/v1/login", `{"user":"pwuser","password":"`+password+`"}`,
+			map[string]string{"X-Forwarded-For": client})
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := from("203.0.113.66", "wrong guess number"); resp.StatusCode != 401 {
+			t.Fatalf("guess %d = %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	for _, pw := range []string{"wrong guess number", "correct horse battery"} {
+		if resp := from("203.0.113.66", pw); resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("from the guessing address = %d, Retry-After %q; want 429 with it", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	if resp := from("198.51.100.7", "correct horse battery"); resp.StatusCode != 200 {
+		t.Fatalf("pwuser from another address = %d, want 200", resp.StatusCode)
+	}
+	recs, _ := f.log.Query(bg, audit.Filter{Action: "auth.login", Actor: "pwuser", Newest: true, Limit: 8})
+	sources := map[string]int{}
+	for _, r := range recs {
+		sources[r.Source+" "+r.Outcome]++
+	}
+	if sources["203.0.113.66 failed"] != 5 || sources["203.0.113.66 rate_limited"] != 2 || sources["198.51.100.7 ok"] != 1 {
+		t.Fatalf("the audit records of the attempts by source: %v", sources)
 	}
 }
 

@@ -17,7 +17,7 @@ func (a *API) authRoutes() []Route {
 	return []Route{
 		{Method: "POST", Path: "/api/v1/login", Tag: "auth", Public: true,
 			Summary: "Sign in with a password; sets the session cookie and returns the CSRF token (rate-limited)",
-			Request: LoginRequest{}, Response: auth.Session{}, Handler: a.login},
+			Request: LoginRequest{}, Response: auth.Session{}, Limited: true, Handler: a.login},
 		{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "End the session of the cookie (a no-op for tokens)",
 			Status: http.StatusNoContent, Handler: a.logout},
 		{Method: "GET", Path: "/api/v1/me", Tag: "auth", Summary: "Who the credential belongs to and what it may do",

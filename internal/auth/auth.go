@@ -44,8 +44,9 @@ type Options struct {
 	Argon2 Argon2 // password hash cost; zero means DefaultArgon2
 	// SessionTTL is how long a dashboard session lasts (default 12h).
 	SessionTTL time.Duration
-	// LoginRate bounds login attempts per source address and per user
-	// name (default 10 and 5 a minute).
+	// LoginRate bounds login attempts per source address and failed
+	// ones per user name (default 10 a minute per address, 5 failures a
+	// minute per user and address, 100 per user from all addresses).
 	LoginRate LoginRate
 }
 

@@ -25,13 +25,14 @@ type Session struct {
 }
 
 // ErrRateLimited is returned by Login when too many attempts came from the
-// source or for the user.
+// source address, or too many failed for the user (from the source, or
+// from all addresses together): see LoginRate.
 var ErrRateLimited = errors.New("too many login attempts; wait a minute")
 
 // Login verifies credentials with provider (the password provider when
-// nil), rate-limited per source address and user name, and opens a
-// session. Every attempt is audited; when the record cannot be written the
-// login fails.
+// nil), rate-limited per source address and by the user's failures
+// (LoginRate), and opens a session. Every attempt is audited; when the
+// record cannot be written the login fails.
 func (s *Service) Login(ctx context.Context, provider Provider, c Credentials, source string) (*Session, error) {
 	pr, e, err := s.identify(ctx, provider, c, source)
 	if err != nil {
@@ -66,8 +67,10 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 		provider = s.PasswordProvider()
 	}
 	e := audit.Event{Action: "auth.login", Actor: c.Username, Target: provider.Name()}
-	if !s.limiter.allow(s.opts.Now(), source, c.Username) {
-		e.Outcome = audit.RateLimited
+	now := s.opts.Now()
+	attempt, ok, why := s.limiter.begin(now, source, c.Username)
+	if !ok {
+		e.Outcome, e.Detail = audit.RateLimited, why
 		if err := s.recordAlone(ctx, e); err != nil {
 			return nil, e, err
 		}
@@ -76,6 +79,7 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 	id, err := provider.Verify(ctx, c)
 	var pr *Principal
 	if err == nil {
+		s.limiter.succeeded(now, attempt)
 		if c.Username == "" {
 			e.Actor = id.Name
 		}

@@ -106,6 +106,15 @@ func (bs *Buckets) Give(now time.Time, limits ...Limit) {
 	}
 }
 
+// Empty reports whether l's bucket holds no whole token at now: whether
+// a Take of it would be refused.
+func (bs *Buckets) Empty(now time.Time, l Limit) bool {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[l.Key]
+	return l.PerMinute > 0 && b != nil && b.perMinute == l.PerMinute && b.level(now) < 1
+}
+
 // get returns the bucket of l, a full one when it is new (or when the
 // limit's size changed). Take makes room before it gets any.
 func (bs *Buckets) get(l Limit, now time.Time) *bucket {

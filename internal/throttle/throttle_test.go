@@ -20,6 +20,9 @@ func TestTakeRefillsAndWaits(t *testing.T) {
 	if ok || wait != 12*time.Second {
 		t.Fatalf("6th take: %v, wait %v; want refused, 12s", ok, wait)
 	}
+	if !bs.Empty(t0, l) || bs.Empty(t0, Limit{Key: "b", PerMinute: 5}) {
+		t.Fatal("Empty does not tell the used-up bucket from an untouched one")
+	}
 	if ok, wait := bs.Take(t0.Add(11*time.Second), l); ok || wait != time.Second {
 		t.Fatalf("after 11s: %v, wait %v; want refused, 1s", ok, wait)
 	}
