@@ -102,6 +102,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`workflows.w.triggers[0].tz: "Mars/Olympus" is not usable here`}},
 		{"unknown event", minimal + "workflows:\n  w:\n    triggers: [{event: deploy.succeded}]\n    steps: [{name: s, run: x}]\n",
 			[]string{`workflows.w.triggers[0].event: "deploy.succeded" is not allowed (hint: did you mean deploy.succeeded?)`}},
+		{"short webhook secret", minimal + "workflows:\n  w:\n    triggers: [{webhook: {auth: bearer, secret: s3cr3t-h00k}}]\n    steps: [{name: s, run: x}]\n",
+			[]string{`workflows.w.triggers[0].webhook.secret: the webhook secret written in the file is shorter than 16 characters, so it could be guessed (hint: make one with: openssl rand -hex 32)`}},
 		{"two trigger kinds", minimal + "workflows:\n  w:\n    triggers: [{event: deploy.failed, cron: \"@daily\"}]\n    steps: [{name: s, run: x}]\n",
 			[]string{`workflows.w.triggers[0]: a trigger needs exactly one of cron, webhook, event (has 2)`}},
 		{"unknown channel", minimal + "monitor:\n  alerts:\n    - {name: A, metric: error_rate, threshold: 1, notify: [temas]}\nnotifications:\n  channels:\n    teams: {type: teams, url: \"secret:HOOK\"}\n",

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -35,7 +36,31 @@ type Trigger struct {
 // WebhookTrigger authenticates incoming webhooks.
 type WebhookTrigger struct {
 	Auth   string    `yaml:"auth" required:"true" enum:"hmac,bearer" doc:"hmac: X-Phoenix-Signature sha256=<hex> over the body; bearer: Authorization: Bearer <secret>."`
-	Secret SecretRef `yaml:"secret" required:"true" doc:"Shared secret as a reference, e.g. secret:DEPLOY_HOOK_SECRET."`
+	Secret SecretRef `yaml:"secret" required:"true" doc:"Shared secret as a reference, e.g. secret:DEPLOY_HOOK_SECRET; at least 16 characters (openssl rand -hex 32)."`
+}
+
+// MinWebhookSecret is the fewest characters a webhook trigger's secret
+// may have: a shorter one could be guessed.
+const MinWebhookSecret = 16
+
+// WebhookSecretProblem says why value cannot be the secret of a webhook
+// trigger written as ref, with a hint on making one; "" when it can. It
+// never shows the value.
+func WebhookSecretProblem(ref SecretRef, value string) (problem, hint string) {
+	if len(value) >= MinWebhookSecret {
+		return "", ""
+	}
+	what := "the webhook secret " + ref.String()
+	hint = "make one with: openssl rand -hex 32"
+	switch ref.Source {
+	case "secret":
+		hint = "store a new one with: openssl rand -hex 32 | phoenix secret set " + ref.Name
+	case "env":
+		hint = "set " + ref.Name + " to a new one, made with: openssl rand -hex 32"
+	case "":
+		what = "the webhook secret written in the file"
+	}
+	return fmt.Sprintf("%s is shorter than %d characters, so it could be guessed", what, MinWebhookSecret), hint
 }
 
 // Step is one unit of work in a workflow or pipeline stage: a shell command
@@ -130,6 +155,9 @@ func (t *Trigger) validate(v *validator, p string) {
 		v.errorf(p+".webhook.secret", "write secret: secret:NAME", "a webhook trigger needs a secret")
 	} else if t.Webhook != nil && t.Webhook.Secret.Source == "" {
 		v.warnf(p+".webhook.secret", "store it with phoenix secret set NAME and write secret:NAME", "webhook secret is written in the file")
+		if problem, hint := WebhookSecretProblem(t.Webhook.Secret, t.Webhook.Secret.Literal()); problem != "" {
+			v.errorf(p+".webhook.secret", hint, "%s", problem)
+		}
 	}
 	if t.Webhook != nil && t.Webhook.Auth == "" {
 		v.errorf(p+".webhook.auth", "use hmac or bearer", "is required")

@@ -62,6 +62,9 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
 	}
 	inProject(dir, plan.Disabled)
+	if err := s.checkHookSecrets(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if s.opts.Preflight != nil {
 		if err := s.opts.Preflight(ctx, plan); err != nil {
 			return nil, err

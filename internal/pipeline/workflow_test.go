@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ pipeline:
 `
 
 func TestWebhookAndEventTriggers(t *testing.T) {
-	t.Setenv("PHX_HOOK_SECRET", "whsec-1234567")
+	t.Setenv("PHX_HOOK_SECRET", "whsec-1234567-89abcdef")
 	f := newFixture(t, nil)
 	dir := f.project(workflowYAML)
 	f.wait(f.release(dir, "1.0.0").ID) // registers the workflows
@@ -62,7 +63,7 @@ func TestWebhookAndEventTriggers(t *testing.T) {
 	if len(after) != len(before) || f.audit.count("pipeline.webhook.denied") != 1 {
 		t.Fatalf("bad signatures triggered a run, or were audited %d times (want once)", f.audit.count("pipeline.webhook.denied"))
 	}
-	if code := post(trigger.Sign("whsec-1234567", body)); code != 202 {
+	if code := post(trigger.Sign("whsec-1234567-89abcdef", body)); code != 202 {
 		t.Fatalf("good signature: %d", code)
 	}
 	runs, _ := f.svc.Runs(context.Background(), RunFilter{})
@@ -89,6 +90,59 @@ func TestWebhookAndEventTriggers(t *testing.T) {
 	}
 	if d := f.wait(runs[0].ID); d.Status != Succeeded || d.Trigger != "event" {
 		t.Fatalf("event run %s %s", d.Status, d.Trigger)
+	}
+}
+
+// shortHookYAML is workflowYAML with its hook's secret in the vault.
+var shortHookYAML = strings.Replace(workflowYAML, `"env:PHX_HOOK_SECRET"`, `"secret:SHORT_HOOK"`, 1)
+
+// TestShortWebhookSecretsAreRefused: a webhook secret under 16
+// characters is refused when the release registers the hook and it can
+// be read then; one that became short after (or could not be read then)
+// makes the hook refuse every delivery, the right secret too, with a
+// 401 and a denial record that says why. The secret never shows. Before,
+// any secret of one character or more was taken.
+func TestShortWebhookSecretsAreRefused(t *testing.T) {
+	const short, long = "tiny-hook-tok", "a-long-enough-hook-token-0123456789"
+	t.Setenv("PHX_TEST_SHORT_HOOK", short)
+	f := newFixture(t, nil)
+	dir := f.project(shortHookYAML)
+	_, err := f.svc.Release(context.Background(), ReleaseRequest{Dir: dir, Version: "1.0.0", Actor: "alice"})
+	if err == nil || !strings.Contains(err.Error(), "workflows.on-push.triggers[0].webhook.secret: the webhook secret secret:SHORT_HOOK is shorter than 16 characters") ||
+		!strings.Contains(err.Error(), "openssl rand -hex 32 | phoenix secret set SHORT_HOOK") || strings.Contains(err.Error(), short) {
+		t.Fatalf("release with a short webhook secret: %v", err)
+	}
+	if runs, _ := f.svc.Runs(context.Background(), RunFilter{}); len(runs) != 0 {
+		t.Fatalf("the refused release queued %d runs", len(runs))
+	}
+	t.Setenv("PHX_TEST_SHORT_HOOK", long)
+	f.wait(f.release(dir, "1.0.0").ID) // registers the hook
+	t.Setenv("PHX_TEST_SHORT_HOOK", short)
+	srv := httptest.NewServer(f.svc.Webhooks())
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/hooks/shop/on-push", nil)
+	req.Header.Set("X-Phoenix-Signature", trigger.Sign(short, nil))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a delivery with the short secret = %d, want 401", resp.StatusCode)
+	}
+	if runs, _ := f.svc.Runs(context.Background(), RunFilter{}); len(runs) != 1 {
+		t.Fatalf("%d runs, want only the release's", len(runs))
+	}
+	f.audit.mu.Lock()
+	defer f.audit.mu.Unlock()
+	var denied []string
+	for _, e := range f.audit.events {
+		if e.Action == "pipeline.webhook.denied" {
+			denied = append(denied, e.Detail)
+		}
+	}
+	if len(denied) != 1 || !strings.Contains(denied[0], "secret:SHORT_HOOK is shorter than 16 characters") || strings.Contains(denied[0], short) {
+		t.Fatalf("denial records %q", denied)
 	}
 }
 

@@ -3,13 +3,16 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // webhook is a registered webhook trigger.
@@ -141,15 +144,13 @@ func (s *Service) Webhooks() http.Handler {
 		if !ok {
 			return trigger.Hook{}, false
 		}
-		secret, err := h.secret.Resolve(func(n string) (string, error) {
-			if s.opts.Deps.Secrets == nil {
-				return "", fmt.Errorf("no secret source")
-			}
-			return s.opts.Deps.Secrets.Secret(context.Background(), n)
-		})
+		secret, err := s.hookSecret(context.Background(), h.secret)
 		if err != nil {
 			s.log.Warn("webhook secret unavailable", "hook", name, "err", err)
 			return trigger.Hook{}, false
+		}
+		if problem, hint := config.WebhookSecretProblem(h.secret, secret); problem != "" {
+			return trigger.Hook{Auth: h.auth, Refuse: problem + ": every delivery is refused until it is replaced (" + hint + ")"}, true
 		}
 		return trigger.Hook{Auth: h.auth, Secret: secret, Fire: func(ctx context.Context, p trigger.Payload) (int64, error) {
 			r, err := s.StartWorkflow(ctx, WorkflowRequest{Dir: h.dir, Workflow: h.workflow, Trigger: "webhook",
@@ -179,6 +180,48 @@ func (s *Service) Webhooks() http.Handler {
 		s.auditDenied(ctx, d.Hook, detail)
 	}
 	return trigger.WebhookHandler(lookup, denied)
+}
+
+// hookSecret resolves a webhook's secret through the secret source
+// (secret:NAME) or the server's environment (env:NAME).
+func (s *Service) hookSecret(ctx context.Context, ref config.SecretRef) (string, error) {
+	return ref.Resolve(func(n string) (string, error) {
+		if s.opts.Deps.Secrets == nil {
+			return "", fmt.Errorf("no secret source")
+		}
+		return s.opts.Deps.Secrets.Secret(ctx, n)
+	})
+}
+
+// checkHookSecrets refuses the webhook triggers of cfg whose secret is
+// too short (config.MinWebhookSecret), as far as they can be resolved
+// now: one that cannot (a sealed vault, a secret not set yet) is checked
+// when a delivery arrives.
+func (s *Service) checkHookSecrets(ctx context.Context, cfg *config.Config) error {
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(cfg.Workflows)) {
+		w := cfg.Workflows[name]
+		if w == nil {
+			continue
+		}
+		for i, t := range w.Triggers {
+			if t.Webhook == nil {
+				continue
+			}
+			secret, err := s.hookSecret(ctx, t.Webhook.Secret)
+			if err != nil {
+				continue
+			}
+			if problem, hint := config.WebhookSecretProblem(t.Webhook.Secret, secret); problem != "" {
+				problems = append(problems, fmt.Sprintf("workflows.%s.triggers[%d].webhook.secret: %s (hint: %s)", name, i, problem, hint))
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return usererr.New(usererr.Usage, "%s", strings.Join(problems, "\n")).
+		WithHint("a webhook secret needs %d characters or more; make one with: openssl rand -hex 32", config.MinWebhookSecret)
 }
 
 // auditDenied records refused webhook deliveries of target.

@@ -106,6 +106,7 @@ func TestWebhook(t *testing.T) {
 	hooks := map[string]Hook{
 		"shop/deploy": {Auth: "hmac", Secret: secret, Fire: func(_ context.Context, p Payload) (int64, error) { fired = append(fired, p); return 7, nil }},
 		"shop/bearer": {Auth: "bearer", Secret: secret, Fire: func(_ context.Context, p Payload) (int64, error) { fired = append(fired, p); return 8, nil }},
+		"shop/short":  {Auth: "bearer", Refuse: "the secret is too short", Fire: func(_ context.Context, p Payload) (int64, error) { fired = append(fired, p); return 9, nil }},
 	}
 	h := WebhookHandler(func(n string) (Hook, bool) { x, ok := hooks[n]; return x, ok },
 		func(_ context.Context, d Denial) { denied = append(denied, d) })
@@ -126,6 +127,7 @@ func TestWebhook(t *testing.T) {
 		{"tampered body", "/hooks/shop/deploy", map[string]string{"X-Phoenix-Signature": Sign(secret, push)}, append([]byte(" "), push...), 401},
 		{"bearer ok", "/hooks/shop/bearer", map[string]string{"Authorization": "Bearer " + secret}, nil, 202},
 		{"bearer wrong", "/hooks/shop/bearer", map[string]string{"Authorization": "Bearer nope"}, nil, 401},
+		{"refusing hook", "/hooks/shop/short", map[string]string{"Authorization": "Bearer "}, nil, 401},
 		{"unknown hook", "/hooks/shop/none", nil, nil, 404},
 		{"ping", "/hooks/shop/deploy", map[string]string{"X-Phoenix-Signature": Sign(secret, []byte(`{}`)), "X-GitHub-Event": "ping"}, []byte(`{}`), 204},
 	}
@@ -148,8 +150,8 @@ func TestWebhook(t *testing.T) {
 	if len(fired) != 3 || fired[0].Tag != "v1.4.0" || fired[0].Commit != "abc123" || fired[0].Repo != "acme/shop" || fired[0].Actor != "alice" {
 		t.Errorf("fired %+v", fired)
 	}
-	if len(denied) != 4 {
-		t.Errorf("%d denials audited, want 4", len(denied))
+	if len(denied) != 5 || denied[4].Reason != "the secret is too short" {
+		t.Errorf("denials audited %+v, want 5, the last for the refusing hook", denied)
 	}
 	for _, d := range denied {
 		if strings.Contains(d.Reason, secret) {

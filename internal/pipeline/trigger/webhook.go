@@ -20,6 +20,10 @@ const MaxPayload = 1 << 20
 type Hook struct {
 	Auth   string // "hmac" or "bearer"
 	Secret string // the shared secret, resolved
+	// Refuse, when set, is why every delivery is refused (401, denied
+	// with this reason) before any comparison: a secret too short to
+	// trust, say. It must not hold the secret.
+	Refuse string
 	// Fire starts the workflow; its error (e.g. a queue refusal) is
 	// answered as 409.
 	Fire func(ctx context.Context, p Payload) (runID int64, err error)
@@ -48,8 +52,9 @@ type Denial struct {
 // is looked up, the request is authenticated (hmac: X-Phoenix-Signature
 // or X-Hub-Signature-256 "sha256=<hex>" over the body; bearer:
 // Authorization: Bearer <secret>), the payload parsed and the hook fired.
-// A bad signature or token is 401 and calls denied; an unknown hook is
-// 404, so is a hook without a secret (nothing fires unauthenticated).
+// A bad signature or token is 401 and calls denied, and so is every
+// delivery to a hook that refuses them all (Hook.Refuse); an unknown hook
+// is 404, so is a hook without a secret (nothing fires unauthenticated).
 func WebhookHandler(lookup func(name string) (Hook, bool), denied func(context.Context, Denial)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -59,7 +64,7 @@ func WebhookHandler(lookup func(name string) (Hook, bool), denied func(context.C
 		}
 		name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/hooks/"), "/")
 		hook, ok := lookup(name)
-		if !ok || hook.Secret == "" {
+		if !ok || hook.Secret == "" && hook.Refuse == "" {
 			http.Error(w, "no such webhook", http.StatusNotFound)
 			return
 		}
@@ -98,6 +103,9 @@ func WebhookHandler(lookup func(name string) (Hook, bool), denied func(context.C
 
 // authenticate returns why the request is refused, or "".
 func authenticate(h Hook, r *http.Request, body []byte) string {
+	if h.Refuse != "" {
+		return h.Refuse
+	}
 	switch h.Auth {
 	case "bearer":
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
