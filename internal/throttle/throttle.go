@@ -1,6 +1,7 @@
 // Package throttle slows down guessing: token buckets keyed by strings
 // (a client address, a user name, both), for the login limits of the auth
-// domain and the failed webhook authentications of the pipeline's hooks.
+// domain; and the client address a limit keys on (ClientAddr: an IPv6
+// client by its /64), which the edge's limits share.
 //
 // A bucket of n a minute holds n tokens and gets one back every minute/n.
 // Take is all or nothing: it takes a token from each bucket it is given
