@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -192,15 +193,26 @@ func outcome(status string) string {
 	return ""
 }
 
-// lastRelease returns the version of the project's last successful release.
-func (s *Service) lastRelease(ctx context.Context, project string) (string, error) {
-	var v string
-	err := s.opts.DB.QueryRowContext(ctx, `SELECT version FROM pipeline_runs WHERE project = $1 AND kind = 'release'
-		AND status = $2 ORDER BY id DESC LIMIT 1`, project, Succeeded).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+// releases returns the project's successful releases, newest first: the
+// versions validate-tag compares a release's with.
+func (s *Service) releases(ctx context.Context, project string) ([]action.Released, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT version, environments FROM pipeline_runs WHERE project = $1
+		AND kind = 'release' AND status = $2 ORDER BY id DESC`, project, Succeeded)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: releases of %s: %w", project, err)
 	}
-	return v, err
+	defer rows.Close()
+	var out []action.Released
+	for rows.Next() {
+		var r action.Released
+		var envs string
+		if err := rows.Scan(&r.Version, &envs); err != nil {
+			return nil, err
+		}
+		r.Environments = splitList(envs)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // LastTick implements trigger.TickStore.

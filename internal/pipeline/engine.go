@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
@@ -18,16 +19,16 @@ import (
 
 // execution is one run executing in this process.
 type execution struct {
-	s      *Service
-	run    *Run
-	cfg    *config.Config
-	ctx    context.Context         // cancelled by Cancel and by shutdown
-	hard   context.Context         // cancelled by shutdown only: always() steps after a cancel
-	cancel context.CancelCauseFunc // cancels ctx, and hard too for errShutdown
-	masker *executor.Masker
-	files  string
-	last   string // last successful release of the project
-	wake   chan struct{}
+	s        *Service
+	run      *Run
+	cfg      *config.Config
+	ctx      context.Context         // cancelled by Cancel and by shutdown
+	hard     context.Context         // cancelled by shutdown only: always() steps after a cancel
+	cancel   context.CancelCauseFunc // cancels ctx, and hard too for errShutdown
+	masker   *executor.Masker
+	files    string
+	released []action.Released // the project's successful releases, newest first
+	wake     chan struct{}
 
 	mu       sync.Mutex
 	steps    map[string]*Step
@@ -155,11 +156,11 @@ func (e *execution) prepare(ctx context.Context) error {
 		return err
 	}
 	if e.run.Kind == "release" {
-		last, err := e.s.lastRelease(ctx, e.run.Project)
+		released, err := e.s.releases(ctx, e.run.Project)
 		if err != nil {
 			return err
 		}
-		e.last = last
+		e.released = released
 	}
 	return nil
 }

@@ -224,7 +224,7 @@ func TestPruneKeepsTheLastSuccessfulRelease(t *testing.T) {
 	if f.exists(ids[1]) {
 		t.Error("an old failed release beyond the newest 2 survived")
 	}
-	if v, err := f.svc.lastRelease(ctx, "shop"); err != nil || v != "1.0.0" {
-		t.Errorf("last release %q %v, want 1.0.0", v, err)
+	if rs, err := f.svc.releases(ctx, "shop"); err != nil || len(rs) != 1 || rs[0].Version != "1.0.0" {
+		t.Errorf("releases %+v %v, want 1.0.0", rs, err)
 	}
 }

@@ -49,13 +49,23 @@ type RunInfo struct {
 	Actor        string
 	Trigger      string // release, retry, cron, webhook, event
 	Environments []string
-	LastRelease  string // version of the project's last successful release, "" for none
+	// Released are the project's successful releases, newest first
+	// (release runs only): validate-tag's tag must be greater than the
+	// first's version, unless it promotes an earlier one.
+	Released []Released
 	// Environment is the one the current step acts on ("" when the step
 	// serves the whole run, e.g. fetching secrets for several targets).
 	Environment string
 	// Event is the event that started a workflow run (trigger event, and
 	// that run's retries); nil otherwise.
 	Event *Event
+}
+
+// Released is a successful release of a project: its version and the
+// environments it went to.
+type Released struct {
+	Version      string
+	Environments []string
 }
 
 // Event is a Phoenix event as a workflow's trigger received it.

@@ -170,9 +170,51 @@ func TestValidateTag(t *testing.T) {
 				cfg.Release.Changelog = "CHANGELOG.md"
 			}
 			sc, _, _ := newContext(t, dir, cfg, nil)
-			sc.Run.Version, sc.Run.LastRelease = tt.version, tt.last
+			sc.Run.Version = tt.version
+			if tt.last != "" {
+				sc.Run.Released = []Released{{Version: tt.last, Environments: []string{"production"}}}
+			}
 			if err := validateTag(context.Background(), sc); (err == nil) != tt.ok {
 				t.Fatalf("err %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestValidateTagPromotes: a version released to staging alone goes on
+// to production with the same tag, which is not greater than the last
+// release; never back to an environment that had it or a newer one, and
+// an unreleased version still has to be greater.
+func TestValidateTagPromotes(t *testing.T) {
+	released := []Released{ // newest first
+		{Version: "v1.1.0", Environments: []string{"staging"}},
+		{Version: "v1.0.0", Environments: []string{"staging"}},
+		{Version: "v0.9.0", Environments: []string{"staging", "production"}},
+	}
+	tests := []struct {
+		name, version string
+		envs          []string
+		want          string // in the log; "" for a refusal
+	}{
+		{"the last one", "v1.1.0", []string{"production"}, "version 1.1.0, released to staging, is promoted to production (last release there: v0.9.0 on production)"},
+		{"an earlier one", "1.0.0", []string{"production"}, "version 1.0.0, released to staging, is promoted to production"},
+		{"where it went", "v1.1.0", []string{"staging"}, ""},
+		{"with where it went", "v1.1.0", []string{"staging", "production"}, ""},
+		{"back", "v0.9.0", []string{"production"}, ""},
+		{"never released", "v1.0.5", []string{"production"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, log, _ := newContext(t, t.TempDir(), config.Default(), nil)
+			sc.Run.Version, sc.Run.Environments, sc.Run.Released = tt.version, tt.envs, released
+			err := validateTag(context.Background(), sc)
+			switch {
+			case tt.want == "" && (err == nil || !strings.Contains(err.Error(), "is not greater than the last release v1.1.0")):
+				t.Fatalf("err %v, want a refusal", err)
+			case tt.want != "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && !strings.Contains(log.String(), tt.want):
+				t.Errorf("log:\n%s\nwant %q", log.String(), tt.want)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,7 +34,8 @@ func ParseVersion(tag, prefix string) (*semver.Version, error) {
 }
 
 // validateTag checks the run's version: semver with an optional v, greater
-// than the project's last release, and mentioned in the changelog when
+// than the project's last release (or a promotion of an earlier one to
+// environments it has not reached), and mentioned in the changelog when
 // release.changelog is set.
 func validateTag(_ context.Context, sc *Context) error {
 	prefix := ""
@@ -45,13 +47,18 @@ func validateTag(_ context.Context, sc *Context) error {
 		return err
 	}
 	sc.SetOutput("version", v.String())
-	if last := sc.Run.LastRelease; last != "" {
+	if rs := sc.Run.Released; len(rs) > 0 {
+		last := rs[0].Version
 		lv, err := ParseVersion(last, prefix)
-		if err == nil && !v.GreaterThan(lv) {
+		switch promoted, ok := promotion(v, prefix, sc.Run); {
+		case err != nil || v.GreaterThan(lv):
+			sc.Logf("version %s > last release %s", v, last)
+		case ok:
+			sc.Logf("%s", promoted)
+		default:
 			return fmt.Errorf("release %s is not greater than the last release %s of %s (tag a higher version)",
 				sc.Run.Version, last, sc.Run.Project)
 		}
-		sc.Logf("version %s > last release %s", v, last)
 	} else {
 		sc.Logf("version %s: first release of %s", v, sc.Run.Project)
 	}
@@ -59,6 +66,46 @@ func validateTag(_ context.Context, sc *Context) error {
 		return nil
 	}
 	return checkChangelog(filepath.Join(sc.Dir, sc.Config.Release.Changelog), sc.Config.Release.Changelog, v)
+}
+
+// promotion reports whether v, not greater than the project's last
+// release, is promoted: a release to staging alone, then of the same
+// version to production. A successful release of v went to other
+// environments than the run's, and v is greater than the last release to
+// each of the run's (it goes on, never back). It says so in a line for
+// the log.
+func promotion(v *semver.Version, prefix string, run RunInfo) (string, bool) {
+	if len(run.Environments) == 0 {
+		return "", false
+	}
+	var from, there []string
+	seen := map[string]bool{}
+	for _, r := range run.Released { // newest first
+		rv, err := ParseVersion(r.Version, prefix)
+		if err != nil {
+			continue
+		}
+		for _, env := range r.Environments {
+			switch {
+			case slices.Contains(run.Environments, env) && !seen[env]:
+				seen[env] = true
+				if !v.GreaterThan(rv) {
+					return "", false
+				}
+				there = append(there, fmt.Sprintf("%s on %s", r.Version, env))
+			case !slices.Contains(run.Environments, env) && rv.Equal(v) && !slices.Contains(from, env):
+				from = append(from, env)
+			}
+		}
+	}
+	if len(from) == 0 {
+		return "", false
+	}
+	msg := fmt.Sprintf("version %s, released to %s, is promoted to %s", v, strings.Join(from, ", "), strings.Join(run.Environments, ", "))
+	if len(there) > 0 {
+		msg += " (last release there: " + strings.Join(there, ", ") + ")"
+	}
+	return msg, true
 }
 
 func checkChangelog(path, name string, v *semver.Version) error {
