@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,27 +33,49 @@ workflows:
 `
 
 // TestAStagingTokenCannotActOnProductionThroughARun: a deploy token for
-// shop/staging cannot release a pipeline that has a production stage by
-// naming only staging, nor retry or cancel a workflow run that acts on
-// production. Before, the release ran the production stage and the run's
-// routes checked only the environments the run was released to (none for
-// a workflow).
+// shop/staging releases a pipeline that has a production stage by naming
+// only staging, and the run leaves that stage out (the token retries it:
+// it acts on staging alone); a stage it keeps that acts on production by
+// a step's input is refused. Nor does the token retry or cancel a workflow
+// run that acts on production. Before, the release ran the production
+// stage and the run's routes checked only the environments the run was
+// released to (none for a workflow).
 func TestAStagingTokenCannotActOnProductionThroughARun(t *testing.T) {
 	f := newFixture(t)
 	dir := f.project(t.TempDir(), "staged", stagedYAML)
 	status, out, _ := f.call("ci", "POST", "/api/v1/releases", ReleaseRequest{Dir: dir, Version: "5.0.0", Environments: []string{"staging"}})
-	if status < 400 || !strings.Contains(string(out), "acts on environment production") {
+	var run pipeline.Run
+	if status != http.StatusCreated || json.Unmarshal(out, &run) != nil {
 		t.Fatalf("release to staging with a production stage: %d %s", status, out)
 	}
-	if runs, err := f.pipe.Runs(bg, pipeline.RunFilter{Project: "shop"}); err != nil || len(runs) != 1 {
-		t.Fatalf("runs = %d, %v; want only the fixture's", len(runs), err)
+	if len(run.Plan.Omitted) != 1 || run.Plan.Omitted[0].Stage != "prod" || !slices.Equal(run.Plan.Environments(), []string{"staging"}) {
+		t.Fatalf("the release to staging's plan acts on %v, leaves out %+v", run.Plan.Environments(), run.Plan.Omitted)
+	}
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	var log strings.Builder
+	if err := f.pipe.Logs(ctx, run.ID, pipeline.LogOptions{Follow: true}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "prod/deploy | [phoenix] skipped: stage prod acts on production, not in --env staging") {
+		t.Errorf("the run's log:\n%s", log.String())
+	}
+	if status, out, _ := f.call("ci", "POST", "/api/v1/runs/"+strconv.FormatInt(run.ID, 10)+"/retry", nil); status != http.StatusCreated {
+		t.Errorf("the staging token retries its release to staging: %d %s", status, out)
+	}
+	mixed := f.project(t.TempDir(), "mixed", strings.Replace(stagedYAML, `steps: [{name: deploy, run: "true"}]`,
+		`steps: [{name: deploy, run: "true"}, {name: check, uses: health-check, with: {environment: production}}]`, 1))
+	status, out, _ = f.call("ci", "POST", "/api/v1/releases", ReleaseRequest{Dir: mixed, Version: "5.0.0", Environments: []string{"staging"}})
+	if status < 400 || !strings.Contains(string(out), "step stage/check acts on environment production") {
+		t.Fatalf("release to staging of a staging stage acting on production: %d %s", status, out)
+	}
+	if runs, err := f.pipe.Runs(bg, pipeline.RunFilter{Project: "shop"}); err != nil || len(runs) != 3 {
+		t.Fatalf("runs = %d, %v; want the fixture's, the release to staging and its retry", len(runs), err)
 	}
 	wf, err := f.pipe.StartWorkflow(bg, pipeline.WorkflowRequest{Dir: dir, Workflow: "failover", Actor: "seed"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(bg, time.Minute)
-	defer cancel()
 	if err := f.pipe.Logs(ctx, wf.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
 		t.Fatal(err)
 	}

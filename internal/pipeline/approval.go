@@ -45,7 +45,7 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 	defer func() {
 		e.setStatus(st.ID, Running)
 		if sctx.Err() == nil {
-			e.s.setRunStatus(ctx, e.run, Running, "")
+			e.s.setRunStatus(ctx, e.run, Running, e.run.Plan.OmittedNote())
 		}
 	}()
 	for {

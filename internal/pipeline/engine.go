@@ -70,7 +70,7 @@ func (e *execution) execute(left []Step) {
 	ctx := context.Background()
 	r := e.run
 	if left == nil {
-		if err := e.s.setRunStatus(ctx, r, Running, ""); err != nil {
+		if err := e.s.setRunStatus(ctx, r, Running, r.Plan.OmittedNote()); err != nil {
 			e.s.log.Error("pipeline: start run", "run", r.ID, "err", err)
 		}
 	}
@@ -346,7 +346,7 @@ func (e *execution) outcome() (string, string) {
 		e.mu.Unlock()
 		return Failed, fmt.Sprintf("step %s failed: %s", strings.Join(failed, ", "), first)
 	}
-	return Succeeded, ""
+	return Succeeded, e.run.Plan.OmittedNote() // what phoenix runs lists
 }
 
 // finish records the outcome and tells the event bus.

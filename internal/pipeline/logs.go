@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 )
 
 // hub wakes log followers when a run's logs or state change.
@@ -44,12 +46,17 @@ type LogOptions struct {
 	Follow bool   // keep writing until the run has finished
 }
 
-// Logs writes the stored logs of run id to w, steps in plan order. With
+// Logs writes the stored logs of run id to w, steps in plan order, after
+// a line for each step of a stage the plan left out saying why. With
 // Follow it streams new output as the steps write it and returns once the
 // run is finished and everything is written, or ctx ends.
 func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer) error {
-	if _, err := s.loadRun(ctx, id); err != nil {
+	first, err := s.loadRun(ctx, id)
+	if err != nil {
 		return err // no such run
+	}
+	if err := writeOmitted(first.Plan, o.Step, w); err != nil {
+		return err
 	}
 	offsets := map[string]int64{}
 	partial := map[string][]byte{}
@@ -83,6 +90,28 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 			return err
 		}
 	}
+}
+
+// writeOmitted writes a line for each step of the stages plan left out
+// (only step's, raw, when step is set), so that a release to staging
+// says where its production stage went rather than miss it silently.
+func writeOmitted(plan *spec.Plan, step string, w io.Writer) error {
+	for _, om := range plan.Omitted {
+		line := []byte("[phoenix] skipped: " + om.Why() + "\n")
+		for _, id := range om.Steps {
+			var err error
+			switch step {
+			case "":
+				err = writePrefixed(w, id, line)
+			case id:
+				_, err = w.Write(line)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // followPoll is how often a log follower looks again without a signal: a

@@ -61,6 +61,11 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
 	}
+	// ValidateConfig refused such a step already; the plan queued is
+	// checked itself, as deploy permission was checked on envs alone.
+	if ps := spec.Outside(plan, envs); len(ps) > 0 {
+		return nil, usererr.Wrap(usererr.Usage, ps, "the pipeline has problems:\n"+ps.Error())
+	}
 	inProject(dir, plan.Disabled)
 	if err := s.checkHookSecrets(ctx, cfg); err != nil {
 		return nil, err

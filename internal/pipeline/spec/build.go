@@ -13,8 +13,23 @@ import (
 // FromConfig returns the release plan of cfg for envs (in order): the
 // project's pipeline stages when it has any, otherwise Default. Steps of a
 // stage with an environment whose protection asks for approvals wait behind
-// an approval gate.
+// an approval gate. Of the stages, the plan keeps those that act on envs
+// and what they need: a stage that acts only on other environments is left
+// out (Plan.Omitted), and so is one acting on none that needs only stages
+// left out.
 func FromConfig(cfg *config.Config, envs []string) (*Plan, error) {
+	p, err := fullPlan(cfg, envs)
+	if err != nil || len(cfg.Pipeline.Stages) == 0 {
+		return p, err
+	}
+	p.leaveOut(cfg, envs)
+	return p, nil
+}
+
+// fullPlan is the release plan of cfg for envs with every stage of its
+// pipeline, none left out: what Validate checks, so that a stage is
+// checked in a release that leaves it out too.
+func fullPlan(cfg *config.Config, envs []string) (*Plan, error) {
 	if len(cfg.Pipeline.Stages) == 0 {
 		return Default(cfg, envs), nil
 	}
@@ -27,6 +42,7 @@ func FromConfig(cfg *config.Config, envs []string) (*Plan, error) {
 		}
 		if env := st.Environment; env != "" {
 			if gate := approvalStep(cfg, env, st.Name+"/approval", entry); gate != nil {
+				gate.Stage = st.Name
 				p.Steps = append(p.Steps, gate)
 				stageSteps[st.Name] = append(stageSteps[st.Name], gate.ID)
 				entry = []string{gate.ID}

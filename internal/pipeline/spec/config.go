@@ -2,10 +2,7 @@ package spec
 
 import (
 	"errors"
-	"fmt"
-	"slices"
 	"sort"
-	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
@@ -37,11 +34,16 @@ func ValidateConfig(cfg *config.Config, envs []string, known func(string) bool) 
 				Hint: "declare it under environments: in phoenix.yaml"})
 		}
 	}
-	if p, err := FromConfig(cfg, envs); err != nil {
+	if full, err := fullPlan(cfg, envs); err != nil {
+		collect("pipeline", err)
+	} else if p, err := FromConfig(cfg, envs); err != nil {
 		collect("pipeline", err)
 	} else {
-		collect("pipeline", Validate(p, known))
-		all = append(all, outside(p, envs)...)
+		// Every stage is checked, those the release leaves out too; what
+		// is left must not act on another environment.
+		collect("pipeline", Validate(full, known))
+		all = append(all, Outside(p, envs)...)
+		all = append(all, unserved(p, envs)...)
 	}
 	names := make([]string, 0, len(cfg.Workflows))
 	for name := range cfg.Workflows {
@@ -71,22 +73,4 @@ func ValidateConfig(cfg *config.Config, envs []string, known func(string) bool) 
 		return nil
 	}
 	return all
-}
-
-// outside reports each step of release plan p that acts on an environment
-// the release does not go to. The release's environments are what
-// deploy permission is checked on and what the run locks, so a stage for
-// production in a release to staging would deploy there unchecked.
-func outside(p *Plan, envs []string) Problems {
-	var out Problems
-	for _, s := range p.Steps {
-		for _, env := range s.Environments() {
-			if !slices.Contains(envs, env) {
-				out = append(out, Problem{Message: fmt.Sprintf("pipeline: step %s acts on environment %s, which the release does not go to (%s)",
-					s.ID, env, strings.Join(envs, ", ")),
-					Hint: "release to it too (--env " + env + " or release.environments), or leave the step out"})
-			}
-		}
-	}
-	return out
 }

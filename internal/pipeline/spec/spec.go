@@ -98,6 +98,10 @@ type Plan struct {
 	// was made, kept with the run so that what a release did not check is
 	// a recorded fact, not a step that is missing; none for a workflow.
 	Disabled []DisabledCheck `json:"disabled_checks,omitempty"`
+	// Omitted are the stages of the project's pipeline a release plan
+	// left out, for acting on environments the release does not go to
+	// (FromConfig); none for a workflow or the default pipeline.
+	Omitted []Omitted `json:"omitted_stages,omitempty"`
 }
 
 // DisabledCheck is a check that checks.NAME.enabled: false turned off.

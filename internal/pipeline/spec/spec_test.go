@@ -348,3 +348,76 @@ environments:
 		t.Error("the config's own inputs were changed")
 	}
 }
+
+// TestFromConfigLeavesOutStagesOfOtherEnvironments: a release plan keeps
+// the stages acting on its environments and what they need; a stage for
+// another environment is left out with what needs only it, recorded with
+// why, and a stage kept that followed one left out follows what that one
+// followed. Every stage is still validated, those left out too.
+func TestFromConfigLeavesOutStagesOfOtherEnvironments(t *testing.T) {
+	const yml = `
+project: {name: shop}
+release: {environments: [staging]}
+environments:
+  staging: {}
+  production: {protection: {approvals: 1}}
+pipeline:
+  stages:
+    - name: build
+      steps: [{name: compile, run: make}]
+    - name: lint
+      steps: [{name: eslint, run: npx eslint .}]
+    - name: stage
+      needs: [build, lint]
+      environment: staging
+      steps: [{name: deploy, uses: deploy}]
+    - name: prod
+      needs: [stage]
+      environment: production
+      steps: [{name: deploy, uses: deploy}]
+    - name: tell
+      needs: [prod]
+      steps: [{name: notify, run: "echo ${{ steps.prod/deploy.outputs.deployment }}"}]
+`
+	cfg := parse(t, yml)
+	p, err := FromConfig(cfg, cfg.ReleaseEnvironments())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(p); !slices.Equal(got, []string{"build/compile", "lint/eslint", "stage/deploy"}) {
+		t.Errorf("to staging: %v", got)
+	}
+	want := []Omitted{
+		{Stage: "prod", Steps: []string{"prod/approval", "prod/deploy"}, Environments: []string{"production"},
+			Reason: "acts on production, not in release.environments (staging)"},
+		{Stage: "tell", Steps: []string{"tell/notify"}, Reason: "needs only stages left out (prod)"},
+	}
+	if !reflect.DeepEqual(p.Omitted, want) {
+		t.Errorf("left out %+v\nwant %+v", p.Omitted, want)
+	}
+	if err := ValidateConfig(cfg, cfg.ReleaseEnvironments(), known); err != nil {
+		t.Errorf("a step of a kept stage reads a left-out one's outputs (empty, as a skipped step's): %v", err)
+	}
+
+	p, err = FromConfig(cfg, []string{"production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(p); !slices.Equal(got, []string{"build/compile", "lint/eslint", "prod/approval", "prod/deploy", "tell/notify"}) {
+		t.Errorf("to production: %v", got)
+	}
+	if got := p.Step("prod/approval"); got.Stage != "prod" || !slices.Equal(got.Needs, []string{"build/compile", "lint/eslint"}) {
+		t.Errorf("production's gate, staging left out: stage %q, needs %v", got.Stage, got.Needs)
+	}
+	if len(p.Omitted) != 1 || p.Omitted[0].Reason != "acts on staging, not in --env production" {
+		t.Errorf("to production, left out %+v", p.Omitted)
+	}
+
+	cfg = parse(t, strings.Replace(yml, "steps: [{name: deploy, uses: deploy}]\n    - name: tell", "steps: [{name: deploy, uses: deploi}]\n    - name: tell", 1))
+	if err := ValidateConfig(cfg, []string{"staging"}, known); err == nil || !strings.Contains(err.Error(), `step prod/deploy: unknown action "deploi"`) {
+		t.Errorf("a left-out stage is not validated: %v", err)
+	}
+	if p, _ := FromConfig(parse(t, "project: {name: shop}\nenvironments: {staging: {}, production: {}}\n"), []string{"staging"}); len(p.Omitted) != 0 {
+		t.Errorf("the default pipeline left out %+v", p.Omitted)
+	}
+}
