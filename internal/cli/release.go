@@ -37,17 +37,25 @@ environment in turn (behind approvals where phoenix.yaml asks for them),
 health checks, and rollback when one fails. The logs stream here until the
 run finishes; the exit code is 0 only when it succeeded.
 
+With --env the release goes to those environments only. A pipeline of your
+own runs the stages that lead there and leaves out those that act only on
+other environments (and those needing only them): --env staging builds and
+deploys to staging and stops, without production's approval gate; a later
+release of the same version with --env production promotes it. The run says
+which stages it left out and why.
+
 The server reads the project from its own disk: the folder must be
 reachable by the server under the same absolute path (a server on this
 machine, or one started for this command).`,
 		Example: `  phoenix release v1.4.0                  # to every release environment of phoenix.yaml
-  phoenix release v1.4.1 --env production
+  phoenix release v1.4.1 --env staging    # the stages up to staging; production's are left out
+  phoenix release v1.4.1 --env production # the same version on to production
   phoenix release v1.5.0 --detach         # queue it and return; follow with phoenix logs RUN -f`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRelease(cmd.Context(), g, o, args[0]) },
 	}
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.envs, "env", "e", nil, "environment to release to (repeatable; default: the release environments of phoenix.yaml)")
+	f.StringSliceVarP(&o.envs, "env", "e", nil, "environment to release to (repeatable; default: the release environments of phoenix.yaml); stages for others are left out")
 	f.StringVar(&o.dir, "dir", ".", "the project folder (holds phoenix.yaml)")
 	f.StringVar(&o.commit, "commit", "", "commit to record (default: git HEAD of the folder)")
 	f.BoolVar(&o.detach, "detach", false, "return once the run is queued (not with an in-process server)")
@@ -165,12 +173,16 @@ func printRunSummary(w io.Writer, d pipeline.RunDetail) error {
 	return nil
 }
 
-// printLeftOut says which gates the run has no step of because
-// phoenix.yaml disabled them, as its plan recorded: they are not in the
+// printLeftOut says which steps the run does not have, as its plan
+// recorded: those of the stages the release left out for acting on other
+// environments, and the gates phoenix.yaml disabled. They are not in the
 // table above, and are not to look merely forgotten.
 func printLeftOut(w io.Writer, p *spec.Plan) {
 	if p == nil {
 		return
+	}
+	for _, o := range p.Omitted {
+		fmt.Fprintf(w, "skipped: %s: %s\n", strings.Join(o.Steps, ", "), o.Why())
 	}
 	for _, c := range p.LeftOut() {
 		at := ""

@@ -17,14 +17,8 @@ import (
 // in the run's plan (disabled_checks). A check a step runs all the same
 // is a step of the table, not a disabled gate.
 func TestReleaseSummarySaysWhichGatesWereDisabled(t *testing.T) {
-	noMasterKey(t)
-	dir := t.TempDir()
-	yml := "project: {name: shop}\nenvironments: {staging: {}}\nchecks:\n  audit: {enabled: false}\n  secrets: {enabled: false}\n" +
-		"pipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: secrets, uses: check/secrets}\n"
-	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := t.TempDir()
+	dir, data := releaseProject(t, "project: {name: shop}\nenvironments: {staging: {}}\nchecks:\n  audit: {enabled: false}\n  secrets: {enabled: false}\n"+
+		"pipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: secrets, uses: check/secrets}\n")
 	var seen []string
 	r := phx(&seen, "", "release", "v1.0.0", "--dir", dir, "--data", data)
 	if r.code != 0 {
@@ -48,5 +42,48 @@ func TestReleaseSummarySaysWhichGatesWereDisabled(t *testing.T) {
 	}
 	if got := d.Plan.LeftOut(); len(got) != 1 || got[0].Check != "audit" || got[0].At != "phoenix.yaml:4:11" || len(d.Plan.Disabled) != 2 {
 		t.Errorf("the retry's plan records %+v, leaves out %+v", d.Plan.Disabled, got)
+	}
+}
+
+// releaseProject writes a project folder with phoenix.yaml holding yml
+// and returns it with a data dir, for a command's in-process server (no
+// master key).
+func releaseProject(t *testing.T, yml string) (dir, data string) {
+	t.Helper()
+	noMasterKey(t)
+	dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, t.TempDir()
+}
+
+// TestReleaseToStagingSaysWhatItLeftOut: phoenix release --env staging of
+// a pipeline with a production stage runs the stages up to staging (it
+// was refused); the logs it streams, its summary and phoenix runs say the
+// production stage was left out and why. phoenix release --env production
+// then takes the same version there.
+func TestReleaseToStagingSaysWhatItLeftOut(t *testing.T) {
+	dir, data := releaseProject(t, "project: {name: shop}\nenvironments: {staging: {}, production: {}}\n"+
+		"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: version, uses: validate-tag}\n"+
+		"    - name: stage\n      needs: [build]\n      environment: staging\n      steps:\n        - {name: deploy, run: echo staged}\n"+
+		"    - name: prod\n      needs: [stage]\n      environment: production\n      steps:\n        - {name: deploy, run: echo shipped}\n")
+	var seen []string
+	r := phx(&seen, "", "release", "v1.0.0", "--env", "staging", "--dir", dir, "--data", data)
+	if r.code != 0 {
+		t.Fatalf("release to staging: exit %d:\n%s%s", r.code, r.out, r.err)
+	}
+	const why = "stage prod acts on production, not in --env staging"
+	if !strings.Contains(r.out, "prod/deploy | [phoenix] skipped: "+why+"\n") || !strings.Contains(r.out, "stage/deploy | staged\n") ||
+		!strings.HasSuffix(r.out, "skipped: prod/deploy: "+why+"\n") || strings.Contains(r.out, "shipped") {
+		t.Errorf("release to staging:\n%s\nwant staging deployed, production's stage left out, the summary ending with why", r.out)
+	}
+	if r = phx(&seen, "", "runs", "--data", data); !strings.Contains(r.out, "succeeded") || !strings.Contains(r.out, "skipped: "+why) {
+		t.Errorf("phoenix runs:\n%s%s", r.out, r.err)
+	}
+	r = phx(&seen, "", "release", "v1.0.0", "--env", "production", "--dir", dir, "--data", data)
+	if r.code != 0 || !strings.Contains(r.out, "prod/deploy | shipped\n") ||
+		!strings.HasSuffix(r.out, "skipped: stage/deploy: stage stage acts on staging, not in --env production\n") {
+		t.Errorf("the same version to production: exit %d:\n%s%s", r.code, r.out, r.err)
 	}
 }

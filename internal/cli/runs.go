@@ -151,8 +151,11 @@ func newCancelCmd(g *Globals) *cobra.Command {
 func newRetryCmd(g *Globals) *cobra.Command {
 	var detach bool
 	cmd := &cobra.Command{
-		Use:     "retry RUN",
-		Short:   "Run a failed, cancelled or interrupted run's plan again",
+		Use:   "retry RUN",
+		Short: "Run a failed, cancelled or interrupted run's plan again",
+		Long: `Queue run RUN's plan again: the same version, commit, environments and
+steps (the stages a release to some environments left out stay out). The
+logs stream here until the run finishes (unless --detach).`,
 		Example: "  phoenix retry 42",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
