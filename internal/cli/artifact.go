@@ -84,7 +84,7 @@ func runArtifactBuild(ctx context.Context, g *Globals, o *artifactBuildOptions, 
 	m, err := artifact.BuildFile(ctx, dir, o.out, &key, nil, opts)
 	b.Done()
 	if err != nil {
-		return usererr.Wrap(usererr.Invalid, err, err.Error())
+		return usererr.Wrap(usererr.Failed, err, err.Error())
 	}
 	d, _ := m.Digest()
 	summary := map[string]any{"file": o.out, "manifest": d, "files": len(m.Files), "key_id": key.ID(), "warnings": m.Warnings}
@@ -196,7 +196,7 @@ func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) er
 		return err
 	}
 	if len(problems) > 0 {
-		return usererr.New(usererr.Invalid, "%s: %d problem(s); do not deploy it", file, len(problems))
+		return usererr.New(usererr.Failed, "%s: %d problem(s); do not deploy it", file, len(problems))
 	}
 	return nil
 }

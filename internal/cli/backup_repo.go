@@ -48,7 +48,7 @@ func newBackupVerifyCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			if len(rep.Problems) > 0 {
-				return usererr.New(usererr.Invalid, "snapshot %s has %d problem(s)", shortID(rep.Snapshot), len(rep.Problems)).
+				return usererr.New(usererr.Failed, "snapshot %s has %d problem(s)", shortID(rep.Snapshot), len(rep.Problems)).
 					WithHint("restore from another snapshot ('phoenix backup list'); the repository may be damaged")
 			}
 			return nil

@@ -306,7 +306,7 @@ func (o *checkOptions) finish(g *Globals, in *checkInput, r *report.Report) erro
 		return err
 	}
 	if !d.Pass && !o.noGate {
-		return usererr.New(usererr.Invalid, "%s gate failed: %d reason(s)", r.Kind, len(d.Reasons))
+		return usererr.New(usererr.Failed, "%s gate failed: %d reason(s)", r.Kind, len(d.Reasons))
 	}
 	return nil
 }

@@ -166,10 +166,10 @@ func (res checkAll) write(w io.Writer) error {
 // --no-gate says: the gates fail closed) or, unless noGate, failed.
 func (res checkAll) verdict(errs []error, noGate bool) error {
 	if len(errs) > 0 {
-		kind, msgs := usererr.Invalid, make([]string, len(errs))
+		kind, msgs := usererr.Failed, make([]string, len(errs))
 		for i, err := range errs {
-			if usererr.KindOf(err) == usererr.Usage {
-				kind = usererr.Usage
+			if usererr.ExitCode(err) == usererr.ExitUsage {
+				kind = usererr.KindOf(err)
 			}
 			msgs[i] = err.Error()
 		}
@@ -188,5 +188,5 @@ func (res checkAll) verdict(errs []error, noGate bool) error {
 			failed = append(failed, c.Check)
 		}
 	}
-	return usererr.New(usererr.Invalid, "%d check(s) failed: %s", len(failed), strings.Join(failed, ", "))
+	return usererr.New(usererr.Failed, "%d check(s) failed: %s", len(failed), strings.Join(failed, ", "))
 }

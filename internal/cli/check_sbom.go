@@ -40,7 +40,7 @@ when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 				for _, p := range problems {
 					fmt.Fprintln(g.Stderr, "problem:", p.String())
 				}
-				return usererr.New(usererr.Invalid, "sbom gate failed: %d problem(s) reading the lockfiles; no SBOM written", len(problems))
+				return usererr.New(usererr.Failed, "sbom gate failed: %d problem(s) reading the lockfiles; no SBOM written", len(problems))
 			}
 			_, write := sbom.WriterFor(in.cfg.Checks.SBOM.Format)
 			return o.writeSBOM(g, func(w io.Writer) error { return write(w, bom) })

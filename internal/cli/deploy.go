@@ -282,7 +282,7 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src string, opts 
 	opts.Progress = func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }
 	m, err := artifact.Build(ctx, src, t.blobs, opts)
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Invalid, err, err.Error())
+		return nil, usererr.Wrap(usererr.Failed, err, err.Error())
 	}
 	return m, nil
 }

@@ -23,14 +23,14 @@ func importArtifact(ctx context.Context, g *Globals, src string, t *target) (*ar
 	defer f.Close()
 	m, sig, err := artifact.Import(ctx, bufio.NewReaderSize(f, 1<<20), t.blobs)
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: %v", src, err))
+		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: %v", src, err))
 	}
 	pub, err := sign.LoadPublicKey(filepath.Join(g.Data, "keys", "signing.pub"))
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: no trusted key to verify its signature with: %v", src, err))
+		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: no trusted key to verify its signature with: %v", src, err))
 	}
 	if err := artifact.VerifySignature(m, sig, pub); err != nil {
-		return nil, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("%s: signature does not verify: %v", src, err)).
+		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: signature does not verify: %v", src, err)).
 			WithHint("build it with the server's key, or deploy the folder instead")
 	}
 	return m, nil

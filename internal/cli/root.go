@@ -1,7 +1,8 @@
 // Package cli is the phoenix command line: one file per command, each an
 // options struct and a run function that tests can call. Errors are mapped
 // to exit codes in one place (usererr.ExitCode): 0 ok, 1 the operation
-// failed, 2 usage or configuration error.
+// failed, 2 the command line, a configuration or a value is wrong (a usage
+// error, or one the server refused as invalid).
 package cli
 
 import (

@@ -185,6 +185,26 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 }
 
+// TestRefusedValuesExitTwo: a value the server refuses as invalid (400,
+// code "invalid") exits 2 as a bad flag does, in-process as through the
+// API; a gate that fails exits 1.
+func TestRefusedValuesExitTwo(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_TOKEN", "PHOENIX_PROJECT", "PHOENIX_ENV")
+	noMasterKey(t)
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "create", "--deploy"}, "error: a deploy token needs a project and an environment"},
+		{[]string{"alerts", "ack", "nope"}, `error: alert id "nope" is not RULE@ENVIRONMENT`},
+	} {
+		if _, errs, code := run(c.args...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("phoenix %s: exit %d (want 2): %s", strings.Join(c.args, " "), code, errs)
+		}
+	}
+}
+
 // TestConfigErrorIsUsageAndWarningsAreNotErrors: a phoenix.yaml that does
 // not load exits 2 with its errors at file:line:col; its warnings are
 // printed as warnings, not in the error.

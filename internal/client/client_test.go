@@ -11,7 +11,8 @@ import (
 )
 
 // TestErrorsKeepTheRequestID: an internal error names the request id the
-// server logged its details under; other errors are shown as sent.
+// server logged its details under; other errors are shown as sent, of the
+// kind the body's code names (so the exit code is the server's verdict).
 func TestErrorsKeepTheRequestID(t *testing.T) {
 	cases := []struct {
 		name, body string
@@ -28,6 +29,9 @@ func TestErrorsKeepTheRequestID(t *testing.T) {
 		{"not internal", `{"code":"not_found","message":"no project \"nope\"","request_id":"77"}`,
 			404, usererr.NotFound, `no project "nope"`},
 		{"no JSON", `<html>bad gateway</html>`, 502, usererr.Internal, "server answered 502 Bad Gateway"},
+		{"invalid", `{"code":"invalid","message":"alert id \"nope\" is not RULE@ENVIRONMENT"}`,
+			400, usererr.Invalid, `alert id "nope" is not RULE@ENVIRONMENT`},
+		{"usage", `{"code":"usage","message":"--limit: want a whole number"}`, 400, usererr.Usage, "--limit: want a whole number"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

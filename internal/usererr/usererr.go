@@ -23,6 +23,7 @@ const (
 	Unauthorized             // no or bad credentials
 	Forbidden                // credentials lack the permission
 	Unavailable              // the service cannot serve now (sealed, shutting down)
+	Failed                   // the operation ran and said no: a gate found something, a verification found problems
 )
 
 // Error is an error with a user-facing message and hint.
@@ -91,13 +92,19 @@ const (
 	ExitUsage  = 2
 )
 
-// ExitCode maps err to the process exit code: 0 ok, 2 usage or
-// configuration errors, 1 everything else.
+// ExitCode maps err to the process exit code, the one place that does
+// (docs/operations.md, "Scripting the command line"): 0 ok; 2 the command
+// line, an input or a configuration is wrong and running it again as it
+// is fails again (Usage, and Invalid: a value that failed validation,
+// here or on the server, which answers it as 400 with code "invalid");
+// 1 the operation failed (everything else: a gate said no, the thing
+// does not exist, the server refused the credentials or the state, or
+// could not be reached).
 func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case KindOf(err) == Usage:
+	case KindOf(err) == Usage, KindOf(err) == Invalid:
 		return ExitUsage
 	default:
 		return ExitFailed
@@ -119,6 +126,8 @@ func HTTPStatus(err error) int {
 		return http.StatusForbidden
 	case Unavailable:
 		return http.StatusServiceUnavailable
+	case Failed:
+		return http.StatusUnprocessableEntity
 	default:
 		return http.StatusInternalServerError
 	}
@@ -127,15 +136,15 @@ func HTTPStatus(err error) int {
 // Code is the stable machine-readable name of a kind, used in API errors.
 func (k Kind) Code() string {
 	return [...]string{"internal", "usage", "invalid", "not_found", "conflict",
-		"unauthorized", "forbidden", "unavailable"}[k]
+		"unauthorized", "forbidden", "unavailable", "failed"}[k]
 }
 
 // KindFromAPI is the kind of an API error from its status and the code in
 // its body (Kind.Code): the code tells apart kinds that share a status
-// (Usage and Invalid are both 400, and only Usage exits 2); a code that
-// does not fit the status is ignored.
+// (Usage and Invalid are both 400; Failed and a proxy's 422 are both
+// 422); a code that does not fit the status is ignored.
 func KindFromAPI(status int, code string) Kind {
-	for k := Internal; k <= Unavailable; k++ {
+	for k := Internal; k <= Failed; k++ {
 		if k.Code() == code && HTTPStatus(New(k, "")) == status {
 			return k
 		}

@@ -18,6 +18,8 @@ func TestMapping(t *testing.T) {
 		{"plain", errors.New("boom"), 1, 500},
 		{"usage", New(Usage, "bad flag"), 2, 400},
 		{"wrapped usage", fmt.Errorf("ctx: %w", New(Usage, "bad")), 2, 400},
+		{"invalid", New(Invalid, "bad name"), 2, 400},
+		{"failed", New(Failed, "gate failed"), 1, 422},
 		{"not found", New(NotFound, "no such env"), 1, 404},
 		{"conflict", New(Conflict, "locked"), 1, 409},
 		{"unauthorized", New(Unauthorized, "no"), 1, 401},
@@ -33,7 +35,7 @@ func TestMapping(t *testing.T) {
 				if got := HTTPStatus(c.err); got != c.status {
 					t.Errorf("HTTPStatus = %d, want %d", got, c.status)
 				}
-				if k := KindFromHTTP(HTTPStatus(c.err)); k != KindOf(c.err) && KindOf(c.err) != Usage {
+				if k := KindFromHTTP(HTTPStatus(c.err)); k != KindOf(c.err) && KindOf(c.err) != Usage && KindOf(c.err) != Failed {
 					t.Errorf("KindFromHTTP round trip: %v != %v", k, KindOf(c.err))
 				}
 				if k := KindFromAPI(HTTPStatus(c.err), KindOf(c.err).Code()); k != KindOf(c.err) {
