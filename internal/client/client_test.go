@@ -32,6 +32,8 @@ func TestErrorsKeepTheRequestID(t *testing.T) {
 		{"invalid", `{"code":"invalid","message":"alert id \"nope\" is not RULE@ENVIRONMENT"}`,
 			400, usererr.Invalid, `alert id "nope" is not RULE@ENVIRONMENT`},
 		{"usage", `{"code":"usage","message":"--limit: want a whole number"}`, 400, usererr.Usage, "--limit: want a whole number"},
+		{"rate limited", `{"code":"rate_limited","message":"too many sign-in attempts","request_id":"9c"}`,
+			429, usererr.Unavailable, "too many sign-in attempts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -152,7 +152,8 @@ func KindFromAPI(status int, code string) Kind {
 	return KindFromHTTP(status)
 }
 
-// KindFromHTTP is the inverse of HTTPStatus, for API clients.
+// KindFromHTTP is the inverse of HTTPStatus, for API clients; 429 (the
+// API's sign-in limit, a proxy's rate limit) is Unavailable: try later.
 func KindFromHTTP(status int) Kind {
 	switch status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
@@ -165,7 +166,7 @@ func KindFromHTTP(status int) Kind {
 		return Unauthorized
 	case http.StatusForbidden:
 		return Forbidden
-	case http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 		return Unavailable
 	default:
 		return Internal
