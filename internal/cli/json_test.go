@@ -47,3 +47,31 @@ func TestProjectConfigJSONHasNoNull(t *testing.T) {
 		t.Fatalf("channels: %#v", s["channels"])
 	}
 }
+
+// camelKey matches a JSON key in camelCase ("ruleId"), where the CLI and
+// the API write snake_case.
+var camelKey = regexp.MustCompile(`"[a-z][a-z0-9_]*[A-Z][A-Za-z0-9_]*":`)
+
+// TestCheckJSONIsSnakeCase: phoenix check's reports with -o json (the
+// findings, the scan's extras and stats, the advisory import) have
+// snake_case keys like the rest of the command line's JSON.
+func TestCheckJSONIsSnakeCase(t *testing.T) {
+	checkData(t)
+	dir := checkProject(t, "checks:\n  audit:\n    dev: true\n")
+	outs := map[string]string{}
+	for _, args := range [][]string{{"check", dir}, {"check", "audit", dir}, {"check", "secrets", dir}, {"check", "licenses", dir},
+		{"advisories", "import", "/work/shared/data/osv-npm"}} {
+		r := runCheck(t, t.TempDir(), append(args, "-o", "json")...)
+		name := strings.Join(args[:len(args)-1], " ")
+		outs[name] = r.stdout
+		if !json.Valid([]byte(r.stdout)) || camelKey.MatchString(r.stdout) {
+			t.Errorf("phoenix %s -o json: not JSON, or keys in camelCase (%q):\n%s", name, camelKey.FindString(r.stdout), r.stdout)
+		}
+	}
+	for name, key := range map[string]string{"check audit": `"dependency_path":`, "check": `"generated_at":`,
+		"advisories import": `"imported_at":`} {
+		if !strings.Contains(outs[name], key) {
+			t.Errorf("phoenix %s -o json has no %s:\n%s", name, key, outs[name])
+		}
+	}
+}

@@ -36,7 +36,7 @@ func Run(ctx context.Context, dir string, db *osv.DB, opts Options) (*report.Rep
 	}
 	r := report.New(report.Vulnerability, dir, opts.Now)
 	r.Stats = map[string]int{}
-	r.Extra = map[string]string{"advisoriesImportedAt": db.Meta.ImportedAt.Format(time.RFC3339), "advisoriesSource": db.Meta.Source}
+	r.Extra = map[string]string{"advisories_imported_at": db.Meta.ImportedAt.Format(time.RFC3339), "advisories_source": db.Meta.Source}
 	if w := db.StaleWarning(opts.Now, opts.MaxAge); w != "" {
 		r.Warnings = append(r.Warnings, w)
 	}
@@ -74,7 +74,7 @@ func auditLockfile(ctx context.Context, dir string, l *lockfile.Lockfile, db *os
 		}
 		r.Scanned++
 		if !lockfile.IsRegistryVersion(p.Version) {
-			r.Stats["skippedNonRegistry"]++
+			r.Stats["skipped_non_registry"]++
 			continue
 		}
 		recs, err := db.Lookup(p.Ecosystem, p.Name)
@@ -99,7 +99,7 @@ func matchOne(r *report.Report, file string, p lockfile.Package, rec *osv.Record
 		return
 	}
 	if rec.Withdrawn != nil {
-		r.Stats["withdrawnIgnored"]++
+		r.Stats["withdrawn_ignored"]++
 		return
 	}
 	f := report.Finding{Kind: report.Vulnerability, RuleID: rec.ID, Severity: rec.Severity.Level, Score: rec.Severity.Score,

@@ -24,14 +24,37 @@ const (
 // Meta describes an imported database.
 type Meta struct {
 	Format     int            `json:"format"`
-	ImportedAt time.Time      `json:"importedAt"`
+	ImportedAt time.Time      `json:"imported_at"`
 	Source     string         `json:"source"`
-	Newest     time.Time      `json:"newestModified"` // newest "modified" among the advisories
+	Newest     time.Time      `json:"newest_modified"` // newest "modified" among the advisories
 	Advisories int            `json:"advisories"`
 	Withdrawn  int            `json:"withdrawn"`
 	Packages   int            `json:"packages"`
 	Ecosystems map[string]int `json:"ecosystems"`
 	Problems   []string       `json:"problems,omitempty"` // files skipped, each naming the file and the entry
+}
+
+// UnmarshalJSON reads meta.json, also as imports before imported_at
+// wrote it (importedAt, newestModified): a database an older phoenix
+// imported keeps its age.
+func (m *Meta) UnmarshalJSON(b []byte) error {
+	type plain Meta
+	var v struct {
+		plain
+		OldImportedAt time.Time `json:"importedAt"`
+		OldNewest     time.Time `json:"newestModified"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*m = Meta(v.plain)
+	if m.ImportedAt.IsZero() {
+		m.ImportedAt = v.OldImportedAt
+	}
+	if m.Newest.IsZero() {
+		m.Newest = v.OldNewest
+	}
+	return nil
 }
 
 // DB is an opened index. Lookup is safe for concurrent use.

@@ -232,6 +232,31 @@ func TestImportZipAndProblems(t *testing.T) {
 	}
 }
 
+// TestMetaOfAnOlderImport: meta.json is written in snake_case; one an
+// older phoenix wrote (importedAt, newestModified) still gives the
+// database its age.
+func TestMetaOfAnOlderImport(t *testing.T) {
+	db := importReal(t)
+	path := filepath.Join(db.dir, MetaFile)
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(b), `"imported_at"`) || !strings.Contains(string(b), `"newest_modified"`) {
+		t.Fatalf("meta.json: %v\n%s", err, b)
+	}
+	old := strings.NewReplacer(`"imported_at"`, `"importedAt"`, `"newest_modified"`, `"newestModified"`).Replace(string(b))
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	older, err := Open(db.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Close()
+	if !older.Meta.ImportedAt.Equal(now) || older.Meta.Newest.IsZero() || !older.Meta.Newest.Equal(db.Meta.Newest) ||
+		older.Meta.Advisories != db.Meta.Advisories {
+		t.Errorf("meta of an older import: %+v, want %+v", older.Meta, db.Meta)
+	}
+}
+
 func TestOpenMissingAndCorrupt(t *testing.T) {
 	if _, err := Open(t.TempDir()); err == nil || !strings.Contains(err.Error(), "advisories import") {
 		t.Errorf("missing: %v", err)

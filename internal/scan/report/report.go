@@ -23,7 +23,7 @@ const (
 // prefix.
 type Finding struct {
 	Kind      Kind     `json:"kind"`
-	RuleID    string   `json:"ruleId"`            // advisory id, licence id, secret rule id
+	RuleID    string   `json:"rule_id"`           // advisory id, licence id, secret rule id
 	Severity  string   `json:"severity"`          // critical, high, moderate, low, unknown
 	Title     string   `json:"title"`             // one line
 	Aliases   []string `json:"aliases,omitempty"` // e.g. CVE ids
@@ -37,8 +37,8 @@ type Finding struct {
 	Version   string   `json:"version,omitempty"`
 	License   string   `json:"license,omitempty"` // the package's declared licence expression
 	Dev       bool     `json:"dev,omitempty"`
-	DepPath   []string `json:"dependencyPath,omitempty"`
-	FixedIn   string   `json:"fixedIn,omitempty"`
+	DepPath   []string `json:"dependency_path,omitempty"`
+	FixedIn   string   `json:"fixed_in,omitempty"`
 
 	File        string `json:"file,omitempty"` // lockfile or source file, relative to the scanned folder when possible
 	Line        int    `json:"line,omitempty"`
@@ -63,9 +63,9 @@ type Problem struct {
 type Report struct {
 	Kind        Kind              `json:"kind"`
 	Target      string            `json:"target"`
-	GeneratedAt time.Time         `json:"generatedAt"`
+	GeneratedAt time.Time         `json:"generated_at"`
 	Tool        string            `json:"tool"`
-	Version     string            `json:"toolVersion,omitempty"`
+	Version     string            `json:"tool_version,omitempty"`
 	Sources     []string          `json:"sources,omitempty"` // lockfiles read, advisory db, ...
 	Scanned     int               `json:"scanned"`           // packages or files looked at
 	Findings    []Finding         `json:"findings"`

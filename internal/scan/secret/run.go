@@ -100,7 +100,7 @@ func walk(ctx context.Context, dir string, ig *Ignore, maxSize int64, r *report.
 			return nil
 		}
 		if info, err := d.Info(); err == nil && info.Size() > maxSize {
-			r.Stats["tooLarge"]++
+			r.Stats["too_large"]++
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d bytes, larger than the %d byte limit; not scanned", rel, info.Size(), maxSize))
 			return nil
 		}
