@@ -175,9 +175,23 @@ func (g *schemaGen) ref(t reflect.Type) map[string]any {
 	if _, ok := g.names[name]; !ok {
 		g.names[name] = t
 		g.defs[name] = map[string]any{} // placeholder for recursion
-		g.defs[name] = g.object(t)
+		g.defs[name] = g.object(jsonForm(t))
 	}
 	return map[string]any{"$ref": "#/components/schemas/" + name}
+}
+
+// jsonFormer is a type with a JSON of its own (MarshalJSON): JSONForm
+// returns a value of the type that JSON has (spec.Step writes its
+// durations as timeout_seconds and backoff_seconds).
+type jsonFormer interface{ JSONForm() any }
+
+// jsonForm is the type whose fields t's JSON has: t's own, unless t is a
+// jsonFormer.
+func jsonForm(t reflect.Type) reflect.Type {
+	if f, ok := reflect.New(t).Interface().(jsonFormer); ok {
+		return reflect.TypeOf(f.JSONForm())
+	}
+	return t
 }
 
 func (g *schemaGen) object(t reflect.Type) map[string]any {

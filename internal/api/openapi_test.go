@@ -73,3 +73,26 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIDescribesStepsAsTheyAreSent: a run's plan steps are
+// documented with the JSON they have, durations in seconds
+// (timeout_seconds), not as their Go fields.
+func TestOpenAPIDescribesStepsAsTheyAreSent(t *testing.T) {
+	f := newFixture(t)
+	_, body, _ := f.call("none", "GET", "/api/v1/openapi.json", nil)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	step := doc.Components.Schemas["Step"].Properties
+	if step["timeout_seconds"]["type"] != "number" || step["backoff_seconds"]["type"] != "number" || step["timeout"] != nil ||
+		step["backoff"] != nil || step["id"]["type"] != "string" {
+		t.Errorf("Step schema: %v", step)
+	}
+}

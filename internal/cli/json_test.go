@@ -75,3 +75,26 @@ func TestCheckJSONIsSnakeCase(t *testing.T) {
 		}
 	}
 }
+
+// TestRunJSONDurationsInSeconds: a run's plan, with -o json, writes a
+// step's timeout and backoff as numbers of seconds (timeout_seconds,
+// backoff_seconds), as the API writes every duration.
+func TestRunJSONDurationsInSeconds(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_MASTER_KEY", "PHOENIX_MASTER_KEY_FILE", "PHOENIX_ENV")
+	siteDir(t, "project: {name: shop}\nenvironments: {staging: {}}\npipeline:\n  stages:\n"+
+		"    - {name: ship, environment: staging, steps: [{name: hello, run: \"true\", timeout: 10m, retries: 1}]}\n")
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	out := mustRun(t, "", "release", "v1.0.0", "-o", "json")
+	var run struct {
+		Plan struct {
+			Steps []map[string]any `json:"steps"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(out), &run); err != nil || len(run.Plan.Steps) != 1 {
+		t.Fatalf("release -o json: %v\n%s", err, out)
+	}
+	st := run.Plan.Steps[0]
+	if st["timeout_seconds"] != 600.0 || st["backoff_seconds"] == nil || st["timeout"] != nil || st["backoff"] != nil {
+		t.Errorf("step %v: want timeout_seconds 600 and backoff_seconds, no timeout or backoff in nanoseconds", st)
+	}
+}

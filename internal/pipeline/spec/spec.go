@@ -67,9 +67,9 @@ type Step struct {
 	With            map[string]any    `json:"with,omitempty"`
 	Needs           []string          `json:"needs,omitempty"` // step IDs
 	If              Condition         `json:"if"`
-	Timeout         time.Duration     `json:"timeout"`
+	Timeout         time.Duration     `json:"-"` // JSON: timeout_seconds (stepjson.go)
 	Retries         int               `json:"retries,omitempty"`
-	Backoff         time.Duration     `json:"backoff,omitempty"` // before the first retry; doubles after each
+	Backoff         time.Duration     `json:"-"` // before the first retry; doubles after each. JSON: backoff_seconds
 	Env             map[string]string `json:"env,omitempty"`
 	Dir             string            `json:"dir,omitempty"` // relative to the project root
 	Secrets         []string          `json:"secrets,omitempty"`
