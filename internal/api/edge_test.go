@@ -42,7 +42,7 @@ func TestEdgePolicyAPI(t *testing.T) {
 	}
 	recs := saves()
 	if len(recs) != 1 || recs[0].Actor != "admin" || !strings.Contains(recs[0].Detail, "1 header rule(s) hsts") ||
-		!strings.Contains(recs[0].Detail, "rate limit 600 per 1m0s") {
+		!strings.Contains(recs[0].Detail, "rate limit 600 per 1m,") {
 		t.Fatalf("audit records %+v, want one for the change only", recs)
 	}
 	code, body, _ := f.call("viewer", "GET", path, nil)

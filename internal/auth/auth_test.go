@@ -375,3 +375,15 @@ func TestUsersAndGrants(t *testing.T) {
 		t.Fatal("password not changed")
 	}
 }
+
+// TestGrantsDetail: user.add and user.grant name the grants, and say none
+// when a user has none (an empty "grants: " read as a cut-off record).
+func TestGrantsDetail(t *testing.T) {
+	f := newFixture(t)
+	f.user(t, "carol")
+	f.user(t, "dave", Grant{Role: "viewer"})
+	recs, err := f.log.Query(ctx, audit.Filter{Action: "user.add"})
+	if err != nil || len(recs) != 2 || recs[0].Detail != "grants: none" || recs[1].Detail != "grants: viewer" {
+		t.Fatalf("user.add records %+v %v", recs, err)
+	}
+}

@@ -95,6 +95,9 @@ func grantsDetail(gs []Grant) string {
 	for i, g := range gs {
 		s[i] = g.String()
 	}
+	if len(s) == 0 {
+		return "grants: none"
+	}
 	return "grants: " + strings.Join(s, "; ")
 }
 

@@ -60,3 +60,29 @@ func TestAuditHookRunsInTheChangesTransaction(t *testing.T) {
 		t.Fatal("environment exists although the change failed")
 	}
 }
+
+// TestEnvSaveDetailIsText: env.save's audit detail lists domains and the
+// allow-list as a person writes them (none, any), not as Go values
+// ("domains [], ip allow []").
+func TestEnvSaveDetailIsText(t *testing.T) {
+	f := newFixture(t)
+	var details []string
+	f.svc.opts.Audit = func(ctx context.Context, tx *sql.Tx, e Event) error {
+		if e.Action == "env.save" {
+			details = append(details, e.Detail)
+		}
+		return nil
+	}
+	if err := f.svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: "qa"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: "production", Locked: true, Approvals: 1,
+		Domains: []string{"www.example.com", "shop.example.com"}, IPAllow: []string{"10.0.0.0/8", "2001:db8::1"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"kind standard, locked no, approvals 0, domains none, ip allow any",
+		"kind standard, locked yes, approvals 1, domains www.example.com, shop.example.com, ip allow 10.0.0.0/8, 2001:db8::1/128"}
+	if len(details) != 2 || details[0] != want[0] || details[1] != want[1] {
+		t.Errorf("env.save details:\n%q\nwant\n%q", details, want)
+	}
+}

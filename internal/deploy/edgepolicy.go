@@ -143,7 +143,7 @@ func policySummary(e *config.Edge) string {
 		parts = append(parts, fmt.Sprintf("%d header rule(s) %s", n, strings.Join(names, ", ")))
 	}
 	if r := e.RateLimit; r != nil {
-		parts = append(parts, fmt.Sprintf("rate limit %d per %s, burst %d, %d exempt range(s)", r.Requests, r.Per, r.Burst, len(r.Exempt)))
+		parts = append(parts, fmt.Sprintf("rate limit %d per %s, burst %d, %d exempt range(s)", r.Requests, config.FormatDuration(r.Per.D()), r.Burst, len(r.Exempt)))
 	}
 	mode := e.WAF.Mode
 	if mode == "" {

@@ -96,7 +96,7 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 			return err
 		}
 		return s.audit(ctx, tx, Event{Action: "env.save", Project: project, Environment: spec.Name,
-			Detail: fmt.Sprintf("kind %s, locked %v, approvals %d, domains %q, ip allow %q", kind, spec.Locked, spec.Approvals, domains, spec.IPAllow)})
+			Detail: envDetail(kind, spec, domains, allow)})
 	})
 	var ue *usererr.Error
 	if errors.As(err, &ue) {
@@ -251,10 +251,30 @@ func ParseRange(s string) (netip.Prefix, bool) {
 	return p.Masked(), true
 }
 
-func joinPrefixes(ps []netip.Prefix) string {
+// envDetail is env.save's audit detail, for people: "kind standard,
+// locked no, approvals 1, domains www.example.com, shop.example.com, ip
+// allow any".
+func envDetail(kind string, spec EnvSpec, domains []string, allow []netip.Prefix) string {
+	locked := map[bool]string{false: "no", true: "yes"}[spec.Locked]
+	return fmt.Sprintf("kind %s, locked %s, approvals %d, domains %s, ip allow %s", kind, locked, spec.Approvals,
+		listed(domains, "none"), listed(prefixStrings(allow), "any"))
+}
+
+// listed is items as a person lists them ("a, b"), or none when there
+// are none.
+func listed(items []string, none string) string {
+	if len(items) == 0 {
+		return none
+	}
+	return strings.Join(items, ", ")
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = p.String()
 	}
-	return strings.Join(s, ",")
+	return s
 }
+
+func joinPrefixes(ps []netip.Prefix) string { return strings.Join(prefixStrings(ps), ",") }

@@ -61,7 +61,7 @@ func (s *Service) insertRun(ctx context.Context, r *Run) error {
 			}
 		}
 		return s.audit(ctx, tx, AuditEvent{Action: "pipeline.run.create", Target: r.target(), Actor: r.Actor,
-			Detail: fmt.Sprintf("%s %s %s (%s)", r.Kind, r.Workflow, r.Version, r.Trigger)})
+			Detail: strings.Join(strings.Fields(fmt.Sprintf("%s %s %s (%s)", r.Kind, r.Workflow, r.Version, r.Trigger)), " ")})
 	})
 }
 

@@ -44,6 +44,19 @@ func (a *auditLog) count(action string) int {
 
 func (a *auditLog) has(action string) bool { return a.count(action) > 0 }
 
+// details are the details of the events of action, in order.
+func (a *auditLog) details(action string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, e := range a.events {
+		if e.Action == action {
+			out = append(out, e.Detail)
+		}
+	}
+	return out
+}
+
 type fixture struct {
 	t     *testing.T
 	dir   string

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // Retention defaults: GitHub Actions keeps logs and artifacts 90 days.
@@ -188,7 +190,7 @@ func (s *Service) deleteRuns(ctx context.Context, ids []int64) (int, error) {
 func (s *Service) pruneDetail(n int, ids []int64) string {
 	p := s.opts.Retention
 	return fmt.Sprintf("retention deleted %d run(s) (runs %d to %d at most) older than %s beyond the newest %d of each project",
-		n, ids[len(ids)-1], ids[0], cmpOr(p.MaxAge, DefaultRetention), cmpOr(p.Keep, DefaultKeepRuns))
+		n, ids[len(ids)-1], ids[0], config.FormatDuration(cmpOr(p.MaxAge, DefaultRetention)), cmpOr(p.Keep, DefaultKeepRuns))
 }
 
 // inList returns "($1, $2, ...)" and its arguments.

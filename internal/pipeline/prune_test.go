@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,8 +109,11 @@ func TestPruneDropsOldRunsKeepsNewestUnfinishedAndDeployed(t *testing.T) {
 	if f.log(ids[5], "main/say") != "release 1.0.5\n" {
 		t.Error("a kept run lost its log")
 	}
-	if !f.audit.has("pipeline.prune") {
-		t.Error("prune not audited")
+	if d := f.audit.details("pipeline.prune"); len(d) != 1 || !strings.HasSuffix(d[0], "older than 24h beyond the newest 2 of each project") {
+		t.Errorf("prune audited as %q, want one record, the retention written as people write it", d)
+	}
+	if d := f.audit.details("pipeline.run.create"); len(d) == 0 || d[len(d)-1] != "release 1.0.0 (release)" {
+		t.Errorf("a release's run audited as %q, want \"release 1.0.0 (release)\"", d)
 	}
 	if runs, _ := f.svc.Runs(ctx, RunFilter{Project: "shop"}); len(runs) != 5 {
 		t.Errorf("listing shows %d runs, want 5", len(runs))
