@@ -371,3 +371,16 @@ func BenchmarkParseFull(b *testing.B) {
 		}
 	}
 }
+
+// TestProbeTimeoutWarningWritesDurations: the warning about a probe whose
+// timeout exceeds its interval writes both as phoenix.yaml does (1m30s,
+// 1m), not as Go's 1m30s and 1m0s.
+func TestProbeTimeoutWarningWritesDurations(t *testing.T) {
+	c, err := Parse([]byte(minimal+"monitor:\n  endpoints:\n    - {name: a, url: \"https://x.example/\", interval: 1m, timeout: 90s}\n"), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Warnings.Error(); !strings.Contains(got, "monitor.endpoints[0].timeout: timeout 1m30s is longer than the interval 1m (hint") {
+		t.Errorf("warnings: %q", got)
+	}
+}

@@ -156,7 +156,7 @@ func (p *loadParser) duration(name string, def, lo, hi time.Duration) time.Durat
 	}
 	d, err := ParseDuration(s)
 	if err != nil || d < lo || d > hi {
-		p.fail(name, fmt.Sprintf("must be a duration from %s to %s, got %q", lo, hi, clip(s)), "e.g. 30s; a bare number is seconds")
+		p.fail(name, fmt.Sprintf("must be a duration from %s to %s, got %q", FormatDuration(lo), FormatDuration(hi), clip(s)), "e.g. 30s; a bare number is seconds")
 		return def
 	}
 	return d
@@ -358,7 +358,8 @@ func validateLoadTestInputs(v *validator, p string, with map[string]any, stepTim
 	}
 	if stepTimeout > 0 && lt.Duration+lt.Timeout > stepTimeout {
 		v.errorf(p+".duration", "raise the step's timeout: or shorten duration",
-			"%s of load plus the %s request timeout do not fit in the step's timeout of %s", lt.Duration, lt.Timeout, stepTimeout)
+			"%s of load plus the %s request timeout do not fit in the step's timeout of %s",
+			FormatDuration(lt.Duration), FormatDuration(lt.Timeout), FormatDuration(stepTimeout))
 	}
 }
 

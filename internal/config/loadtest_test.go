@@ -50,11 +50,11 @@ func TestParseLoadTestErrors(t *testing.T) {
 		{map[string]any{"rate": 10001}, []string{`with.rate: must be 1..10000`}},
 		{map[string]any{"rate": 2.5}, []string{`with.rate: must be 1..10000, got "2.5"`}},
 		{map[string]any{"rate": []any{1}}, []string{`with.rate: must be a single value`}},
-		{map[string]any{"duration": "0s"}, []string{`with.duration: must be a duration from 1s to 1h0m0s, got "0s"`}},
+		{map[string]any{"duration": "0s"}, []string{`with.duration: must be a duration from 1s to 1h, got "0s"`}},
 		{map[string]any{"duration": "2h"}, []string{`with.duration: must be a duration`}},
 		{map[string]any{"duration": "soon"}, []string{`with.duration: must be a duration`}},
 		{map[string]any{"max_in_flight": -1}, []string{`with.max_in_flight: must be 1..10000`}},
-		{map[string]any{"timeout": "2m"}, []string{`with.timeout: must be a duration from 1ms to 1m0s`}},
+		{map[string]any{"timeout": "2m"}, []string{`with.timeout: must be a duration from 1ms to 1m,`}},
 		{map[string]any{"url": "ftp://x"}, []string{`with.url: "ftp://x" is not a full http:// or https:// URL`}},
 		{map[string]any{"url": "/relative"}, []string{`with.url: "/relative" is not a full`}},
 		{map[string]any{"url": "https://u:hunter2@x.example/"}, []string{`with.url: must not hold credentials`}},
@@ -124,8 +124,8 @@ pipeline:
           with: {environment: stagin, rate: 0, thresholds: {p95: quick}}
         - name: later
           uses: load-test
-          timeout: 20s
-          with: {environment: staging, rate: "${{ steps.verify/warm.outputs.rate }}", duration: 15s}
+          timeout: 2m
+          with: {environment: staging, rate: "${{ steps.verify/warm.outputs.rate }}", duration: 2m}
         - name: dynamic
           uses: load-test
           with: {url: "${{ steps.verify/warm.outputs.url }}", rate: 100, duration: 5s}
@@ -135,7 +135,7 @@ pipeline:
 		`phoenix.yaml:11:18: pipeline.stages[0].steps[1].with.environment: unknown environment "stagin" (hint: did you mean staging?)`,
 		`phoenix.yaml:11:39: pipeline.stages[0].steps[1].with.rate: must be 1..10000, got "0" (hint: a whole number)`,
 		`pipeline.stages[0].steps[1].with.thresholds.p95: "quick" is not a latency limit`,
-		`pipeline.stages[0].steps[2].with.duration: 15s of load plus the 10s request timeout do not fit in the step's timeout of 20s`,
+		`pipeline.stages[0].steps[2].with.duration: 2m of load plus the 10s request timeout do not fit in the step's timeout of 2m (hint`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack\n  %s\ngot:\n%s", want, got)

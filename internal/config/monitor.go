@@ -165,7 +165,8 @@ func validateEndpoints(v *validator, p string, eps []Endpoint, inEnv bool) {
 		if e.Timeout <= 0 {
 			v.errorf(ep+".timeout", `write e.g. 10, "10s"`, "must be positive")
 		} else if e.Timeout > e.Interval {
-			v.warnf(ep+".timeout", "make the timeout shorter than the interval", "timeout %s is longer than the interval %s", e.Timeout, e.Interval)
+			v.warnf(ep+".timeout", "make the timeout shorter than the interval", "timeout %s is longer than the interval %s",
+				FormatDuration(e.Timeout.D()), FormatDuration(e.Interval.D()))
 		}
 		for j := range e.Conditions {
 			e.Conditions[j].validate(v, indexPath(ep+".conditions", j))

@@ -32,7 +32,7 @@ func (d *Deps) runLoadTest(ctx context.Context, sc *Context) error {
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < lt.Duration+lt.Timeout {
 		return fmt.Errorf("with.duration: %s of load plus the %s request timeout do not fit in the step's time left (%s); raise the step's timeout",
-			lt.Duration, lt.Timeout, time.Until(dl).Round(time.Second))
+			config.FormatDuration(lt.Duration), config.FormatDuration(lt.Timeout), config.FormatDuration(time.Until(dl).Round(time.Second)))
 	}
 	client, closeIdle := loadClient(lt.MaxInFlight)
 	defer closeIdle()

@@ -274,7 +274,7 @@ func TestLoadTestRefusesBadInputs(t *testing.T) {
 		{map[string]any{"rate": 0}, "load-test: with.rate: must be 1..10000"},
 		{map[string]any{"environment": "", "url": ""}, "load-test: with.environment: name the environment to load, or give url"},
 		{map[string]any{"url": "https://user:pw@example.com/"}, "with.url: must not hold credentials"},
-		{map[string]any{"duration": "5m"}, "with.duration: 5m0s of load plus the 10s request timeout do not fit"},
+		{map[string]any{"duration": "5m"}, "with.duration: 5m of load plus the 10s request timeout do not fit"},
 	} {
 		d, sc, _, _ := loadContext(t, srv, c.with)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
