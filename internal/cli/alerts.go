@@ -43,7 +43,7 @@ takes.`,
 }
 
 func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) error {
-	if err := checkLimit(limit); err != nil {
+	if err := g.checkLimit(limit); err != nil {
 		return err
 	}
 	t, err := g.connect(ctx)

@@ -99,8 +99,8 @@ func newAuditLogCmd(g *Globals) *cobra.Command {
 
 // check refuses a --limit below 1 and a --since that is neither a time nor
 // a duration, as usage errors before the server is asked.
-func (o *auditLogOptions) check() error {
-	if err := checkLimit(o.limit); err != nil {
+func (o *auditLogOptions) check(g *Globals) error {
+	if err := g.checkLimit(o.limit); err != nil {
 		return err
 	}
 	if o.since == "" {
@@ -110,7 +110,7 @@ func (o *auditLogOptions) check() error {
 		return nil
 	}
 	if _, err := api.ParseTTL(o.since); err != nil {
-		return usererr.New(usererr.Usage, "--since %q: want a time (2026-01-02T15:04:05Z) or a duration (24h, 7d)", o.since)
+		return usererr.New(usererr.Usage, "%s %q: want a time (2026-01-02T15:04:05Z) or a duration (24h, 7d)", g.flagOrEnv("since"), o.since)
 	}
 	return nil
 }
@@ -126,7 +126,7 @@ func (o *auditLogOptions) query() string {
 }
 
 func runAuditLog(ctx context.Context, g *Globals, o *auditLogOptions) error {
-	if err := o.check(); err != nil {
+	if err := o.check(g); err != nil {
 		return err
 	}
 	t, err := g.connect(ctx)

@@ -93,7 +93,7 @@ func runActivations(ctx context.Context, g *Globals, o *deployOptions, limit int
 // envListing reads the newest limit items of o's environment's list what
 // (deployments or activations) from the server.
 func envListing[T any](ctx context.Context, g *Globals, o *deployOptions, what string, limit int) ([]T, error) {
-	if err := checkLimit(limit); err != nil {
+	if err := g.checkLimit(limit); err != nil {
 		return nil, err
 	}
 	project, _, t, err := g.projectTarget(ctx, o)

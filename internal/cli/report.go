@@ -54,20 +54,21 @@ verification, changes and security events (needs audit.read).
 	return cmd
 }
 
-// query checks the flags here, so a mistake names the flag, and turns
-// them into the API's query.
-func (o reportOpts) query(now time.Time) (string, error) {
+// query checks the flags here, so a mistake names the flag (or the
+// PHOENIX_* variable that gave it: name), and turns them into the API's
+// query.
+func (o reportOpts) query(now time.Time, name func(flag string) string) (string, error) {
 	if o.since != "" && o.from != "" {
-		return "", usererr.New(usererr.Usage, "--since and --from both give the window's start").WithHint("use one of them")
+		return "", usererr.New(usererr.Usage, "%s and %s both give the window's start", name("since"), name("from")).WithHint("use one of them")
 	}
-	from, fromFlag := o.from, "--from"
+	from, fromFlag := o.from, name("from")
 	if o.since != "" {
 		if _, err := report.ParseAgo(o.since); err != nil {
-			return "", usererr.New(usererr.Usage, "--since %q: %v", o.since, err).WithHint("write e.g. --since 30d, 12h or 2w")
+			return "", usererr.New(usererr.Usage, "%s %q: %v", name("since"), o.since, err).WithHint("write e.g. --since 30d, 12h or 2w")
 		}
-		from, fromFlag = o.since, "--since"
+		from, fromFlag = o.since, name("since")
 	}
-	if _, _, err := report.ParseWindow(from, o.to, now, fromFlag, "--to"); err != nil {
+	if _, _, err := report.ParseWindow(from, o.to, now, fromFlag, name("to")); err != nil {
 		return "", usererr.Wrap(usererr.Usage, err, err.Error()) // a flag's mistake; the hint is err's
 	}
 	secs, err := report.ParseSections(o.sections)
@@ -89,7 +90,7 @@ func (o reportOpts) query(now time.Time) (string, error) {
 }
 
 func runReport(ctx context.Context, g *Globals, o reportOpts) error {
-	q, err := o.query(time.Now())
+	q, err := o.query(time.Now(), g.flagOrEnv)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func newRunsCmd(g *Globals) *cobra.Command {
 		Example: "  phoenix runs\n  phoenix runs --status waiting\n  phoenix runs --project shop -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := errors.Join(checkRunStatus(status), checkLimit(limit)); err != nil {
+			if err := errors.Join(g.checkRunStatus(status), g.checkLimit(limit)); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -81,12 +81,13 @@ func newRunsCmd(g *Globals) *cobra.Command {
 	return cmd
 }
 
-// checkRunStatus refuses a --status no run can have (it would list none).
-func checkRunStatus(status string) error {
+// checkRunStatus refuses a --status (or PHOENIX_STATUS) no run can have
+// (it would list none).
+func (g *Globals) checkRunStatus(status string) error {
 	if status == "" || slices.Contains(pipeline.RunStatuses, status) {
 		return nil
 	}
-	return usererr.New(usererr.Usage, "--status %q: want one of %s", status, strings.Join(pipeline.RunStatuses, ", "))
+	return usererr.New(usererr.Usage, "%s %q: want one of %s", g.flagOrEnv("status"), status, strings.Join(pipeline.RunStatuses, ", "))
 }
 
 func newLogsCmd(g *Globals) *cobra.Command {

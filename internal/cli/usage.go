@@ -79,10 +79,11 @@ func parseWant(e string) string {
 }
 
 // checkLimit refuses a --limit below 1, which would show nothing or,
-// for some commands, everything.
-func checkLimit(limit int) error {
+// for some commands, everything. The error names what gave the value:
+// --limit, or PHOENIX_LIMIT.
+func (g *Globals) checkLimit(limit int) error {
 	if limit < 1 {
-		return usererr.New(usererr.Usage, "--limit %d: want a positive number", limit).WithHint("e.g. --limit 50")
+		return usererr.New(usererr.Usage, "%s %d: want a positive number", g.flagOrEnv("limit"), limit).WithHint("e.g. --limit 50")
 	}
 	return nil
 }

@@ -141,6 +141,15 @@ func TestEnvValueErrorsNameTheVariable(t *testing.T) {
 		{"PHOENIX_SERVER", "phoenix.example.com", "status --token x", `error: PHOENIX_SERVER "phoenix.example.com": want the URL`},
 		{"PHOENIX_LIMIT", "ten", "runs", `error: PHOENIX_LIMIT="ten": want a whole number`},
 		{"PHOENIX_FOR", "3x", "alerts silence --comment x", `error: PHOENIX_FOR="3x": want a duration`},
+		// values that parse but are refused: named by the variable too
+		{"PHOENIX_LIMIT", "0", "runs", `error: PHOENIX_LIMIT 0: want a positive number`},
+		{"PHOENIX_LIMIT", "-1", "audit log", `error: PHOENIX_LIMIT -1: want a positive number`},
+		{"PHOENIX_LIMIT", "0", "deployments --project shop --env staging", `error: PHOENIX_LIMIT 0: want a positive number`},
+		{"PHOENIX_LIMIT", "0", "alerts --history", `error: PHOENIX_LIMIT 0: want a positive number`},
+		{"PHOENIX_STATUS", "done", "runs", `error: PHOENIX_STATUS "done": want one of queued`},
+		{"PHOENIX_SINCE", "soon", "audit log", `error: PHOENIX_SINCE "soon": want a time`},
+		{"PHOENIX_SINCE", "soon", "report", `error: PHOENIX_SINCE "soon": `},
+		{"PHOENIX_TO", "2000-01-01", "report --from 2026-10-01", `error: --from 2026-10-01 is not before PHOENIX_TO 2000-01-01`},
 	} {
 		t.Run(c.env, func(t *testing.T) {
 			t.Setenv(c.env, c.value)
