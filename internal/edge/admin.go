@@ -13,22 +13,22 @@ import (
 // Health is the /health answer: the edge is up, and which release each
 // environment serves.
 type Health struct {
-	Status string      `json:"status"` // "ok"
-	Uptime string      `json:"uptime"`
-	Envs   []EnvHealth `json:"envs"`
+	Status        string      `json:"status"` // "ok"
+	UptimeSeconds int64       `json:"uptime_seconds"`
+	Envs          []EnvHealth `json:"envs"`
 }
 
 // EnvHealth is one environment in Health.
 type EnvHealth struct {
 	Env         string    `json:"env"`
 	Release     string    `json:"release"` // "" when none is active
-	ActivatedAt time.Time `json:"activatedAt,omitzero"`
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
 	Hosts       []string  `json:"hosts"`
 }
 
 // Health reports which release each environment serves.
 func (h *Handler) Health() Health {
-	out := Health{Status: "ok", Uptime: h.opts.Now().Sub(h.started).Round(time.Second).String(), Envs: []EnvHealth{}}
+	out := Health{Status: "ok", UptimeSeconds: int64(h.opts.Now().Sub(h.started).Seconds()), Envs: []EnvHealth{}}
 	for _, name := range h.hosts.Envs() {
 		e := h.hosts.Env(name)
 		if e == nil {

@@ -26,6 +26,11 @@ func TestHealthAndMetrics(t *testing.T) {
 		health.Envs[0].Release != site.ID() || health.Envs[0].Hosts[0] != "www.example.test" {
 		t.Fatalf("/health = %s (%v)", h.body, err)
 	}
+	// snake_case, the uptime in seconds, as the API's /api/v1/health
+	if !strings.Contains(h.body, `"uptime_seconds":`) || !strings.Contains(h.body, `"activated_at":`) ||
+		strings.Contains(h.body, `"uptime":`) || strings.Contains(h.body, `"activatedAt":`) {
+		t.Errorf("/health = %s, want uptime_seconds and activated_at", h.body)
+	}
 
 	m := e.get(t, "/metrics", admin)
 	for _, want := range []string{
