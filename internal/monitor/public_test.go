@@ -2,10 +2,12 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPublicPageHidesProbeErrors: the public status page and its JSON say
@@ -69,5 +71,32 @@ func TestPublicPageHidesProbeErrors(t *testing.T) {
 		if want, ok := raw[ep.Name]; ok && ep.Error != want {
 			t.Errorf("%s: the API's status says %q, want the probe's error %q", ep.Name, ep.Error, want)
 		}
+	}
+}
+
+// TestCertificateDaysLeft: an endpoint's certificate lifetime is a whole
+// number of days, cert_days_left, in the status JSON (as a certificate's
+// days_left in the API), not a string such as "45d"; the page shows 45d.
+func TestCertificateDaysLeft(t *testing.T) {
+	m, clock, _ := newTestMonitor(t)
+	ctx := context.Background()
+	tgt := Target{Name: "web", Environment: "production.shop"}
+	m.record(tgt, Result{Target: tgt.ID(), Name: "web", Environment: tgt.Environment, Time: clock.Now(), Success: true,
+		Status: 200, CertExpiry: 45*24*time.Hour + 3*time.Hour})
+	if err := m.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Status(ctx)
+	if err != nil || len(st) != 1 || len(st[0].Endpoints) != 1 {
+		t.Fatalf("status %+v (%v)", st, err)
+	}
+	b, _ := json.Marshal(st[0].Endpoints[0])
+	if !strings.Contains(string(b), `"cert_days_left":45`) || strings.Contains(string(b), `"cert_expiry"`) {
+		t.Errorf("endpoint JSON: %s", b)
+	}
+	rec := httptest.NewRecorder()
+	m.PublicHandler(PageOptions{}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), "certificate 45d") {
+		t.Errorf("status page does not say certificate 45d:\n%s", rec.Body.String())
 	}
 }

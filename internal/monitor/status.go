@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -51,8 +52,10 @@ type EndpointStatus struct {
 	Error       string    `json:"error,omitempty"`  // why the last check failed, in full; never on the public page
 	Reason      string    `json:"reason,omitempty"` // the same in public terms: timed out, unreachable, HTTP 503 (public.go)
 	ResponseMS  float64   `json:"response_ms"`
-	CertExpiry  string    `json:"cert_expiry,omitempty"`
-	SLA         SLA       `json:"sla"`
+	// CertDaysLeft is the whole days until the server's certificate
+	// expires, as a certificate's days_left in the API; nil without TLS.
+	CertDaysLeft *int `json:"cert_days_left,omitempty"`
+	SLA          SLA  `json:"sla"`
 }
 
 // EnvStatus is one environment's health, alerts and SLA.
@@ -84,7 +87,8 @@ func (m *Monitor) Status(ctx context.Context) ([]EnvStatus, error) {
 		es := EndpointStatus{Target: r.Target, Name: r.Name, Environment: r.Environment, Up: r.Success, LastCheck: r.Time,
 			Error: r.Error, Reason: publicReason(r), ResponseMS: float64(r.Duration.Microseconds()) / 1000}
 		if r.CertExpiry > 0 {
-			es.CertExpiry = fmt.Sprintf("%.0fd", r.CertExpiry.Hours()/24)
+			days := int(math.Round(r.CertExpiry.Hours() / 24))
+			es.CertDaysLeft = &days
 		}
 		if es.SLA, err = m.sla(ctx, "probe/"+r.Target, now); err != nil {
 			return nil, err
