@@ -253,22 +253,7 @@ func (a *API) runFor(w http.ResponseWriter, r *http.Request, p auth.Permission) 
 		WriteError(w, r, err)
 		return nil, false
 	}
-	return d, a.requireEnvs(w, r, p, d.Project, runEnvironments(&d.Run))
-}
-
-// runEnvironments is every environment run acts on: those it was released
-// to and those its steps name (a workflow is released to none).
-func runEnvironments(run *pipeline.Run) []string {
-	envs := slices.Clone(run.Environments)
-	if run.Plan == nil {
-		return envs
-	}
-	for _, env := range run.Plan.Environments() {
-		if !slices.Contains(envs, env) {
-			envs = append(envs, env)
-		}
-	}
-	return envs
+	return d, a.requireEnvs(w, r, p, d.Project, d.ActsOn())
 }
 
 func (a *API) cancelRun(w http.ResponseWriter, r *http.Request) {

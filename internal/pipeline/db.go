@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -99,17 +100,38 @@ func (s *Service) loadRun(ctx context.Context, id int64) (*Run, error) {
 	return r, nil
 }
 
-// Runs lists runs, newest first.
+// Runs lists runs, newest first, plans left out. With f.Keep it reads on
+// in batches until it has f.Limit runs to keep or there are no more.
 func (s *Service) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 50
 	}
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+runCols+` FROM pipeline_runs
-		WHERE ($1 = '' OR project = $1) AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3`, f.Project, f.Status, f.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: list runs: %w", err)
+	batch := f.Limit
+	if f.Keep != nil {
+		batch = max(batch, 200)
 	}
-	return scanRuns(rows, nil)
+	var out []Run
+	before := int64(math.MaxInt64)
+	for {
+		rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+runCols+` FROM pipeline_runs
+			WHERE ($1 = '' OR project = $1) AND ($2 = '' OR status = $2) AND id < $3 ORDER BY id DESC LIMIT $4`,
+			f.Project, f.Status, before, batch)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: list runs: %w", err)
+		}
+		read := 0
+		runs, err := scanRuns(rows, func(r *Run) bool {
+			read, before = read+1, r.ID
+			return f.Keep == nil || f.Keep(r)
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, runs...)
+		if len(out) >= f.Limit || read < batch {
+			return out[:min(len(out), f.Limit)], nil
+		}
+	}
 }
 
 // Get returns a run with its steps (in plan order) and approvals.

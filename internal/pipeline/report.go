@@ -43,7 +43,7 @@ func scanRuns(rows *sql.Rows, keep func(*Run) bool) ([]Run, error) {
 		if keep != nil && !keep(r) {
 			continue
 		}
-		r.Plan = nil
+		r.dropPlan()
 		out = append(out, *r)
 	}
 	return out, rows.Err()
@@ -60,7 +60,7 @@ func (s *Service) ReleaseRun(ctx context.Context, project, version string) (*Run
 		}
 		return nil, fmt.Errorf("pipeline: release run of %s %s: %w", project, version, err)
 	}
-	r.Plan = nil
+	r.dropPlan()
 	return r, nil
 }
 

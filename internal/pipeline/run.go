@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
@@ -54,6 +55,59 @@ type Run struct {
 	Inputs       Inputs     `json:"inputs,omitzero"`
 
 	keys []string
+	// planEnvs are the environments the plan's steps act on, kept when
+	// the plan is left out of a listing (dropPlan).
+	planEnvs []string
+}
+
+// ActsOn lists every environment the run acts on: those it was released
+// to, those its steps name (a stage's environment, a with: environment)
+// and that of the Phoenix event that started a workflow (its notify steps
+// speak of it). A run that acts on none only builds or tests. Cancelling
+// or retrying a run needs deploy on each of them; seeing it, read on each
+// (VisibleWith).
+func (r *Run) ActsOn() []string {
+	envs := slices.Clone(r.Environments)
+	add := func(env string) {
+		if env != "" && !slices.Contains(envs, env) {
+			envs = append(envs, env)
+		}
+	}
+	planEnvs := r.planEnvs
+	if r.Plan != nil {
+		planEnvs = r.Plan.Environments()
+	}
+	for _, env := range planEnvs {
+		add(env)
+	}
+	if ev := triggerEvent(r.Inputs); ev != nil {
+		add(ev.Environment)
+	}
+	return envs
+}
+
+// VisibleWith reports whether someone who may read what canRead allows
+// may see the run, its steps and its logs: every environment it acts on,
+// or the project ("") when it acts on none. A caller limited to staging
+// does not see a run that also deploys to production.
+func (r *Run) VisibleWith(canRead func(env string) bool) bool {
+	envs := r.ActsOn()
+	if len(envs) == 0 {
+		return canRead("")
+	}
+	for _, env := range envs {
+		if !canRead(env) {
+			return false
+		}
+	}
+	return true
+}
+
+// dropPlan leaves the plan out (lists do), keeping what ActsOn needs of it.
+func (r *Run) dropPlan() {
+	if r.Plan != nil {
+		r.planEnvs, r.Plan = r.Plan.Environments(), nil
+	}
 }
 
 // Inputs are what a trigger handed the run. Event is the Phoenix event
@@ -101,5 +155,9 @@ type RunDetail struct {
 type RunFilter struct {
 	Project string
 	Status  string
-	Limit   int // default 50
+	Limit   int // default 50, at most 1000
+	// Keep, when set, leaves out the runs it refuses (those a caller may
+	// not see); it gets each run with its plan. The list still holds Limit
+	// runs when there are that many to keep.
+	Keep func(*Run) bool
 }
