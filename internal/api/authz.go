@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -127,12 +128,27 @@ func (a *API) require(w http.ResponseWriter, r *http.Request, p auth.Permission,
 	return true
 }
 
-// deny answers 401 or 403 and records the denial. When the record cannot
-// be written the answer is a 500: nothing is denied unaudited.
+// hiddenError is a refusal answered as the resource's absence (404), so
+// that the answer does not confirm the resource exists to someone who may
+// not see it (a run acting on an environment they may not read). The audit
+// log records denied; the caller gets shown, the very answer a missing one
+// gets.
+type hiddenError struct{ denied, shown error }
+
+func (e *hiddenError) Error() string { return e.shown.Error() }
+func (e *hiddenError) Unwrap() error { return e.shown }
+
+// deny answers 401 or 403 (404 for a hiddenError) and records the denial.
+// When the record cannot be written the answer is a 500: nothing is denied
+// unaudited.
 func (a *API) deny(w http.ResponseWriter, r *http.Request, rt Route, err error) {
+	answer := err
+	if h, ok := errors.AsType[*hiddenError](err); ok {
+		err, answer = h.denied, h.shown
+	}
 	kind := usererr.KindOf(err)
 	if kind != usererr.Unauthorized && kind != usererr.Forbidden {
-		WriteError(w, r, err) // the credential check itself failed (store down)
+		WriteError(w, r, answer) // the credential check itself failed (store down)
 		return
 	}
 	if a.opts.Audit != nil {
@@ -146,7 +162,7 @@ func (a *API) deny(w http.ResponseWriter, r *http.Request, rt Route, err error) 
 	if kind == usererr.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="phoenix"`)
 	}
-	WriteError(w, r, err)
+	WriteError(w, r, answer)
 }
 
 // recordFailure notes a change that was attempted and failed. The change

@@ -397,6 +397,15 @@ func (f *fixture) inactive(env string) int64 {
 // call sends a request as who and returns the status and body.
 func (f *fixture) call(who, method, path string, body any) (int, []byte, http.Header) {
 	f.t.Helper()
+	resp := f.send(who, method, path, body)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, resp.Header
+}
+
+// send sends a request as who; the caller reads and closes the body.
+func (f *fixture) send(who, method, path string, body any) *http.Response {
+	f.t.Helper()
 	var rd io.Reader
 	ctype := "application/json"
 	switch b := body.(type) {
@@ -418,7 +427,5 @@ func (f *fixture) call(who, method, path string, body any) (int, []byte, http.He
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out, resp.Header
+	return resp
 }

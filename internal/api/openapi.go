@@ -101,6 +101,9 @@ func (g *schemaGen) responses(rt Route) map[string]any {
 			"headers": map[string]any{"Retry-After": map[string]any{"description": "seconds to wait",
 				"schema": map[string]any{"type": "integer"}}}}
 	}
+	if rt.Missing != "" {
+		out["404"] = map[string]any{"description": rt.Missing, "content": errRef["content"]}
+	}
 	return out
 }
 

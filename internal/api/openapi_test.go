@@ -51,6 +51,9 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		if _, ok := headers["Retry-After"]; ok != rt.Limited {
 			t.Errorf("%s: 429 with Retry-After documented %v, rate-limited %v", rt.Pattern(), ok, rt.Limited)
 		}
+		if _, ok := op["responses"].(map[string]any)["404"]; ok != (rt.Missing != "") || strings.HasPrefix(rt.Path, runParam) && !ok {
+			t.Errorf("%s: 404 documented %v, want it on the routes of what a caller may not see", rt.Pattern(), ok)
+		}
 	}
 	n := 0
 	for path, ops := range doc.Paths {

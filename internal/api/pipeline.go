@@ -34,6 +34,9 @@ type DecisionRequest struct {
 
 const runParam = "/api/v1/runs/{id}"
 
+// noRun is the 404 of a run's routes.
+const noRun = "no such run, or the caller may not see it (read on every environment it acts on): the same answer"
+
 func (a *API) pipelineRoutes() []Route {
 	const tag = "pipeline"
 	return []Route{
@@ -44,21 +47,21 @@ func (a *API) pipelineRoutes() []Route {
 			Query: []Param{{"project", "only this project's runs"},
 				{"status", "only runs in this status: queued, running, waiting, succeeded, failed, cancelled or interrupted"},
 				{"limit", "at most this many (default 50)"}},
-			Summary: "Pipeline runs, newest first (only of projects the caller may read)", Response: Page[pipeline.Run]{},
+			Summary: "Pipeline runs, newest first: those the caller may see (read on every environment a run acts on)", Response: Page[pipeline.Run]{},
 			Handler: a.listRuns},
-		{Method: "GET", Path: runParam, Tag: tag, Perm: auth.Read, Resource: a.runResource,
+		{Method: "GET", Path: runParam, Tag: tag, Perm: auth.Read, Resource: a.runResource, Missing: noRun,
 			Summary: "A run with its steps and approvals", Response: pipeline.RunDetail{}, Handler: a.getRun},
-		{Method: "GET", Path: runParam + "/logs", Tag: tag, Perm: auth.Read, Resource: a.runResource,
+		{Method: "GET", Path: runParam + "/logs", Tag: tag, Perm: auth.Read, Resource: a.runResource, Missing: noRun,
 			Query:   []Param{{"step", "one step's raw log (default: every step, lines prefixed 'step | ')"}, {"follow", "true: stream until the run finishes"}},
 			Summary: "A run's logs as text/plain, streamed with follow (secrets masked)", Response: "text/plain", Handler: a.runLogs},
-		{Method: "POST", Path: runParam + "/cancel", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Action: "pipeline.run.cancel",
+		{Method: "POST", Path: runParam + "/cancel", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Missing: noRun, Action: "pipeline.run.cancel",
 			Summary: "Cancel a queued or running run", Response: pipeline.RunDetail{}, Handler: a.cancelRun},
-		{Method: "POST", Path: runParam + "/retry", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Action: "pipeline.run.retry",
+		{Method: "POST", Path: runParam + "/retry", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Missing: noRun, Action: "pipeline.run.retry",
 			Summary: "Run a finished run's plan again", Response: pipeline.Run{}, Status: http.StatusCreated, Handler: a.retryRun},
-		{Method: "POST", Path: runParam + "/approve", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Action: "pipeline.approve",
+		{Method: "POST", Path: runParam + "/approve", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Missing: noRun, Action: "pipeline.approve",
 			Summary: "Approve a run's deployment to a protected environment (not by its releaser)", Request: DecisionRequest{},
 			Status: http.StatusNoContent, Handler: a.decide(false)},
-		{Method: "POST", Path: runParam + "/reject", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Action: "pipeline.reject",
+		{Method: "POST", Path: runParam + "/reject", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Missing: noRun, Action: "pipeline.reject",
 			Summary: "Reject a run at its approval gate (comment: the reason, required)", Request: DecisionRequest{},
 			Status: http.StatusNoContent, Handler: a.decide(true)},
 		{Method: "POST", Path: "/hooks/{project}/{workflow}", Tag: tag, Public: true,
@@ -76,17 +79,40 @@ func runID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// runResource is the project of the run in the path.
+// runResource is the project of the run in the path, which the caller
+// must be able to see: a run they may not see is answered as one that
+// does not exist, on every route of a run (the denial is recorded). A
+// caller who may read nothing at all is refused before any run is looked
+// at, the same answer for every id.
 func (a *API) runResource(r *http.Request) (auth.Resource, error) {
 	id, err := runID(r)
 	if err != nil {
+		return auth.Resource{}, err
+	}
+	pr := PrincipalFrom(r.Context())
+	if err := auth.Require(pr, auth.Read, auth.Resource{}); err != nil {
 		return auth.Resource{}, err
 	}
 	d, err := a.opts.Pipeline.Get(r.Context(), id)
 	if err != nil {
 		return auth.Resource{}, err
 	}
+	if err := seeRun(pr, &d.Run); err != nil {
+		return auth.Resource{}, &hiddenError{denied: fmt.Errorf("run %d: %w", id, err), shown: pipeline.NoRun(id)}
+	}
 	return auth.Resource{Project: d.Project}, nil
+}
+
+// seeRun returns nil when pr may see run (its steps, logs and report
+// too), else the refusal naming what pr may not read: read on every
+// environment the run acts on, or on its project when it acts on none.
+func seeRun(pr *auth.Principal, run *pipeline.Run) error {
+	var err error
+	run.VisibleWith(func(env string) bool { // stops at the first refusal
+		err = auth.Require(pr, auth.Read, auth.Resource{Project: run.Project, Environment: env})
+		return err == nil
+	})
+	return err
 }
 
 // requireConfig checks deploy on the environments Options.ConfigNeeds
@@ -180,26 +206,20 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = min(n, MaxPageSize)
 	}
+	pr := PrincipalFrom(r.Context())
+	f.Keep = func(run *pipeline.Run) bool { return seeRun(pr, run) == nil }
 	runs, err := a.opts.Pipeline.Runs(r.Context(), f)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	pr := PrincipalFrom(r.Context())
 	if len(runs) == 0 && f.Project != "" && pr.Can(auth.Read, auth.Resource{Project: f.Project}) {
 		if err := a.knownProject(r.Context(), f.Project); err != nil { // a typo is not an empty history
 			WriteError(w, r, err)
 			return
 		}
 	}
-	out := Page[pipeline.Run]{Items: []pipeline.Run{}}
-	for _, run := range runs {
-		if pr.Can(auth.Read, auth.Resource{Project: run.Project}) {
-			run.Plan = nil // the detail has it
-			out.Items = append(out.Items, run)
-		}
-	}
-	WriteJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, Page[pipeline.Run]{Items: append([]pipeline.Run{}, runs...)})
 }
 
 func (a *API) getRun(w http.ResponseWriter, r *http.Request) {

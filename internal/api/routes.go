@@ -22,6 +22,9 @@ type Route struct {
 	// Resource is what Perm is checked on; nil takes the {project} and
 	// {env} path values for per-environment permissions.
 	Resource func(r *http.Request) (auth.Resource, error)
+	// Missing, when set, documents the 404 answer: what the path names
+	// does not exist, or the caller may not see it (the same answer).
+	Missing string
 	// Action names the change in the audit log when the request fails
 	// (successful changes are recorded by the domains themselves).
 	Action   string

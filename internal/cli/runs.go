@@ -42,8 +42,13 @@ func newRunsCmd(g *Globals) *cobra.Command {
 	var project, status string
 	var limit int
 	cmd := &cobra.Command{
-		Use:     "runs [--project P] [--status S]",
-		Short:   "List pipeline runs (releases and workflows), newest first",
+		Use:   "runs [--project P] [--status S]",
+		Short: "List pipeline runs (releases and workflows), newest first",
+		Long: `List the pipeline runs you may see, newest first: a run is shown to those
+who may read every environment it acts on (a release to staging and then
+production is not shown to a user or token limited to staging); one that
+acts on no environment, to those who may read its project. A run you may
+not see is "no run N" to phoenix logs, approve, cancel and retry.`,
 		Example: "  phoenix runs\n  phoenix runs --status waiting\n  phoenix runs --project shop -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -89,10 +89,16 @@ func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
 	return &r, nil
 }
 
+// NoRun is the answer about a run that does not exist, and the API's about
+// one the caller may not see: the two must not differ.
+func NoRun(id int64) error {
+	return usererr.New(usererr.NotFound, "no run %d", id).WithHint("list runs with phoenix runs")
+}
+
 func (s *Service) loadRun(ctx context.Context, id int64) (*Run, error) {
 	r, err := scanRun(s.opts.DB.QueryRowContext(ctx, `SELECT `+runCols+` FROM pipeline_runs WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, usererr.New(usererr.NotFound, "no run %d", id).WithHint("list runs with phoenix runs")
+		return nil, NoRun(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: load run %d: %w", id, err)

@@ -1,12 +1,20 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
+
+const contractorPW = "contractor-password-1"
 
 // TestRunPageShowsEveryStepsLog: the run page shows the log lines of
 // every step, not only the first one the API wrote before a flush the
@@ -39,5 +47,48 @@ pipeline:
 	}
 	if logs := f.logs.String(); strings.Contains(logs, "run logs") {
 		t.Errorf("the server warned about the run's logs:\n%s", logs)
+	}
+}
+
+// TestAStagingReaderSeesNoProductionRunOnTheDashboard: a user who may
+// read only staging finds the staging release on the runs page and the
+// overview, not the release to production, whose own page is "not
+// found" like a run that never was (its log not shown).
+func TestAStagingReaderSeesNoProductionRunOnTheDashboard(t *testing.T) {
+	f := newFixture(t)
+	req := api.UserRequest{Name: "contractor", Password: contractorPW, Grants: []auth.Grant{{Role: auth.RoleViewer, Project: "shop", Environment: "staging"}}}
+	if err := f.admin.Do(context.Background(), "POST", client.Path("users"), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	yaml := `project: {name: shop}
+environments: {staging: {}, production: {}}
+release: {environments: [%s]}
+pipeline:
+  stages:
+    - name: main
+      steps: [{name: hello, run: "echo hello %s"}]
+`
+	staged := f.releaseWith(fmt.Sprintf(yaml, "staging", "staging"), "v1.0.0")
+	shipped := f.releaseWith(fmt.Sprintf(yaml, "production", "production-secret-plans"), "v1.0.1")
+	b := f.browser()
+	b.mustLogin("contractor", contractorPW)
+	link := func(id int64) string { return `href="/ui/runs/` + strconv.FormatInt(id, 10) + `"` }
+	for _, path := range []string{"/ui/runs", "/"} {
+		_, page := b.get(path)
+		if !strings.Contains(page, link(staged)) || strings.Contains(page, link(shipped)) {
+			t.Errorf("%s: want run %d listed and not run %d:\n%s", path, staged, shipped, page)
+		}
+	}
+	resp, page := b.get("/ui/runs/" + strconv.FormatInt(shipped, 10))
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(page, "production-secret-plans") {
+		t.Errorf("the production run's page: %d\n%s", resp.StatusCode, page)
+	}
+	resp, missing := b.get("/ui/runs/999999")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(missing, "no run 999999") ||
+		!strings.Contains(page, "no run "+strconv.FormatInt(shipped, 10)) {
+		t.Errorf("a missing run's page (%d) and the hidden one's differ:\n%s\n%s", resp.StatusCode, missing, page)
+	}
+	if resp, _ := b.get("/ui/runs/" + strconv.FormatInt(staged, 10)); resp.StatusCode != http.StatusOK {
+		t.Errorf("the staging run's page: %d", resp.StatusCode)
 	}
 }
