@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,5 +95,39 @@ func TestReportOfAnUnknownProject(t *testing.T) {
 	f.run(dir, "staging")
 	if code, body, _ := f.call("admin", "GET", "/api/v1/report?project=released&sections=delivery", nil); code != http.StatusOK {
 		t.Fatalf("report of a project only released: %d %s", code, body)
+	}
+}
+
+// TestTheReportLeavesOutRunsTheCallerMayNotSee: the report's release
+// counts and security picks hold only the release runs the caller may see:
+// a reader of staging alone does not get the staging-then-production
+// release (its id, status and gate results).
+func TestTheReportLeavesOutRunsTheCallerMayNotSee(t *testing.T) {
+	f := newFixture(t)
+	_, both := f.releaseBoth()
+	get := func(who string) report.Report {
+		t.Helper()
+		status, out, _ := f.call(who, "GET", "/api/v1/report?project=shop&from=1d&sections=delivery,security", nil)
+		var rep report.Report
+		if status != http.StatusOK || json.Unmarshal(out, &rep) != nil || rep.Delivery == nil || rep.Security == nil {
+			t.Fatalf("%s's report: %d %s", who, status, out)
+		}
+		return rep
+	}
+	picked := func(rep report.Report) []int64 {
+		var out []int64
+		for _, r := range rep.Security.Releases {
+			if r.Run != 0 {
+				out = append(out, r.Run)
+			}
+		}
+		return out
+	}
+	admin, contractor := get("admin"), get("contractor")
+	if admin.Delivery.Releases != 2 || !slices.Equal(picked(admin), []int64{both}) {
+		t.Fatalf("admin: %d releases, runs %v; want 2 and the newest, %d", admin.Delivery.Releases, picked(admin), both)
+	}
+	if contractor.Delivery.Releases != 1 || !slices.Equal(picked(contractor), []int64{f.done}) {
+		t.Errorf("contractor: %d releases, runs %v; want 1 and the staging one, %d", contractor.Delivery.Releases, picked(contractor), f.done)
 	}
 }

@@ -136,7 +136,7 @@ func (b *builder) releases(ctx context.Context, d *Delivery) error {
 	}
 	var secs []float64
 	for _, r := range runs {
-		if !b.visible(r.Project, "") {
+		if !b.runVisible(&r) {
 			continue
 		}
 		d.Releases++

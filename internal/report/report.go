@@ -188,3 +188,9 @@ func (b *builder) visible(project, env string) bool {
 	}
 	return b.o.CanRead(project, env)
 }
+
+// runVisible says whether a run belongs in the report: the caller may
+// read every environment it acts on, as for the run itself in the API.
+func (b *builder) runVisible(r *pipeline.Run) bool {
+	return r.VisibleWith(func(env string) bool { return b.visible(r.Project, env) })
+}

@@ -66,7 +66,7 @@ func (b *builder) security(ctx context.Context) (*Security, error) {
 	}
 	newest := map[string]pipeline.Run{}
 	for _, r := range runs {
-		if b.visible(r.Project, "") {
+		if b.runVisible(&r) {
 			newest[r.Project] = r // oldest first: the last one stays
 		}
 	}
@@ -118,8 +118,11 @@ func (b *builder) liveReleases(ctx context.Context, picks []ReleaseSecurity) ([]
 			if err != nil {
 				return nil, err
 			}
-			if r != nil {
+			switch {
+			case r != nil && b.runVisible(r):
 				p.Run, p.Status = r.ID, r.Status
+			case r != nil:
+				p.Note = "its release run also acts on environments you may not read: no gate results"
 			}
 		}
 		picks = append(picks, p)
@@ -130,7 +133,9 @@ func (b *builder) liveReleases(ctx context.Context, picks []ReleaseSecurity) ([]
 // gates fills p from its run's gate steps.
 func (b *builder) gates(ctx context.Context, p *ReleaseSecurity) error {
 	if p.Run == 0 {
-		p.Note = "no release run is recorded for this release (deployed without the pipeline, or its run was pruned): no gate results"
+		if p.Note == "" {
+			p.Note = "no release run is recorded for this release (deployed without the pipeline, or its run was pruned): no gate results"
+		}
 		return nil
 	}
 	g, err := b.src.Runs.Gates(ctx, p.Run)
