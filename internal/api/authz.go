@@ -128,19 +128,20 @@ func (a *API) require(w http.ResponseWriter, r *http.Request, p auth.Permission,
 	return true
 }
 
-// hiddenError is a refusal answered as the resource's absence (404), so
-// that the answer does not confirm the resource exists to someone who may
-// not see it (a run acting on an environment they may not read). The audit
-// log records denied; the caller gets shown, the very answer a missing one
-// gets.
+// hiddenError is a refusal answered as if the resource were not there, so
+// that the answer does not confirm it exists to someone who may not see it
+// (a run acting on an environment they may not read: 404; a release's
+// folder of another project: the answer of a folder that does not exist).
+// The audit log records denied; the caller gets shown, the very answer a
+// missing one gets.
 type hiddenError struct{ denied, shown error }
 
 func (e *hiddenError) Error() string { return e.shown.Error() }
 func (e *hiddenError) Unwrap() error { return e.shown }
 
-// deny answers 401 or 403 (404 for a hiddenError) and records the denial.
-// When the record cannot be written the answer is a 500: nothing is denied
-// unaudited.
+// deny answers 401 or 403 (a hiddenError its shown answer) and records
+// the denial. When the record cannot be written the answer is a 500:
+// nothing is denied unaudited.
 func (a *API) deny(w http.ResponseWriter, r *http.Request, rt Route, err error) {
 	answer := err
 	if h, ok := errors.AsType[*hiddenError](err); ok {

@@ -18,7 +18,8 @@ import (
 
 // ReleaseRequest starts a release of the project in Dir, a folder on the
 // server's disk holding phoenix.yaml (for a CLI beside the server, the
-// project folder itself).
+// project folder itself). A Dir that holds no phoenix.yaml of a project
+// the caller may read gets one answer, whatever is there.
 type ReleaseRequest struct {
 	Dir          string   `json:"dir"`
 	Version      string   `json:"version"`
@@ -41,7 +42,7 @@ func (a *API) pipelineRoutes() []Route {
 	const tag = "pipeline"
 	return []Route{
 		{Method: "POST", Path: "/api/v1/releases", Tag: tag, Perm: auth.Deploy, Action: "pipeline.release",
-			Summary: "Release a version through the project's pipeline (needs deploy on every environment it goes to)",
+			Summary: "Release a version through the project's pipeline (needs deploy on every environment it goes to; dir: the project folder on the server, one answer for every path that holds no phoenix.yaml of a project the caller may read)",
 			Request: ReleaseRequest{}, Response: pipeline.Run{}, Status: http.StatusCreated, Handler: a.release},
 		{Method: "GET", Path: "/api/v1/runs", Tag: tag, Perm: auth.Read,
 			Query: []Param{{"project", "only this project's runs"},
@@ -165,14 +166,8 @@ func (a *API) release(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	if !filepath.IsAbs(req.Dir) {
-		WriteError(w, r, usererr.New(usererr.Invalid, "dir %q: want an absolute path on the server", req.Dir).
-			WithHint("phoenix release sends the project folder's absolute path"))
-		return
-	}
-	cfg, err := config.Load(filepath.Join(req.Dir, "phoenix.yaml"))
-	if err != nil {
-		WriteError(w, r, usererr.Wrap(usererr.Invalid, err, err.Error()).WithHint("check it with phoenix validate"))
+	cfg, ok := a.releaseConfig(w, r, req.Dir)
+	if !ok {
 		return
 	}
 	envs := req.Environments
@@ -189,6 +184,48 @@ func (a *API) release(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusCreated, run)
+}
+
+// releaseConfig reads the phoenix.yaml in dir, the project folder a
+// release names on the server's disk. What is wrong with the folder or
+// the file is said only of a project the caller may read. For any other
+// path the answer is one and the same, whether nothing is there, it is no
+// folder, the server may not read it, or it holds another project's
+// phoenix.yaml, so that the endpoint does not tell which paths exist on
+// the server. The server log has the reason; a refusal for the project is
+// audited.
+func (a *API) releaseConfig(w http.ResponseWriter, r *http.Request, dir string) (*config.Config, bool) {
+	if !filepath.IsAbs(dir) {
+		WriteError(w, r, usererr.New(usererr.Invalid, "dir %q: want an absolute path on the server", dir).
+			WithHint("phoenix release sends the project folder's absolute path"))
+		return nil, false
+	}
+	unusable := usererr.New(usererr.Invalid, "dir %q: the server finds no phoenix.yaml there of a project you may release", dir).
+		WithHint("dir is the project folder's absolute path on the server's disk (phoenix release sends its --dir, " +
+			"the folder it runs in by default), holding a phoenix.yaml the server can read, of a project you may read " +
+			"and deploy: check the path and the server's access to it, and run 'phoenix validate' in the folder")
+	path := filepath.Join(dir, "phoenix.yaml")
+	data, err := config.ReadFile(path)
+	project := config.ProjectName(data)
+	if err != nil || project == "" {
+		if err == nil {
+			err = errors.New("no project.name in its phoenix.yaml (or no YAML, or too large)")
+		}
+		loggerFrom(r.Context()).Info("release: refused the folder", "dir", dir, "err", err)
+		WriteError(w, r, unusable)
+		return nil, false
+	}
+	if err := auth.Require(PrincipalFrom(r.Context()), auth.Read, auth.Resource{Project: project}); err != nil {
+		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, &hiddenError{
+			denied: fmt.Errorf("release from %s: %w", dir, err), shown: unusable})
+		return nil, false
+	}
+	cfg, err := config.Parse(data, path)
+	if err != nil {
+		WriteError(w, r, usererr.Wrap(usererr.Invalid, err, err.Error()).WithHint("check it with phoenix validate"))
+		return nil, false
+	}
+	return cfg, true
 }
 
 func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,24 @@ const MaxFileSize = 1 << 20
 
 // Load reads and parses the phoenix.yaml at path; see Parse.
 func Load(path string) (*Config, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}
+
+// ReadFile reads the phoenix.yaml at path for Parse: a regular file (a
+// named pipe or a device is refused, not waited on), at most MaxFileSize
+// bytes and one more (Parse refuses that).
+func ReadFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read config %s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -28,7 +46,31 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
 	}
-	return Parse(data, path)
+	return data, nil
+}
+
+// ProjectName is project.name of a phoenix.yaml, read leniently (nothing
+// else is decoded or checked); "" when data is no YAML or names no
+// project. The server asks it to learn whose file it is before it says
+// what is wrong with it.
+func ProjectName(data []byte) (name string) {
+	if len(data) > MaxFileSize {
+		return ""
+	}
+	defer func() {
+		if recover() != nil { // the YAML parser must not take the caller down
+			name = ""
+		}
+	}()
+	var doc struct {
+		Project struct {
+			Name string `yaml:"name"`
+		} `yaml:"project"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return ""
+	}
+	return doc.Project.Name
 }
 
 // Parse decodes and validates a phoenix.yaml. filename is used in problems
