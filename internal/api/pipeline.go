@@ -178,7 +178,7 @@ func (a *API) release(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	run, err := a.opts.Pipeline.Release(r.Context(), pipeline.ReleaseRequest{Dir: req.Dir, Version: req.Version,
-		Environments: req.Environments, Commit: req.Commit, Actor: PrincipalFrom(r.Context()).User})
+		Environments: req.Environments, Commit: req.Commit, Actor: PrincipalFrom(r.Context()).User, Config: cfg})
 	if err != nil {
 		WriteError(w, r, err)
 		return

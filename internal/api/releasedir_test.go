@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
 // TestAReleaseCannotProbeTheServersFiles: POST /api/v1/releases reads
@@ -106,5 +109,27 @@ func TestAReleaseCannotProbeTheServersFiles(t *testing.T) {
 	}
 	if status, out, _ := f.call("ci", "POST", "/api/v1/releases", ReleaseRequest{Dir: f.quick, Version: "9.0.1", Environments: []string{"staging"}}); status != http.StatusCreated {
 		t.Errorf("ci releases its own project: %d %s", status, out)
+	}
+}
+
+// TestAReleaseRunsTheFileItWasCheckedOn: the release runs the phoenix.yaml
+// the API checked the caller's rights on, not the folder's file read
+// again: rewritten in between (here while the API asks which environments
+// the file's channels need), it could name a project the caller may not
+// deploy, and the staging token would release it.
+func TestAReleaseRunsTheFileItWasCheckedOn(t *testing.T) {
+	f := newFixture(t)
+	dir := f.project(t.TempDir(), "swapped", quickYAML)
+	f.api.opts.ConfigNeeds = func(context.Context, *config.Config) ([]string, error) {
+		err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(strings.Replace(quickYAML, "name: shop", "name: billing", 1)), 0o644)
+		return nil, err
+	}
+	status, out, _ := f.call("ci", "POST", "/api/v1/releases", ReleaseRequest{Dir: dir, Version: "9.2.0", Environments: []string{"staging"}})
+	var run pipeline.Run
+	if status != http.StatusCreated || json.Unmarshal(out, &run) != nil || run.Project != "shop" {
+		t.Fatalf("release: %d %s; want a run of shop", status, out)
+	}
+	if runs, err := f.pipe.Runs(bg, pipeline.RunFilter{Project: "billing"}); err != nil || len(runs) != 0 {
+		t.Fatalf("billing's runs: %d, %v", len(runs), err)
 	}
 }

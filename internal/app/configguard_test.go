@@ -10,6 +10,9 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/projectcfg"
 )
 
 // channelsYAML is shop's phoenix.yaml with an email channel whose
@@ -91,4 +94,37 @@ func TestChannelsCannotReadTheServersCredentials(t *testing.T) {
 	if code, body := putConfigAs(t, a, admin, yaml); code != 200 {
 		t.Errorf("a channel reading another variable: %d %s", code, body)
 	}
+}
+
+// TestTheStoredReleaseFileIsTheOneChecked: what a release stores as its
+// project's phoenix.yaml is the file the release read and the API checked
+// (the channels a staging token may hand over), not the file as it is
+// when the run is accepted: rewritten in between, it would put channels
+// nobody checked in effect at the next start.
+func TestTheStoredReleaseFileIsTheOneChecked(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "phoenix.yaml")
+	if err := os.WriteFile(file, []byte(channelsYAML("mail.example.com")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(channelsYAML("attacker.example.net")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.releaseConfig(&pipeline.Run{ID: 1, Project: "shop", Version: "v1.0.0", Dir: dir, Actor: "ci"}, cfg)
+	e, err := a.Configs.Get(context.Background(), "shop")
+	if err != nil || e == nil || !strings.Contains(string(e.YAML), "mail.example.com") || strings.Contains(string(e.YAML), "attacker") {
+		t.Fatalf("stored: %v; want the file as checked\n%s", err, yamlOf(e))
+	}
+}
+
+func yamlOf(e *projectcfg.Entry) string {
+	if e == nil {
+		return "(none)"
+	}
+	return string(e.YAML)
 }

@@ -48,15 +48,19 @@ func (a *App) releaseConfig(r *pipeline.Run, cfg *config.Config) {
 	}
 }
 
-// releaseFile is what is stored of a release's phoenix.yaml: the file,
-// or the run's folder holding it when it has a secret value written in
-// it (the database keeps no secret; a replica without that folder then
-// does not see it) or cannot be read again.
+// releaseFile is what is stored of a release's phoenix.yaml: the file the
+// release read (and the API checked), or the run's folder holding it when
+// it has a secret value written in it (the database keeps no secret; a
+// replica without that folder then does not see it) or cannot be read
+// again.
 func (a *App) releaseFile(r *pipeline.Run, cfg *config.Config) ([]byte, string) {
 	if fields := cfg.LiteralSecrets(); len(fields) > 0 {
 		a.log.Warn("monitor: phoenix.yaml has a secret value written in it: the server stores the path of the run's folder, "+
 			"not the file; store it with 'phoenix secret set NAME' and write secret:NAME", "project", cfg.Project.Name, "fields", fields)
 		return nil, r.Dir
+	}
+	if b := cfg.Source(); b != nil {
+		return b, "" // not the file as it is now: it may have changed since it was checked
 	}
 	b, err := os.ReadFile(filepath.Join(r.Dir, "phoenix.yaml"))
 	if err != nil {

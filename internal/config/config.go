@@ -42,7 +42,13 @@ type Config struct {
 
 	file string         // file name for problems
 	pos  map[string]Pos // field path -> position of its key
+	src  []byte         // the file Parse read
 }
+
+// Source is the file Parse read this Config from; nil for one made
+// otherwise. What was checked of a file is what is kept of it: the file
+// on disk may have changed since.
+func (c *Config) Source() []byte { return c.src }
 
 func (c *Config) setDefaults() {
 	c.Version = 1

@@ -109,7 +109,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 	if len(all.Errors()) > 0 {
 		return nil, all
 	}
-	c.Warnings = all
+	c.Warnings, c.src = all, bytes.Clone(data)
 	return c, nil
 }
 

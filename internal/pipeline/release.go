@@ -25,6 +25,10 @@ type ReleaseRequest struct {
 	Actor        string   // who releases (cannot approve it)
 	Commit       string   // default: git HEAD of Dir when it is a repository
 	Trigger      string   // default "release"
+	// Config is Dir's phoenix.yaml as the caller's rights were checked on
+	// (the API's); nil reads it. Read again, it could have been changed
+	// in between to name another project or environments.
+	Config *config.Config
 }
 
 // Release validates the request and the project's pipeline (every problem
@@ -36,9 +40,11 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(filepath.Join(dir, "phoenix.yaml"))
-	if err != nil {
-		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("check it with phoenix validate")
+	cfg := req.Config
+	if cfg == nil {
+		if cfg, err = config.Load(filepath.Join(dir, "phoenix.yaml")); err != nil {
+			return nil, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("check it with phoenix validate")
+		}
 	}
 	if _, err := action.ParseVersion(req.Version, cfg.Release.TagPrefix); err != nil {
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error())
