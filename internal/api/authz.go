@@ -122,10 +122,19 @@ func (a *API) resourceOf(r *http.Request, rt Route) (auth.Resource, error) {
 // It writes the denial and returns false when pr may not.
 func (a *API) require(w http.ResponseWriter, r *http.Request, p auth.Permission, res auth.Resource) bool {
 	if err := auth.Require(PrincipalFrom(r.Context()), p, res); err != nil {
-		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, err)
+		a.deny(w, r, routeOf(r), err)
 		return false
 	}
 	return true
+}
+
+// routeOf is the route serving r, as far as a denial a handler writes
+// names it: r.Pattern is already "METHOD PATH".
+func routeOf(r *http.Request) Route {
+	if m, p, ok := strings.Cut(r.Pattern, " "); ok {
+		return Route{Method: m, Path: p}
+	}
+	return Route{Method: r.Method, Path: r.Pattern}
 }
 
 // hiddenError is a refusal answered as if the resource were not there, so

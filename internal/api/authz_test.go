@@ -334,3 +334,18 @@ func TestEveryEndpointWithEveryRole(t *testing.T) {
 
 // rawJSON is a body sent as is.
 type rawJSON []byte
+
+// TestAHandlersDenialNamesItsRoute: a denial a handler writes (the
+// environments are in the body) is audited with the route's pattern, as
+// the guard's are; it read "POST POST /api/v1/releases".
+func TestAHandlersDenialNamesItsRoute(t *testing.T) {
+	f := newFixture(t)
+	status, out, _ := f.call("ci", "POST", "/api/v1/releases", ReleaseRequest{Dir: f.gated, Version: "3.1.0", Environments: []string{"production"}})
+	if status != http.StatusForbidden {
+		t.Fatalf("release to production with the staging token: %d %s", status, out)
+	}
+	recs, err := f.log.Query(bg, audit.Filter{Action: "access.denied", Newest: true, Limit: 1})
+	if err != nil || len(recs) != 1 || recs[0].Target != "POST /api/v1/releases" {
+		t.Fatalf("denial record: %+v, %v; want target POST /api/v1/releases", recs, err)
+	}
+}

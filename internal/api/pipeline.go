@@ -128,7 +128,7 @@ func (a *API) requireConfig(w http.ResponseWriter, r *http.Request, cfg *config.
 		return false
 	}
 	if err := RequireConfig(r.Context(), cfg.Project.Name, envs); err != nil {
-		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, err)
+		a.deny(w, r, routeOf(r), err)
 		return false
 	}
 	return true
@@ -216,7 +216,7 @@ func (a *API) releaseConfig(w http.ResponseWriter, r *http.Request, dir string) 
 		return nil, false
 	}
 	if err := auth.Require(PrincipalFrom(r.Context()), auth.Read, auth.Resource{Project: project}); err != nil {
-		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, &hiddenError{
+		a.deny(w, r, routeOf(r), &hiddenError{
 			denied: fmt.Errorf("release from %s: %w", dir, err), shown: unusable})
 		return nil, false
 	}

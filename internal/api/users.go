@@ -273,7 +273,7 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	name, pr := r.PathValue("name"), PrincipalFrom(r.Context())
 	if pr.Limited() {
-		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, usererr.New(usererr.Forbidden,
+		a.deny(w, r, routeOf(r), usererr.New(usererr.Forbidden,
 			"a scoped or deploy token cannot set passwords").WithHint("sign in, or use a token with all your rights"))
 		return
 	}
@@ -284,7 +284,7 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	if name == pr.User && u.HasPassword && !pr.Can(auth.UsersAdmin, auth.Resource{}) &&
 		!a.opts.Auth.CheckPassword(r.Context(), name, req.Current) {
-		a.deny(w, r, Route{Method: r.Method, Path: r.Pattern}, usererr.New(usererr.Forbidden, "the current password is wrong"))
+		a.deny(w, r, routeOf(r), usererr.New(usererr.Forbidden, "the current password is wrong"))
 		return
 	}
 	if err := a.opts.Auth.SetPassword(r.Context(), name, req.Password); err != nil {
