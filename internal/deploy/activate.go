@@ -95,7 +95,10 @@ type FinalizeOptions struct {
 
 // Finalize checks that every blob of the upload is stored, signs the
 // manifest, records the artifact and a deployment, and activates it, all
-// in one transaction. Nothing unverified is activated.
+// in one transaction. Nothing unverified is activated. An environment that
+// needs approvals refuses a deployment with fewer (o.Approvals), and one
+// that promotes from another (promote_from) an artifact that did not run
+// there (promote.go).
 func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptions) (*Deployment, error) {
 	up, err := s.loadUpload(ctx, uploadID)
 	if err != nil {
@@ -108,6 +111,11 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 	if env.Approvals > o.Approvals {
 		return nil, usererr.New(usererr.Conflict, "environment %s/%s needs %d approval(s) before a deployment; this one has %d",
 			up.Project, o.Environment, env.Approvals, o.Approvals).WithHint("release through the pipeline: phoenix release VERSION --env %s", o.Environment)
+	}
+	// Refused before anything is fetched or signed; checked again in the
+	// activation's transaction, on what is committed then.
+	if err := s.checkPromotion(ctx, s.opts.DB, up.Project, o.Environment, up.Digest, up.manifest); err != nil {
+		return nil, err
 	}
 	s.gc.RLock()
 	defer s.gc.RUnlock()
@@ -140,9 +148,16 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 		if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = $1`, up.ID); err != nil {
 			return err
 		}
+		if err := s.checkPromotion(ctx, tx, up.Project, o.Environment, up.Digest, up.manifest); err != nil {
+			return err
+		}
 		dep, err = s.insertDeployment(ctx, tx, up.Project, o, up.Digest, s.verifies(up.Project, o))
 		return err
 	})
+	var ue *usererr.Error
+	if errors.As(err, &ue) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("deploy: activate %s/%s: %w", up.Project, o.Environment, err)
 	}

@@ -85,11 +85,23 @@ func manifestOf(release string, files map[string]string) (*artifact.Manifest, ma
 func (f *fixture) deploy(t *testing.T, env, release string, files map[string]string) (*Deployment, int) {
 	t.Helper()
 	m, blobs := manifestOf(release, files)
+	dep, sent, err := f.finalize(t, "site", m, blobs, FinalizeOptions{Environment: env, Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dep, sent
+}
+
+// finalize uploads m to project, sending the blobs the service lacks
+// (from blobs), and finalizes it with o: Finalize's deployment and error,
+// and how many blobs were sent.
+func (f *fixture) finalize(t *testing.T, project string, m *artifact.Manifest, blobs map[backend.Digest][]byte, o FinalizeOptions) (*Deployment, int, error) {
+	t.Helper()
 	canon, err := m.Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := f.svc.BeginUpload(ctx, "site", canon)
+	up, err := f.svc.BeginUpload(ctx, project, canon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +110,8 @@ func (f *fixture) deploy(t *testing.T, env, release string, files map[string]str
 			t.Fatal(err)
 		}
 	}
-	dep, err := f.svc.Finalize(ctx, up.ID, FinalizeOptions{Environment: env, Actor: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dep, len(up.Missing)
+	dep, err := f.svc.Finalize(ctx, up.ID, o)
+	return dep, len(up.Missing), err
 }
 
 func TestDeployUploadsOnlyWhatIsMissing(t *testing.T) {

@@ -22,7 +22,11 @@ type Environment struct {
 	Approvals int      `json:"approvals"`
 	Domains   []string `json:"domains,omitempty"`
 	IPAllow   []string `json:"ip_allow,omitempty"` // CIDR prefixes; empty allows everyone
-	ActiveID  int64    `json:"active_deployment,omitempty"`
+	// PromoteFrom is the environment whose deployments this one takes
+	// artifacts from (phoenix.yaml's promote_from): only an artifact that
+	// ran there may be deployed here (promote.go); "" takes any.
+	PromoteFrom string `json:"promote_from,omitempty"`
+	ActiveID    int64  `json:"active_deployment,omitempty"`
 	// LiveSince is when the active deployment went live here: its last
 	// activation (a rollback to it counts); nil without one.
 	LiveSince *time.Time `json:"live_since,omitempty"`
@@ -36,6 +40,9 @@ type EnvSpec struct {
 	Approvals int
 	Domains   []string
 	IPAllow   []string // CIDR prefixes or single addresses; empty allows everyone
+	// PromoteFrom names the environment of the same project an artifact
+	// must have run on before it is deployed here; "" for none.
+	PromoteFrom string
 }
 
 var slug = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -79,6 +86,9 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 	if err != nil {
 		return err
 	}
+	if err := checkPromoteFrom(spec); err != nil {
+		return err
+	}
 	var moved bool // the edge must route or admit differently
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		domains, err := s.checkDomains(ctx, tx, project, spec.Name, spec.Domains) // domains.go
@@ -89,9 +99,9 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO environments
-		(project, name, kind, locked, approvals, domains, ip_allow, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6, ip_allow = $7`,
-			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(domains, ","), joinPrefixes(allow), s.now())
+		(project, name, kind, locked, approvals, domains, ip_allow, promote_from, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (project, name) DO UPDATE SET kind = $3, locked = $4, approvals = $5, domains = $6, ip_allow = $7, promote_from = $8`,
+			project, spec.Name, kind, spec.Locked, spec.Approvals, strings.Join(domains, ","), joinPrefixes(allow), spec.PromoteFrom, s.now())
 		if err != nil {
 			return err
 		}
@@ -127,12 +137,12 @@ func edgeSettingsChange(ctx context.Context, tx *sql.Tx, project, env, domains, 
 	return curDomains != domains || curAllow != allow, nil
 }
 
-const envColumns = `project, name, kind, locked, approvals, domains, ip_allow, COALESCE(active_id, 0), live_since`
+const envColumns = `project, name, kind, locked, approvals, domains, ip_allow, promote_from, COALESCE(active_id, 0), live_since`
 
 func scanEnv(row interface{ Scan(...any) error }) (Environment, error) {
 	var e Environment
 	var domains, allow, live string
-	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &allow, &e.ActiveID, &live)
+	err := row.Scan(&e.Project, &e.Name, &e.Kind, &e.Locked, &e.Approvals, &domains, &allow, &e.PromoteFrom, &e.ActiveID, &live)
 	if e.ActiveID != 0 {
 		e.LiveSince = parseTime(live)
 	}
@@ -253,11 +263,15 @@ func ParseRange(s string) (netip.Prefix, bool) {
 
 // envDetail is env.save's audit detail, for people: "kind standard,
 // locked no, approvals 1, domains www.example.com, shop.example.com, ip
-// allow any".
+// allow any", then ", promote from staging" when it promotes from one.
 func envDetail(kind string, spec EnvSpec, domains []string, allow []netip.Prefix) string {
 	locked := map[bool]string{false: "no", true: "yes"}[spec.Locked]
-	return fmt.Sprintf("kind %s, locked %s, approvals %d, domains %s, ip allow %s", kind, locked, spec.Approvals,
+	detail := fmt.Sprintf("kind %s, locked %s, approvals %d, domains %s, ip allow %s", kind, locked, spec.Approvals,
 		listed(domains, "none"), listed(prefixStrings(allow), "any"))
+	if spec.PromoteFrom != "" {
+		detail += ", promote from " + spec.PromoteFrom
+	}
+	return detail
 }
 
 // listed is items as a person lists them ("a, b"), or none when there
