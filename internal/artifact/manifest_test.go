@@ -210,3 +210,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestSameFiles: two builds of one folder differ in Meta (when, by whom)
+// and so in digest, but serve the same files; another file is not the same.
+func TestSameFiles(t *testing.T) {
+	file := File{Path: "index.html", Digest: backend.Sum([]byte("hi")), Size: 2, Type: "text/html; charset=utf-8"}
+	a := &Manifest{Version: FormatVersion, Meta: Meta{Release: "v1", Created: time.Unix(1, 0)}, Files: []File{file}}
+	b := &Manifest{Version: FormatVersion, Meta: Meta{Release: "v1", Created: time.Unix(2, 0), Builder: "phoenix pipeline 7"}, Files: []File{file}}
+	da, _ := a.Digest()
+	db, _ := b.Digest()
+	if da == db || !SameFiles(a, b) || a.Meta.Created != time.Unix(1, 0) {
+		t.Fatalf("two builds of one folder: digests %s %s, same files %v", da, db, SameFiles(a, b))
+	}
+	file.Type = "text/plain; charset=utf-8"
+	if c := (&Manifest{Version: FormatVersion, Meta: a.Meta, Files: []File{file}}); SameFiles(a, c) {
+		t.Fatal("another type of the file is the same files")
+	}
+}

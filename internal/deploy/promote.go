@@ -94,19 +94,21 @@ func (s *Service) promotionRefusal(ctx context.Context, q querier, project, env,
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("deploy: deployments of %s on %s/%s: %w", digest, project, from, err)
 	}
-	twin, sameFiles, err := s.builtAgain(ctx, q, project, from, digest, m)
+	twin, same, err := s.builtAgain(ctx, q, project, from, digest, m)
 	if err != nil {
 		return err
 	}
-	switch {
-	case twin != "" && sameFiles:
-		why += "; " + twin
-		hint = fmt.Sprintf("deploy one artifact to both: 'phoenix artifact build DIR --out release.tar', then 'phoenix deploy release.tar --env %s' "+
-			"and, once it passed there, '--env %s' (or set SOURCE_DATE_EPOCH, so that the folder builds the same artifact each time)", from, env)
-	case twin != "":
-		why += "; " + twin
-		hint = fmt.Sprintf("'phoenix release %s --env %s' deploys what %s ran; or deploy this artifact to %s first", m.Meta.Release, env, from, from)
-	case hint == "":
+	if twin != nil {
+		why += "; " + twinOn(from, *twin, same)
+		switch {
+		case same:
+			hint = fmt.Sprintf("deploy one artifact to both: 'phoenix artifact build DIR --out release.tar', then 'phoenix deploy release.tar --env %s' "+
+				"and, once it passed there, '--env %s' (or set SOURCE_DATE_EPOCH, so that the folder builds the same artifact each time)", from, env)
+		case ranThere(*twin):
+			hint = fmt.Sprintf("'phoenix release %s --env %s' deploys what %s ran; or deploy this artifact to %s first", twin.Release, env, from, from)
+		}
+	}
+	if hint == "" {
 		hint = fmt.Sprintf("deploy it to %s first and let it pass verification there ('phoenix deploy DIR --env %s'), or release it there first: "+
 			"'phoenix release VERSION --env %s', then '--env %s' deploys what %s ran", from, from, from, env, from)
 	}
@@ -136,49 +138,73 @@ func fateOn(from string, last Deployment) (why, hint string) {
 	}
 }
 
-// builtAgain looks on from for an artifact that ran there (promotable)
-// and is digest (manifest mine) built again: the same files, or the same
-// release. A folder built twice gives two artifacts, since the manifest
-// records when (and for a pipeline run, by which run) it was built. It
-// says which ("" when there is none) and whether the files are the same.
-func (s *Service) builtAgain(ctx context.Context, q querier, project, from string, digest backend.Digest, mine *artifact.Manifest) (string, bool, error) {
-	rows, err := q.QueryContext(ctx, `SELECT d.id, d.artifact, a.release, a.manifest FROM deployments d JOIN artifacts a ON a.digest = d.artifact
-		WHERE d.project = $1 AND d.environment = $2 AND d.artifact <> $3 AND `+promotable+` ORDER BY d.id DESC LIMIT $4`,
-		project, from, string(digest), max(s.opts.Keep, 20))
-	if err != nil {
-		return "", false, fmt.Errorf("deploy: deployments of %s/%s: %w", project, from, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var other, rel string
-		var canon []byte
-		if err := rows.Scan(&id, &other, &rel, &canon); err != nil {
-			return "", false, err
-		}
-		m, err := artifact.Decode(canon)
-		if err != nil {
-			continue
-		}
-		switch {
-		case sameFiles(mine, m):
-			return fmt.Sprintf("%s ran the same files as another artifact, %s (deployment %d), built at another time",
-				from, short(backend.Digest(other)), id), true, nil
-		case mine.Meta.Release != "" && rel == mine.Meta.Release:
-			return fmt.Sprintf("%s ran release %s as another artifact, %s (deployment %d)", from, rel, short(backend.Digest(other)), id), false, nil
-		}
-	}
-	return "", false, rows.Err()
+// ranThere reports whether d counts as having run on its environment:
+// what promotable says in SQL.
+func ranThere(d Deployment) bool {
+	return d.Failure == "" && (d.Verification == "" || d.Verification == VerifyPassed)
 }
 
-// sameFiles reports whether a and b serve the same files (paths, bytes,
-// types, variants), whatever their provenance (Meta) says.
-func sameFiles(a, b *artifact.Manifest) bool {
-	ca, cb := *a, *b
-	ca.Meta, cb.Meta = artifact.Meta{}, artifact.Meta{}
-	x, errA := ca.Canonical()
-	y, errB := cb.Canonical()
-	return errA == nil && errB == nil && string(x) == string(y)
+// stateOf says why d does not count as having run on its environment, in
+// a few words.
+func stateOf(d Deployment) string {
+	switch {
+	case d.Failure != "":
+		return "failed verification: " + d.Failure
+	case d.Verification == VerifyFailed:
+		return "failed verification"
+	case d.Verification == VerifyPending && d.VerificationAt != nil:
+		return "pending verification since " + d.VerificationAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	case d.Verification == VerifyPending:
+		return "pending verification"
+	}
+	return "replaced before its verdict"
+}
+
+// twinOn names twin, a deployment on from of the artifact refused built
+// again (the same files when same, else the same release), and where it
+// stands when it does not count.
+func twinOn(from string, twin Deployment, same bool) string {
+	verb, state := "ran", ""
+	if !ranThere(twin) {
+		verb, state = "has", ", "+stateOf(twin)
+	}
+	if same {
+		return fmt.Sprintf("%s %s the same files as another artifact, %s (deployment %d%s), built at another time",
+			from, verb, short(twin.Artifact), twin.ID, state)
+	}
+	return fmt.Sprintf("%s %s release %s as another artifact, %s (deployment %d%s)", from, verb, twin.Release, short(twin.Artifact), twin.ID, state)
+}
+
+// builtAgain looks on from for a deployment of the artifact digest
+// (manifest mine) built again: another artifact with the same files, else
+// one of the same release; the newest, and whether it has the same files.
+// A folder built twice gives two artifacts, since the manifest records
+// when (and for a pipeline run, by which run) it was built.
+func (s *Service) builtAgain(ctx context.Context, q querier, project, from string, digest backend.Digest, mine *artifact.Manifest) (*Deployment, bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+depColumns+`, a.manifest FROM deployments d JOIN artifacts a ON a.digest = d.artifact
+		WHERE d.project = $1 AND d.environment = $2 AND d.artifact <> $3 ORDER BY d.id DESC LIMIT $4`,
+		project, from, string(digest), max(s.opts.Keep, 20))
+	if err != nil {
+		return nil, false, fmt.Errorf("deploy: deployments of %s/%s: %w", project, from, err)
+	}
+	defer rows.Close()
+	var release *Deployment
+	for rows.Next() {
+		var canon []byte
+		d, err := scanDeployment(scanWith(rows, &canon))
+		if err != nil {
+			return nil, false, err
+		}
+		m, err := artifact.Decode(canon)
+		switch {
+		case err != nil:
+		case artifact.SameFiles(mine, m):
+			return &d, true, nil
+		case release == nil && mine.Meta.Release != "" && d.Release == mine.Meta.Release:
+			release = &d
+		}
+	}
+	return release, false, rows.Err()
 }
 
 // short is a digest as the deployments list shows it: sha256: and 12 hex

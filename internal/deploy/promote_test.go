@@ -174,8 +174,9 @@ func TestPromoteFromCountsWhatRanOnStaging(t *testing.T) {
 
 // TestPromoteFromNamesWhatStagingRanInstead: the same files built again
 // (another time in the manifest) are another artifact, and the refusal
-// says staging ran them and how to deploy one artifact to both; another
-// build of the same release is named too.
+// says staging ran them (or has them, and where their verification
+// stands) and how to deploy one artifact to both; another build of the
+// same release is named too.
 func TestPromoteFromNamesWhatStagingRanInstead(t *testing.T) {
 	f := promoting(t, newFixture(t))
 	m, blobs := manifestOf("", one)
@@ -195,6 +196,21 @@ func TestPromoteFromNamesWhatStagingRanInstead(t *testing.T) {
 	v1, _ := f.deploy(t, "staging", "v1", map[string]string{"index.html": "v1"})
 	f.refusedFiles(t, "v1", map[string]string{"index.html": "v1, changed"}, "has no deployment on staging; staging ran release v1 as another artifact, "+short(v1.Artifact)+
 		" (deployment "+itoa(v1.ID)+")", "'phoenix release v1 --env production' deploys what staging ran")
+
+	// Built again while staging's verification of the first build runs.
+	verifying(f)
+	two := map[string]string{"index.html": "two"}
+	m, blobs = manifestOf("", two)
+	m.Meta.Created = time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	pending, _, err := f.finalize(t, "site", m, blobs, FinalizeOptions{Environment: "staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ = manifestOf("", two)
+	again.Meta.Created = m.Meta.Created.Add(time.Second)
+	f.refused(t, again, blobs, "has no deployment on staging; staging has the same files as another artifact, "+short(pending.Artifact)+
+		" (deployment "+itoa(pending.ID)+", pending verification since "+pending.VerificationAt.UTC().Format("2006-01-02 15:04:05 UTC")+
+		"), built at another time", "or set SOURCE_DATE_EPOCH")
 }
 
 // TestPromoteFromIsPerProject: the same artifact on another project's
