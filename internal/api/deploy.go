@@ -90,6 +90,9 @@ type EnvRequest struct {
 	Approvals int      `json:"approvals,omitempty"`
 	Domains   []string `json:"domains,omitempty"`
 	IPAllow   []string `json:"ip_allow,omitempty"` // client CIDR ranges allowed in; empty allows everyone
+	// PromoteFrom names the environment an artifact must have run on
+	// before it is deployed here (phoenix.yaml's promote_from).
+	PromoteFrom string `json:"promote_from,omitempty"`
 }
 
 // same reports whether req declares e exactly as it is.
@@ -99,7 +102,7 @@ func (req EnvRequest) same(e deploy.Environment) bool {
 		kind = "standard"
 	}
 	return kind == e.Kind && req.Locked == e.Locked && req.Approvals == e.Approvals && slices.Equal(req.Domains, e.Domains) &&
-		sameAllowList(req.IPAllow, e.IPAllow)
+		sameAllowList(req.IPAllow, e.IPAllow) && req.PromoteFrom == e.PromoteFrom
 }
 
 // sameAllowList compares a requested allow-list with a stored (normalized) one.
@@ -135,7 +138,8 @@ func (a *API) putEnv(w http.ResponseWriter, r *http.Request) {
 	if !a.require(w, r, auth.EnvWrite, auth.Resource{Project: p, Environment: e}) {
 		return
 	}
-	spec := deploy.EnvSpec{Name: e, Kind: req.Kind, Locked: req.Locked, Approvals: req.Approvals, Domains: req.Domains, IPAllow: req.IPAllow}
+	spec := deploy.EnvSpec{Name: e, Kind: req.Kind, Locked: req.Locked, Approvals: req.Approvals, Domains: req.Domains, IPAllow: req.IPAllow,
+		PromoteFrom: req.PromoteFrom}
 	if err := a.opts.Deploy.EnsureEnvironment(r.Context(), p, spec); err != nil {
 		WriteError(w, r, err)
 		return

@@ -113,7 +113,8 @@ func declareEnvs(ctx context.Context, c *client.Client, project string, cfg *con
 		return nil
 	}
 	for name, e := range cfg.Environments {
-		req := api.EnvRequest{Locked: e.Protection.Lock, Approvals: e.Protection.Approvals, Domains: e.Domains, IPAllow: e.IPAllow}
+		req := api.EnvRequest{Locked: e.Protection.Lock, Approvals: e.Protection.Approvals, Domains: e.Domains, IPAllow: e.IPAllow,
+			PromoteFrom: e.PromoteFrom}
 		if err := c.Do(ctx, "PUT", client.Path("projects", project, "environments", name), req, nil); err != nil {
 			return err
 		}

@@ -154,3 +154,28 @@ func TestDeployCannotWeakenItsGate(t *testing.T) {
 		t.Fatalf("deploy with two approvals: %v", err)
 	}
 }
+
+// TestDeployCannotDropPromoteFrom: a release's phoenix.yaml sets an
+// environment's promote_from where none is stored, and cannot drop or move
+// one that is: the deploy step of a build staging never ran is refused,
+// and the stored setting stays.
+func TestDeployCannotDropPromoteFrom(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	cfg := config.Default()
+	cfg.Environments = map[string]*config.Environment{"production": {PromoteFrom: "staging"}, "qa": {}}
+	d, sc := builtContext(t, svc, blobs, cfg)
+	sc.With["environment"] = "production"
+	if err := d.deploy(ctx, sc); err == nil || !strings.Contains(err.Error(), "(environments.production.promote_from: staging)") {
+		t.Fatalf("deploy of a build staging never ran: %v", err)
+	}
+	for _, from := range []string{"", "qa"} {
+		cfg.Environments["production"].PromoteFrom = from
+		if err := d.deploy(ctx, sc); err == nil || !strings.Contains(err.Error(), "(environments.production.promote_from: staging)") {
+			t.Fatalf("deploy with promote_from %q in phoenix.yaml: %v", from, err)
+		}
+		if e, _ := svc.Environment(ctx, "site", "production"); e.PromoteFrom != "staging" {
+			t.Fatalf("a release with promote_from %q in phoenix.yaml changed the stored one: %+v", from, e)
+		}
+	}
+}

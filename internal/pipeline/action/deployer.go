@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -51,8 +52,9 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 // environment phoenix.yaml does not declare is created when missing and
 // otherwise left as it is (its allow-list, domains and lock stay). A
 // release never weakens the protection it is gated by: the approvals the
-// environment needs and its lock only go up this way; lowering them takes
-// someone with env.write (phoenix deploy, the API).
+// environment needs and its lock only go up this way, and its promote_from
+// is set only where none is stored (a release cannot drop or move it);
+// lowering them takes someone with env.write (phoenix deploy, the API).
 func (d DeployService) declare(ctx context.Context, r DeployRequest) error {
 	cur, err := d.Svc.Environment(ctx, r.Project, r.Environment)
 	switch {
@@ -63,9 +65,10 @@ func (d DeployService) declare(ctx context.Context, r DeployRequest) error {
 		return nil
 	default:
 		r.Approvals, r.Locked = max(r.Approvals, cur.Approvals), r.Locked || cur.Locked
+		r.PromoteFrom = cmp.Or(cur.PromoteFrom, r.PromoteFrom)
 	}
 	return d.Svc.EnsureEnvironment(ctx, r.Project, deploy.EnvSpec{Name: r.Environment, Locked: r.Locked,
-		Approvals: r.Approvals, Domains: r.Domains, IPAllow: r.IPAllow})
+		Approvals: r.Approvals, Domains: r.Domains, IPAllow: r.IPAllow, PromoteFrom: r.PromoteFrom})
 }
 
 // Hold opens (or renews) an upload of the manifest: its blobs are then

@@ -188,6 +188,9 @@ type DeployRequest struct {
 	Approvals int
 	Domains   []string
 	IPAllow   []string // client ranges allowed in; empty allows everyone
+	// PromoteFrom is the environment an artifact must have run on before
+	// it is deployed here; a release sets it only where none is stored.
+	PromoteFrom string
 	// Edge is the project's edge: section (header rules, rate limit,
 	// firewall), stored as the project's edge policy before activation;
 	// an empty one clears it, nil (no phoenix.yaml) leaves it as it is.

@@ -284,6 +284,7 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 		if e := sc.Config.Environments[env]; e != nil {
 			req.Declared = true
 			req.Locked, req.Approvals, req.Domains, req.IPAllow = e.Protection.Lock, e.Protection.Approvals, e.Domains, e.IPAllow
+			req.PromoteFrom = e.PromoteFrom
 		}
 	}
 	res, err := d.Deployer.Deploy(ctx, req)
