@@ -41,8 +41,10 @@ With --env the release goes to those environments only. A pipeline of your
 own runs the stages that lead there and leaves out those that act only on
 other environments (and those needing only them): --env staging builds and
 deploys to staging and stops, without production's approval gate; a later
-release of the same version with --env production promotes it. The run says
-which stages it left out and why.
+release of the same version with --env production promotes it (where
+production has promote_from: staging, it deploys the artifact staging ran of
+that version, not a build of its own). The run says which stages it left out
+and why.
 
 The server reads the project from its own disk: the folder must be
 reachable by the server under the same absolute path (a server on this

@@ -1,7 +1,10 @@
 package action
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +18,14 @@ import (
 // a one-page site, with its Deps over svc and blobs.
 func builtContext(t *testing.T, svc *deploy.Service, blobs backend.Backend, cfg *config.Config) (*Deps, *Context) {
 	t.Helper()
+	return builtContextOf(t, svc, blobs, cfg, map[string]string{"index.html": "<title>v1</title>"})
+}
+
+// builtContextOf is builtContext of a site of files.
+func builtContextOf(t *testing.T, svc *deploy.Service, blobs backend.Backend, cfg *config.Config, files map[string]string) (*Deps, *Context) {
+	t.Helper()
 	dist := t.TempDir()
-	write(t, dist, map[string]string{"index.html": "<title>v1</title>"})
+	write(t, dist, files)
 	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
 	sc, _, _ := newContext(t, dist, cfg, nil)
 	sc.With["dir"] = dist
@@ -177,5 +186,55 @@ func TestDeployCannotDropPromoteFrom(t *testing.T) {
 		if e, _ := svc.Environment(ctx, "site", "production"); e.PromoteFrom != "staging" {
 			t.Fatalf("a release with promote_from %q in phoenix.yaml changed the stored one: %+v", from, e)
 		}
+	}
+}
+
+// TestDeployPromotesWhatStagingRan: a deploy step to production, which
+// promotes from staging, in a run that did not deploy to staging deploys
+// the artifact staging ran of the run's version instead of the run's
+// build, and says so (here the build has other files); in a run that
+// deployed to staging itself, the run's build goes, and is refused when
+// staging did not take it.
+func TestDeployPromotesWhatStagingRan(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	cfg := config.Default()
+	cfg.Environments = map[string]*config.Environment{"staging": {}, "production": {PromoteFrom: "staging"}}
+	// deploy runs sc's deploy step to env and returns the artifact deployed
+	// and the one the run built.
+	deploy := func(d *Deps, sc *Context, env string) (deployed, built string, err error) {
+		canon, rerr := os.ReadFile(filepath.Join(sc.Files, "manifest.json"))
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		sc.With["environment"] = env
+		sc.SetOutput = func(k, v string) {
+			if k == "artifact" {
+				deployed = v
+			}
+		}
+		err = d.deploy(ctx, sc)
+		return deployed, string(backend.Sum(canon)), err
+	}
+	d, sc := builtContext(t, svc, blobs, cfg)
+	ran, _, err := deploy(d, sc, "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d, sc = builtContextOf(t, svc, blobs, cfg, map[string]string{"index.html": "<title>v1, changed since</title>"})
+	got, built, err := deploy(d, sc, "production")
+	if err != nil || got != ran || built == ran {
+		t.Fatalf("production got %s, %v; staging ran %s, the run built %s", got, err, ran, built)
+	}
+	if want := "promote_from: staging: deploying the artifact staging ran of v1.0.0, " + ran + " (deployment 1 there), not this run's build " +
+		built + " (which has other files: production gets what staging ran)\n"; !strings.Contains(sc.Log.(*bytes.Buffer).String(), want) {
+		t.Errorf("log:\n%s\nwant %q", sc.Log, want)
+	}
+
+	sc.Deployed = func(env string) bool { return env == "staging" }
+	if _, _, err := deploy(d, sc, "production"); err == nil ||
+		!strings.Contains(err.Error(), "has no deployment on staging; staging ran release v1.0.0 as another artifact") {
+		t.Fatalf("the run's own build, staging having another: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -31,6 +32,10 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 			return nil, err
 		}
 	}
+	promoted, err := d.promotion(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
 	up, err := d.Svc.BeginUpload(ctx, r.Project, r.Manifest)
 	if err != nil {
 		return nil, err
@@ -45,7 +50,45 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 	if err != nil {
 		return nil, err
 	}
-	return &DeployResult{ID: dep.ID, Artifact: string(dep.Artifact), Release: dep.Release}, nil
+	return &DeployResult{ID: dep.ID, Artifact: string(dep.Artifact), Release: dep.Release, Promoted: promoted}, nil
+}
+
+// promotion makes r deploy, instead of the run's build, the artifact that
+// the environment r's promotes from (as the server has it) ran of
+// r.Release, when the run did not deploy there itself (a release to
+// production alone after one to staging): a build is another artifact
+// each time, which promote_from would refuse. Nil when r deploys the
+// run's build: no promotion, the run deployed there itself (the one run
+// to staging and production), that environment ran no artifact of the
+// release (the server then refuses the build, saying so), or it ran this
+// very build.
+func (d DeployService) promotion(ctx context.Context, r *DeployRequest) (*Promotion, error) {
+	if r.RunDeployed == nil || r.Release == "" {
+		return nil, nil
+	}
+	env, err := d.Svc.Environment(ctx, r.Project, r.Environment)
+	if err != nil || env.PromoteFrom == "" || r.RunDeployed(env.PromoteFrom) {
+		return nil, err
+	}
+	ran, canon, err := d.Svc.Promotable(ctx, r.Project, env.PromoteFrom, r.Release)
+	if err != nil || ran == nil {
+		return nil, err
+	}
+	built := backend.Sum(r.Manifest)
+	if ran.Artifact == built {
+		return nil, nil
+	}
+	mine, err := artifact.Decode(r.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: the run's artifact: %w", err)
+	}
+	theirs, err := artifact.Decode(canon)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: the artifact %s ran: %w", env.PromoteFrom, err)
+	}
+	r.Manifest = canon
+	return &Promotion{From: env.PromoteFrom, Deployment: ran.ID, Artifact: string(ran.Artifact), Built: string(built),
+		SameFiles: artifact.SameFiles(mine, theirs)}, nil
 }
 
 // declare saves the environment as phoenix.yaml declares it; an

@@ -191,6 +191,12 @@ type DeployRequest struct {
 	// PromoteFrom is the environment an artifact must have run on before
 	// it is deployed here; a release sets it only where none is stored.
 	PromoteFrom string
+	// RunDeployed, when set, reports whether the run deployed to an
+	// environment. An environment that promotes from one the run did not
+	// deploy to gets the artifact that one ran of Release, not the run's
+	// own build (which is another artifact: its manifest records when and
+	// by which run it was built); DeployResult.Promoted says so.
+	RunDeployed func(env string) bool
 	// Edge is the project's edge: section (header rules, rate limit,
 	// firewall), stored as the project's edge policy before activation;
 	// an empty one clears it, nil (no phoenix.yaml) leaves it as it is.
@@ -202,6 +208,19 @@ type DeployResult struct {
 	ID       int64
 	Artifact string
 	Release  string
+	// Promoted is set when the artifact deployed is the one the
+	// environment promotes from ran, instead of the run's build.
+	Promoted *Promotion
+}
+
+// Promotion is an artifact an environment ran, deployed to the one that
+// promotes from it instead of a run's own build of the same release.
+type Promotion struct {
+	From       string // the environment it ran on
+	Deployment int64  // its deployment there
+	Artifact   string // its digest
+	Built      string // the digest of the run's build, not deployed
+	SameFiles  bool   // the run's build has the same files
 }
 
 // Deployer puts releases live and takes them back. DeployService

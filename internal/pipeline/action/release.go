@@ -278,7 +278,7 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 		return fmt.Errorf("deploy: no artifact manifest (run create-artifact first): %w", err)
 	}
 	req := DeployRequest{Project: sc.Run.Project, Environment: env, Manifest: canon, Release: sc.Run.Version,
-		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, ApprovalsGiven: sc.Approvals(env)}
+		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, ApprovalsGiven: sc.Approvals(env), RunDeployed: sc.Deployed}
 	if sc.Config != nil {
 		req.Edge = &sc.Config.Edge
 		if e := sc.Config.Environments[env]; e != nil {
@@ -290,6 +290,14 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 	res, err := d.Deployer.Deploy(ctx, req)
 	if err != nil {
 		return err
+	}
+	if p := res.Promoted; p != nil {
+		files := "the same files, built again: a build records when and by which run it was made, so it is another artifact"
+		if !p.SameFiles {
+			files = "which has other files: " + env + " gets what " + p.From + " ran"
+		}
+		sc.Logf("promote_from: %s: deploying the artifact %s ran of %s, %s (deployment %d there), not this run's build %s (%s)",
+			p.From, p.From, sc.Run.Version, p.Artifact, p.Deployment, p.Built, files)
 	}
 	sc.SetOutput("deployment", strconv.FormatInt(res.ID, 10))
 	sc.SetOutput("artifact", res.Artifact)
