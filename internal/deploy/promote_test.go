@@ -298,3 +298,48 @@ func TestPromoteFromIsDeclaredWithTheEnvironment(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestKeepFailedDoesNotCountForPromotion: a release run's staging
+// deployment that failed its health check under rollback.auto: false stays
+// live, recorded as failed verification (audited), and production refuses
+// its artifact; one taken back already keeps its record.
+func TestKeepFailedDoesNotCountForPromotion(t *testing.T) {
+	f := promoting(t, newFixture(t))
+	var details []string
+	f.svc.opts.Audit = func(_ context.Context, _ *sql.Tx, e Event) error {
+		if e.Action == "deploy.fail" {
+			details = append(details, e.Detail)
+		}
+		return nil
+	}
+	kept, err := f.try(t, "staging", "v1", one, "pipeline run 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.KeepFailed(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: kept.ID, Reason: "health-check/staging"}); err != nil {
+		t.Fatal(err)
+	}
+	d := history(t, f.svc, "staging")[kept.ID]
+	if !d.Active || d.Failure != "" || d.Verification != VerifyFailed || d.VerificationAt == nil {
+		t.Fatalf("after KeepFailed: %+v", d)
+	}
+	if want := "deployment " + itoa(kept.ID) + " failed verification (health-check/staging); kept live: rollback.auto is off"; len(details) != 1 || details[0] != want {
+		t.Errorf("audited %q, want %q", details, want)
+	}
+	f.refusedFiles(t, "v1", one, "failed verification on staging (deployment "+itoa(kept.ID)+", kept live there as rollback.auto is off)", "fix the release")
+
+	if err := f.svc.KeepFailed(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: 99}); usererr.KindOf(err) != usererr.NotFound {
+		t.Errorf("KeepFailed of no deployment: %v", err)
+	}
+	f.deploy(t, "staging", "v0", map[string]string{"index.html": "zero"})
+	back, _ := f.deploy(t, "staging", "v2", map[string]string{"index.html": "two"})
+	if _, err := f.svc.Revert(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: back.ID, Reason: "health-check/staging"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.KeepFailed(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: back.ID, Reason: "later"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := history(t, f.svc, "staging")[back.ID]; d.Failure != "health-check/staging" || d.Verification != "" || len(details) != 2 {
+		t.Errorf("a deployment taken back already: %+v, audited %q", d, details)
+	}
+}

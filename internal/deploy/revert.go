@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -132,4 +133,42 @@ func (s *Service) markFailed(ctx context.Context, tx *sql.Tx, env Environment, i
 	}
 	return s.audit(ctx, tx, Event{Action: "deploy.fail", Project: env.Project, Environment: env.Name, Deployment: id,
 		Actor: r.Actor, Detail: fmt.Sprintf("deployment %d failed verification (%s)", id, r.Reason)})
+}
+
+// KeepFailed records that deployment r.Failed (0: the active one) failed
+// verification (r.Reason) and leaves it live, as its environment's
+// rollback.auto is off: it is recorded VerifyFailed, as the server records
+// its own verification's failure then, so a release run's deployment that
+// failed its health check is not taken for one that ran there
+// (promote_from). A deployment already taken back as failed, or with a
+// verdict of the server's, keeps it. Audited as deploy.fail.
+func (s *Service) KeepFailed(ctx context.Context, r RevertRequest) error {
+	env, err := s.Environment(ctx, r.Project, r.Environment)
+	if err != nil {
+		return err
+	}
+	id := cmp.Or(r.Failed, env.ActiveID)
+	if id == 0 {
+		return usererr.New(usererr.Conflict, "environment %s/%s has no deployment to record as failed", r.Project, r.Environment)
+	}
+	r.Reason = cmp.Or(r.Reason, "verification")
+	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var failure, verification string
+		err := tx.QueryRowContext(ctx, `SELECT failure, verification FROM deployments WHERE id = $1 AND project = $2 AND environment = $3`,
+			id, env.Project, env.Name).Scan(&failure, &verification)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return usererr.New(usererr.NotFound, "no deployment %d in %s/%s", id, env.Project, env.Name)
+		case err != nil:
+			return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
+		case failure != "" || (verification != "" && verification != VerifyPending):
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3`,
+			VerifyFailed, s.now(), id); err != nil {
+			return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
+		}
+		return s.audit(ctx, tx, Event{Action: "deploy.fail", Project: env.Project, Environment: env.Name, Deployment: id, Actor: r.Actor,
+			Detail: fmt.Sprintf("deployment %d failed verification (%s); kept live: rollback.auto is off", id, r.Reason)})
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
 )
 
 // builtContext is a deploy step's context after create-artifact built
@@ -236,5 +237,37 @@ func TestDeployPromotesWhatStagingRan(t *testing.T) {
 	if _, _, err := deploy(d, sc, "production"); err == nil ||
 		!strings.Contains(err.Error(), "has no deployment on staging; staging ran release v1.0.0 as another artifact") {
 		t.Fatalf("the run's own build, staging having another: %v", err)
+	}
+}
+
+// TestFailedStagingUnderAutoOffIsNotPromoted: a run's staging deployment
+// whose release failed under rollback.auto: false stays live on staging,
+// recorded as failed verification by the rollback step, and a later
+// release to production alone does not promote it.
+func TestFailedStagingUnderAutoOffIsNotPromoted(t *testing.T) {
+	ctx := context.Background()
+	svc, blobs := holdFixture(t)
+	cfg := config.Default()
+	cfg.Environments = map[string]*config.Environment{"staging": {Rollback: config.RollbackPolicy{Auto: false}},
+		"production": {PromoteFrom: "staging"}}
+	d, sc := builtContext(t, svc, blobs, cfg)
+	sc.With["environment"] = "staging"
+	if err := d.deploy(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	sc.Deployed = func(env string) bool { return env == "staging" }
+	sc.Failed = func() []*spec.Step { return []*spec.Step{{ID: "health-check/staging", Environment: "staging"}} }
+	if err := d.rollback(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := svc.Environment(ctx, "site", "staging")
+	if ds, _ := svc.Deployments(ctx, "site", "staging", 0); len(ds) != 1 || ds[0].ID != e.ActiveID || ds[0].Verification != deploy.VerifyFailed {
+		t.Fatalf("staging after the rollback step: %+v", ds)
+	}
+	d, sc = builtContextOf(t, svc, blobs, cfg, map[string]string{"index.html": "<title>v1, fixed</title>"})
+	sc.With["environment"] = "production"
+	if err := d.deploy(ctx, sc); err == nil || !strings.Contains(err.Error(), "has no deployment on staging; staging has release v1.0.0 as another artifact") ||
+		!strings.Contains(err.Error(), ", failed verification)") {
+		t.Fatalf("production after staging failed: %v", err)
 	}
 }

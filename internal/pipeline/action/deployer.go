@@ -140,10 +140,14 @@ func (d DeployService) putBlob(ctx context.Context, upload string, dg backend.Di
 }
 
 // Rollback records r.Failed as failed verification and re-activates the
-// newest earlier deployment that did not fail (deploy.Service.Revert).
+// newest earlier deployment that did not fail (deploy.Service.Revert);
+// with r.Keep it leaves it live (deploy.Service.KeepFailed).
 func (d DeployService) Rollback(ctx context.Context, r RollbackRequest) (*DeployResult, error) {
-	dep, err := d.Svc.Revert(ctx, deploy.RevertRequest{Project: r.Project, Environment: r.Environment,
-		Failed: r.Failed, Reason: r.Reason, Actor: r.Actor})
+	req := deploy.RevertRequest{Project: r.Project, Environment: r.Environment, Failed: r.Failed, Reason: r.Reason, Actor: r.Actor}
+	if r.Keep {
+		return &DeployResult{ID: r.Failed}, d.Svc.KeepFailed(ctx, req)
+	}
+	dep, err := d.Svc.Revert(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -229,7 +229,9 @@ type Deployer interface {
 	Deploy(ctx context.Context, r DeployRequest) (*DeployResult, error)
 	// Rollback takes back a deployment that failed in the run: it records
 	// the failure on it (so no later rollback returns to it) and, while it
-	// is active, re-activates the newest earlier one that did not fail.
+	// is active, re-activates the newest earlier one that did not fail;
+	// with r.Keep it only records that it failed verification, and returns
+	// it.
 	Rollback(ctx context.Context, r RollbackRequest) (*DeployResult, error)
 }
 
@@ -240,6 +242,9 @@ type RollbackRequest struct {
 	Failed      int64  // the deployment the run made; 0 means the active one
 	Reason      string // the run's failed steps, e.g. "health-check/production"
 	Actor       string
+	// Keep: the environment's rollback.auto is off; the failure is
+	// recorded and the deployment stays live.
+	Keep bool
 }
 
 // Holder is implemented by Deployers that can keep an artifact's blobs from

@@ -306,10 +306,11 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 }
 
 // rollback takes back the release on every environment this run deployed
-// to (input environments, else the step's), unless the environment's
-// rollback.auto is off: the deployment is recorded as failed, with the
-// failed steps as the reason, and the newest earlier one that did not fail
-// is re-activated.
+// to (input environments, else the step's): the deployment is recorded as
+// failed, with the failed steps as the reason, and the newest earlier one
+// that did not fail is re-activated. Where the environment's rollback.auto
+// is off it stays live, recorded as failed verification all the same (an
+// environment promoting from this one does not take its artifact).
 func (d *Deps) rollback(ctx context.Context, sc *Context) error {
 	envs := sc.Strings("environments")
 	if len(envs) == 0 {
@@ -321,12 +322,6 @@ func (d *Deps) rollback(ctx context.Context, sc *Context) error {
 			sc.Logf("%s: this run deployed nothing there; nothing to roll back", firstNonEmpty(env, "(no environment)"))
 			continue
 		}
-		if sc.Config != nil {
-			if e := sc.Config.Environments[env]; e != nil && !e.Rollback.Auto {
-				sc.Logf("%s: rollback.auto is off; leaving the failed release live", env)
-				continue
-			}
-		}
 		if d.Deployer == nil {
 			return errors.New("no deployer configured")
 		}
@@ -334,9 +329,19 @@ func (d *Deps) rollback(ctx context.Context, sc *Context) error {
 		if sc.Deployment != nil {
 			req.Failed = sc.Deployment(env)
 		}
+		if sc.Config != nil {
+			if e := sc.Config.Environments[env]; e != nil && !e.Rollback.Auto {
+				req.Keep = true
+			}
+		}
 		res, err := d.Deployer.Rollback(ctx, req)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rollback of %s: %w", env, err))
+			continue
+		}
+		if req.Keep {
+			sc.Logf("%s: rollback.auto is off; leaving the failed release live, recorded as failed verification (%s)",
+				env, firstNonEmpty(req.Reason, "verification"))
 			continue
 		}
 		sc.Logf("%s: rolled back to deployment %d (%s); the one this run made is recorded as failed (%s)",
