@@ -19,7 +19,7 @@ type Environment struct {
 	HealthChecks []Endpoint        `yaml:"health_checks" doc:"Probes run after each deployment; a failure rolls back. URLs may be paths like /health."`
 	LoadTest     map[string]any    `yaml:"load_test" doc:"A load test the release pipeline runs after this environment's health check, before the next environment: the load-test action's inputs without environment or url, e.g. {paths: [/], rate: 50, duration: 30s, thresholds: {p95: 300ms}}."`
 	Preview      Preview           `yaml:"preview" doc:"Short-lived preview environments derived from this one (true, or settings)."`
-	PromoteFrom  string            `yaml:"promote_from" pattern:"slug" doc:"Only artifacts already deployed to this environment may be deployed here."`
+	PromoteFrom  string            `yaml:"promote_from" pattern:"slug" doc:"Only artifacts that ran on this environment (deployed there and not failed or still pending verification) may be deployed here."`
 	Rollback     RollbackPolicy    `yaml:"rollback" doc:"What happens when verification fails."`
 	Env          EnvMap            `yaml:"env" doc:"Environment variables for pipeline steps targeting this environment."`
 	Tags         map[string]string `yaml:"tags" doc:"Free-form labels, e.g. criticality: high."`
