@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,6 +114,9 @@ func (c *Config) validateEnvironments(v *validator) {
 func (c *Config) validateEnvRefs(v *validator, p, name string, e *Environment) {
 	if e.PromoteFrom == name {
 		v.errorf(p+".promote_from", "promote from another environment, e.g. staging", "an environment cannot promote from itself")
+	} else if chain := c.promotionCycle(name); chain != nil {
+		v.errorf(p+".promote_from", "remove promote_from from one of them, the first to deploy to",
+			"environments promote from each other in a circle (%s), so none of them could ever be deployed to", strings.Join(chain, " -> "))
 	} else {
 		v.envRef(p+".promote_from", e.PromoteFrom)
 	}
@@ -121,6 +125,24 @@ func (c *Config) validateEnvRefs(v *validator, p, name string, e *Environment) {
 	}
 	if e.Preview.TTL < 0 {
 		v.errorf(p+".preview.ttl", "", "must not be negative")
+	}
+}
+
+// promotionCycle returns the environments from name along promote_from
+// back to name when they form a circle (none of them could be deployed
+// to: each needs what another ran first); nil otherwise.
+func (c *Config) promotionCycle(name string) []string {
+	chain := []string{name}
+	for cur := name; ; {
+		e := c.Environments[cur]
+		if e == nil || e.PromoteFrom == "" || slices.Contains(chain[1:], e.PromoteFrom) {
+			return nil
+		}
+		chain = append(chain, e.PromoteFrom)
+		if e.PromoteFrom == name {
+			return chain
+		}
+		cur = e.PromoteFrom
 	}
 }
 
