@@ -66,13 +66,7 @@ func TestAuditHookRunsInTheChangesTransaction(t *testing.T) {
 // ("domains [], ip allow []").
 func TestEnvSaveDetailIsText(t *testing.T) {
 	f := newFixture(t)
-	var details []string
-	f.svc.opts.Audit = func(ctx context.Context, tx *sql.Tx, e Event) error {
-		if e.Action == "env.save" {
-			details = append(details, e.Detail)
-		}
-		return nil
-	}
+	saved := auditDetails(f, "env.save")
 	if err := f.svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: "qa"}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +76,20 @@ func TestEnvSaveDetailIsText(t *testing.T) {
 	}
 	want := []string{"kind standard, locked no, approvals 0, domains none, ip allow any",
 		"kind standard, locked yes, approvals 1, domains www.example.com, shop.example.com, ip allow 10.0.0.0/8, 2001:db8::1/128"}
-	if len(details) != 2 || details[0] != want[0] || details[1] != want[1] {
+	if details := *saved; len(details) != 2 || details[0] != want[0] || details[1] != want[1] {
 		t.Errorf("env.save details:\n%q\nwant\n%q", details, want)
 	}
+}
+
+// auditDetails collects the details of the audit records of action that
+// f's service makes from now on.
+func auditDetails(f *fixture, action string) *[]string {
+	var details []string
+	f.svc.opts.Audit = func(_ context.Context, _ *sql.Tx, e Event) error {
+		if e.Action == action {
+			details = append(details, e.Detail)
+		}
+		return nil
+	}
+	return &details
 }

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -269,13 +268,7 @@ func TestPromotableFindsWhatStagingRanOfARelease(t *testing.T) {
 // when declared, stored, audited and cleared like the other settings.
 func TestPromoteFromIsDeclaredWithTheEnvironment(t *testing.T) {
 	f := newFixture(t)
-	var details []string
-	f.svc.opts.Audit = func(_ context.Context, _ *sql.Tx, e Event) error {
-		if e.Action == "env.save" {
-			details = append(details, e.Detail)
-		}
-		return nil
-	}
+	saved := auditDetails(f, "env.save")
 	for _, from := range []string{"production", "Staging!"} {
 		err := f.svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: "production", PromoteFrom: from})
 		if usererr.KindOf(err) != usererr.Invalid {
@@ -283,7 +276,7 @@ func TestPromoteFromIsDeclaredWithTheEnvironment(t *testing.T) {
 		}
 	}
 	promoting(t, f)
-	if len(details) != 1 || !strings.HasSuffix(details[0], ", promote from staging") {
+	if details := *saved; len(details) != 1 || !strings.HasSuffix(details[0], ", promote from staging") {
 		t.Errorf("env.save details %q", details)
 	}
 	if err := f.svc.EnsureEnvironment(ctx, "site", EnvSpec{Name: "production", Locked: true}); err != nil {
@@ -305,13 +298,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // its artifact; one taken back already keeps its record.
 func TestKeepFailedDoesNotCountForPromotion(t *testing.T) {
 	f := promoting(t, newFixture(t))
-	var details []string
-	f.svc.opts.Audit = func(_ context.Context, _ *sql.Tx, e Event) error {
-		if e.Action == "deploy.fail" {
-			details = append(details, e.Detail)
-		}
-		return nil
-	}
+	failed := auditDetails(f, "deploy.fail")
 	kept, err := f.try(t, "staging", "v1", one, "pipeline run 3")
 	if err != nil {
 		t.Fatal(err)
@@ -323,8 +310,8 @@ func TestKeepFailedDoesNotCountForPromotion(t *testing.T) {
 	if !d.Active || d.Failure != "" || d.Verification != VerifyFailed || d.VerificationAt == nil {
 		t.Fatalf("after KeepFailed: %+v", d)
 	}
-	if want := "deployment " + itoa(kept.ID) + " failed verification (health-check/staging); kept live: rollback.auto is off"; len(details) != 1 || details[0] != want {
-		t.Errorf("audited %q, want %q", details, want)
+	if want := "deployment " + itoa(kept.ID) + " failed verification (health-check/staging); kept live: rollback.auto is off"; len(*failed) != 1 || (*failed)[0] != want {
+		t.Errorf("audited %q, want %q", *failed, want)
 	}
 	f.refusedFiles(t, "v1", one, "failed verification on staging (deployment "+itoa(kept.ID)+", kept live there as rollback.auto is off)", "fix the release")
 
@@ -339,7 +326,7 @@ func TestKeepFailedDoesNotCountForPromotion(t *testing.T) {
 	if err := f.svc.KeepFailed(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: back.ID, Reason: "later"}); err != nil {
 		t.Fatal(err)
 	}
-	if d := history(t, f.svc, "staging")[back.ID]; d.Failure != "health-check/staging" || d.Verification != "" || len(details) != 2 {
-		t.Errorf("a deployment taken back already: %+v, audited %q", d, details)
+	if d := history(t, f.svc, "staging")[back.ID]; d.Failure != "health-check/staging" || d.Verification != "" || len(*failed) != 2 {
+		t.Errorf("a deployment taken back already: %+v, audited %q", d, *failed)
 	}
 }
