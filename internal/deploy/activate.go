@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
@@ -114,7 +115,7 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 	}
 	// Refused before anything is fetched or signed; checked again in the
 	// activation's transaction, on what is committed then.
-	if err := s.checkPromotion(ctx, s.opts.DB, up.Project, o.Environment, up.Digest, up.manifest); err != nil {
+	if _, err := s.checkPromotion(ctx, s.opts.DB, up.Project, o.Environment, up.Digest, up.manifest); err != nil {
 		return nil, err
 	}
 	s.gc.RLock()
@@ -148,10 +149,11 @@ func (s *Service) Finalize(ctx context.Context, uploadID string, o FinalizeOptio
 		if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = $1`, up.ID); err != nil {
 			return err
 		}
-		if err := s.checkPromotion(ctx, tx, up.Project, o.Environment, up.Digest, up.manifest); err != nil {
+		promoted, err := s.checkPromotion(ctx, tx, up.Project, o.Environment, up.Digest, up.manifest)
+		if err != nil {
 			return err
 		}
-		dep, err = s.insertDeployment(ctx, tx, up.Project, o, up.Digest, s.verifies(up.Project, o))
+		dep, err = s.insertDeployment(ctx, tx, up.Project, o, up.Digest, s.verifies(up.Project, o), promoted)
 		return err
 	})
 	var ue *usererr.Error
@@ -242,8 +244,10 @@ func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, ca
 // insertDeployment records a deployment and activates it; verify: the
 // server verifies it after the activation, so it is recorded pending
 // verification (a stop or crash before the verdict leaves it so, and the
-// next start verifies it again).
-func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest, verify bool) (*Deployment, error) {
+// next start verifies it again). promoted, if any, is what made it
+// promotable (checkPromotion), for the activation's audit record.
+func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest, verify bool,
+	promoted string) (*Deployment, error) {
 	now := s.opts.Now().UTC()
 	at := now.Format(time.RFC3339Nano)
 	dep := &Deployment{Project: project, Environment: o.Environment, Artifact: d,
@@ -259,6 +263,9 @@ func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project stri
 		return nil, err
 	}
 	m := move{project: project, env: o.Environment, id: dep.ID, action: "deploy", actor: o.Actor, detail: o.Message, at: now}
+	if promoted != "" {
+		m.detail = strings.TrimPrefix(m.detail+"; "+promoted, "; ")
+	}
 	if err := s.point(ctx, tx, m); err != nil {
 		return nil, err
 	}

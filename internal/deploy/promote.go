@@ -13,8 +13,10 @@ import (
 )
 
 // Promotion (phoenix.yaml's environments.ENV.promote_from): an environment
-// that promotes from another takes only an artifact, by digest, that has a
-// deployment there, in the same project, which ran: it was not taken back
+// that promotes from another takes only an artifact that has a deployment
+// there, in the same project, which ran — by digest, or another artifact
+// with the same files (the same folder built again: only the manifest's
+// provenance differs, what is served is the same): it was not taken back
 // as failed, it did not fail the server's verification, and its
 // verification is not still pending (nor was it replaced before its
 // verdict). A pipeline run's deployment, which the server does not verify,
@@ -52,35 +54,46 @@ func checkPromoteFrom(spec EnvSpec) error {
 
 // checkPromotion refuses to activate the artifact digest (manifest m) on
 // env of project when env promotes from another environment on which the
-// artifact has no deployment that ran (promotable). It reads env's
-// promote_from through q, so in the activation's transaction it decides
-// on what is committed when the deployment is.
-func (s *Service) checkPromotion(ctx context.Context, q querier, project, env string, digest backend.Digest, m *artifact.Manifest) error {
+// artifact (or one with the same files) has no deployment that ran
+// (promotable). It reads env's promote_from through q, so in the
+// activation's transaction it decides on what is committed when the
+// deployment is. promoted says which deployment there made it promotable
+// ("" when env promotes from none).
+func (s *Service) checkPromotion(ctx context.Context, q querier, project, env string, digest backend.Digest,
+	m *artifact.Manifest) (promoted string, err error) {
 	var from string
-	err := q.QueryRowContext(ctx, `SELECT promote_from FROM environments WHERE project = $1 AND name = $2`, project, env).Scan(&from)
+	err = q.QueryRowContext(ctx, `SELECT promote_from FROM environments WHERE project = $1 AND name = $2`, project, env).Scan(&from)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && from == "") {
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("deploy: promote_from of %s/%s: %w", project, env, err)
+		return "", fmt.Errorf("deploy: promote_from of %s/%s: %w", project, env, err)
 	}
 	var id int64
 	err = q.QueryRowContext(ctx, `SELECT d.id FROM deployments d WHERE d.project = $1 AND d.environment = $2 AND d.artifact = $3
 		AND `+promotable+` ORDER BY d.id DESC LIMIT 1`, project, from, string(digest)).Scan(&id)
 	switch {
 	case err == nil:
-		return nil
+		return fmt.Sprintf("promoted from %s (deployment %d)", from, id), nil
 	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("deploy: deployments of %s on %s/%s: %w", digest, project, from, err)
+		return "", fmt.Errorf("deploy: deployments of %s on %s/%s: %w", digest, project, from, err)
 	}
-	return s.promotionRefusal(ctx, q, project, env, from, digest, m)
+	twin, same, err := s.builtAgain(ctx, q, project, from, digest, m)
+	if err != nil {
+		return "", err
+	}
+	if twin != nil && same && ranThere(*twin) {
+		return fmt.Sprintf("promoted from %s: the same files as deployment %d (%s), built at another time", from, twin.ID, short(twin.Artifact)), nil
+	}
+	return "", s.promotionRefusal(ctx, q, project, env, from, digest, m, twin, same)
 }
 
 // promotionRefusal is the refusal of artifact digest (manifest m) on env,
 // which promotes from another environment (from) where it did not run:
 // what became of it there, and what ran there instead when that is the
 // same release or the same files built again.
-func (s *Service) promotionRefusal(ctx context.Context, q querier, project, env, from string, digest backend.Digest, m *artifact.Manifest) error {
+func (s *Service) promotionRefusal(ctx context.Context, q querier, project, env, from string, digest backend.Digest, m *artifact.Manifest,
+	twin *Deployment, same bool) error {
 	what := "artifact " + short(digest)
 	if m.Meta.Release != "" {
 		what += " (release " + m.Meta.Release + ")"
@@ -94,16 +107,11 @@ func (s *Service) promotionRefusal(ctx context.Context, q querier, project, env,
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("deploy: deployments of %s on %s/%s: %w", digest, project, from, err)
 	}
-	twin, same, err := s.builtAgain(ctx, q, project, from, digest, m)
-	if err != nil {
-		return err
-	}
 	if twin != nil {
 		why += "; " + twinOn(from, *twin, same)
 		switch {
-		case same:
-			hint = fmt.Sprintf("deploy one artifact to both: 'phoenix artifact build DIR --out release.tar', then 'phoenix deploy release.tar --env %s' "+
-				"and, once it passed there, '--env %s' (or set SOURCE_DATE_EPOCH, so that the folder builds the same artifact each time)", from, env)
+		case same: // the same files count once they ran there
+			_, hint = fateOn(from, *twin)
 		case ranThere(*twin):
 			hint = fmt.Sprintf("'phoenix release %s --env %s' deploys what %s ran; or deploy this artifact to %s first", twin.Release, env, from, from)
 		}

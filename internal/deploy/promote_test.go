@@ -172,10 +172,10 @@ func TestPromoteFromCountsWhatRanOnStaging(t *testing.T) {
 }
 
 // TestPromoteFromNamesWhatStagingRanInstead: the same files built again
-// (another time in the manifest) are another artifact, and the refusal
-// says staging ran them (or has them, and where their verification
-// stands) and how to deploy one artifact to both; another build of the
-// same release is named too.
+// (another time in the manifest) are another artifact but count once
+// staging ran them; while staging's verification of them is pending the
+// refusal says so and to wait; another build of the same release is
+// named, with the release that deploys what staging ran.
 func TestPromoteFromNamesWhatStagingRanInstead(t *testing.T) {
 	f := promoting(t, newFixture(t))
 	m, blobs := manifestOf("", one)
@@ -186,10 +186,19 @@ func TestPromoteFromNamesWhatStagingRanInstead(t *testing.T) {
 	}
 	again, _ := manifestOf("", one)
 	again.Meta.Created = m.Meta.Created.Add(time.Minute)
-	err = f.refused(t, again, blobs, "has no deployment on staging; staging ran the same files as another artifact, "+short(staged.Artifact)+
-		" (deployment "+itoa(staged.ID)+"), built at another time", "or set SOURCE_DATE_EPOCH")
-	if hint := usererr.HintOf(err); !strings.Contains(hint, "'phoenix deploy release.tar --env staging'") {
-		t.Errorf("hint %q", hint)
+	activated := auditDetails(f, "deploy.activate")
+	if d, _, err := f.finalize(t, "site", again, blobs, FinalizeOptions{Environment: "production", Message: "by hand"}); err != nil || !d.Active {
+		t.Fatalf("the same files built again, which staging ran: %+v, %v", d, err)
+	}
+	want := "by hand; promoted from staging: the same files as deployment " + itoa(staged.ID) + " (" + short(staged.Artifact) + "), built at another time"
+	if len(*activated) != 1 || (*activated)[0] != want {
+		t.Errorf("audited %q, want %q", *activated, want)
+	}
+	if _, _, err := f.finalize(t, "site", m, blobs, FinalizeOptions{Environment: "production"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "promoted from staging (deployment " + itoa(staged.ID) + ")"; len(*activated) != 2 || (*activated)[1] != want {
+		t.Errorf("audited %q, want %q second", *activated, want)
 	}
 
 	v1, _ := f.deploy(t, "staging", "v1", map[string]string{"index.html": "v1"})
@@ -209,7 +218,7 @@ func TestPromoteFromNamesWhatStagingRanInstead(t *testing.T) {
 	again.Meta.Created = m.Meta.Created.Add(time.Second)
 	f.refused(t, again, blobs, "has no deployment on staging; staging has the same files as another artifact, "+short(pending.Artifact)+
 		" (deployment "+itoa(pending.ID)+", pending verification since "+pending.VerificationAt.UTC().Format("2006-01-02 15:04:05 UTC")+
-		"), built at another time", "or set SOURCE_DATE_EPOCH")
+		"), built at another time", "wait for its verdict")
 }
 
 // TestPromoteFromIsPerProject: the same artifact on another project's
