@@ -11,7 +11,7 @@ import (
 )
 
 // TestEnvironmentPageShowsTheEdgePolicy: the environment page lists who
-// may connect, and the project's edge policy (header rules, rate limit,
+// may connect, where it promotes from, and the project's edge policy (header rules, rate limit,
 // firewall) once one is set; before, it says everyone and shows none.
 func TestEnvironmentPageShowsTheEdgePolicy(t *testing.T) {
 	f, b, _, _, _ := seeded(t)
@@ -20,7 +20,8 @@ func TestEnvironmentPageShowsTheEdgePolicy(t *testing.T) {
 		t.Fatalf("before any policy:\n%s", page)
 	}
 	ctx := context.Background()
-	if err := f.a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: "production", IPAllow: []string{"10.0.0.0/8"}}); err != nil {
+	if err := f.a.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: "production", IPAllow: []string{"10.0.0.0/8"},
+		PromoteFrom: "staging"}); err != nil {
 		t.Fatal(err)
 	}
 	policy := `{"headers":[{"name":"HSTS","order":1,"match":{"scheme":"https"},"set":{"Strict-Transport-Security":"max-age=31536000"}}],` +
@@ -32,6 +33,7 @@ func TestEnvironmentPageShowsTheEdgePolicy(t *testing.T) {
 	_, page = b.get("/ui/envs/shop/production")
 	for _, want := range []string{
 		"<dt>Clients allowed</dt><dd>10.0.0.0/8</dd>",
+		"<dt>Kind</dt><dd>standard · takes only what ran on staging</dd>",
 		"<dt>Header rules</dt><dd>HSTS (https only)</dd>",
 		"<dt>Rate limit</dt><dd>600 per 1m per client, bursts of 100 more; not for 192.0.2.0/24</dd>",
 		"<dt>Firewall</dt><dd>detect · scanners · owasp-core · without CRS rules 920420 · custom rules: no-admin (block)",
