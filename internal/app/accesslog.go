@@ -28,7 +28,7 @@ func (a *App) openAccessLog() (*edge.AccessLog, error) {
 	}
 	l, err := edge.OpenAccessLog(o.Path, edge.AccessLogOptions{MaxSize: o.MaxSize, Keep: o.Keep, Logger: a.log.With("component", "edge")})
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Usage, err, "--edge-access-log "+o.Path+": "+err.Error()).
+		return nil, usererr.Wrap(usererr.Usage, err, a.opts.flag("edge-access-log")+" "+o.Path+": "+err.Error()).
 			WithHint("create its directory, make it writable by this user, or give another file (- for standard output)")
 	}
 	stop := func() {}

@@ -45,10 +45,10 @@ func checkEdgeTLS(o Options) error {
 		return usererr.New(usererr.Usage, "automatic TLS (--acme) needs the edge's HTTPS address").
 			WithHint("add --edge-tls-listen 0.0.0.0:443; --edge-listen then serves plain HTTP (port 80 answers HTTP-01 challenges)")
 	case o.EdgeTLSListen != "" && !files && !o.ACME.Enabled:
-		return usererr.New(usererr.Usage, "--edge-tls-listen needs certificates").
+		return usererr.New(usererr.Usage, "%s needs certificates", o.flag("edge-tls-listen")).
 			WithHint("add --acme, or --edge-tls-cert FILE --edge-tls-key FILE")
 	}
-	return checkACMEDomains(o.ACME)
+	return checkACMEDomains(o.ACME, o.flag)
 }
 
 // runEdge serves srv on ln until Stop.
@@ -124,10 +124,10 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	if o.CARootFile != "" {
 		data, err := os.ReadFile(o.CARootFile)
 		if err != nil {
-			return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--acme-ca-root: %v", err)).WithHint("give a PEM file of CA certificates")
+			return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: %v", a.opts.flag("acme-ca-root"), err)).WithHint("give a PEM file of CA certificates")
 		}
 		if mo.CARoots, err = certs.ParseRoots(data, o.CARootFile); err != nil {
-			return nil, usererr.Wrap(usererr.Usage, err, "--acme-ca-root "+err.Error()).WithHint("give a PEM file of CA certificates")
+			return nil, usererr.Wrap(usererr.Usage, err, a.opts.flag("acme-ca-root")+" "+err.Error()).WithHint("give a PEM file of CA certificates")
 		}
 	}
 	t.domains = newCustomDomains(a.Deploy, o.Domains)

@@ -37,15 +37,15 @@ type ACMEDNS01 struct {
 }
 
 // checkACMEDomains checks --acme-domain: public names, wildcards only
-// with DNS-01.
-func checkACMEDomains(o ACMEOptions) error {
+// with DNS-01; an error names what gave them (Options.flag).
+func checkACMEDomains(o ACMEOptions, flag func(string) string) error {
 	for _, d := range o.Domains {
 		n := certs.NormalizeName(d)
 		if err := certs.CheckName(n); err != nil {
-			return usererr.Wrap(usererr.Usage, err, "--acme-domain: "+err.Error()).WithHint("give public DNS names, e.g. www.example.com")
+			return usererr.Wrap(usererr.Usage, err, flag("acme-domain")+": "+err.Error()).WithHint("give public DNS names, e.g. www.example.com")
 		}
 		if certs.IsWildcard(n) && o.DNS01 == nil {
-			return usererr.New(usererr.Usage, "--acme-domain %s: a wildcard certificate can only be obtained with the DNS-01 challenge", n).
+			return usererr.New(usererr.Usage, "%s %s: a wildcard certificate can only be obtained with the DNS-01 challenge", flag("acme-domain"), n).
 				WithHint("add --acme-dns-server HOST:PORT --acme-dns-tsig-key NAME --acme-dns-tsig-secret SECRETNAME (docs/edge.md, DNS-01 and wildcards)")
 		}
 	}

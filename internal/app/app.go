@@ -136,6 +136,20 @@ type Options struct {
 	DatabaseURL string
 	// Replica lets several servers share DatabaseURL (replicas.go).
 	Replica ReplicaOptions
+	// FlagName names what gave a phoenix server flag its value, for the
+	// errors that refuse it: the flag ("--geoip-db") or the PHOENIX_*
+	// variable that set it (the command line's Globals.flagOrEnv); nil:
+	// the flag.
+	FlagName func(flag string) string
+}
+
+// flag names what gave the phoenix server flag name its value
+// (Options.FlagName).
+func (o Options) flag(name string) string {
+	if o.FlagName != nil {
+		return o.FlagName(name)
+	}
+	return "--" + name
 }
 
 // App is a running Phoenix server.
@@ -392,11 +406,6 @@ func (a *App) serve(name, addr string, h http.Handler) (net.Addr, error) {
 	}()
 	a.onStop(func(ctx context.Context) error { return srv.Shutdown(ctx) })
 	return ln.Addr(), nil
-}
-
-func listenErr(name, addr string, err error) error {
-	return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: cannot listen on %s: %v", name, addr, err)).
-		WithHint("pick another address with --listen / --edge-listen")
 }
 
 // EdgeURL is the URL an environment of a project answers on: its name

@@ -54,7 +54,7 @@ func (a *App) openBlobs(ctx context.Context) error {
 		return nil
 	}
 	if err := rs.Check(ctx); err != nil {
-		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store %s is not reachable: %v", rs, err)).
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s is not reachable: %v", a.opts.flag("blob-store"), rs, err)).
 			WithHint("check the bucket name, --blob-store-endpoint, --blob-store-region and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
 	}
 	owner, err := blobOwner(a.opts.DataDir)
@@ -65,12 +65,12 @@ func (a *App) openBlobs(ctx context.Context) error {
 		return err
 	}
 	if err := rs.Claim(ctx, owner); err != nil {
-		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store: %v", err)).
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: %v", a.opts.flag("blob-store"), err)).
 			WithHint("give each server its own prefix (s3://bucket/staging, s3://bucket/prod); if the server that claimed it is gone for good, delete blobs/phoenix-owner under the prefix")
 	}
 	c := cache.New(rs, l)
 	if err := c.Prime(ctx); err != nil {
-		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--blob-store %s: %v", rs, err))
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s: %v", a.opts.flag("blob-store"), rs, err))
 	}
 	a.store = c
 	a.log.Info("artifact blobs in remote storage", "store", rs.String(), "cache", l.Root())

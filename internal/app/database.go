@@ -29,7 +29,7 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		}
 		return store.OpenSQLite(ctx, filepath.Join(a.opts.DataDir, "state.db"))
 	}
-	if err := CheckDatabaseURL(dsn); err != nil {
+	if err := CheckDatabaseURL(a.opts.flag("database-url"), dsn); err != nil {
 		return nil, err
 	}
 	db, err := store.OpenPostgres(ctx, dsn)
@@ -107,23 +107,27 @@ func (a *App) recordDatabase(db *store.DB) error {
 // database too.
 const PostgresMarker = "state.postgres"
 
-// CheckDatabaseURL checks the form of a --database-url value: a
-// postgres:// or postgresql:// URL, or a libpq key=value string. The error
-// never shows the password.
-func CheckDatabaseURL(dsn string) error {
-	hint := "e.g. --database-url postgres://phoenix@db.internal:5432/phoenix (the password in PGPASSWORD or ~/.pgpass, or in the URL)"
+// CheckDatabaseURL checks the form of a database URL, the value of what
+// (--database-url, PHOENIX_DATABASE_URL, store copy's --to): a postgres://
+// or postgresql:// URL, or a libpq key=value string. The error names what
+// and never shows the password.
+func CheckDatabaseURL(what, dsn string) error {
+	hint := fmt.Sprintf("e.g. %s postgres://phoenix@db.internal:5432/phoenix (the password in PGPASSWORD or ~/.pgpass, or in the URL)", what)
+	if strings.HasPrefix(what, "PHOENIX_") {
+		hint = fmt.Sprintf("e.g. %s=postgres://phoenix@db.internal:5432/phoenix (the password in PGPASSWORD or ~/.pgpass, or in the URL)", what)
+	}
 	if !strings.Contains(dsn, "://") {
 		if !strings.Contains(dsn, "=") {
-			return usererr.New(usererr.Usage, "--database-url %q is neither a postgres:// URL nor key=value settings", store.RedactDSN(dsn)).WithHint("%s", hint)
+			return usererr.New(usererr.Usage, "%s %q is neither a postgres:// URL nor key=value settings", what, store.RedactDSN(dsn)).WithHint("%s", hint)
 		}
 		return nil
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return usererr.New(usererr.Usage, "--database-url is not a valid URL").WithHint("%s", hint)
+		return usererr.New(usererr.Usage, "%s is not a valid URL", what).WithHint("%s", hint)
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return usererr.New(usererr.Usage, "--database-url: scheme %q is not supported; Phoenix keeps its state in SQLite (the default, no flag) or PostgreSQL", u.Scheme).WithHint("%s", hint)
+		return usererr.New(usererr.Usage, "%s: scheme %q is not supported; Phoenix keeps its state in SQLite (the default, no flag) or PostgreSQL", what, u.Scheme).WithHint("%s", hint)
 	}
 	return nil
 }

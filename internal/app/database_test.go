@@ -220,7 +220,7 @@ func FuzzCheckDatabaseURL(f *testing.F) {
 	f.Add("host=h password=secretpw")
 	f.Add("postgres://u:secretpw@h:bad/db")
 	f.Fuzz(func(t *testing.T, s string) {
-		err := CheckDatabaseURL(s)
+		err := CheckDatabaseURL("--database-url", s)
 		if err == nil || !strings.Contains(s, "secretpw") || strings.Count(s, "secretpw") > 1 {
 			return
 		}

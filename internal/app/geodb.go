@@ -16,7 +16,7 @@ func (a *App) openGeoDB() error {
 	}
 	db, err := waf.OpenGeoDB(a.opts.GeoIPDB)
 	if err != nil {
-		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("--geoip-db: %v", err)).
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: %v", a.opts.flag("geoip-db"), err)).
 			WithHint("give a MaxMind country database (.mmdb), e.g. GeoLite2-Country.mmdb or DB-IP's country lite")
 	}
 	a.geo = db

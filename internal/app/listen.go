@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -34,8 +35,12 @@ func checkListeners(o Options) error {
 	return nil
 }
 
+// socketFlags are the phoenix server flags giving each socket's address.
+var socketFlags = map[string]string{SocketAPI: "listen", SocketEdge: "edge-listen", SocketEdgeTLS: "edge-tls-listen"}
+
 // listen is the socket systemd passed as name, or a new TCP listener on
-// addr; what names the listener in errors.
+// addr; what names the listener in errors, with the flag (or variable:
+// Options.FlagName) that gave addr.
 func (a *App) listen(name, what, addr string) (net.Listener, error) {
 	if ln, ok := a.opts.Listeners[name]; ok {
 		a.log.Info("serving on the socket systemd passed", "socket", name, "addr", ln.Addr().String())
@@ -43,7 +48,9 @@ func (a *App) listen(name, what, addr string) (net.Listener, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, listenErr(what, addr, err)
+		flag := socketFlags[name]
+		return nil, usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: cannot listen on %s (%s): %v", what, addr, a.opts.flag(flag), err)).
+			WithHint("pick another address with --%s", flag)
 	}
 	return ln, nil
 }

@@ -78,16 +78,16 @@ func checkReplica(o Options) error {
 	hint := "replicas share the database (--database-url), the blobs (--blob-store) and the vault's master key (PHOENIX_MASTER_KEY)"
 	switch {
 	case o.DatabaseURL == "":
-		return usererr.New(usererr.Usage, "--replica needs --database-url: replicas share a PostgreSQL database").WithHint("%s", hint)
+		return usererr.New(usererr.Usage, "%s needs --database-url: replicas share a PostgreSQL database", o.flag("replica")).WithHint("%s", hint)
 	case o.BlobStore == nil:
-		return usererr.New(usererr.Usage, "--replica needs --blob-store: every replica serves blobs another uploaded").WithHint("%s", hint)
+		return usererr.New(usererr.Usage, "%s needs --blob-store: every replica serves blobs another uploaded", o.flag("replica")).WithHint("%s", hint)
 	case o.MasterKey.IsZero():
-		return usererr.New(usererr.Usage, "--replica needs the vault's master key: the artifact signing key is shared through the vault").WithHint("%s", hint)
+		return usererr.New(usererr.Usage, "%s needs the vault's master key: the artifact signing key is shared through the vault", o.flag("replica")).WithHint("%s", hint)
 	}
 	if adv := o.Replica.Advertise; adv != "" {
 		u, err := url.Parse(adv)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			return usererr.New(usererr.Usage, "--advertise-url is not an http:// or https:// URL of this server's API without a user or password").
+			return usererr.New(usererr.Usage, "%s is not an http:// or https:// URL of this server's API without a user or password", o.flag("advertise-url")).
 				WithHint("e.g. --advertise-url http://10.0.0.5:7070")
 		}
 	}
@@ -350,7 +350,7 @@ func (a *App) checkSharedBlobStore(ctx context.Context, rs BlobStore) error {
 	if err != nil || s3.SameIdentity(shared, mine) {
 		return err
 	}
-	return usererr.New(usererr.Usage, "--blob-store %s is not the blob store of the replicas sharing this database: they use %s", mine, shared).
+	return usererr.New(usererr.Usage, "%s %s is not the blob store of the replicas sharing this database: they use %s", a.opts.flag("blob-store"), mine, shared).
 		WithHint("start this replica with the replicas' --blob-store and --blob-store-endpoint (%s); to move every replica to another store, "+
 			"stop them all, copy the bucket's blobs/ there and delete the setting %q from table replica_settings (docs/postgres.md)", shared, blobStoreSetting)
 }

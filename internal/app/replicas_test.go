@@ -417,6 +417,11 @@ func TestReplicaNeeds(t *testing.T) {
 		{"no master key", "master key", func(o *Options) { o.MasterKey = vault.Secret{} }},
 		{"advertise not a URL", "--advertise-url", func(o *Options) { o.Replica.Advertise = "10.0.0.5:7070" }},
 		{"advertise with a password", "--advertise-url", func(o *Options) { o.Replica.Advertise = "http://u:p@10.0.0.5:7070" }},
+		// set by systemd's Environment=: named by the variable (Options.FlagName)
+		{"advertise from the environment", "PHOENIX_ADVERTISE_URL is not an http", func(o *Options) {
+			o.Replica.Advertise, o.FlagName = "10.0.0.5:7070", fromEnvironment
+		}},
+		{"replica from the environment", "PHOENIX_REPLICA needs --database-url", func(o *Options) { o.DatabaseURL, o.FlagName = "", fromEnvironment }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := full
@@ -431,6 +436,12 @@ func TestReplicaNeeds(t *testing.T) {
 	if _, err := New(full); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fromEnvironment names every flag as set by its PHOENIX_* variable, as
+// the command line's Options.FlagName does for those the environment set.
+func fromEnvironment(flag string) string {
+	return "PHOENIX_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // TestReplicaFollowerTrimsItsCache: once the leader's GC dropped a

@@ -32,9 +32,8 @@ type CopyReport struct {
 // starts only with the database URL. No row of state.db is written:
 // it stays as it was, the way back.
 func CopyToPostgres(ctx context.Context, dataDir, dsn string, progress store.CopyProgress) (*CopyReport, error) {
-	if err := CheckDatabaseURL(dsn); err != nil {
-		toFlag := func(s string) string { return strings.ReplaceAll(s, "--database-url", "--to") }
-		return nil, usererr.New(usererr.Usage, "%s", toFlag(err.Error())).WithHint("%s", toFlag(usererr.HintOf(err)))
+	if err := CheckDatabaseURL("--to", dsn); err != nil {
+		return nil, err
 	}
 	state := filepath.Join(dataDir, "state.db")
 	if b, err := os.ReadFile(filepath.Join(dataDir, PostgresMarker)); err == nil {

@@ -167,13 +167,14 @@ func newBackupInitCmd(g *Globals) *cobra.Command {
 	return cmd
 }
 
-// backupServerOptions reads the server's backup flags.
-func backupServerOptions(o *serverOptions) (app.BackupOptions, error) {
+// backupServerOptions reads the server's backup flags; a refused value is
+// named by name (Globals.flagOrEnv: the flag, or its PHOENIX_* variable).
+func backupServerOptions(o *serverOptions, name func(flag string) string) (app.BackupOptions, error) {
 	bo := app.BackupOptions{Repo: o.backupRepo, Schedule: o.backupSchedule, SkipRestoreTest: o.backupNoRestoreTest}
 	if o.backupKeep != "" {
 		d, err := config.ParseDuration(o.backupKeep)
 		if err != nil || d <= 0 {
-			return bo, usererr.New(usererr.Usage, "--backup-keep %q is not a positive duration", o.backupKeep).WithHint(`write e.g. "90d" or "12w"`)
+			return bo, usererr.New(usererr.Usage, "%s %q is not a positive duration", name("backup-keep"), o.backupKeep).WithHint(`write e.g. "90d" or "12w"`)
 		}
 		bo.KeepWithin = d
 	}
@@ -182,15 +183,21 @@ func backupServerOptions(o *serverOptions) (app.BackupOptions, error) {
 	}
 	key, err := takeKey(BackupKeyEnv, o.backupKeyFile)
 	if err != nil {
-		return bo, err
+		return bo, usererr.Wrap(usererr.Usage, err, name("backup-key-file")+": "+err.Error())
 	}
 	if key.IsZero() {
-		return bo, usererr.New(usererr.Usage, "--backup-repo needs the repository's key").
+		return bo, usererr.New(usererr.Usage, "%s needs the repository's key", name("backup-repo")).
 			WithHint("pass --backup-key-file FILE or set " + BackupKeyEnv)
 	}
 	bo.Key = key
+	if s := o.backupSchedule; s != "off" {
+		if _, err := config.ParseCron((&config.Backup{Frequency: s}).Schedule(), ""); err != nil {
+			return bo, usererr.New(usererr.Usage, "%s %q: %v", name("backup-schedule"), s, err).
+				WithHint(`use hourly, daily, weekly, monthly, off or a cron expression such as "0 2 * * *"`)
+		}
+	}
 	if o.backupMirror.url != "" {
-		if bo.Mirror, err = o.backupMirror.open(); err != nil {
+		if bo.Mirror, err = o.backupMirror.open(name, "backup-mirror", "backup-mirror-endpoint"); err != nil {
 			return bo, err
 		}
 	}
@@ -201,12 +208,17 @@ func backupServerOptions(o *serverOptions) (app.BackupOptions, error) {
 type mirrorFlags struct{ s3Flags }
 
 // open returns the mirror, with credentials from AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY (awsKeys).
-func (mf mirrorFlags) open() (*mirror.S3, error) {
+// AWS_SECRET_ACCESS_KEY (awsKeys); an error names by name
+// (Globals.flagOrEnv) the flag of the value refused: urlFlag or
+// endpointFlag.
+func (mf mirrorFlags) open(name func(flag string) string, urlFlag, endpointFlag string) (*mirror.S3, error) {
+	const hint = "write s3://bucket/prefix; for S3-compatible storage add its endpoint"
+	if err := mf.check(name, urlFlag, endpointFlag); err != nil {
+		return nil, err.WithHint(hint)
+	}
 	m, err := mirror.New(mf.config())
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
-			WithHint("write s3://bucket/prefix; for S3-compatible storage add its endpoint")
+		return nil, usererr.Wrap(usererr.Usage, err, name(urlFlag)+": "+err.Error()).WithHint(hint)
 	}
 	return m, nil
 }

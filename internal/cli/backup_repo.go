@@ -151,7 +151,7 @@ Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 			if mf.url == "" || to == "" {
 				return usererr.New(usererr.Usage, "pull needs --from and --to").WithHint("phoenix backup pull --from s3://bucket/prefix --to DIR")
 			}
-			m, err := mf.open()
+			m, err := mf.open(g.flagOrEnv, "from", "endpoint")
 			if err != nil {
 				return err
 			}

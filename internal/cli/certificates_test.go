@@ -63,7 +63,7 @@ func TestCertificatesCommand(t *testing.T) {
 
 func TestCertAlertDaysFlag(t *testing.T) {
 	for days, want := range map[int]time.Duration{14: 14 * 24 * time.Hour, 0: -1} {
-		if got, err := (acmeFlags{alertDays: days}).certWarning(); err != nil || got != want {
+		if got, err := (acmeFlags{alertDays: days}).certWarning(asFlags); err != nil || got != want {
 			t.Errorf("--cert-alert-days %d: %v, %v; want %v", days, got, err, want)
 		}
 	}

@@ -14,14 +14,9 @@ const trustedProxiesHelp = "load balancers in front (CIDR ranges or addresses, c
 // metricsAllowHelp is the help of --edge-metrics-allow and --metrics-allow.
 const metricsAllowHelp = "clients besides loopback that may read the edge's /metrics, e.g. your Prometheus (CIDR ranges or addresses, comma-separated)"
 
-// parseProxies reads --trusted-proxies: CIDR ranges or single addresses,
-// comma-separated; an error names the flag and the entry.
-func parseProxies(s string) ([]netip.Prefix, error) {
-	return parseRanges("--trusted-proxies", s)
-}
-
 // parseRanges reads a flag of CIDR ranges or single addresses,
-// comma-separated; an error names the flag and the entry.
+// comma-separated (--trusted-proxies, --edge-metrics-allow); an error
+// names the flag (or the variable that gave it) and the entry.
 func parseRanges(flag, s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for i, part := range strings.Split(s, ",") {
@@ -32,7 +27,7 @@ func parseRanges(flag, s string) ([]netip.Prefix, error) {
 		p, ok := deploy.ParseRange(part)
 		if !ok {
 			return nil, usererr.New(usererr.Usage, "%s: entry %d, %q, is not an address or a CIDR range", flag, i+1, part).
-				WithHint("write e.g. %s 10.0.0.0/8,192.0.2.10", flag)
+				WithHint("write e.g. %s", example(flag, "10.0.0.0/8,192.0.2.10"))
 		}
 		out = append(out, p)
 	}

@@ -10,16 +10,16 @@ import (
 )
 
 func TestParseProxies(t *testing.T) {
-	got, err := parseProxies(" 10.0.0.0/8, 192.0.2.10 ,fd00::/8,10.1.2.3/8")
+	got, err := parseRanges("--trusted-proxies", " 10.0.0.0/8, 192.0.2.10 ,fd00::/8,10.1.2.3/8")
 	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.10/32"),
 		netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.0.0.0/8")}
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("parseProxies = %v %v", got, err)
 	}
-	if got, err := parseProxies(""); err != nil || got != nil {
+	if got, err := parseRanges("--trusted-proxies", ""); err != nil || got != nil {
 		t.Fatalf("empty: %v %v", got, err)
 	}
-	_, err = parseProxies("10.0.0.0/8,lb.internal")
+	_, err = parseRanges("--trusted-proxies", "10.0.0.0/8,lb.internal")
 	if err == nil || !strings.Contains(err.Error(), `--trusted-proxies: entry 2, "lb.internal", is not an address or a CIDR range`) {
 		t.Fatalf("a host name: %v", err)
 	}
@@ -32,7 +32,7 @@ func TestParseProxies(t *testing.T) {
 
 func TestParseSitesDomain(t *testing.T) {
 	for in, want := range map[string]string{"": "", "Apps.Example.COM.": "apps.example.com", " sites.corp.internal ": "sites.corp.internal"} {
-		if got, err := parseSitesDomain(in); err != nil || got != want {
+		if got, err := parseSitesDomain("--sites-domain", in); err != nil || got != want {
 			t.Errorf("parseSitesDomain(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
@@ -44,7 +44,7 @@ func TestParseSitesDomain(t *testing.T) {
 		"*.example.com":                  `label "*"`,
 		strings.Repeat("a.", 70) + "com": "longer than 125",
 	} {
-		_, err := parseSitesDomain(in)
+		_, err := parseSitesDomain("--sites-domain", in)
 		if err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), "--sites-domain") {
 			t.Errorf("parseSitesDomain(%q): %v, want an error naming --sites-domain and %q", in, err, msg)
 		}
@@ -58,7 +58,7 @@ func FuzzParseSitesDomain(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseSitesDomain(s)
+		d, err := parseSitesDomain("--sites-domain", s)
 		if err != nil || d == "" {
 			return
 		}

@@ -35,15 +35,15 @@ type Globals struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	started bool            // a command got past flag and argument checks
-	fromEnv map[string]bool // flags filled from the environment, not the command line
+	started bool              // a command got past flag and argument checks
+	fromEnv map[string]string // flags filled from the environment, not the command line: the variable that did
 }
 
 // givenOnCommandLine reports whether the flag name was given on the
 // command line; a flag filled from its PHOENIX_* variable is Changed too
 // (so it counts for required flags) but was not given.
 func (g *Globals) givenOnCommandLine(cmd *cobra.Command, name string) bool {
-	return cmd.Flags().Changed(name) && !g.fromEnv[name]
+	return cmd.Flags().Changed(name) && g.fromEnv[name] == ""
 }
 
 // Main runs the command line with args and returns the exit code.
@@ -135,11 +135,12 @@ const (
 	mutuallyExclusiveGroup = "cobra_annotation_mutually_exclusive"
 )
 
-// flagOrEnv names what gave the flag name its value, for errors: its
-// PHOENIX_* variable when that filled it, else --name.
+// flagOrEnv names what gave the flag name its value, for errors: the
+// variable that filled it (its PHOENIX_* mirror, or an envAlias), else
+// --name. Every refusal of a value a command checks itself names it so.
 func (g *Globals) flagOrEnv(name string) string {
-	if g.fromEnv[name] {
-		return envName(name)
+	if env := g.fromEnv[name]; env != "" {
+		return env
 	}
 	return "--" + name
 }
@@ -179,9 +180,9 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 		}
 		f.Changed = true
 		if g.fromEnv == nil {
-			g.fromEnv = map[string]bool{}
+			g.fromEnv = map[string]string{}
 		}
-		g.fromEnv[f.Name] = true
+		g.fromEnv[f.Name] = env
 	}
 	apply := func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || excluded(f) {
@@ -225,8 +226,8 @@ func (g *Globals) checkRequiredFlags(cmd *cobra.Command) error {
 	fs := cmd.Flags()
 	var missing, oneOf, byEnv []string
 	fs.VisitAll(func(f *pflag.Flag) {
-		if g.fromEnv[f.Name] && len(f.Annotations[mutuallyExclusiveGroup]) > 0 {
-			byEnv = append(byEnv, fmt.Sprintf("%s sets --%s", envName(f.Name), f.Name))
+		if g.fromEnv[f.Name] != "" && len(f.Annotations[mutuallyExclusiveGroup]) > 0 {
+			byEnv = append(byEnv, fmt.Sprintf("%s sets --%s", g.fromEnv[f.Name], f.Name))
 		}
 		if f.Changed {
 			return

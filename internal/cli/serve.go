@@ -81,30 +81,31 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 	if err := checkFolder(dir, "give the folder to serve, e.g. the build's dist"); err != nil {
 		return err
 	}
-	if err := checkTLSFiles("--tls-cert", o.tlsCert, "--tls-key", o.tlsKey); err != nil {
+	name := g.flagOrEnv // a refused value names its flag, or the PHOENIX_* variable that gave it
+	if err := checkTLSFiles(name("tls-cert"), o.tlsCert, name("tls-key"), o.tlsKey); err != nil {
 		return err
 	}
-	if err := checkIdleTimeout("--idle-timeout", o.idle); err != nil {
+	if err := checkIdleTimeout(name("idle-timeout"), o.idle); err != nil {
 		return err
 	}
-	if err := checkMaxConns("--max-conns-per-ip", o.maxConns); err != nil {
+	if err := checkMaxConns(name("max-conns-per-ip"), o.maxConns); err != nil {
 		return err
 	}
-	proxies, err := parseProxies(o.proxies)
+	proxies, err := parseRanges(name("trusted-proxies"), o.proxies)
 	if err != nil {
 		return err
 	}
-	metricsAllow, err := parseRanges("--metrics-allow", o.metricsAllow)
+	metricsAllow, err := parseRanges(name("metrics-allow"), o.metricsAllow)
 	if err != nil {
 		return err
 	}
-	policy, closeGeo, err := servePolicy(o)
+	policy, closeGeo, err := servePolicy(o, name)
 	if err != nil {
 		return err
 	}
 	defer closeGeo()
 	log := newLogger(g.Stderr, false)
-	alog, closeLog, err := o.access.open(log)
+	alog, closeLog, err := o.access.open(log, name)
 	if err != nil {
 		return err
 	}
@@ -207,12 +208,13 @@ func checkIdleTimeout(flag string, d time.Duration) error {
 
 // servePolicy reads --config's edge: section into the policy the folder
 // is served with (nil without --config), opening --geoip-db for its geo
-// lists; the returned function closes the database.
-func servePolicy(o *serveOptions) (*edge.Policy, func(), error) {
+// lists; the returned function closes the database. A refused value is
+// named by name (Globals.flagOrEnv).
+func servePolicy(o *serveOptions, name func(flag string) string) (*edge.Policy, func(), error) {
 	none := func() {}
 	if o.config == "" {
 		if o.geoIPDB != "" {
-			return nil, none, usererr.New(usererr.Usage, "--geoip-db needs --config").
+			return nil, none, usererr.New(usererr.Usage, "%s needs --config", name("geoip-db")).
 				WithHint("the GeoIP database serves the geo lists of a phoenix.yaml's edge.waf")
 		}
 		return nil, none, nil
@@ -224,7 +226,7 @@ func servePolicy(o *serveOptions) (*edge.Policy, func(), error) {
 	var geo *waf.GeoDB
 	if o.geoIPDB != "" {
 		if geo, err = waf.OpenGeoDB(o.geoIPDB); err != nil {
-			return nil, none, usererr.Wrap(usererr.Usage, err, "--geoip-db: "+err.Error())
+			return nil, none, usererr.Wrap(usererr.Usage, err, name("geoip-db")+": "+err.Error())
 		}
 		none = func() { geo.Close() }
 	}

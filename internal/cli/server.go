@@ -100,61 +100,62 @@ gracefully: in-flight requests finish first.`,
 }
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
-	if err := checkTLSFiles("--edge-tls-cert", o.edgeCert, "--edge-tls-key", o.edgeKey); err != nil {
+	name := g.flagOrEnv // a refused value names its flag, or the PHOENIX_* variable that gave it
+	if err := checkTLSFiles(name("edge-tls-cert"), o.edgeCert, name("edge-tls-key"), o.edgeKey); err != nil {
 		return err
 	}
-	if err := checkIdleTimeout("--edge-idle-timeout", o.edgeIdle); err != nil {
+	if err := checkIdleTimeout(name("edge-idle-timeout"), o.edgeIdle); err != nil {
 		return err
 	}
-	if err := checkMaxConns("--edge-max-conns-per-ip", o.edgeMaxConns); err != nil {
+	if err := checkMaxConns(name("edge-max-conns-per-ip"), o.edgeMaxConns); err != nil {
 		return err
 	}
 	log := newLogger(g.Stderr, o.debug)
 	key, err := serverMasterKey(o.masterKeyFile)
 	if err != nil {
-		return err
+		return usererr.Wrap(usererr.Usage, err, name("master-key-file")+": "+err.Error())
 	}
-	bo, err := backupServerOptions(o)
+	bo, err := backupServerOptions(o, name)
 	if err != nil {
 		return err
 	}
-	blobs, err := o.blobs.open()
+	blobs, err := o.blobs.open(name)
 	if err != nil {
 		return err
 	}
-	dbURL, err := o.database.take()
+	dbURL, err := o.database.take(name)
 	if err != nil {
 		return err
 	}
-	acme, err := o.acme.options()
+	acme, err := o.acme.options(name)
 	if err != nil {
 		return err
 	}
-	certWarning, err := o.acme.certWarning()
+	certWarning, err := o.acme.certWarning(name)
 	if err != nil {
 		return err
 	}
-	runs, err := o.runs.retention()
+	runs, err := o.runs.retention(name)
 	if err != nil {
 		return err
 	}
-	sso, err := o.oidc.config()
+	sso, err := o.oidc.config(name)
 	if err != nil {
 		return err
 	}
-	proxies, err := parseProxies(o.proxies)
+	proxies, err := parseRanges(name("trusted-proxies"), o.proxies)
 	if err != nil {
 		return err
 	}
-	metricsAllow, err := parseRanges("--edge-metrics-allow", o.metricsAllow)
+	metricsAllow, err := parseRanges(name("edge-metrics-allow"), o.metricsAllow)
 	if err != nil {
 		return err
 	}
-	sites, err := parseSitesDomain(o.sitesDomain) // sites.go
+	sites, err := parseSitesDomain(name("sites-domain"), o.sitesDomain) // sites.go
 	if err != nil {
 		return err
 	}
-	access, err := o.access.options()
+	access, err := o.access.options(name)
 	if err != nil {
 		return err
 	}
@@ -172,7 +173,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
-		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access})
+		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access, FlagName: name})
 	if err != nil {
 		return err
 	}

@@ -30,15 +30,16 @@ func addAccessLogFlags(f *pflag.FlagSet, o *accessLogFlags, prefix string) {
 }
 
 // options checks the flags: sizes at least 1, and the file's directory an
-// existing directory (writability is checked when the file is opened).
-func (o *accessLogFlags) options() (app.AccessLogOptions, error) {
-	flag := "--" + o.prefix + "access-log"
+// existing directory (writability is checked when the file is opened). A
+// refused value is named by name (Globals.flagOrEnv).
+func (o *accessLogFlags) options(name func(flag string) string) (app.AccessLogOptions, error) {
+	flag := name(o.prefix + "access-log")
 	if o.maxMiB < 1 {
-		return app.AccessLogOptions{}, usererr.New(usererr.Usage, "%s-max-size %d: rotate at 1 MiB or more", flag, o.maxMiB).
+		return app.AccessLogOptions{}, usererr.New(usererr.Usage, "%s %d: rotate at 1 MiB or more", name(o.prefix+"access-log-max-size"), o.maxMiB).
 			WithHint("the default is 100 (MiB)")
 	}
 	if o.keep < 1 {
-		return app.AccessLogOptions{}, usererr.New(usererr.Usage, "%s-keep %d: keep at least 1 rotated file", flag, o.keep).
+		return app.AccessLogOptions{}, usererr.New(usererr.Usage, "%s %d: keep at least 1 rotated file", name(o.prefix+"access-log-keep"), o.keep).
 			WithHint("the default is 10")
 	}
 	if o.path != "" && o.path != "-" {
@@ -53,14 +54,14 @@ func (o *accessLogFlags) options() (app.AccessLogOptions, error) {
 
 // open opens the access log for phoenix serve (nil when off), warning on
 // log, and the function that closes it; SIGHUP reopens its file.
-func (o *accessLogFlags) open(log *slog.Logger) (*edge.AccessLog, func(), error) {
-	ao, err := o.options()
+func (o *accessLogFlags) open(log *slog.Logger, name func(flag string) string) (*edge.AccessLog, func(), error) {
+	ao, err := o.options(name)
 	if err != nil || ao.Path == "" {
 		return nil, func() {}, err
 	}
 	l, err := edge.OpenAccessLog(ao.Path, edge.AccessLogOptions{MaxSize: ao.MaxSize, Keep: ao.Keep, Logger: log})
 	if err != nil {
-		return nil, nil, usererr.Wrap(usererr.Usage, err, "--"+o.prefix+"access-log "+ao.Path+": "+err.Error()).
+		return nil, nil, usererr.Wrap(usererr.Usage, err, name(o.prefix+"access-log")+" "+ao.Path+": "+err.Error()).
 			WithHint("make the file and its directory writable by this user, or give another file (- for standard output)")
 	}
 	stop := func() {}

@@ -28,7 +28,7 @@ func TestAccessLogFlags(t *testing.T) {
 		{accessLogFlags{prefix: "", path: filepath.Join(dir, "a.log"), maxMiB: 0, keep: 10}, "--access-log-max-size 0"},
 		{accessLogFlags{prefix: "edge-", path: filepath.Join(dir, "a.log"), maxMiB: 100, keep: 0}, "--edge-access-log-keep 0"},
 	} {
-		got, err := tc.flags.options()
+		got, err := tc.flags.options(asFlags)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || usererr.KindOf(err) != usererr.Usage || usererr.HintOf(err) == "" {
 				t.Errorf("%+v: err = %v, want a usage error naming %s with a hint", tc.flags, err, tc.err)

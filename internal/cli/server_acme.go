@@ -39,11 +39,18 @@ func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
 	f.IntVar(&af.alertDays, "cert-alert-days", 14, "alert when a certificate the edge serves (file or ACME) expires within this many days (0: no alert)")
 }
 
-// certWarning is the app's CertWarning from --cert-alert-days.
-func (af acmeFlags) certWarning() (time.Duration, error) {
+// given names the ACME flags set (named by name), which need --acme.
+func (af acmeFlags) given(name func(flag string) string) []string {
+	return append(namesOfSet(name, []flagSet{{"acme-email", af.email != ""}, {"acme-ca", af.ca != certs.LetsEncrypt},
+		{"acme-ca-root", af.caRoot != ""}, {"acme-domain", len(af.domains) > 0}}), af.dns.givenNames(name)...)
+}
+
+// certWarning is the app's CertWarning from --cert-alert-days; a refused
+// value is named by name (Globals.flagOrEnv).
+func (af acmeFlags) certWarning(name func(flag string) string) (time.Duration, error) {
 	switch {
 	case af.alertDays < 0:
-		return 0, usererr.New(usererr.Usage, "--cert-alert-days %d is negative", af.alertDays).
+		return 0, usererr.New(usererr.Usage, "%s %d is negative", name("cert-alert-days"), af.alertDays).
 			WithHint("give a number of days, e.g. --cert-alert-days 14, or 0 for no certificate alert")
 	case af.alertDays == 0:
 		return -1, nil
@@ -51,13 +58,14 @@ func (af acmeFlags) certWarning() (time.Duration, error) {
 	return time.Duration(af.alertDays) * 24 * time.Hour, nil
 }
 
-// options returns the app's ACME settings, refusing ACME flags without --acme.
-func (af acmeFlags) options() (app.ACMEOptions, error) {
-	if !af.enabled && (af.email != "" || af.caRoot != "" || len(af.domains) > 0 || af.ca != certs.LetsEncrypt || af.dns.given()) {
-		return app.ACMEOptions{}, usererr.New(usererr.Usage, "--acme-email, --acme-ca, --acme-ca-root, --acme-domain and --acme-dns-* need --acme").
+// options returns the app's ACME settings, refusing ACME flags without
+// --acme; a refused value is named by name (Globals.flagOrEnv).
+func (af acmeFlags) options(name func(flag string) string) (app.ACMEOptions, error) {
+	if given := af.given(name); !af.enabled && len(given) > 0 {
+		return app.ACMEOptions{}, usererr.New(usererr.Usage, "%s %s --acme", joinNames(given), needs(len(given))).
 			WithHint("add --acme --edge-tls-listen 0.0.0.0:443")
 	}
-	dns, err := af.dns.options()
+	dns, err := af.dns.options(name)
 	if err != nil {
 		return app.ACMEOptions{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/dnsupdate"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -32,60 +33,63 @@ func addDNSFlags(f *pflag.FlagSet, d *dnsFlags) {
 	durationVar(f, &d.timeout, "acme-dns-propagation-timeout", 2*time.Minute, "how long to wait for a challenge record to be visible before the CA is asked to check it")
 }
 
-// given reports whether any DNS-01 flag was set.
-func (d dnsFlags) given() bool {
-	return d.server != "" || d.zone != "" || d.key != "" || d.secret != "" || len(d.resolvers) > 0 ||
-		d.algorithm != "hmac-sha256" || d.timeout != 2*time.Minute
+// givenNames names (by name) the DNS-01 flags that were set.
+func (d dnsFlags) givenNames(name func(flag string) string) []string {
+	return namesOfSet(name, []flagSet{{"acme-dns-server", d.server != ""}, {"acme-dns-zone", d.zone != ""},
+		{"acme-dns-tsig-key", d.key != ""}, {"acme-dns-tsig-secret", d.secret != ""},
+		{"acme-dns-tsig-algorithm", d.algorithm != "hmac-sha256"}, {"acme-dns-resolver", len(d.resolvers) > 0},
+		{"acme-dns-propagation-timeout", d.timeout != 2*time.Minute}})
 }
 
 // vaultNameRx is what a vault secret's name may be.
 var vaultNameRx = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 // options returns the DNS-01 settings, nil without --acme-dns-server;
-// every error names the flag and the fix.
-func (d dnsFlags) options() (*app.ACMEDNS01, error) {
+// every error names the flag (by name: Globals.flagOrEnv) and the fix.
+func (d dnsFlags) options(name func(flag string) string) (*app.ACMEDNS01, error) {
 	usage := func(hint, format string, args ...any) error {
 		return usererr.New(usererr.Usage, format, args...).WithHint("%s", hint)
 	}
 	const all = "--acme-dns-server ns1.example.com --acme-dns-tsig-key phoenix-acme --acme-dns-tsig-secret ACME_TSIG"
+	given := d.givenNames(name)
 	switch {
-	case !d.given():
+	case len(given) == 0:
 		return nil, nil
 	case d.server == "":
-		return nil, usage("add "+all, "--acme-dns-* need --acme-dns-server, the primary taking the updates")
+		return nil, usage("add "+all, "%s %s --acme-dns-server, the primary taking the updates", joinNames(given), needs(len(given)))
 	case d.key == "":
-		return nil, usage("add --acme-dns-tsig-key NAME, the key's name as the primary knows it", "--acme-dns-server needs --acme-dns-tsig-key")
+		return nil, usage("add --acme-dns-tsig-key NAME, the key's name as the primary knows it", "%s needs --acme-dns-tsig-key", name("acme-dns-server"))
 	case d.secret == "":
 		return nil, usage("store the key's secret with phoenix secret set ACME_TSIG and add --acme-dns-tsig-secret ACME_TSIG",
-			"--acme-dns-server needs --acme-dns-tsig-secret, the name of the vault secret holding the key's secret")
+			"%s needs --acme-dns-tsig-secret, the name of the vault secret holding the key's secret", name("acme-dns-server"))
 	case !vaultNameRx.MatchString(d.secret):
 		// Never echo it: it may be the secret itself.
 		return nil, usage("store the secret with phoenix secret set ACME_TSIG and give --acme-dns-tsig-secret ACME_TSIG",
-			"--acme-dns-tsig-secret must name a vault secret (letters, digits and _), not hold the key's secret")
+			"%s must name a vault secret (letters, digits and _), not hold the key's secret", name("acme-dns-tsig-secret"))
 	case d.timeout <= 0:
-		return nil, usage("give a duration, e.g. --acme-dns-propagation-timeout 2m", "--acme-dns-propagation-timeout %s is not positive", d.timeout)
+		return nil, usage("give a duration, e.g. --acme-dns-propagation-timeout 2m", "%s %s is not positive", name("acme-dns-propagation-timeout"), config.FormatDuration(d.timeout))
 	}
 	o := &app.ACMEDNS01{Key: d.key, SecretName: d.secret, Algorithm: strings.ToLower(strings.TrimSpace(d.algorithm)), PropagationTimeout: d.timeout}
 	if _, ok := dnsupdate.Algorithms[o.Algorithm]; !ok {
 		return nil, usage("use hmac-sha256 (the default), hmac-sha512, hmac-sha384, hmac-sha224 or hmac-sha1",
-			"--acme-dns-tsig-algorithm %q is not supported", d.algorithm)
+			"%s %q is not supported", name("acme-dns-tsig-algorithm"), d.algorithm)
 	}
 	if _, err := dnsupdate.Zone(d.key); err != nil {
-		return nil, usage("give the key's name as in the primary's configuration, e.g. phoenix-acme", "--acme-dns-tsig-key: %v", err)
+		return nil, usage("give the key's name as in the primary's configuration, e.g. phoenix-acme", "%s: %v", name("acme-dns-tsig-key"), err)
 	}
 	var err error
 	if o.Server, err = dnsupdate.ServerAddr(d.server); err != nil {
-		return nil, usage("give the primary as HOST or HOST:PORT, e.g. ns1.example.com or 192.0.2.53:53", "--acme-dns-server: %v", err)
+		return nil, usage("give the primary as HOST or HOST:PORT, e.g. ns1.example.com or 192.0.2.53:53", "%s: %v", name("acme-dns-server"), err)
 	}
 	if d.zone != "" {
 		if o.Zone, err = dnsupdate.Zone(d.zone); err != nil {
-			return nil, usage("give the zone's domain, e.g. example.com, or leave it out to find it by SOA lookup", "--acme-dns-zone: %v", err)
+			return nil, usage("give the zone's domain, e.g. example.com, or leave it out to find it by SOA lookup", "%s: %v", name("acme-dns-zone"), err)
 		}
 	}
 	for _, r := range d.resolvers {
 		a, err := dnsupdate.ServerAddr(r)
 		if err != nil {
-			return nil, usage("give a resolver as HOST or HOST:PORT, e.g. 192.0.2.53", "--acme-dns-resolver: %v", err)
+			return nil, usage("give a resolver as HOST or HOST:PORT, e.g. 192.0.2.53", "%s: %v", name("acme-dns-resolver"), err)
 		}
 		o.Resolvers = append(o.Resolvers, a)
 	}

@@ -15,8 +15,8 @@ func TestACMEFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--acme-email", "ops@example.com"}, "need --acme"},
-		{[]string{"--acme-domain", "www.example.com"}, "need --acme"},
+		{[]string{"--acme-email", "ops@example.com"}, "--acme-email needs --acme"},
+		{[]string{"--acme-domain", "www.example.com", "--acme-ca-root", "ca.pem"}, "--acme-ca-root and --acme-domain need --acme"},
 		{[]string{"--acme"}, "--edge-tls-listen"},
 		{[]string{"--edge-tls-listen", "127.0.0.1:0"}, "--acme, or --edge-tls-cert"},
 		{[]string{"--acme", "--edge-tls-listen", "127.0.0.1:0", "--acme-domain", "printer.local"}, "--acme-domain"},
@@ -61,7 +61,7 @@ func TestACMEDNSFlags(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	args := []string{"--data", t.TempDir(), "server", "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0", "--acme-dns-server", "ns1"}
-	if code := Main(args, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "need --acme") {
+	if code := Main(args, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--acme-dns-server needs --acme") {
 		t.Errorf("DNS-01 flags without --acme: exit %d: %s", code, errb.String())
 	}
 }
@@ -71,7 +71,7 @@ func TestACMEDNSFlags(t *testing.T) {
 func TestACMEDNSOptions(t *testing.T) {
 	d := dnsFlags{server: "ns1.example.com", zone: "Example.com", key: "phoenix-acme", secret: "ACME_TSIG", algorithm: "HMAC-SHA512",
 		resolvers: []string{"192.0.2.53", "[2001:db8::53]:5353"}, timeout: time.Minute}
-	o, err := d.options()
+	o, err := d.options(asFlags)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestACMEDNSOptions(t *testing.T) {
 		o.Algorithm != "hmac-sha512" || !slices.Equal(o.Resolvers, []string{"192.0.2.53:53", "[2001:db8::53]:5353"}) || o.PropagationTimeout != time.Minute {
 		t.Errorf("options %+v", o)
 	}
-	if o, err := (dnsFlags{algorithm: "hmac-sha256", timeout: 2 * time.Minute}).options(); o != nil || err != nil {
+	if o, err := (dnsFlags{algorithm: "hmac-sha256", timeout: 2 * time.Minute}).options(asFlags); o != nil || err != nil {
 		t.Errorf("no DNS-01 flags: %+v, %v; want nil, nil", o, err)
 	}
 }

@@ -16,6 +16,18 @@ import (
 // endpoint and region flags (--blob-store, --backup-mirror).
 type s3Flags struct{ url, endpoint, region string }
 
+// check refuses the place's URL or endpoint, naming by name
+// (Globals.flagOrEnv) the flag of the one refused: urlFlag or endpointFlag.
+func (sf s3Flags) check(name func(flag string) string, urlFlag, endpointFlag string) *usererr.Error {
+	if _, _, err := s3conn.ParseURL(sf.url); err != nil {
+		return usererr.Wrap(usererr.Usage, err, name(urlFlag)+": "+err.Error())
+	}
+	if err := s3conn.CheckEndpoint(sf.endpoint); err != nil {
+		return usererr.Wrap(usererr.Usage, err, name(endpointFlag)+": "+err.Error())
+	}
+	return nil
+}
+
 // config returns the place's settings, the region defaulting to
 // $AWS_REGION and the credentials taken from the environment (awsKeys).
 func (sf s3Flags) config() s3conn.Config {
@@ -58,18 +70,23 @@ func addBlobFlags(f *pflag.FlagSet, bf *blobFlags) {
 
 // open returns the store of --blob-store, or nil for the data dir. It
 // checks the flags only; the server reaches the bucket when it starts.
-func (bf blobFlags) open() (app.BlobStore, error) {
+// A refused value is named by name (Globals.flagOrEnv).
+func (bf blobFlags) open(name func(flag string) string) (app.BlobStore, error) {
 	if bf.url == "" {
 		if bf.endpoint != "" || bf.region != "" {
-			return nil, usererr.New(usererr.Usage, "--blob-store-endpoint and --blob-store-region need --blob-store").
+			set := namesOfSet(name, []flagSet{{"blob-store-endpoint", bf.endpoint != ""}, {"blob-store-region", bf.region != ""}})
+			return nil, usererr.New(usererr.Usage, "%s %s --blob-store", joinNames(set), needs(len(set))).
 				WithHint("add --blob-store s3://bucket/prefix")
 		}
 		return nil, nil
 	}
+	const hint = "write s3://bucket/prefix; for S3-compatible storage add --blob-store-endpoint URL"
+	if err := bf.check(name, "blob-store", "blob-store-endpoint"); err != nil {
+		return nil, err.WithHint(hint)
+	}
 	s, err := s3.New(s3.Config{Config: bf.config()})
 	if err != nil {
-		return nil, usererr.Wrap(usererr.Usage, err, "--blob-store: "+err.Error()).
-			WithHint("write s3://bucket/prefix; for S3-compatible storage add --blob-store-endpoint URL")
+		return nil, usererr.Wrap(usererr.Usage, err, name("blob-store")+": "+err.Error()).WithHint(hint)
 	}
 	return s, nil
 }

@@ -33,12 +33,13 @@ func addDatabaseFlags(f *pflag.FlagSet, df *databaseFlags) {
 // take checks the URL's form and returns it, removing its environment
 // mirror from the environment. (PGPASSWORD stays for the store to read;
 // pipeline steps never get either: app's childEnv drops both.)
-func (df databaseFlags) take() (string, error) {
+// A refused URL is named by name (Globals.flagOrEnv).
+func (df databaseFlags) take(name func(flag string) string) (string, error) {
 	os.Unsetenv(DatabaseURLEnv)
 	if df.url == "" {
 		return "", nil
 	}
-	if err := app.CheckDatabaseURL(df.url); err != nil {
+	if err := app.CheckDatabaseURL(name("database-url"), df.url); err != nil {
 		return "", err
 	}
 	return df.url, nil

@@ -20,9 +20,10 @@ func TestDatabaseURLFlag(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		env  string
+		want string
 	}{
-		{args: []string{"server", "--database-url", bad}},
-		{env: bad},
+		{args: []string{"server", "--database-url", bad}, want: "--database-url"},
+		{env: bad, want: "PHOENIX_DATABASE_URL: scheme"},
 	} {
 		if tc.env != "" {
 			t.Setenv(DatabaseURLEnv, tc.env)
@@ -33,18 +34,18 @@ func TestDatabaseURLFlag(t *testing.T) {
 			args = append(args, "server")
 		}
 		code := Main(args, nil, &out, &errb)
-		if code != 2 || !strings.Contains(errb.String(), "--database-url") || strings.Contains(errb.String(), pw) {
+		if code != 2 || !strings.Contains(errb.String(), tc.want) || strings.Contains(errb.String(), pw) {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
 		if _, ok := os.LookupEnv(DatabaseURLEnv); ok {
 			t.Fatalf("%s stays in the environment", DatabaseURLEnv)
 		}
 	}
-	if u, err := (databaseFlags{}).take(); u != "" || err != nil {
+	if u, err := (databaseFlags{}).take(asFlags); u != "" || err != nil {
 		t.Fatalf("default = %q, %v; want SQLite in the data dir", u, err)
 	}
 	good := "postgres://phoenix:" + pw + "@db.internal:5432/phoenix"
-	if u, err := (databaseFlags{url: good}).take(); u != good || err != nil {
+	if u, err := (databaseFlags{url: good}).take(asFlags); u != good || err != nil {
 		t.Fatalf("take = %q, %v", u, err)
 	}
 }

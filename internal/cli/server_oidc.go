@@ -39,31 +39,34 @@ func addOIDCFlags(f *pflag.FlagSet, of *oidcFlags) {
 	f.StringVar(&of.defaultRole, "oidc-default-role", "viewer", "single sign-on: role of an auto-provisioned user no group maps")
 }
 
-// config is the app's OIDC options, nil without --oidc-issuer.
-func (of oidcFlags) config() (*auth.OIDCConfig, error) {
+// config is the app's OIDC options, nil without --oidc-issuer; a refused
+// value is named by name (Globals.flagOrEnv).
+func (of oidcFlags) config(name func(flag string) string) (*auth.OIDCConfig, error) {
 	secret := os.Getenv(OIDCSecretEnv)
 	os.Unsetenv(OIDCSecretEnv)
 	if of.issuer == "" {
 		return nil, nil
 	}
 	if u, err := url.Parse(of.issuer); err != nil || (u.Scheme != "https" && !isLoopback(u.Hostname())) || u.Host == "" {
-		return nil, usererr.New(usererr.Usage, "--oidc-issuer %q is not an https URL", of.issuer).
+		return nil, usererr.New(usererr.Usage, "%s %q is not an https URL", name("oidc-issuer"), of.issuer).
 			WithHint("write e.g. https://login.microsoftonline.com/TENANT/v2.0")
 	}
 	if of.clientID == "" || of.redirect == "" {
-		return nil, usererr.New(usererr.Usage, "--oidc-issuer needs --oidc-client-id and --oidc-redirect-url").
+		missing := namesOfSet(func(flag string) string { return "--" + flag }, // neither given: flags
+			[]flagSet{{"oidc-client-id", of.clientID == ""}, {"oidc-redirect-url", of.redirect == ""}})
+		return nil, usererr.New(usererr.Usage, "%s needs %s", name("oidc-issuer"), joinNames(missing)).
 			WithHint("register Phoenix at the provider with the redirect URL https://HOST/ui/login/oidc/callback")
 	}
 	if of.secretFile != "" {
 		b, err := os.ReadFile(of.secretFile)
 		if err != nil {
-			return nil, usererr.New(usererr.Usage, "--oidc-client-secret-file: %v", err)
+			return nil, usererr.New(usererr.Usage, "%s: %v", name("oidc-client-secret-file"), err)
 		}
 		secret = strings.TrimSpace(string(b))
 	}
 	m, err := ParseRoleMap(of.roleMap)
 	if err != nil {
-		return nil, usererr.New(usererr.Usage, "--oidc-role-map: %v", err).WithHint("write e.g. phoenix-admins=admin,phoenix-devs=contributor")
+		return nil, usererr.New(usererr.Usage, "%s: %v", name("oidc-role-map"), err).WithHint("write e.g. phoenix-admins=admin,phoenix-devs=contributor")
 	}
 	return &auth.OIDCConfig{Issuer: of.issuer, ClientID: of.clientID, ClientSecret: secret, RedirectURL: of.redirect,
 		Label: of.name, NameClaims: of.nameClaims, AutoProvision: of.autoProvision, DefaultRole: of.defaultRole,

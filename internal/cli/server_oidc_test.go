@@ -15,20 +15,20 @@ func TestOIDCFlags(t *testing.T) {
 	}
 	ok := oidcFlags{issuer: "https://login.microsoftonline.com/T/v2.0", clientID: "app", secretFile: secretFile,
 		redirect: "https://phoenix.example.com/ui/login/oidc/callback", name: "Microsoft", roleMap: "g1=admin, g2=viewer"}
-	c, err := ok.config()
+	c, err := ok.config(asFlags)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.ClientSecret != "s3cr3t-value" || c.RoleMap["g2"] != "viewer" || c.Label != "Microsoft" {
 		t.Fatalf("config: %+v", c)
 	}
-	if c, err := (oidcFlags{}).config(); c != nil || err != nil {
+	if c, err := (oidcFlags{}).config(asFlags); c != nil || err != nil {
 		t.Fatalf("no issuer, no single sign-on: %v %v", c, err)
 	}
 	t.Setenv(OIDCSecretEnv, "from-env")
 	env := ok
 	env.secretFile = ""
-	if c, err := env.config(); err != nil || c.ClientSecret != "from-env" || os.Getenv(OIDCSecretEnv) != "" {
+	if c, err := env.config(asFlags); err != nil || c.ClientSecret != "from-env" || os.Getenv(OIDCSecretEnv) != "" {
 		t.Fatalf("secret from the environment: %+v %v (left in env: %q)", c, err, os.Getenv(OIDCSecretEnv))
 	}
 	for name, tc := range map[string]struct {
@@ -43,7 +43,7 @@ func TestOIDCFlags(t *testing.T) {
 	} {
 		o := ok
 		tc.edit(&o)
-		_, err := o.config()
+		_, err := o.config(asFlags)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "s3cr3t-value") {
 			t.Errorf("%s: %v, want an error naming %s", name, err, tc.want)
 		}

@@ -23,10 +23,11 @@ func addRetentionFlags(f *pflag.FlagSet, rf *retentionFlags) {
 	f.IntVar(&rf.keep, "run-keep", pipeline.DefaultKeepRuns, "always keep each project's newest runs, however old")
 }
 
-// retention is the app's RunRetention from --run-retention and --run-keep.
-func (rf retentionFlags) retention() (pipeline.Retention, error) {
+// retention is the app's RunRetention from --run-retention and --run-keep;
+// a refused value is named by name (Globals.flagOrEnv).
+func (rf retentionFlags) retention(name func(flag string) string) (pipeline.Retention, error) {
 	if rf.keep < 1 {
-		return pipeline.Retention{}, usererr.New(usererr.Usage, "--run-keep %d: keep at least 1 run per project", rf.keep).
+		return pipeline.Retention{}, usererr.New(usererr.Usage, "%s %d: keep at least 1 run per project", name("run-keep"), rf.keep).
 			WithHint("pass --run-keep 50 (the default), or --run-retention off to keep every run")
 	}
 	r := pipeline.Retention{Keep: rf.keep}
@@ -36,7 +37,7 @@ func (rf retentionFlags) retention() (pipeline.Retention, error) {
 	default:
 		d, err := config.ParseDuration(s)
 		if err != nil || d < time.Hour {
-			return r, usererr.New(usererr.Usage, "--run-retention %q is not a duration of an hour or more", rf.maxAge).
+			return r, usererr.New(usererr.Usage, "%s %q is not a duration of an hour or more", name("run-retention"), rf.maxAge).
 				WithHint(`write e.g. "90d" or "12w", or "off" to keep every run`)
 		}
 		r.MaxAge = d

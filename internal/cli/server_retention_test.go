@@ -25,7 +25,7 @@ func TestRetentionFlags(t *testing.T) {
 		{retentionFlags{"90d", 0}, pipeline.Retention{}, "--run-keep 0"},
 	} {
 		t.Run(tc.flags.maxAge+"/"+strconv.Itoa(tc.flags.keep), func(t *testing.T) {
-			got, err := tc.flags.retention()
+			got, err := tc.flags.retention(asFlags)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || usererr.KindOf(err) != usererr.Usage || usererr.HintOf(err) == "" {
 					t.Fatalf("err = %v, want a usage error naming %s with a hint", err, tc.err)

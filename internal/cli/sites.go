@@ -12,16 +12,17 @@ import (
 const sitesDomainHelp = "give every environment a host name of its own, <env>.<project>.DOMAIN, e.g. apps.example.com " +
 	"(point a wildcard DNS record *.DOMAIN at the edge; docs/deployments.md)"
 
-// parseSitesDomain reads --sites-domain: a DNS name of two labels or more,
-// returned in lower case without a trailing dot ("" stays "").
-func parseSitesDomain(s string) (string, error) {
+// parseSitesDomain reads --sites-domain (what: the flag, or the variable
+// that gave it): a DNS name of two labels or more, returned in lower case
+// without a trailing dot ("" stays "").
+func parseSitesDomain(what, s string) (string, error) {
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if d == "" {
 		return "", nil
 	}
 	bad := func(why string) error {
-		return usererr.New(usererr.Usage, "--sites-domain %q is not a domain: %s", s, why).
-			WithHint("give the domain a wildcard DNS record points at the edge, e.g. --sites-domain apps.example.com")
+		return usererr.New(usererr.Usage, "%s %q is not a domain: %s", what, s, why).
+			WithHint("give the domain a wildcard DNS record points at the edge, e.g. %s", example(what, "apps.example.com"))
 	}
 	labels := strings.Split(d, ".")
 	if len(labels) < 2 {

@@ -73,6 +73,9 @@ func runStoreCopy(cmd *cobra.Command, g *Globals, to string) error {
 			pb.Set64(done)
 		}
 	}
+	if err := app.CheckDatabaseURL(g.flagOrEnv("to"), to); err != nil {
+		return err // named by what gave it: --to, PHOENIX_TO or PHOENIX_DATABASE_URL
+	}
 	rep, err := app.CopyToPostgres(cmd.Context(), g.Data, to, progress)
 	if pb != nil {
 		pb.Finish()

@@ -78,6 +78,48 @@ func parseWant(e string) string {
 	return fmt.Sprintf("want a duration such as %s", "30s, 5m or 2h")
 }
 
+// joinNames joins names as a sentence does: "a", "a and b", "a, b and c".
+func joinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// example writes value given to what, a flag or a PHOENIX_* variable as
+// flagOrEnv names it, for hints: "--limit 50", "PHOENIX_LIMIT=50".
+func example(what, value string) string {
+	if strings.HasPrefix(what, "PHOENIX_") {
+		return what + "=" + value
+	}
+	return what + " " + value
+}
+
+// needs agrees with n things: "needs" or "need".
+func needs(n int) string {
+	if n == 1 {
+		return "needs"
+	}
+	return "need"
+}
+
+// flagSet is a flag and whether it is set.
+type flagSet struct {
+	flag string
+	set  bool
+}
+
+// namesOfSet names (by name) the flags of fs that are set, in fs's order.
+func namesOfSet(name func(flag string) string, fs []flagSet) []string {
+	var names []string
+	for _, f := range fs {
+		if f.set {
+			names = append(names, name(f.flag))
+		}
+	}
+	return names
+}
+
 // checkLimit refuses a --limit below 1, which would show nothing or,
 // for some commands, everything. The error names what gave the value:
 // --limit, or PHOENIX_LIMIT.

@@ -150,6 +150,18 @@ func TestEnvValueErrorsNameTheVariable(t *testing.T) {
 		{"PHOENIX_SINCE", "soon", "audit log", `error: PHOENIX_SINCE "soon": want a time`},
 		{"PHOENIX_SINCE", "soon", "report", `error: PHOENIX_SINCE "soon": `},
 		{"PHOENIX_TO", "2000-01-01", "report --from 2026-10-01", `error: --from 2026-10-01 is not before PHOENIX_TO 2000-01-01`},
+		// the variable that gave the value, an alias too (phoenix server's
+		// flags: TestServerEnvValuesNameTheVariable)
+		{"PHOENIX_DATABASE_URL", "mysql://db/phoenix", "store copy", `error: PHOENIX_DATABASE_URL: scheme "mysql" is not supported`},
+		{"PHOENIX_TO", "mysql://db/phoenix", "store copy", `error: PHOENIX_TO: scheme "mysql" is not supported`},
+		{"PHOENIX_FROM", "ftp://offsite", "backup pull --to " + t.TempDir(), `error: PHOENIX_FROM: "ftp://offsite" is not an S3 URL`},
+		{"PHOENIX_ENDPOINT", "localhost", "backup pull --from s3://offsite --to " + t.TempDir(), `error: PHOENIX_ENDPOINT: endpoint "localhost"`},
+		{"PHOENIX_IDLE_TIMEOUT", "10ms", "serve .", `error: PHOENIX_IDLE_TIMEOUT must be at least 1s`},
+		{"PHOENIX_MAX_CONNS_PER_IP", "-1", "serve .", `error: PHOENIX_MAX_CONNS_PER_IP must be 0 or more`},
+		{"PHOENIX_TLS_CERT", "missing.pem", "serve .", `error: PHOENIX_TLS_CERT missing.pem does not exist`},
+		{"PHOENIX_METRICS_ALLOW", "x", "serve .", `error: PHOENIX_METRICS_ALLOW: entry 1, "x", is not`},
+		{"PHOENIX_ACCESS_LOG_KEEP", "0", "serve .", `error: PHOENIX_ACCESS_LOG_KEEP 0: keep at least 1`},
+		{"PHOENIX_GEOIP_DB", "country.mmdb", "serve .", `error: PHOENIX_GEOIP_DB needs --config`},
 	} {
 		t.Run(c.env, func(t *testing.T) {
 			t.Setenv(c.env, c.value)
@@ -160,3 +172,7 @@ func TestEnvValueErrorsNameTheVariable(t *testing.T) {
 		})
 	}
 }
+
+// asFlags names every flag as given on the command line, for tests of an
+// option builder (Globals.flagOrEnv without the environment).
+func asFlags(flag string) string { return "--" + flag }

@@ -70,7 +70,7 @@ func Open(cfg Config) (*Place, error) {
 	if cfg.AccessKey == "" || cfg.SecretKey == "" {
 		return nil, ErrNoCredentials
 	}
-	if err := checkEndpoint(cfg.Endpoint); err != nil {
+	if err := CheckEndpoint(cfg.Endpoint); err != nil {
 		return nil, err
 	}
 	region := cfg.Region
@@ -92,9 +92,9 @@ func Open(cfg Config) (*Place, error) {
 // String is the place's URL (no credentials).
 func (p *Place) String() string { return p.URL }
 
-// checkEndpoint accepts "" or an http(s) base URL without credentials in
+// CheckEndpoint accepts "" or an http(s) base URL without credentials in
 // it. The endpoint is quoted in the error only when it holds none.
-func checkEndpoint(e string) error {
+func CheckEndpoint(e string) error {
 	if e == "" {
 		return nil
 	}
