@@ -64,7 +64,7 @@ func check(c config.Condition, o *observed) (string, bool) {
 			return "", false
 		}
 		ms := float64(o.certExpiry) / float64(time.Millisecond)
-		return o.certExpiry.Round(time.Hour).String(), compareFloat(ms, c.Operator, want)
+		return config.FormatDuration(o.certExpiry.Round(time.Hour)), compareFloat(ms, c.Operator, want)
 	case "connected":
 		got := strconv.FormatBool(o.connected)
 		return got, compare(got, c.Operator, c.Value)

@@ -20,11 +20,11 @@ type Result struct {
 	Environment string             `json:"environment"`
 	Time        time.Time          `json:"time"`
 	Success     bool               `json:"success"`
-	Duration    time.Duration      `json:"duration"` // of the last attempt
+	Duration    time.Duration      `json:"-"` // of the last attempt; JSON: duration_ms (resultjson.go)
 	Status      int                `json:"status,omitempty"`
 	IP          string             `json:"ip,omitempty"`
-	CertExpiry  time.Duration      `json:"cert_expiry,omitempty"` // time left on the server certificate
-	Error       string             `json:"error,omitempty"`       // why it failed: timeout, refused, tls, a condition
+	CertExpiry  time.Duration      `json:"-"`               // time left on the server certificate; JSON: cert_seconds_left
+	Error       string             `json:"error,omitempty"` // why it failed: timeout, refused, tls, a condition
 	Attempts    int                `json:"attempts"`
 	Conditions  []CheckedCondition `json:"conditions,omitempty"`
 }

@@ -37,8 +37,8 @@ type CheckResult struct {
 	OK         bool          `json:"ok"`
 	Runs       int           `json:"runs"`
 	Failures   int           `json:"failures"`
-	P95        time.Duration `json:"p95"`
-	CertExpiry time.Duration `json:"cert_expiry,omitempty"`
+	P95        time.Duration `json:"-"`               // JSON: p95_ms (resultjson.go)
+	CertExpiry time.Duration `json:"-"`               // JSON: cert_seconds_left
 	Error      string        `json:"error,omitempty"` // the first failure's reason
 }
 
@@ -50,12 +50,12 @@ type VerifyResult struct {
 	Checks       []CheckResult `json:"checks"`
 	Requests     int           `json:"requests"`
 	Failed       int           `json:"failed"`
-	ErrorRate    float64       `json:"error_rate"` // percent
-	P95          time.Duration `json:"p95"`
+	ErrorRate    float64       `json:"error_rate"`              // percent
+	P95          time.Duration `json:"-"`                       // JSON: p95_ms (resultjson.go)
 	EdgeRequests uint64        `json:"edge_requests,omitempty"` // real traffic during the soak
 	EdgeFailed   uint64        `json:"edge_failed,omitempty"`
 	Started      time.Time     `json:"started"`
-	Duration     time.Duration `json:"duration"`
+	Duration     time.Duration `json:"-"` // JSON: duration_seconds
 }
 
 // Verifier checks an environment after a deployment.
