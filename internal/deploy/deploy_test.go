@@ -174,6 +174,10 @@ func TestFinalizeRefusesMissingBlobs(t *testing.T) {
 	}
 }
 
+// TestPutBlobRejectsBadContent: bytes that are not the blob are never
+// stored. A blob cut short or altered on the way is a Conflict (HTTP 409,
+// exit 1: sending it again may work, and does), not Invalid (400, exit 2:
+// the command line is wrong); a blob the upload does not name is Invalid.
 func TestPutBlobRejectsBadContent(t *testing.T) {
 	f := newFixture(t)
 	m, _ := manifestOf("v1", map[string]string{"index.html": "real"})
@@ -183,21 +187,28 @@ func TestPutBlobRejectsBadContent(t *testing.T) {
 	cases := map[string]struct {
 		digest backend.Digest
 		body   string
+		kind   usererr.Kind
 	}{
-		"altered":       {d, "fake"},
-		"truncated":     {d, "rea"},
-		"not in upload": {backend.Sum([]byte("other")), "other"},
+		"altered":       {d, "fake", usererr.Conflict},
+		"truncated":     {d, "rea", usererr.Conflict},
+		"not in upload": {backend.Sum([]byte("other")), "other", usererr.Invalid},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			err := f.svc.PutBlob(ctx, up.ID, c.digest, strings.NewReader(c.body), -1)
-			if usererr.KindOf(err) != usererr.Invalid {
-				t.Fatalf("err = %v", err)
+			if usererr.KindOf(err) != c.kind {
+				t.Fatalf("err = %v (kind %s), want kind %s", err, usererr.KindOf(err).Code(), c.kind.Code())
+			}
+			if c.kind == usererr.Conflict && (usererr.HTTPStatus(err) != 409 || usererr.ExitCode(err) != 1 || !strings.Contains(usererr.HintOf(err), "run the deploy again")) {
+				t.Fatalf("a blob cut short: HTTP %d, exit %d, hint %q", usererr.HTTPStatus(err), usererr.ExitCode(err), usererr.HintOf(err))
 			}
 			if _, err := f.blobs.Stat(ctx, c.digest); err == nil {
 				t.Fatal("bad content was stored")
 			}
 		})
+	}
+	if err := f.svc.PutBlob(ctx, up.ID, d, strings.NewReader("real"), 4); err != nil {
+		t.Fatalf("the blob sent again: %v", err)
 	}
 	if _, err := f.svc.BeginUpload(ctx, "site", []byte(`{"version":1,"files":[{"path":"../x"}]}`)); usererr.KindOf(err) != usererr.Invalid {
 		t.Fatalf("bad manifest: %v", err)

@@ -149,7 +149,10 @@ func (s *Service) PutBlob(ctx context.Context, uploadID string, d backend.Digest
 	}
 	err = s.opts.Blobs.Put(ctx, d, r, want)
 	if errors.Is(err, backend.ErrDigestMismatch) || errors.Is(err, backend.ErrSizeMismatch) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("blob %s rejected: %v", d, err)).
+		// The bytes that arrived are not the blob: cut short or changed on
+		// the way, not a wrong command line. Sending them again may work:
+		// a Conflict (409; exit 1), not Invalid (400; exit 2, "fix it").
+		return usererr.Wrap(usererr.Conflict, err, fmt.Sprintf("blob %s rejected: %v", d, err)).
 			WithHint("the upload was truncated or altered; run the deploy again to resume")
 	}
 	return err
