@@ -13,11 +13,22 @@ import (
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
-// deploySite builds files into an artifact and deploys it through the API.
+// deploySite builds files into an artifact and deploys it through the
+// API; a message "pipeline run N" deploys it as run N's deploy step does
+// (action.DeployService, naming the run), which the server does not verify.
 func deploySite(t *testing.T, a *App, env, release, message string, files map[string]string) int64 {
+	t.Helper()
+	run, isRun := strings.CutPrefix(message, runPrefix)
+	return deployAs(t, a, env, release, message, files, isRun, run)
+}
+
+// deployAs is deploySite; asRun deploys as run's deploy step does, else
+// through the API whatever the message says.
+func deployAs(t *testing.T, a *App, env, release, message string, files map[string]string, asRun bool, run string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -29,11 +40,6 @@ func deploySite(t *testing.T, a *App, env, release, message string, files map[st
 		t.Fatal(err)
 	}
 	canon, _ := m.Canonical()
-	tok, err := ReadToken(a.opts.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := client.New(a.APIURL(), tok)
 	if err := a.Deploy.EnsureProject(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +48,20 @@ func deploySite(t *testing.T, a *App, env, release, message string, files map[st
 			t.Fatal(err)
 		}
 	}
-	res, err := c.Deploy(ctx, client.DeployRequest{Project: "shop", Environment: env, Manifest: canon, Blobs: a.Blobs, Message: message})
+	if asRun {
+		res, err := action.DeployService{Svc: a.Deploy, Blobs: a.Blobs}.Deploy(ctx, action.DeployRequest{Project: "shop",
+			Environment: env, Manifest: canon, Release: release, Actor: "admin", Message: message, Run: run})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	tok, err := ReadToken(a.opts.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.New(a.APIURL(), tok).Deploy(ctx, client.DeployRequest{Project: "shop", Environment: env, Manifest: canon,
+		Blobs: a.Blobs, Message: message})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,9 +47,11 @@ const runPrefix = "pipeline run "
 
 // verifies says which new deployments the server verifies itself
 // (deploy.Options.Verify): all but a pipeline run's, whose health-check
-// steps verify it (and whose rollback steps take it back).
+// steps verify it (and whose rollback steps take it back). The run is
+// the one its deploy step names (FinalizeOptions.Run), not its message,
+// which anyone deploying may write.
 func verifies(_ string, o deploy.FinalizeOptions) bool {
-	return !strings.HasPrefix(o.Message, runPrefix)
+	return o.Run == ""
 }
 
 // runOf returns the pipeline run a deployment's message names, if any.

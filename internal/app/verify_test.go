@@ -485,3 +485,29 @@ func wantReverifiedHealthy(t *testing.T, b *App, events *deployEvents, id int64)
 		t.Fatalf("audit records by %s: %v", verifyActor, got)
 	}
 }
+
+// TestARunsMessageDoesNotSkipVerification: a deployment through the API
+// whose message reads like a pipeline run's ("pipeline run 7") is
+// verified by the server like any other: only the pipeline's deploy step
+// names a run (deploy.FinalizeOptions.Run), and a message is anyone's to
+// write. A run's own deployment is left to its health-check steps.
+func TestARunsMessageDoesNotSkipVerification(t *testing.T) {
+	h := newVerifyHooks(false)
+	a := startHooked(t, Options{DataDir: t.TempDir(), VerifySoak: time.Hour, Proc: "-"}, h.set)
+	recv(t, h.resumed, "a pass of resumeVerifications")
+	run := deploySite(t, a, "staging", "v1", "pipeline run 1", goodSite)
+	if d := deploymentOf(t, a.Deploy, "staging", run); d.Verification != "" {
+		t.Fatalf("a run's deployment: verification %q, want none (its health check verifies it)", d.Verification)
+	}
+	id := deploySite(t, a, "production", "v2", "", goodSite) // through the API ...
+	if r := recv(t, h.started, "a verification"); r.Deployment.ID != id {
+		t.Fatalf("verifying deployment %d, want %d", r.Deployment.ID, id)
+	}
+	fake := deployAs(t, a, "staging", "v3", "pipeline run 7", goodSite, false, "") // ... with a run's message
+	if d := deploymentOf(t, a.Deploy, "staging", fake); d.Verification != deploy.VerifyPending {
+		t.Fatalf("deployed through the API as %q: verification %q, want %q", d.Message, d.Verification, deploy.VerifyPending)
+	}
+	if r := recv(t, h.started, "the verification of the deployment with a run's message"); r.Deployment.ID != fake {
+		t.Fatalf("verifying deployment %d, want %d", r.Deployment.ID, fake)
+	}
+}

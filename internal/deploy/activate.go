@@ -92,6 +92,11 @@ type FinalizeOptions struct {
 	// collected for this deployment; an environment needing more refuses
 	// it, so direct deploys to an environment with approvals fail.
 	Approvals int
+	// Run is the pipeline run whose deploy step makes this deployment
+	// (its id); its health-check steps verify it, not the server
+	// (Options.Verify). Only the pipeline sets it, never a request: a
+	// message is no proof of a run.
+	Run string
 }
 
 // Finalize checks that every blob of the upload is stored, signs the

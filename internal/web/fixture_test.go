@@ -110,7 +110,8 @@ func (f *fixture) deploy(env, release, message string) int64 {
 	if err := f.a.Deploy.PutBlob(ctx, up.ID, d, bytes.NewReader(body), int64(len(body))); err != nil {
 		f.t.Fatal(err)
 	}
-	dep, err := f.a.Deploy.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: env, Actor: "admin", Message: message})
+	dep, err := f.a.Deploy.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: env, Actor: "admin", Message: message,
+		Run: runOf(message)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -299,3 +300,14 @@ func checkNoInlineCode(t *testing.T, what, body string) {
 }
 
 type cookieT = http.Cookie
+
+// runOf is the run a deployment's message names ("pipeline run 1": "1"),
+// for the fixture's deploys that stand for a run's: the pipeline names
+// it in FinalizeOptions.Run.
+func runOf(message string) string {
+	run, _ := strings.CutPrefix(message, "pipeline run ")
+	if run == message {
+		return ""
+	}
+	return run
+}

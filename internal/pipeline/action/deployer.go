@@ -46,7 +46,7 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 		}
 	}
 	dep, err := d.Svc.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: r.Environment, Actor: r.Actor,
-		Message: r.Message, Approvals: r.ApprovalsGiven})
+		Message: r.Message, Run: r.Run, Approvals: r.ApprovalsGiven})
 	if err != nil {
 		return nil, err
 	}

@@ -176,6 +176,7 @@ type DeployRequest struct {
 	Release     string
 	Actor       string
 	Message     string
+	Run         string // the run deploying (deploy.FinalizeOptions.Run)
 	// ApprovalsGiven is how many distinct approvals the run's gate for the
 	// environment collected; the deployment needs as many as the stored
 	// environment requires.
