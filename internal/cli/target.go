@@ -45,6 +45,16 @@ func (g *Globals) connectWith(ctx context.Context, extra func(*app.Options)) (*t
 	return g.dial(ctx, true, extra)
 }
 
+// inProcessFlag names what gave an in-process server's option its value
+// (app.Options.FlagName): the database URL comes from PHOENIX_DATABASE_URL,
+// as no command but phoenix server has the flag.
+func inProcessFlag(flag string) string {
+	if flag == "database-url" {
+		return DatabaseURLEnv
+	}
+	return "--" + flag
+}
+
 // dial is connectWith; without withKey an in-process server starts with
 // its vault sealed (the vault commands unseal it with the key they were
 // given, so that a wrong key is reported rather than failing the start).
@@ -54,7 +64,8 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 		return g.remote(g.Server, token)
 	}
 	opts := app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
-		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv), InProcess: true}
+		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv), InProcess: true,
+		FlagName: inProcessFlag}
 	if withKey {
 		key, err := serverMasterKey(os.Getenv(masterKeyFileEnv)) // server.go
 		if err != nil {

@@ -154,6 +154,7 @@ func TestEnvValueErrorsNameTheVariable(t *testing.T) {
 		// flags: TestServerEnvValuesNameTheVariable)
 		{"PHOENIX_DATABASE_URL", "mysql://db/phoenix", "store copy", `error: PHOENIX_DATABASE_URL: scheme "mysql" is not supported`},
 		{"PHOENIX_TO", "mysql://db/phoenix", "store copy", `error: PHOENIX_TO: scheme "mysql" is not supported`},
+		{"PHOENIX_DATABASE_URL", "mysql://db/phoenix", "projects", `error: PHOENIX_DATABASE_URL: scheme "mysql" is not supported`},
 		{"PHOENIX_FROM", "ftp://offsite", "backup pull --to " + t.TempDir(), `error: PHOENIX_FROM: "ftp://offsite" is not an S3 URL`},
 		{"PHOENIX_ENDPOINT", "localhost", "backup pull --from s3://offsite --to " + t.TempDir(), `error: PHOENIX_ENDPOINT: endpoint "localhost"`},
 		{"PHOENIX_IDLE_TIMEOUT", "10ms", "serve .", `error: PHOENIX_IDLE_TIMEOUT must be at least 1s`},
