@@ -37,6 +37,13 @@ func FormatDuration(d time.Duration) string {
 	return s
 }
 
+// DurationIn is f units as a Duration, to the nearest nanosecond: how a
+// duration JSON writes as a number in the unit its key names
+// (timeout_seconds, duration_ms) is read back.
+func DurationIn(f float64, unit time.Duration) time.Duration {
+	return time.Duration(math.Round(f * float64(unit)))
+}
+
 // ParseDuration parses the Duration syntax; bare numbers are seconds.
 func ParseDuration(s string) (time.Duration, error) { return parseDurationUnit(s, time.Second) }
 

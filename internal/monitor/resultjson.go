@@ -2,8 +2,9 @@ package monitor
 
 import (
 	"encoding/json"
-	"math"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // A probe's Result (stored as JSON in monitor_last, read back for the
@@ -50,7 +51,7 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &old); err != nil {
 		return err
 	}
-	r.Duration, r.CertExpiry = fromUnit(v.DurationMS, time.Millisecond), fromUnit(v.CertSecondsLeft, time.Second)
+	r.Duration, r.CertExpiry = config.DurationIn(v.DurationMS, time.Millisecond), config.DurationIn(v.CertSecondsLeft, time.Second)
 	if old.Duration != nil && r.Duration == 0 {
 		r.Duration = *old.Duration
 	}
@@ -83,8 +84,3 @@ func (v VerifyResult) MarshalJSON() ([]byte, error) {
 
 // inMS is d in milliseconds.
 func inMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// fromUnit is f units as a Duration.
-func fromUnit(f float64, unit time.Duration) time.Duration {
-	return time.Duration(math.Round(f * float64(unit)))
-}

@@ -2,8 +2,9 @@ package spec
 
 import (
 	"encoding/json"
-	"math"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // A step's JSON (a run's plan: in the API's answers, 'phoenix release -o
@@ -43,7 +44,7 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &old); err != nil {
 		return err
 	}
-	s.Timeout, s.Backoff = fromSeconds(v.TimeoutSeconds), fromSeconds(v.BackoffSeconds)
+	s.Timeout, s.Backoff = config.DurationIn(v.TimeoutSeconds, time.Second), config.DurationIn(v.BackoffSeconds, time.Second)
 	if old.Timeout != nil && s.Timeout == 0 {
 		s.Timeout = *old.Timeout
 	}
@@ -56,5 +57,3 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 // JSONForm is a value of the type a Step's JSON has, for the documents
 // that describe it (the API's OpenAPI schema).
 func (Step) JSONForm() any { return stepJSON{} }
-
-func fromSeconds(f float64) time.Duration { return time.Duration(math.Round(f * float64(time.Second))) }
