@@ -116,30 +116,22 @@ func (a *App) channelsLoaded(project string) bool {
 func owedMessage(o deploy.OwedAlert) notify.Message {
 	f, where := o.Failed, o.Failed.Project+"/"+o.Failed.Environment
 	m := notify.Message{ID: fmt.Sprintf("deploy-%d-rolled-back", f.ID), Event: "deploy.rolled_back", Severity: notify.Critical,
-		Title: fmt.Sprintf("%s: %s failed verification and was rolled back to %s", where, nameOf(f), nameOf(o.Restored)),
+		Title: fmt.Sprintf("%s: %s failed verification and was rolled back to %s", where, f.Name(), o.Restored.Name()),
 		Text: f.Failure + "\nThis alert comes late: the server stopped or crashed after the rollback (" +
 			o.At.UTC().Format("2006-01-02 15:04:05 UTC") + ") and before it was announced.",
 		Project: f.Project, Environment: f.Environment, Time: time.Now().UTC(),
-		Facts: append([]notify.Fact{{Name: "Failed release", Value: nameOf(f)}, {Name: "Failed deployment", Value: strconv.FormatInt(f.ID, 10)}},
+		Facts: append([]notify.Fact{{Name: "Failed release", Value: f.Name()}, {Name: "Failed deployment", Value: strconv.FormatInt(f.ID, 10)}},
 			o.Facts...),
 	}
 	if o.Restored.ID == 0 {
 		m.ID, m.Event = fmt.Sprintf("deploy-%d-failed", f.ID), "deploy.failed"
-		m.Title = fmt.Sprintf("%s: %s failed verification; automatic rollback failed", where, nameOf(f))
+		m.Title = fmt.Sprintf("%s: %s failed verification; automatic rollback failed", where, f.Name())
 		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: "no earlier deployment that did not fail verification: it stays active"})
 	} else {
-		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", nameOf(o.Restored), o.Restored.ID)})
+		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", o.Restored.Name(), o.Restored.ID)})
 	}
 	for _, d := range o.Domains {
 		m.Links = append(m.Links, notify.Link{Title: d, URL: "https://" + d + "/"})
 	}
 	return m
-}
-
-// nameOf names a deployment in an alert: its release, else its id.
-func nameOf(d deploy.Deployment) string {
-	if d.Release != "" {
-		return d.Release
-	}
-	return "deployment " + strconv.FormatInt(d.ID, 10)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,15 @@ const (
 	StatusRolledBack = "rolled_back"
 	StatusInactive   = "inactive" // superseded by a later deployment
 )
+
+// Name names d in messages people read (alerts): its release, else
+// "deployment 12".
+func (d Deployment) Name() string {
+	if d.Release != "" {
+		return d.Release
+	}
+	return "deployment " + strconv.FormatInt(d.ID, 10)
+}
 
 // setState sets Active and Status from the environment's active deployment.
 func (d *Deployment) setState(activeID int64) {

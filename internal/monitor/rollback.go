@@ -206,13 +206,6 @@ func urls(r deploy.Release) []notify.Link {
 	return out
 }
 
-func releaseName(d deploy.Deployment) string {
-	if d.Release != "" {
-		return d.Release
-	}
-	return "deployment " + strconv.FormatInt(d.ID, 10)
-}
-
 // where names r's environment in a message title: "shop/staging", so a
 // channel several projects share says whose staging it is.
 func where(r deploy.Release) string {
@@ -226,10 +219,10 @@ func successMessage(r deploy.Release, res VerifyResult) notify.Message {
 	return notify.Message{
 		ID:    fmt.Sprintf("deploy-%d-succeeded", r.Deployment.ID),
 		Event: "deploy.succeeded", Severity: notify.Informational,
-		Title:   fmt.Sprintf("%s: %s is live", where(r), releaseName(r.Deployment)),
+		Title:   fmt.Sprintf("%s: %s is live", where(r), r.Deployment.Name()),
 		Text:    fmt.Sprintf("%d health checks passed over %s: %d requests, p95 %s.", len(res.Checks), config.FormatDuration(res.Duration.Round(time.Second)), res.Requests, res.P95.Round(time.Millisecond)),
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
-		Facts: []notify.Fact{{Name: "Release", Value: releaseName(r.Deployment)}, {Name: "Deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
+		Facts: []notify.Fact{{Name: "Release", Value: r.Deployment.Name()}, {Name: "Deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
 			{Name: "Error rate", Value: fmt.Sprintf("%.2f%%", res.ErrorRate)}, {Name: "p95", Value: res.P95.Round(time.Millisecond).String()}},
 	}
 }
@@ -251,18 +244,18 @@ func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, r
 	m := notify.Message{
 		ID:    fmt.Sprintf("deploy-%d-failed", r.Deployment.ID),
 		Event: "deploy.failed", Severity: notify.Critical,
-		Title:   fmt.Sprintf("%s: %s failed verification", where(r), releaseName(r.Deployment)),
+		Title:   fmt.Sprintf("%s: %s failed verification", where(r), r.Deployment.Name()),
 		Text:    res.Reason,
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
-		Facts: append([]notify.Fact{{Name: "Failed release", Value: releaseName(r.Deployment)},
+		Facts: append([]notify.Fact{{Name: "Failed release", Value: r.Deployment.Name()},
 			{Name: "Failed deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)}}, verifyFacts(res)...),
 	}
 	switch {
 	case to != nil:
 		m.ID = fmt.Sprintf("deploy-%d-rolled-back", r.Deployment.ID)
 		m.Event = "deploy.rolled_back"
-		m.Title = fmt.Sprintf("%s: %s failed verification and was rolled back to %s", where(r), releaseName(r.Deployment), releaseName(*to))
-		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", releaseName(*to), to.ID)})
+		m.Title = fmt.Sprintf("%s: %s failed verification and was rolled back to %s", where(r), r.Deployment.Name(), to.Name())
+		m.Facts = append(m.Facts, notify.Fact{Name: "Now serving", Value: fmt.Sprintf("%s (deployment %d)", to.Name(), to.ID)})
 	case rbErr != nil:
 		m.Title += "; automatic rollback failed"
 		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: rbErr.Error()})
