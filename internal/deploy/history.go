@@ -26,9 +26,7 @@ func (s *Service) History(ctx context.Context, project, env string, limit int) (
 	if _, err := s.Environment(ctx, project, env); err != nil {
 		return nil, err
 	}
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT e.id, e.action, COALESCE(e.deployment, 0), COALESCE(a.release, ''),
-		e.actor, e.detail, e.at FROM deploy_events e
-		LEFT JOIN deployments d ON d.id = e.deployment LEFT JOIN artifacts a ON a.digest = d.artifact
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+activationColumns+`
 		WHERE e.project = $1 AND e.environment = $2 AND e.action IN ('deploy', 'rollback', 'delete') ORDER BY e.id DESC`, project, env)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: history of %s/%s: %w", project, env, err)
@@ -37,15 +35,13 @@ func (s *Service) History(ctx context.Context, project, env string, limit int) (
 	var out []EnvActivation
 	var until *time.Time
 	for rows.Next() && (limit <= 0 || len(out) < limit) {
-		a := EnvActivation{Activation: Activation{Project: project, Environment: env}}
-		var at string
-		if err := rows.Scan(&a.ID, &a.Action, &a.Deployment, &a.Release, &a.Actor, &a.Detail, &at); err != nil {
+		a, err := scanActivation(rows)
+		if err != nil {
 			return nil, err
 		}
 		if a.Action == "delete" {
 			break // the end of an earlier environment of that name
 		}
-		a.At, _ = time.Parse(time.RFC3339Nano, at)
 		a.Until, until = until, &a.At
 		out = append(out, a)
 	}

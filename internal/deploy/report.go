@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -23,9 +24,7 @@ type Activation struct {
 // every project), oldest first, for reports (internal/report). Rows of
 // deployments retention dropped still count; their release is then "".
 func (s *Service) Activations(ctx context.Context, project string) ([]Activation, error) {
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT e.id, e.project, e.environment, e.action, COALESCE(e.deployment, 0),
-		COALESCE(a.release, ''), e.actor, e.at FROM deploy_events e
-		LEFT JOIN deployments d ON d.id = e.deployment LEFT JOIN artifacts a ON a.digest = d.artifact
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+activationColumns+`
 		WHERE e.action IN ('deploy', 'rollback') AND ($1 = '' OR e.project = $1) ORDER BY e.id`, project)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: activations: %w", err)
@@ -33,15 +32,28 @@ func (s *Service) Activations(ctx context.Context, project string) ([]Activation
 	defer rows.Close()
 	var out []Activation
 	for rows.Next() {
-		var a Activation
-		var at string
-		if err := rows.Scan(&a.ID, &a.Project, &a.Environment, &a.Action, &a.Deployment, &a.Release, &a.Actor, &at); err != nil {
+		a, err := scanActivation(rows)
+		if err != nil {
 			return nil, err
 		}
-		a.At, _ = time.Parse(time.RFC3339Nano, at)
-		out = append(out, a)
+		out = append(out, a.Activation)
 	}
 	return out, rows.Err()
+}
+
+// activationColumns selects deploy_events e with the release of each
+// event's deployment, as scanActivation reads them.
+const activationColumns = `e.id, e.project, e.environment, e.action, COALESCE(e.deployment, 0), COALESCE(a.release, ''),
+	e.actor, e.detail, e.at FROM deploy_events e
+	LEFT JOIN deployments d ON d.id = e.deployment LEFT JOIN artifacts a ON a.digest = d.artifact`
+
+// scanActivation reads a row of activationColumns.
+func scanActivation(rows *sql.Rows) (EnvActivation, error) {
+	var a EnvActivation
+	var at string
+	err := rows.Scan(&a.ID, &a.Project, &a.Environment, &a.Action, &a.Deployment, &a.Release, &a.Actor, &a.Detail, &at)
+	a.At, _ = time.Parse(time.RFC3339Nano, at)
+	return a, err
 }
 
 // Live lists what every environment of project ("" for every project)
