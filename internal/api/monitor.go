@@ -76,10 +76,11 @@ type EnvReport struct {
 	// LiveSince is when the active deployment went live: its last
 	// activation, a rollback to it included (deploy.Deployment.LiveSince).
 	LiveSince *time.Time `json:"live_since,omitempty"`
-	// Verification is where the server's verification of the active
-	// deployment stands (deploy.Deployment.Verification): "pending"
-	// while it runs, or since a stop or a crash cut it short (the next
-	// start verifies it again); VerificationAt is since when.
+	// Verification is where the verification of the active deployment
+	// stands (deploy.Deployment.Verification): "pending" while the
+	// server's runs, or since a stop or a crash cut it short (the next
+	// start verifies it again), "run" while the pipeline run that made it
+	// has not passed its health checks; VerificationAt is since when.
 	Verification   string     `json:"verification,omitempty"`
 	VerificationAt *time.Time `json:"verification_at,omitempty"`
 }

@@ -22,7 +22,7 @@ import (
 // (action.DeployService, naming the run), which the server does not verify.
 func deploySite(t *testing.T, a *App, env, release, message string, files map[string]string) int64 {
 	t.Helper()
-	run, isRun := strings.CutPrefix(message, runPrefix)
+	run, isRun := strings.CutPrefix(message, "pipeline run ")
 	return deployAs(t, a, env, release, message, files, isRun, run)
 }
 

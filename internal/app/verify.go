@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,10 +40,6 @@ const verifyLease = verifyTimeout + 90*time.Second
 // makes (the rollback, the failure, a verification taken over).
 const verifyActor = "phoenix-verify"
 
-// runPrefix begins the message of a pipeline run's deployment:
-// "pipeline run 12" (action.Deps.deploy).
-const runPrefix = "pipeline run "
-
 // verifies says which new deployments the server verifies itself
 // (deploy.Options.Verify): all but a pipeline run's, whose health-check
 // steps verify it (and whose rollback steps take it back). The run is
@@ -54,13 +49,11 @@ func verifies(_ string, o deploy.FinalizeOptions) bool {
 	return o.Run == ""
 }
 
-// runOf returns the pipeline run a deployment's message names, if any.
-func runOf(message string) (int64, bool) {
-	s, ok := strings.CutPrefix(message, runPrefix)
-	if !ok {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
+// runOf returns the pipeline run that made deployment d
+// (deploy.Deployment.Run, recorded from the run, never from a request),
+// if any.
+func runOf(d deploy.Deployment) (int64, bool) {
+	id, err := strconv.ParseInt(d.Run, 10, 64)
 	return id, err == nil && id > 0
 }
 
@@ -243,7 +236,7 @@ func (a *App) adoptInterrupted(ctx context.Context) (adopted []int64) {
 func (a *App) unverifiedByItsRun(ctx context.Context, r deploy.Release) (string, []any) {
 	id := r.Deployment.ID
 	args := []any{"project", r.Project, "env", r.Environment, "deployment", id}
-	run, ok := runOf(r.Deployment.Message)
+	run, ok := runOf(r.Deployment)
 	if !ok || a.runSettled.has(id) {
 		return "", args
 	}

@@ -122,20 +122,21 @@ func interruptRun(t *testing.T, dir string, g *gate) (v1, staging, production in
 	if err := a.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return v1, runDeployment(t, dir, run.ID, "staging"), runDeployment(t, dir, run.ID, "production")
+	return v1, runDeployment(t, dir, run.ID, "staging", deploy.VerifyPassed), runDeployment(t, dir, run.ID, "production", deploy.VerifyByRun)
 }
 
 // runDeployment returns the active deployment of shop/env in the stopped
-// server's data dir, checking that run made it and that nothing verifies
-// it yet.
-func runDeployment(t *testing.T, dir string, run int64, env string) int64 {
+// server's data dir, checking that run made it and that its verification
+// stands at want (deploy.VerifyByRun: the run's health checks did not
+// pass; deploy.VerifyPassed: they did).
+func runDeployment(t *testing.T, dir string, run int64, env, want string) int64 {
 	t.Helper()
 	ds, err := reopen(t, dir).Deployments(context.Background(), "shop", env, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deployments of %s: %+v, %v", env, ds, err)
 	}
 	d := ds[0]
-	if !d.Active || d.Message != "pipeline run "+strconv.FormatInt(run, 10) || d.Verification != "" {
+	if !d.Active || d.Run != strconv.FormatInt(run, 10) || d.Verification != want {
 		t.Fatalf("%s after the interrupted run: %+v", env, d)
 	}
 	return d.ID
@@ -169,7 +170,7 @@ func TestInterruptedRunIsVerifiedAtTheNextStart(t *testing.T) {
 		}
 	})
 	wantReverifiedRolledBack(t, b, events, production, v1, "503")
-	if d := deploymentOf(t, b.Deploy, "staging", staging); !d.Active || d.Verification != "" {
+	if d := deploymentOf(t, b.Deploy, "staging", staging); !d.Active || d.Verification != deploy.VerifyPassed {
 		t.Fatalf("staging, checked by the run, after the start: %+v", d)
 	}
 	if d := reverifyDetail(t, b); !strings.Contains(d, "was interrupted before its step production/health-check succeeded (interrupted)") {
@@ -219,14 +220,14 @@ func TestFinishedRunIsNotVerifiedAtTheNextStart(t *testing.T) {
 		t.Fatalf("the run: %+v, %v", d, err)
 	}
 	a.Stop(context.Background())
-	production := runDeployment(t, dir, run.ID, "production")
+	production := runDeployment(t, dir, run.ID, "production", deploy.VerifyPassed)
 
 	h = newVerifyHooks(false)
 	b := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
 	if ids := recv(t, h.resumed, "a pass of resumeVerifications"); len(ids) != 0 {
 		t.Fatalf("the start verified %v", ids)
 	}
-	if d := deploymentOf(t, b.Deploy, "production", production); !d.Active || d.Verification != "" || len(auditActions(t, b)) != 0 {
+	if d := deploymentOf(t, b.Deploy, "production", production); !d.Active || d.Verification != deploy.VerifyPassed || len(auditActions(t, b)) != 0 {
 		t.Fatalf("the finished run's deployment after the start: %+v", d)
 	}
 }

@@ -114,11 +114,12 @@ func envListing[T any](ctx context.Context, g *Globals, o *deployOptions, what s
 // with where the server's verification stands when it did not pass:
 // ", verification pending" (it runs, or a stop cut it short and the next
 // start runs it again), ", failed verification" (kept: rollback.auto is
-// off), ", not verified" (replaced before a verdict).
+// off), ", not verified" (replaced before a verdict), ", run N's health
+// check pending" (its pipeline run verifies it and has not yet).
 func statusOf(d deploy.Deployment) string {
 	failed := "failed: " + d.Failure
 	note := map[string]string{deploy.VerifyPending: ", verification pending", deploy.VerifyFailed: ", failed verification",
-		deploy.VerifySuperseded: ", not verified"}[d.Verification]
+		deploy.VerifySuperseded: ", not verified", deploy.VerifyByRun: ", run " + d.Run + "'s health check pending"}[d.Verification]
 	switch {
 	case d.Active && d.Failure != "":
 		return "* active, " + failed

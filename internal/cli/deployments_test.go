@@ -98,6 +98,7 @@ func TestStatusOf(t *testing.T) {
 		{deploy.Deployment{Status: deploy.StatusRolledBack, Verification: deploy.VerifySuperseded}, "rolled back, not verified"},
 		{deploy.Deployment{Status: deploy.StatusInactive, Verification: deploy.VerifySuperseded}, "not verified"},
 		{deploy.Deployment{Status: deploy.StatusInactive, Verification: deploy.VerifyPassed}, "-"},
+		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Verification: deploy.VerifyByRun, Run: "12"}, "* active, run 12's health check pending"},
 	} {
 		if got := statusOf(c.d); got != c.want {
 			t.Errorf("statusOf(%+v) = %q, want %q", c.d, got, c.want)

@@ -64,9 +64,12 @@ func projectsTable(w io.Writer, ps []deploy.Project) error {
 // projectRelease is an environment's RELEASE cell: its active release,
 // with where the server's verification of it stands unless it passed or
 // the server does not verify it: "(verification pending since TIME)",
-// "(failed verification)" (kept live: rollback.auto is off).
+// "(failed verification)" (kept live: rollback.auto is off), "(health
+// check pending)" (its pipeline run verifies it, and has not yet).
 func projectRelease(e deploy.ProjectEnv) string {
 	switch e.Verification {
+	case deploy.VerifyByRun:
+		return dash(e.Release) + " (health check pending)"
 	case deploy.VerifyPending:
 		since := ""
 		if e.VerificationAt != nil {

@@ -98,10 +98,14 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 // releaseCell is an environment's RELEASE cell: its active release, and
 // "(verification pending)" while the server's verification of it has not
 // reached a verdict (it runs, or a stop cut it short and the next start
-// runs it again).
+// runs it again), "(health check pending)" while the pipeline run that
+// made it has not passed its health checks.
 func releaseCell(r api.EnvReport) string {
-	if r.Verification == deploy.VerifyPending {
+	switch r.Verification {
+	case deploy.VerifyPending:
 		return dash(r.Release) + " (verification pending)"
+	case deploy.VerifyByRun:
+		return dash(r.Release) + " (health check pending)"
 	}
 	return dash(r.Release)
 }

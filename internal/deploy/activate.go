@@ -34,13 +34,16 @@ type Deployment struct {
 	// "health-check/production"; "" for every other deployment.
 	Failure  string     `json:"failure,omitempty"`
 	FailedAt *time.Time `json:"failed_at,omitempty"`
-	// Verification is where the server's own verification of the
-	// deployment stands: VerifyPending, VerifyPassed, VerifyFailed or
-	// VerifySuperseded; "" when the server does not verify it (a
-	// pipeline run verifies its own deployments). VerificationAt is when
-	// a pending verification began, else when it ended.
+	// Verification is where the verification of the deployment stands:
+	// VerifyPending, VerifyPassed, VerifyFailed or VerifySuperseded, and
+	// VerifyByRun while its pipeline run's health checks have not passed;
+	// "" when no one verifies it (a run that checks none of its
+	// environment, or older than the state). VerificationAt is when a
+	// pending verification began, else when it ended.
 	Verification   string     `json:"verification,omitempty"`
 	VerificationAt *time.Time `json:"verification_at,omitempty"`
+	// Run is the pipeline run whose deploy step made it (FinalizeOptions.Run).
+	Run string `json:"run,omitempty"`
 	// LiveSince is when the active deployment went live: the last
 	// activation that made it active on its environment (its deploy, or
 	// a rollback to it), where CreatedAt stays its first deploy; nil for
@@ -107,6 +110,11 @@ type FinalizeOptions struct {
 	// (Options.Verify). Only the pipeline sets it, never a request: a
 	// message is no proof of a run.
 	Run string
+	// RunChecks: the run has health-check steps acting on the
+	// environment. The deployment is then VerifyByRun until they pass
+	// (RunPassed), so promote_from does not count it before; without
+	// them no one verifies it ("") and it counts once made.
+	RunChecks bool
 }
 
 // Finalize checks that every blob of the upload is stored, signs the
@@ -268,12 +276,17 @@ func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project stri
 	dep := &Deployment{Project: project, Environment: o.Environment, Artifact: d,
 		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive, LiveSince: &now}
 	state, stateAt := "", ""
-	if verify {
+	switch {
+	case verify:
 		state, stateAt = VerifyPending, at
 		dep.Verification, dep.VerificationAt = VerifyPending, &now
+	case o.Run != "" && o.RunChecks:
+		state, stateAt = VerifyByRun, at
+		dep.Verification, dep.VerificationAt = VerifyByRun, &now
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at, verification, verification_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, project, o.Environment, string(d), o.Actor, o.Message, at, state, stateAt).Scan(&dep.ID)
+	dep.Run = o.Run
+	err := tx.QueryRowContext(ctx, `INSERT INTO deployments (project, environment, artifact, actor, message, created_at, verification, verification_at, run)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, project, o.Environment, string(d), o.Actor, o.Message, at, state, stateAt, o.Run).Scan(&dep.ID)
 	if err != nil {
 		return nil, err
 	}

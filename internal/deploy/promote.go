@@ -20,8 +20,9 @@ import (
 // as failed, it did not fail the server's verification, and its
 // verification is not still pending (nor was it replaced before its
 // verdict). A pipeline run's deployment, which the server does not verify,
-// counts once made: the run's health-check steps verify it before any
-// later stage, and a failure there takes it back as failed. Finalize
+// counts once the run's health-check steps of that environment passed
+// (RunPassed; a failure there takes it back as failed), or once made when
+// the run checks none. Finalize
 // checks it, so every path obeys it (phoenix deploy, a release's deploy
 // step, the API). A rollback within the environment moves the pointer to
 // something that already ran there, and is not checked.
@@ -140,6 +141,9 @@ func fateOn(from string, last Deployment) (why, hint string) {
 			last.VerificationAt.UTC().Format("2006-01-02 15:04:05 UTC")), wait
 	case last.Verification == VerifyPending:
 		return fmt.Sprintf("is still pending verification on %s (deployment %d)", from, last.ID), wait
+	case last.Verification == VerifyByRun:
+		return fmt.Sprintf("is still being health-checked on %s by pipeline run %s (deployment %d)", from, last.Run, last.ID),
+			fmt.Sprintf("wait for the run's health checks of %s ('phoenix logs %s -f') and deploy again", from, last.Run)
 	default: // superseded
 		return fmt.Sprintf("was replaced on %s before its verification ended (deployment %d, not verified)", from, last.ID),
 			"deploy it to " + from + " again and let it pass verification there"
@@ -164,6 +168,8 @@ func stateOf(d Deployment) string {
 		return "pending verification since " + d.VerificationAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	case d.Verification == VerifyPending:
 		return "pending verification"
+	case d.Verification == VerifyByRun:
+		return "being health-checked by pipeline run " + d.Run
 	}
 	return "replaced before its verdict"
 }

@@ -339,3 +339,71 @@ func TestKeepFailedDoesNotCountForPromotion(t *testing.T) {
 		t.Errorf("a deployment taken back already: %+v, audited %q", d, *failed)
 	}
 }
+
+// TestARunsDeploymentCountsOnceItsHealthChecksPass: a pipeline run's
+// deployment that the run health-checks (RunChecks) waits for them
+// (VerifyByRun): production refuses its artifact, naming the run, until
+// RunPassed records the run's verdict, and not for another run or while
+// replaced; a run that checks none of its environment leaves no state
+// (counted once made, as before). A run's deployment taken back, or kept
+// failed under rollback.auto: false, failed verification.
+func TestARunsDeploymentCountsOnceItsHealthChecksPass(t *testing.T) {
+	f := promoting(t, newFixture(t))
+	byRun := func(run, release string, files map[string]string, checks bool) *Deployment {
+		t.Helper()
+		m, blobs := manifestOf(release, files)
+		d, _, err := f.finalize(t, "site", m, blobs, FinalizeOptions{Environment: "staging", Actor: "alice",
+			Message: "pipeline run " + run, Run: run, RunChecks: checks})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := byRun("7", "v1", one, true)
+	if d.Verification != VerifyByRun || d.Run != "7" || history(t, f.svc, "staging")[d.ID].Verification != VerifyByRun {
+		t.Fatalf("a run's deployment it health-checks: %+v", d)
+	}
+	f.refusedFiles(t, "v1", one, "is still being health-checked on staging by pipeline run 7 (deployment "+itoa(d.ID)+")",
+		"wait for the run's health checks of staging ('phoenix logs 7 -f')")
+	for _, wrong := range []struct{ env, run string }{{"production", "7"}, {"staging", "8"}} {
+		if ok, err := f.svc.RunPassed(ctx, "site", wrong.env, d.ID, wrong.run); ok || err != nil {
+			t.Fatalf("RunPassed on %s by run %s: %v, %v", wrong.env, wrong.run, ok, err)
+		}
+	}
+	if ok, err := f.svc.RunPassed(ctx, "site", "staging", d.ID, "7"); !ok || err != nil {
+		t.Fatalf("RunPassed: %v, %v", ok, err)
+	}
+	if _, err := f.try(t, "production", "v1", one); err != nil {
+		t.Fatalf("production after the run's health checks passed on staging: %v", err)
+	}
+
+	replaced := byRun("9", "v2", map[string]string{"index.html": "two"}, true)
+	f.try(t, "staging", "v3", map[string]string{"index.html": "three"})
+	if ok, _ := f.svc.RunPassed(ctx, "site", "staging", replaced.ID, "9"); ok {
+		t.Fatal("RunPassed recorded a verdict on a deployment replaced before it")
+	}
+	if got := history(t, f.svc, "staging")[replaced.ID]; got.Verification != VerifySuperseded {
+		t.Fatalf("a run's deployment replaced before its health checks: %+v", got)
+	}
+
+	unchecked := byRun("10", "v4", map[string]string{"index.html": "four"}, false)
+	if unchecked.Verification != "" {
+		t.Fatalf("a run's deployment it does not health-check: %+v", unchecked)
+	}
+	if _, err := f.try(t, "production", "v4", map[string]string{"index.html": "four"}); err != nil {
+		t.Fatalf("production, the run checks none of staging: %v", err)
+	}
+
+	taken := byRun("11", "v5", map[string]string{"index.html": "five"}, true)
+	if _, err := f.svc.Revert(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: taken.ID, Reason: "health-check/staging"}); err != nil {
+		t.Fatal(err)
+	}
+	kept := byRun("12", "v6", map[string]string{"index.html": "six"}, true)
+	if err := f.svc.KeepFailed(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: kept.ID, Reason: "health-check/staging"}); err != nil {
+		t.Fatal(err)
+	}
+	h := history(t, f.svc, "staging")
+	if h[taken.ID].Verification != VerifyFailed || h[taken.ID].Failure == "" || h[kept.ID].Verification != VerifyFailed || !h[kept.ID].Active {
+		t.Fatalf("taken back: %+v; kept failed: %+v", h[taken.ID], h[kept.ID])
+	}
+}

@@ -198,13 +198,13 @@ func lastGood(ctx context.Context, tx rowQuerier, env Environment, before int64)
 }
 
 const depColumns = `d.id, d.project, d.environment, d.artifact, a.release, d.actor, d.message, d.created_at, d.failure, d.failed_at,
-	d.verification, d.verification_at`
+	d.verification, d.verification_at, d.run`
 
 func scanDeployment(row interface{ Scan(...any) error }) (Deployment, error) {
 	var d Deployment
 	var created, failed, verified string
 	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created, &d.Failure, &failed,
-		&d.Verification, &verified)
+		&d.Verification, &verified, &d.Run)
 	d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	d.FailedAt, d.VerificationAt = parseTime(failed), parseTime(verified)
 	return d, err

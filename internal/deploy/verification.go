@@ -24,6 +24,12 @@ const (
 	// VerifySuperseded: a newer deploy or a rollback replaced it before
 	// a verdict; it was never verified.
 	VerifySuperseded = "superseded"
+	// VerifyByRun: a pipeline run's deployment (Deployment.Run) that the
+	// run's health-check steps verify, not the server; no verdict yet.
+	// RunPassed records theirs (VerifyPassed); a failure takes it back
+	// (VerifyFailed). An interrupted run leaves it so, and the server
+	// adopts it (AdoptVerification).
+	VerifyByRun = "run"
 )
 
 // verifies reports whether the server verifies a new deployment of
@@ -32,13 +38,13 @@ func (s *Service) verifies(project string, o FinalizeOptions) bool {
 	return s.opts.Verify != nil && s.opts.Verify(project, o)
 }
 
-// supersede records as superseded the pending verification of the
-// deployment env serves, unless it is next (the deployment the pointer
-// moves to).
+// supersede records as superseded the pending verification (the
+// server's or a run's) of the deployment env serves, unless it is next
+// (the deployment the pointer moves to).
 func supersede(ctx context.Context, tx *sql.Tx, project, env string, next int64, now string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
-		WHERE verification = $3 AND id <> $4 AND id = (SELECT active_id FROM environments WHERE project = $5 AND name = $6)`,
-		VerifySuperseded, now, VerifyPending, next, project, env)
+		WHERE verification IN ($3, $7) AND id <> $4 AND id = (SELECT active_id FROM environments WHERE project = $5 AND name = $6)`,
+		VerifySuperseded, now, VerifyPending, next, project, env, VerifyByRun)
 	if err != nil {
 		return fmt.Errorf("deploy: supersede the verification of %s/%s: %w", project, env, err)
 	}
@@ -58,13 +64,14 @@ func (s *Service) Unverified(ctx context.Context) ([]Release, error) {
 }
 
 // Unattended returns the release of every environment whose active
-// deployment has no verification state (the server does not verify it: a
-// pipeline run's, whose health-check steps do, or one older than the
-// state) and is the newest deployment of its environment, so active since
-// its own activation rather than returned to by a rollback (no rollback is
+// deployment the server does not verify — a pipeline run's, whose
+// health-check steps do (VerifyByRun until they pass, or "" when the run
+// checks none of its environment), or one older than the state — and is
+// the newest deployment of its environment, so active since its own
+// activation rather than returned to by a rollback (no rollback is
 // verified). AdoptVerification makes the server verify one.
 func (s *Service) Unattended(ctx context.Context) ([]Release, error) {
-	rs, err := s.activeWhere(ctx, `d.verification = '' AND `+newest+` ORDER BY d.id`)
+	rs, err := s.activeWhere(ctx, `d.verification IN ('', $1) AND `+newest+` ORDER BY d.id`, VerifyByRun)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: deployments without verification: %w", err)
 	}
@@ -125,9 +132,9 @@ func (s *Service) AdoptVerification(ctx context.Context, r *Release, actor, why 
 	adopted := false
 	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
-			WHERE id = $3 AND verification = '' AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)
+			WHERE id = $3 AND verification IN ('', $6) AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)
 			AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.project = $4 AND n.environment = $5 AND n.id > $3)`,
-			VerifyPending, now.Format(time.RFC3339Nano), d.ID, r.Project, r.Environment)
+			VerifyPending, now.Format(time.RFC3339Nano), d.ID, r.Project, r.Environment, VerifyByRun)
 		if err != nil {
 			return err
 		}
@@ -201,6 +208,23 @@ func (s *Service) RecordVerification(ctx context.Context, id int64, verdict stri
 		WHERE id = $3 AND verification = $4`, verdict, s.now(), id, VerifyPending)
 	if err != nil {
 		return false, fmt.Errorf("deploy: record the verification of deployment %d: %w", id, err)
+	}
+	return affected(res) == 1, nil
+}
+
+// RunPassed records that the health checks of pipeline run run passed on
+// deployment id of project's env, which the run made (VerifyByRun): it is
+// then VerifyPassed, and counts for promote_from. Only while it is still
+// the active deployment there and without a verdict: the checks probed the
+// environment, so they vouch for what it served. It reports whether the
+// verdict was recorded.
+func (s *Service) RunPassed(ctx context.Context, project, env string, id int64, run string) (bool, error) {
+	res, err := s.opts.DB.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+		WHERE id = $3 AND project = $4 AND environment = $5 AND run = $6 AND verification = $7 AND failure = ''
+		AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)`,
+		VerifyPassed, s.now(), id, project, env, run, VerifyByRun)
+	if err != nil {
+		return false, fmt.Errorf("deploy: record the health checks of run %s on deployment %d: %w", run, id, err)
 	}
 	return affected(res) == 1, nil
 }

@@ -296,3 +296,25 @@ func TestAdoptVerification(t *testing.T) {
 		t.Fatalf("staging's deployments got a verification state: %+v", h)
 	}
 }
+
+// TestAdoptVerificationOfARunsDeployment: a run's deployment still waiting
+// for the run's health checks (VerifyByRun) is unattended too — its run
+// may have been interrupted — and adopting it makes it pending.
+func TestAdoptVerificationOfARunsDeployment(t *testing.T) {
+	f := newFixture(t)
+	m, blobs := manifestOf("v1", map[string]string{"index.html": "one"})
+	d, _, err := f.finalize(t, "site", m, blobs, FinalizeOptions{Environment: "production", Actor: "alice", Run: "4", RunChecks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.svc.Unattended(ctx)
+	if err != nil || len(rs) != 1 || rs[0].Deployment.ID != d.ID || rs[0].Deployment.Run != "4" {
+		t.Fatalf("unattended = %+v, %v; want deployment %d of run 4", rs, err, d.ID)
+	}
+	if ok, err := f.svc.AdoptVerification(ctx, &rs[0], "phoenix-verify", "pipeline run 4 was interrupted"); !ok || err != nil {
+		t.Fatalf("adopt: %v, %v", ok, err)
+	}
+	if got := history(t, f.svc, "production")[d.ID]; got.Verification != VerifyPending {
+		t.Fatalf("after the adoption: %+v", got)
+	}
+}

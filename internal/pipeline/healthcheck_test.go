@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,12 +42,16 @@ pipeline:
 
 // heldSite serves the environments: staging's health checks are
 // answered at once, production's are each announced on held and held
-// until release is closed (or the request is abandoned).
+// until release is closed (let, or the request is abandoned).
 type heldSite struct {
 	staging, production *httptest.Server
 	held                chan struct{}
 	release             chan struct{}
+	once                sync.Once
 }
+
+// let answers production's health checks from now on.
+func (h *heldSite) let() { h.once.Do(func() { close(h.release) }) }
 
 func newHeldSite(t *testing.T) *heldSite {
 	h := &heldSite{held: make(chan struct{}, 10), release: make(chan struct{})}
@@ -61,7 +66,7 @@ func newHeldSite(t *testing.T) *heldSite {
 		}
 	}))
 	t.Cleanup(func() {
-		close(h.release)
+		h.let()
 		h.production.Close()
 		h.staging.Close()
 	})

@@ -255,8 +255,10 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 			defer e.mu.Unlock()
 			return e.deployments[env]
 		},
-		Failed: func() []*spec.Step { return e.failedAncestors(st) },
-		Why:    e.why,
+		Checks:        func(env string) bool { return len(healthChecks(e.run, env)) > 0 },
+		HealthChecked: func(ctx context.Context, env string) error { return e.healthChecked(ctx, st, env, w) },
+		Failed:        func() []*spec.Step { return e.failedAncestors(st) },
+		Why:           e.why,
 	}
 	err := a.Run(ctx, sc)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rctx.Err() == nil {

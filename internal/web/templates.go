@@ -189,7 +189,8 @@ func tone(status string) string {
 	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded", "expired", "sealed", "revoked",
 		"failed verification":
 		return "bad"
-	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring", "deferred", "verification pending":
+	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring", "deferred", "verification pending",
+		"health check pending":
 		return "warn"
 	}
 	return "idle"

@@ -129,6 +129,15 @@ type Context struct {
 	// Deployment returns the deployment this run's deploy step made on
 	// env, 0 when none (or unknown).
 	Deployment func(env string) int64
+	// Checks reports whether the run has health-check steps acting on
+	// env: its deployment there is then verified by them, not the server.
+	// Nil: none.
+	Checks func(env string) bool
+	// HealthChecked is called by a health-check step of env that passed:
+	// once every health-check step of the run acting on env has, the
+	// deployment the run made there is recorded as verified (RunVerifier),
+	// so it counts for promote_from. Nil outside the engine.
+	HealthChecked func(ctx context.Context, env string) error
 	// Failed lists the steps this one depends on that failed, in plan
 	// order (what a failure() step runs because of).
 	Failed func() []*spec.Step

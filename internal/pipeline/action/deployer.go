@@ -46,7 +46,7 @@ func (d DeployService) Deploy(ctx context.Context, r DeployRequest) (*DeployResu
 		}
 	}
 	dep, err := d.Svc.Finalize(ctx, up.ID, deploy.FinalizeOptions{Environment: r.Environment, Actor: r.Actor,
-		Message: r.Message, Run: r.Run, Approvals: r.ApprovalsGiven})
+		Message: r.Message, Run: r.Run, RunChecks: r.RunChecks, Approvals: r.ApprovalsGiven})
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,12 @@ func (d DeployService) declare(ctx context.Context, r DeployRequest) error {
 	}
 	return d.Svc.EnsureEnvironment(ctx, r.Project, deploy.EnvSpec{Name: r.Environment, Locked: r.Locked,
 		Approvals: r.Approvals, Domains: r.Domains, IPAllow: r.IPAllow, PromoteFrom: r.PromoteFrom})
+}
+
+// RunPassed records that run's health checks passed on its deployment id
+// of project's env (deploy.Service.RunPassed).
+func (d DeployService) RunPassed(ctx context.Context, project, env string, id int64, run string) (bool, error) {
+	return d.Svc.RunPassed(ctx, project, env, id, run)
 }
 
 // Hold opens (or renews) an upload of the manifest: its blobs are then

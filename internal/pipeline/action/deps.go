@@ -192,6 +192,9 @@ type DeployRequest struct {
 	// PromoteFrom is the environment an artifact must have run on before
 	// it is deployed here; a release sets it only where none is stored.
 	PromoteFrom string
+	// RunChecks: the run has health-check steps acting on the
+	// environment, which verify the deployment (deploy.FinalizeOptions).
+	RunChecks bool
 	// RunDeployed, when set, reports whether the run deployed to an
 	// environment. An environment that promotes from one the run did not
 	// deploy to gets the artifact that one ran of Release, not the run's
@@ -246,6 +249,14 @@ type RollbackRequest struct {
 	// Keep: the environment's rollback.auto is off; the failure is
 	// recorded and the deployment stays live.
 	Keep bool
+}
+
+// RunVerifier is implemented by Deployers that record the verdict of a
+// run's health checks on the deployment the run made (DeployService):
+// RunPassed marks deployment id of project's env, made by run, verified,
+// while it is still live there; false when it no longer is.
+type RunVerifier interface {
+	RunPassed(ctx context.Context, project, env string, id int64, run string) (bool, error)
 }
 
 // Holder is implemented by Deployers that can keep an artifact's blobs from

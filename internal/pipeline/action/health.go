@@ -75,6 +75,9 @@ func (d *Deps) healthCheck(ctx context.Context, sc *Context) error {
 			return fmt.Errorf("health check %s of %s failed: %w", ep.Name, env, last)
 		}
 	}
+	if sc.HealthChecked != nil {
+		return sc.HealthChecked(ctx, env)
+	}
 	return nil
 }
 

@@ -278,7 +278,8 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 		return fmt.Errorf("deploy: no artifact manifest (run create-artifact first): %w", err)
 	}
 	req := DeployRequest{Project: sc.Run.Project, Environment: env, Manifest: canon, Release: sc.Run.Version,
-		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, Run: sc.Run.ID, ApprovalsGiven: sc.Approvals(env), RunDeployed: sc.Deployed}
+		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, Run: sc.Run.ID, ApprovalsGiven: sc.Approvals(env), RunDeployed: sc.Deployed,
+		RunChecks: sc.Checks != nil && sc.Checks(env)}
 	if sc.Config != nil {
 		req.Edge = &sc.Config.Edge
 		if e := sc.Config.Environments[env]; e != nil {
