@@ -192,6 +192,7 @@ type App struct {
 	leading    atomic.Bool
 	gcKick     chan struct{}
 	pruneKick  chan struct{} // prune.go
+	adoptKick  chan struct{} // a run ended: what it left unverified (verify.go)
 	startDone  func()        // lets the next replica start
 
 	// Test hooks (verify.go): verifyStarts is called as each
@@ -215,7 +216,7 @@ type App struct {
 
 	// runSettled are the pipeline runs' deployments whose run verified
 	// them, or finished without leaving them unverified (verify.go,
-	// adoptInterrupted): not looked at again.
+	// adoptUnverified): not looked at again.
 	runSettled idSet
 	// owedTried are the deployments whose owed rollback alert a pass of
 	// queueOwed tried to send (rollback_alert.go): retried without a

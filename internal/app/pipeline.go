@@ -25,7 +25,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 	data := a.opts.DataDir
 	retention := a.opts.RunRetention
 	retention.InUse = a.Deploy.DeployedReleases
-	a.pruneKick = make(chan struct{}, 1)
+	a.pruneKick, a.adoptKick = make(chan struct{}, 1), make(chan struct{}, 1)
 	var err error
 	a.Pipeline, err = pipeline.New(pipeline.Options{DB: a.DB, LogDir: filepath.Join(data, "runs"),
 		Logger: a.log.With("domain", "pipeline"), Env: childEnv(os.Environ()),
@@ -37,7 +37,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},
 		Audit: a.auditPipeline, CanApprove: a.canApprove, MinApprovals: a.minApprovals, Runner: a.runner, Retention: retention,
-		OnFinish: a.kickPrune, Preflight: a.releasePreflight, OnRelease: a.releaseConfig, Transient: a.opts.InProcess})
+		OnFinish: a.runEnded, Preflight: a.releasePreflight, OnRelease: a.releaseConfig, Transient: a.opts.InProcess})
 	if err != nil {
 		return err
 	}

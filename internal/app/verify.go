@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/deploy"
+	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -24,7 +25,7 @@ import (
 // A pipeline run verifies its own deployments with its health-check
 // steps. A run a stop or a crash interrupted after its deploy step and
 // before the health check of that environment succeeded leaves a
-// deployment no one verifies: the start adopts it (adoptInterrupted) and
+// deployment no one verifies: the start adopts it (adoptUnverified) and
 // verifies it as one of its own.
 
 // verifyTimeout bounds one verification (monitor.Guard.Timeout); a
@@ -98,9 +99,10 @@ func (a *App) verify(ctx context.Context, r deploy.Release) {
 // work, and it takes over only those pending longer than verifyLease,
 // checking again every poll: a younger one may be in progress on another
 // replica, and one whose replica died is taken over once its lease
-// passes. Each pass first adopts the deployments interrupted pipeline
-// runs left unverified (adoptInterrupted): at once, as no server verifies
-// them. Before all that, each pass queues the alerts automatic rollbacks
+// passes. Each pass first adopts the deployments pipeline runs that ended
+// left unverified (adoptUnverified): at once, as no server verifies
+// them; a lone server, which has no poll, looks again each time a run
+// ends (runEnded). Before all that, each pass queues the alerts automatic rollbacks
 // owe (queueOwed: a crash came between a rollback and its alert), the
 // leader's only once they are owed for longer than owedAlertLease. An
 // in-process server (one CLI command) leaves them all to the next
@@ -112,7 +114,14 @@ func (a *App) resumeVerifications(ctx context.Context) {
 	if !a.opts.Replica.On {
 		a.queueOwed(ctx, time.Time{}) // rollback_alert.go
 		a.resumed(a.reverify(ctx, time.Time{}))
-		return
+		for { // a lone server has no poll: each run's end kicks (runEnded)
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.adoptKick:
+				a.resumed(a.adoptUnverified(ctx))
+			}
+		}
 	}
 	lease := verifyLease
 	if a.verifyLease > 0 {
@@ -131,6 +140,19 @@ func (a *App) resumeVerifications(ctx context.Context) {
 	}
 }
 
+// runEnded is told each pipeline run's end (pipeline.Options.OnFinish):
+// it schedules a Prune and, on a lone server, a look for the deployments
+// the run left unverified (adoptUnverified: one cancelled during its
+// health check, or whose check failed or was skipped with nothing taking
+// the deployment back). An interrupted run's are the next start's (this
+// server is stopping); with replicas the leader's poll finds them.
+func (a *App) runEnded(status string) {
+	a.kickPrune()
+	if status != pipeline.Interrupted {
+		kickOnce(a.adoptKick)
+	}
+}
+
 // resumed tells the test hook which deployments a pass of
 // resumeVerifications took over.
 func (a *App) resumed(ids []int64) {
@@ -140,12 +162,12 @@ func (a *App) resumed(ids []int64) {
 }
 
 // reverify adopts the deployments interrupted pipeline runs left
-// unverified (adoptInterrupted), takes over the pending verifications
+// unverified (adoptUnverified), takes over the pending verifications
 // begun before before (all of them when it is zero), runs each in the
 // background until ctx ends (a stop, or the lead lost: it stays pending
 // for the next taker) and returns their deployments.
 func (a *App) reverify(ctx context.Context, before time.Time) (claimed []int64) {
-	claimed = a.adoptInterrupted(ctx)
+	claimed = a.adoptUnverified(ctx)
 	rs, err := a.Deploy.Unverified(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -190,16 +212,18 @@ func (a *App) verifyInBackground(ctx context.Context, r deploy.Release) {
 	}()
 }
 
-// adoptInterrupted verifies, as the server's own, every active deployment
-// a pipeline run made and left unverified: the run was interrupted (a
-// stop or a crash) after its deploy step activated it and before its
-// health check of that environment succeeded, so nothing else will (an
-// interrupted run is never resumed; one resumed waiting for an approval
-// is not final, and verifies its own deployments). Decided from the database (deploy.Unattended,
+// adoptUnverified verifies, as the server's own, every active deployment
+// a pipeline run made and left unverified: the run ended after its deploy
+// step activated it and before its health check of that environment
+// succeeded — interrupted (a stop or a crash), cancelled, or with the
+// check failed or skipped and nothing taking the deployment back — so
+// nothing else will (a finished run never runs again; one resumed waiting
+// for an approval is not final, and verifies its own deployments).
+// Decided from the database (deploy.Unattended,
 // pipeline.Service.HealthCheckOf), so a crash is covered as a stop is;
-// a deployment still active when its run finished is not verified again.
+// a deployment whose run's health checks passed is not verified again.
 // It returns the deployments adopted, each verified in the background.
-func (a *App) adoptInterrupted(ctx context.Context) (adopted []int64) {
+func (a *App) adoptUnverified(ctx context.Context) (adopted []int64) {
 	rs, err := a.Deploy.Unattended(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -220,7 +244,7 @@ func (a *App) adoptInterrupted(ctx context.Context) (adopted []int64) {
 		if !ok { // replaced, rolled back or adopted meanwhile
 			continue
 		}
-		a.log.Warn("verify: a pipeline run was interrupted (the server stopped or crashed) before its health check of the environment succeeded; verifying its deployment", args...)
+		a.log.Warn("verify: a pipeline run ended (interrupted, cancelled, or its health check failed or skipped with the deployment left live) before its health check of the environment succeeded; verifying its deployment", args...)
 		adopted = append(adopted, r.Deployment.ID)
 		a.verifyInBackground(ctx, r)
 	}
@@ -258,8 +282,18 @@ func (a *App) unverifiedByItsRun(ctx context.Context, r deploy.Release) (string,
 		return "", args
 	}
 	args = append(args, "step", h.Step, "step_status", h.Status)
-	return fmt.Sprintf("pipeline run %d made deployment %d and was interrupted before its step %s succeeded (%s): "+
-		"nothing verified the deployment; verifying it", run, id, h.Step, h.Status), args
+	return fmt.Sprintf("pipeline run %d made deployment %d and %s before its step %s succeeded (%s): "+
+		"nothing verified the deployment; verifying it", run, id, endedAs(h.RunStatus), h.Step, h.Status), args
+}
+
+// endedAs says how a run ended, for the reason of an adoption: "was
+// interrupted", "was cancelled", "failed", "succeeded".
+func endedAs(status string) string {
+	switch status {
+	case pipeline.Interrupted, pipeline.Cancelled:
+		return "was " + status
+	}
+	return status
 }
 
 // idSet is a set of ids safe for concurrent use; the zero value is empty.

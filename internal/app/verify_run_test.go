@@ -306,3 +306,44 @@ func TestLeaderAdoptsAnInterruptedRunsDeployment(t *testing.T) {
 		t.Fatalf("the run's broken deployment: %+v", d)
 	}
 }
+
+// TestCancelledRunIsVerified: a run cancelled during its health check of
+// production leaves a broken deployment live that its run will never
+// check; the server, told the run ended, verifies it as its own at once
+// (no restart), rolls it back and audits why.
+func TestCancelledRunIsVerified(t *testing.T) {
+	g := newGate(t, http.StatusServiceUnavailable)
+	h := newVerifyHooks(false)
+	a := startHooked(t, Options{DataDir: t.TempDir(), VerifySoak: -1, Proc: "-"}, h.set)
+	recv(t, h.resumed, "a pass of resumeVerifications")
+	v1, run := releaseToProduction(t, a, h, runProject(t, g))
+	recv(t, g.held, "the run's health check of production")
+	events := watchDeployEvents(a)
+	if err := a.Pipeline.Cancel(context.Background(), run.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	r := recv(t, h.started, "the server's verification of the cancelled run's deployment")
+	if r.Environment != "production" || r.Deployment.Run != strconv.FormatInt(run.ID, 10) {
+		t.Fatalf("the server verifies %+v", r)
+	}
+	a.projects.wait()
+	a.Pipeline.Events().Wait()
+	if got := activeID(t, a, "production"); got != v1 {
+		t.Fatalf("active %d after the server's verification, want %d (rolled back)", got, v1)
+	}
+	if d := deploymentOf(t, a.Deploy, "production", r.Deployment.ID); d.Verification != deploy.VerifyFailed || !strings.Contains(d.Failure, "503") {
+		t.Fatalf("the broken deployment after its verification: %+v", d)
+	}
+	// The run's own end says deploy.succeeded for staging and
+	// deploy.failed for production; the server's rollback adds
+	// deploy.rolled_back.
+	if got := events.list(); !slices.Contains(got, "deploy.rolled_back") {
+		t.Fatalf("events %v, want the rollback's", got)
+	}
+	if got := auditActions(t, a); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
+		t.Fatalf("audit records by %s: %v", verifyActor, got)
+	}
+	if d := reverifyDetail(t, a); !strings.Contains(d, "was cancelled before its step production/health-check succeeded (cancelled)") {
+		t.Fatalf("deploy.reverify says %q", d)
+	}
+}

@@ -358,7 +358,7 @@ func (e *execution) finish(ctx context.Context, status, msg string) {
 	e.s.hub.signal(r.ID)
 	e.s.log.Info("run finished", "run", r.ID, "status", status)
 	if e.s.opts.OnFinish != nil {
-		e.s.opts.OnFinish()
+		e.s.opts.OnFinish(status)
 	}
 	if status == Interrupted {
 		return
@@ -369,17 +369,33 @@ func (e *execution) finish(ctx context.Context, status, msg string) {
 		bus.Publish(ctx, trigger.Event{Name: "release." + map[bool]string{true: "succeeded", false: "failed"}[status == Succeeded],
 			Project: r.Project, Data: data})
 	}
-	e.mu.Lock()
-	attempted := make([]string, 0, len(e.deployed))
-	for env := range e.deployed {
-		attempted = append(attempted, env)
-	}
-	e.mu.Unlock()
-	for _, env := range attempted {
+	for env, ok := range e.deployOutcomes(status) {
 		name := trigger.DeploySucceeded
-		if status != Succeeded {
+		if !ok {
 			name = trigger.DeployFailed
 		}
 		bus.Publish(ctx, trigger.Event{Name: name, Project: r.Project, Environment: env, Data: data})
 	}
+}
+
+// deployOutcomes says, for each environment a deploy step of the run
+// (which ended status) acted on, whether the deployment there succeeded:
+// the deploy step did and every health-check step of the run acting on it
+// too (one skipped by its condition counts in a run that succeeded). Each
+// environment on its own: a run that fails on production after staging's
+// checks passed deployed to staging all the same.
+func (e *execution) deployOutcomes(status string) map[string]bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]bool, len(e.deployed))
+	for env, deployed := range e.deployed {
+		ok := deployed
+		for _, id := range healthChecks(e.run, env) {
+			s := e.steps[id]
+			passed := s != nil && (s.Status == Succeeded || (s.Status == Skipped && status == Succeeded))
+			ok = ok && passed
+		}
+		out[env] = ok
+	}
+	return out
 }

@@ -19,14 +19,16 @@ type HealthCheck struct {
 	Status string
 }
 
-// Unverified reports whether the run was interrupted (the server stopped
-// or crashed) before its health check of the environment succeeded: the
-// deployment it made there was verified by no one, and nothing will (an
-// interrupted run is not resumed; 'phoenix retry' runs a new one). A run whose plan
-// has no health check of the environment never verifies its deployment
-// there, interrupted or not, so it leaves none unverified.
+// Unverified reports whether the run ended before its health check of the
+// environment succeeded: interrupted (the server stopped or crashed),
+// cancelled, or finished with the check failed and the deployment left
+// live (no rollback step took it back) or skipped. The deployment it made
+// there was verified by no one, and nothing will (a finished run does not
+// run again; 'phoenix retry' runs a new one). A run whose plan has no
+// health check of the environment never verifies its deployment there,
+// so it leaves none unverified.
 func (h HealthCheck) Unverified() bool {
-	return h.RunStatus == Interrupted && h.Step != "" && h.Status != Succeeded
+	return h.Final() && h.Step != "" && h.Status != Succeeded
 }
 
 // Final reports whether the run has finished: h no longer changes.

@@ -191,8 +191,16 @@ func TestHealthChecksOfAPlan(t *testing.T) {
 		{HealthCheck{RunStatus: Interrupted, Step: "s", Status: Failed}, true},
 		{HealthCheck{RunStatus: Interrupted, Step: "s", Status: Succeeded}, false},
 		{HealthCheck{RunStatus: Interrupted}, false}, // no health check of the environment
-		{HealthCheck{RunStatus: Failed, Step: "s", Status: Failed}, false},
+		// A run that ended otherwise before the check passed: the server
+		// verifies what it left live (a deployment taken back is not active,
+		// so not asked about).
+		{HealthCheck{RunStatus: Failed, Step: "s", Status: Failed}, true},
+		{HealthCheck{RunStatus: Cancelled, Step: "s", Status: Cancelled}, true},
+		{HealthCheck{RunStatus: Succeeded, Step: "s", Status: Skipped}, true},
+		{HealthCheck{RunStatus: Succeeded, Step: "s", Status: Succeeded}, false},
+		{HealthCheck{RunStatus: Succeeded}, false},
 		{HealthCheck{RunStatus: Running, Step: "s", Status: Running}, false},
+		{HealthCheck{RunStatus: Waiting, Step: "s", Status: Pending}, false},
 	} {
 		if got := c.h.Unverified(); got != c.want {
 			t.Errorf("%+v: unverified %v, want %v", c.h, got, c.want)

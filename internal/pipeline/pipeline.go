@@ -117,8 +117,10 @@ type Options struct {
 	// deploying anything still reaches the channels it names.
 	OnRelease func(run *Run, cfg *config.Config)
 	// OnFinish, when set, is called after a run finished (its outcome
-	// recorded), on the run's goroutine: the server schedules a Prune.
-	OnFinish func()
+	// recorded) with its status, on the run's goroutine: the server
+	// schedules a Prune, and looks for a deployment the run left
+	// unverified (HealthCheck.Unverified).
+	OnFinish func(status string)
 	// Transient: the server lives for one command (a CLI command's
 	// in-process server). It does not resume the runs left waiting for an
 	// approval, whose next steps it would cut short as the command ends:

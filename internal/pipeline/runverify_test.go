@@ -4,10 +4,12 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -70,5 +72,39 @@ func TestPromotionWaitsForTheRunsHealthCheck(t *testing.T) {
 	}
 	if _, err := byHand(); err != nil {
 		t.Fatalf("deploy to dr once production's health check passed: %v", err)
+	}
+}
+
+// TestHealthCheckOfACancelledRun: a run cancelled during production's
+// health check leaves production's deployment unverified (the server then
+// verifies it), not staging's, whose check passed.
+func TestHealthCheckOfACancelledRun(t *testing.T) {
+	f, _, r := startHeld(t, newHeldSite(t))
+	var mu sync.Mutex
+	events := map[string]string{}
+	f.svc.Events().Subscribe("deploy.*", "site", "", func(_ context.Context, ev trigger.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		events[ev.Environment] = ev.Name
+	})
+	if err := f.svc.Cancel(context.Background(), r.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.wait(r.ID); d.Status != Cancelled {
+		t.Fatalf("the run after the cancel: %s %s", d.Status, d.Message)
+	}
+	if h := healthCheckOf(t, f.svc, r.ID, "production"); !h.Final() || !h.Unverified() || h.Step != "production/health-check" {
+		t.Fatalf("production after the cancel: %+v", h)
+	}
+	if h := healthCheckOf(t, f.svc, r.ID, "staging"); h.Unverified() || h.Status != Succeeded {
+		t.Fatalf("staging after the cancel: %+v", h)
+	}
+	// Each environment's own outcome: staging deployed and passed its
+	// checks, production's were cut short.
+	f.svc.Events().Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if events["staging"] != trigger.DeploySucceeded || events["production"] != trigger.DeployFailed || len(events) != 2 {
+		t.Fatalf("the run's deploy events: %v", events)
 	}
 }
