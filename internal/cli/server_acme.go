@@ -51,7 +51,7 @@ func (af acmeFlags) certWarning(name func(flag string) string) (time.Duration, e
 	switch {
 	case af.alertDays < 0:
 		return 0, usererr.New(usererr.Usage, "%s %d is negative", name("cert-alert-days"), af.alertDays).
-			WithHint("give a number of days, e.g. --cert-alert-days 14, or 0 for no certificate alert")
+			WithHint("give a number of days, e.g. %s14, or 0 for no certificate alert", setting(name("cert-alert-days")))
 	case af.alertDays == 0:
 		return -1, nil
 	}

@@ -28,7 +28,7 @@ func addRetentionFlags(f *pflag.FlagSet, rf *retentionFlags) {
 func (rf retentionFlags) retention(name func(flag string) string) (pipeline.Retention, error) {
 	if rf.keep < 1 {
 		return pipeline.Retention{}, usererr.New(usererr.Usage, "%s %d: keep at least 1 run per project", name("run-keep"), rf.keep).
-			WithHint("pass --run-keep 50 (the default), or --run-retention off to keep every run")
+			WithHint("set %s50 (the default), or %soff to keep every run", setting(name("run-keep")), setting(name("run-retention")))
 	}
 	r := pipeline.Retention{Keep: rf.keep}
 	switch s := strings.TrimSpace(rf.maxAge); s {

@@ -121,7 +121,7 @@ func (g *Globals) localServer() (*target, error) {
 // a re-deploy re-reads only changed files.
 func (g *Globals) remote(url, token string) (*target, error) {
 	if token == "" {
-		return nil, usererr.New(usererr.Usage, "--server needs a token").WithHint("set PHOENIX_TOKEN")
+		return nil, usererr.New(usererr.Usage, "%s needs a token", g.flagOrEnv("server")).WithHint("set PHOENIX_TOKEN")
 	}
 	dir, err := os.UserCacheDir()
 	if err != nil {

@@ -125,7 +125,7 @@ func namesOfSet(name func(flag string) string, fs []flagSet) []string {
 // --limit, or PHOENIX_LIMIT.
 func (g *Globals) checkLimit(limit int) error {
 	if limit < 1 {
-		return usererr.New(usererr.Usage, "%s %d: want a positive number", g.flagOrEnv("limit"), limit).WithHint("e.g. --limit 50")
+		return usererr.New(usererr.Usage, "%s %d: want a positive number", g.flagOrEnv("limit"), limit).WithHint("e.g. %s50", setting(g.flagOrEnv("limit")))
 	}
 	return nil
 }
@@ -216,5 +216,15 @@ func checkServerURL(flag, server string) error {
 		return nil
 	}
 	return usererr.New(usererr.Usage, "%s %q: want the URL of a phoenix server", flag, server).
-		WithHint("e.g. --server https://phoenix.example.com or http://127.0.0.1:7070")
+		WithHint("e.g. %shttps://phoenix.example.com (or http://127.0.0.1:7070)", setting(flag))
+}
+
+// setting is how a hint writes a value given to name (Globals.flagOrEnv)
+// before the value: "--server " for a flag, "PHOENIX_SERVER=" for a
+// variable.
+func setting(name string) string {
+	if strings.HasPrefix(name, "--") {
+		return name + " "
+	}
+	return name + "="
 }

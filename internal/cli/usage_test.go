@@ -177,3 +177,29 @@ func TestEnvValueErrorsNameTheVariable(t *testing.T) {
 // asFlags names every flag as given on the command line, for tests of an
 // option builder (Globals.flagOrEnv without the environment).
 func asFlags(flag string) string { return "--" + flag }
+
+// TestHintsSetWhatGaveTheValue: the hint's example of a refused value
+// sets what gave it, the variable (PHOENIX_LIMIT=50) or the flag
+// (--limit 50), not a flag the script never passed.
+func TestHintsSetWhatGaveTheValue(t *testing.T) {
+	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_TOKEN")
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	for _, c := range []struct{ env, value, args, want string }{
+		{"PHOENIX_LIMIT", "0", "runs", "hint: e.g. PHOENIX_LIMIT=50"},
+		{"", "", "runs --limit 0", "hint: e.g. --limit 50"},
+		{"PHOENIX_SERVER", "phoenix.example.com", "status --token x", "hint: e.g. PHOENIX_SERVER=https://phoenix.example.com"},
+		{"", "", "status --token x --server phoenix.example.com", "hint: e.g. --server https://phoenix.example.com"},
+		{"PHOENIX_RUN_KEEP", "0", "server", "hint: set PHOENIX_RUN_KEEP=50 (the default), or --run-retention off"},
+		{"PHOENIX_CERT_ALERT_DAYS", "-1", "server", "e.g. PHOENIX_CERT_ALERT_DAYS=14"},
+	} {
+		t.Run(c.args, func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv(c.env, c.value)
+			}
+			_, errs, code := run(strings.Fields(c.args)...)
+			if code != 2 || !strings.Contains(errs, c.want) {
+				t.Errorf("%s=%s phoenix %s: exit %d, want %q:\n%s", c.env, c.value, c.args, code, c.want, errs)
+			}
+		})
+	}
+}
