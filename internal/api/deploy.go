@@ -24,7 +24,7 @@ func (a *API) deployRoutes() []Route {
 	return []Route{
 		a.projectsRoute(),
 		{Method: "GET", Path: "/api/v1/projects/{project}/environments", Tag: tag, Perm: auth.Read,
-			Summary: "List a project's environments", Response: Page[envOut]{}, Handler: a.listEnvs},
+			Summary: "List the project's environments the caller may read", Response: Page[envOut]{}, Handler: a.listEnvs},
 		{Method: "PUT", Path: envPath, Tag: tag, Perm: auth.Deploy, Action: "env.save",
 			Summary: "Declare an environment (changing one needs env.write; re-declaring it unchanged needs deploy)",
 			Request: EnvRequest{}, Response: deploy.Environment{}, Handler: a.putEnv},
@@ -69,9 +69,12 @@ func (a *API) listEnvs(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
+	pr := PrincipalFrom(r.Context())
 	out := make([]envOut, 0, len(envs))
 	for _, e := range envs {
-		out = append(out, envOut{e, a.url(e.Project, e.Name)})
+		if pr.Can(auth.Read, auth.Resource{Project: e.Project, Environment: e.Name}) { // as /api/v1/projects does
+			out = append(out, envOut{e, a.url(e.Project, e.Name)})
+		}
 	}
 	WriteJSON(w, http.StatusOK, Page[envOut]{Items: out})
 }

@@ -84,3 +84,28 @@ func TestProjectsShowOnlyWhatTheCallerMayRead(t *testing.T) {
 		t.Fatalf("limit=0 = %d", code)
 	}
 }
+
+// TestEnvironmentsListShowsOnlyReadable: a project's environment list
+// leaves out those the caller may not read, as /api/v1/projects does: a
+// deploy token limited to staging does not learn production's active
+// deployment, domains or allowed clients.
+func TestEnvironmentsListShowsOnlyReadable(t *testing.T) {
+	f := newFixture(t)
+	for who, want := range map[string]string{"ci": "[staging]", "stager": "[production staging]", "viewer": "[production staging]"} {
+		code, body, _ := f.call(who, "GET", "/api/v1/projects/shop/environments", nil)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", who, code, body)
+		}
+		var pg Page[envOut]
+		if err := json.Unmarshal(body, &pg); err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, e := range pg.Items {
+			got = append(got, e.Name)
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("%s lists %v, want %v", who, got, want)
+		}
+	}
+}
