@@ -60,8 +60,10 @@ func envResource(name string) auth.Resource {
 	return auth.Resource{Project: project, Environment: env}
 }
 
-// readable reports whether the caller may read the monitor's environment.
-func readable(r *http.Request, env string) bool {
+// Readable reports whether the caller may read the monitor's environment
+// ("<env>.<project>"; a server instance, such as the host, is everyone's
+// with read): what the monitor's routes, and the app's replicas, show.
+func Readable(r *http.Request, env string) bool {
 	return PrincipalFrom(r.Context()).Can(auth.Read, envResource(env))
 }
 
@@ -121,7 +123,7 @@ func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []EnvReport{}
 	for _, env := range order {
-		if readable(r, env) {
+		if Readable(r, env) {
 			out = append(out, *reports[env])
 		}
 	}
@@ -136,7 +138,7 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []monitor.Alert{}
 	for _, al := range all {
-		if readable(r, al.Environment) {
+		if Readable(r, al.Environment) {
 			out = append(out, al)
 		}
 	}
@@ -160,7 +162,7 @@ func (a *API) alertHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []monitor.AlertEvent{}
 	for _, e := range all {
-		if readable(r, e.Environment) {
+		if Readable(r, e.Environment) {
 			out = append(out, e)
 		}
 	}
@@ -175,7 +177,7 @@ func (a *API) listSilences(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []monitor.Silence{}
 	for _, s := range all {
-		if s.Environment == "" || readable(r, s.Environment) {
+		if s.Environment == "" || Readable(r, s.Environment) {
 			out = append(out, s)
 		}
 	}

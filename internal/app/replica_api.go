@@ -38,7 +38,7 @@ const (
 
 func (a *App) replicaRoutes() []api.Route {
 	return []api.Route{{Method: "GET", Path: "/api/v1/replicas", Tag: "server", Perm: auth.Read,
-		Summary:  "The servers sharing the database (--replica): heartbeat, leader, own edge's health, what each serves and the environments it is behind on; empty on a lone server",
+		Summary:  "The servers sharing the database (--replica): heartbeat, leader, own edge's health, what each serves and the environments it is behind on (those the caller may read); empty on a lone server",
 		Response: []ReplicaState{}, Handler: a.listReplicas}}
 }
 
@@ -48,7 +48,23 @@ func (a *App) listReplicas(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, err)
 		return
 	}
+	for i := range list {
+		list[i].Serves = readableOnly(r, list[i].Serves)
+		list[i].Behind = readableOnly(r, list[i].Behind)
+	}
 	api.WriteJSON(w, http.StatusOK, list)
+}
+
+// readableOnly keeps the environments ("<env>.<project>") the caller may
+// read: one limited to staging learns nothing of production from what a
+// replica serves.
+func readableOnly[V any](r *http.Request, m map[string]V) map[string]V {
+	for name := range m {
+		if !api.Readable(r, name) {
+			delete(m, name)
+		}
+	}
+	return m
 }
 
 // Replicas lists the replicas that published a heartbeat, by address.

@@ -87,6 +87,16 @@ func (f *fixture) addUser(name, role, password string) {
 	}
 }
 
+// addUserGrants adds a user with a password and the grants given (a role
+// only in a project or an environment).
+func (f *fixture) addUserGrants(name, password string, grants ...auth.Grant) {
+	f.t.Helper()
+	req := api.UserRequest{Name: name, Password: password, Grants: grants}
+	if err := f.admin.Do(context.Background(), "POST", client.Path("users"), req, nil); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // deploy makes a one-page release of project shop live on env and
 // returns the deployment's id.
 func (f *fixture) deploy(env, release, message string) int64 {

@@ -2,9 +2,13 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/auth"
 )
 
 // TestOverviewShowsReplicas: the overview lists the replicas' heartbeats
@@ -58,5 +62,34 @@ func TestOverviewShowsReplicas(t *testing.T) {
 				t.Errorf("replica row %d lacks %q:\n%s", i, w, rows[i+2])
 			}
 		}
+	}
+}
+
+// TestReplicasShowOnlyReadableEnvironments: what a replica serves and is
+// behind on lists only the environments the user may read; a reader of
+// staging learns nothing of production there either.
+func TestReplicasShowOnlyReadableEnvironments(t *testing.T) {
+	f := newFixture(t)
+	f.addUserGrants("contractor", contractorPW, auth.Grant{Role: auth.RoleViewer, Project: "shop", Environment: "staging"})
+	now := time.Now().UnixMilli()
+	_, err := f.a.DB.ExecContext(context.Background(), `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served, behind)
+		VALUES ('http://10.0.0.5:7070', 'b', $1, $1, 0, 1, 1, '', '{"production.shop": 3, "staging.shop": 2}', $2)`, now,
+		`{"production.shop": `+strconv.FormatInt(now, 10)+`}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.mustLogin("contractor", contractorPW)
+	_, page := b.get("/")
+	if !strings.Contains(page, "shop/staging #2") || strings.Contains(page, "production") {
+		t.Fatalf("a staging reader's replicas:\n%s", page)
+	}
+	var reps []struct {
+		Serves map[string]int64  `json:"serves"`
+		Behind map[string]string `json:"behind"`
+	}
+	_, body := b.get("/api/v1/replicas")
+	if err := json.Unmarshal([]byte(body), &reps); err != nil || len(reps) != 1 || len(reps[0].Serves) != 1 || len(reps[0].Behind) != 0 {
+		t.Fatalf("GET /api/v1/replicas as a staging reader: %v\n%s", err, body)
 	}
 }
