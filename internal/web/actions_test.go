@@ -117,7 +117,7 @@ pipeline:
 	b.mustLogin("alice", "approver-password-1")
 	path := "/ui/runs/" + strconv.FormatInt(id, 10)
 	_, page := b.get(path)
-	if !strings.Contains(page, ">Approve</button>") || !strings.Contains(page, ">Reject</button>") {
+	if !strings.Contains(page, ">Approve for production</button>") || !strings.Contains(page, ">Reject</button>") {
 		t.Fatalf("a waiting run without approve and reject buttons for an approver:\n%s", page)
 	}
 	if strings.Contains(page, "Cancel run") {

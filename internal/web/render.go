@@ -32,6 +32,20 @@ func (v *view) Can(perm, project, env string) bool {
 	return v.User != nil && v.User.Can(auth.Permission(perm), auth.Resource{Project: project, Environment: env})
 }
 
+// CanEvery is Can on each of a project's environments, or on the
+// project when there are none (a run that only builds or tests).
+func (v *view) CanEvery(perm, project string, envs []string) bool {
+	if len(envs) == 0 {
+		return v.Can(perm, project, "")
+	}
+	for _, env := range envs {
+		if !v.Can(perm, project, env) {
+			return false
+		}
+	}
+	return true
+}
+
 // CanMonitor is Can on a monitor's environment name, "<env>.<project>";
 // the empty name (every environment) needs env.write on the server, as
 // silencing everything does.

@@ -40,6 +40,12 @@ type runData struct {
 	Log       string
 	Truncated bool
 	Active    bool // queued, running or waiting: can be cancelled
+	// Gate is the environment whose approval gate the run waits at ("":
+	// none, or a run without its plan); approving it needs approve there.
+	Gate string
+	// ActsOn are the environments the run acts on: cancelling or running
+	// it again needs deploy on each (on the project when there are none).
+	ActsOn []string
 }
 
 func (d *Dashboard) run(r *http.Request, s session, v *view) (string, error) {
@@ -67,8 +73,24 @@ func (d *Dashboard) run(r *http.Request, s session, v *view) (string, error) {
 	data.Log = string(log)
 	st := data.Run.Status
 	data.Active = st == pipeline.Queued || st == pipeline.Running || st == pipeline.Waiting
+	data.Gate, data.ActsOn = waitingGate(&data.Run), data.Run.ActsOn()
 	v.Title, v.Nav, v.Data = "Run #"+strconv.FormatInt(id, 10), "runs", data
 	return "run", nil
+}
+
+// waitingGate is the environment of the approval step the run waits at.
+func waitingGate(d *pipeline.RunDetail) string {
+	if d.Status != pipeline.Waiting || d.Plan == nil {
+		return ""
+	}
+	for _, st := range d.Plan.Steps {
+		for _, state := range d.Steps {
+			if st.Kind() == "approval" && state.ID == st.ID && state.Status == pipeline.Waiting {
+				return st.Environment
+			}
+		}
+	}
+	return ""
 }
 
 func runIDOf(r *http.Request) (int64, error) {

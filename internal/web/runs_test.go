@@ -1,16 +1,13 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/auth"
-	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
@@ -56,10 +53,7 @@ pipeline:
 // found" like a run that never was (its log not shown).
 func TestAStagingReaderSeesNoProductionRunOnTheDashboard(t *testing.T) {
 	f := newFixture(t)
-	req := api.UserRequest{Name: "contractor", Password: contractorPW, Grants: []auth.Grant{{Role: auth.RoleViewer, Project: "shop", Environment: "staging"}}}
-	if err := f.admin.Do(context.Background(), "POST", client.Path("users"), req, nil); err != nil {
-		t.Fatal(err)
-	}
+	f.addUserGrants("contractor", contractorPW, auth.Grant{Role: auth.RoleViewer, Project: "shop", Environment: "staging"})
 	yaml := `project: {name: shop}
 environments: {staging: {}, production: {}}
 release: {environments: [%s]}
@@ -92,3 +86,4 @@ pipeline:
 		t.Errorf("the staging run's page: %d", resp.StatusCode)
 	}
 }
+
