@@ -70,7 +70,7 @@ func (d *Dashboard) run(r *http.Request, s session, v *view) (string, error) {
 	if len(log) > maxLogShown {
 		log, data.Truncated = log[len(log)-maxLogShown:], true
 	}
-	data.Log = string(log)
+	data.Log = withoutANSI(string(log))
 	st := data.Run.Status
 	data.Active = st == pipeline.Queued || st == pipeline.Running || st == pipeline.Waiting
 	data.Gate, data.ActsOn = waitingGate(&data.Run), data.Run.ActsOn()

@@ -87,3 +87,29 @@ pipeline:
 	}
 }
 
+// TestRunLogWithoutTerminalColours: a step's coloured output shows as its
+// text, without the escape sequences ("[31m") a terminal would hide, and
+// its markup stays text.
+func TestRunLogWithoutTerminalColours(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	id := f.releaseWith(`project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - name: main
+      steps:
+        - name: hello
+          run: |
+            printf '\033[1;31mred <b>bold</b>\033[0m \033]8;;https://x.example\007link\033]8;;\007 done\n'
+`, "v5.1.0")
+	if d := f.waitRun(id, pipeline.Succeeded, pipeline.Failed); d.Status != pipeline.Succeeded {
+		t.Fatalf("run: %s %s", d.Status, d.Message)
+	}
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	_, page := b.get("/ui/runs/" + strconv.FormatInt(id, 10))
+	if !strings.Contains(page, "red &lt;b&gt;bold&lt;/b&gt; link done") || strings.ContainsAny(page, "\x1b\x07") || strings.Contains(page, "[0m") {
+		t.Errorf("the log with colours:\n%s", page)
+	}
+}
