@@ -267,14 +267,16 @@ func TestCertificateAlertOnTheAlertsPage(t *testing.T) {
 }
 
 // TestVaultPageWithoutAnOpenVault: a vault never initialized still shows
-// its state, with why the secrets cannot be listed.
+// its state, with why the secrets cannot be listed, what to run (init or
+// unseal), and no claim that nothing expires, which it cannot know.
 func TestVaultPageWithoutAnOpenVault(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("admin", "", adminPW)
 	b := f.browser()
 	b.mustLogin("admin", adminPW)
 	resp, page := b.get("/ui/vault")
-	if resp.StatusCode != 200 || !strings.Contains(page, "not initialized") || !strings.Contains(page, "No secrets") {
+	if resp.StatusCode != 200 || !strings.Contains(page, "not initialized") || !strings.Contains(page, "No secrets") ||
+		!strings.Contains(page, "phoenix vault init") || strings.Contains(page, "Unseal it") || strings.Contains(page, "Nothing expires") {
 		t.Fatalf("%d\n%s", resp.StatusCode, page)
 	}
 	ctx := context.Background()
@@ -290,7 +292,7 @@ func TestVaultPageWithoutAnOpenVault(t *testing.T) {
 	}
 	resp, page = b.get("/ui/vault")
 	if resp.StatusCode != 200 || !strings.Contains(page, `badge bad">sealed`) || !strings.Contains(page, "phoenix vault unseal") ||
-		strings.Contains(page, secretValue) || strings.Contains(page, masterKey) {
+		strings.Contains(page, secretValue) || strings.Contains(page, masterKey) || strings.Contains(page, "Nothing expires") {
 		t.Fatalf("a sealed vault's page: %d\n%s", resp.StatusCode, page)
 	}
 }
