@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -47,7 +48,7 @@ func (a *API) pipelineRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/runs", Tag: tag, Perm: auth.Read,
 			Query: []Param{{"project", "only this project's runs"},
 				{"status", "only runs in this status: queued, running, waiting, succeeded, failed, cancelled or interrupted"},
-				{"limit", "at most this many (default 50)"}},
+				{"limit", "at most this many (default 50)"}, {"cursor", "the next_cursor of the page before"}},
 			Summary: "Pipeline runs, newest first: those the caller may see (read on every environment a run acts on)", Response: Page[pipeline.Run]{},
 			Handler: a.listRuns},
 		{Method: "GET", Path: runParam, Tag: tag, Perm: auth.Read, Resource: a.runResource, Missing: noRun,
@@ -235,13 +236,10 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, usererr.New(usererr.Invalid, "status %q: want one of %s", f.Status, strings.Join(pipeline.RunStatuses, ", ")))
 		return
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			WriteError(w, r, usererr.New(usererr.Invalid, "limit %q: want a positive number", s))
-			return
-		}
-		f.Limit = min(n, MaxPageSize)
+	limit, err := runsPage(q, &f)
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
 	pr := PrincipalFrom(r.Context())
 	f.Keep = func(run *pipeline.Run) bool { return seeRun(pr, run) == nil }
@@ -250,13 +248,38 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
+	page := Page[pipeline.Run]{Items: append([]pipeline.Run{}, runs[:min(len(runs), limit)]...)}
+	if len(runs) > limit { // the one more asked for: there is a next page
+		page.NextCursor = strconv.FormatInt(runs[limit-1].ID, 10)
+	}
 	if len(runs) == 0 && f.Project != "" && pr.Can(auth.Read, auth.Resource{Project: f.Project}) {
 		if err := a.knownProject(r.Context(), f.Project); err != nil { // a typo is not an empty history
 			WriteError(w, r, err)
 			return
 		}
 	}
-	WriteJSON(w, http.StatusOK, Page[pipeline.Run]{Items: append([]pipeline.Run{}, runs...)})
+	WriteJSON(w, http.StatusOK, page)
+}
+
+// runsPage reads a runs page's limit (default 50) and cursor (the id of
+// the last run of the page before) into f, which asks for one run more
+// than the page holds: whether there is a next page.
+func runsPage(q url.Values, f *pipeline.RunFilter) (limit int, err error) {
+	limit = 50
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return 0, usererr.New(usererr.Invalid, "limit %q: want a positive number", s)
+		}
+		limit = min(n, MaxPageSize)
+	}
+	if c := q.Get("cursor"); c != "" {
+		if f.Before, err = strconv.ParseInt(c, 10, 64); err != nil || f.Before < 1 {
+			return 0, badCursor()
+		}
+	}
+	f.Limit = limit + 1
+	return limit, nil
 }
 
 func (a *API) getRun(w http.ResponseWriter, r *http.Request) {

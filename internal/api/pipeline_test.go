@@ -174,3 +174,43 @@ func TestRunsOfAnUnknownProject(t *testing.T) {
 		t.Fatalf("project=quiet: %d %s", code, body)
 	}
 }
+
+// TestRunsArePaged: the runs list pages with next_cursor, newest first,
+// each run once, the last page without a cursor; a cursor it did not
+// issue is a 400.
+func TestRunsArePaged(t *testing.T) {
+	f := newFixture(t)
+	for range 5 {
+		f.finished(f.run(f.quick, "staging"))
+	}
+	var all Page[pipeline.Run]
+	if code, body, _ := f.call("viewer", "GET", "/api/v1/runs?project=shop", nil); code != http.StatusOK || json.Unmarshal(body, &all) != nil ||
+		len(all.Items) < 5 || all.NextCursor != "" {
+		t.Fatalf("every run: %d %s", code, body)
+	}
+	var want, got []int64
+	for _, r := range all.Items {
+		want = append(want, r.ID)
+	}
+	path := "/api/v1/runs?project=shop&limit=2"
+	for pages := 0; ; pages++ {
+		code, body, _ := f.call("viewer", "GET", path, nil)
+		var pg Page[pipeline.Run]
+		if code != http.StatusOK || json.Unmarshal(body, &pg) != nil || len(pg.Items) > 2 || pages > 5 {
+			t.Fatalf("GET %s: %d %s", path, code, body)
+		}
+		for _, r := range pg.Items {
+			got = append(got, r.ID)
+		}
+		if pg.NextCursor == "" {
+			break
+		}
+		path = "/api/v1/runs?project=shop&limit=2&cursor=" + pg.NextCursor
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("paged runs %v, want %v", got, want)
+	}
+	if code, body, _ := f.call("viewer", "GET", "/api/v1/runs?cursor=x", nil); code != http.StatusBadRequest {
+		t.Fatalf("cursor=x: %d %s", code, body)
+	}
+}

@@ -109,7 +109,7 @@ func (s *Service) loadRun(ctx context.Context, id int64) (*Run, error) {
 // Runs lists runs, newest first, plans left out. With f.Keep it reads on
 // in batches until it has f.Limit runs to keep or there are no more.
 func (s *Service) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
-	if f.Limit <= 0 || f.Limit > 1000 {
+	if f.Limit <= 0 || f.Limit > 1001 {
 		f.Limit = 50
 	}
 	batch := f.Limit
@@ -118,6 +118,9 @@ func (s *Service) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	}
 	var out []Run
 	before := int64(math.MaxInt64)
+	if f.Before > 0 {
+		before = f.Before
+	}
 	for {
 		rows, err := s.opts.DB.QueryContext(ctx, `SELECT `+runCols+` FROM pipeline_runs
 			WHERE ($1 = '' OR project = $1) AND ($2 = '' OR status = $2) AND id < $3 ORDER BY id DESC LIMIT $4`,

@@ -155,7 +155,10 @@ type RunDetail struct {
 type RunFilter struct {
 	Project string
 	Status  string
-	Limit   int // default 50, at most 1000
+	Limit   int // default 50, at most 1001 (a page of 1000, and one more that tells a next page is there)
+	// Before, when set, lists only runs older than this id: where the
+	// previous page ended.
+	Before int64
 	// Keep, when set, leaves out the runs it refuses (those a caller may
 	// not see); it gets each run with its plan. The list still holds Limit
 	// runs when there are that many to keep.
