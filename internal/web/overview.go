@@ -70,6 +70,9 @@ func (d *Dashboard) overview(r *http.Request, s session, v *view) (string, error
 		return "", err
 	}
 	data := &overviewData{Projects: groupProjects(projects, reports, runs.Items), Runs: runs.Items[:min(len(runs.Items), 10)]}
+	if err := d.olderLastRuns(r, s, data.Projects); err != nil {
+		return "", err
+	}
 	for _, e := range reports {
 		data.Alerts = append(data.Alerts, e.Alerts...)
 	}
@@ -149,6 +152,31 @@ func groupProjects(projects []deploy.Project, reports []api.EnvReport, runs []pi
 		res[i] = *p
 	}
 	return res
+}
+
+// olderLastRuns finds the last run of each project that has none among
+// the newest runs (a busy project's runs fill them): one call each; a
+// refusal (a project the runs API does not know) leaves it without.
+func (d *Dashboard) olderLastRuns(r *http.Request, s session, projects []projectView) error {
+	for i := range projects {
+		if projects[i].LastRun != nil {
+			continue
+		}
+		var page api.Page[pipeline.Run]
+		q := url.Values{"project": {projects[i].Name}, "limit": {"1"}}
+		_, err := d.call(r, s, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &page)
+		var ae *apiError
+		if errors.As(err, &ae) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if len(page.Items) > 0 {
+			projects[i].LastRun = &page.Items[0]
+		}
+	}
+	return nil
 }
 
 // backupStatus asks for the backup status; a server without backups

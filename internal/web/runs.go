@@ -8,13 +8,13 @@ import (
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 )
 
-var runsQuery = []param{{name: "project", max: 100}, {name: "status", max: 20, allowed: pipeline.RunStatuses},
-	{name: "limit", max: 4, digits: true}}
+var runsQuery = append([]param{{name: "project", max: 100}, {name: "status", max: 20, allowed: pipeline.RunStatuses}}, pageQuery...)
 
 type runsData struct {
 	Runs            []pipeline.Run
 	Project, Status string
 	Statuses        []string
+	NextURL         string // the older runs, when there are more
 }
 
 func (d *Dashboard) runs(r *http.Request, s session, v *view) (string, error) {
@@ -27,7 +27,12 @@ func (d *Dashboard) runs(r *http.Request, s session, v *view) (string, error) {
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &page); err != nil {
 		return "", err
 	}
-	v.Data = &runsData{Runs: page.Items, Project: q.Get("project"), Status: q.Get("status"), Statuses: pipeline.RunStatuses}
+	data := &runsData{Runs: page.Items, Project: q.Get("project"), Status: q.Get("status"), Statuses: pipeline.RunStatuses}
+	if page.NextCursor != "" {
+		q.Set("cursor", page.NextCursor)
+		data.NextURL = "/ui/runs?" + q.Encode()
+	}
+	v.Data = data
 	return "runs", nil
 }
 
