@@ -69,12 +69,9 @@ func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, er
 	if data.Env == nil {
 		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "project " + p + " has no environment " + e}
 	}
-	for _, dep := range data.Deployments {
-		if dep.ID < data.Env.ActiveID && dep.ID > data.Previous && dep.Failure == "" {
-			data.Previous = dep.ID
-		}
-	}
-	data.HasOlder = data.Previous != 0 || (data.NextURL != "" && data.Env.ActiveID != 0)
+	var olderHere bool
+	data.Previous, olderHere = previousOf(data.Deployments, data.Env.ActiveID)
+	data.HasOlder = olderHere || (data.NextURL != "" && data.Env.ActiveID != 0)
 	var edge config.Edge
 	if _, err := d.call(r, s, http.MethodGet, "/api/v1/projects/"+url.PathEscape(p)+"/edge", nil, &edge); err != nil {
 		return "", err
@@ -93,6 +90,26 @@ func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, er
 	}
 	v.Data = data
 	return "environment", nil
+}
+
+// previousOf finds, among a page of deployments, the one a plain rollback
+// goes to: the newest before the active one that did not fail. Only a page
+// that lists the active one can tell (on a later page, the one it goes to
+// may be on an earlier page): elsewhere it is 0, and olderHere says
+// whether the page has any candidate at all.
+func previousOf(deps []deploy.Deployment, active int64) (previous int64, olderHere bool) {
+	var best int64
+	activeHere := false
+	for _, dep := range deps {
+		activeHere = activeHere || dep.ID == active
+		if dep.ID < active && dep.ID > best && dep.Failure == "" {
+			best = dep.ID
+		}
+	}
+	if activeHere {
+		return best, best != 0
+	}
+	return 0, best != 0
 }
 
 // rollback re-points the environment: at the deployment in the form's
