@@ -155,3 +155,23 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// confirmTag is the element a data-confirm attribute is on.
+var confirmTag = regexp.MustCompile(`<([a-z]+)\s[^>]*data-confirm=`)
+
+// TestConfirmationsAreOnButtons: app.js asks the question of the submit
+// button that sent the form; one put on any other element (the token
+// list's Revoke had it on its form) is never asked.
+func TestConfirmationsAreOnButtons(t *testing.T) {
+	n := 0
+	for name, body := range embedded(t) {
+		for _, m := range confirmTag.FindAllStringSubmatch(body, -1) {
+			if n++; m[1] != "button" {
+				t.Errorf("%s: data-confirm on <%s>, which app.js never reads", name, m[1])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no data-confirm in the templates")
+	}
+}
