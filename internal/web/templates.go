@@ -113,7 +113,13 @@ func relTime(v any) string {
 	if t.IsZero() {
 		return ""
 	}
-	d := time.Since(t)
+	return relDuration(time.Since(t))
+}
+
+// relDuration says d (negative: in the future) in the largest unit,
+// rounded to the nearest: a silence of 2h ends "2 h from now", not "1 h"
+// a second after it began.
+func relDuration(d time.Duration) string {
 	suffix := " ago"
 	if d < 0 {
 		d, suffix = -d, " from now"
@@ -121,14 +127,14 @@ func relTime(v any) string {
 	switch {
 	case d < 10*time.Second:
 		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds%s", int(d.Seconds()), suffix)
-	case d < time.Hour:
-		return fmt.Sprintf("%d min%s", int(d.Minutes()), suffix)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h%s", int(d.Hours()), suffix)
+	case d < time.Minute-time.Second/2:
+		return fmt.Sprintf("%ds%s", int(d.Round(time.Second).Seconds()), suffix)
+	case d < time.Hour-time.Minute/2:
+		return fmt.Sprintf("%d min%s", int(d.Round(time.Minute).Minutes()), suffix)
+	case d < 48*time.Hour-time.Hour/2:
+		return fmt.Sprintf("%d h%s", int(d.Round(time.Hour).Hours()), suffix)
 	}
-	return fmt.Sprintf("%d days%s", int(d.Hours()/24), suffix)
+	return fmt.Sprintf("%d days%s", int(math.Round(d.Hours()/24)), suffix)
 }
 
 // stepDuration is how long a step ran, or has been running.
