@@ -34,6 +34,10 @@ type recorder struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+	// tail, when set, keeps only the last tail bytes of the answer, however
+	// long (a run's log); cut tells whether bytes were dropped.
+	tail int
+	cut  bool
 }
 
 func (rec *recorder) Header() http.Header { return rec.header }
@@ -48,10 +52,31 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
+	if rec.tail > 0 {
+		return rec.writeTail(p)
+	}
 	if rec.body.Len()+len(p) > maxAPIBody {
 		return 0, fmt.Errorf("web: API answer over %d bytes", maxAPIBody)
 	}
 	return rec.body.Write(p)
+}
+
+// writeTail appends p and, past twice the tail, drops all but the tail.
+func (rec *recorder) writeTail(p []byte) (int, error) {
+	rec.body.Write(p)
+	if rec.body.Len() > 2*rec.tail {
+		rec.keepTail()
+	}
+	return len(p), nil
+}
+
+func (rec *recorder) keepTail() {
+	if b := rec.body.Bytes(); len(b) > rec.tail {
+		keep := bytes.Clone(b[len(b)-rec.tail:])
+		rec.body.Reset()
+		rec.body.Write(keep)
+		rec.cut = true
+	}
 }
 
 // Flush is a no-op: the answer is whole in memory when the API returns,
@@ -64,6 +89,17 @@ func (rec *recorder) Flush() {}
 // checked), its address and context. A 2xx answer is decoded into out
 // (when not nil); any other is returned as *apiError.
 func (d *Dashboard) call(r *http.Request, s session, method, path string, in, out any) (*recorder, error) {
+	return d.send(r, s, method, path, in, out, &recorder{header: http.Header{}})
+}
+
+// callTail GETs path as call does, keeping only the last n bytes of the
+// answer (a run's log of any length); rec.cut tells whether it is cut.
+func (d *Dashboard) callTail(r *http.Request, s session, path string, n int) (*recorder, error) {
+	return d.send(r, s, http.MethodGet, path, nil, nil, &recorder{header: http.Header{}, tail: n})
+}
+
+// send is call with the recorder to take the answer.
+func (d *Dashboard) send(r *http.Request, s session, method, path string, in, out any, rec *recorder) (*recorder, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -87,13 +123,15 @@ func (d *Dashboard) call(r *http.Request, s session, method, path string, in, ou
 	if method != http.MethodGet && s.csrf != "" {
 		req.Header.Set(api.CSRFHeader, s.csrf)
 	}
-	rec := &recorder{header: http.Header{}}
 	d.opts.API.ServeHTTP(rec, req)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
 	if rec.status < 200 || rec.status > 299 {
 		return rec, decodeAPIError(rec)
+	}
+	if rec.tail > 0 {
+		rec.keepTail()
 	}
 	if out != nil && rec.status != http.StatusNoContent {
 		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {

@@ -141,8 +141,15 @@ func (f *fixture) active(env string) int64 {
 // release runs a release of project shop whose pipeline is one step.
 func (f *fixture) release(version, step string) int64 {
 	f.t.Helper()
+	return f.releaseSteps(version, "        - {name: hello, run: "+strconvQuote(step)+"}\n")
+}
+
+// releaseSteps runs a release of project shop whose pipeline is one stage,
+// main, with the steps given (YAML list items, indented 8).
+func (f *fixture) releaseSteps(version, steps string) int64 {
+	f.t.Helper()
 	return f.releaseWith("project: {name: shop}\nenvironments: {production: {}}\npipeline:\n  stages:\n    - name: main\n"+
-		"      steps: [{name: hello, run: "+strconvQuote(step)+"}]\n", version)
+		"      steps:\n"+steps, version)
 }
 
 // releaseWith runs a release, by admin, of the project phoenix.yaml describes.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 
@@ -67,15 +68,15 @@ func (d *Dashboard) run(r *http.Request, s session, v *view) (string, error) {
 	if _, err := d.call(r, s, http.MethodGet, base, nil, &data.Run); err != nil {
 		return "", err
 	}
-	rec, err := d.call(r, s, http.MethodGet, base+"/logs?"+q.Encode(), nil, nil)
+	rec, err := d.callTail(r, s, base+"/logs?"+q.Encode(), maxLogShown)
 	if err != nil {
 		return "", err
 	}
 	log := rec.body.Bytes()
-	if len(log) > maxLogShown {
-		log, data.Truncated = log[len(log)-maxLogShown:], true
+	if rec.cut { // from the first whole line
+		log = log[bytes.IndexByte(log, '\n')+1:]
 	}
-	data.Log = withoutANSI(string(log))
+	data.Log, data.Truncated = withoutANSI(string(log)), rec.cut
 	st := data.Run.Status
 	data.Active = st == pipeline.Queued || st == pipeline.Running || st == pipeline.Waiting
 	data.Gate, data.ActsOn = waitingGate(&data.Run), data.Run.ActsOn()

@@ -93,16 +93,10 @@ pipeline:
 func TestRunLogWithoutTerminalColours(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("admin", "", adminPW)
-	id := f.releaseWith(`project: {name: shop}
-environments: {production: {}}
-pipeline:
-  stages:
-    - name: main
-      steps:
-        - name: hello
+	id := f.releaseSteps("v5.1.0", `        - name: hello
           run: |
             printf '\033[1;31mred <b>bold</b>\033[0m \033]8;;https://x.example\007link\033]8;;\007 done\n'
-`, "v5.1.0")
+`)
 	if d := f.waitRun(id, pipeline.Succeeded, pipeline.Failed); d.Status != pipeline.Succeeded {
 		t.Fatalf("run: %s %s", d.Status, d.Message)
 	}
@@ -111,5 +105,28 @@ pipeline:
 	_, page := b.get("/ui/runs/" + strconv.FormatInt(id, 10))
 	if !strings.Contains(page, "red &lt;b&gt;bold&lt;/b&gt; link done") || strings.ContainsAny(page, "\x1b\x07") || strings.Contains(page, "[0m") {
 		t.Errorf("the log with colours:\n%s", page)
+	}
+}
+
+// TestRunPageShowsTheEndOfAHugeLog: a run's log longer than what one
+// in-process answer may hold (16 MiB; each step's is capped at that, two
+// are more) still shows its real end, from a whole line, marked as only
+// the end; before, it showed the end of its first 16 MiB.
+func TestRunPageShowsTheEndOfAHugeLog(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	id := f.releaseSteps("v5.2.0", `        - {name: first, run: "seq 1 1300000"}
+        - {name: hello, run: "seq 1 1300000; echo END-OF-LOG", needs: [first]}
+`)
+	if d := f.waitRun(id, pipeline.Succeeded, pipeline.Failed); d.Status != pipeline.Succeeded {
+		t.Fatalf("run: %s %s", d.Status, d.Message)
+	}
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	_, page := b.get("/ui/runs/" + strconv.FormatInt(id, 10))
+	log := page[strings.Index(page, `<pre class="log"`):]
+	if !strings.Contains(log, "main/hello | 1300000\nmain/hello | END-OF-LOG") || !strings.Contains(page, "Only the end of the log is shown") ||
+		!strings.HasPrefix(log, "<pre class=\"log\" tabindex=\"0\">main/hello | ") || len(log) > 300<<10 {
+		t.Errorf("the end of a huge log: %d bytes shown, starting %q, ending %q", len(log), log[:min(len(log), 80)], log[max(0, strings.Index(log, "</pre>")-200):strings.Index(log, "</pre>")])
 	}
 }
