@@ -35,7 +35,7 @@ func (a *API) monitorRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/alerts", Tag: tag, Perm: auth.Read, Query: []Param{{"all", "true: resolved and inactive ones too"}},
 			Summary: "Pending and firing alerts", Response: []monitor.Alert{}, Handler: a.listAlerts},
 		{Method: "GET", Path: "/api/v1/alerts/history", Tag: tag, Perm: auth.Read, Query: []Param{{"limit", "at most this many (default 100)"}},
-			Summary: "Alert state changes, newest first", Response: []monitor.AlertEvent{}, Handler: a.alertHistory},
+			Summary: "Alert state changes, newest first: the newest limit of those the caller may read", Response: []monitor.AlertEvent{}, Handler: a.alertHistory},
 		{Method: "GET", Path: "/api/v1/silences", Tag: tag, Perm: auth.Read, Query: []Param{{"all", "true: expired ones too"}},
 			Summary: "Silences and maintenance windows", Response: []monitor.Silence{}, Handler: a.listSilences},
 		{Method: "POST", Path: "/api/v1/silences", Tag: tag, Perm: auth.Deploy, Action: "monitor.silence",
@@ -155,16 +155,10 @@ func (a *API) alertHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = min(n, MaxPageSize)
 	}
-	all, err := a.opts.Monitor.History(r.Context(), limit)
+	out, err := a.opts.Monitor.HistoryOf(r.Context(), limit, func(e monitor.AlertEvent) bool { return Readable(r, e.Environment) })
 	if err != nil {
 		WriteError(w, r, err)
 		return
-	}
-	out := []monitor.AlertEvent{}
-	for _, e := range all {
-		if Readable(r, e.Environment) {
-			out = append(out, e)
-		}
 	}
 	WriteJSON(w, http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -222,13 +223,39 @@ func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 
 // History lists alert state changes, newest first.
 func (m *Monitor) History(ctx context.Context, limit int) ([]AlertEvent, error) {
+	return m.HistoryOf(ctx, limit, nil)
+}
+
+// HistoryOf lists the newest limit alert state changes that keep accepts
+// (every one when keep is nil), newest first: it reads on in batches past
+// those it leaves out, so a caller who may see one environment gets its
+// changes however many other environments had since.
+func (m *Monitor) HistoryOf(ctx context.Context, limit int, keep func(AlertEvent) bool) ([]AlertEvent, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := m.opts.DB.QueryContext(ctx, `SELECT id, rule, environment, state, severity, value, threshold, at, silenced, summary
-		FROM monitor_alert_history ORDER BY id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("monitor: alert history: %w", err)
+	batch := limit
+	if keep != nil {
+		batch = max(batch, 500)
 	}
-	return scanHistory(rows)
+	out := []AlertEvent{}
+	for before := int64(math.MaxInt64); ; {
+		rows, err := m.opts.DB.QueryContext(ctx, `SELECT id, rule, environment, state, severity, value, threshold, at, silenced, summary
+			FROM monitor_alert_history WHERE id < $1 ORDER BY id DESC LIMIT $2`, before, batch)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: alert history: %w", err)
+		}
+		evs, err := scanHistory(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if before = e.ID; keep == nil || keep(e) {
+				out = append(out, e)
+			}
+		}
+		if len(out) >= limit || len(evs) < batch {
+			return out[:min(len(out), limit)], nil
+		}
+	}
 }
