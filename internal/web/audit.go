@@ -17,6 +17,7 @@ type auditData struct {
 	NextURL              string
 	Oldest               bool   // ?order=asc; the page lists newest first by default
 	OrderURL             string // the same filters in the other order, from the start
+	SinceLinks           []link // the same filters over the last hour, day, week, or all time
 	Verify               *api.VerifyResponse
 	TailFrom             int64 // the first record no checkpoint covers (Verify.Unsigned > 0)
 	VerifyErr            string
@@ -30,6 +31,7 @@ func (d *Dashboard) auditLog(r *http.Request, s session, v *view) (string, error
 	}
 	data := &auditData{Actor: q.Get("actor"), Action: q.Get("action"), Since: q.Get("since"), Oldest: q.Get("order") == "asc"}
 	data.OrderURL = orderURL(q, data.Oldest)
+	data.SinceLinks = sinceLinks(q)
 	apiQ := url.Values{}
 	for k, v := range q {
 		apiQ[k] = v
@@ -59,17 +61,44 @@ func (d *Dashboard) auditLog(r *http.Request, s session, v *view) (string, error
 // orderURL is the audit page with q's filters in the other order, from
 // its first page (a cursor belongs to one order).
 func orderURL(q url.Values, oldest bool) string {
+	o := auditFilters(q, "actor", "action", "since", "limit")
+	if !oldest {
+		o.Set("order", "asc")
+	}
+	return auditURL(o)
+}
+
+// link is a labelled link of a page.
+type link struct{ Label, URL string }
+
+// sinceLinks are the audit page over the last hour, day, week and from
+// the beginning, with q's other filters and order kept, from the first page.
+func sinceLinks(q url.Values) []link {
+	var out []link
+	for _, l := range []link{{"the last hour", "1h"}, {"24 hours", "24h"}, {"7 days", "7d"}, {"the beginning", ""}} {
+		o := auditFilters(q, "actor", "action", "order", "limit")
+		if l.URL != "" {
+			o.Set("since", l.URL)
+		}
+		out = append(out, link{l.Label, auditURL(o)})
+	}
+	return out
+}
+
+// auditFilters are q's values of keys.
+func auditFilters(q url.Values, keys ...string) url.Values {
 	o := url.Values{}
-	for _, k := range []string{"actor", "action", "since", "limit"} {
+	for _, k := range keys {
 		if v := q.Get(k); v != "" {
 			o.Set(k, v)
 		}
 	}
-	if !oldest {
-		o.Set("order", "asc")
-	}
-	if len(o) == 0 {
+	return o
+}
+
+func auditURL(q url.Values) string {
+	if len(q) == 0 {
 		return "/ui/audit"
 	}
-	return "/ui/audit?" + o.Encode()
+	return "/ui/audit?" + q.Encode()
 }

@@ -96,3 +96,19 @@ func TestAuditPageSealedTail(t *testing.T) {
 		t.Fatalf("after the unseal the page still reports a sealed tail:\n%s", page)
 	}
 }
+
+// TestAuditSinceLinksKeepTheFilters: "Since: 24 hours" on a page filtered
+// by actor and action keeps those filters and the order; before, it
+// showed every record of the day.
+func TestAuditSinceLinksKeepTheFilters(t *testing.T) {
+	_, b, _, _, _ := seeded(t)
+	_, page := b.get("/ui/audit?actor=admin&action=deploy.%2A&order=asc&since=7d")
+	for _, want := range []string{
+		`href="/ui/audit?action=deploy.%2a&amp;actor=admin&amp;order=asc&amp;since=24h">24 hours</a>`,
+		`href="/ui/audit?action=deploy.%2a&amp;actor=admin&amp;order=asc">the beginning</a>`,
+	} {
+		if !strings.Contains(strings.ToLower(page), strings.ToLower(want)) {
+			t.Errorf("no link %s:\n%s", want, page)
+		}
+	}
+}
