@@ -64,8 +64,9 @@ func TestSetPasswordForm(t *testing.T) {
 
 	ab := f.browser()
 	ab.mustLogin("admin", adminPW)
-	if _, page := keep(ab.get("/ui/users")); !strings.Contains(page, `action="/ui/users/vera/password"`) || !strings.Contains(page, `action="/ui/users/admin/password"`) {
-		t.Fatalf("the admin's users page has no password forms:\n%s", page)
+	if _, page := keep(ab.get("/ui/users")); !strings.Contains(page, `action="/ui/users/vera/password"`) ||
+		!strings.Contains(page, `action="/ui/users/admin/password" class="inline" id="password"`) {
+		t.Fatalf("the admin's users page has no password forms, or the header's 'your password' link no target:\n%s", page)
 	}
 	resp, _ = ab.post("/ui/users/vera/password", url.Values{"password": {veraAdm}, "confirm": {veraAdm}})
 	if resp.StatusCode != http.StatusSeeOther {
