@@ -35,6 +35,8 @@ func (d *Dashboard) vault(r *http.Request, s session, v *view) (string, error) {
 	switch {
 	case errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusUnauthorized):
 		return "", err
+	case errors.As(err, &ae) && !data.Status.Initialized: // the API's answer says to unseal it
+		data.Unavailable = "the vault is not initialized yet"
 	case errors.As(err, &ae):
 		data.Unavailable = ae.Message
 	case err != nil:
