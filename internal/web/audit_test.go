@@ -112,3 +112,22 @@ func TestAuditSinceLinksKeepTheFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditVerifiesOnTheFirstPageOnly: the chain verification, which
+// reads every record of the log, runs on the first page; paging on does
+// not run it again each time, and links back to its verdict.
+func TestAuditVerifiesOnTheFirstPageOnly(t *testing.T) {
+	_, b, _, _, _ := seeded(t)
+	_, page := b.get("/ui/audit?limit=3&actor=admin")
+	if !strings.Contains(page, "The hash chain of all") {
+		t.Fatalf("no verdict on the first page:\n%s", page)
+	}
+	next := regexp.MustCompile(`href="(/ui/audit\?[^"]+)" rel="next"`).FindStringSubmatch(page)
+	if next == nil {
+		t.Fatal("no next page link")
+	}
+	_, page = b.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	if strings.Contains(page, "The hash chain of all") || !strings.Contains(page, `<a href="/ui/audit?actor=admin&amp;limit=3">first page</a>`) {
+		t.Fatalf("the second page verifies again, or has no link to the verdict:\n%s", page)
+	}
+}
