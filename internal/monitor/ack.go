@@ -168,7 +168,7 @@ func (m *Monitor) announceAck(ctx context.Context, a Alert, now time.Time) {
 }
 
 func ackMessage(a Alert, now time.Time) notify.Message {
-	where := instanceLabel(a.Environment)
+	where := InstanceLabel(a.Environment)
 	project, env := SplitInstance(a.Environment)
 	facts := append([]notify.Fact{{Name: a.Rule, Value: a.Summary}, {Name: "State", Value: a.State + " since " + a.Since.UTC().Format(time.RFC3339)}},
 		ackFacts(a.Ack)...)

@@ -322,7 +322,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		ids = append(ids, t.rule.Name)
 		alertIDs = append(alertIDs, AlertID(t.rule.Name, env))
 	}
-	where := instanceLabel(env)
+	where := InstanceLabel(env)
 	title := fmt.Sprintf("[%s] %s %s", where, strings.Join(names, ", "), verb)
 	if len(ts) > 1 {
 		title = fmt.Sprintf("[%s] %d alerts %s: %s", where, len(ts), verb, strings.Join(names, ", "))

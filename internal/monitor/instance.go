@@ -19,10 +19,10 @@ func SplitInstance(name string) (project, env string) {
 	return project, env
 }
 
-// instanceLabel is how messages name an instance: "shop/production" for
-// "production.shop", "host" for the server's cpu and memory, other
-// server instances as they are ("tls:www.example.com").
-func instanceLabel(name string) string {
+// InstanceLabel is how messages (and the dashboard) name an instance:
+// "shop/production" for "production.shop", "host" for the server's cpu
+// and memory, other server instances as they are ("tls:www.example.com").
+func InstanceLabel(name string) string {
 	if name == "" {
 		return hostEnv
 	}

@@ -15,7 +15,7 @@ import (
 //go:embed web/status.html
 var webFiles embed.FS
 
-var pageTmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{"pct": pct, "window": window, "label": instanceLabel}).
+var pageTmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{"pct": pct, "window": window, "label": InstanceLabel}).
 	ParseFS(webFiles, "web/status.html"))
 
 // window names the period an SLA figure covers at now: "24 h", "7 days",

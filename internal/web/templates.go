@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 //go:embed templates/*.html
@@ -76,6 +77,8 @@ var funcs = template.FuncMap{
 	"seg": url.PathEscape,
 	// grants shows a user's grants as the roles form reads them.
 	"grants": grantLines,
+	// where names an alert's environment as messages and the CLI do.
+	"where": monitor.InstanceLabel,
 }
 
 // actual turns a *time.Time into a time.Time (zero when nil).

@@ -201,12 +201,12 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	_, b, first, second, runID := seeded(t)
 	run := "/ui/runs/" + strconv.FormatInt(runID, 10)
 	pages := map[string][]string{
-		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "Back up now", "&lt;i&gt;busy&lt;/i&gt;</strong> in production.shop"},
+		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "Back up now", "&lt;i&gt;busy&lt;/i&gt;</strong> in shop/production"},
 		"/ui/envs/shop/production":    {"second release", "first release", "Roll back to the previous deployment (" + strconv.FormatInt(first, 10) + ")", `name="to"`, "<time datetime="},
 		"/ui/runs":                    {"release v2.0.0", "succeeded"},
 		run:                           {"hello", "hello from the step", "succeeded", "Run again"},
 		run + "?step=main/hello":      {"Log of step main/hello", "hello from the step"},
-		"/ui/alerts":                  {"latency", "planned &lt;b&gt;maintenance&lt;/b&gt;", "End now", "Silence alerts", "&lt;i&gt;busy&lt;/i&gt;", "firing"},
+		"/ui/alerts":                  {"<td>shop/production</td>", "latency", "planned &lt;b&gt;maintenance&lt;/b&gt;", "End now", "Silence alerts", "&lt;i&gt;busy&lt;/i&gt;", "firing"},
 		"/ui/audit":                   {"deploy.activate", "The hash chain of all", "auth.login", "Records, newest first"},
 		"/ui/audit?order=asc":         {"Records, oldest first", `href="/ui/audit"`},
 		"/ui/audit?action=deploy.*":   {"deploy.activate"},
