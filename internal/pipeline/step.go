@@ -401,14 +401,29 @@ func (e *execution) resolveValue(ctx context.Context, v string) (string, error) 
 		return e.secret(ctx, name)
 	}
 	if name, ok := strings.CutPrefix(v, "env:"); ok {
-		val, found := os.LookupEnv(name)
-		if !found {
-			return "", fmt.Errorf("environment variable %s is not set", name)
+		val, err := e.s.serverEnv(name)
+		if err != nil {
+			return "", err
 		}
 		e.masker.Add(val)
 		return val, nil
 	}
 	return v, nil
+}
+
+// serverEnv is env:NAME: the variable of the environment steps start
+// from (Options.Env), so a step cannot name one of the server's own
+// credentials, which that environment leaves out, and receive it.
+func (s *Service) serverEnv(name string) (string, error) {
+	for i := len(s.opts.Env) - 1; i >= 0; i-- {
+		if k, val, _ := strings.Cut(s.opts.Env[i], "="); k == name {
+			return val, nil
+		}
+	}
+	if _, set := os.LookupEnv(name); set {
+		return "", fmt.Errorf("environment variable %s is the server's own and is not passed to steps", name)
+	}
+	return "", fmt.Errorf("environment variable %s is not set", name)
 }
 
 // secret resolves a secret a step declares and masks it; one too short
