@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,54 @@ pipeline:
 	}
 	if all := f.log(d.ID, ""); strings.Contains(all, "dessap-reven") {
 		t.Fatalf("the server's credential reached the step:\n%s", all)
+	}
+}
+
+// secret:NAME and env:NAME in build.env, tests.SUITE.env and an
+// environment's env are resolved as in a step's env (they reached the
+// build, the tests and the steps as the literal text "secret:NAME").
+func TestSecretRefsInBuildTestsAndEnvironmentEnv(t *testing.T) {
+	const secret = "pr0d-t0ken-Zx9!"
+	t.Setenv("PHX_TEST_DEPLOY_TOKEN", secret)
+	t.Setenv("PHX_TEST_EXPECT", secret)
+	f := newFixture(t, nil)
+	dir := f.project(`
+project: {name: shop}
+build:
+  command: 'test "$API" = "$EXPECT" && mkdir -p out && echo hi > out/index.html'
+  output: out
+  env: {API: "secret:DEPLOY_TOKEN", EXPECT: "env:PHX_TEST_EXPECT"}
+tests:
+  unit:
+    command: 'echo "unit sees $T"; test "$T" = "$PHX_TEST_EXPECT"'
+    env: {T: "secret:DEPLOY_TOKEN"}
+environments:
+  production:
+    env: {E: "secret:DEPLOY_TOKEN"}
+pipeline:
+  stages:
+    - name: main
+      steps:
+        - {name: build, uses: build}
+    - name: check
+      steps:
+        - {name: unit, uses: test, with: {suite: unit}}
+    - name: ship
+      environment: production
+      steps:
+        - {name: env, run: 'test "$E" = "$PHX_TEST_EXPECT"'}
+`)
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "shop"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(f.release(dir, "1.0.0").ID)
+	all := f.log(d.ID, "")
+	for _, id := range []string{"main/build", "check/unit", "ship/env"} {
+		if s := stepOf(d, id); s.Status != Succeeded {
+			t.Errorf("%s: %s (%s)\n%s", id, s.Status, s.Error, all)
+		}
+	}
+	if strings.Contains(all, secret) || !strings.Contains(all, "unit sees ***") {
+		t.Errorf("the secret is not masked:\n%s", all)
 	}
 }

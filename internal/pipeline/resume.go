@@ -253,7 +253,7 @@ func (e *execution) remask(ctx context.Context, ps *spec.Step, fetched []string)
 	for _, name := range ps.Secrets {
 		e.secret(ctx, name)
 	}
-	for _, v := range ps.Env {
+	for _, v := range e.envVars(ps) {
 		e.resolveValue(ctx, spec.Expand(v, e.output))
 	}
 }

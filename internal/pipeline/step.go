@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -349,19 +350,18 @@ func outputNameOK(k string) bool {
 }
 
 // environ builds a step's environment: the server's, PHOENIX_* run
-// variables, the target environment's env, the step's env (secret:NAME and
-// env:NAME values resolved) and its secrets. Resolved secrets are masked.
+// variables, the target environment's env and the step's env (secret:NAME
+// and env:NAME values resolved in both) and its secrets. Resolved
+// secrets are masked.
 func (e *execution) environ(ctx context.Context, st *spec.Step, outFile string) ([]string, error) {
 	r := e.run
 	vars := map[string]string{"CI": "true", "PHOENIX_RUN": itoa(r.ID), "PHOENIX_PROJECT": r.Project,
 		"PHOENIX_VERSION": r.Version, "PHOENIX_COMMIT": r.Commit, "PHOENIX_STEP": st.ID, "PHOENIX_FILES": e.files,
 		"PHOENIX_OUTPUT": outFile, "PHOENIX_ENVIRONMENT": e.stepEnv(st)}
-	if env := e.stepEnv(st); env != "" && e.cfg != nil && e.cfg.Environments[env] != nil {
-		maps.Copy(vars, e.cfg.Environments[env].Env)
-	}
 	var missing []string
-	for k, v := range st.Env {
-		val, err := e.resolveValue(ctx, spec.Expand(v, e.output))
+	env := e.envVars(st)
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		val, err := e.resolveValue(ctx, spec.Expand(env[k], e.output))
 		if err != nil {
 			missing = append(missing, k+" ("+err.Error()+")")
 			continue
@@ -392,6 +392,17 @@ func (e *execution) environ(ctx context.Context, st *spec.Step, outFile string) 
 		out = append(out, k+"="+v)
 	}
 	return out, nil
+}
+
+// envVars are the target environment's env with the step's env over it,
+// as written: secret:NAME and env:NAME are resolved in either.
+func (e *execution) envVars(st *spec.Step) map[string]string {
+	vars := map[string]string{}
+	if env := e.stepEnv(st); env != "" && e.cfg != nil && e.cfg.Environments[env] != nil {
+		maps.Copy(vars, e.cfg.Environments[env].Env)
+	}
+	maps.Copy(vars, st.Env)
+	return vars
 }
 
 // resolveValue resolves secret:NAME (the secret source) and env:NAME (the

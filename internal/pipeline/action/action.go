@@ -263,7 +263,7 @@ func Builtins(d Deps) *Registry {
 	for name, a := range map[string]Action{
 		"validate-tag":       Func(validateTag),
 		"build":              Func(d.build),
-		"test":               Func(runTests),
+		"test":               Func(d.runTests),
 		"test-report":        Func(testReport),
 		"check/audit":        named("audit", d.checkAudit),
 		"check/licenses":     named("licenses", d.checkLicenses),

@@ -72,8 +72,8 @@ func (d *Deps) build(ctx context.Context, sc *Context) error {
 	}
 	env := withEnv(sc.Env, "PHOENIX_RELEASE="+sc.Run.Version)
 	if sc.Config != nil {
-		for k, v := range sc.Config.Build.Env {
-			env = withEnv(env, k+"="+v)
+		if env, err = d.withConfigEnv(ctx, sc, env, sc.Config.Build.Env, "build.env"); err != nil {
+			return err
 		}
 	}
 	if p.PackageManager == "" {

@@ -13,7 +13,7 @@ import (
 // runTests runs one configured suite (input suite: unit, integration, e2e
 // or load) in the app directory, then reads its JUnit and coverage reports
 // into outputs (tests, failures, errors, skipped, covered, total).
-func runTests(ctx context.Context, sc *Context) error {
+func (d *Deps) runTests(ctx context.Context, sc *Context) error {
 	kind := sc.String("suite")
 	if sc.Config == nil {
 		return errors.New("test: no phoenix.yaml")
@@ -22,9 +22,9 @@ func runTests(ctx context.Context, sc *Context) error {
 	if suite == nil {
 		return fmt.Errorf("test: no tests.%s in phoenix.yaml", kind)
 	}
-	env := sc.Env
-	for k, v := range suite.Env {
-		env = withEnv(env, k+"="+v)
+	env, err := d.withConfigEnv(ctx, sc, sc.Env, suite.Env, "tests."+kind+".env")
+	if err != nil {
+		return err
 	}
 	sc.Logf("%s tests: %s", kind, suite.Command)
 	runErr := sc.Exec(ctx, executor.Cmd{Script: suite.Command, Env: env})
