@@ -7,6 +7,7 @@ package secret
 import (
 	_ "embed"
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 
@@ -26,7 +27,22 @@ type Rule struct {
 	RequireDigit bool     `yaml:"requireDigit"` // the secret must contain a digit and a letter
 	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive token characters
 	Generic      bool     `yaml:"generic"`      // a catch-all: any other rule matching the same secret wins
+	Files        []string `yaml:"files"`        // globs of the file names (base names) the rule reads; none: every file
 	re           *regexp.Regexp
+}
+
+// reads reports whether the rule applies to a file named name (its base
+// name; "" when unknown, as for a buffer scanned alone: every rule).
+func (r *Rule) reads(name string) bool {
+	if len(r.Files) == 0 || name == "" {
+		return true
+	}
+	for _, g := range r.Files {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Allowlist drops matches that are known not to be secrets.
@@ -111,6 +127,11 @@ func (r *Rule) compile() error {
 			return fmt.Errorf("keywords[%d] is empty", i)
 		} else {
 			r.Keywords[i] = k
+		}
+	}
+	for i, g := range r.Files {
+		if _, err := path.Match(g, ""); err != nil || strings.Contains(g, "/") {
+			return fmt.Errorf("files[%d] %q: write a glob of file names, such as *.yaml", i, g)
 		}
 	}
 	if r.Severity == "" {

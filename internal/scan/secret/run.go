@@ -154,7 +154,7 @@ func scanFile(s *scanner, dir, rel string) fileResult {
 	if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
 		return fileResult{rel: rel, binary: true}
 	}
-	return fileResult{rel: rel, matches: s.scan(data), size: len(data)}
+	return fileResult{rel: rel, matches: s.scanNamed(path.Base(rel), data), size: len(data)}
 }
 
 func collect(r *report.Report, fr fileResult, allow []Allowed) {

@@ -86,6 +86,12 @@ func newPrefilter(rs *Ruleset) *prefilter {
 }
 
 func (s *scanner) scan(data []byte) []Match {
+	return s.scanNamed("", data)
+}
+
+// scanNamed scans the content of the file named name (its base name),
+// with the rules that read such a file.
+func (s *scanner) scanNamed(name string, data []byte) []Match {
 	if s.pf == nil {
 		s.pf = newPrefilter(s.rs)
 	}
@@ -107,6 +113,9 @@ func (s *scanner) scan(data []byte) []Match {
 			}
 			for _, ri := range h.rules {
 				r := &s.rs.Rules[ri]
+				if !r.reads(name) {
+					continue
+				}
 				start, end := window(data, i, r.Multiline)
 				if start <= lastStart[ri] && !r.Multiline || start == lastStart[ri] {
 					continue

@@ -58,6 +58,10 @@ func samples() []sample {
 	slackHook := "https://hooks.slack.com/services/T" + randFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8) + "/B" + randFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8) + "/" + randFrom(alnum, 24)
 	slackTok := "xoxb-" + randFrom("0123456789", 12) + "-" + randFrom("0123456789", 12) + "-" + randFrom(alnum, 24)
 	generic := randFrom(alnum, 32)
+	npm := "npm_" + randFrom(alnum, 36)
+	adSecret := randFrom(alnum, 3) + "8Q~" + randFrom(alnum+"_~.-", 34)
+	envPassword := randFrom(alnum, 23) + "7"
+	yamlToken := randFrom(alnum, 19) + "4"
 	return []sample{
 		{"aws-access-key-id", akid, "const id = '" + akid + "';"},
 		{"aws-secret-access-key", awsSecret, "aws_secret_access_key = " + awsSecret},
@@ -70,6 +74,10 @@ func samples() []sample {
 		{"slack-webhook", slackHook, "url = \"" + slackHook + "\""},
 		{"slack-token", slackTok, "SLACK_BOT=" + slackTok},
 		{"generic-api-key", generic, "export const apiToken = \"" + generic + "\";"},
+		{"npm-token", npm, "//registry.npmjs.org/:_authToken=" + npm},
+		{"azure-ad-client-secret", adSecret, "az login --service-principal -u phoenix-deploy -p " + adSecret + " --tenant contoso"},
+		{"generic-secret-assignment", envPassword, "DB_PASSWORD=" + envPassword},
+		{"generic-secret-assignment", yamlToken, "  api_token: " + yamlToken + "   # production\r"},
 	}
 }
 
@@ -112,6 +120,12 @@ func TestNotSecrets(t *testing.T) {
 		"integrity hash": `"integrity": "sha512-PYAthTa2m2VKxuvSD3DPC/Gy+U+sOA1LAuT8mkmRuvw+NACSaeXEQ+NHcVF7rONl6qcaxV3Uuemwawk+7+SJLw=="`,
 		"inline allow":   "const tok = \"" + randFrom(alnum, 32) + "\" // phoenix:allow-secret",
 		"akia in a word": "PAKIA" + randFrom(upper32, 16) + "X",
+		"a call":         "SECRET_KEY = get_random_secret_key2()",
+		"a substitution": "TOKEN=$(cat /run/secrets/deploy_token_2024)",
+		"a url":          "AUTH_TOKEN_URL=https://login.example.net/oauth2/v2.0/token",
+		"not on its own": "a={key:e.k2,token:t1234567890abcdefghij}",
+		"a placeholder":  "DB_PASSWORD=changeme-before-deploying-2024",
+		"no digit":       "JWT_SECRET_NAME=ProductionSigningSecretName",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if ms := scanText(t, text); len(ms) > 0 {
@@ -127,9 +141,13 @@ func TestNotSecrets(t *testing.T) {
 func TestRunNeverPrintsSecrets(t *testing.T) {
 	dir := t.TempDir()
 	ss := samples()
-	var all strings.Builder
+	var all, env strings.Builder
 	for _, s := range ss {
-		all.WriteString(s.text + "\n")
+		if s.rule == "generic-secret-assignment" { // reads configuration files only
+			env.WriteString(s.text + "\n")
+		} else {
+			all.WriteString(s.text + "\n")
+		}
 	}
 	write := func(rel, content string) {
 		p := filepath.Join(dir, filepath.FromSlash(rel))
@@ -139,6 +157,7 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 		}
 	}
 	write("src/config.js", all.String())
+	write("deploy/prod.env", env.String())
 	write("dist/app.min.js", ss[2].text)                                  // build output is scanned too
 	write("test/fixtures/fake.env", ss[0].text)                           // ignored by .phoenixignore
 	write("node_modules/x/index.js", ss[0].text)                          // never scanned
@@ -155,8 +174,8 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 	for _, f := range r.Findings {
 		got[f.File]++
 	}
-	if got["src/config.js"] != len(ss) || got["dist/app.min.js"] != 1 || len(got) != 2 {
-		t.Errorf("findings per file %v, want %d in src/config.js and 1 in dist", got, len(ss))
+	if got["src/config.js"]+got["deploy/prod.env"] != len(ss) || got["deploy/prod.env"] != 2 || got["dist/app.min.js"] != 1 || len(got) != 3 {
+		t.Errorf("findings per file %v, want %d in src/config.js and deploy/prod.env (2) and 1 in dist", got, len(ss))
 	}
 	if r.Stats["allowlisted"] != 1 || r.Stats["binary"] != 1 {
 		t.Errorf("stats %v", r.Stats)
@@ -196,11 +215,12 @@ func TestIgnore(t *testing.T) {
 
 func TestParseRulesErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"bad regex":    {"rules:\n  - id: x\n    regex: '('\n    keywords: [a]\n", "rules[0] (x): regex"},
-		"no keywords":  {"rules:\n  - id: x\n    regex: 'a'\n", "keywords are required"},
-		"unknown key":  {"rules:\n  - id: x\n    regx: 'a'\n", "regx"},
-		"bad group":    {"rules:\n  - id: x\n    regex: 'a'\n    secretGroup: 2\n    keywords: [a]\n", "secretGroup 2"},
-		"duplicate id": {"rules:\n  - {id: x, regex: a, keywords: [a]}\n  - {id: x, regex: b, keywords: [b]}\n", "duplicate"},
+		"bad regex":     {"rules:\n  - id: x\n    regex: '('\n    keywords: [a]\n", "rules[0] (x): regex"},
+		"no keywords":   {"rules:\n  - id: x\n    regex: 'a'\n", "keywords are required"},
+		"unknown key":   {"rules:\n  - id: x\n    regx: 'a'\n", "regx"},
+		"bad group":     {"rules:\n  - id: x\n    regex: 'a'\n    secretGroup: 2\n    keywords: [a]\n", "secretGroup 2"},
+		"path in files": {"rules:\n  - {id: x, regex: a, keywords: [a], files: [config/*.yaml]}\n", "files[0]"},
+		"duplicate id":  {"rules:\n  - {id: x, regex: a, keywords: [a]}\n  - {id: x, regex: b, keywords: [b]}\n", "duplicate"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseRules("my-rules.yaml", []byte(tc.yaml))
@@ -251,4 +271,39 @@ func runIn(t *testing.T, dir string, opts Options) *report.Report {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// An unquoted value assigned to a secret-like name is a secret in a .env,
+// YAML or properties file (a committed .env passed the gate), and a name
+// in code, where the same line is not reported.
+func TestUnquotedAssignmentsInConfigFilesOnly(t *testing.T) {
+	dir := t.TempDir()
+	pw := randFrom(alnum, 23) + "7"
+	files := map[string]string{
+		".env.production":         "# production\nexport DB_PASSWORD=" + pw + "\n",
+		"deploy/values.yaml":      "db:\n  password: " + pw + "\n",
+		"config/app.properties":   "db.password=" + pw + "\n",
+		"src/settings.go":         "\tdbPassword = " + pw + "\n",
+		"src/keys.ts":             "  apiKey = config.apiKeyForProduction2\n",
+		"docs/example.env":        "API_KEY=changeme-0123456789\n",
+		"config/app.yaml.example": "password: " + pw + "\n",
+	}
+	for rel, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runIn(t, dir, Options{})
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.File+":"+f.RuleID)
+	}
+	slices.Sort(got)
+	want := []string{".env.production:generic-secret-assignment", "config/app.properties:generic-secret-assignment",
+		"deploy/values.yaml:generic-secret-assignment"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
 }
