@@ -180,11 +180,11 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 		}
 	}
 	val, err := gen.Generate(ctx, GenerateRequest{Name: name, Version: row.current, Spec: p.Generator})
-	if err != nil {
-		return VersionInfo{}, usererr.Wrap(usererr.Internal, err, fmt.Sprintf("rotate %s: generator %s failed: %v", name, p.Generator.Type, err))
+	if err == nil && (val.IsZero() || val.Len() > MaxValueSize) {
+		err = errors.New("it gave an empty or oversized value")
 	}
-	if val.IsZero() || val.Len() > MaxValueSize {
-		return VersionInfo{}, usererr.New(usererr.Internal, "rotate %s: generator %s gave an empty or oversized value", name, p.Generator.Type)
+	if err != nil {
+		return VersionInfo{}, generatorFailed(name, row.current, p.Generator.Type, err)
 	}
 	if p.ExpireAfterDays > 0 {
 		o.ExpiresAt = v.now().AddDate(0, 0, p.ExpireAfterDays)
@@ -212,6 +212,15 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 	}
 	vi.Warnings = warnings(vi, v.now(), v.opts.WarnBefore)
 	return vi, nil
+}
+
+// generatorFailed is the error of a rotation whose generator failed: the
+// command or generator the policy names is the user's to fix, so the
+// message (which never holds output or a value) reaches them rather than
+// an internal error.
+func generatorFailed(name string, current int, typ string, err error) error {
+	return usererr.Wrap(usererr.Failed, err, fmt.Sprintf("rotate %s: generator %s failed: %v", name, typ, err)).
+		WithHint("version %d stays current; fix the generator (phoenix secret rotate %s --policy-only with the policy flags replaces it) and rotate again", current, name)
 }
 
 // RotationResult is the outcome of one scheduled rotation.

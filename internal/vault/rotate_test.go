@@ -200,6 +200,10 @@ func TestRotateWithCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || strings.Contains(err.Error(), "leaked-partial-value") || strings.Contains(err.Error(), "oops") {
 		t.Fatalf("failing command: %v", err)
 	}
+	// The user's command failed: they see why (the API answered 500, "internal error").
+	if k, hint := usererr.KindOf(err), usererr.HintOf(err); k != usererr.Failed || !strings.Contains(hint, "version 2 stays current") {
+		t.Fatalf("failing command: kind %v, hint %q, want Failed and the current version", k, hint)
+	}
 	if got := e.get(t, "DB_PASSWORD", 0); got != "rotated-DB_PASSWORD-1" {
 		t.Fatal("a failed rotation changed the value")
 	}
