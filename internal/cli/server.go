@@ -111,6 +111,9 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		return err
 	}
 	log := newLogger(g.Stderr, o.debug)
+	if err := protectProcess(); err != nil {
+		log.Warn("could not make the server non-dumpable: its steps may read its environment through /proc", "err", err)
+	}
 	key, err := serverMasterKey(o.masterKeyFile)
 	if err != nil {
 		return usererr.Wrap(usererr.Usage, err, name("master-key-file")+": "+err.Error())

@@ -63,6 +63,7 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 	if g.Server != "" {
 		return g.remote(g.Server, token)
 	}
+	_ = protectProcess() // as the server does: the steps it runs cannot read its keys through /proc
 	opts := app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
 		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv), InProcess: true,
 		FlagName: inProcessFlag}
