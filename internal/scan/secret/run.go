@@ -1,9 +1,7 @@
 package secret
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -29,7 +27,7 @@ type Options struct {
 	Rules       *Ruleset  // nil: DefaultRules()
 	Allow       []Allowed // known false positives
 	Exclude     []string  // extra ignore patterns (phoenix.yaml checks.secrets.exclude)
-	MaxFileSize int64     // larger files are skipped (default 10 MiB)
+	MaxFileSize int64     // larger files are read in pieces of this size (default 10 MiB)
 	Workers     int       // default GOMAXPROCS
 	Now         time.Time
 }
@@ -62,7 +60,7 @@ func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) 
 	for _, p := range append(append([]string{}, opts.Rules.Allowlist.Paths...), opts.Exclude...) {
 		ig.Add(p)
 	}
-	files, err := walk(ctx, dir, ig, opts.MaxFileSize, r)
+	files, err := walk(ctx, dir, ig, r)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +72,7 @@ func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) 
 	return r, nil
 }
 
-func walk(ctx context.Context, dir string, ig *Ignore, maxSize int64, r *report.Report) ([]string, error) {
+func walk(ctx context.Context, dir string, ig *Ignore, r *report.Report) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
@@ -97,11 +95,6 @@ func walk(ctx context.Context, dir string, ig *Ignore, maxSize int64, r *report.
 		}
 		if !d.Type().IsRegular() || ig.Match(rel, false) {
 			r.Stats["ignored"]++
-			return nil
-		}
-		if info, err := d.Info(); err == nil && info.Size() > maxSize {
-			r.Stats["too_large"]++
-			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d bytes, larger than the %d byte limit; not scanned", rel, info.Size(), maxSize))
 			return nil
 		}
 		files = append(files, rel)
@@ -129,7 +122,7 @@ func scanFiles(ctx context.Context, dir string, files []string, opts Options, r 
 			defer wg.Done()
 			s := &scanner{rs: opts.Rules}
 			for i := range next {
-				results[i] = scanFile(s, dir, files[i])
+				results[i] = scanFile(s, dir, files[i], int(opts.MaxFileSize))
 			}
 		}()
 	}
@@ -146,15 +139,9 @@ func scanFiles(ctx context.Context, dir string, files []string, opts Options, r 
 	}
 }
 
-func scanFile(s *scanner, dir, rel string) fileResult {
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return fileResult{rel: rel, err: err}
-	}
-	if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
-		return fileResult{rel: rel, binary: true}
-	}
-	return fileResult{rel: rel, matches: s.scanNamed(path.Base(rel), data), size: len(data)}
+func scanFile(s *scanner, dir, rel string, limit int) fileResult {
+	ms, size, binary, err := s.scanPath(filepath.Join(dir, filepath.FromSlash(rel)), path.Base(rel), limit)
+	return fileResult{rel: rel, matches: ms, size: size, binary: binary, err: err}
 }
 
 func collect(r *report.Report, fr fileResult, allow []Allowed) {

@@ -36,8 +36,9 @@ const inlineAllow = "phoenix:allow-secret"
 
 // scanner holds per-worker state.
 type scanner struct {
-	rs *Ruleset
-	pf *prefilter
+	rs  *Ruleset
+	pf  *prefilter
+	buf []byte // a file's piece (scanLarge)
 }
 
 // prefilter finds keyword hits in one pass: a table of lowercased

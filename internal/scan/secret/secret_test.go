@@ -307,3 +307,41 @@ func TestUnquotedAssignmentsInConfigFilesOnly(t *testing.T) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
 }
+
+// A file larger than MaxFileSize is read in pieces, not skipped (a 12 MB
+// bundle holding a token passed the gate with a warning): secrets before,
+// across and after the pieces' boundaries are found once each, at the
+// line and column of the whole file.
+func TestLargeFilesAreScannedInPieces(t *testing.T) {
+	var b strings.Builder
+	var want []string
+	filler := strings.Repeat("x", 97) + "\n"
+	for i := 0; i < 3000; i++ {
+		b.WriteString(filler)
+		if i%700 == 350 || i == 2999 {
+			tok := "ghp_" + randFrom(alnum, 36)
+			b.WriteString(strings.Repeat("y", i%13) + "token=" + tok + "\n")
+			want = append(want, Fingerprint("github-token", []byte(tok)))
+		}
+	}
+	b.WriteString(strings.Repeat("z", 200000) + " " + "ghp_" + "Zq3" + randFrom(alnum, 33)) // one long line, no newline
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bundle.js"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole := runIn(t, dir, Options{})
+	pieces := runIn(t, dir, Options{MaxFileSize: 4096})
+	if len(whole.Findings) != len(want)+1 || len(whole.Warnings) != 0 {
+		t.Fatalf("whole: %d findings, warnings %v, want %d", len(whole.Findings), whole.Warnings, len(want)+1)
+	}
+	if len(pieces.Findings) != len(whole.Findings) || pieces.Stats["bytes"] != whole.Stats["bytes"] {
+		t.Fatalf("in pieces: %d findings (%d bytes), whole: %d (%d bytes)", len(pieces.Findings), pieces.Stats["bytes"],
+			len(whole.Findings), whole.Stats["bytes"])
+	}
+	for i, f := range pieces.Findings {
+		w := whole.Findings[i]
+		if f.Line != w.Line || f.Column != w.Column || f.Fingerprint != w.Fingerprint {
+			t.Errorf("finding %d in pieces at %d:%d %s, whole at %d:%d %s", i, f.Line, f.Column, f.Fingerprint, w.Line, w.Column, w.Fingerprint)
+		}
+	}
+}
