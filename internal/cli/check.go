@@ -252,8 +252,9 @@ func newCheckLicensesCmd(g *Globals, o *checkOptions) *cobra.Command {
 		Short: "Check every dependency's licence against the policy",
 		Long: `Find the licence of every installed package (lockfile, node_modules/*/package.json,
 Go module LICENSE texts), evaluate SPDX expressions (AND, OR, WITH) against
-checks.licenses in phoenix.yaml. Strong copyleft licences such as GPL-3.0 that
-the policy does not mention need review; unknown licences are flagged.`,
+checks.licenses in phoenix.yaml. Strong copyleft licences such as GPL-3.0 and
+source-available ones such as BUSL-1.1 that the policy does not mention need
+review; unknown licences are flagged.`,
 		Example: "  phoenix check licenses\n  phoenix check licenses --all -o json",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

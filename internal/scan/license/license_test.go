@@ -37,6 +37,12 @@ func TestEvaluate(t *testing.T) {
 		{"explicit allow of gpl", "GPL-3.0-or-later", Allow, Policy{Allow: []string{"GPL-3.0"}}},
 		{"copyleft review off", "LGPL-2.1-only", Allow, Policy{NoCopyleftReview: true}},
 		{"bad syntax", "MIT AND (", Review, def},
+		{"business source", "BUSL-1.1", Review, def},
+		{"elastic", "Elastic-2.0", Review, def},
+		{"polyform noncommercial", "PolyForm-Noncommercial-1.0.0", Review, def},
+		{"no derivatives", "CC-BY-ND-4.0", Review, def},
+		{"elastic or mit", "Elastic-2.0 OR MIT", Allow, def},
+		{"elastic allowed", "Elastic-2.0", Allow, Policy{Allow: []string{"Elastic-2.0"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, _, _ := tc.p.Evaluate(tc.expr); got != tc.want {

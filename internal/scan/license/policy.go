@@ -22,7 +22,8 @@ type Policy struct {
 	// an SPDX id: allow, review (default) or deny.
 	Unknown string
 	// NoCopyleftReview turns off the built-in rule that strong copyleft
-	// licences (GPL, AGPL, LGPL, SSPL, EUPL, OSL, CC-BY-SA...) not listed
+	// licences (GPL, AGPL, LGPL, SSPL, EUPL, OSL, CC-BY-SA...) and
+	// source-available ones (BUSL, Elastic, PolyForm...) not listed
 	// anywhere need review.
 	NoCopyleftReview bool
 }
@@ -34,6 +35,12 @@ func DefaultPolicy() Policy {
 }
 
 var copyleft = []string{"GPL-", "AGPL-", "LGPL-", "SSPL-", "EUPL-", "OSL-", "CC-BY-SA-", "CC-BY-NC", "CPAL-", "RPL-", "SLEEPYCAT", "QPL-"}
+
+// restricted are the source-available and no-derivatives licences, which
+// limit production or commercial use or changes (the Business Source
+// License, the Elastic License, PolyForm, Parity, Hippocratic,
+// CC-BY-ND): review by default, like strong copyleft.
+var restricted = []string{"BUSL-", "ELASTIC-", "POLYFORM-", "PARITY-", "HIPPOCRATIC-", "CC-BY-ND-"}
 
 // VerdictOf one licence id (possibly "X WITH Y").
 func (p Policy) VerdictOf(id string) string {
@@ -64,7 +71,7 @@ func (p Policy) VerdictOf(id string) string {
 }
 
 func isCopyleft(fam string) bool {
-	for _, c := range copyleft {
+	for _, c := range append(copyleft[:len(copyleft):len(copyleft)], restricted...) {
 		if strings.HasPrefix(fam, c) {
 			return true
 		}
