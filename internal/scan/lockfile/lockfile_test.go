@@ -193,3 +193,32 @@ func TestLoadNoLockfile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A package-lock.json out of step with package.json (a dependency it does
+// not lock) passed the audit with nothing to check: each required
+// dependency it does not lock is a problem naming the entry; optional and
+// peer ones may be absent.
+func TestNPMUnlockedDependencies(t *testing.T) {
+	data := `{"lockfileVersion": 3, "packages": {
+  "": {"dependencies": {"a": "^1.0.0", "lodash": "4.17.20"}, "devDependencies": {"vitest": "^2"},
+       "optionalDependencies": {"fsevents": "^2"}},
+  "node_modules/a": {"version": "1.0.0", "dependencies": {"b": "^2"}, "peerDependencies": {"react": "*"}}
+}}`
+	l, err := Parse("package-lock.json", []byte(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range l.Problems {
+		got = append(got, p.Error())
+	}
+	want := []string{
+		`package-lock.json:2: the project depends on lodash@4.17.20, which the lockfile does not lock: it is out of date (run npm install and commit package-lock.json)`,
+		`package-lock.json:2: the project depends on vitest@^2, which the lockfile does not lock: it is out of date (run npm install and commit package-lock.json)`,
+		`package-lock.json:4: entry "node_modules/a": depends on b@^2, which the lockfile does not lock: it is out of date (run npm install and commit package-lock.json)`,
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

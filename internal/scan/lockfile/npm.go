@@ -103,19 +103,12 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lin
 			}
 			continue
 		}
-		for _, dep := range [](map[string]string){e.Dependencies, e.OptionalDependencies, e.PeerDependencies} {
-			for name := range dep {
-				if t := npmResolve(entries, key, name); t != "" {
-					n.deps = append(n.deps, t)
-				}
-			}
-		}
+		at := edgeFrom{key, n.pkg.Line}
+		n.deps = append(n.deps, npmEdges(l, entries, at, e.Dependencies, true)...)
+		n.deps = append(n.deps, npmEdges(l, entries, at, e.OptionalDependencies, false)...)
+		n.deps = append(n.deps, npmEdges(l, entries, at, e.PeerDependencies, false)...)
 		if key == "" {
-			for name := range e.DevDependencies {
-				if t := npmResolve(entries, key, name); t != "" {
-					g.dev = append(g.dev, t)
-				}
-			}
+			g.dev = append(g.dev, npmEdges(l, entries, at, e.DevDependencies, true)...)
 		}
 		sort.Strings(n.deps)
 	}
@@ -123,6 +116,33 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lin
 		g.prod = append(g.prod, "")
 		sort.Strings(g.dev)
 	}
+}
+
+// npmEdges resolves the dependencies deps of the entry at key. A
+// required one the lockfile does not lock is a problem: the lockfile is
+// out of date, and what npm installs for it would go unchecked (optional
+// and peer dependencies may be absent).
+func npmEdges(l *Lockfile, entries map[string]*npmEntry, from edgeFrom, deps map[string]string, required bool) []string {
+	var out []string
+	for _, name := range sortedKeys(deps) {
+		if t := npmResolve(entries, from.key, name); t != "" {
+			out = append(out, t)
+		} else if required {
+			who := ""
+			if from.key == "" {
+				who = "the project "
+			}
+			l.problem(from.key, from.line, "%sdepends on %s@%s, which the lockfile does not lock: it is out of date (run npm install and commit %s)",
+				who, name, deps[name], l.Path)
+		}
+	}
+	return out
+}
+
+// edgeFrom is the entry whose dependencies npmEdges resolves.
+type edgeFrom struct {
+	key  string
+	line int
 }
 
 // npmResolve finds the node_modules folder Node would load name from when
