@@ -167,6 +167,9 @@ func (s vaultSecrets) Secret(ctx context.Context, name string) (string, error) {
 	if errors.Is(err, vault.ErrNotFound) {
 		return "", errors.Join(action.ErrNoSecret, err)
 	}
+	if errors.Is(err, vault.ErrProductionOnly) {
+		return "", errors.Join(action.ErrProductionOnly, err)
+	}
 	if err != nil {
 		return "", err
 	}

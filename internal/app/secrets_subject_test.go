@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 func TestSecretSubjectFollowsTheRun(t *testing.T) {
@@ -30,5 +32,27 @@ func TestSecretSubjectFollowsTheRun(t *testing.T) {
 				t.Fatalf("subject = %+v", s)
 			}
 		})
+	}
+}
+
+// A production secret kept from a staging run reaches the pipeline as
+// action.ErrProductionOnly, so a staging release's fetch-secrets does not
+// fail on it; a missing secret stays action.ErrNoSecret.
+func TestVaultSecretsTellProductionOnlyFromMissing(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
+	admin, yes := vault.Subject{Actor: "admin", Roles: []string{"admin"}}, true
+	if _, err := a.Vault.Set(context.Background(), admin, "PROD_HOOK", vault.SecretString("https://hook.example/x"), vault.SetOptions{Production: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	staging := action.WithRun(context.Background(), action.RunInfo{ID: "1", Trigger: "release", Environments: []string{"staging"}})
+	if _, err := (vaultSecrets{a.Vault}).Secret(staging, "PROD_HOOK"); !errors.Is(err, action.ErrProductionOnly) {
+		t.Fatalf("staging run: %v, want action.ErrProductionOnly", err)
+	}
+	if _, err := (vaultSecrets{a.Vault}).Secret(staging, "NOT_THERE"); !errors.Is(err, action.ErrNoSecret) || errors.Is(err, action.ErrProductionOnly) {
+		t.Fatalf("missing secret: %v, want action.ErrNoSecret", err)
+	}
+	prod := action.WithRun(context.Background(), action.RunInfo{ID: "2", Trigger: "release", Environments: []string{"staging", "production"}})
+	if v, err := (vaultSecrets{a.Vault}).Secret(prod, "PROD_HOOK"); err != nil || v != "https://hook.example/x" {
+		t.Fatalf("production run: %q, %v", v, err)
 	}
 }

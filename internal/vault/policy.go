@@ -112,7 +112,7 @@ func (p Policy) IsProduction(name string, flagged bool) bool {
 // Check returns nil when subj may do perm on the secret name, else the
 // reason it may not. production is the secret's flag.
 func (p Policy) Check(subj Subject, perm Permission, name string, production bool) error {
-	if perm == PermRead && subj.IsRun() && !subj.Production && p.IsProduction(name, production) {
+	if p.productionOnly(subj, perm, name, production) {
 		return fmt.Errorf("%s is a production secret and run %s is not a production run", name, subj.Pipeline)
 	}
 	for _, r := range p.Rules {
@@ -121,6 +121,12 @@ func (p Policy) Check(subj Subject, perm Permission, name string, production boo
 		}
 	}
 	return fmt.Errorf("no access rule gives %s %s on %s", describe(subj), perm, name)
+}
+
+// productionOnly reports whether subj is a run that does not deploy to
+// production asking to read a production secret, which no rule allows.
+func (p Policy) productionOnly(subj Subject, perm Permission, name string, production bool) bool {
+	return perm == PermRead && subj.IsRun() && !subj.Production && p.IsProduction(name, production)
 }
 
 func (r Rule) allows(subj Subject, perm Permission, name string) bool {
@@ -155,8 +161,11 @@ func (v *Vault) authorize(ctx context.Context, subj Subject, perm Permission, ac
 	if reason == nil {
 		return nil
 	}
-	err := usererr.Wrap(usererr.Forbidden, ErrDenied, "access denied: "+reason.Error()).
-		WithHint("an access rule in the vault policy must allow it")
+	cause, hint := ErrDenied, "an access rule in the vault policy must allow it"
+	if v.pol.productionOnly(subj, perm, name, production) {
+		cause, hint = ErrProductionOnly, "only a run that deploys to production reads it"
+	}
+	err := usererr.Wrap(usererr.Forbidden, cause, "access denied: "+reason.Error()).WithHint("%s", hint)
 	if aerr := v.audit(ctx, AuditEvent{Actor: subj.Actor, Action: action, Target: target(name, 0),
 		Outcome: OutcomeDenied, Detail: reason.Error()}); aerr != nil {
 		return errors.Join(err, aerr)

@@ -97,9 +97,17 @@ func TestAccessIsEnforcedAndAudited(t *testing.T) {
 	if !errors.Is(err, ErrDenied) || usererr.KindOf(err) != usererr.Forbidden || !strings.Contains(err.Error(), "not a production run") {
 		t.Fatalf("staging run read of a production secret: %v", err)
 	}
+	// Told apart from other denials, so a staging release need not fail
+	// for a production secret in vault.required.
+	if !errors.Is(err, ErrProductionOnly) {
+		t.Fatalf("staging run read of a production secret is not ErrProductionOnly: %v", err)
+	}
 	denial := e.audit.all()[len(e.audit.all())-1]
 	if denial.Outcome != OutcomeDenied || denial.Actor != "release#2" || denial.Target != "secret/PROD_GITHUB_TOKEN" {
 		t.Fatalf("denial audit = %+v", denial)
+	}
+	if _, _, err := e.v.Get(ctx, Subject{Actor: "vic", Roles: []string{"viewer"}}, "API_KEYS", 0); !errors.Is(err, ErrDenied) || errors.Is(err, ErrProductionOnly) {
+		t.Fatalf("a viewer's read: %v, want a denial that is not ErrProductionOnly", err)
 	}
 	if s, err := e.v.Resolve(ctx, "STAGING_DB_URL", stagingRun); err != nil || s.Reveal() != "postgres://s" {
 		t.Fatalf("allowed resolve: %v", err)

@@ -144,6 +144,9 @@ var (
 	ErrWrongKey       = errors.New("wrong master key")
 	ErrCorrupt        = errors.New("ciphertext failed authentication")
 	ErrDenied         = errors.New("access denied")
+	// ErrProductionOnly is the denial of a production secret to a run
+	// that does not deploy to production; it is also ErrDenied.
+	ErrProductionOnly = fmt.Errorf("%w: a production secret, read only by production runs", ErrDenied)
 	ErrNotFound       = errors.New("secret not found")
 )
 

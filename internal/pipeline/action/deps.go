@@ -64,6 +64,10 @@ func (d *Deps) secret(ctx context.Context, sc *Context, name string) (string, er
 // ErrNoSecret is wrapped by sources that do not have a secret.
 var ErrNoSecret = errors.New("secret not found")
 
+// ErrProductionOnly is wrapped by sources that keep a production secret
+// from a run that does not deploy to production.
+var ErrProductionOnly = errors.New("a production secret, read only by production runs")
+
 var secretNameRx = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 // EnvSecrets reads secrets from environment variables, optionally with a

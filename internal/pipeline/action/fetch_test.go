@@ -61,3 +61,26 @@ func TestFetchSecretsOutsideTheEngineMasks(t *testing.T) {
 		t.Errorf("masked %q", masked)
 	}
 }
+
+// TestFetchSecretsLeavesProductionSecretsToProductionRuns: a staging
+// release's fetch-secrets does not fail on a production secret of
+// vault.required (it failed after the build and the tests, though no
+// step of the run could read it); other failures still fail it.
+func TestFetchSecretsLeavesProductionSecretsToProductionRuns(t *testing.T) {
+	cfg := &config.Config{}
+	cfg.Vault.Required = []string{"PROD_TEAMS_WEBHOOK_URL", "STAGING_KEY"}
+	sc, log, _ := newContext(t, t.TempDir(), cfg, nil)
+	sc.Secret = func(_ context.Context, name string) (string, error) {
+		if name == "PROD_TEAMS_WEBHOOK_URL" {
+			return "", errors.Join(ErrProductionOnly, errors.New("access denied: not a production run"))
+		}
+		return "staging-value", nil
+	}
+	a, _ := Builtins(Deps{Secrets: mapSecrets{}}).Lookup("fetch-secrets")
+	if err := a.Run(context.Background(), sc); err != nil {
+		t.Fatalf("err = %v\n%s", err, log)
+	}
+	if want := "PROD_TEAMS_WEBHOOK_URL: a production secret, not read: this run does not deploy to production"; !strings.Contains(log.String(), want) {
+		t.Errorf("the log lacks %q:\n%s", want, log)
+	}
+}

@@ -124,7 +124,9 @@ func checkChangelog(path, name string, v *semver.Version) error {
 
 // fetchSecrets resolves the secrets the release needs (input names, else
 // vault.required), masks them in every later log, and fails naming every
-// missing one.
+// missing one. A production secret is not read by a run that does not
+// deploy to production (a staging release): none of its steps may read
+// it, so there is nothing to mask, and the production release fetches it.
 func (d *Deps) fetchSecrets(ctx context.Context, sc *Context) error {
 	names := sc.Strings("names")
 	if len(names) == 0 && sc.Config != nil {
@@ -141,6 +143,8 @@ func (d *Deps) fetchSecrets(ctx context.Context, sc *Context) error {
 	for _, n := range names {
 		v, err := d.secret(ctx, sc, n)
 		switch {
+		case errors.Is(err, ErrProductionOnly):
+			sc.Logf("%s: a production secret, not read: this run does not deploy to production", n)
 		case err != nil:
 			missing = append(missing, n)
 			sc.Logf("%s: %v", n, err)
