@@ -112,7 +112,7 @@ func TestImport(t *testing.T) {
 	ctx := context.Background()
 	e.set(t, "EXISTING", "same")
 	e.set(t, "CHANGED", "old")
-	entries, err := ParseDotenv(strings.NewReader("EXISTING=same\nCHANGED=new\nNEW_ONE=fresh\n"))
+	entries, err := ParseDotenv(strings.NewReader("EXISTING=same\nCHANGED=new\nNEW_ONE=fresh\nPLACEHOLDER=\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,11 @@ func TestImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []ImportResult{{Name: "EXISTING", Line: 1, Skipped: "unchanged"},
-		{Name: "CHANGED", Line: 2, Skipped: "exists (use --overwrite for a new version)"}, {Name: "NEW_ONE", Line: 3, Version: 1}}
+		{Name: "CHANGED", Line: 2, Skipped: "exists (use --overwrite for a new version)"}, {Name: "NEW_ONE", Line: 3, Version: 1},
+		{Name: "PLACEHOLDER", Line: 4, Skipped: "empty value"}} // it became an empty secret
+	if len(res) != len(want) {
+		t.Fatalf("results %+v, want %+v", res, want)
+	}
 	for i := range want {
 		if res[i] != want[i] {
 			t.Fatalf("result %d = %+v, want %+v", i, res[i], want[i])
@@ -130,6 +134,9 @@ func TestImport(t *testing.T) {
 	}
 	if in, _ := e.v.Describe(ctx, admin, "NEW_ONE"); !in.Production || in.Tags["source"] != "dotenv" {
 		t.Fatalf("imported secret = %+v", in)
+	}
+	if _, err := e.v.Describe(ctx, admin, "PLACEHOLDER"); err == nil {
+		t.Fatal("an empty value was imported as a secret")
 	}
 	res, err = e.v.Import(ctx, admin, entries, ImportOptions{Overwrite: true})
 	if err != nil || res[1].Version != 2 || res[0].Skipped != "unchanged" || res[2].Skipped != "unchanged" {

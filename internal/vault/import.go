@@ -91,6 +91,12 @@ func (v *Vault) Import(ctx context.Context, subj Subject, entries []EnvEntry, o 
 
 func (v *Vault) importOne(ctx context.Context, tx *sql.Tx, kek []byte, id string, subj Subject, e EnvEntry, o ImportOptions) (ImportResult, error) {
 	res := ImportResult{Name: e.Name, Line: e.Line}
+	if e.Value.IsZero() {
+		// KEY= in a .env file: a placeholder, not a value ('secret set'
+		// refuses an empty one too, and a step could not mask it).
+		res.Skipped = "empty value"
+		return res, nil
+	}
 	row, found, err := getSecret(ctx, tx, e.Name)
 	if err != nil {
 		return res, err
