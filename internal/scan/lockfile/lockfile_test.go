@@ -222,3 +222,29 @@ func TestNPMUnlockedDependencies(t *testing.T) {
 		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A malformed entry is reported at its field's line in JSON's terms (it
+// read "json: cannot unmarshal number into Go struct field
+// npmEntry.version of type string" at the entry's line), and is not also
+// reported as a dependency the lockfile does not lock.
+func TestNPMMalformedEntryNamesTheField(t *testing.T) {
+	data := "{\"lockfileVersion\": 3, \"packages\": {\n" +
+		"  \"\": {\"dependencies\": {\"a\": \"^1\", \"b\": \"^1\"}},\n" +
+		"  \"node_modules/a\": {\n    \"license\": \"MIT\",\n    \"version\": 1\n  },\n" +
+		"  \"node_modules/b\": {\"version\": \"1.0.0\", \"dependencies\": \"a\"}\n}}"
+	l, err := Parse("package-lock.json", []byte(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range l.Problems {
+		got = append(got, p.Error())
+	}
+	want := []string{
+		`package-lock.json:5: entry "node_modules/a": malformed entry: "version" is a JSON number, want a string (run npm install to write the lockfile again)`,
+		`package-lock.json:7: entry "node_modules/b": malformed entry: "dependencies" is a JSON string, want an object (run npm install to write the lockfile again)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,8 +1,11 @@
 package lockfile
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -72,7 +75,9 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lin
 	for _, key := range sortedKeys(pkgs) {
 		var e npmEntry
 		if err := json.Unmarshal(pkgs[key], &e); err != nil {
-			l.problem(key, idx.lineOf(`"`+key+`"`), "malformed entry: %v", err)
+			line, msg := entryErr(idx.lineOf(`"`+key+`"`), pkgs[key], err)
+			l.problem(key, line, "malformed entry: %s", msg)
+			entries[key] = nil // there, though unread: not also "not locked"
 			continue
 		}
 		entries[key] = &e
@@ -97,6 +102,9 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lin
 	}
 	for key, e := range entries {
 		n := g.nodes[key]
+		if e == nil {
+			continue
+		}
 		if e.Link {
 			if t := e.Resolved; t != "" {
 				n.deps = append(n.deps, t)
@@ -187,7 +195,8 @@ func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string
 		}
 		var e npmV1Entry
 		if err := json.Unmarshal(deps[name], &e); err != nil {
-			l.problem(name, idx.lineOf(`"`+name+`": {`), "malformed entry: %v", err)
+			line, msg := entryErr(idx.lineOf(`"`+name+`": {`), deps[name], err)
+			l.problem(name, line, "malformed entry: %s", msg)
 			continue
 		}
 		realName, version := name, e.Version
@@ -261,6 +270,25 @@ func sortedKeys[T any](m map[string]T) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// entryErr says what is wrong with the entry raw, which starts on line,
+// in the lockfile's terms: the field, its line, and the JSON types, not
+// Go's ("cannot unmarshal number into Go struct field npmEntry.version").
+func entryErr(line int, raw []byte, err error) (int, string) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return line, err.Error()
+	}
+	if off := int(te.Offset); off <= len(raw) {
+		line += bytes.Count(raw[:off], []byte{'\n'})
+	}
+	want := map[reflect.Kind]string{reflect.String: "a string", reflect.Map: "an object", reflect.Bool: "true or false",
+		reflect.Slice: "a list", reflect.Struct: "an object"}[te.Type.Kind()]
+	if want == "" {
+		want = te.Type.String()
+	}
+	return line, fmt.Sprintf("%q is a JSON %s, want %s (run npm install to write the lockfile again)", te.Field, te.Value, want)
 }
 
 // jsonErr adds the line and column to a JSON syntax error.
