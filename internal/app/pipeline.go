@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,6 +162,22 @@ func secretSubject(ctx context.Context) vault.Subject {
 // isProductionEnv: the environment named production (or prod) is where
 // production secrets may go.
 func isProductionEnv(name string) bool { return name == "production" || name == "prod" }
+
+// rotationSubject reads the metadata vault.rotation's check needs (when
+// a secret was last set), which runs may not list.
+var rotationSubject = vault.Subject{Actor: "phoenix:release", Roles: []string{"admin"}}
+
+// SecretSetAt is when name's newest version was set (action.SecretAger).
+func (s vaultSecrets) SecretSetAt(ctx context.Context, name string) (time.Time, error) {
+	vs, err := s.v.History(ctx, rotationSubject, name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(vs) == 0 {
+		return time.Time{}, fmt.Errorf("%s has no version", name)
+	}
+	return vs[0].CreatedAt, nil
+}
 
 func (s vaultSecrets) Secret(ctx context.Context, name string) (string, error) {
 	val, _, err := s.v.Get(ctx, secretSubject(ctx), name, 0)

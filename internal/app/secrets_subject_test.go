@@ -56,3 +56,22 @@ func TestVaultSecretsTellProductionOnlyFromMissing(t *testing.T) {
 		t.Fatalf("production run: %q, %v", v, err)
 	}
 }
+
+// The vault tells fetch-secrets when a secret was last set, for
+// vault.rotation's check, though runs may not list metadata.
+func TestVaultSecretsTellWhenASecretWasSet(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
+	admin := vault.Subject{Actor: "admin", Roles: []string{"admin"}}
+	vi, err := a.Vault.Set(context.Background(), admin, "API_KEYS", vault.SecretString("k1,k2,k3"), vault.SetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src action.SecretSource = vaultSecrets{a.Vault}
+	ager, ok := src.(action.SecretAger)
+	if !ok {
+		t.Fatal("the vault's secret source does not tell when a secret was set")
+	}
+	if at, err := ager.SecretSetAt(context.Background(), "API_KEYS"); err != nil || !at.Equal(vi.CreatedAt) {
+		t.Fatalf("set at %v (%v), want %v", at, err, vi.CreatedAt)
+	}
+}

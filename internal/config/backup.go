@@ -78,6 +78,8 @@ func (vt *Vault) validate(v *validator) {
 		if u, err := url.Parse(vt.URL); err != nil || u.Scheme != "https" || u.Host == "" {
 			v.errorf("vault.url", "write https://<name>.vault.azure.net", "azure-keyvault needs the vault URL")
 		}
+		v.warnf("vault.backend", "store them with phoenix secret set NAME or phoenix secret import FILE",
+			"azure-keyvault is not wired yet: releases read their secrets from the Phoenix vault")
 	} else if vt.URL != "" {
 		v.errorf("vault.url", "remove it, or set backend: azure-keyvault", "url applies only to azure-keyvault")
 	}

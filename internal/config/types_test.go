@@ -202,6 +202,15 @@ func TestBackupRPOWarning(t *testing.T) {
 	}
 }
 
+// vault.backend: azure-keyvault loaded silently, though releases read
+// their secrets from the Phoenix vault whatever it says.
+func TestVaultBackendAzureKeyVaultWarns(t *testing.T) {
+	c, err := Parse([]byte(minimal+"vault: {backend: azure-keyvault, url: \"https://shop.vault.azure.net\"}\n"), "")
+	if err != nil || !strings.Contains(c.Warnings.Error(), "vault.backend: azure-keyvault is not wired yet") {
+		t.Fatalf("want a warning at vault.backend, got %v / %v", err, c.Warnings)
+	}
+}
+
 // TestFormatDuration: durations in texts people read drop Go's zero
 // minutes and seconds, and nothing else.
 func TestFormatDuration(t *testing.T) {

@@ -127,7 +127,9 @@ func checkChangelog(path, name string, v *semver.Version) error {
 // missing one. A production secret is not read by a run that does not
 // deploy to production (a staging release): none of its steps may read
 // it, so there is nothing to mask, and the production release fetches it.
+// It warns first of vault.rotation secrets older than their rule allows.
 func (d *Deps) fetchSecrets(ctx context.Context, sc *Context) error {
+	d.checkRotation(ctx, sc)
 	names := sc.Strings("names")
 	if len(names) == 0 && sc.Config != nil {
 		names = sc.Config.Vault.Required
