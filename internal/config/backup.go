@@ -61,8 +61,8 @@ func (b *Backup) validate(v *validator) {
 type Vault struct {
 	Backend  string         `yaml:"backend" enum:"local,azure-keyvault" doc:"local: encrypted on the server (default); azure-keyvault: read from Azure Key Vault."`
 	URL      string         `yaml:"url" doc:"Key Vault URL for azure-keyvault, e.g. https://my-vault.vault.azure.net."`
-	Required []string       `yaml:"required" pattern:"envvar" doc:"Secrets that must exist before a release starts, e.g. PROD_TEAMS_WEBHOOK_URL."`
-	Rotation []RotationRule `yaml:"rotation" doc:"Secrets that must be rotated on a schedule."`
+	Required []string       `yaml:"required" pattern:"envvar" doc:"Secrets a release fetches (and fails without) before it deploys, e.g. PROD_TEAMS_WEBHOOK_URL."`
+	Rotation []RotationRule `yaml:"rotation" doc:"Secrets a release warns of when their newest version is older than every (a check; the server rotates secrets with a rotation policy)."`
 }
 
 func (vt *Vault) setDefaults() { vt.Backend = "local" }
