@@ -97,3 +97,38 @@ pipeline:
 		t.Errorf("the secret is not masked:\n%s", all)
 	}
 }
+
+// A build that writes a build.env secret into its output (a bundler
+// inlining VITE_API_KEY) fails check/secrets, though no rule knows the
+// value's shape: the run knows its own secrets. The log never shows it.
+func TestCheckSecretsFindsTheRunsOwnSecretsInTheBuildOutput(t *testing.T) {
+	const secret = "plain-words-deploy-key-7"
+	t.Setenv("PHX_TEST_DEPLOY_TOKEN", secret)
+	f := newFixture(t, nil)
+	dir := f.project(`
+project: {name: shop}
+build:
+  command: 'mkdir -p out && echo "<h1>hi</h1>" > out/index.html && printf "const k=\"%s\";\n" "$API" > out/app.js'
+  output: out
+  env: {API: "secret:DEPLOY_TOKEN"}
+environments: {staging: {}}
+pipeline:
+  stages:
+    - name: main
+      steps:
+        - {name: build, uses: build}
+        - {name: secrets, uses: check/secrets}
+`)
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "shop"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(f.release(dir, "1.0.0").ID)
+	all := f.log(d.ID, "")
+	s := stepOf(d, "main/secrets")
+	if s.Status != Failed || !strings.Contains(all, "run-secret at out/app.js:1") {
+		t.Fatalf("check/secrets: %s (%s)\n%s", s.Status, s.Error, all)
+	}
+	if strings.Contains(all, secret) {
+		t.Fatalf("the secret is in the log:\n%s", all)
+	}
+}

@@ -244,6 +244,7 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 		Output:    e.output,
 		Status:    e.status,
 		Mask:      e.masker.Add,
+		Secrets:   e.masker.Secrets,
 		Secret:    func(ctx context.Context, name string) (string, error) { return e.actionSecret(ctx, st.ID, name) },
 		Approvals: e.approvals,
 		Deployed: func(env string) bool {
@@ -447,7 +448,7 @@ func (e *execution) secret(ctx context.Context, name string) (string, error) {
 	if len(v) < executor.MinSecretLen {
 		return "", fmt.Errorf("secret %s is shorter than %d characters and could not be hidden in logs", name, executor.MinSecretLen)
 	}
-	e.masker.Add(v)
+	e.masker.Secret(v)
 	return v, nil
 }
 

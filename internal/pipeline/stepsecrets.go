@@ -33,7 +33,7 @@ func (e *execution) actionSecret(ctx context.Context, step, name string) (string
 
 // maskSecret masks v as written and trimmed of surrounding space.
 func (e *execution) maskSecret(v string) {
-	e.masker.Add(v)
+	e.masker.Secret(v)
 	e.masker.Add(strings.TrimSpace(v))
 }
 

@@ -120,6 +120,11 @@ type Context struct {
 	// returned unmasked: the action refuses it. Nil outside the engine
 	// (tests of one action): Deps.Secrets and Mask serve instead.
 	Secret func(ctx context.Context, name string) (string, error)
+	// Secrets returns the secret values the run has resolved so far (a
+	// step's secrets and secret:NAME values, build.env's, what actions
+	// fetched), for check/secrets to find them written into files. Nil
+	// outside the engine.
+	Secrets func() []string
 	// Approvals returns how many distinct approvals env's gate collected
 	// in this run (0 without a gate); the deployment needs as many as the
 	// server's environment requires.

@@ -123,6 +123,11 @@ func (d *Deps) checkSecrets(ctx context.Context, sc *Context) error {
 	if sc.Config != nil {
 		opts.Exclude = append([]string{"node_modules/**"}, opts.Exclude...)
 	}
+	if sc.Secrets != nil {
+		for _, v := range sc.Secrets() {
+			opts.Known = append(opts.Known, []byte(v))
+		}
+	}
 	r, err := secret.Run(ctx, sc.WorkDir, opts)
 	if err != nil {
 		return err

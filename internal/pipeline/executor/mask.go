@@ -24,10 +24,11 @@ const Mask = "***"
 // Authorization header, and URL-encoded). It is safe for concurrent use; a
 // value added while a step runs applies to the output not yet written.
 type Masker struct {
-	mu     sync.RWMutex
-	pats   [][]byte // longest first
-	seen   map[string]bool
-	maxLen int
+	mu      sync.RWMutex
+	pats    [][]byte // longest first
+	seen    map[string]bool
+	maxLen  int
+	secrets []string // the values given to Secret, as given
 }
 
 // NewMasker returns an empty Masker.
@@ -56,6 +57,25 @@ func (m *Masker) Add(secret string) {
 		m.maxLen = max(m.maxLen, len(f))
 	}
 	sort.SliceStable(m.pats, func(i, j int) bool { return len(m.pats[i]) > len(m.pats[j]) })
+}
+
+// Secret masks secret (Add) and keeps it among Secrets: a value from a
+// secret store, not merely one hidden from the logs (an env:NAME value).
+func (m *Masker) Secret(secret string) {
+	m.Add(secret)
+	if len(secret) < MinSecretLen {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.secrets = append(m.secrets, secret)
+}
+
+// Secrets returns the values given to Secret so far.
+func (m *Masker) Secrets() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return append([]string(nil), m.secrets...)
 }
 
 // Variants returns secret and its encoded forms.

@@ -36,9 +36,10 @@ const inlineAllow = "phoenix:allow-secret"
 
 // scanner holds per-worker state.
 type scanner struct {
-	rs  *Ruleset
-	pf  *prefilter
-	buf []byte // a file's piece (scanLarge)
+	rs    *Ruleset
+	pf    *prefilter
+	buf   []byte   // a file's piece (scanLarge)
+	known [][]byte // Options.Known
 }
 
 // prefilter finds keyword hits in one pass: a table of lowercased
@@ -132,7 +133,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 			}
 		}
 	}
-	return dropNested(out)
+	return dropNested(append(out, s.knownIn(data)...))
 }
 
 func hasFold(b []byte, kw string) bool {

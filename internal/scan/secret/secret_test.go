@@ -345,3 +345,22 @@ func TestLargeFilesAreScannedInPieces(t *testing.T) {
 		}
 	}
 }
+
+// A value known to be secret (a run's own) is found as written in any
+// file, though no rule knows its shape; short ones are left out.
+func TestKnownSecretValues(t *testing.T) {
+	dir := t.TempDir()
+	key := "plainwords-but-secret-" + randFrom("abcdefgh", 6)
+	os.MkdirAll(filepath.Join(dir, "dist", "assets"), 0o755)
+	os.WriteFile(filepath.Join(dir, "dist", "assets", "index-3f2a.js"), []byte("const a=1;\nconst cfg={api:\""+key+"\"};\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("the word short appears; "+key+" // phoenix:allow-secret\n"), 0o644)
+	r := runIn(t, dir, Options{Known: [][]byte{[]byte(key), []byte("short")}})
+	if len(r.Findings) != 1 {
+		t.Fatalf("findings %+v, want one", r.Findings)
+	}
+	f := r.Findings[0]
+	if f.RuleID != "run-secret" || f.Severity != "critical" || f.File != "dist/assets/index-3f2a.js" || f.Line != 2 || f.Column != 17 ||
+		f.Fingerprint != Fingerprint("run-secret", []byte(key)) || strings.Contains(f.Redacted, key[:8]) {
+		t.Fatalf("finding %+v", f)
+	}
+}
