@@ -67,6 +67,11 @@ func (p RotationPolicy) Validate() error {
 	if p.BeforeExpiryDays > 0 && p.ExpireAfterDays > 0 && p.BeforeExpiryDays >= p.ExpireAfterDays {
 		return errors.New("before_expiry_days must be less than expire_after_days")
 	}
+	if p.BeforeExpiryDays > 0 && p.EveryDays == 0 && p.ExpireAfterDays == 0 {
+		// A rotated version gets an expiry only from expire_after_days.
+		return errors.New("before_expiry_days alone rotates once at most: the version it makes has no expiry, so it is never due again; " +
+			"give expire_after_days (--expire-after N) or every_days (--every N) too")
+	}
 	switch p.Generator.Type {
 	case "random":
 		_, err := randomAlphabet(p.Generator)

@@ -234,6 +234,8 @@ func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
 		"short random":      {EveryDays: 1, Generator: GeneratorSpec{Type: "random", Length: 3}},
 		"negative":          {EveryDays: -1, Generator: GeneratorSpec{Type: "random"}},
 		"expiry order":      {BeforeExpiryDays: 9, ExpireAfterDays: 5, Generator: GeneratorSpec{Type: "random"}},
+		// It rotated once, then never again: the new version had no expiry.
+		"before expiry alone": {BeforeExpiryDays: 7, Generator: GeneratorSpec{Type: "random"}},
 	}
 	for name, p := range bad {
 		t.Run(name, func(t *testing.T) {
