@@ -132,3 +132,33 @@ pipeline:
 		t.Fatalf("the secret is in the log:\n%s", all)
 	}
 }
+
+// A step that writes a secret into $PHOENIX_OUTPUT: the output is not
+// kept (it was stored in plaintext in pipeline_steps and in the run's
+// folder, and shown by 'phoenix runs'), the log says so, and the other
+// outputs are.
+func TestOutputsHoldingASecretAreNotKept(t *testing.T) {
+	const secret = "pr0d-t0ken-Zx9!-output"
+	t.Setenv("PHX_TEST_DEPLOY_TOKEN", secret)
+	f := newFixture(t, nil)
+	dir := f.project(`
+project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - name: main
+      secrets: [DEPLOY_TOKEN]
+      steps:
+        - name: out
+          run: 'printf "TOKEN=%s\nPLAIN=hello\n" "$DEPLOY_TOKEN" >> "$PHOENIX_OUTPUT"'
+        - name: use
+          needs: [out]
+          run: 'echo "token=[${{ steps.main/out.outputs.TOKEN }}] plain=[${{ steps.main/out.outputs.PLAIN }}]"'
+`)
+	d := f.wait(f.release(dir, "1.0.0").ID)
+	all := f.log(d.ID, "")
+	if d.Status != Succeeded || !strings.Contains(all, "output TOKEN holds a secret: not kept") || !strings.Contains(all, "token=[] plain=[hello]") {
+		t.Fatalf("run %s:\n%s", d.Status, all)
+	}
+	f.notOnDisk(secret)
+}

@@ -201,7 +201,7 @@ func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.W
 	} else {
 		err = e.runAction(ctx, st, w, env, workDir)
 	}
-	if perr := e.readOutputs(outFile, state); perr != nil && err == nil {
+	if perr := e.readOutputs(outFile, state, w); perr != nil && err == nil {
 		err = perr
 	}
 	return code, err
@@ -312,8 +312,11 @@ func (e *execution) output(step, name string) string {
 	return ""
 }
 
-// readOutputs reads NAME=value lines a run: step wrote to $PHOENIX_OUTPUT.
-func (e *execution) readOutputs(path string, state *Step) error {
+// readOutputs reads NAME=value lines a run: step wrote to $PHOENIX_OUTPUT,
+// and removes the file. An output holding a secret of the run (one the
+// logs mask) is not kept, and the step log w says so: outputs are stored
+// as they are, in the database, and shown.
+func (e *execution) readOutputs(path string, state *Step, w io.Writer) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -321,6 +324,7 @@ func (e *execution) readOutputs(path string, state *Step) error {
 	if err != nil {
 		return err
 	}
+	defer os.Remove(path)
 	defer f.Close()
 	sc := bufio.NewScanner(io.LimitReader(f, MaxOutputs))
 	sc.Buffer(make([]byte, 4096), MaxOutputs)
@@ -332,6 +336,10 @@ func (e *execution) readOutputs(path string, state *Step) error {
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || !outputNameOK(k) {
 			return fmt.Errorf("$PHOENIX_OUTPUT line %d: want NAME=value with NAME of letters, digits, _ and -", n)
+		}
+		if e.masker.String(v) != v {
+			fmt.Fprintf(w, "[phoenix] output %s holds a secret: not kept (outputs are stored and shown as written)\n", k)
+			continue
 		}
 		e.setOutput(state.ID, k, v)
 	}
