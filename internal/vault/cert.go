@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -33,6 +34,8 @@ const PEMContentType = "application/x-pem-file"
 func ParseCertificatePEM(data []byte) (CertInfo, error) {
 	var certs []*x509.Certificate
 	var info CertInfo
+	var key *pem.Block
+	keyAt, leafAt := 0, 0
 	rest := data
 	for i := 1; ; i++ {
 		var b *pem.Block
@@ -46,12 +49,14 @@ func ParseCertificatePEM(data []byte) (CertInfo, error) {
 			if err != nil {
 				return CertInfo{}, fmt.Errorf("PEM block %d: certificate does not parse: %w", i, err)
 			}
-			certs = append(certs, c)
+			if certs = append(certs, c); len(certs) == 1 {
+				leafAt = i
+			}
 		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
 			if info.HasKey {
 				return CertInfo{}, fmt.Errorf("PEM block %d: a second private key", i)
 			}
-			info.HasKey = true
+			info.HasKey, key, keyAt = true, b, i
 		default:
 			return CertInfo{}, fmt.Errorf("PEM block %d: type %q is neither a certificate nor a private key", i, clip(b.Type))
 		}
@@ -64,11 +69,31 @@ func ParseCertificatePEM(data []byte) (CertInfo, error) {
 			return CertInfo{}, fmt.Errorf("certificate %d is not signed by certificate %d: order the file leaf first, then each issuer", i, i+1)
 		}
 	}
+	if key != nil {
+		if err := keyMatches(certs[0], key, keyAt, leafAt); err != nil {
+			return CertInfo{}, err
+		}
+	}
 	leaf := certs[0]
 	info.Subject, info.Issuer = leaf.Subject.String(), leaf.Issuer.String()
 	info.DNSNames, info.NotBefore, info.NotAfter = leaf.DNSNames, leaf.NotBefore.UTC(), leaf.NotAfter.UTC()
 	info.Chain, info.Serial = len(certs), leaf.SerialNumber.Text(16)
 	return info, nil
+}
+
+// keyMatches checks that the private key (PEM block keyAt) is the leaf
+// certificate's (block leafAt): a bundle with another key was stored, and
+// every TLS handshake with it failed. Errors never hold key material.
+func keyMatches(leaf *x509.Certificate, key *pem.Block, keyAt, leafAt int) error {
+	_, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}), pem.EncodeToMemory(key))
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(err.Error(), "does not match"):
+		return fmt.Errorf("PEM block %d: the private key is not the key of the leaf certificate (block %d, %s): put the leaf's own key in the file",
+			keyAt, leafAt, clip(leaf.Subject.String()))
+	}
+	return fmt.Errorf("PEM block %d: the private key does not parse (PKCS#1, PKCS#8 or EC, not encrypted)", keyAt)
 }
 
 // SetCertificate stores a PEM bundle as a new version of name (kind

@@ -99,6 +99,7 @@ func TestCertificates(t *testing.T) {
 
 func TestParseCertificatePEM(t *testing.T) {
 	leaf, key, ca := testChain(t, 90)
+	_, otherKey, _ := testChain(t, 90)
 	cat := func(parts ...[]byte) []byte {
 		var out []byte
 		for _, p := range parts {
@@ -119,6 +120,9 @@ func TestParseCertificatePEM(t *testing.T) {
 		{"two keys", cat(key, key, leaf), "a second private key"},
 		{"other block", cat(leaf, pem.EncodeToMemory(&pem.Block{Type: "OPENSSH THING", Bytes: []byte{1}})), "neither a certificate"},
 		{"broken certificate", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1, 2, 3}}), "does not parse"},
+		// Stored, and every TLS handshake with it failed.
+		{"another certificate's key", cat(otherKey, leaf, ca), "PEM block 1: the private key is not the key of the leaf certificate (block 2, CN=www.example.test)"},
+		{"broken key", cat(leaf, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1, 2, 3}})), "PEM block 2: the private key does not parse"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +130,7 @@ func TestParseCertificatePEM(t *testing.T) {
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			if err != nil && strings.Contains(err.Error(), pemKeyBody(t, cat(key, leaf))) {
+			if err != nil && (strings.Contains(err.Error(), pemKeyBody(t, cat(key, leaf))) || strings.Contains(err.Error(), pemKeyBody(t, cat(otherKey, leaf)))) {
 				t.Fatal("error leaks key material")
 			}
 		})
