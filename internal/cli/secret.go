@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/phoenixvc/phoenix/internal/api"
@@ -347,8 +349,9 @@ func newSecretRotateCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rotate NAME [policy flags] [-- COMMAND ARGS...]",
 		Short: "Give a secret a new generated value now, and set its rotation policy",
-		Long: `Rotate NAME now with the generator of its rotation policy. Policy flags set
-(replace) the policy first: rotate every N days and/or N days before expiry,
+		Long: `Rotate NAME now with the generator of its rotation policy. Policy flags change
+the stored policy first (the settings they name; the others stay): rotate
+every N days and/or N days before expiry,
 with a random token (--length, --alphabet: alnum, hex, base64url, symbols or
 literal characters) or a command given after -- whose stdout is the new
 value (it gets PHOENIX_SECRET_NAME and PHOENIX_SECRET_VERSION).
@@ -372,6 +375,58 @@ rotating them makes a new random key inside the server.`,
 	fl.BoolVar(&f.policyOnly, "policy-only", false, "set the policy without rotating now")
 	fl.BoolVar(&f.clearPolicy, "clear-policy", false, "remove the rotation policy")
 	return cmd
+}
+
+// storedPolicy is name's rotation policy now (nil when it has none).
+func storedPolicy(ctx context.Context, v *vaultConn, name string) (*vault.RotationPolicy, error) {
+	list, err := v.Secrets(ctx, false, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range list {
+		if in.Name == name {
+			return in.Rotation, nil
+		}
+	}
+	return nil, nil
+}
+
+// policy is the rotation policy the flags ask for: the stored one (when
+// there is one) with the settings the flags name changed, so that
+// '--every 60' keeps the length, alphabet and expiry it had; a new
+// generator (--generator or a command) replaces the old one whole.
+func (f *rotateFlags) policy(fl *pflag.FlagSet, stored *vault.RotationPolicy, command []string) *vault.RotationPolicy {
+	p := &vault.RotationPolicy{Generator: vault.GeneratorSpec{Type: "random", Length: f.length, Alphabet: f.alphabet}}
+	if stored != nil {
+		p = stored
+	}
+	if fl.Changed("every") || stored == nil {
+		p.EveryDays = f.every
+	}
+	if fl.Changed("before-expiry") || stored == nil {
+		p.BeforeExpiryDays = f.beforeExpiry
+	}
+	if fl.Changed("expire-after") || stored == nil {
+		p.ExpireAfterDays = f.expireAfter
+	}
+	switch {
+	case len(command) > 0 && !fl.Changed("generator"):
+		p.Generator = vault.GeneratorSpec{Type: "command", Command: command}
+	case fl.Changed("generator"):
+		p.Generator = vault.GeneratorSpec{Type: f.generator, Command: command}
+		if f.generator == "random" {
+			p.Generator.Length, p.Generator.Alphabet = f.length, f.alphabet
+		}
+	}
+	if p.Generator.Type == "random" {
+		if fl.Changed("length") {
+			p.Generator.Length = f.length
+		}
+		if fl.Changed("alphabet") {
+			p.Generator.Alphabet = f.alphabet
+		}
+	}
+	return p
 }
 
 // policyDone reports a change of name's rotation policy alone (no
@@ -403,15 +458,11 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		policyFlag = policyFlag || fl.Changed(n)
 	}
 	if policyFlag {
-		p := &vault.RotationPolicy{EveryDays: f.every, BeforeExpiryDays: f.beforeExpiry, ExpireAfterDays: f.expireAfter,
-			Generator: vault.GeneratorSpec{Type: f.generator, Command: command}}
-		if f.generator == "random" {
-			p.Generator.Length, p.Generator.Alphabet = f.length, f.alphabet
+		stored, err := storedPolicy(ctx, v, name)
+		if err != nil {
+			return err
 		}
-		if len(command) > 0 && !fl.Changed("generator") {
-			p.Generator.Type = "command"
-		}
-		if err := v.SetRotation(ctx, name, p); err != nil {
+		if err := v.SetRotation(ctx, name, f.policy(fl, stored, command)); err != nil {
 			return err
 		}
 	}

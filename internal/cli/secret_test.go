@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // runVault runs the command line with the vault commands registered (and
@@ -122,6 +123,18 @@ func TestSecretCommands(t *testing.T) {
 		}
 		if got := mustRun(t, "", with("secret", "get", "API_KEYS", "--version", "1")...); got != "k1,k2" {
 			t.Fatal("version 1 is gone")
+		}
+		// Policy flags change what they name: --before-expiry replaced the
+		// whole policy, dropping --every, --length and --alphabet.
+		mustRun(t, "", with("secret", "rotate", "API_KEYS", "--policy-only", "--before-expiry", "7", "--expire-after", "45")...)
+		var list []vault.Info
+		if err := json.Unmarshal([]byte(mustRun(t, "", with("secret", "list", "--match", "API_KEYS", "-o", "json")...)), &list); err != nil || len(list) != 1 {
+			t.Fatalf("list: %v %v", list, err)
+		}
+		want := vault.RotationPolicy{EveryDays: 30, BeforeExpiryDays: 7, ExpireAfterDays: 45, Generator: vault.GeneratorSpec{Type: "random", Length: 24, Alphabet: "hex"}}
+		if p := list[0].Rotation; p == nil || p.EveryDays != want.EveryDays || p.BeforeExpiryDays != 7 || p.ExpireAfterDays != 45 ||
+			p.Generator.Type != "random" || p.Generator.Length != 24 || p.Generator.Alphabet != "hex" {
+			t.Fatalf("policy after --before-expiry 7 --expire-after 45: %+v, want %+v", p, want)
 		}
 		for _, flag := range []string{"--policy-only", "--clear-policy"} {
 			out := mustRun(t, "", with("secret", "rotate", "API_KEYS", "--every", "30", flag, "-o", "json")...)
