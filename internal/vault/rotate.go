@@ -118,10 +118,16 @@ func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *R
 		b, _ := json.Marshal(p)
 		text = string(b)
 	}
-	return v.change(ctx, subj, name, "secret.policy", 0, func(tx *sql.Tx, row secretRow, now string) error {
+	err := v.change(ctx, subj, name, "secret.policy", 0, func(tx *sql.Tx, row secretRow, now string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3 WHERE name = $1`, name, text, now)
 		return err
 	})
+	if p != nil && errors.Is(err, ErrNotFound) {
+		// A policy rotates an existing secret: it makes no first value.
+		return usererr.Wrap(usererr.NotFound, err, err.Error()).
+			WithHint("set its first value (phoenix secret set %s), then give it the policy", name)
+	}
+	return err
 }
 
 func (v *Vault) generator(typ string) (Generator, error) {

@@ -244,6 +244,12 @@ func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
 			}
 		})
 	}
+	// 'phoenix secret rotate DB_PASSWORD --every 90 -- CMD' on a new name
+	// said only "does not exist; see 'phoenix secret list'".
+	err := e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 90, Generator: GeneratorSpec{Type: "random"}})
+	if usererr.KindOf(err) != usererr.NotFound || !strings.Contains(usererr.HintOf(err), "phoenix secret set DB_PASSWORD") {
+		t.Fatalf("a policy for a secret that does not exist: %v (hint %q)", err, usererr.HintOf(err))
+	}
 	if err := e.v.SetRotation(ctx, admin, "X", nil); err != nil {
 		t.Fatal(err)
 	}
