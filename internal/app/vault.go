@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -164,12 +165,31 @@ func parsePolicy(path string, b []byte) (*vault.Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("vault policy file %s: %w", path, err)
+		return nil, fmt.Errorf("vault policy file %s: %s", path, policyYAMLErr(err))
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("vault policy file %s: %w", path, err)
 	}
 	return &p, nil
+}
+
+// policyYAMLErr says what is wrong with a policy file in its own terms:
+// the line and the field, and the fields there are, not Go's types
+// ("field rolez not found in type vault.Rule").
+func policyYAMLErr(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if strings.Contains(m, " not found in type ") {
+			m = strings.Replace(m, "field ", "unknown field ", 1)
+		}
+		m = strings.Replace(m, " not found in type vault.Rule", " in a rule (it has secrets, roles, pipelines, environments, allow)", 1)
+		msgs[i] = strings.Replace(m, " not found in type vault.Policy", " (the file has production and rules)", 1)
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // vaultTick rotates what is due and purges what has outlived its

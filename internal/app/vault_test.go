@@ -108,6 +108,7 @@ func TestParsePolicy(t *testing.T) {
 		{"empty file denies all", "", true},
 		{"rules", "production: ['PROD_*']\nrules:\n  - secrets: ['*']\n    roles: [admin]\n    allow: [read, list, write]\n", true},
 		{"unknown key", "rulez: []\n", false},
+		{"unknown rule key", "rules:\n  - secrets: ['*']\n    rolez: [admin]\n", false},
 		{"bad permission", "rules:\n  - secrets: ['*']\n    roles: [admin]\n    allow: [delete]\n", false},
 		{"bad glob", "rules:\n  - secrets: ['[']\n    roles: [admin]\n    allow: [read]\n", false},
 	}
@@ -121,6 +122,19 @@ func TestParsePolicy(t *testing.T) {
 				t.Fatalf("error does not name the file: %v", err)
 			}
 		})
+	}
+}
+
+// A misspelt field is named in the file's terms, not Go's ("field rolez
+// not found in type vault.Rule").
+func TestParsePolicyNamesUnknownFields(t *testing.T) {
+	for yml, want := range map[string]string{
+		"rules:\n  - secrets: ['*']\n    rolez: [admin]\n": "vault policy file vault-policy.yaml: line 3: unknown field rolez in a rule (it has secrets, roles, pipelines, environments, allow)",
+		"rulez: []\n": "vault policy file vault-policy.yaml: line 1: unknown field rulez (the file has production and rules)",
+	} {
+		if _, err := parsePolicy("vault-policy.yaml", []byte(yml)); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %q", yml, err, want)
+		}
 	}
 }
 
