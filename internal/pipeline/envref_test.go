@@ -57,7 +57,7 @@ func TestSecretRefsInBuildTestsAndEnvironmentEnv(t *testing.T) {
 	t.Setenv("PHX_TEST_DEPLOY_TOKEN", secret)
 	t.Setenv("PHX_TEST_EXPECT", secret)
 	f := newFixture(t, nil)
-	dir := f.project(`
+	dir := f.nodeProject(`
 project: {name: shop}
 build:
   command: 'test "$API" = "$EXPECT" && mkdir -p out && echo hi > out/index.html'
@@ -83,9 +83,6 @@ pipeline:
       steps:
         - {name: env, run: 'test "$E" = "$PHX_TEST_EXPECT"'}
 `)
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "shop"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	d := f.wait(f.release(dir, "1.0.0").ID)
 	all := f.log(d.ID, "")
 	for _, id := range []string{"main/build", "check/unit", "ship/env"} {
@@ -105,7 +102,7 @@ func TestCheckSecretsFindsTheRunsOwnSecretsInTheBuildOutput(t *testing.T) {
 	const secret = "plain-words-deploy-key-7"
 	t.Setenv("PHX_TEST_DEPLOY_TOKEN", secret)
 	f := newFixture(t, nil)
-	dir := f.project(`
+	dir := f.nodeProject(`
 project: {name: shop}
 build:
   command: 'mkdir -p out && echo "<h1>hi</h1>" > out/index.html && printf "const k=\"%s\";\n" "$API" > out/app.js'
@@ -119,9 +116,6 @@ pipeline:
         - {name: build, uses: build}
         - {name: secrets, uses: check/secrets}
 `)
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "shop"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	d := f.wait(f.release(dir, "1.0.0").ID)
 	all := f.log(d.ID, "")
 	s := stepOf(d, "main/secrets")
@@ -161,4 +155,15 @@ pipeline:
 		t.Fatalf("run %s:\n%s", d.Status, all)
 	}
 	f.notOnDisk(secret)
+}
+
+// nodeProject is project with a package.json, so the build action runs
+// build.command.
+func (f *fixture) nodeProject(yaml string) string {
+	f.t.Helper()
+	dir := f.project(yaml)
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "shop"}`), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	return dir
 }
