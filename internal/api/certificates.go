@@ -16,7 +16,7 @@ const (
 	CertOK       = "ok"
 	CertExpiring = "expiring" // within the warning of the built-in alert
 	CertExpired  = "expired"
-	CertPending  = "pending" // a name managed through DNS-01 with no certificate yet
+	CertPending  = "pending" // a name managed through DNS-01, or ordered on demand, with no certificate yet
 )
 
 // Certificate is one TLS certificate the edge holds, with its days left

@@ -298,9 +298,7 @@ func TestWildcardNeverOnDemand(t *testing.T) {
 	db, _ := tempDB(t)
 	var logs testkit.LogBuffer
 	s := startSite(t, ca, db, newMemKeys(), Options{}, &logs)
-	s.mu.Lock()
-	s.allowed["*.shop.test"] = true
-	s.mu.Unlock()
+	s.setAllowed("*.shop.test", true)
 	if _, err := handshake(s.tlsAddr, "*.shop.test", ca.Roots()); err == nil {
 		t.Fatal("a handshake for *.shop.test got a certificate")
 	}

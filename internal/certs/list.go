@@ -31,9 +31,10 @@ type Info struct {
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
 	Source    string    `json:"source"` // SourceFile or SourceACME
-	// Pending marks a name managed through DNS-01 (SetManaged) that has
-	// no certificate in the store yet: Names holds it, the dates are zero
-	// and LastError says why the last order failed, if one did.
+	// Pending marks a name managed through DNS-01 (SetManaged), or being
+	// ordered on demand, that has no certificate in the store yet: Names
+	// holds it, the dates are zero and LastError says why the last order
+	// failed, if one did.
 	Pending bool `json:"pending,omitempty"`
 	// LastError is certmagic's last failure to obtain or renew a name of
 	// this certificate since this server started, with its time; empty
@@ -94,8 +95,9 @@ func ParseCertPEM(data []byte, name string) (*x509.Certificate, error) {
 // Certificates lists the static certificates, then every certificate
 // certmagic keeps in the store (obtained by this server or another on
 // the same database; a wildcard's Names hold *.example.com), ordered by
-// expiry, then the managed names that have none yet (Pending). Only the
-// public .crt values are read; private keys are never loaded.
+// expiry, then the managed names, and the names being ordered on demand,
+// that have none yet (Pending). Only the public .crt values are read;
+// private keys are never loaded.
 func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
 	out := Files(m.statics())
 	keys, err := m.cfg.Storage.List(ctx, "certificates", true)
@@ -123,8 +125,8 @@ func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
 	return append(out, m.pending(out)...), nil
 }
 
-// pending returns an Info for each managed name no ACME certificate of
-// have names.
+// pending returns an Info for each managed name, and each name being
+// ordered on demand, that no ACME certificate of have names.
 func (m *Manager) pending(have []Info) []Info {
 	got := map[string]bool{}
 	for _, in := range have {
@@ -135,8 +137,9 @@ func (m *Manager) pending(have []Info) []Info {
 		}
 	}
 	var out []Info
-	for _, n := range m.Managed() {
+	for _, n := range slices.Concat(m.Managed(), m.orders.names()) {
 		if !got[n] {
+			got[n] = true
 			in := Info{Names: []string{n}, Source: SourceACME, Pending: true}
 			in.LastError, in.LastErrorAt = m.failures.of(in.Names)
 			out = append(out, in)

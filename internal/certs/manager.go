@@ -85,6 +85,8 @@ type Manager struct {
 	closed sync.Once
 	// failures are certmagic's last errors per name (list.go).
 	failures failures
+	// orders are the names being ordered on demand (ondemand.go).
+	orders orders
 	// dns manages the names of managed up front with DNS-01 (managed.go);
 	// nil without Options.DNS01.
 	dns     *certmagic.Config
@@ -136,11 +138,15 @@ func (m *Manager) config(s certmagic.Storage, zl *zap.Logger, od *certmagic.OnDe
 	})
 }
 
-// event is certmagic's OnEvent: failures are kept for the listing, and
-// waiters for a managed certificate are woken when one is cached.
+// event is certmagic's OnEvent: failures are kept for the listing and the
+// orders on demand, and waiters for a managed certificate are woken when
+// one is cached.
 func (m *Manager) event(ctx context.Context, name string, data map[string]any) error {
 	if name == "cached_managed_cert" {
 		m.managed.wake()
+	}
+	if err := m.orderEvent(ctx, name, data); err != nil {
+		return err
 	}
 	return m.failures.event(ctx, name, data)
 }
@@ -193,7 +199,9 @@ func hostPort(a net.Addr) (string, int, bool) {
 // decide is certmagic's on-demand decision: the data key must be at hand
 // (a sealed vault orders nothing: what it obtained could not be stored),
 // the name must be no wildcard (those are managed up front) nor covered
-// by a managed name (served by that one), and Allow must accept it.
+// by a managed name (served by that one), and Allow must accept it; then
+// the certificate is loaded from the store, or ordered in the background
+// (ordered), never in the handshake itself.
 func (m *Manager) decide(ctx context.Context, name string) error {
 	name = NormalizeName(name)
 	if IsWildcard(name) {
@@ -205,7 +213,10 @@ func (m *Manager) decide(ctx context.Context, name string) error {
 	if _, _, err := m.opts.Keys.Current(ctx); err != nil {
 		return fmt.Errorf("certificates cannot be stored: %w", err)
 	}
-	return m.opts.Allow(ctx, name)
+	if err := m.opts.Allow(ctx, name); err != nil {
+		return err
+	}
+	return m.ordered(ctx, name)
 }
 
 // TLSConfig returns the edge's TLS configuration: HTTP/2 and HTTP/1.1,

@@ -40,6 +40,13 @@ type acmeSite struct {
 	http01    atomic.Int64 // HTTP-01 challenge requests answered
 }
 
+// setAllowed makes Allow accept name, or refuse it.
+func (s *acmeSite) setAllowed(name string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.allowed[name] = ok
+}
+
 func (s *acmeSite) asked() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -227,9 +234,7 @@ func TestManagerStaticFirst(t *testing.T) {
 	static, pool := testkit.SelfSigned(t, "static.test")
 	var logs testkit.LogBuffer
 	s := startSite(t, ca, db, newMemKeys(), Options{Static: []tls.Certificate{static}}, &logs)
-	s.mu.Lock()
-	s.allowed["static.test"] = true
-	s.mu.Unlock()
+	s.setAllowed("static.test", true)
 	leaf, err := handshake(s.tlsAddr, "static.test", pool)
 	if err != nil {
 		t.Fatal(err)

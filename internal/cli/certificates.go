@@ -20,8 +20,9 @@ obtained by ACME (--acme, kept in the state store and shared by replicas),
 with the names each covers, its issuer, validity, days left and status
 (ok, expiring within --cert-alert-days of the server, expired), and the
 last failure to obtain or renew it since the server started. A wildcard
-certificate lists *.example.com; a name managed through DNS-01 that has
-no certificate yet is listed as pending with the last failure. Private keys
+certificate lists *.example.com; a name managed through DNS-01, or being
+ordered at its first HTTPS request, that has no certificate yet is listed
+as pending with the last failure. Private keys
 are never shown. Needs the read permission.`,
 		Example: "  phoenix certificates\n  phoenix certificates -o json",
 		Args:    cobra.NoArgs,
@@ -42,7 +43,7 @@ func certificatesTable(w io.Writer, cs []api.Certificate) error {
 	}
 	tb := newTable(w, "names", "source", "issuer", "not before", "not after", "days left", "status", "last error")
 	for _, c := range cs {
-		if c.Pending { // managed through DNS-01, no certificate yet
+		if c.Pending { // managed through DNS-01 or being ordered, no certificate yet
 			tb.row(strings.Join(c.Names, ","), c.Source, "-", "-", "-", "-", c.Status, dash(oneLine(c.LastError)))
 			continue
 		}

@@ -41,6 +41,7 @@ type ACMECA struct {
 	mu      sync.Mutex
 	handler http.Handler // nil until Validate
 	orders  atomic.Int64
+	nx      sync.Map // name (FQDN) -> true: answered NXDOMAIN (Unresolvable)
 }
 
 // StartACMECA starts pebble; it stops when t ends. It sets pebble's
@@ -108,8 +109,17 @@ func (p *ACMECA) Roots() *x509.CertPool {
 // zone that dnsupdate changes (dnsupdatetest, or knotd).
 func (p *ACMECA) DelegateTXT(addr string) { p.txt.Store(&addr) }
 
+// Unresolvable makes the names' DNS answer NXDOMAIN, so validating them
+// fails as it does for a name whose DNS does not point at the edge yet.
+func (p *ACMECA) Unresolvable(names ...string) {
+	for _, n := range names {
+		p.nx.Store(dns.Fqdn(n), true)
+	}
+}
+
 // startDNS serves DNS over TCP on 127.0.0.1 (pebble asks over TCP),
-// answering every A question with 127.0.0.1, TXT questions from the
+// answering every A question with 127.0.0.1 (NXDOMAIN for the names
+// made Unresolvable), TXT questions from the
 // DelegateTXT server when there is one, and everything else with no
 // records; it returns its address.
 func (p *ACMECA) startDNS(t testing.TB) string {
@@ -124,6 +134,13 @@ func (p *ACMECA) startDNS(t testing.TB) string {
 		}
 		m := new(dns.Msg)
 		m.SetReply(q)
+		if len(q.Question) == 1 {
+			if _, nx := p.nx.Load(q.Question[0].Name); nx {
+				m.SetRcode(q, dns.RcodeNameError)
+				_ = w.WriteMsg(m)
+				return
+			}
+		}
 		for _, qu := range q.Question {
 			if qu.Qtype == dns.TypeA {
 				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: qu.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
