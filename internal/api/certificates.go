@@ -17,6 +17,7 @@ const (
 	CertExpiring = "expiring" // within the warning of the built-in alert
 	CertExpired  = "expired"
 	CertPending  = "pending" // a name managed through DNS-01, or ordered on demand, with no certificate yet
+	CertUnused   = "unused"  // none of its names served any more: not renewed, not alerted on
 )
 
 // Certificate is one TLS certificate the edge holds, with its days left
@@ -24,7 +25,7 @@ const (
 type Certificate struct {
 	certs.Info
 	DaysLeft int    `json:"days_left"` // whole days until not_after; negative once expired
-	Status   string `json:"status"`    // ok, expiring, expired or pending
+	Status   string `json:"status"`    // ok, expiring, expired, pending or unused
 }
 
 func (a *API) certificateRoutes() []Route {
@@ -87,8 +88,11 @@ func (a *API) certificates(ctx context.Context) ([]Certificate, error) {
 	out := make([]Certificate, 0, len(infos))
 	for _, in := range infos {
 		days, status := CertificateStatus(in.NotAfter, now, warn)
-		if in.Pending {
+		switch {
+		case in.Pending:
 			days, status = 0, CertPending
+		case in.Unused:
+			status = CertUnused
 		}
 		out = append(out, Certificate{Info: in, DaysLeft: days, Status: status})
 	}

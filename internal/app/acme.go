@@ -213,8 +213,9 @@ type customDomains struct {
 	loaded time.Time
 }
 
-// domainsFresh is how long a miss may be answered from the last read of
-// the environments; a hit never needs the store.
+// domainsFresh is how long the last read of the environments answers:
+// a domain taken off is refused from then on (its certificate no longer
+// renewed, listed as unused).
 const domainsFresh = 2 * time.Second
 
 func newCustomDomains(d *deploy.Service, explicit []string) *customDomains {
@@ -225,22 +226,24 @@ func newCustomDomains(d *deploy.Service, explicit []string) *customDomains {
 	return c
 }
 
+// allow is certs.Options.Allow: a refusal is certs.NotServed, a store
+// that cannot be read is not.
 func (c *customDomains) allow(ctx context.Context, name string) error {
 	if err := certs.CheckName(name); err != nil {
-		return err
+		return certs.NotServed(err)
 	}
 	if c.explicit[name] {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.names[name] && time.Since(c.loaded) > domainsFresh {
+	if time.Since(c.loaded) > domainsFresh {
 		if err := c.load(ctx); err != nil {
 			return err
 		}
 	}
 	if !c.names[name] {
-		return fmt.Errorf("%s is not a custom domain of any environment, nor an environment's name under --sites-domain, nor given with --acme-domain", name)
+		return certs.NotServed(fmt.Errorf("%s is not a custom domain of any environment, nor an environment's name under --sites-domain, nor given with --acme-domain", name))
 	}
 	return nil
 }

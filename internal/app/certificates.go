@@ -46,8 +46,8 @@ func (c *certInventory) forMonitor(ctx context.Context) ([]monitor.Certificate, 
 	}
 	out := make([]monitor.Certificate, 0, len(infos))
 	for _, in := range infos {
-		if in.Pending {
-			continue // no certificate yet: its failure is in the listing, not an expiry
+		if in.Pending || in.Unused {
+			continue // no certificate yet (its failure is in the listing), or one no longer served nor renewed
 		}
 		name := in.Subject
 		if len(in.Names) > 0 {

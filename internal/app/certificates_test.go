@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -132,5 +133,34 @@ func TestACMECertificateListed(t *testing.T) {
 	}
 	if strings.Contains(raw, "PRIVATE") || strings.Contains(raw, "BEGIN") {
 		t.Errorf("the listing holds PEM data: %s", raw)
+	}
+}
+
+// TestACMECertificateOfDomainTakenOff: once its domain is taken off an
+// environment, a certificate is listed as unused and its expiry alert
+// resolves: it is no longer renewed, so it would otherwise fire before
+// its expiry and then daily for a certificate nobody is served.
+func TestACMECertificateOfDomainTakenOff(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	dir := t.TempDir()
+	var logs testkit.LogBuffer
+	a := startACME(t, ca, Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		CertWarning: 100 * 24 * time.Hour}, &logs) // pebble's 90-day certificate is within the warning
+	deployDomain(t, a, "production", "<h1>shop</h1>", "shop.test")
+	if _, _, _, err := getTLS(t, a, "shop.test", ca.Roots()); err != nil {
+		t.Fatalf("https://shop.test/: %v\n%s", err, logs.String())
+	}
+	if _, ok := certAlertsFiring(t, a)["shop.test"]; !ok {
+		t.Fatal("no expiry alert for shop.test within the warning")
+	}
+	if err := a.Deploy.EnsureEnvironment(context.Background(), "shop", deploy.EnvSpec{Name: "production"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the certificate listed as unused", func() bool {
+		page, _ := listCertificates(t, a, dir)
+		return len(page.Items) == 1 && page.Items[0].Status == api.CertUnused
+	})
+	if al, ok := certAlertsFiring(t, a)["shop.test"]; ok {
+		t.Errorf("the alert of a certificate no longer served still fires: %+v", al)
 	}
 }

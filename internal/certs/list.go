@@ -36,6 +36,10 @@ type Info struct {
 	// holds it, the dates are zero and LastError says why the last order
 	// failed, if one did.
 	Pending bool `json:"pending,omitempty"`
+	// Unused marks an ACME certificate none of whose names the edge serves
+	// any more (the domain taken off, the environment deleted): it is not
+	// renewed, and stays in the store.
+	Unused bool `json:"unused,omitempty"`
 	// LastError is certmagic's last failure to obtain or renew a name of
 	// this certificate since this server started, with its time; empty
 	// when the latest attempt succeeded.
@@ -96,7 +100,9 @@ func ParseCertPEM(data []byte, name string) (*x509.Certificate, error) {
 // certmagic keeps in the store (obtained by this server or another on
 // the same database; a wildcard's Names hold *.example.com), ordered by
 // expiry, then the managed names, and the names being ordered on demand,
-// that have none yet (Pending). Only the public .crt values are read;
+// that have none yet (Pending). A certificate no name of which is served
+// any more is Unused; an Allow that fails otherwise than NotServed fails
+// the listing. Only the public .crt values are read;
 // private keys are never loaded.
 func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
 	out := Files(m.statics())
@@ -118,6 +124,9 @@ func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
 			continue
 		}
 		in := Describe(leaf, SourceACME)
+		if in.Unused, err = m.unused(ctx, in.Names); err != nil {
+			return nil, fmt.Errorf("certs: is %s still served: %w", in.Names[0], err)
+		}
 		in.LastError, in.LastErrorAt = m.failures.of(in.Names)
 		out = append(out, in)
 	}

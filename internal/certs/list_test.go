@@ -47,6 +47,38 @@ func TestCertificatesListsFilesAndACME(t *testing.T) {
 	}
 }
 
+// TestCertificatesUnusedOnceNotServed: a certificate whose domain was
+// taken off is listed Unused (the monitor's expiry alert leaves it out:
+// it is no longer renewed); while Allow cannot tell, the listing fails
+// rather than calling it unused.
+func TestCertificatesUnusedOnceNotServed(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	db, _ := tempDB(t)
+	var logs testkit.LogBuffer
+	s := startSite(t, ca, db, newMemKeys(), Options{}, &logs)
+	if _, err := handshake(s.tlsAddr, "shop.test", ca.Roots()); err != nil {
+		t.Fatalf("handshake: %v\n%s", err, logs.String())
+	}
+	unused := func() bool {
+		list, err := s.m.Certificates(context.Background())
+		if err != nil || len(list) != 1 {
+			t.Fatalf("listing: %v, %+v", err, list)
+		}
+		return list[0].Unused
+	}
+	if unused() {
+		t.Error("a served domain's certificate listed as unused")
+	}
+	s.setAllowed("shop.test", false)
+	if !unused() {
+		t.Error("the certificate of a domain taken off is not listed as unused")
+	}
+	s.m.opts.Allow = func(context.Context, string) error { return errors.New("the database is unreachable") }
+	if _, err := s.m.Certificates(context.Background()); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("listing while Allow fails: %v; want the failure", err)
+	}
+}
+
 // TestFailuresKeptUntilObtained: certmagic's cert_failed is listed for the
 // certificate's names until a cert_obtained for the name.
 func TestFailuresKeptUntilObtained(t *testing.T) {

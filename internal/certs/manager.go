@@ -41,8 +41,11 @@ type Options struct {
 	Email string
 	// Allow decides whether a certificate may be obtained for a name the
 	// Manager is asked for (normalized, IDNs in punycode); nil error
-	// allows. It runs before anything is loaded or ordered, at the first
-	// handshake for the name and at each renewal. Required.
+	// allows, a NotServed error says the name is none the edge serves (a
+	// certificate of such names is listed Unused, an order for one ends),
+	// any other a failure to find out. It runs before anything is loaded
+	// or ordered, at the first handshake for the name, at each renewal and
+	// for the listing. Required.
 	Allow func(ctx context.Context, name string) error
 	// Static certificates, and those of Files (which follow their files),
 	// are served for the names they cover, before anything ACME has.

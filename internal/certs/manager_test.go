@@ -76,7 +76,7 @@ func startSite(t *testing.T, ca *testkit.ACMECA, db *store.DB, keys Keys, o Opti
 		defer s.mu.Unlock()
 		s.decisions = append(s.decisions, name)
 		if !s.allowed[name] {
-			return fmt.Errorf("%s is no custom domain", name)
+			return NotServed(fmt.Errorf("%s is no custom domain", name))
 		}
 		return nil
 	}

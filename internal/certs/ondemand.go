@@ -20,7 +20,8 @@ const orderWait = time.Minute
 // orders are the names ordered on demand, each in the background: the
 // first handshake for a name with no certificate starts its order, a
 // failed attempt is retried on certmagic's schedule (1 minute, then
-// growing intervals up to 6 hours, for 30 days), and no handshake places
+// growing intervals up to 6 hours, for 30 days, or until Allow refuses the
+// name as NotServed), and no handshake places
 // an order of its own. certmagic alone would order inside the handshake,
 // holding it for up to 3 minutes, and start over at the next one.
 type orders struct {
@@ -148,7 +149,8 @@ func (m *Manager) stored(ctx context.Context, name string) bool {
 
 // orderEvent follows certmagic's events for the names being ordered: a
 // failed attempt is recorded for their handshakes, and an attempt for a
-// name Allow no longer accepts (a domain taken off) ends its order.
+// name Allow no longer accepts (NotServed: a domain taken off) ends its
+// order.
 func (m *Manager) orderEvent(ctx context.Context, event string, data map[string]any) error {
 	id, _ := data["identifier"].(string)
 	id = NormalizeName(id)
@@ -157,7 +159,7 @@ func (m *Manager) orderEvent(ctx context.Context, event string, data map[string]
 	}
 	switch event {
 	case "cert_obtaining":
-		if err := m.opts.Allow(ctx, id); err != nil {
+		if err := m.opts.Allow(ctx, id); IsNotServed(err) {
 			return certmagic.ErrNoRetry{Err: fmt.Errorf("%s is no longer served: %w", id, err)}
 		}
 	case "cert_failed":

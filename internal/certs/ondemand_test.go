@@ -3,7 +3,6 @@ package certs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,22 +65,21 @@ func TestManagerFailedOrderInBackground(t *testing.T) {
 }
 
 // TestOrderEndsWhenNoLongerAllowed: an attempt of an order for a name
-// Allow no longer accepts (the domain taken off) ends the order rather
-// than being retried for 30 days.
+// Allow refuses as NotServed (the domain taken off) ends the order rather
+// than being retried for 30 days; a failure to find out does not.
 func TestOrderEndsWhenNoLongerAllowed(t *testing.T) {
-	allowed := true
-	m := &Manager{opts: Options{Allow: func(_ context.Context, name string) error {
-		if !allowed {
-			return fmt.Errorf("%s is no custom domain", name)
-		}
-		return nil
-	}}}
+	var refusal error
+	m := &Manager{opts: Options{Allow: func(context.Context, string) error { return refusal }}}
 	m.orders.join("gone.test")
 	ev := map[string]any{"identifier": "Gone.Test"}
 	if err := m.orderEvent(context.Background(), "cert_obtaining", ev); err != nil {
 		t.Fatalf("an allowed name's attempt: %v", err)
 	}
-	allowed = false
+	refusal = errors.New("the database is unreachable")
+	if err := m.orderEvent(context.Background(), "cert_obtaining", ev); err != nil {
+		t.Errorf("an attempt while Allow cannot tell: %v; want it to go on", err)
+	}
+	refusal = NotServed(errors.New("gone.test is no custom domain"))
 	err := m.orderEvent(context.Background(), "cert_obtaining", ev)
 	if !errors.As(err, &certmagic.ErrNoRetry{}) || !strings.Contains(err.Error(), "no custom domain") {
 		t.Errorf("a refused name's attempt: %v; want ErrNoRetry with Allow's reason", err)

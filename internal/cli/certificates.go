@@ -22,8 +22,10 @@ with the names each covers, its issuer, validity, days left and status
 last failure to obtain or renew it since the server started. A wildcard
 certificate lists *.example.com; a name managed through DNS-01, or being
 ordered at its first HTTPS request, that has no certificate yet is listed
-as pending with the last failure. Private keys
-are never shown. Needs the read permission.`,
+as pending with the last failure; a certificate none of whose names is
+served any more (a domain taken off, an environment deleted) is listed as
+unused: it is not renewed and not alerted on. Private keys are never
+shown. Needs the read permission.`,
 		Example: "  phoenix certificates\n  phoenix certificates -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
