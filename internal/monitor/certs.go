@@ -67,7 +67,10 @@ func (m *Monitor) certValues(ctx context.Context, now time.Time) (map[string]flo
 	}
 	out := map[string]float64{}
 	for _, c := range cs {
-		days := math.Round(c.NotAfter.Sub(now).Hours()/24*100) / 100 // two decimals, as shown
+		// Two decimals, cut as the listing cuts to whole days: rounded,
+		// 13.999 days read 14 and did not fire under a 14-day warning
+		// while the listing said expiring, and 9.999 read "10 days".
+		days := math.Floor(c.NotAfter.Sub(now).Hours()/24*100) / 100
 		k := CertInstance(c.Name)
 		if old, seen := out[k]; seen { // two for one name: the later one serves
 			days = math.Max(old, days)

@@ -95,16 +95,23 @@ func TestCertificateExpiryAlert(t *testing.T) {
 	}
 }
 
-// TestCertificateExpiryDefaultAndExpired: the default warning is 14 days,
-// and an expired certificate says so.
-func TestCertificateExpiryDefaultAndExpired(t *testing.T) {
+// certMonitor is a monitor with the default warning over a certificate
+// listing to set, and its clock's time.
+func certMonitor(t *testing.T) (*Monitor, *listing[Certificate], time.Time) {
+	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	src := &listing[Certificate]{}
 	m, err := New(Options{DB: openDB(t), Now: clock.Now, Proc: "-", Certificates: src.list})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := clock.Now()
+	return m, src, clock.Now()
+}
+
+// TestCertificateExpiryDefaultAndExpired: the default warning is 14 days,
+// and an expired certificate says so.
+func TestCertificateExpiryDefaultAndExpired(t *testing.T) {
+	m, src, now := certMonitor(t)
 	src.set(nil, Certificate{Name: "thirteen.test", NotAfter: now.Add(13 * 24 * time.Hour)},
 		Certificate{Name: "fifteen.test", NotAfter: now.Add(15 * 24 * time.Hour)},
 		Certificate{Name: "gone.test", NotAfter: now.Add(-36 * time.Hour)})
@@ -131,5 +138,24 @@ func TestCertSummaryNeverRoundsUp(t *testing.T) {
 		if got := describeCert(v, "5 days"); got != want {
 			t.Errorf("%v days: %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestCertificateExpiryJustUnderWholeDays: a certificate a minute short of
+// the warning fires, as the listing calls it expiring, and one a minute
+// short of 10 days left reads 9.99, as the listing's 9 whole days.
+func TestCertificateExpiryJustUnderWholeDays(t *testing.T) {
+	m, src, now := certMonitor(t)
+	src.set(nil, Certificate{Name: "edge.test", NotAfter: now.Add(14*24*time.Hour - time.Minute)},
+		Certificate{Name: "ten.test", NotAfter: now.Add(10*24*time.Hour - time.Minute)})
+	if err := m.Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f := firingCerts(t, m)
+	if _, ok := f["edge.test"]; !ok {
+		t.Errorf("a certificate a minute short of 14 days left did not alert under the 14-day warning: %v", f)
+	}
+	if got := f["ten.test"].Summary; got != "certificate expires in 9.99 days (alert below 14 days)" {
+		t.Errorf("summary %q; want 9.99 days, as the listing's 9", got)
 	}
 }
