@@ -177,13 +177,15 @@ func (t *edgeTLS) config() *tls.Config {
 
 // secure reports whether the plain listener sends host to HTTPS: a file
 // certificate covers it, or ACME may obtain one (a public name the edge
-// routes, or one of --acme-domain). Memory lookups only: it runs on every
-// plain request.
+// routes, or one of --acme-domain) unless its order failed and waits for
+// its retry (the HTTPS it would be sent to fails its handshake; served
+// over plain HTTP it stays reachable). Memory lookups only: it runs on
+// every plain request.
 func (t *edgeTLS) secure(host string) bool {
 	if certs.Covering(certs.FileCerts(t.files), host) != nil {
 		return true
 	}
-	if t.mgr == nil {
+	if t.mgr == nil || t.mgr.Failing(host) {
 		return false
 	}
 	if t.domains.explicit[host] {

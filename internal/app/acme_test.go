@@ -127,21 +127,54 @@ func TestACMECustomDomain(t *testing.T) {
 // and serves the default host.
 func checkPlainListener(t *testing.T, a *App) {
 	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, c := range []struct{ host, path, location string }{
 		{"shop.test", "/x?y=1", "https://shop.test:" + strconv.Itoa(port(t, a.EdgeTLSAddr())) + "/x?y=1"},
 		{"production.shop.localhost", "/", ""},
 	} {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+a.EdgeAddr().String()+c.path, nil)
-		req.Host = c.host
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := plainGet(t, a, c.host, c.path)
 		if got := resp.Header.Get("Location"); got != c.location || (c.location == "" && resp.StatusCode != 200) {
 			t.Errorf("plain http://%s%s: %d Location %q; want %q", c.host, c.path, resp.StatusCode, got, c.location)
 		}
+	}
+}
+
+// plainGet asks the edge's plain listener for http://host/path, not
+// following a redirect, and returns the response and its body.
+func plainGet(t *testing.T, a *App, host, path string) (*http.Response, string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+a.EdgeAddr().String()+path, nil)
+	req.Host = host
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestACMEFailedOrderServedOverHTTP: a custom domain whose order failed
+// (its DNS not pointing here yet) is served over plain HTTP while the
+// order waits for its retry, rather than redirected to an HTTPS whose
+// handshake fails; a domain with a certificate is still redirected.
+func TestACMEFailedOrderServedOverHTTP(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	ca.Unresolvable("new.shop.test")
+	var logs testkit.LogBuffer
+	a := startACME(t, ca, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF}, &logs)
+	deployDomain(t, a, "production", "<h1>shop</h1>", "shop.test", "new.shop.test")
+	if _, _, _, err := getTLS(t, a, "shop.test", ca.Roots()); err != nil {
+		t.Fatalf("https://shop.test/: %v\n%s", err, logs.String())
+	}
+	if _, _, _, err := getTLS(t, a, "new.shop.test", ca.Roots()); err == nil {
+		t.Fatal("https://new.shop.test/ got a certificate its CA cannot validate")
+	}
+	if resp, body := plainGet(t, a, "new.shop.test", "/"); resp.StatusCode != 200 || body != "<h1>shop</h1>" {
+		t.Errorf("http://new.shop.test/ while its order fails: %d %q (Location %q); want the page", resp.StatusCode, body, resp.Header.Get("Location"))
+	}
+	if resp, _ := plainGet(t, a, "shop.test", "/"); resp.StatusCode != http.StatusPermanentRedirect {
+		t.Errorf("http://shop.test/ with its certificate: %d; want a redirect to HTTPS", resp.StatusCode)
 	}
 }
 

@@ -65,6 +65,15 @@ func (s *orders) names() []string {
 	return slices.Sorted(maps.Keys(s.jobs))
 }
 
+// failing reports whether name is being ordered and its last attempt
+// failed.
+func (s *orders) failing(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.jobs[name]
+	return o != nil && o.err != nil
+}
+
 // failed records a failed attempt of name's order.
 func (s *orders) failed(name string, err error) {
 	s.mu.Lock()
@@ -119,6 +128,12 @@ func (s *orders) await(ctx context.Context, name string, o *order) error {
 	}
 	return nil
 }
+
+// Failing reports whether name has no certificate because its order on
+// demand failed and waits for its retry: handshakes for it fail, so the
+// edge's plain listener had better serve it than redirect to HTTPS. A
+// memory lookup.
+func (m *Manager) Failing(name string) bool { return m.orders.failing(NormalizeName(name)) }
 
 // ordered is the on-demand decision's last step, for a name Allow
 // accepted: nil when its certificate is in the store (certmagic loads it),

@@ -52,6 +52,9 @@ func TestManagerFailedOrderInBackground(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "retried in the background") || !strings.Contains(err.Error(), "bad.test") {
 		t.Errorf("decide(bad.test) = %v; want the last failure, retried in the background", err)
 	}
+	if !s.m.Failing("BAD.test") || s.m.Failing("shop.test") {
+		t.Error("Failing: want true for bad.test only")
+	}
 	list, err := s.m.Certificates(context.Background())
 	if err != nil {
 		t.Fatal(err)
