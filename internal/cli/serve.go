@@ -65,7 +65,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp)
 	f.StringVar(&o.metricsAllow, "metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.trustedHdr, "trusted-principal-header", "", "take the user from this header (x-ms-client-principal shape); only behind a trusted proxy")
-	durationVar(f, &o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age (0: off)")
+	durationVar(f, &o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on answers over HTTPS (0: off)")
 	f.BoolVar(&o.hstsSub, "hsts-include-subdomains", false, hstsSubHelp)
 	f.StringVar(&o.notFoundPage, "not-found-page", "/404.html", "page served with 404 when the rules name none")
 	f.StringVar(&o.config, "config", "", "apply this phoenix.yaml's edge: section (header rules, rate limit, WAF) as the server would")

@@ -72,7 +72,7 @@ gracefully: in-flight requests finish first.`,
 	f.BoolVar(&o.debug, "debug", false, "log at debug level")
 	f.StringVar(&o.edgeCert, "edge-tls-cert", "", "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key)")
 	f.StringVar(&o.edgeKey, "edge-tls-key", "", "PEM private key of --edge-tls-cert")
-	durationVar(f, &o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site, e.g. 8760h (0: off)")
+	durationVar(f, &o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site's answers over HTTPS, e.g. 8760h (0: off)")
 	f.BoolVar(&o.hstsSub, "hsts-include-subdomains", false, hstsSubHelp)
 	f.Var(&o.edgeLoops, "edge-loops", loopsHelp)
 	durationVar(f, &o.edgeIdle, "edge-idle-timeout", 2*time.Minute, idleTimeoutHelp)

@@ -16,7 +16,7 @@ import (
 type headBlock struct {
 	h      *Handler
 	rules  unsafe.Pointer // identity of the Decision's (shared, read-only) header map
-	rm     ruleMatch      // the project's header rules applied (policy identity and which rules)
+	rm     ruleMatch      // the project's header rules applied (policy identity and which rules), and HTTPS-only ones
 	ctype  string         // Decision.ContentType
 	status int
 	fields []byte

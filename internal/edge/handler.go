@@ -23,6 +23,7 @@ type Handler struct {
 	hosts    *Hosts
 	opts     Options
 	rules    []compiledRule
+	tlsRules bool // some of rules are HTTPSOnly
 	sessions sessionSigner
 	limiter  *ipLimiter // nil: no rate limit
 	wafLog   *matchLog  // firewall matches, at a bounded rate
@@ -42,6 +43,9 @@ func NewHandler(hosts *Hosts, opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{hosts: hosts, opts: o, rules: rules, started: o.Now(), wafLog: newMatchLog()}
+	for _, c := range rules {
+		h.tlsRules = h.tlsRules || c.httpsOnly
+	}
 	h.sessions = sessionSigner{key: o.SessionKey, ttl: o.SessionTTL}
 	if o.RateLimit > 0 {
 		h.limiter = newIPLimiter(o.RateLimit, o.RateBurst)
@@ -178,6 +182,12 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			}
 		}
 	}
+	if h.tlsRules && perr == nil && cameOverHTTPS(r, viaProxy) {
+		if rm == nil {
+			rm = &ruleMatch{}
+		}
+		rm.https = true // Options.Headers' HTTPS-only rules apply
+	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
 		return plain(w, http.StatusRequestEntityTooLarge, "request body too large"), 0, who, true
 	}
@@ -241,7 +251,7 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *rel
 		status = http.StatusOK
 	}
 	if status >= 300 && status < 400 && d.Location != "" {
-		h.applyRules(w.Header(), p)
+		h.applyRules(w.Header(), p, rm)
 		applyDecisionHeaders(w.Header(), d.Header)
 		rm.apply(w.Header())
 		return redirect(w, d.Location, status), 0
@@ -294,11 +304,12 @@ func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *releas
 	return plain(w, status, http.StatusText(status)), 0
 }
 
-// applyRules sets the configured header rules matching p.
-func (h *Handler) applyRules(hd http.Header, p string) {
+// applyRules sets the configured header rules matching p; the
+// HTTPS-only ones when rm says the request came over HTTPS.
+func (h *Handler) applyRules(hd http.Header, p string, rm *ruleMatch) {
 	for i := range h.rules {
 		c := &h.rules[i]
-		if !strings.HasPrefix(p, c.prefix) {
+		if !strings.HasPrefix(p, c.prefix) || (c.httpsOnly && (rm == nil || !rm.https)) {
 			continue
 		}
 		for j, k := range c.keys {

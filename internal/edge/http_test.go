@@ -1,7 +1,10 @@
 package edge
 
 import (
+	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -219,25 +222,56 @@ func TestErrorsAndMethods(t *testing.T) {
 	}
 }
 
+// TestHSTSOverHTTPSOnly: --hsts's Strict-Transport-Security goes with
+// answers to requests that came over HTTPS (TLS to the edge, or a trusted
+// proxy's X-Forwarded-Proto), never over plain HTTP (RFC 6797 7.2), on
+// the lean loop (whose cached header block must tell them apart) and
+// net/http alike; nosniff goes with both.
+func TestHSTSOverHTTPSOnly(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	e := newTestEdge(t, mustSite(t, basicSite), Options{Headers: SecurityHeaders(HSTS{MaxAge: 365 * 24 * time.Hour}), TrustedProxies: loopback})
+	https := map[string]string{"X-Forwarded-Proto": "https"}
+	for i, c := range []struct {
+		path string
+		hdr  map[string]string
+		tls  bool
+	}{{"/", nil, false}, {"/", https, true}, {"/", nil, false}, {"/app.js", https, true}, {"/app.js", nil, false}} {
+		r := e.get(t, c.path, c.hdr)
+		if got := r.header.Get("Strict-Transport-Security"); (got == "max-age=31536000") != c.tls || r.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("request %d %s (lean loop, https %v): HSTS %q, nosniff %q", i, c.path, c.tls, got, r.header.Get("X-Content-Type-Options"))
+		}
+	}
+	for _, overTLS := range []bool{false, true} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if overTLS {
+			req.TLS = &tls.ConnectionState{}
+		}
+		e.h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != overTLS {
+			t.Errorf("net/http, TLS %v: HSTS %v", overTLS, got)
+		}
+	}
+}
+
 func TestHeaderRules(t *testing.T) {
 	rules := append(SecurityHeaders(HSTS{MaxAge: 365 * 24 * time.Hour}), HeaderRule{
 		PathPrefix: "/assets/", Header: map[string]string{"X-Asset": "yes", "Referrer-Policy": ""},
 	})
 	e := newTestEdge(t, mustSite(t, basicSite), Options{Headers: rules})
 	r := e.get(t, "/", nil)
-	if r.header.Get("Strict-Transport-Security") != "max-age=31536000" ||
-		r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Referrer-Policy") == "" {
+	if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Referrer-Policy") == "" {
 		t.Fatalf("security headers missing: %v", r.header)
 	}
 	a := e.get(t, "/assets/index-BxQ3a9Xy.js", nil)
 	if a.header.Get("X-Asset") != "yes" || a.header.Get("Referrer-Policy") != "" {
 		t.Fatalf("prefix rule not applied: %v", a.header)
 	}
-	sub := SecurityHeaders(HSTS{MaxAge: time.Hour, IncludeSubdomains: true})[0].Header["Strict-Transport-Security"]
+	sub := SecurityHeaders(HSTS{MaxAge: time.Hour, IncludeSubdomains: true})[1].Header["Strict-Transport-Security"]
 	if sub != "max-age=3600; includeSubDomains" {
 		t.Fatalf("with subdomains: %q", sub)
 	}
-	if _, ok := SecurityHeaders(HSTS{})[0].Header["Strict-Transport-Security"]; ok {
+	if rs := SecurityHeaders(HSTS{}); len(rs) != 1 || rs[0].Header["Strict-Transport-Security"] != "" {
 		t.Fatal("HSTS sent with no max-age")
 	}
 	if _, err := NewHandler(NewHosts(), Options{Headers: []HeaderRule{{Header: map[string]string{"Bad Name": "x"}}}}); err == nil {

@@ -87,6 +87,10 @@ const DefaultAdminHost = "edge.phoenix.localhost"
 type HeaderRule struct {
 	PathPrefix string
 	Header     map[string]string
+	// HTTPSOnly applies the rule only to requests that came over HTTPS (to
+	// the edge, or to a trusted proxy saying so in X-Forwarded-Proto):
+	// Strict-Transport-Security, which RFC 6797 forbids over plain HTTP.
+	HTTPSOnly bool
 }
 
 // HSTS is the Strict-Transport-Security header the edge sends on every
@@ -100,33 +104,35 @@ type HSTS struct {
 }
 
 // SecurityHeaders returns header rules a production site usually wants:
-// nosniff, a strict Referrer-Policy, and the hsts header.
+// nosniff, a strict Referrer-Policy, and the hsts header over HTTPS only
+// (the seed's rule: RequestScheme HTTPS).
 func SecurityHeaders(hsts HSTS) []HeaderRule {
-	h := map[string]string{
+	rules := []HeaderRule{{PathPrefix: "/", Header: map[string]string{
 		"X-Content-Type-Options": "nosniff",
 		"Referrer-Policy":        "strict-origin-when-cross-origin",
-	}
+	}}}
 	if hsts.MaxAge > 0 {
 		v := fmt.Sprintf("max-age=%d", int64(hsts.MaxAge.Seconds()))
 		if hsts.IncludeSubdomains {
 			v += "; includeSubDomains"
 		}
-		h["Strict-Transport-Security"] = v
+		rules = append(rules, HeaderRule{PathPrefix: "/", Header: map[string]string{"Strict-Transport-Security": v}, HTTPSOnly: true})
 	}
-	return []HeaderRule{{PathPrefix: "/", Header: h}}
+	return rules
 }
 
 // compiledRule is a HeaderRule with canonical keys and shared value slices.
 type compiledRule struct {
-	prefix string
-	keys   []string
-	vals   [][]string // nil entry: delete
+	prefix    string
+	httpsOnly bool
+	keys      []string
+	vals      [][]string // nil entry: delete
 }
 
 func compileRules(rules []HeaderRule) ([]compiledRule, error) {
 	out := make([]compiledRule, 0, len(rules))
 	for i, r := range rules {
-		c := compiledRule{prefix: r.PathPrefix}
+		c := compiledRule{prefix: r.PathPrefix, httpsOnly: r.HTTPSOnly}
 		for k, v := range r.Header {
 			if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(v, "\r\n") {
 				return nil, fmt.Errorf("edge: header rule %d: invalid header %q (names are tokens, values one line)", i, k)

@@ -188,10 +188,12 @@ func (p *Policy) Check() error {
 	return err
 }
 
-// ruleMatch is which of a policy's header rules apply to one request.
+// ruleMatch is which of a policy's header rules apply to one request,
+// and whether the Handler's HTTPS-only header rules do.
 type ruleMatch struct {
-	pol  *envPolicy // nil: no rule applies
-	mask uint64
+	pol   *envPolicy // nil: no policy rule applies
+	mask  uint64
+	https bool // the request came over HTTPS and the Handler has HTTPS-only rules
 }
 
 // match works out which rules apply to a request for path p that came
@@ -224,7 +226,7 @@ func (m *ruleMatch) key() ruleMatch {
 
 // apply changes hd with the matching rules, in order; nil changes nothing.
 func (m *ruleMatch) apply(hd http.Header) {
-	if m == nil {
+	if m == nil || m.pol == nil {
 		return
 	}
 	for i := range m.pol.rules {

@@ -85,7 +85,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel *release
 // representation rep (Content-Length aside): Options.Headers, the file's
 // own, the site's rules' and last the project's header rules rm.
 func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *repCache, status int, d *swa.Decision, rm *ruleMatch) {
-	h.applyRules(hd, f.Path)
+	h.applyRules(hd, f.Path, rm)
 	hd["Content-Type"] = c.ctype
 	if d.ContentType != "" {
 		hd["Content-Type"] = []string{d.ContentType}
