@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +20,8 @@ type certInventory struct {
 	mgr   *certs.Manager // nil without ACME
 	// managed is what the Manager manages up front through DNS-01.
 	managed managedNames
+	// uncovered are the custom domains warnUncovered logged.
+	uncovered sync.Map
 }
 
 func (c *certInventory) set(files []*certs.FileCert, mgr *certs.Manager) {
@@ -36,6 +40,30 @@ func (c *certInventory) list(ctx context.Context) ([]certs.Info, error) {
 		return mgr.Certificates(ctx) // the files' ones too
 	}
 	return certs.Files(certs.FileCerts(files)), nil
+}
+
+// warnUncovered logs, once per domain, each of domains (of edge
+// environment env) that the edge answers over HTTPS with its certificate
+// files alone, no ACME, while none of them covers it: that domain gets a
+// certificate for other names, which browsers refuse.
+func (c *certInventory) warnUncovered(log *slog.Logger, env string, domains []string) {
+	c.mu.Lock()
+	files, mgr := c.files, c.mgr
+	c.mu.Unlock()
+	if mgr != nil || len(files) == 0 {
+		return
+	}
+	cs := certs.FileCerts(files)
+	for _, d := range domains {
+		if certs.Covering(cs, d) != nil {
+			continue
+		}
+		if _, seen := c.uncovered.LoadOrStore(d, true); !seen {
+			log.Warn("edge: a custom domain is served over HTTPS with a certificate that does not cover it; browsers will refuse it",
+				"domain", d, "env", env, "certificate", strings.Join(certs.Files(cs)[0].Names, ","),
+				"hint", "add the name to the certificate of --edge-tls-cert, or add --acme to obtain one")
+		}
+	}
 }
 
 // forMonitor is list for the monitor: each certificate under its first name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -162,5 +163,37 @@ func TestACMECertificateOfDomainTakenOff(t *testing.T) {
 	})
 	if al, ok := certAlertsFiring(t, a)["shop.test"]; ok {
 		t.Errorf("the alert of a certificate no longer served still fires: %+v", al)
+	}
+}
+
+// TestFileCertificateUncoveredDomainWarned: with certificate files and no
+// ACME, a custom domain the certificate does not cover (served that
+// certificate all the same, which browsers refuse) is warned about once,
+// naming the domain and the fix, when it is routed and again at a
+// restart; a covered one is not.
+func TestFileCertificateUncoveredDomainWarned(t *testing.T) {
+	nb := time.Now().Add(-time.Hour)
+	c, _ := testkit.SelfSignedValid(t, nb, nb.Add(60*24*time.Hour), "edge.shop.test")
+	cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)
+	dir := t.TempDir()
+	var logs testkit.LogBuffer
+	opts := Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, EdgeTLSCert: cert, EdgeTLSKey: key,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	a := startOpts(t, opts)
+	deployDomain(t, a, "production", "<h1>shop</h1>", "edge.shop.test", "www.shop.test")
+	deployDomain(t, a, "production", "<h1>shop 2</h1>", "edge.shop.test", "www.shop.test")
+	warning := "does not cover it"
+	if n := strings.Count(logs.String(), warning); n != 1 || !logs.Contains("domain=www.shop.test") || !logs.Contains("--acme") {
+		t.Fatalf("%d warnings; want one naming www.shop.test and the fix:\n%s", n, logs.String())
+	}
+	if logs.Contains("domain=edge.shop.test") {
+		t.Error("warned about a domain the certificate covers")
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	startOpts(t, opts)
+	if n := strings.Count(logs.String(), warning); n != 2 {
+		t.Errorf("%d warnings after a restart; want the domain warned again at the start", n)
 	}
 }

@@ -114,6 +114,7 @@ func (a *App) routeHosts(name string, r deploy.Release) error {
 	if a.opts.SitesDomain != "" {
 		hosts = append(hosts, edge.SitesHost(r.Environment, r.Project, a.opts.SitesDomain))
 	}
+	a.certs.warnUncovered(a.log, name, r.Domains) // once the edge's certificates are loaded
 	return a.Hosts.SetHosts(name, hosts)
 }
 
@@ -151,13 +152,19 @@ func (a *App) startEdge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range a.servable(ctx, active) {
+	served := a.servable(ctx, active)
+	for _, r := range served {
 		if err := a.publish(ctx, r); err != nil {
 			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
 		}
 	}
 	a.syncSitesCerts(ctx) // sites.go: a wildcard per project under --sites-domain
 	a.Deploy.OnActivate(func(deploy.Release) { a.syncSitesCerts(context.Background()) })
+	defer func() { // the certificates are loaded by then
+		for _, r := range served {
+			a.certs.warnUncovered(a.log, edgeName(r.Project, r.Environment), r.Domains)
+		}
+	}()
 	if a.opts.EdgeTLSListen != "" {
 		return a.startEdgeTLS(h) // acme.go
 	}
