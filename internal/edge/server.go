@@ -61,7 +61,7 @@ func (s *Server) httpServer() *http.Server {
 		WriteTimeout:      d(s.WriteTimeout, 5*time.Minute),
 		IdleTimeout:       d(s.IdleTimeout, 2*time.Minute),
 		MaxHeaderBytes:    orDefault(s.MaxHeaderBytes, 64<<10),
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          errorLog(logger),
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +32,34 @@ func TestServerTLSAndHTTP2(t *testing.T) {
 	base := startServer(t, &Server{Handler: e.h, TLSCertFile: cert, TLSKeyFile: key})
 	if proto, status, body := getHTTPS(t, base+"/", pool); status != 200 || proto != "HTTP/2.0" || body != "<h1>home</h1>" {
 		t.Fatalf("got %s %d %q, want HTTP/2 200", proto, status, body)
+	}
+}
+
+// TestServerHandshakeErrorsAtDebug: a connection that closes before its
+// TLS handshake (a load balancer's TCP health check) is logged at debug,
+// not warn; other net/http errors stay at warn.
+func TestServerHandshakeErrorsAtDebug(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, basicSite), Options{})
+	cert, key, _ := selfSigned(t)
+	var logs testkit.LogBuffer
+	base := startServer(t, &Server{Handler: e.h, TLSCertFile: cert, TLSKeyFile: key,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "https://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !logs.Contains("TLS handshake error") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !logs.Contains("level=DEBUG msg=\"http: TLS handshake error") || logs.Contains("level=WARN") {
+		t.Errorf("a health check's handshake error; want it at debug only:\n%s", logs.String())
+	}
+	var plain testkit.LogBuffer
+	errorLog(slog.New(slog.NewTextHandler(&plain, nil))).Print("http: Accept error: too many open files")
+	if !plain.Contains("level=WARN") {
+		t.Errorf("another net/http error: %q; want warn", plain.String())
 	}
 }
 
