@@ -184,6 +184,9 @@ func TestDNS01WrongSecret(t *testing.T) {
 	if txt := z.Values("_acme-challenge.shop.test", dns.TypeTXT); len(txt) != 0 || z.Updates() != 0 {
 		t.Errorf("TXT %v after %d accepted updates; want every update refused", txt, z.Updates())
 	}
+	if !s.m.Failing("a.shop.test") || s.m.Failing("shop.test") {
+		t.Error("Failing: want true for a name the failing wildcard covers, only")
+	}
 	orders := ca.Orders()
 	// The handshake waits for the wildcard; the client gives up first.
 	if _, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", s.tlsAddr,

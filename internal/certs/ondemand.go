@@ -129,11 +129,23 @@ func (s *orders) await(ctx context.Context, name string, o *order) error {
 	return nil
 }
 
-// Failing reports whether name has no certificate because its order on
-// demand failed and waits for its retry: handshakes for it fail, so the
-// edge's plain listener had better serve it than redirect to HTTPS. A
-// memory lookup.
-func (m *Manager) Failing(name string) bool { return m.orders.failing(NormalizeName(name)) }
+// Failing reports whether name has no certificate because its order
+// failed and waits for its retry (on demand, or of the managed name
+// covering it, a wildcard through DNS-01 say): handshakes for it fail, so
+// the edge's plain listener had better serve it than redirect to HTTPS.
+// Memory lookups only.
+func (m *Manager) Failing(name string) bool {
+	name = NormalizeName(name)
+	if m.orders.failing(name) {
+		return true
+	}
+	by := m.managed.covering(name)
+	if by == "" {
+		return false
+	}
+	msg, _ := m.failures.of([]string{by})
+	return msg != "" && len(m.cache.AllMatchingCertificates(name)) == 0
+}
 
 // ordered is the on-demand decision's last step, for a name Allow
 // accepted: nil when its certificate is in the store (certmagic loads it),
