@@ -28,9 +28,9 @@ type Info struct {
 	Subject   string    `json:"subject"`
 	Issuer    string    `json:"issuer"`
 	Serial    string    `json:"serial"`
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after"`
-	Source    string    `json:"source"` // SourceFile or SourceACME
+	NotBefore time.Time `json:"not_before,omitzero"` // absent while Pending
+	NotAfter  time.Time `json:"not_after,omitzero"`  // absent while Pending
+	Source    string    `json:"source"`              // SourceFile or SourceACME
 	// Pending marks a name managed through DNS-01 (SetManaged), or being
 	// ordered on demand, that has no certificate in the store yet: Names
 	// holds it, the dates are zero and LastError says why the last order

@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -61,6 +62,9 @@ func TestManagerFailedOrderInBackground(t *testing.T) {
 	}
 	if len(list) != 1 || !list[0].Pending || list[0].Names[0] != "bad.test" || list[0].LastError == "" {
 		t.Errorf("listing %+v; want bad.test pending with its failure", list)
+	}
+	if raw, _ := json.Marshal(list); strings.Contains(string(raw), "not_after") || strings.Contains(string(raw), "0001-01-01") {
+		t.Errorf("a pending name's JSON has dates: %s; want none (it has no certificate)", raw)
 	}
 	if _, err := handshake(s.tlsAddr, "shop.test", ca.Roots()); err != nil {
 		t.Fatalf("shop.test beside the failing name: %v", err)
