@@ -39,6 +39,7 @@ type fileStamp struct {
 }
 
 // LoadFileCert loads the pair; an error names the flags and the problem.
+// A key file every user may read is served, with a warning.
 func LoadFileCert(certFile, keyFile string, log *slog.Logger) (*FileCert, error) {
 	if log == nil {
 		log = slog.Default()
@@ -55,6 +56,7 @@ func LoadFileCert(certFile, keyFile string, log *slog.Logger) (*FileCert, error)
 	f.cur.Store(c)
 	f.stamp = st
 	f.next.Store(f.now().Add(FileCheckEvery).UnixNano())
+	warnReadableKey(keyFile, log)
 	return f, nil
 }
 
@@ -107,6 +109,7 @@ func (f *FileCert) check() {
 	f.stamp = st
 	f.log.Info("edge: TLS certificate reloaded", "file", f.certFile, "subject", c.Leaf.Subject.String(),
 		"not_after", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
+	warnReadableKey(f.keyFile, f.log)
 }
 
 // stamps returns the size and modification time of both files.

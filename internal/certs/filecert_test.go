@@ -97,3 +97,22 @@ func TestLoadFileCertNamesTheFlags(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestFileCertWarnsReadableKey: a key file every user may read is loaded
+// with a warning naming it and the chmod; 0600 and 0640 are not warned.
+func TestFileCertWarnsReadableKey(t *testing.T) {
+	c, _ := testkit.SelfSigned(t, "edge.test")
+	for mode, warned := range map[os.FileMode]bool{0o644: true, 0o600: false, 0o640: false} {
+		certFile, keyFile := testkit.WriteKeyPair(t, t.TempDir(), c)
+		if err := os.Chmod(keyFile, mode); err != nil {
+			t.Fatal(err)
+		}
+		var logs testkit.LogBuffer
+		if _, err := LoadFileCert(certFile, keyFile, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+			t.Fatal(err)
+		}
+		if got := logs.Contains("readable by every user") && logs.Contains("chmod 600 "+keyFile); got != warned {
+			t.Errorf("mode %04o: warned %v, want %v:\n%s", mode, got, warned, logs.String())
+		}
+	}
+}
