@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -29,18 +30,37 @@ shown. Needs the read permission.`,
 		Example: "  phoenix certificates\n  phoenix certificates -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cs, err := listAll[api.Certificate](cmd.Context(), g, client.Path("certificates"))
+			t, err := g.connect(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return g.emit(cs, func(w io.Writer) error { return certificatesTable(w, cs) })
+			defer t.close()
+			cs, err := listPages[api.Certificate](cmd.Context(), t, client.Path("certificates"))
+			if err != nil {
+				return err
+			}
+			if len(cs) == 0 && t.inProcess && g.Output == "json" {
+				fmt.Fprintln(g.Stderr, noServerCerts)
+			}
+			return g.emit(cs, func(w io.Writer) error { return certificatesTable(w, cs, t.inProcess) })
 		},
 	}
 }
 
-func certificatesTable(w io.Writer, cs []api.Certificate) error {
+// noServerCerts says why a listing without a running server is empty: the
+// certificates are what a running edge serves, from its flags (the
+// command's own in-process server has none), even when the state store
+// holds ACME certificates.
+const noServerCerts = "no certificates listed: no server is running on this data dir, and only a running server's edge " +
+	"holds certificates (--edge-tls-cert, --acme); start phoenix server, or ask one with --server URL"
+
+func certificatesTable(w io.Writer, cs []api.Certificate, inProcess bool) error {
 	if len(cs) == 0 {
-		_, err := io.WriteString(w, "no certificates: the edge serves plain HTTP (see --edge-tls-cert and --acme)\n")
+		msg := "no certificates: the edge serves plain HTTP (see --edge-tls-cert and --acme)"
+		if inProcess {
+			msg = noServerCerts
+		}
+		_, err := fmt.Fprintln(w, msg)
 		return err
 	}
 	tb := newTable(w, "names", "source", "issuer", "not before", "not after", "days left", "status", "last error")

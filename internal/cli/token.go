@@ -176,6 +176,11 @@ func listAll[T any](ctx context.Context, g *Globals, path string) ([]T, error) {
 		return nil, err
 	}
 	defer t.close()
+	return listPages[T](ctx, t, path)
+}
+
+// listPages follows next_cursor through every page of a list from t.
+func listPages[T any](ctx context.Context, t *target, path string) ([]T, error) {
 	out := []T{} // an empty list is [] in --output json, not null
 	cursor := ""
 	for {
