@@ -158,7 +158,15 @@ func SealedError() error {
 		WithHint("give the master key with PHOENIX_MASTER_KEY_FILE, --master-key-file, PHOENIX_MASTER_KEY or the passphrase prompt")
 }
 
+// sealedErr is the error of an operation on the sealed vault: for a
+// vault never initialized, that it is not (it has no key to give; it
+// wraps ErrSealed too, for callers waiting for an unseal); else
+// Options.Sealed's, else SealedError.
 func (v *Vault) sealedErr() error {
+	if _, err := loadMeta(context.Background(), v.opts.DB); errors.Is(err, ErrNotInitialized) {
+		return usererr.Wrap(usererr.Unavailable, errors.Join(ErrSealed, ErrNotInitialized), "vault is not initialized: it holds no secrets yet").
+			WithHint("run phoenix vault init (see docs/vault.md)")
+	}
 	if v.opts.Sealed != nil {
 		return v.opts.Sealed()
 	}

@@ -74,6 +74,13 @@ func TestInitTwiceAndUninitialized(t *testing.T) {
 	if st, err := v.Status(ctx); err != nil || st.Initialized {
 		t.Fatalf("Status = %+v, %v", st, err)
 	}
+	// An operation says the vault is not initialized, not "run phoenix
+	// vault unseal" (there is no key to give yet); it is still sealed.
+	_, _, err = v.Get(ctx, admin, "API_KEY", 0)
+	if !errors.Is(err, ErrNotInitialized) || !errors.Is(err, ErrSealed) || usererr.KindOf(err) != usererr.Unavailable ||
+		!strings.Contains(err.Error(), "vault is not initialized") || !strings.Contains(usererr.HintOf(err), "phoenix vault init") {
+		t.Fatalf("get on an uninitialized vault: %v (hint %q)", err, usererr.HintOf(err))
+	}
 }
 
 func TestVersions(t *testing.T) {
