@@ -62,7 +62,7 @@ func (s *sessionSigner) verify(v, env string, now time.Time) (*Principal, error)
 	if !ok || len(v) > 8192 {
 		return nil, errBadSession
 	}
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict() // one encoding per cookie: no variant of a genuine one verifies
 	payload, err1 := enc.DecodeString(body)
 	mac, err2 := enc.DecodeString(sig)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac(payload)) {
