@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -57,24 +58,25 @@ func checkACMEDomains(o ACMEOptions, flag func(string) string) error {
 // malformed one stops the start with the fix; a sealed vault only warns
 // (orders wait for the unseal).
 func (a *App) dns01(ctx context.Context, o *ACMEDNS01) (*certs.DNS01, error) {
+	shown := shownSecretName(o.SecretName)
 	read := func(ctx context.Context) (string, error) {
 		s, _, err := a.Vault.Get(ctx, tsigSubject, o.SecretName, 0)
 		if err != nil {
-			return "", fmt.Errorf("vault secret %s (--acme-dns-tsig-secret): %w", o.SecretName, err)
+			return "", fmt.Errorf("vault secret %s (--acme-dns-tsig-secret): %w", shown, redact(err, o.SecretName))
 		}
 		v := strings.TrimSpace(s.Reveal())
 		if _, err := base64.StdEncoding.DecodeString(v); err != nil || v == "" {
-			return "", fmt.Errorf("vault secret %s (--acme-dns-tsig-secret) is not the base64 secret of a TSIG key", o.SecretName)
+			return "", fmt.Errorf("vault secret %s (--acme-dns-tsig-secret) is not the base64 secret of a TSIG key", shown)
 		}
 		return v, nil
 	}
 	_, err := read(ctx)
 	switch {
 	case errors.Is(err, vault.ErrSealed):
-		a.log.Warn("acme: the vault is sealed; DNS-01 orders wait for the unseal", "secret", o.SecretName)
+		a.log.Warn("acme: the vault is sealed; DNS-01 orders wait for the unseal", "secret", shown)
 	case err != nil:
 		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
-			WithHint("store the key's secret: printf %%s 'BASE64-SECRET' | phoenix secret set %s", o.SecretName)
+			WithHint("store the key's secret: printf %%s 'BASE64-SECRET' | phoenix secret set %s", cmp.Or(nameIfShown(o.SecretName), "ACME_TSIG"))
 	}
 	return &certs.DNS01{Server: o.Server, Zone: o.Zone, Key: o.Key, Algorithm: o.Algorithm, Secret: read,
 		Resolvers: o.Resolvers, PropagationTimeout: o.PropagationTimeout}, nil
@@ -124,3 +126,43 @@ func (a *App) manageWildcards(ctx context.Context, names []string) (bool, error)
 	n.app = slices.Clone(names)
 	return a.opts.ACME.Enabled && a.opts.ACME.DNS01 != nil, n.apply(ctx)
 }
+
+// shownSecretName is how messages name the vault secret --acme-dns-tsig-secret
+// gives: as written when it is in the usual style of a vault name (upper
+// case, digits, _: ACME_TSIG); otherwise not at all, since an operator who
+// put the key's base64 secret there by mistake (one without +, / or =
+// passes as a name) must not find it in the log or an error.
+func shownSecretName(name string) string {
+	if n := nameIfShown(name); n != "" {
+		return n
+	}
+	return fmt.Sprintf("(the name given, %d characters, not shown: it may be the key itself)", len(name))
+}
+
+// nameIfShown is name when messages may show it (shownSecretName), else "".
+func nameIfShown(name string) string {
+	for _, c := range name {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return ""
+		}
+	}
+	return name
+}
+
+// redact is err with every occurrence of s in its text replaced (the
+// vault's "secret NAME does not exist" names what it was asked for); err
+// itself when s is shown anyway. It keeps err's kind and chain.
+func redact(err error, s string) error {
+	if nameIfShown(s) != "" || !strings.Contains(err.Error(), s) {
+		return err
+	}
+	return redacted{err: err, text: strings.ReplaceAll(err.Error(), s, "(not shown)")}
+}
+
+type redacted struct {
+	err  error
+	text string
+}
+
+func (r redacted) Error() string { return r.text }
+func (r redacted) Unwrap() error { return r.err }

@@ -126,6 +126,22 @@ func TestACMEDNS01Refusals(t *testing.T) {
 	if usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "--acme-dns-tsig-secret") || !strings.Contains(usererr.HintOf(err), "phoenix secret set ACME_TSIG") {
 		t.Errorf("no secret in the vault: %v (hint %q)", err, usererr.HintOf(err))
 	}
+	// The key's base64 secret given instead of a name (one without +, /
+	// or = passes as a vault name) is not echoed by the refusal, its hint
+	// or the log.
+	o = dnsOptions(t, ca, z, t.TempDir(), "", &logs)
+	o.Listen, o.EdgeListen = "127.0.0.1:0", "127.0.0.1:0"
+	o.ACME.DNS01.SecretName = tsigSecret
+	if a, err = New(o); err != nil {
+		t.Fatal(err)
+	}
+	if err = a.Start(context.Background()); err == nil {
+		a.Stop(context.Background())
+	}
+	if usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "not shown: it may be the key itself") ||
+		strings.Contains(err.Error()+usererr.HintOf(err)+logs.String(), tsigSecret) {
+		t.Errorf("the key given as the name: %v (hint %q); the log has it: %v", err, usererr.HintOf(err), logs.Contains(tsigSecret))
+	}
 	plain := startOpts(t, Options{DataDir: t.TempDir()})
 	if on, err := plain.manageWildcards(context.Background(), []string{"*.shop.test"}); on || err != nil {
 		t.Errorf("without DNS-01: %v %v; want false, nil", on, err)
