@@ -260,7 +260,7 @@ func (e *execution) why(id string) string {
 	}
 	var tail []string
 	for _, l := range strings.Split(log.String(), "\n") {
-		if l = strings.TrimSpace(l); l == "" || strings.HasPrefix(l, "[phoenix]") {
+		if l = strings.TrimSpace(executor.WithoutANSI(l)); l == "" || strings.HasPrefix(l, "[phoenix]") {
 			continue
 		}
 		if r := []rune(l); len(r) > 200 {

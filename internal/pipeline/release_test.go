@@ -219,3 +219,36 @@ func TestApprovalRequestNotAnnouncedIsLogged(t *testing.T) {
 	f.svc.Cancel(context.Background(), r.ID, "admin")
 	f.wait(r.ID)
 }
+
+// TestFailureTextWithoutTerminalColours: a failed step whose output is
+// coloured (a compiler's red "error") is announced, and its error kept,
+// as text: the last lines of its log without escape sequences, which
+// Teams, Slack, e-mail and the CLI would show as "[31m".
+func TestFailureTextWithoutTerminalColours(t *testing.T) {
+	n := &notes{}
+	f := newFixture(t, func(o *Options) { o.Deps.Notifier = n })
+	dir := f.project(`
+project: {name: site}
+environments: {staging: {}}
+notifications:
+  channels:
+    teams: {type: webhook, url: "https://hooks.example.com/x"}
+pipeline:
+  stages:
+    - name: main
+      steps:
+        - {name: build, run: "printf '\\033[1;31merror\\033[0m TS2322: not assignable\\n'; exit 2"}
+        - {name: alert, uses: notify, needs: [build], if: failure(), with: {event: release.failed, channel: teams}}
+`)
+	d := f.wait(f.release(dir, "1.0.0").ID)
+	a := n.find("release.failed")
+	if d.Status != Failed || a == nil || !strings.Contains(a.Text, "error TS2322: not assignable") || strings.Contains(a.Text, "\x1b") {
+		t.Fatalf("run %s, announced %+v", d.Status, a)
+	}
+	if e := stepOf(d, "main/build").Error; strings.Contains(e, "\x1b") {
+		t.Fatalf("the step's error keeps escape sequences: %q", e)
+	}
+	if log := f.log(d.ID, "main/build"); !strings.Contains(log, "\x1b[1;31m") {
+		t.Fatalf("the log lost its colours (a terminal following it shows them):\n%q", log)
+	}
+}

@@ -57,7 +57,7 @@ func (e *execution) runStep(st *spec.Step) {
 		state.Status = Waiting
 	case err != nil:
 		state.Finished, state.ExitCode = e.s.now(), code
-		state.Status, state.Error = Failed, e.masker.String(err.Error())
+		state.Status, state.Error = Failed, executor.WithoutANSI(e.masker.String(err.Error()))
 		if cause := context.Cause(sctx); cause != nil && sctx.Err() != nil {
 			state.Status = Cancelled
 			if errors.Is(cause, errShutdown) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 )
 
 var runsQuery = append([]param{{name: "project", max: 100}, {name: "status", max: 20, allowed: pipeline.RunStatuses}}, pageQuery...)
@@ -76,7 +77,7 @@ func (d *Dashboard) run(r *http.Request, s session, v *view) (string, error) {
 	if rec.cut { // from the first whole line
 		log = log[bytes.IndexByte(log, '\n')+1:]
 	}
-	data.Log, data.Truncated = withoutANSI(string(log)), rec.cut
+	data.Log, data.Truncated = executor.WithoutANSI(string(log)), rec.cut
 	st := data.Run.Status
 	data.Active = st == pipeline.Queued || st == pipeline.Running || st == pipeline.Waiting
 	data.Gate, data.ActsOn = waitingGate(&data.Run), data.Run.ActsOn()
