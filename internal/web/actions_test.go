@@ -252,3 +252,23 @@ func TestFailedDeploymentOnThePage(t *testing.T) {
 		t.Error("the healthy older deployment lost its Activate button")
 	}
 }
+
+// TestSigningInAgainEndsTheReplacedSession: signing in as another user in
+// the same browser ends the first session on the server, not only in the
+// browser (its cookie replaced, it would stay valid until it expired).
+func TestSigningInAgainEndsTheReplacedSession(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	f.addUser("vera", "viewer", adminPW)
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	first := b.cookie("__Host-phoenix_session")
+	b.mustLogin("vera", adminPW)
+	if b.cookie("__Host-phoenix_session") == first {
+		t.Fatal("the session cookie did not change")
+	}
+	b.jar["__Host-phoenix_session"] = &cookieT{Name: "__Host-phoenix_session", Value: first}
+	if resp, _ := b.get("/api/v1/me"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("admin's session still works at the API after vera signed in: %d", resp.StatusCode)
+	}
+}

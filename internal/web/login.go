@@ -73,6 +73,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, errors.New("web: the API's login answer has no session"))
 		return
 	}
+	d.endReplaced(r, secret)
 	d.setCookie(w, cookieSession, secret, ses.ExpiresAt, 0)
 	d.setCookie(w, cookieCSRF, ses.CSRF, ses.ExpiresAt, 0)
 	d.setCookie(w, cookieLogin, "", time.Time{}, -1)
@@ -80,6 +81,18 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the session at the API (which audits it) and forgets it.
+// endReplaced ends on the server the session this browser held before
+// signing in again (as another user, say), whose cookie the new one
+// replaces: otherwise it would stay valid until it expires, held by no
+// one. Best effort: one already ended or expired is fine.
+func (d *Dashboard) endReplaced(r *http.Request, secret string) {
+	old := d.sessionOf(r)
+	if old.secret == "" || old.secret == secret {
+		return
+	}
+	_, _ = d.call(r, old, http.MethodPost, "/api/v1/logout", nil, nil)
+}
+
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s session) (string, string, error) {
 	_, err := d.call(r, s, http.MethodPost, "/api/v1/logout", nil, nil)
 	var ae *apiError
