@@ -268,6 +268,7 @@ func (m *Monitor) Run(ctx context.Context) {
 	}
 	every(time.Hour, func(ctx context.Context) { m.logErr("prune", m.store.Prune(ctx)) })
 	wg.Wait()
+	m.opts.Prober.Close() // no connection left to the edge, whose shutdown waits for them
 	m.logErr("final flush", m.flush(context.WithoutCancel(ctx)))
 }
 

@@ -89,8 +89,12 @@ func NewVerifier(o VerifyOptions) *Verifier {
 // Verify runs the environment's health checks (availability, TLS, content
 // conditions) every Every for Soak, with Load extra requests per round, and
 // judges the error rate and p95 latency over all of them. Without checks it
-// requests "/" and expects 200.
+// requests "/" and expects 200. Its idle connections are closed when it
+// returns: verifications are rare, and a connection kept open to the
+// server's own edge (HTTP/2 over TLS) would hold up the edge's graceful
+// shutdown until its timeout.
 func (v *Verifier) Verify(ctx context.Context, env string, checks []config.Endpoint) VerifyResult {
+	defer v.opts.Prober.Close()
 	res := VerifyResult{Environment: env, Started: time.Now()}
 	if len(checks) == 0 {
 		checks = []config.Endpoint{{Name: "home", URL: "/"}}
