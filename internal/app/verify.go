@@ -161,7 +161,7 @@ func (a *App) resumed(ids []int64) {
 	}
 }
 
-// reverify adopts the deployments interrupted pipeline runs left
+// reverify adopts the deployments pipeline runs that ended left
 // unverified (adoptUnverified), takes over the pending verifications
 // begun before before (all of them when it is zero), runs each in the
 // background until ctx ends (a stop, or the lead lost: it stays pending

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
@@ -21,13 +20,9 @@ func (e *execution) healthChecked(ctx context.Context, st *spec.Step, env string
 		return nil
 	}
 	e.mu.Lock()
-	id := e.deployments[env]
-	waiting := slices.DeleteFunc(healthChecks(e.run, env), func(other string) bool {
-		s := e.steps[other]
-		return other == st.ID || (s != nil && s.Status == Succeeded)
-	})
+	id, passed := e.deployments[env], e.checksPassed(env, st.ID, false)
 	e.mu.Unlock()
-	if id == 0 || len(waiting) > 0 {
+	if id == 0 || !passed {
 		return nil
 	}
 	recorded, err := v.RunPassed(ctx, e.run.Project, env, id, itoa(e.run.ID))
