@@ -122,9 +122,9 @@ func (s *Service) markFailed(ctx context.Context, tx *sql.Tx, env Environment, i
 	// A verification without a verdict (the server's or the run's) ends
 	// here: failed. A deployment no one verifies keeps "".
 	res, err := tx.ExecContext(ctx, `UPDATE deployments SET failure = $1, failed_at = $2,
-		verification_at = CASE WHEN verification IN ($6, $8) THEN $2 ELSE verification_at END,
-		verification = CASE WHEN verification IN ($6, $8) THEN $7 ELSE verification END
-		WHERE id = $3 AND project = $4 AND environment = $5`, r.Reason, s.now(), id, env.Project, env.Name, VerifyPending, VerifyFailed, VerifyByRun)
+		verification_at = CASE WHEN verification IN `+noVerdict+` THEN $2 ELSE verification_at END,
+		verification = CASE WHEN verification IN `+noVerdict+` THEN $6 ELSE verification END
+		WHERE id = $3 AND project = $4 AND environment = $5`, r.Reason, s.now(), id, env.Project, env.Name, VerifyFailed)
 	if err != nil {
 		return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
 	}
@@ -161,7 +161,7 @@ func (s *Service) KeepFailed(ctx context.Context, r RevertRequest) error {
 			return usererr.New(usererr.NotFound, "no deployment %d in %s/%s", id, env.Project, env.Name)
 		case err != nil:
 			return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
-		case failure != "" || (verification != "" && verification != VerifyPending && verification != VerifyByRun):
+		case failure != "" || (verification != "" && !undecided(verification)):
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3`,

@@ -27,10 +27,17 @@ const (
 	// VerifyByRun: a pipeline run's deployment (Deployment.Run) that the
 	// run's health-check steps verify, not the server; no verdict yet.
 	// RunPassed records theirs (VerifyPassed); a failure takes it back
-	// (VerifyFailed). An interrupted run leaves it so, and the server
-	// adopts it (AdoptVerification).
+	// (VerifyFailed). A run that ends before its checks passed leaves it
+	// so, and the server adopts it (AdoptVerification).
 	VerifyByRun = "run"
 )
+
+// noVerdict is, for SQL, the states of a verification without a verdict
+// yet: the server's or a run's (undecided).
+const noVerdict = `('` + VerifyPending + `', '` + VerifyByRun + `')`
+
+// undecided reports whether verification state v has no verdict yet.
+func undecided(v string) bool { return v == VerifyPending || v == VerifyByRun }
 
 // verifies reports whether the server verifies a new deployment of
 // project made with o (Options.Verify).
@@ -43,8 +50,8 @@ func (s *Service) verifies(project string, o FinalizeOptions) bool {
 // (the deployment the pointer moves to).
 func supersede(ctx context.Context, tx *sql.Tx, project, env string, next int64, now string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
-		WHERE verification IN ($3, $7) AND id <> $4 AND id = (SELECT active_id FROM environments WHERE project = $5 AND name = $6)`,
-		VerifySuperseded, now, VerifyPending, next, project, env, VerifyByRun)
+		WHERE verification IN `+noVerdict+` AND id <> $3 AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)`,
+		VerifySuperseded, now, next, project, env)
 	if err != nil {
 		return fmt.Errorf("deploy: supersede the verification of %s/%s: %w", project, env, err)
 	}
