@@ -1,0 +1,169 @@
+//go:build linux
+
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Available returns the kernel's Landlock ABI version, or an error
+// wrapping ErrUnsupported that says why processes cannot be confined.
+func Available() (int, error) { return probe() }
+
+var probe = sync.OnceValues(func() (int, error) {
+	v, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
+	switch {
+	case e == unix.ENOSYS:
+		return 0, fmt.Errorf("%w: this kernel has no Landlock (Linux 5.19 or later built with CONFIG_SECURITY_LANDLOCK)", ErrUnsupported)
+	case e == unix.EOPNOTSUPP:
+		return 0, fmt.Errorf("%w: Landlock is off in this kernel (add landlock to the lsm= boot parameter)", ErrUnsupported)
+	case e != 0:
+		return 0, fmt.Errorf("%w: Landlock: %v", ErrUnsupported, e)
+	case v < 2:
+		return int(v), fmt.Errorf("%w: Landlock ABI %d (Linux before 5.19) cannot let a build move files between folders", ErrUnsupported, v)
+	}
+	return int(v), nil
+})
+
+// Start starts cmd confined by p. Only the thread that starts it is
+// confined (and then ends): the server keeps its own access.
+func Start(cmd *exec.Cmd, p Policy) error {
+	abi, err := Available()
+	if err != nil {
+		return err
+	}
+	rules, err := p.rules()
+	if err != nil {
+		return err
+	}
+	fd, err := ruleset(abi, rules)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return startConfined(cmd, fd)
+}
+
+// startConfined starts cmd from a thread it confines first. Never the
+// main thread: /proc/<pid> and signals to the server are checked against
+// it, so a confined main thread would open the server to its steps.
+func startConfined(cmd *exec.Cmd, fd int) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			done <- startConfined(cmd, fd) // holding this thread, so not on it
+			runtime.UnlockOSThread()
+			return
+		}
+		// Never unlocked: Go ends a thread whose locked goroutine returns,
+		// so the confined thread never runs the server's code again. New
+		// threads are not cloned from a locked one (runtime.newm).
+		if err := restrictThread(fd); err != nil {
+			done <- err
+			return
+		}
+		done <- cmd.Start()
+	}()
+	return <-done
+}
+
+// Rights of Landlock's ABIs: what a ruleset handles, and what a rule on
+// a file (not a folder) may allow.
+const (
+	rightsV1   = unix.LANDLOCK_ACCESS_FS_MAKE_SYM<<1 - 1
+	fileRights = unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_WRITE_FILE | unix.LANDLOCK_ACCESS_FS_READ_FILE |
+		unix.LANDLOCK_ACCESS_FS_TRUNCATE | unix.LANDLOCK_ACCESS_FS_IOCTL_DEV
+	readRights = unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_READ_DIR
+)
+
+// handled is every file system right the ABI knows: all of them are
+// denied except where a rule allows them.
+func handled(abi int) uint64 {
+	a := uint64(rightsV1)
+	if abi >= 2 {
+		a |= unix.LANDLOCK_ACCESS_FS_REFER
+	}
+	if abi >= 3 {
+		a |= unix.LANDLOCK_ACCESS_FS_TRUNCATE
+	}
+	if abi >= 5 {
+		a |= unix.LANDLOCK_ACCESS_FS_IOCTL_DEV
+	}
+	return a
+}
+
+// ruleset builds a Landlock ruleset of rules, and from ABI 6 scopes
+// signals and abstract Unix sockets to the sandbox.
+func ruleset(abi int, rules []rule) (int, error) {
+	attr := unix.LandlockRulesetAttr{Handled_access_fs: handled(abi)}
+	size := 8 // the fields of each ABI: fs from 1, net from 4, scoped from 6
+	if abi >= 4 {
+		size = 16
+	}
+	if abi >= 6 {
+		attr.Scoped = unix.LANDLOCK_SCOPE_SIGNAL | unix.LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+		size = 24
+	}
+	fd, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), uintptr(size), 0)
+	if e != 0 {
+		return -1, fmt.Errorf("sandbox: create a Landlock ruleset: %w", e)
+	}
+	for _, r := range rules {
+		if err := addRule(int(fd), handled(abi), r); err != nil {
+			unix.Close(int(fd))
+			return -1, err
+		}
+	}
+	return int(fd), nil
+}
+
+// addRule allows r's access beneath r.path (file rights only, for a
+// file). A path gone since it was listed is skipped.
+func addRule(fd int, handled uint64, r rule) error {
+	pfd, err := unix.Open(r.path, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: %s: %w", r.path, err)
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return fmt.Errorf("sandbox: %s: %w", r.path, err)
+	}
+	allowed := handled
+	if r.access == readOnly {
+		allowed &= readRights
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		allowed &= fileRights
+	}
+	attr := unix.LandlockPathBeneathAttr{Allowed_access: allowed, Parent_fd: int32(pfd)}
+	_, _, e := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(fd), unix.LANDLOCK_RULE_PATH_BENEATH,
+		uintptr(unsafe.Pointer(&attr)), 0, 0, 0)
+	if e != 0 {
+		return fmt.Errorf("sandbox: allow %s: %w", r.path, e)
+	}
+	return nil
+}
+
+// restrictThread confines the calling thread (and what it starts) to the
+// ruleset: no_new_privs first, as Landlock needs without CAP_SYS_ADMIN.
+func restrictThread(fd int) error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("sandbox: no_new_privs: %w", err)
+	}
+	if _, _, e := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(fd), 0, 0); e != 0 {
+		return fmt.Errorf("sandbox: Landlock: %w", e)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRulesAllowAllButTheHiddenPaths: the rules name every entry on the
+// way to the hidden paths except them (a path hidden inside another one
+// changes nothing), then the open paths inside them, and never / itself.
+func TestRulesAllowAllButTheHiddenPaths(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"data/runs/1/work", "data/keys", "project", "other"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "data"), filepath.Join(root, "link-to-data")); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(root, "data")
+	rs, err := Policy{Hidden: []string{data, filepath.Join(data, "keys")}, Open: []string{filepath.Join(data, "runs/1/work")}}.rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]access{}
+	for _, r := range rs {
+		if r.path == "/" || within(data, r.path) && r.path != filepath.Join(data, "runs/1/work") {
+			t.Errorf("rule allows %s, which holds or is the data dir", r.path)
+		}
+		got[r.path] = r.access
+	}
+	for _, want := range []string{filepath.Join(root, "project"), filepath.Join(root, "other"), filepath.Join(data, "runs/1/work"), "/usr"} {
+		if a, ok := got[want]; !ok || a != full {
+			t.Errorf("%s: not fully allowed (%v)", want, got)
+		}
+	}
+	if _, ok := got[filepath.Join(root, "link-to-data")]; ok {
+		t.Error("a link to the data dir was allowed")
+	}
+}
+
+func TestRulesRefuse(t *testing.T) {
+	root := t.TempDir()
+	for _, tt := range []struct {
+		p    Policy
+		want string
+	}{
+		{Policy{Hidden: []string{"/"}}, "the whole file system"},
+		{Policy{Hidden: []string{filepath.Join(root, "p/.phoenix")}, Open: []string{filepath.Join(root, "p")}}, " holds "},
+		{Policy{Hidden: []string{filepath.Join(root, "p/.phoenix")}, ReadOnly: []string{root}}, " holds "},
+	} {
+		if _, err := tt.p.rules(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want %q", tt.p, err, tt.want)
+		}
+	}
+}
+
+func TestOverlaps(t *testing.T) {
+	hidden := []string{"/var/lib/phoenix", "/etc/phoenix/master.key"}
+	for path, want := range map[string]bool{
+		"/var/lib/phoenix": true, "/var/lib/phoenix/homes": true, "/var/lib": true, "/": true,
+		"/home/ci": false, "/var/lib/phoenix2": false, "/etc/phoenix": true, "/etc": true, "/etc/ssl": false,
+	} {
+		if got := Overlaps(path, hidden); got != want {
+			t.Errorf("Overlaps(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
