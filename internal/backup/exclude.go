@@ -19,6 +19,7 @@ var excludedTop = map[string]bool{
 	"state.db-shm":     true,
 	"state.db-journal": true,
 	"tools":            true, // package managers the pipeline installed: a cache, fetched again on use
+	"homes":            true, // confined steps' homes (their npm caches): made again on use
 }
 
 // excludedPaths are deeper files a backup leaves out (and a restore skips,

@@ -352,6 +352,7 @@ func (e *execution) outcome() (string, string) {
 // finish records the outcome and tells the event bus.
 func (e *execution) finish(ctx context.Context, status, msg string) {
 	r := e.run
+	os.RemoveAll(e.tmpDir()) // confined steps' TMPDIR: nothing in it outlives the run
 	if err := e.s.setRunStatus(ctx, r, status, e.masker.String(msg)); err != nil {
 		e.s.log.Error("pipeline: finish run", "run", r.ID, "err", err)
 	}

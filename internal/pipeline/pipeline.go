@@ -82,6 +82,13 @@ type Options struct {
 	Logger  *slog.Logger
 	// Env is the base environment of child processes (default os.Environ()).
 	Env []string
+	// Hidden, when set, confines every process a step starts
+	// (internal/sandbox, stepsandbox.go): it cannot reach these paths (the
+	// data dir, the server's key files) but for its run's own folders.
+	Hidden []string
+	// Homes holds the HOME of each project's confined steps, used when the
+	// server's own HOME is hidden or holds a hidden path.
+	Homes string
 	// LogCap is the largest stored log of one step (default 16 MiB).
 	LogCap int64
 	// MaxParallel caps the steps running at once across all runs (default 8).

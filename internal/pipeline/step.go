@@ -18,6 +18,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/sandbox"
 )
 
 // MaxOutputs caps the outputs file a step writes.
@@ -186,7 +187,10 @@ func (e *execution) stepContext(ctx context.Context, st *spec.Step) context.Cont
 func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.Writer) (int, error) {
 	ctx = e.stepContext(ctx, st)
 	outFile := filepath.Join(e.s.runDir(e.run.ID), "steps", stepFile(st.ID, ".out"))
-	os.Remove(outFile)
+	// Made empty beforehand: a confined step may write it, not create it.
+	if err := os.WriteFile(outFile, nil, 0o600); err != nil {
+		return 0, err
+	}
 	env, err := e.environ(ctx, st, outFile)
 	if err != nil {
 		return 0, err
@@ -196,10 +200,10 @@ func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.W
 	if st.Uses == "" {
 		var res executor.Result
 		res, err = executor.Run(ctx, executor.Cmd{Script: spec.Expand(st.Run, e.output), Dir: workDir, Env: env,
-			Timeout: st.Timeout, Grace: e.s.opts.Grace, Output: w})
+			Timeout: st.Timeout, Grace: e.s.opts.Grace, Output: w, Sandbox: e.policy(outFile)})
 		code = res.ExitCode
 	} else {
-		err = e.runAction(ctx, st, w, env, workDir)
+		err = e.runAction(ctx, st, w, env, workDir, outFile)
 	}
 	if perr := e.readOutputs(outFile, state, w); perr != nil && err == nil {
 		err = perr
@@ -207,7 +211,7 @@ func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.W
 	return code, err
 }
 
-func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, env []string, workDir string) error {
+func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, env []string, workDir, outFile string) error {
 	a, ok := e.s.opts.Actions.Lookup(st.Uses)
 	if !ok {
 		return fmt.Errorf("unknown action %q", st.Uses)
@@ -237,9 +241,13 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 			if c.Grace == 0 {
 				c.Grace = e.s.opts.Grace
 			}
+			if c.Sandbox == nil {
+				c.Sandbox = e.policy(outFile)
+			}
 			_, err := executor.Run(ctx, c)
 			return err
 		},
+		Confine:   func(open ...string) *sandbox.Policy { return e.policy(outFile, open...) },
 		SetOutput: func(name, value string) { e.setOutput(st.ID, name, value) },
 		Output:    e.output,
 		Status:    e.status,
@@ -387,6 +395,9 @@ func (e *execution) environ(ctx context.Context, st *spec.Step, outFile string) 
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("secrets unavailable: %s", strings.Join(missing, "; "))
+	}
+	if err := e.confinedEnv(vars); err != nil {
+		return nil, err
 	}
 	out := make([]string, 0, len(e.s.opts.Env)+len(vars))
 	for _, kv := range e.s.opts.Env {

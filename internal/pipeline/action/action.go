@@ -27,6 +27,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/sandbox"
 )
 
 // Action is one built-in step.
@@ -104,6 +105,11 @@ type Context struct {
 	// Exec runs a child process; Dir and Env default to WorkDir and Env,
 	// Output to Log, and the step's deadline applies.
 	Exec func(ctx context.Context, c executor.Cmd) error
+	// Confine is the step's sandbox with open also changeable (a package
+	// manager's install prefix under Deps.ToolsDir), nil when steps are
+	// not confined; Exec confines by the step's alone when c.Sandbox is
+	// nil. Use Sandbox, which allows for an unset Confine.
+	Confine func(open ...string) *sandbox.Policy
 	// SetOutput records an output of this step for later steps.
 	SetOutput func(name, value string)
 	// Output returns an output of an earlier step, "" when unset.
@@ -308,4 +314,13 @@ func (d *Deps) defaults() {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+}
+
+// Sandbox is the step's sandbox allowing open to be changed too (see
+// Confine), nil when steps are not confined.
+func (c *Context) Sandbox(open ...string) *sandbox.Policy {
+	if c.Confine == nil {
+		return nil
+	}
+	return c.Confine(open...)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -124,7 +123,9 @@ func withEnv(env []string, kv string) []string {
 	return append(out, kv)
 }
 
-func getEnv(env []string, name string) string {
+// Getenv is the value of name in env (NAME=value entries, the last
+// wins), "" if unset.
+func Getenv(env []string, name string) string {
 	for i := len(env) - 1; i >= 0; i-- {
 		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
 			return v
@@ -135,7 +136,7 @@ func getEnv(env []string, name string) string {
 
 // lookPath finds a program on the PATH of env.
 func lookPath(env []string, prog string) string {
-	for _, dir := range filepath.SplitList(getEnv(env, "PATH")) {
+	for _, dir := range filepath.SplitList(Getenv(env, "PATH")) {
 		p := filepath.Join(dir, prog)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			return p
@@ -148,7 +149,7 @@ func lookPath(env []string, prog string) string {
 // and returns env with its folder first on PATH.
 func (d *Deps) ensureTool(ctx context.Context, sc *Context, p *BuildPlan, env []string) ([]string, error) {
 	have := lookPath(env, p.PackageManager)
-	if have != "" && (p.Version == "" || toolVersion(ctx, have, env) == p.Version) {
+	if have != "" && (p.Version == "" || toolVersion(ctx, sc, have, env) == p.Version) {
 		return env, nil
 	}
 	if p.Version == "" && p.PackageManager == "npm" {
@@ -172,21 +173,21 @@ func (d *Deps) ensureTool(ctx context.Context, sc *Context, p *BuildPlan, env []
 			return nil, err
 		}
 		err := sc.Exec(ctx, executor.Cmd{Args: []string{npm, "install", "--no-audit", "--no-fund", "--prefix", prefix, pkg + "@" + ver},
-			Dir: prefix, Env: env})
+			Dir: prefix, Env: env, Sandbox: sc.Sandbox(prefix)})
 		if err != nil {
 			return nil, fmt.Errorf("install %s@%s through npm: %w", pkg, ver, err)
 		}
 	}
-	return withEnv(env, "PATH="+bin+string(filepath.ListSeparator)+getEnv(env, "PATH")), nil
+	return withEnv(env, "PATH="+bin+string(filepath.ListSeparator)+Getenv(env, "PATH")), nil
 }
 
-// toolVersion runs "prog --version".
-func toolVersion(ctx context.Context, prog string, env []string) string {
-	cmd := exec.CommandContext(ctx, prog, "--version")
-	cmd.Env = env
-	out, err := cmd.Output()
-	if err != nil {
+// toolVersion runs "prog --version" as the step (confined like it: prog
+// may be the project's) and returns the last line it printed.
+func toolVersion(ctx context.Context, sc *Context, prog string, env []string) string {
+	var out bytes.Buffer
+	if err := sc.Exec(ctx, executor.Cmd{Args: []string{prog, "--version"}, Env: env, Output: &out}); err != nil {
 		return ""
 	}
-	return string(bytes.TrimSpace(out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }

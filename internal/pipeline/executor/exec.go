@@ -1,7 +1,8 @@
 // Package executor runs pipeline steps as local child processes: each in a
 // process group of its own, so a timeout or a cancel kills the step and
 // everything it started (SIGTERM, then SIGKILL after a grace period), and
-// leftovers are killed when the step ends. Output (stdout and stderr,
+// leftovers are killed when the step ends; a Cmd with a Sandbox runs
+// confined (internal/sandbox). Output (stdout and stderr,
 // merged) goes through a MaskWriter, which hides secrets including their
 // base64 and URL-encoded forms, into a LogFile capped in size, so a step
 // printing a gigabyte neither fills the disk nor the server's memory.
@@ -15,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/sandbox"
 )
 
 // DefaultGrace is the time between SIGTERM and SIGKILL.
@@ -31,6 +34,9 @@ type Cmd struct {
 	Timeout time.Duration // 0: none besides ctx
 	Grace   time.Duration // SIGTERM to SIGKILL (default DefaultGrace)
 	Output  io.Writer     // stdout and stderr, merged; nil discards
+	// Sandbox, when set, confines the process and all it starts
+	// (internal/sandbox); it is not started if it cannot be.
+	Sandbox *sandbox.Policy
 }
 
 // Result is how a process ended.
@@ -70,7 +76,7 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = c.Dir, c.Env, pw, pw
 	setGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := startIn(cmd, c.Sandbox); err != nil {
 		pr.Close()
 		pw.Close()
 		return Result{ExitCode: -1}, fmt.Errorf("start %s: %w", argv[0], err)
@@ -91,6 +97,14 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 	<-copied
 	res.Duration = time.Since(start)
 	return res, err
+}
+
+// startIn starts cmd, confined by p when set.
+func startIn(cmd *exec.Cmd, p *sandbox.Policy) error {
+	if p == nil {
+		return cmd.Start()
+	}
+	return sandbox.Start(cmd, *p)
 }
 
 func wait(ctx context.Context, cmd *exec.Cmd, c Cmd) (Result, error) {

@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/sandbox"
+)
+
+// Confinement of steps (Options.Hidden): every process a step starts runs
+// in a sandbox that cannot reach the hidden paths (the data dir, the
+// server's key files) but for the run's own: the project's folder, its
+// shared files, the step's $PHOENIX_OUTPUT and a TMPDIR of the run's; the
+// package managers Phoenix installed (Deps.ToolsDir) it may run, not
+// change. Everything else stays as the server's user sees it.
+
+// confined reports whether steps run in a sandbox.
+func (s *Service) confined() bool { return len(s.opts.Hidden) > 0 }
+
+// tmpDir is the run's TMPDIR for confined steps: with the data dir in
+// /tmp, a confined step could not create files in /tmp itself.
+func (e *execution) tmpDir() string { return filepath.Join(e.s.runDir(e.run.ID), "tmp") }
+
+// policy is what st's processes may reach, nil when steps are not
+// confined; open are paths they may also change (an install's prefix).
+func (e *execution) policy(outFile string, open ...string) *sandbox.Policy {
+	if !e.s.confined() {
+		return nil
+	}
+	p := &sandbox.Policy{Hidden: e.s.opts.Hidden,
+		Open: append([]string{e.run.Dir, e.files, outFile, e.tmpDir()}, open...)}
+	if home := e.stepHome(); home != "" {
+		p.Open = append(p.Open, home)
+	}
+	if tools := e.s.opts.Deps.ToolsDir; tools != "" {
+		p.ReadOnly = append(p.ReadOnly, tools)
+	}
+	return p
+}
+
+// stepHome is the HOME confined steps get when the server's own is
+// hidden or holds a hidden path (a systemd service's home is its data
+// dir; a user's holds ~/.local/share/phoenix): a home of the project's
+// under Options.Homes, as no new ~/.npm could be made there. "" keeps the
+// server's.
+func (e *execution) stepHome() string {
+	home := action.Getenv(e.s.opts.Env, "HOME")
+	if !e.s.confined() || e.s.opts.Homes == "" || home == "" || !sandbox.Overlaps(home, e.s.opts.Hidden) {
+		return ""
+	}
+	return filepath.Join(e.s.opts.Homes, e.run.Project)
+}
+
+// confinedEnv sets what a confined step's environment changes, unless
+// the step sets them itself: its TMPDIR and, where the server's is out of
+// reach, its HOME. Both folders are made here.
+func (e *execution) confinedEnv(vars map[string]string) error {
+	if !e.s.confined() {
+		return nil
+	}
+	if err := os.MkdirAll(e.tmpDir(), 0o700); err != nil {
+		return err
+	}
+	if _, set := vars["TMPDIR"]; !set {
+		vars["TMPDIR"] = e.tmpDir()
+	}
+	if _, set := vars["HOME"]; set {
+		return nil
+	}
+	if home := e.stepHome(); home != "" {
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return err
+		}
+		vars["HOME"] = home
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/sandbox"
+)
+
+// TestConfinedSteps: with Options.Hidden, a step cannot read the server's
+// state or another run's files, nor change the package managers Phoenix
+// installed, yet does its ordinary work: the project, $PHOENIX_FILES,
+// $PHOENIX_OUTPUT, a TMPDIR and a HOME where it can make ~/.npm (the
+// server's HOME here is the data dir, as for a systemd service). Without
+// confinement the first step fails: it reads the state.
+func TestConfinedSteps(t *testing.T) {
+	if _, err := sandbox.Available(); err != nil {
+		t.Skip(err)
+	}
+	var data string
+	f := newFixture(t, func(o *Options) {
+		data = filepath.Dir(o.LogDir)
+		o.Hidden = []string{data}
+		o.Homes = filepath.Join(data, "homes")
+		o.Env = append(os.Environ(), "HOME="+data)
+		o.Deps.ToolsDir = filepath.Join(data, "tools")
+	})
+	for path, body := range map[string]string{
+		filepath.Join(data, "runs", "999", "files", "secret"): "another run's",
+		filepath.Join(data, "tools", "pnpm@9", "pnpm"):        "#!/bin/sh\necho 9.0.0\n",
+	} {
+		os.MkdirAll(filepath.Dir(path), 0o700)
+		if err := os.WriteFile(path, []byte(body), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	denied := func(cmd string) string {
+		return fmt.Sprintf("if %s >/dev/null 2>&1; then echo 'LEAK: %s'; exit 1; fi; echo 'denied: %s'", cmd, cmd, cmd)
+	}
+	yaml := fmt.Sprintf(`
+project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - name: build
+      steps:
+        - name: compile
+          run: |
+            %s
+            %s
+            %s
+            %s
+            %s
+            mkdir -p dist "$HOME/.npm" && echo app > dist/app.js && echo cached > "$HOME/.npm/index"
+            t=$(mktemp) && echo tmp > "$t" && echo "tmp=$t" >> "$PHOENIX_OUTPUT"
+            echo built > "$PHOENIX_FILES/app.txt"
+            echo "home=$HOME" >> "$PHOENIX_OUTPUT"
+            %s/pnpm@9/pnpm
+    - name: ship
+      needs: [build]
+      steps:
+        - name: use
+          run: test "$(cat "$PHOENIX_FILES/app.txt")" = built && test -f dist/app.js && echo "home ${{ steps.build/compile.outputs.home }}"
+`, denied("cat "+filepath.Join(data, "state.db")), denied("ls "+filepath.Join(data, "runs")),
+		denied("cat "+filepath.Join(data, "runs", "999", "files", "secret")),
+		denied("echo changed >"+filepath.Join(data, "tools", "pnpm@9", "pnpm")),
+		denied("mkdir "+filepath.Join(data, "runs", "1000")), filepath.Join(data, "tools"))
+	dir := f.project(yaml)
+	r := f.release(dir, "v1.0.0")
+	d := f.wait(r.ID)
+	log := f.log(r.ID, "build/compile")
+	if d.Status != Succeeded {
+		t.Fatalf("run %s: %s\n%s", d.Status, d.Message, log)
+	}
+	if strings.Count(log, "denied: ") != 5 || !strings.Contains(log, "9.0.0") {
+		t.Errorf("log:\n%s", log)
+	}
+	home := filepath.Join(data, "homes", "shop")
+	if !strings.Contains(f.log(r.ID, "ship/use"), "home "+home) {
+		t.Errorf("HOME: %s", f.log(r.ID, "ship/use"))
+	}
+	if b, err := os.ReadFile(filepath.Join(home, ".npm", "index")); err != nil || string(b) != "cached\n" {
+		t.Errorf("the project's home: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "runs", fmt.Sprint(r.ID), "tmp")); !os.IsNotExist(err) {
+		t.Errorf("the run's TMPDIR outlived it: %v", err)
+	}
+}
