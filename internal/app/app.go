@@ -141,6 +141,13 @@ type Options struct {
 	// variable that set it (the command line's Globals.flagOrEnv); nil:
 	// the flag.
 	FlagName func(flag string) string
+	// StepSandbox confines pipeline steps (stepsandbox.go): "auto" (or
+	// ""): where the kernel can; "on": the server refuses to start where
+	// it cannot; "off": never.
+	StepSandbox string
+	// StepHidden are the server's files steps may not reach besides the
+	// data dir: key files, a local backup repository.
+	StepHidden []string
 }
 
 // flag names what gave the phoenix server flag name its value

@@ -56,7 +56,7 @@ func sameChannels(a, b map[string]*config.Channel) bool {
 }
 
 // serverEnvRefs refuses channel fields of cfg that read one of the
-// server's own credentials (serverOnlyEnv) with env:NAME: whoever may
+// server's own credentials (ServerOnlyEnv) with env:NAME: whoever may
 // change the channels would receive it (an SMTP password goes to the
 // host the file names).
 func serverEnvRefs(cfg *config.Config) error {
@@ -70,7 +70,7 @@ func serverEnvRefs(cfg *config.Config) error {
 			refs["smtp.password"] = ch.SMTP.Password
 		}
 		for _, field := range slices.Sorted(maps.Keys(refs)) {
-			if ref := refs[field]; ref.Source == "env" && serverOnlyEnv(ref.Name) {
+			if ref := refs[field]; ref.Source == "env" && ServerOnlyEnv(ref.Name) {
 				return usererr.New(usererr.Invalid, "notifications.channels.%s.%s: env:%s is the server's own credential, which no channel may read",
 					name, field, ref.Name).WithHint("store the value with 'phoenix secret set NAME' and write secret:NAME")
 			}

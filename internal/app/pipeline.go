@@ -27,9 +27,13 @@ func (a *App) openPipeline(ctx context.Context) error {
 	retention := a.opts.RunRetention
 	retention.InUse = a.Deploy.DeployedReleases
 	a.pruneKick, a.adoptKick = make(chan struct{}, 1), make(chan struct{}, 1)
-	var err error
+	hidden, err := a.stepHidden()
+	if err != nil {
+		return err
+	}
 	a.Pipeline, err = pipeline.New(pipeline.Options{DB: a.DB, LogDir: filepath.Join(data, "runs"),
 		Logger: a.log.With("domain", "pipeline"), Env: childEnv(os.Environ()),
+		Hidden: hidden, Homes: filepath.Join(data, "homes"),
 		// Artifacts are built into the deployments' store: with --blob-store
 		// that is the bucket behind the data dir's cache, so the blobs a run
 		// builds are where its deploy (and every replica) looks for them.
@@ -75,7 +79,7 @@ func childEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if serverOnlyEnv(name) {
+		if ServerOnlyEnv(name) {
 			continue
 		}
 		out = append(out, kv)
@@ -83,10 +87,10 @@ func childEnv(env []string) []string {
 	return out
 }
 
-// serverOnlyEnv reports whether the environment variable name is the
+// ServerOnlyEnv reports whether the environment variable name is the
 // server's own credential, which neither a step inherits nor a channel's
 // env:NAME reads.
-func serverOnlyEnv(name string) bool {
+func ServerOnlyEnv(name string) bool {
 	return strings.HasPrefix(name, vault.MasterKeyEnv) || strings.HasPrefix(name, "PHOENIX_BACKUP_KEY") || name == "PHOENIX_TOKEN" ||
 		name == "PHOENIX_DATABASE_URL" || name == "PGPASSWORD"
 }

@@ -36,6 +36,7 @@ type serverOptions struct {
 
 	backupRepo          string
 	backupKeyFile       string
+	stepSandbox         string
 	backupSchedule      string
 	backupKeep          string
 	backupNoRestoreTest bool
@@ -87,6 +88,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.backupSchedule, "backup-schedule", "daily", "when to back up: hourly, daily, weekly, monthly, a cron expression, or off")
 	f.StringVar(&o.backupKeep, "backup-keep", "90d", "keep snapshots this long (the newest is always kept)")
 	f.BoolVar(&o.backupNoRestoreTest, "backup-skip-restore-test", false, "do not restore-test each backup")
+	f.StringVar(&o.stepSandbox, "step-sandbox", "auto", stepSandboxHelp)
 	f.StringVar(&o.backupMirror.url, "backup-mirror", "", "copy the repository after each backup to s3://bucket/prefix (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	f.StringVar(&o.backupMirror.endpoint, "backup-mirror-endpoint", "", "S3 API URL of S3-compatible storage for --backup-mirror (default: AWS)")
 	f.StringVar(&o.backupMirror.region, "backup-mirror-region", "", "region of --backup-mirror (default $AWS_REGION, else us-east-1)")
@@ -172,11 +174,15 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		return usererr.Wrap(usererr.Usage, err, err.Error()).
 			WithHint("check the .socket units: one ListenStream= per FileDescriptorName= (api, edge, edge-tls); docs/operations.md")
 	}
+	if err := scrubEnviron(takenFromEnv); err != nil {
+		log.Warn("could not remove the keys from the server's environment in /proc: steps running as root may read them", "err", err)
+	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
-		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access, FlagName: name})
+		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access, FlagName: name,
+		StepSandbox: o.stepSandbox, StepHidden: o.stepHidden()})
 	if err != nil {
 		return err
 	}

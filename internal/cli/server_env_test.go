@@ -76,6 +76,7 @@ func TestServerEnvValuesNameTheVariable(t *testing.T) {
 		{"cert-alert-days", "-1", "", " -1 is negative"},
 		{"run-retention", "10m", "", ` "10m" is not a duration of an hour or more`},
 		{"run-keep", "0", "", " 0: keep at least 1 run per project"},
+		{"step-sandbox", "sometimes", "", ` "sometimes" is not auto, on or off`},
 		{"oidc-issuer", "http://login.example.com", "", ` "http://login.example.com" is not an https URL`},
 		{"oidc-client-secret-file", missing, oidc, ": "},
 		{"oidc-role-map", "admins", oidc, `: pair 1 "admins" is not GROUP=ROLE`},

@@ -49,8 +49,11 @@ func (g *Globals) connectWith(ctx context.Context, extra func(*app.Options)) (*t
 // (app.Options.FlagName): the database URL comes from PHOENIX_DATABASE_URL,
 // as no command but phoenix server has the flag.
 func inProcessFlag(flag string) string {
-	if flag == "database-url" {
+	switch flag {
+	case "database-url":
 		return DatabaseURLEnv
+	case "step-sandbox":
+		return "PHOENIX_STEP_SANDBOX"
 	}
 	return "--" + flag
 }
@@ -66,7 +69,10 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 	_ = protectProcess() // as the server does: the steps it runs cannot read its keys through /proc
 	opts := app.Options{DataDir: g.Data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
 		Logger: slog.New(slog.DiscardHandler), DatabaseURL: os.Getenv(DatabaseURLEnv), InProcess: true,
-		FlagName: inProcessFlag}
+		FlagName: inProcessFlag, StepSandbox: os.Getenv("PHOENIX_STEP_SANDBOX")}
+	if f := os.Getenv(masterKeyFileEnv); f != "" {
+		opts.StepHidden = []string{f}
+	}
 	if withKey {
 		key, err := serverMasterKey(os.Getenv(masterKeyFileEnv)) // server.go
 		if err != nil {
@@ -77,6 +83,7 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 	if extra != nil {
 		extra(&opts)
 	}
+	_ = scrubEnviron(takenFromEnv) // as the server does
 	a, err := app.New(opts)
 	if err != nil {
 		return nil, err
