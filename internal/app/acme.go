@@ -150,6 +150,7 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 			a.log.Warn("acme: managed names", "err", err)
 		}
 	}
+	t.mgr.Maintain() // stored certificates renewed on schedule, with or without visits
 	return t, nil
 }
 

@@ -106,10 +106,38 @@ func ParseCertPEM(data []byte, name string) (*x509.Certificate, error) {
 // private keys are never loaded.
 func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
 	out := Files(m.statics())
-	keys, err := m.cfg.Storage.List(ctx, "certificates", true)
+	stored, err := m.storedCerts(ctx, "certificates")
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range stored {
+		in := Describe(sc.leaf, SourceACME)
+		if in.Unused, err = m.unused(ctx, in.Names); err != nil {
+			return nil, fmt.Errorf("certs: is %s still served: %w", in.Names[0], err)
+		}
+		in.LastError, in.LastErrorAt = m.failures.of(in.Names)
+		out = append(out, in)
+	}
+	slices.SortStableFunc(out, func(a, b Info) int { return a.NotAfter.Compare(b.NotAfter) })
+	return append(out, m.pending(out)...), nil
+}
+
+// storedCert is a certificate certmagic keeps in the store: its key (the
+// .crt value) and its leaf.
+type storedCert struct {
+	key  string
+	leaf *x509.Certificate
+}
+
+// storedCerts reads the certificates stored under dir ("certificates",
+// or one issuer's folder); one that does not parse is logged and left
+// out. Only the public .crt values are read.
+func (m *Manager) storedCerts(ctx context.Context, dir string) ([]storedCert, error) {
+	keys, err := m.cfg.Storage.List(ctx, dir, true)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	var out []storedCert
 	for _, k := range keys {
 		if !strings.HasSuffix(k, ".crt") {
 			continue
@@ -123,15 +151,9 @@ func (m *Manager) Certificates(ctx context.Context) ([]Info, error) {
 			m.opts.Logger.Warn("certs: unreadable certificate in the store", "key", k, "err", err)
 			continue
 		}
-		in := Describe(leaf, SourceACME)
-		if in.Unused, err = m.unused(ctx, in.Names); err != nil {
-			return nil, fmt.Errorf("certs: is %s still served: %w", in.Names[0], err)
-		}
-		in.LastError, in.LastErrorAt = m.failures.of(in.Names)
-		out = append(out, in)
+		out = append(out, storedCert{key: k, leaf: leaf})
 	}
-	slices.SortStableFunc(out, func(a, b Info) int { return a.NotAfter.Compare(b.NotAfter) })
-	return append(out, m.pending(out)...), nil
+	return out, nil
 }
 
 // pending returns an Info for each managed name, and each name being

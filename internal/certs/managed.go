@@ -221,12 +221,15 @@ func (m *Manager) retryUnstarted(every time.Duration) {
 func (m *Manager) Managed() []string { return m.managed.list() }
 
 // configFor is the cache's GetConfigForCert: a certificate of a managed
-// name is renewed through DNS-01, any other on demand.
+// name is renewed through DNS-01, any other by the on-demand issuer on
+// certmagic's schedule (m.renew: certmagic's maintenance skips a
+// certificate whose configuration is on demand, leaving it to the next
+// handshake).
 func (m *Manager) configFor(c certmagic.Certificate) (*certmagic.Config, error) {
 	if m.dns != nil && m.managed.has(c.Names) {
 		return m.dns, nil
 	}
-	return m.cfg, nil
+	return m.renew, nil
 }
 
 // serveManaged answers a handshake with the certificate of the managed

@@ -81,9 +81,13 @@ func (o Options) managedRetry() time.Duration {
 // (SetManaged), and answers ACME challenges. Close stops its background
 // renewals.
 type Manager struct {
-	opts   Options
-	cache  *certmagic.Cache
-	cfg    *certmagic.Config // on demand: HTTP-01 and TLS-ALPN-01
+	opts  Options
+	cache *certmagic.Cache
+	cfg   *certmagic.Config // on demand: HTTP-01 and TLS-ALPN-01
+	// renew manages what cfg obtained (same issuer, no on-demand hook):
+	// certmagic's maintenance renews no certificate of an on-demand
+	// configuration, only a handshake does (maintain.go).
+	renew  *certmagic.Config
 	issuer *certmagic.ACMEIssuer
 	closed sync.Once
 	// failures are certmagic's last errors per name (list.go).
@@ -121,6 +125,8 @@ func New(o Options) (*Manager, error) {
 	m.cfg = m.config(storage, zl, &certmagic.OnDemandConfig{DecisionFunc: m.decide})
 	m.issuer = certmagic.NewACMEIssuer(m.cfg, m.issuerTemplate(zl))
 	m.cfg.Issuers = []certmagic.Issuer{m.issuer}
+	m.renew = m.config(storage, zl, nil)
+	m.renew.Issuers = []certmagic.Issuer{m.issuer}
 	if o.DNS01 != nil {
 		m.dns = m.config(storage, zl, nil)
 		t := m.issuerTemplate(zl)

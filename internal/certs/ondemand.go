@@ -156,7 +156,15 @@ func (m *Manager) ordered(ctx context.Context, name string) error {
 	}
 	o, fresh := m.orders.join(name)
 	if fresh {
-		go func() { m.orders.end(name, o, m.cfg.ObtainCertAsync(m.life, name)) }()
+		go func() {
+			err := m.cfg.ObtainCertAsync(m.life, name)
+			if err == nil { // renewed on schedule from now on, visited again or not
+				if err := m.manageOne(m.life, name); err != nil {
+					m.opts.Logger.Warn("acme: a certificate obtained is left to the next handshake", "name", name, "err", err)
+				}
+			}
+			m.orders.end(name, o, err)
+		}()
 	}
 	return m.orders.await(ctx, name, o)
 }
@@ -174,29 +182,41 @@ func (m *Manager) stored(ctx context.Context, name string) bool {
 	return true
 }
 
-// orderEvent follows certmagic's events for the names being ordered: a
-// failed attempt is recorded for their handshakes, and an attempt for a
-// name Allow no longer accepts (NotServed: a domain taken off) ends its
-// order.
+// orderEvent follows certmagic's events for the names being ordered on
+// demand and the renewals of names not managed up front: a failed attempt
+// of an order is recorded for its handshakes, and an attempt for a name
+// Allow no longer accepts ends (stillServed).
 func (m *Manager) orderEvent(ctx context.Context, event string, data map[string]any) error {
 	id, _ := data["identifier"].(string)
 	id = NormalizeName(id)
-	if id == "" || !m.orders.has(id) {
+	if id == "" {
 		return nil
 	}
-	switch event {
-	case "cert_obtaining":
-		if err := m.opts.Allow(ctx, id); IsNotServed(err) {
-			return certmagic.ErrNoRetry{Err: fmt.Errorf("%s is no longer served: %w", id, err)}
+	renewal, _ := data["renewal"].(bool)
+	switch {
+	case event == "cert_obtaining" && (m.orders.has(id) || renewal && m.managed.covering(id) == ""):
+		return m.stillServed(ctx, id, renewal)
+	case event == "cert_failed" && !renewal && m.orders.has(id):
+		err, _ := data["error"].(error)
+		if err == nil {
+			err = errors.New(fmt.Sprint(data["error"]))
 		}
-	case "cert_failed":
-		if renewal, _ := data["renewal"].(bool); !renewal {
-			err, _ := data["error"].(error)
-			if err == nil {
-				err = errors.New(fmt.Sprint(data["error"]))
-			}
-			m.orders.failed(id, err)
-		}
+		m.orders.failed(id, err)
 	}
 	return nil
+}
+
+// stillServed ends an attempt for a name Allow refuses as NotServed (a
+// domain taken off): an order on demand ends rather than being retried
+// for 30 days, and a renewal's certificate leaves the cache, no longer
+// renewed nor served. A failure to find out lets the attempt go on.
+func (m *Manager) stillServed(ctx context.Context, id string, renewal bool) error {
+	err := m.opts.Allow(ctx, id)
+	if !IsNotServed(err) {
+		return nil
+	}
+	if renewal {
+		m.cache.RemoveManaged([]certmagic.SubjectIssuer{{Subject: id}})
+	}
+	return certmagic.ErrNoRetry{Err: fmt.Errorf("%s is no longer served: %w", id, err)}
 }

@@ -73,7 +73,9 @@ func TestManagerFailedOrderInBackground(t *testing.T) {
 
 // TestOrderEndsWhenNoLongerAllowed: an attempt of an order for a name
 // Allow refuses as NotServed (the domain taken off) ends the order rather
-// than being retried for 30 days; a failure to find out does not.
+// than being retried for 30 days; a failure to find out does not; the
+// renewal of such a name's certificate ends too, unless the name is
+// managed up front.
 func TestOrderEndsWhenNoLongerAllowed(t *testing.T) {
 	var refusal error
 	m := &Manager{opts: Options{Allow: func(context.Context, string) error { return refusal }}}
@@ -93,5 +95,17 @@ func TestOrderEndsWhenNoLongerAllowed(t *testing.T) {
 	}
 	if err := m.orderEvent(context.Background(), "cert_obtaining", map[string]any{"identifier": "other.test"}); err != nil {
 		t.Errorf("a name not ordered on demand (managed): %v; want nil", err)
+	}
+	m.cache = certmagic.NewCache(certmagic.CacheOptions{GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) {
+		return nil, errors.New("no configuration in this test")
+	}})
+	defer m.cache.Stop()
+	err = m.orderEvent(context.Background(), "cert_obtaining", map[string]any{"identifier": "other.test", "renewal": true})
+	if !errors.As(err, &certmagic.ErrNoRetry{}) {
+		t.Errorf("the renewal of a refused name: %v; want ErrNoRetry (it is renewed on schedule, not only at handshakes)", err)
+	}
+	m.managed.names = map[string]bool{"other.test": true}
+	if err := m.orderEvent(context.Background(), "cert_obtaining", map[string]any{"identifier": "other.test", "renewal": true}); err != nil {
+		t.Errorf("the renewal of a managed name: %v; want nil (SetManaged decides those)", err)
 	}
 }
