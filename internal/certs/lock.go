@@ -140,3 +140,15 @@ func token() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// purgeStaleLocks deletes the locks whose lease ran out a lease ago or
+// more: free already (TryLock takes them over), left by a server that
+// stopped without Unlock. A lock taken meanwhile has a fresh lease and
+// stays.
+func (s *Storage) purgeStaleLocks(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM certs_locks WHERE expires < $1`, s.millis()-s.lease.Milliseconds())
+	if err != nil {
+		return fmt.Errorf("certs: remove stale locks: %w", err)
+	}
+	return nil
+}

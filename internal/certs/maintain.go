@@ -8,17 +8,31 @@ import (
 	"time"
 
 	"github.com/caddyserver/certmagic"
+
+	"github.com/phoenixvc/phoenix/internal/tick"
+)
+
+// Storage cleaning (clean): how often it is considered, how often it runs
+// at most (certmagic's own marker in the store, shared by every server on
+// the database), and how long an expired certificate stays listed first.
+const (
+	cleanCheck     = time.Hour
+	cleanInterval  = 24 * time.Hour
+	expiredKeepFor = 14 * 24 * time.Hour
 )
 
 // Maintain starts the Manager's upkeep in the background, until Close:
 // the stored certificate of every name Allow accepts is loaded and renewed
 // on schedule from then on, without waiting for a handshake (manageStored,
 // tried again every ManagedRetry while the store cannot be read: a sealed
-// vault). Call it once, after SetManaged, whose names
-// it leaves to their own configuration.
+// vault); then the store is cleaned, at once and every hour, whenever no
+// server on the database cleaned it for a day (clean). Call it once, after
+// SetManaged, whose names it leaves to their own configuration.
 func (m *Manager) Maintain() {
 	go func() {
 		m.untilDone(m.manageStored)
+		m.clean(m.life)
+		tick.Every(m.life, cleanCheck, m.clean)
 	}()
 }
 
@@ -87,4 +101,25 @@ func (m *Manager) manageOne(ctx context.Context, name string) error {
 		return fmt.Errorf("load the certificate of %s: %w", name, err)
 	}
 	return nil
+}
+
+// clean runs certmagic's storage cleaning unless a server on the database
+// did within a day (certmagic keeps the marker, and a lock, in the store):
+// certificates expired for expiredKeepFor, with their keys, and stale
+// OCSP staples are deleted. It also removes the locks whose holders
+// stopped refreshing them (a server that died holding one), which
+// certmagic leaves. Failures are logged; the next check tries again.
+func (m *Manager) clean(ctx context.Context) {
+	s, ok := m.cfg.Storage.(*Storage)
+	if !ok {
+		return
+	}
+	err := certmagic.CleanStorage(ctx, s, certmagic.CleanStorageOptions{Logger: m.cfg.Logger, Interval: cleanInterval,
+		OCSPStaples: true, ExpiredCerts: true, ExpiredCertGracePeriod: expiredKeepFor})
+	if err != nil && ctx.Err() == nil {
+		m.opts.Logger.Warn("acme: cleaning the certificate store", "err", err)
+	}
+	if err := s.purgeStaleLocks(ctx); err != nil && ctx.Err() == nil {
+		m.opts.Logger.Warn("acme: removing stale certificate locks", "err", err)
+	}
 }

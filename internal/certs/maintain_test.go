@@ -96,3 +96,61 @@ func TestStoredCertificateRenewedWithoutHandshake(t *testing.T) {
 		return err == nil && leaf.VerifyHostname("shop.test") == nil
 	})
 }
+
+// TestStorageCleaned: a started Manager cleans the store: a certificate
+// expired for a month goes with its key and metadata, as does a lock whose
+// holder died; a certificate expired yesterday (still listed, within the
+// grace), a valid one and a held lock stay. Cleaning runs at most once a
+// day for every server on the database: a certificate expired for a month
+// stored after it stays through another clean, this Manager's or a second
+// one's. Nothing cleaned the store before: expired certificates, their
+// keys and dead servers' locks piled up for ever.
+func TestStorageCleaned(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	db, path := tempDB(t)
+	keys := newMemKeys()
+	var logs testkit.LogBuffer
+	s := startSite(t, ca, db, keys, Options{}, &logs)
+	now, day := time.Now(), 24*time.Hour
+	storeCert(t, s, "old.test", now.Add(-120*day), now.Add(-30*day))
+	storeCert(t, s, "recent.test", now.Add(-90*day), now.Add(-day))
+	storeCert(t, s, "shop.test", now.Add(-30*day), now.Add(60*day))
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO certs_locks (name, owner, expires) VALUES ('issue_cert_dead.test', 'x', $1), ('issue_cert_live.test', 'y', $2)`,
+		now.Add(-time.Hour).UnixMilli(), now.Add(time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	s.m.Maintain()
+	ik := s.m.issuer.IssuerKey()
+	waitFor(t, "old.test's certificate is still stored\n"+logs.String(), func() bool {
+		return !s.m.cfg.Storage.Exists(ctx, certmagic.StorageKeys.CertsSitePrefix(ik, "old.test"))
+	})
+	waitFor(t, "the dead server's lock is still there", func() bool { return lockCount(t, s, "issue_cert_dead.test") == 0 })
+	for _, n := range []string{"recent.test", "shop.test"} {
+		for _, k := range []string{certmagic.StorageKeys.SiteCert(ik, n), certmagic.StorageKeys.SitePrivateKey(ik, n), certmagic.StorageKeys.SiteMeta(ik, n)} {
+			if !s.m.cfg.Storage.Exists(ctx, k) {
+				t.Errorf("%s was deleted", k)
+			}
+		}
+	}
+	if lockCount(t, s, "issue_cert_live.test") != 1 {
+		t.Error("a held lock was deleted")
+	}
+	storeCert(t, s, "later.test", now.Add(-120*day), now.Add(-30*day))
+	s.m.clean(ctx)
+	other := startSite(t, ca, openDB(t, path), keys, Options{}, &logs)
+	other.m.clean(ctx)
+	if storedLeaf(t, s, "later.test") == nil {
+		t.Error("the store was cleaned again within a day")
+	}
+}
+
+// lockCount is how many locks named name the store holds.
+func lockCount(t *testing.T, s *acmeSite, name string) int {
+	t.Helper()
+	var n int
+	if err := s.m.opts.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM certs_locks WHERE name = $1`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
