@@ -143,6 +143,7 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 		return nil, err
 	}
 	a.certs.set(t.files, t.mgr)
+	a.certs.setDomains(t.domains)
 	if o.DNS01 != nil {
 		// The names were checked with the options; what fails here is the
 		// store (the vault sealed), which the Manager keeps trying.
@@ -213,6 +214,7 @@ type customDomains struct {
 
 	mu     sync.Mutex
 	names  map[string]bool
+	envs   map[string]string // custom domain -> its environment's edge name
 	loaded time.Time
 }
 
@@ -251,15 +253,28 @@ func (c *customDomains) allow(ctx context.Context, name string) error {
 	return nil
 }
 
+// environment returns the edge name ("<env>.<project>") of the
+// environment whose custom domain name is, as last read; "" for none (or
+// no ACME: a nil c).
+func (c *customDomains) environment(name string) string {
+	if c == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.envs[name]
+}
+
 func (c *customDomains) load(ctx context.Context) error {
 	envs, err := c.deploy.Environments(ctx, "")
 	if err != nil {
 		return err
 	}
-	c.names = map[string]bool{}
+	c.names, c.envs = map[string]bool{}, map[string]string{}
 	for _, e := range envs {
 		for _, d := range e.Domains {
 			c.names[certs.NormalizeName(d)] = true
+			c.envs[certs.NormalizeName(d)] = edgeName(e.Project, e.Name)
 		}
 		if c.sites != "" {
 			c.names[edge.SitesHost(e.Name, e.Project, c.sites)] = true

@@ -105,6 +105,9 @@ type Options struct {
 	// CertWarning: the monitor alerts when a certificate the edge serves
 	// expires within it (default 14 days; negative: no alert). certificates.go
 	CertWarning time.Duration
+	// CertOrderAlert: the monitor alerts when a domain's certificate order
+	// has been failing for it (default an hour; negative: no alert).
+	CertOrderAlert time.Duration
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
 	// EdgeAccessLog writes the edge's access log (accesslog.go).

@@ -18,6 +18,9 @@ type certInventory struct {
 	mu    sync.Mutex
 	files []*certs.FileCert
 	mgr   *certs.Manager // nil without ACME
+	// domains is the ACME decision (nil without ACME): which environment
+	// a failing domain belongs to.
+	domains *customDomains
 	// managed is what the Manager manages up front through DNS-01.
 	managed managedNames
 	// uncovered are the custom domains warnUncovered logged.
@@ -27,6 +30,12 @@ type certInventory struct {
 func (c *certInventory) set(files []*certs.FileCert, mgr *certs.Manager) {
 	c.mu.Lock()
 	c.files, c.mgr = files, mgr
+	c.mu.Unlock()
+}
+
+func (c *certInventory) setDomains(d *customDomains) {
+	c.mu.Lock()
+	c.domains = d
 	c.mu.Unlock()
 }
 
@@ -101,6 +110,46 @@ func (a *App) certAlerts() func(context.Context) ([]monitor.Certificate, error) 
 		return nil
 	}
 	return a.certs.forMonitor
+}
+
+// failingOrders lists, for the monitor's certificate-order-failing
+// alert, the domains whose ACME orders keep failing, each with its
+// environment; none without ACME.
+func (c *certInventory) failingOrders(ctx context.Context) ([]monitor.CertOrder, error) {
+	c.mu.Lock()
+	mgr, domains := c.mgr, c.domains
+	c.mu.Unlock()
+	if mgr == nil {
+		return nil, nil
+	}
+	fs, err := mgr.FailingOrders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]monitor.CertOrder, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, monitor.CertOrder{Name: f.Name, Environment: domains.environment(f.Name), Since: f.Since,
+			Failures: f.Failures, LastError: f.LastError})
+	}
+	return out, nil
+}
+
+// certOrderAlert is how long a certificate order fails before it alerts
+// (Options.CertOrderAlert).
+func (o Options) certOrderAlert() time.Duration {
+	if o.CertOrderAlert == 0 {
+		return monitor.DefaultCertOrderAlert
+	}
+	return o.CertOrderAlert
+}
+
+// certOrderAlerts is the monitor's listing of failing certificate orders,
+// nil when the alert is turned off (a negative CertOrderAlert).
+func (a *App) certOrderAlerts() func(context.Context) ([]monitor.CertOrder, error) {
+	if a.opts.CertOrderAlert < 0 {
+		return nil
+	}
+	return a.certs.failingOrders
 }
 
 // fileCertificate loads --edge-tls-cert for the edge's one listener and

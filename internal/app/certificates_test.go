@@ -49,6 +49,13 @@ func listCertificates(t *testing.T, a *App, dir string) (api.Page[api.Certificat
 // firing certificate alerts by certificate name.
 func certAlertsFiring(t *testing.T, a *App) map[string]monitor.Alert {
 	t.Helper()
+	return alertsFiring(t, a, monitor.CertRule)
+}
+
+// alertsFiring evaluates the alert rules once and returns the firing
+// alerts of one of the built-in rules on certificates, by name.
+func alertsFiring(t *testing.T, a *App, rule string) map[string]monitor.Alert {
+	t.Helper()
 	ctx := context.Background()
 	if err := a.Monitor.Evaluate(ctx); err != nil {
 		t.Fatal(err)
@@ -59,7 +66,7 @@ func certAlertsFiring(t *testing.T, a *App) map[string]monitor.Alert {
 	}
 	out := map[string]monitor.Alert{}
 	for _, al := range as {
-		if al.Rule == monitor.CertRule && al.State == monitor.StateFiring {
+		if al.Rule == rule && al.State == monitor.StateFiring {
 			out[strings.TrimPrefix(al.Environment, "tls:")] = al
 		}
 	}
@@ -196,4 +203,38 @@ func TestFileCertificateUncoveredDomainWarned(t *testing.T) {
 	if n := strings.Count(logs.String(), warning); n != 2 {
 		t.Errorf("%d warnings after a restart; want the domain warned again at the start", n)
 	}
+}
+
+// TestACMEFailingOrderAlerts: a custom domain whose order keeps failing
+// at the CA (its name does not resolve) fires certificate-order-failing
+// once it has failed for --cert-order-alert, naming the domain, its
+// project and environment, and the CA's error; it resolves once the
+// domain is taken off. Before, the failure was listed and logged, and
+// nobody was told.
+func TestACMEFailingOrderAlerts(t *testing.T) {
+	ca := testkit.StartACMECA(t)
+	ca.Unresolvable("bad.test")
+	var logs testkit.LogBuffer
+	a := startACME(t, ca, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		CertOrderAlert: time.Millisecond}, &logs)
+	deployDomain(t, a, "production", "<h1>shop</h1>", "bad.test")
+	if _, _, _, err := getTLS(t, a, "bad.test", ca.Roots()); err == nil {
+		t.Fatal("https://bad.test/ got a certificate")
+	}
+	var al monitor.Alert
+	eventually(t, "certificate-order-failing fires for bad.test\n"+logs.String(), func() bool {
+		var ok bool
+		al, ok = alertsFiring(t, a, monitor.CertOrderRule)["bad.test"]
+		return ok
+	})
+	if !strings.HasPrefix(al.Summary, "no certificate for bad.test (shop/production): its ACME order has failed for ") ||
+		!strings.Contains(al.Summary, "the CA's last error: ") || !strings.Contains(al.Summary, "bad.test") {
+		t.Errorf("summary %q; want the domain, its environment and the CA's error", al.Summary)
+	}
+	if err := a.Deploy.EnsureEnvironment(context.Background(), "shop", deploy.EnvSpec{Name: "production"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the alert resolves once the domain is taken off", func() bool {
+		return len(alertsFiring(t, a, monitor.CertOrderRule)) == 0
+	})
 }

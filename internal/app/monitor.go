@@ -44,8 +44,9 @@ func (a *App) openMonitor(ctx context.Context) error {
 	var err error
 	o := monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
 		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor}
-	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning() // certificates.go
-	o.Backups = a.backupHealth                                           // the built-in backup-overdue alert (backup_status.go)
+	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning()          // certificates.go
+	o.CertOrders, o.CertOrderAlert = a.certOrderAlerts(), a.opts.certOrderAlert() // certificates.go
+	o.Backups = a.backupHealth                                                    // the built-in backup-overdue alert (backup_status.go)
 	if a.opts.Replica.On {
 		o.Replicas = a.otherEdges         // the other replicas' edges (replica_telemetry.go)
 		o.ReplicaHealth = a.replicaHealth // the built-in replica-down alert

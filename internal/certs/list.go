@@ -227,11 +227,17 @@ func (f *failures) forget(name string) {
 	delete(f.last, NormalizeName(name))
 }
 
+// shorten cuts an error kept for the listing or the alert to maxErrorLen.
+func shorten(msg string) string {
+	if len(msg) > maxErrorLen {
+		return msg[:maxErrorLen] + "…"
+	}
+	return msg
+}
+
 // keep stores a failure, shortened; f.mu is held.
 func (f *failures) keep(id, msg string) {
-	if len(msg) > maxErrorLen {
-		msg = msg[:maxErrorLen] + "…"
-	}
+	msg = shorten(msg)
 	if f.last == nil {
 		f.last = map[string]failure{}
 	}

@@ -147,8 +147,8 @@ func (m *Manager) config(s certmagic.Storage, zl *zap.Logger, od *certmagic.OnDe
 	})
 }
 
-// event is certmagic's OnEvent: failures are kept for the listing and the
-// orders on demand, and waiters for a managed certificate are woken when
+// event is certmagic's OnEvent: failures are kept for the listing, the
+// orders on demand and the alert on failing orders, and waiters for a managed certificate are woken when
 // one is cached.
 func (m *Manager) event(ctx context.Context, name string, data map[string]any) error {
 	if name == "cached_managed_cert" {
@@ -157,6 +157,7 @@ func (m *Manager) event(ctx context.Context, name string, data map[string]any) e
 	if err := m.orderEvent(ctx, name, data); err != nil {
 		return err
 	}
+	m.failureEvent(ctx, name, data) // failing.go
 	return m.failures.event(ctx, name, data)
 }
 

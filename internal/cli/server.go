@@ -140,6 +140,10 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	orderAlert, err := o.acme.certOrderAlert(name)
+	if err != nil {
+		return err
+	}
 	runs, err := o.runs.retention(name)
 	if err != nil {
 		return err
@@ -180,7 +184,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
-		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
+		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, CertOrderAlert: orderAlert, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
 		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access, FlagName: name,
 		StepSandbox: o.stepSandbox, StepHidden: o.stepHidden()})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/certs"
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -22,7 +23,10 @@ type acmeFlags struct {
 	// alertDays: the monitor alerts when a certificate expires within
 	// this many days (0: no alert).
 	alertDays int
-	dns       dnsFlags // server_acme_dns.go
+	// orderAlert: the monitor alerts when a domain's certificate order
+	// has been failing this long (0: no alert).
+	orderAlert time.Duration
+	dns        dnsFlags // server_acme_dns.go
 }
 
 func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
@@ -37,6 +41,7 @@ func addACMEFlags(f *pflag.FlagSet, af *acmeFlags) {
 		"with --acme-dns-server every one is obtained up front through DNS-01, and a wildcard (*.example.com) is allowed")
 	addDNSFlags(f, &af.dns)
 	f.IntVar(&af.alertDays, "cert-alert-days", 14, "alert when a certificate the edge serves (file or ACME) expires within this many days (0: no alert)")
+	durationVar(f, &af.orderAlert, "cert-order-alert", time.Hour, "alert when a domain's ACME certificate order has been failing this long (0: no alert)")
 }
 
 // given names the ACME flags set (named by name), which need --acme.
@@ -56,6 +61,19 @@ func (af acmeFlags) certWarning(name func(flag string) string) (time.Duration, e
 		return -1, nil
 	}
 	return time.Duration(af.alertDays) * 24 * time.Hour, nil
+}
+
+// certOrderAlert is the app's CertOrderAlert from --cert-order-alert; a
+// refused value is named by name (Globals.flagOrEnv).
+func (af acmeFlags) certOrderAlert(name func(flag string) string) (time.Duration, error) {
+	switch {
+	case af.orderAlert < 0:
+		return 0, usererr.New(usererr.Usage, "%s %s is negative", name("cert-order-alert"), config.FormatDuration(af.orderAlert)).
+			WithHint("give a duration, e.g. %s1h, or 0 for no alert on failing orders", setting(name("cert-order-alert")))
+	case af.orderAlert == 0:
+		return -1, nil
+	}
+	return af.orderAlert, nil
 }
 
 // options returns the app's ACME settings, refusing ACME flags without

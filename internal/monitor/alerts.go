@@ -97,6 +97,11 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	if values, ok := m.certValues(ctx, now); ok {
 		apply(m.certRule(), values)
 	}
+	orders := m.certOrderRule()
+	if values, details, ok := m.certOrderValues(ctx, now, orders.ThresholdString()); ok {
+		orders.details = details
+		apply(orders, values)
+	}
 	if values, ok := m.replicaValues(ctx); ok {
 		apply(replicaRule(), values)
 	}
@@ -202,6 +207,9 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 		a.Value = v
 	}
 	a.Summary = r.describe(v, breach)
+	if d := r.details[env]; breach && d != "" {
+		a.Summary = d
+	}
 	var events []AlertEvent
 	change := func(state string) {
 		a.State, a.Since, a.dirty = state, now, true

@@ -31,13 +31,20 @@ func (s *listing[T]) list(context.Context) ([]T, error) {
 
 func firingCerts(t *testing.T, m *Monitor) map[string]Alert {
 	t.Helper()
+	return firingOf(t, m, CertRule)
+}
+
+// firingOf returns the firing alerts of one of the rules on certificates,
+// by name.
+func firingOf(t *testing.T, m *Monitor, rule string) map[string]Alert {
+	t.Helper()
 	as, err := m.Alerts(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]Alert{}
 	for _, a := range as {
-		if a.Rule == CertRule && a.State == StateFiring {
+		if a.Rule == rule && a.State == StateFiring {
 			out[strings.TrimPrefix(a.Environment, "tls:")] = a
 		}
 	}

@@ -52,6 +52,12 @@ type Options struct {
 	// before its expiry a certificate alerts (default DefaultCertWarning).
 	Certificates func(ctx context.Context) ([]Certificate, error)
 	CertWarning  time.Duration
+	// CertOrders lists the domains whose certificate orders keep failing
+	// for the built-in alert CertOrderRule (certorders.go); nil turns it
+	// off. CertOrderAlert is how long an order fails before it alerts
+	// (default DefaultCertOrderAlert).
+	CertOrders     func(ctx context.Context) ([]CertOrder, error)
+	CertOrderAlert time.Duration
 	// ReplicaHealth lists the replicas sharing the database for the
 	// built-in alert ReplicaRule (replicas.go); nil turns it off.
 	ReplicaHealth func(ctx context.Context) ([]ReplicaHealth, error)
@@ -120,6 +126,7 @@ func New(o Options) (*Monitor, error) {
 	def(&o.HostEvery, 15*time.Second)
 	def(&o.FlushEvery, time.Second)
 	def(&o.CertWarning, DefaultCertWarning)
+	def(&o.CertOrderAlert, DefaultCertOrderAlert)
 	if o.Concurrency <= 0 {
 		o.Concurrency = 2048
 	}

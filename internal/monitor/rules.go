@@ -30,6 +30,10 @@ type Rule struct {
 	SuccessThreshold int
 	// RepeatInterval re-sends a firing alert this often (default 4h).
 	RepeatInterval time.Duration
+	// details are a built-in rule's own summaries of its breached
+	// instances, by instance (CertOrderRule's name the domain and the
+	// CA's error), for one evaluation.
+	details map[string]string
 }
 
 // RulesFromConfig turns monitor.alerts and monitor.alert_config into Rules.
@@ -77,7 +81,7 @@ func (r Rule) unit() string {
 		return " ms"
 	case certMetric:
 		return " days"
-	case backupMetric:
+	case backupMetric, certOrderMetric:
 		return " hours"
 	}
 	return ""
@@ -97,6 +101,8 @@ func (r Rule) describe(v float64, breached bool) string {
 		return describeBackup(v)
 	case r.Metric == certMetric:
 		return describeCert(v, r.ThresholdString())
+	case r.Metric == certOrderMetric:
+		return describeCertOrderOK(v, r.ThresholdString())
 	}
 	op := r.Op
 	if !breached {
