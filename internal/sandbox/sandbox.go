@@ -122,6 +122,9 @@ func expand(root string, hidden []string, acc access) ([]rule, error) {
 	var out []rule
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			continue // nothing there yet, or nothing the server's user may list: nothing allowed in it
+		}
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}

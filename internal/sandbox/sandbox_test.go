@@ -69,3 +69,27 @@ func TestOverlaps(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesForAHiddenPathNotThereYet: a key file or a backup repository
+// that does not exist yet confines as well; the folders on the way that
+// do exist are listed, the rest allows nothing.
+func TestRulesForAHiddenPathNotThereYet(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "other"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Policy{Hidden: []string{filepath.Join(root, "missing", "repo")}}.rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rs {
+		found = found || r.path == filepath.Join(root, "other")
+		if strings.HasPrefix(r.path, filepath.Join(root, "missing")) {
+			t.Errorf("rule for %s", r.path)
+		}
+	}
+	if !found {
+		t.Errorf("%s/other not allowed: %v", root, rs)
+	}
+}
