@@ -141,12 +141,10 @@ func shownSecretName(name string) string {
 
 // nameIfShown is name when messages may show it (shownSecretName), else "".
 func nameIfShown(name string) string {
-	for _, c := range name {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
-			return ""
-		}
+	if vault.Conventional(name) {
+		return name
 	}
-	return name
+	return ""
 }
 
 // redact is err with every occurrence of s in its text replaced (the

@@ -180,7 +180,15 @@ func (v *Vault) Get(ctx context.Context, subj Subject, name string, version int)
 	if !found && firstLookup(subj, name) {
 		return Secret{}, VersionInfo{}, notFound(name)
 	}
-	if !found || row.deleted() {
+	if !found {
+		e.Target, e.Outcome, e.Detail = target(auditedName(name), version), OutcomeFailed, "no secret has this name"
+		err := notFound(name)
+		if aerr := v.audit(ctx, e); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+		return Secret{}, VersionInfo{}, err
+	}
+	if row.deleted() {
 		return fail(missing(name, row))
 	}
 	vr, sv, err := v.pickVersion(ctx, name, version)

@@ -31,6 +31,7 @@ package vault
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"errors"
@@ -185,6 +186,32 @@ var nameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 // environment variables, so secret:NAME references and step variables
 // agree).
 func ValidName(name string) bool { return nameRe.MatchString(name) }
+
+// Conventional reports whether name is in the usual style of a vault
+// name: upper case, digits and _ (DB_PASSWORD). Messages and the audit
+// log show other names only of secrets that exist: a name no secret has
+// may be a value pasted where a name was asked for (a TSIG key's base64
+// secret without +, / or = passes ValidName).
+func Conventional(name string) bool {
+	for _, c := range name {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// auditedName is how the audit log, which keeps what it records for
+// ever, names a secret asked for that does not exist: as asked when
+// Conventional, else by a fingerprint that confirms a suspected name
+// without showing it.
+func auditedName(name string) string {
+	if Conventional(name) {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return fmt.Sprintf("(a name of %d characters, sha256 %x…)", len(name), sum[:8])
+}
 
 func checkName(name string) error {
 	if !ValidName(name) {

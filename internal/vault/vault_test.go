@@ -284,3 +284,31 @@ func TestConcurrentUseAndSeal(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingSecretsAuditedWithoutTheirName: the audit log keeps what it
+// records for ever, so a read of a name no secret has records it only in
+// the usual style of a vault name; any other (a TSIG key's base64 secret
+// given as a name by mistake) is recorded by a fingerprint.
+func TestMissingSecretsAuditedWithoutTheirName(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const pasted = "q3Ufk7cXbA9ZrT2mLw8YpNe4HsVd6GjK1oRiUxEzCy5tQaWnBv0MlOgPhSfDkJ7e"
+	for _, name := range []string{"ACME_TSIG", pasted} {
+		if _, _, err := e.v.Get(ctx, admin, name, 0); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get(%s): %v", name, err)
+		}
+	}
+	var targets []string
+	for _, ev := range e.audit.all() {
+		if ev.Action == "secret.read" {
+			targets = append(targets, ev.Target+" "+ev.Detail)
+			if strings.Contains(ev.Target+ev.Detail, pasted[:16]) {
+				t.Errorf("the audit log holds the name given: %+v", ev)
+			}
+		}
+	}
+	if len(targets) != 2 || targets[0] != "secret/ACME_TSIG no secret has this name" ||
+		!strings.HasPrefix(targets[1], "secret/(a name of 64 characters, sha256 ") {
+		t.Fatalf("audited reads: %q", targets)
+	}
+}
