@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/store"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -46,5 +48,29 @@ func TestScrubEnvironHidesKeysFromProc(t *testing.T) {
 	if bytes.Contains(out, []byte(key)) || !bytes.Contains(out, []byte("PHOENIX_MASTER_KEY=\x00")) ||
 		!bytes.Contains(out, []byte("PHOENIX_TEST_SCRUB=1\x00")) {
 		t.Fatalf("/proc/self/environ after scrubbing: %q", out)
+	}
+}
+
+// TestScrubArgsHidesThePasswordFromPs: the command line, which ps and
+// /proc/<pid>/cmdline show every user, keeps its shape with the password
+// overwritten.
+func TestScrubArgsHidesThePasswordFromPs(t *testing.T) {
+	const url = "postgres://phoenix:s3cr%40t-pw@db.internal:5432/phoenix"
+	if os.Getenv("PHOENIX_TEST_SCRUB_ARGS") == "1" {
+		if err := scrubArgs(store.DSNSecrets(url)); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile("/proc/self/cmdline")
+		os.Stdout.Write(b)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestScrubArgsHidesThePasswordFromPs$", "--", "--database-url", url)
+	cmd.Env = append(os.Environ(), "PHOENIX_TEST_SCRUB_ARGS=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if bytes.Contains(out, []byte("s3cr")) || !bytes.Contains(out, []byte("--database-url\x00postgres://phoenix:xxxxxxxxxxx@db.internal:5432/phoenix")) {
+		t.Fatalf("/proc/self/cmdline after scrubbing: %q", out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/activation"
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/edge"
+	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
@@ -180,6 +181,9 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	}
 	if err := scrubEnviron(takenFromEnv); err != nil {
 		log.Warn("could not remove the keys from the server's environment in /proc: steps running as root may read them", "err", err)
+	}
+	if err := scrubArgs(store.DSNSecrets(dbURL)); err != nil {
+		log.Warn("could not hide --database-url's password from ps", "err", err)
 	}
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,19 @@ func keyValues(s string) []keyValue {
 // parsed from the DSN, and the DSN's own password fields.
 func scrub(err error, dsn string, secrets ...string) string {
 	msg := err.Error()
+	for _, s := range append(secrets, DSNSecrets(dsn)...) {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// DSNSecrets are the forms dsn's password may be written in, in dsn
+// itself or in text made from it: key=value password fields as written
+// and unquoted, a URL's password and its escaped forms.
+func DSNSecrets(dsn string) []string {
+	var secrets []string
 	for _, f := range keyValues(dsn) {
 		if strings.EqualFold(f.key, "password") {
 			secrets = append(secrets, f.value, strings.Trim(f.value, "'"))
@@ -147,18 +161,31 @@ func scrub(err error, dsn string, secrets ...string) string {
 	}
 	if u, perr := url.Parse(dsn); perr == nil {
 		if p, ok := u.User.Password(); ok {
-			secrets = append(secrets, p, url.PathEscape(p), url.QueryEscape(p))
+			secrets = append(secrets, p, url.PathEscape(p), url.QueryEscape(p), rawPassword(dsn))
 		}
 		if p := u.Query().Get("password"); p != "" {
 			secrets = append(secrets, p, url.QueryEscape(p))
 		}
 	}
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
-		}
+	return slices.DeleteFunc(secrets, func(s string) bool { return s == "" })
+}
+
+// rawPassword is the password of a URL dsn as written, escapes and all:
+// between "scheme://user:" and the authority's last "@".
+func rawPassword(dsn string) string {
+	_, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return ""
 	}
-	return msg
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	_, pw, _ := strings.Cut(rest[:at], ":")
+	return pw
 }
 
 // writeLockKey is the pg_advisory_xact_lock key every write transaction

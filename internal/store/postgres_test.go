@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -285,5 +286,25 @@ func TestPostgresSnapshotWithoutPgDump(t *testing.T) {
 	}
 	if _, err := os.Stat(dst); !os.IsNotExist(err) {
 		t.Fatalf("a file was left: %v", err)
+	}
+}
+
+// TestDSNSecrets: every form a password takes in a DSN as written, so
+// that text holding the DSN (an error, the command line) can be scrubbed.
+func TestDSNSecrets(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u:p%40ss%3Aw@h:5432/db":        "p%40ss%3Aw",
+		"postgres://u:plain@h/db?sslmode=disable":  "plain",
+		"postgres://u@h/db?password=q%26w":         "q%26w",
+		"host=h user=u password='a b' dbname=db":   "'a b'",
+		"host=h user=u password=kv-secret dbname=": "kv-secret",
+	} {
+		got := store.DSNSecrets(dsn)
+		if !slices.Contains(got, want) {
+			t.Errorf("DSNSecrets(%q) = %q, want %q among them", dsn, got, want)
+		}
+	}
+	if got := store.DSNSecrets("postgres://u@h/db"); len(got) != 0 {
+		t.Errorf("no password: %q", got)
 	}
 }
