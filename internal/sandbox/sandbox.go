@@ -58,31 +58,34 @@ type rule struct {
 // rules returns the path rules that express p: / by the entries of
 // every folder on the way to the hidden paths except those paths, then
 // each Open and ReadOnly path. An Open or ReadOnly path may not hold a
-// hidden one: it could only be given its present entries.
-func (p Policy) rules() ([]rule, error) {
+// hidden one: it could only be given its present entries. guarded are
+// the hidden paths and the folders on the way to them: a rule whose path
+// is one of them under another name (a bind mount, a hard link) would
+// allow what they hide, so the platform code skips such rules.
+func (p Policy) rules() (rules []rule, guarded []string, err error) {
 	hidden, err := resolve(p.Hidden)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hidden = outermost(hidden)
 	open, err := resolve(p.Open)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ro, err := resolve(p.ReadOnly)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, o := range append(slices.Clone(open), ro...) {
 		for _, h := range hidden {
 			if h != o && within(h, o) {
-				return nil, fmt.Errorf("sandbox: %s holds %s, which steps may not reach: keep it out of the workspace", o, h)
+				return nil, nil, fmt.Errorf("sandbox: %s holds %s, which steps may not reach: keep it out of the workspace", o, h)
 			}
 		}
 	}
 	out, err := expand("/", hidden, full)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, roots := range []struct {
 		paths  []string
@@ -91,12 +94,15 @@ func (p Policy) rules() ([]rule, error) {
 		for _, r := range roots.paths {
 			rs, err := expand(r, hidden, roots.access)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, rs...)
 		}
 	}
-	return out, nil
+	if len(hidden) > 0 {
+		guarded = append(slices.Clone(hidden), ancestors("/", hidden)...)
+	}
+	return out, guarded, nil
 }
 
 // expand allows access beneath root except the hidden paths under it:

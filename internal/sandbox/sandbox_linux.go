@@ -39,11 +39,11 @@ func Start(cmd *exec.Cmd, p Policy) error {
 	if err != nil {
 		return err
 	}
-	rules, err := p.rules()
+	rules, guarded, err := p.rules()
 	if err != nil {
 		return err
 	}
-	fd, err := ruleset(abi, rules)
+	fd, err := ruleset(abi, rules, fileIDs(guarded))
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func handled(abi int) uint64 {
 
 // ruleset builds a Landlock ruleset of rules, and from ABI 6 scopes
 // signals and abstract Unix sockets to the sandbox.
-func ruleset(abi int, rules []rule) (int, error) {
+func ruleset(abi int, rules []rule, guarded map[fileID]bool) (int, error) {
 	attr := unix.LandlockRulesetAttr{Handled_access_fs: handled(abi)}
 	size := 8 // the fields of each ABI: fs from 1, net from 4, scoped from 6
 	if abi >= 4 {
@@ -117,7 +117,7 @@ func ruleset(abi int, rules []rule) (int, error) {
 		return -1, fmt.Errorf("sandbox: create a Landlock ruleset: %w", e)
 	}
 	for _, r := range rules {
-		if err := addRule(int(fd), handled(abi), r); err != nil {
+		if err := addRule(int(fd), handled(abi), r, guarded); err != nil {
 			unix.Close(int(fd))
 			return -1, err
 		}
@@ -126,8 +126,9 @@ func ruleset(abi int, rules []rule) (int, error) {
 }
 
 // addRule allows r's access beneath r.path (file rights only, for a
-// file). A path gone since it was listed is skipped.
-func addRule(fd int, handled uint64, r rule) error {
+// file). A path gone since it was listed is skipped, and so is one that
+// is a guarded file or folder under another name.
+func addRule(fd int, handled uint64, r rule, guarded map[fileID]bool) error {
 	pfd, err := unix.Open(r.path, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
@@ -139,6 +140,9 @@ func addRule(fd int, handled uint64, r rule) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(pfd, &st); err != nil {
 		return fmt.Errorf("sandbox: %s: %w", r.path, err)
+	}
+	if guarded[fileID{uint64(st.Dev), st.Ino}] {
+		return nil // e.g. the data dir bind-mounted at r.path, or a hard link to a key file
 	}
 	allowed := handled
 	if r.access == readOnly {
@@ -154,6 +158,21 @@ func addRule(fd int, handled uint64, r rule) error {
 		return fmt.Errorf("sandbox: allow %s: %w", r.path, e)
 	}
 	return nil
+}
+
+// fileID is a file's device and inode: what it is, whatever its name.
+type fileID struct{ dev, ino uint64 }
+
+// fileIDs are the IDs of those paths that exist.
+func fileIDs(paths []string) map[fileID]bool {
+	ids := map[fileID]bool{}
+	for _, p := range paths {
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil {
+			ids[fileID{uint64(st.Dev), st.Ino}] = true
+		}
+	}
+	return ids
 }
 
 // restrictThread confines the calling thread (and what it starts) to the

@@ -181,3 +181,26 @@ func TestAWorkspaceHoldingAHiddenPathIsRefused(t *testing.T) {
 		t.Fatalf("Start = %v", err)
 	}
 }
+
+// TestAHiddenFileUnderAnotherName: a hard link to a hidden key file,
+// beside it, is the same file: not allowed either. (A bind mount of the
+// data dir or of a folder holding it is caught the same way.)
+func TestAHiddenFileUnderAnotherName(t *testing.T) {
+	requireLandlock(t)
+	dir := t.TempDir()
+	key, link := filepath.Join(dir, "master.key"), filepath.Join(dir, "master.key.bak")
+	if err := os.WriteFile(key, []byte("a master key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(key, link); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "other"), []byte("other"), 0o600)
+	p := Policy{Hidden: []string{key}}
+	if out, ok := sh(t, p, "cat "+link); ok {
+		t.Errorf("read the hidden key through its hard link: %q", out)
+	}
+	if out, ok := sh(t, p, "cat "+filepath.Join(dir, "other")); !ok {
+		t.Errorf("the file beside it: %s", out)
+	}
+}

@@ -21,7 +21,7 @@ func TestRulesAllowAllButTheHiddenPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(root, "data")
-	rs, err := Policy{Hidden: []string{data, filepath.Join(data, "keys")}, Open: []string{filepath.Join(data, "runs/1/work")}}.rules()
+	rs, _, err := Policy{Hidden: []string{data, filepath.Join(data, "keys")}, Open: []string{filepath.Join(data, "runs/1/work")}}.rules()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestRulesRefuse(t *testing.T) {
 		{Policy{Hidden: []string{filepath.Join(root, "p/.phoenix")}, Open: []string{filepath.Join(root, "p")}}, " holds "},
 		{Policy{Hidden: []string{filepath.Join(root, "p/.phoenix")}, ReadOnly: []string{root}}, " holds "},
 	} {
-		if _, err := tt.p.rules(); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, _, err := tt.p.rules(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want %q", tt.p, err, tt.want)
 		}
 	}
@@ -78,7 +78,7 @@ func TestRulesForAHiddenPathNotThereYet(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(root, "other"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := Policy{Hidden: []string{filepath.Join(root, "missing", "repo")}}.rules()
+	rs, _, err := Policy{Hidden: []string{filepath.Join(root, "missing", "repo")}}.rules()
 	if err != nil {
 		t.Fatal(err)
 	}
