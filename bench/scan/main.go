@@ -40,7 +40,8 @@ func main() {
 		benchAudit(ctx, *real, *work, *advisories, *packages)
 	}
 	if *only != "audit" {
-		benchSecrets(ctx, *work, *mb)
+		benchSecrets(ctx, *work, *mb, "\n")
+		benchSecrets(ctx, *work, *mb, ";") // minified: one line a file, as bundles and source maps are
 	}
 }
 
@@ -150,9 +151,11 @@ func synthLockfile(dir string, names []string, nPkg int) {
 }
 
 // benchSecrets writes mb MiB of JavaScript-like source in 1 MiB files
-// with a few planted secrets and measures secret.Run.
-func benchSecrets(ctx context.Context, work string, mb int) {
-	dir := filepath.Join(work, "src")
+// with a few planted secrets, its statements ended by sep ("\n": source;
+// ";": minified, one line a file), and measures secret.Run.
+func benchSecrets(ctx context.Context, work string, mb int, sep string) {
+	layout := map[string]string{"\n": "source", ";": "minified"}[sep]
+	dir := filepath.Join(work, layout)
 	check(os.MkdirAll(dir, 0o755))
 	rng := rand.New(rand.NewPCG(9, 10))
 	lines := []string{
@@ -170,10 +173,10 @@ func benchSecrets(ctx context.Context, work string, mb int) {
 		var b strings.Builder
 		for b.Len() < 1<<20 {
 			b.WriteString(lines[rng.IntN(len(lines))])
-			b.WriteByte('\n')
+			b.WriteString(sep)
 		}
 		if f%10 == 0 {
-			b.WriteString("const id = \"AKIA" + randUpper(rng, 16) + "\";\n")
+			b.WriteString("const id = \"AKIA" + randUpper(rng, 16) + "\";" + sep)
 		}
 		check(os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%04d.js", f)), []byte(b.String()), 0o644))
 		total += b.Len()
@@ -183,7 +186,7 @@ func benchSecrets(ctx context.Context, work string, mb int) {
 		r, err := secret.Run(ctx, dir, secret.Options{})
 		check(err)
 		d := time.Since(t0)
-		fmt.Printf("secrets run %d: %d files, %.1f MiB in %v = %.0f MiB/s, %d findings\n", i+1, r.Scanned,
+		fmt.Printf("secrets (%s) run %d: %d files, %.1f MiB in %v = %.0f MiB/s, %d findings\n", layout, i+1, r.Scanned,
 			float64(r.Stats["bytes"])/(1<<20), d.Round(time.Millisecond), float64(r.Stats["bytes"])/(1<<20)/d.Seconds(), len(r.Findings))
 	}
 }

@@ -13,7 +13,8 @@ var runSecret = &Rule{ID: "run-secret", Severity: "critical",
 const minKnown = 8
 
 // knownIn finds the known values in data, as written.
-func (s *scanner) knownIn(data []byte) []Match {
+func (s *scanner) knownIn(lines *lineOf) []Match {
+	data := lines.data
 	var out []Match
 	for _, v := range s.known {
 		if len(v) < minKnown {
@@ -25,9 +26,9 @@ func (s *scanner) knownIn(data []byte) []Match {
 				break
 			}
 			start := off + i
-			if !bytes.Contains(lineAt(data, start), []byte(inlineAllow)) {
-				out = append(out, Match{Rule: runSecret, Line: 1 + bytes.Count(data[:start], []byte{'\n'}),
-					Column: start - bytes.LastIndexByte(data[:start], '\n'), Redacted: Redact(string(v)),
+			if !bytes.Contains(lines.text(start), []byte(inlineAllow)) {
+				line, col := lines.where(start)
+				out = append(out, Match{Rule: runSecret, Line: line, Column: col, Redacted: Redact(string(v)),
 					Fingerprint: Fingerprint(runSecret.ID, v), start: start, end: start + len(v)})
 			}
 			off = start + len(v)

@@ -104,6 +104,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 		lastStart[i] = -1
 	}
 	var out []Match
+	lines := &lineOf{data: data}
 	for i := 0; i+1 < len(data); i++ {
 		key := uint16(lc[data[i]])<<8 | uint16(lc[data[i+1]])
 		if !s.pf.pair[key] {
@@ -118,7 +119,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 				if !r.reads(name) {
 					continue
 				}
-				start, end := window(data, i, r.Multiline)
+				start, end := lines.window(i, r.Multiline)
 				if start <= lastStart[ri] && !r.Multiline || start == lastStart[ri] {
 					continue
 				}
@@ -129,11 +130,11 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 				if seen[ri] == nil {
 					seen[ri] = map[int]bool{}
 				}
-				out = s.matchWindow(r, data, start, end, seen[ri], out)
+				out = s.matchWindow(r, lines, start, end, seen[ri], out)
 			}
 		}
 	}
-	return dropNested(append(out, s.knownIn(data)...))
+	return dropNested(append(out, s.knownIn(lines)...))
 }
 
 func hasFold(b []byte, kw string) bool {
@@ -171,20 +172,61 @@ var tokenChar = func() (t [256]bool) {
 	return t
 }()
 
-// window is the line around pos, or for multi-line rules the next 16 KiB.
-func window(data []byte, pos int, multi bool) (int, int) {
-	start := bytes.LastIndexByte(data[:pos], '\n') + 1
-	if multi {
-		return start, min(len(data), pos+16<<10)
-	}
-	end := bytes.IndexByte(data[pos:], '\n')
-	if end < 0 {
-		return start, len(data)
-	}
-	return start, pos + end
+// lineOf finds the line around a position in data, remembering the last
+// one found: a file of one long line (a minified bundle, a source map) has
+// its ends searched for once, not at each of its keyword hits, which made
+// a 4 MiB one-line bundle take seconds.
+type lineOf struct {
+	data       []byte
+	start, end int // the line found last, data[start:end] (end at its '\n' or len(data))
+	found      bool
+	counted    int // newlines in data[:countedTo], for where
+	countedTo  int
 }
 
-func (s *scanner) matchWindow(r *Rule, data []byte, start, end int, seen map[int]bool, out []Match) []Match {
+// line returns the bounds of the line holding pos.
+func (l *lineOf) line(pos int) (int, int) {
+	if l.found && pos >= l.start && pos <= l.end {
+		return l.start, l.end
+	}
+	l.start = bytes.LastIndexByte(l.data[:pos], '\n') + 1
+	l.end = len(l.data)
+	if i := bytes.IndexByte(l.data[pos:], '\n'); i >= 0 {
+		l.end = pos + i
+	}
+	l.found = true
+	return l.start, l.end
+}
+
+// window is the line around pos, or for multi-line rules from its start
+// to 16 KiB past pos.
+func (l *lineOf) window(pos int, multi bool) (int, int) {
+	start, end := l.line(pos)
+	if multi {
+		return start, min(len(l.data), pos+16<<10)
+	}
+	return start, end
+}
+
+// text is the line holding pos.
+func (l *lineOf) text(pos int) []byte {
+	start, end := l.line(pos)
+	return l.data[start:end]
+}
+
+// where is the line number and column (both from 1) of pos.
+func (l *lineOf) where(pos int) (line, col int) {
+	start, _ := l.line(pos)
+	if start < l.countedTo { // findings come mostly in order: count on from the last
+		l.counted, l.countedTo = 0, 0
+	}
+	l.counted += bytes.Count(l.data[l.countedTo:start], []byte{'\n'})
+	l.countedTo = start
+	return 1 + l.counted, pos - start + 1
+}
+
+func (s *scanner) matchWindow(r *Rule, lines *lineOf, start, end int, seen map[int]bool, out []Match) []Match {
+	data := lines.data
 	for _, m := range r.re.FindAllSubmatchIndex(data[start:end], -1) {
 		a, b := m[2*r.SecretGroup], m[2*r.SecretGroup+1]
 		if a < 0 {
@@ -195,11 +237,10 @@ func (s *scanner) matchWindow(r *Rule, data []byte, start, end int, seen map[int
 		}
 		seen[start+a] = true
 		secret := data[start+a : start+b]
-		if !s.keep(r, secret, lineAt(data, start+a)) {
+		if !s.keep(r, secret, lines.text(start+a)) {
 			continue
 		}
-		line := 1 + bytes.Count(data[:start+a], []byte{'\n'})
-		col := start + a - bytes.LastIndexByte(data[:start+a], '\n')
+		line, col := lines.where(start + a)
 		out = append(out, Match{Rule: r, Line: line, Column: col, Redacted: Redact(string(secret)), Fingerprint: Fingerprint(r.ID, secret),
 			start: start + a, end: start + b})
 	}
@@ -228,11 +269,6 @@ func (s *scanner) keep(r *Rule, secret, line []byte) bool {
 		}
 	}
 	return true
-}
-
-func lineAt(data []byte, pos int) []byte {
-	start, end := window(data, pos, false)
-	return data[start:end]
 }
 
 func containsLetter(b []byte) bool {

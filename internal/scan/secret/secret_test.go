@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -362,5 +363,37 @@ func TestKnownSecretValues(t *testing.T) {
 	if f.RuleID != "run-secret" || f.Severity != "critical" || f.File != "dist/assets/index-3f2a.js" || f.Line != 2 || f.Column != 17 ||
 		f.Fingerprint != Fingerprint("run-secret", []byte(key)) || strings.Contains(f.Redacted, key[:8]) {
 		t.Fatalf("finding %+v", f)
+	}
+}
+
+// TestLineAndColumnInLongLines: findings in a minified bundle (one long
+// line with many keyword hits) and on the lines after it are placed at
+// their line and column, counted from 1.
+func TestLineAndColumnInLongLines(t *testing.T) {
+	var b strings.Builder
+	var want []string
+	filler := strings.Repeat("var t=e.authToken||e.apiKey;", 40)
+	for i := 0; i < 3; i++ {
+		b.WriteString(filler)
+		tok := "ghp_" + randFrom(alnum, 36)
+		want = append(want, fmt.Sprintf("1:%d", b.Len()+1+len("token=")))
+		b.WriteString("token=" + tok + ";")
+	}
+	b.WriteString("\n\nx\n")
+	tok := "ghp_" + randFrom(alnum, 36)
+	b.WriteString("  token=" + tok + "\n")
+	want = append(want, "4:9")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bundle.min.js"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range runIn(t, dir, Options{}).Findings {
+		if f.RuleID == "github-token" {
+			got = append(got, fmt.Sprintf("%d:%d", f.Line, f.Column))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("github tokens at %v, want %v", got, want)
 	}
 }
