@@ -11,6 +11,10 @@
 // credential was good: concurrent attempts cannot slip past the limit
 // between the check and the count.
 //
+// Buckets keeps its buckets in memory. Bucket and TakeEach are the same
+// arithmetic for buckets kept elsewhere: the auth domain keeps the login
+// buckets of replicas in the database they share.
+//
 // Memory is bounded: full buckets say nothing and are dropped when the
 // map grows, and at MaxBuckets the fullest half goes too.
 package throttle
@@ -41,30 +45,80 @@ type Limit struct {
 	PerMinute int
 }
 
-// Buckets holds the buckets; the zero value is ready to use.
+// Buckets holds the buckets in memory; the zero value is ready to use.
 type Buckets struct {
 	mu        sync.Mutex
-	m         map[string]*bucket
+	m         map[string]*Bucket
 	nextSweep int
 }
 
-type bucket struct {
-	tokens    float64
-	at        time.Time
-	perMinute int
+// Bucket is the state of one bucket: Tokens at At, for a limit of
+// PerMinute. Buckets keeps them in memory; a caller keeping them
+// elsewhere (the auth domain keeps the login buckets of replicas in the
+// database they share) loads them (a missing one is Full), takes with
+// TakeEach or gives with Give, and stores them back.
+type Bucket struct {
+	Tokens    float64
+	At        time.Time
+	PerMinute int
 }
 
-// level is how many tokens b holds at now.
-func (b *bucket) level(now time.Time) float64 {
-	if d := now.Sub(b.at); d > 0 {
-		b.tokens = min(float64(b.perMinute), b.tokens+d.Minutes()*float64(b.perMinute))
-		b.at = now
+// Full is l's bucket as it is new at now: full.
+func Full(l Limit, now time.Time) Bucket {
+	return Bucket{Tokens: float64(l.PerMinute), At: now, PerMinute: l.PerMinute}
+}
+
+// Level is how many tokens b holds at now; it brings b up to now.
+func (b *Bucket) Level(now time.Time) float64 {
+	if d := now.Sub(b.At); d > 0 {
+		b.Tokens = min(float64(b.PerMinute), b.Tokens+d.Minutes()*float64(b.PerMinute))
+		b.At = now
 	}
-	return b.tokens
+	return b.Tokens
+}
+
+// IsFull reports whether b holds all its tokens at now: it remembers
+// nothing, and a new bucket would be the same.
+func (b *Bucket) IsFull(now time.Time) bool {
+	return b.PerMinute <= 0 || b.Level(now) >= float64(b.PerMinute)
+}
+
+// Give puts back a token taken from b, never more than it holds.
+func (b *Bucket) Give(now time.Time) {
+	b.Tokens = min(float64(b.PerMinute), b.Level(now)+1)
 }
 
 // fill is how full b is at now, from 0 to 1.
-func (b *bucket) fill(now time.Time) float64 { return b.level(now) / float64(b.perMinute) }
+func (b *Bucket) fill(now time.Time) float64 { return b.Level(now) / float64(b.PerMinute) }
+
+// TakeEach takes one token from each of bs if every one holds one and
+// reports -1. Otherwise it takes none and reports the index of the first
+// without a whole token and how long until every one has one again
+// (whole seconds, at least one). A bucket of 0 or less a minute is no
+// limit.
+func TakeEach(now time.Time, bs ...*Bucket) (int, time.Duration) {
+	first, wait := -1, time.Duration(0)
+	for i, b := range bs {
+		if b.PerMinute <= 0 {
+			continue
+		}
+		if need := 1 - b.Level(now); need > 0 {
+			if first < 0 {
+				first = i
+			}
+			wait = max(wait, time.Duration(need*float64(time.Minute)/float64(b.PerMinute)))
+		}
+	}
+	if first >= 0 {
+		return first, max(time.Second, time.Duration(math.Ceil(wait.Seconds()))*time.Second)
+	}
+	for _, b := range bs {
+		if b.PerMinute > 0 {
+			b.Tokens--
+		}
+	}
+	return -1, 0
+}
 
 // Take takes one token from each limit's bucket if every one has one and
 // reports true. Otherwise it takes none and reports how long until every
@@ -76,24 +130,14 @@ func (bs *Buckets) Take(now time.Time, limits ...Limit) (bool, time.Duration) {
 	if len(bs.m) >= max(bs.nextSweep, sweepFrom) {
 		bs.makeRoom(now)
 	}
-	var wait time.Duration
-	for _, l := range limits {
-		if l.PerMinute <= 0 {
-			continue
-		}
-		if need := 1 - bs.get(l, now).level(now); need > 0 {
-			wait = max(wait, time.Duration(need*float64(time.Minute)/float64(l.PerMinute)))
-		}
-	}
-	if wait > 0 {
-		return false, max(time.Second, time.Duration(math.Ceil(wait.Seconds()))*time.Second)
-	}
+	got := make([]*Bucket, 0, len(limits))
 	for _, l := range limits {
 		if l.PerMinute > 0 {
-			bs.m[l.Key].tokens--
+			got = append(got, bs.get(l, now))
 		}
 	}
-	return true, 0
+	first, wait := TakeEach(now, got...)
+	return first < 0, wait
 }
 
 // Give puts back a token Take took from each limit's bucket.
@@ -102,7 +146,7 @@ func (bs *Buckets) Give(now time.Time, limits ...Limit) {
 	defer bs.mu.Unlock()
 	for _, l := range limits {
 		if b := bs.m[l.Key]; b != nil {
-			b.tokens = min(float64(b.perMinute), b.level(now)+1)
+			b.Give(now)
 		}
 	}
 }
@@ -113,21 +157,21 @@ func (bs *Buckets) Empty(now time.Time, l Limit) bool {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
 	b := bs.m[l.Key]
-	return l.PerMinute > 0 && b != nil && b.perMinute == l.PerMinute && b.level(now) < 1
+	return l.PerMinute > 0 && b != nil && b.PerMinute == l.PerMinute && b.Level(now) < 1
 }
 
 // get returns the bucket of l, a full one when it is new (or when the
 // limit's size changed). Take makes room before it gets any.
-func (bs *Buckets) get(l Limit, now time.Time) *bucket {
-	if b := bs.m[l.Key]; b != nil && b.perMinute == l.PerMinute {
+func (bs *Buckets) get(l Limit, now time.Time) *Bucket {
+	if b := bs.m[l.Key]; b != nil && b.PerMinute == l.PerMinute {
 		return b
 	}
 	if bs.m == nil {
-		bs.m = map[string]*bucket{}
+		bs.m = map[string]*Bucket{}
 	}
-	b := &bucket{tokens: float64(l.PerMinute), at: now, perMinute: l.PerMinute}
-	bs.m[l.Key] = b
-	return b
+	b := Full(l, now)
+	bs.m[l.Key] = &b
+	return &b
 }
 
 // makeRoom drops the buckets that are full again (they remember nothing)

@@ -109,3 +109,30 @@ func TestClientGroupsIPv6By64(t *testing.T) {
 		}
 	}
 }
+
+// TestTakeEachNamesTheEmptyBucket: buckets kept outside Buckets (loaded
+// from a database) take all or nothing and say which one was empty
+// first; a full one is IsFull, and Give never fills one past its size.
+func TestTakeEachNamesTheEmptyBucket(t *testing.T) {
+	wide, tight := Full(Limit{PerMinute: 10}, t0), Full(Limit{PerMinute: 2}, t0)
+	for range 2 {
+		if first, _ := TakeEach(t0, &wide, &tight); first != -1 {
+			t.Fatalf("a take with tokens in both refused: first empty %d", first)
+		}
+	}
+	first, wait := TakeEach(t0, &wide, &tight, &Bucket{PerMinute: 0})
+	if first != 1 || wait != 30*time.Second {
+		t.Fatalf("take past the tight bucket: first empty %d, wait %v; want 1, 30s", first, wait)
+	}
+	if wide.Tokens != 8 {
+		t.Fatalf("the refused take took from the wide bucket: %v tokens left, want 8", wide.Tokens)
+	}
+	if wide.IsFull(t0) || !wide.IsFull(t0.Add(12*time.Second)) {
+		t.Fatal("IsFull does not tell a bucket 12s after two takes of 10 a minute is full again")
+	}
+	tight.Give(t0.Add(30 * time.Second)) // one back by the clock, one given
+	tight.Give(t0.Add(30 * time.Second))
+	if tight.Tokens != 2 || !tight.IsFull(t0.Add(30*time.Second)) {
+		t.Fatalf("giving back filled the tight bucket to %v tokens, want 2", tight.Tokens)
+	}
+}
