@@ -48,6 +48,10 @@ type Options struct {
 	// ones per user name (default 10 a minute per address, 5 failures a
 	// minute per user and address, 100 per user from all addresses).
 	LoginRate LoginRate
+	// Replicas says other servers share DB (--replica): the login
+	// limits' buckets are then kept in it, so the limits hold for all of
+	// them together. Without, they are kept in memory (ratelimit.go).
+	Replicas bool
 }
 
 // Service is the auth domain.
@@ -85,7 +89,11 @@ func New(opts Options) (*Service, error) {
 		}
 		s.roles[r.Name] = r
 	}
-	s.limiter = newLoginLimiter(opts.LoginRate)
+	var buckets loginBuckets = &memoryBuckets{}
+	if opts.Replicas {
+		buckets = &dbBuckets{db: opts.DB}
+	}
+	s.limiter = newLoginLimiter(opts.LoginRate, buckets)
 	return s, nil
 }
 

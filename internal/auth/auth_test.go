@@ -21,28 +21,51 @@ var ctx = context.Background()
 var cheap = Argon2{Time: 1, Memory: 64, Threads: 1}
 
 type fixture struct {
-	svc *Service
-	db  *store.DB
-	log *audit.Log
-	now time.Time
+	svc  *Service
+	db   *store.DB
+	log  *audit.Log
+	now  time.Time
+	path string // the database's (testkit.OpenStore)
 }
 
 func newFixture(t testing.TB, roles ...Role) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	db := testkit.OpenStore(t, filepath.Join(dir, "state.db"))
-	if err := db.Migrate(ctx, audit.Migrations(), Migrations()); err != nil {
+	return newFixtureWith(t, Options{Roles: roles})
+}
+
+// newFixtureWith is newFixture with opts; the database, audit log,
+// clock and argon2 cost are the fixture's.
+func newFixtureWith(t testing.TB, opts Options) *fixture {
+	t.Helper()
+	f := &fixture{path: filepath.Join(t.TempDir(), "state.db"), now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	f.db = testkit.OpenStore(t, f.path)
+	if err := f.db.Migrate(ctx, audit.Migrations(), Migrations()); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
-	f.log = audit.New(audit.Options{DB: db, Now: clock})
-	var err error
-	f.svc, err = New(Options{DB: db, Audit: f.log, Now: clock, Roles: roles, Argon2: cheap})
+	f.log = audit.New(audit.Options{DB: f.db, Now: f.clock})
+	f.svc = f.service(t, f.db, f.log, opts)
+	return f
+}
+
+func (f *fixture) clock() time.Time { return f.now }
+
+// service is a Service on db with opts and the fixture's clock.
+func (f *fixture) service(t testing.TB, db *store.DB, log *audit.Log, opts Options) *Service {
+	t.Helper()
+	opts.DB, opts.Audit, opts.Now, opts.Argon2 = db, log, f.clock, cheap
+	svc, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	return svc
+}
+
+// replica is another server on the fixture's database, with its own
+// handle, audit log and Service, and the fixture's clock.
+func (f *fixture) replica(t testing.TB, opts Options) *Service {
+	t.Helper()
+	db := testkit.OpenStore(t, f.path)
+	return f.service(t, db, audit.New(audit.Options{DB: db, Now: f.clock}), opts)
 }
 
 func (f *fixture) user(t testing.TB, name string, grants ...Grant) *Principal {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/throttle"
@@ -27,10 +28,22 @@ type LoginRate struct {
 // checked; a refused attempt checks nothing (no argon2 work).
 type loginLimiter struct {
 	rate    LoginRate
-	buckets throttle.Buckets
+	buckets loginBuckets
 }
 
-func newLoginLimiter(r LoginRate) *loginLimiter {
+// loginBuckets is where the buckets are kept: in this server's memory
+// (memoryBuckets) or, with replicas, in the database they share
+// (dbBuckets, logindb.go).
+type loginBuckets interface {
+	// take takes a token from each limit's bucket if every one has one
+	// and reports -1; otherwise it takes none and reports the index of
+	// the first limit whose bucket has none.
+	take(ctx context.Context, now time.Time, limits []throttle.Limit) (int, error)
+	// give gives back a token take took from each limit's bucket.
+	give(ctx context.Context, now time.Time, limits []throttle.Limit) error
+}
+
+func newLoginLimiter(r LoginRate, b loginBuckets) *loginLimiter {
 	if r.PerSource <= 0 {
 		r.PerSource = 10
 	}
@@ -40,7 +53,7 @@ func newLoginLimiter(r LoginRate) *loginLimiter {
 	if r.PerUser <= 0 {
 		r.PerUser = 100
 	}
-	return &loginLimiter{rate: r}
+	return &loginLimiter{rate: r, buckets: b}
 }
 
 // loginAttempt is the buckets one attempt took tokens from.
@@ -61,24 +74,57 @@ func (l *loginLimiter) attempt(source, user string) loginAttempt {
 	return a
 }
 
-// begin counts an attempt from source for user and a failure up front;
-// false (and why, for the audit record) when a limit is reached.
-func (l *loginLimiter) begin(now time.Time, source, user string) (loginAttempt, bool, string) {
+// Why an attempt was refused, for the audit record, by the limit whose
+// bucket was empty: the attempt's source, then its failures.
+var loginRefusals = []string{
+	"too many sign-ins from this address",
+	"too many failed sign-ins of this user from this address",
+	"too many failed sign-ins of this user from all addresses",
+}
+
+// begin counts an attempt from source for user and a failure up front.
+// It says why when a limit is reached (for the audit record), "" when
+// the attempt may go on; an error when the buckets cannot be read or
+// written (the attempt must not go on either).
+func (l *loginLimiter) begin(ctx context.Context, now time.Time, source, user string) (loginAttempt, string, error) {
 	a := l.attempt(source, user)
-	if ok, _ := l.buckets.Take(now, append([]throttle.Limit{a.source}, a.failures...)...); ok {
-		return a, true, ""
+	first, err := l.buckets.take(ctx, now, append([]throttle.Limit{a.source}, a.failures...))
+	if err != nil || first < 0 {
+		return a, "", err
 	}
-	switch {
-	case l.buckets.Empty(now, a.source):
-		return a, false, "too many sign-ins from this address"
-	case l.buckets.Empty(now, a.failures[0]):
-		return a, false, "too many failed sign-ins of this user from this address"
-	}
-	return a, false, "too many failed sign-ins of this user from all addresses"
+	return a, loginRefusals[min(first, len(loginRefusals)-1)], nil
 }
 
 // succeeded gives back the failure begin counted: the credential was
 // good.
-func (l *loginLimiter) succeeded(now time.Time, a loginAttempt) {
-	l.buckets.Give(now, a.failures...)
+func (l *loginLimiter) succeeded(ctx context.Context, now time.Time, a loginAttempt) error {
+	if len(a.failures) == 0 {
+		return nil
+	}
+	return l.buckets.give(ctx, now, a.failures)
+}
+
+// memoryBuckets keeps the buckets in this server's memory. A server
+// alone keeps them there: there is nobody to share them with, and an
+// attempt then costs no write transaction (on SQLite the one write lock
+// and an fsync, which a flood of guesses would take from deploys and
+// runs). A restart forgets them, which gives a guesser one minute's
+// worth more per restart, not per attempt.
+type memoryBuckets struct{ b throttle.Buckets }
+
+func (m *memoryBuckets) take(_ context.Context, now time.Time, limits []throttle.Limit) (int, error) {
+	if ok, _ := m.b.Take(now, limits...); ok {
+		return -1, nil
+	}
+	for i, l := range limits[:len(limits)-1] {
+		if m.b.Empty(now, l) {
+			return i, nil
+		}
+	}
+	return len(limits) - 1, nil
+}
+
+func (m *memoryBuckets) give(_ context.Context, now time.Time, limits []throttle.Limit) error {
+	m.b.Give(now, limits...)
+	return nil
 }

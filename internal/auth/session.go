@@ -68,8 +68,11 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 	}
 	e := audit.Event{Action: "auth.login", Actor: c.Username, Target: provider.Name()}
 	now := s.opts.Now()
-	attempt, ok, why := s.limiter.begin(now, source, c.Username)
-	if !ok {
+	attempt, why, err := s.limiter.begin(ctx, now, source, c.Username)
+	if err != nil {
+		return nil, e, s.limitsFailed(ctx, e, source, err)
+	}
+	if why != "" {
 		e.Outcome, e.Detail = audit.RateLimited, why
 		if err := s.recordAlone(ctx, e); err != nil {
 			return nil, e, err
@@ -79,7 +82,10 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 	id, err := provider.Verify(ctx, c)
 	var pr *Principal
 	if err == nil {
-		s.limiter.succeeded(now, attempt)
+		if gerr := s.limiter.succeeded(context.WithoutCancel(ctx), now, attempt); gerr != nil {
+			// The sign-in goes on: its failure stays counted (a minute at most).
+			s.opts.Logger.Error("auth: a good sign-in's failure could not be given back", "user", c.Username, "source", source, "err", gerr)
+		}
 		if c.Username == "" {
 			e.Actor = id.Name
 		}
@@ -90,6 +96,21 @@ func (s *Service) identify(ctx context.Context, provider Provider, c Credentials
 	}
 	e.Actor = pr.User
 	return pr, e, nil
+}
+
+// limitsFailed refuses a sign-in whose limits could not be checked (the
+// database holding them failed): it fails closed, since without them a
+// guesser would be unlimited, and checks no credential. It logs why,
+// audits the attempt when it can, and returns the answer: Unavailable,
+// the cause kept for logs only.
+func (s *Service) limitsFailed(ctx context.Context, e audit.Event, source string, err error) error {
+	s.opts.Logger.Error("auth: sign-in refused: the sign-in limits cannot be checked", "user", e.Actor, "source", source, "err", err)
+	e.Outcome, e.Detail = audit.Failed, "the sign-in limits could not be checked"
+	if aerr := s.recordAlone(ctx, e); aerr != nil {
+		s.opts.Logger.Error("auth: audit of a sign-in refused without its limits", "err", aerr)
+	}
+	return usererr.Wrap(usererr.Unavailable, err, "sign-in is unavailable: the sign-in limits cannot be checked").
+		WithHint("try again in a moment; the server's log says what failed")
 }
 
 // principalOf is the principal of the enabled user a verified identity
