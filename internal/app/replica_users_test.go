@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -45,4 +47,32 @@ func TestReplicasShareUserChanges(t *testing.T) {
 	}
 	took = eventually(t, "B polled", roles(b))
 	t.Logf("an unannounced change reached B's edge in %v (poll every %v)", took, replicaPoll)
+}
+
+// TestReplicasShareSignInLimits: replicas count sign-ins against the
+// same limits. Five failed sign-ins of jane from one address, spread
+// over two replicas, are the limit: the next is refused on both. Before,
+// each replica counted its own, and a guesser behind a load balancer got
+// five on each.
+func TestReplicasShareSignInLimits(t *testing.T) {
+	ctx := context.Background()
+	_, a, b := twoReplicas(t)
+	if _, err := a.Auth.CreateUser(ctx, "jane", "correct horse battery", nil); err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*App{a, b}
+	login := func(app *App, password string) error {
+		_, err := app.Auth.Login(ctx, nil, auth.Credentials{Username: "jane", Password: password}, "203.0.113.66")
+		return err
+	}
+	for i := range 5 {
+		if err := login(replicas[i%2], fmt.Sprint("guess ", i)); err == nil || errors.Is(err, auth.ErrRateLimited) {
+			t.Fatalf("guess %d on replica %d: %v, want refused as a bad password", i+1, i%2, err)
+		}
+	}
+	for i, app := range replicas {
+		if err := login(app, "correct horse battery"); !errors.Is(err, auth.ErrRateLimited) {
+			t.Fatalf("the 6th attempt on replica %d: %v, want auth.ErrRateLimited", i, err)
+		}
+	}
 }

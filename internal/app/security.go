@@ -56,8 +56,10 @@ func (a *App) openAuth() error {
 	case !errors.Is(err, fs.ErrNotExist) || a.opts.RolesFile != "":
 		return fmt.Errorf("roles file: %w", err)
 	}
+	// Replicas keep the sign-in limits in the database they share, so
+	// the limits hold for all of them; a server alone, in memory.
 	a.Auth, err = auth.New(auth.Options{DB: a.DB, Audit: a.Audit, Logger: a.log.With("domain", "auth"),
-		Roles: roles, Argon2: a.opts.Argon2})
+		Roles: roles, Argon2: a.opts.Argon2, Replicas: a.opts.Replica.On})
 	return err
 }
 
