@@ -126,9 +126,12 @@ var edgeRefusal = template.Must(template.New("refused").Parse(`<!doctype html>
 
 func (e edgeSSO) refuse(w http.ResponseWriter, err error) {
 	status := http.StatusUnauthorized
-	if errors.Is(err, auth.ErrRateLimited) {
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "60")
+	case usererr.KindOf(err) == usererr.Unavailable: // the sign-in limits could not be checked: not the visitor's fault
+		status = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

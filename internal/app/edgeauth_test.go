@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/testkit"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // ssoSite is a server with single sign-on through a mock provider and a
@@ -193,6 +196,26 @@ func TestEdgeLoginProviders(t *testing.T) {
 	for _, p := range []string{"github", "twitter", "AAD"} {
 		if code, body := fetch(t, visitor(t, a), site+"/.auth/login/"+p); code != http.StatusNotFound || !strings.Contains(body, "no such login provider") {
 			t.Errorf("/.auth/login/%s: %d %s", p, code, body)
+		}
+	}
+}
+
+// TestEdgeSSORefusalStatus: a site visitor's refused single sign-on says
+// why with the status that fits: 429 past the sign-in limits, 503 when the
+// limits could not be checked (a replica's database down), else 401.
+func TestEdgeSSORefusalStatus(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{
+		{auth.ErrRateLimited, http.StatusTooManyRequests},
+		{usererr.Wrap(usererr.Unavailable, errors.New("database down"), "sign-in is unavailable: the sign-in limits cannot be checked"), http.StatusServiceUnavailable},
+		{errors.New("the provider refused"), http.StatusUnauthorized},
+	} {
+		w := httptest.NewRecorder()
+		edgeSSO{}.refuse(w, tt.err)
+		if w.Code != tt.want || !strings.Contains(w.Body.String(), "Sign-in refused") {
+			t.Errorf("%v: %d %q, want %d", tt.err, w.Code, w.Body.String(), tt.want)
 		}
 	}
 }
