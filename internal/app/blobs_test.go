@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/s3"
-	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/s3conn"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -227,20 +225,7 @@ pipeline:
       steps:
         - {name: deploy, uses: deploy}
 `
-	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run, err := a.Pipeline.Release(ctx, pipeline.ReleaseRequest{Dir: dir, Version: "v1.0.0", Actor: "admin"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	if err := a.Pipeline.Logs(ctx, run.ID, pipeline.LogOptions{Follow: true}, &log); err != nil {
-		t.Fatal(err)
-	}
-	if d, err := a.Pipeline.Get(ctx, run.ID); err != nil || d.Status != pipeline.Succeeded {
-		t.Fatalf("release: %v %v\n%s", d.Status, err, log.String())
-	}
+	releaseFolder(t, a, dir, yaml, "v1.0.0", "admin")
 	wantPage(t, a, "staging", "<title>piped</title>")
 	d := backend.Sum([]byte("<title>piped</title>"))
 	if _, err := rs.Stat(ctx, d); err != nil {

@@ -4,8 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 )
+
+// GCActor is the audit log's actor of the server's own collections
+// (deploy.gc), as phoenix:retention is of its run pruning; 'phoenix gc'
+// records the user who asked.
+const GCActor = "phoenix:gc"
 
 // kickGC asks for a collection soon (one is pending at most).
 func (a *App) kickGC() { kickOnce(a.gcKick) }
@@ -30,7 +36,7 @@ func (a *App) startGC() {
 	a.Deploy.OnActivate(func(deploy.Release) { a.kickGC() })
 	a.singleton(func(ctx context.Context) {
 		kicked(ctx, kick, a.gcEvery(), func(ctx context.Context) {
-			if _, err := a.Deploy.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
+			if _, err := a.Deploy.CollectGarbage(audit.WithActor(ctx, GCActor)); err != nil && ctx.Err() == nil {
 				a.log.Error("deploy: garbage collection failed", "err", err)
 			}
 		})

@@ -37,7 +37,7 @@ func (a *App) openPipeline(ctx context.Context) error {
 		// Artifacts are built into the deployments' store: with --blob-store
 		// that is the bucket behind the data dir's cache, so the blobs a run
 		// builds are where its deploy (and every replica) looks for them.
-		Deps: action.Deps{Deployer: action.DeployService{Svc: a.Deploy, Blobs: a.store}, Blobs: a.store,
+		Deps: action.Deps{Deployer: runDeployer{action.DeployService{Svc: a.Deploy, Blobs: a.store}}, Blobs: a.store,
 			Secrets: vaultSecrets{a.Vault}, Notifier: a.notifier(), Backups: backupActions{a},
 			AdvisoryDir: filepath.Join(data, "advisories"), ToolsDir: filepath.Join(data, "tools"),
 			EnvURL: a.localURL, EnvHeaders: a.probeHeaders()},
@@ -70,6 +70,16 @@ func (a *App) openPipeline(ctx context.Context) error {
 	}
 	a.onStop(a.Pipeline.Stop)
 	return nil
+}
+
+// runDeployer is the pipeline's Deployer: a run's deploy step changes
+// the environment (env.save, as phoenix.yaml declares it) under the run's
+// actor, as it deploys under it, and not under no one: a step runs outside
+// any request, so nothing else names who acted.
+type runDeployer struct{ action.DeployService }
+
+func (d runDeployer) Deploy(ctx context.Context, r action.DeployRequest) (*action.DeployResult, error) {
+	return d.DeployService.Deploy(audit.WithActor(ctx, r.Actor), r)
 }
 
 // childEnv is the server's environment without what no step may inherit:

@@ -112,6 +112,18 @@ func WithMeta(ctx context.Context, m Meta) context.Context {
 	return context.WithValue(ctx, metaKey{}, m)
 }
 
+// WithActor returns ctx whose records name actor when ctx names no actor
+// yet: the server's own work (a background collection, a pipeline run's
+// steps) carries no request, and a record must still say who acted.
+func WithActor(ctx context.Context, actor string) context.Context {
+	m := MetaFrom(ctx)
+	if m.Actor != "" || actor == "" {
+		return ctx
+	}
+	m.Actor = actor
+	return WithMeta(ctx, m)
+}
+
 // MetaFrom returns the Meta in ctx, or the zero Meta.
 func MetaFrom(ctx context.Context) Meta {
 	m, _ := ctx.Value(metaKey{}).(Meta)
