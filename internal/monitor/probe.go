@@ -119,7 +119,9 @@ func (p *Prober) once(ctx context.Context, t Target) Result {
 		var failed []string
 		for _, c := range r.Conditions {
 			if !c.OK {
-				failed = append(failed, c.Condition+" (got "+c.Got+")")
+				// One line: the reason goes into tables, alerts and error
+				// messages, and a page's line breaks would split them.
+				failed = append(failed, c.Condition+" (got "+strings.Join(strings.Fields(c.Got), " ")+")")
 			}
 		}
 		r.Error = "condition failed: " + strings.Join(failed, "; ")

@@ -38,6 +38,7 @@ func testServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"status":"UP","checks":[{"name":"db"},{"name":"cache"}],"version":"1.1.0"}`)
 	})
+	mux.HandleFunc("/lost", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<!doctype html>\n<h1>lost</h1>\n") })
 	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
 	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/", http.StatusMovedPermanently) })
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +76,8 @@ func TestHTTPProbe(t *testing.T) {
 		{"body pattern", Target{URL: srv.URL + "/", Conditions: conds(t, "[STATUS] == 200", "[BODY] == pat(*Phoenix VC*)")}, true, ""},
 		{"body regex", Target{URL: srv.URL + "/", Conditions: conds(t, `[BODY] == regex(<title>[A-Z]\w+ VC</title>)`)}, true, ""},
 		{"json path", Target{URL: srv.URL + "/health", Conditions: conds(t, "[BODY].status == UP", "len([BODY].checks) == 2", "[BODY].checks[1].name == cache", "has([BODY].missing) == false")}, true, ""},
+		{"page quoted on one line", Target{URL: srv.URL + "/lost", Conditions: conds(t, "[BODY] == pat(*Phoenix*)")}, false,
+			"[BODY] == pat(*Phoenix*) (got <!doctype html> <h1>lost</h1>)"},
 		{"json path mismatch", Target{URL: srv.URL + "/health", Conditions: conds(t, "[BODY].status == DOWN")}, false, "[BODY].status == DOWN (got UP)"},
 		{"response time", Target{URL: srv.URL + "/", Conditions: conds(t, "[RESPONSE_TIME] < 5000")}, true, ""},
 		{"status any", Target{URL: srv.URL + "/down", Conditions: conds(t, "[STATUS] == any(200, 503)")}, true, ""},
@@ -106,6 +109,9 @@ func TestHTTPProbe(t *testing.T) {
 			}
 			if !strings.Contains(r.Error, tc.errLike) {
 				t.Errorf("error %q does not mention %q", r.Error, tc.errLike)
+			}
+			if strings.ContainsAny(r.Error, "\r\n") {
+				t.Errorf("error %q is not one line", r.Error)
 			}
 		})
 	}
