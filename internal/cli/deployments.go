@@ -108,6 +108,12 @@ func envListing[T any](ctx context.Context, g *Globals, o *deployOptions, what s
 	return out.Items, t.client.Do(ctx, "GET", path, nil, &out)
 }
 
+// maxFailureCell is how much of a failure the STATUS cell shows: a release
+// run's failed steps fit ("health-check/production"); the server's
+// verification quotes the page its probe got, which pushed every later
+// column off the screen. -o json has it whole.
+const maxFailureCell = 60
+
 // statusOf is a deployment's STATUS cell: "* active" (starred), "failed:
 // WHAT" for one that failed verification and was taken back, "rolled back"
 // for one a rollback went past, "-" for one a later deployment replaced;
@@ -117,7 +123,7 @@ func envListing[T any](ctx context.Context, g *Globals, o *deployOptions, what s
 // off), ", not verified" (replaced before a verdict), ", run N's health
 // check pending" (its pipeline run verifies it and has not yet).
 func statusOf(d deploy.Deployment) string {
-	failed := "failed: " + d.Failure
+	failed := "failed: " + clipCell(d.Failure, maxFailureCell)
 	note := map[string]string{deploy.VerifyPending: ", verification pending", deploy.VerifyFailed: ", failed verification",
 		deploy.VerifySuperseded: ", not verified", deploy.VerifyByRun: ", run " + d.Run + "'s health check pending"}[d.Verification]
 	switch {

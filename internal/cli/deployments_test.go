@@ -95,6 +95,11 @@ func TestStatusOf(t *testing.T) {
 		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Verification: deploy.VerifyPassed}, "* active"},
 		{deploy.Deployment{Active: true, Status: deploy.StatusActive, Verification: deploy.VerifyFailed}, "* active, failed verification"},
 		{deploy.Deployment{Status: deploy.StatusFailed, Failure: "verification", Verification: deploy.VerifyFailed}, "failed: verification"},
+		// The server's verification quotes the page it got: the cell keeps
+		// its start, on one line, so the columns after it stay readable.
+		{deploy.Deployment{Status: deploy.StatusFailed, Verification: deploy.VerifyFailed,
+			Failure: "home failed 4 of 4: condition failed: [BODY] == pat(*Phoenix example*) (got <!doctype html><title>v1.2.0</title>\n)"},
+			"failed: home failed 4 of 4: condition failed: [BODY] == pat(*Phoeni…"},
 		{deploy.Deployment{Status: deploy.StatusRolledBack, Verification: deploy.VerifySuperseded}, "rolled back, not verified"},
 		{deploy.Deployment{Status: deploy.StatusInactive, Verification: deploy.VerifySuperseded}, "not verified"},
 		{deploy.Deployment{Status: deploy.StatusInactive, Verification: deploy.VerifyPassed}, "-"},

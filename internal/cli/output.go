@@ -46,6 +46,16 @@ func cellText(c any) string {
 	return strings.Join(strings.Fields(fmt.Sprint(c)), " ")
 }
 
+// clipCell is s as one line of at most n characters, the rest cut to "…":
+// for free text (a failure's reason) in a column that others follow.
+func clipCell(s string, n int) string {
+	s = cellText(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
 func (t *table) flush() error { return t.tw.Flush() }
 
 // emit prints v as JSON when --output json, else calls tableFn.
