@@ -72,3 +72,18 @@ func snapshotRepo(t *testing.T, key, dbFile string) string {
 	}
 	return repo
 }
+
+// TestBackupCreateWithoutAServerNamesTheFlags: with no server on the data
+// dir, 'phoenix backup create' without --repo starts one that has no
+// repository; it said "start it with --backup-repo", a server flag, to a
+// user who started nothing. It now names --repo and --key-file, as a
+// usage error, before any backup is attempted.
+func TestBackupCreateWithoutAServerNamesTheFlags(t *testing.T) {
+	unsetEnv(t, "PHOENIX_BACKUP_REPO", "PHOENIX_BACKUP_KEY_FILE", "PHOENIX_BACKUP_KEY", "PHOENIX_SERVER")
+	data := t.TempDir()
+	_, errs, code := run("backup", "create", "--data", data)
+	if code != 2 || !strings.Contains(errs, "no server runs on "+data) || !strings.Contains(errs, "pass --repo DIR and --key-file FILE") ||
+		strings.Contains(errs, "taking a backup") {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+}

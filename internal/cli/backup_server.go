@@ -11,6 +11,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/backup"
 	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // The backup commands that go through the server: create, status, list.
@@ -46,6 +47,12 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 		return err
 	}
 	defer t.close()
+	if rf.repo == "" && t.inProcess {
+		// The server started for this command has no repository: asking it
+		// would answer "start it with --backup-repo", a server flag.
+		return usererr.New(usererr.Invalid, "no server runs on %s, and the one started for this backup needs a repository", g.Data).
+			WithHint("pass --repo DIR and --key-file FILE (or set PHOENIX_BACKUP_REPO and PHOENIX_BACKUP_KEY_FILE), or start 'phoenix server --backup-repo DIR' on this data dir")
+	}
 	if rf.repo != "" && !t.inProcess {
 		fmt.Fprintln(g.Stderr, "note: a running server holds the data dir: it backs up into its own repository (phoenix server --backup-repo); --repo and --key-file apply only when no server runs")
 	}
