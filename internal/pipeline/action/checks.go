@@ -97,7 +97,7 @@ func (d *Deps) checkAudit(ctx context.Context, sc *Context) error {
 		}
 		if lerr == nil && n == 0 {
 			sc.Logf("no advisory database, but the project locks no packages: nothing to audit")
-			return nil
+			return d.gate(sc, report.New(report.Vulnerability, sc.WorkDir, d.Now())) // recorded: 0 packages, clean
 		}
 		return fmt.Errorf("no advisory database at %s (import one: phoenix advisories import FILE.zip): %w", d.AdvisoryDir, err)
 	}
