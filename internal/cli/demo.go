@@ -67,7 +67,9 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	if err != nil {
 		return err
 	}
-	if !o.keep {
+	if !o.keep && !dataGiven {
+		// A kept data dir keeps the project its runs came from (a server
+		// started on it again loads that project's workflows) and the backups.
 		defer os.RemoveAll(work)
 	}
 	data := filepath.Join(work, "data")
@@ -138,6 +140,7 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	if o.exit {
 		if o.keep || dataGiven {
 			fmt.Fprintf(out, "\nThe server stops now (--exit); serve the data dir again with: phoenix server --data %s\n", data)
+			fmt.Fprintf(out, "The example project is in %s, its backups in %s.\n", proj, bo.Repo)
 		} else {
 			fmt.Fprintln(out, "\nThe server stops now (--exit) and the demo's data dir is removed (--keep keeps it).")
 		}
