@@ -17,20 +17,22 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
+	"github.com/phoenixvc/phoenix/internal/sandbox"
 	"github.com/phoenixvc/phoenix/internal/store"
 )
 
 func main() {
 	steps := flag.Int("steps", 200, "sequential steps for the overhead measurement")
 	sleep := flag.Duration("sleep", 200*time.Millisecond, "duration of each DAG step")
+	confine := flag.Bool("confine", true, "confine the steps as a server does where it can (internal/sandbox); false: unconfined")
 	flag.Parse()
-	if err := run(*steps, *sleep); err != nil {
+	if err := run(*steps, *sleep, *confine); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, sleep time.Duration) error {
+func run(n int, sleep time.Duration, confine bool) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "phoenix-bench-pipeline-")
 	if err != nil {
@@ -45,7 +47,13 @@ func run(n int, sleep time.Duration) error {
 	if err := db.Migrate(ctx, pipeline.Migrations()); err != nil {
 		return err
 	}
-	svc, err := pipeline.New(pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), MaxParallel: 10})
+	opts := pipeline.Options{DB: db, LogDir: filepath.Join(dir, "runs"), MaxParallel: 10}
+	mode := "unconfined"
+	if _, err := sandbox.Available(); confine && err == nil {
+		// As the server: the data dir hidden, the project (here inside it) open.
+		opts.Hidden, opts.Homes, mode = []string{dir}, filepath.Join(dir, "homes"), "confined"
+	}
+	svc, err := pipeline.New(opts)
 	if err != nil {
 		return err
 	}
@@ -73,8 +81,8 @@ func run(n int, sleep time.Duration) error {
 		return err
 	}
 	per := (wall - direct) / time.Duration(n)
-	fmt.Printf("overhead\tsteps=%d\tengine_wall=%s\tdirect_exec=%s\tper_step_total=%s\tper_step_overhead=%s\n",
-		n, wall.Round(time.Millisecond), direct.Round(time.Millisecond), (wall / time.Duration(n)).Round(time.Microsecond),
+	fmt.Printf("overhead\t%s\tsteps=%d\tengine_wall=%s\tdirect_exec=%s\tper_step_total=%s\tper_step_overhead=%s\n",
+		mode, n, wall.Round(time.Millisecond), direct.Round(time.Millisecond), (wall / time.Duration(n)).Round(time.Microsecond),
 		per.Round(time.Microsecond))
 
 	b.Reset()

@@ -4,4 +4,5 @@
 set -eu
 cd "$(dirname "$0")/../.."
 echo "# bench/pipeline run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
-go run ./bench/pipeline "$@"
+go run ./bench/pipeline -confine=false "$@"
+go run ./bench/pipeline -confine=true "$@"
