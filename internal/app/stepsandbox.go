@@ -12,6 +12,10 @@ const (
 	SandboxOff  = "off"
 )
 
+// sandboxAvailable is sandbox.Available; tests stand in a kernel
+// without Landlock.
+var sandboxAvailable = sandbox.Available
+
 // stepHidden returns what pipeline steps may not reach: the data dir and
 // Options.StepHidden, or nil when steps run unconfined (off, or auto on a
 // kernel that cannot confine: said once in the log).
@@ -25,7 +29,7 @@ func (a *App) stepHidden() ([]string, error) {
 	default:
 		return nil, usererr.New(usererr.Usage, "%s %q is not auto, on or off", a.opts.flag("step-sandbox"), mode)
 	}
-	abi, err := sandbox.Available()
+	abi, err := sandboxAvailable()
 	if err != nil && mode == SandboxOn {
 		return nil, usererr.Wrap(usererr.Usage, err, a.opts.flag("step-sandbox")+" on: "+err.Error()).
 			WithHint("run Phoenix on Linux 5.19 or later with Landlock enabled, or start it with --step-sandbox auto")
