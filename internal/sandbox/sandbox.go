@@ -49,10 +49,40 @@ const (
 	readOnly
 )
 
-// rule allows access beneath path.
+// rule allows access beneath path; a folder rule instead allows each
+// entry of the folder path (a folder on the way to hidden paths) but
+// those named in skip and links, not the folder itself.
 type rule struct {
 	path   string
 	access access
+	folder bool
+	skip   []string // a folder rule's entries not allowed: hidden paths and folders on the way to them
+}
+
+// allows reports whether a folder rule allows its entry at path, of
+// type typ (a link is followed to where it points, checked there).
+func (r rule) allows(path string, typ fs.FileMode) bool {
+	return typ&fs.ModeSymlink == 0 && !slices.Contains(r.skip, path)
+}
+
+// entries are the paths a folder rule allows: its folder's entries but
+// those skipped. A folder not there, or that the server's user may not
+// list, allows nothing.
+func (r rule) entries() ([]string, error) {
+	list, err := os.ReadDir(r.path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	var out []string
+	for _, e := range list {
+		if path := filepath.Join(r.path, e.Name()); r.allows(path, e.Type()) {
+			out = append(out, path)
+		}
+	}
+	return out, nil
 }
 
 // rules returns the path rules that express p: / by the entries of
@@ -83,21 +113,12 @@ func (p Policy) rules() (rules []rule, guarded []string, err error) {
 			}
 		}
 	}
-	out, err := expand("/", hidden, full)
-	if err != nil {
-		return nil, nil, err
+	out := expand("/", hidden, full)
+	for _, o := range open {
+		out = append(out, expand(o, hidden, full)...)
 	}
-	for _, roots := range []struct {
-		paths  []string
-		access access
-	}{{open, full}, {ro, readOnly}} {
-		for _, r := range roots.paths {
-			rs, err := expand(r, hidden, roots.access)
-			if err != nil {
-				return nil, nil, err
-			}
-			out = append(out, rs...)
-		}
+	for _, r := range ro {
+		out = append(out, expand(r, hidden, readOnly)...)
 	}
 	if len(hidden) > 0 {
 		guarded = append(slices.Clone(hidden), ancestors("/", hidden)...)
@@ -107,8 +128,8 @@ func (p Policy) rules() (rules []rule, guarded []string, err error) {
 
 // expand allows access beneath root except the hidden paths under it:
 // root itself when it holds none, else the entries of each folder on the
-// way to them, but not the hidden paths themselves.
-func expand(root string, hidden []string, acc access) ([]rule, error) {
+// way to them (folder rules), but not the hidden paths themselves.
+func expand(root string, hidden []string, acc access) []rule {
 	var inner []string
 	for _, h := range hidden {
 		if h != root && within(h, root) {
@@ -116,33 +137,17 @@ func expand(root string, hidden []string, acc access) ([]rule, error) {
 		}
 	}
 	if len(inner) == 0 {
-		if root == "/" {
-			return []rule{{root, acc}}, nil
+		if _, err := os.Lstat(root); root != "/" && errors.Is(err, fs.ErrNotExist) {
+			return nil // nothing there to allow yet
 		}
-		if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil // nothing there to allow yet
-		}
-		return []rule{{root, acc}}, nil
+		return []rule{{path: root, access: acc}}
 	}
 	dirs := ancestors(root, inner)
 	var out []rule
 	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-			continue // nothing there yet, or nothing the server's user may list: nothing allowed in it
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
-		}
-		for _, e := range entries {
-			path := filepath.Join(dir, e.Name())
-			if e.Type()&fs.ModeSymlink != 0 || slices.Contains(inner, path) || slices.Contains(dirs, path) {
-				continue // a link is followed to where it points, checked there
-			}
-			out = append(out, rule{path, acc})
-		}
+		out = append(out, rule{path: dir, access: acc, folder: true, skip: append(slices.Clone(inner), dirs...)})
 	}
-	return out, nil
+	return out
 }
 
 // resolve makes paths absolute and follows their links (a path that does

@@ -116,8 +116,14 @@ func ruleset(abi int, rules []rule, guarded map[fileID]bool) (int, error) {
 	if e != 0 {
 		return -1, fmt.Errorf("sandbox: create a Landlock ruleset: %w", e)
 	}
+	folders.Lock() // the cached descriptors stay open while rules are added with them
+	defer folders.Unlock()
 	for _, r := range rules {
-		if err := addRule(int(fd), handled(abi), r, guarded); err != nil {
+		add := addRule
+		if r.folder {
+			add = addFolder
+		}
+		if err := add(int(fd), handled(abi), r, guarded); err != nil {
 			unix.Close(int(fd))
 			return -1, err
 		}
@@ -125,9 +131,9 @@ func ruleset(abi int, rules []rule, guarded map[fileID]bool) (int, error) {
 	return int(fd), nil
 }
 
-// addRule allows r's access beneath r.path (file rights only, for a
-// file). A path gone since it was listed is skipped, and so is one that
-// is a guarded file or folder under another name.
+// addRule allows r's access beneath r.path. A path gone since it was
+// resolved is skipped, and so is one that is a guarded file or folder
+// under another name.
 func addRule(fd int, handled uint64, r rule, guarded map[fileID]bool) error {
 	pfd, err := unix.Open(r.path, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
@@ -144,18 +150,47 @@ func addRule(fd int, handled uint64, r rule, guarded map[fileID]bool) error {
 	if guarded[fileID{uint64(st.Dev), st.Ino}] {
 		return nil // e.g. the data dir bind-mounted at r.path, or a hard link to a key file
 	}
+	return allow(fd, pfd, rights(handled, r.access, st.Mode&unix.S_IFMT == unix.S_IFDIR), r.path)
+}
+
+// addFolder allows r's access beneath each entry r allows of the folder
+// r.path, from the folder cache; guarded ones are skipped as by addRule.
+func addFolder(fd int, handled uint64, r rule, guarded map[fileID]bool) error {
+	entries, err := folders.entries(r.path)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !r.allows(e.path, 0) || guarded[e.id] {
+			continue
+		}
+		if err := allow(fd, e.fd, rights(handled, r.access, e.dir), e.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rights is what a rule of access allows: file rights only on a file.
+func rights(handled uint64, acc access, dir bool) uint64 {
 	allowed := handled
-	if r.access == readOnly {
+	if acc == readOnly {
 		allowed &= readRights
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if !dir {
 		allowed &= fileRights
 	}
-	attr := unix.LandlockPathBeneathAttr{Allowed_access: allowed, Parent_fd: int32(pfd)}
+	return allowed
+}
+
+// allow adds the rule "rights beneath the file pfd (at path)" to the
+// ruleset fd.
+func allow(fd, pfd int, rights uint64, path string) error {
+	attr := unix.LandlockPathBeneathAttr{Allowed_access: rights, Parent_fd: int32(pfd)}
 	_, _, e := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(fd), unix.LANDLOCK_RULE_PATH_BENEATH,
 		uintptr(unsafe.Pointer(&attr)), 0, 0, 0)
 	if e != 0 {
-		return fmt.Errorf("sandbox: allow %s: %w", r.path, e)
+		return fmt.Errorf("sandbox: allow %s: %w", path, e)
 	}
 	return nil
 }

@@ -204,3 +204,36 @@ func TestAHiddenFileUnderAnotherName(t *testing.T) {
 		t.Errorf("the file beside it: %s", out)
 	}
 }
+
+// TestFolderCacheSeesChanges: the entries of the folders on the way to a
+// hidden path are cached between steps; an entry added after a step
+// (a project checked out beside the data dir) is allowed to the next, and
+// one replaced by a hard link to a hidden key file is not.
+func TestFolderCacheSeesChanges(t *testing.T) {
+	requireLandlock(t)
+	root := t.TempDir()
+	key := filepath.Join(root, "master.key")
+	os.WriteFile(key, []byte("a master key"), 0o600)
+	p := Policy{Hidden: []string{key}}
+	if _, ok := sh(t, p, "true"); !ok {
+		t.Fatal("first step failed")
+	}
+	added := filepath.Join(root, "project")
+	os.Mkdir(added, 0o755)
+	os.WriteFile(filepath.Join(added, "package.json"), []byte("{}"), 0o644)
+	if out, ok := sh(t, p, "cat "+filepath.Join(added, "package.json")); !ok {
+		t.Errorf("a folder added after the first step: %s", out)
+	}
+	other := filepath.Join(root, "notes")
+	os.WriteFile(other, []byte("notes"), 0o644)
+	if out, ok := sh(t, p, "cat "+other); !ok {
+		t.Errorf("a file added after the first step: %s", out)
+	}
+	os.Remove(other)
+	if err := os.Link(key, other); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := sh(t, p, "cat "+other); ok {
+		t.Errorf("read the key through a hard link put where a cached entry was: %q", out)
+	}
+}

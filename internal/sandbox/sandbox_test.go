@@ -26,7 +26,7 @@ func TestRulesAllowAllButTheHiddenPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]access{}
-	for _, r := range rs {
+	for _, r := range expanded(t, rs) {
 		if r.path == "/" || within(data, r.path) && r.path != filepath.Join(data, "runs/1/work") {
 			t.Errorf("rule allows %s, which holds or is the data dir", r.path)
 		}
@@ -83,7 +83,7 @@ func TestRulesForAHiddenPathNotThereYet(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := false
-	for _, r := range rs {
+	for _, r := range expanded(t, rs) {
 		found = found || r.path == filepath.Join(root, "other")
 		if strings.HasPrefix(r.path, filepath.Join(root, "missing")) {
 			t.Errorf("rule for %s", r.path)
@@ -92,4 +92,25 @@ func TestRulesForAHiddenPathNotThereYet(t *testing.T) {
 	if !found {
 		t.Errorf("%s/other not allowed: %v", root, rs)
 	}
+}
+
+// expanded is rs with each folder rule replaced by a rule per entry it
+// allows.
+func expanded(t *testing.T, rs []rule) []rule {
+	t.Helper()
+	var out []rule
+	for _, r := range rs {
+		if !r.folder {
+			out = append(out, r)
+			continue
+		}
+		paths, err := r.entries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			out = append(out, rule{path: p, access: r.access})
+		}
+	}
+	return out
 }
