@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -86,7 +85,7 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	}
 	commit := req.Commit
 	if commit == "" {
-		commit = gitHead(ctx, dir)
+		commit = s.gitHead(ctx, dir)
 	}
 	r := &Run{Project: cfg.Project.Name, Kind: "release", Version: req.Version, Environments: envs, Commit: commit,
 		Actor: req.Actor, Trigger: firstNonEmpty(req.Trigger, "release"), Dir: dir, Plan: plan}
@@ -133,23 +132,6 @@ func (s *Service) raiseApprovals(ctx context.Context, cfg *config.Config, envs [
 		}
 	}
 	return nil
-}
-
-// gitHead returns the commit checked out in dir, "" when it is not a
-// repository (or git is missing). A dirty tree gets a "+dirty" suffix.
-func gitHead(ctx context.Context, dir string) string {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	head := strings.TrimSpace(string(out))
-	st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
-	if err == nil && len(strings.TrimSpace(string(st))) > 0 {
-		head += "+dirty"
-	}
-	return head
 }
 
 // WorkflowRequest starts a named workflow of a project.
@@ -206,7 +188,7 @@ func (s *Service) StartWorkflow(ctx context.Context, req WorkflowRequest) (*Run,
 	}
 	r := &Run{Project: cfg.Project.Name, Kind: "workflow", Workflow: req.Workflow, Actor: req.Actor,
 		Trigger: firstNonEmpty(req.Trigger, "manual"), Dir: dir, Plan: plan, Inputs: req.Inputs, keys: []string{key}}
-	r.Commit = firstNonEmpty(req.Inputs.Values["commit"], gitHead(ctx, dir))
+	r.Commit = firstNonEmpty(req.Inputs.Values["commit"], s.gitHead(ctx, dir))
 	r.Version = req.Inputs.Tag
 	return s.enqueue(ctx, r)
 }

@@ -1,11 +1,14 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/sandbox"
 )
@@ -87,5 +90,58 @@ pipeline:
 	}
 	if _, err := os.Stat(filepath.Join(data, "runs", fmt.Sprint(r.ID), "tmp")); !os.IsNotExist(err) {
 		t.Errorf("the run's TMPDIR outlived it: %v", err)
+	}
+}
+
+// TestServersGitCallsAreConfined: a step can write the project's
+// .git/config, and a filter driver there runs when the server asks git
+// for the commit of the next release (git status reads a file whose
+// stat changed through its clean filter). The server's git runs confined
+// as the steps do, so that command cannot read the data dir either.
+func TestServersGitCallsAreConfined(t *testing.T) {
+	if _, err := sandbox.Available(); err != nil {
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	var data string
+	f := newFixture(t, func(o *Options) {
+		data = filepath.Dir(o.LogDir)
+		o.Hidden = []string{data}
+		o.Env = append(os.Environ(), "HOME="+data) // a service's home: its ~/.gitconfig out of git's reach
+		os.WriteFile(filepath.Join(data, ".gitconfig"), []byte("[user]\n\tname = phoenix\n"), 0o600)
+	})
+	dir := f.project("project: {name: shop}\nenvironments: {production: {}}\npipeline:\n  stages:\n    - name: s\n      steps: [{name: ok, run: \"true\"}]\n")
+	leak := filepath.Join(dir, "leak")
+	gitIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "app.txt"), []byte("app\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".gitattributes"), []byte("app.txt filter=plant\n"), 0o644)
+	gitIn("init", "-q")
+	gitIn("add", ".")
+	gitIn("commit", "-q", "-m", "init")
+	// What a step could write: a clean filter that copies the state out.
+	gitIn("config", "filter.plant.clean", "sh -c 'cat "+filepath.Join(data, "state.db")+" > "+leak+"; cat'")
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(filepath.Join(dir, "app.txt"), later, later)
+	d := f.wait(f.release(dir, "v1.0.0").ID)
+	if d.Status != Succeeded {
+		t.Fatalf("run %s: %s", d.Status, d.Message)
+	}
+	if len(d.Commit) != 40 {
+		t.Errorf("the release's commit %q: the confined git did not answer", d.Commit)
+	}
+	if _, err := os.Stat(leak); err != nil {
+		t.Fatalf("the filter did not run (the test proves nothing): %v", err)
+	}
+	if b, _ := os.ReadFile(leak); bytes.Contains(b, []byte("SQLite")) {
+		t.Fatalf("the server's git ran the checkout's filter with its own rights: %d bytes of state.db copied out", len(b))
 	}
 }
