@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -79,10 +78,11 @@ func (o *BuildOptions) levels() (br, gz int) {
 // implements backend.Batcher the blobs are written as one batch that becomes
 // visible when Build succeeds. Build stops early when ctx is cancelled.
 func Build(ctx context.Context, dir string, store backend.Backend, opts BuildOptions) (*Manifest, error) {
-	files, err := walk(dir, &opts)
+	files, root, err := walk(dir, &opts)
 	if err != nil {
 		return nil, err
 	}
+	defer root.Close()
 	files = groupSiblings(files)
 	b, err := newBuilder(ctx, store, &opts, files)
 	if err != nil {
@@ -276,7 +276,7 @@ var errFileChanged = errors.New("file changed while it was being read")
 // readFile reads e into a pooled buffer, which the caller returns with
 // putBuf once done with the bytes.
 func readFile(e *entry) ([]byte, *[]byte, error) {
-	f, err := os.Open(e.abs)
+	f, err := e.open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", e.abs, err)
 	}

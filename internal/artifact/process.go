@@ -220,7 +220,7 @@ func (b *builder) processLarge(ctx context.Context, e *entry) (result, error) {
 	}
 	r := result{rel: e.rel, cache: c, bytes: f.Size, files: []File{f}}
 	for _, sib := range e.sibs { // too big to check: kept as files of their own
-		sr, err := b.process(ctx, &entry{rel: sib.rel, abs: sib.abs, info: sib.info})
+		sr, err := b.process(ctx, &entry{rel: sib.rel, abs: sib.abs, info: sib.info, root: sib.root})
 		if err != nil {
 			return result{}, err
 		}
@@ -232,7 +232,7 @@ func (b *builder) processLarge(ctx context.Context, e *entry) (result, error) {
 
 func hashLarge(ctx context.Context, e *entry, st statKey) (cacheEntry, error) {
 	c := cacheEntry{Stat: st, Hashed: time.Now().UnixNano(), Size: e.info.Size()}
-	fh, err := os.Open(e.abs)
+	fh, err := e.open()
 	if err != nil {
 		return c, fmt.Errorf("read %s: %w", e.abs, err)
 	}
@@ -282,7 +282,7 @@ func (b *builder) storeLarge(ctx context.Context, e *entry, c *cacheEntry) error
 }
 
 func (b *builder) putFile(ctx context.Context, e *entry, d backend.Digest) error {
-	fh, err := os.Open(e.abs)
+	fh, err := e.open()
 	if err != nil {
 		return fmt.Errorf("read %s: %w", e.abs, err)
 	}

@@ -16,18 +16,51 @@ type entry struct {
 	abs  string // file to read (the link target for a followed symlink)
 	info fs.FileInfo
 	sibs map[string]*entry // precompressed siblings by encoding
+	root *os.Root          // the folder: abs is read through it (open)
+}
+
+// open opens e's file for reading through the folder's os.Root, so that a
+// file or folder swapped for a link while the build runs (by a pipeline
+// step still running beside it) cannot make it read anything outside the
+// folder.
+func (e *entry) open() (*os.File, error) {
+	if e.root == nil {
+		return os.Open(e.abs)
+	}
+	rel, err := filepath.Rel(e.root.Name(), e.abs)
+	if err != nil {
+		return nil, err
+	}
+	return e.root.Open(rel)
 }
 
 // walk lists the regular files under root, applying the symlink policy and
 // rejecting special files. It reports up to maxProblems bad paths at once.
-func walk(root string, opts *BuildOptions) ([]*entry, error) {
+// The entries are read through dir, the folder opened as an os.Root,
+// which the caller closes.
+func walk(root string, opts *BuildOptions) (files []*entry, dir *os.Root, err error) {
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", root, err)
+		return nil, nil, fmt.Errorf("build %s: %w", root, err)
 	}
+	if dir, err = os.OpenRoot(realRoot); err != nil {
+		return nil, nil, fmt.Errorf("build %s: %w", root, err)
+	}
+	files, err = walkIn(root, realRoot, opts)
+	if err != nil {
+		dir.Close()
+		return nil, nil, err
+	}
+	for _, e := range files {
+		e.root = dir
+	}
+	return files, dir, nil
+}
+
+func walkIn(root, realRoot string, opts *BuildOptions) ([]*entry, error) {
 	var files []*entry
 	var bad []error
-	err = filepath.WalkDir(realRoot, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(realRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

@@ -145,3 +145,41 @@ func TestServersGitCallsAreConfined(t *testing.T) {
 		t.Fatalf("the server's git ran the checkout's filter with its own rights: %d bytes of state.db copied out", len(b))
 	}
 }
+
+// TestArtifactOfTheDataDirRefused: a step cannot make the server build
+// (and serve to the public) what the step itself may not read: a build
+// output that links into the data dir, or names it, is refused.
+func TestArtifactOfTheDataDirRefused(t *testing.T) {
+	if _, err := sandbox.Available(); err != nil {
+		t.Skip(err)
+	}
+	var data string
+	f := newFixture(t, func(o *Options) {
+		data = filepath.Dir(o.LogDir)
+		o.Hidden = []string{data}
+		_, blobs, _ := deployService(t, t.TempDir())
+		o.Deps.Blobs = blobs
+	})
+	for name, dist := range map[string]string{"link": "dist", "named": data} {
+		t.Run(name, func(t *testing.T) {
+			dir := f.project(fmt.Sprintf(`
+project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - name: build
+      steps:
+        - name: plant
+          run: ln -s %s dist
+        - name: artifact
+          uses: create-artifact
+          needs: [plant]
+          with: {dir: %q}
+`, data, dist))
+			d := f.wait(f.release(dir, "v1.0.0").ID)
+			if d.Status != Failed || !strings.Contains(d.Message+f.log(d.ID, "build/artifact"), "what the run's steps may not reach") {
+				t.Fatalf("run %s: %s\n%s", d.Status, d.Message, f.log(d.ID, "build/artifact"))
+			}
+		})
+	}
+}

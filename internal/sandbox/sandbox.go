@@ -210,6 +210,23 @@ func Overlaps(path string, hidden []string) bool {
 	return false
 }
 
+// Allows reports whether a process confined by p could reach path, its
+// links followed: outside every hidden path, or inside an Open or
+// ReadOnly one. The server checks with it what it reads for a step (the
+// build output a step names), so a step cannot make it read, for a
+// public artifact, what the step itself may not.
+func (p Policy) Allows(path string) bool {
+	ps, err := resolve([]string{path})
+	if err != nil || len(ps) == 0 {
+		return false
+	}
+	if inside, _ := resolve(append(slices.Clone(p.Open), p.ReadOnly...)); slices.ContainsFunc(inside, func(o string) bool { return within(ps[0], o) }) {
+		return true
+	}
+	hidden, err := resolve(p.Hidden)
+	return err == nil && !slices.ContainsFunc(hidden, func(h string) bool { return within(ps[0], h) })
+}
+
 // outermost drops the paths beneath another of paths.
 func outermost(paths []string) []string {
 	return slices.DeleteFunc(slices.Clone(paths), func(p string) bool {

@@ -181,6 +181,10 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(sc.Dir, dir)
 	}
+	if p := sc.Sandbox(); p != nil && !p.Allows(dir) {
+		return fmt.Errorf("the build output %s is, or links into, what the run's steps may not reach (the server's data dir or key files): "+
+			"build into the project folder", dir)
+	}
 	// The build step has just written the output folder: it is throwaway,
 	// so its files are hard-linked into the blob store instead of copied
 	// (the next build replaces them; they must not be edited in place).
