@@ -125,7 +125,7 @@ status page shows maintenance.`,
 	f := cmd.Flags()
 	f.StringVarP(&req.Environment, "env", "e", "", "environment (default: all)")
 	f.StringVarP(&req.Project, "project", "p", "", "the environment's project")
-	durationVar(f, &dur, "for", time.Hour, "how long the silence lasts, e.g. 30m, 2h or 24h")
+	durationVar(f, &dur, "for", time.Hour, "how long the silence lasts, e.g. 30m, 2h or 1d")
 	f.StringVar(&req.Comment, "comment", "", "why (required for silences)")
 	f.BoolVar(&req.Maintenance, "maintenance", false, "record a maintenance window")
 	return cmd

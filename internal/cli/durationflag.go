@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -27,8 +29,16 @@ func (d *durationFlag) String() string {
 	return compactDuration(time.Duration(*d))
 }
 
-// Set parses s as time.ParseDuration does.
+// Set parses s as time.ParseDuration does, and whole days ("1d", "90d")
+// as the other flags that take a time span do (--expires-in, --since) and
+// as the API's durations do: a silence '--for 1d'.
 func (d *durationFlag) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if days, err := strconv.Atoi(n); err == nil && days > 0 && days <= maxFlagDays {
+			*d = durationFlag(time.Duration(days) * 24 * time.Hour)
+			return nil
+		}
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
 		return err
@@ -36,6 +46,10 @@ func (d *durationFlag) Set(s string) error {
 	*d = durationFlag(v)
 	return nil
 }
+
+// maxFlagDays is the most days a duration flag takes (ten years), as the
+// API's ParseTTL.
+const maxFlagDays = 3660
 
 // Type names the value in --help.
 func (d *durationFlag) Type() string { return "duration" }

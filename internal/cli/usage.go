@@ -75,7 +75,7 @@ func parseWant(e string) string {
 	case strings.HasPrefix(e, "strconv.ParseBool"):
 		return "want true or false"
 	}
-	return fmt.Sprintf("want a duration such as %s", "30s, 5m or 2h")
+	return fmt.Sprintf("want a duration such as %s", "30s, 5m, 2h or 7d")
 }
 
 // joinNames joins names as a sentence does: "a", "a and b", "a, b and c".

@@ -20,7 +20,7 @@ func TestArgumentErrorsNameTheCommand(t *testing.T) {
 		{"deployments x --env production", `error: phoenix deployments takes no arguments, got "x"`, "see 'phoenix deployments --help'"},
 		{"runs --limit abc", `invalid argument "abc" for "--limit" flag: want a whole number`, "hint: see 'phoenix runs --help'"},
 		{"runs --limit 99999999999999999999", "number out of range", "hint: see 'phoenix runs --help'"},
-		{"alerts silence --for 3x", `"--for" flag: want a duration such as 30s, 5m or 2h`, "see 'phoenix alerts silence --help'"},
+		{"alerts silence --for 3x", `"--for" flag: want a duration such as 30s, 5m, 2h or 7d`, "see 'phoenix alerts silence --help'"},
 		{"demo --exit=maybe", `"--exit" flag: want true or false`, "see 'phoenix demo --help'"},
 		{"status --bogus", "unknown flag: --bogus", "see 'phoenix status --help'"},
 	} {
