@@ -118,6 +118,10 @@ status page shows maintenance.`,
 			if req.Environment != "" && req.Project == "" {
 				return usererr.New(usererr.Usage, "--env needs --project").WithHint("e.g. --project shop --env production")
 			}
+			if req.Project != "" && req.Environment == "" {
+				return usererr.New(usererr.Usage, "--project needs --env: a silence covers one environment, or every one").
+					WithHint("e.g. --project %s --env production, or leave both out to silence every environment", req.Project)
+			}
 			req.For = dur.String()
 			return runSilence(cmd.Context(), g, req)
 		},

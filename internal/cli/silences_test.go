@@ -71,3 +71,16 @@ func TestSilenceForDays(t *testing.T) {
 		t.Fatalf("--for 1d: a silence of %s from %s to %s, want 24h", s.Rule, s.Starts, s.Ends)
 	}
 }
+
+// TestSilenceProjectNeedsEnv: --project without --env is a usage error
+// naming both flags, as --env without --project is; it reached the API,
+// which answered in its own words ("give both project and environment,
+// or neither") with no flag to add and no hint.
+func TestSilenceProjectNeedsEnv(t *testing.T) {
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	_, errs, code := run("alerts", "silence", "Down", "--project", "shop", "--for", "10m", "--comment", "x")
+	if code != 2 || !strings.Contains(errs, "error: --project needs --env") ||
+		!strings.Contains(errs, "hint: e.g. --project shop --env production") {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+}
