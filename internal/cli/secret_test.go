@@ -198,3 +198,19 @@ func TestSecretCommands(t *testing.T) {
 		t.Fatalf("status: %s", out)
 	}
 }
+
+// TestSecretOnUninitializedVault: a secret command on a data dir whose
+// vault was never created says so in the words docs/vault.md shows, the
+// server's own (503); the command's status check said it differently,
+// without the "holds no secrets yet" and the pointer to the docs.
+func TestSecretOnUninitializedVault(t *testing.T) {
+	t.Setenv("PHOENIX_MASTER_KEY", "")
+	data := t.TempDir()
+	const want = "error: vault is not initialized: it holds no secrets yet\nhint: run phoenix vault init (see docs/vault.md)\n"
+	for _, args := range [][]string{{"secret", "list"}, {"secret", "get", "API_KEYS"}} {
+		_, errs, code := runVault(t, "", append(args, "--data", data)...)
+		if code != 1 || errs != want {
+			t.Errorf("phoenix %s: exit %d:\n%s\nwant:\n%s", strings.Join(args, " "), code, errs, want)
+		}
+	}
+}

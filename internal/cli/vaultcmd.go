@@ -70,7 +70,7 @@ func (v *vaultConn) ensureUnsealed(ctx context.Context, g *Globals, vf *vaultFla
 	case err != nil:
 		return err
 	case !st.Initialized:
-		return usererr.New(usererr.Unavailable, "vault is not initialized").WithHint("run phoenix vault init")
+		return vault.NotInitializedError()
 	case !st.Sealed:
 		return nil
 	}

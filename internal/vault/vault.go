@@ -159,14 +159,22 @@ func SealedError() error {
 		WithHint("give the master key with PHOENIX_MASTER_KEY_FILE, --master-key-file, PHOENIX_MASTER_KEY or the passphrase prompt")
 }
 
+// NotInitializedError is the error of an operation on a vault never
+// initialized, in the words docs/vault.md shows, whether the server says
+// it (503) or a command that checked the vault's status first: it wraps
+// ErrNotInitialized and ErrSealed (there is no key to give).
+func NotInitializedError() error {
+	return usererr.Wrap(usererr.Unavailable, errors.Join(ErrSealed, ErrNotInitialized), "vault is not initialized: it holds no secrets yet").
+		WithHint("run phoenix vault init (see docs/vault.md)")
+}
+
 // sealedErr is the error of an operation on the sealed vault: for a
 // vault never initialized, that it is not (it has no key to give; it
 // wraps ErrSealed too, for callers waiting for an unseal); else
 // Options.Sealed's, else SealedError.
 func (v *Vault) sealedErr() error {
 	if _, err := loadMeta(context.Background(), v.opts.DB); errors.Is(err, ErrNotInitialized) {
-		return usererr.Wrap(usererr.Unavailable, errors.Join(ErrSealed, ErrNotInitialized), "vault is not initialized: it holds no secrets yet").
-			WithHint("run phoenix vault init (see docs/vault.md)")
+		return NotInitializedError()
 	}
 	if v.opts.Sealed != nil {
 		return v.opts.Sealed()
