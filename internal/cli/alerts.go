@@ -63,7 +63,7 @@ func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) er
 				if e.Silenced {
 					state += " (silenced)"
 				}
-				tb.row(e.At.Format("2006-01-02 15:04:05"), e.Rule, dash(envLabel(e.Environment)), state, notify.SeverityName(e.Severity), e.Summary)
+				tb.row(e.At.Local().Format("2006-01-02 15:04:05"), e.Rule, dash(envLabel(e.Environment)), state, notify.SeverityName(e.Severity), e.Summary)
 			}
 			return tb.flush()
 		})
@@ -87,7 +87,7 @@ func runAlerts(ctx context.Context, g *Globals, all, history bool, limit int) er
 			if a.Silenced {
 				state += " (silenced)"
 			}
-			tb.row(a.ID, state, notify.SeverityName(a.Severity), a.Since.Format("2006-01-02 15:04:05"), ackLabel(a.Ack), a.Summary)
+			tb.row(a.ID, state, notify.SeverityName(a.Severity), a.Since.Local().Format("2006-01-02 15:04:05"), ackLabel(a.Ack), a.Summary)
 		}
 		return tb.flush()
 	})

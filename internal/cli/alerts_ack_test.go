@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,5 +49,47 @@ func TestAlertsAck(t *testing.T) {
 	_, errs, code := runVault(t, "", "alerts", "ack", "HighErrorRate", "--data", data)
 	if code == 0 || !strings.Contains(errs, "RULE@ENVIRONMENT") {
 		t.Fatalf("a bad id: exit %d %s", code, errs)
+	}
+}
+
+// TestAlertTimesInLocalZone: 'phoenix alerts' and '--history' show their
+// times in the local zone, as the acknowledgement on the same row, the
+// silences and the audit log do; they showed UTC, so on a machine two
+// hours east of UTC an alert acknowledged two minutes after it fired
+// read as acknowledged two hours later. It runs itself again in a child
+// process whose local zone is UTC+2 (set before anything reads it).
+func TestAlertTimesInLocalZone(t *testing.T) {
+	if os.Getenv("PHOENIX_TEST_ZONE_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAlertTimesInLocalZone$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PHOENIX_TEST_ZONE_CHILD=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	time.Local = time.FixedZone("UTC+2", 2*60*60)
+	data := t.TempDir()
+	mustRun(t, "", "projects", "--data", data) // creates and migrates the data dir
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(data, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := time.Date(2026, 11, 26, 9, 12, 5, 0, time.UTC).UnixMilli()
+	_, err = db.ExecContext(context.Background(), `INSERT INTO monitor_alerts (rule, environment, state, severity, since, value, threshold, summary)
+		VALUES ('HighErrorRate', 'production.shop', 'firing', 0, $1, 7, '5%', 'error rate 7% > 5%')`, fired)
+	if err == nil {
+		_, err = db.ExecContext(context.Background(), `INSERT INTO monitor_alert_history (rule, environment, state, severity, value, threshold, at, summary)
+			VALUES ('HighErrorRate', 'production.shop', 'firing', 0, 7, '5%', $1, 'error rate 7% > 5%')`, fired)
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const local = "2026-11-26 11:12:05" // 09:12:05 UTC
+	if out := mustRun(t, "", "alerts", "--data", data); !strings.Contains(out, local) {
+		t.Errorf("alerts: SINCE is not in the local zone, want %s:\n%s", local, out)
+	}
+	if out := mustRun(t, "", "alerts", "--history", "--data", data); !strings.Contains(out, local) {
+		t.Errorf("alerts --history: AT is not in the local zone, want %s:\n%s", local, out)
 	}
 }
