@@ -58,6 +58,11 @@ type SMTP struct {
 
 func (s *SMTP) setDefaults() { s.Port, s.TLS = 587, "starttls" }
 
+// refusedAsIs says what a secret written in the file costs, beside the
+// warning: the server keeps no secret, so phoenix deploy (which hands it
+// phoenix.yaml) refuses the file until the value is in the vault.
+const refusedAsIs = "phoenix deploy refuses the file as it is"
+
 // secretURLRx recognises webhook URLs whose path or query is itself a secret.
 var secretURLRx = regexp.MustCompile(`(?i)(webhook\.office\.com|\.logic\.azure\.com|environment\.api\.powerplatform\.com|hooks\.slack\.com/(services|workflows|triggers)|discord(app)?\.com/api/webhooks|[?&](sig|token|key|code|secret)=)`)
 
@@ -85,7 +90,7 @@ func (c *Channel) validate(v *validator, p string) {
 		v.errorf(p+".secret", "remove it, or set type: webhook", "a signing secret applies only to webhook channels")
 	}
 	if c.Secret.Source == "" && c.Secret.Literal() != "" {
-		v.warnf(p+".secret", "store it in the vault and write secret:NAME", "signing key is written in the file")
+		v.warnf(p+".secret", "store it in the vault and write secret:NAME ("+refusedAsIs+")", "signing key is written in the file")
 	}
 	for i, e := range c.Events {
 		if !validEventPattern(e) {
@@ -116,7 +121,7 @@ func validateHookURL(v *validator, p string, ref SecretRef, typ string) {
 		return
 	}
 	if secretURLRx.MatchString(ref.Literal()) {
-		v.warnf(p, "anyone with this URL can post to the channel: store it with phoenix secret set NAME and write url: secret:NAME",
+		v.warnf(p, "anyone with this URL can post to the channel: store it with phoenix secret set NAME and write url: secret:NAME ("+refusedAsIs+")",
 			"this webhook URL looks like a secret and is written in the file")
 	}
 }
@@ -141,7 +146,7 @@ func (c *Channel) validateEmail(v *validator, p string) {
 		v.errorf(p+".smtp.from", "write an address such as phoenix@example.com", "%q is not an email address", clip(c.SMTP.From))
 	}
 	if c.SMTP.Password.Source == "" && c.SMTP.Password.Literal() != "" {
-		v.warnf(p+".smtp.password", "store it with phoenix secret set SMTP_PASSWORD and write password: secret:SMTP_PASSWORD", "password is written in the file")
+		v.warnf(p+".smtp.password", "store it with phoenix secret set SMTP_PASSWORD and write password: secret:SMTP_PASSWORD ("+refusedAsIs+")", "password is written in the file")
 	}
 	if !c.URL.IsZero() {
 		v.errorf(p+".url", "remove it; email channels use smtp", "url does not apply to email channels")
