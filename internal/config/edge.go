@@ -168,8 +168,11 @@ func (w *WAF) validateRules(v *validator) {
 	if len(w.Exclude) > 0 && !slices.Contains(w.Rules, waf.RuleSetOWASPCore) {
 		v.warnf("edge.waf.exclude", "add owasp-core to edge.waf.rules, or remove exclude", "has no effect without owasp-core")
 	}
+	// Only errors cover a finding: a warning on edge.waf.exclude (no
+	// owasp-core) must not hide that one of its ids does not exist, which
+	// the edge refuses whatever the rule sets.
 	for _, fe := range waf.CheckRules(w.FirewallRules()) {
-		if !coveredBy(fe.Field, v.probs) {
+		if !coveredBy(fe.Field, v.probs.Errors()) {
 			v.errorf(fe.Field, fe.Hint, "%s", fe.Message)
 		}
 	}

@@ -224,6 +224,10 @@ func TestParseEdgeWAFRulesNameTheField(t *testing.T) {
 		{"unknown rule", `{"waf":{"rules":["owasp-core"],"exclude":[920420,920999]}}`, "edge.waf.exclude[1]", "920999 is not a rule of the OWASP Core Rule Set"},
 		{"not an id", `{"waf":{"rules":["owasp-core"],"exclude":["sqli"]}}`, "edge.waf.exclude[0]", `"sqli" is not a CRS rule id`},
 		{"short id", `{"waf":{"rules":["owasp-core"],"exclude":[4204]}}`, "edge.waf.exclude[0]", `"4204" is not a CRS rule id`},
+		// Without owasp-core, exclude draws a warning; the unknown id must
+		// still be an error, as the edge refuses it whatever the rule sets.
+		{"unknown rule without owasp-core", `{"waf":{"mode":"block","rules":["scanners"],"exclude":[920999]}}`, "edge.waf.exclude[0]",
+			"920999 is not a rule of the OWASP Core Rule Set"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseEdge([]byte(c.in), "")
@@ -241,3 +245,21 @@ func TestParseEdgeWAFRulesNameTheField(t *testing.T) {
 		t.Errorf("exclude without owasp-core: %v", err)
 	}
 }
+
+// TestParseUnknownExcludeWithoutOWASPCore: phoenix validate and phoenix
+// deploy's own check passed a phoenix.yaml whose edge.waf.exclude named a
+// rule that does not exist when owasp-core was not among the rules (the
+// warning on exclude hid the error); phoenix serve --config and the server
+// then refused it without a line number.
+func TestParseUnknownExcludeWithoutOWASPCore(t *testing.T) {
+	yml := "project:\n  name: shop\nedge:\n  waf:\n    mode: block\n    rules: [scanners]\n    exclude: [920420, 920999]\n"
+	_, err := Parse([]byte(yml), "phoenix.yaml")
+	ps, ok := err.(Problems)
+	if !ok || len(ps.Errors()) != 1 {
+		t.Fatalf("err = %v, want one error", err)
+	}
+	if e := ps.Errors()[0]; e.Field != "edge.waf.exclude[1]" || e.Line != 7 || !strings.Contains(e.Message, "920999 is not a rule") {
+		t.Fatalf("error = %+v; want edge.waf.exclude[1] at line 7", e)
+	}
+}
+
