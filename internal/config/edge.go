@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/waf"
 )
 
@@ -120,6 +121,9 @@ func (w WAF) FirewallRules() (exclude []int, custom []waf.CustomRule) {
 
 var countryRx = regexp.MustCompile(`^[A-Z]{2}$`)
 
+// edgeOwnedHint explains a header a rule may not touch.
+const edgeOwnedHint = "the edge frames and encodes each response itself (Content-Length, Transfer-Encoding, Connection, Content-Encoding, Content-Range) and cookies are the application's: delete it from the rule"
+
 func (e *Edge) validate(v *validator) {
 	v.uniqueNames("edge.headers", len(e.Headers), func(i int) string { return e.Headers[i].Name })
 	for i, h := range e.Headers {
@@ -133,9 +137,21 @@ func (e *Edge) validate(v *validator) {
 		if h.Match.Path != "" && !strings.HasPrefix(h.Match.Path, "/") {
 			v.errorf(p+".match.path", "start the glob with /", "%q is not a path glob", clip(h.Match.Path))
 		}
-		for name := range h.Set {
-			if strings.EqualFold(http.CanonicalHeaderKey(name), "Set-Cookie") {
-				v.errorf(joinPath(p+".set", name), "cookies are the application's business", "Set-Cookie cannot be set by a rule")
+		for name, val := range h.Set {
+			f := joinPath(p+".set", name)
+			switch {
+			case strings.EqualFold(http.CanonicalHeaderKey(name), "Set-Cookie"):
+				v.errorf(f, "cookies are the application's business", "Set-Cookie cannot be set by a rule")
+			case !edge.HeaderRuleMayChange(name):
+				v.errorf(f, edgeOwnedHint, "%s cannot be set by a rule", http.CanonicalHeaderKey(name))
+			}
+			if strings.ContainsAny(val, "\r\n") {
+				v.errorf(f, "write the value on one line (a YAML block scalar keeps its line breaks; use a plain or quoted string)", "the value is not one line")
+			}
+		}
+		for i, name := range h.Remove {
+			if !edge.HeaderRuleMayChange(name) {
+				v.errorf(indexPath(p+".remove", i), edgeOwnedHint, "%s cannot be removed by a rule", http.CanonicalHeaderKey(name))
 			}
 		}
 	}

@@ -16,6 +16,12 @@ func TestParseEdgeNamesTheField(t *testing.T) {
 		{"scheme", `{"headers":[{"name":"a","match":{"scheme":"ftp"},"set":{"A":"b"}}]}`, "edge.headers[0].match.scheme"},
 		{"glob", `{"headers":[{"name":"a","match":{"path":"assets/*"},"set":{"A":"b"}}]}`, "edge.headers[0].match.path"},
 		{"cookie", `{"headers":[{"name":"a","set":{"set-cookie":"x"}}]}`, "edge.headers[0].set.set-cookie"},
+		// The edge refuses these too, but named the rule, not the field
+		// nor the line (phoenix serve --config, phoenix deploy).
+		{"framing", `{"headers":[{"name":"a","set":{"Content-Length":"5"}}]}`, "edge.headers[0].set.Content-Length"},
+		{"encoding", `{"headers":[{"name":"a","set":{"content-encoding":"gzip"}}]}`, "edge.headers[0].set.content-encoding"},
+		{"remove framing", `{"headers":[{"name":"a","remove":["X-Powered-By","transfer-encoding"]}]}`, "edge.headers[0].remove[1]"},
+		{"two lines", `{"headers":[{"name":"a","set":{"X-A":"a\r\nb"}}]}`, "edge.headers[0].set.X-A"},
 		{"unknown", `{"rate_limits":{}}`, "edge.rate_limits"},
 		{"mode", `{"waf":{"mode":"loud"}}`, "edge.waf.mode"},
 		{"geo", `{"waf":{"geo_deny":["kp"]}}`, "edge.waf.geo_deny[0]"},
@@ -246,20 +252,31 @@ func TestParseEdgeWAFRulesNameTheField(t *testing.T) {
 	}
 }
 
-// TestParseUnknownExcludeWithoutOWASPCore: phoenix validate and phoenix
-// deploy's own check passed a phoenix.yaml whose edge.waf.exclude named a
-// rule that does not exist when owasp-core was not among the rules (the
-// warning on exclude hid the error); phoenix serve --config and the server
-// then refused it without a line number.
-func TestParseUnknownExcludeWithoutOWASPCore(t *testing.T) {
-	yml := "project:\n  name: shop\nedge:\n  waf:\n    mode: block\n    rules: [scanners]\n    exclude: [920420, 920999]\n"
-	_, err := Parse([]byte(yml), "phoenix.yaml")
-	ps, ok := err.(Problems)
-	if !ok || len(ps.Errors()) != 1 {
-		t.Fatalf("err = %v, want one error", err)
-	}
-	if e := ps.Errors()[0]; e.Field != "edge.waf.exclude[1]" || e.Line != 7 || !strings.Contains(e.Message, "920999 is not a rule") {
-		t.Fatalf("error = %+v; want edge.waf.exclude[1] at line 7", e)
+// TestParseEdgeErrorsHaveLines: phoenix.yaml errors the edge would raise
+// later are reported at their line by phoenix validate and deploy's own
+// check. An unknown edge.waf.exclude id without owasp-core was hidden by
+// the warning on exclude; a header rule touching a header the edge owns
+// was refused only by the edge, as `phoenix.yaml: edge: header rule "x":
+// cannot change header ...`, without the line or the field.
+func TestParseEdgeErrorsHaveLines(t *testing.T) {
+	for _, c := range []struct {
+		name, edge, field, msg string
+		line, col              int
+	}{
+		{"exclude without owasp-core", "  waf:\n    mode: block\n    rules: [scanners]\n    exclude: [920420, 920999]\n",
+			"edge.waf.exclude[1]", "920999 is not a rule", 7, 23},
+		{"header rule removes Content-Length", "  headers:\n    - name: x\n      set: {X-A: b}\n      remove: [X-Powered-By, Content-Length]\n",
+			"edge.headers[0].remove[1]", "Content-Length cannot be removed", 7, 30},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte("project:\n  name: shop\nedge:\n"+c.edge), "phoenix.yaml")
+			ps, ok := err.(Problems)
+			if !ok || len(ps.Errors()) != 1 {
+				t.Fatalf("err = %v, want one error", err)
+			}
+			if e := ps.Errors()[0]; e.Field != c.field || e.Line != c.line || e.Col != c.col || !strings.Contains(e.Message, c.msg) {
+				t.Fatalf("error = %+v; want %s at %d:%d", e, c.field, c.line, c.col)
+			}
+		})
 	}
 }
-

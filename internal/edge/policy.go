@@ -97,6 +97,15 @@ const maxPolicyRules = 64
 // encodes the response itself, and cookies are the application's.
 var edgeOwned = []string{"Content-Length", "Transfer-Encoding", "Connection", "Content-Encoding", "Content-Range", "Set-Cookie"}
 
+// HeaderRuleMayChange reports whether a header rule may set or remove the
+// header name (any case): not one of the edge's own (Content-Length,
+// Transfer-Encoding, Connection, Content-Encoding, Content-Range) nor
+// Set-Cookie. phoenix.yaml's validation asks it, so a refused name is
+// reported with its line before the policy reaches the edge.
+func HeaderRuleMayChange(name string) bool {
+	return !slices.Contains(edgeOwned, http.CanonicalHeaderKey(name))
+}
+
 // compilePolicy checks p and prepares it; old (may be nil) lends its
 // rate limiter when the limit is unchanged, so republishing does not
 // refill every client's bucket.
@@ -150,7 +159,7 @@ func compilePolicyRule(r PolicyRule) (policyRule, error) {
 	pr.glob = compileGlob(r.Path)
 	check := func(k string) (string, error) {
 		ck := http.CanonicalHeaderKey(k)
-		if k == "" || strings.ContainsAny(k, " :\r\n\t") || slices.Contains(edgeOwned, ck) {
+		if k == "" || strings.ContainsAny(k, " :\r\n\t") || !HeaderRuleMayChange(ck) {
 			return "", fmt.Errorf("edge: header rule %q: cannot change header %q (names are tokens; %s are the edge's own)",
 				r.Name, k, strings.Join(edgeOwned, ", "))
 		}
