@@ -278,3 +278,40 @@ func TestHeaderRules(t *testing.T) {
 		t.Fatal("invalid header name accepted")
 	}
 }
+
+// TestConfigHeadersCannotBreakFraming: a staticwebapp.config.json setting
+// the headers the edge writes itself. Before, globalHeaders'
+// Transfer-Encoding: chunked went out beside the edge's Content-Length
+// (a response no client or proxy can frame) and Connection: close on a
+// connection the lean loop kept open; they are now left out (with a
+// warning from swa.Parse) on both paths, so two pipelined requests get
+// two well-framed answers.
+func TestConfigHeadersCannotBreakFraming(t *testing.T) {
+	site := map[string]string{
+		"index.html": "<h1>home</h1>",
+		"staticwebapp.config.json": `{
+  "globalHeaders": {"Transfer-Encoding": "chunked", "Connection": "close", "Keep-Alive": "timeout=1", "X-Frame-Options": "DENY"},
+  "routes": [{"route": "/*", "headers": {"content-length": "5", "Content-Range": "bytes 0-1/2", "Upgrade": "h2c"}}]
+}`,
+	}
+	hosts := NewHosts()
+	hosts.SetSite("prod", mustSite(t, site))
+	hosts.SetFallback("prod")
+	p := newDiffPair(t, hosts, Options{})
+	for name, addr := range map[string]string{"net/http": p.slow, "lean loop": p.fast} {
+		t.Run(name, func(t *testing.T) {
+			out := exchange(t, addr, g("/")+g("/index.html"))
+			if n := strings.Count(out, "HTTP/1.1 200 OK\r\n"); n != 2 {
+				t.Fatalf("%d answers to two requests:\n%s", n, out)
+			}
+			for _, h := range []string{"Transfer-Encoding:", "Connection:", "Keep-Alive:", "Content-Range:", "Upgrade:", "Content-Length: 5\r\n"} {
+				if strings.Contains(out, h) {
+					t.Errorf("the answer has %q from the config:\n%s", h, out)
+				}
+			}
+			if strings.Count(out, "Content-Length: 13\r\n") != 2 || strings.Count(out, "X-Frame-Options: DENY\r\n") != 2 {
+				t.Errorf("want the file's length and the config's other header on both answers:\n%s", out)
+			}
+		})
+	}
+}

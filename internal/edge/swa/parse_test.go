@@ -47,6 +47,9 @@ func TestParseValid(t *testing.T) {
 		{"duplicate key warns", `{"trailingSlash":"auto","trailingSlash":"never"}`, "duplicate key"},
 		{"methods restrict coverage", `{"routes":[{"route":"/*","methods":["POST"]},{"route":"/a"}]}`, ""},
 		{"route without slash warns", `{"routes":[{"route":"about"}]}`, "does not start with '/'"},
+		{"framing header warns", `{"globalHeaders":{"transfer-encoding":"chunked"}}`, `globalHeaders["transfer-encoding"]: Transfer-Encoding is written by the edge`},
+		{"hop-by-hop route header warns", `{"routes":[{"route":"/a","headers":{"Connection":"close"}}]}`, `routes[0].headers.Connection: Connection is written by the edge`},
+		{"required header may be any", `{"forwardingGateway":{"requiredHeaders":{"Upgrade":"x"}}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

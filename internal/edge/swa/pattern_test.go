@@ -101,4 +101,14 @@ func TestHeadersLayering(t *testing.T) {
 			t.Errorf("header %s = %v, want %q", k, vs, v)
 		}
 	}
+	// The headers the edge writes itself are left out (and warned about).
+	c, err = Parse([]byte(`{"globalHeaders":{"Transfer-Encoding":"chunked","X-A":"global"},
+	  "routes":[{"route":"/r/*","headers":{"connection":"close","content-length":"1"}}]}`), "h.json")
+	if err != nil || len(c.Warnings()) != 3 {
+		t.Fatalf("Parse: %v, warnings %v", err, c.Warnings())
+	}
+	d = c.Decide(&Request{Method: "GET", Path: "/r/index.html", Header: http.Header{}}, memFS{"/r/index.html": true})
+	if d.Header.Get("X-A") != "global" || len(d.Header["Transfer-Encoding"])+len(d.Header["Connection"])+len(d.Header["Content-Length"]) != 0 {
+		t.Errorf("headers %v: want X-A and none of the edge's own", d.Header)
+	}
 }

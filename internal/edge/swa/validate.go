@@ -200,7 +200,7 @@ func (v *validator) config(root *jnode) *Config {
 		case "responseOverrides":
 			v.overrides(c, n, f)
 		case "globalHeaders":
-			global = v.headers(n, f)
+			global = v.responseHeaders(n, f)
 		case "mimeTypes":
 			c.mime = v.mimeTypes(n, f)
 		case "networking":

@@ -3,6 +3,7 @@ package swa
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -85,7 +86,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 		case "allowedRoles":
 			r.roles = v.allowedRoles(val, sf)
 		case "headers":
-			hdr = v.headers(val, sf)
+			hdr = v.responseHeaders(val, sf)
 		case "redirect":
 			if s, ok := v.str(val, sf); ok {
 				if s == "" {
@@ -230,7 +231,21 @@ func (v *validator) checkLoop(r route, n *jnode, f string) {
 }
 
 // headers validates a header map; an empty value removes the header.
-func (v *validator) headers(n *jnode, f string) []headerPair {
+// edgeFramed are the response headers the edge writes itself for every
+// response: its length and framing, and the hop-by-hop headers of RFC 9110
+// §7.6.1, which describe one connection, not the content. Set from a
+// config they contradicted the edge's own (Transfer-Encoding: chunked next
+// to its Content-Length is a response no client can read; Connection:
+// close on a connection kept open), so they are left out with a warning.
+var edgeFramed = []string{"Connection", "Content-Length", "Content-Range", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// responseHeaders reads globalHeaders or a route's headers: headers
+// without the ones the edge writes itself.
+func (v *validator) responseHeaders(n *jnode, f string) []headerPair {
+	return v.headers(n, f, true)
+}
+
+func (v *validator) headers(n *jnode, f string, response bool) []headerPair {
 	var out []headerPair
 	seen := map[string]bool{}
 	v.object(n, f, nil, true, func(key string, val *jnode, sf string) {
@@ -247,6 +262,10 @@ func (v *validator) headers(n *jnode, f string) []headerPair {
 			return
 		}
 		name := http.CanonicalHeaderKey(key)
+		if response && slices.Contains(edgeFramed, name) {
+			v.warnf(val, sf, "%s is written by the edge for each response (its length and framing, or a hop-by-hop header) and is ignored here; delete it", name)
+			return
+		}
 		if seen[name] {
 			v.warnf(val, sf, "header %q is set twice (names are case-insensitive); the last value wins", key)
 		}

@@ -153,7 +153,7 @@ func (v *validator) forwarding(c *Config, n *jnode, f string) {
 				c.fwdHosts = append(c.fwdHosts, s)
 			})
 		case "requiredHeaders":
-			c.reqHeader = v.headers(val, sf)
+			c.reqHeader = v.headers(val, sf, false)
 		}
 	})
 }
