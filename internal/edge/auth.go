@@ -106,8 +106,12 @@ func LoginEnv(ctx context.Context) string {
 	return name
 }
 
-// serveAuth answers the /.auth/* system routes.
+// serveAuth answers the /.auth/* system routes, never to be kept by a
+// cache: the config's Cache-Control (globalHeaders, the route's headers,
+// already applied) would have kept /.auth/logout's answer, so a later
+// sign-out never reached the edge and the session cookie stayed.
 func (h *Handler) serveAuth(w http.ResponseWriter, r *http.Request, env *Env, p string) int {
+	w.Header()["Cache-Control"] = noStore
 	switch {
 	case p == "/.auth/me":
 		return h.authMe(w, r, env)

@@ -315,3 +315,54 @@ func TestConfigHeadersCannotBreakFraming(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigCacheControlOnlyOnContent: a config's Cache-Control (docs/swa.md's
+// Vite example: "/assets/*" immutable for a year) went out on every answer
+// of its route, errors and redirects included, so a cache kept the 404 of
+// an asset missing for a moment (a replica a release behind, a CDN in
+// front) for a year, kept the redirect to sign in after the visitor signed
+// in, and answered /.auth/logout itself, so a later sign-out never reached
+// the edge. Errors, their redirects and /.auth/* now say no-store; files
+// and the routes' own redirects keep the config's.
+func TestConfigCacheControlOnlyOnContent(t *testing.T) {
+	site := map[string]string{
+		"index.html":             "<h1>home</h1>",
+		"404.html":               "not found",
+		"assets/app-Ab12Cd34.js": "app()",
+		"staticwebapp.config.json": `{
+  "navigationFallback": {"rewrite": "/index.html", "exclude": ["/assets/*"]},
+  "routes": [
+    {"route": "/assets/*", "headers": {"cache-control": "public, max-age=31536000, immutable"}},
+    {"route": "/admin*", "allowedRoles": ["admin"], "headers": {"Cache-Control": "public, max-age=3600"}},
+    {"route": "/old", "redirect": "/", "statusCode": 301},
+    {"route": "/gone", "statusCode": 404}
+  ],
+  "responseOverrides": {"401": {"redirect": "/.auth/login/aad?post_login_redirect_uri=.referrer", "statusCode": 302}},
+  "globalHeaders": {"Cache-Control": "public, max-age=600", "X-Frame-Options": "DENY"}
+}`,
+	}
+	e := newTestEdge(t, mustSite(t, site), Options{SessionKey: make([]byte, 32), NotFoundPage: "/404.html"}) // as phoenix serve
+	for _, c := range []struct {
+		path   string
+		status int
+		cache  string
+	}{
+		{"/assets/app-Ab12Cd34.js", 200, "public, max-age=31536000, immutable"},
+		{"/", 200, "public, max-age=600"},
+		{"/dashboard", 200, "public, max-age=600"}, // the fallback
+		{"/old", 301, "public, max-age=600"},       // the route's own redirect
+		{"/assets/app-00000000.js", 404, "no-store"},
+		{"/gone", 404, "no-store"},
+		{"/admin/users", 302, "no-store"}, // 401 → sign in
+		{"/.auth/logout", 302, "no-store"},
+		{"/.auth/me", 200, "no-store"},
+	} {
+		for _, m := range []string{"GET", "HEAD"} {
+			r := e.do(t, m, c.path, nil)
+			if r.status != c.status || r.header.Get("Cache-Control") != c.cache || r.header.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("%s %s: %d Cache-Control %q X-Frame-Options %q; want %d %q DENY",
+					m, c.path, r.status, r.header.Get("Cache-Control"), r.header.Get("X-Frame-Options"), c.status, c.cache)
+			}
+		}
+	}
+}

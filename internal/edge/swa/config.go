@@ -67,8 +67,16 @@ type headerPair struct{ name, value string }
 
 // headerSet holds the precomputed, read-only header maps for a rule.
 type headerSet struct {
-	ok      http.Header // static success: defaults, globalHeaders, route headers
-	other   http.Header // redirects and errors: globalHeaders, route headers
+	ok    http.Header // static success: defaults, globalHeaders, route headers
+	other http.Header // redirects: globalHeaders, route headers
+	// fail is for errors and their overrides' redirects: other with
+	// Cache-Control: no-store whatever the config says. A config's
+	// Cache-Control is written for the content it serves; on those
+	// answers it made caches keep them: the Vite example's "/assets/*"
+	// immutable for a year on the 404 of an asset missing for a moment
+	// (a replica behind, a CDN in front), a 401's redirect to the login
+	// kept after signing in. (The edge answers /.auth/* with no-store.)
+	fail    http.Header
 	options http.Header // OPTIONS: ok plus Allow
 	api     http.Header // API responses: route headers only
 }

@@ -30,7 +30,7 @@ func (c *Config) Decide(r *Request, fs FileSystem) Decision {
 		d.p = "/" + d.p
 	}
 	if !c.admit(r) {
-		return Decision{Status: http.StatusForbidden, Header: d.hdr.other, Route: -1, Reason: ReasonNetwork}
+		return Decision{Status: http.StatusForbidden, Header: d.hdr.fail, Route: -1, Reason: ReasonNetwork}
 	}
 	if i := c.match(d.p, r); i >= 0 {
 		d.ri, d.rt, d.hdr = i, &c.routes[i], &c.routes[i].hdr
@@ -49,7 +49,7 @@ func (d *decider) run() Decision {
 	}
 	auth, api := isAuthPath(target), isAPIPath(target)
 	if !auth && !api && !staticMethod(d.r.Method) {
-		return Decision{Status: http.StatusMethodNotAllowed, Header: d.hdr.other, Route: d.ri, Reason: ReasonMethod}
+		return Decision{Status: http.StatusMethodNotAllowed, Header: d.hdr.fail, Route: d.ri, Reason: ReasonMethod}
 	}
 	if rt != nil && rt.roles != nil && !isAuthPath(p) && !hasAnyRole(d.r.Roles, rt.roles) {
 		if hasRole(d.r.Roles, "authenticated") {
@@ -110,7 +110,7 @@ func (d *decider) ok(file, reason string) Decision {
 
 // fail answers an error status, applying responseOverrides.
 func (d *decider) fail(status int, reason string) Decision {
-	dec := Decision{Status: status, Header: d.hdr.other, Route: d.ri, Reason: reason}
+	dec := Decision{Status: status, Header: d.hdr.fail, Route: d.ri, Reason: reason}
 	o := d.c.overrides[overrideSlot(status)]
 	if o == nil {
 		return dec

@@ -36,10 +36,14 @@ func makeSet(global, route []headerPair) headerSet {
 	return headerSet{
 		ok:      merge(defaultHeaders, global, route),
 		other:   merge(global, route),
+		fail:    merge(global, route, noStore),
 		options: merge(defaultHeaders, global, route, allowHeader),
 		api:     merge(route),
 	}
 }
+
+// noStore is the Cache-Control of errors and their redirects.
+var noStore = []headerPair{{"Cache-Control", "no-store"}}
 
 func merge(layers ...[]headerPair) http.Header {
 	h := http.Header{}

@@ -34,6 +34,7 @@ def write(site, cases):
 AUTHED = ["anonymous", "authenticated"]
 IMM = {"cache-control": "public, max-age=31536000, immutable"}
 DEF = {"cache-control": "must-revalidate, max-age=30"}
+NOSTORE = {"cache-control": "no-store"}  # errors and their redirects, whatever the config's Cache-Control
 I = "/index.html"
 write("vite-spa", [
   C("root", "/", 200, I, hdr=DEF),
@@ -42,8 +43,8 @@ write("vite-spa", [
   C("bundle-css", "/assets/index-9b1e3d.css", 200, "/assets/index-9b1e3d.css", hdr=IMM),
   C("asset-png", "/assets/logo-77aa.png", 200, "/assets/logo-77aa.png", hdr=IMM),
   C("bundle-js-query", "/assets/index-4f2a9c.js?v=3", 200, "/assets/index-4f2a9c.js", hdr=IMM),
-  C("asset-missing-js", "/assets/index-000000.js", 404),
-  C("asset-missing-deep", "/assets/chunks/deep.js", 404),
+  C("asset-missing-js", "/assets/index-000000.js", 404, hdr=NOSTORE),
+  C("asset-missing-deep", "/assets/chunks/deep.js", 404, hdr=NOSTORE),
   C("asset-missing-noext", "/assets/missing", 404),
   C("assets-dir-noslash", "/assets", 404, same="the emulator treats a folder without index.html as a file and redirects to /assets/"),
   C("assets-dir-slash", "/assets/", 404),
@@ -154,7 +155,7 @@ write("auth-roles", [
   C("members-signed-in-no-role", "/members/news.html", 403, "/403.html", roles=AUTHED, same="emulator's regex bug, and 401 instead of 403"),
   C("reports-slash-anon", "/reports/", 302, loc=L("%2Freports%2F")),
   C("reports-bare-anon", "/reports", 302, loc=L("%2Freports")),
-  C("reports-file-anon", "/reports/index.html", 302, loc=L("%2Freports%2Findex.html")),
+  C("reports-file-anon", "/reports/index.html", 302, loc=L("%2Freports%2Findex.html"), hdr=NOSTORE),
   C("reports-file-auth", "/reports/index.html", 200, "/reports/index.html", roles=AUTHED, hdr={"cache-control": "no-store"}),
   C("reports-slash-auth", "/reports/", 200, "/reports/index.html", roles=AUTHED, hdr={"cache-control": "no-store"}),
   C("public-anon", "/public/info.html", 200, "/public/info.html"),
