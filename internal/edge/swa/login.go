@@ -13,6 +13,17 @@ import (
 // auth.identityProviders) answer 404 on Phoenix.
 func LoginProviders() []string { return []string{"aad", "oidc"} }
 
+// checkTarget checks the target of a rewrite or redirect: no control
+// characters (a line break in a redirect went out as a Location of
+// two words), and the login providers (checkLogin).
+func (v *validator) checkTarget(n *jnode, f, target string) {
+	if i := strings.IndexFunc(target, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 {
+		v.errf(n, f, "%q holds a control character (%q): write the path or URL on one line, percent-encoding what it needs (%%0A for a line break)", target, target[i])
+		return
+	}
+	v.checkLogin(n, f, target)
+}
+
 // checkLogin warns about a rewrite or redirect (field f, node n) to
 // /.auth/login/<provider> for a provider Phoenix's edge does not serve:
 // the cloud accepts it, Phoenix answers 404 there.

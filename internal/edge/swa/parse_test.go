@@ -155,6 +155,12 @@ func TestParseInvalid(t *testing.T) {
 		{"fallback exclude", `{"navigationFallback":{"rewrite":"/i.html","exclude":["/a/*/b"]}}`, []string{"navigationFallback.exclude[0]"}},
 		{"header value type", `{"globalHeaders":{"X-A":1}}`, []string{`globalHeaders["X-A"]: must be a string`}},
 		{"header name", `{"globalHeaders":{"X A":"1"}}`, []string{"not a valid header name"}},
+		// A line break in a redirect went out as "Location: /a  X-Evil: 1".
+		{"redirect with a line break", `{"routes":[{"route":"/x","redirect":"/a\r\nX-Evil: 1"}]}`,
+			[]string{`cfg.json:1:37: routes[0].redirect: "/a\r\nX-Evil: 1" holds a control character ('\r')`, "%0A"}},
+		{"rewrite query with a tab", `{"routes":[{"route":"/x","rewrite":"/a.html?q=\t"}]}`, []string{"routes[0].rewrite", "control character"}},
+		{"override redirect with a NUL", `{"responseOverrides":{"404":{"redirect":"/a\u0000"}}}`, []string{`responseOverrides["404"].redirect`, "control character"}},
+		{"fallback with a line break", `{"navigationFallback":{"rewrite":"/index.html\n"}}`, []string{"navigationFallback.rewrite", "control character"}},
 		{"auth required", `{"auth":{"rolesSource":"/api/r"}}`, []string{`missing required key "identityProviders"`}},
 		{"auth unknown provider key", `{"auth":{"identityProviders":{"github":{"registration":{"clientSecretSettingName":"S","secret":"x"}}}}}`, []string{`auth.identityProviders.github.registration.secret: unknown key`}},
 		{"platform", `{"platform":{"apiRuntime":"node:8"}}`, []string{"unknown apiRuntime"}},

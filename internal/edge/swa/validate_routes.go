@@ -93,7 +93,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 					v.errf(val, sf, "must not be empty")
 				}
 				r.redirect = s
-				v.checkLogin(val, sf, s)
+				v.checkTarget(val, sf, s)
 			}
 		case "rewrite":
 			if s, ok := v.str(val, sf); ok {
@@ -101,7 +101,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 					v.errf(val, sf, "must not be empty")
 				}
 				r.rewrite, r.rewriteQ = splitRewrite(s)
-				v.checkLogin(val, sf, r.rewrite)
+				v.checkTarget(val, sf, s)
 			}
 		case "statusCode":
 			statusNode = val

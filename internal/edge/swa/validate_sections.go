@@ -23,7 +23,7 @@ func (v *validator) fallback(n *jnode, f string) *fallback {
 				return
 			}
 			fb.rewrite, _ = splitRewrite(s)
-			v.checkLogin(val, sf, fb.rewrite)
+			v.checkTarget(val, sf, s)
 		case "exclude":
 			v.strs(val, sf, func(s string, el *jnode, ef string) {
 				p, err := compilePattern(s)
@@ -64,12 +64,12 @@ func (v *validator) overrides(c *Config, n *jnode, f string) {
 			case "rewrite":
 				if s, ok := v.str(x, xf); ok && s != "" {
 					o.rewrite, _ = splitRewrite(s)
-					v.checkLogin(x, xf, o.rewrite)
+					v.checkTarget(x, xf, s)
 				}
 			case "redirect":
 				if s, ok := v.str(x, xf); ok && s != "" {
 					o.redirect = s
-					v.checkLogin(x, xf, s)
+					v.checkTarget(x, xf, s)
 				}
 			case "statusCode":
 				statusNode = x
