@@ -86,15 +86,27 @@ func parseExtFilter(rest string) ([]string, error) {
 	}
 	var exts []string
 	for _, e := range strings.Split(body, ",") {
-		if e == "" || !isWord(e) {
+		if !isExt(e) {
 			if strings.ContainsAny(e, "/*{}") {
 				return nil, errWildcardMiddle
 			}
-			return nil, errors.New("a file extension may contain only letters, digits and '_' (e.g. \"*.{png,jpg}\")")
+			return nil, errors.New("a file extension may contain only letters, digits, '_' and inner dots (e.g. \"*.{png,jpg}\", \"*.js.gz\")")
 		}
 		exts = append(exts, "."+e)
 	}
 	return exts, nil
+}
+
+// isExt reports whether e is an extension filter's extension: words
+// joined by dots, as "png" or "js.gz" (Unity's Build/*.js.gz); a
+// filter is a suffix match, so an inner dot needs nothing more.
+func isExt(e string) bool {
+	for _, w := range strings.Split(e, ".") {
+		if w == "" || !isWord(w) {
+			return false
+		}
+	}
+	return true
 }
 
 func isWord(s string) bool {

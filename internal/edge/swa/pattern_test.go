@@ -21,6 +21,8 @@ func TestPatternMatch(t *testing.T) {
 		{"*.{css,js}", []string{"/a.css", "/x/y/z.JS"}, []string{"/a.cs", "/css"}},
 		{"assets/*", []string{"/assets/a.js"}, []string{"/assets"}},
 		{"/About", []string{"/about", "/ABOUT"}, []string{"/about/", "/about.html"}},
+		{"/Build/*.js.gz", []string{"/Build/app.js.gz", "/build/x/y.JS.GZ"}, []string{"/Build/app.js", "/Build/app.gz", "/Build/appjs.gz"}},
+		{"/Build/*.{data.gz,wasm.br}", []string{"/Build/a.data.gz", "/Build/b.wasm.br"}, []string{"/Build/a.wasm.gz"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pat, func(t *testing.T) {
@@ -110,5 +112,14 @@ func TestHeadersLayering(t *testing.T) {
 	d = c.Decide(&Request{Method: "GET", Path: "/r/index.html", Header: http.Header{}}, memFS{"/r/index.html": true})
 	if d.Header.Get("X-A") != "global" || len(d.Header["Transfer-Encoding"])+len(d.Header["Connection"])+len(d.Header["Content-Length"]) != 0 {
 		t.Errorf("headers %v: want X-A and none of the edge's own", d.Header)
+	}
+}
+
+// TestExtensionFilterRefusals: an extension is words joined by inner dots.
+func TestExtensionFilterRefusals(t *testing.T) {
+	for _, pat := range []string{"/b/*.js..gz", "/b/*.{png,}", "/b/*.gz.", "/b/*.{.gz}", "/b/*.j s"} {
+		if _, err := compilePattern(pat); err == nil {
+			t.Errorf("%q accepted", pat)
+		}
 	}
 }
