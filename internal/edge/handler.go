@@ -197,7 +197,9 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	switch {
 	case d.AuthPath != "":
 		authPath, _, _ := strings.Cut(d.AuthPath, "?")
+		h.applyRules(w.Header(), p, rm) // the server's security headers (nosniff, HSTS…) as on every answer
 		applyDecisionHeaders(w.Header(), d.Header)
+		rm.apply(w.Header())
 		return h.serveAuth(w, r, env, authPath), 0, who, true
 	case d.APIPath != "":
 		status, n = h.serveAPI(w, r, rel, user, &d)

@@ -366,3 +366,17 @@ func TestConfigCacheControlOnlyOnContent(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthAnswersCarryTheSecurityHeaders: /.auth/* answers (the sign-in
+// page, /.auth/me, the sign-out redirect) carry the server's header rules
+// as every other answer does: nosniff, Referrer-Policy, HSTS over HTTPS.
+func TestAuthAnswersCarryTheSecurityHeaders(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, map[string]string{"index.html": "<h1>home</h1>"}),
+		Options{SessionKey: make([]byte, 32), Headers: SecurityHeaders(HSTS{})})
+	for _, path := range []string{"/.auth/me", "/.auth/logout", "/.auth/login/nope", "/"} {
+		r := e.do(t, "GET", path, nil)
+		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Referrer-Policy") != "strict-origin-when-cross-origin" {
+			t.Errorf("%s: %d, nosniff %q, Referrer-Policy %q", path, r.status, r.header.Get("X-Content-Type-Options"), r.header.Get("Referrer-Policy"))
+		}
+	}
+}
