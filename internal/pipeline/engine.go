@@ -27,6 +27,7 @@ type execution struct {
 	cancel   context.CancelCauseFunc // cancels ctx, and hard too for errShutdown
 	masker   *executor.Masker
 	files    string
+	others   []string          // other projects' folders, hidden from confined steps (stepsandbox.go)
 	released []action.Released // the project's successful releases, newest first
 	wake     chan struct{}
 
@@ -154,6 +155,9 @@ func (e *execution) prepare(ctx context.Context) error {
 	}
 	if err := os.MkdirAll(e.files, 0o700); err != nil {
 		return err
+	}
+	if e.s.confined() {
+		e.others = e.s.otherProjects(ctx, e.run.Project, e.run.Dir)
 	}
 	if e.run.Kind == "release" {
 		released, err := e.s.releases(ctx, e.run.Project)

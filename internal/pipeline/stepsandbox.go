@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/sandbox"
@@ -28,7 +30,7 @@ func (e *execution) policy(outFile string, open ...string) *sandbox.Policy {
 	if !e.s.confined() {
 		return nil
 	}
-	p := &sandbox.Policy{Hidden: e.s.opts.Hidden,
+	p := &sandbox.Policy{Hidden: append(slices.Clip(e.s.opts.Hidden), e.others...),
 		Open: append([]string{e.run.Dir, e.files, outFile, e.tmpDir()}, open...)}
 	if home := e.stepHome(); home != "" {
 		p.Open = append(p.Open, home)
@@ -75,4 +77,47 @@ func (e *execution) confinedEnv(vars map[string]string) error {
 		vars["HOME"] = home
 	}
 	return nil
+}
+
+// otherProjects are the folders of the other projects this server
+// releases that confined steps may not reach either: a dependency's
+// install script of one project can neither read another's source (its
+// .env files) nor plant something in its checkout for that project's next
+// release. A project in the same repository as the run's (a monorepo,
+// whose apps may read each other's files) is left reachable, as is one
+// whose folder holds the run's or lies in it.
+func (s *Service) otherProjects(ctx context.Context, project, dir string) []string {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT name, dir FROM pipeline_projects WHERE name <> $1`, project)
+	if err != nil {
+		s.log.Warn("pipeline: other projects' folders not hidden from this run's steps", "project", project, "err", err)
+		return nil
+	}
+	defer rows.Close()
+	repo := repoRoot(dir)
+	var out []string
+	for rows.Next() {
+		var name, other string
+		if rows.Scan(&name, &other) != nil || other == "" || sandbox.Overlaps(other, []string{dir}) || repoRoot(other) == repo {
+			continue
+		}
+		out = append(out, other)
+	}
+	return out
+}
+
+// repoRoot is the folder of the git repository holding dir (the nearest
+// folder with a .git in it), dir itself when none does.
+func repoRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			return abs
+		}
+	}
 }

@@ -183,3 +183,43 @@ pipeline:
 		})
 	}
 }
+
+// TestStepsCannotReachOtherProjects: a step of one project can neither
+// read another project's folder nor write into it (a dependency planting
+// something for the other project's next release); a project in the
+// same repository (a monorepo's apps) stays reachable.
+func TestStepsCannotReachOtherProjects(t *testing.T) {
+	if _, err := sandbox.Available(); err != nil {
+		t.Skip(err)
+	}
+	f := newFixture(t, func(o *Options) { o.Hidden = []string{filepath.Join(t.TempDir(), "data")} })
+	yaml := func(name, run string) string {
+		return fmt.Sprintf("project: {name: %s}\nenvironments: {production: {}}\npipeline:\n  stages:\n    - name: s\n      steps: [{name: x, run: %q}]\n", name, run)
+	}
+	other := t.TempDir() // another team's project, in its own folder
+	os.WriteFile(filepath.Join(other, "phoenix.yaml"), []byte(yaml("billing", "true")), 0o644)
+	os.WriteFile(filepath.Join(other, ".env"), []byte("STRIPE_KEY=sk_live_abc"), 0o600)
+	mono := t.TempDir() // a monorepo with two apps
+	os.Mkdir(filepath.Join(mono, ".git"), 0o755)
+	for _, app := range []string{"api", "web"} {
+		os.MkdirAll(filepath.Join(mono, app), 0o755)
+	}
+	os.WriteFile(filepath.Join(mono, "api", "phoenix.yaml"), []byte(yaml("api", "true")), 0o644)
+	os.WriteFile(filepath.Join(mono, "api", "openapi.json"), []byte("{}"), 0o644)
+	for _, dir := range []string{other, filepath.Join(mono, "api")} { // registered by a release each
+		if d := f.wait(f.release(dir, "v1.0.0").ID); d.Status != Succeeded {
+			t.Fatalf("%s: %s", dir, d.Message)
+		}
+	}
+	web := filepath.Join(mono, "web")
+	script := fmt.Sprintf("if cat %s/.env >/dev/null 2>&1 || echo x > %s/planted 2>/dev/null; then exit 1; fi; cat %s/api/openapi.json",
+		other, other, mono)
+	os.WriteFile(filepath.Join(web, "phoenix.yaml"), []byte(yaml("web", script)), 0o644)
+	d := f.wait(f.release(web, "v1.0.0").ID)
+	if d.Status != Succeeded {
+		t.Fatalf("run %s: %s\n%s", d.Status, d.Message, f.log(d.ID, "s/x"))
+	}
+	if _, err := os.Stat(filepath.Join(other, "planted")); err == nil {
+		t.Error("a step planted a file in another project's folder")
+	}
+}
