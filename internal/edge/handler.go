@@ -271,6 +271,7 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *rel
 	}
 	if status == http.StatusNoContent || status == http.StatusNotModified {
 		applyDecisionHeaders(w.Header(), d.Header) // OPTIONS: Allow
+		replacePlatformDefault(w.Header(), noStore)
 		rm.apply(w.Header())
 		w.WriteHeader(status)
 		return status, 0

@@ -380,3 +380,24 @@ func TestAuthAnswersCarryTheSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformCacheDefaultIsTheEdgesCall: swa's platform default
+// Cache-Control (Azure's must-revalidate, max-age=30) is never sent: a
+// route's own status with a rewrite (418) is no-store, as is the 204 an
+// OPTIONS request gets; a config's own Cache-Control is kept.
+func TestPlatformCacheDefaultIsTheEdgesCall(t *testing.T) {
+	e := newTestEdge(t, mustSite(t, map[string]string{
+		"index.html": "<h1>home</h1>",
+		"staticwebapp.config.json": `{"routes": [{"route": "/teapot", "rewrite": "/index.html", "statusCode": 418},
+  {"route": "/kept", "rewrite": "/index.html", "statusCode": 418, "headers": {"Cache-Control": "max-age=5"}}],
+  "responseOverrides": {"404": {"statusCode": 404}}}`,
+	}), Options{SessionKey: make([]byte, 32)})
+	for _, c := range []struct{ method, path, cache string }{
+		{"GET", "/teapot", "no-store"}, {"GET", "/kept", "max-age=5"}, {"OPTIONS", "/", "no-store"}, {"GET", "/", "no-cache"},
+	} {
+		r := e.do(t, c.method, c.path, nil)
+		if got := r.header.Get("Cache-Control"); got != c.cache {
+			t.Errorf("%s %s: %d Cache-Control %q, want %q", c.method, c.path, r.status, got, c.cache)
+		}
+	}
+}

@@ -18,6 +18,15 @@ const (
 	smallCacheBudget = 64 << 20
 )
 
+// replacePlatformDefault sets Cache-Control to v where it is swa's
+// platform default (what Azure sends): that default is the edge's call,
+// a config's own Cache-Control is kept.
+func replacePlatformDefault(hd map[string][]string, v []string) {
+	if cc := hd["Cache-Control"]; len(cc) == 1 && cc[0] == swaDefaultCacheControl {
+		hd["Cache-Control"] = v
+	}
+}
+
 // swaDefaultCacheControl is the platform default swa puts on every
 // successful response. The edge replaces it with its own policy (immutable
 // fingerprinted assets, revalidated HTML); any other value from
@@ -99,6 +108,7 @@ func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *r
 	if status != http.StatusOK {
 		hd["Cache-Control"] = noStore
 		applyDecisionHeaders(hd, d.Header)
+		replacePlatformDefault(hd, noStore) // a route's own statusCode (418 with a rewrite): not content to keep
 		rm.apply(hd)
 		return
 	}
@@ -108,9 +118,10 @@ func (h *Handler) fileHeaders(hd http.Header, f *File, rep *Representation, c *r
 	}
 	hd["Accept-Ranges"] = acceptBytes
 	applyDecisionHeaders(hd, d.Header)
-	if cc := hd["Cache-Control"]; len(cc) == 0 || cc[0] == swaDefaultCacheControl {
-		hd["Cache-Control"] = c.cacheControl // the platform default is the edge's call
+	if len(hd["Cache-Control"]) == 0 {
+		hd["Cache-Control"] = c.cacheControl
 	}
+	replacePlatformDefault(hd, c.cacheControl)
 	rm.apply(hd)
 }
 
