@@ -150,10 +150,14 @@ func newUserGrantCmd(g *Globals) *cobra.Command {
 			if !revoke {
 				grants = append(grants, gr)
 			}
-			if err := t.client.Do(ctx, "PUT", client.Path("users", args[0], "grants"), api.GrantsRequest{Grants: grants}, &u); err != nil {
+			// A fresh value for the answer: decoding into u again would reuse
+			// the elements of u.Grants, and a grant the answer sends without a
+			// project or environment (omitempty) would keep the old one's.
+			var out auth.User
+			if err := t.client.Do(ctx, "PUT", client.Path("users", args[0], "grants"), api.GrantsRequest{Grants: grants}, &out); err != nil {
 				return err
 			}
-			return g.emit(u, func(w io.Writer) error { return userTable(w, []auth.User{u}) })
+			return g.emit(out, func(w io.Writer) error { return userTable(w, []auth.User{out}) })
 		},
 	}
 	gf.register(cmd)
