@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
@@ -202,4 +204,47 @@ func mustAuthWithRate(t *testing.T, f *fixture) *auth.Service {
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// TestCurrentPasswordIsUnderTheLoginLimits: changing your own password
+// checks the current one under the sign-in limits. A stolen session or
+// token of pwuser could otherwise guess pwuser's password without limit
+// (each wrong guess a 403) and then set a new one: now the 6th guess from
+// one address gets 429 with Retry-After before the password is checked,
+// the right one too, and so does a sign-in from there.
+func TestCurrentPasswordIsUnderTheLoginLimits(t *testing.T) {
+	f := newFixture(t)
+	svc := mustAuthWithRate(t, f)
+	f.api.opts.Auth = svc
+	f.tokens["pw"] = f.mint("pwuser", auth.TokenRequest{})
+	change := func(current string) *http.Response {
+		resp := f.send("pw", "PUT", "/api/v1/users/pwuser/password",
+			PasswordRequest{Password: "a brand new passphrase", Current: current})
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := change(fmt.Sprintf("wrong guess %d", i)); resp.StatusCode != 403 {
+			t.Fatalf("guess %d = %d, want 403", i+1, resp.StatusCode)
+		}
+	}
+	if resp := change("correct horse battery"); resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("6th try = %d, Retry-After %q; want 429 with it", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if !svc.CheckPassword(bg, "pwuser", "correct horse battery") {
+		t.Fatal("the password changed past the limit")
+	}
+	login := post(t, http.DefaultClient, f.srv.URL+"/api/v1/login", `{"user":"pwuser","password":"correct horse battery"}`, nil)
+	login.Body.Close()
+	if login.StatusCode != 429 {
+		t.Fatalf("sign-in after 5 wrong current passwords = %d, want 429", login.StatusCode)
+	}
+	f.advance(time.Minute) // the buckets are full again
+	if resp := change("correct horse battery"); resp.StatusCode != 204 {
+		t.Fatalf("with the right current password a minute later = %d, want 204", resp.StatusCode)
+	}
+	if !svc.CheckPassword(bg, "pwuser", "a brand new passphrase") {
+		t.Fatal("the new password was not set")
+	}
 }

@@ -39,8 +39,8 @@ func (a *API) authRoutes() []Route {
 			Summary: "Disable a user (sessions end, sign-ins and tokens are refused) or enable them again; the last admin stays",
 			Request: DisabledRequest{}, Response: auth.User{}, Handler: a.setDisabled},
 		{Method: "PUT", Path: "/api/v1/users/{name}/password", Tag: "users", Action: "user.passwd",
-			Summary: "Set a password (your own, giving the current one if set; anyone's with users.manage)",
-			Request: PasswordRequest{}, Status: http.StatusNoContent, Handler: a.setPassword},
+			Summary: "Set a password (your own, giving the current one if set, under the sign-in limits; anyone's with users.manage)",
+			Request: PasswordRequest{}, Status: http.StatusNoContent, Limited: true, Handler: a.setPassword},
 		{Method: "GET", Path: "/api/v1/tokens", Tag: "tokens", Perm: auth.Tokens,
 			Query:   append([]Param{{"all", "true: every user's tokens (needs users.manage)"}}, pageParams...),
 			Summary: "List your tokens (never their secrets)", Response: Page[auth.Token]{}, Handler: a.listTokens},
@@ -282,10 +282,16 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	if name == pr.User && u.HasPassword && !pr.Can(auth.UsersAdmin, auth.Resource{}) &&
-		!a.opts.Auth.CheckPassword(r.Context(), name, req.Current) {
-		a.deny(w, r, routeOf(r), usererr.New(usererr.Forbidden, "the current password is wrong"))
-		return
+	if name == pr.User && u.HasPassword && !pr.Can(auth.UsersAdmin, auth.Resource{}) {
+		ok, err := a.opts.Auth.CheckCurrentPassword(r.Context(), name, req.Current, clientAddr(r))
+		if err != nil {
+			writeLoginError(w, r, err)
+			return
+		}
+		if !ok {
+			a.deny(w, r, routeOf(r), usererr.New(usererr.Forbidden, "the current password is wrong"))
+			return
+		}
 	}
 	if err := a.opts.Auth.SetPassword(r.Context(), name, req.Password); err != nil {
 		WriteError(w, r, err)

@@ -190,6 +190,32 @@ func (s *Service) CheckPassword(ctx context.Context, name, password string) bool
 	return VerifyPassword(password, hash)
 }
 
+// CheckCurrentPassword is CheckPassword for a user who gives their
+// current password to change it, under the sign-in limits: the attempt
+// counts from source as a sign-in of name does, a wrong password as a
+// failed one, and past a limit it is refused with ErrRateLimited before
+// the password is checked. Otherwise a session or a token would be an
+// unlimited oracle for the password it does not hold.
+func (s *Service) CheckCurrentPassword(ctx context.Context, name, password, source string) (bool, error) {
+	now := s.opts.Now()
+	attempt, why, err := s.limiter.begin(ctx, now, source, name)
+	if err != nil {
+		s.opts.Logger.Error("auth: current password not checked: the sign-in limits cannot be checked", "user", name, "source", source, "err", err)
+		return false, usererr.Wrap(usererr.Unavailable, err, "the current password cannot be checked: the sign-in limits cannot be checked").
+			WithHint("try again in a moment; the server's log says what failed")
+	}
+	if why != "" {
+		return false, ErrRateLimited
+	}
+	if !s.CheckPassword(ctx, name, password) {
+		return false, nil
+	}
+	if err := s.limiter.succeeded(context.WithoutCancel(ctx), now, attempt); err != nil {
+		s.opts.Logger.Error("auth: a right current password's failure could not be given back", "user", name, "source", source, "err", err)
+	}
+	return true, nil
+}
+
 // User returns one user.
 func (s *Service) User(ctx context.Context, name string) (*User, error) {
 	us, err := s.users(ctx, name)
