@@ -24,6 +24,12 @@ func (d *Dashboard) oidcStart(w http.ResponseWriter, r *http.Request) {
 		d.oidcFailed(w, r, rec, next)
 		return
 	}
+	// Signing in again replaces this browser's session: end it now, while
+	// the browser still sends it. The callback comes from the provider's
+	// site, without the SameSite=Strict session cookie, and would leave it
+	// valid on the server, held by no one, until it expired.
+	d.endReplaced(r, "")
+	d.clearSession(w)
 	copyOIDCCookie(w, rec)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, rec.header.Get("Location"), http.StatusSeeOther)

@@ -369,3 +369,52 @@ func (f *ssoFixture) roles(user string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestSingleSignOnEndsTheReplacedSession: signing in with single sign-on
+// in a browser that holds a session (another user's, say) ends that
+// session on the server, as a password sign-in does. The provider sends
+// the browser back without the SameSite=Strict session cookie, so the
+// test's browser leaves it out of the callback, as browsers do.
+func TestSingleSignOnEndsTheReplacedSession(t *testing.T) {
+	f := newSSOFixture(t, nil)
+	f.addUser("vera", "viewer", adminPW)
+	f.addUser("jane", "viewer", "")
+	f.link("jane", "sub-jane")
+	f.op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane.doe", Email: "jane@example.com"})
+	host := strings.TrimPrefix(f.a.APIURL(), "http://")
+
+	b := f.browser()
+	_, page := b.get("/ui/login")
+	m := nonceRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("sign-in form without a nonce:\n%s", page)
+	}
+	resp, err := b.c.PostForm(b.base+"/ui/login", url.Values{"user": {"vera"}, "password": {adminPW}, "nonce": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	first := b.jar.m[host]["__Host-phoenix_session"]
+	if first == "" {
+		t.Fatalf("vera's password sign-in: %d, no session", resp.StatusCode)
+	}
+
+	callback := b.callbackURL()
+	delete(b.jar.m[host], "__Host-phoenix_session") // not sent from the provider's site
+	if resp, body := b.get(callback.String()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("jane's single sign-on: %d %s", resp.StatusCode, body)
+	}
+	if now := b.jar.m[host]["__Host-phoenix_session"]; now == "" || now == first {
+		t.Fatalf("the session after single sign-on: %q", now)
+	}
+	req, _ := http.NewRequest("GET", b.base+"/api/v1/me", nil)
+	req.AddCookie(&http.Cookie{Name: "__Host-phoenix_session", Value: first})
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("vera's session still works at the API after jane signed in: %d", resp.StatusCode)
+	}
+}
