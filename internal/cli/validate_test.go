@@ -47,3 +47,34 @@ func TestValidateWarnsOfStepsOfDisabledChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRefusesAnUnknownActionWithItsPosition: phoenix validate
+// used to say "ok" of a pipeline whose step uses an action that does not
+// exist (or reads the outputs of a step that does not), which only the
+// release then refused, without a line number. It exits 2 now, naming the
+// file, line, field and the action meant.
+func TestValidateRefusesAnUnknownActionWithItsPosition(t *testing.T) {
+	dir := t.TempDir()
+	yml := "project: {name: shop}\nenvironments: {production: {}}\n" +
+		"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: compile, uses: build}\n" +
+		"    - name: ship\n      needs: [build]\n      steps:\n" +
+		"        - name: deploy\n          uses: deploi\n" +
+		"        - name: smoke\n          run: ls ${{ steps.biuld/compile.outputs.dir }}\n"
+	path := filepath.Join(dir, "phoenix.yaml")
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run("validate", dir)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2: %s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		path + `:12:11: pipeline.stages[1].steps[0].uses: unknown action "deploi" (hint: did you mean deploy?)`,
+		path + `:14:11: pipeline.stages[1].steps[1].run: refers to the outputs of unknown step "biuld/compile" (hint: did you mean build/compile?)`,
+		path + ": 2 error(s)",
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("output:\n%s\nwant the line %q", out, want)
+		}
+	}
+}

@@ -75,6 +75,29 @@ func TestParseProblems(t *testing.T) {
 			[]string{`phoenix.yaml:1:1: project.name: is required (hint: add project: {name: my-site})`}},
 		{"enum with suggestion", minimal + "build: {package_manager: pnmp}\n",
 			[]string{`phoenix.yaml:2:9: build.package_manager: "pnmp" is not allowed (hint: did you mean pnpm?)`}},
+		{"unknown action, condition and output reference in a pipeline", minimal + "pipeline:\n  stages:\n" +
+			"    - name: build\n      steps:\n        - {name: compile, uses: build}\n" +
+			"    - name: ship\n      needs: [build]\n      if: failure\n      steps:\n" +
+			"        - {name: deploy, uses: deploi}\n" +
+			"        - {name: smoke, run: \"echo ${{ steps.biuld/compile.outputs.dir }}\", if: failur()}\n" +
+			"        - {name: gate, uses: approval}\n" +
+			"        - {name: tell, uses: validate-tag, env: {D: \"${{ steps.compile.outputs.dir }}\"}}\n",
+			[]string{
+				`phoenix.yaml:9:7: pipeline.stages[1].if: unknown condition "failure" (hint: did you mean failure()?)`,
+				`phoenix.yaml:11:26: pipeline.stages[1].steps[0].uses: unknown action "deploi" (hint: did you mean deploy?)`,
+				`phoenix.yaml:12:25: pipeline.stages[1].steps[1].run: refers to the outputs of unknown step "biuld/compile" (hint: did you mean build/compile?)`,
+				`phoenix.yaml:12:77: pipeline.stages[1].steps[1].if: unknown condition "failur()" (hint: did you mean failure()?)`,
+				`phoenix.yaml:13:24: pipeline.stages[1].steps[2].uses: approval is not an action a step can use`,
+				`phoenix.yaml:14:50: pipeline.stages[1].steps[3].env.D: refers to the outputs of unknown step "compile" (hint: did you mean build/compile? a pipeline's steps are stage/step)`,
+			}},
+		{"unknown action and output reference in a workflow", minimal + "workflows:\n  nightly:\n    triggers: [{cron: \"@daily\"}]\n" +
+			"    steps:\n      - {name: verify, uses: backup/verifyy}\n" +
+			"      - {name: tell, uses: notify, with: {channel: x, message: \"${{ steps.verfy.outputs.snapshot }}\"}}\n" +
+			"notifications: {channels: {x: {type: webhook, url: env:HOOK}}}\n",
+			[]string{
+				`phoenix.yaml:6:24: workflows.nightly.steps[0].uses: unknown action "backup/verifyy" (hint: did you mean backup/verify?)`,
+				`phoenix.yaml:7:55: workflows.nightly.steps[1].with.message: refers to the outputs of unknown step "verfy" (hint: did you mean verify?)`,
+			}},
 		{"bad node constraint", minimal + "build: {node: \">=20 <<22\"}\n",
 			[]string{`build.node: ">=20 <<22" is not a valid version constraint`}},
 		{"bad exception semver and missing expiry", minimal + "checks:\n  exceptions:\n    - {package: lodash, versions: \"~>banana\", reason: r}\n",

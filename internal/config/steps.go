@@ -25,6 +25,12 @@ type Stage struct {
 
 func (p *Pipeline) validate(v *validator) {
 	v.uniqueNames("pipeline.stages", len(p.Stages), func(i int) string { return p.Stages[i].Name })
+	var ids []string // a pipeline's step IDs: stage/step
+	for _, st := range p.Stages {
+		for _, s := range st.Steps {
+			ids = append(ids, st.Name+"/"+s.Name)
+		}
+	}
 	nodes := make([]dagNode, len(p.Stages))
 	for i, s := range p.Stages {
 		sp := indexPath("pipeline.stages", i)
@@ -35,7 +41,8 @@ func (p *Pipeline) validate(v *validator) {
 			v.errorf(sp+".steps", "add at least one step", "a stage needs steps")
 		}
 		v.envRef(sp+".environment", s.Environment)
-		validateSteps(v, sp+".steps", s.Steps)
+		v.condition(sp+".if", s.If)
+		validateSteps(v, sp+".steps", s.Steps, s.Name+"/", ids)
 		warnDisabledChecks(v, sp+".steps", s.Steps)
 		nodes[i] = dagNode{name: s.Name, needs: s.Needs}
 	}
@@ -66,8 +73,56 @@ func warnDisabledChecks(v *validator, p string, steps []Step) {
 
 var actionRx = regexp.MustCompile(`^[a-z][a-z0-9-]*([./][a-z0-9-]+)*$`)
 
-// validateSteps checks a list of steps and their needs graph.
-func validateSteps(v *validator, p string, steps []Step) {
+// Actions are the built-in actions a step may use, sorted: the pipeline's
+// registry (action.Builtins) holds these, and a test there keeps the two
+// the same. A step's uses is checked against them when the file loads, so
+// phoenix validate reports an unknown one with its position, not only the
+// release that would run it.
+var Actions = []string{
+	"backup", "backup/verify", "build", "check/audit", "check/licenses", "check/sbom", "check/secrets",
+	"create-artifact", "deploy", "dns/update", "fetch-secrets", "health-check", "load-test", "monitoring",
+	"notify", "purge-cache", "register-workflows", "rollback", "test", "test-report", "validate-tag",
+}
+
+// OutputRef matches a reference to an earlier step's output,
+// ${{ steps.ID.outputs.NAME }}: group 1 is the step ID, group 2 the name.
+var OutputRef = regexp.MustCompile(`\$\{\{\s*steps\.([A-Za-z0-9_./-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}`)
+
+// StepCondition reads a step's or stage's if: success(), failure(),
+// always() or cancelled(), also inside ${{ }}, and "" for success. It
+// returns the condition's name ("failure"), or false for anything else.
+func StepCondition(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSuffix(s, "}}"), "${{"))
+	switch s {
+	case "":
+		return "success", true
+	case "success()", "failure()", "always()", "cancelled()":
+		return strings.TrimSuffix(s, "()"), true
+	}
+	return "", false
+}
+
+var stepConditions = []string{"success()", "failure()", "always()", "cancelled()"}
+
+// condition reports an if that is not a step condition.
+func (v *validator) condition(p, s string) {
+	if _, ok := StepCondition(s); !ok {
+		v.errorf(p, orHint(didYouMean(strings.TrimSpace(s), stepConditions), "use success(), failure(), always() or cancelled()"),
+			"unknown condition %q", clip(s))
+	}
+}
+
+// validateSteps checks a list of steps and their needs graph. prefix is
+// what makes a step's name its ID ("build/" in stage build, "" in a
+// workflow), ids every ID its outputs may be read by (${{ steps.ID... }});
+// nil means the list's own steps.
+func validateSteps(v *validator, p string, steps []Step, prefix string, ids []string) {
+	if ids == nil {
+		for _, s := range steps {
+			ids = append(ids, prefix+s.Name)
+		}
+	}
 	v.uniqueNames(p, len(steps), func(i int) string { return steps[i].Name })
 	nodes := make([]dagNode, len(steps))
 	for i := range steps {
@@ -82,7 +137,15 @@ func validateSteps(v *validator, p string, steps []Step) {
 			v.errorf(sp, "split it into two steps", "a step has either run or uses, not both")
 		case s.Uses != "" && !actionRx.MatchString(s.Uses):
 			v.errorf(sp+".uses", "action names are lowercase, e.g. notify or check/audit", "%q is not an action name", clip(s.Uses))
+		case s.Uses == "approval":
+			v.errorf(sp+".uses", "set environments.NAME.protection.approvals: a stage with that environment waits at a gate before its steps",
+				"approval is not an action a step can use")
+		case s.Uses != "" && !slices.Contains(Actions, s.Uses):
+			v.errorf(sp+".uses", orHint(didYouMean(s.Uses, Actions), "see the built-in actions in docs/pipelines.md"),
+				"unknown action %q", clip(s.Uses))
 		}
+		v.condition(sp+".if", s.If)
+		outputRefs(v, sp, s, ids)
 		if len(s.With) > 0 && s.Uses == "" {
 			v.errorf(sp+".with", "with gives inputs to a uses action", "with needs uses")
 		}
@@ -187,4 +250,30 @@ func findCycle(nodes []dagNode, index map[string]int) []string {
 		}
 	}
 	return nil
+}
+
+// outputRefs reports each ${{ steps.ID.outputs.NAME }} in a step's run,
+// env values and string inputs whose ID is not one of ids.
+func outputRefs(v *validator, sp string, s *Step, ids []string) {
+	check := func(p, text string) {
+		for _, m := range OutputRef.FindAllStringSubmatch(text, -1) {
+			if !slices.Contains(ids, m[1]) {
+				hint := didYouMean(m[1], ids)
+				if i := slices.IndexFunc(ids, func(id string) bool { return strings.HasSuffix(id, "/"+m[1]) }); hint == "" && i >= 0 {
+					hint = "did you mean " + ids[i] + "? a pipeline's steps are stage/step"
+				}
+				v.errorf(p, orHint(hint, "refer to a step of the same workflow by its name, of the pipeline by stage/step"),
+					"refers to the outputs of unknown step %q", clip(m[1]))
+			}
+		}
+	}
+	check(sp+".run", s.Run)
+	for _, k := range sortedKeys(s.Env) {
+		check(joinPath(sp+".env", k), s.Env[k])
+	}
+	for _, k := range sortedKeys(s.With) {
+		if str, ok := s.With[k].(string); ok {
+			check(joinPath(sp+".with", k), str)
+		}
+	}
 }

@@ -68,7 +68,7 @@ func WebhookSecretProblem(ref SecretRef, value string) (problem, hint string) {
 type Step struct {
 	Name            string         `yaml:"name" required:"true" pattern:"name" doc:"Step name, unique in its list; referenced by needs."`
 	Run             string         `yaml:"run" doc:"Shell command(s)."`
-	Uses            string         `yaml:"uses" doc:"Built-in action, e.g. notify, http, deploy, rollback, purge-cache, backup."`
+	Uses            string         `yaml:"uses" doc:"Built-in action, e.g. notify, deploy, health-check, rollback, load-test, dns/update (docs/pipelines.md lists them)."`
 	With            map[string]any `yaml:"with" doc:"Inputs of the action."`
 	Needs           []string       `yaml:"needs" doc:"Steps that must finish first; without needs a step follows the previous one."`
 	If              string         `yaml:"if" doc:"Condition to run, e.g. success(), failure(), always()."`
@@ -120,7 +120,7 @@ func (c *Config) validateWorkflows(v *validator) {
 		if len(w.Steps) == 0 {
 			v.errorf(p+".steps", "add at least one step", "a workflow needs steps")
 		}
-		validateSteps(v, p+".steps", w.Steps)
+		validateSteps(v, p+".steps", w.Steps, "", nil)
 	}
 }
 

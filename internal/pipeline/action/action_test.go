@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,15 @@ func TestRegistryBuiltins(t *testing.T) {
 	r.Register("custom/lint", Func(func(context.Context, *Context) error { return nil }))
 	if !r.Known("custom/lint") {
 		t.Error("custom action not registered")
+	}
+}
+
+// TestBuiltinsAreTheConfigActions: phoenix.yaml's loader checks a step's
+// uses against config.Actions, so that phoenix validate reports an unknown
+// action with its position; the list must be the registry's, else validate
+// would refuse a real action or pass one a release then refuses.
+func TestBuiltinsAreTheConfigActions(t *testing.T) {
+	if got := Builtins(Deps{}).Names(); !slices.Equal(got, config.Actions) {
+		t.Errorf("built-in actions %v,\nconfig.Actions   %v", got, config.Actions)
 	}
 }

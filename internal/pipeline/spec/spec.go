@@ -12,10 +12,11 @@ package spec
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/config"
 )
 
 // Condition says when a step runs, given how the steps before it ended.
@@ -30,22 +31,13 @@ const (
 )
 
 // ParseCondition reads "success()", "failure()", "always()", "cancelled()"
-// or "" (success).
+// or "" (success), as config.StepCondition does.
 func ParseCondition(s string) (Condition, error) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(strings.TrimSuffix(s, "}}"), "${{")
-	s = strings.TrimSpace(s)
-	switch s {
-	case "", "success()":
-		return Success, nil
-	case "failure()":
-		return Failure, nil
-	case "always()":
-		return Always, nil
-	case "cancelled()":
-		return Cancelled, nil
+	c, ok := config.StepCondition(s)
+	if !ok {
+		return "", fmt.Errorf("unknown condition %q; use success(), failure(), always() or cancelled()", strings.TrimSpace(s))
 	}
-	return "", fmt.Errorf("unknown condition %q; use success(), failure(), always() or cancelled()", s)
+	return Condition(c), nil
 }
 
 // ApprovalAction is the built-in gate that waits for an environment's
@@ -168,7 +160,7 @@ const (
 	DefaultBackoff = 2 * time.Second
 )
 
-var exprRx = regexp.MustCompile(`\$\{\{\s*steps\.([A-Za-z0-9_./-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}`)
+var exprRx = config.OutputRef
 
 // Expand replaces ${{ steps.ID.outputs.NAME }} in s with the outputs of
 // earlier steps; unknown references become "".
