@@ -190,5 +190,8 @@ func (s *Service) StartWorkflow(ctx context.Context, req WorkflowRequest) (*Run,
 		Trigger: firstNonEmpty(req.Trigger, "manual"), Dir: dir, Plan: plan, Inputs: req.Inputs, keys: []string{key}}
 	r.Commit = firstNonEmpty(req.Inputs.Values["commit"], s.gitHead(ctx, dir))
 	r.Version = req.Inputs.Tag
+	if ev := triggerEvent(req.Inputs); ev != nil && r.Version == "" {
+		r.Version = ev.Data["version"] // the event's release, as a webhook's tag
+	}
 	return s.enqueue(ctx, r)
 }

@@ -367,7 +367,7 @@ func outputNameOK(k string) bool {
 }
 
 // environ builds a step's environment: the server's, PHOENIX_* run
-// variables, the target environment's env and the step's env (secret:NAME
+// variables (and the event that started a workflow), the target environment's env and the step's env (secret:NAME
 // and env:NAME values resolved in both) and its secrets. Resolved
 // secrets are masked.
 func (e *execution) environ(ctx context.Context, st *spec.Step, outFile string) ([]string, error) {
@@ -375,6 +375,11 @@ func (e *execution) environ(ctx context.Context, st *spec.Step, outFile string) 
 	vars := map[string]string{"CI": "true", "PHOENIX_RUN": itoa(r.ID), "PHOENIX_PROJECT": r.Project,
 		"PHOENIX_VERSION": r.Version, "PHOENIX_COMMIT": r.Commit, "PHOENIX_STEP": st.ID, "PHOENIX_FILES": e.files,
 		"PHOENIX_OUTPUT": outFile, "PHOENIX_ENVIRONMENT": e.stepEnv(st)}
+	if ev := triggerEvent(r.Inputs); ev != nil {
+		// What started the workflow; not the step's environment, which
+		// the vault's policy goes by.
+		vars["PHOENIX_EVENT"], vars["PHOENIX_EVENT_ENVIRONMENT"] = ev.Name, ev.Environment
+	}
 	var missing []string
 	env := e.envVars(st)
 	for _, k := range slices.Sorted(maps.Keys(env)) {

@@ -146,6 +146,23 @@ func TestShortWebhookSecretsAreRefused(t *testing.T) {
 	}
 }
 
+// deployedInProduction releases the project in dir (which registers its
+// workflows), publishes deploy.succeeded of v1.4.1 in production and
+// returns the runs, the newest first: its workflow "tell".
+func (f *fixture) deployedInProduction(dir string) []Run {
+	f.t.Helper()
+	f.wait(f.release(dir, "1.0.0").ID)
+	ctx := context.Background()
+	f.svc.Events().Publish(ctx, trigger.Event{Name: "deploy.succeeded", Project: "shop", Environment: "production",
+		Data: map[string]string{"version": "v1.4.1"}})
+	f.svc.Events().Wait() // the handler has queued the run
+	runs, err := f.svc.Runs(ctx, RunFilter{})
+	if err != nil || len(runs) == 0 || runs[0].Workflow != "tell" {
+		f.t.Fatalf("runs %+v (%v)", runs, err)
+	}
+	return runs
+}
+
 // TestEventWorkflowNotifiesAboutItsEvent: a notify step without inputs in
 // a workflow that deploy.succeeded in production started sends
 // deploy.succeeded for production (the trigger's), not release.succeeded
@@ -170,15 +187,7 @@ pipeline:
     - name: main
       steps: [{name: ok, run: "true"}]
 `)
-	f.wait(f.release(dir, "1.0.0").ID) // registers the workflows
-	ctx := context.Background()
-	f.svc.Events().Publish(ctx, trigger.Event{Name: "deploy.succeeded", Project: "shop", Environment: "production",
-		Data: map[string]string{"version": "v1.4.1"}})
-	f.svc.Events().Wait() // the handler has queued the run
-	runs, err := f.svc.Runs(ctx, RunFilter{})
-	if err != nil || len(runs) == 0 || runs[0].Workflow != "tell" {
-		t.Fatalf("runs %+v (%v)", runs, err)
-	}
+	runs := f.deployedInProduction(dir)
 	if d := f.wait(runs[0].ID); d.Status != Succeeded {
 		t.Fatalf("workflow run %s: %s", d.Status, d.Message)
 	}
@@ -189,5 +198,42 @@ pipeline:
 	}
 	if n.find("release.succeeded") != nil {
 		t.Errorf("the workflow also sent release.succeeded: %+v", n.ns)
+	}
+}
+
+// TestEventWorkflowStepsKnowTheirEvent: a run: step of a workflow that an
+// event started gets the event (PHOENIX_EVENT), its environment
+// (PHOENIX_EVENT_ENVIRONMENT) and its version as the run's
+// (PHOENIX_VERSION), as a webhook's run gets its tag. Before, such a step
+// got an empty PHOENIX_VERSION and nothing of the event, so a script
+// telling people about a production deployment could not say which.
+func TestEventWorkflowStepsKnowTheirEvent(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(`
+project: {name: shop}
+environments: {production: {}}
+workflows:
+  tell:
+    triggers:
+      - {event: deploy.succeeded, environment: production}
+    steps:
+      - {name: show, run: 'echo "version=$PHOENIX_VERSION event=$PHOENIX_EVENT env=$PHOENIX_EVENT_ENVIRONMENT step-env=$PHOENIX_ENVIRONMENT"'}
+pipeline:
+  stages:
+    - name: main
+      steps: [{name: ok, run: "true"}]
+`)
+	runs := f.deployedInProduction(dir)
+	if runs[0].Version != "v1.4.1" {
+		t.Errorf("the run's version %q, want the event's v1.4.1", runs[0].Version)
+	}
+	if d := f.wait(runs[0].ID); d.Status != Succeeded {
+		t.Fatalf("workflow run %s: %s", d.Status, d.Message)
+	}
+	// The step acts on no environment of its own: the event's is told
+	// apart, as the vault's policy goes by the step's.
+	want := "version=v1.4.1 event=deploy.succeeded env=production step-env=\n"
+	if got := f.log(runs[0].ID, "show"); got != want {
+		t.Errorf("step log %q, want %q", got, want)
 	}
 }
