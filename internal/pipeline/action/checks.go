@@ -99,7 +99,13 @@ func (d *Deps) checkAudit(ctx context.Context, sc *Context) error {
 			sc.Logf("no advisory database, but the project locks no packages: nothing to audit")
 			return d.gate(sc, report.New(report.Vulnerability, sc.WorkDir, d.Now())) // recorded: 0 packages, clean
 		}
-		return fmt.Errorf("no advisory database at %s (import one: phoenix advisories import FILE.zip): %w", d.AdvisoryDir, err)
+		if errors.Is(err, osv.ErrNoDatabase) {
+			// osv's own message names the command too: said once, with where
+			// it must run, as the first release of a new server hits it.
+			return fmt.Errorf("no advisory database at %s, and the audit fails closed without one: import one on "+
+				"the server's machine with phoenix advisories import all.zip and the server's --data (docs/security-gates.md)", d.AdvisoryDir)
+		}
+		return fmt.Errorf("the advisory database at %s cannot be read (import it again: phoenix advisories import): %w", d.AdvisoryDir, err)
 	}
 	defer db.Close()
 	r, err := audit.Run(ctx, sc.WorkDir, db, audit.Options{Now: d.Now(), MaxAge: 7 * 24 * time.Hour})

@@ -95,3 +95,24 @@ func TestAuditWithNothingToAuditRecordsItsResult(t *testing.T) {
 		t.Fatalf("summary %q (%v)\n%s", outs["summary"], err, log)
 	}
 }
+
+// TestAuditWithoutDatabaseSaysWhatToDoOnce: the first release on a new
+// server fails its audit for want of an advisory database. The step's
+// error (the run's message in phoenix runs, the release's last line) said
+// it twice, naming the folder twice and the import command twice with two
+// different arguments; it says it once now, with where to run it.
+func TestAuditWithoutDatabaseSaysWhatToDoOnce(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"package.json": `{"name": "x", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}`,
+		"package-lock.json": `{"name": "x", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": {"name": "x", "version": "1.0.0", ` +
+			`"dependencies": {"ms": "2.1.3"}}, "node_modules/ms": {"version": "2.1.3"}}}`})
+	sc, log, _ := newContext(t, dir, nil, nil)
+	none := filepath.Join(t.TempDir(), "advisories")
+	a, _ := Builtins(Deps{Now: time.Now, AdvisoryDir: none}).Lookup("check/audit")
+	err := a.Run(context.Background(), sc)
+	want := "no advisory database at " + none + ", and the audit fails closed without one: import one on the server's machine " +
+		"with phoenix advisories import all.zip and the server's --data (docs/security-gates.md)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err %v\nwant %s\n%s", err, want, log)
+	}
+}
