@@ -121,6 +121,12 @@ func followRun(ctx context.Context, g *Globals, t *target, id int64) error {
 	if g.Output == "json" {
 		w = io.Discard
 	}
+	// A run queued behind another prints nothing until it starts: say
+	// what it waits for (a release waiting at production's approval holds
+	// staging too).
+	if d, err := c.Run(ctx, id); err == nil && d.Status == pipeline.Queued && d.Message != "" {
+		fmt.Fprintf(g.Stderr, "run %d %s; it starts once that run is done (phoenix runs)\n", id, d.Message)
+	}
 	if err := c.Logs(ctx, id, "", true, w); err != nil {
 		if stopped(ctx, err) {
 			return stoppedFollowing(id, t.inProcess)

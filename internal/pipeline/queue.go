@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -60,18 +61,23 @@ func (s *Service) dispatch() {
 		queued = append(queued, r)
 	}
 	rows.Close()
-	blocked := map[string]bool{}
+	blocked := map[string]int64{} // a key → the oldest queued run waiting for it
 	for _, r := range queued {
-		free := true
+		why := ""
 		for _, k := range r.keys {
-			if _, busy := s.busy[k]; busy || blocked[k] {
-				free = false
+			if id, busy := s.busy[k]; busy && why == "" {
+				why = fmt.Sprintf("queued: %s is held by run %d", keyLabel(k), id)
+			} else if id, waits := blocked[k]; waits && why == "" {
+				why = fmt.Sprintf("queued: run %d waits for %s first", id, keyLabel(k))
 			}
 		}
-		if !free {
+		if why != "" {
 			for _, k := range r.keys {
-				blocked[k] = true
+				if _, waits := blocked[k]; !waits {
+					blocked[k] = r.ID
+				}
 			}
+			s.noteQueued(ctx, r, why)
 			continue
 		}
 		if _, running := s.active[r.ID]; running || !s.claim(ctx, r) {
@@ -82,6 +88,28 @@ func (s *Service) dispatch() {
 		}
 		s.launch(r, nil)
 	}
+}
+
+// noteQueued records why the queued run r does not start (its message,
+// which phoenix runs and a following phoenix release show), when it
+// changed: "my release does nothing" has an answer.
+func (s *Service) noteQueued(ctx context.Context, r *Run, why string) {
+	if r.Message == why {
+		return
+	}
+	s.db(ctx, `UPDATE pipeline_runs SET message = $1 WHERE id = $2 AND status = $3`, why, r.ID, Queued)
+}
+
+// keyLabel names a queue key for people: "environment shop/staging",
+// "workflow shop/nightly".
+func keyLabel(k string) string {
+	if rest, ok := strings.CutPrefix(k, "env:"); ok {
+		return "environment " + rest
+	}
+	if rest, ok := strings.CutPrefix(k, "wf:"); ok {
+		return "workflow " + rest
+	}
+	return k
 }
 
 // release frees r's keys after it finished and dispatches the next runs.

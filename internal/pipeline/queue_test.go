@@ -298,3 +298,44 @@ func TestPreflightRefusesARelease(t *testing.T) {
 		t.Fatalf("runs after a refused release: %v %v", runs, err)
 	}
 }
+
+// TestQueuedRunSaysWhatItWaitsFor: a release queued behind another said
+// nothing (no message in phoenix runs, nothing from a following phoenix
+// release) however long it waited, typically behind a release held at
+// production's approval gate, which holds staging too. Its message says
+// which run holds which environment, or which queued run goes first, and
+// is gone once it starts.
+func TestQueuedRunSaysWhatItWaitsFor(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(gateYAML)
+	ctx := context.Background()
+	a := f.release(dir, "1.0.0", "staging", "production")
+	waitLog(t, f, a.ID, "main/hold", "holding 1.0.0")
+	b := f.release(dir, "1.1.0", "production")
+	c := f.release(dir, "1.2.0", "staging", "production")
+	for id, want := range map[int64]string{
+		b.ID: fmt.Sprintf("queued: environment shop/production is held by run %d", a.ID),
+		c.ID: fmt.Sprintf("queued: environment shop/staging is held by run %d", a.ID),
+	} {
+		if d, _ := f.svc.Get(ctx, id); d.Status != Queued || d.Message != want {
+			t.Errorf("run %d: %s %q, want queued %q", id, d.Status, d.Message, want)
+		}
+	}
+	f.open(a.ID, "1.0.0")
+	waitLog(t, f, b.ID, "main/hold", "holding 1.1.0")
+	f.svc.mu.Lock() // the dispatch that started b, under this lock, has noted c too
+	d, _ := f.svc.Get(ctx, c.ID)
+	f.svc.mu.Unlock()
+	want := fmt.Sprintf("queued: environment shop/production is held by run %d", b.ID)
+	if d.Status != Queued || d.Message != want {
+		t.Errorf("run %d after run %d: %s %q, want queued %q", c.ID, a.ID, d.Status, d.Message, want)
+	}
+	if d, _ := f.svc.Get(ctx, b.ID); strings.HasPrefix(d.Message, "queued") {
+		t.Errorf("run %d started and still says %q", b.ID, d.Message)
+	}
+	f.open(b.ID, "1.1.0")
+	f.open(c.ID, "1.2.0")
+	if d := f.wait(c.ID); d.Status != Succeeded || d.Message != "" {
+		t.Fatalf("run %d: %s %q", c.ID, d.Status, d.Message)
+	}
+}
