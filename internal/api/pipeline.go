@@ -297,11 +297,13 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 // call) gets the same bytes, only not pushed early: http.ErrNotSupported
 // is no write error.
 type flushWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	wrote *bool // set at the first write: an error after it cannot be answered
 }
 
 func (f flushWriter) Write(p []byte) (int, error) {
+	*f.wrote = true
 	n, err := f.w.Write(p)
 	if err == nil {
 		if ferr := f.rc.Flush(); !errors.Is(ferr, http.ErrNotSupported) {
@@ -318,8 +320,14 @@ func (a *API) runLogs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	o := pipeline.LogOptions{Step: q.Get("step"), Follow: q.Get("follow") == "true" || q.Get("follow") == "1"}
-	fw := flushWriter{w: w, rc: http.NewResponseController(w)}
-	if err := a.opts.Pipeline.Logs(r.Context(), id, o, fw); err != nil && r.Context().Err() == nil {
+	var wrote bool
+	fw := flushWriter{w: w, rc: http.NewResponseController(w), wrote: &wrote}
+	err := a.opts.Pipeline.Logs(r.Context(), id, o, fw)
+	switch {
+	case err == nil || r.Context().Err() != nil:
+	case !wrote: // refused before any log line (a step the run does not have)
+		WriteError(w, r, err)
+	default:
 		loggerFrom(r.Context()).Warn("run logs", "run", id, "err", err)
 	}
 }

@@ -214,3 +214,22 @@ func TestRunsArePaged(t *testing.T) {
 		t.Fatalf("cursor=x: %d %s", code, body)
 	}
 }
+
+// TestLogsOfAStepTheRunDoesNotHave: GET /runs/N/logs?step=S for a step
+// the run does not have answered 200 with nothing, so phoenix logs N
+// --step build/compile (the default pipeline's step is build) printed
+// nothing and exited 0, as for a step that wrote nothing. It is a 404
+// naming the run's steps now; a real step's log is as before.
+func TestLogsOfAStepTheRunDoesNotHave(t *testing.T) {
+	f := newFixture(t)
+	status, out, hdr := f.call("viewer", "GET", fmt.Sprintf("/api/v1/runs/%d/logs?step=main/okk", f.done), nil)
+	var e Error
+	if status != http.StatusNotFound || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") || json.Unmarshal(out, &e) != nil ||
+		e.Message != fmt.Sprintf("run %d has no step %q", f.done, "main/okk") || e.Hint != "did you mean main/ok? its steps: main/ok" {
+		t.Fatalf("a step the run does not have = %d %s %s", status, hdr.Get("Content-Type"), out)
+	}
+	status, out, _ = f.call("viewer", "GET", fmt.Sprintf("/api/v1/runs/%d/logs?step=main/ok", f.done), nil)
+	if status != http.StatusOK || !strings.HasPrefix(string(out), "quick release ") {
+		t.Fatalf("the step's log = %d %q", status, out)
+	}
+}

@@ -5,10 +5,14 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/suggest"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // hub wakes log followers when a run's logs or state change.
@@ -55,6 +59,9 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 	if err != nil {
 		return err // no such run
 	}
+	if err := hasStep(first, o.Step); err != nil {
+		return err
+	}
 	if err := writeOmitted(first.Plan, o.Step, w); err != nil {
 		return err
 	}
@@ -95,6 +102,31 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 // writeOmitted writes a line for each step of the stages plan left out
 // (only step's, raw, when step is set), so that a release to staging
 // says where its production stage went rather than miss it silently.
+// hasStep refuses a step the run does not have (nor had, in a stage it
+// left out): its log would be empty, like that of a step with no output,
+// and a mistyped name (build/compile for the default pipeline's build)
+// looked like a silent step.
+func hasStep(r *Run, step string) error {
+	if step == "" {
+		return nil
+	}
+	var ids []string
+	for _, st := range r.Plan.Steps {
+		ids = append(ids, st.ID)
+	}
+	for _, om := range r.Plan.Omitted {
+		ids = append(ids, om.Steps...)
+	}
+	if slices.Contains(ids, step) {
+		return nil
+	}
+	e := usererr.New(usererr.NotFound, "run %d has no step %q", r.ID, step)
+	if best := suggest.Best(step, ids); best != "" {
+		return e.WithHint("did you mean %s? its steps: %s", best, strings.Join(ids, ", "))
+	}
+	return e.WithHint("its steps: %s", strings.Join(ids, ", "))
+}
+
 func writeOmitted(plan *spec.Plan, step string, w io.Writer) error {
 	for _, om := range plan.Omitted {
 		line := []byte("[phoenix] skipped: " + om.Why() + "\n")
