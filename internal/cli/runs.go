@@ -146,7 +146,13 @@ func newCancelCmd(g *Globals) *cobra.Command {
 					return err
 				}
 				return g.emit(d, func(w io.Writer) error {
-					_, err := fmt.Fprintf(w, "run %d: cancel requested (now %s)\n", id, d.Status)
+					if pipeline.Finished(d.Status) { // a queued run is cancelled at once
+						_, err := fmt.Fprintf(w, "run %d: %s\n", id, d.Status)
+						return err
+					}
+					// A run under way stops its steps first (SIGTERM, then
+					// SIGKILL 5 s later): its status is still the old one.
+					_, err := fmt.Fprintf(w, "run %d: cancel requested; its steps are being stopped (phoenix logs %d -f follows it to the end)\n", id, id)
 					return err
 				})
 			})

@@ -130,3 +130,54 @@ func TestInProcessReleaseStoppedAtItsGateWaitsOn(t *testing.T) {
 		t.Fatalf("the run after its approval: %s %s", d.Status, d.Message)
 	}
 }
+
+// stopOnText is a terminal whose user presses Ctrl-C once text is on it.
+type stopOnText struct {
+	text string
+	out  bytes.Buffer
+	stop context.CancelFunc
+}
+
+func (w *stopOnText) Write(p []byte) (int, error) {
+	n, err := w.out.Write(p)
+	if strings.Contains(w.out.String(), w.text) {
+		w.stop()
+	}
+	return n, err
+}
+
+// TestReleaseQueuedBehindAnotherSaysSo: 'phoenix release' of a version
+// while another release waits at production's gate used to print its
+// first line and then nothing however long it waited; it says which run
+// holds the environment. And 'phoenix cancel' of the waiting run said
+// "cancel requested (now waiting)", as if it had not taken; it says the
+// steps are being stopped, and of the queued one that it is cancelled.
+func TestReleaseQueuedBehindAnotherSaysSo(t *testing.T) {
+	a, data, dir := gatedServer(t)
+	first, err := a.Pipeline.Release(context.Background(), pipeline.ReleaseRequest{Dir: dir, Version: "1.0.0", Actor: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	errb := &stopOnText{text: "queued", stop: stop}
+	g := &Globals{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: errb}
+	root := newRoot(g)
+	root.SetArgs([]string{"release", "1.1.0", "--dir", dir, "--data", data})
+	root.SetErr(errb)
+	root.ExecuteContext(ctx) // stopped once it said it is queued
+	want := "run 2 queued: environment shop/production is held by run 1; it starts once that run is done (phoenix runs)\n"
+	if !strings.Contains(errb.out.String(), want) {
+		t.Fatalf("stderr %q, want %q", errb.out.String(), want)
+	}
+
+	if out, errs, code := run("cancel", "2", "--data", data); code != 0 || out != "run 2: cancelled\n" {
+		t.Errorf("cancel of the queued run: exit %d, %q %q", code, out, errs)
+	}
+	// The waiting run is cancelled while the answer is made: either is true.
+	out, errs, code := run("cancel", strconv.FormatInt(first.ID, 10), "--data", data)
+	if code != 0 || out != "run 1: cancel requested; its steps are being stopped (phoenix logs 1 -f follows it to the end)\n" &&
+		out != "run 1: cancelled\n" {
+		t.Errorf("cancel of the waiting run: exit %d, %q %q", code, out, errs)
+	}
+}
