@@ -99,6 +99,9 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 			return err
 		})
 	}
+	if o.detach { // an in-process server's runs end with this command
+		fmt.Fprintln(g.Stderr, "note: --detach needs a running server (phoenix server, or --server URL): the run goes on here until it ends")
+	}
 	fmt.Fprintf(g.Stderr, "run %d: releasing %s %s to %s\n", run.ID, run.Project, run.Version, envList(run.Environments))
 	return followRun(ctx, g, t, run.ID)
 }

@@ -87,3 +87,15 @@ func TestReleaseToStagingSaysWhatItLeftOut(t *testing.T) {
 		t.Errorf("the same version to production: exit %d:\n%s%s", r.code, r.out, r.err)
 	}
 }
+
+// TestDetachWithoutAServerSaysSo: --detach cannot leave a run to an
+// in-process server, which ends with the command: the release says so and
+// follows the run to its end instead of waiting without a word.
+func TestDetachWithoutAServerSaysSo(t *testing.T) {
+	dir, data := releaseProject(t, "project: {name: shop}\nenvironments: {staging: {}}\npipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: ok, run: \"true\"}\n")
+	var seen []string
+	r := phx(&seen, "", "release", "v1.0.0", "--detach", "--dir", dir, "--data", data)
+	if r.code != 0 || !strings.Contains(r.err, "note: --detach needs a running server") || !strings.Contains(r.out+r.err, "succeeded") {
+		t.Fatalf("release --detach in process: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+}
