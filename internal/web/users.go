@@ -91,7 +91,7 @@ func (d *Dashboard) setGrants(w http.ResponseWriter, r *http.Request, s session)
 	grants, err := parseGrants(r.PostForm.Get("grants"))
 	if err != nil {
 		return "", "", &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: err.Error(),
-			Hint: "one grant a line: ROLE, then optionally project=NAME and env=NAME, e.g. deployer project=shop env=production"}
+			Hint: "one grant a line: ROLE, then optionally project=NAME and env=NAME, e.g. contributor project=shop env=staging"}
 	}
 	var u auth.User
 	if _, err := d.call(r, s, http.MethodPut, "/api/v1/users/"+url.PathEscape(name)+"/grants", api.GrantsRequest{Grants: grants}, &u); err != nil {
