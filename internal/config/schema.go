@@ -42,6 +42,9 @@ func Schema() []byte {
 	return append(out, '\n')
 }
 
+// namedLists are the value lists a field's oneof tag names.
+var namedLists = map[string][]string{"actions": Actions}
+
 // schemaFor returns the schema of type t.
 func (g *schemaGen) schemaFor(t reflect.Type) map[string]any {
 	if t.Implements(schemaerType) {
@@ -103,6 +106,9 @@ func (g *schemaGen) fieldSchema(sf reflect.StructField) map[string]any {
 	}
 	if e := sf.Tag.Get("enum"); e != "" {
 		target["enum"] = strings.Split(e, ",")
+	}
+	if l := sf.Tag.Get("oneof"); l != "" {
+		target["enum"] = namedLists[l] // a list kept in Go (the built-in actions), so editors complete it
 	}
 	if p := sf.Tag.Get("pattern"); p != "" {
 		target["pattern"] = patterns[p]

@@ -68,7 +68,7 @@ func WebhookSecretProblem(ref SecretRef, value string) (problem, hint string) {
 type Step struct {
 	Name            string         `yaml:"name" required:"true" pattern:"name" doc:"Step name, unique in its list; referenced by needs."`
 	Run             string         `yaml:"run" doc:"Shell command(s)."`
-	Uses            string         `yaml:"uses" doc:"Built-in action, e.g. notify, deploy, health-check, rollback, load-test, dns/update (docs/pipelines.md lists them)."`
+	Uses            string         `yaml:"uses" oneof:"actions" doc:"Built-in action, e.g. notify, deploy, health-check, rollback, load-test, dns/update (docs/pipelines.md lists them)."`
 	With            map[string]any `yaml:"with" doc:"Inputs of the action."`
 	Needs           []string       `yaml:"needs" doc:"Steps that must finish first; without needs a step follows the previous one."`
 	If              string         `yaml:"if" doc:"Condition to run, e.g. success(), failure(), always()."`
