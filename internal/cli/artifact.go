@@ -56,7 +56,7 @@ file.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", "", "artifact file to write (required)")
-	f.StringVar(&o.key, "key", "", "minisign secret key (default: <data>/keys/signing.key, created if missing)")
+	f.StringVar(&o.key, "key", "", "minisign secret key (default: <data>/keys/signing.key, created if missing); an encrypted one's password in PHOENIX_KEY_PASSWORD")
 	f.StringVar(&o.release, "release", "", "release name recorded in the manifest, e.g. v1.2.0")
 	f.StringVar(&o.project, "project", "", "project name recorded in the manifest")
 	f.BoolVar(&o.integrity, "integrity", false, "add integrity= attributes to <script> and <link> tags in HTML")
@@ -115,7 +115,19 @@ func localKey(data, path string) (sign.PrivateKey, error) {
 		if err := pathArg("key file", path); err != nil {
 			return sign.PrivateKey{}, err
 		}
-		return sign.LoadPrivateKey(path, os.Getenv("PHOENIX_KEY_PASSWORD"))
+		pw := os.Getenv("PHOENIX_KEY_PASSWORD")
+		k, err := sign.LoadPrivateKey(path, pw)
+		switch {
+		case err == nil:
+			return k, nil
+		case errors.Is(err, sign.ErrEncrypted):
+			return k, usererr.Wrap(usererr.Usage, err, err.Error()).
+				WithHint("set PHOENIX_KEY_PASSWORD to its password (minisign -G encrypts a key unless given -W)")
+		case errors.Is(err, sign.ErrWrongPassword):
+			return k, usererr.Wrap(usererr.Usage, err, err.Error()).
+				WithHint("PHOENIX_KEY_PASSWORD is not this key's password")
+		}
+		return k, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass the minisign secret key file: --key FILE")
 	}
 	path = filepath.Join(data, "keys", "signing.key")
 	k, err := sign.LoadPrivateKey(path, "")
@@ -169,7 +181,7 @@ func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) er
 	}
 	pub, err := sign.LoadPublicKey(pubPath)
 	if err != nil {
-		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("public key: %v", err)).WithHint("pass --pubkey FILE")
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass the minisign public key file: --pubkey FILE")
 	}
 	m, problems, err := artifact.VerifyFile(ctx, file, &pub)
 	if err != nil {

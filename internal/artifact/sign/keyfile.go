@@ -57,19 +57,34 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
+// ErrEncrypted is returned (wrapped) for an encrypted private key given
+// no password.
+var ErrEncrypted = errors.New("private key is encrypted: a password is needed")
+
+// ErrWrongPassword is returned (wrapped) when an encrypted private key does
+// not decrypt with the password given.
+var ErrWrongPassword = errors.New("private key: wrong password or damaged key file")
+
 // LoadPrivateKey reads a minisign private key file, decrypting it with
 // password if it is encrypted. The file must not be readable by group or
-// others.
+// others. Errors name the file, and say so when it holds a public key.
 func LoadPrivateKey(path, password string) (PrivateKey, error) {
 	data, err := readSmall(path)
 	if err != nil {
 		return PrivateKey{}, fmt.Errorf("load private key: %w", err)
 	}
+	if _, err := ParsePublicKey(data); err == nil {
+		return PrivateKey{}, fmt.Errorf("load private key %s: the file holds a minisign public key, not the secret key that signs", path)
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		return PrivateKey{}, fmt.Errorf("load private key %s: file mode %04o lets others read it; run chmod 600 %s",
 			path, fi.Mode().Perm(), filepath.Clean(path))
 	}
-	return ParsePrivateKey(data, password)
+	k, err := ParsePrivateKey(data, password)
+	if err != nil {
+		return PrivateKey{}, fmt.Errorf("load private key %s: %w", path, err)
+	}
+	return k, nil
 }
 
 // ParsePrivateKey decodes a private key file's contents. Errors never
@@ -78,11 +93,11 @@ func ParsePrivateKey(data []byte, password string) (PrivateKey, error) {
 	data = bytes.TrimSpace(data)
 	if minisign.IsEncrypted(data) {
 		if password == "" {
-			return PrivateKey{}, errors.New("private key is encrypted: a password is needed")
+			return PrivateKey{}, ErrEncrypted
 		}
 		k, err := minisign.DecryptKey(password, data)
 		if err != nil {
-			return PrivateKey{}, errors.New("private key: wrong password or damaged key file")
+			return PrivateKey{}, ErrWrongPassword
 		}
 		return PrivateKey{k}, nil
 	}
@@ -93,7 +108,8 @@ func ParsePrivateKey(data []byte, password string) (PrivateKey, error) {
 	return PrivateKey{k}, nil
 }
 
-// LoadPublicKey reads a minisign public key file.
+// LoadPublicKey reads a minisign public key file. Errors name the file, and
+// say so when it holds a secret key (without any of its material).
 func LoadPublicKey(path string) (PublicKey, error) {
 	data, err := readSmall(path)
 	if err != nil {
@@ -101,6 +117,9 @@ func LoadPublicKey(path string) (PublicKey, error) {
 	}
 	p, err := ParsePublicKey(data)
 	if err != nil {
+		if _, perr := ParsePrivateKey(data, ""); perr == nil || errors.Is(perr, ErrEncrypted) {
+			return PublicKey{}, fmt.Errorf("load public key %s: the file holds a minisign secret key; give its public key (the .pub file)", path)
+		}
 		return PublicKey{}, fmt.Errorf("load public key %s: %w", path, err)
 	}
 	return p, nil

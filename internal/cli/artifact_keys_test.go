@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+)
+
+// encryptedMinisignKey is a secret key written by `minisign -G` (password
+// "pw"), encrypted as minisign encrypts keys by default. Only a test key.
+const encryptedMinisignKey = `untrusted comment: minisign encrypted secret key
+RWRTY0IyQTMuw/ipEishI8l/GX6w+eTgLVOtkjsL4lzBOuMHFooAAAACAAAAAAAAAEAAAAAAp9nwaxxvW3Hhwxf1NrUbch9bKo8MN05a19XNwymaIpwPRPCO3Q4yBjM+Fmz77EsKHgCwmMVLVE6k+7yqNXlkSUPhpGXwvAw3Zs7A4tr6P8L5EKlktAdsK9pogD3rOSl+S6HDU6TC3k0=
+`
+
+// TestArtifactKeyFileErrors: a key file that cannot sign or verify is a
+// usage error naming the file and what to do: an encrypted secret key
+// without PHOENIX_KEY_PASSWORD, a public key given to --key, a secret key
+// given to --pubkey.
+func TestArtifactKeyFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	site := writeOnePageSite(t, dir)
+	enc := filepath.Join(dir, "enc.key")
+	if err := os.WriteFile(enc, []byte(encryptedMinisignKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := sign.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, pubFile := filepath.Join(dir, "release.key"), filepath.Join(dir, "release.pub")
+	if err := sign.SavePrivateKey(sec, priv, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := sign.SavePublicKey(pubFile, pub); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	tar := filepath.Join(dir, "a.tar")
+	t.Setenv("PHOENIX_KEY_PASSWORD", "")
+	run := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := Main(append(args, "--data", data), nil, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"encrypted key, no password", []string{"artifact", "build", site, "--out", tar, "--key", enc},
+			[]string{enc, "encrypted", "PHOENIX_KEY_PASSWORD"}},
+		{"public key as --key", []string{"artifact", "build", site, "--out", tar, "--key", pubFile},
+			[]string{pubFile, "public key", "--key"}},
+		{"secret key as --pubkey", []string{"artifact", "verify", tar, "--pubkey", sec},
+			[]string{sec, "secret key", ".pub", "--pubkey"}},
+	} {
+		if c.name == "secret key as --pubkey" {
+			if code, out := run("artifact", "build", site, "--out", tar, "--key", sec); code != 0 {
+				t.Fatalf("build with %s: exit %d\n%s", sec, code, out)
+			}
+		}
+		code, out := run(c.args...)
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2 (usage)\n%s", c.name, code, out)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output does not say %q:\n%s", c.name, w, out)
+			}
+		}
+		if strings.Contains(out, "chmod") || strings.Contains(out, "RWRTY") || strings.Contains(out, "RWQAA") {
+			t.Errorf("%s: misleading advice or key material in the output:\n%s", c.name, out)
+		}
+	}
+}
