@@ -18,7 +18,8 @@ import (
 const (
 	ManifestName  = "manifest.json"
 	SignatureName = "manifest.json.minisig"
-	blobDir       = "blobs/" + backend.Algorithm + "/"
+	blobsDir      = "blobs/"
+	blobDir       = blobsDir + backend.Algorithm + "/"
 )
 
 // ErrBadArchive is wrapped by every error about the archive's content (as
@@ -94,7 +95,8 @@ func writeEntry(tw *tar.Writer, name string, size int64, mtime time.Time, r io.R
 // It rejects, with an error wrapping ErrBadArchive and naming the entry:
 // a first entry other than manifest.json, an invalid or non-canonical
 // manifest, unsafe names (absolute, "..", backslash), links, devices and any
-// non-regular entry, unknown or duplicate entries, entries larger than the
+// non-regular entry (but the folders blobs/ and blobs/sha256/, which are
+// skipped), unknown or duplicate entries, entries larger than the
 // manifest says, blobs whose bytes do not match their digest, and a
 // truncated archive or one missing blobs the store does not already have.
 // Nothing is written outside store; on error, blobs already stored stay
@@ -134,25 +136,43 @@ func badf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadArchive, fmt.Sprintf(format, args...))
 }
 
+// layoutDir reports whether hdr is the entry of a folder of the archive's
+// own layout, blobs/ or blobs/sha256/, which tar adds when an unpacked
+// artifact is packed again (tar -cf a.tar manifest.json
+// manifest.json.minisig blobs, e.g. after signing it with minisign). Such an
+// entry carries nothing and is skipped; any other folder is refused.
+func layoutDir(hdr *tar.Header) bool {
+	name := strings.TrimSuffix(hdr.Name, "/") + "/"
+	return hdr.Typeflag == tar.TypeDir && (name == blobsDir || name == blobDir)
+}
+
 // next reads the next header, turning tar errors into clear ones.
 func next(tr *tar.Reader) (*tar.Header, error) {
-	hdr, err := tr.Next()
-	switch {
-	case err == io.EOF:
-		return nil, io.EOF
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, badf("archive is truncated")
-	case err != nil:
-		return nil, badf("unreadable tar header: %v", err)
+	for {
+		hdr, err := tr.Next()
+		switch {
+		case err == io.EOF:
+			return nil, io.EOF
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, badf("archive is truncated")
+		case err != nil:
+			return nil, badf("unreadable tar header: %v", err)
+		}
+		if layoutDir(hdr) {
+			continue
+		}
+		if err := checkHeader(hdr); err != nil {
+			return nil, err
+		}
+		return hdr, nil
 	}
-	if err := checkHeader(hdr); err != nil {
-		return nil, err
-	}
-	return hdr, nil
 }
 
 func checkHeader(hdr *tar.Header) error {
 	name := hdr.Name
+	if hdr.Typeflag == tar.TypeDir { // before the name: tar writes folders as "name/"
+		return badf("entry %q: directory entries are not allowed, only regular files (and the folders %s and %s)", clip(name), blobsDir, blobDir)
+	}
 	if err := ValidatePath(name); err != nil {
 		return badf("entry %q: unsafe name: %v", clip(name), err)
 	}

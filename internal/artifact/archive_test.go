@@ -45,6 +45,28 @@ func TestExportImport(t *testing.T) {
 	}
 }
 
+// TestImportRepackedArchive: an artifact unpacked and packed again by tar
+// (tar -cf a.tar manifest.json manifest.json.minisig blobs, as after
+// re-signing manifest.json with minisign) holds the folder entries blobs/
+// and blobs/sha256/ before the blobs; they carry nothing and are skipped.
+func TestImportRepackedArchive(t *testing.T) {
+	m, sig, pub, archive := exported(t)
+	p := parts(t, archive)
+	repacked := append([]tarEntry{p[0], p[1], {name: "blobs/", typ: tar.TypeDir}, {name: "blobs/sha256/", typ: tar.TypeDir}}, p[2:]...)
+	store := newLocal(t)
+	m2, sig2, err := Import(context.Background(), bytes.NewReader(makeTar(t, repacked)), store)
+	if err != nil {
+		t.Fatalf("Import of a repacked archive: %v", err)
+	}
+	if mustDigest(t, m) != mustDigest(t, m2) || !bytes.Equal(sig, sig2) {
+		t.Fatal("imported manifest or signature differs")
+	}
+	if probs, err := Verify(context.Background(), m2, sig2, &pub, store); err != nil || len(probs) != 0 {
+		t.Fatalf("Verify after import: %v %v", probs, err)
+	}
+	assertOnlyBlobs(t, store.Root())
+}
+
 func TestExportRefusesDamagedStore(t *testing.T) {
 	m, sig, _, store := signedBuild(t)
 	js, _ := m.Lookup("assets/app.js")
@@ -148,7 +170,8 @@ func TestImportRejects(t *testing.T) {
 		"symlink":            {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeSymlink}), "symlink entries are not allowed"},
 		"hard link":          {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeLink}), "hard link entries"},
 		"device":             {with(tarEntry{name: "dev", typ: tar.TypeChar}), "device entries"},
-		"directory":          {with(tarEntry{name: "blobs", typ: tar.TypeDir}), "directory entries"},
+		"directory":          {with(tarEntry{name: "assets/", typ: tar.TypeDir}), "directory entries"},
+		"nested blob folder": {with(tarEntry{name: blobDir + "ab/", typ: tar.TypeDir}), "directory entries"},
 		"fifo":               {with(tarEntry{name: "fifo", typ: tar.TypeFifo}), "named pipe entries"},
 		"duplicate blob":     {with(blobs[0]), "duplicate entry"},
 		"unreferenced blob":  {with(tarEntry{name: blobDir + backend.Sum([]byte("x")).Hex(), data: []byte("x")}), "not referenced"},
