@@ -51,7 +51,9 @@ func scrubEnviron(secret func(name string) bool) error {
 // scrubArgs overwrites with x every occurrence of the secrets in the
 // command line this process was started with, which /proc/<pid>/cmdline
 // and ps show every user of the machine: a password given in
-// --database-url reads postgres://phoenix:xxxx@db/phoenix there.
+// --database-url reads postgres://phoenix:xxxx@db/phoenix there. Unlike
+// the environment, the runtime did not copy this block: os.Args points into
+// it, which is why Main works on copies of its arguments.
 func scrubArgs(secrets []string) error {
 	return rewriteStartBlock(argStartField, func(buf []byte) bool {
 		changed := false

@@ -48,6 +48,14 @@ func (g *Globals) givenOnCommandLine(cmd *cobra.Command, name string) bool {
 
 // Main runs the command line with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The Go runtime does not copy the command line: os.Args, and so every
+	// flag value parsed from it, is the memory /proc/<pid>/cmdline shows.
+	// The server overwrites --database-url's password there (scrubArgs),
+	// so it must keep a copy of its own or connect with "xxxx".
+	args = slices.Clone(args)
+	for i := range args {
+		args[i] = strings.Clone(args[i])
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g := &Globals{Stdin: stdin, Stdout: stdout, Stderr: stderr}
