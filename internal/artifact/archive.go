@@ -158,6 +158,15 @@ func next(tr *tar.Reader) (*tar.Header, error) {
 		case err != nil:
 			return nil, badf("unreadable tar header: %v", err)
 		}
+		// tar names entries "./manifest.json" when given ./-paths
+		// (tar -cf a.tar ./manifest.json ./manifest.json.minisig ./blobs):
+		// the same entries, and "./" itself is no entry of the layout.
+		if rest, ok := strings.CutPrefix(hdr.Name, "./"); ok {
+			hdr.Name = rest
+			if rest == "" && hdr.Typeflag == tar.TypeDir {
+				continue
+			}
+		}
 		if layoutDir(hdr) {
 			continue
 		}

@@ -67,6 +67,21 @@ func TestImportRepackedArchive(t *testing.T) {
 	assertOnlyBlobs(t, store.Root())
 }
 
+// TestImportDotSlashNames: entries named "./manifest.json" (tar given
+// ./-paths, with "./" itself) import as the same archive.
+func TestImportDotSlashNames(t *testing.T) {
+	m, _, _, archive := exported(t)
+	var dotted []tarEntry
+	for _, e := range append([]tarEntry{{name: "", typ: tar.TypeDir}}, parts(t, archive)...) {
+		e.name = "./" + e.name
+		dotted = append(dotted, e)
+	}
+	m2, _, err := Import(context.Background(), bytes.NewReader(makeTar(t, dotted)), newLocal(t))
+	if err != nil || mustDigest(t, m) != mustDigest(t, m2) {
+		t.Fatalf("Import of ./-named entries: %v", err)
+	}
+}
+
 func TestExportRefusesDamagedStore(t *testing.T) {
 	m, sig, _, store := signedBuild(t)
 	js, _ := m.Lookup("assets/app.js")
