@@ -29,11 +29,11 @@ const (
 // server on the database cleaned it for a day (clean). Call it once, after
 // SetManaged, whose names it leaves to their own configuration.
 func (m *Manager) Maintain() {
-	go func() {
+	m.bg.Go(func() {
 		m.untilDone(m.manageStored)
 		m.clean(m.life)
 		tick.Every(m.life, cleanCheck, m.clean)
-	}()
+	})
 }
 
 // untilDone calls fn until it succeeds or the Manager is closed, every

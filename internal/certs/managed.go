@@ -148,7 +148,7 @@ func (m *Manager) SetManaged(ctx context.Context, names []string) error {
 	m.managed.wake() // what was loaded from the store is cached now
 	if len(m.managed.unstarted) > 0 && !m.managed.retrying {
 		m.managed.retrying = true
-		go m.retryUnstarted(m.opts.managedRetry())
+		m.bg.Go(func() { m.retryUnstarted(m.opts.managedRetry()) })
 	}
 	return errors.Join(errs...)
 }

@@ -100,6 +100,9 @@ type Manager struct {
 	managed managedSet
 	life    context.Context // of the managed names' jobs; ended by Close
 	end     context.CancelFunc
+	// bg are the goroutines working on life (orders, maintenance), which
+	// Close waits for: none may write to the store once it returns.
+	bg sync.WaitGroup
 }
 
 // New returns a Manager. Nothing is ordered before a handshake asks or
@@ -295,8 +298,10 @@ func (m *Manager) HandleHTTPChallenge(w http.ResponseWriter, r *http.Request) bo
 }
 
 // Close stops background maintenance (renewals) and the managed names'
-// orders. It is idempotent.
-func (m *Manager) Close() { m.closed.Do(func() { m.end(); m.cache.Stop() }) }
+// orders, and waits for the goroutines doing them, so nothing writes
+// to the store once it returns (the server closes the store next). It is
+// idempotent.
+func (m *Manager) Close() { m.closed.Do(func() { m.end(); m.bg.Wait(); m.cache.Stop() }) }
 
 // Covering returns the first of cs whose leaf covers name, or nil.
 func Covering(cs []tls.Certificate, name string) *tls.Certificate {

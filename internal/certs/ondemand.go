@@ -156,7 +156,7 @@ func (m *Manager) ordered(ctx context.Context, name string) error {
 	}
 	o, fresh := m.orders.join(name)
 	if fresh {
-		go func() {
+		m.bg.Go(func() {
 			err := m.cfg.ObtainCertAsync(m.life, name)
 			if err == nil { // renewed on schedule from now on, visited again or not
 				if err := m.manageOne(m.life, name); err != nil {
@@ -164,7 +164,7 @@ func (m *Manager) ordered(ctx context.Context, name string) error {
 				}
 			}
 			m.orders.end(name, o, err)
-		}()
+		})
 	}
 	return m.orders.await(ctx, name, o)
 }
