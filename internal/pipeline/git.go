@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/sandbox"
 )
 
@@ -38,7 +37,7 @@ func (s *Service) gitHead(ctx context.Context, dir string) string {
 func (s *Service) git(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"--no-optional-locks", "-c", "core.fsmonitor=false", "-C", dir}, args...)...)
 	cmd.Env = s.opts.Env // the steps' environment: none of the server's credentials
-	if home := action.Getenv(cmd.Env, "HOME"); s.confined() && home != "" && sandbox.Overlaps(home, s.opts.Hidden) {
+	if s.homeHidden() {
 		// git stops at a ~/.gitconfig it may not read: a service's home is its data dir.
 		cmd.Env = append(slices.Clip(cmd.Env), "GIT_CONFIG_GLOBAL=/dev/null")
 	}

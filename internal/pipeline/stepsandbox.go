@@ -47,8 +47,7 @@ func (e *execution) policy(outFile string, open ...string) *sandbox.Policy {
 // under Options.Homes, as no new ~/.npm could be made there. "" keeps the
 // server's.
 func (e *execution) stepHome() string {
-	home := action.Getenv(e.s.opts.Env, "HOME")
-	if !e.s.confined() || e.s.opts.Homes == "" || home == "" || !sandbox.Overlaps(home, e.s.opts.Hidden) {
+	if e.s.opts.Homes == "" || !e.s.homeHidden() {
 		return ""
 	}
 	return filepath.Join(e.s.opts.Homes, e.run.Project)
@@ -77,6 +76,14 @@ func (e *execution) confinedEnv(vars map[string]string) error {
 		vars["HOME"] = home
 	}
 	return nil
+}
+
+// homeHidden reports whether steps are confined and the server's HOME
+// (Options.Env's) is a hidden path or holds one, so a confined process
+// cannot use it as its home (nor git read its ~/.gitconfig).
+func (s *Service) homeHidden() bool {
+	home := action.Getenv(s.opts.Env, "HOME")
+	return s.confined() && home != "" && sandbox.Overlaps(home, s.opts.Hidden)
 }
 
 // otherProjects are the folders of the other projects this server
