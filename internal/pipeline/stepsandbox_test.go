@@ -20,13 +20,7 @@ import (
 // server's HOME here is the data dir, as for a systemd service). Without
 // confinement the first step fails: it reads the state.
 func TestConfinedSteps(t *testing.T) {
-	if _, err := sandbox.Available(); err != nil {
-		t.Skip(err)
-	}
-	var data string
-	f := newFixture(t, func(o *Options) {
-		data = filepath.Dir(o.LogDir)
-		o.Hidden = []string{data}
+	f, data := confinedFixture(t, func(o *Options, data string) {
 		o.Homes = filepath.Join(data, "homes")
 		o.Env = append(os.Environ(), "HOME="+data)
 		o.Deps.ToolsDir = filepath.Join(data, "tools")
@@ -99,16 +93,10 @@ pipeline:
 // stat changed through its clean filter). The server's git runs confined
 // as the steps do, so that command cannot read the data dir either.
 func TestServersGitCallsAreConfined(t *testing.T) {
-	if _, err := sandbox.Available(); err != nil {
-		t.Skip(err)
-	}
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	var data string
-	f := newFixture(t, func(o *Options) {
-		data = filepath.Dir(o.LogDir)
-		o.Hidden = []string{data}
+	f, data := confinedFixture(t, func(o *Options, data string) {
 		o.Env = append(os.Environ(), "HOME="+data) // a service's home: its ~/.gitconfig out of git's reach
 		os.WriteFile(filepath.Join(data, ".gitconfig"), []byte("[user]\n\tname = phoenix\n"), 0o600)
 	})
@@ -150,13 +138,7 @@ func TestServersGitCallsAreConfined(t *testing.T) {
 // (and serve to the public) what the step itself may not read: a build
 // output that links into the data dir, or names it, is refused.
 func TestArtifactOfTheDataDirRefused(t *testing.T) {
-	if _, err := sandbox.Available(); err != nil {
-		t.Skip(err)
-	}
-	var data string
-	f := newFixture(t, func(o *Options) {
-		data = filepath.Dir(o.LogDir)
-		o.Hidden = []string{data}
+	f, data := confinedFixture(t, func(o *Options, data string) {
 		_, blobs, _ := deployService(t, t.TempDir())
 		o.Deps.Blobs = blobs
 	})
@@ -222,4 +204,23 @@ func TestStepsCannotReachOtherProjects(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(other, "planted")); err == nil {
 		t.Error("a step planted a file in another project's folder")
 	}
+}
+
+// confinedFixture is a fixture whose steps are confined, its data dir
+// (returned) hidden, edit changing the options further; the test is
+// skipped where the kernel cannot confine.
+func confinedFixture(t *testing.T, edit func(o *Options, data string)) (*fixture, string) {
+	t.Helper()
+	if _, err := sandbox.Available(); err != nil {
+		t.Skip(err)
+	}
+	var data string
+	f := newFixture(t, func(o *Options) {
+		data = filepath.Dir(o.LogDir)
+		o.Hidden = []string{data}
+		if edit != nil {
+			edit(o, data)
+		}
+	})
+	return f, data
 }
