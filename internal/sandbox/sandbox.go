@@ -65,26 +65,6 @@ func (r rule) allows(path string, typ fs.FileMode) bool {
 	return typ&fs.ModeSymlink == 0 && !slices.Contains(r.skip, path)
 }
 
-// entries are the paths a folder rule allows: its folder's entries but
-// those skipped. A folder not there, or that the server's user may not
-// list, allows nothing.
-func (r rule) entries() ([]string, error) {
-	list, err := os.ReadDir(r.path)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	var out []string
-	for _, e := range list {
-		if path := filepath.Join(r.path, e.Name()); r.allows(path, e.Type()) {
-			out = append(out, path)
-		}
-	}
-	return out, nil
-}
-
 // rules returns the path rules that express p: / by the entries of
 // every folder on the way to the hidden paths except those paths, then
 // each Open and ReadOnly path. An Open or ReadOnly path may not hold a

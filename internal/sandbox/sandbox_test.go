@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,7 +107,7 @@ func expanded(t *testing.T, rs []rule) []rule {
 			out = append(out, r)
 			continue
 		}
-		paths, err := r.entries()
+		paths, err := entries(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,4 +116,25 @@ func expanded(t *testing.T, rs []rule) []rule {
 		}
 	}
 	return out
+}
+
+// entries are the paths a folder rule allows, read afresh (the platform
+// code reads them from its folder cache): its folder's entries but those
+// skipped. A folder not there, or that the server's user may not
+// list, allows nothing.
+func entries(r rule) ([]string, error) {
+	list, err := os.ReadDir(r.path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	var out []string
+	for _, e := range list {
+		if path := filepath.Join(r.path, e.Name()); r.allows(path, e.Type()) {
+			out = append(out, path)
+		}
+	}
+	return out, nil
 }
