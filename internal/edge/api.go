@@ -17,14 +17,17 @@ const ClientPrincipalHeader = "X-Ms-Client-Principal"
 
 // serveAPI forwards a request the rules sent to /api/* to Options.API, with
 // the path (and query) the rules chose and the user in
-// X-MS-Client-Principal. Without an API backend the answer is 404.
-func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rel *release, user *Principal, d *swa.Decision) (int, int64) {
+// X-MS-Client-Principal. Without an API backend the answer is 404. The
+// header rules for path p (the server's security headers, the project's
+// policy rules) go with the answer as with a file's; the backend may
+// overwrite them.
+func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rel *release, user *Principal, p string, d *swa.Decision, rm *ruleMatch) (int, int64) {
 	if h.opts.API == nil {
-		return h.serveError(w, r, rel, http.StatusNotFound, &swa.Decision{}, nil)
+		return h.serveError(w, r, rel, p, http.StatusNotFound, &swa.Decision{}, rm)
 	}
-	p, q, hasQ := strings.Cut(d.APIPath, "?")
+	target, q, hasQ := strings.Cut(d.APIPath, "?")
 	r2 := r.Clone(r.Context())
-	r2.URL = &url.URL{Path: p, RawQuery: r.URL.RawQuery}
+	r2.URL = &url.URL{Path: target, RawQuery: r.URL.RawQuery}
 	if hasQ {
 		r2.URL.RawQuery = q
 	}
@@ -37,7 +40,9 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rel *release,
 			r2.Header.Set(ClientPrincipalHeader, base64.StdEncoding.EncodeToString(b))
 		}
 	}
+	h.applyRules(w.Header(), p, rm)
 	applyDecisionHeaders(w.Header(), d.Header)
+	rm.apply(w.Header())
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	h.opts.API.ServeHTTP(sw, r2)
 	return sw.status, sw.n

@@ -202,7 +202,7 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 		rm.apply(w.Header())
 		return h.serveAuth(w, r, env, authPath), 0, who, true
 	case d.APIPath != "":
-		status, n = h.serveAPI(w, r, rel, user, &d)
+		status, n = h.serveAPI(w, r, rel, user, p, &d, rm)
 		return status, n, who, true
 	}
 	status, n = h.serveDecision(w, r, rel, p, &d, rm)
@@ -262,10 +262,10 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *rel
 		f := rel.site.Lookup(d.File)
 		if f == nil {
 			h.opts.Logger.Warn("edge: rules chose a missing file", "release", rel.site.ID(), "file", d.File)
-			return h.serveError(w, r, rel, http.StatusNotFound, d, rm)
+			return h.serveError(w, r, rel, p, http.StatusNotFound, d, rm)
 		}
 		if status >= 200 && status < 300 && !bodyMethod(r.Method) {
-			return h.notAllowed(w, r)
+			return h.notAllowed(w, r, p, rm)
 		}
 		return h.serveFile(w, r, rel, f, status, d, rm)
 	}
@@ -276,14 +276,16 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, rel *rel
 		w.WriteHeader(status)
 		return status, 0
 	}
-	return h.serveError(w, r, rel, status, d, rm)
+	return h.serveError(w, r, rel, p, status, d, rm)
 }
 
 func bodyMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
 
 // notAllowed answers a method other than GET/HEAD aimed at a static file:
 // OPTIONS gets 204 with Allow, everything else 405.
-func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request) (int, int64) {
+func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request, p string, rm *ruleMatch) (int, int64) {
+	h.applyRules(w.Header(), p, rm)
+	rm.apply(w.Header())
 	w.Header()["Allow"] = allowStatic
 	if r.Method == http.MethodOptions {
 		w.WriteHeader(http.StatusNoContent)
@@ -294,14 +296,16 @@ func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request) (int, int64
 
 var allowStatic = []string{"GET, HEAD, OPTIONS"}
 
-// serveError answers an error status without a page chosen by the rules:
-// Options.NotFoundPage for 404 when the release has it, else plain text.
-func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, status int, d *swa.Decision, rm *ruleMatch) (int, int64) {
+// serveError answers an error status for path p without a page chosen by
+// the rules: Options.NotFoundPage for 404 when the release has it, else
+// plain text; the header rules apply as to a file.
+func (h *Handler) serveError(w http.ResponseWriter, r *http.Request, rel *release, p string, status int, d *swa.Decision, rm *ruleMatch) (int, int64) {
 	if status == http.StatusNotFound && h.opts.NotFoundPage != "" {
 		if f := rel.site.Lookup(h.opts.NotFoundPage); f != nil {
 			return h.serveFile(w, r, rel, f, status, &swa.Decision{Header: d.Header}, rm)
 		}
 	}
+	h.applyRules(w.Header(), p, rm)
 	applyDecisionHeaders(w.Header(), d.Header)
 	rm.apply(w.Header())
 	return plain(w, status, http.StatusText(status)), 0

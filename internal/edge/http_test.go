@@ -401,3 +401,38 @@ func TestPlatformCacheDefaultIsTheEdgesCall(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryAnswerCarriesTheSecurityHeaders: the server's header rules
+// (nosniff, Referrer-Policy, HSTS over HTTPS) and the project's policy
+// rules go with every answer of a site, not only with its files: the
+// plain 404 of a site without 404.html, the 405 of a POST to a file, a
+// redirect, a 401 for a role, and /api/* with and without an API backend.
+func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	site := mustSite(t, map[string]string{
+		"index.html": "<h1>home</h1>",
+		"staticwebapp.config.json": `{"routes": [{"route": "/old", "redirect": "/"},
+  {"route": "/admin/*", "allowedRoles": ["admin"]}]}`,
+	})
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("api")) })
+	for _, backend := range []http.Handler{nil, api} {
+		e := newTestEdge(t, site, Options{SessionKey: make([]byte, 32), API: backend,
+			Headers: SecurityHeaders(HSTS{MaxAge: time.Hour}), TrustedProxies: loopback})
+		if err := e.hosts.SetPolicy("prod", &Policy{Headers: []PolicyRule{
+			{Name: "all", Set: map[string]string{"X-Policy": "yes"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			method, path string
+			status       int
+		}{{"GET", "/missing", 404}, {"POST", "/index.html", 405}, {"GET", "/old", 302}, {"GET", "/admin/x", 401},
+			{"GET", "/api/hello", map[bool]int{true: 404, false: 200}[backend == nil]}} {
+			r := e.do(t, c.method, c.path, map[string]string{"X-Forwarded-Proto": "https"})
+			if r.status != c.status || r.header.Get("X-Content-Type-Options") != "nosniff" ||
+				r.header.Get("Referrer-Policy") == "" || r.header.Get("Strict-Transport-Security") != "max-age=3600" ||
+				r.header.Get("X-Policy") != "yes" {
+				t.Errorf("API backend %v, %s %s: %d (want %d), headers %v", backend != nil, c.method, c.path, r.status, c.status, r.header)
+			}
+		}
+	}
+}
