@@ -52,6 +52,7 @@ func (a *App) unpublishLocked(name string) {
 		a.Hosts.RemoveEnv(name)
 	}
 	delete(a.edge.served, name)
+	delete(a.edge.undeployed, name)
 	delete(a.edge.applied, name)
 	delete(a.edge.blobs, name)
 	a.log.Info("edge: stopped serving a deleted environment", "env", name)
@@ -96,6 +97,7 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 		a.edge.served, a.edge.blobs, a.edge.applied = map[string]int64{}, map[string][]backend.Digest{}, map[string]string{}
 	}
 	a.edge.served[name], a.edge.applied[name] = r.Deployment.ID, appliedKey(canon, r)
+	delete(a.edge.undeployed, name)
 	var blobs []backend.Digest
 	if m, err := r.Manifest(); err == nil {
 		for _, b := range m.Blobs() {
@@ -110,12 +112,8 @@ func (a *App) publishLocked(ctx context.Context, r deploy.Release) error {
 // default name, its name under SitesDomain and its custom domains; a
 // domain taken off the environment stops being routed to it.
 func (a *App) routeHosts(name string, r deploy.Release) error {
-	hosts := append([]string{edge.DefaultHost(r.Environment, r.Project)}, r.Domains...)
-	if a.opts.SitesDomain != "" {
-		hosts = append(hosts, edge.SitesHost(r.Environment, r.Project, a.opts.SitesDomain))
-	}
 	a.certs.warnUncovered(a.log, name, r.Domains) // once the edge's certificates are loaded
-	return a.Hosts.SetHosts(name, hosts)
+	return a.Hosts.SetHosts(name, a.hostsOf(r.Project, r.Environment, r.Domains))
 }
 
 // appliedKey is what the edge applies to a release's environment besides
@@ -158,7 +156,8 @@ func (a *App) startEdge(ctx context.Context) error {
 			a.log.Error("edge: cannot serve release", "project", r.Project, "env", r.Environment, "err", err)
 		}
 	}
-	a.syncSitesCerts(ctx) // sites.go: a wildcard per project under --sites-domain
+	a.routeUndeployed(ctx) // undeployed.go: 503, not "unknown host"
+	a.syncSitesCerts(ctx)  // sites.go: a wildcard per project under --sites-domain
 	a.Deploy.OnActivate(func(deploy.Release) { a.syncSitesCerts(context.Background()) })
 	defer func() { // the certificates are loaded by then
 		for _, r := range served {

@@ -40,8 +40,10 @@ func (a *App) policyOf(ctx context.Context, project string) (*edge.Policy, strin
 	return p, string(canon), err
 }
 
-// republish applies project's changed policy to its environments.
+// republish applies project's changed policy to its environments, and
+// routes an environment it declared that has nothing deployed yet.
 func (a *App) republish(ctx context.Context, project string) {
+	defer a.routeUndeployed(ctx) // undeployed.go; after edge.mu is released
 	active, err := a.Deploy.Active(ctx)
 	if err != nil {
 		a.log.Error("edge: read the active deployments for a policy change", "project", project, "err", err)

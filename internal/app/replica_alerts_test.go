@@ -163,8 +163,8 @@ func TestReplicaBehindAlert(t *testing.T) {
 		t.Fatal("the replica started second leads")
 	}
 	url := follower.advertise()
-	if code, _ := edgeGet(t, follower, "production", "/"); code != http.StatusNotFound {
-		t.Fatalf("the follower serves a release it cannot fetch: %d", code)
+	if code, _ := edgeGet(t, follower, "production", "/"); code != http.StatusServiceUnavailable {
+		t.Fatalf("the follower serves a release it cannot fetch: %d, want 503", code)
 	}
 	eventually(t, "the leader fires the follower's alert", func() bool {
 		return replicaAlert(t, leader, url).State == monitor.StateFiring

@@ -209,8 +209,11 @@ func (a *App) loadUserStates(ctx context.Context) {
 type edgeState struct {
 	mu      sync.Mutex
 	served  map[string]int64
-	applied map[string]string           // edge name -> appliedKey of what it serves
-	blobs   map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
+	applied map[string]string // edge name -> appliedKey of what it serves
+	// undeployed: edge name -> domains and allow-list routed, of the
+	// environments that exist with nothing deployed (undeployed.go).
+	undeployed map[string]string
+	blobs      map[string][]backend.Digest // edge name -> the served release's blobs (replica_cache.go)
 }
 
 // syncEdge serves the active deployment of every environment, fetching
@@ -219,6 +222,7 @@ type edgeState struct {
 // sites wildcards follow too (a new project's *.<project>.<domain>), so
 // this replica renews them should it be left alone.
 func (a *App) syncEdge(ctx context.Context) {
+	defer a.routeUndeployed(ctx) // undeployed.go
 	if a.syncReleases(ctx) {
 		a.syncSitesCerts(ctx) // sites.go; not under edge.mu: it may talk to the CA's storage
 	}

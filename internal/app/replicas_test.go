@@ -156,6 +156,11 @@ func TestReplicasShareTheEdge(t *testing.T) {
 	}
 	took = eventually(t, "A applies B's allow-list", func() bool { code, _ := edgeGet(t, a, "production", "/"); return code == http.StatusForbidden })
 	t.Logf("an allow-list saved on B reached A's edge in %v", took)
+	// A new environment saved on B, nothing deployed, answers 503 on A.
+	if err := b.Deploy.EnsureEnvironment(ctx, "shop", deploy.EnvSpec{Name: "qa"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A routes B's new environment", func() bool { code, _ := edgeGet(t, a, "qa", "/"); return code == http.StatusServiceUnavailable })
 
 	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
 	if _, err := a.Vault.Set(ctx, admin, "API_TOKEN", vault.SecretString(secretMarker), vault.SetOptions{}); err != nil {

@@ -122,14 +122,15 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 }
 
 // edgeSettingsChange reports whether saving an environment with these
-// domains and allow-list changes what the edge serves: a new host name or
-// allow-list of an environment that exists already.
+// domains and allow-list changes what the edge serves: a new environment
+// (its names answer "nothing deployed yet"), or a new host name or
+// allow-list of one that exists already.
 func edgeSettingsChange(ctx context.Context, tx *sql.Tx, project, env, domains, allow string) (bool, error) {
 	var curDomains, curAllow string
 	err := tx.QueryRowContext(ctx, `SELECT domains, ip_allow FROM environments WHERE project = $1 AND name = $2`, project, env).
 		Scan(&curDomains, &curAllow)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil // nothing served yet
+		return true, nil
 	}
 	if err != nil {
 		return false, err

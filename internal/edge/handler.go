@@ -123,8 +123,13 @@ type peer struct {
 // side effect when the rules send the request to /.auth/* or the API, or
 // when the environment's firewall is Costly.
 func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, who peer, ok bool) {
-	if rel == nil {
-		return plain(w, http.StatusServiceUnavailable, "no release is active for this environment"), 0, who, true
+	if rel == nil { // declared, nothing deployed yet: the allow-list still hides that
+		ip, _ := h.client(w, r, fast)
+		if !h.probeOf(r) && !env.allowed(ip) {
+			env.tel.denied.Add(1)
+			return plain(w, http.StatusForbidden, "forbidden"), 0, who, true
+		}
+		return plain(w, http.StatusServiceUnavailable, "no release is served for this environment yet"), 0, who, true
 	}
 	pol := env.policy.Load() // the project's edge policy (policy.go)
 	if fast && pol != nil && pol.offLoop {
