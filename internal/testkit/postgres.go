@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -275,7 +274,7 @@ func (s *PostgresServer) watchdog() error {
 		cmd = exec.Command("runuser", "-u", s.runAs.Username, "--", "sh", "-c", script)
 	}
 	cmd.Dir = os.TempDir()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C to the test does not kill it before the server
+	cmd.SysProcAttr = detached() // a Ctrl-C to the test does not kill it before the server
 	w, err := cmd.StdinPipe()
 	if err != nil {
 		return err
