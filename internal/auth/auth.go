@@ -104,13 +104,22 @@ func (s *Service) Roles() []Role {
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
+// timeLayout is how the store keeps times: UTC with all nine digits of
+// the fraction, so that SQL compares and orders them right as text.
+// RFC3339Nano drops trailing zeros, and "10:00:00Z" sorts after
+// "10:00:00.5Z" ('Z' > '.'); migration 005 rewrote the rows written so.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// fmtTime is t as stored (timeLayout); "" for the zero time.
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(timeLayout)
 }
 
+// parseTime reads a stored time, in timeLayout or RFC3339Nano (rows from
+// before migration 005, which time.Parse reads either way).
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
