@@ -272,7 +272,7 @@ func (s *Service) recordArtifact(ctx context.Context, tx *sql.Tx, up *Upload, ca
 func (s *Service) insertDeployment(ctx context.Context, tx *sql.Tx, project string, o FinalizeOptions, d backend.Digest, verify bool,
 	promoted string) (*Deployment, error) {
 	now := s.opts.Now().UTC()
-	at := now.Format(time.RFC3339Nano)
+	at := fmtTime(now)
 	dep := &Deployment{Project: project, Environment: o.Environment, Artifact: d,
 		Actor: o.Actor, Message: o.Message, CreatedAt: now, Active: true, Status: StatusActive, LiveSince: &now}
 	state, stateAt := "", ""
@@ -321,7 +321,7 @@ func (s *Service) rollbackTo(env Environment, id int64, actor, detail string) mo
 // if its verification is pending, is recorded superseded: no verdict will
 // come, and no start verifies it again.
 func (s *Service) point(ctx context.Context, tx *sql.Tx, m move) error {
-	at := m.at.Format(time.RFC3339Nano)
+	at := fmtTime(m.at)
 	if err := supersede(ctx, tx, m.project, m.env, m.id, at); err != nil {
 		return err
 	}

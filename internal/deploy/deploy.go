@@ -203,9 +203,20 @@ func (s *Service) signingKey(ctx context.Context) (sign.PrivateKey, error) {
 	return s.opts.Key, nil
 }
 
-func (s *Service) now() string { return s.opts.Now().UTC().Format(time.RFC3339Nano) }
+// timeLayout is how the store keeps times: UTC with all nine digits of
+// the fraction, so that SQL compares and orders them right as text.
+// RFC3339Nano drops trailing zeros, and "10:00:00Z" sorts after
+// "10:00:00.5Z" ('Z' > '.'); migration 011 rewrote the rows written so.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// parseTime reads a time the service stored (now); nil for "" (none).
+// fmtTime is t as stored (timeLayout).
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func (s *Service) now() string { return fmtTime(s.opts.Now()) }
+
+// parseTime reads a time the service stored (fmtTime; RFC3339Nano in rows
+// from before migration 011, which time.Parse reads either way); nil for
+// "" (none).
 func parseTime(s string) *time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {

@@ -43,7 +43,7 @@ func oweAlert(ctx context.Context, tx *sql.Tx, r RevertRequest, failed, restored
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO deploy_owed_alerts (failed, project, environment, restored, reason, at, facts)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (failed) DO NOTHING`,
-		failed, r.Project, r.Environment, restored, r.Reason, at.Format(time.RFC3339Nano), string(facts))
+		failed, r.Project, r.Environment, restored, r.Reason, fmtTime(at), string(facts))
 	if err != nil {
 		return fmt.Errorf("deploy: record the alert the rollback of deployment %d owes: %w", failed, err)
 	}

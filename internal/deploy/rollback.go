@@ -60,7 +60,7 @@ func reverify(ctx context.Context, tx *sql.Tx, d *Deployment, at time.Time) erro
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3 AND verification = $4`,
-		VerifyPending, at.Format(time.RFC3339Nano), d.ID, VerifySuperseded)
+		VerifyPending, fmtTime(at), d.ID, VerifySuperseded)
 	if err != nil {
 		return fmt.Errorf("deploy: verify deployment %d again: %w", d.ID, err)
 	}

@@ -72,7 +72,7 @@ func (s *Service) openUpload(ctx context.Context, project string, d backend.Dige
 		`SELECT id FROM uploads WHERE project = $1 AND digest = $2`, project, string(d)).Scan(&id)
 	if err == nil {
 		_, err = s.opts.DB.ExecContext(ctx, `UPDATE uploads SET expires_at = $1 WHERE id = $2`,
-			expires.Format(time.RFC3339Nano), id)
+			fmtTime(expires), id)
 		return id, err
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -80,7 +80,7 @@ func (s *Service) openUpload(ctx context.Context, project string, d backend.Dige
 	}
 	id = newID()
 	_, err = s.opts.DB.ExecContext(ctx, `INSERT INTO uploads (id, project, manifest, digest, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, project, canon, string(d), s.now(), expires.Format(time.RFC3339Nano))
+		VALUES ($1, $2, $3, $4, $5, $6)`, id, project, canon, string(d), s.now(), fmtTime(expires))
 	if err != nil {
 		return "", fmt.Errorf("deploy: record upload: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -141,7 +140,7 @@ func (s *Service) AdoptVerification(ctx context.Context, r *Release, actor, why 
 		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
 			WHERE id = $3 AND verification IN ('', $6) AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)
 			AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.project = $4 AND n.environment = $5 AND n.id > $3)`,
-			VerifyPending, now.Format(time.RFC3339Nano), d.ID, r.Project, r.Environment, VerifyByRun)
+			VerifyPending, fmtTime(now), d.ID, r.Project, r.Environment, VerifyByRun)
 		if err != nil {
 			return err
 		}
@@ -169,9 +168,9 @@ func (s *Service) AdoptVerification(ctx context.Context, r *Release, actor, why 
 // claimed it first.
 func (s *Service) ClaimVerification(ctx context.Context, r *Release, actor string) (bool, error) {
 	d := &r.Deployment
-	seen := ""
+	seen := "" // VerificationAt as stored
 	if d.VerificationAt != nil {
-		seen = d.VerificationAt.UTC().Format(time.RFC3339Nano)
+		seen = fmtTime(*d.VerificationAt)
 	}
 	now := s.opts.Now().UTC()
 	claimed := false
@@ -179,7 +178,7 @@ func (s *Service) ClaimVerification(ctx context.Context, r *Release, actor strin
 		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification_at = $1
 			WHERE id = $2 AND verification = $3 AND verification_at = $4
 			AND id = (SELECT active_id FROM environments WHERE project = $5 AND name = $6)`,
-			now.Format(time.RFC3339Nano), d.ID, VerifyPending, seen, r.Project, r.Environment)
+			fmtTime(now), d.ID, VerifyPending, seen, r.Project, r.Environment)
 		if err != nil {
 			return err
 		}
