@@ -53,7 +53,7 @@ func TestAdminPagesRenderForAnAdmin(t *testing.T) {
 	pages := map[string][]string{
 		"/ui/certificates":    {"edge.shop.test", "file", `badge warn">expiring`, nb.Add(5 * 24 * time.Hour).UTC().Format("2006-01-02 15:04:05 UTC"), "<td>4</td>"},
 		"/ui/users":           {"vera", "viewer", "Add a user", "Set roles", "deploy and roll back", `name="grants"`},
-		"/ui/tokens":          {"Your tokens", "Create a token", "bootstrap", "Every user's"},
+		"/ui/tokens":          {"Your tokens", "Create a token", "bootstrap", "Every user's", "Revoke the admin token", "Lifetime (ttl)"},
 		"/ui/tokens?all=true": {"Every user's tokens", "Only yours"},
 		"/ui/vault":           {`badge good">unsealed`, "PROD_API_KEY", "team=&lt;b&gt;web&lt;/b&gt;", "Expiring within 30 days", `PHOENIX_SIGNING_KEY <span class="badge idle">system</span>`, `<tr><th scope="row">PROD_API_KEY</th><td>secret</td><td>1</td><td><time`},
 	}
