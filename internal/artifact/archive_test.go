@@ -239,25 +239,25 @@ func TestBuildFileVerifyFile(t *testing.T) {
 	if len(leftovers) != 0 {
 		t.Fatalf("BuildFile left %v", leftovers)
 	}
-	m2, probs, err := VerifyFile(context.Background(), out, &pub)
+	m2, _, probs, err := VerifyFile(context.Background(), out, &pub)
 	if err != nil || len(probs) != 0 || mustDigest(t, m) != mustDigest(t, m2) {
 		t.Fatalf("VerifyFile = %v, %v", probs, err)
 	}
 	other, _, _ := sign.GenerateKey(nil)
-	if _, probs, _ := VerifyFile(context.Background(), out, &other); len(probs) != 1 {
+	if _, _, probs, _ := VerifyFile(context.Background(), out, &other); len(probs) != 1 {
 		t.Fatalf("VerifyFile with another key: %v", probs)
 	}
-	if _, probs, _ := VerifyFile(context.Background(), out, nil); len(probs) != 1 {
+	if _, _, probs, _ := VerifyFile(context.Background(), out, nil); len(probs) != 1 {
 		t.Fatalf("VerifyFile without key: %v", probs)
 	}
 	data, _ := os.ReadFile(out)
 	data[len(data)-2048] ^= 1 // inside the last blob or the tar trailer
 	data[3000] ^= 1           // inside an early entry
 	os.WriteFile(out, data, 0o644)
-	if _, probs, err := VerifyFile(context.Background(), out, &pub); err != nil || len(probs) == 0 {
+	if _, _, probs, err := VerifyFile(context.Background(), out, &pub); err != nil || len(probs) == 0 {
 		t.Fatalf("VerifyFile of a damaged archive = %v, %v", probs, err)
 	}
-	if _, _, err := VerifyFile(context.Background(), filepath.Join(dir, "missing.tar"), &pub); err == nil {
+	if _, _, _, err := VerifyFile(context.Background(), filepath.Join(dir, "missing.tar"), &pub); err == nil {
 		t.Fatal("VerifyFile of a missing file succeeded")
 	}
 }

@@ -82,24 +82,25 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 // VerifyFile checks an archive (`phoenix artifact verify FILE`) without
 // writing anything: every entry is read and every blob hashed, the archive
 // must be complete, and the signature must verify with pub (nil pub is a
-// problem). It returns the manifest (nil if the archive is unreadable) and
-// the problems found; the error is for failures to check at all.
-func VerifyFile(ctx context.Context, path string, pub *sign.PublicKey) (*Manifest, []Problem, error) {
+// problem). It returns the manifest and the archive's signature (nil if
+// the archive is unreadable, the signature also if it has none) and the
+// problems found; the error is for failures to check at all.
+func VerifyFile(ctx context.Context, path string, pub *sign.PublicKey) (*Manifest, []byte, []Problem, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("verify: %w", err)
+		return nil, nil, nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
 	store := newDiscardStore()
 	m, sig, err := Import(ctx, bufio.NewReaderSize(f, 1<<20), store)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
-		return nil, []Problem{{Err: fmt.Errorf("%s: %w", path, err)}}, nil
+		return nil, nil, []Problem{{Err: fmt.Errorf("%s: %w", path, err)}}, nil
 	}
 	probs, err := VerifyWith(ctx, m, sig, pub, store, VerifyOptions{SkipContent: true})
-	return m, probs, err
+	return m, sig, probs, err
 }
 
 // discardStore checks blobs and forgets their bytes: an Import into it

@@ -183,7 +183,7 @@ func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) er
 	if err != nil {
 		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass the minisign public key file: --pubkey FILE")
 	}
-	m, problems, err := artifact.VerifyFile(ctx, file, &pub)
+	m, sig, problems, err := artifact.VerifyFile(ctx, file, &pub)
 	if err != nil {
 		return err
 	}
@@ -195,6 +195,14 @@ func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) er
 	if m != nil {
 		out["files"] = len(m.Files)
 		out["release"] = m.Meta.Release
+		if d, err := m.Digest(); err == nil {
+			out["manifest"] = d
+		}
+	}
+	// The key that signed it, as build says which key it signed with: the
+	// signature's own key id, so it is there when another key is expected.
+	if s, err := sign.ParseSignature(sig); err == nil {
+		out["key_id"] = s.KeyID
 	}
 	if err := g.emit(out, func(w io.Writer) error {
 		for _, t := range texts {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,17 +28,7 @@ func TestArtifactKeyFileErrors(t *testing.T) {
 	if err := os.WriteFile(enc, []byte(encryptedMinisignKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pub, priv, err := sign.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec, pubFile := filepath.Join(dir, "release.key"), filepath.Join(dir, "release.pub")
-	if err := sign.SavePrivateKey(sec, priv, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := sign.SavePublicKey(pubFile, pub); err != nil {
-		t.Fatal(err)
-	}
+	_, sec, pubFile := writeKeyPair(t, dir, "release")
 	data := filepath.Join(dir, "data")
 	tar := filepath.Join(dir, "a.tar")
 	t.Setenv("PHOENIX_KEY_PASSWORD", "")
@@ -77,4 +68,67 @@ func TestArtifactKeyFileErrors(t *testing.T) {
 			t.Errorf("%s: misleading advice or key material in the output:\n%s", c.name, out)
 		}
 	}
+}
+
+// TestArtifactVerifyJSONNamesManifestAndKey: phoenix artifact verify -o
+// json says which manifest it checked and which key signed it, under the
+// names and with the values phoenix artifact build -o json printed, also
+// when the signature does not verify with the key given.
+func TestArtifactVerifyJSONNamesManifestAndKey(t *testing.T) {
+	dir := t.TempDir()
+	site := writeOnePageSite(t, dir)
+	priv, sec, pubFile := writeKeyPair(t, dir, "release")
+	_, _, otherFile := writeKeyPair(t, dir, "other")
+	tar := filepath.Join(dir, "a.tar")
+	t.Setenv("PHOENIX_KEY_PASSWORD", "")
+	run := func(wantCode int, args ...string) map[string]any {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := Main(append(args, "--data", filepath.Join(dir, "data"), "-o", "json"), nil, &out, &errb)
+		if code != wantCode {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, code, wantCode, out.String(), errb.String())
+		}
+		var v map[string]any
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out.String())
+		}
+		return v
+	}
+	built := run(0, "artifact", "build", site, "--out", tar, "--key", sec)
+	if built["manifest"] == nil || built["key_id"] != priv.ID() {
+		t.Fatalf("build's JSON: %v", built)
+	}
+	for _, c := range []struct {
+		pubkey string
+		code   int
+		ok     bool
+	}{{pubFile, 0, true}, {otherFile, 1, false}} {
+		got := run(c.code, "artifact", "verify", tar, "--pubkey", c.pubkey)
+		if got["ok"] != c.ok {
+			t.Errorf("verify --pubkey %s: ok = %v, want %v", c.pubkey, got["ok"], c.ok)
+		}
+		for _, k := range []string{"manifest", "key_id"} {
+			if got[k] != built[k] {
+				t.Errorf("verify --pubkey %s: %s = %v, build said %v", c.pubkey, k, got[k], built[k])
+			}
+		}
+	}
+}
+
+// writeKeyPair writes a new key pair as dir/NAME.key (unencrypted) and
+// dir/NAME.pub and returns the private key and the two files.
+func writeKeyPair(t *testing.T, dir, name string) (priv sign.PrivateKey, sec, pub string) {
+	t.Helper()
+	_, priv, err := sign.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, pub = filepath.Join(dir, name+".key"), filepath.Join(dir, name+".pub")
+	if err := sign.SavePrivateKey(sec, priv, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := sign.SavePublicKey(pub, priv.Public()); err != nil {
+		t.Fatal(err)
+	}
+	return priv, sec, pub
 }
