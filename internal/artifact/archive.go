@@ -2,10 +2,12 @@ package artifact
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -87,23 +89,31 @@ func writeEntry(tw *tar.Writer, name string, size int64, mtime time.Time, r io.R
 	return nil
 }
 
-// Import reads an archive written by Export, storing every blob in store
-// (each checked against its digest by the store) and returns the manifest
-// and signature (nil if the archive has none). It does not check the
+// Import reads an artifact archive, storing every blob in store (each
+// checked against its digest by the store) and returns the manifest and
+// signature (nil if the archive has none). It does not check the
 // signature: call Verify or VerifySignature before trusting the release.
 //
+// The entries may come in any order, as tar packs an unpacked artifact
+// (tar -C dir -cf a.tar . puts them in the folder's order): blobs are only
+// stored once the manifest is known, so when it is not the first entry r is
+// read twice, once for the manifest, skipping the blobs, then from where it
+// started for the blobs. That takes an r that can seek, such as an
+// *os.File (read through a buffer here); a stream that cannot must start
+// with manifest.json, as Export writes it.
+//
 // It rejects, with an error wrapping ErrBadArchive and naming the entry:
-// a first entry other than manifest.json, an invalid or non-canonical
-// manifest, unsafe names (absolute, "..", backslash), links, devices and any
-// non-regular entry (but the folders blobs/ and blobs/sha256/, which are
-// skipped), unknown or duplicate entries, entries larger than the
-// manifest says, blobs whose bytes do not match their digest, and a
-// truncated archive or one missing blobs the store does not already have.
-// Nothing is written outside store; on error, blobs already stored stay
-// (they are complete and content-addressed) but no manifest is returned.
+// an archive without manifest.json (or a stream not starting with it), an
+// invalid or non-canonical manifest, unsafe names (absolute, "..",
+// backslash), links, devices and any non-regular entry (but the folders
+// blobs/ and blobs/sha256/, which are skipped), unknown or duplicate
+// entries, entries larger than the manifest says, blobs whose bytes do not
+// match their digest, and a truncated archive or one missing blobs the
+// store does not already have. Nothing is written outside store, and only
+// blobs the manifest names; on error, blobs already stored stay (they are
+// complete and content-addressed) but no manifest is returned.
 func Import(ctx context.Context, r io.Reader, store backend.Backend) (*Manifest, []byte, error) {
-	tr := tar.NewReader(r)
-	m, err := readManifestEntry(tr)
+	m, tr, manifestRead, err := openArchive(ctx, r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,7 +121,7 @@ func Import(ctx context.Context, r io.Reader, store backend.Backend) (*Manifest,
 	for _, b := range m.Blobs() {
 		need[b.Digest] = b.Size
 	}
-	im := importer{tr: tr, store: store, need: need, seen: map[backend.Digest]bool{}}
+	im := importer{tr: tr, store: store, need: need, seen: map[backend.Digest]bool{}, manifestRead: manifestRead}
 	if bt, ok := store.(backend.Batcher); ok {
 		im.batch = bt.Batch()
 	}
@@ -130,6 +140,53 @@ func Import(ctx context.Context, r io.Reader, store backend.Backend) (*Manifest,
 		return nil, nil, err
 	}
 	return m, sig, nil
+}
+
+// openArchive reads the manifest and returns it with a tar reader to read
+// the rest from. Of an r that can seek, that reader starts where r started
+// (manifestRead false: the manifest entry is passed over when met again);
+// of a stream, it goes on after the manifest, which must come first.
+func openArchive(ctx context.Context, r io.Reader) (m *Manifest, tr *tar.Reader, manifestRead bool, err error) {
+	rs, ok := r.(io.Seeker)
+	var start int64
+	if ok {
+		start, err = rs.Seek(0, io.SeekCurrent)
+		ok = err == nil // os.Stdin and pipes are io.Seekers that cannot
+	}
+	if !ok {
+		tr = tar.NewReader(r)
+		m, err = readManifestEntry(tr, true)
+		if nm := (notManifest{}); errors.As(err, &nm) {
+			err = badf("first entry is %q, want %s (an archive read as a stream, not from a file, must start with it)", nm.name, ManifestName)
+		}
+		return m, tr, true, err
+	}
+	// Unbuffered, so tar seeks over the entries before the manifest.
+	if m, err = findManifest(ctx, tar.NewReader(r)); err != nil {
+		return nil, nil, false, err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, nil, false, fmt.Errorf("import: reading the archive again: %w", err)
+	}
+	if _, isFile := r.(*os.File); isFile {
+		r = bufio.NewReaderSize(r, 1<<20)
+	}
+	return m, tar.NewReader(r), false, nil
+}
+
+// findManifest reads entries' headers up to manifest.json and returns the
+// manifest. Only headers are read on the way (each checked as usual); the
+// entries' content is passed over.
+func findManifest(ctx context.Context, tr *tar.Reader) (*Manifest, error) {
+	for first := true; ; first = false {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := readManifestEntry(tr, first)
+		if !errors.As(err, new(notManifest)) {
+			return m, err
+		}
+	}
 }
 
 func badf(format string, args ...any) error {
@@ -211,16 +268,26 @@ func typeName(t byte) string {
 	}
 }
 
-func readManifestEntry(tr *tar.Reader) (*Manifest, error) {
+// notManifest is readManifestEntry's answer for another entry, which
+// findManifest passes over.
+type notManifest struct{ name string }
+
+func (e notManifest) Error() string { return fmt.Sprintf("entry %q is not %s", e.name, ManifestName) }
+
+// readManifestEntry reads the next entry as the manifest. An archive with
+// no entry at all is "empty", one that ends before its manifest has none.
+func readManifestEntry(tr *tar.Reader, first bool) (*Manifest, error) {
 	hdr, err := next(tr)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF && first:
 		return nil, badf("archive is empty")
-	}
-	if err != nil {
+	case err == io.EOF:
+		return nil, badf("archive has no %s", ManifestName)
+	case err != nil:
 		return nil, err
 	}
 	if hdr.Name != ManifestName {
-		return nil, badf("first entry is %q, want %s", hdr.Name, ManifestName)
+		return nil, notManifest{hdr.Name}
 	}
 	if hdr.Size > MaxManifestSize {
 		return nil, badf("%s is %d bytes, at most %d allowed", ManifestName, hdr.Size, MaxManifestSize)
@@ -247,39 +314,50 @@ func readAll(tr *tar.Reader, hdr *tar.Header) ([]byte, error) {
 	return data, nil
 }
 
-// importer holds the state of one Import after the manifest.
+// importer holds the state of one Import once the manifest is known.
 type importer struct {
-	tr    *tar.Reader
-	store backend.Backend
-	batch backend.Batch
-	need  map[backend.Digest]int64
-	seen  map[backend.Digest]bool
+	tr           *tar.Reader
+	store        backend.Backend
+	batch        backend.Batch
+	need         map[backend.Digest]int64
+	seen         map[backend.Digest]bool
+	manifestRead bool // the manifest's entry is behind tr
 }
 
-// readRest reads the optional signature and the blobs.
+// readRest reads the optional signature and the blobs, and passes over the
+// manifest's entry (read already) when tr meets it again.
 func (im *importer) readRest(ctx context.Context) ([]byte, error) {
 	var sig []byte
-	for first := true; ; first = false {
+	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		hdr, err := next(im.tr)
 		if err == io.EOF {
-			return sig, nil
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		if first && hdr.Name == SignatureName {
+		switch {
+		case hdr.Name == ManifestName && !im.manifestRead:
+			im.manifestRead = true // tar skips its content
+		case hdr.Name == ManifestName || hdr.Name == SignatureName && sig != nil:
+			return nil, badf("entry %q: duplicate entry", hdr.Name)
+		case hdr.Name == SignatureName:
 			if sig, err = readSignature(im.tr, hdr); err != nil {
 				return nil, err
 			}
-			continue
-		}
-		if err := im.readBlob(ctx, hdr); err != nil {
-			return nil, err
+		default:
+			if err := im.readBlob(ctx, hdr); err != nil {
+				return nil, err
+			}
 		}
 	}
+	if !im.manifestRead { // the file changed between the two readings
+		return nil, badf("archive changed while read: %s is gone", ManifestName)
+	}
+	return sig, nil
 }
 
 func readSignature(tr *tar.Reader, hdr *tar.Header) ([]byte, error) {
@@ -299,7 +377,7 @@ func readSignature(tr *tar.Reader, hdr *tar.Header) ([]byte, error) {
 func (im *importer) readBlob(ctx context.Context, hdr *tar.Header) error {
 	hexPart, ok := strings.CutPrefix(hdr.Name, blobDir)
 	if !ok || path.Base(hdr.Name) != hexPart {
-		return badf("unexpected entry %q (only %s, %s and %s<hex> belong here, in that order)", hdr.Name, ManifestName, SignatureName, blobDir)
+		return badf("unexpected entry %q (only %s, %s and %s<hex> belong here)", hdr.Name, ManifestName, SignatureName, blobDir)
 	}
 	d := backend.Digest(backend.Algorithm + ":" + hexPart)
 	size, wanted := im.need[d]

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +83,48 @@ func TestImportDotSlashNames(t *testing.T) {
 	if err != nil || mustDigest(t, m) != mustDigest(t, m2) {
 		t.Fatalf("Import of ./-named entries: %v", err)
 	}
+}
+
+// TestImportAnyOrder: manifest, signature and blobs import in whatever
+// order tar packed them, as long as the archive can be read twice (a file,
+// here a bytes.Reader); read as a stream it must start with the manifest.
+func TestImportAnyOrder(t *testing.T) {
+	m, sig, pub, archive := exported(t)
+	p := parts(t, archive)
+	manifest, sigE, blobs := p[0], p[1], p[2:]
+	dirs := []tarEntry{{name: "blobs/", typ: tar.TypeDir}, {name: "blobs/sha256/", typ: tar.TypeDir}}
+	orders := map[string][]tarEntry{
+		"blobs, signature, manifest": slices.Concat(dirs, blobs, []tarEntry{sigE, manifest}),
+		"blobs, manifest, signature": slices.Concat(dirs, blobs, []tarEntry{manifest, sigE}),
+		"signature first":            slices.Concat([]tarEntry{sigE}, blobs[:2], []tarEntry{manifest}, blobs[2:]),
+		"manifest, blobs, signature": slices.Concat([]tarEntry{manifest}, blobs, []tarEntry{sigE}),
+	}
+	for name, entries := range orders {
+		t.Run(name, func(t *testing.T) {
+			store := newLocal(t)
+			m2, sig2, err := Import(context.Background(), bytes.NewReader(makeTar(t, entries)), store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mustDigest(t, m) != mustDigest(t, m2) || !bytes.Equal(sig, sig2) {
+				t.Fatal("imported manifest or signature differs")
+			}
+			if probs, err := Verify(context.Background(), m2, sig2, &pub, store); err != nil || len(probs) != 0 {
+				t.Fatalf("Verify after import: %v %v", probs, err)
+			}
+			assertOnlyBlobs(t, store.Root())
+		})
+	}
+	stream := struct{ io.Reader }{bytes.NewReader(makeTar(t, orders["manifest, blobs, signature"]))}
+	if _, sig2, err := Import(context.Background(), stream, newLocal(t)); err != nil || !bytes.Equal(sig, sig2) {
+		t.Fatalf("Import of a stream with the manifest first: %v", err)
+	}
+	store := newLocal(t)
+	stream = struct{ io.Reader }{bytes.NewReader(makeTar(t, orders["blobs, signature, manifest"]))}
+	if _, _, err := Import(context.Background(), stream, store); !errors.Is(err, ErrBadArchive) || !strings.Contains(err.Error(), `first entry is "blobs/sha256/`) {
+		t.Fatalf("Import of a stream with blobs first = %v, want first entry refused", err)
+	}
+	assertOnlyBlobs(t, store.Root())
 }
 
 func TestExportRefusesDamagedStore(t *testing.T) {
@@ -175,30 +220,35 @@ func TestImportRejects(t *testing.T) {
 		archive []byte
 		want    string
 	}{
-		"empty":              {nil, "archive is empty"},
-		"not tar":            {[]byte(strings.Repeat("garbage!", 200)), "unreadable tar header"},
-		"blob first":         {makeTar(t, append([]tarEntry{blobs[0]}, manifest)), "first entry"},
-		"non-canonical":      {makeTar(t, append([]tarEntry{{name: ManifestName, data: pretty}}, blobs...)), "canonical"},
-		"bad manifest":       {makeTar(t, []tarEntry{{name: ManifestName, data: []byte(`{"version":1,"files":[{"path":"../x"}]}`)}}), ".."},
-		"dotdot entry":       {with(tarEntry{name: "../evil", data: []byte("x")}), "unsafe name"},
-		"absolute entry":     {with(tarEntry{name: "/etc/passwd", data: []byte("x")}), "unsafe name"},
-		"symlink":            {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeSymlink}), "symlink entries are not allowed"},
-		"hard link":          {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeLink}), "hard link entries"},
-		"device":             {with(tarEntry{name: "dev", typ: tar.TypeChar}), "device entries"},
-		"directory":          {with(tarEntry{name: "assets/", typ: tar.TypeDir}), "directory entries"},
-		"nested blob folder": {with(tarEntry{name: blobDir + "ab/", typ: tar.TypeDir}), "directory entries"},
-		"fifo":               {with(tarEntry{name: "fifo", typ: tar.TypeFifo}), "named pipe entries"},
-		"duplicate blob":     {with(blobs[0]), "duplicate entry"},
-		"unreferenced blob":  {with(tarEntry{name: blobDir + backend.Sum([]byte("x")).Hex(), data: []byte("x")}), "not referenced"},
-		"unknown entry":      {with(tarEntry{name: "README", data: []byte("x")}), "unexpected entry"},
-		"late signature":     {with(sigE), "unexpected entry"},
-		"oversized entry":    {makeTar(t, []tarEntry{manifest, {name: blobs[0].name, data: append(blobs[0].data, 'x')}}), "the manifest says"},
-		"digest mismatch":    {makeTar(t, append([]tarEntry{manifest, {name: blobs[0].name, data: flipped}}, blobs[1:]...)), "does not match its digest"},
-		"missing blob":       {makeTar(t, append([]tarEntry{manifest, sigE}, blobs[1:]...)), "1 blobs missing"},
-		"garbage signature":  {makeTar(t, append([]tarEntry{manifest, {name: SignatureName, data: []byte("nope")}}, blobs...)), SignatureName},
-		"truncated mid-blob": {archive[:len(archive)/2+100], "truncated"},
-		"truncated header":   {archive[:1024+len(manifest.data)+100], "truncated"},
-		"oversized manifest": {makeTar(t, []tarEntry{{name: ManifestName, data: make([]byte, 0)}}), "decode manifest"},
+		"empty":               {nil, "archive is empty"},
+		"not tar":             {[]byte(strings.Repeat("garbage!", 200)), "unreadable tar header"},
+		"no manifest":         {makeTar(t, append([]tarEntry{sigE}, blobs...)), "archive has no manifest.json"},
+		"duplicate manifest":  {with(manifest), "duplicate entry"},
+		"manifest twice late": {makeTar(t, append(append([]tarEntry{sigE}, blobs...), manifest, manifest)), "duplicate entry"},
+		"stray blob before":   {makeTar(t, append([]tarEntry{{name: blobDir + backend.Sum([]byte("x")).Hex(), data: []byte("x")}, manifest}, blobs...)), "not referenced"},
+		"damaged blob before": {makeTar(t, append([]tarEntry{{name: blobs[0].name, data: flipped}, manifest}, blobs[1:]...)), "does not match its digest"},
+		"symlink before":      {makeTar(t, append([]tarEntry{{name: "blobs/sha256/x", typ: tar.TypeSymlink}, manifest}, blobs...)), "symlink entries are not allowed"},
+		"non-canonical":       {makeTar(t, append([]tarEntry{{name: ManifestName, data: pretty}}, blobs...)), "canonical"},
+		"bad manifest":        {makeTar(t, []tarEntry{{name: ManifestName, data: []byte(`{"version":1,"files":[{"path":"../x"}]}`)}}), ".."},
+		"dotdot entry":        {with(tarEntry{name: "../evil", data: []byte("x")}), "unsafe name"},
+		"absolute entry":      {with(tarEntry{name: "/etc/passwd", data: []byte("x")}), "unsafe name"},
+		"symlink":             {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeSymlink}), "symlink entries are not allowed"},
+		"hard link":           {with(tarEntry{name: "blobs/sha256/x", typ: tar.TypeLink}), "hard link entries"},
+		"device":              {with(tarEntry{name: "dev", typ: tar.TypeChar}), "device entries"},
+		"directory":           {with(tarEntry{name: "assets/", typ: tar.TypeDir}), "directory entries"},
+		"nested blob folder":  {with(tarEntry{name: blobDir + "ab/", typ: tar.TypeDir}), "directory entries"},
+		"fifo":                {with(tarEntry{name: "fifo", typ: tar.TypeFifo}), "named pipe entries"},
+		"duplicate blob":      {with(blobs[0]), "duplicate entry"},
+		"unreferenced blob":   {with(tarEntry{name: blobDir + backend.Sum([]byte("x")).Hex(), data: []byte("x")}), "not referenced"},
+		"unknown entry":       {with(tarEntry{name: "README", data: []byte("x")}), "unexpected entry"},
+		"duplicate signature": {with(sigE), "duplicate entry"},
+		"oversized entry":     {makeTar(t, []tarEntry{manifest, {name: blobs[0].name, data: append(blobs[0].data, 'x')}}), "the manifest says"},
+		"digest mismatch":     {makeTar(t, append([]tarEntry{manifest, {name: blobs[0].name, data: flipped}}, blobs[1:]...)), "does not match its digest"},
+		"missing blob":        {makeTar(t, append([]tarEntry{manifest, sigE}, blobs[1:]...)), "1 blobs missing"},
+		"garbage signature":   {makeTar(t, append([]tarEntry{manifest, {name: SignatureName, data: []byte("nope")}}, blobs...)), SignatureName},
+		"truncated mid-blob":  {archive[:len(archive)/2+100], "truncated"},
+		"truncated header":    {archive[:1024+len(manifest.data)+100], "truncated"},
+		"oversized manifest":  {makeTar(t, []tarEntry{{name: ManifestName, data: make([]byte, 0)}}), "decode manifest"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -277,9 +327,21 @@ func FuzzImport(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add(good[:600])
+	reordered := slices.Concat(good[1024:2048], good[:1024], good[2048:]) // the blob before the manifest
+	if _, _, err := Import(context.Background(), bytes.NewReader(reordered), newDiscardStore()); err != nil {
+		f.Fatalf("the blob before the manifest: %v", err)
+	}
+	f.Add(reordered)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newDiscardStore()
-		m, _, err := Import(context.Background(), bytes.NewReader(data), s)
+		m, sig, err := Import(context.Background(), bytes.NewReader(data), s)
+		// Read as a stream, an archive imports only if it also does from
+		// a file, as the same release.
+		if ms, sigs, errs := Import(context.Background(), struct{ io.Reader }{bytes.NewReader(data)}, newDiscardStore()); errs == nil {
+			if err != nil || mustDigest(t, ms) != mustDigest(t, m) || !bytes.Equal(sig, sigs) {
+				t.Fatalf("a stream imported what a file did not: %v", err)
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -292,4 +354,96 @@ func FuzzImport(f *testing.F) {
 			}
 		}
 	})
+}
+
+// tool returns the path of an installed program, skipping the test when it
+// is missing unless PHOENIX_REQUIRE_TOOLS=1.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s not found: %v", name, err)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+func runTool(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestVerifyResignedArchiveInTarOrder: an artifact unpacked, re-signed with
+// the minisign tool and packed again by tar with the folder's entries in
+// tar's order (blobs before manifest.json) verifies with minisign's key,
+// read from the file; a damaged blob in such an archive is still found.
+func TestVerifyResignedArchiveInTarOrder(t *testing.T) {
+	tarTool, minisign := tool(t, "tar"), tool(t, "minisign")
+	m, _, _, archive := exported(t)
+	dir := t.TempDir()
+	orig, unpacked := filepath.Join(dir, "release.tar"), filepath.Join(dir, "r")
+	if err := os.WriteFile(orig, archive, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(unpacked, 0o755)
+	runTool(t, tarTool, "-xf", orig, "-C", unpacked)
+	os.Remove(filepath.Join(unpacked, SignatureName))
+	sec, pubFile := filepath.Join(dir, "k.key"), filepath.Join(dir, "k.pub")
+	runTool(t, minisign, "-G", "-W", "-p", pubFile, "-s", sec)
+	runTool(t, minisign, "-S", "-s", sec, "-m", filepath.Join(unpacked, ManifestName))
+	pub, err := sign.LoadPublicKey(pubFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"listed":         {"blobs", SignatureName, ManifestName},
+		"sorted, folder": {"--sort=name", "."}, // ./blobs/… before ./manifest.json
+	} {
+		t.Run(name, func(t *testing.T) {
+			repacked := filepath.Join(t.TempDir(), "resigned.tar")
+			runTool(t, tarTool, append([]string{"-C", unpacked, "-cf", repacked}, args...)...)
+			first := strings.Fields(runTool(t, tarTool, "-tf", repacked))
+			if i := slices.IndexFunc(first, func(n string) bool { return strings.HasSuffix(n, ManifestName) }); i < 2 {
+				t.Fatalf("tar put %s at %d: %v", ManifestName, i, first)
+			}
+			m2, sig, probs, err := VerifyFile(context.Background(), repacked, &pub)
+			if err != nil || len(probs) != 0 || m2 == nil || mustDigest(t, m) != mustDigest(t, m2) {
+				t.Fatalf("VerifyFile = %v, %v", probs, err)
+			}
+			if s, _ := sign.ParseSignature(sig); s.KeyID != pub.ID() {
+				t.Fatalf("signature of key %s, want minisign's %s", s.KeyID, pub.ID())
+			}
+			f, err := os.Open(repacked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			store := newLocal(t)
+			if _, _, err := Import(context.Background(), f, store); err != nil {
+				t.Fatalf("Import from the file: %v", err)
+			}
+			if probs, err := Verify(context.Background(), m2, sig, &pub, store); err != nil || len(probs) != 0 {
+				t.Fatalf("Verify after import: %v %v", probs, err)
+			}
+			assertOnlyBlobs(t, store.Root())
+
+			// The first blob's content follows the headers of its folders and its own.
+			data, _ := os.ReadFile(repacked)
+			off := 3 * 512
+			if name != "listed" {
+				off = 4 * 512 // ./ first
+			}
+			data[off] ^= 1
+			os.WriteFile(repacked, data, 0o644)
+			if _, _, probs, err := VerifyFile(context.Background(), repacked, &pub); err != nil || len(probs) != 1 || !strings.Contains(probs[0].String(), "does not match its digest") {
+				t.Fatalf("VerifyFile of a damaged blob before the manifest = %v, %v", probs, err)
+			}
+		})
+	}
 }

@@ -92,7 +92,7 @@ func VerifyFile(ctx context.Context, path string, pub *sign.PublicKey) (*Manifes
 	}
 	defer f.Close()
 	store := newDiscardStore()
-	m, sig, err := Import(ctx, bufio.NewReaderSize(f, 1<<20), store)
+	m, sig, err := Import(ctx, f, store) // a file: read twice if need be, through a buffer
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, nil, ctx.Err()

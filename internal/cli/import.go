@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -21,7 +20,7 @@ func importArtifact(ctx context.Context, g *Globals, src string, t *target) (*ar
 		return nil, usererr.New(usererr.Usage, "%v", err)
 	}
 	defer f.Close()
-	m, sig, err := artifact.Import(ctx, bufio.NewReaderSize(f, 1<<20), t.blobs)
+	m, sig, err := artifact.Import(ctx, f, t.blobs) // a file: entries in any order
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: %v", src, err))
 	}
