@@ -255,6 +255,7 @@ func vaultMatrix() []matrixCase {
 		{"vault init again", "POST /api/v1/vault/init", fixed("/api/v1/vault/init", key), admin, 409},
 		{"vault seal", "POST /api/v1/vault/seal", fixed("/api/v1/vault/seal", nil), admin, 200},
 		{"vault unseal", "POST /api/v1/vault/unseal", fixed("/api/v1/vault/unseal", key), admin, 200},
+		{"vault check", "POST /api/v1/vault/check", fixed("/api/v1/vault/check", key), admin, 200},
 		{"vault import", "POST /api/v1/vault/import", func(f *fixture, _ string) (string, any) {
 			return "/api/v1/vault/import", ImportRequest{Entries: []ImportEntry{{Name: f.unique("IMPORTED"), Line: 1, Value: []byte("x1")}}}
 		}, admin, 200},

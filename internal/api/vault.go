@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -51,10 +52,13 @@ func (a *API) vaultRoutes() []Route {
 			Handler: a.vaultStatus},
 		{Method: "POST", Path: "/api/v1/vault/init", Tag: tag, Perm: auth.VaultManage, Action: "vault.init",
 			Summary: "Create the vault with a master key (" + key + "); leaves it unsealed", Request: VaultKeyRequest{},
-			Response: vault.Status{}, Status: http.StatusCreated, Handler: a.vaultInit},
+			Response: vault.Status{}, Status: http.StatusCreated, Handler: a.keyed(a.opts.Vault.Init, http.StatusCreated)},
 		{Method: "POST", Path: "/api/v1/vault/unseal", Tag: tag, Perm: auth.VaultManage, Action: "vault.unseal",
 			Summary: "Unseal the vault with its master key (" + key + "); a wrong key answers 401 and changes nothing",
-			Request: VaultKeyRequest{}, Response: vault.Status{}, Handler: a.vaultUnseal},
+			Request: VaultKeyRequest{}, Response: vault.Status{}, Handler: a.keyed(a.opts.Vault.Unseal, http.StatusOK)},
+		{Method: "POST", Path: "/api/v1/vault/check", Tag: tag, Perm: auth.VaultManage,
+			Summary: "Whether a master key (" + key + ") opens the vault, changing nothing: a sealed vault stays sealed; a wrong key answers 401",
+			Request: VaultKeyRequest{}, Response: vault.Status{}, Handler: a.keyed(a.opts.Vault.CheckKey, http.StatusOK)},
 		{Method: "POST", Path: "/api/v1/vault/seal", Tag: tag, Perm: auth.VaultManage, Action: "vault.seal",
 			Summary: "Forget the vault key: secret operations answer 503 until the next unseal", Response: vault.Status{},
 			Handler: a.vaultSeal},
@@ -120,28 +124,20 @@ func masterKey(r *http.Request) (vault.Secret, error) {
 	return vault.SecretString(req.MasterKey), nil
 }
 
-func (a *API) vaultInit(w http.ResponseWriter, r *http.Request) {
-	key, err := masterKey(r)
-	if err == nil {
-		err = a.opts.Vault.Init(r.Context(), key)
+// keyed serves an endpoint that takes the master key in the body: do
+// gets it, and the answer is the vault's status with code.
+func (a *API) keyed(do func(context.Context, vault.Secret) error, code int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key, err := masterKey(r)
+		if err == nil {
+			err = do(r.Context(), key)
+		}
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		a.writeVaultStatus(w, r, code)
 	}
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	a.writeVaultStatus(w, r, http.StatusCreated)
-}
-
-func (a *API) vaultUnseal(w http.ResponseWriter, r *http.Request) {
-	key, err := masterKey(r)
-	if err == nil {
-		err = a.opts.Vault.Unseal(r.Context(), key)
-	}
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	a.writeVaultStatus(w, r, http.StatusOK)
 }
 
 func (a *API) vaultSeal(w http.ResponseWriter, r *http.Request) {

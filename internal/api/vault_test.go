@@ -83,6 +83,16 @@ func TestSealedVaultAnswers503(t *testing.T) {
 	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{}); status != http.StatusBadRequest {
 		t.Fatalf("unseal without a key = %d %s", status, out)
 	}
+	// Checking a key changes nothing: the vault stays sealed.
+	for key, want := range map[string]int{testMasterKey: 200, "not-the-master-key-4711": http.StatusUnauthorized} {
+		status, out, _ := f.call("admin", "POST", "/api/v1/vault/check", VaultKeyRequest{MasterKey: key})
+		if status != want || want == 200 && !strings.Contains(string(out), `"sealed": true`) {
+			t.Fatalf("check = %d %s, want %d and still sealed", status, out, want)
+		}
+		if status, out, _ := f.call("admin", "GET", "/api/v1/secrets/MATRIX_KEY/value", nil); status != http.StatusServiceUnavailable {
+			t.Fatalf("read after a key check = %d %s, want 503: still sealed", status, out)
+		}
+	}
 	f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: testMasterKey})
 	if status, out, _ := f.call("admin", "GET", "/api/v1/secrets/MATRIX_KEY/value", nil); status != 200 {
 		t.Fatalf("read after unseal = %d %s", status, out)

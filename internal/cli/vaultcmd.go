@@ -301,8 +301,9 @@ func newVaultStatusCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 		Use:   "status",
 		Short: "Show whether the vault is initialized and sealed, and whether the master key given opens it",
 		Long: `Show the server's vault state. When a master key is given (PHOENIX_MASTER_KEY
-or --master-key-file), it is checked by an unseal: a right key also unseals
-a sealed vault, a wrong one changes nothing.`,
+or --master-key-file), the server checks whether it opens the vault (valid or
+wrong); the check changes nothing: a sealed vault stays sealed (open it with
+'phoenix vault unseal').`,
 		Example: "  phoenix vault status\n  phoenix vault status -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -325,7 +326,8 @@ a sealed vault, a wrong one changes nothing.`,
 			}
 			if ok && out.Initialized {
 				out.MasterKey = "valid"
-				st, err := v.VaultUnseal(ctx, key)
+				var st vault.Status
+				err := v.Do(ctx, "POST", client.Path("vault", "check"), api.VaultKeyRequest{MasterKey: key.Reveal()}, &st)
 				switch {
 				case usererr.KindOf(err) == usererr.Unauthorized:
 					out.MasterKey = "wrong"

@@ -108,25 +108,11 @@ func (v *Vault) Init(ctx context.Context, master Secret) error {
 // check value. A wrong key fails with ErrWrongKey and changes nothing: an
 // unsealed vault stays unsealed with its key.
 func (v *Vault) Unseal(ctx context.Context, master Secret) error {
-	m, err := loadMeta(ctx, v.opts.DB)
+	kek, m, err := v.kekOf(ctx, master, "vault.unseal")
 	if err != nil {
 		return err
 	}
-	kek, err := deriveKEK(master.raw(), m.salt, m.kdf)
-	if err != nil {
-		return err
-	}
-	e := AuditEvent{Action: "vault.unseal", Target: "vault", Outcome: OutcomeOK}
-	if _, err := open(kek, m.checkNonce, m.checkCipher, []byte(m.vaultID)); err != nil {
-		wipe(kek)
-		e.Outcome, e.Detail = OutcomeFailed, "wrong master key"
-		_ = v.audit(ctx, e)
-		v.opts.Logger.Warn("vault: unseal with a wrong master key")
-		return usererr.Wrap(usererr.Unauthorized, ErrWrongKey,
-			"wrong master key: it does not open this vault (nothing was decrypted or changed)").
-			WithHint("check PHOENIX_MASTER_KEY, --master-key-file or the passphrase")
-	}
-	if err := v.audit(ctx, e); err != nil {
+	if err := v.audit(ctx, AuditEvent{Action: "vault.unseal", Target: "vault", Outcome: OutcomeOK}); err != nil {
 		wipe(kek)
 		return err
 	}
@@ -134,6 +120,41 @@ func (v *Vault) Unseal(ctx context.Context, master Secret) error {
 	v.opts.Logger.Info("vault unsealed", "vault", m.vaultID)
 	v.unsealed(ctx)
 	return nil
+}
+
+// CheckKey reports whether master opens the vault (nil, or ErrWrongKey as
+// Unseal answers it) and changes nothing: a sealed vault stays sealed, an
+// unsealed one keeps its key. 'phoenix vault status' asks it. A wrong key
+// is audited (vault.check, failed), as a wrong unseal is.
+func (v *Vault) CheckKey(ctx context.Context, master Secret) error {
+	kek, _, err := v.kekOf(ctx, master, "vault.check")
+	if err == nil {
+		wipe(kek)
+	}
+	return err
+}
+
+// kekOf derives the KEK from master and checks it against the vault's
+// check value. A wrong key is recorded as action failed and is
+// ErrWrongKey.
+func (v *Vault) kekOf(ctx context.Context, master Secret, action string) ([]byte, meta, error) {
+	m, err := loadMeta(ctx, v.opts.DB)
+	if err != nil {
+		return nil, m, err
+	}
+	kek, err := deriveKEK(master.raw(), m.salt, m.kdf)
+	if err != nil {
+		return nil, m, err
+	}
+	if _, err := open(kek, m.checkNonce, m.checkCipher, []byte(m.vaultID)); err != nil {
+		wipe(kek)
+		_ = v.audit(ctx, AuditEvent{Action: action, Target: "vault", Outcome: OutcomeFailed, Detail: "wrong master key"})
+		v.opts.Logger.Warn("vault: wrong master key", "action", action)
+		return nil, m, usererr.Wrap(usererr.Unauthorized, ErrWrongKey,
+			"wrong master key: it does not open this vault (nothing was decrypted or changed)").
+			WithHint("check PHOENIX_MASTER_KEY, --master-key-file or the passphrase")
+	}
+	return kek, m, nil
 }
 
 func (v *Vault) unsealed(ctx context.Context) {

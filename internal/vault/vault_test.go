@@ -312,3 +312,46 @@ func TestMissingSecretsAuditedWithoutTheirName(t *testing.T) {
 		t.Fatalf("audited reads: %q", targets)
 	}
 }
+
+// TestCheckKeyChangesNothing: CheckKey (what 'phoenix vault status' asks
+// with a key) tells a right key from a wrong one and leaves the seal as
+// it was: a sealed vault stays sealed, an unsealed one keeps its key, and
+// OnUnseal is not called.
+func TestCheckKeyChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.set(t, "API_KEY", "v1")
+	unseals := 0
+	v := e.open(t, func(o *Options) { o.OnUnseal = func(context.Context) { unseals++ } }) // sealed
+	ctx := context.Background()
+	if err := v.CheckKey(ctx, SecretString(testMaster)); err != nil {
+		t.Fatalf("CheckKey with the right key: %v", err)
+	}
+	if !v.Sealed() || unseals != 0 {
+		t.Fatalf("after CheckKey with the right key: sealed %v, OnUnseal called %d times; want still sealed, not called", v.Sealed(), unseals)
+	}
+	if _, _, err := v.Get(ctx, admin, "API_KEY", 0); !errors.Is(err, ErrSealed) {
+		t.Fatalf("a secret read after CheckKey: %v, want sealed", err)
+	}
+	err := v.CheckKey(ctx, SecretString("a wrong master key, long enough"))
+	if !errors.Is(err, ErrWrongKey) || usererr.KindOf(err) != usererr.Unauthorized || !v.Sealed() {
+		t.Fatalf("CheckKey with a wrong key: %v (sealed %v)", err, v.Sealed())
+	}
+	if !e.audit.has("vault.check", OutcomeFailed) {
+		t.Errorf("audit: %+v, want a failed vault.check", e.audit.all())
+	}
+	// An unsealed vault keeps its key whatever the check says.
+	if err := v.Unseal(ctx, SecretString(testMaster)); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{testMaster, "a wrong master key, long enough"} {
+		_ = v.CheckKey(ctx, SecretString(k))
+		if s, _, err := v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "v1" {
+			t.Fatalf("a read after CheckKey of an unsealed vault: %v", err)
+		}
+	}
+	fresh := &env{db: openDB(t, t.TempDir()), clock: e.clock, audit: e.audit, logs: e.logs}
+	defer fresh.db.Close()
+	if err := fresh.open(t).CheckKey(ctx, SecretString(testMaster)); !errors.Is(err, ErrNotInitialized) {
+		t.Fatalf("CheckKey of a vault never initialized: %v", err)
+	}
+}
