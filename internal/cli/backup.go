@@ -114,13 +114,17 @@ func openRepo(ctx context.Context, g *Globals, rf *repoFlags) (*backup.Repo, err
 	return r, repoUserError(rf.repo, err)
 }
 
-// repoUserError maps the repository's errors to exit codes and hints.
+// repoUserError maps the repository's errors to exit codes and hints. A
+// key that does not open the repository is a usage error (exit 2), as it
+// is for a server started with it (phoenix server --backup-key-file, or
+// the one 'phoenix backup create --repo --key-file' starts): the command
+// fails again until it is given the right key.
 func repoUserError(repo string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, backup.ErrWrongKey):
-		return usererr.Wrap(usererr.Unauthorized, err, "the key does not open the backup repository "+repo).
+		return usererr.Wrap(usererr.Usage, err, "the key does not open the backup repository "+repo).
 			WithHint("give the key the repository was made with (--key-file or " + BackupKeyEnv + ")")
 	case errors.Is(err, backup.ErrNotRepo):
 		return usererr.Wrap(usererr.NotFound, err, "no backup repository at "+repo).WithHint("make one with 'phoenix backup init --repo %s'", repo)

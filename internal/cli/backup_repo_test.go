@@ -87,3 +87,33 @@ func TestBackupCreateWithoutAServerNamesTheFlags(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, errs)
 	}
 }
+
+// TestBackupWrongKeyExitsTwoOnEveryPath: a key that does not open the
+// repository made 'phoenix backup list/verify/restore --repo' exit 1 and
+// 'phoenix backup create --repo' (whose in-process server opens the
+// repository at start, as 'phoenix server --backup-key-file' does) exit 2,
+// with another message ("restart the server"). Both are the command given
+// the wrong key, so both are a usage error (exit 2, as docs/backup.md says
+// of the server) in the same words.
+func TestBackupWrongKeyExitsTwoOnEveryPath(t *testing.T) {
+	unsetEnv(t, "PHOENIX_BACKUP_REPO", "PHOENIX_BACKUP_KEY_FILE", BackupKeyEnv, "PHOENIX_SERVER", "PHOENIX_MASTER_KEY", masterKeyFileEnv)
+	repo := snapshotRepo(t, "the key of this backup repository", "state.db")
+	wrong := filepath.Join(t.TempDir(), "wrong.key")
+	if err := os.WriteFile(wrong, []byte("not the key of this repository\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "error: the key does not open the backup repository " + repo + "\n" +
+		"hint: give the key the repository was made with (--key-file or PHOENIX_BACKUP_KEY)\n"
+	key := []string{"--repo", repo, "--key-file", wrong}
+	for _, args := range [][]string{
+		{"backup", "list"},
+		{"backup", "verify", "latest"},
+		{"backup", "restore", "latest", "--to", filepath.Join(t.TempDir(), "restored")},
+		{"backup", "create", "--data", t.TempDir()},
+	} {
+		out, errs, code := run(append(args, key...)...)
+		if code != 2 || errs != want || out != "" {
+			t.Errorf("phoenix %s: exit %d:\n%s%swant exit 2:\n%s", strings.Join(args[:2], " "), code, out, errs, want)
+		}
+	}
+}

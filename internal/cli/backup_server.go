@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -43,6 +44,11 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 		extra = func(o *app.Options) { o.Backup = app.BackupOptions{Repo: rf.repo, Key: key, Schedule: "off"} }
 	}
 	t, err := g.connectWith(ctx, extra)
+	if errors.Is(err, backup.ErrWrongKey) && rf.repo != "" {
+		// The server started for this command refused the --key-file it
+		// was given: said as 'phoenix backup list --repo' says it.
+		return repoUserError(rf.repo, err)
+	}
 	if err != nil {
 		return err
 	}
