@@ -32,7 +32,7 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 	if hdr.Get("Cache-Control") != "no-store" {
 		t.Errorf("value response Cache-Control = %q", hdr.Get("Cache-Control"))
 	}
-	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: wrongKey}); status != http.StatusUnauthorized ||
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: wrongKey}); status != http.StatusBadRequest ||
 		!strings.Contains(string(out), "wrong master key") {
 		t.Fatalf("unseal with a wrong key = %d %s", status, out)
 	}
@@ -84,7 +84,7 @@ func TestSealedVaultAnswers503(t *testing.T) {
 		t.Fatalf("unseal without a key = %d %s", status, out)
 	}
 	// Checking a key changes nothing: the vault stays sealed.
-	for key, want := range map[string]int{testMasterKey: 200, "not-the-master-key-4711": http.StatusUnauthorized} {
+	for key, want := range map[string]int{testMasterKey: 200, "not-the-master-key-4711": http.StatusBadRequest} {
 		status, out, _ := f.call("admin", "POST", "/api/v1/vault/check", VaultKeyRequest{MasterKey: key})
 		if status != want || want == 200 && !strings.Contains(string(out), `"sealed": true`) {
 			t.Fatalf("check = %d %s, want %d and still sealed", status, out, want)

@@ -321,7 +321,7 @@ wrong); the check changes nothing: a sealed vault stays sealed (open it with
 				var st vault.Status
 				err := v.Do(ctx, "POST", client.Path("vault", "check"), api.VaultKeyRequest{MasterKey: key.Reveal()}, &st)
 				switch {
-				case usererr.KindOf(err) == usererr.Unauthorized:
+				case errors.Is(err, vault.ErrWrongKey) || usererr.KindOf(err) == usererr.Invalid: // 400: the key; 401 is the caller's token
 					out.MasterKey = "wrong"
 				case err != nil:
 					return err

@@ -150,7 +150,7 @@ func (v *Vault) kekOf(ctx context.Context, master Secret, action string) ([]byte
 		wipe(kek)
 		_ = v.audit(ctx, AuditEvent{Action: action, Target: "vault", Outcome: OutcomeFailed, Detail: "wrong master key"})
 		v.opts.Logger.Warn("vault: wrong master key", "action", action)
-		return nil, m, usererr.Wrap(usererr.Unauthorized, ErrWrongKey,
+		return nil, m, usererr.Wrap(usererr.Invalid, ErrWrongKey,
 			"wrong master key: it does not open this vault (nothing was decrypted or changed)").
 			WithHint("check PHOENIX_MASTER_KEY, --master-key-file or the passphrase")
 	}

@@ -279,7 +279,7 @@ func TestWrongMasterKey(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			wasSealed := v.Sealed()
 			err := v.Unseal(ctx, SecretString("not the master key at all"))
-			if !errors.Is(err, ErrWrongKey) || usererr.KindOf(err) != usererr.Unauthorized {
+			if !errors.Is(err, ErrWrongKey) || usererr.KindOf(err) != usererr.Invalid {
 				t.Fatalf("err = %v", err)
 			}
 			if !strings.Contains(err.Error(), "wrong master key") || !strings.Contains(err.Error(), "nothing was decrypted or changed") {

@@ -333,7 +333,7 @@ func TestCheckKeyChangesNothing(t *testing.T) {
 		t.Fatalf("a secret read after CheckKey: %v, want sealed", err)
 	}
 	err := v.CheckKey(ctx, SecretString("a wrong master key, long enough"))
-	if !errors.Is(err, ErrWrongKey) || usererr.KindOf(err) != usererr.Unauthorized || !v.Sealed() {
+	if !errors.Is(err, ErrWrongKey) || usererr.KindOf(err) != usererr.Invalid || !v.Sealed() {
 		t.Fatalf("CheckKey with a wrong key: %v (sealed %v)", err, v.Sealed())
 	}
 	if !e.audit.has("vault.check", OutcomeFailed) {
