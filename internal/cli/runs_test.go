@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
+	"github.com/phoenixvc/phoenix/internal/pipeline/trigger"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -179,5 +181,56 @@ func TestReleaseQueuedBehindAnotherSaysSo(t *testing.T) {
 	if code != 0 || out != "run 1: cancel requested; its steps are being stopped (phoenix logs 1 -f follows it to the end)\n" &&
 		out != "run 1: cancelled\n" {
 		t.Errorf("cancel of the waiting run: exit %d, %q %q", code, out, errs)
+	}
+}
+
+// TestRunsShowAWorkflowsEnvironments: phoenix runs (the table and -o json)
+// shows, for a workflow run, the environments it acts on: that of the
+// event that started it and those its steps name. Before, a workflow a
+// production deployment started showed "-" in the environments column
+// and no environments in JSON, as if it touched none.
+func TestRunsShowAWorkflowsEnvironments(t *testing.T) {
+	dir, data := releaseProject(t, "project: {name: shop}\nenvironments: {staging: {}, production: {}}\n"+
+		"workflows:\n  tell:\n    triggers:\n      - {event: deploy.succeeded, environment: production}\n"+
+		"    steps:\n      - {name: show, run: \"true\"}\n"+
+		"  check:\n    triggers:\n      - {event: deploy.succeeded, environment: production}\n"+
+		"    steps:\n      - {name: look, uses: health-check, with: {environment: staging}}\n"+
+		"pipeline:\n  stages:\n    - {name: ship, environment: production, steps: [{name: deploy, run: \"true\"}]}\n")
+	a := startServer(t, data)
+	ctx := context.Background()
+	run, err := a.Pipeline.Release(ctx, pipeline.ReleaseRequest{Dir: dir, Version: "v1.0.0", Actor: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Pipeline.Logs(ctx, run.ID, pipeline.LogOptions{Follow: true}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a.Pipeline.Events().Publish(ctx, trigger.Event{Name: "deploy.succeeded", Project: "shop", Environment: "production"})
+	a.Pipeline.Events().Wait() // the workflows' runs are queued
+	var seen []string
+	r := phx(&seen, "", "runs", "--data", data, "-o", "json")
+	var runs []pipeline.Run
+	if err := json.Unmarshal([]byte(r.out), &runs); err != nil || r.code != 0 {
+		t.Fatalf("runs -o json: exit %d, %v:\n%s%s", r.code, err, r.out, r.err)
+	}
+	want := map[string]string{"": "staging,production", "tell": "production", "check": "staging,production"}
+	if len(runs) != len(want) {
+		t.Fatalf("runs: %+v", runs)
+	}
+	for _, run := range runs {
+		if got := strings.Join(run.Environments, ","); got != want[run.Workflow] {
+			t.Errorf("run %d (%s %q) -o json: environments %q, want %q", run.ID, run.Kind, run.Workflow, got, want[run.Workflow])
+		}
+	}
+	r = phx(&seen, "", "runs", "--data", data)
+	for _, line := range strings.Split(strings.TrimSpace(r.out), "\n")[1:] {
+		f := strings.Fields(line) // run, project, version or "workflow NAME", environments, ...
+		wf, envs := "", f[3]
+		if f[2] == "workflow" {
+			wf, envs = f[3], f[4]
+		}
+		if envs != want[wf] {
+			t.Errorf("phoenix runs: %q shows environments %q, want %q", line, envs, want[wf])
+		}
 	}
 }

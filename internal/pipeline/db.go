@@ -149,6 +149,7 @@ func (s *Service) Get(ctx context.Context, id int64) (*RunDetail, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.shown()
 	d := &RunDetail{Run: *r}
 	if d.Steps, err = s.loadSteps(ctx, id); err != nil {
 		return nil, err

@@ -44,6 +44,7 @@ func scanRuns(rows *sql.Rows, keep func(*Run) bool) ([]Run, error) {
 			continue
 		}
 		r.dropPlan()
+		r.shown()
 		out = append(out, *r)
 	}
 	return out, rows.Err()

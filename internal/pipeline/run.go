@@ -40,7 +40,7 @@ type Run struct {
 	Kind         string     `json:"kind"`               // release or workflow
 	Workflow     string     `json:"workflow,omitempty"` // workflow name
 	Version      string     `json:"version,omitempty"`
-	Environments []string   `json:"environments,omitempty"`
+	Environments []string   `json:"environments,omitempty"` // released to; as listed and shown, every one it acts on (shown)
 	Commit       string     `json:"commit,omitempty"`
 	Actor        string     `json:"actor,omitempty"`
 	Trigger      string     `json:"trigger"` // release, retry, cron, webhook, event, manual
@@ -102,6 +102,12 @@ func (r *Run) VisibleWith(canRead func(env string) bool) bool {
 	}
 	return true
 }
+
+// shown readies the run to be listed or shown: its environments become
+// every one it acts on. A workflow was released to none, yet one that a
+// deployment to production started, or whose steps check staging, acts
+// on those, and phoenix runs said "-".
+func (r *Run) shown() { r.Environments = r.ActsOn() }
 
 // dropPlan leaves the plan out (lists do), keeping what ActsOn needs of it.
 func (r *Run) dropPlan() {
