@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -32,7 +33,7 @@ func (a *App) configRoutes() []api.Route {
 
 func (a *App) getConfig(w http.ResponseWriter, r *http.Request) {
 	project := r.PathValue("project")
-	s, ok := a.configSummary(project)
+	s, ok := a.configSummary(r.Context(), project, callerReads(r, project))
 	if !ok {
 		api.WriteError(w, r, usererr.New(usererr.NotFound, "the server has no phoenix.yaml of project %s", project).
 			WithHint("'phoenix deploy' and 'phoenix release' hand it over"))
@@ -41,19 +42,57 @@ func (a *App) getConfig(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, s)
 }
 
-// configSummary describes project's phoenix.yaml in effect, if any.
-func (a *App) configSummary(project string) (projectcfg.Summary, bool) {
+// callerReads reports whether the caller of r may read an environment of
+// project, as /api/v1/projects lists them.
+func callerReads(r *http.Request, project string) func(env string) bool {
+	pr := api.PrincipalFrom(r.Context())
+	return func(env string) bool { return pr.Can(auth.Read, auth.Resource{Project: project, Environment: env}) }
+}
+
+// configSummary describes project's phoenix.yaml in effect, if any, with
+// what readable allows (nil: all; projectcfg.Summarize).
+func (a *App) configSummary(ctx context.Context, project string, readable func(env string) bool) (projectcfg.Summary, bool) {
 	a.projects.mu.Lock()
 	cfg, e, chanErr := a.projects.cfg[project], a.projects.entry[project], a.projects.chanErr[project]
 	a.projects.mu.Unlock()
 	if cfg == nil {
 		return projectcfg.Summary{}, false
 	}
-	s := projectcfg.Summarize(project, e, cfg)
+	s := a.summarize(ctx, project, e, cfg, readable)
 	if chanErr != nil {
 		s.ChannelError = chanErr.Error()
 	}
 	return s, true
+}
+
+// summarize is projectcfg.Summarize, leaving out the release that stored
+// the file (its version and run) when readable may not see that run: a
+// run the caller may not see is "no run N" on every route, and its
+// version may have gone only to production.
+func (a *App) summarize(ctx context.Context, project string, e *projectcfg.Entry, cfg *config.Config, readable func(env string) bool) projectcfg.Summary {
+	if readable != nil && e != nil && e.Kind == projectcfg.Release && !a.runReadable(ctx, e.Run, cfg, readable) {
+		hidden := *e
+		hidden.Release, hidden.Run = "", 0
+		e = &hidden
+	}
+	return projectcfg.Summarize(project, e, cfg, readable)
+}
+
+// runReadable reports whether readable may see run id: VisibleWith when
+// the run is there; else (pruned, or the store cannot say) when it may
+// read every environment of cfg.
+func (a *App) runReadable(ctx context.Context, id int64, cfg *config.Config, readable func(env string) bool) bool {
+	if id != 0 && a.Pipeline != nil {
+		if d, err := a.Pipeline.Get(ctx, id); err == nil {
+			return d.VisibleWith(readable)
+		}
+	}
+	for env := range cfg.Environments {
+		if !readable(env) {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *App) putConfig(w http.ResponseWriter, r *http.Request) {
@@ -86,9 +125,10 @@ func (a *App) putConfig(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, err)
 		return
 	}
-	s, _ := a.configSummary(project)
+	readable := callerReads(r, project)
+	s, _ := a.configSummary(r.Context(), project, readable)
 	if s.Entry == nil || s.Revision < saved.Revision { // a newer one is in effect already: describe this one
-		s = projectcfg.Summarize(project, saved, cfg)
+		s = a.summarize(r.Context(), project, saved, cfg, readable)
 	}
 	s.Changed = changed
 	api.WriteJSON(w, http.StatusOK, s)

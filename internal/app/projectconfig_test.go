@@ -98,7 +98,7 @@ func handOver(t *testing.T, a *App, yaml string) *projectcfg.Summary {
 // its probes.
 func inEffect(t *testing.T, a *App) (from string, probes []string) {
 	t.Helper()
-	s, ok := a.configSummary("shop")
+	s, ok := a.configSummary(context.Background(), "shop", nil)
 	if !ok {
 		t.Fatal("no phoenix.yaml of shop in effect")
 	}
@@ -202,12 +202,12 @@ func TestReplicasSeeAHandedOverConfig(t *testing.T) {
 	yaml := shopYAML("/", "/", "http://127.0.0.1:9/hook")
 	handOver(t, follower, yaml)
 	eventually(t, "the leader uses the follower's", func() bool {
-		s, ok := leader.configSummary("shop")
+		s, ok := leader.configSummary(context.Background(), "shop", nil)
 		return ok && s.From == "phoenix deploy by admin" && slices.Equal(s.Probes, []string{"home"})
 	})
 	handOver(t, leader, strings.Replace(yaml, "name: home", "name: api", 1))
 	eventually(t, "the follower uses the leader's", func() bool {
-		s, ok := follower.configSummary("shop")
+		s, ok := follower.configSummary(context.Background(), "shop", nil)
 		return ok && slices.Equal(s.Probes, []string{"api"})
 	})
 }

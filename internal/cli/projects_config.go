@@ -21,7 +21,10 @@ func newProjectConfigCmd(g *Globals) *cobra.Command {
 		Long: `Show the phoenix.yaml the server uses for a project: where it came from
 (a release when its run was accepted, or 'phoenix deploy'; the newest
 wins) and when, its digest, and the names of its probes, alert rules,
-notification channels and health checks. No URL or secret is shown.`,
+notification channels and health checks. No URL or secret is shown, nor
+what you may not read: another environment's checks, probes and alert
+rules, or the release that stored the file when its run is not one you
+may see.`,
 		Example: "  phoenix projects config shop\n  phoenix projects config shop -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE:    func(cmd *cobra.Command, args []string) error { return runProjectConfig(cmd.Context(), g, args[0]) },

@@ -53,10 +53,14 @@ type Entry struct {
 }
 
 // From says where the entry came from: "release v1.2.0 (run 17) by
-// alice", "phoenix deploy by alice".
+// alice", "phoenix deploy by alice"; "a release by alice" when the
+// release is not shown (its run is one the reader may not see).
 func (e Entry) From() string {
 	s := "phoenix deploy"
-	if e.Kind == Release {
+	switch {
+	case e.Kind == Release && e.Release == "":
+		s = "a release"
+	case e.Kind == Release:
 		s = "release " + e.Release
 		if e.Run != 0 {
 			s += fmt.Sprintf(" (run %d)", e.Run)

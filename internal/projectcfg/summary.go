@@ -33,21 +33,34 @@ type Summary struct {
 const LatestRun = "the latest pipeline run's folder"
 
 // Summarize describes cfg, project's phoenix.yaml in effect, stored as e
-// (nil: read from the latest run's folder).
-func Summarize(project string, e *Entry, cfg *config.Config) Summary {
+// (nil: read from the latest run's folder), with what readable allows of
+// its environments (nil: every one): the health checks, probes and alert
+// rules of an environment the caller may not read are left out, as
+// /api/v1/projects and the status leave that environment out; those of
+// no environment (a probe of an absolute URL, a rule of every
+// environment) are the project's.
+func Summarize(project string, e *Entry, cfg *config.Config, readable func(env string) bool) Summary {
 	s := Summary{Entry: e, Project: project, From: LatestRun, Probes: []string{}, AlertRules: []string{}, Channels: []string{},
 		HealthChecks: map[string][]string{}}
 	if e != nil {
 		s.From = e.From()
 	}
+	shown := func(env string) bool { return env == "" || readable == nil || readable(env) }
 	for _, ep := range cfg.Monitor.Endpoints {
-		s.Probes = append(s.Probes, ep.Name)
+		if shown(ep.Environment) {
+			s.Probes = append(s.Probes, ep.Name)
+		}
 	}
 	for _, a := range cfg.Monitor.AllAlerts() {
-		s.AlertRules = append(s.AlertRules, a.Name)
+		if shown(a.Environment) {
+			s.AlertRules = append(s.AlertRules, a.Name)
+		}
 	}
 	s.Channels = append(s.Channels, slices.Sorted(maps.Keys(cfg.Notifications.Channels))...) // [] when none, not null
 	for name, env := range cfg.Environments {
+		if !shown(name) {
+			continue
+		}
 		for _, c := range envChecks(env) {
 			s.HealthChecks[name] = append(s.HealthChecks[name], c.Name)
 		}

@@ -27,7 +27,7 @@ notifications:
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize("shop", &Entry{Project: "shop", Kind: Deploy, Actor: "alice"}, cfg)
+	s := Summarize("shop", &Entry{Project: "shop", Kind: Deploy, Actor: "alice"}, cfg, nil)
 	if s.From != "phoenix deploy by alice" || !slices.Equal(s.Probes, []string{"home"}) || !slices.Equal(s.AlertRules, []string{"Down"}) ||
 		!slices.Equal(s.Channels, []string{"team"}) || len(s.HealthChecks) != 1 || !slices.Equal(s.HealthChecks["production"], []string{"ready"}) {
 		t.Fatalf("summary %+v", s)
@@ -38,7 +38,7 @@ notifications:
 			t.Errorf("the summary shows %q: %s", leak, js)
 		}
 	}
-	if s := Summarize("shop", nil, cfg); s.From != LatestRun || s.Entry != nil {
+	if s := Summarize("shop", nil, cfg, nil); s.From != LatestRun || s.Entry != nil {
 		t.Fatalf("without a stored entry: %+v", s)
 	}
 }
