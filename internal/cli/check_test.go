@@ -289,3 +289,22 @@ func TestAdvisoriesImportRefusesServer(t *testing.T) {
 		t.Fatalf("local import: %+v", r)
 	}
 }
+
+// TestCheckLicensesSummaryCountsVerdicts: the licence gate's summary line
+// counts its findings by verdict, as its table and gate name them ("1
+// review"), in phoenix check licenses and in phoenix check's detail.
+// Before, it counted them by the severity that ranks them: "1 moderate"
+// for a licence that needs review, "high" for a denied one.
+func TestCheckLicensesSummaryCountsVerdicts(t *testing.T) {
+	t.Setenv("PHOENIX_DATA", t.TempDir())
+	dir := checkProject(t, "checks:\n  licenses: {dev: true, review: [MIT]}\n")
+	r := runCheck(t, t.TempDir(), "check", "licenses", dir)
+	if r.code != 1 || !strings.Contains(r.stdout, "\nlicense: 1 review in 1 packages\n") || strings.Contains(r.stdout, "moderate") {
+		t.Errorf("check licenses: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	dir = checkProject(t, "checks:\n  licenses: {dev: true, deny: [MIT]}\n  audit: {enabled: false}\n")
+	r = runCheck(t, t.TempDir(), "check", dir)
+	if !strings.Contains(r.stdout, "licenses  fail     license: 1 deny in 1 packages\n") {
+		t.Errorf("check: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

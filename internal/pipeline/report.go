@@ -70,7 +70,7 @@ func (s *Service) ReleaseRun(ctx context.Context, project, version string) (*Run
 type GateResult struct {
 	Step    string         `json:"step"`
 	Status  string         `json:"status"`             // the step's status
-	Counts  map[string]int `json:"counts"`             // findings by severity
+	Counts  map[string]int `json:"counts"`             // findings by severity (none for licences: see Verdict)
 	Scanned int            `json:"scanned"`            // packages or files looked at
 	Unit    string         `json:"unit,omitempty"`     // packages or files
 	Verdict map[string]int `json:"verdicts,omitempty"` // licences: findings by verdict
@@ -232,10 +232,16 @@ func gateException(text string) GateException {
 	return e
 }
 
+// parseSummary reads a gate's summary line. A licence gate's counts are
+// verdicts ("1 deny, 2 review"; before, severities standing in for them:
+// "1 high, 2 moderate"), which its table gives: none is a severity.
 func parseSummary(res *GateResult, m []string) {
 	res.Recorded, res.Unit = true, m[4]
 	res.Scanned, _ = strconv.Atoi(m[3])
 	res.Problems, _ = strconv.Atoi(m[5])
+	if m[1] == "license" {
+		return
+	}
 	for _, part := range strings.Split(m[2], ", ") {
 		if c := gateCount.FindStringSubmatch(part); c != nil {
 			n, _ := strconv.Atoi(c[1])

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +28,8 @@ func TestParseGateLog(t *testing.T) {
 		t.Errorf("exceptions %+v", g.Exceptions)
 	}
 	lic := ParseGateLog([]byte("VERDICT  PACKAGE\nreview  a\ndeny (excepted)  b\nwarning: x\nlicense: 1 high, 1 moderate in 9 packages\n"))
-	if lic.Verdict["review"] != 1 || lic.Verdict["deny"] != 1 || len(lic.Verdict) != 2 {
-		t.Errorf("verdicts %+v", lic.Verdict)
+	if lic.Verdict["review"] != 1 || lic.Verdict["deny"] != 1 || len(lic.Verdict) != 2 || len(lic.Counts) != 0 || lic.Scanned != 9 {
+		t.Errorf("verdicts %+v, counts %+v (a licence has no severity)", lic.Verdict, lic.Counts)
 	}
 	if none := ParseGateLog([]byte("error: no advisory database\n")); none.Recorded {
 		t.Errorf("a log without a summary counted as recorded: %+v", none)
@@ -92,6 +93,12 @@ func TestGateSummaryMatchesItsLog(t *testing.T) {
 		}
 		if len(fromOut.Exceptions) != 1 || fromOut.Exceptions[0].Expires.IsZero() {
 			t.Errorf("%s: exceptions %+v", kind, fromOut.Exceptions)
+		}
+		// Licences are counted by verdict, in the output and the log's
+		// summary line, not by the severity that ranks them.
+		if kind == "licenses" && (len(fromOut.Counts) != 0 || !strings.Contains(log.String(), "\nlicense: 1 deny, 1 review in 9 packages\n") ||
+			!reflect.DeepEqual(fromOut.Verdict, map[string]int{"deny": 1, "review": 1})) {
+			t.Errorf("licences: counts %+v, verdicts %+v:\n%s", fromOut.Counts, fromOut.Verdict, log.String())
 		}
 	}
 	for _, bad := range []string{"", "{", "[]"} {

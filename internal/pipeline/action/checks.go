@@ -22,7 +22,9 @@ import (
 
 // GateSummary is what a security gate step records as its output
 // "summary" (JSON), beside the table in its log: the findings by
-// severity, what it scanned, licences by verdict, the input it could not
+// severity (none for licences: a licence finding has a verdict, deny or
+// review, which its severity only ranks), what it scanned, licences by
+// verdict, the input it could not
 // check, the exceptions it applied ("finding: exception (reason; expires
 // DATE)") and whether it passed. The compliance report reads it back.
 type GateSummary struct {
@@ -40,10 +42,7 @@ func SummarizeGate(r *report.Report, dec report.Decision) GateSummary {
 	s := GateSummary{Kind: string(r.Kind), Counts: r.Counts(), Scanned: r.Scanned, Problems: len(r.Problems),
 		Exceptions: dec.Applied, Pass: dec.Pass}
 	if r.Kind == report.License {
-		s.Verdicts = map[string]int{}
-		for _, f := range r.Findings {
-			s.Verdicts[f.Verdict]++
-		}
+		s.Counts, s.Verdicts = map[string]int{}, r.Verdicts()
 	}
 	return s
 }

@@ -29,7 +29,7 @@ type Finding struct {
 	Aliases   []string `json:"aliases,omitempty"` // e.g. CVE ids
 	URL       string   `json:"url,omitempty"`     // advisory or rule documentation
 	Score     float64  `json:"score,omitempty"`   // CVSS base score
-	Verdict   string   `json:"verdict,omitempty"` // licences: allow, review, deny, unknown
+	Verdict   string   `json:"verdict,omitempty"` // licences: allow, review, deny
 	Withdrawn bool     `json:"withdrawn,omitempty"`
 
 	Ecosystem string   `json:"ecosystem,omitempty"`
@@ -121,6 +121,18 @@ func (r *Report) Counts() map[string]int {
 	m := map[string]int{}
 	for _, f := range r.Findings {
 		m[f.Severity]++
+	}
+	return m
+}
+
+// Verdicts returns the number of licence findings per verdict (deny,
+// review; allow when every package is listed).
+func (r *Report) Verdicts() map[string]int {
+	m := map[string]int{}
+	for _, f := range r.Findings {
+		if f.Verdict != "" {
+			m[f.Verdict]++
+		}
 	}
 	return m
 }

@@ -42,6 +42,24 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestLicenceSummaryCountsVerdicts: a licence report's summary counts its
+// findings by verdict, worst first (allow only when every package is
+// listed), never by the severity that ranks them; a vulnerability
+// report's counts severities.
+func TestLicenceSummaryCountsVerdicts(t *testing.T) {
+	r := New(License, "site", now)
+	r.Scanned = 9
+	for _, v := range []struct{ verdict, sev string }{{"review", "moderate"}, {"deny", "high"}, {"review", "moderate"}, {"allow", "low"}} {
+		r.Findings = append(r.Findings, Finding{Kind: License, Verdict: v.verdict, Severity: v.sev, Package: "p-" + v.verdict})
+	}
+	if got, want := r.Summary(), "license: 1 deny, 2 review, 1 allow in 9 packages"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	if got, want := sample().Summary(), "vulnerability: 1 critical, 1 moderate in 3 packages; 1 problems (input not checked)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
+
 func TestJSONRoundTrip(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteJSON(&b, sample()); err != nil {

@@ -51,11 +51,16 @@ func WriteTable(w io.Writer, r *Report) error {
 	return err
 }
 
-// Summary is one line: counts per severity and what was scanned.
+// Summary is one line: counts per severity, for licences per verdict
+// ("license: 1 deny, 2 review in 80 packages": a licence finding has a
+// verdict, its severity only ranks it), and what was scanned.
 func (r *Report) Summary() string {
-	c := r.Counts()
+	c, order := r.Counts(), []string{"critical", "high", "moderate", "low", "unknown"}
+	if r.Kind == License {
+		c, order = r.Verdicts(), []string{"deny", "review", "allow"}
+	}
 	var parts []string
-	for _, s := range []string{"critical", "high", "moderate", "low", "unknown"} {
+	for _, s := range order {
 		if c[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
 		}
