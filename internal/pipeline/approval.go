@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,8 +127,10 @@ func (s *Service) tally(ctx context.Context, r *Run, env string) ([]string, *App
 }
 
 func (s *Service) approvals(ctx context.Context, id int64) ([]Approval, error) {
+	// Ordered here, by time: the stored RFC3339Nano text drops trailing
+	// zeros, so its text order is wrong within a second.
 	rows, err := s.opts.DB.QueryContext(ctx, `SELECT environment, actor, decision, comment, at FROM pipeline_approvals
-		WHERE run_id = $1 ORDER BY at, actor`, id)
+		WHERE run_id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: approvals of run %d: %w", id, err)
 	}
@@ -141,6 +145,9 @@ func (s *Service) approvals(ctx context.Context, id int64) ([]Approval, error) {
 		a.At = parseTS(at)
 		out = append(out, a)
 	}
+	slices.SortFunc(out, func(a, b Approval) int {
+		return cmp.Or(a.At.Compare(b.At), strings.Compare(a.Actor, b.Actor))
+	})
 	return out, rows.Err()
 }
 

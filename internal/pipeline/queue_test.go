@@ -195,6 +195,27 @@ func TestApprovalsByOtherUsers(t *testing.T) {
 	}
 }
 
+// TestApprovalsInTimeOrderWithinASecond: approvals are listed in the
+// order given. Their times are stored as RFC3339Nano text, which drops
+// trailing zeros, so SQL's text order put one given on a whole second
+// after one given half a second later ('…:00Z' > '…:00.5Z').
+func TestApprovalsInTimeOrderWithinASecond(t *testing.T) {
+	f := newFixture(t, nil)
+	r := f.release(f.project(approvalYAML), "2.0.0")
+	f.waitStatus(r.ID, Waiting)
+	ctx := context.Background()
+	for actor, at := range map[string]string{"amy": "2026-11-27T10:00:00Z", "zed": "2026-11-27T10:00:00.5Z"} {
+		if _, err := f.db.ExecContext(ctx, `INSERT INTO pipeline_approvals (run_id, environment, actor, decision, at)
+			VALUES ($1, 'production', $2, 'approve', $3)`, r.ID, actor, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := f.svc.approvals(ctx, r.ID)
+	if err != nil || len(got) != 2 || got[0].Actor != "amy" || got[1].Actor != "zed" {
+		t.Fatalf("approvals %+v, %v; want amy's (10:00:00) before zed's (10:00:00.5)", got, err)
+	}
+}
+
 func TestRejectAndTimeoutFailTheRun(t *testing.T) {
 	t.Run("reject with reason", func(t *testing.T) {
 		f := newFixture(t, nil)
