@@ -150,7 +150,7 @@ func upsert(ctx context.Context, tx *sql.Tx, e Entry) (rev int64, err error) {
 			actor = excluded.actor, yaml = excluded.yaml, dir = excluded.dir, digest = excluded.digest,
 			revision = project_configs.revision + 1, updated_at = excluded.updated_at
 		RETURNING revision`,
-		e.Project, e.Kind, e.Release, e.Run, e.Actor, string(e.YAML), e.Dir, e.Digest, e.At.Format(time.RFC3339Nano)).Scan(&rev)
+		e.Project, e.Kind, e.Release, e.Run, e.Actor, string(e.YAML), e.Dir, e.Digest, e.At.UTC().Format(time.RFC3339Nano)).Scan(&rev)
 	return rev, err
 }
 
