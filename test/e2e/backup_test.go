@@ -95,7 +95,7 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "restore test passed") {
 		t.Fatalf("create in-process: %+v", r)
 	}
-	if r := run(t, work, []string{"PHOENIX_BACKUP_KEY=not the key"}, "backup", "list", "--repo", repo); r.code != 1 ||
+	if r := run(t, work, []string{"PHOENIX_BACKUP_KEY=not the key"}, "backup", "list", "--repo", repo); r.code != 2 ||
 		!strings.Contains(r.stderr, "does not open") {
 		t.Fatalf("wrong key: %+v", r)
 	}
