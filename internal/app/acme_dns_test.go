@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/phoenixvc/phoenix/internal/certs"
 	"github.com/phoenixvc/phoenix/internal/dnsupdate/dnsupdatetest"
 	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -69,6 +70,13 @@ func TestACMEDNS01Wildcards(t *testing.T) {
 	if on, err := a.manageWildcards(ctx, []string{"*.shop.test"}); !on || err != nil {
 		t.Fatalf("manageWildcards: %v %v", on, err)
 	}
+	// A handshake waits for the wildcard only as long as the edge's
+	// handshake timeout (10s), which a loaded machine's DNS-01 order can
+	// outlast: wait for the order here.
+	eventually(t, "the wildcard is obtained", func() bool {
+		list, err := a.certs.list(ctx)
+		return err == nil && slices.ContainsFunc(list, func(i certs.Info) bool { return !i.Pending && slices.Contains(i.Names, "*.shop.test") })
+	})
 	_, _, leaf, err := getTLS(t, a, "a.shop.test", ca.Roots())
 	if err != nil {
 		t.Fatalf("a.shop.test: %v\n%s", err, logs.String())
