@@ -15,8 +15,11 @@ import (
 )
 
 // managedWait bounds how long a handshake waits for a managed certificate
-// that is being obtained (a DNS-01 order takes seconds to a few minutes).
-const managedWait = 30 * time.Second
+// that is being obtained (a DNS-01 order takes seconds to a few minutes):
+// inside the edge's handshake timeout (its ReadHeaderTimeout, 10s), so the
+// client gets a TLS alert and the log a reason, not a connection closed
+// mid-handshake with nothing said.
+const managedWait = 8 * time.Second
 
 // managedRetry is how often names whose management could not start (the
 // store unreachable, the vault sealed) are tried again.
