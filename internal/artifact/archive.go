@@ -3,6 +3,7 @@ package artifact
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,7 +93,8 @@ func writeEntry(tw *tar.Writer, name string, size int64, mtime time.Time, r io.R
 // Import reads an artifact archive, storing every blob in store (each
 // checked against its digest by the store) and returns the manifest and
 // signature (nil if the archive has none). It does not check the
-// signature: call Verify or VerifySignature before trusting the release.
+// signature: call Verify or VerifySignature before trusting the release,
+// or ImportWith with a Check to have it checked before anything is stored.
 //
 // The entries may come in any order, as tar packs an unpacked artifact
 // (tar -C dir -cf a.tar . puts them in the folder's order): blobs are only
@@ -113,15 +115,40 @@ func writeEntry(tw *tar.Writer, name string, size int64, mtime time.Time, r io.R
 // blobs the manifest names; on error, blobs already stored stay (they are
 // complete and content-addressed) but no manifest is returned.
 func Import(ctx context.Context, r io.Reader, store backend.Backend) (*Manifest, []byte, error) {
-	m, tr, manifestRead, err := openArchive(ctx, r)
+	return ImportWith(ctx, r, store, ImportOptions{})
+}
+
+// ImportOptions tune ImportWith.
+type ImportOptions struct {
+	// Check, when set, is called once with the manifest and the archive's
+	// signature (nil if it has none) before any blob is stored, e.g. to
+	// verify the signature with VerifySignature. An error from it ends the
+	// import with nothing stored and is returned as it is (it wraps
+	// ErrBadArchive only if Check's does). Of an r that can seek, the
+	// signature is taken in the first reading, wherever it lies (so the
+	// headers after the manifest are read then too, up to the signature);
+	// a stream must have it after manifest.json and before the first blob,
+	// as Export writes it, or it is refused.
+	Check func(m *Manifest, sig []byte) error
+}
+
+// ImportWith is Import with options.
+func ImportWith(ctx context.Context, r io.Reader, store backend.Backend, opts ImportOptions) (*Manifest, []byte, error) {
+	a, err := openArchive(ctx, r, opts.Check != nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	need := map[backend.Digest]int64{}
-	for _, b := range m.Blobs() {
+	for _, b := range a.m.Blobs() {
 		need[b.Digest] = b.Size
 	}
-	im := importer{tr: tr, store: store, need: need, seen: map[backend.Digest]bool{}, manifestRead: manifestRead}
+	im := importer{tr: a.tr, store: store, need: need, seen: map[backend.Digest]bool{}, manifestRead: a.manifestRead,
+		m: a.m, check: opts.Check}
+	if a.sigRead { // a file: the signature, if any, was found in the first reading
+		if err := im.runCheck(a.sig); err != nil {
+			return nil, nil, err
+		}
+	}
 	if bt, ok := store.(backend.Batcher); ok {
 		im.batch = bt.Batch()
 	}
@@ -139,54 +166,91 @@ func Import(ctx context.Context, r io.Reader, store backend.Backend) (*Manifest,
 	if err != nil {
 		return nil, nil, err
 	}
-	return m, sig, nil
+	return a.m, sig, nil
 }
 
-// openArchive reads the manifest and returns it with a tar reader to read
+// opened is an archive whose manifest is read, with a tar reader to read
 // the rest from. Of an r that can seek, that reader starts where r started
 // (manifestRead false: the manifest entry is passed over when met again);
 // of a stream, it goes on after the manifest, which must come first.
-func openArchive(ctx context.Context, r io.Reader) (m *Manifest, tr *tar.Reader, manifestRead bool, err error) {
+// sigRead says the signature was looked for in the first reading too (sig,
+// nil if there is none).
+type opened struct {
+	m                     *Manifest
+	tr                    *tar.Reader
+	manifestRead, sigRead bool
+	sig                   []byte
+}
+
+// openArchive reads the manifest, and of an r that can seek, when
+// withSig, the signature too.
+func openArchive(ctx context.Context, r io.Reader, withSig bool) (opened, error) {
+	var a opened
 	rs, ok := r.(io.Seeker)
 	var start int64
+	var err error
 	if ok {
 		start, err = rs.Seek(0, io.SeekCurrent)
 		ok = err == nil // os.Stdin and pipes are io.Seekers that cannot
 	}
 	if !ok {
-		tr = tar.NewReader(r)
-		m, err = readManifestEntry(tr, true)
+		a.tr = tar.NewReader(r)
+		a.m, err = readManifestEntry(a.tr, true)
 		if nm := (notManifest{}); errors.As(err, &nm) {
 			err = badf("first entry is %q, want %s (an archive read as a stream, not from a file, must start with it)", nm.name, ManifestName)
 		}
-		return m, tr, true, err
+		a.manifestRead = true
+		return a, err
 	}
 	// Unbuffered, so tar seeks over the entries before the manifest.
-	if m, err = findManifest(ctx, tar.NewReader(r)); err != nil {
-		return nil, nil, false, err
+	tr := tar.NewReader(r)
+	if a.m, a.sig, err = findManifest(ctx, tr, withSig); err != nil {
+		return a, err
 	}
+	a.sigRead = withSig
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
-		return nil, nil, false, fmt.Errorf("import: reading the archive again: %w", err)
+		return a, fmt.Errorf("import: reading the archive again: %w", err)
 	}
 	if _, isFile := r.(*os.File); isFile {
 		r = bufio.NewReaderSize(r, 1<<20)
 	}
-	return m, tar.NewReader(r), false, nil
+	a.tr = tar.NewReader(r)
+	return a, nil
 }
 
 // findManifest reads entries' headers up to manifest.json and returns the
-// manifest. Only headers are read on the way (each checked as usual); the
-// entries' content is passed over.
-func findManifest(ctx context.Context, tr *tar.Reader) (*Manifest, error) {
-	for first := true; ; first = false {
+// manifest and, when withSig, the signature (nil if the archive has none),
+// reading up to it too when it comes later. Only headers are read on the
+// way (each checked as usual); the other entries' content is passed over.
+func findManifest(ctx context.Context, tr *tar.Reader, withSig bool) (*Manifest, []byte, error) {
+	var m *Manifest
+	var sig []byte
+	for first := true; m == nil || withSig && sig == nil; first = false {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		m, err := readManifestEntry(tr, first)
-		if !errors.As(err, new(notManifest)) {
-			return m, err
+		hdr, err := next(tr)
+		switch {
+		case err == io.EOF && first:
+			return nil, nil, badf("archive is empty")
+		case err == io.EOF && m == nil:
+			return nil, nil, badf("archive has no %s", ManifestName)
+		case err == io.EOF:
+			return m, nil, nil
+		case err != nil:
+			return nil, nil, err
+		case hdr.Name == ManifestName && m != nil, hdr.Name == SignatureName && withSig && sig != nil:
+			return nil, nil, badf("entry %q: duplicate entry", hdr.Name)
+		case hdr.Name == ManifestName:
+			m, err = readManifest(tr, hdr)
+		case hdr.Name == SignatureName && withSig:
+			sig, err = readSignature(tr, hdr)
+		}
+		if err != nil {
+			return nil, nil, err
 		}
 	}
+	return m, sig, nil
 }
 
 func badf(format string, args ...any) error {
@@ -268,8 +332,7 @@ func typeName(t byte) string {
 	}
 }
 
-// notManifest is readManifestEntry's answer for another entry, which
-// findManifest passes over.
+// notManifest is readManifestEntry's answer for another entry.
 type notManifest struct{ name string }
 
 func (e notManifest) Error() string { return fmt.Sprintf("entry %q is not %s", e.name, ManifestName) }
@@ -289,6 +352,12 @@ func readManifestEntry(tr *tar.Reader, first bool) (*Manifest, error) {
 	if hdr.Name != ManifestName {
 		return nil, notManifest{hdr.Name}
 	}
+	return readManifest(tr, hdr)
+}
+
+// readManifest reads the manifest from its entry, which must hold it in
+// canonical form.
+func readManifest(tr *tar.Reader, hdr *tar.Header) (*Manifest, error) {
 	if hdr.Size > MaxManifestSize {
 		return nil, badf("%s is %d bytes, at most %d allowed", ManifestName, hdr.Size, MaxManifestSize)
 	}
@@ -322,6 +391,19 @@ type importer struct {
 	need         map[backend.Digest]int64
 	seen         map[backend.Digest]bool
 	manifestRead bool // the manifest's entry is behind tr
+	m            *Manifest
+	check        func(*Manifest, []byte) error // ImportOptions.Check
+	checked      bool                          // check ran (or there is none), on checkedSig
+	checkedSig   []byte
+}
+
+// runCheck runs the import's check, once, on the manifest and sig.
+func (im *importer) runCheck(sig []byte) error {
+	im.checked, im.checkedSig = true, sig
+	if im.check == nil {
+		return nil
+	}
+	return im.check(im.m, sig)
 }
 
 // readRest reads the optional signature and the blobs, and passes over the
@@ -348,7 +430,15 @@ func (im *importer) readRest(ctx context.Context) ([]byte, error) {
 			if sig, err = readSignature(im.tr, hdr); err != nil {
 				return nil, err
 			}
+			if !im.checked { // a stream: the signature before the blobs
+				if err := im.runCheck(sig); err != nil {
+					return nil, err
+				}
+			}
 		default:
+			if !im.checked && im.check != nil {
+				return nil, badf("entry %q comes before %s: an archive read as a stream, not from a file, must have its signature right after %s, before the blobs (as phoenix artifact build writes it), for it to be checked before anything is stored", clip(hdr.Name), SignatureName, ManifestName)
+			}
 			if err := im.readBlob(ctx, hdr); err != nil {
 				return nil, err
 			}
@@ -356,6 +446,13 @@ func (im *importer) readRest(ctx context.Context) ([]byte, error) {
 	}
 	if !im.manifestRead { // the file changed between the two readings
 		return nil, badf("archive changed while read: %s is gone", ManifestName)
+	}
+	if !im.checked { // a stream without signature nor blobs
+		if err := im.runCheck(nil); err != nil {
+			return nil, err
+		}
+	} else if !bytes.Equal(sig, im.checkedSig) { // a file changed between the two readings
+		return nil, badf("archive changed while read: %s is not the one checked", SignatureName)
 	}
 	return sig, nil
 }

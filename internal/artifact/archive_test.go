@@ -127,6 +127,104 @@ func TestImportAnyOrder(t *testing.T) {
 	assertOnlyBlobs(t, store.Root())
 }
 
+// TestImportWithCheck: ImportWith runs its check once, on the manifest and
+// the archive's signature, before a blob is stored, in whatever order a
+// file holds them; a check's error ends the import with the store empty.
+// A stream must bring the signature before the first blob.
+func TestImportWithCheck(t *testing.T) {
+	m, sig, pub, archive := exported(t)
+	p := parts(t, archive)
+	manifest, sigE, blobs := p[0], p[1], p[2:]
+	errForeign := errors.New("not ours")
+	verifyWith := func(key sign.PublicKey) func(*Manifest, []byte) error {
+		return func(m *Manifest, sig []byte) error {
+			if err := VerifySignature(m, sig, key); err != nil {
+				return errors.Join(errForeign, err)
+			}
+			return nil
+		}
+	}
+	other, _, _ := sign.GenerateKey(nil)
+	orders := map[string][]tarEntry{
+		"as exported":                {manifest, sigE},
+		"blobs, signature, manifest": slices.Concat(blobs, []tarEntry{sigE, manifest}),
+		"signature first":            slices.Concat([]tarEntry{sigE}, blobs[:2], []tarEntry{manifest}, blobs[2:]),
+		"manifest, blobs, signature": slices.Concat([]tarEntry{manifest}, blobs, []tarEntry{sigE}),
+	}
+	orders["as exported"] = append(orders["as exported"], blobs...)
+	for name, entries := range orders {
+		data := makeTar(t, entries)
+		t.Run(name, func(t *testing.T) {
+			store := newLocal(t)
+			calls := 0
+			m2, sig2, err := ImportWith(context.Background(), bytes.NewReader(data), store, ImportOptions{Check: func(cm *Manifest, csig []byte) error {
+				calls++
+				if n := countBlobs(t, store); n != 0 {
+					t.Errorf("%d blobs stored before the check", n)
+				}
+				if mustDigest(t, cm) != mustDigest(t, m) || !bytes.Equal(csig, sig) {
+					t.Errorf("the check was given another manifest or signature")
+				}
+				return verifyWith(pub)(cm, csig)
+			}})
+			if err != nil || calls != 1 || !bytes.Equal(sig2, sig) || mustDigest(t, m2) != mustDigest(t, m) {
+				t.Fatalf("ImportWith = %v after %d checks", err, calls)
+			}
+			if n := countBlobs(t, store); n != len(m.Blobs()) {
+				t.Fatalf("%d blobs stored, want %d", n, len(m.Blobs()))
+			}
+			for what, archive := range map[string][]byte{"signed by another key": data, "unsigned": makeTar(t, slices.DeleteFunc(slices.Clone(entries), func(e tarEntry) bool { return e.name == SignatureName }))} {
+				store := newLocal(t)
+				key := pub
+				if what == "signed by another key" {
+					key = other
+				}
+				m2, _, err := ImportWith(context.Background(), bytes.NewReader(archive), store, ImportOptions{Check: verifyWith(key)})
+				if !errors.Is(err, errForeign) || m2 != nil {
+					t.Errorf("%s: ImportWith = %v, want the check's error", what, err)
+				}
+				if n := countBlobs(t, store); n != 0 {
+					t.Errorf("%s: %d blobs stored", what, n)
+				}
+			}
+		})
+	}
+	stream := func(entries []tarEntry) io.Reader { return struct{ io.Reader }{bytes.NewReader(makeTar(t, entries))} }
+	if _, sig2, err := ImportWith(context.Background(), stream(orders["as exported"]), newLocal(t), ImportOptions{Check: verifyWith(pub)}); err != nil || !bytes.Equal(sig2, sig) {
+		t.Fatalf("a stream as exported: %v", err)
+	}
+	store := newLocal(t)
+	if _, _, err := ImportWith(context.Background(), stream(orders["as exported"]), store, ImportOptions{Check: verifyWith(other)}); !errors.Is(err, errForeign) || countBlobs(t, store) != 0 {
+		t.Fatalf("a stream signed by another key: %v, %d blobs stored", err, countBlobs(t, store))
+	}
+	for name, entries := range map[string][]tarEntry{"signature last": orders["manifest, blobs, signature"], "unsigned": slices.Concat([]tarEntry{manifest}, blobs)} {
+		store := newLocal(t)
+		_, _, err := ImportWith(context.Background(), stream(entries), store, ImportOptions{Check: verifyWith(pub)})
+		if !errors.Is(err, ErrBadArchive) || !strings.Contains(err.Error(), "must have its signature right after manifest.json, before the blobs") || countBlobs(t, store) != 0 {
+			t.Errorf("a stream, %s: %v, %d blobs stored", name, err, countBlobs(t, store))
+		}
+	}
+	// A manifest without blobs, streamed without a signature: checked at the end.
+	empty := &Manifest{Version: FormatVersion}
+	var buf bytes.Buffer
+	if err := Export(context.Background(), &buf, empty, nil, newLocal(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ImportWith(context.Background(), struct{ io.Reader }{&buf}, newLocal(t), ImportOptions{Check: verifyWith(pub)}); !errors.Is(err, ErrUnsigned) {
+		t.Fatalf("an empty unsigned stream: %v, want ErrUnsigned", err)
+	}
+}
+
+// countBlobs is the number of blobs in store.
+func countBlobs(t *testing.T, store backend.Backend) int {
+	t.Helper()
+	n := 0
+	if err := store.List(context.Background(), func(backend.Digest) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestExportRefusesDamagedStore(t *testing.T) {
 	m, sig, _, store := signedBuild(t)
 	js, _ := m.Lookup("assets/app.js")
@@ -332,6 +430,16 @@ func FuzzImport(f *testing.F) {
 		f.Fatalf("the blob before the manifest: %v", err)
 	}
 	f.Add(reordered)
+	_, priv, _ := sign.GenerateKey(nil)
+	sig, err := Sign(m, priv)
+	if err != nil {
+		f.Fatal(err)
+	}
+	buf.Reset()
+	if err := Export(context.Background(), &buf, m, sig, store); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes()) // signed
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newDiscardStore()
 		m, sig, err := Import(context.Background(), bytes.NewReader(data), s)
@@ -340,6 +448,24 @@ func FuzzImport(f *testing.F) {
 		if ms, sigs, errs := Import(context.Background(), struct{ io.Reader }{bytes.NewReader(data)}, newDiscardStore()); errs == nil {
 			if err != nil || mustDigest(t, ms) != mustDigest(t, m) || !bytes.Equal(sig, sigs) {
 				t.Fatalf("a stream imported what a file did not: %v", err)
+			}
+		}
+		// With a check (one that accepts), a file imports as without, the
+		// check having seen the signature Import returns; a stream may
+		// only be refused more.
+		for _, r := range []io.Reader{bytes.NewReader(data), struct{ io.Reader }{bytes.NewReader(data)}} {
+			var checked [][]byte
+			mc, sigc, errc := ImportWith(context.Background(), r, newDiscardStore(), ImportOptions{Check: func(_ *Manifest, sig []byte) error {
+				checked = append(checked, sig)
+				return nil
+			}})
+			_, stream := r.(*bytes.Reader)
+			stream = !stream
+			if errc == nil && (err != nil || mustDigest(t, mc) != mustDigest(t, m) || !bytes.Equal(sigc, sig) || len(checked) != 1 || !bytes.Equal(checked[0], sig)) {
+				t.Fatalf("with a check (stream %v): imported what Import did not, or checked %d signatures: %v", stream, len(checked), err)
+			}
+			if !stream && (errc == nil) != (err == nil) {
+				t.Fatalf("with a check: %v, without: %v", errc, err)
 			}
 		}
 		if err != nil {

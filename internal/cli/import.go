@@ -12,25 +12,31 @@ import (
 )
 
 // importArtifact reads an artifact file into the target's staging store,
-// checking every blob's digest as it goes and the signature against the
-// data dir's public key. An artifact that does not verify is not deployed.
+// checking the signature against the data dir's public key before any
+// blob is stored, and every blob's digest as it goes. An artifact that
+// does not verify is not deployed and leaves nothing in the store.
 func importArtifact(ctx context.Context, g *Globals, src string, t *target) (*artifact.Manifest, error) {
+	pub, err := sign.LoadPublicKey(filepath.Join(g.Data, "keys", "signing.pub"))
+	if err != nil {
+		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: no trusted key to verify its signature with: %v", src, err))
+	}
 	f, err := os.Open(src)
 	if err != nil {
 		return nil, usererr.New(usererr.Usage, "%v", err)
 	}
 	defer f.Close()
-	m, sig, err := artifact.Import(ctx, f, t.blobs) // a file: entries in any order
-	if err != nil {
-		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: %v", src, err))
+	var sigErr error
+	check := func(m *artifact.Manifest, sig []byte) error {
+		sigErr = artifact.VerifySignature(m, sig, pub)
+		return sigErr
 	}
-	pub, err := sign.LoadPublicKey(filepath.Join(g.Data, "keys", "signing.pub"))
-	if err != nil {
-		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: no trusted key to verify its signature with: %v", src, err))
-	}
-	if err := artifact.VerifySignature(m, sig, pub); err != nil {
-		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: signature does not verify: %v", src, err)).
+	m, _, err := artifact.ImportWith(ctx, f, t.blobs, artifact.ImportOptions{Check: check}) // a file: entries in any order
+	switch {
+	case sigErr != nil:
+		return nil, usererr.Wrap(usererr.Failed, sigErr, fmt.Sprintf("%s: signature does not verify: %v", src, sigErr)).
 			WithHint("build it with the server's key, or deploy the folder instead")
+	case err != nil:
+		return nil, usererr.Wrap(usererr.Failed, err, fmt.Sprintf("%s: %v", src, err))
 	}
 	return m, nil
 }
