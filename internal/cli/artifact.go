@@ -208,8 +208,17 @@ func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) er
 		for _, t := range texts {
 			fmt.Fprintln(w, "problem:", t)
 		}
-		if len(texts) == 0 {
-			fmt.Fprintf(w, "%s: signature and all %d files verified (key %s)\n", file, len(m.Files), pub.ID())
+		// As build's text: the manifest's digest and the signer, also
+		// under problems when the archive could be read.
+		signer := "not signed"
+		if id, ok := out["key_id"]; ok {
+			signer = fmt.Sprintf("signed by key %s", id)
+		}
+		switch d, ok := out["manifest"]; {
+		case len(texts) == 0:
+			fmt.Fprintf(w, "%s: signature and all %d files verified, manifest %s, %s\n", file, len(m.Files), d, signer)
+		case ok:
+			fmt.Fprintf(w, "%s: manifest %s, %s\n", file, d, signer)
 		}
 		return nil
 	}); err != nil {

@@ -70,11 +70,12 @@ func TestArtifactKeyFileErrors(t *testing.T) {
 	}
 }
 
-// TestArtifactVerifyJSONNamesManifestAndKey: phoenix artifact verify -o
-// json says which manifest it checked and which key signed it, under the
-// names and with the values phoenix artifact build -o json printed, also
-// when the signature does not verify with the key given.
-func TestArtifactVerifyJSONNamesManifestAndKey(t *testing.T) {
+// TestArtifactVerifyNamesManifestAndKey: phoenix artifact verify says
+// which manifest it checked and which key signed it, in JSON (-o json)
+// under the names and with the values phoenix artifact build -o json
+// printed, and in text as build's text says them, also when the signature
+// does not verify with the key given.
+func TestArtifactVerifyNamesManifestAndKey(t *testing.T) {
 	dir := t.TempDir()
 	site := writeOnePageSite(t, dir)
 	priv, sec, pubFile := writeKeyPair(t, dir, "release")
@@ -83,14 +84,10 @@ func TestArtifactVerifyJSONNamesManifestAndKey(t *testing.T) {
 	t.Setenv("PHOENIX_KEY_PASSWORD", "")
 	run := func(wantCode int, args ...string) map[string]any {
 		t.Helper()
-		var out, errb bytes.Buffer
-		code := Main(append(args, "--data", filepath.Join(dir, "data"), "-o", "json"), nil, &out, &errb)
-		if code != wantCode {
-			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, code, wantCode, out.String(), errb.String())
-		}
+		out := runArtifact(t, dir, wantCode, append(args, "-o", "json")...)
 		var v map[string]any
-		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out.String())
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
 		return v
 	}
@@ -113,6 +110,33 @@ func TestArtifactVerifyJSONNamesManifestAndKey(t *testing.T) {
 			}
 		}
 	}
+	// The same in text, as build says it.
+	text := func(wantCode int, args ...string) string { t.Helper(); return runArtifact(t, dir, wantCode, args...) }
+	builtText := text(0, "artifact", "build", site, "--out", tar, "--key", sec)
+	_, named, ok := strings.Cut(builtText, ", manifest ")
+	if !ok || !strings.HasSuffix(named, ", signed by key "+priv.ID()+"\n") {
+		t.Fatalf("build's text: %q", builtText)
+	}
+	named = "manifest " + strings.TrimSuffix(named, "\n") // "manifest sha256:…, signed by key …"
+	if got, want := text(0, "artifact", "verify", tar, "--pubkey", pubFile), tar+": signature and all 1 files verified, "+named+"\n"; got != want {
+		t.Errorf("verify:\n got %q\nwant %q", got, want)
+	}
+	got := text(1, "artifact", "verify", tar, "--pubkey", otherFile)
+	if !strings.HasPrefix(got, "problem: ") || !strings.HasSuffix(got, "\n"+tar+": "+named+"\n") {
+		t.Errorf("verify with another key: %q, want the problem then %q", got, named)
+	}
+}
+
+// runArtifact runs phoenix with args and the data dir dir/data, fails t
+// unless it exits with wantCode, and returns its standard output.
+func runArtifact(t *testing.T, dir string, wantCode int, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(append(args, "--data", filepath.Join(dir, "data")), nil, &out, &errb)
+	if code != wantCode {
+		t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, code, wantCode, out.String(), errb.String())
+	}
+	return out.String()
 }
 
 // writeKeyPair writes a new key pair as dir/NAME.key (unencrypted) and
