@@ -16,6 +16,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 func exported(t *testing.T) (*Manifest, []byte, sign.PublicKey, []byte) {
@@ -482,20 +483,6 @@ func FuzzImport(f *testing.F) {
 	})
 }
 
-// tool returns the path of an installed program, skipping the test when it
-// is missing unless PHOENIX_REQUIRE_TOOLS=1.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
@@ -510,7 +497,7 @@ func runTool(t *testing.T, name string, args ...string) string {
 // tar's order (blobs before manifest.json) verifies with minisign's key,
 // read from the file; a damaged blob in such an archive is still found.
 func TestVerifyResignedArchiveInTarOrder(t *testing.T) {
-	tarTool, minisign := tool(t, "tar"), tool(t, "minisign")
+	tarTool, minisign := testkit.RequireTool(t, "tar", "tar"), testkit.RequireTool(t, "minisign", "minisign")
 	m, _, _, archive := exported(t)
 	dir := t.TempDir()
 	orig, unpacked := filepath.Join(dir, "release.tar"), filepath.Join(dir, "r")

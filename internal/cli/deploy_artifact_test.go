@@ -16,16 +16,14 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 	"github.com/phoenixvc/phoenix/internal/artifact/sign"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // TestDeployArtifactRepackedByTar: an artifact file unpacked and packed
 // again by tar with the blobs before manifest.json (tar's order for the
 // folder) deploys: phoenix deploy FILE reads it as verify does.
 func TestDeployArtifactRepackedByTar(t *testing.T) {
-	tarTool, err := exec.LookPath("tar")
-	if err != nil {
-		t.Skip("tar not installed")
-	}
+	tarTool := testkit.RequireTool(t, "tar", "tar")
 	data, dir, site, cfg := artifactDeployFixture(t)
 	built, unpacked, repacked := filepath.Join(dir, "a.tar"), filepath.Join(dir, "r"), filepath.Join(dir, "b.tar")
 	mustRun(t, "", "artifact", "build", site, "--out", built, "--data", data)

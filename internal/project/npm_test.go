@@ -7,20 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// requireTool skips when a tool is missing, unless PHOENIX_REQUIRE_TOOLS=1.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required: %v", name, err)
-		}
-		t.Skipf("%s not on PATH", name)
-	}
-	return p
-}
+	"github.com/phoenixvc/phoenix/internal/testkit"
+)
 
 // TestDetectRealViteProject lets npm resolve a real Vite 7 dependency tree
 // into package-lock.json, then checks detection and that Render's output
@@ -29,7 +18,7 @@ func TestDetectRealViteProject(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uses the npm registry")
 	}
-	npm := requireTool(t, "npm")
+	npm := testkit.RequireTool(t, "npm", "npm")
 	root := t.TempDir()
 	write(t, root, "package.json", `{"name":"real-vite-site","private":true,"type":"module",
   "scripts":{"build":"vite build","test":"vitest run"}}`)

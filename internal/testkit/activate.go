@@ -3,7 +3,6 @@ package testkit
 import (
 	"bufio"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -24,13 +23,7 @@ type Activated struct {
 // test skips, or fails when PHOENIX_REQUIRE_TOOLS=1 (CI installs systemd).
 func SocketActivate(t testing.TB, names []string, env []string, argv ...string) *Activated {
 	t.Helper()
-	tool, err := exec.LookPath("systemd-socket-activate")
-	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatal("systemd-socket-activate is required (PHOENIX_REQUIRE_TOOLS=1): apt-get install systemd")
-		}
-		t.Skip("systemd-socket-activate not installed")
-	}
+	tool := RequireTool(t, "systemd-socket-activate", "systemd")
 	for attempt := 0; ; attempt++ {
 		a := &Activated{Stdout: &strings.Builder{}}
 		args := []string{"--fdname=" + strings.Join(names, ":")}

@@ -1,7 +1,8 @@
 // Package testkit holds helpers that several packages' tests share: a raw
 // HTTP/1.1 exchange over TCP, JSON Schema loading, an S3 API server, a
-// throwaway PostgreSQL server and a process under systemd's socket
-// activator. Only _test.go files import it.
+// throwaway PostgreSQL server, a process under systemd's socket activator
+// and a program a test needs, found or the test skipped (RequireTool).
+// Only _test.go files import it.
 package testkit
 
 import (

@@ -6,21 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// minisignTool returns the path of Debian's minisign binary, skipping the
-// test when it is missing unless PHOENIX_REQUIRE_TOOLS=1.
-func minisignTool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("minisign")
-	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("minisign not found (apt-get install minisign): %v", err)
-		}
-		t.Skip("minisign not installed (apt-get install minisign)")
-	}
-	return p
-}
+	"github.com/phoenixvc/phoenix/internal/testkit"
+)
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -32,7 +20,7 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 func TestOurSignatureVerifiesWithMinisign(t *testing.T) {
-	tool := minisignTool(t)
+	tool := testkit.RequireTool(t, "minisign", "minisign")
 	dir := t.TempDir()
 	pub, priv := newKey(t)
 	msg, sigPath, pubPath := filepath.Join(dir, "manifest.json"), filepath.Join(dir, "manifest.json.minisig"), filepath.Join(dir, "k.pub")
@@ -56,7 +44,7 @@ func TestOurSignatureVerifiesWithMinisign(t *testing.T) {
 }
 
 func TestMinisignSignatureVerifiesWithUs(t *testing.T) {
-	tool := minisignTool(t)
+	tool := testkit.RequireTool(t, "minisign", "minisign")
 	dir := t.TempDir()
 	sec, pubPath, msg := filepath.Join(dir, "k.key"), filepath.Join(dir, "k.pub"), filepath.Join(dir, "m.txt")
 	run(t, tool, "-G", "-W", "-p", pubPath, "-s", sec)

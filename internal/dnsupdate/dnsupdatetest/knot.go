@@ -41,13 +41,7 @@ func KnotPath() string {
 // when PHOENIX_REQUIRE_TOOLS=1 (CI, where .ci/run installs knot).
 func RequireKnot(t testing.TB) {
 	t.Helper()
-	if KnotPath() != "" {
-		return
-	}
-	if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-		t.Fatal("knotd is required (PHOENIX_REQUIRE_TOOLS=1): apt-get install knot")
-	}
-	t.Skip("knotd not installed (apt-get install knot)")
+	testkit.RequireTool(t, "knotd", "knot")
 }
 
 // StartKnot runs knotd in dir as the primary of zone, loaded with records

@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,12 +14,7 @@ import (
 // TestDNSUpdateAgainstKnot runs dns/update against a real Knot DNS
 // primary: switch, verify, idempotent rerun, wrong secret.
 func TestDNSUpdateAgainstKnot(t *testing.T) {
-	if dnsupdatetest.KnotPath() == "" {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatal("knotd is required (PHOENIX_REQUIRE_TOOLS=1): apt-get install knot")
-		}
-		t.Skip("knotd not installed (apt-get install knot)")
-	}
+	dnsupdatetest.RequireKnot(t)
 	ctx := context.Background()
 	k, err := dnsupdatetest.StartKnot(ctx, t.TempDir(), "example.com", dnsKey, dnsSecret, "www 300 IN A 192.0.2.10")
 	if err != nil {
