@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // unitFile is the systemd unit docs/operations.md installs.
@@ -85,13 +86,7 @@ func TestSystemdSocketUnits(t *testing.T) {
 // service, its drop-ins and the socket units) whose binary is this test's
 // (the check wants an executable there); a warning about any of them fails.
 func verifyUnits(t *testing.T, binary string) {
-	tool, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") != "" {
-			t.Fatalf("systemd-analyze not found (apt-get install systemd): %v", err)
-		}
-		t.Skip("systemd-analyze not installed")
-	}
+	tool := testkit.RequireTool(t, "systemd-analyze", "systemd")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

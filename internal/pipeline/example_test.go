@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // TestExampleReleasesThroughTheDefaultPipeline is what phoenix demo does:
@@ -39,12 +39,7 @@ func TestExampleReleasesThroughTheDefaultPipeline(t *testing.T) {
 // reach a site that answers as the example does.
 func exampleFixture(t *testing.T) (*fixture, *deploy.Service, string) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		if requireTools() {
-			t.Fatal("node is required (PHOENIX_REQUIRE_TOOLS=1)")
-		}
-		t.Skip("node is not installed")
-	}
+	testkit.RequireTool(t, "node", "nodejs")
 	dir := t.TempDir()
 	db, blobs, dsvc := deployService(t, dir)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -129,5 +124,3 @@ func TestExampleIsPromotedFromStagingToProduction(t *testing.T) {
 		t.Fatalf("production changed after the refusal: %s", got)
 	}
 }
-
-func requireTools() bool { return getenv("PHOENIX_REQUIRE_TOOLS") == "1" }

@@ -198,8 +198,6 @@ func (s *stringsBuilder) String() string {
 	return string(s.b)
 }
 
-func getenv(k string) string { return os.Getenv(k) }
-
 // deployService is the real deployments domain on a database and a blob
 // store in dir, signing with a new key.
 func deployService(t *testing.T, dir string) (*store.DB, *local.Store, *deploy.Service) {

@@ -3,13 +3,12 @@ package vault
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -163,13 +162,7 @@ func TestRotateDue(t *testing.T) {
 }
 
 func TestRotateWithCommand(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
-			t.Fatal("sh is required for the command-hook test")
-		}
-		t.Skip("no sh")
-	}
+	sh := testkit.RequireTool(t, "sh", "dash")
 	e := newEnv(t)
 	ctx := context.Background()
 	e.set(t, "DB_PASSWORD", "old")
@@ -196,7 +189,7 @@ func TestRotateWithCommand(t *testing.T) {
 	}
 	failing := []string{sh, "-c", `echo leaked-partial-value; echo oops >&2; exit 3`}
 	e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: failing}})
-	_, err = e.v.Rotate(ctx, admin, "DB_PASSWORD")
+	_, err := e.v.Rotate(ctx, admin, "DB_PASSWORD")
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || strings.Contains(err.Error(), "leaked-partial-value") || strings.Contains(err.Error(), "oops") {
 		t.Fatalf("failing command: %v", err)
 	}
