@@ -15,6 +15,8 @@ import (
 // serve: their visitors get 503, not the 404 "unknown host" that reads as
 // a wrong DNS name. It takes edge.mu.
 func (a *App) routeUndeployed(ctx context.Context) {
+	a.edge.mu.Lock() // before the read: a deletion unpublishing meanwhile is not undone
+	defer a.edge.mu.Unlock()
 	envs, err := a.Deploy.Environments(ctx, "")
 	if err != nil {
 		if ctx.Err() == nil {
@@ -22,8 +24,6 @@ func (a *App) routeUndeployed(ctx context.Context) {
 		}
 		return
 	}
-	a.edge.mu.Lock()
-	defer a.edge.mu.Unlock()
 	a.routeUndeployedLocked(envs)
 }
 
