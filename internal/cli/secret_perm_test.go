@@ -24,18 +24,7 @@ func TestSecretListChecksThePermissionFirst(t *testing.T) {
 		t.Errorf("docs/vault.md does not quote what is printed (%v):\n%s", err, denied)
 	}
 	var seen []string
-	viewer := func(t *testing.T, data string) string {
-		t.Helper()
-		if r := phx(&seen, "", "user", "add", "bob", "--role", "viewer", "--data", data); r.code != 0 {
-			t.Fatalf("user add: exit %d: %s", r.code, r.err)
-		}
-		r := phx(&seen, "", "token", "create", "--user", "bob", "--name", "bob", "-o", "json", "--data", data)
-		var tok api.TokenResponse
-		if r.code != 0 || json.Unmarshal([]byte(r.out), &tok) != nil || tok.Secret == "" {
-			t.Fatalf("token create: exit %d: %s%s", r.code, r.out, r.err)
-		}
-		return tok.Secret
-	}
+	viewer := viewerToken
 	list := func(t *testing.T, data, tok string) {
 		t.Helper()
 		r := phx(&seen, "", "secret", "list", "--data", data, "--token", tok)
@@ -79,4 +68,20 @@ func TestSecretListChecksThePermissionFirst(t *testing.T) {
 			t.Errorf("secret list by the admin: exit %d: %s", r.code, r.err)
 		}
 	})
+}
+
+// viewerToken adds the user bob with the viewer role to the server on data
+// and returns a token of his.
+func viewerToken(t *testing.T, data string) string {
+	t.Helper()
+	var seen []string
+	if r := phx(&seen, "", "user", "add", "bob", "--role", "viewer", "--data", data); r.code != 0 {
+		t.Fatalf("user add: exit %d: %s", r.code, r.err)
+	}
+	r := phx(&seen, "", "token", "create", "--user", "bob", "--name", "bob", "-o", "json", "--data", data)
+	var tok api.TokenResponse
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &tok) != nil || tok.Secret == "" {
+		t.Fatalf("token create: exit %d: %s%s", r.code, r.out, r.err)
+	}
+	return tok.Secret
 }

@@ -92,3 +92,18 @@ func TestVaultStatusLeavesASealedVaultSealed(t *testing.T) {
 		t.Fatalf("vault status (table): exit %d: %s%s (the server's vault sealed: %v)", r.code, r.out, r.err, a.Vault.Sealed())
 	}
 }
+
+// TestVaultStatusOfAViewerGivenAKey: a user who may read the vault's state
+// but not check a key (vault.manage) was refused the status outright when
+// a master key was in the environment; the status is shown, the key
+// marked not checked.
+func TestVaultStatusOfAViewerGivenAKey(t *testing.T) {
+	data, keyFile, _ := startVaultServer(t)
+	tok := viewerToken(t, data)
+	var seen []string
+	r := phx(&seen, "", "vault", "status", "--data", data, "--token", tok, "--master-key-file", keyFile, "-o", "json")
+	var st vaultStatus
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &st) != nil || st.MasterKey != "not checked" || !strings.Contains(r.err, "vault.manage") {
+		t.Fatalf("vault status by a viewer with a key: exit %d: %s%s", r.code, r.out, r.err)
+	}
+}

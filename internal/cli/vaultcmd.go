@@ -285,7 +285,7 @@ func newVaultSealCmd(g *Globals) *cobra.Command {
 // opens the vault.
 type vaultStatus struct {
 	vault.Status
-	MasterKey string `json:"master_key"` // "valid", "wrong" or "not given"
+	MasterKey string `json:"master_key"` // "valid", "wrong", "not given" or "not checked" (no vault.manage)
 }
 
 func newVaultStatusCmd(g *Globals, vf *vaultFlags) *cobra.Command {
@@ -323,6 +323,9 @@ wrong); the check changes nothing: a sealed vault stays sealed (open it with
 				switch {
 				case errors.Is(err, vault.ErrWrongKey) || usererr.KindOf(err) == usererr.Invalid: // 400: the key; 401 is the caller's token
 					out.MasterKey = "wrong"
+				case usererr.KindOf(err) == usererr.Forbidden: // checking a key is vault.manage's; the state is read's
+					out.MasterKey = "not checked"
+					fmt.Fprintln(g.Stderr, "note: the master key was not checked: that needs vault.manage")
 				case err != nil:
 					return err
 				default:
