@@ -268,12 +268,24 @@ func TestCertificateAlertOnTheAlertsPage(t *testing.T) {
 
 // TestVaultPageWithoutAnOpenVault: a vault never initialized still shows
 // its state, with why the secrets cannot be listed, what to run (init or
-// unseal), and no claim that nothing expires, which it cannot know.
+// unseal), and no claim that nothing expires, which it cannot know. The
+// server, started without --backup-repo, takes no backups either: the
+// overview says so, with no schedule, no "ok" state and no Back up now
+// button, which could only fail.
 func TestVaultPageWithoutAnOpenVault(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("admin", "", adminPW)
 	b := f.browser()
 	b.mustLogin("admin", adminPW)
+	_, overview := b.get("/")
+	if !strings.Contains(overview, "Backups</h2>") || !strings.Contains(overview, "This server takes no backups: start it with <code>--backup-repo</code>") {
+		t.Fatalf("the overview does not say the server takes no backups:\n%s", overview)
+	}
+	for _, no := range []string{"Back up now", "<dt>Schedule</dt>", "<dt>State</dt>"} {
+		if strings.Contains(overview, no) {
+			t.Errorf("the overview of a server without backups shows %q", no)
+		}
+	}
 	resp, page := b.get("/ui/vault")
 	if resp.StatusCode != 200 || !strings.Contains(page, "not initialized") || !strings.Contains(page, "No secrets") ||
 		!strings.Contains(page, "phoenix vault init") || strings.Contains(page, "unseal") || strings.Contains(page, "Nothing expires") {

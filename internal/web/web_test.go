@@ -201,7 +201,7 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	_, b, first, second, runID := seeded(t)
 	run := "/ui/runs/" + strconv.FormatInt(runID, 10)
 	pages := map[string][]string{
-		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "Back up now", "&lt;i&gt;busy&lt;/i&gt;</strong> in shop/production"},
+		"/":                           {"Project <strong>shop</strong>", "v1.1.0", "deployment " + strconv.FormatInt(second, 10), "#" + strconv.FormatInt(runID, 10), "This server takes no backups", "&lt;i&gt;busy&lt;/i&gt;</strong> in shop/production"},
 		"/ui/envs/shop/production":    {"second release", "first release", "Roll back to the previous deployment (" + strconv.FormatInt(first, 10) + ")", `name="to"`, "<time datetime="},
 		"/ui/runs":                    {"release v2.0.0", "succeeded"},
 		run:                           {"hello", "hello from the step", "succeeded", "Run again"},
