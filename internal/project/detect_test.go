@@ -299,3 +299,24 @@ func TestDetectOutDirOutsideApp(t *testing.T) {
 	}
 	checkRender(t, d)
 }
+
+// TestRenderSuggestsAnApproverWhoSeesTheRelease: the approver phoenix
+// init suggests for production also reads staging. A release goes to
+// staging first and only those who may read every environment it acts on
+// see it, so an approver granted production alone was told "no run N" by
+// phoenix approve.
+func TestRenderSuggestsAnApproverWhoSeesTheRelease(t *testing.T) {
+	d, err := Detect(filepath.Join("testdata", "npm-vite"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(Render(d))
+	for _, want := range []string{
+		"#   phoenix user add dana --role admin --env production\n",
+		"#   phoenix user grant dana viewer --env staging\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the rendered phoenix.yaml does not suggest %q:\n%s", strings.TrimSpace(want), out)
+		}
+	}
+}

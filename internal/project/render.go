@@ -238,7 +238,10 @@ environments:
     protection:
       lock: true            # the environment cannot be deleted
       approvals: 1          # a release waits for one approval, by someone other than its releaser
-      approvers: [admin]    # roles or user names; e.g. phoenix user add dana --role admin --env production
+      approvers: [admin]    # roles or user names. A release passes staging first, and only
+                            # those who may read staging see it (docs/pipelines.md), so e.g.:
+                            #   phoenix user add dana --role admin --env production
+                            #   phoenix user grant dana viewer --env staging
     health_checks:
       - name: production-home
         url: /
