@@ -7,7 +7,10 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/edge/swa"
 )
 
 // Authenticator signs users in at /.auth/login/<provider>. The users/auth
@@ -141,6 +144,11 @@ func (h *Handler) authMe(w http.ResponseWriter, r *http.Request, env *Env) int {
 }
 
 func (h *Handler) authLogin(w http.ResponseWriter, r *http.Request, env *Env, provider string) int {
+	if h.opts.Authenticator == nil && slices.Contains(swa.LoginProviders(), provider) {
+		// A provider Phoenix serves, where sign-in is not set up (phoenix
+		// serve, a server without --oidc-issuer): not an unknown provider.
+		return plain(w, http.StatusNotFound, "sign-in is not available: this server has no single sign-on configured")
+	}
 	if h.opts.Authenticator == nil || !validProvider(provider) {
 		return plain(w, http.StatusNotFound, "no such login provider")
 	}

@@ -221,10 +221,21 @@ func TestTrustedPrincipalHeader(t *testing.T) {
 	})
 }
 
+// TestLoginNotConfigured: without an Authenticator (phoenix serve, a
+// server without --oidc-issuer) every login answers 404; at aad and oidc,
+// the providers Phoenix serves, it says sign-in is not set up, not that
+// the provider does not exist, which left an operator following a 401's
+// redirect to /.auth/login/aad looking for a typo.
 func TestLoginNotConfigured(t *testing.T) {
 	e := newTestEdge(t, mustSite(t, protectedSite), Options{})
-	if r := e.get(t, "/.auth/login/github", nil); r.status != 404 {
-		t.Fatalf("login without Authenticator: %d", r.status)
+	for path, want := range map[string]string{
+		"/.auth/login/github": "no such login provider",
+		"/.auth/login/aad":    "sign-in is not available: this server has no single sign-on configured",
+		"/.auth/login/oidc":   "sign-in is not available: this server has no single sign-on configured",
+	} {
+		if r := e.get(t, path, nil); r.status != 404 || !strings.Contains(r.body, want) {
+			t.Errorf("%s without Authenticator: %d %q, want 404 %q", path, r.status, r.body, want)
+		}
 	}
 }
 
