@@ -35,7 +35,8 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 	e.mu.Unlock()
 	if resumed {
 		// Not announced again: the approvers were asked when the gate was
-		// reached, and their link still leads to this run; a second
+		// reached, and what they were told (the run, the command that
+		// approves it) still holds; a second
 		// request after every upgrade or failover would read as a second
 		// release to approve. The log says it goes on waiting.
 		fmt.Fprintf(w, "[phoenix] still waiting after a restart of the server (or a failover): %d approval(s) to deploy %s to %s, asked at %s; approvals given meanwhile count\n",
@@ -81,18 +82,27 @@ func (e *execution) awaitApproval(sctx context.Context, st *spec.Step, w io.Writ
 	}
 }
 
+// howToApprove says how an approver approves or rejects run id: the
+// request's log line and message would otherwise leave them to find the
+// command.
+func howToApprove(id int64) string {
+	return fmt.Sprintf("approve with phoenix approve %d, or reject with phoenix approve %d --reject --reason TEXT (or on the run's page in the dashboard)", id, id)
+}
+
 // request asks for the approval of st: in its log, on the event bus and
 // through the notifier.
 func (e *execution) request(ctx context.Context, st *spec.Step, w io.Writer) {
 	env := st.Environment
 	fmt.Fprintf(w, "[phoenix] waiting for %d approval(s) to deploy %s to %s, from %s; the user who released it (%s) cannot approve it\n",
 		st.Approvals, e.run.Version, env, approversText(st.Approvers), firstNonEmpty(e.run.Actor, "unknown"))
+	fmt.Fprintf(w, "[phoenix] %s\n", howToApprove(e.run.ID))
 	e.s.opts.Events.Publish(ctx, trigger.Event{Name: "approval.requested", Project: e.run.Project, Environment: env,
 		Data: map[string]string{"run": itoa(e.run.ID), "version": e.run.Version}})
 	if n := e.s.opts.Deps.Notifier; n != nil {
 		err := n.Notify(ctx, action.Notification{Event: "approval.requested", Project: e.run.Project, Environment: env,
 			Run: itoa(e.run.ID), Version: e.run.Version, Severity: 2,
-			Message: fmt.Sprintf("run %d of %s %s waits for approval to deploy to %s", e.run.ID, e.run.Project, e.run.Version, env)})
+			Message: fmt.Sprintf("run %d of %s %s waits for approval to deploy to %s", e.run.ID, e.run.Project, e.run.Version, env),
+			Text:    howToApprove(e.run.ID) + "."})
 		if err != nil {
 			fmt.Fprintf(w, "[phoenix] the approval request was not announced: %v\n", err)
 		}

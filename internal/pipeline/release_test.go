@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -212,12 +213,36 @@ func TestApprovalRequestNotAnnouncedIsLogged(t *testing.T) {
 		"pipeline:\n  stages:\n    - name: ship\n      environment: production\n      steps:\n        - {name: deploy, run: echo shipped}\n")
 	r := f.release(proj, "v1.0.0")
 	f.waitStatus(r.ID, Waiting)
+	// The run is waiting before its request is logged and sent; it ends
+	// only once both are done.
+	f.svc.Cancel(context.Background(), r.ID, "admin")
+	f.wait(r.ID)
 	if log := f.log(r.ID, ""); !strings.Contains(log, "[phoenix] the approval request was not announced: not delivered: phoenix.yaml has no notifications.channels") ||
 		!strings.Contains(log, "waiting for 1 approval(s) to deploy v1.0.0 to production, from any user allowed to approve (the approver or admin role); the user who released it (alice) cannot approve it") {
 		t.Fatalf("log:\n%s", log)
 	}
-	f.svc.Cancel(context.Background(), r.ID, "admin")
+}
+
+// TestApprovalRequestSaysHowToApprove: the gate's log and the
+// approval.requested message name the command that approves the run (and
+// the one that rejects it), so an approver reading a Teams card or a
+// releaser watching phoenix release is not left to find it.
+func TestApprovalRequestSaysHowToApprove(t *testing.T) {
+	n := &notes{}
+	f := newFixture(t, func(o *Options) { o.Deps.Notifier = n })
+	proj := f.project("project: {name: vip}\nenvironments:\n  production: {protection: {approvals: 1}}\n" +
+		"pipeline:\n  stages:\n    - name: ship\n      environment: production\n      steps:\n        - {name: deploy, run: echo shipped}\n")
+	r := f.release(proj, "v1.0.0")
+	f.waitStatus(r.ID, Waiting)
+	f.svc.Cancel(context.Background(), r.ID, "admin") // it ends once the request is logged and sent
 	f.wait(r.ID)
+	want := fmt.Sprintf("approve with phoenix approve %d, or reject with phoenix approve %d --reject --reason TEXT", r.ID, r.ID)
+	if log := f.log(r.ID, ""); !strings.Contains(log, "[phoenix] "+want) {
+		t.Errorf("the gate's log does not say how to approve:\n%s", log)
+	}
+	if m := n.find("approval.requested"); m == nil || !strings.Contains(m.Text, want) {
+		t.Errorf("the approval request does not say how to approve: %+v", m)
+	}
 }
 
 // TestFailureTextWithoutTerminalColours: a failed step whose output is
