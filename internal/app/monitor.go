@@ -403,9 +403,10 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 // pipelineNotifier hands the pipeline's notifications to the server log
 // and the dispatcher.
 type pipelineNotifier struct {
-	log action.LogNotifier
-	d   *notify.Dispatcher
-	why func(project, channel string) string // App.undelivered
+	log   action.LogNotifier
+	d     *notify.Dispatcher
+	why   func(project, channel string) string                                   // App.undelivered
+	links func(ctx context.Context, project string, envs []string) []notify.Link // App.releaseLinks
 }
 
 func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) error {
@@ -422,6 +423,9 @@ func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) err
 	}
 	if n.Version != "" {
 		m.Facts = append(m.Facts, notify.Fact{Name: "Release", Value: n.Version})
+	}
+	if len(n.Environments) > 0 && p.links != nil {
+		m.Links = p.links(ctx, n.Project, n.Environments)
 	}
 	var only []string
 	if n.Channel != "" {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +111,50 @@ func TestAlertsReachOnlyTheirProjectsChannels(t *testing.T) {
 		if m := <-got[p]; m.ID != "host-alert" {
 			t.Fatalf("%s's channel got %q, want the server's host-alert", p, m.ID)
 		}
+	}
+}
+
+// TestReleaseSucceededLinksTheSites: a release's announcement links the
+// environments it went to at their public addresses (the seed's success
+// message "includes production URLs"): each one's domains, else its name
+// under --sites-domain; only deploy.succeeded, which a pipeline's own
+// health checks take the place of, linked them before.
+func TestReleaseSucceededLinksTheSites(t *testing.T) {
+	got := make(chan notify.Message, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m notify.Message // the webhook's body is the message, with a version
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			t.Error(err)
+		}
+		got <- m
+	}))
+	t.Cleanup(hook.Close)
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-", SitesDomain: "apps.example.com"})
+	dir := filepath.Join(t.TempDir(), "shop")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<title>shop</title>"), 0o644)
+	yaml := "version: 1\nproject: {name: shop}\nbuild: {output: .}\nchecks: {audit: {enabled: false}, licenses: {enabled: false}, sbom: {enabled: false}}\n" +
+		"environments:\n  staging: {}\n  production: {domains: [www.shop.example, shop.example]}\n" +
+		"notifications:\n  channels:\n    hook: {type: webhook, url: \"" + hook.URL + "/hook\", events: [release.succeeded]}\n"
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := a.Pipeline.Release(context.Background(), pipeline.ReleaseRequest{Dir: dir, Version: "v1.0.0", Actor: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if err := a.Pipeline.Logs(context.Background(), run.ID, pipeline.LogOptions{Follow: true}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "notify | sent release.succeeded") {
+		t.Fatalf("the release was not announced:\n%s", log.String())
+	}
+	m := <-got
+	want := []notify.Link{{Title: "staging", URL: a.EdgeURL("shop", "staging")},
+		{Title: "production: www.shop.example", URL: "https://www.shop.example/"},
+		{Title: "production: shop.example", URL: "https://shop.example/"}}
+	if !slices.Equal(m.Links, want) || !strings.Contains(want[0].URL, "staging.shop.apps.example.com") {
+		t.Fatalf("release.succeeded links %+v, want %+v", m.Links, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -218,5 +219,28 @@ func serverPolicy() *vault.Policy {
 
 // notifier delivers pipeline notifications to the log and the channels.
 func (a *App) notifier() action.Notifier {
-	return pipelineNotifier{log: action.LogNotifier{Logger: a.log.With("component", "notify")}, d: a.Notify, why: a.undelivered}
+	return pipelineNotifier{log: action.LogNotifier{Logger: a.log.With("component", "notify")}, d: a.Notify, why: a.undelivered,
+		links: a.releaseLinks}
+}
+
+// releaseLinks are the public addresses of a project's environments, for
+// a release's announcement: each one's domains (HTTPS, as a deployment's
+// verification links them), else its name under --sites-domain. An
+// environment with neither answers only on this machine
+// (<env>.<project>.localhost), which is no link for a channel's readers.
+func (a *App) releaseLinks(ctx context.Context, project string, envs []string) []notify.Link {
+	var out []notify.Link
+	for _, name := range envs {
+		e, err := a.Deploy.Environment(ctx, project, name)
+		if err != nil {
+			continue // not declared (yet): nothing to link
+		}
+		for _, d := range e.Domains {
+			out = append(out, notify.Link{Title: name + ": " + d, URL: "https://" + d + "/"})
+		}
+		if len(e.Domains) == 0 && a.opts.SitesDomain != "" {
+			out = append(out, notify.Link{Title: name, URL: a.EdgeURL(project, name)})
+		}
+	}
+	return out
 }

@@ -138,6 +138,9 @@ type Notification struct {
 	Severity    int    // 0 critical ... 4 verbose
 	Message     string // the title
 	Text        string // the body: what failed and how, for a failure
+	// Environments are those a release went to, for release.succeeded:
+	// the message links their public addresses.
+	Environments []string
 }
 
 // Notifier delivers notifications (Teams, Slack, email: the notifications

@@ -418,9 +418,13 @@ func notification(sc *Context) Notification {
 	}
 	what := strings.TrimSpace(sc.Run.Project + " " + version)
 	title, text := headline(sc, what, ev)
-	return Notification{Event: ev, Project: sc.Run.Project, Environment: env, Run: sc.Run.ID,
+	n := Notification{Event: ev, Project: sc.Run.Project, Environment: env, Run: sc.Run.ID,
 		Version: version, Channel: sc.String("channel"), Severity: sc.Int("severity", sev),
 		Message: firstNonEmpty(sc.String("message"), title), Text: text}
+	if ev == "release.succeeded" {
+		n.Environments = sc.Run.Environments
+	}
+	return n
 }
 
 // headline is a release notification's title in words ("shop v1.2.0
