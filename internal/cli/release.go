@@ -144,10 +144,34 @@ func followRun(ctx context.Context, g *Globals, t *target, id int64) error {
 		return err
 	}
 	if d.Status != pipeline.Succeeded {
-		return usererr.New(usererr.Internal, "run %d %s: %s", d.ID, d.Status, d.Message).
-			WithHint("see phoenix logs %d; retry with phoenix retry %d", d.ID, d.ID)
+		err := usererr.New(usererr.Internal, "run %d %s: %s", d.ID, d.Status, d.Message)
+		if failedAtTag(d) {
+			return err.WithHint("see phoenix logs %d; a retry would release the same version again: release another one", d.ID)
+		}
+		return err.WithHint("see phoenix logs %d; retry with phoenix retry %d", d.ID, d.ID)
 	}
 	return nil
+}
+
+// failedAtTag reports whether a step of d using validate-tag failed: the
+// version is not one to release (not greater than the last, not in the
+// changelog), which phoenix retry, running the same version again, cannot
+// mend.
+func failedAtTag(d pipeline.RunDetail) bool {
+	if d.Plan == nil {
+		return false
+	}
+	for _, st := range d.Steps {
+		if st.Status != pipeline.Failed {
+			continue
+		}
+		for _, ps := range d.Plan.Steps {
+			if ps.ID == st.ID && ps.Uses == "validate-tag" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stoppedFollowing is the error of a follow of run id stopped by a signal:

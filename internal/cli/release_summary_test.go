@@ -99,3 +99,29 @@ func TestDetachWithoutAServerSaysSo(t *testing.T) {
 		t.Fatalf("release --detach in process: exit %d\n%s%s", r.code, r.out, r.err)
 	}
 }
+
+// TestReleaseOfAVersionNotToReleaseSaysNotToRetry: a release whose
+// validate-tag fails (a version not greater than the last) is not sent to
+// phoenix retry, which runs the same version again and fails the same
+// way; another failure still is.
+func TestReleaseOfAVersionNotToReleaseSaysNotToRetry(t *testing.T) {
+	dir, data := releaseProject(t, "project: {name: shop}\nenvironments: {staging: {}}\n"+
+		"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: version, uses: validate-tag}\n"+
+		"        - {name: test, run: test -f ok}\n")
+	var seen []string
+	if r := phx(&seen, "", "release", "v1.0.0", "--dir", dir, "--data", data); r.code != 1 ||
+		!strings.Contains(r.err, "hint: see phoenix logs 1; retry with phoenix retry 1\n") {
+		t.Fatalf("a failed test: exit %d, want 1 and the hint to retry:\n%s", r.code, r.err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ok"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := phx(&seen, "", "release", "v1.0.0", "--dir", dir, "--data", data); r.code != 0 {
+		t.Fatalf("release: exit %d:\n%s%s", r.code, r.out, r.err)
+	}
+	r := phx(&seen, "", "release", "v1.0.0", "--dir", dir, "--data", data)
+	if r.code != 1 || !strings.Contains(r.err, "hint: see phoenix logs 3; a retry would release the same version again: release another one\n") ||
+		strings.Contains(r.err, "phoenix retry") {
+		t.Errorf("a version released already: exit %d, want 1 and no hint to retry:\n%s", r.code, r.err)
+	}
+}
