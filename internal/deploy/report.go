@@ -57,11 +57,12 @@ func scanActivation(rows *sql.Rows) (EnvActivation, error) {
 }
 
 // Live lists what every environment of project ("" for every project)
-// serves now: its active deployment, that deployment's release and since
-// when it is live.
+// serves now: its active deployment, that deployment's release, since
+// when it is live and the pipeline run that made it ("" for phoenix
+// deploy).
 func (s *Service) Live(ctx context.Context, project string) ([]Deployment, error) {
 	rows, err := s.opts.DB.QueryContext(ctx, `SELECT d.id, d.project, d.environment, d.artifact, COALESCE(a.release, ''), d.actor, d.created_at,
-		e.live_since FROM environments e JOIN deployments d ON d.id = e.active_id LEFT JOIN artifacts a ON a.digest = d.artifact
+		e.live_since, d.run FROM environments e JOIN deployments d ON d.id = e.active_id LEFT JOIN artifacts a ON a.digest = d.artifact
 		WHERE ($1 = '' OR e.project = $1) ORDER BY e.project, e.name`, project)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: live releases: %w", err)
@@ -71,7 +72,7 @@ func (s *Service) Live(ctx context.Context, project string) ([]Deployment, error
 	for rows.Next() {
 		var d Deployment
 		var at, live string
-		if err := rows.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &at, &live); err != nil {
+		if err := rows.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &at, &live, &d.Run); err != nil {
 			return nil, err
 		}
 		d.CreatedAt, _ = time.Parse(time.RFC3339Nano, at)

@@ -108,6 +108,13 @@ func (f *fixture) at(t time.Time) *fixture { f.clk.Set(t); return f }
 // deploy runs the deploy protocol for release into project/env.
 func (f *fixture) deploy(project, env, release string) *deploy.Deployment {
 	f.t.Helper()
+	return f.deployByRun(project, env, release, "")
+}
+
+// deployByRun deploys as deploy does, recording the pipeline run whose
+// deploy step made it ("" for none: phoenix deploy).
+func (f *fixture) deployByRun(project, env, release, run string) *deploy.Deployment {
+	f.t.Helper()
 	if err := f.dep.EnsureEnvironment(bg, project, deploy.EnvSpec{Name: env}); err != nil {
 		f.t.Fatal(err)
 	}
@@ -128,7 +135,7 @@ func (f *fixture) deploy(project, env, release string) *deploy.Deployment {
 			f.t.Fatal(err)
 		}
 	}
-	dep, err := f.dep.Finalize(bg, up.ID, deploy.FinalizeOptions{Environment: env, Actor: "alice"})
+	dep, err := f.dep.Finalize(bg, up.ID, deploy.FinalizeOptions{Environment: env, Actor: "alice", Run: run})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -179,6 +186,17 @@ func (f *fixture) release(version string) *pipeline.Run {
 		f.t.Fatal(err)
 	}
 	return f.releaseDir(dir, version)
+}
+
+// releasedSite starts a fixture, writes the project "site" with
+// phoenix.yaml holding yaml and releases it as v1.0.0: the fixture, the
+// project's folder and the finished run.
+func releasedSite(t *testing.T, yaml string) (*fixture, string, *pipeline.Run) {
+	t.Helper()
+	f := newFixture(t, t0)
+	dir := filepath.Join(f.dir, "site")
+	f.write(dir, map[string]string{"phoenix.yaml": yaml})
+	return f, dir, f.releaseDir(dir, "v1.0.0")
 }
 
 // write writes files (name -> content) under dir.

@@ -55,6 +55,7 @@ type Deployments interface {
 type Runs interface {
 	ReleaseRuns(ctx context.Context, project string, from, to time.Time) ([]pipeline.Run, error)
 	ReleaseRun(ctx context.Context, project, version string) (*pipeline.Run, error)
+	Get(ctx context.Context, id int64) (*pipeline.RunDetail, error)
 	Gates(ctx context.Context, id int64) (*pipeline.Gates, error)
 }
 

@@ -1,9 +1,6 @@
 package report
 
-import (
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestReleaseRunsFollowWhoMaySeeThem: a release run that acts on staging
 // and production counts, and gives the security section its gates, only
@@ -11,12 +8,9 @@ import (
 // the release live there, without the run's id or gates and with a note
 // saying why; a reader of staging alone gets neither.
 func TestReleaseRunsFollowWhoMaySeeThem(t *testing.T) {
-	f := newFixture(t, t0)
-	dir := filepath.Join(f.dir, "site")
-	f.write(dir, map[string]string{"phoenix.yaml": "project: {name: site}\nenvironments: {staging: {}, production: {}}\n" +
-		"pipeline:\n  stages:\n    - name: stage\n      environment: staging\n      steps: [{name: deploy, run: \"true\"}]\n" +
-		"    - name: prod\n      environment: production\n      steps: [{name: deploy, run: \"true\"}]\n"})
-	run := f.releaseDir(dir, "v1.0.0")
+	f, _, run := releasedSite(t, "project: {name: site}\nenvironments: {staging: {}, production: {}}\n"+
+		"pipeline:\n  stages:\n    - name: stage\n      environment: staging\n      steps: [{name: deploy, run: \"true\"}]\n"+
+		"    - name: prod\n      environment: production\n      steps: [{name: deploy, run: \"true\"}]\n")
 	f.deploy("site", "production", "v1.0.0")
 	only := func(envs ...string) func(string, string) bool {
 		return func(_, env string) bool {

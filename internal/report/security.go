@@ -4,12 +4,15 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // Security is what the release gates found in each project's newest
@@ -103,9 +106,13 @@ func (b *builder) liveReleases(ctx context.Context, picks []ReleaseSecurity) ([]
 		if d.Environment != "production" || !b.visible(d.Project, d.Environment) {
 			continue
 		}
+		// The run whose deploy step made it; 0 for phoenix deploy. Another
+		// run of the same version (a release of it again that failed at
+		// validate-tag, say) is not what production serves.
+		runID, _ := strconv.ParseInt(d.Run, 10, 64)
 		found := false
 		for i := range picks {
-			if picks[i].Project == d.Project && picks[i].Version == d.Release && d.Release != "" {
+			if picks[i].Project == d.Project && picks[i].Version == d.Release && d.Release != "" && (runID == 0 || picks[i].Run == runID) {
 				picks[i].Why, found = append(picks[i].Why, whyLive), true
 			}
 		}
@@ -113,21 +120,40 @@ func (b *builder) liveReleases(ctx context.Context, picks []ReleaseSecurity) ([]
 			continue
 		}
 		p := ReleaseSecurity{Project: d.Project, Version: d.Release, Why: []string{whyLive}}
-		if d.Release != "" {
-			r, err := b.src.Runs.ReleaseRun(ctx, d.Project, d.Release)
-			if err != nil {
-				return nil, err
-			}
-			switch {
-			case r != nil && b.runVisible(r):
-				p.Run, p.Status = r.ID, r.Status
-			case r != nil:
-				p.Note = "its release run also acts on environments you may not read: no gate results"
-			}
+		r, err := b.liveRun(ctx, d, runID)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case r != nil && b.runVisible(r):
+			p.Run, p.Status = r.ID, r.Status
+		case r != nil:
+			p.Note = "its release run also acts on environments you may not read: no gate results"
 		}
 		picks = append(picks, p)
 	}
 	return picks, nil
+}
+
+// liveRun is the release run behind live deployment d: the run that made
+// it (runID; nil when retention pruned it), else, for a deployment that
+// names none (phoenix deploy of a release's artifact), the newest release
+// run of its version.
+func (b *builder) liveRun(ctx context.Context, d deploy.Deployment, runID int64) (*pipeline.Run, error) {
+	if runID != 0 {
+		rd, err := b.src.Runs.Get(ctx, runID)
+		if usererr.KindOf(err) == usererr.NotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &rd.Run, nil
+	}
+	if d.Release == "" {
+		return nil, nil
+	}
+	return b.src.Runs.ReleaseRun(ctx, d.Project, d.Release)
 }
 
 // gates fills p from its run's gate steps.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -102,5 +103,40 @@ func TestSecurityShowsDisabledGates(t *testing.T) {
 				t.Errorf("JSON disabled %q, want %q\n%s", got, tt.disabled, js)
 			}
 		})
+	}
+}
+
+// TestSecurityOfTheLiveReleaseIsOfTheRunThatDeployedIt: production serves
+// v1.0.0 from the run that released it, its gates passed; a second
+// release of v1.0.0, refused at validate-tag, is the newest run of the
+// version. The live release's row is the run that deployed it, with its
+// gates, not the refused one's "skipped, no result recorded", and the
+// refused run is a row of its own, the newest release.
+func TestSecurityOfTheLiveReleaseIsOfTheRunThatDeployedIt(t *testing.T) {
+	f, dir, first := releasedSite(t, "project: {name: site}\nenvironments: {production: {}}\n"+
+		"pipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: version, uses: validate-tag}\n"+
+		"        - {name: secrets, uses: check/secrets}\n")
+	if first.Status != "succeeded" {
+		t.Fatalf("release %s: %s", first.Status, first.Message)
+	}
+	f.deployByRun("site", "production", "v1.0.0", strconv.FormatInt(first.ID, 10))
+	again := f.releaseDir(dir, "v1.0.0")
+	if again.Status != "failed" {
+		t.Fatalf("v1.0.0 released again: %s, want failed at validate-tag", again.Status)
+	}
+	r := build(t, f, Options{Sections: []string{SecSecurity}})
+	type row struct {
+		why     string
+		run     int64
+		status  string
+		secrets bool
+	}
+	var got []row
+	for _, s := range r.Security.Releases {
+		got = append(got, row{strings.Join(s.Why, ";"), s.Run, s.Status, s.Secrets != nil && s.Secrets.Status == "succeeded"})
+	}
+	want := []row{{whyNewest, again.ID, "failed", false}, {whyLive, first.ID, "succeeded", true}}
+	if !slices.Equal(got, want) {
+		t.Errorf("security rows %+v, want %+v", got, want)
 	}
 }
