@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -119,7 +121,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	}
 	key, err := serverMasterKey(o.masterKeyFile)
 	if err != nil {
-		return usererr.Wrap(usererr.Usage, err, name("master-key-file")+": "+err.Error())
+		return masterKeyError(name("master-key-file"), err)
 	}
 	bo, err := backupServerOptions(o, name)
 	if err != nil {
@@ -215,6 +217,18 @@ func waitAndStop(ctx context.Context, a *app.App, info func(string, ...any)) err
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return runErr
+}
+
+// masterKeyError is the usage error of a master key that could not be
+// read from the file flag names; a file that does not exist gets the hint
+// of where a key comes from (not to make a new one for a vault that has
+// one: only the key it was made with opens it).
+func masterKeyError(flag string, err error) error {
+	e := usererr.Wrap(usererr.Usage, err, flag+": "+err.Error())
+	if errors.Is(err, fs.ErrNotExist) {
+		e = e.WithHint("give the key file the vault was made with; a new vault's is made with phoenix vault init --generate-key-file FILE (docs/vault.md)")
+	}
+	return e
 }
 
 // serverMasterKey reads the vault key from PHOENIX_MASTER_KEY or file. No

@@ -154,3 +154,22 @@ func runRefused(t *testing.T, args []string) (stderr string, code int) {
 		return r.errs, r.code
 	}
 }
+
+// TestMissingMasterKeyFileSaysWhereKeysComeFrom: a master key file that
+// does not exist, given to phoenix server or to a command's in-process
+// server, is a usage error whose hint says which key opens the vault and
+// how a new vault's is made, not only that the file is missing.
+func TestMissingMasterKeyFileSaysWhereKeysComeFrom(t *testing.T) {
+	noMasterKey(t)
+	missing := filepath.Join(t.TempDir(), "master.key")
+	const hint = "hint: give the key file the vault was made with; a new vault's is made with phoenix vault init --generate-key-file FILE (docs/vault.md)\n"
+	_, errs, code := run("server", "--data", t.TempDir(), "--master-key-file", missing)
+	if code != 2 || !strings.Contains(errs, "error: --master-key-file: key file "+missing+" does not exist\n"+hint) {
+		t.Errorf("phoenix server: exit %d:\n%s", code, errs)
+	}
+	t.Setenv(masterKeyFileEnv, missing)
+	_, errs, code = run("runs", "--data", t.TempDir())
+	if code != 2 || !strings.Contains(errs, "error: "+masterKeyFileEnv+": key file "+missing+" does not exist\n"+hint) {
+		t.Errorf("phoenix runs: exit %d:\n%s", code, errs)
+	}
+}

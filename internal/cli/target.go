@@ -76,7 +76,7 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 	if withKey {
 		key, err := serverMasterKey(os.Getenv(masterKeyFileEnv)) // server.go
 		if err != nil {
-			return nil, usererr.Wrap(usererr.Usage, err, masterKeyFileEnv+": "+err.Error())
+			return nil, masterKeyError(masterKeyFileEnv, err)
 		}
 		opts.MasterKey = key
 	}
