@@ -271,3 +271,26 @@ func TestFailedStagingUnderAutoOffIsNotPromoted(t *testing.T) {
 		t.Fatalf("production after staging failed: %v", err)
 	}
 }
+
+// TestCreateArtifactRefusesARouteConfigEveryDeployRefuses: a build
+// output whose staticwebapp.config.json has errors fails create-artifact,
+// naming them, before anything is built or signed; a release ran every
+// gate, signed the artifact and waited for nothing but its first deploy
+// to refuse it.
+func TestCreateArtifactRefusesARouteConfigEveryDeployRefuses(t *testing.T) {
+	svc, blobs := holdFixture(t)
+	dist := t.TempDir()
+	write(t, dist, map[string]string{"index.html": "<title>v1</title>",
+		"staticwebapp.config.json": `{"routes": [{"route": "/*", "headers": {"x-a": "1"}}, {"route": "/admin/*", "allowedRoles": ["admin"]}]}`})
+	d := &Deps{Deployer: DeployService{Svc: svc, Blobs: blobs}, Blobs: blobs}
+	sc, _, outs := newContext(t, dist, config.Default(), nil)
+	sc.With["dir"] = dist
+	err := d.createArtifact(context.Background(), sc)
+	if err == nil || !strings.Contains(err.Error(), "the build output's staticwebapp.config.json has errors, for which every deploy would refuse the artifact") ||
+		!strings.Contains(err.Error(), `a route is covered up by a wildcard route and would not be evaluated: route "/admin/*"`) {
+		t.Fatalf("create-artifact: %v", err)
+	}
+	if outs["manifest"] != "" || outs["digest"] != "" {
+		t.Errorf("create-artifact made an artifact of it")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
+	"github.com/phoenixvc/phoenix/internal/edge/swa"
 	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 	"github.com/phoenixvc/phoenix/internal/project"
 )
@@ -184,6 +185,13 @@ func (d *Deps) createArtifact(ctx context.Context, sc *Context) error {
 	if p := sc.Sandbox(); p != nil && !p.Allows(dir) {
 		return fmt.Errorf("the build output %s is, or links into, what the run's steps may not reach (the server's data dir or key files): "+
 			"build into the project folder", dir)
+	}
+	// Every deploy refuses an artifact whose staticwebapp.config.json has
+	// errors, as the cloud does: say so before it is built and signed, not
+	// at the first deploy, after the approvals it waited for.
+	if _, err := swa.LoadDir(dir); err != nil {
+		return fmt.Errorf("the build output's %s has errors, for which every deploy would refuse the artifact (phoenix validate %s lists them):\n%w",
+			swa.FileName, dir, err)
 	}
 	// The build step has just written the output folder: it is throwaway,
 	// so its files are hard-linked into the blob store instead of copied
