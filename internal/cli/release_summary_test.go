@@ -100,14 +100,17 @@ func TestDetachWithoutAServerSaysSo(t *testing.T) {
 	}
 }
 
-// TestReleaseOfAVersionNotToReleaseSaysNotToRetry: a release whose
-// validate-tag fails (a version not greater than the last) is not sent to
-// phoenix retry, which runs the same version again and fails the same
-// way; another failure still is.
+// TestReleaseOfAVersionNotToReleaseSaysNotToRetry: a version not greater
+// than the last release is refused before it is queued (exit 2, nothing
+// queued, nothing announced); a release whose validate-tag fails in its
+// run (the version missing from release.changelog) is not sent to phoenix
+// retry, which runs the same version again and fails the same way; another
+// failure still is.
 func TestReleaseOfAVersionNotToReleaseSaysNotToRetry(t *testing.T) {
-	dir, data := releaseProject(t, "project: {name: shop}\nenvironments: {staging: {}}\n"+
-		"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: version, uses: validate-tag}\n"+
-		"        - {name: test, run: test -f ok}\n")
+	const yml = "project: {name: shop}\nenvironments: {staging: {}}\n" +
+		"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: version, uses: validate-tag}\n" +
+		"        - {name: test, run: test -f ok}\n"
+	dir, data := releaseProject(t, yml)
 	var seen []string
 	if r := phx(&seen, "", "release", "v1.0.0", "--dir", dir, "--data", data); r.code != 1 ||
 		!strings.Contains(r.err, "hint: see phoenix logs 1; retry with phoenix retry 1\n") {
@@ -120,8 +123,19 @@ func TestReleaseOfAVersionNotToReleaseSaysNotToRetry(t *testing.T) {
 		t.Fatalf("release: exit %d:\n%s%s", r.code, r.out, r.err)
 	}
 	r := phx(&seen, "", "release", "v1.0.0", "--dir", dir, "--data", data)
+	if r.code != 2 || !strings.Contains(r.err, "not greater than the last release v1.0.0") || !strings.Contains(r.err, "nothing was queued") ||
+		strings.Contains(r.err, "phoenix retry") {
+		t.Errorf("a version released already: exit %d, want 2, refused before it is queued:\n%s", r.code, r.err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte(yml+"release: {changelog: CHANGELOG.md}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "CHANGELOG.md"), []byte("## v1.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = phx(&seen, "", "release", "v1.1.0", "--dir", dir, "--data", data)
 	if r.code != 1 || !strings.Contains(r.err, "hint: see phoenix logs 3; a retry would release the same version again: release another one\n") ||
 		strings.Contains(r.err, "phoenix retry") {
-		t.Errorf("a version released already: exit %d, want 1 and no hint to retry:\n%s", r.code, r.err)
+		t.Errorf("a version missing from the changelog: exit %d, want 1 and no hint to retry:\n%s", r.code, r.err)
 	}
 }

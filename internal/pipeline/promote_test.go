@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // TestReleaseOfTheSameVersionGoesOnToProduction: a version released to
@@ -23,8 +26,8 @@ func TestReleaseOfTheSameVersionGoesOnToProduction(t *testing.T) {
 	if log := f.log(d.ID, "main/version"); !strings.Contains(log, "version 1.0.0, released to staging, is promoted to production") {
 		t.Errorf("validate-tag's log:\n%s", log)
 	}
-	if again := f.wait(f.release(proj, "v1.0.0", "production").ID); again.Status != Failed ||
-		!strings.Contains(stepOf(again, "main/version").Error, "not greater than the last release v1.0.0") {
-		t.Errorf("to production again: %s %s", again.Status, stepOf(again, "main/version").Error)
+	_, err := f.svc.Release(context.Background(), ReleaseRequest{Dir: proj, Version: "v1.0.0", Environments: []string{"production"}, Actor: "alice"})
+	if usererr.KindOf(err) != usererr.Invalid || !strings.Contains(err.Error(), "not greater than the last release v1.0.0") {
+		t.Errorf("to production again: %v; want it refused before it is queued", err)
 	}
 }

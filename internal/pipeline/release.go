@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 		return nil, usererr.Wrap(usererr.Usage, ps, "the pipeline has problems:\n"+ps.Error())
 	}
 	inProject(dir, plan.Disabled)
+	if err := s.checkTagFirst(ctx, plan, cfg, req.Version, envs); err != nil {
+		return nil, err
+	}
 	if err := s.checkHookSecrets(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -194,4 +198,28 @@ func (s *Service) StartWorkflow(ctx context.Context, req WorkflowRequest) (*Run,
 		r.Version = ev.Data["version"] // the event's release, as a webhook's tag
 	}
 	return s.enqueue(ctx, r)
+}
+
+// checkTagFirst refuses, before a run is queued, a release whose plan
+// starts with validate-tag and whose version that step would refuse (not
+// greater than the project's last release, and no promotion): a tag given
+// by mistake is told on the spot, not queued to fail and page the team
+// with release.failed. The step checks again when it runs, against the
+// releases finished by then.
+func (s *Service) checkTagFirst(ctx context.Context, plan *spec.Plan, cfg *config.Config, version string, envs []string) error {
+	if !slices.ContainsFunc(plan.Steps, func(st *spec.Step) bool {
+		return st.Uses == "validate-tag" && len(st.Needs) == 0 && (st.If == "" || st.If == spec.Success || st.If == spec.Always)
+	}) {
+		return nil
+	}
+	released, err := s.releases(ctx, cfg.Project.Name)
+	if err != nil {
+		return err
+	}
+	run := action.RunInfo{Project: cfg.Project.Name, Version: version, Environments: envs, Released: released}
+	if _, err := action.CheckTag(run, cfg.Release.TagPrefix); err != nil {
+		return usererr.Wrap(usererr.Invalid, err, err.Error()).
+			WithHint("tag a version greater than the last release (phoenix runs --project %s lists them); nothing was queued", cfg.Project.Name)
+	}
+	return nil
 }

@@ -48,25 +48,41 @@ func validateTag(_ context.Context, sc *Context) error {
 		return err
 	}
 	sc.SetOutput("version", v.String())
-	if rs := sc.Run.Released; len(rs) > 0 {
-		last := rs[0].Version
-		lv, err := ParseVersion(last, prefix)
-		switch promoted, ok := promotion(v, prefix, sc.Run); {
-		case err != nil || v.GreaterThan(lv):
-			sc.Logf("version %s > last release %s", v, last)
-		case ok:
-			sc.Logf("%s", promoted)
-		default:
-			return fmt.Errorf("release %s is not greater than the last release %s of %s (tag a higher version)",
-				sc.Run.Version, last, sc.Run.Project)
-		}
-	} else {
-		sc.Logf("version %s: first release of %s", v, sc.Run.Project)
+	line, err := CheckTag(sc.Run, prefix)
+	if err != nil {
+		return err
 	}
+	sc.Logf("%s", line)
 	if sc.Config == nil || sc.Config.Release.Changelog == "" {
 		return nil
 	}
 	return checkChangelog(filepath.Join(sc.Dir, sc.Config.Release.Changelog), sc.Config.Release.Changelog, v)
+}
+
+// CheckTag is validate-tag's check of run's version (tags prefixed with
+// prefix) against the project's earlier releases (run.Released): it must
+// be greater than the last, or promote an earlier release to further
+// environments. It returns the line validate-tag logs, or why the version
+// may not be released. The server also checks a release with it before
+// queuing it, so a tag given by mistake is refused on the spot.
+func CheckTag(run RunInfo, prefix string) (string, error) {
+	v, err := ParseVersion(run.Version, prefix)
+	if err != nil {
+		return "", err
+	}
+	if len(run.Released) == 0 {
+		return fmt.Sprintf("version %s: first release of %s", v, run.Project), nil
+	}
+	last := run.Released[0].Version
+	lv, err := ParseVersion(last, prefix)
+	switch promoted, ok := promotion(v, prefix, run); {
+	case err != nil || v.GreaterThan(lv):
+		return fmt.Sprintf("version %s > last release %s", v, last), nil
+	case ok:
+		return promoted, nil
+	}
+	return "", fmt.Errorf("release %s is not greater than the last release %s of %s (tag a higher version)",
+		run.Version, last, run.Project)
 }
 
 // promotion reports whether v, not greater than the project's last
