@@ -80,6 +80,20 @@ func TestRollbackToAFailedDeploymentIsRefused(t *testing.T) {
 	}
 }
 
+// TestRollbackToTheActiveDeploymentSaysSo: a rollback to the deployment
+// the environment serves changes nothing and says so, with where to find
+// the others.
+func TestRollbackToTheActiveDeploymentSaysSo(t *testing.T) {
+	f := newFixture(t)
+	f.deploy(t, "production", "v1.0.0", map[string]string{"index.html": "one"})
+	live, _ := f.deploy(t, "production", "v1.1.0", map[string]string{"index.html": "two"})
+	_, err := f.svc.Rollback(ctx, "site", "production", live.ID, "bob")
+	if usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "already active") ||
+		!strings.Contains(usererr.HintOf(err), "nothing was changed") {
+		t.Fatalf("rollback to the active deployment: %v (hint %q)", err, usererr.HintOf(err))
+	}
+}
+
 // TestRevertRecordsTheFailureInTheRollbacksTransaction: the record and the
 // rollback commit together; when the rollback cannot, neither happens.
 func TestRevertRecordsTheFailureInTheRollbacksTransaction(t *testing.T) {

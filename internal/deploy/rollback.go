@@ -160,7 +160,8 @@ func namedTarget(ctx context.Context, tx rowQuerier, env Environment, id int64) 
 	case err != nil:
 		return nil, err
 	case d.ID == env.ActiveID:
-		return nil, usererr.New(usererr.Conflict, "deployment %d is already active", d.ID)
+		return nil, usererr.New(usererr.Conflict, "deployment %d is already active", d.ID).
+			WithHint("%s/%s serves it now, so nothing was changed; 'phoenix deployments --env %s' lists the others", env.Project, env.Name, env.Name)
 	case d.Failure != "":
 		return nil, failedTarget(env, d)
 	}
