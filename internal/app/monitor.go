@@ -68,7 +68,8 @@ func (a *App) openMonitor(ctx context.Context) error {
 	})
 	gctx, cancel := context.WithCancel(context.Background())
 	a.Deploy.OnActivate(a.afterActivate(gctx))
-	a.singleton(a.resumeVerifications) // verify.go
+	a.Deploy.OnRollback(a.announceRollback) // rollback_alert.go
+	a.singleton(a.resumeVerifications)      // verify.go
 	a.onStop(func(context.Context) error {
 		cancel()
 		a.projects.wait()

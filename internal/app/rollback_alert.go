@@ -135,3 +135,25 @@ func owedMessage(o deploy.OwedAlert) notify.Message {
 	}
 	return m
 }
+
+// announceRollback tells the project's channels of a rollback someone
+// asked for (phoenix rollback; the automatic one sends its own critical
+// alert): deploy.rolled_back, a warning, saying who rolled back from
+// which release to which.
+func (a *App) announceRollback(r deploy.ManualRollback) {
+	name := func(d deploy.Deployment) string {
+		if d.Release != "" {
+			return fmt.Sprintf("%s (deployment %d)", d.Release, d.ID)
+		}
+		return fmt.Sprintf("deployment %d", d.ID)
+	}
+	m := notify.Message{ID: fmt.Sprintf("deploy-%d-rolled-back-to-%d-%d", r.From.ID, r.To.ID, r.At.UnixNano()),
+		Event: "deploy.rolled_back", Severity: notify.Warning, Project: r.Project, Environment: r.Environment,
+		Title: fmt.Sprintf("%s %s rolled back to %s by %s", r.Project, r.Environment, name(r.To), r.Actor),
+		Text:  fmt.Sprintf("%s rolled %s back from %s to %s.", r.Actor, r.Environment, name(r.From), name(r.To)),
+		Facts: []notify.Fact{{Name: "From", Value: name(r.From)}, {Name: "To", Value: name(r.To)}, {Name: "By", Value: r.Actor}},
+		Time:  r.At}
+	if _, err := a.Notify.Publish(context.Background(), m); err != nil {
+		a.log.Error("notify: cannot queue the announcement of a rollback", "project", r.Project, "env", r.Environment, "err", err)
+	}
+}

@@ -329,3 +329,20 @@ func TestOwedAlertWaitsForItsChannels(t *testing.T) {
 		t.Fatalf("owed after it was queued: %+v, %v", owed, err)
 	}
 }
+
+// TestManualRollbackIsAnnounced: a rollback someone asks for (phoenix
+// rollback) was announced to no channel; it sends deploy.rolled_back,
+// once per rollback.
+func TestManualRollbackIsAnnounced(t *testing.T) {
+	a, hook := startWithHook(t)
+	first := deploySite(t, a, "production", "v1", "pipeline run 1", goodSite)
+	second := deploySite(t, a, "production", "v2", "pipeline run 2", goodSite)
+	a.projects.wait()
+	if _, err := a.Deploy.Rollback(context.Background(), "shop", "production", 0, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("deploy.rolled_back deploy-%d-rolled-back-to-%d-", second, first)
+	if got := recv(t, hook.got, "the rollback's announcement"); !strings.HasPrefix(got, want) {
+		t.Fatalf("announced %q, want %q…", got, want)
+	}
+}

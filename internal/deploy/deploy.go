@@ -136,6 +136,7 @@ type Service struct {
 	listeners       []Listener
 	policyListeners []PolicyListener
 	deleteListeners []DeleteListener
+	rollbackHeard   []RollbackListener // rollback.go
 	blobsDeleted    []func()
 }
 

@@ -47,7 +47,46 @@ func (s *Service) Rollback(ctx context.Context, project, envName string, toID in
 		return nil, err
 	}
 	s.rolledBack(env, env.ActiveID, target, m.at)
+	s.announceRollback(ctx, env, actor, *target, m.at)
 	return target, nil
+}
+
+// ManualRollback is a rollback someone asked for (Rollback; an automatic
+// one, Revert, owes its own critical alert): the deployment that was live
+// (From; its ID alone when it cannot be read) and the one restored.
+type ManualRollback struct {
+	Project, Environment, Actor string
+	From, To                    Deployment
+	At                          time.Time
+}
+
+// RollbackListener is told, after the commit, of a ManualRollback. Like
+// a Listener it must not block for long.
+type RollbackListener func(ManualRollback)
+
+// OnRollback registers l for every later rollback someone asks for.
+func (s *Service) OnRollback(l RollbackListener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollbackHeard = append(s.rollbackHeard, l)
+}
+
+// announceRollback tells the OnRollback listeners that actor rolled env
+// back to target at at.
+func (s *Service) announceRollback(ctx context.Context, env Environment, actor string, target Deployment, at time.Time) {
+	ls := listenersOf(s, &s.rollbackHeard)
+	if len(ls) == 0 {
+		return
+	}
+	from, err := scanDeployment(s.opts.DB.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d
+		JOIN artifacts a ON a.digest = d.artifact WHERE d.id = $1`, env.ActiveID))
+	if err != nil {
+		from = Deployment{ID: env.ActiveID}
+	}
+	ev := ManualRollback{Project: env.Project, Environment: env.Name, Actor: actor, From: from, To: target, At: at}
+	for _, l := range ls {
+		l(ev)
+	}
 }
 
 // reverify puts back to pending the verification of d, which a rollback
