@@ -335,6 +335,11 @@ func printDemoURLs(out io.Writer, a *app.App, project, data, password string, ex
 	fmt.Fprintf(out, "  API         %s/api/v1/health\n", a.APIURL())
 	fmt.Fprintf(out, "  status page %s/status/\n", a.APIURL())
 	fmt.Fprintf(out, "  admin token %s\n", filepath.Join(data, app.TokenFile))
+	if exit { // the server is about to stop: what to try, without it
+		fmt.Fprintf(out, "\nTry: phoenix deployments --env production --project %s --data %s\n", project, data)
+		fmt.Fprintf(out, "     phoenix runs --data %s; phoenix report --project %s --data %s\n", data, project, data)
+		return
+	}
 	fmt.Fprintf(out, "\nTry: curl -H 'Host: production.%s.localhost' http://%s/about\n", project, a.EdgeAddr())
 	fmt.Fprintf(out, "     phoenix deployments --env production --project %s --server %s   (with PHOENIX_TOKEN)\n", project, a.APIURL())
 	fmt.Fprintf(out, "     phoenix runs --server %s; phoenix status --server %s\n", a.APIURL(), a.APIURL())

@@ -47,6 +47,10 @@ func TestDemoReleasesTheExample(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	// With --exit, what to try works without the server it stops.
+	if _, try, _ := strings.Cut(r.stdout, "Try:"); !strings.Contains(try, "phoenix runs --data ") || strings.Contains(try, "--server") {
+		t.Errorf("with --exit the demo suggests commands for the server it stops:\n%s", try)
+	}
 	// The dashboard's password is shown once and kept nowhere in plaintext.
 	pw := regexp.MustCompile(`sign in as admin with password ([A-Z2-7]{26}) `).FindStringSubmatch(r.stdout)
 	data := regexp.MustCompile(`fresh data dir (\S+)`).FindStringSubmatch(r.stdout)
