@@ -42,6 +42,21 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestTableWithoutFindings: a report with nothing found prints no table
+// header over no rows (a gate's log showed "SEVERITY  RULE …" alone);
+// its summary says so.
+func TestTableWithoutFindings(t *testing.T) {
+	for _, k := range []Kind{Vulnerability, License, Secret} {
+		var b bytes.Buffer
+		if err := WriteTable(&b, &Report{Kind: k, Scanned: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if out := b.String(); strings.Contains(out, "SEVERITY") || strings.Contains(out, "VERDICT") || !strings.Contains(out, "no findings in 2") {
+			t.Errorf("%s without findings:\n%s", k, out)
+		}
+	}
+}
+
 // TestLicenceSummaryCountsVerdicts: a licence report's summary counts its
 // findings by verdict, worst first (allow only when every package is
 // listed), never by the severity that ranks them; a vulnerability

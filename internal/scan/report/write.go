@@ -15,18 +15,20 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// WriteTable writes a human-readable table, worst findings first, then
-// problems and warnings, then a one-line summary.
+// WriteTable writes a human-readable table, worst findings first (none,
+// not even its header, without findings), then problems and warnings,
+// then a one-line summary.
 func WriteTable(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	switch r.Kind {
-	case Vulnerability:
+	switch {
+	case len(r.Findings) == 0: // the summary says "no findings"
+	case r.Kind == Vulnerability:
 		fmt.Fprintln(tw, "SEVERITY\tPACKAGE\tVERSION\tFIXED IN\tADVISORY\tSCOPE\tPATH")
 		for _, f := range r.Findings {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sev(f), f.Package, f.Version, dash(f.FixedIn),
 				f.RuleID+except(f), scope(f), clip(strings.Join(f.DepPath, " > "), 80))
 		}
-	case License:
+	case r.Kind == License:
 		fmt.Fprintln(tw, "VERDICT\tPACKAGE\tVERSION\tLICENSE\tSCOPE\tPATH")
 		for _, f := range r.Findings {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Verdict+except(f), f.Package, f.Version, dash(f.License),
