@@ -125,6 +125,10 @@ type Options struct {
 	// points the domain at the edge). Normalized: lower case, no trailing
 	// dot. No custom domain may be under it.
 	SitesDomain string
+	// PublicURL is where people open this server's dashboard
+	// (https://phoenix.example.com, no trailing slash; "" unknown): the
+	// pipeline's notifications link to a run's page there.
+	PublicURL string
 	// GeoIPDB is a MaxMind country database (.mmdb) for projects'
 	// edge.waf.geo_allow and geo_deny (firewall.go); without it such a
 	// policy is refused.

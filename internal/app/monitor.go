@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -408,6 +409,8 @@ type pipelineNotifier struct {
 	d     *notify.Dispatcher
 	why   func(project, channel string) string                                   // App.undelivered
 	links func(ctx context.Context, project string, envs []string) []notify.Link // App.releaseLinks
+	// public is Options.PublicURL: a message about a run links its page.
+	public string
 }
 
 func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) error {
@@ -427,6 +430,9 @@ func (p pipelineNotifier) Notify(ctx context.Context, n action.Notification) err
 	}
 	if len(n.Environments) > 0 && p.links != nil {
 		m.Links = p.links(ctx, n.Project, n.Environments)
+	}
+	if n.Run != "" && p.public != "" {
+		m.Links = append(m.Links, notify.Link{Title: "Run " + n.Run, URL: p.public + "/ui/runs/" + url.PathEscape(n.Run)})
 	}
 	var only []string
 	if n.Channel != "" {

@@ -129,7 +129,7 @@ func TestReleaseSucceededLinksTheSites(t *testing.T) {
 		got <- m
 	}))
 	t.Cleanup(hook.Close)
-	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-", SitesDomain: "apps.example.com"})
+	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-", SitesDomain: "apps.example.com", PublicURL: "https://phoenix.example.com"})
 	dir := filepath.Join(t.TempDir(), "shop")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<title>shop</title>"), 0o644)
@@ -153,7 +153,8 @@ func TestReleaseSucceededLinksTheSites(t *testing.T) {
 	m := <-got
 	want := []notify.Link{{Title: "staging", URL: a.EdgeURL("shop", "staging")},
 		{Title: "production: www.shop.example", URL: "https://www.shop.example/"},
-		{Title: "production: shop.example", URL: "https://shop.example/"}}
+		{Title: "production: shop.example", URL: "https://shop.example/"},
+		{Title: "Run 1", URL: "https://phoenix.example.com/ui/runs/1"}} // with PublicURL, the run's page
 	if !slices.Equal(m.Links, want) || !strings.Contains(want[0].URL, "staging.shop.apps.example.com") {
 		t.Fatalf("release.succeeded links %+v, want %+v", m.Links, want)
 	}

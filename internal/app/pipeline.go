@@ -220,7 +220,7 @@ func serverPolicy() *vault.Policy {
 // notifier delivers pipeline notifications to the log and the channels.
 func (a *App) notifier() action.Notifier {
 	return pipelineNotifier{log: action.LogNotifier{Logger: a.log.With("component", "notify")}, d: a.Notify, why: a.undelivered,
-		links: a.releaseLinks}
+		links: a.releaseLinks, public: a.opts.PublicURL}
 }
 
 // releaseLinks are the public addresses of a project's environments, for

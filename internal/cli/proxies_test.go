@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +65,38 @@ func FuzzParseSitesDomain(f *testing.F) {
 		}
 		if d != strings.ToLower(d) || strings.Contains(d, "..") || strings.HasSuffix(d, ".") || len(d) > 125 {
 			t.Fatalf("parseSitesDomain(%q) = %q", s, d)
+		}
+	})
+}
+
+// TestParsePublicURL: --public-url is an absolute http(s) URL without
+// query, fragment or user; a trailing slash goes.
+func TestParsePublicURL(t *testing.T) {
+	for in, want := range map[string]string{"": "", "https://phoenix.example.com/": "https://phoenix.example.com",
+		" http://10.0.0.5:7070 ": "http://10.0.0.5:7070", "https://example.com/phoenix": "https://example.com/phoenix"} {
+		if got, err := parsePublicURL("--public-url", in); err != nil || got != want {
+			t.Errorf("parsePublicURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"phoenix.example.com", "ftp://x.example", "https://", "https://x.example/?a=1", "https://x.example/#f", "https://u:p@x.example"} {
+		if _, err := parsePublicURL("--public-url", in); usererr.KindOf(err) != usererr.Usage || !strings.Contains(usererr.HintOf(err), "--public-url https://") {
+			t.Errorf("parsePublicURL(%q): %v", in, err)
+		}
+	}
+}
+
+func FuzzParsePublicURL(f *testing.F) {
+	for _, s := range []string{"https://phoenix.example.com/", "http://[::1]:7070", "https://x/%zz", "https://x/a?b", "javascript:alert(1)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parsePublicURL("--public-url", s)
+		if err != nil || got == "" {
+			return
+		}
+		u, err := url.Parse(got + "/ui/runs/1")
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || strings.HasSuffix(got, "/") {
+			t.Fatalf("parsePublicURL(%q) = %q", s, got)
 		}
 	})
 }

@@ -36,6 +36,7 @@ type serverOptions struct {
 	proxies       string
 	metricsAllow  string
 	sitesDomain   string
+	publicURL     string
 
 	backupRepo          string
 	backupKeyFile       string
@@ -84,6 +85,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.proxies, "trusted-proxies", "", trustedProxiesHelp+"; for the edge and the API")
 	f.StringVar(&o.metricsAllow, "edge-metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.sitesDomain, "sites-domain", "", sitesDomainHelp)
+	f.StringVar(&o.publicURL, "public-url", "", publicURLHelp)
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) for projects' edge.waf.geo_allow and geo_deny (docs/waf.md)")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
 	f.StringVar(&o.backupRepo, "backup-repo", "", "back up the data dir into this repository ('phoenix backup init'; docs/backup.md)")
@@ -167,6 +169,10 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	public, err := parsePublicURL(name("public-url"), o.publicURL) // publicurl.go
+	if err != nil {
+		return err
+	}
 	access, err := o.access.options(name)
 	if err != nil {
 		return err
@@ -191,7 +197,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, CertOrderAlert: orderAlert, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
-		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, EdgeAccessLog: access, FlagName: name,
+		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, PublicURL: public, EdgeAccessLog: access, FlagName: name,
 		StepSandbox: o.stepSandbox, StepHidden: o.stepHidden()})
 	if err != nil {
 		return err
