@@ -111,11 +111,14 @@ func TestSecurityShowsDisabledGates(t *testing.T) {
 // release of v1.0.0, refused at validate-tag, is the newest run of the
 // version. The live release's row is the run that deployed it, with its
 // gates, not the refused one's "skipped, no result recorded", and the
-// refused run is a row of its own, the newest release.
+// refused run is a row of its own, the newest release. (validate-tag
+// comes after a step here: one that comes first refuses the version
+// before a run is queued.)
 func TestSecurityOfTheLiveReleaseIsOfTheRunThatDeployedIt(t *testing.T) {
 	f, dir, first := releasedSite(t, "project: {name: site}\nenvironments: {production: {}}\n"+
-		"pipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: version, uses: validate-tag}\n"+
-		"        - {name: secrets, uses: check/secrets}\n")
+		"pipeline:\n  stages:\n    - name: main\n      steps:\n        - {name: prep, run: \"true\"}\n"+
+		"        - {name: version, uses: validate-tag, needs: [prep]}\n"+
+		"        - {name: secrets, uses: check/secrets, needs: [version]}\n")
 	if first.Status != "succeeded" {
 		t.Fatalf("release %s: %s", first.Status, first.Message)
 	}
