@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,15 +109,32 @@ func unwrapAll(err error) error {
 }
 
 // declareEnvs sends the environments of phoenix.yaml to the server, and
-// its edge: section, the project's edge policy (none clears it).
-func declareEnvs(ctx context.Context, c *client.Client, project string, cfg *config.Config) error {
+// its edge: section, the project's edge policy (none clears it). The
+// environment deployed to (target) goes first and must be accepted. Every
+// other one is declared too, so a change to its domains or allow-list
+// applies at this deploy; re-declaring one needs deploy on it (changing
+// it, env.write), which a user or token limited to staging lacks on
+// production: an environment the server refuses so is left as it holds
+// it, with a note on notes saying why, rather than the deploy to staging
+// refused.
+func declareEnvs(ctx context.Context, c *client.Client, project, target string, cfg *config.Config, notes io.Writer) error {
 	if cfg == nil {
 		return nil
 	}
-	for name, e := range cfg.Environments {
+	names := slices.Sorted(maps.Keys(cfg.Environments))
+	if i := slices.Index(names, target); i > 0 {
+		names = slices.Insert(slices.Delete(names, i, i+1), 0, target)
+	}
+	for _, name := range names {
+		e := cfg.Environments[name]
 		req := api.EnvRequest{Locked: e.Protection.Lock, Approvals: e.Protection.Approvals, Domains: e.Domains, IPAllow: e.IPAllow,
 			PromoteFrom: e.PromoteFrom}
-		if err := c.Do(ctx, "PUT", client.Path("projects", project, "environments", name), req, nil); err != nil {
+		err := c.Do(ctx, "PUT", client.Path("projects", project, "environments", name), req, nil)
+		if err != nil && name != target && usererr.KindOf(err) == usererr.Forbidden {
+			fmt.Fprintf(notes, "note: phoenix.yaml's environment %s left as the server holds it: %s\n", name, err)
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -141,7 +160,7 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	if err != nil {
 		return err
 	}
-	if err := declareEnvs(ctx, t.client, project, cfg); err != nil {
+	if err := declareEnvs(ctx, t.client, project, o.env, cfg, g.Stderr); err != nil {
 		return err
 	}
 	if o.preview != "" {

@@ -58,3 +58,39 @@ func TestDeployHandsOverPhoenixYAML(t *testing.T) {
 		t.Fatalf("a literal secret: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 }
+
+// TestStagingTokenDeploysWithTheProjectsPhoenixYAML: a deploy token for
+// staging (docs/auth.md's CI token) deploys to staging with the project's
+// phoenix.yaml, which names production too: production, which it may not
+// re-declare, is left as the server holds it with a note, instead of the
+// deploy refused with 'permission denied: deploy on shop/production'. A
+// refusal on the environment deployed to still stops the deploy.
+func TestStagingTokenDeploysWithTheProjectsPhoenixYAML(t *testing.T) {
+	unsetEnv(t, "PHOENIX_TOKEN", "PHOENIX_SERVER", "PHOENIX_ENV")
+	data := t.TempDir()
+	startServer(t, data)
+	siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {}\n  production: {domains: [www.shop.example]}\n")
+	if out, errs, code := run("deploy", "dist", "--env", "production", "--data", data); code != 0 {
+		t.Fatalf("the admin's deploy: exit %d\n%s%s", code, out, errs)
+	}
+	secret := func(env string) string {
+		var tok struct{ Secret string }
+		out := mustRun(t, "", "token", "create", "--deploy", "--project", "shop", "--env", env, "--expires", "30m", "--data", data, "-o", "json")
+		if err := json.Unmarshal([]byte(out), &tok); err != nil {
+			t.Fatal(err)
+		}
+		return tok.Secret
+	}
+	staging, qa := secret("staging"), secret("qa")
+	t.Setenv("PHOENIX_TOKEN", staging)
+	out, errs, code := run("deploy", "dist", "--env", "staging", "--data", data)
+	if code != 0 || !strings.Contains(out, "to shop/staging") ||
+		!strings.Contains(errs, "note: phoenix.yaml's environment production left as the server holds it: permission denied: deploy on shop/production") {
+		t.Fatalf("the staging token's deploy: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	t.Setenv("PHOENIX_TOKEN", qa)
+	if out, errs, code := run("deploy", "dist", "--env", "staging", "--data", data); code != 1 ||
+		!strings.Contains(errs, "permission denied: deploy on shop/staging") || strings.Contains(out, "deployed") {
+		t.Fatalf("a qa token's deploy to staging: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+}
