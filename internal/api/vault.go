@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -140,9 +141,17 @@ func (a *API) keyed(do func(context.Context, vault.Secret) error, code int) http
 	}
 }
 
+// vaultSeal seals the vault and records it (vault.seal, as unseal is).
+// Sealing is never held back for its record: one that cannot be written
+// is logged.
 func (a *API) vaultSeal(w http.ResponseWriter, r *http.Request) {
 	a.opts.Vault.Seal()
 	a.opts.Logger.Info("vault sealed", "by", subject(r).Actor)
+	if a.opts.Audit != nil {
+		if _, err := a.opts.Audit.Append(r.Context(), audit.Event{Action: "vault.seal", Target: "vault", Outcome: audit.OK}); err != nil {
+			loggerFrom(r.Context()).Error("audit: cannot record the seal", "err", err)
+		}
+	}
 	a.writeVaultStatus(w, r, http.StatusOK)
 }
 

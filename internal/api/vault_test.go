@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/audit"
 )
 
 // TestSecretValuesNeverLeak: a value set and read through the API appears
@@ -96,5 +99,20 @@ func TestSealedVaultAnswers503(t *testing.T) {
 	f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{MasterKey: testMasterKey})
 	if status, out, _ := f.call("admin", "GET", "/api/v1/secrets/MATRIX_KEY/value", nil); status != 200 {
 		t.Fatalf("read after unseal = %d %s", status, out)
+	}
+}
+
+// TestSealIsAudited: sealing the vault is in the audit log (vault.seal,
+// the actor who sealed it), as unsealing is; it was only in the server's
+// log, so the audit trail showed an unseal with no seal before it.
+func TestSealIsAudited(t *testing.T) {
+	f := newFixture(t)
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/seal", nil); status != 200 {
+		t.Fatalf("seal = %d %s", status, out)
+	}
+	recs, err := f.log.Query(context.Background(), audit.Filter{Action: "vault.seal"})
+	if err != nil || len(recs) != 1 || recs[0].Actor != "admin" || recs[0].Target != "vault" || recs[0].Outcome != audit.OK ||
+		recs[0].Source == "" {
+		t.Fatalf("vault.seal records: %+v, %v", recs, err)
 	}
 }
