@@ -5,8 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/testkit"
@@ -117,5 +120,44 @@ func verifyUnits(t *testing.T, binary string) {
 	out, err := exec.Command(tool, append([]string{"verify"}, units...)...).CombinedOutput()
 	if err != nil || strings.Contains(string(out), dir) {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestSystemdBackupDropIn: the backup drop-in sets server flags through
+// their variables, hands the service the backup key as a credential (root's
+// key file is not the service user's to read) and makes the repository
+// writable, which ProtectSystem=strict otherwise leaves read-only.
+func TestSystemdBackupDropIn(t *testing.T) {
+	raw, err := os.ReadFile("../../contrib/systemd/phoenix.service.d/backup.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := newServerCmd(&Globals{})
+	vars := map[string]bool{}
+	server.Flags().VisitAll(func(f *pflag.Flag) { vars[envName(f.Name)] = true })
+	env := map[string]string{}
+	var creds, writable []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "Environment="); ok {
+			k, val, _ := strings.Cut(v, "=")
+			if !vars[k] {
+				t.Errorf("Environment=%s: phoenix server reads no such variable", k)
+			}
+			env[k] = val
+		}
+		if v, ok := strings.CutPrefix(line, "LoadCredential="); ok {
+			creds = append(creds, v)
+		}
+		if v, ok := strings.CutPrefix(line, "ReadWritePaths="); ok {
+			writable = append(writable, strings.Fields(v)...)
+		}
+	}
+	repo, key := env["PHOENIX_BACKUP_REPO"], env["PHOENIX_BACKUP_KEY_FILE"]
+	if repo == "" || !slices.Contains(writable, repo) {
+		t.Errorf("the repository %q is not in ReadWritePaths %v", repo, writable)
+	}
+	name, ok := strings.CutPrefix(key, "%d/")
+	if !ok || !slices.ContainsFunc(creds, func(c string) bool { return strings.HasPrefix(c, name+":") }) {
+		t.Errorf("PHOENIX_BACKUP_KEY_FILE=%q is not a credential of LoadCredential %v", key, creds)
 	}
 }
