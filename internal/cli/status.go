@@ -82,7 +82,7 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 	}
 	for _, r := range rs {
 		for _, a := range r.Alerts {
-			fmt.Fprintf(w, "  %s %s %s: %s\n", envLabel(r.Environment), strings.ToUpper(a.State), a.Rule, a.Summary)
+			fmt.Fprintf(w, "  %s %s %s: %s%s\n", envLabel(r.Environment), strings.ToUpper(a.State), a.Rule, a.Summary, alertNotes(a))
 		}
 		for _, ep := range r.Endpoints {
 			mark, detail := "ok  ", fmt.Sprintf("%.0f ms", ep.ResponseMS)
@@ -93,6 +93,22 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// alertNotes is what 'phoenix alerts' shows of an alert beside its state:
+// " (silenced; acknowledged by alice 09:14: rolling back)", or nothing.
+func alertNotes(a monitor.Alert) string {
+	var notes []string
+	if a.Silenced {
+		notes = append(notes, "silenced")
+	}
+	if a.Ack != nil {
+		notes = append(notes, "acknowledged by "+ackLabel(a.Ack))
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(notes, "; ") + ")"
 }
 
 // releaseCell is an environment's RELEASE cell: its active release, and

@@ -47,3 +47,29 @@ func TestStatusSaysSinceWhenMonitoredLately(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusSaysAnAlertIsSilencedOrAcknowledged: 'phoenix status' lists a
+// firing alert with what 'phoenix alerts' shows beside its state: that a
+// silence holds it back and who is on it. It showed only FIRING, so the
+// status read as an alert nobody had answered.
+func TestStatusSaysAnAlertIsSilencedOrAcknowledged(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 11, 25, 9, 14, 0, 0, time.Local)
+	rs := []api.EnvReport{{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: "degraded", Alerts: []monitor.Alert{
+		{Rule: "Down", State: "firing", Summary: "availability 8% < 99% over 1m", Silenced: true,
+			Ack: &monitor.Ack{By: "alice", At: at, Comment: "rolling back"}},
+		{Rule: "Slow", State: "pending", Summary: "latency 1200ms > 1000ms over 5m"},
+	}}}}
+	var b strings.Builder
+	if err := printStatus(&b, rs, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"shop/production FIRING Down: availability 8% < 99% over 1m (silenced; acknowledged by alice 09:14: rolling back)\n",
+		"shop/production PENDING Slow: latency 1200ms > 1000ms over 5m\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+}
