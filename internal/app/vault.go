@@ -111,13 +111,16 @@ func (a *App) openVault(ctx context.Context) error {
 		log.Warn("vault sealed: no master key given; run 'phoenix vault unseal' (or start with PHOENIX_MASTER_KEY or --master-key-file)")
 	} else {
 		st, err := a.Vault.Status(ctx)
+		// The server opens the vault itself: audited as its start's, as
+		// the first admin's creation is, not by nobody from nowhere.
+		start := audit.WithMeta(ctx, audit.Meta{Actor: "phoenix", Source: "server start"})
 		switch {
 		case err != nil:
 			return err
 		case !st.Initialized:
-			err = a.Vault.Init(ctx, key)
+			err = a.Vault.Init(start, key)
 		default:
-			err = a.Vault.Unseal(ctx, key)
+			err = a.Vault.Unseal(start, key)
 		}
 		var ue *usererr.Error
 		switch {

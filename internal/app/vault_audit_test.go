@@ -35,3 +35,36 @@ func TestFirstStartAuditsNoFailedSecretRead(t *testing.T) {
 		}
 	}
 }
+
+// TestStartAuditsItsUnsealAsTheServers: the vault the server creates or
+// opens with its master key at start is in the audit log as the start's
+// (actor phoenix, source "server start", as the first admin's creation),
+// not by "-" from "-" beside the unseals operators make.
+func TestStartAuditsItsUnsealAsTheServers(t *testing.T) {
+	dir := t.TempDir()
+	const key = "a master key for a new data dir"
+	a, err := startVault(t, dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = startVault(t, dir, key); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := a.Audit.Query(context.Background(), audit.Filter{Action: "vault.*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		seen[r.Action] = true
+		if r.Actor != "phoenix" || r.Source != "server start" {
+			t.Errorf("record %d %s: actor %q, source %q; want phoenix, server start", r.Seq, r.Action, r.Actor, r.Source)
+		}
+	}
+	if !seen["vault.init"] || !seen["vault.unseal"] {
+		t.Errorf("records %+v: want the first start's vault.init and the second's vault.unseal", recs)
+	}
+}
