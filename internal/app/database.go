@@ -32,6 +32,9 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 	if err := CheckDatabaseURL(a.opts.flag("database-url"), dsn); err != nil {
 		return nil, err
 	}
+	if err := a.checkNotOnSQLite(marker); err != nil {
+		return nil, err
+	}
 	db, err := store.OpenPostgres(ctx, dsn)
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Unavailable, err, err.Error()).
@@ -60,6 +63,25 @@ func (a *App) openDatabase(ctx context.Context) (*store.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// checkNotOnSQLite refuses a database URL for a data dir whose state is
+// in its state.db and was never moved (no marker): the server, or the
+// in-process one of a command run with PHOENIX_DATABASE_URL exported for
+// 'phoenix store copy', would begin an empty state in that database, make
+// a new audit key beside the log's, and mark the dir as moved, so the copy
+// of the real state is refused after.
+func (a *App) checkNotOnSQLite(marker string) error {
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(a.opts.DataDir, "state.db")); err != nil {
+		return nil
+	}
+	return usererr.New(usererr.Usage, "data dir %s keeps its state in state.db (SQLite): with %s it would start on an empty state in PostgreSQL instead",
+		a.opts.DataDir, a.opts.flag("database-url")).
+		WithHint("move the state first: stop the server, then phoenix store copy --data %s (docs/postgres.md, Moving from SQLite); or run without %s",
+			a.opts.DataDir, a.opts.flag("database-url"))
 }
 
 // claim holds the database for this server alone, or, with replicas, for

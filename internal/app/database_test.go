@@ -231,3 +231,50 @@ func FuzzCheckDatabaseURL(f *testing.F) {
 		}
 	})
 }
+
+// TestSQLiteDataDirRefusesADatabaseURL: a data dir whose state is in its
+// state.db, never moved with 'phoenix store copy', is refused with a
+// database URL, naming the copy. A command run with PHOENIX_DATABASE_URL
+// exported for the copy (docs/postgres.md exports it first) started its
+// in-process server on an empty state in the database, made a new audit
+// key, overwrote keys/audit.pub (so the SQLite log no longer verified) and
+// marked the dir as moved, after which the copy was refused.
+func TestSQLiteDataDirRefusesADatabaseURL(t *testing.T) {
+	ctx := context.Background()
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	dir := t.TempDir()
+	a := startOpts(t, Options{DataDir: dir})
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(filepath.Join(dir, "keys", "audit.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{DataDir: dir, DatabaseURL: dsn, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", InProcess: true,
+		FlagName: func(string) string { return "PHOENIX_DATABASE_URL" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Start(ctx)
+	if err == nil {
+		b.Stop(ctx)
+	}
+	if usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "keeps its state in state.db (SQLite): with PHOENIX_DATABASE_URL") {
+		t.Fatalf("a start with a database URL: %v", err)
+	}
+	var ue *usererr.Error
+	if !errors.As(err, &ue) || !strings.Contains(ue.Hint, "phoenix store copy --data "+dir) {
+		t.Fatalf("hint: %+v", ue)
+	}
+	if _, err := os.Stat(filepath.Join(dir, PostgresMarker)); !os.IsNotExist(err) {
+		t.Fatalf("%s written: %v", PostgresMarker, err)
+	}
+	if now, err := os.ReadFile(filepath.Join(dir, "keys", "audit.pub")); err != nil || !bytes.Equal(now, pub) {
+		t.Fatalf("keys/audit.pub changed: %q, was %q (%v)", now, pub, err)
+	}
+	c := startOpts(t, Options{DataDir: dir}) // still a SQLite dir
+	if rep, err := c.Audit.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("audit: %+v %v", rep, err)
+	}
+}
