@@ -407,3 +407,21 @@ func TestProbeTimeoutWarningWritesDurations(t *testing.T) {
 		t.Errorf("warnings: %q", got)
 	}
 }
+
+// TestProbeTimeoutWarningSaysItIsTheDefault: a probe with a short interval
+// and no timeout gets the warning about the default timeout, which says
+// so; it read as if the file set a timeout of 10s.
+func TestProbeTimeoutWarningSaysItIsTheDefault(t *testing.T) {
+	for probe, want := range map[string]string{
+		"{name: a, url: \"https://x.example/\", interval: 5s}":               "timeout 10s (the default) is longer than the interval 5s (hint",
+		"{name: a, url: \"https://x.example/\", interval: 5s, timeout: 10s}": ".timeout: timeout 10s is longer than the interval 5s (hint",
+	} {
+		c, err := Parse([]byte(minimal+"monitor:\n  endpoints:\n    - "+probe+"\n"), "phoenix.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Warnings.Error(); !strings.Contains(got, want) {
+			t.Errorf("%s: warnings %q, want %q", probe, got, want)
+		}
+	}
+}

@@ -29,8 +29,11 @@ type Endpoint struct {
 func (e *Endpoint) setDefaults() {
 	e.Method = "GET"
 	e.Interval = Duration(60 * time.Second)
-	e.Timeout = Duration(10 * time.Second)
+	e.Timeout = Duration(defaultProbeTimeout)
 }
+
+// defaultProbeTimeout is a probe's timeout when phoenix.yaml gives none.
+const defaultProbeTimeout = 10 * time.Second
 
 // Metric names accepted in alert rules.
 var Metrics = []string{
@@ -165,8 +168,12 @@ func validateEndpoints(v *validator, p string, eps []Endpoint, inEnv bool) {
 		if e.Timeout <= 0 {
 			v.errorf(ep+".timeout", `write e.g. 10, "10s"`, "must be positive")
 		} else if e.Timeout > e.Interval {
+			timeout := FormatDuration(e.Timeout.D())
+			if _, written := v.pos[ep+".timeout"]; !written && v.pos != nil && e.Timeout == Duration(defaultProbeTimeout) {
+				timeout += " (the default)" // not in the file: it would send its reader looking for one
+			}
 			v.warnf(ep+".timeout", "make the timeout shorter than the interval", "timeout %s is longer than the interval %s",
-				FormatDuration(e.Timeout.D()), FormatDuration(e.Interval.D()))
+				timeout, FormatDuration(e.Interval.D()))
 		}
 		for j := range e.Conditions {
 			e.Conditions[j].validate(v, indexPath(ep+".conditions", j))
