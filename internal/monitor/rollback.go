@@ -215,12 +215,21 @@ func where(r deploy.Release) string {
 	return r.Project + "/" + r.Environment
 }
 
+// countChecks counts n health checks in words: "1 health check", "2
+// health checks".
+func countChecks(n int) string {
+	if n == 1 {
+		return "1 health check"
+	}
+	return fmt.Sprintf("%d health checks", n)
+}
+
 func successMessage(r deploy.Release, res VerifyResult) notify.Message {
 	return notify.Message{
 		ID:    fmt.Sprintf("deploy-%d-succeeded", r.Deployment.ID),
 		Event: "deploy.succeeded", Severity: notify.Informational,
 		Title:   fmt.Sprintf("%s: %s is live", where(r), r.Deployment.Name()),
-		Text:    fmt.Sprintf("%d health checks passed over %s: %d requests, p95 %s.", len(res.Checks), config.FormatDuration(res.Duration.Round(time.Second)), res.Requests, res.P95.Round(time.Millisecond)),
+		Text:    fmt.Sprintf("%s passed over %s: %d requests, p95 %s.", countChecks(len(res.Checks)), config.FormatDuration(res.Duration.Round(time.Second)), res.Requests, res.P95.Round(time.Millisecond)),
 		Project: r.Project, Environment: r.Environment, Links: urls(r), Time: time.Now().UTC(),
 		Facts: []notify.Fact{{Name: "Release", Value: r.Deployment.Name()}, {Name: "Deployment", Value: strconv.FormatInt(r.Deployment.ID, 10)},
 			{Name: "Error rate", Value: fmt.Sprintf("%.2f%%", res.ErrorRate)}, {Name: "p95", Value: res.P95.Round(time.Millisecond).String()}},

@@ -153,3 +153,15 @@ func TestRollbackOutlivesShutdown(t *testing.T) {
 		t.Fatalf("err %v, skipped %q, rollbacks %v, published %+v", err, out.Skipped, rollbacks, pub.msgs)
 	}
 }
+
+// TestSuccessMessageCountsItsChecks: deploy.succeeded says "1 health check
+// passed", not "1 health checks passed".
+func TestSuccessMessageCountsItsChecks(t *testing.T) {
+	r := deploy.Release{Project: "shop", Environment: "production"}
+	for n, want := range map[int]string{1: "1 health check passed over 9s", 2: "2 health checks passed over 9s"} {
+		res := VerifyResult{Checks: make([]CheckResult, n), Duration: 9 * time.Second}
+		if got := successMessage(r, res).Text; !strings.HasPrefix(got, want) {
+			t.Errorf("%d checks: %q, want %q…", n, got, want)
+		}
+	}
+}
