@@ -39,7 +39,11 @@ func newBackupVerifyCmd(g *Globals) *cobra.Command {
 				return repoUserError(rf.repo, err)
 			}
 			if err := g.emit(rep, func(w io.Writer) error {
-				fmt.Fprintf(w, "snapshot %s: %d files, %s read\n", shortID(rep.Snapshot), rep.Files, humanBytes(rep.Bytes))
+				verdict := "every file decrypted and matches its digest"
+				if len(rep.Problems) > 0 {
+					verdict = fmt.Sprintf("%d problem(s)", len(rep.Problems))
+				}
+				fmt.Fprintf(w, "snapshot %s: %d files, %s read: %s\n", shortID(rep.Snapshot), rep.Files, humanBytes(rep.Bytes), verdict)
 				for _, p := range rep.Problems {
 					fmt.Fprintf(w, "  problem: %s\n", p)
 				}
