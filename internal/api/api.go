@@ -170,6 +170,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Message = "internal error; the server log has the details under this request id"
 		loggerFrom(r.Context()).Error("request failed", "err", err, "request_id", body.RequestID)
 	}
+	if sw, ok := w.(*statusWriter); ok && sw.message == "" {
+		sw.message = body.Message
+	}
 	WriteJSON(w, usererr.HTTPStatus(err), body)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
@@ -62,7 +63,7 @@ func (a *API) guard(rt Route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		rt.Handler(sw, r)
 		if rt.Action != "" && sw.status >= 400 {
-			a.recordFailure(r, rt, sw.status)
+			a.recordFailure(r, rt, sw.status, sw.message)
 		}
 	})
 }
@@ -175,19 +176,30 @@ func (a *API) deny(w http.ResponseWriter, r *http.Request, rt Route, err error) 
 	WriteError(w, r, answer)
 }
 
-// recordFailure notes a change that was attempted and failed. The change
-// did not happen, so a failure to record it is only logged.
-func (a *API) recordFailure(r *http.Request, rt Route, status int) {
+// recordFailure notes a change that was attempted and failed, with the
+// error it was answered (what the caller was told: "HTTP 404: no
+// environment \"prod\" in project \"shop\": nothing silenced"), so the
+// record says what went wrong. The change did not happen, so a failure to
+// record it is only logged.
+func (a *API) recordFailure(r *http.Request, rt Route, status int, message string) {
 	if a.opts.Audit == nil {
 		return
 	}
 	target := redactPath(strings.TrimPrefix(r.URL.Path, "/api/v1/"))
+	detail := fmt.Sprintf("HTTP %d", status)
+	if message != "" {
+		detail += ": " + tokenLike.ReplaceAllStringFunc(message, func(t string) string { return t[:20] + "…" })
+	}
 	_, err := a.opts.Audit.Append(r.Context(), audit.Event{Action: rt.Action, Target: target, Outcome: audit.Failed,
-		Detail: fmt.Sprintf("HTTP %d", status)})
+		Detail: detail})
 	if err != nil {
 		loggerFrom(r.Context()).Error("audit: cannot record a failed change", "action", rt.Action, "err", err)
 	}
 }
+
+// tokenLike is a token's secret in a message, hidden as redactPath hides
+// one in a path.
+var tokenLike = regexp.MustCompile(`phx_[0-9A-Za-z]{17,}`)
 
 // redactPath hides any path segment shaped like a token, in case one is
 // pasted where an id belongs; paths go to logs and the audit log.

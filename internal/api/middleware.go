@@ -57,6 +57,9 @@ func printableID(s string) bool {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// message is the error WriteError answered with, for the audit
+	// record of a failed change.
+	message string
 }
 
 func (s *statusWriter) WriteHeader(code int) {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -114,5 +115,27 @@ func TestSealIsAudited(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].Actor != "admin" || recs[0].Target != "vault" || recs[0].Outcome != audit.OK ||
 		recs[0].Source == "" {
 		t.Fatalf("vault.seal records: %+v, %v", recs, err)
+	}
+}
+
+// TestFailedChangeRecordsItsError: the audit record of a change refused
+// with an error says what the caller was told, not only the status ("HTTP
+// 400"), so an auditor can tell what went wrong; a token's secret in such
+// a message is cut as in a path.
+func TestFailedChangeRecordsItsError(t *testing.T) {
+	f := newFixture(t)
+	if status, out, _ := f.call("admin", "POST", "/api/v1/vault/unseal", VaultKeyRequest{}); status != http.StatusBadRequest {
+		t.Fatalf("unseal without a key = %d %s", status, out)
+	}
+	recs, err := f.log.Query(context.Background(), audit.Filter{Action: "vault.unseal"})
+	if err != nil || len(recs) != 1 || recs[0].Outcome != audit.Failed || recs[0].Detail != "HTTP 400: master_key is empty" {
+		t.Fatalf("vault.unseal records: %+v, %v", recs, err)
+	}
+	req := httptest.NewRequest("POST", "/api/v1/tokens", nil)
+	secret := "phx_0123456789abcdef0123456789abcdef"
+	f.api.recordFailure(req, Route{Action: "test.refused"}, 400, "no such token "+secret+" here")
+	recs, err = f.log.Query(context.Background(), audit.Filter{Action: "test.refused"})
+	if err != nil || len(recs) != 1 || strings.Contains(recs[0].Detail, secret) || recs[0].Detail != "HTTP 400: no such token phx_0123456789abcdef… here" {
+		t.Fatalf("test.refused records: %+v, %v", recs, err)
 	}
 }

@@ -47,7 +47,7 @@ func TestDeployToProductionNeedsStaging(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatal(err)
 		}
-		failed = failed || (r.Action == "deploy.activate" && r.Outcome == audit.Failed && r.Detail == "HTTP 409")
+		failed = failed || (r.Action == "deploy.activate" && r.Outcome == audit.Failed && strings.HasPrefix(r.Detail, "HTTP 409: "))
 	}
 	if !failed {
 		t.Error("the refusal is not in the audit log")
