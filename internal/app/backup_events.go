@@ -28,11 +28,11 @@ func (b *Backups) succeeded(ctx context.Context, actor string, res *BackupResult
 // go out regardless).
 func (b *Backups) failed(ctx context.Context, actor string, err error) {
 	ctx = context.WithoutCancel(ctx)
-	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Outcome: "failure", Detail: err.Error()})
+	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Outcome: audit.Failed, Detail: err.Error()})
 	if b.a.Notify == nil {
 		return
 	}
-	msg := notify.Message{Event: "backup.failed", Severity: 1, Time: time.Now(), Title: "Backup failed",
+	msg := notify.Message{Event: "backup.failed", Severity: notify.Critical, Time: time.Now(), Title: "Backup failed",
 		Text:  err.Error(),
 		Facts: []notify.Fact{{Name: "Repository", Value: b.opts.Repo}, {Name: "By", Value: actor}}}
 	if _, perr := b.a.Notify.Publish(ctx, msg); perr != nil {

@@ -216,7 +216,7 @@ func TestBackupErrors(t *testing.T) {
 		t.Fatalf("second backup at once: %v", err)
 	}
 	recs, err := a.Audit.Query(ctx, audit.Filter{Action: "backup.create"})
-	if err != nil || len(recs) != 1 || recs[0].Outcome != "failure" {
+	if err != nil || len(recs) != 1 || recs[0].Outcome != audit.Failed { // the outcome of every failed change
 		t.Fatalf("failure not audited: %+v %v", recs, err)
 	}
 }

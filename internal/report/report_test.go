@@ -94,7 +94,7 @@ func seed(t *testing.T) (*fixture, map[string]string) {
 	}
 	backup("", "120 files, 4096 bytes (10 new), restore test passed, 0 forgotten")
 	f.at(t0.Add(9 * time.Hour))
-	backup("failure", "disk full")
+	backup(audit.Failed, "disk full")
 	f.at(t0.Add(8 * time.Hour))
 	f.release("v3.0.0")
 	f.at(t0.Add(24 * time.Hour))
@@ -223,7 +223,7 @@ func TestReportFiguresFromStoredData(t *testing.T) {
 		if !a.Chain.OK || a.RefusedLogins != 1 || a.SecurityTotal != 2 || a.FailedChanges != 1 || len(a.Security) != 2 || a.Security[0].Actor != "alice" {
 			t.Errorf("audit %+v", a)
 		}
-		if len(a.Backups) != 1 || a.Backups[0].Outcome != "failure" || a.LastBackup == nil || !a.LastBackup.Equal(t0.Add(-48*time.Hour)) {
+		if len(a.Backups) != 1 || a.Backups[0].Outcome != audit.Failed || a.LastBackup == nil || !a.LastBackup.Equal(t0.Add(-48*time.Hour)) {
 			t.Errorf("backups %+v, last %v", a.Backups, a.LastBackup)
 		}
 		acts := map[string]int{}
