@@ -326,7 +326,11 @@ func repoError(repo string, err error) error {
 		return usererr.Wrap(usererr.Conflict, err, "the backup repository is busy (a backup, retention or restore holds it)").
 			WithHint("try again when it is done")
 	case errors.Is(err, backup.ErrNotRepo):
-		return usererr.Wrap(usererr.Unavailable, err, "no backup repository at "+repo).WithHint("make one with 'phoenix backup init --repo %s'", repo)
+		// The server's own repository: one it backed up to before is most
+		// likely on a disk or share not mounted now, where a new one made
+		// by 'init' would take the next backups from the old one.
+		return usererr.Wrap(usererr.Unavailable, err, "no backup repository at "+repo).
+			WithHint("if it was there before, mount the disk or share that holds it; if it never was, make one with 'phoenix backup init --repo %s'", repo)
 	}
 	return err
 }
