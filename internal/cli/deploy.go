@@ -196,7 +196,7 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	if err != nil {
 		return err
 	}
-	res := deploySummary{DeployResult: dres, Files: files, Present: dres.Total - dres.Sent, Config: handed}
+	res := deploySummary{DeployResult: dres, Files: files, Present: dres.Total - dres.Sent, Config: handed, sameStore: t.sameStore}
 	return g.emit(res, func(w io.Writer) error {
 		fmt.Fprintf(w, "deployed %s to %s/%s as deployment %d in %s\n", res.Artifact, project, o.env, res.ID,
 			time.Since(start).Round(time.Millisecond))
@@ -223,11 +223,20 @@ type deploySummary struct {
 	Present int `json:"blobs_present"`
 	// Config is what the server uses of the phoenix.yaml handed over.
 	Config *projectcfg.Summary `json:"config,omitempty"`
+	// sameStore: the build wrote the blobs into the server's own store
+	// (a server on this data dir), so none was uploaded.
+	sameStore bool
 }
 
 // counts is the summary line: "6 files, 14 blobs: 14 uploaded (12.3 KiB),
-// 0 already on the server".
+// 0 already on the server"; on the server's machine, where the build
+// writes into the server's store, "6 files, 14 blobs, stored straight in
+// the server's store" (it said "0 uploaded, 14 already on the server" of
+// a first deploy).
 func (r deploySummary) counts() string {
+	if r.sameStore {
+		return fmt.Sprintf("%d files, %d blobs, stored straight in the server's store (its data dir is on this machine)", r.Files, r.Total)
+	}
 	return fmt.Sprintf("%d files, %d blobs: %d uploaded (%s), %d already on the server",
 		r.Files, r.Total, r.Sent, humanBytes(r.SentBytes), r.Present)
 }

@@ -22,6 +22,9 @@ type target struct {
 	// inProcess: the server lives only as long as this command, so work
 	// it queues must be waited for.
 	inProcess bool
+	// sameStore: blobs is the server's own store (a server on this data
+	// dir), so a build writes them there and nothing is uploaded.
+	sameStore bool
 }
 
 // masterKeyFileEnv names the file holding the vault's master key: the
@@ -100,7 +103,7 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 		a.Stop(context.Background())
 		return nil, err
 	}
-	return &target{client: client.New(a.APIURL(), tok), blobs: a.Blobs, inProcess: true,
+	return &target{client: client.New(a.APIURL(), tok), blobs: a.Blobs, inProcess: true, sameStore: true,
 		close: func() error { return a.Stop(context.Background()) }}, nil
 }
 
@@ -122,7 +125,7 @@ func (g *Globals) localServer() (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{client: client.New(si.API, tok), blobs: blobs, close: func() error { return nil }}, nil
+	return &target{client: client.New(si.API, tok), blobs: blobs, sameStore: true, close: func() error { return nil }}, nil
 }
 
 // remote talks to a server elsewhere; blobs are staged in the user cache so
