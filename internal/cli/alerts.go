@@ -171,6 +171,10 @@ func newSilencesCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			return g.emit(ss, func(w io.Writer) error {
+				if len(ss) == 0 {
+					_, err := fmt.Fprintln(w, map[bool]string{false: "no silence or maintenance window in force", true: "no silences or maintenance windows"}[all])
+					return err
+				}
 				tb := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "by", "comment")
 				for _, s := range ss {
 					tb.row(s.ID, s.Kind, orAll(s.Rule, "every rule"), orAll(envLabel(s.Environment), "everywhere"),

@@ -12,6 +12,9 @@ import (
 // such, not as dashes that read as "none".
 func TestSilencesSayWhoAndWhatTheyCover(t *testing.T) {
 	data := t.TempDir()
+	if out := mustRun(t, "", "alerts", "silences", "--data", data); out != "no silence or maintenance window in force\n" {
+		t.Errorf("no silences: %q (a header over no rows?)", out)
+	}
 	mustRun(t, "", "alerts", "silence", "--maintenance", "--for", "30m", "--comment", "kernel upgrade", "--data", data)
 	out := mustRun(t, "", "alerts", "silences", "--data", data)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
