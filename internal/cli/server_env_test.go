@@ -46,6 +46,7 @@ func TestServerEnvValuesNameTheVariable(t *testing.T) {
 		{"trusted-proxies", "lb.internal", "", `: entry 1, "lb.internal", is not an address`},
 		{"edge-metrics-allow", "10.0.0.0/33", "", `: entry 1, "10.0.0.0/33", is not an address`},
 		{"sites-domain", "localhost", "", ` "localhost" is not a domain`},
+		{"public-url", "phoenix.example.com", "", ` "phoenix.example.com" is not the address of a dashboard`},
 		{"geoip-db", missing, "", ": "},
 		{"master-key-file", missing, "", ": key file " + missing + " does not exist"},
 		{"backup-repo", t.TempDir(), "", " needs the repository's key"},
