@@ -121,7 +121,7 @@ func accessBlocks(a *Access) []Block {
 		return nil
 	}
 	u := Block{Title: "Access review: users", Level: 1, Lines: []string{
-		fmt.Sprintf("Admins: %s. Without a sign-in for 90 days: %s.", list(a.Admins), list(a.Inactive))},
+		fmt.Sprintf("Admins: %s. No sign-in in the last 90 days (never signed in included, new users too): %s.", list(a.Admins), list(a.Inactive))},
 		Header: []string{"USER", "ROLES", "ADMIN", "DISABLED", "LAST SIGN-IN", "INACTIVE 90D"}}
 	for _, x := range a.Users {
 		u.Rows = append(u.Rows, []string{x.Name, strings.Join(x.Roles, "; "), yes(x.Admin), yes(x.Disabled), optStamp(x.LastSignIn), yes(x.Inactive)})

@@ -205,6 +205,11 @@ func TestReportFiguresFromStoredData(t *testing.T) {
 		if strings.Join(a.Admins, ",") != "alice" || strings.Join(a.Inactive, ",") != "bob,carol" {
 			t.Errorf("admins %v inactive %v", a.Admins, a.Inactive)
 		}
+		// bob and carol were made hours ago: the line must not read as if
+		// they had been away for 90 days.
+		if line := accessBlocks(a)[0].Lines[0]; !strings.Contains(line, "(never signed in included, new users too): bob, carol.") {
+			t.Errorf("access line %q", line)
+		}
 		for _, u := range a.Users {
 			if u.Name == "alice" && (u.LastSignIn == nil || !u.LastSignIn.Equal(t0.Add(7*time.Hour))) {
 				t.Errorf("alice %+v", u)
