@@ -322,15 +322,17 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openGeoDB(); err != nil { // before the edge, closed after it
 		return err
 	}
+	// Before the edge: a key that does not open the repository refuses
+	// the start before anything serves; before the pipeline: runs resumed
+	// next may take backups.
+	if err := a.openBackups(); err != nil {
+		return err
+	}
 	if err := a.startEdge(ctx); err != nil {
 		return err
 	}
 	a.startGC()
 	if err := a.openNotify(); err != nil {
-		return err
-	}
-	// Before the pipeline: runs resumed next may take backups.
-	if err := a.openBackups(); err != nil {
 		return err
 	}
 	a.openConfigs() // before the pipeline: a release accepted stores its phoenix.yaml

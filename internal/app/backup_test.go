@@ -189,13 +189,18 @@ func TestBackupErrors(t *testing.T) {
 		t.Fatalf("no repository: %v", err)
 	}
 	other := initRepo(t, "another key entirely")
+	var refused bytes.Buffer
 	w, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(&refused, nil)),
 		Backup: BackupOptions{Repo: other, Key: vault.SecretString(backupKey), Schedule: "off"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Start(ctx); usererr.KindOf(err) != usererr.Usage || !strings.Contains(err.Error(), "does not open") {
 		t.Fatalf("start with a wrong backup key: %v", err)
+	}
+	if strings.Contains(refused.String(), "edge listening") { // refused before anything serves
+		t.Errorf("a start refused for its backup key served first:\n%s", refused.String())
 	}
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer
