@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,7 @@ func runValidate(_ context.Context, g *Globals, path string) error {
 		failed = failed || len(c.Errors) > 0
 		results = append(results, c)
 	}
+	warnStaleCopies(results)
 	err = g.emit(results, func(w io.Writer) error { return printChecked(w, results) })
 	if err != nil {
 		return err
@@ -165,4 +167,33 @@ func printChecked(w io.Writer, results []checked) error {
 		fmt.Fprintf(w, "%s: %s\n", c.File, status)
 	}
 	return nil
+}
+
+// warnStaleCopies warns of a staticwebapp.config.json in a build output
+// (dist/, build/) that differs from the one in the app folder or public/
+// checked beside it: most likely an earlier build's copy, which the next
+// build replaces, so its "ok" says nothing of the file that will ship.
+func warnStaleCopies(results []checked) {
+	var source string
+	for _, c := range results {
+		if d := filepath.Base(filepath.Dir(c.File)); filepath.Base(c.File) == swa.FileName && d != "dist" && d != "build" {
+			source = c.File
+		}
+	}
+	if source == "" {
+		return
+	}
+	want, err := os.ReadFile(source)
+	if err != nil {
+		return
+	}
+	for i, c := range results {
+		if d := filepath.Base(filepath.Dir(c.File)); filepath.Base(c.File) != swa.FileName || (d != "dist" && d != "build") {
+			continue
+		}
+		if got, err := os.ReadFile(c.File); err == nil && !bytes.Equal(got, want) {
+			results[i].Warnings = append(results[i].Warnings, fmt.Sprintf("%s: differs from %s: a copy an earlier build left? "+
+				"the next build writes the one a release ships", c.File, source))
+		}
+	}
 }

@@ -78,3 +78,26 @@ func TestValidateRefusesAnUnknownActionWithItsPosition(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateWarnsOfAStaleBuildCopy: a staticwebapp.config.json in dist/
+// that differs from public/'s (an earlier build's copy) is warned of, not
+// passed as if it were what ships; an identical copy is not.
+func TestValidateWarnsOfAStaleBuildCopy(t *testing.T) {
+	dir := t.TempDir()
+	for path, body := range map[string]string{"public/staticwebapp.config.json": `{"navigationFallback": {"rewrite": "/index.html"}}`,
+		"dist/staticwebapp.config.json": `{}`} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errs, code := run("validate", dir)
+	stale := filepath.Join(dir, "dist", "staticwebapp.config.json") + ": differs from " + filepath.Join(dir, "public", "staticwebapp.config.json")
+	if code != 0 || !strings.Contains(out, stale) {
+		t.Fatalf("exit %d:\n%s%s\nwant a warning %q", code, out, errs, stale)
+	}
+	os.WriteFile(filepath.Join(dir, "dist", "staticwebapp.config.json"), []byte(`{"navigationFallback": {"rewrite": "/index.html"}}`), 0o644)
+	if out, _, _ := run("validate", dir); strings.Contains(out, "differs from") {
+		t.Errorf("an identical copy warned of:\n%s", out)
+	}
+}
