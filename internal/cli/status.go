@@ -76,6 +76,11 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 		return err
 	}
 	for _, r := range rs {
+		if r.Health == monitor.HealthUnknown && len(r.Endpoints) == 0 {
+			fmt.Fprintf(w, "  %s: health unknown: no probe watches it (add monitor.endpoints to phoenix.yaml)\n", envLabel(r.Environment))
+		}
+	}
+	for _, r := range rs {
 		if !r.SLA.Since.IsZero() {
 			fmt.Fprintf(w, "  * %s monitored since %s: the SLA covers only that\n", envLabel(r.Environment), r.SLA.Since.UTC().Format("2006-01-02 15:04 UTC"))
 		}

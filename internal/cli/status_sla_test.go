@@ -73,3 +73,23 @@ func TestStatusSaysAnAlertIsSilencedOrAcknowledged(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusSaysWhyHealthIsUnknown: an environment no probe watches shows
+// health unknown, and a line says why and what to add; one with probes
+// does not get it.
+func TestStatusSaysWhyHealthIsUnknown(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	rs := []api.EnvReport{
+		{EnvStatus: monitor.EnvStatus{Environment: "staging.shop", Health: monitor.HealthUnknown}},
+		{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: monitor.HealthUp, Endpoints: []monitor.EndpointStatus{{Name: "home", Up: true}}}},
+	}
+	var b strings.Builder
+	if err := printStatus(&b, rs, now); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "  shop/staging: health unknown: no probe watches it (add monitor.endpoints to phoenix.yaml)\n") ||
+		strings.Contains(out, "shop/production: health unknown") {
+		t.Errorf("status:\n%s", out)
+	}
+}
