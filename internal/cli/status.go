@@ -77,7 +77,7 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 	}
 	for _, r := range rs {
 		if r.Health == monitor.HealthUnknown && len(r.Endpoints) == 0 {
-			fmt.Fprintf(w, "  %s: health unknown: no probe watches it (add monitor.endpoints to phoenix.yaml)\n", envLabel(r.Environment))
+			fmt.Fprintf(w, "  %s: health unknown: no probe has reported on it yet (monitor.endpoints in phoenix.yaml)\n", envLabel(r.Environment))
 		}
 	}
 	for _, r := range rs {

@@ -74,7 +74,7 @@ func TestStatusSaysAnAlertIsSilencedOrAcknowledged(t *testing.T) {
 	}
 }
 
-// TestStatusSaysWhyHealthIsUnknown: an environment no probe watches shows
+// TestStatusSaysWhyHealthIsUnknown: an environment no probe reported on shows
 // health unknown, and a line says why and what to add; one with probes
 // does not get it.
 func TestStatusSaysWhyHealthIsUnknown(t *testing.T) {
@@ -88,7 +88,7 @@ func TestStatusSaysWhyHealthIsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	if !strings.Contains(out, "  shop/staging: health unknown: no probe watches it (add monitor.endpoints to phoenix.yaml)\n") ||
+	if !strings.Contains(out, "  shop/staging: health unknown: no probe has reported on it yet (monitor.endpoints in phoenix.yaml)\n") ||
 		strings.Contains(out, "shop/production: health unknown") {
 		t.Errorf("status:\n%s", out)
 	}
