@@ -78,8 +78,9 @@ func TestParsePublicURL(t *testing.T) {
 			t.Errorf("parsePublicURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"phoenix.example.com", "ftp://x.example", "https://", "https://x.example/?a=1", "https://x.example/#f", "https://u:p@x.example"} {
-		if _, err := parsePublicURL("--public-url", in); usererr.KindOf(err) != usererr.Usage || !strings.Contains(usererr.HintOf(err), "--public-url https://") {
+	for _, in := range []string{"phoenix.example.com", "ftp://x.example", "https://", "https://x.example/?a=1", "https://x.example/#f", "https://u:hunter2@x.example"} {
+		_, err := parsePublicURL("--public-url", in)
+		if usererr.KindOf(err) != usererr.Usage || !strings.Contains(usererr.HintOf(err), "--public-url https://") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("parsePublicURL(%q): %v", in, err)
 		}
 	}

@@ -19,7 +19,11 @@ func parsePublicURL(what, s string) (string, error) {
 		return "", nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, "?#") || u.User != nil {
+	if err == nil && u.User != nil { // never echoed: it may hold a password
+		return "", usererr.New(usererr.Usage, "%s holds a user name or password (not shown); a dashboard's address needs none", what).
+			WithHint("give it without user info, e.g. %s", example(what, "https://phoenix.example.com"))
+	}
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, "?#") {
 		return "", usererr.New(usererr.Usage, "%s %q is not the address of a dashboard", what, s).
 			WithHint("give an absolute https URL without query, e.g. %s", example(what, "https://phoenix.example.com"))
 	}
