@@ -89,8 +89,7 @@ func (s *Service) OwedAlerts(ctx context.Context) ([]OwedAlert, error) {
 // the owed row has it.
 func (s *Service) describeOwed(ctx context.Context, o *OwedAlert) error {
 	for _, d := range []*Deployment{&o.Failed, &o.Restored} {
-		got, err := scanDeployment(s.opts.DB.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d
-			JOIN artifacts a ON a.digest = d.artifact WHERE d.id = $1`, d.ID))
+		got, err := deploymentByID(ctx, s.opts.DB, d.ID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue

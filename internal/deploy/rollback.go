@@ -78,8 +78,7 @@ func (s *Service) announceRollback(ctx context.Context, env Environment, actor s
 	if len(ls) == 0 {
 		return
 	}
-	from, err := scanDeployment(s.opts.DB.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d
-		JOIN artifacts a ON a.digest = d.artifact WHERE d.id = $1`, env.ActiveID))
+	from, err := deploymentByID(ctx, s.opts.DB, env.ActiveID)
 	if err != nil {
 		from = Deployment{ID: env.ActiveID}
 	}
@@ -169,6 +168,12 @@ func (s *Service) fetchDeployment(ctx context.Context, d *Deployment) (int64, er
 // rowQuerier is a transaction or the database.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// deploymentByID reads deployment id with its artifact's release.
+func deploymentByID(ctx context.Context, q rowQuerier, id int64) (Deployment, error) {
+	return scanDeployment(q.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d
+		JOIN artifacts a ON a.digest = d.artifact WHERE d.id = $1`, id))
 }
 
 func (s *Service) rollbackTarget(ctx context.Context, tx rowQuerier, env Environment, toID int64) (*Deployment, error) {
@@ -302,8 +307,7 @@ func (s *Service) Active(ctx context.Context) ([]Release, error) {
 		if e.ActiveID == 0 {
 			continue
 		}
-		d, err := scanDeployment(s.opts.DB.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d
-			JOIN artifacts a ON a.digest = d.artifact WHERE d.id = $1`, e.ActiveID))
+		d, err := deploymentByID(ctx, s.opts.DB, e.ActiveID)
 		if err != nil {
 			return nil, fmt.Errorf("deploy: active deployment of %s/%s: %w", e.Project, e.Name, err)
 		}
