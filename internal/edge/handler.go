@@ -125,9 +125,8 @@ type peer struct {
 func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel *release, fast bool) (status int, n int64, who peer, ok bool) {
 	if rel == nil { // declared, nothing deployed yet: the allow-list still hides that
 		ip, _ := h.client(w, r, fast)
-		if !h.probeOf(r) && !env.allowed(ip) {
-			env.tel.denied.Add(1)
-			return plain(w, http.StatusForbidden, "forbidden"), 0, who, true
+		if status, refused := refuseOutsider(w, env, ip, h.probeOf(r)); refused {
+			return status, 0, who, true
 		}
 		return plain(w, http.StatusServiceUnavailable, "no release is served for this environment yet"), 0, who, true
 	}
@@ -158,9 +157,8 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 			return 0, 0, who, false
 		}
 	}
-	if !probe && !env.allowed(ip) {
-		env.tel.denied.Add(1)
-		return plain(w, http.StatusForbidden, "forbidden"), 0, who, true
+	if status, refused := refuseOutsider(w, env, ip, probe); refused {
+		return status, 0, who, true
 	}
 	if h.limiter != nil && !probe {
 		if ok, wait := h.limiter.allow(ip, h.opts.Now()); !ok {
@@ -212,6 +210,16 @@ func (h *Handler) serveEnv(w http.ResponseWriter, r *http.Request, env *Env, rel
 	}
 	status, n = h.serveDecision(w, r, rel, p, &d, rm)
 	return status, n, who, true
+}
+
+// refuseOutsider answers 403 to a client outside env's allow-list (the
+// server's own probes pass) and counts it.
+func refuseOutsider(w http.ResponseWriter, env *Env, ip netip.Addr, probe bool) (int, bool) {
+	if probe || env.allowed(ip) {
+		return 0, false
+	}
+	env.tel.denied.Add(1)
+	return plain(w, http.StatusForbidden, "forbidden"), true
 }
 
 // tooMany answers 429 with Retry-After for a rate-limited request.
