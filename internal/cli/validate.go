@@ -176,7 +176,7 @@ func printChecked(w io.Writer, results []checked) error {
 func warnStaleCopies(results []checked) {
 	var source string
 	for _, c := range results {
-		if d := filepath.Base(filepath.Dir(c.File)); filepath.Base(c.File) == swa.FileName && d != "dist" && d != "build" {
+		if filepath.Base(c.File) == swa.FileName && !inBuildOutput(c.File) {
 			source = c.File
 		}
 	}
@@ -188,7 +188,7 @@ func warnStaleCopies(results []checked) {
 		return
 	}
 	for i, c := range results {
-		if d := filepath.Base(filepath.Dir(c.File)); filepath.Base(c.File) != swa.FileName || (d != "dist" && d != "build") {
+		if filepath.Base(c.File) != swa.FileName || !inBuildOutput(c.File) {
 			continue
 		}
 		if got, err := os.ReadFile(c.File); err == nil && !bytes.Equal(got, want) {
@@ -196,4 +196,11 @@ func warnStaleCopies(results []checked) {
 				"the next build writes the one a release ships", c.File, source))
 		}
 	}
+}
+
+// inBuildOutput reports whether file is in a build output folder that
+// validationTargets looks in (dist/, build/).
+func inBuildOutput(file string) bool {
+	d := filepath.Base(filepath.Dir(file))
+	return d == "dist" || d == "build"
 }
