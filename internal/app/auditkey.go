@@ -61,11 +61,11 @@ func (a *App) settleAuditKey(ctx context.Context) (audit.Key, error) {
 	}
 	switch {
 	case !st.Initialized:
-		key, err := audit.LoadKey(auditKeyFile(a.opts.DataDir)) // created on a new data dir
-		if err != nil {
+		key, err := a.fileAuditKey()
+		if err != nil || key.Signer == nil {
 			return key, err
 		}
-		return key, a.useAuditKey(ctx, key)
+		return a.useAuditKey(ctx, key)
 	case a.Vault.Sealed():
 		if !a.Audit.Signing() {
 			a.log.Warn("audit: checkpoints deferred: the audit key is in the sealed vault; records are chained and the first checkpoint after 'phoenix vault unseal' covers them")
@@ -81,34 +81,53 @@ func (a *App) settleAuditKey(ctx context.Context) (audit.Key, error) {
 			return key, err
 		}
 	}
-	return key, a.useAuditKey(ctx, key)
+	return a.useAuditKey(ctx, key)
 }
 
-// useAuditKey keeps keys/audit.pub in step and hands the log its signer.
-func (a *App) useAuditKey(ctx context.Context, key audit.Key) error {
-	pub := auditKeyPub(a.opts.DataDir)
-	if b, err := os.ReadFile(pub); err != nil || strings.TrimSpace(string(b)) != key.VerifierKey {
-		if err := os.MkdirAll(filepath.Dir(pub), 0o700); err != nil {
-			return err
-		}
-		if err := os.WriteFile(pub, []byte(key.VerifierKey+"\n"), 0o644); err != nil {
-			return fmt.Errorf("audit key: %w", err)
-		}
+// fileAuditKey is keys/audit.key, made on a data dir that never had an
+// audit key. With the file gone and keys/audit.pub there (deleted by
+// hand, or a restore without it) no key is made: a new one could not sign
+// this log, the checkpoints already in it are the old key's. The log
+// records unsigned (no signer: Key{}), and the error says how to recover.
+func (a *App) fileAuditKey() (audit.Key, error) {
+	path := auditKeyFile(a.opts.DataDir)
+	_, kerr := os.Stat(path)
+	_, perr := os.Stat(auditKeyPub(a.opts.DataDir))
+	if errors.Is(kerr, fs.ErrNotExist) && perr == nil {
+		a.log.Error("audit: checkpoints stay unsigned: the audit key is missing, and keys/audit.pub names the key that signed this log",
+			"file", path, "hint", "put keys/audit.key back (from a backup: phoenix backup restore --to DIR, then copy DIR/keys/audit.key) and restart; a new key cannot sign this log")
+		return audit.Key{}, nil
 	}
-	// A key the stored checkpoints do not verify with, or a tail that does
-	// not follow them, is tampering or the wrong data dir: the log keeps
-	// recording unsigned, and 'phoenix audit verify' names the problem.
+	return audit.LoadKey(path) // made on a new data dir
+}
+
+// useAuditKey hands the log its signer and keeps keys/audit.pub in step.
+// A key the stored checkpoints do not verify with, or a tail that does
+// not follow them, is tampering or the wrong data dir: the log keeps
+// recording unsigned, 'phoenix audit verify' names the problem, and
+// keys/audit.pub (and the key returned: Key{}) keep the key that signed
+// the log.
+func (a *App) useAuditKey(ctx context.Context, key audit.Key) (audit.Key, error) {
 	if err := a.Audit.SetKey(ctx, key, a.mayBackfill(ctx, key)); err != nil {
 		a.log.Error("audit: checkpoints stay unsigned: the key does not sign this log", "err", err,
 			"hint", "run phoenix audit verify; start with the data dir (or vault) whose key signed the log's checkpoints")
-		return nil
+		return audit.Key{}, nil
+	}
+	pub := auditKeyPub(a.opts.DataDir)
+	if b, err := os.ReadFile(pub); err != nil || strings.TrimSpace(string(b)) != key.VerifierKey {
+		if err := os.MkdirAll(filepath.Dir(pub), 0o700); err != nil {
+			return key, err
+		}
+		if err := os.WriteFile(pub, []byte(key.VerifierKey+"\n"), 0o644); err != nil {
+			return key, fmt.Errorf("audit key: %w", err)
+		}
 	}
 	cp, err := a.Audit.NewestCheckpoint(ctx)
 	if err != nil {
-		return err
+		return key, err
 	}
 	a.keepAnchor(ctx, cp)
-	return nil
+	return key, nil
 }
 
 // auditAnchor is the newest checkpoint this server signed or saw, kept

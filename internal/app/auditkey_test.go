@@ -381,3 +381,74 @@ func TestAuditVerifyFindsATailDeletedWithItsCheckpoints(t *testing.T) {
 		t.Fatalf("verify after a restart = %+v, %v", rep, err)
 	}
 }
+
+// TestAuditKeyFileLostKeepsTheVerifier: a data dir without a vault whose
+// keys/audit.key is gone (deleted by hand, or restored without it) while
+// keys/audit.pub names the key that signed its checkpoints does not get
+// a new key: one could not sign this log, and its public half written over
+// keys/audit.pub would lose the verifier of every checkpoint so far. The
+// server runs, records keep chaining unsigned, and verify still checks
+// the old checkpoints with the old key.
+func TestAuditKeyFileLostKeepsTheVerifier(t *testing.T) {
+	dir, old := lostAuditKeyFile(t)
+	ctx := context.Background()
+	var a *App
+	var err error
+	for range 2 { // the second start must not find a key the first made
+		if a, err = startVault(t, dir, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(auditKeyFile(dir)); !os.IsNotExist(err) {
+			t.Fatalf("a new keys/audit.key was made: %v", err)
+		}
+		assertPub(t, dir, old)
+		if a.Audit.Signing() || a.AuditKey.VerifierKey != old {
+			t.Fatalf("signing %v with verifier %q, want not signing, verifier %q", a.Audit.Signing(), a.AuditKey.VerifierKey, old)
+		}
+		appendN(t, a, 300, "test.after") // past a periodic checkpoint
+		rep, err := a.Audit.Verify(ctx)
+		if err != nil || !rep.OK || rep.Signed == 0 || rep.Unsigned < 300 {
+			t.Fatalf("verify = %+v, %v", rep, err)
+		}
+		a.Stop(ctx)
+	}
+}
+
+// TestAuditKeyMadeInTheVaultKeepsTheOldVerifier: a data dir whose
+// keys/audit.key is gone gets a vault: the vault makes a key, which cannot
+// sign the log the old key signed; keys/audit.pub keeps the old key (the
+// verifier of every checkpoint so far) and the log records unsigned.
+func TestAuditKeyMadeInTheVaultKeepsTheOldVerifier(t *testing.T) {
+	dir, old := lostAuditKeyFile(t)
+	ctx := context.Background()
+	a, err := startVault(t, dir, "a master key for the lost key test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPub(t, dir, old)
+	if a.Audit.Signing() || a.AuditKey.VerifierKey != old {
+		t.Fatalf("signing %v with verifier %q (what the API reports), want not signing, verifier %q", a.Audit.Signing(), a.AuditKey.VerifierKey, old)
+	}
+	appendN(t, a, 300, "test.after")
+	if rep, err := a.Audit.Verify(ctx); err != nil || !rep.OK || rep.Signed == 0 {
+		t.Fatalf("verify = %+v, %v", rep, err)
+	}
+}
+
+// lostAuditKeyFile is a data dir without a vault whose log the key file
+// signed, with keys/audit.key removed, and that key's verifier.
+func lostAuditKeyFile(t *testing.T) (dir, verifier string) {
+	t.Helper()
+	dir = t.TempDir()
+	a, err := startVault(t, dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, a, 5, "test.before")
+	verifier = a.AuditKey.VerifierKey
+	a.Stop(context.Background())
+	if err := os.Remove(auditKeyFile(dir)); err != nil {
+		t.Fatal(err)
+	}
+	return dir, verifier
+}

@@ -20,7 +20,9 @@ var ErrNoSigner = errors.New("audit: checkpoints deferred: no signing key yet")
 // once more after, for records appended in between). The log cannot tell
 // a deferred checkpoint from a deleted one: the caller backfills only when
 // it knows no checkpoint was deleted (the app keeps the newest it saw
-// outside the database).
+// outside the database). A key refused (the tail does not follow the
+// newest checkpoint, or the checkpoint does not verify with it) leaves the
+// log with the keys it had.
 func (l *Log) SetKey(ctx context.Context, k Key, backfill bool) error {
 	if k.Signer == nil || k.Verifier == nil {
 		return errors.New("audit: SetKey needs a signer and its verifier")
@@ -31,10 +33,18 @@ func (l *Log) SetKey(ctx context.Context, k Key, backfill bool) error {
 		}
 	}
 	l.mu.Lock()
+	oldS, oldV := l.signer, l.verifier
 	l.signer, l.verifier = k.Signer, k.Verifier
 	l.mu.Unlock()
-	_, err := l.checkpointWith(ctx, k.Signer, k.Verifier, backfill)
-	return err
+	if _, err := l.checkpointWith(ctx, k.Signer, k.Verifier, backfill); err != nil {
+		// A key refused here must not sign the periodic checkpoints of
+		// the records that come next.
+		l.mu.Lock()
+		l.signer, l.verifier = oldS, oldV
+		l.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // Signing reports whether the log can sign checkpoints now.

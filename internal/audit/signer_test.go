@@ -57,7 +57,8 @@ func TestDeferredCheckpointsAreCoveredBySetKey(t *testing.T) {
 
 // TestSetKeyRefusesToSignARewrittenTail: records rewritten (chain
 // recomputed) while no checkpoint could be written are not blessed by the
-// checkpoint after unseal, and Verify names them.
+// checkpoint after unseal, nor by a periodic one after (the refused key
+// is not kept), and Verify names them.
 func TestSetKeyRefusesToSignARewrittenTail(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -81,10 +82,16 @@ func TestSetKeyRefusesToSignARewrittenTail(t *testing.T) {
 			l := sealedLog(signing, key)
 			fill(t, l, 4)
 			c.tamper(t, l)
-			err := l.SetKey(ctx, key, true)
-			if err == nil || !strings.Contains(err.Error(), c.says) {
-				t.Fatalf("SetKey over a tampered tail: %v, want %q", err, c.says)
+			for _, backfill := range []bool{true, false} {
+				err := l.SetKey(ctx, key, backfill)
+				if err == nil || !strings.Contains(err.Error(), c.says) {
+					t.Fatalf("SetKey (backfill %v) over a tampered tail: %v, want %q", backfill, err, c.says)
+				}
+				if l.Signing() {
+					t.Fatalf("SetKey (backfill %v) refused the key but left it signing", backfill)
+				}
 			}
+			fill(t, l, 4) // past a periodic checkpoint: nothing signs it
 			var n int
 			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_checkpoints WHERE seq > 5`).Scan(&n); err != nil || n != 0 {
 				t.Fatalf("%d checkpoints signed over the tampered tail (%v)", n, err)
