@@ -130,19 +130,21 @@ func runDemo(ctx context.Context, g *Globals, o *demoOptions, dataGiven bool) er
 	if err := demoBackup(ctx, out, c, bo.Repo); err != nil {
 		return err
 	}
+	gone := o.exit && !o.keep && !dataGiven // nothing left to sign in to or look at
 	password := ""
-	if !dataGiven { // a data dir of the user's own keeps its passwords
+	if !dataGiven && !gone { // a data dir of the user's own keeps its passwords
 		if password, err = demoPassword(ctx, c); err != nil {
 			return err
 		}
 	}
-	printDemoURLs(out, a, cfg.Project.Name, data, password, o.exit)
+	printDemoURLs(out, a, cfg.Project.Name, data, password, o.exit, gone)
 	if o.exit {
-		if o.keep || dataGiven {
+		if !gone {
 			fmt.Fprintf(out, "\nThe server stops now (--exit); serve the data dir again with: phoenix server --data %s\n", data)
 			fmt.Fprintf(out, "The example project is in %s, its backups in %s.\n", proj, bo.Repo)
 		} else {
-			fmt.Fprintln(out, "\nThe server stops now (--exit) and the demo's data dir is removed (--keep keeps it).")
+			fmt.Fprintln(out, "\nThe server stops now (--exit) and the demo's data dir is removed: with --keep it stays,")
+			fmt.Fprintf(out, "to look at afterwards (phoenix runs --data DIR, phoenix report --project %s --data DIR).\n", cfg.Project.Name)
 		}
 		return nil
 	}
@@ -316,17 +318,20 @@ func demoPassword(ctx context.Context, c *client.Client) (string, error) {
 }
 
 // printDemoURLs prints where the demo's server answers: while it runs, or,
-// with --exit, where it answered until it stopped.
-func printDemoURLs(out io.Writer, a *app.App, project, data, password string, exit bool) {
+// with --exit, where it answered until it stopped; of a data dir about to
+// be removed (gone), neither how to sign in nor what to try on it.
+func printDemoURLs(out io.Writer, a *app.App, project, data, password string, exit, gone bool) {
 	if exit {
 		fmt.Fprintf(out, "\nPhoenix ran the demo at:\n")
 	} else {
 		fmt.Fprintf(out, "\nPhoenix is running.\n")
 	}
 	fmt.Fprintf(out, "  dashboard   %s/\n", a.APIURL())
-	if password != "" {
+	switch {
+	case gone:
+	case password != "":
 		fmt.Fprintf(out, "              sign in as admin with password %s (shown only here)\n", password)
-	} else {
+	default:
 		fmt.Fprintf(out, "              sign in with a user that has a password (phoenix user passwd NAME)\n")
 	}
 	fmt.Fprintf(out, "  production  %s\n", a.EdgeURL(project, "production"))
@@ -334,6 +339,9 @@ func printDemoURLs(out io.Writer, a *app.App, project, data, password string, ex
 	fmt.Fprintf(out, "  staging     %s\n", a.EdgeURL(project, "staging"))
 	fmt.Fprintf(out, "  API         %s/api/v1/health\n", a.APIURL())
 	fmt.Fprintf(out, "  status page %s/status/\n", a.APIURL())
+	if gone {
+		return
+	}
 	fmt.Fprintf(out, "  admin token %s\n", filepath.Join(data, app.TokenFile))
 	if exit { // the server is about to stop: what to try, without it
 		fmt.Fprintf(out, "\nTry: phoenix deployments --env production --project %s --data %s\n", project, data)

@@ -70,6 +70,29 @@ func TestDemoReleasesTheExample(t *testing.T) {
 	}
 }
 
+// TestDemoExitWithoutKeep: the demo's data dir is removed after --exit
+// without --keep, so the demo neither gives a password or token for it nor
+// suggests commands on it (they would start an empty server there).
+func TestDemoExitWithoutKeep(t *testing.T) {
+	r := run(t, t.TempDir(), nil, "demo", "--exit", "--listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0")
+	data := regexp.MustCompile(`fresh data dir (\S+)`).FindStringSubmatch(r.stdout)
+	if r.code != 0 || data == nil {
+		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Dir(data[1])); !os.IsNotExist(err) {
+		os.RemoveAll(filepath.Dir(data[1]))
+		t.Errorf("the demo's work dir is still there: %v", err)
+	}
+	for _, bad := range []string{"Try:", "admin token", "password", data[1]} {
+		if strings.Contains(r.stdout[strings.Index(r.stdout, "Phoenix ran the demo at:"):], bad) {
+			t.Errorf("after the demo, its output names %q of a data dir it removes:\n%s", bad, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "data dir is removed: with --keep it stays") {
+		t.Errorf("the demo does not say its data dir goes:\n%s", r.stdout)
+	}
+}
+
 // writeSite writes a small SPA whose pages name release.
 func writeSite(t *testing.T, dir, release string) {
 	t.Helper()
