@@ -128,6 +128,59 @@ func TestImportAnyOrder(t *testing.T) {
 	assertOnlyBlobs(t, store.Root())
 }
 
+// changingFile is a file whose content changes when it is read again from
+// the start (an archive rewritten in place while it is imported): reads
+// come from first until a Seek back to the start, from second after.
+type changingFile struct {
+	r      *bytes.Reader
+	second []byte
+}
+
+func (f *changingFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+
+func (f *changingFile) Seek(off int64, whence int) (int64, error) {
+	if whence == io.SeekStart && off == 0 && f.second != nil {
+		f.r, f.second = bytes.NewReader(f.second), nil
+	}
+	return f.r.Seek(off, whence)
+}
+
+// TestImportOfAnArchiveChangedWhileRead: a file read twice (its manifest
+// not first) that changes between the readings is refused, saying so,
+// with no manifest returned: without its manifest the second time, or
+// with another signature than the one the check passed.
+func TestImportOfAnArchiveChangedWhileRead(t *testing.T) {
+	_, sig, pub, archive := exported(t)
+	p := parts(t, archive)
+	manifest, sigE, blobs := p[0], p[1], p[2:]
+	_, otherSig, _, _ := exported(t) // the same files, signed with another key
+	if bytes.Equal(sig, otherSig) {
+		t.Fatal("two keys made the same signature")
+	}
+	before := makeTar(t, slices.Concat(blobs, []tarEntry{sigE, manifest}))
+	cases := map[string]struct {
+		after []tarEntry
+		says  string
+	}{
+		"manifest gone":     {blobs, "archive changed while read: manifest.json is gone"},
+		"signature changed": {slices.Concat(blobs, []tarEntry{{name: sigE.name, data: otherSig}, manifest}), "archive changed while read: " + SignatureName + " is not the one checked"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			checks := 0
+			check := func(m *Manifest, s []byte) error { checks++; return VerifySignature(m, s, pub) }
+			f := &changingFile{r: bytes.NewReader(before), second: makeTar(t, c.after)}
+			m, _, err := ImportWith(context.Background(), f, newLocal(t), ImportOptions{Check: check})
+			if m != nil || !errors.Is(err, ErrBadArchive) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("import: manifest returned %v, error %v; want %q", m != nil, err, c.says)
+			}
+			if checks != 1 {
+				t.Fatalf("the check ran %d times, want once", checks)
+			}
+		})
+	}
+}
+
 // TestImportWithCheck: ImportWith runs its check once, on the manifest and
 // the archive's signature, before a blob is stored, in whatever order a
 // file holds them; a check's error ends the import with the store empty.
