@@ -118,7 +118,7 @@ func runSecretSet(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *setFlags, n
 	defer v.close()
 	req.Value = val.Bytes()
 	defer clear(req.Value)
-	vi, err := v.SetSecret(ctx, name, req)
+	vi, err := unsealing(ctx, v, func() (vault.VersionInfo, error) { return v.SetSecret(ctx, name, req) })
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,11 @@ stdout exactly as stored, with a newline added only on a terminal. Warnings
 				return err
 			}
 			defer v.close()
-			s, vi, err := v.SecretValue(cmd.Context(), args[0], version)
+			var vi vault.VersionInfo
+			s, err := unsealing(cmd.Context(), v, func() (s vault.Secret, err error) {
+				s, vi, err = v.SecretValue(cmd.Context(), args[0], version)
+				return s, err
+			})
 			if err != nil {
 				return err
 			}
@@ -266,7 +270,7 @@ func newSecretListCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 				return err
 			}
 			defer v.close()
-			items, err := v.Secrets(cmd.Context(), o.Deleted, o.Match)
+			items, err := unsealing(cmd.Context(), v, func() ([]vault.Info, error) { return v.Secrets(cmd.Context(), o.Deleted, o.Match) })
 			if err != nil {
 				return err
 			}
@@ -321,7 +325,7 @@ func newSecretHistoryCmd(g *Globals, vf *vaultFlags) *cobra.Command {
 				return err
 			}
 			defer v.close()
-			vs, err := v.SecretHistory(cmd.Context(), args[0])
+			vs, err := unsealing(cmd.Context(), v, func() ([]vault.VersionInfo, error) { return v.SecretHistory(cmd.Context(), args[0]) })
 			if err != nil {
 				return err
 			}
@@ -379,7 +383,7 @@ rotating them makes a new random key inside the server.`,
 
 // storedPolicy is name's rotation policy now (nil when it has none).
 func storedPolicy(ctx context.Context, v *vaultConn, name string) (*vault.RotationPolicy, error) {
-	list, err := v.Secrets(ctx, false, name)
+	list, err := unsealing(ctx, v, func() ([]vault.Info, error) { return v.Secrets(ctx, false, name) })
 	if err != nil {
 		return nil, err
 	}
@@ -447,7 +451,7 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 	}
 	defer v.close()
 	if f.clearPolicy {
-		if err := v.SetRotation(ctx, name, nil); err != nil {
+		if err := unsealingErr(ctx, v, func() error { return v.SetRotation(ctx, name, nil) }); err != nil {
 			return err
 		}
 		return policyDone(g, name, "rotation policy removed")
@@ -462,14 +466,15 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		if err != nil {
 			return err
 		}
-		if err := v.SetRotation(ctx, name, f.policy(fl, stored, command)); err != nil {
+		p := f.policy(fl, stored, command)
+		if err := unsealingErr(ctx, v, func() error { return v.SetRotation(ctx, name, p) }); err != nil {
 			return err
 		}
 	}
 	if f.policyOnly {
 		return policyDone(g, name, "rotation policy set")
 	}
-	vi, err := v.RotateSecret(ctx, name)
+	vi, err := unsealing(ctx, v, func() (vault.VersionInfo, error) { return v.RotateSecret(ctx, name) })
 	if err != nil {
 		return err
 	}

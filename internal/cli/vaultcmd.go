@@ -41,51 +41,84 @@ func addVaultFlags(cmd *cobra.Command, vf *vaultFlags) {
 type vaultConn struct {
 	*client.Client
 	t *target
+	// g and vf give the master key to unseal a sealed vault with (vf nil:
+	// this connection never unseals).
+	g  *Globals
+	vf *vaultFlags
 }
 
 func (v *vaultConn) close() { v.t.close() }
 
-// openVault connects to the server. With unseal, a sealed vault is
-// unsealed first with the master key this command was given.
+// openVault connects to the server. With unseal, the command's requests
+// (made through unsealing) unseal a sealed vault with the master key this
+// command was given when the server answers that the vault is sealed.
 func (g *Globals) openVault(ctx context.Context, vf *vaultFlags, unseal bool) (*vaultConn, error) {
 	t, err := g.dial(ctx, false, nil)
 	if err != nil {
 		return nil, err
 	}
 	v := &vaultConn{Client: t.client, t: t}
-	if !unseal {
-		return v, nil
-	}
-	if err := v.ensureUnsealed(ctx, g, vf); err != nil {
-		v.close()
-		return nil, err
+	if unseal {
+		v.g, v.vf = g, vf
 	}
 	return v, nil
 }
 
-// ensureUnsealed unseals a sealed vault with the master key this command
-// was given, before the command's request. It decides nothing else: a
-// vault never initialized, a sealed one with no key to give, or a caller
-// who may not unseal it are left to the command's request, which the
-// server answers after checking the caller's permission for that request:
-// 403 naming it, else why the vault cannot serve (503, in the words of
-// docs/vault.md).
-func (v *vaultConn) ensureUnsealed(ctx context.Context, g *Globals, vf *vaultFlags) error {
+// unsealing runs do, the command's request. The server checks the
+// caller's permission for it first, so a caller without it gets the 403
+// naming it, never a question about the master key. Only when the server
+// answers that the vault is sealed is the vault unsealed with the master
+// key this command was given (typed at the prompt only by a caller who
+// may unseal), and do run again. For a vault never initialized, or one
+// the caller may not unseal, the server's answer to do stands.
+func unsealing[T any](ctx context.Context, v *vaultConn, do func() (T, error)) (T, error) {
+	out, err := do()
+	if v.vf == nil || usererr.KindOf(err) != usererr.Unavailable {
+		return out, err
+	}
+	if opened, uerr := v.unseal(ctx); uerr != nil {
+		return out, uerr
+	} else if !opened {
+		return out, err
+	}
+	return do()
+}
+
+// unsealingErr is unsealing for a request that answers only an error.
+func unsealingErr(ctx context.Context, v *vaultConn, do func() error) error {
+	_, err := unsealing(ctx, v, func() (struct{}, error) { return struct{}{}, do() })
+	return err
+}
+
+// unseal unseals the vault when it is sealed, with the master key this
+// command was given, and reports whether it did.
+func (v *vaultConn) unseal(ctx context.Context) (bool, error) {
 	st, err := v.VaultStatus(ctx)
 	if err != nil || !st.Initialized || !st.Sealed {
-		return err
+		return false, nil
 	}
-	key, err := g.masterKey(vf, false)
+	if _, env := vault.MasterKeyFromEnv(""); !env && v.vf.masterKeyFile == "" {
+		// The key would be typed: first ask the server whether this
+		// caller may unseal at all. The check of an empty key answers
+		// 403 without vault.manage, else 400 (and checks nothing).
+		err := v.Do(ctx, "POST", client.Path("vault", "check"), api.VaultKeyRequest{}, nil)
+		if k := usererr.KindOf(err); k == usererr.Forbidden {
+			return false, nil
+		} else if k != usererr.Invalid {
+			return false, err
+		}
+	}
+	key, err := v.g.masterKey(v.vf, false)
 	if errors.Is(err, errNoTerminal) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err = v.VaultUnseal(ctx, key); usererr.KindOf(err) == usererr.Forbidden {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 // errNoTerminal: no master key was given and there is no terminal to ask
@@ -403,7 +436,7 @@ func newSecretActionCmd(g *Globals, vf *vaultFlags, a secretAction) *cobra.Comma
 				return err
 			}
 			defer v.close()
-			msg, err := a.run(cmd.Context(), v, args[0], version)
+			msg, err := unsealing(cmd.Context(), v, func() (string, error) { return a.run(cmd.Context(), v, args[0], version) })
 			if err != nil {
 				return err
 			}
@@ -483,7 +516,7 @@ func runSecretImport(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *importFl
 			clear(e.Value)
 		}
 	}()
-	res, err := v.ImportSecrets(cmd.Context(), req)
+	res, err := unsealing(cmd.Context(), v, func() ([]vault.ImportResult, error) { return v.ImportSecrets(cmd.Context(), req) })
 	if err != nil {
 		return err
 	}

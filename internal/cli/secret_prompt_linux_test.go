@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/phoenixvc/phoenix/internal/api"
+)
+
+const keyPrompt = "Vault master key or passphrase: "
+
+// TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal: a 'phoenix secret'
+// command given no master key, on a terminal, against a sealed vault, asked
+// for the passphrase before the server had checked the caller's
+// permission: a viewer typed the master key only to be told 403
+// secrets.list, and a caller who may list but not unseal typed it only to
+// be told the vault is sealed (the key was sent to the server either way).
+// Now the command's request goes first, and the prompt comes only when the
+// server says the vault is sealed and the caller may unseal it. The
+// commands run as their own processes on a terminal of their own.
+func TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal(t *testing.T) {
+	if args := os.Getenv("PHOENIX_TEST_PROMPT_ARGS"); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			t.Fatal(err)
+		}
+		os.Exit(Main(argv, os.Stdin, os.Stdout, os.Stderr))
+	}
+	data, keyFile, a := startVaultServer(t)
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	token := func(args ...string) string {
+		t.Helper()
+		r := phx(&seen, "", append([]string{"token", "create", "-o", "json", "--data", data}, args...)...)
+		var tok api.TokenResponse
+		if r.code != 0 || json.Unmarshal([]byte(r.out), &tok) != nil || tok.Secret == "" {
+			t.Fatalf("token create %v: exit %d: %s%s", args, r.code, r.out, r.err)
+		}
+		return tok.Secret
+	}
+	viewer := viewerToken(t, data)
+	lister := token("--name", "lister", "--scope", "secrets.list")     // may list, may not unseal
+	unsealer := token("--name", "unsealer", "--scope", "vault.manage") // may unseal, may not list
+	if r := phx(&seen, "k1-value-of-the-test", "secret", "set", "API_KEYS", "--data", data); r.code != 0 {
+		t.Fatalf("secret set: exit %d: %s", r.code, r.err)
+	}
+
+	for _, c := range []struct {
+		name, token, want string
+	}{
+		{"viewer", viewer, "error: permission denied: secrets.list on the server\n"},
+		{"secrets.list without vault.manage", lister, "error: vault is sealed; run phoenix vault unseal\n"},
+		{"vault.manage without secrets.list", unsealer, "error: permission denied: secrets.list on the server\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if r := phx(&seen, "", "vault", "seal", "--data", data); r.code != 0 {
+				t.Fatalf("vault seal: exit %d: %s", r.code, r.err)
+			}
+			out, code := onTerminal(t, "not the master key, typed in vain", "secret", "list", "--data", data, "--token", c.token)
+			if strings.Contains(out, keyPrompt) || code != 1 || !strings.HasPrefix(out, c.want) {
+				t.Errorf("secret list on a terminal: exit %d:\n%s\nwant exit 1, no prompt for the key, and %q", code, out, c.want)
+			}
+			if !a.Vault.Sealed() {
+				t.Error("the vault was unsealed")
+			}
+		})
+	}
+	// The admin is asked, and the typed key unseals the vault.
+	if r := phx(&seen, "", "vault", "seal", "--data", data); r.code != 0 {
+		t.Fatalf("vault seal: exit %d: %s", r.code, r.err)
+	}
+	out, code := onTerminal(t, strings.TrimSpace(string(key)), "secret", "list", "--data", data)
+	if !strings.HasPrefix(out, keyPrompt) || code != 0 || !strings.Contains(out, "API_KEYS") || a.Vault.Sealed() {
+		t.Errorf("secret list by the admin on a terminal: exit %d (sealed %v):\n%s", code, a.Vault.Sealed(), out)
+	}
+}
+
+// onTerminal runs phoenix with args as a process of its own whose
+// controlling terminal (and stdin, stdout, stderr) is a new pseudo
+// terminal, types answer at the master key prompt if there is one, and
+// returns what the terminal showed (line ends as \n) and the exit code.
+func onTerminal(t *testing.T, answer string, args ...string) (string, int) {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo terminals: %v", err)
+	}
+	defer ptmx.Close()
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal$")
+	cmd.Env = append(os.Environ(), "PHOENIX_TEST_PROMPT_ARGS="+string(argv))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		pts.Close()
+		t.Fatal(err)
+	}
+	pts.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 4096)
+	answered := false
+	for {
+		k, err := ptmx.Read(buf)
+		out.Write(buf[:k])
+		if !answered && strings.Contains(out.String(), keyPrompt) {
+			answered = true
+			io.WriteString(ptmx, answer+"\r")
+		}
+		if err != nil { // EIO: the process and its terminal are gone
+			break
+		}
+	}
+	code := 0
+	if err := cmd.Wait(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	return strings.ReplaceAll(out.String(), "\r\n", "\n"), code
+}
