@@ -18,6 +18,11 @@ import (
 
 const keyPrompt = "Vault master key or passphrase: "
 
+// sealedForLister is what a caller who may list secrets but not unseal
+// the vault is told of a sealed vault.
+const sealedForLister = "error: vault is sealed; run phoenix vault unseal\n" +
+	"hint: unsealing needs vault.manage: ask someone who has it to run 'phoenix vault unseal'\n"
+
 // TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal: a 'phoenix secret'
 // command given no master key, on a terminal, against a sealed vault, asked
 // for the passphrase before the server had checked the caller's
@@ -26,7 +31,9 @@ const keyPrompt = "Vault master key or passphrase: "
 // be told the vault is sealed (the key was sent to the server either way).
 // Now the command's request goes first, and the prompt comes only when the
 // server says the vault is sealed and the caller may unseal it. The
-// commands run as their own processes on a terminal of their own.
+// commands run as their own processes on a terminal of their own. The
+// lister is not told to give the master key either (the server's hint),
+// which they may not use.
 func TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal(t *testing.T) {
 	if args := os.Getenv("PHOENIX_TEST_PROMPT_ARGS"); args != "" {
 		var argv []string
@@ -34,6 +41,9 @@ func TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Exit(Main(argv, os.Stdin, os.Stdout, os.Stderr))
+	}
+	if docs, err := os.ReadFile("../../docs/vault.md"); err != nil || !strings.Contains(string(docs), "```\n"+sealedForLister+"```\n") {
+		t.Errorf("docs/vault.md does not quote what is printed (%v):\n%s", err, sealedForLister)
 	}
 	data, keyFile, a := startVaultServer(t)
 	key, err := os.ReadFile(keyFile)
@@ -61,7 +71,7 @@ func TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal(t *testing.T) {
 		name, token, want string
 	}{
 		{"viewer", viewer, "error: permission denied: secrets.list on the server\n"},
-		{"secrets.list without vault.manage", lister, "error: vault is sealed; run phoenix vault unseal\n"},
+		{"secrets.list without vault.manage", lister, sealedForLister},
 		{"vault.manage without secrets.list", unsealer, "error: permission denied: secrets.list on the server\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +87,14 @@ func TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal(t *testing.T) {
 			}
 		})
 	}
+	// Given the key, the lister may not use it either: the hint does not
+	// tell them to give it.
+	t.Setenv(masterKeyFileEnv, keyFile)
+	if r := phx(&seen, "", "secret", "list", "--data", data, "--token", lister); r.code != 1 || r.err != sealedForLister || !a.Vault.Sealed() {
+		t.Errorf("secret list by the lister given the key: exit %d (sealed %v):\n%s\nwant exit 1:\n%s", r.code, a.Vault.Sealed(), r.err, sealedForLister)
+	}
+	t.Setenv(masterKeyFileEnv, "")
+
 	// The admin is asked, and the typed key unseals the vault.
 	if r := phx(&seen, "", "vault", "seal", "--data", data); r.code != 0 {
 		t.Fatalf("vault seal: exit %d: %s", r.code, r.err)

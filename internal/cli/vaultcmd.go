@@ -76,13 +76,32 @@ func unsealing[T any](ctx context.Context, v *vaultConn, do func() (T, error)) (
 	if v.vf == nil || usererr.KindOf(err) != usererr.Unavailable {
 		return out, err
 	}
-	if opened, uerr := v.unseal(ctx); uerr != nil {
-		return out, uerr
-	} else if !opened {
+	switch uerr := v.unseal(ctx); {
+	case errors.Is(uerr, errMayNotUnseal):
+		var ue *usererr.Error
+		if errors.As(err, &ue) {
+			// The server's hint says to give the master key, which this
+			// caller may not use (or has given in vain).
+			c := *ue
+			c.Hint = "unsealing needs vault.manage: ask someone who has it to run 'phoenix vault unseal'"
+			err = &c
+		}
 		return out, err
+	case errors.Is(uerr, errNotOpened):
+		return out, err
+	case uerr != nil:
+		return out, uerr
 	}
 	return do()
 }
+
+// Why unseal did not open the vault, when the command's own error says
+// it best: errMayNotUnseal, the caller lacks vault.manage; errNotOpened,
+// the vault was not sealed after all, or there is no key to give.
+var (
+	errMayNotUnseal = errors.New("may not unseal")
+	errNotOpened    = errors.New("not opened")
+)
 
 // unsealingErr is unsealing for a request that answers only an error.
 func unsealingErr(ctx context.Context, v *vaultConn, do func() error) error {
@@ -91,11 +110,12 @@ func unsealingErr(ctx context.Context, v *vaultConn, do func() error) error {
 }
 
 // unseal unseals the vault when it is sealed, with the master key this
-// command was given, and reports whether it did.
-func (v *vaultConn) unseal(ctx context.Context) (bool, error) {
+// command was given: nil when it did, else errMayNotUnseal,
+// errNotOpened or what went wrong.
+func (v *vaultConn) unseal(ctx context.Context) error {
 	st, err := v.VaultStatus(ctx)
 	if err != nil || !st.Initialized || !st.Sealed {
-		return false, nil
+		return errNotOpened
 	}
 	if _, env := vault.MasterKeyFromEnv(""); !env && v.vf.masterKeyFile == "" {
 		// The key would be typed: first ask the server whether this
@@ -103,22 +123,22 @@ func (v *vaultConn) unseal(ctx context.Context) (bool, error) {
 		// 403 without vault.manage, else 400 (and checks nothing).
 		err := v.Do(ctx, "POST", client.Path("vault", "check"), api.VaultKeyRequest{}, nil)
 		if k := usererr.KindOf(err); k == usererr.Forbidden {
-			return false, nil
+			return errMayNotUnseal
 		} else if k != usererr.Invalid {
-			return false, err
+			return err
 		}
 	}
 	key, err := v.g.masterKey(v.vf, false)
 	if errors.Is(err, errNoTerminal) {
-		return false, nil
+		return errNotOpened
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	if _, err = v.VaultUnseal(ctx, key); usererr.KindOf(err) == usererr.Forbidden {
-		return false, nil
+		return errMayNotUnseal
 	}
-	return err == nil, err
+	return err
 }
 
 // errNoTerminal: no master key was given and there is no terminal to ask
