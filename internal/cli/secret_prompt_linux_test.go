@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/api"
 )
 
-const keyPrompt = "Vault master key or passphrase: "
+const keyPrompt, confirmPrompt = "Vault master key or passphrase: ", "Again, to confirm: "
 
 // sealedForLister is what a caller who may list secrets but not unseal
 // the vault is told of a sealed vault.
@@ -105,10 +106,50 @@ func TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal(t *testing.T) {
 	}
 }
 
+// TestVaultCommandsAskForTheKeyOnlyWhoMayUseIt: 'phoenix vault unseal'
+// and 'phoenix vault init' given no master key, on a terminal, asked a
+// caller without vault.manage for it (init twice) and then answered 403.
+// Now the server is asked first (without a key), and such a caller is
+// told the 403 at once.
+func TestVaultCommandsAskForTheKeyOnlyWhoMayUseIt(t *testing.T) {
+	const denied = "error: permission denied: vault.manage on the server\n"
+	check := func(t *testing.T, args ...string) {
+		t.Helper()
+		out, code := onTerminal(t, "typed in vain", args...)
+		if strings.Contains(out, keyPrompt) || code != 1 || !strings.HasPrefix(out, denied) {
+			t.Errorf("on a terminal: exit %d:\n%s\nwant exit 1, no prompt for the key, and %q", code, out, denied)
+		}
+	}
+	t.Run("unseal", func(t *testing.T) {
+		data, _, a := startVaultServer(t)
+		var seen []string
+		tok := viewerToken(t, data)
+		if r := phx(&seen, "", "vault", "seal", "--data", data); r.code != 0 {
+			t.Fatalf("vault seal: exit %d: %s", r.code, r.err)
+		}
+		check(t, "vault", "unseal", "--data", data, "--token", tok)
+		if !a.Vault.Sealed() {
+			t.Error("the vault was unsealed")
+		}
+	})
+	t.Run("init", func(t *testing.T) {
+		noMasterKey(t)
+		data := t.TempDir()
+		a := startServer(t, data)
+		check(t, "vault", "init", "--data", data, "--token", viewerToken(t, data))
+		if st, err := a.Vault.Status(context.Background()); err != nil || st.Initialized {
+			t.Errorf("vault status after the viewer's init: %+v, %v", st, err)
+		}
+	})
+}
+
 // onTerminal runs phoenix with args as a process of its own whose
 // controlling terminal (and stdin, stdout, stderr) is a new pseudo
-// terminal, types answer at the master key prompt if there is one, and
-// returns what the terminal showed (line ends as \n) and the exit code.
+// terminal, types answer at each master key prompt (and its
+// confirmation), and returns what the terminal showed (line ends as \n)
+// and the exit code. The process is this test binary in
+// TestSecretCommandAsksForTheKeyOnlyWhoMayUnseal, which runs Main with
+// args when PHOENIX_TEST_PROMPT_ARGS holds them.
 func onTerminal(t *testing.T, answer string, args ...string) (string, int) {
 	t.Helper()
 	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
@@ -139,12 +180,12 @@ func onTerminal(t *testing.T, answer string, args ...string) (string, int) {
 	pts.Close()
 	var out bytes.Buffer
 	buf := make([]byte, 4096)
-	answered := false
+	answered := 0
 	for {
 		k, err := ptmx.Read(buf)
 		out.Write(buf[:k])
-		if !answered && strings.Contains(out.String(), keyPrompt) {
-			answered = true
+		if n := strings.Count(out.String(), keyPrompt) + strings.Count(out.String(), confirmPrompt); n > answered {
+			answered = n
 			io.WriteString(ptmx, answer+"\r")
 		}
 		if err != nil { // EIO: the process and its terminal are gone

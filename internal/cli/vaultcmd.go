@@ -117,16 +117,10 @@ func (v *vaultConn) unseal(ctx context.Context) error {
 	if err != nil || !st.Initialized || !st.Sealed {
 		return errNotOpened
 	}
-	if _, env := vault.MasterKeyFromEnv(""); !env && v.vf.masterKeyFile == "" {
-		// The key would be typed: first ask the server whether this
-		// caller may unseal at all. The check of an empty key answers
-		// 403 without vault.manage, else 400 (and checks nothing).
-		err := v.Do(ctx, "POST", client.Path("vault", "check"), api.VaultKeyRequest{}, nil)
-		if k := usererr.KindOf(err); k == usererr.Forbidden {
-			return errMayNotUnseal
-		} else if k != usererr.Invalid {
-			return err
-		}
+	if err := v.mayTypeKey(ctx, v.vf); usererr.KindOf(err) == usererr.Forbidden {
+		return errMayNotUnseal
+	} else if err != nil {
+		return err
 	}
 	key, err := v.g.masterKey(v.vf, false)
 	if errors.Is(err, errNoTerminal) {
@@ -137,6 +131,23 @@ func (v *vaultConn) unseal(ctx context.Context) error {
 	}
 	if _, err = v.VaultUnseal(ctx, key); usererr.KindOf(err) == usererr.Forbidden {
 		return errMayNotUnseal
+	}
+	return err
+}
+
+// mayTypeKey is nil, unless the master key would be asked for at the
+// prompt (none is given by PHOENIX_MASTER_KEY or --master-key-file) and
+// the caller may not use it: then it is the server's 403 naming
+// vault.manage, so that nobody types the key only to be refused. The
+// server is asked without a key: the check of an empty one answers 403
+// without vault.manage, else 400 (and checks nothing).
+func (v *vaultConn) mayTypeKey(ctx context.Context, vf *vaultFlags) error {
+	if _, env := vault.MasterKeyFromEnv(""); env || vf.masterKeyFile != "" {
+		return nil
+	}
+	err := v.Do(ctx, "POST", client.Path("vault", "check"), api.VaultKeyRequest{}, nil)
+	if usererr.KindOf(err) == usererr.Invalid {
+		return nil
 	}
 	return err
 }
@@ -256,6 +267,8 @@ func runVaultInit(ctx context.Context, g *Globals, vf *vaultFlags, genFile strin
 		if err != nil {
 			return usererr.Wrap(usererr.Usage, err, err.Error())
 		}
+	} else if err = v.mayTypeKey(ctx, vf); err != nil {
+		return err
 	} else if key, err = g.masterKey(vf, true); err != nil {
 		return err
 	}
@@ -290,6 +303,9 @@ unseal its vault. A wrong key is refused and changes nothing.`,
 				return err
 			}
 			defer v.close()
+			if err := v.mayTypeKey(ctx, vf); err != nil {
+				return err
+			}
 			key, err := g.masterKey(vf, false)
 			if err != nil {
 				return err
