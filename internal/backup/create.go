@@ -38,8 +38,11 @@ type CreateOptions struct {
 // Create backs up o.DataDir as a new snapshot and returns it. Files whose
 // content an earlier snapshot already holds are not stored again. The
 // snapshot is written last: a Create that fails or is cancelled leaves only
-// unreferenced objects behind, which Prune removes.
+// unreferenced objects behind, which Prune removes. One that was killed
+// leaves its unfinished objects as temporary files, which the next Create
+// removes first.
 func (r *Repo) Create(ctx context.Context, o CreateOptions) (*Snapshot, error) {
+	r.sweepIfAlone(ctx)
 	// Shared: adding objects and a snapshot disturbs no reader and no other
 	// Create (objects are content-addressed); only Forget and Prune, which
 	// delete, need the repository alone.

@@ -13,7 +13,8 @@
 //	<repo>/snapshots/  a second local blob store: snapshot descriptions
 //	<repo>/lock        flock(2) file: Forget and Prune (which delete) hold it
 //	                   exclusively, the other operations (Create included) shared;
-//	                   a conflict fails with ErrLocked
+//	                   a conflict fails with ErrLocked (Create first sweeps
+//	                   temporary files when it can hold it exclusively)
 //
 // The repository key is 32 random bytes (the data key). It is stored sealed
 // with AES-256-GCM under a key-encryption key derived from the passphrase

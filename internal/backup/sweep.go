@@ -32,3 +32,21 @@ func (r *Repo) sweep(ctx context.Context) error {
 	}
 	return nil
 }
+
+// sweepIfAlone sweeps when no other operation holds the repository, in
+// this process or another. A backup that was killed (the server stopped
+// with SIGKILL, the machine lost power) leaves what it had stored so far as
+// temporary files, as much as the data dir's new contents, and its
+// database copy; no later backup uses them, and Prune, which also sweeps,
+// runs only once retention forgets a snapshot: months later by default, or
+// never on a disk they fill. Best effort: a repository in use is swept by
+// a later backup, and what cannot be removed is left to Prune, which says
+// why.
+func (r *Repo) sweepIfAlone(ctx context.Context) {
+	done, err := r.begin(true)
+	if err != nil {
+		return
+	}
+	defer done()
+	_ = r.sweep(ctx)
+}
