@@ -21,3 +21,6 @@ func flock(f *os.File, exclusive bool) error {
 	}
 	return err
 }
+
+// readOnlyFS reports whether err says the file system is read-only.
+func readOnlyFS(err error) bool { return errors.Is(err, unix.EROFS) }
