@@ -80,7 +80,7 @@ func snapshotRepo(t *testing.T, key, dbFile string) string {
 // usage error, before any backup is attempted.
 func TestBackupCreateWithoutAServerNamesTheFlags(t *testing.T) {
 	unsetEnv(t, "PHOENIX_BACKUP_REPO", "PHOENIX_BACKUP_KEY_FILE", "PHOENIX_BACKUP_KEY", "PHOENIX_SERVER")
-	data := t.TempDir()
+	data := madeDataDir(t)
 	_, errs, code := run("backup", "create", "--data", data)
 	if code != 2 || !strings.Contains(errs, "no server runs on "+data) || !strings.Contains(errs, "pass --repo DIR and --key-file FILE") ||
 		strings.Contains(errs, "taking a backup") {
@@ -109,7 +109,7 @@ func TestBackupWrongKeyExitsTwoOnEveryPath(t *testing.T) {
 		{"backup", "list"},
 		{"backup", "verify", "latest"},
 		{"backup", "restore", "latest", "--to", filepath.Join(t.TempDir(), "restored")},
-		{"backup", "create", "--data", t.TempDir()},
+		{"backup", "create", "--data", madeDataDir(t)},
 	} {
 		out, errs, code := run(append(args, key...)...)
 		if code != 2 || errs != want || out != "" {
@@ -132,5 +132,57 @@ func TestBackupVerifySaysTheSnapshotIsSound(t *testing.T) {
 	out, errs, code := run("backup", "verify", "--repo", repo, "--key-file", keyFile)
 	if code != 0 || !strings.HasSuffix(out, " read: every file decrypted and matches its digest\n") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+}
+
+// madeDataDir is a data dir as the first command run on it leaves it.
+func madeDataDir(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
+	mustRun(t, "", "user", "list", "--data", data)
+	return data
+}
+
+// TestBackupCommandsMakeNoDataDir: on a machine being recovered, with
+// PHOENIX_DATA set to where the restore goes and no server yet, 'phoenix
+// backup list' (or status, or create) started a server in-process there,
+// which made a new, empty Phoenix in the folder; it answered "start it with
+// --backup-repo", and the restore into the folder was then refused as not
+// empty ('create --repo' even added the empty server to the repository as
+// its latest snapshot). They refuse with exit 2 before anything starts, and
+// the folder stays as it was for the restore. On a data dir with no server,
+// 'list' names --repo and --key-file, as 'create' does.
+func TestBackupCommandsMakeNoDataDir(t *testing.T) {
+	unsetEnv(t, "PHOENIX_BACKUP_REPO", "PHOENIX_BACKUP_KEY_FILE", BackupKeyEnv, "PHOENIX_SERVER", "PHOENIX_MASTER_KEY", masterKeyFileEnv)
+	const key = "the key of this backup repository"
+	repo := snapshotRepo(t, key, "state.db")
+	keyFile := filepath.Join(t.TempDir(), "backup.key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range []string{filepath.Join(t.TempDir(), "new", "data"), t.TempDir()} {
+		t.Setenv("PHOENIX_DATA", data)
+		for _, args := range [][]string{
+			{"backup", "list"},
+			{"backup", "status"},
+			{"backup", "create"},
+			{"backup", "create", "--repo", repo, "--key-file", keyFile},
+		} {
+			out, errs, code := run(args...)
+			if code != 2 || !strings.HasPrefix(errs, "error: no phoenix data dir at "+data+" (PHOENIX_DATA)") || out != "" {
+				t.Errorf("phoenix %s on %s: exit %d:\n%s%s", strings.Join(args, " "), data, code, out, errs)
+			}
+			if backup.CheckNewDir(data) != nil {
+				t.Fatalf("phoenix %s made a data dir at %s", strings.Join(args, " "), data)
+			}
+		}
+		if _, errs, code := run("backup", "restore", "latest", "--repo", repo, "--key-file", keyFile, "--to", data); code != 0 {
+			t.Errorf("restore into %s: exit %d: %s", data, code, errs)
+		}
+	}
+
+	_, errs, code := run("backup", "list", "--data", madeDataDir(t))
+	if code != 2 || !strings.Contains(errs, "hint: pass --repo DIR and --key-file FILE") {
+		t.Errorf("backup list on a data dir with no server: exit %d:\n%s", code, errs)
 	}
 }

@@ -35,6 +35,9 @@ one is started in-process for the backup, with --repo and --key-file.`,
 }
 
 func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
+	if err := noDataDir(g); err != nil {
+		return err
+	}
 	var extra func(*app.Options)
 	if rf.repo != "" {
 		key, err := backupKey(g, rf.keyFile, false)
@@ -57,7 +60,7 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 		// The server started for this command has no repository: asking it
 		// would answer "start it with --backup-repo", a server flag.
 		return usererr.New(usererr.Invalid, "no server runs on %s, and the one started for this backup needs a repository", g.Data).
-			WithHint("pass --repo DIR and --key-file FILE (or set PHOENIX_BACKUP_REPO and PHOENIX_BACKUP_KEY_FILE), or start 'phoenix server --backup-repo DIR' on this data dir")
+			WithHint(repoFlagsHint + ", or start 'phoenix server --backup-repo DIR' on this data dir")
 	}
 	if rf.repo != "" && !t.inProcess {
 		fmt.Fprintln(g.Stderr, "note: a running server holds the data dir: it backs up into its own repository (phoenix server --backup-repo); --repo and --key-file apply only when no server runs")
@@ -83,6 +86,9 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := noDataDir(g); err != nil {
+				return err
+			}
 			var st app.BackupStatus
 			if err := g.do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
 				return err
@@ -164,6 +170,37 @@ func listSnapshots(ctx context.Context, g *Globals, rf *repoFlags) ([]backup.Sum
 		defer r.Close()
 		return r.List(ctx)
 	}
+	if err := noDataDir(g); err != nil {
+		return nil, err
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	if t.inProcess {
+		// The server started for this command has no repository: it
+		// would answer "start it with --backup-repo", a server flag.
+		return nil, usererr.New(usererr.Invalid, "no server runs on %s to list its repository", g.Data).WithHint(repoFlagsHint)
+	}
 	var list []backup.Summary
-	return list, g.do(ctx, "GET", client.Path("backups"), nil, &list)
+	return list, t.client.Do(ctx, "GET", client.Path("backups"), nil, &list)
+}
+
+// repoFlagsHint says how a backup command reads a repository itself.
+const repoFlagsHint = "pass --repo DIR and --key-file FILE (or set PHOENIX_BACKUP_REPO and PHOENIX_BACKUP_KEY_FILE)"
+
+// noDataDir refuses a backup command that goes through the server on
+// --data when no --server is given and --data holds nothing (no folder, or
+// an empty one), before anything starts: the server it would start
+// in-process would make a new, empty Phoenix there. On a machine being
+// recovered that is the folder the restore is for, which 'phoenix backup
+// restore --to' then refused as not empty; and 'create --repo' added that
+// empty server to the repository as its latest snapshot.
+func noDataDir(g *Globals) error {
+	if g.Server != "" || backup.CheckNewDir(g.Data) != nil {
+		return nil
+	}
+	return usererr.New(usererr.Usage, "no phoenix data dir at %s (%s): no server to ask, nothing to back up", g.Data, g.flagOrEnv("data")).
+		WithHint("give the server's data dir (--data or PHOENIX_DATA) or its --server URL; to restore into %s: phoenix backup restore latest --repo DIR --key-file FILE --to %s", g.Data, g.Data)
 }
