@@ -70,6 +70,9 @@ var (
 	// ErrTargetNotEmpty means Restore (or IntoNewDir) was given a target
 	// that exists and is not an empty directory.
 	ErrTargetNotEmpty = errors.New("the target exists and is not an empty directory")
+	// ErrMountPoint means Restore (or IntoNewDir) was given a target that
+	// is a mount point, which it cannot replace with the folder it fills.
+	ErrMountPoint = errors.New("the target is a mount point")
 	// ErrLocked means another process or operation holds the repository
 	// lock that this operation needs.
 	ErrLocked = errors.New("backup repository is locked by another operation")

@@ -58,41 +58,59 @@ func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep fun
 }
 
 // CheckNewDir fails with ErrTargetNotEmpty unless dst does not exist or is
-// an empty directory: the targets IntoNewDir fills.
+// an empty directory (or a symbolic link to one), and with ErrMountPoint
+// when dst is a mount point: the targets IntoNewDir fills.
 func CheckNewDir(dst string) error {
-	_, err := checkTarget(dst)
+	_, _, err := checkTarget(dst)
 	return err
 }
 
-// checkTarget reports whether dst is an empty directory to replace, or
-// fails with ErrTargetNotEmpty.
-func checkTarget(dst string) (bool, error) {
+// checkTarget returns the folder to make for dst: dst, or the folder a
+// symbolic link at dst points to (a data dir is often a link to a folder
+// on another disk), and whether it is an empty directory to replace. It
+// fails with ErrTargetNotEmpty when the folder holds anything or is not
+// a directory, and with ErrMountPoint when it is a mount point: a mount
+// point cannot be replaced, and the temporary folder beside it would be
+// on the file system the mount hides, another disk.
+func checkTarget(dst string) (string, bool, error) {
 	fi, err := os.Lstat(dst)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return dst, false, nil
 	} else if err != nil {
-		return false, err
+		return dst, false, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if dst, err = filepath.EvalSymlinks(dst); err != nil {
+			return dst, false, fmt.Errorf("%w: %v", ErrTargetNotEmpty, err)
+		}
+		if fi, err = os.Stat(dst); err != nil {
+			return dst, false, err
+		}
 	}
 	if !fi.IsDir() {
-		return false, ErrTargetNotEmpty
+		return dst, false, ErrTargetNotEmpty
+	}
+	if mountPoint(dst, fi) {
+		return dst, false, ErrMountPoint
 	}
 	names, err := readDirNames(dst)
 	if err != nil {
-		return false, err
+		return dst, false, err
 	}
 	if len(names) > 0 {
-		return false, ErrTargetNotEmpty
+		return dst, false, ErrTargetNotEmpty
 	}
-	return true, nil
+	return dst, true, nil
 }
 
 // IntoNewDir makes dst, which must not exist or be an empty directory
-// (else ErrTargetNotEmpty), from a temporary sibling "<dst>.<tag>-*" that
+// (else ErrTargetNotEmpty; through a symbolic link, the folder it points
+// to; not a mount point, ErrMountPoint), from a temporary sibling "<dst>.<tag>-*" that
 // fill writes: the sibling is renamed to dst only when fill succeeds, and
 // on any error it is removed and dst is left as it was. Restore and a
 // mirror's Pull make their folders this way.
 func IntoNewDir(dst, tag string, fill func(tmp string) error) error {
-	replace, err := checkTarget(dst)
+	dst, replace, err := checkTarget(dst)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,29 @@ func TestRestoreTarget(t *testing.T) {
 			t.Fatalf("err = %v, want ErrTargetNotEmpty", err)
 		}
 	})
+	t.Run("link to an empty dir", func(t *testing.T) {
+		// A data dir is often a link to a folder on another disk: the
+		// restore fills the folder (it was refused as "not an empty
+		// directory") and leaves the link as it was.
+		disk := filepath.Join(t.TempDir(), "disk")
+		dst := filepath.Join(t.TempDir(), "data")
+		if err := os.Mkdir(disk, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(disk, dst); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Restore(ctx, s.ID, dst, nil); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, readTree(t, disk), want)
+		if fi, err := os.Lstat(dst); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link is no longer a link: %v, %v", fi, err)
+		}
+		if names, _ := os.ReadDir(filepath.Dir(disk)); len(names) != 1 {
+			t.Errorf("Restore left %v beside the folder", names)
+		}
+	})
 	t.Run("empty dir", func(t *testing.T) {
 		dst := t.TempDir()
 		var done, total int64

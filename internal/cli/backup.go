@@ -137,6 +137,8 @@ func repoUserError(repo string, err error) error {
 			WithHint("try again when it is done")
 	case errors.Is(err, backup.ErrTargetNotEmpty):
 		return usererr.Wrap(usererr.Conflict, err, err.Error()).WithHint("restore into a new or empty folder, then point --data at it")
+	case errors.Is(err, backup.ErrMountPoint):
+		return mountPointError(err, "restore")
 	}
 	return err
 }
@@ -225,6 +227,14 @@ func (mf mirrorFlags) open(name func(flag string) string, urlFlag, endpointFlag 
 		return nil, usererr.Wrap(usererr.Usage, err, name(urlFlag)+": "+err.Error()).WithHint(hint)
 	}
 	return m, nil
+}
+
+// mountPointError says that --to is a mount point: the command makes its
+// folder beside the target and renames it into place, which a mount point
+// cannot take (the folder would also be on the disk the mount hides).
+func mountPointError(err error, verb string) error {
+	return usererr.Wrap(usererr.Conflict, err, err.Error()).
+		WithHint("%s into a new folder on the mounted disk (--to MOUNT/data), then point --data at it", verb)
 }
 
 // shortID abbreviates a snapshot id (any unique prefix of 4 or more

@@ -162,6 +162,8 @@ Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 			rep, err := m.Pull(cmd.Context(), to)
 			if errors.Is(err, backup.ErrTargetNotEmpty) {
 				return usererr.Wrap(usererr.Conflict, err, err.Error()).WithHint("pull into a new or empty folder")
+			} else if errors.Is(err, backup.ErrMountPoint) {
+				return mountPointError(err, "pull")
 			} else if err != nil {
 				return err
 			}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -198,7 +200,10 @@ const repoFlagsHint = "pass --repo DIR and --key-file FILE (or set PHOENIX_BACKU
 // restore --to' then refused as not empty; and 'create --repo' added that
 // empty server to the repository as its latest snapshot.
 func noDataDir(g *Globals) error {
-	if g.Server != "" || backup.CheckNewDir(g.Data) != nil {
+	if g.Server != "" {
+		return nil
+	}
+	if names, err := os.ReadDir(g.Data); !errors.Is(err, fs.ErrNotExist) && (err != nil || len(names) > 0) {
 		return nil
 	}
 	return usererr.New(usererr.Usage, "no phoenix data dir at %s (%s): no server to ask, nothing to back up", g.Data, g.flagOrEnv("data")).
