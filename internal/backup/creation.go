@@ -92,19 +92,10 @@ func (c *creation) storeAll(ctx context.Context, files []source, s *Snapshot) er
 
 // newestReadable loads the newest snapshot that reads back whole, or nil.
 func (r *Repo) newestReadable(ctx context.Context) (*Snapshot, error) {
-	ids, err := r.snapshotIDs(ctx)
+	heads, _, err := r.heads(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var heads []Summary
-	for _, id := range ids {
-		if h, err := r.readHead(ctx, id); err == nil {
-			heads = append(heads, h)
-		} else if !errors.Is(err, ErrCorrupt) {
-			return nil, err
-		}
-	}
-	sortNewestFirst(heads)
 	for _, h := range heads {
 		s, err := r.loadSnapshot(ctx, h.ID)
 		if err == nil {

@@ -21,7 +21,7 @@ func (r *Repo) Forget(ctx context.Context, keepWithin time.Duration, now time.Ti
 		return nil, err
 	}
 	defer done()
-	all, err := r.heads(ctx)
+	all, _, err := r.heads(ctx) // a damaged snapshot cannot be dated: it stays
 	if err != nil {
 		return nil, fmt.Errorf("forget snapshots: %w", err)
 	}

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,23 +16,50 @@ import (
 // file list: the head is a few hundred bytes.
 const maxHeadSize = 64 << 10
 
-// heads returns the summary of every snapshot, newest first.
-func (r *Repo) heads(ctx context.Context) ([]Summary, error) {
+// heads returns the summary of every snapshot whose head reads, newest
+// first, and the ids of those whose head is damaged (ErrCorrupt: it fails
+// authentication or validation). A damaged snapshot can be neither dated
+// nor restored; it must not keep the others from being listed, restored
+// as latest or aged out. Other errors (I/O) fail.
+func (r *Repo) heads(ctx context.Context) ([]Summary, []string, error) {
 	ids, err := r.snapshotIDs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]Summary, 0, len(ids))
+	var damaged []string
 	for _, id := range ids {
 		h, err := r.readHead(ctx, id)
+		if errors.Is(err, ErrCorrupt) {
+			damaged = append(damaged, id)
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, h)
 	}
 	sortNewestFirst(out)
-	return out, nil
+	slices.Sort(damaged)
+	return out, damaged, nil
 }
+
+// DamagedError is List's error when some snapshots cannot be read; List
+// returns the others beside it. It wraps ErrCorrupt.
+type DamagedError struct {
+	IDs []string // the damaged snapshots' full ids, sorted
+}
+
+func (e *DamagedError) Error() string {
+	short := make([]string, len(e.IDs))
+	for i, id := range e.IDs {
+		short[i] = shortID(id)
+	}
+	return fmt.Sprintf("%d snapshot(s) cannot be read, damaged: %s", len(e.IDs), strings.Join(short, ", "))
+}
+
+// Unwrap makes a DamagedError an ErrCorrupt.
+func (e *DamagedError) Unwrap() error { return ErrCorrupt }
 
 // sortNewestFirst orders summaries by time, newest first, then by id.
 func sortNewestFirst(s []Summary) {

@@ -3,15 +3,19 @@ package backup
 import "context"
 
 // List returns a summary of every snapshot, newest first, reading only the
-// head of each (the fields before its file list). A snapshot whose head
-// cannot be read fails the listing, naming it.
+// head of each (the fields before its file list). When some heads are
+// damaged it returns the others with a *DamagedError naming them.
 func (r *Repo) List(ctx context.Context) ([]Summary, error) {
 	done, err := r.begin(false)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	return r.heads(ctx)
+	list, damaged, err := r.heads(ctx)
+	if err == nil && len(damaged) > 0 {
+		err = &DamagedError{IDs: damaged}
+	}
+	return list, err
 }
 
 // Load returns the snapshot named by idOrPrefix: a full id, a unique prefix

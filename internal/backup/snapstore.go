@@ -103,7 +103,7 @@ func newestFirst(a, b *Snapshot) int {
 // into a loaded snapshot.
 func (r *Repo) resolve(ctx context.Context, idOrPrefix string) (*Snapshot, error) {
 	if idOrPrefix == latest {
-		heads, err := r.heads(ctx)
+		heads, _, err := r.heads(ctx) // the newest that can be read
 		if err != nil {
 			return nil, err
 		}

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +34,7 @@ func newBackupVerifyCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			defer r.Close()
+			warnDamaged(cmd.Context(), g, r, id)
 			b := newBar(g.Stderr, "verify")
 			rep, err := r.Verify(cmd.Context(), id, b.set)
 			b.Done()
@@ -87,6 +90,7 @@ command prints the steps (docs/backup.md).`,
 				return err
 			}
 			defer r.Close()
+			warnDamaged(cmd.Context(), g, r, args[0])
 			b := newBar(g.Stderr, "restore")
 			snap, err := r.Restore(cmd.Context(), args[0], to, b.set)
 			b.Done()
@@ -103,6 +107,30 @@ command prints the steps (docs/backup.md).`,
 	addRepoFlags(cmd, rf)
 	cmd.Flags().StringVar(&to, "to", "", "new data dir to restore into (must not exist or be empty)")
 	return cmd
+}
+
+// damagedError is the failure of a listing that found snapshots it cannot
+// read (it lists the others): exit 1, and what to do about them.
+func damagedError(d *backup.DamagedError, repo string) error {
+	files := make([]string, len(d.IDs))
+	for i, id := range d.IDs {
+		files[i] = filepath.Join(repo, "snapshots", "sha256", id[:2], id)
+	}
+	return usererr.Wrap(usererr.Failed, d, d.Error()).
+		WithHint("the others can be restored ('phoenix backup verify ID' checks one); a damaged snapshot is never aged out and stops prune: delete %s (docs/backup.md#a-damaged-snapshot)", strings.Join(files, " "))
+}
+
+// warnDamaged warns, before the latest snapshot is read, of snapshots that
+// cannot be read: latest is then the newest of the others, and a damaged
+// one may have been newer.
+func warnDamaged(ctx context.Context, g *Globals, r *backup.Repo, id string) {
+	if id != "latest" {
+		return
+	}
+	var d *backup.DamagedError
+	if _, err := r.List(ctx); errors.As(err, &d) {
+		fmt.Fprintf(g.Stderr, "warning: %v; latest is the newest of the others\n", d)
+	}
 }
 
 // restoredNext says what was restored and how to start a server on it:

@@ -186,3 +186,53 @@ func TestBackupCommandsMakeNoDataDir(t *testing.T) {
 		t.Errorf("backup list on a data dir with no server: exit %d:\n%s", code, errs)
 	}
 }
+
+// TestBackupListShowsTheSoundSnapshots: with one snapshot damaged on disk,
+// 'phoenix backup list --repo' printed an error and no snapshot, and
+// 'restore latest' failed although the newest is sound. The listing shows
+// the others, then names the damaged one and its file (exit 1); restore
+// latest restores the newest sound one after a warning.
+func TestBackupListShowsTheSoundSnapshots(t *testing.T) {
+	unsetEnv(t, "PHOENIX_BACKUP_REPO", "PHOENIX_BACKUP_KEY_FILE", BackupKeyEnv, "PHOENIX_SERVER")
+	const key = "the key of this backup repository"
+	repo := snapshotRepo(t, key, "state.db")
+	ctx := context.Background()
+	r, err := backup.Open(ctx, repo, []byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := r.List(ctx)
+	if err != nil || len(old) != 1 {
+		t.Fatalf("List = %v, %v", old, err)
+	}
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "admin.token"), []byte("token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sound, err := r.Create(ctx, backup.CreateOptions{DataDir: data})
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(repo, "snapshots", "sha256", old[0].ID[:2], old[0].ID)
+	if err := os.Chmod(bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("PHXBK1\nnot a snapshot any more"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(BackupKeyEnv, key)
+
+	out, errs, code := run("backup", "list", "--repo", repo)
+	if code != 1 || !strings.Contains(out, shortID(sound.ID)) ||
+		!strings.HasPrefix(errs, "error: 1 snapshot(s) cannot be read, damaged: "+old[0].ID[:8]+"\n") || !strings.Contains(errs, "delete "+bad+" ") {
+		t.Errorf("list: exit %d:\n%s%s", code, out, errs)
+	}
+	to := filepath.Join(t.TempDir(), "restored")
+	t.Setenv(BackupKeyEnv, key) // taken from the environment once read
+	out, errs, code = run("backup", "restore", "latest", "--repo", repo, "--to", to)
+	if code != 0 || !strings.Contains(out, "restored snapshot "+shortID(sound.ID)) ||
+		!strings.Contains(errs, "warning: 1 snapshot(s) cannot be read, damaged: "+old[0].ID[:8]+"; latest is the newest of the others") {
+		t.Errorf("restore latest: exit %d:\n%s%s", code, out, errs)
+	}
+}

@@ -147,16 +147,20 @@ func newBackupListCmd(g *Globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list, err := listSnapshots(cmd.Context(), g, rf)
-			if err != nil {
+			var damaged *backup.DamagedError
+			if err != nil && !errors.As(err, &damaged) {
 				return err
 			}
-			return g.emit(list, func(w io.Writer) error {
+			if err := g.emit(list, func(w io.Writer) error {
 				tb := newTable(w, "snapshot", "taken", "host", "version", "files", "size", "new")
 				for _, s := range list {
 					tb.row(shortID(s.ID), s.Time.Local().Format(time.DateTime), s.Host, s.Version, s.Files, humanBytes(s.Size), humanBytes(s.Added))
 				}
 				return tb.flush()
-			})
+			}); err != nil || damaged == nil {
+				return err
+			}
+			return damagedError(damaged, rf.repo)
 		},
 	}
 	addRepoFlags(cmd, rf)
