@@ -141,7 +141,8 @@ func (d *Dispatcher) channel(name string) (Channel, bool) {
 }
 
 // Publish records m for every channel that wants it, or for the named
-// channels only when some are given, and wakes the sender. It returns the
+// channels only when some are given (a project's own names: see named),
+// and wakes the sender. It returns the
 // channels m is logged for. A message ID already logged for a channel is
 // not queued again (deduplication).
 func (d *Dispatcher) Publish(ctx context.Context, m Message, only ...string) ([]string, error) {
@@ -184,10 +185,14 @@ func (d *Dispatcher) targets(m Message, only []string) []string {
 	var out []string
 	if len(only) > 0 {
 		for _, name := range only {
-			if _, ok := d.opts.Channels[name]; ok && !slices.Contains(out, name) {
-				out = append(out, name)
-			} else if !ok {
-				d.opts.Logger.Warn("notify: unknown channel", "channel", name, "event", m.Event)
+			keys := d.named(m, name)
+			if len(keys) == 0 {
+				d.opts.Logger.Warn("notify: unknown channel", "channel", name, "project", m.Project, "event", m.Event)
+			}
+			for _, k := range keys {
+				if !slices.Contains(out, k) {
+					out = append(out, k)
+				}
 			}
 		}
 		return out
@@ -195,6 +200,33 @@ func (d *Dispatcher) targets(m Message, only []string) []string {
 	for name, c := range d.opts.Channels {
 		if c.Wants(m) {
 			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// named returns the channels the name means for m. A server holding
+// several projects' channels keys each PROJECT/NAME, while a project's
+// phoenix.yaml names its own (an alert rule's notify: [teams]): such a
+// name means m's project's channel of that name, or, for a message of no
+// project (the server's host alerts), that name in every project, as the
+// server's own messages go to every project's channels. A name that is a
+// key itself means that channel. Called with d.mu held.
+func (d *Dispatcher) named(m Message, name string) []string {
+	if _, ok := d.opts.Channels[name]; ok {
+		return []string{name}
+	}
+	if m.Project != "" {
+		if _, ok := d.opts.Channels[m.Project+"/"+name]; ok {
+			return []string{m.Project + "/" + name}
+		}
+		return nil
+	}
+	var out []string
+	for key := range d.opts.Channels {
+		if _, n, ok := strings.Cut(key, "/"); ok && n == name {
+			out = append(out, key)
 		}
 	}
 	slices.Sort(out)

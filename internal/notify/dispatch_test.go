@@ -150,11 +150,12 @@ func TestDeliveryOutcomes(t *testing.T) {
 	}
 }
 
-func TestRoutingAndDedup(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+// countDeliveries returns a count of the deliveries by "CHANNEL:ID" and a
+// maker of Notifiers that count theirs in it (read it after RunDue).
+func countDeliveries() (map[string]int, func(name string) Notifier) {
 	var mu sync.Mutex
 	got := map[string]int{}
-	rec := func(name string) Notifier {
+	return got, func(name string) Notifier {
 		return NotifierFunc(func(_ context.Context, m Message) error {
 			mu.Lock()
 			got[name+":"+m.ID]++
@@ -162,6 +163,11 @@ func TestRoutingAndDedup(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+func TestRoutingAndDedup(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	got, rec := countDeliveries()
 	d, _ := NewDispatcher(Options{DB: openDB(t), Now: clock.Now, Channels: map[string]Channel{
 		"teams":  {Notifier: rec("teams"), Events: []string{"deploy.*", "alert.firing"}, MinSeverity: 4},
 		"pager":  {Notifier: rec("pager"), Events: []string{"alert.*"}, MinSeverity: 0},
@@ -244,5 +250,43 @@ func TestRedactString(t *testing.T) {
 				t.Errorf("RedactString left the secret: %s", got)
 			}
 		})
+	}
+}
+
+// TestOnlyNamesTheProjectsChannel: the server keys each project's
+// channels PROJECT/NAME, and an alert rule's notify: [teams] names the
+// project's own; such an alert went to no channel at all ("notify:
+// unknown channel", offered again every evaluation, never delivered).
+func TestOnlyNamesTheProjectsChannel(t *testing.T) {
+	got, rec := countDeliveries()
+	d, _ := NewDispatcher(Options{DB: openDB(t), Channels: map[string]Channel{
+		"shop/teams": {Notifier: rec("shop/teams")},
+		"shop/hook":  {Notifier: rec("shop/hook")},
+		"blog/teams": {Notifier: rec("blog/teams")},
+		"ops":        {Notifier: rec("ops")},
+	}})
+	ctx := context.Background()
+	cases := []struct {
+		m    Message
+		only []string
+		want string
+	}{
+		{Message{ID: "1", Event: "alert.firing", Project: "shop", Environment: "production"}, []string{"teams"}, "shop/teams"},
+		{Message{ID: "2", Event: "alert.firing", Project: "blog", Environment: "production"}, []string{"teams", "hook"}, "blog/teams"},
+		{Message{ID: "3", Event: "alert.firing"}, []string{"teams"}, "blog/teams,shop/teams"}, // a host alert: every project's teams
+		{Message{ID: "4", Event: "alert.firing", Project: "shop"}, []string{"shop/hook", "ops"}, "shop/hook,ops"},
+		{Message{ID: "5", Event: "alert.firing", Project: "shop"}, []string{"pager"}, ""},
+	}
+	for _, tc := range cases {
+		chs, err := d.Publish(ctx, tc.m, tc.only...)
+		if err != nil || strings.Join(chs, ",") != tc.want {
+			t.Errorf("message %s naming %v went to %v (%v), want %q", tc.m.ID, tc.only, chs, err, tc.want)
+		}
+	}
+	if _, err := d.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got["shop/teams:1"] != 1 || got["blog/teams:2"] != 1 || got["shop/teams:3"] != 1 || got["blog/teams:3"] != 1 {
+		t.Errorf("deliveries %v", got)
 	}
 }
