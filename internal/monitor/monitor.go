@@ -81,9 +81,9 @@ type Monitor struct {
 
 	mu    sync.Mutex
 	rules []Rule
-	// removed are the rules a SetRules dropped, by name: the next
-	// evaluation resolves their alerts (retire.go).
-	removed map[string]Rule
+	// removed are the rules a SetRules dropped, by name and environment:
+	// the next evaluation resolves their alerts (retire.go).
+	removed []Rule
 	targets []Target
 	last    map[string]Result // latest result per target ID
 	dirty   map[string]bool

@@ -14,49 +14,58 @@ import (
 // counts: at start the rules of a project whose phoenix.yaml cannot be read
 // are missing too, and their alerts must not look resolved.
 
-// noteRemoved records the rules of old that next no longer has (a rule
-// that comes back is no longer removed). Called with m.mu held.
+// noteRemoved records the rules of old that next no longer has, by name
+// and environment (the server scopes each project's rule to each of its
+// environments, and two projects may name a rule alike): a rule kept for
+// production only, or dropped by one project while another keeps its own,
+// is removed where it no longer applies. A rule that comes back is no
+// longer removed. Called with m.mu held.
 func (m *Monitor) noteRemoved(old, next []Rule) {
-	kept := make(map[string]bool, len(next))
-	for _, r := range next {
-		kept[r.Name] = true
-		delete(m.removed, r.Name)
+	same := func(a Rule) func(Rule) bool {
+		return func(b Rule) bool { return a.Name == b.Name && a.Environment == b.Environment }
 	}
+	m.removed = slices.DeleteFunc(m.removed, func(r Rule) bool { return slices.ContainsFunc(next, same(r)) })
 	for _, r := range old {
-		if !kept[r.Name] {
-			if m.removed == nil {
-				m.removed = map[string]Rule{}
-			}
-			m.removed[r.Name] = r
+		if !slices.ContainsFunc(next, same(r)) && !slices.ContainsFunc(m.removed, same(r)) {
+			m.removed = append(m.removed, r)
 		}
 	}
 }
 
-// takeRemoved returns the removed rules and forgets them.
-func (m *Monitor) takeRemoved() map[string]Rule {
+// takeRemoved returns the removed rules, forgetting them, and the rules
+// in effect.
+func (m *Monitor) takeRemoved() (removed, current []Rule) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rs := m.removed
-	m.removed = nil
-	return rs
+	removed, m.removed = m.removed, nil
+	return removed, m.rules
 }
 
-// retire resolves the open alerts of the removed rules at now: a pending
-// one goes back to inactive, a firing one is resolved and returned as a
-// transition to announce. Called with m.amu held.
+// covers reports whether r evaluates the alert k: its rule, in its
+// environment or in every one.
+func (r Rule) covers(k alertKey) bool {
+	return r.Name == k.rule && (r.Environment == "" || r.Environment == k.env)
+}
+
+// retire resolves the open alerts of the removed rules that no rule in
+// effect covers at now: a pending one goes back to inactive, a firing one
+// is resolved and returned as a transition to announce. Called with m.amu
+// held.
 func (m *Monitor) retire(now time.Time) ([]transition, []AlertEvent) {
-	removed := m.takeRemoved()
+	removed, current := m.takeRemoved()
 	if len(removed) == 0 {
 		return nil, nil
 	}
 	var changes []transition
 	var events []AlertEvent
 	for _, k := range sortedAlertKeys(m.alerts) {
-		r, ok := removed[k.rule]
+		i := slices.IndexFunc(removed, func(r Rule) bool { return r.covers(k) })
 		a := m.alerts[k]
-		if !ok || a.State != StatePending && a.State != StateFiring {
+		if i < 0 || slices.ContainsFunc(current, func(r Rule) bool { return r.covers(k) }) ||
+			a.State != StatePending && a.State != StateFiring {
 			continue
 		}
+		r := removed[i]
 		state := StateInactive
 		if a.State == StateFiring {
 			state = StateResolved

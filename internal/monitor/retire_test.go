@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,5 +107,59 @@ func stepper(t *testing.T, m *Monitor, clock *fakeClock) func() {
 		if err := m.Evaluate(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRuleNarrowedResolvesTheOthers: the server scopes each rule to an
+// environment (critical-availability of production.shop, of
+// staging.shop; blog's of production.blog). A phoenix.yaml that keeps the
+// rule for production only, or drops staging, or a project that drops a
+// rule another project still has, left the alerts of the environments it
+// no longer covers firing for ever: removal was judged by name.
+func TestRuleNarrowedResolvesTheOthers(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	eval := stepper(t, m, clock)
+	rule := availabilityRules(t)[0]
+	scoped := func(envs ...string) []Rule {
+		var out []Rule
+		for _, e := range envs {
+			r := rule
+			r.Environment = e
+			out = append(out, r)
+		}
+		return out
+	}
+	m.SetRules(scoped("production.shop", "staging.shop", "production.blog"))
+	for _, env := range []string{"production.shop", "staging.shop", "production.blog"} {
+		probePoint(m, env, "home", clock.Now(), false, 40)
+	}
+	eval()
+	eval()
+	firing := func() []string {
+		a, err := m.Alerts(context.Background(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range a {
+			out = append(out, x.Environment+" "+x.State)
+		}
+		return out
+	}
+	if got := fmt.Sprint(firing()); got != "[production.blog firing production.shop firing staging.shop firing]" {
+		t.Fatalf("before: %s", got)
+	}
+	m.SetRules(scoped("production.shop", "production.blog")) // shop's rule for production only
+	eval()
+	if got := fmt.Sprint(firing()); got != "[production.blog firing production.shop firing]" {
+		t.Errorf("after staging's rule was dropped: %s", got)
+	}
+	if titles := pub.titles(); titles[len(titles)-1] != "alert.resolved [shop/staging] critical-availability resolved" {
+		t.Errorf("notifications %v", titles)
+	}
+	m.SetRules(scoped("production.blog")) // shop drops it, blog keeps it
+	eval()
+	if got := fmt.Sprint(firing()); got != "[production.blog firing]" {
+		t.Errorf("after shop dropped the rule blog keeps: %s", got)
 	}
 }
