@@ -157,8 +157,9 @@ func (m *Monitor) announceAck(ctx context.Context, a Alert, now time.Time) {
 	}
 	var channels []string
 	for _, r := range m.rulesSnapshot() {
-		if r.Name == a.Rule {
+		if r.covers(alertKey{a.Rule, a.Environment}) { // its own project's rule, not another's of that name
 			channels = r.Notify
+			break
 		}
 	}
 	msg := ackMessage(a, now)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -241,4 +242,29 @@ func FuzzParseAlertID(f *testing.F) {
 			t.Fatalf("ParseAlertID(%q) = %q, %q", id, rule, env)
 		}
 	})
+}
+
+// TestAckGoesToTheAlertsRuleChannels: two projects each have a rule
+// named Down, each with its own notify list; the acknowledgement of
+// shop's alert went to the channels of whichever rule of that name came
+// last (blog's pager), not to shop's teams.
+func TestAckGoesToTheAlertsRuleChannels(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	ctx := context.Background()
+	down := Rule{Name: "Down", Metric: "availability", Threshold: 99, Window: time.Minute, FailureThreshold: 1}
+	shop, blog := down, down
+	shop.Environment, shop.Notify = "production.shop", []string{"teams"}
+	blog.Environment, blog.Notify = "production.blog", []string{"pager"}
+	m.SetRules([]Rule{shop, blog})
+	probePoint(m, "production.shop", "home", clock.Now(), false, 40)
+	clock.Add(time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Acknowledge(ctx, "Down@production.shop", "alice", "on it"); err != nil {
+		t.Fatal(err)
+	}
+	if last := pub.msgs[len(pub.msgs)-1]; last.Event != "alert.acknowledged" || fmt.Sprint(pub.only[len(pub.only)-1]) != "[teams]" {
+		t.Fatalf("%s went to %v, want shop's rule's [teams]", last.Event, pub.only[len(pub.only)-1])
+	}
 }
