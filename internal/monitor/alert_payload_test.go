@@ -46,7 +46,8 @@ func (rc *receiver) got(path string) []string {
 // TestAlertPayloadNamesProjectAndEnvironment: an alert of the monitor's
 // production.shop reaches a webhook as project "shop", environment
 // "production", with the alert's ID to acknowledge it by, and a Teams
-// card as shop/production: never under the edge's name.
+// card as shop/production: never under the edge's name (but in the ID it
+// says to acknowledge it with).
 func TestAlertPayloadNamesProjectAndEnvironment(t *testing.T) {
 	rc := newReceiver(t)
 	hook, _ := webhook.New(webhook.Options{URL: rc.URL + "/hook"})
@@ -82,7 +83,71 @@ func TestAlertPayloadNamesProjectAndEnvironment(t *testing.T) {
 		b.Title != "[shop/production] critical-availability firing" {
 		t.Errorf("webhook body %s", bodies[0])
 	}
-	if cards := rc.got("/teams"); len(cards) != 1 || !strings.Contains(cards[0], "shop/production") || strings.Contains(cards[0], "production.shop") {
+	// production.shop only in the alert's ID, which the card gives to acknowledge it by
+	if cards := rc.got("/teams"); len(cards) != 1 || !strings.Contains(cards[0], "shop/production") ||
+		strings.Contains(strings.ReplaceAll(cards[0], "ack critical-availability@production.shop --comment", ""), "production.shop") {
 		t.Errorf("teams card %v", cards)
+	}
+}
+
+// factsOf returns m's facts as "NAME=VALUE" lines.
+func factsOf(m notify.Message) []string {
+	var out []string
+	for _, f := range m.Facts {
+		out = append(out, f.Name+"="+f.Value)
+	}
+	return out
+}
+
+// TestFiringMessageSaysHowToAcknowledge: a Teams card (or Slack, email)
+// said what fired and where but not the ID 'phoenix alerts ack' takes, so
+// whoever took it on had to look it up first; only a webhook's body had
+// it. Each alert of a firing message that nobody acknowledged says the
+// command; a resolved one does not.
+func TestFiringMessageSaysHowToAcknowledge(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	ctx := context.Background()
+	m.SetRules([]Rule{
+		{Name: "Down", Metric: "availability", Threshold: 99.9, Window: time.Minute, FailureThreshold: 1, SuccessThreshold: 1, RepeatInterval: time.Hour},
+		{Name: "Slow", Metric: "response_time", Threshold: 10, Window: time.Minute, FailureThreshold: 1, SuccessThreshold: 1, RepeatInterval: time.Hour},
+	})
+	eval := func() {
+		t.Helper()
+		clock.Add(5 * time.Second)
+		if err := m.Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probePoint(m, "production.shop", "home", clock.Now(), false, 40)
+	eval()
+	if len(pub.msgs) != 1 {
+		t.Fatalf("notifications %v", pub.titles())
+	}
+	want := []string{
+		"Down=availability 0% < 99.9% over 1m",
+		`Acknowledge=phoenix alerts ack Down@production.shop --comment "…"`,
+		"Slow=response_time 40 ms > 10 ms over 1m",
+		`Acknowledge=phoenix alerts ack Slow@production.shop --comment "…"`,
+	}
+	if got := factsOf(pub.msgs[0]); !slices.Equal(got[:len(got)-1], want) {
+		t.Errorf("firing message's facts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Acknowledged: the reminder is held back; the other's says how.
+	if _, err := m.Acknowledge(ctx, "Down@production.shop", "alice", "on it"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(time.Hour)
+	probePoint(m, "production.shop", "home", clock.Now(), false, 40)
+	eval()
+	last := pub.msgs[len(pub.msgs)-1]
+	if got := factsOf(last); last.Event != "alert.firing" || !slices.Contains(got, `Acknowledge=phoenix alerts ack Slow@production.shop --comment "…"`) ||
+		slices.Contains(got, `Acknowledge=phoenix alerts ack Down@production.shop --comment "…"`) {
+		t.Errorf("reminder %s: %v", last.Title, got)
+	}
+	clock.Add(2 * time.Minute)
+	eval()
+	last = pub.msgs[len(pub.msgs)-1]
+	if got := factsOf(last); last.Event != "alert.resolved" || slices.ContainsFunc(got, func(f string) bool { return strings.HasPrefix(f, "Acknowledge=") }) {
+		t.Errorf("resolved %s: %v", last.Title, got)
 	}
 }

@@ -327,6 +327,9 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		lines = append(lines, t.rule.Name+": "+t.alert.Summary)
 		facts = append(facts, notify.Fact{Name: t.rule.Name, Value: t.alert.Summary})
 		facts = append(facts, ackFacts(t.ack)...)
+		if t.ack == nil && t.kind != StateResolved { // whoever takes it on needs its ID
+			facts = append(facts, notify.Fact{Name: "Acknowledge", Value: fmt.Sprintf(`phoenix alerts ack %s --comment "…"`, AlertID(t.rule.Name, env))})
+		}
 		ids = append(ids, t.rule.Name)
 		alertIDs = append(alertIDs, AlertID(t.rule.Name, env))
 	}
