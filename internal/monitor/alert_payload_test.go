@@ -151,3 +151,28 @@ func TestFiringMessageSaysHowToAcknowledge(t *testing.T) {
 		t.Errorf("resolved %s: %v", last.Title, got)
 	}
 }
+
+// TestResolvedMessageSaysHowLongItFired: a resolved message's only time
+// was Since, the resolution's own (the message's time again), so whoever
+// read it could not tell when the alert had fired nor for how long
+// without finding the firing message. Each alert of it says so.
+func TestResolvedMessageSaysHowLongItFired(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	ctx := context.Background()
+	m.SetRules([]Rule{{Name: "Down", Metric: "availability", Threshold: 99.9, Window: time.Minute, FailureThreshold: 1, SuccessThreshold: 1}})
+	probePoint(m, "production.shop", "home", clock.Now(), false, 40)
+	clock.Add(5 * time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fired := clock.Now()
+	clock.Add(2*time.Minute + 30*time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last := pub.msgs[len(pub.msgs)-1]
+	want := "Fired=" + fired.Format(time.RFC3339) + " (for 2m30s)"
+	if got := factsOf(last); last.Event != "alert.resolved" || !slices.Contains(got, want) {
+		t.Errorf("%s: %v, want %s", last.Title, got, want)
+	}
+}

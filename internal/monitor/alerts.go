@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/notify"
 )
 
@@ -59,8 +60,9 @@ type alertKey struct{ rule, env string }
 type transition struct {
 	rule  Rule
 	alert *Alert
-	kind  string // firing, resolved, repeat
-	ack   *Ack   // the alert's acknowledgement, if any
+	kind  string    // firing, resolved, repeat
+	ack   *Ack      // the alert's acknowledgement, if any
+	fired time.Time // resolved: when it had fired
 }
 
 // evaluate runs every rule once at now and notifies about changes.
@@ -243,8 +245,9 @@ func (m *Monitor) step(r Rule, env string, v float64, now time.Time) (*transitio
 		a.oks++
 		a.dirty = true
 		if a.oks >= r.SuccessThreshold {
+			fired := a.Since
 			change(StateResolved)
-			return &transition{rule: r, alert: a, kind: StateResolved}, events
+			return &transition{rule: r, alert: a, kind: StateResolved, fired: fired}, events
 		}
 	}
 	return nil, events
@@ -327,6 +330,10 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		lines = append(lines, t.rule.Name+": "+t.alert.Summary)
 		facts = append(facts, notify.Fact{Name: t.rule.Name, Value: t.alert.Summary})
 		facts = append(facts, ackFacts(t.ack)...)
+		if t.kind == StateResolved && !t.fired.IsZero() {
+			facts = append(facts, notify.Fact{Name: "Fired", Value: fmt.Sprintf("%s (for %s)", t.fired.UTC().Format(time.RFC3339),
+				config.FormatDuration(now.Sub(t.fired).Round(time.Second)))})
+		}
 		if t.ack == nil && t.kind != StateResolved { // whoever takes it on needs its ID
 			facts = append(facts, notify.Fact{Name: "Acknowledge", Value: fmt.Sprintf(`phoenix alerts ack %s --comment "…"`, AlertID(t.rule.Name, env))})
 		}

@@ -65,7 +65,7 @@ func (m *Monitor) retire(now time.Time) ([]transition, []AlertEvent) {
 			a.State != StatePending && a.State != StateFiring {
 			continue
 		}
-		r := removed[i]
+		r, fired := removed[i], a.Since
 		state := StateInactive
 		if a.State == StateFiring {
 			state = StateResolved
@@ -75,7 +75,7 @@ func (m *Monitor) retire(now time.Time) ([]transition, []AlertEvent) {
 		events = append(events, AlertEvent{Rule: a.Rule, Environment: a.Environment, State: state, Severity: a.Severity,
 			Value: a.Value, Threshold: a.Threshold, At: now, Summary: a.Summary})
 		if state == StateResolved {
-			changes = append(changes, transition{rule: r, alert: a, kind: StateResolved})
+			changes = append(changes, transition{rule: r, alert: a, kind: StateResolved, fired: fired})
 		}
 	}
 	return changes, events
