@@ -176,3 +176,49 @@ func TestResolvedMessageSaysHowLongItFired(t *testing.T) {
 		t.Errorf("%s: %v, want %s", last.Title, got, want)
 	}
 }
+
+// TestAvailabilityAlertNamesWhatIsDown: an availability alert said how
+// much failed ("availability 66.67% < 99.9% over 5m") but not which probe
+// nor why, which 'phoenix status' knows; whoever was paged had to go and
+// look before knowing where to start. Its message names each probe of
+// the environment that is down, with its error.
+func TestAvailabilityAlertNamesWhatIsDown(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	ctx := context.Background()
+	m.SetRules([]Rule{{Name: "Down", Metric: "availability", Threshold: 99.9, Window: time.Minute, FailureThreshold: 1, SuccessThreshold: 1}})
+	for _, p := range []struct {
+		env, name string
+		ok        bool
+		err       string
+	}{
+		{"production.shop", "home", true, ""},
+		{"production.shop", "api", false, "condition failed: [STATUS] == 200 (got 503)"},
+		{"production.shop", "db", false, "connection refused"},
+		{"staging.shop", "api", false, "timeout"}, // another environment's
+	} {
+		tg := Target{Name: p.name, Environment: p.env, URL: "https://example.com/"}
+		m.record(tg, Result{Target: tg.ID(), Name: p.name, Environment: p.env, Time: clock.Now(), Success: p.ok, Error: p.err})
+	}
+	clock.Add(5 * time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var firing *notify.Message
+	for i := range pub.msgs {
+		if pub.msgs[i].Title == "[shop/production] Down firing" {
+			firing = &pub.msgs[i]
+		}
+	}
+	if firing == nil {
+		t.Fatalf("notifications %v", pub.titles())
+	}
+	got := factsOf(*firing)
+	for _, want := range []string{"Down probe=api: condition failed: [STATUS] == 200 (got 503)", "Down probe=db: connection refused"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("facts %v lack %q", got, want)
+		}
+	}
+	if slices.ContainsFunc(got, func(f string) bool { return strings.Contains(f, "home") || strings.Contains(f, "timeout") }) {
+		t.Errorf("facts %v name a probe that is up or another environment's", got)
+	}
+}

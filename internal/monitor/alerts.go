@@ -60,9 +60,10 @@ type alertKey struct{ rule, env string }
 type transition struct {
 	rule  Rule
 	alert *Alert
-	kind  string    // firing, resolved, repeat
-	ack   *Ack      // the alert's acknowledgement, if any
-	fired time.Time // resolved: when it had fired
+	kind  string        // firing, resolved, repeat
+	ack   *Ack          // the alert's acknowledgement, if any
+	fired time.Time     // resolved: when it had fired
+	down  []notify.Fact // an availability alert's: its environment's probes that are down (downProbes)
 }
 
 // evaluate runs every rule once at now and notifies about changes.
@@ -125,6 +126,9 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	}
 	for i := range changes {
 		changes[i].ack = acks[alertKey{changes[i].alert.Rule, changes[i].alert.Environment}]
+		if changes[i].kind != StateResolved && changes[i].rule.Metric == "availability" {
+			changes[i].down = m.downProbes(changes[i].alert.Environment)
+		}
 	}
 	sent := m.notifyGroups(ctx, changes, silenced, now)
 	for _, t := range sent {
@@ -304,6 +308,24 @@ func (m *Monitor) notifyGroups(ctx context.Context, changes []transition, silenc
 	return sent
 }
 
+// maxDownProbes bounds the probes an alert's message names.
+const maxDownProbes = 10
+
+// downProbes returns a fact for each of env's probes whose latest result
+// failed, with why ("Down probe: api: connection refused"), so an
+// availability alert says what is down, not only how much failed.
+func (m *Monitor) downProbes(env string) []notify.Fact {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []notify.Fact
+	for _, id := range sortedKeys(m.last) {
+		if r := m.last[id]; r.Environment == env && !r.Success && len(out) < maxDownProbes {
+			out = append(out, notify.Fact{Name: "Down probe", Value: r.Name + ": " + r.Error})
+		}
+	}
+	return out
+}
+
 // heldBySilence reports whether a silence holds t back. It holds back
 // every message of the alerts it covers but one: the resolution of an
 // alert whose firing was announced (LastNotified is cleared when an
@@ -329,6 +351,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		names = append(names, t.rule.Name)
 		lines = append(lines, t.rule.Name+": "+t.alert.Summary)
 		facts = append(facts, notify.Fact{Name: t.rule.Name, Value: t.alert.Summary})
+		facts = append(facts, t.down...)
 		facts = append(facts, ackFacts(t.ack)...)
 		if t.kind == StateResolved && !t.fired.IsZero() {
 			facts = append(facts, notify.Fact{Name: "Fired", Value: fmt.Sprintf("%s (for %s)", t.fired.UTC().Format(time.RFC3339),
