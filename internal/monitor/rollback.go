@@ -269,7 +269,11 @@ func failureMessage(r deploy.Release, res VerifyResult, to *deploy.Deployment, r
 		m.Title += "; automatic rollback failed"
 		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: rbErr.Error()})
 	default:
-		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: "not automatic (rollback.auto is off): run phoenix rollback"})
+		cmd := "phoenix rollback --env " + r.Environment
+		if r.Project != "" {
+			cmd = "phoenix rollback --project " + r.Project + " --env " + r.Environment
+		}
+		m.Facts = append(m.Facts, notify.Fact{Name: "Rollback", Value: "not automatic (rollback.auto is off): run " + cmd})
 	}
 	return m
 }

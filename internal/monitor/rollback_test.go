@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,17 @@ func TestSuccessMessageCountsItsChecks(t *testing.T) {
 		if got := successMessage(r, res).Text; !strings.HasPrefix(got, want) {
 			t.Errorf("%d checks: %q, want %q…", n, got, want)
 		}
+	}
+}
+
+// TestFailedWithoutRollbackSaysTheCommand: with rollback.auto off, the
+// critical deploy.failed said "run phoenix rollback", which refuses to
+// run without --env (and, outside the project's folder, --project).
+func TestFailedWithoutRollbackSaysTheCommand(t *testing.T) {
+	r := deploy.Release{Project: "shop", Environment: "production", Deployment: deploy.Deployment{ID: 7, Release: "v2"}}
+	m := failureMessage(r, VerifyResult{Reason: "home failed"}, nil, nil)
+	want := "not automatic (rollback.auto is off): run phoenix rollback --project shop --env production"
+	if i := slices.IndexFunc(m.Facts, func(f notify.Fact) bool { return f.Name == "Rollback" }); i < 0 || m.Facts[i].Value != want {
+		t.Errorf("facts %+v, want Rollback: %s", m.Facts, want)
 	}
 }
