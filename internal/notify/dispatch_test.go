@@ -290,3 +290,63 @@ func TestOnlyNamesTheProjectsChannel(t *testing.T) {
 		t.Errorf("deliveries %v", got)
 	}
 }
+
+// TestResolvedNeverOvertakesItsFiring: a receiver down for a while (Teams
+// throttling, a webhook's restart) got an alert's resolution before its
+// firing: the firing, queued first, waited out a longer backoff than the
+// resolution's first retries, so the channel showed the alert firing
+// last, and an incident tool opened an incident nothing would close. An
+// alert's messages reach a channel in the order they were made; other
+// messages, and other alerts', do not wait.
+func TestResolvedNeverOvertakesItsFiring(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	rcv := &receiver{clock: clock, upAt: clock.Now().Add(200 * time.Second)}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	d, err := NewDispatcher(Options{DB: openDB(t), Now: clock.Now,
+		Channels: map[string]Channel{"ops": {Notifier: postNotifier{srv.URL}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	publish := func(id, event string, alerts ...string) {
+		t.Helper()
+		if _, err := d.Publish(ctx, Message{ID: id, Event: event, Alerts: alerts, Title: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Walk the clock from one due time to the next, as Run would, until
+	// at.
+	walk := func(until time.Time) {
+		t.Helper()
+		for clock.Now().Before(until) {
+			if _, err := d.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			next, ok := d.nextDue(ctx)
+			if !ok || next.After(until) {
+				clock.Add(until.Sub(clock.Now()))
+				break
+			}
+			clock.Add(max(next.Sub(clock.Now()), time.Millisecond))
+		}
+	}
+	start := clock.Now()
+	publish("firing", "alert.firing", "Down@production.shop") // attempts at 0, 5, 15, 35, 75, 155, 315 s
+	publish("other", "alert.firing", "Slow@production.shop")  // another alert: not held
+	walk(start.Add(160 * time.Second))
+	publish("ack", "alert.acknowledged", "Down@production.shop") // alone: 160, 165, 175, 195, 235 s
+	publish("resolved", "alert.resolved", "Down@production.shop")
+	publish("deploy", "deploy.succeeded") // not an alert's: 160, …, 235 s
+	walk(start.Add(time.Hour))
+	got := strings.Join(rcv.got, ",")
+	if i, j, k := strings.Index(got, "firing"), strings.Index(got, "ack"), strings.Index(got, "resolved"); i < 0 || j < i || k < j {
+		t.Errorf("the receiver got %s: Down's firing, acknowledgement and resolution out of order", got)
+	}
+	if strings.Index(got, "deploy") > strings.Index(got, "firing") {
+		t.Errorf("the receiver got %s: a message of no alert waited for an alert's", got)
+	}
+	if sent, _ := d.Deliveries(ctx, StateSent, 0); len(sent) != 5 {
+		t.Errorf("sent %d of 5", len(sent))
+	}
+}

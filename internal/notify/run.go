@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -99,19 +101,85 @@ func (d *Dispatcher) RunDue(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	// An alert's messages go in order: one with an older message of the
+	// same alert still pending on its channel is held until that one is
+	// done (held, below).
+	var ready, held []Delivery
+	for _, del := range due {
+		if _, waits, err := d.waitsFor(ctx, del); err != nil {
+			return 0, err
+		} else if waits {
+			held = append(held, del)
+		} else {
+			ready = append(ready, del)
+		}
+	}
 	sem := make(chan struct{}, d.opts.Parallel)
 	var wg sync.WaitGroup
-	errs := make([]error, len(due))
-	for i := range due {
+	errs := make([]error, len(ready))
+	for i := range ready {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = d.attempt(ctx, &due[i])
+			errs[i] = d.attempt(ctx, &ready[i])
 		}()
 	}
 	wg.Wait()
-	return len(due), errors.Join(errs...)
+	n, err := d.runHeld(ctx, held)
+	return len(ready) + n, errors.Join(append(errs, err)...)
+}
+
+// runHeld attempts, in order, the deliveries that waited for an older one
+// of their alert: each whose older one is done now, the others wait on
+// until it is due again, so a resolution never reaches a channel before
+// the firing it ends.
+func (d *Dispatcher) runHeld(ctx context.Context, held []Delivery) (int, error) {
+	n := 0
+	for i := range held {
+		older, waits, err := d.waitsFor(ctx, held[i])
+		switch {
+		case err != nil:
+			return n, err
+		case waits:
+			_, err = d.opts.DB.ExecContext(ctx, `UPDATE notify_deliveries SET next_at = $1 WHERE id = $2`,
+				max(older.NextAt.UnixMilli(), held[i].NextAt.UnixMilli()), held[i].ID)
+		default:
+			n++
+			err = d.attempt(ctx, &held[i])
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// waitsFor returns the oldest delivery still pending on del's channel
+// that was made before del about one of the alerts del is about, and
+// whether there is one. A delivery of no alert waits for nothing.
+func (d *Dispatcher) waitsFor(ctx context.Context, del Delivery) (Delivery, bool, error) {
+	var m Message
+	if !strings.HasPrefix(del.Event, "alert.") || json.Unmarshal([]byte(del.payload), &m) != nil || len(m.Alerts) == 0 {
+		return Delivery{}, false, nil
+	}
+	rows, err := d.opts.DB.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM notify_deliveries
+		WHERE channel = $1 AND state = 'pending' AND id < $2 AND event LIKE 'alert.%' ORDER BY id`, del.Channel, del.ID)
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("notify: older deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		older, err := scanDelivery(rows)
+		if err != nil {
+			return Delivery{}, false, err
+		}
+		var om Message
+		if json.Unmarshal([]byte(older.payload), &om) == nil && slices.ContainsFunc(om.Alerts, func(id string) bool { return slices.Contains(m.Alerts, id) }) {
+			return older, true, nil
+		}
+	}
+	return Delivery{}, false, rows.Err()
 }
 
 // attempt sends one delivery and records the outcome.
