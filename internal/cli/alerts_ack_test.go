@@ -52,6 +52,23 @@ func TestAlertsAck(t *testing.T) {
 	}
 }
 
+// inZoneEastOfUTC runs the test t again in a child process whose local
+// zone is UTC+2, set before anything reads it, and reports false; in that
+// child it reports true, and the test goes on there.
+func inZoneEastOfUTC(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("PHOENIX_TEST_ZONE_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PHOENIX_TEST_ZONE_CHILD=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return false
+	}
+	time.Local = time.FixedZone("UTC+2", 2*60*60)
+	return true
+}
+
 // TestAlertTimesInLocalZone: 'phoenix alerts' and '--history' show their
 // times in the local zone, as the acknowledgement on the same row, the
 // silences and the audit log do; they showed UTC, so on a machine two
@@ -59,15 +76,9 @@ func TestAlertsAck(t *testing.T) {
 // read as acknowledged two hours later. It runs itself again in a child
 // process whose local zone is UTC+2 (set before anything reads it).
 func TestAlertTimesInLocalZone(t *testing.T) {
-	if os.Getenv("PHOENIX_TEST_ZONE_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestAlertTimesInLocalZone$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "PHOENIX_TEST_ZONE_CHILD=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
+	if !inZoneEastOfUTC(t) {
 		return
 	}
-	time.Local = time.FixedZone("UTC+2", 2*60*60)
 	data := t.TempDir()
 	mustRun(t, "", "projects", "--data", data) // creates and migrates the data dir
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(data, "state.db"))

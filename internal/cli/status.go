@@ -57,7 +57,8 @@ func runStatus(ctx context.Context, g *Globals) error {
 
 // printStatus prints the environments' status at now. An SLA figure over a
 // period monitoring began within is marked * and its environment says
-// since when.
+// since when. Times are in the local zone, as in 'phoenix alerts' and
+// 'phoenix projects'.
 func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 	if len(rs) == 0 {
 		fmt.Fprintln(w, "nothing deployed or monitored yet (see 'phoenix deploy' and monitor.endpoints in phoenix.yaml)")
@@ -67,7 +68,7 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 	for _, r := range rs {
 		live := ""
 		if at := liveSince(r.LiveSince, r.DeployedAt); !at.IsZero() {
-			live = at.UTC().Format("2006-01-02 15:04")
+			live = at.Local().Format("2006-01-02 15:04")
 		}
 		t.row(envLabel(r.Environment), r.Health, releaseCell(r), dash(live), len(r.Alerts),
 			slaOver(r.SLA, r.SLA.Day, monitor.SLADay, now), slaOver(r.SLA, r.SLA.Week, monitor.SLAWeek, now), slaOver(r.SLA, r.SLA.Month, monitor.SLAMonth, now))
@@ -82,7 +83,7 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 	}
 	for _, r := range rs {
 		if !r.SLA.Since.IsZero() {
-			fmt.Fprintf(w, "  * %s monitored since %s: the SLA covers only that\n", envLabel(r.Environment), r.SLA.Since.UTC().Format("2006-01-02 15:04 UTC"))
+			fmt.Fprintf(w, "  * %s monitored since %s: the SLA covers only that\n", envLabel(r.Environment), r.SLA.Since.Local().Format("2006-01-02 15:04 MST"))
 		}
 	}
 	for _, r := range rs {
@@ -144,7 +145,7 @@ func slaOver(s monitor.SLA, v *float64, period time.Duration, now time.Time) str
 // or "since 2026-11-23 10:17 99.950%" when it was probed first within it.
 func slaWindow(s monitor.SLA, now time.Time) string {
 	if s.Partial(monitor.SLAMonth, now) {
-		return "since " + s.Since.UTC().Format("2006-01-02 15:04") + " " + slaCell(s.Month)
+		return "since " + s.Since.Local().Format("2006-01-02 15:04") + " " + slaCell(s.Month)
 	}
 	return "30d " + slaCell(s.Month)
 }

@@ -93,3 +93,39 @@ func TestStatusSaysWhyHealthIsUnknown(t *testing.T) {
 		t.Errorf("status:\n%s", out)
 	}
 }
+
+// TestStatusTimesInLocalZone: 'phoenix status' showed LIVE SINCE and the
+// probes' since in UTC, unmarked, beside an acknowledgement in the local
+// zone on the same screen, while 'phoenix alerts', 'phoenix projects' and
+// 'phoenix deployments' show the local zone: two hours east of UTC, a
+// release live since 09:00 read as going live two hours before the alert
+// acknowledged at 11:05 that it caused. Every time it shows is local, the
+// note's with its zone.
+func TestStatusTimesInLocalZone(t *testing.T) {
+	if !inZoneEastOfUTC(t) { // alerts_ack_test.go
+		return
+	}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	live, since := now.Add(-time.Hour), now.Add(-47*time.Hour)
+	v := 99.95
+	rs := []api.EnvReport{{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: "degraded",
+		Endpoints: []monitor.EndpointStatus{{Name: "home", Up: true, SLA: monitor.SLA{Day: &v, Week: &v, Month: &v, Since: since}}},
+		Alerts: []monitor.Alert{{Rule: "Down", State: "firing", Summary: "availability 8% < 99% over 1m",
+			Ack: &monitor.Ack{By: "alice", At: now.Add(5 * time.Minute), Comment: "rolling back"}}},
+		SLA: monitor.SLA{Day: &v, Week: &v, Month: &v, Since: since}}, Release: "v1", LiveSince: &live}}
+	var b strings.Builder
+	if err := printStatus(&b, rs, now); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		" 2026-11-25 11:00 ", // live since 09:00 UTC
+		"(acknowledged by alice 12:05: rolling back)",
+		"* shop/production monitored since 2026-11-23 13:00 UTC+2: the SLA covers only that",
+		"(since 2026-11-23 13:00 99.950%)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
