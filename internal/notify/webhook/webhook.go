@@ -5,7 +5,8 @@
 //	X-Phoenix-Event:     alert.firing
 //	X-Phoenix-Delivery:  <message id>
 //
-// The body carries the message's time; receivers should refuse old ones.
+// The body carries the message's time, the same in every retry (for up to
+// 24 hours): receivers refuse replays by the delivery id, not by age.
 package webhook
 
 import (
