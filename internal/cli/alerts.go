@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -99,11 +101,15 @@ func newSilenceCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "silence [RULE]",
 		Example: `  phoenix alerts silence HighErrorRate --env production --project shop --for 2h --comment "moving the database"
+  phoenix alerts silence HighErrorRate@production.shop --for 1h --comment "rolling back"
   phoenix alerts silence --maintenance --env production --project shop --for 30m --comment "planned upgrade"`,
 		Short: "Hold back notifications of matching alerts for a while",
 		Long: `Hold back notifications of alerts whose rule matches RULE (* matches any run
 of characters; no RULE: every rule) in --env of --project (neither: every
-environment, which needs env.write). Alerts still change state and are kept
+environment, which needs env.write). An alert's ID (the ID column of
+'phoenix alerts', Down@production.shop) stands for its rule in its
+environment; a server's alert's (HighCPU@host, certificate-expiry@tls:…)
+for its rule everywhere. Alerts still change state and are kept
 in the history. With --maintenance the silence is a maintenance window: the
 status page shows maintenance.`,
 		Args: cobra.MaximumNArgs(1),
@@ -111,6 +117,9 @@ status page shows maintenance.`,
 			g.started = true
 			if len(args) == 1 {
 				req.Rule = args[0]
+				if err := silenceOfAlertID(&req); err != nil {
+					return err
+				}
 			}
 			if dur <= 0 {
 				return usererr.New(usererr.Usage, "--for must be positive").WithHint("e.g. --for 2h")
@@ -133,6 +142,38 @@ status page shows maintenance.`,
 	f.StringVar(&req.Comment, "comment", "", "why (required for silences)")
 	f.BoolVar(&req.Maintenance, "maintenance", false, "record a maintenance window")
 	return cmd
+}
+
+// silenceOfAlertID reads a RULE that is an alert's ID, as the ID column
+// of 'phoenix alerts' and the messages give it (Down@production.shop, or
+// Down@shop/production as 'phoenix status' and the history name the
+// environment), as that alert's rule in its environment; a server's
+// alert's (host, tls:…) as its rule everywhere. No rule is named so, and
+// a silence of that name would hold nothing back while the alert went on
+// paging. --project and --env, if given, must name the same environment.
+func silenceOfAlertID(req *api.SilenceRequest) error {
+	i := strings.LastIndexByte(req.Rule, '@')
+	if i <= 0 || i == len(req.Rule)-1 {
+		return nil
+	}
+	rule, instance := req.Rule[:i], req.Rule[i+1:]
+	if instance == "host" || monitor.ServerInstance(instance) {
+		req.Rule = rule
+		return nil
+	}
+	project, env := monitor.SplitInstance(instance)
+	if p, e, ok := strings.Cut(instance, "/"); ok { // shop/production, as phoenix status prints it
+		project, env = p, e
+	}
+	if project == "" || env == "" {
+		return nil // not RULE@ENV.PROJECT: a rule name with an @, left as given
+	}
+	if (req.Project != "" && req.Project != project) || (req.Environment != "" && req.Environment != env) {
+		return usererr.New(usererr.Usage, "%s is the alert of %s/%s, not of --project %s --env %s", req.Rule, project, env, req.Project, req.Environment).
+			WithHint("leave --project and --env out: the alert's ID names its environment")
+	}
+	req.Rule, req.Project, req.Environment = rule, project, env
+	return nil
 }
 
 func runSilence(ctx context.Context, g *Globals, req api.SilenceRequest) error {

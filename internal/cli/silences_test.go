@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +87,45 @@ func TestSilenceProjectNeedsEnv(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "error: --project needs --env") ||
 		!strings.Contains(errs, "hint: e.g. --project shop --env production") {
 		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+}
+
+// TestSilenceTakesAnAlertID: an on-call who copied the ID column of
+// 'phoenix alerts' (Down@production.shop) into 'phoenix alerts silence'
+// got "silence 1 until …", a silence of a rule named "Down@production.shop"
+// everywhere, which no rule is: it held nothing back while the alert went
+// on paging. An alert's ID silences its rule in its environment; a
+// server's alert (host, tls:…) its rule everywhere, as the docs do.
+func TestSilenceTakesAnAlertID(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	for name, body := range map[string]string{
+		"phoenix.yaml":    "project: {name: shop}\nenvironments:\n  production: {}\n",
+		"dist/index.html": "<title>shop</title>",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, "", "deploy", filepath.Join(dir, "dist"), "--env", "production", "--data", data, "-c", filepath.Join(dir, "phoenix.yaml"))
+	type silence struct{ Rule, Environment string }
+	for id, want := range map[string]silence{
+		"Down@production.shop":                   {"Down", "production.shop"},
+		"Slow@shop/production":                   {"Slow", "production.shop"},
+		"certificate-expiry@tls:www.example.com": {"certificate-expiry", ""},
+		"HighCPU@host":                           {"HighCPU", ""},
+	} {
+		out := mustRun(t, "", "alerts", "silence", id, "--for", "10m", "--comment", "on it", "-o", "json", "--data", data)
+		var got silence
+		if err := json.Unmarshal([]byte(out), &got); err != nil || got != want {
+			t.Errorf("silence %s: %+v (%v), want %+v\n%s", id, got, err, want, out)
+		}
+	}
+	t.Setenv("PHOENIX_DATA", data)
+	if _, errs, code := run("alerts", "silence", "Down@production.shop", "--project", "shop", "--env", "staging", "--for", "10m", "--comment", "x"); code != 2 ||
+		!strings.Contains(errs, "Down@production.shop is the alert of shop/production, not of --project shop --env staging") {
+		t.Errorf("an alert id beside another environment's flags: exit %d\n%s", code, errs)
 	}
 }
