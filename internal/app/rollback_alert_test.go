@@ -21,6 +21,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/pipeline"
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/testkit"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // alertHook is a webhook receiver on 127.0.0.1 that passes on every
@@ -344,5 +345,48 @@ func TestManualRollbackIsAnnounced(t *testing.T) {
 	want := fmt.Sprintf("deploy.rolled_back deploy-%d-rolled-back-to-%d-", second, first)
 	if got := recv(t, hook.got, "the rollback's announcement"); !strings.HasPrefix(got, want) {
 		t.Fatalf("announced %q, want %q…", got, want)
+	}
+}
+
+// TestUnsealLoadsTheChannels: a server whose vault is sealed (started
+// without the master key, as docs/operations.md allows, or sealed since)
+// cannot load channels whose URL is a secret; 'phoenix vault unseal' loads
+// them, and the alert an automatic rollback owes goes out then, not at the
+// next deploy or start.
+func TestUnsealLoadsTheChannels(t *testing.T) {
+	ctx := context.Background()
+	const master = "a master key for the unseal test"
+	hook := newAlertHook(t)
+	cfg, err := config.Parse([]byte(hookYAML("secret:SHOP_HOOK_URL")), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := startVault(t, t.TempDir(), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
+	if _, err := a.Vault.Set(ctx, admin, "SHOP_HOOK_URL", vault.SecretString(hook.URL), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a.useConfig("shop", cfg, nil)
+	v1, v2 := owingRollback(t, a) // signed and deployed while unsealed
+	a.Vault.Seal()
+	a.reconfigure() // as at a start without the key
+	a.queueOwed(ctx, time.Time{})
+	if a.channelsLoaded("shop") {
+		t.Fatal("channels with a secret URL loaded while the vault is sealed")
+	}
+	if owed, err := a.Deploy.OwedAlerts(ctx); err != nil || len(owed) != 1 {
+		t.Fatalf("owed while sealed: %+v, %v; want it still owed", owed, err)
+	}
+	if err := a.Vault.Unseal(ctx, vault.SecretString(master)); err != nil {
+		t.Fatal(err)
+	}
+	if !a.channelsLoaded("shop") {
+		t.Fatal("the unseal did not load the project's channels")
+	}
+	if got := recv(t, hook.got, "the owed alert after the unseal"); got != owedAs(v2, v1) {
+		t.Fatalf("sent %q, want %q", got, owedAs(v2, v1))
 	}
 }

@@ -101,6 +101,7 @@ func (a *App) openVault(ctx context.Context) error {
 			if started.Load() {
 				a.signingUnsealed(ctx) // first: the audit checkpoint then covers its record
 				a.auditUnsealed(ctx)
+				a.channelsUnsealed(ctx)
 			}
 		}})
 	if err != nil {
@@ -238,4 +239,19 @@ func (a *App) singletonEvery(d, def time.Duration, fn func(context.Context)) {
 		d = def
 	}
 	a.singleton(func(ctx context.Context) { tick.Every(ctx, d, fn) })
+}
+
+// channelsUnsealed loads the notification channels again when the vault
+// opens after the start: those whose URL is a secret did not load while
+// it was sealed, and an automatic rollback's alert owed meanwhile goes
+// out now (a lone server looks for owed alerts only at its start; the
+// replicas' leader on every poll anyway).
+func (a *App) channelsUnsealed(ctx context.Context) {
+	if a.projects == nil {
+		return
+	}
+	a.reconfigure()
+	if !a.opts.InProcess && !a.opts.Replica.On {
+		a.queueOwed(ctx, time.Time{})
+	}
 }
