@@ -223,6 +223,9 @@ func (g *Globals) resolve(cmd *cobra.Command) error {
 	if err := g.checkRequiredFlags(cmd); err != nil {
 		return err
 	}
+	if err := g.checkDataDirExists(cmd); err != nil { // datadir.go
+		return err
+	}
 	g.started = true
 	return nil
 }
