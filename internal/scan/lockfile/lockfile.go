@@ -10,6 +10,8 @@
 package lockfile
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -108,13 +110,76 @@ func splitSpec(s string) (name, rest string, ok bool) {
 	return s[:i], s[i+1:], true
 }
 
-// lineIndex finds the 1-based line of the first occurrence of needle.
-type lineIndex struct{ data string }
+// keyLines holds, for each key of a JSON document, the 1-based line where
+// it first occurs with an object as its value (an entry), else where it
+// first occurs at all (an entry that is malformed). It is built in one pass
+// over the data: looking each key up with a search from the top made
+// reading a lockfile of thousands of entries take seconds (the search for
+// one entry reads the file up to it).
+type keyLines map[string]int
 
-func (x lineIndex) lineOf(needle string) int {
-	i := strings.Index(x.data, needle)
-	if i < 0 {
-		return 0
+// indexKeys scans data, a JSON document, for its keys. Data that is not
+// valid JSON gives a partial index, never a panic.
+func indexKeys(data []byte) keyLines {
+	idx, other := keyLines{}, keyLines{}
+	line := 1
+	skipSpace := func(i int) int {
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '\n':
+				line++
+			case ' ', '\t', '\r':
+			default:
+				return i
+			}
+		}
+		return i
 	}
-	return strings.Count(x.data[:i], "\n") + 1
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\n':
+			line++
+			continue
+		case '"':
+		default:
+			continue
+		}
+		start, at := i, line
+		for i++; i < len(data) && data[i] != '"'; i++ {
+			switch data[i] {
+			case '\\':
+				i++
+			case '\n': // not valid JSON, but keep the count right
+				line++
+			}
+		}
+		if i >= len(data) {
+			break
+		}
+		raw := data[start : i+1]
+		j := skipSpace(i + 1)
+		i = j - 1 // the newlines up to j are counted
+		if j >= len(data) || data[j] != ':' {
+			continue
+		}
+		j = skipSpace(j + 1)
+		i = j - 1
+		key := string(raw[1 : len(raw)-1])
+		if bytes.IndexByte(raw, '\\') >= 0 && json.Unmarshal(raw, &key) != nil {
+			continue
+		}
+		first := other
+		if j < len(data) && data[j] == '{' {
+			first = idx
+		}
+		if _, ok := first[key]; !ok {
+			first[key] = at
+		}
+	}
+	for k, at := range other {
+		if _, ok := idx[k]; !ok {
+			idx[k] = at
+		}
+	}
+	return idx
 }

@@ -53,7 +53,7 @@ func ParseNPM(path string, data []byte, m *Manifest) (*Lockfile, error) {
 	}
 	l := &Lockfile{Path: path}
 	g := newGraph()
-	idx := lineIndex{string(data)}
+	idx := indexKeys(data)
 	switch {
 	case raw.Packages != nil:
 		l.Format = fmt.Sprintf("package-lock v%d", max(raw.LockfileVersion, 2))
@@ -70,12 +70,12 @@ func ParseNPM(path string, data []byte, m *Manifest) (*Lockfile, error) {
 	return l, nil
 }
 
-func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lineIndex) {
+func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx keyLines) {
 	entries := map[string]*npmEntry{}
 	for _, key := range sortedKeys(pkgs) {
 		var e npmEntry
 		if err := json.Unmarshal(pkgs[key], &e); err != nil {
-			line, msg := entryErr(idx.lineOf(`"`+key+`"`), pkgs[key], err)
+			line, msg := entryErr(idx[key], pkgs[key], err)
 			l.problem(key, line, "malformed entry: %s", msg)
 			entries[key] = nil // there, though unread: not also "not locked"
 			continue
@@ -92,7 +92,7 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx lin
 		}
 		n := g.add(key, Package{Name: name, Version: e.Version, Ecosystem: NPM, Dev: e.Dev || e.DevOptional && !e.Optional,
 			Optional: e.Optional, License: licenseString(e.License), Resolved: e.Resolved, Integrity: e.Integrity,
-			Line: idx.lineOf(`"` + key + `"`)})
+			Line: idx[key]})
 		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") {
 			n.hide = true // the project, a workspace folder, or a symlink to one
 		}
@@ -187,7 +187,7 @@ func npmNameFromKey(key string) string {
 	return key[i+len("node_modules/"):]
 }
 
-func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string, idx lineIndex) {
+func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string, idx keyLines) {
 	for _, name := range sortedKeys(deps) {
 		loc := "node_modules/" + name
 		if parent != "" {
@@ -195,7 +195,7 @@ func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string
 		}
 		var e npmV1Entry
 		if err := json.Unmarshal(deps[name], &e); err != nil {
-			line, msg := entryErr(idx.lineOf(`"`+name+`": {`), deps[name], err)
+			line, msg := entryErr(idx[name], deps[name], err)
 			l.problem(name, line, "malformed entry: %s", msg)
 			continue
 		}
@@ -206,7 +206,7 @@ func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string
 			}
 		}
 		n := g.add(loc, Package{Name: realName, Version: version, Ecosystem: NPM, Dev: e.Dev, Optional: e.Optional,
-			Resolved: e.Resolved, Integrity: e.Integrity, Line: idx.lineOf(`"` + name + `": {`)})
+			Resolved: e.Resolved, Integrity: e.Integrity, Line: idx[name]})
 		if e.Version == "" {
 			l.problem(loc, n.pkg.Line, "no version")
 		}
