@@ -1,5 +1,7 @@
 package lockfile
 
+import "slices"
+
 // graph is the resolved dependency graph shared by all formats: nodes are
 // package instances, edges point to the instances a package's dependencies
 // resolve to, and roots are the project's direct dependencies.
@@ -73,6 +75,7 @@ func (g *graph) packages() []Package {
 			continue
 		}
 		p := n.pkg
+		p.Deps = g.depIDs(n)
 		if seen[id] {
 			p.Path = g.path(id, parent)
 		} else {
@@ -95,4 +98,30 @@ func (g *graph) path(id string, parent map[string]string) []string {
 		out[len(rev)-1-i] = s
 	}
 	return out
+}
+
+// depIDs is the name@version of every package n's dependencies resolve
+// to; a workspace or a link to one among them stands for its own
+// dependencies.
+func (g *graph) depIDs(n *node) []string {
+	seen := map[string]bool{n.id: true}
+	var out []string
+	var visit func(ids []string)
+	visit = func(ids []string) {
+		for _, d := range ids {
+			t, ok := g.nodes[d]
+			if !ok || seen[d] {
+				continue
+			}
+			seen[d] = true
+			if t.hide {
+				visit(t.deps)
+				continue
+			}
+			out = append(out, t.pkg.ID())
+		}
+	}
+	visit(n.deps)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -33,6 +33,7 @@ type Package struct {
 	Optional  bool     `json:"optional,omitempty"` // an optional dependency
 	Direct    bool     `json:"direct,omitempty"`   // listed by the project itself
 	Path      []string `json:"path,omitempty"`     // "name@version" from the direct dependency down to this package
+	Deps      []string `json:"deps,omitempty"`     // "name@version" of every package its dependencies resolve to
 	License   string   `json:"license,omitempty"`  // as declared in the lockfile, when it records one
 	Resolved  string   `json:"resolved,omitempty"` // download URL, when recorded
 	Integrity string   `json:"integrity,omitempty"`

@@ -82,7 +82,7 @@ func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report
 type builder struct {
 	comps []cdx.Component
 	refs  map[string]string          // name@version -> bom-ref
-	deps  map[string]map[string]bool // bom-ref -> depends on
+	deps  map[string]map[string]bool // bom-ref -> the name@version it depends on
 	root  string
 	dir   string
 	cache string
@@ -107,46 +107,29 @@ func (b *builder) add(p lockfile.Package) {
 		}
 		b.comps = append(b.comps, c)
 	}
-	parent := b.root
-	if n := len(p.Path); n > 1 {
-		if r, ok := b.refs[p.Path[n-2]]; ok {
-			parent = r
-		} else {
-			parent = "" // resolved when its parent is added: see dependencies
-			b.deps["?"+p.Path[n-2]] = merge(b.deps["?"+p.Path[n-2]], ref)
-		}
+	if len(p.Path) <= 1 {
+		b.deps[b.root][p.ID()] = true
 	}
-	if parent != "" {
-		b.deps[parent][ref] = true
+	// every edge of the lockfile, not only the one of the shortest path:
+	// a package several others need is in the dependsOn of each
+	for _, d := range p.Deps {
+		b.deps[ref][d] = true
 	}
 }
 
-func merge(m map[string]bool, k string) map[string]bool {
-	if m == nil {
-		m = map[string]bool{}
-	}
-	m[k] = true
-	return m
-}
-
+// dependencies lists each component's dependsOn, resolved to bom-refs
+// once every component is known.
 func (b *builder) dependencies() *[]cdx.Dependency {
-	for k, set := range b.deps {
-		if id, ok := strings.CutPrefix(k, "?"); ok {
-			if r, ok := b.refs[id]; ok {
-				for d := range set {
-					b.deps[r][d] = true
-				}
-			}
-			delete(b.deps, k)
-		}
-	}
 	out := make([]cdx.Dependency, 0, len(b.deps))
 	for _, ref := range append([]string{b.root}, refsOf(b.comps)...) {
 		var on []string
-		for d := range b.deps[ref] {
-			on = append(on, d)
+		for id := range b.deps[ref] {
+			if r, ok := b.refs[id]; ok && r != ref {
+				on = append(on, r)
+			}
 		}
 		slices.Sort(on)
+		on = slices.Compact(on)
 		dep := cdx.Dependency{Ref: ref}
 		if len(on) > 0 {
 			dep.Dependencies = &on

@@ -95,3 +95,25 @@ func TestSchemaRejects(t *testing.T) {
 		t.Fatal("invalid BOM accepted")
 	}
 }
+
+// TestSBOMHasEveryDependencyEdge: each component depended only on the one
+// package of its shortest path, so depd, which body-parser, express,
+// http-errors and send all need, was in express's dependsOn alone.
+func TestSBOMHasEveryDependencyEdge(t *testing.T) {
+	bom, _, err := Generate(context.Background(), "../lockfile/testdata/npm3", Options{Name: "site"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var needDepd []string
+	for _, d := range *bom.Dependencies {
+		for _, on := range deref(d.Dependencies) {
+			if on == "pkg:npm/depd@2.0.0" {
+				needDepd = append(needDepd, d.Ref)
+			}
+		}
+	}
+	want := []string{"pkg:npm/body-parser@1.20.2", "pkg:npm/express@4.19.2", "pkg:npm/http-errors@2.0.0", "pkg:npm/send@0.18.0"}
+	if strings.Join(needDepd, " ") != strings.Join(want, " ") {
+		t.Errorf("depd@2.0.0 is in the dependsOn of %v, want %v", needDepd, want)
+	}
+}
