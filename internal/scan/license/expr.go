@@ -168,16 +168,26 @@ func isFamily(id string) bool {
 	return false
 }
 
-// Known reports whether id (without WITH) is on the SPDX list or a
-// LicenseRef.
+// Known reports whether id is on the SPDX licence list or a LicenseRef,
+// and in "A WITH E" whether E is also on the SPDX exceptions list:
+// "Apache-2.0 WITH Commons-Clause" is not a licence anyone has defined.
 func Known(id string) bool {
-	id, _, _ = strings.Cut(id, " WITH ")
-	if strings.HasPrefix(id, "LicenseRef-") {
+	id, exc, with := strings.Cut(id, " WITH ")
+	if with {
+		if ok, _ := spdxexp.ValidateLicenses([]string{"MIT WITH " + exc}); !ok {
+			return false
+		}
+	}
+	if IsLicenseRef(id) {
 		return true
 	}
 	ok, _ := spdxexp.ValidateLicenses([]string{strings.TrimSuffix(id, "+")})
 	return ok
 }
+
+// IsLicenseRef reports whether id is a LicenseRef-: valid SPDX, but a
+// licence its author defined, whose terms no list gives.
+func IsLicenseRef(id string) bool { return strings.HasPrefix(id, "LicenseRef-") }
 
 // family strips "-only", "-or-later" and "+": "GPL-3.0-or-later" -> "GPL-3.0".
 func family(id string) string {

@@ -43,6 +43,12 @@ func TestEvaluate(t *testing.T) {
 		{"no derivatives", "CC-BY-ND-4.0", Review, def},
 		{"elastic or mit", "Elastic-2.0 OR MIT", Allow, def},
 		{"elastic allowed", "Elastic-2.0", Allow, Policy{Allow: []string{"Elastic-2.0"}}},
+		{"licenseref is unknown", "LicenseRef-Commercial", Review, def},
+		{"licenseref or agpl", "AGPL-3.0-only OR LicenseRef-Proprietary", Review, def},
+		{"licenseref allowed", "LicenseRef-Acme-Internal", Allow, Policy{Allow: []string{"LicenseRef-Acme-Internal"}}},
+		{"licenseref unknown allowed", "LicenseRef-x", Allow, Policy{Unknown: Allow}},
+		{"not an spdx exception", "Apache-2.0 WITH Commons-Clause", Review, def},
+		{"not an spdx exception, denied", "MIT WITH Commons-Clause", Deny, Policy{Unknown: Deny}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, _, _ := tc.p.Evaluate(tc.expr); got != tc.want {
@@ -72,10 +78,18 @@ func TestSPDXListsKnown(t *testing.T) {
 	if unknown > len(ids)/50 { // tolerate ids newer than go-spdx's embedded list
 		t.Errorf("%d of %d SPDX ids unknown", unknown, len(ids))
 	}
+	unknown = 0
 	for _, e := range exc {
 		if terms, err := Parse("GPL-2.0-only WITH " + e); err != nil || !strings.HasSuffix(terms[0][0], e) {
 			t.Errorf("WITH %s: %v %v", e, terms, err)
 		}
+		if !Known("GPL-2.0-only WITH " + e) {
+			unknown++
+			t.Logf("exception not known: %s", e)
+		}
+	}
+	if unknown > len(exc)/20 {
+		t.Errorf("%d of %d SPDX exceptions unknown", unknown, len(exc))
 	}
 }
 

@@ -60,8 +60,8 @@ func (p Policy) VerdictOf(id string) string {
 		return Review
 	case in(p.Allow):
 		return Allow
-	case !Known(id):
-		return p.unknown()
+	case !Known(id) || IsLicenseRef(id):
+		return p.unknown() // a LicenseRef's terms are unknown until a list names it
 	case len(p.Allow) > 0:
 		return Review
 	case !p.NoCopyleftReview && isCopyleft(f):
