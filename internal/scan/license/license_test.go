@@ -130,8 +130,10 @@ func sum(m map[string]int) int {
 }
 
 // TestNodeModulesAndGo: package.json in node_modules wins over the
-// lockfile; a package without a licence field is classified from its
-// LICENSE text; Go modules are classified from the module cache.
+// lockfile, read where npm installed the package (an alias's folder, a
+// nested copy); a package without a licence field is classified from its
+// LICENSE text, one that says "SEE LICENSE IN <file>" from that file (in
+// its folder); Go modules are classified from the module cache.
 func TestNodeModulesAndGo(t *testing.T) {
 	proj, cache := t.TempDir(), t.TempDir()
 	write := func(path, content string) {
@@ -143,11 +145,18 @@ func TestNodeModulesAndGo(t *testing.T) {
 	gpl, _ := os.ReadFile("testdata/GPL-3.txt")
 	bsd, _ := os.ReadFile("testdata/BSD-3-Clause.txt")
 	write(filepath.Join(proj, "package-lock.json"), `{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1","b":"1","c":"1"}},
-	"node_modules/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"1.0.0"},"node_modules/c":{"version":"2.0.0"}}}`)
+	"node_modules/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"1.0.0"},"node_modules/c":{"version":"2.0.0"},
+	"node_modules/d-alias":{"name":"d","version":"1.0.0"},"node_modules/e":{"version":"1.0.0","license":"MIT"},
+	"node_modules/a/node_modules/e":{"version":"2.0.0"},"node_modules/f":{"version":"1.0.0"},"node_modules/g":{"version":"1.0.0"}}}`)
 	write(filepath.Join(proj, "node_modules/a/package.json"), `{"version":"1.0.0","licenses":[{"type":"MIT"},{"type":"AGPL-3.0-only"}]}`)
 	write(filepath.Join(proj, "node_modules/b/package.json"), `{"version":"1.0.0"}`)
 	write(filepath.Join(proj, "node_modules/b/LICENSE"), string(gpl))
 	write(filepath.Join(proj, "go.mod"), "module x\n\nrequire golang.org/x/text v0.3.7\n")
+	write(filepath.Join(proj, "node_modules/d-alias/package.json"), `{"name":"d","version":"1.0.0","license":"GPL-3.0-only"}`)
+	write(filepath.Join(proj, "node_modules/a/node_modules/e/package.json"), `{"version":"2.0.0","license":"ISC"}`)
+	write(filepath.Join(proj, "node_modules/f/package.json"), `{"version":"1.0.0","license":"SEE LICENSE IN docs/LICENSE.md"}`)
+	write(filepath.Join(proj, "node_modules/f/docs/LICENSE.md"), string(bsd))
+	write(filepath.Join(proj, "node_modules/g/package.json"), `{"version":"1.0.0","license":"SEE LICENSE IN ../f/docs/LICENSE.md"}`)
 	write(filepath.Join(cache, "golang.org/x/text@v0.3.7/LICENSE"), string(bsd))
 	r, err := Run(context.Background(), proj, DefaultPolicy(), Options{GoModCache: cache, All: true})
 	if err != nil {
@@ -157,7 +166,13 @@ func TestNodeModulesAndGo(t *testing.T) {
 	for _, f := range r.Findings {
 		got[f.Package] = f.License + " " + f.Verdict
 	}
-	want := map[string]string{"a": "(MIT OR AGPL-3.0-only) allow", "b": "GPL-3.0 review", "c": " review", "golang.org/x/text": "BSD-3-Clause allow"}
+	for _, f := range r.Findings {
+		if f.Package == "e" && f.Version == "2.0.0" {
+			got["e@2"] = f.License + " " + f.Verdict
+		}
+	}
+	want := map[string]string{"a": "(MIT OR AGPL-3.0-only) allow", "b": "GPL-3.0 review", "c": " review", "golang.org/x/text": "BSD-3-Clause allow",
+		"d": "GPL-3.0-only review", "e@2": "ISC allow", "f": "BSD-3-Clause allow", "g": "SEE LICENSE IN ../f/docs/LICENSE.md review"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: %q, want %q", k, got[k], v)

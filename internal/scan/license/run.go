@@ -90,9 +90,12 @@ func addFinding(r *report.Report, p Policy, pkg lockfile.Package, info Info, fil
 		Dev: pkg.Dev, DepPath: pkg.Path, File: file, Line: pkg.Line})
 }
 
-// Find looks up a package's licence: node_modules/<name>/package.json
-// (when its version matches), the lockfile's record, a LICENSE file in the
-// package folder, and for Go modules the LICENSE in the module cache.
+// Find looks up a package's licence: its package.json in node_modules
+// (where the lockfile says npm installs it, else node_modules/<name>; when
+// its version matches), the lockfile's record, a LICENSE file in the
+// package folder, and for Go modules the LICENSE in the module cache. A
+// package.json that says "SEE LICENSE IN <file>" gets that file's licence
+// when licensecheck recognises it.
 func Find(dir, modCache string, pkg lockfile.Package) Info {
 	if pkg.Ecosystem == lockfile.Go {
 		esc, err := module.EscapePath(pkg.Name)
@@ -102,19 +105,40 @@ func Find(dir, modCache string, pkg lockfile.Package) Info {
 		vesc, _ := module.EscapeVersion(pkg.Version)
 		return classifyDir(filepath.Join(modCache, esc+"@"+vesc))
 	}
-	pdir := filepath.Join(dir, "node_modules", filepath.FromSlash(pkg.Name))
-	if m, ok := readPackageJSON(filepath.Join(pdir, "package.json")); ok && m.Version == pkg.Version {
+	for _, rel := range installDirs(pkg) {
+		pdir := filepath.Join(dir, filepath.FromSlash(rel))
+		m, ok := readPackageJSON(filepath.Join(pdir, "package.json"))
+		if !ok || m.Version != pkg.Version {
+			continue
+		}
 		if e := m.expr(); e != "" {
+			if f, ok := strings.CutPrefix(e, "SEE LICENSE IN "); ok && filepath.IsLocal(strings.TrimSpace(f)) {
+				if expr := Classify(filepath.Join(pdir, strings.TrimSpace(f))); expr != "" {
+					return Info{Expr: expr, Source: "LICENSE text"}
+				}
+			}
 			return Info{Expr: e, Source: "package.json"}
 		}
 		if in := classifyDir(pdir); in.Expr != "" {
 			return in
 		}
+		break
 	}
 	if pkg.License != "" {
 		return Info{Expr: pkg.License, Source: "lockfile"}
 	}
 	return Info{}
+}
+
+// installDirs are the folders, relative to the project, where pkg may be
+// installed: the one its lockfile records (an alias's, a nested copy's),
+// then node_modules/<name>.
+func installDirs(pkg lockfile.Package) []string {
+	top := "node_modules/" + pkg.Name
+	if pkg.Dir != "" && pkg.Dir != top && filepath.IsLocal(filepath.FromSlash(pkg.Dir)) {
+		return []string{pkg.Dir, top}
+	}
+	return []string{top}
 }
 
 type pkgJSON struct {

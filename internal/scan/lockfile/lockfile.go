@@ -34,6 +34,7 @@ type Package struct {
 	Direct    bool     `json:"direct,omitempty"`   // listed by the project itself
 	Path      []string `json:"path,omitempty"`     // "name@version" from the direct dependency down to this package
 	Deps      []string `json:"deps,omitempty"`     // "name@version" of every package its dependencies resolve to
+	Dir       string   `json:"dir,omitempty"`      // where npm installs it, "node_modules/a/node_modules/b", when the lockfile says
 	License   string   `json:"license,omitempty"`  // as declared in the lockfile, when it records one
 	Resolved  string   `json:"resolved,omitempty"` // download URL, when recorded
 	Integrity string   `json:"integrity,omitempty"`

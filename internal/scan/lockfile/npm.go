@@ -92,7 +92,7 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		}
 		n := g.add(key, Package{Name: name, Version: e.Version, Ecosystem: NPM, Dev: e.Dev || e.DevOptional && !e.Optional,
 			Optional: e.Optional, License: licenseString(e.License), Resolved: e.Resolved, Integrity: e.Integrity,
-			Line: idx[key]})
+			Line: idx[key], Dir: key})
 		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") {
 			n.hide = true // the project, a workspace folder, or a symlink to one
 		}
@@ -206,7 +206,7 @@ func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string
 			}
 		}
 		n := g.add(loc, Package{Name: realName, Version: version, Ecosystem: NPM, Dev: e.Dev, Optional: e.Optional,
-			Resolved: e.Resolved, Integrity: e.Integrity, Line: idx[name]})
+			Resolved: e.Resolved, Integrity: e.Integrity, Line: idx[name], Dir: loc})
 		if e.Version == "" {
 			l.problem(loc, n.pkg.Line, "no version")
 		}
