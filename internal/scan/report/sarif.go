@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 
 	"strings"
@@ -103,7 +104,7 @@ func WriteSARIF(w io.Writer, r *Report) error {
 	}
 	for _, p := range r.Problems {
 		n := sarifNotification{Level: "error", Message: sarifText{p.String()}}
-		if loc := location(p.File, p.Line, 0); loc != nil {
+		if loc := location(r.Target, p.File, p.Line, 0); loc != nil {
 			n.Locations = []sarifLocation{*loc}
 		}
 		run.Invocations[0].Notifications = append(run.Invocations[0].Notifications, n)
@@ -117,7 +118,7 @@ func WriteSARIF(w io.Writer, r *Report) error {
 			index[f.RuleID] = len(run.Tool.Driver.Rules)
 			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule(f))
 		}
-		run.Results = append(run.Results, result(f, index[f.RuleID]))
+		run.Results = append(run.Results, result(r.Target, f, index[f.RuleID]))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -144,10 +145,10 @@ func securitySeverity(f Finding) string {
 	return map[string]string{"critical": "9.5", "high": "8.0", "moderate": "5.5", "low": "2.0"}[f.Severity]
 }
 
-func result(f Finding, idx int) sarifResult {
+func result(target string, f Finding, idx int) sarifResult {
 	res := sarifResult{RuleID: f.RuleID, RuleIndex: idx, Level: level(f), Message: sarifText{message(f)},
 		Locations: []sarifLocation{}}
-	if loc := location(f.File, f.Line, f.Column); loc != nil {
+	if loc := location(target, f.File, f.Line, f.Column); loc != nil {
 		res.Locations = append(res.Locations, *loc)
 	}
 	if f.Fingerprint != "" {
@@ -199,13 +200,31 @@ func message(f Finding) string {
 	return fmt.Sprintf("%s: possible secret %s.", f.Title, f.Redacted)
 }
 
-func location(file string, line, col int) *sarifLocation {
+// location is file (relative to the scanned folder, target) at line and
+// column.
+func location(target, file string, line, col int) *sarifLocation {
 	if file == "" {
 		return nil
 	}
-	loc := &sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifact{URI: filepath.ToSlash(file)}}}
+	loc := &sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifact{URI: artifactURI(target, file)}}}
 	if line > 0 {
 		loc.Physical.Region = &sarifRegion{StartLine: line, StartColumn: max(col, 0)}
 	}
 	return loc
+}
+
+// artifactURI names file, relative to the scanned folder target, as code
+// scanning resolves it: GitHub reads a relative URI from the repository
+// root, where CI runs phoenix, so 'phoenix check apps/web' writes
+// apps/web/src/config.js, not src/config.js (another file, or none); a
+// folder given as an absolute path, or outside the working directory,
+// gives a file: URI, which GitHub makes relative to the checkout.
+func artifactURI(target, file string) string {
+	p := filepath.Join(target, file)
+	if !filepath.IsLocal(p) {
+		if abs, err := filepath.Abs(p); err == nil {
+			return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+		}
+	}
+	return (&url.URL{Path: filepath.ToSlash(p)}).String()
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/testkit"
@@ -54,5 +56,43 @@ func TestSARIFSchemaRejectsABrokenLog(t *testing.T) {
 	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(`{"version":"2.1.0","runs":[{"results":[]}]}`)))
 	if err := sarifSchema(t).Validate(inst); err == nil {
 		t.Fatal("a run without its tool validated: the schema check cannot fail")
+	}
+}
+
+// TestSARIFLocationsFromTheWorkingDirectory: code scanning reads a relative
+// URI from the repository root, where phoenix runs, so a finding of
+// 'phoenix check apps/web' must name apps/web/src/a.js; it named src/a.js.
+func TestSARIFLocationsFromTheWorkingDirectory(t *testing.T) {
+	abs := t.TempDir()
+	for target, want := range map[string]string{
+		".":         "src/a%20b.js",
+		"apps/web":  "apps/web/src/a%20b.js",
+		"./apps/ui": "apps/ui/src/a%20b.js",
+		abs:         "file://" + filepath.ToSlash(abs) + "/src/a%20b.js",
+	} {
+		r := New(Secret, target, now)
+		r.Findings = []Finding{{Kind: Secret, RuleID: "aws-access-key-id", Severity: "critical", File: "src/a b.js", Line: 3, Column: 1,
+			Redacted: "AKIA…(20 chars)", Fingerprint: "aws-access-key-id:1"}}
+		var b bytes.Buffer
+		if err := WriteSARIF(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+			t.Fatal(err)
+		}
+		if got := log.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation.URI; got != want {
+			t.Errorf("target %s: uri %q, want %q", target, got, want)
+		}
 	}
 }
