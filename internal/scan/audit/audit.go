@@ -47,11 +47,7 @@ func Run(ctx context.Context, dir string, db *osv.DB, opts Options) (*report.Rep
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if err != nil {
-		for _, e := range unjoin(err) {
-			r.Problems = append(r.Problems, report.Problem{File: rel(dir, ""), Msg: relMsg(dir, e.Error())})
-		}
-	}
+	r.Problems = append(r.Problems, report.LoadProblems(dir, err)...)
 	for _, l := range locks {
 		if err := auditLockfile(ctx, dir, l, db, r); err != nil {
 			return nil, err
@@ -128,15 +124,4 @@ func rel(dir, path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
-}
-
-func relMsg(dir, msg string) string {
-	return strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

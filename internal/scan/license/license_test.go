@@ -179,3 +179,27 @@ func TestNodeModulesAndGo(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableLockfileNamedOnce: a lockfile that does not parse is named
+// once, from the folder ("package-lock.json: not a valid npm lockfile"),
+// not as "site: /abs/site/package-lock.json: …", and a folder without one
+// is not "site: site: no lockfile found".
+func TestUnreadableLockfileNamedOnce(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "package-lock.json"), []byte("{\"lockfileVersion\": 3,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "site")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string]string{dir: "package-lock.json: not a valid npm lockfile: line 2", empty: empty + ": no lockfile found"} {
+		r, err := Run(context.Background(), d, DefaultPolicy(), Options{GoModCache: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Problems) != 1 || r.Problems[0].File != "" || !strings.HasPrefix(r.Problems[0].String(), want) {
+			t.Errorf("%s: problems %+v, want one starting %q", d, r.Problems, want)
+		}
+	}
+}

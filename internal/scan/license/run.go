@@ -47,9 +47,7 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if err != nil {
-		r.Problems = append(r.Problems, report.Problem{File: filepath.Base(dir), Msg: err.Error()})
-	}
+	r.Problems = append(r.Problems, report.LoadProblems(dir, err)...)
 	for _, l := range locks {
 		file, _ := filepath.Rel(dir, l.Path)
 		r.Sources = append(r.Sources, file)

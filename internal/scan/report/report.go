@@ -4,7 +4,9 @@
 package report
 
 import (
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -53,7 +55,7 @@ type Finding struct {
 // an advisory that does not parse, an unreadable file). Gates fail closed
 // on problems.
 type Problem struct {
-	File  string `json:"file"`
+	File  string `json:"file"` // "" when Msg names the file (LoadProblems)
 	Entry string `json:"entry,omitempty"`
 	Line  int    `json:"line,omitempty"`
 	Msg   string `json:"message"`
@@ -135,4 +137,25 @@ func (r *Report) Verdicts() map[string]int {
 		}
 	}
 	return m
+}
+
+// LoadProblems turns the error of reading dir's lockfiles (one error per
+// file, joined) into problems. Each message names its file, from dir
+// ("package-lock.json: not a valid npm lockfile: …", "site: no lockfile
+// found"), so the problem names none besides: it named the folder, which
+// the table printed twice ("site: site: no lockfile found") and SARIF gave
+// as a file.
+func LoadProblems(dir string, err error) []Problem {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]Problem, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, Problem{Msg: strings.ReplaceAll(e.Error(), dir+string(filepath.Separator), "")})
+	}
+	return out
 }

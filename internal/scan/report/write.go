@@ -89,6 +89,9 @@ func (p Problem) String() string {
 	if p.Entry != "" {
 		return fmt.Sprintf("%s: %q: %s", loc, p.Entry, p.Msg)
 	}
+	if loc == "" {
+		return p.Msg
+	}
 	return loc + ": " + p.Msg
 }
 

@@ -46,10 +46,7 @@ func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
-	var problems []report.Problem
-	if err != nil {
-		problems = append(problems, report.Problem{File: filepath.Base(dir), Msg: err.Error()})
-	}
+	problems := report.LoadProblems(dir, err)
 	if opts.Name == "" {
 		opts.Name = filepath.Base(dir)
 		if m, _ := lockfile.ReadManifest(filepath.Join(dir, "package.json")); m != nil && m.Name != "" {
