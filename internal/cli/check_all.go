@@ -102,8 +102,10 @@ func (o *checkOptions) runOne(ctx context.Context, g *Globals, in *checkInput, c
 	return out, nil
 }
 
-// sbomOutcome makes the SBOM the release would store, without writing it:
-// like the pipeline's step it fails on lockfiles it cannot read.
+// sbomOutcome makes the SBOM the release would store, without writing it.
+// Like the pipeline's step and 'phoenix check sbom' it fails on lockfiles
+// it cannot read (or none): an SBOM could not be made, so the check is an
+// error, which --no-gate does not pass.
 func sbomOutcome(ctx context.Context, in *checkInput) (checkOutcome, error) {
 	out := checkOutcome{Check: "sbom"}
 	bom, problems, err := generateSBOM(ctx, in, sbom.Options{})
@@ -122,7 +124,9 @@ func sbomOutcome(ctx context.Context, in *checkInput) (checkOutcome, error) {
 	out.Status, out.Gate = checkPass, &d
 	out.Detail = fmt.Sprintf("SBOM of %d package(s); 'phoenix check sbom --out FILE' writes it", n)
 	if !d.Pass {
-		out.Status, out.Detail = checkFail, fmt.Sprintf("%d problem(s) reading the lockfiles", len(problems))
+		err := usererr.New(usererr.Failed, "%d problem(s) reading the lockfiles; no SBOM", len(problems))
+		out.Status, out.Detail = checkError, err.Error()
+		return out, err
 	}
 	return out, nil
 }

@@ -142,6 +142,23 @@ func TestCheckAllFailsClosed(t *testing.T) {
 	}
 }
 
+// TestCheckAllSBOMWithoutLockfileFailsClosed: an SBOM that cannot be made
+// (no lockfile) is an error that fails phoenix check DIR even with
+// --no-gate, as docs/security-gates.md says and 'phoenix check sbom' does;
+// it was a failed check, which --no-gate let pass (exit 0).
+func TestCheckAllSBOMWithoutLockfileFailsClosed(t *testing.T) {
+	checkData(t)
+	dir := checkProject(t, "checks:\n  audit: {enabled: false}\n  licenses: {enabled: false}\n"+allowLeak)
+	if err := os.Remove(filepath.Join(dir, "package-lock.json")); err != nil {
+		t.Fatal(err)
+	}
+	r := runCheck(t, t.TempDir(), "check", dir, "--no-gate")
+	if r.code != 1 || !strings.Contains(r.stderr, "1 check(s) could not run: sbom: 1 problem(s) reading the lockfiles; no SBOM") ||
+		!regexp.MustCompile(`(?m)^sbom +error +`).MatchString(r.stdout) {
+		t.Errorf("no lockfile, --no-gate: %+v", r)
+	}
+}
+
 // TestCheckAuditWithNothingLocked: without an advisory database the audit
 // of a project whose lockfile locks no package passes, saying why, as the
 // release pipeline's audit step does (phoenix check failed it, so the two
