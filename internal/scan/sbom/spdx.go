@@ -24,6 +24,14 @@ type spdxDoc struct {
 	CreationInfo      spdxCreation       `json:"creationInfo"`
 	Packages          []spdxPackage      `json:"packages"`
 	Relationships     []spdxRelationship `json:"relationships"`
+	Extracted         []spdxExtracted    `json:"hasExtractedLicensingInfos,omitempty"`
+}
+
+// spdxExtracted defines a LicenseRef- a package's licence names: SPDX
+// requires each one used in a document to be defined in it (clause 10).
+type spdxExtracted struct {
+	LicenseID string `json:"licenseId"`
+	Text      string `json:"extractedText"`
 }
 
 type spdxCreation struct {
@@ -112,6 +120,7 @@ func toSPDX(bom *cdx.BOM) *spdxDoc {
 			scope[c.BOMRef] = c.Scope
 		}
 	}
+	doc.Extracted = extractedLicences(doc.Packages)
 	doc.Relationships = append(doc.Relationships, spdxRelationship{doc.SPDXID, "DESCRIBES", ids.byRef[app.BOMRef]})
 	if bom.Dependencies != nil {
 		for _, d := range *bom.Dependencies {
@@ -168,6 +177,26 @@ func spdxLicense(l cdx.LicenseChoice) string {
 		return l.License.ID
 	}
 	return noAssertion
+}
+
+var licenseRef = regexp.MustCompile(`(^|[\s(])(LicenseRef-[A-Za-z0-9.-]+)`)
+
+// extractedLicences defines every LicenseRef- the packages' licences name,
+// in order of first use. Its text is not known: only the package's
+// metadata names it.
+func extractedLicences(pkgs []spdxPackage) []spdxExtracted {
+	var out []spdxExtracted
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		for _, m := range licenseRef.FindAllStringSubmatch(p.LicenseDeclared, -1) {
+			if id := m[2]; !seen[id] {
+				seen[id] = true
+				out = append(out, spdxExtracted{LicenseID: id,
+					Text: "The text of this licence is not in this document: the package's metadata names it " + id + " only."})
+			}
+		}
+	}
+	return out
 }
 
 // spdxIDs gives each bom-ref a unique SPDX identifier.

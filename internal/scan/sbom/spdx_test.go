@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -44,6 +45,20 @@ func spdxViolations(b []byte) []string {
 		v = append(v, packageViolations(p, ids)...)
 	}
 	v = append(v, relationshipViolations(doc.Relationships, ids)...)
+	defined := map[string]bool{}
+	for _, e := range doc.Extracted {
+		if !regexp.MustCompile(`^LicenseRef-[A-Za-z0-9.-]+$`).MatchString(e.LicenseID) || e.Text == "" || defined[e.LicenseID] {
+			bad("hasExtractedLicensingInfos %+v: an id LicenseRef-[idstring], defined once, with its text", e)
+		}
+		defined[e.LicenseID] = true
+	}
+	for _, p := range doc.Packages { // clause 10: a LicenseRef- used is defined in the document
+		for _, id := range regexp.MustCompile(`LicenseRef-[A-Za-z0-9.-]+`).FindAllString(p.LicenseConcluded+" "+p.LicenseDeclared, -1) {
+			if !defined[id] {
+				bad("%s: %s is not defined in hasExtractedLicensingInfos", p.SPDXID, id)
+			}
+		}
+	}
 	return v
 }
 
@@ -136,6 +151,33 @@ func TestSPDXFollowsTheSpec(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("SPDX lacks %s", want)
 		}
+	}
+}
+
+// TestSPDXDefinesItsLicenseRefs: a package licensed LicenseRef-Commercial
+// was declared so with no definition of the LicenseRef, which SPDX
+// requires of a document that uses one.
+func TestSPDXDefinesItsLicenseRefs(t *testing.T) {
+	dir := t.TempDir()
+	lock := `{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1","b":"1","c":"1"}},
+	"node_modules/a":{"version":"1.0.0","license":"(AGPL-3.0-only OR LicenseRef-Commercial)"},
+	"node_modules/b":{"version":"1.0.0","license":"LicenseRef-Commercial"},"node_modules/c":{"version":"1.0.0","license":"MIT"}}}`
+	if err := os.WriteFile(filepath.Join(dir, "package-lock.json"), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bom, _, err := Generate(context.Background(), dir, Options{Name: "site", GoModCache: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteSPDX(&buf, bom); err != nil {
+		t.Fatal(err)
+	}
+	if v := spdxViolations(buf.Bytes()); len(v) > 0 {
+		t.Fatalf("not SPDX 2.3:\n%s", strings.Join(v, "\n"))
+	}
+	if n := strings.Count(buf.String(), `"licenseId": "LicenseRef-Commercial"`); n != 1 {
+		t.Errorf("LicenseRef-Commercial defined %d times:\n%s", n, buf.String())
 	}
 }
 
