@@ -3,6 +3,7 @@ package license
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,5 +202,21 @@ func TestUnreadableLockfileNamedOnce(t *testing.T) {
 		if len(r.Problems) != 1 || r.Problems[0].File != "" || !strings.HasPrefix(r.Problems[0].String(), want) {
 			t.Errorf("%s: problems %+v, want one starting %q", d, r.Problems, want)
 		}
+	}
+}
+
+// TestNotInstalledSaysWhy: a pnpm lockfile records no licence, so without
+// node_modules every package was "review -" with no word why.
+func TestNotInstalledSaysWhy(t *testing.T) {
+	r, err := Run(context.Background(), "../lockfile/testdata/pnpm9", DefaultPolicy(), Options{GoModCache: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d of %d packages of pnpm-lock.yaml have no licence: it records none, and there is no node_modules", r.Scanned, r.Scanned)
+	if len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], want) {
+		t.Errorf("warnings %q, want one starting %q", r.Warnings, want)
+	}
+	if r, _ := Run(context.Background(), "../lockfile/testdata/npm3", DefaultPolicy(), Options{GoModCache: t.TempDir()}); len(r.Warnings) != 0 {
+		t.Errorf("npm v3 records the licences, yet: %q", r.Warnings)
 	}
 }

@@ -54,13 +54,20 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 		for _, pr := range l.Problems {
 			r.Problems = append(r.Problems, report.Problem{File: file, Entry: pr.Entry, Line: pr.Line, Msg: pr.Msg})
 		}
+		none := 0 // npm packages of no known licence
 		for _, pkg := range l.Packages {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			r.Scanned++
 			info := Find(dir, opts.GoModCache, pkg)
+			if info.Expr == "" && pkg.Ecosystem == lockfile.NPM {
+				none++
+			}
 			addFinding(r, p, pkg, info, file, opts.All)
+		}
+		if w := notInstalled(dir, file, none, len(l.Packages)); w != "" {
+			r.Warnings = append(r.Warnings, w)
 		}
 	}
 	r.Sort()
@@ -137,6 +144,21 @@ func installDirs(pkg lockfile.Package) []string {
 		return []string{pkg.Dir, top}
 	}
 	return []string{top}
+}
+
+// notInstalled explains packages of no known licence when the project's
+// dependencies are not installed: pnpm-lock.yaml, yarn.lock and a v1
+// package-lock.json record no licence, so without node_modules every
+// package of theirs is unknown, with no word why.
+func notInstalled(dir, file string, none, total int) string {
+	if none == 0 {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d packages of %s have no licence: it records none, and there is no node_modules to read their package.json from; install the dependencies first (npm ci, pnpm install --frozen-lockfile, yarn install --immutable)",
+		none, total, file)
 }
 
 type pkgJSON struct {
