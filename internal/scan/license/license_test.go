@@ -137,12 +137,7 @@ func sum(m map[string]int) int {
 // its folder); Go modules are classified from the module cache.
 func TestNodeModulesAndGo(t *testing.T) {
 	proj, cache := t.TempDir(), t.TempDir()
-	write := func(path, content string) {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(path, content string) { writeFile(t, path, content) }
 	gpl, _ := os.ReadFile("testdata/GPL-3.txt")
 	bsd, _ := os.ReadFile("testdata/BSD-3-Clause.txt")
 	write(filepath.Join(proj, "package-lock.json"), `{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1","b":"1","c":"1"}},
@@ -218,5 +213,50 @@ func TestNotInstalledSaysWhy(t *testing.T) {
 	}
 	if r, _ := Run(context.Background(), "../lockfile/testdata/npm3", DefaultPolicy(), Options{GoModCache: t.TempDir()}); len(r.Warnings) != 0 {
 		t.Errorf("npm v3 records the licences, yet: %q", r.Warnings)
+	}
+}
+
+// TestPNPMStore: pnpm installs a project's dependencies' own dependencies
+// only in node_modules/.pnpm/<name>@<version>/node_modules/<name> (peers
+// after the version), so their licences were unknown although installed.
+func TestPNPMStore(t *testing.T) {
+	proj := t.TempDir()
+	lock, err := os.ReadFile("../lockfile/testdata/pnpm9/pnpm-lock.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"pnpm-lock.yaml": string(lock),
+		"node_modules/.pnpm/body-parser@1.20.2/node_modules/body-parser/package.json":                  `{"version":"1.20.2","license":"ISC"}`,
+		"node_modules/.pnpm/side-channel-map@1.0.1_x@1.0.0/node_modules/side-channel-map/package.json": `{"version":"1.0.1","license":"0BSD"}`,
+		"node_modules/.pnpm/side-channel-map@1.0.10/node_modules/side-channel-map/package.json":        `{"version":"1.0.10","license":"GPL-3.0-only"}`,
+		"node_modules/.pnpm/bytes@3.1.2/node_modules/bytes/package.json":                               `{"version":"3.1.1","license":"GPL-3.0-only"}`,
+	}
+	for name, body := range files {
+		writeFile(t, filepath.Join(proj, filepath.FromSlash(name)), body)
+	}
+	r, err := Run(context.Background(), proj, DefaultPolicy(), Options{GoModCache: t.TempDir(), All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range r.Findings {
+		got[f.Package] = f.License
+	}
+	for pkg, want := range map[string]string{"body-parser": "ISC", "side-channel-map": "0BSD", "bytes": "", "accepts": ""} {
+		if got[pkg] != want {
+			t.Errorf("%s: licence %q, want %q", pkg, got[pkg], want)
+		}
+	}
+}
+
+// writeFile writes content to path, making its folder.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -110,7 +110,7 @@ func Find(dir, modCache string, pkg lockfile.Package) Info {
 		vesc, _ := module.EscapeVersion(pkg.Version)
 		return classifyDir(filepath.Join(modCache, esc+"@"+vesc))
 	}
-	for _, rel := range installDirs(pkg) {
+	for _, rel := range installDirs(dir, pkg) {
 		pdir := filepath.Join(dir, filepath.FromSlash(rel))
 		m, ok := readPackageJSON(filepath.Join(pdir, "package.json"))
 		if !ok || m.Version != pkg.Version {
@@ -137,13 +137,33 @@ func Find(dir, modCache string, pkg lockfile.Package) Info {
 
 // installDirs are the folders, relative to the project, where pkg may be
 // installed: the one its lockfile records (an alias's, a nested copy's),
-// then node_modules/<name>.
-func installDirs(pkg lockfile.Package) []string {
+// node_modules/<name>, and pnpm's store of the project,
+// node_modules/.pnpm/<name>@<version>/node_modules/<name> (the name's /
+// written +), where pnpm installs every package but the project's own
+// dependencies, which are links to it; a package with peer dependencies
+// has them after its version (<name>@<version>_<peer>@<version>).
+func installDirs(dir string, pkg lockfile.Package) []string {
 	top := "node_modules/" + pkg.Name
+	var out []string
 	if pkg.Dir != "" && pkg.Dir != top && filepath.IsLocal(filepath.FromSlash(pkg.Dir)) {
-		return []string{pkg.Dir, top}
+		out = append(out, pkg.Dir)
 	}
-	return []string{top}
+	out = append(out, top)
+	if !filepath.IsLocal(filepath.FromSlash(pkg.Name)) || strings.ContainsAny(pkg.Name+pkg.Version, `*?[\`) {
+		return out
+	}
+	store := "node_modules/.pnpm/" + strings.ReplaceAll(pkg.Name, "/", "+") + "@" + pkg.Version
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".pnpm")); err != nil {
+		return out
+	}
+	out = append(out, store+"/node_modules/"+pkg.Name)
+	peers, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(store)) + "_*")
+	for _, p := range peers {
+		if rel, err := filepath.Rel(dir, p); err == nil {
+			out = append(out, filepath.ToSlash(rel)+"/node_modules/"+pkg.Name)
+		}
+	}
+	return out
 }
 
 // notInstalled explains packages of no known licence when the project's
