@@ -63,6 +63,7 @@ func samples() []sample {
 	adSecret := randFrom(alnum, 3) + "8Q~" + randFrom(alnum+"_~.-", 34)
 	envPassword := randFrom(alnum, 23) + "7"
 	yamlToken := randFrom(alnum, 19) + "4"
+	urlPassword := randFrom(alnum, 12) + "!*" + randFrom(alnum, 4)
 	return []sample{
 		{"aws-access-key-id", akid, "const id = '" + akid + "';"},
 		{"aws-secret-access-key", awsSecret, "aws_secret_access_key = " + awsSecret},
@@ -79,6 +80,8 @@ func samples() []sample {
 		{"azure-ad-client-secret", adSecret, "az login --service-principal -u phoenix-deploy -p " + adSecret + " --tenant contoso"},
 		{"generic-secret-assignment", envPassword, "DB_PASSWORD=" + envPassword},
 		{"generic-secret-assignment", yamlToken, "  api_token: " + yamlToken + "   # production\r"},
+		{"url-password", urlPassword, "DATABASE_URL=postgres://shop:" + urlPassword + "@db.internal:5432/shop?sslmode=require"},
+		{"url-password", urlPassword, `"resolved": "https://:` + urlPassword + `@npm.pkg.example.net/a/-/a-1.0.0.tgz",`},
 	}
 }
 
@@ -114,19 +117,25 @@ func TestRules(t *testing.T) {
 
 func TestNotSecrets(t *testing.T) {
 	for name, text := range map[string]string{
-		"stopword":       `api_key = "example-0123456789abcdefghij"`,
-		"low entropy":    `token = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`,
-		"no digits":      `secret = "ThisIsJustAVeryLongCamelCaseIdentifier"`,
-		"env reference":  `password: process.env.DB_PASSWORD_FOR_PRODUCTION_1`,
-		"integrity hash": `"integrity": "sha512-PYAthTa2m2VKxuvSD3DPC/Gy+U+sOA1LAuT8mkmRuvw+NACSaeXEQ+NHcVF7rONl6qcaxV3Uuemwawk+7+SJLw=="`,
-		"inline allow":   "const tok = \"" + randFrom(alnum, 32) + "\" // phoenix:allow-secret",
-		"akia in a word": "PAKIA" + randFrom(upper32, 16) + "X",
-		"a call":         "SECRET_KEY = get_random_secret_key2()",
-		"a substitution": "TOKEN=$(cat /run/secrets/deploy_token_2024)",
-		"a url":          "AUTH_TOKEN_URL=https://login.example.net/oauth2/v2.0/token",
-		"not on its own": "a={key:e.k2,token:t1234567890abcdefghij}",
-		"a placeholder":  "DB_PASSWORD=changeme-before-deploying-2024",
-		"no digit":       "JWT_SECRET_NAME=ProductionSigningSecretName",
+		"stopword":         `api_key = "example-0123456789abcdefghij"`,
+		"low entropy":      `token = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`,
+		"no digits":        `secret = "ThisIsJustAVeryLongCamelCaseIdentifier"`,
+		"env reference":    `password: process.env.DB_PASSWORD_FOR_PRODUCTION_1`,
+		"integrity hash":   `"integrity": "sha512-PYAthTa2m2VKxuvSD3DPC/Gy+U+sOA1LAuT8mkmRuvw+NACSaeXEQ+NHcVF7rONl6qcaxV3Uuemwawk+7+SJLw=="`,
+		"inline allow":     "const tok = \"" + randFrom(alnum, 32) + "\" // phoenix:allow-secret",
+		"akia in a word":   "PAKIA" + randFrom(upper32, 16) + "X",
+		"a call":           "SECRET_KEY = get_random_secret_key2()",
+		"a substitution":   "TOKEN=$(cat /run/secrets/deploy_token_2024)",
+		"a url":            "AUTH_TOKEN_URL=https://login.example.net/oauth2/v2.0/token",
+		"not on its own":   "a={key:e.k2,token:t1234567890abcdefghij}",
+		"a placeholder":    "DB_PASSWORD=changeme-before-deploying-2024",
+		"no digit":         "JWT_SECRET_NAME=ProductionSigningSecretName",
+		"url, no password": "see https://user@github.com/org/repo and git+ssh://git@github.com:org/repo.git",
+		"url placeholder":  "DATABASE_URL=postgres://${DB_USER}:${DB_PASSWORD}@db:5432/shop",
+		"url template":     "url = f\"postgresql://{user}:{password}@{host}/db\"",
+		"url weak local":   "DATABASE_URL=postgres://postgres:postgres@localhost:5432/dev",
+		"url docs":         "postgres://user:[YOUR-PASSWORD]@db.example.co:5432/postgres",
+		"url port":         "proxy: http://proxy.internal:3128@corp",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if ms := scanText(t, text); len(ms) > 0 {
