@@ -70,9 +70,43 @@ func Load(ctx context.Context, dir string) ([]*Lockfile, error) {
 		out = append(out, l)
 	}
 	if len(out) == 0 && len(errs) == 0 {
+		if above := lockfileAbove(dir); above != "" {
+			return nil, fmt.Errorf("%s: no lockfile found (looked for %v); the nearest is %s, in a folder above (a workspace's root?): "+
+				"only the folder's own lockfiles are read, so check the folder that holds it", dir, Names, above)
+		}
 		return nil, fmt.Errorf("%s: no lockfile found (looked for %v); run npm install or go mod tidy first", dir, Names)
 	}
 	return out, errors.Join(errs...)
+}
+
+// lockfileAbove is the nearest lockfile in a folder above dir, within its
+// repository (the search stops at a folder holding .git), as the path from
+// dir; "" when there is none. An app of an npm, pnpm or yarn workspace has
+// none of its own: its workspace root's holds its packages.
+func lockfileAbove(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for cur := abs; ; {
+		if _, err := os.Stat(filepath.Join(cur, ".git")); err == nil {
+			return ""
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return ""
+		}
+		cur = parent
+		for _, name := range Names {
+			if _, err := os.Stat(filepath.Join(cur, name)); err == nil {
+				rel, err := filepath.Rel(abs, filepath.Join(cur, name))
+				if err != nil {
+					return ""
+				}
+				return rel
+			}
+		}
+	}
 }
 
 func skip(dir, name string) bool {

@@ -246,3 +246,35 @@ func TestNPMMalformedEntryNamesTheField(t *testing.T) {
 	}
 	npmProblems(t, data, want)
 }
+
+// TestNoLockfileNamesTheWorkspaceRoots: an app of a workspace has no
+// lockfile of its own; "no lockfile found; run npm install" sent its team
+// to run what they had run. The error names the root's lockfile, and the
+// search stops at the repository's top.
+func TestNoLockfileNamesTheWorkspaceRoots(t *testing.T) {
+	root := t.TempDir()
+	app := filepath.Join(root, "repo", "apps", "web")
+	if err := os.MkdirAll(app, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(path string) {
+		if err := os.WriteFile(path, []byte(`{"lockfileVersion":3,"packages":{}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "package-lock.json")) // outside the repository: not named once .git is there
+	write(filepath.Join(root, "repo", "pnpm-lock.yaml"))
+	_, err := Load(context.Background(), app)
+	if err == nil || !strings.Contains(err.Error(), "the nearest is "+filepath.Join("..", "..", "pnpm-lock.yaml")+", in a folder above") {
+		t.Errorf("error %v, want it to name ../../pnpm-lock.yaml", err)
+	}
+	if err := os.Remove(filepath.Join(root, "repo", "pnpm-lock.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "repo", ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(context.Background(), app); err == nil || strings.Contains(err.Error(), "nearest") {
+		t.Errorf("error %v, want none named outside the repository", err)
+	}
+}
