@@ -296,7 +296,7 @@ func (b *Backups) adoptNewest(ctx context.Context) {
 		return
 	}
 	list, err := b.List(ctx)
-	if err != nil || len(list) == 0 {
+	if err != nil || len(list) == 0 || list[0].Damaged {
 		return
 	}
 	b.state.update(func(s *BackupStatus) {
@@ -306,14 +306,24 @@ func (b *Backups) adoptNewest(ctx context.Context) {
 	})
 }
 
-// List returns the repository's snapshots, newest first.
+// List returns the repository's snapshots, newest first, then those that
+// cannot be read (Damaged, by ID alone): one damaged snapshot hides no
+// other (docs/backup.md#a-damaged-snapshot).
 func (b *Backups) List(ctx context.Context) ([]backup.Summary, error) {
 	repo, err := b.open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer repo.Close()
-	return repo.List(ctx)
+	list, err := repo.List(ctx)
+	var damaged *backup.DamagedError
+	if errors.As(err, &damaged) {
+		for _, id := range damaged.IDs {
+			list = append(list, backup.Summary{ID: id, Damaged: true})
+		}
+		err = nil
+	}
+	return list, err
 }
 
 // repoError turns the repository's errors into ones the CLI and API map.

@@ -45,6 +45,9 @@ type Summary struct {
 	Files   int       `json:"files"`
 	Size    int64     `json:"size"`  // plaintext bytes
 	Added   int64     `json:"added"` // stored bytes this snapshot wrote
+	// Damaged: the snapshot's head cannot be read (the server's listing
+	// names such a snapshot by ID alone, after the others).
+	Damaged bool `json:"damaged,omitempty"`
 }
 
 // Summary returns s without its file list.

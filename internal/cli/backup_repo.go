@@ -112,6 +112,9 @@ command prints the steps (docs/backup.md).`,
 // damagedError is the failure of a listing that found snapshots it cannot
 // read (it lists the others): exit 1, and what to do about them.
 func damagedError(d *backup.DamagedError, repo string) error {
+	if repo == "" { // the server's repository, listed through it
+		repo = "<repository>"
+	}
 	files := make([]string, len(d.IDs))
 	for i, id := range d.IDs {
 		files[i] = filepath.Join(repo, "snapshots", "sha256", id[:2], id)

@@ -189,8 +189,23 @@ func listSnapshots(ctx context.Context, g *Globals, rf *repoFlags) ([]backup.Sum
 		// would answer "start it with --backup-repo", a server flag.
 		return nil, usererr.New(usererr.Invalid, "no server runs on %s to list its repository", g.Data).WithHint(repoFlagsHint)
 	}
-	var list []backup.Summary
-	return list, t.client.Do(ctx, "GET", client.Path("backups"), nil, &list)
+	var all []backup.Summary
+	if err := t.client.Do(ctx, "GET", client.Path("backups"), nil, &all); err != nil {
+		return nil, err
+	}
+	var list []backup.Summary // the server lists the damaged ones after the others
+	var damaged []string
+	for _, s := range all {
+		if s.Damaged {
+			damaged = append(damaged, s.ID)
+		} else {
+			list = append(list, s)
+		}
+	}
+	if len(damaged) > 0 {
+		return list, &backup.DamagedError{IDs: damaged}
+	}
+	return list, nil
 }
 
 // repoFlagsHint says how a backup command reads a repository itself.

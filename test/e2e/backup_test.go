@@ -196,3 +196,48 @@ func TestBackupCreateRepoFlagsWithARunningServer(t *testing.T) {
 		t.Fatalf("create with --repo beside a running server: %+v", r)
 	}
 }
+
+// TestBackupListThroughTheServerShowsTheSoundSnapshots: a damaged snapshot
+// (a bit flipped on the backup disk) hides no other in the server's
+// listing either: 'phoenix backup list' through it shows the others and
+// names the damaged one (exit 1), as with --repo.
+func TestBackupListThroughTheServerShowsTheSoundSnapshots(t *testing.T) {
+	work := t.TempDir()
+	data, repo := filepath.Join(work, "data"), filepath.Join(work, "repo")
+	keyFile := filepath.Join(work, "backup.key")
+	if r := run(t, work, nil, "backup", "init", "--repo", repo, "--key-file", keyFile); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	startServerWith(t, data, nil, "--backup-repo", repo, "--backup-key-file", keyFile, "--backup-schedule", "off")
+	env := []string{"PHOENIX_DATA=" + data}
+	var ids []string
+	for range 2 {
+		r := run(t, work, env, "backup", "create", "-o", "json")
+		var res struct {
+			Snapshot struct {
+				ID string `json:"id"`
+			} `json:"snapshot"`
+		}
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil {
+			t.Fatalf("create: %+v", r)
+		}
+		ids = append(ids, res.Snapshot.ID)
+	}
+	bad := filepath.Join(repo, "snapshots", "sha256", ids[0][:2], ids[0])
+	os.Chmod(bad, 0o600)
+	if err := os.WriteFile(bad, []byte("PHXBK1\nnot a snapshot any more"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, work, env, "backup", "list")
+	if r.code != 1 || !strings.Contains(r.stdout, ids[1][:12]) || strings.Contains(r.stdout, ids[0][:12]) ||
+		!strings.Contains(r.stderr, "1 snapshot(s) cannot be read, damaged: "+ids[0][:8]) {
+		t.Fatalf("list through the server with a damaged snapshot: %+v", r)
+	}
+	r = run(t, work, env, "backup", "list", "-o", "json")
+	var list []struct {
+		ID string `json:"id"`
+	}
+	if r.code != 1 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) != 1 || list[0].ID != ids[1] {
+		t.Fatalf("list -o json: %+v", r)
+	}
+}
