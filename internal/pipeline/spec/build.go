@@ -231,9 +231,14 @@ func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []str
 // checkNeeds is what check kind waits for. The secret scan covers the
 // build output too, so it runs after the build, on the output the artifact
 // is made of (never a copy an earlier build left behind, nor one half
-// written); the other checks read the lockfiles and run beside the build.
+// written). The licence check and the SBOM (which carries licences) read
+// the installed packages' package.json (all there is for pnpm, yarn and
+// npm v1 lockfiles), which the build's install writes: beside it they
+// would read node_modules half installed, or an earlier install's. The
+// audit reads the lockfile alone and runs beside the build.
 func checkNeeds(kind, after, build string) []string {
-	if kind == "secrets" {
+	switch kind {
+	case "secrets", "licenses", "sbom":
 		return []string{build}
 	}
 	return []string{after}

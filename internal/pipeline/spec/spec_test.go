@@ -52,7 +52,9 @@ environments:
 	}{
 		{"build", []string{"validate-tag"}},
 		{"check-audit", []string{"validate-tag"}},
-		{"check-secrets", []string{"build"}}, // it scans the build output too
+		{"check-secrets", []string{"build"}},  // it scans the build output too
+		{"check-licenses", []string{"build"}}, // they read what the build installed
+		{"check-sbom", []string{"build"}},
 		{"test-unit", []string{"validate-tag"}},
 		{"test-report", []string{"test-unit", "test-e2e"}},
 		{"create-artifact", []string{"fetch-secrets", "build"}},
