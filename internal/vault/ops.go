@@ -92,6 +92,9 @@ func (v *Vault) Set(ctx context.Context, subj Subject, name string, value Secret
 
 // setTx writes a new version inside tx.
 func (v *Vault) setTx(ctx context.Context, tx *sql.Tx, kek []byte, vaultID string, subj Subject, name string, value Secret, o SetOptions) (VersionInfo, error) {
+	if err := v.kekGone(ctx, tx, kek); err != nil {
+		return VersionInfo{}, err
+	}
 	now := fmtTime(v.now())
 	row, found, err := getSecret(ctx, tx, name)
 	if err != nil {
@@ -197,6 +200,9 @@ func (v *Vault) Get(ctx context.Context, subj Subject, name string, version int)
 	}
 	pt, err := decryptVersion(kek, id, name, vr.version, sv)
 	if err != nil {
+		if gone := v.kekGone(ctx, v.opts.DB, kek); gone != nil {
+			return fail(gone)
+		}
 		v.opts.Logger.Error("vault: ciphertext failed authentication", "name", name, "version", vr.version)
 		return fail(usererr.Wrap(usererr.Conflict, ErrCorrupt, fmt.Sprintf(
 			"secret %s version %d is corrupt: its ciphertext failed authentication (altered or damaged)", name, vr.version)).
