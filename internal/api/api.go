@@ -101,7 +101,7 @@ func (a *API) routes() {
 		groups = append(groups, a.deployRoutes(), a.edgeRoutes())
 	}
 	if a.opts.Vault != nil {
-		groups = append(groups, a.vaultRoutes(), a.secretRoutes())
+		groups = append(groups, a.vaultRoutes(), a.vaultRekeyRoutes(), a.secretRoutes())
 	}
 	if a.opts.Pipeline != nil {
 		groups = append(groups, a.pipelineRoutes())

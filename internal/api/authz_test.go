@@ -256,6 +256,8 @@ func vaultMatrix() []matrixCase {
 		{"vault seal", "POST /api/v1/vault/seal", fixed("/api/v1/vault/seal", nil), admin, 200},
 		{"vault unseal", "POST /api/v1/vault/unseal", fixed("/api/v1/vault/unseal", key), admin, 200},
 		{"vault check", "POST /api/v1/vault/check", fixed("/api/v1/vault/check", key), admin, 200},
+		{"vault rekey (a wrong old key)", "POST /api/v1/vault/rekey", fixed("/api/v1/vault/rekey",
+			VaultRekeyRequest{OldMasterKey: "not the master key 4711", NewMasterKey: "a new master key 4712"}), admin, 400},
 		{"vault import", "POST /api/v1/vault/import", func(f *fixture, _ string) (string, any) {
 			return "/api/v1/vault/import", ImportRequest{Entries: []ImportEntry{{Name: f.unique("IMPORTED"), Line: 1, Value: []byte("x1")}}}
 		}, admin, 200},
