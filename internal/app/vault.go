@@ -142,6 +142,7 @@ func (a *App) openVault(ctx context.Context) error {
 	}
 	started.Store(true)
 	a.singletonEvery(a.opts.VaultEvery, time.Minute, a.vaultTick)
+	a.every(a.opts.VaultEvery, time.Minute, a.vaultKeyTick)
 	return nil
 }
 
@@ -216,6 +217,16 @@ func (a *App) vaultTick(ctx context.Context) {
 	}
 	if len(purged) > 0 {
 		a.log.Info("vault: purged secrets past their recovery window", "names", purged)
+	}
+}
+
+// vaultKeyTick runs on every server, leader or not: when the master key
+// was changed on another server sharing the database, the vault seals
+// itself (Vault.SealIfKeyChanged says so in the log) rather than answer
+// with a key that opens nothing.
+func (a *App) vaultKeyTick(ctx context.Context) {
+	if _, err := a.Vault.SealIfKeyChanged(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("vault: check the master key against the database", "err", err)
 	}
 }
 

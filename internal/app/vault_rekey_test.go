@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// TestReplicaSealsAfterARekeyElsewhere: when the master key is changed on
+// one replica, another that holds the old key seals itself on its own
+// (leader or not, without a request), saying why in its log, and the new
+// key unseals it.
+func TestReplicaSealsAfterARekeyElsewhere(t *testing.T) {
+	rs := newReplicaSet(t)
+	start := func() *App {
+		dir := t.TempDir()
+		rs.dirs = append(rs.dirs, dir)
+		o := rs.options(t, dir)
+		o.VaultEvery = 20 * time.Millisecond
+		return startOpts(t, o)
+	}
+	a, b := start(), start()
+	leader := leaderOf(t, a, b)
+	follower := map[*App]*App{a: b, b: a}[leader]
+	const newKey = "the replicas' new master key"
+	admin := vault.Subject{Actor: "admin", Roles: []string{"admin"}}
+	if err := leader.Vault.Rekey(context.Background(), admin, vault.SecretString(masterKey), vault.SecretString(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the follower seals itself", follower.Vault.Sealed)
+	if leader.Vault.Sealed() {
+		t.Fatal("the replica that changed the key sealed itself")
+	}
+	if !strings.Contains(rs.log.String(), "the master key was changed on another server; unseal with the new key") {
+		t.Fatalf("the log does not say why:\n%s", rs.log.String())
+	}
+	if err := follower.Vault.Unseal(context.Background(), vault.SecretString(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := follower.Vault.List(context.Background(), admin, vault.ListOptions{}); err != nil {
+		t.Fatalf("the follower unsealed with the new key: %v", err)
+	}
+}
