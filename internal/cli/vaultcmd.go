@@ -216,7 +216,7 @@ func newVaultCmd(g *Globals) *cobra.Command {
   phoenix vault status
   phoenix vault unseal --master-key-file ~/.config/phoenix/master.key
   phoenix secret set DATABASE_URL`,
-		Short: "Initialize, unseal, seal and inspect the secrets vault",
+		Short: "Initialize, unseal, seal, rekey and inspect the secrets vault",
 		Long: `The vault encrypts every secret version with its own key, wrapped by a key
 derived from the master key. The master key is never stored: the server gets
 it at start (PHOENIX_MASTER_KEY or 'phoenix server --master-key-file'), or
@@ -224,7 +224,8 @@ later from 'phoenix vault unseal', which reads it from PHOENIX_MASTER_KEY,
 --master-key-file or the terminal and sends it in a request body.`,
 	}
 	addVaultFlags(cmd, vf)
-	cmd.AddCommand(newVaultInitCmd(g, vf), newVaultUnsealCmd(g, vf), newVaultSealCmd(g), newVaultStatusCmd(g, vf))
+	cmd.AddCommand(newVaultInitCmd(g, vf), newVaultUnsealCmd(g, vf), newVaultSealCmd(g), newVaultStatusCmd(g, vf),
+		newVaultRekeyCmd(g, vf))
 	return cmd
 }
 
@@ -303,10 +304,7 @@ unseal its vault. A wrong key is refused and changes nothing.`,
 				return err
 			}
 			defer v.close()
-			if err := v.mayTypeKey(ctx, vf); err != nil {
-				return err
-			}
-			key, err := g.masterKey(vf, false)
+			key, err := v.givenKey(ctx, g, vf)
 			if err != nil {
 				return err
 			}
