@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,6 +132,14 @@ func TestVaultCommandsAskForTheKeyOnlyWhoMayUseIt(t *testing.T) {
 		check(t, "vault", "unseal", "--data", data, "--token", tok)
 		if !a.Vault.Sealed() {
 			t.Error("the vault was unsealed")
+		}
+	})
+	t.Run("rekey", func(t *testing.T) {
+		data, _, _ := startVaultServer(t)
+		newFile := filepath.Join(t.TempDir(), "new.key")
+		check(t, "vault", "rekey", "--data", data, "--token", viewerToken(t, data), "--generate-key-file", newFile)
+		if _, err := os.Stat(newFile); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the viewer's rekey left a key file: %v", err)
 		}
 	})
 	t.Run("init", func(t *testing.T) {
