@@ -200,12 +200,42 @@ func (s vaultSecrets) Secret(ctx context.Context, name string) (string, error) {
 		return "", errors.Join(action.ErrNoSecret, err)
 	}
 	if errors.Is(err, vault.ErrProductionOnly) {
-		return "", errors.Join(action.ErrProductionOnly, err)
+		return "", productionOnly(ctx, name, err)
 	}
 	if err != nil {
 		return "", err
 	}
 	return val.Reveal(), nil
+}
+
+// productionOnlyError is a production secret kept from a run that does
+// not deploy to production, said in one sentence that names the secret,
+// the run and the way out; it is action.ErrProductionOnly (fetch-secrets
+// passes over it) and the vault's denial.
+type productionOnlyError struct {
+	msg    string
+	denial error
+}
+
+func (e *productionOnlyError) Error() string   { return e.msg }
+func (e *productionOnlyError) Unwrap() []error { return []error{action.ErrProductionOnly, e.denial} }
+
+func productionOnly(ctx context.Context, name string, denial error) error {
+	run := "this run"
+	where := ""
+	if r, ok := action.RunFrom(ctx); ok {
+		run = "run " + r.Trigger + "#" + r.ID
+		switch {
+		case r.Environment != "":
+			where = " (this step acts on " + r.Environment + ")"
+		case len(r.Environments) > 0:
+			where = " (it acts on " + strings.Join(r.Environments, ", ") + ")"
+		}
+	}
+	return &productionOnlyError{denial: denial, msg: fmt.Sprintf("%s is a production secret and %s does not deploy to production%s, "+
+		"so it may not read it: read it in a step that deploys to production, or, if every run may have it, "+
+		"set it again with 'phoenix secret set %s --production=false' (and keep it out of the vault policy's production globs)",
+		name, run, where, name)}
 }
 
 // serverPolicy is the vault policy without a policy file: admins do

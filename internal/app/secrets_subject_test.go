@@ -75,3 +75,28 @@ func TestVaultSecretsTellWhenASecretWasSet(t *testing.T) {
 		t.Fatalf("set at %v (%v), want %v", at, err, vi.CreatedAt)
 	}
 }
+
+// A production secret kept from a staging step is one sentence in the
+// step's error: the secret, the run, where it acts and what to do; not
+// two errors joined ("a production secret, read only by production runs
+// access denied: PROD_HOOK is a production secret and run release is not
+// a production run").
+func TestProductionOnlySecretIsOneSentence(t *testing.T) {
+	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
+	admin, yes := vault.Subject{Actor: "admin", Roles: []string{"admin"}}, true
+	if _, err := a.Vault.Set(context.Background(), admin, "PROD_HOOK", vault.SecretString("https://hook.example/x"), vault.SetOptions{Production: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	step := action.WithRun(context.Background(), action.RunInfo{ID: "42", Trigger: "release", Environment: "staging",
+		Environments: []string{"staging", "production"}})
+	_, err := (vaultSecrets{a.Vault}).Secret(step, "PROD_HOOK")
+	if !errors.Is(err, action.ErrProductionOnly) || !errors.Is(err, vault.ErrDenied) {
+		t.Fatalf("staging step: %v, want action.ErrProductionOnly and the vault's denial", err)
+	}
+	want := "PROD_HOOK is a production secret and run release#42 does not deploy to production (this step acts on staging), " +
+		"so it may not read it: read it in a step that deploys to production, or, if every run may have it, " +
+		"set it again with 'phoenix secret set PROD_HOOK --production=false' (and keep it out of the vault policy's production globs)"
+	if err.Error() != want {
+		t.Fatalf("error:\n%s\nwant:\n%s", err, want)
+	}
+}
