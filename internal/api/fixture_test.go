@@ -110,7 +110,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.log = audit.New(audit.Options{DB: db, Signer: key.Signer, Verifier: key.Verifier})
 	auditor := auth.Role{Name: "auditor", Permissions: []auth.Permission{auth.AuditRead}}
-	f.auth, err = auth.New(auth.Options{DB: db, Audit: f.log, Now: f.clock, Roles: []auth.Role{auditor},
+	// A role with the vault's list permission, whom the vault's default
+	// policy (admin only) lets list no secret.
+	lister := auth.Role{Name: "secret-lister", Permissions: []auth.Permission{auth.SecretsList}}
+	f.auth, err = auth.New(auth.Options{DB: db, Audit: f.log, Now: f.clock, Roles: []auth.Role{auditor, lister},
 		Argon2: auth.Argon2{Time: 1, Memory: 64, Threads: 1}, LoginRate: auth.LoginRate{PerSource: 10000, PerUserSource: 10000, PerUser: 10000}})
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func (a *API) vaultRoutes() []Route {
 			Response: []vault.ImportResult{}, Handler: a.vaultImport},
 		{Method: "GET", Path: "/api/v1/vault/expiring", Tag: tag, Perm: auth.SecretsList,
 			Query:   []Param{{"within", "how far ahead, e.g. 720h or 30d (default 30d)"}},
-			Summary: "Secrets and certificates that expire soon or have expired, soonest first", Response: []vault.Expiry{},
+			Summary: "Secrets and certificates the caller may list that expire soon or have expired, soonest first", Response: []vault.Expiry{},
 			Handler: a.vaultExpiring},
 	}
 }
@@ -189,7 +189,7 @@ func (a *API) vaultExpiring(w http.ResponseWriter, r *http.Request) {
 		}
 		within = d
 	}
-	out, err := a.opts.Vault.Expiring(r.Context(), within)
+	out, err := a.opts.Vault.Expiring(r.Context(), subject(r), within)
 	if err != nil {
 		WriteError(w, r, err)
 		return

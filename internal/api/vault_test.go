@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/audit"
+	"github.com/phoenixvc/phoenix/internal/auth"
 )
 
 // TestSecretValuesNeverLeak: a value set and read through the API appears
@@ -137,5 +138,29 @@ func TestFailedChangeRecordsItsError(t *testing.T) {
 	recs, err = f.log.Query(context.Background(), audit.Filter{Action: "test.refused"})
 	if err != nil || len(recs) != 1 || strings.Contains(recs[0].Detail, secret) || recs[0].Detail != "HTTP 400: no such token phx_0123456789abcdef… here" {
 		t.Fatalf("test.refused records: %+v, %v", recs, err)
+	}
+}
+
+// TestExpiringFollowsTheVaultPolicy: GET /api/v1/vault/expiring shows
+// what the caller may list and no more. A user with secrets.list whom the
+// vault's policy lets list no secret got, from it, the name, version and
+// expiry of every secret about to expire.
+func TestExpiringFollowsTheVaultPolicy(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.auth.CreateUser(bg, "lister", "", []auth.Grant{{Role: "secret-lister"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["lister"] = f.mint("lister", auth.TokenRequest{})
+	status, out, _ := f.call("lister", "GET", "/api/v1/secrets", nil)
+	if status != 200 || !strings.Contains(string(out), `"items": []`) {
+		t.Fatalf("lister's listing = %d %s, want 200 and nothing", status, out)
+	}
+	status, out, _ = f.call("lister", "GET", "/api/v1/vault/expiring?within=3650d", nil)
+	if status != 200 || strings.TrimSpace(string(out)) != "[]" {
+		t.Fatalf("lister's expiring = %d %s, want 200 and nothing", status, out)
+	}
+	status, out, _ = f.call("admin", "GET", "/api/v1/vault/expiring?within=3650d", nil)
+	if status != 200 || !strings.Contains(string(out), "MATRIX_KEY") {
+		t.Fatalf("admin's expiring = %d %s, want MATRIX_KEY", status, out)
 	}
 }

@@ -123,10 +123,12 @@ type Expiry struct {
 	Subject   string    `json:"subject,omitempty"`
 }
 
-// Expiring lists, as the system (the monitor calls it), the newest version
-// of every live secret that expires within `within` (or has expired),
-// soonest first. It needs no key: expiry dates are metadata.
-func (v *Vault) Expiring(ctx context.Context, within time.Duration) ([]Expiry, error) {
+// Expiring lists the newest version of every live secret subj may list
+// (the policy's list permission, as List decides) that expires within
+// `within` (or has expired), soonest first; the server's own code
+// (subj.System) sees every one. It needs no key: expiry dates are
+// metadata.
+func (v *Vault) Expiring(ctx context.Context, subj Subject, within time.Duration) ([]Expiry, error) {
 	if within <= 0 {
 		within = v.opts.WarnBefore
 	}
@@ -142,6 +144,9 @@ func (v *Vault) Expiring(ctx context.Context, within time.Duration) ([]Expiry, e
 		s, r, err := scanInfo(rows)
 		if err != nil {
 			return nil, fmt.Errorf("vault: expiring secrets: %w", err)
+		}
+		if !subj.System && v.pol.Check(subj, PermList, s.name, s.production) != nil {
+			continue
 		}
 		vi := r.info(s.name)
 		e := Expiry{Name: s.name, Kind: s.kind, Version: vi.Version, ExpiresAt: vi.ExpiresAt,

@@ -84,15 +84,15 @@ func TestCertificates(t *testing.T) {
 		t.Fatal("the bundle did not round-trip")
 	}
 	e.set(t, "LONG_LIVED", "x")
-	exp, err := e.v.Expiring(ctx, 30*24*time.Hour)
+	exp, err := e.v.Expiring(ctx, admin, 30*24*time.Hour)
 	if err != nil || len(exp) != 1 || exp[0].Name != "SSL_CERTIFICATE" || exp[0].DaysLeft != 20 || exp[0].Kind != KindCertificate {
 		t.Fatalf("Expiring = %+v, %v", exp, err)
 	}
-	if exp, _ := e.v.Expiring(ctx, 10*24*time.Hour); len(exp) != 0 {
+	if exp, _ := e.v.Expiring(ctx, admin, 10*24*time.Hour); len(exp) != 0 {
 		t.Fatalf("Expiring(10d) = %+v", exp)
 	}
 	e.clock.Add(25 * 24 * time.Hour)
-	if exp, _ := e.v.Expiring(ctx, time.Hour); len(exp) != 1 || exp[0].DaysLeft >= 0 {
+	if exp, _ := e.v.Expiring(ctx, admin, time.Hour); len(exp) != 1 || exp[0].DaysLeft >= 0 {
 		t.Fatalf("expired cert: %+v", exp)
 	}
 }

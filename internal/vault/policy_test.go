@@ -3,8 +3,10 @@ package vault
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -137,5 +139,56 @@ func TestAccessIsEnforcedAndAudited(t *testing.T) {
 	}
 	if got := e.get(t, "API_KEYS", 0); got != "k" {
 		t.Fatalf("a denied write changed the value: %q", got)
+	}
+}
+
+// TestExpiringFollowsTheListPermission: what expires soon is metadata of
+// the kind List shows, so a caller sees only the secrets the policy lets
+// them list; one whose listing is empty learns no name, version or
+// certificate subject from it. The server's own code sees every one.
+func TestExpiringFollowsTheListPermission(t *testing.T) {
+	p := Policy{Rules: []Rule{
+		{Secrets: []string{"*"}, Roles: []string{"admin"}, Allow: []Permission{PermRead, PermList, PermWrite}},
+		{Secrets: []string{"TEAM_*"}, Roles: []string{"team"}, Allow: []Permission{PermList}},
+	}}
+	e := newEnv(t, func(o *Options) { o.Policy = &p })
+	ctx := context.Background()
+	soon := SetOptions{ExpiresAt: e.clock.Now().Add(5 * 24 * time.Hour)}
+	for _, name := range []string{"TEAM_TOKEN", "PROD_DB_PASSWORD"} {
+		if _, err := e.v.Set(ctx, admin, name, SecretString("value of "+name), soon); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(subj Subject) []string {
+		t.Helper()
+		exp, err := e.v.Expiring(ctx, subj, 30*24*time.Hour)
+		if err != nil {
+			t.Fatalf("Expiring as %s: %v", subj.Actor, err)
+		}
+		var out []string
+		for _, x := range exp {
+			out = append(out, x.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	team := Subject{Actor: "tess", Roles: []string{"team"}}
+	nobody := Subject{Actor: "vic", Roles: []string{"viewer"}}
+	if l, _ := e.v.List(ctx, nobody, ListOptions{}); len(l) != 0 {
+		t.Fatalf("vic lists %v; the test wants a caller who lists nothing", l)
+	}
+	for _, c := range []struct {
+		subj Subject
+		want []string
+	}{
+		{admin, []string{"PROD_DB_PASSWORD", "TEAM_TOKEN"}},
+		{team, []string{"TEAM_TOKEN"}},
+		{nobody, nil},
+		{Subject{Actor: "release#1", Pipeline: "release", Environment: "production", Production: true}, nil},
+		{Subject{Actor: "phoenix:monitor", System: true}, []string{"PROD_DB_PASSWORD", "TEAM_TOKEN"}},
+	} {
+		if got := names(c.subj); !slices.Equal(got, c.want) {
+			t.Errorf("Expiring as %s = %v, want %v", c.subj.Actor, got, c.want)
+		}
 	}
 }
