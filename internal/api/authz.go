@@ -12,6 +12,7 @@ import (
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/usererr"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // SessionCookie holds a dashboard session. The __Host- prefix makes
@@ -185,7 +186,18 @@ func (a *API) recordFailure(r *http.Request, rt Route, status int, message strin
 	if a.opts.Audit == nil {
 		return
 	}
-	target := redactPath(strings.TrimPrefix(r.URL.Path, "/api/v1/"))
+	// A secret's name from the path is recorded as the vault's own
+	// records name it (a value pasted as a name, by a fingerprint), in
+	// the target and wherever the message repeats it.
+	shown := vault.AuditedName
+	if name, ok := secretOfPath(r.URL.Path); ok && name != "" && a.opts.Vault != nil {
+		s := a.opts.Vault.RecordedName(r.Context(), name)
+		shown = func(string) string { return s }
+		if s != name && len(name) >= minPastedLen {
+			message = strings.ReplaceAll(message, name, s)
+		}
+	}
+	target := redactSecretPath(strings.TrimPrefix(r.URL.Path, "/api/v1/"), shown)
 	detail := fmt.Sprintf("HTTP %d", status)
 	if message != "" {
 		detail += ": " + tokenLike.ReplaceAllStringFunc(message, func(t string) string { return t[:20] + "…" })
@@ -197,13 +209,30 @@ func (a *API) recordFailure(r *http.Request, rt Route, status int, message strin
 	}
 }
 
+// minPastedLen is the length from which a secret's name from the path
+// that the vault would not record as given is also taken out of the
+// message of a refused change (the vault's messages do not repeat such a
+// name; a shorter one is no value worth hiding, and replacing it would
+// garble the message).
+const minPastedLen = 12
+
 // tokenLike is a token's secret in a message, hidden as redactPath hides
 // one in a path.
 var tokenLike = regexp.MustCompile(`phx_[0-9A-Za-z]{17,}`)
 
 // redactPath hides any path segment shaped like a token, in case one is
-// pasted where an id belongs; paths go to logs and the audit log.
-func redactPath(p string) string {
+// pasted where an id belongs, and a secret's name not in the usual style
+// (vault.AuditedName: it may be a value pasted where the name belongs);
+// paths go to logs and the audit log.
+func redactPath(p string) string { return redactSecretPath(p, vault.AuditedName) }
+
+// redactSecretPath is redactPath naming a secret of the path as shown
+// says.
+func redactSecretPath(p string, shown func(string) string) string {
+	if name, ok := secretOfPath(p); ok && name != "" {
+		i := strings.Index(p, "secrets/") + len("secrets/")
+		p = p[:i] + shown(name) + p[i+len(name):]
+	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
 		if strings.HasPrefix(s, "phx_") && len(s) > 20 {
@@ -211,4 +240,18 @@ func redactPath(p string) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// secretSuffix ends a path under /api/v1/secrets/{name}.
+var secretSuffix = regexp.MustCompile(`/(versions(/[^/]*)?|value|tags|rotation|rotate|recover)$`)
+
+// secretOfPath returns the secret's name in p, a path under
+// /api/v1/secrets/ (with or without /api/v1/), as the router reads it:
+// whatever comes between secrets/ and a known suffix, slashes included.
+func secretOfPath(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(p, "/api/v1/"), "secrets/")
+	if !ok {
+		return "", false
+	}
+	return secretSuffix.ReplaceAllString(rest, ""), true
 }

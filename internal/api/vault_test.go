@@ -11,6 +11,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
 // TestSecretValuesNeverLeak: a value set and read through the API appears
@@ -63,9 +64,17 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 			}
 		})
 	}
+	f.logShowsNone(t, "/api/v1/secrets/LEAK_TEST/value", leaks)
+}
+
+// logShowsNone fails t when the server log holds one of leaks, or does
+// not show seen (a request it must log), without which the check would
+// prove nothing.
+func (f *fixture) logShowsNone(t *testing.T, seen string, leaks []string) {
+	t.Helper()
 	logs := f.logs.String()
-	if !strings.Contains(logs, "/api/v1/secrets/LEAK_TEST/value") {
-		t.Fatal("the server log shows no request at all; the test would prove nothing")
+	if !strings.Contains(logs, seen) {
+		t.Fatalf("the server log does not show %q; the test would prove nothing", seen)
 	}
 	for _, l := range leaks {
 		if strings.Contains(logs, l) {
@@ -163,4 +172,68 @@ func TestExpiringFollowsTheVaultPolicy(t *testing.T) {
 	if status != 200 || !strings.Contains(string(out), "MATRIX_KEY") {
 		t.Fatalf("admin's expiring = %d %s, want MATRIX_KEY", status, out)
 	}
+}
+
+// TestPastedSecretNamesStayOutOfTheAuditLog: a token pasted where a
+// secret's name belongs, in the path of a change the vault refuses, is
+// recorded by its fingerprint, as the vault records a read of it: not in
+// the API's record of the refused change (its target and the message it
+// repeats: "HTTP 404: secret ghp_… does not exist"), not in the vault's
+// own records, and not in the server's log (at debug level, every
+// request's path).
+func TestPastedSecretNamesStayOutOfTheAuditLog(t *testing.T) {
+	f := newFixture(t)
+	const token = "ghp_PastedTokenValue0123456789abcdefABCD"
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXBhc3RlZA"
+	leaks := []string{"PastedTokenValue", jwt[:20], "c2lnbmF0dXJlLXBhc3RlZA"}
+	random := &vault.RotationPolicy{EveryDays: 1, Generator: vault.GeneratorSpec{Type: "random"}}
+	for _, name := range []string{token, jwt} {
+		one := "/api/v1/secrets/" + name
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{"DELETE", one, nil},
+			{"DELETE", one + "?purge=true", nil},
+			{"POST", one + "/recover", nil},
+			{"PATCH", one + "/versions/1", VersionRequest{Enabled: false}},
+			{"PUT", one + "/tags", TagsRequest{Tags: map[string]string{"a": "b"}}},
+			{"PUT", one + "/rotation", RotationRequest{Policy: random}},
+			{"PUT", one + "/rotation", RotationRequest{Policy: &vault.RotationPolicy{}}},
+			{"POST", one + "/rotate", nil},
+			{"PUT", one, SecretRequest{Value: []byte("x"), Kind: "bogus"}},
+			{"GET", one + "/value", nil},
+			{"GET", one, nil},
+		} {
+			status, out, _ := f.call("admin", c.method, c.path, c.body)
+			if status < 400 {
+				t.Fatalf("%s %s = %d %s, want a refusal", c.method, c.path, status, out)
+			}
+			for _, l := range leaks {
+				if strings.Contains(string(out), l) {
+					t.Errorf("%s %s answered with the name given: %s", c.method, c.path, out)
+				}
+			}
+		}
+	}
+	recs, err := f.log.Query(bg, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fingerprinted := 0
+	for _, r := range recs {
+		b, _ := json.Marshal(r)
+		for _, l := range leaks {
+			if strings.Contains(string(b), l) {
+				t.Errorf("the audit log holds the name given: %s", b)
+			}
+		}
+		if r.Outcome == audit.Failed && strings.HasPrefix(r.Target, "secrets/(a name of 40 characters, sha256 ") {
+			fingerprinted++
+		}
+	}
+	if fingerprinted < 8 {
+		t.Errorf("%d of the API's records of the refused changes name the secret by its fingerprint, want 8", fingerprinted)
+	}
+	f.logShowsNone(t, "/api/v1/secrets/(a name of 40 characters, sha256 ", leaks)
 }

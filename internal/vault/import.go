@@ -39,14 +39,14 @@ func (v *Vault) Import(ctx context.Context, subj Subject, entries []EnvEntry, o 
 			return nil, fmt.Errorf("line %d: %w", e.Line, err)
 		}
 		if e.Value.Len() > MaxValueSize {
-			return nil, usererr.New(usererr.Invalid, "line %d: %s: value is larger than %d bytes", e.Line, e.Name, MaxValueSize)
+			return nil, usererr.New(usererr.Invalid, "line %d: %s: value is larger than %d bytes", e.Line, AuditedName(e.Name), MaxValueSize)
 		}
-		row, _, err := getSecret(ctx, v.opts.DB, e.Name)
+		row, found, err := getSecret(ctx, v.opts.DB, e.Name)
 		if err != nil {
 			return nil, err
 		}
 		prod := row.production || (o.Production != nil && *o.Production)
-		if err := v.authorize(ctx, subj, PermWrite, "secret.write", e.Name, prod); err != nil {
+		if err := v.authorize(ctx, subj, PermWrite, "secret.write", e.Name, prod, found); err != nil {
 			return nil, err
 		}
 	}

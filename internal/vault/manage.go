@@ -109,7 +109,7 @@ func (v *Vault) metaAccess(ctx context.Context, subj Subject, name, action strin
 	if err != nil {
 		return secretRow{}, err
 	}
-	if err := v.authorize(ctx, subj, PermList, action, name, row.production); err != nil {
+	if err := v.authorize(ctx, subj, PermList, action, name, row.production, found); err != nil {
 		return secretRow{}, err
 	}
 	if _, _, err := v.unsealedKEK(); err != nil {
@@ -154,11 +154,11 @@ func (v *Vault) change(ctx context.Context, subj Subject, name, action string, v
 	if err := v.systemGuard(ctx, subj, action, name); err != nil {
 		return err
 	}
-	row, _, err := getSecret(ctx, v.opts.DB, name)
+	row, found, err := getSecret(ctx, v.opts.DB, name)
 	if err != nil {
 		return err
 	}
-	if err := v.authorize(ctx, subj, PermWrite, action, name, row.production); err != nil {
+	if err := v.authorize(ctx, subj, PermWrite, action, name, row.production, found); err != nil {
 		return err
 	}
 	if _, _, err := v.unsealedKEK(); err != nil {
@@ -171,6 +171,9 @@ func (v *Vault) change(ctx context.Context, subj Subject, name, action string, v
 			return err
 		}
 		if !found {
+			// The failed change's record: a name no secret has, as
+			// AuditedName shows it.
+			e.Target = target(AuditedName(name), version)
 			return notFound(name)
 		}
 		return fn(tx, row, fmtTime(v.now()))

@@ -60,14 +60,14 @@ func (v *Vault) Set(ctx context.Context, subj Subject, name string, value Secret
 		return VersionInfo{}, err
 	}
 	if value.Len() > MaxValueSize {
-		return VersionInfo{}, usererr.New(usererr.Invalid, "secret %s: value is larger than %d bytes", name, MaxValueSize)
+		return VersionInfo{}, usererr.New(usererr.Invalid, "secret %s: value is larger than %d bytes", AuditedName(name), MaxValueSize)
 	}
-	row, _, err := getSecret(ctx, v.opts.DB, name)
+	row, found, err := getSecret(ctx, v.opts.DB, name)
 	if err != nil {
 		return VersionInfo{}, err
 	}
 	prod := row.production || (o.Production != nil && *o.Production)
-	if err := v.authorize(ctx, subj, PermWrite, "secret.write", name, prod); err != nil {
+	if err := v.authorize(ctx, subj, PermWrite, "secret.write", name, prod, found); err != nil {
 		return VersionInfo{}, err
 	}
 	kek, id, err := v.unsealedKEK()
@@ -75,11 +75,15 @@ func (v *Vault) Set(ctx context.Context, subj Subject, name string, value Secret
 		return VersionInfo{}, err
 	}
 	var vi VersionInfo
-	e := &AuditEvent{Actor: subj.Actor, Action: "secret.write", Target: target(name, 0), Outcome: OutcomeOK}
+	// A new name is recorded as it is called once the version is stored;
+	// a failed first write keeps AuditedName.
+	e := &AuditEvent{Actor: subj.Actor, Action: "secret.write", Target: target(recorded(name, found), 0), Outcome: OutcomeOK}
 	err = v.write(ctx, e, func(tx *sql.Tx) error {
 		var err error
 		vi, err = v.setTx(ctx, tx, kek, id, subj, name, value, o)
-		e.Target = target(name, vi.Version)
+		if err == nil {
+			e.Target = target(name, vi.Version)
+		}
 		return err
 	})
 	if err != nil {
@@ -165,7 +169,7 @@ func (v *Vault) Get(ctx context.Context, subj Subject, name string, version int)
 	if err != nil {
 		return Secret{}, VersionInfo{}, err
 	}
-	if err := v.authorize(ctx, subj, PermRead, "secret.read", name, row.production); err != nil {
+	if err := v.authorize(ctx, subj, PermRead, "secret.read", name, row.production, found); err != nil {
 		return Secret{}, VersionInfo{}, err
 	}
 	kek, id, err := v.unsealedKEK()
@@ -184,7 +188,7 @@ func (v *Vault) Get(ctx context.Context, subj Subject, name string, version int)
 		return Secret{}, VersionInfo{}, notFound(name)
 	}
 	if !found {
-		e.Target, e.Outcome, e.Detail = target(auditedName(name), version), OutcomeFailed, "no secret has this name"
+		e.Target, e.Outcome, e.Detail = target(AuditedName(name), version), OutcomeFailed, "no secret has this name"
 		err := notFound(name)
 		if aerr := v.audit(ctx, e); aerr != nil {
 			err = errors.Join(err, aerr)

@@ -112,15 +112,20 @@ func (p Policy) IsProduction(name string, flagged bool) bool {
 // Check returns nil when subj may do perm on the secret name, else the
 // reason it may not. production is the secret's flag.
 func (p Policy) Check(subj Subject, perm Permission, name string, production bool) error {
+	return p.check(subj, perm, name, production, name)
+}
+
+// check is Check with the reason naming the secret as shown.
+func (p Policy) check(subj Subject, perm Permission, name string, production bool, shown string) error {
 	if p.productionOnly(subj, perm, name, production) {
-		return fmt.Errorf("%s is a production secret and run %s is not a production run", name, subj.Pipeline)
+		return fmt.Errorf("%s is a production secret and run %s is not a production run", shown, subj.Pipeline)
 	}
 	for _, r := range p.Rules {
 		if r.allows(subj, perm, name) {
 			return nil
 		}
 	}
-	return fmt.Errorf("no access rule gives %s %s on %s", describe(subj), perm, name)
+	return fmt.Errorf("no access rule gives %s %s on %s", describe(subj), perm, shown)
 }
 
 // productionOnly reports whether subj is a run that does not deploy to
@@ -155,9 +160,12 @@ func describe(s Subject) string {
 }
 
 // authorize checks the policy and audits a denial. action names the
-// audited action, e.g. secret.read.
-func (v *Vault) authorize(ctx context.Context, subj Subject, perm Permission, action, name string, production bool) error {
-	reason := v.pol.Check(subj, perm, name, production)
+// audited action, e.g. secret.read; found says whether a secret has the
+// name. The record names a secret that does not exist as AuditedName
+// does, and the caller's answer names any secret so (whether it exists is
+// not the answer of a denial).
+func (v *Vault) authorize(ctx context.Context, subj Subject, perm Permission, action, name string, production, found bool) error {
+	reason := v.pol.check(subj, perm, name, production, AuditedName(name))
 	if reason == nil {
 		return nil
 	}
@@ -166,8 +174,9 @@ func (v *Vault) authorize(ctx context.Context, subj Subject, perm Permission, ac
 		cause, hint = ErrProductionOnly, "only a run that deploys to production reads it"
 	}
 	err := usererr.Wrap(usererr.Forbidden, cause, "access denied: "+reason.Error()).WithHint("%s", hint)
-	if aerr := v.audit(ctx, AuditEvent{Actor: subj.Actor, Action: action, Target: target(name, 0),
-		Outcome: OutcomeDenied, Detail: reason.Error()}); aerr != nil {
+	shown := recorded(name, found)
+	if aerr := v.audit(ctx, AuditEvent{Actor: subj.Actor, Action: action, Target: target(shown, 0),
+		Outcome: OutcomeDenied, Detail: v.pol.check(subj, perm, name, production, shown).Error()}); aerr != nil {
 		return errors.Join(err, aerr)
 	}
 	return err

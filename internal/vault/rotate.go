@@ -110,7 +110,7 @@ func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *R
 	text := ""
 	if p != nil {
 		if err := p.Validate(); err != nil {
-			return usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("rotation policy of %s: %v", name, err))
+			return usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("rotation policy of %s: %v", AuditedName(name), err))
 		}
 		if _, err := v.generator(p.Generator.Type); err != nil {
 			return err
@@ -125,7 +125,7 @@ func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *R
 	if p != nil && errors.Is(err, ErrNotFound) {
 		// A policy rotates an existing secret: it makes no first value.
 		return usererr.Wrap(usererr.NotFound, err, err.Error()).
-			WithHint("set its first value (phoenix secret set %s), then give it the policy", name)
+			WithHint("set its first value (phoenix secret set %s), then give it the policy", hintName(name))
 	}
 	return err
 }
@@ -152,11 +152,11 @@ func (v *Vault) Rotate(ctx context.Context, subj Subject, name string) (VersionI
 	if err := v.systemGuard(ctx, subj, "secret.rotate", name); err != nil {
 		return VersionInfo{}, err
 	}
-	row, _, err := getSecret(ctx, v.opts.DB, name)
+	row, found, err := getSecret(ctx, v.opts.DB, name)
 	if err != nil {
 		return VersionInfo{}, err
 	}
-	if err := v.authorize(ctx, subj, PermWrite, "secret.rotate", name, row.production); err != nil {
+	if err := v.authorize(ctx, subj, PermWrite, "secret.rotate", name, row.production, found); err != nil {
 		return VersionInfo{}, err
 	}
 	return v.rotate(ctx, subj.Actor, name, "manual")

@@ -39,8 +39,10 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/phoenixvc/phoenix/internal/store"
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -182,8 +184,11 @@ func (v *Vault) sealedErr() error {
 	return SealedError()
 }
 
+// notFound is the error of a name no secret has, which it shows as the
+// audit log does (AuditedName): the caller's answer goes to the API's
+// audit record of a refused change, and to logs.
 func notFound(name string) error {
-	return usererr.Wrap(usererr.NotFound, ErrNotFound, fmt.Sprintf("secret %s does not exist", name)).
+	return usererr.Wrap(usererr.NotFound, ErrNotFound, fmt.Sprintf("secret %s does not exist", AuditedName(name))).
 		WithHint("see 'phoenix secret list'")
 }
 
@@ -209,11 +214,13 @@ func Conventional(name string) bool {
 	return name != ""
 }
 
-// auditedName is how the audit log, which keeps what it records for
-// ever, names a secret asked for that does not exist: as asked when
-// Conventional, else by a fingerprint that confirms a suspected name
-// without showing it.
-func auditedName(name string) string {
+// AuditedName is how the audit log, which keeps what it records for
+// ever, names a secret asked for that does not exist (or may not: a
+// request's name before it is looked up): as asked when Conventional,
+// else by a fingerprint that confirms a suspected name without showing
+// it. Messages that echo a name from a request, and the server's log,
+// name it so too.
+func AuditedName(name string) string {
 	if Conventional(name) {
 		return name
 	}
@@ -221,11 +228,59 @@ func auditedName(name string) string {
 	return fmt.Sprintf("(a name of %d characters, sha256 %x…)", len(name), sum[:8])
 }
 
-func checkName(name string) error {
-	if !ValidName(name) {
-		return usererr.New(usererr.Invalid, "secret name %q is invalid: use letters, digits and _, not starting with a digit (at most 128)", clip(name))
+// recorded is how the vault's records and messages name a secret after
+// looking it up: as it is called when one has the name, else AuditedName.
+func recorded(name string, found bool) string {
+	if found {
+		return name
 	}
-	return nil
+	return AuditedName(name)
+}
+
+// RecordedName is how the audit log names the secret a request gave:
+// as given when Conventional or a secret (live or deleted) has the name,
+// else by AuditedName's fingerprint, as the vault's own records do. The
+// API names the secret of its record of a refused change so.
+func (v *Vault) RecordedName(ctx context.Context, name string) string {
+	if Conventional(name) || !ValidName(name) {
+		return AuditedName(name)
+	}
+	_, found, err := getSecret(ctx, v.opts.DB, name)
+	return recorded(name, found && err == nil)
+}
+
+// hintName is a name no secret has in a command of a hint: as given
+// when Conventional, else the placeholder NAME.
+func hintName(name string) string {
+	if Conventional(name) {
+		return name
+	}
+	return "NAME"
+}
+
+func checkName(name string) error {
+	if ValidName(name) {
+		return nil
+	}
+	if name == "" {
+		return usererr.New(usererr.Invalid, "secret name is empty: use letters, digits and _, not starting with a digit (at most 128)")
+	}
+	// Not echoed: an invalid name may be a value pasted where a name was
+	// asked for (a JWT, a URL), and the answer reaches the API's audit
+	// record of a refused change. What is wrong with it is said instead.
+	why := "it is longer than 128 characters"
+	if i := strings.IndexFunc(name, func(c rune) bool { return !isNameRune(c) }); i >= 0 {
+		_, n := utf8.DecodeRuneInString(name[i:])
+		why = fmt.Sprintf("its character %d is %q", utf8.RuneCountInString(name[:i])+1, name[i:i+n])
+	} else if name[0] >= '0' && name[0] <= '9' {
+		why = "it starts with a digit"
+	}
+	return usererr.New(usererr.Invalid, "secret name %s is invalid: %s; use letters, digits and _, not starting with a digit (at most 128)",
+		AuditedName(name), why)
+}
+
+func isNameRune(c rune) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // clip shortens s for error messages (names only; never values).

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -353,5 +354,93 @@ func TestCheckKeyChangesNothing(t *testing.T) {
 	defer fresh.db.Close()
 	if err := fresh.open(t).CheckKey(ctx, SecretString(testMaster)); !errors.Is(err, ErrNotInitialized) {
 		t.Fatalf("CheckKey of a vault never initialized: %v", err)
+	}
+}
+
+// TestPastedNamesStayOutOfTheRecords: a value pasted where a secret's
+// name belongs (a GitHub token, a JWT) that names no secret is recorded
+// by its fingerprint in every record the vault writes of it (a delete,
+// disable, recover, purge, tag or rotation of a missing name, a denial by
+// the policy), and no error the caller gets repeats it (those messages
+// reach the API's record of a refused change). A secret that exists is
+// still recorded by its name.
+func TestPastedNamesStayOutOfTheRecords(t *testing.T) {
+	p := Policy{Rules: []Rule{{Secrets: []string{"*"}, Roles: []string{"admin"}, Allow: []Permission{PermRead, PermList, PermWrite}}}}
+	e := newEnv(t, func(o *Options) { o.Policy = &p })
+	ctx := context.Background()
+	const token = "ghp_PastedTokenValue0123456789abcdefABCD"
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXBhc3RlZA"
+	viewer := Subject{Actor: "vic", Roles: []string{"viewer"}}
+	random := &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "random"}}
+	var errs []error
+	for _, name := range []string{token, jwt} {
+		_, err := e.v.Delete(ctx, admin, name)
+		errs = append(errs, err,
+			e.v.Recover(ctx, admin, name),
+			e.v.Purge(ctx, admin, name),
+			e.v.SetEnabled(ctx, admin, name, 1, false),
+			e.v.SetTags(ctx, admin, name, map[string]string{"a": "b"}),
+			e.v.SetRotation(ctx, admin, name, random),
+			e.v.SetRotation(ctx, admin, name, &RotationPolicy{}))
+		_, err = e.v.Rotate(ctx, admin, name)
+		errs = append(errs, err)
+		_, err = e.v.Set(ctx, viewer, name, SecretString("a value"), SetOptions{})
+		errs = append(errs, err)
+		_, err = e.v.Describe(ctx, viewer, name)
+		errs = append(errs, err)
+		_, err = e.v.Import(ctx, viewer, []EnvEntry{{Name: name, Line: 1, Value: SecretString("a value")}}, ImportOptions{})
+		errs = append(errs, err)
+		_, _, err = e.v.Get(ctx, admin, name, 0)
+		errs = append(errs, err)
+	}
+	for _, err := range errs {
+		if err == nil {
+			t.Fatal("an operation on a name no secret has succeeded")
+		}
+		for _, v := range []string{token, jwt[:20], "PastedTokenValue"} {
+			if strings.Contains(err.Error()+usererr.HintOf(err), v) {
+				t.Errorf("an error repeats the name given: %v (hint %q)", err, usererr.HintOf(err))
+			}
+		}
+	}
+	_, err := e.v.Delete(ctx, admin, jwt)
+	if want := "secret name " + AuditedName(jwt) + ` is invalid: its character 21 is "."; use letters`; !strings.HasPrefix(fmt.Sprint(err), want) {
+		t.Errorf("an invalid name: %v, want %s…", err, want)
+	}
+	var denials, failures int
+	for _, ev := range e.audit.all() {
+		if strings.Contains(ev.Target+" "+ev.Detail, "PastedTokenValue") || strings.Contains(ev.Target+" "+ev.Detail, jwt[:20]) {
+			t.Errorf("the audit log holds the name given: %+v", ev)
+		}
+		switch {
+		case ev.Outcome == OutcomeDenied && strings.HasPrefix(ev.Target, "secret/(a name of 40 characters, sha256 "):
+			denials++
+		case ev.Outcome == OutcomeFailed && strings.HasPrefix(ev.Target, "secret/(a name of 40 characters, sha256 "):
+			failures++
+		}
+	}
+	if denials < 3 || failures < 5 {
+		t.Errorf("records by fingerprint: %d denials, %d failures, want at least 3 and 5: %+v", denials, failures, e.audit.all())
+	}
+	if logs := e.logs.String(); strings.Contains(logs, "PastedTokenValue") || strings.Contains(logs, jwt[:20]) {
+		t.Errorf("the server log holds the name given:\n%s", logs)
+	}
+	// A secret that exists, in any style, is recorded by its name.
+	e.set(t, "ghp_looks_like_a_token_but_is_a_name", "v1")
+	if err := e.v.SetEnabled(ctx, admin, "ghp_looks_like_a_token_but_is_a_name", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v.Set(ctx, viewer, "ghp_looks_like_a_token_but_is_a_name", SecretString("x"), SetOptions{}); !errors.Is(err, ErrDenied) {
+		t.Fatal(err)
+	}
+	all := e.audit.all()
+	if got := all[len(all)-2].Target + " | " + all[len(all)-1].Target; got != "secret/ghp_looks_like_a_token_but_is_a_name@1 | secret/ghp_looks_like_a_token_but_is_a_name" {
+		t.Errorf("records of an existing secret: %s", got)
+	}
+	if got := e.v.RecordedName(ctx, "ghp_looks_like_a_token_but_is_a_name"); got != "ghp_looks_like_a_token_but_is_a_name" {
+		t.Errorf("RecordedName of an existing secret = %q", got)
+	}
+	if got := e.v.RecordedName(ctx, token); !strings.HasPrefix(got, "(a name of 40 characters, sha256 ") {
+		t.Errorf("RecordedName of a pasted token = %q", got)
 	}
 }
