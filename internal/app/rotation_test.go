@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -51,5 +53,77 @@ func TestRotationNotifiesSubscribedChannels(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no notification of the rotation")
+	}
+}
+
+// TestFailingRotationIsAuditedAndNotifiedOnce: a scheduled rotation whose
+// command fails was retried every minute with a log line each time, no
+// audit record and no notice, while the secret went on towards expiry.
+// The first failure is audited (secret.rotate, failed) and sent to the
+// channels that subscribe to secret.rotation_failed, severity error, or
+// critical when the secret expires within a day; the retries that follow
+// send and record nothing more.
+func TestFailingRotationIsAuditedAndNotifiedOnce(t *testing.T) {
+	sh := testkit.RequireTool(t, "sh", "dash")
+	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		VaultEvery: time.Hour})
+	a.Notify.SetChannels(map[string]notify.Channel{
+		"ops": {Notifier: notify.NotifierFunc(func(context.Context, notify.Message) error { return nil }), Events: []string{"secret.*"}},
+	})
+	ctx := context.Background()
+	admin := vault.Subject{Actor: "ops", Roles: []string{"admin"}}
+	failing := vault.GeneratorSpec{Type: "command", Command: []string{sh, "-c", "echo partial-value-never-shown; exit 3"}}
+	for name, expiresIn := range map[string]time.Duration{"SOON_KEY": 12 * time.Hour, "LATER_KEY": 3 * 24 * time.Hour} {
+		if _, err := a.Vault.Set(ctx, admin, name, vault.SecretString("initial value of "+name),
+			vault.SetOptions{ExpiresAt: time.Now().Add(expiresIn)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Vault.SetRotation(ctx, admin, name, &vault.RotationPolicy{BeforeExpiryDays: 5, ExpireAfterDays: 30,
+			Generator: failing}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		a.vaultTick(ctx)
+	}
+	dels, err := a.Notify.Deliveries(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sev := map[string]int{}
+	for _, d := range dels {
+		if d.Event != "secret.rotation_failed" {
+			continue
+		}
+		for _, name := range []string{"SOON_KEY", "LATER_KEY"} {
+			if strings.Contains(d.Title, name) {
+				if _, twice := sev[name]; twice {
+					t.Errorf("%s was notified twice", name)
+				}
+				sev[name] = d.Severity
+			}
+		}
+		if b, _ := json.Marshal(d); strings.Contains(string(b), "partial-value-never-shown") {
+			t.Errorf("the notice holds the command's output: %s", b)
+		}
+	}
+	if len(sev) != 2 || sev["SOON_KEY"] != notify.Critical || sev["LATER_KEY"] != notify.Error {
+		t.Fatalf("secret.rotation_failed notices by severity: %v, want SOON_KEY critical (0) and LATER_KEY error (1), once each", sev)
+	}
+	recs, err := a.Audit.Query(ctx, audit.Filter{Action: "secret.rotate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := map[string]int{}
+	for _, r := range recs {
+		if r.Outcome == audit.Failed && r.Actor == "system" {
+			failed[r.Target]++
+			if !strings.Contains(r.Detail, "exit status 3") || strings.Contains(r.Detail, "partial-value-never-shown") {
+				t.Errorf("record detail %q", r.Detail)
+			}
+		}
+	}
+	if len(failed) != 2 || failed["secret/SOON_KEY"] != 1 || failed["secret/LATER_KEY"] != 1 {
+		t.Fatalf("failed secret.rotate records by target: %v, want one each", failed)
 	}
 }

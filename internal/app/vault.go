@@ -59,6 +59,38 @@ func (r rotationNotice) SecretRotated(ctx context.Context, e vault.RotationEvent
 	return err
 }
 
+// SecretRotationFailed tells the server log and every channel that
+// subscribes to secret.rotation_failed that a scheduled rotation failed:
+// once when the failures begin, and once more, critical, when the secret
+// expires within a day still failing (the vault keeps count); the
+// scheduler tries again every minute meanwhile.
+func (r rotationNotice) SecretRotationFailed(ctx context.Context, e vault.RotationFailure) error {
+	r.log.Error("scheduled secret rotation failing", "name", e.Name, "version", e.Version, "since", e.Since, "critical", e.Critical, "err", e.Error)
+	if r.app.Notify == nil {
+		return nil
+	}
+	_, err := r.app.Notify.Publish(ctx, rotationFailedMessage(e))
+	return err
+}
+
+// rotationFailedMessage is the secret.rotation_failed notice: severity
+// error, critical when the secret expires within a day (or has expired).
+func rotationFailedMessage(e vault.RotationFailure) notify.Message {
+	sev, expires := notify.Error, "never"
+	if !e.ExpiresAt.IsZero() {
+		expires = e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if e.Critical {
+		sev = notify.Critical
+	}
+	return notify.Message{Event: "secret.rotation_failed", Severity: sev, Time: e.At,
+		Title: fmt.Sprintf("Scheduled rotation of secret %s is failing; version %d stays current", e.Name, e.Version),
+		Text: e.Error + ". The server tries again every minute; fix the rotation policy's generator " +
+			"(phoenix secret rotate " + e.Name + " --policy-only …) or rotate it by hand (phoenix secret rotate " + e.Name + ").",
+		Facts: []notify.Fact{{Name: "Secret", Value: e.Name}, {Name: "Current version", Value: fmt.Sprint(e.Version)},
+			{Name: "Expires", Value: expires}, {Name: "Failing since", Value: e.Since.UTC().Format("2006-01-02 15:04 UTC")}}}
+}
+
 func rotationMessage(e vault.RotationEvent) notify.Message {
 	return notify.Message{Event: "secret.rotated", Severity: 3, Time: e.At,
 		Title: fmt.Sprintf("Secret %s rotated to version %d", e.Name, e.NewVersion),
@@ -207,7 +239,9 @@ func (a *App) vaultTick(ctx context.Context) {
 		}
 		for _, r := range res {
 			if r.Error != "" {
-				a.log.Error("vault: scheduled rotation failed", "name", r.Name, "err", r.Error)
+				// Every retry; the audit record and the notice go out once
+				// per streak of failures (vault.FailureNotifier).
+				a.log.Warn("vault: scheduled rotation failed", "name", r.Name, "err", r.Error)
 			}
 		}
 	}

@@ -56,6 +56,26 @@ type Notifier interface {
 	SecretRotated(ctx context.Context, e RotationEvent) error
 }
 
+// RotationFailure tells a FailureNotifier that a scheduled rotation
+// failed. It has no value, nor a generator's output.
+type RotationFailure struct {
+	Name      string    `json:"name"`
+	Version   int       `json:"version"`             // the version that stays current
+	Error     string    `json:"error"`               // why, as the rotation's error says it
+	Since     time.Time `json:"since"`               // the first failure of this streak
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // when the current version expires
+	Critical  bool      `json:"critical"`            // it expires within a day (or has expired)
+	At        time.Time `json:"at"`
+}
+
+// FailureNotifier is a Notifier also told when a scheduled rotation
+// fails: once when a streak of failures begins, and once more when the
+// secret comes within a day of its expiry still failing; not at every
+// retry. Its error is logged.
+type FailureNotifier interface {
+	SecretRotationFailed(ctx context.Context, e RotationFailure) error
+}
+
 // Validate checks the policy.
 func (p RotationPolicy) Validate() error {
 	if p.EveryDays < 0 || p.BeforeExpiryDays < 0 || p.ExpireAfterDays < 0 {
@@ -119,7 +139,9 @@ func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *R
 		text = string(b)
 	}
 	err := v.change(ctx, subj, name, "secret.policy", 0, func(tx *sql.Tx, row secretRow, now string) error {
-		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3 WHERE name = $1`, name, text, now)
+		// A new policy (a fixed generator) starts without a failure streak.
+		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3, rotation_failing_since = '',
+			rotation_failure_notice = '' WHERE name = $1`, name, text, now)
 		return err
 	})
 	if p != nil && errors.Is(err, ErrNotFound) {
@@ -208,7 +230,8 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 			return err
 		}
 		e.Target = target(name, vi.Version)
-		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2 WHERE name = $1`, name, fmtTime(v.now()))
+		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2, rotation_failing_since = '', rotation_failure_notice = ''
+			WHERE name = $1`, name, fmtTime(v.now()))
 		return err
 	})
 	if err != nil {
@@ -243,6 +266,9 @@ type RotationResult struct {
 
 // RotateDue rotates, as the system, every live secret whose policy says it
 // is due; the scheduler calls it. One failure does not stop the others.
+// A failure is audited (secret.rotate, failed) and told to a
+// FailureNotifier once per streak of failures (see rotationFailed); the
+// scheduler tries again at its next call.
 func (v *Vault) RotateDue(ctx context.Context) ([]RotationResult, error) {
 	if _, _, err := v.unsealedKEK(); err != nil {
 		return nil, err
@@ -251,7 +277,7 @@ func (v *Vault) RotateDue(ctx context.Context) ([]RotationResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: due rotations: %w", err)
 	}
-	var due []string
+	var due []VersionInfo
 	now := v.now()
 	for rows.Next() {
 		s, r, err := scanInfo(rows)
@@ -261,19 +287,102 @@ func (v *Vault) RotateDue(ctx context.Context) ([]RotationResult, error) {
 		}
 		if p := s.policy(); p != nil {
 			if t := p.next(s, r.info(s.name)); !t.IsZero() && !now.Before(t) {
-				due = append(due, s.name)
+				due = append(due, r.info(s.name))
 			}
 		}
 	}
 	rows.Close()
 	var out []RotationResult
-	for _, n := range due {
-		vi, err := v.rotate(ctx, "system", n, "scheduled")
-		res := RotationResult{Name: n, Version: vi.Version}
+	for _, d := range due {
+		vi, err := v.rotate(ctx, "system", d.Name, "scheduled")
+		res := RotationResult{Name: d.Name, Version: vi.Version}
 		if err != nil {
 			res.Error = err.Error()
+			if !errors.Is(err, ErrSealed) && ctx.Err() == nil {
+				v.rotationFailed(ctx, d, err)
+			}
 		}
 		out = append(out, res)
 	}
 	return out, nil
 }
+
+// Severities of the notice of a failing scheduled rotation, as stored in
+// vault_secrets.rotation_failure_notice.
+const (
+	failureError    = "error"
+	failureCritical = "critical" // the current version expires within a day
+)
+
+// rotationFailed records a failed scheduled rotation of cur (the current
+// version) once per streak of failures: the streak's first failure is
+// audited (secret.rotate, outcome failed, by system) and told to the
+// FailureNotifier; later failures are not, until the secret comes within a
+// day of its expiry (or has expired), which is told once more, as
+// critical. A successful rotation or a new policy ends the streak.
+func (v *Vault) rotationFailed(ctx context.Context, cur VersionInfo, cause error) {
+	now := v.now()
+	level := failureError
+	if !cur.ExpiresAt.IsZero() && cur.ExpiresAt.Sub(now) <= 24*time.Hour {
+		level = failureCritical
+	}
+	var since, sent string
+	err := v.opts.DB.QueryRowContext(ctx, `SELECT rotation_failing_since, rotation_failure_notice FROM vault_secrets WHERE name = $1`,
+		cur.Name).Scan(&since, &sent)
+	if err != nil {
+		v.opts.Logger.Error("vault: record a failed rotation", "name", cur.Name, "err", err)
+		return
+	}
+	if sent == level || sent == failureCritical {
+		return // told already, as urgently
+	}
+	first := since == ""
+	if first {
+		since = fmtTime(now)
+	}
+	mark := func(tx *sql.Tx) error {
+		// Only if nobody marked it meanwhile: told once.
+		res, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation_failing_since = $2, rotation_failure_notice = $3
+			WHERE name = $1 AND rotation_failure_notice = $4`, cur.Name, since, level, sent)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errTold
+		}
+		return nil
+	}
+	e := AuditEvent{Actor: "system", Action: "secret.rotate", Target: target(cur.Name, 0), Outcome: OutcomeFailed,
+		Detail: "scheduled: " + cause.Error()}
+	var inTx bool
+	err = v.tx(ctx, func(tx *sql.Tx) error {
+		if err := mark(tx); err != nil || !first {
+			return err
+		}
+		var err error
+		inTx, err = v.auditTx(ctx, tx, e)
+		return err
+	})
+	if err == nil && first && !inTx {
+		err = v.audit(ctx, e)
+	}
+	if errors.Is(err, errTold) {
+		return
+	}
+	if err != nil {
+		v.opts.Logger.Error("vault: record a failed rotation", "name", cur.Name, "err", err)
+		return
+	}
+	fn, ok := v.opts.Notifier.(FailureNotifier)
+	if !ok {
+		return
+	}
+	ev := RotationFailure{Name: cur.Name, Version: cur.Version, Error: cause.Error(), Since: parseTime(since),
+		ExpiresAt: cur.ExpiresAt, Critical: level == failureCritical, At: now}
+	if err := fn.SecretRotationFailed(ctx, ev); err != nil {
+		v.opts.Logger.Warn("vault: failed-rotation notification failed", "name", cur.Name, "err", err)
+	}
+}
+
+// errTold: the failure was marked meanwhile (another call told it).
+var errTold = errors.New("the failed rotation was recorded already")

@@ -13,8 +13,16 @@ import (
 )
 
 type notes struct {
-	mu     sync.Mutex
-	events []RotationEvent
+	mu       sync.Mutex
+	events   []RotationEvent
+	failures []RotationFailure // FailureNotifier
+}
+
+func (n *notes) SecretRotationFailed(_ context.Context, e RotationFailure) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.failures = append(n.failures, e)
+	return nil
 }
 
 func (n *notes) SecretRotated(_ context.Context, e RotationEvent) error {
@@ -248,5 +256,93 @@ func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
 	}
 	if in, _ := e.v.Describe(ctx, admin, "X"); in.Rotation != nil {
 		t.Fatal("policy not cleared")
+	}
+}
+
+// brokenGen fails while broken is set.
+type brokenGen struct{ broken *bool }
+
+func (g brokenGen) Generate(context.Context, GenerateRequest) (Secret, error) {
+	if *g.broken {
+		return Secret{}, errors.New("the workflow is gone")
+	}
+	return SecretString("a fresh value from the workflow"), nil
+}
+
+// TestFailingScheduledRotationIsToldOnce: a scheduled rotation whose
+// generator fails is retried at every call of RotateDue, but audited
+// (secret.rotate, failed) and told to the FailureNotifier once per streak
+// of failures, not at every retry; once more, as critical, when the
+// secret comes within a day of its expiry still failing. A successful
+// rotation ends the streak: the next failure is told again.
+func TestFailingScheduledRotationIsToldOnce(t *testing.T) {
+	broken := true
+	n := &notes{}
+	e := newEnv(t, func(o *Options) {
+		o.Notifier = n
+		o.Generators = map[string]Generator{"workflow": brokenGen{&broken}}
+	})
+	ctx := context.Background()
+	expires := e.clock.Now().Add(5 * 24 * time.Hour)
+	if _, err := e.v.Set(ctx, admin, "DB_PASSWORD", SecretString("initial value"), SetOptions{ExpiresAt: expires}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{BeforeExpiryDays: 7, ExpireAfterDays: 30,
+		Generator: GeneratorSpec{Type: "workflow"}}); err != nil {
+		t.Fatal(err)
+	}
+	failedRecords := func() (out []AuditEvent) {
+		for _, ev := range e.audit.all() {
+			if ev.Action == "secret.rotate" && ev.Outcome == OutcomeFailed {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	tick := func(d time.Duration) {
+		t.Helper()
+		e.clock.Add(d)
+		res, err := e.v.RotateDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := !broken; len(res) != 1 || (res[0].Error == "") != want {
+			t.Fatalf("RotateDue = %+v, want one rotation, failed %v", res, broken)
+		}
+	}
+	start := e.clock.Now()
+	for range 5 { // a minute apart, as the server calls it
+		tick(time.Minute)
+	}
+	told, recs := n.failures, failedRecords()
+	if len(told) != 1 || told[0].Name != "DB_PASSWORD" || told[0].Version != 1 || told[0].Critical ||
+		!told[0].Since.Equal(start.Add(time.Minute)) || !told[0].ExpiresAt.Equal(expires) ||
+		!strings.Contains(told[0].Error, "the workflow is gone") {
+		t.Fatalf("after five failures, told %+v; want once, not critical", told)
+	}
+	if len(recs) != 1 || recs[0].Actor != "system" || recs[0].Target != "secret/DB_PASSWORD" ||
+		!strings.Contains(recs[0].Detail, "scheduled: rotate DB_PASSWORD: generator workflow failed: the workflow is gone") {
+		t.Fatalf("after five failures, audited %+v; want one failed secret.rotate", recs)
+	}
+	// Four days on, the secret expires within a day: told once more, as critical.
+	tick(4*24*time.Hour + time.Hour)
+	tick(time.Minute)
+	if told = n.failures; len(told) != 2 || !told[1].Critical || !told[1].Since.Equal(told[0].Since) {
+		t.Fatalf("within a day of expiry, told %+v; want a second, critical notice of the same streak", told)
+	}
+	if recs = failedRecords(); len(recs) != 1 {
+		t.Fatalf("within a day of expiry, audited %d failures, want still the one", len(recs))
+	}
+	// Fixed: the next rotation succeeds, and a later failure is a new streak.
+	broken = false
+	tick(time.Minute)
+	if len(n.events) != 1 || n.events[0].NewVersion != 2 {
+		t.Fatalf("rotated: %+v", n.events)
+	}
+	broken = true
+	tick(23 * 24 * time.Hour) // the new version (30 days) is due 7 days before it expires
+	tick(time.Minute)
+	if told, recs = n.failures, failedRecords(); len(told) != 3 || told[2].Critical || told[2].Version != 2 || len(recs) != 2 {
+		t.Fatalf("a new streak: told %+v, audited %d; want a third notice and a second record", told, len(recs))
 	}
 }
