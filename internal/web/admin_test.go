@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,7 +28,7 @@ const (
 // adminFixture is a server whose edge serves a file certificate expiring
 // in 5 days, whose vault holds a production secret expiring in 3 days
 // with a tag of markup, and whose users are admin and the viewer vera.
-func adminFixture(t *testing.T) (*fixture, time.Time) {
+func adminFixture(t *testing.T, mod ...func(*app.Options)) (*fixture, time.Time) {
 	t.Helper()
 	nb := time.Now().Add(-time.Hour).Truncate(time.Second)
 	c, _ := testkit.SelfSignedValid(t, nb, nb.Add(5*24*time.Hour), "edge.shop.test")
@@ -34,6 +36,9 @@ func adminFixture(t *testing.T) (*fixture, time.Time) {
 	f := newFixtureOpts(t, func(o *app.Options) {
 		o.EdgeTLSCert, o.EdgeTLSKey = cert, key
 		o.MasterKey, o.VaultKDF = vault.SecretString(masterKey), vault.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+		for _, m := range mod {
+			m(o)
+		}
 	})
 	f.addUser("admin", "", adminPW)
 	f.addUser("vera", "viewer", "viewer-password-1")
@@ -312,5 +317,36 @@ func TestVaultPageWithoutAnOpenVault(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, `badge bad">sealed`) || !strings.Contains(page, "phoenix vault unseal") ||
 		strings.Contains(page, secretValue) || strings.Contains(page, masterKey) || strings.Contains(page, "Nothing expires") {
 		t.Fatalf("a sealed vault's page: %d\n%s", resp.StatusCode, page)
+	}
+}
+
+// TestVaultPageShowsOnlyWhatTheUserMayList: the vault page's table of
+// what expires soon shows the secrets the vault policy lets the user
+// list, as its secrets table does. A user with secrets.list whom the
+// policy lets list nothing saw there the name, version and expiry of
+// every secret about to expire.
+func TestVaultPageShowsOnlyWhatTheUserMayList(t *testing.T) {
+	roles := filepath.Join(t.TempDir(), "roles.yaml")
+	if err := os.WriteFile(roles, []byte("roles:\n  secret-lister:\n    permissions: [secrets.list]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := adminFixture(t, func(o *app.Options) { o.RolesFile = roles })
+	f.addUserGrants("lena", "lister-password-1", auth.Grant{Role: "secret-lister"})
+	for user, want := range map[string]struct {
+		password string
+		sees     bool
+	}{"admin": {adminPW, true}, "lena": {"lister-password-1", false}} {
+		b := f.browser()
+		b.mustLogin(user, want.password)
+		resp, body := b.get("/ui/vault")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Expiring within 30 days") {
+			t.Fatalf("%s: /ui/vault = %d\n%s", user, resp.StatusCode, body)
+		}
+		if strings.Contains(body, "PROD_API_KEY") != want.sees {
+			t.Errorf("%s: the vault page shows PROD_API_KEY: %v, want %v", user, !want.sees, want.sees)
+		}
+		if !want.sees && !strings.Contains(body, "Nothing expires within 30 days.") {
+			t.Errorf("%s: the expiring table is not empty:\n%s", user, body)
+		}
 	}
 }
