@@ -202,6 +202,7 @@ func TestPastedSecretNamesStayOutOfTheAuditLog(t *testing.T) {
 			{"PUT", one + "/rotation", RotationRequest{Policy: &vault.RotationPolicy{}}},
 			{"POST", one + "/rotate", nil},
 			{"PUT", one, SecretRequest{Value: []byte("x"), Kind: "bogus"}},
+			{"PUT", one, SecretRequest{Value: []byte("not a PEM bundle"), Kind: vault.KindCertificate}},
 			{"GET", one + "/value", nil},
 			{"GET", one, nil},
 		} {

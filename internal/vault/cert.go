@@ -101,7 +101,7 @@ func keyMatches(leaf *x509.Certificate, key *pem.Block, keyAt, leafAt int) error
 func (v *Vault) SetCertificate(ctx context.Context, subj Subject, name string, pemData Secret, o SetOptions) (VersionInfo, error) {
 	info, err := ParseCertificatePEM(pemData.raw())
 	if err != nil {
-		return VersionInfo{}, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("certificate %s: %v", name, err))
+		return VersionInfo{}, usererr.Wrap(usererr.Invalid, err, fmt.Sprintf("certificate %s: %v", AuditedName(name), err))
 	}
 	o.Kind, o.ContentType, o.cert = KindCertificate, PEMContentType, &info
 	if o.ExpiresAt.IsZero() {

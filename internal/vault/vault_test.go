@@ -384,6 +384,8 @@ func TestPastedNamesStayOutOfTheRecords(t *testing.T) {
 			e.v.SetRotation(ctx, admin, name, &RotationPolicy{}))
 		_, err = e.v.Rotate(ctx, admin, name)
 		errs = append(errs, err)
+		_, err = e.v.SetCertificate(ctx, admin, name, SecretString("not a PEM bundle"), SetOptions{})
+		errs = append(errs, err)
 		_, err = e.v.Set(ctx, viewer, name, SecretString("a value"), SetOptions{})
 		errs = append(errs, err)
 		_, err = e.v.Describe(ctx, viewer, name)
