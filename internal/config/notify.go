@@ -15,7 +15,7 @@ var Events = []string{
 	"approval.requested", "check.failed",
 	"alert.firing", "alert.resolved", "alert.acknowledged",
 	"backup.succeeded", "backup.failed",
-	"secret.rotated",
+	"secret.rotated", "secret.rotation_failed",
 }
 
 // DefaultChannelEvents is a channel's subscription when it names none:

@@ -1,0 +1,23 @@
+package app
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/vault"
+)
+
+// TestServerEventsCanBeSubscribed: a channel can name each event the
+// server's own notices are sent as in phoenix.yaml's events list (it was
+// refused for secret.rotation_failed, reachable only through secret.*).
+func TestServerEventsCanBeSubscribed(t *testing.T) {
+	for _, ev := range []string{
+		rotationFailedMessage(vault.RotationFailure{}).Event,
+		rotationMessage(vault.RotationEvent{}).Event,
+	} {
+		if !slices.Contains(config.Events, ev) {
+			t.Errorf("event %q is sent but phoenix.yaml's events cannot name it (config.Events)", ev)
+		}
+	}
+}
