@@ -93,7 +93,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic in handler", "panic", p, "path", r.URL.Path, "request_id", RequestIDFrom(r.Context()))
+				log.Error("panic in handler", "panic", p, "path", redactPath(r.URL.Path), "request_id", RequestIDFrom(r.Context()))
 				WriteError(w, r, usererr.New(usererr.Internal, "panic"))
 			}
 		}()
