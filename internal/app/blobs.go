@@ -57,16 +57,13 @@ func (a *App) openBlobs(ctx context.Context) error {
 		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s %s is not reachable: %v", a.opts.flag("blob-store"), rs, err)).
 			WithHint("check the bucket name, --blob-store-endpoint, --blob-store-region and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
 	}
-	owner, err := blobOwner(a.opts.DataDir)
 	if a.opts.Replica.On {
-		owner, err = a.sharedBlobOwner(ctx, rs)
+		err = a.claimSharedBlobStore(ctx, rs) // replicas.go
+	} else {
+		err = a.claimBlobStore(ctx, rs)
 	}
 	if err != nil {
 		return err
-	}
-	if err := rs.Claim(ctx, owner); err != nil {
-		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: %v", a.opts.flag("blob-store"), err)).
-			WithHint("give each server its own prefix (s3://bucket/staging, s3://bucket/prod); if the server that claimed it is gone for good, delete blobs/phoenix-owner under the prefix")
 	}
 	c := cache.New(rs, l)
 	if err := c.Prime(ctx); err != nil {
@@ -75,6 +72,28 @@ func (a *App) openBlobs(ctx context.Context) error {
 	a.store = c
 	a.log.Info("artifact blobs in remote storage", "store", rs.String(), "cache", l.Root())
 	return nil
+}
+
+// claimBlobStore claims rs for this server alone, with the data dir's
+// owner id.
+func (a *App) claimBlobStore(ctx context.Context, rs BlobStore) error {
+	owner, err := blobOwner(a.opts.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := rs.Claim(ctx, owner); err != nil {
+		return a.claimRefused(err, "")
+	}
+	return nil
+}
+
+// claimRefused is the start's error for a blob store whose claim failed;
+// hint replaces the usual advice when it is not empty.
+func (a *App) claimRefused(err error, hint string) error {
+	if hint == "" {
+		hint = "give each server its own prefix (s3://bucket/staging, s3://bucket/prod); if the server that claimed it is gone for good, delete blobs/phoenix-owner under the prefix"
+	}
+	return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("%s: %v", a.opts.flag("blob-store"), err)).WithHint("%s", hint)
 }
 
 // servable returns the active releases whose blobs are local files,

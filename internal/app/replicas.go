@@ -322,42 +322,78 @@ func (a *App) sharedSetting(ctx context.Context, name, mine string) (string, err
 	return got, nil
 }
 
-// sharedBlobOwner is the blob store owner id of the replicas: the first
-// one's, written into each replica's data dir, once rs is checked to be
-// the replicas' store.
-func (a *App) sharedBlobOwner(ctx context.Context, rs BlobStore) (string, error) {
-	if err := a.checkSharedBlobStore(ctx, rs); err != nil {
-		return "", err
+// recordedSetting returns the value recorded for name, and whether there
+// is one.
+func (a *App) recordedSetting(ctx context.Context, name string) (string, bool, error) {
+	var got string
+	err := a.DB.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = $1`, name).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
 	}
-	mine, err := blobOwner(a.opts.DataDir)
 	if err != nil {
-		return "", err
+		return "", false, fmt.Errorf("replicas: setting %s: %w", name, err)
 	}
-	owner, err := a.sharedSetting(ctx, "blob-store.owner", mine)
-	if err != nil || owner == mine {
-		return owner, err
+	return got, true, nil
+}
+
+// blobOwnerSetting records the blob store owner id of the replicas.
+const blobOwnerSetting = "blob-store.owner"
+
+// claimSharedBlobStore claims rs for the replicas: it must be the store
+// the replicas recorded, and is claimed with their owner id, the first
+// one's, which is written into each replica's data dir. What the first
+// replica records, it records once its claim succeeded: a replica refused
+// (another server's prefix, such as that of the lone server these
+// replicas replace, whose data dir has not started as a replica yet)
+// leaves nothing behind that would refuse the right one after it. The
+// replicas' starts are serialized (store.DB.SerializeStart), so no other
+// start records between the reading and the recording.
+func (a *App) claimSharedBlobStore(ctx context.Context, rs BlobStore) error {
+	mine := rs.Identity()
+	shared, known, err := a.recordedSetting(ctx, blobStoreSetting)
+	if err != nil {
+		return err
 	}
-	return owner, os.WriteFile(filepath.Join(a.opts.DataDir, blobOwnerFile), []byte(owner+"\n"), 0o600)
+	if known && !s3.SameIdentity(shared, mine) {
+		return usererr.New(usererr.Usage, "%s %s is not the blob store of the replicas sharing this database: they use %s", a.opts.flag("blob-store"), mine, shared).
+			WithHint("start this replica with the replicas' --blob-store and --blob-store-endpoint (%s); to move every replica to another store, "+
+				"stop them all, copy the bucket's blobs/ there and delete the setting %q from table replica_settings (docs/postgres.md)", shared, blobStoreSetting)
+	}
+	owner, recorded, err := a.recordedSetting(ctx, blobOwnerSetting)
+	if err != nil {
+		return err
+	}
+	if !recorded {
+		if owner, err = blobOwner(a.opts.DataDir); err != nil {
+			return err
+		}
+	}
+	if err := rs.Claim(ctx, owner); err != nil {
+		hint := ""
+		if !recorded {
+			hint = fmt.Sprintf("no replica of this database has claimed the prefix yet: if the server these replicas replace used it, start the first replica on that server's data dir "+
+				"(its %s holds the prefix's owner id) and the others after it; else give the replicas a prefix of their own", blobOwnerFile)
+		}
+		return a.claimRefused(err, hint)
+	}
+	if !known {
+		if _, err := a.sharedSetting(ctx, blobStoreSetting, mine); err != nil {
+			return err
+		}
+	}
+	if !recorded {
+		_, err := a.sharedSetting(ctx, blobOwnerSetting, owner)
+		return err
+	}
+	p := filepath.Join(a.opts.DataDir, blobOwnerFile)
+	if cur, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(cur)) == owner {
+		return nil
+	}
+	return os.WriteFile(p, []byte(owner+"\n"), 0o600)
 }
 
 // blobStoreSetting records the identity of the replicas' blob store.
 const blobStoreSetting = "blob-store.identity"
-
-// checkSharedBlobStore refuses a replica whose --blob-store is not the
-// store the first replica recorded: its releases would be uploaded where
-// no other replica fetches them, and the owner id it shares would claim
-// the other prefix for it. The endpoints are compared in one spelling
-// (s3.SameIdentity); the refusal shows both as recorded.
-func (a *App) checkSharedBlobStore(ctx context.Context, rs BlobStore) error {
-	mine := rs.Identity()
-	shared, err := a.sharedSetting(ctx, blobStoreSetting, mine)
-	if err != nil || s3.SameIdentity(shared, mine) {
-		return err
-	}
-	return usererr.New(usererr.Usage, "%s %s is not the blob store of the replicas sharing this database: they use %s", a.opts.flag("blob-store"), mine, shared).
-		WithHint("start this replica with the replicas' --blob-store and --blob-store-endpoint (%s); to move every replica to another store, "+
-			"stop them all, copy the bucket's blobs/ there and delete the setting %q from table replica_settings (docs/postgres.md)", shared, blobStoreSetting)
-}
 
 // auditKeyFile is the audit log's checkpoint key in the data dir.
 func auditKeyFile(dataDir string) string { return filepath.Join(dataDir, "keys", "audit.key") }

@@ -381,6 +381,45 @@ func TestReplicaRefusesAnotherBlobStore(t *testing.T) {
 	rs.start(t)
 }
 
+// TestReplicasTakeOverTheLoneServersPrefix: a server that ran alone on
+// the database and the bucket is moved to replicas; a replica on a new
+// data dir started first is refused (the prefix is the lone server's) and
+// records nothing, so the lone server's data dir starts as the first
+// replica with its own owner id, and the new data dir then joins with it.
+func TestReplicasTakeOverTheLoneServersPrefix(t *testing.T) {
+	rs := newReplicaSet(t)
+	lone := t.TempDir()
+	o := rs.options(t, lone)
+	o.Replica = ReplicaOptions{}
+	a := startOpts(t, o)
+	a.Stop(context.Background())
+	owner, err := os.ReadFile(filepath.Join(lone, blobOwnerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = startErr(rs.options(t, t.TempDir()))
+	msg := fmt.Sprint(err) + " hint: " + usererr.HintOf(err)
+	if usererr.ExitCode(err) != usererr.ExitUsage || !strings.Contains(msg, "another server's blobs") || !strings.Contains(msg, blobOwnerFile) {
+		t.Fatalf("a new replica on the lone server's prefix: %v", msg)
+	}
+
+	first := startOpts(t, rs.options(t, lone))
+	if got, _ := os.ReadFile(filepath.Join(lone, blobOwnerFile)); !bytes.Equal(got, owner) {
+		t.Fatalf("the lone server's owner id went from %q to %q", owner, got)
+	}
+	var recorded string
+	if err := first.DB.QueryRowContext(context.Background(), `SELECT value FROM replica_settings WHERE name = $1`,
+		blobOwnerSetting).Scan(&recorded); err != nil || recorded+"\n" != string(owner) {
+		t.Fatalf("the replicas' owner id: %q (%v), want the lone server's %q", recorded, err, owner)
+	}
+	other := t.TempDir()
+	startOpts(t, rs.options(t, other))
+	if got, _ := os.ReadFile(filepath.Join(other, blobOwnerFile)); !bytes.Equal(got, owner) {
+		t.Fatalf("the second replica's owner id is %q, want the lone server's %q", got, owner)
+	}
+}
+
 // TestReplicaKnowsItsBlobStoreSpelledOtherwise: a replica whose
 // --blob-store-endpoint and --blob-store spell the replicas' store
 // otherwise (the scheme's case, trailing slashes) starts, and the
