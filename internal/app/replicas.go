@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -90,8 +91,32 @@ func checkReplica(o Options) error {
 			return usererr.New(usererr.Usage, "%s is not an http:// or https:// URL of this server's API without a user or password", o.flag("advertise-url")).
 				WithHint("e.g. --advertise-url http://10.0.0.5:7070")
 		}
+	} else if addr := apiAddress(o); listensEverywhere(addr) {
+		return usererr.New(usererr.Usage, "%s with the API on every address (%s) needs %s: the others would know this replica by that address, "+
+			"which they cannot reach and which names every replica listening so", o.flag("replica"), addr, o.flag("advertise-url")).
+			WithHint("give each replica the URL the others reach its API at, e.g. --advertise-url http://10.0.0.5:7070")
 	}
 	return nil
+}
+
+// apiAddress is the address the API listens on: the socket systemd
+// passed for it, else Options.Listen.
+func apiAddress(o Options) string {
+	if ln, ok := o.Listeners[SocketAPI]; ok {
+		return ln.Addr().String()
+	}
+	return o.Listen
+}
+
+// listensEverywhere reports whether addr (host:port) is on the
+// unspecified address (0.0.0.0, ::, or no host), which names no machine.
+func listensEverywhere(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "" || ip != nil && ip.IsUnspecified()
 }
 
 // singleton runs fn while this server leads: always without replicas,

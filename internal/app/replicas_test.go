@@ -466,6 +466,10 @@ func TestReplicaNeeds(t *testing.T) {
 			o.Replica.Advertise, o.FlagName = "10.0.0.5:7070", fromEnvironment
 		}},
 		{"replica from the environment", "PHOENIX_REPLICA needs --database-url", func(o *Options) { o.DatabaseURL, o.FlagName = "", fromEnvironment }},
+		// every replica listening so would be "http://[::]:7070"
+		{"API on every IPv4 address, no advertise", "(0.0.0.0:7070) needs --advertise-url", func(o *Options) { o.Listen = "0.0.0.0:7070" }},
+		{"API on every address, no advertise", "([::]:7070) needs --advertise-url", func(o *Options) { o.Listen = "[::]:7070" }},
+		{"API on no host, no advertise", "(:7070) needs --advertise-url", func(o *Options) { o.Listen = ":7070" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := full
@@ -476,7 +480,11 @@ func TestReplicaNeeds(t *testing.T) {
 			}
 		})
 	}
-	full.Replica.Advertise = "https://phoenix-1.internal:7070"
+	full.Listen = "127.0.0.1:7070"
+	if _, err := New(full); err != nil {
+		t.Fatal(err)
+	}
+	full.Listen, full.Replica.Advertise = "0.0.0.0:7070", "https://phoenix-1.internal:7070"
 	if _, err := New(full); err != nil {
 		t.Fatal(err)
 	}
