@@ -88,14 +88,14 @@ func (a *App) checkNotOnSQLite(marker string) error {
 // the replicas (a server alone and replicas never share one).
 func (a *App) claim(ctx context.Context, db *store.DB) (func() error, error) {
 	if a.opts.Replica.On {
-		release, err := db.ClaimShared(ctx)
+		release, err := db.ClaimShared(ctx, a.log)
 		if errors.Is(err, store.ErrClaimed) {
 			return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by a Phoenix server started without --replica").
 				WithHint("stop it and start it again with --replica, or give the replicas a database of their own (--database-url)")
 		}
 		return release, err
 	}
-	release, err := db.Claim(ctx)
+	release, err := db.Claim(ctx, a.log)
 	if errors.Is(err, store.ErrClaimed) {
 		return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by another Phoenix server").
 			WithHint("%s", a.claimedHint())

@@ -61,7 +61,7 @@ func CopyToPostgres(ctx context.Context, dataDir, dsn string, progress store.Cop
 		return nil, usererr.Wrap(usererr.Unavailable, err, err.Error()).WithHint("check --to: that the server runs, the database exists and the user may log in to it")
 	}
 	defer dst.Close()
-	release, err := dst.Claim(ctx)
+	release, err := dst.Claim(ctx, nil)
 	if errors.Is(err, store.ErrClaimed) {
 		return nil, usererr.Wrap(usererr.Conflict, err, "database "+dst.Where()+" is in use by a Phoenix server").WithHint("copy into a database of its own: a new one (createdb), no server on it")
 	}

@@ -70,7 +70,7 @@ func TestCommandOnADatabaseInUseSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	release, err := db.ClaimShared(context.Background())
+	release, err := db.ClaimShared(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"testing"
 	"time"
 )
 
@@ -50,3 +51,14 @@ func TableChecksumForTest(ctx context.Context, src, dst *DB, table string) (stri
 	}
 	return "", nil
 }
+
+// SetClaimCheckForTest makes claims taken during t check their connection
+// every d.
+func SetClaimCheckForTest(t *testing.T, d time.Duration) {
+	old := claimCheck
+	claimCheck = d
+	t.Cleanup(func() { claimCheck = old })
+}
+
+// OwnerLockKeyForTest is the advisory lock key of a server's claim.
+const OwnerLockKeyForTest = ownerLockKey

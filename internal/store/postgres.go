@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -262,46 +263,113 @@ var ErrClaimed = errors.New("store: another Phoenix server uses this database")
 
 // Claim makes this process the database's one server, as the data dir's
 // lock file does for SQLite: on PostgreSQL it holds a session advisory
-// lock on a connection of its own until release is called (or the
-// connection ends), and fails with ErrClaimed while another holds it (or
-// replicas share it, ClaimShared). On SQLite it does nothing (the file is
-// in the locked data dir).
-func (db *DB) Claim(ctx context.Context) (release func() error, err error) {
-	return db.claim(ctx, "pg_try_advisory_lock", "pg_advisory_unlock")
+// lock on a connection of its own until release is called, and fails
+// with ErrClaimed while another holds it (or replicas share it,
+// ClaimShared). The lock lives as long as its session: when the session
+// ends (PostgreSQL restarted, the connection cut, the session
+// terminated) the claim takes it again on a new connection (keepClaim),
+// so a server started later is still refused; log hears of a claim lost
+// that cannot be taken again. On SQLite it does nothing (the file is in
+// the locked data dir).
+func (db *DB) Claim(ctx context.Context, log *slog.Logger) (release func() error, err error) {
+	return db.claim(ctx, log, "pg_try_advisory_lock", "pg_advisory_unlock")
 }
 
 // ClaimShared makes this process one of the replicas sharing the
 // database: it fails with ErrClaimed while a server holds it alone
-// (Claim), and keeps such a server out until release.
-func (db *DB) ClaimShared(ctx context.Context) (release func() error, err error) {
-	return db.claim(ctx, "pg_try_advisory_lock_shared", "pg_advisory_unlock_shared")
+// (Claim), and keeps such a server out until release, as Claim does.
+func (db *DB) ClaimShared(ctx context.Context, log *slog.Logger) (release func() error, err error) {
+	return db.claim(ctx, log, "pg_try_advisory_lock_shared", "pg_advisory_unlock_shared")
 }
 
-func (db *DB) claim(ctx context.Context, lockFn, unlockFn string) (release func() error, err error) {
+// claimCheck is how often a claim's connection is checked (keepClaim).
+var claimCheck = 2 * time.Second
+
+func (db *DB) claim(ctx context.Context, log *slog.Logger, lockFn, unlockFn string) (release func() error, err error) {
 	if db.Dialect != Postgres {
 		return func() error { return nil }, nil
 	}
-	conn, err := db.Conn(ctx)
+	conn, err := db.claimOn(ctx, lockFn)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	kctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	check := claimCheck
+	go func() { defer close(done); db.keepClaim(kctx, conn, log, lockFn, unlockFn, check) }()
+	return func() error { stop(); <-done; return nil }, nil
+}
+
+// claimOn opens a connection of its own and takes the claim's lock on it
+// with lockFn; ErrClaimed when another server's claim excludes it.
+func (db *DB) claimOn(ctx context.Context, lockFn string) (*pgx.Conn, error) {
+	conn, err := db.pgxConn(ctx, 15*time.Second, leaderSession)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim %s: %w", db.url, err)
 	}
 	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT "+lockFn+"($1)", ownerLockKey).Scan(&ok); err != nil {
-		conn.Close()
+	if err := conn.QueryRow(ctx, "SELECT "+lockFn+"($1)", ownerLockKey).Scan(&ok); err != nil {
+		closeConn(conn)
 		return nil, fmt.Errorf("store: claim %s: %w", db.url, err)
 	}
 	if !ok {
-		conn.Close()
+		closeConn(conn)
 		return nil, ErrClaimed
 	}
-	// Unlock now, then discard the connection (ErrBadConn from Raw): its
-	// session ends, which releases the lock too if the unlock could not
-	// run. Close would return it to the pool, still holding the lock.
-	return func() error {
-		conn.ExecContext(context.Background(), "SELECT "+unlockFn+"($1)", ownerLockKey)
-		if err := conn.Raw(func(any) error { return driver.ErrBadConn }); err != nil && !errors.Is(err, driver.ErrBadConn) {
-			return err
+	return conn, nil
+}
+
+// keepClaim holds the claim's lock until ctx ends, then unlocks it and
+// ends its session. Every check it checks the connection; when
+// the session is gone, so is the lock, and a server started meanwhile
+// would be let in beside this one (two servers running the singleton
+// work, or one beside replicas): it takes the lock again on a new
+// connection, and logs when another server's claim keeps it out.
+func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, log *slog.Logger, lockFn, unlockFn string, check time.Duration) {
+	defer func() {
+		if conn == nil {
+			return
 		}
-		return nil
-	}, nil
+		// Unlock first: the session's end releases the lock too, but
+		// only once PostgreSQL has noticed it, after release returned.
+		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn.Exec(uctx, "SELECT "+unlockFn+"($1)", ownerLockKey)
+		cancel()
+		closeConn(conn)
+	}()
+	failing := "" // what the last failed attempt met, logged once
+	for wait(ctx, check) {
+		if conn != nil && alive(ctx, conn, check) {
+			continue
+		}
+		if conn != nil {
+			closeConn(conn)
+			conn = nil
+			log.Warn("store: the connection holding this server's claim on the database ended; claiming it again", "database", db.url)
+		}
+		c, err := db.claimOn(ctx, lockFn)
+		switch {
+		case err == nil:
+			conn = c
+			if failing != "" {
+				log.Info("store: claimed the database again", "database", db.url)
+			}
+			failing = ""
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, ErrClaimed):
+			if failing != "claimed" {
+				log.Error("store: another Phoenix server claimed the database while this one's claim was lost: both may now run on it; stop one", "database", db.url)
+			}
+			failing = "claimed"
+		default:
+			if failing != "unreachable" {
+				log.Warn("store: cannot claim the database again yet; trying on", "database", db.url, "err", err)
+			}
+			failing = "unreachable"
+		}
+	}
 }

@@ -29,6 +29,19 @@ func openPostgres(t *testing.T) *store.DB {
 	return db
 }
 
+// opener returns a function opening the database at dsn again, closed
+// when t ends: several servers' handles on one database.
+func opener(t *testing.T, dsn string) func() *store.DB {
+	return func() *store.DB {
+		db, err := store.OpenPostgres(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+}
+
 func TestPostgresContract(t *testing.T) { storetest.Run(t, openPostgres) }
 
 // TestPostgresErrorsHideThePassword opens URLs whose password must not
@@ -205,33 +218,96 @@ func TestPostgresSnapshotIsAPgDump(t *testing.T) {
 func TestPostgresClaim(t *testing.T) {
 	ctx := context.Background()
 	dsn := testkit.Postgres(t).NewDatabase(t)
-	open := func() *store.DB {
-		db, err := store.OpenPostgres(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	open := opener(t, dsn)
 	a, b := open(), open()
-	release, err := a.Claim(ctx)
+	release, err := a.Claim(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Claim(ctx); !errors.Is(err, store.ErrClaimed) {
+	if _, err := b.Claim(ctx, nil); !errors.Is(err, store.ErrClaimed) {
 		t.Fatalf("second claim: %v", err)
 	}
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := b.Claim(ctx)
+	again, err := b.Claim(ctx, nil)
 	if err != nil {
 		t.Fatalf("claim after release: %v", err)
 	}
 	b.Close()
 	again()
-	if _, err := open().Claim(ctx); err != nil {
+	if _, err := open().Claim(ctx, nil); err != nil {
 		t.Fatalf("claim after the holder closed: %v", err)
+	}
+}
+
+// TestPostgresClaimOutlivesItsSession: a claim whose session ends
+// (PostgreSQL restarted, the connection cut; here pg_terminate_backend)
+// is taken again on a new connection, so a server started after it still
+// finds the database claimed, by a lone server or by replicas.
+func TestPostgresClaimOutlivesItsSession(t *testing.T) {
+	store.SetClaimCheckForTest(t, 20*time.Millisecond)
+	ctx := context.Background()
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	open := opener(t, dsn)
+	admin, other := open(), open()
+	const key = store.OwnerLockKeyForTest
+	holders := func() []int { // the sessions holding a claim's lock
+		rows, err := admin.QueryContext(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND classid::bigint = $1 AND objid::bigint = $2
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, key>>32, key&0xffffffff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var pids []int
+		for rows.Next() {
+			var pid int
+			if err := rows.Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			pids = append(pids, pid)
+		}
+		return pids
+	}
+	for _, shared := range []bool{false, true} {
+		holder := open()
+		claim, kind := holder.Claim, "a lone server's"
+		if shared {
+			claim, kind = holder.ClaimShared, "the replicas'"
+		}
+		release, err := claim(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		was := holders()
+		if len(was) != 1 {
+			t.Fatalf("sessions %v hold %s claim, want one", was, kind)
+		}
+		if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend($1)`, was[0]); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for { // polling for the lock held by another session than the one ended
+			if now := holders(); len(now) == 1 && now[0] != was[0] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s claim was never taken again after its session ended", kind)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if _, err := other.Claim(ctx, nil); !errors.Is(err, store.ErrClaimed) {
+			t.Fatalf("a server started after %s claim lost its session: %v, want ErrClaimed", kind, err)
+		}
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := other.Claim(ctx, nil)
+		if err != nil {
+			t.Fatalf("claim after the release: %v", err)
+		}
+		again()
 	}
 }
 
@@ -249,24 +325,24 @@ func TestPostgresClaimShared(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		dbs = append(dbs, db)
 	}
-	r1, err := dbs[0].ClaimShared(ctx)
+	r1, err := dbs[0].ClaimShared(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := dbs[1].ClaimShared(ctx)
+	r2, err := dbs[1].ClaimShared(ctx, nil)
 	if err != nil {
 		t.Fatalf("second replica: %v", err)
 	}
-	if _, err := dbs[2].Claim(ctx); !errors.Is(err, store.ErrClaimed) {
+	if _, err := dbs[2].Claim(ctx, nil); !errors.Is(err, store.ErrClaimed) {
 		t.Fatalf("a lone server beside replicas: %v", err)
 	}
 	r1()
 	r2()
-	alone, err := dbs[2].Claim(ctx)
+	alone, err := dbs[2].Claim(ctx, nil)
 	if err != nil {
 		t.Fatalf("a lone server after the replicas: %v", err)
 	}
-	if _, err := dbs[0].ClaimShared(ctx); !errors.Is(err, store.ErrClaimed) {
+	if _, err := dbs[0].ClaimShared(ctx, nil); !errors.Is(err, store.ErrClaimed) {
 		t.Fatalf("a replica beside a lone server: %v", err)
 	}
 	alone()
