@@ -94,7 +94,9 @@ func (a *App) Replicas(ctx context.Context) ([]ReplicaState, error) {
 			return nil, fmt.Errorf("replicas: list: %w", err)
 		}
 		s.Started, s.Seen, s.EdgeOK = time.UnixMilli(started).UTC(), time.UnixMilli(seen).UTC(), edgeOK == 1
-		_ = json.Unmarshal([]byte(served), &s.Serves)
+		if json.Unmarshal([]byte(served), &s.Serves) != nil || s.Serves == nil {
+			s.Serves = map[string]int64{} // serving nothing yet: {}, not null
+		}
 		s.Behind = behindSince(behind)
 		switch {
 		case stopped != 0:

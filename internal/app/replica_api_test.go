@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 )
 
@@ -33,5 +34,20 @@ func TestStandaloneServerListsNoReplicas(t *testing.T) {
 	var n int
 	if err := lone.DB.QueryRowContext(ctx, `SELECT count(*) FROM replicas`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("replica rows kept = %d, %v", n, err)
+	}
+}
+
+// TestReplicaServingNothingListsNoNull: a replica whose edge serves no
+// release yet (nothing deployed, or behind on its only environment) is
+// listed with "serves": {}, as the API's objects are, never null.
+func TestReplicaServingNothingListsNoNull(t *testing.T) {
+	r := newReplicaSet(t).start(t)
+	code, body := apiDo(t, r, "GET", "/api/v1/replicas")
+	var list []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list) != 1 {
+		t.Fatalf("GET /api/v1/replicas: %d %v %s", code, err, body)
+	}
+	if got := string(list[0]["serves"]); got != "{}" {
+		t.Fatalf("serves of a replica serving nothing = %s, want {}", got)
 	}
 }
