@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -88,7 +89,7 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 					writePrefixed(w, step, append(rest, '\n'))
 				}
 			}
-			return nil
+			return s.noteMissing(ctx, id, o.Step, offsets, w)
 		}
 		if f, ok := w.(interface{ Flush() }); ok {
 			f.Flush()
@@ -235,4 +236,37 @@ func writePrefixed(w io.Writer, step string, lines []byte) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// noteMissing writes a line for each step (of step, when given) that
+// wrote a log this server has neither as a file nor in the database: a
+// run from before the servers shared the database (or of a server alone
+// on it, which stores no logs), asked of another server, or a step cut
+// short with the server running it. Without it the command printed
+// nothing and exited 0, as for a step that printed nothing.
+func (s *Service) noteMissing(ctx context.Context, id int64, step string, offsets map[string]int64, w io.Writer) error {
+	steps, err := s.loadSteps(ctx, id)
+	if err != nil {
+		return err
+	}
+	runner, _ := s.Runner(ctx, id)
+	where := "the server that ran it"
+	if runner != "" {
+		where += " (" + runner + ")"
+	}
+	for _, st := range steps {
+		if st.LogBytes == 0 || offsets[st.ID] > 0 || (step != "" && st.ID != step) {
+			continue
+		}
+		note := fmt.Sprintf("[phoenix: this step's log (%d bytes) is neither on this server nor stored in the database: ask %s with --server; a server stopped while the step ran keeps none]\n", st.LogBytes, where)
+		if step != "" {
+			_, err = io.WriteString(w, note)
+		} else {
+			err = writePrefixed(w, st.ID, []byte(note))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -79,3 +79,30 @@ func TestStoredLogIsCapped(t *testing.T) {
 		t.Fatalf("stored %d bytes, ending %q", len(plain), plain[len(plain)-80:])
 	}
 }
+
+// TestMissingLogIsSaid: a step that wrote a log this server has neither as
+// a file nor in the database (a lone server stores none; its run asked of
+// another server, or the file lost) is named with a note, not printed as
+// if it had written nothing.
+func TestMissingLogIsSaid(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(`
+project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - {name: main, steps: [{name: say, run: 'echo hello'}, {name: quiet, run: 'true'}]}
+`)
+	d := f.wait(f.release(dir, "1.0.0").ID)
+	if err := os.RemoveAll(filepath.Join(f.svc.runDir(d.ID), "steps")); err != nil {
+		t.Fatal(err)
+	}
+	all := f.log(d.ID, "")
+	if !strings.HasPrefix(all, "main/say | [phoenix: this step's log (6 bytes) is neither on this server nor stored in the database") ||
+		strings.Contains(all, "main/quiet") {
+		t.Fatalf("logs of a run whose log files are gone: %q", all)
+	}
+	if one := f.log(d.ID, "main/say"); !strings.HasPrefix(one, "[phoenix: this step's log (6 bytes)") {
+		t.Fatalf("one step's log: %q", one)
+	}
+}
