@@ -152,7 +152,7 @@ func (v *Vault) kekOf(ctx context.Context, master Secret, action string) ([]byte
 		v.opts.Logger.Warn("vault: wrong master key", "action", action)
 		return nil, m, usererr.Wrap(usererr.Invalid, ErrWrongKey,
 			"wrong master key: it does not open this vault (nothing was decrypted or changed)").
-			WithHint("check PHOENIX_MASTER_KEY, --master-key-file or the passphrase")
+			WithHint("check the key given: PHOENIX_MASTER_KEY, --master-key-file, PHOENIX_MASTER_KEY_FILE or the passphrase")
 	}
 	return kek, m, nil
 }
