@@ -67,6 +67,10 @@ type Options struct {
 	// deploy: every one of the project when cfg changes what the server
 	// would do with production's secrets (notification channels).
 	ConfigNeeds func(ctx context.Context, cfg *config.Config) ([]string, error)
+	// Notifications, when set, returns what keeps each project's
+	// notifications from their channels (keyed by project; a project whose
+	// channels are all well is absent), for /api/v1/status.
+	Notifications func(ctx context.Context) (map[string]NotifyHealth, error)
 }
 
 // API serves /api/v1.

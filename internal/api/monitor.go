@@ -9,6 +9,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -51,8 +52,12 @@ func (a *API) monitorRoutes() []Route {
 }
 
 // envResource splits the monitor's "<env>.<project>" name; a name without
-// a project (host metrics) is the server's.
+// a project (host metrics) is the server's, except a project's
+// notification channels' (notify:shop/teams), which are the project's.
 func envResource(name string) auth.Resource {
+	if p := monitor.UndeliverableProject(name); p != "" { // a project's channels: the server's alert, the project's business
+		return auth.Resource{Project: p}
+	}
 	env, project, ok := strings.Cut(name, ".")
 	if !ok || monitor.ServerInstance(name) { // host, certificate and replica alerts
 		return auth.Resource{}
@@ -85,6 +90,24 @@ type EnvReport struct {
 	// has not passed its health checks; VerificationAt is since when.
 	Verification   string     `json:"verification,omitempty"`
 	VerificationAt *time.Time `json:"verification_at,omitempty"`
+	// Notifications is what keeps the project's messages from its
+	// channels (every environment of the project shows the same); absent
+	// when they all work.
+	Notifications *NotifyHealth `json:"notifications,omitempty"`
+}
+
+// NotifyHealth is what keeps a project's notifications from reaching
+// people. It names channels and reasons, never a channel's URL or key.
+type NotifyHealth struct {
+	// Unloaded are the channels of the project's phoenix.yaml that did
+	// not load (one that cannot load keeps them all from loading: a
+	// secret missing or the vault sealed), and Error why.
+	Unloaded []string `json:"unloaded,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	// Failing are the channels whose last delivery failed for good
+	// (refused, or retried for 24 hours), with nothing delivered since;
+	// Channel is the name in phoenix.yaml.
+	Failing []notify.Failure `json:"failing,omitempty"`
 }
 
 func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
@@ -121,10 +144,20 @@ func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
 		e := add(s.Environment)
 		e.EnvStatus = s
 	}
+	var health map[string]NotifyHealth
+	if a.opts.Notifications != nil {
+		if health, err = a.opts.Notifications(r.Context()); err != nil { // the rest of the status still matters
+			a.opts.Logger.Error("status: notification channels' health", "err", err)
+		}
+	}
 	out := []EnvReport{}
 	for _, env := range order {
 		if Readable(r, env) {
-			out = append(out, *reports[env])
+			e := *reports[env]
+			if h, ok := health[e.Project]; ok && e.Project != "" {
+				e.Notifications = &h
+			}
+			out = append(out, e)
 		}
 	}
 	WriteJSON(w, http.StatusOK, out)

@@ -48,6 +48,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning()          // certificates.go
 	o.CertOrders, o.CertOrderAlert = a.certOrderAlerts(), a.opts.certOrderAlert() // certificates.go
 	o.Backups = a.backupHealth                                                    // the built-in backup-overdue alert (backup_status.go)
+	o.Undeliverable = a.undeliverable                                             // the built-in notify-undeliverable alert (notify_status.go)
 	if a.opts.Replica.On {
 		o.Replicas = a.otherEdges         // the other replicas' edges (replica_telemetry.go)
 		o.ReplicaHealth = a.replicaHealth // the built-in replica-down alert
@@ -154,7 +155,7 @@ func (a *App) reconfigure() {
 			continue
 		}
 		for name, ch := range chs {
-			ch.Notifier = onlyProject(project, ch.Notifier)
+			ch.Takes = func(m notify.Message) bool { return forProject(m, project) }
 			chans[project+"/"+name] = ch
 		}
 	}
@@ -250,16 +251,6 @@ func projectRules(project string, cfg *config.Config, have []monitor.Rule) []mon
 		}
 	}
 	return out
-}
-
-// onlyProject delivers messages of project (and the server's own) only.
-func onlyProject(project string, n notify.Notifier) notify.Notifier {
-	return notify.NotifierFunc(func(ctx context.Context, m notify.Message) error {
-		if !forProject(m, project) {
-			return nil
-		}
-		return n.Notify(ctx, m)
-	})
 }
 
 // forProject reports whether m belongs on project's channels: a message

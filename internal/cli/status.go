@@ -98,7 +98,34 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 			fmt.Fprintf(w, "  %s %s/%s  %s  (%s)\n", mark, envLabel(r.Environment), ep.Name, detail, slaWindow(ep.SLA, now))
 		}
 	}
+	printNotifyHealth(w, rs)
 	return nil
+}
+
+// printNotifyHealth says, once per project, what keeps its notifications
+// from their channels: one line for channels that did not load, one per
+// channel whose last delivery failed for good. Nothing when all is well;
+// -o json has the whole of it (api.NotifyHealth).
+func printNotifyHealth(w io.Writer, rs []api.EnvReport) {
+	seen := map[string]bool{}
+	for _, r := range rs {
+		h := r.Notifications
+		if h == nil || seen[r.Project] {
+			continue
+		}
+		seen[r.Project] = true
+		if h.Error != "" {
+			fmt.Fprintf(w, "  NOTIFY %s: channels not loaded (%s): %s\n", r.Project, dash(strings.Join(h.Unloaded, ", ")), h.Error)
+		}
+		for _, f := range h.Failing {
+			more := ""
+			if f.Failed > 1 {
+				more = fmt.Sprintf(", %d failed since %s", f.Failed, f.Since.Local().Format("2006-01-02 15:04"))
+			}
+			fmt.Fprintf(w, "  NOTIFY %s/%s: %s at %s not delivered%s: %s\n", r.Project, f.Channel, f.Event,
+				f.FailedAt.Local().Format("2006-01-02 15:04"), more, f.Error)
+		}
+	}
 }
 
 // alertNotes is what 'phoenix alerts' shows of an alert beside its state:

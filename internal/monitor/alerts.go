@@ -111,6 +111,11 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 	if values, ok := m.backupValues(ctx, now); ok {
 		apply(backupRule(), values)
 	}
+	if values, details, ok := m.undeliverableValues(ctx); ok {
+		r := undeliverableRule()
+		r.details = details
+		apply(r, values)
+	}
 	retired, events := m.retire(now)
 	changes, history = append(changes, retired...), append(history, events...)
 	silenced, err := m.silencedSet(ctx, changes, now)
@@ -370,6 +375,9 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 	}
 	facts = append(facts, notify.Fact{Name: "Since", Value: first.alert.Since.UTC().Format(time.RFC3339)})
 	project, envName := SplitInstance(env)
+	if p := UndeliverableProject(env); p != "" { // the server's alert, about one project: for its channels only
+		project = p
+	}
 	return notify.Message{
 		ID:    fmt.Sprintf("alert-%s-%s-%s-%d", verb, env, strings.Join(ids, "+"), now.UnixMilli()),
 		Event: event, Severity: sev, Title: title, Text: strings.Join(lines, "\n"),

@@ -65,6 +65,10 @@ type Options struct {
 	// BackupRule (backups.go); nil turns it off, and a nil BackupHealth
 	// means no repository or no schedule.
 	Backups func(ctx context.Context) (*BackupHealth, error)
+	// Undeliverable lists the projects' channels whose messages fail for
+	// good, or that did not load, for the built-in alert
+	// UndeliverableRule (undeliverable.go); nil turns it off.
+	Undeliverable func(ctx context.Context) ([]Undeliverable, error)
 	// Concurrency bounds probes in flight (default 2048; probes that were
 	// slow last time get another quarter of it).
 	Concurrency int

@@ -32,6 +32,11 @@ type Channel struct {
 	Events      []string // event names or "prefix.*" or "*"; empty means DefaultEvents
 	MinSeverity int      // deliver alerts of this severity or more urgent (0 is most urgent)
 	Secrets     []string // values scrubbed from errors before they are logged or stored
+	// Takes, when set, says which messages the channel takes at all (a
+	// server's project channel: its project's and the server's own);
+	// another is not queued for it, even by name, so the delivery log
+	// holds only what was meant for the channel.
+	Takes func(Message) bool
 }
 
 // DefaultEvents is a channel's subscription when it names none, as
@@ -41,6 +46,9 @@ var DefaultEvents = []string{"release.succeeded", "release.failed", "approval.re
 
 // Wants reports whether the channel subscribes to m.
 func (c Channel) Wants(m Message) bool {
+	if c.Takes != nil && !c.Takes(m) {
+		return false
+	}
 	events := c.Events
 	if len(events) == 0 {
 		events = DefaultEvents
@@ -214,18 +222,22 @@ func (d *Dispatcher) targets(m Message, only []string) []string {
 // server's own messages go to every project's channels. A name that is a
 // key itself means that channel. Called with d.mu held.
 func (d *Dispatcher) named(m Message, name string) []string {
+	takes := func(key string) bool { c := d.opts.Channels[key]; return c.Takes == nil || c.Takes(m) }
 	if _, ok := d.opts.Channels[name]; ok {
+		if !takes(name) {
+			return nil
+		}
 		return []string{name}
 	}
 	if m.Project != "" {
-		if _, ok := d.opts.Channels[m.Project+"/"+name]; ok {
+		if _, ok := d.opts.Channels[m.Project+"/"+name]; ok && takes(m.Project+"/"+name) {
 			return []string{m.Project + "/" + name}
 		}
 		return nil
 	}
 	var out []string
 	for key := range d.opts.Channels {
-		if _, n, ok := strings.Cut(key, "/"); ok && n == name {
+		if _, n, ok := strings.Cut(key, "/"); ok && n == name && takes(key) {
 			out = append(out, key)
 		}
 	}

@@ -21,6 +21,9 @@ type projectView struct {
 	Name    string
 	Envs    []envView
 	LastRun *pipeline.Run
+	// Notify is what keeps the project's notifications from their
+	// channels (the same in each of its environments' reports), or nil.
+	Notify *api.NotifyHealth
 }
 
 // envView is one environment on the overview: its status report (empty
@@ -130,6 +133,9 @@ func groupProjects(projects []deploy.Project, reports []api.EnvReport, runs []pi
 			continue
 		}
 		pv := get(rep.Project)
+		if pv.Notify == nil {
+			pv.Notify = rep.Notifications
+		}
 		if !listed[rep.Project+"/"+rep.Name] {
 			pv.Envs = append(pv.Envs, envView{EnvReport: rep})
 			continue

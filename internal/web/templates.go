@@ -196,7 +196,7 @@ func tone(status string) string {
 	case "succeeded", "healthy", "ok", "up", "active", "OK", "resolved", "unsealed":
 		return "good"
 	case "failed", "unhealthy", "down", "firing", "Denied", "Failed", "cancelled", "degraded", "expired", "sealed", "revoked",
-		"failed verification":
+		"failed verification", "not notified":
 		return "bad"
 	case "running", "queued", "waiting", "pending", "RateLimited", "silenced", "expiring", "deferred", "verification pending",
 		"health check pending":
