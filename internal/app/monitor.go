@@ -43,7 +43,7 @@ func (a *App) openNotify() error {
 // of every activation that no pipeline run verifies itself.
 func (a *App) openMonitor(ctx context.Context) error {
 	var err error
-	o := monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.Notify,
+	o := monitor.Options{DB: a.DB, Logger: a.log.With("domain", "monitor"), Publisher: a.publisher(),
 		Edge: a.Edge.Snapshot, Proc: a.opts.Proc, Audit: a.auditMonitor}
 	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning()          // certificates.go
 	o.CertOrders, o.CertOrderAlert = a.certOrderAlerts(), a.opts.certOrderAlert() // certificates.go
@@ -368,7 +368,7 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 	g := &monitor.Guard{
 		Verifier: monitor.NewVerifier(monitor.VerifyOptions{Base: a.baseOf(project), Edge: a.edgeOf(project), Soak: soak,
 			Every: every, Logger: a.log.With("component", "verify")}),
-		Publisher: a.Notify,
+		Publisher: a.publisher(),
 		Timeout:   verifyTimeout,
 		Rollback:  a.revert, // rollback_alert.go
 		Active: func(ctx context.Context, p, e string) (int64, time.Time, error) {
@@ -391,6 +391,46 @@ func (a *App) guardOf(ctx context.Context, project string) *monitor.Guard {
 	}
 	a.projects.guards[project] = g
 	return g
+}
+
+// publisher is where the monitor's and the deployments' messages go:
+// the dispatcher, with a button to the dashboard's page of what a message
+// is about when the server has a --public-url (dashboardLinks).
+func (a *App) publisher() monitor.Publisher {
+	return linkingPublisher{next: a.Notify, public: a.opts.PublicURL}
+}
+
+// linkingPublisher adds dashboardLinks to each message it passes on.
+type linkingPublisher struct {
+	next   monitor.Publisher
+	public string
+}
+
+func (p linkingPublisher) Publish(ctx context.Context, m notify.Message, only ...string) ([]string, error) {
+	m.Links = append(m.Links, dashboardLinks(p.public, m)...)
+	return p.next.Publish(ctx, m, only...)
+}
+
+// dashboardLinks are the dashboard's pages (at public, Options.PublicURL)
+// that show what m is about: an alert's, the alerts page (where it is
+// acknowledged or silenced) and, for an environment's, the environment's
+// page (its probes, alerts and deployments); a deployment's verdict or
+// rollback, the environment's page. None without a public URL, nor for
+// an event the dashboard has no page of.
+func dashboardLinks(public string, m notify.Message) []notify.Link {
+	if public == "" {
+		return nil
+	}
+	var out []notify.Link
+	if strings.HasPrefix(m.Event, "alert.") {
+		out = append(out, notify.Link{Title: "Alerts in Phoenix", URL: public + "/ui/alerts"})
+	}
+	if (strings.HasPrefix(m.Event, "alert.") || strings.HasPrefix(m.Event, "deploy.")) && m.Project != "" && m.Environment != "" &&
+		!monitor.ServerInstance(m.Environment) { // notify-undeliverable's (notify:shop/teams) is no environment
+		out = append(out, notify.Link{Title: m.Project + "/" + m.Environment + " in Phoenix",
+			URL: public + "/ui/envs/" + url.PathEscape(m.Project) + "/" + url.PathEscape(m.Environment)})
+	}
+	return out
 }
 
 // pipelineNotifier hands the pipeline's notifications to the server log

@@ -47,7 +47,7 @@ func (a *App) revert(ctx context.Context, r deploy.Release, reason string, facts
 // in the log (a pass of queueOwed after the first does not).
 func (a *App) settleAlert(ctx context.Context, failed int64, m notify.Message, warn bool) {
 	ctx = context.WithoutCancel(ctx)
-	took, err := a.Notify.Publish(ctx, m)
+	took, err := a.publisher().Publish(ctx, m)
 	if err != nil {
 		a.log.Error("verify: cannot queue the alert of a failed verification; an automatic rollback's stays owed and the next start sends it",
 			"project", m.Project, "env", m.Environment, "deployment", failed, "err", err)
@@ -153,7 +153,7 @@ func (a *App) announceRollback(r deploy.ManualRollback) {
 		Text:  fmt.Sprintf("%s rolled %s back from %s to %s.", r.Actor, r.Environment, name(r.From), name(r.To)),
 		Facts: []notify.Fact{{Name: "From", Value: name(r.From)}, {Name: "To", Value: name(r.To)}, {Name: "By", Value: r.Actor}},
 		Time:  r.At}
-	if _, err := a.Notify.Publish(context.Background(), m); err != nil {
+	if _, err := a.publisher().Publish(context.Background(), m); err != nil {
 		a.log.Error("notify: cannot queue the announcement of a rollback", "project", r.Project, "env", r.Environment, "err", err)
 	}
 }
