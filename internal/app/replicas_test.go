@@ -46,7 +46,7 @@ func (rs *replicaSet) options(t *testing.T, dir string) Options {
 	return Options{DataDir: dir, DatabaseURL: rs.dsn, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
 		Logger:     slog.New(slog.NewTextHandler(&rs.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		VerifySoak: -1, Proc: "-", BlobStore: blobStore(t, rs.s3, "s3://artifacts/phoenix"),
-		Replica: ReplicaOptions{On: true, Poll: replicaPoll, Retry: 50 * time.Millisecond, Check: 50 * time.Millisecond}}
+		Replica: ReplicaOptions{On: true, Poll: replicaPoll, Retry: 50 * time.Millisecond, Check: 200 * time.Millisecond}} // a check slower than Check ends the leadership: 50 ms flipped it under -race on a loaded machine
 }
 
 // start starts a replica on a new data dir: nothing is copied (the audit
