@@ -97,6 +97,10 @@ func (a *App) claim(ctx context.Context, db *store.DB) (func() error, error) {
 	}
 	release, err := db.Claim(ctx, a.log)
 	if errors.Is(err, store.ErrClaimed) {
+		if shared, _ := db.ClaimedShared(ctx); shared && !a.opts.InProcess {
+			return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by Phoenix replicas (servers started with --replica)").
+				WithHint("start this one with --replica too (docs/postgres.md, Several servers), or give it a database of its own (--database-url)")
+		}
 		return nil, usererr.Wrap(usererr.Conflict, err, "database "+db.Where()+" is in use by another Phoenix server").
 			WithHint("%s", a.claimedHint())
 	}

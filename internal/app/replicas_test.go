@@ -115,7 +115,7 @@ func TestReplicasShareTheEdge(t *testing.T) {
 	a := rs.start(t)
 	alone := rs.options(t, t.TempDir())
 	alone.Replica.On = false
-	if _, err := startErr(alone); usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use by another") {
+	if _, err := startErr(alone); usererr.KindOf(err) != usererr.Conflict || !strings.Contains(err.Error(), "in use by Phoenix replicas (servers started with --replica)") {
 		t.Fatalf("a server without --replica beside replicas: %v", err)
 	}
 	b := rs.start(t)

@@ -282,6 +282,21 @@ func (db *DB) ClaimShared(ctx context.Context, log *slog.Logger) (release func()
 	return db.claim(ctx, log, "pg_try_advisory_lock_shared", "pg_advisory_unlock_shared")
 }
 
+// ClaimedShared reports whether those holding the database's claim are
+// replicas (ClaimShared) rather than one server alone (Claim): false when
+// nobody holds it, and on SQLite. A bigint advisory lock shows in pg_locks
+// as classid (its high 32 bits) and objid (its low ones), objsubid 1.
+func (db *DB) ClaimedShared(ctx context.Context) (bool, error) {
+	if db.Dialect != Postgres {
+		return false, nil
+	}
+	var shared bool
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(bool_or(mode = 'ShareLock'), false) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1`,
+		ownerLockKey).Scan(&shared)
+	return shared, err
+}
+
 // claimCheck is how often a claim's connection is checked (keepClaim).
 var claimCheck = 2 * time.Second
 
