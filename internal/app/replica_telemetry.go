@@ -28,6 +28,7 @@ import (
 type replicaSelf struct {
 	boot    string    // random, new at every start (its start is App.started)
 	failing time.Time // when its own edge started failing its self-check; zero while it answers
+	beat    int64     // when its last heartbeat was written (Unix ms); only the heartbeat touches it
 	// behind holds, per edge name, since when its edge has not served the
 	// environment's active deployment; only the heartbeat touches it.
 	behind map[string]time.Time
@@ -113,6 +114,8 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 	if !a.self.failing.IsZero() {
 		failing = a.self.failing.UnixMilli()
 	}
+	a.checkAdvertiseShared(ctx)
+	a.self.beat = now.UnixMilli()
 	_, err = a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served, edge_failing, behind)
 		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
 		started = excluded.started, seen = excluded.seen, stopped = 0, leader = excluded.leader, edge_ok = excluded.edge_ok,
@@ -120,6 +123,26 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 		a.advertise(), a.self.boot, a.started.UnixMilli(), now.UnixMilli(), boolInt(a.Leading()),
 		boolInt(edgeErr == ""), edgeErr, string(served), failing, behind)
 	return err
+}
+
+// checkAdvertiseShared logs an error when another running server wrote
+// this replica's heartbeat since its last one: two replicas given the same
+// --advertise-url (or its default, the same --listen on two machines)
+// overwrite each other's heartbeats, and the logs of the runs either runs
+// are asked of whichever wrote last. A server restarted after a crash
+// (its old heartbeat's writer gone) is not one: nothing writes after it.
+func (a *App) checkAdvertiseShared(ctx context.Context) {
+	if a.self.beat == 0 {
+		return
+	}
+	var boot string
+	var seen int64
+	err := a.DB.QueryRowContext(ctx, `SELECT boot, seen FROM replicas WHERE replica = $1`, a.advertise()).Scan(&boot, &seen)
+	if err != nil || boot == a.self.boot || seen <= a.self.beat {
+		return
+	}
+	a.log.Error("replicas: another running server uses this replica's address", "replica", a.advertise(),
+		"hint", "give every replica its own --advertise-url (PHOENIX_ADVERTISE_URL), the URL the others reach its API at: their heartbeats overwrite each other and run logs are asked of the wrong one")
 }
 
 // trackBehind compares what the edge serves with the active deployments

@@ -550,3 +550,36 @@ func TestReplicaFollowerTrimsItsCache(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplicasSharingAnAddressAreTold: two replicas given the same
+// --advertise-url overwrite each other's heartbeat; each logs that another
+// running server uses its address. One started again under the address of
+// one that stopped (or crashed: nothing writes its heartbeat any more) is
+// not told.
+func TestReplicasSharingAnAddressAreTold(t *testing.T) {
+	rs := newReplicaSet(t)
+	const same = "http://10.0.0.9:7070"
+	const warning = "another running server uses this replica's address"
+	start := func() *App {
+		o := rs.options(t, t.TempDir())
+		o.Replica.Advertise = same
+		return startOpts(t, o)
+	}
+	start().Stop(context.Background())
+	second := start()
+	beats := func(n int64) func() bool { // second has written its heartbeat n polls after its start
+		return func() bool {
+			var seen int64
+			err := second.DB.QueryRowContext(context.Background(), `SELECT seen FROM replicas WHERE replica = $1`, same).Scan(&seen)
+			return err == nil && seen >= second.started.Add(time.Duration(n)*replicaPoll).UnixMilli()
+		}
+	}
+	eventually(t, "the second replica's third heartbeat", beats(2))
+	if strings.Contains(rs.log.String(), warning) {
+		t.Fatal("a replica started under a stopped one's address was told another server uses it")
+	}
+	start()
+	eventually(t, "the replicas sharing "+same+" are told", func() bool {
+		return strings.Contains(rs.log.String(), warning)
+	})
+}
