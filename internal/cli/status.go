@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/api"
+	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/monitor"
 )
@@ -47,12 +48,20 @@ func runStatus(ctx context.Context, g *Globals) error {
 		return err
 	}
 	reps := statusReplicas(ctx, t.client)
-	return g.emit(out, func(w io.Writer) error {
+	return g.emit(statusJSON{Environments: out, Replicas: reps}, func(w io.Writer) error {
 		if err := printStatus(w, out, time.Now()); err != nil {
 			return err
 		}
 		return printReplicas(w, reps, time.Now()) // status_replicas.go
 	})
+}
+
+// statusJSON is phoenix status -o json: the environments (GET
+// /api/v1/status) and the replicas the table ends with (GET
+// /api/v1/replicas), [] on a lone server.
+type statusJSON struct {
+	Environments []api.EnvReport    `json:"environments"`
+	Replicas     []app.ReplicaState `json:"replicas"`
 }
 
 // printStatus prints the environments' status at now. An SLA figure over a

@@ -14,11 +14,11 @@ import (
 
 // statusReplicas reads GET /api/v1/replicas for phoenix status: the
 // servers sharing the database, if any. A server without the route (older)
-// or a lone server gives none.
+// or a lone server gives none: [], not nil, for -o json.
 func statusReplicas(ctx context.Context, c *client.Client) []app.ReplicaState {
 	var out []app.ReplicaState
-	if err := c.Do(ctx, "GET", client.Path("replicas"), nil, &out); err != nil {
-		return nil
+	if err := c.Do(ctx, "GET", client.Path("replicas"), nil, &out); err != nil || out == nil {
+		return []app.ReplicaState{}
 	}
 	return out
 }

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/app"
+	"github.com/phoenixvc/phoenix/internal/monitor"
 )
 
 // TestPrintReplicas: phoenix status shows each replica's state, role,
@@ -40,5 +45,43 @@ func TestPrintReplicas(t *testing.T) {
 				t.Errorf("line %d %q lacks %q", i, lines[i], w)
 			}
 		}
+	}
+}
+
+// TestStatusJSONListsReplicas: phoenix status -o json has the replicas the
+// table ends with, beside the environments, with the API's snake_case keys.
+func TestStatusJSONListsReplicas(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	seen := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/status":
+			json.NewEncoder(w).Encode([]api.EnvReport{{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: "up"}, Project: "shop"}})
+		case "/api/v1/replicas":
+			json.NewEncoder(w).Encode([]app.ReplicaState{{Replica: "http://10.0.0.5:7070", State: app.ReplicaUp, Leader: true,
+				EdgeOK: true, Seen: seen, Serves: map[string]int64{"production.shop": 42}}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	out, errs, code := run("status", "-o", "json", "--server", srv.URL, "--token", "t")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Environments []map[string]any `json:"environments"`
+		Replicas     []map[string]any `json:"replicas"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if len(got.Environments) != 1 || got.Environments[0]["environment"] != "production.shop" {
+		t.Errorf("environments: %v", got.Environments)
+	}
+	if len(got.Replicas) != 1 || got.Replicas[0]["replica"] != "http://10.0.0.5:7070" || got.Replicas[0]["leader"] != true ||
+		got.Replicas[0]["edge_ok"] != true || got.Replicas[0]["seen_at"] != "2026-11-27T09:00:00Z" {
+		t.Errorf("replicas: %v\n%s", got.Replicas, out)
 	}
 }
