@@ -259,7 +259,7 @@ func vaultMatrix() []matrixCase {
 		{"vault rekey (a wrong old key)", "POST /api/v1/vault/rekey", fixed("/api/v1/vault/rekey",
 			VaultRekeyRequest{OldMasterKey: "not the master key 4711", NewMasterKey: "a new master key 4712"}), admin, 400},
 		{"vault import", "POST /api/v1/vault/import", func(f *fixture, _ string) (string, any) {
-			return "/api/v1/vault/import", ImportRequest{Entries: []ImportEntry{{Name: f.unique("IMPORTED"), Line: 1, Value: []byte("x1")}}}
+			return "/api/v1/vault/import", ImportRequest{Entries: []ImportEntry{{Name: f.unique("IMPORTED"), Line: 1, Value: []byte("x1-value")}}}
 		}, admin, 200},
 		{"vault expiring", "GET /api/v1/vault/expiring", fixed("/api/v1/vault/expiring?within=30d", nil), admin, 200},
 		{"list secrets", "GET /api/v1/secrets", fixed("/api/v1/secrets", nil), admin, 200},

@@ -85,7 +85,7 @@ func TestVaultPolicyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := a.Vault.Set(ctx, vault.Subject{Actor: "a", Roles: []string{"admin"}}, "K", vault.SecretString("v"), vault.SetOptions{}); err != nil {
+	if _, err := a.Vault.Set(ctx, vault.Subject{Actor: "a", Roles: []string{"admin"}}, "K", vault.SecretString("value"), vault.SetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	items, err := a.Vault.List(ctx, vault.Subject{Actor: "v", Roles: []string{"viewer"}}, vault.ListOptions{})

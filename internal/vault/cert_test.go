@@ -83,7 +83,7 @@ func TestCertificates(t *testing.T) {
 	if got != string(bundle) {
 		t.Fatal("the bundle did not round-trip")
 	}
-	e.set(t, "LONG_LIVED", "x")
+	e.set(t, "LONG_LIVED", "xxxx")
 	exp, err := e.v.Expiring(ctx, admin, 30*24*time.Hour)
 	if err != nil || len(exp) != 1 || exp[0].Name != "SSL_CERTIFICATE" || exp[0].DaysLeft != 20 || exp[0].Kind != KindCertificate {
 		t.Fatalf("Expiring = %+v, %v", exp, err)

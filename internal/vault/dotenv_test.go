@@ -111,8 +111,8 @@ func TestImport(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.set(t, "EXISTING", "same")
-	e.set(t, "CHANGED", "old")
-	entries, err := ParseDotenv(strings.NewReader("EXISTING=same\nCHANGED=new\nNEW_ONE=fresh\nPLACEHOLDER=\n"))
+	e.set(t, "CHANGED", "old-value")
+	entries, err := ParseDotenv(strings.NewReader("EXISTING=same\nCHANGED=new-value\nNEW_ONE=fresh\nPLACEHOLDER=\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +142,12 @@ func TestImport(t *testing.T) {
 	if err != nil || res[1].Version != 2 || res[0].Skipped != "unchanged" || res[2].Skipped != "unchanged" {
 		t.Fatalf("overwrite = %+v, %v", res, err)
 	}
-	if got := e.get(t, "CHANGED", 0); got != "new" {
+	if got := e.get(t, "CHANGED", 0); got != "new-value" {
 		t.Fatalf("CHANGED = %q", got)
 	}
 	// All or nothing: a deleted secret in the file fails the whole import.
 	e.v.Delete(ctx, admin, "EXISTING")
-	bad, _ := ParseDotenv(strings.NewReader("ANOTHER=1\nEXISTING=2\n"))
+	bad, _ := ParseDotenv(strings.NewReader("ANOTHER=1111\nEXISTING=2222\n"))
 	if _, err := e.v.Import(ctx, admin, bad, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "line 2: secret EXISTING is deleted") {
 		t.Fatalf("import with a deleted secret: %v", err)
 	}

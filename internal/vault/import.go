@@ -49,6 +49,9 @@ func (v *Vault) Import(ctx context.Context, subj Subject, entries []EnvEntry, o 
 		if err := v.authorize(ctx, subj, PermWrite, "secret.write", e.Name, prod, found); err != nil {
 			return nil, err
 		}
+		if err := tooShort(e.Name, e.Value); err != nil && !e.Value.IsZero() { // KEY= is skipped below
+			return nil, fmt.Errorf("line %d: %w", e.Line, err)
+		}
 	}
 	kek, id, err := v.unsealedKEK()
 	if err != nil {

@@ -16,6 +16,21 @@ import (
 // a certificate chain, small enough to keep secrets out of blob storage).
 const MaxValueSize = 1 << 20
 
+// MinValueLen is the shortest value a version may hold: pipeline steps
+// (which may read any secret) refuse shorter ones, since their logs could
+// not hide them (executor.MinSecretLen, the masker's minimum).
+const MinValueLen = 4
+
+// tooShort refuses a value a pipeline step could never use, naming the
+// minimum, not the value.
+func tooShort(name string, value Secret) error {
+	if value.Len() >= MinValueLen {
+		return nil
+	}
+	return usererr.New(usererr.Invalid, "secret %s: the value is shorter than %d characters, the least a pipeline log can hide", AuditedName(name), MinValueLen).
+		WithHint("store a longer value: pipeline steps refuse shorter ones")
+}
+
 // SetOptions are a new version's attributes.
 type SetOptions struct {
 	ContentType string            // e.g. text/plain, application/json
@@ -68,6 +83,9 @@ func (v *Vault) Set(ctx context.Context, subj Subject, name string, value Secret
 	}
 	prod := row.production || (o.Production != nil && *o.Production)
 	if err := v.authorize(ctx, subj, PermWrite, "secret.write", name, prod, found); err != nil {
+		return VersionInfo{}, err
+	}
+	if err := tooShort(name, value); err != nil {
 		return VersionInfo{}, err
 	}
 	kek, id, err := v.unsealedKEK()

@@ -93,7 +93,7 @@ func TestAccessIsEnforcedAndAudited(t *testing.T) {
 	ctx := context.Background()
 	e.set(t, "PROD_GITHUB_TOKEN", "ghp_x")
 	e.set(t, "STAGING_DB_URL", "postgres://s")
-	e.set(t, "API_KEYS", "k")
+	e.set(t, "API_KEYS", "kkkk")
 	stagingRun := Subject{Actor: "release#2", Pipeline: "release", Environment: "staging"}
 	_, _, err := e.v.Get(ctx, stagingRun, "PROD_GITHUB_TOKEN", 0)
 	if !errors.Is(err, ErrDenied) || usererr.KindOf(err) != usererr.Forbidden || !strings.Contains(err.Error(), "not a production run") {
@@ -124,9 +124,12 @@ func TestAccessIsEnforcedAndAudited(t *testing.T) {
 	}
 	for name, op := range map[string]func() error{
 		"delete": func() error { _, err := e.v.Delete(ctx, viewer, "API_KEYS"); return err },
-		"set":    func() error { _, err := e.v.Set(ctx, viewer, "API_KEYS", SecretString("x"), SetOptions{}); return err },
+		"set": func() error {
+			_, err := e.v.Set(ctx, viewer, "API_KEYS", SecretString("xxxx"), SetOptions{})
+			return err
+		},
 		"import": func() error {
-			_, err := e.v.Import(ctx, viewer, []EnvEntry{{Name: "API_KEYS", Value: SecretString("x")}}, ImportOptions{})
+			_, err := e.v.Import(ctx, viewer, []EnvEntry{{Name: "API_KEYS", Value: SecretString("xxxx")}}, ImportOptions{})
 			return err
 		},
 		"history": func() error { _, err := e.v.History(ctx, stagingRun, "API_KEYS"); return err },
@@ -137,7 +140,7 @@ func TestAccessIsEnforcedAndAudited(t *testing.T) {
 			}
 		})
 	}
-	if got := e.get(t, "API_KEYS", 0); got != "k" {
+	if got := e.get(t, "API_KEYS", 0); got != "kkkk" {
 		t.Fatalf("a denied write changed the value: %q", got)
 	}
 }

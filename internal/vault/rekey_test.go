@@ -352,7 +352,7 @@ func TestWritesDuringARekey(t *testing.T) {
 	e := newEnv(t, quiet)
 	ctx := context.Background()
 	for i := range 20 {
-		e.set(t, fmt.Sprintf("S%02d", i), "v")
+		e.set(t, fmt.Sprintf("S%02d", i), "value")
 	}
 	replica := e.open(t, quiet)
 	if err := replica.Unseal(ctx, SecretString(testMaster)); err != nil {

@@ -20,17 +20,17 @@ func (m mapResolver) Resolve(_ context.Context, ref string, _ Subject) (Secret, 
 func TestResolve(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.set(t, "TOKEN", "v1")
-	e.set(t, "TOKEN", "v2")
+	e.set(t, "TOKEN", "val1")
+	e.set(t, "TOKEN", "val2")
 	mux := NewMux(e.v)
 	mux.Register("azkv", mapResolver{"prod-kv/TOKEN": "from-azure"})
 	tests := []struct {
 		ref, want string
 		kind      usererr.Kind
 	}{
-		{"TOKEN", "v2", 0},
-		{"TOKEN@1", "v1", 0},
-		{"secret:TOKEN@1", "v1", 0},
+		{"TOKEN", "val2", 0},
+		{"TOKEN@1", "val1", 0},
+		{"secret:TOKEN@1", "val1", 0},
 		{"azkv:prod-kv/TOKEN", "from-azure", 0},
 		{"TOKEN@0", "", usererr.Invalid},
 		{"TOKEN@x", "", usererr.Invalid},
@@ -53,7 +53,7 @@ func TestResolve(t *testing.T) {
 		})
 	}
 	look := LookupFunc(ctx, mux, admin)
-	if v, err := look("TOKEN"); err != nil || v != "v2" {
+	if v, err := look("TOKEN"); err != nil || v != "val2" {
 		t.Fatalf("LookupFunc = %q, %v", v, err)
 	}
 }

@@ -213,8 +213,8 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 		}
 	}
 	val, err := gen.Generate(ctx, GenerateRequest{Name: name, Version: row.current, Spec: p.Generator})
-	if err == nil && (val.IsZero() || val.Len() > MaxValueSize) {
-		err = errors.New("it gave an empty or oversized value")
+	if err == nil && (val.Len() < MinValueLen || val.Len() > MaxValueSize) {
+		err = fmt.Errorf("it gave an empty, oversized or too short (under %d characters) value", MinValueLen)
 	}
 	if err != nil {
 		return VersionInfo{}, generatorFailed(name, row.current, p.Generator.Type, err)

@@ -120,10 +120,10 @@ func TestRotateDue(t *testing.T) {
 	n := &notes{}
 	e := newEnv(t, func(o *Options) { o.Notifier = n })
 	ctx := context.Background()
-	e.set(t, "EVERY_30", "a")
-	e.set(t, "NO_POLICY", "b")
+	e.set(t, "EVERY_30", "aaaa")
+	e.set(t, "NO_POLICY", "bbbb")
 	exp := e.clock.Now().AddDate(0, 0, 20)
-	if _, err := e.v.Set(ctx, admin, "BEFORE_EXPIRY", SecretString("c"), SetOptions{ExpiresAt: exp}); err != nil {
+	if _, err := e.v.Set(ctx, admin, "BEFORE_EXPIRY", SecretString("cccc"), SetOptions{ExpiresAt: exp}); err != nil {
 		t.Fatal(err)
 	}
 	random := GeneratorSpec{Type: "random"}
@@ -173,7 +173,7 @@ func TestRotateWithCommand(t *testing.T) {
 	sh := testkit.RequireTool(t, "sh", "dash")
 	e := newEnv(t)
 	ctx := context.Background()
-	e.set(t, "DB_PASSWORD", "old")
+	e.set(t, "DB_PASSWORD", "old-value")
 	cmd := []string{sh, "-c", `printf 'rotated-%s-%s\n' "$PHOENIX_SECRET_NAME" "$PHOENIX_SECRET_VERSION"`}
 	e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: cmd}})
 	if _, err := e.v.Rotate(ctx, admin, "DB_PASSWORD"); err != nil {
@@ -186,7 +186,7 @@ func TestRotateWithCommand(t *testing.T) {
 	t.Setenv(MasterKeyEnv, testMaster)
 	t.Setenv(MasterKeyEnv+"_FILE", "/etc/phoenix/master.key")
 	noKey := newEnv(t)
-	noKey.set(t, "API_TOKEN", "old")
+	noKey.set(t, "API_TOKEN", "old-value")
 	peek := []string{sh, "-c", `printf 'key=%s file=%s' "$PHOENIX_MASTER_KEY" "$PHOENIX_MASTER_KEY_FILE"`}
 	noKey.v.SetRotation(ctx, admin, "API_TOKEN", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: peek}})
 	if _, err := noKey.v.Rotate(ctx, admin, "API_TOKEN"); err != nil {
@@ -219,7 +219,7 @@ func (f fixedGen) Generate(context.Context, GenerateRequest) (Secret, error) {
 func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Generators = map[string]Generator{"workflow": fixedGen("from-workflow")} })
 	ctx := context.Background()
-	e.set(t, "X", "1")
+	e.set(t, "X", "1111")
 	if err := e.v.SetRotation(ctx, admin, "X", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "workflow", Workflow: "rotate-x"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -344,5 +344,44 @@ func TestFailingScheduledRotationIsToldOnce(t *testing.T) {
 	tick(time.Minute)
 	if told, recs = n.failures, failedRecords(); len(told) != 3 || told[2].Critical || told[2].Version != 2 || len(recs) != 2 {
 		t.Fatalf("a new streak: told %+v, audited %d; want a third notice and a second record", told, len(recs))
+	}
+}
+
+// TestValuesTooShortToMaskAreRefused: a value shorter than a pipeline log
+// can hide (MinValueLen) is refused when set, imported or made by a
+// rotation, naming the minimum, not the value; a step could never use it.
+func TestValuesTooShortToMaskAreRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, short := range []string{"", "a", "abc"} {
+		_, err := e.v.Set(ctx, admin, "PIN", SecretString(short), SetOptions{})
+		if usererr.KindOf(err) != usererr.Invalid || !strings.Contains(err.Error(), "shorter than 4 characters") ||
+			(short == "abc" && strings.Contains(err.Error(), short)) {
+			t.Errorf("Set(%q): %v", short, err)
+		}
+	}
+	if _, err := e.v.Describe(ctx, admin, "PIN"); err == nil {
+		t.Error("a refused value created the secret")
+	}
+	e.set(t, "PIN", "abcd") // the minimum is fine
+
+	entries, err := ParseDotenv(strings.NewReader("GOOD=long-enough\nSHORT=ab\nPLACEHOLDER=\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v.Import(ctx, admin, entries, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "line 2: secret SHORT: the value is shorter than 4") {
+		t.Fatalf("import of a short value: %v", err)
+	}
+	if _, err := e.v.Describe(ctx, admin, "GOOD"); err == nil {
+		t.Fatal("a refused import wrote a secret")
+	}
+
+	sh := testkit.RequireTool(t, "sh", "dash")
+	e.v.SetRotation(ctx, admin, "PIN", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "command", Command: []string{sh, "-c", "printf 12"}}})
+	if _, err := e.v.Rotate(ctx, admin, "PIN"); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Fatalf("a rotation to a short value: %v", err)
+	}
+	if got := e.get(t, "PIN", 0); got != "abcd" {
+		t.Fatalf("PIN = %q", got)
 	}
 }

@@ -51,7 +51,7 @@ func TestSystemKeysNeverLeaveTheServer(t *testing.T) {
 			refused(t, name, "a pipeline run's read", err)
 			_, err = e.v.Set(ctx, admin, name, SecretString("planted"), SetOptions{})
 			refused(t, name, "set", err)
-			_, err = e.v.Import(ctx, admin, []EnvEntry{{Name: "OTHER", Line: 1, Value: SecretString("x")},
+			_, err = e.v.Import(ctx, admin, []EnvEntry{{Name: "OTHER", Line: 1, Value: SecretString("xxxx")},
 				{Name: name, Line: 2, Value: SecretString("planted")}}, ImportOptions{Overwrite: true})
 			refused(t, name, "import", err)
 			if !strings.HasPrefix(err.Error(), "line 2: ") {
@@ -154,7 +154,7 @@ func TestServerLookingForItsNewKeysIsNoFailedRead(t *testing.T) {
 	if got := e.audit.all()[before:]; len(got) != 0 {
 		t.Fatalf("the server's lookups of its missing keys were audited: %+v", got)
 	}
-	if _, err := e.v.Set(ctx, server, AuditKeyName, SecretString("k"), SetOptions{}); err != nil {
+	if _, err := e.v.Set(ctx, server, AuditKeyName, SecretString("kkkk"), SetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !e.audit.has("secret.write", OutcomeOK) {

@@ -13,7 +13,7 @@ import (
 
 func TestSealedVaultRefusesEverySecretOperation(t *testing.T) {
 	e := newEnv(t)
-	e.set(t, "API_KEY", "v1")
+	e.set(t, "API_KEY", "val1")
 	v := e.open(t) // a restarted server: no master key yet
 	ctx := context.Background()
 	if !v.Sealed() {
@@ -21,7 +21,7 @@ func TestSealedVaultRefusesEverySecretOperation(t *testing.T) {
 	}
 	ops := map[string]func() error{
 		"get":     func() error { _, _, err := v.Get(ctx, admin, "API_KEY", 0); return err },
-		"set":     func() error { _, err := v.Set(ctx, admin, "API_KEY", SecretString("x"), SetOptions{}); return err },
+		"set":     func() error { _, err := v.Set(ctx, admin, "API_KEY", SecretString("xxxx"), SetOptions{}); return err },
 		"list":    func() error { _, err := v.List(ctx, admin, ListOptions{}); return err },
 		"history": func() error { _, err := v.History(ctx, admin, "API_KEY"); return err },
 		"delete":  func() error { _, err := v.Delete(ctx, admin, "API_KEY"); return err },
@@ -46,7 +46,7 @@ func TestSealedVaultRefusesEverySecretOperation(t *testing.T) {
 	if err := v.Unseal(ctx, SecretString(testMaster)); err != nil {
 		t.Fatal(err)
 	}
-	if s, _, err := v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "v1" {
+	if s, _, err := v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "val1" {
 		t.Fatalf("after unseal: %v", err)
 	}
 	v.Seal()
@@ -87,7 +87,7 @@ func TestInitTwiceAndUninitialized(t *testing.T) {
 func TestVersions(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	for i, val := range []string{"one", "two", "three"} {
+	for i, val := range []string{"one1", "two2", "three"} {
 		if vi := e.set(t, "TOKEN", val); vi.Version != i+1 || !vi.Enabled || vi.CreatedBy != "alice" {
 			t.Fatalf("version %d: %+v", i+1, vi)
 		}
@@ -96,7 +96,7 @@ func TestVersions(t *testing.T) {
 		name    string
 		version int
 		want    string
-	}{{"latest", 0, "three"}, {"first", 1, "one"}, {"second", 2, "two"}}
+	}{{"latest", 0, "three"}, {"first", 1, "one1"}, {"second", 2, "two2"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := e.get(t, "TOKEN", tt.version); got != tt.want {
@@ -107,7 +107,7 @@ func TestVersions(t *testing.T) {
 	if err := e.v.SetEnabled(ctx, admin, "TOKEN", 3, false); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.get(t, "TOKEN", 0); got != "two" {
+	if got := e.get(t, "TOKEN", 0); got != "two2" {
 		t.Fatalf("latest with v3 disabled = %q, want two", got)
 	}
 	if _, _, err := e.v.Get(ctx, admin, "TOKEN", 3); usererr.KindOf(err) != usererr.Conflict {
@@ -132,7 +132,7 @@ func TestVersions(t *testing.T) {
 	if _, _, err := e.v.Get(ctx, admin, "NOPE", 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing secret: %v", err)
 	}
-	if _, err := e.v.Set(ctx, admin, "1BAD-NAME", SecretString("x"), SetOptions{}); usererr.KindOf(err) != usererr.Invalid {
+	if _, err := e.v.Set(ctx, admin, "1BAD-NAME", SecretString("xxxx"), SetOptions{}); usererr.KindOf(err) != usererr.Invalid {
 		t.Fatalf("bad name: %v", err)
 	}
 }
@@ -185,7 +185,7 @@ func TestAttributesAndWarnings(t *testing.T) {
 		t.Fatalf("latest after not-before = %q", got)
 	}
 	bad := SetOptions{NotBefore: later, ExpiresAt: later.Add(-time.Hour)}
-	if _, err := e.v.Set(ctx, admin, "WEBHOOK", SecretString("z"), bad); usererr.KindOf(err) != usererr.Invalid {
+	if _, err := e.v.Set(ctx, admin, "WEBHOOK", SecretString("zzzz"), bad); usererr.KindOf(err) != usererr.Invalid {
 		t.Fatalf("expiry before not-before: %v", err)
 	}
 }
@@ -202,7 +202,7 @@ func TestSoftDeleteRecoverPurge(t *testing.T) {
 	if _, _, err := e.v.Get(ctx, admin, "OLD", 0); !errors.Is(err, ErrNotFound) || !strings.Contains(usererr.HintOf(err), "recover") {
 		t.Fatalf("read of a deleted secret: %v", err)
 	}
-	if _, err := e.v.Set(ctx, admin, "OLD", SecretString("new"), SetOptions{}); usererr.KindOf(err) != usererr.Conflict {
+	if _, err := e.v.Set(ctx, admin, "OLD", SecretString("new-value"), SetOptions{}); usererr.KindOf(err) != usererr.Conflict {
 		t.Fatalf("set on a deleted secret: %v", err)
 	}
 	if _, err := e.v.Delete(ctx, admin, "OLD"); usererr.KindOf(err) != usererr.Conflict {
@@ -251,7 +251,7 @@ func TestSoftDeleteRecoverPurge(t *testing.T) {
 
 func TestRecoveryWindowOption(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.RecoveryWindow = 7 * 24 * time.Hour })
-	e.set(t, "X", "y")
+	e.set(t, "X", "yyyy")
 	at, err := e.v.Delete(context.Background(), admin, "X")
 	if err != nil || !at.Equal(e.clock.Now().Add(7*24*time.Hour)) {
 		t.Fatalf("Delete = %v, %v", at, err)
@@ -320,7 +320,7 @@ func TestMissingSecretsAuditedWithoutTheirName(t *testing.T) {
 // OnUnseal is not called.
 func TestCheckKeyChangesNothing(t *testing.T) {
 	e := newEnv(t)
-	e.set(t, "API_KEY", "v1")
+	e.set(t, "API_KEY", "val1")
 	unseals := 0
 	v := e.open(t, func(o *Options) { o.OnUnseal = func(context.Context) { unseals++ } }) // sealed
 	ctx := context.Background()
@@ -346,7 +346,7 @@ func TestCheckKeyChangesNothing(t *testing.T) {
 	}
 	for _, k := range []string{testMaster, "a wrong master key, long enough"} {
 		_ = v.CheckKey(ctx, SecretString(k))
-		if s, _, err := v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "v1" {
+		if s, _, err := v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "val1" {
 			t.Fatalf("a read after CheckKey of an unsealed vault: %v", err)
 		}
 	}
@@ -428,11 +428,11 @@ func TestPastedNamesStayOutOfTheRecords(t *testing.T) {
 		t.Errorf("the server log holds the name given:\n%s", logs)
 	}
 	// A secret that exists, in any style, is recorded by its name.
-	e.set(t, "ghp_looks_like_a_token_but_is_a_name", "v1")
+	e.set(t, "ghp_looks_like_a_token_but_is_a_name", "val1")
 	if err := e.v.SetEnabled(ctx, admin, "ghp_looks_like_a_token_but_is_a_name", 1, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.v.Set(ctx, viewer, "ghp_looks_like_a_token_but_is_a_name", SecretString("x"), SetOptions{}); !errors.Is(err, ErrDenied) {
+	if _, err := e.v.Set(ctx, viewer, "ghp_looks_like_a_token_but_is_a_name", SecretString("xxxx"), SetOptions{}); !errors.Is(err, ErrDenied) {
 		t.Fatal(err)
 	}
 	all := e.audit.all()
