@@ -187,9 +187,19 @@ func runSilence(ctx context.Context, g *Globals, req api.SilenceRequest) error {
 		return err
 	}
 	return g.emit(s, func(w io.Writer) error {
-		fmt.Fprintf(w, "%s %d until %s\n", s.Kind, s.ID, s.Ends.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "%s %d until %s\n", s.Kind, s.ID, silenceTime(s.Ends))
 		return nil
 	})
+}
+
+// silenceTime is a silence's start or end in the local zone, to the
+// minute when it falls on one, else to the second: a 90 s silence ends
+// at 17:16:30, not "17:16", which reads as over already.
+func silenceTime(t time.Time) string {
+	if t = t.Local(); t.Second() == 0 {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("2006-01-02 15:04:05")
 }
 
 func newSilencesCmd(g *Globals) *cobra.Command {
@@ -219,7 +229,7 @@ func newSilencesCmd(g *Globals) *cobra.Command {
 				tb := newTable(w, "id", "kind", "rule", "environment", "starts", "ends", "by", "comment")
 				for _, s := range ss {
 					tb.row(s.ID, s.Kind, orAll(s.Rule, "every rule"), orAll(envLabel(s.Environment), "everywhere"),
-						s.Starts.Local().Format("2006-01-02 15:04"), s.Ends.Local().Format("2006-01-02 15:04"), dash(s.CreatedBy), s.Comment)
+						silenceTime(s.Starts), silenceTime(s.Ends), dash(s.CreatedBy), s.Comment)
 				}
 				return tb.flush()
 			})

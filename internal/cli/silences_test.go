@@ -129,3 +129,35 @@ func TestSilenceTakesAnAlertID(t *testing.T) {
 		t.Errorf("an alert id beside another environment's flags: exit %d\n%s", code, errs)
 	}
 }
+
+// TestSilenceEndsToTheSecond: 'phoenix alerts silence' and 'phoenix alerts
+// silences' show a silence's end to the second when it is not on a minute
+// (a 90 s silence ending at 17:16:30 showed "17:16"), to the minute when
+// it is.
+func TestSilenceEndsToTheSecond(t *testing.T) {
+	at := time.Date(2026, 11, 27, 17, 16, 30, 400_000_000, time.Local)
+	if got := silenceTime(at); got != "2026-11-27 17:16:30" {
+		t.Errorf("17:16:30.4 shows as %q", got)
+	}
+	if got := silenceTime(at.Truncate(time.Minute)); got != "2026-11-27 17:16" {
+		t.Errorf("17:16:00 shows as %q", got)
+	}
+	data := t.TempDir()
+	said := mustRun(t, "", "alerts", "silence", "--for", "90s", "--comment", "quick restart", "--data", data)
+	var ss []struct {
+		Ends time.Time `json:"ends"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "", "alerts", "silences", "-o", "json", "--data", data)), &ss); err != nil || len(ss) != 1 {
+		t.Fatalf("silences -o json: %v %v", ss, err)
+	}
+	want := ss[0].Ends.Local().Format("2006-01-02 15:04:05")
+	if ss[0].Ends.Local().Second() == 0 {
+		want = ss[0].Ends.Local().Format("2006-01-02 15:04")
+	}
+	if !strings.Contains(said, "until "+want+"\n") {
+		t.Errorf("silence said %q, it ends at %s", said, ss[0].Ends)
+	}
+	if list := mustRun(t, "", "alerts", "silences", "--data", data); !strings.Contains(list, want) {
+		t.Errorf("silences does not show the end %s:\n%s", want, list)
+	}
+}
