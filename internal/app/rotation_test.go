@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -30,18 +31,7 @@ func TestRotationNotifiesSubscribedChannels(t *testing.T) {
 			return nil
 		})},
 	})
-	ctx := context.Background()
-	admin := vault.Subject{Actor: "ops", Roles: []string{"admin"}}
-	if _, err := a.Vault.Set(ctx, admin, "API_KEY", vault.SecretString("first-value-123456"), vault.SetOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	pol := &vault.RotationPolicy{EveryDays: 30, Generator: vault.GeneratorSpec{Type: "random", Length: 40}}
-	if err := a.Vault.SetRotation(ctx, admin, "API_KEY", pol); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Vault.Rotate(ctx, admin, "API_KEY"); err != nil {
-		t.Fatal(err)
-	}
+	ctx, admin := rotateAPIKey(t, a)
 	a.Notify.Kick()
 	select {
 	case m := <-got:
@@ -126,4 +116,42 @@ func TestFailingRotationIsAuditedAndNotifiedOnce(t *testing.T) {
 	if len(failed) != 2 || failed["secret/SOON_KEY"] != 1 || failed["secret/LATER_KEY"] != 1 {
 		t.Fatalf("failed secret.rotate records by target: %v, want one each", failed)
 	}
+}
+
+// TestRotationIsLoggedOnce: a rotation wrote two lines to the server log
+// ("vault: secret rotated" and "secret rotated"); it writes one, saying who
+// rotated.
+func TestRotationIsLoggedOnce(t *testing.T) {
+	var logs testkit.LogBuffer
+	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	rotateAPIKey(t, a)
+	var lines []string
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "secret rotated") {
+			lines = append(lines, l)
+		}
+	}
+	if n := len(lines); n != 1 || !strings.Contains(lines[0], "actor=ops") {
+		t.Fatalf("%d lines of the rotation, want 1 naming its actor:\n%s", n, logs.String())
+	}
+}
+
+// rotateAPIKey stores API_KEY as ops, an admin, and rotates it with a
+// random generator.
+func rotateAPIKey(t *testing.T, a *App) (context.Context, vault.Subject) {
+	t.Helper()
+	ctx := context.Background()
+	admin := vault.Subject{Actor: "ops", Roles: []string{"admin"}}
+	if _, err := a.Vault.Set(ctx, admin, "API_KEY", vault.SecretString("first-value-123456"), vault.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pol := &vault.RotationPolicy{EveryDays: 30, Generator: vault.GeneratorSpec{Type: "random", Length: 40}}
+	if err := a.Vault.SetRotation(ctx, admin, "API_KEY", pol); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Vault.Rotate(ctx, admin, "API_KEY"); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, admin
 }

@@ -42,16 +42,17 @@ func (a vaultAudit) AuditTx(ctx context.Context, tx *sql.Tx, e vault.AuditEvent)
 	return err
 }
 
-// rotationNotice tells the server log and every notification channel that
-// subscribes to secret.rotated (server-wide: no project) about a rotation.
-// Names and versions only: a value never leaves the vault this way.
+// rotationNotice tells every notification channel that subscribes to
+// secret.rotated (server-wide: no project) about a rotation (the vault
+// logs it: "vault: secret rotated"), and the server log and the channels
+// of secret.rotation_failed about a failing one. Names and versions only:
+// a value never leaves the vault this way.
 type rotationNotice struct {
 	log *slog.Logger
 	app *App
 }
 
 func (r rotationNotice) SecretRotated(ctx context.Context, e vault.RotationEvent) error {
-	r.log.Info("secret rotated", "name", e.Name, "version", e.NewVersion, "reason", e.Reason, "actor", e.Actor)
 	if r.app.Notify == nil {
 		return nil
 	}
