@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/config"
+	"github.com/phoenixvc/phoenix/internal/pipeline/executor"
 	"github.com/phoenixvc/phoenix/internal/vault"
 )
 
@@ -19,5 +20,14 @@ func TestServerEventsCanBeSubscribed(t *testing.T) {
 		if !slices.Contains(config.Events, ev) {
 			t.Errorf("event %q is sent but phoenix.yaml's events cannot name it (config.Events)", ev)
 		}
+	}
+}
+
+// TestSecretMinimumsAgree: the vault refuses values shorter than steps can
+// mask, and no longer: a value it stores that steps refuse (or one steps
+// could mask that it refuses) is a secret no pipeline can use.
+func TestSecretMinimumsAgree(t *testing.T) {
+	if vault.MinValueLen != executor.MinSecretLen {
+		t.Fatalf("vault.MinValueLen %d, executor.MinSecretLen %d: they must agree", vault.MinValueLen, executor.MinSecretLen)
 	}
 }
