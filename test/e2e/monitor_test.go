@@ -24,11 +24,16 @@ func TestStatusAlertsAndStatusPage(t *testing.T) {
 		t.Fatalf("deploy: %+v", r)
 	}
 	r := run(t, work, env, "status", "-o", "json")
-	var st []struct {
-		Project, Name, Environment string
-		Deployment                 int64
+	var out struct {
+		Environments []struct {
+			Project, Name, Environment string
+			Deployment                 int64
+		}
+		Replicas []any
 	}
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil || len(st) != 1 ||
+	err := json.Unmarshal([]byte(r.stdout), &out)
+	st := out.Environments
+	if r.code != 0 || err != nil || len(st) != 1 || out.Replicas == nil ||
 		st[0].Project != "shop" || st[0].Name != "production" || st[0].Environment != "production.shop" || st[0].Deployment == 0 {
 		t.Fatalf("status: %+v", r)
 	}
