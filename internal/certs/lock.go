@@ -32,6 +32,12 @@ func (s *Storage) Lock(ctx context.Context, name string) error {
 	defer t.Stop()
 	for {
 		ok, err := s.TryLock(ctx, name)
+		if err != nil && ctx.Err() != nil {
+			// The context ended while the attempt's transaction ran:
+			// database/sql rolls it back and says only that it was
+			// ("transaction has already been committed or rolled back").
+			return fmt.Errorf("certs: lock %s: %w", name, ctx.Err())
+		}
 		if ok || err != nil {
 			return err
 		}
