@@ -249,14 +249,16 @@ func (s *Service) noteMissing(ctx context.Context, id int64, step string, offset
 	if err != nil {
 		return err
 	}
-	runner, _ := s.Runner(ctx, id)
-	where := "the server that ran it"
-	if runner != "" {
-		where += " (" + runner + ")"
-	}
+	where := ""
 	for _, st := range steps {
 		if st.LogBytes == 0 || offsets[st.ID] > 0 || (step != "" && st.ID != step) {
 			continue
+		}
+		if where == "" { // asked only when a log is missing
+			where = "the server that ran it"
+			if runner, _ := s.Runner(ctx, id); runner != "" {
+				where += " (" + runner + ")"
+			}
 		}
 		note := fmt.Sprintf("[phoenix: this step's log (%d bytes) is neither on this server nor stored in the database: ask %s with --server; a server stopped while the step ran keeps none]\n", st.LogBytes, where)
 		if step != "" {
