@@ -334,11 +334,13 @@ func (a *App) reloadProjects(ctx context.Context) {
 func (a *App) sharedSetting(ctx context.Context, name, mine string) (string, error) {
 	var got string
 	err := a.DB.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = $1`, name).Scan(&got)
-		if errors.Is(err, sql.ErrNoRows) {
-			got = mine
-			_, err = tx.ExecContext(ctx, `INSERT INTO replica_settings (name, value) VALUES ($1, $2)`, name, mine)
+		v, ok, err := readSetting(ctx, tx, name)
+		if err != nil || ok {
+			got = v
+			return err
 		}
+		got = mine
+		_, err = tx.ExecContext(ctx, `INSERT INTO replica_settings (name, value) VALUES ($1, $2)`, name, mine)
 		return err
 	})
 	if err != nil {
@@ -350,15 +352,24 @@ func (a *App) sharedSetting(ctx context.Context, name, mine string) (string, err
 // recordedSetting returns the value recorded for name, and whether there
 // is one.
 func (a *App) recordedSetting(ctx context.Context, name string) (string, bool, error) {
-	var got string
-	err := a.DB.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = $1`, name).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
+	got, ok, err := readSetting(ctx, a.DB, name)
 	if err != nil {
 		return "", false, fmt.Errorf("replicas: setting %s: %w", name, err)
 	}
-	return got, true, nil
+	return got, ok, nil
+}
+
+// readSetting reads setting name through q (the database, or the
+// transaction sharedSetting records in): its value and whether there is one.
+func readSetting(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, name string) (string, bool, error) {
+	var got string
+	err := q.QueryRowContext(ctx, `SELECT value FROM replica_settings WHERE name = $1`, name).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return got, err == nil, err
 }
 
 // blobOwnerSetting records the blob store owner id of the replicas.
