@@ -47,21 +47,24 @@ func runStatus(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	reps := statusReplicas(ctx, t.client)
-	return g.emit(statusJSON{Environments: out, Replicas: reps}, func(w io.Writer) error {
+	reps, repErr := statusReplicas(ctx, t.client)
+	return g.emit(statusJSON{Environments: out, Replicas: reps, ReplicasError: repErr}, func(w io.Writer) error {
 		if err := printStatus(w, out, time.Now()); err != nil {
 			return err
 		}
+		printReplicasError(w, repErr)
 		return printReplicas(w, reps, time.Now()) // status_replicas.go
 	})
 }
 
 // statusJSON is phoenix status -o json: the environments (GET
 // /api/v1/status) and the replicas the table ends with (GET
-// /api/v1/replicas), [] on a lone server.
+// /api/v1/replicas), [] on a lone server; ReplicasError says why they
+// could not be read, when they could not.
 type statusJSON struct {
-	Environments []api.EnvReport    `json:"environments"`
-	Replicas     []app.ReplicaState `json:"replicas"`
+	Environments  []api.EnvReport    `json:"environments"`
+	Replicas      []app.ReplicaState `json:"replicas"`
+	ReplicasError string             `json:"replicas_error,omitempty"`
 }
 
 // printStatus prints the environments' status at now. An SLA figure over a

@@ -10,17 +10,32 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/client"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // statusReplicas reads GET /api/v1/replicas for phoenix status: the
 // servers sharing the database, if any. A server without the route (older)
-// or a lone server gives none: [], not nil, for -o json.
-func statusReplicas(ctx context.Context, c *client.Client) []app.ReplicaState {
+// or a lone server gives none: [], not nil, for -o json. Any other failure
+// (the server went away between the two requests, a database error) is
+// returned as its message, so that it is not shown as "no replicas".
+func statusReplicas(ctx context.Context, c *client.Client) ([]app.ReplicaState, string) {
 	var out []app.ReplicaState
-	if err := c.Do(ctx, "GET", client.Path("replicas"), nil, &out); err != nil || out == nil {
-		return []app.ReplicaState{}
+	err := c.Do(ctx, "GET", client.Path("replicas"), nil, &out)
+	switch {
+	case err != nil && usererr.KindOf(err) != usererr.NotFound:
+		return []app.ReplicaState{}, err.Error()
+	case err != nil || out == nil:
+		return []app.ReplicaState{}, ""
 	}
-	return out
+	return out, ""
+}
+
+// printReplicasError says the replicas could not be read, after the
+// environments, when they could not.
+func printReplicasError(w io.Writer, msg string) {
+	if msg != "" {
+		fmt.Fprintf(w, "\nREPLICAS  could not be read: %s\n", msg)
+	}
 }
 
 // printReplicas shows each replica's state, role, own edge's health and

@@ -85,3 +85,44 @@ func TestStatusJSONListsReplicas(t *testing.T) {
 		t.Errorf("replicas: %v\n%s", got.Replicas, out)
 	}
 }
+
+// TestStatusSaysReplicasUnread: a failed GET /api/v1/replicas (here the
+// server's 500) is said in the table and in -o json's replicas_error,
+// never shown as "no replicas"; an older server without the route (404)
+// is a lone server.
+func TestStatusSaysReplicasUnread(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	replicas := http.StatusInternalServerError
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/status":
+			json.NewEncoder(w).Encode([]api.EnvReport{{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: "up"}, Project: "shop"}})
+		case "/api/v1/replicas":
+			w.WriteHeader(replicas)
+			json.NewEncoder(w).Encode(map[string]string{"message": "database is locked", "code": "internal"})
+		}
+	}))
+	defer srv.Close()
+	out, errs, code := run("status", "--server", srv.URL, "--token", "t")
+	if code != 0 || !strings.Contains(out, "REPLICAS  could not be read: database is locked") {
+		t.Errorf("exit %d, table:\n%s%s", code, out, errs)
+	}
+	out, _, _ = run("status", "-o", "json", "--server", srv.URL, "--token", "t")
+	var got struct {
+		Replicas []any  `json:"replicas"`
+		Error    string `json:"replicas_error"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Replicas == nil || got.Error != "database is locked" {
+		t.Errorf("json (%v):\n%s", err, out)
+	}
+	replicas = http.StatusNotFound
+	out, _, _ = run("status", "-o", "json", "--server", srv.URL, "--token", "t")
+	if strings.Contains(out, "replicas_error") {
+		t.Errorf("an older server without the route is a lone server:\n%s", out)
+	}
+	out, _, _ = run("status", "--server", srv.URL, "--token", "t")
+	if strings.Contains(out, "REPLICAS") {
+		t.Errorf("table:\n%s", out)
+	}
+}
