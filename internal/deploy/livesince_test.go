@@ -128,11 +128,7 @@ func TestRollbackSetsLiveSince(t *testing.T) {
 // deployment (a rollback to it), and an environment without such an
 // event from the deployment's creation.
 func TestLiveSinceMigrationBackfills(t *testing.T) {
-	db := testkit.OpenStore(t, filepath.Join(t.TempDir(), "state.db"))
-	if err := db.Migrate(ctx, migrationsBefore(t, 6)); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	db := upgraded(t, 6,
 		`INSERT INTO projects (name, created_at) VALUES ('site', '2026-11-01T00:00:00Z')`,
 		`INSERT INTO artifacts (digest, project, manifest, signature, key_id, files, bytes, created_at)
 			VALUES ('sha256:aa', 'site', '', '', 'k', 1, 1, '2026-11-01T00:00:00Z')`,
@@ -148,15 +144,7 @@ func TestLiveSinceMigrationBackfills(t *testing.T) {
 			('site', 'production', 'deploy', 2, '2026-11-03T00:00:00Z'),
 			('site', 'production', 'rollback', 1, '2026-11-05T10:00:00Z')`,
 		`UPDATE environments SET active_id = 1 WHERE name = 'production'`,
-		`UPDATE environments SET active_id = 3 WHERE name = 'staging'`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Migrate(ctx, Migrations()); err != nil {
-		t.Fatal(err)
-	}
+		`UPDATE environments SET active_id = 3 WHERE name = 'staging'`)
 	envs, err := New(Options{DB: db}).Environments(ctx, "site")
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +159,26 @@ func TestLiveSinceMigrationBackfills(t *testing.T) {
 			t.Errorf("%s: live since %q after the migration, want %q", e.Name, got, want[e.Name])
 		}
 	}
+}
+
+// upgraded is a database of the domain's schema up to version n-1 in
+// which an older binary wrote rows (the statements), then migrated by
+// this one.
+func upgraded(t *testing.T, n int, rows ...string) *store.DB {
+	t.Helper()
+	db := testkit.OpenStore(t, filepath.Join(t.TempDir(), "state.db"))
+	if err := db.Migrate(ctx, migrationsBefore(t, n)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range rows {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // migrationsBefore is the domain's schema up to version n-1.
