@@ -361,7 +361,41 @@ func (a *App) openStore(ctx context.Context) error {
 	a.onStop(func(context.Context) error { return db.Close() })
 	a.DB = db
 	db.Ephemeral("replicas") // heartbeats: a restored database runs no replica
-	return db.Migrate(ctx, migrations()...)
+	done, err := db.MigrateAll(ctx, migrations()...)
+	a.logMigrated(done, err)
+	return err
+}
+
+// logMigrated says, per domain, which migrations a start applied to the
+// state store (an upgrade's), also those committed before one failed; of
+// a new store, one line.
+func (a *App) logMigrated(done []store.Migrated, err error) {
+	type span struct {
+		domain   string
+		from, to int
+	}
+	var spans []span
+	for _, m := range done {
+		if n := len(spans); n > 0 && spans[n-1].domain == m.Domain {
+			spans[n-1].to = m.Version
+			continue
+		}
+		spans = append(spans, span{m.Domain, m.Version - 1, m.Version})
+	}
+	created := len(spans) == len(migrations())
+	for _, s := range spans {
+		created = created && s.from == 0
+	}
+	if created {
+		a.log.Info("created the state store", "migrations", len(done))
+		return
+	}
+	for _, s := range spans {
+		a.log.Info("migrated the state store", "domain", s.domain, "from", s.from, "to", s.to)
+	}
+	if err != nil && len(done) > 0 {
+		a.log.Error("a migration failed; those logged above are committed", "err", err)
+	}
 }
 
 func (a *App) startServers() error {

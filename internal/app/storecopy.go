@@ -83,7 +83,7 @@ func CopyToPostgres(ctx context.Context, dataDir, dsn string, progress store.Cop
 // copyInto migrates dst, copies src into it and verifies the audit log
 // there.
 func copyInto(ctx context.Context, src, dst *store.DB, dataDir string, progress store.CopyProgress) (*CopyReport, error) {
-	if err := dst.Migrate(ctx, migrations()...); err != nil {
+	if _, err := dst.MigrateAll(ctx, migrations()...); err != nil {
 		return nil, err
 	}
 	tables, err := store.Copy(ctx, src, dst, progress)

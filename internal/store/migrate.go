@@ -114,34 +114,103 @@ const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // order given. It refuses to run against a database that has a migration
 // this binary does not know (a newer Phoenix wrote it).
 func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
-	if _, err := db.ExecContext(ctx, migrationsTable); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
-	}
-	for _, set := range sets {
-		if err := db.migrateOne(ctx, set); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := db.migrate(ctx, sets)
+	return err
 }
 
-func (db *DB) migrateOne(ctx context.Context, set Migrations) error {
+// Migrated is one migration a call applied.
+type Migrated struct {
+	Domain  string
+	Version int
+	Name    string // its file, e.g. 012_verify_rollbacks_before_004.sql
+}
+
+func (db *DB) migrate(ctx context.Context, sets []Migrations) ([]Migrated, error) {
+	if _, err := db.ExecContext(ctx, migrationsTable); err != nil {
+		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	var done []Migrated
+	for _, set := range sets {
+		applied, err := db.migrateOne(ctx, set)
+		done = append(done, applied...)
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// MigrateAll is Migrate given a binary's whole schema: sets name every
+// domain the binary has. Before it applies any migration it refuses a
+// database that a newer Phoenix migrated past this binary: one holding a
+// migration newer than its domain's newest here, or a domain none of sets
+// names (a newer binary's tables, which this one would leave unread and
+// stale while it ran). Nothing is changed then. It returns the
+// migrations it applied, in order (with an error, those committed before
+// it).
+func (db *DB) MigrateAll(ctx context.Context, sets ...Migrations) ([]Migrated, error) {
+	if _, err := db.ExecContext(ctx, migrationsTable); err != nil {
+		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	newest := map[string]int{}
+	for _, set := range sets {
+		ms, err := set.load()
+		if err != nil {
+			return nil, err
+		}
+		newest[set.Domain] = 0
+		if len(ms) > 0 {
+			newest[set.Domain] = ms[len(ms)-1].version
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT domain, MAX(version) FROM schema_migrations GROUP BY domain ORDER BY domain`)
+	if err != nil {
+		return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var domain string
+		var version int
+		if err := rows.Scan(&domain, &version); err != nil {
+			return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+		}
+		if n, known := newest[domain]; !known || version > n {
+			return nil, newerSchema(domain, version)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	rows.Close()
+	return db.migrate(ctx, sets)
+}
+
+// newerSchema is the refusal of a database a newer Phoenix migrated.
+func newerSchema(domain string, version int) error {
+	return fmt.Errorf("store: the database has %s schema version %d, newer than this binary knows; upgrade phoenix "+
+		"(to go back to this version, restore the backup taken before the upgrade)", domain, version)
+}
+
+func (db *DB) migrateOne(ctx context.Context, set Migrations) ([]Migrated, error) {
 	ms, err := set.load()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	current, err := db.SchemaVersion(ctx, set.Domain)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n := len(ms); current > 0 && (n == 0 || current > ms[n-1].version) {
-		return fmt.Errorf("store: the database has %s schema version %d, newer than this binary knows; upgrade phoenix", set.Domain, current)
+		return nil, newerSchema(set.Domain, current)
 	}
+	var done []Migrated
 	for _, m := range ms {
 		if m.version <= current {
 			continue
 		}
+		var ran bool // false when another server applied it first
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			ran = false
 			// Another server sharing the database may have applied it
 			// since SchemaVersion: the write lock orders them.
 			var applied int
@@ -149,6 +218,7 @@ func (db *DB) migrateOne(ctx context.Context, set Migrations) error {
 				set.Domain, m.version).Scan(&applied); err != nil || applied > 0 {
 				return err
 			}
+			ran = true
 			for _, stmt := range m.statements(db.Dialect) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("store: migration %s/%s: %w", set.Domain, m.name, err)
@@ -160,10 +230,13 @@ func (db *DB) migrateOne(ctx context.Context, set Migrations) error {
 			return err
 		})
 		if err != nil {
-			return err
+			return done, err
+		}
+		if ran {
+			done = append(done, Migrated{Domain: set.Domain, Version: m.version, Name: m.name})
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // SchemaVersion returns the highest applied migration of domain, 0 if none.

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -31,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"MigrateAppliesInOrderOnce", testMigrate},
 		{"MigrateRefusesNewerSchema", testNewerSchema},
+		{"MigrateAllRefusesUnknownDomain", testUnknownDomain},
 		{"MigrateFailureLeavesNoPartialVersion", testMigrateFailure},
 		{"TxCommits", testTxCommit},
 		{"TxRollsBackOnError", testTxRollback},
@@ -94,6 +96,32 @@ func testNewerSchema(t *testing.T, db *store.DB) {
 	old := migs(map[string]string{"001_parent.sql": base["001_parent.sql"]})
 	if err := db.Migrate(ctx, old); err == nil {
 		t.Fatal("an older binary migrated a newer schema")
+	}
+}
+
+// testUnknownDomain: a newer binary added a domain (its own tables) and
+// migrated; this binary, which lacks it, refuses the database before it
+// applies anything, even a migration of its own that is pending, so it
+// does not run with that domain's tables left unread and stale.
+func testUnknownDomain(t *testing.T, db *store.DB) {
+	mustMigrate(t, db)
+	later := store.Migrations{Domain: "later", FS: fstest.MapFS{"001_later.sql": {Data: []byte("CREATE TABLE later_things (id INTEGER PRIMARY KEY);\n")}}}
+	if _, err := db.MigrateAll(ctx, migs(base), later); err != nil {
+		t.Fatal(err)
+	}
+	next := map[string]string{"003_more.sql": "ALTER TABLE parent ADD COLUMN note TEXT;\n"}
+	for k, val := range base {
+		next[k] = val
+	}
+	_, err := db.MigrateAll(ctx, migs(next))
+	if err == nil || !strings.Contains(err.Error(), "later schema version 1, newer than this binary knows") {
+		t.Fatalf("a binary without the domain 'later' migrated a database that has it: %v", err)
+	}
+	if v, _ := db.SchemaVersion(ctx, "contract"); v != 2 {
+		t.Fatalf("contract is at version %d after the refusal, want 2 (nothing applied)", v)
+	}
+	if _, err := db.MigrateAll(ctx, migs(map[string]string{"001_parent.sql": base["001_parent.sql"]}), later); err == nil {
+		t.Fatal("MigrateAll migrated a database newer than its sets")
 	}
 }
 
