@@ -59,6 +59,10 @@ func Run(ctx context.Context, dir string, db *osv.DB, opts Options) (*report.Rep
 
 func auditLockfile(ctx context.Context, dir string, l *lockfile.Lockfile, db *osv.DB, r *report.Report) error {
 	file := rel(dir, l.Path)
+	if s := l.Source(); s != "" { // a workspace root's, above dir
+		file = l.RelPath(dir)
+		r.Notes = append(r.Notes, s)
+	}
 	r.Sources = append(r.Sources, file+" ("+l.Format+")")
 	for _, p := range l.Problems {
 		r.Problems = append(r.Problems, report.Problem{File: file, Entry: p.Entry, Line: p.Line, Msg: p.Msg})

@@ -155,3 +155,40 @@ func TestBadLockfileFailsClosed(t *testing.T) {
 		t.Fatal("gate passed with an unreadable lockfile")
 	}
 }
+
+// TestWorkspacePackage audits apps/web of a workspace, which has no
+// lockfile of its own, in the root's lockfile of each tool: only what
+// apps/web needs is audited (lodash, apps/admin's, and semver, the
+// root's, are not), the findings name the root's lockfile, and a note
+// says it was read.
+func TestWorkspacePackage(t *testing.T) {
+	db := openReal(t)
+	for _, tc := range []struct{ dir, lockfile string }{
+		{"ws-npm", "package-lock.json"}, {"ws-pnpm8", "pnpm-lock.yaml"}, {"ws-pnpm9", "pnpm-lock.yaml"},
+		{"ws-yarn1", "yarn.lock"}, {"ws-berry", "yarn.lock"},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			r, err := Run(context.Background(), filepath.Join("../lockfile/testdata", tc.dir, "apps", "web"), db, Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Problems) > 0 {
+				t.Fatalf("problems: %v", r.Problems)
+			}
+			got := strings.Join(keys(r), "\n")
+			if want := "GHSA-xvch-5gv4-984h minimist@1.2.5 dev fixed:1.2.6"; got != want {
+				t.Errorf("findings:\n%s\nwant:\n%s", got, want)
+			}
+			if r.Scanned != 4 {
+				t.Errorf("%d packages audited, want apps/web's 4", r.Scanned)
+			}
+			note := "apps/web: read ../../" + tc.lockfile + ", workspace package @acme/web"
+			if len(r.Notes) != 1 || r.Notes[0] != note {
+				t.Errorf("notes %q, want %q", r.Notes, note)
+			}
+			if len(r.Findings) == 1 && r.Findings[0].File != "../../"+tc.lockfile {
+				t.Errorf("finding's file %q", r.Findings[0].File)
+			}
+		})
+	}
+}

@@ -260,3 +260,71 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestWorkspacePackage: apps/web of a workspace has no lockfile (nor
+// node_modules) of its own; its packages' licences are read where the
+// root's lockfile installs them: the root's node_modules, or apps/web's
+// own for the version only it needs (ms 2.1.3, the root holding 2.0.0).
+func TestWorkspacePackage(t *testing.T) {
+	for _, dir := range []string{"ws-npm", "ws-yarn1", "ws-pnpm9"} {
+		t.Run(dir, func(t *testing.T) {
+			root := t.TempDir()
+			src := filepath.Join("../lockfile/testdata", dir)
+			err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+				if err != nil || info.IsDir() {
+					return err
+				}
+				data, err := os.ReadFile(p)
+				rel, _ := filepath.Rel(src, p)
+				writeFile(t, filepath.Join(root, rel), string(data))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			web := filepath.Join(root, "apps", "web")
+			r, err := Run(context.Background(), web, DefaultPolicy(), Options{GoModCache: t.TempDir(), All: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dir != "ws-npm" && (len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "there is no node_modules")) {
+				t.Errorf("warnings %q, want one saying nothing is installed", r.Warnings)
+			}
+			installed := map[string]string{
+				"node_modules/ms/package.json":          `{"version":"2.0.0","license":"0BSD"}`,
+				"apps/web/node_modules/ms/package.json": `{"version":"2.1.3","license":"Unlicense"}`,
+				"node_modules/debug/package.json":       `{"version":"2.6.9","license":"BSD-2-Clause"}`,
+				"node_modules/minimist/package.json":    `{"version":"1.2.5","license":"ISC"}`,
+			}
+			if dir == "ws-pnpm9" {
+				installed = map[string]string{
+					"node_modules/.pnpm/ms@2.0.0/node_modules/ms/package.json":             `{"version":"2.0.0","license":"0BSD"}`,
+					"node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json":             `{"version":"2.1.3","license":"Unlicense"}`,
+					"node_modules/.pnpm/debug@2.6.9/node_modules/debug/package.json":       `{"version":"2.6.9","license":"BSD-2-Clause"}`,
+					"node_modules/.pnpm/minimist@1.2.5/node_modules/minimist/package.json": `{"version":"1.2.5","license":"ISC"}`,
+				}
+			}
+			for name, body := range installed {
+				writeFile(t, filepath.Join(root, filepath.FromSlash(name)), body)
+			}
+			r, err = Run(context.Background(), web, DefaultPolicy(), Options{GoModCache: t.TempDir(), All: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, f := range r.Findings {
+				got[f.Package+"@"+f.Version] = f.License
+			}
+			want := map[string]string{"ms@2.0.0": "0BSD", "ms@2.1.3": "Unlicense", "debug@2.6.9": "BSD-2-Clause", "minimist@1.2.5": "ISC"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("licences %v, want %v", got, want)
+			}
+			if len(r.Warnings) != 0 || len(r.Problems) != 0 {
+				t.Errorf("warnings %q, problems %v", r.Warnings, r.Problems)
+			}
+			if len(r.Notes) != 1 || !strings.HasPrefix(r.Notes[0], "apps/web: read ../../") {
+				t.Errorf("notes %q", r.Notes)
+			}
+		})
+	}
+}

@@ -49,7 +49,11 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 	}
 	r.Problems = append(r.Problems, report.LoadProblems(dir, err)...)
 	for _, l := range locks {
-		file, _ := filepath.Rel(dir, l.Path)
+		file := l.RelPath(dir)
+		if s := l.Source(); s != "" {
+			r.Notes = append(r.Notes, s)
+		}
+		base, app := l.InstallBase(dir)
 		r.Sources = append(r.Sources, file)
 		for _, pr := range l.Problems {
 			r.Problems = append(r.Problems, report.Problem{File: file, Entry: pr.Entry, Line: pr.Line, Msg: pr.Msg})
@@ -60,13 +64,13 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 				return nil, err
 			}
 			r.Scanned++
-			info := Find(dir, opts.GoModCache, pkg)
+			info := FindIn(base, app, opts.GoModCache, pkg)
 			if info.Expr == "" && pkg.Ecosystem == lockfile.NPM {
 				none++
 			}
 			addFinding(r, p, pkg, info, file, opts.All)
 		}
-		if w := notInstalled(dir, file, none, len(l.Packages)); w != "" {
+		if w := notInstalled(base, file, none, len(l.Packages)); w != "" {
 			r.Warnings = append(r.Warnings, w)
 		}
 	}
@@ -102,6 +106,14 @@ func addFinding(r *report.Report, p Policy, pkg lockfile.Package, info Info, fil
 // package.json that says "SEE LICENSE IN <file>" gets that file's licence
 // when licensecheck recognises it.
 func Find(dir, modCache string, pkg lockfile.Package) Info {
+	return FindIn(dir, "", modCache, pkg)
+}
+
+// FindIn is Find for a package of a lockfile whose install locations are
+// relative to the folder dir, read for its workspace package in the
+// folder app below it (lockfile.Lockfile.InstallBase): the package may be
+// installed in the app's own node_modules as well as dir's.
+func FindIn(dir, app, modCache string, pkg lockfile.Package) Info {
 	if pkg.Ecosystem == lockfile.Go {
 		esc, err := module.EscapePath(pkg.Name)
 		if err != nil || modCache == "" {
@@ -110,7 +122,7 @@ func Find(dir, modCache string, pkg lockfile.Package) Info {
 		vesc, _ := module.EscapeVersion(pkg.Version)
 		return classifyDir(filepath.Join(modCache, esc+"@"+vesc))
 	}
-	for _, rel := range installDirs(dir, pkg) {
+	for _, rel := range installDirs(dir, app, pkg) {
 		pdir := filepath.Join(dir, filepath.FromSlash(rel))
 		m, ok := readPackageJSON(filepath.Join(pdir, "package.json"))
 		if !ok || m.Version != pkg.Version {
@@ -141,12 +153,18 @@ func Find(dir, modCache string, pkg lockfile.Package) Info {
 // node_modules/.pnpm/<name>@<version>/node_modules/<name> (the name's /
 // written +), where pnpm installs every package but the project's own
 // dependencies, which are links to it; a package with peer dependencies
-// has them after its version (<name>@<version>_<peer>@<version>).
-func installDirs(dir string, pkg lockfile.Package) []string {
+// has them after its version (<name>@<version>_<peer>@<version>). For a
+// workspace package in the folder app, <app>/node_modules/<name> comes
+// before node_modules/<name>: yarn and npm install there a version other
+// than the root's, pnpm links the package's own dependencies there.
+func installDirs(dir, app string, pkg lockfile.Package) []string {
 	top := "node_modules/" + pkg.Name
 	var out []string
 	if pkg.Dir != "" && pkg.Dir != top && filepath.IsLocal(filepath.FromSlash(pkg.Dir)) {
 		out = append(out, pkg.Dir)
+	}
+	if own := app + "/" + top; app != "" && own != pkg.Dir && filepath.IsLocal(filepath.FromSlash(own)) {
+		out = append(out, own)
 	}
 	out = append(out, top)
 	if !filepath.IsLocal(filepath.FromSlash(pkg.Name)) || strings.ContainsAny(pkg.Name+pkg.Version, `*?[\`) {

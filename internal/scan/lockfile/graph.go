@@ -10,6 +10,9 @@ type graph struct {
 	order []string
 	prod  []string // root node ids needed in production
 	dev   []string // root node ids needed only in development
+	// scoped lists only the packages the roots reach (a workspace
+	// package's, of its root's lockfile), not every package locked
+	scoped bool
 }
 
 type node struct {
@@ -17,6 +20,9 @@ type node struct {
 	pkg  Package
 	deps []string
 	hide bool // a workspace or the project itself: traversed, not reported
+	// label names a hidden workspace package in the dependency paths
+	// through it ("@acme/ui@0.1.0"), when the lockfile is read for another
+	label string
 }
 
 func newGraph() *graph { return &graph{nodes: map[string]*node{}} }
@@ -71,7 +77,7 @@ func (g *graph) packages() []Package {
 	var out []Package
 	for _, id := range g.order {
 		n := g.nodes[id]
-		if n.hide {
+		if n.hide || g.scoped && !seen[id] {
 			continue
 		}
 		p := n.pkg
@@ -91,6 +97,8 @@ func (g *graph) path(id string, parent map[string]string) []string {
 	for cur := id; cur != "" && len(rev) < 1000; cur = parent[cur] {
 		if n := g.nodes[cur]; !n.hide {
 			rev = append(rev, n.pkg.ID())
+		} else if n.label != "" {
+			rev = append(rev, n.label)
 		}
 	}
 	out := make([]string, len(rev))

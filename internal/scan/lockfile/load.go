@@ -34,44 +34,31 @@ func Parse(path string, data []byte, m *Manifest) (*Lockfile, error) {
 	return nil, fmt.Errorf("%s: unknown lockfile name; want one of %v", path, Names)
 }
 
-// Load finds and parses the lockfiles in dir (not in sub-folders). When
+// Load finds and parses the lockfiles in dir (not in sub-folders). A
+// dir with none, whose package.json makes it a package of the workspace
+// root above it (package.json workspaces, pnpm-workspace.yaml) that
+// holds the nearest lockfile, gets that root's npm, pnpm or yarn
+// lockfiles read for its package only (Lockfile.Workspace says so). When
 // npm-shrinkwrap.json exists package-lock.json is ignored, as npm does; go.sum
 // is read only when there is no go.mod. A lockfile that fails to parse is
 // returned as an error joined to the others while the rest are still
 // returned. No lockfile at all is an error.
 func Load(ctx context.Context, dir string) ([]*Lockfile, error) {
 	m, merr := ReadManifest(filepath.Join(dir, "package.json"))
-	var out []*Lockfile
-	var errs []error
-	if merr != nil {
-		errs = append(errs, merr)
+	out, errs, err := readEach(ctx, dir, Names, func(path string, data []byte) (*Lockfile, error) { return Parse(path, data, m) })
+	if err != nil {
+		return out, err
 	}
-	for _, name := range Names {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		if skip(dir, name) {
-			continue
-		}
-		path := filepath.Join(dir, name)
-		data, err := readFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		l, err := Parse(path, data, m)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, l)
+	if merr != nil {
+		errs = append([]error{merr}, errs...)
 	}
 	if len(out) == 0 && len(errs) == 0 {
 		if above := lockfileAbove(dir); above != "" {
-			return nil, fmt.Errorf("%s: no lockfile found (looked for %v); the nearest is %s, in a folder above (a workspace's root?): "+
+			if locks, ok, err := loadWorkspace(ctx, dir, m, above); ok {
+				return locks, err
+			}
+			return nil, fmt.Errorf("%s: no lockfile found (looked for %v); the nearest is %s, in a folder above, "+
+				"which is not the root of a workspace that has this folder (with its package.json) as one of its packages: "+
 				"only the folder's own lockfiles are read, so check the folder that holds it", dir, Names, above)
 		}
 		return nil, fmt.Errorf("%s: no lockfile found (looked for %v); run npm install or go mod tidy first", dir, Names)
@@ -107,6 +94,36 @@ func lockfileAbove(dir string) string {
 			}
 		}
 	}
+}
+
+// readEach parses with parse each of the files names in dir that exists
+// (skip aside). The files it cannot read or parse are errs; err is the
+// context's.
+func readEach(ctx context.Context, dir string, names []string, parse func(path string, data []byte) (*Lockfile, error)) (out []*Lockfile, errs []error, err error) {
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return out, nil, err
+		}
+		if skip(dir, name) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		l, err := parse(path, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out, errs, nil
 }
 
 func skip(dir, name string) bool {

@@ -50,6 +50,9 @@ type Lockfile struct {
 	Format   string    `json:"format"` // e.g. "package-lock v3", "pnpm-lock 9.0", "yarn v1", "go.mod"
 	Packages []Package `json:"packages"`
 	Problems []Problem `json:"problems,omitempty"`
+	// Workspace is set when the lockfile is a workspace root's, read for
+	// one of its packages: Packages are that package's only
+	Workspace *Workspace `json:"workspace,omitempty"`
 }
 
 // Problem is a malformed entry that was skipped.
@@ -76,6 +79,7 @@ func (p Problem) Error() string {
 // does not record that itself (yarn, npm v1).
 type Manifest struct {
 	Name     string            `json:"name"`
+	Version  string            `json:"version"`
 	Deps     map[string]string `json:"dependencies"`
 	DevDeps  map[string]string `json:"devDependencies"`
 	Optional map[string]string `json:"optionalDependencies"`

@@ -47,6 +47,12 @@ type npmV1Entry struct {
 // ParseNPM reads package-lock.json or npm-shrinkwrap.json (lockfileVersion
 // 1, 2 or 3). m may be nil; it is used for v1 files to find the roots.
 func ParseNPM(path string, data []byte, m *Manifest) (*Lockfile, error) {
+	return parseNPM(path, data, m, nil)
+}
+
+// parseNPM reads an npm lockfile; for the workspace package ws when ws is
+// not nil.
+func parseNPM(path string, data []byte, m *Manifest, ws *wsScope) (*Lockfile, error) {
 	var raw npmLock
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: not a valid npm lockfile: %w", path, jsonErr(data, err))
@@ -57,7 +63,11 @@ func ParseNPM(path string, data []byte, m *Manifest) (*Lockfile, error) {
 	switch {
 	case raw.Packages != nil:
 		l.Format = fmt.Sprintf("package-lock v%d", max(raw.LockfileVersion, 2))
-		npmPackages(l, g, raw.Packages, idx)
+		if err := npmPackages(l, g, raw.Packages, idx, ws); err != nil {
+			return nil, err
+		}
+	case ws != nil:
+		return nil, fmt.Errorf("%s: a lockfile v1 records no workspace packages, so %s's cannot be told from the others: write it again with npm 7 or later (npm install)", path, ws.dir)
 	case raw.Dependencies != nil || raw.LockfileVersion == 1:
 		l.Format = "package-lock v1"
 		npmV1(l, g, raw.Dependencies, "", idx)
@@ -70,7 +80,9 @@ func ParseNPM(path string, data []byte, m *Manifest) (*Lockfile, error) {
 	return l, nil
 }
 
-func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx keyLines) {
+// npmPackages reads the "packages" of a v2 or v3 lockfile into g, rooted
+// at the project, or at the workspace package ws when ws is not nil.
+func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx keyLines, ws *wsScope) error {
 	entries := map[string]*npmEntry{}
 	for _, key := range sortedKeys(pkgs) {
 		var e npmEntry
@@ -95,6 +107,9 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 			Line: idx[key], Dir: key})
 		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") {
 			n.hide = true // the project, a workspace folder, or a symlink to one
+			if ws != nil && key != "" && key != ws.dir && !e.Link {
+				n.label = workspaceLabel(name, e.Version, key)
+			}
 		}
 		if e.Version == "" && !n.hide {
 			l.problem(key, n.pkg.Line, "no version")
@@ -115,15 +130,23 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		n.deps = append(n.deps, npmEdges(l, entries, at, e.Dependencies, true)...)
 		n.deps = append(n.deps, npmEdges(l, entries, at, e.OptionalDependencies, false)...)
 		n.deps = append(n.deps, npmEdges(l, entries, at, e.PeerDependencies, false)...)
-		if key == "" {
+		if key == "" && ws == nil || ws != nil && key == ws.dir {
 			g.dev = append(g.dev, npmEdges(l, entries, at, e.DevDependencies, true)...)
 		}
 		sort.Strings(n.deps)
 	}
-	if _, ok := entries[""]; ok {
-		g.prod = append(g.prod, "")
+	root := ""
+	if ws != nil {
+		root, g.scoped = ws.dir, true
+		if _, ok := entries[root]; !ok {
+			return notLocked(l.Path, ws, "npm install")
+		}
+	}
+	if _, ok := entries[root]; ok {
+		g.prod = append(g.prod, root)
 		sort.Strings(g.dev)
 	}
+	return nil
 }
 
 // npmEdges resolves the dependencies deps of the entry at key. A

@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -36,6 +37,12 @@ type pnpmPkg struct {
 
 // ParsePNPM reads pnpm-lock.yaml, lockfile versions 5.x, 6.0, 7.0, 8.0 and 9.0.
 func ParsePNPM(path string, data []byte) (*Lockfile, error) {
+	return parsePNPM(path, data, nil)
+}
+
+// parsePNPM reads pnpm-lock.yaml; for the workspace package ws (one of
+// its importers) when ws is not nil.
+func parsePNPM(path string, data []byte, ws *wsScope) (*Lockfile, error) {
 	var raw pnpmLock
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: not a valid pnpm lockfile: %w", path, err)
@@ -99,6 +106,14 @@ func ParsePNPM(path string, data []byte) (*Lockfile, error) {
 		}
 		sort.Strings(n.deps)
 	}
+	if ws != nil {
+		if err := pnpmImporterRoots(l, g, raw.Importers, ws, v5); err != nil {
+			return nil, err
+		}
+		l.Packages = g.packages()
+		l.sortPackages()
+		return l, nil
+	}
 	importers := raw.Importers
 	if importers == nil {
 		importers = map[string]pnpmImporter{".": {raw.Dependencies, raw.DevDependencies, raw.OptionalDependencies}}
@@ -114,17 +129,71 @@ func ParsePNPM(path string, data []byte) (*Lockfile, error) {
 	return l, nil
 }
 
+// pnpmImporterRoots roots g at the importer of the workspace package ws:
+// its dependencies are production roots, its devDependencies development
+// ones, and a link: to another importer (a workspace: dependency) stands
+// for that importer's dependencies and optionalDependencies.
+func pnpmImporterRoots(l *Lockfile, g *graph, importers map[string]pnpmImporter, ws *wsScope, v5 bool) error {
+	app, ok := importers[ws.dir]
+	if !ok {
+		return notLocked(l.Path, ws, "pnpm install")
+	}
+	id := func(dir string) string { return "importer:" + dir }
+	for _, dir := range sortedKeys(importers) {
+		imp := importers[dir]
+		n := g.add(id(dir), Package{Name: dir})
+		n.hide = true
+		if dir != ws.dir {
+			n.label = ws.label(dir)
+		}
+		for _, set := range []map[string]any{imp.Dependencies, imp.OptionalDependencies} {
+			n.deps = append(n.deps, pnpmRoots(set, v5)...)
+			n.deps = append(n.deps, pnpmLinks(set, dir, importers, id)...)
+		}
+	}
+	g.prod, g.scoped = []string{id(ws.dir)}, true
+	g.dev = append(pnpmRoots(app.DevDependencies, v5), pnpmLinks(app.DevDependencies, ws.dir, importers, id)...)
+	return nil
+}
+
+// pnpmLinks are the importers that the link: references in m (of the
+// importer in folder dir) point to.
+func pnpmLinks(m map[string]any, dir string, importers map[string]pnpmImporter, id func(string) string) []string {
+	var out []string
+	for _, name := range sortedKeys(m) {
+		target, ok := strings.CutPrefix(pnpmVersion(m[name]), "link:")
+		if !ok {
+			continue
+		}
+		if to := path.Join(dir, target); hasImporter(importers, to) {
+			out = append(out, id(to))
+		}
+	}
+	return out
+}
+
+func hasImporter(importers map[string]pnpmImporter, dir string) bool {
+	_, ok := importers[dir]
+	return ok
+}
+
+// pnpmVersion is the version of an importer's dependency: the value
+// itself (lockfile 5.x) or its "version".
+func pnpmVersion(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		s, _ := x["version"].(string)
+		return s
+	}
+	return ""
+}
+
 func pnpmRoots(m map[string]any, v5 bool) []string {
 	var out []string
 	for _, name := range sortedKeys(m) {
-		ref := ""
-		switch x := m[name].(type) {
-		case string:
-			ref = x
-		case map[string]any:
-			ref, _ = x["version"].(string)
-		}
-		if t := pnpmRef(name, ref, v5); t != "" {
+		if t := pnpmRef(name, pnpmVersion(m[name]), v5); t != "" {
 			out = append(out, t)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -24,6 +25,12 @@ type yarnEntry struct {
 // yarn berry (2+). m may be nil; it tells production roots from
 // development roots.
 func ParseYarn(path string, data []byte, m *Manifest) (*Lockfile, error) {
+	return parseYarn(path, data, m, nil)
+}
+
+// parseYarn reads yarn.lock; for the workspace package ws, whose
+// package.json is m, when ws is not nil.
+func parseYarn(path string, data []byte, m *Manifest, ws *wsScope) (*Lockfile, error) {
 	l := &Lockfile{Path: path}
 	var entries []yarnEntry
 	var err error
@@ -40,11 +47,11 @@ func ParseYarn(path string, data []byte, m *Manifest) (*Lockfile, error) {
 	if len(entries) == 0 && len(bytes.TrimSpace(data)) > 0 && !bytes.Contains(data, []byte("yarn lockfile")) {
 		return nil, fmt.Errorf("%s: no entries found; is this a yarn lockfile?", path)
 	}
-	yarnGraph(l, entries, m)
+	yarnGraph(l, entries, m, ws)
 	return l, nil
 }
 
-func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest) {
+func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 	g := newGraph()
 	bySpec := map[string]string{}
 	var workspaces []string
@@ -54,9 +61,14 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest) {
 			name = yarnName(e.resolved)
 		}
 		id := name + "@" + e.version
-		workspace := strings.Contains(e.specs[0], "@workspace:")
+		// a workspace; its entry's first key may be another range it
+		// satisfies ("@acme/ui@npm:*, @acme/ui@workspace:packages/ui")
+		workspace := strings.Contains(e.specs[0], "@workspace:") || strings.Contains(e.resolved, "@workspace:")
 		if workspace {
 			id = e.specs[0]
+			if strings.Contains(e.resolved, "@workspace:") {
+				id = e.resolved
+			}
 			workspaces = append(workspaces, id)
 		}
 		n := g.add(id, Package{Name: name, Version: e.version, Ecosystem: NPM, Resolved: e.resolved, Integrity: e.integrity, Line: e.line})
@@ -83,7 +95,11 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest) {
 		}
 		sort.Strings(n.deps)
 	}
-	yarnRoots(g, m, lookup, workspaces)
+	if ws != nil {
+		yarnWorkspaceRoots(l, g, ws, lookup, workspaces)
+	} else {
+		yarnRoots(g, m, lookup, workspaces)
+	}
 	l.Packages = g.packages()
 	l.sortPackages()
 }
@@ -114,6 +130,59 @@ func yarnRoots(g *graph, m *Manifest, lookup func(string, string) string, worksp
 		if !strings.HasSuffix(w, "@workspace:.") {
 			g.prod = append(g.prod, w)
 		}
+	}
+}
+
+// yarnWorkspaceRoots roots g at the workspace package ws. yarn v1 records
+// no workspace package, and berry's entry of one mixes its dependencies
+// with its devDependencies, so the package.json files decide: the
+// package's dependencies and optionalDependencies are production roots,
+// its devDependencies development ones, and a dependency on another
+// workspace package (workspace:, or a range the lockfile does not lock)
+// stands for that package's dependencies and optionalDependencies.
+func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup func(string, string) string, workspaces []string) {
+	if len(workspaces) > 0 { // berry names each workspace's folder
+		ws.packages = map[string]string{}
+		for _, w := range workspaces {
+			if name, dir, ok := strings.Cut(w, "@workspace:"); ok {
+				ws.packages[name] = dir
+			}
+		}
+	}
+	var resolve func(who string, deps map[string]string, required bool) []string
+	member := func(dir string) string {
+		id := "ws:" + dir
+		if _, done := g.nodes[id]; done {
+			return id
+		}
+		n := g.add(id, Package{Name: dir})
+		n.hide, n.label = true, ws.label(dir)
+		if m := ws.manifest(dir); m != nil {
+			n.deps = append(resolve(dir, m.Deps, true), resolve(dir, m.Optional, false)...)
+		}
+		return id
+	}
+	resolve = func(who string, deps map[string]string, required bool) []string {
+		var out []string
+		for _, name := range sortedKeys(deps) {
+			t := lookup(name, deps[name])
+			switch {
+			case t != "" && !g.nodes[t].hide:
+				out = append(out, t)
+			case ws.packageDir(name) != "":
+				out = append(out, member(ws.packageDir(name)))
+			case required:
+				l.problem(who, 0, "the workspace package %s depends on %s@%s, which the lockfile does not lock: it is out of date (run yarn install and commit %s)",
+					who, name, deps[name], filepath.Base(l.Path))
+			}
+		}
+		return out
+	}
+	app := member(ws.dir)
+	g.nodes[app].label = ""
+	g.prod, g.scoped = []string{app}, true
+	if ws.app != nil {
+		g.dev = resolve(ws.dir, ws.app.DevDeps, true)
 	}
 }
 

@@ -63,18 +63,21 @@ type Problem struct {
 
 // Report is the result of one check over one folder.
 type Report struct {
-	Kind        Kind              `json:"kind"`
-	Target      string            `json:"target"`
-	GeneratedAt time.Time         `json:"generated_at"`
-	Tool        string            `json:"tool"`
-	Version     string            `json:"tool_version,omitempty"`
-	Sources     []string          `json:"sources,omitempty"` // lockfiles read, advisory db, ...
-	Scanned     int               `json:"scanned"`           // packages or files looked at
-	Findings    []Finding         `json:"findings"`
-	Problems    []Problem         `json:"problems,omitempty"`
-	Warnings    []string          `json:"warnings,omitempty"`
-	Stats       map[string]int    `json:"stats,omitempty"`
-	Extra       map[string]string `json:"extra,omitempty"`
+	Kind        Kind      `json:"kind"`
+	Target      string    `json:"target"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Tool        string    `json:"tool"`
+	Version     string    `json:"tool_version,omitempty"`
+	Sources     []string  `json:"sources,omitempty"` // lockfiles read, advisory db, ...
+	// Notes say what was read when it is not the obvious: a workspace
+	// root's lockfile read for one of its packages
+	Notes    []string          `json:"notes,omitempty"`
+	Scanned  int               `json:"scanned"` // packages or files looked at
+	Findings []Finding         `json:"findings"`
+	Problems []Problem         `json:"problems,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
+	Stats    map[string]int    `json:"stats,omitempty"`
+	Extra    map[string]string `json:"extra,omitempty"`
 }
 
 // New returns an empty report.

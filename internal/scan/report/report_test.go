@@ -169,3 +169,17 @@ func TestGateSecretsAndLicences(t *testing.T) {
 		t.Errorf("approved licence failed: %+v", d)
 	}
 }
+
+// TestTableNotes: a report's notes (a workspace root's lockfile read for
+// the folder checked) come first in the table output.
+func TestTableNotes(t *testing.T) {
+	r := New(Vulnerability, "apps/web", time.Now())
+	r.Notes = []string{"apps/web: read ../../package-lock.json, workspace package @acme/web"}
+	var buf strings.Builder
+	if err := WriteTable(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "note: apps/web: read ../../package-lock.json, workspace package @acme/web\n") {
+		t.Errorf("table:\n%s", buf.String())
+	}
+}

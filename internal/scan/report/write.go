@@ -17,8 +17,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 
 // WriteTable writes a human-readable table, worst findings first (none,
 // not even its header, without findings), then problems and warnings,
-// then a one-line summary.
+// then a one-line summary. Notes come first.
 func WriteTable(w io.Writer, r *Report) error {
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	switch {
 	case len(r.Findings) == 0: // the summary says "no findings"

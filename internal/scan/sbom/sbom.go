@@ -37,7 +37,10 @@ type Options struct {
 }
 
 // Generate reads the lockfiles in dir. Lockfile problems are returned
-// beside the BOM (which holds what could be read).
+// beside the BOM (which holds what could be read). For a package of a
+// workspace, whose lockfile is its root's, the BOM's component is the
+// package, its components only what the package needs, and a metadata
+// property phoenix:lockfile names the lockfile read (Notes).
 func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report.Problem, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -61,15 +64,23 @@ func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report
 		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "phoenix"}}},
 		Component: &cdx.Component{BOMRef: root, Type: cdx.ComponentTypeApplication, Name: opts.Name, Version: opts.Version},
 	}
-	b := &builder{refs: map[string]string{}, deps: map[string]map[string]bool{root: {}}, root: root, dir: dir, cache: opts.GoModCache}
+	b := &builder{refs: map[string]string{}, deps: map[string]map[string]bool{root: {}}, root: root, cache: opts.GoModCache}
+	var props []cdx.Property
 	for _, l := range locks {
-		rel, _ := filepath.Rel(dir, l.Path)
+		rel := l.RelPath(dir)
+		if s := l.Source(); s != "" {
+			props = append(props, cdx.Property{Name: LockfileProperty, Value: s})
+		}
 		for _, p := range l.Problems {
 			problems = append(problems, report.Problem{File: rel, Entry: p.Entry, Line: p.Line, Msg: p.Msg})
 		}
+		b.dir, b.app = l.InstallBase(dir)
 		for _, p := range l.Packages {
 			b.add(p)
 		}
+	}
+	if len(props) > 0 {
+		bom.Metadata.Properties = &props
 	}
 	bom.Components = &b.comps
 	bom.Dependencies = b.dependencies()
@@ -80,9 +91,30 @@ type builder struct {
 	comps []cdx.Component
 	refs  map[string]string          // name@version -> bom-ref
 	deps  map[string]map[string]bool // bom-ref -> the name@version it depends on
+	paths [][]string                 // the dependency paths of a workspace package's packages
 	root  string
-	dir   string
+	dir   string // where the lockfile's packages are installed
+	app   string // the workspace package's folder below dir, "" for dir's own lockfile
 	cache string
+}
+
+// LockfileProperty is the metadata property that names, for a package of
+// a workspace, the root's lockfile read for it.
+const LockfileProperty = "phoenix:lockfile"
+
+// Notes are the LockfileProperty values of bom: what to tell whoever
+// asked for it about where its packages come from.
+func Notes(bom *cdx.BOM) []string {
+	if bom.Metadata == nil || bom.Metadata.Properties == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range *bom.Metadata.Properties {
+		if p.Name == LockfileProperty {
+			out = append(out, p.Value)
+		}
+	}
+	return out
 }
 
 func (b *builder) add(p lockfile.Package) {
@@ -99,13 +131,16 @@ func (b *builder) add(p lockfile.Package) {
 		if h := hash(p.Integrity); h != nil {
 			c.Hashes = &[]cdx.Hash{*h}
 		}
-		if info := license.Find(b.dir, b.cache, p); info.Expr != "" {
+		if info := license.FindIn(b.dir, b.app, b.cache, p); info.Expr != "" {
 			c.Licenses = licenseChoice(info.Expr)
 		}
 		b.comps = append(b.comps, c)
 	}
-	if len(p.Path) <= 1 {
+	switch {
+	case len(p.Path) <= 1:
 		b.deps[b.root][p.ID()] = true
+	case b.app != "":
+		b.paths = append(b.paths, p.Path)
 	}
 	// every edge of the lockfile, not only the one of the shortest path:
 	// a package several others need is in the dependsOn of each
@@ -117,6 +152,17 @@ func (b *builder) add(p lockfile.Package) {
 // dependencies lists each component's dependsOn, resolved to bom-refs
 // once every component is known.
 func (b *builder) dependencies() *[]cdx.Dependency {
+	// the application depends on the first package of each path: a
+	// workspace package's path may start with another workspace package
+	// ("@acme/ui@0.1.0 > debug@2.6.9"), which is part of it, no component
+	for _, path := range b.paths {
+		for _, id := range path {
+			if _, ok := b.refs[id]; ok {
+				b.deps[b.root][id] = true
+				break
+			}
+		}
+	}
 	out := make([]cdx.Dependency, 0, len(b.deps))
 	for _, ref := range append([]string{b.root}, refsOf(b.comps)...) {
 		var on []string

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -56,17 +58,7 @@ func TestSBOMValidatesAgainstCycloneDX(t *testing.T) {
 			if err != nil || len(problems) > 0 {
 				t.Fatal(err, problems)
 			}
-			var buf bytes.Buffer
-			if err := Write(&buf, bom); err != nil {
-				t.Fatal(err)
-			}
-			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(inst); err != nil {
-				t.Fatalf("not valid CycloneDX 1.6: %v", err)
-			}
+			buf := validate(t, sch, bom)
 			var doc struct {
 				SpecVersion  string
 				Components   []map[string]any
@@ -86,6 +78,23 @@ func TestSBOMValidatesAgainstCycloneDX(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validate writes bom and checks it against the CycloneDX 1.6 schema sch.
+func validate(t *testing.T, sch *jsonschema.Schema, bom *cdx.BOM) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, bom); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("not valid CycloneDX 1.6: %v", err)
+	}
+	return &buf
 }
 
 // TestSchemaRejects makes sure the validation can fail.
@@ -115,5 +124,47 @@ func TestSBOMHasEveryDependencyEdge(t *testing.T) {
 	want := []string{"pkg:npm/body-parser@1.20.2", "pkg:npm/express@4.19.2", "pkg:npm/http-errors@2.0.0", "pkg:npm/send@0.18.0"}
 	if strings.Join(needDepd, " ") != strings.Join(want, " ") {
 		t.Errorf("depd@2.0.0 is in the dependsOn of %v, want %v", needDepd, want)
+	}
+}
+
+// TestWorkspacePackage: the SBOM of apps/web, a workspace package with no
+// lockfile of its own, is the app's: its component is @acme/web, its
+// components the 4 packages apps/web needs (none of apps/admin's), each
+// one reachable from it (debug through the workspace package @acme/ui,
+// part of the app), and a metadata property names the root's lockfile.
+func TestWorkspacePackage(t *testing.T) {
+	sch := schema(t)
+	for _, dir := range []string{"ws-npm", "ws-pnpm9", "ws-yarn1", "ws-berry"} {
+		t.Run(dir, func(t *testing.T) {
+			bom, problems, err := Generate(context.Background(), filepath.Join("../lockfile/testdata", dir, "apps", "web"),
+				Options{Version: "1.2.3", Now: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), GoModCache: t.TempDir()})
+			if err != nil || len(problems) > 0 {
+				t.Fatal(err, problems)
+			}
+			if c := bom.Metadata.Component; c.Name != "@acme/web" || c.Version != "1.2.3" {
+				t.Errorf("component %s %s, want the app", c.Name, c.Version)
+			}
+			var comps []string
+			for _, c := range *bom.Components {
+				comps = append(comps, c.Name+"@"+c.Version)
+			}
+			slices.Sort(comps)
+			if want := "debug@2.6.9 minimist@1.2.5 ms@2.0.0 ms@2.1.3"; strings.Join(comps, " ") != want {
+				t.Errorf("components %v, want %s", comps, want)
+			}
+			var app []string
+			for _, d := range *bom.Dependencies {
+				if d.Ref == "app:@acme/web" {
+					app = deref(d.Dependencies)
+				}
+			}
+			if want := "pkg:npm/debug@2.6.9 pkg:npm/minimist@1.2.5 pkg:npm/ms@2.1.3"; strings.Join(app, " ") != want {
+				t.Errorf("the app depends on %v, want %s", app, want)
+			}
+			if n := Notes(bom); len(n) != 1 || !strings.HasPrefix(n[0], "apps/web: read ../../") || !strings.HasSuffix(n[0], ", workspace package @acme/web") {
+				t.Errorf("notes %q", n)
+			}
+			validate(t, sch, bom)
+		})
 	}
 }

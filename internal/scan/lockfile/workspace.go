@@ -1,0 +1,289 @@
+package lockfile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Workspace is set on a lockfile read for one package of an npm, pnpm or
+// yarn workspace: the folder checked has no lockfile of its own, and its
+// workspace root's is read restricted to that package (its dependencies
+// and, through workspace:, file: and link: references, those of the
+// workspace packages it depends on).
+type Workspace struct {
+	Root    string `json:"root"`    // the workspace root: the folder holding the lockfile
+	Dir     string `json:"dir"`     // the package's folder relative to Root, slash-separated ("apps/web")
+	Package string `json:"package"` // its package.json name
+}
+
+// wsScope is what a parser needs to read a workspace root's lockfile for
+// one of its packages.
+type wsScope struct {
+	root string    // the workspace root
+	dir  string    // the package's folder relative to root ("apps/web")
+	app  *Manifest // its package.json
+	// globs are the root's workspace patterns; packages, their name ->
+	// folder, is filled on first use (yarn v1 records no workspace)
+	globs    []string
+	packages map[string]string
+}
+
+// manifest reads the package.json of the workspace package in folder dir
+// (relative to the root); nil when there is none.
+func (s *wsScope) manifest(dir string) *Manifest {
+	if dir == s.dir {
+		return s.app
+	}
+	m, _ := ReadManifest(filepath.Join(s.root, filepath.FromSlash(dir), "package.json"))
+	return m
+}
+
+// label is how a workspace package shows in a dependency path: its
+// package.json name and version, else its folder.
+func (s *wsScope) label(dir string) string {
+	if m := s.manifest(dir); m != nil {
+		return workspaceLabel(m.Name, m.Version, dir)
+	}
+	return dir
+}
+
+// workspaceLabel is "name@version" of the workspace package in folder
+// dir, "name" without a version, dir without a name.
+func workspaceLabel(name, version, dir string) string {
+	switch {
+	case name == "":
+		return dir
+	case version == "":
+		return name
+	}
+	return name + "@" + version
+}
+
+// packageDir is the folder of the workspace package called name, "" when
+// no workspace package has that name.
+func (s *wsScope) packageDir(name string) string {
+	if s.packages == nil {
+		s.packages = workspacePackages(s.root, s.globs)
+	}
+	return s.packages[name]
+}
+
+// workspaceGlobs are the workspace patterns of the folder root: the
+// packages of its pnpm-workspace.yaml, else the workspaces of its
+// package.json (a list, or yarn's {"packages": [...]}). ok is false when
+// root is no workspace root.
+func workspaceGlobs(root string) (globs []string, ok bool) {
+	if data, err := readFile(filepath.Join(root, "pnpm-workspace.yaml")); err == nil {
+		var ws struct {
+			Packages []string `yaml:"packages"`
+		}
+		if yaml.Unmarshal(data, &ws) != nil {
+			return nil, false
+		}
+		return ws.Packages, true
+	}
+	data, err := readFile(filepath.Join(root, "package.json"))
+	if err != nil {
+		return nil, false
+	}
+	var pkg struct {
+		Workspaces json.RawMessage `json:"workspaces"`
+	}
+	if json.Unmarshal(data, &pkg) != nil || len(pkg.Workspaces) == 0 {
+		return nil, false
+	}
+	if json.Unmarshal(pkg.Workspaces, &globs) != nil {
+		var yarn struct {
+			Packages []string `json:"packages"`
+		}
+		if json.Unmarshal(pkg.Workspaces, &yarn) != nil {
+			return nil, false
+		}
+		globs = yarn.Packages
+	}
+	return globs, len(globs) > 0
+}
+
+// inWorkspace reports whether the folder rel (relative to the workspace
+// root, slash-separated) is matched by globs: by one pattern and by no
+// "!pattern". "*" matches within a folder name, "**" any number of folders.
+func inWorkspace(globs []string, rel string) bool {
+	in := false
+	for _, g := range globs {
+		neg := strings.HasPrefix(g, "!")
+		if globRegexp(strings.TrimPrefix(g, "!")).MatchString(rel + "/") {
+			if neg {
+				return false
+			}
+			in = true
+		}
+	}
+	return in
+}
+
+// globRegexp compiles a workspace pattern ("apps/*", "packages/**",
+// "./libs/ui") to a regular expression over a folder written with a
+// slash after each name ("apps/web/").
+func globRegexp(glob string) *regexp.Regexp {
+	glob = path.Clean(strings.TrimPrefix(glob, "./"))
+	var b strings.Builder
+	b.WriteString("^")
+	for _, seg := range strings.Split(glob, "/") {
+		if seg == "**" {
+			b.WriteString("(?:[^/]+/)*")
+			continue
+		}
+		for _, r := range seg {
+			switch r {
+			case '*':
+				b.WriteString("[^/]*")
+			case '?':
+				b.WriteString("[^/]")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		b.WriteString("/")
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String()) // every rune is quoted or a fixed class
+}
+
+// workspacePackages finds the workspace packages below root: the folders
+// globs match that hold a package.json with a name, as name -> folder.
+// node_modules and hidden folders are not entered; nor is anything deeper
+// than maxWorkspaceDepth.
+func workspacePackages(root string, globs []string) map[string]string {
+	out := map[string]string{}
+	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.IsDir() || p == root {
+			return nil
+		}
+		rel, rerr := filepath.Rel(root, p)
+		if rerr != nil || e.Name() == "node_modules" || strings.HasPrefix(e.Name(), ".") ||
+			strings.Count(rel, string(filepath.Separator)) >= maxWorkspaceDepth {
+			return filepath.SkipDir
+		}
+		rel = filepath.ToSlash(rel)
+		if !inWorkspace(globs, rel) {
+			return nil
+		}
+		if m, _ := ReadManifest(filepath.Join(p, "package.json")); m != nil && m.Name != "" {
+			if _, dup := out[m.Name]; !dup {
+				out[m.Name] = rel
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+const maxWorkspaceDepth = 6
+
+// jsLockfiles are the lockfiles a workspace root may hold for its
+// packages.
+var jsLockfiles = []string{"npm-shrinkwrap.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock"}
+
+// loadWorkspace reads, for dir (which has no lockfile and whose
+// package.json is m), the lockfile of the workspace root above it, when
+// that root's workspaces include dir. ok is false when there is no such
+// root: the folder holding the nearest lockfile above is not a workspace
+// root, or dir is not one of its packages.
+func loadWorkspace(ctx context.Context, dir string, m *Manifest, above string) (locks []*Lockfile, ok bool, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil || m == nil {
+		return nil, false, nil
+	}
+	root := filepath.Dir(filepath.Join(abs, above))
+	globs, isRoot := workspaceGlobs(root)
+	rel, rerr := filepath.Rel(root, abs)
+	if !isRoot || rerr != nil || !inWorkspace(globs, filepath.ToSlash(rel)) {
+		return nil, false, nil
+	}
+	scope := &wsScope{root: root, dir: filepath.ToSlash(rel), app: m, globs: globs}
+	locks, errs, err := readEach(ctx, root, jsLockfiles, func(path string, data []byte) (*Lockfile, error) {
+		l, err := parseScoped(path, data, scope)
+		if err == nil {
+			l.Workspace = &Workspace{Root: root, Dir: scope.dir, Package: m.Name}
+		}
+		return l, err
+	})
+	if err != nil {
+		return locks, true, err
+	}
+	return locks, true, errors.Join(errs...)
+}
+
+// parseScoped reads the workspace root's lockfile at path for the package
+// s.dir.
+func parseScoped(path string, data []byte, s *wsScope) (*Lockfile, error) {
+	switch filepath.Base(path) {
+	case "package-lock.json", "npm-shrinkwrap.json":
+		return parseNPM(path, data, s.app, s)
+	case "pnpm-lock.yaml":
+		return parsePNPM(path, data, s)
+	case "yarn.lock":
+		return parseYarn(path, data, s.app, s)
+	}
+	return nil, fmt.Errorf("%s: not a lockfile of a workspace", path)
+}
+
+// notLocked is the error of a workspace root's lockfile that has no entry
+// for the package being checked: it was written before the package was
+// added, and what the package manager installs for it would go unchecked.
+func notLocked(path string, s *wsScope, tool string) error {
+	return fmt.Errorf("%s: the workspace package %s is not in it: it is out of date (run %s in %s and commit %s)",
+		path, s.dir, tool, s.root, filepath.Base(path))
+}
+
+// Source says, for a lockfile read for a workspace package, which file
+// was read: "apps/web: read ../../package-lock.json, workspace package
+// @acme/web". It is "" for a folder's own lockfile.
+func (l *Lockfile) Source() string {
+	ws := l.Workspace
+	if ws == nil {
+		return ""
+	}
+	file := l.RelPath(filepath.Join(ws.Root, filepath.FromSlash(ws.Dir)))
+	name := ws.Package
+	if name == "" {
+		name = "(no name)"
+	}
+	return fmt.Sprintf("%s: read %s, workspace package %s", ws.Dir, file, name)
+}
+
+// RelPath is the lockfile's path relative to dir, slash-separated
+// ("package-lock.json", "../../pnpm-lock.yaml"); its path as it is when
+// it cannot be made relative.
+func (l *Lockfile) RelPath(dir string) string {
+	abs, err1 := filepath.Abs(dir)
+	file, err2 := filepath.Abs(l.Path)
+	if err1 != nil || err2 != nil {
+		return l.Path
+	}
+	rel, err := filepath.Rel(abs, file)
+	if err != nil {
+		return l.Path
+	}
+	return filepath.ToSlash(rel)
+}
+
+// InstallBase is the folder the lockfile's install locations (Package.Dir,
+// node_modules) are relative to, and the folder of the package checked
+// relative to it ("" for a folder's own lockfile): a workspace package's
+// dependencies are installed in the root's node_modules or its own.
+func (l *Lockfile) InstallBase(dir string) (base, app string) {
+	if l.Workspace == nil {
+		return dir, ""
+	}
+	return l.Workspace.Root, l.Workspace.Dir
+}

@@ -1,0 +1,258 @@
+package lockfile
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// scopedPkg is what a test expects of one package of a workspace
+// package's lockfile.
+type scopedPkg struct {
+	dev  bool
+	path string // the dependency path, " > " between its steps
+}
+
+// TestWorkspacePackage reads the same npm workspace (apps/web, apps/admin,
+// packages/ui; lockfiles written by npm 11, pnpm 8 and 9, yarn 1 and 4)
+// for each of its packages, which have no lockfile of their own: each gets
+// its own dependencies and those of the workspace packages it depends on
+// (apps/web's @acme/ui pulls debug in), with its own dev/prod split, and
+// nothing only another package or the root needs (lodash is apps/admin's,
+// semver the root's, json5 a devDependency of packages/ui).
+func TestWorkspacePackage(t *testing.T) {
+	want := map[string]map[string]scopedPkg{
+		"apps/web": {
+			"ms@2.1.3":       {false, "ms@2.1.3"},
+			"debug@2.6.9":    {false, "@acme/ui@0.1.0 > debug@2.6.9"},
+			"ms@2.0.0":       {false, "@acme/ui@0.1.0 > debug@2.6.9 > ms@2.0.0"},
+			"minimist@1.2.5": {true, "minimist@1.2.5"},
+		},
+		"apps/admin": {
+			"lodash@4.17.20": {false, "lodash@4.17.20"},
+			"ms@2.0.0":       {false, "ms@2.0.0"},
+		},
+		"packages/ui": {
+			"debug@2.6.9": {false, "debug@2.6.9"},
+			"ms@2.0.0":    {false, "debug@2.6.9 > ms@2.0.0"},
+			"json5@2.2.1": {true, "json5@2.2.1"},
+		},
+	}
+	names := map[string]string{"apps/web": "@acme/web", "apps/admin": "@acme/admin", "packages/ui": "@acme/ui"}
+	for _, tc := range []struct{ dir, lockfile, format string }{
+		{"ws-npm", "package-lock.json", "package-lock v3"},
+		{"ws-pnpm8", "pnpm-lock.yaml", "pnpm-lock 6.0"},
+		{"ws-pnpm9", "pnpm-lock.yaml", "pnpm-lock 9.0"},
+		{"ws-yarn1", "yarn.lock", "yarn v1"},
+		{"ws-berry", "yarn.lock", "yarn berry"},
+	} {
+		for pkg, pkgs := range want {
+			t.Run(tc.dir+"/"+pkg, func(t *testing.T) {
+				l := load(t, filepath.Join("testdata", tc.dir, filepath.FromSlash(pkg)))
+				if l.Format != tc.format {
+					t.Errorf("format %q, want %q", l.Format, tc.format)
+				}
+				wantSource := pkg + ": read ../../" + tc.lockfile + ", workspace package " + names[pkg]
+				if got := l.Source(); got != wantSource {
+					t.Errorf("source %q, want %q", got, wantSource)
+				}
+				got := map[string]scopedPkg{}
+				for _, p := range l.Packages {
+					got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+				}
+				for id, w := range pkgs {
+					if g, ok := got[id]; !ok {
+						t.Errorf("%s missing", id)
+					} else if g != w {
+						t.Errorf("%s: dev=%v path %q, want dev=%v path %q", id, g.dev, g.path, w.dev, w.path)
+					}
+				}
+				for id := range got {
+					if _, ok := pkgs[id]; !ok {
+						t.Errorf("%s reported, but %s does not need it", id, pkg)
+					}
+				}
+			})
+		}
+	}
+}
+
+// copyTree copies the fixture folder src into a new temporary folder.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// A workspace package's devDependency on another workspace package makes
+// that one's dependencies development ones; a dependency of both kinds
+// stays production.
+func TestWorkspaceDevDependency(t *testing.T) {
+	for _, dir := range []string{"ws-yarn1", "ws-berry"} {
+		t.Run(dir, func(t *testing.T) {
+			root := copyTree(t, filepath.Join("testdata", dir))
+			web := filepath.Join(root, "apps", "web", "package.json")
+			data, _ := os.ReadFile(web)
+			// @acme/ui moves from dependencies to devDependencies: the
+			// lockfiles still lock the same packages
+			s := strings.Replace(string(data), `"@acme/ui": "*",`, "", 1)
+			s = strings.Replace(s, `"minimist": "1.2.5"`, `"minimist": "1.2.5", "@acme/ui": "*"`, 1)
+			if s == string(data) {
+				t.Fatal("fixture changed")
+			}
+			if err := os.WriteFile(web, []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ls, err := Load(context.Background(), filepath.Join(root, "apps", "web"))
+			if err != nil || len(ls) != 1 {
+				t.Fatalf("%v %v", ls, err)
+			}
+			for _, p := range ls[0].Packages {
+				if dev := p.ID() != "ms@2.1.3"; p.Dev != dev {
+					t.Errorf("%s: dev=%v, want %v", p.ID(), p.Dev, dev)
+				}
+			}
+		})
+	}
+}
+
+// A folder above that is a workspace root which does not list DIR among
+// its packages, or a DIR without package.json, still fails closed with the
+// error naming the lockfile above.
+func TestNotAWorkspacePackage(t *testing.T) {
+	root := copyTree(t, "testdata/ws-npm")
+	for _, dir := range []string{"tools/gen", "apps/empty"} {
+		d := filepath.Join(root, filepath.FromSlash(dir))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if dir == "tools/gen" {
+			if err := os.WriteFile(filepath.Join(d, "package.json"), []byte(`{"name":"gen"}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := Load(context.Background(), d)
+		want := "the nearest is " + filepath.Join("..", "..", "package-lock.json") + ", in a folder above"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one naming the lockfile above", dir, err)
+		}
+	}
+}
+
+// A workspace package the root's lockfile does not know (added after it
+// was written) fails closed rather than passing with nothing checked.
+func TestWorkspacePackageNotLocked(t *testing.T) {
+	for _, tc := range []struct{ dir, tool string }{{"ws-npm", "npm install"}, {"ws-pnpm9", "pnpm install"}} {
+		root := copyTree(t, filepath.Join("testdata", tc.dir))
+		d := filepath.Join(root, "apps", "new")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "package.json"), []byte(`{"name":"new","dependencies":{"ms":"2.1.3"}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(context.Background(), d)
+		if err == nil || !strings.Contains(err.Error(), "the workspace package apps/new is not in it") || !strings.Contains(err.Error(), tc.tool) {
+			t.Errorf("%s: error %v", tc.dir, err)
+		}
+	}
+	// yarn records no workspace package: a dependency it does not lock is
+	// a problem, as in npm's lockfile
+	root := copyTree(t, "testdata/ws-yarn1")
+	d := filepath.Join(root, "apps", "new")
+	_ = os.MkdirAll(d, 0o755)
+	_ = os.WriteFile(filepath.Join(d, "package.json"), []byte(`{"name":"new","dependencies":{"left-pad":"1.3.0"}}`), 0o644)
+	ls, err := Load(context.Background(), d)
+	if err != nil || len(ls) != 1 || len(ls[0].Problems) != 1 || !strings.Contains(ls[0].Problems[0].Msg, "left-pad@1.3.0, which the lockfile does not lock") {
+		t.Errorf("yarn: %v %+v", err, ls)
+	}
+}
+
+func TestInWorkspace(t *testing.T) {
+	for _, tc := range []struct {
+		globs []string
+		rel   string
+		want  bool
+	}{
+		{[]string{"apps/*"}, "apps/web", true},
+		{[]string{"apps/*"}, "apps/web/src", false},
+		{[]string{"./apps/*"}, "apps/web", true},
+		{[]string{"packages/**"}, "packages/a/b", true},
+		{[]string{"**"}, "a/b", true},
+		{[]string{"apps/*", "!apps/old"}, "apps/old", false},
+		{[]string{"apps/web"}, "apps/web", true},
+		{[]string{"apps/w?b"}, "apps/web", true},
+		{[]string{"apps/[a-z]"}, "apps/[a-z]", true},
+		{nil, "apps/web", false},
+	} {
+		if got := inWorkspace(tc.globs, tc.rel); got != tc.want {
+			t.Errorf("inWorkspace(%q, %q) = %v, want %v", tc.globs, tc.rel, got, tc.want)
+		}
+	}
+}
+
+// A berry workspace whose entry's first key is a range it satisfies
+// ("@acme/ui@npm:*, @acme/ui@workspace:packages/ui") was reported as the
+// package @acme/ui@0.0.0-use.local, which the audit looks up as a
+// registry package; it is a workspace, whatever its first key.
+func TestBerryWorkspaceIsNoPackage(t *testing.T) {
+	l := load(t, "testdata/ws-berry")
+	var ids []string
+	for _, p := range l.Packages {
+		ids = append(ids, p.ID())
+	}
+	if slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(id, "@acme/") }) {
+		t.Errorf("workspaces reported as packages: %v", ids)
+	}
+	if len(ids) != 9 {
+		t.Errorf("%d packages, want the 9 locked: %v", len(ids), ids)
+	}
+}
+
+// A workspace package without a name in the lockfile shows as its folder
+// in the paths through it (it showed as "@1.0.0").
+func TestWorkspacePathLabels(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"package.json":          `{"workspaces":["apps/*","packages/*"]}`,
+		"apps/web/package.json": `{"name":"web","dependencies":{"b":"*"}}`,
+		"package-lock.json": `{"lockfileVersion":3,"packages":{"":{"workspaces":["apps/*","packages/*"]},
+  "apps/web":{"name":"web","dependencies":{"b":"*"}},
+  "node_modules/b":{"link":true,"resolved":"packages/b"},
+  "packages/b":{"version":"1.0.0","dependencies":{"a":"1.0.0"}},
+  "node_modules/a":{"version":"1.0.0"}}}`,
+	}
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := load(t, filepath.Join(root, "apps", "web"))
+	if len(l.Packages) != 1 || strings.Join(l.Packages[0].Path, " > ") != "packages/b > a@1.0.0" {
+		t.Errorf("packages %+v", l.Packages)
+	}
+}
