@@ -48,8 +48,13 @@ checks.NAME.enabled is false are skipped and listed as skipped. Naming one
 ('phoenix check audit') runs it even when phoenix.yaml disables it, and says so.
 
 The policy is DIR/phoenix.yaml, or the file given with -c. Without either the
-documented defaults apply (the output says so); a phoenix.yaml that does not
-load, or a -c file that does not exist, is an error (exit 2).`,
+documented defaults apply (the output says so), unless DIR is the build.app of
+its workspace root's phoenix.yaml; a phoenix.yaml that does not load, or a -c
+file that does not exist, is an error (exit 2). When DIR/phoenix.yaml sets
+build.app the checks run in that app, as a release's do.
+
+An app of an npm, pnpm or yarn workspace has no lockfile of its own: its
+workspace root's is read for the app's packages, and a note says so.`,
 		Example: "  phoenix check\n  phoenix check apps/web -o json\n  phoenix check audit --sarif audit.sarif",
 		Args:    checkAllArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -120,9 +125,12 @@ func (o *checkOptions) input(g *Globals, cmd *cobra.Command, args []string) (*ch
 		return nil, err
 	}
 	in := &checkInput{dir: dir}
-	path := o.config
+	path, above := o.config, ""
 	if path == "" {
 		path = filepath.Join(dir, "phoenix.yaml")
+		if above = projectAbove(dir, path); above != "" {
+			path = above
+		}
 	}
 	cfg, err := config.Load(path)
 	switch {
@@ -141,10 +149,47 @@ func (o *checkOptions) input(g *Globals, cmd *cobra.Command, args []string) (*ch
 		fmt.Fprintln(g.Stderr, w.String())
 	}
 	in.cfg = cfg
+	switch {
+	case above != "":
+		in.notes = append(in.notes, fmt.Sprintf("policy from %s, the workspace root's, whose build.app is this folder", above))
+	case o.config == "" && cfg.Build.App != "":
+		// the release runs its checks in build.app: so does phoenix check
+		in.dir = filepath.Join(dir, filepath.FromSlash(cfg.Build.App))
+		if err := checkFolder(in.dir, "build.app in "+path+" names the app the release checks"); err != nil {
+			return nil, err
+		}
+		in.notes = append(in.notes, fmt.Sprintf("checking %s, build.app in %s, as a release does (phoenix check %s -c %s checks the whole folder)",
+			in.dir, path, dir, path))
+	}
 	if c, ok := policy.Lookup(cfg, cmd.Name()); ok && !c.Enabled {
 		in.notes = append(in.notes, explicitNote(c))
 	}
 	return in, nil
+}
+
+// projectAbove is the phoenix.yaml of the workspace root above dir whose
+// build.app is dir, when dir has no phoenix.yaml (own, the path it would
+// have) of its own: phoenix check apps/web applies the policy its release
+// does. It is "" when there is none.
+func projectAbove(dir, own string) string {
+	if _, err := os.Stat(own); err == nil {
+		return ""
+	}
+	root, rel, ok := lockfile.WorkspaceRoot(dir)
+	if !ok {
+		return ""
+	}
+	path := filepath.Join(root, "phoenix.yaml")
+	cfg, err := config.Load(path)
+	if err != nil || cfg.Build.App == "" || filepath.ToSlash(filepath.Clean(cfg.Build.App)) != rel {
+		return ""
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		if r, err := filepath.Rel(abs, path); err == nil {
+			return r
+		}
+	}
+	return path
 }
 
 // explicitNote says that check c runs although phoenix.yaml disables it,

@@ -123,6 +123,9 @@ func sbomOutcome(ctx context.Context, in *checkInput) (checkOutcome, error) {
 	}
 	out.Status, out.Gate = checkPass, &d
 	out.Detail = fmt.Sprintf("SBOM of %d package(s); 'phoenix check sbom --out FILE' writes it", n)
+	if notes := sbom.Notes(bom); len(notes) > 0 {
+		out.Detail = fmt.Sprintf("SBOM of %d package(s) (%s); 'phoenix check sbom --out FILE' writes it", n, strings.Join(notes, "; "))
+	}
 	if !d.Pass {
 		err := usererr.New(usererr.Failed, "%d problem(s) reading the lockfiles; no SBOM", len(problems))
 		out.Status, out.Detail = checkError, err.Error()

@@ -36,6 +36,9 @@ when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 			if err != nil {
 				return err
 			}
+			for _, n := range sbom.Notes(bom) {
+				fmt.Fprintln(g.Stderr, "note:", n)
+			}
 			if len(problems) > 0 { // an SBOM missing packages must not pass for a whole one
 				for _, p := range problems {
 					fmt.Fprintln(g.Stderr, "problem:", p.String())

@@ -70,28 +70,38 @@ func Load(ctx context.Context, dir string) ([]*Lockfile, error) {
 // repository (the search stops at a folder holding .git), as the path from
 // dir; "" when there is none. An app of an npm, pnpm or yarn workspace has
 // none of its own: its workspace root's holds its packages.
-func lockfileAbove(dir string) string {
+func lockfileAbove(dir string) (above string) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return ""
 	}
+	walkUp(abs, func(folder string) bool {
+		for _, name := range Names {
+			if _, err := os.Stat(filepath.Join(folder, name)); err == nil {
+				above, _ = filepath.Rel(abs, filepath.Join(folder, name))
+				return true
+			}
+		}
+		return false
+	})
+	return above
+}
+
+// walkUp calls found with each folder above the absolute folder abs,
+// nearest first, until found returns true or the repository's top (a
+// folder holding .git) or the filesystem's has been passed to it.
+func walkUp(abs string, found func(folder string) bool) {
 	for cur := abs; ; {
 		if _, err := os.Stat(filepath.Join(cur, ".git")); err == nil {
-			return ""
+			return
 		}
 		parent := filepath.Dir(cur)
 		if parent == cur {
-			return ""
+			return
 		}
 		cur = parent
-		for _, name := range Names {
-			if _, err := os.Stat(filepath.Join(cur, name)); err == nil {
-				rel, err := filepath.Rel(abs, filepath.Join(cur, name))
-				if err != nil {
-					return ""
-				}
-				return rel
-			}
+		if found(cur) {
+			return
 		}
 	}
 }

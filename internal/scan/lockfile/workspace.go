@@ -189,6 +189,25 @@ func workspacePackages(root string, globs []string) map[string]string {
 
 const maxWorkspaceDepth = 6
 
+// WorkspaceRoot is the workspace root above dir (package.json workspaces,
+// pnpm-workspace.yaml) that lists dir as one of its packages, and dir
+// relative to it, slash-separated; ok is false when there is none. The
+// search stops at the repository's top (a folder holding .git).
+func WorkspaceRoot(dir string) (root, rel string, ok bool) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", false
+	}
+	walkUp(abs, func(folder string) bool {
+		r, err := filepath.Rel(folder, abs)
+		if globs, isRoot := workspaceGlobs(folder); isRoot && err == nil && inWorkspace(globs, filepath.ToSlash(r)) {
+			root, rel, ok = folder, filepath.ToSlash(r), true
+		}
+		return ok
+	})
+	return root, rel, ok
+}
+
 // jsLockfiles are the lockfiles a workspace root may hold for its
 // packages.
 var jsLockfiles = []string{"npm-shrinkwrap.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock"}
