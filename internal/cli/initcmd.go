@@ -37,8 +37,11 @@ public/, site/, www/, _site/, dist/ or build/) is deployed as it is: nothing is
 installed or built, and the audit, licence and SBOM gates, which read a
 lockfile, are off.
 
-In a pnpm or npm workspace, pass --app with the app to release; without it the
-candidates are listed.`,
+In a pnpm, npm or yarn workspace, run it in the root and pass --app with the app
+to release; without it the candidates are listed, unless the root's package.json
+has a build script (turbo run build): the root is then released as a whole.
+Run in an app's own folder (a phoenix.yaml per app), it reads the workspace
+root's lockfile and packageManager.`,
 		Example: `  phoenix init
   phoenix init --app apps/web
   phoenix init ../shop --force`,

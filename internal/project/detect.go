@@ -81,6 +81,16 @@ type packageJSON struct {
 	Workspaces json.RawMessage `json:"workspaces"`
 }
 
+// hasBuild reports whether p has a build script detectBuild uses.
+func (p *packageJSON) hasBuild() bool {
+	if p == nil {
+		return false
+	}
+	_, a := p.Scripts["build"]
+	_, b := p.Scripts["build:prod"]
+	return a || b
+}
+
 func (p *packageJSON) hasDep(name string) bool {
 	_, a := p.Dependencies[name]
 	_, b := p.DevDependencies[name]
@@ -122,7 +132,7 @@ func Detect(dir, app string) (*Detection, error) {
 		return nil, err
 	}
 	d.Workspaces = ws
-	appDir, err := resolveApp(d, app, wsSource)
+	appDir, err := resolveApp(d, app, wsSource, rootPkg)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +146,7 @@ func Detect(dir, app string) (*Detection, error) {
 		return detectStatic(d, appDir)
 	}
 	d.Name = slug(pkg.Name, filepath.Base(appDir))
-	detectPackageManager(d, root, rootPkg, pkg)
+	detectPackageManager(d, root, rootPkg, pkg, wsSource == "" && d.App == "")
 	detectBuild(d, appDir, pkg)
 	detectNode(d, root, appDir, rootPkg, pkg)
 	d.Tests = detectTests(d, appDir, pkg)
@@ -144,11 +154,17 @@ func Detect(dir, app string) (*Detection, error) {
 	return d, nil
 }
 
-// resolveApp checks the app argument and returns the app directory.
-func resolveApp(d *Detection, app, wsSource string) (string, error) {
+// resolveApp checks the app argument and returns the app directory. A
+// workspace root is its own app when its package.json has a build script
+// (a turbo or nx build of the whole workspace), or --app . says so.
+func resolveApp(d *Detection, app, wsSource string, rootPkg *packageJSON) (string, error) {
 	if app == "" || app == "." {
-		if wsSource != "" {
+		if wsSource != "" && app == "" && !rootPkg.hasBuild() {
 			return "", &WorkspaceError{Root: d.Root, Source: wsSource, Candidates: buildable(d.Root, d.Workspaces)}
+		}
+		if c := buildable(d.Root, d.Workspaces); wsSource != "" && len(c) > 0 {
+			d.Notes = append(d.Notes, fmt.Sprintf("a workspace (%s): the root's build script builds the release, and the checks read all of its packages; to release one app instead: phoenix init --app %s --force (apps: %s)",
+				wsSource, c[0], strings.Join(c, ", ")))
 		}
 		return d.Root, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,7 +103,13 @@ func checkRender(t *testing.T, d *Detection) *config.Config {
 }
 
 func TestDetectWorkspaceNeedsApp(t *testing.T) {
-	_, err := Detect(filepath.Join("testdata", "pnpm-monorepo"), "")
+	// a root without a build script of its own: which app to release?
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS(filepath.Join("testdata", "pnpm-monorepo"))); err != nil {
+		t.Fatal(err)
+	}
+	write(t, root, "package.json", `{"name":"acme-monorepo","private":true,"devDependencies":{"turbo":"^2.5.0"}}`)
+	_, err := Detect(root, "")
 	var we *WorkspaceError
 	if !errors.As(err, &we) {
 		t.Fatalf("want a WorkspaceError, got %v", err)
@@ -120,6 +127,27 @@ func TestDetectWorkspaceNeedsApp(t *testing.T) {
 	want := []string{"apps/docs", "apps/web", "packages/config", "packages/ui"}
 	if !reflect.DeepEqual(d.Workspaces, want) {
 		t.Errorf("workspaces = %v, want %v (test/** excluded)", d.Workspaces, want)
+	}
+}
+
+// TestDetectWorkspaceRootBuilds: a workspace root whose package.json has
+// the build script (turbo run build) was refused like one without, asking
+// for --app; it is the project, its build the release's, and a note names
+// the apps --app could pick instead. --app . says the same of any root.
+func TestDetectWorkspaceRootBuilds(t *testing.T) {
+	for _, app := range []string{"", "."} {
+		d, err := Detect(filepath.Join("testdata", "pnpm-monorepo"), app)
+		if err != nil {
+			t.Fatalf("--app %q: %v", app, err)
+		}
+		if d.App != "" || d.BuildCommand != "pnpm run build" || d.Name != "acme-monorepo" {
+			t.Errorf("--app %q: app %q, build %q, name %q", app, d.App, d.BuildCommand, d.Name)
+		}
+		if !slices.ContainsFunc(d.Notes, func(n string) bool {
+			return strings.Contains(n, "phoenix init --app apps/web --force (apps: apps/web, packages/ui)")
+		}) {
+			t.Errorf("--app %q: notes %q name no app", app, d.Notes)
+		}
 	}
 }
 
@@ -318,5 +346,33 @@ func TestRenderSuggestsAnApproverWhoSeesTheRelease(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the rendered phoenix.yaml does not suggest %q:\n%s", strings.TrimSpace(want), out)
 		}
+	}
+}
+
+// TestDetectWorkspaceMember: a package of a workspace, detected in its own
+// folder (a phoenix.yaml per app), found no lockfile: npm install, and a
+// note to commit one that exists. The workspace root's lockfile and
+// packageManager are its own; the package managers install the whole
+// workspace when run in one of its packages.
+func TestDetectWorkspaceMember(t *testing.T) {
+	for _, tc := range []struct{ dir, pm, lock, install string }{
+		{"ws-npm", "npm", "../../package-lock.json", "npm ci"},
+		{"ws-pnpm9", "pnpm", "../../pnpm-lock.yaml", "pnpm install --frozen-lockfile"},
+		{"ws-yarn1", "yarn", "../../yarn.lock", "yarn install --frozen-lockfile"},
+		{"ws-berry", "yarn", "../../yarn.lock", "yarn install --immutable"},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			d, err := Detect(filepath.Join("..", "scan", "lockfile", "testdata", tc.dir, "apps", "web"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.PackageManager != tc.pm || d.Lockfile != tc.lock || d.Install != tc.install || d.PackageManagerSource != tc.lock {
+				t.Errorf("package manager %s (%s), lockfile %q, install %q; want %s, %s, %s", d.PackageManager, d.PackageManagerSource, d.Lockfile, d.Install, tc.pm, tc.lock, tc.install)
+			}
+			if !slices.ContainsFunc(d.Notes, func(n string) bool { return strings.HasPrefix(n, "the package apps/web of the workspace in ../..") }) ||
+				slices.ContainsFunc(d.Notes, func(n string) bool { return strings.Contains(n, "no lockfile") }) {
+				t.Errorf("notes %q", d.Notes)
+			}
+		})
 	}
 }

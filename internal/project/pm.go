@@ -2,11 +2,14 @@ package project
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/phoenixvc/phoenix/internal/scan/lockfile"
 )
 
 // lockfiles maps lockfile names to package managers, in preference order.
@@ -19,11 +22,25 @@ var lockfiles = []struct{ file, pm string }{
 
 // detectPackageManager sets the package manager, its lockfile and the
 // install command. The packageManager field (corepack) wins over lockfiles.
-func detectPackageManager(d *Detection, root string, rootPkg, pkg *packageJSON) {
+// A project that is itself a package of a workspace above it (member)
+// has the workspace root's lockfile and packageManager: the package
+// managers install the workspace from its root when run in a package.
+func detectPackageManager(d *Detection, root string, rootPkg, pkg *packageJSON, member bool) {
 	found := findLockfiles(root, d.App)
 	field := pkg.PackageManager
 	if field == "" && rootPkg != nil {
 		field = rootPkg.PackageManager
+	}
+	if wsRoot, rel, ok := lockfile.WorkspaceRoot(root); member && ok && len(found) == 0 {
+		up := strings.Repeat("../", strings.Count(rel, "/")+1)
+		for _, l := range findLockfiles(wsRoot, "") {
+			found = append(found, struct{ file, pm string }{up + l.file, l.pm})
+		}
+		if wsPkg, _ := readPackageJSON(wsRoot); field == "" && wsPkg != nil {
+			field = wsPkg.PackageManager
+		}
+		d.Notes = append(d.Notes, fmt.Sprintf("the package %s of the workspace in %s: the install here installs the whole workspace, and the checks read the root's lockfile for this package's dependencies",
+			rel, strings.TrimSuffix(up, "/")))
 	}
 	name, version, _ := strings.Cut(field, "@")
 	version, _, _ = strings.Cut(version, "+") // drop the +sha512 hash
@@ -32,6 +49,9 @@ func detectPackageManager(d *Detection, root string, rootPkg, pkg *packageJSON) 
 		d.PackageManager, d.PackageManagerVersion, d.PackageManagerSource = name, version, "packageManager field"
 	case len(found) > 0:
 		d.PackageManager, d.PackageManagerSource = found[0].pm, path.Base(found[0].file)
+		if strings.HasPrefix(found[0].file, "../") {
+			d.PackageManagerSource = found[0].file // the workspace root's
+		}
 	default:
 		d.PackageManager, d.PackageManagerSource = "npm", "default (no lockfile)"
 		d.Notes = append(d.Notes, "no lockfile found: commit one so builds are reproducible (npm install writes package-lock.json)")

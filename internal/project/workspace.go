@@ -130,10 +130,8 @@ func buildable(root string, dirs []string) []string {
 		if err != nil || pkg == nil {
 			continue
 		}
-		if _, ok := pkg.Scripts["build"]; !ok {
-			if _, ok := pkg.Scripts["build:prod"]; !ok {
-				continue
-			}
+		if !pkg.hasBuild() {
+			continue
 		}
 		if looksLikeApp(filepath.Join(root, filepath.FromSlash(dir)), pkg) {
 			apps = append(apps, dir)

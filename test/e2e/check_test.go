@@ -11,7 +11,10 @@ import (
 // sharedData is the workplace's real OSV advisories, beside the repository.
 var sharedData = filepath.Join("..", "..", "..", "shared", "data")
 
-func TestCheckAuditAndLicensesGateARealLockfile(t *testing.T) {
+// realAdvisories is the folder of the real OSV npm advisories; the test
+// is skipped without it (failed with PHOENIX_REQUIRE_TOOLS=1).
+func realAdvisories(t *testing.T) string {
+	t.Helper()
 	adv := filepath.Join(sharedData, "osv-npm")
 	if _, err := os.Stat(adv); err != nil {
 		if os.Getenv("PHOENIX_REQUIRE_TOOLS") == "1" {
@@ -19,6 +22,11 @@ func TestCheckAuditAndLicensesGateARealLockfile(t *testing.T) {
 		}
 		t.Skip("no shared/data beside the repository")
 	}
+	return adv
+}
+
+func TestCheckAuditAndLicensesGateARealLockfile(t *testing.T) {
+	adv := realAdvisories(t)
 	data := t.TempDir()
 	env := []string{"PHOENIX_DATA=" + data}
 	if r := run(t, ".", env, "advisories", "import", adv); r.code != 0 || !strings.Contains(r.stdout, "imported 28 advisories") {
@@ -78,5 +86,42 @@ func TestCheckSBOMReproducible(t *testing.T) {
 	bad := []string{"PHOENIX_DATA=" + t.TempDir(), "SOURCE_DATE_EPOCH=yesterday"}
 	if r := run(t, ".", bad, "check", "sbom", proj); r.code != 2 || !strings.Contains(r.stderr, "SOURCE_DATE_EPOCH") {
 		t.Fatalf("a bad SOURCE_DATE_EPOCH: %+v", r)
+	}
+}
+
+// TestMonorepoAppIsChecked: a team with an npm workspace writes its
+// phoenix.yaml with phoenix init --app apps/web (or phoenix init in
+// apps/web), and phoenix check, in the root or in apps/web, runs the gates on apps/web's packages (read from
+// the root's lockfile, which it names) rather than failing closed for the
+// lockfile apps/web does not have.
+func TestMonorepoAppIsChecked(t *testing.T) {
+	env := []string{"PHOENIX_DATA=" + t.TempDir()}
+	if r := run(t, ".", env, "advisories", "import", realAdvisories(t)); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS("../../internal/scan/lockfile/testdata/ws-npm")); err != nil {
+		t.Fatal(err)
+	}
+	const note = "note: apps/web: read ../../package-lock.json, workspace package @acme/web"
+	web := filepath.Join(root, "apps", "web")
+	if r := run(t, root, env, "init", "--app", "apps/web"); r.code != 0 {
+		t.Fatalf("init --app apps/web: %+v", r)
+	}
+	for _, dir := range []string{root, web} {
+		r := run(t, dir, env, "check")
+		if r.code != 0 || !strings.Contains(r.stdout, note) || !strings.Contains(r.stdout, "vulnerability: 1 critical in 4 packages") {
+			t.Errorf("phoenix check in %s: %+v", dir, r)
+		}
+	}
+	// or a phoenix.yaml per app, in its folder
+	if err := os.Remove(filepath.Join(root, "phoenix.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, web, env, "init"); r.code != 0 || !strings.Contains(r.stdout, "npm (../../package-lock.json)") {
+		t.Fatalf("init in apps/web: %+v", r)
+	}
+	if r := run(t, web, env, "check"); r.code != 0 || !strings.Contains(r.stdout, note) || !strings.Contains(r.stdout, "vulnerability: 1 critical in 4 packages") {
+		t.Errorf("phoenix check with apps/web/phoenix.yaml: %+v", r)
 	}
 }
