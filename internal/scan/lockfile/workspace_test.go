@@ -47,6 +47,8 @@ func TestWorkspacePackage(t *testing.T) {
 		{"ws-pnpm8", "pnpm-lock.yaml", "pnpm-lock 6.0"},
 		{"ws-pnpm9", "pnpm-lock.yaml", "pnpm-lock 9.0"},
 		{"ws-yarn1", "yarn.lock", "yarn v1"},
+		{"ws-yarn1file", "yarn.lock", "yarn v1"}, // apps/web's @acme/ui is file:../../packages/ui
+		{"ws-berryfile", "yarn.lock", "yarn berry"},
 		{"ws-berry", "yarn.lock", "yarn berry"},
 	} {
 		for pkg, pkgs := range want {

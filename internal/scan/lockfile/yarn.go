@@ -165,12 +165,15 @@ func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup func(string, 
 	resolve = func(who string, deps map[string]string, required bool) []string {
 		var out []string
 		for _, name := range sortedKeys(deps) {
-			t := lookup(name, deps[name])
+			// a file: or link: range is locked (yarn v1 as a package of
+			// the workspace package's version, berry with a ::locator)
+			// under another key: the workspace package's is used
+			t, dir := lookup(name, deps[name]), ws.packageDir(name)
 			switch {
 			case t != "" && !g.nodes[t].hide:
 				out = append(out, t)
-			case ws.packageDir(name) != "":
-				out = append(out, member(ws.packageDir(name)))
+			case dir != "":
+				out = append(out, member(dir))
 			case required:
 				l.problem(who, 0, "the workspace package %s depends on %s@%s, which the lockfile does not lock: it is out of date (run yarn install and commit %s)",
 					who, name, deps[name], filepath.Base(l.Path))
