@@ -159,29 +159,54 @@ func newArtifactVerifyCmd(g *Globals) *cobra.Command {
 		Long: `Read an artifact file end to end without writing anything: the signature must
 verify with the public key, every blob and variant must hash to its digest, and
 the archive must be complete. Exits 1 and lists every problem otherwise.`,
-		Example: "  phoenix artifact verify site.tar\n  phoenix artifact verify site.tar --pubkey release.pub",
-		Args:    cobra.ExactArgs(1),
+		Example: "  phoenix artifact verify site.tar\n  phoenix artifact verify site.tar --pubkey release.pub\n" +
+			"  phoenix artifact verify site.tar --server https://phoenix.example.com   # that server's key",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runArtifactVerify(cmd.Context(), g, pubPath, args[0])
 		},
 	}
-	cmd.Flags().StringVar(&pubPath, "pubkey", "", "minisign public key (default: <data>/keys/signing.pub)")
+	cmd.Flags().StringVar(&pubPath, "pubkey", "", "minisign public key (default: with --server that server's signing key, else <data>/keys/signing.pub)")
 	return cmd
+}
+
+// verifyKey is the key phoenix artifact verify checks with: --pubkey's,
+// else with --server (or PHOENIX_SERVER) that server's signing key, else
+// the data dir's keys/signing.pub.
+func verifyKey(ctx context.Context, g *Globals, pubPath string) (sign.PublicKey, error) {
+	if pubPath == "" && g.Server != "" {
+		t, err := g.connect(ctx)
+		if err != nil {
+			return sign.PublicKey{}, err
+		}
+		defer t.close()
+		return trustedKey(ctx, t, "") // import.go
+	}
+	if pubPath == "" {
+		pubPath = filepath.Join(g.Data, "keys", "signing.pub")
+	}
+	return loadPubkey(pubPath)
+}
+
+// loadPubkey reads the minisign public key file path (--pubkey).
+func loadPubkey(path string) (sign.PublicKey, error) {
+	if err := pathArg("public key", path); err != nil {
+		return sign.PublicKey{}, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass --pubkey FILE")
+	}
+	pub, err := sign.LoadPublicKey(path)
+	if err != nil {
+		return pub, usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass the minisign public key file: --pubkey FILE")
+	}
+	return pub, nil
 }
 
 func runArtifactVerify(ctx context.Context, g *Globals, pubPath, file string) error {
 	if err := pathArg("artifact file", file); err != nil {
 		return err
 	}
-	if pubPath == "" {
-		pubPath = filepath.Join(g.Data, "keys", "signing.pub")
-	}
-	if err := pathArg("public key", pubPath); err != nil {
-		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass --pubkey FILE")
-	}
-	pub, err := sign.LoadPublicKey(pubPath)
+	pub, err := verifyKey(ctx, g, pubPath)
 	if err != nil {
-		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("pass the minisign public key file: --pubkey FILE")
+		return err
 	}
 	m, sig, problems, err := artifact.VerifyFile(ctx, file, &pub)
 	if err != nil {

@@ -33,6 +33,7 @@ type deployOptions struct {
 	parallel int
 	preview  string
 	link     bool
+	pubkey   string
 }
 
 func newDeployCmd(g *Globals) *cobra.Command {
@@ -64,6 +65,8 @@ given.`,
 	f.IntVar(&o.parallel, "parallel", 4, "concurrent blob uploads")
 	f.BoolVar(&o.link, "link", false, "hard-link the folder's files into the blob store instead of copying (fastest; the folder\n"+
 		"becomes read-only and must be rebuilt, never edited in place, afterwards: fine for dist/)")
+	f.StringVar(&o.pubkey, "pubkey", "", "an artifact file's signature must verify with this minisign public key\n"+
+		"(default: the server's signing key, GET /api/v1/signing-key)")
 	f.StringVar(&o.preview, "preview", "", "deploy to a preview environment for this branch or release (created on first use)")
 	cmd.MarkFlagsOneRequired("env", "preview")
 	cmd.MarkFlagsMutuallyExclusive("env", "preview")
@@ -180,7 +183,7 @@ func runDeploy(ctx context.Context, g *Globals, o *deployOptions, src string) er
 	start := time.Now()
 	files := 0
 	stage := func() ([]byte, error) {
-		m, err := buildOrImport(ctx, g, t, src, artifact.BuildOptions{
+		m, err := buildOrImport(ctx, g, t, src, o.pubkey, artifact.BuildOptions{
 			Meta: artifact.Meta{Project: project, Release: o.release, Created: created}, LinkFiles: o.link,
 			Exclude: leftOut(g, src, o.config)})
 		if err != nil {
@@ -293,7 +296,7 @@ func previewSlug(name string) string {
 
 // buildOrImport turns a folder or an artifact file into a manifest whose
 // blobs are in the target's staging store.
-func buildOrImport(ctx context.Context, g *Globals, t *target, src string, opts artifact.BuildOptions) (*artifact.Manifest, error) {
+func buildOrImport(ctx context.Context, g *Globals, t *target, src, pubkey string, opts artifact.BuildOptions) (*artifact.Manifest, error) {
 	if err := pathArg("folder or artifact file", src); err != nil {
 		return nil, err
 	}
@@ -302,7 +305,10 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src string, opts 
 		return nil, usererr.New(usererr.Usage, "%s: %v", src, err)
 	}
 	if !fi.IsDir() {
-		return importArtifact(ctx, g, src, t)
+		return importArtifact(ctx, src, pubkey, t)
+	}
+	if pubkey != "" {
+		return nil, usererr.New(usererr.Usage, "--pubkey checks an artifact file's signature; %s is a folder, which the server signs", src)
 	}
 	b := newBar(g.Stderr, "building")
 	defer b.Done()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,5 +134,96 @@ func withoutSignature(t *testing.T, src, dst string) {
 	}
 	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeployArtifactToAnotherServerTrustsItsKey: phoenix deploy FILE
+// --server URL checks the file's signature against that server's signing
+// key (GET /api/v1/signing-key), not the key of a data dir on the
+// deploying machine (it did: a file the server signed was refused, and one
+// signed with the local key would have passed); --pubkey trusts a key of
+// one's own instead, and is refused for a folder.
+func TestDeployArtifactToAnotherServerTrustsItsKey(t *testing.T) {
+	serverData, dir, site, cfg := artifactDeployFixture(t)
+	signed := filepath.Join(dir, "server-signed.tar")
+	mustRun(t, "", "artifact", "build", site, "--out", signed, "--data", serverData) // the server's key file
+	local, localSigned := t.TempDir(), filepath.Join(dir, "local-signed.tar")
+	mustRun(t, "", "artifact", "build", site, "--out", localSigned, "--data", local) // another key, on "this machine"
+	_, ownKey, ownPub := writeKeyPair(t, dir, "own")
+	own := filepath.Join(dir, "own-signed.tar")
+	t.Setenv("PHOENIX_KEY_PASSWORD", "")
+	mustRun(t, "", "artifact", "build", site, "--out", own, "--key", ownKey, "--data", local)
+	a := startServer(t, serverData)
+	token, err := os.ReadFile(filepath.Join(serverData, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := []string{"--env", "staging", "-c", cfg, "--data", local, "--server", a.APIURL(), "--token", strings.TrimSpace(string(token))}
+	deploy := func(args ...string) (string, int) {
+		_, errs, code := runVault(t, "", append(append([]string{"deploy"}, args...), remote...)...)
+		return errs, code
+	}
+	if errs, code := deploy(signed); code != 0 {
+		t.Errorf("the server's own artifact: exit %d\n%s", code, errs)
+	}
+	if errs, code := deploy(localSigned); code != 1 || !strings.Contains(errs, "signature does not verify") ||
+		!strings.Contains(errs, "--pubkey FILE") {
+		t.Errorf("one signed with this machine's data dir key: exit %d, want 1\n%s", code, errs)
+	}
+	if errs, code := deploy(own, "--pubkey", ownPub); code != 0 {
+		t.Errorf("own key with --pubkey: exit %d\n%s", code, errs)
+	}
+	if errs, code := deploy(signed, "--pubkey", ownPub); code != 1 || !strings.Contains(errs, "signature does not verify") {
+		t.Errorf("--pubkey is the only key trusted: exit %d\n%s", code, errs)
+	}
+	if errs, code := deploy(site, "--pubkey", ownPub); code != 2 || !strings.Contains(errs, "is a folder") {
+		t.Errorf("--pubkey with a folder: exit %d\n%s", code, errs)
+	}
+}
+
+// TestArtifactVerifyWithServerUsesItsKey: phoenix artifact verify FILE
+// --server URL checks against that server's signing key, as GET
+// /api/v1/signing-key publishes it (key id and minisign file), not the
+// local data dir's; --pubkey still wins.
+func TestArtifactVerifyWithServerUsesItsKey(t *testing.T) {
+	serverData, dir, site, _ := artifactDeployFixture(t)
+	signed := filepath.Join(dir, "server-signed.tar")
+	mustRun(t, "", "artifact", "build", site, "--out", signed, "--data", serverData)
+	local := t.TempDir()
+	mustRun(t, "", "artifact", "build", site, "--out", filepath.Join(dir, "local.tar"), "--data", local) // makes local's key
+	a := startServer(t, serverData)
+	token, err := os.ReadFile(filepath.Join(serverData, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := []string{"--data", local, "--server", a.APIURL(), "--token", strings.TrimSpace(string(token)), "-o", "json"}
+	out, errs, code := runVault(t, "", append([]string{"artifact", "verify", signed}, remote...)...)
+	if code != 0 || !strings.Contains(out, `"ok": true`) {
+		t.Errorf("verify against the server's key: exit %d\n%s\n%s", code, out, errs)
+	}
+	pub, err := sign.LoadPublicKey(filepath.Join(serverData, "keys", "signing.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", a.APIURL()+"/api/v1/signing-key", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var k struct {
+		KeyID     string `json:"key_id"`
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&k); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /api/v1/signing-key: %s %v", resp.Status, err)
+	}
+	if got, err := sign.ParsePublicKey([]byte(k.PublicKey)); err != nil || !got.Equal(pub) || k.KeyID != pub.ID() {
+		t.Errorf("GET /api/v1/signing-key: %+v (%v), want the server's key %s", k, err, pub.ID())
+	}
+	_, _, ownPub := writeKeyPair(t, dir, "own")
+	if _, errs, code := runVault(t, "", append([]string{"artifact", "verify", signed, "--pubkey", ownPub}, remote...)...); code != 1 {
+		t.Errorf("--pubkey wins over --server: exit %d\n%s", code, errs)
 	}
 }

@@ -128,3 +128,10 @@ func blobSizes(manifest []byte) (map[backend.Digest]int64, error) {
 	}
 	return out, nil
 }
+
+// SigningKey returns the public half of the key the server signs
+// artifacts with (GET /api/v1/signing-key).
+func (c *Client) SigningKey(ctx context.Context) (api.SigningKey, error) {
+	var out api.SigningKey
+	return out, c.Do(ctx, "GET", Path("signing-key"), nil, &out)
+}
