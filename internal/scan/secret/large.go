@@ -65,7 +65,9 @@ func (s *scanner) scanLarge(f io.Reader, name string, limit int) ([]Match, int, 
 
 // scanPath scans the file at p (base name name): read whole when it has
 // at most limit bytes, else in pieces (scanLarge), so no file is left
-// unscanned for its size. It returns the matches, the bytes read and
+// unscanned for its size. A UTF-16 file with a byte order mark is decoded
+// first (decoded), so it is text, not binary, and its lines are those of
+// the decoded text. It returns the matches, the bytes read and
 // whether the file is binary.
 func (s *scanner) scanPath(p, name string, limit int) ([]Match, int, bool, error) {
 	f, err := os.Open(p)
@@ -73,10 +75,11 @@ func (s *scanner) scanPath(p, name string, limit int) ([]Match, int, bool, error
 		return nil, 0, false, err
 	}
 	defer f.Close()
+	r := decoded(f)
 	if fi, err := f.Stat(); err == nil && fi.Size() > int64(limit) {
-		return s.scanLarge(f, name, limit)
+		return s.scanLarge(r, name, limit)
 	}
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, 0, false, err
 	}
