@@ -48,7 +48,7 @@ func (r *Rule) reads(name string) bool {
 // Allowlist drops matches that are known not to be secrets.
 type Allowlist struct {
 	Regexes   []string `yaml:"regexes"`   // secrets matching any of these are ignored
-	StopWords []string `yaml:"stopwords"` // secrets containing any of these (case-insensitive) are ignored
+	StopWords []string `yaml:"stopwords"` // secrets holding one of these as whole words (any case; hasStopWord) are ignored
 	Paths     []string `yaml:"paths"`     // .phoenixignore-style patterns of files not scanned
 	res       []*regexp.Regexp
 }

@@ -257,11 +257,8 @@ func (s *scanner) keep(r *Rule, secret, line []byte) bool {
 	if r.RequireDigit && (!bytes.ContainsAny(secret, "0123456789") || !containsLetter(secret)) {
 		return false
 	}
-	low := strings.ToLower(string(secret))
-	for _, w := range s.rs.Allowlist.StopWords {
-		if strings.Contains(low, w) {
-			return false
-		}
+	if hasStopWord(string(secret), s.rs.Allowlist.StopWords) {
+		return false
 	}
 	for _, re := range s.rs.Allowlist.res {
 		if re.Match(secret) {
@@ -269,6 +266,88 @@ func (s *scanner) keep(r *Rule, secret, line []byte) bool {
 		}
 	}
 	return true
+}
+
+// hasStopWord reports whether one of words (lowercase) is whole words of
+// secret, in any case: "example" is in "example-key-2", "EXAMPLE0123" and
+// "myExampleKey", not in "q8Rsample4Lx" nor "xyzexamplePq" (a random value
+// that merely holds its letters); a word of one repeated character
+// ("xxxxxx") is in any longer run of it ("ghp_xxxxxxxxxxxx").
+func hasStopWord(secret string, words []string) bool {
+	low := asciiLower(secret)
+	for _, w := range words {
+		if w == "" {
+			continue
+		}
+		run := strings.Count(w, w[:1]) == len(w)
+		for off := 0; ; {
+			i := strings.Index(low[off:], w)
+			if i < 0 {
+				break
+			}
+			i += off
+			j := i + len(w)
+			for run && j < len(low) && low[j] == w[0] {
+				j++
+			}
+			if wordBoundary(secret, i) && wordBoundary(secret, j) {
+				return true
+			}
+			off = i + 1
+		}
+	}
+	return false
+}
+
+// wordBoundary reports whether position i of s starts or ends a word: at
+// either end of s, next to a character other than an ASCII letter or
+// digit, between a letter and a digit, and where a capital starts a word
+// (lower to upper case, "myKey"; before the last of capitals followed by a
+// lower-case letter, "XMLHttp").
+func wordBoundary(s string, i int) bool {
+	if i <= 0 || i >= len(s) {
+		return true
+	}
+	a, b := charClass(s[i-1]), charClass(s[i])
+	switch {
+	case a == otherChar || b == otherChar:
+		return true
+	case a == digitChar || b == digitChar:
+		return a != b
+	case a == lowerChar && b == upperChar:
+		return true
+	case a == upperChar && b == upperChar:
+		return i+1 < len(s) && charClass(s[i+1]) == lowerChar
+	}
+	return false
+}
+
+// asciiLower lowers ASCII letters only, so positions stay those of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lc[c]
+	}
+	return string(b)
+}
+
+const (
+	otherChar = iota
+	lowerChar
+	upperChar
+	digitChar
+)
+
+func charClass(c byte) int {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return lowerChar
+	case c >= 'A' && c <= 'Z':
+		return upperChar
+	case c >= '0' && c <= '9':
+		return digitChar
+	}
+	return otherChar
 }
 
 func containsLetter(b []byte) bool {

@@ -406,3 +406,30 @@ func TestLineAndColumnInLongLines(t *testing.T) {
 		t.Fatalf("github tokens at %v, want %v", got, want)
 	}
 }
+
+// Stopwords are whole words of a value: a placeholder holding one is not a
+// finding, a random value that merely holds its letters is.
+func TestStopWordsAreWholeWords(t *testing.T) {
+	for secret, want := range map[string]bool{
+		"example-0123456789abcdefghij": true, "EXAMPLE0123456789": true, "myExampleKey2024": true,
+		"your_api_key_here": true, "YOUR-TOKEN-1234": true, "ghp_xxxxxxxxxxxxxxxxxxxxxxxx": true,
+		"sk_test_EXAMPLE0123456789abcdef": true, "process.env.API_KEY": true, "XMLExampleParser": true,
+		"q8Rsample4Lx9TzW2vN7": false, "xK9mexamplePq2Lw7Rt4Zs": false, "Zyour7Lm2Qx9": false,
+		"k0123456Zp": false, "Ab1xxxxxxxq": false, "examples9Kq2": false,
+	} {
+		if got := hasStopWord(secret, DefaultRules().Allowlist.StopWords); got != want {
+			t.Errorf("%s: stopword %v, want %v", secret, got, want)
+		}
+	}
+	for text, want := range map[string]int{
+		"SIGNING_SECRET=q8Rsample4Lx9TzW2vN7\n":            1,
+		"const apiKey = \"xK9mexamplePq2Lw7Rt4Zs\";\n":     1,
+		"STRIPE_KEY=sk_test_EXAMPLE0123456789abcdef\n":     0,
+		"API_TOKEN=your-api-token-here-123\n":              0,
+		"const apiKey = \"MyExampleApiKey2024ForDocs\";\n": 0,
+	} {
+		if got := len((&scanner{rs: DefaultRules()}).scanNamed(".env", []byte(text))); got != want {
+			t.Errorf("%q: %d findings, want %d", text, got, want)
+		}
+	}
+}
