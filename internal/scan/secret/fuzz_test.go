@@ -1,6 +1,10 @@
 package secret
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 // FuzzParseRules: any rules file either fails with an error or gives a
 // ruleset the scanner can run without panicking.
@@ -21,11 +25,27 @@ func FuzzParseRules(f *testing.F) {
 	})
 }
 
-// FuzzScan: the default rules on arbitrary text never panic.
+// FuzzScan: the default rules on arbitrary text, read as code or as a
+// configuration file (where more rules apply), never panic, and a match
+// is where the text is, redacted: its prefix valid UTF-8 when the text is,
+// without the secret.
 func FuzzScan(f *testing.F) {
-	f.Add([]byte("token = \"abc123abc123abc123abc123\"\n-----BEGIN PRIVATE KEY-----"))
+	f.Add([]byte("token = \"abc123abc123abc123abc123\"\n-----BEGIN PRIVATE KEY-----"), false)
+	f.Add([]byte("- name: DB_PASSWORD\n  value: \"p@ss:w0rd!#\"\nkey: db-password-v2\npassword: ${{ secrets.X }}\n"), true)
+	f.Add([]byte("PASSWORD='a$b c'\nAPI_SECRET=\"k9#Lm2pQ!x7vR4tW8zY1\"\nspring.mail.password=Pr0d!Mail#Pass # mail\n"), true)
+	f.Add([]byte(`{"Default": "Server=db;User ID=app;Password=Hq3!vZ8#kW2p;", "password": "pä\\"ss9!"}`), false)
 	rs := DefaultRules()
-	f.Fuzz(func(t *testing.T, text []byte) {
-		(&scanner{rs: rs}).scan(text)
+	f.Fuzz(func(t *testing.T, text []byte, config bool) {
+		name := "app.js"
+		if config {
+			name = "values.yaml"
+		}
+		for _, m := range (&scanner{rs: rs}).scanNamed(name, text) {
+			secret := string(text[m.start:m.end])
+			if m.Line < 1 || m.Column < 1 || len(m.Redacted) == 0 || len(secret) >= 5 && strings.Contains(m.Redacted, secret) ||
+				utf8.Valid(text) && !utf8.ValidString(m.Redacted) {
+				t.Fatalf("bad match %+v of %q", m, secret)
+			}
+		}
 	})
 }

@@ -25,16 +25,46 @@ type Rule struct {
 	Severity     string   `yaml:"severity"`     // critical, high (default), moderate, low
 	Multiline    bool     `yaml:"multiline"`    // the secret may span lines (PEM keys)
 	RequireDigit bool     `yaml:"requireDigit"` // the secret must contain a digit and a letter
-	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive token characters
+	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive characters other than spaces and quotes
+	Quoted       bool     `yaml:"quoted"`       // skip lines without ':' or '=' followed by a quote (the value is quoted)
 	Generic      bool     `yaml:"generic"`      // a catch-all: any other rule matching the same secret wins
 	Files        []string `yaml:"files"`        // globs of the file names (base names) the rule reads; none: every file
-	re           *regexp.Regexp
+	NotFiles     []string `yaml:"notFiles"`     // globs of the file names the rule does not read (tests: *_test.go)
+	// A regex with a group named "name" (the name the value is assigned
+	// to: DB_PASSWORD, apiKey, "password") has its matches checked by name
+	// (nameOK): the name must hold a word ending in one of NameWords, and
+	// it names a reference, not a secret, when one of its words after that
+	// is in NameRefs (secretName, PASSWORD_FILE, tokenUrl) or one before
+	// it in NameRefsBefore (existingSecret, publicKey). Several groups
+	// named "secret" may hold the secret (one per quote): the first that
+	// matched does; so for several groups named "name".
+	NameWords      []string `yaml:"nameWords"`
+	NameRefs       []string `yaml:"nameRefs"`
+	NameRefsBefore []string `yaml:"nameRefsBefore"`
+	NotValues      []string `yaml:"notValues"` // regexes: a value matching one is a reference or template (${{ secrets.X }}, {{ .Values.x }}, $(X)), not a secret
+	Mixed          bool     `yaml:"mixed"`     // the secret must hold a letter and a digit or a symbol (not only at its end: "Password:" is a label)
+	MaxSpaces      int      `yaml:"maxSpaces"` // the secret may hold this many spaces at most (a sentence is no password)
+	MinLength      int      `yaml:"minLength"` // the secret's shortest length in bytes (checked here: a counted repeat in the regex makes it slow)
+	MaxLength      int      `yaml:"maxLength"` // and its longest, 0: any
+	SkipNames      bool     `yaml:"skipNames"` // a value shaped like a name (lowercase words joined by - . _, db-password-v2) names a key or secret
+	re             *regexp.Regexp
+	secretGroups   []int
+	nameGroups     []int
+	notValues      []*regexp.Regexp
 }
 
 // reads reports whether the rule applies to a file named name (its base
 // name; "" when unknown, as for a buffer scanned alone: every rule).
 func (r *Rule) reads(name string) bool {
-	if len(r.Files) == 0 || name == "" {
+	if name == "" {
+		return true
+	}
+	for _, g := range r.NotFiles {
+		if ok, _ := path.Match(g, name); ok {
+			return false
+		}
+	}
+	if len(r.Files) == 0 {
 		return true
 	}
 	for _, g := range r.Files {
@@ -113,11 +143,39 @@ func (r *Rule) compile() error {
 	if err != nil {
 		return fmt.Errorf("regex: %w", err)
 	}
-	if r.SecretGroup == 0 && re.NumSubexp() > 0 {
+	r.secretGroups, r.nameGroups = nil, nil
+	for i, n := range re.SubexpNames() {
+		if n == "secret" && r.SecretGroup == 0 {
+			r.secretGroups = append(r.secretGroups, i)
+		}
+		if n == "name" {
+			r.nameGroups = append(r.nameGroups, i)
+		}
+	}
+	if r.SecretGroup == 0 && re.NumSubexp() > 0 && r.secretGroups == nil {
 		r.SecretGroup = 1
 	}
 	if r.SecretGroup < 0 || r.SecretGroup > re.NumSubexp() {
 		return fmt.Errorf("secretGroup %d but the regex has %d groups", r.SecretGroup, re.NumSubexp())
+	}
+	if r.secretGroups == nil {
+		r.secretGroups = []int{r.SecretGroup}
+	}
+	if r.nameGroups == nil && (len(r.NameWords) > 0 || len(r.NameRefs) > 0 || len(r.NameRefsBefore) > 0) {
+		return fmt.Errorf("nameWords and nameRefs need a group named name in the regex")
+	}
+	for _, l := range [][]string{r.NameWords, r.NameRefs, r.NameRefsBefore} {
+		for i := range l {
+			l[i] = strings.ToLower(l[i])
+		}
+	}
+	r.notValues = nil
+	for i, v := range r.NotValues {
+		nre, err := regexp.Compile(v)
+		if err != nil {
+			return fmt.Errorf("notValues[%d]: %w", i, err)
+		}
+		r.notValues = append(r.notValues, nre)
 	}
 	if len(r.Keywords) == 0 {
 		return fmt.Errorf("keywords are required (they keep the scan fast)")
@@ -129,9 +187,13 @@ func (r *Rule) compile() error {
 			r.Keywords[i] = k
 		}
 	}
-	for i, g := range r.Files {
+	for i, g := range append(append([]string{}, r.Files...), r.NotFiles...) {
 		if _, err := path.Match(g, ""); err != nil || strings.Contains(g, "/") {
-			return fmt.Errorf("files[%d] %q: write a glob of file names, such as *.yaml", i, g)
+			key := "files"
+			if i >= len(r.Files) {
+				key, i = "notFiles", i-len(r.Files)
+			}
+			return fmt.Errorf("%s[%d] %q: write a glob of file names, such as *.yaml", key, i, g)
 		}
 	}
 	if r.Severity == "" {

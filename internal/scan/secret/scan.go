@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // Match is one secret found in a buffer. Secret is kept only inside this
@@ -21,6 +22,11 @@ type Match struct {
 	// secret before a provider's rule won over them: allowlist entries
 	// written for those still apply.
 	also []identity
+	// shadow is a generic match whose name is a reference's or no
+	// secret's (awsAccessKeyId, keyVaultName): never reported, it still
+	// gives a provider's match of the same value its identity (also), as
+	// before names were read.
+	shadow bool
 }
 
 // identity is a rule and the fingerprint it gives a secret.
@@ -100,8 +106,10 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 	n := len(s.rs.Rules)
 	lastStart := make([]int, n)
 	seen := make([]map[int]bool, n)
+	reads := make([]bool, n)
 	for i := range lastStart {
 		lastStart[i] = -1
+		reads[i] = s.rs.Rules[i].reads(name)
 	}
 	var out []Match
 	lines := &lineOf{data: data}
@@ -116,7 +124,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 			}
 			for _, ri := range h.rules {
 				r := &s.rs.Rules[ri]
-				if !r.reads(name) {
+				if !reads[ri] {
 					continue
 				}
 				start, end := lines.window(i, r.Multiline)
@@ -124,7 +132,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 					continue
 				}
 				lastStart[ri] = start
-				if r.MinRun > 0 && !hasRun(data[start:end], r.MinRun) {
+				if r.MinRun > 0 && !hasRun(data[start:end], r.MinRun) || r.Quoted && !assignsQuoted(data[start:end]) {
 					continue
 				}
 				if seen[ri] == nil {
@@ -149,12 +157,13 @@ func hasFold(b []byte, kw string) bool {
 	return true
 }
 
-// hasRun reports whether b holds n consecutive token characters
-// (letters, digits, + / _ . = ~ -), the shape of every secret value.
+// hasRun reports whether b holds n consecutive characters other than
+// whitespace and quotes, the shape of every secret value (symbols
+// included: a password's).
 func hasRun(b []byte, n int) bool {
 	run := 0
 	for _, c := range b {
-		if tokenChar[c] {
+		if !breaksRun[c] {
 			if run++; run >= n {
 				return true
 			}
@@ -165,12 +174,30 @@ func hasRun(b []byte, n int) bool {
 	return false
 }
 
-var tokenChar = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("+/_.=~-", byte(c)) >= 0
+var breaksRun = func() (t [256]bool) {
+	for _, c := range []byte(" \t\r\n\v\f\"'`") {
+		t[c] = true
 	}
 	return t
 }()
+
+// assignsQuoted reports whether b has a ':' or '=' followed, after
+// spaces, by a quote: the shape of name = "value" and "name": 'value'.
+func assignsQuoted(b []byte) bool {
+	for i, c := range b {
+		if c != ':' && c != '=' {
+			continue
+		}
+		j := i + 1
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+			j++
+		}
+		if j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == '`') {
+			return true
+		}
+	}
+	return false
+}
 
 // lineOf finds the line around a position in data, remembering the last
 // one found: a file of one long line (a minified bundle, a source map) has
@@ -228,7 +255,13 @@ func (l *lineOf) where(pos int) (line, col int) {
 func (s *scanner) matchWindow(r *Rule, lines *lineOf, start, end int, seen map[int]bool, out []Match) []Match {
 	data := lines.data
 	for _, m := range r.re.FindAllSubmatchIndex(data[start:end], -1) {
-		a, b := m[2*r.SecretGroup], m[2*r.SecretGroup+1]
+		a, b := -1, -1
+		for _, g := range r.secretGroups {
+			if m[2*g] >= 0 {
+				a, b = m[2*g], m[2*g+1]
+				break
+			}
+		}
 		if a < 0 {
 			continue
 		}
@@ -242,14 +275,60 @@ func (s *scanner) matchWindow(r *Rule, lines *lineOf, start, end int, seen map[i
 		}
 		line, col := lines.where(start + a)
 		out = append(out, Match{Rule: r, Line: line, Column: col, Redacted: Redact(string(secret)), Fingerprint: Fingerprint(r.ID, secret),
-			start: start + a, end: start + b})
+			start: start + a, end: start + b, shadow: r.nameGroups != nil && !r.nameOK(assignedTo(r, data, start, m))})
 	}
 	return out
+}
+
+// assignedTo is the name of match m (a match of r in the window of data
+// at start): its name group, or for a bare "value" the name on the line
+// above (nameAbove).
+func assignedTo(r *Rule, data []byte, start int, m []int) string {
+	a, b := -1, -1
+	for _, g := range r.nameGroups {
+		if m[2*g] >= 0 {
+			a, b = m[2*g], m[2*g+1]
+			break
+		}
+	}
+	if a < 0 || !sameQuotes(data, start+a, start+b) {
+		return ""
+	}
+	for _, g := range r.secretGroups {
+		if m[2*g] >= 0 && !sameQuotes(data, start+m[2*g], start+m[2*g+1]) {
+			return ""
+		}
+	}
+	name := strings.TrimLeft(string(data[start+a:start+b]), "-.")
+	if strings.EqualFold(name, "value") {
+		return nameAbove(data, bytes.LastIndexByte(data[:start+a], '\n')+1)
+	}
+	return name
+}
+
+// sameQuotes reports whether data[a:b] is in the same quotes on both
+// sides, or has none before it: "PWD="+dir is no name PWD.
+func sameQuotes(data []byte, a, b int) bool {
+	if a == 0 || data[a-1] != '"' && data[a-1] != '\'' && data[a-1] != '`' {
+		return true
+	}
+	return b < len(data) && data[b] == data[a-1]
 }
 
 func (s *scanner) keep(r *Rule, secret, line []byte) bool {
 	if bytes.Contains(line, []byte(inlineAllow)) {
 		return false
+	}
+	if len(secret) < r.MinLength || r.MaxLength > 0 && len(secret) > r.MaxLength {
+		return false
+	}
+	if r.Mixed && !mixed(secret) || r.MaxSpaces > 0 && bytes.Count(secret, []byte{' '}) > r.MaxSpaces || r.SkipNames && looksLikeName(secret) {
+		return false
+	}
+	for _, re := range r.notValues {
+		if re.Match(secret) {
+			return false
+		}
 	}
 	if r.Entropy > 0 && Entropy(secret) < r.Entropy {
 		return false
@@ -380,10 +459,17 @@ func Entropy(b []byte) float64 {
 }
 
 // Redact keeps a short prefix (at most 4 characters and a fifth of the
-// secret) and masks the rest: "AKIA…(20 chars)".
+// secret) and masks the rest: "AKIA…(20 chars)". It counts characters,
+// not bytes, and never cuts one in two ("pä…(10 chars)"), so the prefix
+// stays valid UTF-8 in JSON and SARIF.
 func Redact(secret string) string {
-	keep := min(4, len(secret)/5)
-	return secret[:keep] + "…(" + itoa(len(secret)) + " chars)"
+	n := utf8.RuneCountInString(secret)
+	keep, i := min(4, n/5), 0
+	for k := 0; k < keep; k++ {
+		_, size := utf8.DecodeRuneInString(secret[i:])
+		i += size
+	}
+	return secret[:i] + "…(" + itoa(n) + " chars)"
 }
 
 func itoa(n int) string {
@@ -419,12 +505,9 @@ func Fingerprint(ruleID string, secret []byte) string {
 // Otherwise a match inside another one goes (an account key inside a
 // connection string); of identical spans the earlier rule stays.
 func dropNested(ms []Match) []Match {
-	if len(ms) < 2 {
-		return ms
-	}
 	out := ms[:0:0]
 	for i, m := range ms {
-		if !beaten(ms, i) {
+		if !m.shadow && !beaten(ms, i) {
 			out = append(out, m)
 		}
 	}
@@ -442,7 +525,7 @@ func dropNested(ms []Match) []Match {
 func beaten(ms []Match, i int) bool {
 	m := ms[i]
 	for j, o := range ms {
-		if i == j || !overlap(m, o) {
+		if i == j || o.shadow || !overlap(m, o) {
 			continue
 		}
 		if m.Rule.Generic != o.Rule.Generic {

@@ -1,7 +1,6 @@
 package secret
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/phoenixvc/phoenix/internal/scan/report"
 )
@@ -64,6 +64,7 @@ func samples() []sample {
 	envPassword := randFrom(alnum, 23) + "7"
 	yamlToken := randFrom(alnum, 19) + "4"
 	urlPassword := randFrom(alnum, 12) + "!*" + randFrom(alnum, 4)
+	quotedHash := randFrom(alnum, 6) + "#" + randFrom(alnum, 8) + "!7" + randFrom(alnum, 6)
 	return []sample{
 		{"aws-access-key-id", akid, "const id = '" + akid + "';"},
 		{"aws-secret-access-key", awsSecret, "aws_secret_access_key = " + awsSecret},
@@ -82,6 +83,14 @@ func samples() []sample {
 		{"generic-secret-assignment", yamlToken, "  api_token: " + yamlToken + "   # production\r"},
 		{"url-password", urlPassword, "DATABASE_URL=postgres://shop:" + urlPassword + "@db.internal:5432/shop?sslmode=require"},
 		{"url-password", urlPassword, `"resolved": "https://:` + urlPassword + `@npm.pkg.example.net/a/-/a-1.0.0.tgz",`},
+		// passwords with symbols and spaces, in quotes; a '#' inside quotes is no comment
+		{"generic-password", "p@ss:w0rd!#", `password: "p@ss:w0rd!#"`},
+		{"generic-password", "a$b c", `PASSWORD='a$b c'`},
+		{"generic-password", `x!y@z#9Kq$\"q`, `"password": "x!y@z#9Kq$\"q",`},
+		{"generic-password", "r3d!s#Pa55:w0rd", "- name: REDIS_PASSWORD\n  value: \"r3d!s#Pa55:w0rd\""},
+		{"generic-api-key", quotedHash, `API_SECRET="` + quotedHash + `"`},
+		{"connection-string-password", "Hq3!vZ8#kW2p", `"Default": "Server=tcp:sql.example.net,1433;Initial Catalog=shop;User ID=app;Password=Hq3!vZ8#kW2p;Encrypt=True;"`},
+		{"generic-password-assignment", "Pr0d!Mail#Pass", "spring.mail.password=Pr0d!Mail#Pass"},
 	}
 }
 
@@ -100,8 +109,8 @@ func TestRules(t *testing.T) {
 			for _, m := range ms {
 				if m.Rule.ID == sm.rule {
 					found = true
-					if m.Line != 2 {
-						t.Errorf("line %d", m.Line)
+					if want := 2 + strings.Count(sm.text[:strings.Index(sm.text, sm.secret)], "\n"); m.Line != want {
+						t.Errorf("line %d, want %d", m.Line, want)
 					}
 					if strings.Contains(m.Redacted, sm.secret) || len(m.Redacted) > 20 {
 						t.Errorf("redacted %q reveals too much", m.Redacted)
@@ -136,6 +145,27 @@ func TestNotSecrets(t *testing.T) {
 		"url weak local":   "DATABASE_URL=postgres://postgres:postgres@localhost:5432/dev",
 		"url docs":         "postgres://user:[YOUR-PASSWORD]@db.example.co:5432/postgres",
 		"url port":         "proxy: http://proxy.internal:3128@corp",
+		// references to a secret, not its value
+		"secretKeyRef flow":   "secretKeyRef: {name: db, key: password}",
+		"secretKeyRef key":    "  secretKeyRef:\n    name: postgres-credentials-2024\n    key: postgres-password-2024",
+		"keyVaultName":        "keyVaultName: kv-phoenix-prod-01",
+		"passwordFile":        "passwordFile: /run/secrets/db-password-2",
+		"secretName":          "secretName: phoenix-tls-2024-11",
+		"existingSecret":      "existingSecretPasswordKey: postgres-password-1",
+		"SECRET_NAME":         "JWT_SECRET_NAME=jwt-signing-key-v2",
+		"actions secret":      "password: ${{ secrets.REGISTRY_PASSWORD }}\ntoken: \"${{ secrets.GH_TOKEN_2 }}\"",
+		"pipeline variable":   "API_KEY: \"$(apiKey2)\"\npassword: \"$(SQL_PASSWORD)\"",
+		"helm value":          "password: \"{{ .Values.password }}\"\napi-key: '{{ required \"apiKey is required\" .Values.apiKey }}'",
+		"process.env":         "apiKey: process.env.API_KEY_V2,\nconst password = process.env[\"DB_PASSWORD_2\"] || \"\";",
+		"os.Getenv":           "token := os.Getenv(\"TOKEN\")\npassword := os.Getenv(\"DB_PASSWORD_2\")",
+		"phoenix secret":      "DB_PASSWORD: secret:DB_PASSWORD_2\npassword: \"secret:DB_PASSWORD_2\"",
+		"compose variable":    "POSTGRES_PASSWORD: \"${POSTGRES_PASSWORD:?set it}\"",
+		"key vault reference": `"ApiKey": "@Microsoft.KeyVault(SecretUri=https://kv-2.vault.azure.net/secrets/ApiKey/)"`,
+		"a label":             `"passwordLabel": "Password:", "forgotPassword": "Forgot password?"`,
+		"a name in a string":  `cmd.Env = append(os.Environ(), "PWD="+dir, "GOFLAGS=-mod=mod")`,
+		"a public key":        `"publicKey": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8xOUetsCa8EfOlDEBAfREhJqspDo"`,
+		"a struct tag":        "Map map[bool]int64 `protobuf:\"bytes,311,rep,name=map_bool\" protobuf_key:\"varint,1,opt,name=key2\"`",
+		"a masked password":   `password: "********"`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if ms := scanText(t, text); len(ms) > 0 {
@@ -153,7 +183,7 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 	ss := samples()
 	var all, env strings.Builder
 	for _, s := range ss {
-		if s.rule == "generic-secret-assignment" { // reads configuration files only
+		if s.rule == "generic-secret-assignment" || s.rule == "generic-password-assignment" { // read configuration files only
 			env.WriteString(s.text + "\n")
 		} else {
 			all.WriteString(s.text + "\n")
@@ -184,27 +214,17 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 	for _, f := range r.Findings {
 		got[f.File]++
 	}
-	if got["src/config.js"]+got["deploy/prod.env"] != len(ss) || got["deploy/prod.env"] != 2 || got["dist/app.min.js"] != 1 || len(got) != 3 {
-		t.Errorf("findings per file %v, want %d in src/config.js and deploy/prod.env (2) and 1 in dist", got, len(ss))
+	if got["src/config.js"]+got["deploy/prod.env"] != len(ss) || got["deploy/prod.env"] != 3 || got["dist/app.min.js"] != 1 || len(got) != 3 {
+		t.Errorf("findings per file %v, want %d in src/config.js and deploy/prod.env (3) and 1 in dist", got, len(ss))
 	}
 	if r.Stats["allowlisted"] != 1 || r.Stats["binary"] != 1 {
 		t.Errorf("stats %v", r.Stats)
 	}
-	report.Gate(report.Policy{}, r, r.GeneratedAt)
-	var out bytes.Buffer
-	for _, w := range []func(*bytes.Buffer, *report.Report) error{
-		func(b *bytes.Buffer, r *report.Report) error { return report.WriteTable(b, r) },
-		func(b *bytes.Buffer, r *report.Report) error { return report.WriteJSON(b, r) },
-		func(b *bytes.Buffer, r *report.Report) error { return report.WriteSARIF(b, r) },
-	} {
-		if err := w(&out, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := out.String()
+	text := everyFormat(t, r)
 	for _, s := range ss {
-		for i := 0; i+10 <= len(s.secret); i++ {
-			if piece := s.secret[i : i+10]; strings.Contains(text, piece) && !strings.Contains(piece, "-----") && !strings.Contains(piece, "https://") && !strings.Contains(piece, "Protocol") && !strings.Contains(piece, "Endpoint") && !strings.Contains(piece, "servicebus") && !strings.Contains(piece, "webhook") && !strings.Contains(piece, "slack.com") && !strings.Contains(piece, "AccountN") && !strings.Contains(piece, "Shared") {
+		n := min(10, len(s.secret)) // a short password whole
+		for i := 0; i+n <= len(s.secret); i++ {
+			if piece := s.secret[i : i+n]; strings.Contains(text, piece) && !strings.Contains(piece, "-----") && !strings.Contains(piece, "https://") && !strings.Contains(piece, "Protocol") && !strings.Contains(piece, "Endpoint") && !strings.Contains(piece, "servicebus") && !strings.Contains(piece, "webhook") && !strings.Contains(piece, "slack.com") && !strings.Contains(piece, "AccountN") && !strings.Contains(piece, "Shared") {
 				t.Fatalf("%s: output contains %q from the secret", s.rule, piece)
 			}
 		}
@@ -430,6 +450,24 @@ func TestStopWordsAreWholeWords(t *testing.T) {
 	} {
 		if got := len((&scanner{rs: DefaultRules()}).scanNamed(".env", []byte(text))); got != want {
 			t.Errorf("%q: %d findings, want %d", text, got, want)
+		}
+	}
+}
+
+// A redacted finding shows at most 4 characters and a fifth of the value,
+// whole characters (a password may hold any), and its length in
+// characters.
+func TestRedact(t *testing.T) {
+	for secret, want := range map[string]string{
+		"AKIAZ7QW3RT5YU2OP4LK": "AKIA…(20 chars)",
+		"a$b c":                "a…(5 chars)",
+		"p@ss":                 "…(4 chars)",
+		"ééééé!9xyz":           "éé…(10 chars)",
+		"日本語のパスワード9!":          "日本…(11 chars)",
+	} {
+		got := Redact(secret)
+		if got != want || !utf8.ValidString(got) {
+			t.Errorf("Redact(%q) = %q, want %q", secret, got, want)
 		}
 	}
 }

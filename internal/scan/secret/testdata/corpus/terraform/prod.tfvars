@@ -1,0 +1,5 @@
+location          = "westeurope"
+db_password       = "Hx7!pQ#2vL9s"
+key_vault_name    = "kv-phoenix-prod-01"
+api_token         = "@@rand32@@"
+storage_key_secret_name = "storage-key-2"
