@@ -26,7 +26,7 @@ func (s *scanner) knownIn(lines *lineOf) []Match {
 				break
 			}
 			start := off + i
-			if !bytes.Contains(lines.text(start), []byte(inlineAllow)) {
+			if !lines.allowed(start) {
 				line, col := lines.where(start)
 				out = append(out, Match{Rule: runSecret, Line: line, Column: col, Redacted: Redact(string(v)),
 					Fingerprint: Fingerprint(runSecret.ID, v), start: start, end: start + len(v)})

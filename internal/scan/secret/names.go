@@ -33,7 +33,7 @@ func words(s string) []string {
 
 // nameOK reports whether name (what a value is assigned to) names a secret
 // for r: one of its words ends in one of r.NameWords (password, dbpassword,
-// apikey), and no word after the last such one is in r.NameRefs
+// apikey), or is one written "=word" ("=pass": DB_PASS, not compass), and no word after the last such one is in r.NameRefs
 // (secretName, PASSWORD_FILE, tokenUrl, secretKeyRef: the value names or
 // locates a secret) nor one before it in r.NameRefsBefore (existingSecret,
 // publicKey). A rule without NameWords takes any name.
@@ -45,7 +45,7 @@ func (r *Rule) nameOK(name string) bool {
 	last := -1
 	for i, w := range ws {
 		for _, k := range r.NameWords {
-			if strings.HasSuffix(w, k) {
+			if whole, ok := strings.CutPrefix(k, "="); ok && w == whole || !ok && strings.HasSuffix(w, k) {
 				last = i
 			}
 		}

@@ -27,9 +27,13 @@ type Rule struct {
 	RequireDigit bool     `yaml:"requireDigit"` // the secret must contain a digit and a letter
 	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive characters other than spaces and quotes
 	Quoted       bool     `yaml:"quoted"`       // skip lines without ':' or '=' followed by a quote (the value is quoted)
-	Generic      bool     `yaml:"generic"`      // a catch-all: any other rule matching the same secret wins
-	Files        []string `yaml:"files"`        // globs of the file names (base names) the rule reads; none: every file
-	NotFiles     []string `yaml:"notFiles"`     // globs of the file names the rule does not read (tests: *_test.go)
+	// Reach is how far a match can lie either side of its keyword: a line
+	// longer than 8 times that (a minified bundle) is read that far
+	// around each keyword, not whole. 0: the whole line.
+	Reach    int      `yaml:"reach"`
+	Generic  bool     `yaml:"generic"`  // a catch-all: any other rule matching the same secret wins
+	Files    []string `yaml:"files"`    // globs of the file names (base names) the rule reads; none: every file
+	NotFiles []string `yaml:"notFiles"` // globs of the file names the rule does not read (tests: *_test.go)
 	// A regex with a group named "name" (the name the value is assigned
 	// to: DB_PASSWORD, apiKey, "password") has its matches checked by name
 	// (nameOK): the name must hold a word ending in one of NameWords, and

@@ -104,7 +104,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 		s.pf = newPrefilter(s.rs)
 	}
 	n := len(s.rs.Rules)
-	lastStart := make([]int, n)
+	lastStart, lastEnd := make([]int, n), make([]int, n)
 	seen := make([]map[int]bool, n)
 	reads := make([]bool, n)
 	for i := range lastStart {
@@ -128,10 +128,24 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 					continue
 				}
 				start, end := lines.window(i, r.Multiline)
-				if start <= lastStart[ri] && !r.Multiline || start == lastStart[ri] {
-					continue
+				if r.Reach > 0 && end-start > 8*r.Reach {
+					// read around the keyword, from a name's start, unless
+					// the last such window covers its reach
+					if max(start, i-r.Reach) >= lastStart[ri] && min(end, i+r.Reach) <= lastEnd[ri] {
+						continue
+					}
+					ws := max(start, i-r.Reach)
+					for ws > start && nameChar[data[ws-1]] && i-ws < 2*r.Reach {
+						ws--
+					}
+					start, end = ws, min(end, i+3*r.Reach)
+					lastStart[ri], lastEnd[ri] = start, end
+				} else {
+					if start <= lastStart[ri] && !r.Multiline || start == lastStart[ri] {
+						continue
+					}
+					lastStart[ri], lastEnd[ri] = start, end
 				}
-				lastStart[ri] = start
 				if r.MinRun > 0 && !hasRun(data[start:end], r.MinRun) || r.Quoted && !assignsQuoted(data[start:end]) {
 					continue
 				}
@@ -181,6 +195,14 @@ var breaksRun = func() (t [256]bool) {
 	return t
 }()
 
+// nameChar are the characters of a name (a value is assigned to).
+var nameChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = charClass(byte(c)) != otherChar || c == '_' || c == '.' || c == '-'
+	}
+	return t
+}()
+
 // assignsQuoted reports whether b has a ':' or '=' followed, after
 // spaces, by a quote: the shape of name = "value" and "name": 'value'.
 func assignsQuoted(b []byte) bool {
@@ -207,7 +229,8 @@ type lineOf struct {
 	data       []byte
 	start, end int // the line found last, data[start:end] (end at its '\n' or len(data))
 	found      bool
-	counted    int // newlines in data[:countedTo], for where
+	allow      int8 // whether that line holds inlineAllow: 0 not known yet, 1 yes, -1 no
+	counted    int  // newlines in data[:countedTo], for where
 	countedTo  int
 }
 
@@ -221,8 +244,21 @@ func (l *lineOf) line(pos int) (int, int) {
 	if i := bytes.IndexByte(l.data[pos:], '\n'); i >= 0 {
 		l.end = pos + i
 	}
-	l.found = true
+	l.found, l.allow = true, 0
 	return l.start, l.end
+}
+
+// allowed reports whether the line holding pos has inlineAllow, searched
+// once a line: a minified bundle's line has thousands of matches.
+func (l *lineOf) allowed(pos int) bool {
+	start, end := l.line(pos)
+	if l.allow == 0 {
+		l.allow = -1
+		if bytes.Contains(l.data[start:end], []byte(inlineAllow)) {
+			l.allow = 1
+		}
+	}
+	return l.allow > 0
 }
 
 // window is the line around pos, or for multi-line rules from its start
@@ -233,12 +269,6 @@ func (l *lineOf) window(pos int, multi bool) (int, int) {
 		return start, min(len(l.data), pos+16<<10)
 	}
 	return start, end
-}
-
-// text is the line holding pos.
-func (l *lineOf) text(pos int) []byte {
-	start, end := l.line(pos)
-	return l.data[start:end]
 }
 
 // where is the line number and column (both from 1) of pos.
@@ -265,12 +295,15 @@ func (s *scanner) matchWindow(r *Rule, lines *lineOf, start, end int, seen map[i
 		if a < 0 {
 			continue
 		}
+		if _, le := lines.line(start); start+b == end && end < le {
+			continue // cut by the end of a window around a keyword (Reach): the window of a later one reads it whole
+		}
 		if seen[start+a] {
 			continue
 		}
 		seen[start+a] = true
 		secret := data[start+a : start+b]
-		if !s.keep(r, secret, lines.text(start+a)) {
+		if !s.keep(r, secret) || lines.allowed(start+a) {
 			continue
 		}
 		line, col := lines.where(start + a)
@@ -315,10 +348,9 @@ func sameQuotes(data []byte, a, b int) bool {
 	return b < len(data) && data[b] == data[a-1]
 }
 
-func (s *scanner) keep(r *Rule, secret, line []byte) bool {
-	if bytes.Contains(line, []byte(inlineAllow)) {
-		return false
-	}
+// keep reports whether secret, matched by r, is one (the line's
+// inlineAllow is the caller's to check).
+func (s *scanner) keep(r *Rule, secret []byte) bool {
 	if len(secret) < r.MinLength || r.MaxLength > 0 && len(secret) > r.MaxLength {
 		return false
 	}

@@ -91,6 +91,8 @@ func samples() []sample {
 		{"generic-api-key", quotedHash, `API_SECRET="` + quotedHash + `"`},
 		{"connection-string-password", "Hq3!vZ8#kW2p", `"Default": "Server=tcp:sql.example.net,1433;Initial Catalog=shop;User ID=app;Password=Hq3!vZ8#kW2p;Encrypt=True;"`},
 		{"generic-password-assignment", "Pr0d!Mail#Pass", "spring.mail.password=Pr0d!Mail#Pass"},
+		{"generic-password", "S3cr3t!xyz", `private readonly dbPassword: string = "S3cr3t!xyz";`},
+		{"connection-string-password", "S3cr3t!xyz", `dsn := "host=db user=app password=S3cr3t!xyz dbname=shop"`},
 	}
 }
 
@@ -166,6 +168,7 @@ func TestNotSecrets(t *testing.T) {
 		"a public key":        `"publicKey": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8xOUetsCa8EfOlDEBAfREhJqspDo"`,
 		"a struct tag":        "Map map[bool]int64 `protobuf:\"bytes,311,rep,name=map_bool\" protobuf_key:\"varint,1,opt,name=key2\"`",
 		"a masked password":   `password: "********"`,
+		"pass inside a word":  `compass: "N12!E", bypass: "x-9!y"`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if ms := scanText(t, text); len(ms) > 0 {
@@ -469,5 +472,30 @@ func TestRedact(t *testing.T) {
 		if got != want || !utf8.ValidString(got) {
 			t.Errorf("Redact(%q) = %q, want %q", secret, got, want)
 		}
+	}
+}
+
+// TestLongLinesReadAroundKeywords: on a line longer than eight times a
+// rule's reach (a minified bundle) the generic rules read around each
+// keyword, not the whole line; they find the same secrets, once each,
+// as in the same text a record a line, wherever the windows cut.
+func TestLongLinesReadAroundKeywords(t *testing.T) {
+	var records []string
+	for i := 0; i < 300; i++ {
+		pw := randFrom(alnum, 6) + "!#" + randFrom(alnum, 4)
+		records = append(records, strings.Repeat("a", rng.IntN(700))+`,{"password":"`+pw+`","apiKey":"`+randFrom(alnum, 22)+"9"+
+			`","db":"Server=sql;User ID=app;Password=`+randFrom(alnum, 8)+`!2;","x":"`+strings.Repeat("b", rng.IntN(300))+`"}`)
+	}
+	fingerprints := func(text string) []string {
+		var out []string
+		for _, m := range (&scanner{rs: DefaultRules()}).scanNamed("app.min.js", []byte(text)) {
+			out = append(out, m.Fingerprint)
+		}
+		slices.Sort(out)
+		return out
+	}
+	oneLine, perLine := fingerprints(strings.Join(records, "")), fingerprints(strings.Join(records, "\n"))
+	if len(perLine) != 3*len(records) || !slices.Equal(oneLine, perLine) {
+		t.Fatalf("one line: %d findings, a record a line: %d, want %d each and the same", len(oneLine), len(perLine), 3*len(records))
 	}
 }
