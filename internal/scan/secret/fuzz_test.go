@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -28,7 +29,7 @@ func FuzzParseRules(f *testing.F) {
 // FuzzScan: the default rules on arbitrary text, read as code or as a
 // configuration file (where more rules apply), never panic, and a match
 // is where the text is, redacted: its prefix valid UTF-8 when the text is,
-// without the secret.
+// without the secret; so on a long line.
 func FuzzScan(f *testing.F) {
 	f.Add([]byte("token = \"abc123abc123abc123abc123\"\n-----BEGIN PRIVATE KEY-----"), false)
 	f.Add([]byte("- name: DB_PASSWORD\n  value: \"p@ss:w0rd!#\"\nkey: db-password-v2\npassword: ${{ secrets.X }}\n"), true)
@@ -40,11 +41,16 @@ func FuzzScan(f *testing.F) {
 		if config {
 			name = "values.yaml"
 		}
-		for _, m := range (&scanner{rs: rs}).scanNamed(name, text) {
-			secret := string(text[m.start:m.end])
-			if m.Line < 1 || m.Column < 1 || len(m.Redacted) == 0 || len(secret) >= 5 && strings.Contains(m.Redacted, secret) ||
-				utf8.Valid(text) && !utf8.ValidString(m.Redacted) {
-				t.Fatalf("bad match %+v of %q", m, secret)
+		// also the same text over and over on one line past 4 KiB, read
+		// in windows around keywords (Reach)
+		long := bytes.Repeat(append(bytes.ReplaceAll(text, []byte("\n"), []byte(" ")), ' '), 4096/(len(text)+1)+1)
+		for _, data := range [][]byte{text, long} {
+			for _, m := range (&scanner{rs: rs}).scanNamed(name, data) {
+				secret := string(data[m.start:m.end])
+				if m.Line < 1 || m.Column < 1 || len(m.Redacted) == 0 || len(secret) >= 5 && strings.Contains(m.Redacted, secret) ||
+					utf8.Valid(data) && !utf8.ValidString(m.Redacted) {
+					t.Fatalf("bad match %+v of %q", m, secret)
+				}
 			}
 		}
 	})
