@@ -69,12 +69,18 @@ func (r *Rule) nameOK(name string) bool {
 // nameAbove is the name a bare "value" is given on the line above it, as
 // in a Kubernetes container's env (- name: DB_PASSWORD / value: "…") or a
 // Terraform block (name = "db-password" / value = "…"): the text after
-// "name" and ':' or '=' on that line, else "".
+// "name" and ':' or '=' on that line, else "". A line above of more than
+// 512 bytes is no such line (and is not searched back through).
 func nameAbove(data []byte, lineStart int) string {
 	if lineStart < 1 {
 		return ""
 	}
-	prev := data[bytes.LastIndexByte(data[:lineStart-1], '\n')+1 : lineStart-1]
+	from := max(0, lineStart-1-512)
+	i := bytes.LastIndexByte(data[from:lineStart-1], '\n')
+	if i < 0 && from > 0 {
+		return ""
+	}
+	prev := data[from+i+1 : lineStart-1]
 	prev = bytes.TrimLeft(prev, " \t-")
 	prev = bytes.TrimLeft(prev, `"'`)
 	if len(prev) < 4 || !strings.EqualFold(string(prev[:4]), "name") {

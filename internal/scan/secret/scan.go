@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -308,7 +309,7 @@ func (s *scanner) matchWindow(r *Rule, lines *lineOf, start, end int, seen map[i
 		}
 		line, col := lines.where(start + a)
 		out = append(out, Match{Rule: r, Line: line, Column: col, Redacted: Redact(string(secret)), Fingerprint: Fingerprint(r.ID, secret),
-			start: start + a, end: start + b, shadow: r.nameGroups != nil && !r.nameOK(assignedTo(r, data, start, m))})
+			start: start + a, end: start + b, shadow: r.nameGroups != nil && !r.nameOK(assignedTo(r, lines, start, m))})
 	}
 	return out
 }
@@ -316,7 +317,8 @@ func (s *scanner) matchWindow(r *Rule, lines *lineOf, start, end int, seen map[i
 // assignedTo is the name of match m (a match of r in the window of data
 // at start): its name group, or for a bare "value" the name on the line
 // above (nameAbove).
-func assignedTo(r *Rule, data []byte, start int, m []int) string {
+func assignedTo(r *Rule, lines *lineOf, start int, m []int) string {
+	data := lines.data
 	a, b := -1, -1
 	for _, g := range r.nameGroups {
 		if m[2*g] >= 0 {
@@ -334,7 +336,8 @@ func assignedTo(r *Rule, data []byte, start int, m []int) string {
 	}
 	name := strings.TrimLeft(string(data[start+a:start+b]), "-.")
 	if strings.EqualFold(name, "value") {
-		return nameAbove(data, bytes.LastIndexByte(data[:start+a], '\n')+1)
+		ls, _ := lines.line(start + a)
+		return nameAbove(data, ls)
 	}
 	return name
 }
@@ -536,17 +539,61 @@ func Fingerprint(ruleID string, secret []byte) string {
 // words around it, decides the rule and so the severity and fingerprint.
 // Otherwise a match inside another one goes (an account key inside a
 // connection string); of identical spans the earlier rule stays.
+//
+// Only overlapping matches are compared: ms is cut into runs of matches
+// that overlap one another (by start), each settled alone, so a file with
+// many findings (a minified bundle) takes n log n, not n².
 func dropNested(ms []Match) []Match {
-	out := ms[:0:0]
+	order := make([]int, len(ms))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return ms[a].start - ms[b].start })
+	var kept []int // indexes in ms of the matches kept, out of order
+	var settled []Match
+	for lo := 0; lo < len(order); {
+		hi, end := lo+1, ms[order[lo]].end
+		for hi < len(order) && ms[order[hi]].start < end {
+			end = max(end, ms[order[hi]].end)
+			hi++
+		}
+		run := slices.Clone(order[lo:hi])
+		slices.Sort(run) // the order of ms decides ties
+		sub := make([]Match, len(run))
+		for k, i := range run {
+			sub[k] = ms[i]
+		}
+		for _, k := range dropNestedRun(sub) {
+			kept = append(kept, run[k])
+			settled = append(settled, sub[k])
+		}
+		lo = hi
+	}
+	idx := make([]int, len(kept))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return kept[a] - kept[b] })
+	out := make([]Match, 0, len(kept))
+	for _, i := range idx {
+		out = append(out, settled[i])
+	}
+	return out
+}
+
+// dropNestedRun is dropNested for matches that may overlap: the indexes
+// of those kept, with their also filled in.
+func dropNestedRun(ms []Match) []int {
+	var out []int
 	for i, m := range ms {
 		if !m.shadow && !beaten(ms, i) {
-			out = append(out, m)
+			out = append(out, i)
 		}
 	}
-	for k := range out {
+	for _, k := range out {
 		for i, m := range ms {
-			if m.Rule.Generic && !out[k].Rule.Generic && overlap(m, out[k]) && beaten(ms, i) {
-				out[k].also = append(out[k].also, identity{m.Rule.ID, m.Fingerprint})
+			if m.Rule.Generic && !ms[k].Rule.Generic && overlap(m, ms[k]) && beaten(ms, i) {
+				ms[k].also = append(ms[k].also, identity{m.Rule.ID, m.Fingerprint})
 			}
 		}
 	}

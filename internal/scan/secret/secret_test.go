@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/phoenixvc/phoenix/internal/scan/report"
@@ -497,5 +498,38 @@ func TestLongLinesReadAroundKeywords(t *testing.T) {
 	oneLine, perLine := fingerprints(strings.Join(records, "")), fingerprints(strings.Join(records, "\n"))
 	if len(perLine) != 3*len(records) || !slices.Equal(oneLine, perLine) {
 		t.Fatalf("one line: %d findings, a record a line: %d, want %d each and the same", len(oneLine), len(perLine), 3*len(records))
+	}
+}
+
+// TestManyFindingsInOneFile: settling which of a file's matches to keep
+// compares overlapping ones only; it compared every pair, so a minified
+// bundle with 35,000 matches a MiB took 24 s a MiB. 30,000 matches, a
+// provider's and a generic one on every tenth value, are settled at once,
+// the provider's kept.
+func TestManyFindingsInOneFile(t *testing.T) {
+	rs := DefaultRules()
+	var provider, generic *Rule
+	for i := range rs.Rules {
+		switch rs.Rules[i].ID {
+		case "github-token":
+			provider = &rs.Rules[i]
+		case "generic-api-key":
+			generic = &rs.Rules[i]
+		}
+	}
+	var ms []Match
+	for i := 0; i < 30000; i++ {
+		ms = append(ms, Match{Rule: generic, start: 100 * i, end: 100*i + 40, Fingerprint: itoa(i)})
+		if i%10 == 0 {
+			ms = append(ms, Match{Rule: provider, start: 100 * i, end: 100*i + 40})
+		}
+	}
+	t0 := time.Now()
+	out := dropNested(ms)
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("dropNested took %v", d)
+	}
+	if len(out) != 30000 || out[0].Rule != provider || len(out[0].also) != 1 || out[0].also[0].fingerprint != "0" || out[1].Rule != generic {
+		t.Errorf("kept %d, first %s %v, second %s", len(out), out[0].Rule.ID, out[0].also, out[1].Rule.ID)
 	}
 }
