@@ -47,6 +47,11 @@ type BackupResult struct {
 	PrunedBytes  int64          `json:"pruned_bytes"`
 	Mirror       *mirror.Report `json:"mirror,omitempty"` // what the push to the mirror sent
 	DurationSecs float64        `json:"duration_seconds"`
+	// Damaged names the snapshots prune could not read (full ids): it
+	// kept them and deleted no object; Warning says so and how to remove
+	// them (docs/backup.md#a-damaged-snapshot). The backup itself succeeded.
+	Damaged []string `json:"damaged_snapshots,omitempty"`
+	Warning string   `json:"warning,omitempty"`
 }
 
 // Backups takes backups of the data dir into the repository: on its
@@ -262,9 +267,28 @@ func (b *Backups) retain(ctx context.Context, repo *backup.Repo, res *BackupResu
 	} else if err != nil {
 		return fmt.Errorf("backup: prune: %w", err)
 	}
-	b.prunePending = false
+	b.prunePending = len(pr.Damaged) > 0 // each backup prunes again until they are gone
 	res.PrunedBytes = pr.Bytes
+	if len(pr.Damaged) > 0 {
+		res.Damaged, res.Warning = pr.Damaged, damagedWarning(b.opts.Repo, pr)
+		b.a.log.Warn("backup prune deleted nothing: a snapshot cannot be read", "damaged", pr.Damaged,
+			"kept_objects", pr.Kept, "kept_bytes", pr.KeptBytes, "warning", res.Warning)
+	}
+	b.state.update(func(st *BackupStatus) { st.Warning = res.Warning }) // as of this prune
 	return nil
+}
+
+// damagedWarning says which snapshots prune could not read, what it kept
+// for them, and how to remove them.
+func damagedWarning(repo string, pr *backup.PruneReport) string {
+	files := make([]string, len(pr.Damaged))
+	for i, id := range pr.Damaged {
+		files[i] = backup.SnapshotFile(repo, id)
+	}
+	return fmt.Sprintf("%d snapshot(s) cannot be read, damaged: %s; retention keeps them and, as the data they use is unknown, "+
+		"prune deletes none while they are there (%d object(s), %d bytes no other snapshot uses are kept). "+
+		"Once the others are verified ('phoenix backup verify ID --repo %s'), delete %s (docs/backup.md#a-damaged-snapshot)",
+		len(pr.Damaged), shortIDs(pr.Damaged), pr.Kept, pr.KeptBytes, repo, strings.Join(files, " "))
 }
 
 // open opens the repository with the server's key.
@@ -408,6 +432,15 @@ func databaseURLForms(dsn string) (forms, secrets []string) {
 }
 
 func short(id string) string { return id[:min(12, len(id))] }
+
+// shortIDs lists snapshot ids abbreviated, comma-separated.
+func shortIDs(ids []string) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = short(id)
+	}
+	return strings.Join(s, ", ")
+}
 
 // backupHost is what a snapshot records as its host: the machine's name,
 // and with replicas the replica's advertised API address too, so the

@@ -16,11 +16,21 @@ func (b *Backups) succeeded(ctx context.Context, actor string, res *BackupResult
 	b.a.log.Info("backup taken", "snapshot", short(s.ID), "files", s.Files, "bytes", s.Size, "new_bytes", s.Added,
 		"restore_test", res.RestoreTest, "forgotten", res.Forgotten)
 	b.audit(ctx, audit.Event{Action: "backup.create", Actor: actor, Target: short(s.ID),
-		Detail: fmt.Sprintf("%d files, %d bytes (%d new), restore test %s, %d forgotten", s.Files, s.Size, s.Added, res.RestoreTest, res.Forgotten)})
+		Detail: fmt.Sprintf("%d files, %d bytes (%d new), restore test %s, %d forgotten", s.Files, s.Size, s.Added, res.RestoreTest, res.Forgotten) +
+			damagedDetail(res.Damaged)})
 	if b.a.Pipeline != nil {
 		b.a.Pipeline.Events().Publish(ctx, trigger.Event{Name: trigger.BackupCompleted, At: time.Now(),
 			Data: map[string]string{"snapshot": s.ID, "files": fmt.Sprint(s.Files), "bytes": fmt.Sprint(s.Size)}})
 	}
+}
+
+// damagedDetail is what an audit record adds for the damaged snapshots a
+// backup's prune kept: their short ids.
+func damagedDetail(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return "; prune kept damaged snapshot(s) " + shortIDs(ids)
 }
 
 // failed audits a failed backup and sends the backup.failed notice (the

@@ -24,7 +24,10 @@ type BackupStatus struct {
 	LastSnapshot string     `json:"last_snapshot,omitempty"`
 	LastFailure  *time.Time `json:"last_failure,omitempty"`
 	LastError    string     `json:"last_error,omitempty"` // of the last attempt, if it failed
-	NextRun      *time.Time `json:"next_run,omitempty"`
+	// Warning is what the last successful backup's retention could not do
+	// (a damaged snapshot it kept, and how to remove it); "" when it did all.
+	Warning string     `json:"warning,omitempty"`
+	NextRun *time.Time `json:"next_run,omitempty"`
 	// Overdue is set when the schedule has let two runs pass without a
 	// successful backup (or, with none at all, since the server started).
 	Overdue bool `json:"overdue"`

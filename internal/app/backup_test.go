@@ -41,6 +41,15 @@ func startWithBackups(t *testing.T, dir, repo string, log *bytes.Buffer) *App {
 		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off"}})
 }
 
+// startKeepingNewest starts a server whose backups (on request) keep only
+// the newest snapshot, logging into log.
+func startKeepingNewest(t *testing.T, repo string, log *bytes.Buffer) *App {
+	t.Helper()
+	return startOpts(t, Options{DataDir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(log, nil)),
+		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off", KeepWithin: time.Nanosecond}})
+}
+
 // initRepo makes a backup repository opened by key.
 func initRepo(t *testing.T, key string) string {
 	t.Helper()
@@ -499,5 +508,70 @@ func TestBackupOverdueAlerts(t *testing.T) {
 	}
 	if st := a.Backups.Status(context.Background()); st.Overdue || st.LastSnapshot != res.Snapshot.ID {
 		t.Fatalf("status after reading the repository again: %+v", st)
+	}
+}
+
+// TestBackupSucceedsPastADamagedSnapshot: a snapshot the backup disk
+// damaged stopped prune, so every backup whose retention forgot something
+// failed ("prune: … corrupt") until someone deleted its file. The backup
+// succeeds; its result, the status, the log and the audit record name the
+// damaged snapshot and its file, which prune kept with every object; once
+// the file is deleted, the next backup prunes and the warning is gone.
+func TestBackupSucceedsPastADamagedSnapshot(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	var log bytes.Buffer
+	a := startKeepingNewest(t, repo, &log)
+	first, err := a.Backups.Run(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := first.Snapshot.ID
+	file := backup.SnapshotFile(repo, bad)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Backups.Run(ctx, "ops"); err != nil { // the newest: nothing to forget
+		t.Fatal(err)
+	}
+	res, err := a.Backups.Run(ctx, "ops") // forgets the second, and prunes
+	if err != nil {
+		t.Fatalf("a backup whose prune met a damaged snapshot: %v", err)
+	}
+	if res.Forgotten != 1 || len(res.Damaged) != 1 || res.Damaged[0] != bad ||
+		!strings.Contains(res.Warning, bad[:12]) || !strings.Contains(res.Warning, "delete "+file) {
+		t.Errorf("result %+v; want the damaged %s named, with its file %s to delete", res, bad[:12], file)
+	}
+	if st := a.Backups.Status(ctx); st.LastError != "" || st.Warning != res.Warning {
+		t.Errorf("status %+v; want its warning %q", st, res.Warning)
+	}
+	if !strings.Contains(log.String(), "backup prune deleted nothing") || !strings.Contains(log.String(), bad) {
+		t.Errorf("the log does not name the damaged snapshot:\n%s", log.String())
+	}
+	recs, err := a.Audit.Query(ctx, audit.Filter{Action: "backup.create"})
+	if err != nil || len(recs) != 3 || recs[2].Outcome == audit.Failed || !strings.Contains(recs[2].Detail, "damaged snapshot(s) "+bad[:12]) {
+		t.Errorf("audit records %+v, %v; want the last naming %s", recs, err, bad[:12])
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("retention removed the damaged snapshot: %v", err)
+	}
+
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	res, err = a.Backups.Run(ctx, "ops")
+	if err != nil || len(res.Damaged) != 0 || res.Warning != "" || res.PrunedBytes == 0 {
+		t.Fatalf("a backup once the damaged file is gone = %+v, %v; want a prune that freed its objects", res, err)
+	}
+	if st := a.Backups.Status(ctx); st.Warning != "" {
+		t.Errorf("the warning outlived the damaged snapshot: %q", st.Warning)
 	}
 }

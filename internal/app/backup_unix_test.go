@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/phoenixvc/phoenix/internal/client"
 	"github.com/phoenixvc/phoenix/internal/testkit"
@@ -27,9 +26,7 @@ func TestBackupRetentionWaitsForReaders(t *testing.T) {
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer
-	a := startOpts(t, Options{DataDir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(&log, nil)),
-		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off", KeepWithin: time.Nanosecond}})
+	a := startKeepingNewest(t, repo, &log)
 	if _, err := a.Backups.Run(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}

@@ -43,33 +43,46 @@ func (r *Repo) Forget(ctx context.Context, keepWithin time.Duration, now time.Ti
 type PruneReport struct {
 	Objects int   // objects deleted
 	Bytes   int64 // stored bytes freed
+	// Damaged names the snapshots that cannot be read (full ids, sorted):
+	// which objects they use is unknown, so while one is in the
+	// repository Prune deletes no object, and Kept and KeptBytes count
+	// those no readable snapshot uses, which it would have deleted.
+	Damaged   []string
+	Kept      int
+	KeptBytes int64
 }
 
 // Prune deletes the objects that no snapshot references, and temporary
 // files that interrupted operations left behind. It reads every snapshot
-// first and deletes nothing if one cannot be read.
+// first. A snapshot that cannot be read (ErrCorrupt) is not removed, and
+// since the objects it uses are unknown, no object is deleted while it is
+// there: Prune then returns a report naming it (Damaged) and no error, so
+// a backup whose retention prunes is not failed by an older snapshot the
+// backup disk damaged. Other errors (I/O) fail before anything is deleted.
 func (r *Repo) Prune(ctx context.Context) (*PruneReport, error) {
 	done, err := r.begin(true)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	used, err := r.referenced(ctx)
+	used, damaged, err := r.referenced(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
-	rep, err := r.deleteUnused(ctx, used)
+	rep, err := r.deleteUnused(ctx, used, len(damaged) > 0)
 	if err != nil {
 		return rep, fmt.Errorf("prune: %w", err)
 	}
+	rep.Damaged = damaged
 	return rep, r.sweep(ctx)
 }
 
-// referenced collects the objects of all snapshots.
-func (r *Repo) referenced(ctx context.Context) (map[backend.Digest]bool, error) {
-	all, err := r.loadAll(ctx, false)
+// referenced collects the objects of every snapshot that reads back, and
+// the ids of those that do not (ErrCorrupt), sorted.
+func (r *Repo) referenced(ctx context.Context) (map[backend.Digest]bool, []string, error) {
+	all, damaged, err := readEach(ctx, r, r.loadSnapshot)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	used := map[backend.Digest]bool{}
 	for _, s := range all {
@@ -77,11 +90,12 @@ func (r *Repo) referenced(ctx context.Context) (map[backend.Digest]bool, error) 
 			used[backend.Digest(e.Object)] = true
 		}
 	}
-	return used, nil
+	return used, damaged, nil
 }
 
-// deleteUnused deletes every object not in used.
-func (r *Repo) deleteUnused(ctx context.Context, used map[backend.Digest]bool) (*PruneReport, error) {
+// deleteUnused deletes every object not in used; with keep, it deletes
+// none and counts them as Kept instead.
+func (r *Repo) deleteUnused(ctx context.Context, used map[backend.Digest]bool, keep bool) (*PruneReport, error) {
 	objects, err := r.objectSet(ctx)
 	if err != nil {
 		return nil, err
@@ -93,6 +107,11 @@ func (r *Repo) deleteUnused(ctx context.Context, used map[backend.Digest]bool) (
 		}
 		info, err := r.objects.Stat(ctx, d)
 		if errors.Is(err, backend.ErrNotFound) {
+			continue
+		}
+		if err == nil && keep {
+			rep.Kept++
+			rep.KeptBytes += info.Size
 			continue
 		}
 		if err == nil {

@@ -22,14 +22,23 @@ const maxHeadSize = 64 << 10
 // nor restored; it must not keep the others from being listed, restored
 // as latest or aged out. Other errors (I/O) fail.
 func (r *Repo) heads(ctx context.Context) ([]Summary, []string, error) {
+	out, damaged, err := readEach(ctx, r, r.readHead)
+	sortNewestFirst(out)
+	return out, damaged, err
+}
+
+// readEach reads every snapshot with read and returns what it read, and
+// the ids, sorted, of those it failed with ErrCorrupt (damaged); other
+// errors (I/O) fail.
+func readEach[T any](ctx context.Context, r *Repo, read func(context.Context, string) (T, error)) ([]T, []string, error) {
 	ids, err := r.snapshotIDs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]Summary, 0, len(ids))
+	out := make([]T, 0, len(ids))
 	var damaged []string
 	for _, id := range ids {
-		h, err := r.readHead(ctx, id)
+		v, err := read(ctx, id)
 		if errors.Is(err, ErrCorrupt) {
 			damaged = append(damaged, id)
 			continue
@@ -37,9 +46,8 @@ func (r *Repo) heads(ctx context.Context) ([]Summary, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, h)
+		out = append(out, v)
 	}
-	sortNewestFirst(out)
 	slices.Sort(damaged)
 	return out, damaged, nil
 }

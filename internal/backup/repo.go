@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend/local"
 )
 
@@ -144,6 +145,13 @@ func openStores(dir, id string, dataKey []byte) (*Repo, error) {
 		return nil, err
 	}
 	return &Repo{dir: dir, id: id, objects: objects, snapshots: snapshots, key: dataKey}, nil
+}
+
+// SnapshotFile is the file that holds snapshot id (a full id) in the
+// repository at dir: the one to delete to remove a damaged snapshot, as
+// no command forgets a single snapshot (docs/backup.md#a-damaged-snapshot).
+func SnapshotFile(dir, id string) string {
+	return filepath.Join(dir, "snapshots", backend.Algorithm, id[:min(2, len(id))], id)
 }
 
 // Close forgets the data key. Further calls on r fail.

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
@@ -67,36 +65,6 @@ func (r *Repo) snapshotIDs(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list snapshots: %w", err)
 	}
 	return ids, nil
-}
-
-// loadAll loads every snapshot, newest first. With skipCorrupt, snapshots
-// that fail to decrypt or validate are left out instead of failing.
-func (r *Repo) loadAll(ctx context.Context, skipCorrupt bool) ([]*Snapshot, error) {
-	ids, err := r.snapshotIDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	all := make([]*Snapshot, 0, len(ids))
-	for _, id := range ids {
-		s, err := r.loadSnapshot(ctx, id)
-		if err != nil && skipCorrupt && errors.Is(err, ErrCorrupt) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, s)
-	}
-	slices.SortFunc(all, newestFirst)
-	return all, nil
-}
-
-// newestFirst orders snapshots by time, newest first, then by id.
-func newestFirst(a, b *Snapshot) int {
-	if c := b.Time.Compare(a.Time); c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
 }
 
 // resolve turns "latest", a full id or a prefix of at least 4 hex digits

@@ -117,10 +117,10 @@ func damagedError(d *backup.DamagedError, repo string) error {
 	}
 	files := make([]string, len(d.IDs))
 	for i, id := range d.IDs {
-		files[i] = filepath.Join(repo, "snapshots", "sha256", id[:2], id)
+		files[i] = backup.SnapshotFile(repo, id)
 	}
 	return usererr.Wrap(usererr.Failed, d, d.Error()).
-		WithHint("the others can be restored ('phoenix backup verify ID' checks one); a damaged snapshot is never aged out and stops prune: delete %s (docs/backup.md#a-damaged-snapshot)", strings.Join(files, " "))
+		WithHint("the others can be restored ('phoenix backup verify ID' checks one); a damaged snapshot is never aged out, and prune deletes no data while it is there: delete %s (docs/backup.md#a-damaged-snapshot)", strings.Join(files, " "))
 }
 
 // warnDamaged warns, before the latest snapshot is read, of snapshots that

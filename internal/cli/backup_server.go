@@ -76,6 +76,9 @@ func runBackupCreate(ctx context.Context, g *Globals, rf *repoFlags) error {
 		s := res.Snapshot
 		_, err := fmt.Fprintf(w, "snapshot %s: %d files, %s (%s new), restore test %s, %d old snapshot(s) forgotten, %.1fs\n",
 			shortID(s.ID), s.Files, humanBytes(s.Size), humanBytes(s.Added), res.RestoreTest, res.Forgotten, res.DurationSecs)
+		if err == nil && res.Warning != "" {
+			_, err = fmt.Fprintf(w, "warning: %s\n", res.Warning)
+		}
 		return err
 	})
 }
@@ -107,6 +110,9 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 				}
 				if st.LastError != "" {
 					fmt.Fprintf(w, "last attempt failed: %s\n", st.LastError)
+				}
+				if st.Warning != "" {
+					fmt.Fprintf(w, "warning: %s\n", st.Warning)
 				}
 				return nil
 			})
