@@ -236,3 +236,25 @@ func TestBackupListShowsTheSoundSnapshots(t *testing.T) {
 		t.Errorf("restore latest: exit %d:\n%s%s", code, out, errs)
 	}
 }
+
+// TestBackupStatusWithoutAServer: with no server on the data dir,
+// 'phoenix backup status' started one in-process, which has no repository,
+// and printed "this server takes no backups (start it with
+// --backup-repo)" with exit 0, whatever the real server, stopped or
+// elsewhere, takes. It is refused (exit 2), saying no server runs there
+// and how else to look, as 'phoenix backup list' is.
+func TestBackupStatusWithoutAServer(t *testing.T) {
+	unsetEnv(t, "PHOENIX_BACKUP_REPO", "PHOENIX_BACKUP_KEY_FILE", BackupKeyEnv, "PHOENIX_SERVER", "PHOENIX_TOKEN")
+	data := madeDataDir(t)
+	for _, args := range [][]string{{"backup", "status"}, {"backup", "status", "-o", "json"}} {
+		out, errs, code := run(append(args, "--data", data)...)
+		if code != 2 || out != "" || !strings.HasPrefix(errs, "error: no server runs on "+data+" to ask how its backups are doing\n") ||
+			!strings.Contains(errs, "--server URL") || strings.Contains(errs, "takes no backups") {
+			t.Errorf("phoenix %s: exit %d:\n%s%s", strings.Join(args, " "), code, out, errs)
+		}
+	}
+	_, errs, code := run("backup", "status", "--server", "http://127.0.0.1:1", "--token", "phx_x")
+	if code == 0 || !strings.Contains(errs, "127.0.0.1:1") {
+		t.Errorf("phoenix backup status --server on nothing: exit %d:\n%s", code, errs)
+	}
+}

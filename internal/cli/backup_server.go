@@ -91,11 +91,14 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := noDataDir(g); err != nil {
+			t, err := g.backupServer(cmd.Context(), "to ask how its backups are doing",
+				"give the server's --data, or its --server URL (with PHOENIX_TOKEN); without a server, 'phoenix backup list --repo DIR --key-file FILE' lists a repository's snapshots")
+			if err != nil {
 				return err
 			}
+			defer t.close()
 			var st app.BackupStatus
-			if err := g.do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
+			if err := t.client.Do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
 				return err
 			}
 			return g.emit(st, func(w io.Writer) error {
@@ -182,19 +185,11 @@ func listSnapshots(ctx context.Context, g *Globals, rf *repoFlags) ([]backup.Sum
 		defer r.Close()
 		return r.List(ctx)
 	}
-	if err := noDataDir(g); err != nil {
-		return nil, err
-	}
-	t, err := g.connect(ctx)
+	t, err := g.backupServer(ctx, "to list its repository", repoFlagsHint)
 	if err != nil {
 		return nil, err
 	}
 	defer t.close()
-	if t.inProcess {
-		// The server started for this command has no repository: it
-		// would answer "start it with --backup-repo", a server flag.
-		return nil, usererr.New(usererr.Invalid, "no server runs on %s to list its repository", g.Data).WithHint(repoFlagsHint)
-	}
 	var all []backup.Summary
 	if err := t.client.Do(ctx, "GET", client.Path("backups"), nil, &all); err != nil {
 		return nil, err
@@ -212,6 +207,28 @@ func listSnapshots(ctx context.Context, g *Globals, rf *repoFlags) ([]backup.Sum
 		return list, &backup.DamagedError{IDs: damaged}
 	}
 	return list, nil
+}
+
+// backupServer connects to the server that holds --data (or to
+// --server) for a command whose answer is that server's own: its
+// repository, its schedule, its last attempts. One started in-process for
+// the command has none of them and would answer "this server takes no
+// backups" (exit 0) or "start it with --backup-repo", a server flag, to a
+// user who started nothing: the command is refused instead (exit 2),
+// saying what it meant to do and, in hint, how else to do it.
+func (g *Globals) backupServer(ctx context.Context, doing, hint string) (*target, error) {
+	if err := noDataDir(g); err != nil {
+		return nil, err
+	}
+	t, err := g.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if t.inProcess {
+		t.close()
+		return nil, usererr.New(usererr.Invalid, "no server runs on %s %s", g.Data, doing).WithHint("%s", hint)
+	}
+	return t, nil
 }
 
 // repoFlagsHint says how a backup command reads a repository itself.
