@@ -73,6 +73,9 @@ var (
 	// ErrMountPoint means Restore (or IntoNewDir) was given a target that
 	// is a mount point, which it cannot replace with the folder it fills.
 	ErrMountPoint = errors.New("the target is a mount point")
+	// ErrNoSpace means the file system a Restore writes to has less
+	// free space than the snapshot needs (a *SpaceError says how much).
+	ErrNoSpace = errors.New("not enough free space")
 	// ErrLocked means another process or operation holds the repository
 	// lock that this operation needs.
 	ErrLocked = errors.New("backup repository is locked by another operation")

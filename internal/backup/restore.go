@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 )
@@ -33,7 +34,8 @@ func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep fun
 		return nil, err
 	}
 	defer done()
-	if err := CheckNewDir(dst); err != nil { // before reading the repository
+	target, _, err := checkTarget(dst) // before reading the repository
+	if err != nil {
 		return nil, fmt.Errorf("restore to %s: %w", dst, err)
 	}
 	s, err := r.resolve(ctx, idOrPrefix)
@@ -50,11 +52,67 @@ func (r *Repo) restoreSome(ctx context.Context, idOrPrefix, dst string, keep fun
 		}
 		s = &some
 	}
+	if err := checkSpace(target, s); err != nil { // before writing anything
+		return nil, fmt.Errorf("restore snapshot %s to %s: %w", shortID(s.ID), dst, err)
+	}
 	prog := meterFor(s, progress)
 	if err := IntoNewDir(dst, "restore", func(tmp string) error { return r.fill(ctx, s, tmp, prog) }); err != nil {
 		return nil, fmt.Errorf("restore snapshot %s to %s: %w", shortID(s.ID), dst, err)
 	}
 	return s, nil
+}
+
+// SpaceError is Restore's error when the file system it would write to
+// has less free space than the snapshot needs. It wraps ErrNoSpace.
+type SpaceError struct {
+	Path   string // the folder whose file system was measured
+	Needed int64  // bytes the files take there, rounded up to its blocks
+	Free   int64  // bytes available to this process there
+}
+
+func (e *SpaceError) Error() string {
+	return fmt.Sprintf("not enough free space: the restore needs %d bytes, and the file system holding %s has %d bytes free", e.Needed, e.Path, e.Free)
+}
+
+// Unwrap makes a SpaceError an ErrNoSpace.
+func (e *SpaceError) Unwrap() error { return ErrNoSpace }
+
+// freeSpace returns the bytes available to this process on the file
+// system holding dir and its block size; ok is false where it cannot tell
+// (restore_unix.go). A variable, so that a test can pretend there is room.
+var freeSpace = fsFree
+
+// checkSpace fails with a *SpaceError when the file system the folder for
+// target is made on (its nearest existing ancestor's) has less room than
+// s's files take there, each rounded up to whole blocks, plus a block per
+// folder: a restore that would fill the disk half way is refused before
+// it writes anything.
+func checkSpace(target string, s *Snapshot) error {
+	dir := filepath.Dir(filepath.Clean(target))
+	for {
+		if _, err := os.Stat(dir); err == nil || filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	free, block, ok := freeSpace(dir)
+	if !ok {
+		return nil
+	}
+	block = max(block, 1)
+	needed := block // the folder itself
+	dirs := map[string]bool{}
+	for _, e := range s.Files {
+		needed += (e.Size + block - 1) / block * block
+		for d := path.Dir(e.Path); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+			needed += block
+		}
+	}
+	if needed > free {
+		return &SpaceError{Path: dir, Needed: needed, Free: free}
+	}
+	return nil
 }
 
 // CheckNewDir fails with ErrTargetNotEmpty unless dst does not exist or is

@@ -1,14 +1,18 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // TestRestoreToAMountPoint: a restore onto a disk mounted at the target
@@ -18,15 +22,8 @@ import (
 // empty directory: remove …: device or resource busy"). It is refused
 // before anything is written, as a mount point.
 func TestRestoreToAMountPoint(t *testing.T) {
-	parent := t.TempDir()
-	dst := filepath.Join(parent, "mnt")
-	if err := os.Mkdir(dst, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mount("tmpfs", dst, "tmpfs", 0, "size=4m"); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v): needs root", err)
-	}
-	t.Cleanup(func() { unix.Unmount(dst, 0) })
+	dst := testkit.MountTmpfs(t, "mnt", "4m")
+	parent := filepath.Dir(dst)
 
 	r, _ := newRepo(t)
 	data, _ := dataDir(t)
@@ -43,5 +40,41 @@ func TestRestoreToAMountPoint(t *testing.T) {
 	sub := filepath.Join(dst, "data")
 	if _, err := r.Restore(context.Background(), s.ID, sub, nil); err != nil {
 		t.Errorf("Restore into a new folder on the mounted disk: %v", err)
+	}
+}
+
+// TestRestoreChecksFreeSpace: a restore onto a disk too small for the
+// snapshot wrote until the disk was full and failed with "no space left
+// on device" on whichever file it was at. It is refused before anything
+// is written, with what it needs, what is free and where; and a write
+// that fails half way all the same (the disk filled meanwhile) leaves
+// neither the target nor the temporary folder behind.
+func TestRestoreChecksFreeSpace(t *testing.T) {
+	ctx := context.Background()
+	disk := testkit.MountTmpfs(t, "mnt", "256k")
+	r, _ := newRepo(t)
+	data, _ := dataDir(t)
+	writeFile(t, data, "blobs/big", bytes.Repeat([]byte("0123456789abcdef"), 1<<16), 0o600) // 1 MiB
+	s := create(t, r, data, time.Now())
+	dst := filepath.Join(disk, "data")
+
+	_, err := r.Restore(ctx, s.ID, dst, nil)
+	var se *SpaceError
+	if !errors.As(err, &se) || !errors.Is(err, ErrNoSpace) || se.Path != disk || se.Needed < s.Size || se.Free > 256<<10 ||
+		!strings.Contains(err.Error(), fmt.Sprintf("needs %d bytes", se.Needed)) || !strings.Contains(err.Error(), disk+" has ") {
+		t.Fatalf("Restore onto a disk too small = %v; want a SpaceError naming %s, what it needs and what is free", err, disk)
+	}
+	if names, _ := os.ReadDir(disk); len(names) != 0 {
+		t.Errorf("a restore refused for space wrote %v", names)
+	}
+
+	saved := freeSpace
+	t.Cleanup(func() { freeSpace = saved })
+	freeSpace = func(string) (int64, int64, bool) { return 1 << 40, 4096, true } // room, it says
+	if _, err := r.Restore(ctx, s.ID, dst, nil); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Restore filling the disk = %v, want ENOSPC", err)
+	}
+	if names, _ := os.ReadDir(disk); len(names) != 0 {
+		t.Errorf("a restore that filled the disk left %v", names)
 	}
 }

@@ -94,6 +94,11 @@ command prints the steps (docs/backup.md).`,
 			b := newBar(g.Stderr, "restore")
 			snap, err := r.Restore(cmd.Context(), args[0], to, b.set)
 			b.Done()
+			if se, ok := errors.AsType[*backup.SpaceError](err); ok {
+				return usererr.Wrap(usererr.Conflict, err, fmt.Sprintf("not enough free space to restore into %s: it needs %d bytes (%s), and the file system holding %s has %d bytes (%s) free; nothing was written",
+					to, se.Needed, humanBytes(se.Needed), se.Path, se.Free, humanBytes(se.Free))).
+					WithHint("free %s there, or restore onto a larger disk (--to)", humanBytes(se.Needed-se.Free))
+			}
 			if err != nil {
 				return repoUserError(rf.repo, err)
 			}
