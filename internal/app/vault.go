@@ -240,9 +240,10 @@ func (a *App) vaultTick(ctx context.Context) {
 		}
 		for _, r := range res {
 			if r.Error != "" {
-				// Every retry; the audit record and the notice go out once
-				// per streak of failures (vault.FailureNotifier).
-				a.log.Warn("vault: scheduled rotation failed", "name", r.Name, "err", r.Error)
+				// Every try (they back off: vault.RetryDelay); the audit
+				// record and the notice go out once per streak of failures
+				// (vault.FailureNotifier).
+				a.log.Warn("vault: scheduled rotation failed", "name", r.Name, "err", r.Error, "next_try", r.RetryAt)
 			}
 		}
 	}

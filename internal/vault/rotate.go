@@ -141,7 +141,7 @@ func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *R
 	err := v.change(ctx, subj, name, "secret.policy", 0, func(tx *sql.Tx, row secretRow, now string) error {
 		// A new policy (a fixed generator) starts without a failure streak.
 		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3, rotation_failing_since = '',
-			rotation_failure_notice = '' WHERE name = $1`, name, text, now)
+			rotation_failure_notice = '', rotation_failures = 0, rotation_retry_at = '' WHERE name = $1`, name, text, now)
 		return err
 	})
 	if p != nil && errors.Is(err, ErrNotFound) {
@@ -230,8 +230,8 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 			return err
 		}
 		e.Target = target(name, vi.Version)
-		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2, rotation_failing_since = '', rotation_failure_notice = ''
-			WHERE name = $1`, name, fmtTime(v.now()))
+		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2, rotation_failing_since = '', rotation_failure_notice = '',
+			rotation_failures = 0, rotation_retry_at = '' WHERE name = $1`, name, fmtTime(v.now()))
 		return err
 	})
 	if err != nil {
@@ -263,23 +263,48 @@ type RotationResult struct {
 	Name    string `json:"name"`
 	Version int    `json:"version,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// RetryAt is, for a failed rotation, when the scheduler tries it
+	// again at the earliest (RetryDelay).
+	RetryAt time.Time `json:"retry_at,omitzero"`
+}
+
+// Bounds of the wait between scheduled tries of a rotation that fails.
+const (
+	firstRetry = time.Minute
+	maxRetry   = time.Hour
+)
+
+// RetryDelay is how long the scheduler waits after the failures-th
+// scheduled try in a row of a rotation failed before the next: a minute
+// after the first, then twice as long after each, up to an hour.
+func RetryDelay(failures int) time.Duration {
+	if failures < 1 {
+		return 0
+	}
+	if failures > 7 { // 2^6 minutes is past the hour already
+		return maxRetry
+	}
+	return min(firstRetry<<(failures-1), maxRetry)
 }
 
 // RotateDue rotates, as the system, every live secret whose policy says it
 // is due; the scheduler calls it. One failure does not stop the others.
 // A failure is audited (secret.rotate, failed) and told to a
-// FailureNotifier once per streak of failures (see rotationFailed); the
-// scheduler tries again at its next call.
+// FailureNotifier once per streak of failures (see rotationFailed), and
+// the secret is not tried again before RetryDelay has passed (kept in the
+// database: a restart does not shorten it); a success or a new policy
+// ends the wait.
 func (v *Vault) RotateDue(ctx context.Context) ([]RotationResult, error) {
 	if _, _, err := v.unsealedKEK(); err != nil {
 		return nil, err
 	}
-	rows, err := v.opts.DB.QueryContext(ctx, infoQuery+` WHERE s.deleted_at = '' AND s.rotation <> '' ORDER BY s.name`)
+	now := v.now()
+	rows, err := v.opts.DB.QueryContext(ctx, infoQuery+` WHERE s.deleted_at = '' AND s.rotation <> '' AND s.rotation_retry_at <= $1
+		ORDER BY s.name`, fmtTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("vault: due rotations: %w", err)
 	}
 	var due []VersionInfo
-	now := v.now()
 	for rows.Next() {
 		s, r, err := scanInfo(rows)
 		if err != nil {
@@ -300,12 +325,35 @@ func (v *Vault) RotateDue(ctx context.Context) ([]RotationResult, error) {
 		if err != nil {
 			res.Error = err.Error()
 			if !errors.Is(err, ErrSealed) && ctx.Err() == nil {
+				res.RetryAt = v.backOff(ctx, d.Name)
 				v.rotationFailed(ctx, d, err)
 			}
 		}
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// backOff counts a failed scheduled try of name's rotation and sets when
+// the next may be (RetryDelay), which it returns; a database error is
+// logged, and the next tick tries again.
+func (v *Vault) backOff(ctx context.Context, name string) time.Time {
+	var at time.Time
+	err := v.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT rotation_failures FROM vault_secrets WHERE name = $1`, name).Scan(&n); err != nil {
+			return err
+		}
+		at = v.now().Add(RetryDelay(n + 1))
+		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation_failures = $2, rotation_retry_at = $3 WHERE name = $1`,
+			name, n+1, fmtTime(at))
+		return err
+	})
+	if err != nil {
+		v.opts.Logger.Error("vault: record when to retry a failed rotation", "name", name, "err", err)
+		return time.Time{}
+	}
+	return at
 }
 
 // Severities of the notice of a failing scheduled rotation, as stored in

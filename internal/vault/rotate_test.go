@@ -259,10 +259,18 @@ func TestRegisteredGeneratorAndPolicyValidation(t *testing.T) {
 	}
 }
 
-// brokenGen fails while broken is set.
-type brokenGen struct{ broken *bool }
+// brokenGen fails while broken is set; with calls, it records there when
+// it was asked (by clock).
+type brokenGen struct {
+	broken *bool
+	calls  *[]time.Time
+	clock  *clock
+}
 
 func (g brokenGen) Generate(context.Context, GenerateRequest) (Secret, error) {
+	if g.calls != nil {
+		*g.calls = append(*g.calls, g.clock.Now())
+	}
 	if *g.broken {
 		return Secret{}, errors.New("the workflow is gone")
 	}
@@ -270,7 +278,8 @@ func (g brokenGen) Generate(context.Context, GenerateRequest) (Secret, error) {
 }
 
 // TestFailingScheduledRotationIsToldOnce: a scheduled rotation whose
-// generator fails is retried at every call of RotateDue, but audited
+// generator fails is retried (after a growing wait, see
+// TestFailingScheduledRotationBacksOff), but audited
 // (secret.rotate, failed) and told to the FailureNotifier once per streak
 // of failures, not at every retry; once more, as critical, when the
 // secret comes within a day of its expiry still failing. A successful
@@ -280,7 +289,7 @@ func TestFailingScheduledRotationIsToldOnce(t *testing.T) {
 	n := &notes{}
 	e := newEnv(t, func(o *Options) {
 		o.Notifier = n
-		o.Generators = map[string]Generator{"workflow": brokenGen{&broken}}
+		o.Generators = map[string]Generator{"workflow": brokenGen{broken: &broken}}
 	})
 	ctx := context.Background()
 	expires := e.clock.Now().Add(5 * 24 * time.Hour)
@@ -306,8 +315,8 @@ func TestFailingScheduledRotationIsToldOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := !broken; len(res) != 1 || (res[0].Error == "") != want {
-			t.Fatalf("RotateDue = %+v, want one rotation, failed %v", res, broken)
+		if want := !broken; len(res) > 1 || len(res) == 1 && (res[0].Error == "") != want {
+			t.Fatalf("RotateDue = %+v, want one rotation or none (waiting to retry), failed %v", res, broken)
 		}
 	}
 	start := e.clock.Now()
@@ -335,7 +344,7 @@ func TestFailingScheduledRotationIsToldOnce(t *testing.T) {
 	}
 	// Fixed: the next rotation succeeds, and a later failure is a new streak.
 	broken = false
-	tick(time.Minute)
+	tick(time.Hour) // past the wait before the next try
 	if len(n.events) != 1 || n.events[0].NewVersion != 2 {
 		t.Fatalf("rotated: %+v", n.events)
 	}
@@ -383,5 +392,87 @@ func TestValuesTooShortToMaskAreRefused(t *testing.T) {
 	}
 	if got := e.get(t, "PIN", 0); got != "abcd" {
 		t.Fatalf("PIN = %q", got)
+	}
+}
+
+// TestFailingScheduledRotationBacksOff: a scheduled rotation whose
+// generator fails was tried again at every tick of the scheduler, a minute
+// apart, for as long as it failed. It is tried again after 1, 2, 4, ...
+// minutes, at most an hour apart; a restart keeps the wait (it is in the
+// database), and a success ends it, so the next failure waits a minute.
+func TestFailingScheduledRotationBacksOff(t *testing.T) {
+	broken := true
+	var calls []time.Time
+	e := newEnv(t)
+	gen := brokenGen{&broken, &calls, e.clock}
+	mod := func(o *Options) { o.Generators = map[string]Generator{"workflow": gen} }
+	e.v = e.open(t, mod)
+	ctx := context.Background()
+	if err := e.v.Unseal(ctx, SecretString(testMaster)); err != nil {
+		t.Fatal(err)
+	}
+	e.set(t, "DB_PASSWORD", "initial value")
+	if err := e.v.SetRotation(ctx, admin, "DB_PASSWORD", &RotationPolicy{EveryDays: 1, Generator: GeneratorSpec{Type: "workflow"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(24 * time.Hour)
+	start := e.clock.Now()
+	run := func(minutes int) {
+		t.Helper()
+		for range minutes { // a tick a minute, as the server calls it
+			res, err := e.v.RotateDue(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) == 1 && res[0].Error != "" && !res[0].RetryAt.After(e.clock.Now()) {
+				t.Fatalf("a failed rotation without a later retry: %+v", res[0])
+			}
+			e.clock.Add(time.Minute)
+		}
+	}
+	gaps := func() []time.Duration {
+		var out []time.Duration
+		for i := 1; i < len(calls); i++ {
+			out = append(out, calls[i].Sub(calls[i-1]))
+		}
+		return out
+	}
+	run(4 * 60)
+	want := []int{1, 2, 4, 8, 16, 32, 60, 60}
+	got := gaps()
+	if calls[0] != start || len(got) != len(want) {
+		t.Fatalf("in 4 hours the generator was asked %d times, first at %v (first gaps %v); want first at %v, then gaps of %v minutes",
+			len(calls), calls[0], got[:min(len(got), 10)], start, want)
+	}
+	for i := range want {
+		if got[i] != time.Duration(want[i])*time.Minute {
+			t.Fatalf("gaps between tries %v, want %v minutes", got, want)
+		}
+	}
+
+	// A restart (another Vault on the same database) keeps the wait.
+	last := calls[len(calls)-1]
+	e.v = e.open(t, mod)
+	if err := e.v.Unseal(ctx, SecretString(testMaster)); err != nil {
+		t.Fatal(err)
+	}
+	for e.clock.Now().Before(last.Add(time.Hour)) {
+		run(1)
+		if calls[len(calls)-1] != last {
+			t.Fatalf("after a restart, tried at %v, %v after the last try; want an hour after it", e.clock.Now(), calls[len(calls)-1].Sub(last))
+		}
+	}
+	broken = false
+	run(1)
+	if calls[len(calls)-1] != last.Add(time.Hour) {
+		t.Fatalf("after a restart, the next try at %v, want %v", calls[len(calls)-1], last.Add(time.Hour))
+	}
+	// The success ended the wait: the next failure (a day on) waits a minute.
+	broken = true
+	n := len(calls)
+	e.clock.Add(24 * time.Hour)
+	run(3)
+	if got := calls[n:]; len(got) != 2 || got[1].Sub(got[0]) != time.Minute {
+		t.Fatalf("after a success, a new failure tried at %v; want twice, a minute apart", got)
 	}
 }
