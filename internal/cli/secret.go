@@ -443,8 +443,34 @@ func policyDone(g *Globals, name, result string) error {
 	})
 }
 
+// policyFlags are the flags that set a rotation policy's settings.
+var policyFlags = []string{"every", "before-expiry", "expire-after", "generator", "length", "alphabet"}
+
+// setsPolicy names the policy settings the command line gives: the policy
+// flags it sets, and a command after --.
+func setsPolicy(fl *pflag.FlagSet, command []string) []string {
+	var set []string
+	for _, n := range policyFlags {
+		if fl.Changed(n) {
+			set = append(set, "--"+n)
+		}
+	}
+	if len(command) > 0 {
+		set = append(set, "a command after --")
+	}
+	return set
+}
+
 func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFlags, name string, command []string) error {
 	ctx := cmd.Context()
+	fl := cmd.Flags()
+	set := setsPolicy(fl, command)
+	if f.clearPolicy && len(set) > 0 {
+		// Removing the policy would drop the settings given with it
+		// without a word.
+		return usererr.New(usererr.Usage, "--clear-policy removes the rotation policy, and %s would set one: give one or the other", strings.Join(set, ", ")).
+			WithHint("'phoenix secret rotate NAME --clear-policy' removes it; the policy flags alone change it, keeping the settings they do not name")
+	}
 	v, err := g.openVault(ctx, vf, true)
 	if err != nil {
 		return err
@@ -456,12 +482,7 @@ func runSecretRotate(cmd *cobra.Command, g *Globals, vf *vaultFlags, f *rotateFl
 		}
 		return policyDone(g, name, "rotation policy removed")
 	}
-	fl := cmd.Flags()
-	policyFlag := len(command) > 0
-	for _, n := range []string{"every", "before-expiry", "expire-after", "generator", "length", "alphabet"} {
-		policyFlag = policyFlag || fl.Changed(n)
-	}
-	if policyFlag {
+	if len(set) > 0 {
 		stored, err := storedPolicy(ctx, v, name)
 		if err != nil {
 			return err

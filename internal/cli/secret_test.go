@@ -136,11 +136,25 @@ func TestSecretCommands(t *testing.T) {
 			p.Generator.Type != "random" || p.Generator.Length != 24 || p.Generator.Alphabet != "hex" {
 			t.Fatalf("policy after --before-expiry 7 --expire-after 45: %+v, want %+v", p, want)
 		}
-		for _, flag := range []string{"--policy-only", "--clear-policy"} {
-			out := mustRun(t, "", with("secret", "rotate", "API_KEYS", "--every", "30", flag, "-o", "json")...)
+		// --clear-policy with a policy flag dropped the flag's setting with
+		// the policy, saying nothing: the combination is refused (exit 2),
+		// naming both, and the policy stays.
+		for _, extra := range [][]string{{"--every", "30"}, {"--length", "40", "--", "/bin/true"}} {
+			args := append([]string{"secret", "rotate", "API_KEYS", "--clear-policy"}, extra...)
+			out, errs, code := runVault(t, "", with(args...)...)
+			if code != 2 || out != "" || !strings.Contains(errs, "error: --clear-policy removes the rotation policy, and "+extra[0]) {
+				t.Fatalf("rotate --clear-policy %s: exit %d:\n%s%s", strings.Join(extra, " "), code, out, errs)
+			}
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, "", with("secret", "list", "--match", "API_KEYS", "-o", "json")...)), &list); err != nil ||
+			len(list) != 1 || list[0].Rotation == nil {
+			t.Fatalf("a refused --clear-policy removed the policy: %+v %v", list, err)
+		}
+		for _, args := range [][]string{{"--every", "30", "--policy-only"}, {"--clear-policy"}} {
+			out := mustRun(t, "", with(append(append([]string{"secret", "rotate", "API_KEYS"}, args...), "-o", "json")...)...)
 			var got map[string]string
 			if err := json.Unmarshal([]byte(out), &got); err != nil || got["name"] != "API_KEYS" || !strings.HasPrefix(got["result"], "rotation policy") {
-				t.Fatalf("rotate %s -o json: %v\n%s", flag, err, out)
+				t.Fatalf("rotate %s -o json: %v\n%s", strings.Join(args, " "), err, out)
 			}
 		}
 	})
