@@ -223,18 +223,37 @@ func (v *Vault) staleKEK(ctx context.Context, q interface {
 		return false, nil
 	}
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	if v.kek == nil {
+		v.mu.Unlock()
 		return true, nil
 	}
 	if !bytes.Equal(v.kek, kek) {
 		if _, err := open(v.kek, m.checkNonce, m.checkCipher, []byte(m.vaultID)); err == nil {
+			v.mu.Unlock()
 			return false, usererr.New(usererr.Conflict, "the vault's master key was changed while this request ran; nothing was changed").
 				WithHint("try again")
 		}
 	}
 	wipe(v.kek)
 	v.kek = nil
+	v.mu.Unlock()
+	v.selfSealed.Store(&m.vaultID)
 	v.opts.Logger.Error("vault sealed: the master key was changed on another server; unseal with the new key", "vault", m.vaultID)
+	if _, inTx := q.(*sql.Tx); !inTx {
+		v.auditSelfSeal(ctx) // else v.tx does, once the transaction is over
+	}
 	return true, nil
+}
+
+// auditSelfSeal records, once, that the vault sealed itself because its
+// master key was changed on another server (staleKEK): vault.seal by
+// system, as 'phoenix vault seal' is recorded by its caller. Outside any
+// transaction: the record waits for none the vault holds. An error is
+// logged (v.audit); the seal stands.
+func (v *Vault) auditSelfSeal(ctx context.Context) {
+	if v.selfSealed.Swap(nil) == nil {
+		return
+	}
+	_ = v.audit(context.WithoutCancel(ctx), AuditEvent{Actor: "system", Action: "vault.seal", Target: "vault", Outcome: OutcomeOK,
+		Detail: "sealed itself: the master key was changed on another server (vault rekeyed elsewhere); unseal with the new key"})
 }

@@ -277,9 +277,10 @@ func TestRekeyKeepsKeysSecret(t *testing.T) {
 }
 
 // TestReplicaSealsItselfAfterARekey: servers sharing the database that
-// still hold the old key seal themselves, with a clear log line, at their
-// next read, write or check, and write nothing under the old key; the
-// new key unseals them.
+// still hold the old key seal themselves, with a clear log line and an
+// audit record (vault.seal by system, saying why; it was only logged), at
+// their next read, write or check, and write nothing under the old key;
+// the new key unseals them.
 func TestReplicaSealsItselfAfterARekey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -324,6 +325,20 @@ func TestReplicaSealsItselfAfterARekey(t *testing.T) {
 	}
 	if strings.Contains(e.logs.String(), "ciphertext failed authentication") {
 		t.Error("the replica's read was logged as corrupt data")
+	}
+	var seals []AuditEvent
+	for _, ev := range e.audit.all() {
+		if ev.Action == "vault.seal" {
+			seals = append(seals, ev)
+		}
+	}
+	if len(seals) != 3 {
+		t.Errorf("audited %d seals, want the 3 replicas': %+v", len(seals), seals)
+	}
+	for _, ev := range seals {
+		if ev.Actor != "system" || ev.Target != "vault" || ev.Outcome != OutcomeOK || !strings.Contains(ev.Detail, "the master key was changed on another server") {
+			t.Errorf("seal record %+v; want vault.seal by system, ok, saying the key was changed on another server", ev)
+		}
 	}
 	if sealed, err := e.v.SealIfKeyChanged(ctx); sealed || err != nil || e.v.Sealed() {
 		t.Fatalf("the server that changed the key: SealIfKeyChanged = %v, %v", sealed, err)

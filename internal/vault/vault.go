@@ -41,6 +41,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -101,6 +102,11 @@ type Vault struct {
 	mu      sync.RWMutex
 	kek     []byte // nil while sealed
 	vaultID string
+	// selfSealed holds the vault id when the vault sealed itself, the
+	// master key having been changed on another server, and that is not
+	// audited yet (auditSelfSeal). Not under mu, which Rekey holds across
+	// its transaction.
+	selfSealed atomic.Pointer[string]
 }
 
 // New returns a sealed Vault; call Unseal (or Init on a new data dir).
@@ -302,9 +308,13 @@ func (v *Vault) unsealedKEK() ([]byte, string, error) {
 	return append([]byte(nil), v.kek...), v.vaultID, nil
 }
 
-// tx runs fn in a store transaction.
+// tx runs fn in a store transaction. A write that found the master key
+// changed elsewhere sealed the vault in it (staleKEK): that is audited
+// once the transaction is over.
 func (v *Vault) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return v.opts.DB.Tx(ctx, fn)
+	err := v.opts.DB.Tx(ctx, fn)
+	v.auditSelfSeal(ctx)
+	return err
 }
 
 func (v *Vault) now() time.Time { return v.opts.Now().UTC() }
