@@ -238,3 +238,21 @@ func TestPastedSecretNamesStayOutOfTheAuditLog(t *testing.T) {
 	}
 	f.logShowsNone(t, "/api/v1/secrets/(a name of 40 characters, sha256 ", leaks)
 }
+
+// TestInternalErrorsLogNoPastedName: an internal error (500) is logged in
+// full, and the vault's named the secret as given: a token pasted where a
+// secret's name belongs reached the server log in a database error's
+// message ("vault: store version 1 of ghp_…: no such table"). The vault
+// names it by the fingerprint its audit records use.
+func TestInternalErrorsLogNoPastedName(t *testing.T) {
+	f := newFixture(t)
+	const token = "ghp_PastedTokenValue0123456789abcdefABCD"
+	if _, err := f.db.ExecContext(bg, `ALTER TABLE vault_versions RENAME TO vault_versions_gone`); err != nil {
+		t.Fatal(err)
+	}
+	status, out, _ := f.call("admin", "PUT", "/api/v1/secrets/"+token, SecretRequest{Value: []byte("a value long enough")})
+	if status != http.StatusInternalServerError || strings.Contains(string(out), "PastedTokenValue") {
+		t.Fatalf("a write the database refuses = %d %s, want a 500 that names nothing", status, out)
+	}
+	f.logShowsNone(t, "store version 1 of (a name of 40 characters, sha256 ", []string{"PastedTokenValue"})
+}

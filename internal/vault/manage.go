@@ -94,7 +94,7 @@ func (v *Vault) Describe(ctx context.Context, subj Subject, name string) (Info, 
 	}
 	s, r, err := scanInfo(v.opts.DB.QueryRowContext(ctx, infoQuery+` WHERE s.name = $1`, s.name))
 	if err != nil {
-		return Info{}, fmt.Errorf("vault: describe %s: %w", name, err)
+		return Info{}, nameErr(name, err, "vault: describe %s", name)
 	}
 	return v.info(s, r), nil
 }
@@ -128,7 +128,7 @@ func (v *Vault) History(ctx context.Context, subj Subject, name string) ([]Versi
 	}
 	rows, err := v.opts.DB.QueryContext(ctx, `SELECT `+versionCols+` FROM vault_versions WHERE name = $1 ORDER BY version DESC`, name)
 	if err != nil {
-		return nil, fmt.Errorf("vault: history of %s: %w", name, err)
+		return nil, nameErr(name, err, "vault: history of %s", name)
 	}
 	defer rows.Close()
 	var out []VersionInfo
@@ -136,7 +136,7 @@ func (v *Vault) History(ctx context.Context, subj Subject, name string) ([]Versi
 	for rows.Next() {
 		r, err := scanVersion(rows)
 		if err != nil {
-			return nil, fmt.Errorf("vault: history of %s: %w", name, err)
+			return nil, nameErr(name, err, "vault: history of %s", name)
 		}
 		vi := r.info(name)
 		vi.Warnings = warnings(vi, now, v.opts.WarnBefore)
@@ -190,7 +190,7 @@ func (v *Vault) SetEnabled(ctx context.Context, subj Subject, name string, versi
 	return v.change(ctx, subj, name, action, version, func(tx *sql.Tx, row secretRow, now string) error {
 		res, err := tx.ExecContext(ctx, `UPDATE vault_versions SET enabled = $3 WHERE name = $1 AND version = $2`, name, version, enabled)
 		if err != nil {
-			return fmt.Errorf("vault: %s %s@%d: %w", action, name, version, err)
+			return nameErr(name, err, "vault: %s %s@%d", action, name, version)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return usererr.New(usererr.NotFound, "secret %s has no version %d", name, version)
@@ -251,10 +251,10 @@ func (v *Vault) Purge(ctx context.Context, subj Subject, name string) error {
 
 func purgeTx(ctx context.Context, tx *sql.Tx, name string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM vault_versions WHERE name = $1`, name); err != nil {
-		return fmt.Errorf("vault: purge %s: %w", name, err)
+		return nameErr(name, err, "vault: purge %s", name)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM vault_secrets WHERE name = $1`, name); err != nil {
-		return fmt.Errorf("vault: purge %s: %w", name, err)
+		return nameErr(name, err, "vault: purge %s", name)
 	}
 	return nil
 }

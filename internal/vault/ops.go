@@ -132,7 +132,7 @@ func (v *Vault) setTx(ctx context.Context, tx *sql.Tx, kek []byte, vaultID strin
 		_, err := tx.ExecContext(ctx, `INSERT INTO vault_secrets (name, kind, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
 			name, KindSecret, now)
 		if err != nil {
-			return VersionInfo{}, fmt.Errorf("vault: create secret %s: %w", name, err)
+			return VersionInfo{}, nameErr(name, err, "vault: create secret %s", name)
 		}
 	}
 	kind, tags, prod := row.kind, row.tags, row.production
@@ -151,11 +151,11 @@ func (v *Vault) setTx(ctx context.Context, tx *sql.Tx, kek []byte, vaultID strin
 		kind = $3, tags = $4, production = $5 WHERE name = $1 RETURNING current_version`,
 		name, now, kind, tags, prod).Scan(&version)
 	if err != nil {
-		return VersionInfo{}, fmt.Errorf("vault: new version of %s: %w", name, err)
+		return VersionInfo{}, nameErr(name, err, "vault: new version of %s", name)
 	}
 	sv, err := encryptVersion(kek, vaultID, name, version, value.raw())
 	if err != nil {
-		return VersionInfo{}, fmt.Errorf("vault: encrypt %s: %w", name, err)
+		return VersionInfo{}, nameErr(name, err, "vault: encrypt %s", name)
 	}
 	vr := versionRow{version: version, enabled: true, contentType: o.ContentType, notBefore: fmtTime(o.NotBefore),
 		expiresAt: fmtTime(o.ExpiresAt), createdBy: subj.Actor, createdAt: now}
@@ -168,7 +168,7 @@ func (v *Vault) setTx(ctx context.Context, tx *sql.Tx, kek []byte, vaultID strin
 		name, version, vr.contentType, vr.notBefore, vr.expiresAt, vr.cert, sv.keyNonce, sv.wrappedKey, sv.nonce, sv.ciphertext,
 		vr.createdBy, vr.createdAt)
 	if err != nil {
-		return VersionInfo{}, fmt.Errorf("vault: store version %d of %s: %w", version, name, err)
+		return VersionInfo{}, nameErr(name, err, "vault: store version %d of %s", version, name)
 	}
 	return vr.info(name), nil
 }
@@ -268,7 +268,7 @@ func (v *Vault) pickVersion(ctx context.Context, name string, version int) (vers
 		return vr, sv, usererr.New(usererr.NotFound, "secret %s has no version %d", name, version).
 			WithHint("see 'phoenix secret history %s'", name)
 	case err != nil:
-		return vr, sv, fmt.Errorf("vault: read %s version %d: %w", name, version, err)
+		return vr, sv, nameErr(name, err, "vault: read %s version %d", name, version)
 	case !vr.enabled:
 		return vr, sv, usererr.New(usererr.Conflict, "secret %s version %d is disabled", name, version).
 			WithHint("enable it with 'phoenix secret enable %s --version %d'", name, version)

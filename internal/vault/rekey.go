@@ -161,7 +161,7 @@ func rewrapAll(ctx context.Context, tx *sql.Tx, vaultID string, oldKEK, newKEK [
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE vault_versions SET key_nonce = $3, wrapped_key = $4 WHERE name = $1 AND version = $2`,
 			w.name, w.version, nonce, key); err != nil {
-			return 0, fmt.Errorf("vault: re-wrap %s version %d: %w", w.name, w.version, err)
+			return 0, nameErr(w.name, err, "vault: re-wrap %s version %d", w.name, w.version)
 		}
 	}
 	return len(all), nil

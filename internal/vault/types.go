@@ -82,7 +82,7 @@ func getSecret(ctx context.Context, q store.Querier, name string) (secretRow, bo
 		return secretRow{}, false, nil
 	}
 	if err != nil {
-		return secretRow{}, false, fmt.Errorf("vault: read secret %s: %w", name, err)
+		return secretRow{}, false, nameErr(name, err, "vault: read secret %s", name)
 	}
 	return r, true, nil
 }

@@ -234,6 +234,31 @@ func AuditedName(name string) string {
 	return fmt.Sprintf("(a name of %d characters, sha256 %x…)", len(name), sum[:8])
 }
 
+// nameErr is the error of an operation on the secret name that failed
+// for no fault of the caller's (the database's): "format: err", which the
+// API answers as an internal error and logs in full (a 500). A name not in
+// the usual style may be a value pasted where a name was asked for, so it
+// is written there as the audit log writes it (AuditedName), also where
+// the cause's text quotes it (a database error may). errors.Is and As see
+// the cause.
+func nameErr(name string, err error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...) + ": " + err.Error()
+	if name != "" && !Conventional(name) {
+		msg = strings.ReplaceAll(msg, name, AuditedName(name))
+	}
+	return &namedError{msg: msg, err: err}
+}
+
+// namedError is nameErr's error: its text, with the name fingerprinted,
+// and the cause.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e *namedError) Error() string { return e.msg }
+func (e *namedError) Unwrap() error { return e.err }
+
 // recorded is how the vault's records and messages name a secret after
 // looking it up: as it is called when one has the name, else AuditedName.
 func recorded(name string, found bool) string {
