@@ -300,3 +300,61 @@ func TestInformationalIsNotResolved(t *testing.T) {
 		})
 	}
 }
+
+// TestManyDomainsKeepTheDashboardButton: Teams shows 6 actions of an
+// Adaptive Card (4 of a connector card) and drops the rest, so a deploy to
+// 7 domains lost its dashboard button; the domains fold into the card's
+// text when they do not fit, every one of them, and the dashboard stays a
+// button. The card still matches the schema.
+func TestManyDomainsKeepTheDashboardButton(t *testing.T) {
+	validate := schemaValidator(t)
+	m := notify.Message{Event: "deploy.succeeded", Severity: notify.Informational, Title: "shop/production: v1.4.1 is live",
+		Project: "shop", Environment: "production"}
+	for i := range 7 {
+		d := fmt.Sprintf("site%d.example.com", i)
+		m.Links = append(m.Links, notify.Link{Title: d, URL: "https://" + d + "/"})
+	}
+	dashboard := notify.Link{Title: "shop/production in Phoenix", URL: "https://phoenix.example.com/ui/envs/shop/production"}
+	m.Links = append(m.Links, dashboard)
+
+	card := AdaptiveCard(m)
+	b, _ := json.Marshal(card)
+	var v any
+	_ = json.Unmarshal(b, &v)
+	if err := validateCard(validate, v); err != nil {
+		t.Fatalf("card does not match the Adaptive Card schema: %v\n%s", err, b)
+	}
+	actions, _ := card["actions"].([]any)
+	if len(actions) != 1 || actions[0].(map[string]any)["url"] != dashboard.URL {
+		t.Fatalf("actions %v, want the dashboard's button only", actions)
+	}
+	for _, l := range m.Links[:7] {
+		if !strings.Contains(string(b), "["+l.Title+"]("+l.URL+")") {
+			t.Errorf("domain %s is missing from the card: %s", l.Title, b)
+		}
+	}
+
+	mc, _ := json.Marshal(messageCard(m))
+	var c struct {
+		Sections []struct{ Text string } `json:"sections"`
+		Actions  []struct {
+			Targets []struct{ URI string } `json:"targets"`
+		} `json:"potentialAction"`
+	}
+	if err := json.Unmarshal(mc, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Actions) != 1 || c.Actions[0].Targets[0].URI != dashboard.URL {
+		t.Fatalf("connector card buttons: %s", mc)
+	}
+	for _, l := range m.Links[:7] {
+		if !strings.Contains(c.Sections[0].Text, "["+l.Title+"]("+l.URL+")") {
+			t.Errorf("connector card lost domain %s: %s", l.Title, mc)
+		}
+	}
+
+	few := notify.Message{Title: "t", Links: m.Links[5:]} // 3 links: all buttons, as before
+	if got := AdaptiveCard(few)["actions"].([]any); len(got) != 3 {
+		t.Errorf("3 links gave %d buttons", len(got))
+	}
+}
