@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,17 +153,32 @@ func (a *API) monitorStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out := []EnvReport{}
+	told := map[string]bool{}
 	for _, env := range order {
 		if Readable(r, env) {
 			e := *reports[env]
 			if h, ok := health[e.Project]; ok && e.Project != "" {
-				e.Notifications = &h
+				e.Notifications, told[e.Project] = &h, true
 			}
 			out = append(out, e)
 		}
 	}
+	// A project none of whose environments is listed (nothing deployed
+	// or monitored yet) still has channels that fail: it gets an entry of
+	// its own, with no environment, for whoever may read the project.
+	for _, project := range slices.Sorted(maps.Keys(health)) {
+		if h := health[project]; !told[project] && project != "" && PrincipalFrom(r.Context()).Can(auth.Read, auth.Resource{Project: project}) {
+			out = append(out, EnvReport{EnvStatus: monitor.EnvStatus{Health: monitor.HealthUnknown, Endpoints: []monitor.EndpointStatus{},
+				Alerts: []monitor.Alert{}}, Project: project, Notifications: &h})
+		}
+	}
 	WriteJSON(w, http.StatusOK, out)
 }
+
+// ProjectOnly reports whether r is a project's entry of its own rather
+// than an environment's: a project with nothing deployed or monitored
+// whose notification channels fail.
+func (r EnvReport) ProjectOnly() bool { return r.Project != "" && r.Environment == "" }
 
 func (a *API) listAlerts(w http.ResponseWriter, r *http.Request) {
 	all, err := a.opts.Monitor.Alerts(r.Context(), r.URL.Query().Get("all") == "true")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,9 +72,11 @@ type statusJSON struct {
 // period monitoring began within is marked * and its environment says
 // since when. Times are in the local zone, as in 'phoenix alerts' and
 // 'phoenix projects'.
-func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
+func printStatus(w io.Writer, all []api.EnvReport, now time.Time) error {
+	rs := slices.DeleteFunc(slices.Clone(all), api.EnvReport.ProjectOnly) // a project's own entry: its NOTIFY lines only
 	if len(rs) == 0 {
 		fmt.Fprintln(w, "nothing deployed or monitored yet (see 'phoenix deploy' and monitor.endpoints in phoenix.yaml)")
+		printNotifyHealth(w, all)
 		return nil
 	}
 	t := newTable(w, "environment", "health", "release", "live since", "alerts", "sla 24h", "7d", "30d")
@@ -110,7 +113,7 @@ func printStatus(w io.Writer, rs []api.EnvReport, now time.Time) error {
 			fmt.Fprintf(w, "  %s %s/%s  %s  (%s)\n", mark, envLabel(r.Environment), ep.Name, detail, slaWindow(ep.SLA, now))
 		}
 	}
-	printNotifyHealth(w, rs)
+	printNotifyHealth(w, all)
 	return nil
 }
 

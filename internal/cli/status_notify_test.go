@@ -44,3 +44,30 @@ func TestStatusSaysWhatIsNotNotified(t *testing.T) {
 		t.Errorf("phoenix status with working channels:\n%s", out.String())
 	}
 }
+
+// TestStatusSaysWhatIsNotNotifiedBeforeAnyDeploy: a project with nothing
+// deployed or monitored has no environment in the status, so its channels'
+// problems showed nowhere in phoenix status (while notify-undeliverable
+// fired); its entry of its own (api.EnvReport.ProjectOnly) gives its
+// NOTIFY lines, and no row in the table.
+func TestStatusSaysWhatIsNotNotifiedBeforeAnyDeploy(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
+	blog := api.EnvReport{EnvStatus: monitor.EnvStatus{Health: monitor.HealthUnknown}, Project: "blog",
+		Notifications: &api.NotifyHealth{Unloaded: []string{"teams"}, Error: "notifications.channels.teams.url: cannot read secret:BLOG_TEAMS_URL: the vault is sealed"}}
+	const line = "  NOTIFY blog: channels not loaded (teams): notifications.channels.teams.url: cannot read secret:BLOG_TEAMS_URL: the vault is sealed\n"
+	var out bytes.Buffer
+	if err := printStatus(&out, []api.EnvReport{blog}, at); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "nothing deployed or monitored yet") || !strings.Contains(out.String(), line) {
+		t.Errorf("phoenix status of a project with nothing deployed:\n%s", out.String())
+	}
+	out.Reset()
+	shop := api.EnvReport{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: monitor.HealthUp}, Project: "shop", Name: "production"}
+	if err := printStatus(&out, []api.EnvReport{shop, blog}, at); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), line) || strings.Count(out.String(), "blog") != 1 { // the NOTIFY line names it, the table does not
+		t.Errorf("phoenix status beside a deployed project:\n%s", out.String())
+	}
+}

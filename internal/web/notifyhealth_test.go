@@ -62,3 +62,37 @@ func TestPagesSayWhatIsNotNotified(t *testing.T) {
 	put("secret:SHOP_TEAMS_URL")
 	pages("Notification channels not loaded (teams):", "SHOP_TEAMS_URL")
 }
+
+// TestStatusSaysWhatIsNotNotifiedBeforeAnyDeploy: a project with nothing
+// deployed has no environment in GET /api/v1/status, so its channels that
+// did not load showed nowhere (phoenix status, the dashboard) while its
+// notify-undeliverable alert fired; the status has an entry of the
+// project's own with them, and the overview shows them under the project,
+// with no environment row made up for it.
+func TestStatusSaysWhatIsNotNotifiedBeforeAnyDeploy(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("admin", "", adminPW)
+	ctx := context.Background()
+	yaml := "version: 1\nproject: {name: blog}\nenvironments: {production: {}}\n" +
+		"notifications:\n  channels:\n    teams: {type: teams, url: \"secret:BLOG_TEAMS_URL\"}\n"
+	if _, err := f.admin.PutConfig(ctx, "blog", []byte(yaml)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.admin.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 1 || !st[0].ProjectOnly() || st[0].Project != "blog" || st[0].Notifications == nil ||
+		len(st[0].Notifications.Unloaded) != 1 || !strings.Contains(st[0].Notifications.Error, "BLOG_TEAMS_URL") {
+		t.Fatalf("status %+v, want blog's own entry with teams not loaded", st)
+	}
+	b := f.browser()
+	b.mustLogin("admin", adminPW)
+	_, body := b.get("/")
+	if !strings.Contains(body, "Notification channels not loaded (teams):") || !strings.Contains(body, "BLOG_TEAMS_URL") {
+		t.Errorf("the overview does not say blog's channels did not load:\n%s", body)
+	}
+	if strings.Contains(body, `href="/ui/envs/blog/"`) {
+		t.Errorf("the overview shows an environment of no name for blog:\n%s", body)
+	}
+}

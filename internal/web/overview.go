@@ -136,6 +136,9 @@ func groupProjects(projects []deploy.Project, reports []api.EnvReport, runs []pi
 		if pv.Notify == nil {
 			pv.Notify = rep.Notifications
 		}
+		if rep.ProjectOnly() { // nothing deployed: the project's channels only
+			continue
+		}
 		if !listed[rep.Project+"/"+rep.Name] {
 			pv.Envs = append(pv.Envs, envView{EnvReport: rep})
 			continue

@@ -11,13 +11,23 @@ import (
 )
 
 // TestStatusAlertsAndStatusPage: phoenix status shows what a running
-// server deploys; silences are made, listed and ended through the API;
+// server deploys, and the channels of a project with nothing deployed
+// that do not load (it said nothing of them); silences are made, listed and ended through the API;
 // the public status page and badges need no token.
 func TestStatusAlertsAndStatusPage(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	s := startServer(t, data)
 	env := []string{"PHOENIX_DATA=" + data}
+	// blog's phoenix.yaml is on the server, nothing of it deployed, and
+	// its channels do not load: status said nothing deployed, no more.
+	s.client(t).put(t, "/api/v1/projects/blog/config", "version: 1\nproject: {name: blog}\nenvironments: {production: {}}\n"+
+		"notifications:\n  channels:\n    teams: {type: teams, url: \"secret:BLOG_TEAMS_URL\"}\n")
+	const blogNotify = "  NOTIFY blog: channels not loaded (teams): notifications.channels.teams.url: cannot read secret:BLOG_TEAMS_URL"
+	if r := run(t, work, env, "status"); r.code != 0 || !strings.Contains(r.stdout, "nothing deployed or monitored yet") ||
+		!strings.Contains(r.stdout, blogNotify) {
+		t.Fatalf("status before any deploy: %+v", r)
+	}
 	writeSite(t, filepath.Join(work, "site"), "monitored")
 	writeFile(t, filepath.Join(work, "phoenix.yaml"), "version: 1\nproject: {name: shop}\nenvironments: {production: {}}\n")
 	if r := run(t, work, env, "deploy", "site", "--env", "production"); r.code != 0 {
@@ -33,11 +43,11 @@ func TestStatusAlertsAndStatusPage(t *testing.T) {
 	}
 	err := json.Unmarshal([]byte(r.stdout), &out)
 	st := out.Environments
-	if r.code != 0 || err != nil || len(st) != 1 || out.Replicas == nil ||
+	if r.code != 0 || err != nil || len(st) != 2 || st[1].Project != "blog" || st[1].Environment != "" || out.Replicas == nil ||
 		st[0].Project != "shop" || st[0].Name != "production" || st[0].Environment != "production.shop" || st[0].Deployment == 0 {
 		t.Fatalf("status: %+v", r)
 	}
-	if r := run(t, work, env, "status"); r.code != 0 || !strings.Contains(r.stdout, "shop/production") {
+	if r := run(t, work, env, "status"); r.code != 0 || !strings.Contains(r.stdout, "shop/production") || !strings.Contains(r.stdout, blogNotify) {
 		t.Fatalf("status table: %+v", r)
 	}
 
