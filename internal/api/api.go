@@ -71,6 +71,9 @@ type Options struct {
 	// notifications from their channels (keyed by project; a project whose
 	// channels are all well is absent), for /api/v1/status.
 	Notifications func(ctx context.Context) (map[string]NotifyHealth, error)
+	// NotifyTest, when set, serves the test of a project's notification
+	// channel (POST /api/v1/projects/{project}/channels/{channel}/test).
+	NotifyTest NotifyTester
 }
 
 // API serves /api/v1.
@@ -115,6 +118,9 @@ func (a *API) routes() {
 	}
 	if a.opts.Certificates != nil {
 		groups = append(groups, a.certificateRoutes())
+	}
+	if a.opts.NotifyTest != nil {
+		groups = append(groups, a.notifyRoutes())
 	}
 	groups = append(groups, a.reportRoutes())
 	for _, g := range groups {

@@ -402,7 +402,7 @@ func (a *App) startServers() error {
 	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(), OIDC: a.sso,
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning(),
-		ConfigNeeds: a.configNeeds, Notifications: a.notifyHealth}) // notify_status.go
+		ConfigNeeds: a.configNeeds, Notifications: a.notifyHealth, NotifyTest: notifyTester{a}}) // notify_status.go
 	for _, rt := range slices.Concat(a.backupRoutes(), a.replicaRoutes(), a.configRoutes(), a.signingRoutes()) {
 		apiHandler.Handle(rt)
 	}

@@ -32,7 +32,17 @@ func (a *App) configNeeds(ctx context.Context, cfg *config.Config) ([]string, er
 	if sameChannels(before, cfg.Notifications.Channels) {
 		return nil, nil
 	}
-	envs := cfg.EnvironmentNames()
+	return a.everyEnvironment(ctx, project, cfg)
+}
+
+// everyEnvironment returns the environments of project's cfg (nil: none)
+// and those the server has, sorted: where a change of its channels, or
+// their test, needs deploy.
+func (a *App) everyEnvironment(ctx context.Context, project string, cfg *config.Config) ([]string, error) {
+	var envs []string
+	if cfg != nil {
+		envs = cfg.EnvironmentNames()
+	}
 	onServer, err := a.Deploy.Environments(ctx, project)
 	if err != nil {
 		return nil, err

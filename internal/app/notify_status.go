@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/monitor"
+	"github.com/phoenixvc/phoenix/internal/notify"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // notifyHealth is what keeps each project's notifications from its
@@ -65,6 +68,67 @@ func (a *App) undeliverable(ctx context.Context) ([]monitor.Undeliverable, error
 			out = append(out, monitor.Undeliverable{Project: project, Channel: f.Channel, Event: f.Event, At: f.FailedAt,
 				Failed: f.Failed, Error: f.Error})
 		}
+	}
+	return out, nil
+}
+
+// notifyTester sends phoenix notify test's messages (api.NotifyTester).
+type notifyTester struct{ a *App }
+
+// ProjectEnvironments returns the environments of project's phoenix.yaml
+// and those the server has: testing its channels needs deploy on each, as
+// changing them does (configNeeds).
+func (t notifyTester) ProjectEnvironments(ctx context.Context, project string) ([]string, error) {
+	return t.a.everyEnvironment(ctx, project, t.a.projects.get(project))
+}
+
+// TestChannel sends a test message through project's channel name now.
+// A success takes the channel off the failing ones, and the
+// notify-undeliverable alert it had resolves at once (on the server that
+// evaluates alerts: a lone one, or the replicas' leader; the others' at
+// its next evaluation, within seconds).
+func (t notifyTester) TestChannel(ctx context.Context, project, name, actor string) (api.NotifyTestResult, error) {
+	a := t.a
+	if a.projects == nil || a.Notify == nil {
+		return api.NotifyTestResult{}, usererr.New(usererr.Unavailable, "the server's channels are not running yet")
+	}
+	a.projects.mu.Lock()
+	cfg, chanErr := a.projects.cfg[project], a.projects.chanErr[project]
+	a.projects.mu.Unlock()
+	if cfg == nil || cfg.Notifications.Channels[name] == nil {
+		return api.NotifyTestResult{}, usererr.New(usererr.NotFound, "project %s has no notification channel %q", project, name).
+			WithHint("phoenix status names the channels; phoenix.yaml declares them under notifications.channels")
+	}
+	if chanErr != nil {
+		return api.NotifyTestResult{}, usererr.New(usererr.Conflict, "project %s's notification channels did not load, so none can be tested: %s", project, chanErr).
+			WithHint("store the missing secret (phoenix secret set) or unseal the vault; phoenix status says the same")
+	}
+	res, err := a.Notify.Test(ctx, project+"/"+name, notify.TestMessage(project, name, actor))
+	if errors.Is(err, notify.ErrNoChannel) { // the channels changed meanwhile
+		return api.NotifyTestResult{}, usererr.New(usererr.NotFound, "project %s has no notification channel %q loaded", project, name)
+	}
+	if err != nil {
+		return api.NotifyTestResult{}, err
+	}
+	res.Channel = name
+	out := api.NotifyTestResult{TestResult: res}
+	if !res.OK || (a.opts.Replica.On && !a.leading.Load()) {
+		return out, nil
+	}
+	id := monitor.AlertID(monitor.UndeliverableRule, monitor.UndeliverableInstance(project, name))
+	firing := func() bool {
+		alerts, err := a.Monitor.Alerts(ctx, false)
+		return err == nil && slices.ContainsFunc(alerts, func(al monitor.Alert) bool { return al.ID == id })
+	}
+	if !firing() {
+		return out, nil
+	}
+	if err := a.Monitor.EvaluateUndeliverable(ctx); err != nil {
+		a.log.Error("notify: evaluate notify-undeliverable after a test", "err", err)
+		return out, nil
+	}
+	if !firing() {
+		out.Resolved = id
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ func commands(g *Globals) []*cobra.Command {
 		newUserCmd(g),
 		newAuditCmd(g),
 		newReportCmd(g),
+		newNotifyCmd(g),
 		newBackupCmd(g),
 		newStoreCmd(g),
 		newVersionCmd(g),
@@ -45,7 +46,7 @@ var commandGroups = []struct {
 	{"start", "Getting started:", []string{"demo", "init", "validate", "serve", "server"}},
 	{"ship", "Releasing and deploying:", []string{"release", "runs", "logs", "approve", "cancel", "retry",
 		"deploy", "deployments", "rollback", "artifact", "check", "advisories"}},
-	{"operate", "Operating:", []string{"status", "projects", "alerts", "certificates", "report", "backup", "gc", "store"}},
+	{"operate", "Operating:", []string{"status", "projects", "alerts", "notify", "certificates", "report", "backup", "gc", "store"}},
 	{"access", "Access, secrets and audit:", []string{"user", "token", "secret", "vault", "audit"}},
 }
 

@@ -67,7 +67,18 @@ type transition struct {
 }
 
 // evaluate runs every rule once at now and notifies about changes.
-func (m *Monitor) evaluate(ctx context.Context) error {
+func (m *Monitor) evaluate(ctx context.Context) error { return m.evaluateRules(ctx, false) }
+
+// EvaluateUndeliverable runs the built-in notify-undeliverable rule alone,
+// now: after a channel's test message got through (phoenix notify test),
+// its alert resolves at once rather than at the next evaluation. The
+// other rules are left for their schedule, so their failure counts do not
+// move.
+func (m *Monitor) EvaluateUndeliverable(ctx context.Context) error { return m.evaluateRules(ctx, true) }
+
+// evaluateRules is evaluate, of the notify-undeliverable rule only when
+// undeliverableOnly.
+func (m *Monitor) evaluateRules(ctx context.Context, undeliverableOnly bool) error {
 	now := m.opts.Now()
 	m.amu.Lock()
 	defer m.amu.Unlock()
@@ -90,34 +101,20 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 			}
 		}
 	}
-	for _, r := range m.rulesSnapshot() {
-		values, err := m.ruleValues(ctx, r, now)
-		if err != nil {
+	if !undeliverableOnly {
+		if err := m.applyRules(ctx, now, apply); err != nil {
 			return err
 		}
-		apply(r, values)
-	}
-	if values, ok := m.certValues(ctx, now); ok {
-		apply(m.certRule(), values)
-	}
-	orders := m.certOrderRule()
-	if values, details, ok := m.certOrderValues(ctx, now, orders.ThresholdString()); ok {
-		orders.details = details
-		apply(orders, values)
-	}
-	if values, ok := m.replicaValues(ctx); ok {
-		apply(replicaRule(), values)
-	}
-	if values, ok := m.backupValues(ctx, now); ok {
-		apply(backupRule(), values)
 	}
 	if values, details, ok := m.undeliverableValues(ctx); ok {
 		r := undeliverableRule()
 		r.details = details
 		apply(r, values)
 	}
-	retired, events := m.retire(now)
-	changes, history = append(changes, retired...), append(history, events...)
+	if !undeliverableOnly {
+		retired, events := m.retire(now)
+		changes, history = append(changes, retired...), append(history, events...)
+	}
 	silenced, err := m.silencedSet(ctx, changes, now)
 	if err != nil {
 		return err
@@ -140,6 +137,34 @@ func (m *Monitor) evaluate(ctx context.Context) error {
 		t.alert.LastNotified, t.alert.dirty = now, true
 	}
 	return m.saveAlerts(ctx, history)
+}
+
+// applyRules computes and applies the values of every rule but the
+// built-in notify-undeliverable one: the projects' rules, and the
+// server's certificate, certificate order, replica and backup rules.
+func (m *Monitor) applyRules(ctx context.Context, now time.Time, apply func(Rule, map[string]float64)) error {
+	for _, r := range m.rulesSnapshot() {
+		values, err := m.ruleValues(ctx, r, now)
+		if err != nil {
+			return err
+		}
+		apply(r, values)
+	}
+	if values, ok := m.certValues(ctx, now); ok {
+		apply(m.certRule(), values)
+	}
+	orders := m.certOrderRule()
+	if values, details, ok := m.certOrderValues(ctx, now, orders.ThresholdString()); ok {
+		orders.details = details
+		apply(orders, values)
+	}
+	if values, ok := m.replicaValues(ctx); ok {
+		apply(replicaRule(), values)
+	}
+	if values, ok := m.backupValues(ctx, now); ok {
+		apply(backupRule(), values)
+	}
+	return nil
 }
 
 // noData marks an instance whose metric had no data in the window.

@@ -1,11 +1,26 @@
 package monitor
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 )
+
+// undeliverableMonitor is a monitor whose notify-undeliverable alert reads
+// src, publishing to pub.
+func undeliverableMonitor(t *testing.T) (*Monitor, *fakeClock, *fakePublisher, *listing[Undeliverable]) {
+	t.Helper()
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	pub := &fakePublisher{}
+	src := &listing[Undeliverable]{}
+	m, err := New(Options{DB: openDB(t), Now: clock.Now, Publisher: pub, Proc: "-", Undeliverable: src.list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, clock, pub, src
+}
 
 // TestUndeliverableAlert: with no rule written, a channel whose message
 // failed for good fires one alert for that channel, and a project whose
@@ -14,13 +29,7 @@ import (
 // get them; a failed read changes nothing; a channel that works again
 // resolves its alert.
 func TestUndeliverableAlert(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	pub := &fakePublisher{}
-	src := &listing[Undeliverable]{}
-	m, err := New(Options{DB: openDB(t), Now: clock.Now, Publisher: pub, Proc: "-", Undeliverable: src.list})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, clock, pub, src := undeliverableMonitor(t)
 	alerts := func() map[string]Alert { return builtinAlerts(t, m, clock, UndeliverableRule, notifyPrefix) }
 	teams := Undeliverable{Project: "shop", Channel: "teams", Event: "alert.firing", At: clock.Now(), Failed: 2,
 		Error: "teams: receiver answered 404 [redacted]"}
@@ -50,5 +59,27 @@ func TestUndeliverableAlert(t *testing.T) {
 	}
 	if UndeliverableProject("production.shop") != "" || UndeliverableProject("notify:shop/teams") != "shop" {
 		t.Error("UndeliverableProject")
+	}
+}
+
+// TestEvaluateUndeliverableResolvesAtOnce: after a channel's test message
+// got through, EvaluateUndeliverable resolves its alert there and then,
+// and announces it, without evaluating the other rules.
+func TestEvaluateUndeliverableResolvesAtOnce(t *testing.T) {
+	m, clock, pub, src := undeliverableMonitor(t)
+	src.set(nil, Undeliverable{Project: "shop", Channel: "teams", Event: "alert.firing", At: clock.Now(), Failed: 1, Error: "teams: receiver answered 404"})
+	if a := builtinAlerts(t, m, clock, UndeliverableRule, notifyPrefix)["shop/teams"]; a.State != StateFiring {
+		t.Fatalf("not firing: %+v", a)
+	}
+	src.set(nil)
+	if err := m.EvaluateUndeliverable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	as, err := m.Alerts(context.Background(), true)
+	if err != nil || len(as) != 1 || as[0].State != StateResolved {
+		t.Fatalf("after EvaluateUndeliverable: %+v %v", as, err)
+	}
+	if titles := pub.titles(); len(titles) != 2 || !strings.Contains(titles[1], "resolved") {
+		t.Fatalf("messages %q, want the firing and the resolution", titles)
 	}
 }

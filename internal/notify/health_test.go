@@ -10,6 +10,21 @@ import (
 	"time"
 )
 
+// echoingHook is a receiver at path whose answer starts as 404 (the
+// webhook was deleted) and is what status holds; its body echoes the
+// path, the URL's token. It returns the hook's URL.
+func echoingHook(t *testing.T, path string) (string, *atomic.Int32) {
+	t.Helper()
+	status := &atomic.Int32{}
+	status.Store(http.StatusNotFound)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(status.Load()))
+		w.Write([]byte("no such hook " + r.URL.Path)) // echoes the token
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + path, status
+}
+
 // TestFailuresNameTheChannelThatStoppedReceiving: a delivery refused for
 // good (a 404: the webhook was deleted) and one retried until it was
 // given up put their channel on Failures, with the newest failure's
@@ -18,14 +33,7 @@ import (
 // message that reaches the channel again takes it off.
 func TestFailuresNameTheChannelThatStoppedReceiving(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	var status atomic.Int32
-	status.Store(http.StatusNotFound)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(int(status.Load()))
-		w.Write([]byte("no such hook " + r.URL.Path)) // echoes the token
-	}))
-	defer srv.Close()
-	gone := srv.URL + "/hook/gone-token-4711"
+	gone, status := echoingHook(t, "/hook/gone-token-4711")
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))

@@ -43,6 +43,7 @@ func PostJSON(ctx context.Context, client *http.Client, channel, target string, 
 		return Temporary(Redact(transportError(channel, err), target))
 	}
 	defer resp.Body.Close()
+	noteStatus(ctx, resp.StatusCode)
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {

@@ -358,3 +358,37 @@ func TestManyDomainsKeepTheDashboardButton(t *testing.T) {
 		t.Errorf("3 links gave %d buttons", len(got))
 	}
 }
+
+// TestTestMessageCardMatchesSchema: phoenix notify test's message, as a
+// Workflows receiver gets it over HTTP, is an Adaptive Card the schema
+// accepts.
+func TestTestMessageCardMatchesSchema(t *testing.T) {
+	validate := schemaValidator(t)
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	n, err := New(Options{URL: srv.URL + "/workflows/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := notify.TestMessage("shop", "teams", "alice")
+	m.Time = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	if err := n.Notify(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Attachments []struct{ Content any } `json:"attachments"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || len(env.Attachments) != 1 {
+		t.Fatalf("payload %s: %v", body, err)
+	}
+	if err := validateCard(validate, env.Attachments[0].Content); err != nil {
+		t.Fatalf("test card does not match the Adaptive Card schema: %v\n%s", err, body)
+	}
+	if !strings.Contains(string(body), "INFO · notify.test · shop") {
+		t.Errorf("test card: %s", body)
+	}
+}
