@@ -174,11 +174,20 @@ func ackMessage(a Alert, now time.Time) notify.Message {
 	facts := append([]notify.Fact{{Name: a.Rule, Value: a.Summary}, {Name: "State", Value: a.State + " since " + a.Since.UTC().Format(time.RFC3339)}},
 		ackFacts(a.Ack)...)
 	return notify.Message{
-		ID:    fmt.Sprintf("alert-acknowledged-%s-%d", AlertID(a.Rule, a.Environment), now.UnixMilli()),
+		ID:    fmt.Sprintf("alert-acknowledged-%s-%d", AlertID(a.Rule, a.Environment), ackAt(a, now).UnixMilli()),
 		Event: "alert.acknowledged", Severity: a.Severity, Project: project, Environment: env, Alerts: []string{a.ID}, Time: now,
 		Title: fmt.Sprintf("[%s] %s acknowledged by %s", where, a.Rule, a.Ack.By),
 		Text:  a.Ack.Comment, Facts: facts,
 	}
+}
+
+// ackAt is when a's acknowledgement was made, as stored (now for none):
+// its message's ID, the same however often it is announced.
+func ackAt(a Alert, now time.Time) time.Time {
+	if a.Ack != nil && !a.Ack.At.IsZero() {
+		return a.Ack.At
+	}
+	return now
 }
 
 // ackFacts are the lines a notification shows about an acknowledgement.

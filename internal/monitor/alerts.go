@@ -38,6 +38,38 @@ type Alert struct {
 	fails, oks int
 	dirty      bool
 	newEpisode bool // went pending: its acknowledgement ends when saved
+	// stored is the alert as its row in the database last had it (loaded
+	// or saved): its messages' IDs derive from it (episodeKey), so that a
+	// change announced again after a crash, from the same stored state,
+	// has the same ID and the delivery log drops it.
+	stored storedAlert
+}
+
+// storedAlert is what episodeKey reads of an alert's stored row, in Unix
+// milliseconds as stored; zero for an alert never stored.
+type storedAlert struct{ since, notified int64 }
+
+// storedOf is a's state as saving it stores it.
+func storedOf(a *Alert) storedAlert {
+	s := storedAlert{since: a.Since.UnixMilli()}
+	if !a.LastNotified.IsZero() {
+		s.notified = a.LastNotified.UnixMilli()
+	}
+	return s
+}
+
+// episodeKey identifies what t announces of its alert, from the alert's
+// stored state before the change: when its stored state began (the
+// state the alert leaves, or is in for a resolution: a new value at each
+// change) and, for a repeat reminder, when it was last announced. Every
+// change of an alert has a key of its own, and evaluating the same
+// stored state again (after a restart that lost the change) gives the
+// same one.
+func episodeKey(t transition) string {
+	if t.kind == "repeat" {
+		return fmt.Sprintf("%d.%d", t.alert.stored.since, t.alert.stored.notified)
+	}
+	return fmt.Sprint(t.alert.stored.since)
 }
 
 // AlertEvent is one entry of the alert history.
@@ -374,7 +406,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		event, verb = "alert.resolved", "resolved"
 	}
 	sev := 4
-	var names, lines, ids, alertIDs []string
+	var names, lines, ids, alertIDs, keys []string
 	var facts []notify.Fact
 	for _, t := range ts {
 		sev = min(sev, t.rule.Severity)
@@ -392,6 +424,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		}
 		ids = append(ids, t.rule.Name)
 		alertIDs = append(alertIDs, AlertID(t.rule.Name, env))
+		keys = append(keys, episodeKey(t))
 	}
 	where := InstanceLabel(env)
 	title := fmt.Sprintf("[%s] %s %s", where, strings.Join(names, ", "), verb)
@@ -404,7 +437,7 @@ func groupMessage(ts []transition, now time.Time) notify.Message {
 		project = p
 	}
 	return notify.Message{
-		ID:    fmt.Sprintf("alert-%s-%s-%s-%d", verb, env, strings.Join(ids, "+"), now.UnixMilli()),
+		ID:    fmt.Sprintf("alert-%s-%s-%s-%s", verb, env, strings.Join(ids, "+"), strings.Join(keys, "+")),
 		Event: event, Severity: sev, Title: title, Text: strings.Join(lines, "\n"),
 		Project: project, Environment: envName, Alerts: alertIDs, Facts: facts, Time: now,
 	}
@@ -437,11 +470,14 @@ func (m *Monitor) loadAlerts(ctx context.Context) error {
 }
 
 func (m *Monitor) saveAlerts(ctx context.Context, history []AlertEvent) error {
-	return m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+	var saved []*Alert
+	err := m.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+		saved = saved[:0]
 		for _, a := range m.alerts {
 			if !a.dirty {
 				continue
 			}
+			saved = append(saved, a)
 			_, err := tx.ExecContext(ctx, `INSERT INTO monitor_alerts (rule, environment, state, severity, since, value, threshold, fails, oks, last_notified, summary)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT (rule, environment) DO UPDATE SET state = excluded.state, severity = excluded.severity,
@@ -468,6 +504,12 @@ func (m *Monitor) saveAlerts(ctx context.Context, history []AlertEvent) error {
 		}
 		return nil
 	})
+	if err == nil {
+		for _, a := range saved {
+			a.stored = storedOf(a)
+		}
+	}
+	return err
 }
 
 func finite(v float64) float64 {

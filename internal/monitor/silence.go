@@ -214,6 +214,7 @@ func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	if notified > 0 {
 		a.LastNotified = time.UnixMilli(notified).UTC()
 	}
+	a.stored = storedOf(&a)
 	if ack.By != "" {
 		ack.At = time.UnixMilli(ackAt).UTC()
 		a.Ack = &ack
