@@ -61,6 +61,10 @@ func color(m notify.Message) string {
 	return [...]string{"#D13438", "#E97548", "#FFB900", "#0078D4", "#8A8886"}[min(max(m.Severity, 0), 4)]
 }
 
+// maxButtons is how many link buttons a message shows; more fold into its
+// text (notify.SplitLinks).
+const maxButtons = 5
+
 // Payload renders m as a Slack webhook body.
 func Payload(m notify.Message) ([]byte, error) {
 	sev := m.Label()
@@ -88,12 +92,16 @@ func Payload(m notify.Message) ([]byte, error) {
 		}
 		blocks = append(blocks, map[string]any{"type": "section", "fields": fields})
 	}
-	if len(m.Links) > 0 {
+	shown, folded := notify.SplitLinks(m.Links, maxButtons)
+	if len(folded) > 0 {
+		text := "*" + notify.FoldedTitle(folded) + "*\n" + notify.FoldLines(folded, func(l notify.Link) string {
+			return "• <" + l.URL + "|" + strings.NewReplacer("|", "", ">", "").Replace(escape(clip(l.Title, 75))) + ">"
+		})
+		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": clip(text, 3000)}})
+	}
+	if len(shown) > 0 {
 		var buttons []any
-		for i, l := range m.Links {
-			if i == 5 {
-				break
-			}
+		for _, l := range shown {
 			buttons = append(buttons, map[string]any{"type": "button", "url": l.URL,
 				"text": map[string]any{"type": "plain_text", "text": clip(l.Title, 75)}})
 		}

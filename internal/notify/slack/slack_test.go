@@ -125,3 +125,49 @@ func TestInformationalIsNotResolved(t *testing.T) {
 		})
 	}
 }
+
+// TestManyDomainsKeepTheDashboardButton: Slack's message showed the first
+// 5 links as buttons and dropped the rest, so a deploy to 5 domains lost
+// its dashboard button; the sites fold into a section, every one of them
+// a link, and the dashboard stays a button.
+func TestManyDomainsKeepTheDashboardButton(t *testing.T) {
+	m := notify.Message{Event: "deploy.succeeded", Severity: notify.Informational, Title: "shop/production: v1.4.1 is live"}
+	for _, d := range []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com", "e.example.com"} {
+		m.Links = append(m.Links, notify.Link{Title: d, URL: "https://" + d + "/"})
+	}
+	m.Links = append(m.Links, notify.Link{Title: "shop/production in Phoenix", URL: "https://phoenix.example.com/ui/envs/shop/production"})
+	b, err := Payload(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Attachments []struct {
+			Blocks []struct {
+				Type     string `json:"type"`
+				Text     struct{ Text string }
+				Elements []struct{ URL string }
+			} `json:"blocks"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	var buttons []string
+	var text string
+	for _, bl := range p.Attachments[0].Blocks {
+		if bl.Type == "actions" {
+			for _, e := range bl.Elements {
+				buttons = append(buttons, e.URL)
+			}
+		}
+		text += bl.Text.Text
+	}
+	if len(buttons) != 1 || buttons[0] != "https://phoenix.example.com/ui/envs/shop/production" {
+		t.Fatalf("buttons %q, want the dashboard's: %s", buttons, b)
+	}
+	for _, l := range m.Links[:5] {
+		if !strings.Contains(text, "<"+l.URL+"|"+l.Title+">") {
+			t.Errorf("domain %s is missing: %s", l.Title, b)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package teams
 
 import (
-	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/notify"
@@ -11,67 +9,19 @@ import (
 const maxFacts = 20
 
 // Buttons a card shows at most: Teams renders 6 actions of an Adaptive
-// Card and 4 of a connector card, dropping the rest.
+// Card and 4 of a connector card, dropping the rest (notify.SplitLinks).
 const (
 	maxActions     = 6
 	maxCardActions = 4
-	maxFoldedLinks = 50
 )
-
-// buttons splits m's links into those shown as buttons and those folded
-// into the card's text. All fit as buttons when there are at most max;
-// otherwise the links to a site (the root of a host: a deployment's
-// domains) are folded, so the others (the dashboard's pages, a run's)
-// stay buttons and no domain is lost. Should those others still be too
-// many, the last of them are folded too.
-func buttons(links []notify.Link, max int) (shown, folded []notify.Link) {
-	if len(links) <= max {
-		return links, nil
-	}
-	for _, l := range links {
-		if isSite(l) {
-			folded = append(folded, l)
-		} else {
-			shown = append(shown, l)
-		}
-	}
-	if len(shown) > max {
-		folded = append(folded, shown[max:]...)
-		shown = shown[:max]
-	}
-	return shown, folded
-}
-
-// isSite reports whether l opens a site's front page rather than a page
-// of the dashboard or a run.
-func isSite(l notify.Link) bool {
-	u, err := url.Parse(l.URL)
-	return err == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == ""
-}
-
-// foldedTitle heads the folded links: Sites when they all are.
-func foldedTitle(links []notify.Link) string {
-	for _, l := range links {
-		if !isSite(l) {
-			return "Links"
-		}
-	}
-	return "Sites"
-}
 
 // foldedText renders links as Markdown links, one per line, for the text
 // of a card (both kinds of Teams card render Markdown links in text).
 func foldedText(links []notify.Link) string {
-	var lines []string
-	for i, l := range links {
-		if i == maxFoldedLinks {
-			lines = append(lines, fmt.Sprintf("and %d more", len(links)-i))
-			break
-		}
-		title := strings.NewReplacer("[", "", "]", "", "(", "", ")", "").Replace(limit(l.Title, 100))
-		lines = append(lines, "- ["+title+"]("+l.URL+")")
-	}
-	return strings.Join(lines, "\n")
+	clean := strings.NewReplacer("[", "", "]", "", "(", "", ")", "")
+	return notify.FoldLines(links, func(l notify.Link) string {
+		return "- [" + clean.Replace(limit(l.Title, 100)) + "](" + l.URL + ")"
+	})
 }
 
 // AdaptiveCard returns m as an Adaptive Card 1.4 (the content of the
@@ -96,10 +46,10 @@ func AdaptiveCard(m notify.Message) map[string]any {
 		}
 		body = append(body, map[string]any{"type": "FactSet", "facts": facts})
 	}
-	shown, folded := buttons(m.Links, maxActions)
+	shown, folded := notify.SplitLinks(m.Links, maxActions)
 	if len(folded) > 0 {
 		body = append(body,
-			map[string]any{"type": "TextBlock", "text": foldedTitle(folded), "weight": "bolder", "wrap": true},
+			map[string]any{"type": "TextBlock", "text": notify.FoldedTitle(folded), "weight": "bolder", "wrap": true},
 			map[string]any{"type": "TextBlock", "text": foldedText(folded), "spacing": "none", "wrap": true})
 	}
 	card := map[string]any{
@@ -139,10 +89,10 @@ func messageCard(m notify.Message) map[string]any {
 		}
 		section["facts"] = facts
 	}
-	shown, folded := buttons(m.Links, maxCardActions)
+	shown, folded := notify.SplitLinks(m.Links, maxCardActions)
 	if len(folded) > 0 {
 		text, _ := section["text"].(string)
-		section["text"] = strings.TrimPrefix(text+"\n\n**"+foldedTitle(folded)+"**\n\n"+foldedText(folded), "\n\n")
+		section["text"] = strings.TrimPrefix(text+"\n\n**"+notify.FoldedTitle(folded)+"**\n\n"+foldedText(folded), "\n\n")
 	}
 	card := map[string]any{
 		"@type":      "MessageCard",
