@@ -156,6 +156,9 @@ func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range sbom.Notes(bom) { // the workspace root's lockfile an app's SBOM read, as the audit's log says
+		sc.Logf("note: %s", n)
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			sc.Logf("problem: %s", p.String())

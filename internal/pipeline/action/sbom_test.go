@@ -91,3 +91,23 @@ func TestCheckSBOMFailsClosedAndWritesSPDX(t *testing.T) {
 		t.Fatalf("spdx: %v, version %q, outputs %v\n%s", err, doc.SPDXVersion, outs, b)
 	}
 }
+
+// TestCheckSBOMOfAWorkspaceAppSaysWhichLockfile: a release's check-sbom
+// step in an app of an npm workspace (build.app: apps/web) logs the
+// workspace root's lockfile it read, as check-audit's and
+// check-licenses' logs do (it said only how many components it wrote).
+func TestCheckSBOMOfAWorkspaceAppSaysWhichLockfile(t *testing.T) {
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS("../../scan/lockfile/testdata/ws-npm")); err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(root, "apps", "web")
+	sc, log, _ := newContext(t, app, nil, nil)
+	sc.WorkDir = app
+	if err := (&Deps{Now: time.Now}).checkSBOM(context.Background(), sc); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if !strings.Contains(log.String(), "note: ") || !strings.Contains(log.String(), "read ../../package-lock.json, workspace package @acme/web") {
+		t.Errorf("the step's log does not name the lockfile read:\n%s", log)
+	}
+}
