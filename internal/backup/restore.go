@@ -192,15 +192,32 @@ func IntoNewDir(dst, tag string, fill func(tmp string) error) error {
 }
 
 // moveInto renames the finished directory tmp to dst, first removing dst
-// when it is the empty directory the caller named.
+// when it is the empty directory the caller named; when the rename then
+// fails, that empty directory is made again with its permissions (a data
+// dir's mount or the folder an operator prepared is not lost to a
+// failed restore).
 func moveInto(tmp, dst string, replace bool) error {
-	if replace {
-		if err := os.Remove(dst); err != nil {
-			return fmt.Errorf("%w: %v", ErrTargetNotEmpty, err)
-		}
+	if !replace {
+		return rename(tmp, dst)
 	}
-	return os.Rename(tmp, dst)
+	fi, err := os.Stat(dst)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrTargetNotEmpty, err)
+	}
+	if err := rename(tmp, dst); err != nil {
+		if os.Mkdir(dst, fi.Mode().Perm()) == nil {
+			os.Chmod(dst, fi.Mode().Perm()) // past the umask
+		}
+		return err
+	}
+	return nil
 }
+
+// rename is os.Rename; a test makes it fail.
+var rename = os.Rename
 
 // fill writes every file of s under dir and syncs the directories.
 func (r *Repo) fill(ctx context.Context, s *Snapshot, dir string, prog *meter) error {

@@ -126,3 +126,34 @@ func TestLoadIDs(t *testing.T) {
 		t.Errorf("Load of an empty snapshot file = %v, want ErrCorrupt", err)
 	}
 }
+
+// TestFailedRestoreLeavesTheEmptyTargetAsItWas: a restore into an
+// existing empty folder removes it just before moving the restored tree
+// in; when that move fails the folder is made again, empty, with its
+// permissions (it was gone), and nothing else is left beside it.
+func TestFailedRestoreLeavesTheEmptyTargetAsItWas(t *testing.T) {
+	r, _ := newRepo(t)
+	data, _ := dataDir(t)
+	s := create(t, r, data, time.Now())
+	dst := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dst, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dst, 0o750)
+	boom := errors.New("rename: input/output error")
+	rename = func(string, string) error { return boom }
+	defer func() { rename = os.Rename }()
+	if _, err := r.Restore(context.Background(), s.ID, dst, nil); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the rename's", err)
+	}
+	fi, err := os.Stat(dst)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o750 {
+		t.Fatalf("the target after the failed restore: %v, %v", fi, err)
+	}
+	if names, _ := os.ReadDir(dst); len(names) != 0 {
+		t.Errorf("the target is not empty: %v", names)
+	}
+	if names, _ := os.ReadDir(filepath.Dir(dst)); len(names) != 1 {
+		t.Errorf("the failed restore left %v beside the target", names)
+	}
+}
