@@ -60,23 +60,7 @@ func TestAlertAnnouncedBeforeACrashIsNotAnnouncedAgain(t *testing.T) {
 	ctx := context.Background()
 	start := func(publisher func(*notify.Dispatcher, *store.DB) Publisher) (*Monitor, *notify.Dispatcher) {
 		t.Helper()
-		db := testkit.OpenStore(t, path)
-		if err := db.Migrate(ctx, Migrations(), notify.Migrations()); err != nil {
-			t.Fatal(err)
-		}
-		wh, err := webhook.New(webhook.Options{URL: hook.URL + "/phoenix"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := notify.NewDispatcher(notify.Options{DB: db, Now: clock.Now,
-			Channels: map[string]notify.Channel{"shop/teams": {Notifier: wh, MinSeverity: notify.Verbose}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := New(Options{DB: db, Now: clock.Now, Publisher: publisher(d, db), Proc: "-", Undeliverable: src.list})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, d, _ := openWithWebhook(t, path, hook.URL, clock, src, publisher)
 		return m, d
 	}
 
@@ -121,4 +105,78 @@ func TestAlertAnnouncedBeforeACrashIsNotAnnouncedAgain(t *testing.T) {
 		r[2] != "alert.firing alert-firing-notify:shop/mail-notify-undeliverable-1795773610000" {
 		t.Fatalf("the receiver got %q, want the resolution and the next firing, each with an ID of its own", r)
 	}
+}
+
+// refusingPublisher stores nothing: the message store failed (or the
+// server died inside Publish, before its transaction committed).
+type refusingPublisher struct{}
+
+func (refusingPublisher) Publish(context.Context, notify.Message, ...string) ([]string, error) {
+	return nil, context.DeadlineExceeded
+}
+
+// TestAlertStoredButNotAnnouncedIsAnnouncedNext: an alert whose firing
+// was stored while its announcement was not (Publish stored nothing) is
+// not lost until the reminder hours later: an alert firing that was never
+// announced is due at the next evaluation, under the real publisher after
+// a restart.
+func TestAlertStoredButNotAnnouncedIsAnnouncedNext(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("X-Phoenix-Event"))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	path := filepath.Join(t.TempDir(), "state.db")
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	src := &listing[Undeliverable]{}
+	src.set(nil, Undeliverable{Project: "shop", Channel: "mail", Event: "alert.firing", At: clock.Now(), Failed: 1, Error: "email: 550"})
+	ctx := context.Background()
+	m, _, db := openWithWebhook(t, path, hook.URL, clock, src, func(*notify.Dispatcher, *store.DB) Publisher { return refusingPublisher{} })
+	m.Evaluate(ctx) // the error is the publisher's; the alert's state is stored
+	if as, _ := m.Alerts(ctx, false); len(as) != 1 || as[0].State != StateFiring || !as[0].LastNotified.IsZero() {
+		t.Fatalf("alerts stored with the announcement refused: %+v", as)
+	}
+	db.Close()
+	clock.Add(5 * time.Second)
+	m, d, _ := openWithWebhook(t, path, hook.URL, clock, src, func(d *notify.Dispatcher, _ *store.DB) Publisher { return d })
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "alert.firing" {
+		t.Fatalf("the receiver got %q at the first evaluation after the restart, want the firing", got)
+	}
+}
+
+// openWithWebhook opens (again) the monitor over the SQLite file path with
+// one channel, shop/teams, a webhook to hook, and the publisher publisher
+// makes of its dispatcher and database: a server started over a data dir.
+func openWithWebhook(t *testing.T, path, hook string, clock *fakeClock, src *listing[Undeliverable],
+	publisher func(*notify.Dispatcher, *store.DB) Publisher) (*Monitor, *notify.Dispatcher, *store.DB) {
+	t.Helper()
+	db := testkit.OpenStore(t, path)
+	if err := db.Migrate(context.Background(), Migrations(), notify.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	wh, err := webhook.New(webhook.Options{URL: hook + "/phoenix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := notify.NewDispatcher(notify.Options{DB: db, Now: clock.Now,
+		Channels: map[string]notify.Channel{"shop/teams": {Notifier: wh, MinSeverity: notify.Verbose}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Options{DB: db, Now: clock.Now, Publisher: publisher(d, db), Proc: "-", Undeliverable: src.list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, d, db
 }
