@@ -192,16 +192,13 @@ func (d *Dispatcher) attempt(ctx context.Context, del *Delivery) error {
 	if !ok {
 		return d.finish(ctx, del, StateFailed, fmt.Errorf("channel %s is no longer configured", del.Channel))
 	}
-	actx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
-	err := ch.Notifier.Notify(actx, m)
-	cancel()
+	err := d.send(ctx, ch, m)
 	if err == nil {
 		return d.finish(ctx, del, StateSent, nil)
 	}
 	if ctx.Err() != nil {
 		return nil // shutting down: the delivery stays pending for the next start
 	}
-	err = Redact(err, ch.Secrets...)
 	del.Attempts++
 	age := d.opts.Now().Sub(del.CreatedAt)
 	if !Retryable(err) || age >= d.opts.GiveUpAfter {
@@ -215,6 +212,18 @@ func (d *Dispatcher) attempt(ctx context.Context, del *Delivery) error {
 	_, dbErr := d.opts.DB.ExecContext(ctx, `UPDATE notify_deliveries SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4`,
 		del.Attempts, d.opts.Now().Add(wait).UnixMilli(), err.Error(), del.ID)
 	return dbErr
+}
+
+// send delivers m through ch within the dispatcher's timeout; a failure
+// comes back scrubbed of the channel's URL and keys. Deliveries and Test
+// send through it.
+func (d *Dispatcher) send(ctx context.Context, ch Channel, m Message) error {
+	actx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	defer cancel()
+	if err := ch.Notifier.Notify(actx, m); err != nil {
+		return Redact(err, ch.Secrets...)
+	}
+	return nil
 }
 
 func (d *Dispatcher) finish(ctx context.Context, del *Delivery, state string, cause error) error {

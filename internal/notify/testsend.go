@@ -70,10 +70,8 @@ func (d *Dispatcher) Test(ctx context.Context, key string, m Message) (TestResul
 	if m.Time.IsZero() {
 		m.Time = start.UTC()
 	}
-	actx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	ans := &answer{}
-	err := ch.Notifier.Notify(withAnswer(actx, ans), m)
-	cancel()
+	err := d.send(withAnswer(ctx, ans), ch, m)
 	res := TestResult{Channel: key, MessageID: m.ID, Outcome: TestDelivered, OK: err == nil, HTTPStatus: ans.status,
 		At: m.Time, DurationMS: d.opts.Now().Sub(start).Milliseconds()}
 	state := StateSent
@@ -81,7 +79,6 @@ func (d *Dispatcher) Test(ctx context.Context, key string, m Message) (TestResul
 		if ctx.Err() != nil {
 			return TestResult{}, ctx.Err()
 		}
-		err = Redact(err, ch.Secrets...)
 		res.Error, res.Outcome, state = err.Error(), TestRefused, StateFailed
 		if Retryable(err) {
 			res.Outcome = TestFailed
