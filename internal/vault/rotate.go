@@ -140,8 +140,7 @@ func (v *Vault) SetRotation(ctx context.Context, subj Subject, name string, p *R
 	}
 	err := v.change(ctx, subj, name, "secret.policy", 0, func(tx *sql.Tx, row secretRow, now string) error {
 		// A new policy (a fixed generator) starts without a failure streak.
-		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3, rotation_failing_since = '',
-			rotation_failure_notice = '', rotation_failures = 0, rotation_retry_at = '' WHERE name = $1`, name, text, now)
+		_, err := tx.ExecContext(ctx, `UPDATE vault_secrets SET rotation = $2, updated_at = $3, `+noFailureStreak+` WHERE name = $1`, name, text, now)
 		return err
 	})
 	if p != nil && errors.Is(err, ErrNotFound) {
@@ -230,8 +229,7 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 			return err
 		}
 		e.Target = target(name, vi.Version)
-		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2, rotation_failing_since = '', rotation_failure_notice = '',
-			rotation_failures = 0, rotation_retry_at = '' WHERE name = $1`, name, fmtTime(v.now()))
+		_, err = tx.ExecContext(ctx, `UPDATE vault_secrets SET rotated_at = $2, `+noFailureStreak+` WHERE name = $1`, name, fmtTime(v.now()))
 		return err
 	})
 	if err != nil {
@@ -267,6 +265,10 @@ type RotationResult struct {
 	// again at the earliest (RetryDelay).
 	RetryAt time.Time `json:"retry_at,omitzero"`
 }
+
+// noFailureStreak is the SET list that ends a rotation's streak of
+// failures and its wait (a success, a new policy).
+const noFailureStreak = `rotation_failing_since = '', rotation_failure_notice = '', rotation_failures = 0, rotation_retry_at = ''`
 
 // Bounds of the wait between scheduled tries of a rotation that fails.
 const (
