@@ -60,7 +60,7 @@ func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *releas
 		return status, 0
 	}
 	if fs, ok := bw.(h1.FileSender); ok && rep.Size >= sendfileMin {
-		file, warm, mine, err := rel.fds.get(rep.Blob, received(w), rel.site.Open)
+		file, pipe, warm, mine, err := rel.fds.get(rep.Blob, rep.Size, received(w), rel.site.Open)
 		if err != nil {
 			h.opts.Logger.Error("edge: open release file", "release", rel.site.ID(), "err", err)
 			return plain(w, http.StatusInternalServerError, "internal error"), 0
@@ -69,6 +69,10 @@ func (h *Handler) serveBlock(bw h1.HeadBlockWriter, r *http.Request, rel *releas
 			defer file.Close()
 		}
 		bw.WriteHeaderBlock(status, rep.Size, b.fields)
+		if pipe != nil {
+			n, _ := fs.SendPiped(pipe, file, warm)
+			return status, n
+		}
 		n, _ := fs.SendFile(file, 0, rep.Size, warm)
 		return status, n
 	}

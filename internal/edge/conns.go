@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 )
 
 // Connection telemetry: what each listener serving a Handler holds and has
@@ -23,6 +25,7 @@ type ConnStats struct {
 	Accepted  uint64 // connections accepted since it started
 	HandedOff uint64 // lean-loop connections handed to net/http (a body, HTTP/1.0, Upgrade...)
 	Queued    uint64 // answers the lean loop queued for a client reading slowly
+	Piped     uint64 // answers the lean loop sent from a hot file's pipe (h1.FilePipe)
 	Refused   uint64 // connections closed unanswered: their client was at the ConnLimit cap
 }
 
@@ -58,7 +61,7 @@ func (s *Server) ConnStats() ConnStats {
 		ls := l.Stats()
 		st.Open += ls.Open
 		st.Accepted += ls.Accepted
-		st.HandedOff, st.Queued = ls.HandedOff, ls.Queued
+		st.HandedOff, st.Queued, st.Piped = ls.HandedOff, ls.Queued, ls.Piped
 	}
 	return st
 }
@@ -122,9 +125,15 @@ func writeConnMetrics(w io.Writer, conns []ConnStats) {
 	connFamily(w, conns, "phoenix_edge_answers_queued_total", "counter",
 		"Answers the lean loop queued because the client did not take them at once (slow readers).",
 		func(c *ConnStats) string { return fmt.Sprint(c.Queued) })
+	connFamily(w, conns, "phoenix_edge_answers_piped_total", "counter",
+		"Answers the lean loop sent whole from a hot file's pipe (tee and splice) instead of sendfile.",
+		func(c *ConnStats) string { return fmt.Sprint(c.Piped) })
 	connFamily(w, conns, "phoenix_edge_connections_refused_total", "counter",
 		"Connections closed unanswered because their client held the most connections allowed (--edge-max-conns-per-ip).",
 		func(c *ConnStats) string { return fmt.Sprint(c.Refused) })
+	family(w, "phoenix_edge_file_pipe_bytes", "gauge",
+		"Capacity of the pipes holding hot files' pages for the lean loop: page cache kept from being dropped.")
+	fmt.Fprintf(w, "phoenix_edge_file_pipe_bytes %d\n", h1.PipeBytes())
 }
 
 func connFamily(w io.Writer, conns []ConnStats, name, typ, help string, get func(*ConnStats) string) {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/phoenixvc/phoenix/internal/edge/h1"
 )
 
 // sendfileMin is the smallest body the lean loop sends with sendfile from
@@ -19,10 +21,14 @@ const openFilesMax = 2048
 // in the page cache still.
 const warmFor = 30 * time.Second
 
-// openFile is one kept-open blob and when it was last sent (unix nanos).
+// openFile is one kept-open blob, when it was last sent (unix nanos) and,
+// once it is sent again while warm, its pages in a pipe (h1.FilePipe: the
+// lean loop answers from it without sendfile's page-cache lookup).
 type openFile struct {
-	f    *os.File
-	last atomic.Int64
+	f     *os.File
+	last  atomic.Int64
+	piped atomic.Bool // a pipe was made or tried
+	pipe  atomic.Pointer[h1.FilePipe]
 }
 
 // openFiles keeps a release's blob files open while the release serves, so
@@ -64,44 +70,72 @@ func (o *openFiles) closeAll() {
 		defer o.mu.Unlock()
 		for _, of := range o.files {
 			of.f.Close()
+			if p := of.pipe.Load(); p != nil {
+				p.Close()
+			}
 		}
 		o.files, o.closed = nil, true
 	})
 }
 
-// get returns the open file of blob, opening it with open on first use,
-// and whether it was sent within warmFor before now. Only a request between
-// use and done may call it, and it must not use the file after done. After
-// the cache closed (a request that started just before its release was
-// swapped out), or when it is full, the file is the caller's to close
-// (mine=true).
-func (o *openFiles) get(blob string, now time.Time, open func(string) (*os.File, error)) (f *os.File, warm, mine bool, err error) {
+// get returns the open file of blob (size bytes long), opening it with
+// open on first use, whether it was sent within warmFor before now and,
+// for a file sent again while warm, a FilePipe of it (nil if none could be
+// made: see h1.NewFilePipe). Only a request between use and done may call
+// it, and it must not use the file or the pipe after done. After the cache
+// closed (a request that started just before its release was swapped
+// out), or when it is full, the file is the caller's to close (mine=true)
+// and there is no pipe.
+func (o *openFiles) get(blob string, size int64, now time.Time, open func(string) (*os.File, error)) (f *os.File, p *h1.FilePipe, warm, mine bool, err error) {
 	o.mu.Lock()
-	of, closed := o.files[blob], o.closed
+	of := o.files[blob]
 	o.mu.Unlock()
 	if of != nil {
 		t := now.UnixNano()
-		return of.f, t-of.last.Swap(t) < int64(warmFor), false, nil
+		warm = t-of.last.Swap(t) < int64(warmFor)
+		return of.f, of.pipeOf(size, warm), warm, false, nil
 	}
+	f, p, warm, mine, err = o.add(blob, now, open)
+	return f, p, warm, mine, err
+}
+
+// pipeOf is the file's pipe, made on its first warm send.
+func (of *openFile) pipeOf(size int64, warm bool) *h1.FilePipe {
+	if p := of.pipe.Load(); p != nil || !warm || of.piped.Load() || !of.piped.CompareAndSwap(false, true) {
+		return p
+	}
+	p, err := h1.NewFilePipe(of.f, size)
+	if err != nil {
+		return nil // too large, over the budget, or not Linux: sendfile
+	}
+	of.pipe.Store(p)
+	return p
+}
+
+// add opens blob and keeps it, as get does on first use.
+func (o *openFiles) add(blob string, now time.Time, open func(string) (*os.File, error)) (f *os.File, p *h1.FilePipe, warm, mine bool, err error) {
+	o.mu.Lock()
+	closed := o.closed
+	o.mu.Unlock()
 	if f, err = open(blob); err != nil || closed {
-		return f, false, err == nil, err
+		return f, nil, false, err == nil, err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch old := o.files[blob]; {
 	case o.closed || len(o.files) >= openFilesMax:
-		return f, false, true, nil
+		return f, nil, false, true, nil
 	case old != nil:
 		f.Close()
-		return old.f, false, false, nil
+		return old.f, nil, false, false, nil
 	}
 	if o.files == nil {
 		o.files = map[string]*openFile{}
 	}
-	of = &openFile{f: f}
+	of := &openFile{f: f}
 	of.last.Store(now.UnixNano())
 	o.files[blob] = of
-	return f, false, false, nil
+	return f, nil, false, false, nil
 }
 
 // count reports the open files (for tests).

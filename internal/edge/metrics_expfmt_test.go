@@ -43,6 +43,8 @@ func TestMetricsParseAsPrometheusText(t *testing.T) {
 		"phoenix_edge_connections_accepted_total":   dto.MetricType_COUNTER,
 		"phoenix_edge_connections_handed_off_total": dto.MetricType_COUNTER,
 		"phoenix_edge_answers_queued_total":         dto.MetricType_COUNTER,
+		"phoenix_edge_answers_piped_total":          dto.MetricType_COUNTER,
+		"phoenix_edge_file_pipe_bytes":              dto.MetricType_GAUGE,
 		"phoenix_edge_connections_refused_total":    dto.MetricType_COUNTER,
 		"phoenix_edge_waf_matches_total":            dto.MetricType_COUNTER,
 		"phoenix_edge_access_log_dropped_total":     dto.MetricType_COUNTER,

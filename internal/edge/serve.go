@@ -158,12 +158,16 @@ func (h *Handler) sendBody(w http.ResponseWriter, r *http.Request, rel *release,
 		return status, 0
 	}
 	if fs, ok := w.(h1.FileSender); ok && br.length >= sendfileMin {
-		file, warm, mine, err := rel.fds.get(rep.Blob, received(w), rel.site.Open)
+		file, pipe, warm, mine, err := rel.fds.get(rep.Blob, rep.Size, received(w), rel.site.Open)
 		if err == nil {
 			if mine {
 				defer file.Close()
 			}
 			w.WriteHeader(status)
+			if pipe != nil && br.start == 0 && br.length == rep.Size {
+				n, _ := fs.SendPiped(pipe, file, warm)
+				return status, n
+			}
 			n, _ := fs.SendFile(file, br.start, br.length, warm)
 			return status, n
 		}

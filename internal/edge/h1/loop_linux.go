@@ -81,6 +81,7 @@ type loop struct {
 	inbox    []handoff     // connections another loop accepted for this one
 	exited   bool          // run has returned: hand nothing over any more
 	scratch  scratch       // request memory lent to the connection served
+	pipe     loopPipe      // answers from a FilePipe go through it (pipe_linux.go)
 }
 
 func (c *conn) inLoop() bool { return c.ls.lp != nil }
@@ -208,6 +209,7 @@ func (l *loop) ctl(op, fd int, events uint32) error {
 func (l *loop) closeFDs() {
 	unix.Close(l.wake)
 	unix.Close(l.ep)
+	l.pipe.close()
 }
 
 // wakeUp makes the loop's epoll_wait return (Shutdown, Close).

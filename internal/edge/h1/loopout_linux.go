@@ -48,25 +48,26 @@ func (c *conn) loopWrite2(a, b []byte) error {
 }
 
 // loopSendSection sends the pending head (MSG_MORE) and n bytes of f from
-// off with sendfile, queueing what the socket does not take. f is the
-// regular file of FileSender.SendFile, open until this returns: its
-// descriptor is used directly, without a RawConn per answer.
-func (c *conn) loopSendSection(f *os.File, off, n int64, warm bool) (int64, error) {
+// off (from p first when it is a FilePipe of f), then with sendfile,
+// queueing what the socket does not take. f is the regular file of
+// FileSender.SendFile, open until this returns: its descriptor is used
+// directly, without a RawConn per answer.
+func (c *conn) loopSendSection(f *os.File, p *FilePipe, off, n int64, warm bool) (int64, error) {
 	sfd := int(f.Fd()) // a regular file: Fd does not change its mode
 	if sfd < 0 {
 		return 0, os.ErrClosed
 	}
-	return c.loopSendFD(sfd, off, n, warm)
+	return c.loopSendFD(sfd, p, off, n, warm)
 }
 
 // loopSendFD sends the pending head and n bytes of sfd from off; it
 // reports the bytes taken, queued ones included (a queued range holds a
 // duplicate of sfd).
-func (c *conn) loopSendFD(sfd int, off, n int64, warm bool) (int64, error) {
+func (c *conn) loopSendFD(sfd int, p *FilePipe, off, n int64, warm bool) (int64, error) {
 	raceRelease(c.ls.fd)
 	var sent int64
 	if len(c.ls.queue) == 0 {
-		if done, err := c.sendOnce(c.ls.fd, sfd, &off, n, &sent, warm); done || err != nil {
+		if done, err := c.sendOnce(c.ls.fd, sfd, p, &off, n, &sent, warm); done || err != nil {
 			return sent, err
 		}
 	}
@@ -98,7 +99,7 @@ func (c *conn) loopSendFrom(src io.Reader) (int64, error) {
 		return 0, err
 	}
 	var sent int64
-	cerr := rc.Control(func(sfd uintptr) { sent, err = c.loopSendFD(int(sfd), pos, n, false) })
+	cerr := rc.Control(func(sfd uintptr) { sent, err = c.loopSendFD(int(sfd), nil, pos, n, false) })
 	if err == nil {
 		err = cerr
 	}

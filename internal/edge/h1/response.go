@@ -139,12 +139,30 @@ type FileSender interface {
 	// duplicates it for a range it has to queue). It returns the bytes
 	// written.
 	SendFile(f *os.File, off, n int64, warm bool) (int64, error)
+	// SendPiped is SendFile(f, 0, p.Len(), warm) with the bytes taken
+	// from p, a FilePipe of all of f, when the event loop can (tee and
+	// splice, pipe_linux.go); from f otherwise, and for what the socket
+	// did not take at once.
+	SendPiped(p *FilePipe, f *os.File, warm bool) (int64, error)
 }
 
 // SendFile implements FileSender.
 func (w *response) SendFile(f *os.File, off, n int64, warm bool) (int64, error) {
+	return w.sendFile(f, nil, off, n, warm)
+}
+
+// SendPiped implements FileSender.
+func (w *response) SendPiped(p *FilePipe, f *os.File, warm bool) (int64, error) {
+	return w.sendFile(f, p, 0, p.Len(), warm)
+}
+
+// sendFile writes n bytes of f from off, from p when it is not nil.
+func (w *response) sendFile(f *os.File, p *FilePipe, off, n int64, warm bool) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed && !w.sniff && w.hasCL && len(w.pend) == 0 {
+		w.commitPending(nil) // the head is known whole: no need to wait for body bytes
 	}
 	if !w.committed || w.chunking || w.isHead || !bodyAllowed(w.status) || w.err != nil {
 		return io.Copy(writerOnly{w}, io.NewSectionReader(f, off, n))
@@ -152,7 +170,7 @@ func (w *response) SendFile(f *os.File, off, n int64, warm bool) (int64, error) 
 	if w.cl != -1 && w.written+n > w.cl {
 		return 0, http.ErrContentLength
 	}
-	sent, err := w.c.sendSection(f, off, n, warm)
+	sent, err := w.c.sendSection(f, p, off, n, warm)
 	w.written += sent
 	if err != nil && w.err == nil {
 		w.err = err

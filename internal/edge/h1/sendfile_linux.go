@@ -11,10 +11,11 @@ import (
 // sendSection writes the pending head with MSG_MORE (so it leaves in the
 // same segment as the body) and then n bytes of f from off with
 // sendfile(2) and an explicit offset: f's own offset is neither used nor
-// moved, so one open file can serve many connections at once.
-func (c *conn) sendSection(f *os.File, off, n int64, warm bool) (int64, error) {
+// moved, so one open file can serve many connections at once. On an event
+// loop, p (a FilePipe of all of f, or nil) is tried before sendfile.
+func (c *conn) sendSection(f *os.File, p *FilePipe, off, n int64, warm bool) (int64, error) {
 	if c.inLoop() {
-		return c.loopSendSection(f, off, n, warm)
+		return c.loopSendSection(f, p, off, n, warm)
 	}
 	if c.tcp == nil {
 		return c.copySection(f, off, n)
@@ -39,7 +40,7 @@ func (c *conn) sendSection(f *os.File, off, n int64, warm bool) (int64, error) {
 	ctlErr := src.Control(func(sfd uintptr) {
 		err := rc.Write(func(dfd uintptr) bool {
 			var done bool
-			done, werr = c.sendOnce(int(dfd), int(sfd), &off, n, &sent, warm)
+			done, werr = c.sendOnce(int(dfd), int(sfd), nil, &off, n, &sent, warm)
 			return done
 		})
 		if werr == nil {
@@ -50,8 +51,10 @@ func (c *conn) sendSection(f *os.File, off, n int64, warm bool) (int64, error) {
 }
 
 // sendOnce makes progress until done or EAGAIN (done=false: wait until
-// the socket is writable).
-func (c *conn) sendOnce(dfd, sfd int, off *int64, n int64, sent *int64, warm bool) (bool, error) {
+// the socket is writable). p, on an event loop only, is a FilePipe of all
+// of sfd's file: what the socket takes of it first saves sendfile's
+// page-cache lookup (pipe_linux.go).
+func (c *conn) sendOnce(dfd, sfd int, p *FilePipe, off *int64, n int64, sent *int64, warm bool) (bool, error) {
 	for len(c.out) > 0 { // send(2) with MSG_MORE, raw: the socket does not block
 		m, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(dfd), uintptr(unsafe.Pointer(&c.out[0])),
 			uintptr(len(c.out)), syscall.MSG_MORE, 0, 0)
@@ -64,6 +67,14 @@ func (c *conn) sendOnce(dfd, sfd int, off *int64, n int64, sent *int64, warm boo
 			return true, e
 		}
 		c.out = c.out[:copy(c.out, c.out[m:])]
+	}
+	if p != nil && *sent == 0 && *off == 0 && n == p.n {
+		m := c.ls.lp.pipe.send(dfd, p)
+		*sent += m
+		*off += m
+		if m == n {
+			c.srv.piped.Add(1)
+		}
 	}
 	return sendfileUntil(dfd, sfd, off, n, sent, warm)
 }

@@ -4,6 +4,6 @@ package h1
 
 import "os"
 
-func (c *conn) sendSection(f *os.File, off, n int64, _ bool) (int64, error) {
+func (c *conn) sendSection(f *os.File, _ *FilePipe, off, n int64, _ bool) (int64, error) {
 	return c.copySection(f, off, n)
 }

@@ -65,6 +65,7 @@ type Server struct {
 	loops     []*loop     // the event loops while serveLoops runs
 	hardClose atomic.Bool // Close: loops drop every connection
 	fast      atomic.Uint64
+	piped     atomic.Uint64
 	handed    atomic.Uint64
 	open      atomic.Int64
 	accepted  atomic.Uint64
@@ -146,12 +147,13 @@ type Stats struct {
 	Open      int64  // connections the lean loop holds now
 	Accepted  uint64 // connections accepted
 	Queued    uint64 // times an event loop queued output the socket did not take
+	Piped     uint64 // answers whose body went wholly from a FilePipe (tee and splice)
 }
 
 // Stats returns the counters so far.
 func (s *Server) Stats() Stats {
 	return Stats{Fast: s.fast.Load(), HandedOff: s.handed.Load(), Open: s.open.Load(), Accepted: s.accepted.Load(),
-		Queued: s.queued.Load()}
+		Queued: s.queued.Load(), Piped: s.piped.Load()}
 }
 
 // Serve accepts connections on ln until Shutdown or Close, then returns
