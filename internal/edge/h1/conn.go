@@ -53,6 +53,7 @@ type conn struct {
 	rdlIdle bool      // rdl is an idle (not a header) deadline
 	wdl     time.Time // write deadline set last
 	ls      loopState // on an event loop (Linux): its state there
+	headAt  int       // where in out the head of the answer being written begins
 	// gated: Server.Gate admitted the connection from gatePeer and is
 	// still to be told when it closes (Server.release); false once handed
 	// to net/http, whose Close tells it.

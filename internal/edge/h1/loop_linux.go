@@ -74,14 +74,15 @@ type loop struct {
 	accepts  bool      // the listener is in the epoll set
 	pausedTo time.Time // accept paused after an error until then
 	backoff  time.Duration
-	stopped  chan struct{} // closed once the loop no longer accepts
-	peers    []*loop       // all the server's loops, this one included
-	load     atomic.Int64  // connections served plus those handed over and not yet adopted
-	inMu     sync.Mutex    // guards inbox and exited
-	inbox    []handoff     // connections another loop accepted for this one
-	exited   bool          // run has returned: hand nothing over any more
-	scratch  scratch       // request memory lent to the connection served
-	pipe     loopPipe      // answers from a FilePipe go through it (pipe_linux.go)
+	stopped  chan struct{}             // closed once the loop no longer accepts
+	peers    []*loop                   // all the server's loops, this one included
+	load     atomic.Int64              // connections served plus those handed over and not yet adopted
+	inMu     sync.Mutex                // guards inbox and exited
+	inbox    []handoff                 // connections another loop accepted for this one
+	exited   bool                      // run has returned: hand nothing over any more
+	scratch  scratch                   // request memory lent to the connection served
+	pipe     loopPipe                  // answers from a FilePipe go through it (pipe_linux.go)
+	answers  map[*FilePipe]*answerPipe // head-and-body pipes (answerpipe_linux.go)
 }
 
 func (c *conn) inLoop() bool { return c.ls.lp != nil }
@@ -209,6 +210,7 @@ func (l *loop) ctl(op, fd int, events uint32) error {
 func (l *loop) closeFDs() {
 	unix.Close(l.wake)
 	unix.Close(l.ep)
+	l.sweepAnswers(true)
 	l.pipe.close()
 }
 
@@ -230,6 +232,7 @@ func (l *loop) run() {
 	for {
 		timeout := int(l.sweep / time.Millisecond)
 		if l.live == 0 && l.accepts {
+			l.sweepAnswers(true) // no sweep until a connection comes; rebuilt in a second anyway
 			timeout = -1
 		}
 		n, err := unix.EpollWait(l.ep, l.events, timeout)
@@ -249,6 +252,7 @@ func (l *loop) run() {
 		}
 		if !l.now.Before(l.sweepAt) {
 			l.sweepDeadlines()
+			l.sweepAnswers(false)
 			l.sweepAt = l.now.Add(l.sweep)
 		}
 	}

@@ -54,10 +54,11 @@ var ErrPipeBudget = errors.New("h1: file pipe budget spent")
 // It is safe for concurrent use; the file's contents must not change
 // while it is open (Phoenix's blobs never do).
 type FilePipe struct {
-	fd   int   // the pipe's read end (the write end is closed once filled)
-	n    int64 // the file's length
-	size int64 // the pipe's capacity, counted in pipeUsed
-	once sync.Once
+	fd     int   // the pipe's read end (the write end is closed once filled)
+	n      int64 // the file's length
+	size   int64 // the pipe's capacity, counted in pipeUsed
+	once   sync.Once
+	closed atomic.Bool // loops drop their answer pipes of it (answerpipe_linux.go)
 }
 
 // NewFilePipe fills a pipe with the first n bytes of f, which must be all
@@ -128,6 +129,7 @@ func (p *FilePipe) Len() int64 { return p.n }
 func (p *FilePipe) Close() error {
 	var err error
 	p.once.Do(func() {
+		p.closed.Store(true)
 		err = unix.Close(p.fd)
 		pipeUsed.Add(-p.size)
 	})
@@ -185,9 +187,15 @@ func (lp *loopPipe) send(dfd int, p *FilePipe) int64 {
 	if e != 0 || t == 0 {
 		return 0
 	}
+	return lp.drain(dfd, int64(t))
+}
+
+// drain splices the t bytes in the pipe into the socket dfd and reports
+// how many it took; the rest is dropped, so the pipe is empty again.
+func (lp *loopPipe) drain(dfd int, t int64) int64 {
 	var sent int64
-	for sent < int64(t) {
-		m, _, e := syscall.RawSyscall6(unix.SYS_SPLICE, uintptr(lp.r), 0, uintptr(dfd), 0, uintptr(int64(t)-sent), unix.SPLICE_F_NONBLOCK)
+	for sent < t {
+		m, _, e := syscall.RawSyscall6(unix.SYS_SPLICE, uintptr(lp.r), 0, uintptr(dfd), 0, uintptr(t-sent), unix.SPLICE_F_NONBLOCK)
 		if e == syscall.EINTR {
 			continue
 		}
@@ -196,8 +204,8 @@ func (lp *loopPipe) send(dfd int, p *FilePipe) int64 {
 		}
 		sent += int64(m)
 	}
-	if sent < int64(t) {
-		lp.empty(int64(t) - sent)
+	if sent < t {
+		lp.empty(t - sent)
 	}
 	return sent
 }

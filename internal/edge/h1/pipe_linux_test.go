@@ -218,3 +218,77 @@ func TestFilePipeLimits(t *testing.T) {
 		t.Fatalf("%d bytes held after closing all, want %d", PipeBytes(), held-defaultPipeSize)
 	}
 }
+
+// TestAnswerPipeSendsHeadAndBody: keep-alive answers of a hot file go out
+// as one answer pipe (head and body) per second, each with the exact head
+// the loop wrote (status, fields, Date) and the file's bytes; an answer
+// with another head in the same second (Connection: close) goes head-then-
+// body, its head intact, and the connection closes after it.
+func TestAnswerPipeSendsHeadAndBody(t *testing.T) {
+	body, f, p := pipedFile(t, 60_000)
+	addr, s := startLoops(t, pipeHandler(t, f, p), &http.Server{}, 1)
+	builds := answerBuilds.Load()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := range 20 {
+		if _, err := io.WriteString(c, "GET /piped HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		date, err := http.ParseTime(resp.Header.Get("Date"))
+		if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) || err != nil || time.Since(date) > time.Minute {
+			t.Fatalf("answer %d: %d, length %d, Date %q", i, resp.StatusCode, resp.ContentLength, resp.Header.Get("Date"))
+		}
+		if !bytes.Equal(got, body) {
+			t.Fatalf("answer %d: %d bytes differ from the file's", i, len(got))
+		}
+	}
+	if n := answerBuilds.Load() - builds; n < 1 || n > 3 {
+		t.Fatalf("%d answer pipes built for 20 answers well within three seconds, want 1 to 3", n)
+	}
+	if _, err := io.WriteString(c, "GET /piped HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !resp.Close || !bytes.Equal(got, body) {
+		t.Fatalf("Connection: close answer: close=%v, %d bytes", resp.Close, len(got))
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatal("the connection stayed open after Connection: close")
+	}
+	waitFor(t, "21 answers counted as piped", func() bool { return s.Stats().Piped == 21 })
+}
+
+// TestAnswerPipesGoWithTheirFilePipe: once a FilePipe is closed (its
+// release swapped out), the loops drop their answer pipes of it and the
+// pipe budget is whole again.
+func TestAnswerPipesGoWithTheirFilePipe(t *testing.T) {
+	body, f, p := pipedFile(t, 60_000)
+	before := PipeBytes()
+	addr, _ := startLoops(t, pipeHandler(t, f, p), &http.Server{}, 1)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close() // keeps the loop waking to sweep
+	if got := getKeep(t, c, bufio.NewReader(c), "GET", "/piped"); !bytes.Equal(got, body) {
+		t.Fatal("piped answer differs")
+	}
+	waitFor(t, "an answer pipe held", func() bool { return PipeBytes() > before })
+	p.Close()
+	waitFor(t, "the answer pipe dropped", func() bool { return PipeBytes() == before-defaultPipeSize })
+}

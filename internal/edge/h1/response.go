@@ -210,6 +210,7 @@ func (w *response) WriteHeaderBlock(status int, contentLength int64, block []byt
 	w.cl, w.hasCL = contentLength, true
 	w.closeAfter = w.wantsClose || w.c.srv.closing.Load()
 	w.addClose = w.closeAfter
+	w.c.headAt = len(w.c.out)
 	w.c.out = appendStatusLine(w.c.out, status)
 	w.c.out = append(w.c.out, block...)
 	w.commit(nil, false)
@@ -241,6 +242,7 @@ func (w *response) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader, w.status = true, code
+	w.c.headAt = len(w.c.out)
 	if v := get(w.hdr, "Content-Length"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err == nil && n >= 0 {

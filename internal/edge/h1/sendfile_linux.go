@@ -52,9 +52,25 @@ func (c *conn) sendSection(f *os.File, p *FilePipe, off, n int64, warm bool) (in
 
 // sendOnce makes progress until done or EAGAIN (done=false: wait until
 // the socket is writable). p, on an event loop only, is a FilePipe of all
-// of sfd's file: what the socket takes of it first saves sendfile's
-// page-cache lookup (pipe_linux.go).
+// of sfd's file: the answer goes from the loop's answer pipe for it (head
+// and body, answerpipe_linux.go) or, failing that, the head with send and
+// the body from p (pipe_linux.go); what the socket does not take goes on
+// with send and sendfile.
 func (c *conn) sendOnce(dfd, sfd int, p *FilePipe, off *int64, n int64, sent *int64, warm bool) (bool, error) {
+	piped := p != nil && *sent == 0 && *off == 0 && n == p.n
+	if piped && c.headAt == 0 && len(c.out) > 0 {
+		if m, ok := c.ls.lp.answer(dfd, p, c.out); ok {
+			piped = false
+			h := min(m, int64(len(c.out)))
+			c.out = c.out[:copy(c.out, c.out[h:])]
+			*sent += m - h
+			*off += m - h
+			if *sent == n {
+				c.srv.piped.Add(1)
+				return true, nil
+			}
+		}
+	}
 	for len(c.out) > 0 { // send(2) with MSG_MORE, raw: the socket does not block
 		m, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(dfd), uintptr(unsafe.Pointer(&c.out[0])),
 			uintptr(len(c.out)), syscall.MSG_MORE, 0, 0)
@@ -68,7 +84,7 @@ func (c *conn) sendOnce(dfd, sfd int, p *FilePipe, off *int64, n int64, sent *in
 		}
 		c.out = c.out[:copy(c.out, c.out[m:])]
 	}
-	if p != nil && *sent == 0 && *off == 0 && n == p.n {
+	if piped {
 		m := c.ls.lp.pipe.send(dfd, p)
 		*sent += m
 		*off += m
