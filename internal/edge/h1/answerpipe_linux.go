@@ -112,11 +112,7 @@ func (a *answerPipe) fill(p *FilePipe) bool {
 		return false
 	}
 	defer unix.Close(fds[1])
-	ok := a.size == defaultPipeSize
-	if !ok {
-		got, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, int(a.size))
-		ok = err == nil && int64(got) >= a.size
-	}
+	ok := pipeSize(fds[1], a.size) >= a.size
 	if ok {
 		n, err := unix.Write(fds[1], a.head)
 		ok = err == nil && n == len(a.head)

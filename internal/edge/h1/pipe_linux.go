@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -91,11 +92,9 @@ func fillPipe(f *os.File, n, size int64) (*FilePipe, error) {
 		return nil, os.NewSyscallError("pipe2", err)
 	}
 	defer unix.Close(fds[1])
-	if size > defaultPipeSize {
-		if got, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, int(size)); err != nil || int64(got) < size {
-			unix.Close(fds[0])
-			return nil, ErrPipeBudget // past the user's pipe limits
-		}
+	if pipeSize(fds[1], size) < size {
+		unix.Close(fds[0])
+		return nil, ErrPipeBudget // past the user's pipe limits
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -139,10 +138,14 @@ func (p *FilePipe) Close() error {
 // loopPipe is an event loop's own pipe, which answers tee a FilePipe's
 // pages into on their way to a socket. It is empty between answers.
 type loopPipe struct {
-	r, w   int
-	size   int64
-	broken bool // could not be made: answers use sendfile
+	r, w    int
+	size    int64
+	retryAt time.Time // could not be made (no descriptors?): sendfile until then
 }
+
+// pipeRetry is how long a loop whose pipe could not be made sends with
+// sendfile before it tries again.
+const pipeRetry = time.Minute
 
 // devNull takes the bytes a socket did not take out of a loopPipe.
 var devNull = sync.OnceValues(func() (int, error) {
@@ -151,19 +154,43 @@ var devNull = sync.OnceValues(func() (int, error) {
 
 // ready makes the pipe if it has not been made; false if it cannot be.
 func (lp *loopPipe) ready() bool {
-	if lp.size > 0 || lp.broken {
-		return !lp.broken
+	if lp.size > 0 {
+		return true
+	}
+	if !lp.retryAt.IsZero() && time.Now().Before(lp.retryAt) {
+		return false
 	}
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		lp.broken = true
+		lp.retryAt = time.Now().Add(pipeRetry)
 		return false
 	}
-	lp.r, lp.w, lp.size = fds[0], fds[1], defaultPipeSize
-	if got, err := unix.FcntlInt(uintptr(lp.w), unix.F_SETPIPE_SZ, pipeFileMax); err == nil {
-		lp.size = int64(got)
+	size := pipeSize(fds[1], pipeFileMax)
+	if size == 0 {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		lp.retryAt = time.Now().Add(pipeRetry)
+		return false
 	}
+	lp.r, lp.w, lp.size = fds[0], fds[1], size
 	return true
+}
+
+// pipeSize asks for a capacity of want bytes for the pipe whose write end
+// is w and returns the capacity it has: less than want past the user's
+// pipe limits (pipe-max-size, pipe-user-pages-soft, over which the kernel
+// even makes new pipes of one page).
+func pipeSize(w int, want int64) int64 {
+	if want > defaultPipeSize {
+		if got, err := unix.FcntlInt(uintptr(w), unix.F_SETPIPE_SZ, int(want)); err == nil {
+			return int64(got)
+		}
+	}
+	got, err := unix.FcntlInt(uintptr(w), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		return 0
+	}
+	return int64(got)
 }
 
 // close releases the pipe.
