@@ -22,13 +22,15 @@ const openFilesMax = 2048
 const warmFor = 30 * time.Second
 
 // openFile is one kept-open blob, when it was last sent (unix nanos) and,
-// once it is sent again while warm, its pages in a pipe (h1.FilePipe: the
-// lean loop answers from it without sendfile's page-cache lookup).
+// once it has been sent pipeAfter times while warm, its pages in a pipe
+// (h1.FilePipe: the lean loop answers from it without sendfile's
+// page-cache lookup).
 type openFile struct {
-	f     *os.File
-	last  atomic.Int64
-	piped atomic.Bool // a pipe was made or tried
-	pipe  atomic.Pointer[h1.FilePipe]
+	f         *os.File
+	last      atomic.Int64
+	piped     atomic.Bool  // a pipe was made or tried
+	warmSends atomic.Int32 // sends while warm, until piped
+	pipe      atomic.Pointer[h1.FilePipe]
 }
 
 // openFiles keeps a release's blob files open while the release serves, so
@@ -80,7 +82,7 @@ func (o *openFiles) closeAll() {
 
 // get returns the open file of blob (size bytes long), opening it with
 // open on first use, whether it was sent within warmFor before now and,
-// for a file sent again while warm, a FilePipe of it (nil if none could be
+// for a file sent often while warm (pipeAfter), a FilePipe of it (nil if none could be
 // made: see h1.NewFilePipe). Only a request between use and done may call
 // it, and it must not use the file or the pipe after done. After the cache
 // closed (a request that started just before its release was swapped
@@ -99,10 +101,18 @@ func (o *openFiles) get(blob string, size int64, now time.Time, open func(string
 	return f, p, warm, mine, err
 }
 
-// pipeOf is the file's pipe, made on its first warm send.
+// pipeAfter is how many warm sends make a file hot enough for a pipe: a
+// crawler fetching every file once or twice does not spend the pipes'
+// budget (h1.NewFilePipe) on files nobody asks for again.
+const pipeAfter = 8
+
+// pipeOf is the file's pipe, made on its pipeAfter-th warm send.
 func (of *openFile) pipeOf(size int64, warm bool) *h1.FilePipe {
-	if p := of.pipe.Load(); p != nil || !warm || of.piped.Load() || !of.piped.CompareAndSwap(false, true) {
+	if p := of.pipe.Load(); p != nil || !warm || of.piped.Load() {
 		return p
+	}
+	if of.warmSends.Add(1) < pipeAfter || !of.piped.CompareAndSwap(false, true) {
+		return nil
 	}
 	p, err := h1.NewFilePipe(of.f, size)
 	if err != nil {
