@@ -52,17 +52,17 @@ func (a *answerPipe) close() {
 // used, in which case nothing was sent. The loop's own pipe is empty again
 // either way.
 func (l *loop) answer(dfd int, p *FilePipe, head []byte) (int64, bool) {
+	lp := &l.pipe
+	if !lp.ready() {
+		return 0, false
+	}
 	a := l.answers[p]
 	if a == nil || !bytes.Equal(a.head, head) {
 		if a = l.rebuild(p, a, head); a == nil {
 			return 0, false
 		}
 	}
-	lp := &l.pipe
 	total := int64(len(head)) + p.n
-	if !lp.ready() || a.size > lp.size {
-		return 0, false
-	}
 	t, _, e := syscall.RawSyscall6(unix.SYS_TEE, uintptr(a.fd), uintptr(lp.w), uintptr(total), unix.SPLICE_F_NONBLOCK, 0, 0)
 	if e != 0 || t == 0 {
 		return 0, false
@@ -72,8 +72,8 @@ func (l *loop) answer(dfd int, p *FilePipe, head []byte) (int64, bool) {
 
 // rebuild makes p's answer pipe for head in place of old (nil: none yet),
 // or returns nil when it may not: old was built this second, the loop
-// keeps answersMax already, the head is over a page, or the budget is
-// spent.
+// keeps answersMax already, the head is over a page, the answer would not
+// fit the loop's pipe, or the budget is spent.
 func (l *loop) rebuild(p *FilePipe, old *answerPipe, head []byte) *answerPipe {
 	now := l.now.Unix()
 	switch {
@@ -84,6 +84,9 @@ func (l *loop) rebuild(p *FilePipe, old *answerPipe, head []byte) *answerPipe {
 	size := int64(defaultPipeSize)
 	for size/4096 < slots {
 		size *= 2
+	}
+	if size > l.pipe.size {
+		return nil
 	}
 	if pipeUsed.Add(size) > pipeBudget {
 		pipeUsed.Add(-size)
