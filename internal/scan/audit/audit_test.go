@@ -192,3 +192,26 @@ func TestWorkspacePackage(t *testing.T) {
 		})
 	}
 }
+
+// TestYarnLocalPackageIsNotAudited audits yarn workspaces (yarn 1 and 4)
+// whose root and apps/web depend by file: on vendor/minimist, a fork of
+// minimist 1.2.5 kept in the repository: it was audited as the npm
+// package minimist@1.2.5 and reported with its critical advisory. It is
+// no registry package; what it depends on (ms@2.0.0) is still audited.
+func TestYarnLocalPackageIsNotAudited(t *testing.T) {
+	db := openReal(t)
+	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal", "ws-yarn1local/apps/web", "ws-berrylocal/apps/web"} {
+		t.Run(dir, func(t *testing.T) {
+			r, err := Run(context.Background(), filepath.Join("../lockfile/testdata", filepath.FromSlash(dir)), db, Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Problems) > 0 || len(r.Findings) > 0 {
+				t.Errorf("problems %v, findings %v", r.Problems, keys(r))
+			}
+			if r.Scanned != 3 {
+				t.Errorf("%d packages audited, want debug@2.6.9, ms@2.0.0 and ms@2.1.3", r.Scanned)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -256,5 +257,69 @@ func TestWorkspacePathLabels(t *testing.T) {
 	l := load(t, filepath.Join(root, "apps", "web"))
 	if len(l.Packages) != 1 || strings.Join(l.Packages[0].Path, " > ") != "packages/b > a@1.0.0" {
 		t.Errorf("packages %+v", l.Packages)
+	}
+}
+
+// TestYarnLocalPackagesAreNoPackages reads yarn workspaces (lockfiles
+// written by yarn 1.22.22 and 4.5.3) whose packages depend on folders of
+// their own by file: (a workspace package, and vendor/minimist, a fork of
+// minimist 1.2.5 that is no workspace package), link: and portal: (yarn 4).
+// Yarn locks those as packages with a version (@acme/ui@0.1.0,
+// minimist@1.2.5), which were reported as registry packages: audited
+// against the advisories of the npm package of that name, listed with
+// its purl in the SBOM. Like a workspace, a local package is traversed,
+// not reported: at the root, and for apps/web, whose paths go through it
+// and which was told its file: dependency on vendor/minimist was not
+// locked.
+func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		want map[string]scopedPkg
+	}{
+		{"ws-yarn1local", map[string]scopedPkg{ // the root's own file:./vendor/minimist
+			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		{"ws-berrylocal", map[string]scopedPkg{
+			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		{"ws-yarn1local/apps/web", map[string]scopedPkg{
+			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		{"ws-berrylocal/apps/web", map[string]scopedPkg{
+			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		// the existing file: fixtures: @acme/ui@0.1.0 at the root
+		{"ws-yarn1file", nil},
+		{"ws-berryfile", nil},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			l := load(t, filepath.Join("testdata", filepath.FromSlash(tc.dir)))
+			got := map[string]scopedPkg{}
+			for _, p := range l.Packages {
+				got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+				if strings.HasPrefix(p.Name, "@acme/") || slices.Contains([]string{"minimist", "linked", "portaled"}, p.Name) && !strings.Contains(p.Resolved, "://") && !strings.Contains(p.Resolved, "@npm:") {
+					t.Errorf("the local package %s reported (resolved %q)", p.ID(), p.Resolved)
+				}
+			}
+			if tc.want == nil {
+				if len(got) != 9 {
+					t.Errorf("%d packages, want the 9 from the registry: %v", len(got), got)
+				}
+				return
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("packages\n%v\nwant\n%v", got, tc.want)
+			}
+		})
+	}
+	// without package.json too (a lockfile read alone)
+	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal"} {
+		data, err := os.ReadFile(filepath.Join("testdata", dir, "yarn.lock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := ParseYarn("yarn.lock", data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Packages) != 3 {
+			t.Errorf("%s without package.json: %d packages, want the 3 from the registry: %+v", dir, len(l.Packages), l.Packages)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -64,21 +65,28 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 		// a workspace; its entry's first key may be another range it
 		// satisfies ("@acme/ui@npm:*, @acme/ui@workspace:packages/ui")
 		workspace := strings.Contains(e.specs[0], "@workspace:") || strings.Contains(e.resolved, "@workspace:")
-		if workspace {
+		local := !workspace && yarnLocal(e)
+		switch {
+		case workspace:
 			id = e.specs[0]
 			if strings.Contains(e.resolved, "@workspace:") {
 				id = e.resolved
 			}
 			workspaces = append(workspaces, id)
+		case local:
+			id = e.specs[0] // not name@version: a registry package may have the same
 		}
 		n := g.add(id, Package{Name: name, Version: e.version, Ecosystem: NPM, Resolved: e.resolved, Integrity: e.integrity, Line: e.line})
-		n.hide = workspace
+		n.hide = workspace || local
+		if local && ws != nil {
+			n.label = workspaceLabel(name, e.version, id)
+		}
 		for _, s := range e.specs {
 			bySpec[s] = id
 		}
 	}
-	lookup := func(name, rng string) string {
-		for _, s := range []string{name + "@" + rng, name + "@npm:" + rng} {
+	lookup := func(name, rng string, from yarnFrom) string {
+		for _, s := range yarnKeys(name, rng, from) {
 			if id, ok := bySpec[s]; ok {
 				return id
 			}
@@ -89,7 +97,7 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 		id := bySpec[e.specs[0]]
 		n := g.nodes[id]
 		for dep, rng := range e.deps {
-			if t := lookup(dep, rng); t != "" && t != id {
+			if t := lookup(dep, rng, yarnFrom{locator: e.resolved}); t != "" && t != id {
 				n.deps = append(n.deps, t)
 			}
 		}
@@ -104,7 +112,50 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 	l.sortPackages()
 }
 
-func yarnRoots(g *graph, m *Manifest, lookup func(string, string) string, workspaces []string) {
+// yarnFrom is the package whose dependency a range is: berry locks a
+// file:, link: or portal: range under the range and the locator of the
+// package it is relative to ("a@file:../a::locator=web%40workspace%3Aapps%2Fweb"),
+// yarn v1 under the path from the root ("a@file:vendor/a" for apps/web's
+// "file:../../vendor/a").
+type yarnFrom struct {
+	dir     string // its folder, relative to the root (v1)
+	locator string // its locator (berry): "web@workspace:apps/web"
+}
+
+type yarnLookup func(name, rng string, from yarnFrom) string
+
+// yarnKeys are the keys a lockfile may lock the dependency name@rng of
+// the package from under.
+func yarnKeys(name, rng string, from yarnFrom) []string {
+	keys := []string{name + "@" + rng, name + "@npm:" + rng}
+	proto, p, ok := strings.Cut(rng, ":")
+	if !ok || !yarnLocalRange(rng) {
+		return keys
+	}
+	if from.dir != "" && !path.IsAbs(p) {
+		keys = append(keys, name+"@"+proto+":"+path.Join(from.dir, p))
+	}
+	if from.locator != "" {
+		keys = append(keys, name+"@"+rng+"::locator="+encodeURIComponent(from.locator))
+	}
+	return keys
+}
+
+// encodeURIComponent escapes s as JavaScript's encodeURIComponent, which
+// berry's locators in a lockfile's keys are written with.
+func encodeURIComponent(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func yarnRoots(g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 	if m == nil {
 		// Without package.json: the workspace entries (berry) are the roots;
 		// for v1 every package is its own root.
@@ -114,9 +165,10 @@ func yarnRoots(g *graph, m *Manifest, lookup func(string, string) string, worksp
 		}
 		return
 	}
+	from := yarnFrom{dir: ".", locator: m.Name + "@workspace:."}
 	add := func(list *[]string, deps map[string]string) {
 		for _, name := range sortedKeys(deps) {
-			if t := lookup(name, deps[name]); t != "" {
+			if t := lookup(name, deps[name], from); t != "" {
 				*list = append(*list, t)
 			}
 		}
@@ -140,7 +192,7 @@ func yarnRoots(g *graph, m *Manifest, lookup func(string, string) string, worksp
 // its devDependencies development ones, and a dependency on another
 // workspace package (workspace:, or a range the lockfile does not lock)
 // stands for that package's dependencies and optionalDependencies.
-func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup func(string, string) string, workspaces []string) {
+func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup yarnLookup, workspaces []string) {
 	if len(workspaces) > 0 { // berry names each workspace's folder
 		ws.packages = map[string]string{}
 		for _, w := range workspaces {
@@ -163,14 +215,19 @@ func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup func(string, 
 		return id
 	}
 	resolve = func(who string, deps map[string]string, required bool) []string {
+		from := yarnFrom{dir: who}
+		if m := ws.manifest(who); m != nil {
+			from.locator = m.Name + "@workspace:" + who
+		}
 		var out []string
 		for _, name := range sortedKeys(deps) {
-			// a file: or link: range is locked (yarn v1 as a package of
-			// the workspace package's version, berry with a ::locator)
-			// under another key: the workspace package's is used
-			t, dir := lookup(name, deps[name]), ws.packageDir(name)
+			// a file:, link: or portal: range is locked as a local
+			// package (yarn v1 under the path from the root, berry
+			// with a ::locator): a workspace package's package.json
+			// says what it needs, another folder's entry
+			t, dir := lookup(name, deps[name], from), ws.packageDir(name)
 			switch {
-			case t != "" && !g.nodes[t].hide:
+			case t != "" && (!g.nodes[t].hide || dir == "" && !strings.Contains(t, "@workspace:")):
 				out = append(out, t)
 			case dir != "":
 				out = append(out, member(dir))
@@ -324,6 +381,37 @@ func yarnBerry(l *Lockfile, data []byte) ([]yarnEntry, error) {
 		out = append(out, yarnEntry{specs: specs, version: e.Version, resolved: e.Resolution, integrity: e.Checksum, deps: deps, line: n.Line - 1})
 	}
 	return out, nil
+}
+
+// yarnLocal reports whether the entry e is a folder or tarball of the
+// project's own, from a file:, link: or portal: reference (yarn v1:
+// "@acme/ui@file:packages/ui", its resolved "file:…" for a tarball;
+// berry: "@acme/ui@file:../../packages/ui::locator=…" and its
+// resolution): no registry package, though its version may look like
+// one. Like a workspace it is traversed, not reported, as npm's lockfile
+// reader does with a link to a folder.
+func yarnLocal(e yarnEntry) bool {
+	for _, s := range e.specs {
+		if name := yarnName(s); strings.HasPrefix(s, name+"@") && yarnLocalRange(s[len(name)+1:]) {
+			return true
+		}
+	}
+	if yarnLocalRange(e.resolved) {
+		return true
+	}
+	name := yarnName(e.resolved)
+	return strings.HasPrefix(e.resolved, name+"@") && yarnLocalRange(e.resolved[len(name)+1:])
+}
+
+// yarnLocalRange reports whether rng refers to a folder or tarball of
+// the project's own.
+func yarnLocalRange(rng string) bool {
+	for _, p := range []string{"file:", "link:", "portal:"} {
+		if strings.HasPrefix(rng, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // yarnName is the real package name in a spec: "a@^1", "@s/a@npm:^1",

@@ -168,3 +168,28 @@ func TestWorkspacePackage(t *testing.T) {
 		})
 	}
 }
+
+// A yarn workspace's packages from file:, link: and portal: references
+// (a workspace package, vendor/minimist, a fork of minimist 1.2.5 kept
+// in the repository) were components with the purl of the npm package of
+// that name (pkg:npm/minimist@1.2.5); they are the project's own, and
+// what they depend on is listed.
+func TestYarnLocalPackagesAreNoComponents(t *testing.T) {
+	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal", "ws-yarn1local/apps/web", "ws-berrylocal/apps/web"} {
+		t.Run(dir, func(t *testing.T) {
+			bom, problems, err := Generate(context.Background(), filepath.Join("../lockfile/testdata", filepath.FromSlash(dir)),
+				Options{Version: "1.2.3", Now: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), GoModCache: t.TempDir()})
+			if err != nil || len(problems) > 0 {
+				t.Fatal(err, problems)
+			}
+			var purls []string
+			for _, c := range *bom.Components {
+				purls = append(purls, c.PackageURL)
+			}
+			slices.Sort(purls)
+			if want := "pkg:npm/debug@2.6.9 pkg:npm/ms@2.0.0 pkg:npm/ms@2.1.3"; strings.Join(purls, " ") != want {
+				t.Errorf("components %v, want %s", purls, want)
+			}
+		})
+	}
+}
