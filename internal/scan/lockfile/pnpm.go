@@ -3,6 +3,7 @@ package lockfile
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -62,7 +63,7 @@ func parsePNPM(path string, data []byte, ws *wsScope) (*Lockfile, error) {
 			l.problem(key, n.Line, "malformed entry: %v", err)
 			continue
 		}
-		meta[pnpmID(key, v5)] = p
+		meta[pnpmNodeID(key, p.Name, v5)] = p
 	}
 	nodes := raw.Packages
 	if raw.Snapshots != nil {
@@ -76,7 +77,7 @@ func parsePNPM(path string, data []byte, ws *wsScope) (*Lockfile, error) {
 			l.problem(key, yn.Line, "malformed entry: %v", err)
 			continue
 		}
-		id := pnpmID(key, v5)
+		id := pnpmNodeID(key, p.Name, v5)
 		name, version := pnpmNameVersion(id)
 		if p.Name != "" {
 			name, version = p.Name, p.Version
@@ -84,6 +85,28 @@ func parsePNPM(path string, data []byte, ws *wsScope) (*Lockfile, error) {
 		m := meta[id]
 		if bare := pnpmStripPeers(id); raw.Snapshots != nil {
 			m = meta[bare]
+		}
+		if local := pnpmLocal(id); local && name != "" {
+			// a folder or tarball of the project's own (a file:
+			// reference): traversed, not reported, as a workspace is;
+			// lockfile 6 records its name and version in the entry
+			if m.Version != "" {
+				version = m.Version
+			} else if strings.HasPrefix(version, "file:") {
+				version = ""
+			}
+			n := g.add(id, Package{Name: name, Version: version, Ecosystem: NPM, Line: yn.Line})
+			n.hide = true
+			if dir, _ := m.Resolution["directory"].(string); ws != nil && version == "" && dir != "" {
+				if pkg, _ := ReadManifest(filepath.Join(ws.root, filepath.FromSlash(dir), "package.json")); pkg != nil {
+					version = pkg.Version // pnpm records none for a folder
+				}
+			}
+			if ws != nil {
+				n.label = workspaceLabel(name, version, id)
+			}
+			deps[id] = p
+			continue
 		}
 		if name == "" || version == "" {
 			l.problem(key, yn.Line, "cannot tell the package name and version from the key")
@@ -203,8 +226,10 @@ func pnpmRoots(m map[string]any, v5 bool) []string {
 // pnpmRef turns a dependency reference into a node id.
 func pnpmRef(name, ref string, v5 bool) string {
 	switch {
-	case ref == "" || strings.HasPrefix(ref, "link:") || strings.HasPrefix(ref, "file:") && !strings.Contains(ref, "@"):
+	case ref == "" || strings.HasPrefix(ref, "link:"):
 		return ""
+	case strings.HasPrefix(ref, "file:"):
+		return name + "@" + ref // as pnpmNodeID names the package
 	case strings.HasPrefix(ref, "/"):
 		return pnpmID(ref, v5)
 	case v5:
@@ -213,6 +238,24 @@ func pnpmRef(name, ref string, v5 bool) string {
 		return ref // an alias: "string-width@4.2.3"
 	}
 	return name + "@" + ref
+}
+
+// pnpmNodeID is the node id of the package at key, whose entry names it
+// name: pnpmID's, but a file: package's is always name@file:…, lockfile 6
+// keying it by its reference alone ("file:vendor/a", 9 "a@file:vendor/a").
+func pnpmNodeID(key, name string, v5 bool) string {
+	if k := strings.TrimPrefix(key, "/"); strings.HasPrefix(k, "file:") && name != "" {
+		return name + "@" + k
+	}
+	return pnpmID(key, v5)
+}
+
+// pnpmLocal reports whether the node id is a package from a file:
+// reference, a folder or tarball of the project's own: no registry
+// package, though lockfile 6 records a version.
+func pnpmLocal(id string) bool {
+	i := strings.IndexByte(id[min(1, len(id)):], '@') + 1
+	return i > 0 && strings.HasPrefix(id[i+1:], "file:")
 }
 
 // pnpmID normalises a package key: "/name@1.0.0" (v6), "/name/1.0.0" (v5)

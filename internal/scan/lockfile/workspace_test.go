@@ -288,25 +288,7 @@ func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
 		{"ws-yarn1file", nil},
 		{"ws-berryfile", nil},
 	} {
-		t.Run(tc.dir, func(t *testing.T) {
-			l := load(t, filepath.Join("testdata", filepath.FromSlash(tc.dir)))
-			got := map[string]scopedPkg{}
-			for _, p := range l.Packages {
-				got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
-				if strings.HasPrefix(p.Name, "@acme/") || slices.Contains([]string{"minimist", "linked", "portaled"}, p.Name) && !strings.Contains(p.Resolved, "://") && !strings.Contains(p.Resolved, "@npm:") {
-					t.Errorf("the local package %s reported (resolved %q)", p.ID(), p.Resolved)
-				}
-			}
-			if tc.want == nil {
-				if len(got) != 9 {
-					t.Errorf("%d packages, want the 9 from the registry: %v", len(got), got)
-				}
-				return
-			}
-			if !maps.Equal(got, tc.want) {
-				t.Errorf("packages\n%v\nwant\n%v", got, tc.want)
-			}
-		})
+		t.Run(tc.dir, func(t *testing.T) { checkLocalPackages(t, tc.dir, tc.want) })
 	}
 	// without package.json too (a lockfile read alone)
 	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal"} {
@@ -321,5 +303,59 @@ func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
 		if len(l.Packages) != 3 {
 			t.Errorf("%s without package.json: %d packages, want the 3 from the registry: %+v", dir, len(l.Packages), l.Packages)
 		}
+	}
+}
+
+// checkLocalPackages checks that the lockfile of the fixture dir reports
+// none of its local packages (@acme/*, and minimist, linked or portaled
+// from anywhere but the registry), and, unless want is nil (9 from the
+// registry, then), the packages want.
+func checkLocalPackages(t *testing.T, dir string, want map[string]scopedPkg) {
+	t.Helper()
+	l := load(t, filepath.Join("testdata", filepath.FromSlash(dir)))
+	got := map[string]scopedPkg{}
+	for _, p := range l.Packages {
+		got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+		if strings.HasPrefix(p.Name, "@acme/") || slices.Contains([]string{"minimist", "linked", "portaled"}, p.Name) && strings.Contains(p.Resolved, "file:") ||
+			!IsRegistryVersion(p.Version) {
+			t.Errorf("the local package %s reported (resolved %q)", p.ID(), p.Resolved)
+		}
+	}
+	if want == nil {
+		if len(got) != 9 {
+			t.Errorf("%d packages, want the 9 from the registry: %v", len(got), got)
+		}
+		return
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("packages\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestPNPMLocalPackagesAreNoPackages reads pnpm workspaces (lockfiles
+// written by pnpm 8.15.9 and 9.15.0) whose root and apps/web depend by
+// file: on vendor/minimist, a folder of the project's own, and apps/web
+// on the workspace package packages/ui by file:. Lockfile 6 records such
+// a folder as "file:vendor/minimist" with a name and no version: each was
+// a problem ("cannot tell the package name and version") and its
+// dependencies went unchecked for apps/web; lockfile 9 reported the
+// package minimist@file:vendor/minimist (an SBOM component), and apps/web
+// did not reach what it needs. Like yarn's, a local package is traversed,
+// not reported.
+func TestPNPMLocalPackagesAreNoPackages(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		want map[string]scopedPkg
+	}{
+		{"ws-pnpm8local", map[string]scopedPkg{
+			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		{"ws-pnpm9local", map[string]scopedPkg{
+			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		{"ws-pnpm8local/apps/web", map[string]scopedPkg{ // packages/ui by file: too
+			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+		{"ws-pnpm9local/apps/web", map[string]scopedPkg{ // packages/ui as a link: to its importer
+			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) { checkLocalPackages(t, tc.dir, tc.want) })
 	}
 }
