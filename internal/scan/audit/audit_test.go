@@ -193,16 +193,17 @@ func TestWorkspacePackage(t *testing.T) {
 	}
 }
 
-// TestLocalPackageIsNotAudited audits yarn (1 and 4) and pnpm (8 and 9)
-// workspaces whose root and apps/web depend by file: on vendor/minimist,
+// TestLocalPackageIsNotAudited audits yarn (1 and 4), pnpm (8 and 9) and
+// npm workspaces whose root and apps/web depend by file: on vendor/minimist,
 // a fork of minimist 1.2.5 kept in the repository: yarn's was audited as
 // the npm package minimist@1.2.5 and reported with its critical advisory,
-// pnpm 8's was a problem. It is no registry package; what it depends on
+// pnpm 8's was a problem; npm's tarball packed from it (file:…tgz) was
+// audited as minimist@1.2.5. It is no registry package; what it depends on
 // (ms@2.0.0) is still audited.
 func TestLocalPackageIsNotAudited(t *testing.T) {
 	db := openReal(t)
 	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal", "ws-yarn1local/apps/web", "ws-berrylocal/apps/web",
-		"ws-pnpm8local", "ws-pnpm9local", "ws-pnpm8local/apps/web", "ws-pnpm9local/apps/web"} {
+		"ws-pnpm8local", "ws-pnpm9local", "ws-pnpm8local/apps/web", "ws-pnpm9local/apps/web", "ws-npmlocal", "ws-npmlocal/apps/web"} {
 		t.Run(dir, func(t *testing.T) {
 			r, err := Run(context.Background(), filepath.Join("../lockfile/testdata", filepath.FromSlash(dir)), db, Options{Now: now})
 			if err != nil {

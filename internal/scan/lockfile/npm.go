@@ -105,8 +105,11 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		n := g.add(key, Package{Name: name, Version: e.Version, Ecosystem: NPM, Dev: e.Dev || e.DevOptional && !e.Optional,
 			Optional: e.Optional, License: licenseString(e.License), Resolved: e.Resolved, Integrity: e.Integrity,
 			Line: idx[key], Dir: key})
-		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") {
-			n.hide = true // the project, a workspace folder, or a symlink to one
+		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") ||
+			strings.HasPrefix(e.Resolved, "file:") {
+			// the project, a workspace folder, a symlink to one, or a
+			// tarball of the project's own (file:): no registry package
+			n.hide = true
 			if ws != nil && key != "" && key != ws.dir && !e.Link {
 				n.label = workspaceLabel(name, e.Version, key)
 			}
@@ -233,6 +236,8 @@ func npmV1(l *Lockfile, g *graph, deps map[string]json.RawMessage, parent string
 		if e.Version == "" {
 			l.problem(loc, n.pkg.Line, "no version")
 		}
+		// a folder or tarball of the project's own: no registry package
+		n.hide = strings.HasPrefix(e.Version, "file:")
 		npmV1(l, g, e.Dependencies, loc, idx)
 		for req := range e.Requires {
 			n.deps = append(n.deps, "?"+req) // resolved once every location exists

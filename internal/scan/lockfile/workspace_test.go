@@ -272,24 +272,15 @@ func TestWorkspacePathLabels(t *testing.T) {
 // and which was told its file: dependency on vendor/minimist was not
 // locked.
 func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
-	for _, tc := range []struct {
-		dir  string
-		want map[string]scopedPkg
-	}{
-		{"ws-yarn1local", map[string]scopedPkg{ // the root's own file:./vendor/minimist
-			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-		{"ws-berrylocal", map[string]scopedPkg{
-			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-		{"ws-yarn1local/apps/web", map[string]scopedPkg{
-			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-		{"ws-berrylocal/apps/web", map[string]scopedPkg{
-			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
+	checkLocalPackages(t, map[string]map[string]scopedPkg{
+		"ws-yarn1local":          localAtRoot, // the root's own file:./vendor/minimist
+		"ws-berrylocal":          localAtRoot,
+		"ws-yarn1local/apps/web": localInWeb("minimist@1.2.5"),
+		"ws-berrylocal/apps/web": localInWeb("minimist@1.2.5"),
 		// the existing file: fixtures: @acme/ui@0.1.0 at the root
-		{"ws-yarn1file", nil},
-		{"ws-berryfile", nil},
-	} {
-		t.Run(tc.dir, func(t *testing.T) { checkLocalPackages(t, tc.dir, tc.want) })
-	}
+		"ws-yarn1file": nil,
+		"ws-berryfile": nil,
+	})
 	// without package.json too (a lockfile read alone)
 	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal"} {
 		data, err := os.ReadFile(filepath.Join("testdata", dir, "yarn.lock"))
@@ -306,12 +297,27 @@ func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
 	}
 }
 
-// checkLocalPackages checks that the lockfile of the fixture dir reports
-// none of its local packages (@acme/*, and minimist, linked or portaled
-// from anywhere but the registry), and, unless want is nil (9 from the
-// registry, then), the packages want.
-func checkLocalPackages(t *testing.T, dir string, want map[string]scopedPkg) {
-	t.Helper()
+// localAtRoot are the registry packages of the fixtures with local
+// packages, at their root; localInWeb those of their apps/web, whose
+// paths go through the local package minimist (named as given).
+var localAtRoot = map[string]scopedPkg{"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}
+
+func localInWeb(minimist string) map[string]scopedPkg {
+	return map[string]scopedPkg{"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, minimist + " > ms@2.0.0"},
+		"ms@2.1.3": {false, "ms@2.1.3"}}
+}
+
+// checkLocalPackages checks that the lockfile of each fixture dir of
+// cases reports none of its local packages (@acme/*, and minimist,
+// linked or portaled from anywhere but the registry), and, unless its
+// want is nil (9 from the registry, then), the packages want.
+func checkLocalPackages(t *testing.T, cases map[string]map[string]scopedPkg) {
+	for _, dir := range slices.Sorted(maps.Keys(cases)) {
+		t.Run(dir, func(t *testing.T) { checkLocal(t, dir, cases[dir]) })
+	}
+}
+
+func checkLocal(t *testing.T, dir string, want map[string]scopedPkg) {
 	l := load(t, filepath.Join("testdata", filepath.FromSlash(dir)))
 	got := map[string]scopedPkg{}
 	for _, p := range l.Packages {
@@ -343,19 +349,26 @@ func checkLocalPackages(t *testing.T, dir string, want map[string]scopedPkg) {
 // did not reach what it needs. Like yarn's, a local package is traversed,
 // not reported.
 func TestPNPMLocalPackagesAreNoPackages(t *testing.T) {
-	for _, tc := range []struct {
-		dir  string
-		want map[string]scopedPkg
-	}{
-		{"ws-pnpm8local", map[string]scopedPkg{
-			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-		{"ws-pnpm9local", map[string]scopedPkg{
-			"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-		{"ws-pnpm8local/apps/web", map[string]scopedPkg{ // packages/ui by file: too
-			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-		{"ws-pnpm9local/apps/web", map[string]scopedPkg{ // packages/ui as a link: to its importer
-			"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, "minimist@1.2.5 > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}},
-	} {
-		t.Run(tc.dir, func(t *testing.T) { checkLocalPackages(t, tc.dir, tc.want) })
-	}
+	checkLocalPackages(t, map[string]map[string]scopedPkg{
+		"ws-pnpm8local":          localAtRoot,
+		"ws-pnpm9local":          localAtRoot,
+		"ws-pnpm8local/apps/web": localInWeb("minimist@1.2.5"), // packages/ui by file: too
+		"ws-pnpm9local/apps/web": localInWeb("minimist@1.2.5"), // packages/ui as a link: to its importer
+	})
+}
+
+// TestNPMLocalPackagesAreNoPackages reads npm lockfiles (v3 written by npm
+// 11.19.1, v1 by npm 6.14) whose project depends on vendor/minimist, a fork of
+// minimist 1.2.5 kept in the repository, by file: (npm links the folder)
+// and, as a devDependency mm, on a tarball packed from it
+// (file:./minimist-1.2.5.tgz, not kept beside the fixture). The tarball
+// was reported as the registry package minimist@1.2.5 (v3) and both as
+// minimist@file:vendor/minimist and mm@file:minimist-1.2.5.tgz (v1, SBOM
+// components); like a link to a folder, they are traversed, not reported.
+func TestNPMLocalPackagesAreNoPackages(t *testing.T) {
+	checkLocalPackages(t, map[string]map[string]scopedPkg{
+		"ws-npmlocal":          localAtRoot,
+		"ws-npmlocal/apps/web": localInWeb("vendor/minimist"),
+		"npm1local":            {"ms@2.0.0": {false, "ms@2.0.0"}},
+	})
 }

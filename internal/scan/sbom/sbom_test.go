@@ -169,7 +169,7 @@ func TestWorkspacePackage(t *testing.T) {
 	}
 }
 
-// A yarn or pnpm workspace's packages from file:, link: and portal:
+// A yarn, pnpm or npm workspace's packages from file:, link: and portal:
 // references (a workspace package, vendor/minimist, a fork of minimist
 // 1.2.5 kept in the repository) were components with the purl of the npm
 // package of that name (pkg:npm/minimist@1.2.5; pnpm 9's
@@ -177,7 +177,7 @@ func TestWorkspacePackage(t *testing.T) {
 // and what they depend on is listed.
 func TestLocalPackagesAreNoComponents(t *testing.T) {
 	for _, dir := range []string{"ws-yarn1local", "ws-berrylocal", "ws-yarn1local/apps/web", "ws-berrylocal/apps/web",
-		"ws-pnpm8local", "ws-pnpm9local", "ws-pnpm8local/apps/web", "ws-pnpm9local/apps/web"} {
+		"ws-pnpm8local", "ws-pnpm9local", "ws-pnpm8local/apps/web", "ws-pnpm9local/apps/web", "ws-npmlocal", "ws-npmlocal/apps/web"} {
 		t.Run(dir, func(t *testing.T) {
 			bom, problems, err := Generate(context.Background(), filepath.Join("../lockfile/testdata", filepath.FromSlash(dir)),
 				Options{Version: "1.2.3", Now: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), GoModCache: t.TempDir()})
