@@ -9,7 +9,8 @@
 # for both (html, js-gz, 404 at 64 and 256 connections), then
 #   - RSS of edgeserve serving site/large (20,003 files) under wrk over 3,000 of its paths;
 #   - 100 activations flipping between two releases while wrk runs with a check of
-#     every response (flipcheck.lua): 0 errors and 0 mixed responses expected;
+#     every response (flipcheck.lua): 0 errors and 0 mixed responses expected; then the
+#     same on a 60 KB file answered from the edge's file and answer pipes (flipcheck_big.lua);
 #   - with STEPS including "idle": memory per idle keep-alive connection, nginx and the edge,
 #     IDLE_CONNS connections each answered once and left open (cmd/idleconns; the default
 #     6000 stays inside the bench nginx's 2 x 4096 worker_connections); with openssl also over
@@ -229,12 +230,19 @@ for r in A B; do
   mkdir -p "$WORK/flip/$r/assets"
   printf '<!doctype html><html data-release="%s"><script src="/assets/index-%s1x2y3z4.js"></script></html>\n' $r $r >"$WORK/flip/$r/index.html"
   printf 'window.release="%s";\n' $r >"$WORK/flip/$r/assets/index-${r}1x2y3z4.js"
+  head -c 60000 /dev/zero | tr '\0' "$r" >"$WORK/flip/$r/big.bin" # 60 KB: answered from pipes once hot
 done
-etag() { printf '"%s"' "$(sha256sum "$WORK/flip/$1/index.html" | cut -c1-32)"; }
+etag() { printf '"%s"' "$(sha256sum "$WORK/flip/$1/${2:-index.html}" | cut -c1-32)"; }
 start_edge -root "$WORK/flip/A" -alt "$WORK/flip/B" -flips 100 -every 30ms -flip-delay 1s
 wrk_nice -t2 -c64 -d"$(( DUR > 5 ? DUR : 5 ))s" -s "$here/flipcheck.lua" "http://127.0.0.1:$PORT/" -- "$(etag A)" "$(etag B)" | tee "$OUT/flip.txt"
 sleep 0.5
 grep -h "activations done" "$OUT/edgeserve.log" | tee -a "$OUT/flip.txt" || echo "activations not finished" | tee -a "$OUT/flip.txt"
+stop_edge
+echo "== activations: 100 flips between two releases under wrk, a 60 KB file (file and answer pipes)"
+start_edge -root "$WORK/flip/A" -alt "$WORK/flip/B" -flips 100 -every 30ms -flip-delay 1s
+wrk_nice -t2 -c64 -d"$(( DUR > 5 ? DUR : 5 ))s" -s "$here/flipcheck_big.lua" "http://127.0.0.1:$PORT/big.bin" -- "$(etag A big.bin)" "$(etag B big.bin)" 60000 | tee -a "$OUT/flip.txt"
+sleep 0.5
+grep -h "activations done" "$OUT/edgeserve.log" | tail -1 | tee -a "$OUT/flip.txt" || echo "activations not finished" | tee -a "$OUT/flip.txt"
 stop_edge
 fi
 echo "results in $OUT"
