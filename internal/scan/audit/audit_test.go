@@ -193,6 +193,38 @@ func TestWorkspacePackage(t *testing.T) {
 	}
 }
 
+// TestWorkspaceRoot audits a workspace at its root, whose workspace
+// packages' devDependencies are dev there too: yarn v1 records no
+// workspace, and json5 (packages/ui's) and minimist (apps/web's) were
+// audited as production dependencies, so the default gate failed on
+// minimist's critical advisory, a dev one.
+func TestWorkspaceRoot(t *testing.T) {
+	db := openReal(t)
+	want := []string{
+		"GHSA-29mw-wpgm-hmr9 lodash@4.17.20 prod fixed:4.17.21",
+		"GHSA-35jh-r3h4-6jhm lodash@4.17.20 prod fixed:4.17.21",
+		"GHSA-9c47-m6qq-7p4h json5@2.2.1 dev fixed:2.2.2",
+		"GHSA-c2qf-rxjj-qqgw semver@7.5.1 dev fixed:7.5.2",
+		"GHSA-xvch-5gv4-984h minimist@1.2.5 dev fixed:1.2.6",
+	}
+	for _, dir := range []string{"ws-npm", "ws-pnpm9", "ws-yarn1", "ws-yarn1file"} {
+		t.Run(dir, func(t *testing.T) {
+			r, err := Run(context.Background(), filepath.Join("../lockfile/testdata", dir), db, Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keys(r); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			for _, reason := range report.Gate(report.Policy{}, r, now).Reasons {
+				if !strings.Contains(reason, "lodash") {
+					t.Errorf("the default gate failed on a dev finding: %s", reason)
+				}
+			}
+		})
+	}
+}
+
 // TestLocalPackageIsNotAudited audits yarn (1 and 4), pnpm (8 and 9) and
 // npm workspaces whose root and apps/web depend by file: on vendor/minimist,
 // a fork of minimist 1.2.5 kept in the repository: yarn's was audited as

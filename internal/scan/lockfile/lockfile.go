@@ -84,6 +84,9 @@ type Manifest struct {
 	DevDeps  map[string]string `json:"devDependencies"`
 	Optional map[string]string `json:"optionalDependencies"`
 	License  any               `json:"license"`
+	// Workspaces are the workspace patterns of a workspace root: a list,
+	// or yarn's {"packages": [...]}
+	Workspaces json.RawMessage `json:"workspaces"`
 }
 
 var semverish = regexp.MustCompile(`^v?\d+(\.\d+){0,2}([-+].*)?$`)

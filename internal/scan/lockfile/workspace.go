@@ -98,19 +98,31 @@ func workspaceGlobs(root string) (globs []string, ok bool) {
 	var pkg struct {
 		Workspaces json.RawMessage `json:"workspaces"`
 	}
-	if json.Unmarshal(data, &pkg) != nil || len(pkg.Workspaces) == 0 {
+	if json.Unmarshal(data, &pkg) != nil {
 		return nil, false
 	}
-	if json.Unmarshal(pkg.Workspaces, &globs) != nil {
+	globs = manifestGlobs(pkg.Workspaces)
+	return globs, len(globs) > 0
+}
+
+// manifestGlobs are the workspace patterns of a package.json's
+// workspaces: a list, or yarn's {"packages": [...]}; nil when there are
+// none or they are malformed.
+func manifestGlobs(raw json.RawMessage) []string {
+	var globs []string
+	if len(raw) == 0 {
+		return nil
+	}
+	if json.Unmarshal(raw, &globs) != nil {
 		var yarn struct {
 			Packages []string `json:"packages"`
 		}
-		if json.Unmarshal(pkg.Workspaces, &yarn) != nil {
-			return nil, false
+		if json.Unmarshal(raw, &yarn) != nil {
+			return nil
 		}
 		globs = yarn.Packages
 	}
-	return globs, len(globs) > 0
+	return globs
 }
 
 // inWorkspace reports whether the folder rel (relative to the workspace

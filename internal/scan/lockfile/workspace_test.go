@@ -83,6 +83,71 @@ func TestWorkspacePackage(t *testing.T) {
 	}
 }
 
+// TestWorkspaceRoot reads the same workspace at its root, where every
+// workspace package is an importer: its dependencies are reached from
+// it, dev when only devDependencies need them (json5, packages/ui's;
+// minimist, apps/web's). yarn v1 records no workspace, so what only a
+// workspace package needs was reached by nothing and reported as its
+// own production root: json5 and minimist were production dependencies.
+// npm and pnpm record their importers; yarn v1 reads the packages'
+// package.json files (the file: fixture locks packages/ui as a folder).
+func TestWorkspaceRoot(t *testing.T) {
+	want := map[string]scopedPkg{
+		"debug@2.6.9":     {false, "debug@2.6.9"},
+		"ms@2.0.0":        {false, "ms@2.0.0"},
+		"ms@2.1.3":        {false, "ms@2.1.3"},
+		"lodash@4.17.20":  {false, "lodash@4.17.20"},
+		"json5@2.2.1":     {true, "json5@2.2.1"},
+		"minimist@1.2.5":  {true, "minimist@1.2.5"},
+		"semver@7.5.1":    {true, "semver@7.5.1"},
+		"lru-cache@6.0.0": {true, "semver@7.5.1 > lru-cache@6.0.0"},
+		"yallist@4.0.0":   {true, "semver@7.5.1 > lru-cache@6.0.0 > yallist@4.0.0"},
+	}
+	for _, dir := range []string{"ws-npm", "ws-pnpm8", "ws-pnpm9", "ws-yarn1", "ws-yarn1file"} {
+		t.Run(dir, func(t *testing.T) { checkRoot(t, load(t, filepath.Join("testdata", dir)), want) })
+	}
+	// a package only a workspace package's dependency needs gets its
+	// path from that one: without apps/admin's own ms@2.0.0 (the
+	// lockfile still locks it for debug), ms@2.0.0 was a root of its own
+	root := copyTree(t, "testdata/ws-yarn1")
+	admin := filepath.Join(root, "apps", "admin", "package.json")
+	if err := os.WriteFile(admin, []byte(`{"name":"@acme/admin","dependencies":{"lodash":"4.17.20"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := maps.Clone(want)
+	w["ms@2.0.0"] = scopedPkg{false, "debug@2.6.9 > ms@2.0.0"}
+	checkRoot(t, load(t, root), w)
+}
+
+func checkRoot(t *testing.T, l *Lockfile, want map[string]scopedPkg) {
+	t.Helper()
+	got := map[string]scopedPkg{}
+	for _, p := range l.Packages {
+		got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("packages\n%v\nwant\n%v", got, want)
+	}
+}
+
+// A yarn v1 project that is no workspace root has no importers: its
+// package.json's dependencies are its roots, and what nothing reaches
+// is still reported, as its own root.
+func TestYarnV1NotAWorkspace(t *testing.T) {
+	root := copyTree(t, "testdata/ws-yarn1")
+	// the same lockfile and packages, but the root lists no workspaces
+	if err := os.WriteFile(filepath.Join(root, "package.json"), []byte(`{"name":"acme","devDependencies":{"semver":"7.5.1"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]scopedPkg{}
+	for _, p := range load(t, root).Packages {
+		got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+	}
+	if g := got["json5@2.2.1"]; g != (scopedPkg{false, "json5@2.2.1"}) || len(got) != 9 {
+		t.Errorf("packages %v", got)
+	}
+}
+
 // copyTree copies the fixture folder src into a new temporary folder.
 func copyTree(t *testing.T, src string) string {
 	t.Helper()

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -103,9 +105,13 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 		}
 		sort.Strings(n.deps)
 	}
-	if ws != nil {
+	switch {
+	case ws != nil:
 		yarnWorkspaceRoots(l, g, ws, lookup, workspaces)
-	} else {
+	case m != nil && l.Format == "yarn v1":
+		yarnRoots(g, m, lookup, workspaces)
+		yarnV1Importers(l, g, m, lookup)
+	default:
 		yarnRoots(g, m, lookup, workspaces)
 	}
 	l.Packages = g.packages()
@@ -165,7 +171,21 @@ func yarnRoots(g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 		}
 		return
 	}
-	from := yarnFrom{dir: ".", locator: m.Name + "@workspace:."}
+	yarnManifestRoots(g, m, yarnFrom{dir: ".", locator: m.Name + "@workspace:."}, lookup)
+	// Other workspace members hang off their own entries; the root one's
+	// dependencies mix prod and dev, so package.json decides those.
+	for _, w := range workspaces {
+		if !strings.HasSuffix(w, "@workspace:.") {
+			g.prod = append(g.prod, w)
+		}
+	}
+}
+
+// yarnManifestRoots roots g at what the package.json m of the package
+// from locks: its dependencies and optionalDependencies are production
+// roots, its devDependencies development ones. A range the lockfile does
+// not lock (a yarn v1 dependency on a workspace package) adds nothing.
+func yarnManifestRoots(g *graph, m *Manifest, from yarnFrom, lookup yarnLookup) {
 	add := func(list *[]string, deps map[string]string) {
 		for _, name := range sortedKeys(deps) {
 			if t := lookup(name, deps[name], from); t != "" {
@@ -176,11 +196,26 @@ func yarnRoots(g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 	add(&g.prod, m.Deps)
 	add(&g.prod, m.Optional)
 	add(&g.dev, m.DevDeps)
-	// Other workspace members hang off their own entries; the root one's
-	// dependencies mix prod and dev, so package.json decides those.
-	for _, w := range workspaces {
-		if !strings.HasSuffix(w, "@workspace:.") {
-			g.prod = append(g.prod, w)
+}
+
+// yarnV1Importers roots g, the lockfile of a yarn v1 workspace's root
+// whose package.json m has workspaces, at each workspace package too,
+// as berry's entries and pnpm's importers are: v1 records no workspace,
+// so what only a workspace package needed was reached by nothing, each
+// package its own production root. The workspace packages are the
+// folders the root's patterns match (beside the lockfile), and each
+// one's package.json says what it needs. A dependency on another
+// workspace package is not followed: that one is a root itself.
+func yarnV1Importers(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup) {
+	globs := manifestGlobs(m.Workspaces)
+	if len(globs) == 0 {
+		return
+	}
+	root := filepath.Dir(l.Path)
+	dirs := slices.Sorted(maps.Values(workspacePackages(root, globs)))
+	for _, dir := range dirs {
+		if wm, _ := ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json")); wm != nil {
+			yarnManifestRoots(g, wm, yarnFrom{dir: dir}, lookup)
 		}
 	}
 }
