@@ -195,9 +195,10 @@ func TestWorkspacePackage(t *testing.T) {
 
 // TestWorkspaceRoot audits a workspace at its root, whose workspace
 // packages' devDependencies are dev there too: yarn v1 records no
-// workspace, and json5 (packages/ui's) and minimist (apps/web's) were
-// audited as production dependencies, so the default gate failed on
-// minimist's critical advisory, a dev one.
+// workspace and berry's entry of one mixes in its devDependencies, and
+// json5 (packages/ui's) and minimist (apps/web's) were audited as
+// production dependencies, so the default gate failed on minimist's
+// critical advisory, a dev one.
 func TestWorkspaceRoot(t *testing.T) {
 	db := openReal(t)
 	want := []string{
@@ -207,7 +208,7 @@ func TestWorkspaceRoot(t *testing.T) {
 		"GHSA-c2qf-rxjj-qqgw semver@7.5.1 dev fixed:7.5.2",
 		"GHSA-xvch-5gv4-984h minimist@1.2.5 dev fixed:1.2.6",
 	}
-	for _, dir := range []string{"ws-npm", "ws-pnpm9", "ws-yarn1", "ws-yarn1file"} {
+	for _, dir := range []string{"ws-npm", "ws-pnpm9", "ws-yarn1", "ws-yarn1file", "ws-berry", "ws-berryfile"} {
 		t.Run(dir, func(t *testing.T) {
 			r, err := Run(context.Background(), filepath.Join("../lockfile/testdata", dir), db, Options{Now: now})
 			if err != nil {

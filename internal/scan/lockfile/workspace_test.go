@@ -88,9 +88,11 @@ func TestWorkspacePackage(t *testing.T) {
 // it, dev when only devDependencies need them (json5, packages/ui's;
 // minimist, apps/web's). yarn v1 records no workspace, so what only a
 // workspace package needs was reached by nothing and reported as its
-// own production root: json5 and minimist were production dependencies.
-// npm and pnpm record their importers; yarn v1 reads the packages'
-// package.json files (the file: fixture locks packages/ui as a folder).
+// own production root: json5 and minimist were production dependencies;
+// berry's entry of one mixes its devDependencies in, so json5 and
+// minimist were production there too. npm and pnpm record their
+// importers; yarn reads the packages' package.json files (the file:
+// fixtures lock packages/ui as a folder).
 func TestWorkspaceRoot(t *testing.T) {
 	want := map[string]scopedPkg{
 		"debug@2.6.9":     {false, "debug@2.6.9"},
@@ -103,7 +105,7 @@ func TestWorkspaceRoot(t *testing.T) {
 		"lru-cache@6.0.0": {true, "semver@7.5.1 > lru-cache@6.0.0"},
 		"yallist@4.0.0":   {true, "semver@7.5.1 > lru-cache@6.0.0 > yallist@4.0.0"},
 	}
-	for _, dir := range []string{"ws-npm", "ws-pnpm8", "ws-pnpm9", "ws-yarn1", "ws-yarn1file"} {
+	for _, dir := range []string{"ws-npm", "ws-pnpm8", "ws-pnpm9", "ws-yarn1", "ws-yarn1file", "ws-berry", "ws-berryfile"} {
 		t.Run(dir, func(t *testing.T) { checkRoot(t, load(t, filepath.Join("testdata", dir)), want) })
 	}
 	// a package only a workspace package's dependency needs gets its
@@ -117,6 +119,26 @@ func TestWorkspaceRoot(t *testing.T) {
 	w := maps.Clone(want)
 	w["ms@2.0.0"] = scopedPkg{false, "debug@2.6.9 > ms@2.0.0"}
 	checkRoot(t, load(t, root), w)
+}
+
+// A berry workspace whose package.json is missing is rooted at its
+// lockfile entry, which mixes in its devDependencies: they are
+// production ones, not lost.
+func TestBerryWorkspaceWithoutPackageJSON(t *testing.T) {
+	root := copyTree(t, "testdata/ws-berry")
+	if err := os.Remove(filepath.Join(root, "packages", "ui", "package.json")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Package{}
+	for _, p := range load(t, root).Packages {
+		got[p.ID()] = p
+	}
+	if p, ok := got["json5@2.2.1"]; !ok || p.Dev || len(got) != 9 {
+		t.Errorf("json5 %+v (%d packages)", p, len(got))
+	}
+	if got["minimist@1.2.5"].Dev != true {
+		t.Error("minimist, apps/web's devDependency, is production")
+	}
 }
 
 func checkRoot(t *testing.T, l *Lockfile, want map[string]scopedPkg) {

@@ -105,14 +105,10 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 		}
 		sort.Strings(n.deps)
 	}
-	switch {
-	case ws != nil:
+	if ws != nil {
 		yarnWorkspaceRoots(l, g, ws, lookup, workspaces)
-	case m != nil && l.Format == "yarn v1":
-		yarnRoots(g, m, lookup, workspaces)
-		yarnV1Importers(l, g, m, lookup)
-	default:
-		yarnRoots(g, m, lookup, workspaces)
+	} else {
+		yarnRoots(l, g, m, lookup, workspaces)
 	}
 	l.Packages = g.packages()
 	l.sortPackages()
@@ -161,7 +157,7 @@ func encodeURIComponent(s string) string {
 	return b.String()
 }
 
-func yarnRoots(g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
+func yarnRoots(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 	if m == nil {
 		// Without package.json: the workspace entries (berry) are the roots;
 		// for v1 every package is its own root.
@@ -171,24 +167,21 @@ func yarnRoots(g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 		}
 		return
 	}
+	// the root's entry (berry) mixes its dependencies with its
+	// devDependencies, so package.json decides
 	yarnManifestRoots(g, m, yarnFrom{dir: ".", locator: m.Name + "@workspace:."}, lookup)
-	// Other workspace members hang off their own entries; the root one's
-	// dependencies mix prod and dev, so package.json decides those.
-	for _, w := range workspaces {
-		if !strings.HasSuffix(w, "@workspace:.") {
-			g.prod = append(g.prod, w)
-		}
-	}
+	yarnImporters(l, g, m, lookup, workspaces)
 }
 
 // yarnManifestRoots roots g at what the package.json m of the package
 // from locks: its dependencies and optionalDependencies are production
 // roots, its devDependencies development ones. A range the lockfile does
-// not lock (a yarn v1 dependency on a workspace package) adds nothing.
+// not lock (a yarn v1 dependency on a workspace package) adds nothing,
+// nor does a berry workspace: each is rooted at its own package.json.
 func yarnManifestRoots(g *graph, m *Manifest, from yarnFrom, lookup yarnLookup) {
 	add := func(list *[]string, deps map[string]string) {
 		for _, name := range sortedKeys(deps) {
-			if t := lookup(name, deps[name], from); t != "" {
+			if t := lookup(name, deps[name], from); t != "" && !strings.Contains(t, "@workspace:") {
 				*list = append(*list, t)
 			}
 		}
@@ -198,24 +191,38 @@ func yarnManifestRoots(g *graph, m *Manifest, from yarnFrom, lookup yarnLookup) 
 	add(&g.dev, m.DevDeps)
 }
 
-// yarnV1Importers roots g, the lockfile of a yarn v1 workspace's root
-// whose package.json m has workspaces, at each workspace package too,
-// as berry's entries and pnpm's importers are: v1 records no workspace,
-// so what only a workspace package needed was reached by nothing, each
-// package its own production root. The workspace packages are the
-// folders the root's patterns match (beside the lockfile), and each
-// one's package.json says what it needs. A dependency on another
-// workspace package is not followed: that one is a root itself.
-func yarnV1Importers(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup) {
-	globs := manifestGlobs(m.Workspaces)
-	if len(globs) == 0 {
-		return
-	}
+// yarnImporters roots g, the lockfile of a yarn workspace's root whose
+// package.json is m, at each of its workspace packages too, as pnpm's
+// importers are, with what its package.json needs: yarn v1 records no
+// workspace (what only a workspace package needed was reached by
+// nothing, each such package its own production root), and berry's
+// entry of one mixes its dependencies with its devDependencies. The
+// workspace packages are berry's workspace entries, and for v1 the
+// folders the root's workspaces patterns match beside the lockfile. A
+// berry workspace without a package.json there is a production root,
+// as its entry says.
+func yarnImporters(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 	root := filepath.Dir(l.Path)
-	dirs := slices.Sorted(maps.Values(workspacePackages(root, globs)))
-	for _, dir := range dirs {
-		if wm, _ := ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json")); wm != nil {
-			yarnManifestRoots(g, wm, yarnFrom{dir: dir}, lookup)
+	entries := map[string]string{} // folder -> its berry entry, "" for v1
+	for _, w := range workspaces {
+		if _, dir, ok := strings.Cut(w, "@workspace:"); ok && dir != "." {
+			entries[dir] = w
+		}
+	}
+	if len(workspaces) == 0 {
+		if globs := manifestGlobs(m.Workspaces); len(globs) > 0 {
+			for _, dir := range workspacePackages(root, globs) {
+				entries[dir] = ""
+			}
+		}
+	}
+	for _, dir := range slices.Sorted(maps.Keys(entries)) {
+		wm, _ := ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+		switch {
+		case wm != nil:
+			yarnManifestRoots(g, wm, yarnFrom{dir: dir, locator: wm.Name + "@workspace:" + dir}, lookup)
+		case entries[dir] != "":
+			g.prod = append(g.prod, entries[dir])
 		}
 	}
 }
