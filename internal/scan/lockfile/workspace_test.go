@@ -121,6 +121,33 @@ func TestWorkspaceRoot(t *testing.T) {
 	checkRoot(t, load(t, root), w)
 }
 
+// At a yarn root, a workspace package's dependency the lockfile does not
+// lock (added to its package.json after yarn install) was skipped
+// silently; it is a problem, as when the package is checked alone and in
+// npm's lockfile. An optional one may be absent; a dependency on a
+// workspace package (@acme/ui, which yarn v1 does not lock) is none.
+func TestWorkspaceRootNotLocked(t *testing.T) {
+	for _, dir := range []string{"ws-yarn1", "ws-berry"} {
+		t.Run(dir, func(t *testing.T) {
+			root := copyTree(t, filepath.Join("testdata", dir))
+			ui := filepath.Join(root, "packages", "ui", "package.json")
+			body := `{"name":"@acme/ui","version":"0.1.0","dependencies":{"debug":"2.6.9","left-pad":"1.3.0"},` +
+				`"optionalDependencies":{"fsevents":"2.3.3"},"devDependencies":{"json5":"2.2.1"}}`
+			if err := os.WriteFile(ui, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ls, err := Load(context.Background(), root)
+			if err != nil || len(ls) != 1 {
+				t.Fatalf("%v %v", ls, err)
+			}
+			want := "the workspace package packages/ui depends on left-pad@1.3.0, which the lockfile does not lock: it is out of date (run yarn install and commit yarn.lock)"
+			if p := ls[0].Problems; len(p) != 1 || p[0].Msg != want || p[0].Entry != "packages/ui" {
+				t.Errorf("problems %+v, want one: %s", p, want)
+			}
+		})
+	}
+}
+
 // A berry workspace whose package.json is missing is rooted at its
 // lockfile entry, which mixes in its devDependencies: they are
 // production ones, not lost.

@@ -169,7 +169,7 @@ func yarnRoots(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces
 	}
 	// the root's entry (berry) mixes its dependencies with its
 	// devDependencies, so package.json decides
-	yarnManifestRoots(g, m, yarnFrom{dir: ".", locator: m.Name + "@workspace:."}, lookup)
+	yarnManifestRoots(g, m, yarnFrom{dir: ".", locator: m.Name + "@workspace:."}, lookup, nil)
 	yarnImporters(l, g, m, lookup, workspaces)
 }
 
@@ -178,17 +178,29 @@ func yarnRoots(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces
 // roots, its devDependencies development ones. A range the lockfile does
 // not lock (a yarn v1 dependency on a workspace package) adds nothing,
 // nor does a berry workspace: each is rooted at its own package.json.
-func yarnManifestRoots(g *graph, m *Manifest, from yarnFrom, lookup yarnLookup) {
-	add := func(list *[]string, deps map[string]string) {
+// unlocked, when not nil, is told of each dependency or devDependency
+// (not an optional one) the lockfile does not lock.
+func yarnManifestRoots(g *graph, m *Manifest, from yarnFrom, lookup yarnLookup, unlocked func(name, rng string)) {
+	add := func(list *[]string, deps map[string]string, required bool) {
 		for _, name := range sortedKeys(deps) {
-			if t := lookup(name, deps[name], from); t != "" && !strings.Contains(t, "@workspace:") {
+			switch t := lookup(name, deps[name], from); {
+			case t != "" && !strings.Contains(t, "@workspace:"):
 				*list = append(*list, t)
+			case t == "" && required && unlocked != nil:
+				unlocked(name, deps[name])
 			}
 		}
 	}
-	add(&g.prod, m.Deps)
-	add(&g.prod, m.Optional)
-	add(&g.dev, m.DevDeps)
+	add(&g.prod, m.Deps, true)
+	add(&g.prod, m.Optional, false)
+	add(&g.dev, m.DevDeps, true)
+}
+
+// yarnNotLocked is the problem of the workspace package in folder who,
+// whose package.json names name@rng, which the lockfile l does not lock.
+func yarnNotLocked(l *Lockfile, who, name, rng string) {
+	l.problem(who, 0, "the workspace package %s depends on %s@%s, which the lockfile does not lock: it is out of date (run yarn install and commit %s)",
+		who, name, rng, filepath.Base(l.Path))
 }
 
 // yarnImporters roots g, the lockfile of a yarn workspace's root whose
@@ -200,19 +212,23 @@ func yarnManifestRoots(g *graph, m *Manifest, from yarnFrom, lookup yarnLookup) 
 // workspace packages are berry's workspace entries, and for v1 the
 // folders the root's workspaces patterns match beside the lockfile. A
 // berry workspace without a package.json there is a production root,
-// as its entry says.
+// as its entry says. A dependency of a workspace package's that the
+// lockfile does not lock, other than on a workspace package (which yarn
+// v1 does not lock), is a problem, as it is for the package checked
+// alone: the lockfile is out of date.
 func yarnImporters(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
 	root := filepath.Dir(l.Path)
 	entries := map[string]string{} // folder -> its berry entry, "" for v1
+	names := map[string]bool{}     // the workspace packages' names
 	for _, w := range workspaces {
-		if _, dir, ok := strings.Cut(w, "@workspace:"); ok && dir != "." {
-			entries[dir] = w
+		if name, dir, ok := strings.Cut(w, "@workspace:"); ok && dir != "." {
+			entries[dir], names[name] = w, true
 		}
 	}
 	if len(workspaces) == 0 {
 		if globs := manifestGlobs(m.Workspaces); len(globs) > 0 {
-			for _, dir := range workspacePackages(root, globs) {
-				entries[dir] = ""
+			for name, dir := range workspacePackages(root, globs) {
+				entries[dir], names[name] = "", true
 			}
 		}
 	}
@@ -220,7 +236,11 @@ func yarnImporters(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, worksp
 		wm, _ := ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
 		switch {
 		case wm != nil:
-			yarnManifestRoots(g, wm, yarnFrom{dir: dir, locator: wm.Name + "@workspace:" + dir}, lookup)
+			yarnManifestRoots(g, wm, yarnFrom{dir: dir, locator: wm.Name + "@workspace:" + dir}, lookup, func(name, rng string) {
+				if !names[name] {
+					yarnNotLocked(l, dir, name, rng)
+				}
+			})
 		case entries[dir] != "":
 			g.prod = append(g.prod, entries[dir])
 		}
@@ -274,8 +294,7 @@ func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup yarnLookup, w
 			case dir != "":
 				out = append(out, member(dir))
 			case required:
-				l.problem(who, 0, "the workspace package %s depends on %s@%s, which the lockfile does not lock: it is out of date (run yarn install and commit %s)",
-					who, name, deps[name], filepath.Base(l.Path))
+				yarnNotLocked(l, who, name, deps[name])
 			}
 		}
 		return out
