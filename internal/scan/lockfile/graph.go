@@ -39,41 +39,62 @@ func (g *graph) add(id string, p Package) *node {
 
 // packages walks the graph breadth first from the production roots, then
 // from the development roots, so every package gets its shortest path and is
-// marked dev only when no production root reaches it.
+// marked dev only when no production root reaches it. A step into a hidden
+// node without a label (the project, a workspace package at the root, a
+// link, a folder of the project's own) does not show in a path, so it
+// does not make one longer either.
 func (g *graph) packages() []Package {
 	seen := map[string]bool{}
 	parent := map[string]string{}
 	walk := func(roots []string, dev bool) {
+		dist := map[string]int{}
 		var queue []string
+		var hidden []string // reached by a hidden step: as near as the node that led there, so first
 		for _, r := range roots {
 			if _, ok := g.nodes[r]; ok && !seen[r] {
-				seen[r] = true
-				parent[r] = ""
-				g.nodes[r].pkg.Direct = true
-				g.nodes[r].pkg.Dev = dev
-				queue = append(queue, r)
+				if _, queued := dist[r]; !queued {
+					dist[r], parent[r] = 0, ""
+					queue = append(queue, r)
+				}
 			}
 		}
-		for len(queue) > 0 {
-			id := queue[0]
-			queue = queue[1:]
+		for len(queue)+len(hidden) > 0 {
+			var id string
+			if n := len(hidden); n > 0 {
+				id, hidden = hidden[n-1], hidden[:n-1]
+			} else {
+				id, queue = queue[0], queue[1:]
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
 			cur := g.nodes[id]
+			cur.pkg.Dev = dev
 			for _, d := range cur.deps {
-				if _, ok := g.nodes[d]; !ok || seen[d] {
+				n, ok := g.nodes[d]
+				if !ok || seen[d] {
 					continue
 				}
-				if cur.hide && parent[id] == "" {
-					g.nodes[d].pkg.Direct = true // required by the project itself
+				step := 1
+				if n.hide && n.label == "" {
+					step = 0
 				}
-				seen[d] = true
-				parent[d] = id
-				g.nodes[d].pkg.Dev = dev
-				queue = append(queue, d)
+				if old, queued := dist[d]; queued && old <= dist[id]+step {
+					continue
+				}
+				dist[d], parent[d] = dist[id]+step, id
+				if step == 0 {
+					hidden = append(hidden, d)
+				} else {
+					queue = append(queue, d)
+				}
 			}
 		}
 	}
 	walk(g.prod, false)
 	walk(g.dev, true)
+	g.markDirect()
 	var out []Package
 	for _, id := range g.order {
 		n := g.nodes[id]
@@ -90,6 +111,41 @@ func (g *graph) packages() []Package {
 		out = append(out, p)
 	}
 	return out
+}
+
+// markDirect marks the packages the project itself lists: the roots,
+// and the dependencies of a hidden root (the project, a workspace
+// package) and of the hidden nodes without a label (a link, a workspace
+// package at the root, a folder of the project's own) it leads to,
+// whichever path reached them. A labelled one is a workspace package
+// the package checked depends on: its dependencies are not the
+// package's own.
+func (g *graph) markDirect() {
+	done := map[string]bool{}
+	var stack []string
+	for _, r := range slices.Concat(g.prod, g.dev) {
+		if n, ok := g.nodes[r]; ok && !done[r] {
+			n.pkg.Direct, done[r] = true, true
+			if n.hide {
+				stack = append(stack, r)
+			}
+		}
+	}
+	for len(stack) > 0 {
+		cur := g.nodes[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, d := range cur.deps {
+			n, ok := g.nodes[d]
+			if !ok {
+				continue
+			}
+			n.pkg.Direct = true
+			if n.hide && n.label == "" && !done[d] {
+				done[d] = true
+				stack = append(stack, d)
+			}
+		}
+	}
 }
 
 func (g *graph) path(id string, parent map[string]string) []string {

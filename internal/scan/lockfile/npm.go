@@ -31,6 +31,7 @@ type npmEntry struct {
 	OptionalDependencies map[string]string `json:"optionalDependencies"`
 	DevDependencies      map[string]string `json:"devDependencies"`
 	PeerDependencies     map[string]string `json:"peerDependencies"`
+	Workspaces           json.RawMessage   `json:"workspaces"` // the project's (key "")
 }
 
 // npmV1Entry is a v1 "dependencies" entry: nested, with "requires".
@@ -118,6 +119,7 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 			l.problem(key, n.pkg.Line, "no version")
 		}
 	}
+	importer := npmImporters(entries, ws)
 	for key, e := range entries {
 		n := g.nodes[key]
 		if e == nil {
@@ -133,7 +135,7 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		n.deps = append(n.deps, npmEdges(l, entries, at, e.Dependencies, true)...)
 		n.deps = append(n.deps, npmEdges(l, entries, at, e.OptionalDependencies, false)...)
 		n.deps = append(n.deps, npmEdges(l, entries, at, e.PeerDependencies, false)...)
-		if key == "" && ws == nil || ws != nil && key == ws.dir {
+		if importer[key] {
 			g.dev = append(g.dev, npmEdges(l, entries, at, e.DevDependencies, true)...)
 		}
 		sort.Strings(n.deps)
@@ -146,10 +148,32 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		}
 	}
 	if _, ok := entries[root]; ok {
-		g.prod = append(g.prod, root)
+		g.prod = append(g.prod, sortedKeys(importer)...)
 		sort.Strings(g.dev)
 	}
 	return nil
+}
+
+// npmImporters are the entries the lockfile is rooted at: the workspace
+// package ws when it is not nil; else the project and, at a workspace's
+// root, each of its workspace packages (the folders its workspaces
+// patterns match), as pnpm's importers are: nothing in the lockfile
+// leads to them, and what each needs is what the project needs.
+func npmImporters(entries map[string]*npmEntry, ws *wsScope) map[string]bool {
+	if ws != nil {
+		return map[string]bool{ws.dir: true}
+	}
+	out := map[string]bool{"": true}
+	if e := entries[""]; e != nil {
+		globs := manifestGlobs(e.Workspaces)
+		for key, w := range entries {
+			if key != "" && w != nil && !w.Link && !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") &&
+				inWorkspace(globs, key) {
+				out[key] = true
+			}
+		}
+	}
+	return out
 }
 
 // npmEdges resolves the dependencies deps of the entry at key. A

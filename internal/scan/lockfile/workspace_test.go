@@ -65,6 +65,7 @@ func TestWorkspacePackage(t *testing.T) {
 				got := map[string]scopedPkg{}
 				for _, p := range l.Packages {
 					got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+					checkDirect(t, p, pkgs[p.ID()])
 				}
 				for id, w := range pkgs {
 					if g, ok := got[id]; !ok {
@@ -109,16 +110,32 @@ func TestWorkspaceRoot(t *testing.T) {
 		t.Run(dir, func(t *testing.T) { checkRoot(t, load(t, filepath.Join("testdata", dir)), want) })
 	}
 	// a package only a workspace package's dependency needs gets its
-	// path from that one: without apps/admin's own ms@2.0.0 (the
-	// lockfile still locks it for debug), ms@2.0.0 was a root of its own
-	root := copyTree(t, "testdata/ws-yarn1")
-	admin := filepath.Join(root, "apps", "admin", "package.json")
-	if err := os.WriteFile(admin, []byte(`{"name":"@acme/admin","dependencies":{"lodash":"4.17.20"}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// path from that one, and is not direct: without apps/admin's own
+	// ms@2.0.0 (the lockfile still locks it for debug), ms@2.0.0 was a
+	// root of its own (yarn v1), reached by nothing (npm)
 	w := maps.Clone(want)
 	w["ms@2.0.0"] = scopedPkg{false, "debug@2.6.9 > ms@2.0.0"}
-	checkRoot(t, load(t, root), w)
+	for _, dir := range []string{"ws-yarn1", "ws-npm"} {
+		t.Run(dir+"-admin-without-ms", func(t *testing.T) {
+			root := copyTree(t, filepath.Join("testdata", dir))
+			admin := filepath.Join(root, "apps", "admin", "package.json")
+			if err := os.WriteFile(admin, []byte(`{"name":"@acme/admin","dependencies":{"lodash":"4.17.20"}}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if dir == "ws-npm" {
+				lock := filepath.Join(root, "package-lock.json")
+				data, _ := os.ReadFile(lock)
+				s := strings.Replace(string(data), "\"lodash\": \"4.17.20\",\n        \"ms\": \"2.0.0\"", `"lodash": "4.17.20"`, 1)
+				if s == string(data) {
+					t.Fatal("fixture changed")
+				}
+				if err := os.WriteFile(lock, []byte(s), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkRoot(t, load(t, root), w)
+		})
+	}
 }
 
 // At a yarn root, a workspace package's dependency the lockfile does not
@@ -173,9 +190,22 @@ func checkRoot(t *testing.T, l *Lockfile, want map[string]scopedPkg) {
 	got := map[string]scopedPkg{}
 	for _, p := range l.Packages {
 		got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+		checkDirect(t, p, want[p.ID()])
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("packages\n%v\nwant\n%v", got, want)
+	}
+}
+
+// checkDirect checks that p is direct when the project, or a workspace
+// package of the one checked (at the root: any), lists it, as w's path,
+// which starts at what it lists, says: npm's lockfile marked a workspace
+// package's dependencies at the root not direct, pnpm's and yarn's
+// direct.
+func checkDirect(t *testing.T, p Package, w scopedPkg) {
+	t.Helper()
+	if direct := !strings.Contains(w.path, " > "); p.Direct != direct {
+		t.Errorf("%s: direct=%v, want %v", p.ID(), p.Direct, direct)
 	}
 }
 
@@ -436,6 +466,9 @@ func checkLocal(t *testing.T, dir string, want map[string]scopedPkg) {
 	got := map[string]scopedPkg{}
 	for _, p := range l.Packages {
 		got[p.ID()] = scopedPkg{p.Dev, strings.Join(p.Path, " > ")}
+		if want != nil {
+			checkDirect(t, p, want[p.ID()])
+		}
 		if strings.HasPrefix(p.Name, "@acme/") || slices.Contains([]string{"minimist", "linked", "portaled"}, p.Name) && strings.Contains(p.Resolved, "file:") ||
 			!IsRegistryVersion(p.Version) {
 			t.Errorf("the local package %s reported (resolved %q)", p.ID(), p.Resolved)
