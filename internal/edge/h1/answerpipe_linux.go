@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bytes"
+	"errors"
 	"sync/atomic"
 	"syscall"
 
@@ -80,23 +81,25 @@ func (l *loop) rebuild(p *FilePipe, old *answerPipe, head []byte) *answerPipe {
 	case old != nil && old.built == now, old == nil && len(l.answers) >= answersMax, len(head) > 4096:
 		return nil
 	}
-	slots := (p.n+4095)/4096 + 1 // the body's pages and the head's
-	size := int64(defaultPipeSize)
-	for size/4096 < slots {
-		size *= 2
-	}
-	if size > l.pipe.size {
-		return nil
-	}
-	if pipeUsed.Add(size) > pipeBudget {
-		pipeUsed.Add(-size)
+	size := pipeCapacity(((p.n+4095)/4096 + 1) * 4096) // the body's pages and the head's
+	if size > l.pipe.size || !reserve(size) {
 		return nil
 	}
 	a := &answerPipe{head: append([]byte(nil), head...), size: size, built: now}
-	if !a.fill(p) {
+	fd, err := filledPipe(size, func(w int) error {
+		if n, err := unix.Write(w, a.head); err != nil || n != len(a.head) {
+			return errShort
+		}
+		if t, err := unix.Tee(p.fd, w, int(p.n), unix.SPLICE_F_NONBLOCK); err != nil || t != p.n {
+			return errShort
+		}
+		return nil
+	})
+	if err != nil {
 		pipeUsed.Add(-size)
 		return nil
 	}
+	a.fd = fd
 	if old != nil {
 		old.close()
 	}
@@ -108,29 +111,8 @@ func (l *loop) rebuild(p *FilePipe, old *answerPipe, head []byte) *answerPipe {
 	return a
 }
 
-// fill makes a's pipe: the head, then a tee of p's pages.
-func (a *answerPipe) fill(p *FilePipe) bool {
-	var fds [2]int
-	if unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK) != nil {
-		return false
-	}
-	defer unix.Close(fds[1])
-	ok := pipeSize(fds[1], a.size) >= a.size
-	if ok {
-		n, err := unix.Write(fds[1], a.head)
-		ok = err == nil && n == len(a.head)
-	}
-	if ok {
-		t, err := unix.Tee(p.fd, fds[1], int(p.n), unix.SPLICE_F_NONBLOCK)
-		ok = err == nil && t == p.n
-	}
-	if !ok {
-		unix.Close(fds[0])
-		return false
-	}
-	a.fd = fds[0]
-	return true
-}
+// errShort is the failure to fill an answer pipe whole.
+var errShort = errors.New("h1: answer pipe not filled")
 
 // sweepAnswers drops the answer pipes of closed FilePipes (all of them
 // when the loop ends: all=true).

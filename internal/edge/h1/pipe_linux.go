@@ -55,11 +55,10 @@ var ErrPipeBudget = errors.New("h1: file pipe budget spent")
 // It is safe for concurrent use; the file's contents must not change
 // while it is open (Phoenix's blobs never do).
 type FilePipe struct {
-	fd     int   // the pipe's read end (the write end is closed once filled)
-	n      int64 // the file's length
-	size   int64 // the pipe's capacity, counted in pipeUsed
-	once   sync.Once
-	closed atomic.Bool // loops drop their answer pipes of it (answerpipe_linux.go)
+	fd     int         // the pipe's read end (the write end is closed once filled)
+	n      int64       // the file's length
+	size   int64       // the pipe's capacity, counted in pipeUsed
+	closed atomic.Bool // by Close; loops drop their answer pipes of it (answerpipe_linux.go)
 }
 
 // NewFilePipe fills a pipe with the first n bytes of f, which must be all
@@ -69,56 +68,76 @@ func NewFilePipe(f *os.File, n int64) (*FilePipe, error) {
 	if n <= 0 || n > pipeFileMax {
 		return nil, ErrPipeBudget
 	}
+	size := pipeCapacity(n)
+	if !reserve(size) {
+		return nil, ErrPipeBudget
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		pipeUsed.Add(-size)
+		return nil, err
+	}
+	fd, err := filledPipe(size, func(w int) error {
+		var off int64
+		var serr error
+		if cerr := rc.Control(func(sfd uintptr) {
+			for off < n && serr == nil {
+				var m int64
+				m, serr = unix.Splice(int(sfd), &off, w, nil, int(n-off), unix.SPLICE_F_NONBLOCK)
+				if serr == nil && m == 0 {
+					serr = io.ErrUnexpectedEOF // the file is shorter than n
+				}
+			}
+		}); cerr != nil && serr == nil {
+			serr = cerr
+		}
+		return serr
+	})
+	if err != nil {
+		pipeUsed.Add(-size)
+		return nil, err
+	}
+	return &FilePipe{fd: fd, n: n, size: size}, nil
+}
+
+// pipeCapacity is the capacity of a pipe that holds n bytes in whole
+// pages: the default, or the power of two above it the kernel rounds to.
+func pipeCapacity(n int64) int64 {
 	size := int64(defaultPipeSize)
 	for size < n {
 		size *= 2
 	}
-	if pipeUsed.Add(size) > pipeBudget {
-		pipeUsed.Add(-size)
-		return nil, ErrPipeBudget
-	}
-	p, err := fillPipe(f, n, size)
-	if err != nil {
-		pipeUsed.Add(-size)
-		return nil, err
-	}
-	return p, nil
+	return size
 }
 
-// fillPipe makes the pipe of NewFilePipe.
-func fillPipe(f *os.File, n, size int64) (*FilePipe, error) {
+// reserve counts a pipe of size bytes in pipeBudget; false when that
+// would pass it (nothing is counted then).
+func reserve(size int64) bool {
+	if pipeUsed.Add(size) > pipeBudget {
+		pipeUsed.Add(-size)
+		return false
+	}
+	return true
+}
+
+// filledPipe makes a pipe of at least size bytes' capacity, fills it with
+// fill (given the write end) and returns its read end, the write end
+// closed. Past the user's pipe limits its error is ErrPipeBudget.
+func filledPipe(size int64, fill func(w int) error) (int, error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, os.NewSyscallError("pipe2", err)
+		return -1, os.NewSyscallError("pipe2", err)
 	}
 	defer unix.Close(fds[1])
-	if pipeSize(fds[1], size) < size {
-		unix.Close(fds[0])
-		return nil, ErrPipeBudget // past the user's pipe limits
+	err := ErrPipeBudget
+	if pipeSize(fds[1], size) >= size {
+		err = fill(fds[1])
 	}
-	rc, err := f.SyscallConn()
 	if err != nil {
 		unix.Close(fds[0])
-		return nil, err
+		return -1, err
 	}
-	var off int64
-	var serr error
-	if cerr := rc.Control(func(sfd uintptr) {
-		for off < n && serr == nil {
-			var m int64
-			m, serr = unix.Splice(int(sfd), &off, fds[1], nil, int(n-off), unix.SPLICE_F_NONBLOCK)
-			if serr == nil && m == 0 {
-				serr = io.ErrUnexpectedEOF // the file is shorter than n
-			}
-		}
-	}); cerr != nil && serr == nil {
-		serr = cerr
-	}
-	if serr != nil {
-		unix.Close(fds[0])
-		return nil, serr
-	}
-	return &FilePipe{fd: fds[0], n: n, size: size}, nil
+	return fds[0], nil
 }
 
 // Len is the length of the file the pipe holds.
@@ -126,13 +145,11 @@ func (p *FilePipe) Len() int64 { return p.n }
 
 // Close releases the pipe and its pages. No answer may be using it.
 func (p *FilePipe) Close() error {
-	var err error
-	p.once.Do(func() {
-		p.closed.Store(true)
-		err = unix.Close(p.fd)
-		pipeUsed.Add(-p.size)
-	})
-	return err
+	if !p.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	pipeUsed.Add(-p.size)
+	return unix.Close(p.fd)
 }
 
 // loopPipe is an event loop's own pipe, which answers tee a FilePipe's
