@@ -28,8 +28,7 @@ const warmFor = 30 * time.Second
 type openFile struct {
 	f         *os.File
 	last      atomic.Int64
-	piped     atomic.Bool  // a pipe was made or tried
-	warmSends atomic.Int32 // sends while warm, until piped
+	warmSends atomic.Int32 // sends while warm, until pipeAfter: then a pipe is tried once
 	pipe      atomic.Pointer[h1.FilePipe]
 }
 
@@ -97,8 +96,8 @@ func (o *openFiles) get(blob string, size int64, now time.Time, open func(string
 		warm = t-of.last.Swap(t) < int64(warmFor)
 		return of.f, of.pipeOf(size, warm), warm, false, nil
 	}
-	f, p, warm, mine, err = o.add(blob, now, open)
-	return f, p, warm, mine, err
+	f, mine, err = o.add(blob, now, open)
+	return f, nil, false, mine, err
 }
 
 // pipeAfter is how many warm sends make a file hot enough for a pipe: a
@@ -108,10 +107,10 @@ const pipeAfter = 8
 
 // pipeOf is the file's pipe, made on its pipeAfter-th warm send.
 func (of *openFile) pipeOf(size int64, warm bool) *h1.FilePipe {
-	if p := of.pipe.Load(); p != nil || !warm || of.piped.Load() {
+	if p := of.pipe.Load(); p != nil || !warm || of.warmSends.Load() >= pipeAfter {
 		return p
 	}
-	if of.warmSends.Add(1) < pipeAfter || !of.piped.CompareAndSwap(false, true) {
+	if of.warmSends.Add(1) != pipeAfter { // exactly one send reaches it
 		return nil
 	}
 	p, err := h1.NewFilePipe(of.f, size)
@@ -122,22 +121,23 @@ func (of *openFile) pipeOf(size int64, warm bool) *h1.FilePipe {
 	return p
 }
 
-// add opens blob and keeps it, as get does on first use.
-func (o *openFiles) add(blob string, now time.Time, open func(string) (*os.File, error)) (f *os.File, p *h1.FilePipe, warm, mine bool, err error) {
+// add opens blob and keeps it, as get does on first use (not warm, no
+// pipe).
+func (o *openFiles) add(blob string, now time.Time, open func(string) (*os.File, error)) (f *os.File, mine bool, err error) {
 	o.mu.Lock()
 	closed := o.closed
 	o.mu.Unlock()
 	if f, err = open(blob); err != nil || closed {
-		return f, nil, false, err == nil, err
+		return f, err == nil, err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch old := o.files[blob]; {
 	case o.closed || len(o.files) >= openFilesMax:
-		return f, nil, false, true, nil
+		return f, true, nil
 	case old != nil:
 		f.Close()
-		return old.f, nil, false, false, nil
+		return old.f, false, nil
 	}
 	if o.files == nil {
 		o.files = map[string]*openFile{}
@@ -145,7 +145,7 @@ func (o *openFiles) add(blob string, now time.Time, open func(string) (*os.File,
 	of := &openFile{f: f}
 	of.last.Store(now.UnixNano())
 	o.files[blob] = of
-	return f, nil, false, false, nil
+	return f, false, nil
 }
 
 // count reports the open files (for tests).
