@@ -64,18 +64,26 @@ func pipeHandler(t *testing.T, f *os.File, p *FilePipe, more ...any) handlerFunc
 	}
 }
 
-// getKeep asks for path on c (reading through br) and returns the body.
-func getKeep(t *testing.T, c net.Conn, br *bufio.Reader, method, path string) []byte {
-	t.Helper()
-	if _, err := io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
-		t.Fatal(err)
+// ask sends method path (with the header lines extra) on c and reads the
+// answer through br: its response and whole body. Safe off the test's
+// goroutine.
+func ask(c net.Conn, br *bufio.Reader, method, path, extra string) (*http.Response, []byte, error) {
+	if _, err := io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: a\r\n"+extra+"\r\n"); err != nil {
+		return nil, nil, err
 	}
 	resp, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// getKeep is ask's body, failing the test on an error.
+func getKeep(t *testing.T, c net.Conn, br *bufio.Reader, method, path string) []byte {
+	t.Helper()
+	_, b, err := ask(c, br, method, path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +179,8 @@ func TestSendPipedFromManyLoops(t *testing.T) {
 			defer c.Close()
 			br := bufio.NewReader(c)
 			for range 50 {
-				if got := getKeep(t, c, br, "GET", "/piped"); !bytes.Equal(got, body) {
-					t.Error("a concurrent piped answer differs from the file")
+				if _, got, err := ask(c, br, "GET", "/piped", ""); err != nil || !bytes.Equal(got, body) {
+					t.Errorf("a concurrent piped answer differs from the file (%v)", err)
 					return
 				}
 			}
@@ -235,15 +243,10 @@ func TestAnswerPipeSendsHeadAndBody(t *testing.T) {
 	defer c.Close()
 	br := bufio.NewReader(c)
 	for i := range 20 {
-		if _, err := io.WriteString(c, "GET /piped HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(br, nil)
+		resp, got, err := ask(c, br, "GET", "/piped", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		date, err := http.ParseTime(resp.Header.Get("Date"))
 		if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) || err != nil || time.Since(date) > time.Minute {
 			t.Fatalf("answer %d: %d, length %d, Date %q", i, resp.StatusCode, resp.ContentLength, resp.Header.Get("Date"))
@@ -255,15 +258,10 @@ func TestAnswerPipeSendsHeadAndBody(t *testing.T) {
 	if n := answerBuilds.Load() - builds; n < 1 || n > 3 {
 		t.Fatalf("%d answer pipes built for 20 answers well within three seconds, want 1 to 3", n)
 	}
-	if _, err := io.WriteString(c, "GET /piped HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(br, nil)
+	resp, got, err := ask(c, br, "GET", "/piped", "Connection: close\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if !resp.Close || !bytes.Equal(got, body) {
 		t.Fatalf("Connection: close answer: close=%v, %d bytes", resp.Close, len(got))
 	}
