@@ -106,8 +106,7 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		n := g.add(key, Package{Name: name, Version: e.Version, Ecosystem: NPM, Dev: e.Dev || e.DevOptional && !e.Optional,
 			Optional: e.Optional, License: licenseString(e.License), Resolved: e.Resolved, Integrity: e.Integrity,
 			Line: idx[key], Dir: key})
-		if key == "" || e.Link || !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") ||
-			strings.HasPrefix(e.Resolved, "file:") {
+		if key == "" || e.Link || !npmInstalled(key) || strings.HasPrefix(e.Resolved, "file:") {
 			// the project, a workspace folder, a symlink to one, or a
 			// tarball of the project's own (file:): no registry package
 			n.hide = true
@@ -167,13 +166,18 @@ func npmImporters(entries map[string]*npmEntry, ws *wsScope) map[string]bool {
 	if e := entries[""]; e != nil {
 		globs := manifestGlobs(e.Workspaces)
 		for key, w := range entries {
-			if key != "" && w != nil && !w.Link && !strings.HasPrefix(key, "node_modules/") && !strings.Contains(key, "/node_modules/") &&
-				inWorkspace(globs, key) {
+			if key != "" && w != nil && !w.Link && !npmInstalled(key) && inWorkspace(globs, key) {
 				out[key] = true
 			}
 		}
 	}
 	return out
+}
+
+// npmInstalled reports whether the location key is under a node_modules
+// folder (an installed package), not a folder of the project's own.
+func npmInstalled(key string) bool {
+	return strings.HasPrefix(key, "node_modules/") || strings.Contains(key, "/node_modules/")
 }
 
 // npmEdges resolves the dependencies deps of the entry at key. A

@@ -452,16 +452,14 @@ func yarnBerry(l *Lockfile, data []byte) ([]yarnEntry, error) {
 // one. Like a workspace it is traversed, not reported, as npm's lockfile
 // reader does with a link to a folder.
 func yarnLocal(e yarnEntry) bool {
-	for _, s := range e.specs {
-		if name := yarnName(s); strings.HasPrefix(s, name+"@") && yarnLocalRange(s[len(name)+1:]) {
-			return true
-		}
-	}
 	if yarnLocalRange(e.resolved) {
 		return true
 	}
-	name := yarnName(e.resolved)
-	return strings.HasPrefix(e.resolved, name+"@") && yarnLocalRange(e.resolved[len(name)+1:])
+	local := func(spec string) bool {
+		name := yarnName(spec)
+		return strings.HasPrefix(spec, name+"@") && yarnLocalRange(spec[len(name)+1:])
+	}
+	return slices.ContainsFunc(e.specs, local) || local(e.resolved)
 }
 
 // yarnLocalRange reports whether rng refers to a folder or tarball of
