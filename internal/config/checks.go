@@ -88,8 +88,12 @@ type SBOMCheck struct {
 	Format  string `yaml:"format" enum:"cyclonedx,spdx" doc:"SBOM format of phoenix check sbom and the pipeline's check/sbom step: cyclonedx (CycloneDX 1.6 JSON, the default) or spdx (SPDX 2.3 JSON)."`
 }
 
-// Exception accepts one finding until it expires.
+// Exception accepts one finding until it expires. It belongs to one check:
+// Check, or the one its id (an advisory: audit) or license (licenses)
+// implies; validate refuses one that says neither, which would accept the
+// findings of both.
 type Exception struct {
+	Check    string `yaml:"check" enum:"audit,licenses" doc:"The check whose findings the exception accepts: audit or licenses. Required unless id (audit) or license (licenses) says it."`
 	ID       string `yaml:"id" doc:"Advisory id (GHSA-…, CVE-…) the exception covers."`
 	Package  string `yaml:"package" doc:"Package name, e.g. lodash or @scope/name."`
 	Versions string `yaml:"versions" doc:"Semver constraint on the package version, e.g. <4.17.21."`
@@ -164,7 +168,42 @@ func (e *Exception) validate(v *validator, p string) {
 	if e.Reason == "" {
 		v.errorf(p+".reason", "say why the finding is accepted", "is required")
 	}
+	e.validateCheck(v, p)
 	e.validateExpiry(v, p)
+}
+
+// validateCheck makes sure the exception belongs to one check. Before the
+// check field, an exception of only package (and versions) accepted the
+// package's vulnerabilities and licence findings alike, whichever its
+// reason was written for.
+func (e *Exception) validateCheck(v *validator, p string) {
+	switch {
+	case e.ID != "" && e.License != "":
+		v.errorf(p, "write one exception for the advisory and one for the licence",
+			"sets both id (an advisory, which the audit reports) and license (which the licence check reports)")
+	case e.Check == "licenses" && e.ID != "":
+		v.errorf(p+".check", "remove check: id makes it an audit exception", "licenses reports no advisories, but the exception names one in id")
+	case e.Check == "audit" && e.License != "":
+		v.errorf(p+".check", "remove check: license makes it a licence exception", "audit reports no licences, but the exception names one in license")
+	case e.Check == "" && e.ID == "" && e.License == "" && e.Package != "":
+		v.errorf(p, "add check: audit or check: licenses, or name the advisory (id:) or the licence (license:)",
+			"would accept both the audit's and the licence check's findings of %s", e.Package)
+	}
+}
+
+// CheckName is the check whose findings the exception accepts: check, or
+// audit for an advisory id, licenses for a licence; "" for an exception
+// that validation refuses.
+func (e *Exception) CheckName() string {
+	switch {
+	case e.Check != "":
+		return e.Check
+	case e.ID != "":
+		return "audit"
+	case e.License != "":
+		return "licenses"
+	}
+	return ""
 }
 
 func (e *Exception) validateExpiry(v *validator, p string) {

@@ -85,3 +85,43 @@ func TestWarnsOfStepsOfDisabledChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestExceptionBelongsToOneCheck: an exception of a package alone would
+// accept both the audit's and the licence check's findings of it, so it
+// must say its check (or name an advisory or a licence, which do); one
+// that names both, or names one and the other check, is refused too.
+func TestExceptionBelongsToOneCheck(t *testing.T) {
+	const tail = ", reason: r, expires: 2099-01-01}\n"
+	for _, tc := range []struct{ ex, want string }{
+		{"{package: some-gpl-lib",
+			`phoenix.yaml:4:7: checks.exceptions[0]: would accept both the audit's and the licence check's findings of some-gpl-lib (hint: add check: audit or check: licenses, or name the advisory (id:) or the licence (license:))`},
+		{"{package: lodash, versions: \"<4.17.21\"", `checks.exceptions[0]: would accept both`},
+		{"{id: GHSA-jf85-cpcp-j695, package: lodash, license: MIT", `checks.exceptions[0]: sets both id (an advisory, which the audit reports) and license`},
+		{"{check: licenses, id: GHSA-jf85-cpcp-j695", `phoenix.yaml:4:8: checks.exceptions[0].check: licenses reports no advisories`},
+		{"{check: audit, package: b, license: GPL-3.0-only", `checks.exceptions[0].check: audit reports no licences`},
+	} {
+		t.Run(tc.ex, func(t *testing.T) {
+			got := problemsOf(t, minimal+"checks:\n  exceptions:\n    - "+tc.ex+tail).Error()
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for ex, check := range map[string]string{
+		"{check: licenses, package: some-gpl-lib":                "licenses",
+		"{check: audit, package: lodash, versions: \"<4.17.21\"": "audit",
+		"{id: GHSA-jf85-cpcp-j695, package: lodash":              "audit",
+		"{package: b, license: GPL-3.0-only":                     "licenses",
+		"{check: audit, id: GHSA-jf85-cpcp-j695":                 "audit",
+		"{check: licenses, package: b, license: 0BSD":            "licenses",
+	} {
+		c, err := Parse([]byte(minimal+"checks:\n  exceptions:\n    - "+ex+tail), "phoenix.yaml")
+		if err != nil {
+			t.Errorf("%s: %v", ex, err)
+			continue
+		}
+		if got := c.Checks.Exceptions[0].CheckName(); got != check {
+			t.Errorf("%s: check %q, want %q", ex, got, check)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/config"
 	"github.com/phoenixvc/phoenix/internal/scan/report"
@@ -83,5 +84,42 @@ func TestDevGated(t *testing.T) {
 	}
 	if DevGated(nil, report.Vulnerability) || DevGated(nil, report.License) || !DevGated(nil, report.Secret) {
 		t.Error("no config: only secrets are gated in development packages")
+	}
+}
+
+// TestExceptionsKeepToTheirCheck: a checks.exceptions entry reaches the
+// gate of its own check only; check: licenses on a package leaves the
+// package's vulnerabilities failing, and check: audit on a package's
+// versions does not accept the package's licence.
+func TestExceptionsKeepToTheirCheck(t *testing.T) {
+	cfg, err := config.Parse([]byte(`project: {name: site}
+checks:
+  exceptions:
+    - {check: licenses, package: some-gpl-lib, reason: legal approved, expires: 2099-01-31}
+    - {check: audit, package: lodash, versions: "<5", reason: not reachable, expires: 2099-01-31}
+`), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	gate := func(kind report.Kind, f report.Finding) report.Decision {
+		r := report.New(kind, ".", now)
+		f.Kind, f.Version = kind, "1.0.0"
+		r.Findings = []report.Finding{f}
+		return report.Gate(Gate(cfg, kind), r, now)
+	}
+	for name, tc := range map[string]struct {
+		kind report.Kind
+		f    report.Finding
+		pass bool
+	}{
+		"licence of some-gpl-lib":       {report.License, report.Finding{RuleID: "license/review", Verdict: "review", Package: "some-gpl-lib"}, true},
+		"vulnerability of some-gpl-lib": {report.Vulnerability, report.Finding{RuleID: "GHSA-2", Severity: "critical", Package: "some-gpl-lib"}, false},
+		"vulnerability of lodash":       {report.Vulnerability, report.Finding{RuleID: "GHSA-jf85-cpcp-j695", Severity: "critical", Package: "lodash"}, true},
+		"licence of lodash":             {report.License, report.Finding{RuleID: "license/deny", Verdict: "deny", Package: "lodash"}, false},
+	} {
+		if d := gate(tc.kind, tc.f); d.Pass != tc.pass {
+			t.Errorf("%s: pass %v, want %v: %+v", name, d.Pass, tc.pass, d)
+		}
 	}
 }

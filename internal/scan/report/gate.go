@@ -23,8 +23,14 @@ type Policy struct {
 }
 
 // Exception accepts findings matching every field that is set, until the
-// end of the Expires day (UTC). Reason is required.
+// end of the Expires day (UTC). Reason is required. Kind limits it to one
+// check's findings: without it, a package's exception written for a
+// reviewed licence would also accept every vulnerability of the package.
 type Exception struct {
+	// Kind is the kind of finding the exception accepts; when empty, the
+	// kind its fields imply (License: licences; Fingerprint: secrets), else
+	// any. The gate's policy sets it from checks.exceptions' check.
+	Kind        Kind      `json:"kind,omitempty"`
 	ID          string    `json:"id,omitempty"`          // advisory id or alias, or secret rule id
 	Package     string    `json:"package,omitempty"`     // package name
 	Versions    string    `json:"versions,omitempty"`    // semver constraint, e.g. "<4.17.21"
@@ -118,6 +124,9 @@ func (e *Exception) covers(f *Finding) bool {
 	if e.ID == "" && e.Package == "" && e.Fingerprint == "" && e.License == "" {
 		return false
 	}
+	if k := e.kind(); k != "" && k != f.Kind {
+		return false
+	}
 	if e.ID != "" && e.ID != f.RuleID && !slices.Contains(f.Aliases, e.ID) {
 		return false
 	}
@@ -143,8 +152,32 @@ func (e *Exception) covers(f *Finding) bool {
 	return true
 }
 
+// checkOf names the check of phoenix.yaml that reports findings of a kind.
+var checkOf = map[Kind]string{Vulnerability: "audit", License: "licenses", Secret: "secrets"}
+
+// kind is the kind of finding e accepts, "" for any: Kind, or the kind
+// its fields imply (a licence is only on licence findings, a fingerprint
+// only on secrets).
+func (e *Exception) kind() Kind {
+	switch {
+	case e.Kind != "":
+		return e.Kind
+	case e.License != "":
+		return License
+	case e.Fingerprint != "":
+		return Secret
+	}
+	return ""
+}
+
+// describe writes e's fields as the audit log shows them. The check comes
+// first when no other field says which one it is, so a package's
+// exception for its licence does not read as one for the whole package.
 func (e *Exception) describe() string {
 	var parts []string
+	if e.ID == "" && e.License == "" && e.Fingerprint == "" && e.Kind != "" {
+		parts = append(parts, "check="+checkOf[e.Kind])
+	}
 	for _, kv := range [][2]string{{"id", e.ID}, {"package", e.Package}, {"versions", e.Versions}, {"license", e.License}, {"fingerprint", e.Fingerprint}} {
 		if kv[1] != "" {
 			parts = append(parts, kv[0]+"="+kv[1])

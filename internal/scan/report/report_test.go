@@ -183,3 +183,36 @@ func TestTableNotes(t *testing.T) {
 		t.Errorf("table:\n%s", buf.String())
 	}
 }
+
+// TestExceptionKeepsToItsCheck: an exception of a package accepts only
+// the findings of its kind: one for a reviewed licence leaves the
+// package's vulnerabilities failing, one for an advisory its licence
+// findings. The audit log says which check a package's exception is for.
+func TestExceptionKeepsToItsCheck(t *testing.T) {
+	vuln := New(Vulnerability, "x", now)
+	vuln.Findings = []Finding{{Kind: Vulnerability, RuleID: "GHSA-1", Severity: "critical", Package: "some-gpl-lib", Version: "1.0.0"}}
+	lic := New(License, "x", now)
+	lic.Findings = []Finding{{Kind: License, RuleID: "license/review", Verdict: "review", License: "GPL-3.0-only", Package: "some-gpl-lib", Version: "1.0.0"}}
+	later := now.AddDate(1, 0, 0)
+	licOnly := Policy{Exceptions: []Exception{{Kind: License, Package: "some-gpl-lib", Reason: "legal approved", Expires: later}}}
+	if d := Gate(licOnly, vuln, now); d.Pass {
+		t.Errorf("a licence exception accepted a vulnerability: %+v", d)
+	}
+	d := Gate(licOnly, lic, now)
+	if !d.Pass || len(d.Applied) != 1 || !strings.Contains(d.Applied[0], "accepted by exception check=licenses package=some-gpl-lib (legal approved;") {
+		t.Errorf("licence exception: %+v", d)
+	}
+	auditOnly := Policy{Exceptions: []Exception{{Kind: Vulnerability, Package: "some-gpl-lib", Versions: "<2", Reason: "not reachable", Expires: later}}}
+	if d := Gate(auditOnly, lic, now); d.Pass {
+		t.Errorf("an audit exception accepted a licence: %+v", d)
+	}
+	if d := Gate(auditOnly, vuln, now); !d.Pass || vuln.Findings[0].Exception == nil {
+		t.Errorf("audit exception: %+v", d)
+	}
+	// A licence named in the exception implies its kind.
+	named := Policy{Exceptions: []Exception{{Package: "some-gpl-lib", License: "GPL-3.0-only", Reason: "legal approved", Expires: later}}}
+	vuln.Findings[0].License, vuln.Findings[0].Exception = "GPL-3.0-only", nil
+	if d := Gate(named, vuln, now); d.Pass {
+		t.Errorf("a licence exception accepted a vulnerability of a package with that licence: %+v", d)
+	}
+}
