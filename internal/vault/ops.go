@@ -128,6 +128,9 @@ func (v *Vault) setTx(ctx context.Context, tx *sql.Tx, kek []byte, vaultID strin
 			WithHint("run 'phoenix secret recover %s' or 'phoenix secret purge %s' first", name, name)
 	}
 	if !found {
+		if err := checkNewName(name); err != nil {
+			return VersionInfo{}, err
+		}
 		row = secretRow{name: name, kind: KindSecret, tags: "{}"}
 		_, err := tx.ExecContext(ctx, `INSERT INTO vault_secrets (name, kind, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
 			name, KindSecret, now)

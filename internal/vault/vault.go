@@ -207,17 +207,18 @@ var nameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 func ValidName(name string) bool { return nameRe.MatchString(name) }
 
 // Conventional reports whether name is in the usual style of a vault
-// name: upper case, digits and _ (DB_PASSWORD). Messages and the audit
-// log show other names only of secrets that exist: a name no secret has
-// may be a value pasted where a name was asked for (a TSIG key's base64
-// secret without +, / or = passes ValidName).
+// name: upper case, digits and _ (DB_PASSWORD), and not shaped like a
+// credential (an AWS access key id is upper case and digits). Messages
+// and the audit log show other names only of secrets that exist: a name
+// no secret has may be a value pasted where a name was asked for (a TSIG
+// key's base64 secret without +, / or = passes ValidName).
 func Conventional(name string) bool {
 	for _, c := range name {
 		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
 			return false
 		}
 	}
-	return name != ""
+	return name != "" && credentialLike(name) == ""
 }
 
 // AuditedName is how the audit log, which keeps what it records for
