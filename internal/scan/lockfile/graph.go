@@ -37,75 +37,25 @@ func (g *graph) add(id string, p Package) *node {
 	return n
 }
 
-// packages walks the graph breadth first from the production roots, then
-// from the development roots, so every package gets its shortest path and is
-// marked dev only when no production root reaches it. A step into a hidden
-// node without a label (the project, a workspace package at the root, a
-// link, a folder of the project's own) does not show in a path, so it
-// does not make one longer either.
+// packages lists the packages of the graph, each with its shortest path
+// (shortestPaths): the production roots are walked first, then the
+// development roots, so a package is marked dev only when no production
+// root reaches it.
 func (g *graph) packages() []Package {
-	seen := map[string]bool{}
-	parent := map[string]string{}
-	walk := func(roots []string, dev bool) {
-		dist := map[string]int{}
-		var queue []string
-		var hidden []string // reached by a hidden step: as near as the node that led there, so first
-		for _, r := range roots {
-			if _, ok := g.nodes[r]; ok && !seen[r] {
-				if _, queued := dist[r]; !queued {
-					dist[r], parent[r] = 0, ""
-					queue = append(queue, r)
-				}
-			}
-		}
-		for len(queue)+len(hidden) > 0 {
-			var id string
-			if n := len(hidden); n > 0 {
-				id, hidden = hidden[n-1], hidden[:n-1]
-			} else {
-				id, queue = queue[0], queue[1:]
-			}
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			cur := g.nodes[id]
-			cur.pkg.Dev = dev
-			for _, d := range cur.deps {
-				n, ok := g.nodes[d]
-				if !ok || seen[d] {
-					continue
-				}
-				step := 1
-				if n.hide && n.label == "" {
-					step = 0
-				}
-				if old, queued := dist[d]; queued && old <= dist[id]+step {
-					continue
-				}
-				dist[d], parent[d] = dist[id]+step, id
-				if step == 0 {
-					hidden = append(hidden, d)
-				} else {
-					queue = append(queue, d)
-				}
-			}
-		}
-	}
-	walk(g.prod, false)
-	walk(g.dev, true)
+	seen := map[string][]string{}
+	g.shortestPaths(g.prod, false, seen)
+	g.shortestPaths(g.dev, true, seen)
 	g.markDirect()
 	var out []Package
 	for _, id := range g.order {
 		n := g.nodes[id]
-		if n.hide || g.scoped && !seen[id] {
+		path, reached := seen[id]
+		if n.hide || g.scoped && !reached {
 			continue
 		}
 		p := n.pkg
 		p.Deps = g.depIDs(n)
-		if seen[id] {
-			p.Path = g.path(id, parent)
-		} else {
+		if p.Path = path; !reached {
 			p.Path = []string{p.ID()}
 		}
 		out = append(out, p)
@@ -146,22 +96,6 @@ func (g *graph) markDirect() {
 			}
 		}
 	}
-}
-
-func (g *graph) path(id string, parent map[string]string) []string {
-	var rev []string
-	for cur := id; cur != "" && len(rev) < 1000; cur = parent[cur] {
-		if n := g.nodes[cur]; !n.hide {
-			rev = append(rev, n.pkg.ID())
-		} else if n.label != "" {
-			rev = append(rev, n.label)
-		}
-	}
-	out := make([]string, len(rev))
-	for i, s := range rev {
-		out[len(rev)-1-i] = s
-	}
-	return out
 }
 
 // depIDs is the name@version of every package n's dependencies resolve
