@@ -150,15 +150,9 @@ func TestWorkspaceRootNotLocked(t *testing.T) {
 			ui := filepath.Join(root, "packages", "ui", "package.json")
 			body := `{"name":"@acme/ui","version":"0.1.0","dependencies":{"debug":"2.6.9","left-pad":"1.3.0"},` +
 				`"optionalDependencies":{"fsevents":"2.3.3"},"devDependencies":{"json5":"2.2.1"}}`
-			if err := os.WriteFile(ui, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			ls, err := Load(context.Background(), root)
-			if err != nil || len(ls) != 1 {
-				t.Fatalf("%v %v", ls, err)
-			}
+			l := writeAndLoad(t, ui, body, root)
 			want := "the workspace package packages/ui depends on left-pad@1.3.0, which the lockfile does not lock: it is out of date (run yarn install and commit yarn.lock)"
-			if p := ls[0].Problems; len(p) != 1 || p[0].Msg != want || p[0].Entry != "packages/ui" {
+			if p := l.Problems; len(p) != 1 || p[0].Msg != want || p[0].Entry != "packages/ui" {
 				t.Errorf("problems %+v, want one: %s", p, want)
 			}
 		})
@@ -518,4 +512,53 @@ func TestNPMLocalPackagesAreNoPackages(t *testing.T) {
 		"ws-npmlocal/apps/web": localInWeb("vendor/minimist"),
 		"npm1local":            {"ms@2.0.0": {false, "ms@2.0.0"}},
 	})
+}
+
+// At a yarn project's root, a dependency or devDependency of its own
+// package.json that yarn.lock does not lock (added since yarn install)
+// was skipped silently, while npm's reader and a yarn workspace
+// package's report one: it is a problem, in a plain project and at a
+// workspace's root. A dependency on a workspace package (by name, which
+// yarn v1 does not lock, or by a workspace: range) is none; an optional
+// one may be absent.
+func TestYarnRootNotLocked(t *testing.T) {
+	for _, tc := range []struct{ dir, own string }{
+		{"yarn1", ""}, {"berry", ""},
+		{"ws-yarn1", `"@acme/ui": "*"`}, {"ws-berry", `"@acme/admin": "workspace:*"`},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			root := copyTree(t, filepath.Join("testdata", tc.dir))
+			pj := filepath.Join(root, "package.json")
+			data, _ := os.ReadFile(pj)
+			deps := `"dependencies": {"left-pad": "1.3.0"}, "optionalDependencies": {"fsevents": "2.3.3"}, "devDependencies": {`
+			if tc.own != "" {
+				deps += tc.own + ", "
+			}
+			s := strings.Replace(string(data), `"devDependencies": {`, deps, 1)
+			if tc.dir == "yarn1" || tc.dir == "berry" {
+				s = strings.Replace(string(data), `"dependencies": {`, `"optionalDependencies": {"fsevents": "2.3.3"}, "dependencies": {"left-pad": "1.3.0", `, 1)
+			}
+			if s == string(data) {
+				t.Fatal("fixture changed")
+			}
+			l := writeAndLoad(t, pj, s, root)
+			want := "yarn.lock: the project depends on left-pad@1.3.0, which the lockfile does not lock: it is out of date (run yarn install and commit yarn.lock)"
+			if p := l.Problems; len(p) != 1 || p[0].Error() != filepath.Join(root, want) {
+				t.Errorf("problems %+v, want one: %s", p, want)
+			}
+		})
+	}
+}
+
+// writeAndLoad writes body to file, then loads the one lockfile of dir.
+func writeAndLoad(t *testing.T, file, body, dir string) *Lockfile {
+	t.Helper()
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := Load(context.Background(), dir)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("%v %v", ls, err)
+	}
+	return ls[0]
 }

@@ -169,8 +169,36 @@ func yarnRoots(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces
 	}
 	// the root's entry (berry) mixes its dependencies with its
 	// devDependencies, so package.json decides
-	yarnManifestRoots(g, m, yarnFrom{dir: ".", locator: m.Name + "@workspace:."}, lookup, nil)
-	yarnImporters(l, g, m, lookup, workspaces)
+	dirs, names := yarnWorkspaceDirs(l, m, workspaces)
+	yarnManifestRoots(g, m, yarnFrom{dir: ".", locator: yarnRootLocator(m, workspaces)}, lookup, func(name, rng string) {
+		if !yarnOwnRange(names, name, rng) {
+			l.problem("", 0, "the project depends on %s@%s, which the lockfile does not lock: it is out of date (run yarn install and commit %s)",
+				name, rng, filepath.Base(l.Path))
+		}
+	})
+	yarnImporters(l, g, lookup, dirs, names)
+}
+
+// yarnRootLocator is the locator of the project, a workspace's root or
+// not, as berry writes it in a lockfile's keys: its workspace entry's
+// ("acme@workspace:.", "root-workspace-0b6124@workspace:." when its
+// package.json has no name), else one made of its name.
+func yarnRootLocator(m *Manifest, workspaces []string) string {
+	for _, w := range workspaces {
+		if strings.HasSuffix(w, "@workspace:.") {
+			return w
+		}
+	}
+	return m.Name + "@workspace:."
+}
+
+// yarnOwnRange reports whether the dependency name@rng of a package.json
+// is on a workspace package (names holds their names), which the
+// lockfile need not lock: yarn v1 locks no dependency on a workspace
+// package, and a workspace: range (berry) names one. Everything else a
+// package.json lists is locked by yarn, link: and portal: ranges too.
+func yarnOwnRange(names map[string]bool, name, rng string) bool {
+	return names[name] || strings.HasPrefix(rng, "workspace:")
 }
 
 // yarnManifestRoots roots g at what the package.json m of the package
@@ -203,48 +231,54 @@ func yarnNotLocked(l *Lockfile, who, name, rng string) {
 		who, name, rng, filepath.Base(l.Path))
 }
 
-// yarnImporters roots g, the lockfile of a yarn workspace's root whose
-// package.json is m, at each of its workspace packages too, as pnpm's
-// importers are, with what its package.json needs: yarn v1 records no
-// workspace (what only a workspace package needed was reached by
-// nothing, each such package its own production root), and berry's
-// entry of one mixes its dependencies with its devDependencies. The
-// workspace packages are berry's workspace entries, and for v1 the
-// folders the root's workspaces patterns match beside the lockfile. A
-// berry workspace without a package.json there is a production root,
-// as its entry says. A dependency of a workspace package's that the
-// lockfile does not lock, other than on a workspace package (which yarn
-// v1 does not lock), is a problem, as it is for the package checked
-// alone: the lockfile is out of date.
-func yarnImporters(l *Lockfile, g *graph, m *Manifest, lookup yarnLookup, workspaces []string) {
+// yarnImporters roots g, the lockfile of a yarn workspace's root, at
+// each of its workspace packages too (dirs and names, of
+// yarnWorkspaceDirs), as pnpm's importers are, with what its
+// package.json needs: yarn v1 records no workspace (what only a
+// workspace package needed was reached by nothing, each such package
+// its own production root), and berry's entry of one mixes its
+// dependencies with its devDependencies. A berry workspace without a
+// package.json is a production root, as its entry says. A dependency of
+// a workspace package's that the lockfile does not lock, other than on a
+// workspace package (yarnOwnRange), is a problem, as it is for the
+// package checked alone: the lockfile is out of date.
+func yarnImporters(l *Lockfile, g *graph, lookup yarnLookup, dirs map[string]string, names map[string]bool) {
 	root := filepath.Dir(l.Path)
-	entries := map[string]string{} // folder -> its berry entry, "" for v1
-	names := map[string]bool{}     // the workspace packages' names
-	for _, w := range workspaces {
-		if name, dir, ok := strings.Cut(w, "@workspace:"); ok && dir != "." {
-			entries[dir], names[name] = w, true
-		}
-	}
-	if len(workspaces) == 0 {
-		if globs := manifestGlobs(m.Workspaces); len(globs) > 0 {
-			for name, dir := range workspacePackages(root, globs) {
-				entries[dir], names[name] = "", true
-			}
-		}
-	}
-	for _, dir := range slices.Sorted(maps.Keys(entries)) {
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
 		wm, _ := ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
 		switch {
 		case wm != nil:
 			yarnManifestRoots(g, wm, yarnFrom{dir: dir, locator: wm.Name + "@workspace:" + dir}, lookup, func(name, rng string) {
-				if !names[name] {
+				if !yarnOwnRange(names, name, rng) {
 					yarnNotLocked(l, dir, name, rng)
 				}
 			})
-		case entries[dir] != "":
-			g.prod = append(g.prod, entries[dir])
+		case dirs[dir] != "":
+			g.prod = append(g.prod, dirs[dir])
 		}
 	}
+}
+
+// yarnWorkspaceDirs are the workspace packages of the yarn workspace
+// whose root's lockfile is l and package.json m, as folder -> its berry
+// entry ("" for v1), and their names: berry's workspace entries, and for
+// v1 the folders the root's workspaces patterns match beside the
+// lockfile.
+func yarnWorkspaceDirs(l *Lockfile, m *Manifest, workspaces []string) (dirs map[string]string, names map[string]bool) {
+	dirs, names = map[string]string{}, map[string]bool{}
+	for _, w := range workspaces {
+		if name, dir, ok := strings.Cut(w, "@workspace:"); ok && dir != "." {
+			dirs[dir], names[name] = w, true
+		}
+	}
+	if len(workspaces) == 0 {
+		if globs := manifestGlobs(m.Workspaces); len(globs) > 0 {
+			for name, dir := range workspacePackages(filepath.Dir(l.Path), globs) {
+				dirs[dir], names[name] = "", true
+			}
+		}
+	}
+	return dirs, names
 }
 
 // yarnWorkspaceRoots roots g at the workspace package ws. yarn v1 records
