@@ -97,7 +97,12 @@ func parsePNPM(path string, data []byte, ws *wsScope) (*Lockfile, error) {
 			}
 			n := g.add(id, Package{Name: name, Version: version, Ecosystem: NPM, Line: yn.Line})
 			n.hide = true
-			if dir, _ := m.Resolution["directory"].(string); ws != nil && version == "" && dir != "" {
+			dir, _ := m.Resolution["directory"].(string)
+			if out := pnpmOutside(id, dir); out != "" {
+				l.problem(key, yn.Line, "its folder %s is outside the lockfile's folder, which the gates check: not read (keep a package of the project's own inside it)", out)
+				dir = ""
+			}
+			if ws != nil && version == "" && dir != "" {
 				if pkg, _ := ReadManifest(filepath.Join(ws.root, filepath.FromSlash(dir), "package.json")); pkg != nil {
 					version = pkg.Version // pnpm records none for a folder
 				}
@@ -238,6 +243,20 @@ func pnpmRef(name, ref string, v5 bool) string {
 		return ref // an alias: "string-width@4.2.3"
 	}
 	return name + "@" + ref
+}
+
+// pnpmOutside is the folder or tarball of the local package id, or its
+// resolution's directory dir, when either leads out of the lockfile's
+// folder ("file:../../etc"); "" when both are inside it.
+func pnpmOutside(id, dir string) string {
+	ref := pnpmStripPeers(id)
+	ref = ref[strings.Index(ref[min(1, len(ref)):], "@")+2:] // "file:…", as pnpmLocal found it
+	for _, p := range []string{strings.TrimPrefix(ref, "file:"), dir} {
+		if outsideRoot(p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // pnpmNodeID is the node id of the package at key, whose entry names it

@@ -43,8 +43,22 @@ func (s *wsScope) manifest(dir string) *Manifest {
 	if dir == s.dir {
 		return s.app
 	}
+	if outsideRoot(dir) { // a lockfile's word for a folder: never read outside
+		return nil
+	}
 	m, _ := ReadManifest(filepath.Join(s.root, filepath.FromSlash(dir), "package.json"))
 	return m
+}
+
+// outsideRoot reports whether p, a path a lockfile gives relative to its
+// folder, leads out of that folder: absolute, or up past it
+// ("../../etc"). Such a folder is never read.
+func outsideRoot(p string) bool {
+	if path.IsAbs(p) || filepath.IsAbs(p) || filepath.VolumeName(p) != "" {
+		return true
+	}
+	c := path.Clean(filepath.ToSlash(p))
+	return c == ".." || strings.HasPrefix(c, "../")
 }
 
 // label is how a workspace package shows in a dependency path: its

@@ -562,3 +562,55 @@ func writeAndLoad(t *testing.T, file, body, dir string) *Lockfile {
 	}
 	return ls[0]
 }
+
+// A pnpm lockfile (written by pnpm 9.15.0) whose project depends by file:
+// on a folder outside it (../outside, a package.json saying minimist
+// 6.6.6): for apps/web the reader read that folder's package.json, which
+// the lockfile may point anywhere (file:../../etc). A folder outside the
+// lockfile's is not read: it is a problem naming the entry, at the root
+// and for apps/web.
+func TestPNPMLocalOutsideTheProject(t *testing.T) {
+	for _, dir := range []string{"proj", "proj/apps/web"} {
+		t.Run(dir, func(t *testing.T) {
+			ls, err := Load(context.Background(), filepath.Join("testdata", "ws-pnpm9outside", filepath.FromSlash(dir)))
+			if err != nil || len(ls) != 1 {
+				t.Fatalf("%v %v", ls, err)
+			}
+			l := ls[0]
+			want := "its folder ../outside is outside the lockfile's folder, which the gates check: not read (keep a package of the project's own inside it)"
+			if p := l.Problems; len(p) != 1 || p[0].Entry != "minimist@file:../outside" || p[0].Msg != want {
+				t.Errorf("problems %+v, want one: %s", p, want)
+			}
+			for _, p := range l.Packages {
+				if strings.Contains(strings.Join(p.Path, " "), "6.6.6") {
+					t.Errorf("%s: path %v read from outside the project", p.ID(), p.Path)
+				}
+			}
+		})
+	}
+}
+
+func TestOutsideRoot(t *testing.T) {
+	for p, want := range map[string]bool{"vendor/a": false, "./vendor/a": false, "a/../b": false, "": false,
+		"..": true, "../a": true, "a/../../b": true, "/etc": true, "../../etc": true} {
+		if got := outsideRoot(p); got != want {
+			t.Errorf("outsideRoot(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// pnpm (9.15.0) locks a workspace package outside the lockfile's folder
+// (pnpm-workspace.yaml lists ../outside) as the importer "../outside":
+// its package.json was read for its label in the paths through it (as
+// "minimist@6.6.6"). The lockfile says what it needs; its folder is not
+// read, so its label is the folder.
+func TestPNPMImporterOutsideTheProject(t *testing.T) {
+	l := load(t, filepath.Join("testdata", "ws-pnpm9outside", "wsproj", "apps", "web"))
+	got := map[string]string{}
+	for _, p := range l.Packages {
+		got[p.ID()] = strings.Join(p.Path, " > ")
+	}
+	if want := "../outside > ms@2.0.0"; got["ms@2.0.0"] != want {
+		t.Errorf("ms@2.0.0: path %q, want %q (all: %v)", got["ms@2.0.0"], want, got)
+	}
+}
