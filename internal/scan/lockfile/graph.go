@@ -21,7 +21,8 @@ type node struct {
 	deps []string
 	hide bool // a workspace or the project itself: traversed, not reported
 	// label names a hidden workspace package in the dependency paths
-	// through it ("@acme/ui@0.1.0"), when the lockfile is read for another
+	// through it ("@acme/ui@0.1.0"), when the lockfile is read for
+	// another, and a local package (localLabel)
 	label string
 }
 

@@ -26,13 +26,17 @@ const (
 
 // Package is one resolved package version found in a lockfile.
 type Package struct {
-	Name      string   `json:"name"`
-	Version   string   `json:"version"`
-	Ecosystem string   `json:"ecosystem"`
-	Dev       bool     `json:"dev,omitempty"`      // needed only by development dependencies
-	Optional  bool     `json:"optional,omitempty"` // an optional dependency
-	Direct    bool     `json:"direct,omitempty"`   // listed by the project itself
-	Path      []string `json:"path,omitempty"`     // "name@version" from the direct dependency down to this package
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Ecosystem string `json:"ecosystem"`
+	Dev       bool   `json:"dev,omitempty"`      // needed only by development dependencies
+	Optional  bool   `json:"optional,omitempty"` // an optional dependency
+	Direct    bool   `json:"direct,omitempty"`   // listed by the project itself
+	// Path is "name@version" of each package from the direct dependency
+	// down to this one; a workspace package of another it goes through
+	// shows as its name@version, a local package (file:, link:, portal:)
+	// as "minimist (file:vendor/minimist)"
+	Path      []string `json:"path,omitempty"`
 	Deps      []string `json:"deps,omitempty"`     // "name@version" of every package its dependencies resolve to
 	Dir       string   `json:"dir,omitempty"`      // where npm installs it, "node_modules/a/node_modules/b", when the lockfile says
 	License   string   `json:"license,omitempty"`  // as declared in the lockfile, when it records one

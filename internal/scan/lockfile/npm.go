@@ -110,13 +110,13 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 			// the project, a workspace folder, a symlink to one, or a
 			// tarball of the project's own (file:): no registry package
 			n.hide = true
-			if ws != nil && key != "" && key != ws.dir && !e.Link {
-				n.label = workspaceLabel(name, e.Version, key)
-			}
 		}
 		if e.Version == "" && !n.hide {
 			l.problem(key, n.pkg.Line, "no version")
 		}
+	}
+	if ws != nil {
+		npmLabels(g, entries, ws)
 	}
 	importer := npmImporters(entries, ws)
 	for key, e := range entries {
@@ -151,6 +151,38 @@ func npmPackages(l *Lockfile, g *graph, pkgs map[string]json.RawMessage, idx key
 		sort.Strings(g.dev)
 	}
 	return nil
+}
+
+// npmLabels labels the hidden nodes of g that paths show, read for the
+// workspace package ws: the other workspace packages (the folders the
+// root's workspaces patterns match) as name@version, and the folders and
+// tarballs of the project's own a file: reference installs as local
+// packages (localLabel). npm records no name for such a folder: the
+// link to it says which.
+func npmLabels(g *graph, entries map[string]*npmEntry, ws *wsScope) {
+	linked := map[string]string{} // folder -> the name of the first link to it
+	for _, key := range sortedKeys(entries) {
+		if e := entries[key]; e != nil && e.Link && linked[e.Resolved] == "" {
+			linked[e.Resolved] = npmNameFromKey(key)
+		}
+	}
+	for key, e := range entries {
+		n := g.nodes[key]
+		if e == nil || !n.hide || key == "" || key == ws.dir || e.Link {
+			continue
+		}
+		switch name := n.pkg.Name; {
+		case npmInstalled(key): // a tarball, resolved "file:…"
+			n.label = localLabel(name, "file", strings.TrimPrefix(e.Resolved, "file:"))
+		case inWorkspace(ws.globs, key):
+			n.label = workspaceLabel(name, e.Version, key)
+		default:
+			if name == "" {
+				name = linked[key]
+			}
+			n.label = localLabel(name, "file", key)
+		}
+	}
 }
 
 // npmImporters are the entries the lockfile is rooted at: the workspace

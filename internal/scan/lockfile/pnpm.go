@@ -3,7 +3,6 @@ package lockfile
 import (
 	"fmt"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -86,30 +85,8 @@ func parsePNPM(path string, data []byte, ws *wsScope) (*Lockfile, error) {
 		if bare := pnpmStripPeers(id); raw.Snapshots != nil {
 			m = meta[bare]
 		}
-		if local := pnpmLocal(id); local && name != "" {
-			// a folder or tarball of the project's own (a file:
-			// reference): traversed, not reported, as a workspace is;
-			// lockfile 6 records its name and version in the entry
-			if m.Version != "" {
-				version = m.Version
-			} else if strings.HasPrefix(version, "file:") {
-				version = ""
-			}
-			n := g.add(id, Package{Name: name, Version: version, Ecosystem: NPM, Line: yn.Line})
-			n.hide = true
-			dir, _ := m.Resolution["directory"].(string)
-			if out := pnpmOutside(id, dir); out != "" {
-				l.problem(key, yn.Line, "its folder %s is outside the lockfile's folder, which the gates check: not read (keep a package of the project's own inside it)", out)
-				dir = ""
-			}
-			if ws != nil && version == "" && dir != "" {
-				if pkg, _ := ReadManifest(filepath.Join(ws.root, filepath.FromSlash(dir), "package.json")); pkg != nil {
-					version = pkg.Version // pnpm records none for a folder
-				}
-			}
-			if ws != nil {
-				n.label = workspaceLabel(name, version, id)
-			}
+		if pnpmLocal(id) && name != "" {
+			pnpmLocalNode(l, g, pnpmNode{key, id, name, version, yn.Line}, m, raw.Importers, ws)
 			deps[id] = p
 			continue
 		}
@@ -245,13 +222,61 @@ func pnpmRef(name, ref string, v5 bool) string {
 	return name + "@" + ref
 }
 
-// pnpmOutside is the folder or tarball of the local package id, or its
+// pnpmNode is a package entry of the lockfile: its key, node id, name,
+// version as the key or entry tells them, and line.
+type pnpmNode struct {
+	key, id, name, version string
+	line                   int
+}
+
+// pnpmLocalNode adds to g the package e from a file: reference, a folder
+// or tarball of the project's own, whose packages entry is m: traversed,
+// not reported, as a workspace is. Lockfile 6 records its name and
+// version in the entry. Read for the workspace package ws, paths show
+// it as a local package, or as the workspace package it is (an
+// importer's folder: lockfile 6's file:packages/ui). A folder outside
+// the lockfile's is a problem: pnpm locks what it holds, which the gates
+// do not check.
+func pnpmLocalNode(l *Lockfile, g *graph, e pnpmNode, m pnpmPkg, importers map[string]pnpmImporter, ws *wsScope) {
+	version := e.version
+	if m.Version != "" {
+		version = m.Version
+	} else if strings.HasPrefix(version, "file:") {
+		version = ""
+	}
+	n := g.add(e.id, Package{Name: e.name, Version: version, Ecosystem: NPM, Line: e.line})
+	n.hide = true
+	ref := pnpmLocalRef(e.id)
+	dir, _ := m.Resolution["directory"].(string)
+	if out := pnpmOutside(ref, dir); out != "" {
+		l.problem(e.key, e.line, "its folder %s is outside the lockfile's folder, which the gates check: not read (keep a package of the project's own inside it)", out)
+	}
+	if ws == nil {
+		return
+	}
+	if dir == "" {
+		dir = ref
+	}
+	if dir = path.Clean(dir); hasImporter(importers, dir) {
+		n.label = ws.label(dir)
+	} else {
+		n.label = localLabel(e.name, "file", ref)
+	}
+}
+
+// pnpmLocalRef is the folder or tarball of the local package id
+// ("minimist@file:vendor/minimist"), from the lockfile's folder.
+func pnpmLocalRef(id string) string {
+	id = pnpmStripPeers(id)
+	i := strings.IndexByte(id[min(1, len(id)):], '@') + 1
+	return strings.TrimPrefix(id[i+1:], "file:")
+}
+
+// pnpmOutside is the folder or tarball ref of a local package, or its
 // resolution's directory dir, when either leads out of the lockfile's
-// folder ("file:../../etc"); "" when both are inside it.
-func pnpmOutside(id, dir string) string {
-	ref := pnpmStripPeers(id)
-	ref = ref[strings.Index(ref[min(1, len(ref)):], "@")+2:] // "file:…", as pnpmLocal found it
-	for _, p := range []string{strings.TrimPrefix(ref, "file:"), dir} {
+// folder ("../../etc"); "" when both are inside it.
+func pnpmOutside(ref, dir string) string {
+	for _, p := range []string{ref, dir} {
 		if outsideRoot(p) {
 			return p
 		}

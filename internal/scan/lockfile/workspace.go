@@ -82,6 +82,20 @@ func workspaceLabel(name, version, dir string) string {
 	return name + "@" + version
 }
 
+// localLabel is how a local package, a folder or tarball of the
+// project's own that a file:, link: or portal: reference installs,
+// shows in a dependency path: its name and that reference, with the
+// path from the lockfile's folder ("minimist (file:vendor/minimist)"),
+// in every lockfile format; the reference alone without a name. Its
+// version is no registry package's, so it is not written as one.
+func localLabel(name, proto, dir string) string {
+	ref := proto + ":" + path.Clean(filepath.ToSlash(dir))
+	if name == "" {
+		return ref
+	}
+	return name + " (" + ref + ")"
+}
+
 // packageDir is the folder of the workspace package called name, "" when
 // no workspace package has that name.
 func (s *wsScope) packageDir(name string) string {

@@ -413,8 +413,8 @@ func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
 	checkLocalPackages(t, map[string]map[string]scopedPkg{
 		"ws-yarn1local":          localAtRoot, // the root's own file:./vendor/minimist
 		"ws-berrylocal":          localAtRoot,
-		"ws-yarn1local/apps/web": localInWeb("minimist@1.2.5"),
-		"ws-berrylocal/apps/web": localInWeb("minimist@1.2.5"),
+		"ws-yarn1local/apps/web": localInWeb,
+		"ws-berrylocal/apps/web": localInWeb,
 		// the existing file: fixtures: @acme/ui@0.1.0 at the root
 		"ws-yarn1file": nil,
 		"ws-berryfile": nil,
@@ -437,13 +437,14 @@ func TestYarnLocalPackagesAreNoPackages(t *testing.T) {
 
 // localAtRoot are the registry packages of the fixtures with local
 // packages, at their root; localInWeb those of their apps/web, whose
-// paths go through the local package minimist (named as given).
-var localAtRoot = map[string]scopedPkg{"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}
-
-func localInWeb(minimist string) map[string]scopedPkg {
-	return map[string]scopedPkg{"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"}, "ms@2.0.0": {false, minimist + " > ms@2.0.0"},
-		"ms@2.1.3": {false, "ms@2.1.3"}}
-}
+// paths go through the local package minimist, named as a local
+// package in every format: it was "minimist@1.2.5" like the registry
+// package (yarn, pnpm), or its folder alone (npm).
+var (
+	localAtRoot = map[string]scopedPkg{"debug@2.6.9": {false, "debug@2.6.9"}, "ms@2.0.0": {false, "ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}
+	localInWeb  = map[string]scopedPkg{"debug@2.6.9": {false, "@acme/ui@0.1.0 > debug@2.6.9"},
+		"ms@2.0.0": {false, "minimist (file:vendor/minimist) > ms@2.0.0"}, "ms@2.1.3": {false, "ms@2.1.3"}}
+)
 
 // checkLocalPackages checks that the lockfile of each fixture dir of
 // cases reports none of its local packages (@acme/*, and minimist,
@@ -493,8 +494,8 @@ func TestPNPMLocalPackagesAreNoPackages(t *testing.T) {
 	checkLocalPackages(t, map[string]map[string]scopedPkg{
 		"ws-pnpm8local":          localAtRoot,
 		"ws-pnpm9local":          localAtRoot,
-		"ws-pnpm8local/apps/web": localInWeb("minimist@1.2.5"), // packages/ui by file: too
-		"ws-pnpm9local/apps/web": localInWeb("minimist@1.2.5"), // packages/ui as a link: to its importer
+		"ws-pnpm8local/apps/web": localInWeb, // packages/ui by file: too
+		"ws-pnpm9local/apps/web": localInWeb, // packages/ui as a link: to its importer
 	})
 }
 
@@ -509,7 +510,7 @@ func TestPNPMLocalPackagesAreNoPackages(t *testing.T) {
 func TestNPMLocalPackagesAreNoPackages(t *testing.T) {
 	checkLocalPackages(t, map[string]map[string]scopedPkg{
 		"ws-npmlocal":          localAtRoot,
-		"ws-npmlocal/apps/web": localInWeb("vendor/minimist"),
+		"ws-npmlocal/apps/web": localInWeb,
 		"npm1local":            {"ms@2.0.0": {false, "ms@2.0.0"}},
 	})
 }
@@ -613,4 +614,28 @@ func TestPNPMImporterOutsideTheProject(t *testing.T) {
 	if want := "../outside > ms@2.0.0"; got["ms@2.0.0"] != want {
 		t.Errorf("ms@2.0.0: path %q, want %q (all: %v)", got["ms@2.0.0"], want, got)
 	}
+}
+
+// berry's link: and portal: packages show in paths as local packages
+// too, with the folder from the root (berry keys them by the folder from
+// apps/web): without apps/web's own ms, ms@2.1.3 is reached through
+// vendor/portaled.
+func TestBerryPortalLabel(t *testing.T) {
+	root := copyTree(t, "testdata/ws-berrylocal")
+	web := filepath.Join(root, "apps", "web", "package.json")
+	data, _ := os.ReadFile(web)
+	s := strings.Replace(string(data), `"ms": "2.1.3",`, "", 1)
+	if s == string(data) {
+		t.Fatal("fixture changed")
+	}
+	l := writeAndLoad(t, web, s, filepath.Join(root, "apps", "web"))
+	for _, p := range l.Packages {
+		if p.ID() == "ms@2.1.3" {
+			if got, want := strings.Join(p.Path, " > "), "portaled (portal:vendor/portaled) > ms@2.1.3"; got != want {
+				t.Errorf("ms@2.1.3: path %q, want %q", got, want)
+			}
+			return
+		}
+	}
+	t.Errorf("ms@2.1.3 missing: %+v", l.Packages)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"net/url"
 	"path"
 	"path/filepath"
 	"slices"
@@ -81,7 +82,7 @@ func yarnGraph(l *Lockfile, entries []yarnEntry, m *Manifest, ws *wsScope) {
 		n := g.add(id, Package{Name: name, Version: e.version, Ecosystem: NPM, Resolved: e.resolved, Integrity: e.integrity, Line: e.line})
 		n.hide = workspace || local
 		if local && ws != nil {
-			n.label = workspaceLabel(name, e.version, id)
+			n.label = yarnLocalLabel(name, e, ws)
 		}
 		for _, s := range e.specs {
 			bySpec[s] = id
@@ -494,6 +495,30 @@ func yarnLocal(e yarnEntry) bool {
 		return strings.HasPrefix(spec, name+"@") && yarnLocalRange(spec[len(name)+1:])
 	}
 	return slices.ContainsFunc(e.specs, local) || local(e.resolved)
+}
+
+// yarnLocalLabel is how the local package e, called name, shows in the
+// paths of the workspace package ws: as the workspace package it is
+// (its folder is one's), else as a local package with its folder from
+// the root (localLabel). yarn v1 keys it by that folder
+// ("minimist@file:vendor/minimist"), berry by the folder from the
+// package that names it, its locator ("minimist@file:../../vendor/minimist::locator=%40acme%2Fweb%40workspace%3Aapps%2Fweb").
+func yarnLocalLabel(name string, e yarnEntry, ws *wsScope) string {
+	i := slices.IndexFunc(e.specs, func(s string) bool { return yarnLocalRange(strings.TrimPrefix(s, yarnName(s)+"@")) })
+	if i < 0 {
+		return workspaceLabel(name, e.version, e.specs[0])
+	}
+	ref, locator, _ := strings.Cut(strings.TrimPrefix(e.specs[i], yarnName(e.specs[i])+"@"), "::locator=")
+	proto, dir, _ := strings.Cut(ref, ":")
+	if from, err := url.PathUnescape(locator); err == nil && locator != "" {
+		if _, wsDir, ok := strings.Cut(from, "@workspace:"); ok {
+			dir = path.Join(wsDir, dir)
+		}
+	}
+	if dir = path.Clean(dir); ws.packageDir(name) == dir {
+		return ws.label(dir)
+	}
+	return localLabel(name, proto, dir)
 }
 
 // yarnLocalRange reports whether rng refers to a folder or tarball of
