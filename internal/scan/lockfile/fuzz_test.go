@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +54,79 @@ func checkProblems(t *testing.T, name string, l *Lockfile) {
 		if p.File != name {
 			t.Fatalf("problem without the file: %+v", p)
 		}
+	}
+}
+
+// wsFuzzLockfiles are the lockfiles FuzzWorkspace writes at the root, by
+// its which: (which&3)%3 picks the name, which&4 adds a pnpm-workspace.yaml.
+var wsFuzzLockfiles = []string{"package-lock.json", "pnpm-lock.yaml", "yarn.lock"}
+
+// FuzzWorkspace reaches what FuzzParse cannot: the workspace code, which
+// reads package.json files from disk. It writes a root package.json,
+// apps/web/package.json and a lockfile into a temporary folder and loads
+// both folders, as the gates do at a workspace's root and for an app:
+// no panic, every error names a file under the folder, every problem
+// the lockfile.
+func FuzzWorkspace(f *testing.F) {
+	dirs, _ := filepath.Glob("testdata/ws-*")
+	for _, dir := range dirs {
+		root, _ := os.ReadFile(filepath.Join(dir, "package.json"))
+		web, _ := os.ReadFile(filepath.Join(dir, "apps", "web", "package.json"))
+		which := uint8(0)
+		if _, err := os.Stat(filepath.Join(dir, "pnpm-workspace.yaml")); err == nil {
+			which |= 4
+		}
+		for i, name := range wsFuzzLockfiles {
+			if lock, err := os.ReadFile(filepath.Join(dir, name)); err == nil && root != nil && web != nil {
+				f.Add(which|uint8(i), root, web, lock)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, root, web, lock []byte) {
+		dir := t.TempDir()
+		name := wsFuzzLockfiles[int(which&3)%len(wsFuzzLockfiles)]
+		files := map[string][]byte{"package.json": root, "apps/web/package.json": web, name: lock}
+		if which&4 != 0 {
+			files["pnpm-workspace.yaml"] = []byte("packages:\n  - \"apps/*\"\n  - \"packages/*\"\n")
+		}
+		for rel, body := range files {
+			writeFile(t, filepath.Join(dir, filepath.FromSlash(rel)), body)
+		}
+		for _, at := range []string{dir, filepath.Join(dir, "apps", "web")} {
+			ls, err := Load(context.Background(), at)
+			checkErrNamesFile(t, err, dir)
+			for _, l := range ls {
+				checkProblems(t, filepath.Join(dir, name), l)
+			}
+		}
+	})
+}
+
+// writeFile writes body to the file p, making its folder.
+func writeFile(t *testing.T, p string, body []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkErrNamesFile fails when err, or one of the errors it joins, does
+// not name a file or folder under dir.
+func checkErrNamesFile(t *testing.T, err error, dir string) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			checkErrNamesFile(t, e, dir)
+		}
+		return
+	}
+	if !strings.Contains(err.Error(), dir) {
+		t.Fatalf("error names no file: %v", err)
 	}
 }

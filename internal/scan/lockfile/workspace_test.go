@@ -384,13 +384,7 @@ func TestWorkspacePathLabels(t *testing.T) {
   "node_modules/a":{"version":"1.0.0"}}}`,
 	}
 	for name, body := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(root, filepath.FromSlash(name)), []byte(body))
 	}
 	l := load(t, filepath.Join(root, "apps", "web"))
 	if len(l.Packages) != 1 || strings.Join(l.Packages[0].Path, " > ") != "packages/b > a@1.0.0" {
