@@ -633,3 +633,38 @@ func TestBerryPortalLabel(t *testing.T) {
 	}
 	t.Errorf("ms@2.1.3 missing: %+v", l.Packages)
 }
+
+// berry (4.5.3) keys a file: dependency of a project whose package.json
+// has no name by the locator root-workspace-0b6124@workspace:., not by
+// its name: the project's own minimist is locked, no problem, and what
+// it needs is reached through it.
+func TestBerryRootWithoutName(t *testing.T) {
+	got := map[string]Package{}
+	for _, p := range load(t, "testdata/berry-noname").Packages {
+		got[p.ID()] = p
+	}
+	if p := got["ms@2.0.0"]; len(got) != 2 || !p.Direct || strings.Join(p.Path, " > ") != "ms@2.0.0" {
+		t.Errorf("packages %+v", got)
+	}
+}
+
+// npm's tarball of the project's own (node_modules/mm, resolved
+// file:minimist-1.2.5.tgz) shows in an app's paths as a local package
+// too, with its file from the root; of the two local packages leading
+// to ms@2.0.0, the lexically smaller path wins.
+func TestNPMTarballLabel(t *testing.T) {
+	root := copyTree(t, "testdata/ws-npmlocal")
+	lock := filepath.Join(root, "package-lock.json")
+	data, _ := os.ReadFile(lock)
+	s := strings.Replace(string(data), `"minimist": "file:../../vendor/minimist",`,
+		`"minimist": "file:../../vendor/minimist", "mm": "file:../../minimist-1.2.5.tgz",`, 1)
+	if s == string(data) {
+		t.Fatal("fixture changed")
+	}
+	l := writeAndLoad(t, lock, s, filepath.Join(root, "apps", "web"))
+	for _, p := range l.Packages {
+		if got, want := strings.Join(p.Path, " > "), "minimist (file:minimist-1.2.5.tgz) > ms@2.0.0"; p.ID() == "ms@2.0.0" && got != want {
+			t.Errorf("ms@2.0.0: path %q, want %q", got, want)
+		}
+	}
+}
