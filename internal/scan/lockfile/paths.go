@@ -5,20 +5,20 @@ import (
 	"slices"
 )
 
-// shortestPaths gives each node the roots reach that seen does not hold
-// yet its dependency path, in seen, and marks it dev. A path is what it
-// shows: the name@version of each package from a root down to the node,
-// and the label of each labelled hidden node (a workspace package the one
-// checked depends on, a local package); a hidden node without a label
-// (the project, a workspace package at the root, a folder of the
-// project's own) does not show in it, so it does not make one longer
-// either. Of the shortest paths, the one whose steps compare lexically
-// smallest, step by step, wins: two paths of the same length tie often
-// (two direct dependencies that both need a package), and the one a
-// package gets decides, in the SBOM, what the application depends on
-// directly, so it must not follow the walk's order. Paths never go
-// through a node seen held before: what a production root reaches is not
-// a development root's.
+// shortestPaths finds, for each node the roots reach and seen does not
+// hold yet, its dependency path, records it in seen and marks the node
+// dev. A path is what it shows: the name@version of each package from a
+// root down to the node, and the label of each labelled hidden node (a
+// workspace package the one checked depends on, a local package); a
+// hidden node without a label (the project, a workspace package at the
+// root, a folder of the project's own) does not show in it, so it does
+// not make one longer either. Of the shortest paths, the one whose steps
+// compare lexically smallest, step by step, wins: two paths of the same
+// length tie often (two direct dependencies that both need a package),
+// and the one a package gets decides, in the SBOM, what the application
+// depends on directly, so it must not follow the walk's order. A path
+// never goes through a node seen already held: what a production root
+// reaches is not a development root's.
 func (g *graph) shortestPaths(roots []string, dev bool, seen map[string][]string) {
 	best := map[string][]string{}
 	q := &pathQueue{}
