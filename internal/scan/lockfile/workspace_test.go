@@ -668,3 +668,23 @@ func TestNPMTarballLabel(t *testing.T) {
 		}
 	}
 }
+
+// A berry lockfile's workspace entry may name any folder
+// ("evil@workspace:../outside"): at the root, the reader read the
+// package.json there (its left-pad was reported as not locked). A folder
+// outside the lockfile's is not read: the entry is rooted as it stands.
+func TestBerryWorkspaceOutsideTheProject(t *testing.T) {
+	top := t.TempDir()
+	root := filepath.Join(top, "proj")
+	if err := os.CopyFS(root, os.DirFS("testdata/ws-berry")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(top, "outside", "package.json"), []byte(`{"name":"evil","dependencies":{"left-pad":"1.3.0"}}`))
+	lock := filepath.Join(root, "yarn.lock")
+	data, _ := os.ReadFile(lock)
+	entry := "\n\"evil@workspace:../outside\":\n  version: 0.0.0-use.local\n  resolution: \"evil@workspace:../outside\"\n  languageName: unknown\n  linkType: soft\n"
+	l := writeAndLoad(t, lock, string(data)+entry, root)
+	if len(l.Problems) != 0 {
+		t.Errorf("problems %v: read from outside the project", l.Problems)
+	}
+}

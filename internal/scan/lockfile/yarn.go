@@ -239,14 +239,18 @@ func yarnNotLocked(l *Lockfile, who, name, rng string) {
 // workspace package needed was reached by nothing, each such package
 // its own production root), and berry's entry of one mixes its
 // dependencies with its devDependencies. A berry workspace without a
-// package.json is a production root, as its entry says. A dependency of
+// package.json, or outside the lockfile's folder (not read), is a
+// production root, as its entry says. A dependency of
 // a workspace package's that the lockfile does not lock, other than on a
 // workspace package (yarnOwnRange), is a problem, as it is for the
 // package checked alone: the lockfile is out of date.
 func yarnImporters(l *Lockfile, g *graph, lookup yarnLookup, dirs map[string]string, names map[string]bool) {
 	root := filepath.Dir(l.Path)
 	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
-		wm, _ := ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+		var wm *Manifest
+		if !outsideRoot(dir) { // a berry entry's folder: never read outside
+			wm, _ = ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+		}
 		switch {
 		case wm != nil:
 			yarnManifestRoots(g, wm, yarnFrom{dir: dir, locator: wm.Name + "@workspace:" + dir}, lookup, func(name, rng string) {
