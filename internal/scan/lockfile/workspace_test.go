@@ -688,3 +688,14 @@ func TestBerryWorkspaceOutsideTheProject(t *testing.T) {
 		t.Errorf("problems %v: read from outside the project", l.Problems)
 	}
 }
+
+// The ranges yarn locks under a key other than name@range as written
+// (an alias, a tarball URL, a tag, an or-range; fixtures by yarn 1.22.22
+// and 4.5.3) are found, not reported as dependencies it does not lock.
+func TestYarnRootRangesLocked(t *testing.T) {
+	for _, dir := range []string{"yarn1ranges", "berryranges"} {
+		if l := load(t, filepath.Join("testdata", dir)); len(l.Packages) != 4 {
+			t.Errorf("%s: packages %+v", dir, l.Packages)
+		}
+	}
+}
