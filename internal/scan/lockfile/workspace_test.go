@@ -525,13 +525,14 @@ func TestYarnRootNotLocked(t *testing.T) {
 			root := copyTree(t, filepath.Join("testdata", tc.dir))
 			pj := filepath.Join(root, "package.json")
 			data, _ := os.ReadFile(pj)
-			deps := `"dependencies": {"left-pad": "1.3.0"}, "optionalDependencies": {"fsevents": "2.3.3"}, "devDependencies": {`
+			// a git range (not locked here, yarnGitRange) is not reported
+			deps := `"dependencies": {"left-pad": "1.3.0", "gitdep": "github:acme/gitdep#v1"}, "optionalDependencies": {"fsevents": "2.3.3"}, "devDependencies": {`
 			if tc.own != "" {
 				deps += tc.own + ", "
 			}
 			s := strings.Replace(string(data), `"devDependencies": {`, deps, 1)
 			if tc.dir == "yarn1" || tc.dir == "berry" {
-				s = strings.Replace(string(data), `"dependencies": {`, `"optionalDependencies": {"fsevents": "2.3.3"}, "dependencies": {"left-pad": "1.3.0", `, 1)
+				s = strings.Replace(string(data), `"dependencies": {`, `"optionalDependencies": {"fsevents": "2.3.3"}, "dependencies": {"left-pad": "1.3.0", "gitdep": "acme/gitdep", `, 1)
 			}
 			if s == string(data) {
 				t.Fatal("fixture changed")
@@ -582,6 +583,19 @@ func TestPNPMLocalOutsideTheProject(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestYarnGitRange(t *testing.T) {
+	for rng, want := range map[string]bool{
+		"github:acme/lib": true, "acme/lib": true, "acme/lib#v1.2.0": true, "git+https://example.com/a/b.git": true,
+		"git@github.com:acme/lib.git": true, "https://example.com/acme/lib.git#main": true, "gitlab:acme/lib": true,
+		"1.3.0": false, "^1.0.0": false, "npm:left-pad@1.3.0": false, "file:vendor/a": false, "link:../a": false,
+		"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz": false, "latest": false, "./vendor/a": false, ">=1 <2": false,
+	} {
+		if got := yarnGitRange(rng); got != want {
+			t.Errorf("yarnGitRange(%q) = %v, want %v", rng, got, want)
+		}
 	}
 }
 

@@ -197,9 +197,32 @@ func yarnRootLocator(m *Manifest, workspaces []string) string {
 // is on a workspace package (names holds their names), which the
 // lockfile need not lock: yarn v1 locks no dependency on a workspace
 // package, and a workspace: range (berry) names one. Everything else a
-// package.json lists is locked by yarn, link: and portal: ranges too.
+// package.json lists is locked by yarn, link: and portal: ranges too,
+// but a git range is not looked for (yarnGitRange).
 func yarnOwnRange(names map[string]bool, name, rng string) bool {
-	return names[name] || strings.HasPrefix(rng, "workspace:")
+	return names[name] || strings.HasPrefix(rng, "workspace:") || yarnGitRange(rng)
+}
+
+// yarnGitRange reports whether rng names a git repository ("github:u/r",
+// "u/r#v1", "git+https://…", "git@host:u/r.git"). Yarn locks such a
+// dependency under a key it normalises (berry rewrites the URL and pins
+// the commit), which the lookup does not reproduce, and no git fixture
+// could be written here (no git host is reachable): not finding one is
+// not taken for a lockfile out of date, as it was not before the
+// project's own dependencies were checked. Its package, when found, is
+// read like any other.
+func yarnGitRange(rng string) bool {
+	for _, p := range []string{"git+", "git:", "git@", "github:", "gitlab:", "bitbucket:"} {
+		if strings.HasPrefix(rng, p) {
+			return true
+		}
+	}
+	if strings.HasSuffix(strings.SplitN(rng, "#", 2)[0], ".git") {
+		return true
+	}
+	// GitHub's shorthand: owner/repo, optionally #ref; no protocol
+	owner, repo, ok := strings.Cut(rng, "/")
+	return ok && owner != "" && repo != "" && !strings.ContainsAny(rng, ":@ ") && !strings.HasPrefix(rng, ".") && !strings.HasPrefix(rng, "~")
 }
 
 // yarnManifestRoots roots g at what the package.json m of the package
@@ -332,7 +355,7 @@ func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup yarnLookup, w
 				out = append(out, t)
 			case dir != "":
 				out = append(out, member(dir))
-			case required:
+			case required && !yarnGitRange(deps[name]):
 				yarnNotLocked(l, who, name, deps[name])
 			}
 		}
