@@ -2,6 +2,8 @@
 # scripts/fuzz.sh — run every fuzz target of PKGS (default: the module) for
 # FUZZTIME each: make fuzz FUZZTIME=30s PKGS=./internal/edge/... A target fails when it finds a failing input
 # (written to its testdata/fuzz/<target>/, to commit as a regression seed).
+# FUZZMINTIME (default 5s) bounds the minimising of each new input: Go's default of 60s let a
+# target that writes files per input (lockfile's FuzzWorkspace) spend its whole FUZZTIME on it.
 #
 # Go 1.26's fuzz coordinator can end a clean run at the time limit with a bare
 # "context deadline exceeded" and no input (golang/go#75804, fixed in Go 1.27),
@@ -9,6 +11,7 @@
 # failure. Any other failure (a crash, a compile error, a seed that fails) is.
 set -uo pipefail
 FUZZTIME=${FUZZTIME:-10s}
+FUZZMINTIME=${FUZZMINTIME:-5s}
 PKGS=${PKGS:-./...}
 GO=${GO:-go}
 log=$(mktemp)
@@ -20,7 +23,7 @@ for pkg in $($GO list $PKGS); do
     echo "== $pkg $f"
     ran=$((ran + 1))
     before=$(ls "$dir/testdata/fuzz/$f" 2>/dev/null | wc -l)
-    if $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" = 0 ]; then
+    if $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINTIME" "$pkg" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" = 0 ]; then
       continue
     fi
     after=$(ls "$dir/testdata/fuzz/$f" 2>/dev/null | wc -l)
