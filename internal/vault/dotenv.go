@@ -22,7 +22,7 @@ const MaxDotenvSize = 8 << 20
 // 'single-quoted' (literal, may span lines) or "double-quoted" (may span
 // lines; \n \r \t \" \\ \$ are escapes). There is no ${VAR} expansion: a
 // value is exactly what the file says. A repeated key is an error.
-// Errors name the line and key, never a value.
+// Errors name the line and key, never a value (envKey).
 func ParseDotenv(r io.Reader) ([]EnvEntry, error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxDotenvSize+1))
 	if err != nil {
@@ -44,11 +44,22 @@ func ParseDotenv(r io.Reader) ([]EnvEntry, error) {
 			return out, nil
 		}
 		if first, dup := seen[e.Name]; dup {
-			return nil, fmt.Errorf(".env line %d: %s is already set on line %d", e.Line, e.Name, first)
+			return nil, fmt.Errorf(".env line %d: %s is already set on line %d", e.Line, envKey(e.Name), first)
 		}
 		seen[e.Name] = e.Line
 		out = append(out, e)
 	}
+}
+
+// envKey is how an error names key: as written when it is a valid name
+// not shaped like a credential, else by its fingerprint (AuditedName), as
+// it may be a value pasted where the key belongs or a token: the error
+// reaches terminals and CI logs.
+func envKey(key string) string {
+	if ValidName(key) && credentialLike(key) == "" {
+		return key
+	}
+	return AuditedName(key)
 }
 
 type dotenv struct {
@@ -87,7 +98,7 @@ func (p *dotenv) entry() (EnvEntry, bool, error) {
 			return EnvEntry{}, false, fmt.Errorf(".env line %d: expected KEY=value", start)
 		}
 		if !ValidName(key) {
-			return EnvEntry{}, false, fmt.Errorf(".env line %d: %q is not a valid name: use letters, digits and _, not starting with a digit", start, clip(key))
+			return EnvEntry{}, false, fmt.Errorf(".env line %d: %s is not a valid name: use letters, digits and _, not starting with a digit", start, envKey(key))
 		}
 		// Re-read the value from the source: quoted values may span lines.
 		p.i, p.line = lineStart+strings.IndexByte(p.s[lineStart:], '=')+1, start
@@ -116,7 +127,7 @@ func (p *dotenv) value(key string, start int) (string, error) {
 		}
 		ln := p.line
 		if rest := strings.TrimSpace(p.restOfLine()); rest != "" && rest[0] != '#' {
-			return "", fmt.Errorf(".env line %d: %s: unexpected text after the closing quote", ln, key)
+			return "", fmt.Errorf(".env line %d: %s: unexpected text after the closing quote", ln, envKey(key))
 		}
 		return v, nil
 	}
@@ -152,7 +163,7 @@ func (p *dotenv) quoted(q byte, key string, start int) (string, error) {
 			b.WriteByte(c)
 		}
 	}
-	return "", fmt.Errorf(".env line %d: %s: the quote opened here is never closed", start, key)
+	return "", fmt.Errorf(".env line %d: %s: the quote opened here is never closed", start, envKey(key))
 }
 
 func unescape(c byte) string {

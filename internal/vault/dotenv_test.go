@@ -53,7 +53,7 @@ func TestParseDotenvErrors(t *testing.T) {
 		name, in, want string
 	}{
 		{"no equals", "A=1\nJUSTTEXT-s3cr3t\n", "line 2: expected KEY=value"},
-		{"bad name", "1A=s3cr3t", `line 1: "1A" is not a valid name`},
+		{"bad name", "1A=s3cr3t", "line 1: 1A is not a valid name"},
 		{"duplicate", "A=1\nB=2\nA=s3cr3t", "line 3: A is already set on line 1"},
 		{"unterminated double", "A=1\nB=\"s3cr3t\nmore", "line 2: B: the quote opened here is never closed"},
 		{"unterminated single", "B='s3cr3t", "line 1: B: the quote opened here is never closed"},
@@ -67,6 +67,31 @@ func TestParseDotenvErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "s3cr3t") {
 				t.Fatalf("error leaks a value: %v", err)
+			}
+		})
+	}
+}
+
+// A key that may be a value pasted where the key belongs (a token, a
+// header line) or a credential in a name's shape is named in an error as
+// the audit log names it, by a fingerprint: the error reaches terminals
+// and CI logs.
+func TestParseDotenvErrorsHideOddKeys(t *testing.T) {
+	pasted := "Bearer-" + strings.Repeat("s3cr3t", 4)
+	for name, in := range map[string]string{
+		"duplicate credential": githubLike + "=1\n" + githubLike + "=2",
+		"unterminated":         awsLike + "=\"open",
+		"pasted value":         pasted + "=x",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseDotenv(strings.NewReader(in))
+			if err == nil || !strings.Contains(err.Error(), "sha256") {
+				t.Fatalf("err = %v, want the key by its fingerprint", err)
+			}
+			for _, secret := range []string{githubLike, awsLike, pasted[:20]} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error shows the key: %v", err)
+				}
 			}
 		})
 	}
