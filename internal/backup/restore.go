@@ -192,10 +192,13 @@ func IntoNewDir(dst, tag string, fill func(tmp string) error) error {
 }
 
 // moveInto renames the finished directory tmp to dst, first removing dst
-// when it is the empty directory the caller named; when the rename then
-// fails, that empty directory is made again with its permissions (a data
-// dir's mount or the folder an operator prepared is not lost to a
-// failed restore).
+// when it is the empty directory the caller named. The folder an operator
+// prepared (a data dir owned by the service's user, mode 0750) must come
+// back as it was, not as the 0700 temporary folder of whoever restored:
+// tmp first takes dst's mode and, where this process may (root), its owner
+// and group, which every file and folder inside takes too (takeOwner).
+// When the rename then fails, that empty directory is made again with its
+// mode and owner, so it is not lost to a failed restore.
 func moveInto(tmp, dst string, replace bool) error {
 	if !replace {
 		return rename(tmp, dst)
@@ -204,16 +207,30 @@ func moveInto(tmp, dst string, replace bool) error {
 	if err != nil {
 		return err
 	}
+	if err := takeOwner(tmp, fi); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, dirMode(fi)); err != nil { // after chown, which may clear setgid
+		return err
+	}
 	if err := os.Remove(dst); err != nil {
 		return fmt.Errorf("%w: %v", ErrTargetNotEmpty, err)
 	}
 	if err := rename(tmp, dst); err != nil {
-		if os.Mkdir(dst, fi.Mode().Perm()) == nil {
-			os.Chmod(dst, fi.Mode().Perm()) // past the umask
+		if os.Mkdir(dst, 0o700) == nil {
+			takeOwner(dst, fi)
+			os.Chmod(dst, dirMode(fi)) // past the umask
 		}
 		return err
 	}
 	return nil
+}
+
+// dirMode is the part of a directory's mode that chmod sets: its
+// permissions and the setgid and sticky bits (a shared folder's setgid
+// makes what is created in it take its group).
+func dirMode(fi fs.FileInfo) fs.FileMode {
+	return fi.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky)
 }
 
 // rename is os.Rename; a test makes it fail.

@@ -127,6 +127,29 @@ func TestLoadIDs(t *testing.T) {
 	}
 }
 
+// TestRestoreKeepsTheTargetsMode: a restore into an existing empty folder
+// replaced it with its temporary folder, mode 0700, so a data dir an
+// operator prepared with 0750 (for the service's group) came back 0700.
+func TestRestoreKeepsTheTargetsMode(t *testing.T) {
+	r, _ := newRepo(t)
+	data, want := dataDir(t)
+	s := create(t, r, data, time.Now())
+	for _, mode := range []os.FileMode{0o750, 0o755, 0o700} {
+		dst := filepath.Join(t.TempDir(), "data")
+		if err := os.Mkdir(dst, mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dst, mode) // past the umask
+		if _, err := r.Restore(context.Background(), s.ID, dst, nil); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("restored into a %o folder: %v, %v", mode, fi.Mode(), err)
+		}
+		sameTree(t, readTree(t, dst), want)
+	}
+}
+
 // TestFailedRestoreLeavesTheEmptyTargetAsItWas: a restore into an
 // existing empty folder removes it just before moving the restored tree
 // in; when that move fails the folder is made again, empty, with its

@@ -33,3 +33,27 @@ func fsFree(dir string) (free, block int64, ok bool) {
 	}
 	return int64(st.Bavail) * int64(st.Bsize), int64(st.Bsize), true
 }
+
+// takeOwner gives the folder dir and everything in it like's owner and
+// group when this process runs as root and like belongs to someone else:
+// root restoring into a data dir the service's user owns must leave files
+// that user can open. Anyone else cannot give files away (and owns what
+// it restores), so nothing changes. Symbolic links are changed, not
+// followed. What is restored carries permission bits only, no setuid or
+// setgid bit for the chown to clear.
+func takeOwner(dir string, like fs.FileInfo) error {
+	st, ok := like.Sys().(*syscall.Stat_t)
+	if !ok || os.Geteuid() != 0 {
+		return nil
+	}
+	uid, gid := int(st.Uid), int(st.Gid)
+	if uid == os.Geteuid() && gid == os.Getegid() {
+		return nil
+	}
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
