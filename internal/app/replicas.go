@@ -247,7 +247,6 @@ type edgeState struct {
 // sites wildcards follow too (a new project's *.<project>.<domain>), so
 // this replica renews them should it be left alone.
 func (a *App) syncEdge(ctx context.Context) {
-	defer a.routeUndeployed(ctx) // undeployed.go
 	if a.syncReleases(ctx) {
 		a.syncSitesCerts(ctx) // sites.go; not under edge.mu: it may talk to the CA's storage
 	}
@@ -255,11 +254,22 @@ func (a *App) syncEdge(ctx context.Context) {
 
 // syncReleases is syncEdge's edge part; it takes edge.mu itself (unlike
 // publishLocked, whose caller holds it) and reports whether it switched a
-// release.
+// release. One read of the environments serves the releases to serve and,
+// once they are published, the environments with nothing deployed
+// (undeployed.go), all under edge.mu: a deletion unpublishing meanwhile
+// waits for it, so it is not undone by what was read before.
 func (a *App) syncReleases(ctx context.Context) (switched bool) {
 	a.edge.mu.Lock()
 	defer a.edge.mu.Unlock()
-	active, err := a.Deploy.Active(ctx)
+	envs, err := a.Deploy.Environments(ctx, "")
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("replicas: read the environments", "err", err)
+		}
+		return
+	}
+	defer a.routeUndeployedLocked(envs) // also when what follows fails, as before
+	active, err := a.Deploy.ActiveIn(ctx, envs)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Error("replicas: read the active deployments", "err", err)

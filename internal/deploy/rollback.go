@@ -302,6 +302,13 @@ func (s *Service) Active(ctx context.Context) ([]Release, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.ActiveIn(ctx, envs)
+}
+
+// ActiveIn is Active over envs, environments the caller read with
+// Environments: a replica's poll reads them once for the releases to serve
+// and for the environments with nothing deployed.
+func (s *Service) ActiveIn(ctx context.Context, envs []Environment) ([]Release, error) {
 	var out []Release
 	for _, e := range envs {
 		if e.ActiveID == 0 {
