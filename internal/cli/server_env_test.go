@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -150,7 +149,11 @@ func runRefused(t *testing.T, args []string) (stderr string, code int) {
 		return r.errs, r.code
 	case <-time.After(time.Minute):
 		t.Errorf("phoenix %s: the server started, the value was not refused", strings.Join(args, " "))
-		_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+		// os.Interrupt is SIGINT where there are signals; elsewhere it
+		// cannot be sent, and the test stops without waiting.
+		if err := interruptSelf(); err != nil {
+			t.Fatalf("cannot interrupt the server: %v", err)
+		}
 		r := <-done
 		return r.errs, r.code
 	}
@@ -173,4 +176,13 @@ func TestMissingMasterKeyFileSaysWhereKeysComeFrom(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "error: "+masterKeyFileEnv+": key file "+missing+" does not exist\n"+hint) {
 		t.Errorf("phoenix runs: exit %d:\n%s", code, errs)
 	}
+}
+
+// interruptSelf sends this process os.Interrupt, as Ctrl-C does.
+func interruptSelf() error {
+	p, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		return err
+	}
+	return p.Signal(os.Interrupt)
 }
