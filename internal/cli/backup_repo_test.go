@@ -3,11 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/backup"
 )
 
@@ -256,5 +261,56 @@ func TestBackupStatusWithoutAServer(t *testing.T) {
 	_, errs, code := run("backup", "status", "--server", "http://127.0.0.1:1", "--token", "phx_x")
 	if code == 0 || !strings.Contains(errs, "127.0.0.1:1") {
 		t.Errorf("phoenix backup status --server on nothing: exit %d:\n%s", code, errs)
+	}
+}
+
+// TestBackupStatusExitCode: 'phoenix backup status' exited 0 for a server
+// that takes no backups and for FAILING and OVERDUE backups alike, so a
+// health check could not tell them from healthy ones. They exit 1, with
+// the reason on stderr after the status (-o json: the whole object, as the
+// API answers it); healthy, running or not yet due exits 0.
+func TestBackupStatusExitCode(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	at := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	ok := app.BackupStatus{Repo: "/mnt/backups/phoenix", Schedule: "daily", KeepWithin: "90d", LastSuccess: &at}
+	failing, overdue, running := ok, ok, ok
+	failing.LastFailure, failing.LastError = &at, "open /mnt/backups/phoenix: no such file or directory"
+	overdue.Overdue = true
+	running.Running, running.LastSuccess = true, nil
+	none := app.BackupStatus{Schedule: "daily", KeepWithin: "90d"}
+	var st app.BackupStatus
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/backups/status" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(st)
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		name   string
+		st     app.BackupStatus
+		code   int
+		stdout string // in the table
+		stderr string
+	}{
+		{"ok", ok, 0, " ok", ""},
+		{"running, none yet", running, 0, "running", ""},
+		{"no repository", none, 1, "", "error: this server takes no backups\nhint: start it with --backup-repo"},
+		{"failing", failing, 1, "last attempt failed: open /mnt", "error: backups are failing: the last attempt, at "},
+		{"overdue", overdue, 1, "OVERDUE", "error: backups are overdue: two scheduled runs passed with no successful backup since "},
+	} {
+		st = c.st
+		out, errs, code := run("backup", "status", "--server", srv.URL, "--token", "t")
+		if code != c.code || !strings.Contains(out, c.stdout) || !strings.HasPrefix(errs, c.stderr) || (c.stderr == "") != (errs == "") {
+			t.Errorf("%s: exit %d, want %d:\n%s%s", c.name, code, c.code, out, errs)
+		}
+		out, errs, jcode := run("backup", "status", "-o", "json", "--server", srv.URL, "--token", "t")
+		var got app.BackupStatus
+		if err := json.Unmarshal([]byte(out), &got); err != nil || jcode != c.code || !strings.HasPrefix(errs, c.stderr) ||
+			got.Repo != c.st.Repo || got.LastError != c.st.LastError || got.Overdue != c.st.Overdue || got.Schedule != "daily" {
+			t.Errorf("%s -o json: exit %d, want %d (%v):\n%s%s", c.name, jcode, c.code, err, out, errs)
+		}
 	}
 }

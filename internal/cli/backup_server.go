@@ -89,7 +89,14 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 		Example: `  phoenix backup status
   phoenix backup status -o json`,
 		Short: "When the server's last backup succeeded, whether the last attempt failed, and when the next is due",
-		Args:  cobra.NoArgs,
+		Long: `Show when the server's last backup succeeded, when and why its last attempt
+failed, and when the next is due. The exit code is for a health check (cron, a
+monitoring agent): 0 when the backups are fine (or none is due yet), 1 when they
+need someone: the server takes no backups (started without --backup-repo), the
+last attempt failed (FAILING) or two scheduled runs passed without a success
+(OVERDUE). The status is printed first in every case, with -o json too; the
+reason is then an error line on stderr (docs/backup.md).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := g.backupServer(cmd.Context(), "to ask how its backups are doing",
 				"give the server's --data, or its --server URL (with PHOENIX_TOKEN); without a server, 'phoenix backup list --repo DIR --key-file FILE' lists a repository's snapshots")
@@ -101,10 +108,9 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 			if err := t.client.Do(cmd.Context(), "GET", client.Path("backups", "status"), nil, &st); err != nil {
 				return err
 			}
-			return g.emit(st, func(w io.Writer) error {
+			err = g.emit(st, func(w io.Writer) error {
 				if st.Repo == "" {
-					_, err := fmt.Fprintln(w, "this server takes no backups (start it with --backup-repo)")
-					return err
+					return nil // the error below says so
 				}
 				tb := newTable(w, "repository", "schedule", "keep", "last success", "last failure", "next run", "state")
 				tb.row(st.Repo, st.Schedule, st.KeepWithin, whenPtr(st.LastSuccess), whenPtr(st.LastFailure), whenPtr(st.NextRun), backupState(st))
@@ -119,8 +125,39 @@ func newBackupStatusCmd(g *Globals) *cobra.Command {
 				}
 				return nil
 			})
+			if err != nil {
+				return err
+			}
+			return backupTrouble(st)
 		},
 	}
+}
+
+// backupTrouble is backup status's error when the backups need someone,
+// so that its exit code alone (1) tells a health check: the server takes
+// none, the last attempt failed, or they are overdue. A running backup
+// changes nothing until it succeeds.
+func backupTrouble(st app.BackupStatus) error {
+	overdue := ""
+	if st.Overdue {
+		overdue = ", and they are overdue"
+	}
+	switch {
+	case st.Repo == "":
+		return usererr.New(usererr.Unavailable, "this server takes no backups").
+			WithHint("start it with --backup-repo DIR (made by 'phoenix backup init') and --backup-key-file FILE (docs/backup.md)")
+	case st.LastError != "":
+		return usererr.New(usererr.Failed, "backups are failing: the last attempt, at %s, failed%s", whenPtr(st.LastFailure), overdue).
+			WithHint("fix what it says (last attempt failed, or last_error), then 'phoenix backup create' tries again now")
+	case st.Overdue:
+		since := "since the server started"
+		if st.LastSuccess != nil {
+			since = "since " + whenPtr(st.LastSuccess)
+		}
+		return usererr.New(usererr.Failed, "backups are overdue: two scheduled runs passed with no successful backup %s", since).
+			WithHint("'phoenix backup create' takes one now (docs/backup.md)")
+	}
+	return nil
 }
 
 // whenPtr formats an optional time for a table.

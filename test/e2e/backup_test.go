@@ -109,6 +109,27 @@ func TestBackupCreateVerifyRestore(t *testing.T) {
 	}
 }
 
+// TestBackupStatusOfAServerWithoutBackups: a health check running
+// 'phoenix backup status' against a server started without --backup-repo
+// got exit 0, as for healthy backups. It exits 1, saying why on stderr,
+// and -o json still prints the whole status.
+func TestBackupStatusOfAServerWithoutBackups(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	startServer(t, data)
+	env := []string{"PHOENIX_DATA=" + data}
+	if r := run(t, work, env, "backup", "status"); r.code != 1 || r.stdout != "" ||
+		!strings.HasPrefix(r.stderr, "error: this server takes no backups\nhint: start it with --backup-repo") {
+		t.Fatalf("status: %+v", r)
+	}
+	r := run(t, work, env, "backup", "status", "-o", "json")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 1 || st["repo"] != "" || st["schedule"] == nil ||
+		!strings.Contains(r.stderr, "takes no backups") {
+		t.Fatalf("status -o json (%v): %+v", err, r)
+	}
+}
+
 // damageObjects flips one byte in the middle of every stored object, so
 // whichever snapshot is checked, its files no longer read back.
 func damageObjects(t *testing.T, dir string) {
