@@ -41,16 +41,24 @@ func (a *App) policyOf(ctx context.Context, project string) (*edge.Policy, strin
 }
 
 // republish applies project's changed policy to its environments, and
-// routes an environment it declared that has nothing deployed yet.
+// routes an environment it declared that has nothing deployed yet. One
+// read of the environments serves both, under edge.mu (as syncReleases's):
+// read before it, an environment deleted meanwhile (unpublished) would be
+// published again, and on a lone server no poll would take it back.
 func (a *App) republish(ctx context.Context, project string) {
-	defer a.routeUndeployed(ctx) // undeployed.go; after edge.mu is released
-	active, err := a.Deploy.Active(ctx)
+	a.edge.mu.Lock()
+	defer a.edge.mu.Unlock()
+	envs, err := a.Deploy.Environments(ctx, "")
+	if err != nil {
+		a.log.Error("edge: read the environments for a policy change", "project", project, "err", err)
+		return
+	}
+	defer a.routeUndeployedLocked(envs) // undeployed.go; also when what follows fails
+	active, err := a.Deploy.ActiveIn(ctx, envs)
 	if err != nil {
 		a.log.Error("edge: read the active deployments for a policy change", "project", project, "err", err)
 		return
 	}
-	a.edge.mu.Lock()
-	defer a.edge.mu.Unlock()
 	for _, r := range active {
 		if r.Project != project {
 			continue

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
@@ -128,6 +129,37 @@ func TestEdgePolicyReachesTheEdge(t *testing.T) {
 	}
 	if e, err := a.Deploy.EdgePolicy(context.Background(), "shop"); err != nil || e != nil {
 		t.Fatalf("the refused policy was stored: %+v %v", e, err)
+	}
+}
+
+// TestPolicyChangeLeavesADeletedEnvironmentDeleted: a policy change read
+// the active deployments before taking edge.mu, so an environment deleted
+// between that read and the lock (unpublished meanwhile) was published
+// again, and on a lone server, which has no poll to drop it, stayed
+// served. The deletion here holds edge.mu while the change waits for it.
+func TestPolicyChangeLeavesADeletedEnvironmentDeleted(t *testing.T) {
+	ctx := context.Background()
+	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1})
+	deployPage(t, a, "production", "<title>one</title>")
+	a.edge.mu.Lock()
+	done := make(chan struct{})
+	go func() { a.republish(ctx, "shop"); close(done) }()
+	time.Sleep(200 * time.Millisecond) // what the change reads before the lock, it has read
+	for _, q := range []string{
+		`UPDATE environments SET active_id = NULL WHERE project = 'shop' AND name = 'production'`,
+		`DELETE FROM deployments WHERE project = 'shop' AND environment = 'production'`,
+		`DELETE FROM environments WHERE project = 'shop' AND name = 'production'`,
+	} {
+		if _, err := a.DB.ExecContext(ctx, q); err != nil {
+			a.edge.mu.Unlock()
+			t.Fatal(err)
+		}
+	}
+	a.unpublishLocked(edgeName("shop", "production"))
+	a.edge.mu.Unlock()
+	<-done
+	if code, body := edgeGet(t, a, "production", "/"); code != http.StatusNotFound {
+		t.Errorf("the deleted environment after the policy change: %d %q, want 404 unknown host", code, body)
 	}
 }
 
