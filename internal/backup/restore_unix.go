@@ -3,6 +3,7 @@
 package backup
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,9 +39,11 @@ func fsFree(dir string) (free, block int64, ok bool) {
 // group when this process runs as root and like belongs to someone else:
 // root restoring into a data dir the service's user owns must leave files
 // that user can open. Anyone else cannot give files away (and owns what
-// it restores), so nothing changes. Symbolic links are changed, not
-// followed. What is restored carries permission bits only, no setuid or
-// setgid bit for the chown to clear.
+// it restores), so nothing changes; nor does it for a root that may not
+// (in a user namespace, an owner it does not map), which the chown of dir
+// itself tells. Symbolic links are changed, not followed. What is
+// restored carries permission bits only, no setuid or setgid bit for the
+// chown to clear.
 func takeOwner(dir string, like fs.FileInfo) error {
 	st, ok := like.Sys().(*syscall.Stat_t)
 	if !ok || os.Geteuid() != 0 {
@@ -49,6 +52,11 @@ func takeOwner(dir string, like fs.FileInfo) error {
 	uid, gid := int(st.Uid), int(st.Gid)
 	if uid == os.Geteuid() && gid == os.Getegid() {
 		return nil
+	}
+	if err := os.Lchown(dir, uid, gid); errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EINVAL) {
+		return nil
+	} else if err != nil {
+		return err
 	}
 	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {
