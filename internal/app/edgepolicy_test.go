@@ -144,7 +144,11 @@ func TestPolicyChangeLeavesADeletedEnvironmentDeleted(t *testing.T) {
 	a.edge.mu.Lock()
 	done := make(chan struct{})
 	go func() { a.republish(ctx, "shop"); close(done) }()
-	time.Sleep(200 * time.Millisecond) // what the change reads before the lock, it has read
+	// The change's reads before the lock (the old code's) are done by
+	// then. The sleep only orders that read before the deletion: were it
+	// too short, the old code would pass too; the new code, which reads
+	// nothing before the lock, passes however long it is.
+	time.Sleep(200 * time.Millisecond)
 	for _, q := range []string{
 		`UPDATE environments SET active_id = NULL WHERE project = 'shop' AND name = 'production'`,
 		`DELETE FROM deployments WHERE project = 'shop' AND environment = 'production'`,
