@@ -50,6 +50,30 @@ func fakes() map[string]func(r *rand.Rand) string {
 			return "DefaultEndpointsProtocol=https;AccountName=phoenixdata;AccountKey=" + from(r, b64, 86) + "=="
 		},
 		"ad-secret": func(r *rand.Rand) string { return from(r, alnum, 3) + "8Q~" + from(r, alnum+"_~.-", 34) },
+		// the web-app providers' tokens (prefixes split for the same reason)
+		"stripe-live": func(r *rand.Rand) string { return "sk" + "_live_" + "51" + from(r, alnum, 97) },
+		"stripe-test": func(r *rand.Rand) string { return "sk" + "_test_" + from(r, alnum, 24) },
+		"stripe-pub":  func(r *rand.Rand) string { return "pk" + "_live_" + "51" + from(r, alnum, 97) },
+		"google":      func(r *rand.Rand) string { return "AI" + "zaSy" + from(r, alnum+"_-", 33) },
+		"gitlab":      func(r *rand.Rand) string { return "gl" + "pat-" + from(r, alnum+"_-", 20) },
+		"sendgrid":    func(r *rand.Rand) string { return "S" + "G." + from(r, alnum+"_-", 22) + "." + from(r, alnum+"_-", 43) },
+		"openai": func(r *rand.Rand) string {
+			return "sk" + "-proj-" + from(r, alnum+"_-", 74) + "T3Blbk" + "FJ" + from(r, alnum+"_-", 74)
+		},
+		"anthropic":     func(r *rand.Rand) string { return "sk" + "-ant-api03-" + from(r, alnum+"_-", 93) + "AA" },
+		"docker":        func(r *rand.Rand) string { return "dckr" + "_pat_" + from(r, alnum+"_-", 27) },
+		"pypi":          func(r *rand.Rand) string { return "py" + "pi-AgEIcHlwaS5vcmc" + from(r, alnum+"_-", 160) },
+		"vault":         func(r *rand.Rand) string { return "hv" + "s." + from(r, alnum, 24) },
+		"digitalocean":  func(r *rand.Rand) string { return "do" + "p_v1_" + from(r, hexd, 64) },
+		"shopify":       func(r *rand.Rand) string { return "sh" + "pat_" + from(r, hexd, 32) },
+		"twilio-key":    func(r *rand.Rand) string { return "S" + "K" + from(r, hexd, 32) },
+		"twilio-secret": func(r *rand.Rand) string { return from(r, alnum, 30) + from(r, "0123456789", 2) },
+		"slack-app": func(r *rand.Rand) string {
+			return "xa" + "pp-1-A" + from(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "-" + from(r, "0123456789", 13) + "-" + from(r, hexd, 64)
+		},
+		"discord-hook": func(r *rand.Rand) string {
+			return "https://discord.com/api/" + "webhooks/" + "1" + from(r, "0123456789", 18) + "/" + from(r, alnum+"_-", 68)
+		},
 		"pem": func(r *rand.Rand) string {
 			key := make([]byte, 600)
 			for i := range key {

@@ -35,6 +35,9 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("- name: DB_PASSWORD\n  value: \"p@ss:w0rd!#\"\nkey: db-password-v2\npassword: ${{ secrets.X }}\n"), true)
 	f.Add([]byte("PASSWORD='a$b c'\nAPI_SECRET=\"k9#Lm2pQ!x7vR4tW8zY1\"\nspring.mail.password=Pr0d!Mail#Pass # mail\n"), true)
 	f.Add([]byte(`{"Default": "Server=db;User ID=app;Password=Hq3!vZ8#kW2p;", "password": "pä\\"ss9!"}`), false)
+	// the providers' prefixes, split so that this file holds no token
+	f.Add([]byte("STRIPE_SECRET_KEY=sk"+"_live_"+strings.Repeat("a1B2c3", 5)+"\ntwilio S"+"K"+strings.Repeat("0f9e", 8)+
+		" https://discord.com/api/webhooks/1/x AIza hvs. glpat- SG. xapp-1- sk-proj- sk-ant-api03- dckr_pat_ dop_v1_ shpat_"), true)
 	rs := DefaultRules()
 	f.Fuzz(func(t *testing.T, text []byte, config bool) {
 		name := "app.js"
