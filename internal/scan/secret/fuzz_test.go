@@ -56,5 +56,45 @@ func FuzzScan(f *testing.F) {
 				}
 			}
 		}
+		for _, line := range bytes.Split(text, []byte("\n")) {
+			if r, m := skippedMatch(rs, line); r != nil {
+				t.Fatalf("%s matches %q in %q, but its checks skip the line", r.ID, line[m[0]:m[1]], line)
+			}
+		}
 	})
+}
+
+// skippedMatch returns a quoted rule of rs and a match of its regular
+// expression in line, with a name holding one of its keywords (the only
+// ones nameOK may take) and a secret of MinLength bytes or more, when the
+// rule's cheap checks (mayMatch) skip line: a secret they would lose.
+func skippedMatch(rs *Ruleset, line []byte) (*Rule, []int) {
+	for i := range rs.Rules {
+		r := &rs.Rules[i]
+		if !r.Quoted || r.mayMatch(line) {
+			continue
+		}
+		for _, m := range r.re.FindAllSubmatchIndex(line, -1) {
+			name, secret := group(m, r.nameGroups), group(m, r.secretGroups)
+			if name == nil || secret == nil || secret[1]-secret[0] < r.MinLength {
+				continue
+			}
+			for _, k := range r.Keywords {
+				if hasFoldIn(line[name[0]:name[1]], k) {
+					return r, m
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+// group is the span of the first of groups that matched in m, or nil.
+func group(m, groups []int) []int {
+	for _, g := range groups {
+		if m[2*g] >= 0 {
+			return m[2*g : 2*g+2]
+		}
+	}
+	return nil
 }

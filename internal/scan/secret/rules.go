@@ -26,7 +26,8 @@ type Rule struct {
 	Multiline    bool     `yaml:"multiline"`    // the secret may span lines (PEM keys)
 	RequireDigit bool     `yaml:"requireDigit"` // the secret must contain a digit and a letter
 	MinRun       int      `yaml:"minRun"`       // skip lines without this many consecutive characters other than spaces and quotes
-	Quoted       bool     `yaml:"quoted"`       // skip lines without ':' or '=' followed by a quote (the value is quoted)
+	Quoted       bool     `yaml:"quoted"`       // skip lines without an assignment (':', '=', '=>') of a quoted value of minLength bytes or more
+	Needs        []string `yaml:"needs"`        // skip lines without each of these strings (a cheap condition of the regex: url-password's '@')
 	// Reach is how far a match can lie either side of its keyword: a line
 	// longer than 8 times that (a minified bundle) is read that far
 	// around each keyword, not whole. 0: the whole line.

@@ -146,7 +146,7 @@ func (s *scanner) scanNamed(name string, data []byte) []Match {
 					}
 					lastStart[ri], lastEnd[ri] = start, end
 				}
-				if r.MinRun > 0 && !hasRun(data[start:end], r.MinRun) || r.Quoted && !assignsQuoted(data[start:end]) {
+				if !r.mayMatch(data[start:end]) {
 					continue
 				}
 				if seen[ri] == nil {
@@ -203,22 +203,106 @@ var nameChar = func() (t [256]bool) {
 	return t
 }()
 
-// assignsQuoted reports whether b has a ':' or '=' followed, after
-// spaces, by a quote: the shape of name = "value" and "name": 'value'.
-func assignsQuoted(b []byte) bool {
+// mayMatch reports whether the window b passes the rule's cheap checks,
+// each a condition its regular expression needs (those cost ~100 ns a
+// byte: a quoted generic rule's over every line naming a password made
+// the scan 2.5 times slower): a run of MinRun token characters, the
+// strings of Needs, and for a Quoted rule an assignment (quotedAssignment).
+func (r *Rule) mayMatch(b []byte) bool {
+	if r.MinRun > 0 && !hasRun(b, r.MinRun) {
+		return false
+	}
+	for _, n := range r.Needs {
+		if !bytes.Contains(b, []byte(n)) {
+			return false
+		}
+	}
+	return !r.Quoted || quotedAssignment(b, max(r.MinLength, 1), r.Keywords)
+}
+
+// quotedAssignment reports whether b has an assignment (':', '=', and so
+// ':=' and '=>') of a quoted value of at least min bytes before its
+// closing quote or the line's end, to a name holding one of keywords
+// (lower case; any name when there are none): the shape of name = "value"
+// and "name": 'value' the quoted generic rules match, whose names must
+// hold one of their keywords (a bare "value" takes its name from the line
+// above, and "value" is one of them).
+func quotedAssignment(b []byte, min int, keywords []string) bool {
 	for i, c := range b {
-		if c != ':' && c != '=' {
+		if c != ':' && c != '=' && (c != '>' || i == 0 || b[i-1] != '=') {
 			continue
 		}
 		j := i + 1
 		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
 			j++
 		}
-		if j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == '`') {
+		if j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == '`') && quotedLen(b[j+1:], b[j]) >= min &&
+			(len(keywords) == 0 || namesKeyword(b[:i], keywords)) {
 			return true
 		}
 	}
 	return false
+}
+
+// namesKeyword reports whether the name an assignment ending b assigns to
+// holds one of keywords: the word of [\w.-] before it (past spaces and a
+// quote, and the first character of ':=' or '=>'), or, when that word
+// follows a ':', the word before that too (a type: name: string = "v").
+func namesKeyword(b []byte, keywords []string) bool {
+	end := len(b)
+	if end > 0 && (b[end-1] == ':' || b[end-1] == '=') {
+		end-- // ':=' and '=>'
+	}
+	for range 2 {
+		end = skipBack(b, end, " \t\"'`")
+		start := end
+		for start > 0 && nameChar[b[start-1]] {
+			start--
+		}
+		for _, k := range keywords {
+			if hasFoldIn(b[start:end], k) {
+				return true
+			}
+		}
+		if end = skipBack(b, start, " \t"); end == 0 || b[end-1] != ':' {
+			return false
+		}
+		end--
+	}
+	return false
+}
+
+// skipBack moves end back over the characters of set.
+func skipBack(b []byte, end int, set string) int {
+	for end > 0 && strings.IndexByte(set, b[end-1]) >= 0 {
+		end--
+	}
+	return end
+}
+
+// hasFoldIn reports whether b holds kw (lower case), ASCII case folded.
+func hasFoldIn(b []byte, kw string) bool {
+	for i := 0; i+len(kw) <= len(b); i++ {
+		if hasFold(b[i:], kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// quotedLen is the length of b before its first q a backslash does not
+// escape, or before a line break: a quoted value's, b starting after its
+// opening quote q. A value the window cuts counts to the window's end.
+func quotedLen(b []byte, q byte) int {
+	for k := 0; k < len(b); k++ {
+		switch b[k] {
+		case q, '\n', '\r':
+			return k
+		case '\\':
+			k++
+		}
+	}
+	return len(b)
 }
 
 // lineOf finds the line around a position in data, remembering the last
