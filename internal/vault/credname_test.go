@@ -35,6 +35,9 @@ func TestCredentialLike(t *testing.T) {
 		stripeLike:                              "a Stripe secret key",
 		"rk" + stripeLike[2:]:                   "a Stripe secret key",
 		"AIza" + "Sy" + strings.Repeat("B3xK9", 6) + "qwe": "a Google API key",
+		"dckr" + "_pat_" + strings.Repeat("Zq4x", 7):       "a Docker Hub token",
+		"shp" + "at_" + strings.Repeat("0f9e", 8):          "a Shopify token",
+		"dop" + "_v1_" + strings.Repeat("a1b2c3d4", 8):     "a DigitalOcean token",
 	} {
 		if got := credentialLike(name); got != want {
 			t.Errorf("credentialLike(%q) = %q, want %q", name, got, want)
@@ -46,7 +49,7 @@ func TestCredentialLike(t *testing.T) {
 		"MY" + awsLike,         // not a part of its own
 		githubLike + "x",       // 37 characters: no GitHub token
 		"ghp_short1", "sk_live_key", "xoxb_bot", "STRIPE_SK_LIVE_KEY_2024", "PHOENIX_EDGE_SESSION_KEY",
-		"npm_token_for_the_registry_1"} {
+		"npm_token_for_the_registry_1", "DOCKER_PAT_2024", "SHOPIFY_TOKEN_1", "DO_V1_TOKEN_2"} {
 		if got := credentialLike(name); got != "" {
 			t.Errorf("credentialLike(%q) = %q, want none", name, got)
 		}
