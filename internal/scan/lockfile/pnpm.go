@@ -267,9 +267,8 @@ func pnpmLocalNode(l *Lockfile, g *graph, e pnpmNode, m pnpmPkg, importers map[s
 // pnpmLocalRef is the folder or tarball of the local package id
 // ("minimist@file:vendor/minimist"), from the lockfile's folder.
 func pnpmLocalRef(id string) string {
-	id = pnpmStripPeers(id)
-	i := strings.IndexByte(id[min(1, len(id)):], '@') + 1
-	return strings.TrimPrefix(id[i+1:], "file:")
+	_, ref, _ := pnpmSplit(pnpmStripPeers(id))
+	return strings.TrimPrefix(ref, "file:")
 }
 
 // pnpmOutside is the folder or tarball ref of a local package, or its
@@ -298,8 +297,18 @@ func pnpmNodeID(key, name string, v5 bool) string {
 // reference, a folder or tarball of the project's own: no registry
 // package, though lockfile 6 records a version.
 func pnpmLocal(id string) bool {
+	_, ref, ok := pnpmSplit(id)
+	return ok && strings.HasPrefix(ref, "file:")
+}
+
+// pnpmSplit cuts the node id at the '@' after its name (a scope's own
+// '@' aside): "@acme/ui", "1.0.0(react@18.2.0)"; ok is false without one.
+func pnpmSplit(id string) (name, rest string, ok bool) {
 	i := strings.IndexByte(id[min(1, len(id)):], '@') + 1
-	return i > 0 && strings.HasPrefix(id[i+1:], "file:")
+	if i <= 0 {
+		return "", "", false
+	}
+	return id[:i], id[i+1:], true
 }
 
 // pnpmID normalises a package key: "/name@1.0.0" (v6), "/name/1.0.0" (v5)
@@ -324,12 +333,10 @@ func pnpmStripPeers(id string) string {
 }
 
 func pnpmNameVersion(id string) (string, string) {
-	id = pnpmStripPeers(id)
-	i := strings.IndexByte(id[min(1, len(id)):], '@') + 1
-	if i <= 0 {
+	name, version, ok := pnpmSplit(pnpmStripPeers(id))
+	if !ok {
 		return "", ""
 	}
-	name, version := id[:i], id[i+1:]
 	if i := strings.Index(version, "_"); i > 0 { // v5 peer suffix
 		version = version[:i]
 	}
