@@ -254,7 +254,7 @@ func namesKeyword(b []byte, keywords []string) bool {
 		end-- // ':=' and '=>'
 	}
 	for range 2 {
-		end = skipBack(b, end, " \t\"'`")
+		end = len(bytes.TrimRight(b[:end], " \t\"'`"))
 		start := end
 		for start > 0 && nameChar[b[start-1]] {
 			start--
@@ -264,20 +264,12 @@ func namesKeyword(b []byte, keywords []string) bool {
 				return true
 			}
 		}
-		if end = skipBack(b, start, " \t"); end == 0 || b[end-1] != ':' {
+		if end = len(bytes.TrimRight(b[:start], " \t")); end == 0 || b[end-1] != ':' {
 			return false
 		}
 		end--
 	}
 	return false
-}
-
-// skipBack moves end back over the characters of set.
-func skipBack(b []byte, end int, set string) int {
-	for end > 0 && strings.IndexByte(set, b[end-1]) >= 0 {
-		end--
-	}
-	return end
 }
 
 // hasFoldIn reports whether b holds kw (lower case), ASCII case folded.
