@@ -23,15 +23,11 @@ func Gate(cfg *config.Config, kind report.Kind) report.Policy {
 	p := report.Policy{MinSeverity: c.Audit.Severity, IncludeDev: DevGated(cfg, kind)}
 	for _, e := range c.Exceptions {
 		exp, _ := time.Parse(time.DateOnly, string(e.Expires)) // validated by config.Load
-		p.Exceptions = append(p.Exceptions, report.Exception{Kind: exceptionKind[e.CheckName()], ID: e.ID,
+		p.Exceptions = append(p.Exceptions, report.Exception{Kind: report.CheckKind(e.CheckName()), ID: e.ID,
 			Package: e.Package, Versions: e.Versions, License: e.License, Reason: e.Reason, Expires: exp})
 	}
 	return p
 }
-
-// exceptionKind is the kind of finding each check that takes exceptions
-// reports, so an exception accepts only its own check's findings.
-var exceptionKind = map[string]report.Kind{"audit": report.Vulnerability, "licenses": report.License}
 
 // DevGated reports whether the gate of kind fails on findings in packages
 // only development needs: checks.audit.dev for vulnerabilities;

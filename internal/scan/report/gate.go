@@ -155,6 +155,18 @@ func (e *Exception) covers(f *Finding) bool {
 // checkOf names the check of phoenix.yaml that reports findings of a kind.
 var checkOf = map[Kind]string{Vulnerability: "audit", License: "licenses", Secret: "secrets"}
 
+// CheckKind is the kind of finding the check of phoenix.yaml named check
+// reports ("audit": vulnerabilities), "" for no such check: an exception
+// of checks.exceptions accepts only its check's findings.
+func CheckKind(check string) Kind {
+	for k, c := range checkOf {
+		if c == check {
+			return k
+		}
+	}
+	return ""
+}
+
 // kind is the kind of finding e accepts, "" for any: Kind, or the kind
 // its fields imply (a licence is only on licence findings, a fingerprint
 // only on secrets).
