@@ -103,12 +103,12 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	edgeErr := a.probeOwnEdge(ctx)
+	edgeErr, probed := a.probeOwnEdge(ctx)
 	switch {
 	case edgeErr == "":
 		a.self.failing = time.Time{}
 	case a.self.failing.IsZero():
-		a.self.failing = now
+		a.self.failing = probed
 	}
 	var failing int64
 	if !a.self.failing.IsZero() {
@@ -177,15 +177,19 @@ func (a *App) trackBehind(ctx context.Context, serves map[string]int64, now time
 }
 
 // probeOwnEdge asks this replica's edge for a page through its listener:
-// any HTTP answer means it serves. It returns "" or what went wrong.
-func (a *App) probeOwnEdge(ctx context.Context) string {
+// any HTTP answer means it serves. It returns "" or what went wrong, and
+// when the probe began: a failing edge has failed since then, not since
+// the heartbeat began (reading the active deployments before it can take
+// a while on a busy database).
+func (a *App) probeOwnEdge(ctx context.Context) (string, time.Time) {
 	if a.edgeAddr == nil {
-		return "the edge is not listening"
+		return "the edge is not listening", time.Now()
 	}
 	addr := a.edgeAddr.String()
 	if p := a.self.probeAddr.Load(); p != nil {
 		addr = *p
 	}
+	probed := time.Now()
 	host, port, _ := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
@@ -194,15 +198,15 @@ func (a *App) probeOwnEdge(ctx context.Context) string {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+net.JoinHostPort(host, port)+"/", nil)
 	if err != nil {
-		return err.Error()
+		return err.Error(), probed
 	}
 	req.Host = "replica-heartbeat.invalid"
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		return fmt.Sprintf("the edge at %s does not answer: %v", addr, err)
+		return fmt.Sprintf("the edge at %s does not answer: %v", addr, err), probed
 	}
 	resp.Body.Close()
-	return ""
+	return "", probed
 }
 
 func (a *App) writeEdgeStats(ctx context.Context, snaps []edge.EnvStats) error {
