@@ -19,7 +19,9 @@ if [ ! -d "$dir/bench/site/$variant" ]; then
   (cd "$dir/bench" && ./gen-site.sh "$variant")
 fi
 (cd "$repo" && go build -o "$dir/deploybench" ./bench/deploy)
-cmd=("$dir/deploybench" -site "$dir/bench/site/$variant" -work "$dir/work" -brotli "${BROTLI:-5}" -gzip "${GZIP:-6}")
+# The levels default to the product's own (artifact.DefaultBrotliLevel and
+# DefaultGzipLevel, what phoenix deploy uses): BROTLI / GZIP only override them.
+cmd=("$dir/deploybench" -site "$dir/bench/site/$variant" -work "$dir/work" ${BROTLI:+-brotli "$BROTLI"} ${GZIP:+-gzip "$GZIP"})
 if [ -n "${NICE:-}" ]; then
   setsid bash -c "echo ${NICE} >/proc/self/autogroup; exec nice -n ${NICE} \"\$@\"" _ "${cmd[@]}"
 else
