@@ -44,8 +44,9 @@ func Parse(path string, data []byte, m *Manifest) (*Lockfile, error) {
 // returned as an error joined to the others while the rest are still
 // returned. No lockfile at all is an error.
 func Load(ctx context.Context, dir string) ([]*Lockfile, error) {
-	m, merr := ReadManifest(filepath.Join(dir, "package.json"))
-	out, errs, err := readEach(ctx, dir, Names, func(path string, data []byte) (*Lockfile, error) { return Parse(path, data, m) })
+	top := Boundary(dir)
+	m, merr := readManifest(top, filepath.Join(dir, "package.json"))
+	out, errs, err := readEach(ctx, top, dir, Names, func(path string, data []byte) (*Lockfile, error) { return Parse(path, data, m) })
 	if err != nil {
 		return out, err
 	}
@@ -77,7 +78,7 @@ func lockfileAbove(dir string) (above string) {
 	}
 	walkUp(abs, func(folder string) bool {
 		for _, name := range Names {
-			if _, err := os.Stat(filepath.Join(folder, name)); err == nil {
+			if _, err := os.Lstat(filepath.Join(folder, name)); err == nil {
 				above, _ = filepath.Rel(abs, filepath.Join(folder, name))
 				return true
 			}
@@ -92,7 +93,7 @@ func lockfileAbove(dir string) (above string) {
 // folder holding .git) or the filesystem's has been passed to it.
 func walkUp(abs string, found func(folder string) bool) {
 	for cur := abs; ; {
-		if _, err := os.Stat(filepath.Join(cur, ".git")); err == nil {
+		if _, err := os.Lstat(filepath.Join(cur, ".git")); err == nil {
 			return
 		}
 		parent := filepath.Dir(cur)
@@ -107,9 +108,9 @@ func walkUp(abs string, found func(folder string) bool) {
 }
 
 // readEach parses with parse each of the files names in dir that exists
-// (skip aside). The files it cannot read or parse are errs; err is the
-// context's.
-func readEach(ctx context.Context, dir string, names []string, parse func(path string, data []byte) (*Lockfile, error)) (out []*Lockfile, errs []error, err error) {
+// (skip aside), read within the boundary top. The files it cannot read or
+// parse are errs; err is the context's.
+func readEach(ctx context.Context, top, dir string, names []string, parse func(path string, data []byte) (*Lockfile, error)) (out []*Lockfile, errs []error, err error) {
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return out, nil, err
@@ -118,7 +119,7 @@ func readEach(ctx context.Context, dir string, names []string, parse func(path s
 			continue
 		}
 		path := filepath.Join(dir, name)
-		data, err := readFile(path)
+		data, err := readFile(top, path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -137,24 +138,20 @@ func readEach(ctx context.Context, dir string, names []string, parse func(path s
 }
 
 func skip(dir, name string) bool {
-	exists := func(n string) bool { _, err := os.Stat(filepath.Join(dir, n)); return err == nil }
+	exists := func(n string) bool { _, err := os.Lstat(filepath.Join(dir, n)); return err == nil }
 	return name == "package-lock.json" && exists("npm-shrinkwrap.json") || name == "go.sum" && exists("go.mod")
 }
 
-func readFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes is larger than the %d byte limit", path, st.Size(), MaxFileSize)
-	}
-	return os.ReadFile(path)
+// ReadManifest reads package.json; a missing file gives nil and no error.
+// It is read within the Boundary of its folder: one that is a symbolic
+// link leading outside it is an error (ErrOutside).
+func ReadManifest(path string) (*Manifest, error) {
+	return readManifest(Boundary(filepath.Dir(path)), path)
 }
 
-// ReadManifest reads package.json; a missing file gives nil and no error.
-func ReadManifest(path string) (*Manifest, error) {
-	data, err := readFile(path)
+// readManifest is ReadManifest within the boundary top.
+func readManifest(top, path string) (*Manifest, error) {
+	data, err := readFile(top, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -29,6 +29,7 @@ type Workspace struct {
 // one of its packages.
 type wsScope struct {
 	root string    // the workspace root
+	top  string    // its Boundary: no file is read outside it
 	dir  string    // the package's folder relative to root ("apps/web")
 	app  *Manifest // its package.json
 	// globs are the root's workspace patterns; packages, their name ->
@@ -46,8 +47,8 @@ func (s *wsScope) manifest(dir string) *Manifest {
 	if outsideRoot(dir) { // a lockfile's word for a folder: never read outside
 		return nil
 	}
-	m, _ := ReadManifest(filepath.Join(s.root, filepath.FromSlash(dir), "package.json"))
-	return m
+	m, _ := readManifest(s.top, filepath.Join(s.root, filepath.FromSlash(dir), "package.json"))
+	return m // one leading outside is none: it only labels the package
 }
 
 // outsideRoot reports whether p, a path a lockfile gives relative to its
@@ -100,7 +101,7 @@ func localLabel(name, proto, dir string) string {
 // no workspace package has that name.
 func (s *wsScope) packageDir(name string) string {
 	if s.packages == nil {
-		s.packages = workspacePackages(s.root, s.globs)
+		s.packages = workspacePackages(s.top, s.root, s.globs)
 	}
 	return s.packages[name]
 }
@@ -108,29 +109,44 @@ func (s *wsScope) packageDir(name string) string {
 // workspaceGlobs are the workspace patterns of the folder root: the
 // packages of its pnpm-workspace.yaml, else the workspaces of its
 // package.json (a list, or yarn's {"packages": [...]}). ok is false when
-// root is no workspace root.
-func workspaceGlobs(root string) (globs []string, ok bool) {
-	if data, err := readFile(filepath.Join(root, "pnpm-workspace.yaml")); err == nil {
+// root is no workspace root. err is set, with ok false, when one of the
+// files is a symbolic link leading outside the Boundary (ErrOutside): it
+// is not read, and the workspace cannot be told.
+func workspaceGlobs(root string) (globs []string, ok bool, err error) {
+	top := Boundary(root)
+	data, err := readFile(top, filepath.Join(root, "pnpm-workspace.yaml"))
+	if err == nil {
 		var ws struct {
 			Packages []string `yaml:"packages"`
 		}
 		if yaml.Unmarshal(data, &ws) != nil {
-			return nil, false
+			return nil, false, nil
 		}
-		return ws.Packages, true
+		return ws.Packages, true, nil
 	}
-	data, err := readFile(filepath.Join(root, "package.json"))
+	if errors.Is(err, ErrOutside) {
+		return nil, false, err
+	}
+	data, err = readFile(top, filepath.Join(root, "package.json"))
 	if err != nil {
-		return nil, false
+		return nil, false, outsideOnly(err)
 	}
 	var pkg struct {
 		Workspaces json.RawMessage `json:"workspaces"`
 	}
 	if json.Unmarshal(data, &pkg) != nil {
-		return nil, false
+		return nil, false, nil
 	}
 	globs = manifestGlobs(pkg.Workspaces)
-	return globs, len(globs) > 0
+	return globs, len(globs) > 0, nil
+}
+
+// outsideOnly is err when it is ErrOutside, else nil.
+func outsideOnly(err error) error {
+	if errors.Is(err, ErrOutside) {
+		return err
+	}
+	return nil
 }
 
 // manifestGlobs are the workspace patterns of a package.json's
@@ -202,7 +218,7 @@ func globRegexp(glob string) *regexp.Regexp {
 // globs match that hold a package.json with a name, as name -> folder.
 // node_modules and hidden folders are not entered; nor is anything deeper
 // than maxWorkspaceDepth.
-func workspacePackages(root string, globs []string) map[string]string {
+func workspacePackages(top, root string, globs []string) map[string]string {
 	out := map[string]string{}
 	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || !e.IsDir() || p == root {
@@ -217,7 +233,7 @@ func workspacePackages(root string, globs []string) map[string]string {
 		if !inWorkspace(globs, rel) {
 			return nil
 		}
-		if m, _ := ReadManifest(filepath.Join(p, "package.json")); m != nil && m.Name != "" {
+		if m, _ := readManifest(top, filepath.Join(p, "package.json")); m != nil && m.Name != "" {
 			if _, dup := out[m.Name]; !dup {
 				out[m.Name] = rel
 			}
@@ -240,7 +256,7 @@ func WorkspaceRoot(dir string) (root, rel string, ok bool) {
 	}
 	walkUp(abs, func(folder string) bool {
 		r, err := filepath.Rel(folder, abs)
-		if globs, isRoot := workspaceGlobs(folder); isRoot && err == nil && inWorkspace(globs, filepath.ToSlash(r)) {
+		if globs, isRoot, _ := workspaceGlobs(folder); isRoot && err == nil && inWorkspace(globs, filepath.ToSlash(r)) {
 			root, rel, ok = folder, filepath.ToSlash(r), true
 		}
 		return ok
@@ -263,13 +279,17 @@ func loadWorkspace(ctx context.Context, dir string, m *Manifest, above string) (
 		return nil, false, nil
 	}
 	root := filepath.Dir(filepath.Join(abs, above))
-	globs, isRoot := workspaceGlobs(root)
+	globs, isRoot, gerr := workspaceGlobs(root)
+	if gerr != nil {
+		return nil, true, gerr
+	}
 	rel, rerr := filepath.Rel(root, abs)
 	if !isRoot || rerr != nil || !inWorkspace(globs, filepath.ToSlash(rel)) {
 		return nil, false, nil
 	}
-	scope := &wsScope{root: root, dir: filepath.ToSlash(rel), app: m, globs: globs}
-	locks, errs, err := readEach(ctx, root, jsLockfiles, func(path string, data []byte) (*Lockfile, error) {
+	top := Boundary(root)
+	scope := &wsScope{root: root, top: top, dir: filepath.ToSlash(rel), app: m, globs: globs}
+	locks, errs, err := readEach(ctx, top, root, jsLockfiles, func(path string, data []byte) (*Lockfile, error) {
 		l, err := parseScoped(path, data, scope)
 		if err == nil {
 			l.Workspace = &Workspace{Root: root, Dir: scope.dir, Package: m.Name}

@@ -3,6 +3,7 @@ package lockfile
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -269,10 +270,15 @@ func yarnNotLocked(l *Lockfile, who, name, rng string) {
 // package checked alone: the lockfile is out of date.
 func yarnImporters(l *Lockfile, g *graph, lookup yarnLookup, dirs map[string]string, names map[string]bool) {
 	root := filepath.Dir(l.Path)
+	top := Boundary(root)
 	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
 		var wm *Manifest
 		if !outsideRoot(dir) { // a berry entry's folder: never read outside
-			wm, _ = ReadManifest(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+			var err error
+			wm, err = readManifest(top, filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+			if errors.Is(err, ErrOutside) { // its dependencies go unchecked: say so
+				l.problem(dir, 0, "%v", err)
+			}
 		}
 		switch {
 		case wm != nil:
@@ -301,7 +307,8 @@ func yarnWorkspaceDirs(l *Lockfile, m *Manifest, workspaces []string) (dirs map[
 	}
 	if len(workspaces) == 0 {
 		if globs := manifestGlobs(m.Workspaces); len(globs) > 0 {
-			for name, dir := range workspacePackages(filepath.Dir(l.Path), globs) {
+			root := filepath.Dir(l.Path)
+			for name, dir := range workspacePackages(Boundary(root), root, globs) {
 				dirs[dir], names[name] = "", true
 			}
 		}
