@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ type Options struct {
 type Info struct {
 	Expr   string // SPDX expression, "" when unknown
 	Source string // "lockfile", "package.json", "LICENSE text"
+	// Skipped are the project's files not read because they lead outside
+	// it through a symbolic link, each a sentence naming one
+	Skipped []string
 }
 
 // Run finds the licence of every package in dir's lockfiles and reports
@@ -65,6 +69,7 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 			}
 			r.Scanned++
 			info := FindIn(base, app, opts.GoModCache, pkg)
+			r.Warnings = append(r.Warnings, info.Skipped...)
 			if info.Expr == "" && pkg.Ecosystem == lockfile.NPM {
 				none++
 			}
@@ -112,7 +117,10 @@ func Find(dir, modCache string, pkg lockfile.Package) Info {
 // FindIn is Find for a package of a lockfile whose install locations are
 // relative to the folder dir, read for its workspace package in the
 // folder app below it (lockfile.Lockfile.InstallBase): the package may be
-// installed in the app's own node_modules as well as dir's.
+// installed in the app's own node_modules as well as dir's. The project's
+// files are read within its lockfile.Boundary: a package.json or licence
+// file that is, or is in a folder that is, a symbolic link leading
+// outside it is not read, and Info.Skipped says so.
 func FindIn(dir, app, modCache string, pkg lockfile.Package) Info {
 	if pkg.Ecosystem == lockfile.Go {
 		esc, err := module.EscapePath(pkg.Name)
@@ -120,27 +128,49 @@ func FindIn(dir, app, modCache string, pkg lockfile.Package) Info {
 			return Info{}
 		}
 		vesc, _ := module.EscapeVersion(pkg.Version)
-		return classifyDir(filepath.Join(modCache, esc+"@"+vesc))
+		return classifyDir(&files{fsys: os.DirFS(filepath.Join(modCache, esc+"@"+vesc))}, ".")
 	}
-	for _, rel := range installDirs(dir, app, pkg) {
-		pdir := filepath.Join(dir, filepath.FromSlash(rel))
-		m, ok := readPackageJSON(filepath.Join(pdir, "package.json"))
+	top := lockfile.Boundary(dir)
+	base, ok := lockfile.Within(top, dir)
+	root, err := os.OpenRoot(top)
+	if !ok || err != nil {
+		return lockInfo(pkg)
+	}
+	defer root.Close()
+	f := &files{fsys: root.FS(), base: base}
+	info := findInstalled(f, app, pkg)
+	if info.Expr == "" {
+		info = lockInfo(pkg)
+	}
+	info.Skipped = f.skipped
+	return info
+}
+
+// findInstalled is the licence of pkg as installed in the project f
+// reads: the package.json of the first of its install folders holding
+// its version, its "SEE LICENSE IN" file, else a licence file beside it.
+func findInstalled(f *files, app string, pkg lockfile.Package) Info {
+	for _, rel := range installDirs(f, app, pkg) {
+		pdir := path.Join(f.base, rel)
+		m, ok := readPackageJSON(f, path.Join(pdir, "package.json"))
 		if !ok || m.Version != pkg.Version {
 			continue
 		}
 		if e := m.expr(); e != "" {
-			if f, ok := strings.CutPrefix(e, "SEE LICENSE IN "); ok && filepath.IsLocal(strings.TrimSpace(f)) {
-				if expr := Classify(filepath.Join(pdir, strings.TrimSpace(f))); expr != "" {
+			if name, ok := strings.CutPrefix(e, "SEE LICENSE IN "); ok && filepath.IsLocal(strings.TrimSpace(name)) {
+				if expr := classify(f, path.Join(pdir, filepath.ToSlash(strings.TrimSpace(name)))); expr != "" {
 					return Info{Expr: expr, Source: "LICENSE text"}
 				}
 			}
 			return Info{Expr: e, Source: "package.json"}
 		}
-		if in := classifyDir(pdir); in.Expr != "" {
-			return in
-		}
-		break
+		return classifyDir(f, pdir)
 	}
+	return Info{}
+}
+
+// lockInfo is the licence the lockfile records for pkg, if any.
+func lockInfo(pkg lockfile.Package) Info {
 	if pkg.License != "" {
 		return Info{Expr: pkg.License, Source: "lockfile"}
 	}
@@ -157,7 +187,7 @@ func FindIn(dir, app, modCache string, pkg lockfile.Package) Info {
 // workspace package in the folder app, <app>/node_modules/<name> comes
 // before node_modules/<name>: yarn and npm install there a version other
 // than the root's, pnpm links the package's own dependencies there.
-func installDirs(dir, app string, pkg lockfile.Package) []string {
+func installDirs(f *files, app string, pkg lockfile.Package) []string {
 	top := "node_modules/" + pkg.Name
 	var out []string
 	if pkg.Dir != "" && pkg.Dir != top && filepath.IsLocal(filepath.FromSlash(pkg.Dir)) {
@@ -171,15 +201,13 @@ func installDirs(dir, app string, pkg lockfile.Package) []string {
 		return out
 	}
 	store := "node_modules/.pnpm/" + strings.ReplaceAll(pkg.Name, "/", "+") + "@" + pkg.Version
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".pnpm")); err != nil {
+	if _, err := fs.Stat(f.fsys, path.Join(f.base, "node_modules/.pnpm")); err != nil {
 		return out
 	}
 	out = append(out, store+"/node_modules/"+pkg.Name)
-	peers, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(store)) + "_*")
+	peers, _ := fs.Glob(f.fsys, path.Join(f.base, store)+"_*")
 	for _, p := range peers {
-		if rel, err := filepath.Rel(dir, p); err == nil {
-			out = append(out, filepath.ToSlash(rel)+"/node_modules/"+pkg.Name)
-		}
+		out = append(out, f.rel(p)+"/node_modules/"+pkg.Name)
 	}
 	return out
 }
@@ -205,13 +233,10 @@ type pkgJSON struct {
 	Licenses []any  `json:"licenses"`
 }
 
-func readPackageJSON(path string) (pkgJSON, bool) {
+func readPackageJSON(f *files, name string) (pkgJSON, bool) {
 	var m pkgJSON
-	data, err := os.ReadFile(path)
-	if err != nil || len(data) > 4<<20 {
-		return m, false
-	}
-	return m, json.Unmarshal(data, &m) == nil
+	data := f.read(name, 4<<20)
+	return m, data != nil && json.Unmarshal(data, &m) == nil
 }
 
 // expr handles "MIT", {"type":"MIT"} and the old "licenses": [...] list
@@ -242,11 +267,13 @@ func (m pkgJSON) expr() string {
 	return strings.Join(parts, "")
 }
 
-// classifyDir reads LICENSE/COPYING-like files in dir and classifies the
-// first one licensecheck recognises well (>= 75% of the text).
-func classifyDir(dir string) Info {
-	entries, err := os.ReadDir(dir)
+// classifyDir reads LICENSE/COPYING-like files in the folder dir of f and
+// classifies the first one licensecheck recognises well (>= 75% of the
+// text).
+func classifyDir(f *files, dir string) Info {
+	entries, err := fs.ReadDir(f.fsys, dir)
 	if err != nil {
+		f.note(dir, err)
 		return Info{}
 	}
 	for _, e := range entries {
@@ -254,7 +281,7 @@ func classifyDir(dir string) Info {
 		if e.IsDir() || !(strings.HasPrefix(n, "LICENSE") || strings.HasPrefix(n, "LICENCE") || strings.HasPrefix(n, "COPYING")) {
 			continue
 		}
-		if expr := Classify(filepath.Join(dir, e.Name())); expr != "" {
+		if expr := classify(f, path.Join(dir, e.Name())); expr != "" {
 			return Info{Expr: expr, Source: "LICENSE text"}
 		}
 	}
@@ -265,9 +292,26 @@ func classifyDir(dir string) Info {
 // the file holds several, or "" when it is not recognised.
 func Classify(path string) string {
 	data, err := os.ReadFile(path)
-	if err != nil || len(data) > 1<<20 {
+	if err != nil || len(data) > maxLicenseText {
 		return ""
 	}
+	return classifyText(data)
+}
+
+// maxLicenseText bounds the licence files read.
+const maxLicenseText = 1 << 20
+
+// classify is Classify of the file name of f.
+func classify(f *files, name string) string {
+	data := f.read(name, maxLicenseText)
+	if data == nil {
+		return ""
+	}
+	return classifyText(data)
+}
+
+// classifyText is Classify of a file's content.
+func classifyText(data []byte) string {
 	cov := licensecheck.Scan(data)
 	if cov.Percent < 75 {
 		return ""
