@@ -56,7 +56,7 @@ func TestLockfileLinkedOutsideIsNotRead(t *testing.T) {
 	for _, name := range []string{"package-lock.json", "package.json"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTestFile(t, filepath.Join(dir, "package-lock.json"), string(lock))
+			writeFile(t, filepath.Join(dir, "package-lock.json"), lock)
 			outside := outsideFile(t, "secret.json", `{"name":"outside"}`)
 			os.Remove(filepath.Join(dir, name))
 			symlink(t, outside, filepath.Join(dir, name))
@@ -72,7 +72,7 @@ func TestLockfileLinkedOutsideIsNotRead(t *testing.T) {
 // boundary.
 func TestFolderLinkedOutsideIsNotRead(t *testing.T) {
 	repo := copyTree(t, "testdata/ws-npm")
-	writeTestFile(t, filepath.Join(repo, ".git", "HEAD"), "ref: refs/heads/main\n")
+	writeFile(t, filepath.Join(repo, ".git", "HEAD"), []byte("ref: refs/heads/main\n"))
 	elsewhere := copyTree(t, "testdata/npm3")
 	symlink(t, elsewhere, filepath.Join(repo, "linked"))
 	_, err := Load(context.Background(), filepath.Join(repo, "linked"))
@@ -108,7 +108,7 @@ func TestWorkspaceRootLinkedOutsideIsNotRead(t *testing.T) {
 // from elsewhere in the repository.
 func TestLinksInsideTheProjectAreRead(t *testing.T) {
 	repo := copyTree(t, "testdata/ws-npm")
-	writeTestFile(t, filepath.Join(repo, ".git", "HEAD"), "ref: refs/heads/main\n")
+	writeFile(t, filepath.Join(repo, ".git", "HEAD"), []byte("ref: refs/heads/main\n"))
 	if err := os.MkdirAll(filepath.Join(repo, "shared"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -145,16 +145,5 @@ func TestIsEscapeKnowsOSRoot(t *testing.T) {
 	}
 	if _, err := root.Stat("missing"); IsEscape(err) {
 		t.Errorf("missing: %v seen as leading outside", err)
-	}
-}
-
-// writeTestFile writes data to path, making its folder.
-func writeTestFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
