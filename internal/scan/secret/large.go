@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // pieceOverlap is how far consecutive pieces of a large file overlap: more
@@ -63,14 +64,15 @@ func (s *scanner) scanLarge(f io.Reader, name string, limit int) ([]Match, int, 
 	}
 }
 
-// scanPath scans the file at p (base name name): read whole when it has
+// scanPath scans the file rel of root (base name name), opened through
+// root so that it cannot lead outside it: read whole when it has
 // at most limit bytes, else in pieces (scanLarge), so no file is left
 // unscanned for its size. A UTF-16 file with a byte order mark is decoded
 // first (decoded), so it is text, not binary, and its lines are those of
 // the decoded text. It returns the matches, the bytes read and
 // whether the file is binary.
-func (s *scanner) scanPath(p, name string, limit int) ([]Match, int, bool, error) {
-	f, err := os.Open(p)
+func (s *scanner) scanPath(root *os.Root, rel, name string, limit int) ([]Match, int, bool, error) {
+	f, err := root.Open(filepath.FromSlash(rel))
 	if err != nil {
 		return nil, 0, false, err
 	}

@@ -2,6 +2,7 @@ package secret
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -41,7 +42,10 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".hg": true, 
 
 // Run scans every text file under dir (source tree and build output
 // alike), honouring .phoenixignore at dir's root. Unreadable files become
-// report problems; the scan goes on.
+// report problems; the scan goes on. Files are read through an os.Root at
+// dir: a symbolic link is never followed by the walk (what it leads to
+// inside dir is scanned at its own path), and one leading outside dir is
+// named in a warning, not scanned.
 func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) {
 	if opts.Rules == nil {
 		opts.Rules = DefaultRules()
@@ -57,18 +61,19 @@ func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) 
 	}
 	r := report.New(report.Secret, dir, opts.Now)
 	r.Stats = map[string]int{}
-	ig := &Ignore{}
-	if data, err := os.ReadFile(filepath.Join(dir, IgnoreFile)); err == nil {
-		ig = ParseIgnore(data)
+	root, err := os.OpenRoot(dir)
+	if err == nil { // else the walk says why dir cannot be read
+		defer root.Close()
 	}
+	ig := readIgnore(root, r)
 	for _, p := range append(append([]string{}, opts.Rules.Allowlist.Paths...), opts.Exclude...) {
 		ig.Add(p)
 	}
-	files, err := walk(ctx, dir, ig, r)
+	files, err := walk(ctx, dir, root, ig, r)
 	if err != nil {
 		return nil, err
 	}
-	scanFiles(ctx, dir, files, opts, r)
+	scanFiles(ctx, root, files, opts, r)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -76,7 +81,11 @@ func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) 
 	return r, nil
 }
 
-func walk(ctx context.Context, dir string, ig *Ignore, r *report.Report) ([]string, error) {
+// walk lists the files of dir to scan, slash-separated from dir: not the
+// folders skipDirs or ig leave out, nor what is not a regular file. A
+// symbolic link leading outside root, dir, is counted and named in a
+// warning (outsideLink).
+func walk(ctx context.Context, dir string, root *os.Root, ig *Ignore, r *report.Report) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
@@ -97,7 +106,14 @@ func walk(ctx context.Context, dir string, ig *Ignore, r *report.Report) ([]stri
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || ig.Match(rel, false) {
+		if ig.Match(rel, false) {
+			r.Stats["ignored"]++
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 && outsideLink(root, rel, r) {
+			return nil
+		}
+		if !d.Type().IsRegular() {
 			r.Stats["ignored"]++
 			return nil
 		}
@@ -116,7 +132,7 @@ type fileResult struct {
 	size    int
 }
 
-func scanFiles(ctx context.Context, dir string, files []string, opts Options, r *report.Report) {
+func scanFiles(ctx context.Context, root *os.Root, files []string, opts Options, r *report.Report) {
 	results := make([]fileResult, len(files))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -126,7 +142,7 @@ func scanFiles(ctx context.Context, dir string, files []string, opts Options, r 
 			defer wg.Done()
 			s := &scanner{rs: opts.Rules, known: opts.Known}
 			for i := range next {
-				results[i] = scanFile(s, dir, files[i], int(opts.MaxFileSize))
+				results[i] = scanFile(s, root, files[i], int(opts.MaxFileSize))
 			}
 		}()
 	}
@@ -143,8 +159,11 @@ func scanFiles(ctx context.Context, dir string, files []string, opts Options, r 
 	}
 }
 
-func scanFile(s *scanner, dir, rel string, limit int) fileResult {
-	ms, size, binary, err := s.scanPath(filepath.Join(dir, filepath.FromSlash(rel)), path.Base(rel), limit)
+func scanFile(s *scanner, root *os.Root, rel string, limit int) fileResult {
+	if root == nil { // dir could be listed but not opened as a root
+		return fileResult{rel: rel, err: errors.New("the folder scanned cannot be opened")}
+	}
+	ms, size, binary, err := s.scanPath(root, rel, path.Base(rel), limit)
 	return fileResult{rel: rel, matches: ms, size: size, binary: binary, err: err}
 }
 
