@@ -147,3 +147,31 @@ func TestIsEscapeKnowsOSRoot(t *testing.T) {
 		t.Errorf("missing: %v seen as leading outside", err)
 	}
 }
+
+// TestBerryWorkspaceLinkedOutside: the package.json of a workspace
+// package a berry lockfile names, linked out of the project, is not read
+// (its dependencies were read from the outside file): a problem says its
+// dependencies go unchecked.
+func TestBerryWorkspaceLinkedOutside(t *testing.T) {
+	repo := copyTree(t, "testdata/ws-berry")
+	ui := filepath.Join(repo, "packages", "ui", "package.json")
+	outside := outsideFile(t, "package.json", `{"name":"@acme/ui","dependencies":{"left-pad":"1.3.0"}}`)
+	os.Remove(ui)
+	symlink(t, outside, ui)
+	locks, err := Load(context.Background(), repo)
+	if err != nil || len(locks) != 1 {
+		t.Fatalf("%d lockfiles, error %v", len(locks), err)
+	}
+	var found bool
+	for _, p := range locks[0].Problems {
+		if p.Entry == "packages/ui" && strings.Contains(p.Msg, ui+": not read: "+ErrOutside.Error()) {
+			found = true
+		}
+		if strings.Contains(p.Error(), outside) || strings.Contains(p.Error(), "left-pad") {
+			t.Errorf("problem %q tells of the outside file", p.Error())
+		}
+	}
+	if !found {
+		t.Errorf("problems %+v, want one saying %s leads outside", locks[0].Problems, ui)
+	}
+}
