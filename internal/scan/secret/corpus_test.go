@@ -68,6 +68,17 @@ func fakes() map[string]func(r *rand.Rand) string {
 		"shopify":       func(r *rand.Rand) string { return "sh" + "pat_" + from(r, hexd, 32) },
 		"twilio-key":    func(r *rand.Rand) string { return "S" + "K" + from(r, hexd, 32) },
 		"twilio-secret": func(r *rand.Rand) string { return from(r, alnum, 30) + from(r, "0123456789", 2) },
+		"testpypi":      func(r *rand.Rand) string { return "py" + "pi-AgENdGVzdC5weXBpLm9yZw" + from(r, alnum+"_-", 160) },
+		"vault-batch":   func(r *rand.Rand) string { return "hv" + "b.AAAAAQ" + from(r, alnum+"_-", 190) },
+		"vault-recover": func(r *rand.Rand) string { return "hv" + "r." + from(r, alnum, 24) },
+		// a legacy token is found only with a digit: one in the middle
+		"vault-legacy": func(r *rand.Rand) string { return "s" + "." + from(r, alnum, 11) + "7" + from(r, alnum, 12) },
+		"docker-oat":   func(r *rand.Rand) string { return "dckr" + "_oat_" + from(r, alnum+"_-", 32) },
+		"gitlab-runner": func(r *rand.Rand) string {
+			return "gl" + "rt-t1_" + from(r, alnum+"_-", 27) + "." + from(r, "0123456789abcdefghijklmnopqrstuvwxyz", 9)
+		},
+		"gitlab-trigger": func(r *rand.Rand) string { return "gl" + "ptt-" + from(r, hexd, 40) },
+		"gitlab-feed":    func(r *rand.Rand) string { return "gl" + "ft-" + from(r, alnum+"_-", 20) },
 		"slack-app": func(r *rand.Rand) string {
 			return "xa" + "pp-1-A" + from(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "-" + from(r, "0123456789", 13) + "-" + from(r, hexd, 64)
 		},

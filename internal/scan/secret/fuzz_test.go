@@ -37,7 +37,9 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte(`{"Default": "Server=db;User ID=app;Password=Hq3!vZ8#kW2p;", "password": "pä\\"ss9!"}`), false)
 	// the providers' prefixes, split so that this file holds no token
 	f.Add([]byte("STRIPE_SECRET_KEY=sk"+"_live_"+strings.Repeat("a1B2c3", 5)+"\ntwilio S"+"K"+strings.Repeat("0f9e", 8)+
-		" https://discord.com/api/webhooks/1/x AIza hvs. glpat- SG. xapp-1- sk-proj- sk-ant-api03- dckr_pat_ dop_v1_ shpat_"), true)
+		" https://discord.com/api/webhooks/1/x AIza hvs. glpat- SG. xapp-1- sk-proj- sk-ant-api03- dckr_pat_ dop_v1_ shpat_"+
+		"\nhvb. hvr. VAULT_TOKEN=s."+strings.Repeat("k3Q", 8)+" dckr_oat_ pypi-AgENdGVzdC5weXBpLm9yZw gldt- glrt- glrtr- glptt-"+
+		" glagent- glsoat- gloas- glcbt-1_ glft- glimt- glffct- X-Vault-Token vaultToken vault login vault token"), true)
 	rs := DefaultRules()
 	f.Fuzz(func(t *testing.T, text []byte, config bool) {
 		name := "app.js"
@@ -64,19 +66,26 @@ func FuzzScan(f *testing.F) {
 	})
 }
 
-// skippedMatch returns a quoted rule of rs and a match of its regular
-// expression in line, with a name holding one of its keywords (the only
-// ones nameOK may take) and a secret of MinLength bytes or more, when the
-// rule's cheap checks (mayMatch) skip line: a secret they would lose.
+// skippedMatch returns a rule of rs with cheap checks (mayMatch) and a
+// match of its regular expression in line, with a secret of MinLength
+// bytes or more (for a quoted rule, also a name holding one of its
+// keywords: the only ones nameOK may take), when those checks skip line:
+// a secret they would lose.
 func skippedMatch(rs *Ruleset, line []byte) (*Rule, []int) {
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
-		if !r.Quoted || r.mayMatch(line) {
+		if !r.Quoted && r.MinRun == 0 && len(r.Needs) == 0 || r.mayMatch(line) {
 			continue
 		}
 		for _, m := range r.re.FindAllSubmatchIndex(line, -1) {
 			name, secret := group(m, r.nameGroups), group(m, r.secretGroups)
-			if name == nil || secret == nil || secret[1]-secret[0] < r.MinLength {
+			if secret == nil || secret[1]-secret[0] < r.MinLength {
+				continue
+			}
+			if !r.Quoted {
+				return r, m // minRun and needs hold for any match
+			}
+			if name == nil {
 				continue
 			}
 			for _, k := range r.Keywords {

@@ -62,6 +62,23 @@ func providerCases() []providerCase {
 	discord := "https://discord.com/api/" + "webhooks/" + "1" + randFrom(digits, 18) + "/" + randFrom(urlsafe, 68)
 	discordApp := "https://discordapp.com/api/v10/" + "webhooks/" + "9" + randFrom(digits, 17) + "/" + randFrom(urlsafe, 68)
 	twilio := "S" + "K" + randFrom(lowerHex, 32)
+	testPyPI := "py" + "pi-AgENdGVzdC5weXBpLm9yZw" + randFrom(urlsafe, 160)
+	vaultBatch := "hv" + "b.AAAAAQ" + randFrom(urlsafe, 190)
+	vaultBatchShort := "hv" + "b." + randFrom(alnum, 24)
+	vaultRecovery := "hv" + "r." + randFrom(alnum, 24)
+	vaultLegacy := "s" + "." + randFrom(alnum, 11) + "7" + randFrom(alnum, 12)
+	dockerOrg := "dckr" + "_oat_" + randFrom(urlsafe, 32)
+	gitlabDeploy := "gl" + "dt-" + randFrom(urlsafe, 20)
+	gitlabRunner := "gl" + "rt-" + randFrom(urlsafe, 20)
+	gitlabRunnerRoutable := "gl" + "rt-t1_" + randFrom(urlsafe, 27) + "." + randFrom(base36, 9)
+	gitlabTrigger := "gl" + "ptt-" + randFrom(lowerHex, 40)
+	gitlabAgent := "gl" + "agent-" + randFrom(urlsafe, 50)
+	gitlabSCIM := "gl" + "soat-" + randFrom(urlsafe, 20)
+	gitlabOAuth := "gl" + "oas-" + randFrom(urlsafe, 64)
+	gitlabJob := "gl" + "cbt-64_" + randFrom(urlsafe, 20)
+	gitlabFeed := "gl" + "ft-" + randFrom(urlsafe, 20)
+	gitlabMail := "gl" + "imt-" + randFrom(urlsafe, 25)
+	gitlabFlags := "gl" + "ffct-" + randFrom(urlsafe, 20)
 	return []providerCase{
 		{"stripe-secret-key", "critical", [][2]string{
 			{stripeLive, `const stripe = require("stripe")("` + stripeLive + `");`},
@@ -124,16 +141,19 @@ func providerCases() []providerCase {
 		}},
 		{"docker-hub-token", "critical", [][2]string{
 			{docker, "echo " + docker + " | docker login -u phoenixci --password-stdin"},
+			{dockerOrg, "echo " + dockerOrg + " | docker login -u phoenixorg --password-stdin"},
 		}, []string{
 			"dckr" + "_pat_" + randFrom(alnum, 10),
 			"dckr" + "_pot_" + randFrom(alnum, 27),
 			"a token starting with dckr" + "_pat_ from Account settings",
+			"dckr" + "_oat_" + randFrom(alnum, 10),
+			"an organization access token (dckr" + "_oat_…) logs in as the organization",
 		}},
 		{"pypi-token", "critical", [][2]string{
 			{pypi, "password = " + pypi},
 		}, []string{
 			"py" + "pi-AgEIcHlwaS5vcmc" + randFrom(alnum, 20),
-			"py" + "pi-AgENdGVzdC5weXBpLm9yZw" + randFrom(alnum, 160), // TestPyPI's, not pypi.org's
+			"py" + "pi-AgENdGVzdC5weXBpLm9yZx" + randFrom(alnum, 160), // neither pypi.org's nor TestPyPI's
 			"the token is prefixed with py" + "pi-",
 		}},
 		{"vault-service-token", "critical", [][2]string{
@@ -177,10 +197,76 @@ func providerCases() []providerCase {
 		{"twilio-api-key", "high", [][2]string{
 			{twilio, "TWILIO_API_KEY=" + twilio},
 			{twilio, `const client = twilio("` + twilio + `", process.env.TWILIO_API_SECRET, { accountSid });`},
+			// a name that says twilio is on the line, so the key is found
+			{twilio, "export TWILIO_API_KEY_SID=\"" + twilio + "\""},
+			{twilio, "twilioApiKey: " + twilio},
 		}, []string{
 			"S" + "K" + randFrom(lowerHex, 32), // no twilio on the line
+			"api_sid: S" + "K" + randFrom(lowerHex, 32),
 			"twilio key: S" + "K" + randFrom(lowerHex, 31),
 			"twilio sku: AS" + "K" + randFrom(lowerHex, 32),
+		}},
+		{"testpypi-token", "moderate", [][2]string{
+			{testPyPI, "twine upload --repository testpypi -u __token__ -p " + testPyPI + " dist/*"},
+			{testPyPI, "[testpypi]\n  username = __token__\n  password = " + testPyPI},
+		}, []string{
+			"py" + "pi-AgENdGVzdC5weXBpLm9yZw" + randFrom(alnum, 20), // too short
+			"TestPyPI tokens start with py" + "pi-AgENdGVzdC5weXBpLm9yZw, not pypi-AgEIcHlwaS5vcmc",
+		}},
+		{"vault-batch-token", "critical", [][2]string{
+			{vaultBatch, "export VAULT_TOKEN=" + vaultBatch},
+			{vaultBatchShort, `{"client_token": "` + vaultBatchShort + `", "orphan": true}`},
+		}, []string{
+			"hv" + "b." + randFrom(alnum, 10),
+			"a batch token starts with hv" + "b. and cannot be renewed",
+		}},
+		{"vault-recovery-token", "critical", [][2]string{
+			{vaultRecovery, `curl -H "X-Vault-Token: ` + vaultRecovery + `" http://127.0.0.1:8200/v1/sys/raw/logical`},
+		}, []string{
+			"hv" + "r." + randFrom(alnum, 23), // too short
+			"hv" + "r." + randFrom(alnum, 25), // too long
+			"recovery tokens (hv" + "r.) exist only in recovery mode",
+		}},
+		{"vault-legacy-token", "critical", [][2]string{
+			{vaultLegacy, "export VAULT_TOKEN=" + vaultLegacy},
+			{vaultLegacy, "vault login " + vaultLegacy},
+		}, []string{
+			"client.auth(" + vaultLegacy + ")",                                                                               // no vault on the line
+			"vaultToken := s.makeKubeConfigController(args)",                                                                 // letters only: an identifier
+			"vaultToken := s.vaultClientConfiguration.Token",                                                                 // so
+			"vault login s." + randFrom(alnum, 11) + "7" + randFrom(alnum, 11),                                               // 23 characters
+			`curl -H "X-Vault-Token: s.` + randFrom(alnum, 11) + "7" + randFrom(alnum, 13) + `" "$VAULT_ADDR/v1/sys/health"`, // 25 characters
+			"vault.auth(" + vaultLegacy + ")",                                                                                // vault, but no token's name
+			"VAULT_TOKEN=s.xxxxxxxxxxxxxxxxxxxxxxxx",
+		}},
+		{"gitlab-service-token", "critical", [][2]string{
+			{gitlabDeploy, "docker login -u gitlab+deploy-token-7 -p " + gitlabDeploy + " registry.gitlab.com"},
+			{gitlabRunner, `  token = "` + gitlabRunner + `"`},
+			{gitlabRunnerRoutable, "gitlab-runner register --url https://gitlab.com --token " + gitlabRunnerRoutable},
+			{gitlabTrigger, "curl -X POST --form token=" + gitlabTrigger + " --form ref=main https://gitlab.example.com/api/v4/projects/42/trigger/pipeline"},
+			{gitlabAgent, "helm upgrade --install gitlab-agent gitlab/gitlab-agent --set config.token=" + gitlabAgent},
+			{gitlabSCIM, "Authorization: Bearer " + gitlabSCIM},
+			{gitlabOAuth, "GITLAB_OAUTH_SECRET=" + gitlabOAuth},
+		}, []string{
+			"gl" + "dt-" + randFrom(alnum, 12),       // too short
+			"gl" + "agent-" + randFrom(alnum, 30),    // too short for an agent token
+			"gl" + "oas-" + randFrom(alnum, 40),      // and for an OAuth secret
+			"gl" + "ptt-" + randFrom(lowerHex, 39),   // too short
+			"gl" + "ptt-" + randFrom(alnum[:26], 40), // not hex
+			"gl" + "xyz-" + randFrom(urlsafe, 20),    // no such prefix
+			"Clusters::AgentToken.find_by_token('gl" + "agent-xxx').revoke!",
+			"a runner token (gl" + "rt-…) goes in config.toml, a deploy token (gl" + "dt-…) in docker login",
+		}},
+		{"gitlab-limited-token", "high", [][2]string{
+			{gitlabJob, `curl --header "JOB-TOKEN: ` + gitlabJob + `" https://gitlab.example.com/api/v4/projects/42/packages`},
+			{gitlabFeed, "https://gitlab.example.com/dashboard/issues.atom?feed_token=" + gitlabFeed + "&state=opened"},
+			{gitlabMail, "incoming+phoenix-app-42-" + gitlabMail + "-issue@incoming.gitlab.com"},
+			{gitlabFlags, `unleash: { url: "https://gitlab.example.com/api/v4/feature_flags/unleash/42", instanceId: "` + gitlabFlags + `" }`},
+		}, []string{
+			"gl" + "cbt-" + randFrom(alnum, 20), // no partition part
+			"gl" + "ft-" + randFrom(alnum, 10),
+			"gl" + "imt-" + randFrom(alnum, 20), // an incoming e-mail token has 25
+			"the feed token (gl" + "ft-) is in the RSS link",
 		}},
 	}
 }

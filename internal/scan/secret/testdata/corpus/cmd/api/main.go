@@ -20,3 +20,8 @@ func check(password string) error {
 	log.Printf("token=%s", redact(password))
 	return nil
 }
+
+func newVault(s *server) (*vault.Client, error) {
+	vaultToken := s.vaultClientConfiguration.Token
+	return vault.NewClient(s.vaultClientConfiguration, vaultToken)
+}
