@@ -348,3 +348,28 @@ func TestProviderRulesKeepOldAllowlistEntries(t *testing.T) {
 		t.Errorf("with the generic finding's entry: findings %+v, stats %v", r.Findings, r.Stats)
 	}
 }
+
+// TestWordKeywordRulesReadAroundTheWord: a rule whose keyword is a word
+// rather than a token's prefix (twilio, vault_token) reads a long line (a
+// minified bundle) only around the word: a key next to it is found, one
+// farther away than its reach is not. Reading the whole line at each
+// occurrence made a bundle of a Twilio client, which says twilio every
+// few hundred bytes, scan at 26 MiB/s (217 with reach 64).
+func TestWordKeywordRulesReadAroundTheWord(t *testing.T) {
+	twilio := "S" + "K" + strings.Repeat("9f8e7d6c", 4)
+	vault := "s" + "." + "Qm7xK2vR9pLt4Wz8cN3hJ6aB"
+	filler := strings.Repeat("a=b+c;", 200)
+	for _, tc := range []struct{ rule, near, far string }{
+		{"twilio-api-key", `twilio("` + twilio + `",e)`, `twilio(e.sid,e.secret);` + filler + `k="` + twilio + `"`},
+		{"vault-legacy-token", `headers["X-Vault-Token"]="` + vault + `"`, `headers["X-Vault-Token"]=t;` + filler + `t="` + vault + `"`},
+	} {
+		near := filler + tc.near + filler
+		if ms := (&scanner{rs: DefaultRules()}).scanNamed("app.min.js", []byte(near)); len(ms) != 1 || ms[0].Rule.ID != tc.rule {
+			t.Errorf("%s next to its word on a long line: %s, want one", tc.rule, describe(near, ms))
+		}
+		far := filler + tc.far + filler
+		if ms := (&scanner{rs: DefaultRules()}).scanNamed("app.min.js", []byte(far)); len(ms) != 0 {
+			t.Errorf("%s 1200 bytes from its word on a long line: %s, want none", tc.rule, describe(far, ms))
+		}
+	}
+}
