@@ -42,7 +42,11 @@ var credentialShapes = []credentialShape{
 	shape("a Slack token", `xox[baprse]_[A-Za-z0-9_]{10,}`),
 	shape("a Stripe secret key", `[rs]k_(?:live|test)_[A-Za-z0-9]{16,}`),
 	shape("a Google API key", `AIza[A-Za-z0-9_]{35}`),
-	shape("a Docker Hub token", `dckr_pat_[A-Za-z0-9_]{24,64}`),
+	shape("a Docker Hub token", `dckr_(?:pat|oat)_[A-Za-z0-9_]{24,64}`),
+	// GitLab's prefixed tokens (docs.gitlab.com/security/tokens/#token-prefixes),
+	// their - written _: personal, deploy, runner, trigger, feed, CI job,
+	// incoming e-mail, SCIM, OAuth app secret, agent.
+	shape("a GitLab token", `(?:glpat|gldt|glrt|glptt|glft|glcbt|glimt|glsoat|gloas|glagent)_[A-Za-z0-9_]{20,}`),
 	shape("a Shopify token", `shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}`),
 	shape("a DigitalOcean token", `do[opr]_v1_[a-f0-9]{64}`),
 }

@@ -36,6 +36,10 @@ func TestCredentialLike(t *testing.T) {
 		"rk" + stripeLike[2:]:                   "a Stripe secret key",
 		"AIza" + "Sy" + strings.Repeat("B3xK9", 6) + "qwe": "a Google API key",
 		"dckr" + "_pat_" + strings.Repeat("Zq4x", 7):       "a Docker Hub token",
+		"dckr" + "_oat_" + strings.Repeat("Zq4x", 7):       "a Docker Hub token",
+		"glpat" + "_" + strings.Repeat("x9Kq", 5):          "a GitLab token",
+		"OLD_" + "gldt" + "_" + strings.Repeat("Ab3_", 6):  "a GitLab token",
+		"glrt" + "_t1_" + strings.Repeat("Zz9y", 5):        "a GitLab token",
 		"shp" + "at_" + strings.Repeat("0f9e", 8):          "a Shopify token",
 		"dop" + "_v1_" + strings.Repeat("a1b2c3d4", 8):     "a DigitalOcean token",
 	} {
@@ -49,7 +53,8 @@ func TestCredentialLike(t *testing.T) {
 		"MY" + awsLike,         // not a part of its own
 		githubLike + "x",       // 37 characters: no GitHub token
 		"ghp_short1", "sk_live_key", "xoxb_bot", "STRIPE_SK_LIVE_KEY_2024", "PHOENIX_EDGE_SESSION_KEY",
-		"npm_token_for_the_registry_1", "DOCKER_PAT_2024", "SHOPIFY_TOKEN_1", "DO_V1_TOKEN_2"} {
+		"npm_token_for_the_registry_1", "DOCKER_PAT_2024", "SHOPIFY_TOKEN_1", "DO_V1_TOKEN_2",
+		"GLPAT_TOKEN_FOR_CI_2024", "glpat_short1", "glrt_" + strings.Repeat("abcd", 6)} {
 		if got := credentialLike(name); got != "" {
 			t.Errorf("credentialLike(%q) = %q, want none", name, got)
 		}
