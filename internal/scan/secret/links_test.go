@@ -82,3 +82,19 @@ func TestIgnoreFileLinkedOutsideIsNotRead(t *testing.T) {
 		t.Errorf("warnings %q, want one saying %s is not read", r.Warnings, IgnoreFile)
 	}
 }
+
+// TestFolderGivenAsALinkIsScanned: the folder to scan may itself be a
+// symbolic link (a checkout linked into place); the walk did not enter
+// it, and the scan found nothing, silently. What it leads to is scanned.
+func TestFolderGivenAsALinkIsScanned(t *testing.T) {
+	real, links := t.TempDir(), t.TempDir()
+	mustWrite(t, filepath.Join(real, "src", "keys.txt"), linkedKey+"\n")
+	dir := filepath.Join(links, "checkout")
+	if err := os.Symlink(real, dir); err != nil {
+		t.Fatal(err)
+	}
+	r := runIn(t, dir, Options{})
+	if len(r.Findings) != 1 || r.Findings[0].File != "src/keys.txt" || r.Scanned != 1 || len(r.Warnings) != 0 {
+		t.Errorf("findings %+v, %d scanned, warnings %q; want src/keys.txt's", r.Findings, r.Scanned, r.Warnings)
+	}
+}

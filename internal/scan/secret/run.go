@@ -87,6 +87,9 @@ func Run(ctx context.Context, dir string, opts Options) (*report.Report, error) 
 // warning (outsideLink).
 func walk(ctx context.Context, dir string, root *os.Root, ig *Ignore, r *report.Report) ([]string, error) {
 	var files []string
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // the folder given may be a link: WalkDir would not enter it
+	}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
