@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -155,16 +156,29 @@ func TestIsEscapeKnowsOSRoot(t *testing.T) {
 func TestBerryWorkspaceLinkedOutside(t *testing.T) {
 	repo := copyTree(t, "testdata/ws-berry")
 	ui := filepath.Join(repo, "packages", "ui", "package.json")
-	outside := outsideFile(t, "package.json", `{"name":"@acme/ui","dependencies":{"left-pad":"1.3.0"}}`)
+	outside := outsideFile(t, "package.json", outsideUI)
 	os.Remove(ui)
 	symlink(t, outside, ui)
-	locks, err := Load(context.Background(), repo)
+	wantOutsideProblem(t, repo, "packages/ui", ui, outside)
+}
+
+// outsideUI is a workspace package's package.json outside the project,
+// with a dependency no problem may name.
+const outsideUI = `{"name":"@acme/ui","dependencies":{"left-pad":"1.3.0"}}`
+
+// wantOutsideProblem loads dir, whose lockfile is read, and checks that
+// a problem of the workspace package in folder entry says its
+// package.json, file, leads outside, and that none tells of the outside
+// file (its path, its dependency).
+func wantOutsideProblem(t *testing.T, dir, entry, file, outside string) {
+	t.Helper()
+	locks, err := Load(context.Background(), dir)
 	if err != nil || len(locks) != 1 {
 		t.Fatalf("%d lockfiles, error %v", len(locks), err)
 	}
 	var found bool
 	for _, p := range locks[0].Problems {
-		if p.Entry == "packages/ui" && strings.Contains(p.Msg, ui+": not read: "+ErrOutside.Error()) {
+		if p.Entry == entry && strings.Contains(p.Msg, file+": not read: "+ErrOutside.Error()) {
 			found = true
 		}
 		if strings.Contains(p.Error(), outside) || strings.Contains(p.Error(), "left-pad") {
@@ -172,6 +186,63 @@ func TestBerryWorkspaceLinkedOutside(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("problems %+v, want one saying %s leads outside", locks[0].Problems, ui)
+		t.Errorf("problems %+v, want one saying %s leads outside", locks[0].Problems, file)
+	}
+}
+
+// TestWorkspacePackageLinkedOutside: yarn reads what a workspace
+// package depends on in its package.json. One linked out of the project
+// (the file, or the package's folder) is not read, and a problem names
+// it where yarn v1's workspace packages were found by a walk that passed
+// over it unseen, and where a berry package checked alone depended on
+// one: at the root, and for apps/web, which depends on @acme/ui.
+func TestWorkspacePackageLinkedOutside(t *testing.T) {
+	for _, fixture := range []string{"ws-yarn1", "ws-berry"} {
+		for _, checked := range []string{".", "apps/web"} {
+			for _, linked := range []string{"file", "folder"} {
+				if fixture == "ws-berry" && checked == "." && linked == "file" {
+					continue // TestBerryWorkspaceLinkedOutside
+				}
+				t.Run(fixture+"/"+checked+"/"+linked, func(t *testing.T) {
+					repo := copyTree(t, "testdata/"+fixture)
+					writeFile(t, filepath.Join(repo, ".git", "HEAD"), []byte("ref: refs/heads/main\n"))
+					ui := filepath.Join(repo, "packages", "ui")
+					outside := outsideFile(t, "package.json", outsideUI)
+					if linked == "folder" {
+						os.RemoveAll(ui)
+						symlink(t, filepath.Dir(outside), ui)
+					} else {
+						os.Remove(filepath.Join(ui, "package.json"))
+						symlink(t, outside, filepath.Join(ui, "package.json"))
+					}
+					wantOutsideProblem(t, filepath.Join(repo, checked), "packages/ui", filepath.Join(ui, "package.json"), filepath.Dir(outside))
+				})
+			}
+		}
+	}
+}
+
+// TestYarnV1WorkspaceFolderLinkedInside: a yarn v1 workspace package
+// whose folder is a symbolic link within the project is read, as yarn
+// reads it: the walk for the workspace packages passed over it, and
+// what it depends on (debug) was reached by nothing.
+func TestYarnV1WorkspaceFolderLinkedInside(t *testing.T) {
+	repo := copyTree(t, "testdata/ws-yarn1")
+	writeFile(t, filepath.Join(repo, ".git", "HEAD"), []byte("ref: refs/heads/main\n"))
+	if err := os.MkdirAll(filepath.Join(repo, "shared"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(repo, "packages", "ui"), filepath.Join(repo, "shared", "ui")); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, "../shared/ui", filepath.Join(repo, "packages", "ui"))
+	// at the root, each workspace package's dependencies are the
+	// project's own; for apps/web, @acme/ui's are through it
+	for dir, want := range map[string][]string{".": {"debug@2.6.9"}, "apps/web": {"@acme/ui@0.1.0", "debug@2.6.9"}} {
+		l := load(t, filepath.Join(repo, dir))
+		i := slices.IndexFunc(l.Packages, func(p Package) bool { return p.ID() == "debug@2.6.9" })
+		if i < 0 || l.Packages[i].Dev || !slices.Equal(l.Packages[i].Path, want) {
+			t.Errorf("%s: packages %+v; want debug@2.6.9 needed in production, path %q", dir, l.Packages, want)
+		}
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -36,10 +38,17 @@ type wsScope struct {
 	// folder, is filled on first use (yarn v1 records no workspace)
 	globs    []string
 	packages map[string]string
+	// outside are the workspace packages' folders whose package.json was
+	// not read, leading outside top, each with the error naming it. yarn
+	// reads a workspace package's dependencies in its package.json, so
+	// its parser makes each a problem (outsideProblems); npm's and pnpm's
+	// lockfiles record them, and there such a file only labels a package
+	outside map[string]error
 }
 
 // manifest reads the package.json of the workspace package in folder dir
-// (relative to the root); nil when there is none.
+// (relative to the root); nil when there is none. One leading outside
+// the boundary is none too, and is noted in s.outside.
 func (s *wsScope) manifest(dir string) *Manifest {
 	if dir == s.dir {
 		return s.app
@@ -47,8 +56,30 @@ func (s *wsScope) manifest(dir string) *Manifest {
 	if outsideRoot(dir) { // a lockfile's word for a folder: never read outside
 		return nil
 	}
-	m, _ := readManifest(s.top, filepath.Join(s.root, filepath.FromSlash(dir), "package.json"))
-	return m // one leading outside is none: it only labels the package
+	m, err := readManifest(s.top, filepath.Join(s.root, filepath.FromSlash(dir), "package.json"))
+	s.noteOutside(dir, err)
+	return m
+}
+
+// noteOutside notes in s.outside the folder dir when err says its
+// package.json leads outside the boundary.
+func (s *wsScope) noteOutside(dir string, err error) {
+	if !errors.Is(err, ErrOutside) {
+		return
+	}
+	if s.outside == nil {
+		s.outside = map[string]error{}
+	}
+	s.outside[dir] = err
+}
+
+// outsideProblems makes each workspace package of s.outside a problem of
+// l: what it depends on, and for yarn v1 even its name, cannot be told,
+// so what it installs would go unchecked.
+func (s *wsScope) outsideProblems(l *Lockfile) {
+	for _, dir := range slices.Sorted(maps.Keys(s.outside)) {
+		l.problem(dir, 0, "%v", s.outside[dir])
+	}
 }
 
 // outsideRoot reports whether p, a path a lockfile gives relative to its
@@ -101,7 +132,11 @@ func localLabel(name, proto, dir string) string {
 // no workspace package has that name.
 func (s *wsScope) packageDir(name string) string {
 	if s.packages == nil {
-		s.packages = workspacePackages(s.top, s.root, s.globs)
+		var outside map[string]error
+		s.packages, outside = workspacePackages(s.top, s.root, s.globs)
+		for dir, err := range outside {
+			s.noteOutside(dir, err)
+		}
 	}
 	return s.packages[name]
 }
@@ -217,30 +252,46 @@ func globRegexp(glob string) *regexp.Regexp {
 // workspacePackages finds the workspace packages below root: the folders
 // globs match that hold a package.json with a name, as name -> folder.
 // node_modules and hidden folders are not entered; nor is anything deeper
-// than maxWorkspaceDepth.
-func workspacePackages(top, root string, globs []string) map[string]string {
-	out := map[string]string{}
+// than maxWorkspaceDepth, nor a folder that is a symbolic link (it may
+// lead back up), though one globs match is a workspace package as yarn
+// and npm take it. A folder whose package.json leads outside top is not
+// read: it is in outside, with the error naming that package.json, for
+// the caller to say so rather than drop the package unseen.
+func workspacePackages(top, root string, globs []string) (pkgs map[string]string, outside map[string]error) {
+	pkgs, outside = map[string]string{}, map[string]error{}
 	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || !e.IsDir() || p == root {
+		if err != nil || p == root || !e.IsDir() && e.Type()&fs.ModeSymlink == 0 {
 			return nil
 		}
 		rel, rerr := filepath.Rel(root, p)
 		if rerr != nil || e.Name() == "node_modules" || strings.HasPrefix(e.Name(), ".") ||
 			strings.Count(rel, string(filepath.Separator)) >= maxWorkspaceDepth {
-			return filepath.SkipDir
+			return skipDir(e)
 		}
 		rel = filepath.ToSlash(rel)
 		if !inWorkspace(globs, rel) {
 			return nil
 		}
-		if m, _ := readManifest(top, filepath.Join(p, "package.json")); m != nil && m.Name != "" {
-			if _, dup := out[m.Name]; !dup {
-				out[m.Name] = rel
-			}
+		m, err := readManifest(top, filepath.Join(p, "package.json"))
+		switch {
+		case errors.Is(err, ErrOutside):
+			outside[rel] = err
+		case m != nil && m.Name != "" && pkgs[m.Name] == "": // the first of a name
+			pkgs[m.Name] = rel
 		}
 		return nil
 	})
-	return out
+	return pkgs, outside
+}
+
+// skipDir is what a walk returns to pass over the entry e: SkipDir for a
+// folder, nil for a symbolic link (it is not entered anyway; SkipDir
+// would end its folder's walk).
+func skipDir(e fs.DirEntry) error {
+	if e.IsDir() {
+		return filepath.SkipDir
+	}
+	return nil
 }
 
 const maxWorkspaceDepth = 6

@@ -297,7 +297,8 @@ func yarnImporters(l *Lockfile, g *graph, lookup yarnLookup, dirs map[string]str
 // whose root's lockfile is l and package.json m, as folder -> its berry
 // entry ("" for v1), and their names: berry's workspace entries, and for
 // v1 the folders the root's workspaces patterns match beside the
-// lockfile.
+// lockfile, with those whose package.json leads outside the boundary
+// (unnamed: it is not read), which yarnImporters makes problems.
 func yarnWorkspaceDirs(l *Lockfile, m *Manifest, workspaces []string) (dirs map[string]string, names map[string]bool) {
 	dirs, names = map[string]string{}, map[string]bool{}
 	for _, w := range workspaces {
@@ -308,8 +309,12 @@ func yarnWorkspaceDirs(l *Lockfile, m *Manifest, workspaces []string) (dirs map[
 	if len(workspaces) == 0 {
 		if globs := manifestGlobs(m.Workspaces); len(globs) > 0 {
 			root := filepath.Dir(l.Path)
-			for name, dir := range workspacePackages(Boundary(root), root, globs) {
+			pkgs, outside := workspacePackages(Boundary(root), root, globs)
+			for name, dir := range pkgs {
 				dirs[dir], names[name] = "", true
+			}
+			for dir := range outside { // yarnImporters says it is not read
+				dirs[dir] = ""
 			}
 		}
 	}
@@ -374,6 +379,7 @@ func yarnWorkspaceRoots(l *Lockfile, g *graph, ws *wsScope, lookup yarnLookup, w
 	if ws.app != nil {
 		g.dev = resolve(ws.dir, ws.app.DevDeps, true)
 	}
+	ws.outsideProblems(l)
 }
 
 // yarnV1 parses the classic format: unindented "spec, spec:" headers,
