@@ -40,7 +40,11 @@ type Options struct {
 // beside the BOM (which holds what could be read). For a package of a
 // workspace, whose lockfile is its root's, the BOM's component is the
 // package, its components only what the package needs, and a metadata
-// property phoenix:lockfile names the lockfile read (Notes).
+// property phoenix:lockfile names the lockfile read (Notes). A licence
+// file or node_modules package.json of the project that leads outside it
+// through a symbolic link is not read, and a metadata property
+// phoenix:warning names it (Notes), as the licence check warns of it: its
+// package's component has the lockfile's licence, if any, else none.
 func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report.Problem, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -79,6 +83,9 @@ func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report
 			b.add(p)
 		}
 	}
+	for _, w := range b.skipped {
+		props = append(props, cdx.Property{Name: WarningProperty, Value: w})
+	}
 	if len(props) > 0 {
 		bom.Metadata.Properties = &props
 	}
@@ -96,22 +103,39 @@ type builder struct {
 	dir   string // where the lockfile's packages are installed
 	app   string // the workspace package's folder below dir, "" for dir's own lockfile
 	cache string
+	// skipped are the project's files not read for a licence, leading
+	// outside it (license.Info.Skipped), each named once
+	skipped []string
 }
 
 // LockfileProperty is the metadata property that names, for a package of
 // a workspace, the root's lockfile read for it.
 const LockfileProperty = "phoenix:lockfile"
 
-// Notes are the LockfileProperty values of bom: what to tell whoever
-// asked for it about where its packages come from.
+// WarningProperty is the metadata property that names a file of the
+// project not read for a package's licence, as it leads outside the
+// project through a symbolic link: the package may lack its licence.
+const WarningProperty = "phoenix:warning"
+
+// Notes are the LockfileProperty and WarningProperty values of bom, in
+// that order: what to tell whoever asked for it about where its packages
+// come from, and which of the project's files were not read.
 func Notes(bom *cdx.BOM) []string {
+	return properties(bom, LockfileProperty, WarningProperty)
+}
+
+// properties are the values of bom's metadata properties of the names
+// given, those of the first name first.
+func properties(bom *cdx.BOM, names ...string) []string {
 	if bom.Metadata == nil || bom.Metadata.Properties == nil {
 		return nil
 	}
 	var out []string
-	for _, p := range *bom.Metadata.Properties {
-		if p.Name == LockfileProperty {
-			out = append(out, p.Value)
+	for _, name := range names {
+		for _, p := range *bom.Metadata.Properties {
+			if p.Name == name {
+				out = append(out, p.Value)
+			}
 		}
 	}
 	return out
@@ -131,9 +155,11 @@ func (b *builder) add(p lockfile.Package) {
 		if h := hash(p.Integrity); h != nil {
 			c.Hashes = &[]cdx.Hash{*h}
 		}
-		if info := license.FindIn(b.dir, b.app, b.cache, p); info.Expr != "" {
+		info := license.FindIn(b.dir, b.app, b.cache, p)
+		if info.Expr != "" {
 			c.Licenses = licenseChoice(info.Expr)
 		}
+		b.skip(info.Skipped)
 		b.comps = append(b.comps, c)
 	}
 	switch {
@@ -146,6 +172,16 @@ func (b *builder) add(p lockfile.Package) {
 	// a package several others need is in the dependsOn of each
 	for _, d := range p.Deps {
 		b.deps[ref][d] = true
+	}
+}
+
+// skip notes the files skipped, each once: packages of one name share
+// a node_modules folder.
+func (b *builder) skip(skipped []string) {
+	for _, w := range skipped {
+		if !slices.Contains(b.skipped, w) {
+			b.skipped = append(b.skipped, w)
+		}
 	}
 }
 

@@ -37,6 +37,10 @@ type spdxExtracted struct {
 type spdxCreation struct {
 	Created  string   `json:"created"`
 	Creators []string `json:"creators"`
+	// Comment holds the BOM's WarningProperty values, the project's files
+	// not read for a licence: SPDX has no properties, and a package's
+	// NOASSERTION does not say why
+	Comment string `json:"comment,omitempty"`
 }
 
 type spdxPackage struct {
@@ -76,7 +80,8 @@ const noAssertion = "NOASSERTION"
 // and every component as packages (purls as external references), the
 // document DESCRIBES the application, and each dependency edge is a
 // DEPENDS_ON relationship (DEV_DEPENDENCY_OF or OPTIONAL_DEPENDENCY_OF
-// for development-only and optional packages). The namespace is derived
+// for development-only and optional packages); the project's files not
+// read for a licence (WarningProperty) are its creation comment. The namespace is derived
 // from the content, so the same BOM gives the same bytes.
 func WriteSPDX(w io.Writer, bom *cdx.BOM) error {
 	doc := toSPDX(bom)
@@ -107,8 +112,9 @@ func WriterFor(format string) (file string, write func(io.Writer, *cdx.BOM) erro
 func toSPDX(bom *cdx.BOM) *spdxDoc {
 	app := bom.Metadata.Component
 	doc := &spdxDoc{SPDXVersion: SPDXVersion, DataLicense: "CC0-1.0", SPDXID: "SPDXRef-DOCUMENT",
-		Name:         strings.TrimSpace(app.Name + " " + app.Version),
-		CreationInfo: spdxCreation{Created: bom.Metadata.Timestamp, Creators: []string{"Tool: phoenix"}}}
+		Name: strings.TrimSpace(app.Name + " " + app.Version),
+		CreationInfo: spdxCreation{Created: bom.Metadata.Timestamp, Creators: []string{"Tool: phoenix"},
+			Comment: strings.Join(properties(bom, WarningProperty), "\n")}}
 	ids := spdxIDs{byRef: map[string]string{}, used: map[string]bool{}}
 	doc.Packages = append(doc.Packages, spdxPackage{SPDXID: ids.add(app.BOMRef, "Application-"+app.Name), Name: app.Name,
 		VersionInfo: app.Version, DownloadLocation: noAssertion, LicenseConcluded: noAssertion,
