@@ -253,8 +253,8 @@ func globRegexp(glob string) *regexp.Regexp {
 // globs match that hold a package.json with a name, as name -> folder.
 // node_modules and hidden folders are not entered; nor is anything deeper
 // than maxWorkspaceDepth, nor a folder that is a symbolic link (it may
-// lead back up), though one globs match is a workspace package as yarn
-// and npm take it. A folder whose package.json leads outside top is not
+// lead back up), though one globs match is taken for a workspace package,
+// its package.json read within top. A folder whose package.json leads outside top is not
 // read: it is in outside, with the error naming that package.json, for
 // the caller to say so rather than drop the package unseen.
 func workspacePackages(top, root string, globs []string) (pkgs map[string]string, outside map[string]error) {
