@@ -123,7 +123,11 @@ func sbomOutcome(ctx context.Context, in *checkInput) (checkOutcome, error) {
 	}
 	out.Status, out.Gate = checkPass, &d
 	out.Detail = fmt.Sprintf("SBOM of %d package(s); 'phoenix check sbom --out FILE' writes it", n)
-	if notes := sbom.Notes(bom); len(notes) > 0 {
+	notes := sbom.Notes(bom)
+	for _, w := range sbom.Warnings(bom) {
+		notes = append(notes, "warning: "+w)
+	}
+	if len(notes) > 0 {
 		out.Detail = fmt.Sprintf("SBOM of %d package(s) (%s); 'phoenix check sbom --out FILE' writes it", n, strings.Join(notes, "; "))
 	}
 	if !d.Pass {

@@ -39,6 +39,9 @@ when DIR has no lockfile or one cannot be read, it writes nothing and exits 1.`,
 			for _, n := range sbom.Notes(bom) {
 				fmt.Fprintln(g.Stderr, "note:", n)
 			}
+			for _, w := range sbom.Warnings(bom) {
+				fmt.Fprintln(g.Stderr, "warning:", w)
+			}
 			if len(problems) > 0 { // an SBOM missing packages must not pass for a whole one
 				for _, p := range problems {
 					fmt.Fprintln(g.Stderr, "problem:", p.String())

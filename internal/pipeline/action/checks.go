@@ -159,6 +159,9 @@ func (d *Deps) checkSBOM(ctx context.Context, sc *Context) error {
 	for _, n := range sbom.Notes(bom) { // the workspace root's lockfile an app's SBOM read, as the audit's log says
 		sc.Logf("note: %s", n)
 	}
+	for _, w := range sbom.Warnings(bom) { // licence files not read, as the licence check warns
+		sc.Logf("warning: %s", w)
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			sc.Logf("problem: %s", p.String())

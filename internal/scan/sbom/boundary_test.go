@@ -15,8 +15,8 @@ import (
 // project (to a folder whose package.json says MIT), and
 // node_modules/b's LICENSE linked to a file outside, are not read for
 // the SBOM's licences; the SBOM said nothing of it, giving both packages
-// no licence unexplained. Notes name each file, inside the project, as
-// the licence check's warnings do, and the CycloneDX and SPDX documents
+// no licence unexplained. Its warnings name each file, inside the project,
+// as the licence check's do, and the CycloneDX and SPDX documents
 // say so and stay valid.
 func TestLicenceFileLinkedOutside(t *testing.T) {
 	proj, outside := t.TempDir(), t.TempDir()
@@ -59,7 +59,10 @@ func TestLicenceFileLinkedOutside(t *testing.T) {
 	if v := spdxViolations(spdx.Bytes()); len(v) > 0 {
 		t.Errorf("SPDX violations: %q", v)
 	}
-	notes := strings.Join(Notes(bom), "\n")
+	if n := Notes(bom); len(n) != 0 {
+		t.Errorf("notes %q: the files not read are warnings", n)
+	}
+	notes := strings.Join(Warnings(bom), "\n")
 	for _, want := range []string{"node_modules/b/LICENSE", "node_modules/evil/package.json"} {
 		want += ": not read: a symbolic link leads outside the project"
 		if !strings.Contains(notes, want) || !strings.Contains(cdx.String(), want) || !strings.Contains(spdx.String(), want) {

@@ -117,11 +117,16 @@ const LockfileProperty = "phoenix:lockfile"
 // project through a symbolic link: the package may lack its licence.
 const WarningProperty = "phoenix:warning"
 
-// Notes are the LockfileProperty and WarningProperty values of bom, in
-// that order: what to tell whoever asked for it about where its packages
-// come from, and which of the project's files were not read.
+// Notes are the LockfileProperty values of bom: what to tell whoever
+// asked for it about where its packages come from.
 func Notes(bom *cdx.BOM) []string {
-	return properties(bom, LockfileProperty, WarningProperty)
+	return properties(bom, LockfileProperty)
+}
+
+// Warnings are the WarningProperty values of bom: the project's files not
+// read for a licence, said as the licence check's warnings are.
+func Warnings(bom *cdx.BOM) []string {
+	return properties(bom, WarningProperty)
 }
 
 // properties are the values of bom's metadata properties of the names
