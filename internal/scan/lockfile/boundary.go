@@ -27,16 +27,12 @@ func Boundary(dir string) string {
 	if err != nil {
 		return dir
 	}
-	for cur := abs; ; {
-		if _, err := os.Lstat(filepath.Join(cur, ".git")); err == nil {
-			return cur
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return abs
-		}
-		cur = parent
+	last := abs // walkUp's last folder: the repository's top, else the filesystem's
+	walkUp(abs, func(folder string) bool { last = folder; return false })
+	if repoTop(last) {
+		return last
 	}
+	return abs
 }
 
 // Within is the path of the file path relative to the folder top,

@@ -93,7 +93,7 @@ func lockfileAbove(dir string) (above string) {
 // folder holding .git) or the filesystem's has been passed to it.
 func walkUp(abs string, found func(folder string) bool) {
 	for cur := abs; ; {
-		if _, err := os.Lstat(filepath.Join(cur, ".git")); err == nil {
+		if repoTop(cur) {
 			return
 		}
 		parent := filepath.Dir(cur)
@@ -105,6 +105,12 @@ func walkUp(abs string, found func(folder string) bool) {
 			return
 		}
 	}
+}
+
+// repoTop reports whether folder is a repository's top: it holds .git.
+func repoTop(folder string) bool {
+	_, err := os.Lstat(filepath.Join(folder, ".git"))
+	return err == nil
 }
 
 // readEach parses with parse each of the files names in dir that exists
