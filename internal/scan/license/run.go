@@ -58,6 +58,8 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 			r.Notes = append(r.Notes, s)
 		}
 		base, app := l.InstallBase(dir)
+		fd := NewFinder(base, opts.GoModCache)
+		defer fd.Close()
 		r.Sources = append(r.Sources, file)
 		for _, pr := range l.Problems {
 			r.Problems = append(r.Problems, report.Problem{File: file, Entry: pr.Entry, Line: pr.Line, Msg: pr.Msg})
@@ -68,7 +70,7 @@ func Run(ctx context.Context, dir string, p Policy, opts Options) (*report.Repor
 				return nil, err
 			}
 			r.Scanned++
-			info := FindIn(base, app, opts.GoModCache, pkg)
+			info := fd.Find(app, pkg)
 			r.Warnings = append(r.Warnings, info.Skipped...)
 			if info.Expr == "" && pkg.Ecosystem == lockfile.NPM {
 				none++
@@ -111,33 +113,64 @@ func addFinding(r *report.Report, p Policy, pkg lockfile.Package, info Info, fil
 // package.json that says "SEE LICENSE IN <file>" gets that file's licence
 // when licensecheck recognises it.
 func Find(dir, modCache string, pkg lockfile.Package) Info {
-	return FindIn(dir, "", modCache, pkg)
+	fd := NewFinder(dir, modCache)
+	defer fd.Close()
+	return fd.Find("", pkg)
 }
 
-// FindIn is Find for a package of a lockfile whose install locations are
-// relative to the folder dir, read for its workspace package in the
-// folder app below it (lockfile.Lockfile.InstallBase): the package may be
-// installed in the app's own node_modules as well as dir's. The project's
-// files are read within its lockfile.Boundary: a package.json or licence
-// file that is, or is in a folder that is, a symbolic link leading
-// outside it is not read, and Info.Skipped says so.
-func FindIn(dir, app, modCache string, pkg lockfile.Package) Info {
-	if pkg.Ecosystem == lockfile.Go {
-		esc, err := module.EscapePath(pkg.Name)
-		if err != nil || modCache == "" {
-			return Info{}
-		}
-		vesc, _ := module.EscapeVersion(pkg.Version)
-		return classifyDir(&files{fsys: os.DirFS(filepath.Join(modCache, esc+"@"+vesc))}, ".")
-	}
+// Finder finds the licences of the packages of one lockfile, whose
+// install locations are relative to a folder (lockfile.Lockfile.
+// InstallBase), with the project's boundary opened once for all of them.
+// The project's files are read within its lockfile.Boundary: a
+// package.json or licence file that is, or is in a folder that is, a
+// symbolic link leading outside it is not read, and Info.Skipped says so.
+// Close it when done.
+type Finder struct {
+	modCache string
+	root     *os.Root // nil when the boundary cannot be opened: the lockfile's word only
+	base     string   // the folder within root
+}
+
+// NewFinder is a Finder for packages installed relative to the folder
+// dir, Go modules looked up in modCache.
+func NewFinder(dir, modCache string) *Finder {
+	fd := &Finder{modCache: modCache}
 	top := lockfile.Boundary(dir)
 	base, ok := lockfile.Within(top, dir)
 	root, err := os.OpenRoot(top)
-	if !ok || err != nil {
+	switch {
+	case err != nil:
+	case !ok:
+		root.Close()
+	default:
+		fd.root, fd.base = root, base
+	}
+	return fd
+}
+
+// Close releases the boundary's folder.
+func (fd *Finder) Close() {
+	if fd.root != nil {
+		fd.root.Close()
+	}
+}
+
+// Find is Find for pkg, read for its workspace package in the folder app
+// below the Finder's (the package may be installed in the app's own
+// node_modules as well as that folder's).
+func (fd *Finder) Find(app string, pkg lockfile.Package) Info {
+	if pkg.Ecosystem == lockfile.Go {
+		esc, err := module.EscapePath(pkg.Name)
+		if err != nil || fd.modCache == "" {
+			return Info{}
+		}
+		vesc, _ := module.EscapeVersion(pkg.Version)
+		return classifyDir(&files{fsys: os.DirFS(filepath.Join(fd.modCache, esc+"@"+vesc))}, ".")
+	}
+	if fd.root == nil {
 		return lockInfo(pkg)
 	}
-	defer root.Close()
-	f := &files{fsys: root.FS(), base: base}
+	f := &files{fsys: fd.root.FS(), base: fd.base}
 	info := findInstalled(f, app, pkg)
 	if info.Expr == "" {
 		info = lockInfo(pkg)

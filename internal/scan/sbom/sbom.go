@@ -68,7 +68,7 @@ func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report
 		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "phoenix"}}},
 		Component: &cdx.Component{BOMRef: root, Type: cdx.ComponentTypeApplication, Name: opts.Name, Version: opts.Version},
 	}
-	b := &builder{refs: map[string]string{}, deps: map[string]map[string]bool{root: {}}, root: root, cache: opts.GoModCache}
+	b := &builder{refs: map[string]string{}, deps: map[string]map[string]bool{root: {}}, root: root}
 	var props []cdx.Property
 	for _, l := range locks {
 		rel := l.RelPath(dir)
@@ -78,10 +78,13 @@ func Generate(ctx context.Context, dir string, opts Options) (*cdx.BOM, []report
 		for _, p := range l.Problems {
 			problems = append(problems, report.Problem{File: rel, Entry: p.Entry, Line: p.Line, Msg: p.Msg})
 		}
-		b.dir, b.app = l.InstallBase(dir)
+		var base string
+		base, b.app = l.InstallBase(dir)
+		b.finder = license.NewFinder(base, opts.GoModCache)
 		for _, p := range l.Packages {
 			b.add(p)
 		}
+		b.finder.Close()
 	}
 	for _, w := range b.skipped {
 		props = append(props, cdx.Property{Name: WarningProperty, Value: w})
@@ -100,9 +103,9 @@ type builder struct {
 	deps  map[string]map[string]bool // bom-ref -> the name@version it depends on
 	paths [][]string                 // the dependency paths of a workspace package's packages
 	root  string
-	dir   string // where the lockfile's packages are installed
-	app   string // the workspace package's folder below dir, "" for dir's own lockfile
-	cache string
+	app   string // the workspace package's folder below where the lockfile's packages are installed, "" for that folder's own lockfile
+	// finder finds the licences of the lockfile's packages
+	finder *license.Finder
 	// skipped are the project's files not read for a licence, leading
 	// outside it (license.Info.Skipped), each named once
 	skipped []string
@@ -160,7 +163,7 @@ func (b *builder) add(p lockfile.Package) {
 		if h := hash(p.Integrity); h != nil {
 			c.Hashes = &[]cdx.Hash{*h}
 		}
-		info := license.FindIn(b.dir, b.app, b.cache, p)
+		info := b.finder.Find(b.app, p)
 		if info.Expr != "" {
 			c.Licenses = licenseChoice(info.Expr)
 		}
