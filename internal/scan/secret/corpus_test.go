@@ -79,6 +79,14 @@ func fakes() map[string]func(r *rand.Rand) string {
 		},
 		"gitlab-trigger": func(r *rand.Rand) string { return "gl" + "ptt-" + from(r, hexd, 40) },
 		"gitlab-feed":    func(r *rand.Rand) string { return "gl" + "ft-" + from(r, alnum+"_-", 20) },
+		"gitlab-workspace": func(r *rand.Rand) string {
+			return "gl" + "wt-" + from(r, alnum+"_-", 36) + "." + from(r, "0123456789abcdefghijklmnopqrstuvwxyz", 9)
+		},
+		"gitlab-runner-reg": func(r *rand.Rand) string { return "GR" + "1348941" + from(r, alnum+"_-", 20) },
+		// a batch token is b., its sealed entry's key term (1: AAAAAQ) and
+		// the rest of the sealed entry; a legacy recovery token has a digit
+		"vault-legacy-batch":   func(r *rand.Rand) string { return "b" + ".AAAAAQ" + from(r, alnum+"_-", 130) },
+		"vault-legacy-recover": func(r *rand.Rand) string { return "r" + "." + from(r, alnum, 5) + "3" + from(r, alnum, 18) },
 		"slack-app": func(r *rand.Rand) string {
 			return "xa" + "pp-1-A" + from(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "-" + from(r, "0123456789", 13) + "-" + from(r, hexd, 64)
 		},

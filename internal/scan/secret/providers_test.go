@@ -79,6 +79,11 @@ func providerCases() []providerCase {
 	gitlabFeed := "gl" + "ft-" + randFrom(urlsafe, 20)
 	gitlabMail := "gl" + "imt-" + randFrom(urlsafe, 25)
 	gitlabFlags := "gl" + "ffct-" + randFrom(urlsafe, 20)
+	gitlabWorkspace := "gl" + "wt-" + randFrom(urlsafe, 40) + "." + randFrom(base36, 9)
+	gitlabWorkspacePlain := "gl" + "wt-" + randFrom(urlsafe, 20)
+	gitlabRunnerReg := "GR" + "1348941" + randFrom(urlsafe, 20)
+	vaultLegacyBatch := "b" + ".AAAAAQ" + randFrom(urlsafe, 150)
+	vaultLegacyRecovery := "r" + "." + randFrom(alnum, 11) + "4" + randFrom(alnum, 12)
 	return []providerCase{
 		{"stripe-secret-key", "critical", [][2]string{
 			{stripeLive, `const stripe = require("stripe")("` + stripeLive + `");`},
@@ -268,6 +273,48 @@ func providerCases() []providerCase {
 			"gl" + "imt-" + randFrom(alnum, 20), // an incoming e-mail token has 25
 			"the feed token (gl" + "ft-) is in the RSS link",
 		}},
+		{"gitlab-workspace-token", "critical", [][2]string{
+			{gitlabWorkspace, "GITLAB_WORKSPACE_TOKEN=" + gitlabWorkspace},
+			{gitlabWorkspacePlain, `{"workspace_token": "` + gitlabWorkspacePlain + `"}`},
+		}, []string{
+			"gl" + "wt-" + randFrom(alnum, 12), // too short
+			"gl" + "wx-" + randFrom(urlsafe, 40),
+			"my" + "gl" + "wt-" + randFrom(urlsafe, 40), // inside a word
+			"each workspace gets a gl" + "wt- token while it runs",
+		}},
+		{"gitlab-runner-registration-token", "critical", [][2]string{
+			{gitlabRunnerReg, "gitlab-runner register --url https://gitlab.com --registration-token " + gitlabRunnerReg},
+			{gitlabRunnerReg, `runnerRegistrationToken: "` + gitlabRunnerReg + `"`},
+		}, []string{
+			"GR" + "1348941" + randFrom(alnum, 19), // too short
+			"GR" + "1348941" + randFrom(alnum, 21), // too long
+			"GR" + "134894112312312312312312312",   // a run of digits
+			"GR" + "1348941XXXXXXXXXXXXXXXXXXXX",
+			"registration tokens start with GR" + "1348941 and are deprecated",
+		}},
+		{"vault-legacy-batch-token", "critical", [][2]string{
+			{vaultLegacyBatch, "export VAULT_TOKEN=" + vaultLegacyBatch},
+			{vaultLegacyBatch, `curl -H "X-Vault-Token: ` + vaultLegacyBatch + `" "$VAULT_ADDR/v1/secret/data/app"`},
+		}, []string{
+			"client.auth(" + vaultLegacyBatch + ")",                             // no Vault token named on the line
+			"vault.read(" + vaultLegacyBatch + ")",                              // vault, but no token's name
+			"const vaultToken = b.render({ token: t, masked: true });",          // a call
+			"vaultToken := b.AAAAbuildTokenFromTheSessionCookieAndHeaders(req)", // too short
+			"vault login b." + randFrom(urlsafe, 150),                           // not a sealed entry's start
+			"vault login b.AAAAAQ" + randFrom(urlsafe, 70),                      // too short
+			"vault login b." + "AAAAAQ" + strings.Repeat("AbC9", 30),            // a repeated run: too little entropy
+		}},
+		{"vault-legacy-recovery-token", "critical", [][2]string{
+			{vaultLegacyRecovery, `curl -H "X-Vault-Token: ` + vaultLegacyRecovery + `" http://127.0.0.1:8200/v1/sys/raw/logical`},
+			{vaultLegacyRecovery, "vault login " + vaultLegacyRecovery},
+		}, []string{
+			"client.auth(" + vaultLegacyRecovery + ")",                         // no Vault token named on the line
+			"vaultToken := r.getVaultTokenFromHeaders(req)",                    // letters only: an identifier
+			"vaultToken := r.render(view)",                                     // a call
+			"vault login r." + randFrom(alnum, 11) + "4" + randFrom(alnum, 11), // 23 characters
+			"vault login r." + randFrom(alnum, 11) + "4" + randFrom(alnum, 13), // 25 characters
+			"VAULT_TOKEN=r.xxxxxxxxxxxxxxxxxxxxxxxx",
+		}},
 	}
 }
 
@@ -358,10 +405,14 @@ func TestProviderRulesKeepOldAllowlistEntries(t *testing.T) {
 func TestWordKeywordRulesReadAroundTheWord(t *testing.T) {
 	twilio := "S" + "K" + strings.Repeat("9f8e7d6c", 4)
 	vault := "s" + "." + "Qm7xK2vR9pLt4Wz8cN3hJ6aB"
+	recovery := "r" + "." + "Qm7xK2vR9pLt4Wz8cN3hJ6aB"
+	batch := "b" + ".AAAAAQ" + strings.Repeat("Qm7xK2vR9pLt4Wz8cN3hJ6aB-_", 11) + "Xy3_Zw8-" // the longest, 302 characters
 	filler := strings.Repeat("a=b+c;", 200)
 	for _, tc := range []struct{ rule, near, far string }{
 		{"twilio-api-key", `twilio("` + twilio + `",e)`, `twilio(e.sid,e.secret);` + filler + `k="` + twilio + `"`},
 		{"vault-legacy-token", `headers["X-Vault-Token"]="` + vault + `"`, `headers["X-Vault-Token"]=t;` + filler + `t="` + vault + `"`},
+		{"vault-legacy-recovery-token", `headers["X-Vault-Token"]="` + recovery + `"`, `headers["X-Vault-Token"]=t;` + filler + `t="` + recovery + `"`},
+		{"vault-legacy-batch-token", `headers["X-Vault-Token"]="` + batch + `"`, `headers["X-Vault-Token"]=t;` + filler + `t="` + batch + `"`},
 	} {
 		near := filler + tc.near + filler
 		if ms := (&scanner{rs: DefaultRules()}).scanNamed("app.min.js", []byte(near)); len(ms) != 1 || ms[0].Rule.ID != tc.rule {
