@@ -45,8 +45,10 @@ var credentialShapes = []credentialShape{
 	shape("a Docker Hub token", `dckr_(?:pat|oat)_[A-Za-z0-9_]{24,64}`),
 	// GitLab's prefixed tokens (docs.gitlab.com/security/tokens/#token-prefixes),
 	// their - written _: personal, deploy, runner, trigger, feed, CI job,
-	// incoming e-mail, SCIM, OAuth app secret, agent.
-	shape("a GitLab token", `(?:glpat|gldt|glrt|glptt|glft|glcbt|glimt|glsoat|gloas|glagent)_[A-Za-z0-9_]{20,}`),
+	// incoming e-mail, SCIM, OAuth app secret, agent, workspace; and the
+	// deprecated runner registration token, which has no - to write _.
+	shape("a GitLab token", `(?:glpat|gldt|glrt|glptt|glft|glcbt|glimt|glsoat|gloas|glagent|glwt)_[A-Za-z0-9_]{20,}`),
+	shape("a GitLab runner registration token", `GR1348941[A-Za-z0-9_]{20}`),
 	shape("a Shopify token", `shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}`),
 	shape("a DigitalOcean token", `do[opr]_v1_[a-f0-9]{64}`),
 }

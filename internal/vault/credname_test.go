@@ -40,6 +40,9 @@ func TestCredentialLike(t *testing.T) {
 		"glpat" + "_" + strings.Repeat("x9Kq", 5):          "a GitLab token",
 		"OLD_" + "gldt" + "_" + strings.Repeat("Ab3_", 6):  "a GitLab token",
 		"glrt" + "_t1_" + strings.Repeat("Zz9y", 5):        "a GitLab token",
+		"glwt" + "_" + strings.Repeat("Qm7_", 6) + "x4":    "a GitLab token",
+		"GR" + "1348941" + strings.Repeat("aB3d", 5):       "a GitLab runner registration token",
+		"OLD_GR" + "1348941" + strings.Repeat("x_9Z", 5):   "a GitLab runner registration token",
 		"shp" + "at_" + strings.Repeat("0f9e", 8):          "a Shopify token",
 		"dop" + "_v1_" + strings.Repeat("a1b2c3d4", 8):     "a DigitalOcean token",
 	} {
@@ -54,7 +57,9 @@ func TestCredentialLike(t *testing.T) {
 		githubLike + "x",       // 37 characters: no GitHub token
 		"ghp_short1", "sk_live_key", "xoxb_bot", "STRIPE_SK_LIVE_KEY_2024", "PHOENIX_EDGE_SESSION_KEY",
 		"npm_token_for_the_registry_1", "DOCKER_PAT_2024", "SHOPIFY_TOKEN_1", "DO_V1_TOKEN_2",
-		"GLPAT_TOKEN_FOR_CI_2024", "glpat_short1", "glrt_" + strings.Repeat("abcd", 6)} {
+		"GLPAT_TOKEN_FOR_CI_2024", "glpat_short1", "glrt_" + strings.Repeat("abcd", 6),
+		"GLWT_WORKSPACE_TOKEN_2", "GR" + "1348941" + strings.Repeat("aB3d", 4), // 16 characters: too short
+		"GR" + "1348941" + strings.Repeat("aB3d", 6)} { // 24: too long
 		if got := credentialLike(name); got != "" {
 			t.Errorf("credentialLike(%q) = %q, want none", name, got)
 		}
