@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -130,6 +131,9 @@ func followRun(ctx context.Context, g *Globals, t *target, id int64) error {
 	if d, err := c.Run(ctx, id); err == nil && d.Status == pipeline.Queued && d.Message != "" {
 		fmt.Fprintf(g.Stderr, "run %d %s; it starts once that run is done (phoenix runs)\n", id, d.Message)
 	}
+	if t.inProcess {
+		w = &gateNote{w: w, note: func() { fmt.Fprintf(g.Stderr, inProcessGateNote, g.Data, id, g.Data) }}
+	}
 	if err := c.Logs(ctx, id, "", true, w); err != nil {
 		if stopped(ctx, err) {
 			return stoppedFollowing(id, t.inProcess)
@@ -172,6 +176,38 @@ func failedAtTag(d pipeline.RunDetail) bool {
 		}
 	}
 	return false
+}
+
+// inProcessGateNote is what a release followed by its own in-process
+// server says at an approval gate: the releaser cannot approve, there is
+// no dashboard to approve on, and without it the command seems to hang.
+const inProcessGateNote = "note: this release runs in this command's own server (no phoenix server holds %s), so its approval comes from another shell: " +
+	"an approver other than you runs phoenix approve %d --token THEIR_TOKEN --data %s (phoenix user add NAME --role approver; phoenix token create --user NAME); " +
+	"or press Ctrl-C: the run waits at its gate, and phoenix server on this data dir goes on with it\n"
+
+// gateMarker is the start of the line the pipeline writes in a run's log
+// when it asks for an approval (pipeline's howToApprove).
+const gateMarker = "approve with phoenix approve "
+
+// gateNote passes a run's log on to w and calls note once, when the log
+// reaches an approval gate (gateMarker, which may be split across writes).
+type gateNote struct {
+	w    io.Writer
+	note func()
+	seen bool
+	tail []byte
+}
+
+func (n *gateNote) Write(p []byte) (int, error) {
+	if !n.seen {
+		buf := append(n.tail, p...)
+		if bytes.Contains(buf, []byte(gateMarker)) {
+			n.seen = true
+			defer n.note() // after the log's own line
+		}
+		n.tail = append(n.tail[:0], buf[max(0, len(buf)-len(gateMarker)):]...)
+	}
+	return n.w.Write(p)
 }
 
 // stoppedFollowing is the error of a follow of run id stopped by a signal:

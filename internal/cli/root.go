@@ -118,7 +118,7 @@ Start with 'phoenix demo' to see the whole flow on an example project.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.Data, "data", "", "data directory (default $PHOENIX_DATA, else the user's data dir)")
 	pf.StringVar(&g.Server, "server", "", "URL of a phoenix server; without it commands run against --data in-process")
-	pf.StringVar(&g.Token, "token", "", "API token for --server (prefer PHOENIX_TOKEN: flags land in shell history)")
+	pf.StringVar(&g.Token, "token", "", "API token to act with (prefer PHOENIX_TOKEN: flags land in shell history); without it a command on --data acts as its admin")
 	pf.StringVarP(&g.Output, "output", "o", "table", "output format: table or json (markdown too for phoenix report)")
 	root.AddCommand(commands(g)...)
 	groupCommands(root)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/app"
 	"github.com/phoenixvc/phoenix/internal/auth"
@@ -232,5 +233,71 @@ func TestRunsShowAWorkflowsEnvironments(t *testing.T) {
 		if envs != want[wf] {
 			t.Errorf("phoenix runs: %q shows environments %q, want %q", line, envs, want[wf])
 		}
+	}
+}
+
+// TestInProcessApproveActsWithTheGivenToken: 'phoenix approve --token'
+// with no server running started one in-process and dropped the token,
+// acting as admin, so the approval of a second user was refused as the
+// releaser's ("admin released run 1 and cannot approve it"), and would
+// have been recorded as admin's had admin not released it. The token is
+// whose approval it is, with or without a server.
+func TestInProcessApproveActsWithTheGivenToken(t *testing.T) {
+	data, dir := gatedProject(t)
+	if code, _, errs := runStopped("release", "1.0.0", "--dir", dir, "--data", data); code != 1 {
+		t.Fatalf("release: exit %d: %s", code, errs)
+	}
+	tok := userToken(t, data, "dana", "approver")
+	var seen []string
+	r := phx(&seen, "", "approve", "1", "--comment", "offline", "--token", tok, "--data", data)
+	if r.code != 0 {
+		t.Fatalf("approve as dana without a server: exit %d: %s", r.code, r.err)
+	}
+	a := startServer(t, data)
+	var logs bytes.Buffer
+	if err := a.Pipeline.Logs(context.Background(), 1, pipeline.LogOptions{Follow: true}, &logs); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := a.Pipeline.Get(context.Background(), 1); d.Status != pipeline.Succeeded || !strings.Contains(logs.String(), "[phoenix] approved by dana\n") {
+		t.Fatalf("run 1: %s %s\n%s", d.Status, d.Message, logs.String())
+	}
+}
+
+// TestInProcessReleaseAtItsGateSaysHowToApprove: 'phoenix release' with
+// no server running reached its approval gate and only pointed at
+// 'phoenix approve' and the dashboard, which the releaser cannot use for
+// their own run and which does not exist without a server: it seemed to
+// hang. It says who can approve, from where, and what Ctrl-C does.
+func TestInProcessReleaseAtItsGateSaysHowToApprove(t *testing.T) {
+	data, dir := gatedProject(t)
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute) // without the note, it waits at the gate
+	defer stop()
+	errb := &stopOnText{text: "goes on with it\n", stop: stop}
+	var out bytes.Buffer
+	g := &Globals{Stdin: strings.NewReader(""), Stdout: &out, Stderr: errb}
+	root := newRoot(g)
+	root.SetArgs([]string{"release", "1.0.0", "--dir", dir, "--data", data})
+	root.SetErr(errb)
+	root.ExecuteContext(ctx) // stopped once the note is out
+	want := "note: this release runs in this command's own server (no phoenix server holds " + data +
+		"), so its approval comes from another shell: an approver other than you runs phoenix approve 1 --token THEIR_TOKEN --data " + data
+	if !strings.Contains(errb.out.String(), want) || !strings.Contains(out.String(), gateMarker+"1,") {
+		t.Fatalf("stderr %q\nstdout %q", errb.out.String(), out.String())
+	}
+}
+
+// TestGateNoteFindsASplitMarker: the log reaches the CLI in pieces; the
+// gate's line split across two writes is still seen, once.
+func TestGateNoteFindsASplitMarker(t *testing.T) {
+	var out bytes.Buffer
+	notes := 0
+	n := &gateNote{w: &out, note: func() { notes++ }}
+	for _, p := range []string{"[phoenix] waiting; approve with phoe", "nix approve 3, or reject\n", "approve with phoenix approve 3\n"} {
+		if _, err := n.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if notes != 1 || !strings.HasSuffix(out.String(), "approve with phoenix approve 3\n") {
+		t.Fatalf("%d notes, out %q", notes, out.String())
 	}
 }

@@ -74,11 +74,18 @@ func TestSecretListChecksThePermissionFirst(t *testing.T) {
 // and returns a token of his.
 func viewerToken(t *testing.T, data string) string {
 	t.Helper()
+	return userToken(t, data, "bob", "viewer")
+}
+
+// userToken adds the user name with role on data dir data, without a
+// server, and returns a token of theirs.
+func userToken(t *testing.T, data, name, role string) string {
+	t.Helper()
 	var seen []string
-	if r := phx(&seen, "", "user", "add", "bob", "--role", "viewer", "--data", data); r.code != 0 {
+	if r := phx(&seen, "", "user", "add", name, "--role", role, "--data", data); r.code != 0 {
 		t.Fatalf("user add: exit %d: %s", r.code, r.err)
 	}
-	r := phx(&seen, "", "token", "create", "--user", "bob", "--name", "bob", "-o", "json", "--data", data)
+	r := phx(&seen, "", "token", "create", "--user", name, "--name", name, "-o", "json", "--data", data)
 	var tok api.TokenResponse
 	if r.code != 0 || json.Unmarshal([]byte(r.out), &tok) != nil || tok.Secret == "" {
 		t.Fatalf("token create: exit %d: %s%s", r.code, r.out, r.err)

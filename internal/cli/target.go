@@ -98,7 +98,7 @@ func (g *Globals) dial(ctx context.Context, withKey bool, extra func(*app.Option
 	if err != nil {
 		return nil, err
 	}
-	tok, err := app.ReadToken(g.Data)
+	tok, err := g.tokenFor(g.Data)
 	if err != nil {
 		a.Stop(context.Background())
 		return nil, err
@@ -115,17 +115,26 @@ func (g *Globals) localServer() (*target, error) {
 		return nil, usererr.Wrap(usererr.Conflict, err, "data dir "+g.Data+" is in use by another process that names no running server (a server still starting, or not a phoenix server)").
 			WithHint("wait for its start to finish and try again, or pass --server URL")
 	}
-	tok := g.Token
-	if tok == "" {
-		if tok, err = app.ReadToken(g.Data); err != nil {
-			return nil, err
-		}
+	tok, err := g.tokenFor(g.Data)
+	if err != nil {
+		return nil, err
 	}
 	blobs, err := local.New(filepath.Join(g.Data, "blobs"))
 	if err != nil {
 		return nil, err
 	}
 	return &target{client: client.New(si.API, tok), blobs: blobs, sameStore: true, close: func() error { return nil }}, nil
+}
+
+// tokenFor is the token a command acts with on the server of data dir
+// data, in-process or running there: --token (PHOENIX_TOKEN) when given,
+// so that 'phoenix approve --token' is that user's approval with or
+// without a server, else the admin token the data dir keeps.
+func (g *Globals) tokenFor(data string) (string, error) {
+	if g.Token != "" {
+		return g.Token, nil
+	}
+	return app.ReadToken(data)
 }
 
 // remote talks to a server elsewhere; blobs are staged in the user cache so
