@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenixvc/phoenix/internal/suggest"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -161,10 +162,29 @@ func (s *Service) Environment(ctx context.Context, project, name string) (Enviro
 	e, err := scanEnv(s.opts.DB.QueryRowContext(ctx,
 		`SELECT `+envColumns+` FROM environments WHERE project = $1 AND name = $2`, project, name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, usererr.New(usererr.NotFound, "no environment %q in project %q", name, project).
-			WithHint("list them with 'phoenix projects'; an environment exists once a deploy or release has gone to it (declared in phoenix.yaml is not enough)")
+		return e, usererr.New(usererr.NotFound, "no environment %q in project %q", name, project).WithHint("%s", s.envHint(ctx, project, name))
 	}
 	return e, err
+}
+
+// envHint is the hint of a missing environment name of project: the
+// project's environments, the closest first when name looks like a typo
+// of one (prod for production), and how one comes to exist.
+func (s *Service) envHint(ctx context.Context, project, name string) string {
+	const exists = "an environment exists once a deploy or release has gone to it, with phoenix.yaml declaring it"
+	envs, err := s.Environments(ctx, project)
+	if err != nil || len(envs) == 0 {
+		return "list them with 'phoenix projects'; " + exists
+	}
+	names := make([]string, len(envs))
+	for i, e := range envs {
+		names[i] = e.Name
+	}
+	hint := "its environments: " + strings.Join(names, ", ") + "; " + exists
+	if best := suggest.Best(name, names); best != "" {
+		hint = "did you mean " + best + "? " + hint
+	}
+	return hint
 }
 
 // Environments lists a project's environments ("" lists every project's).
