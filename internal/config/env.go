@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"regexp"
@@ -82,6 +83,16 @@ var hostRx = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.
 
 func validHost(h string) bool { return len(h) <= 253 && hostRx.MatchString(h) }
 
+// hostHint says how to write the domain h that is not a valid host name:
+// the trailing dot of a fully qualified name (www.example.com.) is named,
+// as the general hint reads as if something else were wrong.
+func hostHint(h string) string {
+	if t := strings.TrimSuffix(h, "."); t != h && validHost(t) {
+		return fmt.Sprintf("write it without the trailing dot: %s", clip(t))
+	}
+	return "write a bare host name such as www.example.com, without scheme or path"
+}
+
 func (c *Config) validateEnvironments(v *validator) {
 	owner := map[string]string{}
 	for _, name := range c.EnvironmentNames() {
@@ -92,8 +103,7 @@ func (c *Config) validateEnvironments(v *validator) {
 		for i, d := range e.Domains {
 			dp := indexPath(p+".domains", i)
 			if !validHost(d) {
-				v.errorf(dp, "write a bare host name such as www.example.com, without scheme or path",
-					"%q is not a valid host name", clip(d))
+				v.errorf(dp, hostHint(d), "%q is not a valid host name", clip(d))
 			} else if prev, dup := owner[strings.ToLower(d)]; dup {
 				v.errorf(dp, "each domain belongs to one environment", "%s is also a domain of %s", d, prev)
 			}

@@ -63,6 +63,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`phoenix.yaml:5:18: environments.production.protection.approvals: expected a whole number, got the string "two"`}},
 		{"invalid host name", minimal + "environments:\n  prod:\n    domains: [\"x y\"]\n",
 			[]string{`phoenix.yaml:4:15: environments.prod.domains[0]: "x y" is not a valid host name (hint: write a bare host name such as www.example.com, without scheme or path)`}},
+		{"host name with a trailing dot", minimal + "environments:\n  prod:\n    domains: [www.example.test.]\n",
+			[]string{`phoenix.yaml:4:15: environments.prod.domains[0]: "www.example.test." is not a valid host name (hint: write it without the trailing dot: www.example.test)`}},
 		{"approvals out of range", minimal + "environments:\n  production:\n    protection: {approvals: 11, approvers: [admin]}\n",
 			[]string{`phoenix.yaml:4:18: environments.production.protection.approvals: 11 is above the maximum 10`}},
 		{"string where a number is expected", minimal + "tests:\n  unit: {command: x, coverage: c.info}\n  coverage: {min: \"80\"}\n",
