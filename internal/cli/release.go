@@ -85,6 +85,9 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 	if _, err := action.ParseVersion(version, cfg.Release.TagPrefix); err != nil {
 		return usererr.Wrap(usererr.Usage, err, err.Error())
 	}
+	if err := checkSourceSWAConfig(g, filepath.Join(dir, cfg.Build.App)); err != nil {
+		return err
+	}
 	t, err := g.connect(ctx)
 	if err != nil {
 		return err
@@ -105,6 +108,25 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 	}
 	fmt.Fprintf(g.Stderr, "run %d: releasing %s %s to %s\n", run.ID, run.Project, run.Version, envList(run.Environments))
 	return followRun(ctx, g, t, run.ID)
+}
+
+// checkSourceSWAConfig checks the staticwebapp.config.json the build of
+// the app in appDir copies into its output, as phoenix validate does:
+// otherwise a mistake in it stops the release only at create-artifact,
+// after the whole build, and names the build's copy rather than the file
+// to edit. Its warnings are printed; its problems are a usage error.
+func checkSourceSWAConfig(g *Globals, appDir string) error {
+	for _, f := range swaConfigsIn(appDir) {
+		c := validateFile(f)
+		for _, w := range c.Warnings {
+			fmt.Fprintln(g.Stderr, "warning: "+w)
+		}
+		if len(c.Errors) > 0 {
+			return usererr.New(usererr.Usage, "%s", strings.Join(c.Errors, "\n")).
+				WithHint("fix %s (phoenix validate lists every problem); the build copies it into the site", f)
+		}
+	}
+	return nil
 }
 
 // envList is a run's environments as a sentence lists them: "staging,

@@ -90,17 +90,26 @@ func validationTargets(path string) ([]string, error) {
 	if cfg, err := config.Load(yml); err == nil && cfg.Build.App != "" {
 		appDir = filepath.Join(path, cfg.Build.App)
 	}
-	for _, d := range []string{appDir, filepath.Join(appDir, "public"), filepath.Join(appDir, "dist"), filepath.Join(appDir, "build")} {
-		p := filepath.Join(d, swa.FileName)
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
-		}
-	}
+	out = append(out, swaConfigsIn(appDir, "dist", "build")...)
 	if len(out) == 0 {
 		return nil, usererr.New(usererr.Usage, "nothing to validate in %s: no phoenix.yaml or %s", path, swa.FileName).
 			WithHint("run 'phoenix init' to write a phoenix.yaml")
 	}
 	return out, nil
+}
+
+// swaConfigsIn lists the staticwebapp.config.json files of the app in
+// appDir that exist: its sources (the app's folder and public/, which the
+// build copies) and those in the build outputs named.
+func swaConfigsIn(appDir string, outputs ...string) []string {
+	var out []string
+	for _, d := range append([]string{"", "public"}, outputs...) {
+		p := filepath.Join(appDir, d, swa.FileName)
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func validateFile(path string) checked {

@@ -101,3 +101,31 @@ func TestValidateWarnsOfAStaleBuildCopy(t *testing.T) {
 		t.Errorf("an identical copy warned of:\n%s", out)
 	}
 }
+
+// TestReleaseChecksTheSourceSWAConfigFirst: a mistake in the app's
+// public/staticwebapp.config.json stopped a release only at
+// create-artifact, after the whole build, naming the build's copy in
+// dist/. phoenix release checks the source before a server is reached,
+// as phoenix validate does, and names it.
+func TestReleaseChecksTheSourceSWAConfigFirst(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "phoenix.yaml"), []byte("project: {name: shop}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "public", "staticwebapp.config.json")
+	cfg := "{\n  \"routes\": [{\"route\": \"/old\", \"redirect\": \"/new\", \"statusCode\": \"301\"}]\n}\n"
+	if err := os.WriteFile(src, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := run("release", "v1.0.0", "--dir", dir, "--data", data)
+	want := "error: " + src + ":2:66: routes[0].statusCode: must be a number, not a string"
+	if code != 2 || !strings.Contains(errs, want) || !strings.Contains(errs, "hint: fix "+src) {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(data, "state.db")); err == nil {
+		t.Error("the release reached a server before the check")
+	}
+}
