@@ -75,7 +75,7 @@ func TestDeploymentsShowStatus(t *testing.T) {
 	}
 
 	_, errs, code := runVault(t, "", "rollback", "--env", "nope", "--data", data, "-c", cfg)
-	if code == 0 || !strings.Contains(errs, "list them with 'phoenix projects'") {
+	if code == 0 || !strings.Contains(errs, "hint: its environments: ") {
 		t.Fatalf("rollback of an unknown environment: exit %d, %s", code, errs)
 	}
 }
