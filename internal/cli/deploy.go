@@ -310,6 +310,7 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src, pubkey strin
 	if pubkey != "" {
 		return nil, usererr.New(usererr.Usage, "--pubkey checks an artifact file's signature; %s is a folder, which the server signs", src)
 	}
+	warnMissingFiles(g.Stderr, src)
 	b := newBar(g.Stderr, "building")
 	defer b.Done()
 	cache := filepath.Join(t.blobs.Root(), "..", "build-cache", cacheName(src))

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,15 +21,7 @@ func TestDeployLeavesProjectFilesOut(t *testing.T) {
 		"dist/phoenix.yaml": "a file of the site\n",
 		"dist/.git/config":  "[core]\n",
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	cfg := filepath.Join(dir, "phoenix.yaml")
 	deploy := func(src string) (int, string) {
 		out, errs, code := runVault(t, "", "deploy", src, "--env", "staging", "--data", data, "-c", cfg, "-o", "json")

@@ -121,6 +121,7 @@ func validateFile(path string) checked {
 			for _, w := range cfg.Warnings() {
 				c.Warnings = append(c.Warnings, w.String())
 			}
+			c.Warnings = append(c.Warnings, folderWarnings(path, cfg)...)
 		}
 	} else {
 		var cfg *config.Config

@@ -77,6 +77,15 @@ func (s *DirSite) ID() string { return s.id }
 // Config implements Site.
 func (s *DirSite) Config() *swa.Config { return s.cfg }
 
+// Exists implements swa.FileSystem, for Config.MissingFiles.
+func (s *DirSite) Exists(p string) bool { return s.files[p] != nil }
+
+// Warnings lists what the folder's config warns of (swa.Config.Warnings)
+// and its rewrites to files the folder does not hold (MissingFiles).
+func (s *DirSite) Warnings() []swa.Problem {
+	return append(slices.Clone(s.cfg.Warnings()), s.cfg.MissingFiles(s)...)
+}
+
 // Lookup implements Site.
 func (s *DirSite) Lookup(p string) *File { return s.files[p] }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge/h1"
+	"github.com/phoenixvc/phoenix/internal/edge/swa"
 )
 
 // Server runs a Handler on a listener with timeouts that hold against slow
@@ -198,6 +199,9 @@ type ServeOptions struct {
 	// the server (a project's edge: section: header rules, rate limit,
 	// firewall).
 	Policy *Policy
+	// Warn, when set, is called with each warning about the folder's
+	// config (DirSite.Warnings) once it is indexed, before Ready.
+	Warn func(swa.Problem)
 }
 
 // ServeDir serves the folder dir on addr with staticwebapp.config.json
@@ -209,6 +213,11 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 		return err
 	}
 	defer site.Close()
+	if opts.Warn != nil {
+		for _, w := range site.Warnings() {
+			opts.Warn(w)
+		}
+	}
 	hosts := NewHosts()
 	hosts.SetSite("local", site)
 	hosts.SetFallback("local")

@@ -38,6 +38,7 @@ type Config struct {
 	noRoute  headerSet // headers when no rule matched
 	ready    bool      // finish ran; a zero Config is treated as Default()
 	warnings []Problem
+	rewrites []rewriteRef // targets MissingFiles looks up
 }
 
 type route struct {
@@ -135,7 +136,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 	if len(v.errs) > 0 {
 		return nil, v.errs
 	}
-	c.warnings = v.warns
+	c.warnings, c.rewrites = v.warns, v.rewrites
 	return c, nil
 }
 

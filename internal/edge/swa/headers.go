@@ -22,10 +22,7 @@ func (c *Config) finish(global []headerPair, routeHeaders [][]headerPair) {
 		c.routes[i].hdr = makeSet(global, routeHeaders[i])
 	}
 	if c.fallback != nil {
-		c.fallback.file = c.fallback.rewrite
-		if strings.HasSuffix(c.fallback.file, "/") {
-			c.fallback.file += "index.html"
-		}
+		c.fallback.file = fallbackFile(c.fallback.rewrite)
 	}
 }
 

@@ -15,6 +15,8 @@ type validator struct {
 	errs  Problems
 	warns []Problem
 	roles map[string]bool
+	// rewrites are the rewrite targets, for Config.MissingFiles.
+	rewrites []rewriteRef
 }
 
 func (v *validator) problem(off int, field, msg string) Problem {

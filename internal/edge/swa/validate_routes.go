@@ -59,7 +59,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 	var r route
 	var hdr []headerPair
 	var hasRoute, bad bool
-	var routeNode, statusNode *jnode
+	var routeNode, statusNode, rewriteNode *jnode
 	statusOK := false
 	v.object(n, f, routeKeys, true, func(key string, val *jnode, sf string) {
 		switch key {
@@ -102,6 +102,7 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 				}
 				r.rewrite, r.rewriteQ = splitRewrite(s)
 				v.checkTarget(val, sf, s)
+				rewriteNode = val
 			}
 		case "statusCode":
 			statusNode = val
@@ -119,6 +120,9 @@ func (v *validator) route(n *jnode, f string) (route, []headerPair, bool) {
 	}
 	if statusOK {
 		v.checkStatus(statusNode, f+".statusCode", r.status, r.redirect != "")
+	}
+	if rewriteNode != nil && !isErrorStatus(r.status) { // a 400/401/403/404 route never serves its rewrite
+		v.noteRewrite(rewriteNode, f+".rewrite", r.rewrite, useRoute)
 	}
 	if r.redirect != "" && hasRoute && !bad {
 		v.checkLoop(r, n, f)

@@ -24,6 +24,7 @@ func (v *validator) fallback(n *jnode, f string) *fallback {
 			}
 			fb.rewrite, _ = splitRewrite(s)
 			v.checkTarget(val, sf, s)
+			v.noteRewrite(val, sf, fb.rewrite, useFallback)
 		case "exclude":
 			v.strs(val, sf, func(s string, el *jnode, ef string) {
 				p, err := compilePattern(s)
@@ -65,6 +66,7 @@ func (v *validator) overrides(c *Config, n *jnode, f string) {
 				if s, ok := v.str(x, xf); ok && s != "" {
 					o.rewrite, _ = splitRewrite(s)
 					v.checkTarget(x, xf, s)
+					v.noteRewrite(x, xf, o.rewrite, useOverride)
 				}
 			case "redirect":
 				if s, ok := v.str(x, xf); ok && s != "" {
