@@ -26,7 +26,7 @@ type Config struct {
 	Project       Project                 `yaml:"project" doc:"The project this file describes." required:"true"`
 	Release       Release                 `yaml:"release" doc:"How releases are tagged, approved and promoted."`
 	Build         Build                   `yaml:"build" doc:"How the site is installed and built."`
-	Tests         Tests                   `yaml:"tests" doc:"Test commands run in parallel with the build, and their reports."`
+	Tests         Tests                   `yaml:"tests" doc:"Test commands, run once the dependencies are installed, in parallel with the build, and their reports."`
 	Checks        Checks                  `yaml:"checks" doc:"Release gates: dependency audit, licences, secrets, SBOM."`
 	Environments  map[string]*Environment `yaml:"environments" keys:"slug" doc:"Deployment targets by name (a DNS label), e.g. staging and production."`
 	Monitor       Monitor                 `yaml:"monitor" doc:"Health probes and alert rules."`

@@ -80,7 +80,7 @@ var actionRx = regexp.MustCompile(`^[a-z][a-z0-9-]*([./][a-z0-9-]+)*$`)
 // release that would run it.
 var Actions = []string{
 	"backup", "backup/verify", "build", "check/audit", "check/licenses", "check/sbom", "check/secrets",
-	"create-artifact", "deploy", "dns/update", "fetch-secrets", "health-check", "load-test", "monitoring",
+	"create-artifact", "deploy", "dns/update", "fetch-secrets", "health-check", "install", "load-test", "monitoring",
 	"notify", "purge-cache", "register-workflows", "rollback", "test", "test-report", "validate-tag",
 }
 

@@ -2,8 +2,10 @@ package config
 
 import "time"
 
-// Tests lists the project's own test commands. Each runs in parallel with the
-// build; a failing suite fails the release unless it is optional.
+// Tests lists the project's own test commands. In the default plan each
+// starts once the install step has installed the dependencies, then runs
+// in parallel with the build (which does not install again); a failing
+// suite fails the release unless it is optional.
 type Tests struct {
 	Unit        *TestSuite  `yaml:"unit" doc:"Unit tests, e.g. npm test -- --ci."`
 	Integration *TestSuite  `yaml:"integration" doc:"Integration tests."`

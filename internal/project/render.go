@@ -158,7 +158,8 @@ func buildSummary(d *Detection) string {
 }
 
 func renderTests(w *writer, d *Detection) {
-	w.line("# Tests run in parallel with the build and the checks; any failure stops the release.")
+	w.line("# Tests start once the dependencies are installed (the install step), then run in")
+	w.line("# parallel with the build and the checks; any failure stops the release.")
 	w.line("# Point junit at JUnit XML and coverage at lcov/Cobertura to get per-test results")
 	w.line("# and a coverage gate.")
 	if len(d.Tests) == 0 {

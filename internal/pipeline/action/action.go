@@ -1,7 +1,7 @@
 // Package action is the one registry of the pipeline's built-in actions,
-// the steps a plan names with uses: validate-tag, build, test, test-report,
-// check/audit, check/licenses, check/secrets, check/sbom, fetch-secrets,
-// create-artifact, deploy, purge-cache, monitoring, register-workflows,
+// the steps a plan names with uses: validate-tag, install, build, test,
+// test-report, check/audit, check/licenses, check/secrets, check/sbom,
+// fetch-secrets, create-artifact, deploy, purge-cache, monitoring, register-workflows,
 // health-check, load-test, notify, rollback, backup, backup/verify and
 // dns/update.
 // Projects replace or add actions by registering under a name.
@@ -274,6 +274,7 @@ func Builtins(d Deps) *Registry {
 	for name, a := range map[string]Action{
 		"validate-tag":       Func(validateTag),
 		"build":              Func(d.build),
+		"install":            Func(d.install),
 		"test":               Func(d.runTests),
 		"test-report":        Func(testReport),
 		"check/audit":        named("audit", d.checkAudit),

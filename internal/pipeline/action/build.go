@@ -62,32 +62,20 @@ func PlanBuild(dir string, sc *Context) (*BuildPlan, error) {
 
 // build installs the dependencies with the lockfile frozen, runs the build
 // script in the app directory, and outputs dir (the build output,
-// absolute). A package manager missing from PATH, or of another version
-// than packageManager pins, is installed through npm into the tools cache.
+// absolute). With input install false it does not install: an install
+// step ran before it (the default plan's), and installing again would
+// replace node_modules under the test suites running beside the build.
+// A package manager missing from PATH, or of another version than
+// packageManager pins, is installed through npm into the tools cache.
 func (d *Deps) build(ctx context.Context, sc *Context) error {
-	p, err := PlanBuild(sc.Dir, sc)
+	p, env, err := d.prepare(ctx, sc)
 	if err != nil {
 		return err
 	}
-	env := withEnv(sc.Env, "PHOENIX_RELEASE="+sc.Run.Version)
-	if sc.Config != nil {
-		if env, err = d.withConfigEnv(ctx, sc, env, sc.Config.Build.Env, "build.env"); err != nil {
-			return err
-		}
-	}
-	if p.PackageManager == "" {
-		sc.Logf("no package.json: a folder of static files, no package manager to set up")
-	} else {
-		if env, err = d.ensureTool(ctx, sc, p, env); err != nil {
-			return err
-		}
-		sc.Logf("package manager %s%s; install: %s; build: %s (in %s)", p.PackageManager, at(p.Version), p.Install,
-			p.Build, firstNonEmpty(p.AppDir, "."))
-	}
-	if p.Install != "" {
-		if err := sc.Exec(ctx, executor.Cmd{Script: p.Install, Dir: sc.Dir, Env: env}); err != nil {
-			return fmt.Errorf("install (%s): %w", p.Install, err)
-		}
+	if sc.String("install") == "false" {
+		sc.Logf("dependencies: installed by the install step before this one, not installed again")
+	} else if err := runInstall(ctx, sc, p, env); err != nil {
+		return err
 	}
 	if p.Build == "" {
 		sc.Logf("no build script: the output folder is deployed as it is")
@@ -101,6 +89,56 @@ func (d *Deps) build(ctx context.Context, sc *Context) error {
 	sc.SetOutput("dir", out)
 	sc.SetOutput("built", strconv.FormatBool(p.Build != ""))
 	sc.SetOutput("package_manager", p.PackageManager)
+	return nil
+}
+
+// install installs the project's dependencies (build.install, else the
+// package manager's install with the lockfile frozen) in the project
+// root, with build.env. The default plan runs it once, before the build
+// and the test suites, which then run side by side on what it installed.
+func (d *Deps) install(ctx context.Context, sc *Context) error {
+	p, env, err := d.prepare(ctx, sc)
+	if err != nil {
+		return err
+	}
+	return runInstall(ctx, sc, p, env)
+}
+
+// prepare plans the build of sc's project and returns the plan and the
+// environment its commands run in: build.env resolved, and the package
+// manager set up.
+func (d *Deps) prepare(ctx context.Context, sc *Context) (*BuildPlan, []string, error) {
+	p, err := PlanBuild(sc.Dir, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := withEnv(sc.Env, "PHOENIX_RELEASE="+sc.Run.Version)
+	if sc.Config != nil {
+		if env, err = d.withConfigEnv(ctx, sc, env, sc.Config.Build.Env, "build.env"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if p.PackageManager == "" {
+		sc.Logf("no package.json: a folder of static files, no package manager to set up")
+		return p, env, nil
+	}
+	if env, err = d.ensureTool(ctx, sc, p, env); err != nil {
+		return nil, nil, err
+	}
+	sc.Logf("package manager %s%s; install: %s; build: %s (in %s)", p.PackageManager, at(p.Version), p.Install,
+		p.Build, firstNonEmpty(p.AppDir, "."))
+	return p, env, nil
+}
+
+// runInstall runs the plan's install command, if it has one.
+func runInstall(ctx context.Context, sc *Context, p *BuildPlan, env []string) error {
+	if p.Install == "" {
+		sc.Logf("no install command: nothing to install")
+		return nil
+	}
+	if err := sc.Exec(ctx, executor.Cmd{Script: p.Install, Dir: sc.Dir, Env: env}); err != nil {
+		return fmt.Errorf("install (%s): %w", p.Install, err)
+	}
 	return nil
 }
 

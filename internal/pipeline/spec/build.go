@@ -145,9 +145,11 @@ func merged(base, over map[string]string) map[string]string {
 // Default is the seed's release flow for envs, in order:
 //
 //	validate-tag
-//	  -> in parallel: check/audit, check/licenses, check/sbom,
-//	     build (then check/secrets, over the source and the fresh output),
-//	     test-<suite> for each configured suite (then test-report)
+//	  -> in parallel: check/audit,
+//	     install (the dependencies, once) -> in parallel:
+//	       build (then check/secrets, over the source and the fresh output,
+//	       and check/licenses, check/sbom, over what was installed),
+//	       test-<suite> for each configured suite (then test-report)
 //	  -> fetch-secrets -> create-artifact
 //	  -> per environment: [approval] -> in parallel {deploy, purge-cache,
 //	     monitoring, register-workflows} -> health-check [-> load-test]
@@ -197,19 +199,26 @@ func disabledChecks(cfg *config.Config) []DisabledCheck {
 	return out
 }
 
-// defaultGates adds the build, the checks and the tests (side by side but
-// for the secret scan, which follows the build) and returns their IDs.
+// defaultGates adds the install, the build, the checks and the tests and
+// returns their IDs. The install runs once, first: the build (which does
+// not install again) and the test suites then run side by side on what it
+// installed. Beside an install (npm ci deletes node_modules, then writes
+// it anew) a suite read node_modules half installed, or gone, and passed
+// or failed with the timing. The checks run beside them, but for those
+// that read the build's output or the installed packages (checkNeeds).
 func defaultGates(cfg *config.Config, after string, add func(*Step) *Step) []string {
 	var ids []string
-	needs := []string{after}
-	build := add(&Step{ID: "build", Name: "build", Uses: "build", Needs: needs, Timeout: cfg.Build.Timeout.D()})
+	install := add(&Step{ID: "install", Name: "install", Uses: "install", Needs: []string{after}, Timeout: cfg.Build.Timeout.D()})
+	needs := []string{install.ID}
+	build := add(&Step{ID: "build", Name: "build", Uses: "build", Needs: needs, Timeout: cfg.Build.Timeout.D(),
+		With: map[string]any{"install": false}})
 	for _, c := range policy.Checks(cfg) { // the checks phoenix check runs too
 		if c.Enabled {
 			ids = append(ids, add(&Step{ID: "check-" + c.Name, Name: "check-" + c.Name, Uses: "check/" + c.Name,
 				Needs: checkNeeds(c.Name, after, build.ID), Dir: cfg.Build.App}).ID)
 		}
 	}
-	ids = append(ids, build.ID)
+	ids = append(ids, install.ID, build.ID)
 	var tests []string
 	for _, kind := range []string{"unit", "integration", "e2e", "load"} {
 		suite := cfg.Tests.Suites()[kind]

@@ -13,7 +13,7 @@ import (
 )
 
 func known(a string) bool {
-	return slices.Contains([]string{"deploy", "notify", "build", "test", "validate-tag", "check/audit", "check/licenses",
+	return slices.Contains([]string{"deploy", "notify", "install", "build", "test", "validate-tag", "check/audit", "check/licenses",
 		"check/secrets", "check/sbom", "fetch-secrets", "create-artifact", "purge-cache", "monitoring",
 		"register-workflows", "health-check", "rollback", "test-report"}, a)
 }
@@ -50,12 +50,14 @@ environments:
 		step string
 		want []string
 	}{
-		{"build", []string{"validate-tag"}},
+		{"install", []string{"validate-tag"}},
+		{"build", []string{"install"}}, // which it does not run again
 		{"check-audit", []string{"validate-tag"}},
 		{"check-secrets", []string{"build"}},  // it scans the build output too
 		{"check-licenses", []string{"build"}}, // they read what the build installed
 		{"check-sbom", []string{"build"}},
-		{"test-unit", []string{"validate-tag"}},
+		{"test-unit", []string{"install"}}, // never beside an install: it replaces node_modules
+		{"test-e2e", []string{"install"}},
 		{"test-report", []string{"test-unit", "test-e2e"}},
 		{"create-artifact", []string{"fetch-secrets", "build"}},
 		{"deploy/staging", []string{"create-artifact"}},
@@ -80,11 +82,14 @@ environments:
 	if p.Step("approval/staging") != nil {
 		t.Error("staging has no protection but got a gate")
 	}
+	if p.Step("build").With["install"] != false {
+		t.Errorf("build installs again after the install step: with %v", p.Step("build").With)
+	}
 	if !p.Step("test-e2e").ContinueOnError || p.Step("rollback").If != Failure {
 		t.Error("optional suite or rollback condition lost")
 	}
 	fetch := p.Step("fetch-secrets").Needs
-	for _, g := range []string{"check-audit", "check-licenses", "check-secrets", "check-sbom", "build", "test-unit", "test-e2e", "test-report"} {
+	for _, g := range []string{"check-audit", "check-licenses", "check-secrets", "check-sbom", "install", "build", "test-unit", "test-e2e", "test-report"} {
 		if !slices.Contains(fetch, g) {
 			t.Errorf("fetch-secrets does not wait for %s", g)
 		}
