@@ -66,6 +66,9 @@ func (s *Service) Logs(ctx context.Context, id int64, o LogOptions, w io.Writer)
 	if err := writeOmitted(first.Plan, o.Step, w); err != nil {
 		return err
 	}
+	if err := s.writeRetryNote(ctx, first, o.Step, w); err != nil {
+		return err
+	}
 	offsets := map[string]int64{}
 	partial := map[string][]byte{}
 	for {
@@ -126,6 +129,28 @@ func hasStep(r *Run, step string) error {
 		return e.WithHint("did you mean %s? its steps: %s", best, strings.Join(ids, ", "))
 	}
 	return e.WithHint("its steps: %s", strings.Join(ids, ", "))
+}
+
+// writeRetryNote writes, before the steps' logs of a retry (all of
+// them: step is ""), a line saying so when it was made at another commit
+// than the run it retries: it built what the folder held then, not what
+// the failed run built. Nothing when that run is gone (pruned).
+func (s *Service) writeRetryNote(ctx context.Context, r *Run, step string, w io.Writer) error {
+	if r.RetryOf == 0 || step != "" {
+		return nil
+	}
+	prev, err := s.loadRun(ctx, r.RetryOf)
+	if err != nil || prev.Commit == r.Commit {
+		return nil
+	}
+	_, err = fmt.Fprintf(w, "[phoenix] retry of run %d at commit %s (run %d was at %s)\n",
+		r.RetryOf, orUnknown(r.Commit), r.RetryOf, orUnknown(prev.Commit))
+	return err
+}
+
+// orUnknown is commit, or "unknown" for a run of no git repository.
+func orUnknown(commit string) string {
+	return firstNonEmpty(commit, "unknown")
 }
 
 func writeOmitted(plan *spec.Plan, step string, w io.Writer) error {

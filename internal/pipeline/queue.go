@@ -189,8 +189,9 @@ func (s *Service) db(ctx context.Context, q string, args ...any) {
 	}
 }
 
-// Retry queues a new run with the same plan, version, environments and
-// commit as a finished (failed, cancelled or interrupted) one.
+// Retry queues a new run with the same plan, version and environments as
+// a finished (failed, cancelled or interrupted) one, at the commit its
+// folder holds now (retryCommit).
 func (s *Service) Retry(ctx context.Context, id int64, actor string) (*Run, error) {
 	r, err := s.loadRun(ctx, id)
 	if err != nil {
@@ -202,7 +203,24 @@ func (s *Service) Retry(ctx context.Context, id int64, actor string) (*Run, erro
 	n := *r
 	n.ID, n.RetryOf, n.Trigger, n.Actor = 0, id, "retry", firstNonEmpty(actor, r.Actor)
 	n.Started, n.Finished, n.Message = zeroTime, zeroTime, ""
+	n.Commit = s.retryCommit(ctx, r)
+	if n.Commit != r.Commit {
+		s.log.Info("pipeline: retry at another commit", "run", id, "was", r.Commit, "now", n.Commit)
+	}
 	return s.enqueue(ctx, &n)
+}
+
+// retryCommit is the commit a retry of r records. A retry builds what r's
+// folder holds when it is asked for, so it reads the folder's commit (and
+// "+dirty") again, as a release does: the failed run's commit would sign
+// code it never held (a fix committed since, an edit not committed). A workflow run's commit given by its inputs (the
+// pushed commit a webhook names) stays, as does r's when the folder is no
+// git repository.
+func (s *Service) retryCommit(ctx context.Context, r *Run) string {
+	if r.Inputs.Values["commit"] != "" {
+		return r.Commit
+	}
+	return firstNonEmpty(s.gitHead(ctx, r.Dir), r.Commit)
 }
 
 func firstNonEmpty(a ...string) string {
