@@ -54,15 +54,7 @@ func write(t *testing.T, dir string, files map[string]string) {
 // that "installs" pnpm by writing a script into the prefix; the build must
 // then run pnpm's frozen install and the build script with that pnpm.
 func TestBuildInstallsPinnedPackageManagerThroughNPM(t *testing.T) {
-	bin, proj, tools := t.TempDir(), t.TempDir(), t.TempDir()
-	write(t, bin, map[string]string{"npm": `#!/bin/sh
-echo "npm $*" >> "$CALLS"
-prefix=""; pkg=""
-while [ $# -gt 0 ]; do case "$1" in --prefix) prefix="$2"; shift;; *@*) pkg="$1";; esac; shift; done
-mkdir -p "$prefix/node_modules/.bin"
-printf '#!/bin/sh\necho "pnpm $*" >> "$CALLS"\n[ "$1" = "--version" ] && echo 9.12.0\n[ "$1" = run ] && mkdir -p dist && echo hi > dist/index.html\nexit 0\n' > "$prefix/node_modules/.bin/pnpm"
-chmod +x "$prefix/node_modules/.bin/pnpm"
-`})
+	bin, proj, tools := fakeNPM(t), t.TempDir(), t.TempDir()
 	write(t, proj, map[string]string{
 		"package.json":   `{"name":"site","packageManager":"pnpm@9.12.0","scripts":{"build":"vite build"},"devDependencies":{"vite":"^5"}}`,
 		"pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
@@ -85,6 +77,23 @@ chmod +x "$prefix/node_modules/.bin/pnpm"
 	if outs["dir"] != filepath.Join(proj, "dist") {
 		t.Errorf("dir output %q", outs["dir"])
 	}
+}
+
+// fakeNPM returns a folder holding a fake npm that records its calls in
+// $CALLS and "installs" pnpm 9.12.0 by writing a script into the
+// --prefix, which records its calls too and builds dist/ on run.
+func fakeNPM(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	write(t, bin, map[string]string{"npm": `#!/bin/sh
+echo "npm $*" >> "$CALLS"
+prefix=""
+while [ $# -gt 0 ]; do case "$1" in --prefix) prefix="$2"; shift;; esac; shift; done
+mkdir -p "$prefix/node_modules/.bin"
+printf '#!/bin/sh\necho "pnpm $*" >> "$CALLS"\n[ "$1" = "--version" ] && echo 9.12.0\n[ "$1" = run ] && mkdir -p dist && echo hi > dist/index.html\nexit 0\n' > "$prefix/node_modules/.bin/pnpm"
+chmod +x "$prefix/node_modules/.bin/pnpm"
+`})
+	return bin
 }
 
 // TestBuildOfAStaticFolderRunsNoPackageManager: a folder of static files

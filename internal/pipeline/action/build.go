@@ -68,11 +68,12 @@ func PlanBuild(dir string, sc *Context) (*BuildPlan, error) {
 // A package manager missing from PATH, or of another version than
 // packageManager pins, is installed through npm into the tools cache.
 func (d *Deps) build(ctx context.Context, sc *Context) error {
-	p, env, err := d.prepare(ctx, sc)
+	installed := sc.String("install") == "false"
+	p, env, err := d.prepare(ctx, sc, !installed)
 	if err != nil {
 		return err
 	}
-	if sc.String("install") == "false" {
+	if installed {
 		sc.Logf("dependencies: installed by the install step before this one, not installed again")
 	} else if err := runInstall(ctx, sc, p, env); err != nil {
 		return err
@@ -97,7 +98,7 @@ func (d *Deps) build(ctx context.Context, sc *Context) error {
 // root, with build.env. The default plan runs it once, before the build
 // and the test suites, which then run side by side on what it installed.
 func (d *Deps) install(ctx context.Context, sc *Context) error {
-	p, env, err := d.prepare(ctx, sc)
+	p, env, err := d.prepare(ctx, sc, true)
 	if err != nil {
 		return err
 	}
@@ -106,8 +107,8 @@ func (d *Deps) install(ctx context.Context, sc *Context) error {
 
 // prepare plans the build of sc's project and returns the plan and the
 // environment its commands run in: build.env resolved, and the package
-// manager set up.
-func (d *Deps) prepare(ctx context.Context, sc *Context) (*BuildPlan, []string, error) {
+// manager set up (refresh: see ensureTool).
+func (d *Deps) prepare(ctx context.Context, sc *Context, refresh bool) (*BuildPlan, []string, error) {
 	p, err := PlanBuild(sc.Dir, sc)
 	if err != nil {
 		return nil, nil, err
@@ -122,7 +123,7 @@ func (d *Deps) prepare(ctx context.Context, sc *Context) (*BuildPlan, []string, 
 		sc.Logf("no package.json: a folder of static files, no package manager to set up")
 		return p, env, nil
 	}
-	if env, err = d.ensureTool(ctx, sc, p, env); err != nil {
+	if env, err = d.ensureTool(ctx, sc, p, env, refresh); err != nil {
 		return nil, nil, err
 	}
 	sc.Logf("package manager %s%s; install: %s; build: %s (in %s)", p.PackageManager, at(p.Version), p.Install,
@@ -184,8 +185,10 @@ func lookPath(env []string, prog string) string {
 }
 
 // ensureTool makes the package manager (at the pinned version) available
-// and returns env with its folder first on PATH.
-func (d *Deps) ensureTool(ctx context.Context, sc *Context, p *BuildPlan, env []string) ([]string, error) {
+// and returns env with its folder first on PATH. One of no pinned version
+// is installed again (the latest) when refresh is set; the build after an
+// install step, which did that already, uses the one in the tools cache.
+func (d *Deps) ensureTool(ctx context.Context, sc *Context, p *BuildPlan, env []string, refresh bool) ([]string, error) {
 	have := lookPath(env, p.PackageManager)
 	if have != "" && (p.Version == "" || toolVersion(ctx, sc, have, env) == p.Version) {
 		return env, nil
@@ -205,7 +208,7 @@ func (d *Deps) ensureTool(ctx context.Context, sc *Context, p *BuildPlan, env []
 	tools := firstNonEmpty(d.ToolsDir, filepath.Join(os.TempDir(), "phoenix-tools"))
 	prefix := filepath.Join(tools, p.PackageManager+"@"+ver)
 	bin := filepath.Join(prefix, "node_modules", ".bin")
-	if lookPath([]string{"PATH=" + bin}, p.PackageManager) == "" || ver == "latest" {
+	if lookPath([]string{"PATH=" + bin}, p.PackageManager) == "" || (ver == "latest" && refresh) {
 		sc.Logf("installing %s@%s through npm into %s", pkg, ver, prefix)
 		if err := os.MkdirAll(prefix, 0o755); err != nil {
 			return nil, err
