@@ -32,7 +32,7 @@ func (c *Config) Decide(r *Request, fs FileSystem) Decision {
 	if !c.admit(r) {
 		return Decision{Status: http.StatusForbidden, Header: d.hdr.fail, Route: -1, Reason: ReasonNetwork}
 	}
-	if i := c.match(d.p, r); i >= 0 {
+	if i := c.match(d.p, r, fs); i >= 0 {
 		d.ri, d.rt, d.hdr = i, &c.routes[i], &c.routes[i].hdr
 	}
 	return d.run()

@@ -8,11 +8,15 @@ import (
 // match returns the index of the first rule matching the request, or -1.
 // A rule matches when its pattern matches the path (case-insensitively),
 // or the path's default document ("/about" -> "/about/index.html") when
-// the last segment has no '.', and its methods (if any) include the
-// request method. Requests under /.auth/ only match rules without a
+// the last segment has no '.' and the release holds that document (the
+// file the request is then served: "/admin/*" guards "/admin" of an admin
+// folder, but a deep link of an SPA with no such folder matches no
+// "/admin/*" and goes to the fallback, as the cloud's "/admin/*" does
+// not match "/admin"), and its methods (if any) include the request
+// method. Requests under /.auth/ only match rules without a
 // wildcard. A redirect rule whose target is exactly the requested URL is
 // skipped (loop guard) and matching goes on.
-func (c *Config) match(path string, r *Request) int {
+func (c *Config) match(path string, r *Request, fs FileSystem) int {
 	if len(c.routes) == 0 {
 		return -1
 	}
@@ -27,7 +31,7 @@ func (c *Config) match(path string, r *Request) int {
 		if auth && rt.pat.wild {
 			continue
 		}
-		if !rt.pat.match(path, "") && (suffix == "" || !rt.pat.match(path, suffix)) {
+		if !rt.pat.match(path, "") && (suffix == "" || !rt.pat.match(path, suffix) || !hasDefault(fs, path, suffix)) {
 			continue
 		}
 		if rt.redirect != "" && sameURL(rt.redirect, path, r.RawQuery) {
@@ -36,6 +40,12 @@ func (c *Config) match(path string, r *Request) int {
 		return i
 	}
 	return -1
+}
+
+// hasDefault reports whether fs holds path's default document (path and
+// its indexSuffix).
+func hasDefault(fs FileSystem, path, suffix string) bool {
+	return fs != nil && fs.Exists(path+suffix)
 }
 
 func sameURL(target, path, query string) bool {
