@@ -135,7 +135,26 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
 	}
-	return edge.ServeDir(ctx, dir, o.addr, opts)
+	return serveError(edge.ServeDir(ctx, dir, o.addr, opts), name("addr"), o.addr)
+}
+
+// serveError makes the errors of a folder to fix or an address to change
+// usage errors (exit code 2, as phoenix validate and phoenix server give
+// for them), with a hint: a staticwebapp.config.json with problems, an
+// address that cannot be listened on.
+func serveError(err error, addrFlag, addr string) error {
+	var ps swa.Problems
+	var op *net.OpError
+	switch {
+	case err == nil || usererr.KindOf(err) != usererr.Internal:
+		return err
+	case errors.As(err, &ps):
+		return usererr.Wrap(usererr.Usage, err, err.Error()).WithHint("fix the file; phoenix validate lists every problem")
+	case errors.As(err, &op) && op.Op == "listen":
+		return usererr.Wrap(usererr.Usage, err, fmt.Sprintf("cannot listen on %s (%s): %v", addr, addrFlag, op.Err)).
+			WithHint("pick another address with %s", addrFlag)
+	}
+	return err
 }
 
 // checkFolder returns a usage error with hint unless dir is a folder.
