@@ -106,3 +106,10 @@ func (v *Vault) write(ctx context.Context, e *AuditEvent, fn func(tx *sql.Tx) er
 	}
 	return nil
 }
+
+// changed tells Options.OnChange that name changed.
+func (v *Vault) changed(ctx context.Context, name string) {
+	if v.opts.OnChange != nil {
+		v.opts.OnChange(ctx, name)
+	}
+}

@@ -89,6 +89,11 @@ func (v *Vault) Import(ctx context.Context, subj Subject, entries []EnvEntry, o 
 		errs = append(errs, v.audit(ctx, ev))
 	}
 	v.opts.Logger.Info("vault: import", "entries", len(entries), "actor", subj.Actor)
+	for _, r := range out {
+		if r.Version != 0 {
+			v.changed(ctx, r.Name)
+		}
+	}
 	return out, errors.Join(errs...)
 }
 

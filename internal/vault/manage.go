@@ -165,7 +165,7 @@ func (v *Vault) change(ctx context.Context, subj Subject, name, action string, v
 		return err
 	}
 	e := &AuditEvent{Actor: subj.Actor, Action: action, Target: target(name, version), Outcome: OutcomeOK}
-	return v.write(ctx, e, func(tx *sql.Tx) error {
+	err = v.write(ctx, e, func(tx *sql.Tx) error {
 		row, found, err := getSecret(ctx, tx, name)
 		if err != nil {
 			return err
@@ -178,6 +178,10 @@ func (v *Vault) change(ctx context.Context, subj Subject, name, action string, v
 		}
 		return fn(tx, row, fmtTime(v.now()))
 	})
+	if err == nil {
+		v.changed(ctx, name)
+	}
+	return err
 }
 
 // SetEnabled enables or disables one version. A disabled version is never
@@ -282,6 +286,7 @@ func (v *Vault) PurgeExpired(ctx context.Context) ([]string, error) {
 		if err := v.write(ctx, e, func(tx *sql.Tx) error { return purgeTx(ctx, tx, n) }); err != nil {
 			return nil, err
 		}
+		v.changed(ctx, n)
 	}
 	return names, nil
 }

@@ -108,6 +108,7 @@ func (v *Vault) Set(ctx context.Context, subj Subject, name string, value Secret
 		return VersionInfo{}, err
 	}
 	v.opts.Logger.Info("vault: secret set", "name", name, "version", vi.Version, "actor", subj.Actor)
+	v.changed(ctx, name)
 	vi.Warnings = warnings(vi, v.now(), v.opts.WarnBefore)
 	return vi, nil
 }

@@ -237,6 +237,7 @@ func (v *Vault) rotate(ctx context.Context, actor, name, reason string) (Version
 	}
 	// The one log line of a rotation: the Notifier sends, it does not log.
 	v.opts.Logger.Info("vault: secret rotated", "name", name, "version", vi.Version, "reason", reason, "actor", actor)
+	v.changed(ctx, name)
 	if v.opts.Notifier != nil {
 		ev := RotationEvent{Name: name, OldVersion: row.current, NewVersion: vi.Version, Actor: actor, Reason: reason, At: v.now()}
 		if err := v.opts.Notifier.SecretRotated(ctx, ev); err != nil {

@@ -92,6 +92,13 @@ type Options struct {
 	// vault. It runs in the caller's goroutine and must not call Init,
 	// Unseal or Seal.
 	OnUnseal func(context.Context)
+	// OnChange, if set, is called with a secret's name after a change to
+	// it commits: a new version (set, import, rotation), a version
+	// enabled or disabled, new tags, a deletion, recovery or purge. It
+	// never gets a value; the server reloads what reads the secret (a
+	// notification channel's webhook URL). It runs in the caller's
+	// goroutine, with no lock of the vault held.
+	OnChange func(ctx context.Context, name string)
 }
 
 // Vault is the secrets domain.
