@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -96,6 +97,7 @@ type projectConfigs struct {
 	cfg     map[string]*config.Config
 	entry   map[string]*projectcfg.Entry // where cfg came from; nil: the latest run's folder
 	chanErr map[string]error             // why a project's channels did not load (reconfigure)
+	secrets string                       // the Stamp of the secrets the channels were built with (notify_secrets.go)
 	unread  map[string]int64             // the stored revision that did not parse: not read again until it changes
 	guards  map[string]*monitor.Guard
 	wg      sync.WaitGroup
@@ -136,6 +138,7 @@ func (a *App) reconfigure() {
 		cfgs[p] = c
 	}
 	a.projects.mu.Unlock()
+	stamp := a.secretsStamp(context.Background(), slices.Collect(maps.Values(cfgs)))
 	var targets []monitor.Target
 	var rules []monitor.Rule
 	chans := map[string]notify.Channel{}
@@ -165,7 +168,7 @@ func (a *App) reconfigure() {
 	a.Monitor.SetRules(rules)
 	a.Notify.SetChannels(chans)
 	a.projects.mu.Lock()
-	a.projects.chanErr = chanErr
+	a.projects.chanErr, a.projects.secrets = chanErr, stamp
 	a.projects.mu.Unlock()
 }
 

@@ -179,7 +179,7 @@ func (a *App) startReplication() {
 		}
 	})
 	a.background(func(ctx context.Context) {
-		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel, UsersChannel, BlobsChannel}, a.log, func(n store.Notification) {
+		a.DB.Listen(ctx, []string{DeployChannel, pipeline.RunsChannel, UsersChannel, BlobsChannel, SecretsChannel}, a.log, func(n store.Notification) {
 			switch n.Channel {
 			case DeployChannel:
 				a.syncEdge(ctx)
@@ -189,6 +189,8 @@ func (a *App) startReplication() {
 				a.loadUserStates(ctx)
 			case BlobsChannel:
 				a.relearnBlobs(ctx)
+			case SecretsChannel:
+				a.reloadChannelsOf(ctx, n.Payload) // notify_secrets.go
 			case pipeline.RunsChannel:
 				a.Pipeline.Poke(ctx)
 			default:
@@ -211,6 +213,7 @@ func (a *App) reconcile(ctx context.Context) {
 	a.relearnIfCollected(ctx) // replica_blobs.go
 	a.syncEdge(ctx)
 	a.syncConfigs(ctx)
+	a.syncChannelSecrets(ctx) // notify_secrets.go
 	a.loadUserStates(ctx)
 	a.Pipeline.Poke(ctx)
 	if a.Leading() {

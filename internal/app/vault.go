@@ -134,9 +134,10 @@ func (a *App) openVault(ctx context.Context) error {
 			if started.Load() {
 				a.signingUnsealed(ctx) // first: the audit checkpoint then covers its record
 				a.auditUnsealed(ctx)
-				a.channelsUnsealed(ctx)
+				a.reloadChannels(ctx)
 			}
-		}})
+		},
+		OnChange: a.secretChanged}) // notify_secrets.go
 	if err != nil {
 		return err
 	}
@@ -288,12 +289,13 @@ func (a *App) singletonEvery(d, def time.Duration, fn func(context.Context)) {
 	a.singleton(func(ctx context.Context) { tick.Every(ctx, d, fn) })
 }
 
-// channelsUnsealed loads the notification channels again when the vault
-// opens after the start: those whose URL is a secret did not load while
-// it was sealed, and an automatic rollback's alert owed meanwhile goes
-// out now (a lone server looks for owed alerts only at its start; the
-// replicas' leader on every poll anyway).
-func (a *App) channelsUnsealed(ctx context.Context) {
+// reloadChannels loads the notification channels again when the vault
+// opens after the start (those whose URL is a secret did not load while
+// it was sealed) or a secret they read changes (notify_secrets.go), and
+// an automatic rollback's alert owed meanwhile goes out now (a lone
+// server looks for owed alerts only at its start; the replicas' leader
+// on every poll anyway).
+func (a *App) reloadChannels(ctx context.Context) {
 	if a.projects == nil {
 		return
 	}

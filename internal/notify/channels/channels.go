@@ -91,3 +91,26 @@ func buildEmail(ch *config.Channel, resolve func(string, config.SecretRef) (stri
 	return email.New(email.Options{Host: ch.SMTP.Host, Port: ch.SMTP.Port, Security: ch.SMTP.TLS,
 		Username: ch.SMTP.Username, Password: pw, From: ch.SMTP.From, To: ch.To})
 }
+
+// SecretNames returns the vault secrets (secret:NAME) that n's channels
+// read, sorted, each once: when one of them changes, the channels are
+// built again.
+func SecretNames(n config.Notifications) []string {
+	var out []string
+	for _, ch := range n.Channels {
+		if ch == nil {
+			continue
+		}
+		refs := []config.SecretRef{ch.URL, ch.Secret}
+		if ch.SMTP != nil {
+			refs = append(refs, ch.SMTP.Password)
+		}
+		for _, r := range refs {
+			if r.Source == "secret" {
+				out = append(out, r.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

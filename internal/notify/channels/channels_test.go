@@ -73,3 +73,25 @@ func TestDefaultEventsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretNames checks that every secret reference a channel resolves
+// (URL, webhook signing key, SMTP password) is named, once, and that
+// literals and env: references are not.
+func TestSecretNames(t *testing.T) {
+	cfg, err := config.Parse([]byte(`project: {name: site}
+notifications:
+  channels:
+    teams: {type: teams, url: secret:PROD_TEAMS_WEBHOOK_URL}
+    teams2: {type: teams, url: secret:PROD_TEAMS_WEBHOOK_URL}
+    slack: {type: slack, url: env:SLACK_URL}
+    hook: {type: webhook, url: https://audit.example.com/phoenix, secret: secret:SIGNING}
+    mail: {type: email, to: [ops@example.com], smtp: {host: smtp.example.com, from: phoenix@example.com, password: secret:SMTP_PASSWORD}}
+`), "phoenix.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := SecretNames(cfg.Notifications)
+	if want := []string{"PROD_TEAMS_WEBHOOK_URL", "SIGNING", "SMTP_PASSWORD"}; !slices.Equal(got, want) {
+		t.Fatalf("SecretNames = %q, want %q", got, want)
+	}
+}
