@@ -32,7 +32,8 @@ type RevertRequest struct {
 
 // Revert records that deployment r.Failed failed verification (r.Reason,
 // now) and, when it is still active, rolls its environment back to the
-// newest earlier deployment that did not fail, in the same transaction:
+// newest earlier deployment that passed verification, else the newest
+// that did not fail (lastGood), in the same transaction:
 // no later rollback returns to it, and 'phoenix deployments' shows it
 // failed. The record stays when nothing can be rolled back (the
 // deployment is no longer active, or none before it passed), and an error
@@ -79,8 +80,8 @@ func (s *Service) Revert(ctx context.Context, r RevertRequest) (*Deployment, err
 	return target, nil
 }
 
-// takeBack re-activates, in Revert's transaction tx, the newest
-// deployment of env before failed that did not fail verification, and
+// takeBack re-activates, in Revert's transaction tx, the deployment of
+// env before failed that a rollback goes to (lastGood), and
 // returns it and when; nil when there is none, and failed stays active.
 // Either way it records the alert r owes (oweAlert): the rollback's, or
 // that failed stays active.

@@ -13,8 +13,9 @@ import (
 )
 
 // Rollback re-points an environment at an earlier deployment: the newest
-// one before the active one that did not fail verification, or toID when
-// it is not zero (refused when that one failed verification). It rebuilds
+// one before the active one that passed verification, else the newest
+// that did not fail it (lastGood), or toID when it is not zero (refused
+// when that one failed verification). It rebuilds
 // nothing; the cost is one transaction and a pointer swap on the edge.
 // A deployment superseded before its verification's verdict is pending
 // verification again once it is back (reverify).
@@ -227,12 +228,18 @@ func failedTarget(env Environment, d Deployment) error {
 		WithHint("fix the release and release it again; to retry this very build, deploy it again (nothing is uploaded twice)")
 }
 
-// lastGood returns env's newest deployment before id that did not fail
-// verification; nil when there is none.
+// lastGood returns the deployment a rollback of env from id goes to: the
+// newest earlier one that passed verification (the server's, or its
+// pipeline run's health checks), else, when none did (no checks ever ran,
+// or every earlier one was replaced before its verdict), the newest
+// earlier one that did not fail; nil when there is none. A deployment
+// superseded a second after going live was never verified and may be an
+// empty site: a team that had a release pass expects to land on that one.
 func lastGood(ctx context.Context, tx rowQuerier, env Environment, before int64) (*Deployment, error) {
 	d, err := scanDeployment(tx.QueryRowContext(ctx, `SELECT `+depColumns+` FROM deployments d JOIN artifacts a ON a.digest = d.artifact
-		WHERE d.project = $1 AND d.environment = $2 AND d.id < $3 AND d.failure = '' ORDER BY d.id DESC LIMIT 1`,
-		env.Project, env.Name, before))
+		WHERE d.project = $1 AND d.environment = $2 AND d.id < $3 AND d.failure = ''
+		ORDER BY CASE WHEN d.verification = $4 THEN 0 ELSE 1 END, d.id DESC LIMIT 1`,
+		env.Project, env.Name, before, VerifyPassed))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -131,7 +131,7 @@ func TestReplacedPendingVerificationIsSuperseded(t *testing.T) {
 	}
 	v2, _ := f.deploy(t, "production", "v2", map[string]string{"index.html": "two"})
 	v3, _ := f.deploy(t, "production", "v3", map[string]string{"index.html": "three"}) // replaces v2 before its verdict
-	if _, err := f.svc.Rollback(ctx, "site", "production", 0, "bob"); err != nil {     // replaces v3 before its verdict
+	if _, err := f.svc.Rollback(ctx, "site", "production", v2.ID, "bob"); err != nil { // replaces v3 before its verdict
 		t.Fatal(err)
 	}
 	h := history(t, f.svc, "production")
