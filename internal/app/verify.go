@@ -14,7 +14,11 @@ import (
 )
 
 // The server verifies every activation but a pipeline run's and a
-// rollback (monitor.go, afterActivate). Where each verification stands
+// rollback (monitor.go, afterActivate): the deployment its own automatic
+// rollback restores is verified once more, pending from the rollback's
+// transaction (deploy.Service.Revert), and its Guard never rolls it back
+// again; one a plain rollback returns to only when it was never verified
+// (superseded before its verdict). Where each verification stands
 // is persisted with the deployment (deploy.Deployment.Verification):
 // pending from the activation's transaction until the verdict is
 // recorded. A stop or a crash during the verification leaves it pending;

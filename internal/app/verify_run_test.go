@@ -157,7 +157,8 @@ func reverifyDetail(t *testing.T, a *App) string {
 // after its deploy step to production, during its health check there,
 // leaves a broken deployment active that no one verified; the next start
 // verifies it as one of its own (pending meanwhile), rolls it back and
-// announces and audits it as any failed verification. Staging, whose
+// announces and audits it as any failed verification; the restored one,
+// behind the same failing gate, fails its verification and stays. Staging, whose
 // health check passed before the stop, is not verified again.
 func TestInterruptedRunIsVerifiedAtTheNextStart(t *testing.T) {
 	dir := t.TempDir()
@@ -169,7 +170,7 @@ func TestInterruptedRunIsVerifiedAtTheNextStart(t *testing.T) {
 			t.Fatalf("GET /api/v1/status during the verification: %+v", st)
 		}
 	})
-	wantReverifiedRolledBack(t, b, events, production, v1, "503")
+	wantReverifiedRolledBack(t, b, events, production, v1, "503", "deploy.failed") // the gate fails v1 too
 	if d := deploymentOf(t, b.Deploy, "staging", staging); !d.Active || d.Verification != deploy.VerifyPassed {
 		t.Fatalf("staging, checked by the run, after the start: %+v", d)
 	}

@@ -221,7 +221,7 @@ func TestInterruptedVerificationRollsBackAtTheNextStart(t *testing.T) {
 			t.Fatalf("GET /api/v1/status during the verification again: %+v", st)
 		}
 	})
-	wantReverifiedRolledBack(t, b, events, v2, v1, "200")
+	wantReverifiedRolledBack(t, b, events, v2, v1, "200", "deploy.succeeded")
 }
 
 // TestInterruptedVerificationPassesAtTheNextStart: a healthy deployment
@@ -444,8 +444,11 @@ func reverifyAtStart(t *testing.T, dir string, id int64, during func(*App)) (*Ap
 // wantReverifiedRolledBack waits for b's verifications and checks that
 // deployment id of production failed its verification again at the start
 // (its failure names why) and was rolled back to back: recorded failed,
-// announced as deploy.rolled_back and audited as reverify, fail, rollback.
-func wantReverifiedRolledBack(t *testing.T, b *App, events *deployEvents, id, back int64, why string) {
+// announced as deploy.rolled_back and audited as reverify, fail, rollback;
+// then back's own verification (the restored release is verified too)
+// announced restored (deploy.succeeded, or deploy.failed with no further
+// rollback).
+func wantReverifiedRolledBack(t *testing.T, b *App, events *deployEvents, id, back int64, why, restored string) {
 	t.Helper()
 	b.projects.wait()
 	b.Pipeline.Events().Wait()
@@ -456,8 +459,8 @@ func wantReverifiedRolledBack(t *testing.T, b *App, events *deployEvents, id, ba
 		!strings.Contains(d.Failure, why) || d.Status != deploy.StatusFailed {
 		t.Fatalf("the broken deployment after its verification: %+v", d)
 	}
-	if got := events.list(); !slices.Equal(got, []string{"deploy.rolled_back"}) {
-		t.Fatalf("events %v, want the rollback's", got)
+	if got := events.list(); !slices.Equal(got, []string{"deploy.rolled_back", restored}) {
+		t.Fatalf("events %v, want the rollback's, then %s (the restored release's verification)", got, restored)
 	}
 	if got := auditActions(t, b); !slices.Equal(got, []string{"deploy.reverify", "deploy.fail", "deploy.rollback"}) {
 		t.Fatalf("audit records by %s: %v", verifyActor, got)

@@ -101,7 +101,28 @@ func (s *Service) takeBack(ctx context.Context, tx *sql.Tx, env Environment, fai
 	if err := s.point(ctx, tx, m); err != nil {
 		return nil, time.Time{}, err
 	}
+	if err := verifyRestored(ctx, tx, target, m.at, r.Alert); err != nil {
+		return nil, time.Time{}, err
+	}
 	return target, m.at, oweAlert(ctx, tx, r, failed, target.ID, m.at)
+}
+
+// verifyRestored makes the server verify target, which a Revert restored
+// at at: always after its own automatic rollback (server: the Guard
+// verifies a release it restored once, records the verdict and alerts on
+// a failure, but never rolls it back again), else (a pipeline run's
+// rollback step) only when it was never verified, as a plain rollback
+// does (reverify).
+func verifyRestored(ctx context.Context, tx *sql.Tx, target *Deployment, at time.Time, server bool) error {
+	if !server {
+		return reverify(ctx, tx, target, at)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3`,
+		VerifyPending, fmtTime(at), target.ID); err != nil {
+		return fmt.Errorf("deploy: verify the restored deployment %d: %w", target.ID, err)
+	}
+	target.Verification, target.VerificationAt = VerifyPending, &at
+	return nil
 }
 
 // fetchRevertTarget fetches the blobs of the deployment a revert of failed

@@ -60,3 +60,26 @@ func TestRollbackWithoutAPassedDeploymentTakesTheNewestThatDidNotFail(t *testing
 		t.Fatalf("revert = %+v, %v; want deployment %d, the newest that did not fail", back, err, v2.ID)
 	}
 }
+
+// TestRevertVerifiesTheRestoredDeployment: the server's own automatic
+// rollback (Alert) has the deployment it restores verified again, even
+// one that passed (the listener is told it is pending); a pipeline run's
+// rollback step leaves one that passed as it is.
+func TestRevertVerifiesTheRestoredDeployment(t *testing.T) {
+	for _, server := range []bool{true, false} {
+		f, v1, _, v3 := passedThenTwoMore(t)
+		back, err := f.svc.Revert(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: v3.ID, Reason: "health-check/staging",
+			Alert: server})
+		if err != nil || back.ID != v1.ID {
+			t.Fatalf("server %v: revert = %+v, %v", server, back, err)
+		}
+		want := VerifyPassed
+		if server {
+			want = VerifyPending
+		}
+		told := f.seen[len(f.seen)-1].Deployment
+		if got := history(t, f.svc, "staging")[v1.ID].Verification; got != want || told.ID != v1.ID || told.Verification != want {
+			t.Errorf("server %v: restored deployment's verification %q, listener told %d %q; want %q", server, got, told.ID, told.Verification, want)
+		}
+	}
+}

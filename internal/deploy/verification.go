@@ -74,8 +74,9 @@ func (s *Service) Unverified(ctx context.Context) ([]Release, error) {
 // health-check steps do (VerifyByRun until they pass, or "" when the run
 // checks none of its environment), or one older than the state — and is
 // the newest deployment of its environment, so active since its own
-// activation rather than returned to by a rollback (no rollback is
-// verified). AdoptVerification makes the server verify one.
+// activation rather than returned to by a rollback (a rollback verifies
+// what it restores itself, or leaves it as it was: reverify,
+// verifyRestored). AdoptVerification makes the server verify one.
 func (s *Service) Unattended(ctx context.Context) ([]Release, error) {
 	rs, err := s.activeWhere(ctx, `d.verification IN ('', $1) AND `+newest+` ORDER BY d.id`, VerifyByRun)
 	if err != nil {
