@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // BuildOptions tune Build. The zero value is a sensible default.
@@ -83,6 +86,9 @@ func Build(ctx context.Context, dir string, store backend.Backend, opts BuildOpt
 		return nil, err
 	}
 	defer root.Close()
+	if len(files) == 0 {
+		return nil, errNoFiles(dir, &opts)
+	}
 	files = groupSiblings(files)
 	b, err := newBuilder(ctx, store, &opts, files)
 	if err != nil {
@@ -104,6 +110,23 @@ func Build(ctx context.Context, dir string, store backend.Backend, opts BuildOpt
 		m.Warnings = append(m.Warnings, err.Error())
 	}
 	return m, nil
+}
+
+// errNoFiles is Build's refusal of dir, which holds no file to take (none
+// at all, or only folders and files opts excludes): a release of no files
+// would put a site live that answers 404 on every path. It is usually the
+// wrong folder (the project rather than its build output) or a build not
+// run yet.
+func errNoFiles(dir string, opts *BuildOptions) error {
+	what := "the folder is empty"
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		what = "the folder holds only empty folders"
+		if len(opts.Exclude) > 0 {
+			what += " or files left out (" + strings.Join(opts.Exclude, ", ") + ")"
+		}
+	}
+	return usererr.New(usererr.Invalid, "build %s: no files to deploy: %s", dir, what).
+		WithHint("deploy the folder your build writes its output to (e.g. dist/ after 'npm run build'), and check the path")
 }
 
 // builder holds the state shared by the workers of one Build.

@@ -37,6 +37,12 @@ func (s *Service) BeginUpload(ctx context.Context, project string, data []byte) 
 	if err != nil {
 		return nil, usererr.Wrap(usererr.Invalid, err, "manifest: "+err.Error())
 	}
+	if len(m.Files) == 0 {
+		// artifact.Build refuses such a folder, naming it; this is for a
+		// manifest made elsewhere (an API client's own).
+		return nil, usererr.New(usererr.Invalid, "manifest: no files: a release of no files would answer 404 on every path").
+			WithHint("build the artifact from the folder your build writes its output to (e.g. dist/ after 'npm run build')")
+	}
 	if err := s.EnsureProject(ctx, project); err != nil {
 		return nil, err
 	}
