@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -202,11 +203,22 @@ type ServeOptions struct {
 	// Warn, when set, is called with each warning about the folder's
 	// config (DirSite.Warnings) once it is indexed, before Ready.
 	Warn func(swa.Problem)
+
+	// NoCompress turns off the br and gzip variants ServeDir otherwise
+	// generates, in the background, for compressible files without a
+	// precompressed sibling (into a private temporary folder, never dir).
+	NoCompress bool
+	// Compressed, when set, is called once those variants are served, with
+	// the private folder holding them (removed when ServeDir returns) and
+	// the number of files that got one.
+	Compressed func(tmp string, files int)
 }
 
 // ServeDir serves the folder dir on addr with staticwebapp.config.json
 // semantics until ctx ends (`phoenix serve DIR`). The site answers on every
-// host name; the admin host still answers /health and /metrics.
+// host name; the admin host still answers /health and /metrics. Unless
+// opts.NoCompress, compressible files without precompressed siblings get br
+// and gzip variants once serving has started (see startVariants).
 func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 	site, err := NewDirSite(ctx, dir)
 	if err != nil {
@@ -248,6 +260,11 @@ func ServeDir(ctx context.Context, dir, addr string, opts ServeOptions) error {
 	}
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
+	}
+	if !opts.NoCompress {
+		log := cmp.Or(ho.Logger, slog.Default())
+		bg := startVariants(ctx, hosts, "local", site, log, opts.Compressed)
+		defer bg.stop(log)
 	}
 	srv := &Server{Handler: h, TLSCertFile: opts.TLSCertFile, TLSKeyFile: opts.TLSKeyFile, Logger: ho.Logger, Loops: opts.Loops,
 		IdleTimeout: opts.IdleTimeout, ConnLimit: lim}

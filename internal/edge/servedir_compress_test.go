@@ -1,0 +1,141 @@
+package edge
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+)
+
+// bigJS returns ~150 KB of bundler-like JavaScript.
+func bigJS() string {
+	var b strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&b, "export function f%d(a,b){return a*%d+b.map(x=>x+%d).join(',')}\n", i, i, i%7)
+	}
+	return b.String()
+}
+
+func gzipped(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
+
+// listTree names every entry under dir with its size, mode and time.
+func listTree(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %d %v %v\n", p, fi.Size(), fi.Mode(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func decode(t *testing.T, enc, body string) string {
+	t.Helper()
+	var r io.Reader
+	switch enc {
+	case "br":
+		r = brotli.NewReader(strings.NewReader(body))
+	case "gzip":
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s body does not decode: %v", enc, err)
+	}
+	return string(b)
+}
+
+// TestServeDirCompresses: a folder without precompressed siblings (a Vite
+// build) gets br and gzip variants in a private folder once they are
+// ready; a file with its own .gz keeps it; the folder is never written to
+// and the private folder is removed when serving ends.
+func TestServeDirCompresses(t *testing.T) {
+	js, css := bigJS(), strings.Repeat("body{margin:0;padding:0}\n", 400)
+	dir := writeTree(t, map[string]string{"index.html": "<p>hi</p>", "assets/index-abc.js": js,
+		"assets/app.css": css, "assets/app.css.gz": gzipped(t, css)})
+	before := listTree(t, dir)
+	ready := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, served := startServeDir(t, ctx, dir, ServeOptions{Compressed: func(tmp string, files int) {
+		if files != 1 {
+			t.Errorf("%d files compressed, want 1 (the JS)", files)
+		}
+		ready <- tmp
+	}})
+	var servedErr error
+	ended := make(chan struct{})
+	go func() { servedErr = <-served; close(ended) }()
+	stop := func() error { cancel(); <-ended; return servedErr }
+	t.Cleanup(func() { stop() }) // a failed test still removes its private folder
+	var tmp string
+	select {
+	case tmp = <-ready:
+	case <-ended:
+		t.Fatalf("ServeDir ended: %v", servedErr)
+	case <-time.After(time.Minute):
+		t.Fatal("variants never ready")
+	}
+	srv := &testEdge{URL: "http://" + addr}
+	get := func(p, ae string) response { return srv.get(t, p, map[string]string{"Accept-Encoding": ae}) }
+	id := get("/assets/index-abc.js", "")
+	if id.body != js || id.header.Get("Content-Encoding") != "" || id.header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("identity: %d bytes, encoding %q, vary %q", len(id.body), id.header.Get("Content-Encoding"), id.header.Get("Vary"))
+	}
+	for _, enc := range []string{"br", "gzip"} {
+		r := get("/assets/index-abc.js", enc)
+		if r.header.Get("Content-Encoding") != enc || len(r.body) >= len(js)/2 {
+			t.Fatalf("%s: encoding %q, %d of %d bytes", enc, r.header.Get("Content-Encoding"), len(r.body), len(js))
+		}
+		if decode(t, enc, r.body) != js {
+			t.Fatalf("%s variant does not decompress to the file", enc)
+		}
+		if et := r.header.Get("Etag"); et == "" || et == id.header.Get("Etag") {
+			t.Fatalf("%s ETag %q, identity's %q", enc, et, id.header.Get("Etag"))
+		}
+	}
+	if r := get("/assets/app.css", "gzip"); r.body != gzipped(t, css) {
+		t.Fatal("app.css: its own .gz sibling is not what gzip gets")
+	}
+	if r := get("/assets/app.css", "br"); r.header.Get("Content-Encoding") != "" || r.body != css {
+		t.Fatalf("app.css with its own sibling got a generated %q variant", r.header.Get("Content-Encoding"))
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if after := listTree(t, dir); after != before {
+		t.Fatalf("served folder changed:\nbefore:\n%safter:\n%s", before, after)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("private folder %s still there after shutdown: %v", tmp, err)
+	}
+}
