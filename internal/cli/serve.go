@@ -38,6 +38,7 @@ type serveOptions struct {
 	maxConns     int
 	config       string
 	geoIPDB      string
+	noCompress   bool
 	access       accessLogFlags // server_accesslog.go
 }
 
@@ -49,7 +50,10 @@ func newServeCmd(g *Globals) *cobra.Command {
 		Long: `Serve a built folder the way the edge serves a deployment, like 'swa start':
 its staticwebapp.config.json routes, rewrites, redirects, headers, roles and
 navigation fallback apply, with precompressed variants (x.js.gz, x.js.br),
-ETags, ranges and cache headers. No data dir, store or server is involved.`,
+ETags, ranges and cache headers. No data dir, store or server is involved.
+Text-like files without such siblings get br and gzip variants made in the
+background into a temporary folder (never into DIR), as a deploy would;
+--no-compress turns that off.`,
 		Example: `  phoenix serve dist
   phoenix serve dist --addr 127.0.0.1:4280
   phoenix serve dist --tls-cert cert.pem --tls-key key.pem --hsts 8760h
@@ -75,6 +79,7 @@ ETags, ranges and cache headers. No data dir, store or server is involved.`,
 	f.Var(&o.loops, "loops", loopsHelp)
 	durationVar(f, &o.idle, "idle-timeout", 2*time.Minute, idleTimeoutHelp)
 	f.IntVar(&o.maxConns, "max-conns-per-ip", 0, maxConnsHelp)
+	f.BoolVar(&o.noCompress, "no-compress", false, "serve files without precompressed siblings uncompressed (no br/gzip variants made in the background)")
 	return cmd
 }
 
@@ -131,6 +136,8 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 			Headers: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: int(o.loops), IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,
 		Warn: func(p swa.Problem) { fmt.Fprintf(g.Stderr, "warning: %s\n", p) },
+
+		NoCompress: o.noCompress,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
 		},
