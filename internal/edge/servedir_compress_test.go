@@ -139,3 +139,27 @@ func TestServeDirCompresses(t *testing.T) {
 		t.Fatalf("private folder %s still there after shutdown: %v", tmp, err)
 	}
 }
+
+// TestServeDirNoCompress: with NoCompress no private folder is made and the
+// file is served as it is even to a client that accepts br.
+func TestServeDirNoCompress(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where os.MkdirTemp would make the private folder
+	js := bigJS()
+	dir := writeTree(t, map[string]string{"app.js": js})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, served := startServeDir(t, ctx, dir, ServeOptions{NoCompress: true,
+		Compressed: func(string, int) { t.Error("variants made with NoCompress") }})
+	r := (&testEdge{URL: "http://" + addr}).get(t, "/app.js", map[string]string{"Accept-Encoding": "br"})
+	if r.body != js || r.header.Get("Content-Encoding") != "" {
+		t.Fatalf("encoding %q, %d bytes", r.header.Get("Content-Encoding"), len(r.body))
+	}
+	if ents, err := os.ReadDir(tmp); err != nil || len(ents) != 0 {
+		t.Fatalf("temporary folder holds %v (%v)", ents, err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+}
