@@ -208,9 +208,10 @@ type ServeOptions struct {
 	// generates, in the background, for compressible files without a
 	// precompressed sibling (into a private temporary folder, never dir).
 	NoCompress bool
-	// Compressed, when set, is called once those variants are served, with
-	// the private folder holding them (removed when ServeDir returns) and
-	// the number of files that got one.
+	// Compressed, when set, is called once those variants are made and
+	// served (when no file got one, nothing changes), with the private
+	// folder holding them (removed when ServeDir returns) and the number of
+	// files that got one. Tests wait on it.
 	Compressed func(tmp string, files int)
 }
 
