@@ -135,8 +135,7 @@ func runServe(ctx context.Context, g *Globals, o *serveOptions, dir string) erro
 		Handler: edge.Options{RateLimit: o.rateLimit, TrustedPrincipalHeader: o.trustedHdr, TrustedProxies: proxies, MetricsAllow: metricsAllow,
 			Headers: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), NotFoundPage: o.notFoundPage, Logger: log, AccessLog: alog},
 		TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, Loops: int(o.loops), IdleTimeout: o.idle, MaxConnsPerIP: o.maxConns, Policy: policy,
-		Warn: func(p swa.Problem) { fmt.Fprintf(g.Stderr, "warning: %s\n", p) },
-
+		Warn:       func(p swa.Problem) { fmt.Fprintf(g.Stderr, "warning: %s\n", p) },
 		NoCompress: o.noCompress,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintf(g.Stdout, "serving %s at %s://%s/ (Ctrl-C to stop)\n", dir, scheme, addr)
