@@ -29,6 +29,7 @@ func main() {
 	loops := flag.Int("loops", 1, "event loops (threads) of the lean loop")
 	reuse := flag.Bool("reuseport", false, "listen with SO_REUSEPORT (several edgeserve processes on one port)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
+	compress := flag.Bool("compress", false, "make br/gzip variants of files without siblings in the background, as phoenix serve does (off: the bench's sites bring their siblings, as a deployed artifact does, and the runs stay comparable)")
 	flag.Parse()
 	if *root == "" {
 		fmt.Fprintln(os.Stderr, "edgeserve: -root is required")
@@ -43,8 +44,9 @@ func main() {
 	if *alt == "" {
 		err = edge.ServeDir(ctx, *root, *listen, edge.ServeOptions{
 			Ready:     func(a net.Addr) { fmt.Println("edgeserve: serving", *root, "on", a) },
-			ReusePort: *reuse,
-			Loops:     *loops,
+			ReusePort:  *reuse,
+			Loops:      *loops,
+			NoCompress: !*compress,
 		})
 	} else {
 		err = flipServe(ctx, *root, *alt, *listen, *flips, *loops, *every, *delay)
