@@ -43,7 +43,7 @@ func main() {
 	var err error
 	if *alt == "" {
 		err = edge.ServeDir(ctx, *root, *listen, edge.ServeOptions{
-			Ready:     func(a net.Addr) { fmt.Println("edgeserve: serving", *root, "on", a) },
+			Ready:      func(a net.Addr) { fmt.Println("edgeserve: serving", *root, "on", a) },
 			ReusePort:  *reuse,
 			Loops:      *loops,
 			NoCompress: !*compress,
