@@ -148,7 +148,8 @@ func newRollbackCmd(g *Globals) *cobra.Command {
 		Use:   "rollback --env ENV [--to ID]",
 		Short: "Re-point an environment at an earlier deployment, instantly",
 		Long: `Roll an environment back to the newest deployment before the active one that
-did not fail verification, or to deployment --to ID. A deployment that failed
+passed verification (else, when none did, the newest that did not fail it), or
+to deployment --to ID. A deployment that failed
 verification (taken back automatically; 'phoenix deployments' shows it as
 failed) is skipped, and --to naming one is refused: deploy that build again to
 retry it. Nothing is rebuilt or uploaded: the edge switches its pointer, so
@@ -160,7 +161,7 @@ the old release is served within milliseconds.`,
 		},
 	}
 	projectFlags(cmd, o)
-	cmd.Flags().Int64Var(&to, "to", 0, "deployment id to return to (default: the newest earlier one that did not fail verification)")
+	cmd.Flags().Int64Var(&to, "to", 0, "deployment id to return to (default: the newest earlier one that passed verification, else that did not fail it)")
 	cmd.MarkFlagRequired("env")
 	return cmd
 }

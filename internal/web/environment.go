@@ -24,8 +24,8 @@ type envData struct {
 	Deployments   []deploy.Deployment
 	NextURL       string
 	// Previous is the deployment a plain rollback goes to (the newest
-	// before the active one that did not fail verification), when this
-	// page lists it; HasOlder tells whether there may be one at all.
+	// before the active one that passed verification, else that did not
+	// fail it), when this page lists it; HasOlder tells whether there may be one at all.
 	Previous int64
 	HasOlder bool
 	// Edge is the project's edge policy (phoenix.yaml's edge: section),
@@ -93,18 +93,28 @@ func (d *Dashboard) environment(r *http.Request, s session, v *view) (string, er
 }
 
 // previousOf finds, among a page of deployments, the one a plain rollback
-// goes to: the newest before the active one that did not fail. Only a page
+// goes to (deploy's rule): the newest before the active one that passed
+// verification, else the newest before it that did not fail. Only a page
 // that lists the active one can tell (on a later page, the one it goes to
-// may be on an earlier page): elsewhere it is 0, and olderHere says
-// whether the page has any candidate at all.
+// may be on an earlier page; a passed one on a later page is missed
+// unless this page has none that did not fail): elsewhere it is 0, and
+// olderHere says whether the page has any candidate at all.
 func previousOf(deps []deploy.Deployment, active int64) (previous int64, olderHere bool) {
-	var best int64
+	var passed, ok int64
 	activeHere := false
 	for _, dep := range deps {
 		activeHere = activeHere || dep.ID == active
-		if dep.ID < active && dep.ID > best && dep.Failure == "" {
-			best = dep.ID
+		if dep.ID >= active || dep.Failure != "" {
+			continue
 		}
+		ok = max(ok, dep.ID)
+		if dep.Verification == deploy.VerifyPassed {
+			passed = max(passed, dep.ID)
+		}
+	}
+	best := ok
+	if passed != 0 {
+		best = passed
 	}
 	if activeHere {
 		return best, best != 0

@@ -20,6 +20,13 @@ func TestPreviousOnlyFromThePageOfTheActive(t *testing.T) {
 	}
 	failed := deps(5, 4, 3)
 	failed[1].Failure = "failed verification"
+	// 4 replaced a second after going live, never verified (an empty
+	// site in a user's report); 3 passed: a rollback goes to 3, and so
+	// does the button.
+	superseded := deps(5, 4, 3, 2)
+	superseded[1].Verification = deploy.VerifySuperseded
+	superseded[2].Verification = deploy.VerifyPassed
+	superseded[3].Verification = deploy.VerifyPassed
 	for _, c := range []struct {
 		name   string
 		page   []deploy.Deployment
@@ -30,6 +37,7 @@ func TestPreviousOnlyFromThePageOfTheActive(t *testing.T) {
 		{"first page", deps(5, 4), 5, 4, true},
 		{"second page", deps(3, 2), 5, 0, true},
 		{"a failed one skipped", failed, 5, 3, true},
+		{"the newest that passed", superseded, 5, 3, true},
 		{"the oldest active", deps(2, 1), 1, 0, false},
 		{"newer than the active only", deps(9, 8), 5, 0, false},
 	} {

@@ -146,7 +146,8 @@ func (d DeployService) putBlob(ctx context.Context, upload string, dg backend.Di
 }
 
 // Rollback records r.Failed as failed verification and re-activates the
-// newest earlier deployment that did not fail (deploy.Service.Revert);
+// newest earlier deployment that passed verification, else that did not
+// fail (deploy.Service.Revert);
 // with r.Keep it leaves it live (deploy.Service.KeepFailed).
 func (d DeployService) Rollback(ctx context.Context, r RollbackRequest) (*DeployResult, error) {
 	req := deploy.RevertRequest{Project: r.Project, Environment: r.Environment, Failed: r.Failed, Reason: r.Reason, Actor: r.Actor}

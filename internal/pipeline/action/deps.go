@@ -240,7 +240,8 @@ type Deployer interface {
 	Deploy(ctx context.Context, r DeployRequest) (*DeployResult, error)
 	// Rollback takes back a deployment that failed in the run: it records
 	// the failure on it (so no later rollback returns to it) and, while it
-	// is active, re-activates the newest earlier one that did not fail;
+	// is active, re-activates the newest earlier one that passed
+	// verification (else that did not fail);
 	// with r.Keep it only records that it failed verification, and returns
 	// it.
 	Rollback(ctx context.Context, r RollbackRequest) (*DeployResult, error)

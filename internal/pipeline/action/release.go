@@ -343,7 +343,7 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 // rollback takes back the release on every environment this run deployed
 // to (input environments, else the step's): the deployment is recorded as
 // failed, with the failed steps as the reason, and the newest earlier one
-// that did not fail is re-activated. Where the environment's rollback.auto
+// that passed verification (else that did not fail) is re-activated. Where the environment's rollback.auto
 // is off it stays live, recorded as failed verification all the same (an
 // environment promoting from this one does not take its artifact).
 func (d *Deps) rollback(ctx context.Context, sc *Context) error {
