@@ -49,7 +49,10 @@ and why.
 
 The server reads the project from its own disk: the folder must be
 reachable by the server under the same absolute path (a server on this
-machine, or one started for this command).`,
+machine, or one started for this command). It installs and builds in that
+folder, as a developer would: node_modules and the build's output are
+replaced there, so release from a checkout nobody is working in (a clean
+clone at the tag), not from one with 'npm run dev' running.`,
 		Example: `  phoenix release v1.4.0                  # to every release environment of phoenix.yaml
   phoenix release v1.4.1 --env staging    # the stages up to staging; production's are left out
   phoenix release v1.4.1 --env production # the same version on to production
