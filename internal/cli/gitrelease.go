@@ -2,9 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 )
 
 // releaseFromGit returns the tag at HEAD of the repository holding dir
@@ -27,4 +32,46 @@ func releaseFromGit(ctx context.Context, dir string) string {
 		return ""
 	}
 	return tag
+}
+
+// releaseGitWarnings says what a release of version from the git checkout
+// dir builds when that is not the tag it names: HEAD carries no tag of
+// that version, or the tree holds uncommitted changes (the run records
+// the commit with +dirty). Nothing when dir is not a git checkout or git
+// is missing: a folder of its own is released as it is.
+func releaseGitWarnings(ctx context.Context, dir, version, prefix string) []string {
+	want, err := action.ParseVersion(version, prefix)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	git := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	head, err := git("rev-parse", "--short", "HEAD")
+	if err != nil {
+		return nil
+	}
+	var warns []string
+	tags, _ := git("tag", "--points-at", "HEAD")
+	if !tagsHold(tags, want, prefix) {
+		warns = append(warns, fmt.Sprintf("HEAD (%s) carries no tag of %s: the release builds HEAD as it is (tag it first: git tag %s)", head, version, version))
+	}
+	if st, err := git("status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
+		warns = append(warns, fmt.Sprintf("%s has uncommitted changes: the release builds them and records commit %s+dirty", dir, head))
+	}
+	return warns
+}
+
+// tagsHold reports whether one of the tags (one per line) is the version
+// want.
+func tagsHold(tags string, want *semver.Version, prefix string) bool {
+	for _, t := range strings.Fields(tags) {
+		if v, err := action.ParseVersion(t, prefix); err == nil && v.Equal(want) {
+			return true
+		}
+	}
+	return false
 }

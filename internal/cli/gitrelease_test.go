@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -67,5 +69,51 @@ func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 	write("dist/index.html", "<h1>changed since the tag</h1>")
 	if got := deploy(); got != "" {
 		t.Fatalf("release of a deploy with tracked changes since the tag: %q, want none", got)
+	}
+}
+
+// TestReleaseWarnsWhenHEADIsNotTheTag: phoenix release v0.3.0 built HEAD
+// with no tag v0.3.0 anywhere, and a tree with uncommitted changes, without
+// a word (the run's commit said +dirty, in JSON only). It warns of both
+// before the release; a checkout at the tag, clean, gets no warning, and
+// neither does a folder outside git.
+func TestReleaseWarnsWhenHEADIsNotTheTag(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	repo := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(repo, "app.js"), []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-qm", "first")
+	git("tag", "v1.0.0")
+	ctx := context.Background()
+	for _, v := range []string{"v1.0.0", "1.0.0"} {
+		if w := releaseGitWarnings(ctx, repo, v, "v"); len(w) != 0 {
+			t.Errorf("%s at its tag: %q", v, w)
+		}
+	}
+	w := releaseGitWarnings(ctx, repo, "v1.1.0", "v")
+	if len(w) != 1 || !strings.Contains(w[0], "carries no tag of v1.1.0: the release builds HEAD as it is (tag it first: git tag v1.1.0)") {
+		t.Errorf("untagged: %q", w)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "app.js"), []byte("2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w = releaseGitWarnings(ctx, repo, "v1.0.0", "v")
+	if len(w) != 1 || !strings.Contains(w[0], repo+" has uncommitted changes: the release builds them and records commit ") || !strings.HasSuffix(w[0], "+dirty") {
+		t.Errorf("dirty: %q", w)
+	}
+	if w := releaseGitWarnings(ctx, t.TempDir(), "v1.1.0", "v"); len(w) != 0 {
+		t.Errorf("outside git: %q", w)
 	}
 }

@@ -91,6 +91,11 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 	if err := checkSourceSWAConfig(g, filepath.Join(dir, cfg.Build.App)); err != nil {
 		return err
 	}
+	if o.commit == "" {
+		for _, w := range releaseGitWarnings(ctx, dir, version, cfg.Release.TagPrefix) {
+			fmt.Fprintln(g.Stderr, "warning: "+w)
+		}
+	}
 	t, err := g.connect(ctx)
 	if err != nil {
 		return err
