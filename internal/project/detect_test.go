@@ -90,7 +90,17 @@ func checkRender(t *testing.T, d *Detection) *config.Config {
 	if c.Project.Name != d.Name || c.Build.Output != d.Output || c.Build.App != d.App || c.Build.Command != d.BuildCommand {
 		t.Errorf("render lost detected values: %+v", c.Build)
 	}
-	if got := c.Notifications.Channels["teams"].URL.String(); got != "secret:PROD_TEAMS_WEBHOOK_URL" {
+	if len(c.Notifications.Channels) != 0 {
+		t.Errorf("channels live before their secret is stored: %v", c.Notifications.Channels)
+	}
+	// Uncommented, as its comment says to once the secret is stored, the
+	// channel is valid and reads the secret.
+	uncommented := uncommentChannel(string(out))
+	on, err := config.Parse([]byte(uncommented), "phoenix.yaml")
+	if err != nil {
+		t.Fatalf("uncommented channel: %v\n%s", err, uncommented)
+	}
+	if got := on.Notifications.Channels["teams"].URL.String(); got != "secret:PROD_TEAMS_WEBHOOK_URL" {
 		t.Errorf("teams url = %s", got)
 	}
 	if len(c.Monitor.AllAlerts()) != 5 || len(c.Environments) != 2 {
@@ -375,4 +385,23 @@ func TestDetectWorkspaceMember(t *testing.T) {
 			}
 		})
 	}
+}
+
+// uncommentChannel removes the leading # of the commented notifications
+// block, as a user does once its secret is stored.
+func uncommentChannel(yaml string) string {
+	lines := strings.Split(yaml, "\n")
+	in := false
+	for i, l := range lines {
+		if l == "#notifications:" {
+			in = true
+		}
+		if in && !strings.HasPrefix(l, "#") {
+			break
+		}
+		if in {
+			lines[i] = strings.TrimPrefix(l, "#")
+		}
+	}
+	return strings.Join(lines, "\n")
 }

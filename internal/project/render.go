@@ -14,7 +14,8 @@ import (
 // Render returns a commented phoenix.yaml for d: the detected build and
 // tests, the release gates, staging and production environments, the seed
 // workflow's monitoring and alert defaults, and a Teams channel whose URL is
-// a secret reference. The result passes config.Parse without problems.
+// a secret reference, commented out until that secret is stored. The result
+// passes config.Parse without problems.
 func Render(d *Detection) []byte {
 	w := &writer{}
 	renderHeader(w, d)
@@ -282,15 +283,19 @@ monitor:
 
 `
 
-const notifySection = `# Where deployment results and alerts go. The webhook URL is a secret: store it with
+// notifySection is the seed's Teams channel, commented out: live, its
+// secret missing, every release would warn and an alert fire from the
+// first day for a team that has not set Teams up yet.
+const notifySection = `# Where deployment results and alerts go (the seed announces to Teams). Store the
+# Teams Workflows webhook URL as a secret, never the URL itself here, then
+# uncomment the channel:
 #   phoenix secret set PROD_TEAMS_WEBHOOK_URL
-# and never write the URL itself here.
-notifications:
-  channels:
-    teams:
-      type: teams
-      format: workflows     # Teams Workflows webhook (Adaptive Card); messagecard for old connectors
-      url: secret:PROD_TEAMS_WEBHOOK_URL
+#notifications:
+#  channels:
+#    teams:
+#      type: teams
+#      format: workflows     # Teams Workflows webhook (Adaptive Card); messagecard for old connectors
+#      url: secret:PROD_TEAMS_WEBHOOK_URL
 
 `
 
