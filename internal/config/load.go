@@ -191,5 +191,25 @@ func yamlErrorPos(err error, data []byte) (line, col int, msg string) {
 			col = i - bytes.LastIndexByte(data[:i], '\n')
 		}
 	}
-	return max(line, 1), max(col, 1), "invalid YAML: " + msg
+	line, col = max(line, 1), max(col, 1)
+	if tabAt(data, line, col) {
+		msg += " (a tab: YAML indents with spaces only; replace it with spaces)"
+	}
+	return line, col, "invalid YAML: " + msg
+}
+
+// tabAt reports whether data's line (1-based) has a tab at column col or
+// in its indentation: what yaml.v3's "found character that cannot start
+// any token" at the start of a line means, without saying so.
+func tabAt(data []byte, line, col int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if line > len(lines) {
+		return false
+	}
+	l := lines[line-1]
+	if col <= len(l) && l[col-1] == '\t' {
+		return true
+	}
+	indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
+	return bytes.IndexByte(indent, '\t') >= 0
 }

@@ -63,6 +63,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`phoenix.yaml:5:18: environments.production.protection.approvals: expected a whole number, got the string "two"`}},
 		{"invalid host name", minimal + "environments:\n  prod:\n    domains: [\"x y\"]\n",
 			[]string{`phoenix.yaml:4:15: environments.prod.domains[0]: "x y" is not a valid host name (hint: write a bare host name such as www.example.com, without scheme or path)`}},
+		{"tab in the indentation", minimal + "build:\n\tcommand: npm run build\n",
+			[]string{`phoenix.yaml:3:1: invalid YAML: found character that cannot start any token (a tab: YAML indents with spaces only; replace it with spaces)`}},
 		{"host name with a trailing dot", minimal + "environments:\n  prod:\n    domains: [www.example.test.]\n",
 			[]string{`phoenix.yaml:4:15: environments.prod.domains[0]: "www.example.test." is not a valid host name (hint: write it without the trailing dot: www.example.test)`}},
 		{"approvals out of range", minimal + "environments:\n  production:\n    protection: {approvals: 11, approvers: [admin]}\n",

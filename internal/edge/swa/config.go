@@ -2,6 +2,7 @@ package swa
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,7 +130,8 @@ func Parse(data []byte, filename string) (*Config, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	root, off, err := parseTree(data)
 	if err != nil {
-		v.errAt(off, "", jsonProblem(err, data, v.lines))
+		off, msg := jsonProblemAt(err, data, off, v.lines)
+		v.errAt(off, "", msg)
 		return nil, v.errs
 	}
 	c := v.config(root)
@@ -139,6 +141,47 @@ func Parse(data []byte, filename string) (*Config, error) {
 	c.warnings, c.rewrites = v.warns, v.rewrites
 	return c, nil
 }
+
+// jsonProblemAt is jsonProblem, and where to point: a comma before a
+// closing bracket or brace (the commonest slip, which JSON forbids and
+// encoding/json reports as an invalid character at the closer) is named
+// at the comma.
+func jsonProblemAt(err error, data []byte, off int, lines lineIndex) (int, string) {
+	if c, closer, ok := trailingComma(err, data, off); ok {
+		return c, fmt.Sprintf("invalid JSON: a comma before the closing %c; JSON allows none there (remove it)", closer)
+	}
+	return off, jsonProblem(err, data, lines)
+}
+
+// trailingComma finds the comma before the closer that the syntax error
+// err at off complains of ("invalid character ']' looking for beginning of
+// value"); ok is false for any other error.
+func trailingComma(err error, data []byte, off int) (comma int, closer byte, ok bool) {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return 0, 0, false
+	}
+	// off is at the closer or just after it (encoding/json counts the
+	// bytes read, the closer included).
+	i := min(off, len(data)-1)
+	if i > 0 && !isCloser(data[i]) {
+		i--
+	}
+	if i < 0 || !isCloser(data[i]) {
+		return 0, 0, false
+	}
+	closer = data[i]
+	for i--; i >= 0 && isJSONSpace(data[i]); i-- {
+	}
+	if i < 0 || data[i] != ',' {
+		return 0, 0, false
+	}
+	return i, closer, true
+}
+
+func isCloser(b byte) bool { return b == ']' || b == '}' }
+
+func isJSONSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 // jsonProblem says what is wrong with data that is not JSON, and for a
 // file that ends too early, where the object or array left open starts.

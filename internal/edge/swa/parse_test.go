@@ -118,7 +118,10 @@ func TestParseInvalid(t *testing.T) {
 		json string
 		want []string // each must appear in the error text, in order of problems
 	}{
-		{"syntax", "{\n  \"routes\": [\n    {\"route\": \"/a\",}\n  ]\n}", []string{"cfg.json:3:20: invalid JSON"}},
+		{"syntax", "{\n  \"routes\": [\n    {\"route\": \"/a\" \"b\"}\n  ]\n}", []string{"cfg.json:3:20: invalid JSON"}},
+		{"trailing comma in an object", "{\n  \"routes\": [\n    {\"route\": \"/a\",}\n  ]\n}", []string{"cfg.json:3:19: invalid JSON: a comma before the closing }; JSON allows none there (remove it)"}},
+		{"trailing comma in an array", "{\"routes\": [\n  {\"route\": \"/a\"},\n  ]\n}", []string{"cfg.json:2:18: invalid JSON: a comma before the closing ]; JSON allows none there (remove it)"}},
+		{"comma first is not trailing", `{"routes": [,]}`, []string{"cfg.json:1:13: invalid JSON: invalid character ','"}},
 		{"truncated", `{"routes": [`, []string{"cfg.json:1:13: invalid JSON: the file ends inside an array: a ']' is missing (it opens at line 1, column 12; is the file cut short?)"}},
 		{"truncated inner object", "{\n \"routes\": [\n  {\"route\": \"/a\"", []string{"cfg.json:3:17: invalid JSON: the file ends inside an object: a '}' is missing (it opens at line 3, column 3;"}},
 		{"truncated string", `{"a": "abc`, []string{"cfg.json:1:7: invalid JSON: the file ends inside an object: a '}' is missing (it opens at line 1, column 1;"}},
