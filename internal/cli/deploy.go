@@ -317,8 +317,11 @@ func buildOrImport(ctx context.Context, g *Globals, t *target, src, pubkey strin
 	opts.CacheFile = cache
 	opts.Progress = func(p artifact.Progress) { b.set(p.Bytes, p.TotalBytes) }
 	m, err := artifact.Build(ctx, src, t.blobs, opts)
-	if err != nil {
+	if err != nil && usererr.KindOf(err) == usererr.Internal {
 		return nil, usererr.Wrap(usererr.Failed, err, err.Error())
+	}
+	if err != nil { // a folder to fix (an empty one: exit code 2) keeps its kind and hint
+		return nil, err
 	}
 	return m, nil
 }

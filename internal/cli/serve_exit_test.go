@@ -37,3 +37,19 @@ func TestServeErrorsToFixAreUsageErrors(t *testing.T) {
 		t.Errorf("address taken: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestDeployOfAnEmptyFolderIsAUsageError: the build refuses a folder with
+// no files (a build not run yet), but phoenix deploy made every build
+// error a failure, exit code 1; a folder to fix is exit code 2 (README),
+// with the build's hint kept.
+func TestDeployOfAnEmptyFolderIsAUsageError(t *testing.T) {
+	data, dir, empty := t.TempDir(), t.TempDir(), t.TempDir()
+	cfg := filepath.Join(dir, "phoenix.yaml")
+	if err := os.WriteFile(cfg, []byte("project: {name: shop}\nenvironments:\n  staging: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := runVault(t, "", "deploy", empty, "--env", "staging", "-c", cfg, "--data", data)
+	if code != 2 || !strings.Contains(errs, "no files to deploy: the folder is empty") || !strings.Contains(errs, "hint: ") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
