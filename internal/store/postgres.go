@@ -300,6 +300,10 @@ func (db *DB) ClaimedShared(ctx context.Context) (bool, error) {
 // claimCheck is how often a claim's connection is checked (keepClaim).
 var claimCheck = 2 * time.Second
 
+// pingTimeout is the least time a claim's connection has to answer its
+// check before it is taken for lost.
+const pingTimeout = time.Second
+
 func (db *DB) claim(ctx context.Context, log *slog.Logger, lockFn, unlockFn string) (release func() error, err error) {
 	if db.Dialect != Postgres {
 		return func() error { return nil }, nil
@@ -357,8 +361,20 @@ func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, log *slog.Logger, l
 	}()
 	failing := "" // what the last failed attempt met, logged once
 	for wait(ctx, check) {
-		if conn != nil && alive(ctx, conn, check) {
+		// The check is not cut short by a release (ctx): pgx closes a
+		// connection whose query is cancelled, and the claim would then
+		// end only when PostgreSQL noticed the session gone, after
+		// release returned, so that a server claiming right then was
+		// refused. A release waits for the ping (well under a second)
+		// and the deferred unlock ends the claim at once. The ping may
+		// take up to a second however often it is made: a live
+		// connection that answers late is not dropped, for the same
+		// reason.
+		if conn != nil && alive(context.Background(), conn, max(check, pingTimeout)) {
 			continue
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		if conn != nil {
 			closeConn(conn)

@@ -384,3 +384,35 @@ func TestDSNSecrets(t *testing.T) {
 		t.Errorf("no password: %q", got)
 	}
 }
+
+// TestPostgresReleaseEndsTheClaimAtOnce: a release that came while the
+// claim's connection was being checked made the check fail, and the claim
+// closed its connection without unlocking: the lock went only once
+// PostgreSQL noticed the session gone, after release returned, and a
+// server claiming right then was refused ("another Phoenix server uses
+// this database"; seen in CI). Checking all the time, every release is
+// followed at once by a claim that succeeds.
+func TestPostgresReleaseEndsTheClaimAtOnce(t *testing.T) {
+	store.SetClaimCheckForTest(t, time.Millisecond) // checking often: a ping takes a good part of it
+	ctx := context.Background()
+	dsn := testkit.Postgres(t).NewDatabase(t)
+	open := opener(t, dsn)
+	holder, other := open(), open()
+	for i := range 40 {
+		release, err := holder.Claim(ctx, nil)
+		if err != nil {
+			t.Fatalf("round %d: claim: %v", i, err)
+		}
+		time.Sleep(time.Duration(i%7) * 300 * time.Microsecond) // release at different points of the check
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := other.Claim(ctx, nil)
+		if err != nil {
+			t.Fatalf("round %d: claim right after the release: %v", i, err)
+		}
+		if err := again(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
