@@ -73,6 +73,13 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 		return nil, usererr.Wrap(usererr.Usage, ps, "the pipeline has problems:\n"+ps.Error())
 	}
 	inProject(dir, plan.Disabled)
+	if len(cfg.Pipeline.Stages) == 0 {
+		promos, err := s.promotions(ctx, cfg, req.Version, envs)
+		if err != nil {
+			return nil, err
+		}
+		plan.Promote(req.Version, envs, promos)
+	}
 	if err := s.checkTagFirst(ctx, plan, cfg, req.Version, envs); err != nil {
 		return nil, err
 	}

@@ -305,11 +305,9 @@ func (d *Deps) deploy(ctx context.Context, sc *Context) error {
 	if env == "" {
 		return errors.New("deploy: name the environment (with: {environment: production})")
 	}
-	path := firstNonEmpty(sc.String("manifest"), sc.Output(firstNonEmpty(sc.String("from"), "create-artifact"), "manifest"),
-		filepath.Join(sc.Files, "manifest.json"))
-	canon, err := os.ReadFile(path)
+	canon, err := d.manifestToDeploy(ctx, sc, env)
 	if err != nil {
-		return fmt.Errorf("deploy: no artifact manifest (run create-artifact first): %w", err)
+		return err
 	}
 	req := DeployRequest{Project: sc.Run.Project, Environment: env, Manifest: canon, Release: sc.Run.Version,
 		Actor: sc.Run.Actor, Message: "pipeline run " + sc.Run.ID, Run: sc.Run.ID, ApprovalsGiven: sc.Approvals(env), RunDeployed: sc.Deployed,

@@ -12,6 +12,8 @@ import (
 // out, kept with the run so that a stage that did not run is a recorded
 // fact, not one that is missing.
 type Omitted struct {
+	// Stage is "" for the default pipeline's build steps a promotion left
+	// out (Plan.Promote).
 	Stage string   `json:"stage"`
 	Steps []string `json:"steps"` // the IDs its steps would have had
 	// Environments are those it acts on; none when it was left out for
@@ -23,8 +25,13 @@ type Omitted struct {
 }
 
 // Why is o as a sentence: "stage prod acts on production, not in --env
-// staging".
-func (o Omitted) Why() string { return "stage " + o.Stage + " " + o.Reason }
+// staging", or a promotion's reason alone (no stage).
+func (o Omitted) Why() string {
+	if o.Stage == "" {
+		return o.Reason
+	}
+	return "stage " + o.Stage + " " + o.Reason
+}
 
 // OmittedNote is one line saying which stages p left out and why, ""
 // when it left out none: a run's message says it.

@@ -92,7 +92,8 @@ type Plan struct {
 	Disabled []DisabledCheck `json:"disabled_checks,omitempty"`
 	// Omitted are the stages of the project's pipeline a release plan
 	// left out, for acting on environments the release does not go to
-	// (FromConfig); none for a workflow or the default pipeline.
+	// (FromConfig), or the default pipeline's build steps a promotion
+	// left out (Promote); none for a workflow.
 	Omitted []Omitted `json:"omitted_stages,omitempty"`
 }
 
