@@ -40,7 +40,7 @@ func (s *Service) promotions(ctx context.Context, cfg *config.Config, version st
 			return nil, err
 		}
 		if ran != nil {
-			out = append(out, spec.Promotion{Env: env, From: from, Deployment: ran.Deployment})
+			out = append(out, spec.Promotion{Env: env, From: from, Deployment: ran.Deployment, Run: ran.Run})
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,7 +21,8 @@ var buildSteps = []string{"install", "build", "test-unit", "test-report", "check
 // production the artifact staging ran, and the second run installs,
 // builds and tests nothing (the install, build and test commands append
 // to a file: their executions are counted), says what it left out and
-// why, and keeps the audit, the deploy and the health check. A version
+// why, and keeps the audit, the deploy and the health check; its gates
+// left out are reported as staging's run found them. A version
 // staging never ran still builds and is refused on production, as before.
 func TestPromotionLeavesTheBuildOut(t *testing.T) {
 	f, dsvc, proj := exampleFixture(t)
@@ -92,6 +94,18 @@ func TestPromotionLeavesTheBuildOut(t *testing.T) {
 	if log := f.log(promoted.ID, "deploy/production"); !strings.Contains(log, "promote_from: staging: deploying the artifact staging ran of v1.0.0, "+built) ||
 		!strings.Contains(log, "this run built none") {
 		t.Errorf("the deploy step's log:\n%s", log)
+	}
+	// The security report of production's release reads the gates of the
+	// run that deployed it: those the promotion left out are those of the
+	// run that built the artifact.
+	g, err := f.svc.Gates(context.Background(), promoted.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf("run %d: ", staged.ID)
+	if g.Audit == nil || g.Audit.Step != "check-audit" || g.Secrets == nil || g.Secrets.Step != src+"check-secrets" ||
+		g.SBOMStatus != stepOf(staged, "check-sbom").Status {
+		t.Errorf("the promotion's gates: audit %+v, secrets %+v, sbom %q", g.Audit, g.Secrets, g.SBOMStatus)
 	}
 
 	d := f.wait(f.release(proj, "v1.1.0", "production").ID)

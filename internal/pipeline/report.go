@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/pipeline/action"
 	"github.com/phoenixvc/phoenix/internal/pipeline/spec"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // ReleaseRuns lists the release runs of project ("" for every project)
@@ -111,14 +112,63 @@ type Gates struct {
 // packages"), its table and "excepted: …" lines; the SBOM step records
 // its file as the output "path". Disabled are the gates its plan recorded
 // as turned off in phoenix.yaml that no step runs.
+//
+// A promotion's run, which left out the gates that read the build
+// (spec.Plan.Promote), has those of the run that built the artifact it
+// deployed, their Step saying which run that was ("run 12:
+// check-secrets").
 func (s *Service) Gates(ctx context.Context, id int64) (*Gates, error) {
-	r, err := s.loadRun(ctx, id)
+	r, g, err := s.gates(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	for _, om := range r.Plan.Omitted {
+		if om.BuiltBy == "" {
+			continue
+		}
+		if err := s.builtByGates(ctx, om.BuiltBy, g); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// builtByGates fills the gates g lacks with those of run, the run that
+// built a promotion's artifact; nothing when it is gone (pruned).
+func (s *Service) builtByGates(ctx context.Context, run string, g *Gates) error {
+	id, err := strconv.ParseInt(run, 10, 64)
+	if err != nil {
+		return nil
+	}
+	_, src, err := s.gates(ctx, id)
+	if usererr.KindOf(err) == usererr.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, pair := range [][2]**GateResult{{&g.Audit, &src.Audit}, {&g.Licenses, &src.Licenses}, {&g.Secrets, &src.Secrets}} {
+		if *pair[0] == nil && *pair[1] != nil {
+			res := **pair[1]
+			res.Step = "run " + run + ": " + res.Step
+			*pair[0] = &res
+		}
+	}
+	if g.SBOMStatus == "" {
+		g.SBOMStatus, g.SBOM = src.SBOMStatus, src.SBOM
+	}
+	return nil
+}
+
+// gates reads the gate results of run id's own steps.
+func (s *Service) gates(ctx context.Context, id int64) (*Run, *Gates, error) {
+	r, err := s.loadRun(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
 	steps, err := s.loadSteps(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	kinds := map[string]string{}
 	for _, st := range r.Plan.Steps {
@@ -138,14 +188,14 @@ func (s *Service) Gates(ctx context.Context, id int64) (*Gates, error) {
 		if !ok { // a run from before gates recorded their summary
 			var buf bytes.Buffer
 			if err := s.Logs(ctx, id, LogOptions{Step: st.ID}, &buf); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			res = ParseGateLog(buf.Bytes())
 		}
 		res.Step, res.Status = st.ID, st.Status
 		*dst = res
 	}
-	return g, nil
+	return r, g, nil
 }
 
 // GateFromOutput reads the summary a gate step recorded as its output

@@ -29,6 +29,7 @@ type Promoted struct {
 	Deployment int64
 	Artifact   string // its digest
 	Manifest   []byte
+	Run        string // the pipeline run that made the deployment; "" for phoenix deploy
 }
 
 // PromoteFrom returns the promote_from of project's env on the server.
@@ -49,7 +50,7 @@ func (d DeployService) Promotable(ctx context.Context, project, env, release str
 	if err != nil || dep == nil {
 		return nil, err
 	}
-	return &Promoted{Deployment: dep.ID, Artifact: string(dep.Artifact), Manifest: canon}, nil
+	return &Promoted{Deployment: dep.ID, Artifact: string(dep.Artifact), Manifest: canon, Run: dep.Run}, nil
 }
 
 var _ Promoter = DeployService{}

@@ -22,6 +22,9 @@ type Omitted struct {
 	// Reason is "acts on production, not in --env staging" or "needs only
 	// stages left out (prod)".
 	Reason string `json:"reason"`
+	// BuiltBy is, for a promotion's build steps, the run that built the
+	// artifact its deploys take: its gates checked that artifact.
+	BuiltBy string `json:"built_by,omitempty"`
 }
 
 // Why is o as a sentence: "stage prod acts on production, not in --env

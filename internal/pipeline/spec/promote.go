@@ -14,6 +14,7 @@ type Promotion struct {
 	Env        string
 	From       string
 	Deployment int64
+	Run        string // the run that made Deployment; "" for phoenix deploy
 }
 
 // PromoteInput is the deploy step's input naming the environment whose
@@ -69,7 +70,7 @@ func (p *Plan) Promote(version string, envs []string, promos []Promotion) {
 		kept = append(kept, s)
 	}
 	p.Steps = kept
-	p.Omitted = append(p.Omitted, Omitted{Steps: ids, Reason: promotionReason(version, envs, byEnv)})
+	p.Omitted = append(p.Omitted, Omitted{Steps: ids, Reason: promotionReason(version, envs, byEnv), BuiltBy: builtBy(envs, byEnv)})
 }
 
 // promotionReason says why a promotion left the build out: "promotion:
@@ -83,4 +84,17 @@ func promotionReason(version string, envs []string, byEnv map[string]Promotion) 
 			env, pr.From, version, pr.Deployment, pr.From)
 	}
 	return "promotion: " + strings.Join(parts, "; ") + ", not a build of this run"
+}
+
+// builtBy is the run whose build every deploy of a promotion takes (the
+// run that made each promoted deployment), "" when they differ or one
+// was made without a run.
+func builtBy(envs []string, byEnv map[string]Promotion) string {
+	run := byEnv[envs[0]].Run
+	for _, env := range envs[1:] {
+		if byEnv[env].Run != run {
+			return ""
+		}
+	}
+	return run
 }
