@@ -115,16 +115,13 @@ func (s *DirSite) index(ctx context.Context, dir string) error {
 		if err != nil {
 			return fmt.Errorf("edge: index %s: %w", p, err)
 		}
-		if !d.Type().IsRegular() {
-			return nil // directories, symlinks, devices
-		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return fmt.Errorf("edge: index %s: %w", p, err)
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == ConfigFileName {
-			return nil
+		if !servesFile(rel, d.Type()) {
+			return nil // directories, symlinks, devices, the config
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -196,8 +193,17 @@ func (s *DirSite) hashFile(rel string) (string, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("edge: hash %s: %w", rel, err)
 	}
-	return `"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`, nil
+	return strongETag(h.Sum(nil)), nil
 }
+
+// strongETag is the ETag of content whose SHA-256 is sum, for a folder's
+// files and the variants made of them alike.
+func strongETag(sum []byte) string { return `"` + hex.EncodeToString(sum[:16]) + `"` }
+
+// servesFile reports whether a folder site serves the entry rel (slash
+// separated, relative to the folder) of mode m: regular files only (not
+// directories, symbolic links or devices), never the routing config.
+func servesFile(rel string, m fs.FileMode) bool { return m.IsRegular() && rel != ConfigFileName }
 
 // attachVariants links x.gz / x.br / x.zst to x when both exist.
 func (s *DirSite) attachVariants() {

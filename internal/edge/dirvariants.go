@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path"
@@ -141,7 +140,7 @@ func compressFile(base *DirSite, gen *os.Root, p *artifact.Precompressor, f *Fil
 		}
 		sum := sha256.Sum256(c)
 		reps = append(reps, Representation{Encoding: enc, Blob: genPrefix + name, Size: int64(len(c)),
-			ETag: `"` + hex.EncodeToString(sum[:16]) + `"`})
+			ETag: strongETag(sum[:])})
 		return nil
 	})
 	return reps, err

@@ -29,11 +29,11 @@ func OpenFolderFiles(dir string) (*FolderFiles, error) {
 // exists no more than it does for the edge.
 func (f *FolderFiles) Exists(p string) bool {
 	rel := strings.TrimPrefix(p, "/")
-	if rel == "" || rel == ConfigFileName {
+	if rel == "" {
 		return false
 	}
 	fi, err := f.root.Lstat(rel)
-	return err == nil && fi.Mode().IsRegular()
+	return err == nil && servesFile(rel, fi.Mode())
 }
 
 // Close releases the folder handle.
