@@ -22,16 +22,20 @@ import (
 func releaseFromGit(ctx context.Context, dir string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "describe", "--tags", "--exact-match", "HEAD").Output()
+	tag, err := gitIn(ctx, dir, "describe", "--tags", "--exact-match", "HEAD")
 	if err != nil {
 		return ""
 	}
-	tag := strings.TrimSpace(string(out))
-	st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
-	if err != nil || len(strings.TrimSpace(string(st))) > 0 {
+	if st, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=no"); err != nil || st != "" {
 		return ""
 	}
 	return tag
+}
+
+// gitIn runs git in dir and returns its output, trimmed.
+func gitIn(ctx context.Context, dir string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output()
+	return strings.TrimSpace(string(out)), err
 }
 
 // releaseGitWarnings says what a release of version from the git checkout
@@ -46,20 +50,16 @@ func releaseGitWarnings(ctx context.Context, dir, version, prefix string) []stri
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	git := func(args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output()
-		return strings.TrimSpace(string(out)), err
-	}
-	head, err := git("rev-parse", "--short", "HEAD")
+	head, err := gitIn(ctx, dir, "rev-parse", "--short", "HEAD")
 	if err != nil {
 		return nil
 	}
 	var warns []string
-	tags, _ := git("tag", "--points-at", "HEAD")
+	tags, _ := gitIn(ctx, dir, "tag", "--points-at", "HEAD")
 	if !tagsHold(tags, want, prefix) {
 		warns = append(warns, fmt.Sprintf("HEAD (%s) carries no tag of %s: the release builds HEAD as it is (tag it first: git tag %s)", head, version, version))
 	}
-	if st, err := git("status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
+	if st, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
 		warns = append(warns, fmt.Sprintf("%s has uncommitted changes: the release builds them and records commit %s+dirty", dir, head))
 	}
 	return warns

@@ -170,18 +170,14 @@ func trailingComma(err error, data []byte, off int) (comma int, closer byte, ok 
 	if i < 0 || !isCloser(data[i]) {
 		return 0, 0, false
 	}
-	closer = data[i]
-	for i--; i >= 0 && isJSONSpace(data[i]); i-- {
-	}
-	if i < 0 || data[i] != ',' {
+	before := bytes.TrimRight(data[:i], " \t\r\n") // JSON's white space
+	if len(before) == 0 || before[len(before)-1] != ',' {
 		return 0, 0, false
 	}
-	return i, closer, true
+	return len(before) - 1, data[i], true
 }
 
 func isCloser(b byte) bool { return b == ']' || b == '}' }
-
-func isJSONSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 // jsonProblem says what is wrong with data that is not JSON, and for a
 // file that ends too early, where the object or array left open starts.
