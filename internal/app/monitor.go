@@ -127,17 +127,20 @@ func (p *projectConfigs) wait() {
 	}
 }
 
+// projectConfigs returns a copy of the known projects' configs, by
+// project, taken under the lock.
+func (a *App) projectConfigs() map[string]*config.Config {
+	a.projects.mu.Lock()
+	defer a.projects.mu.Unlock()
+	return maps.Clone(a.projects.cfg)
+}
+
 // reconfigure gives the monitor the probes and alert rules, and the
 // dispatcher the channels, of every known project.
 func (a *App) reconfigure() {
 	a.projects.applying.Lock()
 	defer a.projects.applying.Unlock()
-	a.projects.mu.Lock()
-	cfgs := make(map[string]*config.Config, len(a.projects.cfg))
-	for p, c := range a.projects.cfg {
-		cfgs[p] = c
-	}
-	a.projects.mu.Unlock()
+	cfgs := a.projectConfigs()
 	stamp := a.secretsStamp(context.Background(), slices.Collect(maps.Values(cfgs)))
 	var targets []monitor.Target
 	var rules []monitor.Rule

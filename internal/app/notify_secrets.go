@@ -35,9 +35,7 @@ func (a *App) reloadChannelsOf(ctx context.Context, name string) {
 	if a.projects == nil {
 		return
 	}
-	a.projects.mu.Lock()
-	cfgs := slices.Collect(maps.Values(a.projects.cfg))
-	a.projects.mu.Unlock()
+	cfgs := slices.Collect(maps.Values(a.projectConfigs()))
 	if slices.Contains(channelSecrets(cfgs), name) {
 		a.reloadChannels(ctx)
 	}
