@@ -194,10 +194,15 @@ func hasAnyRole(have, allowed []string) bool {
 	return false
 }
 
+// excluded reports whether the missing path p matches one of the
+// fallback's exclude patterns. Unlike a route, an exclude pattern is never
+// tried against p's default document ("/assets" -> "/assets/index.html"):
+// the fallback is only asked for when that document is missing too, and
+// the cloud's "/assets/*" does not match "/assets" (spec section 2), so
+// the deep link "/assets" of an SPA excluding "/assets/*" is the app.
 func excluded(pats []pattern, p string) bool {
-	suffix := indexSuffix(p)
 	for i := range pats {
-		if pats[i].match(p, "") || suffix != "" && pats[i].match(p, suffix) {
+		if pats[i].match(p, "") {
 			return true
 		}
 	}
