@@ -14,7 +14,7 @@ func TestPrecompressor(t *testing.T) {
 	p := NewPrecompressor()
 	text := []byte(strings.Repeat("export const answer = 42;\n", 500))
 	got := map[string][]byte{}
-	err := p.Compress(text, func(enc string, c []byte) error { got[enc] = bytes.Clone(c); return nil })
+	err := p.Compress(text, nil, func(enc string, c []byte) error { got[enc] = bytes.Clone(c); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,9 +23,16 @@ func TestPrecompressor(t *testing.T) {
 			t.Errorf("%s variant missing or does not decode to the text (%d bytes)", enc, len(got[enc]))
 		}
 	}
+	var made []string
+	if err := p.Compress(text, []string{EncodingGzip}, func(enc string, _ []byte) error { made = append(made, enc); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(made, ",") != EncodingBrotli {
+		t.Errorf("with a gzip sibling Compress made %v, want only br", made)
+	}
 	noise := make([]byte, 8<<10)
 	rand.Read(noise)
-	if err := p.Compress(noise, func(enc string, _ []byte) error { t.Errorf("random bytes got a %s variant", enc); return nil }); err != nil {
+	if err := p.Compress(noise, nil, func(enc string, _ []byte) error { t.Errorf("random bytes got a %s variant", enc); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

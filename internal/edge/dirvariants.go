@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -58,21 +59,23 @@ func (s *compressedSite) Open(blob string) (*os.File, error) {
 // Close releases the private folder's handle (not the served folder's).
 func (s *compressedSite) Close() error { return s.gen.Close() }
 
-// compressDir writes the variants of base's compressible files without
-// variants into the existing folder gen, using workers goroutines, and
-// returns the site serving them and how many files got at least one.
+// compressDir writes the variants base's compressible files lack (all of
+// them for a file with no sibling, br for one with only a .gz) into the
+// existing folder gen, using workers goroutines, and returns the site
+// serving them and how many files got at least one.
 func compressDir(ctx context.Context, base *DirSite, gen string, workers int) (*compressedSite, int, error) {
 	root, err := os.OpenRoot(gen)
 	if err != nil {
 		return nil, 0, fmt.Errorf("edge: open variants folder: %w", err)
 	}
+	p := artifact.NewPrecompressor()
 	var todo []*File
 	for _, f := range base.files {
-		if len(f.Encoded) == 0 && artifact.Compressible(f.ContentType, f.Identity.Size) {
+		if artifact.Compressible(f.ContentType, f.Identity.Size) && lacksEncoding(f, p.Encodings()) {
 			todo = append(todo, f)
 		}
 	}
-	made, err := compressAll(ctx, base, root, todo, max(workers, 1))
+	made, err := compressAll(ctx, base, root, p, todo, max(workers, 1))
 	if err != nil {
 		root.Close()
 		return nil, 0, err
@@ -86,10 +89,9 @@ func compressDir(ctx context.Context, base *DirSite, gen string, workers int) (*
 
 // compressAll compresses todo with workers goroutines; the result maps a
 // path to its generated variants (files that shrink by too little get none).
-func compressAll(ctx context.Context, base *DirSite, gen *os.Root, todo []*File, workers int) (map[string][]Representation, error) {
+func compressAll(ctx context.Context, base *DirSite, gen *os.Root, p *artifact.Precompressor, todo []*File, workers int) (map[string][]Representation, error) {
 	out := make([][]Representation, len(todo))
 	errs := make([]error, workers)
-	p := artifact.NewPrecompressor()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -133,7 +135,7 @@ func compressFile(base *DirSite, gen *os.Root, p *artifact.Precompressor, f *Fil
 		}
 	}
 	var reps []Representation
-	err = p.Compress(data, func(enc string, c []byte) error {
+	err = p.Compress(data, encodingsOf(f), func(enc string, c []byte) error {
 		name := rel + variantSuffix(enc)
 		if err := gen.WriteFile(name, c, 0o600); err != nil {
 			return fmt.Errorf("edge: compress %s: %w", rel, err)
@@ -144,6 +146,26 @@ func compressFile(base *DirSite, gen *os.Root, p *artifact.Precompressor, f *Fil
 		return nil
 	})
 	return reps, err
+}
+
+// encodingsOf returns the encodings f has variants in.
+func encodingsOf(f *File) []string {
+	encs := make([]string, len(f.Encoded))
+	for i := range f.Encoded {
+		encs[i] = f.Encoded[i].Encoding
+	}
+	return encs
+}
+
+// lacksEncoding reports whether f has no variant in one of encs.
+func lacksEncoding(f *File, encs []string) bool {
+	have := encodingsOf(f)
+	for _, enc := range encs {
+		if !slices.Contains(have, enc) {
+			return true
+		}
+	}
+	return false
 }
 
 // variantSuffix returns the sibling suffix of an encoding (".br" for br).

@@ -77,7 +77,8 @@ func decode(t *testing.T, enc, body string) string {
 
 // TestServeDirCompresses: a folder without precompressed siblings (a Vite
 // build) gets br and gzip variants in a private folder once they are
-// ready; a file with its own .gz keeps it; the folder is never written to
+// ready; a file with its own .gz keeps it and gets the br it lacks, as the
+// artifact build adds it; the folder is never written to
 // and the private folder is removed when serving ends.
 func TestServeDirCompresses(t *testing.T) {
 	js, css := bigJS(), strings.Repeat("body{margin:0;padding:0}\n", 400)
@@ -87,8 +88,8 @@ func TestServeDirCompresses(t *testing.T) {
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	addr, served := startServeDir(t, ctx, dir, ServeOptions{Compressed: func(tmp string, files int) {
-		if files != 1 {
-			t.Errorf("%d files compressed, want 1 (the JS)", files)
+		if files != 2 {
+			t.Errorf("%d files compressed, want 2 (the JS; the CSS's br beside its own .gz)", files)
 		}
 		ready <- tmp
 	}})
@@ -126,8 +127,11 @@ func TestServeDirCompresses(t *testing.T) {
 	if r := get("/assets/app.css", "gzip"); r.body != gzipped(t, css) {
 		t.Fatal("app.css: its own .gz sibling is not what gzip gets")
 	}
-	if r := get("/assets/app.css", "br"); r.header.Get("Content-Encoding") != "" || r.body != css {
-		t.Fatalf("app.css with its own sibling got a generated %q variant", r.header.Get("Content-Encoding"))
+	if r := get("/assets/app.css", "br"); r.header.Get("Content-Encoding") != "br" || decode(t, "br", r.body) != css {
+		t.Fatalf("app.css with only a .gz of its own: br gets encoding %q, %d bytes", r.header.Get("Content-Encoding"), len(r.body))
+	}
+	if r := get("/assets/app.css", "br, gzip"); r.header.Get("Content-Encoding") != "br" {
+		t.Fatalf("app.css: br, gzip gets encoding %q, want the generated br", r.header.Get("Content-Encoding"))
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
