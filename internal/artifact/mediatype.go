@@ -1,34 +1,11 @@
 package artifact
 
 import (
-	"net/http"
 	"path"
 	"strings"
-)
 
-// mediaTypes maps lowercase extensions to the Content-Type recorded in the
-// manifest. It is fixed (not the host's mime.types) so the same folder gives
-// the same manifest on every machine.
-var mediaTypes = map[string]string{
-	".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
-	".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-	".mjs": "text/javascript; charset=utf-8", ".cjs": "text/javascript; charset=utf-8",
-	".json": "application/json", ".map": "application/json",
-	".jsonld": "application/ld+json", ".webmanifest": "application/manifest+json",
-	".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
-	".csv": "text/csv; charset=utf-8", ".xml": "application/xml",
-	".rss": "application/rss+xml", ".atom": "application/atom+xml",
-	".ics": "text/calendar; charset=utf-8", ".yaml": "application/yaml", ".yml": "application/yaml",
-	".svg": "image/svg+xml", ".wasm": "application/wasm", ".ico": "image/x-icon",
-	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-	".webp": "image/webp", ".avif": "image/avif", ".bmp": "image/bmp",
-	".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
-	".eot": "application/vnd.ms-fontobject", ".pdf": "application/pdf",
-	".zip": "application/zip", ".gz": "application/gzip", ".br": "application/x-brotli",
-	".zst": "application/zstd", ".tgz": "application/gzip",
-	".mp4": "video/mp4", ".webm": "video/webm", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
-	".wav": "audio/wav", ".m4a": "audio/mp4",
-}
+	"github.com/phoenixvc/phoenix/internal/mediatype"
+)
 
 // compressibleTypes are the media types (without parameters) worth
 // precompressing; everything else is stored as is.
@@ -44,13 +21,9 @@ var compressibleTypes = map[string]bool{
 var sriExts = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".css": true}
 
 // mediaType returns the Content-Type for rel, sniffing head if the extension
-// is unknown.
-func mediaType(rel string, head []byte) string {
-	if t, ok := mediaTypes[strings.ToLower(path.Ext(rel))]; ok {
-		return t
-	}
-	return http.DetectContentType(head)
-}
+// is unknown: the edge's table (mediatype), so a folder served as it is
+// and its deployment agree.
+func mediaType(rel string, head []byte) string { return mediatype.Of(rel, head) }
 
 // compressible reports whether files of Content-Type t are worth compressing.
 func compressible(t string) bool {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/edge/swa"
+	"github.com/phoenixvc/phoenix/internal/mediatype"
 )
 
 // ConfigFileName is the routing config a release carries at its root. The
@@ -171,29 +171,38 @@ func (s *DirSite) hashAll(ctx context.Context, todo []indexed) error {
 }
 
 func (s *DirSite) describe(it indexed) (*File, error) {
-	etag, err := s.hashFile(it.rel)
+	etag, ct, err := s.hashFile(it.rel)
 	if err != nil {
 		return nil, err
 	}
 	return &File{
 		Path:        "/" + it.rel,
-		ContentType: ContentTypeOf(it.rel),
+		ContentType: ct,
 		ModTime:     it.info.ModTime().UTC().Truncate(time.Second),
 		Identity:    Representation{Blob: it.rel, Size: it.info.Size(), ETag: etag},
 	}, nil
 }
 
-func (s *DirSite) hashFile(rel string) (string, error) {
+// hashFile returns the ETag of the file rel and its Content-Type (by its
+// extension, else sniffed from its first bytes, as the artifact build
+// does), reading it once.
+func (s *DirSite) hashFile(rel string) (etag, ct string, err error) {
 	f, err := s.root.Open(rel)
 	if err != nil {
-		return "", fmt.Errorf("edge: index %s: %w", rel, err)
+		return "", "", fmt.Errorf("edge: index %s: %w", rel, err)
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("edge: hash %s: %w", rel, err)
+	var head [512]byte
+	n, err := io.ReadFull(f, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", "", fmt.Errorf("edge: hash %s: %w", rel, err)
 	}
-	return strongETag(h.Sum(nil)), nil
+	h.Write(head[:n])
+	if _, err := io.Copy(h, f); err != nil {
+		return "", "", fmt.Errorf("edge: hash %s: %w", rel, err)
+	}
+	return strongETag(h.Sum(nil)), mediatype.Of(rel, head[:n]), nil
 }
 
 // strongETag is the ETag of content whose SHA-256 is sum, for a folder's
@@ -248,12 +257,4 @@ func loadConfig(dir string) (*swa.Config, error) {
 		return nil, fmt.Errorf("edge: site %s: %w", dir, err)
 	}
 	return cfg, nil
-}
-
-// ContentTypeOf returns the Content-Type the edge sends for a file name.
-func ContentTypeOf(name string) string {
-	if ct, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
-		return ct
-	}
-	return "application/octet-stream"
 }

@@ -4,52 +4,6 @@ import (
 	"strings"
 )
 
-// contentTypes is the edge's own extension table, so a release is served the
-// same on every machine whatever its /etc/mime.types says. swa mimeTypes
-// (Decision.ContentType) override it.
-var contentTypes = map[string]string{
-	".html":        "text/html; charset=utf-8",
-	".htm":         "text/html; charset=utf-8",
-	".css":         "text/css; charset=utf-8",
-	".js":          "text/javascript; charset=utf-8",
-	".mjs":         "text/javascript; charset=utf-8",
-	".cjs":         "text/javascript; charset=utf-8",
-	".json":        "application/json",
-	".map":         "application/json",
-	".webmanifest": "application/manifest+json",
-	".xml":         "application/xml",
-	".txt":         "text/plain; charset=utf-8",
-	".md":          "text/markdown; charset=utf-8",
-	".csv":         "text/csv; charset=utf-8",
-	".svg":         "image/svg+xml",
-	".png":         "image/png",
-	".jpg":         "image/jpeg",
-	".jpeg":        "image/jpeg",
-	".gif":         "image/gif",
-	".webp":        "image/webp",
-	".avif":        "image/avif",
-	".ico":         "image/x-icon",
-	".bmp":         "image/bmp",
-	".woff":        "font/woff",
-	".woff2":       "font/woff2",
-	".ttf":         "font/ttf",
-	".otf":         "font/otf",
-	".eot":         "application/vnd.ms-fontobject",
-	".wasm":        "application/wasm",
-	".pdf":         "application/pdf",
-	".zip":         "application/zip",
-	".gz":          "application/gzip",
-	".br":          "application/x-brotli",
-	".zst":         "application/zstd",
-	".tar":         "application/x-tar",
-	".mp4":         "video/mp4",
-	".webm":        "video/webm",
-	".mp3":         "audio/mpeg",
-	".ogg":         "audio/ogg",
-	".wav":         "audio/wav",
-	".bin":         "application/octet-stream",
-}
-
 // Cache-Control values the edge sends by default (Decision headers and
 // header rules may override them).
 const (

@@ -55,22 +55,6 @@ func merge(layers ...[]headerPair) http.Header {
 	return h
 }
 
-// builtinTypes is the MIME table used when mimeTypes has no entry.
-var builtinTypes = map[string]string{
-	".html": "text/html", ".htm": "text/html", ".css": "text/css",
-	".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json",
-	".map": "application/json", ".webmanifest": "application/manifest+json",
-	".txt": "text/plain", ".md": "text/markdown", ".xml": "application/xml",
-	".csv": "text/csv", ".svg": "image/svg+xml", ".png": "image/png",
-	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-	".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon",
-	".bmp": "image/bmp", ".woff": "font/woff", ".woff2": "font/woff2",
-	".ttf": "font/ttf", ".otf": "font/otf", ".eot": "application/vnd.ms-fontobject",
-	".pdf": "application/pdf", ".wasm": "application/wasm", ".zip": "application/zip",
-	".mp4": "video/mp4", ".webm": "video/webm", ".mp3": "audio/mpeg",
-	".wav": "audio/wav", ".ogg": "audio/ogg",
-}
-
 // ext returns the extension (with '.') of the last segment of p, or "".
 func ext(p string) string {
 	for i := len(p) - 1; i >= 0 && p[i] != '/'; i-- {
@@ -100,16 +84,4 @@ func (c *Config) mimeFor(file string) string {
 		return ""
 	}
 	return c.mime[lowerASCII(e)]
-}
-
-// ContentTypeFor returns the Content-Type to serve file with: the config's
-// mimeTypes entry, else a built-in table, else application/octet-stream.
-func (c *Config) ContentTypeFor(file string) string {
-	if t := c.mimeFor(file); t != "" {
-		return t
-	}
-	if t, ok := builtinTypes[lowerASCII(ext(file))]; ok {
-		return t
-	}
-	return "application/octet-stream"
 }
