@@ -44,6 +44,11 @@ type Deployment struct {
 	VerificationAt *time.Time `json:"verification_at,omitempty"`
 	// Run is the pipeline run whose deploy step made it (FinalizeOptions.Run).
 	Run string `json:"run,omitempty"`
+	// Restored: its pending verification is the check of a release the
+	// server's automatic rollback restored (Revert with Alert), whose
+	// failure is alerted on and never rolled back again. Stored, so a
+	// check cut short by a stop is finished by the next start as one.
+	Restored bool `json:"restored,omitempty"`
 	// LiveSince is when the active deployment went live: the last
 	// activation that made it active on its environment (its deploy, or
 	// a rollback to it), where CreatedAt stays its first deploy; nil for

@@ -117,11 +117,11 @@ func verifyRestored(ctx context.Context, tx *sql.Tx, target *Deployment, at time
 	if !server {
 		return reverify(ctx, tx, target, at)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3`,
+	if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2, verify_restored = 1 WHERE id = $3`,
 		VerifyPending, fmtTime(at), target.ID); err != nil {
 		return fmt.Errorf("deploy: verify the restored deployment %d: %w", target.ID, err)
 	}
-	target.Verification, target.VerificationAt = VerifyPending, &at
+	target.Verification, target.VerificationAt, target.Restored = VerifyPending, &at, true
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (s *Service) KeepFailed(ctx context.Context, r RevertRequest) error {
 		case failure != "" || (verification != "" && !undecided(verification)):
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3`,
+		if _, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2, verify_restored = 0 WHERE id = $3`,
 			VerifyFailed, s.now(), id); err != nil {
 			return fmt.Errorf("deploy: record the failure of deployment %d: %w", id, err)
 		}

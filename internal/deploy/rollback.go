@@ -98,12 +98,12 @@ func reverify(ctx context.Context, tx *sql.Tx, d *Deployment, at time.Time) erro
 	if d.Verification != VerifySuperseded {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2 WHERE id = $3 AND verification = $4`,
-		VerifyPending, fmtTime(at), d.ID, VerifySuperseded)
+	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2, verify_restored = 0
+		WHERE id = $3 AND verification = $4`, VerifyPending, fmtTime(at), d.ID, VerifySuperseded)
 	if err != nil {
 		return fmt.Errorf("deploy: verify deployment %d again: %w", d.ID, err)
 	}
-	d.Verification, d.VerificationAt = VerifyPending, &at
+	d.Verification, d.VerificationAt, d.Restored = VerifyPending, &at, false
 	return nil
 }
 
@@ -250,13 +250,15 @@ func lastGood(ctx context.Context, tx rowQuerier, env Environment, before int64)
 }
 
 const depColumns = `d.id, d.project, d.environment, d.artifact, a.release, d.actor, d.message, d.created_at, d.failure, d.failed_at,
-	d.verification, d.verification_at, d.run`
+	d.verification, d.verification_at, d.run, d.verify_restored`
 
 func scanDeployment(row interface{ Scan(...any) error }) (Deployment, error) {
 	var d Deployment
 	var created, failed, verified string
+	var restored int64
 	err := row.Scan(&d.ID, &d.Project, &d.Environment, &d.Artifact, &d.Release, &d.Actor, &d.Message, &created, &d.Failure, &failed,
-		&d.Verification, &verified, &d.Run)
+		&d.Verification, &verified, &d.Run, &restored)
+	d.Restored = restored != 0
 	d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	d.FailedAt, d.VerificationAt = parseTime(failed), parseTime(verified)
 	return d, err

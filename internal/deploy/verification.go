@@ -48,7 +48,7 @@ func (s *Service) verifies(project string, o FinalizeOptions) bool {
 // server's or a run's) of the deployment env serves, unless it is next
 // (the deployment the pointer moves to).
 func supersede(ctx context.Context, tx *sql.Tx, project, env string, next int64, now string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+	_, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2, verify_restored = 0
 		WHERE verification IN `+noVerdict+` AND id <> $3 AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)`,
 		VerifySuperseded, now, next, project, env)
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *Service) AdoptVerification(ctx context.Context, r *Release, actor, why 
 	now := s.opts.Now().UTC()
 	adopted := false
 	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+		res, err := tx.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2, verify_restored = 0
 			WHERE id = $3 AND verification IN ('', $6) AND id = (SELECT active_id FROM environments WHERE project = $4 AND name = $5)
 			AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.project = $4 AND n.environment = $5 AND n.id > $3)`,
 			VerifyPending, fmtTime(now), d.ID, r.Project, r.Environment, VerifyByRun)
@@ -211,7 +211,7 @@ func (s *Service) RecordVerification(ctx context.Context, id int64, verdict stri
 	if verdict != VerifyPassed && verdict != VerifyFailed {
 		return false, usererr.New(usererr.Invalid, "verification verdict %q: want %s or %s", verdict, VerifyPassed, VerifyFailed)
 	}
-	res, err := s.opts.DB.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2
+	res, err := s.opts.DB.ExecContext(ctx, `UPDATE deployments SET verification = $1, verification_at = $2, verify_restored = 0
 		WHERE id = $3 AND verification = $4`, verdict, s.now(), id, VerifyPending)
 	if err != nil {
 		return false, fmt.Errorf("deploy: record the verification of deployment %d: %w", id, err)

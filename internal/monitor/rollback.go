@@ -103,7 +103,9 @@ func (g *Guard) AfterActivate(ctx context.Context, r deploy.Release) (Outcome, e
 		checks, policy = g.Checks(r.Project, r.Environment)
 	}
 	key := r.Project + "/" + r.Environment
-	restoring := g.restoring(key, r.Deployment.ID)
+	// A restored release's check may have begun before a stop; then only
+	// the database knows (Deployment.Restored).
+	restoring := g.restoring(key, r.Deployment.ID) || r.Deployment.Restored
 	out := Outcome{Result: g.Verifier.Verify(ctx, r.Environment, checks)}
 	if out.Skipped = g.skip(parent, r); out.Skipped != "" {
 		return out, nil

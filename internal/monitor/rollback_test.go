@@ -178,3 +178,24 @@ func TestFailedWithoutRollbackSaysTheCommand(t *testing.T) {
 		t.Errorf("facts %+v, want Rollback: %s", m.Facts, want)
 	}
 }
+
+// TestStoredRestoredReleaseIsNotRolledBackAgain: a release the database
+// records as restored by an automatic rollback (its check cut short by a
+// stop, finished by the next start, whose Guard never saw the rollback)
+// that fails is alerted on and not rolled back again.
+func TestStoredRestoredReleaseIsNotRolledBackAgain(t *testing.T) {
+	srv, _ := hanging(t)
+	pub, events := &recorder{}, &recorder{}
+	var rollbacks []int64
+	g := guardFor(srv, pub, events, &rollbacks)
+	g.Timeout = 50 * time.Millisecond
+	restored := v2b
+	restored.Deployment.Restored = true
+	out, err := g.AfterActivate(context.Background(), restored)
+	if err != nil || out.Result.OK || out.RolledBack != nil || len(rollbacks) != 0 {
+		t.Fatalf("err %v, ok %v, rolled back to %+v, rollbacks %v", err, out.Result.OK, out.RolledBack, rollbacks)
+	}
+	if len(pub.msgs) != 1 || !strings.Contains(pub.msgs[0].Text, "restored by an automatic rollback") {
+		t.Fatalf("published %+v, want the failure saying the release was itself restored", pub.msgs)
+	}
+}
