@@ -46,6 +46,26 @@ func migrationsAsOf(t *testing.T, schema map[string]int) []store.Migrations {
 	return out
 }
 
+// newestSchema returns each domain's newest migration version in this
+// binary.
+func newestSchema(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, m := range migrations() {
+		names, err := fs.Glob(m.FS, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			var v int
+			if _, err := fmt.Sscanf(name, "%d_", &v); err == nil && v > out[m.Domain] {
+				out[m.Domain] = v
+			}
+		}
+	}
+	return out
+}
+
 // TestUpgradeRecordsOldRunRollbacksFailed: a release run of a binary from
 // before deployments recorded a failure (1d4d4ec) whose health check
 // failed rolled its deployment back, recording only the rollback (by the
