@@ -187,7 +187,19 @@ func (v *Vault) SealIfKeyChanged(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	defer wipe(kek)
-	return v.staleKEK(ctx, v.opts.DB, kek)
+	return v.sealIfStale(ctx, kek)
+}
+
+// sealIfStale is SealIfKeyChanged with kek, the copy of the KEK it took.
+// A key changed on this server since that copy (a rekey here while the
+// check ran) is no change to seal for, nor an error: the vault holds the
+// new key, and the next check sees it.
+func (v *Vault) sealIfStale(ctx context.Context, kek []byte) (bool, error) {
+	stale, err := v.staleKEK(ctx, v.opts.DB, kek)
+	if usererr.KindOf(err) == usererr.Conflict {
+		return false, nil
+	}
+	return stale, err
 }
 
 // kekGone is nil while kek (the copy of the KEK an operation took) opens

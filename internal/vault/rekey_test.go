@@ -351,6 +351,30 @@ func TestReplicaSealsItselfAfterARekey(t *testing.T) {
 	}
 }
 
+// TestKeyCheckDuringARekeyHereIsQuiet: the timer's check of the key on
+// the server that changes it, begun with the old key and ending after the
+// rekey, neither seals the vault nor fails (it failed with "the master key
+// was changed while this request ran", logged as an error on every
+// rekey that met a tick).
+func TestKeyCheckDuringARekeyHereIsQuiet(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.set(t, "API_KEY", "api-1")
+	old, _, err := e.v.unsealedKEK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.v.Rekey(ctx, admin, SecretString(testMaster), SecretString(newMaster)); err != nil {
+		t.Fatal(err)
+	}
+	if sealed, err := e.v.sealIfStale(ctx, old); sealed || err != nil || e.v.Sealed() {
+		t.Fatalf("a check begun before the rekey here = %v, %v (sealed %v)", sealed, err, e.v.Sealed())
+	}
+	if s, _, err := e.v.Get(ctx, admin, "API_KEY", 0); err != nil || s.Reveal() != "api-1" {
+		t.Fatalf("after the check: %v", err)
+	}
+}
+
 // TestWritesDuringARekey: writes on the server changing the key and on a
 // replica while it does are either re-wrapped with the rest or refused;
 // none is left under the old key.
