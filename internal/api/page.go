@@ -23,8 +23,8 @@ const (
 )
 
 var pageParams = []Param{
-	{"limit", "page size (default 100, at most 1000)"},
-	{"cursor", "next_cursor of the previous page"},
+	numberParam("limit", "page size (default 100, at most 1000)"),
+	textParam("cursor", "next_cursor of the previous page"),
 }
 
 type pageReq struct {
