@@ -92,7 +92,7 @@ func auditPage(r *http.Request, pg pageReq, f *audit.Filter) error {
 	}
 	seq, err := strconv.ParseInt(pg.cursor, 10, 64)
 	if err != nil || seq < 0 || (f.Newest && seq == 0) {
-		return badCursor()
+		return badCursor(pg.cursor)
 	}
 	if f.Newest {
 		f.Before = seq

@@ -273,7 +273,7 @@ func runsPage(q url.Values, f *pipeline.RunFilter) (limit int, err error) {
 	}
 	if c := q.Get("cursor"); c != "" {
 		if f.Before, err = strconv.ParseInt(c, 10, 64); err != nil || f.Before < 1 {
-			return 0, badCursor()
+			return 0, badCursor(c)
 		}
 	}
 	f.Limit = limit + 1

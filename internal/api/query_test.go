@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/phoenixvc/phoenix/internal/auth"
+	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
 // refused sends a request as who that must be refused with 400 invalid,
@@ -178,6 +179,8 @@ func TestBadQueryValuesAreRefused(t *testing.T) {
 		{"DELETE", "/api/v1/secrets/" + live + "?purge=yes", []string{"purge", `"yes"`, "one of true, false"}},
 		{"GET", "/api/v1/runs?status=failed&status=running", []string{"status", "given 2 times", `"failed", "running"`}},
 		{"GET", "/api/v1/certificates?limit=1&limit=2", []string{"limit", "given 2 times"}},
+		{"GET", "/api/v1/runs?cursor=abc", []string{"cursor", `"abc"`, "not one this endpoint issued"}},
+		{"GET", "/api/v1/audit?cursor=-4", []string{"cursor", `"-4"`, "not one this endpoint issued"}},
 		{"GET", "/api/v1/runs?status=%zz", []string{"query string", "invalid URL escape"}},
 		{"GET", "/api/v1/runs?status=failed;limit=1", []string{"query string", "semicolon"}},
 	}
@@ -210,4 +213,42 @@ func TestBadQueryValuesAreRefused(t *testing.T) {
 	if !strings.Contains(schemas["status"], `"enum":["queued",`) || !strings.Contains(schemas["limit"], `"type":"integer"`) {
 		t.Errorf("the document does not give the parameters' forms: %v", schemas)
 	}
+}
+
+// FuzzCheckQuery: whatever the query string, the check never panics,
+// refuses only with an invalid-request error, and lets through only
+// parameters the route declares, each once unless a list, with a value
+// of its form.
+func FuzzCheckQuery(f *testing.F) {
+	rt := Route{Method: "GET", Path: "/api/v1/fuzz", Query: []Param{textParam("project", ""),
+		{Name: "status", Values: []string{"failed", "running"}}, numberParam("limit", ""),
+		{Name: "sections", Repeat: true}}}
+	for _, seed := range []string{"", "stauts=failed", "status=failed&status=running", "limit=abc", "limit=5&sections=a&sections=b",
+		"%zz", "a;b", "=x", "&&", "project=" + strings.Repeat("\xff", 100), "LIMIT=1"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		err := checkQuery(rt, raw)
+		if err != nil {
+			if usererr.KindOf(err) != usererr.Invalid || err.Error() == "" {
+				t.Fatalf("%q: %v (kind %v)", raw, err, usererr.KindOf(err))
+			}
+			return
+		}
+		q, perr := url.ParseQuery(raw)
+		if perr != nil {
+			t.Fatalf("%q was let through though it does not parse: %v", raw, perr)
+		}
+		for name, vs := range q {
+			i := slices.IndexFunc(rt.Query, func(p Param) bool { return p.Name == name })
+			if i < 0 || len(vs) > 1 && !rt.Query[i].Repeat {
+				t.Fatalf("%q let %s through", raw, name)
+			}
+			for _, v := range vs {
+				if v != "" && rt.Query[i].wrong(v) != "" {
+					t.Fatalf("%q let %s=%q through", raw, name, v)
+				}
+			}
+		}
+	})
 }

@@ -325,7 +325,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if pg.cursor != "" && idx < 0 {
-		WriteError(w, r, badCursor())
+		WriteError(w, r, badCursor(pg.cursor))
 		return
 	}
 	i := 0
