@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/audit"
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
@@ -84,6 +85,13 @@ func TestQueryParametersOfEveryRoute(t *testing.T) {
 	for _, rt := range f.api.Routes() {
 		if len(rt.Query) > 0 && !rt.AnyQuery && !covered[rt.Pattern()] {
 			t.Errorf("%s accepts query parameters but is not in this table", rt.Pattern())
+		}
+		seen := map[string]bool{}
+		for _, p := range rt.Query {
+			if seen[p.Name] || p.Description == "" {
+				t.Errorf("%s: parameter %q declared twice or undescribed", rt.Pattern(), p.Name)
+			}
+			seen[p.Name] = true
 		}
 	}
 }
@@ -194,6 +202,11 @@ func TestBadQueryValuesAreRefused(t *testing.T) {
 	}
 	if status, body := f.call2("admin", "GET", "/api/v1/secrets/"+live); status != http.StatusOK {
 		t.Errorf("a refused delete deleted the secret: %d %s", status, body)
+	}
+	recs, err := f.log.Query(bg, audit.Filter{Action: "secret.delete"})
+	if err != nil || len(recs) != 1 || recs[0].Outcome != audit.Failed || recs[0].Actor != "admin" ||
+		!strings.Contains(recs[0].Detail, `HTTP 400: query parameter purge "yes"`) {
+		t.Errorf("the refused delete's audit record: %+v %v", recs, err)
 	}
 	var doc struct {
 		Paths map[string]map[string]struct {
