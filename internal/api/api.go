@@ -130,7 +130,7 @@ func (a *API) routes() {
 	}
 	// Unknown endpoints answer 404 to callers with credentials, 401 to
 	// the rest; this fallback is not part of the document.
-	a.mux.Handle("/api/", a.guard(Route{Method: "ANY", Path: "/api/", Handler: func(w http.ResponseWriter, r *http.Request) {
+	a.mux.Handle("/api/", a.guard(Route{Method: "ANY", Path: "/api/", AnyQuery: true, Handler: func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, usererr.New(usererr.NotFound, "no such endpoint: %s %s", r.Method, redactPath(r.URL.Path)).
 			WithHint("see /api/v1/openapi.json for the endpoints"))
 	}}))

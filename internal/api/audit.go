@@ -11,12 +11,13 @@ import (
 )
 
 var auditFilters = []Param{
-	{"since", "records at or after this time (RFC 3339) or this long ago (e.g. 24h, 7d)"},
-	{"actor", "user name"},
-	{"action", "action, or a prefix ending in * (deploy.*)"},
+	textParam("since", "records at or after this time (RFC 3339) or this long ago (e.g. 24h, 7d)"),
+	textParam("actor", "user name"),
+	textParam("action", "action, or a prefix ending in * (deploy.*)"),
 }
 
-var auditOrder = Param{"order", "asc (default): oldest first; desc: newest first (next_cursor then pages back in time)"}
+var auditOrder = Param{Name: "order", Description: "asc (default): oldest first; desc: newest first (next_cursor then pages back in time)",
+	Values: []string{"asc", "desc"}}
 
 func (a *API) auditRoutes() []Route {
 	return []Route{
@@ -91,7 +92,7 @@ func auditPage(r *http.Request, pg pageReq, f *audit.Filter) error {
 	}
 	seq, err := strconv.ParseInt(pg.cursor, 10, 64)
 	if err != nil || seq < 0 || (f.Newest && seq == 0) {
-		return badCursor()
+		return badCursor(pg.cursor)
 	}
 	if f.Newest {
 		f.Before = seq

@@ -38,15 +38,18 @@ func clientAddr(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// guard wraps a route's handler with authentication, authorization and
-// the audit of denials and failures. Credentials come only from the
-// Authorization header or the session cookie, never from the URL.
+// guard wraps a route's handler with authentication, authorization, the
+// check of the query string and the audit of denials and failures.
+// Credentials come only from the Authorization header or the session
+// cookie, never from the URL. The query is checked after authorization,
+// so that a caller without credentials learns nothing of a route, and a
+// refused one is recorded like any other failed change.
 func (a *API) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		meta := audit.Meta{Source: clientAddr(r), RequestID: RequestIDFrom(r.Context())}
 		r = r.WithContext(audit.WithMeta(r.Context(), meta))
 		if rt.Public {
-			rt.Handler(w, r)
+			serve(rt, w, r)
 			return
 		}
 		pr, err := a.authenticate(r)
@@ -62,11 +65,20 @@ func (a *API) guard(rt Route) http.Handler {
 			return
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		rt.Handler(sw, r)
+		serve(rt, sw, r)
 		if rt.Action != "" && sw.status >= 400 {
 			a.recordFailure(r, rt, sw.status, sw.message)
 		}
 	})
+}
+
+// serve runs rt's handler on r once r's query string is one rt accepts.
+func serve(rt Route, w http.ResponseWriter, r *http.Request) {
+	if err := checkQuery(rt, r.URL.RawQuery); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	rt.Handler(w, r)
 }
 
 func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {

@@ -59,7 +59,7 @@ func (a *API) listCertificates(w http.ResponseWriter, r *http.Request) {
 	start := 0
 	if pg.cursor != "" {
 		if start, err = strconv.Atoi(pg.cursor); err != nil || start < 0 {
-			WriteError(w, r, badCursor())
+			WriteError(w, r, badCursor(pg.cursor))
 			return
 		}
 	}

@@ -191,7 +191,7 @@ func pageByID[T any](w http.ResponseWriter, r *http.Request, items []T, err erro
 	before := int64(-1)
 	if pg.cursor != "" {
 		if before, err = strconv.ParseInt(pg.cursor, 10, 64); err != nil {
-			WriteError(w, r, badCursor())
+			WriteError(w, r, badCursor(pg.cursor))
 			return
 		}
 	}

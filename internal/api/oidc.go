@@ -18,11 +18,14 @@ const OIDCStateCookie = "__Host-phoenix_oidc"
 func (a *API) oidcRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/v1/login/oidc", Tag: "auth", Public: true,
-			Query:   []Param{{"next", "where the dashboard goes after signing in (a path)"}},
+			Query:   []Param{textParam("next", "where the dashboard goes after signing in (a path)")},
 			Summary: "Start single sign-on: sets the sealed state cookie and redirects (303) to the identity provider",
 			Status:  http.StatusSeeOther, Handler: a.oidcStart},
 		{Method: "GET", Path: "/api/v1/login/oidc/callback", Tag: "auth", Public: true,
-			Query: []Param{{"code", "the provider's authorization code"}, {"state", "the state sent to the provider"}},
+			// The provider may add parameters of its own (iss, session_state, scope).
+			Query: []Param{textParam("code", "the provider's authorization code"), textParam("state", "the state sent to the provider"),
+				textParam("error", "the provider's refusal, instead of a code")},
+			AnyQuery: true,
 			Summary: "Finish single sign-on: checks state, PKCE, the ID token and its nonce; sets the session cookie " +
 				"like POST /login (rate-limited, audited)",
 			Response: OIDCLoginResponse{}, Limited: true, Handler: a.oidcCallback},

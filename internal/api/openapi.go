@@ -56,7 +56,7 @@ func (g *schemaGen) operation(rt Route) map[string]any {
 		params = append(params, map[string]any{"name": p, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 	}
 	for _, p := range rt.Query {
-		params = append(params, map[string]any{"name": p.Name, "in": "query", "description": p.Description, "schema": map[string]any{"type": "string"}})
+		params = append(params, map[string]any{"name": p.Name, "in": "query", "description": p.Description, "schema": p.schema()})
 	}
 	if params != nil {
 		op["parameters"] = params

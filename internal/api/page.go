@@ -23,8 +23,8 @@ const (
 )
 
 var pageParams = []Param{
-	{"limit", "page size (default 100, at most 1000)"},
-	{"cursor", "next_cursor of the previous page"},
+	numberParam("limit", "page size (default 100, at most 1000)"),
+	textParam("cursor", "next_cursor of the previous page"),
 }
 
 type pageReq struct {
@@ -45,8 +45,11 @@ func readPage(r *http.Request) (pageReq, error) {
 	return p, nil
 }
 
-func badCursor() error {
-	return usererr.New(usererr.Invalid, "cursor is not one this endpoint issued").WithHint("start again without ?cursor")
+// badCursor is the refusal of a cursor c the endpoint did not issue
+// (its form is the endpoint's own: it names no other).
+func badCursor(c string) error {
+	return usererr.New(usererr.Invalid, "query parameter cursor %q is not one this endpoint issued", clip(c, maxShown)).
+		WithHint("pass the next_cursor of the page before, or start again without ?cursor")
 }
 
 // paginate returns the page of items (in their order) that come after the

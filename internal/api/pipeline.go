@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/auth"
 	"github.com/phoenixvc/phoenix/internal/config"
@@ -46,15 +44,16 @@ func (a *API) pipelineRoutes() []Route {
 			Summary: "Release a version through the project's pipeline (needs deploy on every environment it goes to; dir: the project folder on the server, one answer for every path that holds no phoenix.yaml of a project the caller may read)",
 			Request: ReleaseRequest{}, Response: pipeline.Run{}, Status: http.StatusCreated, Handler: a.release},
 		{Method: "GET", Path: "/api/v1/runs", Tag: tag, Perm: auth.Read,
-			Query: []Param{{"project", "only this project's runs"},
-				{"status", "only runs in this status: queued, running, waiting, succeeded, failed, cancelled or interrupted"},
-				{"limit", "at most this many (default 50)"}, {"cursor", "the next_cursor of the page before"}},
+			Query: []Param{textParam("project", "only this project's runs"),
+				{Name: "status", Description: "only runs in this status", Values: pipeline.RunStatuses},
+				numberParam("limit", "at most this many (default 50)"), textParam("cursor", "the next_cursor of the page before")},
 			Summary: "Pipeline runs, newest first: those the caller may see (read on every environment a run acts on)", Response: Page[pipeline.Run]{},
 			Handler: a.listRuns},
 		{Method: "GET", Path: runParam, Tag: tag, Perm: auth.Read, Resource: a.runResource, Missing: noRun,
 			Summary: "A run with its steps and approvals", Response: pipeline.RunDetail{}, Handler: a.getRun},
 		{Method: "GET", Path: runParam + "/logs", Tag: tag, Perm: auth.Read, Resource: a.runResource, Missing: noRun,
-			Query:   []Param{{"step", "one step's raw log (default: every step, lines prefixed 'step | ')"}, {"follow", "true: stream until the run finishes"}},
+			Query: []Param{textParam("step", "one step's raw log (default: every step, lines prefixed 'step | ')"),
+				{Name: "follow", Description: "true (or 1): stream until the run finishes", Values: []string{"true", "false", "1", "0"}}},
 			Summary: "A run's logs as text/plain, streamed with follow (secrets masked)", Response: "text/plain", Handler: a.runLogs},
 		{Method: "POST", Path: runParam + "/cancel", Tag: tag, Perm: auth.Deploy, Resource: a.runResource, Missing: noRun, Action: "pipeline.run.cancel",
 			Summary: "Cancel a queued or running run", Response: pipeline.RunDetail{}, Handler: a.cancelRun},
@@ -66,7 +65,9 @@ func (a *API) pipelineRoutes() []Route {
 		{Method: "POST", Path: runParam + "/reject", Tag: tag, Perm: auth.Approve, Resource: a.runResource, Missing: noRun, Action: "pipeline.reject",
 			Summary: "Reject a run at its approval gate (comment: the reason, required)", Request: DecisionRequest{},
 			Status: http.StatusNoContent, Handler: a.decide(true)},
-		{Method: "POST", Path: "/hooks/{project}/{workflow}", Tag: tag, Public: true,
+		// The sender's query string is its own (a URL set in GitHub, say):
+		// the signature is what counts.
+		{Method: "POST", Path: "/hooks/{project}/{workflow}", Tag: tag, Public: true, AnyQuery: true,
 			Summary: "Webhook trigger of a workflow, authenticated by its HMAC signature or bearer secret (not an API token)",
 			Request: "the sender's JSON payload (GitHub push, release or a generic one)", Response: map[string]int64{},
 			Status: http.StatusAccepted, Handler: a.opts.Pipeline.Webhooks().ServeHTTP},
@@ -231,11 +232,8 @@ func (a *API) releaseConfig(w http.ResponseWriter, r *http.Request, dir string) 
 
 func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	// The route's Query checked the status is one of pipeline.RunStatuses.
 	f := pipeline.RunFilter{Project: q.Get("project"), Status: q.Get("status")}
-	if f.Status != "" && !slices.Contains(pipeline.RunStatuses, f.Status) {
-		WriteError(w, r, usererr.New(usererr.Invalid, "status %q: want one of %s", f.Status, strings.Join(pipeline.RunStatuses, ", ")))
-		return
-	}
 	limit, err := runsPage(q, &f)
 	if err != nil {
 		WriteError(w, r, err)
@@ -275,7 +273,7 @@ func runsPage(q url.Values, f *pipeline.RunFilter) (limit int, err error) {
 	}
 	if c := q.Get("cursor"); c != "" {
 		if f.Before, err = strconv.ParseInt(c, 10, 64); err != nil || f.Before < 1 {
-			return 0, badCursor()
+			return 0, badCursor(c)
 		}
 	}
 	f.Limit = limit + 1

@@ -17,10 +17,11 @@ func (a *API) reportRoutes() []Route {
 	return []Route{{Method: "GET", Path: "/api/v1/report", Tag: "report", Perm: auth.Read, Resource: reportResource,
 		Summary: "Compliance and performance report over a window (access review needs users.manage, audit needs audit.read)",
 		Query: []Param{
-			{"from", "start: a date (2026-11-01), an RFC 3339 time or a duration back from now (30d); default 30 days before to"},
-			{"to", "end: a date (the end of that day), an RFC 3339 time or a duration back from now; default now"},
-			{"project", "one project; default every project the caller may read"},
-			{"sections", "comma-separated: performance, delivery, incidents, security, access, audit; default all"},
+			textParam("from", "start: a date (2026-11-01), an RFC 3339 time or a duration back from now (30d); default 30 days before to"),
+			textParam("to", "end: a date (the end of that day), an RFC 3339 time or a duration back from now; default now"),
+			textParam("project", "one project; default every project the caller may read"),
+			{Name: "sections", Description: "comma-separated: performance, delivery, incidents, security, access, audit; default all",
+				Repeat: true},
 		},
 		Response: report.Report{}, Handler: a.report}}
 }

@@ -27,20 +27,23 @@ type Route struct {
 	Missing string
 	// Action names the change in the audit log when the request fails
 	// (successful changes are recorded by the domains themselves).
-	Action   string
-	Query    []Param // documented query parameters
-	Request  any     // body type, for the document
-	Response any     // success body type, for the document
-	Status   int     // success status (default 200)
+	Action string
+	// Query are the query parameters the route accepts: any other is
+	// refused with 400 before the handler runs (checkQuery), and a route
+	// without any refuses every one.
+	Query []Param
+	// AnyQuery routes are called by senders outside Phoenix, which may add
+	// parameters of their own (an identity provider's callback, a
+	// webhook, the public status page's links and badges): their query
+	// string is not checked, and Query only documents what they read.
+	AnyQuery bool
+	Request  any // body type, for the document
+	Response any // success body type, for the document
+	Status   int // success status (default 200)
 	// Limited routes answer 429 with Retry-After past a rate limit (the
 	// sign-ins, the webhooks).
 	Limited bool
 	Handler http.HandlerFunc
-}
-
-// Param is a documented query parameter.
-type Param struct {
-	Name, Description string
 }
 
 // Pattern is the ServeMux pattern of the route.

@@ -54,7 +54,7 @@ func (a *API) secretRoutes() []Route {
 	one := "/api/v1/secrets/{name}"
 	return []Route{
 		{Method: "GET", Path: "/api/v1/secrets", Tag: tag, Perm: auth.SecretsList,
-			Query:   []Param{{"deleted", "true: list deleted, still recoverable secrets"}, {"match", "only names matching this glob"}},
+			Query:   []Param{boolParam("deleted", "true: list deleted, still recoverable secrets"), textParam("match", "only names matching this glob")},
 			Summary: "Secrets the caller may list: names and metadata, never values", Response: Page[vault.Info]{},
 			Handler: a.listSecrets},
 		{Method: "GET", Path: one, Tag: tag, Perm: auth.SecretsList,
@@ -63,7 +63,7 @@ func (a *API) secretRoutes() []Route {
 			Summary: "Store a new version of a secret", Request: SecretRequest{}, Response: vault.VersionInfo{},
 			Status: http.StatusCreated, Handler: a.setSecret},
 		{Method: "DELETE", Path: one, Tag: tag, Perm: auth.SecretsWrite, Action: "secret.delete",
-			Query:    []Param{{"purge", "true: remove a deleted secret and all its versions for good"}},
+			Query:    []Param{boolParam("purge", "true: remove a deleted secret and all its versions for good")},
 			Summary:  "Delete a secret (recoverable until its recovery window ends), or purge a deleted one",
 			Response: DeleteSecretResponse{}, Handler: a.deleteSecret},
 		{Method: "GET", Path: one + "/versions", Tag: tag, Perm: auth.SecretsList,
@@ -72,7 +72,7 @@ func (a *API) secretRoutes() []Route {
 			Summary: "Enable or disable one version", Request: VersionRequest{}, Status: http.StatusNoContent,
 			Handler: a.setSecretVersion},
 		{Method: "GET", Path: one + "/value", Tag: tag, Perm: auth.SecretsRead,
-			Query:   []Param{{"version", "the version (default: the newest enabled, valid one)"}},
+			Query:   []Param{numberParam("version", "the version (default: the newest enabled, valid one)")},
 			Summary: "A secret's value: the only endpoint that returns one (never cached)", Response: SecretValue{},
 			Handler: a.readSecret},
 		{Method: "PUT", Path: one + "/tags", Tag: tag, Perm: auth.SecretsWrite, Action: "secret.tags",

@@ -42,7 +42,7 @@ func (a *API) authRoutes() []Route {
 			Summary: "Set a password (your own, giving the current one if set, under the sign-in limits; anyone's with users.manage)",
 			Request: PasswordRequest{}, Status: http.StatusNoContent, Limited: true, Handler: a.setPassword},
 		{Method: "GET", Path: "/api/v1/tokens", Tag: "tokens", Perm: auth.Tokens,
-			Query:   append([]Param{{"all", "true: every user's tokens (needs users.manage)"}}, pageParams...),
+			Query:   append([]Param{boolParam("all", "true: every user's tokens (needs users.manage)")}, pageParams...),
 			Summary: "List your tokens (never their secrets)", Response: Page[auth.Token]{}, Handler: a.listTokens},
 		{Method: "POST", Path: "/api/v1/tokens", Tag: "tokens", Perm: auth.Tokens, Action: "token.create",
 			Summary: "Create an API or deploy token; the secret is in this answer only",
@@ -325,7 +325,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if pg.cursor != "" && idx < 0 {
-		WriteError(w, r, badCursor())
+		WriteError(w, r, badCursor(pg.cursor))
 		return
 	}
 	i := 0

@@ -67,7 +67,7 @@ func (a *API) vaultRoutes() []Route {
 			Summary: "Import the entries of a .env file in one transaction", Request: ImportRequest{},
 			Response: []vault.ImportResult{}, Handler: a.vaultImport},
 		{Method: "GET", Path: "/api/v1/vault/expiring", Tag: tag, Perm: auth.SecretsList,
-			Query:   []Param{{"within", "how far ahead, e.g. 720h or 30d (default 30d)"}},
+			Query:   []Param{textParam("within", "how far ahead, e.g. 720h or 30d (default 30d)")},
 			Summary: "Secrets and certificates the caller may list that expire soon or have expired, soonest first", Response: []vault.Expiry{},
 			Handler: a.vaultExpiring},
 	}

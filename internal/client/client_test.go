@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/phoenixvc/phoenix/internal/api"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
 
@@ -49,5 +50,19 @@ func TestErrorsKeepTheRequestID(t *testing.T) {
 				t.Fatalf("got %#v, want kind %v message %q", err, tc.kind, tc.want)
 			}
 		})
+	}
+}
+
+// TestQueryRefusalIsShownAsSent: the API's refusal of a query parameter
+// reaches the caller with the server's message and hint unchanged, as
+// an invalid request (exit code 2 in the CLI).
+func TestQueryRefusalIsShownAsSent(t *testing.T) {
+	srv := httptest.NewServer(api.New(api.Options{}).Handler())
+	defer srv.Close()
+	err := New(srv.URL, "").Do(context.Background(), "GET", Path("health")+"?verbose=true", nil, nil)
+	var ue *usererr.Error
+	if !errors.As(err, &ue) || ue.Kind != usererr.Invalid ||
+		ue.Message != `unknown query parameter "verbose": GET /api/v1/health takes none` || ue.Hint != "leave the query string out" {
+		t.Fatalf("got %#v", err)
 	}
 }

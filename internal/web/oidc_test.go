@@ -143,6 +143,15 @@ func (f *ssoFixture) link(user, subject string) {
 	}
 }
 
+// janeSignsInNext adds jane, a viewer linked to the provider's subject
+// sub-jane, whom the provider signs in next.
+func (f *ssoFixture) janeSignsInNext() {
+	f.t.Helper()
+	f.addUser("jane", "viewer", "")
+	f.link("jane", "sub-jane")
+	f.op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane.doe", Email: "jane@example.com"})
+}
+
 func (f *ssoFixture) setEmail(user, email string) {
 	f.t.Helper()
 	if err := f.admin.Do(context.Background(), "PUT", "/api/v1/users/"+user+"/email", api.EmailRequest{Email: email}, nil); err != nil {
@@ -152,9 +161,7 @@ func (f *ssoFixture) setEmail(user, email string) {
 
 func TestSingleSignOnSignsALinkedUserIn(t *testing.T) {
 	f := newSSOFixture(t, nil)
-	f.addUser("jane", "viewer", "")
-	f.link("jane", "sub-jane")
-	f.op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane.doe", Email: "jane@example.com"})
+	f.janeSignsInNext()
 
 	b := f.browser()
 	_, login := b.get("/ui/login")
@@ -378,9 +385,7 @@ func (f *ssoFixture) roles(user string) []string {
 func TestSingleSignOnEndsTheReplacedSession(t *testing.T) {
 	f := newSSOFixture(t, nil)
 	f.addUser("vera", "viewer", adminPW)
-	f.addUser("jane", "viewer", "")
-	f.link("jane", "sub-jane")
-	f.op.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", PreferredUsername: "jane.doe", Email: "jane@example.com"})
+	f.janeSignsInNext()
 	host := strings.TrimPrefix(f.a.APIURL(), "http://")
 
 	b := f.browser()
@@ -416,5 +421,28 @@ func TestSingleSignOnEndsTheReplacedSession(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("vera's session still works at the API after jane signed in: %d", resp.StatusCode)
+	}
+}
+
+// TestSingleSignOnTakesTheProvidersOwnParameters: the provider may send
+// the browser back with parameters of its own (iss, session_state), which
+// the callback takes; the API's start of a sign-in, called by the
+// dashboard, refuses a parameter it does not know like every route.
+func TestSingleSignOnTakesTheProvidersOwnParameters(t *testing.T) {
+	f := newSSOFixture(t, nil)
+	f.janeSignsInNext()
+	b := f.browser()
+	u := b.callbackURL()
+	q := u.Query()
+	q.Set("iss", f.op.Config().Issuer)
+	q.Set("session_state", "a1b2")
+	u.RawQuery = q.Encode()
+	if resp, body := b.get(u.String()); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Signed in") {
+		t.Fatalf("callback with the provider's parameters: %d %s", resp.StatusCode, body)
+	}
+	resp, body := b.get("/api/v1/login/oidc?nxt=/ui/tokens")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `unknown query parameter \"nxt\"`) ||
+		!strings.Contains(body, "did you mean next?") {
+		t.Fatalf("a mistyped parameter of the sign-in's start: %d %s", resp.StatusCode, body)
 	}
 }
