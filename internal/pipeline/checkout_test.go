@@ -294,3 +294,55 @@ workflows:
 		t.Errorf("a commit not fetched: %v", err)
 	}
 }
+
+// TestWaitingRunKeepsItsCheckoutAcrossARestart: a run waiting at its
+// approval gate when the server stops keeps its checkout; once resumed
+// and approved, the steps after the gate work in it (what the build left
+// there is still there) and it is removed when the run ends. A server
+// without it (another replica's) makes it again from the commit.
+func TestWaitingRunKeepsItsCheckoutAcrossARestart(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(`project: {name: shop}
+environments:
+  production:
+    protection: {approvals: 1}
+pipeline:
+  stages:
+    - name: build
+      steps:
+        - {name: compile, run: cp app.txt compiled}
+    - name: ship
+      needs: [build]
+      environment: production
+      steps:
+        - {name: deploy, run: 'echo "shipping $(cat app.txt) $(cat compiled 2>/dev/null || echo not-compiled)"'}
+`)
+	writeFiles(t, dir, map[string]string{"app.txt": "committed"})
+	gitRepo(t, dir)
+	writeFiles(t, dir, map[string]string{"app.txt": "edited"})
+	src := func(id int64) string { return filepath.Join(f.dir, "runs", itoa(id), "src") }
+	ship := func(id int64, gone bool) string {
+		t.Helper()
+		f.waitStatus(id, Waiting)
+		f.restart(nil)
+		if gone {
+			removeTree(src(id))
+		}
+		if err := f.svc.Approve(context.Background(), id, "", "bob", "lgtm"); err != nil {
+			t.Fatal(err)
+		}
+		if d := f.wait(id); d.Status != Succeeded {
+			t.Fatalf("the resumed run %s: %s\n%s", d.Status, d.Message, f.log(id, ""))
+		}
+		if _, err := os.Stat(src(id)); !os.IsNotExist(err) {
+			t.Errorf("the checkout outlived the run: %v", err)
+		}
+		return f.log(id, "ship/deploy")
+	}
+	if log := ship(f.release(dir, "v1.0.0").ID, false); !strings.Contains(log, "shipping committed committed") {
+		t.Errorf("after a restart the deploy did not work in the run's checkout:\n%s", log)
+	}
+	if log := ship(f.release(dir, "v1.0.1").ID, true); !strings.Contains(log, "shipping committed not-compiled") {
+		t.Errorf("without the checkout the deploy did not work in one made again:\n%s", log)
+	}
+}
