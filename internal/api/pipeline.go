@@ -23,7 +23,11 @@ type ReleaseRequest struct {
 	Dir          string   `json:"dir"`
 	Version      string   `json:"version"`
 	Environments []string `json:"environments,omitempty"` // default: the release environments of phoenix.yaml
-	Commit       string   `json:"commit,omitempty"`       // default: git HEAD of Dir
+	// Commit is the commit to build when Dir is in a git repository (a
+	// clean checkout of it, in the run's own folder; default HEAD); with
+	// InPlace, or outside git, only the one recorded.
+	Commit  string `json:"commit,omitempty"`
+	InPlace bool   `json:"in_place,omitempty"` // build Dir as it is, uncommitted changes included
 }
 
 // DecisionRequest approves or rejects a run's approval gate.
@@ -180,7 +184,7 @@ func (a *API) release(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	run, err := a.opts.Pipeline.Release(r.Context(), pipeline.ReleaseRequest{Dir: req.Dir, Version: req.Version,
-		Environments: req.Environments, Commit: req.Commit, Actor: PrincipalFrom(r.Context()).User, Config: cfg})
+		Environments: req.Environments, Commit: req.Commit, InPlace: req.InPlace, Actor: PrincipalFrom(r.Context()).User, Config: cfg})
 	if err != nil {
 		WriteError(w, r, err)
 		return

@@ -40,10 +40,11 @@ func gitIn(ctx context.Context, dir string, args ...string) (string, error) {
 
 // releaseGitWarnings says what a release of version from the git checkout
 // dir builds when that is not the tag it names: HEAD carries no tag of
-// that version, or the tree holds uncommitted changes (the run records
-// the commit with +dirty). Nothing when dir is not a git checkout or git
-// is missing: a folder of its own is released as it is.
-func releaseGitWarnings(ctx context.Context, dir, version, prefix string) []string {
+// that version, or the tree holds uncommitted changes, which the release
+// leaves out (it builds a clean checkout of HEAD) or, inPlace, builds
+// (the run records the commit with +dirty). Nothing when dir is not a git
+// checkout or git is missing: a folder of its own is released as it is.
+func releaseGitWarnings(ctx context.Context, dir, version, prefix string, inPlace bool) []string {
 	want, err := action.ParseVersion(version, prefix)
 	if err != nil {
 		return nil
@@ -59,8 +60,16 @@ func releaseGitWarnings(ctx context.Context, dir, version, prefix string) []stri
 	if !tagsHold(tags, want, prefix) {
 		warns = append(warns, fmt.Sprintf("HEAD (%s) carries no tag of %s: the release builds HEAD as it is (tag it first: git tag %s)", head, version, version))
 	}
-	if st, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
-		warns = append(warns, fmt.Sprintf("%s has uncommitted changes: the release builds them and records commit %s+dirty", dir, head))
+	st, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=no")
+	switch {
+	case err != nil || st == "":
+	case inPlace:
+		warns = append(warns, fmt.Sprintf("%s has uncommitted changes: the release builds them (--in-place) and records commit %s+dirty", dir, head))
+	default:
+		warns = append(warns, fmt.Sprintf("%s has uncommitted changes: they are not built; the release builds commit %s only, in a clean checkout (--in-place builds the folder as it is)", dir, head))
+		if yaml, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=no", "--", "phoenix.yaml"); err == nil && yaml != "" {
+			warns = append(warns, fmt.Sprintf("phoenix.yaml has uncommitted changes: the run's steps and stages are planned from them, but its steps read the settings of commit %s's phoenix.yaml (commit it first)", head))
+		}
 	}
 	return warns
 }

@@ -75,8 +75,9 @@ func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 // TestReleaseWarnsWhenHEADIsNotTheTag: phoenix release v0.3.0 built HEAD
 // with no tag v0.3.0 anywhere, and a tree with uncommitted changes, without
 // a word (the run's commit said +dirty, in JSON only). It warns of both
-// before the release; a checkout at the tag, clean, gets no warning, and
-// neither does a folder outside git.
+// before the release, saying that the changes are not built (the release
+// builds a clean checkout of HEAD), or are with --in-place; a checkout at
+// the tag, clean, gets no warning, and neither does a folder outside git.
 func TestReleaseWarnsWhenHEADIsNotTheTag(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
@@ -98,22 +99,37 @@ func TestReleaseWarnsWhenHEADIsNotTheTag(t *testing.T) {
 	git("tag", "v1.0.0")
 	ctx := context.Background()
 	for _, v := range []string{"v1.0.0", "1.0.0"} {
-		if w := releaseGitWarnings(ctx, repo, v, "v"); len(w) != 0 {
+		if w := releaseGitWarnings(ctx, repo, v, "v", false); len(w) != 0 {
 			t.Errorf("%s at its tag: %q", v, w)
 		}
 	}
-	w := releaseGitWarnings(ctx, repo, "v1.1.0", "v")
+	w := releaseGitWarnings(ctx, repo, "v1.1.0", "v", false)
 	if len(w) != 1 || !strings.Contains(w[0], "carries no tag of v1.1.0: the release builds HEAD as it is (tag it first: git tag v1.1.0)") {
 		t.Errorf("untagged: %q", w)
 	}
 	if err := os.WriteFile(filepath.Join(repo, "app.js"), []byte("2"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w = releaseGitWarnings(ctx, repo, "v1.0.0", "v")
-	if len(w) != 1 || !strings.Contains(w[0], repo+" has uncommitted changes: the release builds them and records commit ") || !strings.HasSuffix(w[0], "+dirty") {
+	head, _ := gitIn(ctx, repo, "rev-parse", "--short", "HEAD")
+	w = releaseGitWarnings(ctx, repo, "v1.0.0", "v", false)
+	if len(w) != 1 || w[0] != repo+" has uncommitted changes: they are not built; the release builds commit "+head+" only, in a clean checkout (--in-place builds the folder as it is)" {
 		t.Errorf("dirty: %q", w)
 	}
-	if w := releaseGitWarnings(ctx, t.TempDir(), "v1.1.0", "v"); len(w) != 0 {
+	w = releaseGitWarnings(ctx, repo, "v1.0.0", "v", true)
+	if len(w) != 1 || w[0] != repo+" has uncommitted changes: the release builds them (--in-place) and records commit "+head+"+dirty" {
+		t.Errorf("dirty, in place: %q", w)
+	}
+	// An edit of phoenix.yaml not committed: the plan is made from it,
+	// the steps read the commit's settings.
+	if err := os.WriteFile(filepath.Join(repo, "phoenix.yaml"), []byte("project: {name: shop}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "phoenix.yaml")
+	w = releaseGitWarnings(ctx, repo, "v1.0.0", "v", false)
+	if len(w) != 2 || !strings.HasPrefix(w[1], "phoenix.yaml has uncommitted changes: the run's steps and stages are planned from them, but its steps read the settings of commit "+head) {
+		t.Errorf("phoenix.yaml changed: %q", w)
+	}
+	if w := releaseGitWarnings(ctx, t.TempDir(), "v1.1.0", "v", false); len(w) != 0 {
 		t.Errorf("outside git: %q", w)
 	}
 }

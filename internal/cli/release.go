@@ -21,10 +21,11 @@ import (
 )
 
 type releaseOptions struct {
-	envs   []string
-	dir    string
-	commit string
-	detach bool
+	envs    []string
+	dir     string
+	commit  string
+	detach  bool
+	inPlace bool
 }
 
 func newReleaseCmd(g *Globals) *cobra.Command {
@@ -49,21 +50,30 @@ and why.
 
 The server reads the project from its own disk: the folder must be
 reachable by the server under the same absolute path (a server on this
-machine, or one started for this command). It installs and builds in that
-folder, as a developer would: node_modules and the build's output are
-replaced there, so release from a checkout nobody is working in (a clean
-clone at the tag), not from one with 'npm run dev' running.`,
+machine, or one started for this command). When the folder is in a git
+repository, the run builds a clean checkout of its commit (HEAD, or
+--commit) made in the run's own folder, in the project's sub-folder of the
+repository: uncommitted changes are not built (a warning says so), the run
+records exactly that commit, and nothing is installed or built in your
+folder. The steps read phoenix.yaml's settings from that commit too.
+--in-place builds the folder as it is instead, uncommitted changes
+included (recorded as <commit>+dirty), installing node_modules and
+writing the build's output there; a folder outside git is always built in
+place.`,
 		Example: `  phoenix release v1.4.0                  # to every release environment of phoenix.yaml
   phoenix release v1.4.1 --env staging    # the stages up to staging; production's are left out
   phoenix release v1.4.1 --env production # the same version on to production
-  phoenix release v1.5.0 --detach         # queue it and return; follow with phoenix logs RUN -f`,
+  phoenix release v1.5.0 --detach         # queue it and return; follow with phoenix logs RUN -f
+  phoenix release v1.5.0 --commit v1.5.0  # build the tag, whatever is checked out
+  phoenix release v1.5.1 --in-place       # build the folder as it is, uncommitted changes included`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRelease(cmd.Context(), g, o, args[0]) },
 	}
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.envs, "env", "e", nil, "environment to release to (repeatable; default: the release environments of phoenix.yaml); stages for others are left out")
 	f.StringVar(&o.dir, "dir", ".", "the project folder (holds phoenix.yaml)")
-	f.StringVar(&o.commit, "commit", "", "commit to record (default: git HEAD of the folder)")
+	f.StringVar(&o.commit, "commit", "", "commit to build: a commit, tag or branch of the folder's repository (default: HEAD); with --in-place only recorded")
+	f.BoolVar(&o.inPlace, "in-place", false, "build the folder as it is, uncommitted changes included, not a clean checkout of the commit")
 	f.BoolVar(&o.detach, "detach", false, "return once the run is queued (not with an in-process server)")
 	return cmd
 }
@@ -92,7 +102,7 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 		return err
 	}
 	if o.commit == "" {
-		for _, w := range releaseGitWarnings(ctx, dir, version, cfg.Release.TagPrefix) {
+		for _, w := range releaseGitWarnings(ctx, dir, version, cfg.Release.TagPrefix, o.inPlace) {
 			fmt.Fprintln(g.Stderr, "warning: "+w)
 		}
 	}
@@ -101,7 +111,7 @@ func runRelease(ctx context.Context, g *Globals, o *releaseOptions, version stri
 		return err
 	}
 	defer t.close()
-	run, err := t.client.Release(ctx, api.ReleaseRequest{Dir: dir, Version: version, Environments: o.envs, Commit: o.commit})
+	run, err := t.client.Release(ctx, api.ReleaseRequest{Dir: dir, Version: version, Environments: o.envs, Commit: o.commit, InPlace: o.inPlace})
 	if err != nil {
 		return err
 	}

@@ -166,10 +166,13 @@ func newRetryCmd(g *Globals) *cobra.Command {
 		Use:   "retry RUN",
 		Short: "Run a failed, cancelled or interrupted run's plan again",
 		Long: `Queue run RUN's plan again: the same version, environments and steps
-(the stages a release to some environments left out stay out), built from
-the project folder as it is now: the run records the folder's commit at the
-retry (with +dirty for uncommitted changes), and its log says when that is
-not RUN's. The logs stream here until the run finishes (unless --detach).`,
+(the stages a release to some environments left out stay out). A run that
+built a clean checkout of its commit is retried at that commit exactly, in
+a fresh checkout, whatever the project folder holds now. A run built in
+place (release --in-place) is built from the project folder as it is now:
+the run records the folder's commit at the retry (with +dirty for
+uncommitted changes), and its log says when that is not RUN's. The logs
+stream here until the run finishes (unless --detach).`,
 		Example: "  phoenix retry 42",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -42,16 +42,20 @@ func (s *Service) insertRun(ctx context.Context, r *Run) error {
 	}
 	inputs, _ := json.Marshal(r.Inputs)
 	var retry any
+	checkout := 0
+	if r.Checkout {
+		checkout = 1
+	}
 	if r.RetryOf > 0 {
 		retry = r.RetryOf
 	}
 	r.Created, r.Status = s.now(), Queued
 	return s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO pipeline_runs (project, kind, workflow, version, environments,
-			commit_sha, actor, trigger_kind, dir, plan, inputs, status, retry_of, queue_keys, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			commit_sha, actor, trigger_kind, dir, plan, inputs, status, retry_of, queue_keys, created_at, checkout)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			r.Project, r.Kind, r.Workflow, r.Version, strings.Join(r.Environments, ","), r.Commit, r.Actor, r.Trigger,
-			r.Dir, string(plan), string(inputs), r.Status, retry, strings.Join(r.keys, ","), s.ts(r.Created)).Scan(&r.ID)
+			r.Dir, string(plan), string(inputs), r.Status, retry, strings.Join(r.keys, ","), s.ts(r.Created), checkout).Scan(&r.ID)
 		if err != nil {
 			return fmt.Errorf("pipeline: record run: %w", err)
 		}
@@ -69,13 +73,13 @@ func (s *Service) insertRun(ctx context.Context, r *Run) error {
 func (r *Run) target() string { return fmt.Sprintf("%s/run/%d", r.Project, r.ID) }
 
 const runCols = `id, project, kind, workflow, version, environments, commit_sha, actor, trigger_kind, dir, plan,
-	inputs, status, message, COALESCE(retry_of, 0), queue_keys, created_at, started_at, finished_at`
+	inputs, status, message, COALESCE(retry_of, 0), queue_keys, created_at, started_at, finished_at, checkout`
 
 func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
 	var r Run
 	var envs, plan, inputs, keys, created, started, finished string
 	err := row.Scan(&r.ID, &r.Project, &r.Kind, &r.Workflow, &r.Version, &envs, &r.Commit, &r.Actor, &r.Trigger,
-		&r.Dir, &plan, &inputs, &r.Status, &r.Message, &r.RetryOf, &keys, &created, &started, &finished)
+		&r.Dir, &plan, &inputs, &r.Status, &r.Message, &r.RetryOf, &keys, &created, &started, &finished, &r.Checkout)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ type execution struct {
 	cancel   context.CancelCauseFunc // cancels ctx, and hard too for errShutdown
 	masker   *executor.Masker
 	files    string
+	dir      string            // the project folder the steps work in: Run.Dir, or its place in the run's checkout
 	others   []string          // other projects' folders, hidden from confined steps (stepsandbox.go)
 	released []action.Released // the project's successful releases, newest first
 	wake     chan struct{}
@@ -142,13 +143,10 @@ func (e *execution) interruptWaiting() {
 	}
 }
 
-// prepare loads the project's config and makes the run's folders.
+// prepare makes the run's folders (its checkout, for a run building
+// one) and loads the project's config from the folder its steps work in:
+// a checkout's is the commit's, which is what the run builds.
 func (e *execution) prepare(ctx context.Context) error {
-	cfg, err := config.Load(filepath.Join(e.run.Dir, "phoenix.yaml"))
-	if err != nil {
-		return fmt.Errorf("phoenix.yaml of %s: %w", e.run.Dir, err)
-	}
-	e.cfg = cfg
 	e.files = filepath.Join(e.s.runDir(e.run.ID), "files")
 	if err := os.MkdirAll(filepath.Join(e.s.runDir(e.run.ID), "steps"), 0o700); err != nil {
 		return err
@@ -156,6 +154,19 @@ func (e *execution) prepare(ctx context.Context) error {
 	if err := os.MkdirAll(e.files, 0o700); err != nil {
 		return err
 	}
+	e.dir = e.run.Dir
+	if e.run.Checkout {
+		dir, err := e.checkout(ctx)
+		if err != nil {
+			return err
+		}
+		e.dir = dir
+	}
+	cfg, err := config.Load(filepath.Join(e.dir, "phoenix.yaml"))
+	if err != nil {
+		return fmt.Errorf("phoenix.yaml of %s: %w", e.dir, err)
+	}
+	e.cfg = cfg
 	if e.s.confined() {
 		e.others = e.s.otherProjects(ctx, e.run.Project, e.run.Dir)
 	}
@@ -357,6 +368,14 @@ func (e *execution) outcome() (string, string) {
 func (e *execution) finish(ctx context.Context, status, msg string) {
 	r := e.run
 	os.RemoveAll(e.tmpDir()) // confined steps' TMPDIR: nothing in it outlives the run
+	if e.run.Checkout {
+		// Removed whatever the outcome: a retry makes it again from the
+		// commit, and each failed run's, kept, would hold a copy of the
+		// repository's files until it is pruned.
+		if err := removeTree(e.srcDir()); err != nil {
+			e.s.log.Warn("pipeline: the run's checkout is left on disk (prune removes it with the run)", "run", r.ID, "err", err)
+		}
+	}
 	if err := e.s.setRunStatus(ctx, r, status, e.masker.String(msg)); err != nil {
 		e.s.log.Error("pipeline: finish run", "run", r.ID, "err", err)
 	}

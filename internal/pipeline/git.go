@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -12,7 +13,8 @@ import (
 )
 
 // gitHead returns the commit checked out in dir, "" when it is not a
-// repository (or git is missing). A dirty tree gets a "+dirty" suffix.
+// repository (or git is missing). A dirty tree gets a "+dirty" suffix:
+// what a run building dir as it is (in place) records.
 func (s *Service) gitHead(ctx context.Context, dir string) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -21,11 +23,17 @@ func (s *Service) gitHead(ctx context.Context, dir string) string {
 		return ""
 	}
 	head := strings.TrimSpace(string(out))
-	st, err := s.git(ctx, dir, "status", "--porcelain", "--untracked-files=no")
-	if err == nil && len(bytes.TrimSpace(st)) > 0 {
+	if s.dirty(ctx, dir) {
 		head += "+dirty"
 	}
 	return head
+}
+
+// dirty reports whether the tracked files of the checkout holding dir
+// differ from its HEAD.
+func (s *Service) dirty(ctx context.Context, dir string) bool {
+	st, err := s.git(ctx, dir, "status", "--porcelain", "--untracked-files=no")
+	return err == nil && len(bytes.TrimSpace(st)) > 0
 }
 
 // git runs git in the project folder dir and returns its standard
@@ -35,21 +43,32 @@ func (s *Service) gitHead(ctx context.Context, dir string) string {
 // steps are, with no monitor hook and no optional locks, or a step could
 // leave a command for the server to run with its own rights.
 func (s *Service) git(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	return s.gitWriting(ctx, dir, sandbox.Policy{Open: []string{dir}}, args...)
+}
+
+// gitWriting runs git in dir as git does, confined to reach of the hidden
+// paths only those reach opens (a run's checkout, inside the data dir).
+// Its error holds what git said on its standard error.
+func (s *Service) gitWriting(ctx context.Context, dir string, reach sandbox.Policy, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"--no-optional-locks", "-c", "core.fsmonitor=false", "-C", dir}, args...)...)
 	cmd.Env = s.opts.Env // the steps' environment: none of the server's credentials
 	if s.homeHidden() {
 		// git stops at a ~/.gitconfig it may not read: a service's home is its data dir.
 		cmd.Env = append(slices.Clip(cmd.Env), "GIT_CONFIG_GLOBAL=/dev/null")
 	}
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	var err error
 	if !s.confined() {
-		err := cmd.Run()
-		return out.Bytes(), err
+		err = cmd.Run()
+	} else if err = sandbox.Start(cmd, sandbox.Policy{Hidden: s.opts.Hidden, Open: reach.Open, ReadOnly: reach.ReadOnly}); err == nil {
+		err = cmd.Wait()
 	}
-	if err := sandbox.Start(cmd, sandbox.Policy{Hidden: s.opts.Hidden, Open: []string{dir}}); err != nil {
+	if err != nil {
+		if msg := strings.TrimSpace(errOut.String()); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
 		return nil, err
 	}
-	err := cmd.Wait()
-	return out.Bytes(), err
+	return out.Bytes(), nil
 }

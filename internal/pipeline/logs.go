@@ -132,12 +132,18 @@ func hasStep(r *Run, step string) error {
 }
 
 // writeRetryNote writes, before the steps' logs of a retry (all of
-// them: step is ""), a line saying so when it was made at another commit
-// than the run it retries: it built what the folder held then, not what
-// the failed run built. Nothing when that run is gone (pruned).
+// them: step is ""), what it builds: the commit of the run it retries
+// again, in a fresh checkout; or, for a run in place, a line saying so
+// when it was made at another commit than the run it retries: it built
+// what the folder held then, not what the failed run built. Nothing of
+// the latter when that run is gone (pruned).
 func (s *Service) writeRetryNote(ctx context.Context, r *Run, step string, w io.Writer) error {
 	if r.RetryOf == 0 || step != "" {
 		return nil
+	}
+	if r.Checkout {
+		_, err := fmt.Fprintf(w, "[phoenix] retry of run %d: commit %s again, in a fresh checkout\n", r.RetryOf, r.Commit)
+		return err
 	}
 	prev, err := s.loadRun(ctx, r.RetryOf)
 	if err != nil || prev.Commit == r.Commit {

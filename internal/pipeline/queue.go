@@ -190,8 +190,9 @@ func (s *Service) db(ctx context.Context, q string, args ...any) {
 }
 
 // Retry queues a new run with the same plan, version and environments as
-// a finished (failed, cancelled or interrupted) one, at the commit its
-// folder holds now (retryCommit).
+// a finished (failed, cancelled or interrupted) one: at its commit, in a
+// fresh checkout, when it built one; else at the commit its folder holds
+// now (retryCommit).
 func (s *Service) Retry(ctx context.Context, id int64, actor string) (*Run, error) {
 	r, err := s.loadRun(ctx, id)
 	if err != nil {
@@ -210,14 +211,16 @@ func (s *Service) Retry(ctx context.Context, id int64, actor string) (*Run, erro
 	return s.enqueue(ctx, &n)
 }
 
-// retryCommit is the commit a retry of r records. A retry builds what r's
-// folder holds when it is asked for, so it reads the folder's commit (and
+// retryCommit is the commit a retry of r records. A run that built a
+// checkout of its commit is retried at that commit exactly. One that
+// built its folder as it was (in place) is retried on what the folder
+// holds when it is asked for, so it reads the folder's commit (and
 // "+dirty") again, as a release does: the failed run's commit would sign
-// code it never held (a fix committed since, an edit not committed). A workflow run's commit given by its inputs (the
-// pushed commit a webhook names) stays, as does r's when the folder is no
-// git repository.
+// code it never held (a fix committed since, an edit not committed). A
+// workflow run's commit given by its inputs (the pushed commit a webhook
+// names) stays, as does r's when the folder is no git repository.
 func (s *Service) retryCommit(ctx context.Context, r *Run) string {
-	if r.Inputs.Values["commit"] != "" {
+	if r.Checkout || r.Inputs.Values["commit"] != "" {
 		return r.Commit
 	}
 	return firstNonEmpty(s.gitHead(ctx, r.Dir), r.Commit)

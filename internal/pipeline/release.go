@@ -23,8 +23,13 @@ type ReleaseRequest struct {
 	Version      string   // e.g. v1.4.2
 	Environments []string // default: the release environments of phoenix.yaml, in order
 	Actor        string   // who releases (cannot approve it)
-	Commit       string   // default: git HEAD of Dir when it is a repository
-	Trigger      string   // default "release"
+	// Commit is the commit to build (a name git knows: a tag, a branch, a
+	// commit) when Dir is in a git repository; default HEAD. With InPlace,
+	// or outside git, it is only recorded (default: Dir's HEAD, +dirty
+	// when it holds uncommitted changes).
+	Commit  string
+	InPlace bool   // build Dir as it is, not a clean checkout of Commit
+	Trigger string // default "release"
 	// Config is Dir's phoenix.yaml as the caller's rights were checked on
 	// (the API's); nil reads it. Read again, it could have been changed
 	// in between to name another project or environments.
@@ -94,12 +99,12 @@ func (s *Service) Release(ctx context.Context, req ReleaseRequest) (*Run, error)
 	if err := s.RegisterProject(ctx, dir, cfg); err != nil {
 		s.log.Warn("pipeline: workflows not registered", "project", cfg.Project.Name, "err", err)
 	}
-	commit := req.Commit
-	if commit == "" {
-		commit = s.gitHead(ctx, dir)
+	commit, checkout, err := s.sourceOf(ctx, dir, req.Commit, req.InPlace, plan)
+	if err != nil {
+		return nil, err
 	}
 	r := &Run{Project: cfg.Project.Name, Kind: "release", Version: req.Version, Environments: envs, Commit: commit,
-		Actor: req.Actor, Trigger: firstNonEmpty(req.Trigger, "release"), Dir: dir, Plan: plan}
+		Actor: req.Actor, Trigger: firstNonEmpty(req.Trigger, "release"), Dir: dir, Checkout: checkout, Plan: plan}
 	for _, env := range envs {
 		r.keys = append(r.keys, "env:"+cfg.Project.Name+"/"+env)
 	}
@@ -199,7 +204,9 @@ func (s *Service) StartWorkflow(ctx context.Context, req WorkflowRequest) (*Run,
 	}
 	r := &Run{Project: cfg.Project.Name, Kind: "workflow", Workflow: req.Workflow, Actor: req.Actor,
 		Trigger: firstNonEmpty(req.Trigger, "manual"), Dir: dir, Plan: plan, Inputs: req.Inputs, keys: []string{key}}
-	r.Commit = firstNonEmpty(req.Inputs.Values["commit"], s.gitHead(ctx, dir))
+	if r.Commit, r.Checkout, err = s.sourceOf(ctx, dir, req.Inputs.Values["commit"], false, plan); err != nil {
+		return nil, err
+	}
 	r.Version = req.Inputs.Tag
 	if ev := triggerEvent(req.Inputs); ev != nil && r.Version == "" {
 		r.Version = ev.Data["version"] // the event's release, as a webhook's tag

@@ -45,6 +45,7 @@ type Run struct {
 	Actor        string     `json:"actor,omitempty"`
 	Trigger      string     `json:"trigger"` // release, retry, cron, webhook, event, manual
 	Dir          string     `json:"dir"`
+	Checkout     bool       `json:"checkout,omitempty"` // built in a clean checkout of Commit, not in Dir (checkout.go)
 	Status       string     `json:"status"`
 	Message      string     `json:"message,omitempty"`
 	RetryOf      int64      `json:"retry_of,omitempty"`

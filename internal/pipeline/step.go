@@ -195,7 +195,7 @@ func (e *execution) once(ctx context.Context, st *spec.Step, state *Step, w io.W
 	if err != nil {
 		return 0, err
 	}
-	workDir := filepath.Join(e.run.Dir, st.Dir)
+	workDir := filepath.Join(e.dir, st.Dir)
 	var code int
 	if st.Uses == "" {
 		var res executor.Result
@@ -228,7 +228,7 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 		}
 		with[k] = v
 	}
-	sc := &action.Context{Run: e.runInfo(), Step: st, With: with, Dir: e.run.Dir, WorkDir: workDir, Files: e.files,
+	sc := &action.Context{Run: e.runInfo(), Step: st, With: with, Dir: e.dir, WorkDir: workDir, Files: e.files,
 		Env: env, Config: e.cfg, Log: w,
 		Exec: func(ctx context.Context, c executor.Cmd) error {
 			c.Dir = firstNonEmpty(c.Dir, workDir)

@@ -12,10 +12,13 @@ import (
 
 // Confinement of steps (Options.Hidden): every process a step starts runs
 // in a sandbox that cannot reach the hidden paths (the data dir, the
-// server's key files) but for the run's own: the project's folder, its
-// shared files, the step's $PHOENIX_OUTPUT and a TMPDIR of the run's; the
-// package managers Phoenix installed (Deps.ToolsDir) it may run, not
-// change. Everything else stays as the server's user sees it.
+// server's key files) but for the run's own: the project's folder (the
+// run's checkout, for a run building one), its shared files, the step's
+// $PHOENIX_OUTPUT and a TMPDIR of the run's; the package managers Phoenix
+// installed (Deps.ToolsDir) it may run, not change. A run in a checkout
+// cannot reach the project folder it was made from either, but for the
+// objects its checkout borrows, read only. Everything else stays as the
+// server's user sees it.
 
 // confined reports whether steps run in a sandbox.
 func (s *Service) confined() bool { return len(s.opts.Hidden) > 0 }
@@ -32,6 +35,11 @@ func (e *execution) policy(outFile string, open ...string) *sandbox.Policy {
 	}
 	p := &sandbox.Policy{Hidden: append(slices.Clip(e.s.opts.Hidden), e.others...),
 		Open: append([]string{e.run.Dir, e.files, outFile, e.tmpDir()}, open...)}
+	if e.run.Checkout {
+		p.Hidden = append(p.Hidden, e.run.Dir)
+		p.Open[0] = e.srcDir()
+		p.ReadOnly = append(p.ReadOnly, e.alternates()...)
+	}
 	if home := e.stepHome(); home != "" {
 		p.Open = append(p.Open, home)
 	}

@@ -28,6 +28,15 @@ const PromoteInput = "promote_from"
 // installed (checkNeeds). The audit reads the lockfile alone and stays.
 var buildOnly = []string{"install", "build", "test", "test-report", "create-artifact", "check/secrets", "check/licenses", "check/sbom"}
 
+// BuildsSource reports whether a step of p runs commands in the project
+// folder or reads what they leave there: a run: step, or one of the
+// build's actions (buildOnly). The engine makes such a run a clean
+// checkout of its commit to work in; a promotion (Promote) and a workflow
+// of health checks and notifications need none.
+func (p *Plan) BuildsSource() bool {
+	return slices.ContainsFunc(p.Steps, func(s *Step) bool { return s.Uses == "" || slices.Contains(buildOnly, s.Uses) })
+}
+
 // Promote leaves out of p, a release plan of the default pipeline, the
 // steps only the run's own build needs, when every environment of the
 // release (envs) deploys an artifact another one ran (promos, one for each

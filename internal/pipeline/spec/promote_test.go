@@ -11,7 +11,8 @@ import (
 // the build and the artifact; what is kept follows what those needed
 // (the deploy group follows fetch-secrets, and so the audit), each deploy
 // names where its artifact comes from, and the plan says why. A release
-// one of whose environments does not promote keeps its build.
+// one of whose environments does not promote keeps its build. Only the
+// plan that builds needs the project's source (a checkout of its commit).
 func TestPromoteLeavesOutTheBuild(t *testing.T) {
 	cfg := parse(t, `
 project: {name: shop}
@@ -34,6 +35,9 @@ environments:
 	if p.Step("build") == nil || len(p.Omitted) != 0 {
 		t.Fatalf("eu does not promote, yet the build is left out: %+v", p.Omitted)
 	}
+	if !p.BuildsSource() {
+		t.Error("a plan with its build does not build the project's source (no checkout would be made)")
+	}
 	p.Promote("v1.4.2", envs, []Promotion{{Env: "production", From: "staging", Deployment: 7}, {Env: "eu", From: "staging", Deployment: 7}})
 	for _, id := range []string{"install", "build", "test-unit", "test-report", "check-secrets", "check-licenses", "check-sbom", "create-artifact"} {
 		if p.Step(id) != nil || p.OmittedStep(id) == nil {
@@ -42,6 +46,9 @@ environments:
 	}
 	if err := Validate(p, known); err != nil {
 		t.Fatal(err)
+	}
+	if p.BuildsSource() {
+		t.Error("a promotion builds the project's source: it would make a checkout for nothing")
 	}
 	if got := p.Step("fetch-secrets").Needs; !slices.Equal(got, []string{"check-audit", "validate-tag"}) {
 		t.Errorf("fetch-secrets needs %v", got)
