@@ -100,7 +100,10 @@ func TestHealthCheckOfACancelledRun(t *testing.T) {
 		t.Fatalf("staging after the cancel: %+v", h)
 	}
 	// Each environment's own outcome: staging deployed and passed its
-	// checks, production's were cut short.
+	// checks, production's were cut short. The run publishes them after
+	// it stores its status, which f.wait returns on: wait for the run's
+	// end first, else Events().Wait may come before they are published.
+	f.svc.runs.Wait()
 	f.svc.Events().Wait()
 	mu.Lock()
 	defer mu.Unlock()
