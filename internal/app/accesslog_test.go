@@ -17,6 +17,7 @@ import (
 // TestEdgeAccessLog: with EdgeAccessLog the server's edge writes a line
 // per answered request, all of them on disk once Stop returns.
 func TestEdgeAccessLog(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "access.log")
 	a := startOpts(t, Options{DataDir: t.TempDir(), EdgeAccessLog: AccessLogOptions{Path: path}})
 	deployPage(t, a, "production", "<h1>hi</h1>")
@@ -67,6 +68,7 @@ func TestEdgeAccessLog(t *testing.T) {
 // TestEdgeAccessLogBadPath: a file in a missing directory stops the start
 // with a usage error naming the flag.
 func TestEdgeAccessLogBadPath(t *testing.T) {
+	t.Parallel()
 	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
 		EdgeAccessLog: AccessLogOptions{Path: filepath.Join(t.TempDir(), "missing", "access.log")}})
 	if err != nil {

@@ -210,6 +210,7 @@ func TestACMESealedVaultOrdersNothing(t *testing.T) {
 }
 
 func TestACMEOptionsChecked(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, o := range map[string]Options{
 		"acme without https":   {DataDir: dir, ACME: ACMEOptions{Enabled: true}},
@@ -239,6 +240,7 @@ func TestACMEOptionsChecked(t *testing.T) {
 // read, not made again, by another server on the same state; a new
 // version of the secret seals from then on while the old one still opens.
 func TestACMEKeysInVault(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
 	ctx := context.Background()
 	first := &acmeKeys{vault: a.Vault}

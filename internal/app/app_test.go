@@ -37,6 +37,7 @@ func startOpts(t *testing.T, o Options) *App {
 }
 
 func TestStartServesHealthAndStopIsIdempotent(t *testing.T) {
+	t.Parallel()
 	a := start(t, t.TempDir())
 	resp, err := http.Get(a.APIURL() + "/api/v1/health")
 	if err != nil {
@@ -60,6 +61,7 @@ func TestStartServesHealthAndStopIsIdempotent(t *testing.T) {
 }
 
 func TestDataDirLockedAgainstSecondServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := start(t, dir)
 	second, _ := New(Options{DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
@@ -73,6 +75,7 @@ func TestDataDirLockedAgainstSecondServer(t *testing.T) {
 }
 
 func TestBusyAddressIsAUsageError(t *testing.T) {
+	t.Parallel()
 	a := start(t, t.TempDir())
 	b, _ := New(Options{DataDir: t.TempDir(), Listen: strings.TrimPrefix(a.APIURL(), "http://"), EdgeListen: "127.0.0.1:0"})
 	err := b.Start(context.Background())

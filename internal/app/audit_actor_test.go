@@ -18,6 +18,7 @@ import (
 // under phoenix:gc. Both were recorded with no actor at all ("-" in
 // 'phoenix audit log' and in the report's change tracking).
 func TestServerWorkIsAuditedUnderAnActor(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	dir := t.TempDir()

@@ -21,6 +21,7 @@ import (
 // sealed restart keeps recording with checkpoints deferred (verify says
 // so); the unseal signs a checkpoint that covers them.
 func TestAuditKeyMovesIntoTheVault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	a, err := startVault(t, dir, "") // no vault yet: a key file
@@ -93,6 +94,7 @@ func TestAuditKeyMovesIntoTheVault(t *testing.T) {
 // TestAuditKeyMadeInTheVault: a new server with a vault never writes the
 // audit private key to disk.
 func TestAuditKeyMadeInTheVault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	a, err := startVault(t, dir, "a master key for a new data dir")
@@ -121,6 +123,7 @@ func TestAuditKeyMadeInTheVault(t *testing.T) {
 // key (a replica's old copy) is removed when it is the same key, and
 // refuses the start, naming it, when it is another.
 func TestAuditKeyFileBesideTheVaultKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	const master = "a master key for the stale file test"
@@ -232,6 +235,7 @@ func assertSharedAuditKey(t *testing.T, rs *replicaSet, apps ...*App) {
 // audit key than the one recorded for the replicas (PHOENIX_AUDIT_KEY
 // replaced by hand) is refused, naming the secret and the way back.
 func TestReplicaRefusesAnotherAuditKey(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	a := rs.start(t)
 	_, other, err := audit.GenerateKey()
@@ -265,6 +269,7 @@ func appendN(t *testing.T, a *App, n int, action string) {
 // unseal, periodic checkpoint included, and the strict verification of a
 // signing log passes.
 func TestAuditSealedPastAPeriodicCheckpoint(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	const master = "a master key for the long sealed test"
@@ -293,6 +298,7 @@ func TestAuditSealedPastAPeriodicCheckpoint(t *testing.T) {
 // next start (the anchor in keys/ names a newer one), so verify still
 // reports the missing periodic checkpoint.
 func TestAuditAnchorRefusesToReSignDeletedCheckpoints(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	const master = "a master key for the anchor test"
@@ -329,6 +335,7 @@ func TestAuditAnchorRefusesToReSignDeletedCheckpoints(t *testing.T) {
 // after the log's end, sealed (as an in-process 'phoenix audit verify'
 // runs) and unsealed.
 func TestAuditVerifyFindsATailDeletedWithItsCheckpoints(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	const master = "a master key for the truncation test"
@@ -390,6 +397,7 @@ func TestAuditVerifyFindsATailDeletedWithItsCheckpoints(t *testing.T) {
 // server runs, records keep chaining unsigned, and verify still checks
 // the old checkpoints with the old key.
 func TestAuditKeyFileLostKeepsTheVerifier(t *testing.T) {
+	t.Parallel()
 	dir, old := lostAuditKeyFile(t)
 	ctx := context.Background()
 	var a *App
@@ -419,6 +427,7 @@ func TestAuditKeyFileLostKeepsTheVerifier(t *testing.T) {
 // sign the log the old key signed; keys/audit.pub keeps the old key (the
 // verifier of every checkpoint so far) and the log records unsigned.
 func TestAuditKeyMadeInTheVaultKeepsTheOldVerifier(t *testing.T) {
+	t.Parallel()
 	dir, old := lostAuditKeyFile(t)
 	ctx := context.Background()
 	a, err := startVault(t, dir, "a master key for the lost key test")

@@ -14,6 +14,7 @@ import (
 // taking backup.failed with severity critical, as docs/backup.md says; it
 // went out as an error (severity 1). (Its audit record: TestBackupErrors.)
 func TestBackupFailureIsCritical(t *testing.T) {
+	t.Parallel()
 	repo := initRepo(t, backupKey)
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-",
 		Backup: BackupOptions{Repo: repo, Key: vault.SecretString(backupKey), Schedule: "off"}})

@@ -75,6 +75,7 @@ func initRepoAt(t *testing.T, repo, key string) {
 // first backup. Neither the secret nor the backup key is readable in the
 // repository or the server's log.
 func TestBackupRestoreDrill(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer
@@ -192,6 +193,7 @@ func assertAbsent(t *testing.T, dir string, needles ...string) {
 // running are errors the API maps (503, 503, 409), and a failure is
 // audited.
 func TestBackupErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	plain := start(t, t.TempDir())
 	if _, err := plain.Backups.Run(ctx, "ops"); usererr.KindOf(err) != usererr.Unavailable {
@@ -239,6 +241,7 @@ func TestBackupErrors(t *testing.T) {
 // verify it) as a pipeline workflow: both steps succeed and the snapshot
 // the first step made is the one the repository lists.
 func TestBackupWorkflow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer
@@ -255,6 +258,7 @@ func TestBackupWorkflow(t *testing.T) {
 // TestBackupSchedule: the server takes backups on its schedule by itself,
 // and a schedule it cannot read stops the start with a usage error.
 func TestBackupSchedule(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	a := startOpts(t, Options{DataDir: t.TempDir(),
@@ -284,6 +288,7 @@ func TestBackupSchedule(t *testing.T) {
 // share not mounted yet) does not stop the server; backups fail with the
 // reason until it is there.
 func TestStaleRestoreTestRemovedAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stale := filepath.Join(dir, restoreTestPrefix+"123", "data")
 	if err := os.MkdirAll(stale, 0o700); err != nil {
@@ -296,6 +301,7 @@ func TestStaleRestoreTestRemovedAtStart(t *testing.T) {
 }
 
 func TestBackupRepoUnreachableAtStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	missing := filepath.Join(t.TempDir(), "not-mounted")
 	var log bytes.Buffer
@@ -311,6 +317,7 @@ func TestBackupRepoUnreachableAtStart(t *testing.T) {
 // TestBackupStatus: the status follows the backups: the newest snapshot
 // at start, a success, a failure with its reason, and the next run.
 func TestBackupStatus(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	dir := t.TempDir()
@@ -349,6 +356,7 @@ func TestBackupStatus(t *testing.T) {
 }
 
 func TestBackupOverdue(t *testing.T) {
+	t.Parallel()
 	sched, err := config.ParseCron("@daily", "")
 	if err != nil {
 		t.Fatal(err)
@@ -373,6 +381,7 @@ func TestBackupOverdue(t *testing.T) {
 // a data dir a new server serves the same release from: the machine and
 // its repository can both be lost.
 func TestBackupMirror(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	endpoint := testkit.S3(t, "offsite")
 	m, err := mirror.New(mirror.Config{URL: "s3://offsite/phoenix", Endpoint: endpoint, AccessKey: "AKID", SecretKey: "mirror-secret"})
@@ -407,6 +416,7 @@ func TestBackupMirror(t *testing.T) {
 // TestBackupCatchUp: a scheduled run missed while the server was down is
 // made up right after the start; a recent snapshot waits for the schedule.
 func TestBackupCatchUp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	dir := t.TempDir()
@@ -476,6 +486,7 @@ func backupAlert(t *testing.T, a *App, repo string) monitor.Alert {
 // in the repository that this server did not make (another replica's)
 // counts too.
 func TestBackupOverdueAlerts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-",
@@ -518,6 +529,7 @@ func TestBackupOverdueAlerts(t *testing.T) {
 // damaged snapshot and its file, which prune kept with every object; once
 // the file is deleted, the next backup prunes and the warning is gone.
 func TestBackupSucceedsPastADamagedSnapshot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer

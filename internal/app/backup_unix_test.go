@@ -23,6 +23,7 @@ import (
 // the repository, a backup still succeeds and leaves retention to the next
 // one, which applies it.
 func TestBackupRetentionWaitsForReaders(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := initRepo(t, backupKey)
 	var log bytes.Buffer

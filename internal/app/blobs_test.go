@@ -86,6 +86,7 @@ func waitGone(t *testing.T, a *App, rs backend.Backend, d backend.Digest) {
 // fetches the live release again before it serves it. The secret key is
 // never logged.
 func TestBlobsInS3(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs := blobStore(t, testkit.S3(t, "artifacts"), "s3://artifacts/phoenix")
 	var log testkit.LogBuffer
@@ -130,6 +131,7 @@ func TestBlobsInS3(t *testing.T) {
 // TestBlobStoreUnreachableAtStart: a bucket that does not exist fails the
 // start with a usage error naming the flag, and not the secret.
 func TestBlobStoreUnreachableAtStart(t *testing.T) {
+	t.Parallel()
 	rs := blobStore(t, testkit.S3(t, "artifacts"), "s3://no-such-bucket/p")
 	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", BlobStore: rs})
 	if err != nil {
@@ -147,6 +149,7 @@ func TestBlobStoreUnreachableAtStart(t *testing.T) {
 // after the cache was emptied), so the restored data dir serves on its own
 // from local disk, without the bucket.
 func TestBackupWithBlobsInS3(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs := blobStore(t, testkit.S3(t, "artifacts"), "s3://artifacts")
 	repo := initRepo(t, backupKey)
@@ -183,6 +186,7 @@ func TestBackupWithBlobsInS3(t *testing.T) {
 // pointed at the prefix a first one uses is refused at start, naming the
 // flag; its own prefix of the same bucket is fine.
 func TestBlobStoreClaimedByAnotherServer(t *testing.T) {
+	t.Parallel()
 	endpoint := testkit.S3(t, "artifacts")
 	startOpts(t, Options{DataDir: t.TempDir(), BlobStore: blobStore(t, endpoint, "s3://artifacts/prod")})
 	b, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
@@ -203,6 +207,7 @@ func TestBlobStoreClaimedByAnotherServer(t *testing.T) {
 // only, so the deploy found them missing from the store, twice, and the
 // run failed.
 func TestReleaseWithBlobsInS3(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs := blobStore(t, testkit.S3(t, "artifacts"), "s3://artifacts/phoenix")
 	a := startOpts(t, Options{DataDir: t.TempDir(), BlobStore: rs})

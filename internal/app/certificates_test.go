@@ -78,6 +78,7 @@ func alertsFiring(t *testing.T, a *App, rule string) map[string]monitor.Alert {
 // it, with no rule written, when it expires within the warning; a fresh
 // one does not alert, nor one past a warning turned off.
 func TestFileCertificateListedAndAlerts(t *testing.T) {
+	t.Parallel()
 	nb := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for _, tc := range []struct {
 		name    string
@@ -179,6 +180,7 @@ func TestACMECertificateOfDomainTakenOff(t *testing.T) {
 // naming the domain and the fix, when it is routed and again at a
 // restart; a covered one is not.
 func TestFileCertificateUncoveredDomainWarned(t *testing.T) {
+	t.Parallel()
 	nb := time.Now().Add(-time.Hour)
 	c, _ := testkit.SelfSignedValid(t, nb, nb.Add(60*24*time.Hour), "edge.shop.test")
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)

@@ -31,6 +31,7 @@ func channelsYAML(host string) string {
 // to a server of its choosing. It is refused, naming the channels and the
 // environment it lacks; handing over the same channels still works.
 func TestAStagingTokenCannotRedirectTheChannels(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	ctx := context.Background()
 	admin, err := ReadToken(a.opts.DataDir)
@@ -102,6 +103,7 @@ func TestChannelsCannotReadTheServersCredentials(t *testing.T) {
 // when the run is accepted: rewritten in between, it would put channels
 // nobody checked in effect at the next start.
 func TestTheStoredReleaseFileIsTheOneChecked(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	dir := t.TempDir()
 	file := filepath.Join(dir, "phoenix.yaml")

@@ -69,6 +69,7 @@ func recvCard(t *testing.T, got chan cardActions, event string) cardActions {
 // alert is acknowledged), as buttons on a Teams card; without a public
 // URL they link no dashboard.
 func TestMonitorMessagesLinkTheDashboard(t *testing.T) {
+	t.Parallel()
 	for _, public := range []string{"https://phoenix.example.com", ""} {
 		t.Run("public="+public, func(t *testing.T) {
 			hook, got := newTeamsReceiver(t)
@@ -142,6 +143,7 @@ func fireBusy(t *testing.T, a *App) {
 // notify-undeliverable among them, are no environment's: they link the
 // alerts page only.
 func TestServerAlertsLinkTheAlertsPage(t *testing.T) {
+	t.Parallel()
 	const public = "https://phoenix.example.com"
 	for _, m := range []notify.Message{
 		{Event: "alert.firing", Environment: "tls:www.example.com"},

@@ -28,6 +28,7 @@ const dbPassword = "pg-password-never-shown-7d1e"
 // vault set and get, and the audit chain's verification; then a second
 // server process on the same database finds it all again.
 func TestPostgresEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dsn := strings.Replace(testkit.Postgres(t).NewDatabase(t), "postgres@", "postgres:"+dbPassword+"@", 1)
 	dir, repo := t.TempDir(), initRepo(t, backupKey)
@@ -131,6 +132,7 @@ func runBackupWorkflow(t *testing.T, a *App) *pipeline.RunDetail {
 // column kept a narrower type than on SQLite (int4, float4) or a
 // locale-dependent text collation.
 func TestMigrationsOnPostgres(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := store.OpenPostgres(ctx, testkit.Postgres(t).NewDatabase(t))
 	if err != nil {
@@ -176,6 +178,7 @@ func TestMigrationsOnPostgres(t *testing.T) {
 // TestPostgresOneServerPerDatabase: a second server on a database in use
 // stops with a conflict naming it; once the first stops, it starts.
 func TestPostgresOneServerPerDatabase(t *testing.T) {
+	t.Parallel()
 	dsn := testkit.Postgres(t).NewDatabase(t)
 	a := startOpts(t, Options{DataDir: t.TempDir(), DatabaseURL: dsn})
 	b, err := New(Options{DataDir: t.TempDir(), DatabaseURL: dsn, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0"})
@@ -194,6 +197,7 @@ func TestPostgresOneServerPerDatabase(t *testing.T) {
 // server that does not answer is an unavailable error naming the flag;
 // neither shows the password.
 func TestDatabaseURLErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		url  string
 		kind usererr.Kind
@@ -240,6 +244,7 @@ func FuzzCheckDatabaseURL(f *testing.F) {
 // key, overwrote keys/audit.pub (so the SQLite log no longer verified) and
 // marked the dir as moved, after which the copy was refused.
 func TestSQLiteDataDirRefusesADatabaseURL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dsn := testkit.Postgres(t).NewDatabase(t)
 	dir := t.TempDir()

@@ -21,6 +21,7 @@ import (
 // it was. It used to start, as it checked only the domains it knows, and
 // ran with the newer binary's tables left unread and going stale.
 func TestStartRefusesAStoreANewerServerAddedADomainTo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	if err := startOpts(t, Options{DataDir: dir}).Stop(ctx); err != nil {
@@ -64,6 +65,7 @@ func TestStartRefusesAStoreANewerServerAddedADomainTo(t *testing.T) {
 // upgrade) says in the log, per domain, from which schema version to
 // which; a new store is one line.
 func TestStartLogsWhatItMigrated(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	startLogged := func() string {

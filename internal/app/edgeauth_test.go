@@ -69,6 +69,7 @@ func fetch(t *testing.T, c *http.Client, u string) (int, string) {
 }
 
 func TestEdgeSignsVisitorsInThroughSingleSignOn(t *testing.T) {
+	t.Parallel()
 	a, op := ssoSite(t)
 	site := strings.TrimSuffix(a.EdgeURL("shop", "staging"), "/")
 
@@ -126,6 +127,7 @@ func TestEdgeSignsVisitorsInThroughSingleSignOn(t *testing.T) {
 // new sign-in is refused, saying why), enabling them again brings the
 // session back, and a revoked grant is gone from the next request.
 func TestEdgeSessionFollowsTheUser(t *testing.T) {
+	t.Parallel()
 	a, op := ssoSite(t)
 	ctx := context.Background()
 	setGrants := func(gs ...auth.Grant) {
@@ -185,6 +187,7 @@ func TestEdgeSessionFollowsTheUser(t *testing.T) {
 // TestEdgeLoginProviders: the edge signs visitors in at the providers
 // 'phoenix validate' accepts quietly (swa.LoginProviders) and no other.
 func TestEdgeLoginProviders(t *testing.T) {
+	t.Parallel()
 	a, op := ssoSite(t)
 	site := strings.TrimSuffix(a.EdgeURL("shop", "staging"), "/")
 	for _, p := range []string{"aad", "oidc"} {
@@ -204,6 +207,7 @@ func TestEdgeLoginProviders(t *testing.T) {
 // why with the status that fits: 429 past the sign-in limits, 503 when the
 // limits could not be checked (a replica's database down), else 401.
 func TestEdgeSSORefusalStatus(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		err  error
 		want int

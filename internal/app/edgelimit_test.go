@@ -14,6 +14,7 @@ import (
 // the edge's listener: a client at the cap has its next connection closed
 // unanswered, and the API's listener is not capped.
 func TestEdgeMaxConnsPerIP(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), EdgeMaxConnsPerIP: 1})
 	c, err := net.Dial("tcp", a.EdgeAddr().String())
 	if err != nil {

@@ -82,6 +82,7 @@ func edgeHead(t *testing.T, a *App, env string) (int, http.Header) {
 // restart, and a change applies without a new deployment; a geo list on
 // a server without a GeoIP database is refused loudly.
 func TestEdgePolicyReachesTheEdge(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// One round of post-deploy verification: its one probe of / comes
 	// from loopback too and takes one of the 3 requests.
@@ -138,6 +139,7 @@ func TestEdgePolicyReachesTheEdge(t *testing.T) {
 // again, and on a lone server, which has no poll to drop it, stayed
 // served. The deletion here holds edge.mu while the change waits for it.
 func TestPolicyChangeLeavesADeletedEnvironmentDeleted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1})
 	deployPage(t, a, "production", "<title>one</title>")
@@ -173,6 +175,7 @@ func TestPolicyChangeLeavesADeletedEnvironmentDeleted(t *testing.T) {
 // match; --geoip-db lets a geo list in, a database that is not one stops
 // the start naming the flag.
 func TestEdgeFirewallOnTheServer(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1})
 	if code, body := putEdge(t, a, "project: {name: shop}\nedge: {waf: {mode: block, rules: [owasp-core, scanners]}}\n"); code != 200 {
 		t.Fatalf("put: %d %s", code, body)
@@ -258,6 +261,7 @@ func writeTestGeoDB(t *testing.T) string {
 // reaches the other's edge without a deployment (notification), and a
 // change no notification announced reaches both through the poll.
 func TestReplicasFollowTheEdgePolicy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	deployPage(t, leader, "production", "<title>one</title>")

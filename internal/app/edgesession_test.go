@@ -20,6 +20,7 @@ import (
 // which share the vault). Without a vault the key is the process's own:
 // the same cookie is no longer accepted after a restart.
 func TestEdgeSessionsSurviveARestart(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, master string
 		survives     bool

@@ -19,6 +19,7 @@ func unknownHost(t *testing.T, a *App, env string) func() bool {
 // API is no longer served by the edge (it answered with its last release
 // until the server restarted).
 func TestDeletedEnvironmentLeavesTheEdge(t *testing.T) {
+	t.Parallel()
 	a := start(t, t.TempDir())
 	deployPage(t, a, "preview-pr-7", "<title>pr 7</title>")
 	wantPage(t, a, "preview-pr-7", "<title>pr 7</title>")
@@ -35,6 +36,7 @@ func TestDeletedEnvironmentLeavesTheEdge(t *testing.T) {
 // replica leaves every replica's edge, through the notification, and
 // through the poll when the deletion was announced to nobody.
 func TestReplicasDropADeletedEnvironment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, a, b := twoReplicas(t)
 	deployPage(t, a, "preview-pr-7", "<title>pr 7</title>")

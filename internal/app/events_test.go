@@ -13,6 +13,7 @@ import (
 // server's own notices are sent as in phoenix.yaml's events list (it was
 // refused for secret.rotation_failed, reachable only through secret.*).
 func TestServerEventsCanBeSubscribed(t *testing.T) {
+	t.Parallel()
 	for _, ev := range []string{
 		rotationFailedMessage(vault.RotationFailure{}).Event,
 		rotationMessage(vault.RotationEvent{}).Event,
@@ -27,6 +28,7 @@ func TestServerEventsCanBeSubscribed(t *testing.T) {
 // mask, and no longer: a value it stores that steps refuse (or one steps
 // could mask that it refuses) is a secret no pipeline can use.
 func TestSecretMinimumsAgree(t *testing.T) {
+	t.Parallel()
 	if vault.MinValueLen != executor.MinSecretLen {
 		t.Fatalf("vault.MinValueLen %d, executor.MinSecretLen %d: they must agree", vault.MinValueLen, executor.MinSecretLen)
 	}

@@ -43,6 +43,7 @@ func edgeRequestWith(t *testing.T, a *App, method, path, header, value string, b
 // through; a policy naming a rule the CRS does not have is refused with
 // the field named.
 func TestEdgeFirewallRulesOnTheServer(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1})
 	custom := `
   custom_rules:

@@ -12,6 +12,7 @@ import (
 // superseded release used is collected after the next activation, by the
 // server itself, and the live release keeps all of its blobs.
 func TestActivationsTriggerGarbageCollection(t *testing.T) {
+	t.Parallel()
 	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Keep: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 // activation, Options.Listeners) are served instead of listening on the
 // configured addresses, which are then never bound.
 func TestServesPassedSockets(t *testing.T) {
+	t.Parallel()
 	api, edgeLn := listenLoopback(t), listenLoopback(t)
 	taken := listenLoopback(t) // the configured addresses are busy: listening on them would fail
 	a, err := New(Options{DataDir: t.TempDir(), Listen: taken.Addr().String(), EdgeListen: taken.Addr().String(),
@@ -49,6 +50,7 @@ func TestServesPassedSockets(t *testing.T) {
 // TestRefusesUnknownPassedSockets: a socket the server would not serve is
 // a usage error naming it, not a socket silently left open.
 func TestRefusesUnknownPassedSockets(t *testing.T) {
+	t.Parallel()
 	for name, o := range map[string]Options{
 		"phoenix.socket": {},
 		SocketEdgeTLS:    {}, // without --edge-tls-listen
@@ -77,6 +79,7 @@ func listenLoopback(t *testing.T) net.Listener {
 // descriptor of it; a client that connects while no server runs waits in
 // the backlog and is answered by the next server, not refused.
 func TestPassedSocketOutlivesTheServer(t *testing.T) {
+	t.Parallel()
 	held := listenLoopback(t).(*net.TCPListener) // systemd's
 	passed := func() net.Listener {
 		f, err := held.File()

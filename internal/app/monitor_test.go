@@ -81,6 +81,7 @@ func activeID(t *testing.T, a *App, env string) int64 {
 // answer 200 is rolled back by the server; one a pipeline run made is left
 // to the run's own health checks.
 func TestFailedVerificationRollsBack(t *testing.T) {
+	t.Parallel()
 	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", VerifySoak: 200 * time.Millisecond, Proc: "-"})
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +129,7 @@ func TestFailedVerificationRollsBack(t *testing.T) {
 // by the server's own probes (they carry its probe marker), so a healthy
 // deployment stays, while a client from outside the range is refused.
 func TestVerificationPassesTheAllowList(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-"})
 	deploySite(t, a, "production", "v1", "", map[string]string{"index.html": "<h1>one</h1>"})
@@ -154,6 +156,7 @@ func TestVerificationPassesTheAllowList(t *testing.T) {
 // without checking that certificate against *.localhost, so a healthy
 // deployment stays (it was rolled back: plain HTTP to a TLS port).
 func TestVerificationOnATLSOnlyEdge(t *testing.T) {
+	t.Parallel()
 	static, _ := testkit.SelfSigned(t, "www.shop.test")
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), static)
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-", EdgeTLSCert: cert, EdgeTLSKey: key})
@@ -171,6 +174,7 @@ func TestVerificationOnATLSOnlyEdge(t *testing.T) {
 // failed when the verdict comes: the Guard asks which deployment is
 // active now.
 func TestSupersededVerificationIsNotActedOn(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 2 * time.Second, Proc: "-"})
 	good := map[string]string{"index.html": "<h1>good</h1>"}
 	deploySite(t, a, "production", "v1", "pipeline run 1", good)
@@ -196,6 +200,7 @@ func TestSupersededVerificationIsNotActedOn(t *testing.T) {
 // release waits in staging) is not run, so the edge's 404 for it is not
 // recorded as downtime; the probe starts once a deployment is activated.
 func TestProbesStartWithTheFirstDeployment(t *testing.T) {
+	t.Parallel()
 	a, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", VerifySoak: 100 * time.Millisecond, Proc: "-"})
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,7 @@ func teamsBySecret(t *testing.T) *config.Config {
 // rotating it sends to the new URL, deleting it unloads the channel; the
 // URL's token reaches no log line and no answer.
 func TestSettingAChannelsSecretLoadsItAtOnce(t *testing.T) {
+	t.Parallel()
 	teams, got := testMessageReceiver(t)
 	logs := &testkit.LogBuffer{}
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-", MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
@@ -123,6 +124,7 @@ func TestSettingAChannelsSecretLoadsItAtOnce(t *testing.T) {
 // delivers), and a change that was not announced (a vault with no hook,
 // standing in for a lost notification) reaches both at their poll.
 func TestReplicasReloadAChannelsSecret(t *testing.T) {
+	t.Parallel()
 	teams, got := testMessageReceiver(t)
 	rs := newReplicaSet(t)
 	start := func() *App {

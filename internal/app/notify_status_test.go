@@ -41,6 +41,7 @@ func statusBody(t *testing.T, a *App) string {
 // the channels cannot load (a secret missing), which ones and why,
 // never the webhook URL's token, which the receiver echoes.
 func TestStatusShowsWhatIsNotNotified(t *testing.T) {
+	t.Parallel()
 	const token = "tok-9931-do-not-show"
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)

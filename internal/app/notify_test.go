@@ -24,6 +24,7 @@ import (
 // was activated); a channel that cannot load (its webhook URL's secret is
 // missing) makes the notify step say so instead of "sent".
 func TestFirstReleaseFailureReachesItsChannels(t *testing.T) {
+	t.Parallel()
 	got := make(chan string, 4)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -74,6 +75,7 @@ func TestFirstReleaseFailureReachesItsChannels(t *testing.T) {
 // channels and not to blog's, while the server's own alerts (the host's)
 // go to both.
 func TestAlertsReachOnlyTheirProjectsChannels(t *testing.T) {
+	t.Parallel()
 	got := map[string]chan notify.Message{"shop": make(chan notify.Message, 8), "blog": make(chan notify.Message, 8)}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m notify.Message
@@ -120,6 +122,7 @@ func TestAlertsReachOnlyTheirProjectsChannels(t *testing.T) {
 // under --sites-domain; only deploy.succeeded, which a pipeline's own
 // health checks take the place of, linked them before.
 func TestReleaseSucceededLinksTheSites(t *testing.T) {
+	t.Parallel()
 	got := make(chan notify.Message, 4)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m notify.Message // the webhook's body is the message, with a version

@@ -9,6 +9,7 @@ import (
 )
 
 func TestChildEnvDropsKeysAndTokens(t *testing.T) {
+	t.Parallel()
 	in := []string{"PATH=/bin", "PHOENIX_MASTER_KEY=k", "PHOENIX_MASTER_KEY_FILE=/k", "PHOENIX_TOKEN=phx_x", "PHOENIX_DATA=/d",
 		"PHOENIX_BACKUP_KEY=b", "PHOENIX_BACKUP_KEY_FILE=/b", "PHOENIX_BACKUP_REPO=/r", "HOME=/h",
 		"PHOENIX_DATABASE_URL=postgres://u:pw@h/db", "PGPASSWORD=pw"}
@@ -21,6 +22,7 @@ func TestChildEnvDropsKeysAndTokens(t *testing.T) {
 // TestCanApprove: the approve permission in the environment, and when the
 // environment names approvers, one of them (by name or role).
 func TestCanApprove(t *testing.T) {
+	t.Parallel()
 	a := start(t, t.TempDir())
 	ctx := context.Background()
 	users := map[string][]auth.Grant{

@@ -40,6 +40,7 @@ func tokenOf(t *testing.T, a *App, user, project string) string {
 // who may not deploy to the project; nothing is stored, the refusals are
 // audited, and the hand-over that is accepted is audited with its actor.
 func TestConfigHandOverIsChecked(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	admin, err := ReadToken(a.opts.DataDir)
 	if err != nil {

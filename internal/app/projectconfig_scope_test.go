@@ -42,6 +42,7 @@ pipeline:
 // both sees everything. Before, the staging user saw production's check,
 // probe and rule names and the release's run.
 func TestConfigShowsOnlyWhatTheCallerMayRead(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	ctx := context.Background()
 	run := releaseFolder(t, a, t.TempDir(), scopedYAML, "v1.0.0", "admin")

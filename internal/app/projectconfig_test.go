@@ -111,6 +111,7 @@ func inEffect(t *testing.T, a *App) (from string, probes []string) {
 // check (not GET /) verifies the deployments, rolling back one that
 // fails it; a restart reads it back from the database.
 func TestDeployedConfigIsInEffect(t *testing.T) {
+	t.Parallel()
 	w := newWatcher(t)
 	dir := t.TempDir()
 	a := startOpts(t, Options{DataDir: dir, VerifySoak: 200 * time.Millisecond, Proc: "-"})
@@ -165,6 +166,7 @@ func releaseShop(t *testing.T, a *App, yaml, version string) *pipeline.Run {
 // release's, each in effect at once and after a restart, saying where it
 // came from; the same file again changes nothing.
 func TestNewestConfigWins(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := startOpts(t, Options{DataDir: dir, Proc: "-"})
 	deployed := shopYAML("/", "/", "http://127.0.0.1:9/hook")
@@ -198,6 +200,7 @@ func TestNewestConfigWins(t *testing.T) {
 // channels) without a restart, and the next one handed to the leader
 // replaces it on the follower too. PostgreSQL.
 func TestReplicasSeeAHandedOverConfig(t *testing.T) {
+	t.Parallel()
 	_, leader, follower := twoReplicas(t)
 	yaml := shopYAML("/", "/", "http://127.0.0.1:9/hook")
 	handOver(t, follower, yaml)
@@ -216,6 +219,7 @@ func TestReplicasSeeAHandedOverConfig(t *testing.T) {
 // stored first cannot replace the later one in effect; a release's file
 // that could not be stored (revision unknown) is put in effect.
 func TestAnOlderRevisionIsNotPutInEffect(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-"})
 	yaml := shopYAML("/", "/", "http://127.0.0.1:9/hook")
 	handOver(t, a, yaml)
@@ -236,6 +240,7 @@ func TestAnOlderRevisionIsNotPutInEffect(t *testing.T) {
 // effect, and the poll that compares revisions warns about it once, not
 // at every poll; a new revision is read again.
 func TestAnUnreadableStoredConfigIsWarnedOnce(t *testing.T) {
+	t.Parallel()
 	var log testkit.LogBuffer
 	a := startOpts(t, Options{DataDir: t.TempDir(), Proc: "-", Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	ctx := context.Background()

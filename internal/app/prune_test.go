@@ -58,6 +58,7 @@ func apiSendAs(t *testing.T, a *App, token, method, path, body string) (int, str
 // folders and an audit record; the API then answers 404 for the run and
 // its logs, and POST /api/v1/gc reports run counts.
 func TestServerPrunesOldRunsAfterARunFinishes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := startOpts(t, Options{DataDir: t.TempDir(), RunRetention: pipeline.Retention{MaxAge: 24 * time.Hour, Keep: 1}})
 	dir, _ := workflowDir(t, "true")

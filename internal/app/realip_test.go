@@ -10,6 +10,7 @@ import (
 // TestWithRealIP: the API sees the forwarded client when the peer is a
 // trusted proxy, the peer otherwise, and nothing changes without proxies.
 func TestWithRealIP(t *testing.T) {
+	t.Parallel()
 	var seen string
 	h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr })
 	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}

@@ -15,6 +15,7 @@ import (
 // apply). Without the serialization this fails often, not always: the
 // race needs two calls to interleave.
 func TestConcurrentReconfigureAppliesTheNewest(t *testing.T) {
+	t.Parallel()
 	a := start(t, t.TempDir())
 	var wg sync.WaitGroup
 	for i := range 64 {

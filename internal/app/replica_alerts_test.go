@@ -77,6 +77,8 @@ func ackReplicaAlert(t *testing.T, leader *App, id string) {
 // (nothing fires however long it lasts); a replica gone silent without
 // one (killed) fires, and resolves when it publishes again.
 func TestReplicaDownAlerts(t *testing.T) {
+	// Not parallel: the follower's broken edge is a port closed again
+	// (closedAddr), which a server of a test running meanwhile may take.
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	url := follower.advertise()
@@ -149,6 +151,7 @@ func TestReplicaDownAlerts(t *testing.T) {
 // after two polls; once the blob is back it serves the release, and the
 // alert resolves.
 func TestReplicaBehindAlert(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs := newReplicaSet(t)
 	leader := rs.start(t)

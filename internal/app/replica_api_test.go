@@ -11,6 +11,7 @@ import (
 // cluster on a new database) lists none of their heartbeats, a stopped
 // one nor a silent one, and keeps the rows for replicas started later.
 func TestStandaloneServerListsNoReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs := newReplicaSet(t)
 	r := rs.start(t)
@@ -41,6 +42,7 @@ func TestStandaloneServerListsNoReplicas(t *testing.T) {
 // release yet (nothing deployed, or behind on its only environment) is
 // listed with "serves": {}, as the API's objects are, never null.
 func TestReplicaServingNothingListsNoNull(t *testing.T) {
+	t.Parallel()
 	r := newReplicaSet(t).start(t)
 	code, body := apiDo(t, r, "GET", "/api/v1/replicas")
 	var list []map[string]json.RawMessage

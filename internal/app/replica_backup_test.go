@@ -14,6 +14,7 @@ import (
 // 'phoenix backup status' reports through every other, instead of "no
 // backup yet" from the replica that did not take it.
 func TestReplicasShareTheBackupStatus(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	repo := initRepo(t, backupKey)
 	start := func() *App {

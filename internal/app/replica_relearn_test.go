@@ -15,6 +15,7 @@ import (
 // answers "already on the server" and activates a release no other
 // replica can fetch (the leader's edge stayed behind on it for good).
 func TestReplicaForgetsBlobsAnotherCollected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs, leader, follower := twoReplicas(t)
 	body := "<title>collected</title>"
@@ -36,6 +37,7 @@ func TestReplicaForgetsBlobsAnotherCollected(t *testing.T) {
 // the leader's phoenix_blobs notification lost: the follower's poll sees
 // the new blobs generation and relearns.
 func TestReplicaForgetsCollectedBlobsWithoutTheNotification(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs, leader, follower := twoReplicas(t)
 	leader.muteBlobsChannel.Store(true)

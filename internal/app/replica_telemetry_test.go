@@ -43,6 +43,7 @@ func leaderEdgeFigures(t *testing.T, leader *App, since time.Time) (n, failed in
 // the leader, their own edges' health and what they serve; a stopped
 // follower is shown stopped and adds nothing more.
 func TestReplicasMergeEdgeTelemetry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	since := time.Now().Add(-time.Minute)
@@ -124,6 +125,7 @@ func TestReplicasMergeEdgeTelemetry(t *testing.T) {
 // clean stop (killed, cut off) is shown stale once three polls pass
 // without a heartbeat, and its figures leave the merge.
 func TestReplicaSilentAgesOut(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	deploySite(t, follower, "production", "v1", "pipeline run 1", brokenSite)
@@ -193,6 +195,7 @@ func replicasOf(t *testing.T, a *App) []ReplicaState {
 // another replica after the replica that ran it stopped (from the
 // database), and no secret the run used is in what is stored.
 func TestReplicaLogsOutliveTheRunner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}

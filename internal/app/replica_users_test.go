@@ -15,6 +15,7 @@ import (
 // visitors' sessions against, through the notification; a change no
 // notification announced, through the poll.
 func TestReplicasShareUserChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, a, b := twoReplicas(t)
 	roles := func(app *App, want ...string) func() bool {
@@ -55,6 +56,7 @@ func TestReplicasShareUserChanges(t *testing.T) {
 // each replica counted its own, and a guesser behind a load balancer got
 // five on each.
 func TestReplicasShareSignInLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, a, b := twoReplicas(t)
 	if _, err := a.Auth.CreateUser(ctx, "jane", "correct horse battery", nil); err != nil {

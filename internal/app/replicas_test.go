@@ -110,6 +110,7 @@ func leaderOf(t *testing.T, apps ...*App) *App {
 // the other's edge, a rollback on the other switches the first back; the
 // replicas share the audit key through the vault, with no file copied.
 func TestReplicasShareTheEdge(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs := newReplicaSet(t)
 	a := rs.start(t)
@@ -237,6 +238,7 @@ func runStatus(t *testing.T, a *App, id int64) string {
 // dead leader left running and executes what is queued; a Stop hands
 // the lead back.
 func TestReplicasRunThePipelineOnTheLeader(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 
@@ -310,6 +312,7 @@ func killLeaderSession(t *testing.T, via *App) {
 // an open upload survive a collection on the leader, and the upload
 // finalizes.
 func TestReplicaGCKeepsAnotherReplicasUpload(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rs, leader, follower := twoReplicas(t)
 	deployPage(t, leader, "production", "<title>old</title>")
@@ -362,6 +365,7 @@ func runLogs(t *testing.T, a *App, id int64) string {
 // (exit 2) naming both stores, before it claims the other prefix; the
 // replicas' own store still starts.
 func TestReplicaRefusesAnotherBlobStore(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	rs.start(t)
 	o := rs.options(t, t.TempDir())
@@ -387,6 +391,7 @@ func TestReplicaRefusesAnotherBlobStore(t *testing.T) {
 // records nothing, so the lone server's data dir starts as the first
 // replica with its own owner id, and the new data dir then joins with it.
 func TestReplicasTakeOverTheLoneServersPrefix(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	lone := t.TempDir()
 	o := rs.options(t, lone)
@@ -426,6 +431,7 @@ func TestReplicasTakeOverTheLoneServersPrefix(t *testing.T) {
 // setting keeps the first replica's spelling; the same bucket and prefix
 // behind another endpoint is another store, refused naming both.
 func TestReplicaKnowsItsBlobStoreSpelledOtherwise(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	a := rs.start(t)
 	recorded := a.opts.BlobStore.Identity()
@@ -450,6 +456,7 @@ func TestReplicaKnowsItsBlobStoreSpelledOtherwise(t *testing.T) {
 // TestReplicaNeeds: --replica without what replicas share, or with a bad
 // --advertise-url, is a usage error naming it.
 func TestReplicaNeeds(t *testing.T) {
+	t.Parallel()
 	full := Options{DataDir: t.TempDir(), DatabaseURL: "postgres://db/phoenix", MasterKey: vault.SecretString(masterKey),
 		BlobStore: blobStore(t, "http://127.0.0.1:1", "s3://artifacts/phoenix"), Replica: ReplicaOptions{On: true}}
 	for _, tc := range []struct {
@@ -500,6 +507,7 @@ func fromEnvironment(flag string) string {
 // release, a follower's cache loses its blobs too (once settled), and
 // keeps those of the release its edge serves and of retained ones.
 func TestReplicaFollowerTrimsItsCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	old := deployPage(t, leader, "production", "<title>old</title>")
@@ -557,6 +565,7 @@ func TestReplicaFollowerTrimsItsCache(t *testing.T) {
 // one that stopped (or crashed: nothing writes its heartbeat any more) is
 // not told.
 func TestReplicasSharingAnAddressAreTold(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	const same = "http://10.0.0.9:7070"
 	const warning = "another running server uses this replica's address"

@@ -11,6 +11,7 @@ import (
 // TestRestoredDeploymentIsVerified: the deployment an automatic rollback
 // restores is verified too (docs/monitoring.md), its verdict recorded.
 func TestRestoredDeploymentIsVerified(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-"})
 	v1 := deploySite(t, a, "production", "v1", "", map[string]string{"index.html": "<h1>good</h1>"})
 	a.projects.wait()
@@ -34,6 +35,7 @@ func TestRestoredDeploymentIsVerified(t *testing.T) {
 // only earlier one) is recorded failed and alerts, and is not rolled
 // back again: the environment cannot loop.
 func TestRestoredDeploymentThatFailsAlertsAndStays(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-"})
 	broken := map[string]string{"other.html": "no home page"}
 	v1 := deploySite(t, a, "production", "v1", "pipeline run 7", broken)

@@ -18,6 +18,7 @@ import (
 // deploys the artifact it built before the restart, and its logs hold the
 // steps run before it.
 func TestPendingApprovalSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := startOpts(t, Options{DataDir: dir, Proc: "-"})
@@ -89,6 +90,7 @@ func approveRun(t *testing.T, a *App, id int64) {
 // it; approved through the old leader, it deploys, and the logs of the
 // steps the old leader ran are served through either replica.
 func TestReplicasResumeAWaitingRelease(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, leader, follower := twoReplicas(t)
 	run, err := follower.Pipeline.Release(ctx, pipeline.ReleaseRequest{Dir: approvalProject(t), Version: "v1.0.0", Actor: "alice"})

@@ -109,6 +109,7 @@ func startWithHook(t *testing.T, log ...*testkit.LogBuffer) (*App, *alertHook) {
 // and id the alert owed for each would have (so one queued before a crash
 // is not queued again after it), and owe nothing once they are queued.
 func TestRollbackAlertIsSettled(t *testing.T) {
+	t.Parallel()
 	a, hook := startWithHook(t)
 	alone := deploySite(t, a, "production", "v0", "", noHomePage)
 	a.projects.wait()
@@ -166,6 +167,7 @@ func TestRollbackAlertCrashChild(t *testing.T) {
 // next start sends it to the project's webhook, and a start after that
 // sends nothing more: delivered exactly once.
 func TestCrashAfterRollbackCommit(t *testing.T) {
+	t.Parallel()
 	hook := newAlertHook(t)
 	root := t.TempDir()
 	dir := filepath.Join(root, "data")
@@ -237,6 +239,7 @@ func hasFacts(facts []notify.Fact, names ...string) bool {
 // or what the rollback could not do; an owed row from before facts were
 // recorded has none.
 func TestOwedMessageFacts(t *testing.T) {
+	t.Parallel()
 	measured := []notify.Fact{{Name: "Error rate", Value: "12.00% of 50 requests"}, {Name: "p95", Value: "80ms"},
 		{Name: "Check home", Value: "status 500"}}
 	for _, c := range []struct {
@@ -277,6 +280,7 @@ func owingRollback(t *testing.T, a *App) (v1, v2 int64) {
 // owedAlertLease) leaves a younger one to the replica that rolled back,
 // which may be queueing it; a pass without that limit queues it.
 func TestYoungOwedAlertIsLeftToItsReplica(t *testing.T) {
+	t.Parallel()
 	a, hook := startWithHook(t)
 	ctx := context.Background()
 	v1, v2 := owingRollback(t, a)
@@ -297,6 +301,7 @@ func TestYoungOwedAlertIsLeftToItsReplica(t *testing.T) {
 // because the project's channels did not load (the webhook URL is a
 // secret the server lacks) stays owed; once they load, it is sent.
 func TestOwedAlertWaitsForItsChannels(t *testing.T) {
+	t.Parallel()
 	var log testkit.LogBuffer
 	a, hook := startWithHook(t, &log)
 	ctx := context.Background()
@@ -335,6 +340,7 @@ func TestOwedAlertWaitsForItsChannels(t *testing.T) {
 // rollback) was announced to no channel; it sends deploy.rolled_back,
 // once per rollback.
 func TestManualRollbackIsAnnounced(t *testing.T) {
+	t.Parallel()
 	a, hook := startWithHook(t)
 	first := deploySite(t, a, "production", "v1", "pipeline run 1", goodSite)
 	second := deploySite(t, a, "production", "v2", "pipeline run 2", goodSite)
@@ -354,6 +360,7 @@ func TestManualRollbackIsAnnounced(t *testing.T) {
 // them, and the alert an automatic rollback owes goes out then, not at the
 // next deploy or start.
 func TestUnsealLoadsTheChannels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const master = "a master key for the unseal test"
 	hook := newAlertHook(t)

@@ -16,6 +16,7 @@ import (
 // activation is no longer the environment's). Before, it stayed active and
 // "superseded" for ever, or the stale verdict acted on the new activation.
 func TestRollForwardIsVerified(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		files  map[string]string

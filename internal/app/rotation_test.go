@@ -18,6 +18,7 @@ import (
 // that subscribe to secret.rotated, naming the secret and its versions and
 // never the value.
 func TestRotationNotifiesSubscribedChannels(t *testing.T) {
+	t.Parallel()
 	a, err := startVault(t, t.TempDir(), "master key of the rotation test")
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +55,7 @@ func TestRotationNotifiesSubscribedChannels(t *testing.T) {
 // critical when the secret expires within a day; the retries that follow
 // send and record nothing more.
 func TestFailingRotationIsAuditedAndNotifiedOnce(t *testing.T) {
+	t.Parallel()
 	sh := testkit.RequireTool(t, "sh", "dash")
 	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
 		VaultEvery: time.Hour})
@@ -122,6 +124,7 @@ func TestFailingRotationIsAuditedAndNotifiedOnce(t *testing.T) {
 // ("vault: secret rotated" and "secret rotated"); it writes one, saying who
 // rotated.
 func TestRotationIsLoggedOnce(t *testing.T) {
+	t.Parallel()
 	var logs testkit.LogBuffer
 	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})

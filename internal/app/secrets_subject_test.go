@@ -10,6 +10,7 @@ import (
 )
 
 func TestSecretSubjectFollowsTheRun(t *testing.T) {
+	t.Parallel()
 	run := func(env string, envs ...string) context.Context {
 		return action.WithRun(context.Background(), action.RunInfo{ID: "7", Trigger: "release", Environment: env, Environments: envs})
 	}
@@ -39,6 +40,7 @@ func TestSecretSubjectFollowsTheRun(t *testing.T) {
 // action.ErrProductionOnly, so a staging release's fetch-secrets does not
 // fail on it; a missing secret stays action.ErrNoSecret.
 func TestVaultSecretsTellProductionOnlyFromMissing(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
 	admin, yes := vault.Subject{Actor: "admin", Roles: []string{"admin"}}, true
 	if _, err := a.Vault.Set(context.Background(), admin, "PROD_HOOK", vault.SecretString("https://hook.example/x"), vault.SetOptions{Production: &yes}); err != nil {
@@ -60,6 +62,7 @@ func TestVaultSecretsTellProductionOnlyFromMissing(t *testing.T) {
 // The vault tells fetch-secrets when a secret was last set, for
 // vault.rotation's check, though runs may not list metadata.
 func TestVaultSecretsTellWhenASecretWasSet(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
 	admin := vault.Subject{Actor: "admin", Roles: []string{"admin"}}
 	vi, err := a.Vault.Set(context.Background(), admin, "API_KEYS", vault.SecretString("k1,k2,k3"), vault.SetOptions{})
@@ -82,6 +85,7 @@ func TestVaultSecretsTellWhenASecretWasSet(t *testing.T) {
 // access denied: PROD_HOOK is a production secret and run release is not
 // a production run").
 func TestProductionOnlySecretIsOneSentence(t *testing.T) {
+	t.Parallel()
 	a := startOpts(t, Options{DataDir: t.TempDir(), MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF})
 	admin, yes := vault.Subject{Actor: "admin", Roles: []string{"admin"}}, true
 	if _, err := a.Vault.Set(context.Background(), admin, "PROD_HOOK", vault.SecretString("https://hook.example/x"), vault.SetOptions{Production: &yes}); err != nil {

@@ -24,6 +24,7 @@ import (
 // cannot sign until unsealed, and never makes a new key behind the
 // operator's back.
 func TestSigningKeyMovesIntoTheVault(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir, before := startWithKeyFile(t)
 	priv := filepath.Join(dir, "keys", "signing.key")
@@ -58,6 +59,7 @@ func TestSigningKeyMovesIntoTheVault(t *testing.T) {
 // vault: the file is gone right after the unseal, and the vault holds the
 // file's key, which the server then signs with.
 func TestSigningKeyMovesAtUnseal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir, before := startWithKeyFile(t)
 	const master = "a master key for the unseal test"

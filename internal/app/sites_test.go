@@ -34,6 +34,7 @@ func hostGet(t *testing.T, a *App, host string) int {
 // they are saved, without a deployment, and a domain taken off stops
 // being served.
 func TestSitesDomainAndEnvironmentChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: -1, SitesDomain: "apps.example.net"})
 	deployPage(t, a, "production", "<title>one</title>")

@@ -21,6 +21,7 @@ import (
 // key file the server was given; with --step-sandbox off it can, as the
 // server's user.
 func TestStepsCannotReachTheServersFiles(t *testing.T) {
+	t.Parallel()
 	if _, err := sandbox.Available(); err != nil {
 		t.Skip(err)
 	}

@@ -28,6 +28,7 @@ import (
 // with the master key, and new rows get new ids. state.db stays as it was,
 // and a start without the database URL is refused.
 func TestCopyToPostgres(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dsn := strings.Replace(testkit.Postgres(t).NewDatabase(t), "postgres@", "postgres:"+dbPassword+"@", 1)
 	dir := t.TempDir()
@@ -128,6 +129,7 @@ func TestCopyToPostgres(t *testing.T) {
 // TestCopyToPostgresRefusals: a running server, a database with Phoenix
 // data, a data dir already moved, and a URL of another engine.
 func TestCopyToPostgresRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testkit.Postgres(t)
 	dir := t.TempDir()

@@ -15,6 +15,7 @@ import (
 // than the grace period) are gone once the server has started, and logged;
 // a younger one (a deploy staging from another process) stays.
 func TestStartSweepsCrashLeftovers(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	shard := filepath.Join(dir, "blobs", "sha256", "ab")
 	if err := os.MkdirAll(shard, 0o755); err != nil {

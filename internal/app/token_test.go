@@ -42,6 +42,7 @@ func me(t *testing.T, a *App, tok string) int {
 // in a 0600 file and logs where (not what); restarts keep it; deleting the
 // file makes a new one; the audit log verifies across restarts.
 func TestAdminTokenLifecycle(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var logs bytes.Buffer
 	a := startLogged(t, dir, &logs)
@@ -86,6 +87,7 @@ func TestAdminTokenLifecycle(t *testing.T) {
 // one naming another process than the lock's holder is stale, and a stop
 // leaves a server.json that is no longer its own.
 func TestServerInfoLifecycle(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := writeServerInfo(dir, ServerInfo{API: "http://127.0.0.1:1", PID: 1}); err != nil {
 		t.Fatal(err)

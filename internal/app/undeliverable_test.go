@@ -22,6 +22,7 @@ import (
 // the answer but never the URL's token; once a message reaches the
 // channel again the alert resolves.
 func TestUndeliverableAlertsTheOtherChannels(t *testing.T) {
+	t.Parallel()
 	const token = "tok-5521-secret-path"
 	var teamsUp atomic.Bool
 	got := map[string]chan notify.Message{"shop": make(chan notify.Message, 16), "blog": make(chan notify.Message, 16)}

@@ -15,6 +15,7 @@ import (
 // 404 "unknown host" of a name no environment claims; its first deploy
 // serves it, and deleting it makes its names unknown.
 func TestUndeployedEnvironmentAnswers503(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := startOpts(t, Options{DataDir: dir, VerifySoak: -1})

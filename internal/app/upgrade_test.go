@@ -75,6 +75,7 @@ func newestSchema(t *testing.T) map[string]int {
 // not return to it. A rollback someone asked for of a run that succeeded
 // leaves its deployment good. The rows are those the old binary wrote.
 func TestUpgradeRecordsOldRunRollbacksFailed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testkit.OpenStore(t, filepath.Join(t.TempDir(), "state.db"))
 	if err := db.Migrate(ctx, migrationsAsOf(t, schemaOf1d4d4ec)...); err != nil {

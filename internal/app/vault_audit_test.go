@@ -11,6 +11,7 @@ import (
 // up its own keys before it makes them; the audit log shows the keys
 // being made, not failed secret reads.
 func TestFirstStartAuditsNoFailedSecretRead(t *testing.T) {
+	t.Parallel()
 	a, err := startVault(t, t.TempDir(), "a master key for a new data dir")
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +42,7 @@ func TestFirstStartAuditsNoFailedSecretRead(t *testing.T) {
 // (actor phoenix, source "server start", as the first admin's creation),
 // not by "-" from "-" beside the unseals operators make.
 func TestStartAuditsItsUnsealAsTheServers(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const key = "a master key for a new data dir"
 	a, err := startVault(t, dir, key)

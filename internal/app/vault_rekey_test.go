@@ -13,6 +13,7 @@ import (
 // (leader or not, without a request), saying why in its log, and the new
 // key unseals it.
 func TestReplicaSealsAfterARekeyElsewhere(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	start := func() *App {
 		dir := t.TempDir()

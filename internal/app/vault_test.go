@@ -33,6 +33,7 @@ func startVault(t *testing.T, dir, key string) (*App, error) {
 // key initializes a new vault, unseals it on later starts, and a wrong key
 // stops the start without changing anything.
 func TestVaultAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const key = "the right master key 123"
 	admin := vault.Subject{Actor: "t", Roles: []string{"admin"}}
@@ -74,6 +75,7 @@ func TestVaultAtStart(t *testing.T) {
 }
 
 func TestVaultPolicyFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "vault-policy.yaml"), []byte("rules:\n  - secrets: ['*']\n    allow: [read]\n"), 0o600)
 	if _, err := startVault(t, dir, ""); err == nil {
@@ -101,6 +103,7 @@ func TestVaultPolicyFile(t *testing.T) {
 }
 
 func TestParsePolicy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, yaml string
 		ok         bool
@@ -128,6 +131,7 @@ func TestParsePolicy(t *testing.T) {
 // A misspelt field is named in the file's terms, not Go's ("field rolez
 // not found in type vault.Rule").
 func TestParsePolicyNamesUnknownFields(t *testing.T) {
+	t.Parallel()
 	for yml, want := range map[string]string{
 		"rules:\n  - secrets: ['*']\n    rolez: [admin]\n": "vault policy file vault-policy.yaml: line 3: unknown field rolez in a rule (it has secrets, roles, pipelines, environments, allow)",
 		"rulez: []\n": "vault policy file vault-policy.yaml: line 1: unknown field rulez (the file has production and rules)",

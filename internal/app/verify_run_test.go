@@ -161,6 +161,7 @@ func reverifyDetail(t *testing.T, a *App) string {
 // behind the same failing gate, fails its verification and stays. Staging, whose
 // health check passed before the stop, is not verified again.
 func TestInterruptedRunIsVerifiedAtTheNextStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	g := newGate(t, http.StatusServiceUnavailable)
 	v1, staging, production := interruptRun(t, dir, g)
@@ -182,6 +183,7 @@ func TestInterruptedRunIsVerifiedAtTheNextStart(t *testing.T) {
 // TestInterruptedHealthyRunPassesAtTheNextStart: the same with a healthy
 // release: verified at the start, it stays active and is announced live.
 func TestInterruptedHealthyRunPassesAtTheNextStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	g := newGate(t, http.StatusOK)
 	_, _, production := interruptRun(t, dir, g)
@@ -207,6 +209,7 @@ func TestInterruptedHealthyRunPassesAtTheNextStart(t *testing.T) {
 // health checks passed) leaves its deployments to itself: a later start
 // verifies none of them.
 func TestFinishedRunIsNotVerifiedAtTheNextStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	g := newGate(t, http.StatusOK)
 	g.open()
@@ -256,6 +259,7 @@ func TestRunCrashChild(t *testing.T) {
 // health check of production; the next start marks the run interrupted,
 // verifies its broken deployment and rolls it back.
 func TestCrashDuringARunsHealthCheck(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "data")
 	g := newGate(t, http.StatusServiceUnavailable)
@@ -283,6 +287,7 @@ func TestCrashDuringARunsHealthCheck(t *testing.T) {
 // wait out: no server was verifying it) and rolls it back. The run
 // builds its artifact into the replicas' shared bucket.
 func TestLeaderAdoptsAnInterruptedRunsDeployment(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	g := newGate(t, http.StatusServiceUnavailable)
 	fh := newVerifyHooks(false)
@@ -313,6 +318,7 @@ func TestLeaderAdoptsAnInterruptedRunsDeployment(t *testing.T) {
 // check; the server, told the run ended, verifies it as its own at once
 // (no restart), rolls it back and audits why.
 func TestCancelledRunIsVerified(t *testing.T) {
+	t.Parallel()
 	g := newGate(t, http.StatusServiceUnavailable)
 	h := newVerifyHooks(false)
 	a := startHooked(t, Options{DataDir: t.TempDir(), VerifySoak: -1, Proc: "-"}, h.set)

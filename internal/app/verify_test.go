@@ -210,6 +210,7 @@ func auditActions(t *testing.T, a *App) []string {
 // API shows it pending meanwhile), rolls it back, records it failed, and
 // announces and audits it as any failed verification.
 func TestInterruptedVerificationRollsBackAtTheNextStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	v1, v2 := interruptVerification(t, dir, noHomePage)
 
@@ -228,6 +229,7 @@ func TestInterruptedVerificationRollsBackAtTheNextStart(t *testing.T) {
 // whose verification a stop cut short is verified at the next start,
 // stays active and is announced live.
 func TestInterruptedVerificationPassesAtTheNextStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, v2 := interruptVerification(t, dir, map[string]string{"index.html": "<h1>two</h1>"})
 
@@ -241,6 +243,7 @@ func TestInterruptedVerificationPassesAtTheNextStart(t *testing.T) {
 // younger than the lease when only expired ones are taken over (the
 // replicas' leader).
 func TestFinishedVerificationIsNotRepeated(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newVerifyHooks(false)
 	a := startHooked(t, Options{DataDir: dir, VerifySoak: -1, Proc: "-"}, h.set)
@@ -348,6 +351,7 @@ func crashChild(t *testing.T, root, test, env, prefix string, before func(n int6
 // code runs) while it verifies a broken deployment leaves it pending in
 // the database; the next start verifies it again and rolls it back.
 func TestCrashDuringVerification(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "data")
 	v2 := crashChild(t, root, "TestVerifyCrashChild", verifyCrashEnv+"="+dir, "verifying ", nil)
@@ -389,6 +393,7 @@ func wantTakenBack(t *testing.T, b *App, id int64) {
 // replica might still be verifying before), and rolls the deployment
 // back.
 func TestLeaderTakesOverAnAbandonedVerification(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	lease := func(a *App) { a.verifyLease = 2 * time.Second }
 	lh := newVerifyHooks(false)
@@ -495,6 +500,7 @@ func wantReverifiedHealthy(t *testing.T, b *App, events *deployEvents, id int64)
 // names a run (deploy.FinalizeOptions.Run), and a message is anyone's to
 // write. A run's own deployment is left to its health-check steps.
 func TestARunsMessageDoesNotSkipVerification(t *testing.T) {
+	t.Parallel()
 	h := newVerifyHooks(false)
 	a := startHooked(t, Options{DataDir: t.TempDir(), VerifySoak: time.Hour, Proc: "-"}, h.set)
 	recv(t, h.resumed, "a pass of resumeVerifications")

@@ -29,6 +29,7 @@ func TestServerChild(t *testing.T) {
 // not the addresses of its flags, answers the request that started it, and
 // stops cleanly on SIGTERM.
 func TestServerUnderSocketActivation(t *testing.T) {
+	t.Parallel()
 	args := "server --data " + t.TempDir() + " --listen 127.0.0.1:1 --edge-listen 127.0.0.1:2"
 	a := testkit.SocketActivate(t, []string{"api", "edge"}, []string{serverChildEnv + "=" + args},
 		os.Args[0], "-test.run=^TestServerChild$")
@@ -76,6 +77,7 @@ func mustRequest(t *testing.T, url string) *http.Request {
 // TestServeUnderSocketActivation: `phoenix serve DIR` takes the socket
 // named edge instead of --addr.
 func TestServeUnderSocketActivation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(dir+"/index.html", []byte("from the passed socket"), 0o644); err != nil {
 		t.Fatal(err)
@@ -103,6 +105,7 @@ func TestServeUnderSocketActivation(t *testing.T) {
 // TestServeRefusesOtherSockets: a passed socket of another name is a usage
 // error that names it, not a port nobody serves.
 func TestServeRefusesOtherSockets(t *testing.T) {
+	t.Parallel()
 	a := testkit.SocketActivate(t, []string{"api"}, []string{serverChildEnv + "=serve " + t.TempDir()},
 		os.Args[0], "-test.run=^TestServerChild$")
 	errs := make(chan string, 1)

@@ -18,6 +18,7 @@ import (
 // firing alert, 'phoenix alerts' shows it, 'phoenix alerts unack' takes it
 // back, and an id without '@' is refused with the fix.
 func TestAlertsAck(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	mustRun(t, "", "projects", "--data", data) // creates and migrates the data dir
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(data, "state.db"))
@@ -76,6 +77,7 @@ func inZoneEastOfUTC(t *testing.T) bool {
 // read as acknowledged two hours later. It runs itself again in a child
 // process whose local zone is UTC+2 (set before anything reads it).
 func TestAlertTimesInLocalZone(t *testing.T) {
+	t.Parallel()
 	if !inZoneEastOfUTC(t) {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 // line (what an on-call engineer looks for), and says earlier ones are
 // left out and how to see them.
 func TestAuditLogShowsTheNewestRecords(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	for _, c := range []string{"first", "second", "third"} {
 		mustRun(t, "", "alerts", "silence", "--for", "10m", "--comment", c, "--data", data)

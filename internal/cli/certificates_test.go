@@ -18,6 +18,7 @@ import (
 // without key material; with no server running it lists none and says
 // why (not that the edge serves plain HTTP: the running one may not).
 func TestCertificatesCommand(t *testing.T) {
+	t.Parallel()
 	empty := mustRun(t, "", "certificates", "--data", t.TempDir())
 	if !strings.HasPrefix(empty, "no certificates") || !strings.Contains(empty, "no server is running") || !strings.Contains(empty, "--server URL") {
 		t.Errorf("no server running: %q; want why and what to do", empty)
@@ -64,6 +65,7 @@ func TestCertificatesCommand(t *testing.T) {
 }
 
 func TestCertAlertDaysFlag(t *testing.T) {
+	t.Parallel()
 	for days, want := range map[int]time.Duration{14: 14 * 24 * time.Hour, 0: -1} {
 		if got, err := (acmeFlags{alertDays: days}).certWarning(asFlags); err != nil || got != want {
 			t.Errorf("--cert-alert-days %d: %v, %v; want %v", days, got, err, want)
@@ -78,6 +80,7 @@ func TestCertAlertDaysFlag(t *testing.T) {
 // TestCertificatesTable: a wildcard is listed by its name, a pending
 // managed name with dashes for what it does not have yet and its error.
 func TestCertificatesTable(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2027, 1, 2, 3, 4, 0, 0, time.UTC)
 	var b strings.Builder
 	err := certificatesTable(&b, []api.Certificate{

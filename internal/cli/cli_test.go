@@ -11,6 +11,7 @@ import (
 )
 
 func TestPreviewSlug(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"feature/Login_2": "feature-login-2",
 		"v1.4.2":          "v1-4-2",
@@ -78,6 +79,7 @@ func TestEnvAlias(t *testing.T) {
 }
 
 func TestCheckIdleTimeout(t *testing.T) {
+	t.Parallel()
 	if err := checkIdleTimeout("--idle-timeout", time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +92,7 @@ func TestCheckIdleTimeout(t *testing.T) {
 }
 
 func TestCheckMaxConns(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{0, 1, 256} {
 		if err := checkMaxConns("--max-conns-per-ip", n); err != nil {
 			t.Fatalf("%d: %v", n, err)

@@ -24,6 +24,7 @@ import (
 // again by tar with the blobs before manifest.json (tar's order for the
 // folder) deploys: phoenix deploy FILE reads it as verify does.
 func TestDeployArtifactRepackedByTar(t *testing.T) {
+	t.Parallel()
 	tarTool := testkit.RequireTool(t, "tar", "tar")
 	data, dir, site, cfg := artifactDeployFixture(t)
 	built, unpacked, repacked := filepath.Join(dir, "a.tar"), filepath.Join(dir, "r"), filepath.Join(dir, "b.tar")
@@ -186,6 +187,7 @@ func TestDeployArtifactToAnotherServerTrustsItsKey(t *testing.T) {
 // /api/v1/signing-key publishes it (key id and minisign file), not the
 // local data dir's; --pubkey still wins.
 func TestArtifactVerifyWithServerUsesItsKey(t *testing.T) {
+	t.Parallel()
 	serverData, dir, site, _ := artifactDeployFixture(t)
 	signed := filepath.Join(dir, "server-signed.tar")
 	mustRun(t, "", "artifact", "build", site, "--out", signed, "--data", serverData)

@@ -14,6 +14,7 @@ import (
 // says where it came from; a file with a secret value written in it is
 // refused, naming the field, and deploys nothing.
 func TestDeployHandsOverPhoenixYAML(t *testing.T) {
+	t.Parallel()
 	data, site, dir := t.TempDir(), t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<p>shop</p>"), 0o644); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // leaves phoenix.yaml and .git out of the site and says so; a build
 // output (dist) keeps a phoenix.yaml of its own but never a .git.
 func TestDeployLeavesProjectFilesOut(t *testing.T) {
+	t.Parallel()
 	data, dir := t.TempDir(), t.TempDir()
 	files := map[string]string{
 		"phoenix.yaml":      "project: {name: shop}\nenvironments:\n  staging: {}\n",

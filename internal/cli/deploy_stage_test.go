@@ -15,6 +15,7 @@ import (
 // found" from the staging store) stages again and deploys again, once;
 // any other failure is returned as it is.
 func TestStageAndDeployStagesAgainWhenABlobVanished(t *testing.T) {
+	t.Parallel()
 	vanished := fmt.Errorf("get sha256:ab: %w", backend.ErrNotFound)
 	cases := []struct {
 		name          string

@@ -15,6 +15,7 @@ import (
 // already on the server. The JSON keeps blobs_sent and blobs_total and
 // adds files and blobs_present.
 func TestDeploySummaryCountsFilesApartFromBlobs(t *testing.T) {
+	t.Parallel()
 	data, site := t.TempDir(), t.TempDir()
 	for i := range 6 { // text large enough to be precompressed
 		body := strings.Repeat(fmt.Sprintf("<p>page %d of the site</p>\n", i), 200)

@@ -18,6 +18,7 @@ import (
 // deploys, newest first, each live until the next. A rollback of an environment
 // that does not exist names the command that lists them.
 func TestDeploymentsShowStatus(t *testing.T) {
+	t.Parallel()
 	data, site := t.TempDir(), t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
 	if err := os.WriteFile(cfg, []byte("project: {name: shop}\nenvironments:\n  staging: {}\n"), 0o644); err != nil {
@@ -81,6 +82,7 @@ func TestDeploymentsShowStatus(t *testing.T) {
 }
 
 func TestStatusOf(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		d    deploy.Deployment
 		want string
@@ -116,6 +118,7 @@ func TestStatusOf(t *testing.T) {
 // verification, which 'phoenix deployments' and 'phoenix status' show;
 // the commands' own in-process servers leave it to 'phoenix server'.
 func TestPendingVerificationIsShown(t *testing.T) {
+	t.Parallel()
 	data, site := t.TempDir(), t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "phoenix.yaml")
 	if err := os.WriteFile(cfg, []byte("project: {name: shop}\nenvironments:\n  staging: {}\n"), 0o644); err != nil {

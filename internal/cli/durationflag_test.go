@@ -9,6 +9,7 @@ import (
 // TestCompactDuration: tables and --help defaults show durations as users
 // write them, not Go's 1h0m0s.
 func TestCompactDuration(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		0: "0s", time.Hour: "1h", 2 * time.Minute: "2m", 168 * time.Hour: "168h",
 		90 * time.Minute: "1h30m", 90 * time.Second: "1m30s", 5 * time.Second: "5s", time.Hour + time.Second: "1h0m1s",
@@ -22,6 +23,7 @@ func TestCompactDuration(t *testing.T) {
 // TestHelpShowsNoGoDurations: no --help of any command shows a default
 // such as 1h0m0s, and a duration flag still parses what it shows.
 func TestHelpShowsNoGoDurations(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"alerts", "silence"}, {"check"}, {"serve"}, {"server"}} {
 		out, _, code := run(append(args, "--help")...)
 		if code != 0 || strings.Contains(out, "m0s") || strings.Contains(out, "(default 0") {

@@ -14,6 +14,7 @@ import (
 // what it removed; a release just deployed (its blobs younger than the
 // grace period, and named by its artifact) loses nothing.
 func TestGCCommand(t *testing.T) {
+	t.Parallel()
 	data := deployToStaging(t, "project: {name: shop}\nenvironments:\n  staging: {}\n")
 	out := mustRun(t, "", "gc", "--data", data)
 	if !strings.HasPrefix(out, "removed 0 deployment(s), 0 artifact(s), 0 upload(s) and 0 blob(s); pruned 0 run(s) and 0 run folder(s)\n") {

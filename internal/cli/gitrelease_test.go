@@ -15,6 +15,7 @@ import (
 // file changed since the tag it records none, nor for a folder outside
 // the checkout, and --release always wins.
 func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
@@ -79,6 +80,7 @@ func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 // builds a clean checkout of HEAD), or are with --in-place; a checkout at
 // the tag, clean, gets no warning, and neither does a folder outside git.
 func TestReleaseWarnsWhenHEADIsNotTheTag(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}

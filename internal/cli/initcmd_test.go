@@ -10,6 +10,7 @@ import (
 // TestInitNextSteps: the commands init suggests name the project's folder
 // when it is not the current one, so they can be pasted as they are.
 func TestInitNextSteps(t *testing.T) {
+	t.Parallel()
 	for dir, want := range map[string]string{
 		".":       "next: phoenix validate, then phoenix release v0.1.0 --env staging",
 		"./":      "next: phoenix validate, then phoenix release v0.1.0 --env staging",

@@ -16,6 +16,7 @@ import (
 // days after its creation), not its creation; from a server that does
 // not send live_since, its creation.
 func TestTablesShowLiveSince(t *testing.T) {
+	t.Parallel()
 	created := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	live := time.Date(2026, 11, 26, 17, 30, 0, 0, time.UTC)
 

@@ -12,6 +12,7 @@ import (
 // the last line too when it has no line break; a --step log's lines have
 // no prefix and take the step asked for.
 func TestLogLines(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	l := &logLines{w: &b, run: 7}
 	for _, chunk := range []string{"build | npm ci\nbuild | b", "uilt dist/\n", "deploy/staging | a | b\nno step"} {

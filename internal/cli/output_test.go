@@ -10,6 +10,7 @@ import (
 // deployment's reason quotes the page its probe got) keeps its row on one
 // line and the columns aligned; a nil cell is "-", not <nil>.
 func TestTableCellsStayOnOneLine(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	tb := newTable(&b, "id", "status", "release")
 	tb.row(4, "failed: home got <h1>500</h1>\n)\tand more", "v1.2.0")
@@ -32,6 +33,7 @@ func TestTableCellsStayOnOneLine(t *testing.T) {
 // TestSLACellWithoutData: an SLA with no probe results yet is "-" as
 // every empty cell is.
 func TestSLACellWithoutData(t *testing.T) {
+	t.Parallel()
 	if got := slaCell(nil); got != "-" {
 		t.Fatalf("slaCell(nil) = %q", got)
 	}
@@ -39,6 +41,7 @@ func TestSLACellWithoutData(t *testing.T) {
 
 // TestEnvList: a run's environments read as a list, not Go's [a b].
 func TestEnvList(t *testing.T) {
+	t.Parallel()
 	if got := envList([]string{"staging", "production"}); got != "staging, production" {
 		t.Errorf("envList = %q", got)
 	}

@@ -17,6 +17,7 @@ import (
 // Staging's deployment, made without a server, stays pending verification
 // (no in-process server verifies it), which both show.
 func TestProjectsCommand(t *testing.T) {
+	t.Parallel()
 	data := deployToStaging(t, "project: {name: shop}\nenvironments:\n  staging: {}\n  production: {domains: [shop.example.com]}\n")
 	out := mustRun(t, "", "projects", "--data", data)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -49,6 +50,7 @@ func TestProjectsCommand(t *testing.T) {
 // verification of the active release stands unless it passed or the
 // server does not verify it.
 func TestProjectRelease(t *testing.T) {
+	t.Parallel()
 	since := time.Date(2026, 11, 27, 1, 42, 4, 0, time.UTC)
 	for _, c := range []struct {
 		e    deploy.ProjectEnv

@@ -19,6 +19,7 @@ import (
 // The server (and an in-process one) is not dumpable: steps running as
 // the same user cannot read its environment or memory through /proc.
 func TestProtectProcessMakesTheServerNotDumpable(t *testing.T) {
+	t.Parallel()
 	if err := protectProcess(); err != nil {
 		t.Fatal(err)
 	}

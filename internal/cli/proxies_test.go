@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseProxies(t *testing.T) {
+	t.Parallel()
 	got, err := parseRanges("--trusted-proxies", " 10.0.0.0/8, 192.0.2.10 ,fd00::/8,10.1.2.3/8")
 	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.10/32"),
 		netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.0.0.0/8")}
@@ -32,6 +33,7 @@ func TestParseProxies(t *testing.T) {
 }
 
 func TestParseSitesDomain(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"": "", "Apps.Example.COM.": "apps.example.com", " sites.corp.internal ": "sites.corp.internal"} {
 		if got, err := parseSitesDomain("--sites-domain", in); err != nil || got != want {
 			t.Errorf("parseSitesDomain(%q) = %q, %v; want %q", in, got, err, want)
@@ -72,6 +74,7 @@ func FuzzParseSitesDomain(f *testing.F) {
 // TestParsePublicURL: --public-url is an absolute http(s) URL without
 // query, fragment or user; a trailing slash goes.
 func TestParsePublicURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"": "", "https://phoenix.example.com/": "https://phoenix.example.com",
 		" http://10.0.0.5:7070 ": "http://10.0.0.5:7070", "https://example.com/phoenix": "https://example.com/phoenix"} {
 		if got, err := parsePublicURL("--public-url", in); err != nil || got != want {

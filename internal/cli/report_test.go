@@ -43,6 +43,7 @@ func TestReportCommand(t *testing.T) {
 }
 
 func TestReportCommandRefusesBadFlags(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	for _, c := range []struct {
 		args []string

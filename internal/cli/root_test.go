@@ -123,6 +123,7 @@ func TestRequiredFlagsAreUsageErrors(t *testing.T) {
 // not have (exit 2, with the closest ones suggested); a bare group prints
 // its help, as does 'GROUP help'.
 func TestUnknownSubcommand(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ args, want string }{
 		{"backup lst", `unknown command "lst" for "phoenix backup"; did you mean list?`},
 		{"secret lst", `unknown command "lst" for "phoenix secret"; did you mean list?`},

@@ -289,6 +289,7 @@ func TestInProcessReleaseAtItsGateSaysHowToApprove(t *testing.T) {
 // TestGateNoteFindsASplitMarker: the log reaches the CLI in pieces; the
 // gate's line split across two writes is still seen, once.
 func TestGateNoteFindsASplitMarker(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	notes := 0
 	n := &gateNote{w: &out, note: func() { notes++ }}

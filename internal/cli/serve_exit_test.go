@@ -13,6 +13,7 @@ import (
 // exited 1 without a hint, where phoenix validate and phoenix server exit
 // 2 (README: a file to fix, a bad flag) and say what to do.
 func TestServeErrorsToFixAreUsageErrors(t *testing.T) {
+	t.Parallel()
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "staticwebapp.config.json"), []byte(`{"routes": [{"route": "/old", "redirect": "/new", "statusCode": "301"}]}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestServeErrorsToFixAreUsageErrors(t *testing.T) {
 // error a failure, exit code 1; a folder to fix is exit code 2 (README),
 // with the build's hint kept.
 func TestDeployOfAnEmptyFolderIsAUsageError(t *testing.T) {
+	t.Parallel()
 	data, dir, empty := t.TempDir(), t.TempDir(), t.TempDir()
 	cfg := filepath.Join(dir, "phoenix.yaml")
 	if err := os.WriteFile(cfg, []byte("project: {name: shop}\nenvironments:\n  staging: {}\n"), 0o644); err != nil {

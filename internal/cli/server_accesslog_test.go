@@ -16,6 +16,7 @@ import (
 )
 
 func TestAccessLogFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		flags accessLogFlags
@@ -44,6 +45,7 @@ func TestAccessLogFlags(t *testing.T) {
 // TestServeAccessLog: phoenix serve --access-log writes the requests'
 // lines, all of them once it stops.
 func TestServeAccessLog(t *testing.T) {
+	t.Parallel()
 	site := t.TempDir()
 	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<h1>hi</h1>"), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // TestACMEFlags: ACME flags without --acme, and --acme without the edge's
 // HTTPS address, stop the server with a usage error naming the flag to add.
 func TestACMEFlags(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -33,6 +34,7 @@ func TestACMEFlags(t *testing.T) {
 // with a usage error naming the flag; a secret pasted in place of its
 // vault name is never echoed; a wildcard --acme-domain needs DNS-01.
 func TestACMEDNSFlags(t *testing.T) {
+	t.Parallel()
 	const pasted = "c2VjcmV0LXBhc3RlZC1ieS1taXN0YWtlPT0="
 	base := []string{"--acme", "--edge-tls-listen", "127.0.0.1:0"}
 	for _, tc := range []struct {
@@ -69,6 +71,7 @@ func TestACMEDNSFlags(t *testing.T) {
 // TestACMEDNSOptions: complete flags become the app's DNS-01 settings,
 // addresses with port 53 unless given, the zone absolute.
 func TestACMEDNSOptions(t *testing.T) {
+	t.Parallel()
 	d := dnsFlags{server: "ns1.example.com", zone: "Example.com", key: "phoenix-acme", secret: "ACME_TSIG", algorithm: "HMAC-SHA512",
 		resolvers: []string{"192.0.2.53", "[2001:db8::53]:5353"}, timeout: time.Minute}
 	o, err := d.options(asFlags)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestRetentionFlags(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		flags retentionFlags
 		want  pipeline.Retention

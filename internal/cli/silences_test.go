@@ -13,6 +13,7 @@ import (
 // made each silence, and shows one over every rule and environment as
 // such, not as dashes that read as "none".
 func TestSilencesSayWhoAndWhatTheyCover(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	if out := mustRun(t, "", "alerts", "silences", "--data", data); out != "no silence or maintenance window in force\n" {
 		t.Errorf("no silences: %q (a header over no rows?)", out)
@@ -33,6 +34,7 @@ func TestSilencesSayWhoAndWhatTheyCover(t *testing.T) {
 // TestExpireSilenceJSON: 'phoenix alerts expire -o json' says which
 // silence ended in JSON, as every command that changes something does.
 func TestExpireSilenceJSON(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	mustRun(t, "", "alerts", "silence", "--for", "30m", "--comment", "cdn move", "--data", data)
 	out := mustRun(t, "", "alerts", "expire", "1", "-o", "json", "--data", data)
@@ -48,6 +50,7 @@ func TestExpireSilenceJSON(t *testing.T) {
 // TestNoAlertsSaysWhichOnes: with no alert, 'phoenix alerts' says there is
 // no open one and 'phoenix alerts --all' that there is none at all.
 func TestNoAlertsSaysWhichOnes(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	if out := mustRun(t, "", "alerts", "--data", data); out != "no open alerts\n" {
 		t.Errorf("alerts: %q", out)
@@ -62,6 +65,7 @@ func TestNoAlertsSaysWhichOnes(t *testing.T) {
 // certificate-expiry --for 1d') and as the API and the other time-span
 // flags do; it was refused as not a duration.
 func TestSilenceForDays(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	out := mustRun(t, "", "alerts", "silence", "certificate-expiry", "--for", "1d", "--comment", "renewing", "-o", "json", "--data", data)
 	var s struct {
@@ -135,6 +139,7 @@ func TestSilenceTakesAnAlertID(t *testing.T) {
 // (a 90 s silence ending at 17:16:30 showed "17:16"), to the minute when
 // it is.
 func TestSilenceEndsToTheSecond(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 27, 17, 16, 30, 400_000_000, time.Local)
 	if got := silenceTime(at); got != "2026-11-27 17:16:30" {
 		t.Errorf("17:16:30.4 shows as %q", got)

@@ -6,6 +6,7 @@ import "testing"
 // alert instances (host, certificate, replica) show as they are, not cut
 // at their first dot.
 func TestEnvLabel(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"production.shop":                   "shop/production",
 		"":                                  "",

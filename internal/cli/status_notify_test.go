@@ -16,6 +16,7 @@ import (
 // and why, and which channel's last message failed for good, one line
 // each; nothing when the channels work.
 func TestStatusSaysWhatIsNotNotified(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
 	h := &api.NotifyHealth{Unloaded: []string{"mail", "teams"}, Error: "notifications.channels.mail.smtp.password: cannot read secret:SMTP_PASSWORD: the vault is sealed",
 		Failing: []notify.Failure{{Channel: "slack", FailedAt: at, Event: "alert.firing", Failed: 3, Since: at.Add(-time.Hour),
@@ -51,6 +52,7 @@ func TestStatusSaysWhatIsNotNotified(t *testing.T) {
 // fired); its entry of its own (api.EnvReport.ProjectOnly) gives its
 // NOTIFY lines, and no row in the table.
 func TestStatusSaysWhatIsNotNotifiedBeforeAnyDeploy(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
 	blog := api.EnvReport{EnvStatus: monitor.EnvStatus{Health: monitor.HealthUnknown}, Project: "blog",
 		Notifications: &api.NotifyHealth{Unloaded: []string{"teams"}, Error: "notifications.channels.teams.url: cannot read secret:BLOG_TEAMS_URL: the vault is sealed"}}

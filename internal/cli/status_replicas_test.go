@@ -16,6 +16,7 @@ import (
 // TestPrintReplicas: phoenix status shows each replica's state, role,
 // own edge's health and what it serves; nothing on a lone server.
 func TestPrintReplicas(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	if err := printReplicas(&b, nil, now); err != nil || b.Len() != 0 {

@@ -13,6 +13,7 @@ import (
 // figures of an environment monitored for two days whose period is longer
 // (7d, 30d), says since when, and leaves one monitored longer unmarked.
 func TestStatusSaysSinceWhenMonitoredLately(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	v := 99.95
 	ep := func(since time.Time) []monitor.EndpointStatus {
@@ -53,6 +54,7 @@ func TestStatusSaysSinceWhenMonitoredLately(t *testing.T) {
 // silence holds it back and who is on it. It showed only FIRING, so the
 // status read as an alert nobody had answered.
 func TestStatusSaysAnAlertIsSilencedOrAcknowledged(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	at := time.Date(2026, 11, 25, 9, 14, 0, 0, time.Local)
 	rs := []api.EnvReport{{EnvStatus: monitor.EnvStatus{Environment: "production.shop", Health: "degraded", Alerts: []monitor.Alert{
@@ -78,6 +80,7 @@ func TestStatusSaysAnAlertIsSilencedOrAcknowledged(t *testing.T) {
 // health unknown, and a line says why and what to add; one with probes
 // does not get it.
 func TestStatusSaysWhyHealthIsUnknown(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	rs := []api.EnvReport{
 		{EnvStatus: monitor.EnvStatus{Environment: "staging.shop", Health: monitor.HealthUnknown}},
@@ -102,6 +105,7 @@ func TestStatusSaysWhyHealthIsUnknown(t *testing.T) {
 // acknowledged at 11:05 that it caused. Every time it shows is local, the
 // note's with its zone.
 func TestStatusTimesInLocalZone(t *testing.T) {
+	t.Parallel()
 	if !inZoneEastOfUTC(t) { // alerts_ack_test.go
 		return
 	}

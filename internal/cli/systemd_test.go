@@ -21,6 +21,7 @@ const unitFile = "../../contrib/systemd/phoenix.service"
 // TestSystemdUnit: every flag the unit's ExecStart gives 'phoenix server'
 // exists, and systemd itself (systemd-analyze verify) accepts the unit.
 func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile(unitFile)
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +56,7 @@ func TestSystemdUnit(t *testing.T) {
 // server asks for them (app.SocketAPI...), each unit its own name, and the
 // drop-in hands the service every one of them.
 func TestSystemdSocketUnits(t *testing.T) {
+	t.Parallel()
 	sockets, _ := filepath.Glob("../../contrib/systemd/*.socket")
 	if len(sockets) == 0 {
 		t.Fatal("no socket units in contrib/systemd")
@@ -128,6 +130,7 @@ func verifyUnits(t *testing.T, binary string) {
 // key file is not the service user's to read) and makes the repository
 // writable, which ProtectSystem=strict otherwise leaves read-only.
 func TestSystemdBackupDropIn(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../contrib/systemd/phoenix.service.d/backup.conf")
 	if err != nil {
 		t.Fatal(err)

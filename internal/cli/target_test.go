@@ -92,6 +92,7 @@ func TestCommandOnADatabaseInUseSaysSo(t *testing.T) {
 // process than the lock's holder (a crash's), it says the dir is in use
 // and names no running server rather than dial a server gone.
 func TestCommandOnADataDirInUseUsesItsServer(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	startServer(t, data)
 	if code, out := auditVerify(t, data); code != 0 || !strings.Contains(out, "audit log intact") {
@@ -109,6 +110,7 @@ func TestCommandOnADataDirInUseUsesItsServer(t *testing.T) {
 // server.json naming a server gone is no server: the command runs
 // in-process, and leaves no server.json behind.
 func TestStaleServerInfoIsIgnored(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	a := startServer(t, data)
 	if err := a.Stop(context.Background()); err != nil {

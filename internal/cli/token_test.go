@@ -11,6 +11,7 @@ import (
 // usage error that echoes the flag as typed and the limit in days or
 // hours, before any server is asked.
 func TestTokenCreateExpiresInTheUsersUnits(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	for _, c := range []struct {
 		args []string
@@ -31,6 +32,7 @@ func TestTokenCreateExpiresInTheUsersUnits(t *testing.T) {
 // TestTokenScopeHelpNamesEveryPermission: --scope's help lists every
 // permission a scope may name (it listed 8 of 13).
 func TestTokenScopeHelpNamesEveryPermission(t *testing.T) {
+	t.Parallel()
 	out, _, code := run("token", "create", "--help")
 	if code != 0 {
 		t.Fatalf("exit %d", code)

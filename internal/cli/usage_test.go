@@ -34,6 +34,7 @@ func TestArgumentErrorsNameTheCommand(t *testing.T) {
 // TestEveryCommandChecksArgsAsUsage: every command that checks its
 // arguments turns cobra's errors into usage errors (usageArgs covers all).
 func TestEveryCommandChecksArgsAsUsage(t *testing.T) {
+	t.Parallel()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
@@ -56,6 +57,7 @@ func TestEveryCommandChecksArgsAsUsage(t *testing.T) {
 // TestEveryCommandHasHelp: every command has a one-line summary and at
 // least one example in --help.
 func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
@@ -117,6 +119,7 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 // heading, getting started first; only help, completion and version are
 // left for the "Additional Commands" at the end.
 func TestRootHelpGroupsCommands(t *testing.T) {
+	t.Parallel()
 	root := newRoot(&Globals{})
 	for _, c := range root.Commands() {
 		if c.GroupID == "" && c.Name() != "version" && c.Name() != "help" && c.Name() != "completion" {

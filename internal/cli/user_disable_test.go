@@ -9,6 +9,7 @@ import (
 // takes the mark away, and the last admin cannot be disabled (exit 1
 // with the hint).
 func TestUserDisableCommand(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	mustRun(t, "", "user", "add", "alice", "--role", "contributor", "--data", data)
 	if out := mustRun(t, "", "user", "disable", "alice", "--data", data); !strings.Contains(out, "alice (disabled)") {

@@ -13,6 +13,7 @@ import (
 // without a project, set after grants with one, was shown with the
 // project of the grant that was in its place before.
 func TestUserGrantShowsTheGrantsSet(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	mustRun(t, "", "user", "add", "alice", "--role", "contributor", "--env", "staging", "--data", data)
 	mustRun(t, "", "user", "grant", "alice", "viewer", "--env", "staging", "--project", "shop", "--data", data)

@@ -27,6 +27,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 // 0) of each rewrite to a file the folder lacks, naming the file, line,
 // field and path; a folder holding every target gets no warning.
 func TestValidateWarnsOfRewritesToMissingFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"index.html": "app", "about.html": "about",
 		"staticwebapp.config.json": `{"navigationFallback": {"rewrite": "/indx.html"},
@@ -60,6 +61,7 @@ func TestValidateWarnsOfRewritesToMissingFiles(t *testing.T) {
 // into the build output) or beside a package.json (a source folder the
 // build writes the site out of) names files the build makes: no warning.
 func TestValidateLeavesSourceFoldersConfigAlone(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fallback := `{"navigationFallback": {"rewrite": "/index.html"}}`
 	writeFiles(t, dir, map[string]string{"package.json": "{}", "staticwebapp.config.json": fallback,
@@ -74,6 +76,7 @@ func TestValidateLeavesSourceFoldersConfigAlone(t *testing.T) {
 // folder deployed it ("verified": the health check asks for /) and said
 // nothing; it still deploys, with the warning on stderr.
 func TestDeployWarnsOfRewritesToMissingFiles(t *testing.T) {
+	t.Parallel()
 	data, dir := t.TempDir(), t.TempDir()
 	writeFiles(t, dir, map[string]string{"phoenix.yaml": "project: {name: shop}\nenvironments:\n  staging: {}\n",
 		"d/index.html": "app", "d/staticwebapp.config.json": `{"navigationFallback": {"rewrite": "/indx.html"}}`})

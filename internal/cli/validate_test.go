@@ -12,6 +12,7 @@ import (
 // 0) a pipeline whose step uses a check phoenix.yaml disables, and warns
 // of it, in the text and in -o json, at the step and naming the setting.
 func TestValidateWarnsOfStepsOfDisabledChecks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	yml := "project: {name: shop}\nchecks:\n  secrets: {enabled: false}\nenvironments: {staging: {}}\n" +
 		"pipeline:\n  stages:\n    - name: gates\n      steps:\n        - {name: secrets, uses: check/secrets}\n"
@@ -54,6 +55,7 @@ func TestValidateWarnsOfStepsOfDisabledChecks(t *testing.T) {
 // release then refused, without a line number. It exits 2 now, naming the
 // file, line, field and the action meant.
 func TestValidateRefusesAnUnknownActionWithItsPosition(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	yml := "project: {name: shop}\nenvironments: {production: {}}\n" +
 		"pipeline:\n  stages:\n    - name: build\n      steps:\n        - {name: compile, uses: build}\n" +
@@ -83,6 +85,7 @@ func TestValidateRefusesAnUnknownActionWithItsPosition(t *testing.T) {
 // that differs from public/'s (an earlier build's copy) is warned of, not
 // passed as if it were what ships; an identical copy is not.
 func TestValidateWarnsOfAStaleBuildCopy(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for path, body := range map[string]string{"public/staticwebapp.config.json": `{"navigationFallback": {"rewrite": "/index.html"}}`,
 		"dist/staticwebapp.config.json": `{}`} {
@@ -108,6 +111,7 @@ func TestValidateWarnsOfAStaleBuildCopy(t *testing.T) {
 // dist/. phoenix release checks the source before a server is reached,
 // as phoenix validate does, and names it.
 func TestReleaseChecksTheSourceSWAConfigFirst(t *testing.T) {
+	t.Parallel()
 	dir, data := t.TempDir(), t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "public"), 0o755); err != nil {
 		t.Fatal(err)

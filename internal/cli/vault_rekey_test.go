@@ -129,6 +129,7 @@ func TestVaultRekey(t *testing.T) {
 // TestVaultRekeyDocsShowTheOutput: docs/vault.md's example of 'phoenix
 // vault rekey' is what the command prints.
 func TestVaultRekeyDocsShowTheOutput(t *testing.T) {
+	t.Parallel()
 	docs, err := os.ReadFile("../../docs/vault.md")
 	if err != nil {
 		t.Fatal(err)

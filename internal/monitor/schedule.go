@@ -202,7 +202,7 @@ func (s *scheduler) runOne(ctx context.Context, e *entry) {
 	<-sem
 	s.finish(e, strings.HasPrefix(r.Error, "timeout") || r.Duration > t.Timeout/2)
 	if ctx.Err() == nil && s.onResult != nil {
-		s.onResult(e.t, r)
+		s.onResult(t, r) // the target probed, read under s.mu: set may replace e.t meanwhile
 	}
 }
 

@@ -97,3 +97,38 @@ func TestScheduleSpreadAndCron(t *testing.T) {
 		t.Errorf("targets not removed: %v %d", err, len(s.heap))
 	}
 }
+
+// TestSetWhileProbing replaces a target again and again while its probes
+// run: each result is reported with the target as it was probed, read
+// under the scheduler's lock (the report read the entry's target without
+// it, a data race with set that the race detector reported).
+func TestSetWhileProbing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	results := make(chan Target, 1024)
+	s := newScheduler(NewProber(), 4, func(tg Target, _ Result) {
+		select {
+		case results <- tg:
+		default:
+		}
+	})
+	target := func(i int) Target {
+		tg, _ := Target{Name: "p", URL: fmt.Sprintf("%s/%d", srv.URL, i), Interval: time.Millisecond, Jitter: -1}.withDefaults()
+		return tg
+	}
+	if err := s.set([]Target{target(0)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go s.run(ctx)
+	defer func() { cancel(); s.wg.Wait() }()
+	for i := 1; len(results) < 50; i++ {
+		if i > 100000 {
+			t.Fatalf("%d probes reported", len(results))
+		}
+		if err := s.set([]Target{target(i)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Microsecond) // lets probes run between the changes
+	}
+}
