@@ -6,6 +6,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ type Globals struct {
 
 	started bool              // a command got past flag and argument checks
 	fromEnv map[string]string // flags filled from the environment, not the command line: the variable that did
+	// stdinLines reads Stdin line by line for every prompt of one command
+	// (a new password, then the current one): one reader, as a second
+	// would miss what the first buffered. Per command, not per process.
+	stdinLines *bufio.Reader
 }
 
 // givenOnCommandLine reports whether the flag name was given on the

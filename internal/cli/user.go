@@ -201,8 +201,6 @@ admin).`,
 	return cmd
 }
 
-var stdinLines *bufio.Reader
-
 // readPassword reads a password without echo from a terminal, else one
 // line of stdin. It is never printed or logged.
 func readPassword(g *Globals, prompt string) (string, error) {
@@ -212,10 +210,10 @@ func readPassword(g *Globals, prompt string) (string, error) {
 		fmt.Fprintln(g.Stderr)
 		return string(b), err
 	}
-	if stdinLines == nil {
-		stdinLines = bufio.NewReader(g.Stdin)
+	if g.stdinLines == nil {
+		g.stdinLines = bufio.NewReader(g.Stdin)
 	}
-	line, err := stdinLines.ReadString('\n')
+	line, err := g.stdinLines.ReadString('\n')
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
 		return "", usererr.New(usererr.Usage, "no password on stdin").WithHint("pipe it in: printf '%%s\\n' \"$PW\" | phoenix user passwd NAME")
