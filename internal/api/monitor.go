@@ -199,14 +199,10 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) alertHistory(w http.ResponseWriter, r *http.Request) {
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			WriteError(w, r, usererr.New(usererr.Invalid, "limit %q: want a positive number", s))
-			return
-		}
-		limit = min(n, MaxPageSize)
+	limit, err := pageLimit(r.URL.Query(), 100)
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
 	out, err := a.opts.Monitor.HistoryOf(r.Context(), limit, func(e monitor.AlertEvent) bool { return Readable(r, e.Environment) })
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
@@ -34,15 +35,22 @@ type pageReq struct {
 
 func readPage(r *http.Request) (pageReq, error) {
 	q := r.URL.Query()
-	p := pageReq{limit: DefaultPageSize, cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return p, usererr.New(usererr.Invalid, "limit %q: want a positive number", s)
-		}
-		p.limit = min(n, MaxPageSize)
+	limit, err := pageLimit(q, DefaultPageSize)
+	return pageReq{limit: limit, cursor: q.Get("cursor")}, err
+}
+
+// pageLimit reads the query's limit: def when it is left out, at most
+// MaxPageSize.
+func pageLimit(q url.Values, def int) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return def, nil
 	}
-	return p, nil
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return def, usererr.New(usererr.Invalid, "limit %q: want a positive number", s)
+	}
+	return min(n, MaxPageSize), nil
 }
 
 // badCursor is the refusal of a cursor c the endpoint did not issue

@@ -267,13 +267,8 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 // the last run of the page before) into f, which asks for one run more
 // than the page holds: whether there is a next page.
 func runsPage(q url.Values, f *pipeline.RunFilter) (limit int, err error) {
-	limit = 50
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return 0, usererr.New(usererr.Invalid, "limit %q: want a positive number", s)
-		}
-		limit = min(n, MaxPageSize)
+	if limit, err = pageLimit(q, 50); err != nil {
+		return 0, err
 	}
 	if c := q.Get("cursor"); c != "" {
 		if f.Before, err = strconv.ParseInt(c, 10, 64); err != nil || f.Before < 1 {
