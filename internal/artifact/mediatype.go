@@ -3,8 +3,6 @@ package artifact
 import (
 	"path"
 	"strings"
-
-	"github.com/phoenixvc/phoenix/internal/mediatype"
 )
 
 // compressibleTypes are the media types (without parameters) worth
@@ -19,11 +17,6 @@ var compressibleTypes = map[string]bool{
 
 // sriExts are the files that get an SRI hash.
 var sriExts = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".css": true}
-
-// mediaType returns the Content-Type for rel, sniffing head if the extension
-// is unknown: the edge's table (mediatype), so a folder served as it is
-// and its deployment agree.
-func mediaType(rel string, head []byte) string { return mediatype.Of(rel, head) }
 
 // compressible reports whether files of Content-Type t are worth compressing.
 func compressible(t string) bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/mediatype"
 )
 
 // maxInMemory: larger files are streamed (hashed and stored without being
@@ -86,7 +87,7 @@ func (j *fileJob) identify() error {
 	}
 	j.data = data
 	j.f.Digest, j.f.Size = backend.Sum(data), int64(len(data))
-	j.f.Type = mediaType(j.e.rel, data[:min(len(data), 512)])
+	j.f.Type = mediatype.Of(j.e.rel, data[:min(len(data), 512)])
 	if wantsSRI(j.e.rel) {
 		j.f.Integrity = sri384(data)
 	}
@@ -254,7 +255,7 @@ func hashLarge(ctx context.Context, e *entry, st statKey) (cacheEntry, error) {
 	if n64 != c.Size {
 		return c, fmt.Errorf("read %s: %w; build again", e.abs, errFileChanged)
 	}
-	c.Digest, c.Type = backend.FromHash(h.Sum(nil)), mediaType(e.rel, head[:n])
+	c.Digest, c.Type = backend.FromHash(h.Sum(nil)), mediatype.Of(e.rel, head[:n])
 	if wantsSRI(e.rel) {
 		c.Integrity = sriPrefix + base64.StdEncoding.EncodeToString(s.Sum(nil))
 	}

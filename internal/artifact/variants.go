@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/mediatype"
 )
 
 // variants attaches precompressed variants to j.f: valid .gz/.br siblings
@@ -91,7 +92,7 @@ func (j *fileJob) sibling(ctx context.Context, enc string, sib *entry) (Variant,
 	}
 	v := Variant{Encoding: enc, Digest: backend.Sum(comp), Size: int64(len(comp))}
 	c := cacheEntry{Stat: st, Hashed: hashed, Digest: v.Digest, Size: v.Size,
-		Type: mediaType(sib.rel, nil), VariantOf: j.f.Digest, Encoding: enc}
+		Type: mediatype.Of(sib.rel, nil), VariantOf: j.f.Digest, Encoding: enc}
 	err = j.b.putIfMissing(ctx, v.Digest, func() ([]byte, error) { return comp, nil })
 	return v, c, "", err
 }
