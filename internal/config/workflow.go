@@ -17,6 +17,7 @@ type Workflow struct {
 	Steps       []Step    `yaml:"steps" required:"true" doc:"Steps run in order unless needs says otherwise."`
 	Timeout     Duration  `yaml:"timeout" doc:"Time limit for one run (default 30m)."`
 	Concurrency string    `yaml:"concurrency" enum:"queue,skip,cancel" doc:"When a run is still going: queue the new one (default), skip it, or cancel the old one."`
+	InPlace     bool      `yaml:"in_place" doc:"Run the steps in the project folder as it is (a workflow that updates it, e.g. git pull), not in a clean checkout of the commit (default false)."`
 }
 
 func (w *Workflow) setDefaults() {

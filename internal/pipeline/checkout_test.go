@@ -295,6 +295,47 @@ workflows:
 	}
 }
 
+// TestWorkflowInPlaceWorksInTheFolder: a workflow with in_place (one that
+// updates the project folder, git pull) runs its steps in the folder as it
+// is, uncommitted changes and all, records the commit its trigger named,
+// and makes no checkout.
+func TestWorkflowInPlaceWorksInTheFolder(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := f.project(`project: {name: shop}
+environments: {production: {}}
+workflows:
+  sync:
+    in_place: true
+    triggers:
+      - cron: "@daily"
+    steps:
+      - {name: b, run: 'pwd > "$PHOENIX_FILES/where"; cat app.txt > "$PHOENIX_FILES/built"; echo synced > synced.txt'}
+`)
+	writeFiles(t, dir, map[string]string{"app.txt": "committed\n"})
+	git := gitRepo(t, dir)
+	pushed := git("rev-parse", "HEAD")
+	writeFiles(t, dir, map[string]string{"app.txt": "not committed\n"})
+	r, err := f.svc.StartWorkflow(context.Background(), WorkflowRequest{Dir: dir, Workflow: "sync", Trigger: "webhook",
+		Inputs: Inputs{Values: map[string]string{"commit": pushed}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(r.ID)
+	if d.Status != Succeeded || d.Checkout || d.Commit != pushed {
+		t.Fatalf("run %s at %q (checkout %v): %s", d.Status, d.Commit, d.Checkout, d.Message)
+	}
+	files := filepath.Join(f.dir, "runs", itoa(d.ID), "files")
+	if got := readFile(t, filepath.Join(files, "built")); got != "not committed\n" {
+		t.Errorf("built %q, want the folder's file as it is", got)
+	}
+	if got, want := strings.TrimSpace(readFile(t, filepath.Join(files, "where"))), dir; got != want {
+		t.Errorf("the step worked in %s, want the project folder %s", got, want)
+	}
+	if got := readFile(t, filepath.Join(dir, "synced.txt")); got != "synced\n" {
+		t.Errorf("the step's write to the folder: %q", got)
+	}
+}
+
 // TestWaitingRunKeepsItsCheckoutAcrossARestart: a run waiting at its
 // approval gate when the server stops keeps its checkout; once resumed
 // and approved, the steps after the gate work in it (what the build left

@@ -204,7 +204,7 @@ func (s *Service) StartWorkflow(ctx context.Context, req WorkflowRequest) (*Run,
 	}
 	r := &Run{Project: cfg.Project.Name, Kind: "workflow", Workflow: req.Workflow, Actor: req.Actor,
 		Trigger: firstNonEmpty(req.Trigger, "manual"), Dir: dir, Plan: plan, Inputs: req.Inputs, keys: []string{key}}
-	if r.Commit, r.Checkout, err = s.sourceOf(ctx, dir, req.Inputs.Values["commit"], false, plan); err != nil {
+	if r.Commit, r.Checkout, err = s.sourceOf(ctx, dir, req.Inputs.Values["commit"], w.InPlace, plan); err != nil {
 		return nil, err
 	}
 	r.Version = req.Inputs.Tag
