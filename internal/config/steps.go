@@ -81,7 +81,7 @@ var actionRx = regexp.MustCompile(`^[a-z][a-z0-9-]*([./][a-z0-9-]+)*$`)
 var Actions = []string{
 	"backup", "backup/verify", "build", "check/audit", "check/licenses", "check/sbom", "check/secrets",
 	"create-artifact", "deploy", "dns/update", "fetch-secrets", "health-check", "install", "load-test", "monitoring",
-	"notify", "purge-cache", "register-workflows", "rollback", "test", "test-report", "validate-tag",
+	"notify", "purge-cache", "register-workflows", "release", "rollback", "test", "test-report", "validate-tag",
 }
 
 // OutputRef matches a reference to an earlier step's output,

@@ -195,6 +195,9 @@ func New(opts Options) (*Service, error) {
 		active: map[int64]*execution{}, busy: map[string]int64{}, hooks: map[string]webhook{}, unsubs: map[string][]func(){},
 		known: map[string]string{}}
 	s.sched = trigger.NewScheduler(s, opts.Clock)
+	if !opts.Actions.Known("release") {
+		opts.Actions.Register("release", action.Func(s.releaseAction))
+	}
 	return s, nil
 }
 

@@ -280,7 +280,8 @@ func (e *execution) runAction(rctx context.Context, st *spec.Step, w io.Writer, 
 func (e *execution) runInfo() action.RunInfo {
 	r := e.run
 	return action.RunInfo{ID: itoa(r.ID), Project: r.Project, Version: r.Version, Commit: r.Commit, Actor: r.Actor,
-		Trigger: r.Trigger, Environments: r.Environments, Released: e.released, Event: triggerEvent(r.Inputs)}
+		Trigger: r.Trigger, Environments: r.Environments, Released: e.released, Event: triggerEvent(r.Inputs),
+		Folder: r.Dir, Workflow: r.Workflow}
 }
 
 // triggerEvent is the Phoenix event that started a workflow run (kept by

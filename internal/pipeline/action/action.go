@@ -3,7 +3,8 @@
 // test-report, check/audit, check/licenses, check/secrets, check/sbom,
 // fetch-secrets, create-artifact, deploy, purge-cache, monitoring, register-workflows,
 // health-check, load-test, notify, rollback, backup, backup/verify and
-// dns/update.
+// dns/update. The pipeline adds release (a workflow starting a release),
+// which needs the pipeline itself.
 // Projects replace or add actions by registering under a name.
 //
 // Actions that run tools (build, test) run them as child processes through
@@ -60,6 +61,11 @@ type RunInfo struct {
 	// Event is the event that started a workflow run (trigger event, and
 	// that run's retries); nil otherwise.
 	Event *Event
+	// Folder is the project folder on the server's disk, as the run was
+	// asked for: not the run's checkout, which Context.Dir may be.
+	Folder string
+	// Workflow is the workflow a run is of, "" for a release.
+	Workflow string
 }
 
 // Released is a successful release of a project: its version and the

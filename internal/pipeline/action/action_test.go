@@ -295,9 +295,11 @@ func TestRegistryBuiltins(t *testing.T) {
 // TestBuiltinsAreTheConfigActions: phoenix.yaml's loader checks a step's
 // uses against config.Actions, so that phoenix validate reports an unknown
 // action with its position; the list must be the registry's, else validate
-// would refuse a real action or pass one a release then refuses.
+// would refuse a real action or pass one a release then refuses. The
+// pipeline adds release (TestServiceActionsAreTheConfigActions there).
 func TestBuiltinsAreTheConfigActions(t *testing.T) {
-	if got := Builtins(Deps{}).Names(); !slices.Equal(got, config.Actions) {
-		t.Errorf("built-in actions %v,\nconfig.Actions   %v", got, config.Actions)
+	want := slices.DeleteFunc(slices.Clone(config.Actions), func(n string) bool { return n == "release" })
+	if got := Builtins(Deps{}).Names(); !slices.Equal(got, want) {
+		t.Errorf("built-in actions %v,\nconfig.Actions   %v", got, want)
 	}
 }
