@@ -17,21 +17,20 @@ import (
 // with its own gates, checks and notifications.
 //
 // Inputs: version (default the run's: a webhook's tag), environments
-// (default the project's release environments), commit (default the
-// run's commit when it names one exactly: a webhook's pushed commit;
-// else the folder's HEAD, as phoenix release takes). The release's actor
-// is the run's (a webhook's sender), so they cannot approve it.
+// (default the project's release environments), commit (default the tag
+// when the version is the run's, else the folder's HEAD, as phoenix
+// release takes). The release's actor is the run's (a webhook's sender),
+// so they cannot approve it.
 func (s *Service) releaseAction(ctx context.Context, sc *action.Context) error {
-	version := sc.String("version")
-	if version == "" {
+	version, commit := sc.String("version"), sc.String("commit")
+	if version == "" && sc.Run.Version != "" {
+		// The run's version is the tag its webhook named: release what
+		// the tag points at (GitHub's create event names no commit).
 		version = sc.Run.Version
+		commit = firstNonEmpty(commit, "refs/tags/"+version)
 	}
 	if version == "" {
 		return errors.New("no version to release: give the step `with: {version: v1.4.2}`, or start the workflow from a tag (a webhook's push or create of refs/tags/...)")
-	}
-	commit := sc.String("commit")
-	if commit == "" && !strings.HasSuffix(sc.Run.Commit, "+dirty") {
-		commit = sc.Run.Commit
 	}
 	run, err := s.Release(ctx, ReleaseRequest{Dir: sc.Run.Folder, Version: version, Environments: sc.Strings("environments"),
 		Commit: commit, Actor: sc.Run.Actor, Trigger: releaseTrigger(sc.Run)})
