@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ func (e *execution) checkout(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the project folder %s is no longer in a git repository: %w", e.run.Dir, err)
 	}
+	if e.repo, err = e.repoOf(ctx); err != nil {
+		return "", err
+	}
 	src := e.srcDir()
 	dir := filepath.Join(src, filepath.FromSlash(strings.TrimSpace(string(prefix))))
 	if _, err := os.Stat(filepath.Join(src, ".git")); err == nil {
@@ -90,52 +94,89 @@ func (e *execution) checkout(ctx context.Context) (string, error) {
 	return dir, nil
 }
 
+// devRepo is where the repository holding a project folder keeps what a
+// run's checkout of it is made from and borrows, all absolute with links
+// followed.
+type devRepo struct {
+	root   string // the top folder of its work tree
+	common string // its git dir, shared by its linked worktrees: objects, refs
+}
+
+// repoOf asks git where the repository holding the project folder is.
+func (e *execution) repoOf(ctx context.Context) (devRepo, error) {
+	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir")
+	if err != nil {
+		return devRepo{}, err
+	}
+	paths := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(paths) != 2 {
+		return devRepo{}, fmt.Errorf("git rev-parse answered %q", out)
+	}
+	for i, p := range paths {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			paths[i] = real
+		}
+	}
+	return devRepo{root: paths[0], common: paths[1]}, nil
+}
+
 // clone clones the repository holding the project folder into src,
 // sharing its objects, and checks out the run's commit there. Hooks are
 // off: only git's own work runs.
 func (e *execution) clone(ctx context.Context, src string) error {
-	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir")
-	if err != nil {
-		return err
-	}
-	paths := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(paths) != 2 {
-		return fmt.Errorf("git rev-parse answered %q", out)
-	}
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return err
 	}
 	// git reads the repository (its .git, and the folder a linked
 	// worktree's .git file names), nothing else of the developer's.
-	root := paths[0]
+	root := e.repo.root
 	reach := sandbox.Policy{Open: []string{src}, ReadOnly: []string{filepath.Join(root, ".git")}}
-	if common := paths[1]; !sandbox.Overlaps(common, reach.ReadOnly) {
-		reach.ReadOnly = append(reach.ReadOnly, common)
+	if !sandbox.Overlaps(e.repo.common, reach.ReadOnly) {
+		reach.ReadOnly = append(reach.ReadOnly, e.repo.common)
 	}
-	noHooks := []string{"-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false"}
-	if _, err := e.s.gitWriting(ctx, root, reach, append(noHooks, "clone", "--quiet", "--shared", "--no-checkout", "--", root, src)...); err != nil {
+	if _, err := e.s.gitWriting(ctx, root, reach, append(noHooks(), "clone", "--quiet", "--shared", "--no-checkout", "--", root, src)...); err != nil {
 		return fmt.Errorf("git clone: %w", err)
 	}
-	if _, err = e.s.gitWriting(ctx, src, reach, append(noHooks, "checkout", "--quiet", "--detach", e.run.Commit)...); err != nil {
+	if _, err := e.s.gitWriting(ctx, src, reach, append(noHooks(), "checkout", "--quiet", "--detach", e.run.Commit)...); err != nil {
 		return fmt.Errorf("git checkout: %w", err)
 	}
 	return nil
 }
 
+// noHooks are the options of git's commands making a checkout: no hook
+// of the developer's repository (nor any other) runs.
+func noHooks() []string {
+	return []string{"-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false"}
+}
+
 // alternates are the object folders the run's checkout borrows from the
-// developer's repository (git clone --shared): its steps' git reads them.
+// developer's repository (git clone --shared): its steps' git reads them. The steps may change the
+// checkout's alternates files, so only the developer's object folders
+// named there count: a step naming another folder (the data dir) in one
+// would give the next step that folder to read.
 func (e *execution) alternates() []string {
-	b, err := os.ReadFile(filepath.Join(e.srcDir(), ".git", "objects", "info", "alternates"))
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); filepath.IsAbs(l) {
-			out = append(out, l)
+	add := func(path string) {
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+			return // a step's FIFO there would hold the server reading it
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = filepath.Clean(strings.TrimSpace(l)); filepath.IsAbs(l) && e.repo.borrows(l) && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
 		}
 	}
+	add(filepath.Join(e.srcDir(), ".git", "objects", "info", "alternates"))
 	return out
+}
+
+// borrows reports whether path is the repository's object folder.
+func (r devRepo) borrows(path string) bool {
+	return r.common != "" && path == filepath.Join(r.common, "objects")
 }
 
 // removeTree removes path and everything in it, making read-only folders

@@ -351,3 +351,28 @@ pipeline:
 		t.Errorf("without the checkout the deploy did not work in one made again:\n%s", log)
 	}
 }
+
+// TestStepsCannotBorrowWhatTheyMayNotRead: a confined step may change
+// its checkout's alternates file, which gives the steps' git the object
+// folders it names to read; one naming a folder of the data dir gives the
+// next step nothing.
+func TestStepsCannotBorrowWhatTheyMayNotRead(t *testing.T) {
+	f, data := confinedFixture(t, nil)
+	writeFiles(t, data, map[string]string{"vault/key": "secret"})
+	dir := f.project(fmt.Sprintf(`project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - name: s
+      steps:
+        - {name: plant, run: 'echo %[1]s >> .git/objects/info/alternates'}
+    - name: t
+      needs: [s]
+      steps:
+        - {name: read, run: 'if cat %[1]s/key; then exit 1; fi'}
+`, filepath.Join(data, "vault")))
+	gitRepo(t, dir)
+	if d := f.wait(f.release(dir, "v1.0.0").ID); d.Status != Succeeded {
+		t.Errorf("run %s: %s\n%s", d.Status, d.Message, f.log(d.ID, ""))
+	}
+}
