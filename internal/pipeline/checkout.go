@@ -98,18 +98,19 @@ func (e *execution) checkout(ctx context.Context) (string, error) {
 // run's checkout of it is made from and borrows, all absolute with links
 // followed.
 type devRepo struct {
-	root   string // the top folder of its work tree
-	common string // its git dir, shared by its linked worktrees: objects, refs
+	root    string // the top folder of its work tree
+	common  string // its git dir, shared by its linked worktrees: objects, refs
+	modules string // its submodules' repositories (<gitdir>/modules: a linked worktree has its own)
 }
 
 // repoOf asks git where the repository holding the project folder is.
 func (e *execution) repoOf(ctx context.Context) (devRepo, error) {
-	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir")
+	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--git-path", "modules")
 	if err != nil {
 		return devRepo{}, err
 	}
 	paths := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(paths) != 2 {
+	if len(paths) != 3 {
 		return devRepo{}, fmt.Errorf("git rev-parse answered %q", out)
 	}
 	for i, p := range paths {
@@ -117,22 +118,25 @@ func (e *execution) repoOf(ctx context.Context) (devRepo, error) {
 			paths[i] = real
 		}
 	}
-	return devRepo{root: paths[0], common: paths[1]}, nil
+	return devRepo{root: paths[0], common: paths[1], modules: paths[2]}, nil
 }
 
 // clone clones the repository holding the project folder into src,
-// sharing its objects, and checks out the run's commit there. Hooks are
-// off: only git's own work runs.
+// sharing its objects, checks out the run's commit there, and its
+// submodules (submodules.go). Hooks are off: only git's own work runs.
 func (e *execution) clone(ctx context.Context, src string) error {
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return err
 	}
 	// git reads the repository (its .git, and the folder a linked
-	// worktree's .git file names), nothing else of the developer's.
+	// worktree's .git file names, which holds its modules folder too),
+	// nothing else of the developer's.
 	root := e.repo.root
 	reach := sandbox.Policy{Open: []string{src}, ReadOnly: []string{filepath.Join(root, ".git")}}
-	if !sandbox.Overlaps(e.repo.common, reach.ReadOnly) {
-		reach.ReadOnly = append(reach.ReadOnly, e.repo.common)
+	for _, p := range []string{e.repo.common, e.repo.modules} {
+		if !sandbox.Overlaps(p, reach.ReadOnly) {
+			reach.ReadOnly = append(reach.ReadOnly, p)
+		}
 	}
 	if _, err := e.s.gitWriting(ctx, root, reach, append(noHooks(), "clone", "--quiet", "--shared", "--no-checkout", "--", root, src)...); err != nil {
 		return fmt.Errorf("git clone: %w", err)
@@ -140,7 +144,7 @@ func (e *execution) clone(ctx context.Context, src string) error {
 	if _, err := e.s.gitWriting(ctx, src, reach, append(noHooks(), "checkout", "--quiet", "--detach", e.run.Commit)...); err != nil {
 		return fmt.Errorf("git checkout: %w", err)
 	}
-	return nil
+	return e.checkoutSubmodules(ctx, reach, tree{work: src, gitDir: filepath.Join(src, ".git"), modules: e.repo.modules})
 }
 
 // noHooks are the options of git's commands making a checkout: no hook
@@ -149,8 +153,9 @@ func noHooks() []string {
 	return []string{"-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false"}
 }
 
-// alternates are the object folders the run's checkout borrows from the
-// developer's repository (git clone --shared): its steps' git reads them. The steps may change the
+// alternates are the object folders the run's checkout, and each of its
+// submodules, borrow from the developer's repository (git clone
+// --shared): its steps' git reads them. The steps may change the
 // checkout's alternates files, so only the developer's object folders
 // named there count: a step naming another folder (the data dir) in one
 // would give the next step that folder to read.
@@ -170,13 +175,25 @@ func (e *execution) alternates() []string {
 			}
 		}
 	}
-	add(filepath.Join(e.srcDir(), ".git", "objects", "info", "alternates"))
+	git := filepath.Join(e.srcDir(), ".git")
+	add(filepath.Join(git, "objects", "info", "alternates"))
+	filepath.WalkDir(filepath.Join(git, "modules"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, string(filepath.Separator)+filepath.Join("objects", "info", "alternates")) {
+			add(p)
+		}
+		return nil
+	})
 	return out
 }
 
-// borrows reports whether path is the repository's object folder.
+// borrows reports whether path is an object folder of the repository or
+// of one of its submodules' repositories.
 func (r devRepo) borrows(path string) bool {
-	return r.common != "" && path == filepath.Join(r.common, "objects")
+	if r.common == "" {
+		return false
+	}
+	return path == filepath.Join(r.common, "objects") ||
+		filepath.Base(path) == "objects" && strings.HasPrefix(path, r.modules+string(filepath.Separator))
 }
 
 // removeTree removes path and everything in it, making read-only folders

@@ -20,7 +20,16 @@ func gitRepo(t *testing.T, dir string) func(args ...string) string {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	git := func(args ...string) string {
+	git := gitRepoAt(t, dir)
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-q", "-m", "first")
+	return git
+}
+
+// gitRepoAt returns a function running git in dir (its trimmed output).
+func gitRepoAt(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
@@ -30,10 +39,6 @@ func gitRepo(t *testing.T, dir string) func(args ...string) string {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	git("init", "-q")
-	git("add", ".")
-	git("commit", "-q", "-m", "first")
-	return git
 }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
