@@ -6,14 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/phoenixvc/phoenix/internal/testkit"
 )
 
 // bigJS returns ~150 KB of bundler-like JavaScript.
@@ -31,27 +31,6 @@ func gzipped(t *testing.T, s string) string {
 	w := gzip.NewWriter(&b)
 	w.Write([]byte(s))
 	w.Close()
-	return b.String()
-}
-
-// listTree names every entry under dir with its size, mode and time.
-func listTree(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s %d %v %v\n", p, fi.Size(), fi.Mode(), fi.ModTime().UnixNano())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return b.String()
 }
 
@@ -84,7 +63,7 @@ func TestServeDirCompresses(t *testing.T) {
 	js, css := bigJS(), strings.Repeat("body{margin:0;padding:0}\n", 400)
 	dir := writeTree(t, map[string]string{"index.html": "<p>hi</p>", "assets/index-abc.js": js,
 		"assets/app.css": css, "assets/app.css.gz": gzipped(t, css)})
-	before := listTree(t, dir)
+	before := testkit.ListTree(t, dir)
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	addr, served := startServeDir(t, ctx, dir, ServeOptions{Compressed: func(tmp string, files int) {
@@ -136,7 +115,7 @@ func TestServeDirCompresses(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := listTree(t, dir); after != before {
+	if after := testkit.ListTree(t, dir); after != before {
 		t.Fatalf("served folder changed:\nbefore:\n%safter:\n%s", before, after)
 	}
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ func (e *execution) checkout(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the project folder %s is no longer in a git repository: %w", e.run.Dir, err)
 	}
+	if e.repo, err = e.repoOf(ctx); err != nil {
+		return "", err
+	}
 	src := e.srcDir()
 	dir := filepath.Join(src, filepath.FromSlash(strings.TrimSpace(string(prefix))))
 	if _, err := os.Stat(filepath.Join(src, ".git")); err == nil {
@@ -90,52 +94,106 @@ func (e *execution) checkout(ctx context.Context) (string, error) {
 	return dir, nil
 }
 
-// clone clones the repository holding the project folder into src,
-// sharing its objects, and checks out the run's commit there. Hooks are
-// off: only git's own work runs.
-func (e *execution) clone(ctx context.Context, src string) error {
-	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir")
+// devRepo is where the repository holding a project folder keeps what a
+// run's checkout of it is made from and borrows, all absolute with links
+// followed.
+type devRepo struct {
+	root    string // the top folder of its work tree
+	common  string // its git dir, shared by its linked worktrees: objects, refs
+	modules string // its submodules' repositories (<gitdir>/modules: a linked worktree has its own)
+}
+
+// repoOf asks git where the repository holding the project folder is.
+func (e *execution) repoOf(ctx context.Context) (devRepo, error) {
+	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--git-path", "modules")
 	if err != nil {
-		return err
+		return devRepo{}, err
 	}
 	paths := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(paths) != 2 {
-		return fmt.Errorf("git rev-parse answered %q", out)
+	if len(paths) != 3 {
+		return devRepo{}, fmt.Errorf("git rev-parse answered %q", out)
 	}
+	for i, p := range paths {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			paths[i] = real
+		}
+	}
+	return devRepo{root: paths[0], common: paths[1], modules: paths[2]}, nil
+}
+
+// clone clones the repository holding the project folder into src,
+// sharing its objects, checks out the run's commit there, and its
+// submodules (submodules.go). Hooks are off: only git's own work runs.
+func (e *execution) clone(ctx context.Context, src string) error {
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return err
 	}
 	// git reads the repository (its .git, and the folder a linked
-	// worktree's .git file names), nothing else of the developer's.
-	root := paths[0]
+	// worktree's .git file names, which holds its modules folder too),
+	// nothing else of the developer's.
+	root := e.repo.root
 	reach := sandbox.Policy{Open: []string{src}, ReadOnly: []string{filepath.Join(root, ".git")}}
-	if common := paths[1]; !sandbox.Overlaps(common, reach.ReadOnly) {
-		reach.ReadOnly = append(reach.ReadOnly, common)
-	}
-	noHooks := []string{"-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false"}
-	if _, err := e.s.gitWriting(ctx, root, reach, append(noHooks, "clone", "--quiet", "--shared", "--no-checkout", "--", root, src)...); err != nil {
-		return fmt.Errorf("git clone: %w", err)
-	}
-	if _, err = e.s.gitWriting(ctx, src, reach, append(noHooks, "checkout", "--quiet", "--detach", e.run.Commit)...); err != nil {
-		return fmt.Errorf("git checkout: %w", err)
-	}
-	return nil
-}
-
-// alternates are the object folders the run's checkout borrows from the
-// developer's repository (git clone --shared): its steps' git reads them.
-func (e *execution) alternates() []string {
-	b, err := os.ReadFile(filepath.Join(e.srcDir(), ".git", "objects", "info", "alternates"))
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); filepath.IsAbs(l) {
-			out = append(out, l)
+	for _, p := range []string{e.repo.common, e.repo.modules} {
+		if !sandbox.Overlaps(p, reach.ReadOnly) {
+			reach.ReadOnly = append(reach.ReadOnly, p)
 		}
 	}
+	if _, err := e.s.gitWriting(ctx, root, reach, append(noHooks(), "clone", "--quiet", "--shared", "--no-checkout", "--", root, src)...); err != nil {
+		return fmt.Errorf("git clone: %w", err)
+	}
+	if _, err := e.s.gitWriting(ctx, src, reach, append(noHooks(), "checkout", "--quiet", "--detach", e.run.Commit)...); err != nil {
+		return fmt.Errorf("git checkout: %w", err)
+	}
+	return e.checkoutSubmodules(ctx, reach, tree{work: src, gitDir: filepath.Join(src, ".git"), modules: e.repo.modules})
+}
+
+// noHooks are the options of git's commands making a checkout: no hook
+// of the developer's repository (nor any other) runs.
+func noHooks() []string {
+	return []string{"-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false"}
+}
+
+// alternates are the object folders the run's checkout, and each of its
+// submodules, borrow from the developer's repository (git clone
+// --shared): its steps' git reads them. The steps may change the
+// checkout's alternates files, so only the developer's object folders
+// named there count: a step naming another folder (the data dir) in one
+// would give the next step that folder to read.
+func (e *execution) alternates() []string {
+	var out []string
+	add := func(path string) {
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+			return // a step's FIFO there would hold the server reading it
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = filepath.Clean(strings.TrimSpace(l)); filepath.IsAbs(l) && e.repo.borrows(l) && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	git := filepath.Join(e.srcDir(), ".git")
+	add(filepath.Join(git, "objects", "info", "alternates"))
+	filepath.WalkDir(filepath.Join(git, "modules"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, string(filepath.Separator)+filepath.Join("objects", "info", "alternates")) {
+			add(p)
+		}
+		return nil
+	})
 	return out
+}
+
+// borrows reports whether path is an object folder of the repository or
+// of one of its submodules' repositories.
+func (r devRepo) borrows(path string) bool {
+	if r.common == "" {
+		return false
+	}
+	return path == filepath.Join(r.common, "objects") ||
+		filepath.Base(path) == "objects" && strings.HasPrefix(path, r.modules+string(filepath.Separator))
 }
 
 // removeTree removes path and everything in it, making read-only folders

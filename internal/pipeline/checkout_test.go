@@ -20,7 +20,16 @@ func gitRepo(t *testing.T, dir string) func(args ...string) string {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	git := func(args ...string) string {
+	git := gitRepoAt(t, dir)
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-q", "-m", "first")
+	return git
+}
+
+// gitRepoAt returns a function running git in dir (its trimmed output).
+func gitRepoAt(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
@@ -30,10 +39,6 @@ func gitRepo(t *testing.T, dir string) func(args ...string) string {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	git("init", "-q")
-	git("add", ".")
-	git("commit", "-q", "-m", "first")
-	return git
 }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -390,5 +395,30 @@ pipeline:
 	}
 	if log := ship(f.release(dir, "v1.0.1").ID, true); !strings.Contains(log, "shipping committed not-compiled") {
 		t.Errorf("without the checkout the deploy did not work in one made again:\n%s", log)
+	}
+}
+
+// TestStepsCannotBorrowWhatTheyMayNotRead: a confined step may change
+// its checkout's alternates file, which gives the steps' git the object
+// folders it names to read; one naming a folder of the data dir gives the
+// next step nothing.
+func TestStepsCannotBorrowWhatTheyMayNotRead(t *testing.T) {
+	f, data := confinedFixture(t, nil)
+	writeFiles(t, data, map[string]string{"vault/key": "secret"})
+	dir := f.project(fmt.Sprintf(`project: {name: shop}
+environments: {production: {}}
+pipeline:
+  stages:
+    - name: s
+      steps:
+        - {name: plant, run: 'echo %[1]s >> .git/objects/info/alternates'}
+    - name: t
+      needs: [s]
+      steps:
+        - {name: read, run: 'if cat %[1]s/key; then exit 1; fi'}
+`, filepath.Join(data, "vault")))
+	gitRepo(t, dir)
+	if d := f.wait(f.release(dir, "v1.0.0").ID); d.Status != Succeeded {
+		t.Errorf("run %s: %s\n%s", d.Status, d.Message, f.log(d.ID, ""))
 	}
 }

@@ -29,6 +29,7 @@ type execution struct {
 	files    string
 	dir      string            // the project folder the steps work in: Run.Dir, or its place in the run's checkout
 	others   []string          // other projects' folders, hidden from confined steps (stepsandbox.go)
+	repo     devRepo           // the repository a run in a checkout is made from (checkout.go)
 	released []action.Released // the project's successful releases, newest first
 	wake     chan struct{}
 
