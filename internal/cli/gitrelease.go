@@ -14,11 +14,14 @@ import (
 
 // releaseFromGit returns the tag at HEAD of the repository holding dir
 // (git describe --tags --exact-match), or "" when there is none, the
-// tracked files differ from it, or git is missing: 'phoenix deploy dist'
-// from a checkout of v1.4.2 records release v1.4.2 without --release, and
-// never names a tag for something that is not exactly it. dir is the
-// folder deployed, not phoenix.yaml's: a folder outside the checkout
-// (built elsewhere, another release's) is no proof of its tag.
+// tracked files differ from it, dir holds a file the tag does not (an
+// untracked or ignored one: a build's output, dist/ in .gitignore), or
+// git is missing: 'phoenix deploy site' from a checkout of v1.4.2 whose
+// site/ is committed records release v1.4.2 without --release, and never
+// names a tag for something that is not exactly it. dir is the folder
+// deployed, not phoenix.yaml's: a folder outside the checkout (built
+// elsewhere, another release's) is no proof of its tag, nor is one built
+// from it on this machine.
 func releaseFromGit(ctx context.Context, dir string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -27,6 +30,9 @@ func releaseFromGit(ctx context.Context, dir string) string {
 		return ""
 	}
 	if st, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=no"); err != nil || st != "" {
+		return ""
+	}
+	if st, err := gitIn(ctx, dir, "status", "--porcelain", "--untracked-files=all", "--ignored=matching", "--", "."); err != nil || st != "" {
 		return ""
 	}
 	return tag

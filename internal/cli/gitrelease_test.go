@@ -11,9 +11,10 @@ import (
 )
 
 // TestDeployNamesTheReleaseFromTheGitTag: 'phoenix deploy dist' from a
-// clean checkout of tag v2.3.4 records release v2.3.4; with a tracked
-// file changed since the tag it records none, nor for a folder outside
-// the checkout, and --release always wins.
+// clean checkout of tag v2.3.4 whose dist/ is committed records release
+// v2.3.4; with a tracked file changed since the tag it records none, nor
+// for a folder outside the checkout, an ignored build folder inside it,
+// or a folder holding a file the tag does not; --release always wins.
 func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
@@ -67,6 +68,19 @@ func TestDeployNamesTheReleaseFromTheGitTag(t *testing.T) {
 	if got := deployDir(elsewhere); got != "" {
 		t.Fatalf("release of a folder outside the tagged checkout: %q, want none", got)
 	}
+	// A build's output the tag does not hold, however clean the checkout:
+	// an ignored folder (dist/ in .gitignore), an untracked file beside
+	// the tag's.
+	write("out/index.html", "<h1>built on this machine</h1>")
+	write(".git/info/exclude", "out/\n")
+	if got := deployDir(filepath.Join(repo, "out")); got != "" {
+		t.Fatalf("release of an ignored build folder at tag v2.3.4: %q, want none", got)
+	}
+	write("dist/extra.js", "planted")
+	if got := deploy(); got != "" {
+		t.Fatalf("release of the tag's folder with an untracked file: %q, want none", got)
+	}
+	os.Remove(filepath.Join(repo, "dist/extra.js"))
 	write("dist/index.html", "<h1>changed since the tag</h1>")
 	if got := deploy(); got != "" {
 		t.Fatalf("release of a deploy with tracked changes since the tag: %q, want none", got)

@@ -92,6 +92,18 @@ func (f *fixture) deploy(t *testing.T, env, release string, files map[string]str
 	return dep, sent
 }
 
+// runDeploy is deploy as pipeline run's deploy step makes it (checking
+// none of the environment's health).
+func (f *fixture) runDeploy(t *testing.T, env, release string, files map[string]string, run string) (*Deployment, int) {
+	t.Helper()
+	m, blobs := manifestOf(release, files)
+	dep, sent, err := f.finalize(t, "site", m, blobs, FinalizeOptions{Environment: env, Actor: "alice", Message: "pipeline run " + run, Run: run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dep, sent
+}
+
 // finalize uploads m to project, sending the blobs the service lacks
 // (from blobs), and finalizes it with o: Finalize's deployment and error,
 // and how many blobs were sent.

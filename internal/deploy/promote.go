@@ -232,17 +232,21 @@ func short(d backend.Digest) string {
 }
 
 // Promotable returns the newest deployment on env of project of an artifact
-// of release that ran there (as promotion counts it), with its artifact's
-// manifest (canonical); nil when there is none. A release to the
-// environment that promotes from env alone deploys it rather than a build
-// of its own, which is another artifact.
+// of release that a pipeline run deployed there and that ran there (as
+// promotion counts it), with its artifact's manifest (canonical); nil
+// when there is none. A release to the environment that promotes from env
+// alone deploys it rather than a build of its own, which is another
+// artifact, and leaves out its gates and build: so a phoenix deploy by
+// hand never counts here, whatever release name it carries (a folder
+// built on someone's machine, named after the tag its checkout was at),
+// though promote_from lets it through to a deploy by hand.
 func (s *Service) Promotable(ctx context.Context, project, env, release string) (*Deployment, []byte, error) {
 	if release == "" {
 		return nil, nil, nil
 	}
 	var canon []byte
 	row := s.opts.DB.QueryRowContext(ctx, `SELECT `+depColumns+`, a.manifest FROM deployments d JOIN artifacts a ON a.digest = d.artifact
-		WHERE d.project = $1 AND d.environment = $2 AND a.release = $3 AND `+promotable+` ORDER BY d.id DESC LIMIT 1`, project, env, release)
+		WHERE d.project = $1 AND d.environment = $2 AND a.release = $3 AND d.run <> '' AND `+promotable+` ORDER BY d.id DESC LIMIT 1`, project, env, release)
 	d, err := scanDeployment(scanWith(row, &canon))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil

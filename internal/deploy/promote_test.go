@@ -254,14 +254,18 @@ func TestPromotionIsCheckedInTheActivationsTransaction(t *testing.T) {
 }
 
 // TestPromotableFindsWhatStagingRanOfARelease: the newest deployment of a
-// release on an environment that counts for promotion, with its manifest.
+// release on an environment that counts for promotion, with its manifest;
+// only one a pipeline run made: a phoenix deploy by hand named after the
+// release (newer, and it ran) is not what a release may promote in place
+// of its gates and build.
 func TestPromotableFindsWhatStagingRanOfARelease(t *testing.T) {
 	f := newFixture(t)
-	good, _ := f.deploy(t, "staging", "v1", one)
-	bad, _ := f.deploy(t, "staging", "v1", map[string]string{"index.html": "one, rebuilt"})
+	good, _ := f.runDeploy(t, "staging", "v1", one, "7")
+	bad, _ := f.runDeploy(t, "staging", "v1", map[string]string{"index.html": "one, rebuilt"}, "8")
 	if _, err := f.svc.Revert(ctx, RevertRequest{Project: "site", Environment: "staging", Failed: bad.ID, Reason: "health-check/staging"}); err != nil {
 		t.Fatal(err)
 	}
+	f.deploy(t, "staging", "v1", map[string]string{"index.html": "one, built by hand"})
 	d, canon, err := f.svc.Promotable(ctx, "site", "staging", "v1")
 	if err != nil || d == nil || d.ID != good.ID || d.Release != "v1" || backend.Sum(canon) != good.Artifact {
 		t.Fatalf("Promotable(v1) = %+v, %d bytes, %v; want deployment %d and its manifest", d, len(canon), err, good.ID)
