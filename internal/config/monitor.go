@@ -52,11 +52,18 @@ type Alert struct {
 	Severity    int       `yaml:"severity" min:"0" max:"4" doc:"0 critical, 1 error, 2 warning, 3 informational, 4 verbose (default 2)."`
 	Environment string    `yaml:"environment" pattern:"slug" doc:"Environment whose telemetry the rule reads; default all."`
 	Notify      []string  `yaml:"notify" doc:"Notification channels; default every channel subscribed to alert events."`
+	MinRequests int       `yaml:"min_requests" min:"1" doc:"error_rate and availability from the edge's requests: the fewest requests the window must hold before the rule can breach (default 10), so one failed request on a quiet site does not page."`
 }
+
+// DefaultMinRequests is the fewest requests a window must hold before a
+// rate of the edge's requests (error_rate, availability without probes)
+// can breach: App Insights and Grafana alerts have such a floor too.
+const DefaultMinRequests = 10
 
 func (a *Alert) setDefaults() {
 	a.Window = Duration(5 * time.Minute)
 	a.Severity = 2
+	a.MinRequests = DefaultMinRequests
 }
 
 // Op returns the effective operator.
@@ -83,9 +90,13 @@ type LevelRule struct {
 	Window      Duration  `yaml:"window" doc:"Evaluation window (default 5m)."`
 	Name        string    `yaml:"name" doc:"Rule name; default <level>-<type>."`
 	Environment string    `yaml:"environment" pattern:"slug" doc:"Environment; default all."`
+	MinRequests int       `yaml:"min_requests" min:"1" doc:"error_rate and availability from the edge's requests: the fewest requests the window must hold before the rule can breach (default 10)."`
 }
 
-func (r *LevelRule) setDefaults() { r.Window = Duration(5 * time.Minute) }
+func (r *LevelRule) setDefaults() {
+	r.Window = Duration(5 * time.Minute)
+	r.MinRequests = DefaultMinRequests
+}
 
 // AllAlerts returns alerts followed by the alert_config rules turned into
 // Alerts (critical: severity 0, warning: severity 2).
@@ -98,7 +109,7 @@ func (m *Monitor) AllAlerts() []Alert {
 				name = level + "-" + strings.ReplaceAll(r.Type, "/", "-")
 			}
 			out = append(out, Alert{Name: name, Metric: r.Type, Threshold: r.Threshold,
-				Window: r.Window, Severity: sev, Environment: r.Environment})
+				Window: r.Window, Severity: sev, Environment: r.Environment, MinRequests: r.MinRequests})
 		}
 	}
 	add("critical", 0, m.AlertConfig.Critical)

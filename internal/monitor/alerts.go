@@ -253,7 +253,7 @@ func (m *Monitor) ruleValues(ctx context.Context, r Rule, now time.Time) (map[st
 	}
 	for _, src := range []map[string]Agg{probes, edges} {
 		for env := range src {
-			if v, ok := value(probes[env], edges[env]); ok {
+			if v, ok := value(probes[env], edges[env]); ok && r.enough(probes[env], edges[env]) {
 				out[env] = v
 			}
 		}

@@ -223,6 +223,43 @@ func TestEdgeRulesGroupAndRouteToChannels(t *testing.T) {
 	}
 }
 
+// TestRateRulesNeedEnoughRequests: one failed request of two on a quiet
+// site is no 50 % error rate to page about: with fewer requests in the
+// window than MinRequests, error_rate and availability (from the edge)
+// have no data and say why; with enough they breach as before. Probes
+// are not requests: availability from them needs no floor.
+func TestRateRulesNeedEnoughRequests(t *testing.T) {
+	m, clock, pub := newTestMonitor(t)
+	ctx := context.Background()
+	m.SetRules([]Rule{
+		{Name: "ErrorRate", Metric: "error_rate", Threshold: 1, Window: 5 * time.Minute, Severity: 0, FailureThreshold: 1, MinRequests: 10},
+		{Name: "Availability", Metric: "availability", Threshold: 99.9, Window: 5 * time.Minute, Severity: 0, FailureThreshold: 1, MinRequests: 10},
+	})
+	m.store.Add(Point{Series: "edge/production", Time: clock.Now(), Agg: Agg{N: 2, Good: 1, Sum: 2, Min: 1, Max: 1}})
+	m.store.Add(Point{Series: "probe/staging/home", Time: clock.Now(), Agg: Agg{N: 2, Good: 1, Sum: 2, Min: 1, Max: 1}})
+	clock.Add(time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := pub.titles(); len(got) != 1 || got[0] != "alert.firing [staging] Availability firing" {
+		t.Fatalf("two requests, one failed: notifications %v (want only the probes' availability on staging)", got)
+	}
+	alerts, _ := m.Alerts(ctx, true)
+	for _, a := range alerts {
+		if a.Environment == "production" && a.State != StateInactive || a.Environment == "production" && !strings.Contains(a.Summary, "fewer than 10 requests over 5m") {
+			t.Errorf("%s@%s: %s %q", a.Rule, a.Environment, a.State, a.Summary)
+		}
+	}
+	m.store.Add(Point{Series: "edge/production", Time: clock.Now(), Agg: Agg{N: 8, Good: 8, Sum: 8, Min: 1, Max: 1}})
+	clock.Add(time.Second)
+	if err := m.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := pub.titles(); len(got) != 2 || got[1] != "alert.firing [production] 2 alerts firing: ErrorRate, Availability" {
+		t.Fatalf("ten requests, one failed: notifications %v", got)
+	}
+}
+
 func TestSilencesAndMaintenance(t *testing.T) {
 	m, clock, pub := newTestMonitor(t)
 	ctx := context.Background()

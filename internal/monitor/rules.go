@@ -30,6 +30,11 @@ type Rule struct {
 	SuccessThreshold int
 	// RepeatInterval re-sends a firing alert this often (default 4h).
 	RepeatInterval time.Duration
+	// MinRequests is the fewest requests a window must hold before a rate
+	// of the edge's requests (error_rate; availability where no probe
+	// ran) has a value: with fewer the instance has no data, so one
+	// failed request of two on a quiet site does not page. 0: none.
+	MinRequests int
 	// details are a built-in rule's own summaries of its breached
 	// instances, by instance (CertOrderRule's name the domain and the
 	// CA's error), for one evaluation.
@@ -41,7 +46,8 @@ func RulesFromConfig(m config.Monitor) []Rule {
 	var out []Rule
 	for _, a := range m.AllAlerts() {
 		out = append(out, Rule{Name: a.Name, Metric: a.Metric, Threshold: a.Threshold.Value, Unit: a.Threshold.Unit,
-			Op: a.Op(), Window: a.Window.D(), Severity: a.Severity, Environment: a.Environment, Notify: a.Notify})
+			Op: a.Op(), Window: a.Window.D(), Severity: a.Severity, Environment: a.Environment, Notify: a.Notify,
+			MinRequests: a.MinRequests})
 	}
 	return out
 }
@@ -119,6 +125,9 @@ func (r Rule) describeNoData() string {
 	if r.Metric == certMetric {
 		return "no such certificate any more (nothing to expire)"
 	}
+	if r.edgeRate() && r.MinRequests > 1 {
+		return fmt.Sprintf("%s: fewer than %d requests over %s (not breached)", r.Metric, r.MinRequests, config.FormatDuration(r.Window))
+	}
 	return fmt.Sprintf("%s: no data over %s (not breached)", r.Metric, config.FormatDuration(r.Window))
 }
 
@@ -130,6 +139,20 @@ func describeCert(v float64, threshold string) string {
 	// says 4 whole days left, never the 5 a rounding would promise.
 	left := math.Floor(v*100) / 100
 	return fmt.Sprintf("certificate expires in %s days (alert below %s)", strconv.FormatFloat(left, 'f', -1, 64), threshold)
+}
+
+// edgeRate reports whether r's metric can be a rate of the edge's
+// requests, which MinRequests applies to.
+func (r Rule) edgeRate() bool { return r.Metric == "error_rate" || r.Metric == "availability" }
+
+// enough reports whether an environment's window holds enough requests
+// for r's value: probes (availability) always count; the edge's requests
+// need MinRequests.
+func (r Rule) enough(probe, edge Agg) bool {
+	if !r.edgeRate() || (r.Metric == "availability" && probe.N > 0) {
+		return true
+	}
+	return edge.N >= int64(r.MinRequests)
 }
 
 // negate is the comparison that holds when op does not.
