@@ -39,7 +39,7 @@ type ACMEOptions struct {
 
 // checkEdgeTLS checks the edge's TLS options together.
 func checkEdgeTLS(o Options) error {
-	files := o.EdgeTLSCert != ""
+	files := len(o.EdgeTLSCert) > 0
 	switch {
 	case o.ACME.Enabled && o.EdgeTLSListen == "":
 		return usererr.New(usererr.Usage, "automatic TLS (--acme) needs the edge's HTTPS address").
@@ -107,12 +107,9 @@ func (a *App) startEdgeTLS(h *edge.Handler) error {
 
 func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	t := &edgeTLS{hosts: a.Hosts}
-	if a.opts.EdgeTLSCert != "" {
-		fc, err := a.loadEdgeCert()
-		if err != nil {
-			return nil, err
-		}
-		t.files = []*certs.FileCert{fc}
+	var err error
+	if t.files, err = a.loadEdgeCerts(); err != nil {
+		return nil, err
 	}
 	if !a.opts.ACME.Enabled {
 		a.certs.set(t.files, nil)
@@ -133,7 +130,6 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	t.domains = newCustomDomains(a.Deploy, o.Domains)
 	t.domains.sites = a.opts.SitesDomain
 	mo.Allow = t.domains.allow
-	var err error
 	if o.DNS01 != nil {
 		if mo.DNS01, err = a.dns01(context.Background(), o.DNS01); err != nil {
 			return nil, err
@@ -155,26 +151,29 @@ func (a *App) newEdgeTLS(plain, secure net.Addr) (*edgeTLS, error) {
 	return t, nil
 }
 
-// loadEdgeKeyPair loads --edge-tls-cert and --edge-tls-key.
-// loadEdgeCert loads --edge-tls-cert and --edge-tls-key, which the edge
-// then follows (a renewal in place is served within a few seconds).
-func (a *App) loadEdgeCert() (*certs.FileCert, error) {
-	fc, err := certs.LoadFileCert(a.opts.EdgeTLSCert, a.opts.EdgeTLSKey, a.log)
-	if err != nil {
-		return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
-			WithHint("give a PEM certificate chain and its PEM private key")
+// loadEdgeCerts loads the pairs of --edge-tls-cert and --edge-tls-key,
+// which the edge then follows (a renewal in place is served within a few
+// seconds); none without them.
+func (a *App) loadEdgeCerts() ([]*certs.FileCert, error) {
+	var out []*certs.FileCert
+	for i, cert := range a.opts.EdgeTLSCert {
+		fc, err := certs.LoadFileCert(cert, a.opts.EdgeTLSKey[i], a.log)
+		if err != nil {
+			return nil, usererr.Wrap(usererr.Usage, err, err.Error()).
+				WithHint("give a PEM certificate chain and its PEM private key")
+		}
+		out = append(out, fc)
 	}
-	return fc, nil
+	return out, nil
 }
 
 // config is the HTTPS listener's TLS configuration: with ACME the
-// Manager's; else the files' certificate for every name.
+// Manager's; else the files' certificates (certs.ChooseFile).
 func (t *edgeTLS) config() *tls.Config {
 	if t.mgr != nil {
 		return t.mgr.TLSConfig()
 	}
-	fc := t.files[0]
-	return &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
+	return &tls.Config{GetCertificate: certs.ChooseFile(t.files), MinVersion: tls.VersionTLS12}
 }
 
 // secure reports whether the plain listener sends host to HTTPS: a file

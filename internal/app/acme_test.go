@@ -88,7 +88,7 @@ func TestACMECustomDomain(t *testing.T) {
 	dir := t.TempDir()
 	static, staticRoots := testkit.SelfSigned(t, "static.shop.test")
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), static)
-	opts := Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, EdgeTLSCert: cert, EdgeTLSKey: key}
+	opts := Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, EdgeTLSCert: []string{cert}, EdgeTLSKey: []string{key}}
 	var logs testkit.LogBuffer
 	a := startACME(t, ca, opts, &logs)
 	deployDomain(t, a, "production", "<h1>shop</h1>", "Shop.Test", "static.shop.test")

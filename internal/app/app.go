@@ -90,9 +90,11 @@ type Options struct {
 	// Proc is the proc filesystem for host metrics (default /proc; "-"
 	// turns them off).
 	Proc string
-	// EdgeTLSCert and EdgeTLSKey (PEM files) make the edge serve HTTPS,
-	// with HTTP/2, instead of plain HTTP.
-	EdgeTLSCert, EdgeTLSKey string
+	// EdgeTLSCert and EdgeTLSKey (PEM files, pairs in the same order)
+	// make the edge serve HTTPS, with HTTP/2, instead of plain HTTP; with
+	// several pairs each client gets the one covering the name it asks
+	// for (SNI), else the first.
+	EdgeTLSCert, EdgeTLSKey []string
 	// EdgeTLSListen, when set, is the edge's HTTPS address beside plain
 	// HTTP on EdgeListen; ACME needs it (acme.go).
 	EdgeTLSListen string
@@ -248,9 +250,10 @@ func New(opts Options) (*App, error) {
 	if opts.DataDir == "" {
 		return nil, usererr.New(usererr.Usage, "no data dir").WithHint("pass --data DIR or set PHOENIX_DATA")
 	}
-	if (opts.EdgeTLSCert == "") != (opts.EdgeTLSKey == "") {
-		return nil, usererr.New(usererr.Usage, "give both the edge's TLS certificate and key, or neither").
-			WithHint("--edge-tls-cert FILE --edge-tls-key FILE")
+	if len(opts.EdgeTLSCert) != len(opts.EdgeTLSKey) || slices.Contains(opts.EdgeTLSCert, "") || slices.Contains(opts.EdgeTLSKey, "") {
+		return nil, usererr.New(usererr.Usage, "give the edge's TLS certificates and keys in pairs: %d certificate(s), %d key(s)",
+			len(opts.EdgeTLSCert), len(opts.EdgeTLSKey)).
+			WithHint("--edge-tls-cert FILE --edge-tls-key FILE, once for each certificate, in the same order")
 	}
 	if err := checkReplica(opts); err != nil {
 		return nil, err
@@ -485,7 +488,7 @@ func (a *App) localURL(project, env string) string {
 // (certificate files without --edge-tls-listen): the server's own probes
 // then speak TLS to it, without verifying a certificate made for the
 // public names.
-func (a *App) edgeTLSOnly() bool { return a.opts.EdgeTLSCert != "" && a.opts.EdgeTLSListen == "" }
+func (a *App) edgeTLSOnly() bool { return len(a.opts.EdgeTLSCert) > 0 && a.opts.EdgeTLSListen == "" }
 
 // sitesURL is an environment's URL under SitesDomain: HTTPS when the edge
 // serves it (an HTTPS listener, or certificate files on the one listener),

@@ -152,16 +152,14 @@ func (a *App) certOrderAlerts() func(context.Context) ([]monitor.CertOrder, erro
 	return a.certs.failingOrders
 }
 
-// fileCertificate loads --edge-tls-cert for the edge's one listener and
-// the listing; the edge serves what it holds, following the files.
-func (a *App) fileCertificate() (*certs.FileCert, error) {
-	if a.opts.EdgeTLSCert == "" {
-		return nil, nil
-	}
-	fc, err := a.loadEdgeCert()
-	if err != nil {
+// fileCertificates loads the --edge-tls-cert pairs for the edge's one
+// listener and the listing; the edge serves what they hold, following
+// the files. None without them.
+func (a *App) fileCertificates() ([]*certs.FileCert, error) {
+	fcs, err := a.loadEdgeCerts()
+	if err != nil || len(fcs) == 0 {
 		return nil, err
 	}
-	a.certs.set([]*certs.FileCert{fc}, nil)
-	return fc, nil
+	a.certs.set(fcs, nil)
+	return fcs, nil
 }

@@ -96,7 +96,7 @@ func TestFileCertificateListedAndAlerts(t *testing.T) {
 			cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)
 			dir := t.TempDir()
 			a := startOpts(t, Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF,
-				EdgeTLSCert: cert, EdgeTLSKey: key, CertWarning: tc.warning, Proc: "-"})
+				EdgeTLSCert: []string{cert}, EdgeTLSKey: []string{key}, CertWarning: tc.warning, Proc: "-"})
 			page, raw := listCertificates(t, a, dir)
 			if len(page.Items) != 1 {
 				t.Fatalf("%d certificates listed, want 1: %s", len(page.Items), raw)
@@ -186,7 +186,7 @@ func TestFileCertificateUncoveredDomainWarned(t *testing.T) {
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)
 	dir := t.TempDir()
 	var logs testkit.LogBuffer
-	opts := Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, EdgeTLSCert: cert, EdgeTLSKey: key,
+	opts := Options{DataDir: dir, MasterKey: vault.SecretString(masterKey), VaultKDF: cheapKDF, EdgeTLSCert: []string{cert}, EdgeTLSKey: []string{key},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	a := startOpts(t, opts)
 	deployDomain(t, a, "production", "<h1>shop</h1>", "edge.shop.test", "www.shop.test")

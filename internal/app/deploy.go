@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
+	"github.com/phoenixvc/phoenix/internal/certs"
 	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/edge"
 	"github.com/phoenixvc/phoenix/internal/edge/artifactsite"
@@ -167,7 +168,7 @@ func (a *App) startEdge(ctx context.Context) error {
 	if a.opts.EdgeTLSListen != "" {
 		return a.startEdgeTLS(h) // acme.go
 	}
-	fc, err := a.fileCertificate() // certificates.go
+	fcs, err := a.fileCertificates() // certificates.go
 	if err != nil {
 		return err
 	}
@@ -181,12 +182,12 @@ func (a *App) startEdge(ctx context.Context) error {
 		return err
 	}
 	srv := &edge.Server{Handler: h, Logger: a.log, Loops: a.opts.EdgeLoops, IdleTimeout: a.opts.EdgeIdleTimeout, ConnLimit: lim}
-	if fc != nil {
-		srv.TLSConfig = &tls.Config{GetCertificate: fc.GetCertificate, MinVersion: tls.VersionTLS12}
+	if fcs != nil {
+		srv.TLSConfig = &tls.Config{GetCertificate: certs.ChooseFile(fcs), MinVersion: tls.VersionTLS12}
 	}
 	a.runEdge(srv, ln)
 	attrs := []any{"addr", a.edgeAddr.String()}
-	if fc == nil { // plain HTTP: served by the event loops
+	if fcs == nil { // plain HTTP: served by the event loops
 		attrs = append(attrs, "loops", edge.Loops(a.opts.EdgeLoops))
 	}
 	a.log.Info("edge listening", attrs...)

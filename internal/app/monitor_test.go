@@ -159,7 +159,7 @@ func TestVerificationOnATLSOnlyEdge(t *testing.T) {
 	t.Parallel()
 	static, _ := testkit.SelfSigned(t, "www.shop.test")
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), static)
-	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-", EdgeTLSCert: cert, EdgeTLSKey: key})
+	a := startOpts(t, Options{DataDir: t.TempDir(), VerifySoak: 200 * time.Millisecond, Proc: "-", EdgeTLSCert: []string{cert}, EdgeTLSKey: []string{key}})
 	deploySite(t, a, "production", "v1", "", map[string]string{"index.html": "<h1>one</h1>"})
 	a.projects.wait()
 	v2 := deploySite(t, a, "production", "v2", "", map[string]string{"index.html": "<h1>two</h1>"})

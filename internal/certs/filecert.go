@@ -77,6 +77,19 @@ func (f *FileCert) Certificate() *tls.Certificate {
 	return f.cur.Load()
 }
 
+// ChooseFile is a GetCertificate over several certificate files: the one
+// covering the name the client asks for (SNI), else the first (a client
+// that names none, or a name none covers, as a single file served every
+// name). Each file's certificate is read as it is now (followed on renewal).
+func ChooseFile(fs []*FileCert) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if c := Covering(FileCerts(fs), hello.ServerName); c != nil {
+			return c, nil
+		}
+		return fs[0].Certificate(), nil
+	}
+}
+
 // GetCertificate is Certificate for tls.Config.
 func (f *FileCert) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return f.Certificate(), nil

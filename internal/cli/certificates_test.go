@@ -32,7 +32,7 @@ func TestCertificatesCommand(t *testing.T) {
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)
 	data := t.TempDir()
 	a, err := app.New(app.Options{DataDir: data, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0", Proc: "-",
-		EdgeTLSCert: cert, EdgeTLSKey: key})
+		EdgeTLSCert: []string{cert}, EdgeTLSKey: []string{key}})
 	if err != nil {
 		t.Fatal(err)
 	}

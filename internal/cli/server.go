@@ -25,8 +25,8 @@ type serverOptions struct {
 	edgeListen    string
 	debug         bool
 	masterKeyFile string
-	edgeCert      string
-	edgeKey       string
+	edgeCert      []string
+	edgeKey       []string
 	hsts          time.Duration
 	hstsSub       bool
 	edgeLoops     loopsFlag
@@ -75,8 +75,8 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.listen, "listen", "127.0.0.1:7070", "address of the REST API and the dashboard")
 	f.StringVar(&o.edgeListen, "edge-listen", "127.0.0.1:8080", "address of the edge serving the sites")
 	f.BoolVar(&o.debug, "debug", false, "log at debug level")
-	f.StringVar(&o.edgeCert, "edge-tls-cert", "", "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key)")
-	f.StringVar(&o.edgeKey, "edge-tls-key", "", "PEM private key of --edge-tls-cert")
+	f.StringArrayVar(&o.edgeCert, "edge-tls-cert", nil, "PEM certificate chain: the edge serves HTTPS and HTTP/2 (with --edge-tls-key); repeat the pair for certificates of other names (chosen by SNI, else the first)")
+	f.StringArrayVar(&o.edgeKey, "edge-tls-key", nil, "PEM private key of --edge-tls-cert (one per certificate, in the same order)")
 	durationVar(f, &o.hsts, "hsts", 0, "send Strict-Transport-Security with this max-age on every site's answers over HTTPS, e.g. 8760h (0: off)")
 	f.BoolVar(&o.hstsSub, "hsts-include-subdomains", false, hstsSubHelp)
 	f.Var(&o.edgeLoops, "edge-loops", loopsHelp)
@@ -108,7 +108,7 @@ gracefully: in-flight requests finish first.`,
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	name := g.flagOrEnv // a refused value names its flag, or the PHOENIX_* variable that gave it
-	if err := checkTLSFiles(name("edge-tls-cert"), o.edgeCert, name("edge-tls-key"), o.edgeKey); err != nil {
+	if err := checkTLSPairs(name("edge-tls-cert"), o.edgeCert, name("edge-tls-key"), o.edgeKey); err != nil {
 		return err
 	}
 	if err := checkIdleTimeout(name("edge-idle-timeout"), o.edgeIdle); err != nil {

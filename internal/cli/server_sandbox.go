@@ -15,7 +15,7 @@ const stepSandboxHelp = "confine pipeline steps so they cannot reach the data di
 // may not reach besides the data dir (which the app hides itself): key
 // files, systemd's credentials, a backup repository on this machine.
 func (o *serverOptions) stepHidden() []string {
-	paths := []string{o.masterKeyFile, o.backupKeyFile, o.edgeKey, o.oidc.secretFile, os.Getenv("CREDENTIALS_DIRECTORY")}
+	paths := append([]string{o.masterKeyFile, o.backupKeyFile, o.oidc.secretFile, os.Getenv("CREDENTIALS_DIRECTORY")}, o.edgeKey...)
 	if !strings.Contains(o.backupRepo, "://") {
 		paths = append(paths, o.backupRepo)
 	}

@@ -187,6 +187,21 @@ func checkTLSFiles(certFlag, cert, keyFlag, key string) error {
 	return nil
 }
 
+// checkTLSPairs checks repeated certificate and key flags: as many keys
+// as certificates (pairs in the same order), each file there.
+func checkTLSPairs(certFlag string, certs []string, keyFlag string, keys []string) error {
+	if len(certs) != len(keys) {
+		return usererr.New(usererr.Usage, "%s given %d time(s), %s %d: give one key for each certificate, in the same order",
+			certFlag, len(certs), keyFlag, len(keys)).WithHint("%s a.pem %s a.key %s b.pem %s b.key", certFlag, keyFlag, certFlag, keyFlag)
+	}
+	for i := range certs {
+		if err := checkTLSFiles(certFlag, certs[i], keyFlag, keys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // outArg checks that the file the flag names can be written where it is:
 // its folder exists and is a folder. The usage error names the flag and
 // the folder, not Go's "open PATH: no such file or directory".

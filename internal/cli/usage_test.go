@@ -107,6 +107,7 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{"secret import " + missing, "error: file " + missing + " does not exist"},
 		{"serve . --tls-cert " + missing + " --tls-key " + missing, "error: --tls-cert " + missing + " does not exist"},
 		{"server --edge-tls-cert " + missing + " --edge-tls-key " + missing, "error: --edge-tls-cert " + missing + " does not exist"},
+		{"server --edge-tls-cert a.pem --edge-tls-key a.key --edge-tls-cert b.pem", "error: --edge-tls-cert given 2 time(s), --edge-tls-key 1: give one key for each certificate, in the same order"},
 	} {
 		_, errs, code := run(strings.Fields(c.args)...)
 		if code != 2 || !strings.Contains(errs, c.want) || strings.Contains(errs, "stat ") {
