@@ -115,12 +115,16 @@ func (a *App) writeHeartbeat(ctx context.Context) error {
 		failing = a.self.failing.UnixMilli()
 	}
 	a.checkAdvertiseShared(ctx)
-	a.self.beat = now.UnixMilli()
+	// The heartbeat is dated when it is written, not when it began: the
+	// reads and the edge's probe before it can take a good part of a poll
+	// on a busy machine, and a replica so dated looked silent (older than
+	// staleAfter) to the leader although it wrote every poll.
+	a.self.beat = time.Now().UnixMilli()
 	_, err = a.DB.ExecContext(ctx, `INSERT INTO replicas (replica, boot, started, seen, stopped, leader, edge_ok, edge_error, served, edge_failing, behind)
 		VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10) ON CONFLICT (replica) DO UPDATE SET boot = excluded.boot,
 		started = excluded.started, seen = excluded.seen, stopped = 0, leader = excluded.leader, edge_ok = excluded.edge_ok,
 		edge_error = excluded.edge_error, served = excluded.served, edge_failing = excluded.edge_failing, behind = excluded.behind`,
-		a.advertise(), a.self.boot, a.started.UnixMilli(), now.UnixMilli(), boolInt(a.Leading()),
+		a.advertise(), a.self.boot, a.started.UnixMilli(), a.self.beat, boolInt(a.Leading()),
 		boolInt(edgeErr == ""), edgeErr, string(served), failing, behind)
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoenixvc/phoenix/internal/usererr"
 	"github.com/phoenixvc/phoenix/internal/vault"
@@ -15,10 +16,15 @@ import (
 
 var cheapKDF = vault.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
+// startVault starts a server on dir with the master key key (none: the
+// vault stays sealed). Its verifications soak for 200 ms, as
+// startWithHook's do: at the default 10 s, a test waiting for the
+// reconfigurations of an automatic rollback (projects.wait) waited for the
+// restored release's whole verification.
 func startVault(t *testing.T, dir, key string) (*App, error) {
 	t.Helper()
 	a, err := New(Options{DataDir: dir, Listen: "127.0.0.1:0", EdgeListen: "127.0.0.1:0",
-		MasterKey: vault.SecretString(key), VaultKDF: cheapKDF})
+		MasterKey: vault.SecretString(key), VaultKDF: cheapKDF, VerifySoak: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

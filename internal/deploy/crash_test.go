@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,39 +28,66 @@ import (
 // kills it with SIGKILL at a random moment. After each kill the parent opens
 // the data dir like a restarting server would and checks the invariants:
 // every environment points at a recorded deployment whose every blob is
-// stored whole under its digest. 50 trials, each continuing the last one's
-// data dir, so damage would accumulate.
+// stored whole under its digest. 50 trials in crashChains chains run at
+// once, each trial continuing its chain's last data dir, so damage would
+// accumulate. A trial mostly waits (the child's start, its fsyncs), so the
+// chains overlap; what a kill can leave behind (a partial blob, a
+// half-written upload) is met by the very next trial of its chain, which
+// reuses the data dir and the blob every release shares.
 
 const crashEnv = "PHOENIX_CRASH_CHILD_DIR"
 
+// crashTrials is how many kills the test makes in all; crashChains is how
+// many data dirs take them at once. The chains are goroutines, not
+// parallel subtests, which -test.parallel (GOMAXPROCS) would run two at a
+// time on a 2-core machine.
+const crashTrials, crashChains = 50, 4
+
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
-		t.Skip("crash trials take ~20s")
+		t.Skip("crash trials take ~40s")
 	}
-	dir := t.TempDir()
-	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 42))
-	kills := 0
-	for trial := 0; trial < 50; trial++ {
-		if crashTrial(t, dir, rng) {
-			kills++
+	seed := uint64(time.Now().UnixNano())
+	var kills atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, crashChains)
+	for c := range crashChains {
+		dir := t.TempDir()
+		wg.Go(func() {
+			rng := mrand.New(mrand.NewPCG(seed, uint64(c)))
+			for trial := c; trial < crashTrials && errs[c] == nil; trial += crashChains {
+				killed, err := crashTrial(dir, rng)
+				if err == nil {
+					err = checkInvariants(dir, trial)
+				}
+				if killed {
+					kills.Add(1)
+				}
+				errs[c] = err
+			}
+		})
+	}
+	wg.Wait()
+	for c, err := range errs {
+		if err != nil {
+			t.Errorf("chain %d (seed %d): %v", c, seed, err)
 		}
-		checkInvariants(t, dir, trial)
 	}
-	if kills < 40 {
-		t.Fatalf("only %d of 50 trials killed the child mid-work; the test is not exercising crashes", kills)
+	if n := kills.Load(); !t.Failed() && n < 40 {
+		t.Fatalf("only %d of %d trials killed the child mid-work; the test is not exercising crashes", n, crashTrials)
 	}
 }
 
 // crashTrial starts the child, waits until it reports being busy, lets it
 // run a random while, and kills it. It reports whether the kill landed
 // while the child was still working.
-func crashTrial(t *testing.T, dir string, rng *mrand.Rand) bool {
+func crashTrial(dir string, rng *mrand.Rand) (bool, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
 	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return false, err
 	}
 	sc := bufio.NewScanner(stdout)
 	// Kill after a random number of completed operations (0..30), so kills
@@ -73,45 +102,47 @@ func crashTrial(t *testing.T, dir string, rng *mrand.Rand) bool {
 	cmd.Process.Kill()
 	go io.Copy(io.Discard, stdout)
 	err := cmd.Wait()
-	return err != nil // exited by the signal, not cleanly
+	return err != nil, nil // exited by the signal, not cleanly
 }
 
-func checkInvariants(t *testing.T, dir string, trial int) {
-	t.Helper()
+// checkInvariants opens dir as a restarting server would and checks that
+// every active release's blobs are stored whole.
+func checkInvariants(dir string, trial int) error {
 	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
-		t.Fatalf("trial %d: reopen store: %v", trial, err)
+		return fmt.Errorf("trial %d: reopen store: %w", trial, err)
 	}
 	defer db.Close()
 	if err := db.Migrate(ctx, Migrations()); err != nil {
-		t.Fatalf("trial %d: migrate: %v", trial, err)
+		return fmt.Errorf("trial %d: migrate: %w", trial, err)
 	}
 	blobs, err := local.New(filepath.Join(dir, "blobs"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	svc := New(Options{DB: db, Blobs: blobs})
 	active, err := svc.Active(ctx)
 	if err != nil {
-		t.Fatalf("trial %d: active releases: %v", trial, err)
+		return fmt.Errorf("trial %d: active releases: %w", trial, err)
 	}
 	for _, r := range active {
 		m, err := r.Manifest()
 		if err != nil {
-			t.Fatalf("trial %d: %s: manifest: %v", trial, r.Environment, err)
+			return fmt.Errorf("trial %d: %s: manifest: %w", trial, r.Environment, err)
 		}
 		for _, b := range m.Blobs() {
 			rc, err := blobs.Get(ctx, b.Digest)
 			if err != nil {
-				t.Fatalf("trial %d: %s serves deployment %d but blob %s is missing: %v", trial, r.Environment, r.Deployment.ID, b.Digest, err)
+				return fmt.Errorf("trial %d: %s serves deployment %d but blob %s is missing: %w", trial, r.Environment, r.Deployment.ID, b.Digest, err)
 			}
 			data, _ := io.ReadAll(rc)
 			rc.Close()
 			if backend.Sum(data) != b.Digest {
-				t.Fatalf("trial %d: blob %s is damaged", trial, b.Digest)
+				return fmt.Errorf("trial %d: blob %s is damaged", trial, b.Digest)
 			}
 		}
 	}
+	return nil
 }
 
 // TestCrashChild is the child's body; it does nothing unless started by
