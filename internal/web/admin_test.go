@@ -34,7 +34,7 @@ func adminFixture(t *testing.T, mod ...func(*app.Options)) (*fixture, time.Time)
 	c, _ := testkit.SelfSignedValid(t, nb, nb.Add(5*24*time.Hour), "edge.shop.test")
 	cert, key := testkit.WriteKeyPair(t, t.TempDir(), c)
 	f := newFixtureOpts(t, func(o *app.Options) {
-		o.EdgeTLSCert, o.EdgeTLSKey = cert, key
+		o.EdgeTLSCert, o.EdgeTLSKey = []string{cert}, []string{key}
 		o.MasterKey, o.VaultKDF = vault.SecretString(masterKey), vault.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 		for _, m := range mod {
 			m(o)
