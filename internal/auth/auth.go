@@ -17,6 +17,8 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -171,10 +173,20 @@ func forbidden(p Permission, res Resource) error {
 		WithHint("ask an admin: phoenix user grant USER ROLE [--env ENV]")
 }
 
-// Require returns nil when pr may do p on res, else a Forbidden error.
+// Require returns nil when pr may do p on res, else a Forbidden error
+// whose hint says what refused: the user's roles (ask an admin for a
+// grant), or the token's own limits, which the user's roles would pass
+// (make a token with the scope, or for the target).
 func Require(pr *Principal, p Permission, res Resource) error {
 	if pr.Can(p, res) {
 		return nil
 	}
-	return forbidden(p, res)
+	if pr == nil || !pr.granted(p, res) {
+		return forbidden(p, res)
+	}
+	err := usererr.New(usererr.Forbidden, "permission denied: %s on %s: %s", p, res, pr.tokenLimit())
+	if pr.Project != "" || pr.Environment != "" {
+		return err.WithHint("use a token of your own for %s (phoenix token create; --project/--env limit it to one target)", res)
+	}
+	return err.WithHint("make a token with that scope: phoenix token create --scope %s", strings.Join(scopeNames(append(slices.Clone(pr.Scopes), p)), ","))
 }

@@ -138,6 +138,40 @@ func TestCanPerEnvironmentAndScope(t *testing.T) {
 	}
 }
 
+// TestRefusalSaysWhatRefused: a refusal the user's roles would pass, but
+// their token's scopes or target do not, says so and how to make a token
+// that can (an admin with a read token was told to ask an admin); one the
+// roles refuse keeps the hint to ask for a grant.
+func TestRefusalSaysWhatRefused(t *testing.T) {
+	f := newFixture(t)
+	admin := f.user(t, "root", Grant{Role: RoleAdmin})
+	viewer := f.user(t, "vi", Grant{Role: RoleViewer})
+	readTok, _ := f.svc.Authenticate(ctx, f.token(t, admin, TokenRequest{Scopes: []Permission{Read}}))
+	stagingTok, _ := f.svc.Authenticate(ctx, f.token(t, admin, TokenRequest{Kind: KindDeploy, Project: "shop", Environment: "staging"}))
+	staging, prod := Resource{"shop", "staging"}, Resource{"shop", "production"}
+	for _, c := range []struct {
+		name      string
+		pr        *Principal
+		res       Resource
+		msg, hint string
+	}{
+		{"scope", readTok, staging, "is limited to scopes read", "make a token with that scope: phoenix token create --scope deploy,read"},
+		{"target", stagingTok, prod, "is limited to shop/staging", "use a token of your own for shop/production"},
+		{"roles", viewer, staging, "permission denied: deploy on shop/staging", "ask an admin: phoenix user grant USER ROLE [--env ENV]"},
+	} {
+		err := Require(c.pr, Deploy, c.res)
+		var ue *usererr.Error
+		if !errors.As(err, &ue) || ue.Kind != usererr.Forbidden || !strings.Contains(ue.Error(), c.msg) || !strings.Contains(ue.Hint, c.hint) {
+			t.Errorf("%s: %v (hint %q)", c.name, err, func() string {
+				if ue != nil {
+					return ue.Hint
+				}
+				return ""
+			}())
+		}
+	}
+}
+
 // decoded is pr as a client of /api/v1/me sees it: without its roles.
 func decoded(t *testing.T, pr *Principal) Principal {
 	t.Helper()

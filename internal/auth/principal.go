@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Grant gives a user a role, everywhere or only in one project and/or
@@ -74,12 +75,51 @@ func (pr *Principal) Can(p Permission, res Resource) bool {
 			return false
 		}
 	}
+	return pr.granted(p, res)
+}
+
+// granted reports whether pr's user's roles allow p on res, whatever the
+// credential's own limits (a token's scopes and target).
+func (pr *Principal) granted(p Permission, res Resource) bool {
 	for _, g := range pr.Grants {
 		if pr.roles[g.Role].Has(p) && g.covers(p, res) {
 			return true
 		}
 	}
 	return false
+}
+
+// tokenLimit says how the credential limits its user's rights: its scopes,
+// or the one target it is for.
+func (pr *Principal) tokenLimit() string {
+	via := firstNonEmptyString(pr.Via, "this token")
+	if pr.Project != "" || pr.Environment != "" {
+		target := pr.Project
+		if pr.Environment != "" {
+			target += "/" + pr.Environment
+		}
+		return fmt.Sprintf("%s is limited to %s", via, target)
+	}
+	return fmt.Sprintf("%s is limited to scopes %s", via, strings.Join(scopeNames(pr.Scopes), ","))
+}
+
+// scopeNames are the permissions' names, sorted, each once.
+func scopeNames(ps []Permission) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, string(p))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func firstNonEmptyString(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // WithRoles returns a copy of a principal decoded from /api/v1/me that
