@@ -3,7 +3,6 @@ package store
 import (
 	"database/sql/driver"
 	"errors"
-	"net"
 	"strings"
 	"syscall"
 
@@ -34,15 +33,15 @@ func DiskFull(err error) bool {
 }
 
 // Unreachable reports whether err says the database could not be reached:
-// a refused or broken connection, or PostgreSQL shutting down or not yet
-// accepting connections (class 08, 57P01-57P03).
+// a connection to PostgreSQL refused or broken, or PostgreSQL shutting down
+// or not yet accepting connections (class 08, 57P01-57P03). A network error
+// of another kind (a blob store's) is not the database's.
 func Unreachable(err error) bool {
 	if err == nil {
 		return false
 	}
 	var ce *pgconn.ConnectError
-	var ne *net.OpError
-	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) {
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) {
 		return true
 	}
 	var pe *pgconn.PgError

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,8 @@ func TestDiskFullOfSQLite(t *testing.T) {
 	if !store.DiskFull(enospc) {
 		t.Fatalf("DiskFull(%v) = false", enospc)
 	}
-	for _, e := range []error{nil, errors.New("database or disk is full"), os.ErrNotExist} {
+	s3 := fmt.Errorf("put blob: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
+	for _, e := range []error{nil, errors.New("database or disk is full"), os.ErrNotExist, s3} {
 		if store.DiskFull(e) || store.Unreachable(e) {
 			t.Fatalf("%v counts as a full disk or an unreachable database", e)
 		}
