@@ -32,8 +32,15 @@ type Pinger interface {
 
 // Options configures the API.
 type Options struct {
-	Logger  *slog.Logger
-	Store   Pinger    // checked by /health
+	Logger *slog.Logger
+	Store  Pinger // checked by /health
+	// Storage, when set, is the server's storage check for /health: does
+	// the store commit, do its folders take writes, how much room is left.
+	Storage func(ctx context.Context) monitor.StorageHealth
+	// Explain, when set, turns an internal error whose cause is no secret
+	// and the operator's to fix (a full disk, an unreachable database)
+	// into a user error saying so; WriteError asks it.
+	Explain func(err error) error
 	Started time.Time // server start, for uptime
 	Deploy  *deploy.Service
 	// Auth authenticates every request to a non-public endpoint; without
@@ -138,25 +145,46 @@ func (a *API) routes() {
 
 // Handler returns the API with request ids, logging and panic recovery.
 func (a *API) Handler() http.Handler {
-	return requestID(recoverer(a.opts.Logger, logRequests(a.opts.Logger, a.mux)))
+	return requestID(recoverer(a.opts.Logger, logRequests(a.opts.Logger, withExplain(a.opts.Explain, a.mux))))
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	status, code := "ok", http.StatusOK
 	checks := map[string]string{}
+	var disks []healthDisk
 	if a.opts.Store != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		checks["store"] = "ok"
 		if err := a.opts.Store.PingContext(ctx); err != nil {
-			status, code = "degraded", http.StatusServiceUnavailable
 			checks["store"] = "unreachable"
 			a.opts.Logger.Error("health: store ping failed", "err", err)
-		} else {
-			checks["store"] = "ok"
+		} else if a.opts.Storage != nil {
+			h := a.opts.Storage(ctx)
+			if h.Store != "" {
+				checks["store"] = h.Store
+			}
+			disks = healthDisks(h.Disks)
+		}
+		if checks["store"] != "ok" {
+			status, code = "degraded", http.StatusServiceUnavailable
 		}
 	}
-	WriteJSON(w, code, healthResponse{Status: status, Checks: checks, Version: version.Version,
+	WriteJSON(w, code, healthResponse{Status: status, Checks: checks, Disks: disks, Version: version.Version,
 		UptimeSeconds: int64(time.Since(a.opts.Started).Seconds())})
+}
+
+// healthDisks is the room left in the server's folders, without their
+// paths (the endpoint is public).
+func healthDisks(ds []monitor.DiskSpace) []healthDisk {
+	var out []healthDisk
+	for _, d := range ds {
+		if d.Error != "" {
+			continue
+		}
+		out = append(out, healthDisk{Name: d.Name, FreeBytes: d.Free, TotalBytes: d.Total, FreePercent: d.FreePercent(), Low: d.Low})
+	}
+	return out
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) {
@@ -172,9 +200,14 @@ type Error struct {
 }
 
 // WriteError writes err in the API's error shape. Internal errors are logged
-// with their detail and answered with a generic message.
+// with their detail and answered with a generic message, unless
+// Options.Explain names their cause (a full disk: 503 saying so).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	kind := usererr.KindOf(err)
+	if explain, ok := r.Context().Value(keyExplain).(func(error) error); ok && kind == usererr.Internal {
+		err = explain(err)
+		kind = usererr.KindOf(err)
+	}
 	body := Error{Code: kind.Code(), Message: err.Error(), Hint: usererr.HintOf(err), RequestID: RequestIDFrom(r.Context())}
 	if kind == usererr.Internal {
 		body.Message = "internal error; the server log has the details under this request id"

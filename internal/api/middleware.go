@@ -14,7 +14,19 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyLogger
+	keyExplain
 )
+
+// withExplain hands WriteError the API's Options.Explain through the
+// request's context (WriteError is a function, called from everywhere).
+func withExplain(explain func(error) error, next http.Handler) http.Handler {
+	if explain == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyExplain, explain)))
+	})
+}
 
 // RequestIDFrom returns the request id the API assigned, or "".
 func RequestIDFrom(ctx context.Context) string {

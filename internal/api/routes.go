@@ -93,6 +93,16 @@ func (a *API) coreRoutes() []Route {
 type healthResponse struct {
 	Status        string            `json:"status"`
 	Checks        map[string]string `json:"checks"`
+	Disks         []healthDisk      `json:"disks,omitempty"`
 	Version       string            `json:"version"`
 	UptimeSeconds int64             `json:"uptime_seconds"`
+}
+
+// healthDisk is the room left in one of the server's folders.
+type healthDisk struct {
+	Name        string  `json:"name"` // "data dir", "blob dir"
+	FreeBytes   uint64  `json:"free_bytes"`
+	TotalBytes  uint64  `json:"total_bytes"`
+	FreePercent float64 `json:"free_percent"`
+	Low         bool    `json:"low,omitempty"` // under the server's --disk-alert-free
 }

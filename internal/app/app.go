@@ -110,6 +110,9 @@ type Options struct {
 	// CertOrderAlert: the monitor alerts when a domain's certificate order
 	// has been failing for it (default an hour; negative: no alert).
 	CertOrderAlert time.Duration
+	// DiskAlertFree: the monitor alerts when the data dir or the blob dir
+	// has less room than this (--disk-alert-free; zero: no alert).
+	DiskAlertFree DiskThreshold
 	// EdgeHeaders are response header rules for every site (e.g. HSTS).
 	EdgeHeaders []edge.HeaderRule
 	// EdgeAccessLog writes the edge's access log (accesslog.go).
@@ -157,6 +160,12 @@ type Options struct {
 	// StepHidden are the server's files steps may not reach besides the
 	// data dir: key files, a local backup repository.
 	StepHidden []string
+
+	// diskSpace and probeFile replace the storage check's statfs and
+	// write probe in tests (storehealth.go): a full disk cannot be made
+	// without root.
+	diskSpace func(dir string) (free, total uint64, err error)
+	probeFile func(dir string) error
 }
 
 // flag names what gave the phoenix server flag name its value
@@ -200,6 +209,7 @@ type App struct {
 	// edgeTLSAddr is the edge's HTTPS listener with EdgeTLSListen.
 	edgeTLSAddr net.Addr
 	certs       certInventory // the edge's TLS certificates (certificates.go)
+	health      *storeHealth  // the storage check of /api/v1/health and the disk alerts (storehealth.go)
 	sitesCerts  sitesCerts    // the sites domain's wildcards given to ACME (sites.go)
 
 	edge       edgeState               // what the edge serves (replicas.go)
@@ -302,6 +312,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.openBlobs(ctx); err != nil {
 		return err
 	}
+	a.health = a.newStoreHealth()
 	if err := a.openDeploy(); err != nil {
 		return err
 	}
@@ -402,7 +413,7 @@ func (a *App) logMigrated(done []store.Migrated, err error) {
 }
 
 func (a *App) startServers() error {
-	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Started: time.Now(), OIDC: a.sso,
+	apiHandler := api.New(api.Options{Logger: a.log, Store: a.DB, Storage: a.storage, Explain: a.explainErr, Started: time.Now(), OIDC: a.sso,
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning(),
 		ConfigNeeds: a.configNeeds, Notifications: a.notifyHealth, NotifyTest: notifyTester{a}}) // notify_status.go

@@ -50,6 +50,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 	o.CertOrders, o.CertOrderAlert = a.certOrderAlerts(), a.opts.certOrderAlert() // certificates.go
 	o.Backups = a.backupHealth                                                    // the built-in backup-overdue alert (backup_status.go)
 	o.Undeliverable = a.undeliverable                                             // the built-in notify-undeliverable alert (notify_status.go)
+	o.Storage = a.storageAlerts                                                   // the built-in disk-low and store-write-failing alerts (storehealth.go)
 	if a.opts.Replica.On {
 		o.Replicas = a.otherEdges         // the other replicas' edges (replica_telemetry.go)
 		o.ReplicaHealth = a.replicaHealth // the built-in replica-down alert

@@ -37,6 +37,7 @@ type serverOptions struct {
 	metricsAllow  string
 	sitesDomain   string
 	publicURL     string
+	diskAlertFree string
 
 	backupRepo          string
 	backupKeyFile       string
@@ -86,6 +87,7 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.metricsAllow, "edge-metrics-allow", "", metricsAllowHelp)
 	f.StringVar(&o.sitesDomain, "sites-domain", "", sitesDomainHelp)
 	f.StringVar(&o.publicURL, "public-url", "", publicURLHelp)
+	f.StringVar(&o.diskAlertFree, "disk-alert-free", app.DefaultDiskAlertFree, diskAlertFreeHelp)
 	f.StringVar(&o.geoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) for projects' edge.waf.geo_allow and geo_deny (docs/waf.md)")
 	f.StringVar(&o.masterKeyFile, "master-key-file", "", "unseal the vault at start with the key in this file (0600); default $PHOENIX_MASTER_KEY, else start sealed")
 	f.StringVar(&o.backupRepo, "backup-repo", "", "back up the data dir into this repository ('phoenix backup init'; docs/backup.md)")
@@ -149,6 +151,10 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	if err != nil {
 		return err
 	}
+	diskAlert, err := parseDiskAlertFree(name("disk-alert-free"), o.diskAlertFree) // server_disk.go
+	if err != nil {
+		return err
+	}
 	runs, err := o.runs.retention(name)
 	if err != nil {
 		return err
@@ -196,7 +202,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	a, err := app.New(app.Options{DataDir: g.Data, Listen: o.listen, Listeners: socks, EdgeListen: o.edgeListen, Logger: log, MasterKey: key,
 		EdgeTLSCert: o.edgeCert, EdgeTLSKey: o.edgeKey, EdgeHeaders: edge.SecurityHeaders(edge.HSTS{MaxAge: o.hsts, IncludeSubdomains: o.hstsSub}), EdgeLoops: int(o.edgeLoops), EdgeIdleTimeout: o.edgeIdle, EdgeMaxConnsPerIP: o.edgeMaxConns, Backup: bo,
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
-		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, CertOrderAlert: orderAlert, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
+		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, CertOrderAlert: orderAlert, DiskAlertFree: diskAlert, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
 		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, PublicURL: public, EdgeAccessLog: access, FlagName: name,
 		StepSandbox: o.stepSandbox, StepHidden: o.stepHidden()})
 	if err != nil {

@@ -75,6 +75,7 @@ func TestServerEnvValuesNameTheVariable(t *testing.T) {
 		{"acme-dns-propagation-timeout", "-1m", dns, " -1m is not positive"},
 		{"cert-alert-days", "-1", "", " -1 is negative"},
 		{"cert-order-alert", "-1m", "", " -1m is negative"},
+		{"disk-alert-free", "5", "", ` "5" is neither a percentage (5%) nor a size (1GiB, 500MiB)`},
 		{"run-retention", "10m", "", ` "10m" is not a duration of an hour or more`},
 		{"run-keep", "0", "", " 0: keep at least 1 run per project"},
 		{"step-sandbox", "sometimes", "", ` "sometimes" is not auto, on or off`},

@@ -173,7 +173,8 @@ func (m *Monitor) evaluateRules(ctx context.Context, undeliverableOnly bool) err
 
 // applyRules computes and applies the values of every rule but the
 // built-in notify-undeliverable one: the projects' rules, and the
-// server's certificate, certificate order, replica and backup rules.
+// server's certificate, certificate order, replica, backup and storage
+// rules.
 func (m *Monitor) applyRules(ctx context.Context, now time.Time, apply func(Rule, map[string]float64)) error {
 	for _, r := range m.rulesSnapshot() {
 		values, err := m.ruleValues(ctx, r, now)
@@ -195,6 +196,12 @@ func (m *Monitor) applyRules(ctx context.Context, now time.Time, apply func(Rule
 	}
 	if values, ok := m.backupValues(ctx, now); ok {
 		apply(backupRule(), values)
+	}
+	if disks, writes, details, ok := m.storageValues(ctx); ok {
+		dr, wr := diskRule(), storeWriteRule()
+		dr.details, wr.details = details, details
+		apply(dr, disks)
+		apply(wr, writes)
 	}
 	return nil
 }

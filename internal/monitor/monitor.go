@@ -69,6 +69,10 @@ type Options struct {
 	// good, or that did not load, for the built-in alert
 	// UndeliverableRule (undeliverable.go); nil turns it off.
 	Undeliverable func(ctx context.Context) ([]Undeliverable, error)
+	// Storage checks the server's folders and state store for the
+	// built-in alerts DiskRule and StoreWriteRule (storage.go); nil turns
+	// them off.
+	Storage func(ctx context.Context) (*StorageHealth, error)
 	// Concurrency bounds probes in flight (default 2048; probes that were
 	// slow last time get another quarter of it).
 	Concurrency int

@@ -107,6 +107,8 @@ func (r Rule) describe(v float64, breached bool) string {
 		return describeBackup(v)
 	case r.Metric == undeliverableMetric:
 		return describeUndeliverable(v)
+	case r.Metric == diskMetric, r.Metric == storeWriteMetric:
+		return describeStorage(r.Metric, v)
 	case r.Metric == certMetric:
 		return describeCert(v, r.ThresholdString())
 	case r.Metric == certOrderMetric:
