@@ -28,6 +28,9 @@ type CreateOptions struct {
 	// Host and Version are recorded in the snapshot; Host defaults to the
 	// machine's host name.
 	Host, Version string
+	// Server is the identity of the server taking the snapshot, recorded
+	// in it (Snapshot.Server).
+	Server string
 	// Now returns the snapshot's time; default time.Now.
 	Now func() time.Time
 	// Progress is called with the plaintext bytes done so far and the
@@ -147,7 +150,7 @@ func snapshotHeader(o CreateOptions) *Snapshot {
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	return &Snapshot{Time: now().UTC(), Host: host, Version: o.Version}
+	return &Snapshot{Time: now().UTC(), Host: host, Server: o.Server, Version: o.Version}
 }
 
 // objectSet lists the objects in the repository.
