@@ -249,6 +249,11 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 		}
 		res.RestoreTest = "passed"
 	}
+	if len(snap.Corrupt) > 0 {
+		// The snapshot holds everything else and is kept; retention waits,
+		// as an older snapshot may hold the only good copy of the blob.
+		return nil, b.corruptBlobs(ctx, snap)
+	}
 	if err := b.retain(ctx, repo, res); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +101,57 @@ func legacySnapshot(t *testing.T, repo string) string {
 		t.Fatal(err)
 	}
 	return s.ID
+}
+
+// TestBackupNamesCorruptBlob is F2 of the s26 dogfood: a blob whose bytes
+// no longer matched its digest was backed up and "restore test passed".
+// The backup now leaves it out, fails naming it and the deployments using
+// it, and says so in the status and the log.
+func TestBackupNamesCorruptBlob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	repo := initRepo(t, backupKey)
+	var log bytes.Buffer
+	dir := t.TempDir()
+	a := startServerOn(t, dir, repo, &log)
+	d := deployPage(t, a, "production", "<h1>LOCAL UNTRACKED</h1>")
+	hex := strings.TrimPrefix(d.String(), "sha256:")
+	rel := "blobs/sha256/" + hex[:2] + "/" + hex
+	flipByte(t, filepath.Join(dir, filepath.FromSlash(rel)))
+
+	_, err := a.Backups.Run(ctx, "ops")
+	if err == nil {
+		t.Fatal("a backup with a corrupt blob succeeded")
+	}
+	for _, want := range []string{rel, "shop/production #"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log does not name %q:\n%s", want, log.String())
+		}
+	}
+	if st := a.Backups.Status(ctx); !strings.Contains(st.LastError, rel) {
+		t.Errorf("status last error %q, want it to name %s", st.LastError, rel)
+	}
+	list, err := a.Backups.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list = %+v, %v; want the snapshot of everything else", list, err)
+	}
+}
+
+// flipByte alters one byte of the file at p, as bit rot would.
+func flipByte(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[5] ^= 0x20
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -43,7 +43,9 @@ type CreateOptions struct {
 // snapshot is written last: a Create that fails or is cancelled leaves only
 // unreferenced objects behind, which Prune removes. One that was killed
 // leaves its unfinished objects as temporary files, which the next Create
-// removes first.
+// removes first. A content-addressed blob whose bytes do not hash to its
+// name is not stored; the snapshot lists the others and names it in
+// Snapshot.Corrupt, for the caller to report.
 func (r *Repo) Create(ctx context.Context, o CreateOptions) (*Snapshot, error) {
 	r.sweepIfAlone(ctx)
 	// Shared: adding objects and a snapshot disturbs no reader and no other

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -58,5 +59,27 @@ func TestForgetOnlyItsOwnServer(t *testing.T) {
 	}
 	if _, err := r.Forget(ctx, "", time.Minute, t0); err == nil {
 		t.Error("Forget with no server identity: no error")
+	}
+}
+
+// TestCreateLeavesOutCorruptBlob: a blob whose bytes were altered after it
+// was stored under its digest is not backed up as if it were good: the
+// snapshot has every other file, and names the blob in Corrupt.
+func TestCreateLeavesOutCorruptBlob(t *testing.T) {
+	r, _ := newRepo(t)
+	data, _ := dataDir(t)
+	good := addBlob(t, data, []byte("<h1>a good page</h1>"))
+	bad := addBlob(t, data, []byte("<h1>LOCAL UNTRACKED</h1>"))
+	writeFile(t, data, bad, []byte("<h1>LoCAL UNTRACKED</h1>"), 0o444) // one flipped bit
+	s := create(t, r, data, time.Now())
+	if len(s.Corrupt) != 1 || s.Corrupt[0].Path != bad || s.Corrupt[0].Name != "sha256:"+filepath.Base(bad) || s.Corrupt[0].Actual == s.Corrupt[0].Name {
+		t.Fatalf("Corrupt = %+v, want %s named", s.Corrupt, bad)
+	}
+	paths := map[string]bool{}
+	for _, e := range s.Files {
+		paths[e.Path] = true
+	}
+	if paths[bad] || !paths[good] || !paths["state.db"] {
+		t.Errorf("snapshot files %v: want the good blob and state.db, not the corrupt blob", paths)
 	}
 }

@@ -39,6 +39,17 @@ type Snapshot struct {
 	Added   int64   `json:"added"`   // stored bytes newly written by this snapshot
 	Count   int     `json:"count"`   // len(Files)
 	Files   []Entry `json:"files"`
+	// Corrupt lists the content-addressed blobs Create left out because
+	// their bytes no longer match their names (set by Create, not stored).
+	Corrupt []CorruptBlob `json:"-"`
+}
+
+// CorruptBlob is a blob of the data dir whose content does not hash to
+// the digest it is named by (bit rot, an edit): Create does not store it.
+type CorruptBlob struct {
+	Path   string `json:"path"`   // slash-separated, relative to the data dir
+	Name   string `json:"name"`   // the digest it is named by
+	Actual string `json:"actual"` // the digest of what it holds
 }
 
 // Summary is a snapshot without its file list, for listings.
