@@ -64,6 +64,9 @@ type Backups struct {
 	// prunePending: a prune was skipped (the repository was in use), so
 	// the next backup prunes even if it forgets nothing. Guarded by mu.
 	prunePending bool
+	// server is this server's identity in the repository (the data dir's
+	// server.id): its snapshots carry it, and retention forgets only them.
+	server string
 }
 
 // errNoBackupRepo answers backup requests on a server started without one.
@@ -89,6 +92,11 @@ func (a *App) openBackups() error {
 	if o.Repo == "" {
 		return nil
 	}
+	id, err := backup.ServerID(a.opts.DataDir)
+	if err != nil {
+		return fmt.Errorf("backups: %w", err)
+	}
+	b.server = id
 	if err := b.probe(); err != nil {
 		return err
 	}
@@ -120,8 +128,19 @@ func (b *Backups) probe() error {
 		return nil
 	}
 	defer repo.Close()
-	if list, err := repo.List(context.Background()); err == nil && len(list) > 0 {
-		b.state.st.LastSuccess, b.state.st.LastSnapshot = ptr(list[0].Time), list[0].ID
+	list, _ := repo.List(context.Background())
+	// This server's own newest: another's (the production server a
+	// restore drill came from) says nothing of whether this one backs up.
+	s, ok := backup.NewestOf(list, b.server)
+	if !ok {
+		// A snapshot from before servers were recorded may be this
+		// server's, just upgraded. Counting it here only dates the last
+		// success, which makes up a missed run now rather than skipping
+		// it; retention never treats it as this server's (Forget).
+		s, ok = backup.NewestOf(list, "")
+	}
+	if ok {
+		b.state.st.LastSuccess, b.state.st.LastSnapshot = ptr(s.Time), s.ID
 	}
 	return nil
 }
@@ -217,7 +236,7 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 			return err
 		}
 		snap, err = repo.Create(ctx, backup.CreateOptions{DataDir: b.a.opts.DataDir, SnapshotDB: b.a.DB.Snapshot,
-			DBFile: b.a.DB.SnapshotFile(), Host: host, Version: version.Get().Version})
+			DBFile: b.a.DB.SnapshotFile(), Host: host, Server: b.server, Version: version.Get().Version})
 		return err
 	})
 	if err != nil {
@@ -229,6 +248,11 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 			return nil, fmt.Errorf("backup %s: restore test: %w", snap.ID[:12], err)
 		}
 		res.RestoreTest = "passed"
+	}
+	if len(snap.Corrupt) > 0 {
+		// The snapshot holds everything else and is kept; retention waits,
+		// as an older snapshot may hold the only good copy of the blob.
+		return nil, b.corruptBlobs(ctx, snap)
 	}
 	if err := b.retain(ctx, repo, res); err != nil {
 		return nil, err
@@ -248,7 +272,7 @@ func (b *Backups) run(ctx context.Context) (*BackupResult, error) {
 // holds it, retention waits for the next backup, which is not a failure of
 // this one.
 func (b *Backups) retain(ctx context.Context, repo *backup.Repo, res *BackupResult) error {
-	gone, err := repo.Forget(ctx, b.opts.KeepWithin, time.Now())
+	gone, err := repo.Forget(ctx, b.server, b.opts.KeepWithin, time.Now())
 	if errors.Is(err, backup.ErrLocked) {
 		b.a.log.Warn("backup retention skipped: the repository is in use; the next backup applies it")
 		return nil

@@ -28,6 +28,9 @@ type CreateOptions struct {
 	// Host and Version are recorded in the snapshot; Host defaults to the
 	// machine's host name.
 	Host, Version string
+	// Server is the identity of the server taking the snapshot, recorded
+	// in it (Snapshot.Server).
+	Server string
 	// Now returns the snapshot's time; default time.Now.
 	Now func() time.Time
 	// Progress is called with the plaintext bytes done so far and the
@@ -40,7 +43,9 @@ type CreateOptions struct {
 // snapshot is written last: a Create that fails or is cancelled leaves only
 // unreferenced objects behind, which Prune removes. One that was killed
 // leaves its unfinished objects as temporary files, which the next Create
-// removes first.
+// removes first. A content-addressed blob whose bytes do not hash to its
+// name is not stored; the snapshot lists the others and names it in
+// Snapshot.Corrupt, for the caller to report.
 func (r *Repo) Create(ctx context.Context, o CreateOptions) (*Snapshot, error) {
 	r.sweepIfAlone(ctx)
 	// Shared: adding objects and a snapshot disturbs no reader and no other
@@ -147,7 +152,7 @@ func snapshotHeader(o CreateOptions) *Snapshot {
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	return &Snapshot{Time: now().UTC(), Host: host, Version: o.Version}
+	return &Snapshot{Time: now().UTC(), Host: host, Server: o.Server, Version: o.Version}
 }
 
 // objectSet lists the objects in the repository.

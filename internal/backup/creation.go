@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -21,6 +23,7 @@ type creation struct {
 	batch    backend.Batch
 	prog     meter
 	added    atomic.Int64
+	corrupt  []CorruptBlob // blobs left out; guarded by mu
 }
 
 // newCreation indexes what the repository already holds: the plaintext
@@ -67,6 +70,8 @@ func (c *creation) run(ctx context.Context, files []source, s *Snapshot) (*Snaps
 	if err := c.r.saveSnapshot(ctx, s); err != nil {
 		return nil, err
 	}
+	s.Corrupt = c.corrupt
+	slices.SortFunc(s.Corrupt, func(a, b CorruptBlob) int { return strings.Compare(a.Path, b.Path) })
 	return s, nil
 }
 
@@ -192,7 +197,21 @@ func (c *creation) put(ctx context.Context, f source) (Entry, bool, error) {
 		return Entry{}, false, err
 	}
 	defer in.Close()
-	sl, err := c.r.putObject(ctx, c.batch, c.prog.reader(in), f.size)
+	var want backend.Digest
+	if f.blob {
+		want = f.nameDigest()
+	}
+	sl, err := c.r.putObject(ctx, c.batch, c.prog.reader(in), f.size, want)
+	if errors.Is(err, errNotItsName) {
+		// A blob that no longer holds what its name says (bit rot, an
+		// edit) is left out rather than stored as if it did: a restore
+		// would serve it under the good digest's ETag and SRI hash. The
+		// rest of the snapshot goes on; the caller reports the blob.
+		c.mu.Lock()
+		c.corrupt = append(c.corrupt, CorruptBlob{Path: f.rel, Name: want.String(), Actual: sl.digest.String()})
+		c.mu.Unlock()
+		return Entry{}, false, nil
+	}
 	if err != nil {
 		return Entry{}, false, err
 	}

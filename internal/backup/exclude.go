@@ -10,11 +10,13 @@ const tmpPrefix = ".tmp-"
 // server's lock and published address, which belong to the running
 // process, SQLite's side files, which only mean something next to the
 // live database (the database itself is copied consistently instead), and
-// the pipeline's tool cache.
+// the pipeline's tool cache; and the server's identity in backups, which
+// a restored data dir must not share with the server it was taken from.
 var excludedTop = map[string]bool{
 	"lock":             true,
 	"server.json":      true, // app.writeServerInfo
 	"server.json.tmp":  true, // its temporary file
+	ServerIDFile:       true, // a restored data dir is another server (serverid.go)
 	"state.db-wal":     true,
 	"state.db-shm":     true,
 	"state.db-journal": true,

@@ -9,12 +9,22 @@ import (
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
-// Forget removes the snapshots taken before now-keepWithin, except the
-// newest snapshot, which is always kept, and returns the removed ones. Their
-// objects stay until Prune.
-func (r *Repo) Forget(ctx context.Context, keepWithin time.Duration, now time.Time) ([]Summary, error) {
+// Forget removes the snapshots server took before now-keepWithin, except
+// its newest, which is always kept, and returns the removed ones. Their
+// objects stay until Prune. Other servers' snapshots are theirs to age
+// out: a second server on the repository (a restore drill, a standby)
+// must not delete the production server's backups.
+//
+// Snapshots taken before servers were recorded (Server "") are never
+// removed: nothing tells which server took them, and deleting another
+// server's could leave it without a backup, while keeping them only costs
+// space until they are deleted by hand (docs/backup.md#several-servers-on-one-repository).
+func (r *Repo) Forget(ctx context.Context, server string, keepWithin time.Duration, now time.Time) ([]Summary, error) {
 	if keepWithin < 0 {
 		return nil, fmt.Errorf("forget snapshots: keep-within %s is negative", keepWithin)
+	}
+	if server == "" {
+		return nil, errors.New("forget snapshots: no server identity given")
 	}
 	done, err := r.begin(true)
 	if err != nil {
@@ -27,8 +37,13 @@ func (r *Repo) Forget(ctx context.Context, keepWithin time.Duration, now time.Ti
 	}
 	cutoff := now.Add(-keepWithin)
 	var removed []Summary
-	for i, s := range all {
-		if i == 0 || !s.Time.Before(cutoff) {
+	newest := true
+	for _, s := range all {
+		if s.Server != server {
+			continue
+		}
+		if newest || !s.Time.Before(cutoff) {
+			newest = false
 			continue
 		}
 		if err := r.snapshots.Delete(ctx, backend.Digest(backend.Algorithm+":"+s.ID)); err != nil {

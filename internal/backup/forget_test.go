@@ -18,7 +18,7 @@ func TestForgetKeepsNewest(t *testing.T) {
 		writeFile(t, data, "state.db", []byte{byte(i)}, 0o600)
 		ids = append(ids, create(t, r, data, t0.Add(time.Duration(i)*time.Hour)).ID)
 	}
-	removed, err := r.Forget(ctx, 24*time.Hour, t0.AddDate(1, 0, 0))
+	removed, err := r.Forget(ctx, testServer, 24*time.Hour, t0.AddDate(1, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestForgetWindow(t *testing.T) {
 	for i := range 4 {
 		create(t, r, data, t0.Add(time.Duration(i)*24*time.Hour))
 	}
-	removed, err := r.Forget(context.Background(), 36*time.Hour, t0.Add(3*24*time.Hour))
+	removed, err := r.Forget(context.Background(), testServer, 36*time.Hour, t0.Add(3*24*time.Hour))
 	if err != nil || len(removed) != 2 {
 		t.Errorf("removed %d, %v; want the 2 older than 36h", len(removed), err)
 	}
@@ -61,7 +61,7 @@ func TestPrune(t *testing.T) {
 	if err != nil || rep.Objects != 0 {
 		t.Fatalf("Prune with every object referenced = %+v, %v", rep, err)
 	}
-	if _, err := r.Forget(ctx, 0, t0.Add(2*time.Hour)); err != nil {
+	if _, err := r.Forget(ctx, testServer, 0, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = r.Prune(ctx)
@@ -110,7 +110,7 @@ func TestPruneGoesOnPastADamagedSnapshot(t *testing.T) {
 	flipByte(t, badFile, headerSize+3)
 	objects := len(storeFiles(t, repo, "objects"))
 
-	gone, err := r.Forget(ctx, 30*time.Minute, t0.Add(2*time.Hour))
+	gone, err := r.Forget(ctx, testServer, 30*time.Minute, t0.Add(2*time.Hour))
 	if err != nil || len(gone) != 1 || gone[0].ID != old.ID {
 		t.Fatalf("Forget = %+v, %v; want the oldest forgotten", gone, err)
 	}

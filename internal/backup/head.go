@@ -96,7 +96,7 @@ func (r *Repo) readHead(ctx context.Context, id string) (Summary, error) {
 	if s.Time.IsZero() || s.Size < 0 || s.Added < 0 || s.Count < 0 {
 		return Summary{}, fmt.Errorf("snapshot %s: head: time, size, added or count out of range (%w)", shortID(id), ErrCorrupt)
 	}
-	return Summary{ID: id, Time: s.Time, Host: s.Host, Version: s.Version, Files: s.Count, Size: s.Size, Added: s.Added}, nil
+	return Summary{ID: id, Time: s.Time, Host: s.Host, Server: s.Server, Version: s.Version, Files: s.Count, Size: s.Size, Added: s.Added}, nil
 }
 
 // decodeHead decodes the members of a snapshot object before "files" into
@@ -119,6 +119,8 @@ func decodeHead(r io.Reader, s *Snapshot) error {
 			dst = &s.Time
 		case "host":
 			dst = &s.Host
+		case "server":
+			dst = &s.Server
 		case "version":
 			dst = &s.Version
 		case "size":
@@ -139,6 +141,6 @@ func decodeHead(r io.Reader, s *Snapshot) error {
 
 // sameHead reports whether h, decoded by decodeHead, says what s does.
 func sameHead(h, s *Snapshot) bool {
-	return h.Time.Equal(s.Time) && h.Host == s.Host && h.Version == s.Version &&
+	return h.Time.Equal(s.Time) && h.Host == s.Host && h.Server == s.Server && h.Version == s.Version &&
 		h.Size == s.Size && h.Added == s.Added && h.Count == s.Count
 }

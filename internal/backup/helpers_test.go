@@ -147,7 +147,7 @@ func fixedNow(t time.Time) func() time.Time { return func() time.Time { return t
 // create backs up data with default options at time at.
 func create(t *testing.T, r *Repo, data string, at time.Time) *Snapshot {
 	t.Helper()
-	s, err := r.Create(context.Background(), CreateOptions{DataDir: data, Host: "test", Version: "v0.0.0-test", Now: fixedNow(at)})
+	s, err := r.Create(context.Background(), CreateOptions{DataDir: data, Host: "test", Server: testServer, Version: "v0.0.0-test", Now: fixedNow(at)})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -166,3 +166,6 @@ func storeFiles(t *testing.T, repo, store string) []string {
 	})
 	return out
 }
+
+// testServer is the server identity create records.
+const testServer = "srv-test"

@@ -28,3 +28,14 @@ func (r *Repo) Load(ctx context.Context, idOrPrefix string) (*Snapshot, error) {
 	defer done()
 	return r.resolve(ctx, idOrPrefix)
 }
+
+// NewestOf returns the newest of list (newest first, as List returns it)
+// that server took; server "" matches the snapshots that record none.
+func NewestOf(list []Summary, server string) (Summary, bool) {
+	for _, s := range list {
+		if !s.Damaged && s.Server == server {
+			return s, true
+		}
+	}
+	return Summary{}, false
+}

@@ -75,7 +75,7 @@ func TestDamagedSnapshotHidesNoOther(t *testing.T) {
 		t.Fatalf("Restore latest = %v, %v; want %s", s, err, ids[2][:12])
 	}
 	sameTree(t, readTree(t, to), want)
-	gone, err := r.Forget(ctx, time.Minute, base.Add(3*time.Minute))
+	gone, err := r.Forget(ctx, testServer, time.Minute, base.Add(3*time.Minute))
 	if err != nil || len(gone) != 1 || gone[0].ID != ids[1] {
 		t.Fatalf("Forget = %+v, %v; want %s forgotten", gone, err, ids[1][:12])
 	}

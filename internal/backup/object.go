@@ -49,10 +49,17 @@ func (r *Repo) encrypt(ctx context.Context, w io.Writer, src io.Reader) (sealed,
 	return sealed{digest: sumDigest(plain), size: n, object: sumDigest(stored), stored: cw.n}, nil
 }
 
+// errNotItsName is putObject's error for a plaintext whose digest is not
+// the one the caller expected (a blob's name): nothing was stored.
+var errNotItsName = errors.New("the content does not match its name")
+
 // putObject encrypts src (of about sizeHint bytes) and stores it through p.
-func (r *Repo) putObject(ctx context.Context, p putter, src io.Reader, sizeHint int64) (sealed, error) {
+// With want set, a plaintext whose digest is not want is not stored
+// (errNotItsName, with the sealed digest it had): the digest is the one
+// encryption computes anyway, so checking costs no second read.
+func (r *Repo) putObject(ctx context.Context, p putter, src io.Reader, sizeHint int64, want backend.Digest) (sealed, error) {
 	if sizeHint >= memObjectLimit {
-		return r.putLarge(ctx, p, src)
+		return r.putLarge(ctx, p, src, want)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
@@ -61,6 +68,9 @@ func (r *Repo) putObject(ctx context.Context, p putter, src io.Reader, sizeHint 
 	s, err := r.encrypt(ctx, buf, src)
 	if err != nil {
 		return sealed{}, err
+	}
+	if want != "" && s.digest != want {
+		return s, errNotItsName
 	}
 	return s, p.Put(ctx, s.object, bytes.NewReader(buf.Bytes()), s.stored)
 }
@@ -72,7 +82,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // putLarge encrypts src into a temporary file and hard-links that into the
 // store (or copies it where linking is not possible).
-func (r *Repo) putLarge(ctx context.Context, p putter, src io.Reader) (sealed, error) {
+func (r *Repo) putLarge(ctx context.Context, p putter, src io.Reader, want backend.Digest) (sealed, error) {
 	f, err := os.CreateTemp(r.dir, tmpPrefix+"object-*")
 	if err != nil {
 		return sealed{}, err
@@ -85,6 +95,9 @@ func (r *Repo) putLarge(ctx context.Context, p putter, src io.Reader) (sealed, e
 	}
 	if err != nil {
 		return sealed{}, err
+	}
+	if want != "" && s.digest != want {
+		return s, errNotItsName
 	}
 	if err = p.Link(ctx, s.object, f.Name()); errors.Is(err, backend.ErrCannotLink) {
 		err = putFile(ctx, p, s, f.Name())

@@ -26,14 +26,30 @@ type Entry struct {
 // The file list is the last field, so a listing decrypts and decodes only
 // the fields before it (readHead).
 type Snapshot struct {
-	ID      string    `json:"-"` // hex digest of the snapshot object (set on load)
-	Time    time.Time `json:"time"`
-	Host    string    `json:"host"`
-	Version string    `json:"version"` // phoenix version that took it
-	Size    int64     `json:"size"`    // plaintext bytes
-	Added   int64     `json:"added"`   // stored bytes newly written by this snapshot
-	Count   int       `json:"count"`   // len(Files)
-	Files   []Entry   `json:"files"`
+	ID   string    `json:"-"` // hex digest of the snapshot object (set on load)
+	Time time.Time `json:"time"`
+	Host string    `json:"host"`
+	// Server is the identity of the server that took it (its data dir's
+	// server.id): retention and "latest" go by it, as two servers on one
+	// repository (a restore drill, a standby on a cloned machine) may
+	// share a host name. Empty in snapshots taken before it was recorded.
+	Server  string  `json:"server,omitempty"`
+	Version string  `json:"version"` // phoenix version that took it
+	Size    int64   `json:"size"`    // plaintext bytes
+	Added   int64   `json:"added"`   // stored bytes newly written by this snapshot
+	Count   int     `json:"count"`   // len(Files)
+	Files   []Entry `json:"files"`
+	// Corrupt lists the content-addressed blobs Create left out because
+	// their bytes no longer match their names (set by Create, not stored).
+	Corrupt []CorruptBlob `json:"-"`
+}
+
+// CorruptBlob is a blob of the data dir whose content does not hash to
+// the digest it is named by (bit rot, an edit): Create does not store it.
+type CorruptBlob struct {
+	Path   string `json:"path"`   // slash-separated, relative to the data dir
+	Name   string `json:"name"`   // the digest it is named by
+	Actual string `json:"actual"` // the digest of what it holds
 }
 
 // Summary is a snapshot without its file list, for listings.
@@ -41,6 +57,7 @@ type Summary struct {
 	ID      string    `json:"id"`
 	Time    time.Time `json:"time"`
 	Host    string    `json:"host"`
+	Server  string    `json:"server,omitempty"` // "" before servers were recorded
 	Version string    `json:"version"`
 	Files   int       `json:"files"`
 	Size    int64     `json:"size"`  // plaintext bytes
@@ -52,7 +69,7 @@ type Summary struct {
 
 // Summary returns s without its file list.
 func (s *Snapshot) Summary() Summary {
-	return Summary{ID: s.ID, Time: s.Time, Host: s.Host, Version: s.Version, Files: len(s.Files), Size: s.Size, Added: s.Added}
+	return Summary{ID: s.ID, Time: s.Time, Host: s.Host, Server: s.Server, Version: s.Version, Files: len(s.Files), Size: s.Size, Added: s.Added}
 }
 
 // maxProblems caps how many problems one error lists.

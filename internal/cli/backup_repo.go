@@ -17,7 +17,7 @@ import (
 // The backup commands that read a repository themselves: verify, restore.
 
 func newBackupVerifyCmd(g *Globals) *cobra.Command {
-	rf := &repoFlags{}
+	rf, lf := &repoFlags{}, &latestFlags{}
 	cmd := &cobra.Command{
 		Use: "verify [SNAPSHOT]",
 		Example: `  phoenix backup verify --repo /mnt/backups/phoenix --key-file /etc/phoenix/backup.key
@@ -35,6 +35,9 @@ func newBackupVerifyCmd(g *Globals) *cobra.Command {
 			}
 			defer r.Close()
 			warnDamaged(cmd.Context(), g, r, id)
+			if id, err = resolveLatest(cmd.Context(), g, r, id, *lf); err != nil {
+				return repoUserError(rf.repo, err)
+			}
 			b := newBar(g.Stderr, "verify")
 			rep, err := r.Verify(cmd.Context(), id, b.set)
 			b.Done()
@@ -62,11 +65,12 @@ func newBackupVerifyCmd(g *Globals) *cobra.Command {
 		},
 	}
 	addRepoFlags(cmd, rf)
+	addLatestFlags(cmd, lf)
 	return cmd
 }
 
 func newBackupRestoreCmd(g *Globals) *cobra.Command {
-	rf := &repoFlags{}
+	rf, lf := &repoFlags{}, &latestFlags{}
 	var to string
 	cmd := &cobra.Command{
 		Use: "restore SNAPSHOT --to DIR",
@@ -91,8 +95,12 @@ command prints the steps (docs/backup.md).`,
 			}
 			defer r.Close()
 			warnDamaged(cmd.Context(), g, r, args[0])
+			id, err := resolveLatest(cmd.Context(), g, r, args[0], *lf)
+			if err != nil {
+				return repoUserError(rf.repo, err)
+			}
 			b := newBar(g.Stderr, "restore")
-			snap, err := r.Restore(cmd.Context(), args[0], to, b.set)
+			snap, err := r.Restore(cmd.Context(), id, to, b.set)
 			b.Done()
 			if se, ok := errors.AsType[*backup.SpaceError](err); ok {
 				return usererr.Wrap(usererr.Conflict, err, fmt.Sprintf("not enough free space to restore into %s: it needs %d bytes (%s), and the file system holding %s has %d bytes (%s) free; nothing was written",
@@ -111,6 +119,7 @@ command prints the steps (docs/backup.md).`,
 	}
 	addRepoFlags(cmd, rf)
 	cmd.Flags().StringVar(&to, "to", "", "new data dir to restore into (must not exist or be empty)")
+	addLatestFlags(cmd, lf)
 	return cmd
 }
 

@@ -198,9 +198,9 @@ func newBackupListCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			if err := g.emit(list, func(w io.Writer) error {
-				tb := newTable(w, "snapshot", "taken", "host", "version", "files", "size", "new")
+				tb := newTable(w, "snapshot", "taken", "server", "host", "version", "files", "size", "new")
 				for _, s := range list {
-					tb.row(shortID(s.ID), s.Time.Local().Format(time.DateTime), s.Host, s.Version, s.Files, humanBytes(s.Size), humanBytes(s.Added))
+					tb.row(shortID(s.ID), s.Time.Local().Format(time.DateTime), serverName(s.Server), s.Host, s.Version, s.Files, humanBytes(s.Size), humanBytes(s.Added))
 				}
 				return tb.flush()
 			}); err != nil || damaged == nil {
