@@ -3,8 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/phoenixvc/phoenix/internal/app"
@@ -84,12 +84,44 @@ func writeStoreReport(w io.Writer, rep *app.StoreReport) error {
 	return nil
 }
 
-// newSpinner shows that a request without progress reports is running, on
-// a terminal; elsewhere it is silent.
-func newSpinner(w io.Writer, msg string) *progressbar.ProgressBar {
+// spinner shows, on a terminal, that a request without progress reports
+// is running and for how long; elsewhere it writes nothing.
+type spinner struct {
+	stop chan struct{}
+	done chan struct{}
+}
+
+// newSpinner starts a spinner on w; Finish stops it and clears its line.
+func newSpinner(w io.Writer, msg string) *spinner {
+	s := &spinner{stop: make(chan struct{}), done: make(chan struct{})}
 	if !isTerminal(w) {
-		return progressbar.DefaultSilent(-1)
+		close(s.done)
+		return s
 	}
-	return progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(msg),
-		progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100e6))
+	go func() {
+		defer close(s.done)
+		start, t := time.Now(), time.NewTicker(250*time.Millisecond)
+		defer t.Stop()
+		frames := `|/-\`
+		for i := 0; ; i++ {
+			fmt.Fprintf(w, "\r%c %s (%s)", frames[i%len(frames)], msg, time.Since(start).Round(time.Second))
+			select {
+			case <-s.stop:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// Finish stops the spinner and waits until its line is cleared.
+func (s *spinner) Finish() {
+	select {
+	case <-s.done:
+	default:
+		close(s.stop)
+		<-s.done
+	}
 }
