@@ -84,6 +84,12 @@ type Options struct {
 	// GCEvery is how often retention and blob garbage collection run
 	// besides after activations (default 1h).
 	GCEvery time.Duration
+	// ScrubEvery is how often the server reads back every blob retained
+	// deployments use to find damaged ones (default DefaultScrubEvery;
+	// negative: never); ScrubRate is the most bytes a second it reads
+	// then (default DefaultScrubRate; negative: no limit). scrub.go.
+	ScrubEvery time.Duration
+	ScrubRate  int64
 	// RunRetention says which finished pipeline runs are pruned (default
 	// older than 90 days beyond each project's newest 50); prune.go.
 	RunRetention pipeline.Retention
@@ -217,6 +223,7 @@ type App struct {
 	singletons []func(context.Context) // work only the leader runs
 	leading    atomic.Bool
 	gcKick     chan struct{}
+	scrub      scrubState    // the checks of the blob store (scrub.go)
 	pruneKick  chan struct{} // prune.go
 	adoptKick  chan struct{} // a run ended: what it left unverified (verify.go)
 	startDone  func()        // lets the next replica start
@@ -346,6 +353,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.startGC()
+	a.startScrub()
 	if err := a.openNotify(); err != nil {
 		return err
 	}
@@ -417,7 +425,7 @@ func (a *App) startServers() error {
 		Deploy: a.Deploy, Auth: a.Auth, Audit: a.Audit, AuditKey: a.AuditKey.VerifierKey, EdgeURL: a.EdgeURL,
 		Vault: a.Vault, Pipeline: a.Pipeline, Monitor: a.Monitor, Certificates: a.certs.list, CertWarning: a.opts.certWarning(),
 		ConfigNeeds: a.configNeeds, Notifications: a.notifyHealth, NotifyTest: notifyTester{a}}) // notify_status.go
-	for _, rt := range slices.Concat(a.backupRoutes(), a.replicaRoutes(), a.configRoutes(), a.signingRoutes()) {
+	for _, rt := range slices.Concat(a.backupRoutes(), a.storeRoutes(), a.replicaRoutes(), a.configRoutes(), a.signingRoutes()) {
 		apiHandler.Handle(rt)
 	}
 	handler := apiHandler.Handler()

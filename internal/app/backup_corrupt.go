@@ -7,12 +7,8 @@ import (
 
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 	"github.com/phoenixvc/phoenix/internal/backup"
-	"github.com/phoenixvc/phoenix/internal/deploy"
 	"github.com/phoenixvc/phoenix/internal/usererr"
 )
-
-// maxBlobUsers caps the deployments named for one corrupt blob.
-const maxBlobUsers = 5
 
 // corruptBlobs is the failure of a backup that found blobs whose bytes
 // no longer match their digest (docs/backup.md#a-corrupt-blob): it logs
@@ -37,20 +33,4 @@ func (b *Backups) corruptBlobs(ctx context.Context, snap *backup.Snapshot) error
 	return usererr.New(usererr.Failed, "snapshot %s is taken, but %d blob(s) of the data dir no longer match their digest and were left out of it: %s",
 		short(snap.ID), len(snap.Corrupt), strings.Join(parts, "; ")).
 		WithHint("the edge serves those bytes as they are: put a good copy in the file's place (from the release's build, or an earlier snapshot restored with 'phoenix backup restore ID --to DIR'); retention waits until a backup finds none (docs/backup.md#a-corrupt-blob)")
-}
-
-// usersText lists deployments for a message, the newest few.
-func usersText(users []deploy.BlobUser) string {
-	if len(users) == 0 {
-		return "no deployment"
-	}
-	names := make([]string, 0, maxBlobUsers+1)
-	for i, u := range users {
-		if i == maxBlobUsers {
-			names = append(names, fmt.Sprintf("and %d more", len(users)-i))
-			break
-		}
-		names = append(names, u.String())
-	}
-	return strings.Join(names, ", ")
 }

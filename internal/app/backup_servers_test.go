@@ -123,7 +123,7 @@ func TestBackupNamesCorruptBlob(t *testing.T) {
 	if err == nil {
 		t.Fatal("a backup with a corrupt blob succeeded")
 	}
-	for _, want := range []string{rel, "shop/production #"} {
+	for _, want := range []string{rel, "shop/production deployment "} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}

@@ -464,20 +464,7 @@ func TestBackupCatchUp(t *testing.T) {
 // alert of repo (State inactive when there is none).
 func backupAlert(t *testing.T, a *App, repo string) monitor.Alert {
 	t.Helper()
-	ctx := context.Background()
-	if err := a.Monitor.Evaluate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	as, err := a.Monitor.Alerts(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, al := range as {
-		if al.Rule == monitor.BackupRule && al.Environment == monitor.BackupInstance(repo) {
-			return al
-		}
-	}
-	return monitor.Alert{State: monitor.StateInactive}
+	return alertByID(t, a, monitor.BackupRule+"@"+monitor.BackupInstance(repo))
 }
 
 // TestBackupOverdueAlerts: with no rule written, a server whose hourly

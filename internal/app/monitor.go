@@ -49,6 +49,7 @@ func (a *App) openMonitor(ctx context.Context) error {
 	o.Certificates, o.CertWarning = a.certAlerts(), a.opts.certWarning()          // certificates.go
 	o.CertOrders, o.CertOrderAlert = a.certOrderAlerts(), a.opts.certOrderAlert() // certificates.go
 	o.Backups = a.backupHealth                                                    // the built-in backup-overdue alert (backup_status.go)
+	o.Blobs = a.blobHealth                                                        // the built-in blob-damaged alert (scrub.go)
 	o.Undeliverable = a.undeliverable                                             // the built-in notify-undeliverable alert (notify_status.go)
 	o.Storage = a.storageAlerts                                                   // the built-in disk-low and store-write-failing alerts (storehealth.go)
 	if a.opts.Replica.On {

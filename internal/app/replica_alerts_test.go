@@ -18,20 +18,7 @@ import (
 // there is none).
 func replicaAlert(t *testing.T, leader *App, url string) monitor.Alert {
 	t.Helper()
-	ctx := context.Background()
-	if err := leader.Monitor.Evaluate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	as, err := leader.Monitor.Alerts(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range as {
-		if a.ID == monitor.ReplicaRule+"@"+monitor.ReplicaInstance(url) {
-			return a
-		}
-	}
-	return monitor.Alert{State: monitor.StateInactive}
+	return alertByID(t, leader, monitor.ReplicaRule+"@"+monitor.ReplicaInstance(url))
 }
 
 // closedAddr is a loopback address nothing listens on any more.

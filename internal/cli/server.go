@@ -22,6 +22,8 @@ import (
 
 type serverOptions struct {
 	listen        string
+	scrubEvery    time.Duration // --store-scrub-every; 0: off
+	scrubRate     int           // --store-scrub-rate, MiB a second; 0: no limit
 	edgeListen    string
 	debug         bool
 	masterKeyFile string
@@ -99,6 +101,9 @@ gracefully: in-flight requests finish first.`,
 	f.StringVar(&o.backupMirror.url, "backup-mirror", "", "copy the repository after each backup to s3://bucket/prefix (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	f.StringVar(&o.backupMirror.endpoint, "backup-mirror-endpoint", "", "S3 API URL of S3-compatible storage for --backup-mirror (default: AWS)")
 	f.StringVar(&o.backupMirror.region, "backup-mirror-region", "", "region of --backup-mirror (default $AWS_REGION, else us-east-1)")
+	durationVar(f, &o.scrubEvery, "store-scrub-every", app.DefaultScrubEvery,
+		"read back every blob retained deployments use this often and alert on a damaged one (phoenix store verify; 0: never)")
+	f.IntVar(&o.scrubRate, "store-scrub-rate", app.DefaultScrubRate>>20, "the scheduled blob check reads at most this many MiB a second (0: no limit)")
 	addBlobFlags(f, &o.blobs)
 	addDatabaseFlags(f, &o.database)
 	addACMEFlags(f, &o.acme)
@@ -110,6 +115,9 @@ gracefully: in-flight requests finish first.`,
 
 func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 	name := g.flagOrEnv // a refused value names its flag, or the PHOENIX_* variable that gave it
+	if err := checkScrubFlags(name, o); err != nil {
+		return err
+	}
 	if err := checkTLSPairs(name("edge-tls-cert"), o.edgeCert, name("edge-tls-key"), o.edgeKey); err != nil {
 		return err
 	}
@@ -204,7 +212,7 @@ func runServer(ctx context.Context, g *Globals, o *serverOptions) error {
 		BlobStore: blobs, DatabaseURL: dbURL, Replica: app.ReplicaOptions{On: o.database.replica, Advertise: o.database.advertise},
 		EdgeTLSListen: o.acme.tlsListen, ACME: acme, CertWarning: certWarning, CertOrderAlert: orderAlert, DiskAlertFree: diskAlert, RunRetention: runs, OIDC: sso, GeoIPDB: o.geoIPDB,
 		TrustedProxies: proxies, EdgeMetricsAllow: metricsAllow, SitesDomain: sites, PublicURL: public, EdgeAccessLog: access, FlagName: name,
-		StepSandbox: o.stepSandbox, StepHidden: o.stepHidden()})
+		StepSandbox: o.stepSandbox, StepHidden: o.stepHidden(), ScrubEvery: offIfZero(o.scrubEvery), ScrubRate: scrubRate(o.scrubRate)})
 	if err != nil {
 		return err
 	}
@@ -258,4 +266,32 @@ func takeKey(env, file string) (vault.Secret, error) {
 		return key, nil
 	}
 	return loadKeyFile(file)
+}
+
+// checkScrubFlags refuses negative --store-scrub-every and --store-scrub-rate.
+func checkScrubFlags(name func(string) string, o *serverOptions) error {
+	if o.scrubEvery < 0 {
+		return usererr.New(usererr.Usage, "%s %s is negative", name("store-scrub-every"), compactDuration(o.scrubEvery)).WithHint("give a duration such as 7d, or 0 to never check")
+	}
+	if o.scrubRate < 0 {
+		return usererr.New(usererr.Usage, "%s %d is negative", name("store-scrub-rate"), o.scrubRate).WithHint("give MiB a second, or 0 for no limit")
+	}
+	return nil
+}
+
+// offIfZero maps the flag's 0 (never) to the app's negative (never).
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// scrubRate is --store-scrub-rate in bytes a second, 0 (no limit) as the
+// app's negative.
+func scrubRate(mib int) int64 {
+	if mib == 0 {
+		return -1
+	}
+	return int64(mib) << 20
 }

@@ -78,6 +78,8 @@ func TestServerEnvValuesNameTheVariable(t *testing.T) {
 		{"disk-alert-free", "5", "", ` "5" is neither a percentage (5%) nor a size (1GiB, 500MiB)`},
 		{"run-retention", "10m", "", ` "10m" is not a duration of an hour or more`},
 		{"run-keep", "0", "", " 0: keep at least 1 run per project"},
+		{"store-scrub-every", "-1h", "", " -1h is negative"},
+		{"store-scrub-rate", "-1", "", " -1 is negative"},
 		{"step-sandbox", "sometimes", "", ` "sometimes" is not auto, on or off`},
 		{"oidc-issuer", "http://login.example.com", "", ` "http://login.example.com" is not an https URL`},
 		{"oidc-client-secret-file", missing, oidc, ": "},

@@ -13,12 +13,13 @@ import (
 
 func newStoreCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "store",
-		Example: `  phoenix store copy --data /var/lib/phoenix --to 'postgres://phoenix@db.internal:5432/phoenix'`,
-		Short:   "Manage where the server keeps its state (SQLite or PostgreSQL)",
-		Args:    cobra.NoArgs,
+		Use: "store",
+		Example: `  phoenix store copy --data /var/lib/phoenix --to 'postgres://phoenix@db.internal:5432/phoenix'
+  phoenix store verify`,
+		Short: "Manage where the server keeps its state (SQLite or PostgreSQL) and check its blobs",
+		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newStoreCopyCmd(g))
+	cmd.AddCommand(newStoreCopyCmd(g), newStoreVerifyCmd(g))
 	return cmd
 }
 

@@ -4,87 +4,100 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/phoenixvc/phoenix/internal/artifact"
 	"github.com/phoenixvc/phoenix/internal/artifact/backend"
 )
 
-// BlobUser is a deployment whose artifact holds a given blob.
+// BlobUser is a retained deployment whose artifact names a blob.
 type BlobUser struct {
-	ID          int64  `json:"id"`
 	Project     string `json:"project"`
 	Environment string `json:"environment"`
-	Release     string `json:"release,omitempty"`
+	Deployment  int64  `json:"deployment"`
+	// Active: the environment serves this deployment now.
+	Active bool `json:"active"`
 }
 
-// String names the deployment for a message: "site/production #12 (v1.2.0)".
 func (u BlobUser) String() string {
-	s := fmt.Sprintf("%s/%s #%d", u.Project, u.Environment, u.ID)
-	if u.Release != "" {
-		s += " (" + u.Release + ")"
+	s := fmt.Sprintf("%s/%s deployment %d", u.Project, u.Environment, u.Deployment)
+	if u.Active {
+		s += " (active)"
 	}
 	return s
 }
 
-// BlobUsers returns, for each of blobs that some stored artifact holds,
-// the deployments of those artifacts, newest first: what a damaged blob
-// puts at risk.
+// RetainedBlob is a blob that retained deployments need, with its size
+// as their manifests record it and those deployments.
+type RetainedBlob struct {
+	backend.Info
+	Users []BlobUser
+}
+
+// RetainedBlobs lists every blob a retained deployment's artifact names
+// (files and their variants), sorted by digest, each with the
+// deployments using it, newest first. A blob check (phoenix store
+// verify) reads them to say which deployment a damaged blob breaks.
+func (s *Service) RetainedBlobs(ctx context.Context) ([]RetainedBlob, error) {
+	rows, err := s.opts.DB.QueryContext(ctx, `SELECT d.id, d.project, d.environment, d.id = COALESCE(e.active_id, 0), a.digest, a.manifest
+		FROM deployments d JOIN artifacts a ON a.digest = d.artifact
+		JOIN environments e ON e.project = d.project AND e.name = d.environment
+		ORDER BY d.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: retained blobs: %w", err)
+	}
+	defer rows.Close()
+	blobs := map[backend.Digest]*RetainedBlob{}
+	manifests := map[string][]backend.Info{} // decoded once per artifact
+	for rows.Next() {
+		var u BlobUser
+		var art string
+		var canon []byte
+		if err := rows.Scan(&u.Deployment, &u.Project, &u.Environment, &u.Active, &art, &canon); err != nil {
+			return nil, err
+		}
+		infos, ok := manifests[art]
+		if !ok {
+			m, err := artifact.Decode(canon)
+			if err != nil {
+				return nil, fmt.Errorf("deploy: the manifest of artifact %s does not decode: %w", art, err)
+			}
+			infos = m.Blobs()
+			manifests[art] = infos
+		}
+		for _, in := range infos {
+			b := blobs[in.Digest]
+			if b == nil {
+				b = &RetainedBlob{Info: in}
+				blobs[in.Digest] = b
+			}
+			b.Users = append(b.Users, u)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]RetainedBlob, 0, len(blobs))
+	for _, b := range blobs {
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b RetainedBlob) int { return strings.Compare(string(a.Digest), string(b.Digest)) })
+	return out, nil
+}
+
+// BlobUsers returns, for each of blobs that a retained deployment needs,
+// those deployments, newest first: what a damaged blob puts at risk (a
+// backup that found one names them).
 func (s *Service) BlobUsers(ctx context.Context, blobs []backend.Digest) (map[backend.Digest][]BlobUser, error) {
-	holders, err := s.artifactsHolding(ctx, blobs)
+	all, err := s.RetainedBlobs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[backend.Digest][]BlobUser{}
-	if len(holders) == 0 {
-		return out, nil
-	}
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT d.id, d.project, d.environment, a.release, d.artifact
-		FROM deployments d JOIN artifacts a ON a.digest = d.artifact ORDER BY d.id DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("deploy: deployments of blobs: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var u BlobUser
-		var art string
-		if err := rows.Scan(&u.ID, &u.Project, &u.Environment, &u.Release, &art); err != nil {
-			return nil, err
-		}
-		for _, b := range holders[art] {
-			out[b] = append(out[b], u)
+	for _, b := range all {
+		if slices.Contains(blobs, b.Digest) {
+			out[b.Digest] = b.Users
 		}
 	}
-	return out, rows.Err()
-}
-
-// artifactsHolding maps the digest of each stored artifact that holds one
-// of blobs to those it holds.
-func (s *Service) artifactsHolding(ctx context.Context, blobs []backend.Digest) (map[string][]backend.Digest, error) {
-	want := map[backend.Digest]bool{}
-	for _, b := range blobs {
-		want[b] = true
-	}
-	rows, err := s.opts.DB.QueryContext(ctx, `SELECT digest, manifest FROM artifacts`)
-	if err != nil {
-		return nil, fmt.Errorf("deploy: artifacts of blobs: %w", err)
-	}
-	defer rows.Close()
-	out := map[string][]backend.Digest{}
-	for rows.Next() {
-		var digest string
-		var canon []byte
-		if err := rows.Scan(&digest, &canon); err != nil {
-			return nil, err
-		}
-		m, err := artifact.Decode(canon)
-		if err != nil {
-			return nil, fmt.Errorf("deploy: artifact %s: the stored manifest does not decode: %w", digest, err)
-		}
-		for _, b := range m.Blobs() {
-			if want[b.Digest] && !slices.Contains(out[digest], b.Digest) {
-				out[digest] = append(out[digest], b.Digest)
-			}
-		}
-	}
-	return out, rows.Err()
+	return out, nil
 }

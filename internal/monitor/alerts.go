@@ -173,8 +173,8 @@ func (m *Monitor) evaluateRules(ctx context.Context, undeliverableOnly bool) err
 
 // applyRules computes and applies the values of every rule but the
 // built-in notify-undeliverable one: the projects' rules, and the
-// server's certificate, certificate order, replica, backup and storage
-// rules.
+// server's certificate, certificate order, replica, backup, storage and
+// blob rules.
 func (m *Monitor) applyRules(ctx context.Context, now time.Time, apply func(Rule, map[string]float64)) error {
 	for _, r := range m.rulesSnapshot() {
 		values, err := m.ruleValues(ctx, r, now)
@@ -202,6 +202,11 @@ func (m *Monitor) applyRules(ctx context.Context, now time.Time, apply func(Rule
 		dr.details, wr.details = details, details
 		apply(dr, disks)
 		apply(wr, writes)
+	}
+	if values, details, ok := m.blobValues(ctx); ok {
+		r := blobRule()
+		r.details = details
+		apply(r, values)
 	}
 	return nil
 }

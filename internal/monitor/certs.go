@@ -31,9 +31,9 @@ func CertInstance(name string) string { return certPrefix + name }
 
 // ServerInstance reports whether an alert instance belongs to the server
 // rather than to a "<env>.<project>": host alerts (""), certificates',
-// replicas', the backups', the storage's and the notification channels'
-// (which are about one project: UndeliverableProject). Reading one needs read on the
-// server, acknowledging it env.write.
+// replicas', the backups', the storage's, the blob store's and the
+// notification channels' (which are about one project: UndeliverableProject).
+// Reading one needs read on the server, acknowledging it env.write.
 func ServerInstance(env string) bool {
 	return env == "" || strings.HasPrefix(env, certPrefix) || strings.HasPrefix(env, replicaPrefix) ||
 		strings.HasPrefix(env, backupPrefix) || strings.HasPrefix(env, notifyPrefix) ||

@@ -73,6 +73,10 @@ type Options struct {
 	// built-in alerts DiskRule and StoreWriteRule (storage.go); nil turns
 	// them off.
 	Storage func(ctx context.Context) (*StorageHealth, error)
+	// Blobs reports what the last check of the blob store found for the
+	// built-in alert BlobRule (blobs.go); nil turns it off, and known is
+	// false before the first check.
+	Blobs func(ctx context.Context) (damage []BlobDamage, known bool, err error)
 	// Concurrency bounds probes in flight (default 2048; probes that were
 	// slow last time get another quarter of it).
 	Concurrency int

@@ -105,6 +105,8 @@ func (r Rule) describe(v float64, breached bool) string {
 		return describeReplica(v)
 	case r.Metric == backupMetric:
 		return describeBackup(v)
+	case r.Metric == blobMetric:
+		return describeBlobs(v)
 	case r.Metric == undeliverableMetric:
 		return describeUndeliverable(v)
 	case r.Metric == diskMetric, r.Metric == storeWriteMetric:
