@@ -332,6 +332,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.startGC()
+	a.startPreviewExpiry() // preview.go
 	if err := a.openNotify(); err != nil {
 		return err
 	}
