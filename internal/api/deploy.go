@@ -129,6 +129,12 @@ func (a *API) putEnv(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, e := r.PathValue("project"), r.PathValue("env")
+	if req.Kind == "preview" { // a preview deploy starts here, so phoenix.yaml turning previews off refuses it
+		if err := a.opts.Deploy.PreviewAllowed(r.Context(), p); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+	}
 	cur, err := a.opts.Deploy.Environment(r.Context(), p, e)
 	if err != nil && usererr.KindOf(err) != usererr.NotFound {
 		WriteError(w, r, err)

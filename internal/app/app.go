@@ -354,6 +354,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	a.startGC()
 	a.startScrub()
+	a.startPreviewExpiry() // preview.go
 	if err := a.openNotify(); err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (a *App) openDeploy() error {
 	a.keys = &signingKeys{dir: filepath.Join(a.opts.DataDir, "keys"), log: a.log}
 	a.Deploy = deploy.New(deploy.Options{DB: a.DB, Blobs: blobs, KeySource: a.keys.key, Logger: a.log.With("domain", "deploy"),
 		Keep: a.opts.Keep, SitesDomain: a.opts.SitesDomain,
-		Audit: a.auditDeploy, CheckEdge: a.checkEdgePolicy, Verify: verifies, // verify.go
+		Audit: a.auditDeploy, CheckEdge: a.checkEdgePolicy, Verify: verifies, Previews: a.previewPolicy, // verify.go, preview.go
 		Check: func(ctx context.Context, r deploy.Release) error {
 			m, err := r.Manifest()
 			if err != nil {

@@ -174,7 +174,7 @@ func followRun(ctx context.Context, g *Globals, t *target, id int64) error {
 	if t.inProcess {
 		w = &gateNote{w: w, note: func() { fmt.Fprintf(g.Stderr, inProcessGateNote, g.Data, id, g.Data) }}
 	}
-	if err := c.Logs(ctx, id, "", true, w); err != nil {
+	if err := followLogs(ctx, c, g.Stderr, id, w); err != nil {
 		if stopped(ctx, err) {
 			return stoppedFollowing(id, t.inProcess)
 		}

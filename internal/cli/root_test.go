@@ -50,7 +50,7 @@ func siteDir(t *testing.T, yaml string) string {
 // exclude each other are a usage error that names them.
 func TestEnvFillsRequiredFlags(t *testing.T) {
 	unsetEnv(t, "PHOENIX_PREVIEW", "PHOENIX_PROJECT", "PHOENIX_SERVER")
-	siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {}\n")
+	siteDir(t, "project: {name: shop}\nenvironments:\n  staging: {preview: true}\n")
 	t.Setenv("PHOENIX_DATA", filepath.Join(t.TempDir(), "data"))
 	t.Setenv("PHOENIX_ENV", "staging")
 	if _, errs, code := run("deploy", "dist"); code != 0 {

@@ -53,9 +53,9 @@ type RollbackPolicy struct {
 // Preview configures preview environments; "preview: true" turns them on
 // with defaults.
 type Preview struct {
-	Enabled bool     `yaml:"enabled" doc:"Create a preview environment per branch or pull request."`
-	TTL     Duration `yaml:"ttl" doc:"Delete a preview after this long without deploys (default 7d)."`
-	Max     int      `yaml:"max" min:"0" max:"1000" doc:"Most previews kept at once; 0 means no limit."`
+	Enabled bool     `yaml:"enabled" doc:"Allow preview environments (phoenix deploy --preview NAME); without it the server refuses them."`
+	TTL     Duration `yaml:"ttl" doc:"The server deletes a preview after this long without deploys (default 7d; 0 keeps them)."`
+	Max     int      `yaml:"max" min:"0" max:"1000" doc:"Most previews kept at once: a new one beyond it deletes the least recently deployed; 0 means no limit."`
 }
 
 func (p *Preview) decodeNode(d *decoder, n *yaml.Node, path string) {

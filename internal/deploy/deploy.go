@@ -101,6 +101,9 @@ type Options struct {
 	// answers at <env>.<project>.<SitesDomain> (normalized: lower case, no
 	// trailing dot); no custom domain may be under it.
 	SitesDomain string
+	// Previews, when set, is a project's preview policy (the app reads it
+	// from the project's phoenix.yaml); nil leaves previews unrestricted.
+	Previews func(ctx context.Context, project string) PreviewPolicy
 }
 
 // Event describes a change for the audit log.

@@ -90,6 +90,11 @@ func (s *Service) EnsureEnvironment(ctx context.Context, project string, spec En
 	if err := checkPromoteFrom(spec); err != nil {
 		return err
 	}
+	if kind == "preview" {
+		if err := s.admitPreview(ctx, project, spec.Name); err != nil {
+			return err
+		}
+	}
 	var moved bool // the edge must route or admit differently
 	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		domains, err := s.checkDomains(ctx, tx, project, spec.Name, spec.Domains) // domains.go
@@ -217,7 +222,14 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 		return usererr.New(usererr.Conflict, "environment %s/%s is locked against deletion", project, name).
 			WithHint("remove protection.lock from phoenix.yaml first")
 	}
-	err = s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
+	return s.deleteEnv(ctx, project, name, "")
+}
+
+// deleteEnv deletes an environment, audited as env.delete with detail
+// (why the server deleted it; "" for one deleted by a user), and tells
+// the delete listeners (the edge stops serving it).
+func (s *Service) deleteEnv(ctx context.Context, project, name, detail string) error {
+	err := s.opts.DB.Tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`UPDATE environments SET active_id = NULL WHERE project = $1 AND name = $2`,
 			`DELETE FROM deployments WHERE project = $1 AND environment = $2`,
@@ -233,7 +245,7 @@ func (s *Service) DeleteEnvironment(ctx context.Context, project, name string) e
 			project, name, s.now()); err != nil {
 			return fmt.Errorf("deploy: delete environment %s/%s: %w", project, name, err)
 		}
-		return s.audit(ctx, tx, Event{Action: "env.delete", Project: project, Environment: name})
+		return s.audit(ctx, tx, Event{Action: "env.delete", Project: project, Environment: name, Detail: detail})
 	})
 	if err != nil {
 		return err

@@ -183,11 +183,21 @@ func TestSecondServerOnSameDataDirRefused(t *testing.T) {
 	}
 }
 
+// enablePreviews writes a phoenix.yaml of project shop enabling previews
+// in work, which 'phoenix deploy --preview' run there hands the server.
+func enablePreviews(t *testing.T, work string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(work, "phoenix.yaml"), []byte("project: {name: shop}\nenvironments:\n  staging: {preview: true}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestPreviewEnvironmentGetsItsOwnHost(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	s := startServer(t, data)
 	writeSite(t, filepath.Join(work, "site"), "preview-build")
+	enablePreviews(t, work)
 	env := []string{"PHOENIX_DATA=" + data}
 	r := run(t, work, env, "deploy", "site", "--preview", "feature/Login", "--project", "shop", "-o", "json")
 	if r.code != 0 || !strings.Contains(r.stdout, "preview-feature-login.shop.localhost") {

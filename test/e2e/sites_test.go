@@ -17,6 +17,7 @@ func TestSitesDomainAndLiveEnvironmentChanges(t *testing.T) {
 	data := filepath.Join(work, "data")
 	s := startServerWith(t, data, nil, "--sites-domain", "Apps.Example.NET.")
 	writeSite(t, filepath.Join(work, "site"), "sites-build")
+	enablePreviews(t, work)
 	env := []string{"PHOENIX_DATA=" + data}
 	r := run(t, work, env, "deploy", "site", "--preview", "feature/Login", "--project", "shop")
 	const host = "preview-feature-login.shop.apps.example.net"

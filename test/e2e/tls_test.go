@@ -30,6 +30,7 @@ func TestServerEdgeServesHTTP2OverTLSWithHSTS(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	waitHealthy(t, api)
 	writeSite(t, filepath.Join(work, "site"), "over-tls")
+	enablePreviews(t, work)
 	if r := run(t, work, []string{"PHOENIX_DATA=" + data}, "deploy", "site", "--preview", "tls", "--project", "shop"); r.code != 0 {
 		t.Fatalf("deploy: %+v", r)
 	}
