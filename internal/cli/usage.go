@@ -187,17 +187,24 @@ func checkTLSFiles(certFlag, cert, keyFlag, key string) error {
 	return nil
 }
 
-// checkTLSPairs checks repeated certificate and key flags: as many keys
-// as certificates (pairs in the same order), each file there.
+// checkTLSPairs checks repeated certificate and key flags: each file
+// given is there (named first: a missing file is the likelier slip), and
+// there are as many keys as certificates (pairs in the same order).
 func checkTLSPairs(certFlag string, certs []string, keyFlag string, keys []string) error {
-	if len(certs) != len(keys) {
-		return usererr.New(usererr.Usage, "%s given %d time(s), %s %d: give one key for each certificate, in the same order",
-			certFlag, len(certs), keyFlag, len(keys)).WithHint("%s a.pem %s a.key %s b.pem %s b.key", certFlag, keyFlag, certFlag, keyFlag)
-	}
-	for i := range certs {
-		if err := checkTLSFiles(certFlag, certs[i], keyFlag, keys[i]); err != nil {
+	for _, c := range certs {
+		if err := checkTLSFiles(certFlag, c, keyFlag, ""); err != nil {
 			return err
 		}
+	}
+	for _, k := range keys {
+		if err := checkTLSFiles(certFlag, "", keyFlag, k); err != nil {
+			return err
+		}
+	}
+	if len(certs) != len(keys) {
+		return usererr.New(usererr.Usage, "%s given %d time(s), %s %d: give one key for each certificate, in the same order",
+			certFlag, len(certs), keyFlag, len(keys)).
+			WithHint("--edge-tls-cert a.pem --edge-tls-key a.key --edge-tls-cert b.pem --edge-tls-key b.key")
 	}
 	return nil
 }

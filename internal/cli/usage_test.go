@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,6 +85,10 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 	unsetEnv(t, "PHOENIX_SERVER", "PHOENIX_ENV", "PHOENIX_TOKEN", "PHOENIX_MASTER_KEY", "PHOENIX_BACKUP_KEY")
 	t.Setenv("PHOENIX_DATA", t.TempDir())
 	missing := filepath.Join(t.TempDir(), "nope")
+	pem := filepath.Join(t.TempDir(), "a.pem") // there; a pair's count is checked after each file
+	if err := os.WriteFile(pem, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ args, want string }{
 		{"runs --limit 0", "error: --limit 0: want a positive number"},
 		{"deployments --env staging --project shop --limit -1", "error: --limit -1: want a positive number"},
@@ -107,7 +112,7 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{"secret import " + missing, "error: file " + missing + " does not exist"},
 		{"serve . --tls-cert " + missing + " --tls-key " + missing, "error: --tls-cert " + missing + " does not exist"},
 		{"server --edge-tls-cert " + missing + " --edge-tls-key " + missing, "error: --edge-tls-cert " + missing + " does not exist"},
-		{"server --edge-tls-cert a.pem --edge-tls-key a.key --edge-tls-cert b.pem", "error: --edge-tls-cert given 2 time(s), --edge-tls-key 1: give one key for each certificate, in the same order"},
+		{"server --edge-tls-cert " + pem + " --edge-tls-key " + pem + " --edge-tls-cert " + pem, "error: --edge-tls-cert given 2 time(s), --edge-tls-key 1: give one key for each certificate, in the same order"},
 	} {
 		_, errs, code := run(strings.Fields(c.args)...)
 		if code != 2 || !strings.Contains(errs, c.want) || strings.Contains(errs, "stat ") {
