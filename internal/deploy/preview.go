@@ -89,7 +89,7 @@ type preview struct {
 func (s *Service) previewsByLastDeploy(ctx context.Context, project string) ([]preview, error) {
 	rows, err := s.opts.DB.QueryContext(ctx, `SELECT e.name, COALESCE((SELECT MAX(d.created_at) FROM deployments d
 		WHERE d.project = e.project AND d.environment = e.name), e.created_at) AS last
-		FROM environments e WHERE e.project = $1 AND e.kind = 'preview' AND NOT e.locked ORDER BY last, e.name`, project)
+		FROM environments e WHERE e.project = $1 AND e.kind = 'preview' AND e.locked = 0 ORDER BY last, e.name`, project)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: list the previews of %s: %w", project, err)
 	}
