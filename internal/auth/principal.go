@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -92,7 +93,7 @@ func (pr *Principal) granted(p Permission, res Resource) bool {
 // tokenLimit says how the credential limits its user's rights: its scopes,
 // or the one target it is for.
 func (pr *Principal) tokenLimit() string {
-	via := firstNonEmptyString(pr.Via, "this token")
+	via := cmp.Or(pr.Via, "this token")
 	if pr.Project != "" || pr.Environment != "" {
 		target := pr.Project
 		if pr.Environment != "" {
@@ -111,15 +112,6 @@ func scopeNames(ps []Permission) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func firstNonEmptyString(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // WithRoles returns a copy of a principal decoded from /api/v1/me that
