@@ -75,15 +75,12 @@ func (e *execution) srcDir() string { return filepath.Join(e.s.runDir(e.run.ID),
 func (e *execution) checkout(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	prefix, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--show-prefix")
-	if err != nil {
+	var err error
+	if e.repo, err = e.repoOf(ctx); err != nil {
 		return "", fmt.Errorf("the project folder %s is no longer in a git repository: %w", e.run.Dir, err)
 	}
-	if e.repo, err = e.repoOf(ctx); err != nil {
-		return "", err
-	}
 	src := e.srcDir()
-	dir := filepath.Join(src, filepath.FromSlash(strings.TrimSpace(string(prefix))))
+	dir := filepath.Join(src, filepath.FromSlash(e.repo.prefix))
 	if _, err := os.Stat(filepath.Join(src, ".git")); err == nil {
 		return dir, nil // a resumed run's: the steps before its gate worked there
 	}
@@ -98,27 +95,30 @@ func (e *execution) checkout(ctx context.Context) (string, error) {
 // run's checkout of it is made from and borrows, all absolute with links
 // followed.
 type devRepo struct {
+	prefix  string // the project folder's path in the work tree, slash-separated ("" at the top, "apps/web/")
 	root    string // the top folder of its work tree
 	common  string // its git dir, shared by its linked worktrees: objects, refs
 	modules string // its submodules' repositories (<gitdir>/modules: a linked worktree has its own)
 }
 
-// repoOf asks git where the repository holding the project folder is.
+// repoOf asks git, in one call, where the project folder is in its
+// repository and where that repository is.
 func (e *execution) repoOf(ctx context.Context) (devRepo, error) {
-	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--git-path", "modules")
+	out, err := e.s.git(ctx, e.run.Dir, "rev-parse", "--show-prefix", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--git-path", "modules")
 	if err != nil {
 		return devRepo{}, err
 	}
-	paths := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(paths) != 3 {
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") // the prefix's line is empty at the top
+	if len(lines) != 4 {
 		return devRepo{}, fmt.Errorf("git rev-parse answered %q", out)
 	}
+	paths := lines[1:]
 	for i, p := range paths {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
 			paths[i] = real
 		}
 	}
-	return devRepo{root: paths[0], common: paths[1], modules: paths[2]}, nil
+	return devRepo{prefix: lines[0], root: paths[0], common: paths[1], modules: paths[2]}, nil
 }
 
 // clone clones the repository holding the project folder into src,
